@@ -1,0 +1,181 @@
+/*
+ * main.c - mpift-stage, the launcher.
+ *
+ * Small on purpose and free of MPI: it parses the command line, loads the
+ * engine module through its hook table (loader.c) and hands over.  The
+ * exit status is the contract of SPEC.md: 0 all staged and verified, 1 one
+ * or more files failed, 2 usage or configuration error, 3 environment error.
+ */
+#include "mpift_autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpift/hook.h>
+#include "loader.h"
+
+#define PROG "mpift-stage"
+#define MAX_SETS 256
+
+enum mode { MODE_IN, MODE_OUT, MODE_SHELL, MODE_CHECK };
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: mpirun -n N " PROG " --config FILE [OPTION]...\n"
+"       " PROG " --config FILE --check\n"
+"Stage files onto every node's local storage inside an MPI job: one verified\n"
+"copy per node, written under a temporary name and renamed when complete.\n"
+"\n"
+"Modes (default: stage in):\n"
+"      --out              stage out: gather result files onto rank 0\n"
+"      --shell            master console on rank 0 (workers serve until quit)\n"
+"      --check            validate the configuration and exit; no MPI job needed\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE      libconfig file (see conf/stage.cfg, mpift.conf(5))\n"
+"  -s, --set KEY=VALUE    override a configuration key, e.g.\n"
+"                         --set transfer.chunk_size=8M --set workers.policy=direct\n"
+"  -f, --force            re-send files that look unchanged (same size and mtime)\n"
+"      --dry-run          print the plan, move nothing\n"
+"      --progress WHEN    auto (default: on a terminal), always, never\n"
+"  -q, --quiet            print errors only\n"
+"  -v, --verbose          say more: topology source, plan, per-file results\n"
+"      --report FILE      write the run's result as JSON\n"
+"      --module PATH      load the engine module from PATH (also: MPIFT_MODULE)\n"
+"  -V, --version          print version and exit\n"
+"  -h, --help             print this help and exit\n"
+"\n"
+"Exit status: 0 all files staged and verified; 1 one or more files failed;\n"
+"2 usage or configuration error (nothing transferred); 3 environment error\n"
+"(no MPI/PMIx, module not found).\n"
+"\n"
+"Example:\n"
+"  mpirun -n 4 " PROG " --config conf/stage.cfg\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},
+        {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"out", no_argument, NULL, 'O'},
+        {"shell", no_argument, NULL, 'S'},
+        {"check", no_argument, NULL, 'C'},
+        {"dry-run", no_argument, NULL, 'D'},
+        {"progress", required_argument, NULL, 'P'},
+        {"report", required_argument, NULL, 'R'},
+        {"module", required_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
+    };
+    struct mpift_options opts;
+    const char *sets[MAX_SETS];
+    const char *module_path = NULL;
+    struct mpift_loaded mod;
+    enum mode mode = MODE_IN;
+    int nmodes = 0, show_version = 0, c, rc, st;
+    mpift_ctx_t *ctx = NULL;
+    char err[8192];
+
+    memset(&opts, 0, sizeof(opts));
+    memset(&mod, 0, sizeof(mod));
+    opts.size = sizeof(opts);
+    opts.sets = sets;
+
+    while ((c = getopt_long(argc, argv, "c:s:fqvVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': opts.config_path = optarg; break;
+        case 's':
+            if (opts.nsets == MAX_SETS) {
+                fprintf(stderr, PROG ": too many --set options (at most %d)\n", MAX_SETS);
+                return 2;
+            }
+            sets[opts.nsets++] = optarg;
+            break;
+        case 'f': opts.force = 1; break;
+        case 'q': opts.quiet = 1; break;
+        case 'v': opts.verbose = 1; break;
+        case 'V': show_version = 1; break;
+        case 'h': usage(stdout); return 0;
+        case 'O': mode = MODE_OUT; nmodes++; break;
+        case 'S': mode = MODE_SHELL; nmodes++; break;
+        case 'C': mode = MODE_CHECK; nmodes++; break;
+        case 'D': opts.dry_run = 1; break;
+        case 'P':
+            if (strcmp(optarg, "auto") == 0) opts.progress = MPIFT_PROGRESS_AUTO;
+            else if (strcmp(optarg, "always") == 0) opts.progress = MPIFT_PROGRESS_ALWAYS;
+            else if (strcmp(optarg, "never") == 0) opts.progress = MPIFT_PROGRESS_NEVER;
+            else {
+                fprintf(stderr, PROG ": --progress takes auto, always or never, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'R': opts.report_path = optarg; break;
+        case 'M': module_path = optarg; break;
+        default:
+            fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROG ": unexpected argument '%s'\nTry '" PROG " --help' for more information.\n",
+                argv[optind]);
+        return 2;
+    }
+    if (nmodes > 1) {
+        fprintf(stderr, PROG ": --out, --shell and --check exclude each other\n");
+        return 2;
+    }
+    if (opts.quiet && opts.verbose) {
+        fprintf(stderr, PROG ": --quiet and --verbose exclude each other\n");
+        return 2;
+    }
+
+    rc = mpift_loader_open(module_path, &mod, err, sizeof(err));
+    if (show_version) {
+        printf(PROG " %s\n", PACKAGE_VERSION);
+        if (rc == MPIFT_OK)
+            printf("module %s %s (hook ABI %u.%u) from %s\n", mod.hook->name, mod.hook->version,
+                   mod.hook->abi_major, mod.hook->abi_minor, mod.path);
+        else
+            fprintf(stderr, PROG ": %s\n", err);
+        return rc == MPIFT_OK ? 0 : 3;
+    }
+    if (rc != MPIFT_OK) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 3;
+    }
+    opts.module_path = mod.path;
+
+    if (!opts.config_path) {
+        fprintf(stderr, PROG ": no configuration: use --config FILE (see conf/stage.cfg)\n");
+        return 2;
+    }
+
+    if (mode == MODE_CHECK) {
+        st = mod.hook->check(&opts);
+        if (st == MPIFT_OK && !opts.quiet)
+            printf("%s: configuration is valid\n", opts.config_path);
+        return mpift_exit_status(st);
+    }
+
+    st = mod.hook->init(&opts, &argc, &argv, &ctx);
+    if (st == MPIFT_OK) {
+        switch (mode) {
+        case MODE_OUT: st = mod.hook->stage_out(ctx); break;
+        case MODE_SHELL: st = mod.hook->shell(ctx); break;
+        default: st = mod.hook->stage_in(ctx); break;
+        }
+    }
+    /* finalize gets the status so it can abort the job if ranks disagree. */
+    mod.hook->finalize(&ctx, st);
+    /* The module stays loaded: unloading Open MPI after MPI_Finalize is not safe. */
+    return mpift_exit_status(st);
+}

@@ -1,0 +1,96 @@
+/*
+ * config.h - mpift's configuration, loaded from a libconfig file.
+ *
+ * libconfig is used only in config.c: the rest of the module sees this
+ * struct.  All strings are owned by the struct (copied out of libconfig).
+ */
+#ifndef MPIFT_CONFIG_H
+#define MPIFT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mpift_policy { MPIFT_POLICY_DIRECT, MPIFT_POLICY_PIPELINE, MPIFT_POLICY_TREE };
+enum mpift_copies { MPIFT_COPIES_PER_NODE, MPIFT_COPIES_PER_RANK, MPIFT_COPIES_ONCE };
+enum mpift_cksum { MPIFT_CKSUM_XXH3, MPIFT_CKSUM_NONE };
+enum mpift_to { MPIFT_TO_NODE, MPIFT_TO_RANK };
+
+/* Limits enforced by validation. */
+#define MPIFT_CHUNK_MIN ((uint64_t)4096)
+#define MPIFT_CHUNK_MAX ((uint64_t)1 << 30)   /* fits an int count for MPI */
+#define MPIFT_WINDOW_MAX 64
+#define MPIFT_RETRIES_MAX 100
+#define MPIFT_FANOUT_MAX 64
+#define MPIFT_STREAMS_MAX 64
+
+/* One stage_in / stage_out list element. */
+struct mpift_entry {
+    char *src;        /* pattern or path, relative to its root */
+    char *dest;       /* relative to the dest root; "" = the root itself */
+    bool recursive;
+    bool preserve;
+    enum mpift_to to;
+    int line;         /* line in the config file (0 if unknown) */
+};
+
+struct mpift_config {
+    char *file;        /* the config file's path as given */
+    char *dir;         /* its folder, absolute: relative paths.* resolve here */
+    int version;
+
+    /* paths (templates, unexpanded; source/collect made absolute against dir) */
+    char *source;
+    char *dest;
+    char *collect;
+
+    /* transfer */
+    uint64_t chunk_size;
+    int window;
+    enum mpift_cksum checksum;
+    int retries;
+    bool fsync;
+
+    /* workers */
+    enum mpift_policy policy;
+    int fanout;
+    int max_streams;
+    enum mpift_copies copies;
+
+    struct mpift_entry *in;
+    size_t n_in;
+    struct mpift_entry *out;
+    size_t n_out;
+};
+
+/*
+ * mpift_config_load - parse and validate a configuration.
+ *
+ * path     the file's name, used in messages and to resolve relative paths.
+ * text     the file's contents; NULL means read `path`.  (Rank 0 reads the
+ *          file once and broadcasts the text, so other nodes need not see it.)
+ * sets     "KEY=VALUE" overrides (e.g. "transfer.chunk_size=8M"), applied
+ *          before validation; nsets of them.
+ * out      on success, a new config the caller frees with mpift_config_free.
+ * err      on failure, one or more lines "FILE:LINE: KEY: cause" (or
+ *          "--set KEY=VALUE: cause"), NUL-terminated, truncated to errlen.
+ *
+ * Returns MPIFT_OK; MPIFT_ERR_CONFIG (syntax error, unknown key, wrong type,
+ * missing required key), MPIFT_ERR_RANGE (value out of range), MPIFT_ERR_USAGE
+ * (malformed --set), MPIFT_ERR_UNSUPPORTED (a valid value this build cannot
+ * honour), MPIFT_ERR_IO (file unreadable), MPIFT_ERR_NOMEM.
+ */
+int mpift_config_load(const char *path, const char *text, const char *const *sets,
+                      size_t nsets, struct mpift_config **out, char *err, size_t errlen);
+
+/* Free a config and set *cfg to NULL; NULL-safe. */
+void mpift_config_free(struct mpift_config **cfg);
+
+/*
+ * mpift_parse_size - "4096", "4K", "4M", "1G", "2T" (powers of 1024; an
+ * optional trailing "B" or "iB"; case-insensitive).  Returns MPIFT_OK,
+ * MPIFT_ERR_RANGE on overflow, MPIFT_ERR_CONFIG when malformed.
+ */
+int mpift_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * fsafe.h - file system safety: every path mpift writes or reads is
+ * relative to a root and may not leave it.
+ *
+ * Lexical checks (mpift_path_*) refuse what is wrong on its face: absolute
+ * paths, ".." components, empty components, control characters.  The
+ * descriptor-based calls then walk a relative path from an open root
+ * directory one component at a time with openat(O_NOFOLLOW), so a symlink
+ * planted in the tree can never redirect a write outside the root.
+ */
+#ifndef MPIFT_FSAFE_H
+#define MPIFT_FSAFE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * mpift_path_check_rel - is `rel` a safe relative path?  Refuses absolute
+ * paths, "." or ".." components, control characters (newline included),
+ * and paths over PATH_MAX.  Empty string is accepted (the root itself);
+ * repeated or trailing slashes are accepted.
+ * Returns MPIFT_OK or MPIFT_ERR_ESCAPE with a cause in err.
+ */
+int mpift_path_check_rel(const char *rel, char *err, size_t errlen);
+
+/*
+ * mpift_path_normalize - copy `rel` into out collapsing "//" and dropping a
+ * leading "./" and trailing "/".  Fails (MPIFT_ERR_ESCAPE) where
+ * mpift_path_check_rel fails, MPIFT_ERR_RANGE if out is too small.
+ */
+int mpift_path_normalize(const char *rel, char *out, size_t outlen);
+
+/*
+ * mpift_path_join - out = a "/" b (no doubled slash; either may be empty).
+ * Returns MPIFT_OK or MPIFT_ERR_RANGE.
+ */
+int mpift_path_join(const char *a, const char *b, char *out, size_t outlen);
+
+/*
+ * mpift_path_within - is the absolute, already resolved path `p` equal to
+ * or below the resolved `root`?  (String test on realpath() results: "/a/bc"
+ * is not within "/a/b".)
+ */
+bool mpift_path_within(const char *root, const char *p);
+
+/*
+ * mpift_root_open - mkdir -p the absolute `root` (mode 0755) and open it as a
+ * directory.  Returns an fd >= 0, or a negative MPIFT_ERR_* with errno kept
+ * and a cause in err.
+ */
+int mpift_root_open(const char *root, char *err, size_t errlen);
+
+/*
+ * mpift_dir_open - open (creating when `create`) the directory `rel` below
+ * rootfd, walking each component with openat(O_NOFOLLOW|O_DIRECTORY).
+ * A symlink component fails with MPIFT_ERR_ESCAPE.  Returns an fd >= 0 or a
+ * negative status (errno kept).
+ */
+int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen);
+
+/*
+ * mpift_split_parent - split "a/b/c" into parent "a/b" and name "c" (parent
+ * "" for a bare name).  Returns MPIFT_OK or MPIFT_ERR_RANGE / _ESCAPE.
+ */
+int mpift_split_parent(const char *rel, char *parent, size_t plen, char *name, size_t nlen);
+
+#endif

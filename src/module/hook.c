@@ -1,0 +1,93 @@
+/*
+ * hook.c - the module's one entry point: the versioned hook table, and the
+ * public mpift.h calls that are not elsewhere.
+ */
+#include "mpift_autoconf.h"
+
+#include <mpi.h>
+#include <stdio.h>
+
+#include "mpift/hook.h"
+#include "ctx.h"
+#include "log.h"
+#include "stage.h"
+
+int mpift_stage_in(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    return mpift_stage_in_run(ctx);
+}
+
+static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
+{
+    int initialized = 0, rc;
+    MPI_Comm world = MPI_COMM_WORLD;
+
+    *ctx = NULL;
+    MPI_Initialized(&initialized);
+    if (!initialized && MPI_Init(argc, argv) != MPI_SUCCESS) {
+        fprintf(stderr, MPIFT_PROG ": MPI_Init failed: start mpift-stage under mpirun "
+                "(mpirun -n N mpift-stage --config FILE)\n");
+        return MPIFT_ERR_ENV;
+    }
+    rc = mpift_open(&world, opts, ctx);
+    if (rc == MPIFT_OK)
+        (*ctx)->owns_mpi = !initialized;
+    else if (!initialized)
+        MPI_Finalize();
+    return rc;
+}
+
+/* Console and stage-out arrive with their own issues; until then they are
+ * refused clearly rather than doing something else. */
+static int refuse(mpift_ctx_t *ctx, const char *what)
+{
+    if (ctx && ctx->topo.rank == 0)
+        mpift_log_error("%s is not available in mpift %s; only stage-in (the default) is", what,
+                        PACKAGE_VERSION);
+    return MPIFT_ERR_UNSUPPORTED;
+}
+
+static int hook_stage_out(mpift_ctx_t *ctx) { return refuse(ctx, "--out (stage-out)"); }
+static int hook_shell(mpift_ctx_t *ctx) { return refuse(ctx, "--shell (master console)"); }
+
+static int hook_finalize(mpift_ctx_t **ctx, int status)
+{
+    int owns = *ctx ? (*ctx)->owns_mpi : 0, finalized = 0;
+
+    /* An MPI or protocol failure may leave peers blocked in a collective:
+     * only an abort ends the job reliably then. */
+    if (status == MPIFT_ERR_MPI || status == MPIFT_ERR_PROTO || status == MPIFT_ERR_NOMEM) {
+        mpift_log_error("aborting the job: %s", mpift_strerror(status));
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    mpift_close(ctx);
+    MPI_Finalized(&finalized);
+    if (owns && !finalized) {
+        int initialized = 0;
+        MPI_Initialized(&initialized);
+        if (initialized)
+            MPI_Finalize();
+    }
+    return MPIFT_OK;
+}
+
+static const struct mpift_hook hook = {
+    .abi_major = MPIFT_HOOK_ABI_MAJOR,
+    .abi_minor = MPIFT_HOOK_ABI_MINOR,
+    .name = PACKAGE_NAME,
+    .version = PACKAGE_VERSION,
+    .check = mpift_check_config,
+    .init = hook_init,
+    .stage_in = mpift_stage_in,
+    .stage_out = hook_stage_out,
+    .shell = hook_shell,
+    .finalize = hook_finalize,
+    .strerror = mpift_strerror,
+};
+
+const struct mpift_hook *mpift_hook_entry(void)
+{
+    return &hook;
+}

@@ -1,0 +1,77 @@
+/* log.c - user-facing messages, prefixed with the node and rank. */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static char log_host[256];
+static int log_rank = -1;
+static int log_quiet;
+static int log_verbose;
+
+void mpift_log_setup(const char *host, int rank, int quiet, int verbose)
+{
+    snprintf(log_host, sizeof(log_host), "%s", host ? host : "");
+    log_rank = rank;
+    log_quiet = quiet;
+    log_verbose = verbose;
+}
+
+int mpift_log_is_verbose(void) { return log_verbose; }
+int mpift_log_is_quiet(void) { return log_quiet; }
+
+/* One fprintf per line: with mpirun forwarding many ranks' output, a line
+ * built in pieces can be interleaved with another rank's. */
+static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
+{
+    char line[8192];
+    int n = 0;
+
+    if (prefixed && log_rank >= 0)
+        n = snprintf(line, sizeof(line), MPIFT_PROG ": %s (rank %d): ", log_host, log_rank);
+    else if (prefixed)
+        n = snprintf(line, sizeof(line), MPIFT_PROG ": ");
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = 0;
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    fprintf(f, "%s\n", line);
+    fflush(f);
+}
+
+void mpift_log_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(stderr, 1, fmt, ap);
+    va_end(ap);
+}
+
+void mpift_log_warn(const char *fmt, ...)
+{
+    va_list ap;
+    if (log_quiet)
+        return;
+    va_start(ap, fmt);
+    emit(stderr, 1, fmt, ap);
+    va_end(ap);
+}
+
+void mpift_log_info(const char *fmt, ...)
+{
+    va_list ap;
+    if (log_quiet)
+        return;
+    va_start(ap, fmt);
+    emit(stdout, 0, fmt, ap);
+    va_end(ap);
+}
+
+void mpift_log_verbose(const char *fmt, ...)
+{
+    va_list ap;
+    if (!log_verbose)
+        return;
+    va_start(ap, fmt);
+    emit(stdout, 1, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,27 @@
+/*
+ * log.h - messages for users.  Every error line names where it happened:
+ *   mpift-stage: n2 (rank 3): /scratch/in/a.dat: No space left on device
+ */
+#ifndef MPIFT_LOG_H
+#define MPIFT_LOG_H
+
+#include <stdarg.h>
+
+#define MPIFT_PROG "mpift-stage"
+
+/* Identify this process in messages (before setup: no host/rank prefix). */
+void mpift_log_setup(const char *host, int rank, int quiet, int verbose);
+
+/* Error on stderr, always printed, prefixed with host and rank. */
+void mpift_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Warning on stderr (not counted as failure), prefixed; shown unless quiet. */
+void mpift_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Informational line on stdout, unprefixed; suppressed by --quiet. */
+void mpift_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like info, only with --verbose; prefixed with host and rank. */
+void mpift_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int mpift_log_is_verbose(void);
+int mpift_log_is_quiet(void);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * proto.h - the tagged file protocol.
+ *
+ * Tags (on the module's own duplicated communicator, never the host's):
+ *   METADATA  a file's header: id, size, mtime, mode, chunking, name
+ *   DATA      raw bytes (MPI_BYTE), exactly `nchunks` messages per file
+ *   CONTROL   COMPLETE after the last chunk: sender status + checksum
+ *   ERROR     instead of METADATA when the sender cannot serve the file
+ *
+ * A stream between two ranks is strictly ordered: METADATA (or ERROR), then
+ * nchunks DATA messages, then COMPLETE.  The receiver learns nchunks from the
+ * metadata and receives exactly that many chunks before it looks for
+ * COMPLETE, so completion can never race data (the original prototype polled
+ * CONTROL before DATA and truncated files).
+ *
+ * Headers travel as fixed little-endian byte layouts.  Every decoder checks
+ * magic, version, type, length and internal consistency before a field is
+ * used; a bad message is MPIFT_ERR_PROTO, never a crash.
+ */
+#ifndef MPIFT_PROTO_H
+#define MPIFT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mpift_tag {
+    MPIFT_TAG_CONTROL = 1,
+    MPIFT_TAG_METADATA = 2,
+    MPIFT_TAG_DATA = 3,
+    MPIFT_TAG_ERROR = 4,
+};
+
+#define MPIFT_PROTO_MAGIC 0x4d504654u   /* "MPFT" */
+#define MPIFT_PROTO_VERSION 1
+#define MPIFT_HDR_LEN 12                /* magic u32, version u16, type u16, payload len u32 */
+#define MPIFT_NAME_MAX 4096             /* a relative path, NUL included */
+#define MPIFT_MSG_MAX 1024              /* an error text, NUL included */
+
+enum mpift_msg_type {
+    MPIFT_MSG_META = 1,
+    MPIFT_MSG_COMPLETE = 2,
+    MPIFT_MSG_ERROR = 3,
+};
+
+struct mpift_meta {
+    uint64_t file_id;
+    uint64_t size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint32_t mode;
+    uint64_t chunk_size;
+    uint64_t nchunks;
+    uint64_t last_chunk;        /* bytes in the last chunk (0 when nchunks == 0) */
+    char name[MPIFT_NAME_MAX];  /* destination path relative to the dest root */
+};
+
+enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1 };
+
+struct mpift_complete {
+    uint64_t file_id;
+    uint64_t size;             /* bytes the sender sent */
+    uint32_t status;           /* mpift_complete_status */
+    int32_t err;               /* errno on the sender when FAILED */
+    uint32_t cksum_kind;       /* 0 none, 1 xxh3-64 */
+    uint64_t digest;
+};
+
+struct mpift_error_msg {
+    uint64_t file_id;
+    int32_t code;              /* MPIFT_ERR_* */
+    char text[MPIFT_MSG_MAX];  /* for users: already names the file and cause */
+};
+
+/* Largest encoded message. */
+#define MPIFT_META_WIRE_MAX (MPIFT_HDR_LEN + 68 + MPIFT_NAME_MAX)
+#define MPIFT_COMPLETE_WIRE (MPIFT_HDR_LEN + 36)
+#define MPIFT_ERROR_WIRE_MAX (MPIFT_HDR_LEN + 16 + MPIFT_MSG_MAX)
+
+/* Number of chunks and size of the last for a file (0, 0 for an empty file). */
+void mpift_chunking(uint64_t size, uint64_t chunk_size, uint64_t *nchunks, uint64_t *last);
+
+/*
+ * Encoders write into buf (buflen bytes) and return the encoded length, or
+ * a negative MPIFT_ERR_RANGE when the buffer is too small or a field is out
+ * of bounds (name too long).
+ */
+int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buflen);
+int mpift_complete_encode(const struct mpift_complete *c, unsigned char *buf, size_t buflen);
+int mpift_error_encode(const struct mpift_error_msg *e, unsigned char *buf, size_t buflen);
+
+/*
+ * Decoders read len bytes and fill the struct.  They return MPIFT_OK or
+ * MPIFT_ERR_PROTO with a reason in err (for the log: "short header",
+ * "bad magic", "version 7 (expected 1)", "name not NUL-terminated",
+ * "nchunks 3 disagrees with size 10 and chunk 4", ...).
+ */
+int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *err, size_t errlen);
+int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *err, size_t errlen);
+int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * stage.c - stage-in.
+ *
+ *  1. rank 0 resolves paths.source and builds the plan; every rank gets it.
+ *  2. every writer (node leader, every rank, or rank 0, by `copies`; the
+ *     target rank of a scatter entry) marks the files it lacks: missing, or
+ *     of another size or mtime, or all with --force.  The marks are shared.
+ *  3. file by file, the source (rank 0) sends to the ranks that need it
+ *     along the route the policy gives; every writer verifies and renames.
+ *  4. copies that failed their checksum are marked again and re-sent, up to
+ *     transfer.retries times.
+ *  5. counts are summed on rank 0, which prints the summary; every rank
+ *     returns the same status, so a node's other ranks wait for their leader.
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "fsafe.h"
+#include "log.h"
+#include "plan.h"
+#include "sink.h"
+#include "stage.h"
+#include "template.h"
+#include "xfer.h"
+
+/* Per-file outcome on a writer. */
+enum fstate { FS_NONE = 0, FS_SKIPPED, FS_DONE, FS_RETRY, FS_FAILED };
+
+struct run {
+    struct mpift_ctx *ctx;
+    struct mpift_plan plan;
+    struct mpift_xfer x;
+    int rank, size;
+    int rootfd;                 /* my dest root, when I write anything */
+    unsigned char *mine;        /* [nbytes] my need bits */
+    unsigned char *all;         /* [size * nbytes] everyone's */
+    size_t nbytes;
+    unsigned char *state;       /* [plan.n] enum fstate, on writers */
+    int *recv;                  /* [size] scratch: receivers of one file */
+    int *kids;                  /* [size] scratch: children in a route */
+    uint64_t written, skipped, failed, bytes;
+    int local_fail;
+};
+
+static int bit(const unsigned char *b, size_t i) { return (b[i >> 3] >> (i & 7)) & 1; }
+static void setbit(unsigned char *b, size_t i) { b[i >> 3] |= (unsigned char)(1u << (i & 7)); }
+
+/* Does this rank keep a copy of file f? */
+static int is_writer(const struct run *r, const struct mpift_pfile *f)
+{
+    const struct mpift_ctx *ctx = r->ctx;
+
+    if (f->target >= 0)
+        return f->target == r->rank;
+    switch (ctx->cfg->copies) {
+    case MPIFT_COPIES_PER_RANK: return 1;
+    case MPIFT_COPIES_ONCE: return r->rank == 0;
+    default: return ctx->topo.leader == r->rank;
+    }
+}
+
+static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
+
+/* Agree on a status: the worst (most negative is not meaningful, so any
+ * failure wins; the lowest rank's code is used). */
+static int agree(MPI_Comm comm, int rc)
+{
+    int in[2], out[2], rank;
+    MPI_Comm_rank(comm, &rank);
+    in[0] = rc != MPIFT_OK ? 1 : 0;
+    in[1] = rank;
+    if (!in[0])
+        in[1] = INT_MAX;
+    /* MINLOC over "not failed" finds the lowest failing rank. */
+    in[0] = !in[0];
+    if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (out[0] == 1)
+        return MPIFT_OK;
+    if (MPI_Bcast(&rc, 1, MPI_INT, out[1], comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    return rc;
+}
+
+/* 1. Rank 0 resolves the source root and plans; then everyone has the plan. */
+static int make_plan(struct run *r)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    char src[PATH_MAX], real[PATH_MAX];
+    struct mpift_tvars v;
+    int rc = MPIFT_OK;
+
+    if (r->rank == 0) {
+        mpift_topo_tvars(&ctx->topo, 0, &v);
+        rc = mpift_template_expand(ctx->cfg->source, &v, src, sizeof(src));
+        if (rc == MPIFT_OK && !realpath(src, real)) {
+            mpift_log_error("%s: paths.source %s: %s", ctx->cfg->file, src, strerror(errno));
+            rc = MPIFT_ERR_CONFIG;
+        } else if (rc == MPIFT_OK) {
+            rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
+            if (rc == MPIFT_OK && r->plan.nerrors)
+                r->local_fail = 1;
+        }
+    }
+    rc = agree(ctx->comm, rc);
+    if (rc != MPIFT_OK)
+        return rc;
+    return agree(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm));
+}
+
+/* Open my dest root and create the plan's folders I will hold. */
+static int prepare_root(struct run *r)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    char why[PATH_MAX + 256];
+    size_t i;
+    int any = 0, fd;
+
+    for (i = 0; i < r->plan.n && !any; i++)
+        any = is_writer(r, &r->plan.f[i]);
+    if (!any && !(r->rank == 0 && ctx->cfg->copies == MPIFT_COPIES_ONCE))
+        return MPIFT_OK;
+    if (ctx->dry_run) {
+        /* Look at what is there without creating anything. */
+        r->rootfd = open(ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return MPIFT_OK;
+    }
+    r->rootfd = mpift_root_open(ctx->dest_root, why, sizeof(why));
+    if (r->rootfd < 0) {
+        mpift_log_error("dest root %s: %s", ctx->dest_root, why);
+        r->rootfd = -1;
+        return MPIFT_ERR_IO;
+    }
+    for (i = 0; i < r->plan.n; i++) {
+        const struct mpift_pfile *f = &r->plan.f[i];
+        if (f->type != MPIFT_PT_DIR || !is_writer(r, f))
+            continue;
+        fd = mpift_dir_open(r->rootfd, f->dest, true, why, sizeof(why));
+        if (fd < 0) {
+            /* The files below it fail with their own message. */
+            mpift_log_error("%s/%s: %s", ctx->dest_root, f->dest, why);
+            continue;
+        }
+        if (f->preserve)
+            fchmod(fd, f->mode & 07777);
+        close(fd);
+    }
+    return MPIFT_OK;
+}
+
+/* 2. Mark what I need this round and share the marks.  Returns the number
+ * of (file, rank) copies needed anywhere, or a negative status. */
+static long long share_needs(struct run *r, int round)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    size_t i;
+    long long n = 0, total = 0;
+
+    memset(r->mine, 0, r->nbytes);
+    for (i = 0; i < r->plan.n; i++) {
+        const struct mpift_pfile *f = &r->plan.f[i];
+        if (f->type != MPIFT_PT_FILE || !is_writer(r, f))
+            continue;
+        if (round == 0) {
+            if (r->rootfd < 0 && !ctx->dry_run) {
+                r->state[i] = FS_FAILED; /* root unusable, already reported */
+                continue;
+            }
+            if (!ctx->force && r->rootfd >= 0 &&
+                mpift_sink_unchanged(r->rootfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec)) {
+                r->state[i] = FS_SKIPPED;
+                continue;
+            }
+        } else if (r->state[i] != FS_RETRY) {
+            continue;
+        }
+        setbit(r->mine, i);
+        n++;
+    }
+    if (MPI_Allgather(r->mine, (int)r->nbytes, MPI_BYTE, r->all, (int)r->nbytes, MPI_BYTE,
+                      ctx->comm) != MPI_SUCCESS ||
+        MPI_Allreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    return total;
+}
+
+/* The route of file i for this rank; returns 0 if I am not on it. */
+static int route_of(struct run *r, size_t i, struct mpift_route *rt, int *root_writes)
+{
+    const struct mpift_config *cfg = r->ctx->cfg;
+    int m = 0, k, pos = -1, p, c, q;
+
+    for (q = 1; q < r->size; q++)
+        if (bit(r->all + (size_t)q * r->nbytes, i)) {
+            if (q == r->rank)
+                pos = m + 1;
+            r->recv[m++] = q;
+        }
+    *root_writes = bit(r->all, i);
+    if (m == 0 && !*root_writes)
+        return 0;
+    if (r->rank == 0)
+        pos = 0;
+    if (pos < 0)
+        return 0;
+    /* direct: a star (rank 0 sends every chunk to every receiver);
+     * pipeline: a chain in rank order; tree: a k-ary heap. */
+    k = cfg->policy == MPIFT_POLICY_DIRECT ? (m > 0 ? m : 1)
+      : cfg->policy == MPIFT_POLICY_TREE ? cfg->fanout : 1;
+    p = pos == 0 ? -1 : (pos - 1) / k;
+    rt->parent = p < 0 ? -1 : (p == 0 ? 0 : r->recv[p - 1]);
+    rt->nchildren = 0;
+    for (c = pos * k + 1; c <= pos * k + k && c <= m; c++)
+        r->kids[rt->nchildren++] = r->recv[c - 1];
+    rt->children = r->kids;
+    return 1;
+}
+
+static double mb(uint64_t b) { return (double)b / 1e6; }
+
+/* --dry-run: rank 0 tells what would move where. */
+static void print_plan(struct run *r)
+{
+    const struct mpift_config *cfg = r->ctx->cfg;
+    static const char *pol[] = {"direct", "pipeline", "tree"};
+    static const char *cop[] = {"per-node", "per-rank", "once"};
+    uint64_t files = 0, bytes = 0;
+    size_t i;
+    int q, n, rw;
+
+    for (i = 0; i < r->plan.n; i++) {
+        const struct mpift_pfile *f = &r->plan.f[i];
+        struct mpift_route rt;
+        if (f->type != MPIFT_PT_FILE)
+            continue;
+        if (!route_of(r, i, &rt, &rw)) {
+            mpift_log_info("  unchanged  %12llu  %s", (unsigned long long)f->size, f->dest);
+            continue;
+        }
+        n = rw;
+        for (q = 1; q < r->size; q++)
+            n += bit(r->all + (size_t)q * r->nbytes, i);
+        mpift_log_info("  send       %12llu  %s -> %d %s", (unsigned long long)f->size, f->dest, n,
+                       n == 1 ? "copy" : "copies");
+        files++;
+        bytes += f->size;
+    }
+    mpift_log_info("dry run: %llu of %llu files (%.1f MB) would be sent, policy %s, copies %s, "
+                   "%d nodes; nothing was transferred", (unsigned long long)files,
+                   (unsigned long long)r->plan.nfiles, mb(bytes), pol[cfg->policy], cop[cfg->copies],
+                   r->ctx->topo.nnodes);
+}
+
+/* 3. One round over every file somebody needs. */
+static int transfer_round(struct run *r, int round, int last_round)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    struct mpift_target tgt = {r->rootfd, ctx->dest_root};
+    struct mpift_xres res;
+    struct mpift_route rt;
+    size_t i;
+    int rc, rw, mine;
+
+    for (i = 0; i < r->plan.n; i++) {
+        const struct mpift_pfile *f = &r->plan.f[i];
+        if (f->type != MPIFT_PT_FILE || !route_of(r, i, &rt, &rw))
+            continue;
+        mine = bit(r->mine, i);
+        if (r->rank == 0)
+            rc = mpift_xfer_source(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
+        else
+            rc = mpift_xfer_receive(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
+        if (rc != MPIFT_OK)
+            return rc;
+        /* A source that cannot be read is named once, by rank 0; every
+         * other failure by the writer that saw it. */
+        if (r->rank == 0 && res.source_failed)
+            mpift_log_error("%s", res.why);
+        if (!mine)
+            continue;
+        if (res.status == MPIFT_OK) {
+            r->state[i] = FS_DONE;
+            r->written++;
+            r->bytes += res.bytes;
+        } else if (res.status == MPIFT_ERR_CHECKSUM && !last_round) {
+            r->state[i] = FS_RETRY;
+            mpift_log_verbose("%s; re-sending (attempt %d)", res.why, round + 2);
+        } else {
+            r->state[i] = FS_FAILED;
+            if (!res.source_failed)
+                mpift_log_error("%s%s", res.why, res.status == MPIFT_ERR_CHECKSUM && round > 0
+                                                     ? " (after all retries)" : "");
+        }
+    }
+    return MPIFT_OK;
+}
+
+static void summary(struct run *r, double secs)
+{
+    uint64_t in[4] = {r->written, r->skipped, r->failed, r->bytes}, out[4] = {0, 0, 0, 0};
+    const struct mpift_topo *t = &r->ctx->topo;
+
+    MPI_Reduce(in, out, 4, MPI_UINT64_T, MPI_SUM, 0, r->ctx->comm);
+    if (r->rank != 0)
+        return;
+    out[2] += r->plan.nerrors;
+    mpift_log_info("mpift-stage: %llu files (%.1f MB) onto %d node%s, %d rank%s: %llu copies written, "
+                   "%llu unchanged, %llu failed; %.1f MB in %.2f s (%.1f MB/s)",
+                   (unsigned long long)r->plan.nfiles, mb(r->plan.bytes), t->nnodes,
+                   t->nnodes == 1 ? "" : "s", t->size, t->size == 1 ? "" : "s",
+                   (unsigned long long)out[0], (unsigned long long)out[1], (unsigned long long)out[2],
+                   mb(out[3]), secs, secs > 0 ? mb(out[3]) / secs : 0.0);
+}
+
+int mpift_stage_in_run(struct mpift_ctx *ctx)
+{
+    struct run r;
+    double t0 = MPI_Wtime();
+    long long need;
+    int rc, round, maxkids, any_fail = 0, i;
+    size_t k;
+
+    memset(&r, 0, sizeof(r));
+    r.ctx = ctx;
+    r.rootfd = -1;
+    r.rank = ctx->topo.rank;
+    r.size = ctx->topo.size;
+    if (ctx->cfg->n_in == 0) {
+        if (r.rank == 0)
+            mpift_log_error("%s: stage_in lists no files: nothing to stage in", ctx->cfg->file);
+        return MPIFT_ERR_CONFIG;
+    }
+    rc = make_plan(&r);
+    if (rc != MPIFT_OK)
+        goto out;
+
+    r.nbytes = (r.plan.n + 7) / 8 + 1;
+    r.mine = calloc(r.nbytes, 1);
+    r.all = calloc((size_t)r.size, r.nbytes);
+    r.state = calloc(r.plan.n + 1, 1);
+    r.recv = calloc((size_t)r.size, sizeof(int));
+    r.kids = calloc((size_t)r.size, sizeof(int));
+    maxkids = ctx->cfg->policy == MPIFT_POLICY_DIRECT ? r.size
+            : ctx->cfg->policy == MPIFT_POLICY_TREE ? ctx->cfg->fanout : 1;
+    rc = (!r.mine || !r.all || !r.state || !r.recv || !r.kids) ? MPIFT_ERR_NOMEM
+       : ctx->dry_run ? MPIFT_OK : mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, maxkids);
+    rc = agree(ctx->comm, rc);
+    if (rc != MPIFT_OK)
+        goto out;
+    if (prepare_root(&r) != MPIFT_OK)
+        r.local_fail = 1;
+
+    for (round = 0; round <= ctx->cfg->retries; round++) {
+        need = share_needs(&r, round);
+        if (need < 0) {
+            rc = (int)need;
+            goto out;
+        }
+        if (ctx->dry_run) {
+            if (r.rank == 0)
+                print_plan(&r);
+            break;
+        }
+        if (need == 0)
+            break;
+        rc = transfer_round(&r, round, round == ctx->cfg->retries);
+        if (rc != MPIFT_OK)
+            goto out;
+    }
+    for (k = 0; k < r.plan.n; k++) {
+        if (r.state[k] == FS_SKIPPED)
+            r.skipped++;
+        else if (r.state[k] == FS_FAILED || r.state[k] == FS_RETRY)
+            r.failed++;
+    }
+    if (r.failed)
+        r.local_fail = 1;
+    if (!ctx->dry_run)
+        summary(&r, MPI_Wtime() - t0);
+    i = r.local_fail;
+    rc = mpi_ok(MPI_Allreduce(&i, &any_fail, 1, MPI_INT, MPI_MAX, ctx->comm));
+    if (rc == MPIFT_OK && any_fail)
+        rc = MPIFT_ERR_FILES;
+out:
+    if (r.rootfd >= 0)
+        close(r.rootfd);
+    if (!ctx->dry_run)
+        mpift_xfer_free(&r.x);
+    free(r.mine);
+    free(r.all);
+    free(r.state);
+    free(r.recv);
+    free(r.kids);
+    mpift_plan_free(&r.plan);
+    return rc;
+}

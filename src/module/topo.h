@@ -1,0 +1,49 @@
+/*
+ * topo.h - who is where: job size, nodes, node leaders.
+ *
+ * PMIx is used only in topo.c.  Where no PMIx server answers (a singleton,
+ * another launcher), MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) and
+ * MPI_Get_processor_name stand in.
+ */
+#ifndef MPIFT_TOPO_H
+#define MPIFT_TOPO_H
+
+#include <limits.h>
+#include <mpi.h>
+
+#define MPIFT_HOST_MAX 256
+
+struct mpift_topo {
+    int rank, size;          /* in the module's communicator */
+    int nodeid;              /* dense node index 0..nnodes-1, ordered by leader rank */
+    int nnodes;
+    int local_rank, local_size;
+    int leader;              /* lowest rank on my node */
+    char host[MPIFT_HOST_MAX];
+    char jobid[256];
+    char tmpdir[PATH_MAX];
+    char user[64];
+    const char *source;      /* "PMIx" or "MPI shared-memory split" */
+    MPI_Comm node_comm;      /* the ranks of my node */
+
+    /* Per-rank and per-node tables, identical on every rank. */
+    int *node_of;            /* [size] node index of each rank */
+    int *local_of;           /* [size] local rank of each rank */
+    int *leaders;            /* [nnodes] leader rank of each node, ascending */
+    char (*hosts)[MPIFT_HOST_MAX]; /* [size] host name of each rank */
+};
+
+/*
+ * mpift_topo_discover - collective over comm.  Returns MPIFT_OK,
+ * MPIFT_ERR_MPI or MPIFT_ERR_NOMEM (same on every rank).
+ */
+int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t);
+
+/* Template variables (%h %n %r %l %j %t %u) of `rank`. */
+struct mpift_tvars;
+void mpift_topo_tvars(const struct mpift_topo *t, int rank, struct mpift_tvars *v);
+
+/* Free the tables and the node communicator. */
+void mpift_topo_free(struct mpift_topo *t);
+
+#endif

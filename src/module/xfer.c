@@ -1,0 +1,398 @@
+/*
+ * xfer.c - one file down a route (see xfer.h).
+ *
+ * Up to `window` chunks are in flight per stream: the receiver pre-posts
+ * receives for the next chunks, and forwards each chunk (MPI_Isend) before
+ * writing it, so a relay passes data on before it spends time on its disk.
+ * Chunks of one stream all carry the DATA tag from one parent, and MPI keeps
+ * messages between a pair in order, so chunk i lands in the i-th receive.
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "mpift/mpift.h"
+#include "log.h"
+#include "proto.h"
+#include "sink.h"
+#include "xfer.h"
+
+#define HDR_MAX MPIFT_META_WIRE_MAX
+
+int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren)
+{
+    int i;
+
+    memset(x, 0, sizeof(*x));
+    x->comm = comm;
+    MPI_Comm_rank(comm, &x->rank);
+    x->chunk = cfg->chunk_size;
+    x->window = cfg->window;
+    x->cksum = cfg->checksum == MPIFT_CKSUM_XXH3;
+    x->fsync = cfg->fsync;
+    x->maxchildren = maxchildren > 0 ? maxchildren : 1;
+    x->buf = calloc((size_t)x->window, sizeof(*x->buf));
+    x->rreq = malloc((size_t)x->window * sizeof(*x->rreq));
+    x->sreq = malloc((size_t)x->window * (size_t)x->maxchildren * sizeof(*x->sreq));
+    x->hdr = malloc(HDR_MAX);
+    if (!x->buf || !x->rreq || !x->sreq || !x->hdr)
+        goto nomem;
+    for (i = 0; i < x->window; i++) {
+        x->rreq[i] = MPI_REQUEST_NULL;
+        if (!(x->buf[i] = malloc(x->chunk)))
+            goto nomem;
+    }
+    for (i = 0; i < x->window * x->maxchildren; i++)
+        x->sreq[i] = MPI_REQUEST_NULL;
+    return MPIFT_OK;
+nomem:
+    mpift_xfer_free(x);
+    return MPIFT_ERR_NOMEM;
+}
+
+void mpift_xfer_free(struct mpift_xfer *x)
+{
+    int i;
+
+    if (x->buf)
+        for (i = 0; i < x->window; i++)
+            free(x->buf[i]);
+    free(x->buf);
+    free(x->rreq);
+    free(x->sreq);
+    free(x->hdr);
+    memset(x, 0, sizeof(*x));
+}
+
+static int mpi_ok(int rc)
+{
+    return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI;
+}
+
+/* Send the same small message to every child (blocking: headers are tiny). */
+static int send_children(const struct mpift_route *rt, const void *buf, int len, int tag, MPI_Comm comm)
+{
+    int c;
+    for (c = 0; c < rt->nchildren; c++)
+        if (MPI_Send(buf, len, MPI_BYTE, rt->children[c], tag, comm) != MPI_SUCCESS)
+            return MPIFT_ERR_MPI;
+    return MPIFT_OK;
+}
+
+/* Wait until buffer b's sends to the children are done. */
+static int wait_sends(struct mpift_xfer *x, int b, int nchildren)
+{
+    return mpi_ok(MPI_Waitall(nchildren, &x->sreq[b * x->maxchildren], MPI_STATUSES_IGNORE));
+}
+
+static int wait_all_sends(struct mpift_xfer *x, int nchildren)
+{
+    int b, rc = MPIFT_OK;
+    for (b = 0; b < x->window && rc == MPIFT_OK; b++)
+        rc = wait_sends(x, b, nchildren);
+    return rc;
+}
+
+static int isend_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len)
+{
+    int c;
+    for (c = 0; c < rt->nchildren; c++)
+        if (MPI_Isend(x->buf[b], len, MPI_BYTE, rt->children[c], MPIFT_TAG_DATA, x->comm,
+                      &x->sreq[b * x->maxchildren + c]) != MPI_SUCCESS)
+            return MPIFT_ERR_MPI;
+    return MPIFT_OK;
+}
+
+/* Read exactly len bytes at off; on failure the rest is zero-filled so the
+ * stream keeps its announced length (the COMPLETE then says it failed). */
+static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO; /* n == 0: the file shrank under us */
+            memset(buf + done, 0, len - done);
+            return e;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void set_result(struct mpift_xres *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_result(struct mpift_xres *res, int status, const char *fmt, ...)
+{
+    va_list ap;
+    res->status = status;
+    va_start(ap, fmt);
+    vsnprintf(res->why, sizeof(res->why), fmt, ap);
+    va_end(ap);
+}
+
+int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res)
+{
+    struct mpift_meta m;
+    struct mpift_complete c;
+    struct mpift_sink sink;
+    struct stat st;
+    XXH3_state_t *h = NULL;
+    int fd = -1, rc = MPIFT_OK, have_sink = 0, len, b, read_err = 0;
+    uint64_t i, off = 0;
+
+    memset(res, 0, sizeof(*res));
+    memset(&m, 0, sizeof(m));
+    fd = open(f->src, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        struct mpift_error_msg e;
+        int n, en = fd < 0 ? errno : (S_ISREG(st.st_mode) ? errno : EINVAL);
+
+        memset(&e, 0, sizeof(e));
+        e.file_id = id;
+        e.code = en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+        snprintf(e.text, sizeof(e.text), "%s: %s", f->src,
+                 en == EINVAL ? "no longer a regular file" : strerror(en));
+        set_result(res, e.code, "%s", e.text);
+        res->source_failed = 1;
+        n = mpift_error_encode(&e, x->hdr, HDR_MAX);
+        rc = n < 0 ? n : send_children(rt, x->hdr, n, MPIFT_TAG_ERROR, x->comm);
+        goto out;
+    }
+    m.file_id = id;
+    m.size = (uint64_t)st.st_size;       /* what we will really send */
+    m.mtime_sec = st.st_mtim.tv_sec;
+    m.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+    m.mode = st.st_mode & 07777;
+    m.chunk_size = x->chunk;
+    mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
+    snprintf(m.name, sizeof(m.name), "%s", f->dest);
+    len = mpift_meta_encode(&m, x->hdr, HDR_MAX);
+    if (len < 0) {
+        rc = len;
+        goto out;
+    }
+    rc = send_children(rt, x->hdr, len, MPIFT_TAG_METADATA, x->comm);
+    if (rc != MPIFT_OK)
+        goto out;
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    if (tgt) {
+        if (mpift_sink_open(&sink, tgt->rootfd, tgt->root, f->dest, x->rank, res->why,
+                            sizeof(res->why)) == MPIFT_OK)
+            have_sink = 1;
+        else
+            res->status = MPIFT_ERR_IO;
+    }
+    h = XXH3_createState();
+    if (!h || XXH3_64bits_reset(h) != XXH_OK) {
+        rc = MPIFT_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < m.nchunks; i++) {
+        b = (int)(i % (uint64_t)x->window);
+        len = (int)(i + 1 == m.nchunks ? m.last_chunk : m.chunk_size);
+        rc = wait_sends(x, b, rt->nchildren);
+        if (rc != MPIFT_OK)
+            goto out;
+        if (!read_err)
+            read_err = read_chunk(fd, x->buf[b], (size_t)len, off);
+        else
+            memset(x->buf[b], 0, (size_t)len);
+        rc = isend_chunk(x, rt, b, len);
+        if (rc != MPIFT_OK)
+            goto out;
+        if (x->cksum)
+            XXH3_64bits_update(h, x->buf[b], (size_t)len);
+        if (have_sink)
+            mpift_sink_write(&sink, x->buf[b], (size_t)len, off);
+        off += (uint64_t)len;
+    }
+    rc = wait_all_sends(x, rt->nchildren);
+    if (rc != MPIFT_OK)
+        goto out;
+    memset(&c, 0, sizeof(c));
+    c.file_id = id;
+    c.size = m.size;
+    c.status = read_err ? MPIFT_SEND_FAILED : MPIFT_SEND_OK;
+    c.err = read_err;
+    c.cksum_kind = x->cksum ? 1 : 0;
+    c.digest = x->cksum ? XXH3_64bits_digest(h) : 0;
+    len = mpift_complete_encode(&c, x->hdr, HDR_MAX);
+    rc = send_children(rt, x->hdr, len, MPIFT_TAG_CONTROL, x->comm);
+    if (read_err) {
+        set_result(res, MPIFT_ERR_IO, "%s: read failed: %s", f->src, strerror(read_err));
+        res->source_failed = 1;
+    } else if (have_sink) {
+        int st2 = mpift_sink_commit(&sink, &m, &c, f->preserve, x->fsync, res->why, sizeof(res->why));
+        have_sink = 0;
+        res->status = st2;
+        if (st2 == MPIFT_OK)
+            res->bytes = m.size;
+    }
+out:
+    if (have_sink)
+        mpift_sink_abort(&sink);
+    XXH3_freeState(h);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Receive one header message from the parent into x->hdr. */
+static int recv_hdr(struct mpift_xfer *x, int parent, int *tag, int *len, char *why, size_t whylen)
+{
+    MPI_Status st;
+
+    if (MPI_Probe(parent, MPI_ANY_TAG, x->comm, &st) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    MPI_Get_count(&st, MPI_BYTE, len);
+    *tag = st.MPI_TAG;
+    if (*len < 0 || *len > HDR_MAX || (*tag != MPIFT_TAG_METADATA && *tag != MPIFT_TAG_ERROR &&
+                                       *tag != MPIFT_TAG_CONTROL)) {
+        snprintf(why, whylen, "unexpected message from rank %d (tag %d, %d bytes)", parent, *tag, *len);
+        /* Drain it so the job can still end in order. */
+        MPI_Recv(NULL, 0, MPI_BYTE, parent, *tag, x->comm, MPI_STATUS_IGNORE);
+        return MPIFT_ERR_PROTO;
+    }
+    return mpi_ok(MPI_Recv(x->hdr, *len, MPI_BYTE, parent, *tag, x->comm, MPI_STATUS_IGNORE));
+}
+
+int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res)
+{
+    struct mpift_meta m;
+    struct mpift_complete c;
+    struct mpift_sink sink;
+    MPI_Status st;
+    char why[256];
+    int rc, tag, len, have_sink = 0, b, count;
+    uint64_t i, posted = 0, off = 0;
+
+    memset(res, 0, sizeof(*res));
+    rc = recv_hdr(x, rt->parent, &tag, &len, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        goto proto;
+    if (tag == MPIFT_TAG_ERROR) {
+        struct mpift_error_msg e;
+        rc = mpift_error_decode(x->hdr, (size_t)len, &e, why, sizeof(why));
+        if (rc != MPIFT_OK || e.file_id != id)
+            goto proto_id;
+        /* The source reports it; relays pass it on and skip the file. */
+        set_result(res, e.code, "%s", e.text);
+        res->source_failed = 1;
+        return send_children(rt, x->hdr, len, MPIFT_TAG_ERROR, x->comm);
+    }
+    if (tag != MPIFT_TAG_METADATA) {
+        snprintf(why, sizeof(why), "tag %d where metadata was expected", tag);
+        rc = MPIFT_ERR_PROTO;
+        goto proto;
+    }
+    rc = mpift_meta_decode(x->hdr, (size_t)len, &m, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        goto proto;
+    if (m.file_id != id || strcmp(m.name, f->dest) != 0 || m.chunk_size != x->chunk)
+        goto proto_id;
+    rc = send_children(rt, x->hdr, len, MPIFT_TAG_METADATA, x->comm);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (tgt) {
+        if (mpift_sink_open(&sink, tgt->rootfd, tgt->root, f->dest, x->rank, res->why,
+                            sizeof(res->why)) == MPIFT_OK)
+            have_sink = 1;
+        else
+            res->status = MPIFT_ERR_IO;
+    }
+    for (posted = 0; posted < m.nchunks && posted < (uint64_t)x->window; posted++)
+        if (MPI_Irecv(x->buf[posted], (int)x->chunk, MPI_BYTE, rt->parent, MPIFT_TAG_DATA, x->comm,
+                      &x->rreq[posted]) != MPI_SUCCESS) {
+            rc = MPIFT_ERR_MPI;
+            goto out;
+        }
+    for (i = 0; i < m.nchunks; i++) {
+        uint64_t want = i + 1 == m.nchunks ? m.last_chunk : m.chunk_size;
+        b = (int)(i % (uint64_t)x->window);
+        if (MPI_Wait(&x->rreq[b], &st) != MPI_SUCCESS) {
+            rc = MPIFT_ERR_MPI;
+            goto out;
+        }
+        MPI_Get_count(&st, MPI_BYTE, &count);
+        if (count < 0 || (uint64_t)count != want) {
+            snprintf(why, sizeof(why), "chunk %llu of %s has %d bytes, expected %llu",
+                     (unsigned long long)i, f->dest, count, (unsigned long long)want);
+            rc = MPIFT_ERR_PROTO;
+            goto proto;
+        }
+        rc = isend_chunk(x, rt, b, count);
+        if (rc != MPIFT_OK)
+            goto out;
+        if (have_sink)
+            mpift_sink_write(&sink, x->buf[b], (size_t)count, off);
+        off += (uint64_t)count;
+        if (posted < m.nchunks) {
+            rc = wait_sends(x, b, rt->nchildren);
+            if (rc != MPIFT_OK)
+                goto out;
+            if (MPI_Irecv(x->buf[b], (int)x->chunk, MPI_BYTE, rt->parent, MPIFT_TAG_DATA, x->comm,
+                          &x->rreq[b]) != MPI_SUCCESS) {
+                rc = MPIFT_ERR_MPI;
+                goto out;
+            }
+            posted++;
+        }
+    }
+    rc = wait_all_sends(x, rt->nchildren);
+    if (rc != MPIFT_OK)
+        goto out;
+    rc = recv_hdr(x, rt->parent, &tag, &len, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        goto proto;
+    if (tag != MPIFT_TAG_CONTROL) {
+        snprintf(why, sizeof(why), "tag %d where COMPLETE was expected", tag);
+        rc = MPIFT_ERR_PROTO;
+        goto proto;
+    }
+    rc = mpift_complete_decode(x->hdr, (size_t)len, &c, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        goto proto;
+    if (c.file_id != id)
+        goto proto_id;
+    rc = send_children(rt, x->hdr, len, MPIFT_TAG_CONTROL, x->comm);
+    if (rc != MPIFT_OK)
+        goto out;
+    if (c.status != MPIFT_SEND_OK) {
+        /* The source names the failure; here the copy is just dropped. */
+        set_result(res, MPIFT_ERR_IO, "%s: the source could not be read", f->dest);
+        res->source_failed = 1;
+    } else if (have_sink) {
+        res->status = mpift_sink_commit(&sink, &m, &c, f->preserve, x->fsync, res->why, sizeof(res->why));
+        have_sink = 0;
+        if (res->status == MPIFT_OK)
+            res->bytes = m.size;
+    }
+    goto out;
+
+proto_id:
+    snprintf(why, sizeof(why), "message for another file (expected file %llu, %s)",
+             (unsigned long long)id, f->dest);
+    rc = MPIFT_ERR_PROTO;
+proto:
+    if (rc == MPIFT_ERR_PROTO)
+        mpift_log_error("protocol error from rank %d: %s", rt->parent, why);
+out:
+    if (have_sink)
+        mpift_sink_abort(&sink);
+    return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * xfer.h - move one file down a route of ranks: the source reads it, each
+ * rank forwards every chunk to its children before writing it itself, and
+ * every writer verifies what it received.
+ *
+ * A route is a tree rooted at the source; "direct" is a star, "pipeline" a
+ * chain, "tree" a k-ary tree: one code path serves all three.
+ */
+#ifndef MPIFT_XFER_H
+#define MPIFT_XFER_H
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "plan.h"
+
+struct mpift_xfer {
+    MPI_Comm comm;
+    int rank;
+    uint64_t chunk;
+    int window;
+    bool cksum;
+    bool fsync;
+    int maxchildren;
+    unsigned char **buf;      /* [window] buffers of `chunk` bytes */
+    MPI_Request *rreq;        /* [window] */
+    MPI_Request *sreq;        /* [window * maxchildren] */
+    unsigned char *hdr;       /* header scratch (largest encoded message) */
+};
+
+struct mpift_route {
+    int parent;               /* -1 on the source */
+    const int *children;
+    int nchildren;
+};
+
+/* Where a writer puts its copy; NULL when this rank only relays. */
+struct mpift_target {
+    int rootfd;
+    const char *root;         /* for messages */
+};
+
+/* The outcome of one file on this rank. */
+struct mpift_xres {
+    int status;               /* MPIFT_OK, _CHECKSUM (retry may help), _IO, _NOENT */
+    int source_failed;        /* the source could not be read: nobody got the file */
+    uint64_t bytes;           /* bytes this rank wrote */
+    char why[PATH_MAX + 256]; /* message for users when status != OK */
+};
+
+int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
+void mpift_xfer_free(struct mpift_xfer *x);
+
+/*
+ * mpift_xfer_source - on the source rank: send file `id` (f->src) down the
+ * route; write a copy too when tgt is not NULL.  A source that cannot be
+ * read sends ERROR so every rank of the route skips the file.
+ * Returns MPIFT_OK (the outcome is in res) or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
+ * mpift_xfer_receive - on a rank of the route other than the source:
+ * receive file `id`, forward to children, write when tgt is not NULL.
+ * Returns MPIFT_OK (outcome in res), MPIFT_ERR_PROTO when the parent sent
+ * something that does not validate (the stream cannot be trusted: the
+ * caller must abort the job), or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+
+#endif

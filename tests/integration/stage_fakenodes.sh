@@ -1,0 +1,50 @@
+#!/bin/bash
+# Stage-in across 3 fake nodes x 2 ranks (own hostname, own node id, own
+# node-local folder at the same path): every node holds exactly one
+# byte-exact copy, for the pipeline and direct policies; a re-run skips,
+# --force re-sends; a missing source exits 1 naming it.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/fakenodes.sh"
+. "$top_srcdir/tests/lib/stage.sh"
+need_fakenodes
+
+t=$(mktemp_dir)
+fakenodes_setup 3 2
+mkdir -p "$t/src"
+make_test_tree "$t/src/tree"
+nfiles=$(count_files "$t/src/tree")
+
+check_nodes() {
+    local h
+    for h in $FAKE_HOSTS; do
+        compare_tree "$t/src/tree" "$FAKE_NODEDIR/$h/stage" || fail "$1: node $h copy differs"
+        [ "$(ls -A "$FAKE_NODEDIR/$h")" = stage ] || fail "$1: node $h holds more than one copy: $(ls -A "$FAKE_NODEDIR/$h")"
+    done
+    [ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "$1: something was written to the real scratch folder"
+}
+
+for policy in pipeline direct; do
+    for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/stage"; done
+    write_cfg "$t/$policy.cfg" "$t/src" "$FAKE_SCRATCH/stage" "workers: { policy = \"$policy\"; };"
+    fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --verbose >"$t/log" 2>&1 ||
+        fail "$policy: stage-in failed: $(cat "$t/log")"
+    grep -q "topology from PMIx: 6 ranks on 3 nodes" "$t/log" || fail "$policy: topology not from PMIx / wrong: $(grep topology "$t/log")"
+    check_nodes "$policy"
+    expect_summary "$t/log" $((nfiles * 3)) 0 0
+done
+
+fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" >"$t/log" 2>&1 || fail "re-run failed: $(cat "$t/log")"
+expect_summary "$t/log" 0 $((nfiles * 3)) 0
+fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
+expect_summary "$t/log" $((nfiles * 3)) 0 0
+check_nodes "--force"
+
+write_cfg "$t/miss.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
+    '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing/input.dat"; dest = "in/"; }'
+rc=0; fakenodes_mpirun 6 "$stage" --config "$t/miss.cfg" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "missing source: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "missing/input.dat: No such file or directory" "$t/err" || fail "missing source not named: $(cat "$t/err")"
+check_nodes "missing source"
+pass

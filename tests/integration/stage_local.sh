@@ -1,0 +1,79 @@
+#!/bin/bash
+# Stage-in on this machine with 4 ranks (one node): a tree with an empty
+# file, odd sizes, a file of many chunks, spaces, non-ASCII, nested folders;
+# every copies mode and policy; skip on re-run, --force re-sends; a missing
+# source exits 1 naming it while the rest is staged; the README's sample job.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/stage.sh"
+need_mpirun
+
+t=$(mktemp_dir)
+mkdir -p "$t/src"
+make_test_tree "$t/src/tree"
+nfiles=$(count_files "$t/src/tree")
+
+# per-node (default), pipeline (default): one copy on the single node.
+write_cfg "$t/a.cfg" "$t/src" "$t/dest/node%n"
+mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" >"$t/log" 2>&1 || fail "stage-in failed: $(cat "$t/log")"
+compare_tree "$t/src/tree" "$t/dest/node0" || fail "copy differs from source"
+[ "$(ls "$t/dest")" = node0 ] || fail "expected one node folder, got: $(ls "$t/dest")"
+expect_summary "$t/log" "$nfiles" 0 0
+
+# A re-run sends nothing; --force sends everything again.
+mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" >"$t/log" 2>&1 || fail "re-run failed: $(cat "$t/log")"
+expect_summary "$t/log" 0 "$nfiles" 0
+mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
+expect_summary "$t/log" "$nfiles" 0 0
+compare_tree "$t/src/tree" "$t/dest/node0" || fail "copy differs after --force"
+
+# A changed source file is re-sent, the others are not.
+printf 'changed' >>"$t/src/tree/with space.dat"
+mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" >"$t/log" 2>&1 || fail "update run failed: $(cat "$t/log")"
+expect_summary "$t/log" 1 $((nfiles - 1)) 0
+compare_tree "$t/src/tree" "$t/dest/node0" || fail "changed file not updated"
+
+# per-rank: each rank its own copy; direct policy; no checksum.
+write_cfg "$t/b.cfg" "$t/src" "$t/rank/%r" 'workers: { copies = "per-rank"; policy = "direct"; };'
+mpift_mpirun -n 4 "$stage" --config "$t/b.cfg" >"$t/log" 2>&1 || fail "per-rank failed: $(cat "$t/log")"
+for r in 0 1 2 3; do
+    compare_tree "$t/src/tree" "$t/rank/$r" || fail "rank $r copy differs"
+done
+expect_summary "$t/log" $((nfiles * 4)) 0 0
+
+# per-rank with a shared root is refused before anything moves.
+write_cfg "$t/c.cfg" "$t/src" "$t/shared" 'workers: { copies = "per-rank"; };'
+rc=0; mpift_mpirun -n 4 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "per-rank with one root: exit $rc, expected 2: $(cat "$t/log")"
+grep -q "put %r or %l in paths.dest" "$t/log" || fail "per-rank message: $(cat "$t/log")"
+[ ! -e "$t/shared" ] || fail "per-rank refusal still created $t/shared"
+
+# once: a single copy in all.
+write_cfg "$t/d.cfg" "$t/src" "$t/once" 'workers: { copies = "once"; }; transfer: { chunk_size = "64K"; checksum = "none"; };'
+sed -i '/chunk_size = "1M"/d' "$t/d.cfg"
+mpift_mpirun -n 4 "$stage" --config "$t/d.cfg" >"$t/log" 2>&1 || fail "once failed: $(cat "$t/log")"
+compare_tree "$t/src/tree" "$t/once" || fail "once copy differs"
+expect_summary "$t/log" "$nfiles" 0 0
+
+# A missing source: exit 1, named on stderr; the other entries are staged.
+write_cfg "$t/e.cfg" "$t/src" "$t/miss" "" \
+    '{ src = "tree/a/"; dest = "a/"; recursive = true; }, { src = "no-such-input.dat"; dest = "x/"; }, { src = "tree/*.bin"; dest = "bins/"; }'
+rc=0; mpift_mpirun -n 4 "$stage" --config "$t/e.cfg" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "missing source: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "no-such-input.dat: No such file or directory" "$t/err" || fail "missing source not named: $(cat "$t/err")"
+compare_tree "$t/src/tree/a" "$t/miss/a" || fail "other entries were not staged"
+for f in "$t"/src/tree/*.bin; do
+    cmp -s "$f" "$t/miss/bins/$(basename "$f")" || fail "glob entry not staged: $f"
+done
+[ ! -e "$t/miss/x" ] || fail "a folder was created for the missing source"
+
+# The README's sample job: conf/stage.cfg on 4 ranks.
+mpift_mpirun -n 4 "$stage" --config "$top_srcdir/conf/stage.cfg" --set "paths.dest=$t/sample" \
+    >"$t/log" 2>&1 || fail "sample job failed: $(cat "$t/log")"
+for f in mesh.dat params.dat empty.dat; do
+    cmp -s "$top_srcdir/conf/data/inputs/$f" "$t/sample/inputs/$f" || fail "sample inputs/$f differs"
+done
+[ ! -e "$t/sample/inputs/README.txt" ] || fail "glob staged a file it does not match"
+compare_tree "$top_srcdir/conf/data/ref" "$t/sample/ref" || fail "sample ref/ differs"
+pass

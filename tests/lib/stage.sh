@@ -1,0 +1,38 @@
+# stage.sh - helpers shared by the stage-in integration tests (sourced after common.sh).
+
+stage=$top_builddir/src/mpift-stage
+
+# write_cfg FILE SOURCE DEST [EXTRA_LINES] [STAGE_IN_LIST]
+# A config that stages SOURCE's "tree/" contents into DEST with 1 MiB chunks
+# (so the big test file spans many chunks).
+write_cfg() {
+    local file=$1 source=$2 dest=$3 extra=${4:-} list=${5:-'{ src = "tree/"; dest = ""; recursive = true; preserve = true; }'}
+    cat >"$file" <<CFG
+version = 1;
+paths: { source = "$source"; dest = "$dest"; };
+transfer: { chunk_size = "1M"; window = 4; };
+$extra
+stage_in = ( $list );
+CFG
+}
+
+# summary_field LOG FIELD: the number before FIELD in the summary line
+# ("... 36 copies written, 0 unchanged, 0 failed ...").
+summary_field() {
+    grep -o "[0-9]* $2" "$1" | tail -n 1 | cut -d' ' -f1
+}
+
+# expect_summary LOG WRITTEN UNCHANGED FAILED
+expect_summary() {
+    local w u f
+    w=$(summary_field "$1" "copies written")
+    u=$(summary_field "$1" "unchanged")
+    f=$(summary_field "$1" "failed")
+    [ "$w/$u/$f" = "$2/$3/$4" ] ||
+        fail "summary says written/unchanged/failed = $w/$u/$f, expected $2/$3/$4: $(cat "$1")"
+}
+
+# count_files DIR: regular files below DIR
+count_files() {
+    find "$1" -type f | wc -l
+}

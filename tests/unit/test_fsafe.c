@@ -1,0 +1,239 @@
+/* test_fsafe.c - path containment: lexical checks and the O_NOFOLLOW walk. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "fsafe.h"
+
+static char err[512];
+
+START_TEST(check_rel_accepts)
+{
+    static const char *ok[] = { "", "a", "a/b/c", "a//b/", "./a", "with space/d\xc3\xa9j\xc3\xa0",
+                                "...", "..a", "a..", ".hidden/x", "inputs/*.dat" };
+    size_t i;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        ck_assert_msg(mpift_path_check_rel(ok[i], err, sizeof(err)) == MPIFT_OK, "%s refused: %s", ok[i], err);
+}
+END_TEST
+
+START_TEST(check_rel_refuses)
+{
+    static const char *bad[] = { "/etc/passwd", "..", "../x", "a/../../x", "a/..", "a/./b", "a\nb", "a\tb", "/" };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(mpift_path_check_rel(bad[i], err, sizeof(err)) == MPIFT_ERR_ESCAPE, "%s accepted", bad[i]);
+    mpift_path_check_rel("../../etc/shadow", err, sizeof(err));
+    ck_assert_ptr_nonnull(strstr(err, "\"..\""));
+}
+END_TEST
+
+START_TEST(check_rel_refuses_too_long)
+{
+    char *p = malloc(PATH_MAX + 10);
+
+    memset(p, 'a', PATH_MAX + 9);
+    p[PATH_MAX + 9] = '\0';
+    ck_assert_int_eq(mpift_path_check_rel(p, err, sizeof(err)), MPIFT_ERR_ESCAPE);
+    free(p);
+}
+END_TEST
+
+START_TEST(normalize)
+{
+    char out[64];
+
+    ck_assert_int_eq(mpift_path_normalize("./a//b///c/", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "a/b/c");
+    ck_assert_int_eq(mpift_path_normalize(".", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(mpift_path_normalize("", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(mpift_path_normalize("a/../b", out, sizeof(out)), MPIFT_ERR_ESCAPE);
+    ck_assert_int_eq(mpift_path_normalize("abcdef", out, 4), MPIFT_ERR_RANGE);
+}
+END_TEST
+
+START_TEST(join)
+{
+    char out[32];
+
+    ck_assert_int_eq(mpift_path_join("a/", "b", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "a/b");
+    ck_assert_int_eq(mpift_path_join("", "b", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "b");
+    ck_assert_int_eq(mpift_path_join("a", "", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "a");
+    ck_assert_int_eq(mpift_path_join("/", "x", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "/x");
+    ck_assert_int_eq(mpift_path_join("/r", "/x", out, sizeof(out)), MPIFT_OK);
+    ck_assert_str_eq(out, "/r/x");
+    ck_assert_int_eq(mpift_path_join("0123456789abcdef", "0123456789abcdef", out, sizeof(out)), MPIFT_ERR_RANGE);
+}
+END_TEST
+
+START_TEST(within)
+{
+    ck_assert(mpift_path_within("/a/b", "/a/b"));
+    ck_assert(mpift_path_within("/a/b", "/a/b/c"));
+    ck_assert(mpift_path_within("/a/b/", "/a/b/c"));
+    ck_assert(!mpift_path_within("/a/b", "/a/bc"));
+    ck_assert(!mpift_path_within("/a/b", "/a"));
+    ck_assert(!mpift_path_within("/a/b", "/etc/passwd"));
+    ck_assert(mpift_path_within("/", "/anything"));
+}
+END_TEST
+
+START_TEST(split_parent)
+{
+    char parent[32], name[16];
+
+    ck_assert_int_eq(mpift_split_parent("a/b/c.dat", parent, sizeof(parent), name, sizeof(name)), MPIFT_OK);
+    ck_assert_str_eq(parent, "a/b");
+    ck_assert_str_eq(name, "c.dat");
+    ck_assert_int_eq(mpift_split_parent("c.dat", parent, sizeof(parent), name, sizeof(name)), MPIFT_OK);
+    ck_assert_str_eq(parent, "");
+    ck_assert_str_eq(name, "c.dat");
+    ck_assert_int_eq(mpift_split_parent("", parent, sizeof(parent), name, sizeof(name)), MPIFT_ERR_ESCAPE);
+    ck_assert_int_eq(mpift_split_parent("../x", parent, sizeof(parent), name, sizeof(name)), MPIFT_ERR_ESCAPE);
+    ck_assert_int_eq(mpift_split_parent("a/a-very-long-file-name", parent, sizeof(parent), name, sizeof(name)),
+                     MPIFT_ERR_RANGE);
+}
+END_TEST
+
+/* A scratch folder per test, removed by the shell-free rm below. */
+static char tmp[PATH_MAX];
+
+static void mk_tmp(void)
+{
+    snprintf(tmp, sizeof(tmp), "%s/mpift-fsafe-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+}
+
+static void rm_tmp(void)
+{
+    char cmd[PATH_MAX + 16];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(root_open_creates_and_dir_open_walks)
+{
+    char root[PATH_MAX + 32], p[PATH_MAX + 64];
+    struct stat st;
+    int rfd, dfd;
+
+    mk_tmp();
+    snprintf(root, sizeof(root), "%s/x/y/root", tmp);
+    rfd = mpift_root_open(root, err, sizeof(err));
+    ck_assert_msg(rfd >= 0, "root_open: %s", err);
+
+    dfd = mpift_dir_open(rfd, "a/b c/d\xc3\xa9", true, err, sizeof(err));
+    ck_assert_msg(dfd >= 0, "dir_open create: %s", err);
+    close(dfd);
+    snprintf(p, sizeof(p), "%s/a/b c/d\xc3\xa9", root);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+
+    /* Without create, a missing folder is reported, not made. */
+    dfd = mpift_dir_open(rfd, "a/missing", false, err, sizeof(err));
+    ck_assert_int_eq(dfd, MPIFT_ERR_NOENT);
+    snprintf(p, sizeof(p), "%s/a/missing", root);
+    ck_assert_int_ne(stat(p, &st), 0);
+
+    /* "" is the root itself */
+    dfd = mpift_dir_open(rfd, "", false, err, sizeof(err));
+    ck_assert_int_ge(dfd, 0);
+    close(dfd);
+
+    ck_assert_int_eq(mpift_dir_open(rfd, "../escape", true, err, sizeof(err)), MPIFT_ERR_ESCAPE);
+    close(rfd);
+    rm_tmp();
+}
+END_TEST
+
+START_TEST(dir_open_refuses_symlinks)
+{
+    char root[PATH_MAX + 32], outside[PATH_MAX + 32], link[PATH_MAX + 64], p[PATH_MAX + 64];
+    struct stat st;
+    int rfd, dfd;
+
+    mk_tmp();
+    snprintf(root, sizeof(root), "%s/root", tmp);
+    snprintf(outside, sizeof(outside), "%s/outside", tmp);
+    ck_assert_int_eq(mkdir(outside, 0755), 0);
+    rfd = mpift_root_open(root, err, sizeof(err));
+    ck_assert_int_ge(rfd, 0);
+    snprintf(link, sizeof(link), "%s/planted", root);
+    ck_assert_int_eq(symlink(outside, link), 0);
+
+    dfd = mpift_dir_open(rfd, "planted/sub", true, err, sizeof(err));
+    ck_assert_int_eq(dfd, MPIFT_ERR_ESCAPE);
+    ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+    snprintf(p, sizeof(p), "%s/sub", outside);
+    ck_assert_msg(stat(p, &st) != 0, "a folder was created through the symlink");
+
+    /* A regular file where a folder should be */
+    snprintf(p, sizeof(p), "%s/file", root);
+    close(open(p, O_CREAT | O_WRONLY, 0644));
+    ck_assert_int_eq(mpift_dir_open(rfd, "file/x", true, err, sizeof(err)), MPIFT_ERR_IO);
+    close(rfd);
+    rm_tmp();
+}
+END_TEST
+
+START_TEST(root_open_reports_failure)
+{
+    char root[PATH_MAX + 32], p[PATH_MAX + 32];
+
+    mk_tmp();
+    snprintf(p, sizeof(p), "%s/file", tmp);
+    close(open(p, O_CREAT | O_WRONLY, 0644));
+    snprintf(root, sizeof(root), "%s/file/root", tmp);
+    ck_assert_int_lt(mpift_root_open(root, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "file"));
+    ck_assert_int_eq(mpift_root_open("relative/root", err, sizeof(err)), MPIFT_ERR_ESCAPE);
+    rm_tmp();
+}
+END_TEST
+
+static Suite *fsafe_suite(void)
+{
+    Suite *s = suite_create("fsafe");
+    TCase *lex = tcase_create("Lexical"), *walk = tcase_create("Walk");
+
+    tcase_add_test(lex, check_rel_accepts);
+    tcase_add_test(lex, check_rel_refuses);
+    tcase_add_test(lex, check_rel_refuses_too_long);
+    tcase_add_test(lex, normalize);
+    tcase_add_test(lex, join);
+    tcase_add_test(lex, within);
+    tcase_add_test(lex, split_parent);
+    tcase_add_test(walk, root_open_creates_and_dir_open_walks);
+    tcase_add_test(walk, dir_open_refuses_symlinks);
+    tcase_add_test(walk, root_open_reports_failure);
+    suite_add_tcase(s, lex);
+    suite_add_tcase(s, walk);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(fsafe_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,264 @@
+/* test_proto.c - protocol header encoding and validation. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "proto.h"
+
+static unsigned char buf[MPIFT_META_WIRE_MAX + 64];
+static char err[256];
+
+static struct mpift_meta good_meta(void)
+{
+    struct mpift_meta m;
+    memset(&m, 0, sizeof(m));
+    m.file_id = 7;
+    m.size = 10000;
+    m.mtime_sec = 1700000000;
+    m.mtime_nsec = 123456789;
+    m.mode = 0644;
+    m.chunk_size = 4096;
+    mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
+    strcpy(m.name, "dir/with space/d\xc3\xa9j\xc3\xa0.bin");
+    return m;
+}
+
+START_TEST(chunking)
+{
+    uint64_t n, last;
+    mpift_chunking(0, 4096, &n, &last);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(last, 0);
+    mpift_chunking(4096, 4096, &n, &last);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(last, 4096);
+    mpift_chunking(4097, 4096, &n, &last);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(last, 1);
+    /* Over 4 GiB: 64-bit all the way. */
+    mpift_chunking(5ULL << 30, 1 << 20, &n, &last);
+    ck_assert_uint_eq(n, 5 * 1024);
+    ck_assert_uint_eq(last, 1 << 20);
+}
+END_TEST
+
+START_TEST(meta_roundtrip)
+{
+    struct mpift_meta m = good_meta(), d;
+    int len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_gt(len, MPIFT_HDR_LEN);
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(d.file_id, 7);
+    ck_assert_uint_eq(d.size, 10000);
+    ck_assert_int_eq(d.mtime_sec, 1700000000);
+    ck_assert_uint_eq(d.mtime_nsec, 123456789);
+    ck_assert_uint_eq(d.nchunks, 3);
+    ck_assert_uint_eq(d.last_chunk, 10000 - 2 * 4096);
+    ck_assert_str_eq(d.name, m.name);
+}
+END_TEST
+
+START_TEST(meta_big_file)
+{
+    struct mpift_meta m = good_meta(), d;
+    int len;
+    m.size = (6ULL << 30) + 3;
+    m.chunk_size = 4 << 20;
+    mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(d.size, (6ULL << 30) + 3);
+    ck_assert_uint_eq(d.nchunks, 6 * 256 + 1);
+    ck_assert_uint_eq(d.last_chunk, 3);
+}
+END_TEST
+
+START_TEST(short_header)
+{
+    struct mpift_meta m = good_meta(), d;
+    int len = mpift_meta_encode(&m, buf, sizeof(buf));
+    size_t cut;
+    ck_assert_int_gt(len, 0);
+    for (cut = 0; cut < (size_t)len; cut++)
+        ck_assert_int_eq(mpift_meta_decode(buf, cut, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_meta_decode(buf, 5, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "short header"));
+}
+END_TEST
+
+START_TEST(bad_magic_version_type)
+{
+    struct mpift_meta m = good_meta(), d;
+    struct mpift_complete c;
+    int len = mpift_meta_encode(&m, buf, sizeof(buf));
+
+    buf[0] ^= 0xff;
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "magic"));
+    buf[0] ^= 0xff;
+    buf[4] = 9; /* version */
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "version 9"));
+    buf[4] = MPIFT_PROTO_VERSION;
+    /* A metadata message is not a COMPLETE. */
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &c, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "type"));
+}
+END_TEST
+
+START_TEST(length_beyond_buffer)
+{
+    struct mpift_meta m = good_meta(), d;
+    int len = mpift_meta_encode(&m, buf, sizeof(buf));
+    /* Payload length field claims more than was received. */
+    buf[8] = 0xff; buf[9] = 0xff; buf[10] = 0x00; buf[11] = 0x00;
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    /* Name length larger than the payload. */
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    buf[MPIFT_HDR_LEN + 56] += 5;
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "name length"));
+}
+END_TEST
+
+START_TEST(name_without_nul)
+{
+    struct mpift_meta m = good_meta(), d;
+    int len = mpift_meta_encode(&m, buf, sizeof(buf));
+    buf[len - 1] = 'x';
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "NUL"));
+    /* An embedded NUL is just as wrong. */
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    buf[len - 4] = '\0';
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+START_TEST(chunks_disagree_with_size)
+{
+    struct mpift_meta m = good_meta(), d;
+    int len;
+    m.nchunks = 2; /* size 10000 at 4096 needs 3 */
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "disagree"));
+    m = good_meta();
+    m.last_chunk = 4096;
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    m = good_meta();
+    m.chunk_size = 16; /* below the minimum: would make huge chunk counts */
+    mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+START_TEST(complete_roundtrip_and_errors)
+{
+    struct mpift_complete c, d;
+    int len;
+    memset(&c, 0, sizeof(c));
+    c.file_id = 3;
+    c.size = 5;
+    c.cksum_kind = 1;
+    c.digest = 0x0123456789abcdefULL;
+    len = mpift_complete_encode(&c, buf, sizeof(buf));
+    ck_assert_int_eq(len, MPIFT_COMPLETE_WIRE);
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(d.digest, 0x0123456789abcdefULL);
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len - 1, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    buf[MPIFT_HDR_LEN + 16] = 9; /* unknown status */
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_complete_encode(&c, buf, 10), MPIFT_ERR_RANGE);
+}
+END_TEST
+
+START_TEST(error_roundtrip_and_errors)
+{
+    struct mpift_error_msg e, d;
+    int len;
+    memset(&e, 0, sizeof(e));
+    e.file_id = 9;
+    e.code = MPIFT_ERR_NOENT;
+    strcpy(e.text, "data/missing.dat: No such file or directory");
+    len = mpift_error_encode(&e, buf, sizeof(buf));
+    ck_assert_int_gt(len, 0);
+    ck_assert_int_eq(mpift_error_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
+    ck_assert_str_eq(d.text, e.text);
+    ck_assert_int_eq(d.code, MPIFT_ERR_NOENT);
+    buf[len - 1] = '!';
+    ck_assert_int_eq(mpift_error_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+START_TEST(name_too_long_refused_by_encoder)
+{
+    struct mpift_meta m = good_meta();
+    memset(m.name, 'a', sizeof(m.name)); /* no NUL at all */
+    ck_assert_int_eq(mpift_meta_encode(&m, buf, sizeof(buf)), MPIFT_ERR_RANGE);
+    m = good_meta();
+    ck_assert_int_eq(mpift_meta_encode(&m, buf, MPIFT_HDR_LEN + 10), MPIFT_ERR_RANGE);
+}
+END_TEST
+
+/* Random bytes must never crash a decoder (a cheap fuzz in the unit tests). */
+START_TEST(random_bytes_never_crash)
+{
+    struct mpift_meta d;
+    struct mpift_complete c;
+    struct mpift_error_msg e;
+    unsigned seed = 12345;
+    int i;
+    size_t j, len;
+
+    for (i = 0; i < 20000; i++) {
+        len = (size_t)(rand_r(&seed) % (int)sizeof(buf));
+        for (j = 0; j < len; j++)
+            buf[j] = (unsigned char)rand_r(&seed);
+        if (i % 2) { /* a valid header prefix, so the deeper checks run */
+            buf[0] = 0x54; buf[1] = 0x46; buf[2] = 0x50; buf[3] = 0x4d;
+            buf[4] = 1; buf[5] = 0;
+            buf[6] = (unsigned char)(1 + i % 3); buf[7] = 0;
+        }
+        (void)mpift_meta_decode(buf, len, &d, err, sizeof(err));
+        (void)mpift_complete_decode(buf, len, &c, err, sizeof(err));
+        (void)mpift_error_decode(buf, len, &e, err, sizeof(err));
+    }
+}
+END_TEST
+
+static Suite *proto_suite(void)
+{
+    Suite *s = suite_create("proto");
+    TCase *core = tcase_create("Core"), *limits = tcase_create("Limits");
+
+    tcase_add_test(core, chunking);
+    tcase_add_test(core, meta_roundtrip);
+    tcase_add_test(core, meta_big_file);
+    tcase_add_test(core, complete_roundtrip_and_errors);
+    tcase_add_test(core, error_roundtrip_and_errors);
+    tcase_add_test(limits, short_header);
+    tcase_add_test(limits, bad_magic_version_type);
+    tcase_add_test(limits, length_beyond_buffer);
+    tcase_add_test(limits, name_without_nul);
+    tcase_add_test(limits, chunks_disagree_with_size);
+    tcase_add_test(limits, name_too_long_refused_by_encoder);
+    tcase_add_test(limits, random_bytes_never_crash);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, limits);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(proto_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
