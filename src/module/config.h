@@ -83,6 +83,13 @@ struct mpift_config {
 int mpift_config_load(const char *path, const char *text, const char *const *sets,
                       size_t nsets, struct mpift_config **out, char *err, size_t errlen);
 
+/*
+ * mpift_config_read - read a whole configuration file (at most 16 MiB) into
+ * a new NUL-terminated buffer the caller frees; *len (if not NULL) gets its
+ * length.  Returns MPIFT_OK, MPIFT_ERR_IO (errno kept) or MPIFT_ERR_NOMEM.
+ */
+int mpift_config_read(const char *path, char **text, size_t *len);
+
 /* Free a config and set *cfg to NULL; NULL-safe. */
 void mpift_config_free(struct mpift_config **cfg);
 

@@ -18,39 +18,6 @@
 #include "log.h"
 #include "template.h"
 
-#define CONFIG_TEXT_MAX (16u << 20)
-
-/* Read a whole (small) file; *text is NUL-terminated. */
-static int slurp(const char *path, char **text, long *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    int rc = MPIFT_ERR_IO;
-
-    if (!f)
-        return MPIFT_ERR_IO;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (unsigned long)n > CONFIG_TEXT_MAX ||
-        fseek(f, 0, SEEK_SET) != 0)
-        goto out;
-    buf = malloc((size_t)n + 1);
-    if (!buf) {
-        rc = MPIFT_ERR_NOMEM;
-        goto out;
-    }
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-        goto out;
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    buf = NULL;
-    rc = MPIFT_OK;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
-}
-
 static void print_config_errors(const char *err)
 {
     const char *line = err, *nl;
@@ -73,6 +40,10 @@ int mpift_check_config(const struct mpift_options *opts)
     rc = mpift_config_load(opts->config_path, NULL, opts->sets, opts->nsets, &cfg, err, sizeof(err));
     if (rc != MPIFT_OK)
         print_config_errors(err);
+    /* An unreadable config file is a configuration error (exit 2), as in
+     * a real run: nothing was transferred. */
+    if (rc == MPIFT_ERR_IO)
+        rc = MPIFT_ERR_CONFIG;
     mpift_config_free(&cfg);
     return rc;
 }
@@ -81,12 +52,12 @@ int mpift_check_config(const struct mpift_options *opts)
 static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 {
     char *text = NULL, err[8192] = "";
-    long len = 0;
+    size_t len = 0;
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
     if (rank == 0) {
-        rc = slurp(opts->config_path, &text, &len);
+        rc = mpift_config_read(opts->config_path, &text, &len);
         if (rc == MPIFT_ERR_IO)
             mpift_log_error("%s: cannot read configuration: %s", opts->config_path, strerror(errno));
         else if (rc != MPIFT_OK)

@@ -1,6 +1,7 @@
 /* log.c - user-facing messages, prefixed with the node and rank. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -11,7 +12,11 @@ static int log_verbose;
 
 void mpift_log_setup(const char *host, int rank, int quiet, int verbose)
 {
-    snprintf(log_host, sizeof(log_host), "%s", host ? host : "");
+    /* Before topology is known the kernel's host name is the best guess. */
+    if (host && *host)
+        snprintf(log_host, sizeof(log_host), "%s", host);
+    else if (gethostname(log_host, sizeof(log_host) - 1) != 0)
+        snprintf(log_host, sizeof(log_host), "?");
     log_rank = rank;
     log_quiet = quiet;
     log_verbose = verbose;

@@ -9,6 +9,7 @@
  */
 #include "mpift_autoconf.h"
 
+#include <ctype.h>
 #include <pmix.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -94,6 +95,28 @@ out:
     PMIx_Finalize(NULL, 0);
 }
 
+/* Keep [A-Za-z0-9._-]; other runs become one '-', trimmed at both ends. */
+static void sanitize_jobid(char *id)
+{
+    char *w = id;
+    const char *r;
+    int pending = 0;
+
+    for (r = id; *r; r++) {
+        if (isalnum((unsigned char)*r) || *r == '.' || *r == '_' || (*r == '-' && w != id)) {
+            if (pending && w != id)
+                *w++ = '-';
+            pending = 0;
+            *w++ = *r;
+        } else {
+            pending = 1;
+        }
+    }
+    *w = '\0';
+    if (id[0] == '\0' || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+        snprintf(id, 8, "job");
+}
+
 /* Turn an MPI error into our status (one place for that translation). */
 static int mpi_status(int rc)
 {
@@ -153,6 +176,9 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
         else
             snprintf(t->jobid, sizeof(t->jobid), "pid%ld", (long)getpid());
     }
+    /* %j lands in paths: keep it to a portable file name ("[14010,1]",
+     * Open MPI's job id, becomes "14010-1"; a '/' can never get in). */
+    sanitize_jobid(t->jobid);
     /* Everyone uses rank 0's job id, so %j expands the same on all nodes. */
     rc = mpi_status(MPI_Bcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm));
     if (rc != MPIFT_OK)
@@ -208,9 +234,12 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
         t->node_of[i] = n;
     }
     t->nodeid = t->node_of[t->rank];
-    mpift_log_verbose("topology from %s: %d ranks on %d nodes; node %d (%s), local rank %d of %d, "
-                      "leader rank %d; job %s", t->source, t->size, t->nnodes, t->nodeid, t->host,
-                      t->local_rank, t->local_size, t->leader, t->jobid);
+    /* One line per node, not per rank: verbose on 1000 ranks stays readable. */
+    if (t->rank == t->leader)
+        mpift_log_verbose("topology from %s: %d rank%s on %d node%s; node %d (%s) has %d rank%s, leader rank %d; "
+                          "job %s, temp dir %s", t->source, t->size, t->size == 1 ? "" : "s", t->nnodes,
+                          t->nnodes == 1 ? "" : "s", t->nodeid, t->host, t->local_size,
+                          t->local_size == 1 ? "" : "s", t->leader, t->jobid, t->tmpdir);
 out:
     free(leader_of);
     if (rc != MPIFT_OK)

@@ -1,0 +1,263 @@
+# common.sh - helpers sourced by every integration test (bash).
+#
+#   skip MSG / fail MSG / pass      exit 77 / 1 / 0 with a one-line verdict
+#   t=$(mktemp_dir)                 a fresh temp dir, removed when the test exits
+#   at_exit CMD [ARGS...]           run CMD when the test exits (last in, first out)
+#   need_mpirun                     skip unless $MPIRUN (or mpirun in PATH) is usable
+#   mpift_mpirun ARGS...            $MPIRUN on this machine, under a timeout
+#   make_test_tree DIR              a tree of awkward files for the stage tests
+#   compare_tree A B                same paths and byte-identical regular files?
+#
+# Environment: MPIRUN (set by make check), MPIFT_TEST_TIMEOUT (seconds per
+# mpirun, default 300), MPIFT_KEEP_TEST_DIRS (non-empty: keep temp dirs and
+# say where they are), MPIFT_MPIRUN_ARGS (extra mpirun options, split on
+# white space), TMPDIR.
+#
+# mktemp_dir runs in a command substitution, i.e. in a subshell that cannot
+# set a trap for the test.  So the trap is set here, at source time, and
+# mktemp_dir only records its directory in a registry file created now; the
+# trap removes every directory listed there and runs the at_exit hooks.
+
+if [ -z "${_mpift_common_loaded:-}" ]; then
+_mpift_common_loaded=1
+
+skip() {
+    echo "SKIP: $*" >&2
+    exit 77
+}
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+pass() {
+    echo "PASS"
+    exit 0
+}
+
+# ------------------------------------------------------------ temp dirs
+_mpift_tmpbase=${TMPDIR:-/tmp}
+_mpift_tmpbase=${_mpift_tmpbase%/}
+[ -n "$_mpift_tmpbase" ] || _mpift_tmpbase=/
+_mpift_registry=$(mktemp "$_mpift_tmpbase/mpift-test-reg.XXXXXX") ||
+    fail "cannot create a file in ${TMPDIR:-/tmp} (set TMPDIR to a writable folder)"
+_mpift_main_pid=$$
+_mpift_running=
+
+# Registry lines: "D <dir>" a temp dir to remove, "H <command>" a hook
+# (already quoted, one line) to eval.
+_mpift_cleanup() {
+    local rc=$? line kind arg
+    trap - EXIT HUP INT TERM
+    # Only the test's own shell cleans up, never a subshell that happened
+    # to inherit the function.
+    [ "$BASHPID" = "$_mpift_main_pid" ] || return "$rc"
+    if [ -n "$_mpift_running" ]; then
+        kill -TERM $_mpift_running 2>/dev/null
+        wait $_mpift_running 2>/dev/null
+    fi
+    if [ -f "$_mpift_registry" ]; then
+        # hooks, last registered first
+        while IFS= read -r line; do
+            kind=${line%% *} arg=${line#* }
+            [ "$kind" = H ] || continue
+            (eval "$arg") || echo "warning: cleanup hook failed: $arg" >&2
+        done < <(tac "$_mpift_registry")
+        while IFS= read -r line; do
+            kind=${line%% *} arg=${line#* }
+            [ "$kind" = D ] || continue
+            case $arg in
+            "$_mpift_tmpbase"/mpift-test.*) ;;
+            *) echo "warning: not removing unexpected path $arg" >&2; continue ;;
+            esac
+            [ -d "$arg" ] || continue
+            if [ -n "${MPIFT_KEEP_TEST_DIRS:-}" ]; then
+                echo "kept test dir: $arg" >&2
+            else
+                chmod -R u+rwx -- "$arg" 2>/dev/null
+                rm -rf --one-file-system -- "$arg" ||
+                    echo "warning: could not remove $arg" >&2
+            fi
+        done <"$_mpift_registry"
+        rm -f -- "$_mpift_registry"
+    fi
+    return "$rc"
+}
+trap _mpift_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# mktemp_dir: create ${TMPDIR:-/tmp}/mpift-test.XXXXXX, register it for
+# removal at exit and print its path.  If it cannot, the whole test fails
+# (a test must never go on with an empty $t).
+mktemp_dir() {
+    local d
+    if ! d=$(mktemp -d "$_mpift_tmpbase/mpift-test.XXXXXX") || [ ! -d "$d" ]; then
+        echo "FAIL: cannot create a temp dir in $_mpift_tmpbase" >&2
+        # We are most likely in $(...): stop the test itself.
+        [ "$BASHPID" = "$_mpift_main_pid" ] || kill -TERM "$_mpift_main_pid"
+        exit 1
+    fi
+    printf 'D %s\n' "$d" >>"$_mpift_registry"
+    printf '%s\n' "$d"
+}
+
+# at_exit CMD [ARGS...]: run CMD ARGS (quoted as given) when the test exits,
+# before the temp dirs are removed.  Works from a subshell too.
+at_exit() {
+    [ $# -gt 0 ] || return 0
+    local line
+    line=$(printf '%q ' "$@")
+    printf 'H %s\n' "$line" >>"$_mpift_registry"
+}
+
+# ------------------------------------------------------------ mpirun
+_mpift_find_mpirun() {
+    if [ -n "${MPIRUN:-}" ]; then
+        printf '%s\n' "$MPIRUN"
+    else
+        command -v mpirun || command -v mpiexec
+    fi
+}
+
+need_mpirun() {
+    local m
+    m=$(_mpift_find_mpirun) || skip "no mpirun (MPIRUN is empty and none in PATH)"
+    case $m in
+    */*) ;;
+    *) m=$(command -v "$m") || skip "MPIRUN=$MPIRUN not found" ;;
+    esac
+    [ -f "$m" ] && [ -x "$m" ] || skip "mpirun '$m' is not executable"
+    command -v timeout >/dev/null || skip "no timeout(1)"
+    MPIRUN=$m
+}
+
+# The options every test job gets:
+#  --oversubscribe     more ranks than cores (a 2-core box runs -n 4 or 6)
+#  --bind-to none      no core binding: oversubscribed jobs, and parallel
+#                      make check jobs, would otherwise pile onto one core
+#  btl self,vader,tcp  no openib/ofi probing (slow, noisy warnings)
+#  single copy none    vader uses CMA (process_vm_readv) by default, which a
+#                      container without CAP_SYS_PTRACE refuses ("Read -1,
+#                      expected N, errno = 1"); copy-in/copy-out works anywhere
+#  *_if_include lo     TCP (runtime and MPI) only on the loopback: no other
+#                      interface is needed, and fake nodes talk over lo
+_mpift_mpirun_opts() {
+    # shellcheck disable=SC2054
+    _mpift_opts=(
+        --oversubscribe
+        --bind-to none
+        --mca btl self,vader,tcp
+        --mca btl_vader_single_copy_mechanism none
+        --mca btl_tcp_if_include lo
+        --mca oob_tcp_if_include lo
+    )
+    # shellcheck disable=SC2206
+    [ -z "${MPIFT_MPIRUN_ARGS:-}" ] || _mpift_opts+=($MPIFT_MPIRUN_ARGS)
+}
+
+# _mpift_timed CMD...: run CMD under timeout(1) (MPIFT_TEST_TIMEOUT s, then
+# KILL 10 s later), in the background so that a signal to the test (^C,
+# TERM) is handled at once and passed on, instead of after mpirun exits.
+# stdin is /dev/null: nothing in a test feeds rank 0.  Returns CMD's status;
+# 124 (with a message on stderr) if it timed out.
+_mpift_timed() {
+    local limit=${MPIFT_TEST_TIMEOUT:-300} rc pid
+    timeout -k 10 "$limit" "$@" </dev/null &
+    pid=$!
+    _mpift_running="$_mpift_running $pid"
+    wait "$pid"
+    rc=$?
+    _mpift_running=${_mpift_running% "$pid"}
+    [ "$rc" != 124 ] || echo "mpift test harness: timed out after ${limit}s: $*" >&2
+    return "$rc"
+}
+
+# mpift_mpirun ARGS...: e.g. mpift_mpirun -n 4 "$stage" --config x
+mpift_mpirun() {
+    [ -n "${MPIRUN:-}" ] || need_mpirun
+    local _mpift_opts
+    _mpift_mpirun_opts
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+        _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" "$@"
+}
+
+# ------------------------------------------------------------ trees
+# _mpift_bytes N FILE: N random bytes into FILE
+_mpift_bytes() {
+    head -c "$1" /dev/urandom >"$2" && [ "$(stat -c %s "$2")" = "$1" ]
+}
+
+# make_test_tree DIR: regular files only (no empty folders, no links):
+#   empty.dat (0)  one.bin (1)  page-1.bin (4095)  page+1.dat (4097)
+#   odd.dat (1000003)  big.bin (5 MiB + 13: six 1 MiB chunks)
+#   "with space.dat"  "données-é.txt"  "日本.bin"
+#   a/a.txt  a/b/b.dat  a/b/c/deep.txt  a/b/c/nested space/x.bin  (nested)
+#   a/b/old-0640.dat (mode 0640, mtime 2001-02-03)
+make_test_tree() {
+    local d=$1
+    [ -n "$d" ] || fail "make_test_tree: no folder given"
+    mkdir -p "$d/a/b/c/nested space" || fail "make_test_tree: cannot create $d"
+    (
+        set -e
+        cd "$d"
+        : >empty.dat
+        printf 'x' >one.bin
+        _mpift_bytes 4095 page-1.bin
+        _mpift_bytes 4097 page+1.dat
+        _mpift_bytes 1000003 odd.dat
+        _mpift_bytes $((5 * 1024 * 1024 + 13)) big.bin
+        printf 'a file whose name has a space\n' >"with space.dat"
+        printf 'accents: données, é, ü, ß\n' >"données-é.txt"
+        _mpift_bytes 777 "日本.bin"
+        printf 'level 1\n' >a/a.txt
+        _mpift_bytes 65537 a/b/b.dat
+        printf 'level 3\n' >a/b/c/deep.txt
+        _mpift_bytes 3 "a/b/c/nested space/x.bin"
+        _mpift_bytes 12345 a/b/old-0640.dat
+        chmod 0640 a/b/old-0640.dat
+        touch -d '2001-02-03 04:05:06' a/b/old-0640.dat
+    ) || fail "make_test_tree: could not fill $d"
+}
+
+# compare_tree A B: 0 iff A and B hold the same relative paths (files,
+# folders, links, ...) and every regular file is byte-identical; otherwise
+# says what differs on stderr and returns 1.
+compare_tree() {
+    local a=$1 b=$2 la lb p bad=0
+    [ -d "$a" ] || { echo "compare_tree: $a is not a folder" >&2; return 1; }
+    [ -d "$b" ] || { echo "compare_tree: $b is not a folder" >&2; return 1; }
+    la=$(cd "$a" && LC_ALL=C find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) || return 1
+    lb=$(cd "$b" && LC_ALL=C find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) || return 1
+    if [ "$la" != "$lb" ]; then
+        echo "compare_tree: $a and $b hold different paths (< only in $a, > only in $b):" >&2
+        diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") | grep '^[<>]' >&2
+        return 1
+    fi
+    while IFS= read -r p; do
+        [ -n "$p" ] || continue
+        if [ -L "$a/$p" ] || [ -L "$b/$p" ]; then
+            if [ ! -L "$a/$p" ] || [ ! -L "$b/$p" ] ||
+                [ "$(readlink -- "$a/$p")" != "$(readlink -- "$b/$p")" ]; then
+                echo "compare_tree: symlink $p differs" >&2
+                bad=1
+            fi
+        elif [ -f "$a/$p" ]; then
+            if [ ! -f "$b/$p" ]; then
+                echo "compare_tree: $p is a file in $a but not in $b" >&2
+                bad=1
+            elif ! cmp -s -- "$a/$p" "$b/$p"; then
+                echo "compare_tree: $p differs ($(stat -c %s -- "$a/$p") vs $(stat -c %s -- "$b/$p") bytes)" >&2
+                bad=1
+            fi
+        elif [ -d "$a/$p" ] && [ ! -d "$b/$p" ]; then
+            echo "compare_tree: $p is a folder in $a but not in $b" >&2
+            bad=1
+        fi
+    done <<<"$la"
+    return "$bad"
+}
+
+fi

@@ -1,0 +1,727 @@
+/* test_config.c - configuration loading, validation, --set and sizes. */
+#include <check.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "config.h"
+
+/* The spec's commented example, verbatim. */
+static const char spec_example[] =
+    "version = 1;\n"
+    "paths: {\n"
+    "  source  = \"data\";             # stage-in reads here (rank 0); relative to the config file's folder\n"
+    "  dest    = \"/tmp/mpift/%j\";    # node-local root each node writes under\n"
+    "  collect = \"results\";          # stage-out writes here (rank 0)\n"
+    "};\n"
+    "transfer: {\n"
+    "  chunk_size = \"4M\";            # bytes per DATA message; K/M/G suffixes\n"
+    "  window     = 4;               # chunks in flight per stream\n"
+    "  checksum   = \"xxh3\";          # \"xxh3\" | \"none\"\n"
+    "  retries    = 2;               # re-sends of a file whose verification failed\n"
+    "  fsync      = false;\n"
+    "};\n"
+    "workers: {\n"
+    "  policy      = \"pipeline\";     # \"direct\" | \"pipeline\" | \"tree\"\n"
+    "  fanout      = 2;              # children per relay, for \"tree\"\n"
+    "  max_streams = 4;              # files in flight at once\n"
+    "  copies      = \"per-node\";     # \"per-node\" | \"per-rank\" | \"once\"\n"
+    "};\n"
+    "stage_in = (\n"
+    "  { src = \"inputs/*.dat\";       dest = \"inputs/\"; },\n"
+    "  { src = \"ref/\";               dest = \"ref/\"; recursive = true; preserve = true; },\n"
+    "  { src = \"shards/part-%r.bin\"; dest = \"shard.bin\"; to = \"rank\"; }      # scatter\n"
+    ");\n"
+    "stage_out = (\n"
+    "  { src = \"out/*.log\"; dest = \"%h/\"; }                                 # gathered onto rank 0\n"
+    ");\n";
+
+/* What check_config.sh builds its files from. */
+#define BASE "version = 1;\npaths: { source = \"data\"; dest = \"/tmp/mpift-test/%j\"; };\n"
+#define LIST "stage_in = ( { src = \"a.dat\"; dest = \"in/\"; } );\n"
+
+static char err[8192];
+
+static int load(const char *path, const char *text, struct mpift_config **cfg)
+{
+    return mpift_config_load(path, text, NULL, 0, cfg, err, sizeof(err));
+}
+
+static int load_sets(const char *text, const char *const *sets, size_t n, struct mpift_config **cfg)
+{
+    return mpift_config_load("/conf/t.cfg", text, sets, n, cfg, err, sizeof(err));
+}
+
+/* Fail with the whole message when `want` is not in err. */
+#define ck_err_has(want) ck_assert_msg(strstr(err, (want)) != NULL, "\"%s\" not in: %s", (want), err)
+
+/* The number of lines in err. */
+static int err_lines(void)
+{
+    int n = err[0] != '\0';
+    const char *p;
+
+    for (p = err; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+/* ------------------------------------------------------------------ sizes */
+
+START_TEST(size_good)
+{
+    uint64_t v;
+
+    ck_assert_int_eq(mpift_parse_size("4096", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 4096);
+    ck_assert_int_eq(mpift_parse_size("0", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(mpift_parse_size("4K", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 4096);
+    ck_assert_int_eq(mpift_parse_size("8M", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 8u << 20);
+    ck_assert_int_eq(mpift_parse_size("1G", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 1u << 30);
+    ck_assert_int_eq(mpift_parse_size("1GiB", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 1u << 30);
+    ck_assert_int_eq(mpift_parse_size("2t", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, (uint64_t)2 << 40);
+    ck_assert_int_eq(mpift_parse_size("64kb", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 64u << 10);
+    ck_assert_int_eq(mpift_parse_size("3mib", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 3u << 20);
+    ck_assert_int_eq(mpift_parse_size("512B", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, 512);
+    ck_assert_int_eq(mpift_parse_size("18446744073709551615", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, UINT64_MAX);
+    ck_assert_int_eq(mpift_parse_size("16777215T", &v), MPIFT_OK);
+    ck_assert_uint_eq(v, (uint64_t)16777215 << 40);
+}
+END_TEST
+
+START_TEST(size_bad)
+{
+    uint64_t v = 7;
+
+    ck_assert_int_eq(mpift_parse_size("4X", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("-1", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("+4", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size(" 4", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("4 M", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("K", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("1.5G", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("4iB", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("4MM", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("4MBx", &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size(NULL, &v), MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(mpift_parse_size("18446744073709551616", &v), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(mpift_parse_size("16777216T", &v), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(mpift_parse_size("99999999999999999999999G", &v), MPIFT_ERR_RANGE);
+    /* malformed wins over too many digits */
+    ck_assert_int_eq(mpift_parse_size("99999999999999999999999X", &v), MPIFT_ERR_CONFIG);
+    ck_assert_uint_eq(v, 7); /* untouched on error */
+}
+END_TEST
+
+/* ------------------------------------------------------------------ good files */
+
+START_TEST(spec_example_parses)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_msg(load("/etc/mpift/stage.cfg", spec_example, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_ptr_nonnull(cfg);
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(cfg->file, "/etc/mpift/stage.cfg");
+    ck_assert_str_eq(cfg->dir, "/etc/mpift");
+    ck_assert_int_eq(cfg->version, 1);
+    ck_assert_str_eq(cfg->source, "/etc/mpift/data");
+    ck_assert_str_eq(cfg->dest, "/tmp/mpift/%j");
+    ck_assert_str_eq(cfg->collect, "/etc/mpift/results");
+    ck_assert_uint_eq(cfg->chunk_size, 4u << 20);
+    ck_assert_int_eq(cfg->window, 4);
+    ck_assert_int_eq(cfg->checksum, MPIFT_CKSUM_XXH3);
+    ck_assert_int_eq(cfg->retries, 2);
+    ck_assert(!cfg->fsync);
+    ck_assert_int_eq(cfg->policy, MPIFT_POLICY_PIPELINE);
+    ck_assert_int_eq(cfg->fanout, 2);
+    ck_assert_int_eq(cfg->max_streams, 4);
+    ck_assert_int_eq(cfg->copies, MPIFT_COPIES_PER_NODE);
+
+    ck_assert_uint_eq(cfg->n_in, 3);
+    ck_assert_str_eq(cfg->in[0].src, "inputs/*.dat");
+    ck_assert_str_eq(cfg->in[0].dest, "inputs/");
+    ck_assert(!cfg->in[0].recursive && !cfg->in[0].preserve);
+    ck_assert_int_eq(cfg->in[0].to, MPIFT_TO_NODE);
+    ck_assert_int_eq(cfg->in[0].line, 21);
+    ck_assert_str_eq(cfg->in[1].src, "ref/");
+    ck_assert_str_eq(cfg->in[1].dest, "ref/");
+    ck_assert(cfg->in[1].recursive && cfg->in[1].preserve);
+    ck_assert_int_eq(cfg->in[1].to, MPIFT_TO_NODE);
+    ck_assert_int_eq(cfg->in[1].line, 22);
+    ck_assert_str_eq(cfg->in[2].src, "shards/part-%r.bin");
+    ck_assert_str_eq(cfg->in[2].dest, "shard.bin");
+    ck_assert_int_eq(cfg->in[2].to, MPIFT_TO_RANK);
+    ck_assert_int_eq(cfg->in[2].line, 23);
+
+    ck_assert_uint_eq(cfg->n_out, 1);
+    ck_assert_str_eq(cfg->out[0].src, "out/*.log");
+    ck_assert_str_eq(cfg->out[0].dest, "%h/");
+    ck_assert_int_eq(cfg->out[0].line, 26);
+
+    mpift_config_free(&cfg);
+    ck_assert_ptr_null(cfg);
+}
+END_TEST
+
+START_TEST(every_value_other_than_default)
+{
+    static const char text[] =
+        "version = 1;\n"
+        "paths: { source = \"/srv/in\"; dest = \"%t/stage\"; collect = \"/srv/out/%j\"; };\n"
+        "transfer: { chunk_size = 65536; window = 64; checksum = \"none\"; retries = 0; fsync = true; };\n"
+        "workers: { policy = \"direct\"; fanout = 64; max_streams = 1; copies = \"per-rank\"; };\n"
+        "stage_in = ( { src = \"x\"; } );\n";
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_msg(load("t.cfg", text, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_str_eq(cfg->source, "/srv/in");
+    ck_assert_str_eq(cfg->dest, "%t/stage");
+    ck_assert_str_eq(cfg->collect, "/srv/out/%j");
+    ck_assert_uint_eq(cfg->chunk_size, 65536);
+    ck_assert_int_eq(cfg->window, 64);
+    ck_assert_int_eq(cfg->checksum, MPIFT_CKSUM_NONE);
+    ck_assert_int_eq(cfg->retries, 0);
+    ck_assert(cfg->fsync);
+    ck_assert_int_eq(cfg->policy, MPIFT_POLICY_DIRECT);
+    ck_assert_int_eq(cfg->fanout, 64);
+    ck_assert_int_eq(cfg->max_streams, 1);
+    ck_assert_int_eq(cfg->copies, MPIFT_COPIES_PER_RANK);
+    ck_assert_str_eq(cfg->in[0].dest, "");
+    ck_assert_ptr_null(cfg->out);
+    ck_assert_uint_eq(cfg->n_out, 0);
+    mpift_config_free(&cfg);
+
+    /* 64-bit integer and the upper and lower limits */
+    ck_assert_msg(load("t.cfg", BASE "transfer: { chunk_size = 1073741824L; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_uint_eq(cfg->chunk_size, MPIFT_CHUNK_MAX);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "transfer: { chunk_size = \"4KiB\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_uint_eq(cfg->chunk_size, MPIFT_CHUNK_MIN);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "workers: { copies = \"once\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->copies, MPIFT_COPIES_ONCE);
+    mpift_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+    struct mpift_config *cfg = NULL;
+
+    /* Neither stage_in nor stage_out: loads; staging says "nothing to stage". */
+    ck_assert_msg(load("conf/min.cfg", BASE, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->version, 1);
+    ck_assert_ptr_null(cfg->collect);
+    ck_assert_uint_eq(cfg->chunk_size, 4u << 20);
+    ck_assert_int_eq(cfg->window, 4);
+    ck_assert_int_eq(cfg->checksum, MPIFT_CKSUM_XXH3);
+    ck_assert_int_eq(cfg->retries, 2);
+    ck_assert(!cfg->fsync);
+    ck_assert_int_eq(cfg->policy, MPIFT_POLICY_PIPELINE);
+    ck_assert_int_eq(cfg->fanout, 2);
+    ck_assert_int_eq(cfg->max_streams, 4);
+    ck_assert_int_eq(cfg->copies, MPIFT_COPIES_PER_NODE);
+    ck_assert_ptr_null(cfg->in);
+    ck_assert_uint_eq(cfg->n_in, 0);
+    ck_assert_ptr_null(cfg->out);
+    ck_assert_uint_eq(cfg->n_out, 0);
+    mpift_config_free(&cfg);
+
+    ck_assert_msg(load("t.cfg", BASE "stage_in = ( { src = \"a\"; } ); stage_out = ();", &cfg) == MPIFT_OK,
+                  "%s", err);
+    ck_assert_uint_eq(cfg->n_in, 1);
+    ck_assert_str_eq(cfg->in[0].dest, "");
+    ck_assert(!cfg->in[0].recursive && !cfg->in[0].preserve);
+    ck_assert_int_eq(cfg->in[0].to, MPIFT_TO_NODE);
+    ck_assert_uint_eq(cfg->n_out, 0);
+    mpift_config_free(&cfg);
+
+    ck_assert_msg(load("t.cfg", BASE "stage_in = [];", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_uint_eq(cfg->n_in, 0);
+    mpift_config_free(&cfg);
+    mpift_config_free(&cfg); /* NULL-safe */
+    mpift_config_free(NULL);
+}
+END_TEST
+
+START_TEST(relative_paths_resolve_against_the_file)
+{
+    struct mpift_config *cfg = NULL;
+    char cwd[PATH_MAX], want[PATH_MAX + 64];
+
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    ck_assert_msg(load("conf/./sub//t.cfg", BASE, &cfg) == MPIFT_OK, "%s", err);
+    snprintf(want, sizeof(want), "%s/conf/sub", strcmp(cwd, "/") ? cwd : "");
+    ck_assert_str_eq(cfg->dir, want);
+    snprintf(want, sizeof(want), "%s/conf/sub/data", strcmp(cwd, "/") ? cwd : "");
+    ck_assert_str_eq(cfg->source, want);
+    ck_assert_str_eq(cfg->file, "conf/./sub//t.cfg");
+    mpift_config_free(&cfg);
+
+    ck_assert_msg(load("t.cfg", BASE, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_str_eq(cfg->dir, cwd);
+    mpift_config_free(&cfg);
+
+    ck_assert_msg(load("/t.cfg", BASE, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_str_eq(cfg->dir, "/");
+    ck_assert_str_eq(cfg->source, "/data");
+    mpift_config_free(&cfg);
+
+    /* The folder joins a template: its % must not read as a specifier. */
+    ck_assert_msg(load("/x/100%/t.cfg",
+                       "version = 1; paths: { source = \"in/%h\"; dest = \"/d\"; collect = \"%t/r\"; };", &cfg) ==
+                      MPIFT_OK, "%s", err);
+    ck_assert_str_eq(cfg->source, "/x/100%%/in/%h");
+    ck_assert_str_eq(cfg->collect, "%t/r");
+    mpift_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(reads_the_file_when_no_text)
+{
+    char path[] = "/tmp/mpift-test-config-XXXXXX";
+    struct mpift_config *cfg = NULL;
+    int fd = mkstemp(path);
+    FILE *f;
+
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(spec_example, f);
+    fclose(f);
+    ck_assert_msg(load(path, NULL, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_uint_eq(cfg->n_in, 3);
+    ck_assert_str_eq(cfg->source, "/tmp/data");
+    mpift_config_free(&cfg);
+    unlink(path);
+
+    ck_assert_int_eq(load(path, NULL, &cfg), MPIFT_ERR_IO);
+    ck_assert_ptr_null(cfg);
+    ck_err_has(path);
+    ck_err_has(": No such file or directory");
+
+    ck_assert_int_eq(load("/tmp", NULL, &cfg), MPIFT_ERR_IO);
+    ck_err_has("/tmp: Is a directory");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ errors */
+
+START_TEST(unknown_keys_everywhere)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("unknown.cfg", BASE "transfer: {\n  chunk_size = \"8M\";\n  windw = 3;\n};\n" LIST, &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_assert_ptr_null(cfg);
+    ck_err_has("unknown.cfg:5: transfer.windw: unknown key; did you mean window?");
+    ck_err_has("chunk_size, window, checksum, retries, fsync");
+
+    ck_assert_int_eq(load("u.cfg", BASE "trasnfer: { };\nfoo = 1;\n", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("u.cfg:3: trasnfer: unknown key; did you mean transfer?");
+    ck_err_has("u.cfg:4: foo: unknown key (top-level keys: version, paths, transfer, workers, stage_in, stage_out)");
+    ck_assert_int_eq(err_lines(), 2);
+
+    ck_assert_int_eq(load("u.cfg", BASE "stage_in = (\n { src = \"a\"; },\n { sorce = \"b\"; src = \"c\"; }\n);\n",
+                          &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("u.cfg:5: stage_in[1].sorce: unknown key; did you mean src?");
+
+    ck_assert_int_eq(load("u.cfg", "version = 1;\npaths: { source = \"d\"; dest = \"/d\"; extra = 1; };\n", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("u.cfg:2: paths.extra: unknown key (keys of paths: source, dest, collect)");
+
+    ck_assert_int_eq(load("u.cfg", BASE "workers: { nested: { policy = \"direct\"; }; };\n", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("u.cfg:3: workers.nested: unknown key");
+}
+END_TEST
+
+START_TEST(wrong_types)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("type.cfg", BASE "transfer: {\n  window = \"four\";\n};\n" LIST, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("type.cfg:4: transfer.window: expected an integer (1..64), got the string \"four\"");
+
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { fsync = 1; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: transfer.fsync: expected true or false, got the integer 1");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { chunk_size = 4.5; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: transfer.chunk_size: expected a size");
+    ck_assert_int_eq(load("t.cfg", BASE "workers: { policy = 1; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: workers.policy: expected a string");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer = 3;", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: transfer: expected a group");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = { src = \"a\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in: expected a list");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( \"a.dat\" );", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in[0]: expected an entry");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( { src = \"a\"; recursive = \"yes\"; } );", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in[0].recursive: expected true or false, got the string \"yes\"");
+    ck_assert_int_eq(load("t.cfg", "version = \"1\";\npaths: { source = \"d\"; dest = \"/d\"; };", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:1: version: expected the integer 1");
+}
+END_TEST
+
+START_TEST(out_of_range)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("range.cfg", BASE "transfer: {\n\n  window = 0;\n};\n" LIST, &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("range.cfg:5: transfer.window: 0 is out of range; use 1..64");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { window = 65; };", &cfg), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { retries = -1; };", &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("transfer.retries: -1 is out of range; use 0..100");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { retries = 101; };", &cfg), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(load("t.cfg", BASE "workers: { fanout = 1; };", &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("workers.fanout: 1 is out of range; use 2..64");
+    ck_assert_int_eq(load("t.cfg", BASE "workers: { max_streams = 0; };", &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("workers.max_streams: 0 is out of range; use 1..64");
+    ck_assert_int_eq(load("t.cfg", BASE "workers: { max_streams = 5000000000L; };", &cfg), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(load("t.cfg", "version = 2;\npaths: { source = \"d\"; dest = \"/d\"; };", &cfg),
+                     MPIFT_ERR_RANGE);
+    ck_err_has("t.cfg:1: version: 2 is not supported");
+
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { chunk_size = 4095; };", &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("t.cfg:3: transfer.chunk_size: 4095 is out of range; use 4K..1G");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { chunk_size = \"2G\"; };", &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("t.cfg:3: transfer.chunk_size: \"2G\" is out of range");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { chunk_size = \"99999999999999999999\"; };", &cfg),
+                     MPIFT_ERR_RANGE);
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { chunk_size = -4096; };", &cfg), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(load("size.cfg", BASE "transfer: { chunk_size = \"4X\"; };\n" LIST, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("size.cfg:3: transfer.chunk_size: \"4X\" is not a size");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { chunk_size = \"\"; };", &cfg), MPIFT_ERR_CONFIG);
+}
+END_TEST
+
+START_TEST(enums)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("tree.cfg", BASE LIST "workers: {\n  policy = \"tree\";\n};\n", &cfg),
+                     MPIFT_ERR_UNSUPPORTED);
+    ck_err_has("tree.cfg:5: workers.policy: \"tree\" is not available in this version; use \"pipeline\" or \"direct\"");
+    ck_assert_int_eq(load("t.cfg", BASE "workers: { policy = \"star\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: workers.policy: \"star\" is not one of \"direct\", \"pipeline\", \"tree\"");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { checksum = \"md5\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("transfer.checksum: \"md5\" is not one of \"xxh3\", \"none\"");
+    ck_assert_int_eq(load("t.cfg", BASE "workers: { copies = \"per_node\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("workers.copies: \"per_node\" is not one of \"per-node\", \"per-rank\", \"once\"");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( { src = \"a\"; to = \"host\"; } );", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in[0].to: \"host\" is not one of \"node\", \"rank\"");
+}
+END_TEST
+
+START_TEST(syntax_error)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("syntax.cfg", BASE LIST "transfer: { retries = 3 \n", &cfg), MPIFT_ERR_CONFIG);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strncmp(err, "syntax.cfg:", 11) == 0, "%s", err);
+    ck_err_has("syntax error");
+    ck_assert_int_eq(load("syntax.cfg", "version = 1;\nversion = 1;\n", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("syntax.cfg:2: duplicate setting name");
+}
+END_TEST
+
+START_TEST(required_keys)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("nodest.cfg", "version = 1;\npaths: { source = \"data\"; };\n" LIST, &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("nodest.cfg:2: paths.dest: required key missing");
+    ck_assert_int_eq(err_lines(), 1);
+
+    ck_assert_int_eq(load("nopaths.cfg", "version = 1;\n" LIST, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("nopaths.cfg: paths.source: required key missing");
+    ck_err_has("nopaths.cfg: paths.dest: required key missing");
+
+    ck_assert_int_eq(load("nov.cfg", "paths: { source = \"d\"; dest = \"/d\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("nov.cfg: version: required key missing");
+
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = (\n { dest = \"x\"; }\n);\n", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:4: stage_in[0].src: required key missing");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( { src = \"\"; } );", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in[0].src: empty");
+    ck_assert_int_eq(load("t.cfg", "version = 1; paths: { source = \"\"; dest = \"/d\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:1: paths.source: empty");
+}
+END_TEST
+
+START_TEST(paths_that_escape)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_int_eq(load("abs.cfg", BASE "stage_in = (\n  { src = \"a.dat\"; dest = \"/etc/passwd\"; }\n);\n", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("abs.cfg:4: stage_in[0].dest: absolute path \"/etc/passwd\" not allowed");
+    ck_assert_int_eq(load("dotdot.cfg",
+                          BASE "stage_in = (\n  { src = \"ok.dat\"; },\n  { src = \"../../etc/shadow\"; }\n);\n", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("dotdot.cfg:5: stage_in[1].src: \"..\" in \"../../etc/shadow\" would leave its root");
+    ck_assert_int_eq(err_lines(), 1);
+    ck_assert_int_eq(load("t.cfg", BASE "stage_out = ( { src = \"out/*.log\"; dest = \"a/../../b\"; } );", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_out[0].dest: \"..\"");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( { src = \"/etc/\"; recursive = true; } );", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in[0].src: absolute path");
+
+    /* paths.dest must be absolute (or start at the job's temp dir) */
+    ck_assert_int_eq(load("t.cfg", "version = 1;\npaths: { source = \"d\";\n dest = \"scratch/%j\"; };", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: paths.dest: \"scratch/%j\" is not absolute");
+    ck_err_has("%t");
+    ck_assert_int_eq(load("t.cfg", "version = 1;\npaths: { source = \"d\"; dest = \"%h/x\"; };", &cfg),
+                     MPIFT_ERR_CONFIG);
+
+    /* templates: known ones pass, unknown ones are named */
+    ck_assert_int_eq(load("t.cfg", "version = 1;\npaths: { source = \"d\"; dest = \"/s/%x\"; };", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:2: paths.dest: unknown template %x");
+    ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( { src = \"a-%q\"; dest = \"b%\"; } );", &cfg),
+                     MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: stage_in[0].src: unknown template %q");
+    ck_err_has("t.cfg:3: stage_in[0].dest: template ends with a lone %");
+    ck_assert_int_eq(err_lines(), 2);
+}
+END_TEST
+
+START_TEST(every_error_is_reported)
+{
+    struct mpift_config *cfg = NULL;
+    static const char text[] =
+        "version = 1;\n"
+        "paths: { source = \"data\"; };\n"                     /* 2: no dest */
+        "transfer: { windw = 2; chunk_size = \"1T\"; };\n"     /* 3: unknown, range */
+        "workers: { policy = \"tree\"; };\n"                   /* 4: unsupported */
+        "stage_in = ( { src = \"../x\"; dest = \"/y\"; } );\n"; /* 5: two escapes */
+
+    ck_assert_int_eq(load("many.cfg", text, &cfg), MPIFT_ERR_CONFIG); /* the first one's */
+    ck_err_has("many.cfg:2: paths.dest: required key missing");
+    ck_err_has("many.cfg:3: transfer.windw: unknown key");
+    ck_err_has("many.cfg:3: transfer.chunk_size: \"1T\" is out of range");
+    ck_err_has("many.cfg:4: workers.policy: \"tree\" is not available");
+    ck_err_has("many.cfg:5: stage_in[0].src:");
+    ck_err_has("many.cfg:5: stage_in[0].dest:");
+    ck_assert_int_eq(err_lines(), 6);
+
+    /* the first status wins: a range error before a config error */
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { window = 0; checksum = \"md5\"; };", &cfg), MPIFT_ERR_RANGE);
+    ck_assert_int_eq(err_lines(), 2);
+}
+END_TEST
+
+START_TEST(small_error_buffer)
+{
+    struct mpift_config *cfg = NULL;
+    char small[16];
+
+    memset(small, 'x', sizeof(small));
+    ck_assert_int_eq(mpift_config_load("t.cfg", BASE "transfer: { windw = 2; };", NULL, 0, &cfg, small, sizeof(small)),
+                     MPIFT_ERR_CONFIG);
+    ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
+    ck_assert_int_eq(mpift_config_load("t.cfg", BASE "transfer: { windw = 2; };", NULL, 0, &cfg, NULL, 0),
+                     MPIFT_ERR_CONFIG);
+    ck_assert_ptr_null(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ --set */
+
+START_TEST(set_good)
+{
+    const char *sets[] = {
+        "transfer.chunk_size=8M", "workers.policy=direct", "transfer.fsync=true", "transfer.window=16",
+        "workers.max_streams=8", "paths.dest=\"/scratch/%u\"", "transfer.retries=1", "transfer.retries=5",
+        "paths.collect=123", "version=1",
+    };
+    struct mpift_config *cfg = NULL;
+
+    /* workers is absent from the file: --set creates the group */
+    ck_assert_msg(load_sets(BASE "transfer: { window = 2; fsync = false; };\n" LIST, sets, 10, &cfg) == MPIFT_OK,
+                  "%s", err);
+    ck_assert_uint_eq(cfg->chunk_size, 8u << 20);
+    ck_assert_int_eq(cfg->policy, MPIFT_POLICY_DIRECT);
+    ck_assert(cfg->fsync);
+    ck_assert_int_eq(cfg->window, 16);
+    ck_assert_int_eq(cfg->max_streams, 8);
+    ck_assert_str_eq(cfg->dest, "/scratch/%u");
+    ck_assert_int_eq(cfg->retries, 5); /* the last --set wins */
+    ck_assert_str_eq(cfg->collect, "/conf/123");
+    mpift_config_free(&cfg);
+
+    {
+        const char *s2[] = {"transfer.chunk_size=65536"};
+        ck_assert_msg(load_sets(BASE, s2, 1, &cfg) == MPIFT_OK, "%s", err);
+        ck_assert_uint_eq(cfg->chunk_size, 65536);
+        mpift_config_free(&cfg);
+    }
+    {
+        /* --set can supply a required key the file lacks */
+        const char *s3[] = {"paths.dest=/tmp/x"};
+        ck_assert_msg(load_sets("version = 1;\npaths: { source = \"d\"; };", s3, 1, &cfg) == MPIFT_OK, "%s", err);
+        ck_assert_str_eq(cfg->dest, "/tmp/x");
+        mpift_config_free(&cfg);
+    }
+}
+END_TEST
+
+START_TEST(set_bad)
+{
+    struct mpift_config *cfg = NULL;
+    const char *one[1];
+
+    one[0] = "transfer.window=0";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
+    ck_assert_ptr_null(cfg);
+    ck_err_has("--set transfer.window=0: 0 is out of range; use 1..64");
+    ck_assert_int_eq(err_lines(), 1);
+
+    one[0] = "nosuch.key=1";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set nosuch.key=1: unknown key nosuch.key");
+
+    one[0] = "transfer.windw=3";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set transfer.windw=3: unknown key transfer.windw; did you mean transfer.window?");
+
+    one[0] = "trasnfer.window=3";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set trasnfer.window=3: unknown key trasnfer.window; did you mean transfer.window?");
+    one[0] = "versoin=1";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set versoin=1: unknown key versoin; did you mean version?");
+
+    one[0] = "window=8";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set window=8: unknown key window; did you mean transfer.window?");
+
+    one[0] = "transfer.window";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_err_has("--set transfer.window: expected KEY=VALUE");
+    one[0] = "=3";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+
+    one[0] = "stage_in[0].dest=x";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_err_has("--set stage_in[0].dest=x: list entries cannot be set");
+    one[0] = "transfer=3";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_err_has("--set transfer=3: transfer is a group");
+    one[0] = "stage_in=3";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    one[0] = "transfer.window.x=3";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+
+    /* values meet the same validation as in the file */
+    one[0] = "transfer.window=four";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set transfer.window=four: expected an integer (1..64), got the string \"four\"");
+    one[0] = "transfer.fsync=yes";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set transfer.fsync=yes: expected true or false");
+    one[0] = "transfer.chunk_size=4X";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set transfer.chunk_size=4X: \"4X\" is not a size");
+    one[0] = "transfer.chunk_size=99999999999999999999";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
+    one[0] = "transfer.window=99999999999999999999";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
+    one[0] = "workers.policy=tree";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_UNSUPPORTED);
+    ck_err_has("--set workers.policy=tree: \"tree\" is not available");
+    one[0] = "paths.dest=relative";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set paths.dest=relative: \"relative\" is not absolute");
+    one[0] = "version=2";
+    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
+
+    /* a group the file made something else cannot take a key */
+    one[0] = "transfer.window=2";
+    ck_assert_int_eq(load_sets(BASE "transfer = 3;\n", one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("--set transfer.window=2: transfer is not a group in /conf/t.cfg (line 3)");
+
+    /* file errors keep their line beside --set errors */
+    one[0] = "transfer.retries=-1";
+    ck_assert_int_eq(load_sets(BASE "transfer: { window = 0; retries = 1; };\n", one, 1, &cfg), MPIFT_ERR_RANGE);
+    ck_err_has("/conf/t.cfg:3: transfer.window: 0 is out of range");
+    ck_err_has("--set transfer.retries=-1: -1 is out of range; use 0..100");
+    ck_assert_int_eq(err_lines(), 2);
+
+    /* every bad --set is named, and nothing is validated after them */
+    {
+        const char *two[] = {"a.b=1", "transfer.window"};
+        ck_assert_int_eq(load_sets(BASE "transfer: { window = 0; };", two, 2, &cfg), MPIFT_ERR_CONFIG);
+        ck_err_has("--set a.b=1: unknown key a.b");
+        ck_err_has("--set transfer.window: expected KEY=VALUE");
+        ck_assert_int_eq(err_lines(), 2);
+    }
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *t = tcase_create("sizes");
+
+    tcase_add_test(t, size_good);
+    tcase_add_test(t, size_bad);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("load");
+    tcase_add_test(t, spec_example_parses);
+    tcase_add_test(t, every_value_other_than_default);
+    tcase_add_test(t, defaults);
+    tcase_add_test(t, relative_paths_resolve_against_the_file);
+    tcase_add_test(t, reads_the_file_when_no_text);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("errors");
+    tcase_add_test(t, unknown_keys_everywhere);
+    tcase_add_test(t, wrong_types);
+    tcase_add_test(t, out_of_range);
+    tcase_add_test(t, enums);
+    tcase_add_test(t, syntax_error);
+    tcase_add_test(t, required_keys);
+    tcase_add_test(t, paths_that_escape);
+    tcase_add_test(t, every_error_is_reported);
+    tcase_add_test(t, small_error_buffer);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("set");
+    tcase_add_test(t, set_good);
+    tcase_add_test(t, set_bad);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
