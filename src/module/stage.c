@@ -293,7 +293,7 @@ static int transfer_round(struct run *r, int round, int last_round)
             r->bytes += res.bytes;
         } else if (res.status == MPIFT_ERR_CHECKSUM && !last_round) {
             r->state[i] = FS_RETRY;
-            mpift_log_verbose("%s; re-sending (attempt %d)", res.why, round + 2);
+            mpift_log_warn("%s; re-sending (attempt %d of %d)", res.why, round + 2, r->ctx->cfg->retries + 1);
         } else {
             r->state[i] = FS_FAILED;
             if (!res.source_failed)

@@ -27,6 +27,31 @@
 
 #define HDR_MAX MPIFT_META_WIRE_MAX
 
+/*
+ * Fault injection for the test suite: MPIFT_TEST_CORRUPT=N makes each
+ * receiving rank flip the first byte of the first N non-empty files it
+ * writes, as a bad link or bad memory would, so the tests can show that
+ * verification catches it and a re-send repairs it.  Unset, it costs one
+ * getenv per run.
+ */
+static int corrupt_left = -1;
+
+static int take_corruption(void)
+{
+    const char *env;
+
+    if (corrupt_left < 0) {
+        env = getenv("MPIFT_TEST_CORRUPT");
+        corrupt_left = env ? atoi(env) : 0;
+        if (corrupt_left < 0)
+            corrupt_left = 0;
+    }
+    if (corrupt_left == 0)
+        return 0;
+    corrupt_left--;
+    return 1;
+}
+
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren)
 {
     int i;
@@ -338,8 +363,14 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         rc = isend_chunk(x, rt, b, count);
         if (rc != MPIFT_OK)
             goto out;
-        if (have_sink)
+        if (have_sink && i == 0 && count > 0 && take_corruption()) {
+            /* The buffer may still be in flight to a child: alter a copy. */
+            unsigned char bad = (unsigned char)(x->buf[b][0] ^ 0xff);
+            mpift_sink_write(&sink, &bad, 1, off);
+            mpift_sink_write(&sink, x->buf[b] + 1, (size_t)count - 1, off + 1);
+        } else if (have_sink) {
             mpift_sink_write(&sink, x->buf[b], (size_t)count, off);
+        }
         off += (uint64_t)count;
         if (posted < m.nchunks) {
             rc = wait_sends(x, b, rt->nchildren);

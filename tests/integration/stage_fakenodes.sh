@@ -10,11 +10,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/stage.sh"
 need_fakenodes
 
-t=$(mktemp_dir)
+stage_setup
 fakenodes_setup 3 2
-mkdir -p "$t/src"
-make_test_tree "$t/src/tree"
-nfiles=$(count_files "$t/src/tree")
 
 check_nodes() {
     local h

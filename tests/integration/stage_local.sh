@@ -9,10 +9,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/stage.sh"
 need_mpirun
 
-t=$(mktemp_dir)
-mkdir -p "$t/src"
-make_test_tree "$t/src/tree"
-nfiles=$(count_files "$t/src/tree")
+stage_setup
 
 # per-node (default), pipeline (default): one copy on the single node.
 write_cfg "$t/a.cfg" "$t/src" "$t/dest/node%n"

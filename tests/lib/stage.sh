@@ -2,6 +2,15 @@
 
 stage=$top_builddir/src/mpift-stage
 
+# stage_setup: t = a fresh temp dir holding src/tree (make_test_tree);
+# nfiles = the number of files in it.
+stage_setup() {
+    t=$(mktemp_dir)
+    mkdir -p "$t/src"
+    make_test_tree "$t/src/tree"
+    nfiles=$(count_files "$t/src/tree")
+}
+
 # write_cfg FILE SOURCE DEST [EXTRA_LINES] [STAGE_IN_LIST]
 # A config that stages SOURCE's "tree/" contents into DEST with 1 MiB chunks
 # (so the big test file spans many chunks).

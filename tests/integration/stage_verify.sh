@@ -1,0 +1,91 @@
+#!/bin/bash
+# Verification, atomicity and containment on 2 local ranks:
+# - a corrupted copy is caught by its checksum and re-sent (exit 0), or,
+#   with no retries left, fails (exit 1) and leaves nothing at its path;
+# - preserve keeps mode and mtime; without it the mtime still comes along;
+# - a source symlink leaving paths.source, and a symlink planted in the
+#   destination, fail their file (exit 1) and write nothing outside;
+# - no temporary file survives any of it;
+# - without PMIx, the MPI shared-memory split stands in (--verbose says so).
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/stage.sh"
+need_mpirun
+
+stage_setup
+
+no_temporaries() {
+    local left
+    left=$(find "$1" -name '.mpift-*' 2>/dev/null)
+    [ -z "$left" ] || fail "$2: temporary files left behind: $left"
+}
+
+# Rank 1 receives every file (per-rank copies); it corrupts the first one it
+# writes.  Two retries: caught, re-sent, all good.
+write_cfg "$t/r.cfg" "$t/src" "$t/retry/%r" 'workers: { copies = "per-rank"; };'
+rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/r.cfg" --set transfer.retries=2 >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 0 ] || fail "corrupted copy with retries: exit $rc: $(cat "$t/log" "$t/err")"
+grep -q "checksum mismatch" "$t/err" || fail "corruption not reported: $(cat "$t/err")"
+grep -q "re-sending (attempt 2 of 3)" "$t/err" || fail "no re-send announced: $(cat "$t/err")"
+compare_tree "$t/src/tree" "$t/retry/1" || fail "re-sent copy differs"
+expect_summary "$t/log" $((nfiles * 2)) 0 0
+no_temporaries "$t/retry" "retry"
+
+# No retries: the file fails, exit 1, and nothing half-written is left.
+write_cfg "$t/n.cfg" "$t/src" "$t/noretry/%r" 'workers: { copies = "per-rank"; };'
+rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" --set transfer.retries=0 >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "corrupted copy without retries: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "checksum mismatch" "$t/err" || fail "corruption not reported: $(cat "$t/err")"
+expect_summary "$t/log" $((nfiles * 2 - 1)) 0 1
+[ "$(count_files "$t/noretry/1")" = $((nfiles - 1)) ] || fail "a corrupted file reached its final path"
+compare_tree "$t/src/tree" "$t/noretry/0" || fail "rank 0's copy differs"
+no_temporaries "$t/noretry" "no retry"
+# The next run repairs what failed and leaves the rest alone.
+mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" >"$t/log" 2>&1 || fail "repair run failed: $(cat "$t/log")"
+expect_summary "$t/log" 1 $((nfiles * 2 - 1)) 0
+compare_tree "$t/src/tree" "$t/noretry/1" || fail "repaired copy differs"
+
+# preserve = true (write_cfg's default list) keeps mode and mtime.
+old=a/b/old-0640.dat
+[ "$(stat -c %a "$t/retry/1/$old")" = 640 ] || fail "preserve: mode $(stat -c %a "$t/retry/1/$old"), expected 640"
+[ "$(stat -c %Y "$t/retry/1/$old")" = "$(stat -c %Y "$t/src/tree/$old")" ] || fail "preserve: mtime not kept"
+write_cfg "$t/p.cfg" "$t/src" "$t/nopreserve" "" '{ src = "tree/"; dest = ""; recursive = true; preserve = false; }'
+mpift_mpirun -n 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "preserve = false failed: $(cat "$t/log")"
+mode=$(stat -c %a "$t/nopreserve/$old")
+[ "$mode" = "$(printf '%o' $((0666 & ~$(umask))))" ] || fail "preserve = false: mode $mode, expected 0666 & ~umask"
+[ "$(stat -c %Y "$t/nopreserve/$old")" = "$(stat -c %Y "$t/src/tree/$old")" ] ||
+    fail "mtime not carried over (re-runs could not skip)"
+
+# A source symlink that leaves paths.source: that file fails (exit 1, named),
+# the others are staged.
+mkdir -p "$t/outside"
+echo secret >"$t/outside/secret.txt"
+cp -r "$t/src/tree" "$t/src/linked"
+ln -s "$t/outside/secret.txt" "$t/src/linked/escape.txt"
+write_cfg "$t/s.cfg" "$t/src" "$t/sl" "" '{ src = "linked/"; dest = ""; recursive = true; }'
+rc=0; mpift_mpirun -n 2 "$stage" --config "$t/s.cfg" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "escaping source symlink: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "escape.txt: resolves to .*outside paths.source" "$t/err" || fail "escaping symlink not named: $(cat "$t/err")"
+[ ! -e "$t/sl/escape.txt" ] || fail "the file behind an escaping symlink was staged"
+compare_tree "$t/src/tree" "$t/sl" || fail "the other files were not staged"
+
+# A symlink planted in the destination tree is not followed.
+mkdir -p "$t/planted" "$t/victim"
+ln -s "$t/victim" "$t/planted/a"
+write_cfg "$t/d.cfg" "$t/src" "$t/planted"
+rc=0; mpift_mpirun -n 2 "$stage" --config "$t/d.cfg" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "planted destination symlink: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "symbolic link" "$t/err" || fail "planted symlink not explained: $(cat "$t/err")"
+[ -z "$(ls -A "$t/victim")" ] || fail "wrote through a planted symlink: $(ls -R "$t/victim")"
+cmp -s "$t/src/tree/big.bin" "$t/planted/big.bin" || fail "files outside the planted link were not staged"
+no_temporaries "$t/planted" "planted"
+
+# Without PMIx (forced for the test), the MPI split stands in.
+write_cfg "$t/f.cfg" "$t/src" "$t/fallback"
+MPIFT_TEST_NO_PMIX=1 mpift_mpirun -n 2 "$stage" --config "$t/f.cfg" --verbose >"$t/log" 2>&1 ||
+    fail "fallback topology run failed: $(cat "$t/log")"
+grep -q "topology from MPI shared-memory split: 2 ranks on 1 node" "$t/log" ||
+    fail "fallback not reported: $(grep topology "$t/log")"
+compare_tree "$t/src/tree" "$t/fallback" || fail "fallback copy differs"
+pass
