@@ -255,9 +255,9 @@ static void print_plan(struct run *r)
         bytes += f->size;
     }
     mpift_log_info("dry run: %llu of %llu files (%.1f MB) would be sent, policy %s, copies %s, "
-                   "%d nodes; nothing was transferred", (unsigned long long)files,
+                   "%d node%s; nothing was transferred", (unsigned long long)files,
                    (unsigned long long)r->plan.nfiles, mb(bytes), pol[cfg->policy], cop[cfg->copies],
-                   r->ctx->topo.nnodes);
+                   r->ctx->topo.nnodes, r->ctx->topo.nnodes == 1 ? "" : "s");
 }
 
 /* 3. One round over every file somebody needs. */
@@ -313,9 +313,9 @@ static void summary(struct run *r, double secs)
     if (r->rank != 0)
         return;
     out[2] += r->plan.nerrors;
-    mpift_log_info("mpift-stage: %llu files (%.1f MB) onto %d node%s, %d rank%s: %llu copies written, "
+    mpift_log_info("mpift-stage: %llu file%s (%.1f MB) onto %d node%s, %d rank%s: %llu copies written, "
                    "%llu unchanged, %llu failed; %.1f MB in %.2f s (%.1f MB/s)",
-                   (unsigned long long)r->plan.nfiles, mb(r->plan.bytes), t->nnodes,
+                   (unsigned long long)r->plan.nfiles, r->plan.nfiles == 1 ? "" : "s", mb(r->plan.bytes), t->nnodes,
                    t->nnodes == 1 ? "" : "s", t->size, t->size == 1 ? "" : "s",
                    (unsigned long long)out[0], (unsigned long long)out[1], (unsigned long long)out[2],
                    mb(out[3]), secs, secs > 0 ? mb(out[3]) / secs : 0.0);
