@@ -28,6 +28,7 @@
 #include "log.h"
 #include "plan.h"
 #include "sink.h"
+#include "progress.h"
 #include "stage.h"
 #include "template.h"
 #include "xfer.h"
@@ -267,9 +268,19 @@ static int transfer_round(struct run *r, int round, int last_round)
     struct mpift_target tgt = {r->rootfd, ctx->dest_root};
     struct mpift_xres res;
     struct mpift_route rt;
+    struct mpift_meter meter;
+    uint64_t files = 0, bytes = 0;
     size_t i;
-    int rc, rw, mine;
+    int rc = MPIFT_OK, rw, mine;
 
+    if (r->rank == 0) {
+        for (i = 0; i < r->plan.n; i++)
+            if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt, &rw)) {
+                files++;
+                bytes += r->plan.f[i].size;
+            }
+        mpift_meter_start(&meter, ctx->progress, ctx->quiet, files, bytes);
+    }
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         if (f->type != MPIFT_PT_FILE || !route_of(r, i, &rt, &rw))
@@ -280,7 +291,9 @@ static int transfer_round(struct run *r, int round, int last_round)
         else
             rc = mpift_xfer_receive(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
         if (rc != MPIFT_OK)
-            return rc;
+            break;
+        if (r->rank == 0)
+            mpift_meter_add(&meter, f->size);
         /* A source that cannot be read is named once, by rank 0; every
          * other failure by the writer that saw it. */
         if (r->rank == 0 && res.source_failed)
@@ -301,7 +314,9 @@ static int transfer_round(struct run *r, int round, int last_round)
                                                      ? " (after all retries)" : "");
         }
     }
-    return MPIFT_OK;
+    if (r->rank == 0)
+        mpift_meter_end(&meter);
+    return rc;
 }
 
 static void summary(struct run *r, double secs)

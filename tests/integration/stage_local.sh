@@ -31,6 +31,14 @@ mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" >"$t/log" 2>&1 || fail "update ru
 expect_summary "$t/log" 1 $((nfiles - 1)) 0
 compare_tree "$t/src/tree" "$t/dest/node0" || fail "changed file not updated"
 
+# --progress always draws a meter on rank 0's stderr; by default (not a
+# terminal) there is none.
+mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force --progress always >"$t/log" 2>"$t/err" ||
+    fail "--progress always failed: $(cat "$t/log" "$t/err")"
+grep -q "$nfiles/$nfiles files" "$t/err" || fail "no progress meter: $(cat "$t/err")"
+mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
+! grep -q "$nfiles/$nfiles files" "$t/log" || fail "progress meter off a terminal: $(cat "$t/log")"
+
 # per-rank: each rank its own copy; direct policy; no checksum.
 write_cfg "$t/b.cfg" "$t/src" "$t/rank/%r" 'workers: { copies = "per-rank"; policy = "direct"; };'
 mpift_mpirun -n 4 "$stage" --config "$t/b.cfg" >"$t/log" 2>&1 || fail "per-rank failed: $(cat "$t/log")"

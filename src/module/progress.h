@@ -1,0 +1,30 @@
+/*
+ * progress.h - a one-line progress meter on rank 0's stderr.
+ *
+ * Rank 0 sources every file, so it alone knows how far a round has got;
+ * the line is redrawn at most five times a second and ends with a newline
+ * so later messages start clean.
+ */
+#ifndef MPIFT_PROGRESS_H
+#define MPIFT_PROGRESS_H
+
+#include <stdint.h>
+
+#include "mpift/mpift.h"
+
+struct mpift_meter {
+    int on;
+    uint64_t files, bytes;       /* this round's totals */
+    uint64_t done_files, done_bytes;
+    uint64_t shown;              /* done_files at the last redraw */
+    double last;                 /* MPI_Wtime of the last redraw */
+    double start;
+};
+
+/* Decide from `when` (auto = stderr is a terminal and not --quiet). */
+void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
+                       uint64_t bytes);
+void mpift_meter_add(struct mpift_meter *m, uint64_t bytes);
+void mpift_meter_end(struct mpift_meter *m);
+
+#endif
