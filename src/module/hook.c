@@ -10,6 +10,7 @@
 #include "mpift/hook.h"
 #include "ctx.h"
 #include "log.h"
+#include "service.h"
 #include "stage.h"
 
 int mpift_stage_in(mpift_ctx_t *ctx)
@@ -39,8 +40,8 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     return rc;
 }
 
-/* Console and stage-out arrive with their own issues; until then they are
- * refused clearly rather than doing something else. */
+/* Stage-out arrives with its own issue; until then it is refused clearly
+ * rather than doing something else. */
 static int refuse(mpift_ctx_t *ctx, const char *what)
 {
     if (ctx && ctx->topo.rank == 0)
@@ -50,7 +51,7 @@ static int refuse(mpift_ctx_t *ctx, const char *what)
 }
 
 static int hook_stage_out(mpift_ctx_t *ctx) { return refuse(ctx, "--out (stage-out)"); }
-static int hook_shell(mpift_ctx_t *ctx) { return refuse(ctx, "--shell (master console)"); }
+static int hook_shell(mpift_ctx_t *ctx) { return mpift_service_run(ctx, stdin); }
 
 static int hook_finalize(mpift_ctx_t **ctx, int status)
 {

@@ -166,6 +166,23 @@ static void set_result(struct mpift_xres *res, int status, const char *fmt, ...)
     va_end(ap);
 }
 
+int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt, int code,
+                      const char *text, struct mpift_xres *res)
+{
+    struct mpift_error_msg e;
+    int n;
+
+    memset(res, 0, sizeof(*res));
+    memset(&e, 0, sizeof(e));
+    e.file_id = id;
+    e.code = code;
+    snprintf(e.text, sizeof(e.text), "%s", text);
+    set_result(res, code, "%s", e.text);
+    res->source_failed = 1;
+    n = mpift_error_encode(&e, x->hdr, HDR_MAX);
+    return n < 0 ? n : send_children(rt, x->hdr, n, MPIFT_TAG_ERROR, x->comm);
+}
+
 int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res)
 {
@@ -181,18 +198,11 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
     memset(&m, 0, sizeof(m));
     fd = open(f->src, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        struct mpift_error_msg e;
-        int n, en = fd < 0 ? errno : (S_ISREG(st.st_mode) ? errno : EINVAL);
+        int en = fd < 0 ? errno : (S_ISREG(st.st_mode) ? errno : EINVAL);
+        char text[PATH_MAX + 64];
 
-        memset(&e, 0, sizeof(e));
-        e.file_id = id;
-        e.code = en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
-        snprintf(e.text, sizeof(e.text), "%s: %s", f->src,
-                 en == EINVAL ? "no longer a regular file" : strerror(en));
-        set_result(res, e.code, "%s", e.text);
-        res->source_failed = 1;
-        n = mpift_error_encode(&e, x->hdr, HDR_MAX);
-        rc = n < 0 ? n : send_children(rt, x->hdr, n, MPIFT_TAG_ERROR, x->comm);
+        snprintf(text, sizeof(text), "%s: %s", f->src, en == EINVAL ? "not a regular file" : strerror(en));
+        rc = mpift_xfer_refuse(x, id, rt, en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO, text, res);
         goto out;
     }
     m.file_id = id;

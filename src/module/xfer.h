@@ -63,6 +63,15 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
 
 /*
+ * mpift_xfer_refuse - on the source rank: tell the route that file `id`
+ * will not come (ERROR with `code` and `text`, the original error signal);
+ * receivers skip it and create nothing.  res gets the same outcome.
+ * Returns MPIFT_OK or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt, int code,
+                      const char *text, struct mpift_xres *res);
+
+/*
  * mpift_xfer_receive - on a rank of the route other than the source:
  * receive file `id`, forward to children, write when tgt is not NULL.
  * Returns MPIFT_OK (outcome in res), MPIFT_ERR_PROTO when the parent sent

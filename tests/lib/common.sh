@@ -161,8 +161,8 @@ _mpift_mpirun_opts() {
 # _mpift_timed CMD...: run CMD under timeout(1) (MPIFT_TEST_TIMEOUT s, then
 # KILL 10 s later), in the background so that a signal to the test (^C,
 # TERM) is handled at once and passed on, instead of after mpirun exits.
-# stdin is /dev/null: nothing in a test feeds rank 0.  Returns CMD's status;
-# 124 (with a message on stderr) if it timed out.
+# stdin is /dev/null, or the file named by MPIFT_STDIN (console scripts).
+# Returns CMD's status; 124 (with a message on stderr) if it timed out.
 _mpift_timed() {
     local limit=${MPIFT_TEST_TIMEOUT:-300} rc pid
     # Open MPI and PMIx keep allocations until exit and unload their plugins,
@@ -170,7 +170,7 @@ _mpift_timed() {
     # sanitizer build checks memory errors and undefined behaviour, not
     # leaks.  Unit tests and --check (no MPI) keep leak checking.
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-        timeout -k 10 "$limit" "$@" </dev/null &
+        timeout -k 10 "$limit" "$@" <"${MPIFT_STDIN:-/dev/null}" &
     pid=$!
     _mpift_running="$_mpift_running $pid"
     wait "$pid"
