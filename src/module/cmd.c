@@ -94,8 +94,11 @@ static int parse_rank(const char *what, const char *s, int nranks, int *out, cha
 
     errno = 0;
     v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno != 0 || v < INT_MIN || v > INT_MAX) {
-        snprintf(err, errlen, "%s \"%s\" is not a rank number (workers are 1..%d)", what, s, nranks - 1);
+    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < INT_MIN || v > INT_MAX) {
+        if (nranks < 2)
+            snprintf(err, errlen, "%s \"%s\" is not a rank number (and this job has no workers)", what, s);
+        else
+            snprintf(err, errlen, "%s \"%s\" is not a rank number (workers are 1..%d)", what, s, nranks - 1);
         return MPIFT_ERR_USAGE;
     }
     if (v < 1 || v >= nranks) {
@@ -147,6 +150,7 @@ int mpift_cmd_parse(const char *line, int nranks, struct mpift_cmd *cmd, char *e
     case MPIFT_CMD_BCAST:
         if (w[1][0] == '\0') {
             snprintf(err, errlen, "usage: %s (FILE is empty)", cmds[i].usage);
+            cmd->op = MPIFT_CMD_NONE;
             return MPIFT_ERR_USAGE;
         }
         snprintf(cmd->file, sizeof(cmd->file), "%s", w[1]);

@@ -37,7 +37,7 @@ struct mpift_cmd {
 /*
  * mpift_cmd_parse - parse one line.  `nranks` is the job size: ranks must be
  * workers, 1..nranks-1.  Returns MPIFT_OK or MPIFT_ERR_USAGE with a
- * one-line cause in err (e.g. "send takes FILE RANK (2 words), got 1").
+ * one-line cause in err (e.g. "usage: send FILE RANK (2 arguments, got 1)").
  * FILE is returned unquoted but not yet checked against any root.
  */
 int mpift_cmd_parse(const char *line, int nranks, struct mpift_cmd *cmd, char *err, size_t errlen);
