@@ -1,25 +1,45 @@
 /* progress.c - see progress.h. */
 #include <mpi.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "progress.h"
 
+int mpift_tty_behind(int fd)
+{
+    char link[64], target[64];
+    ssize_t n;
+
+    if (isatty(fd))
+        return 1;
+    snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)getppid(), fd);
+    n = readlink(link, target, sizeof(target) - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+}
+
 static void draw(struct mpift_meter *m)
 {
-    double secs = MPI_Wtime() - m->start;
+    double secs = MPI_Wtime() - m->start, rate = secs > 0 ? m->done_bytes / 1e6 / secs : 0.0;
 
     m->shown = m->done_files;
-    fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s   ",
-            (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6,
-            m->bytes / 1e6, secs > 0 ? m->done_bytes / 1e6 / secs : 0.0);
+    if (m->bytes)
+        fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s   ",
+                (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6,
+                m->bytes / 1e6, rate);
+    else
+        fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f MB, %.1f MB/s   ",
+                (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6, rate);
     fflush(stderr);
 }
 
 void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
                        uint64_t bytes)
 {
-    m->on = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && isatty(2));
+    m->on = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && mpift_tty_behind(2));
     m->files = files;
     m->bytes = bytes;
     m->done_files = m->done_bytes = m->shown = 0;
@@ -38,6 +58,21 @@ void mpift_meter_add(struct mpift_meter *m, uint64_t bytes)
     if (now - m->last >= 0.2 || m->done_files == m->files) {
         m->last = now;
         draw(m);
+    }
+}
+
+void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes)
+{
+    double now;
+
+    if (!m || !m->on)
+        return;
+    m->done_bytes += bytes;
+    now = MPI_Wtime();
+    if (now - m->last >= 0.2) {
+        m->last = now;
+        draw(m);
+        m->shown = (uint64_t)-1;   /* a partial file: the end redraws */
     }
 }
 

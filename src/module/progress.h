@@ -21,10 +21,21 @@ struct mpift_meter {
     double start;
 };
 
-/* Decide from `when` (auto = stderr is a terminal and not --quiet). */
+/*
+ * mpift_tty_behind - is `fd` a terminal, or (under mpirun, whose ranks
+ * always see pipes) is the same fd of our parent one?  On the node where
+ * mpirun runs, mpirun is rank 0's parent.
+ */
+int mpift_tty_behind(int fd);
+
+/* Decide from `when` (auto = stderr leads to a terminal and not --quiet).
+ * bytes == 0: a total not known yet (the meter shows bytes and rate). */
 void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
                        uint64_t bytes);
 void mpift_meter_add(struct mpift_meter *m, uint64_t bytes);
+/* Bytes of a file in progress (per chunk); the file itself is counted by
+ * mpift_meter_add with 0 bytes when it is done. */
+void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes);
 void mpift_meter_end(struct mpift_meter *m);
 
 #endif

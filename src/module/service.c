@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "fsafe.h"
 #include "log.h"
+#include "progress.h"
 #include "proto.h"
 #include "service.h"
 #include "stage.h"
@@ -431,10 +432,28 @@ static int master_root(struct svc *s, const char *tmpl, const char *key, const c
     return 0;
 }
 
+/* A byte meter on the master's terminal for one transfer it takes part in. */
+static void meter_on(struct svc *s, struct mpift_meter *m, uint64_t bytes)
+{
+    mpift_meter_start(m, s->ctx->progress, s->ctx->quiet, 1, bytes);
+    s->x.meter = m->on ? m : NULL;
+}
+
+static void meter_off(struct svc *s, struct mpift_meter *m)
+{
+    if (s->x.meter) {
+        m->done_files = 1;
+        mpift_meter_end(m);
+    }
+    s->x.meter = NULL;
+}
+
 static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
-    char root[PATH_MAX], what[PATH_MAX + 64];
+    char root[PATH_MAX], what[PATH_MAX + 64], path[PATH_MAX];
     struct mpift_xres res;
+    struct mpift_meter m;
+    struct stat st;
     const char *text;
     int rc, status;
     uint64_t id = s->next_id++;
@@ -442,9 +461,13 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
     snprintf(what, sizeof(what), "send %s -> rank %d (%s)", name, c->rank, host_of(s, c->rank));
     if (!master_root(s, s->ctx->cfg->source, "paths.source", what, root, sizeof(root)))
         return MPIFT_OK;
+    if (mpift_path_join(root, name, path, sizeof(path)) != MPIFT_OK || stat(path, &st) != 0)
+        st.st_size = 0;
     rc = send_req(s, c->rank, REQ_RECV, 0, id, name);
+    meter_on(s, &m, (uint64_t)st.st_size);
     if (rc == MPIFT_OK)
         rc = source_file(s, id, root, name, c->rank, &res);
+    meter_off(s, &m);
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &status, &text);
     if (rc == MPIFT_OK)
@@ -455,6 +478,7 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
     char root[PATH_MAX], what[PATH_MAX + 64], msg[PATH_MAX * 2 + 64];
+    struct mpift_meter m;
     struct mpift_xres res;
     const char *text;
     int rc, status;
@@ -469,8 +493,10 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     if (!master_root(s, s->ctx->cfg->collect, "paths.collect", what, root, sizeof(root)))
         return MPIFT_OK;
     rc = send_req(s, c->rank, REQ_SEND, 0, id, name);
+    meter_on(s, &m, 0);  /* the size comes with the metadata */
     if (rc == MPIFT_OK)
         rc = sink_file(s, id, root, name, c->rank, &res);
+    meter_off(s, &m);
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &status, &text);
     if (rc != MPIFT_OK)
@@ -556,34 +582,13 @@ static int bcast_all(struct svc *s, const char *name)
     return rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM ? rc : MPIFT_OK;
 }
 
-/*
- * Is a person typing?  Under mpirun rank 0's stdin is a pipe from the
- * launcher even when the user sits at a terminal, so also look at the
- * parent's stdin: on the node where mpirun runs, mpirun is rank 0's parent.
- */
-static int interactive(FILE *in)
-{
-    char link[64], target[64];
-    ssize_t n;
-
-    if (isatty(fileno(in)))
-        return 1;
-    if (fileno(in) != 0)
-        return 0;
-    snprintf(link, sizeof(link), "/proc/%ld/fd/0", (long)getppid());
-    n = readlink(link, target, sizeof(target) - 1);
-    if (n <= 0)
-        return 0;
-    target[n] = '\0';
-    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
-}
-
 static int master_loop(struct svc *s, FILE *in)
 {
     char *line = NULL, err[512], name[PATH_MAX];
     size_t cap = 0;
     struct mpift_cmd c;
-    int tty = interactive(in), rc = MPIFT_OK, r;
+    /* Under mpirun rank 0's stdin is a pipe even when a person types. */
+    int tty = isatty(fileno(in)) || (fileno(in) == 0 && mpift_tty_behind(0)), rc = MPIFT_OK, r;
 
     if (tty)
         printf("mpift %s master console: %d workers; type help\n", PACKAGE_VERSION, s->size - 1);

@@ -253,6 +253,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
             XXH3_64bits_update(h, x->buf[b], (size_t)len);
         if (have_sink)
             mpift_sink_write(&sink, x->buf[b], (size_t)len, off);
+        mpift_meter_bytes(x->meter, (uint64_t)len);
         off += (uint64_t)len;
     }
     rc = wait_all_sends(x, rt->nchildren);
@@ -381,6 +382,7 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         } else if (have_sink) {
             mpift_sink_write(&sink, x->buf[b], (size_t)count, off);
         }
+        mpift_meter_bytes(x->meter, (uint64_t)count);
         off += (uint64_t)count;
         if (posted < m.nchunks) {
             rc = wait_sends(x, b, rt->nchildren);

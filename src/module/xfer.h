@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "progress.h"
 
 struct mpift_xfer {
     MPI_Comm comm;
@@ -28,6 +29,7 @@ struct mpift_xfer {
     MPI_Request *rreq;        /* [window] */
     MPI_Request *sreq;        /* [window * maxchildren] */
     unsigned char *hdr;       /* header scratch (largest encoded message) */
+    struct mpift_meter *meter; /* bytes moved per chunk, when not NULL */
 };
 
 struct mpift_route {

@@ -21,7 +21,8 @@ CFG
 # shell SCRIPT: run the console on 4 ranks with SCRIPT on stdin.
 shell() {
     printf '%s\n' "$1" >"$t/in"
-    MPIFT_STDIN=$t/in mpift_mpirun -n 4 "$stage" --config "$t/s.cfg" --shell >"$t/out" 2>"$t/err"
+    shift
+    MPIFT_STDIN=$t/in mpift_mpirun -n 4 "$stage" --config "$t/s.cfg" --shell "$@" >"$t/out" 2>"$t/err"
 }
 
 printf 'from worker 2\n' >"$t/src/tree/worker_1.log"
@@ -92,6 +93,14 @@ shell 'get worker_1.log 2
 ranks' || fail "console without collect failed: $(cat "$t/out" "$t/err")"
 expect_err "paths.collect is not set"
 grep -q "master" "$t/out" || fail "the console stopped after a refused get"
+
+# --progress always: a byte meter for transfers the master takes part in
+# (the clean session above shows there is none on a pipe by default).
+shell 'send big.bin 2
+get big.bin 2' --progress always || fail "console with --progress failed: $(cat "$t/out" "$t/err")"
+size=$(stat -c %s "$t/src/tree/big.bin")
+grep -q "1/1 files, $(awk -v s="$size" 'BEGIN { printf "%.1f/%.1f", s / 1e6, s / 1e6 }') MB, .* MB/s" "$t/err" ||
+    fail "no byte meter for send: $(tr '\r' '\n' <"$t/err")"
 
 # On a terminal (script(1) gives mpirun one) the prompt is shown.
 if command -v script >/dev/null; then
