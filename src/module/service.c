@@ -606,9 +606,12 @@ static int master_loop(struct svc *s, FILE *in)
         if (c.op == MPIFT_CMD_QUIT)
             break;
         if (c.op == MPIFT_CMD_SEND || c.op == MPIFT_CMD_GET || c.op == MPIFT_CMD_RELAY || c.op == MPIFT_CMD_BCAST) {
-            if (mpift_path_check_rel(c.file, err, sizeof(err)) != MPIFT_OK ||
-                mpift_path_normalize(c.file, name, sizeof(name)) != MPIFT_OK || name[0] == '\0') {
-                mpift_log_error("%s: %s", c.file, name[0] || err[0] ? err : "not a file name");
+            if (mpift_path_check_rel(c.file, err, sizeof(err)) != MPIFT_OK) {
+                mpift_log_error("%s: %s", c.file, err);
+                continue;
+            }
+            if (mpift_path_normalize(c.file, name, sizeof(name)) != MPIFT_OK || name[0] == '\0') {
+                mpift_log_error("%s: not a file name (too long, or the root itself)", c.file);
                 continue;
             }
         }
