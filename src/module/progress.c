@@ -23,17 +23,25 @@ int mpift_tty_behind(int fd)
 
 static void draw(struct mpift_meter *m)
 {
-    double secs = MPI_Wtime() - m->start, rate = secs > 0 ? m->done_bytes / 1e6 / secs : 0.0;
+    double secs = MPI_Wtime() - m->start;
 
-    m->shown = m->done_files;
-    if (m->bytes)
-        fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s   ",
-                (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6,
-                m->bytes / 1e6, rate);
-    else
-        fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f MB, %.1f MB/s   ",
-                (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6, rate);
+    m->dirty = 0;
+    fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s   ",
+            (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6,
+            m->bytes / 1e6, secs > 0 ? m->done_bytes / 1e6 / secs : 0.0);
     fflush(stderr);
+}
+
+/* Redraw at most five times a second, and when `now_too`. */
+static void tick(struct mpift_meter *m, int now_too)
+{
+    double now = MPI_Wtime();
+
+    m->dirty = 1;
+    if (now_too || now - m->last >= 0.2) {
+        m->last = now;
+        draw(m);
+    }
 }
 
 void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
@@ -42,45 +50,39 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
     m->on = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && mpift_tty_behind(2));
     m->files = files;
     m->bytes = bytes;
-    m->done_files = m->done_bytes = m->shown = 0;
+    m->done_files = m->done_bytes = 0;
+    m->dirty = 1;   /* even an empty round shows its line */
     m->start = m->last = MPI_Wtime();
 }
 
 void mpift_meter_add(struct mpift_meter *m, uint64_t bytes)
 {
-    double now;
-
     if (!m->on)
         return;
     m->done_files++;
     m->done_bytes += bytes;
-    now = MPI_Wtime();
-    if (now - m->last >= 0.2 || m->done_files == m->files) {
-        m->last = now;
-        draw(m);
-    }
+    tick(m, m->done_files == m->files);
 }
 
 void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes)
 {
-    double now;
-
     if (!m || !m->on)
         return;
     m->done_bytes += bytes;
-    now = MPI_Wtime();
-    if (now - m->last >= 0.2) {
-        m->last = now;
-        draw(m);
-        m->shown = (uint64_t)-1;   /* a partial file: the end redraws */
-    }
+    tick(m, 0);
+}
+
+void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes)
+{
+    if (m)
+        m->bytes = bytes;
 }
 
 void mpift_meter_end(struct mpift_meter *m)
 {
     if (!m->on)
         return;
-    if (m->shown != m->done_files || m->files == 0)
+    if (m->dirty)
         draw(m);
     fputc('\n', stderr);
     m->on = 0;

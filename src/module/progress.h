@@ -16,7 +16,7 @@ struct mpift_meter {
     int on;
     uint64_t files, bytes;       /* this round's totals */
     uint64_t done_files, done_bytes;
-    uint64_t shown;              /* done_files at the last redraw */
+    int dirty;                   /* changed since the last redraw */
     double last;                 /* MPI_Wtime of the last redraw */
     double start;
 };
@@ -28,14 +28,17 @@ struct mpift_meter {
  */
 int mpift_tty_behind(int fd);
 
-/* Decide from `when` (auto = stderr leads to a terminal and not --quiet).
- * bytes == 0: a total not known yet (the meter shows bytes and rate). */
+/* Decide from `when` (auto = stderr leads to a terminal and not --quiet);
+ * m->on says what was decided.  files and bytes are the totals to come. */
 void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
                        uint64_t bytes);
+/* A file is done; `bytes` of it not counted yet by mpift_meter_bytes. */
 void mpift_meter_add(struct mpift_meter *m, uint64_t bytes);
-/* Bytes of a file in progress (per chunk); the file itself is counted by
- * mpift_meter_add with 0 bytes when it is done. */
+/* Bytes of a file in progress (per chunk); NULL-safe. */
 void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes);
+/* A one-file meter learns its byte total from the file's metadata;
+ * NULL-safe. */
+void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes);
 void mpift_meter_end(struct mpift_meter *m);
 
 #endif

@@ -432,28 +432,26 @@ static int master_root(struct svc *s, const char *tmpl, const char *key, const c
     return 0;
 }
 
-/* A byte meter on the master's terminal for one transfer it takes part in. */
-static void meter_on(struct svc *s, struct mpift_meter *m, uint64_t bytes)
+/* A byte meter on the master's terminal for one transfer it takes part in;
+ * xfer gives it the file's size and each chunk. */
+static void meter_on(struct svc *s, struct mpift_meter *m)
 {
-    mpift_meter_start(m, s->ctx->progress, s->ctx->quiet, 1, bytes);
-    s->x.meter = m->on ? m : NULL;
+    mpift_meter_start(m, s->ctx->progress, s->ctx->quiet, 1, 0);
+    s->x.meter = m;
 }
 
 static void meter_off(struct svc *s, struct mpift_meter *m)
 {
-    if (s->x.meter) {
-        m->done_files = 1;
-        mpift_meter_end(m);
-    }
+    mpift_meter_add(m, 0);
+    mpift_meter_end(m);
     s->x.meter = NULL;
 }
 
 static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
-    char root[PATH_MAX], what[PATH_MAX + 64], path[PATH_MAX];
+    char root[PATH_MAX], what[PATH_MAX + 64];
     struct mpift_xres res;
     struct mpift_meter m;
-    struct stat st;
     const char *text;
     int rc, status;
     uint64_t id = s->next_id++;
@@ -461,10 +459,8 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
     snprintf(what, sizeof(what), "send %s -> rank %d (%s)", name, c->rank, host_of(s, c->rank));
     if (!master_root(s, s->ctx->cfg->source, "paths.source", what, root, sizeof(root)))
         return MPIFT_OK;
-    if (mpift_path_join(root, name, path, sizeof(path)) != MPIFT_OK || stat(path, &st) != 0)
-        st.st_size = 0;
     rc = send_req(s, c->rank, REQ_RECV, 0, id, name);
-    meter_on(s, &m, (uint64_t)st.st_size);
+    meter_on(s, &m);
     if (rc == MPIFT_OK)
         rc = source_file(s, id, root, name, c->rank, &res);
     meter_off(s, &m);
@@ -493,7 +489,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     if (!master_root(s, s->ctx->cfg->collect, "paths.collect", what, root, sizeof(root)))
         return MPIFT_OK;
     rc = send_req(s, c->rank, REQ_SEND, 0, id, name);
-    meter_on(s, &m, 0);  /* the size comes with the metadata */
+    meter_on(s, &m);
     if (rc == MPIFT_OK)
         rc = sink_file(s, id, root, name, c->rank, &res);
     meter_off(s, &m);
@@ -588,7 +584,7 @@ static int master_loop(struct svc *s, FILE *in)
     size_t cap = 0;
     struct mpift_cmd c;
     /* Under mpirun rank 0's stdin is a pipe even when a person types. */
-    int tty = isatty(fileno(in)) || (fileno(in) == 0 && mpift_tty_behind(0)), rc = MPIFT_OK, r;
+    int tty = fileno(in) == 0 ? mpift_tty_behind(0) : isatty(fileno(in)), rc = MPIFT_OK, r;
 
     if (tty)
         printf("mpift %s master console: %d workers; type help\n", PACKAGE_VERSION, s->size - 1);

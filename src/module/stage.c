@@ -269,17 +269,17 @@ static int transfer_round(struct run *r, int round, int last_round)
     struct mpift_xres res;
     struct mpift_route rt;
     struct mpift_meter meter;
-    uint64_t files = 0, bytes = 0;
     size_t i;
     int rc = MPIFT_OK, rw, mine;
 
     if (r->rank == 0) {
-        for (i = 0; i < r->plan.n; i++)
+        mpift_meter_start(&meter, ctx->progress, ctx->quiet, 0, 0);
+        /* The round's totals cost a pass over the plan: only for a meter. */
+        for (i = 0; meter.on && i < r->plan.n; i++)
             if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt, &rw)) {
-                files++;
-                bytes += r->plan.f[i].size;
+                meter.files++;
+                meter.bytes += r->plan.f[i].size;
             }
-        mpift_meter_start(&meter, ctx->progress, ctx->quiet, files, bytes);
     }
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];

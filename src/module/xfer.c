@@ -213,6 +213,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
     m.chunk_size = x->chunk;
     mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
     snprintf(m.name, sizeof(m.name), "%s", f->dest);
+    mpift_meter_expect(x->meter, m.size);
     len = mpift_meta_encode(&m, x->hdr, HDR_MAX);
     if (len < 0) {
         rc = len;
@@ -341,6 +342,7 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         goto proto;
     if (m.file_id != id || strcmp(m.name, f->dest) != 0 || m.chunk_size != x->chunk)
         goto proto_id;
+    mpift_meter_expect(x->meter, m.size);
     rc = send_children(rt, x->hdr, len, MPIFT_TAG_METADATA, x->comm);
     if (rc != MPIFT_OK)
         return rc;

@@ -29,7 +29,8 @@ struct mpift_xfer {
     MPI_Request *rreq;        /* [window] */
     MPI_Request *sreq;        /* [window * maxchildren] */
     unsigned char *hdr;       /* header scratch (largest encoded message) */
-    struct mpift_meter *meter; /* bytes moved per chunk, when not NULL */
+    struct mpift_meter *meter; /* a one-file meter: total from the metadata,
+                                * bytes per chunk; NULL: none */
 };
 
 struct mpift_route {
