@@ -5,6 +5,7 @@
 
 #include "mpift/mpift.h"
 #include "cmd.h"
+#include "unit_main.h"
 
 static struct mpift_cmd cmd;
 static char err[512];
@@ -392,13 +393,4 @@ static Suite *cmd_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(cmd_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+MPIFT_UNIT_MAIN(cmd_suite)

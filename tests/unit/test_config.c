@@ -9,6 +9,7 @@
 
 #include "mpift/mpift.h"
 #include "config.h"
+#include "unit_main.h"
 
 /* The spec's commented example, verbatim. */
 static const char spec_example[] =
@@ -715,13 +716,4 @@ static Suite *config_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(config_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+MPIFT_UNIT_MAIN(config_suite)

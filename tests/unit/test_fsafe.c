@@ -11,6 +11,7 @@
 
 #include "mpift/mpift.h"
 #include "fsafe.h"
+#include "unit_main.h"
 
 static char err[512];
 
@@ -227,13 +228,4 @@ static Suite *fsafe_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(fsafe_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+MPIFT_UNIT_MAIN(fsafe_suite)

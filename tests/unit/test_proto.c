@@ -5,6 +5,7 @@
 
 #include "mpift/mpift.h"
 #include "proto.h"
+#include "unit_main.h"
 
 static unsigned char buf[MPIFT_META_WIRE_MAX + 64];
 static char err[256];
@@ -252,13 +253,4 @@ static Suite *proto_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(proto_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+MPIFT_UNIT_MAIN(proto_suite)

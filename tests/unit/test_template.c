@@ -5,6 +5,7 @@
 
 #include "mpift/mpift.h"
 #include "template.h"
+#include "unit_main.h"
 
 static const struct mpift_tvars vars = {
     .host = "node07", .nodeid = 6, .rank = 13, .local_rank = 1,
@@ -94,13 +95,4 @@ static Suite *template_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(template_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+MPIFT_UNIT_MAIN(template_suite)
