@@ -541,18 +541,32 @@ static char *resolve_against(struct loader *L, const char *dir, const char *v)
     return r;
 }
 
+/* paths.source and paths.collect: a folder on rank 0's side, relative to
+ * the configuration file's folder unless absolute.  NULL when absent. */
+static char *load_rank0_folder(struct loader *L, const config_setting_t *grp, const char *dir,
+                               const char *name, bool required, const char *example, const char *purpose)
+{
+    config_setting_t *s;
+    char key[32];
+    const char *v;
+
+    snprintf(key, sizeof(key), "paths.%s", name);
+    v = get_string(L, grp, "paths", name, required, example, &s);
+    if (v && *v == '\0')
+        fail(L, MPIFT_ERR_CONFIG, s, key, "empty; name the folder %s "
+             "(relative to the configuration file's folder, or absolute)", purpose);
+    else if (v && check_template(L, s, key, v))
+        return resolve_against(L, dir, v);
+    return NULL;
+}
+
 static void load_paths(struct loader *L, const config_setting_t *root, struct mpift_config *cfg)
 {
     config_setting_t *grp = get_group(L, root, "paths"), *s;
     const char *v;
 
     /* Without the group both required keys are missing: say so for each. */
-    v = get_string(L, grp, "paths", "source", true, "\"data\"", &s);
-    if (v && *v == '\0')
-        fail(L, MPIFT_ERR_CONFIG, s, "paths.source", "empty; name the folder stage-in reads "
-             "(relative to the configuration file's folder, or absolute)");
-    else if (v && check_template(L, s, "paths.source", v))
-        cfg->source = resolve_against(L, cfg->dir, v);
+    cfg->source = load_rank0_folder(L, grp, cfg->dir, "source", true, "\"data\"", "stage-in reads");
 
     v = get_string(L, grp, "paths", "dest", true, "\"/tmp/mpift/%j\"", &s);
     if (v && !abs_template(v))
@@ -561,13 +575,8 @@ static void load_paths(struct loader *L, const config_setting_t *root, struct mp
     else if (v && check_template(L, s, "paths.dest", v))
         cfg->dest = dup_or_nomem(L, v);
 
-    /* collect is only needed by stage-out: absent leaves it NULL. */
-    v = get_string(L, grp, "paths", "collect", false, "\"results\"", &s);
-    if (v && *v == '\0')
-        fail(L, MPIFT_ERR_CONFIG, s, "paths.collect", "empty; name the folder stage-out gathers into "
-             "(relative to the configuration file's folder, or absolute)");
-    else if (v && check_template(L, s, "paths.collect", v))
-        cfg->collect = resolve_against(L, cfg->dir, v);
+    /* collect is only needed by stage-out and get: absent leaves it NULL. */
+    cfg->collect = load_rank0_folder(L, grp, cfg->dir, "collect", false, "\"results\"", "stage-out gathers into");
 }
 
 /* ------------------------------------------------------------------ transfer */
