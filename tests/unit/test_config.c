@@ -60,6 +60,14 @@ static int load_sets(const char *text, const char *const *sets, size_t n, struct
 /* Fail with the whole message when `want` is not in err. */
 #define ck_err_has(want) ck_assert_msg(strstr(err, (want)) != NULL, "\"%s\" not in: %s", (want), err)
 
+/* One --set over BASE LIST must fail with `code` (err holds why).  Uses the
+ * test's `one` (a one-element set list) and `cfg`. */
+#define ck_set_fails(arg, code)                                               \
+    do {                                                                      \
+        one[0] = (arg);                                                       \
+        ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), (code));         \
+    } while (0)
+
 /* The number of lines in err. */
 static int err_lines(void)
 {
@@ -592,70 +600,50 @@ START_TEST(set_bad)
     struct mpift_config *cfg = NULL;
     const char *one[1];
 
-    one[0] = "transfer.window=0";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
+    ck_set_fails("transfer.window=0", MPIFT_ERR_RANGE);
     ck_assert_ptr_null(cfg);
     ck_err_has("--set transfer.window=0: 0 is out of range; use 1..64");
     ck_assert_int_eq(err_lines(), 1);
 
-    one[0] = "nosuch.key=1";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("nosuch.key=1", MPIFT_ERR_CONFIG);
     ck_err_has("--set nosuch.key=1: unknown key nosuch.key");
 
-    one[0] = "transfer.windw=3";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("transfer.windw=3", MPIFT_ERR_CONFIG);
     ck_err_has("--set transfer.windw=3: unknown key transfer.windw; did you mean transfer.window?");
 
-    one[0] = "trasnfer.window=3";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("trasnfer.window=3", MPIFT_ERR_CONFIG);
     ck_err_has("--set trasnfer.window=3: unknown key trasnfer.window; did you mean transfer.window?");
-    one[0] = "versoin=1";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("versoin=1", MPIFT_ERR_CONFIG);
     ck_err_has("--set versoin=1: unknown key versoin; did you mean version?");
 
-    one[0] = "window=8";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("window=8", MPIFT_ERR_CONFIG);
     ck_err_has("--set window=8: unknown key window; did you mean transfer.window?");
 
-    one[0] = "transfer.window";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_set_fails("transfer.window", MPIFT_ERR_USAGE);
     ck_err_has("--set transfer.window: expected KEY=VALUE");
-    one[0] = "=3";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_set_fails("=3", MPIFT_ERR_USAGE);
 
-    one[0] = "stage_in[0].dest=x";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_set_fails("stage_in[0].dest=x", MPIFT_ERR_USAGE);
     ck_err_has("--set stage_in[0].dest=x: list entries cannot be set");
-    one[0] = "transfer=3";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
+    ck_set_fails("transfer=3", MPIFT_ERR_USAGE);
     ck_err_has("--set transfer=3: transfer is a group");
-    one[0] = "stage_in=3";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_USAGE);
-    one[0] = "transfer.window.x=3";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("stage_in=3", MPIFT_ERR_USAGE);
+    ck_set_fails("transfer.window.x=3", MPIFT_ERR_CONFIG);
 
     /* values meet the same validation as in the file */
-    one[0] = "transfer.window=four";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("transfer.window=four", MPIFT_ERR_CONFIG);
     ck_err_has("--set transfer.window=four: expected an integer (1..64), got the string \"four\"");
-    one[0] = "transfer.fsync=yes";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("transfer.fsync=yes", MPIFT_ERR_CONFIG);
     ck_err_has("--set transfer.fsync=yes: expected true or false");
-    one[0] = "transfer.chunk_size=4X";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("transfer.chunk_size=4X", MPIFT_ERR_CONFIG);
     ck_err_has("--set transfer.chunk_size=4X: \"4X\" is not a size");
-    one[0] = "transfer.chunk_size=99999999999999999999";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
-    one[0] = "transfer.window=99999999999999999999";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
-    one[0] = "workers.policy=tree";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_UNSUPPORTED);
+    ck_set_fails("transfer.chunk_size=99999999999999999999", MPIFT_ERR_RANGE);
+    ck_set_fails("transfer.window=99999999999999999999", MPIFT_ERR_RANGE);
+    ck_set_fails("workers.policy=tree", MPIFT_ERR_UNSUPPORTED);
     ck_err_has("--set workers.policy=tree: \"tree\" is not available");
-    one[0] = "paths.dest=relative";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_CONFIG);
+    ck_set_fails("paths.dest=relative", MPIFT_ERR_CONFIG);
     ck_err_has("--set paths.dest=relative: \"relative\" is not absolute");
-    one[0] = "version=2";
-    ck_assert_int_eq(load_sets(BASE LIST, one, 1, &cfg), MPIFT_ERR_RANGE);
+    ck_set_fails("version=2", MPIFT_ERR_RANGE);
 
     /* a group the file made something else cannot take a key */
     one[0] = "transfer.window=2";
