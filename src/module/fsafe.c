@@ -8,10 +8,13 @@
  * each component is opened with O_NOFOLLOW relative to its parent, so a
  * symlink planted between the check and the write cannot redirect it.
  */
+#include "mpift_autoconf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +118,25 @@ bool mpift_path_within(const char *root, const char *p)
     if (n == 1 && root[0] == '/')
         return p[0] == '/';
     return strncmp(root, p, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+int mpift_path_resolve(const char *root, const char *label, const char *path, char *real, char *why,
+                       size_t whylen)
+{
+    int en;
+
+    if (!realpath(path, real)) {
+        en = errno;
+        snprintf(why, whylen, "%s: %s", path, strerror(en));
+        errno = en;
+        return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    }
+    if (!mpift_path_within(root, real)) {
+        snprintf(why, whylen, "%s: resolves to %s, outside %s%s%s: refused", path, real, label ? label : "",
+                 label ? " " : "", root);
+        return MPIFT_ERR_ESCAPE;
+    }
+    return MPIFT_OK;
 }
 
 int mpift_root_open(const char *root, char *err, size_t errlen)

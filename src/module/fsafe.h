@@ -45,6 +45,17 @@ int mpift_path_join(const char *a, const char *b, char *out, size_t outlen);
 bool mpift_path_within(const char *root, const char *p);
 
 /*
+ * mpift_path_resolve - realpath() `path` and make sure the result is equal
+ * to or below `root` (itself already resolved).  `label` names the root in
+ * messages ("paths.source"), or NULL.  Returns MPIFT_OK with real filled
+ * (PATH_MAX bytes); MPIFT_ERR_NOENT / MPIFT_ERR_IO ("PATH: cause") or
+ * MPIFT_ERR_ESCAPE ("PATH: resolves to REAL, outside LABEL ROOT: refused")
+ * with the message in why.
+ */
+int mpift_path_resolve(const char *root, const char *label, const char *path, char *real, char *why,
+                       size_t whylen);
+
+/*
  * mpift_root_open - mkdir -p the absolute `root` (mode 0755) and open it as a
  * directory.  Returns an fd >= 0, or a negative MPIFT_ERR_* with errno kept
  * and a cause in err.

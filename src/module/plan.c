@@ -107,12 +107,10 @@ static const char *base_name(const char *path)
  * st filled (following links) or -1 after reporting. */
 static int resolve(struct builder *b, const char *path, char *real, struct stat *st)
 {
-    if (!realpath(path, real)) {
-        plan_error(b, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!mpift_path_within(b->root, real)) {
-        plan_error(b, "%s: resolves to %s, outside paths.source %s: refused", path, real, b->root);
+    char why[3 * PATH_MAX];
+
+    if (mpift_path_resolve(b->root, "paths.source", path, real, why, sizeof(why)) != MPIFT_OK) {
+        plan_error(b, "%s", why);
         return -1;
     }
     if (stat(real, st) != 0) {

@@ -192,18 +192,10 @@ static int resolve_source(const char *root, const char *name, char *real, char *
         return errno == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
     }
     if (mpift_path_join(rroot, name, path, sizeof(path)) != MPIFT_OK) {
-        snprintf(why, wl, "%s/%s: path too long", rroot, name);
+        say(why, wl, "%s/%s: path too long", rroot, name);
         return MPIFT_ERR_RANGE;
     }
-    if (!realpath(path, real)) {
-        snprintf(why, wl, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
-    }
-    if (!mpift_path_within(rroot, real)) {
-        say(why, wl, "%s: resolves to %s, outside %s: refused", path, real, rroot);
-        return MPIFT_ERR_ESCAPE;
-    }
-    return MPIFT_OK;
+    return mpift_path_resolve(rroot, NULL, path, real, why, wl);
 }
 
 /* Send `name` (below root) to rank `to`; the ERROR signal if it cannot. */

@@ -193,6 +193,31 @@ START_TEST(dir_open_refuses_symlinks)
 }
 END_TEST
 
+START_TEST(resolve_stays_within)
+{
+    char root[PATH_MAX], p[PATH_MAX + 32], link[PATH_MAX + 32], real[PATH_MAX];
+
+    mk_tmp();
+    ck_assert_ptr_nonnull(realpath(tmp, root));
+    snprintf(p, sizeof(p), "%s/in.dat", root);
+    close(open(p, O_CREAT | O_WRONLY, 0644));
+    ck_assert_int_eq(mpift_path_resolve(root, "paths.source", p, real, err, sizeof(err)), MPIFT_OK);
+    ck_assert_str_eq(real, p);
+
+    snprintf(link, sizeof(link), "%s/escape", root);
+    ck_assert_int_eq(symlink("/etc", link), 0);
+    ck_assert_int_eq(mpift_path_resolve(root, "paths.source", link, real, err, sizeof(err)), MPIFT_ERR_ESCAPE);
+    ck_assert_ptr_nonnull(strstr(err, "escape: resolves to /etc, outside paths.source "));
+    ck_assert_int_eq(mpift_path_resolve(root, NULL, link, real, err, sizeof(err)), MPIFT_ERR_ESCAPE);
+    ck_assert_ptr_nonnull(strstr(err, ", outside /"));
+
+    snprintf(p, sizeof(p), "%s/missing.dat", root);
+    ck_assert_int_eq(mpift_path_resolve(root, NULL, p, real, err, sizeof(err)), MPIFT_ERR_NOENT);
+    ck_assert_ptr_nonnull(strstr(err, "missing.dat: No such file or directory"));
+    rm_tmp();
+}
+END_TEST
+
 START_TEST(root_open_reports_failure)
 {
     char root[PATH_MAX + 32], p[PATH_MAX + 32];
@@ -222,6 +247,7 @@ static Suite *fsafe_suite(void)
     tcase_add_test(lex, split_parent);
     tcase_add_test(walk, root_open_creates_and_dir_open_walks);
     tcase_add_test(walk, dir_open_refuses_symlinks);
+    tcase_add_test(walk, resolve_stays_within);
     tcase_add_test(walk, root_open_reports_failure);
     suite_add_tcase(s, lex);
     suite_add_tcase(s, walk);
