@@ -105,8 +105,7 @@ grep -q "1/1 files, $(awk -v s="$size" 'BEGIN { printf "%.1f/%.1f", s / 1e6, s /
 # On a terminal (script(1) gives mpirun one) the prompt is shown.
 if command -v script >/dev/null; then
     printf 'ranks\nquit\n' >"$t/in"
-    MPIFT_STDIN=$t/in OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-        _mpift_timed script -qec "$MPIRUN --oversubscribe -n 2 $stage --config $t/s.cfg --shell" /dev/null \
+    MPIFT_STDIN=$t/in _mpift_timed script -qec "$MPIRUN --oversubscribe -n 2 $stage --config $t/s.cfg --shell" /dev/null \
         >"$t/tty" 2>&1 || fail "console on a terminal failed: $(cat "$t/tty")"
     grep -q "master> " "$t/tty" || fail "no prompt on a terminal: $(cat "$t/tty")"
 fi

@@ -158,7 +158,8 @@ _mpift_mpirun_opts() {
     [ -z "${MPIFT_MPIRUN_ARGS:-}" ] || _mpift_opts+=($MPIFT_MPIRUN_ARGS)
 }
 
-# _mpift_timed CMD...: run CMD under timeout(1) (MPIFT_TEST_TIMEOUT s, then
+# _mpift_timed CMD...: run CMD (an MPI launcher, or a command that starts
+# one) with the test environment, under timeout(1) (MPIFT_TEST_TIMEOUT s, then
 # KILL 10 s later), in the background so that a signal to the test (^C,
 # TERM) is handled at once and passed on, instead of after mpirun exits.
 # stdin is /dev/null, or the file named by MPIFT_STDIN (console scripts).
@@ -169,7 +170,9 @@ _mpift_timed() {
     # so LeakSanitizer can neither suppress nor name them: in MPI jobs the
     # sanitizer build checks memory errors and undefined behaviour, not
     # leaks.  Unit tests and --check (no MPI) keep leak checking.
+    # Open MPI refuses root without the two OMPI_ALLOW_* variables.
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
         timeout -k 10 "$limit" "$@" <"${MPIFT_STDIN:-/dev/null}" &
     pid=$!
     _mpift_running="$_mpift_running $pid"
@@ -185,8 +188,7 @@ mpift_mpirun() {
     [ -n "${MPIRUN:-}" ] || need_mpirun
     local _mpift_opts
     _mpift_mpirun_opts
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-        _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" "$@"
+    _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" "$@"
 }
 
 # ------------------------------------------------------------ trees

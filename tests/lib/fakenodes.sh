@@ -94,8 +94,7 @@ fakenodes_mpirun() {
     [ -n "${FAKE_HOSTFILE:-}" ] || fail "fakenodes_mpirun: call fakenodes_setup first"
     [ -n "${MPIRUN:-}" ] || need_mpirun
     _mpift_mpirun_opts
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-        _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" \
+    _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" \
         --hostfile "$FAKE_HOSTFILE" \
         --mca plm rsh \
         --mca plm_rsh_agent "$FAKE_AGENT" \
