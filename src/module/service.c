@@ -320,8 +320,9 @@ static int worker_ls(struct svc *s)
     out[0] = '\0';
     fd = open(s->ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(out, cap, "%s: %s", s->ctx->dest_root, strerror(errno));
-        rc = send_reply(s, errno == ENOENT ? MPIFT_OK : MPIFT_ERR_IO, errno == ENOENT ? "" : out);
+        int en = errno;   /* a root not made yet is an empty listing */
+        snprintf(out, cap, "%s: %s", s->ctx->dest_root, strerror(en));
+        rc = send_reply(s, en == ENOENT ? MPIFT_OK : MPIFT_ERR_IO, en == ENOENT ? "" : out);
         free(out);
         return rc;
     }
@@ -401,13 +402,12 @@ static const char *host_of(struct svc *s, int rank)
     return s->ctx->topo.hosts[rank];
 }
 
-static void say_result(struct svc *s, const char *what, int status, const char *text)
+static void say_result(const char *what, int status, const char *text)
 {
     if (status == MPIFT_OK)
         printf("%s: ok, %s\n", what, text);
     else
         mpift_log_error("%s: failed: %s", what, text);
-    (void)s;
     fflush(stdout);
 }
 
@@ -459,7 +459,7 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &status, &text);
     if (rc == MPIFT_OK)
-        say_result(s, what, res.source_failed ? res.status : status, res.source_failed ? res.why : text);
+        say_result(what, res.source_failed ? res.status : status, res.source_failed ? res.why : text);
     return rc;
 }
 
@@ -491,7 +491,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
         return rc;
     if (res.status == MPIFT_OK)
         snprintf(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
-    say_result(s, what, res.status, res.status == MPIFT_OK ? msg : res.why);
+    say_result(what, res.status, res.status == MPIFT_OK ? msg : res.why);
     return MPIFT_OK;
 }
 
@@ -517,12 +517,12 @@ static int do_relay(struct svc *s, const struct mpift_cmd *c, const char *name)
         snprintf(copy, sizeof(copy), "%s", text);
         rc = recv_reply(s, c->to, &st_to, &text);  /* it saw the ERROR signal */
         if (rc == MPIFT_OK)
-            say_result(s, what, st_from, copy);
+            say_result(what, st_from, copy);
         return rc;
     }
     rc = recv_reply(s, c->to, &st_to, &text);
     if (rc == MPIFT_OK)
-        say_result(s, what, st_to, text);
+        say_result(what, st_to, text);
     return rc;
 }
 
