@@ -14,6 +14,7 @@
  *     MPI_Init()            (the application's)
  *        mpift_open(comm, &opts, &ctx)      collective
  *           mpift_stage_in(ctx)             collective, any number of times
+ *           the master/worker service       see "Serving workers" below
  *        mpift_close(&ctx)                  collective
  *     MPI_Finalize()        (the application's)
  *
@@ -134,6 +135,100 @@ MPIFT_EXPORT int mpift_close(mpift_ctx_t **ctx);
  * Returns MPIFT_OK, MPIFT_ERR_CONFIG, MPIFT_ERR_RANGE, MPIFT_ERR_UNSUPPORTED.
  */
 MPIFT_EXPORT int mpift_check_config(const struct mpift_options *opts);
+
+/*
+ * ---------------------------------------------------------------------------
+ * Serving workers: rank 0 is the master, ranks 1..N-1 are workers.
+ *
+ *     rank 0                               ranks 1..N-1, each on its own
+ *     mpift_serve(ctx, &stats)             mpift_fetch(ctx, "in/part-3.dat")
+ *       (returns when every worker         mpift_put(ctx, "out/result-3.txt")
+ *        has called mpift_done)            mpift_send_to(ctx, "x.dat", 4)
+ *                                          mpift_recv_from(ctx, 2, name, len)
+ *                                          mpift_done(ctx)
+ *
+ * While mpift_serve runs, the master serves every worker's requests at
+ * once, up to workers.max_streams transfers in flight; more wait their
+ * turn.  Names are relative paths: on the master below paths.source
+ * (fetch) or paths.collect (put), on a worker below its own paths.dest
+ * (templates expanded for that rank).  Every transfer is verified (size
+ * and checksum where it lands), atomic (a temporary name, then rename),
+ * and re-sent up to transfer.retries times when verification fails.
+ *
+ * The worker calls block until their transfer is over and return a status;
+ * they print nothing (a re-send warning aside): mpift_errmsg() says why the
+ * last one failed (naming the file, the rank and host, and the cause).
+ * A failed transfer never stops the service; MPIFT_ERR_MPI or
+ * MPIFT_ERR_PROTO mean the job cannot go on (abort it).
+ */
+
+/* What mpift_serve did.  Set `size` to sizeof(struct mpift_serve_stats). */
+struct mpift_serve_stats {
+    uint32_t size;
+    uint64_t requests;         /* fetch + put requests answered (a re-send
+                                * after a failed verification is one more) */
+    uint64_t failed;           /* of them, how many failed on the master's
+                                * side: refused, unreadable, a put that did
+                                * not verify (a fetch is verified by the
+                                * worker, whose call reports it) */
+    uint64_t bytes_out;        /* bytes fetched from the master */
+    uint64_t bytes_in;         /* bytes put onto the master */
+    int peak_streams;          /* most transfers in flight at once */
+    double seconds;            /* time in mpift_serve */
+};
+
+/*
+ * mpift_serve - rank 0 only: serve the workers' fetch and put requests
+ * until every worker has called mpift_done().  stats may be NULL.
+ * Returns MPIFT_OK (failed transfers are counted, and reported to the
+ * worker that asked), MPIFT_ERR_USAGE on another rank or a second call,
+ * MPIFT_ERR_MPI, MPIFT_ERR_PROTO (a worker sent something that does not
+ * validate), MPIFT_ERR_NOMEM.
+ */
+MPIFT_EXPORT int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats);
+
+/*
+ * mpift_fetch - a worker: copy the master's paths.source/NAME to this
+ * rank's dest root/NAME.  Returns MPIFT_OK; MPIFT_ERR_NOENT (no such file
+ * on the master: nothing is created), MPIFT_ERR_ESCAPE (NAME leaves its
+ * root), MPIFT_ERR_IO, MPIFT_ERR_CHECKSUM (still wrong after the retries),
+ * MPIFT_ERR_USAGE (called on rank 0 or after mpift_done), MPIFT_ERR_MPI,
+ * MPIFT_ERR_PROTO.
+ */
+MPIFT_EXPORT int mpift_fetch(mpift_ctx_t *ctx, const char *name);
+
+/*
+ * mpift_put - a worker: copy this rank's dest root/NAME to the master's
+ * paths.collect/NAME.  Same returns as mpift_fetch; MPIFT_ERR_CONFIG when
+ * paths.collect is not set.
+ */
+MPIFT_EXPORT int mpift_put(mpift_ctx_t *ctx, const char *name);
+
+/*
+ * mpift_send_to - a worker: copy this rank's dest root/NAME straight to
+ * worker `rank`'s dest root/NAME (not through the master).  That worker
+ * must call mpift_recv_from(ctx, <this rank>, ...): the pair is matched
+ * like MPI_Send and MPI_Recv.  Same returns as mpift_fetch, and
+ * MPIFT_ERR_RANGE for a rank that is not another worker.
+ */
+MPIFT_EXPORT int mpift_send_to(mpift_ctx_t *ctx, const char *name, int rank);
+
+/*
+ * mpift_recv_from - a worker: receive the file worker `rank` sends with
+ * mpift_send_to into this rank's dest root; its name (relative to the
+ * root) is copied to name (namelen bytes, cut to fit) unless name is NULL.
+ */
+MPIFT_EXPORT int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen);
+
+/* mpift_done - a worker: no more requests to the master from this rank. */
+MPIFT_EXPORT int mpift_done(mpift_ctx_t *ctx);
+
+/* This rank's dest root (paths.dest expanded for it): where fetch and
+ * recv_from put files and where put and send_to read them. */
+MPIFT_EXPORT const char *mpift_dest_root(const mpift_ctx_t *ctx);
+
+/* Why the last failed call on this rank failed ("" if none). */
+MPIFT_EXPORT const char *mpift_errmsg(const mpift_ctx_t *ctx);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /*
- * ctx.c - mpift_open / mpift_close / mpift_check_config.
+ * ctx.c - mpift_open / mpift_stage_in / mpift_close / mpift_check_config.
  *
  * Rank 0 reads the configuration file once and broadcasts its text: the
  * other nodes need not see the file, and every rank validates the same
@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
+#include "client.h"
 #include "ctx.h"
 #include "log.h"
+#include "stage.h"
 #include "template.h"
 
 static void print_config_errors(const char *err)
@@ -141,6 +143,14 @@ static int setup_roots(struct mpift_ctx *ctx)
     return MPIFT_OK;
 }
 
+int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len)
+{
+    struct mpift_tvars v;
+
+    mpift_topo_tvars(&ctx->topo, 0, &v);
+    return mpift_template_expand(tmpl, &v, out, len);
+}
+
 int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
 {
     struct mpift_ctx *ctx;
@@ -156,6 +166,8 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     if (!ctx)
         return MPIFT_ERR_NOMEM;
     ctx->comm = MPI_COMM_NULL;
+    ctx->svc_comm = MPI_COMM_NULL;
+    ctx->next_id = 1;
     ctx->topo.node_comm = MPI_COMM_NULL;
     ctx->force = opts->force;
     ctx->dry_run = opts->dry_run;
@@ -168,6 +180,10 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     }
     /* Errors come back as codes: we decide what a failed call means. */
     MPI_Comm_set_errhandler(ctx->comm, MPI_ERRORS_RETURN);
+    if (MPI_Comm_dup(ctx->comm, &ctx->svc_comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
     MPI_Comm_rank(ctx->comm, &rank);
     mpift_log_setup(NULL, rank, opts->quiet, opts->verbose);
     if (opts->report_path) {
@@ -195,6 +211,13 @@ out:
     return MPIFT_OK;
 }
 
+int mpift_stage_in(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    return mpift_stage_in_run(ctx);
+}
+
 int mpift_close(mpift_ctx_t **pctx)
 {
     struct mpift_ctx *ctx = pctx ? *pctx : NULL;
@@ -203,6 +226,9 @@ int mpift_close(mpift_ctx_t **pctx)
         return MPIFT_OK;
     mpift_topo_free(&ctx->topo);
     mpift_config_free(&ctx->cfg);
+    mpift_client_free(ctx);
+    if (ctx->svc_comm != MPI_COMM_NULL)
+        MPI_Comm_free(&ctx->svc_comm);
     if (ctx->comm != MPI_COMM_NULL)
         MPI_Comm_free(&ctx->comm);
     free(ctx);

@@ -9,14 +9,25 @@
 #include "config.h"
 #include "topo.h"
 
+struct mpift_client;
+
 struct mpift_ctx {
-    MPI_Comm comm;              /* our duplicate: never the host's tags */
+    MPI_Comm comm;              /* our duplicate: never the host's tags; file data */
+    MPI_Comm svc_comm;          /* requests and replies of the service (reqwire.h) */
     int owns_mpi;               /* the hook's init called MPI_Init */
     int force, dry_run, verbose, quiet;
     enum mpift_progress progress;
     struct mpift_config *cfg;
     struct mpift_topo topo;
     char dest_root[PATH_MAX];   /* this rank's expanded paths.dest */
+    /* The mpift.h client calls (client.c). */
+    struct mpift_client *client; /* made at the first call */
+    uint64_t next_id;           /* ids of this rank's transfers */
+    int served;                 /* rank 0 ran mpift_serve / a worker called mpift_done */
+    char errmsg[PATH_MAX + 256]; /* why the last call on this rank failed */
 };
+
+/* Expand one of rank 0's paths.* templates (source, collect) into out. */
+int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len);
 
 #endif

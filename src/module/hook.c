@@ -1,6 +1,5 @@
 /*
- * hook.c - the module's one entry point: the versioned hook table, and the
- * public mpift.h calls that are not elsewhere.
+ * hook.c - the module's one entry point: the versioned hook table.
  */
 #include "mpift_autoconf.h"
 
@@ -11,14 +10,6 @@
 #include "ctx.h"
 #include "log.h"
 #include "service.h"
-#include "stage.h"
-
-int mpift_stage_in(mpift_ctx_t *ctx)
-{
-    if (!ctx)
-        return MPIFT_ERR_USAGE;
-    return mpift_stage_in_run(ctx);
-}
 
 static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
 {

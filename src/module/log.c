@@ -80,3 +80,12 @@ void mpift_log_verbose(const char *fmt, ...)
     emit(stdout, 1, fmt, ap);
     va_end(ap);
 }
+
+void mpift_say(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}

@@ -6,6 +6,7 @@
 #define MPIFT_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define MPIFT_PROG "mpift-stage"
 
@@ -20,6 +21,11 @@ void mpift_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mpift_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like info, only with --verbose; prefixed with host and rank. */
 void mpift_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* snprintf for messages built from several paths: they may be cut at the
+ * buffer's end, which is acceptable for text meant for people (and keeps
+ * -Wformat-truncation for the places where a cut would matter). */
+void mpift_say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 int mpift_log_is_verbose(void);
 int mpift_log_is_quiet(void);

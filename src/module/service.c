@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,25 +31,16 @@
 #include "fsafe.h"
 #include "log.h"
 #include "progress.h"
+#include "peer.h"
 #include "proto.h"
+#include "reqwire.h"
 #include "service.h"
 #include "stage.h"
 #include "template.h"
 #include "xfer.h"
 
-enum req_op { REQ_RECV = 1, REQ_SEND, REQ_BCAST, REQ_LS, REQ_QUIT };
-
-#define REQ_HDR 28
-#define REQ_MAX (REQ_HDR + PATH_MAX)
 #define REPLY_MAX (1u << 20)   /* an ls listing is cut to fit */
 #define LS_MAX_ENTRIES 2000
-
-struct req {
-    uint32_t op;
-    int32_t peer;
-    uint64_t id;
-    char name[PATH_MAX];
-};
 
 struct svc {
     struct mpift_ctx *ctx;
@@ -61,191 +51,35 @@ struct svc {
     unsigned char *msg;       /* REPLY_MAX scratch */
 };
 
-/* ------------------------------------------------------------ wire format */
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int req_encode(const struct req *r, unsigned char *buf)
-{
-    size_t n = strlen(r->name);
-
-    memcpy(buf, "MFRQ", 4);
-    put32(buf + 4, r->op);
-    put32(buf + 8, (uint32_t)r->peer);
-    put32(buf + 12, 0);
-    put32(buf + 16, (uint32_t)r->id);
-    put32(buf + 20, (uint32_t)(r->id >> 32));
-    put32(buf + 24, (uint32_t)n);
-    memcpy(buf + REQ_HDR, r->name, n);
-    return (int)(REQ_HDR + n);
-}
-
-static int req_decode(const unsigned char *buf, int len, int size, struct req *r, char *why, size_t wl)
-{
-    uint32_t n;
-
-    if (len < REQ_HDR || memcmp(buf, "MFRQ", 4) != 0) {
-        snprintf(why, wl, "request of %d bytes without its header", len);
-        return MPIFT_ERR_PROTO;
-    }
-    r->op = get32(buf + 4);
-    r->peer = (int32_t)get32(buf + 8);
-    r->id = (uint64_t)get32(buf + 16) | (uint64_t)get32(buf + 20) << 32;
-    n = get32(buf + 24);
-    if (r->op < REQ_RECV || r->op > REQ_QUIT || n != (uint32_t)(len - REQ_HDR) || n >= sizeof(r->name) ||
-        memchr(buf + REQ_HDR, '\0', n) || r->peer < 0 || r->peer >= size) {
-        snprintf(why, wl, "malformed request (op %u, peer %d, name length %u of %d bytes)", r->op, r->peer,
-                 n, len);
-        return MPIFT_ERR_PROTO;
-    }
-    memcpy(r->name, buf + REQ_HDR, n);
-    r->name[n] = '\0';
-    return MPIFT_OK;
-}
-
 static int send_req(struct svc *s, int to, uint32_t op, int peer, uint64_t id, const char *name)
 {
-    unsigned char buf[REQ_MAX];
-    struct req r;
-    int n;
-
-    memset(&r, 0, sizeof(r));
-    r.op = op;
-    r.peer = peer;
-    r.id = id;
-    snprintf(r.name, sizeof(r.name), "%s", name);
-    n = req_encode(&r, buf);
-    return MPI_Send(buf, n, MPI_BYTE, to, MPIFT_TAG_CONTROL, s->comm) == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI;
+    return mpift_req_send(s->comm, to, MPIFT_TAG_CONTROL, op, peer, id, name);
 }
 
 static int send_reply(struct svc *s, int status, const char *text)
 {
-    size_t n = strlen(text);
-
-    if (n > REPLY_MAX - 9)
-        n = REPLY_MAX - 9;
-    memcpy(s->msg, "MFRP", 4);
-    put32(s->msg + 4, (uint32_t)status);
-    memcpy(s->msg + 8, text, n);
-    s->msg[8 + n] = '\0';
-    return MPI_Send(s->msg, (int)(9 + n), MPI_BYTE, 0, MPIFT_TAG_CONTROL, s->comm) == MPI_SUCCESS
-               ? MPIFT_OK : MPIFT_ERR_MPI;
+    return mpift_reply_send(s->comm, 0, s->msg, REPLY_MAX, status, text);
 }
 
 /* Master: the reply of `from`; text points into s->msg. */
 static int recv_reply(struct svc *s, int from, int *status, const char **text)
 {
-    MPI_Status st;
-    int len;
-
-    if (MPI_Probe(from, MPIFT_TAG_CONTROL, s->comm, &st) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
-    MPI_Get_count(&st, MPI_BYTE, &len);
-    if (len < 9 || (unsigned)len > REPLY_MAX) {
-        mpift_log_error("rank %d sent a reply of %d bytes: protocol error", from, len);
-        return MPIFT_ERR_PROTO;
-    }
-    if (MPI_Recv(s->msg, len, MPI_BYTE, from, MPIFT_TAG_CONTROL, s->comm, &st) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
-    if (memcmp(s->msg, "MFRP", 4) != 0 || s->msg[len - 1] != '\0') {
-        mpift_log_error("rank %d sent a malformed reply: protocol error", from);
-        return MPIFT_ERR_PROTO;
-    }
-    *status = (int32_t)get32(s->msg + 4);
-    *text = (const char *)s->msg + 8;
-    return MPIFT_OK;
+    return mpift_reply_recv(s->comm, from, s->msg, REPLY_MAX, status, text);
 }
 
 /* ------------------------------------------------------------ both sides */
 
-/* Messages built from several paths may be cut at the buffer's end; that
- * is acceptable for text meant for people, and said once here. */
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
 
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
-/*
- * Resolve `name` below `root` for reading: the real path must stay within
- * the real root.  Returns MPIFT_OK with real filled, or a status with why.
- */
-static int resolve_source(const char *root, const char *name, char *real, char *why, size_t wl)
-{
-    char rroot[PATH_MAX], path[PATH_MAX];
-
-    if (!realpath(root, rroot)) {
-        snprintf(why, wl, "%s: %s", root, strerror(errno));
-        return errno == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
-    }
-    if (mpift_path_join(rroot, name, path, sizeof(path)) != MPIFT_OK) {
-        say(why, wl, "%s/%s: path too long", rroot, name);
-        return MPIFT_ERR_RANGE;
-    }
-    return mpift_path_resolve(rroot, NULL, path, real, why, wl);
-}
-
-/* Send `name` (below root) to rank `to`; the ERROR signal if it cannot. */
 static int source_file(struct svc *s, uint64_t id, const char *root, const char *name, int to,
                        struct mpift_xres *res)
 {
-    struct mpift_pfile f;
-    struct mpift_route rt = { -1, &to, 1 };
-    char real[PATH_MAX], why[PATH_MAX + 256];
-    int rc;
-
-    rc = resolve_source(root, name, real, why, sizeof(why));
-    if (rc != MPIFT_OK)
-        return mpift_xfer_refuse(&s->x, id, &rt, rc, why, res);
-    memset(&f, 0, sizeof(f));
-    f.dest = (char *)name;
-    f.src = real;
-    f.preserve = 1;
-    f.target = -1;
-    f.type = MPIFT_PT_FILE;
-    return mpift_xfer_source(&s->x, id, &f, &rt, NULL, res);
+    return mpift_peer_send(&s->x, id, root, name, to, res);
 }
 
-/* Receive `name` from rank `from` into root (created if need be). */
 static int sink_file(struct svc *s, uint64_t id, const char *root, const char *name, int from,
                      struct mpift_xres *res)
 {
-    struct mpift_pfile f;
-    struct mpift_route rt = { from, NULL, 0 };
-    struct mpift_target tgt;
-    char why[PATH_MAX + 256];
-    int fd, rc;
-
-    memset(&f, 0, sizeof(f));
-    f.dest = (char *)name;
-    f.preserve = 1;
-    f.target = -1;
-    f.type = MPIFT_PT_FILE;
-    fd = mpift_root_open(root, why, sizeof(why));
-    /* Without a root the data must still be drained: receive, write nothing. */
-    tgt.rootfd = fd;
-    tgt.root = root;
-    rc = mpift_xfer_receive(&s->x, id, &f, &rt, fd >= 0 ? &tgt : NULL, res);
-    if (fd < 0 && rc == MPIFT_OK && !res->source_failed) {
-        res->status = MPIFT_ERR_IO;
-        say(res->why, sizeof(res->why), "%s: %s", root, why);
-    }
-    if (fd >= 0)
-        close(fd);
-    return rc;
+    return mpift_peer_recv(&s->x, id, root, name, from, res);
 }
 
 /* bcast: every rank stages one file with the configured policy. */
@@ -338,56 +172,46 @@ static int worker_ls(struct svc *s)
 
 static int worker_loop(struct svc *s)
 {
-    unsigned char buf[REQ_MAX];
     char why[256], text[PATH_MAX * 2 + 256];
     struct mpift_xres res;
-    struct req r;
-    MPI_Status st;
-    int len, rc;
+    struct mpift_req r;
+    int rc, src;
 
     for (;;) {
-        if (MPI_Probe(0, MPIFT_TAG_CONTROL, s->comm, &st) != MPI_SUCCESS)
-            return MPIFT_ERR_MPI;
-        MPI_Get_count(&st, MPI_BYTE, &len);
-        if (len < 0 || len > REQ_MAX) {
-            mpift_log_error("request of %d bytes from the master: protocol error", len);
-            return MPIFT_ERR_PROTO;
-        }
-        if (MPI_Recv(buf, len, MPI_BYTE, 0, MPIFT_TAG_CONTROL, s->comm, &st) != MPI_SUCCESS)
-            return MPIFT_ERR_MPI;
-        rc = req_decode(buf, len, s->size, &r, why, sizeof(why));
-        if (rc == MPIFT_OK && r.op != REQ_LS && r.op != REQ_QUIT &&
+        rc = mpift_req_recv(s->comm, 0, MPIFT_TAG_CONTROL, s->size, &r, &src, why, sizeof(why));
+        if (rc == MPIFT_OK && r.op != MPIFT_REQ_LS && r.op != MPIFT_REQ_QUIT &&
             mpift_path_check_rel(r.name, why, sizeof(why)) != MPIFT_OK)
             rc = MPIFT_ERR_PROTO;  /* the master checks names: this one was damaged */
-        if (rc != MPIFT_OK) {
+        if (rc == MPIFT_ERR_PROTO)
             mpift_log_error("from the master: %s", why);
+        if (rc != MPIFT_OK)
             return rc;
-        }
         switch (r.op) {
-        case REQ_QUIT:
+        case MPIFT_REQ_QUIT:
             return MPIFT_OK;
-        case REQ_LS:
+        case MPIFT_REQ_LS:
             rc = worker_ls(s);
             break;
-        case REQ_BCAST:
+        case MPIFT_REQ_BCAST:
             rc = bcast_file(s, r.name);
             rc = rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM ? rc : MPIFT_OK;
             break;
-        case REQ_RECV:
+        case MPIFT_REQ_RECV:
             rc = sink_file(s, r.id, s->ctx->dest_root, r.name, r.peer, &res);
             if (rc != MPIFT_OK)
                 break;
             if (res.status == MPIFT_OK)
-                say(text, sizeof(text), "%llu bytes to %s:%s/%s", (unsigned long long)res.bytes,
+                mpift_say(text, sizeof(text), "%llu bytes to %s:%s/%s", (unsigned long long)res.bytes,
                          s->ctx->topo.host, s->ctx->dest_root, r.name);
             rc = send_reply(s, res.status, res.status == MPIFT_OK ? text : res.why);
             break;
-        case REQ_SEND:
+        case MPIFT_REQ_SEND:
             rc = source_file(s, r.id, s->ctx->dest_root, r.name, r.peer, &res);
             if (rc == MPIFT_OK)
                 rc = send_reply(s, res.status, res.status == MPIFT_OK ? "sent" : res.why);
             break;
         default:
+            mpift_log_error("from the master: request %u is not a console request: protocol error", r.op);
             rc = MPIFT_ERR_PROTO;
         }
         if (rc != MPIFT_OK)
@@ -415,10 +239,7 @@ static void say_result(const char *what, int status, const char *text)
 static int master_root(struct svc *s, const char *tmpl, const char *key, const char *what, char *root,
                        size_t len)
 {
-    struct mpift_tvars v;
-
-    mpift_topo_tvars(&s->ctx->topo, 0, &v);
-    if (mpift_template_expand(tmpl, &v, root, len) == MPIFT_OK)
+    if (mpift_ctx_rank0_path(s->ctx, tmpl, root, len) == MPIFT_OK)
         return 1;
     mpift_log_error("%s: %s \"%s\" does not expand to a path of at most %zu bytes", what, key, tmpl, len - 1);
     return 0;
@@ -451,7 +272,7 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
     snprintf(what, sizeof(what), "send %s -> rank %d (%s)", name, c->rank, host_of(s, c->rank));
     if (!master_root(s, s->ctx->cfg->source, "paths.source", what, root, sizeof(root)))
         return MPIFT_OK;
-    rc = send_req(s, c->rank, REQ_RECV, 0, id, name);
+    rc = send_req(s, c->rank, MPIFT_REQ_RECV, 0, id, name);
     meter_on(s, &m);
     if (rc == MPIFT_OK)
         rc = source_file(s, id, root, name, c->rank, &res);
@@ -480,7 +301,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     }
     if (!master_root(s, s->ctx->cfg->collect, "paths.collect", what, root, sizeof(root)))
         return MPIFT_OK;
-    rc = send_req(s, c->rank, REQ_SEND, 0, id, name);
+    rc = send_req(s, c->rank, MPIFT_REQ_SEND, 0, id, name);
     meter_on(s, &m);
     if (rc == MPIFT_OK)
         rc = sink_file(s, id, root, name, c->rank, &res);
@@ -505,9 +326,9 @@ static int do_relay(struct svc *s, const struct mpift_cmd *c, const char *name)
     snprintf(what, sizeof(what), "relay %s: rank %d (%s) -> rank %d (%s)", name, c->rank, host_of(s, c->rank),
              c->to, host_of(s, c->to));
     /* The receiver first, so it is ready when the bytes come. */
-    rc = send_req(s, c->to, REQ_RECV, c->rank, id, name);
+    rc = send_req(s, c->to, MPIFT_REQ_RECV, c->rank, id, name);
     if (rc == MPIFT_OK)
-        rc = send_req(s, c->rank, REQ_SEND, c->to, id, name);
+        rc = send_req(s, c->rank, MPIFT_REQ_SEND, c->to, id, name);
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &st_from, &text);
     if (rc != MPIFT_OK)
@@ -531,7 +352,7 @@ static int do_ls(struct svc *s, const struct mpift_cmd *c)
     const char *text;
     int rc, status;
 
-    rc = send_req(s, c->rank, REQ_LS, 0, 0, "");
+    rc = send_req(s, c->rank, MPIFT_REQ_LS, 0, 0, "");
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &status, &text);
     if (rc != MPIFT_OK)
@@ -562,7 +383,7 @@ static int bcast_all(struct svc *s, const char *name)
     int r, rc;
 
     for (r = 1; r < s->size; r++) {
-        rc = send_req(s, r, REQ_BCAST, 0, 0, name);
+        rc = send_req(s, r, MPIFT_REQ_BCAST, 0, 0, name);
         if (rc != MPIFT_OK)
             return rc;
     }
@@ -623,7 +444,7 @@ static int master_loop(struct svc *s, FILE *in)
     if (rc != MPIFT_OK)
         return rc;
     for (r = 1; r < s->size; r++) {
-        rc = send_req(s, r, REQ_QUIT, 0, 0, "");
+        rc = send_req(s, r, MPIFT_REQ_QUIT, 0, 0, "");
         if (rc != MPIFT_OK)
             return rc;
     }
@@ -639,24 +460,16 @@ int mpift_service_run(struct mpift_ctx *ctx, FILE *in)
 
     memset(&s, 0, sizeof(s));
     s.ctx = ctx;
-    s.comm = MPI_COMM_NULL;
+    s.comm = ctx->svc_comm;
     s.rank = ctx->topo.rank;
     s.size = ctx->topo.size;
     s.next_id = 1;
     s.msg = malloc(REPLY_MAX);
-    if (MPI_Comm_dup(ctx->comm, &s.comm) != MPI_SUCCESS) {
-        rc = MPIFT_ERR_MPI;
-        goto out;
-    }
-    MPI_Comm_set_errhandler(s.comm, MPI_ERRORS_RETURN);
     rc = s.msg ? mpift_xfer_init(&s.x, ctx->comm, ctx->cfg, 1) : MPIFT_ERR_NOMEM;
-    if (rc != MPIFT_OK)
-        goto out;
-    rc = s.rank == 0 ? master_loop(&s, in) : worker_loop(&s);
-    mpift_xfer_free(&s.x);
-out:
-    if (s.comm != MPI_COMM_NULL)
-        MPI_Comm_free(&s.comm);
+    if (rc == MPIFT_OK) {
+        rc = s.rank == 0 ? master_loop(&s, in) : worker_loop(&s);
+        mpift_xfer_free(&s.x);
+    }
     free(s.msg);
     return rc;
 }

@@ -52,6 +52,18 @@ static int take_corruption(void)
     return 1;
 }
 
+void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first)
+{
+    if (first && len > 0 && take_corruption()) {
+        /* The buffer may still be in flight to a child: alter a copy. */
+        unsigned char bad = (unsigned char)(buf[0] ^ 0xff);
+        mpift_sink_write(sink, &bad, 1, off);
+        mpift_sink_write(sink, buf + 1, len - 1, off + 1);
+        return;
+    }
+    mpift_sink_write(sink, buf, len, off);
+}
+
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren)
 {
     int i;
@@ -138,7 +150,7 @@ static int isend_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b
 
 /* Read exactly len bytes at off; on failure the rest is zero-filled so the
  * stream keeps its announced length (the COMPLETE then says it failed). */
-static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
+int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
     while (done < len) {
@@ -244,7 +256,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
         if (rc != MPIFT_OK)
             goto out;
         if (!read_err)
-            read_err = read_chunk(fd, x->buf[b], (size_t)len, off);
+            read_err = mpift_read_chunk(fd, x->buf[b], (size_t)len, off);
         else
             memset(x->buf[b], 0, (size_t)len);
         rc = isend_chunk(x, rt, b, len);
@@ -376,14 +388,8 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         rc = isend_chunk(x, rt, b, count);
         if (rc != MPIFT_OK)
             goto out;
-        if (have_sink && i == 0 && count > 0 && take_corruption()) {
-            /* The buffer may still be in flight to a child: alter a copy. */
-            unsigned char bad = (unsigned char)(x->buf[b][0] ^ 0xff);
-            mpift_sink_write(&sink, &bad, 1, off);
-            mpift_sink_write(&sink, x->buf[b] + 1, (size_t)count - 1, off + 1);
-        } else if (have_sink) {
-            mpift_sink_write(&sink, x->buf[b], (size_t)count, off);
-        }
+        if (have_sink)
+            mpift_xfer_write(&sink, x->buf[b], (size_t)count, off, i == 0);
         mpift_meter_bytes(x->meter, (uint64_t)count);
         off += (uint64_t)count;
         if (posted < m.nchunks) {

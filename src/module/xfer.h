@@ -16,6 +16,7 @@
 #include "config.h"
 #include "plan.h"
 #include "progress.h"
+#include "sink.h"
 
 struct mpift_xfer {
     MPI_Comm comm;
@@ -83,5 +84,20 @@ int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_rout
  */
 int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
                        const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
+ * mpift_read_chunk - read exactly len bytes at off.  Returns 0, or an
+ * errno (the file shrank: EIO) with the rest of buf zero-filled, so a
+ * stream keeps its announced length and its COMPLETE says it failed.
+ */
+int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
+
+/*
+ * mpift_xfer_write - write a received chunk to a sink.  `first`: the
+ * file's first chunk, which MPIFT_TEST_CORRUPT=N damages (on disk, not in
+ * the buffer) for the first N files a rank receives, so tests can show
+ * that verification catches it and a re-send repairs it.
+ */
+void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first);
 
 #endif

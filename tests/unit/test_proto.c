@@ -5,6 +5,7 @@
 
 #include "mpift/mpift.h"
 #include "proto.h"
+#include "reqwire.h"
 #include "unit_main.h"
 
 static unsigned char buf[MPIFT_META_WIRE_MAX + 64];
@@ -231,6 +232,89 @@ START_TEST(random_bytes_never_crash)
 }
 END_TEST
 
+/* ---------------------------------------------- service requests, replies */
+
+START_TEST(request_roundtrip)
+{
+    unsigned char msg[MPIFT_REQ_MAX];
+    struct mpift_req r, d;
+    char why[256];
+    int n;
+
+    memset(&r, 0, sizeof(r));
+    r.op = MPIFT_REQ_PUSH;
+    r.peer = 5;
+    r.id = 0x123456789abcULL;
+    strcpy(r.name, "dir/with space/données.bin");
+    n = mpift_req_encode(&r, msg);
+    ck_assert_int_eq(n, MPIFT_REQ_HDR + (int)strlen(r.name));
+    ck_assert_int_eq(mpift_req_decode(msg, n, 6, &d, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(d.op, MPIFT_REQ_PUSH);
+    ck_assert_int_eq(d.peer, 5);
+    ck_assert(d.id == r.id);
+    ck_assert_str_eq(d.name, r.name);
+    /* An empty name (ls, quit, done) is fine. */
+    r.name[0] = '\0';
+    n = mpift_req_encode(&r, msg);
+    ck_assert_int_eq(mpift_req_decode(msg, n, 6, &d, why, sizeof(why)), MPIFT_OK);
+    ck_assert_str_eq(d.name, "");
+}
+END_TEST
+
+START_TEST(request_refused)
+{
+    unsigned char msg[MPIFT_REQ_MAX];
+    struct mpift_req r, d;
+    char why[256];
+    int n;
+
+    memset(&r, 0, sizeof(r));
+    r.op = MPIFT_REQ_FETCH;
+    r.peer = 0;
+    strcpy(r.name, "a.dat");
+    n = mpift_req_encode(&r, msg);
+    /* The job has 6 ranks: peer 6 is none of them. */
+    r.peer = 6;
+    ck_assert_int_eq(mpift_req_decode(msg, mpift_req_encode(&r, msg), 6, &d, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(why, "peer 6"));
+    r.peer = 0;
+    n = mpift_req_encode(&r, msg);
+    ck_assert_int_eq(mpift_req_decode(msg, n - 1, 6, &d, why, sizeof(why)), MPIFT_ERR_PROTO); /* short */
+    ck_assert_int_eq(mpift_req_decode(msg, 10, 6, &d, why, sizeof(why)), MPIFT_ERR_PROTO);    /* no header */
+    msg[MPIFT_REQ_HDR + 1] = '\0';                                                             /* NUL inside */
+    ck_assert_int_eq(mpift_req_decode(msg, n, 6, &d, why, sizeof(why)), MPIFT_ERR_PROTO);
+    n = mpift_req_encode(&r, msg);
+    msg[4] = 99;                                                                                 /* unknown op */
+    ck_assert_int_eq(mpift_req_decode(msg, n, 6, &d, why, sizeof(why)), MPIFT_ERR_PROTO);
+    n = mpift_req_encode(&r, msg);
+    msg[0] = 'X';                                                                                /* magic */
+    ck_assert_int_eq(mpift_req_decode(msg, n, 6, &d, why, sizeof(why)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+START_TEST(reply_roundtrip_and_refused)
+{
+    unsigned char msg[64];
+    const char *text;
+    int n, status;
+
+    n = mpift_reply_encode(msg, sizeof(msg), MPIFT_ERR_NOENT, "x.dat: No such file");
+    ck_assert_int_eq(mpift_reply_decode(msg, n, &status, &text), MPIFT_OK);
+    ck_assert_int_eq(status, MPIFT_ERR_NOENT);
+    ck_assert_str_eq(text, "x.dat: No such file");
+    /* A text longer than the buffer is cut, still terminated. */
+    n = mpift_reply_encode(msg, sizeof(msg), MPIFT_OK,
+                           "0123456789012345678901234567890123456789012345678901234567890123456789");
+    ck_assert_int_eq(n, (int)sizeof(msg));
+    ck_assert_int_eq(mpift_reply_decode(msg, n, &status, &text), MPIFT_OK);
+    ck_assert_uint_eq(strlen(text), sizeof(msg) - MPIFT_REPLY_HDR - 1);
+    ck_assert_int_eq(mpift_reply_decode(msg, n - 1, &status, &text), MPIFT_ERR_PROTO); /* no NUL */
+    ck_assert_int_eq(mpift_reply_decode(msg, 8, &status, &text), MPIFT_ERR_PROTO);
+    msg[1] = 'X';
+    ck_assert_int_eq(mpift_reply_decode(msg, n, &status, &text), MPIFT_ERR_PROTO);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
     Suite *s = suite_create("proto");
@@ -248,6 +332,9 @@ static Suite *proto_suite(void)
     tcase_add_test(limits, chunks_disagree_with_size);
     tcase_add_test(limits, name_too_long_refused_by_encoder);
     tcase_add_test(limits, random_bytes_never_crash);
+    tcase_add_test(core, request_roundtrip);
+    tcase_add_test(limits, request_refused);
+    tcase_add_test(limits, reply_roundtrip_and_refused);
     suite_add_tcase(s, core);
     suite_add_tcase(s, limits);
     return s;

@@ -1,0 +1,90 @@
+/*
+ * reqwire.h - the request/reply messages of the master/worker service.
+ *
+ * They travel on the context's service communicator (never the one file
+ * data uses), so a rank waiting for a request can never take a chunk.
+ *
+ * Request, little-endian:
+ *   "MFRQ" u32 op, i32 peer, u32 0, u64 file id, u32 name length, name
+ * Reply:
+ *   "MFRP" i32 status, text (NUL-terminated)
+ *
+ * Tags on the service communicator: the console's master -> worker
+ * requests and every reply use CONTROL; a worker's own requests to the
+ * master (the mpift.h client calls) use REQUEST; a worker announcing a
+ * file to another worker uses ANNOUNCE.  Receivers validate every message
+ * before they use a field of it.
+ */
+#ifndef MPIFT_REQWIRE_H
+#define MPIFT_REQWIRE_H
+
+#include <limits.h>
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mpift_req_op {
+    MPIFT_REQ_RECV = 1,   /* console: receive NAME from rank `peer` */
+    MPIFT_REQ_SEND,       /* console: send NAME to rank `peer` */
+    MPIFT_REQ_BCAST,      /* console: stage NAME onto every node */
+    MPIFT_REQ_LS,         /* console: list your dest root */
+    MPIFT_REQ_QUIT,       /* console: stop serving */
+    MPIFT_REQ_FETCH,      /* client: master, send me NAME from paths.source */
+    MPIFT_REQ_PUT,        /* client: master, take NAME into paths.collect */
+    MPIFT_REQ_DONE,       /* client: no more requests from me */
+    MPIFT_REQ_PUSH,       /* client: worker `peer`, here comes NAME */
+};
+#define MPIFT_REQ_OP_MAX MPIFT_REQ_PUSH
+
+enum { MPIFT_TAG_REQUEST = 5, MPIFT_TAG_ANNOUNCE = 6 };
+
+#define MPIFT_REQ_HDR 28
+#define MPIFT_REQ_MAX (MPIFT_REQ_HDR + PATH_MAX)
+#define MPIFT_REPLY_HDR 8
+
+struct mpift_req {
+    uint32_t op;
+    int32_t peer;
+    uint64_t id;
+    char name[PATH_MAX];
+};
+
+/* Encode into buf (MPIFT_REQ_MAX bytes); returns the length, or
+ * MPIFT_ERR_RANGE when the name does not fit. */
+int mpift_req_encode(const struct mpift_req *r, unsigned char *buf);
+
+/* Validate len bytes as a request of a job of `size` ranks (op known,
+ * peer a rank, name length exact and without NUL).  MPIFT_OK or
+ * MPIFT_ERR_PROTO with the cause in why. */
+int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t wl);
+
+/* Send one request (blocking; requests are small). */
+int mpift_req_send(MPI_Comm comm, int to, int tag, uint32_t op, int peer, uint64_t id, const char *name);
+
+/*
+ * mpift_req_recv - receive and validate one request from `from` (or
+ * MPI_ANY_SOURCE) with `tag`; *src gets the sender.  Returns MPIFT_OK,
+ * MPIFT_ERR_PROTO (why says what was wrong; the message was consumed) or
+ * MPIFT_ERR_MPI.
+ */
+int mpift_req_recv(MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src, char *why,
+                   size_t wl);
+
+/* Encode a reply into buf (cap bytes, at least MPIFT_REPLY_HDR + 1); a
+ * text too long is cut.  Returns the length. */
+int mpift_reply_encode(unsigned char *buf, size_t cap, int status, const char *text);
+
+/* Validate a reply; *text points into buf.  MPIFT_OK or MPIFT_ERR_PROTO. */
+int mpift_reply_decode(const unsigned char *buf, int len, int *status, const char **text);
+
+/* Encode into scratch and send (blocking). */
+int mpift_reply_send(MPI_Comm comm, int to, unsigned char *scratch, size_t cap, int status, const char *text);
+
+/*
+ * mpift_reply_recv - the next reply (CONTROL tag) from `from` into buf
+ * (cap bytes); *text points into buf.  A reply that does not validate is
+ * reported (naming the rank) and gives MPIFT_ERR_PROTO.
+ */
+int mpift_reply_recv(MPI_Comm comm, int from, unsigned char *buf, size_t cap, int *status, const char **text);
+
+#endif

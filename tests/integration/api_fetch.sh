@@ -1,0 +1,121 @@
+#!/bin/bash
+# The mpift.h service from an MPI program (examples/fetch_all, 6 ranks):
+# five workers fetch five different files from the master at once, put a
+# result each, and odd workers send their input straight to the next
+# worker.  Byte-exact copies in each worker's own root and in collect; the
+# master never runs more than workers.max_streams transfers at once, and
+# does run that many when that many wait; a damaged copy is re-sent
+# (fetch, put and worker to worker); a missing file fails only the worker
+# that asked (and the worker it would have sent it to), with nothing
+# created.  Then tests/api/api_check: every documented error of the calls.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+need_mpirun
+MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+
+example=$top_builddir/examples/fetch_all
+check=$top_builddir/tests/api/api_check
+[ -x "$example" ] && [ -x "$check" ] || fail "build examples/fetch_all and tests/api/api_check first (make check does)"
+
+t=$(mktemp_dir)
+mkdir -p "$t/src"
+# Sizes: several 64 KiB chunks each, odd ends, one file of a single byte.
+sizes=(0 1 300007 524301 65536 1048583)
+for r in 1 2 3 4 5; do
+    head -c "${sizes[$r]}" /dev/urandom >"$t/src/part-$r.dat"
+done
+cat >"$t/c.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$t/dest/%r"; collect = "$t/collect"; };
+transfer: { chunk_size = "64K"; window = 3; retries = 2; };
+workers: { max_streams = 4; };
+CFG
+
+# run [KEY=VALUE...]: the example on 6 ranks, fresh roots.
+run() {
+    rm -rf "$t/dest" "$t/collect"
+    mpift_mpirun -n 6 "$example" "$t/c.cfg" "$@" >"$t/out" 2>"$t/err"
+}
+
+check_copies() {
+    local r
+    for r in 1 2 3 4 5; do
+        cmp -s "$t/src/part-$r.dat" "$t/dest/$r/part-$r.dat" || fail "rank $r: fetched part-$r.dat differs"
+        grep -q "^rank $r part-$r.dat ${sizes[$r]} bytes fnv1a [0-9a-f]\{8\}$" "$t/collect/result-$r.txt" ||
+            fail "rank $r: result-$r.txt not in collect: $(cat "$t/collect/result-$r.txt" 2>&1)"
+        cmp -s "$t/dest/$r/result-$r.txt" "$t/collect/result-$r.txt" || fail "rank $r: put result differs"
+    done
+    cmp -s "$t/src/part-1.dat" "$t/dest/2/part-1.dat" || fail "worker 1 -> 2: copy differs"
+    cmp -s "$t/src/part-3.dat" "$t/dest/4/part-3.dat" || fail "worker 3 -> 4: copy differs"
+    [ -z "$(find "$t/dest" "$t/collect" -name '.mpift-*')" ] || fail "temporary files left behind"
+}
+
+run || fail "fetch_all failed: $(cat "$t/out" "$t/err")"
+check_copies
+[ ! -s "$t/err" ] || fail "messages on a clean run: $(cat "$t/err")"
+grep -q "^master: 10 requests, 0 failed, $((300007 + 524301 + 65536 + 1048583 + 1)) bytes out, .* up to [1-4] transfers at once" "$t/out" ||
+    fail "master's summary: $(cat "$t/out")"
+grep -q "^rank 2: received part-1.dat from rank 1$" "$t/out" || fail "rank 2 did not report its receive: $(cat "$t/out")"
+
+# Concurrency: with all five fetches waiting, the master runs exactly
+# max_streams of them at once.
+for n in 1 2 4; do
+    MPIFT_TEST_SERVE_GATHER=5 run "workers.max_streams=$n" || fail "max_streams=$n: $(cat "$t/out" "$t/err")"
+    check_copies
+    grep -q "up to $n transfers at once" "$t/out" || fail "max_streams=$n: $(grep master "$t/out")"
+done
+
+# Verification: each receiver damages the first file it writes; re-sent.
+MPIFT_TEST_CORRUPT=1 run || fail "a re-send did not repair: $(cat "$t/out" "$t/err")"
+check_copies
+grep -q "fetch part-[0-9].dat from rank 0 (.*): .*re-sending (attempt 2 of 3)" "$t/err" ||
+    fail "no re-fetch warning: $(cat "$t/err")"
+grep -q "put result-[0-9].txt to rank 0 (.*): .*re-sending (attempt 2 of 3)" "$t/err" ||
+    fail "no re-put warning: $(cat "$t/err")"
+
+# Verification with no retries left: the call fails, nothing lands.
+MPIFT_TEST_CORRUPT=1 run transfer.retries=0 && fail "a damaged copy was accepted"
+grep -q "rank [1-5]: fetch part-[1-5].dat from rank 0 (.*): .*checksum mismatch" "$t/err" ||
+    fail "no checksum failure named: $(cat "$t/err")"
+[ -z "$(find "$t/dest" -name 'part-*.dat' -size +0)" ] || fail "a damaged fetched file was kept"
+
+# A missing file: rank 3 fails and says why, nothing is created; its send
+# to rank 4 fails on both sides; everyone else is served.
+mv "$t/src/part-3.dat" "$t/part-3.dat"
+run && fail "a missing file did not fail the run"
+mv "$t/part-3.dat" "$t/src/part-3.dat"
+grep -q "^rank 3: fetch part-3.dat from rank 0 (.*): .*/src/part-3.dat: No such file or directory$" "$t/err" ||
+    fail "missing file not named: $(cat "$t/err")"
+grep -q "^rank 4: receive part-3.dat from rank 3 (.*): .*part-3.dat: No such file or directory$" "$t/err" ||
+    fail "rank 4 not told: $(cat "$t/err")"
+[ ! -e "$t/dest/3/part-3.dat" ] && [ ! -e "$t/dest/4/part-3.dat" ] && [ ! -e "$t/collect/result-3.txt" ] ||
+    fail "a missing file was created"
+for r in 1 2 4 5; do
+    cmp -s "$t/src/part-$r.dat" "$t/dest/$r/part-$r.dat" || fail "rank $r not served after rank 3 failed"
+done
+grep -q "^master: 9 requests, 1 failed" "$t/out" || fail "master's count: $(cat "$t/out")"
+
+# Every documented error of the calls (no paths.collect here).
+mkdir -p "$t/e/src/sub" "$t/e/outside"
+echo hi >"$t/e/src/ok.dat"
+echo secret >"$t/e/outside/s"
+ln -s ../outside/s "$t/e/src/link-out"
+cat >"$t/e.cfg" <<CFG
+version = 1;
+paths: { source = "$t/e/src"; dest = "$t/e/dest/%r"; };
+CFG
+MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 4 "$check" "$t/e.cfg" >"$t/out" 2>"$t/err" ||
+    fail "api_check: $(cat "$t/out" "$t/err")"
+for r in 0 1 2 3; do
+    grep -q "^rank $r: ok$" "$t/out" || fail "api_check rank $r: $(cat "$t/out")"
+done
+# Rank 1's fetch of ok.dat went twice (the worker found the first copy
+# damaged); the master's failures are the four refusals.
+grep -q "^master: 6 requests, 4 failed$" "$t/out" || fail "api_check master: $(cat "$t/out")"
+cmp -s "$t/e/src/ok.dat" "$t/e/dest/1/ok.dat" || fail "api_check: the call after the errors did not land"
+cmp -s "$t/e/src/ok.dat" "$t/e/dest/2/ok.dat" || fail "api_check: worker 1 -> 2 did not land"
+grep -q "rank 1): send ok.dat to rank 2 (.*): .*/dest/2/ok.dat: checksum mismatch.*re-sending (attempt 2 of 3)" "$t/err" ||
+    fail "no worker-to-worker re-send: $(cat "$t/err")"
+[ "$(grep -c . "$t/err")" = 2 ] || fail "api_check: expected two re-send warnings only: $(cat "$t/err")"
+pass
