@@ -641,15 +641,8 @@ static void load_workers(struct loader *L, const config_setting_t *root, struct 
 
     if (!grp)
         return;
-    if ((i = get_enum(L, grp, "workers", "policy", policy_names)) >= 0) {
-        /* A valid value this build does not run: its own status, so scripts
-         * can tell "you typed it wrong" from "not in this version". */
-        if (i == MPIFT_POLICY_TREE)
-            fail(L, MPIFT_ERR_UNSUPPORTED, config_setting_get_member(grp, "policy"), "workers.policy",
-                 "\"tree\" is not available in this version; use \"pipeline\" or \"direct\"");
-        else
-            cfg->policy = (enum mpift_policy)i;
-    }
+    if ((i = get_enum(L, grp, "workers", "policy", policy_names)) >= 0)
+        cfg->policy = (enum mpift_policy)i;
     get_int(L, grp, "workers", "fanout", 2, MPIFT_FANOUT_MAX, &cfg->fanout);
     get_int(L, grp, "workers", "max_streams", 1, MPIFT_STREAMS_MAX, &cfg->max_streams);
     if ((i = get_enum(L, grp, "workers", "copies", copies_names)) >= 0)

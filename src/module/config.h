@@ -77,8 +77,7 @@ struct mpift_config {
  *
  * Returns MPIFT_OK; MPIFT_ERR_CONFIG (syntax error, unknown key, wrong type,
  * missing required key), MPIFT_ERR_RANGE (value out of range), MPIFT_ERR_USAGE
- * (malformed --set), MPIFT_ERR_UNSUPPORTED (a valid value this build cannot
- * honour), MPIFT_ERR_IO (file unreadable), MPIFT_ERR_NOMEM.
+ * (malformed --set), MPIFT_ERR_IO (file unreadable), MPIFT_ERR_NOMEM.
  */
 int mpift_config_load(const char *path, const char *text, const char *const *sets,
                       size_t nsets, struct mpift_config **out, char *err, size_t errlen);

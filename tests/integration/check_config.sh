@@ -36,8 +36,8 @@ expect_error 2 "range.cfg:5: transfer.window" "$t/range.cfg"
 printf '%s\ntransfer: { chunk_size = "4X"; };\n%s\n' "$base" "$list" >"$t/size.cfg"
 expect_error 2 "size.cfg:3: transfer.chunk_size" "$t/size.cfg"
 
-printf '%s\n%s\nworkers: {\n  policy = "tree";\n};\n' "$base" "$list" >"$t/tree.cfg"
-expect_error 2 '"tree" is not available' "$t/tree.cfg"
+printf '%s\n%s\nworkers: {\n  policy = "tree";\n  fanout = 0;\n};\n' "$base" "$list" >"$t/tree.cfg"
+expect_error 2 "tree.cfg:6: workers.fanout: 0 is out of range; use 2..64" "$t/tree.cfg"
 
 printf 'version = 1;\npaths: { source = "data"; };\n%s\n' "$list" >"$t/nodest.cfg"
 expect_error 2 "paths.dest: required key missing" "$t/nodest.cfg"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Stage-in across 3 fake nodes x 2 ranks (own hostname, own node id, own
 # node-local folder at the same path): every node holds exactly one
-# byte-exact copy, for the pipeline and direct policies; a re-run skips,
-# --force re-sends; a missing source exits 1 naming it.
+# byte-exact copy, for the pipeline, direct and tree policies; a tree of
+# per-rank copies relays node to node (0 -> 1, 2; 1 -> 3, 4; 2 -> 5); a
+# re-run skips, --force re-sends; a missing source exits 1 naming it.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/common.sh"
@@ -22,7 +23,7 @@ check_nodes() {
     [ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "$1: something was written to the real scratch folder"
 }
 
-for policy in pipeline direct; do
+for policy in pipeline direct tree; do
     for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/stage"; done
     write_cfg "$t/$policy.cfg" "$t/src" "$FAKE_SCRATCH/stage" "workers: { policy = \"$policy\"; };"
     fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --verbose >"$t/log" 2>&1 ||
@@ -31,6 +32,19 @@ for policy in pipeline direct; do
     check_nodes "$policy"
     expect_summary "$t/log" $((nfiles * 3)) 0 0
 done
+
+# A tree deeper than one level: per-rank copies, fanout 2.  Ranks 2r and
+# 2r+1 share a node.
+set -- $FAKE_HOSTS
+hosts=("$1" "$2" "$3")
+write_cfg "$t/tree2.cfg" "$t/src" "$FAKE_SCRATCH/rank/%r" \
+    'workers: { policy = "tree"; fanout = 2; copies = "per-rank"; };'
+fakenodes_mpirun 6 "$stage" --config "$t/tree2.cfg" >"$t/log" 2>&1 || fail "per-rank tree failed: $(cat "$t/log")"
+expect_summary "$t/log" $((nfiles * 6)) 0 0
+for r in 0 1 2 3 4 5; do
+    compare_tree "$t/src/tree" "$FAKE_NODEDIR/${hosts[$((r / 2))]}/rank/$r" || fail "per-rank tree: rank $r's copy differs"
+done
+for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/rank"; done
 
 fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" >"$t/log" 2>&1 || fail "re-run failed: $(cat "$t/log")"
 expect_summary "$t/log" 0 $((nfiles * 3)) 0

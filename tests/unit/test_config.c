@@ -424,9 +424,11 @@ START_TEST(enums)
 {
     struct mpift_config *cfg = NULL;
 
-    ck_assert_int_eq(load("tree.cfg", BASE LIST "workers: {\n  policy = \"tree\";\n};\n", &cfg),
-                     MPIFT_ERR_UNSUPPORTED);
-    ck_err_has("tree.cfg:5: workers.policy: \"tree\" is not available in this version; use \"pipeline\" or \"direct\"");
+    ck_assert_int_eq(load("tree.cfg", BASE LIST "workers: {\n  policy = \"tree\";\n  fanout = 3;\n};\n", &cfg),
+                     MPIFT_OK);
+    ck_assert_int_eq(cfg->policy, MPIFT_POLICY_TREE);
+    ck_assert_int_eq(cfg->fanout, 3);
+    mpift_config_free(&cfg);
     ck_assert_int_eq(load("t.cfg", BASE "workers: { policy = \"star\"; };", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("t.cfg:3: workers.policy: \"star\" is not one of \"direct\", \"pipeline\", \"tree\"");
     ck_assert_int_eq(load("t.cfg", BASE "transfer: { checksum = \"md5\"; };", &cfg), MPIFT_ERR_CONFIG);
@@ -522,14 +524,14 @@ START_TEST(every_error_is_reported)
         "version = 1;\n"
         "paths: { source = \"data\"; };\n"                     /* 2: no dest */
         "transfer: { windw = 2; chunk_size = \"1T\"; };\n"     /* 3: unknown, range */
-        "workers: { policy = \"tree\"; };\n"                   /* 4: unsupported */
+        "workers: { policy = \"ring\"; };\n"                   /* 4: not a policy */
         "stage_in = ( { src = \"../x\"; dest = \"/y\"; } );\n"; /* 5: two escapes */
 
     ck_assert_int_eq(load("many.cfg", text, &cfg), MPIFT_ERR_CONFIG); /* the first one's */
     ck_err_has("many.cfg:2: paths.dest: required key missing");
     ck_err_has("many.cfg:3: transfer.windw: unknown key");
     ck_err_has("many.cfg:3: transfer.chunk_size: \"1T\" is out of range");
-    ck_err_has("many.cfg:4: workers.policy: \"tree\" is not available");
+    ck_err_has("many.cfg:4: workers.policy: \"ring\" is not one of");
     ck_err_has("many.cfg:5: stage_in[0].src:");
     ck_err_has("many.cfg:5: stage_in[0].dest:");
     ck_assert_int_eq(err_lines(), 6);
@@ -639,8 +641,8 @@ START_TEST(set_bad)
     ck_err_has("--set transfer.chunk_size=4X: \"4X\" is not a size");
     ck_set_fails("transfer.chunk_size=99999999999999999999", MPIFT_ERR_RANGE);
     ck_set_fails("transfer.window=99999999999999999999", MPIFT_ERR_RANGE);
-    ck_set_fails("workers.policy=tree", MPIFT_ERR_UNSUPPORTED);
-    ck_err_has("--set workers.policy=tree: \"tree\" is not available");
+    ck_set_fails("workers.policy=ring", MPIFT_ERR_CONFIG);
+    ck_err_has("--set workers.policy=ring: \"ring\" is not one of \"direct\", \"pipeline\", \"tree\"");
     ck_set_fails("paths.dest=relative", MPIFT_ERR_CONFIG);
     ck_err_has("--set paths.dest=relative: \"relative\" is not absolute");
     ck_set_fails("version=2", MPIFT_ERR_RANGE);
