@@ -47,7 +47,7 @@ int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const c
                     struct mpift_xres *res)
 {
     struct mpift_pfile f;
-    struct mpift_route rt = { -1, &to, 1 };
+    struct mpift_route rt = { -1, &to, 1, 1, NULL, NULL, NULL };
     char real[PATH_MAX], why[PATH_MAX + 256];
     int rc;
 
@@ -62,7 +62,7 @@ int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const c
                     struct mpift_xres *res)
 {
     struct mpift_pfile f;
-    struct mpift_route rt = { from, NULL, 0 };
+    struct mpift_route rt = { from, NULL, 0, 1, NULL, NULL, NULL };
     struct mpift_target tgt;
     char why[PATH_MAX + 256];
     int fd, rc;

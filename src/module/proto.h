@@ -28,6 +28,10 @@ enum mpift_tag {
     MPIFT_TAG_METADATA = 2,
     MPIFT_TAG_DATA = 3,
     MPIFT_TAG_ERROR = 4,
+    /* Chunks of tree t > 0 when a route spreads a file over several trees
+     * (xfer.h): a tag per tree, so each tree's chunks are matched in their
+     * own order whatever the order between trees. */
+    MPIFT_TAG_DATA_TREE = 64,
 };
 
 #define MPIFT_PROTO_MAGIC 0x4d504654u   /* "MPFT" */

@@ -48,6 +48,9 @@ struct run {
     unsigned char *state;       /* [plan.n] enum fstate, on writers */
     int *recv;                  /* [size] scratch: receivers of one file */
     int *kids;                  /* [size] scratch: children in a route */
+    int *tparents, *tnkids;     /* [fanout] scratch: policy "tree", per tree */
+    int **tkids;                /* [fanout] into tkidbuf */
+    int *tkidbuf;               /* [fanout * fanout] */
     uint64_t written, skipped, failed, bytes;
     int local_fail;
 };
@@ -194,6 +197,47 @@ static long long share_needs(struct run *r, int round)
     return total;
 }
 
+/*
+ * policy "tree": k = fanout trees over the m receivers, chunk i down tree
+ * i % k.  Each is a k-ary heap over the receivers in rank order rotated by
+ * t * a places, a being the number of inner (relaying) places of such a
+ * heap; so the relays of different trees are different ranks whenever
+ * k * a <= m.  Every relay then sends its 1/k of the chunks to k children:
+ * no rank's link carries more than the file once, where a single k-ary
+ * tree has every relay send the whole file k times.  The source sends
+ * each tree's share to that tree's root.  pos: 0 the source, else my
+ * place + 1 in r->recv.
+ */
+static int tree_route(struct run *r, int m, int pos, struct mpift_route *rt)
+{
+    int k = r->ctx->cfg->fanout, a = m > 1 ? (m - 2) / k + 1 : 0, t, idx, c, n;
+
+    for (t = 0; t < k; t++) {
+        int *kids = r->tkidbuf + (size_t)t * (size_t)k, shift = m > 0 ? (t * a) % m : 0;
+        n = 0;
+        if (pos == 0) {
+            r->tparents[t] = -1;
+            if (m > 0)
+                kids[n++] = r->recv[shift];
+        } else {
+            idx = ((pos - 1) - shift + m) % m;  /* my place in tree t */
+            r->tparents[t] = idx == 0 ? 0 : r->recv[((idx - 1) / k + shift) % m];
+            for (c = k * idx + 1; c <= k * idx + k && c < m; c++)
+                kids[n++] = r->recv[(c + shift) % m];
+        }
+        r->tkids[t] = kids;
+        r->tnkids[t] = n;
+    }
+    rt->parent = r->tparents[0];
+    rt->children = r->tkids[0];
+    rt->nchildren = r->tnkids[0];
+    rt->ntrees = k;
+    rt->parents = r->tparents;
+    rt->kids = (const int *const *)r->tkids;
+    rt->nkids = r->tnkids;
+    return 1;
+}
+
 /* The route of file i for this rank; returns 0 if I am not on it. */
 static int route_of(struct run *r, size_t i, struct mpift_route *rt, int *root_writes)
 {
@@ -213,16 +257,18 @@ static int route_of(struct run *r, size_t i, struct mpift_route *rt, int *root_w
         pos = 0;
     if (pos < 0)
         return 0;
+    if (cfg->policy == MPIFT_POLICY_TREE)
+        return tree_route(r, m, pos, rt);
     /* direct: a star (rank 0 sends every chunk to every receiver);
-     * pipeline: a chain in rank order; tree: a k-ary heap. */
-    k = cfg->policy == MPIFT_POLICY_DIRECT ? (m > 0 ? m : 1)
-      : cfg->policy == MPIFT_POLICY_TREE ? cfg->fanout : 1;
+     * pipeline: a chain in rank order. */
+    k = cfg->policy == MPIFT_POLICY_DIRECT ? (m > 0 ? m : 1) : 1;
     p = pos == 0 ? -1 : (pos - 1) / k;
     rt->parent = p < 0 ? -1 : (p == 0 ? 0 : r->recv[p - 1]);
     rt->nchildren = 0;
     for (c = pos * k + 1; c <= pos * k + k && c <= m; c++)
         r->kids[rt->nchildren++] = r->recv[c - 1];
     rt->children = r->kids;
+    rt->ntrees = 1;
     return 1;
 }
 
@@ -364,9 +410,14 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
     r.state = calloc(r.plan.n + 1, 1);
     r.recv = calloc((size_t)r.size, sizeof(int));
     r.kids = calloc((size_t)r.size, sizeof(int));
+    r.tparents = calloc((size_t)ctx->cfg->fanout, sizeof(int));
+    r.tnkids = calloc((size_t)ctx->cfg->fanout, sizeof(int));
+    r.tkids = calloc((size_t)ctx->cfg->fanout, sizeof(int *));
+    r.tkidbuf = calloc((size_t)ctx->cfg->fanout * (size_t)ctx->cfg->fanout, sizeof(int));
     maxkids = ctx->cfg->policy == MPIFT_POLICY_DIRECT ? r.size
             : ctx->cfg->policy == MPIFT_POLICY_TREE ? ctx->cfg->fanout : 1;
-    rc = (!r.mine || !r.all || !r.state || !r.recv || !r.kids) ? MPIFT_ERR_NOMEM
+    rc = (!r.mine || !r.all || !r.state || !r.recv || !r.kids || !r.tparents || !r.tnkids || !r.tkids ||
+          !r.tkidbuf) ? MPIFT_ERR_NOMEM
        : ctx->dry_run ? MPIFT_OK : mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, maxkids);
     rc = agree(ctx->comm, rc);
     if (rc != MPIFT_OK)
@@ -415,6 +466,10 @@ out:
     free(r.state);
     free(r.recv);
     free(r.kids);
+    free(r.tparents);
+    free(r.tnkids);
+    free(r.tkids);
+    free(r.tkidbuf);
     mpift_plan_free(&r.plan);
     return rc;
 }

@@ -1,6 +1,10 @@
 /*
  * xfer.c - one file down a route (see xfer.h).
  *
+ * A route may spread a file's chunks over several trees (chunk i down tree
+ * i % ntrees), so that every relay forwards only its share: headers always
+ * travel down tree 0, which reaches every rank of the route.
+ *
  * Up to `window` chunks are in flight per stream: the receiver pre-posts
  * receives for the next chunks, and forwards each chunk (MPI_Isend) before
  * writing it, so a relay passes data on before it spends time on its disk.
@@ -80,7 +84,8 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
     x->rreq = malloc((size_t)x->window * sizeof(*x->rreq));
     x->sreq = malloc((size_t)x->window * (size_t)x->maxchildren * sizeof(*x->sreq));
     x->hdr = malloc(HDR_MAX);
-    if (!x->buf || !x->rreq || !x->sreq || !x->hdr)
+    x->arrived = malloc((size_t)x->window * sizeof(*x->arrived));
+    if (!x->buf || !x->rreq || !x->sreq || !x->hdr || !x->arrived)
         goto nomem;
     for (i = 0; i < x->window; i++) {
         x->rreq[i] = MPI_REQUEST_NULL;
@@ -106,6 +111,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->rreq);
     free(x->sreq);
     free(x->hdr);
+    free(x->arrived);
     memset(x, 0, sizeof(*x));
 }
 
@@ -124,25 +130,54 @@ static int send_children(const struct mpift_route *rt, const void *buf, int len,
     return MPIFT_OK;
 }
 
-/* Wait until buffer b's sends to the children are done. */
-static int wait_sends(struct mpift_xfer *x, int b, int nchildren)
+/* Wait until buffer b's sends to the children are done (unused slots are
+ * MPI_REQUEST_NULL, which Waitall takes as done). */
+static int wait_sends(struct mpift_xfer *x, int b)
 {
-    return mpi_ok(MPI_Waitall(nchildren, &x->sreq[b * x->maxchildren], MPI_STATUSES_IGNORE));
+    return mpi_ok(MPI_Waitall(x->maxchildren, &x->sreq[b * x->maxchildren], MPI_STATUSES_IGNORE));
 }
 
-static int wait_all_sends(struct mpift_xfer *x, int nchildren)
+static int wait_all_sends(struct mpift_xfer *x)
 {
     int b, rc = MPIFT_OK;
     for (b = 0; b < x->window && rc == MPIFT_OK; b++)
-        rc = wait_sends(x, b, nchildren);
+        rc = wait_sends(x, b);
     return rc;
 }
 
-static int isend_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len)
+/* The tree chunk i travels down: chunk i % ntrees (tree 0 when one). */
+static int tree_of(const struct mpift_route *rt, uint64_t i)
 {
-    int c;
-    for (c = 0; c < rt->nchildren; c++)
-        if (MPI_Isend(x->buf[b], len, MPI_BYTE, rt->children[c], MPIFT_TAG_DATA, x->comm,
+    return rt->ntrees > 1 ? (int)(i % (uint64_t)rt->ntrees) : 0;
+}
+
+static int chunk_parent(const struct mpift_route *rt, uint64_t i)
+{
+    int t = tree_of(rt, i);
+    return t == 0 ? rt->parent : rt->parents[t];
+}
+
+static int chunk_tag(const struct mpift_route *rt, uint64_t i)
+{
+    int t = tree_of(rt, i);
+    return t == 0 ? MPIFT_TAG_DATA : MPIFT_TAG_DATA_TREE + t;
+}
+
+/* Post the receive of chunk i into buffer b. */
+static int irecv_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b, uint64_t i)
+{
+    return mpi_ok(MPI_Irecv(x->buf[b], (int)x->chunk, MPI_BYTE, chunk_parent(rt, i), chunk_tag(rt, i), x->comm,
+                            &x->rreq[b]));
+}
+
+/* Send buffer b (chunk i) on to the children of its tree. */
+static int isend_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i)
+{
+    int t = tree_of(rt, i), n = t == 0 ? rt->nchildren : rt->nkids[t], c;
+    const int *kids = t == 0 ? rt->children : rt->kids[t];
+
+    for (c = 0; c < n; c++)
+        if (MPI_Isend(x->buf[b], len, MPI_BYTE, kids[c], chunk_tag(rt, i), x->comm,
                       &x->sreq[b * x->maxchildren + c]) != MPI_SUCCESS)
             return MPIFT_ERR_MPI;
     return MPIFT_OK;
@@ -252,14 +287,14 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
     for (i = 0; i < m.nchunks; i++) {
         b = (int)(i % (uint64_t)x->window);
         len = (int)(i + 1 == m.nchunks ? m.last_chunk : m.chunk_size);
-        rc = wait_sends(x, b, rt->nchildren);
+        rc = wait_sends(x, b);
         if (rc != MPIFT_OK)
             goto out;
         if (!read_err)
             read_err = mpift_read_chunk(fd, x->buf[b], (size_t)len, off);
         else
             memset(x->buf[b], 0, (size_t)len);
-        rc = isend_chunk(x, rt, b, len);
+        rc = isend_chunk(x, rt, b, len, i);
         if (rc != MPIFT_OK)
             goto out;
         if (x->cksum)
@@ -269,7 +304,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
         mpift_meter_bytes(x->meter, (uint64_t)len);
         off += (uint64_t)len;
     }
-    rc = wait_all_sends(x, rt->nchildren);
+    rc = wait_all_sends(x);
     if (rc != MPIFT_OK)
         goto out;
     memset(&c, 0, sizeof(c));
@@ -327,8 +362,8 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
     struct mpift_sink sink;
     MPI_Status st;
     char why[256];
-    int rc, tag, len, have_sink = 0, b, count;
-    uint64_t i, posted = 0, off = 0;
+    int rc, tag, len, have_sink = 0, b, count, t, ntrees = rt->ntrees > 1 ? rt->ntrees : 1;
+    uint64_t i, posted = 0, off = 0, nextfwd[MPIFT_TREES_MAX];
 
     memset(res, 0, sizeof(*res));
     rc = recv_hdr(x, rt->parent, &tag, &len, why, sizeof(why));
@@ -365,46 +400,68 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         else
             res->status = MPIFT_ERR_IO;
     }
-    for (posted = 0; posted < m.nchunks && posted < (uint64_t)x->window; posted++)
-        if (MPI_Irecv(x->buf[posted], (int)x->chunk, MPI_BYTE, rt->parent, MPIFT_TAG_DATA, x->comm,
-                      &x->rreq[posted]) != MPI_SUCCESS) {
-            rc = MPIFT_ERR_MPI;
-            goto out;
-        }
-    for (i = 0; i < m.nchunks; i++) {
-        uint64_t want = i + 1 == m.nchunks ? m.last_chunk : m.chunk_size;
-        b = (int)(i % (uint64_t)x->window);
-        if (MPI_Wait(&x->rreq[b], &st) != MPI_SUCCESS) {
-            rc = MPIFT_ERR_MPI;
-            goto out;
-        }
-        MPI_Get_count(&st, MPI_BYTE, &count);
-        if (count < 0 || (uint64_t)count != want) {
-            snprintf(why, sizeof(why), "chunk %llu of %s has %d bytes, expected %llu",
-                     (unsigned long long)i, f->dest, count, (unsigned long long)want);
-            rc = MPIFT_ERR_PROTO;
-            goto proto;
-        }
-        rc = isend_chunk(x, rt, b, count);
+    for (posted = 0; posted < m.nchunks && posted < (uint64_t)x->window; posted++) {
+        rc = irecv_chunk(x, rt, (int)posted, posted);
         if (rc != MPIFT_OK)
             goto out;
+    }
+    for (b = 0; b < x->window; b++)
+        x->arrived[b] = -1;
+    for (t = 0; t < ntrees; t++)
+        nextfwd[t] = (uint64_t)t;
+    for (i = 0; i < m.nchunks; i++) {
+        b = (int)(i % (uint64_t)x->window);
+        /* Forward every chunk as soon as it and the earlier chunks of its
+         * tree are here: with several trees chunk i+1 may come (from
+         * another parent) before chunk i, and holding it back would tie
+         * each tree's relays to the others' pace (measured: half the link
+         * rate).  Within a tree the order is kept, since a child matches
+         * that tree's chunks in the order they are sent.  Writing, and so
+         * hashing, stays in file order. */
+        while (x->arrived[b] < 0) {
+            int j;
+            uint64_t cn, want;
+
+            if (MPI_Waitany(x->window, x->rreq, &j, &st) != MPI_SUCCESS || j == MPI_UNDEFINED) {
+                rc = MPIFT_ERR_MPI;
+                goto out;
+            }
+            cn = i + (uint64_t)((j - b + x->window) % x->window);  /* the chunk in slot j */
+            want = cn + 1 == m.nchunks ? m.last_chunk : m.chunk_size;
+            MPI_Get_count(&st, MPI_BYTE, &count);
+            if (count < 0 || (uint64_t)count != want) {
+                snprintf(why, sizeof(why), "chunk %llu of %s has %d bytes, expected %llu",
+                         (unsigned long long)cn, f->dest, count, (unsigned long long)want);
+                rc = MPIFT_ERR_PROTO;
+                goto proto;
+            }
+            x->arrived[j] = count;
+            for (t = 0; t < ntrees; t++)
+                while (nextfwd[t] < posted && x->arrived[nextfwd[t] % (uint64_t)x->window] >= 0) {
+                    int s2 = (int)(nextfwd[t] % (uint64_t)x->window);
+                    rc = isend_chunk(x, rt, s2, x->arrived[s2], nextfwd[t]);
+                    if (rc != MPIFT_OK)
+                        goto out;
+                    nextfwd[t] += (uint64_t)ntrees;
+                }
+        }
+        count = x->arrived[b];
+        x->arrived[b] = -1;
         if (have_sink)
             mpift_xfer_write(&sink, x->buf[b], (size_t)count, off, i == 0);
         mpift_meter_bytes(x->meter, (uint64_t)count);
         off += (uint64_t)count;
         if (posted < m.nchunks) {
-            rc = wait_sends(x, b, rt->nchildren);
+            rc = wait_sends(x, b);
             if (rc != MPIFT_OK)
                 goto out;
-            if (MPI_Irecv(x->buf[b], (int)x->chunk, MPI_BYTE, rt->parent, MPIFT_TAG_DATA, x->comm,
-                          &x->rreq[b]) != MPI_SUCCESS) {
-                rc = MPIFT_ERR_MPI;
+            rc = irecv_chunk(x, rt, b, posted);
+            if (rc != MPIFT_OK)
                 goto out;
-            }
             posted++;
         }
     }
-    rc = wait_all_sends(x, rt->nchildren);
+    rc = wait_all_sends(x);
     if (rc != MPIFT_OK)
         goto out;
     rc = recv_hdr(x, rt->parent, &tag, &len, why, sizeof(why));

@@ -3,8 +3,10 @@
  * rank forwards every chunk to its children before writing it itself, and
  * every writer verifies what it received.
  *
- * A route is a tree rooted at the source; "direct" is a star, "pipeline" a
- * chain, "tree" a k-ary tree: one code path serves all three.
+ * A route is a tree rooted at the source (or several, each carrying a share
+ * of the chunks); "direct" is a star, "pipeline" a chain, "tree" k k-ary
+ * trees in which each relay is inside at most one: one code path serves
+ * all three.
  */
 #ifndef MPIFT_XFER_H
 #define MPIFT_XFER_H
@@ -29,15 +31,26 @@ struct mpift_xfer {
     unsigned char **buf;      /* [window] buffers of `chunk` bytes */
     MPI_Request *rreq;        /* [window] */
     MPI_Request *sreq;        /* [window * maxchildren] */
+    int *arrived;             /* [window] bytes of a chunk received, not yet
+                               * written; -1 when its receive is pending */
     unsigned char *hdr;       /* header scratch (largest encoded message) */
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
 };
 
+#define MPIFT_TREES_MAX MPIFT_FANOUT_MAX
+
 struct mpift_route {
     int parent;               /* -1 on the source */
     const int *children;
     int nchildren;
+    /* ntrees > 1: chunk i travels down tree i % ntrees, whose parent and
+     * children (for this rank) are parents[t], kids[t], nkids[t]; tree 0
+     * is the one above and also carries every header.  0 or 1: one tree. */
+    int ntrees;
+    const int *parents;
+    const int *const *kids;
+    const int *nkids;
 };
 
 /* Where a writer puts its copy; NULL when this rank only relays. */

@@ -47,6 +47,35 @@ for r in 0 1 2 3; do
 done
 expect_summary "$t/log" $((nfiles * 4)) 0 0
 
+# policy "tree": fanout trees sharing the chunks; 7 ranks (6 receivers)
+# with fanouts whose relays never overlap (2, 3) and do (4), and a small
+# chunk so the big file spreads over every tree.
+for k in 2 3 4; do
+    rm -rf "$t/rank"
+    write_cfg "$t/tree.cfg" "$t/src" "$t/rank/%r" \
+        "workers: { copies = \"per-rank\"; policy = \"tree\"; fanout = $k; }; transfer: { chunk_size = \"64K\"; window = 2; };"
+    sed -i '/chunk_size = "1M"/d' "$t/tree.cfg"
+    mpift_mpirun -n 7 "$stage" --config "$t/tree.cfg" >"$t/log" 2>&1 || fail "tree fanout $k failed: $(cat "$t/log")"
+    for r in 0 1 2 3 4 5 6; do
+        compare_tree "$t/src/tree" "$t/rank/$r" || fail "tree fanout $k: rank $r copy differs"
+    done
+    expect_summary "$t/log" $((nfiles * 7)) 0 0
+done
+
+# Many small chunks in flight (4 KiB, window 16) on 7 oversubscribed
+# ranks: receives complete in any order, and a relay must still forward
+# each tree's chunks in order (a child matches them in the order sent).
+for policy in pipeline tree; do
+    rm -rf "$t/rank"
+    write_cfg "$t/small.cfg" "$t/src" "$t/rank/%r" \
+        "workers: { copies = \"per-rank\"; policy = \"$policy\"; }; transfer: { chunk_size = \"4K\"; window = 16; };"
+    sed -i '/chunk_size = "1M"/d' "$t/small.cfg"
+    mpift_mpirun -n 7 "$stage" --config "$t/small.cfg" >"$t/log" 2>&1 || fail "$policy, 4K chunks: $(cat "$t/log")"
+    for r in 0 1 2 3 4 5 6; do
+        compare_tree "$t/src/tree" "$t/rank/$r" || fail "$policy, 4K chunks: rank $r copy differs"
+    done
+done
+
 # per-rank with a shared root is refused before anything moves.
 write_cfg "$t/c.cfg" "$t/src" "$t/shared" 'workers: { copies = "per-rank"; };'
 rc=0; mpift_mpirun -n 4 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1 || rc=$?

@@ -144,6 +144,8 @@ need_mpirun() {
 #                      expected N, errno = 1"); copy-in/copy-out works anywhere
 #  *_if_include lo     TCP (runtime and MPI) only on the loopback: no other
 #                      interface is needed, and fake nodes talk over lo
+#                      (MPIFT_NET_IF replaces lo: the benchmarks' networked
+#                      fake nodes use their own subnet)
 _mpift_mpirun_opts() {
     # shellcheck disable=SC2054
     _mpift_opts=(
@@ -151,8 +153,8 @@ _mpift_mpirun_opts() {
         --bind-to none
         --mca btl self,vader,tcp
         --mca btl_vader_single_copy_mechanism none
-        --mca btl_tcp_if_include lo
-        --mca oob_tcp_if_include lo
+        --mca btl_tcp_if_include "${MPIFT_NET_IF:-lo}"
+        --mca oob_tcp_if_include "${MPIFT_NET_IF:-lo}"
     )
     # shellcheck disable=SC2206
     [ -z "${MPIFT_MPIRUN_ARGS:-}" ] || _mpift_opts+=($MPIFT_MPIRUN_ARGS)

@@ -5,7 +5,8 @@
 # folder $MPIFT_FAKE_NODEDIR/HOST is bind-mounted over $MPIFT_FAKE_SCRATCH,
 # so every fake node sees its own node-local storage at the same path.
 # The network (and PID) namespace stays shared: the fake nodes reach
-# mpirun and each other over TCP on lo.
+# mpirun and each other over TCP on lo (unless MPIFT_FAKE_NETNS_PREFIX is
+# set, below).
 #
 # Open MPI's plm_rsh runs it as   AGENT [OPTIONS] HOST WORD...
 # e.g.  AGENT mpift-node1 ' orted' -mca ess '"env"' -mca orte_hnp_uri '"..."' ...
@@ -57,9 +58,17 @@ if [ -n "${MPIFT_FAKE_PIDFILE:-}" ]; then
     echo "$$ $host" >>"$MPIFT_FAKE_PIDFILE"
 fi
 
+# With MPIFT_FAKE_NETNS_PREFIX set (the benchmarks' networked nodes), the
+# node also has a network of its own: the namespace PREFIXHOST, made by
+# tests/bench/netnodes.sh, with one shaped link to the others.
+netns=
+if [ -n "${MPIFT_FAKE_NETNS_PREFIX:-}" ]; then
+    netns="ip netns exec $MPIFT_FAKE_NETNS_PREFIX$host"
+fi
+
 # --propagation private: the bind mount stays in the new mount namespace
 # (never propagates back to the real one) and vanishes with its last process.
-exec unshare --uts --mount --propagation private sh -c '
+exec $netns unshare --uts --mount --propagation private sh -c '
     hostname "$1" || exit 255
     mount --bind "$2" "$3" || exit 255
     shift 3

@@ -88,13 +88,16 @@ fakenodes_setup() {
 #                           orteds would start each other (--tree-spawn) by
 #                           calling the agent from inside a fake node
 #  ras ^slurm,gridengine    the hostfile, not a batch system's allocation
+# FAKE_LAUNCH_PREFIX (words before mpirun, e.g. "ip netns exec NS") lets the
+# benchmarks run mpirun inside the namespace their networked nodes share.
 fakenodes_mpirun() {
     local np=$1 _mpift_opts
     shift
     [ -n "${FAKE_HOSTFILE:-}" ] || fail "fakenodes_mpirun: call fakenodes_setup first"
     [ -n "${MPIRUN:-}" ] || need_mpirun
     _mpift_mpirun_opts
-    _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" \
+    # shellcheck disable=SC2086
+    _mpift_timed ${FAKE_LAUNCH_PREFIX:-} "$MPIRUN" "${_mpift_opts[@]}" \
         --hostfile "$FAKE_HOSTFILE" \
         --mca plm rsh \
         --mca plm_rsh_agent "$FAKE_AGENT" \

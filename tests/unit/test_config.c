@@ -237,8 +237,8 @@ START_TEST(defaults)
     ck_assert_msg(load("conf/min.cfg", BASE, &cfg) == MPIFT_OK, "%s", err);
     ck_assert_int_eq(cfg->version, 1);
     ck_assert_ptr_null(cfg->collect);
-    ck_assert_uint_eq(cfg->chunk_size, 4u << 20);
-    ck_assert_int_eq(cfg->window, 4);
+    ck_assert_uint_eq(cfg->chunk_size, 256u << 10);
+    ck_assert_int_eq(cfg->window, 16);
     ck_assert_int_eq(cfg->checksum, MPIFT_CKSUM_XXH3);
     ck_assert_int_eq(cfg->retries, 2);
     ck_assert(!cfg->fsync);

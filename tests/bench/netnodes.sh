@@ -1,0 +1,80 @@
+# netnodes.sh - fake nodes with real, slow links, for the benchmarks
+# (sourced after common.sh and fakenodes.sh).
+#
+#   need_netnodes             skip unless fake nodes and ip/tc netns work
+#   netnodes_setup N [RATE]   N fake nodes, one slot each, each in its own
+#                             network namespace; RATE (e.g. 200mbit) shapes
+#                             every node's link in both directions
+#   netnodes_mpirun NP ARGS   an mpirun job over them (mpirun itself runs in
+#                             the hub namespace)
+#
+# The network: a hub namespace holds a bridge (198.18.0.254/24); node i is
+# namespace PREFIXmpift-nodei with eth0 = 198.18.0.i/24, joined to the
+# bridge by a veth pair.  tc tbf on both ends of each pair limits what the
+# node sends and what it receives.  All traffic stays inside the
+# namespaces made here (198.18.0.0/15 is reserved for benchmarks); they are
+# deleted at exit, which deletes their links.
+
+need_netnodes() {
+    need_fakenodes
+    command -v ip >/dev/null || skip "no ip(8) (apt-get install iproute2)"
+    command -v tc >/dev/null || skip "no tc(8) (apt-get install iproute2)"
+    local ns=mpiftprobe$$
+    ip netns add "$ns" 2>/dev/null || skip "cannot create network namespaces here"
+    if ! ip netns exec "$ns" ip link add probe0 type veth peer name probe1 2>/dev/null ||
+        ! ip netns exec "$ns" tc qdisc add dev probe0 root tbf rate 200mbit burst 256kb latency 100ms 2>/dev/null; then
+        ip netns del "$ns"
+        skip "no tbf queueing discipline (sch_tbf) in this kernel"
+    fi
+    ip netns del "$ns"
+}
+
+_netnodes_cleanup() {
+    local ns
+    for ns in $_netnodes_all; do
+        ip netns del "$ns" 2>/dev/null
+    done
+    _netnodes_all=
+}
+
+netnodes_setup() {
+    local n=$1 rate=${2:-} i p v
+    [ "$n" -ge 1 ] && [ "$n" -le 200 ] || fail "netnodes_setup: 1..200 nodes"
+    _netnodes_cleanup
+    fakenodes_setup "$n" 1
+    p=mb$$                     # interface names have at most 15 bytes
+    export MPIFT_FAKE_NETNS_PREFIX=${p}-
+    NET_HUB=${p}-hub
+    _netnodes_all=$NET_HUB
+    at_exit _netnodes_cleanup
+    ip netns add "$NET_HUB" || fail "cannot create namespace $NET_HUB"
+    ip netns exec "$NET_HUB" sh -e -c '
+        ip link set lo up
+        ip link add br0 type bridge
+        ip link set br0 up
+        ip addr add 198.18.0.254/24 dev br0' || fail "cannot set up the hub"
+    for ((i = 1; i <= n; i++)); do
+        v=${p}v$i
+        ip netns add "${p}-mpift-node$i" || fail "cannot create a node namespace"
+        _netnodes_all="$_netnodes_all ${p}-mpift-node$i"
+        ip link add "$v" netns "$NET_HUB" type veth peer name eth0 netns "${p}-mpift-node$i" ||
+            fail "cannot create the link of node $i"
+        ip netns exec "$NET_HUB" ip link set "$v" master br0 up || fail "cannot bridge node $i"
+        ip netns exec "${p}-mpift-node$i" sh -e -c "
+            ip link set lo up
+            ip addr add 198.18.0.$i/24 dev eth0
+            ip link set eth0 up" || fail "cannot address node $i"
+        if [ -n "$rate" ]; then
+            # burst: a few packets at this rate; latency: queue instead of drop
+            ip netns exec "${p}-mpift-node$i" tc qdisc add dev eth0 root tbf rate "$rate" burst 256kb latency 200ms &&
+                ip netns exec "$NET_HUB" tc qdisc add dev "$v" root tbf rate "$rate" burst 256kb latency 200ms ||
+                fail "cannot shape the link of node $i"
+        fi
+    done
+    export FAKE_LAUNCH_PREFIX="ip netns exec $NET_HUB"
+    export MPIFT_NET_IF=198.18.0.0/24
+}
+
+netnodes_mpirun() {
+    fakenodes_mpirun "$@"
+}
