@@ -1009,7 +1009,7 @@ int mpift_config_load(const char *path, const char *text, const char *const *set
     /* Defaults: the values of the commented example in the spec. */
     cfg->version = 1;
     cfg->chunk_size = (uint64_t)256 << 10;  /* see conf/stage.cfg for why */
-    cfg->window = 16;
+    cfg->window = 32;
     cfg->checksum = MPIFT_CKSUM_XXH3;
     cfg->retries = 2;
     cfg->fsync = false;

@@ -237,7 +237,8 @@ static int fetch_step(struct server *sv, struct stream *s, int *moved)
             else
                 memset(s->buf[b], 0, len);
             XXH3_64bits_update(s->hash, s->buf[b], len);
-            if (MPI_Isend(s->buf[b], (int)len, MPI_BYTE, s->peer, MPIFT_TAG_DATA, sv->ctx->comm,
+            /* Synchronous, as in xfer.c: a slow worker bounds what waits for it. */
+            if (MPI_Issend(s->buf[b], (int)len, MPI_BYTE, s->peer, MPIFT_TAG_DATA, sv->ctx->comm,
                           &s->req[b]) != MPI_SUCCESS)
                 return MPIFT_ERR_MPI;
             s->posted++;

@@ -238,7 +238,7 @@ START_TEST(defaults)
     ck_assert_int_eq(cfg->version, 1);
     ck_assert_ptr_null(cfg->collect);
     ck_assert_uint_eq(cfg->chunk_size, 256u << 10);
-    ck_assert_int_eq(cfg->window, 16);
+    ck_assert_int_eq(cfg->window, 32);
     ck_assert_int_eq(cfg->checksum, MPIFT_CKSUM_XXH3);
     ck_assert_int_eq(cfg->retries, 2);
     ck_assert(!cfg->fsync);
