@@ -35,6 +35,9 @@ void mpift_client_free(struct mpift_ctx *ctx)
 {
     if (!ctx->client)
         return;
+    /* Sends of the last call may still be going out; their receivers took
+     * part in that call, so they complete. */
+    mpift_xfer_flush(&ctx->client->x);
     mpift_xfer_free(&ctx->client->x);
     free(ctx->client);
     ctx->client = NULL;

@@ -468,6 +468,8 @@ int mpift_service_run(struct mpift_ctx *ctx, FILE *in)
     rc = s.msg ? mpift_xfer_init(&s.x, ctx->comm, ctx->cfg, 1) : MPIFT_ERR_NOMEM;
     if (rc == MPIFT_OK) {
         rc = s.rank == 0 ? master_loop(&s, in) : worker_loop(&s);
+        if (rc == MPIFT_OK)
+            rc = mpift_xfer_flush(&s.x);
         mpift_xfer_free(&s.x);
     }
     free(s.msg);

@@ -442,6 +442,11 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         if (rc != MPIFT_OK)
             goto out;
     }
+    if (!ctx->dry_run) {
+        rc = mpift_xfer_flush(&r.x);
+        if (rc != MPIFT_OK)
+            goto out;
+    }
     for (k = 0; k < r.plan.n; k++) {
         if (r.state[k] == FS_SKIPPED)
             r.skipped++;

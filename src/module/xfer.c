@@ -137,12 +137,19 @@ static int wait_sends(struct mpift_xfer *x, int b)
     return mpi_ok(MPI_Waitall(x->maxchildren, &x->sreq[b * x->maxchildren], MPI_STATUSES_IGNORE));
 }
 
-static int wait_all_sends(struct mpift_xfer *x)
+int mpift_xfer_flush(struct mpift_xfer *x)
 {
     int b, rc = MPIFT_OK;
     for (b = 0; b < x->window && rc == MPIFT_OK; b++)
         rc = wait_sends(x, b);
     return rc;
+}
+
+/* The buffer of chunk i of the current file: buffers go round across
+ * files, so one file's last sends overlap the next file's first chunks. */
+static int slot(const struct mpift_xfer *x, uint64_t i)
+{
+    return (int)((x->base + i) % (uint64_t)x->window);
 }
 
 /* The tree chunk i travels down: chunk i % ntrees (tree 0 when one). */
@@ -292,7 +299,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
         goto out;
     }
     for (i = 0; i < m.nchunks; i++) {
-        b = (int)(i % (uint64_t)x->window);
+        b = slot(x, i);
         len = (int)(i + 1 == m.nchunks ? m.last_chunk : m.chunk_size);
         rc = wait_sends(x, b);
         if (rc != MPIFT_OK)
@@ -311,9 +318,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
         mpift_meter_bytes(x->meter, (uint64_t)len);
         off += (uint64_t)len;
     }
-    rc = wait_all_sends(x);
-    if (rc != MPIFT_OK)
-        goto out;
+    x->base = (x->base + m.nchunks) % (uint64_t)x->window;  /* sends may still be going out */
     memset(&c, 0, sizeof(c));
     c.file_id = id;
     c.size = m.size;
@@ -407,17 +412,20 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         else
             res->status = MPIFT_ERR_IO;
     }
+    for (b = 0; b < x->window; b++)
+        x->arrived[b] = -1;
     for (posted = 0; posted < m.nchunks && posted < (uint64_t)x->window; posted++) {
-        rc = irecv_chunk(x, rt, (int)posted, posted);
+        b = slot(x, posted);
+        rc = wait_sends(x, b); /* an earlier file's chunk may still be on its way out */
+        if (rc == MPIFT_OK)
+            rc = irecv_chunk(x, rt, b, posted);
         if (rc != MPIFT_OK)
             goto out;
     }
-    for (b = 0; b < x->window; b++)
-        x->arrived[b] = -1;
     for (t = 0; t < ntrees; t++)
         nextfwd[t] = (uint64_t)t;
     for (i = 0; i < m.nchunks; i++) {
-        b = (int)(i % (uint64_t)x->window);
+        b = slot(x, i);
         /* Forward every chunk as soon as it and the earlier chunks of its
          * tree are here: with several trees chunk i+1 may come (from
          * another parent) before chunk i, and holding it back would tie
@@ -444,8 +452,8 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
             }
             x->arrived[j] = count;
             for (t = 0; t < ntrees; t++)
-                while (nextfwd[t] < posted && x->arrived[nextfwd[t] % (uint64_t)x->window] >= 0) {
-                    int s2 = (int)(nextfwd[t] % (uint64_t)x->window);
+                while (nextfwd[t] < posted && x->arrived[slot(x, nextfwd[t])] >= 0) {
+                    int s2 = slot(x, nextfwd[t]);
                     rc = isend_chunk(x, rt, s2, x->arrived[s2], nextfwd[t]);
                     if (rc != MPIFT_OK)
                         goto out;
@@ -468,9 +476,10 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
             posted++;
         }
     }
-    rc = wait_all_sends(x);
-    if (rc != MPIFT_OK)
-        goto out;
+    /* The forwards may still be going out: the next file waits for a
+     * buffer's sends before it reuses it, so a relay never waits here for
+     * its children to catch up (per small file, that wait cost 3x). */
+    x->base = (x->base + m.nchunks) % (uint64_t)x->window;
     rc = recv_hdr(x, rt->parent, &tag, &len, why, sizeof(why));
     if (rc != MPIFT_OK)
         goto proto;

@@ -31,6 +31,7 @@ struct mpift_xfer {
     unsigned char **buf;      /* [window] buffers of `chunk` bytes */
     MPI_Request *rreq;        /* [window] */
     MPI_Request *sreq;        /* [window * maxchildren] */
+    uint64_t base;            /* buffer of the current file's chunk 0 */
     int *arrived;             /* [window] bytes of a chunk received, not yet
                                * written; -1 when its receive is pending */
     unsigned char *hdr;       /* header scratch (largest encoded message) */
@@ -68,6 +69,17 @@ struct mpift_xres {
 };
 
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
+
+/*
+ * mpift_xfer_flush - wait until every chunk sent has been taken by its
+ * receiver.  A transfer returns with its last chunks possibly still going
+ * out (the next one waits for a buffer before reusing it); call this
+ * before mpift_xfer_free on the way out of a run that went well.
+ * Returns MPIFT_OK or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_flush(struct mpift_xfer *x);
+
+/* Free the buffers (after mpift_xfer_flush, or when the job is aborting). */
 void mpift_xfer_free(struct mpift_xfer *x);
 
 /*

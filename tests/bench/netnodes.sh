@@ -7,6 +7,7 @@
 #                             every node's link in both directions
 #   netnodes_mpirun NP ARGS   an mpirun job over them (mpirun itself runs in
 #                             the hub namespace)
+#   netnodes_off              delete the namespaces (also done at exit)
 #
 # The network: a hub namespace holds a bridge (198.18.0.254/24); node i is
 # namespace PREFIXmpift-nodei with eth0 = 198.18.0.i/24, joined to the
@@ -77,4 +78,10 @@ netnodes_setup() {
 
 netnodes_mpirun() {
     fakenodes_mpirun "$@"
+}
+
+# netnodes_off: delete the namespaces; later fake nodes talk over lo again.
+netnodes_off() {
+    _netnodes_cleanup
+    unset FAKE_LAUNCH_PREFIX MPIFT_NET_IF MPIFT_FAKE_NETNS_PREFIX
 }

@@ -1,0 +1,251 @@
+#!/bin/bash
+# staging.sh - the staging benchmarks: one table of figures, nothing passes
+# or fails on time (a wrong copy does fail).  Run by make bench, or:
+#
+#   tests/bench/staging.sh [CASE...]      CASE: fanout local small memory
+#
+# fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
+#         own network namespace with a 200 Mbit/s link each way (tbf):
+#         pipeline, direct and tree (fanout 2).  "seconds" is the whole
+#         mpirun; "net" subtracts the same job run again with every copy
+#         already in place (launch, MPI_Init, PMIx, plan: everything but
+#         the bytes); ratio = net / 2.68 s, the time of 64 MiB over one
+#         200 Mbit/s link.
+# local   1 GiB + 5,000 files of 1-8 KiB onto 3 fake nodes (no shaping)
+#         beside cp -r of the same tree into 3 folders; ratio = mpift / cp.
+# small   10,000 files of 1-8 KiB onto 3 fake nodes beside tar c | tar x
+#         into 3 folders (files/s; ratio = mpift / tar).
+# memory  peak RSS of every rank staging a 4 GiB + 13 B file to 2 ranks,
+#         and staging 100,000 files (per-file cost against 1,000 files).
+#
+# Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
+# a case that cannot run says why and the others still run.  Needs about
+# 8 GiB free under TMPDIR.  Peak RSS comes from /usr/bin/time (Debian
+# package "time"); without it that column is "-".
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/fakenodes.sh"
+. "$top_srcdir/tests/lib/stage.sh"
+. "$top_srcdir/tests/bench/netnodes.sh"
+need_mpirun
+MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
+cases=${*:-fanout local small memory}
+t=$(mktemp_dir)
+link_s=2.684   # 64 MiB at 200 Mbit/s
+
+rss=()
+# Each rank appends its own line (mpirun would interleave stderr lines).
+[ -x /usr/bin/time ] && rss=(/usr/bin/time -a -o "$t/rss" -f "mpift-rss %M")
+
+row() {
+    printf '%-36s %-9s %8s %8s %9s %7s %9s\n' "$@"
+}
+
+note() {
+    printf '  %s\n' "$*"
+}
+
+# timed CMD...: run CMD, set secs (wall, 2 decimals) and mib (largest
+# peak RSS of any rank in MiB, or "-"); output in $t/out, $t/err.
+timed() {
+    local s e rc
+    sync
+    : >"$t/rss"
+    s=$(date +%s.%N)
+    "$@" >"$t/out" 2>"$t/err"
+    rc=$?
+    e=$(date +%s.%N)
+    secs=$(awk -v a="$s" -v b="$e" 'BEGIN { printf "%.2f", b - a }')
+    mib=$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024; else print "-" }' "$t/rss")
+    return $rc
+}
+
+calc() {
+    awk "BEGIN { printf \"$1\", $2 }"
+}
+
+# make_small DIR N: N files of 1-8 KiB in 50 folders (same bytes every run)
+make_small() {
+    python3 - "$1" "$2" <<'PY'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(7)
+for i in range(n):
+    d = os.path.join(root, "d%02d" % (i % 50))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%06d.dat" % i), "wb") as f:
+        f.write(rnd.randbytes(rnd.randint(1024, 8192)))
+PY
+}
+
+# stage_cfg FILE SOURCE DEST: everything under SOURCE's "tree/"
+stage_cfg() {
+    cat >"$1" <<CFG
+version = 1;
+paths: { source = "$2"; dest = "$3"; };
+workers: { fanout = 2; };
+stage_in = ( { src = "tree/"; dest = ""; recursive = true; } );
+CFG
+}
+
+# check_nodes TREE SUBDIR: each fake node's SUBDIR equals TREE
+check_nodes() {
+    local h
+    for h in $FAKE_HOSTS; do
+        compare_tree "$1" "$FAKE_NODEDIR/$h/$2" || fail "node $h: its copy differs from $1"
+    done
+}
+
+clear_nodes() {
+    local h
+    for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/$1"; done
+}
+
+# ------------------------------------------------------------------ fanout
+fanout() {
+    local n policy net ratio bound p4 p8
+    (need_netnodes) >/dev/null 2>&1 || {
+        row "fan-out 64 MiB, 200 Mbit/s links" "-" "-" "-" "skipped" "" "-"
+        note "needs root, unshare, ip and tc with network namespaces: $( (need_netnodes) 2>&1 | tail -1)"
+        return 0
+    }
+    mkdir -p "$t/fan/tree"
+    head -c $((64 << 20)) /dev/urandom >"$t/fan/tree/f.bin"
+    for n in 4 8; do
+        netnodes_setup "$n" 200mbit
+        stage_cfg "$t/fan.cfg" "$t/fan" "$FAKE_SCRATCH/fan"
+        timed netnodes_mpirun "$n" true || fail "mpirun true onto $n nodes: $(cat "$t/err")"
+        local bare=$secs strict=
+        for policy in pipeline direct tree; do
+            [ "$n" = 8 ] && [ "$policy" = direct ] && continue
+            clear_nodes fan
+            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" ||
+                fail "fan-out $policy onto $n nodes: $(cat "$t/out" "$t/err")"
+            check_nodes "$t/fan/tree" fan
+            local full=$secs peak=$mib
+            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" ||
+                fail "fan-out re-run: $(cat "$t/out" "$t/err")"
+            grep -q " 0 copies written, $n unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
+            net=$(calc "%.2f" "$full - $secs")
+            ratio=$(calc "%.2f" "$net / $link_s")
+            case $policy in pipeline) bound=1.15 ;; tree) bound=1.3 ;; *) bound=- ;; esac
+            row "fan-out 64 MiB onto $n nodes" "$policy" "$full" "$(calc "%.1f" "67.1 / $net")" "$ratio" "$bound" "$peak"
+            [ "$policy" = pipeline ] && { [ "$n" = 4 ] && p4=$net || p8=$net; }
+            strict="$strict $policy $(calc "%.2f" "($full - $bare) / $link_s")"
+        done
+        note "$n nodes: the same job with nothing to move took $secs s (subtracted above);"
+        note "  against a bare 'mpirun true' ($bare s) instead, the ratios are:$strict"
+    done
+    note "pipeline, 8 nodes against 4: $(calc "%+.0f%%" "($p8 / $p4 - 1) * 100") (target: at most +10%)"
+    netnodes_off
+    rm -rf "$t/fan"
+}
+
+# ------------------------------------------------------------------ local
+local_case() {
+    local cp_s mb
+    (need_fakenodes) >/dev/null 2>&1 || {
+        row "1 GiB + 5,000 files onto 3 nodes" "-" "-" "-" "skipped" "" "-"
+        note "needs root and unshare for fake nodes"
+        return 0
+    }
+    mkdir -p "$t/loc/tree"
+    head -c $((1 << 30)) /dev/urandom >"$t/loc/tree/big.bin"
+    make_small "$t/loc/tree/small" 5000
+    mb=$(du -sb "$t/loc/tree" | awk '{ printf "%.1f", $1 / 1e6 }')
+    timed sh -c 'for i in 1 2 3; do cp -r "$1/tree" "$1/cp$i" || exit 1; done' sh "$t/loc" ||
+        fail "cp -r: $(cat "$t/err")"
+    cp_s=$secs
+    rm -rf "$t/loc/cp1" "$t/loc/cp2" "$t/loc/cp3"
+    fakenodes_setup 3 1
+    stage_cfg "$t/loc.cfg" "$t/loc" "$FAKE_SCRATCH/loc"
+    timed fakenodes_mpirun 3 "${rss[@]}" "$stage" --config "$t/loc.cfg" ||
+        fail "1 GiB + 5,000 files: $(cat "$t/out" "$t/err")"
+    check_nodes "$t/loc/tree" loc
+    row "1 GiB + 5,000 files onto 3 nodes" pipeline "$secs" "$(calc "%.0f" "$mb * 3 / $secs")" \
+        "$(calc "%.2f" "$secs / $cp_s")" 1.2 "$mib"
+    row "  cp -r into 3 folders" - "$cp_s" "$(calc "%.0f" "$mb * 3 / $cp_s")" "" "" "-"
+    clear_nodes loc
+    rm -rf "$t/loc"
+}
+
+# ------------------------------------------------------------------ small
+small() {
+    local tar_s
+    (need_fakenodes) >/dev/null 2>&1 || {
+        row "10,000 small files onto 3 nodes" "-" "-" "-" "skipped" "" "-"
+        note "needs root and unshare for fake nodes"
+        return 0
+    }
+    mkdir -p "$t/sm/tree"
+    make_small "$t/sm/tree" 10000
+    timed sh -c 'for i in 1 2 3; do mkdir "$1/x$i" && (cd "$1/tree" && tar cf - .) | (cd "$1/x$i" && tar xf -) || exit 1; done' \
+        sh "$t/sm" || fail "tar: $(cat "$t/err")"
+    tar_s=$secs
+    rm -rf "$t/sm/x1" "$t/sm/x2" "$t/sm/x3"
+    fakenodes_setup 3 1
+    stage_cfg "$t/sm.cfg" "$t/sm" "$FAKE_SCRATCH/sm"
+    timed fakenodes_mpirun 3 "${rss[@]}" "$stage" --config "$t/sm.cfg" || fail "10,000 files: $(cat "$t/out" "$t/err")"
+    check_nodes "$t/sm/tree" sm
+    row "10,000 files of 1-8 KiB onto 3 nodes" pipeline "$secs" "$(calc "%.0f" "30000 / $secs")/s" \
+        "$(calc "%.2f" "$secs / $tar_s")" - "$mib"
+    row "  tar c | tar x into 3 folders" - "$tar_s" "$(calc "%.0f" "30000 / $tar_s")/s" "" "" "-"
+    clear_nodes sm
+    rm -rf "$t/sm"
+}
+
+# ------------------------------------------------------------------ memory
+memory() {
+    local size=$((4 * 1024 * 1024 * 1024 + 13)) r1k
+    [ ${#rss[@]} -gt 0 ] || {
+        row "memory" "-" "-" "-" "skipped" "" "-"
+        note "no /usr/bin/time (apt-get install time)"
+        return 0
+    }
+    mkdir -p "$t/mem/tree"
+    truncate -s "$size" "$t/mem/tree/big.bin"
+    printf 'head' | dd of="$t/mem/tree/big.bin" conv=notrunc status=none
+    printf 'tail' | dd of="$t/mem/tree/big.bin" bs=1 seek=$((size - 4)) conv=notrunc status=none
+    stage_cfg "$t/mem.cfg" "$t/mem" "$t/mem/dest/%r"
+    echo 'workers: { copies = "per-rank"; };' >>"$t/mem.cfg"
+    timed mpift_mpirun -n 2 "${rss[@]}" "$stage" --config "$t/mem.cfg" || fail "4 GiB: $(cat "$t/out" "$t/err")"
+    cmp "$t/mem/tree/big.bin" "$t/mem/dest/1/big.bin" || fail "4 GiB: rank 1's copy differs"
+    row "4 GiB + 13 B file to 2 ranks" pipeline "$secs" "$(calc "%.0f" "$size / 1e6 / $secs")" "" "64 MiB" "$mib"
+    rm -rf "$t/mem"
+
+    mkdir -p "$t/many/tree"
+    python3 -c 'import os,sys
+for i in range(int(sys.argv[2])):
+    d=os.path.join(sys.argv[1], "d%03d" % (i % 500)); os.makedirs(d, exist_ok=True)
+    open(os.path.join(d, "f%06d" % i), "w").write("x")' "$t/many/tree" 1000
+    stage_cfg "$t/many.cfg" "$t/many" "$t/many/dest/%r"
+    echo 'workers: { copies = "per-rank"; };' >>"$t/many.cfg"
+    timed mpift_mpirun -n 2 "${rss[@]}" "$stage" --config "$t/many.cfg" || fail "1,000 files: $(cat "$t/out" "$t/err")"
+    r1k=$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { print m }' "$t/rss")
+    rm -rf "$t/many"
+    mkdir -p "$t/many/tree"
+    python3 -c 'import os,sys
+for i in range(int(sys.argv[2])):
+    d=os.path.join(sys.argv[1], "d%03d" % (i % 500)); os.makedirs(d, exist_ok=True)
+    open(os.path.join(d, "f%06d" % i), "w").write("x")' "$t/many/tree" 100000
+    timed mpift_mpirun -n 2 "${rss[@]}" "$stage" --config "$t/many.cfg" || fail "100,000 files: $(cat "$t/out" "$t/err")"
+    [ "$(find "$t/many/dest/1" -type f | wc -l)" = 100000 ] || fail "100,000 files: rank 1 lacks some"
+    row "100,000 files of 1 B to 2 ranks" pipeline "$secs" "$(calc "%.0f" "100000 / $secs")/s" "" "" "$mib"
+    note "memory per file: $(awk -v a="$r1k" -v b="$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { print m }' "$t/rss")" \
+        'BEGIN { printf "%.0f bytes", (b - a) * 1024 / 99000 }') of peak RSS (100,000 files against 1,000)"
+    rm -rf "$t/many"
+}
+
+echo "mpift $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/mpift_autoconf.h" 2>/dev/null) staging benchmarks on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 2^20 }' /proc/meminfo), $(uname -sr)"
+row case policy seconds "MB/s" ratio bound "RSS MiB"
+for c in $cases; do
+    case $c in
+    fanout) fanout ;;
+    local) local_case ;;
+    small) small ;;
+    memory) memory ;;
+    *) fail "unknown case $c (fanout local small memory)" ;;
+    esac
+done
+pass
