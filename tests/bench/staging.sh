@@ -79,12 +79,12 @@ for i in range(n):
 PY
 }
 
-# stage_cfg FILE SOURCE DEST: everything under SOURCE's "tree/"
+# stage_cfg FILE SOURCE DEST [WORKERS]: everything under SOURCE's "tree/"
 stage_cfg() {
     cat >"$1" <<CFG
 version = 1;
 paths: { source = "$2"; dest = "$3"; };
-workers: { fanout = 2; };
+workers: { fanout = 2; ${4:-} };
 stage_in = ( { src = "tree/"; dest = ""; recursive = true; } );
 CFG
 }
@@ -207,8 +207,7 @@ memory() {
     truncate -s "$size" "$t/mem/tree/big.bin"
     printf 'head' | dd of="$t/mem/tree/big.bin" conv=notrunc status=none
     printf 'tail' | dd of="$t/mem/tree/big.bin" bs=1 seek=$((size - 4)) conv=notrunc status=none
-    stage_cfg "$t/mem.cfg" "$t/mem" "$t/mem/dest/%r"
-    echo 'workers: { copies = "per-rank"; };' >>"$t/mem.cfg"
+    stage_cfg "$t/mem.cfg" "$t/mem" "$t/mem/dest/%r" 'copies = "per-rank";'
     timed mpift_mpirun -n 2 "${rss[@]}" "$stage" --config "$t/mem.cfg" || fail "4 GiB: $(cat "$t/out" "$t/err")"
     cmp "$t/mem/tree/big.bin" "$t/mem/dest/1/big.bin" || fail "4 GiB: rank 1's copy differs"
     row "4 GiB + 13 B file to 2 ranks" pipeline "$secs" "$(calc "%.0f" "$size / 1e6 / $secs")" "" "64 MiB" "$mib"
@@ -219,8 +218,7 @@ memory() {
 for i in range(int(sys.argv[2])):
     d=os.path.join(sys.argv[1], "d%03d" % (i % 500)); os.makedirs(d, exist_ok=True)
     open(os.path.join(d, "f%06d" % i), "w").write("x")' "$t/many/tree" 1000
-    stage_cfg "$t/many.cfg" "$t/many" "$t/many/dest/%r"
-    echo 'workers: { copies = "per-rank"; };' >>"$t/many.cfg"
+    stage_cfg "$t/many.cfg" "$t/many" "$t/many/dest/%r" 'copies = "per-rank";'
     timed mpift_mpirun -n 2 "${rss[@]}" "$stage" --config "$t/many.cfg" || fail "1,000 files: $(cat "$t/out" "$t/err")"
     r1k=$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { print m }' "$t/rss")
     rm -rf "$t/many"
