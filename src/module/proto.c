@@ -278,3 +278,81 @@ int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_
     memcpy(e->text, p + ERROR_FIXED, tlen);
     return MPIFT_OK;
 }
+
+void mpift_batch_put_entry(unsigned char *at, const struct mpift_batch_entry *e)
+{
+    put_u64(at, e->file_id);
+    put_u64(at + 8, e->size);
+    put_u64(at + 16, (uint64_t)e->mtime_sec);
+    put_u32(at + 24, e->mtime_nsec);
+    put_u32(at + 28, e->mode);
+    put_u32(at + 32, e->status);
+    put_u32(at + 36, (uint32_t)e->err);
+    put_u64(at + 40, e->digest);
+    put_u64(at + 48, 0);
+}
+
+void mpift_batch_seal(unsigned char *buf, size_t used, uint32_t count, uint32_t cksum_kind)
+{
+    put_hdr(buf, MPIFT_MSG_BATCH, (uint32_t)(used - MPIFT_HDR_LEN));
+    put_u32(buf + MPIFT_HDR_LEN, count);
+    put_u32(buf + MPIFT_HDR_LEN + 4, cksum_kind);
+}
+
+int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids, uint32_t count,
+                       struct mpift_batch_entry *e, uint32_t *cksum_kind, char *err, size_t errlen)
+{
+    uint32_t payload, n, k;
+    size_t off = MPIFT_BATCH_HDR;
+    int rc = check_hdr(buf, len, MPIFT_MSG_BATCH, &payload, err, errlen);
+
+    if (rc != MPIFT_OK)
+        return rc;
+    if (len < MPIFT_BATCH_HDR) {
+        snprintf(err, errlen, "batch of %zu bytes, shorter than its header", len);
+        return MPIFT_ERR_PROTO;
+    }
+    n = get_u32(buf + MPIFT_HDR_LEN);
+    *cksum_kind = get_u32(buf + MPIFT_HDR_LEN + 4);
+    if (n != count || *cksum_kind > 1) {
+        snprintf(err, errlen, "batch of %u files with checksum kind %u (expected %u files)", n, *cksum_kind, count);
+        return MPIFT_ERR_PROTO;
+    }
+    for (k = 0; k < n; k++) {
+        const unsigned char *p = buf + off;
+        if (len - off < MPIFT_BATCH_ENTRY) {
+            snprintf(err, errlen, "batch entry %u runs past the message's end", k);
+            return MPIFT_ERR_PROTO;
+        }
+        e[k].file_id = get_u64(p);
+        e[k].size = get_u64(p + 8);
+        e[k].mtime_sec = (int64_t)get_u64(p + 16);
+        e[k].mtime_nsec = get_u32(p + 24);
+        e[k].mode = get_u32(p + 28);
+        e[k].status = get_u32(p + 32);
+        e[k].err = (int32_t)get_u32(p + 36);
+        e[k].digest = get_u64(p + 40);
+        off += MPIFT_BATCH_ENTRY;
+        if (e[k].file_id != ids[k] || e[k].status > MPIFT_SEND_FAILED || e[k].mtime_nsec >= 1000000000u ||
+            e[k].mode > 07777) {
+            snprintf(err, errlen, "batch entry %u: file %llu (expected %llu), status %u, mode %o", k,
+                     (unsigned long long)e[k].file_id, (unsigned long long)ids[k], e[k].status, e[k].mode);
+            return MPIFT_ERR_PROTO;
+        }
+        e[k].data = NULL;
+        if (e[k].status != MPIFT_SEND_OK)
+            continue;
+        if (e[k].size > len - off) {
+            snprintf(err, errlen, "batch entry %u: %llu bytes of data run past the message's end", k,
+                     (unsigned long long)e[k].size);
+            return MPIFT_ERR_PROTO;
+        }
+        e[k].data = buf + off;
+        off += (size_t)e[k].size;
+    }
+    if (off != len) {
+        snprintf(err, errlen, "batch has %zu bytes after its last entry", len - off);
+        return MPIFT_ERR_PROTO;
+    }
+    return MPIFT_OK;
+}

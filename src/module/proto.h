@@ -28,6 +28,7 @@ enum mpift_tag {
     MPIFT_TAG_METADATA = 2,
     MPIFT_TAG_DATA = 3,
     MPIFT_TAG_ERROR = 4,
+    MPIFT_TAG_BATCH = 7,        /* many small files in one message */
     /* Chunks of tree t > 0 when a route spreads a file over several trees
      * (xfer.h): a tag per tree, so each tree's chunks are matched in their
      * own order whatever the order between trees. */
@@ -44,6 +45,7 @@ enum mpift_msg_type {
     MPIFT_MSG_META = 1,
     MPIFT_MSG_COMPLETE = 2,
     MPIFT_MSG_ERROR = 3,
+    MPIFT_MSG_BATCH = 4,
 };
 
 struct mpift_meta {
@@ -79,6 +81,47 @@ struct mpift_error_msg {
 #define MPIFT_META_WIRE_MAX (MPIFT_HDR_LEN + 68 + MPIFT_NAME_MAX)
 #define MPIFT_COMPLETE_WIRE (MPIFT_HDR_LEN + 36)
 #define MPIFT_ERROR_WIRE_MAX (MPIFT_HDR_LEN + 16 + MPIFT_MSG_MAX)
+
+/*
+ * BATCH: many small files in one message, instead of META, DATA and
+ * COMPLETE for each.  Every rank of the route knows from the plan which
+ * files a batch holds (the grouping is computed the same way everywhere),
+ * so entries carry ids, not names:
+ *   header, u32 count, u32 checksum kind, then per file
+ *   u64 id, u64 size, i64 mtime_sec, u32 mtime_nsec, u32 mode,
+ *   u32 status (mpift_complete_status), i32 errno, u64 digest,
+ *   and `size` bytes of data when status is SEND_OK (none otherwise).
+ */
+#define MPIFT_BATCH_HDR (MPIFT_HDR_LEN + 8)
+#define MPIFT_BATCH_ENTRY 56
+
+struct mpift_batch_entry {
+    uint64_t file_id;
+    uint64_t size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint32_t mode;
+    uint32_t status;
+    int32_t err;
+    uint64_t digest;
+    const unsigned char *data;  /* decode: into the message; NULL when failed */
+};
+
+/* Write one entry's 56-byte header at `at` (its data follows it). */
+void mpift_batch_put_entry(unsigned char *at, const struct mpift_batch_entry *e);
+
+/* Write the message header once `used` bytes (header included) hold
+ * `count` entries. */
+void mpift_batch_seal(unsigned char *buf, size_t used, uint32_t count, uint32_t cksum_kind);
+
+/*
+ * mpift_batch_decode - validate a batch of exactly `count` entries with
+ * ids ids[0..count) and fill e[0..count).  MPIFT_OK or MPIFT_ERR_PROTO
+ * (err says what: another count, another id, an entry or data running
+ * past the end, bytes left over, an unknown status or checksum kind).
+ */
+int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids, uint32_t count,
+                       struct mpift_batch_entry *e, uint32_t *cksum_kind, char *err, size_t errlen);
 
 /* Number of chunks and size of the last for a file (0, 0 for an empty file). */
 void mpift_chunking(uint64_t size, uint64_t chunk_size, uint64_t *nchunks, uint64_t *last);

@@ -27,11 +27,14 @@
 #include "fsafe.h"
 #include "log.h"
 #include "plan.h"
+#include "proto.h"
 #include "sink.h"
 #include "progress.h"
 #include "stage.h"
 #include "template.h"
 #include "xfer.h"
+
+#define BATCH_FILES 128  /* most files in one batch */
 
 /* Per-file outcome on a writer. */
 enum fstate { FS_NONE = 0, FS_SKIPPED, FS_DONE, FS_RETRY, FS_FAILED };
@@ -51,7 +54,11 @@ struct run {
     int *tparents, *tnkids;     /* [fanout] scratch: policy "tree", per tree */
     int **tkids;                /* [fanout] into tkidbuf */
     int *tkidbuf;               /* [fanout * fanout] */
+    uint64_t *bids;             /* [BATCH_FILES] the batch being moved */
+    const struct mpift_pfile **bfiles;
+    struct mpift_xres *bres;
     uint64_t written, skipped, failed, bytes;
+    uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */
     int local_fail;
 };
 
@@ -307,6 +314,76 @@ static void print_plan(struct run *r)
                    r->ctx->topo.nnodes, r->ctx->topo.nnodes == 1 ? "" : "s");
 }
 
+/* The outcome of file i on this rank. */
+static void account(struct run *r, size_t i, const struct mpift_xres *res, int mine, int round, int last_round)
+{
+    /* A source that cannot be read is named once, by rank 0; every other
+     * failure by the writer that saw it. */
+    if (r->rank == 0 && res->source_failed)
+        mpift_log_error("%s", res->why);
+    if (!mine)
+        return;
+    if (res->status == MPIFT_OK) {
+        r->state[i] = FS_DONE;
+        r->written++;
+        r->bytes += res->bytes;
+    } else if (res->status == MPIFT_ERR_CHECKSUM && !last_round) {
+        r->state[i] = FS_RETRY;
+        mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
+    } else {
+        r->state[i] = FS_FAILED;
+        if (!res->source_failed)
+            mpift_log_error("%s%s", res->why, res->status == MPIFT_ERR_CHECKSUM && round > 0
+                                                  ? " (after all retries)" : "");
+    }
+}
+
+/*
+ * Small files travel in batches, many to a message: a file of at most an
+ * eighth of a chunk, by its planned size, so every rank decides alike.
+ */
+static int batchable(const struct run *r, const struct mpift_pfile *f)
+{
+    return f->type == MPIFT_PT_FILE && f->size <= r->ctx->cfg->chunk_size / 8;
+}
+
+/* Do files i and j go to the same ranks (and so down the same route)? */
+static int same_route(const struct run *r, size_t i, size_t j)
+{
+    int q;
+    for (q = 0; q < r->size; q++)
+        if (bit(r->all + (size_t)q * r->nbytes, i) != bit(r->all + (size_t)q * r->nbytes, j))
+            return 0;
+    return 1;
+}
+
+/*
+ * The batch that starts at file i: the following small files with the
+ * same route, while they fit in one chunk-sized message (up to
+ * BATCH_FILES).  Folders in between are passed over.  Fills r->bids and
+ * r->bfiles; returns the count.  Every rank of the route computes the same.
+ */
+static size_t gather_batch(struct run *r, size_t i)
+{
+    uint64_t used = MPIFT_BATCH_HDR + MPIFT_BATCH_ENTRY + r->plan.f[i].size;
+    size_t n = 0, j;
+
+    r->bids[n] = i;
+    r->bfiles[n++] = &r->plan.f[i];
+    for (j = i + 1; j < r->plan.n && n < BATCH_FILES; j++) {
+        const struct mpift_pfile *f = &r->plan.f[j];
+        if (f->type != MPIFT_PT_FILE)
+            continue;
+        if (!batchable(r, f) || !same_route(r, i, j) ||
+            used + MPIFT_BATCH_ENTRY + f->size > r->ctx->cfg->chunk_size)
+            break;
+        used += MPIFT_BATCH_ENTRY + f->size;
+        r->bids[n] = j;
+        r->bfiles[n++] = f;
+    }
+    return n;
+}
+
 /* 3. One round over every file somebody needs. */
 static int transfer_round(struct run *r, int round, int last_round)
 {
@@ -327,11 +404,29 @@ static int transfer_round(struct run *r, int round, int last_round)
                 meter.bytes += r->plan.f[i].size;
             }
     }
-    for (i = 0; i < r->plan.n; i++) {
+    for (i = 0; i < r->plan.n && rc == MPIFT_OK; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         if (f->type != MPIFT_PT_FILE || !route_of(r, i, &rt, &rw))
             continue;
         mine = bit(r->mine, i);
+        if (batchable(r, f)) {
+            size_t n = gather_batch(r, i), k;
+            if (r->rank == 0) {
+                rc = mpift_xfer_batch_source(&r->x, i, r->bids, r->bfiles, (int)n, &rt, mine ? &tgt : NULL, r->bres);
+                r->batches++;
+                r->batched += n;
+            }
+            else
+                rc = mpift_xfer_batch_receive(&r->x, i, r->bids, r->bfiles, (int)n, &rt, mine ? &tgt : NULL,
+                                              r->bres);
+            for (k = 0; rc == MPIFT_OK && k < n; k++) {
+                if (r->rank == 0)
+                    mpift_meter_add(&meter, r->bfiles[k]->size);
+                account(r, (size_t)r->bids[k], &r->bres[k], mine, round, last_round);
+            }
+            i = (size_t)r->bids[n - 1];
+            continue;
+        }
         if (r->rank == 0)
             rc = mpift_xfer_source(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
         else
@@ -340,25 +435,7 @@ static int transfer_round(struct run *r, int round, int last_round)
             break;
         if (r->rank == 0)
             mpift_meter_add(&meter, f->size);
-        /* A source that cannot be read is named once, by rank 0; every
-         * other failure by the writer that saw it. */
-        if (r->rank == 0 && res.source_failed)
-            mpift_log_error("%s", res.why);
-        if (!mine)
-            continue;
-        if (res.status == MPIFT_OK) {
-            r->state[i] = FS_DONE;
-            r->written++;
-            r->bytes += res.bytes;
-        } else if (res.status == MPIFT_ERR_CHECKSUM && !last_round) {
-            r->state[i] = FS_RETRY;
-            mpift_log_warn("%s; re-sending (attempt %d of %d)", res.why, round + 2, r->ctx->cfg->retries + 1);
-        } else {
-            r->state[i] = FS_FAILED;
-            if (!res.source_failed)
-                mpift_log_error("%s%s", res.why, res.status == MPIFT_ERR_CHECKSUM && round > 0
-                                                     ? " (after all retries)" : "");
-        }
+        account(r, i, &res, mine, round, last_round);
     }
     if (r->rank == 0)
         mpift_meter_end(&meter);
@@ -414,10 +491,13 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
     r.tnkids = calloc((size_t)ctx->cfg->fanout, sizeof(int));
     r.tkids = calloc((size_t)ctx->cfg->fanout, sizeof(int *));
     r.tkidbuf = calloc((size_t)ctx->cfg->fanout * (size_t)ctx->cfg->fanout, sizeof(int));
+    r.bids = calloc(BATCH_FILES, sizeof(*r.bids));
+    r.bfiles = calloc(BATCH_FILES, sizeof(*r.bfiles));
+    r.bres = calloc(BATCH_FILES, sizeof(*r.bres));
     maxkids = ctx->cfg->policy == MPIFT_POLICY_DIRECT ? r.size
             : ctx->cfg->policy == MPIFT_POLICY_TREE ? ctx->cfg->fanout : 1;
     rc = (!r.mine || !r.all || !r.state || !r.recv || !r.kids || !r.tparents || !r.tnkids || !r.tkids ||
-          !r.tkidbuf) ? MPIFT_ERR_NOMEM
+          !r.tkidbuf || !r.bids || !r.bfiles || !r.bres) ? MPIFT_ERR_NOMEM
        : ctx->dry_run ? MPIFT_OK : mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, maxkids);
     rc = agree(ctx->comm, rc);
     if (rc != MPIFT_OK)
@@ -457,6 +537,9 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         r.local_fail = 1;
     if (!ctx->dry_run)
         summary(&r, MPI_Wtime() - t0);
+    if (r.rank == 0 && r.batches)
+        mpift_log_verbose("%llu small files went in %llu batch messages", (unsigned long long)r.batched,
+                          (unsigned long long)r.batches);
     i = r.local_fail;
     rc = mpi_ok(MPI_Allreduce(&i, &any_fail, 1, MPI_INT, MPI_MAX, ctx->comm));
     if (rc == MPIFT_OK && any_fail)
@@ -475,6 +558,9 @@ out:
     free(r.tnkids);
     free(r.tkids);
     free(r.tkidbuf);
+    free(r.bids);
+    free(r.bfiles);
+    free(r.bres);
     mpift_plan_free(&r.plan);
     return rc;
 }

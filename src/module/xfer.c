@@ -520,3 +520,158 @@ out:
         mpift_sink_abort(&sink);
     return rc;
 }
+
+/* ------------------------------------------------------------ batches */
+
+static int isend_batch(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t seq)
+{
+    int t = tree_of(rt, seq), n = t == 0 ? rt->nchildren : rt->nkids[t], c;
+    const int *kids = t == 0 ? rt->children : rt->kids[t];
+
+    for (c = 0; c < n; c++)
+        if (MPI_Issend(x->buf[b], len, MPI_BYTE, kids[c], MPIFT_TAG_BATCH, x->comm,
+                       &x->sreq[b * x->maxchildren + c]) != MPI_SUCCESS)
+            return MPIFT_ERR_MPI;
+    return MPIFT_OK;
+}
+
+/* Write one file of a batch below tgt: the same verified, atomic sink as
+ * a streamed file, fed in one piece.  `received`: not the source's own
+ * copy (only those are subject to MPIFT_TEST_CORRUPT). */
+static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const struct mpift_batch_entry *e,
+                        uint32_t cksum_kind, const struct mpift_target *tgt, int received, struct mpift_xres *res)
+{
+    struct mpift_sink sink;
+    struct mpift_meta m;
+    struct mpift_complete c;
+
+    if (mpift_sink_open(&sink, tgt->rootfd, tgt->root, f->dest, x->rank, res->why, sizeof(res->why)) != MPIFT_OK) {
+        res->status = MPIFT_ERR_IO;
+        return;
+    }
+    if (received)
+        mpift_xfer_write(&sink, e->data, (size_t)e->size, 0, 1);
+    else
+        mpift_sink_write(&sink, e->data, (size_t)e->size, 0);
+    memset(&m, 0, sizeof(m));
+    m.file_id = e->file_id;
+    m.size = e->size;
+    m.mtime_sec = e->mtime_sec;
+    m.mtime_nsec = e->mtime_nsec;
+    m.mode = e->mode;
+    memset(&c, 0, sizeof(c));
+    c.file_id = e->file_id;
+    c.size = e->size;
+    c.status = MPIFT_SEND_OK;
+    c.cksum_kind = cksum_kind;
+    c.digest = e->digest;
+    res->status = mpift_sink_commit(&sink, &m, &c, f->preserve, x->fsync, res->why, sizeof(res->why));
+    if (res->status == MPIFT_OK)
+        res->bytes = e->size;
+}
+
+int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                            const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                            const struct mpift_target *tgt, struct mpift_xres *res)
+{
+    struct mpift_batch_entry e;
+    size_t used = MPIFT_BATCH_HDR, cap = (size_t)x->chunk;
+    int b = slot(x, 0), k, rc;
+
+    rc = wait_sends(x, b);
+    if (rc != MPIFT_OK)
+        return rc;
+    for (k = 0; k < n; k++) {
+        unsigned char *data = x->buf[b] + used + MPIFT_BATCH_ENTRY;
+        struct stat st;
+        int fd, en = 0;
+
+        memset(&res[k], 0, sizeof(res[k]));
+        memset(&e, 0, sizeof(e));
+        e.file_id = ids[k];
+        e.status = MPIFT_SEND_FAILED;
+        fd = open(f[k]->src, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) != 0)
+            en = errno;
+        else if (!S_ISREG(st.st_mode))
+            en = EINVAL;
+        else if ((uint64_t)st.st_size > cap - used - MPIFT_BATCH_ENTRY)
+            en = EFBIG;   /* it grew after the plan: no room left in this batch */
+        else if ((en = mpift_read_chunk(fd, data, (size_t)st.st_size, 0)) == 0) {
+            e.status = MPIFT_SEND_OK;
+            e.size = (uint64_t)st.st_size;
+            e.mtime_sec = st.st_mtim.tv_sec;
+            e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+            e.mode = st.st_mode & 07777;
+            e.digest = x->cksum ? XXH3_64bits(data, (size_t)e.size) : 0;
+        }
+        if (fd >= 0)
+            close(fd);
+        e.err = en;
+        mpift_batch_put_entry(x->buf[b] + used, &e);
+        used += MPIFT_BATCH_ENTRY + (size_t)e.size;
+        if (e.status != MPIFT_SEND_OK) {
+            res[k].source_failed = 1;
+            if (en == EFBIG)
+                set_result(&res[k], MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it",
+                           f[k]->src, (long long)st.st_size);
+            else
+                set_result(&res[k], en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO, "%s: %s", f[k]->src,
+                           en == EINVAL ? "not a regular file" : strerror(en));
+            continue;
+        }
+        e.data = data;
+        mpift_meter_bytes(x->meter, e.size);
+        if (tgt)
+            batch_write(x, f[k], &e, x->cksum ? 1 : 0, tgt, 0, &res[k]);
+    }
+    mpift_batch_seal(x->buf[b], used, (uint32_t)n, x->cksum ? 1 : 0);
+    x->base = (x->base + 1) % (uint64_t)x->window;
+    return isend_batch(x, rt, b, (int)used, seq);
+}
+
+int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                             const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                             const struct mpift_target *tgt, struct mpift_xres *res)
+{
+    struct mpift_batch_entry *e = NULL;
+    MPI_Status st;
+    char why[256];
+    uint32_t kind;
+    int b = slot(x, 0), k, rc, len, parent = chunk_parent(rt, seq);
+
+    rc = wait_sends(x, b);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (MPI_Recv(x->buf[b], (int)x->chunk, MPI_BYTE, parent, MPIFT_TAG_BATCH, x->comm, &st) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    MPI_Get_count(&st, MPI_BYTE, &len);
+    e = calloc((size_t)n, sizeof(*e));
+    if (!e)
+        return MPIFT_ERR_NOMEM;
+    rc = mpift_batch_decode(x->buf[b], (size_t)len, ids, (uint32_t)n, e, &kind, why, sizeof(why));
+    if (rc != MPIFT_OK) {
+        mpift_log_error("protocol error from rank %d: %s", parent, why);
+        goto out;
+    }
+    /* Pass it on first: the children need not wait for this disk. */
+    rc = isend_batch(x, rt, b, len, seq);
+    if (rc != MPIFT_OK)
+        goto out;
+    x->base = (x->base + 1) % (uint64_t)x->window;
+    for (k = 0; k < n; k++) {
+        memset(&res[k], 0, sizeof(res[k]));
+        if (e[k].status != MPIFT_SEND_OK) {
+            /* The source names the failure; here the file is just skipped. */
+            set_result(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);
+            res[k].source_failed = 1;
+            continue;
+        }
+        mpift_meter_bytes(x->meter, e[k].size);
+        if (tgt)
+            batch_write(x, f[k], &e[k], kind, tgt, 1, &res[k]);
+    }
+out:
+    free(e);
+    return rc;
+}

@@ -111,6 +111,23 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
                        const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
 
 /*
+ * Batches: n small files (ids[k], f[k]) that have the same route travel as
+ * one BATCH message (proto.h), down the tree `seq` selects (as a chunk's
+ * index does).  The caller groups files the same way on every rank; each
+ * file must fit, with its entry header, in one chunk-sized buffer.  Every
+ * file gets its own outcome in res[k] (a file the source could not read:
+ * source_failed); the writes are the usual verified, atomic ones.
+ * Returns MPIFT_OK, MPIFT_ERR_PROTO (receive: the batch did not validate;
+ * reported), MPIFT_ERR_MPI or MPIFT_ERR_NOMEM.
+ */
+int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                            const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                            const struct mpift_target *tgt, struct mpift_xres *res);
+int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                             const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                             const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
  * mpift_read_chunk - read exactly len bytes at off.  Returns 0, or an
  * errno (the file shrank: EIO) with the rest of buf zero-filled, so a
  * stream keeps its announced length and its COMPLETE says it failed.

@@ -186,11 +186,13 @@ small() {
     rm -rf "$t/sm/x1" "$t/sm/x2" "$t/sm/x3"
     fakenodes_setup 3 1
     stage_cfg "$t/sm.cfg" "$t/sm" "$FAKE_SCRATCH/sm"
-    timed fakenodes_mpirun 3 "${rss[@]}" "$stage" --config "$t/sm.cfg" || fail "10,000 files: $(cat "$t/out" "$t/err")"
+    timed fakenodes_mpirun 3 "${rss[@]}" "$stage" --config "$t/sm.cfg" --verbose ||
+        fail "10,000 files: $(cat "$t/out" "$t/err")"
     check_nodes "$t/sm/tree" sm
     row "10,000 files of 1-8 KiB onto 3 nodes" pipeline "$secs" "$(calc "%.0f" "30000 / $secs")/s" \
         "$(calc "%.2f" "$secs / $tar_s")" - "$mib"
     row "  tar c | tar x into 3 folders" - "$tar_s" "$(calc "%.0f" "30000 / $tar_s")/s" "" "" "-"
+    note "$(sed -n 's/.*: \([0-9]* small files went in [0-9]* batch messages\)/\1/p' "$t/err" "$t/out" | head -1)"
     clear_nodes sm
     rm -rf "$t/sm"
 }

@@ -3,7 +3,8 @@
 # node-local folder at the same path): every node holds exactly one
 # byte-exact copy, for the pipeline, direct and tree policies; a tree of
 # per-rank copies relays node to node (0 -> 1, 2; 1 -> 3, 4; 2 -> 5); a
-# re-run skips, --force re-sends; a missing source exits 1 naming it.
+# re-run skips, --force re-sends; a missing source exits 1 naming it;
+# 600 small files go in batches, for pipeline and tree.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/common.sh"
@@ -45,6 +46,27 @@ for r in 0 1 2 3 4 5; do
     compare_tree "$t/src/tree" "$FAKE_NODEDIR/${hosts[$((r / 2))]}/rank/$r" || fail "per-rank tree: rank $r's copy differs"
 done
 for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/rank"; done
+
+# Many small files travel in batches, many files to a message, with both
+# relaying policies (a tree's batches take turns over its trees).
+mkdir -p "$t/small/tree"
+for i in $(seq 1 600); do
+    head -c $((1024 + (i * 37) % 7168)) /dev/urandom >"$t/small/tree/f$i.dat"
+done
+for policy in pipeline tree; do
+    for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/small"; done
+    write_cfg "$t/small.cfg" "$t/small" "$FAKE_SCRATCH/small" "workers: { policy = \"$policy\"; };"
+    sed -i '/chunk_size = "1M"/d' "$t/small.cfg"
+    fakenodes_mpirun 6 "$stage" --config "$t/small.cfg" --verbose >"$t/log" 2>&1 ||
+        fail "small files, $policy: $(cat "$t/log")"
+    expect_summary "$t/log" 1800 0 0
+    for h in $FAKE_HOSTS; do
+        compare_tree "$t/small/tree" "$FAKE_NODEDIR/$h/small" || fail "small files, $policy: node $h's copy differs"
+    done
+    n=$(sed -n 's/.*600 small files went in \([0-9]*\) batch messages.*/\1/p' "$t/log")
+    [ -n "$n" ] && [ "$n" -le 60 ] || fail "small files, $policy: not batched: $(grep -i batch "$t/log")"
+done
+for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/small"; done
 
 fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" >"$t/log" 2>&1 || fail "re-run failed: $(cat "$t/log")"
 expect_summary "$t/log" 0 $((nfiles * 3)) 0

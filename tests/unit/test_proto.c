@@ -209,6 +209,9 @@ END_TEST
 /* Random bytes must never crash a decoder (a cheap fuzz in the unit tests). */
 START_TEST(random_bytes_never_crash)
 {
+    static const uint64_t zero_ids[2] = { 0, 0 };
+    struct mpift_batch_entry be[2];
+    uint32_t kind;
     struct mpift_meta d;
     struct mpift_complete c;
     struct mpift_error_msg e;
@@ -223,11 +226,12 @@ START_TEST(random_bytes_never_crash)
         if (i % 2) { /* a valid header prefix, so the deeper checks run */
             buf[0] = 0x54; buf[1] = 0x46; buf[2] = 0x50; buf[3] = 0x4d;
             buf[4] = 1; buf[5] = 0;
-            buf[6] = (unsigned char)(1 + i % 3); buf[7] = 0;
+            buf[6] = (unsigned char)(1 + i % 4); buf[7] = 0;
         }
         (void)mpift_meta_decode(buf, len, &d, err, sizeof(err));
         (void)mpift_complete_decode(buf, len, &c, err, sizeof(err));
         (void)mpift_error_decode(buf, len, &e, err, sizeof(err));
+        (void)mpift_batch_decode(buf, len, zero_ids, 2, be, &kind, err, sizeof(err));
     }
 }
 END_TEST
@@ -315,6 +319,94 @@ START_TEST(reply_roundtrip_and_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- batches */
+
+/* A batch of three: "abc", a failed file, and an empty one. */
+static size_t make_batch(unsigned char *msg, uint64_t *ids)
+{
+    struct mpift_batch_entry e;
+    size_t used = MPIFT_BATCH_HDR;
+
+    memset(&e, 0, sizeof(e));
+    e.file_id = ids[0] = 7;
+    e.size = 3;
+    e.mtime_sec = 1700000000;
+    e.mtime_nsec = 5;
+    e.mode = 0640;
+    e.digest = 0x1122334455667788ULL;
+    mpift_batch_put_entry(msg + used, &e);
+    memcpy(msg + used + MPIFT_BATCH_ENTRY, "abc", 3);
+    used += MPIFT_BATCH_ENTRY + 3;
+    memset(&e, 0, sizeof(e));
+    e.file_id = ids[1] = 9;
+    e.status = MPIFT_SEND_FAILED;
+    e.err = 2;
+    mpift_batch_put_entry(msg + used, &e);
+    used += MPIFT_BATCH_ENTRY;
+    memset(&e, 0, sizeof(e));
+    e.file_id = ids[2] = 12;
+    mpift_batch_put_entry(msg + used, &e);
+    used += MPIFT_BATCH_ENTRY;
+    mpift_batch_seal(msg, used, 3, 1);
+    return used;
+}
+
+START_TEST(batch_roundtrip)
+{
+    unsigned char msg[512];
+    struct mpift_batch_entry e[3];
+    uint64_t ids[3];
+    uint32_t kind;
+    char why[256];
+    size_t n = make_batch(msg, ids);
+
+    ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(kind, 1);
+    ck_assert(e[0].size == 3 && e[0].mtime_sec == 1700000000 && e[0].mtime_nsec == 5 && e[0].mode == 0640);
+    ck_assert(e[0].digest == 0x1122334455667788ULL);
+    ck_assert_int_eq(memcmp(e[0].data, "abc", 3), 0);
+    ck_assert_uint_eq(e[1].status, MPIFT_SEND_FAILED);
+    ck_assert_int_eq(e[1].err, 2);
+    ck_assert_ptr_null(e[1].data);
+    ck_assert(e[2].size == 0 && e[2].data != NULL);
+}
+END_TEST
+
+START_TEST(batch_refused)
+{
+    unsigned char msg[512];
+    struct mpift_batch_entry e[3];
+    uint64_t ids[3], other[3];
+    uint32_t kind;
+    char why[256];
+    size_t n = make_batch(msg, ids);
+
+    /* Another count, another id, cut short, bytes left over. */
+    ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 2, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(why, "expected 2 files"));
+    memcpy(other, ids, sizeof(ids));
+    other[1] = 10;
+    ck_assert_int_eq(mpift_batch_decode(msg, n, other, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(why, "expected 10"));
+    ck_assert_int_eq(mpift_batch_decode(msg, n - 1, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    mpift_batch_seal(msg, n + 4, 3, 1);
+    ck_assert_int_eq(mpift_batch_decode(msg, n + 4, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(why, "4 bytes after its last entry"));
+    /* A size that runs past the end. */
+    n = make_batch(msg, ids);
+    msg[MPIFT_BATCH_HDR + 8] = 200;
+    ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(why, "run past"));
+    /* An unknown status; an unknown checksum kind. */
+    n = make_batch(msg, ids);
+    msg[MPIFT_BATCH_HDR + 32] = 5;
+    ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    n = make_batch(msg, ids);
+    mpift_batch_seal(msg, n, 3, 9);
+    ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
     Suite *s = suite_create("proto");
@@ -333,6 +425,8 @@ static Suite *proto_suite(void)
     tcase_add_test(limits, name_too_long_refused_by_encoder);
     tcase_add_test(limits, random_bytes_never_crash);
     tcase_add_test(core, request_roundtrip);
+    tcase_add_test(core, batch_roundtrip);
+    tcase_add_test(limits, batch_refused);
     tcase_add_test(limits, request_refused);
     tcase_add_test(limits, reply_roundtrip_and_refused);
     suite_add_tcase(s, core);
