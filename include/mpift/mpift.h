@@ -14,6 +14,7 @@
  *     MPI_Init()            (the application's)
  *        mpift_open(comm, &opts, &ctx)      collective
  *           mpift_stage_in(ctx)             collective, any number of times
+ *           mpift_stage_out(ctx)            collective, any number of times
  *           the master/worker service       see "Serving workers" below
  *        mpift_close(&ctx)                  collective
  *     MPI_Finalize()        (the application's)
@@ -122,6 +123,20 @@ MPIFT_EXPORT int mpift_open(void *comm, const struct mpift_options *opts, mpift_
  * by the rank that saw it); MPIFT_ERR_MPI.  Every rank returns the same code.
  */
 MPIFT_EXPORT int mpift_stage_in(mpift_ctx_t *ctx);
+
+/*
+ * mpift_stage_out - collective: gather the files matching the
+ * configuration's stage_out entries under each node's (or rank's, with
+ * copies = "per-rank") dest root onto rank 0, under paths.collect, with
+ * the dest templates expanded for the rank that holds them ("%h/" keeps
+ * nodes apart).  Verified and atomic like stage-in; a file already in
+ * collect with the same size and mtime is skipped unless force.  Two
+ * ranks with one final path is an error naming both, and neither copy is
+ * written.  Returns MPIFT_OK, MPIFT_ERR_FILES (each failure named on
+ * stderr), MPIFT_ERR_CONFIG (no stage_out list or no paths.collect),
+ * MPIFT_ERR_MPI.  Every rank returns the same code.
+ */
+MPIFT_EXPORT int mpift_stage_out(mpift_ctx_t *ctx);
 
 /*
  * mpift_close - collective: free the context and its communicator; sets *ctx

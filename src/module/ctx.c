@@ -1,5 +1,6 @@
 /*
- * ctx.c - mpift_open / mpift_stage_in / mpift_close / mpift_check_config.
+ * ctx.c - mpift_open / mpift_stage_in / mpift_stage_out / mpift_close /
+ * mpift_check_config.
  *
  * Rank 0 reads the configuration file once and broadcasts its text: the
  * other nodes need not see the file, and every rank validates the same
@@ -216,6 +217,13 @@ int mpift_stage_in(mpift_ctx_t *ctx)
     if (!ctx)
         return MPIFT_ERR_USAGE;
     return mpift_stage_in_run(ctx);
+}
+
+int mpift_stage_out(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    return mpift_stage_out_run(ctx);
 }
 
 int mpift_close(mpift_ctx_t **pctx)

@@ -51,17 +51,6 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     return rc;
 }
 
-/* Stage-out arrives with its own issue; until then it is refused clearly
- * rather than doing something else. */
-static int refuse(mpift_ctx_t *ctx, const char *what)
-{
-    if (ctx && ctx->topo.rank == 0)
-        mpift_log_error("%s is not available in mpift %s; only stage-in (the default) is", what,
-                        PACKAGE_VERSION);
-    return MPIFT_ERR_UNSUPPORTED;
-}
-
-static int hook_stage_out(mpift_ctx_t *ctx) { return refuse(ctx, "--out (stage-out)"); }
 static int hook_shell(mpift_ctx_t *ctx) { return mpift_service_run(ctx, stdin); }
 
 static int hook_finalize(mpift_ctx_t **ctx, int status)
@@ -93,7 +82,7 @@ static const struct mpift_hook hook = {
     .check = mpift_check_config,
     .init = hook_init,
     .stage_in = mpift_stage_in,
-    .stage_out = hook_stage_out,
+    .stage_out = mpift_stage_out,
     .shell = hook_shell,
     .finalize = hook_finalize,
     .strerror = mpift_strerror,

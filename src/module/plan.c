@@ -333,32 +333,34 @@ static void dedupe(struct mpift_plan *p)
     p->n = o;
 }
 
-int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
-                     const struct mpift_topo *topo, struct mpift_plan *plan)
+/* Plan `list` below `root`; templates expand for `rank` (every rank for
+ * scatter entries).  `what` names the list in messages. */
+static int build(const struct mpift_entry *list, size_t n, const char *what, const char *root,
+                 const struct mpift_topo *topo, int rank, struct mpift_plan *plan)
 {
     struct builder b;
     struct mpift_tvars v;
     char label[64], src[PATH_MAX], dest[PATH_MAX];
     size_t i;
-    int r, rc = MPIFT_OK, rank0 = 0;
+    int r, rc = MPIFT_OK;
 
     memset(plan, 0, sizeof(*plan));
     memset(&b, 0, sizeof(b));
     b.plan = plan;
-    b.root = source_root;
+    b.root = root;
     b.label = label;
-    for (i = 0; i < cfg->n_in && rc == MPIFT_OK; i++) {
-        const struct mpift_entry *e = &cfg->in[i];
-        int first = e->to == MPIFT_TO_RANK ? 0 : rank0;
-        int last = e->to == MPIFT_TO_RANK ? topo->size - 1 : rank0;
+    for (i = 0; i < n && rc == MPIFT_OK; i++) {
+        const struct mpift_entry *e = &list[i];
+        int first = e->to == MPIFT_TO_RANK ? 0 : rank;
+        int last = e->to == MPIFT_TO_RANK ? topo->size - 1 : rank;
 
-        snprintf(label, sizeof(label), "stage_in[%zu]", i);
+        snprintf(label, sizeof(label), "%s[%zu]", what, i);
         b.e = e;
         for (r = first; r <= last && rc == MPIFT_OK; r++) {
             mpift_topo_tvars(topo, r, &v);
             b.target = e->to == MPIFT_TO_RANK ? r : -1;
             if (e->to == MPIFT_TO_RANK)
-                snprintf(label, sizeof(label), "stage_in[%zu], for rank %d", i, r);
+                snprintf(label, sizeof(label), "%s[%zu], for rank %d", what, i, r);
             if (mpift_template_expand(e->src, &v, src, sizeof(src)) != MPIFT_OK ||
                 mpift_template_expand(e->dest, &v, dest, sizeof(dest)) != MPIFT_OK) {
                 plan_error(&b, "%s: template expands beyond PATH_MAX", e->src);
@@ -380,6 +382,18 @@ int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
     return rc;
 }
 
+int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
+                     const struct mpift_topo *topo, struct mpift_plan *plan)
+{
+    return build(cfg->in, cfg->n_in, "stage_in", source_root, topo, 0, plan);
+}
+
+int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
+                         int rank, struct mpift_plan *plan)
+{
+    return build(cfg->out, cfg->n_out, "stage_out", dest_root, topo, rank, plan);
+}
+
 /* Wire layout per record: type u8, preserve u8, target i32, size u64,
  * mtime i64, nsec u32, mode u32, dest_len u32, dest (no NUL). */
 #define REC_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
@@ -397,72 +411,57 @@ static int bcast_bytes(void *buf, uint64_t len, MPI_Comm comm)
     return MPIFT_OK;
 }
 
-int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm)
+/* Serialise plan (dest names, not src) into a new buffer of *len bytes. */
+static int plan_pack(const struct mpift_plan *plan, unsigned char **out, uint64_t *len)
 {
-    int rank, rc = MPIFT_OK;
-    uint64_t hdr[4] = {0, 0, 0, 0}, len = 0, i;
-    unsigned char *buf = NULL, *p;
+    unsigned char *buf, *p;
+    uint64_t i;
 
-    MPI_Comm_rank(comm, &rank);
-    if (rank == 0) {
-        for (i = 0; i < plan->n; i++)
-            len += REC_FIXED + strlen(plan->f[i].dest);
-        hdr[0] = plan->n;
-        hdr[1] = len;
-        hdr[2] = plan->nfiles;
-        hdr[3] = plan->bytes;
+    *len = 0;
+    for (i = 0; i < plan->n; i++)
+        *len += REC_FIXED + strlen(plan->f[i].dest);
+    buf = malloc(*len ? *len : 1);
+    if (!buf)
+        return MPIFT_ERR_NOMEM;
+    p = buf;
+    for (i = 0; i < plan->n; i++) {
+        const struct mpift_pfile *f = &plan->f[i];
+        uint32_t dl = (uint32_t)strlen(f->dest);
+        *p++ = f->type;
+        *p++ = f->preserve;
+        memcpy(p, &f->target, 4); p += 4;
+        memcpy(p, &f->size, 8); p += 8;
+        memcpy(p, &f->mtime_sec, 8); p += 8;
+        memcpy(p, &f->mtime_nsec, 4); p += 4;
+        memcpy(p, &f->mode, 4); p += 4;
+        memcpy(p, &dl, 4); p += 4;
+        memcpy(p, f->dest, dl); p += dl;
     }
-    if (MPI_Bcast(hdr, 4, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
-    len = hdr[1];
-    buf = malloc(len ? len : 1);
-    /* Every rank must learn whether any rank failed before the next collective. */
-    {
-        int bad = buf == NULL, anybad;
-        if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
-            rc = MPIFT_ERR_MPI;
-        else if (anybad)
-            rc = MPIFT_ERR_NOMEM;
-        if (rc != MPIFT_OK)
-            goto out;
-    }
-    if (rank == 0) {
-        p = buf;
-        for (i = 0; i < plan->n; i++) {
-            const struct mpift_pfile *f = &plan->f[i];
-            uint32_t dl = (uint32_t)strlen(f->dest);
-            *p++ = f->type;
-            *p++ = f->preserve;
-            memcpy(p, &f->target, 4); p += 4;
-            memcpy(p, &f->size, 8); p += 8;
-            memcpy(p, &f->mtime_sec, 8); p += 8;
-            memcpy(p, &f->mtime_nsec, 4); p += 4;
-            memcpy(p, &f->mode, 4); p += 4;
-            memcpy(p, &dl, 4); p += 4;
-            memcpy(p, f->dest, dl); p += dl;
-        }
-    }
-    rc = bcast_bytes(buf, len, comm);
-    if (rc != MPIFT_OK || rank == 0)
-        goto out;
-    /* Same binary on every rank (checked by the protocol version), so the
-     * native layout is fine here; lengths are still checked. */
+    *out = buf;
+    return MPIFT_OK;
+}
+
+/* The inverse: hdr = { records, bytes, nfiles, total bytes, nerrors }.
+ * Same binary on every rank (checked by the protocol version), so the
+ * native layout is fine here; lengths are still checked. */
+static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpift_plan *plan)
+{
+    const unsigned char *p = buf;
+    uint64_t i, len = hdr[1];
+
+    memset(plan, 0, sizeof(*plan));
     plan->f = calloc(hdr[0] ? hdr[0] : 1, sizeof(*plan->f));
-    if (!plan->f) {
-        rc = MPIFT_ERR_NOMEM;
-        goto out;
-    }
+    if (!plan->f)
+        return MPIFT_ERR_NOMEM;
     plan->cap = hdr[0];
     plan->nfiles = hdr[2];
     plan->bytes = hdr[3];
-    p = buf;
+    plan->nerrors = hdr[4];
     for (i = 0; i < hdr[0]; i++) {
         struct mpift_pfile *f = &plan->f[i];
         uint32_t dl;
-        if ((uint64_t)(p - buf) + REC_FIXED > len) {
-            rc = MPIFT_ERR_PROTO;
-            goto out;
-        }
+        if ((uint64_t)(p - buf) + REC_FIXED > len)
+            return MPIFT_ERR_PROTO;
         f->type = *p++;
         f->preserve = *p++;
         memcpy(&f->target, p, 4); p += 4;
@@ -471,14 +470,87 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm)
         memcpy(&f->mtime_nsec, p, 4); p += 4;
         memcpy(&f->mode, p, 4); p += 4;
         memcpy(&dl, p, 4); p += 4;
-        if ((uint64_t)(p - buf) + dl > len || !(f->dest = strndup((char *)p, dl))) {
-            rc = (uint64_t)(p - buf) + dl > len ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
-            goto out;
-        }
+        if ((uint64_t)(p - buf) + dl > len)
+            return MPIFT_ERR_PROTO;
+        if (!(f->dest = strndup((const char *)p, dl)))
+            return MPIFT_ERR_NOMEM;
         p += dl;
         plan->n++;
     }
-out:
+    return MPIFT_OK;
+}
+
+int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm)
+{
+    int rank, rc = MPIFT_OK, bad, anybad;
+    uint64_t hdr[5] = {0, 0, 0, 0, 0}, len = 0;
+    unsigned char *buf = NULL;
+
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        rc = plan_pack(plan, &buf, &len);
+        hdr[0] = plan->n;
+        hdr[1] = len;
+        hdr[2] = plan->nfiles;
+        hdr[3] = plan->bytes;
+    }
+    if (MPI_Bcast(hdr, 5, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (rank != 0 && !(buf = malloc(hdr[1] ? hdr[1] : 1)))
+        rc = MPIFT_ERR_NOMEM;
+    /* Every rank must learn whether any rank failed before the next collective. */
+    bad = rc != MPIFT_OK;
+    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
+        rc = MPIFT_ERR_MPI;
+    else if (anybad)
+        rc = MPIFT_ERR_NOMEM;
+    if (rc == MPIFT_OK)
+        rc = bcast_bytes(buf, hdr[1], comm);
+    if (rc == MPIFT_OK && rank != 0)
+        rc = plan_unpack(buf, hdr, plan);
+    free(buf);
+    return rc;
+}
+
+int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm)
+{
+    uint64_t hdr[5], len;
+    unsigned char *buf = NULL;
+    int rc = plan_pack(plan, &buf, &len);
+
+    if (rc != MPIFT_OK)
+        return rc;
+    hdr[0] = plan->n;
+    hdr[1] = len;
+    hdr[2] = plan->nfiles;
+    hdr[3] = plan->bytes;
+    hdr[4] = plan->nerrors;
+    if (len > INT_MAX)
+        rc = MPIFT_ERR_RANGE;   /* tens of millions of files from one node */
+    else if (MPI_Send(hdr, 5, MPI_UINT64_T, to, 1, comm) != MPI_SUCCESS ||
+             MPI_Send(buf, (int)len, MPI_BYTE, to, 1, comm) != MPI_SUCCESS)
+        rc = MPIFT_ERR_MPI;
+    free(buf);
+    return rc;
+}
+
+int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm)
+{
+    uint64_t hdr[5];
+    unsigned char *buf;
+    int rc;
+
+    memset(plan, 0, sizeof(*plan));
+    if (MPI_Recv(hdr, 5, MPI_UINT64_T, from, 1, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (hdr[1] > INT_MAX || hdr[0] > hdr[1])
+        return MPIFT_ERR_PROTO;
+    if (!(buf = malloc(hdr[1] ? hdr[1] : 1)))
+        return MPIFT_ERR_NOMEM;
+    rc = MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, 1, comm, MPI_STATUS_IGNORE) == MPI_SUCCESS ? MPIFT_OK
+                                                                                           : MPIFT_ERR_MPI;
+    if (rc == MPIFT_OK)
+        rc = plan_unpack(buf, hdr, plan);
     free(buf);
     return rc;
 }

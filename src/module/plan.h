@@ -48,8 +48,21 @@ struct mpift_plan {
 int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
                      const struct mpift_topo *topo, struct mpift_plan *plan);
 
+/*
+ * mpift_plan_build_out - a writer: expand cfg->out against its own
+ * resolved dest root, templates expanded for `rank`.  Reports and counts
+ * errors like mpift_plan_build.
+ */
+int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
+                         int rank, struct mpift_plan *plan);
+
 /* mpift_plan_bcast - collective: rank 0's plan (without src) to every rank. */
 int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm);
+
+/* A plan (without src, with its error count) from one rank to another
+ * (tag 1 on comm).  MPIFT_OK, _ERR_MPI, _ERR_NOMEM, _ERR_PROTO, _ERR_RANGE. */
+int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm);
+int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm);
 
 void mpift_plan_free(struct mpift_plan *plan);
 

@@ -1,4 +1,4 @@
-/* stage.h - stage-in: plan, decide who needs what, move it, report. */
+/* stage.h - stage-in (stage.c) and stage-out (stageout.c). */
 #ifndef MPIFT_STAGE_H
 #define MPIFT_STAGE_H
 
@@ -6,5 +6,8 @@
 
 /* Collective; see mpift_stage_in() in mpift.h. */
 int mpift_stage_in_run(struct mpift_ctx *ctx);
+
+/* Collective; see mpift_stage_out() in mpift.h. */
+int mpift_stage_out_run(struct mpift_ctx *ctx);
 
 #endif

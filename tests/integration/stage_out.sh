@@ -1,0 +1,86 @@
+#!/bin/bash
+# Stage-out across 3 fake nodes x 2 ranks: each node's results (under its
+# own dest root) are gathered onto rank 0 under paths.collect, kept apart
+# by "%h/" (per node) or "%r/" (per rank), byte-exact; a re-run skips what
+# is already there; two nodes with one final path is an error naming both
+# and neither copy is written; a node without a match is named; --dry-run
+# moves nothing.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/fakenodes.sh"
+. "$top_srcdir/tests/lib/stage.sh"
+need_fakenodes
+MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+
+t=$(mktemp_dir)
+fakenodes_setup 3 2
+set -- $FAKE_HOSTS
+hosts=("$1" "$1" "$2" "$2" "$3" "$3")   # rank -> host
+mkdir -p "$t/src"
+echo input >"$t/src/in.txt"
+
+# cfg FILE COPIES OUT_LIST
+cfg() {
+    cat >"$1" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/job/$3"; collect = "$t/collect"; };
+transfer: { chunk_size = "64K"; };
+workers: { copies = "$2"; };
+stage_in = ( { src = "in.txt"; dest = ""; } );
+stage_out = ( $4 );
+CFG
+}
+
+# Per node: the results of each node leader (ranks 0, 2, 4).
+for r in 0 2 4; do
+    d=$FAKE_NODEDIR/${hosts[$r]}/job
+    mkdir -p "$d/out" "$d/res/sub"
+    echo "log of ${hosts[$r]}" >"$d/out/run.log"
+    head -c $((r * 70000 + 13)) /dev/urandom >"$d/res/sub/data.bin"
+done
+cfg "$t/node.cfg" per-node "" '{ src = "out/*.log"; dest = "%h/"; }, { src = "res/"; dest = "%h/res/"; recursive = true; }'
+fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out >"$t/log" 2>"$t/err" || fail "per-node stage-out: $(cat "$t/log" "$t/err")"
+for h in $FAKE_HOSTS; do
+    cmp -s "$FAKE_NODEDIR/$h/job/out/run.log" "$t/collect/$h/run.log" || fail "per-node: $h's run.log not in collect/$h"
+    cmp -s "$FAKE_NODEDIR/$h/job/res/sub/data.bin" "$t/collect/$h/res/sub/data.bin" || fail "per-node: $h's data.bin differs"
+done
+grep -q "stage-out into $t/collect: 6 copies written, 0 unchanged, 0 failed" "$t/log" || fail "per-node summary: $(cat "$t/log")"
+[ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "temporary files left in collect"
+
+# Again: everything is there already.
+fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out >"$t/log" 2>&1 || fail "re-run: $(cat "$t/log")"
+grep -q "0 copies written, 6 unchanged, 0 failed" "$t/log" || fail "re-run summary: $(cat "$t/log")"
+
+# --dry-run lists and moves nothing.
+rm -rf "$t/collect"
+fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out --dry-run >"$t/log" 2>&1 || fail "dry run: $(cat "$t/log")"
+grep -q "dry run: stage-out would gather 6 files" "$t/log" || fail "dry run summary: $(cat "$t/log")"
+grep -q "run.log <- ${hosts[2]} (rank 2)" "$t/log" || fail "dry run does not say who sends what: $(cat "$t/log")"
+[ -z "$(find "$t/collect" -type f 2>/dev/null)" ] || fail "a dry run wrote into collect"
+
+# One final path from three nodes: an error naming them, nothing written.
+cfg "$t/clash.cfg" per-node "" '{ src = "out/*.log"; dest = ""; }'
+rc=0; fakenodes_mpirun 6 "$stage" --config "$t/clash.cfg" --out >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "clash: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "$t/collect/run.log: ${hosts[0]} (rank 0) and ${hosts[2]} (rank 2) (and 1 more ranks) both have it: not copied; put %h or %r" "$t/err" ||
+    fail "clash not explained: $(cat "$t/err")"
+[ ! -e "$t/collect/run.log" ] || fail "a clashing file was written"
+
+# Per rank, and a rank without a match.
+for r in 0 1 2 3 4 5; do
+    d=$FAKE_NODEDIR/${hosts[$r]}/job/$r
+    mkdir -p "$d/out"
+    [ "$r" = 3 ] || head -c $((r * 1000 + 1)) /dev/urandom >"$d/out/r.log"
+done
+rm -rf "$t/collect"
+cfg "$t/rank.cfg" per-rank "%r" '{ src = "out/r.log"; dest = "r%r/"; }'
+rc=0; fakenodes_mpirun 6 "$stage" --config "$t/rank.cfg" --out >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "per-rank with a missing file: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "${hosts[3]} (rank 3): .*/job/3/out/r.log: No such file or directory (stage_out\[0\])" "$t/err" || fail "missing result not named by its node: $(cat "$t/err")"
+for r in 0 1 2 4 5; do
+    cmp -s "$FAKE_NODEDIR/${hosts[$r]}/job/$r/out/r.log" "$t/collect/r$r/r.log" || fail "per-rank: rank $r's r.log differs"
+done
+[ ! -e "$t/collect/r3" ] || fail "something was collected for rank 3"
+grep -q "5 copies written, 0 unchanged, 1 failed" "$t/log" || fail "per-rank summary: $(cat "$t/log")"
+pass
