@@ -56,7 +56,7 @@ static const struct keydef paths_keys[] = {
 };
 static const struct keydef transfer_keys[] = {
     {"chunk_size", K_SIZE}, {"window", K_INT}, {"checksum", K_STRING},
-    {"retries", K_INT}, {"fsync", K_BOOL}, {NULL, K_INT},
+    {"retries", K_INT}, {"fsync", K_BOOL}, {"on_error", K_STRING}, {NULL, K_INT},
 };
 static const struct keydef workers_keys[] = {
     {"policy", K_STRING}, {"fanout", K_INT}, {"max_streams", K_INT},
@@ -74,6 +74,7 @@ static const struct keydef group_names[] = {
 
 /* Enum spellings, in the order of their C enums. */
 static const char *const cksum_names[] = {"xxh3", "none", NULL};
+static const char *const on_error_names[] = {"continue", "abort", NULL};
 static const char *const policy_names[] = {"direct", "pipeline", "tree", NULL};
 static const char *const copies_names[] = {"per-node", "per-rank", "once", NULL};
 static const char *const to_names[] = {"node", "rank", NULL};
@@ -628,6 +629,8 @@ static void load_transfer(struct loader *L, const config_setting_t *root, struct
     get_int(L, grp, "transfer", "window", 1, MPIFT_WINDOW_MAX, &cfg->window);
     if ((i = get_enum(L, grp, "transfer", "checksum", cksum_names)) >= 0)
         cfg->checksum = (enum mpift_cksum)i;
+    if ((i = get_enum(L, grp, "transfer", "on_error", on_error_names)) >= 0)
+        cfg->abort_on_error = i == 1;
     get_int(L, grp, "transfer", "retries", 0, MPIFT_RETRIES_MAX, &cfg->retries);
     get_bool(L, grp, "transfer", "fsync", &cfg->fsync);
 }

@@ -50,6 +50,7 @@ struct mpift_config {
     enum mpift_cksum checksum;
     int retries;
     bool fsync;
+    bool abort_on_error;   /* on_error = "abort": stop at the first failed file */
 
     /* workers */
     enum mpift_policy policy;

@@ -59,6 +59,8 @@ struct run {
     struct mpift_xres *bres;
     uint64_t written, skipped, failed, bytes;
     uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */
+    int item_failed;            /* a file failed for good on this rank (on_error) */
+    int stopped;                /* on_error = "abort" stopped the run */
     int local_fail;
 };
 
@@ -319,8 +321,10 @@ static void account(struct run *r, size_t i, const struct mpift_xres *res, int m
 {
     /* A source that cannot be read is named once, by rank 0; every other
      * failure by the writer that saw it. */
-    if (r->rank == 0 && res->source_failed)
+    if (r->rank == 0 && res->source_failed) {
         mpift_log_error("%s", res->why);
+        r->item_failed = 1;
+    }
     if (!mine)
         return;
     if (res->status == MPIFT_OK) {
@@ -332,6 +336,7 @@ static void account(struct run *r, size_t i, const struct mpift_xres *res, int m
         mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
     } else {
         r->state[i] = FS_FAILED;
+        r->item_failed = 1;
         if (!res->source_failed)
             mpift_log_error("%s%s", res->why, res->status == MPIFT_ERR_CHECKSUM && round > 0
                                                   ? " (after all retries)" : "");
@@ -345,6 +350,16 @@ static void account(struct run *r, size_t i, const struct mpift_xres *res, int m
 static int batchable(const struct run *r, const struct mpift_pfile *f)
 {
     return f->type == MPIFT_PT_FILE && f->size <= r->ctx->cfg->chunk_size / 8;
+}
+
+/* Does any rank need file i this round? */
+static int anyone_needs(const struct run *r, size_t i)
+{
+    int q;
+    for (q = 0; q < r->size; q++)
+        if (bit(r->all + (size_t)q * r->nbytes, i))
+            return 1;
+    return 0;
 }
 
 /* Do files i and j go to the same ranks (and so down the same route)? */
@@ -384,6 +399,31 @@ static size_t gather_batch(struct run *r, size_t i)
     return n;
 }
 
+/*
+ * on_error = "abort": before file i, do all ranks agree nothing has failed
+ * for good?  (One small collective per file or batch, only in this mode.)
+ * If something has, every copy not yet made counts as failed and the run
+ * stops here on every rank alike.
+ */
+static int stop_here(struct run *r, size_t i)
+{
+    int any = 0;
+    size_t k;
+
+    if (MPI_Allreduce(&r->item_failed, &any, 1, MPI_INT, MPI_MAX, r->ctx->comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (!any)
+        return MPIFT_OK;
+    r->stopped = 1;
+    for (k = i; k < r->plan.n; k++)
+        if (bit(r->mine, k) && r->state[k] != FS_DONE)
+            r->state[k] = FS_FAILED;
+    if (r->rank == 0)
+        mpift_log_error("stopping at the first failure (transfer.on_error = \"abort\" in %s): the files not yet "
+                        "sent are counted as failed", r->ctx->cfg->file);
+    return MPIFT_OK;
+}
+
 /* 3. One round over every file somebody needs. */
 static int transfer_round(struct run *r, int round, int last_round)
 {
@@ -406,19 +446,30 @@ static int transfer_round(struct run *r, int round, int last_round)
     }
     for (i = 0; i < r->plan.n && rc == MPIFT_OK; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
-        if (f->type != MPIFT_PT_FILE || !route_of(r, i, &rt, &rw))
+        if (ctx->cfg->abort_on_error && i > 0 && f->type == MPIFT_PT_FILE) {
+            rc = stop_here(r, i);
+            if (rc != MPIFT_OK || r->stopped)
+                break;
+        }
+        if (f->type != MPIFT_PT_FILE)
             continue;
-        mine = bit(r->mine, i);
-        if (batchable(r, f)) {
+        if (batchable(r, f) && anyone_needs(r, i)) {
+            /* Every rank steps over the same batch, on its route or not,
+             * so that all stay in step (stop_here is collective). */
             size_t n = gather_batch(r, i), k;
+            if (!route_of(r, i, &rt, &rw)) {
+                i = (size_t)r->bids[n - 1];
+                continue;
+            }
+            mine = bit(r->mine, i);
             if (r->rank == 0) {
                 rc = mpift_xfer_batch_source(&r->x, i, r->bids, r->bfiles, (int)n, &rt, mine ? &tgt : NULL, r->bres);
                 r->batches++;
                 r->batched += n;
-            }
-            else
+            } else {
                 rc = mpift_xfer_batch_receive(&r->x, i, r->bids, r->bfiles, (int)n, &rt, mine ? &tgt : NULL,
                                               r->bres);
+            }
             for (k = 0; rc == MPIFT_OK && k < n; k++) {
                 if (r->rank == 0)
                     mpift_meter_add(&meter, r->bfiles[k]->size);
@@ -427,6 +478,9 @@ static int transfer_round(struct run *r, int round, int last_round)
             i = (size_t)r->bids[n - 1];
             continue;
         }
+        if (!route_of(r, i, &rt, &rw))
+            continue;
+        mine = bit(r->mine, i);
         if (r->rank == 0)
             rc = mpift_xfer_source(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
         else
@@ -521,6 +575,8 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         rc = transfer_round(&r, round, round == ctx->cfg->retries);
         if (rc != MPIFT_OK)
             goto out;
+        if (r.stopped)
+            break;
     }
     if (!ctx->dry_run) {
         rc = mpift_xfer_flush(&r.x);

@@ -50,6 +50,7 @@ struct out_run {
     char collect[PATH_MAX];
     int collectfd;
     uint64_t written, skipped, failed, bytes, errors;
+    int stopped;                  /* on_error = "abort" after a failure */
 };
 
 static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
@@ -204,6 +205,13 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
             break;
         for (k = 0, again = 0; k < n && rc == MPIFT_OK; k++) {
             struct mpift_pfile *f = &p->f[ids[k]];
+            if (r->stopped) {
+                /* The writer sends its whole list: take the rest, keep none. */
+                r->failed++;
+                if (w != 0)
+                    rc = mpift_xfer_receive(&r->x, ids[k], f, &from, NULL, &res);
+                continue;
+            }
             rc = w == 0 ? mpift_xfer_source(&r->x, ids[k], f, &local, &tgt, &res)
                         : mpift_xfer_receive(&r->x, ids[k], f, &from, &tgt, &res);
             if (rc != MPIFT_OK)
@@ -220,11 +228,16 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
                 /* The writer names a file it could not read; rank 0 the rest. */
                 if (!res.source_failed || w == 0)
                     mpift_log_error("%s (from %s)", res.why, where(r, w));
+                if (r->ctx->cfg->abort_on_error) {
+                    r->stopped = 1;
+                    r->failed += again;  /* never copied */
+                    again = 0;
+                }
             }
         }
         n = again;
     }
-    return rc;
+    return rc;  /* the last (empty) list released the writer */
 }
 
 /* 3. A writer: send what rank 0 asks for until it asks for nothing. */
@@ -345,12 +358,20 @@ static int run_rank0(struct out_run *r)
     for (w = 0; w < r->size; w++) {
         if (!is_writer(r->ctx, w))
             continue;
-        if (rc == MPIFT_OK)
+        if (rc == MPIFT_OK && r->stopped) {
+            size_t i;
+            for (i = 0; i < r->plans[w].n; i++)
+                r->failed += r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT;
+            rc = w != 0 ? send_want(r, w, NULL, 0) : MPIFT_OK;
+        } else if (rc == MPIFT_OK)
             rc = collect_from(r, w, ids);
         else if (rc == MPIFT_ERR_IO && w != 0 && send_want(r, w, NULL, 0) != MPIFT_OK)
             rc = MPIFT_ERR_MPI;  /* no collect folder: release every writer */
     }
     free(ids);
+    if (r->stopped)
+        mpift_log_error("stopped at the first failure (transfer.on_error = \"abort\" in %s): the files not yet "
+                        "copied are counted as failed", r->ctx->cfg->file);
     return rc;
 }
 

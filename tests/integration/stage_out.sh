@@ -52,6 +52,18 @@ grep -q "stage-out into $t/collect: 6 copies written, 0 unchanged, 0 failed" "$t
 fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out >"$t/log" 2>&1 || fail "re-run: $(cat "$t/log")"
 grep -q "0 copies written, 6 unchanged, 0 failed" "$t/log" || fail "re-run summary: $(cat "$t/log")"
 
+# on_error = "abort": rank 0 receives a damaged copy from the second node
+# and, with no retries, stops there; the rest counts as failed.
+rm -rf "$t/collect"
+rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out --set transfer.retries=0 \
+    --set transfer.on_error=abort >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "stage-out abort: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "checksum mismatch .* (from ${hosts[2]} (rank 2))" "$t/err" || fail "stage-out abort: no mismatch named: $(cat "$t/err")"
+grep -q 'stopped at the first failure (transfer.on_error = "abort"' "$t/err" || fail "stage-out abort not explained: $(cat "$t/err")"
+grep -q "2 copies written, 0 unchanged, 4 failed" "$t/log" || fail "stage-out abort summary: $(cat "$t/log")"
+[ -z "$(find "$t/collect/${hosts[4]}" -type f 2>/dev/null)" ] || fail "stage-out abort still collected from the third node"
+[ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "stage-out abort left temporary files"
+
 # --dry-run lists and moves nothing.
 rm -rf "$t/collect"
 fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out --dry-run >"$t/log" 2>&1 || fail "dry run: $(cat "$t/log")"

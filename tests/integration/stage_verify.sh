@@ -41,6 +41,21 @@ expect_summary "$t/log" $((nfiles * 2 - 1)) 0 1
 [ "$(count_files "$t/noretry/1")" = $((nfiles - 1)) ] || fail "a corrupted file reached its final path"
 compare_tree "$t/src/tree" "$t/noretry/0" || fail "rank 0's copy differs"
 no_temporaries "$t/noretry" "no retry"
+# on_error = "abort": the first failure stops the run on every rank; what
+# was not sent counts as failed; nothing half-written is left.
+rm -rf "$t/noretry"
+rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" --set transfer.retries=0 \
+    --set transfer.on_error=abort >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "on_error abort: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q 'stopping at the first failure (transfer.on_error = "abort"' "$t/err" || fail "abort not explained: $(cat "$t/err")"
+written=$(summary_field "$t/log" "copies written")
+failed=$(summary_field "$t/log" "failed")
+[ "$failed" -gt 1 ] && [ $((written + failed)) = $((nfiles * 2)) ] ||
+    fail "on_error abort: $written written + $failed failed should be $((nfiles * 2)) with more than one failed: $(cat "$t/log")"
+no_temporaries "$t/noretry" "on_error abort"
+rm -rf "$t/noretry"
+MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" --set transfer.retries=0 >/dev/null 2>&1
+
 # The next run repairs what failed and leaves the rest alone.
 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" >"$t/log" 2>&1 || fail "repair run failed: $(cat "$t/log")"
 expect_summary "$t/log" 1 $((nfiles * 2 - 1)) 0

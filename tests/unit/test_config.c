@@ -431,6 +431,11 @@ START_TEST(enums)
     mpift_config_free(&cfg);
     ck_assert_int_eq(load("t.cfg", BASE "workers: { policy = \"star\"; };", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("t.cfg:3: workers.policy: \"star\" is not one of \"direct\", \"pipeline\", \"tree\"");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { on_error = \"abort\"; };", &cfg), MPIFT_OK);
+    ck_assert(cfg->abort_on_error);
+    mpift_config_free(&cfg);
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { on_error = \"stop\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("transfer.on_error: \"stop\" is not one of \"continue\", \"abort\"");
     ck_assert_int_eq(load("t.cfg", BASE "transfer: { checksum = \"md5\"; };", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("transfer.checksum: \"md5\" is not one of \"xxh3\", \"none\"");
     ck_assert_int_eq(load("t.cfg", BASE "workers: { copies = \"per_node\"; };", &cfg), MPIFT_ERR_CONFIG);
