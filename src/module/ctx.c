@@ -187,10 +187,8 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     }
     MPI_Comm_rank(ctx->comm, &rank);
     mpift_log_setup(NULL, rank, opts->quiet, opts->verbose);
-    if (opts->report_path) {
-        if (rank == 0)
-            mpift_log_error("--report is not available in mpift %s; run without it", PACKAGE_VERSION);
-        rc = MPIFT_ERR_UNSUPPORTED;
+    if (opts->report_path && !(ctx->report_path = strdup(opts->report_path))) {
+        rc = MPIFT_ERR_NOMEM;
         goto out;
     }
     rc = load_config(ctx, opts);
@@ -235,6 +233,7 @@ int mpift_close(mpift_ctx_t **pctx)
     mpift_topo_free(&ctx->topo);
     mpift_config_free(&ctx->cfg);
     mpift_client_free(ctx);
+    free(ctx->report_path);
     if (ctx->svc_comm != MPI_COMM_NULL)
         MPI_Comm_free(&ctx->svc_comm);
     if (ctx->comm != MPI_COMM_NULL)

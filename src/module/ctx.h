@@ -17,6 +17,7 @@ struct mpift_ctx {
     int owns_mpi;               /* the hook's init called MPI_Init */
     int force, dry_run, verbose, quiet;
     enum mpift_progress progress;
+    char *report_path;          /* --report FILE (rank 0 writes it), or NULL */
     struct mpift_config *cfg;
     struct mpift_topo topo;
     char dest_root[PATH_MAX];   /* this rank's expanded paths.dest */

@@ -51,7 +51,15 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     return rc;
 }
 
-static int hook_shell(mpift_ctx_t *ctx) { return mpift_service_run(ctx, stdin); }
+static int hook_shell(mpift_ctx_t *ctx)
+{
+    if (ctx->report_path) {
+        if (ctx->topo.rank == 0)
+            mpift_log_error("--report applies to stage-in and stage-out, not to --shell; run without it");
+        return MPIFT_ERR_USAGE;
+    }
+    return mpift_service_run(ctx, stdin);
+}
 
 static int hook_finalize(mpift_ctx_t **ctx, int status)
 {

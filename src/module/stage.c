@@ -36,8 +36,9 @@
 
 #define BATCH_FILES 128  /* most files in one batch */
 
-/* Per-file outcome on a writer. */
-enum fstate { FS_NONE = 0, FS_SKIPPED, FS_DONE, FS_RETRY, FS_FAILED };
+/* Per-file outcome on a writer (stage.h). */
+enum { FS_NONE = MPIFT_FS_NONE, FS_SKIPPED = MPIFT_FS_SKIPPED, FS_DONE = MPIFT_FS_DONE, FS_RETRY = MPIFT_FS_RETRY,
+       FS_FAILED = MPIFT_FS_FAILED };
 
 struct run {
     struct mpift_ctx *ctx;
@@ -60,6 +61,10 @@ struct run {
     uint64_t written, skipped, failed, bytes;
     uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */
     int item_failed;            /* a file failed for good on this rank (on_error) */
+    uint64_t *digest;           /* rank 0, with --report: [plan.n] xxh3 as sent */
+    char *errs;                 /* with --report: "INDEX\tmessage\n" per failed copy */
+    size_t errs_len, errs_cap;
+    double t_done;              /* seconds this rank spent until its last file */
     int stopped;                /* on_error = "abort" stopped the run */
     int local_fail;
 };
@@ -82,6 +87,21 @@ static int is_writer(const struct run *r, const struct mpift_pfile *f)
 }
 
 static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
+
+/* Does rank q keep a copy of f?  (is_writer, for any rank.) */
+static int writes(const void *arg, int q, const struct mpift_pfile *f)
+{
+    const struct run *r = arg;
+    const struct mpift_topo *t = &r->ctx->topo;
+
+    if (f->target >= 0)
+        return f->target == q;
+    switch (r->ctx->cfg->copies) {
+    case MPIFT_COPIES_PER_RANK: return 1;
+    case MPIFT_COPIES_ONCE: return q == 0;
+    default: return t->leaders[t->node_of[q]] == q;
+    }
+}
 
 /* Agree on a status: the worst (most negative is not meaningful, so any
  * failure wins; the lowest rank's code is used). */
@@ -316,6 +336,35 @@ static void print_plan(struct run *r)
                    r->ctx->topo.nnodes, r->ctx->topo.nnodes == 1 ? "" : "s");
 }
 
+/* Keep a failed copy's message for --report (one line; best effort). */
+static void note_error(struct run *r, size_t i, const char *why)
+{
+    char line[PATH_MAX + 320];
+    int n;
+    char *p;
+
+    if (!r->ctx->report_path)
+        return;
+    n = snprintf(line, sizeof(line), "%zu\t%s\n", i, why);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = (int)sizeof(line) - 1;
+    for (p = strchr(line, '\t') + 1; p < line + n - 1; p++)
+        if (*p == '\n')
+            *p = ' ';
+    if (r->errs_len + (size_t)n > r->errs_cap) {
+        size_t cap = (r->errs_cap + (size_t)n) * 2;
+        char *grown = realloc(r->errs, cap);
+        if (!grown)
+            return;
+        r->errs = grown;
+        r->errs_cap = cap;
+    }
+    memcpy(r->errs + r->errs_len, line, (size_t)n);
+    r->errs_len += (size_t)n;
+}
+
 /* The outcome of file i on this rank. */
 static void account(struct run *r, size_t i, const struct mpift_xres *res, int mine, int round, int last_round)
 {
@@ -325,6 +374,8 @@ static void account(struct run *r, size_t i, const struct mpift_xres *res, int m
         mpift_log_error("%s", res->why);
         r->item_failed = 1;
     }
+    if (r->digest && res->digest)
+        r->digest[i] = res->digest;
     if (!mine)
         return;
     if (res->status == MPIFT_OK) {
@@ -337,6 +388,7 @@ static void account(struct run *r, size_t i, const struct mpift_xres *res, int m
     } else {
         r->state[i] = FS_FAILED;
         r->item_failed = 1;
+        note_error(r, i, res->why);
         if (!res->source_failed)
             mpift_log_error("%s%s", res->why, res->status == MPIFT_ERR_CHECKSUM && round > 0
                                                   ? " (after all retries)" : "");
@@ -513,6 +565,94 @@ static void summary(struct run *r, double secs)
                    mb(out[3]), secs, secs > 0 ? mb(out[3]) / secs : 0.0);
 }
 
+/*
+ * --report: gather every rank's states, counts, times and messages on
+ * rank 0, which writes the file.  Collective; returns the same code on
+ * every rank (MPIFT_ERR_IO when the report could not be written).
+ */
+static int report(struct run *r, int status, double secs)
+{
+    struct mpift_stage_report rep;
+    uint64_t counts[4] = { r->written, r->skipped, r->failed, r->bytes };
+    int size = r->size, len = (int)r->errs_len, ok = 1, q, rc = MPIFT_OK;
+    uint64_t *allc = NULL;
+    double *alls = NULL;
+    unsigned char *states = NULL;
+    int *lens = NULL, *displs = NULL;
+    char *errs = NULL;
+    size_t total = 0;
+
+    if (r->plan.n > INT_MAX)
+        ok = 0;
+    if (r->rank == 0 && ok) {
+        allc = calloc((size_t)size * 4, sizeof(*allc));
+        alls = calloc((size_t)size, sizeof(*alls));
+        states = calloc((size_t)size * (r->plan.n ? r->plan.n : 1), 1);
+        lens = calloc((size_t)size, sizeof(*lens));
+        displs = calloc((size_t)size, sizeof(*displs));
+        ok = allc && alls && states && lens && displs;
+    }
+    if (MPI_Bcast(&ok, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    if (!ok) {
+        if (r->rank == 0)
+            mpift_log_error("--report %s: not written: out of memory for %zu files x %d ranks", r->ctx->report_path,
+                            r->plan.n, size);
+        rc = MPIFT_ERR_IO;
+        goto out;
+    }
+    if (MPI_Gather(counts, 4, MPI_UINT64_T, allc, 4, MPI_UINT64_T, 0, r->ctx->comm) != MPI_SUCCESS ||
+        MPI_Gather(&r->t_done, 1, MPI_DOUBLE, alls, 1, MPI_DOUBLE, 0, r->ctx->comm) != MPI_SUCCESS ||
+        MPI_Gather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n, MPI_BYTE, 0, r->ctx->comm) !=
+            MPI_SUCCESS ||
+        MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    if (r->rank == 0) {
+        for (q = 0; q < size; q++) {
+            displs[q] = (int)total;
+            total += (size_t)lens[q];
+        }
+        errs = malloc(total + 1);   /* messages are kept short: ranks x failures */
+    }
+    if (MPI_Gatherv(r->errs ? r->errs : "", len, MPI_CHAR, errs, lens, displs, MPI_CHAR, 0, r->ctx->comm) !=
+        MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    if (r->rank == 0) {
+        memset(&rep, 0, sizeof(rep));
+        rep.ctx = r->ctx;
+        rep.plan = &r->plan;
+        rep.mode = "stage-in";
+        rep.states = states;
+        rep.counts = allc;
+        rep.secs = alls;
+        rep.errs = errs ? errs : "";
+        rep.elen = lens;
+        rep.edispl = displs;
+        rep.digest = r->digest;
+        rep.writes = writes;
+        rep.arg = r;
+        rep.seconds = secs;
+        rep.status = status;
+        rc = mpift_stage_report_write(&rep);
+    }
+    if (MPI_Bcast(&rc, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS)
+        rc = MPIFT_ERR_MPI;
+out:
+    free(allc);
+    free(alls);
+    free(states);
+    free(lens);
+    free(displs);
+    free(errs);
+    return rc;
+}
+
 int mpift_stage_in_run(struct mpift_ctx *ctx)
 {
     struct run r;
@@ -548,10 +688,13 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
     r.bids = calloc(BATCH_FILES, sizeof(*r.bids));
     r.bfiles = calloc(BATCH_FILES, sizeof(*r.bfiles));
     r.bres = calloc(BATCH_FILES, sizeof(*r.bres));
+    if (ctx->report_path && r.rank == 0)
+        r.digest = calloc(r.plan.n + 1, sizeof(*r.digest));
     maxkids = ctx->cfg->policy == MPIFT_POLICY_DIRECT ? r.size
             : ctx->cfg->policy == MPIFT_POLICY_TREE ? ctx->cfg->fanout : 1;
     rc = (!r.mine || !r.all || !r.state || !r.recv || !r.kids || !r.tparents || !r.tnkids || !r.tkids ||
-          !r.tkidbuf || !r.bids || !r.bfiles || !r.bres) ? MPIFT_ERR_NOMEM
+          !r.tkidbuf || !r.bids || !r.bfiles || !r.bres || (ctx->report_path && r.rank == 0 && !r.digest))
+         ? MPIFT_ERR_NOMEM
        : ctx->dry_run ? MPIFT_OK : mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, maxkids);
     rc = agree(ctx->comm, rc);
     if (rc != MPIFT_OK)
@@ -583,6 +726,7 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         if (rc != MPIFT_OK)
             goto out;
     }
+    r.t_done = MPI_Wtime() - t0;
     for (k = 0; k < r.plan.n; k++) {
         if (r.state[k] == FS_SKIPPED)
             r.skipped++;
@@ -600,6 +744,13 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
     rc = mpi_ok(MPI_Allreduce(&i, &any_fail, 1, MPI_INT, MPI_MAX, ctx->comm));
     if (rc == MPIFT_OK && any_fail)
         rc = MPIFT_ERR_FILES;
+    if ((rc == MPIFT_OK || rc == MPIFT_ERR_FILES) && ctx->report_path && !ctx->dry_run) {
+        int rrc = report(&r, rc, MPI_Wtime() - t0);
+        if (rrc != MPIFT_OK && rc == MPIFT_OK)
+            rc = rrc == MPIFT_ERR_IO ? MPIFT_ERR_FILES : rrc;
+        else if (rrc == MPIFT_ERR_MPI)
+            rc = rrc;
+    }
 out:
     if (r.rootfd >= 0)
         close(r.rootfd);
@@ -617,6 +768,8 @@ out:
     free(r.bids);
     free(r.bfiles);
     free(r.bres);
+    free(r.digest);
+    free(r.errs);
     mpift_plan_free(&r.plan);
     return rc;
 }

@@ -31,6 +31,7 @@
 #include "fsafe.h"
 #include "log.h"
 #include "plan.h"
+#include "report.h"
 #include "sink.h"
 #include "stage.h"
 #include "xfer.h"
@@ -47,6 +48,7 @@ struct out_run {
     struct mpift_plan mine;       /* a writer's own list (with src) */
     struct mpift_plan *plans;     /* rank 0: [size] every writer's list */
     unsigned char **state;        /* rank 0: [size][plans[w].n] enum ostate */
+    char ***why;                  /* rank 0, --report: [size][n] message of a failed file */
     char collect[PATH_MAX];
     int collectfd;
     uint64_t written, skipped, failed, bytes, errors;
@@ -184,6 +186,63 @@ static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
     return n ? mpi_ok(MPI_Send(ids, (int)n, MPI_UINT64_T, w, TAG_WANT, r->ctx->svc_comm)) : MPIFT_OK;
 }
 
+/* --report: keep why file i of writer w failed. */
+static void keep_why(struct out_run *r, int w, size_t i, const char *why)
+{
+    if (!r->ctx->report_path)
+        return;
+    if (!r->why[w])
+        r->why[w] = calloc(r->plans[w].n + 1, sizeof(char *));
+    if (r->why[w] && !r->why[w][i])
+        r->why[w][i] = strdup(why);
+}
+
+/* --report for stage-out: rank 0 saw every file. */
+static int write_report(struct out_run *r, int status, double secs)
+{
+    static const char *names[] = { "not sent", "unchanged", "clash", "written", "failed" };
+    struct mpift_report out;
+    size_t i;
+    int w, first = 1;
+
+    if (mpift_report_open(&out, r->ctx->report_path) != MPIFT_OK)
+        return MPIFT_ERR_IO;
+    fprintf(out.f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": ", PACKAGE_VERSION);
+    mpift_json_str(out.f, r->ctx->cfg->file);
+    fputs(",\n  \"job\": ", out.f);
+    mpift_json_str(out.f, r->ctx->topo.jobid);
+    fputs(",\n  \"collect\": ", out.f);
+    mpift_json_str(out.f, r->collect);
+    fprintf(out.f, ",\n  \"seconds\": %.3f,\n  \"exit_code\": %d,\n  \"status\": \"%s\",\n"
+            "  \"totals\": { \"copies_written\": %llu, \"unchanged\": %llu, \"failed\": %llu, \"bytes_written\": %llu },\n"
+            "  \"files\": [", secs, mpift_exit_status(status), status == MPIFT_OK ? "ok" : "failed",
+            (unsigned long long)r->written, (unsigned long long)r->skipped,
+            (unsigned long long)(r->failed + r->errors), (unsigned long long)r->bytes);
+    for (w = 0; w < r->size; w++)
+        for (i = 0; r->state[w] && i < r->plans[w].n; i++) {
+            const struct mpift_pfile *f = &r->plans[w].f[i];
+            unsigned char st = r->state[w][i];
+            if (f->type != MPIFT_PT_FILE)
+                continue;
+            fprintf(out.f, "%s\n    { \"path\": ", first ? "" : ",");
+            first = 0;
+            mpift_json_str(out.f, f->dest);
+            fprintf(out.f, ", \"bytes\": %llu, \"rank\": %d, \"host\": ", (unsigned long long)f->size, w);
+            mpift_json_str(out.f, r->ctx->topo.hosts[w]);
+            fprintf(out.f, ", \"status\": \"%s\"", st == OS_WANT ? names[0] : st == OS_SKIP ? names[1]
+                    : st == OS_CLASH ? names[2] : st == OS_DONE ? names[3] : names[4]);
+            if (r->why && r->why[w] && r->why[w][i]) {
+                fputs(", \"error\": ", out.f);
+                mpift_json_str(out.f, r->why[w][i]);
+            } else if (st == OS_CLASH) {
+                fputs(", \"error\": \"another rank has the same final path\"", out.f);
+            }
+            fputs(" }", out.f);
+        }
+    fputs("\n  ]\n}\n", out.f);
+    return mpift_report_close(&out, 1);
+}
+
 /* 3. Rank 0: every wanted file of writer w, with the retries. */
 static int collect_from(struct out_run *r, int w, uint64_t *ids)
 {
@@ -219,12 +278,15 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
             if (res.status == MPIFT_OK) {
                 r->written++;
                 r->bytes += res.bytes;
+                r->state[w][ids[k]] = OS_DONE;
             } else if (res.status == MPIFT_ERR_CHECKSUM && round < r->ctx->cfg->retries) {
                 mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res.why, where(r, w), round + 2,
                                r->ctx->cfg->retries + 1);
                 ids[again++] = ids[k];
             } else {
                 r->failed++;
+                r->state[w][ids[k]] = OS_FAILED;
+                keep_why(r, w, ids[k], res.why);
                 /* The writer names a file it could not read; rank 0 the rest. */
                 if (!res.source_failed || w == 0)
                     mpift_log_error("%s (from %s)", res.why, where(r, w));
@@ -314,7 +376,8 @@ static int run_rank0(struct out_run *r)
 
     r->plans = calloc((size_t)r->size, sizeof(*r->plans));
     r->state = calloc((size_t)r->size, sizeof(*r->state));
-    if (!r->plans || !r->state)
+    r->why = calloc((size_t)r->size, sizeof(*r->why));
+    if (!r->plans || !r->state || !r->why)
         return MPIFT_ERR_NOMEM;
     for (w = 0; w < r->size && rc == MPIFT_OK; w++) {
         if (!is_writer(r->ctx, w))
@@ -416,6 +479,12 @@ int mpift_stage_out_run(struct mpift_ctx *ctx)
             status = MPIFT_ERR_MPI;
     }
     secs = MPI_Wtime() - t0;
+    if (r.rank == 0 && ctx->report_path && !ctx->dry_run && r.state && (rc == MPIFT_OK || rc == MPIFT_ERR_IO) &&
+        write_report(&r, status, secs) != MPIFT_OK && status == MPIFT_OK)
+        status = MPIFT_ERR_FILES;   /* all ranks learn it below */
+    if (ctx->report_path && !ctx->dry_run && (rc == MPIFT_OK || rc == MPIFT_ERR_IO) &&
+        MPI_Bcast(&status, 1, MPI_INT, 0, ctx->comm) != MPI_SUCCESS)
+        status = MPIFT_ERR_MPI;
     if (r.rank == 0 && !ctx->dry_run && (rc == MPIFT_OK || rc == MPIFT_ERR_IO))
         mpift_log_info("mpift-stage: stage-out into %s: %llu copies written, %llu unchanged, %llu failed; "
                        "%.1f MB in %.2f s (%.1f MB/s)", r.collect, (unsigned long long)r.written,
@@ -428,6 +497,12 @@ int mpift_stage_out_run(struct mpift_ctx *ctx)
         mpift_plan_free(&r.plans[w]);
     for (w = 0; r.state && w < r.size; w++)
         free(r.state[w]);
+    for (w = 0; r.why && w < r.size; w++) {
+        for (size_t i = 0; r.why[w] && i < r.plans[w].n; i++)
+            free(r.why[w][i]);
+        free(r.why[w]);
+    }
+    free(r.why);
     free(r.plans);
     free(r.state);
     mpift_plan_free(&r.mine);

@@ -326,6 +326,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
     c.err = read_err;
     c.cksum_kind = x->cksum ? 1 : 0;
     c.digest = x->cksum ? XXH3_64bits_digest(h) : 0;
+    res->digest = c.digest;
     len = mpift_complete_encode(&c, x->hdr, HDR_MAX);
     rc = send_children(rt, x->hdr, len, MPIFT_TAG_CONTROL, x->comm);
     if (read_err) {
@@ -622,6 +623,7 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
         }
         e.data = data;
         mpift_meter_bytes(x->meter, e.size);
+        res[k].digest = e.digest;
         if (tgt)
             batch_write(x, f[k], &e, x->cksum ? 1 : 0, tgt, 0, &res[k]);
     }

@@ -65,6 +65,7 @@ struct mpift_xres {
     int status;               /* MPIFT_OK, _CHECKSUM (retry may help), _IO, _NOENT */
     int source_failed;        /* the source could not be read: nobody got the file */
     uint64_t bytes;           /* bytes this rank wrote */
+    uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
     char why[PATH_MAX + 256]; /* message for users when status != OK */
 };
 

@@ -1,0 +1,35 @@
+/*
+ * report.h - the --report JSON file: a small streaming writer that always
+ * produces valid JSON (names are bytes, JSON is UTF-8), written under a
+ * temporary name and renamed, so a reader never sees half a report.
+ */
+#ifndef MPIFT_REPORT_H
+#define MPIFT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * mpift_json_str - write s as a JSON string (quotes included): '"', '\\'
+ * and control characters escaped, valid UTF-8 passed through, and each
+ * byte that is not part of valid UTF-8 written as \u00XX (so a file name
+ * that is not UTF-8 still yields a valid, if lossy, report).
+ */
+void mpift_json_str(FILE *f, const char *s);
+
+/* An open report: FILE plus the names for the final rename. */
+struct mpift_report {
+    FILE *f;
+    char path[4096];
+    char tmp[4200];
+};
+
+/* Open a temporary file beside `path`.  MPIFT_OK or MPIFT_ERR_IO (reported,
+ * naming the path). */
+int mpift_report_open(struct mpift_report *r, const char *path);
+
+/* Flush, fsync and rename into place (or remove the temporary file when
+ * `ok` is 0).  MPIFT_OK or MPIFT_ERR_IO (reported). */
+int mpift_report_close(struct mpift_report *r, int ok);
+
+#endif

@@ -1,0 +1,86 @@
+#!/bin/bash
+# --report FILE.json across 3 fake nodes x 2 ranks: a stage-in with a
+# missing source and a damaged copy (no retries) writes a report that
+# parses, with the exit code, totals, one entry per node (bytes, seconds),
+# and per file its size, xxh3 and each node's copy with its status and
+# error; a stage-out report lists each gathered file with its rank; an
+# unwritable report path is an error naming it (the files still move);
+# --shell refuses --report.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/fakenodes.sh"
+. "$top_srcdir/tests/lib/stage.sh"
+need_fakenodes
+command -v python3 >/dev/null || skip "python3 reads the JSON reports (apt-get install python3)"
+MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+
+stage_setup
+fakenodes_setup 3 2
+set -- $FAKE_HOSTS
+write_cfg "$t/r.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
+    '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing.dat"; dest = ""; }'
+rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --config "$t/r.cfg" --set transfer.retries=0 \
+    --report "$t/in.json" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "stage-in with failures: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+python3 - "$t/in.json" "$nfiles" "$1" "$2" "$3" <<'PY' || fail "stage-in report: $(cat "$t/in.json")"
+import json, re, sys
+path, nfiles, hosts = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+d = json.load(open(path))
+assert d["mode"] == "stage-in" and d["status"] == "failed" and d["exit_code"] == 1, d
+assert d["nodes_count"] == 3 and d["ranks"] == 6 and d["copies"] == "per-node", d
+t = d["totals"]
+assert t["files"] == nfiles and t["sources_not_planned"] == 1, t
+# Ranks 2 and 4 (the other node leaders) each damaged their first copy.
+assert t["copies_written"] == 3 * nfiles - 2 and t["failed"] == 2 + 1, t
+assert [n["host"] for n in d["nodes"]] == hosts, d["nodes"]
+assert [n["ranks"] for n in d["nodes"]] == [[0, 1], [2, 3], [4, 5]], d["nodes"]
+assert all(n["seconds"] >= 0 for n in d["nodes"]) and d["nodes"][0]["bytes_written"] > 0, d["nodes"]
+assert len(d["files"]) == nfiles, len(d["files"])
+failed = []
+for f in d["files"]:
+    assert re.fullmatch(r"[0-9a-f]{16}", f["xxh3"]), f
+    assert [c["rank"] for c in f["copies"]] == [0, 2, 4], f
+    for c in f["copies"]:
+        if c["status"] == "failed":
+            assert "checksum mismatch" in c["error"], c
+            failed.append((f["path"], c["rank"]))
+        else:
+            assert c["status"] == "written" and "error" not in c, c
+assert sorted(r for _, r in failed) == [2, 4], failed
+names = {f["path"] for f in d["files"]}
+assert "données-é.txt" in names and "日本.bin" in names and "with space.dat" in names, names
+PY
+[ -z "$(ls "$t"/in.json.mpift-* 2>/dev/null)" ] || fail "the report's temporary file was left"
+
+# Stage-out report.
+for h in $FAKE_HOSTS; do mkdir -p "$FAKE_NODEDIR/$h/stage/out" && echo "$h" >"$FAKE_NODEDIR/$h/stage/out/n.log"; done
+cat >>"$t/r.cfg" <<CFG
+stage_out = ( { src = "out/n.log"; dest = "%h/"; } );
+CFG
+sed -i "s|paths: {|paths: { collect = \"$t/collect\";|" "$t/r.cfg"
+fakenodes_mpirun 6 "$stage" --config "$t/r.cfg" --out --report "$t/out.json" >"$t/log" 2>&1 ||
+    fail "stage-out with a report: $(cat "$t/log")"
+python3 - "$t/out.json" "$1" "$2" "$3" <<'PY' || fail "stage-out report: $(cat "$t/out.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hosts = sys.argv[2:]
+assert d["mode"] == "stage-out" and d["status"] == "ok" and d["exit_code"] == 0, d
+assert d["totals"]["copies_written"] == 3, d["totals"]
+got = sorted((f["path"], f["rank"], f["host"], f["status"]) for f in d["files"])
+assert got == sorted((h + "/n.log", 2 * i, h, "written") for i, h in enumerate(hosts)), got
+PY
+
+# A report that cannot be written: named, exit 1, the files still staged.
+for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/stage"; done
+write_cfg "$t/ok.cfg" "$t/src" "$FAKE_SCRATCH/stage"
+rc=0; fakenodes_mpirun 6 "$stage" --config "$t/ok.cfg" --report /nonexistent/r.json >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "unwritable report: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q -- "--report /nonexistent/r.json: cannot create" "$t/err" || fail "unwritable report not named: $(cat "$t/err")"
+compare_tree "$t/src/tree" "$FAKE_NODEDIR/$1/stage" || fail "files not staged when the report failed"
+
+# The console has no report.
+rc=0; fakenodes_mpirun 2 "$stage" --config "$t/ok.cfg" --shell --report "$t/s.json" >"$t/log" 2>&1 </dev/null || rc=$?
+[ "$rc" = 2 ] || fail "--shell --report: exit $rc, expected 2: $(cat "$t/log")"
+grep -q -- "--report applies to stage-in and stage-out, not to --shell" "$t/log" || fail "--shell --report: $(cat "$t/log")"
+pass
