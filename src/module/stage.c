@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -188,6 +189,48 @@ static int prepare_root(struct run *r)
         close(fd);
     }
     return MPIFT_OK;
+}
+
+/*
+ * Before any bytes move: does every writer's file system have room for
+ * what it is about to receive (each file rounded up to whole blocks), and
+ * can it write there?  A shortfall anywhere stops the run on every rank
+ * with nothing sent: exit 1, the node, the need and the free space named.
+ */
+static int preflight(struct run *r)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    struct statvfs vfs;
+    uint64_t need = 0, avail, block;
+    size_t i;
+    int bad = 0, anybad = 0;
+
+    for (i = 0; i < r->plan.n; i++)
+        if (bit(r->mine, i))
+            need += r->plan.f[i].size;
+    if (need > 0 && r->rootfd >= 0) {
+        if (fstatvfs(r->rootfd, &vfs) == 0) {
+            block = vfs.f_frsize ? vfs.f_frsize : 4096;
+            for (i = 0, need = 0; i < r->plan.n; i++)
+                if (bit(r->mine, i))
+                    need += (r->plan.f[i].size + block - 1) / block * block;
+            avail = (uint64_t)vfs.f_bavail * block;
+            if (need > avail) {
+                mpift_log_error("%s: needs %.1f MB for %s but its file system has %.1f MB free: nothing was "
+                                "sent; free space there or point paths.dest elsewhere", ctx->topo.host,
+                                (double)need / 1e6, ctx->dest_root, (double)avail / 1e6);
+                bad = 1;
+            }
+        }
+        if (!bad && faccessat(r->rootfd, ".", W_OK, AT_EACCESS) != 0) {
+            mpift_log_error("%s: cannot write under %s: %s: nothing was sent", ctx->topo.host, ctx->dest_root,
+                            strerror(errno));
+            bad = 1;
+        }
+    }
+    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    return anybad ? MPIFT_ERR_FILES : MPIFT_OK;
 }
 
 /* 2. Mark what I need this round and share the marks.  Returns the number
@@ -712,6 +755,11 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
             if (r.rank == 0)
                 print_plan(&r);
             break;
+        }
+        if (round == 0 && need > 0) {
+            rc = preflight(&r);
+            if (rc != MPIFT_OK)
+                goto out;
         }
         if (need == 0)
             break;
