@@ -183,7 +183,8 @@ static int walk(struct builder *b, const char *dir, const char *dest)
         }
         n++;
     }
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n > 1)   /* names is NULL for an empty folder */
+        qsort(names, n, sizeof(*names), cmp_names);
     for (i = 0; i < n && rc == MPIFT_OK; i++) {
         if (mpift_path_join(dir, names[i], path, sizeof(path)) != MPIFT_OK ||
             mpift_path_join(dest, names[i], sub, sizeof(sub)) != MPIFT_OK) {
@@ -314,6 +315,8 @@ static void dedupe(struct mpift_plan *p)
 {
     size_t i, o = 0;
 
+    if (p->n == 0)
+        return;   /* p->f may be NULL: qsort must not see it */
     qsort(p->f, p->n, sizeof(*p->f), cmp_pfile);
     for (i = 0; i < p->n; i++) {
         struct mpift_pfile *f = &p->f[i];

@@ -110,4 +110,11 @@ for f in mesh.dat params.dat empty.dat; do
 done
 [ ! -e "$t/sample/inputs/README.txt" ] || fail "glob staged a file it does not match"
 compare_tree "$top_srcdir/conf/data/ref" "$t/sample/ref" || fail "sample ref/ differs"
+
+# Empty folders (one nested) travel too, and nothing in them is invented.
+mkdir -p "$t/src/hollow/inner/deeper" "$t/src/hollow/empty"
+write_cfg "$t/h.cfg" "$t/src" "$t/hollow" "" '{ src = "hollow/"; dest = ""; recursive = true; }'
+mpift_mpirun -n 2 "$stage" --config "$t/h.cfg" >"$t/log" 2>&1 || fail "empty folders: $(cat "$t/log")"
+[ -d "$t/hollow/inner/deeper" ] && [ -d "$t/hollow/empty" ] || fail "empty folders were not made: $(find "$t/hollow")"
+[ -z "$(find "$t/hollow" -type f)" ] || fail "files appeared in empty folders"
 pass
