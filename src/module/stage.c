@@ -591,14 +591,28 @@ static int transfer_round(struct run *r, int round, int last_round)
     return rc;
 }
 
+/*
+ * 5. Rank 0 prints the summary line, then a table per node: files written,
+ * unchanged and failed there, megabytes written, and the seconds its
+ * slowest rank took.  (Errors were named as they happened.)
+ */
 static void summary(struct run *r, double secs)
 {
-    uint64_t in[4] = {r->written, r->skipped, r->failed, r->bytes}, out[4] = {0, 0, 0, 0};
+    double in[5] = {(double)r->written, (double)r->skipped, (double)r->failed, (double)r->bytes, r->t_done};
+    double *all = r->rank == 0 ? calloc((size_t)r->size * 5, sizeof(double)) : NULL;
     const struct mpift_topo *t = &r->ctx->topo;
+    uint64_t out[4] = {0, 0, 0, 0};
+    int q, n, k;
 
-    MPI_Reduce(in, out, 4, MPI_UINT64_T, MPI_SUM, 0, r->ctx->comm);
-    if (r->rank != 0)
+    /* Doubles hold counts and bytes exactly up to 2^53: far beyond a run. */
+    MPI_Gather(in, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, r->ctx->comm);
+    if (r->rank != 0 || !all) {
+        free(all);
         return;
+    }
+    for (q = 0; q < r->size; q++)
+        for (k = 0; k < 4; k++)
+            out[k] += (uint64_t)all[q * 5 + k];
     out[2] += r->plan.nerrors;
     mpift_log_info("mpift-stage: %llu file%s (%.1f MB) onto %d node%s, %d rank%s: %llu copies written, "
                    "%llu unchanged, %llu failed; %.1f MB in %.2f s (%.1f MB/s)",
@@ -606,6 +620,24 @@ static void summary(struct run *r, double secs)
                    t->nnodes == 1 ? "" : "s", t->size, t->size == 1 ? "" : "s",
                    (unsigned long long)out[0], (unsigned long long)out[1], (unsigned long long)out[2],
                    mb(out[3]), secs, secs > 0 ? mb(out[3]) / secs : 0.0);
+    mpift_log_info("  %4s  %-20s %5s %8s %10s %7s %10s %8s %9s", "node", "host", "ranks", "written", "unchanged",
+                   "failed", "MB", "seconds", "MB/s");
+    for (n = 0; n < t->nnodes; n++) {
+        double c[4] = {0, 0, 0, 0}, slowest = 0;
+        int ranks = 0;
+        for (q = 0; q < r->size; q++) {
+            if (t->node_of[q] != n)
+                continue;
+            ranks++;
+            for (k = 0; k < 4; k++)
+                c[k] += all[q * 5 + k];
+            if (all[q * 5 + 4] > slowest)
+                slowest = all[q * 5 + 4];
+        }
+        mpift_log_info("  %4d  %-20s %5d %8.0f %10.0f %7.0f %10.1f %8.2f %9.1f", n, t->hosts[t->leaders[n]], ranks,
+                       c[0], c[1], c[2], c[3] / 1e6, slowest, slowest > 0 ? c[3] / 1e6 / slowest : 0.0);
+    }
+    free(all);
 }
 
 /*

@@ -25,7 +25,7 @@ printf '%s\n' 'ranks' 'send big.bin 4' 'relay big.bin 4 3' 'get big.bin 3' 'send
 MPIFT_STDIN=$t/in fakenodes_mpirun 6 "$stage" --config "$t/s.cfg" --shell >"$t/out" 2>"$t/err" ||
     fail "console across fake nodes failed: $(cat "$t/out" "$t/err")"
 for h in $FAKE_HOSTS; do
-    [ "$(grep -c " $h " "$t/out")" = 2 ] || fail "ranks: expected 2 ranks on $h: $(cat "$t/out")"
+    [ "$(grep -Ec "^ *[0-9]+ +$h +[0-9]+ +[0-9]+ +(master|worker)$" "$t/out")" = 2 ] || fail "ranks: expected 2 ranks on $h: $(cat "$t/out")"
 done
 big=$t/src/tree/big.bin
 cmp -s "$big" "$FAKE_NODEDIR/$n3/4/big.bin" || fail "send big.bin 4: not on $n3"

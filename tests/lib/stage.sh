@@ -28,7 +28,7 @@ CFG
 # summary_field LOG FIELD: the number before FIELD in the summary line
 # ("... 36 copies written, 0 unchanged, 0 failed ...").
 summary_field() {
-    grep -o "[0-9]* $2" "$1" | tail -n 1 | cut -d' ' -f1
+    grep -o "[0-9][0-9]* $2" "$1" | tail -n 1 | cut -d' ' -f1
 }
 
 # expect_summary LOG WRITTEN UNCHANGED FAILED
