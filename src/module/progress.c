@@ -21,33 +21,70 @@ int mpift_tty_behind(int fd)
     return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
 }
 
+/* "1:05", or "--:--" before there is a rate. */
+static void eta(char *buf, size_t len, double left, double rate)
+{
+    long s;
+
+    if (rate <= 0 || left < 0) {
+        snprintf(buf, len, "--:--");
+        return;
+    }
+    s = (long)(left / rate + 0.5);
+    if (s >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
 static void draw(struct mpift_meter *m)
 {
-    double secs = MPI_Wtime() - m->start;
+    double secs = MPI_Wtime() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
+    double frac = m->bytes ? (double)m->done_bytes / (double)m->bytes : (m->files ? 1.0 * m->done_files / m->files : 0);
+    char bar[24], left[32];
+    int i, fill;
 
     m->dirty = 0;
-    fprintf(stderr, "\rmpift-stage: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s   ",
-            (unsigned long long)m->done_files, (unsigned long long)m->files, m->done_bytes / 1e6,
-            m->bytes / 1e6, secs > 0 ? m->done_bytes / 1e6 / secs : 0.0);
+    if (frac > 1)
+        frac = 1;
+    eta(left, sizeof(left), (double)m->bytes - (double)m->done_bytes, rate);
+    if (!m->bar) {
+        fprintf(stderr, "mpift-stage: %3.0f%% (%.1f/%.1f MB, %llu/%llu files), %.1f MB/s, ETA %s\n", frac * 100,
+                m->done_bytes / 1e6, m->bytes / 1e6, (unsigned long long)m->done_files,
+                (unsigned long long)m->files, rate / 1e6, left);
+        return;
+    }
+    fill = (int)(frac * 20 + 0.5);
+    for (i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = '\0';
+    /* \r and erase-to-end: the line is redrawn in place. */
+    fprintf(stderr, "\r[%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s  ETA %s  %llu/%llu files\033[K", bar, frac * 100,
+            m->done_bytes / 1e6, m->bytes / 1e6, rate / 1e6, left, (unsigned long long)m->done_files,
+            (unsigned long long)m->files);
     fflush(stderr);
 }
 
-/* Redraw at most five times a second, and when `now_too`. */
+/* Redraw a bar at most five times a second (and when `now_too`); a plain
+ * line every five seconds. */
 static void tick(struct mpift_meter *m, int now_too)
 {
     double now = MPI_Wtime();
 
     m->dirty = 1;
-    if (now_too || now - m->last >= 0.2) {
+    if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= 5.0) {
         m->last = now;
         draw(m);
     }
 }
 
-void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
+void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, int lines, uint64_t files,
                        uint64_t bytes)
 {
-    m->on = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && mpift_tty_behind(2));
+    int tty = mpift_tty_behind(2);
+
+    m->bar = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && tty);
+    m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
     m->bytes = bytes;
     m->done_files = m->done_bytes = 0;
@@ -74,7 +111,7 @@ void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes)
 
 void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes)
 {
-    if (m)
+    if (m && m->files == 1)   /* a round of many files knows its total */
         m->bytes = bytes;
 }
 
@@ -82,8 +119,10 @@ void mpift_meter_end(struct mpift_meter *m)
 {
     if (!m->on)
         return;
-    if (m->dirty)
-        draw(m);
-    fputc('\n', stderr);
+    /* A bar is cleared (the summary follows); plain lines just stop. */
+    if (m->bar) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
     m->on = 0;
 }

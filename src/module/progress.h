@@ -1,9 +1,11 @@
 /*
  * progress.h - a one-line progress meter on rank 0's stderr.
  *
- * Rank 0 sources every file, so it alone knows how far a round has got;
- * the line is redrawn at most five times a second and ends with a newline
- * so later messages start clean.
+ * Rank 0 sources every file, so it alone knows how far a round has got.
+ * On a terminal: a bar redrawn in place at most five times a second
+ * (percent, MB done of total, rate, ETA, files done of total), cleared at
+ * the end.  Off a terminal, when asked for: a plain line every five
+ * seconds.
  */
 #ifndef MPIFT_PROGRESS_H
 #define MPIFT_PROGRESS_H
@@ -14,6 +16,7 @@
 
 struct mpift_meter {
     int on;
+    int bar;                     /* redrawn in place (else plain lines) */
     uint64_t files, bytes;       /* this round's totals */
     uint64_t done_files, done_bytes;
     int dirty;                   /* changed since the last redraw */
@@ -28,16 +31,17 @@ struct mpift_meter {
  */
 int mpift_tty_behind(int fd);
 
-/* Decide from `when` (auto = stderr leads to a terminal and not --quiet);
+/* Decide from `when`: always = a bar; auto = a bar when stderr leads to a
+ * terminal, else plain lines if `lines`, unless --quiet; never = nothing.
  * m->on says what was decided.  files and bytes are the totals to come. */
-void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, uint64_t files,
+void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, int lines, uint64_t files,
                        uint64_t bytes);
 /* A file is done; `bytes` of it not counted yet by mpift_meter_bytes. */
 void mpift_meter_add(struct mpift_meter *m, uint64_t bytes);
 /* Bytes of a file in progress (per chunk); NULL-safe. */
 void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes);
-/* A one-file meter learns its byte total from the file's metadata;
- * NULL-safe. */
+/* A one-file meter learns its byte total from the file's metadata (a
+ * meter of more files ignores it); NULL-safe. */
 void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes);
 void mpift_meter_end(struct mpift_meter *m);
 

@@ -531,13 +531,15 @@ static int transfer_round(struct run *r, int round, int last_round)
     int rc = MPIFT_OK, rw, mine;
 
     if (r->rank == 0) {
-        mpift_meter_start(&meter, ctx->progress, ctx->quiet, 0, 0);
+        mpift_meter_start(&meter, ctx->progress, ctx->quiet, 1, 0, 0);
         /* The round's totals cost a pass over the plan: only for a meter. */
         for (i = 0; meter.on && i < r->plan.n; i++)
             if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt, &rw)) {
                 meter.files++;
                 meter.bytes += r->plan.f[i].size;
             }
+        /* xfer counts the bytes chunk by chunk; files are counted here. */
+        r->x.meter = meter.on ? &meter : NULL;
     }
     for (i = 0; i < r->plan.n && rc == MPIFT_OK; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
@@ -567,7 +569,7 @@ static int transfer_round(struct run *r, int round, int last_round)
             }
             for (k = 0; rc == MPIFT_OK && k < n; k++) {
                 if (r->rank == 0)
-                    mpift_meter_add(&meter, r->bfiles[k]->size);
+                    mpift_meter_add(&meter, 0);
                 account(r, (size_t)r->bids[k], &r->bres[k], mine, round, last_round);
             }
             i = (size_t)r->bids[n - 1];
@@ -583,11 +585,13 @@ static int transfer_round(struct run *r, int round, int last_round)
         if (rc != MPIFT_OK)
             break;
         if (r->rank == 0)
-            mpift_meter_add(&meter, f->size);
+            mpift_meter_add(&meter, 0);
         account(r, i, &res, mine, round, last_round);
     }
-    if (r->rank == 0)
+    if (r->rank == 0) {
         mpift_meter_end(&meter);
+        r->x.meter = NULL;
+    }
     return rc;
 }
 

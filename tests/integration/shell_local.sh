@@ -99,7 +99,7 @@ grep -q "master" "$t/out" || fail "the console stopped after a refused get"
 shell 'send big.bin 2
 get big.bin 2' --progress always || fail "console with --progress failed: $(cat "$t/out" "$t/err")"
 size=$(stat -c %s "$t/src/tree/big.bin")
-grep -q "1/1 files, $(awk -v s="$size" 'BEGIN { printf "%.1f/%.1f", s / 1e6, s / 1e6 }') MB, .* MB/s" "$t/err" ||
+grep -q "100%  $(awk -v s="$size" 'BEGIN { printf "%.1f/%.1f", s / 1e6, s / 1e6 }') MB  .* MB/s  ETA .*  1/1 files" "$t/err" ||
     fail "no byte meter for send: $(tr '\r' '\n' <"$t/err")"
 
 # On a terminal (script(1) gives mpirun one) the prompt is shown.

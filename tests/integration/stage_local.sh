@@ -35,9 +35,23 @@ compare_tree "$t/src/tree" "$t/dest/node0" || fail "changed file not updated"
 # terminal) there is none.
 mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force --progress always >"$t/log" 2>"$t/err" ||
     fail "--progress always failed: $(cat "$t/log" "$t/err")"
-grep -q "$nfiles/$nfiles files" "$t/err" || fail "no progress meter: $(cat "$t/err")"
+grep -q "\[####################\] 100%  .* MB/s  ETA .*  $nfiles/$nfiles files" "$t/err" || fail "no progress meter: $(cat "$t/err")"
 mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
 ! grep -q "$nfiles/$nfiles files" "$t/log" || fail "progress meter off a terminal: $(cat "$t/log")"
+
+# On a real terminal (script(1) gives mpirun a pty) the bar is drawn by
+# default, redrawn in place (carriage return, erase to the end of the
+# line) and cleared before the summary; --quiet draws nothing.
+if command -v script >/dev/null; then
+    _mpift_timed script -qec "$MPIRUN --oversubscribe --mca btl_vader_single_copy_mechanism none -n 4 $stage --config $t/a.cfg --force" "$t/tty" \
+        >/dev/null 2>&1 || fail "stage-in on a terminal failed: $(cat "$t/tty")"
+    grep -q $'\r\\[[#.]\\{20\\}\\] ' "$t/tty" || fail "no bar on a terminal: $(cat -v "$t/tty")"
+    grep -q $'  ETA [0-9:]*  '"$nfiles/$nfiles files"$'\033\\[K' "$t/tty" || fail "the bar does not end complete: $(cat -v "$t/tty")"
+    grep -q $'\r\033\\[Kmpift-stage: '"$nfiles files" "$t/tty" || fail "the bar is not cleared before the summary: $(cat -v "$t/tty")"
+    _mpift_timed script -qec "$MPIRUN --oversubscribe --mca btl_vader_single_copy_mechanism none -n 4 $stage --config $t/a.cfg --force --quiet" "$t/tty" \
+        >/dev/null 2>&1 || fail "--quiet on a terminal failed: $(cat "$t/tty")"
+    ! grep -q "ETA\|mpift-stage: $nfiles files" "$t/tty" || fail "--quiet still printed: $(cat -v "$t/tty")"
+fi
 
 # per-rank: each rank its own copy; direct policy; no checksum.
 write_cfg "$t/b.cfg" "$t/src" "$t/rank/%r" 'workers: { copies = "per-rank"; policy = "direct"; };'
