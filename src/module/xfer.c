@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,29 @@ void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t 
         return;
     }
     mpift_sink_write(sink, buf, len, off);
+}
+
+/*
+ * Fault injection for the test suite: MPIFT_TEST_KILL=RANK:CHUNKS makes
+ * rank RANK kill itself (SIGKILL, no clean-up) once it has written CHUNKS
+ * received chunks, as a node that dies mid-transfer would.
+ */
+static void maybe_die(int rank)
+{
+    static long left = -2;
+    static int who = -1;
+    const char *env;
+
+    if (left == -2) {
+        env = getenv("MPIFT_TEST_KILL");
+        left = -1;
+        if (env && sscanf(env, "%d:%ld", &who, &left) != 2)
+            left = -1;
+    }
+    if (left < 0 || rank != who)
+        return;
+    if (left-- == 0)
+        raise(SIGKILL);
 }
 
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren)
@@ -465,6 +489,7 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
         x->arrived[b] = -1;
         if (have_sink)
             mpift_xfer_write(&sink, x->buf[b], (size_t)count, off, i == 0);
+        maybe_die(x->rank);
         mpift_meter_bytes(x->meter, (uint64_t)count);
         off += (uint64_t)count;
         if (posted < m.nchunks) {
