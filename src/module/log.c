@@ -24,6 +24,30 @@ void mpift_log_setup(const char *host, int rank, int quiet, int verbose)
 
 int mpift_log_is_verbose(void) { return log_verbose; }
 int mpift_log_is_quiet(void) { return log_quiet; }
+int mpift_log_rank(void) { return log_rank; }
+
+/* A message is one line whatever the file names in it hold: a newline,
+ * tab or other control character in a name is written as \n, \t or \xNN,
+ * so a name cannot split an error or forge another line. */
+static void put_one_line(FILE *f, const char *line)
+{
+    char out[8192 * 4 + 2];
+    size_t o = 0;
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)line; *p && o < sizeof(out) - 6; p++) {
+        if (*p == '\n' || *p == '\t') {
+            out[o++] = '\\';
+            out[o++] = *p == '\n' ? 'n' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o++] = '\n';
+    fwrite(out, 1, o, f);
+}
 
 /* One fprintf per line: with mpirun forwarding many ranks' output, a line
  * built in pieces can be interleaved with another rank's. */
@@ -39,7 +63,10 @@ static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    fprintf(f, "%s\n", line);
+    if (prefixed)
+        put_one_line(f, line);
+    else
+        fprintf(f, "%s\n", line);
     fflush(f);
 }
 

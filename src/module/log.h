@@ -28,6 +28,8 @@ void mpift_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 void mpift_say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 int mpift_log_is_verbose(void);
+/* The rank given to mpift_log_setup (-1 before). */
+int mpift_log_rank(void);
 int mpift_log_is_quiet(void);
 
 #endif

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "fsafe.h"
+#include "log.h"
 #include "sink.h"
 
 bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t sec, uint32_t nsec)
@@ -73,6 +75,33 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
     return MPIFT_OK;
 }
 
+/*
+ * Fault injection for the test suite: MPIFT_TEST_ENOSPC=RANK:BYTES makes
+ * every write of rank RANK fail with ENOSPC once it has written BYTES, as
+ * a node-local disk that fills up mid-run would.
+ */
+static int disk_full(int rank, size_t len)
+{
+    static long long left = -2;
+    static int who = -1;
+    const char *env;
+
+    if (left == -2) {
+        env = getenv("MPIFT_TEST_ENOSPC");
+        left = -1;
+        if (env && sscanf(env, "%d:%lld", &who, &left) != 2)
+            left = -1;
+    }
+    if (left < 0 || rank != who)
+        return 0;
+    if ((long long)len > left) {
+        left = 0;
+        return 1;
+    }
+    left -= (long long)len;
+    return 0;
+}
+
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
 {
     const char *p = buf;
@@ -80,6 +109,8 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
 
     XXH3_64bits_update(s->hash, buf, len);
     s->received += len;
+    if (!s->err && disk_full(mpift_log_rank(), len))
+        s->err = ENOSPC;
     while (!s->err && done < len) {
         ssize_t n = pwrite(s->fd, p + done, len - done, (off_t)(off + done));
         if (n < 0) {

@@ -85,6 +85,19 @@ grep -q "escape.txt: resolves to .*outside paths.source" "$t/err" || fail "escap
 [ ! -e "$t/sl/escape.txt" ] || fail "the file behind an escaping symlink was staged"
 compare_tree "$t/src/tree" "$t/sl" || fail "the other files were not staged"
 
+# A source name with a newline: refused (exit 1) in one line that shows
+# the newline as \n; the other files are staged.
+mkdir -p "$t/src/nl"
+echo ok >"$t/src/nl/fine.txt"
+echo no >"$t/src/nl/two"$'\n'"lines.txt"
+write_cfg "$t/nl.cfg" "$t/src" "$t/nldest" "" '{ src = "nl/"; dest = ""; recursive = true; }'
+rc=0; mpift_mpirun -n 2 "$stage" --config "$t/nl.cfg" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "name with a newline: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q 'nl/two\\nlines.txt: cannot be staged: destination path contains a control character (0x0a)' "$t/err" ||
+    fail "newline name not reported on one line: $(cat -A "$t/err")"
+! grep -q '^lines.txt' "$t/err" || fail "the name split the message: $(cat -A "$t/err")"
+[ -f "$t/nldest/fine.txt" ] && [ "$(ls "$t/nldest" | wc -l)" = 1 ] || fail "newline name: wrong files staged: $(ls -b "$t/nldest")"
+
 # A symlink planted in the destination tree is not followed.
 mkdir -p "$t/planted" "$t/victim"
 ln -s "$t/victim" "$t/planted/a"
