@@ -561,6 +561,19 @@ static char *load_rank0_folder(struct loader *L, const config_setting_t *grp, co
     return NULL;
 }
 
+/* Does the path have a ".." component? */
+static bool has_dotdot(const char *p)
+{
+    const char *c = p;
+
+    while ((c = strstr(c, "..")) != NULL) {
+        if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+            return true;
+        c += 2;
+    }
+    return false;
+}
+
 static void load_paths(struct loader *L, const config_setting_t *root, struct mpift_config *cfg)
 {
     config_setting_t *grp = get_group(L, root, "paths"), *s;
@@ -573,6 +586,10 @@ static void load_paths(struct loader *L, const config_setting_t *root, struct mp
     if (v && !abs_template(v))
         fail(L, MPIFT_ERR_CONFIG, s, "paths.dest", "\"%.200s\" is not absolute; the node-local root "
              "must start with / or with %%t (the job's temp dir)", v);
+    else if (v && has_dotdot(v))
+        /* Every rank writes below it: it must say plainly where that is. */
+        fail(L, MPIFT_ERR_CONFIG, s, "paths.dest", "\"%.200s\" has a \"..\" component; write the folder "
+             "it means without it", v);
     else if (v && check_template(L, s, "paths.dest", v))
         cfg->dest = dup_or_nomem(L, v);
 

@@ -92,6 +92,24 @@ static void maybe_die(int rank)
         raise(SIGKILL);
 }
 
+/*
+ * Fault injection for the test suite: MPIFT_TEST_BAD_HEADER=RANK makes
+ * rank RANK send (or pass on) every METADATA header with protocol version
+ * 7, as a rank running another mpift would; its children must refuse it.
+ */
+static void maybe_damage(struct mpift_xfer *x)
+{
+    static int who = -2;
+    const char *env;
+
+    if (who == -2) {
+        env = getenv("MPIFT_TEST_BAD_HEADER");
+        who = env ? atoi(env) : -1;
+    }
+    if (who == x->rank)
+        x->hdr[4] = 7;   /* the version field (proto.h) */
+}
+
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren)
 {
     int i;
@@ -304,6 +322,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
         rc = len;
         goto out;
     }
+    maybe_damage(x);
     rc = send_children(rt, x->hdr, len, MPIFT_TAG_METADATA, x->comm);
     if (rc != MPIFT_OK)
         goto out;
@@ -427,6 +446,7 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
     if (m.file_id != id || strcmp(m.name, f->dest) != 0 || m.chunk_size != x->chunk)
         goto proto_id;
     mpift_meter_expect(x->meter, m.size);
+    maybe_damage(x);
     rc = send_children(rt, x->hdr, len, MPIFT_TAG_METADATA, x->comm);
     if (rc != MPIFT_OK)
         return rc;

@@ -431,6 +431,12 @@ START_TEST(enums)
     mpift_config_free(&cfg);
     ck_assert_int_eq(load("t.cfg", BASE "workers: { policy = \"star\"; };", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("t.cfg:3: workers.policy: \"star\" is not one of \"direct\", \"pipeline\", \"tree\"");
+    ck_assert_int_eq(load("dd.cfg", "version = 1;\npaths: { source = \"s\"; dest = \"/scratch/%u/../../etc\"; };\n",
+                          &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("dd.cfg:2: paths.dest: \"/scratch/%u/../../etc\" has a \"..\" component");
+    ck_assert_int_eq(load("dd.cfg", "version = 1;\npaths: { source = \"s\"; dest = \"/scratch/a..b/..c\"; };\n", &cfg),
+                     MPIFT_OK);   /* dots inside names are fine */
+    mpift_config_free(&cfg);
     ck_assert_int_eq(load("t.cfg", BASE "transfer: { on_error = \"abort\"; };", &cfg), MPIFT_OK);
     ck_assert(cfg->abort_on_error);
     mpift_config_free(&cfg);
