@@ -28,6 +28,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "faults.h"
 #include "ctx.h"
 #include "fsafe.h"
 #include "log.h"
@@ -599,7 +600,10 @@ int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats)
     sv.chunk = ctx->cfg->chunk_size;
     sv.nstreams = ctx->cfg->max_streams;
     sv.collectfd = -1;
-    sv.gather = getenv("MPIFT_TEST_SERVE_GATHER") ? atoi(getenv("MPIFT_TEST_SERVE_GATHER")) : 0;
+    {
+        const char *g = mpift_fault_env("MPIFT_TEST_SERVE_GATHER");
+        sv.gather = g ? atoi(g) : 0;
+    }
     sv.st = calloc((size_t)sv.nstreams, sizeof(*sv.st));
     sv.queue = calloc((size_t)sv.size, sizeof(*sv.queue));
     sv.busy = calloc((size_t)sv.size, 1);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "faults.h"
 #include "fsafe.h"
 #include "log.h"
 #include "sink.h"
@@ -87,7 +88,7 @@ static int disk_full(int rank, size_t len)
     const char *env;
 
     if (left == -2) {
-        env = getenv("MPIFT_TEST_ENOSPC");
+        env = mpift_fault_env("MPIFT_TEST_ENOSPC");
         left = -1;
         if (env && sscanf(env, "%d:%lld", &who, &left) != 2)
             left = -1;

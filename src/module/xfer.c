@@ -25,6 +25,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "faults.h"
 #include "log.h"
 #include "proto.h"
 #include "sink.h"
@@ -46,7 +47,7 @@ static int take_corruption(void)
     const char *env;
 
     if (corrupt_left < 0) {
-        env = getenv("MPIFT_TEST_CORRUPT");
+        env = mpift_fault_env("MPIFT_TEST_CORRUPT");
         corrupt_left = env ? atoi(env) : 0;
         if (corrupt_left < 0)
             corrupt_left = 0;
@@ -81,7 +82,7 @@ static void maybe_die(int rank)
     const char *env;
 
     if (left == -2) {
-        env = getenv("MPIFT_TEST_KILL");
+        env = mpift_fault_env("MPIFT_TEST_KILL");
         left = -1;
         if (env && sscanf(env, "%d:%ld", &who, &left) != 2)
             left = -1;
@@ -103,7 +104,7 @@ static void maybe_damage(struct mpift_xfer *x)
     const char *env;
 
     if (who == -2) {
-        env = getenv("MPIFT_TEST_BAD_HEADER");
+        env = mpift_fault_env("MPIFT_TEST_BAD_HEADER");
         who = env ? atoi(env) : -1;
     }
     if (who == x->rank)

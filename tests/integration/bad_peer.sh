@@ -18,7 +18,7 @@ fakenodes_setup 3 1
 set -- $FAKE_HOSTS
 write_cfg "$t/b.cfg" "$t/src" "$FAKE_SCRATCH/stage"
 sed -i '/chunk_size = "1M"/d' "$t/b.cfg"
-rc=0; MPIFT_TEST_BAD_HEADER=1 fakenodes_mpirun 3 "$stage" --config "$t/b.cfg" >"$t/log" 2>&1 || rc=$?
+rc=0; MPIFT_TEST_BAD_HEADER=1 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/b.cfg" >"$t/log" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "a bad header was accepted: $(cat "$t/log")"
 [ "$rc" != 124 ] || fail "the job hung on a bad header: $(cat "$t/log")"
 grep -q "$3 (rank 2): protocol error from rank 1: protocol version 7 (expected 1): mixed mpift versions in one job?" "$t/log" ||

@@ -16,7 +16,7 @@ stage_setup
 fakenodes_setup 3 1
 set -- $FAKE_HOSTS
 write_cfg "$t/f.cfg" "$t/src" "$FAKE_SCRATCH/stage"
-rc=0; MPIFT_TEST_ENOSPC=1:3000000 fakenodes_mpirun 3 "$stage" --config "$t/f.cfg" >"$t/log" 2>"$t/err" || rc=$?
+rc=0; MPIFT_TEST_ENOSPC=1:3000000 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/f.cfg" >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "a full disk: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
 grep -q "^mpift-stage: $2 (rank 1): .*: No space left on device" "$t/err" || fail "full disk not named with its node: $(cat "$t/err")"
 ! grep -q "($1\|$3) (rank [02])" "$t/err" || fail "another node reported errors: $(cat "$t/err")"

@@ -22,7 +22,7 @@ fakenodes_setup 3 1
 write_cfg "$t/k.cfg" "$t/src" "$FAKE_SCRATCH/k" "" '{ src = "big/"; dest = ""; recursive = true; }'
 sed -i 's/chunk_size = "1M"; window = 4;/chunk_size = "64K"; window = 4;/' "$t/k.cfg"
 
-rc=0; MPIFT_TEST_KILL=2:100 fakenodes_mpirun 3 "$stage" --config "$t/k.cfg" >"$t/log" 2>&1 || rc=$?
+rc=0; MPIFT_TEST_KILL=2:100 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/k.cfg" >"$t/log" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
 [ "$rc" != 124 ] || fail "the job hung after a rank was killed: $(cat "$t/log")"
 missing=0

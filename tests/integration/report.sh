@@ -20,7 +20,7 @@ fakenodes_setup 3 2
 set -- $FAKE_HOSTS
 write_cfg "$t/r.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
     '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing.dat"; dest = ""; }'
-rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --config "$t/r.cfg" --set transfer.retries=0 \
+rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/r.cfg" --set transfer.retries=0 \
     --report "$t/in.json" >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "stage-in with failures: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
 python3 - "$t/in.json" "$nfiles" "$1" "$2" "$3" <<'PY' || fail "stage-in report: $(cat "$t/in.json")"

@@ -55,7 +55,7 @@ grep -q "0 copies written, 6 unchanged, 0 failed" "$t/log" || fail "re-run summa
 # on_error = "abort": rank 0 receives a damaged copy from the second node
 # and, with no retries, stops there; the rest counts as failed.
 rm -rf "$t/collect"
-rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out --set transfer.retries=0 \
+rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/node.cfg" --out --set transfer.retries=0 \
     --set transfer.on_error=abort >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "stage-out abort: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
 grep -q "checksum mismatch .* (from ${hosts[2]} (rank 2))" "$t/err" || fail "stage-out abort: no mismatch named: $(cat "$t/err")"

@@ -24,7 +24,7 @@ no_temporaries() {
 # Rank 1 receives every file (per-rank copies); it corrupts the first one it
 # writes.  Two retries: caught, re-sent, all good.
 write_cfg "$t/r.cfg" "$t/src" "$t/retry/%r" 'workers: { copies = "per-rank"; };'
-rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/r.cfg" --set transfer.retries=2 >"$t/log" 2>"$t/err" || rc=$?
+rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --module "$faults" --config "$t/r.cfg" --set transfer.retries=2 >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 0 ] || fail "corrupted copy with retries: exit $rc: $(cat "$t/log" "$t/err")"
 grep -q "checksum mismatch" "$t/err" || fail "corruption not reported: $(cat "$t/err")"
 grep -q "re-sending (attempt 2 of 3)" "$t/err" || fail "no re-send announced: $(cat "$t/err")"
@@ -32,9 +32,16 @@ compare_tree "$t/src/tree" "$t/retry/1" || fail "re-sent copy differs"
 expect_summary "$t/log" $((nfiles * 2)) 0 0
 no_temporaries "$t/retry" "retry"
 
+# The switches live only in the test build of the engine: the real module
+# ignores them.
+rm -rf "$t/retry"
+MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/r.cfg" --set transfer.retries=0 >"$t/log" 2>"$t/err" ||
+    fail "MPIFT_TEST_CORRUPT changed what the real module does: $(cat "$t/log" "$t/err")"
+! grep -q "checksum mismatch" "$t/err" || fail "the real module obeys a test switch: $(cat "$t/err")"
+
 # No retries: the file fails, exit 1, and nothing half-written is left.
 write_cfg "$t/n.cfg" "$t/src" "$t/noretry/%r" 'workers: { copies = "per-rank"; };'
-rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" --set transfer.retries=0 >"$t/log" 2>"$t/err" || rc=$?
+rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --module "$faults" --config "$t/n.cfg" --set transfer.retries=0 >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "corrupted copy without retries: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
 grep -q "checksum mismatch" "$t/err" || fail "corruption not reported: $(cat "$t/err")"
 expect_summary "$t/log" $((nfiles * 2 - 1)) 0 1
@@ -44,7 +51,7 @@ no_temporaries "$t/noretry" "no retry"
 # on_error = "abort": the first failure stops the run on every rank; what
 # was not sent counts as failed; nothing half-written is left.
 rm -rf "$t/noretry"
-rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" --set transfer.retries=0 \
+rc=0; MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --module "$faults" --config "$t/n.cfg" --set transfer.retries=0 \
     --set transfer.on_error=abort >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "on_error abort: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
 grep -q 'stopping at the first failure (transfer.on_error = "abort"' "$t/err" || fail "abort not explained: $(cat "$t/err")"
@@ -54,7 +61,7 @@ failed=$(summary_field "$t/log" "failed")
     fail "on_error abort: $written written + $failed failed should be $((nfiles * 2)) with more than one failed: $(cat "$t/log")"
 no_temporaries "$t/noretry" "on_error abort"
 rm -rf "$t/noretry"
-MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" --set transfer.retries=0 >/dev/null 2>&1
+MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 2 "$stage" --module "$faults" --config "$t/n.cfg" --set transfer.retries=0 >/dev/null 2>&1
 
 # The next run repairs what failed and leaves the rest alone.
 mpift_mpirun -n 2 "$stage" --config "$t/n.cfg" >"$t/log" 2>&1 || fail "repair run failed: $(cat "$t/log")"

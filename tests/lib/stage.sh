@@ -1,6 +1,9 @@
 # stage.sh - helpers shared by the stage-in integration tests (sourced after common.sh).
 
 stage=$top_builddir/src/mpift-stage
+# The engine with fault injection compiled in (faults.h), for the tests
+# that set MPIFT_TEST_*: mpift-stage --module "$faults" ...
+faults=$top_builddir/tests/.libs/mpift_faults.so
 
 # stage_setup: t = a fresh temp dir holding src/tree (make_test_tree);
 # nfiles = the number of files in it.

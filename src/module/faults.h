@@ -1,0 +1,22 @@
+/*
+ * faults.h - fault injection for the test suite (MPIFT_TEST_CORRUPT,
+ * _KILL, _ENOSPC, _BAD_HEADER, _SERVE_GATHER; see README).
+ *
+ * Compiled in only where MPIFT_FAULT_INJECTION is defined: the test
+ * builds of the engine that make check builds and never installs
+ * (tests/mpift_faults.so, tests/libmpift_faults.la).  In the installed
+ * module and library mpift_fault_env() is a constant NULL, so those
+ * variables mean nothing there and the code behind them is dropped.
+ */
+#ifndef MPIFT_FAULTS_H
+#define MPIFT_FAULTS_H
+
+#include <stdlib.h>
+
+#ifdef MPIFT_FAULT_INJECTION
+static inline const char *mpift_fault_env(const char *name) { return getenv(name); }
+#else
+static inline const char *mpift_fault_env(const char *name) { (void)name; return NULL; }
+#endif
+
+#endif
