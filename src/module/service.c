@@ -361,7 +361,15 @@ static int do_ls(struct svc *s, const struct mpift_cmd *c)
         mpift_log_error("ls rank %d (%s): %s", c->rank, host_of(s, c->rank), text);
         return MPIFT_OK;
     }
-    printf("rank %d (%s) %s:\n%s", c->rank, host_of(s, c->rank), s->ctx->cfg->dest, *text ? text : "(empty)\n");
+    {
+        /* The worker's own root: paths.dest expanded for that rank. */
+        struct mpift_tvars v;
+        char root[PATH_MAX];
+        mpift_topo_tvars(&s->ctx->topo, c->rank, &v);
+        if (mpift_template_expand(s->ctx->cfg->dest, &v, root, sizeof(root)) != MPIFT_OK)
+            snprintf(root, sizeof(root), "%s", s->ctx->cfg->dest);
+        printf("rank %d (%s) %s:\n%s", c->rank, host_of(s, c->rank), root, *text ? text : "(empty)\n");
+    }
     fflush(stdout);
     return MPIFT_OK;
 }

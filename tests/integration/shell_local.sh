@@ -48,6 +48,7 @@ cmp -s "$t/src/tree/a/b/c/deep.txt" "$t/dest/1/a/b/c/deep.txt" || fail "send of 
 cmp -s "$t/src/tree/worker_1.log" "$t/collect/worker_1.log" || fail "get: copy in collect differs"
 cmp -s "$t/src/tree/big.bin" "$t/dest/1/big.bin" || fail "relay 3 -> 1: copy differs"
 grep -q "^ *$(stat -c %s "$t/src/tree/big.bin")  big.bin$" "$t/out" || fail "ls 1 does not list big.bin: $(cat "$t/out")"
+grep -q "^rank 1 (.*) $t/dest/1:$" "$t/out" || fail "ls 1 does not name rank 1's own root: $(cat "$t/out")"
 [ ! -e "$t/dest/2/big.bin" ] || fail "a command after quit was run"
 [ -z "$(find "$t/dest" "$t/collect" -name '.mpift-*')" ] || fail "temporary files left behind"
 
