@@ -144,6 +144,17 @@ static int setup_roots(struct mpift_ctx *ctx)
     return MPIFT_OK;
 }
 
+int mpift_ctx_writer(const struct mpift_ctx *ctx, int q)
+{
+    const struct mpift_topo *t = &ctx->topo;
+
+    switch (ctx->cfg->copies) {
+    case MPIFT_COPIES_PER_RANK: return 1;
+    case MPIFT_COPIES_ONCE: return q == 0;
+    default: return t->leaders[t->node_of[q]] == q;
+    }
+}
+
 int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len)
 {
     struct mpift_tvars v;

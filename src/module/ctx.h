@@ -28,6 +28,11 @@ struct mpift_ctx {
     char errmsg[PATH_MAX + 256]; /* why the last call on this rank failed */
 };
 
+/* Does rank q write under `copies` (each node's lowest rank, every rank,
+ * or rank 0 alone)?  Stage-in keeps its copies there; stage-out gathers
+ * from there. */
+int mpift_ctx_writer(const struct mpift_ctx *ctx, int q);
+
 /* Expand one of rank 0's paths.* templates (source, collect) into out. */
 int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len);
 

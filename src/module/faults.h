@@ -11,6 +11,7 @@
 #ifndef MPIFT_FAULTS_H
 #define MPIFT_FAULTS_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #ifdef MPIFT_FAULT_INJECTION
@@ -18,5 +19,17 @@ static inline const char *mpift_fault_env(const char *name) { return getenv(name
 #else
 static inline const char *mpift_fault_env(const char *name) { (void)name; return NULL; }
 #endif
+
+/* A "RANK:COUNT" switch: COUNT when it is set for `rank`, else -1. */
+static inline long long mpift_fault_budget(const char *name, int rank)
+{
+    const char *env = mpift_fault_env(name);
+    long long n;
+    int who;
+
+    if (!env || sscanf(env, "%d:%lld", &who, &n) != 2 || who != rank || n < 0)
+        return -1;
+    return n;
+}
 
 #endif

@@ -185,21 +185,10 @@ static int fetch_start(struct server *sv, struct stream *s)
     rc = mpift_source_resolve(sv->source, s->name, real, s->why, sizeof(s->why));
     if (rc != MPIFT_OK)
         return fetch_refuse(sv, s, rc);
-    s->fd = open(real, O_RDONLY | O_CLOEXEC);
-    if (s->fd < 0 || fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int en = s->fd < 0 ? errno : (S_ISREG(st.st_mode) ? errno : EINVAL);
-        snprintf(s->why, sizeof(s->why), "%s: %s", real, en == EINVAL ? "not a regular file" : strerror(en));
-        return fetch_refuse(sv, s, en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO);
-    }
-    memset(&s->m, 0, sizeof(s->m));
-    s->m.file_id = s->id;
-    s->m.size = (uint64_t)st.st_size;
-    s->m.mtime_sec = st.st_mtim.tv_sec;
-    s->m.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-    s->m.mode = st.st_mode & 07777;
-    s->m.chunk_size = sv->chunk;
-    mpift_chunking(s->m.size, s->m.chunk_size, &s->m.nchunks, &s->m.last_chunk);
-    snprintf(s->m.name, sizeof(s->m.name), "%s", s->name);
+    s->fd = mpift_source_open(real, &st, &rc, s->why, sizeof(s->why));
+    if (s->fd < 0)
+        return fetch_refuse(sv, s, rc);
+    mpift_meta_of(s->id, s->name, &st, sv->chunk, &s->m);
 #ifdef POSIX_FADV_SEQUENTIAL
     posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif

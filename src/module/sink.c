@@ -84,16 +84,10 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
 static int disk_full(int rank, size_t len)
 {
     static long long left = -2;
-    static int who = -1;
-    const char *env;
 
-    if (left == -2) {
-        env = mpift_fault_env("MPIFT_TEST_ENOSPC");
-        left = -1;
-        if (env && sscanf(env, "%d:%lld", &who, &left) != 2)
-            left = -1;
-    }
-    if (left < 0 || rank != who)
+    if (left == -2)
+        left = mpift_fault_budget("MPIFT_TEST_ENOSPC", rank);
+    if (left < 0)
         return 0;
     if ((long long)len > left) {
         left = 0;

@@ -66,6 +66,8 @@ struct run {
     char *errs;                 /* with --report: "INDEX\tmessage\n" per failed copy */
     size_t errs_len, errs_cap;
     double t_done;              /* seconds this rank spent until its last file */
+    double *stats;              /* rank 0, after summary(): [size][5] every rank's written,
+                                 * unchanged, failed, bytes written, t_done */
     int stopped;                /* on_error = "abort" stopped the run */
     int local_fail;
 };
@@ -73,36 +75,21 @@ struct run {
 static int bit(const unsigned char *b, size_t i) { return (b[i >> 3] >> (i & 7)) & 1; }
 static void setbit(unsigned char *b, size_t i) { b[i >> 3] |= (unsigned char)(1u << (i & 7)); }
 
-/* Does this rank keep a copy of file f? */
-static int is_writer(const struct run *r, const struct mpift_pfile *f)
-{
-    const struct mpift_ctx *ctx = r->ctx;
-
-    if (f->target >= 0)
-        return f->target == r->rank;
-    switch (ctx->cfg->copies) {
-    case MPIFT_COPIES_PER_RANK: return 1;
-    case MPIFT_COPIES_ONCE: return r->rank == 0;
-    default: return ctx->topo.leader == r->rank;
-    }
-}
-
-static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
-
-/* Does rank q keep a copy of f?  (is_writer, for any rank.) */
+/* Does rank q keep a copy of f?  (A scatter file: only its target.) */
 static int writes(const void *arg, int q, const struct mpift_pfile *f)
 {
     const struct run *r = arg;
-    const struct mpift_topo *t = &r->ctx->topo;
 
-    if (f->target >= 0)
-        return f->target == q;
-    switch (r->ctx->cfg->copies) {
-    case MPIFT_COPIES_PER_RANK: return 1;
-    case MPIFT_COPIES_ONCE: return q == 0;
-    default: return t->leaders[t->node_of[q]] == q;
-    }
+    return f->target >= 0 ? f->target == q : mpift_ctx_writer(r->ctx, q);
 }
+
+/* Does this rank keep a copy of file f? */
+static int is_writer(const struct run *r, const struct mpift_pfile *f)
+{
+    return writes(r, r->rank, f);
+}
+
+static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
 
 /* Agree on a status: the worst (most negative is not meaningful, so any
  * failure wins; the lowest rank's code is used). */
@@ -604,16 +591,16 @@ static void summary(struct run *r, double secs)
 {
     double in[5] = {(double)r->written, (double)r->skipped, (double)r->failed, (double)r->bytes, r->t_done};
     double *all = r->rank == 0 ? calloc((size_t)r->size * 5, sizeof(double)) : NULL;
+
+    r->stats = all;   /* --report uses them too */
     const struct mpift_topo *t = &r->ctx->topo;
     uint64_t out[4] = {0, 0, 0, 0};
     int q, n, k;
 
     /* Doubles hold counts and bytes exactly up to 2^53: far beyond a run. */
     MPI_Gather(in, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, r->ctx->comm);
-    if (r->rank != 0 || !all) {
-        free(all);
+    if (r->rank != 0 || !all)
         return;
-    }
     for (q = 0; q < r->size; q++)
         for (k = 0; k < 4; k++)
             out[k] += (uint64_t)all[q * 5 + k];
@@ -641,7 +628,6 @@ static void summary(struct run *r, double secs)
         mpift_log_info("  %4d  %-20s %5d %8.0f %10.0f %7.0f %10.1f %8.2f %9.1f", n, t->hosts[t->leaders[n]], ranks,
                        c[0], c[1], c[2], c[3] / 1e6, slowest, slowest > 0 ? c[3] / 1e6 / slowest : 0.0);
     }
-    free(all);
 }
 
 /*
@@ -652,10 +638,7 @@ static void summary(struct run *r, double secs)
 static int report(struct run *r, int status, double secs)
 {
     struct mpift_stage_report rep;
-    uint64_t counts[4] = { r->written, r->skipped, r->failed, r->bytes };
     int size = r->size, len = (int)r->errs_len, ok = 1, q, rc = MPIFT_OK;
-    uint64_t *allc = NULL;
-    double *alls = NULL;
     unsigned char *states = NULL;
     int *lens = NULL, *displs = NULL;
     char *errs = NULL;
@@ -664,12 +647,10 @@ static int report(struct run *r, int status, double secs)
     if (r->plan.n > INT_MAX)
         ok = 0;
     if (r->rank == 0 && ok) {
-        allc = calloc((size_t)size * 4, sizeof(*allc));
-        alls = calloc((size_t)size, sizeof(*alls));
         states = calloc((size_t)size * (r->plan.n ? r->plan.n : 1), 1);
         lens = calloc((size_t)size, sizeof(*lens));
         displs = calloc((size_t)size, sizeof(*displs));
-        ok = allc && alls && states && lens && displs;
+        ok = r->stats && states && lens && displs;   /* stats: gathered by summary() */
     }
     if (MPI_Bcast(&ok, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS) {
         rc = MPIFT_ERR_MPI;
@@ -682,9 +663,7 @@ static int report(struct run *r, int status, double secs)
         rc = MPIFT_ERR_IO;
         goto out;
     }
-    if (MPI_Gather(counts, 4, MPI_UINT64_T, allc, 4, MPI_UINT64_T, 0, r->ctx->comm) != MPI_SUCCESS ||
-        MPI_Gather(&r->t_done, 1, MPI_DOUBLE, alls, 1, MPI_DOUBLE, 0, r->ctx->comm) != MPI_SUCCESS ||
-        MPI_Gather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n, MPI_BYTE, 0, r->ctx->comm) !=
+    if (MPI_Gather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n, MPI_BYTE, 0, r->ctx->comm) !=
             MPI_SUCCESS ||
         MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS) {
         rc = MPIFT_ERR_MPI;
@@ -708,8 +687,7 @@ static int report(struct run *r, int status, double secs)
         rep.plan = &r->plan;
         rep.mode = "stage-in";
         rep.states = states;
-        rep.counts = allc;
-        rep.secs = alls;
+        rep.stats = r->stats;
         rep.errs = errs ? errs : "";
         rep.elen = lens;
         rep.edispl = displs;
@@ -723,8 +701,6 @@ static int report(struct run *r, int status, double secs)
     if (MPI_Bcast(&rc, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS)
         rc = MPIFT_ERR_MPI;
 out:
-    free(allc);
-    free(alls);
     free(states);
     free(lens);
     free(displs);
@@ -854,6 +830,7 @@ out:
     free(r.bres);
     free(r.digest);
     free(r.errs);
+    free(r.stats);
     mpift_plan_free(&r.plan);
     return rc;
 }

@@ -14,8 +14,7 @@ struct mpift_stage_report {
     const struct mpift_plan *plan;
     const char *mode;             /* "stage-in" */
     const unsigned char *states;  /* [size][plan->n] enum mpift_fstate of every rank */
-    const uint64_t *counts;       /* [size][4] written, unchanged, failed, bytes written */
-    const double *secs;           /* [size] each rank's seconds */
+    const double *stats;          /* [size][5] written, unchanged, failed, bytes written, seconds */
     const char *errs;             /* every rank's "INDEX\tmessage\n" lines ... */
     const int *elen, *edispl;     /* ... rank q's at errs + edispl[q], elen[q] bytes */
     const uint64_t *digest;       /* [plan->n] xxh3 of each file as sent, 0 if none */

@@ -75,7 +75,7 @@ int mpift_stage_report_write(const struct mpift_stage_report *rep)
         return MPIFT_ERR_IO;
     for (q = 0; q < t->size; q++)
         for (n = 0; n < 4; n++)
-            tot[n] += rep->counts[q * 4 + n];
+            tot[n] += (uint64_t)rep->stats[q * 5 + n];
     fprintf(out.f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ", PACKAGE_VERSION, rep->mode);
     mpift_json_str(out.f, ctx->cfg->file);
     fputs(",\n  \"job\": ", out.f);
@@ -104,9 +104,9 @@ int mpift_stage_report_write(const struct mpift_stage_report *rep)
             fprintf(out.f, "%s%d", first ? "" : ", ", q);
             first = 0;
             for (i = 0; i < 4; i++)
-                c[i] += rep->counts[q * 4 + (int)i];
-            if (rep->secs[q] > secs)
-                secs = rep->secs[q];
+                c[i] += (uint64_t)rep->stats[q * 5 + (int)i];
+            if (rep->stats[q * 5 + 4] > secs)
+                secs = rep->stats[q * 5 + 4];
         }
         fprintf(out.f, "], \"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
                 ", \"bytes_written\": %" PRIu64 ", \"seconds\": %.3f }", c[0], c[1], c[2], c[3], secs);

@@ -57,23 +57,6 @@ struct out_run {
 
 static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
 
-/* Does rank w write (and so hold results) under this copies policy? */
-static int is_writer(const struct mpift_ctx *ctx, int w)
-{
-    const struct mpift_topo *t = &ctx->topo;
-    int q;
-
-    switch (ctx->cfg->copies) {
-    case MPIFT_COPIES_PER_RANK: return 1;
-    case MPIFT_COPIES_ONCE: return w == 0;
-    default:
-        for (q = 0; q < w; q++)   /* the node's lowest rank */
-            if (t->node_of[q] == t->node_of[w])
-                return 0;
-        return 1;
-    }
-}
-
 static const char *where(const struct out_run *r, int w)
 {
     static char buf[2][300];
@@ -380,7 +363,7 @@ static int run_rank0(struct out_run *r)
     if (!r->plans || !r->state || !r->why)
         return MPIFT_ERR_NOMEM;
     for (w = 0; w < r->size && rc == MPIFT_OK; w++) {
-        if (!is_writer(r->ctx, w))
+        if (!mpift_ctx_writer(r->ctx, w))
             continue;
         if (w == 0)
             r->plans[0] = r->mine;   /* a view: r->mine owns the records */
@@ -409,7 +392,7 @@ static int run_rank0(struct out_run *r)
     if (rc == MPIFT_OK && r->ctx->dry_run) {
         print_plan(r);
         for (w = 1; w < r->size && rc == MPIFT_OK; w++)
-            if (is_writer(r->ctx, w))
+            if (mpift_ctx_writer(r->ctx, w))
                 rc = send_want(r, w, NULL, 0);
         return rc;
     }
@@ -419,7 +402,7 @@ static int run_rank0(struct out_run *r)
     if (!ids && rc == MPIFT_OK)
         rc = MPIFT_ERR_NOMEM;
     for (w = 0; w < r->size; w++) {
-        if (!is_writer(r->ctx, w))
+        if (!mpift_ctx_writer(r->ctx, w))
             continue;
         if (rc == MPIFT_OK && r->stopped) {
             size_t i;
@@ -462,13 +445,13 @@ int mpift_stage_out_run(struct mpift_ctx *ctx)
         return MPIFT_ERR_CONFIG;
     }
     rc = mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, 1);
-    if (rc == MPIFT_OK && is_writer(ctx, r.rank))
+    if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
         rc = list_mine(&r);
-    if (rc == MPIFT_OK && r.rank != 0 && is_writer(ctx, r.rank))
+    if (rc == MPIFT_OK && r.rank != 0 && mpift_ctx_writer(ctx, r.rank))
         rc = mpift_plan_send(&r.mine, 0, ctx->svc_comm);
     if (rc == MPIFT_OK && r.rank == 0)
         rc = run_rank0(&r);
-    else if (rc == MPIFT_OK && is_writer(ctx, r.rank))
+    else if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
         rc = serve_rank0(&r);
     if (rc == MPIFT_OK)
         rc = mpift_xfer_flush(&r.x);

@@ -77,19 +77,11 @@ void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t 
  */
 static void maybe_die(int rank)
 {
-    static long left = -2;
-    static int who = -1;
-    const char *env;
+    static long long left = -2;
 
-    if (left == -2) {
-        env = mpift_fault_env("MPIFT_TEST_KILL");
-        left = -1;
-        if (env && sscanf(env, "%d:%ld", &who, &left) != 2)
-            left = -1;
-    }
-    if (left < 0 || rank != who)
-        return;
-    if (left-- == 0)
+    if (left == -2)
+        left = mpift_fault_budget("MPIFT_TEST_KILL", rank);
+    if (left >= 0 && left-- == 0)
         raise(SIGKILL);
 }
 
@@ -228,16 +220,21 @@ static int irecv_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b
  * a source could then fill a slow relay's memory with a whole file: 315 MB
  * on a relay for 1 GiB before this.)
  */
-static int isend_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i)
+static int isend_tree(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i, int tag)
 {
     int t = tree_of(rt, i), n = t == 0 ? rt->nchildren : rt->nkids[t], c;
     const int *kids = t == 0 ? rt->children : rt->kids[t];
 
     for (c = 0; c < n; c++)
-        if (MPI_Issend(x->buf[b], len, MPI_BYTE, kids[c], chunk_tag(rt, i), x->comm,
-                      &x->sreq[b * x->maxchildren + c]) != MPI_SUCCESS)
+        if (MPI_Issend(x->buf[b], len, MPI_BYTE, kids[c], tag, x->comm, &x->sreq[b * x->maxchildren + c]) !=
+            MPI_SUCCESS)
             return MPIFT_ERR_MPI;
     return MPIFT_OK;
+}
+
+static int isend_chunk(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i)
+{
+    return isend_tree(x, rt, b, len, i, chunk_tag(rt, i));
 }
 
 /* Read exactly len bytes at off; on failure the rest is zero-filled so the
@@ -287,6 +284,34 @@ int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_rout
     return n < 0 ? n : send_children(rt, x->hdr, n, MPIFT_TAG_ERROR, x->comm);
 }
 
+int mpift_source_open(const char *path, struct stat *st, int *code, char *why, size_t wl)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), en;
+
+    if (fd >= 0 && fstat(fd, st) == 0 && S_ISREG(st->st_mode))
+        return fd;
+    en = fd < 0 ? errno : (S_ISREG(st->st_mode) ? errno : EINVAL);
+    if (fd >= 0)
+        close(fd);
+    snprintf(why, wl, "%s: %s", path, en == EINVAL ? "not a regular file" : strerror(en));
+    *code = en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    errno = en;
+    return -1;
+}
+
+void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->file_id = id;
+    m->size = (uint64_t)st->st_size;       /* what will really be sent */
+    m->mtime_sec = st->st_mtim.tv_sec;
+    m->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+    m->mode = st->st_mode & 07777;
+    m->chunk_size = chunk;
+    mpift_chunking(m->size, m->chunk_size, &m->nchunks, &m->last_chunk);
+    snprintf(m->name, sizeof(m->name), "%s", name);
+}
+
 int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res)
 {
@@ -295,28 +320,17 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
     struct mpift_sink sink;
     struct stat st;
     XXH3_state_t *h = NULL;
-    int fd = -1, rc = MPIFT_OK, have_sink = 0, len, b, read_err = 0;
+    char text[PATH_MAX + 64];
+    int fd = -1, rc = MPIFT_OK, have_sink = 0, len, b, read_err = 0, code;
     uint64_t i, off = 0;
 
     memset(res, 0, sizeof(*res));
-    memset(&m, 0, sizeof(m));
-    fd = open(f->src, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int en = fd < 0 ? errno : (S_ISREG(st.st_mode) ? errno : EINVAL);
-        char text[PATH_MAX + 64];
-
-        snprintf(text, sizeof(text), "%s: %s", f->src, en == EINVAL ? "not a regular file" : strerror(en));
-        rc = mpift_xfer_refuse(x, id, rt, en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO, text, res);
+    fd = mpift_source_open(f->src, &st, &code, text, sizeof(text));
+    if (fd < 0) {
+        rc = mpift_xfer_refuse(x, id, rt, code, text, res);
         goto out;
     }
-    m.file_id = id;
-    m.size = (uint64_t)st.st_size;       /* what we will really send */
-    m.mtime_sec = st.st_mtim.tv_sec;
-    m.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-    m.mode = st.st_mode & 07777;
-    m.chunk_size = x->chunk;
-    mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
-    snprintf(m.name, sizeof(m.name), "%s", f->dest);
+    mpift_meta_of(id, f->dest, &st, x->chunk, &m);
     mpift_meter_expect(x->meter, m.size);
     len = mpift_meta_encode(&m, x->hdr, HDR_MAX);
     if (len < 0) {
@@ -570,16 +584,10 @@ out:
 
 /* ------------------------------------------------------------ batches */
 
+/* A batch goes down the tree `seq` selects, as chunk `seq` would. */
 static int isend_batch(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t seq)
 {
-    int t = tree_of(rt, seq), n = t == 0 ? rt->nchildren : rt->nkids[t], c;
-    const int *kids = t == 0 ? rt->children : rt->kids[t];
-
-    for (c = 0; c < n; c++)
-        if (MPI_Issend(x->buf[b], len, MPI_BYTE, kids[c], MPIFT_TAG_BATCH, x->comm,
-                       &x->sreq[b * x->maxchildren + c]) != MPI_SUCCESS)
-            return MPIFT_ERR_MPI;
-    return MPIFT_OK;
+    return isend_tree(x, rt, b, len, seq, MPIFT_TAG_BATCH);
 }
 
 /* Write one file of a batch below tgt: the same verified, atomic sink as
@@ -631,17 +639,15 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
     for (k = 0; k < n; k++) {
         unsigned char *data = x->buf[b] + used + MPIFT_BATCH_ENTRY;
         struct stat st;
-        int fd, en = 0;
+        int fd, en = 0, code = MPIFT_OK;
 
         memset(&res[k], 0, sizeof(res[k]));
         memset(&e, 0, sizeof(e));
         e.file_id = ids[k];
         e.status = MPIFT_SEND_FAILED;
-        fd = open(f[k]->src, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &st) != 0)
-            en = errno;
-        else if (!S_ISREG(st.st_mode))
-            en = EINVAL;
+        fd = mpift_source_open(f[k]->src, &st, &code, res[k].why, sizeof(res[k].why));
+        if (fd < 0)
+            en = errno;   /* the message is in res[k].why */
         else if ((uint64_t)st.st_size > cap - used - MPIFT_BATCH_ENTRY)
             en = EFBIG;   /* it grew after the plan: no room left in this batch */
         else if ((en = mpift_read_chunk(fd, data, (size_t)st.st_size, 0)) == 0) {
@@ -659,12 +665,13 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
         used += MPIFT_BATCH_ENTRY + (size_t)e.size;
         if (e.status != MPIFT_SEND_OK) {
             res[k].source_failed = 1;
-            if (en == EFBIG)
+            if (fd < 0)
+                res[k].status = code;
+            else if (en == EFBIG)
                 set_result(&res[k], MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it",
                            f[k]->src, (long long)st.st_size);
             else
-                set_result(&res[k], en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO, "%s: %s", f[k]->src,
-                           en == EINVAL ? "not a regular file" : strerror(en));
+                set_result(&res[k], MPIFT_ERR_IO, "%s: %s", f[k]->src, strerror(en));
             continue;
         }
         e.data = data;

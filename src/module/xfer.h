@@ -14,6 +14,7 @@
 #include <mpi.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "plan.h"
@@ -127,6 +128,16 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
 int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
                              const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
                              const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
+ * mpift_source_open - open a file to send.  Returns an fd with st filled,
+ * or -1 with errno kept (EINVAL: not a regular file), *code
+ * MPIFT_ERR_NOENT or MPIFT_ERR_IO and "PATH: cause" in why.
+ */
+int mpift_source_open(const char *path, struct stat *st, int *code, char *why, size_t wl);
+
+/* The METADATA of file `id`, sent as `name`, from what fstat said of it. */
+void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m);
 
 /*
  * mpift_read_chunk - read exactly len bytes at off.  Returns 0, or an
