@@ -1,6 +1,7 @@
 /* progress.c - see progress.h. */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,8 +12,8 @@ int mpift_tty_behind(int fd)
     char link[64], target[64];
     ssize_t n;
 
-    if (isatty(fd))
-        return 1;
+    if (!getenv("OMPI_COMM_WORLD_SIZE"))   /* set by mpirun for its ranks */
+        return isatty(fd);
     snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)getppid(), fd);
     n = readlink(link, target, sizeof(target) - 1);
     if (n <= 0)
@@ -49,7 +50,7 @@ static void draw(struct mpift_meter *m)
         frac = 1;
     eta(left, sizeof(left), (double)m->bytes - (double)m->done_bytes, rate);
     if (!m->bar) {
-        fprintf(stderr, "mpift-stage: %3.0f%% (%.1f/%.1f MB, %llu/%llu files), %.1f MB/s, ETA %s\n", frac * 100,
+        fprintf(m->out, "mpift-stage: %3.0f%% (%.1f/%.1f MB, %llu/%llu files), %.1f MB/s, ETA %s\n", frac * 100,
                 m->done_bytes / 1e6, m->bytes / 1e6, (unsigned long long)m->done_files,
                 (unsigned long long)m->files, rate / 1e6, left);
         return;
@@ -59,10 +60,10 @@ static void draw(struct mpift_meter *m)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = '\0';
     /* \r and erase-to-end: the line is redrawn in place. */
-    fprintf(stderr, "\r[%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s  ETA %s  %llu/%llu files\033[K", bar, frac * 100,
+    fprintf(m->out, "\r[%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s  ETA %s  %llu/%llu files\033[K", bar, frac * 100,
             m->done_bytes / 1e6, m->bytes / 1e6, rate / 1e6, left, (unsigned long long)m->done_files,
             (unsigned long long)m->files);
-    fflush(stderr);
+    fflush(m->out);
 }
 
 /* Redraw a bar at most five times a second (and when `now_too`); a plain
@@ -81,9 +82,10 @@ static void tick(struct mpift_meter *m, int now_too)
 void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, int lines, uint64_t files,
                        uint64_t bytes)
 {
-    int tty = mpift_tty_behind(2);
+    int tty_out = mpift_tty_behind(1), tty = tty_out || mpift_tty_behind(2);
 
     m->bar = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && tty);
+    m->out = m->bar && tty_out ? stdout : stderr;
     m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
     m->bytes = bytes;
@@ -121,8 +123,8 @@ void mpift_meter_end(struct mpift_meter *m)
         return;
     /* A bar is cleared (the summary follows); plain lines just stop. */
     if (m->bar) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
+        fputs("\r\033[K", m->out);
+        fflush(m->out);
     }
     m->on = 0;
 }

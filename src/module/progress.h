@@ -1,22 +1,30 @@
 /*
- * progress.h - a one-line progress meter on rank 0's stderr.
+ * progress.h - a one-line progress meter on rank 0's terminal.
  *
  * Rank 0 sources every file, so it alone knows how far a round has got.
  * On a terminal: a bar redrawn in place at most five times a second
  * (percent, MB done of total, rate, ETA, files done of total), cleared at
  * the end.  Off a terminal, when asked for: a plain line every five
  * seconds.
+ *
+ * The bar goes to stdout when stdout leads to a terminal: the summary and
+ * the console's replies go there too, and mpirun forwards a rank's stdout
+ * and stderr on separate channels with no order between them, so a bar on
+ * stderr could be drawn (or cleared) after the summary it should precede.
+ * Otherwise it goes to stderr, as do plain lines.
  */
 #ifndef MPIFT_PROGRESS_H
 #define MPIFT_PROGRESS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mpift/mpift.h"
 
 struct mpift_meter {
     int on;
     int bar;                     /* redrawn in place (else plain lines) */
+    FILE *out;                   /* stdout or stderr, see above */
     uint64_t files, bytes;       /* this round's totals */
     uint64_t done_files, done_bytes;
     int dirty;                   /* changed since the last redraw */
@@ -25,14 +33,17 @@ struct mpift_meter {
 };
 
 /*
- * mpift_tty_behind - is `fd` a terminal, or (under mpirun, whose ranks
- * always see pipes) is the same fd of our parent one?  On the node where
- * mpirun runs, mpirun is rank 0's parent.
+ * mpift_tty_behind - does `fd` lead to a terminal?  Under mpirun a rank's
+ * own fds say nothing: stderr is a pipe, and stdout a pty Open MPI made
+ * even when mpirun's stdout is a file.  So there the answer is whether
+ * the same fd of our parent is a terminal: on the node where mpirun runs,
+ * mpirun is rank 0's parent.  Run without mpirun (a singleton), it is
+ * isatty().
  */
 int mpift_tty_behind(int fd);
 
-/* Decide from `when`: always = a bar; auto = a bar when stderr leads to a
- * terminal, else plain lines if `lines`, unless --quiet; never = nothing.
+/* Decide from `when`: always = a bar; auto = a bar when stdout or stderr
+ * leads to a terminal, else plain lines if `lines`, unless --quiet; never = nothing.
  * m->on says what was decided.  files and bytes are the totals to come. */
 void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, int lines, uint64_t files,
                        uint64_t bytes);

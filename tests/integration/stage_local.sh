@@ -41,13 +41,24 @@ mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force >"$t/log" 2>&1 || fail "-
 
 # On a real terminal (script(1) gives mpirun a pty) the bar is drawn by
 # default, redrawn in place (carriage return, erase to the end of the
-# line) and cleared before the summary; --quiet draws nothing.
+# line) and cleared before the summary; --quiet draws nothing.  The bar
+# shares stdout with the summary when stdout is the terminal (mpirun keeps
+# no order between a rank's stdout and stderr), else it uses stderr.
 if command -v script >/dev/null; then
     _mpift_timed script -qec "$MPIRUN --oversubscribe --mca btl_vader_single_copy_mechanism none -n 4 $stage --config $t/a.cfg --force" "$t/tty" \
         >/dev/null 2>&1 || fail "stage-in on a terminal failed: $(cat "$t/tty")"
     grep -q $'\r\\[[#.]\\{20\\}\\] ' "$t/tty" || fail "no bar on a terminal: $(cat -v "$t/tty")"
     grep -q $'  ETA [0-9:]*  '"$nfiles/$nfiles files"$'\033\\[K' "$t/tty" || fail "the bar does not end complete: $(cat -v "$t/tty")"
     grep -q $'\r\033\\[Kmpift-stage: '"$nfiles files" "$t/tty" || fail "the bar is not cleared before the summary: $(cat -v "$t/tty")"
+    _mpift_timed script -qec "$MPIRUN --oversubscribe --mca btl_vader_single_copy_mechanism none -n 4 $stage --config $t/a.cfg --force 2>$t/err" "$t/tty" \
+        >/dev/null 2>&1 || fail "stage-in, stderr to a file, failed: $(cat "$t/tty" "$t/err")"
+    grep -q $'\r\033\\[Kmpift-stage: '"$nfiles files" "$t/tty" || fail "the bar is not on stdout's terminal: $(cat -v "$t/tty")"
+    ! grep -q "ETA" "$t/err" || fail "a bar went to stderr, which is a file: $(cat -v "$t/err")"
+    _mpift_timed script -qec "$MPIRUN --oversubscribe --mca btl_vader_single_copy_mechanism none -n 4 $stage --config $t/a.cfg --force >$t/log" "$t/tty" \
+        >/dev/null 2>&1 || fail "stage-in, stdout to a file, failed: $(cat "$t/tty" "$t/log")"
+    grep -q $'  ETA [0-9:]*  '"$nfiles/$nfiles files"$'\033\\[K' "$t/tty" || fail "no bar on stderr's terminal: $(cat -v "$t/tty")"
+    ! grep -q "ETA" "$t/log" || fail "a bar went to stdout, which is a file: $(cat -v "$t/log")"
+    expect_summary "$t/log" "$nfiles" 0 0
     _mpift_timed script -qec "$MPIRUN --oversubscribe --mca btl_vader_single_copy_mechanism none -n 4 $stage --config $t/a.cfg --force --quiet" "$t/tty" \
         >/dev/null 2>&1 || fail "--quiet on a terminal failed: $(cat "$t/tty")"
     ! grep -q "ETA\|mpift-stage: $nfiles files" "$t/tty" || fail "--quiet still printed: $(cat -v "$t/tty")"
