@@ -68,7 +68,7 @@ struct run {
     double t_done;              /* seconds this rank spent until its last file */
     double *stats;              /* rank 0, after summary(): [size][5] every rank's written,
                                  * unchanged, failed, bytes written, t_done */
-    int stopped;                /* on_error = "abort" stopped the run */
+    int stopped;                /* on_error = "abort" or preflight stopped the run */
     int local_fail;
 };
 
@@ -142,7 +142,7 @@ static int make_plan(struct run *r)
 static int prepare_root(struct run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
-    char why[PATH_MAX + 256];
+    char why[2 * PATH_MAX];   /* host, dest root and the cause */
     size_t i;
     int any = 0, fd;
 
@@ -183,7 +183,11 @@ static int prepare_root(struct run *r)
  * what it is about to receive (each file rounded up to whole blocks), and
  * can it write there?  A shortfall anywhere stops the run on every rank
  * with nothing sent: exit 1, the node, the need and the free space named.
+ * The refused node's copies count as failed with that message (summary
+ * and --report); the other copies are "not sent".
  */
+static void note_error(struct run *r, size_t i, const char *why);
+
 static int preflight(struct run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
@@ -191,6 +195,7 @@ static int preflight(struct run *r)
     uint64_t need = 0, avail, block;
     size_t i;
     int bad = 0, anybad = 0;
+    char why[2 * PATH_MAX];   /* host, dest root and the cause */
 
     for (i = 0; i < r->plan.n; i++)
         if (bit(r->mine, i))
@@ -203,17 +208,25 @@ static int preflight(struct run *r)
                     need += (r->plan.f[i].size + block - 1) / block * block;
             avail = (uint64_t)vfs.f_bavail * block;
             if (need > avail) {
-                mpift_log_error("%s: needs %.1f MB for %s but its file system has %.1f MB free: nothing was "
-                                "sent; free space there or point paths.dest elsewhere", ctx->topo.host,
-                                (double)need / 1e6, ctx->dest_root, (double)avail / 1e6);
+                snprintf(why, sizeof(why), "%s: needs %.1f MB for %s but its file system has %.1f MB free: "
+                         "nothing was sent; free space there or point paths.dest elsewhere", ctx->topo.host,
+                         (double)need / 1e6, ctx->dest_root, (double)avail / 1e6);
                 bad = 1;
             }
         }
         if (!bad && faccessat(r->rootfd, ".", W_OK, AT_EACCESS) != 0) {
-            mpift_log_error("%s: cannot write under %s: %s: nothing was sent", ctx->topo.host, ctx->dest_root,
-                            strerror(errno));
+            snprintf(why, sizeof(why), "%s: cannot write under %s: %s: nothing was sent", ctx->topo.host,
+                     ctx->dest_root, strerror(errno));
             bad = 1;
         }
+    }
+    if (bad) {
+        mpift_log_error("%s", why);
+        for (i = 0; i < r->plan.n; i++)
+            if (bit(r->mine, i)) {
+                r->state[i] = FS_FAILED;
+                note_error(r, i, why);
+            }
     }
     if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
@@ -378,8 +391,10 @@ static void note_error(struct run *r, size_t i, const char *why)
     n = snprintf(line, sizeof(line), "%zu\t%s\n", i, why);
     if (n < 0)
         return;
-    if ((size_t)n >= sizeof(line))
+    if ((size_t)n >= sizeof(line)) {   /* cut short, but still one line */
         n = (int)sizeof(line) - 1;
+        line[n - 1] = '\n';
+    }
     for (p = strchr(line, '\t') + 1; p < line + n - 1; p++)
         if (*p == '\n')
             *p = ' ';
@@ -770,6 +785,11 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         }
         if (round == 0 && need > 0) {
             rc = preflight(&r);
+            if (rc == MPIFT_ERR_FILES) {   /* refused: summary and report say so */
+                rc = MPIFT_OK;
+                r.stopped = 1;
+                break;
+            }
             if (rc != MPIFT_OK)
                 goto out;
         }

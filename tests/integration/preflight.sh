@@ -2,7 +2,9 @@
 # Preflight across 3 fake nodes: one node's dest is a 1 MiB tmpfs, too
 # small for the 6 MB test tree.  Before any bytes move the run stops on
 # every rank (exit 1) with the node, the need and the free space named,
-# and no node received anything.  With room again, the same run succeeds.
+# and no node received anything; the --report says the same (that node's
+# copies failed with the message, the others not sent).  With room again,
+# the same run succeeds.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/common.sh"
@@ -19,7 +21,7 @@ mount -t tmpfs -o size=1m mpift-test "$small" 2>/dev/null || skip "cannot mount 
 at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$small"
 
 write_cfg "$t/p.cfg" "$t/src" "$FAKE_SCRATCH/stage"
-rc=0; fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>"$t/err" || rc=$?
+rc=0; fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --report "$t/p.json" >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "no room on $2: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
 grep -q "$2 (rank 1): $2: needs [0-9.]* MB for $FAKE_SCRATCH/stage but its file system has [01]\.[0-9] MB free: nothing was sent" "$t/err" ||
     fail "shortfall not explained: $(cat "$t/err")"
@@ -27,6 +29,21 @@ grep -q "$2 (rank 1): $2: needs [0-9.]* MB for $FAKE_SCRATCH/stage but its file 
 for h in $FAKE_HOSTS; do
     [ -z "$(find "$FAKE_NODEDIR/$h" -type f 2>/dev/null)" ] || fail "$h received files although the run was refused"
 done
+expect_summary "$t/log" 0 0 "$nfiles"
+if command -v python3 >/dev/null; then
+    python3 - "$t/p.json" "$nfiles" <<'PY' || fail "preflight report: $(cat "$t/p.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+nfiles = int(sys.argv[2])
+assert d["status"] == "failed" and d["exit_code"] == 1, d
+assert d["totals"]["copies_written"] == 0 and d["totals"]["failed"] == nfiles, d["totals"]
+for f in d["files"]:
+    got = {c["rank"]: c for c in f["copies"]}
+    assert sorted(got) == [0, 1, 2], f
+    assert got[1]["status"] == "failed" and "needs" in got[1]["error"] and "nothing was sent" in got[1]["error"], f
+    assert got[0]["status"] == got[2]["status"] == "not sent", f
+PY
+fi
 
 umount "$small"
 fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "with room: $(cat "$t/log")"
