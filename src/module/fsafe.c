@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -266,4 +267,34 @@ int mpift_split_parent(const char *rel, char *parent, size_t plen, char *name, s
     parent[pl] = '\0';
     snprintf(name, nlen, "%s", slash ? slash + 1 : norm);
     return MPIFT_OK;
+}
+
+uint64_t mpift_fs_block(int dirfd)
+{
+    struct statvfs vfs;
+
+    return fstatvfs(dirfd, &vfs) == 0 && vfs.f_frsize ? (uint64_t)vfs.f_frsize : 4096;
+}
+
+int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
+                  size_t len)
+{
+    struct statvfs vfs;
+    uint64_t avail;
+
+    if (fstatvfs(dirfd, &vfs) == 0) {
+        avail = (uint64_t)vfs.f_bavail * (vfs.f_frsize ? vfs.f_frsize : 4096);
+        if (need > avail) {
+            snprintf(why, len, "needs %.1f MB for %s but its file system has %.1f MB free: nothing was %s; free "
+                     "space there or point %s elsewhere", (double)need / 1e6, root, (double)avail / 1e6, verb,
+                     setting);
+            return -1;
+        }
+    }
+    if (faccessat(dirfd, ".", W_OK, AT_EACCESS) != 0) {
+        snprintf(why, len, "cannot write under %s: %s: nothing was %s; fix its permissions or point %s elsewhere",
+                 root, strerror(errno), verb, setting);
+        return -1;
+    }
+    return 0;
 }

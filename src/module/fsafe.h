@@ -76,4 +76,17 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
  */
 int mpift_split_parent(const char *rel, char *parent, size_t plen, char *name, size_t nlen);
 
+/*
+ * Preflight, before any bytes move.  mpift_fs_block: the block size a file
+ * takes space in under dirfd (sizes are rounded up to it).
+ * mpift_fs_room: can that file system take `need` more bytes, and may we
+ * write under `root` (its fd, dirfd)?  0 if so (or if statvfs cannot say);
+ * -1 with a message for users in `why`: the need and the free space, or
+ * the access error, then "nothing was VERB" and what to do ("free space
+ * there or point SETTING elsewhere").
+ */
+uint64_t mpift_fs_block(int dirfd);
+int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
+                  size_t len);
+
 #endif

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -191,32 +190,21 @@ static void note_error(struct run *r, size_t i, const char *why);
 static int preflight(struct run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
-    struct statvfs vfs;
-    uint64_t need = 0, avail, block;
+    uint64_t need = 0, block;
     size_t i;
-    int bad = 0, anybad = 0;
-    char why[2 * PATH_MAX];   /* host, dest root and the cause */
+    int any = 0, bad = 0, anybad = 0;
+    char why[2 * PATH_MAX], room[2 * PATH_MAX - 300];
 
-    for (i = 0; i < r->plan.n; i++)
-        if (bit(r->mine, i))
-            need += r->plan.f[i].size;
-    if (need > 0 && r->rootfd >= 0) {
-        if (fstatvfs(r->rootfd, &vfs) == 0) {
-            block = vfs.f_frsize ? vfs.f_frsize : 4096;
-            for (i = 0, need = 0; i < r->plan.n; i++)
-                if (bit(r->mine, i))
-                    need += (r->plan.f[i].size + block - 1) / block * block;
-            avail = (uint64_t)vfs.f_bavail * block;
-            if (need > avail) {
-                snprintf(why, sizeof(why), "%s: needs %.1f MB for %s but its file system has %.1f MB free: "
-                         "nothing was sent; free space there or point paths.dest elsewhere", ctx->topo.host,
-                         (double)need / 1e6, ctx->dest_root, (double)avail / 1e6);
-                bad = 1;
+    if (r->rootfd >= 0) {
+        block = mpift_fs_block(r->rootfd);
+        for (i = 0; i < r->plan.n; i++)
+            if (bit(r->mine, i)) {
+                need += (r->plan.f[i].size + block - 1) / block * block;
+                any = 1;
             }
-        }
-        if (!bad && faccessat(r->rootfd, ".", W_OK, AT_EACCESS) != 0) {
-            snprintf(why, sizeof(why), "%s: cannot write under %s: %s: nothing was sent", ctx->topo.host,
-                     ctx->dest_root, strerror(errno));
+        if (any && mpift_fs_room(r->rootfd, ctx->dest_root, need, "sent", "paths.dest", room,
+                                            sizeof(room)) != 0) {
+            snprintf(why, sizeof(why), "%s: %s", ctx->topo.host, room);
             bad = 1;
         }
     }

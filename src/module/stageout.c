@@ -226,6 +226,37 @@ static int write_report(struct out_run *r, int status, double secs)
     return mpift_report_close(&out, 1);
 }
 
+/*
+ * 2b. Rank 0, before any bytes move: room under collect for every file it
+ * will take (whole blocks), and write access there.  If not, every wanted
+ * file fails with the reason and the writers are released having sent
+ * nothing (exit 1; the report names the cause per file).
+ */
+static void preflight(struct out_run *r)
+{
+    char why[2 * PATH_MAX];
+    uint64_t need = 0, block = mpift_fs_block(r->collectfd);
+    size_t i;
+    int w, any = 0;
+
+    for (w = 0; w < r->size; w++)
+        for (i = 0; r->state[w] && i < r->plans[w].n; i++)
+            if (r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT) {
+                need += (r->plans[w].f[i].size + block - 1) / block * block;
+                any = 1;
+            }
+    if (!any || mpift_fs_room(r->collectfd, r->collect, need, "copied", "paths.collect", why, sizeof(why)) == 0)
+        return;
+    mpift_log_error("%s", why);
+    for (w = 0; w < r->size; w++)
+        for (i = 0; r->state[w] && i < r->plans[w].n; i++)
+            if (r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT) {
+                r->state[w][i] = OS_FAILED;
+                r->failed++;
+                keep_why(r, w, i, why);
+            }
+}
+
 /* 3. Rank 0: every wanted file of writer w, with the retries. */
 static int collect_from(struct out_run *r, int w, uint64_t *ids)
 {
@@ -396,8 +427,10 @@ static int run_rank0(struct out_run *r)
                 rc = send_want(r, w, NULL, 0);
         return rc;
     }
-    if (rc == MPIFT_OK)
+    if (rc == MPIFT_OK) {
+        preflight(r);
         make_folders(r);
+    }
     ids = malloc((most ? most : 1) * sizeof(*ids));
     if (!ids && rc == MPIFT_OK)
         rc = MPIFT_ERR_NOMEM;

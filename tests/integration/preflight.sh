@@ -4,7 +4,8 @@
 # every rank (exit 1) with the node, the need and the free space named,
 # and no node received anything; the --report says the same (that node's
 # copies failed with the message, the others not sent).  With room again,
-# the same run succeeds.
+# the same run succeeds.  Stage-out into a collect folder without room is
+# refused the same way.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/common.sh"
@@ -50,4 +51,32 @@ fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "with roo
 for h in $FAKE_HOSTS; do
     compare_tree "$t/src/tree" "$FAKE_NODEDIR/$h/stage" || fail "$h's copy differs"
 done
+
+# Stage-out checks rank 0's side the same way: the three nodes' trees
+# (about 19 MB) cannot go into a 1 MiB collect folder.  Nothing is copied,
+# and each file's report entry gives the reason.
+mkdir -p "$t/collect"
+mount -t tmpfs -o size=1m mpift-test "$t/collect" || fail "cannot mount a second tmpfs"
+at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/collect"
+cat >"$t/o.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/stage"; collect = "$t/collect"; };
+stage_out = ( { src = "*"; dest = "%h/"; recursive = true; } );
+CFG
+rc=0; fakenodes_mpirun 3 "$stage" --config "$t/o.cfg" --out --report "$t/o.json" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "no room in collect: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q "needs [0-9.]* MB for $t/collect but its file system has [01]\.[0-9] MB free: nothing was copied; free space there or point paths.collect elsewhere" "$t/err" ||
+    fail "collect shortfall not explained: $(cat "$t/err")"
+[ -z "$(find "$t/collect" -type f)" ] || fail "files copied into collect although the run was refused: $(find "$t/collect")"
+if command -v python3 >/dev/null; then
+    python3 - "$t/o.json" "$nfiles" <<'PY' || fail "stage-out preflight report: $(cat "$t/o.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+nfiles = int(sys.argv[2])
+assert d["status"] == "failed" and d["exit_code"] == 1, d
+assert d["totals"]["copies_written"] == 0 and d["totals"]["failed"] == 3 * nfiles, d["totals"]
+for f in d["files"]:
+    assert f["status"] == "failed" and "nothing was copied" in f["error"], f
+PY
+fi
 pass

@@ -233,6 +233,25 @@ START_TEST(root_open_reports_failure)
 }
 END_TEST
 
+START_TEST(room_names_need_and_free_space)
+{
+    int fd = open("/", O_RDONLY | O_DIRECTORY);
+    uint64_t block = mpift_fs_block(fd);
+    char why[512] = "";
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert(block >= 512 && (block & (block - 1)) == 0);
+    if (access("/", W_OK) == 0)
+        ck_assert_int_eq(mpift_fs_room(fd, "/", 0, "sent", "paths.dest", why, sizeof(why)), 0);
+    /* No file system has 2^62 bytes free. */
+    ck_assert_int_eq(mpift_fs_room(fd, "/", (uint64_t)1 << 62, "sent", "paths.dest", why, sizeof(why)), -1);
+    ck_assert_msg(strstr(why, "needs 4611686018427.4 MB for / but its file system has ") &&
+                  strstr(why, " MB free: nothing was sent; free space there or point paths.dest elsewhere"), "%s",
+                  why);
+    close(fd);
+}
+END_TEST
+
 static Suite *fsafe_suite(void)
 {
     Suite *s = suite_create("fsafe");
@@ -249,6 +268,7 @@ static Suite *fsafe_suite(void)
     tcase_add_test(walk, dir_open_refuses_symlinks);
     tcase_add_test(walk, resolve_stays_within);
     tcase_add_test(walk, root_open_reports_failure);
+    tcase_add_test(walk, room_names_need_and_free_space);
     suite_add_tcase(s, lex);
     suite_add_tcase(s, walk);
     return s;
