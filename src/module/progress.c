@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "progress.h"
 
 int mpift_tty_behind(int fd)
@@ -67,13 +68,17 @@ static void draw(struct mpift_meter *m)
 }
 
 /* Redraw a bar at most five times a second (and when `now_too`); a plain
- * line every five seconds. */
+ * line every five seconds (MPIFT_TEST_PROGRESS_EVERY seconds in the test
+ * builds, so a short test sees lines). */
 static void tick(struct mpift_meter *m, int now_too)
 {
-    double now = MPI_Wtime();
+    double now = MPI_Wtime(), every = 5.0;
+    const char *test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY");
 
+    if (test)
+        every = atof(test);
     m->dirty = 1;
-    if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= 5.0) {
+    if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= every) {
         m->last = now;
         draw(m);
     }

@@ -38,6 +38,21 @@ mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force --progress always >"$t/lo
 grep -q "\[####################\] 100%  .* MB/s  ETA .*  $nfiles/$nfiles files" "$t/err" || fail "no progress meter: $(cat "$t/err")"
 mpift_mpirun -n 4 "$stage" --config "$t/a.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
 ! grep -q "$nfiles/$nfiles files" "$t/log" || fail "progress meter off a terminal: $(cat "$t/log")"
+# Off a terminal the meter is a plain line every five seconds; the test
+# build's MPIFT_TEST_PROGRESS_EVERY=0 makes that every file or chunk, so
+# lines show in a short run: on stderr, never a bar; none with --quiet or
+# --progress never.
+MPIFT_TEST_PROGRESS_EVERY=0 mpift_mpirun -n 4 "$stage" --module "$faults" --config "$t/a.cfg" --force >"$t/log" 2>"$t/err" ||
+    fail "stage-in with progress lines failed: $(cat "$t/log" "$t/err")"
+grep -q "^mpift-stage: 100% ([0-9.]*/[0-9.]* MB, $nfiles/$nfiles files), [0-9.]* MB/s, ETA [0-9:]*$" "$t/err" ||
+    fail "no final progress line: $(cat "$t/err")"
+[ "$(grep -c '^mpift-stage: *[0-9]*% (' "$t/err")" -ge 3 ] || fail "expected a line per step: $(cat "$t/err")"
+! grep -q $'\r\|\033' "$t/err" "$t/log" || fail "a bar's control characters off a terminal: $(cat -v "$t/err")"
+for opt in --quiet "--progress never"; do
+    MPIFT_TEST_PROGRESS_EVERY=0 mpift_mpirun -n 4 "$stage" --module "$faults" --config "$t/a.cfg" --force $opt >"$t/log" 2>"$t/err" ||
+        fail "stage-in $opt failed: $(cat "$t/log" "$t/err")"
+    ! grep -q '% (' "$t/err" "$t/log" || fail "progress lines despite $opt: $(cat "$t/err")"
+done
 
 # On a real terminal (script(1) gives mpirun a pty) the bar is drawn by
 # default, redrawn in place (carriage return, erase to the end of the
