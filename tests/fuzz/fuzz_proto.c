@@ -1,8 +1,10 @@
 /*
  * fuzz_proto.c - libFuzzer target: every decoder of a received message
- * (METADATA, COMPLETE, ERROR, BATCH) on arbitrary bytes.  They must
- * reject what does not validate and never read outside the buffer.
+ * (METADATA, COMPLETE, ERROR, BATCH, and the service's requests and
+ * replies) on arbitrary bytes.  They must reject what does not validate
+ * and never read outside the buffer.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "mpift/mpift.h"
 #include "proto.h"
+#include "reqwire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,7 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mpift_complete c;
     struct mpift_error_msg e;
     struct mpift_batch_entry be[8];
+    struct mpift_req rq;
+    const char *text;
     uint32_t kind, count;
+    int status, ranks;
     char err[256];
     /* An exact-size copy, so ASan sees any read past the message. */
     unsigned char *buf = malloc(size ? size : 1);
@@ -34,6 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (uint32_t k = 0; k < count; k++)
                 if (be[k].data && be[k].size)   /* touch every byte it claims */
                     (void)((volatile const unsigned char *)be[k].data)[be[k].size - 1];
+    for (ranks = 1; ranks <= 64; ranks *= 4)
+        if (mpift_req_decode(buf, (int)(size > INT_MAX ? INT_MAX : size), ranks, &rq, err, sizeof(err)) == MPIFT_OK &&
+            (strlen(rq.name) >= sizeof(rq.name) || rq.op == 0 || rq.op > MPIFT_REQ_OP_MAX || rq.peer < 0 ||
+             rq.peer >= ranks))
+            abort();   /* accepted what it promises to refuse */
+    if (mpift_reply_decode(buf, (int)(size > INT_MAX ? INT_MAX : size), &status, &text) == MPIFT_OK)
+        (void)strlen(text);   /* NUL-terminated within the message */
     free(buf);
     return 0;
 }
