@@ -252,6 +252,18 @@ START_TEST(defaults)
     ck_assert_uint_eq(cfg->n_out, 0);
     mpift_config_free(&cfg);
 
+    /* The window a tree gets unless one is set (see config.c). */
+    ck_assert_msg(load("t.cfg", BASE "workers: { policy = \"tree\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->window, 4);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "workers: { policy = \"tree\"; }; transfer: { window = 32; };", &cfg) == MPIFT_OK,
+                  "%s", err);
+    ck_assert_int_eq(cfg->window, 32);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "workers: { policy = \"direct\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->window, 32);
+    mpift_config_free(&cfg);
+
     ck_assert_msg(load("t.cfg", BASE "stage_in = ( { src = \"a\"; } ); stage_out = ();", &cfg) == MPIFT_OK,
                   "%s", err);
     ck_assert_uint_eq(cfg->n_in, 1);
