@@ -230,9 +230,10 @@ static int write_report(struct out_run *r, int status, double secs)
  * 2b. Rank 0, before any bytes move: room under collect for every file it
  * will take (whole blocks), and write access there.  If not, every wanted
  * file fails with the reason and the writers are released having sent
- * nothing (exit 1; the report names the cause per file).
+ * nothing (exit 1; the report names the cause per file).  Returns 0 if
+ * the run may go on.
  */
-static void preflight(struct out_run *r)
+static int preflight(struct out_run *r)
 {
     char why[2 * PATH_MAX];
     uint64_t need = 0, block = mpift_fs_block(r->collectfd);
@@ -246,7 +247,7 @@ static void preflight(struct out_run *r)
                 any = 1;
             }
     if (!any || mpift_fs_room(r->collectfd, r->collect, need, "copied", "paths.collect", why, sizeof(why)) == 0)
-        return;
+        return 0;
     mpift_log_error("%s", why);
     for (w = 0; w < r->size; w++)
         for (i = 0; r->state[w] && i < r->plans[w].n; i++)
@@ -255,6 +256,7 @@ static void preflight(struct out_run *r)
                 r->failed++;
                 keep_why(r, w, i, why);
             }
+    return -1;
 }
 
 /* 3. Rank 0: every wanted file of writer w, with the retries. */
@@ -427,10 +429,8 @@ static int run_rank0(struct out_run *r)
                 rc = send_want(r, w, NULL, 0);
         return rc;
     }
-    if (rc == MPIFT_OK) {
-        preflight(r);
+    if (rc == MPIFT_OK && preflight(r) == 0)
         make_folders(r);
-    }
     ids = malloc((most ? most : 1) * sizeof(*ids));
     if (!ids && rc == MPIFT_OK)
         rc = MPIFT_ERR_NOMEM;
