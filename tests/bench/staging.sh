@@ -9,7 +9,8 @@
 #         pipeline, direct and tree (fanout 2).  "seconds" is the whole
 #         mpirun; "net" subtracts the same job run again with every copy
 #         already in place (launch, MPI_Init, PMIx, plan: everything but
-#         the bytes); ratio = net / 2.68 s, the time of 64 MiB over one
+#         the bytes; tests/bench/mpi_noop, MPI start-up alone, is timed
+#         beside it); ratio = net / 2.68 s, the time of 64 MiB over one
 #         200 Mbit/s link.
 # local   1 GiB + 5,000 files of 1-8 KiB onto 3 fake nodes (no shaping)
 #         beside cp -r of the same tree into 3 folders; ratio = mpift / cp.
@@ -116,7 +117,11 @@ fanout() {
         netnodes_setup "$n" 200mbit
         stage_cfg "$t/fan.cfg" "$t/fan" "$FAKE_SCRATCH/fan"
         timed netnodes_mpirun "$n" true || fail "mpirun true onto $n nodes: $(cat "$t/err")"
-        local bare=$secs strict=
+        local bare=$secs strict= noop=-
+        if [ -x "$top_builddir/tests/bench/mpi_noop" ]; then
+            timed netnodes_mpirun "$n" "$top_builddir/tests/bench/mpi_noop" || fail "mpi_noop onto $n nodes: $(cat "$t/err")"
+            noop=$secs
+        fi
         for policy in pipeline direct tree; do
             [ "$n" = 8 ] && [ "$policy" = direct ] && continue
             clear_nodes fan
@@ -134,7 +139,8 @@ fanout() {
             [ "$policy" = pipeline ] && { [ "$n" = 4 ] && p4=$net || p8=$net; }
             strict="$strict $policy $(calc "%.2f" "($full - $bare) / $link_s")"
         done
-        note "$n nodes: the same job with nothing to move took $secs s (subtracted above);"
+        note "$n nodes: the same job with nothing to move took $secs s (subtracted above; an MPI program"
+        note "  doing only MPI_Init, a barrier and MPI_Finalize on the same nodes: $noop s);"
         note "  against a bare 'mpirun true' ($bare s) instead, the ratios are:$strict"
     done
     note "pipeline, 8 nodes against 4: $(calc "%+.0f%%" "($p8 / $p4 - 1) * 100") (target: at most +10%)"
