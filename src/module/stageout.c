@@ -31,6 +31,7 @@
 #include "fsafe.h"
 #include "log.h"
 #include "plan.h"
+#include "progress.h"
 #include "report.h"
 #include "sink.h"
 #include "stage.h"
@@ -53,6 +54,7 @@ struct out_run {
     int collectfd;
     uint64_t written, skipped, failed, bytes, errors;
     int stopped;                  /* on_error = "abort" after a failure */
+    struct mpift_meter meter;     /* rank 0: what has come in of what is wanted */
 };
 
 static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
@@ -285,12 +287,17 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
                 r->failed++;
                 if (w != 0)
                     rc = mpift_xfer_receive(&r->x, ids[k], f, &from, NULL, &res);
+                mpift_meter_add(&r->meter, 0);
                 continue;
             }
             rc = w == 0 ? mpift_xfer_source(&r->x, ids[k], f, &local, &tgt, &res)
                         : mpift_xfer_receive(&r->x, ids[k], f, &from, &tgt, &res);
             if (rc != MPIFT_OK)
                 break;
+            if (res.status == MPIFT_ERR_CHECKSUM && round < r->ctx->cfg->retries)
+                r->meter.bytes += f->size;   /* it comes again */
+            else
+                mpift_meter_add(&r->meter, 0);   /* its bytes were counted chunk by chunk */
             if (res.status == MPIFT_OK) {
                 r->written++;
                 r->bytes += res.bytes;
@@ -431,6 +438,17 @@ static int run_rank0(struct out_run *r)
     }
     if (rc == MPIFT_OK && preflight(r) == 0)
         make_folders(r);
+    if (rc == MPIFT_OK) {
+        size_t i;
+        mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->quiet, 1, 0, 0);
+        for (w = 0; w < r->size; w++)
+            for (i = 0; r->state[w] && i < r->plans[w].n; i++)
+                if (r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT) {
+                    r->meter.files++;
+                    r->meter.bytes += r->plans[w].f[i].size;
+                }
+        r->x.meter = r->meter.on ? &r->meter : NULL;
+    }
     ids = malloc((most ? most : 1) * sizeof(*ids));
     if (!ids && rc == MPIFT_OK)
         rc = MPIFT_ERR_NOMEM;
@@ -448,6 +466,8 @@ static int run_rank0(struct out_run *r)
             rc = MPIFT_ERR_MPI;  /* no collect folder: release every writer */
     }
     free(ids);
+    mpift_meter_end(&r->meter);
+    r->x.meter = NULL;
     if (r->stopped)
         mpift_log_error("stopped at the first failure (transfer.on_error = \"abort\" in %s): the files not yet "
                         "copied are counted as failed", r->ctx->cfg->file);

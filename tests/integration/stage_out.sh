@@ -40,7 +40,12 @@ for r in 0 2 4; do
     head -c $((r * 70000 + 13)) /dev/urandom >"$d/res/sub/data.bin"
 done
 cfg "$t/node.cfg" per-node "" '{ src = "out/*.log"; dest = "%h/"; }, { src = "res/"; dest = "%h/res/"; recursive = true; }'
-fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out >"$t/log" 2>"$t/err" || fail "per-node stage-out: $(cat "$t/log" "$t/err")"
+fakenodes_mpirun 6 "$stage" --config "$t/node.cfg" --out --progress always >"$t/log" 2>"$t/err" ||
+    fail "per-node stage-out: $(cat "$t/log" "$t/err")"
+# The meter counts what comes into collect: 6 files, every byte of them.
+mb=$(find "$FAKE_NODEDIR" \( -name run.log -o -name data.bin \) -printf '%s\n' | awk '{ s += $1 } END { printf "%.1f", s / 1e6 }')
+grep -q "\[####################\] 100%  $mb/$mb MB  .* MB/s  ETA .*  6/6 files" "$t/err" ||
+    fail "no stage-out meter for $mb MB: $(tr '\r' '\n' <"$t/err")"
 for h in $FAKE_HOSTS; do
     cmp -s "$FAKE_NODEDIR/$h/job/out/run.log" "$t/collect/$h/run.log" || fail "per-node: $h's run.log not in collect/$h"
     cmp -s "$FAKE_NODEDIR/$h/job/res/sub/data.bin" "$t/collect/$h/res/sub/data.bin" || fail "per-node: $h's data.bin differs"
@@ -55,9 +60,10 @@ grep -q "0 copies written, 6 unchanged, 0 failed" "$t/log" || fail "re-run summa
 # on_error = "abort": rank 0 receives a damaged copy from the second node
 # and, with no retries, stops there; the rest counts as failed.
 rm -rf "$t/collect"
-rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/node.cfg" --out --set transfer.retries=0 \
-    --set transfer.on_error=abort >"$t/log" 2>"$t/err" || rc=$?
+rc=0; MPIFT_TEST_CORRUPT=1 MPIFT_TEST_PROGRESS_EVERY=0 fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/node.cfg" --out \
+    --set transfer.retries=0 --set transfer.on_error=abort >"$t/log" 2>"$t/err" || rc=$?
 [ "$rc" = 1 ] || fail "stage-out abort: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+grep -q '^mpift-stage: *[0-9]*% ([0-9.]*/[0-9.]* MB, [0-9]/6 files)' "$t/err" || fail "no progress lines off a terminal: $(cat "$t/err")"
 grep -q "checksum mismatch .* (from ${hosts[2]} (rank 2))" "$t/err" || fail "stage-out abort: no mismatch named: $(cat "$t/err")"
 grep -q 'stopped at the first failure (transfer.on_error = "abort"' "$t/err" || fail "stage-out abort not explained: $(cat "$t/err")"
 grep -q "2 copies written, 0 unchanged, 4 failed" "$t/log" || fail "stage-out abort summary: $(cat "$t/log")"
