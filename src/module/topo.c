@@ -98,6 +98,23 @@ out:
     PMIx_Finalize(NULL, 0);
 }
 
+/* The id of the batch job we run in, or NULL (mpift's own variable first,
+ * then Slurm, PBS/Torque, LSF, Flux, Grid Engine). */
+static const char *batch_jobid(void)
+{
+    static const char *const vars[] = { "MPIFT_JOB_ID", "SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "FLUX_JOB_ID" };
+    const char *v;
+    size_t i;
+
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        if ((v = getenv(vars[i])) != NULL && *v)
+            return v;
+    /* Grid Engine's JOB_ID is a common name: only with SGE_ROOT beside it. */
+    if ((v = getenv("JOB_ID")) != NULL && *v && getenv("SGE_ROOT"))
+        return v;
+    return NULL;
+}
+
 /* Keep [A-Za-z0-9._-]; other runs become one '-', trimmed at both ends. */
 static void sanitize_jobid(char *id)
 {
@@ -169,16 +186,14 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
         env = getenv("TMPDIR");
         snprintf(t->tmpdir, sizeof(t->tmpdir), "%s", env && *env ? env : "/tmp");
     }
-    if (!t->jobid[0]) {
-        /* No PMIx: a scheduler's id if there is one, else rank 0's pid. */
-        env = getenv("SLURM_JOB_ID");
-        if (!env)
-            env = getenv("PBS_JOBID");
-        if (env)
-            snprintf(t->jobid, sizeof(t->jobid), "%s", env);
-        else
-            snprintf(t->jobid, sizeof(t->jobid), "pid%ld", (long)getpid());
-    }
+    /* %j names the batch job when there is one, not this MPI job: stage-in,
+     * the computation and stage-out are separate mpiruns (each its own PMIx
+     * namespace) and must agree on the folder.  MPIFT_JOB_ID does that
+     * outside a batch system.  Else PMIx's id, else rank 0's pid. */
+    if ((env = batch_jobid()) != NULL)
+        snprintf(t->jobid, sizeof(t->jobid), "%s", env);
+    else if (!t->jobid[0])
+        snprintf(t->jobid, sizeof(t->jobid), "pid%ld", (long)getpid());
     /* %j lands in paths: keep it to a portable file name ("[14010,1]",
      * Open MPI's job id, becomes "14010-1"; a '/' can never get in). */
     sanitize_jobid(t->jobid);

@@ -79,6 +79,21 @@ if command -v script >/dev/null; then
     ! grep -q "ETA\|mpift-stage: $nfiles files" "$t/tty" || fail "--quiet still printed: $(cat -v "$t/tty")"
 fi
 
+# %j is the batch job's id (MPIFT_JOB_ID first, then the scheduler's, here
+# LSF's), the same for every mpirun of one job, so stage-in, the job and
+# stage-out find one folder; with none it is this MPI job's own id.
+write_cfg "$t/j.cfg" "$t/src" "$t/jobs/%j"
+MPIFT_JOB_ID='run/7' LSB_JOBID=f123 mpift_mpirun -n 2 "$stage" --config "$t/j.cfg" >"$t/log" 2>&1 ||
+    fail "stage-in with MPIFT_JOB_ID failed: $(cat "$t/log")"
+compare_tree "$t/src/tree" "$t/jobs/run-7" || fail "%j is not MPIFT_JOB_ID (made a file name): $(ls "$t/jobs")"
+LSB_JOBID=f123 mpift_mpirun -n 2 "$stage" --config "$t/j.cfg" >"$t/log" 2>&1 || fail "stage-in with LSB_JOBID failed: $(cat "$t/log")"
+[ -d "$t/jobs/f123" ] || fail "%j is not the scheduler's job id: $(ls "$t/jobs")"
+env -u SLURM_JOB_ID -u PBS_JOBID -u LSB_JOBID -u FLUX_JOB_ID -u MPIFT_JOB_ID \
+    "$BASH" -c '. "$1/tests/lib/common.sh"; mpift_mpirun -n 2 "$2" --config "$3"' sh "$top_srcdir" "$stage" "$t/j.cfg" >"$t/log" 2>&1 ||
+    fail "stage-in without a batch job id failed: $(cat "$t/log")"
+[ "$(ls "$t/jobs" | grep -vx 'run-7\|f123' | grep -c '^[0-9][0-9]*-[0-9][0-9]*$')" = 1 ] ||
+    fail "without a batch job, %j is not the MPI job's id: $(ls "$t/jobs")"
+
 # per-rank: each rank its own copy; direct policy; no checksum.
 write_cfg "$t/b.cfg" "$t/src" "$t/rank/%r" 'workers: { copies = "per-rank"; policy = "direct"; };'
 mpift_mpirun -n 4 "$stage" --config "$t/b.cfg" >"$t/log" 2>&1 || fail "per-rank failed: $(cat "$t/log")"
