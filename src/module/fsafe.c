@@ -298,3 +298,22 @@ int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, 
     }
     return 0;
 }
+
+void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = name ? strlen(name) + 1 : 0, n = dl + nl;
+    char tail[224];
+
+    /* The last 200 bytes of DIR/NAME, without building it whole. */
+    if (nl >= 200) {
+        snprintf(tail, sizeof(tail), "%s", name + (nl - 200));
+    } else {
+        size_t from_dir = 200 - nl < dl ? 200 - nl : dl;
+        snprintf(tail, sizeof(tail), "%s%s%s", dir + dl - from_dir, name ? "/" : "", name ? name : "");
+    }
+    if (n > 400)
+        snprintf(buf, len, "%.150s...%s: path too long (%zu bytes; the limit is %d)", dir, tail, n, PATH_MAX - 1);
+    else
+        snprintf(buf, len, "%s%s%s: path too long (%zu bytes; the limit is %d)", dir, name ? "/" : "",
+                 name ? name : "", n, PATH_MAX - 1);
+}

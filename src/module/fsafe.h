@@ -77,6 +77,14 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
 int mpift_split_parent(const char *rel, char *parent, size_t plen, char *name, size_t nlen);
 
 /*
+ * mpift_path_too_long - "DIR/NAME: path too long (N bytes; the limit is
+ * M)" into buf (NAME may be NULL), with a path of more than a few hundred
+ * bytes shortened in the middle ("head...tail"): the message keeps its
+ * cause and the end of the name, which say what to fix.
+ */
+void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *name);
+
+/*
  * Preflight, before any bytes move.  mpift_fs_block: the block size a file
  * takes space in under dirfd (sizes are rounded up to it).
  * mpift_fs_room: can that file system take `need` more bytes, and may we

@@ -172,4 +172,21 @@ write_cfg "$t/h.cfg" "$t/src" "$t/hollow" "" '{ src = "hollow/"; dest = ""; recu
 mpift_mpirun -n 2 "$stage" --config "$t/h.cfg" >"$t/log" 2>&1 || fail "empty folders: $(cat "$t/log")"
 [ -d "$t/hollow/inner/deeper" ] && [ -d "$t/hollow/empty" ] || fail "empty folders were not made: $(find "$t/hollow")"
 [ -z "$(find "$t/hollow" -type f)" ] || fail "files appeared in empty folders"
+
+# Deep folders: 1,000 levels ("a/a/a/...") arrive byte-exact (the walk
+# keeps neither 16 KiB of stack nor an open folder per level: either ran
+# out at such depths); a name longer than PATH_MAX is refused, its message
+# shortened in the middle but keeping the cause, exit 1.
+deep=$(printf 'a/%.0s' $(seq 1 1000))
+mkdir -p "$t/src/deep/$deep" && printf 'deep\n' >"$t/src/deep/${deep}leaf.txt" || fail "cannot make a deep tree"
+write_cfg "$t/d.cfg" "$t/src" "$t/deepdest" "" '{ src = "deep/"; dest = ""; recursive = true; }'
+(ulimit -n 256; mpift_mpirun -n 2 "$stage" --config "$t/d.cfg") >"$t/log" 2>&1 || fail "deep folders: $(cut -c1-300 "$t/log")"
+compare_tree "$t/src/deep" "$t/deepdest" || fail "the deep tree differs"
+long=$(printf '%0200d/' 1 2 3 4 5 6 7 8 9 10 11)
+(cd "$t/src/deep/$deep" && mkdir -p "$long" && printf 'too far\n' >"${long}far.txt") || fail "cannot make a long path"
+rc=0; mpift_mpirun -n 2 "$stage" --config "$t/d.cfg" >"$t/log" 2>"$t/err" || rc=$?
+[ "$rc" = 1 ] || fail "a path over PATH_MAX: exit $rc, expected 1: $(cut -c1-300 "$t/log" "$t/err")"
+grep -q "^mpift-stage: .*/deep/a/a/a/.*\.\.\.0*1[01]: path too long ([0-9]* bytes; the limit is [0-9]*) (stage_in\[0\])$" "$t/err" ||
+    fail "the long path is not named: $(cut -c1-600 "$t/err")"
+[ "$(wc -L <"$t/err")" -lt 1000 ] || fail "the message is not shortened: $(wc -L <"$t/err") characters"
 pass

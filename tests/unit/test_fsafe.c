@@ -252,6 +252,24 @@ START_TEST(room_names_need_and_free_space)
 }
 END_TEST
 
+START_TEST(too_long_keeps_the_cause)
+{
+    char dir[3000], msg[1024];
+
+    mpift_path_too_long(msg, sizeof(msg), "/src", "a");
+    ck_assert_str_eq(msg, "/src/a: path too long (6 bytes; the limit is 4095)");
+    memset(dir, 'd', sizeof(dir) - 1);
+    dir[0] = '/';
+    dir[sizeof(dir) - 1] = '\0';
+    mpift_path_too_long(msg, sizeof(msg), dir, "last.txt");
+    ck_assert_msg(strlen(msg) < 500, "not shortened: %zu bytes", strlen(msg));
+    ck_assert_msg(strstr(msg, "ddd...ddd") && strstr(msg, "d/last.txt: path too long (3008 bytes; the limit is 4095)"),
+                  "%s", msg);
+    mpift_path_too_long(msg, sizeof(msg), dir, NULL);
+    ck_assert_msg(strstr(msg, "d: path too long (2999 bytes;"), "%s", msg);
+}
+END_TEST
+
 static Suite *fsafe_suite(void)
 {
     Suite *s = suite_create("fsafe");
@@ -269,6 +287,7 @@ static Suite *fsafe_suite(void)
     tcase_add_test(walk, resolve_stays_within);
     tcase_add_test(walk, root_open_reports_failure);
     tcase_add_test(walk, room_names_need_and_free_space);
+    tcase_add_test(lex, too_long_keeps_the_cause);
     suite_add_tcase(s, lex);
     suite_add_tcase(s, walk);
     return s;
