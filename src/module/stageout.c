@@ -50,6 +50,9 @@ struct out_run {
     struct mpift_plan *plans;     /* rank 0: [size] every writer's list */
     unsigned char **state;        /* rank 0: [size][plans[w].n] enum ostate */
     char ***why;                  /* rank 0, --report: [size][n] message of a failed file */
+    uint64_t **digest;            /* rank 0, --report: [size][n] xxh3 as the writer sent it */
+    uint64_t *wbytes;             /* rank 0, --report: [size] bytes written from each writer */
+    double *wsecs;                /* rank 0, --report: [size] seconds spent on each writer */
     char collect[PATH_MAX];
     int collectfd;
     uint64_t written, skipped, failed, bytes, errors;
@@ -182,6 +185,37 @@ static void keep_why(struct out_run *r, int w, size_t i, const char *why)
         r->why[w][i] = strdup(why);
 }
 
+/* --report: per node, what came from its writers and the seconds rank 0
+ * spent taking it (writers are served one after another). */
+static void report_nodes(const struct out_run *r, FILE *f)
+{
+    const struct mpift_topo *t = &r->ctx->topo;
+    int n, w, first;
+    size_t i;
+
+    for (n = 0; n < t->nnodes; n++) {
+        unsigned long long c[3] = { 0, 0, 0 }, bytes = 0;
+        double secs = 0;
+        fprintf(f, "%s\n    { \"node\": %d, \"host\": ", n ? "," : "", n);
+        mpift_json_str(f, t->hosts[t->leaders[n]]);
+        fputs(", \"ranks\": [", f);
+        for (w = 0, first = 1; w < r->size; w++) {
+            if (t->node_of[w] != n || !r->state[w])
+                continue;
+            fprintf(f, "%s%d", first ? "" : ", ", w);
+            first = 0;
+            for (i = 0; i < r->plans[w].n; i++)
+                if (r->plans[w].f[i].type == MPIFT_PT_FILE)
+                    c[r->state[w][i] == OS_DONE ? 0 : r->state[w][i] == OS_SKIP ? 1 : 2] +=
+                        r->state[w][i] != OS_WANT;
+            bytes += r->wbytes ? r->wbytes[w] : 0;
+            secs += r->wsecs ? r->wsecs[w] : 0;
+        }
+        fprintf(f, "], \"copies_written\": %llu, \"unchanged\": %llu, \"failed\": %llu, \"bytes_written\": %llu, "
+                "\"seconds\": %.3f }", c[0], c[1], c[2], bytes, secs);
+    }
+}
+
 /* --report for stage-out: rank 0 saw every file. */
 static int write_report(struct out_run *r, int status, double secs)
 {
@@ -200,9 +234,11 @@ static int write_report(struct out_run *r, int status, double secs)
     mpift_json_str(out.f, r->collect);
     fprintf(out.f, ",\n  \"seconds\": %.3f,\n  \"exit_code\": %d,\n  \"status\": \"%s\",\n"
             "  \"totals\": { \"copies_written\": %llu, \"unchanged\": %llu, \"failed\": %llu, \"bytes_written\": %llu },\n"
-            "  \"files\": [", secs, mpift_exit_status(status), status == MPIFT_OK ? "ok" : "failed",
+            "  \"nodes\": [", secs, mpift_exit_status(status), status == MPIFT_OK ? "ok" : "failed",
             (unsigned long long)r->written, (unsigned long long)r->skipped,
             (unsigned long long)(r->failed + r->errors), (unsigned long long)r->bytes);
+    report_nodes(r, out.f);
+    fputs("\n  ],\n  \"files\": [", out.f);
     for (w = 0; w < r->size; w++)
         for (i = 0; r->state[w] && i < r->plans[w].n; i++) {
             const struct mpift_pfile *f = &r->plans[w].f[i];
@@ -212,7 +248,12 @@ static int write_report(struct out_run *r, int status, double secs)
             fprintf(out.f, "%s\n    { \"path\": ", first ? "" : ",");
             first = 0;
             mpift_json_str(out.f, f->dest);
-            fprintf(out.f, ", \"bytes\": %llu, \"rank\": %d, \"host\": ", (unsigned long long)f->size, w);
+            fprintf(out.f, ", \"bytes\": %llu, \"xxh3\": ", (unsigned long long)f->size);
+            if (st == OS_DONE && r->digest && r->digest[w] && r->digest[w][i])
+                fprintf(out.f, "\"%016llx\"", (unsigned long long)r->digest[w][i]);
+            else
+                fputs("null", out.f);
+            fprintf(out.f, ", \"rank\": %d, \"host\": ", w);
             mpift_json_str(out.f, r->ctx->topo.hosts[w]);
             fprintf(out.f, ", \"status\": \"%s\"", st == OS_WANT ? names[0] : st == OS_SKIP ? names[1]
                     : st == OS_CLASH ? names[2] : st == OS_DONE ? names[3] : names[4]);
@@ -302,6 +343,10 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
                 r->written++;
                 r->bytes += res.bytes;
                 r->state[w][ids[k]] = OS_DONE;
+                if (r->digest && r->digest[w])
+                    r->digest[w][ids[k]] = res.digest;
+                if (r->wbytes)
+                    r->wbytes[w] += res.bytes;
             } else if (res.status == MPIFT_ERR_CHECKSUM && round < r->ctx->cfg->retries) {
                 mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res.why, where(r, w), round + 2,
                                r->ctx->cfg->retries + 1);
@@ -402,6 +447,13 @@ static int run_rank0(struct out_run *r)
     r->why = calloc((size_t)r->size, sizeof(*r->why));
     if (!r->plans || !r->state || !r->why)
         return MPIFT_ERR_NOMEM;
+    if (r->ctx->report_path) {
+        r->digest = calloc((size_t)r->size, sizeof(*r->digest));
+        r->wbytes = calloc((size_t)r->size, sizeof(*r->wbytes));
+        r->wsecs = calloc((size_t)r->size, sizeof(*r->wsecs));
+        if (!r->digest || !r->wbytes || !r->wsecs)
+            return MPIFT_ERR_NOMEM;
+    }
     for (w = 0; w < r->size && rc == MPIFT_OK; w++) {
         if (!mpift_ctx_writer(r->ctx, w))
             continue;
@@ -413,6 +465,8 @@ static int run_rank0(struct out_run *r)
             break;
         r->errors += r->plans[w].nerrors;
         if (!(r->state[w] = calloc(r->plans[w].n + 1, 1)))
+            rc = MPIFT_ERR_NOMEM;
+        if (r->digest && !(r->digest[w] = calloc(r->plans[w].n + 1, sizeof(uint64_t))))
             rc = MPIFT_ERR_NOMEM;
         if (r->plans[w].n > most)
             most = r->plans[w].n;
@@ -460,8 +514,12 @@ static int run_rank0(struct out_run *r)
             for (i = 0; i < r->plans[w].n; i++)
                 r->failed += r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT;
             rc = w != 0 ? send_want(r, w, NULL, 0) : MPIFT_OK;
-        } else if (rc == MPIFT_OK)
+        } else if (rc == MPIFT_OK) {
+            double t0 = MPI_Wtime();
             rc = collect_from(r, w, ids);
+            if (r->wsecs)
+                r->wsecs[w] = MPI_Wtime() - t0;
+        }
         else if (rc == MPIFT_ERR_IO && w != 0 && send_want(r, w, NULL, 0) != MPIFT_OK)
             rc = MPIFT_ERR_MPI;  /* no collect folder: release every writer */
     }
@@ -539,6 +597,11 @@ int mpift_stage_out_run(struct mpift_ctx *ctx)
         free(r.why[w]);
     }
     free(r.why);
+    for (w = 0; r.digest && w < r.size; w++)
+        free(r.digest[w]);
+    free(r.digest);
+    free(r.wbytes);
+    free(r.wsecs);
     free(r.plans);
     free(r.state);
     mpift_plan_free(&r.mine);

@@ -557,6 +557,7 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
     rc = send_children(rt, x->hdr, len, MPIFT_TAG_CONTROL, x->comm);
     if (rc != MPIFT_OK)
         goto out;
+    res->digest = c.digest;
     if (c.status != MPIFT_SEND_OK) {
         /* The source names the failure; here the copy is just dropped. */
         set_result(res, MPIFT_ERR_IO, "%s: the source could not be read", f->dest);

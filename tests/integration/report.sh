@@ -62,13 +62,19 @@ sed -i "s|paths: {|paths: { collect = \"$t/collect\";|" "$t/r.cfg"
 fakenodes_mpirun 6 "$stage" --config "$t/r.cfg" --out --report "$t/out.json" >"$t/log" 2>&1 ||
     fail "stage-out with a report: $(cat "$t/log")"
 python3 - "$t/out.json" "$1" "$2" "$3" <<'PY' || fail "stage-out report: $(cat "$t/out.json")"
-import json, sys
+import json, re, sys
 d = json.load(open(sys.argv[1]))
 hosts = sys.argv[2:]
 assert d["mode"] == "stage-out" and d["status"] == "ok" and d["exit_code"] == 0, d
 assert d["totals"]["copies_written"] == 3, d["totals"]
 got = sorted((f["path"], f["rank"], f["host"], f["status"]) for f in d["files"])
 assert got == sorted((h + "/n.log", 2 * i, h, "written") for i, h in enumerate(hosts)), got
+assert all(re.fullmatch(r"[0-9a-f]{16}", f["xxh3"]) for f in d["files"]), d["files"]
+# Each n.log holds its host's name and a newline: per node, that many bytes.
+assert [(n["host"], n["ranks"], n["copies_written"], n["bytes_written"]) for n in d["nodes"]] == \
+    [(h, [2 * i], 1, len(h) + 1) for i, h in enumerate(hosts)], d["nodes"]
+assert all(n["seconds"] >= 0 and n["failed"] == 0 for n in d["nodes"]), d["nodes"]
+assert d["totals"]["bytes_written"] == sum(n["bytes_written"] for n in d["nodes"]), d
 PY
 
 # A report that cannot be written: named, exit 1, the files still staged.
