@@ -141,7 +141,7 @@ static int make_plan(struct run *r)
 static int prepare_root(struct run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
-    char why[2 * PATH_MAX];   /* host, dest root and the cause */
+    char why[PATH_MAX + 256];
     size_t i;
     int any = 0, fd;
 
