@@ -18,6 +18,7 @@
 #include "client.h"
 #include "ctx.h"
 #include "log.h"
+#include "progress.h"
 #include "stage.h"
 #include "template.h"
 
@@ -209,6 +210,8 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     if (rc != MPIFT_OK)
         goto out;
     mpift_log_setup(ctx->topo.host, rank, opts->quiet, opts->verbose);
+    if (rank == 0 && mpift_same_terminal())
+        mpift_log_errors_to(stdout);
     if (rank == 0 && opts->module_path)
         mpift_log_verbose("engine module %s", opts->module_path);
     rc = setup_roots(ctx);

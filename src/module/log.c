@@ -9,6 +9,11 @@ static char log_host[256];
 static int log_rank = -1;
 static int log_quiet;
 static int log_verbose;
+static FILE *log_err;                   /* NULL: stderr */
+static void (*log_interrupt)(FILE *f);
+
+void mpift_log_errors_to(FILE *f) { log_err = f; }
+void mpift_log_set_interrupt(void (*fn)(FILE *f)) { log_interrupt = fn; }
 
 void mpift_log_setup(const char *host, int rank, int quiet, int verbose)
 {
@@ -63,6 +68,8 @@ static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    if (log_interrupt)
+        log_interrupt(f);
     if (prefixed)
         put_one_line(f, line);
     else
@@ -74,7 +81,7 @@ void mpift_log_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(stderr, 1, fmt, ap);
+    emit(log_err ? log_err : stderr, 1, fmt, ap);
     va_end(ap);
 }
 
@@ -84,7 +91,7 @@ void mpift_log_warn(const char *fmt, ...)
     if (log_quiet)
         return;
     va_start(ap, fmt);
-    emit(stderr, 1, fmt, ap);
+    emit(log_err ? log_err : stderr, 1, fmt, ap);
     va_end(ap);
 }
 

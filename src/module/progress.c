@@ -3,24 +3,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faults.h"
+#include "log.h"
 #include "progress.h"
+
+/* Under mpirun: the terminal our parent's `fd` leads to, into buf; 0 if
+ * it leads to none. */
+static int parent_tty(int fd, char *buf, size_t len)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)getppid(), fd);
+    n = readlink(link, buf, len - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strncmp(buf, "/dev/pts/", 9) == 0 || strncmp(buf, "/dev/tty", 8) == 0;
+}
+
+static int under_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") != NULL;   /* set by mpirun for its ranks */
+}
 
 int mpift_tty_behind(int fd)
 {
-    char link[64], target[64];
-    ssize_t n;
+    char target[64];
 
-    if (!getenv("OMPI_COMM_WORLD_SIZE"))   /* set by mpirun for its ranks */
-        return isatty(fd);
-    snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)getppid(), fd);
-    n = readlink(link, target, sizeof(target) - 1);
-    if (n <= 0)
-        return 0;
-    target[n] = '\0';
-    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+    return under_mpirun() ? parent_tty(fd, target, sizeof(target)) : isatty(fd);
+}
+
+int mpift_same_terminal(void)
+{
+    char a[64], b[64];
+    struct stat sa, sb;
+
+    if (under_mpirun())
+        return parent_tty(1, a, sizeof(a)) && parent_tty(2, b, sizeof(b)) && strcmp(a, b) == 0;
+    return isatty(1) && isatty(2) && fstat(1, &sa) == 0 && fstat(2, &sb) == 0 && sa.st_rdev == sb.st_rdev;
+}
+
+/* The bar on screen, if any: a line logged to its stream clears it first
+ * (it is redrawn at the next tick), so the line does not land on it. */
+static struct mpift_meter *shown;
+
+static void clear_for_line(FILE *f)
+{
+    if (shown && shown->out == f && shown->drawn) {
+        fputs("\r\033[K", f);
+        shown->drawn = 0;
+        shown->last = 0;   /* redraw at the next tick */
+    }
 }
 
 /* "1:05", or "--:--" before there is a rate. */
@@ -61,6 +98,7 @@ static void draw(struct mpift_meter *m)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = '\0';
     /* \r and erase-to-end: the line is redrawn in place. */
+    m->drawn = 1;
     fprintf(m->out, "\r[%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s  ETA %s  %llu/%llu files\033[K", bar, frac * 100,
             m->done_bytes / 1e6, m->bytes / 1e6, rate / 1e6, left, (unsigned long long)m->done_files,
             (unsigned long long)m->files);
@@ -91,6 +129,11 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
 
     m->bar = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && tty);
     m->out = m->bar && tty_out ? stdout : stderr;
+    m->drawn = 0;
+    if (m->bar) {
+        shown = m;
+        mpift_log_set_interrupt(clear_for_line);
+    }
     m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
     m->bytes = bytes;
@@ -130,6 +173,10 @@ void mpift_meter_end(struct mpift_meter *m)
     if (m->bar) {
         fputs("\r\033[K", m->out);
         fflush(m->out);
+        if (shown == m) {
+            shown = NULL;
+            mpift_log_set_interrupt(NULL);
+        }
     }
     m->on = 0;
 }

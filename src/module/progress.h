@@ -25,6 +25,7 @@ struct mpift_meter {
     int on;
     int bar;                     /* redrawn in place (else plain lines) */
     FILE *out;                   /* stdout or stderr, see above */
+    int drawn;                   /* a bar is on screen (not cleared) */
     uint64_t files, bytes;       /* this round's totals */
     uint64_t done_files, done_bytes;
     int dirty;                   /* changed since the last redraw */
@@ -41,6 +42,11 @@ struct mpift_meter {
  * isatty().
  */
 int mpift_tty_behind(int fd);
+
+/* Do stdout and stderr lead to one and the same terminal (judged as
+ * mpift_tty_behind does)?  Then rank 0 logs errors to stdout: see
+ * mpift_log_errors_to. */
+int mpift_same_terminal(void);
 
 /* Decide from `when`: always = a bar; auto = a bar when stdout or stderr
  * leads to a terminal, else plain lines if `lines`, unless --quiet; never = nothing.

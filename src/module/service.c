@@ -253,9 +253,10 @@ static void meter_on(struct svc *s, struct mpift_meter *m)
     s->x.meter = m;
 }
 
-static void meter_off(struct svc *s, struct mpift_meter *m)
+static void meter_off(struct svc *s, struct mpift_meter *m, const struct mpift_xres *res)
 {
-    mpift_meter_add(m, 0);
+    if (res->status == MPIFT_OK)   /* a failed one has no "100%" to show */
+        mpift_meter_add(m, 0);
     mpift_meter_end(m);
     s->x.meter = NULL;
 }
@@ -263,7 +264,7 @@ static void meter_off(struct svc *s, struct mpift_meter *m)
 static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
     char root[PATH_MAX], what[PATH_MAX + 64];
-    struct mpift_xres res;
+    struct mpift_xres res = { .status = MPIFT_ERR_MPI };   /* until a transfer says */
     struct mpift_meter m;
     const char *text;
     int rc, status;
@@ -276,7 +277,7 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
     meter_on(s, &m);
     if (rc == MPIFT_OK)
         rc = source_file(s, id, root, name, c->rank, &res);
-    meter_off(s, &m);
+    meter_off(s, &m, &res);
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &status, &text);
     if (rc == MPIFT_OK)
@@ -288,7 +289,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
     char root[PATH_MAX], what[PATH_MAX + 64], msg[PATH_MAX * 2 + 64];
     struct mpift_meter m;
-    struct mpift_xres res;
+    struct mpift_xres res = { .status = MPIFT_ERR_MPI };   /* until a transfer says */
     const char *text;
     int rc, status;
     uint64_t id = s->next_id++;
@@ -305,7 +306,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     meter_on(s, &m);
     if (rc == MPIFT_OK)
         rc = sink_file(s, id, root, name, c->rank, &res);
-    meter_off(s, &m);
+    meter_off(s, &m, &res);
     if (rc == MPIFT_OK)
         rc = recv_reply(s, c->rank, &status, &text);
     if (rc != MPIFT_OK)

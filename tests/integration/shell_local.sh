@@ -109,5 +109,17 @@ if command -v script >/dev/null; then
     MPIFT_STDIN=$t/in _mpift_timed script -qec "$MPIRUN --oversubscribe -n 2 $stage --config $t/s.cfg --shell" /dev/null \
         >"$t/tty" 2>&1 || fail "console on a terminal failed: $(cat "$t/tty")"
     grep -q "master> " "$t/tty" || fail "no prompt on a terminal: $(cat "$t/tty")"
+    # On one terminal the master's errors share stdout with its replies
+    # (mpirun keeps no order between a rank's two streams), so each shows
+    # right after its command; and a failed send draws no "100%".
+    printf 'send nope.txt 1\nranks\nsend nope2.txt 1\nhelp\nquit\n' >"$t/in"
+    MPIFT_STDIN=$t/in _mpift_timed script -qec "$MPIRUN --oversubscribe -n 2 $stage --config $t/s.cfg --shell --progress always" /dev/null \
+        >"$t/tty" 2>&1 || fail "console with errors on a terminal failed: $(cat "$t/tty")"
+    tr '\r' '\n' <"$t/tty" >"$t/tty.lines"
+    at() { grep -n -m 1 -- "$1" "$t/tty.lines" | cut -d: -f1; }
+    a=$(at "nope.txt -> rank 1 .*: failed") b=$(at " rank  host  ") c=$(at "nope2.txt -> rank 1 .*: failed") d=$(at "ranks  *list ranks")
+    [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] && [ "$a" -lt "$b" ] && [ "$b" -lt "$c" ] && [ "$c" -lt "$d" ] ||
+        fail "console output out of order (lines $a $b $c $d): $(cat -v "$t/tty")"
+    ! grep -q "100%" "$t/tty" || fail "a failed send drew a full bar: $(cat -v "$t/tty")"
 fi
 pass
