@@ -110,13 +110,10 @@ static void draw(struct mpift_meter *m)
  * builds, so a short test sees lines). */
 static void tick(struct mpift_meter *m, int now_too)
 {
-    double now = MPI_Wtime(), every = 5.0;
-    const char *test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY");
+    double now = MPI_Wtime();
 
-    if (test)
-        every = atof(test);
     m->dirty = 1;
-    if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= every) {
+    if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= m->every) {
         m->last = now;
         draw(m);
     }
@@ -126,9 +123,11 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
                        uint64_t bytes)
 {
     int tty_out = mpift_tty_behind(1), tty = tty_out || mpift_tty_behind(2);
+    const char *test;
 
     m->bar = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && tty);
     m->out = m->bar && tty_out ? stdout : stderr;
+    m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : 5.0;
     m->drawn = 0;
     if (m->bar) {
         shown = m;

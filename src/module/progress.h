@@ -31,6 +31,7 @@ struct mpift_meter {
     int dirty;                   /* changed since the last redraw */
     double last;                 /* MPI_Wtime of the last redraw */
     double start;
+    double every;                /* seconds between plain lines */
 };
 
 /*

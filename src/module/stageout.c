@@ -62,6 +62,12 @@ struct out_run {
 
 static int mpi_ok(int rc) { return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI; }
 
+/* Rank 0: is entry i of writer w a file still to be copied? */
+static int wanted(const struct out_run *r, int w, size_t i)
+{
+    return r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT;
+}
+
 static const char *where(const struct out_run *r, int w)
 {
     static char buf[2][300];
@@ -204,10 +210,11 @@ static void report_nodes(const struct out_run *r, FILE *f)
                 continue;
             fprintf(f, "%s%d", first ? "" : ", ", w);
             first = 0;
-            for (i = 0; i < r->plans[w].n; i++)
-                if (r->plans[w].f[i].type == MPIFT_PT_FILE)
-                    c[r->state[w][i] == OS_DONE ? 0 : r->state[w][i] == OS_SKIP ? 1 : 2] +=
-                        r->state[w][i] != OS_WANT;
+            for (i = 0; i < r->plans[w].n; i++) {
+                unsigned char st = r->state[w][i];
+                if (r->plans[w].f[i].type == MPIFT_PT_FILE && st != OS_WANT)   /* not sent: no node count */
+                    c[st == OS_DONE ? 0 : st == OS_SKIP ? 1 : 2]++;
+            }
             bytes += r->wbytes ? r->wbytes[w] : 0;
             secs += r->wsecs ? r->wsecs[w] : 0;
         }
@@ -285,7 +292,7 @@ static int preflight(struct out_run *r)
 
     for (w = 0; w < r->size; w++)
         for (i = 0; r->state[w] && i < r->plans[w].n; i++)
-            if (r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT) {
+            if (wanted(r, w, i)) {
                 need += (r->plans[w].f[i].size + block - 1) / block * block;
                 any = 1;
             }
@@ -294,7 +301,7 @@ static int preflight(struct out_run *r)
     mpift_log_error("%s", why);
     for (w = 0; w < r->size; w++)
         for (i = 0; r->state[w] && i < r->plans[w].n; i++)
-            if (r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT) {
+            if (wanted(r, w, i)) {
                 r->state[w][i] = OS_FAILED;
                 r->failed++;
                 keep_why(r, w, i, why);
@@ -314,7 +321,7 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
     int round, rc = MPIFT_OK;
 
     for (i = 0; i < p->n; i++)
-        if (p->f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT)
+        if (wanted(r, w, i))
             ids[n++] = i;
     for (round = 0; rc == MPIFT_OK; round++) {
         if (w != 0)
@@ -495,9 +502,10 @@ static int run_rank0(struct out_run *r)
     if (rc == MPIFT_OK) {
         size_t i;
         mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->quiet, 1, 0, 0);
-        for (w = 0; w < r->size; w++)
+        /* The totals cost a pass over every list: only for a meter. */
+        for (w = 0; r->meter.on && w < r->size; w++)
             for (i = 0; r->state[w] && i < r->plans[w].n; i++)
-                if (r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT) {
+                if (wanted(r, w, i)) {
                     r->meter.files++;
                     r->meter.bytes += r->plans[w].f[i].size;
                 }
@@ -512,7 +520,7 @@ static int run_rank0(struct out_run *r)
         if (rc == MPIFT_OK && r->stopped) {
             size_t i;
             for (i = 0; i < r->plans[w].n; i++)
-                r->failed += r->plans[w].f[i].type == MPIFT_PT_FILE && r->state[w][i] == OS_WANT;
+                r->failed += wanted(r, w, i);
             rc = w != 0 ? send_want(r, w, NULL, 0) : MPIFT_OK;
         } else if (rc == MPIFT_OK) {
             double t0 = MPI_Wtime();

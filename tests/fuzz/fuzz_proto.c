@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mpift_req rq;
     const char *text;
     uint32_t kind, count;
-    int status, ranks;
+    int status, ranks, len = (int)(size > INT_MAX ? INT_MAX : size);   /* the service decoders take an int */
     char err[256];
     /* An exact-size copy, so ASan sees any read past the message. */
     unsigned char *buf = malloc(size ? size : 1);
@@ -41,11 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (be[k].data && be[k].size)   /* touch every byte it claims */
                     (void)((volatile const unsigned char *)be[k].data)[be[k].size - 1];
     for (ranks = 1; ranks <= 64; ranks *= 4)
-        if (mpift_req_decode(buf, (int)(size > INT_MAX ? INT_MAX : size), ranks, &rq, err, sizeof(err)) == MPIFT_OK &&
+        if (mpift_req_decode(buf, len, ranks, &rq, err, sizeof(err)) == MPIFT_OK &&
             (strlen(rq.name) >= sizeof(rq.name) || rq.op == 0 || rq.op > MPIFT_REQ_OP_MAX || rq.peer < 0 ||
              rq.peer >= ranks))
             abort();   /* accepted what it promises to refuse */
-    if (mpift_reply_decode(buf, (int)(size > INT_MAX ? INT_MAX : size), &status, &text) == MPIFT_OK)
+    if (mpift_reply_decode(buf, len, &status, &text) == MPIFT_OK)
         (void)strlen(text);   /* NUL-terminated within the message */
     free(buf);
     return 0;
