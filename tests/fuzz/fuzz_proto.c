@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "proto.h"
-#include "reqwire.h"
+#include "wire/proto.h"
+#include "wire/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

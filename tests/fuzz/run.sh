@@ -17,10 +17,10 @@ trap 'rm -rf "$out"' EXIT
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$top/include" -I"$top/src/module" -I"$build" -DMPIFT_BUILDING)
 mod=$top/src/module
-clang "${flags[@]}" $(pkg-config --cflags ompi-c) "$here/fuzz_proto.c" "$mod/proto.c" "$mod/reqwire.c" \
-    "$mod/log.c" "$mod/error.c" $(pkg-config --libs ompi-c) -o "$out/fuzz_proto" || exit 1
-clang "${flags[@]}" $(pkg-config --cflags libconfig) "$here/fuzz_config.c" "$mod/config.c" "$mod/size.c" \
-    "$mod/template.c" "$mod/fsafe.c" "$mod/log.c" "$mod/error.c" $(pkg-config --libs libconfig) \
+clang "${flags[@]}" $(pkg-config --cflags ompi-c) "$here/fuzz_proto.c" "$mod/wire/proto.c" "$mod/wire/request.c" \
+    "$mod/util/log.c" "$mod/api/status.c" $(pkg-config --libs ompi-c) -o "$out/fuzz_proto" || exit 1
+clang "${flags[@]}" $(pkg-config --cflags libconfig) "$here/fuzz_config.c" "$mod/config/config.c" "$mod/config/size.c" \
+    "$mod/config/template.c" "$mod/fs/fsafe.c" "$mod/util/log.c" "$mod/api/status.c" $(pkg-config --libs libconfig) \
     -o "$out/fuzz_config" || exit 1
 status=0
 for target in proto config; do

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "cmd.h"
+#include "service/console_cmd.h"
 #include "unit_main.h"
 
 static struct mpift_cmd cmd;

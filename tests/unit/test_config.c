@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
-#include "config.h"
+#include "config/config.h"
 #include "unit_main.h"
 
 /* The spec's commented example, verbatim. */

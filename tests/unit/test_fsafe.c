@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
-#include "fsafe.h"
+#include "fs/fsafe.h"
 #include "unit_main.h"
 
 static char err[512];

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
-#include "config.h"
-#include "plan.h"
-#include "topo.h"
+#include "config/config.h"
+#include "stage/plan.h"
+#include "job/topo.h"
 #include "unit_main.h"
 
 static char root[PATH_MAX];

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "proto.h"
-#include "reqwire.h"
+#include "wire/proto.h"
+#include "wire/request.h"
 #include "unit_main.h"
 
 static unsigned char buf[MPIFT_META_WIRE_MAX + 64];

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
-#include "report.h"
+#include "util/json.h"
 #include "unit_main.h"
 
 /* s as mpift_json_str writes it, in a static buffer. */

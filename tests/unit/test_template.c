@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "template.h"
+#include "config/template.h"
 #include "unit_main.h"
 
 static const struct mpift_tvars vars = {

@@ -1,0 +1,102 @@
+/*
+ * hook.c - the module's one entry point: the versioned hook table.
+ */
+#include "mpift_autoconf.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mpift/hook.h"
+#include "job/context.h"
+#include "util/log.h"
+#include "service/console.h"
+
+/*
+ * Over TCP, Open MPI sends a message larger than btl_tcp_eager_limit
+ * (64 KiB) only after a round trip to its receiver.  On a relay, that
+ * handshake travels on the uplink the relay keeps full forwarding data, so
+ * it waits behind up to a queue's worth of bytes and the pipeline stalls:
+ * 64 MiB through 3 relays on 200 Mbit/s links took 3.53 s with 1 MiB
+ * chunks, 2.94 s once chunks up to 1 MiB go eagerly (memory stayed at
+ * 23 MB per rank: eager sends still complete only when written).  Only
+ * mpift-stage's own MPI_Init gets this, and only where the user set
+ * nothing (mpirun --mca passes OMPI_MCA_* variables, which win).
+ */
+static void tcp_defaults(void)
+{
+    setenv("OMPI_MCA_btl_tcp_eager_limit", "1049600", 0);
+    setenv("OMPI_MCA_btl_tcp_max_send_size", "1049600", 0);
+}
+
+static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
+{
+    int initialized = 0, rc;
+    MPI_Comm world = MPI_COMM_WORLD;
+
+    *ctx = NULL;
+    MPI_Initialized(&initialized);
+    if (!initialized)
+        tcp_defaults();
+    if (!initialized && MPI_Init(argc, argv) != MPI_SUCCESS) {
+        fprintf(stderr, MPIFT_PROG ": MPI_Init failed: start mpift-stage under mpirun "
+                "(mpirun -n N mpift-stage --config FILE)\n");
+        return MPIFT_ERR_ENV;
+    }
+    rc = mpift_open(&world, opts, ctx);
+    if (rc == MPIFT_OK)
+        (*ctx)->owns_mpi = !initialized;
+    else if (!initialized)
+        MPI_Finalize();
+    return rc;
+}
+
+static int hook_shell(mpift_ctx_t *ctx)
+{
+    if (ctx->report_path) {
+        if (ctx->topo.rank == 0)
+            mpift_log_error("--report applies to stage-in and stage-out, not to --shell; run without it");
+        return MPIFT_ERR_USAGE;
+    }
+    return mpift_service_run(ctx, stdin);
+}
+
+static int hook_finalize(mpift_ctx_t **ctx, int status)
+{
+    int owns = *ctx ? (*ctx)->owns_mpi : 0, finalized = 0;
+
+    /* An MPI or protocol failure may leave peers blocked in a collective:
+     * only an abort ends the job reliably then. */
+    if (status == MPIFT_ERR_MPI || status == MPIFT_ERR_PROTO || status == MPIFT_ERR_NOMEM) {
+        mpift_log_error("aborting the job: %s", mpift_strerror(status));
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    mpift_close(ctx);
+    MPI_Finalized(&finalized);
+    if (owns && !finalized) {
+        int initialized = 0;
+        MPI_Initialized(&initialized);
+        if (initialized)
+            MPI_Finalize();
+    }
+    return MPIFT_OK;
+}
+
+static const struct mpift_hook hook = {
+    .abi_major = MPIFT_HOOK_ABI_MAJOR,
+    .abi_minor = MPIFT_HOOK_ABI_MINOR,
+    .name = PACKAGE_NAME,
+    .version = PACKAGE_VERSION,
+    .check = mpift_check_config,
+    .init = hook_init,
+    .stage_in = mpift_stage_in,
+    .stage_out = mpift_stage_out,
+    .shell = hook_shell,
+    .finalize = hook_finalize,
+    .strerror = mpift_strerror,
+};
+
+const struct mpift_hook *mpift_hook_entry(void)
+{
+    return &hook;
+}

@@ -1,0 +1,61 @@
+/*
+ * sink.h - one verified, atomic file write below a destination root.
+ *
+ * Bytes go to a temporary name beside the final path (".mpift-<hash>-r<rank>.tmp"),
+ * are hashed as they arrive, and only when size and checksum match what the
+ * sender announced is the file given its mode and mtime and renamed into
+ * place.  A failed or interrupted write never leaves anything at the final
+ * path; a failed one removes its temporary file.
+ */
+#ifndef MPIFT_SINK_H
+#define MPIFT_SINK_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <xxhash.h>
+
+#include "wire/proto.h"
+
+struct mpift_sink {
+    int dirfd;                 /* parent folder (owned) */
+    int fd;                    /* temporary file (owned) */
+    char name[NAME_MAX + 1];   /* final name in dirfd */
+    char tmp[64];              /* temporary name in dirfd */
+    char display[PATH_MAX];    /* root/rel, for messages */
+    uint64_t received;         /* bytes hashed so far */
+    int err;                   /* first errno of a failed write, 0 if none */
+    XXH3_state_t *hash;
+};
+
+/* Does `rel` below rootfd already hold this file (regular, same size and
+ * mtime)?  Missing parents or file: false.  Never follows a link. */
+bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t sec, uint32_t nsec);
+
+/*
+ * mpift_sink_open - create the parent folders of `rel` below rootfd and a
+ * fresh temporary file.  `root` is only for messages.
+ * Returns MPIFT_OK, or MPIFT_ERR_IO / MPIFT_ERR_ESCAPE with the cause in
+ * why (the sink is then closed and need not be aborted).
+ */
+int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel,
+                    int rank, char *why, size_t whylen);
+
+/* Write len bytes at off and hash them.  After a write error further data
+ * is still hashed (so the stream stays in step) but not written. */
+void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off);
+
+/*
+ * mpift_sink_commit - check size and (when c->cksum_kind is xxh3) checksum
+ * against what the sender announced, then set mode (when preserve) and
+ * mtime, fsync when asked, and rename into place.
+ * Returns MPIFT_OK, MPIFT_ERR_CHECKSUM, MPIFT_ERR_IO (why says which and
+ * names the file).  The sink is closed in every case.
+ */
+int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const struct mpift_complete *c,
+                      bool preserve, bool do_fsync, char *why, size_t whylen);
+
+/* Remove the temporary file and close (after a failed stream). */
+void mpift_sink_abort(struct mpift_sink *s);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * xfer.h - move one file down a route of ranks: the source reads it, each
+ * rank forwards every chunk to its children before writing it itself, and
+ * every writer verifies what it received.
+ *
+ * A route is a tree rooted at the source (or several, each carrying a share
+ * of the chunks); "direct" is a star, "pipeline" a chain, "tree" k k-ary
+ * trees in which each relay is inside at most one: one code path serves
+ * all three.
+ */
+#ifndef MPIFT_XFER_H
+#define MPIFT_XFER_H
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+#include "stage/plan.h"
+#include "util/progress.h"
+#include "engine/sink.h"
+
+struct mpift_xfer {
+    MPI_Comm comm;
+    int rank;
+    uint64_t chunk;
+    int window;
+    bool cksum;
+    bool fsync;
+    int maxchildren;
+    unsigned char **buf;      /* [window] buffers of `chunk` bytes */
+    MPI_Request *rreq;        /* [window] */
+    MPI_Request *sreq;        /* [window * maxchildren] */
+    uint64_t base;            /* buffer of the current file's chunk 0 */
+    int *arrived;             /* [window] bytes of a chunk received, not yet
+                               * written; -1 when its receive is pending */
+    unsigned char *hdr;       /* header scratch (largest encoded message) */
+    struct mpift_meter *meter; /* a one-file meter: total from the metadata,
+                                * bytes per chunk; NULL: none */
+};
+
+#define MPIFT_TREES_MAX MPIFT_FANOUT_MAX
+
+struct mpift_route {
+    int parent;               /* -1 on the source */
+    const int *children;
+    int nchildren;
+    /* ntrees > 1: chunk i travels down tree i % ntrees, whose parent and
+     * children (for this rank) are parents[t], kids[t], nkids[t]; tree 0
+     * is the one above and also carries every header.  0 or 1: one tree. */
+    int ntrees;
+    const int *parents;
+    const int *const *kids;
+    const int *nkids;
+};
+
+/* Where a writer puts its copy; NULL when this rank only relays. */
+struct mpift_target {
+    int rootfd;
+    const char *root;         /* for messages */
+};
+
+/* The outcome of one file on this rank. */
+struct mpift_xres {
+    int status;               /* MPIFT_OK, _CHECKSUM (retry may help), _IO, _NOENT */
+    int source_failed;        /* the source could not be read: nobody got the file */
+    uint64_t bytes;           /* bytes this rank wrote */
+    uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
+    char why[PATH_MAX + 256]; /* message for users when status != OK */
+};
+
+int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
+
+/*
+ * mpift_xfer_flush - wait until every chunk sent has been taken by its
+ * receiver.  A transfer returns with its last chunks possibly still going
+ * out (the next one waits for a buffer before reusing it); call this
+ * before mpift_xfer_free on the way out of a run that went well.
+ * Returns MPIFT_OK or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_flush(struct mpift_xfer *x);
+
+/* Free the buffers (after mpift_xfer_flush, or when the job is aborting). */
+void mpift_xfer_free(struct mpift_xfer *x);
+
+/*
+ * mpift_xfer_source - on the source rank: send file `id` (f->src) down the
+ * route; write a copy too when tgt is not NULL.  A source that cannot be
+ * read sends ERROR so every rank of the route skips the file.
+ * Returns MPIFT_OK (the outcome is in res) or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
+ * mpift_xfer_refuse - on the source rank: tell the route that file `id`
+ * will not come (ERROR with `code` and `text`, the original error signal);
+ * receivers skip it and create nothing.  res gets the same outcome.
+ * Returns MPIFT_OK or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt, int code,
+                      const char *text, struct mpift_xres *res);
+
+/*
+ * mpift_xfer_receive - on a rank of the route other than the source:
+ * receive file `id`, forward to children, write when tgt is not NULL.
+ * Returns MPIFT_OK (outcome in res), MPIFT_ERR_PROTO when the parent sent
+ * something that does not validate (the stream cannot be trusted: the
+ * caller must abort the job), or MPIFT_ERR_MPI.
+ */
+int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
+ * Batches: n small files (ids[k], f[k]) that have the same route travel as
+ * one BATCH message (proto.h), down the tree `seq` selects (as a chunk's
+ * index does).  The caller groups files the same way on every rank; each
+ * file must fit, with its entry header, in one chunk-sized buffer.  Every
+ * file gets its own outcome in res[k] (a file the source could not read:
+ * source_failed); the writes are the usual verified, atomic ones.
+ * Returns MPIFT_OK, MPIFT_ERR_PROTO (receive: the batch did not validate;
+ * reported), MPIFT_ERR_MPI or MPIFT_ERR_NOMEM.
+ */
+int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                            const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                            const struct mpift_target *tgt, struct mpift_xres *res);
+int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                             const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                             const struct mpift_target *tgt, struct mpift_xres *res);
+
+/*
+ * mpift_source_open - open a file to send.  Returns an fd with st filled,
+ * or -1 with errno kept (EINVAL: not a regular file), *code
+ * MPIFT_ERR_NOENT or MPIFT_ERR_IO and "PATH: cause" in why.
+ */
+int mpift_source_open(const char *path, struct stat *st, int *code, char *why, size_t wl);
+
+/* The METADATA of file `id`, sent as `name`, from what fstat said of it. */
+void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m);
+
+/*
+ * mpift_read_chunk - read exactly len bytes at off.  Returns 0, or an
+ * errno (the file shrank: EIO) with the rest of buf zero-filled, so a
+ * stream keeps its announced length and its COMPLETE says it failed.
+ */
+int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
+
+/*
+ * mpift_xfer_write - write a received chunk to a sink.  `first`: the
+ * file's first chunk, which MPIFT_TEST_CORRUPT=N damages (on disk, not in
+ * the buffer) for the first N files a rank receives, so tests can show
+ * that verification catches it and a re-send repairs it.
+ */
+void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first);
+
+#endif

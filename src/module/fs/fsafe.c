@@ -1,0 +1,319 @@
+/*
+ * fsafe.c - keep every read below paths.source and every write below the
+ * destination root.
+ *
+ * Two layers: lexical checks refuse what is wrong on its face (absolute
+ * paths, ".." and friends) with a message naming the cause, and the
+ * descriptor walk (mpift_dir_open) makes the check hold at run time too:
+ * each component is opened with O_NOFOLLOW relative to its parent, so a
+ * symlink planted between the check and the write cannot redirect it.
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "fs/fsafe.h"
+
+int mpift_path_check_rel(const char *rel, char *err, size_t errlen)
+{
+    const char *p = rel, *c;
+    size_t n;
+
+    if (strlen(rel) >= PATH_MAX) {
+        snprintf(err, errlen, "path is longer than %d bytes", PATH_MAX - 1);
+        return MPIFT_ERR_ESCAPE;
+    }
+    if (rel[0] == '/') {
+        snprintf(err, errlen, "absolute path \"%s\" not allowed: paths here are relative to their root", rel);
+        return MPIFT_ERR_ESCAPE;
+    }
+    for (c = rel; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            snprintf(err, errlen, "path contains a control character (0x%02x)", (unsigned char)*c);
+            return MPIFT_ERR_ESCAPE;
+        }
+    }
+    while (*p) {
+        while (*p == '/')
+            p++;
+        n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            snprintf(err, errlen, "\"..\" in \"%s\" would leave its root", rel);
+            return MPIFT_ERR_ESCAPE;
+        }
+        /* "." is harmless but a leading "./" is the only place it makes sense. */
+        if (n == 1 && p[0] == '.' && p != rel) {
+            snprintf(err, errlen, "\".\" component in \"%s\"", rel);
+            return MPIFT_ERR_ESCAPE;
+        }
+        p += n;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_path_normalize(const char *rel, char *out, size_t outlen)
+{
+    char why[64];
+    const char *p = rel;
+    size_t pos = 0, n;
+
+    if (mpift_path_check_rel(rel, why, sizeof(why)) != MPIFT_OK)
+        return MPIFT_ERR_ESCAPE;
+    if (outlen == 0)
+        return MPIFT_ERR_RANGE;
+    if (p[0] == '.' && (p[1] == '/' || p[1] == '\0'))
+        p++;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        if (pos + (pos > 0) + n >= outlen)
+            return MPIFT_ERR_RANGE;
+        if (pos > 0)
+            out[pos++] = '/';
+        memcpy(out + pos, p, n);
+        pos += n;
+        p += n;
+    }
+    out[pos] = '\0';
+    return MPIFT_OK;
+}
+
+int mpift_path_join(const char *a, const char *b, char *out, size_t outlen)
+{
+    size_t la = strlen(a);
+    int n;
+
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (*b == '/' && la > 0)
+        b++;
+    if (la == 0)
+        n = snprintf(out, outlen, "%s", b);
+    else if (*b == '\0')
+        n = snprintf(out, outlen, "%.*s", (int)la, a);
+    else if (la == 1 && a[0] == '/')
+        n = snprintf(out, outlen, "/%s", b);
+    else
+        n = snprintf(out, outlen, "%.*s/%s", (int)la, a, b);
+    return n < 0 || (size_t)n >= outlen ? MPIFT_ERR_RANGE : MPIFT_OK;
+}
+
+bool mpift_path_within(const char *root, const char *p)
+{
+    size_t n = strlen(root);
+
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (n == 1 && root[0] == '/')
+        return p[0] == '/';
+    return strncmp(root, p, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+int mpift_path_resolve(const char *root, const char *label, const char *path, char *real, char *why,
+                       size_t whylen)
+{
+    int en;
+
+    if (!realpath(path, real)) {
+        en = errno;
+        snprintf(why, whylen, "%s: %s", path, strerror(en));
+        errno = en;
+        return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    }
+    if (!mpift_path_within(root, real)) {
+        snprintf(why, whylen, "%s: resolves to %s, outside %s%s%s: refused", path, real, label ? label : "",
+                 label ? " " : "", root);
+        return MPIFT_ERR_ESCAPE;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_root_open(const char *root, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    size_t i, n = strlen(root);
+    int fd, saved;
+
+    if (root[0] != '/' || n >= sizeof(buf)) {
+        snprintf(err, errlen, "destination root must be an absolute path shorter than %d bytes", PATH_MAX);
+        errno = EINVAL;
+        return MPIFT_ERR_ESCAPE;
+    }
+    memcpy(buf, root, n + 1);
+    /* mkdir -p: the root itself is the administrator's choice, so symlinks
+     * in it (a /scratch -> /local/scratch) are followed; only what lies
+     * below it is walked without following. */
+    for (i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        if (buf[i - 1] == '/')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+            saved = errno;
+            snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(saved));
+            errno = saved;
+            return MPIFT_ERR_IO;
+        }
+        buf[i] = root[i];
+    }
+    fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        saved = errno;
+        snprintf(err, errlen, "cannot open folder: %s", strerror(saved));
+        errno = saved;
+        return MPIFT_ERR_IO;
+    }
+    return fd;
+}
+
+int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen)
+{
+    char comp[NAME_MAX + 1];
+    const char *p = rel;
+    struct stat st;
+    int fd, next, saved, rc;
+    size_t n;
+
+    rc = mpift_path_check_rel(rel, err, errlen);
+    if (rc != MPIFT_OK) {
+        errno = EINVAL;
+        return rc;
+    }
+    fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        saved = errno;
+        snprintf(err, errlen, "cannot open root folder: %s", strerror(saved));
+        errno = saved;
+        return MPIFT_ERR_IO;
+    }
+    while (*p) {
+        while (*p == '/')
+            p++;
+        n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        if (n > NAME_MAX) {
+            snprintf(err, errlen, "a name in \"%s\" is longer than %d bytes", rel, NAME_MAX);
+            close(fd);
+            errno = ENAMETOOLONG;
+            return MPIFT_ERR_IO;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        p += n;
+        if (n == 1 && comp[0] == '.')
+            continue;
+        if (create && mkdirat(fd, comp, 0755) != 0 && errno != EEXIST) {
+            saved = errno;
+            snprintf(err, errlen, "cannot create folder \"%s\": %s", comp, strerror(saved));
+            close(fd);
+            errno = saved;
+            return MPIFT_ERR_IO;
+        }
+        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            saved = errno;
+            if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                snprintf(err, errlen, "\"%s\" is a symbolic link: refusing to follow it out of the destination",
+                         comp);
+                rc = MPIFT_ERR_ESCAPE;
+            } else if (saved == ENOENT) {
+                snprintf(err, errlen, "folder \"%s\" does not exist", comp);
+                rc = MPIFT_ERR_NOENT;
+            } else {
+                snprintf(err, errlen, "cannot open folder \"%s\": %s", comp, strerror(saved));
+                rc = MPIFT_ERR_IO;
+            }
+            close(fd);
+            errno = saved;
+            return rc;
+        }
+        close(fd);
+        fd = next;
+    }
+    return fd;
+}
+
+int mpift_split_parent(const char *rel, char *parent, size_t plen, char *name, size_t nlen)
+{
+    char norm[PATH_MAX];
+    const char *slash;
+    size_t pl;
+    int rc;
+
+    rc = mpift_path_normalize(rel, norm, sizeof(norm));
+    if (rc != MPIFT_OK)
+        return rc;
+    if (norm[0] == '\0')
+        return MPIFT_ERR_ESCAPE;  /* the root has no parent within the root */
+    slash = strrchr(norm, '/');
+    pl = slash ? (size_t)(slash - norm) : 0;
+    if (pl >= plen || strlen(slash ? slash + 1 : norm) >= nlen)
+        return MPIFT_ERR_RANGE;
+    memcpy(parent, norm, pl);
+    parent[pl] = '\0';
+    snprintf(name, nlen, "%s", slash ? slash + 1 : norm);
+    return MPIFT_OK;
+}
+
+uint64_t mpift_fs_block(int dirfd)
+{
+    struct statvfs vfs;
+
+    return fstatvfs(dirfd, &vfs) == 0 && vfs.f_frsize ? (uint64_t)vfs.f_frsize : 4096;
+}
+
+int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
+                  size_t len)
+{
+    struct statvfs vfs;
+    uint64_t avail;
+
+    if (fstatvfs(dirfd, &vfs) == 0) {
+        avail = (uint64_t)vfs.f_bavail * (vfs.f_frsize ? vfs.f_frsize : 4096);
+        if (need > avail) {
+            snprintf(why, len, "needs %.1f MB for %s but its file system has %.1f MB free: nothing was %s; free "
+                     "space there or point %s elsewhere", (double)need / 1e6, root, (double)avail / 1e6, verb,
+                     setting);
+            return -1;
+        }
+    }
+    if (faccessat(dirfd, ".", W_OK, AT_EACCESS) != 0) {
+        snprintf(why, len, "cannot write under %s: %s: nothing was %s; fix its permissions or point %s elsewhere",
+                 root, strerror(errno), verb, setting);
+        return -1;
+    }
+    return 0;
+}
+
+void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = name ? strlen(name) + 1 : 0, n = dl + nl;
+    char tail[224];
+
+    /* The last 200 bytes of DIR/NAME, without building it whole. */
+    if (nl >= 200) {
+        snprintf(tail, sizeof(tail), "%s", name + (nl - 200));
+    } else {
+        size_t from_dir = 200 - nl < dl ? 200 - nl : dl;
+        snprintf(tail, sizeof(tail), "%s%s%s", dir + dl - from_dir, name ? "/" : "", name ? name : "");
+    }
+    if (n > 400)
+        snprintf(buf, len, "%.150s...%s: path too long (%zu bytes; the limit is %d)", dir, tail, n, PATH_MAX - 1);
+    else
+        snprintf(buf, len, "%s%s%s: path too long (%zu bytes; the limit is %d)", dir, name ? "/" : "",
+                 name ? name : "", n, PATH_MAX - 1);
+}

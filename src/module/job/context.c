@@ -1,0 +1,258 @@
+/*
+ * ctx.c - mpift_open / mpift_stage_in / mpift_stage_out / mpift_close /
+ * mpift_check_config.
+ *
+ * Rank 0 reads the configuration file once and broadcasts its text: the
+ * other nodes need not see the file, and every rank validates the same
+ * bytes, so they all agree on success or failure.
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "service/worker.h"
+#include "job/context.h"
+#include "util/log.h"
+#include "util/progress.h"
+#include "stage/stage.h"
+#include "config/template.h"
+
+static void print_config_errors(const char *err)
+{
+    const char *line = err, *nl;
+    while (*line) {
+        nl = strchr(line, '\n');
+        mpift_log_error("%.*s", (int)(nl ? nl - line : (long)strlen(line)), line);
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+}
+
+int mpift_check_config(const struct mpift_options *opts)
+{
+    struct mpift_config *cfg = NULL;
+    char err[8192] = "";
+    int rc;
+
+    mpift_log_setup(NULL, -1, opts->quiet, opts->verbose);
+    rc = mpift_config_load(opts->config_path, NULL, opts->sets, opts->nsets, &cfg, err, sizeof(err));
+    if (rc != MPIFT_OK)
+        print_config_errors(err);
+    /* An unreadable config file is a configuration error (exit 2), as in
+     * a real run: nothing was transferred. */
+    if (rc == MPIFT_ERR_IO)
+        rc = MPIFT_ERR_CONFIG;
+    mpift_config_free(&cfg);
+    return rc;
+}
+
+/* Rank 0 loads the text; all parse it.  Returns the same code everywhere. */
+static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
+{
+    char *text = NULL, err[8192] = "";
+    size_t len = 0;
+    int rank, rc = MPIFT_OK, hdr[2];
+
+    MPI_Comm_rank(ctx->comm, &rank);
+    if (rank == 0) {
+        rc = mpift_config_read(opts->config_path, &text, &len);
+        if (rc == MPIFT_ERR_IO)
+            mpift_log_error("%s: cannot read configuration: %s", opts->config_path, strerror(errno));
+        else if (rc != MPIFT_OK)
+            mpift_log_error("%s: %s", opts->config_path, mpift_strerror(rc));
+        if (rc == MPIFT_ERR_IO)
+            rc = MPIFT_ERR_CONFIG; /* nothing can be transferred: a usage-level error */
+    }
+    hdr[0] = rc;
+    hdr[1] = (int)len;
+    if (MPI_Bcast(hdr, 2, MPI_INT, 0, ctx->comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    if (hdr[0] != MPIFT_OK) {
+        rc = hdr[0];
+        goto out;
+    }
+    if (rank != 0 && !(text = malloc((size_t)hdr[1] + 1))) {
+        rc = MPIFT_ERR_NOMEM; /* cannot agree cleanly any more: the caller aborts */
+        goto out;
+    }
+    if (MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
+    /* Same bytes everywhere, same verdict: only rank 0 speaks. */
+    if (rc != MPIFT_OK && rank == 0)
+        print_config_errors(err);
+out:
+    free(text);
+    return rc;
+}
+
+/* Every rank's dest root, expanded; per-rank copies need them distinct per node. */
+static int setup_roots(struct mpift_ctx *ctx)
+{
+    struct mpift_tvars v;
+    int rc, bad = 0, anybad = 0;
+
+    mpift_topo_tvars(&ctx->topo, ctx->topo.rank, &v);
+    rc = mpift_template_expand(ctx->cfg->dest, &v, ctx->dest_root, sizeof(ctx->dest_root));
+    if (rc != MPIFT_OK) {
+        mpift_log_error("%s: paths.dest \"%s\" does not expand: %s", ctx->cfg->file, ctx->cfg->dest,
+                        mpift_strerror(rc));
+        bad = 1;
+    } else if (ctx->dest_root[0] != '/') {
+        mpift_log_error("%s: paths.dest expands to \"%s\", which is not an absolute path",
+                        ctx->cfg->file, ctx->dest_root);
+        bad = 1;
+    }
+    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (anybad)
+        return MPIFT_ERR_CONFIG;
+
+    if (ctx->cfg->copies == MPIFT_COPIES_PER_RANK) {
+        /* Two ranks of one node with one root would write the same files. */
+        char *roots = NULL;
+        int ls = ctx->topo.local_size, i, j;
+        roots = malloc((size_t)ls * PATH_MAX);
+        bad = roots == NULL;
+        if (roots && MPI_Allgather(ctx->dest_root, PATH_MAX, MPI_CHAR, roots, PATH_MAX, MPI_CHAR,
+                                   ctx->topo.node_comm) != MPI_SUCCESS)
+            bad = 2;
+        for (i = 0; roots && !bad && i < ls; i++)
+            for (j = i + 1; j < ls; j++)
+                if (strcmp(roots + (size_t)i * PATH_MAX, roots + (size_t)j * PATH_MAX) == 0 && !bad) {
+                    if (ctx->topo.local_rank == 0)
+                        mpift_log_error("copies = \"per-rank\" but local ranks %d and %d share the dest "
+                                        "root %s: put %%r or %%l in paths.dest", i, j,
+                                        roots + (size_t)i * PATH_MAX);
+                    bad = 1;
+                }
+        free(roots);
+        if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+            return MPIFT_ERR_MPI;
+        if (anybad)
+            return anybad == 1 ? MPIFT_ERR_CONFIG : MPIFT_ERR_MPI;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_ctx_writer(const struct mpift_ctx *ctx, int q)
+{
+    const struct mpift_topo *t = &ctx->topo;
+
+    switch (ctx->cfg->copies) {
+    case MPIFT_COPIES_PER_RANK: return 1;
+    case MPIFT_COPIES_ONCE: return q == 0;
+    default: return t->leaders[t->node_of[q]] == q;
+    }
+}
+
+int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len)
+{
+    struct mpift_tvars v;
+
+    mpift_topo_tvars(&ctx->topo, 0, &v);
+    return mpift_template_expand(tmpl, &v, out, len);
+}
+
+int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
+{
+    struct mpift_ctx *ctx;
+    int rc, initialized = 0, rank;
+
+    *out = NULL;
+    if (!comm || !opts || !opts->config_path || opts->size < offsetof(struct mpift_options, module_path))
+        return MPIFT_ERR_USAGE;
+    MPI_Initialized(&initialized);
+    if (!initialized)
+        return MPIFT_ERR_ENV;
+    ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return MPIFT_ERR_NOMEM;
+    ctx->comm = MPI_COMM_NULL;
+    ctx->svc_comm = MPI_COMM_NULL;
+    ctx->next_id = 1;
+    ctx->topo.node_comm = MPI_COMM_NULL;
+    ctx->force = opts->force;
+    ctx->dry_run = opts->dry_run;
+    ctx->verbose = opts->verbose;
+    ctx->quiet = opts->quiet;
+    ctx->progress = opts->progress;
+    if (MPI_Comm_dup(*(MPI_Comm *)comm, &ctx->comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    /* Errors come back as codes: we decide what a failed call means. */
+    MPI_Comm_set_errhandler(ctx->comm, MPI_ERRORS_RETURN);
+    if (MPI_Comm_dup(ctx->comm, &ctx->svc_comm) != MPI_SUCCESS) {
+        rc = MPIFT_ERR_MPI;
+        goto out;
+    }
+    MPI_Comm_rank(ctx->comm, &rank);
+    mpift_log_setup(NULL, rank, opts->quiet, opts->verbose);
+    if (opts->report_path && !(ctx->report_path = strdup(opts->report_path))) {
+        rc = MPIFT_ERR_NOMEM;
+        goto out;
+    }
+    rc = load_config(ctx, opts);
+    if (rc != MPIFT_OK)
+        goto out;
+    rc = mpift_topo_discover(ctx->comm, &ctx->topo);
+    if (rc != MPIFT_OK)
+        goto out;
+    mpift_log_setup(ctx->topo.host, rank, opts->quiet, opts->verbose);
+    if (rank == 0 && mpift_same_terminal())
+        mpift_log_errors_to(stdout);
+    if (rank == 0 && opts->module_path)
+        mpift_log_verbose("engine module %s", opts->module_path);
+    rc = setup_roots(ctx);
+out:
+    if (rc != MPIFT_OK) {
+        mpift_close(&ctx);
+        return rc;
+    }
+    *out = ctx;
+    return MPIFT_OK;
+}
+
+int mpift_stage_in(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    return mpift_stage_in_run(ctx);
+}
+
+int mpift_stage_out(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    return mpift_stage_out_run(ctx);
+}
+
+int mpift_close(mpift_ctx_t **pctx)
+{
+    struct mpift_ctx *ctx = pctx ? *pctx : NULL;
+
+    if (!ctx)
+        return MPIFT_OK;
+    mpift_topo_free(&ctx->topo);
+    mpift_config_free(&ctx->cfg);
+    mpift_client_free(ctx);
+    free(ctx->report_path);
+    if (ctx->svc_comm != MPI_COMM_NULL)
+        MPI_Comm_free(&ctx->svc_comm);
+    if (ctx->comm != MPI_COMM_NULL)
+        MPI_Comm_free(&ctx->comm);
+    free(ctx);
+    *pctx = NULL;
+    return MPIFT_OK;
+}

@@ -1,0 +1,292 @@
+/*
+ * topo.c - topology discovery.  The only file that speaks PMIx.
+ *
+ * PMIx answers what the launcher knows (node id, local rank, host, job id,
+ * the job's temp dir).  Node identity is then made consistent across ranks
+ * with MPI: ranks that share a node id form a node communicator whose lowest
+ * rank is the node leader, and node indices are renumbered densely in leader
+ * order so "%n" and messages agree whatever the launcher numbers nodes.
+ */
+#include "mpift_autoconf.h"
+
+#include <ctype.h>
+#include <pmix.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "util/log.h"
+#include "config/template.h"
+#include "job/topo.h"
+
+struct pmix_facts {
+    int ok;
+    uint32_t nodeid;
+    uint16_t local_rank;
+    char host[MPIFT_HOST_MAX];
+    char jobid[256];
+    char tmpdir[PATH_MAX];
+};
+
+/* Fetch one string / integer key; on failure leave the output untouched. */
+static void pmix_get_string(const pmix_proc_t *p, const char *key, char *out, size_t outlen)
+{
+    pmix_value_t *v = NULL;
+
+    if (PMIx_Get(p, key, NULL, 0, &v) != PMIX_SUCCESS || !v)
+        return;
+    if (v->type == PMIX_STRING && v->data.string)
+        snprintf(out, outlen, "%s", v->data.string);
+    PMIX_VALUE_RELEASE(v);
+}
+
+static int pmix_get_u32(const pmix_proc_t *p, const char *key, uint32_t *out)
+{
+    pmix_value_t *v = NULL;
+    int rc = -1;
+
+    if (PMIx_Get(p, key, NULL, 0, &v) != PMIX_SUCCESS || !v)
+        return -1;
+    switch (v->type) {
+    case PMIX_UINT32: *out = v->data.uint32; rc = 0; break;
+    case PMIX_UINT16: *out = v->data.uint16; rc = 0; break;
+    case PMIX_INT: *out = (uint32_t)v->data.integer; rc = 0; break;
+    case PMIX_UINT64: *out = (uint32_t)v->data.uint64; rc = 0; break;
+    default: break;
+    }
+    PMIX_VALUE_RELEASE(v);
+    return rc;
+}
+
+/* Ask PMIx.  facts->ok stays 0 when no server answers or a key is missing. */
+static void pmix_query(struct pmix_facts *f)
+{
+    pmix_proc_t me, job;
+    uint32_t u;
+
+    memset(f, 0, sizeof(*f));
+    /* For the test suite: exercise the fallback under a PMIx launcher. */
+    if (getenv("MPIFT_TEST_NO_PMIX"))
+        return;
+    /* Without a server (singleton, another launcher) PMIx_Init fails fast. */
+    if (getenv("PMIX_NAMESPACE") == NULL && getenv("PMIX_SERVER_URI4") == NULL &&
+        getenv("PMIX_SERVER_URI3") == NULL && getenv("PMIX_SERVER_URI2") == NULL &&
+        getenv("PMIX_SERVER_URI41") == NULL)
+        return;
+    if (PMIx_Init(&me, NULL, 0) != PMIX_SUCCESS)
+        return;
+    PMIX_LOAD_PROCID(&job, me.nspace, PMIX_RANK_WILDCARD);
+
+    if (pmix_get_u32(&me, PMIX_NODEID, &f->nodeid) != 0)
+        goto out;
+    if (pmix_get_u32(&me, PMIX_LOCAL_RANK, &u) != 0)
+        goto out;
+    f->local_rank = (uint16_t)u;
+    pmix_get_string(&me, PMIX_HOSTNAME, f->host, sizeof(f->host));
+    /* Open MPI's mpirun sets no scheduler job id: the namespace names the job. */
+    snprintf(f->jobid, sizeof(f->jobid), "%s", me.nspace);
+    pmix_get_string(&job, PMIX_JOBID, f->jobid, sizeof(f->jobid));
+    pmix_get_string(&job, PMIX_NSDIR, f->tmpdir, sizeof(f->tmpdir));
+    if (!f->tmpdir[0])
+        pmix_get_string(&job, PMIX_TMPDIR, f->tmpdir, sizeof(f->tmpdir));
+    f->ok = 1;
+out:
+    PMIx_Finalize(NULL, 0);
+}
+
+/* The id of the batch job we run in, or NULL (mpift's own variable first,
+ * then Slurm, PBS/Torque, LSF, Flux, Grid Engine). */
+static const char *batch_jobid(void)
+{
+    static const char *const vars[] = { "MPIFT_JOB_ID", "SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "FLUX_JOB_ID" };
+    const char *v;
+    size_t i;
+
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        if ((v = getenv(vars[i])) != NULL && *v)
+            return v;
+    /* Grid Engine's JOB_ID is a common name: only with SGE_ROOT beside it. */
+    if ((v = getenv("JOB_ID")) != NULL && *v && getenv("SGE_ROOT"))
+        return v;
+    return NULL;
+}
+
+/* Keep [A-Za-z0-9._-]; other runs become one '-', trimmed at both ends. */
+static void sanitize_jobid(char *id)
+{
+    char *w = id;
+    const char *r;
+    int pending = 0;
+
+    for (r = id; *r; r++) {
+        if (isalnum((unsigned char)*r) || *r == '.' || *r == '_' || (*r == '-' && w != id)) {
+            if (pending && w != id)
+                *w++ = '-';
+            pending = 0;
+            *w++ = *r;
+        } else {
+            pending = 1;
+        }
+    }
+    *w = '\0';
+    if (id[0] == '\0' || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+        snprintf(id, 8, "job");
+}
+
+/* Turn an MPI error into our status (one place for that translation). */
+static int mpi_status(int rc)
+{
+    return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI;
+}
+
+int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
+{
+    struct pmix_facts pf;
+    int rc, i, len, any_pmix_missing, mine, *leader_of = NULL;
+    char name[MPI_MAX_PROCESSOR_NAME];
+    struct passwd *pw;
+    const char *env;
+
+    memset(t, 0, sizeof(*t));
+    t->node_comm = MPI_COMM_NULL;
+    MPI_Comm_rank(comm, &t->rank);
+    MPI_Comm_size(comm, &t->size);
+
+    pmix_query(&pf);
+    /* PMIx only if every rank has it: a mix would split nodes two ways. */
+    mine = pf.ok ? 0 : 1;
+    rc = mpi_status(MPI_Allreduce(&mine, &any_pmix_missing, 1, MPI_INT, MPI_MAX, comm));
+    if (rc != MPIFT_OK)
+        goto out;
+
+    if (!any_pmix_missing) {
+        t->source = "PMIx";
+        rc = mpi_status(MPI_Comm_split(comm, (int)pf.nodeid, t->rank, &t->node_comm));
+        snprintf(t->host, sizeof(t->host), "%s", pf.host);
+        snprintf(t->jobid, sizeof(t->jobid), "%s", pf.jobid);
+        snprintf(t->tmpdir, sizeof(t->tmpdir), "%s", pf.tmpdir);
+    } else {
+        t->source = "MPI shared-memory split";
+        rc = mpi_status(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL,
+                                            &t->node_comm));
+    }
+    if (rc != MPIFT_OK)
+        goto out;
+    if (!t->host[0]) {
+        if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS)
+            snprintf(t->host, sizeof(t->host), "%s", name);
+        else
+            gethostname(t->host, sizeof(t->host) - 1);
+    }
+    if (!t->tmpdir[0]) {
+        env = getenv("TMPDIR");
+        snprintf(t->tmpdir, sizeof(t->tmpdir), "%s", env && *env ? env : "/tmp");
+    }
+    /* %j names the batch job when there is one, not this MPI job: stage-in,
+     * the computation and stage-out are separate mpiruns (each its own PMIx
+     * namespace) and must agree on the folder.  MPIFT_JOB_ID does that
+     * outside a batch system.  Else PMIx's id, else rank 0's pid. */
+    if ((env = batch_jobid()) != NULL)
+        snprintf(t->jobid, sizeof(t->jobid), "%s", env);
+    else if (!t->jobid[0])
+        snprintf(t->jobid, sizeof(t->jobid), "pid%ld", (long)getpid());
+    /* %j lands in paths: keep it to a portable file name ("[14010,1]",
+     * Open MPI's job id, becomes "14010-1"; a '/' can never get in). */
+    sanitize_jobid(t->jobid);
+    /* Everyone uses rank 0's job id, so %j expands the same on all nodes. */
+    rc = mpi_status(MPI_Bcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm));
+    if (rc != MPIFT_OK)
+        goto out;
+    pw = getpwuid(geteuid());
+    snprintf(t->user, sizeof(t->user), "%s", pw ? pw->pw_name : "unknown");
+
+    MPI_Comm_rank(t->node_comm, &t->local_rank);
+    MPI_Comm_size(t->node_comm, &t->local_size);
+    if (pf.ok && pf.local_rank != (uint16_t)t->local_rank)
+        mpift_log_verbose("PMIx local rank %u differs from the node communicator's %d; using %d",
+                          pf.local_rank, t->local_rank, t->local_rank);
+    rc = mpi_status(MPI_Allreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm));
+    if (rc != MPIFT_OK)
+        goto out;
+
+    t->node_of = calloc((size_t)t->size, sizeof(int));
+    t->local_of = calloc((size_t)t->size, sizeof(int));
+    t->hosts = calloc((size_t)t->size, sizeof(*t->hosts));
+    leader_of = calloc((size_t)t->size, sizeof(int));
+    if (!t->node_of || !t->local_of || !t->hosts || !leader_of) {
+        rc = MPIFT_ERR_NOMEM;
+        goto out;
+    }
+    rc = mpi_status(MPI_Allgather(&t->leader, 1, MPI_INT, leader_of, 1, MPI_INT, comm));
+    if (rc == MPIFT_OK)
+        rc = mpi_status(MPI_Allgather(&t->local_rank, 1, MPI_INT, t->local_of, 1, MPI_INT, comm));
+    if (rc == MPIFT_OK)
+        rc = mpi_status(MPI_Allgather(t->host, MPIFT_HOST_MAX, MPI_CHAR, t->hosts, MPIFT_HOST_MAX,
+                                      MPI_CHAR, comm));
+    if (rc != MPIFT_OK)
+        goto out;
+
+    /* A rank is a leader iff leader_of[r] == r; leaders in rank order get
+     * node indices 0, 1, 2, ... */
+    for (i = 0; i < t->size; i++)
+        if (leader_of[i] == i)
+            t->nnodes++;
+    t->leaders = calloc((size_t)t->nnodes, sizeof(int));
+    if (!t->leaders) {
+        rc = MPIFT_ERR_NOMEM;
+        goto out;
+    }
+    t->nnodes = 0;
+    for (i = 0; i < t->size; i++)
+        if (leader_of[i] == i)
+            t->leaders[t->nnodes++] = i;
+    for (i = 0; i < t->size; i++) {
+        int n;
+        for (n = 0; n < t->nnodes; n++)
+            if (t->leaders[n] == leader_of[i])
+                break;
+        t->node_of[i] = n;
+    }
+    t->nodeid = t->node_of[t->rank];
+    /* One line per node, not per rank: verbose on 1000 ranks stays readable. */
+    if (t->rank == t->leader)
+        mpift_log_verbose("topology from %s: %d rank%s on %d node%s; node %d (%s) has %d rank%s, leader rank %d; "
+                          "job %s, temp dir %s", t->source, t->size, t->size == 1 ? "" : "s", t->nnodes,
+                          t->nnodes == 1 ? "" : "s", t->nodeid, t->host, t->local_size,
+                          t->local_size == 1 ? "" : "s", t->leader, t->jobid, t->tmpdir);
+out:
+    free(leader_of);
+    if (rc != MPIFT_OK)
+        mpift_topo_free(t);
+    return rc;
+}
+
+void mpift_topo_tvars(const struct mpift_topo *t, int rank, struct mpift_tvars *v)
+{
+    v->host = t->hosts[rank];
+    v->nodeid = t->node_of[rank];
+    v->rank = rank;
+    v->local_rank = t->local_of[rank];
+    v->jobid = t->jobid;
+    v->tmpdir = t->tmpdir;
+    v->user = t->user;
+}
+
+void mpift_topo_free(struct mpift_topo *t)
+{
+    if (!t)
+        return;
+    free(t->node_of);
+    free(t->local_of);
+    free(t->leaders);
+    free(t->hosts);
+    t->node_of = t->local_of = t->leaders = NULL;
+    t->hosts = NULL;
+    if (t->node_comm != MPI_COMM_NULL)
+        MPI_Comm_free(&t->node_comm);
+    t->node_comm = MPI_COMM_NULL;
+}

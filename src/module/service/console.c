@@ -1,0 +1,486 @@
+/*
+ * service.c - the master console and the workers' service loop.
+ *
+ * Requests and replies travel on a communicator of their own (a duplicate
+ * of the context's), so a worker waiting for its next request can never
+ * take a chunk or a COMPLETE meant for a transfer; the transfers themselves
+ * are the same verified, atomic xfer code staging uses.
+ *
+ * Request (master -> worker, CONTROL tag), little-endian:
+ *   "MFRQ" u32 op, i32 peer, u32 0, u64 file id, u32 name length, name
+ * Reply (worker -> master, CONTROL tag):
+ *   "MFRP" i32 status, text (NUL-terminated)
+ * Every message is validated before use; a worker that receives one that
+ * does not validate stops the job (the stream can no longer be trusted).
+ */
+#include "mpift_autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "service/console_cmd.h"
+#include "fs/fsafe.h"
+#include "util/log.h"
+#include "util/progress.h"
+#include "service/peer.h"
+#include "wire/proto.h"
+#include "wire/request.h"
+#include "service/console.h"
+#include "stage/stage.h"
+#include "config/template.h"
+#include "engine/xfer.h"
+
+#define REPLY_MAX (1u << 20)   /* an ls listing is cut to fit */
+#define LS_MAX_ENTRIES 2000
+
+struct svc {
+    struct mpift_ctx *ctx;
+    MPI_Comm comm;            /* requests and replies */
+    struct mpift_xfer x;      /* point-to-point transfers on ctx->comm */
+    int rank, size;
+    uint64_t next_id;
+    unsigned char *msg;       /* REPLY_MAX scratch */
+};
+
+static int send_req(struct svc *s, int to, uint32_t op, int peer, uint64_t id, const char *name)
+{
+    return mpift_req_send(s->comm, to, MPIFT_TAG_CONTROL, op, peer, id, name);
+}
+
+static int send_reply(struct svc *s, int status, const char *text)
+{
+    return mpift_reply_send(s->comm, 0, s->msg, REPLY_MAX, status, text);
+}
+
+/* Master: the reply of `from`; text points into s->msg. */
+static int recv_reply(struct svc *s, int from, int *status, const char **text)
+{
+    return mpift_reply_recv(s->comm, from, s->msg, REPLY_MAX, status, text);
+}
+
+/* ------------------------------------------------------------ both sides */
+
+
+static int source_file(struct svc *s, uint64_t id, const char *root, const char *name, int to,
+                       struct mpift_xres *res)
+{
+    return mpift_peer_send(&s->x, id, root, name, to, res);
+}
+
+static int sink_file(struct svc *s, uint64_t id, const char *root, const char *name, int from,
+                     struct mpift_xres *res)
+{
+    return mpift_peer_recv(&s->x, id, root, name, from, res);
+}
+
+/* bcast: every rank stages one file with the configured policy. */
+static int bcast_file(struct svc *s, const char *name)
+{
+    struct mpift_config *orig = s->ctx->cfg, tmp = *orig;
+    struct mpift_entry e;
+    char parent[PATH_MAX], base[NAME_MAX + 1], dest[PATH_MAX + 1];
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    if (mpift_split_parent(name, parent, sizeof(parent), base, sizeof(base)) != MPIFT_OK)
+        parent[0] = '\0';
+    snprintf(dest, sizeof(dest), "%s%s", parent, parent[0] ? "/" : "");
+    e.src = (char *)name;
+    e.dest = dest;
+    e.preserve = true;
+    tmp.in = &e;
+    tmp.n_in = 1;
+    s->ctx->cfg = &tmp;
+    rc = mpift_stage_in_run(s->ctx);
+    s->ctx->cfg = orig;
+    return rc;
+}
+
+/* ------------------------------------------------------------ worker */
+
+static void ls_walk(int dfd, const char *prefix, char *out, size_t outlen, size_t *pos, int *count)
+{
+    DIR *d = fdopendir(dfd);
+    struct dirent *de;
+    struct stat st;
+    char rel[PATH_MAX];
+    int sub;
+
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strncmp(de->d_name, ".mpift-", 7) == 0)
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        snprintf(rel, sizeof(rel), "%s%s%s", prefix, prefix[0] ? "/" : "", de->d_name);
+        if (S_ISDIR(st.st_mode)) {
+            sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                ls_walk(sub, rel, out, outlen, pos, count);
+            continue;
+        }
+        if (++*count > LS_MAX_ENTRIES)
+            continue;
+        if (*pos < outlen) {
+            int n = snprintf(out + *pos, outlen - *pos, "%12llu  %s%s\n", (unsigned long long)st.st_size, rel,
+                             S_ISLNK(st.st_mode) ? " (symbolic link)" : "");
+            *pos += n > 0 ? (size_t)n : 0;
+        }
+    }
+    closedir(d);
+}
+
+static int worker_ls(struct svc *s)
+{
+    char *out = malloc(REPLY_MAX - 16);
+    size_t pos = 0, cap = REPLY_MAX - 64;
+    int fd, count = 0, rc;
+
+    if (!out)
+        return send_reply(s, MPIFT_ERR_NOMEM, "out of memory");
+    out[0] = '\0';
+    fd = open(s->ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int en = errno;   /* a root not made yet is an empty listing */
+        snprintf(out, cap, "%s: %s", s->ctx->dest_root, strerror(en));
+        rc = send_reply(s, en == ENOENT ? MPIFT_OK : MPIFT_ERR_IO, en == ENOENT ? "" : out);
+        free(out);
+        return rc;
+    }
+    ls_walk(fd, "", out, cap, &pos, &count);
+    if (pos >= cap)
+        pos = cap - 1;
+    if (count > LS_MAX_ENTRIES)
+        snprintf(out + pos, REPLY_MAX - 16 - pos, "... and %d more files\n", count - LS_MAX_ENTRIES);
+    rc = send_reply(s, MPIFT_OK, out);
+    free(out);
+    return rc;
+}
+
+static int worker_loop(struct svc *s)
+{
+    char why[256], text[PATH_MAX * 2 + 256];
+    struct mpift_xres res;
+    struct mpift_req r;
+    int rc, src;
+
+    for (;;) {
+        rc = mpift_req_recv(s->comm, 0, MPIFT_TAG_CONTROL, s->size, &r, &src, why, sizeof(why));
+        if (rc == MPIFT_OK && r.op != MPIFT_REQ_LS && r.op != MPIFT_REQ_QUIT &&
+            mpift_path_check_rel(r.name, why, sizeof(why)) != MPIFT_OK)
+            rc = MPIFT_ERR_PROTO;  /* the master checks names: this one was damaged */
+        if (rc == MPIFT_ERR_PROTO)
+            mpift_log_error("from the master: %s", why);
+        if (rc != MPIFT_OK)
+            return rc;
+        switch (r.op) {
+        case MPIFT_REQ_QUIT:
+            return MPIFT_OK;
+        case MPIFT_REQ_LS:
+            rc = worker_ls(s);
+            break;
+        case MPIFT_REQ_BCAST:
+            rc = bcast_file(s, r.name);
+            rc = rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM ? rc : MPIFT_OK;
+            break;
+        case MPIFT_REQ_RECV:
+            rc = sink_file(s, r.id, s->ctx->dest_root, r.name, r.peer, &res);
+            if (rc != MPIFT_OK)
+                break;
+            if (res.status == MPIFT_OK)
+                mpift_say(text, sizeof(text), "%llu bytes to %s:%s/%s", (unsigned long long)res.bytes,
+                         s->ctx->topo.host, s->ctx->dest_root, r.name);
+            rc = send_reply(s, res.status, res.status == MPIFT_OK ? text : res.why);
+            break;
+        case MPIFT_REQ_SEND:
+            rc = source_file(s, r.id, s->ctx->dest_root, r.name, r.peer, &res);
+            if (rc == MPIFT_OK)
+                rc = send_reply(s, res.status, res.status == MPIFT_OK ? "sent" : res.why);
+            break;
+        default:
+            mpift_log_error("from the master: request %u is not a console request: protocol error", r.op);
+            rc = MPIFT_ERR_PROTO;
+        }
+        if (rc != MPIFT_OK)
+            return rc;
+    }
+}
+
+/* ------------------------------------------------------------ master */
+
+static const char *host_of(struct svc *s, int rank)
+{
+    return s->ctx->topo.hosts[rank];
+}
+
+static void say_result(const char *what, int status, const char *text)
+{
+    if (status == MPIFT_OK)
+        printf("%s: ok, %s\n", what, text);
+    else
+        mpift_log_error("%s: failed: %s", what, text);
+    fflush(stdout);
+}
+
+/* Expand one of rank 0's paths.* templates; false (reported) if it fails. */
+static int master_root(struct svc *s, const char *tmpl, const char *key, const char *what, char *root,
+                       size_t len)
+{
+    if (mpift_ctx_rank0_path(s->ctx, tmpl, root, len) == MPIFT_OK)
+        return 1;
+    mpift_log_error("%s: %s \"%s\" does not expand to a path of at most %zu bytes", what, key, tmpl, len - 1);
+    return 0;
+}
+
+/* A byte meter on the master's terminal for one transfer it takes part in;
+ * xfer gives it the file's size and each chunk. */
+static void meter_on(struct svc *s, struct mpift_meter *m)
+{
+    mpift_meter_start(m, s->ctx->progress, s->ctx->quiet, 0, 1, 0);
+    s->x.meter = m;
+}
+
+static void meter_off(struct svc *s, struct mpift_meter *m, const struct mpift_xres *res)
+{
+    if (res->status == MPIFT_OK)   /* a failed one has no "100%" to show */
+        mpift_meter_add(m, 0);
+    mpift_meter_end(m);
+    s->x.meter = NULL;
+}
+
+static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
+{
+    char root[PATH_MAX], what[PATH_MAX + 64];
+    struct mpift_xres res = { .status = MPIFT_ERR_MPI };   /* until a transfer says */
+    struct mpift_meter m;
+    const char *text;
+    int rc, status;
+    uint64_t id = s->next_id++;
+
+    snprintf(what, sizeof(what), "send %s -> rank %d (%s)", name, c->rank, host_of(s, c->rank));
+    if (!master_root(s, s->ctx->cfg->source, "paths.source", what, root, sizeof(root)))
+        return MPIFT_OK;
+    rc = send_req(s, c->rank, MPIFT_REQ_RECV, 0, id, name);
+    meter_on(s, &m);
+    if (rc == MPIFT_OK)
+        rc = source_file(s, id, root, name, c->rank, &res);
+    meter_off(s, &m, &res);
+    if (rc == MPIFT_OK)
+        rc = recv_reply(s, c->rank, &status, &text);
+    if (rc == MPIFT_OK)
+        say_result(what, res.source_failed ? res.status : status, res.source_failed ? res.why : text);
+    return rc;
+}
+
+static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
+{
+    char root[PATH_MAX], what[PATH_MAX + 64], msg[PATH_MAX * 2 + 64];
+    struct mpift_meter m;
+    struct mpift_xres res = { .status = MPIFT_ERR_MPI };   /* until a transfer says */
+    const char *text;
+    int rc, status;
+    uint64_t id = s->next_id++;
+
+    snprintf(what, sizeof(what), "get %s <- rank %d (%s)", name, c->rank, host_of(s, c->rank));
+    if (!s->ctx->cfg->collect) {
+        mpift_log_error("%s: paths.collect is not set in %s; get writes there (add collect = \"DIR\";)", what,
+                        s->ctx->cfg->file);
+        return MPIFT_OK;
+    }
+    if (!master_root(s, s->ctx->cfg->collect, "paths.collect", what, root, sizeof(root)))
+        return MPIFT_OK;
+    rc = send_req(s, c->rank, MPIFT_REQ_SEND, 0, id, name);
+    meter_on(s, &m);
+    if (rc == MPIFT_OK)
+        rc = sink_file(s, id, root, name, c->rank, &res);
+    meter_off(s, &m, &res);
+    if (rc == MPIFT_OK)
+        rc = recv_reply(s, c->rank, &status, &text);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (res.status == MPIFT_OK)
+        snprintf(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
+    say_result(what, res.status, res.status == MPIFT_OK ? msg : res.why);
+    return MPIFT_OK;
+}
+
+static int do_relay(struct svc *s, const struct mpift_cmd *c, const char *name)
+{
+    char what[PATH_MAX + 96];
+    const char *text;
+    int rc, st_from, st_to;
+    uint64_t id = s->next_id++;
+
+    snprintf(what, sizeof(what), "relay %s: rank %d (%s) -> rank %d (%s)", name, c->rank, host_of(s, c->rank),
+             c->to, host_of(s, c->to));
+    /* The receiver first, so it is ready when the bytes come. */
+    rc = send_req(s, c->to, MPIFT_REQ_RECV, c->rank, id, name);
+    if (rc == MPIFT_OK)
+        rc = send_req(s, c->rank, MPIFT_REQ_SEND, c->to, id, name);
+    if (rc == MPIFT_OK)
+        rc = recv_reply(s, c->rank, &st_from, &text);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (st_from != MPIFT_OK) {
+        char copy[PATH_MAX + 256];
+        snprintf(copy, sizeof(copy), "%s", text);
+        rc = recv_reply(s, c->to, &st_to, &text);  /* it saw the ERROR signal */
+        if (rc == MPIFT_OK)
+            say_result(what, st_from, copy);
+        return rc;
+    }
+    rc = recv_reply(s, c->to, &st_to, &text);
+    if (rc == MPIFT_OK)
+        say_result(what, st_to, text);
+    return rc;
+}
+
+static int do_ls(struct svc *s, const struct mpift_cmd *c)
+{
+    const char *text;
+    int rc, status;
+
+    rc = send_req(s, c->rank, MPIFT_REQ_LS, 0, 0, "");
+    if (rc == MPIFT_OK)
+        rc = recv_reply(s, c->rank, &status, &text);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (status != MPIFT_OK) {
+        mpift_log_error("ls rank %d (%s): %s", c->rank, host_of(s, c->rank), text);
+        return MPIFT_OK;
+    }
+    {
+        /* The worker's own root: paths.dest expanded for that rank. */
+        struct mpift_tvars v;
+        char root[PATH_MAX];
+        mpift_topo_tvars(&s->ctx->topo, c->rank, &v);
+        if (mpift_template_expand(s->ctx->cfg->dest, &v, root, sizeof(root)) != MPIFT_OK)
+            snprintf(root, sizeof(root), "%s", s->ctx->cfg->dest);
+        printf("rank %d (%s) %s:\n%s", c->rank, host_of(s, c->rank), root, *text ? text : "(empty)\n");
+    }
+    fflush(stdout);
+    return MPIFT_OK;
+}
+
+static void do_ranks(struct svc *s)
+{
+    const struct mpift_topo *t = &s->ctx->topo;
+    int r;
+
+    printf("%5s  %-24s %5s %6s  %s\n", "rank", "host", "node", "local", "role");
+    for (r = 0; r < t->size; r++)
+        printf("%5d  %-24s %5d %6d  %s\n", r, t->hosts[r], t->node_of[r], t->local_of[r],
+               r == 0 ? "master" : "worker");
+    fflush(stdout);
+}
+
+static int bcast_all(struct svc *s, const char *name)
+{
+    int r, rc;
+
+    for (r = 1; r < s->size; r++) {
+        rc = send_req(s, r, MPIFT_REQ_BCAST, 0, 0, name);
+        if (rc != MPIFT_OK)
+            return rc;
+    }
+    rc = bcast_file(s, name);
+    return rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM ? rc : MPIFT_OK;
+}
+
+static int master_loop(struct svc *s, FILE *in)
+{
+    char *line = NULL, err[512], name[PATH_MAX];
+    size_t cap = 0;
+    struct mpift_cmd c;
+    /* Under mpirun rank 0's stdin is a pipe even when a person types. */
+    int tty = fileno(in) == 0 ? mpift_tty_behind(0) : isatty(fileno(in)), rc = MPIFT_OK, r;
+
+    if (tty)
+        printf("mpift %s master console: %d workers; type help\n", PACKAGE_VERSION, s->size - 1);
+    for (;;) {
+        if (tty) {
+            printf("master> ");
+            fflush(stdout);
+        }
+        if (getline(&line, &cap, in) < 0)
+            break;
+        if (mpift_cmd_parse(line, s->size, &c, err, sizeof(err)) != MPIFT_OK) {
+            mpift_log_error("%s", err);
+            continue;
+        }
+        if (c.op == MPIFT_CMD_QUIT)
+            break;
+        if (c.op == MPIFT_CMD_SEND || c.op == MPIFT_CMD_GET || c.op == MPIFT_CMD_RELAY || c.op == MPIFT_CMD_BCAST) {
+            if (mpift_path_check_rel(c.file, err, sizeof(err)) != MPIFT_OK) {
+                mpift_log_error("%s: %s", c.file, err);
+                continue;
+            }
+            if (mpift_path_normalize(c.file, name, sizeof(name)) != MPIFT_OK || name[0] == '\0') {
+                mpift_log_error("%s: not a file name (too long, or the root itself)", c.file);
+                continue;
+            }
+        }
+        switch (c.op) {
+        case MPIFT_CMD_NONE: rc = MPIFT_OK; break;
+        case MPIFT_CMD_HELP: printf("%s\n", mpift_cmd_help); fflush(stdout); break;
+        case MPIFT_CMD_RANKS: do_ranks(s); break;
+        case MPIFT_CMD_SEND: rc = do_send(s, &c, name); break;
+        case MPIFT_CMD_GET: rc = do_get(s, &c, name); break;
+        case MPIFT_CMD_RELAY: rc = do_relay(s, &c, name); break;
+        case MPIFT_CMD_BCAST: rc = bcast_all(s, name); break;
+        case MPIFT_CMD_LS: rc = do_ls(s, &c); break;
+        default: break;
+        }
+        if (rc != MPIFT_OK)
+            break;
+    }
+    if (tty && rc == MPIFT_OK)
+        printf("\n");
+    free(line);
+    if (rc != MPIFT_OK)
+        return rc;
+    for (r = 1; r < s->size; r++) {
+        rc = send_req(s, r, MPIFT_REQ_QUIT, 0, 0, "");
+        if (rc != MPIFT_OK)
+            return rc;
+    }
+    return MPIFT_OK;
+}
+
+/* ------------------------------------------------------------ entry */
+
+int mpift_service_run(struct mpift_ctx *ctx, FILE *in)
+{
+    struct svc s;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    s.ctx = ctx;
+    s.comm = ctx->svc_comm;
+    s.rank = ctx->topo.rank;
+    s.size = ctx->topo.size;
+    s.next_id = 1;
+    s.msg = malloc(REPLY_MAX);
+    rc = s.msg ? mpift_xfer_init(&s.x, ctx->comm, ctx->cfg, 1) : MPIFT_ERR_NOMEM;
+    if (rc == MPIFT_OK) {
+        rc = s.rank == 0 ? master_loop(&s, in) : worker_loop(&s);
+        if (rc == MPIFT_OK)
+            rc = mpift_xfer_flush(&s.x);
+        mpift_xfer_free(&s.x);
+    }
+    free(s.msg);
+    return rc;
+}

@@ -1,0 +1,21 @@
+/*
+ * service.h - the master/worker service behind --shell: rank 0 reads
+ * console commands, ranks 1..N-1 serve them until quit.
+ */
+#ifndef MPIFT_SERVICE_H
+#define MPIFT_SERVICE_H
+
+#include <stdio.h>
+
+#include "job/context.h"
+
+/*
+ * mpift_service_run - collective over ctx's communicator.  Rank 0 reads
+ * commands from `in` (prompting when it is a terminal) until quit or end
+ * of input; the others serve.  A failed command is reported and the
+ * console goes on.  Returns MPIFT_OK on every rank after quit, or
+ * MPIFT_ERR_MPI / MPIFT_ERR_PROTO when the job cannot go on.
+ */
+int mpift_service_run(struct mpift_ctx *ctx, FILE *in);
+
+#endif

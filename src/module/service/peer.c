@@ -1,0 +1,82 @@
+/*
+ * peer.c - one named file between two ranks (see peer.h).
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "fs/fsafe.h"
+#include "util/log.h"
+#include "service/peer.h"
+#include "stage/plan.h"
+
+int mpift_source_resolve(const char *root, const char *name, char *real, char *why, size_t wl)
+{
+    char rroot[PATH_MAX], path[PATH_MAX];
+
+    if (!realpath(root, rroot)) {
+        int en = errno;
+        snprintf(why, wl, "%s: %s", root, strerror(en));
+        return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    }
+    if (mpift_path_join(rroot, name, path, sizeof(path)) != MPIFT_OK) {
+        mpift_say(why, wl, "%s/%s: path too long", rroot, name);
+        return MPIFT_ERR_RANGE;
+    }
+    return mpift_path_resolve(rroot, NULL, path, real, why, wl);
+}
+
+/* A plan entry for one named file (the rest of the plan is not used). */
+static void one_file(struct mpift_pfile *f, const char *name, char *src)
+{
+    memset(f, 0, sizeof(*f));
+    f->dest = (char *)name;
+    f->src = src;
+    f->preserve = 1;
+    f->target = -1;
+    f->type = MPIFT_PT_FILE;
+}
+
+int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int to,
+                    struct mpift_xres *res)
+{
+    struct mpift_pfile f;
+    struct mpift_route rt = { -1, &to, 1, 1, NULL, NULL, NULL };
+    char real[PATH_MAX], why[PATH_MAX + 256];
+    int rc;
+
+    rc = mpift_source_resolve(root, name, real, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        return mpift_xfer_refuse(x, id, &rt, rc, why, res);
+    one_file(&f, name, real);
+    return mpift_xfer_source(x, id, &f, &rt, NULL, res);
+}
+
+int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int from,
+                    struct mpift_xres *res)
+{
+    struct mpift_pfile f;
+    struct mpift_route rt = { from, NULL, 0, 1, NULL, NULL, NULL };
+    struct mpift_target tgt;
+    char why[PATH_MAX + 256];
+    int fd, rc;
+
+    one_file(&f, name, NULL);
+    fd = mpift_root_open(root, why, sizeof(why));
+    tgt.rootfd = fd;
+    tgt.root = root;
+    rc = mpift_xfer_receive(x, id, &f, &rt, fd >= 0 ? &tgt : NULL, res);
+    if (fd < 0 && rc == MPIFT_OK && !res->source_failed) {
+        res->status = MPIFT_ERR_IO;
+        mpift_say(res->why, sizeof(res->why), "%s: %s", root, why);
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}

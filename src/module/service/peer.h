@@ -1,0 +1,34 @@
+/*
+ * peer.h - one named file between two ranks, below a root on each side:
+ * the console's send/get/relay and the mpift.h client calls share it.
+ * The transfer itself is xfer's: verified, atomic, with the ERROR signal
+ * when the source cannot serve the file.
+ */
+#ifndef MPIFT_PEER_H
+#define MPIFT_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/xfer.h"
+
+/*
+ * mpift_source_resolve - `name` below `root` for reading: the real path
+ * must stay within the real root (a symlink may not lead out).
+ * Returns MPIFT_OK with real (PATH_MAX bytes) filled, or a status with a
+ * message for users in why.
+ */
+int mpift_source_resolve(const char *root, const char *name, char *real, char *why, size_t wl);
+
+/* Send `name` (below root) to rank `to`; the ERROR signal when it cannot
+ * be read.  MPIFT_OK (outcome in res) or MPIFT_ERR_MPI. */
+int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int to,
+                    struct mpift_xres *res);
+
+/* Receive `name` from rank `from` into root (created if need be; without
+ * it the data is still drained).  MPIFT_OK (outcome in res),
+ * MPIFT_ERR_PROTO or MPIFT_ERR_MPI. */
+int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int from,
+                    struct mpift_xres *res);
+
+#endif

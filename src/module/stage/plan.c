@@ -1,0 +1,611 @@
+/*
+ * plan.c - expand stage_in entries into files and directories (rank 0) and
+ * share the result.
+ *
+ * Semantics (documented in conf/stage.cfg and mpift.conf(5)):
+ *   src "a.dat", dest "x/"      -> x/a.dat        (dest ending in / is a folder)
+ *   src "a.dat", dest "b.dat"   -> b.dat
+ *   src "*.dat", dest "d"       -> d/<each match> (a glob's dest is a folder)
+ *   src "ref",  recursive        -> dest/ref/...   (the directory itself)
+ *   src "ref/", recursive        -> dest/...       (its contents)
+ *   to = "rank": src/dest templates expand per rank, each rank its own file.
+ * Nothing is read outside the source root: every path is resolved with
+ * realpath() and must stay below the resolved root.
+ */
+#include "mpift_autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mpift/mpift.h"
+#include "fs/fsafe.h"
+#include "util/log.h"
+#include "stage/plan.h"
+#include "config/template.h"
+
+struct builder {
+    struct mpift_plan *plan;
+    const char *root;          /* resolved source root */
+    const char *label;         /* "stage_in[2]" for messages */
+    const struct mpift_entry *e;
+    int target;
+    int oom;
+};
+
+static void plan_error(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plan_error(struct builder *b, const char *fmt, ...)
+{
+    char msg[PATH_MAX + 512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mpift_log_error("%s (%s)", msg, b->label);
+    b->plan->nerrors++;
+}
+
+/* DIR/NAME (NAME may be NULL) is too long: say so, keeping the message
+ * readable (see mpift_path_too_long). */
+static void plan_too_long(struct builder *b, const char *dir, const char *name)
+{
+    char msg[1024];
+
+    mpift_path_too_long(msg, sizeof(msg), dir, name);
+    plan_error(b, "%s", msg);
+}
+
+static int add(struct builder *b, uint8_t type, const char *src, const char *dest, const struct stat *st)
+{
+    struct mpift_plan *p = b->plan;
+    struct mpift_pfile *f;
+    char norm[PATH_MAX];
+    char why[512];
+
+    if (mpift_path_check_rel(dest, why, sizeof(why)) != MPIFT_OK ||
+        mpift_path_normalize(dest, norm, sizeof(norm)) != MPIFT_OK) {
+        plan_error(b, "%s: cannot be staged: destination %s", src, why);
+        return MPIFT_OK;
+    }
+    if (type == MPIFT_PT_DIR && norm[0] == '\0')
+        return MPIFT_OK; /* the dest root itself: every writer creates it */
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        struct mpift_pfile *nf = realloc(p->f, cap * sizeof(*nf));
+        if (!nf) {
+            b->oom = 1;
+            return MPIFT_ERR_NOMEM;
+        }
+        p->f = nf;
+        p->cap = cap;
+    }
+    f = &p->f[p->n];
+    memset(f, 0, sizeof(*f));
+    f->dest = strdup(norm);
+    f->src = strdup(src);
+    if (!f->dest || !f->src) {
+        free(f->dest);
+        free(f->src);
+        b->oom = 1;
+        return MPIFT_ERR_NOMEM;
+    }
+    f->type = type;
+    f->size = type == MPIFT_PT_FILE ? (uint64_t)st->st_size : 0;
+    f->mtime_sec = st->st_mtim.tv_sec;
+    f->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+    f->mode = st->st_mode & 07777;
+    f->preserve = b->e->preserve;
+    f->target = b->target;
+    p->n++;
+    return MPIFT_OK;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Resolve `path` and make sure it stays under the root.  Returns 0 with
+ * st filled (following links) or -1 after reporting. */
+static int resolve(struct builder *b, const char *path, char *real, struct stat *st)
+{
+    char why[3 * PATH_MAX];
+
+    if (mpift_path_resolve(b->root, "paths.source", path, real, why, sizeof(why)) != MPIFT_OK) {
+        plan_error(b, "%s", why);
+        return -1;
+    }
+    if (stat(real, st) != 0) {
+        plan_error(b, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int walk(struct builder *b, const char *dir, const char *dest);
+
+/* Add one resolved source (file or directory) under dest name `dest`.
+ * add_path and walk recurse once per folder level, and a tree can be
+ * ~2,000 levels deep within PATH_MAX ("a/a/a/..."): their path buffers
+ * live on the heap, so the stack holds a few hundred bytes per level, not
+ * 16 KiB (which overflowed 8 MiB of stack at 2,000 levels). */
+static int add_resolved(struct builder *b, const char *path, const char *real, const struct stat *st,
+                        const char *dest)
+{
+    if (S_ISREG(st->st_mode))
+        return add(b, MPIFT_PT_FILE, real, dest, st);
+    if (S_ISDIR(st->st_mode)) {
+        if (!b->e->recursive) {
+            plan_error(b, "%s: is a directory; set recursive = true to stage its contents", path);
+            return MPIFT_OK;
+        }
+        if (add(b, MPIFT_PT_DIR, real, dest, st) != MPIFT_OK)
+            return MPIFT_ERR_NOMEM;
+        return walk(b, real, dest);
+    }
+    plan_error(b, "%s: not a regular file or directory", path);
+    return MPIFT_OK;
+}
+
+static int add_path(struct builder *b, const char *path, const char *dest)
+{
+    char *real = malloc(PATH_MAX);
+    struct stat st;
+    int rc = MPIFT_OK;
+
+    if (!real)
+        return MPIFT_ERR_NOMEM;
+    if (resolve(b, path, real, &st) == 0)
+        rc = add_resolved(b, path, real, &st, dest);
+    free(real);
+    return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Recurse into a directory, in name order so plans are reproducible.  The
+ * folder is read whole and closed before going down, so the depth of a
+ * tree never costs open file descriptors. */
+static int walk(struct builder *b, const char *dir, const char *dest)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0, i;
+    int rc = MPIFT_OK;
+    char *path = NULL, *sub, *real;   /* [PATH_MAX] each, on the heap: see add_path */
+    struct stat lst;
+
+    if (!d) {
+        plan_error(b, "%s: %s", dir, strerror(errno));
+        return MPIFT_OK;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap ? cap * 2 : 64) * sizeof(*nn));
+            if (!nn) {
+                rc = MPIFT_ERR_NOMEM;
+                goto out;
+            }
+            names = nn;
+            cap = cap ? cap * 2 : 64;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = MPIFT_ERR_NOMEM;
+            goto out;
+        }
+        n++;
+    }
+    closedir(d);
+    d = NULL;
+    if (n > 1)   /* names is NULL for an empty folder */
+        qsort(names, n, sizeof(*names), cmp_names);
+    if (n > 0 && !(path = malloc(3 * (size_t)PATH_MAX))) {
+        rc = MPIFT_ERR_NOMEM;
+        goto out;
+    }
+    sub = path + PATH_MAX;
+    real = sub + PATH_MAX;
+    for (i = 0; i < n && rc == MPIFT_OK; i++) {
+        if (mpift_path_join(dir, names[i], path, PATH_MAX) != MPIFT_OK ||
+            mpift_path_join(dest, names[i], sub, PATH_MAX) != MPIFT_OK) {
+            plan_too_long(b, dir, names[i]);
+            continue;
+        }
+        if (lstat(path, &lst) != 0) {
+            plan_error(b, "%s: %s", path, strerror(errno));
+            continue;
+        }
+        /* A link to a directory is not followed: it could loop or fan out
+         * far beyond what the user meant to stage. */
+        if (S_ISLNK(lst.st_mode)) {
+            struct stat st;
+            if (resolve(b, path, real, &st) != 0)
+                continue;
+            if (!S_ISREG(st.st_mode)) {
+                plan_error(b, "%s: symbolic link to a directory or special file: not followed", path);
+                continue;
+            }
+            rc = add(b, MPIFT_PT_FILE, real, sub, &st);
+            continue;
+        }
+        /* dir is resolved and contained, and this entry is no link: it
+         * is its own real path (realpath on each level of a deep tree
+         * made the walk cubic: 2,000 levels took 70 s). */
+        rc = add_resolved(b, path, path, &lst, sub);
+    }
+out:
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(path);
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+static int has_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* Expand one (already template-expanded) src pattern. */
+static int expand(struct builder *b, const char *src, const char *dest)
+{
+    char path[PATH_MAX], d[PATH_MAX];
+    size_t slen = strlen(src);
+    int rc = MPIFT_OK;
+
+    if (mpift_path_join(b->root, src, path, sizeof(path)) != MPIFT_OK) {
+        plan_too_long(b, src, NULL);
+        return MPIFT_OK;
+    }
+    if (has_glob(src)) {
+        glob_t g;
+        size_t i;
+        int grc = glob(path, GLOB_NOSORT | GLOB_MARK, NULL, &g);
+
+        if (grc == GLOB_NOMATCH) {
+            plan_error(b, "%s: no file matches in %s", src, b->root);
+            return MPIFT_OK;
+        }
+        if (grc != 0) {
+            plan_error(b, "%s: cannot expand pattern", src);
+            globfree(&g);
+            return grc == GLOB_NOSPACE ? MPIFT_ERR_NOMEM : MPIFT_OK;
+        }
+        qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), cmp_names);
+        for (i = 0; i < g.gl_pathc && rc == MPIFT_OK; i++) {
+            char *m = g.gl_pathv[i];
+            size_t ml = strlen(m);
+            if (ml > 1 && m[ml - 1] == '/')
+                m[ml - 1] = '\0'; /* GLOB_MARK: a directory; copy it, not its contents */
+            if (mpift_path_join(dest, base_name(m), d, sizeof(d)) != MPIFT_OK) {
+                plan_too_long(b, m, NULL);
+                continue;
+            }
+            rc = add_path(b, m, d);
+        }
+        globfree(&g);
+        return rc;
+    }
+    if (slen > 0 && src[slen - 1] == '/') {
+        /* "dir/": the directory's contents go straight into dest. */
+        char real[PATH_MAX];
+        struct stat st;
+        if (resolve(b, path, real, &st) != 0)
+            return MPIFT_OK;
+        if (!S_ISDIR(st.st_mode)) {
+            plan_error(b, "%s: not a directory (a trailing / means a directory's contents)", src);
+            return MPIFT_OK;
+        }
+        if (!b->e->recursive) {
+            plan_error(b, "%s: is a directory; set recursive = true to stage its contents", src);
+            return MPIFT_OK;
+        }
+        if (add(b, MPIFT_PT_DIR, real, dest, &st) != MPIFT_OK)
+            return MPIFT_ERR_NOMEM;
+        return walk(b, real, dest);
+    }
+    /* A plain name: dest is a folder if empty or ending in '/', or when the
+     * source is a directory. */
+    {
+        size_t dl = strlen(dest);
+        struct stat st;
+        int folder = dl == 0 || dest[dl - 1] == '/' ||
+                     (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+        if (folder) {
+            if (mpift_path_join(dest, base_name(src), d, sizeof(d)) != MPIFT_OK) {
+                plan_too_long(b, src, NULL);
+                return MPIFT_OK;
+            }
+            return add_path(b, path, d);
+        }
+        return add_path(b, path, dest);
+    }
+}
+
+static int cmp_pfile(const void *a, const void *b)
+{
+    const struct mpift_pfile *x = a, *y = b;
+    int c = strcmp(x->dest, y->dest);
+    if (c)
+        return c;
+    return (x->target > y->target) - (x->target < y->target);
+}
+
+/* Sort by destination (directories then precede their contents, and
+ * neighbours share parent folders) and refuse two sources for one path. */
+static void dedupe(struct mpift_plan *p)
+{
+    size_t i, o = 0;
+
+    if (p->n == 0)
+        return;   /* p->f may be NULL: qsort must not see it */
+    qsort(p->f, p->n, sizeof(*p->f), cmp_pfile);
+    for (i = 0; i < p->n; i++) {
+        struct mpift_pfile *f = &p->f[i];
+        if (o > 0 && p->f[o - 1].target == f->target && strcmp(p->f[o - 1].dest, f->dest) == 0) {
+            struct mpift_pfile *k = &p->f[o - 1];
+            if (!(k->type == MPIFT_PT_DIR && f->type == MPIFT_PT_DIR)) {
+                mpift_log_error("%s: both %s and %s would be written there; keeping the first, "
+                                "fix stage_in so each destination has one source", f->dest, k->src, f->src);
+                p->nerrors++;
+            }
+            free(f->dest);
+            free(f->src);
+            continue;
+        }
+        p->f[o++] = *f;
+    }
+    p->n = o;
+}
+
+/* Plan `list` below `root`; templates expand for `rank` (every rank for
+ * scatter entries).  `what` names the list in messages. */
+static int build(const struct mpift_entry *list, size_t n, const char *what, const char *root,
+                 const struct mpift_topo *topo, int rank, struct mpift_plan *plan)
+{
+    struct builder b;
+    struct mpift_tvars v;
+    char label[64], src[PATH_MAX], dest[PATH_MAX];
+    size_t i;
+    int r, rc = MPIFT_OK;
+
+    memset(plan, 0, sizeof(*plan));
+    memset(&b, 0, sizeof(b));
+    b.plan = plan;
+    b.root = root;
+    b.label = label;
+    for (i = 0; i < n && rc == MPIFT_OK; i++) {
+        const struct mpift_entry *e = &list[i];
+        int first = e->to == MPIFT_TO_RANK ? 0 : rank;
+        int last = e->to == MPIFT_TO_RANK ? topo->size - 1 : rank;
+
+        snprintf(label, sizeof(label), "%s[%zu]", what, i);
+        b.e = e;
+        for (r = first; r <= last && rc == MPIFT_OK; r++) {
+            mpift_topo_tvars(topo, r, &v);
+            b.target = e->to == MPIFT_TO_RANK ? r : -1;
+            if (e->to == MPIFT_TO_RANK)
+                snprintf(label, sizeof(label), "%s[%zu], for rank %d", what, i, r);
+            if (mpift_template_expand(e->src, &v, src, sizeof(src)) != MPIFT_OK ||
+                mpift_template_expand(e->dest, &v, dest, sizeof(dest)) != MPIFT_OK) {
+                plan_error(&b, "%s: template expands beyond PATH_MAX", e->src);
+                continue;
+            }
+            rc = expand(&b, src, dest);
+        }
+    }
+    if (b.oom)
+        rc = MPIFT_ERR_NOMEM;
+    if (rc == MPIFT_OK) {
+        dedupe(plan);
+        for (i = 0; i < plan->n; i++)
+            if (plan->f[i].type == MPIFT_PT_FILE) {
+                plan->nfiles++;
+                plan->bytes += plan->f[i].size;
+            }
+    }
+    return rc;
+}
+
+int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
+                     const struct mpift_topo *topo, struct mpift_plan *plan)
+{
+    return build(cfg->in, cfg->n_in, "stage_in", source_root, topo, 0, plan);
+}
+
+int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
+                         int rank, struct mpift_plan *plan)
+{
+    return build(cfg->out, cfg->n_out, "stage_out", dest_root, topo, rank, plan);
+}
+
+/* Wire layout per record: type u8, preserve u8, target i32, size u64,
+ * mtime i64, nsec u32, mode u32, dest_len u32, dest (no NUL). */
+#define REC_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
+
+/* MPI counts are int: move big buffers in pieces. */
+static int bcast_bytes(void *buf, uint64_t len, MPI_Comm comm)
+{
+    uint64_t off = 0;
+    while (off < len) {
+        int n = (int)((len - off) > (1u << 30) ? (1u << 30) : (len - off));
+        if (MPI_Bcast((char *)buf + off, n, MPI_BYTE, 0, comm) != MPI_SUCCESS)
+            return MPIFT_ERR_MPI;
+        off += (uint64_t)n;
+    }
+    return MPIFT_OK;
+}
+
+/* Serialise plan (dest names, not src) into a new buffer of *len bytes. */
+static int plan_pack(const struct mpift_plan *plan, unsigned char **out, uint64_t *len)
+{
+    unsigned char *buf, *p;
+    uint64_t i;
+
+    *len = 0;
+    for (i = 0; i < plan->n; i++)
+        *len += REC_FIXED + strlen(plan->f[i].dest);
+    buf = malloc(*len ? *len : 1);
+    if (!buf)
+        return MPIFT_ERR_NOMEM;
+    p = buf;
+    for (i = 0; i < plan->n; i++) {
+        const struct mpift_pfile *f = &plan->f[i];
+        uint32_t dl = (uint32_t)strlen(f->dest);
+        *p++ = f->type;
+        *p++ = f->preserve;
+        memcpy(p, &f->target, 4); p += 4;
+        memcpy(p, &f->size, 8); p += 8;
+        memcpy(p, &f->mtime_sec, 8); p += 8;
+        memcpy(p, &f->mtime_nsec, 4); p += 4;
+        memcpy(p, &f->mode, 4); p += 4;
+        memcpy(p, &dl, 4); p += 4;
+        memcpy(p, f->dest, dl); p += dl;
+    }
+    *out = buf;
+    return MPIFT_OK;
+}
+
+/* The inverse: hdr = { records, bytes, nfiles, total bytes, nerrors }.
+ * Same binary on every rank (checked by the protocol version), so the
+ * native layout is fine here; lengths are still checked. */
+static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpift_plan *plan)
+{
+    const unsigned char *p = buf;
+    uint64_t i, len = hdr[1];
+
+    memset(plan, 0, sizeof(*plan));
+    plan->f = calloc(hdr[0] ? hdr[0] : 1, sizeof(*plan->f));
+    if (!plan->f)
+        return MPIFT_ERR_NOMEM;
+    plan->cap = hdr[0];
+    plan->nfiles = hdr[2];
+    plan->bytes = hdr[3];
+    plan->nerrors = hdr[4];
+    for (i = 0; i < hdr[0]; i++) {
+        struct mpift_pfile *f = &plan->f[i];
+        uint32_t dl;
+        if ((uint64_t)(p - buf) + REC_FIXED > len)
+            return MPIFT_ERR_PROTO;
+        f->type = *p++;
+        f->preserve = *p++;
+        memcpy(&f->target, p, 4); p += 4;
+        memcpy(&f->size, p, 8); p += 8;
+        memcpy(&f->mtime_sec, p, 8); p += 8;
+        memcpy(&f->mtime_nsec, p, 4); p += 4;
+        memcpy(&f->mode, p, 4); p += 4;
+        memcpy(&dl, p, 4); p += 4;
+        if ((uint64_t)(p - buf) + dl > len)
+            return MPIFT_ERR_PROTO;
+        if (!(f->dest = strndup((const char *)p, dl)))
+            return MPIFT_ERR_NOMEM;
+        p += dl;
+        plan->n++;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm)
+{
+    int rank, rc = MPIFT_OK, bad, anybad;
+    uint64_t hdr[5] = {0, 0, 0, 0, 0}, len = 0;
+    unsigned char *buf = NULL;
+
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        rc = plan_pack(plan, &buf, &len);
+        hdr[0] = plan->n;
+        hdr[1] = len;
+        hdr[2] = plan->nfiles;
+        hdr[3] = plan->bytes;
+    }
+    if (MPI_Bcast(hdr, 5, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (rank != 0 && !(buf = malloc(hdr[1] ? hdr[1] : 1)))
+        rc = MPIFT_ERR_NOMEM;
+    /* Every rank must learn whether any rank failed before the next collective. */
+    bad = rc != MPIFT_OK;
+    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
+        rc = MPIFT_ERR_MPI;
+    else if (anybad)
+        rc = MPIFT_ERR_NOMEM;
+    if (rc == MPIFT_OK)
+        rc = bcast_bytes(buf, hdr[1], comm);
+    if (rc == MPIFT_OK && rank != 0)
+        rc = plan_unpack(buf, hdr, plan);
+    free(buf);
+    return rc;
+}
+
+int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm)
+{
+    uint64_t hdr[5], len;
+    unsigned char *buf = NULL;
+    int rc = plan_pack(plan, &buf, &len);
+
+    if (rc != MPIFT_OK)
+        return rc;
+    hdr[0] = plan->n;
+    hdr[1] = len;
+    hdr[2] = plan->nfiles;
+    hdr[3] = plan->bytes;
+    hdr[4] = plan->nerrors;
+    if (len > INT_MAX)
+        rc = MPIFT_ERR_RANGE;   /* tens of millions of files from one node */
+    else if (MPI_Send(hdr, 5, MPI_UINT64_T, to, 1, comm) != MPI_SUCCESS ||
+             MPI_Send(buf, (int)len, MPI_BYTE, to, 1, comm) != MPI_SUCCESS)
+        rc = MPIFT_ERR_MPI;
+    free(buf);
+    return rc;
+}
+
+int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm)
+{
+    uint64_t hdr[5];
+    unsigned char *buf;
+    int rc;
+
+    memset(plan, 0, sizeof(*plan));
+    if (MPI_Recv(hdr, 5, MPI_UINT64_T, from, 1, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (hdr[1] > INT_MAX || hdr[0] > hdr[1])
+        return MPIFT_ERR_PROTO;
+    if (!(buf = malloc(hdr[1] ? hdr[1] : 1)))
+        return MPIFT_ERR_NOMEM;
+    rc = MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, 1, comm, MPI_STATUS_IGNORE) == MPI_SUCCESS ? MPIFT_OK
+                                                                                           : MPIFT_ERR_MPI;
+    if (rc == MPIFT_OK)
+        rc = plan_unpack(buf, hdr, plan);
+    free(buf);
+    return rc;
+}
+
+void mpift_plan_free(struct mpift_plan *plan)
+{
+    size_t i;
+
+    if (!plan)
+        return;
+    for (i = 0; i < plan->n; i++) {
+        free(plan->f[i].dest);
+        free(plan->f[i].src);
+    }
+    free(plan->f);
+    memset(plan, 0, sizeof(*plan));
+}

@@ -1,0 +1,69 @@
+/*
+ * plan.h - what to stage: the list of files and directories, built on rank 0
+ * from the stage_in entries and shared with every rank.
+ */
+#ifndef MPIFT_PLAN_H
+#define MPIFT_PLAN_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "job/topo.h"
+
+enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
+
+/* One file or directory to stage.  A small record: memory per file stays
+ * bounded for hundreds of thousands of files. */
+struct mpift_pfile {
+    char *dest;          /* relative to the dest root, normalized */
+    char *src;           /* absolute source path: rank 0 only, NULL elsewhere */
+    uint64_t size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint32_t mode;       /* permission bits */
+    uint8_t type;        /* mpift_ptype */
+    uint8_t preserve;    /* keep mode (mtime is always kept: it is how a re-run
+                          * recognises an unchanged file) */
+    int32_t target;      /* -1: every writer of the copies policy; else one rank (scatter) */
+};
+
+struct mpift_plan {
+    struct mpift_pfile *f;
+    size_t n, cap;
+    size_t nerrors;      /* rank 0: sources that could not be planned (already reported) */
+    uint64_t nfiles;     /* regular files in f */
+    uint64_t bytes;      /* their total size */
+};
+
+/*
+ * mpift_plan_build - rank 0: expand cfg->in against the resolved
+ * `source_root` (globs, directories, scatter templates).  Each source that
+ * cannot be staged (missing, escaping the root, not a regular file, a
+ * directory without recursive, a duplicate destination) is reported with
+ * mpift_log_error and counted in nerrors; the others are planned.
+ * Returns MPIFT_OK or MPIFT_ERR_NOMEM.
+ */
+int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
+                     const struct mpift_topo *topo, struct mpift_plan *plan);
+
+/*
+ * mpift_plan_build_out - a writer: expand cfg->out against its own
+ * resolved dest root, templates expanded for `rank`.  Reports and counts
+ * errors like mpift_plan_build.
+ */
+int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
+                         int rank, struct mpift_plan *plan);
+
+/* mpift_plan_bcast - collective: rank 0's plan (without src) to every rank. */
+int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm);
+
+/* A plan (without src, with its error count) from one rank to another
+ * (tag 1 on comm).  MPIFT_OK, _ERR_MPI, _ERR_NOMEM, _ERR_PROTO, _ERR_RANGE. */
+int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm);
+int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm);
+
+void mpift_plan_free(struct mpift_plan *plan);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * report.c - JSON output for --report (see report.h).
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "util/log.h"
+#include "util/json.h"
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+    int n, i;
+    uint32_t c;
+
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0)
+        n = 2, c = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0)
+        n = 3, c = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0)
+        n = 4, c = s[0] & 0x07;
+    else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+    if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+        (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void mpift_json_str(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    int n;
+
+    fputc('"', f);
+    while (*s) {
+        if (*s == '"' || *s == '\\') {
+            fputc('\\', f);
+            fputc(*s++, f);
+        } else if (*s == '\n') {
+            fputs("\\n", f);
+            s++;
+        } else if (*s == '\t') {
+            fputs("\\t", f);
+            s++;
+        } else if (*s < 0x20 || *s == 0x7f) {
+            fprintf(f, "\\u%04x", *s++);
+        } else if ((n = utf8_len(s)) > 0) {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+        } else {
+            fprintf(f, "\\u%04x", *s++);   /* a byte of a name that is not UTF-8 */
+        }
+    }
+    fputc('"', f);
+}
+
+int mpift_report_open(struct mpift_report *r, const char *path)
+{
+    memset(r, 0, sizeof(*r));
+    if (strlen(path) >= sizeof(r->path)) {
+        mpift_log_error("--report %s: path too long", path);
+        return MPIFT_ERR_IO;
+    }
+    strcpy(r->path, path);
+    snprintf(r->tmp, sizeof(r->tmp), "%s.mpift-%ld.tmp", path, (long)getpid());
+    r->f = fopen(r->tmp, "w");
+    if (!r->f) {
+        mpift_log_error("--report %s: cannot create %s: %s; pick a writable place for the report", path, r->tmp,
+                        strerror(errno));
+        return MPIFT_ERR_IO;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_report_close(struct mpift_report *r, int ok)
+{
+    int bad;
+
+    if (!r->f)
+        return MPIFT_ERR_IO;
+    bad = fflush(r->f) != 0 || ferror(r->f) || fsync(fileno(r->f)) != 0;
+    bad |= fclose(r->f) != 0;
+    r->f = NULL;
+    if (ok && !bad && rename(r->tmp, r->path) == 0)
+        return MPIFT_OK;
+    if (ok)
+        mpift_log_error("--report %s: cannot write it: %s", r->path, strerror(errno));
+    unlink(r->tmp);
+    return ok ? MPIFT_ERR_IO : MPIFT_OK;
+}

@@ -1,0 +1,181 @@
+/* progress.c - see progress.h. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/faults.h"
+#include "util/log.h"
+#include "util/progress.h"
+
+/* Under mpirun: the terminal our parent's `fd` leads to, into buf; 0 if
+ * it leads to none. */
+static int parent_tty(int fd, char *buf, size_t len)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)getppid(), fd);
+    n = readlink(link, buf, len - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strncmp(buf, "/dev/pts/", 9) == 0 || strncmp(buf, "/dev/tty", 8) == 0;
+}
+
+static int under_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") != NULL;   /* set by mpirun for its ranks */
+}
+
+int mpift_tty_behind(int fd)
+{
+    char target[64];
+
+    return under_mpirun() ? parent_tty(fd, target, sizeof(target)) : isatty(fd);
+}
+
+int mpift_same_terminal(void)
+{
+    char a[64], b[64];
+    struct stat sa, sb;
+
+    if (under_mpirun())
+        return parent_tty(1, a, sizeof(a)) && parent_tty(2, b, sizeof(b)) && strcmp(a, b) == 0;
+    return isatty(1) && isatty(2) && fstat(1, &sa) == 0 && fstat(2, &sb) == 0 && sa.st_rdev == sb.st_rdev;
+}
+
+/* The bar on screen, if any: a line logged to its stream clears it first
+ * (it is redrawn at the next tick), so the line does not land on it. */
+static struct mpift_meter *shown;
+
+static void clear_for_line(FILE *f)
+{
+    if (shown && shown->out == f && shown->drawn) {
+        fputs("\r\033[K", f);
+        shown->drawn = 0;
+        shown->last = 0;   /* redraw at the next tick */
+    }
+}
+
+/* "1:05", or "--:--" before there is a rate. */
+static void eta(char *buf, size_t len, double left, double rate)
+{
+    long s;
+
+    if (rate <= 0 || left < 0) {
+        snprintf(buf, len, "--:--");
+        return;
+    }
+    s = (long)(left / rate + 0.5);
+    if (s >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void draw(struct mpift_meter *m)
+{
+    double secs = MPI_Wtime() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
+    double frac = m->bytes ? (double)m->done_bytes / (double)m->bytes : (m->files ? 1.0 * m->done_files / m->files : 0);
+    char bar[24], left[32];
+    int i, fill;
+
+    m->dirty = 0;
+    if (frac > 1)
+        frac = 1;
+    eta(left, sizeof(left), (double)m->bytes - (double)m->done_bytes, rate);
+    if (!m->bar) {
+        fprintf(m->out, "mpift-stage: %3.0f%% (%.1f/%.1f MB, %llu/%llu files), %.1f MB/s, ETA %s\n", frac * 100,
+                m->done_bytes / 1e6, m->bytes / 1e6, (unsigned long long)m->done_files,
+                (unsigned long long)m->files, rate / 1e6, left);
+        return;
+    }
+    fill = (int)(frac * 20 + 0.5);
+    for (i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = '\0';
+    /* \r and erase-to-end: the line is redrawn in place. */
+    m->drawn = 1;
+    fprintf(m->out, "\r[%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s  ETA %s  %llu/%llu files\033[K", bar, frac * 100,
+            m->done_bytes / 1e6, m->bytes / 1e6, rate / 1e6, left, (unsigned long long)m->done_files,
+            (unsigned long long)m->files);
+    fflush(m->out);
+}
+
+/* Redraw a bar at most five times a second (and when `now_too`); a plain
+ * line every five seconds (MPIFT_TEST_PROGRESS_EVERY seconds in the test
+ * builds, so a short test sees lines). */
+static void tick(struct mpift_meter *m, int now_too)
+{
+    double now = MPI_Wtime();
+
+    m->dirty = 1;
+    if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= m->every) {
+        m->last = now;
+        draw(m);
+    }
+}
+
+void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, int lines, uint64_t files,
+                       uint64_t bytes)
+{
+    int tty_out = mpift_tty_behind(1), tty = tty_out || mpift_tty_behind(2);
+    const char *test;
+
+    m->bar = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && tty);
+    m->out = m->bar && tty_out ? stdout : stderr;
+    m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : 5.0;
+    m->drawn = 0;
+    if (m->bar) {
+        shown = m;
+        mpift_log_set_interrupt(clear_for_line);
+    }
+    m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
+    m->files = files;
+    m->bytes = bytes;
+    m->done_files = m->done_bytes = 0;
+    m->dirty = 1;   /* even an empty round shows its line */
+    m->start = m->last = MPI_Wtime();
+}
+
+void mpift_meter_add(struct mpift_meter *m, uint64_t bytes)
+{
+    if (!m->on)
+        return;
+    m->done_files++;
+    m->done_bytes += bytes;
+    tick(m, m->done_files == m->files);
+}
+
+void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes)
+{
+    if (!m || !m->on)
+        return;
+    m->done_bytes += bytes;
+    tick(m, 0);
+}
+
+void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes)
+{
+    if (m && m->files == 1)   /* a round of many files knows its total */
+        m->bytes = bytes;
+}
+
+void mpift_meter_end(struct mpift_meter *m)
+{
+    if (!m->on)
+        return;
+    /* A bar is cleared (the summary follows); plain lines just stop. */
+    if (m->bar) {
+        fputs("\r\033[K", m->out);
+        fflush(m->out);
+        if (shown == m) {
+            shown = NULL;
+            mpift_log_set_interrupt(NULL);
+        }
+    }
+    m->on = 0;
+}
