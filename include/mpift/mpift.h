@@ -39,37 +39,47 @@ extern "C" {
 #define MPIFT_EXPORT
 #endif
 
-/* Status codes.  Numbers are part of the ABI: only ever append. */
+/*
+ * Status codes: the one list.  Each entry is XX(NAME, value, text, exit):
+ * the enum below, mpift_strerror()'s text and mpift_exit_status()'s exit
+ * code are all built from it (as libuv builds its errors from
+ * UV_ERRNO_MAP).  Values are part of the ABI: only ever append.
+ */
+#define MPIFT_STATUS_MAP(XX)                                                        \
+    XX(OK, 0, "success", 0)                                                         \
+    XX(ERR_USAGE, -1, "usage error", 2)                  /* bad command line or argument */ \
+    XX(ERR_CONFIG, -2, "configuration error", 2)         /* configuration file invalid */   \
+    XX(ERR_NOMEM, -3, "out of memory", 3)                                           \
+    XX(ERR_IO, -4, "input/output error", 1)              /* a file system call failed */    \
+    XX(ERR_FILES, -5, "one or more files failed", 1)                                \
+    XX(ERR_ENV, -6, "environment error (MPI, PMIx or module)", 3)                   \
+    XX(ERR_MPI, -7, "MPI error", 3)                      /* an MPI call failed */           \
+    XX(ERR_PROTO, -8, "malformed protocol message", 1)                              \
+    XX(ERR_CHECKSUM, -9, "checksum mismatch", 1)         /* data did not verify */          \
+    XX(ERR_ESCAPE, -10, "path leaves its root", 1)                                  \
+    XX(ERR_NOENT, -11, "no such file", 1)                                           \
+    XX(ERR_ABI, -12, "module ABI mismatch", 3)           /* module and launcher disagree */ \
+    XX(ERR_RANGE, -13, "value out of range", 2)          /* value out of range / too long */ \
+    XX(ERR_UNSUPPORTED, -14, "not supported", 2)         /* feature not available */
+
 enum mpift_status {
-    MPIFT_OK = 0,
-    MPIFT_ERR_USAGE = -1,    /* bad command line or argument          -> exit 2 */
-    MPIFT_ERR_CONFIG = -2,   /* configuration file invalid            -> exit 2 */
-    MPIFT_ERR_NOMEM = -3,    /* out of memory                         -> exit 3 */
-    MPIFT_ERR_IO = -4,       /* a file system call failed             -> exit 1 */
-    MPIFT_ERR_FILES = -5,    /* one or more files failed to stage     -> exit 1 */
-    MPIFT_ERR_ENV = -6,      /* no MPI / PMIx / module                -> exit 3 */
-    MPIFT_ERR_MPI = -7,      /* an MPI call failed                    -> exit 3 */
-    MPIFT_ERR_PROTO = -8,    /* malformed protocol message            -> exit 1 */
-    MPIFT_ERR_CHECKSUM = -9, /* data did not verify                   -> exit 1 */
-    MPIFT_ERR_ESCAPE = -10,  /* path leaves its root                  -> exit 1 */
-    MPIFT_ERR_NOENT = -11,   /* no such file                          -> exit 1 */
-    MPIFT_ERR_ABI = -12,     /* module and launcher disagree on ABI   -> exit 3 */
-    MPIFT_ERR_RANGE = -13,   /* value out of range / too long         -> exit 2 */
-    MPIFT_ERR_UNSUPPORTED = -14, /* feature not available             -> exit 2 */
+#define MPIFT_STATUS_ENUM_(name, value, text, exit) MPIFT_##name = value,
+    MPIFT_STATUS_MAP(MPIFT_STATUS_ENUM_)
+#undef MPIFT_STATUS_ENUM_
 };
 
-/* What mpift_strerror() answers for an unknown code. */
+/* The name of a status code ("unknown error" for a code not in the list).
+ * The text is static: never free it. */
 MPIFT_EXPORT const char *mpift_strerror(int status);
 
-/* The exit status mpift-stage uses for a status code. */
+/* The exit status mpift-stage uses for a status code (1 for a code not in
+ * the list). */
 static inline int mpift_exit_status(int status)
 {
     switch (status) {
-    case MPIFT_OK: return 0;
-    case MPIFT_ERR_USAGE: case MPIFT_ERR_CONFIG: case MPIFT_ERR_RANGE:
-    case MPIFT_ERR_UNSUPPORTED: return 2;
-    case MPIFT_ERR_NOMEM: case MPIFT_ERR_ENV: case MPIFT_ERR_MPI:
-    case MPIFT_ERR_ABI: return 3;
+#define MPIFT_STATUS_EXIT_(name, value, text, exit) case value: return exit;
+    MPIFT_STATUS_MAP(MPIFT_STATUS_EXIT_)
+#undef MPIFT_STATUS_EXIT_
     default: return 1;
     }
 }

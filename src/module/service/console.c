@@ -53,7 +53,7 @@ struct svc {
 
 static int send_req(struct svc *s, int to, uint32_t op, int peer, uint64_t id, const char *name)
 {
-    return mpift_req_send(s->comm, to, MPIFT_TAG_CONTROL, op, peer, id, name);
+    return mpift_req_send(s->comm, to, MPIFT_TAG_SVC_CONSOLE, op, peer, id, name);
 }
 
 static int send_reply(struct svc *s, int status, const char *text)
@@ -178,7 +178,7 @@ static int worker_loop(struct svc *s)
     int rc, src;
 
     for (;;) {
-        rc = mpift_req_recv(s->comm, 0, MPIFT_TAG_CONTROL, s->size, &r, &src, why, sizeof(why));
+        rc = mpift_req_recv(s->comm, 0, MPIFT_TAG_SVC_CONSOLE, s->size, &r, &src, why, sizeof(why));
         if (rc == MPIFT_OK && r.op != MPIFT_REQ_LS && r.op != MPIFT_REQ_QUIT &&
             mpift_path_check_rel(r.name, why, sizeof(why)) != MPIFT_OK)
             rc = MPIFT_ERR_PROTO;  /* the master checks names: this one was damaged */

@@ -140,7 +140,7 @@ static int finish(struct server *sv, struct stream *s)
     else
         mpift_log_verbose("%s %s for rank %d (%s) failed: %s", s->op == MPIFT_REQ_FETCH ? "fetch" : "put",
                           s->name, s->peer, host(sv, s->peer), s->why);
-    return mpi_ok(MPI_Isend(s->reply, n, MPI_BYTE, s->peer, MPIFT_TAG_CONTROL, sv->ctx->svc_comm, &s->rreq));
+    return mpi_ok(MPI_Isend(s->reply, n, MPI_BYTE, s->peer, MPIFT_TAG_SVC_CONSOLE, sv->ctx->svc_comm, &s->rreq));
 }
 
 static void release(struct server *sv, struct stream *s)
@@ -298,7 +298,7 @@ static int put_start(struct server *sv, struct stream *s)
     if (MPI_Irecv(s->hdr, sizeof(s->hdr), MPI_BYTE, s->peer, MPI_ANY_TAG, sv->ctx->comm, &s->hreq) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
     n = mpift_reply_encode(s->reply, sizeof(s->reply), MPIFT_OK, "go");
-    return mpi_ok(MPI_Isend(s->reply, n, MPI_BYTE, s->peer, MPIFT_TAG_CONTROL, sv->ctx->svc_comm, &s->rreq));
+    return mpi_ok(MPI_Isend(s->reply, n, MPI_BYTE, s->peer, MPIFT_TAG_SVC_CONSOLE, sv->ctx->svc_comm, &s->rreq));
 }
 
 static int put_proto(struct server *sv, struct stream *s, const char *why)
@@ -470,12 +470,12 @@ static int take_requests(struct server *sv, int *moved)
     int flag, src, rc;
 
     for (;;) {
-        if (MPI_Iprobe(MPI_ANY_SOURCE, MPIFT_TAG_REQUEST, sv->ctx->svc_comm, &flag, &st) != MPI_SUCCESS)
+        if (MPI_Iprobe(MPI_ANY_SOURCE, MPIFT_TAG_SVC_REQUEST, sv->ctx->svc_comm, &flag, &st) != MPI_SUCCESS)
             return MPIFT_ERR_MPI;
         if (!flag)
             return MPIFT_OK;
         *moved = 1;
-        rc = mpift_req_recv(sv->ctx->svc_comm, st.MPI_SOURCE, MPIFT_TAG_REQUEST, sv->size, &r, &src, why,
+        rc = mpift_req_recv(sv->ctx->svc_comm, st.MPI_SOURCE, MPIFT_TAG_SVC_REQUEST, sv->size, &r, &src, why,
                             sizeof(why));
         if (rc == MPIFT_OK && (src == 0 || sv->finished[src] || sv->busy[src] ||
                                (r.op != MPIFT_REQ_FETCH && r.op != MPIFT_REQ_PUT && r.op != MPIFT_REQ_DONE))) {

@@ -145,9 +145,9 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
 
         status = MPIFT_OK;
         if (k == CALL_SEND)
-            rc = mpift_req_send(ctx->svc_comm, to, MPIFT_TAG_ANNOUNCE, MPIFT_REQ_PUSH, ctx->topo.rank, id, norm);
+            rc = mpift_req_send(ctx->svc_comm, to, MPIFT_TAG_SVC_ANNOUNCE, MPIFT_REQ_PUSH, ctx->topo.rank, id, norm);
         else
-            rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_REQUEST, k == CALL_PUT ? MPIFT_REQ_PUT : MPIFT_REQ_FETCH,
+            rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, k == CALL_PUT ? MPIFT_REQ_PUT : MPIFT_REQ_FETCH,
                                 0, id, norm);
         if (rc == MPIFT_OK && k == CALL_PUT) /* "go", or why not */
             rc = mpift_reply_recv(ctx->svc_comm, 0, ctx->client->reply, REPLY_CAP, &status, &text);
@@ -206,7 +206,7 @@ int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen)
         return rc;
     snprintf(what, sizeof(what), "receive from rank %d (%s)", rank, ctx->topo.hosts[rank]);
     for (attempt = 1;; attempt++) {
-        rc = mpift_req_recv(ctx->svc_comm, rank, MPIFT_TAG_ANNOUNCE, ctx->topo.size, &r, &src, why, sizeof(why));
+        rc = mpift_req_recv(ctx->svc_comm, rank, MPIFT_TAG_SVC_ANNOUNCE, ctx->topo.size, &r, &src, why, sizeof(why));
         if (rc == MPIFT_OK && (r.op != MPIFT_REQ_PUSH || r.peer != rank)) {
             snprintf(why, sizeof(why), "announcement of op %u for rank %d", r.op, r.peer);
             rc = MPIFT_ERR_PROTO;
@@ -244,7 +244,7 @@ int mpift_done(mpift_ctx_t *ctx)
     if (rc != MPIFT_OK)
         return rc;
     ctx->served = 1;
-    rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_REQUEST, MPIFT_REQ_DONE, 0, 0, "");
+    rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, MPIFT_REQ_DONE, 0, 0, "");
     return rc == MPIFT_OK ? MPIFT_OK : broken(ctx, rc, "done");
 }
 

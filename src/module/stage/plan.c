@@ -28,6 +28,7 @@
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "stage/plan.h"
+#include "wire/tags.h"
 #include "config/template.h"
 
 struct builder {
@@ -568,8 +569,8 @@ int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm)
     hdr[4] = plan->nerrors;
     if (len > INT_MAX)
         rc = MPIFT_ERR_RANGE;   /* tens of millions of files from one node */
-    else if (MPI_Send(hdr, 5, MPI_UINT64_T, to, 1, comm) != MPI_SUCCESS ||
-             MPI_Send(buf, (int)len, MPI_BYTE, to, 1, comm) != MPI_SUCCESS)
+    else if (MPI_Send(hdr, 5, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPI_SUCCESS ||
+             MPI_Send(buf, (int)len, MPI_BYTE, to, MPIFT_TAG_SVC_LIST, comm) != MPI_SUCCESS)
         rc = MPIFT_ERR_MPI;
     free(buf);
     return rc;
@@ -582,13 +583,13 @@ int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm)
     int rc;
 
     memset(plan, 0, sizeof(*plan));
-    if (MPI_Recv(hdr, 5, MPI_UINT64_T, from, 1, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    if (MPI_Recv(hdr, 5, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
     if (hdr[1] > INT_MAX || hdr[0] > hdr[1])
         return MPIFT_ERR_PROTO;
     if (!(buf = malloc(hdr[1] ? hdr[1] : 1)))
         return MPIFT_ERR_NOMEM;
-    rc = MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, 1, comm, MPI_STATUS_IGNORE) == MPI_SUCCESS ? MPIFT_OK
+    rc = MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) == MPI_SUCCESS ? MPIFT_OK
                                                                                            : MPIFT_ERR_MPI;
     if (rc == MPIFT_OK)
         rc = plan_unpack(buf, hdr, plan);

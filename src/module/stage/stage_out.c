@@ -31,13 +31,13 @@
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "stage/plan.h"
+#include "wire/tags.h"
 #include "util/progress.h"
 #include "util/json.h"
 #include "engine/sink.h"
 #include "stage/stage.h"
 #include "engine/xfer.h"
 
-#define TAG_WANT 2   /* rank 0 -> writer: u64 count, u64 ids[count] (service communicator) */
 
 /* Rank 0's view of one file of one writer. */
 enum ostate { OS_WANT = 0, OS_SKIP, OS_CLASH, OS_DONE, OS_FAILED };
@@ -175,9 +175,9 @@ static void make_folders(struct out_run *r)
 
 static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
 {
-    if (MPI_Send(&n, 1, MPI_UINT64_T, w, TAG_WANT, r->ctx->svc_comm) != MPI_SUCCESS)
+    if (MPI_Send(&n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
-    return n ? mpi_ok(MPI_Send(ids, (int)n, MPI_UINT64_T, w, TAG_WANT, r->ctx->svc_comm)) : MPIFT_OK;
+    return n ? mpi_ok(MPI_Send(ids, (int)n, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm)) : MPIFT_OK;
 }
 
 /* --report: keep why file i of writer w failed. */
@@ -387,7 +387,7 @@ static int serve_rank0(struct out_run *r)
 
     to0 = (struct mpift_route){ -1, &zero, 1, 1, NULL, NULL, NULL };
     for (;;) {
-        if (MPI_Recv(&n, 1, MPI_UINT64_T, 0, TAG_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        if (MPI_Recv(&n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
             rc = MPIFT_ERR_MPI;
             break;
         }
@@ -397,7 +397,7 @@ static int serve_rank0(struct out_run *r)
             rc = n > r->mine.n ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
             break;
         }
-        if (MPI_Recv(ids, (int)n, MPI_UINT64_T, 0, TAG_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        if (MPI_Recv(ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
             rc = MPIFT_ERR_MPI;
             break;
         }

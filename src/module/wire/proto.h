@@ -1,7 +1,7 @@
 /*
  * proto.h - the tagged file protocol.
  *
- * Tags (on the module's own duplicated communicator, never the host's):
+ * Tags (wire/tags.h, on the context's data communicator):
  *   METADATA  a file's header: id, size, mtime, mode, chunking, name
  *   DATA      raw bytes (MPI_BYTE), exactly `nchunks` messages per file
  *   CONTROL   COMPLETE after the last chunk: sender status + checksum
@@ -23,17 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum mpift_tag {
-    MPIFT_TAG_CONTROL = 1,
-    MPIFT_TAG_METADATA = 2,
-    MPIFT_TAG_DATA = 3,
-    MPIFT_TAG_ERROR = 4,
-    MPIFT_TAG_BATCH = 7,        /* many small files in one message */
-    /* Chunks of tree t > 0 when a route spreads a file over several trees
-     * (xfer.h): a tag per tree, so each tree's chunks are matched in their
-     * own order whatever the order between trees. */
-    MPIFT_TAG_DATA_TREE = 64,
-};
+#include "wire/tags.h"
+
 
 #define MPIFT_PROTO_MAGIC 0x4d504654u   /* "MPFT" */
 #define MPIFT_PROTO_VERSION 1

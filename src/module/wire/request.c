@@ -130,7 +130,7 @@ int mpift_reply_send(MPI_Comm comm, int to, unsigned char *scratch, size_t cap, 
 {
     int n = mpift_reply_encode(scratch, cap, status, text);
 
-    return MPI_Send(scratch, n, MPI_BYTE, to, MPIFT_TAG_CONTROL, comm) == MPI_SUCCESS ? MPIFT_OK
+    return MPI_Send(scratch, n, MPI_BYTE, to, MPIFT_TAG_SVC_CONSOLE, comm) == MPI_SUCCESS ? MPIFT_OK
                                                                                         : MPIFT_ERR_MPI;
 }
 
@@ -139,15 +139,15 @@ int mpift_reply_recv(MPI_Comm comm, int from, unsigned char *buf, size_t cap, in
     MPI_Status st;
     int len;
 
-    if (MPI_Probe(from, MPIFT_TAG_CONTROL, comm, &st) != MPI_SUCCESS)
+    if (MPI_Probe(from, MPIFT_TAG_SVC_CONSOLE, comm, &st) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
     MPI_Get_count(&st, MPI_BYTE, &len);
     if (len < 0 || (size_t)len > cap) {
         mpift_log_error("rank %d sent a reply of %d bytes: protocol error", from, len);
-        MPI_Recv(buf, 0, MPI_BYTE, from, MPIFT_TAG_CONTROL, comm, MPI_STATUS_IGNORE);
+        MPI_Recv(buf, 0, MPI_BYTE, from, MPIFT_TAG_SVC_CONSOLE, comm, MPI_STATUS_IGNORE);
         return MPIFT_ERR_PROTO;
     }
-    if (MPI_Recv(buf, len, MPI_BYTE, from, MPIFT_TAG_CONTROL, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    if (MPI_Recv(buf, len, MPI_BYTE, from, MPIFT_TAG_SVC_CONSOLE, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
     if (mpift_reply_decode(buf, len, status, text) != MPIFT_OK) {
         mpift_log_error("rank %d sent a malformed reply: protocol error", from);

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/tags.h"
+
 enum mpift_req_op {
     MPIFT_REQ_RECV = 1,   /* console: receive NAME from rank `peer` */
     MPIFT_REQ_SEND,       /* console: send NAME to rank `peer` */
@@ -36,7 +38,6 @@ enum mpift_req_op {
 };
 #define MPIFT_REQ_OP_MAX MPIFT_REQ_PUSH
 
-enum { MPIFT_TAG_REQUEST = 5, MPIFT_TAG_ANNOUNCE = 6 };
 
 #define MPIFT_REQ_HDR 28
 #define MPIFT_REQ_MAX (MPIFT_REQ_HDR + PATH_MAX)
