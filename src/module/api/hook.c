@@ -11,6 +11,7 @@
 #include "job/context.h"
 #include "util/log.h"
 #include "service/console.h"
+#include "util/status.h"
 
 /*
  * Over TCP, Open MPI sends a message larger than btl_tcp_eager_limit
@@ -58,6 +59,7 @@ static int hook_shell(mpift_ctx_t *ctx)
             mpift_log_error("--report applies to stage-in and stage-out, not to --shell; run without it");
         return MPIFT_ERR_USAGE;
     }
+    mpift_log_use(&ctx->log);
     return mpift_service_run(ctx, stdin);
 }
 
@@ -67,7 +69,7 @@ static int hook_finalize(mpift_ctx_t **ctx, int status)
 
     /* An MPI or protocol failure may leave peers blocked in a collective:
      * only an abort ends the job reliably then. */
-    if (status == MPIFT_ERR_MPI || status == MPIFT_ERR_PROTO || status == MPIFT_ERR_NOMEM) {
+    if (mpift_status_fatal(status)) {
         mpift_log_error("aborting the job: %s", mpift_strerror(status));
         MPI_Abort(MPI_COMM_WORLD, 3);
     }

@@ -1,6 +1,8 @@
 /*
- * ctx.c - mpift_open / mpift_stage_in / mpift_stage_out / mpift_close /
- * mpift_check_config.
+ * context.c - make and free a context: the module's duplicates of the
+ * host's communicator, the configuration, the topology, this rank's dest
+ * root and its message settings.  The public calls that do it are in
+ * api/api.c.
  *
  * Rank 0 reads the configuration file once and broadcasts its text: the
  * other nodes need not see the file, and every rank validates the same
@@ -15,14 +17,13 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "service/worker.h"
 #include "job/context.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "stage/stage.h"
+#include "util/status.h"
 #include "config/template.h"
 
-static void print_config_errors(const char *err)
+void mpift_config_print_errors(const char *err)
 {
     const char *line = err, *nl;
     while (*line) {
@@ -32,24 +33,6 @@ static void print_config_errors(const char *err)
             break;
         line = nl + 1;
     }
-}
-
-int mpift_check_config(const struct mpift_options *opts)
-{
-    struct mpift_config *cfg = NULL;
-    char err[8192] = "";
-    int rc;
-
-    mpift_log_setup(NULL, -1, opts->quiet, opts->verbose);
-    rc = mpift_config_load(opts->config_path, NULL, opts->sets, opts->nsets, &cfg, err, sizeof(err));
-    if (rc != MPIFT_OK)
-        print_config_errors(err);
-    /* An unreadable config file is a configuration error (exit 2), as in
-     * a real run: nothing was transferred. */
-    if (rc == MPIFT_ERR_IO)
-        rc = MPIFT_ERR_CONFIG;
-    mpift_config_free(&cfg);
-    return rc;
 }
 
 /* Rank 0 loads the text; all parse it.  Returns the same code everywhere. */
@@ -71,10 +54,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     }
     hdr[0] = rc;
     hdr[1] = (int)len;
-    if (MPI_Bcast(hdr, 2, MPI_INT, 0, ctx->comm) != MPI_SUCCESS) {
-        rc = MPIFT_ERR_MPI;
+    if ((rc = mpift_mpi_status(MPI_Bcast(hdr, 2, MPI_INT, 0, ctx->comm))) != MPIFT_OK)
         goto out;
-    }
     if (hdr[0] != MPIFT_OK) {
         rc = hdr[0];
         goto out;
@@ -83,14 +64,12 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
         rc = MPIFT_ERR_NOMEM; /* cannot agree cleanly any more: the caller aborts */
         goto out;
     }
-    if (MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm) != MPI_SUCCESS) {
-        rc = MPIFT_ERR_MPI;
+    if ((rc = mpift_mpi_status(MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm))) != MPIFT_OK)
         goto out;
-    }
     rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
     /* Same bytes everywhere, same verdict: only rank 0 speaks. */
     if (rc != MPIFT_OK && rank == 0)
-        print_config_errors(err);
+        mpift_config_print_errors(err);
 out:
     free(text);
     return rc;
@@ -164,17 +143,12 @@ int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *ou
     return mpift_template_expand(tmpl, &v, out, len);
 }
 
-int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
+int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **out)
 {
     struct mpift_ctx *ctx;
-    int rc, initialized = 0, rank;
+    int rc, rank;
 
     *out = NULL;
-    if (!comm || !opts || !opts->config_path || opts->size < offsetof(struct mpift_options, module_path))
-        return MPIFT_ERR_USAGE;
-    MPI_Initialized(&initialized);
-    if (!initialized)
-        return MPIFT_ERR_ENV;
     ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return MPIFT_ERR_NOMEM;
@@ -187,18 +161,16 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     ctx->verbose = opts->verbose;
     ctx->quiet = opts->quiet;
     ctx->progress = opts->progress;
-    if (MPI_Comm_dup(*(MPI_Comm *)comm, &ctx->comm) != MPI_SUCCESS) {
-        rc = MPIFT_ERR_MPI;
+    mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
+    mpift_log_use(&ctx->log);
+    if ((rc = mpift_mpi_status(MPI_Comm_dup(comm, &ctx->comm))) != MPIFT_OK)
         goto out;
-    }
     /* Errors come back as codes: we decide what a failed call means. */
     MPI_Comm_set_errhandler(ctx->comm, MPI_ERRORS_RETURN);
-    if (MPI_Comm_dup(ctx->comm, &ctx->svc_comm) != MPI_SUCCESS) {
-        rc = MPIFT_ERR_MPI;
+    if ((rc = mpift_mpi_status(MPI_Comm_dup(ctx->comm, &ctx->svc_comm))) != MPIFT_OK)
         goto out;
-    }
     MPI_Comm_rank(ctx->comm, &rank);
-    mpift_log_setup(NULL, rank, opts->quiet, opts->verbose);
+    mpift_log_init(&ctx->log, NULL, rank, opts->quiet, opts->verbose);
     if (opts->report_path && !(ctx->report_path = strdup(opts->report_path))) {
         rc = MPIFT_ERR_NOMEM;
         goto out;
@@ -209,44 +181,31 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     rc = mpift_topo_discover(ctx->comm, &ctx->topo);
     if (rc != MPIFT_OK)
         goto out;
-    mpift_log_setup(ctx->topo.host, rank, opts->quiet, opts->verbose);
+    mpift_log_init(&ctx->log, ctx->topo.host, rank, opts->quiet, opts->verbose);
     if (rank == 0 && mpift_same_terminal())
-        mpift_log_errors_to(stdout);
+        ctx->log.err = stdout;
     if (rank == 0 && opts->module_path)
         mpift_log_verbose("engine module %s", opts->module_path);
     rc = setup_roots(ctx);
 out:
     if (rc != MPIFT_OK) {
-        mpift_close(&ctx);
+        mpift_context_free(&ctx);
         return rc;
     }
     *out = ctx;
     return MPIFT_OK;
 }
 
-int mpift_stage_in(mpift_ctx_t *ctx)
+void mpift_context_free(struct mpift_ctx **pctx)
 {
-    if (!ctx)
-        return MPIFT_ERR_USAGE;
-    return mpift_stage_in_run(ctx);
-}
-
-int mpift_stage_out(mpift_ctx_t *ctx)
-{
-    if (!ctx)
-        return MPIFT_ERR_USAGE;
-    return mpift_stage_out_run(ctx);
-}
-
-int mpift_close(mpift_ctx_t **pctx)
-{
-    struct mpift_ctx *ctx = pctx ? *pctx : NULL;
+    struct mpift_ctx *ctx = *pctx;
 
     if (!ctx)
-        return MPIFT_OK;
+        return;
+    if (mpift_log_current() == &ctx->log)
+        mpift_log_use(NULL);
     mpift_topo_free(&ctx->topo);
     mpift_config_free(&ctx->cfg);
-    mpift_client_free(ctx);
     free(ctx->report_path);
     if (ctx->svc_comm != MPI_COMM_NULL)
         MPI_Comm_free(&ctx->svc_comm);
@@ -254,5 +213,4 @@ int mpift_close(mpift_ctx_t **pctx)
         MPI_Comm_free(&ctx->comm);
     free(ctx);
     *pctx = NULL;
-    return MPIFT_OK;
 }

@@ -1,4 +1,8 @@
-/* ctx.h - the module's context behind the opaque mpift_ctx_t. */
+/*
+ * context.h - the module's context behind the opaque mpift_ctx_t: what
+ * every layer above needs to know of the run (communicators, the
+ * configuration, the topology, this rank's dest root, message settings).
+ */
 #ifndef MPIFT_CTX_H
 #define MPIFT_CTX_H
 
@@ -8,6 +12,8 @@
 #include "mpift/mpift.h"
 #include "config/config.h"
 #include "job/topo.h"
+#include "util/log.h"
+#include "util/status.h"
 
 struct mpift_client;
 
@@ -25,8 +31,27 @@ struct mpift_ctx {
     struct mpift_client *client; /* made at the first call */
     uint64_t next_id;           /* ids of this rank's transfers */
     int served;                 /* rank 0 ran mpift_serve / a worker called mpift_done */
-    char errmsg[PATH_MAX + 256]; /* why the last call on this rank failed */
+    char errmsg[MPIFT_WHY_MAX]; /* why the last call on this rank failed */
+    struct mpift_log log;       /* this context's message settings (util/log.h) */
 };
+
+/*
+ * mpift_context_open - collective over comm: duplicate it (twice: file
+ * data and the service's messages), load the configuration on rank 0 and
+ * share its text, discover the topology, expand every rank's dest root,
+ * and select the context's message settings.  Returns MPIFT_OK with *ctx
+ * set, or the same status on every rank: MPIFT_ERR_CONFIG, _RANGE,
+ * _UNSUPPORTED, _USAGE (configuration refused, reported by rank 0),
+ * MPIFT_ERR_MPI, MPIFT_ERR_NOMEM, MPIFT_ERR_ENV (topology).
+ */
+int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **ctx);
+
+/* Free a context (not collective by itself: MPI_Comm_free is); sets *ctx
+ * to NULL.  The layers above free their own state first (api/api.c). */
+void mpift_context_free(struct mpift_ctx **ctx);
+
+/* Print a configuration loader's error text, a line per error. */
+void mpift_config_print_errors(const char *err);
 
 /* Does rank q write under `copies` (each node's lowest rank, every rank,
  * or rank 0 alone)?  Stage-in keeps its copies there; stage-out gathers

@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "config/template.h"
 #include "job/topo.h"
+#include "util/status.h"
 
 struct pmix_facts {
     int ok;
@@ -137,12 +138,6 @@ static void sanitize_jobid(char *id)
         snprintf(id, 8, "job");
 }
 
-/* Turn an MPI error into our status (one place for that translation). */
-static int mpi_status(int rc)
-{
-    return rc == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI;
-}
-
 int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
 {
     struct pmix_facts pf;
@@ -159,19 +154,19 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
     pmix_query(&pf);
     /* PMIx only if every rank has it: a mix would split nodes two ways. */
     mine = pf.ok ? 0 : 1;
-    rc = mpi_status(MPI_Allreduce(&mine, &any_pmix_missing, 1, MPI_INT, MPI_MAX, comm));
+    rc = mpift_mpi_status(MPI_Allreduce(&mine, &any_pmix_missing, 1, MPI_INT, MPI_MAX, comm));
     if (rc != MPIFT_OK)
         goto out;
 
     if (!any_pmix_missing) {
         t->source = "PMIx";
-        rc = mpi_status(MPI_Comm_split(comm, (int)pf.nodeid, t->rank, &t->node_comm));
+        rc = mpift_mpi_status(MPI_Comm_split(comm, (int)pf.nodeid, t->rank, &t->node_comm));
         snprintf(t->host, sizeof(t->host), "%s", pf.host);
         snprintf(t->jobid, sizeof(t->jobid), "%s", pf.jobid);
         snprintf(t->tmpdir, sizeof(t->tmpdir), "%s", pf.tmpdir);
     } else {
         t->source = "MPI shared-memory split";
-        rc = mpi_status(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL,
+        rc = mpift_mpi_status(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL,
                                             &t->node_comm));
     }
     if (rc != MPIFT_OK)
@@ -198,7 +193,7 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
      * Open MPI's job id, becomes "14010-1"; a '/' can never get in). */
     sanitize_jobid(t->jobid);
     /* Everyone uses rank 0's job id, so %j expands the same on all nodes. */
-    rc = mpi_status(MPI_Bcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm));
+    rc = mpift_mpi_status(MPI_Bcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm));
     if (rc != MPIFT_OK)
         goto out;
     pw = getpwuid(geteuid());
@@ -209,7 +204,7 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
     if (pf.ok && pf.local_rank != (uint16_t)t->local_rank)
         mpift_log_verbose("PMIx local rank %u differs from the node communicator's %d; using %d",
                           pf.local_rank, t->local_rank, t->local_rank);
-    rc = mpi_status(MPI_Allreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm));
+    rc = mpift_mpi_status(MPI_Allreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm));
     if (rc != MPIFT_OK)
         goto out;
 
@@ -221,11 +216,11 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
         rc = MPIFT_ERR_NOMEM;
         goto out;
     }
-    rc = mpi_status(MPI_Allgather(&t->leader, 1, MPI_INT, leader_of, 1, MPI_INT, comm));
+    rc = mpift_mpi_status(MPI_Allgather(&t->leader, 1, MPI_INT, leader_of, 1, MPI_INT, comm));
     if (rc == MPIFT_OK)
-        rc = mpi_status(MPI_Allgather(&t->local_rank, 1, MPI_INT, t->local_of, 1, MPI_INT, comm));
+        rc = mpift_mpi_status(MPI_Allgather(&t->local_rank, 1, MPI_INT, t->local_of, 1, MPI_INT, comm));
     if (rc == MPIFT_OK)
-        rc = mpi_status(MPI_Allgather(t->host, MPIFT_HOST_MAX, MPI_CHAR, t->hosts, MPIFT_HOST_MAX,
+        rc = mpift_mpi_status(MPI_Allgather(t->host, MPIFT_HOST_MAX, MPI_CHAR, t->hosts, MPIFT_HOST_MAX,
                                       MPI_CHAR, comm));
     if (rc != MPIFT_OK)
         goto out;

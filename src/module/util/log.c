@@ -4,32 +4,30 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/progress.h"
 
-static char log_host[256];
-static int log_rank = -1;
-static int log_quiet;
-static int log_verbose;
-static FILE *log_err;                   /* NULL: stderr */
-static void (*log_interrupt)(FILE *f);
+/* The settings selected on this thread; NULL: `defaults`. */
+static _Thread_local struct mpift_log *current;
+static _Thread_local struct mpift_log defaults = {.rank = -1};
 
-void mpift_log_errors_to(FILE *f) { log_err = f; }
-void mpift_log_set_interrupt(void (*fn)(FILE *f)) { log_interrupt = fn; }
-
-void mpift_log_setup(const char *host, int rank, int quiet, int verbose)
+void mpift_log_init(struct mpift_log *l, const char *host, int rank, int quiet, int verbose)
 {
-    /* Before topology is known the kernel's host name is the best guess. */
+    memset(l, 0, sizeof(*l));
     if (host && *host)
-        snprintf(log_host, sizeof(log_host), "%s", host);
-    else if (gethostname(log_host, sizeof(log_host) - 1) != 0)
-        snprintf(log_host, sizeof(log_host), "?");
-    log_rank = rank;
-    log_quiet = quiet;
-    log_verbose = verbose;
+        snprintf(l->host, sizeof(l->host), "%s", host);
+    else if (gethostname(l->host, sizeof(l->host) - 1) != 0)
+        snprintf(l->host, sizeof(l->host), "?");
+    l->rank = rank;
+    l->quiet = quiet;
+    l->verbose = verbose;
 }
 
-int mpift_log_is_verbose(void) { return log_verbose; }
-int mpift_log_is_quiet(void) { return log_quiet; }
-int mpift_log_rank(void) { return log_rank; }
+void mpift_log_use(struct mpift_log *l) { current = l; }
+struct mpift_log *mpift_log_current(void) { return current ? current : &defaults; }
+
+int mpift_log_is_verbose(void) { return mpift_log_current()->verbose; }
+int mpift_log_is_quiet(void) { return mpift_log_current()->quiet; }
+int mpift_log_rank(void) { return mpift_log_current()->rank; }
 
 /* A message is one line whatever the file names in it hold: a newline,
  * tab or other control character in a name is written as \n, \t or \xNN,
@@ -58,18 +56,19 @@ static void put_one_line(FILE *f, const char *line)
  * built in pieces can be interleaved with another rank's. */
 static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
 {
+    const struct mpift_log *l = mpift_log_current();
     char line[8192];
     int n = 0;
 
-    if (prefixed && log_rank >= 0)
-        n = snprintf(line, sizeof(line), MPIFT_PROG ": %s (rank %d): ", log_host, log_rank);
+    if (prefixed && l->rank >= 0)
+        n = snprintf(line, sizeof(line), MPIFT_PROG ": %s (rank %d): ", l->host, l->rank);
     else if (prefixed)
         n = snprintf(line, sizeof(line), MPIFT_PROG ": ");
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    if (log_interrupt)
-        log_interrupt(f);
+    if (l->shown)
+        mpift_meter_interrupt(l->shown, f);
     if (prefixed)
         put_one_line(f, line);
     else
@@ -77,28 +76,34 @@ static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
     fflush(f);
 }
 
+static FILE *errors(void)
+{
+    FILE *f = mpift_log_current()->err;
+    return f ? f : stderr;
+}
+
 void mpift_log_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(log_err ? log_err : stderr, 1, fmt, ap);
+    emit(errors(), 1, fmt, ap);
     va_end(ap);
 }
 
 void mpift_log_warn(const char *fmt, ...)
 {
     va_list ap;
-    if (log_quiet)
+    if (mpift_log_is_quiet())
         return;
     va_start(ap, fmt);
-    emit(log_err ? log_err : stderr, 1, fmt, ap);
+    emit(errors(), 1, fmt, ap);
     va_end(ap);
 }
 
 void mpift_log_info(const char *fmt, ...)
 {
     va_list ap;
-    if (log_quiet)
+    if (mpift_log_is_quiet())
         return;
     va_start(ap, fmt);
     emit(stdout, 0, fmt, ap);
@@ -108,7 +113,7 @@ void mpift_log_info(const char *fmt, ...)
 void mpift_log_verbose(const char *fmt, ...)
 {
     va_list ap;
-    if (!log_verbose)
+    if (!mpift_log_is_verbose())
         return;
     va_start(ap, fmt);
     emit(stdout, 1, fmt, ap);

@@ -12,10 +12,36 @@
 
 #define MPIFT_PROG "mpift-stage"
 
-/* Identify this process in messages (before setup: no host/rank prefix). */
-void mpift_log_setup(const char *host, int rank, int quiet, int verbose);
+struct mpift_meter;
 
-/* Error on stderr (see mpift_log_errors_to), always printed, prefixed with
+/*
+ * A context's message settings (job/context.h holds one per context).
+ * Messages go by the settings selected last on the calling thread, so two
+ * contexts in one process keep their own, and nothing of them is global.
+ */
+struct mpift_log {
+    char host[256];              /* prefix: the node's name */
+    int rank;                    /* prefix: the rank; -1 before it is known (no prefix) */
+    int quiet, verbose;
+    FILE *err;                   /* errors and warnings; NULL: stderr */
+    struct mpift_meter *shown;   /* a progress bar on screen (util/progress.h): a
+                                  * line written to its stream clears it first */
+};
+
+/* Fill l: identify this process in messages; host NULL or "": the kernel's
+ * host name (before the topology is known it is the best guess). */
+void mpift_log_init(struct mpift_log *l, const char *host, int rank, int quiet, int verbose);
+
+/* Select l for this thread's messages from now on (every entry point of
+ * the API selects its context's); NULL: the defaults (no prefix, neither
+ * quiet nor verbose).  Call it with NULL before l goes away if it may be
+ * selected. */
+void mpift_log_use(struct mpift_log *l);
+
+/* The settings in use on this thread (never NULL). */
+struct mpift_log *mpift_log_current(void);
+
+/* Error on stderr (or struct mpift_log's err), always printed, prefixed with
  * host and rank. */
 void mpift_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Warning on stderr (not counted as failure), prefixed; shown unless quiet. */
@@ -31,8 +57,7 @@ void mpift_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 void mpift_say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * mpift_log_errors_to - where this process's errors and warnings go
- * (stderr by default).  Rank 0 sends them to stdout when both lead to one
+ * Where errors and warnings go is struct mpift_log's `err`.  Rank 0 sends them to stdout when both lead to one
  * terminal: mpirun forwards a rank's stdout and stderr on separate
  * channels with no order between them, so on the screen an error could
  * land after the output of the next command or the summary it belongs

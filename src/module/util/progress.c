@@ -47,16 +47,14 @@ int mpift_same_terminal(void)
     return isatty(1) && isatty(2) && fstat(1, &sa) == 0 && fstat(2, &sb) == 0 && sa.st_rdev == sb.st_rdev;
 }
 
-/* The bar on screen, if any: a line logged to its stream clears it first
- * (it is redrawn at the next tick), so the line does not land on it. */
-static struct mpift_meter *shown;
-
-static void clear_for_line(FILE *f)
+/* A line is about to be logged to f: a bar on f is cleared first (it is
+ * redrawn at the next tick), so the line does not land on it. */
+void mpift_meter_interrupt(struct mpift_meter *m, FILE *f)
 {
-    if (shown && shown->out == f && shown->drawn) {
+    if (m->out == f && m->drawn) {
         fputs("\r\033[K", f);
-        shown->drawn = 0;
-        shown->last = 0;   /* redraw at the next tick */
+        m->drawn = 0;
+        m->last = 0;   /* redraw at the next tick */
     }
 }
 
@@ -129,10 +127,8 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
     m->out = m->bar && tty_out ? stdout : stderr;
     m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : 5.0;
     m->drawn = 0;
-    if (m->bar) {
-        shown = m;
-        mpift_log_set_interrupt(clear_for_line);
-    }
+    if (m->bar)
+        mpift_log_current()->shown = m;
     m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
     m->bytes = bytes;
@@ -172,10 +168,8 @@ void mpift_meter_end(struct mpift_meter *m)
     if (m->bar) {
         fputs("\r\033[K", m->out);
         fflush(m->out);
-        if (shown == m) {
-            shown = NULL;
-            mpift_log_set_interrupt(NULL);
-        }
+        if (mpift_log_current()->shown == m)
+            mpift_log_current()->shown = NULL;
     }
     m->on = 0;
 }

@@ -46,7 +46,7 @@ int mpift_tty_behind(int fd);
 
 /* Do stdout and stderr lead to one and the same terminal (judged as
  * mpift_tty_behind does)?  Then rank 0 logs errors to stdout: see
- * mpift_log_errors_to. */
+ * struct mpift_log's err. */
 int mpift_same_terminal(void);
 
 /* Decide from `when`: always = a bar; auto = a bar when stdout or stderr
@@ -62,5 +62,9 @@ void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes);
  * meter of more files ignores it); NULL-safe. */
 void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes);
 void mpift_meter_end(struct mpift_meter *m);
+
+/* A line is about to be written to f (util/log.c calls this for the bar
+ * its settings show): a bar drawn on f is cleared first. */
+void mpift_meter_interrupt(struct mpift_meter *m, FILE *f);
 
 #endif

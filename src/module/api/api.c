@@ -1,0 +1,83 @@
+/*
+ * api.c - the public calls of mpift.h that open, use and close a context:
+ * mpift_open, mpift_stage_in, mpift_stage_out, mpift_close and
+ * mpift_check_config.  They check their arguments, select the context's
+ * message settings for this thread, and hand over to the layer below
+ * (job/ makes the context, stage/ moves the files): dependencies only
+ * point down from here.
+ */
+#include "mpift_autoconf.h"
+
+#include <stddef.h>
+
+#include "mpift/mpift.h"
+#include "config/config.h"
+#include "job/context.h"
+#include "service/worker.h"
+#include "stage/stage.h"
+#include "util/log.h"
+
+int mpift_check_config(const struct mpift_options *opts)
+{
+    struct mpift_config *cfg = NULL;
+    struct mpift_log log;
+    char err[8192] = "";
+    int rc;
+
+    if (!opts || !opts->config_path)
+        return MPIFT_ERR_USAGE;
+    mpift_log_init(&log, NULL, -1, opts->quiet, opts->verbose);
+    mpift_log_use(&log);
+    rc = mpift_config_load(opts->config_path, NULL, opts->sets, opts->nsets, &cfg, err, sizeof(err));
+    if (rc != MPIFT_OK)
+        mpift_config_print_errors(err);
+    /* An unreadable config file is a configuration error (exit 2), as in
+     * a real run: nothing was transferred. */
+    if (rc == MPIFT_ERR_IO)
+        rc = MPIFT_ERR_CONFIG;
+    mpift_config_free(&cfg);
+    mpift_log_use(NULL);
+    return rc;
+}
+
+int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
+{
+    int initialized = 0;
+
+    if (!out)
+        return MPIFT_ERR_USAGE;
+    *out = NULL;
+    if (!comm || !opts || !opts->config_path || opts->size < offsetof(struct mpift_options, module_path))
+        return MPIFT_ERR_USAGE;
+    MPI_Initialized(&initialized);
+    if (!initialized)
+        return MPIFT_ERR_ENV;
+    return mpift_context_open(*(MPI_Comm *)comm, opts, out);
+}
+
+int mpift_stage_in(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    mpift_log_use(&ctx->log);
+    return mpift_stage_in_run(ctx);
+}
+
+int mpift_stage_out(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    mpift_log_use(&ctx->log);
+    return mpift_stage_out_run(ctx);
+}
+
+int mpift_close(mpift_ctx_t **pctx)
+{
+    struct mpift_ctx *ctx = pctx ? *pctx : NULL;
+
+    if (!ctx)
+        return MPIFT_OK;
+    mpift_client_free(ctx);
+    mpift_context_free(pctx);
+    return MPIFT_OK;
+}
