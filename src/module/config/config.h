@@ -1,7 +1,10 @@
 /*
- * config.h - mpift's configuration, loaded from a libconfig file.
+ * config.h - mpift's configuration, loaded from a libconfig file: the one
+ * interface of config/ (load.c, sets.c, validate.c, entries.c, keys.c,
+ * messages.c share loader.h among themselves; size.c and template.c have
+ * their own jobs).
  *
- * libconfig is used only in config.c: the rest of the module sees this
+ * libconfig is used only inside config/: the rest of the module sees this
  * struct.  All strings are owned by the struct (copied out of libconfig).
  */
 #ifndef MPIFT_CONFIG_H
