@@ -16,6 +16,12 @@
 
 enum mpift_policy { MPIFT_POLICY_DIRECT, MPIFT_POLICY_PIPELINE, MPIFT_POLICY_TREE };
 enum mpift_copies { MPIFT_COPIES_PER_NODE, MPIFT_COPIES_PER_RANK, MPIFT_COPIES_ONCE };
+/*
+ * transfer.checksum: the configuration's choice ("xxh3", "none": keys.c
+ * spells them in this order, so do not renumber).  It is not a wire value:
+ * what a message carries is wire/proto.h's enum mpift_wire_cksum (numbered
+ * for the wire, none = 0), made from this one where a stream starts.
+ */
 enum mpift_cksum { MPIFT_CKSUM_XXH3, MPIFT_CKSUM_NONE };
 enum mpift_to { MPIFT_TO_NODE, MPIFT_TO_RANK };
 
