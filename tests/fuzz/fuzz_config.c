@@ -9,13 +9,14 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
+#include "util/status.h"
 #include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const sets[] = { "transfer.window=8", "workers.policy=tree" };
     struct mpift_config *cfg = NULL;
-    char err[2048];
+    char err[MPIFT_WHY_MAX];
     char *text = malloc(size + 1);
 
     if (!text)

@@ -19,9 +19,8 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 mod=$top/src/module
 clang "${flags[@]}" $(pkg-config --cflags ompi-c) "$here/fuzz_proto.c" "$mod/wire/proto.c" "$mod/wire/request.c" \
     "$mod/util/log.c" "$mod/api/status.c" $(pkg-config --libs ompi-c) -o "$out/fuzz_proto" || exit 1
-clang "${flags[@]}" $(pkg-config --cflags libconfig) "$here/fuzz_config.c" "$mod/config/config.c" "$mod/config/size.c" \
-    "$mod/config/template.c" "$mod/fs/fsafe.c" "$mod/util/log.c" "$mod/api/status.c" $(pkg-config --libs libconfig) \
-    -o "$out/fuzz_config" || exit 1
+clang "${flags[@]}" $(pkg-config --cflags libconfig ompi-c) "$here/fuzz_config.c" "$mod"/config/*.c "$mod/fs/fsafe.c" \
+    $(pkg-config --libs libconfig) -o "$out/fuzz_config" || exit 1
 status=0
 for target in proto config; do
     mkdir -p "$here/corpus/$target"

@@ -252,7 +252,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(cfg->n_out, 0);
     mpift_config_free(&cfg);
 
-    /* The window a tree gets unless one is set (see config.c). */
+    /* The window a tree gets unless one is set (see config/validate.c). */
     ck_assert_msg(load("t.cfg", BASE "workers: { policy = \"tree\"; };", &cfg) == MPIFT_OK, "%s", err);
     ck_assert_int_eq(cfg->window, 4);
     mpift_config_free(&cfg);

@@ -1,7 +1,10 @@
 /*
- * config.h - mpift's configuration, loaded from a libconfig file.
+ * config.h - mpift's configuration, loaded from a libconfig file: the one
+ * interface of config/ (load.c, sets.c, validate.c, entries.c, keys.c,
+ * messages.c share loader.h among themselves; size.c and template.c have
+ * their own jobs).
  *
- * libconfig is used only in config.c: the rest of the module sees this
+ * libconfig is used only inside config/: the rest of the module sees this
  * struct.  All strings are owned by the struct (copied out of libconfig).
  */
 #ifndef MPIFT_CONFIG_H
@@ -13,6 +16,12 @@
 
 enum mpift_policy { MPIFT_POLICY_DIRECT, MPIFT_POLICY_PIPELINE, MPIFT_POLICY_TREE };
 enum mpift_copies { MPIFT_COPIES_PER_NODE, MPIFT_COPIES_PER_RANK, MPIFT_COPIES_ONCE };
+/*
+ * transfer.checksum: the configuration's choice ("xxh3", "none": keys.c
+ * spells them in this order, so do not renumber).  It is not a wire value:
+ * what a message carries is wire/proto.h's enum mpift_wire_cksum (numbered
+ * for the wire, none = 0), made from this one where a stream starts.
+ */
 enum mpift_cksum { MPIFT_CKSUM_XXH3, MPIFT_CKSUM_NONE };
 enum mpift_to { MPIFT_TO_NODE, MPIFT_TO_RANK };
 

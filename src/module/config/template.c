@@ -14,6 +14,9 @@
 
 #define KNOWN "%h %n %r %l %j %t %u %%"
 
+/* An int in decimal: at most 3 digits a byte, a sign and the NUL. */
+#define INT_TEXT_MAX (3 * sizeof(int) + 2)
+
 static unsigned spec_bit(char c)
 {
     switch (c) {
@@ -74,7 +77,7 @@ static const char *or_unknown(const char *s)
 
 int mpift_template_expand(const char *tmpl, const struct mpift_tvars *v, char *out, size_t outlen)
 {
-    char num[32], one[2] = { 0, 0 };
+    char num[INT_TEXT_MAX], one[2] = { 0, 0 };
     size_t pos = 0;
     const char *p, *s;
 

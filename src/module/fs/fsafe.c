@@ -23,9 +23,28 @@
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
 
+/* The block size assumed where statvfs cannot tell: the common one. */
+#define BLOCK_GUESS 4096
+
+/* mpift_path_too_long shows a path of more than TOO_LONG_SHOWN bytes as
+ * its first TOO_LONG_HEAD bytes, "..." and its last TOO_LONG_TAIL. */
+#define TOO_LONG_SHOWN 400
+#define TOO_LONG_HEAD 150
+#define TOO_LONG_TAIL 200
+
+/* The component of a relative path at p, after any slashes: its start,
+ * with its length in *n (0 at the end of the path). */
+static const char *next_component(const char *p, size_t *n)
+{
+    while (*p == '/')
+        p++;
+    *n = strcspn(p, "/");
+    return p;
+}
+
 int mpift_path_check_rel(const char *rel, char *err, size_t errlen)
 {
-    const char *p = rel, *c;
+    const char *p, *c;
     size_t n;
 
     if (strlen(rel) >= PATH_MAX) {
@@ -42,10 +61,7 @@ int mpift_path_check_rel(const char *rel, char *err, size_t errlen)
             return MPIFT_ERR_ESCAPE;
         }
     }
-    while (*p) {
-        while (*p == '/')
-            p++;
-        n = strcspn(p, "/");
+    for (p = next_component(rel, &n); n > 0; p = next_component(p + n, &n)) {
         if (n == 2 && p[0] == '.' && p[1] == '.') {
             snprintf(err, errlen, "\"..\" in \"%s\" would leave its root", rel);
             return MPIFT_ERR_ESCAPE;
@@ -55,36 +71,28 @@ int mpift_path_check_rel(const char *rel, char *err, size_t errlen)
             snprintf(err, errlen, "\".\" component in \"%s\"", rel);
             return MPIFT_ERR_ESCAPE;
         }
-        p += n;
     }
     return MPIFT_OK;
 }
 
 int mpift_path_normalize(const char *rel, char *out, size_t outlen)
 {
-    char why[64];
     const char *p = rel;
     size_t pos = 0, n;
 
-    if (mpift_path_check_rel(rel, why, sizeof(why)) != MPIFT_OK)
+    if (mpift_path_check_rel(rel, NULL, 0) != MPIFT_OK)
         return MPIFT_ERR_ESCAPE;
     if (outlen == 0)
         return MPIFT_ERR_RANGE;
     if (p[0] == '.' && (p[1] == '/' || p[1] == '\0'))
         p++;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        n = strcspn(p, "/");
-        if (n == 0)
-            break;
+    for (p = next_component(p, &n); n > 0; p = next_component(p + n, &n)) {
         if (pos + (pos > 0) + n >= outlen)
             return MPIFT_ERR_RANGE;
         if (pos > 0)
             out[pos++] = '/';
         memcpy(out + pos, p, n);
         pos += n;
-        p += n;
     }
     out[pos] = '\0';
     return MPIFT_OK;
@@ -182,7 +190,7 @@ int mpift_root_open(const char *root, char *err, size_t errlen)
 int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen)
 {
     char comp[NAME_MAX + 1];
-    const char *p = rel;
+    const char *p;
     struct stat st;
     int fd, next, saved, rc;
     size_t n;
@@ -199,12 +207,7 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
         errno = saved;
         return MPIFT_ERR_IO;
     }
-    while (*p) {
-        while (*p == '/')
-            p++;
-        n = strcspn(p, "/");
-        if (n == 0)
-            break;
+    for (p = next_component(rel, &n); n > 0; p = next_component(p + n, &n)) {
         if (n > NAME_MAX) {
             snprintf(err, errlen, "a name in \"%s\" is longer than %d bytes", rel, NAME_MAX);
             close(fd);
@@ -213,7 +216,6 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
         }
         memcpy(comp, p, n);
         comp[n] = '\0';
-        p += n;
         if (n == 1 && comp[0] == '.')
             continue;
         if (create && mkdirat(fd, comp, 0755) != 0 && errno != EEXIST) {
@@ -273,7 +275,7 @@ uint64_t mpift_fs_block(int dirfd)
 {
     struct statvfs vfs;
 
-    return fstatvfs(dirfd, &vfs) == 0 && vfs.f_frsize ? (uint64_t)vfs.f_frsize : 4096;
+    return fstatvfs(dirfd, &vfs) == 0 && vfs.f_frsize ? (uint64_t)vfs.f_frsize : BLOCK_GUESS;
 }
 
 int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
@@ -283,7 +285,7 @@ int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, 
     uint64_t avail;
 
     if (fstatvfs(dirfd, &vfs) == 0) {
-        avail = (uint64_t)vfs.f_bavail * (vfs.f_frsize ? vfs.f_frsize : 4096);
+        avail = (uint64_t)vfs.f_bavail * (vfs.f_frsize ? vfs.f_frsize : BLOCK_GUESS);
         if (need > avail) {
             snprintf(why, len, "needs %.1f MB for %s but its file system has %.1f MB free: nothing was %s; free "
                      "space there or point %s elsewhere", (double)need / 1e6, root, (double)avail / 1e6, verb,
@@ -302,17 +304,18 @@ int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, 
 void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *name)
 {
     size_t dl = strlen(dir), nl = name ? strlen(name) + 1 : 0, n = dl + nl;
-    char tail[224];
+    char tail[TOO_LONG_TAIL + 1];
 
-    /* The last 200 bytes of DIR/NAME, without building it whole. */
-    if (nl >= 200) {
-        snprintf(tail, sizeof(tail), "%s", name + (nl - 200));
+    /* The last TOO_LONG_TAIL bytes of DIR/NAME, without building it whole. */
+    if (nl >= TOO_LONG_TAIL) {
+        snprintf(tail, sizeof(tail), "%s", name + (nl - TOO_LONG_TAIL));
     } else {
-        size_t from_dir = 200 - nl < dl ? 200 - nl : dl;
+        size_t from_dir = TOO_LONG_TAIL - nl < dl ? TOO_LONG_TAIL - nl : dl;
         snprintf(tail, sizeof(tail), "%s%s%s", dir + dl - from_dir, name ? "/" : "", name ? name : "");
     }
-    if (n > 400)
-        snprintf(buf, len, "%.150s...%s: path too long (%zu bytes; the limit is %d)", dir, tail, n, PATH_MAX - 1);
+    if (n > TOO_LONG_SHOWN)
+        snprintf(buf, len, "%.*s...%s: path too long (%zu bytes; the limit is %d)", TOO_LONG_HEAD, dir, tail, n,
+                 PATH_MAX - 1);
     else
         snprintf(buf, len, "%s%s%s: path too long (%zu bytes; the limit is %d)", dir, name ? "/" : "",
                  name ? name : "", n, PATH_MAX - 1);

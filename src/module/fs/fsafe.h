@@ -13,14 +13,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
+#include <stdint.h>
 
 /*
  * mpift_path_check_rel - is `rel` a safe relative path?  Refuses absolute
  * paths, "." or ".." components, control characters (newline included),
  * and paths over PATH_MAX.  Empty string is accepted (the root itself);
  * repeated or trailing slashes are accepted.
- * Returns MPIFT_OK or MPIFT_ERR_ESCAPE with a cause in err.
+ * Returns MPIFT_OK or MPIFT_ERR_ESCAPE with a cause in err (err may be NULL
+ * when errlen is 0: only the answer is wanted).
  */
 int mpift_path_check_rel(const char *rel, char *err, size_t errlen);
 

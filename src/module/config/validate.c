@@ -1,0 +1,241 @@
+/*
+ * validate.c - the defaults, and the checks of the top level and its groups
+ * (version, paths, transfer, workers) as they are copied into struct
+ * mpift_config.  The stage lists are entries.c's.
+ *
+ * The defaults are the values of the commented example in the spec, except
+ * where a measurement chose better (chunk_size, window: see below).
+ */
+#include "mpift_autoconf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "config/loader.h"
+
+/* chunk_size: see conf/stage.cfg for why. */
+#define CHUNK_DEFAULT ((uint64_t)256 << 10)
+
+/* Measured on 200 Mbit/s links (conf/stage.cfg): a tree's relays send to
+ * several children and take from several parents, and more than about 1
+ * MiB in flight per stream only queues up on those links (64 MiB onto 4
+ * nodes: ratio 1.05 with 4 chunks, 1.33 with 32).  A chain gains from a
+ * deeper window where links are fast (1 GiB onto 3 local nodes: 2.8 s with
+ * 32, 3.1 s with 4). */
+#define WINDOW_TREE 4
+#define WINDOW_CHAIN 32
+
+/* The one version of the file this mpift reads. */
+#define CONFIG_VERSION 1
+
+void mpift_cfg_defaults(struct mpift_config *cfg)
+{
+    cfg->version = CONFIG_VERSION;
+    cfg->chunk_size = CHUNK_DEFAULT;
+    cfg->window = 0;   /* unset: chosen by policy in mpift_cfg_validate() */
+    cfg->checksum = MPIFT_CKSUM_XXH3;
+    cfg->retries = 2;
+    cfg->fsync = false;
+    cfg->policy = MPIFT_POLICY_PIPELINE;
+    cfg->fanout = 2;
+    cfg->max_streams = 4;
+    cfg->copies = MPIFT_COPIES_PER_NODE;
+}
+
+/* ------------------------------------------------------------------ paths */
+
+/* A template that starts with %t expands to the job's temp dir: absolute. */
+static bool abs_template(const char *v)
+{
+    return v[0] == '/' || strncmp(v, "%t", 2) == 0;
+}
+
+/*
+ * A path key of `paths` that stage code resolves against the config file's
+ * folder when relative.  The folder is escaped ("%" -> "%%") because the
+ * result is still a template, expanded later.
+ */
+static char *resolve_against(struct mpift_cfg_loader *L, const char *dir, const char *v)
+{
+    size_t n = 2 * strlen(dir) + strlen(v) + 2, used = 0;
+    const char *p;
+    char *r;
+
+    if (abs_template(v))
+        return mpift_cfg_strdup(L, v);
+    if (!(r = malloc(n))) {
+        mpift_cfg_nomem(L);
+        return NULL;
+    }
+    for (p = dir; *p; p++) {
+        if (*p == '%')
+            r[used++] = '%';
+        r[used++] = *p;
+    }
+    if (used == 0 || r[used - 1] != '/')
+        r[used++] = '/';
+    strcpy(r + used, v);
+    return r;
+}
+
+/* paths.source and paths.collect: a folder on rank 0's side, relative to
+ * the configuration file's folder unless absolute.  NULL when absent. */
+static char *load_rank0_folder(struct mpift_cfg_loader *L, const config_setting_t *grp, const char *dir,
+                               const char *name, bool required, const char *example, const char *purpose)
+{
+    config_setting_t *s;
+    char key[MPIFT_CFG_KEY_MAX];
+    const char *v;
+
+    mpift_cfg_join_key(key, sizeof(key), "paths", name);
+    v = mpift_cfg_get_string(L, grp, "paths", name, required, example, &s);
+    if (v && *v == '\0')
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, key, "empty; name the folder %s "
+                       "(relative to the configuration file's folder, or absolute)", purpose);
+    else if (v && mpift_cfg_check_template(L, s, key, v))
+        return resolve_against(L, dir, v);
+    return NULL;
+}
+
+/* Does the path have a ".." component? */
+static bool has_dotdot(const char *p)
+{
+    const char *c = p;
+
+    while ((c = strstr(c, "..")) != NULL) {
+        if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+            return true;
+        c += 2;
+    }
+    return false;
+}
+
+static void load_paths(struct mpift_cfg_loader *L, const config_setting_t *root, struct mpift_config *cfg)
+{
+    config_setting_t *grp = mpift_cfg_get_group(L, root, "paths"), *s;
+    const char *v;
+
+    /* Without the group both required keys are missing: say so for each. */
+    cfg->source = load_rank0_folder(L, grp, cfg->dir, "source", true, "\"data\"", "stage-in reads");
+
+    v = mpift_cfg_get_string(L, grp, "paths", "dest", true, "\"/tmp/mpift/%j\"", &s);
+    if (v && !abs_template(v))
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "paths.dest", "\"%.*s\" is not absolute; the node-local root "
+                       "must start with / or with %%t (the job's temp dir)", MPIFT_CFG_QUOTE_MAX, v);
+    else if (v && has_dotdot(v))
+        /* Every rank writes below it: it must say plainly where that is. */
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "paths.dest", "\"%.*s\" has a \"..\" component; write the "
+                       "folder it means without it", MPIFT_CFG_QUOTE_MAX, v);
+    else if (v && mpift_cfg_check_template(L, s, "paths.dest", v))
+        cfg->dest = mpift_cfg_strdup(L, v);
+
+    /* collect is only needed by stage-out and get: absent leaves it NULL. */
+    cfg->collect = load_rank0_folder(L, grp, cfg->dir, "collect", false, "\"results\"", "stage-out gathers into");
+}
+
+/* ------------------------------------------------------------------ transfer */
+
+static void load_chunk_size(struct mpift_cfg_loader *L, const config_setting_t *grp, struct mpift_config *cfg)
+{
+    config_setting_t *s = grp ? config_setting_get_member(grp, "chunk_size") : NULL;
+    const char *key = "transfer.chunk_size", *range = "use 4K..1G (4096..1073741824 bytes)";
+    char what[MPIFT_CFG_WORDS_MAX];
+    uint64_t v;
+    int rc;
+
+    if (!s)
+        return;
+    if (mpift_cfg_is_int(s)) {
+        long long n = config_setting_get_int64(s);
+        if (n < (long long)MPIFT_CHUNK_MIN || (uint64_t)n > MPIFT_CHUNK_MAX) {
+            mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, key, "%lld is out of range; %s", n, range);
+            return;
+        }
+        cfg->chunk_size = (uint64_t)n;
+    } else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        const char *str = config_setting_get_string(s);
+        rc = mpift_parse_size(str, &v);
+        if (rc == MPIFT_ERR_CONFIG) {
+            mpift_cfg_fail(L, rc, s, key, "\"%.*s\" is not a size; write a number of bytes with an optional "
+                           "K, M, G or T suffix (powers of 1024), e.g. \"4M\"", MPIFT_CFG_QUOTE_MAX, str);
+            return;
+        }
+        if (rc != MPIFT_OK || v < MPIFT_CHUNK_MIN || v > MPIFT_CHUNK_MAX) {
+            mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, key, "\"%.*s\" is out of range; %s", MPIFT_CFG_QUOTE_MAX, str,
+                           range);
+            return;
+        }
+        cfg->chunk_size = v;
+    } else {
+        mpift_cfg_describe(s, what, sizeof(what));
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, key, "expected a size such as \"4M\" or 4194304, got %s", what);
+    }
+}
+
+static void load_transfer(struct mpift_cfg_loader *L, const config_setting_t *root, struct mpift_config *cfg)
+{
+    config_setting_t *grp = mpift_cfg_get_group(L, root, "transfer");
+    int i;
+
+    if (!grp)
+        return;
+    load_chunk_size(L, grp, cfg);
+    mpift_cfg_get_int(L, grp, "transfer", "window", 1, MPIFT_WINDOW_MAX, &cfg->window);
+    if ((i = mpift_cfg_get_enum(L, grp, "transfer", "checksum", mpift_cfg_cksum_names)) >= 0)
+        cfg->checksum = (enum mpift_cksum)i;
+    if ((i = mpift_cfg_get_enum(L, grp, "transfer", "on_error", mpift_cfg_on_error_names)) >= 0)
+        cfg->abort_on_error = i == 1;
+    mpift_cfg_get_int(L, grp, "transfer", "retries", 0, MPIFT_RETRIES_MAX, &cfg->retries);
+    mpift_cfg_get_bool(L, grp, "transfer", "fsync", &cfg->fsync);
+}
+
+/* ------------------------------------------------------------------ workers */
+
+static void load_workers(struct mpift_cfg_loader *L, const config_setting_t *root, struct mpift_config *cfg)
+{
+    config_setting_t *grp = mpift_cfg_get_group(L, root, "workers");
+    int i;
+
+    if (!grp)
+        return;
+    if ((i = mpift_cfg_get_enum(L, grp, "workers", "policy", mpift_cfg_policy_names)) >= 0)
+        cfg->policy = (enum mpift_policy)i;
+    mpift_cfg_get_int(L, grp, "workers", "fanout", 2, MPIFT_FANOUT_MAX, &cfg->fanout);
+    mpift_cfg_get_int(L, grp, "workers", "max_streams", 1, MPIFT_STREAMS_MAX, &cfg->max_streams);
+    if ((i = mpift_cfg_get_enum(L, grp, "workers", "copies", mpift_cfg_copies_names)) >= 0)
+        cfg->copies = (enum mpift_copies)i;
+}
+
+/* ------------------------------------------------------------------ the file */
+
+void mpift_cfg_validate(struct mpift_cfg_loader *L, config_setting_t *root, struct mpift_config *cfg)
+{
+    config_setting_t *s;
+    char what[MPIFT_CFG_WORDS_MAX];
+
+    mpift_cfg_check_unknown(L, root, NULL, mpift_cfg_top_keys, "top-level keys");
+
+    /* version is required: a file of another version may mean other keys. */
+    s = config_setting_get_member(root, "version");
+    if (!s) {
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, NULL, "version", "required key missing (start the file with "
+                       "version = %d;)", CONFIG_VERSION);
+    } else if (!mpift_cfg_is_int(s)) {
+        mpift_cfg_describe(s, what, sizeof(what));
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "version", "expected the integer %d (version = %d;), got %s",
+                       CONFIG_VERSION, CONFIG_VERSION, what);
+    } else if (config_setting_get_int64(s) != CONFIG_VERSION) {
+        mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, "version", "%lld is not supported; this mpift reads version = %d",
+                       config_setting_get_int64(s), CONFIG_VERSION);
+    }
+    load_paths(L, root, cfg);
+    load_transfer(L, root, cfg);
+    load_workers(L, root, cfg);
+    if (cfg->window == 0)
+        cfg->window = cfg->policy == MPIFT_POLICY_TREE ? WINDOW_TREE : WINDOW_CHAIN;
+    mpift_cfg_load_list(L, root, "stage_in", &cfg->in, &cfg->n_in);
+    mpift_cfg_load_list(L, root, "stage_out", &cfg->out, &cfg->n_out);
+}
