@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include "util/log.h"
-#include "util/progress.h"
 
 /* The settings selected on this thread; NULL: `defaults`. */
 static _Thread_local struct mpift_log *current;
@@ -67,8 +66,8 @@ static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    if (l->shown)
-        mpift_meter_interrupt(l->shown, f);
+    if (l->shown && l->clear)
+        l->clear(l->shown, f);
     if (prefixed)
         put_one_line(f, line);
     else

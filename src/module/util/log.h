@@ -24,8 +24,10 @@ struct mpift_log {
     int rank;                    /* prefix: the rank; -1 before it is known (no prefix) */
     int quiet, verbose;
     FILE *err;                   /* errors and warnings; NULL: stderr */
-    struct mpift_meter *shown;   /* a progress bar on screen (util/progress.h): a
-                                  * line written to its stream clears it first */
+    struct mpift_meter *shown;   /* a progress bar on screen (util/progress.h) ... */
+    void (*clear)(struct mpift_meter *m, FILE *f); /* ... which this clears from f
+                                  * before a line is written there (set with
+                                  * shown, by the meter: log.c needs no MPI) */
 };
 
 /* Fill l: identify this process in messages; host NULL or "": the kernel's

@@ -127,8 +127,10 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
     m->out = m->bar && tty_out ? stdout : stderr;
     m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : 5.0;
     m->drawn = 0;
-    if (m->bar)
+    if (m->bar) {
         mpift_log_current()->shown = m;
+        mpift_log_current()->clear = mpift_meter_interrupt;
+    }
     m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
     m->bytes = bytes;

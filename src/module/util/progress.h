@@ -63,8 +63,9 @@ void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes);
 void mpift_meter_expect(struct mpift_meter *m, uint64_t bytes);
 void mpift_meter_end(struct mpift_meter *m);
 
-/* A line is about to be written to f (util/log.c calls this for the bar
- * its settings show): a bar drawn on f is cleared first. */
+/* A line is about to be written to f (util/log.c calls this, through
+ * struct mpift_log's clear, for the bar its settings show): a bar drawn on
+ * f is cleared first. */
 void mpift_meter_interrupt(struct mpift_meter *m, FILE *f);
 
 #endif
