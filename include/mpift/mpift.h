@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpift/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -71,6 +73,15 @@ enum mpift_status {
 /* The name of a status code ("unknown error" for a code not in the list).
  * The text is static: never free it. */
 MPIFT_EXPORT const char *mpift_strerror(int status);
+
+/*
+ * mpift_version - the version of the mpift library this program runs
+ * with, "MAJOR.MINOR.PATCH" (e.g. "0.1.0"): a constant, never NULL, never
+ * freed.  It can differ from MPIFT_VERSION_STRING (version.h), the version
+ * of the headers the program was compiled against, when the library was
+ * upgraded or replaced since.  Thread-safe.
+ */
+MPIFT_EXPORT const char *mpift_version(void);
 
 /* The exit status mpift-stage uses for a status code (1 for a code not in
  * the list). */
