@@ -17,7 +17,7 @@
  *   or
  *     hk->init(&opts, argc, argv, &ctx)       MPI_Init + mpift_open on WORLD
  *     hk->stage_in(ctx)  | hk->stage_out(ctx) | hk->shell(ctx)
- *     hk->finalize(&ctx)                      mpift_close + MPI_Finalize
+ *     hk->finalize(&ctx, status)              mpift_close + MPI_Finalize
  *
  * RTLD_GLOBAL matters: Open MPI loads its own components with dlopen and they
  * expect libmpi's symbols to be globally visible.
@@ -64,6 +64,8 @@ struct mpift_hook {
     int (*check)(const struct mpift_options *opts);
     /* MPI_Init (unless MPI is initialised already: then the host's MPI is
      * used and left to the host) and mpift_open() on MPI_COMM_WORLD.
+     * Before its MPI_Init it sets OMPI_MCA_btl_tcp_eager_limit and
+     * OMPI_MCA_btl_tcp_max_send_size in the environment, unless set.
      * Returns mpift_open()'s codes, or MPIFT_ERR_ENV when MPI_Init failed
      * (not started under mpirun; said on stderr).  On failure *ctx is
      * NULL and an MPI that init started is finalised again; the host calls
