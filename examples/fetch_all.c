@@ -12,7 +12,9 @@
  * the configuration like mpift-stage's --set (workers.max_streams=2).
  *
  * Build:  mpicc fetch_all.c $(pkg-config --cflags --libs mpift) -o fetch_all
- * Exit status: 0 when every transfer landed, 1 otherwise (same on all ranks).
+ * Exit status: 0 when every transfer landed, 1 otherwise (same on all
+ * ranks); mpift_exit_status() of a failed mpift_open; 3 when the job
+ * cannot go on (MPI_Abort).
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -42,6 +44,17 @@ static int digest(const char *path, uint64_t *bytes, uint32_t *hash)
     return 0;
 }
 
+/* A worker's call failed: say why (mpift_errmsg names the file, the ranks
+ * and the cause).  MPI or protocol failures mean the job cannot go on
+ * (mpift.h): end it.  Returns 1, "failed". */
+static int failed_call(mpift_ctx_t *ctx, int rank, int rc)
+{
+    fprintf(stderr, "rank %d: %s\n", rank, mpift_errmsg(ctx));
+    if (rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO)
+        MPI_Abort(MPI_COMM_WORLD, mpift_exit_status(rc));
+    return 1;
+}
+
 static int worker(mpift_ctx_t *ctx, int rank, int size)
 {
     char in[64], out[64], path[4096], got[4096];
@@ -54,8 +67,7 @@ static int worker(mpift_ctx_t *ctx, int rank, int size)
     snprintf(out, sizeof(out), "result-%d.txt", rank);
     rc = mpift_fetch(ctx, in);
     if (rc != MPIFT_OK) {
-        fprintf(stderr, "rank %d: %s\n", rank, mpift_errmsg(ctx));
-        failed = 1;
+        failed = failed_call(ctx, rank, rc);
     } else {
         snprintf(path, sizeof(path), "%s/%s", mpift_dest_root(ctx), in);
         if (digest(path, &bytes, &hash) != 0) {
@@ -68,9 +80,8 @@ static int worker(mpift_ctx_t *ctx, int rank, int size)
                               hash) < 0 || fclose(f) != 0) {
                 perror(path);
                 failed = 1;
-            } else if (mpift_put(ctx, out) != MPIFT_OK) {
-                fprintf(stderr, "rank %d: %s\n", rank, mpift_errmsg(ctx));
-                failed = 1;
+            } else if ((rc = mpift_put(ctx, out)) != MPIFT_OK) {
+                failed = failed_call(ctx, rank, rc);
             } else {
                 printf("rank %d: fetched %s (%llu bytes), put %s\n", rank, in, (unsigned long long)bytes, out);
             }
@@ -78,23 +89,18 @@ static int worker(mpift_ctx_t *ctx, int rank, int size)
     }
     /* Worker to worker, not through the master: 1 -> 2, 3 -> 4, ... */
     if (rank % 2 == 1 && rank + 1 < size) {
-        if (mpift_send_to(ctx, in, rank + 1) != MPIFT_OK) {
-            fprintf(stderr, "rank %d: %s\n", rank, mpift_errmsg(ctx));
-            failed = 1;
-        }
+        if ((rc = mpift_send_to(ctx, in, rank + 1)) != MPIFT_OK)
+            failed = failed_call(ctx, rank, rc);
     } else if (rank % 2 == 0) {
-        if (mpift_recv_from(ctx, rank - 1, got, sizeof(got)) != MPIFT_OK) {
-            fprintf(stderr, "rank %d: %s\n", rank, mpift_errmsg(ctx));
-            failed = 1;
+        if ((rc = mpift_recv_from(ctx, rank - 1, got, sizeof(got))) != MPIFT_OK) {
+            failed = failed_call(ctx, rank, rc);
         } else {
             printf("rank %d: received %s from rank %d\n", rank, got, rank - 1);
         }
     }
     fflush(stdout);
-    if (mpift_done(ctx) != MPIFT_OK) {
-        fprintf(stderr, "rank %d: %s\n", rank, mpift_errmsg(ctx));
-        failed = 1;
-    }
+    if ((rc = mpift_done(ctx)) != MPIFT_OK)
+        failed = failed_call(ctx, rank, rc);
     return failed;
 }
 
@@ -124,6 +130,9 @@ int main(int argc, char **argv)
     if (rc != MPIFT_OK) {
         if (rank == 0)
             fprintf(stderr, "mpift_open: %s\n", mpift_strerror(rc));
+        /* Ranks that may no longer agree cannot finalise together (mpift.h). */
+        if (rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM)
+            MPI_Abort(MPI_COMM_WORLD, mpift_exit_status(rc));
         MPI_Finalize();
         return mpift_exit_status(rc);
     }

@@ -49,6 +49,18 @@ static void walk(const char *dir, long *files, long long *bytes)
     closedir(d);
 }
 
+/* Close and finalise; returns the exit status for rc.  An MPI, protocol or
+ * memory failure may leave other ranks waiting in a collective call
+ * (mpift.h): only an abort ends the job then. */
+static int finish(mpift_ctx_t **ctx, int rc)
+{
+    if (rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM)
+        MPI_Abort(MPI_COMM_WORLD, mpift_exit_status(rc));
+    mpift_close(ctx);
+    MPI_Finalize();
+    return mpift_exit_status(rc);
+}
+
 int main(int argc, char **argv)
 {
     struct mpift_options opts;
@@ -73,13 +85,11 @@ int main(int argc, char **argv)
     opts.config_path = argv[1];
     rc = mpift_open(&world, &opts, &ctx);
     if (rc == MPIFT_OK)
-        rc = mpift_stage_in(ctx);   /* every rank returns the same code */
+        rc = mpift_stage_in(ctx);   /* the same code on every rank, but for MPI, PROTO, NOMEM */
     if (rc != MPIFT_OK) {
         if (rank == 0)
             fprintf(stderr, "staging the inputs failed: %s\n", mpift_strerror(rc));
-        mpift_close(&ctx);
-        MPI_Finalize();
-        return mpift_exit_status(rc);
+        return finish(&ctx, rc);
     }
 
     /* The "work": read what was staged, from this node's copy. */
@@ -95,8 +105,5 @@ int main(int argc, char **argv)
     fflush(stdout);
     MPI_Barrier(MPI_COMM_WORLD);    /* every result written before gathering */
 
-    rc = mpift_stage_out(ctx);
-    mpift_close(&ctx);
-    MPI_Finalize();
-    return mpift_exit_status(rc);
+    return finish(&ctx, mpift_stage_out(ctx));
 }

@@ -17,7 +17,7 @@
  *   or
  *     hk->init(&opts, argc, argv, &ctx)       MPI_Init + mpift_open on WORLD
  *     hk->stage_in(ctx)  | hk->stage_out(ctx) | hk->shell(ctx)
- *     hk->finalize(&ctx)                      mpift_close + MPI_Finalize
+ *     hk->finalize(&ctx, status)              mpift_close + MPI_Finalize
  *
  * RTLD_GLOBAL matters: Open MPI loads its own components with dlopen and they
  * expect libmpi's symbols to be globally visible.
@@ -42,24 +42,53 @@ extern "C" {
 #define MPIFT_HOOK_ENTRY_NAME "mpift_hook_entry"
 #define MPIFT_MODULE_FILENAME "mpift.so"
 
+/*
+ * The functions return the status codes of mpift.h.  On any status the
+ * host does the same: after init, whatever init returned, it calls
+ * finalize(&ctx, status) once with the run's status (which ends the job
+ * with MPI_Abort where the ranks can no longer agree), then exits with
+ * mpift_exit_status(status), as mpift-stage does.  Threads: as mpift.h
+ * says; init may call MPI_Init, so call it from the main thread.
+ */
 struct mpift_hook {
     uint32_t abi_major;
     uint32_t abi_minor;
     const char *name;     /* "mpift" */
-    const char *version;  /* package version, e.g. "0.1.0" */
+    const char *version;  /* the module's version, e.g. "0.1.0": its
+                           * mpift_version(), not this header's
+                           * MPIFT_VERSION_STRING */
 
-    /* Validate the configuration; no MPI.  Returns a status code. */
+    /* mpift_check_config(): validate the configuration; no MPI, no init
+     * or finalize.  Returns MPIFT_OK, MPIFT_ERR_CONFIG, _RANGE, _USAGE or
+     * _NOMEM, each error already printed on stderr. */
     int (*check)(const struct mpift_options *opts);
-    /* MPI_Init (if not yet initialised) and mpift_open() on MPI_COMM_WORLD. */
+    /* MPI_Init (unless MPI is initialised already: then the host's MPI is
+     * used and left to the host) and mpift_open() on MPI_COMM_WORLD.
+     * Before its MPI_Init it sets OMPI_MCA_btl_tcp_eager_limit and
+     * OMPI_MCA_btl_tcp_max_send_size in the environment, unless set.
+     * Returns mpift_open()'s codes, or MPIFT_ERR_ENV when MPI_Init failed
+     * (not started under mpirun; said on stderr).  On failure *ctx is
+     * NULL and an MPI that init started is finalised again; the host calls
+     * finalize and nothing else. */
     int (*init)(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx);
-    /* Stage in / stage out / master console: collective, return a status. */
+    /* mpift_stage_in() / mpift_stage_out(): collective, their codes in
+     * mpift.h. */
     int (*stage_in)(mpift_ctx_t *ctx);
     int (*stage_out)(mpift_ctx_t *ctx);
+    /* The master console (mpift-stage --shell): collective; rank 0 reads
+     * commands from stdin until quit or end of input, the others serve.
+     * Returns MPIFT_OK after quit (a failed command is reported and the
+     * console goes on); MPIFT_ERR_USAGE when opts->report_path was set at
+     * init (said by rank 0); MPIFT_ERR_MPI, _PROTO or _NOMEM when the job
+     * cannot go on. */
     int (*shell)(mpift_ctx_t *ctx);
-    /* mpift_close() and MPI_Finalize() if init initialised MPI.  `status` is
-     * the run's status: a failing one with MPI unusable aborts the job. */
+    /* mpift_close(), then MPI_Finalize() if init called MPI_Init.  `status`
+     * is the run's status: with MPIFT_ERR_MPI, _PROTO or _NOMEM it calls
+     * MPI_Abort(MPI_COMM_WORLD, 3) first and does not return.  Returns
+     * MPIFT_OK; *ctx is NULL after.  Keep the module loaded afterwards:
+     * unloading Open MPI after MPI_Finalize is not safe. */
     int (*finalize)(mpift_ctx_t **ctx, int status);
-    /* Name of a status code (same as mpift_strerror). */
+    /* mpift_strerror(): the text of a status code; a constant, never NULL. */
     const char *(*strerror)(int status);
 };
 

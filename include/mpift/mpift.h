@@ -6,8 +6,7 @@
  * An MPI application stages or moves files itself by calling these functions
  * on a communicator it passes in.  mpift works on its own MPI_Comm_dup() of
  * that communicator, so its messages never collide with the application's
- * tags.  Every rank of the communicator must make the same calls in the same
- * order (they are collective).
+ * tags.
  *
  * Lifecycle:
  *
@@ -19,15 +18,44 @@
  *        mpift_close(&ctx)                  collective
  *     MPI_Finalize()        (the application's)
  *
- * Status codes: every function returns MPIFT_OK (0) or a negative MPIFT_ERR_*
- * code; mpift_strerror() names it.  mpift_exit_status() maps a code to the
- * exit status documented for mpift-stage (0, 1, 2 or 3).
+ * Collective calls: every rank of the communicator makes the same
+ * collective calls on its context, in the same order.  The service calls
+ * pair ranks instead: mpift_serve on rank 0 with the workers' requests,
+ * mpift_send_to with mpift_recv_from.
+ *
+ * Status codes: every function that returns an int returns MPIFT_OK (0) or
+ * a negative MPIFT_ERR_* code; mpift_strerror() gives its text and
+ * mpift_exit_status() the exit status mpift-stage uses for it (0, 1, 2 or
+ * 3; a job it aborts ends with 3).  MPIFT_ERR_MPI, MPIFT_ERR_PROTO and
+ * MPIFT_ERR_NOMEM from a collective call mean this rank can no longer
+ * agree with the others (some may wait in a collective call that never
+ * ends, and their codes may differ): end the job with MPI_Abort(), as
+ * mpift-stage does.  Any other code leaves the context usable (a failed
+ * mpift_open leaves none).
+ *
+ * Threads: mpift starts no thread and makes its MPI calls on the thread
+ * that calls it.  It never calls MPI_Init_thread() nor checks the level MPI
+ * gave: calling mpift from the thread that initialised MPI works at any
+ * level; from another thread it needs MPI_THREAD_SERIALIZED, and
+ * MPI_THREAD_MULTIPLE if other threads make MPI calls meanwhile.  Calls on
+ * one context must not overlap.  Each context has its own message settings
+ * (the "host (rank N)" prefix, quiet, verbose, where errors go) and its own
+ * progress bar, which every call selects for the thread making it: several
+ * contexts may be open at once, and with MPI_THREAD_MULTIPLE used from
+ * different threads at the same time.  A context may pass from thread to
+ * thread between calls.  mpift_strerror(), mpift_exit_status() and
+ * mpift_version() keep no state and may be called from any thread at any
+ * time; mpift_check_config() uses settings of its own for the call and
+ * may too; mpift_dest_root() and mpift_errmsg() only read their context,
+ * from any thread while no other call uses it.
  */
 #ifndef MPIFT_MPIFT_H
 #define MPIFT_MPIFT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <mpift/version.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,9 +69,11 @@ extern "C" {
 
 /*
  * Status codes: the one list.  Each entry is XX(NAME, value, text, exit):
- * the enum below, mpift_strerror()'s text and mpift_exit_status()'s exit
- * code are all built from it (as libuv builds its errors from
- * UV_ERRNO_MAP).  Values are part of the ABI: only ever append.
+ * the enum below (MPIFT_ + NAME = value), mpift_strerror()'s text and
+ * mpift_exit_status()'s exit code are all built from it (as libuv builds
+ * its errors from UV_ERRNO_MAP).  Values are part of the ABI: only ever
+ * append.  MPIFT_ERR_ABI comes from a host loading the module (hook.h);
+ * no call of this version returns MPIFT_ERR_UNSUPPORTED.
  */
 #define MPIFT_STATUS_MAP(XX)                                                        \
     XX(OK, 0, "success", 0)                                                         \
@@ -68,12 +98,26 @@ enum mpift_status {
 #undef MPIFT_STATUS_ENUM_
 };
 
-/* The name of a status code ("unknown error" for a code not in the list).
- * The text is static: never free it. */
+/*
+ * mpift_strerror - the text of a status code, as MPIFT_STATUS_MAP gives it
+ * ("success", "configuration error", ...; "unknown error" for a code not
+ * in the list).  Not the cause of one failure: the messages on stderr and
+ * mpift_errmsg() say that.  The text is a constant: never free it.
+ * Thread-safe.
+ */
 MPIFT_EXPORT const char *mpift_strerror(int status);
 
+/*
+ * mpift_version - the version of the mpift library this program runs
+ * with, "MAJOR.MINOR.PATCH" (e.g. "0.1.0"): a constant, never NULL, never
+ * freed.  It can differ from MPIFT_VERSION_STRING (version.h), the version
+ * of the headers the program was compiled against, when the library was
+ * upgraded or replaced since.  Thread-safe.
+ */
+MPIFT_EXPORT const char *mpift_version(void);
+
 /* The exit status mpift-stage uses for a status code (1 for a code not in
- * the list). */
+ * the list).  Thread-safe. */
 static inline int mpift_exit_status(int status)
 {
     switch (status) {
@@ -116,21 +160,54 @@ typedef struct mpift_ctx mpift_ctx_t;
  *          header needs no <mpi.h>); mpift duplicates it.  MPI must be
  *          initialised.
  * opts     options; copied, the caller keeps ownership.
- * ctx      set to a new context the caller releases with mpift_close().
+ * ctx      set to a new context the caller releases with mpift_close(); set
+ *          to NULL on failure (nothing to release).
  *
- * Returns MPIFT_OK; MPIFT_ERR_CONFIG / MPIFT_ERR_RANGE / MPIFT_ERR_USAGE when
- * the configuration is invalid (already reported on stderr, on every rank the
- * same code); MPIFT_ERR_MPI, MPIFT_ERR_NOMEM.
+ * Configuration errors are reported on stderr by rank 0 (file:line: key:
+ * cause); a dest root that does not work, by the rank it belongs to.
+ * Returns, the same code on every rank unless said otherwise:
+ *   MPIFT_OK
+ *   MPIFT_ERR_CONFIG  the configuration file cannot be read, does not
+ *                     parse, has an unknown key, a value of the wrong type
+ *                     or lacks a required one; paths.dest does not expand
+ *                     to an absolute path on some rank; copies =
+ *                     "per-rank" and two ranks of a node share a dest root
+ *   MPIFT_ERR_RANGE   a value is out of range (version other than 1, a
+ *                     size or count beyond its limits)
+ *   MPIFT_ERR_USAGE   a malformed opts->sets entry (not KEY=VALUE, a group,
+ *                     a list); at once, on this rank alone: comm, opts or
+ *                     opts->config_path NULL, or opts->size too small
+ *   MPIFT_ERR_ENV     at once, on this rank alone: MPI is not initialised
+ *   MPIFT_ERR_IO      a relative config_path on a rank whose working
+ *                     folder cannot be named (getcwd() failed), on that rank
+ *   MPIFT_ERR_MPI, MPIFT_ERR_NOMEM   (abort the job, see above)
  */
 MPIFT_EXPORT int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **ctx);
 
 /*
  * mpift_stage_in - collective: put the configuration's stage_in files on
- * every node's (or rank's) dest root, verified and atomically.
+ * every node's (or rank's) dest root, verified and atomically.  Each
+ * failure is named on stderr by the rank that saw it; rank 0 prints the
+ * summary (and the plan, with dry_run).
  *
- * Returns MPIFT_OK when every file is in place and verified (or skipped as
- * unchanged); MPIFT_ERR_FILES when one or more failed (each named on stderr
- * by the rank that saw it); MPIFT_ERR_MPI.  Every rank returns the same code.
+ * Returns, the same code on every rank (MPI, PROTO and NOMEM aside):
+ *   MPIFT_OK          every file is in place and verified, or skipped as
+ *                     unchanged (same size and mtime, without force); with
+ *                     dry_run, the plan was printed and nothing moved
+ *   MPIFT_ERR_FILES   one or more copies failed: a source that cannot be
+ *                     staged (missing, leaving paths.source, not a regular
+ *                     file, a folder without recursive, two with one
+ *                     destination), a dest root that cannot be made, a copy
+ *                     still wrong after transfer.retries re-sends; too
+ *                     little room on a node (checked before anything is
+ *                     sent: nothing was); the first failure with
+ *                     transfer.on_error = "abort"; a --report file that
+ *                     could not be written
+ *   MPIFT_ERR_CONFIG  stage_in lists no files; paths.source does not exist
+ *   MPIFT_ERR_RANGE   paths.source expands to a path longer than PATH_MAX
+ *   MPIFT_ERR_USAGE   ctx is NULL
+ *   MPIFT_ERR_MPI, MPIFT_ERR_PROTO (the plan or a file's stream from
+ *   another rank did not validate), MPIFT_ERR_NOMEM   (abort the job)
  */
 MPIFT_EXPORT int mpift_stage_in(mpift_ctx_t *ctx);
 
@@ -142,22 +219,47 @@ MPIFT_EXPORT int mpift_stage_in(mpift_ctx_t *ctx);
  * nodes apart).  Verified and atomic like stage-in; a file already in
  * collect with the same size and mtime is skipped unless force.  Two
  * ranks with one final path is an error naming both, and neither copy is
- * written.  Returns MPIFT_OK, MPIFT_ERR_FILES (each failure named on
- * stderr), MPIFT_ERR_CONFIG (no stage_out list or no paths.collect),
- * MPIFT_ERR_MPI.  Every rank returns the same code.
+ * written.  Each failure is named on stderr; rank 0 prints the summary.
+ *
+ * Returns, the same code on every rank (MPI, PROTO and NOMEM aside):
+ *   MPIFT_OK          every file is in collect and verified, or skipped as
+ *                     unchanged; with dry_run, the plan was printed
+ *   MPIFT_ERR_FILES   one or more copies failed: a writer's dest root or
+ *                     one of its files cannot be listed, two ranks with
+ *                     one final path, paths.collect cannot be made, too
+ *                     little room under it (nothing was sent), a copy
+ *                     still wrong after the retries, the first failure
+ *                     with on_error = "abort", a --report file that could
+ *                     not be written
+ *   MPIFT_ERR_CONFIG  no stage_out list or no paths.collect; on rank 0
+ *                     alone (abort the job): paths.collect expands to a
+ *                     path longer than PATH_MAX
+ *   MPIFT_ERR_RANGE   on a writer alone (abort the job): its list of files
+ *                     is too long to send (over 2 GiB of names)
+ *   MPIFT_ERR_USAGE   ctx is NULL
+ *   MPIFT_ERR_MPI, MPIFT_ERR_PROTO, MPIFT_ERR_NOMEM   (abort the job)
  */
 MPIFT_EXPORT int mpift_stage_out(mpift_ctx_t *ctx);
 
 /*
- * mpift_close - collective: free the context and its communicator; sets *ctx
- * to NULL.  Returns MPIFT_OK (NULL or *ctx == NULL is accepted).
+ * mpift_close - collective: free the context and its communicators; sets
+ * *ctx to NULL.  Call it before MPI_Finalize().  Always returns MPIFT_OK
+ * (ctx NULL or *ctx NULL is accepted and does nothing).
  */
 MPIFT_EXPORT int mpift_close(mpift_ctx_t **ctx);
 
 /*
- * mpift_check_config - validate a configuration without any MPI job.
- * Prints each error (file:line: key: cause) on stderr.
- * Returns MPIFT_OK, MPIFT_ERR_CONFIG, MPIFT_ERR_RANGE, MPIFT_ERR_UNSUPPORTED.
+ * mpift_check_config - validate a configuration without any MPI job (opts
+ * must not be NULL; config_path, sets, quiet and verbose are used).
+ * Prints each error (file:line: key: cause) on stderr, with message
+ * settings of its own (an open context's are left as they are).
+ * Returns:
+ *   MPIFT_OK
+ *   MPIFT_ERR_CONFIG  the file cannot be read, does not parse, has an
+ *                     unknown key, a wrong type or a missing required key
+ *   MPIFT_ERR_RANGE   a value is out of range
+ *   MPIFT_ERR_USAGE   config_path is NULL; a malformed opts->sets entry
+ *   MPIFT_ERR_NOMEM
  */
 MPIFT_EXPORT int mpift_check_config(const struct mpift_options *opts);
 
@@ -184,7 +286,8 @@ MPIFT_EXPORT int mpift_check_config(const struct mpift_options *opts);
  * they print nothing (a re-send warning aside): mpift_errmsg() says why the
  * last one failed (naming the file, the rank and host, and the cause).
  * A failed transfer never stops the service; MPIFT_ERR_MPI or
- * MPIFT_ERR_PROTO mean the job cannot go on (abort it).
+ * MPIFT_ERR_PROTO mean the job cannot go on (abort it; the call said so on
+ * stderr too).
  */
 
 /* What mpift_serve did.  Set `size` to sizeof(struct mpift_serve_stats). */
@@ -204,28 +307,51 @@ struct mpift_serve_stats {
 
 /*
  * mpift_serve - rank 0 only: serve the workers' fetch and put requests
- * until every worker has called mpift_done().  stats may be NULL.
- * Returns MPIFT_OK (failed transfers are counted, and reported to the
- * worker that asked), MPIFT_ERR_USAGE on another rank or a second call,
- * MPIFT_ERR_MPI, MPIFT_ERR_PROTO (a worker sent something that does not
- * validate), MPIFT_ERR_NOMEM.
+ * until every worker has called mpift_done().  stats may be NULL; it is
+ * filled (up to its size) unless the call returns MPIFT_ERR_USAGE.
+ * Returns:
+ *   MPIFT_OK          every worker is done (failed transfers are counted,
+ *                     and reported to the worker that asked)
+ *   MPIFT_ERR_USAGE   ctx is NULL; called on another rank, or a second time
+ *   MPIFT_ERR_CONFIG  paths.source or paths.collect expands to a path
+ *                     longer than PATH_MAX
+ *   MPIFT_ERR_PROTO   a worker sent something that does not validate
+ *   MPIFT_ERR_MPI, MPIFT_ERR_NOMEM
+ * A failure other than MPIFT_ERR_USAGE leaves workers waiting: abort the
+ * job.
  */
 MPIFT_EXPORT int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats);
 
 /*
  * mpift_fetch - a worker: copy the master's paths.source/NAME to this
- * rank's dest root/NAME.  Returns MPIFT_OK; MPIFT_ERR_NOENT (no such file
- * on the master: nothing is created), MPIFT_ERR_ESCAPE (NAME leaves its
- * root), MPIFT_ERR_IO, MPIFT_ERR_CHECKSUM (still wrong after the retries),
- * MPIFT_ERR_USAGE (called on rank 0 or after mpift_done), MPIFT_ERR_MPI,
- * MPIFT_ERR_PROTO.
+ * rank's dest root/NAME.  The copy lands there (a temporary name, then
+ * rename) only when the call succeeds; the dest root and NAME's folders
+ * may be made either way.  The first worker call on a rank allocates its
+ * transfer buffers (transfer.window x transfer.chunk_size).  Returns:
+ *   MPIFT_OK
+ *   MPIFT_ERR_NOENT     no such file on the master
+ *   MPIFT_ERR_ESCAPE    NAME is not a relative path below its root
+ *                       (absolute, a ".." or inner "." component, a
+ *                       control character, PATH_MAX bytes or more), or
+ *                       leads out of it through a symlink
+ *   MPIFT_ERR_RANGE     NAME names the root itself ("" or "."), or is too
+ *                       long once joined to the root
+ *   MPIFT_ERR_IO        the master cannot read it (not a regular file, a
+ *                       read error), or this rank cannot write it
+ *   MPIFT_ERR_CHECKSUM  still wrong after transfer.retries re-sends
+ *   MPIFT_ERR_USAGE     ctx or NAME is NULL; called on rank 0 or after
+ *                       mpift_done
+ *   MPIFT_ERR_NOMEM     no memory for the transfer buffers
+ *   MPIFT_ERR_MPI, MPIFT_ERR_PROTO   (abort the job)
  */
 MPIFT_EXPORT int mpift_fetch(mpift_ctx_t *ctx, const char *name);
 
 /*
  * mpift_put - a worker: copy this rank's dest root/NAME to the master's
- * paths.collect/NAME.  Same returns as mpift_fetch; MPIFT_ERR_CONFIG when
- * paths.collect is not set.
+ * paths.collect/NAME.  Same returns as mpift_fetch with the sides swapped
+ * (MPIFT_ERR_NOENT: no such file on this rank; MPIFT_ERR_IO: this rank
+ * cannot read it, or the master cannot make paths.collect or write there),
+ * and MPIFT_ERR_CONFIG when paths.collect is not set.
  */
 MPIFT_EXPORT int mpift_put(mpift_ctx_t *ctx, const char *name);
 
@@ -233,26 +359,46 @@ MPIFT_EXPORT int mpift_put(mpift_ctx_t *ctx, const char *name);
  * mpift_send_to - a worker: copy this rank's dest root/NAME straight to
  * worker `rank`'s dest root/NAME (not through the master).  That worker
  * must call mpift_recv_from(ctx, <this rank>, ...): the pair is matched
- * like MPI_Send and MPI_Recv.  Same returns as mpift_fetch, and
- * MPIFT_ERR_RANGE for a rank that is not another worker.
+ * like MPI_Send and MPI_Recv.  Same returns as mpift_put (the receiver's
+ * verdict on its copy; no MPIFT_ERR_CONFIG), and MPIFT_ERR_RANGE for a
+ * rank that is not another worker.  A call refused before anything is
+ * sent (MPIFT_ERR_USAGE, _ESCAPE or _RANGE for NAME or `rank`,
+ * MPIFT_ERR_NOMEM) does not reach the receiver: its mpift_recv_from
+ * waits for this rank's next mpift_send_to.
  */
 MPIFT_EXPORT int mpift_send_to(mpift_ctx_t *ctx, const char *name, int rank);
 
 /*
  * mpift_recv_from - a worker: receive the file worker `rank` sends with
  * mpift_send_to into this rank's dest root; its name (relative to the
- * root) is copied to name (namelen bytes, cut to fit) unless name is NULL.
+ * root) is copied to name (namelen bytes, cut to fit) unless name is NULL,
+ * once the sender's announcement came (also when the copy then failed).
+ * Returns MPIFT_OK; the sender's failure (MPIFT_ERR_NOENT, _ESCAPE, _RANGE,
+ * _IO: it could not read its file; no copy is written here);
+ * MPIFT_ERR_IO (this rank cannot write it); MPIFT_ERR_CHECKSUM (still
+ * wrong after the retries); MPIFT_ERR_RANGE (`rank` is not another
+ * worker); MPIFT_ERR_USAGE (ctx NULL, on rank 0, after mpift_done);
+ * MPIFT_ERR_NOMEM; MPIFT_ERR_MPI, MPIFT_ERR_PROTO (abort the job).
  */
 MPIFT_EXPORT int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen);
 
-/* mpift_done - a worker: no more requests to the master from this rank. */
+/*
+ * mpift_done - a worker: no more requests to the master from this rank.
+ * Returns MPIFT_OK; MPIFT_ERR_USAGE (ctx NULL, on rank 0, a second call);
+ * MPIFT_ERR_NOMEM (the transfer buffers, if no call made them yet: the
+ * master still waits for this rank); MPIFT_ERR_MPI.
+ */
 MPIFT_EXPORT int mpift_done(mpift_ctx_t *ctx);
 
 /* This rank's dest root (paths.dest expanded for it): where fetch and
- * recv_from put files and where put and send_to read them. */
+ * recv_from put files and where put and send_to read them.  Owned by the
+ * context, valid until mpift_close; "" for a NULL ctx. */
 MPIFT_EXPORT const char *mpift_dest_root(const mpift_ctx_t *ctx);
 
-/* Why the last failed call on this rank failed ("" if none). */
+/* Why the last failed service call (mpift_serve, mpift_fetch ... mpift_done)
+ * on this rank failed; "" once a call starts, and after one that succeeded
+ * (a call refused for a NULL ctx or NAME leaves it as it was).  Owned by
+ * the context: the next service call overwrites it.  "" for a NULL ctx. */
 MPIFT_EXPORT const char *mpift_errmsg(const mpift_ctx_t *ctx);
 
 #ifdef __cplusplus

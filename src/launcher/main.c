@@ -3,8 +3,9 @@
  *
  * Small on purpose and free of MPI: it parses the command line, loads the
  * engine module through its hook table (loader.c) and hands over.  The
- * exit status is the contract of SPEC.md: 0 all staged and verified, 1 one
- * or more files failed, 2 usage or configuration error, 3 environment error.
+ * exit status is the contract of mpift-stage(1): 0 all staged and verified,
+ * 1 one or more files failed, 2 usage or configuration error, 3
+ * environment error.
  */
 #include "mpift_autoconf.h"
 
@@ -56,7 +57,37 @@ static void usage(FILE *f)
 "  mpirun -n 4 " PROG " --config conf/stage.cfg\n");
 }
 
-int main(int argc, char **argv)
+/* The command line, parsed. */
+struct args {
+    struct mpift_options opts;    /* opts.sets points at sets */
+    const char *sets[MAX_SETS];
+    const char *module_path;      /* --module, or NULL */
+    enum mode mode;
+    int show_version;
+};
+
+/* parse_args's answer when the command line is fine and the run goes on. */
+#define ARGS_GO_ON (-1)
+
+/* --progress WHEN.  Returns 0, or -1 (said on stderr) for another word. */
+static int parse_progress(const char *when, enum mpift_progress *out)
+{
+    if (strcmp(when, "auto") == 0)
+        *out = MPIFT_PROGRESS_AUTO;
+    else if (strcmp(when, "always") == 0)
+        *out = MPIFT_PROGRESS_ALWAYS;
+    else if (strcmp(when, "never") == 0)
+        *out = MPIFT_PROGRESS_NEVER;
+    else {
+        fprintf(stderr, PROG ": --progress takes auto, always or never, not '%s'\n", when);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the options into a.  Returns ARGS_GO_ON, or the exit status to end
+ * with: 0 after --help, 2 for a usage error (said on stderr). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -75,50 +106,38 @@ int main(int argc, char **argv)
         {"module", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
-    struct mpift_options opts;
-    const char *sets[MAX_SETS];
-    const char *module_path = NULL;
-    struct mpift_loaded mod;
-    enum mode mode = MODE_IN;
-    int nmodes = 0, show_version = 0, c, rc, st;
-    mpift_ctx_t *ctx = NULL;
-    char err[8192];
+    struct mpift_options *o = &a->opts;
+    int nmodes = 0, c;
 
-    memset(&opts, 0, sizeof(opts));
-    memset(&mod, 0, sizeof(mod));
-    opts.size = sizeof(opts);
-    opts.sets = sets;
-
+    memset(a, 0, sizeof(*a));
+    o->size = sizeof(*o);
+    o->sets = a->sets;
+    a->mode = MODE_IN;
     while ((c = getopt_long(argc, argv, "c:s:fqvVh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': opts.config_path = optarg; break;
+        case 'c': o->config_path = optarg; break;
         case 's':
-            if (opts.nsets == MAX_SETS) {
+            if (o->nsets == MAX_SETS) {
                 fprintf(stderr, PROG ": too many --set options (at most %d)\n", MAX_SETS);
                 return 2;
             }
-            sets[opts.nsets++] = optarg;
+            a->sets[o->nsets++] = optarg;
             break;
-        case 'f': opts.force = 1; break;
-        case 'q': opts.quiet = 1; break;
-        case 'v': opts.verbose = 1; break;
-        case 'V': show_version = 1; break;
+        case 'f': o->force = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'v': o->verbose = 1; break;
+        case 'V': a->show_version = 1; break;
         case 'h': usage(stdout); return 0;
-        case 'O': mode = MODE_OUT; nmodes++; break;
-        case 'S': mode = MODE_SHELL; nmodes++; break;
-        case 'C': mode = MODE_CHECK; nmodes++; break;
-        case 'D': opts.dry_run = 1; break;
+        case 'O': a->mode = MODE_OUT; nmodes++; break;
+        case 'S': a->mode = MODE_SHELL; nmodes++; break;
+        case 'C': a->mode = MODE_CHECK; nmodes++; break;
+        case 'D': o->dry_run = 1; break;
         case 'P':
-            if (strcmp(optarg, "auto") == 0) opts.progress = MPIFT_PROGRESS_AUTO;
-            else if (strcmp(optarg, "always") == 0) opts.progress = MPIFT_PROGRESS_ALWAYS;
-            else if (strcmp(optarg, "never") == 0) opts.progress = MPIFT_PROGRESS_NEVER;
-            else {
-                fprintf(stderr, PROG ": --progress takes auto, always or never, not '%s'\n", optarg);
+            if (parse_progress(optarg, &o->progress) != 0)
                 return 2;
-            }
             break;
-        case 'R': opts.report_path = optarg; break;
-        case 'M': module_path = optarg; break;
+        case 'R': o->report_path = optarg; break;
+        case 'M': a->module_path = optarg; break;
         default:
             fprintf(stderr, "Try '" PROG " --help' for more information.\n");
             return 2;
@@ -133,49 +152,79 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --out, --shell and --check exclude each other\n");
         return 2;
     }
-    if (opts.quiet && opts.verbose) {
+    if (o->quiet && o->verbose) {
         fprintf(stderr, PROG ": --quiet and --verbose exclude each other\n");
         return 2;
     }
+    return ARGS_GO_ON;
+}
 
-    rc = mpift_loader_open(module_path, &mod, err, sizeof(err));
-    if (show_version) {
-        printf(PROG " %s\n", PACKAGE_VERSION);
-        if (rc == MPIFT_OK)
-            printf("module %s %s (hook ABI %u.%u) from %s\n", mod.hook->name, mod.hook->version,
-                   mod.hook->abi_major, mod.hook->abi_minor, mod.path);
-        else
-            fprintf(stderr, PROG ": %s\n", err);
-        return rc == MPIFT_OK ? 0 : 3;
+/* --version: this launcher's version (version.h), and the module's when
+ * one loaded (rc).  Returns the exit status: 0, or 3 without a module. */
+static int print_version(int rc, const struct mpift_loaded *mod, const char *err)
+{
+    printf(PROG " %s\n", MPIFT_VERSION_STRING);
+    if (rc == MPIFT_OK)
+        printf("module %s %s (hook ABI %u.%u) from %s\n", mod->hook->name, mod->hook->version,
+               mod->hook->abi_major, mod->hook->abi_minor, mod->path);
+    else
+        fprintf(stderr, PROG ": %s\n", err);
+    return rc == MPIFT_OK ? 0 : 3;
+}
+
+/* Check the configuration, or start the job and run the mode, through the
+ * module's hook table.  Returns the exit status. */
+static int run(const struct mpift_hook *hk, const struct mpift_options *opts, enum mode mode, int *argc,
+               char ***argv)
+{
+    mpift_ctx_t *ctx = NULL;
+    int st;
+
+    if (mode == MODE_CHECK) {
+        st = hk->check(opts);
+        if (st == MPIFT_OK && !opts->quiet)
+            printf("%s: configuration is valid\n", opts->config_path);
+        return mpift_exit_status(st);
     }
+
+    st = hk->init(opts, argc, argv, &ctx);
+    if (st == MPIFT_OK) {
+        switch (mode) {
+        case MODE_OUT: st = hk->stage_out(ctx); break;
+        case MODE_SHELL: st = hk->shell(ctx); break;
+        default: st = hk->stage_in(ctx); break;
+        }
+    }
+    /* finalize gets the status so it can abort the job if ranks disagree. */
+    hk->finalize(&ctx, st);
+    /* The module stays loaded: unloading Open MPI after MPI_Finalize is not safe. */
+    return mpift_exit_status(st);
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    struct mpift_loaded mod;
+    char err[8192];
+    int rc;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc != ARGS_GO_ON)
+        return rc;
+
+    memset(&mod, 0, sizeof(mod));
+    rc = mpift_loader_open(a.module_path, &mod, err, sizeof(err));
+    if (a.show_version)
+        return print_version(rc, &mod, err);
     if (rc != MPIFT_OK) {
         fprintf(stderr, PROG ": %s\n", err);
         return 3;
     }
-    opts.module_path = mod.path;
+    a.opts.module_path = mod.path;
 
-    if (!opts.config_path) {
+    if (!a.opts.config_path) {
         fprintf(stderr, PROG ": no configuration: use --config FILE (see conf/stage.cfg)\n");
         return 2;
     }
-
-    if (mode == MODE_CHECK) {
-        st = mod.hook->check(&opts);
-        if (st == MPIFT_OK && !opts.quiet)
-            printf("%s: configuration is valid\n", opts.config_path);
-        return mpift_exit_status(st);
-    }
-
-    st = mod.hook->init(&opts, &argc, &argv, &ctx);
-    if (st == MPIFT_OK) {
-        switch (mode) {
-        case MODE_OUT: st = mod.hook->stage_out(ctx); break;
-        case MODE_SHELL: st = mod.hook->shell(ctx); break;
-        default: st = mod.hook->stage_in(ctx); break;
-        }
-    }
-    /* finalize gets the status so it can abort the job if ranks disagree. */
-    mod.hook->finalize(&ctx, st);
-    /* The module stays loaded: unloading Open MPI after MPI_Finalize is not safe. */
-    return mpift_exit_status(st);
+    return run(mod.hook, &a.opts, a.mode, &argc, &argv);
 }

@@ -3,8 +3,9 @@
  * tests/integration/api_fetch.sh on a configuration without
  * paths.collect.  Each failing call must return its documented code and
  * say why in mpift_errmsg(), create nothing, and leave the service
- * working for the next call.  Prints "rank R: ok" or "FAIL ..." lines and
- * exits 1 on any failure.
+ * working for the next call.  First, mpift_version() must name the
+ * version the headers were generated with (both come from this tree).
+ * Prints "rank R: ok" or "FAIL ..." lines and exits 1 on any failure.
  *
  * The source folder holds ok.dat, a folder sub/ and a symlink link-out
  * pointing outside it.  The test runs it with MPIFT_TEST_CORRUPT=1, so
@@ -21,6 +22,11 @@
 
 static int failures;
 
+/* The macros are usable in #if, as version.h promises. */
+#if !defined(MPIFT_VERSION_MAJOR) || MPIFT_VERSION_MAJOR < 0 || MPIFT_VERSION_MINOR < 0 || MPIFT_VERSION_PATCH < 0
+#error "mpift/version.h: MPIFT_VERSION_MAJOR, _MINOR and _PATCH must be numbers"
+#endif
+
 #define CHECK(call, want, text)                                                                        \
     do {                                                                                               \
         int rc_ = (call);                                                                              \
@@ -30,6 +36,21 @@ static int failures;
             failures++;                                                                                \
         }                                                                                              \
     } while (0)
+
+/* The library is the version of these headers, and the three numbers
+ * spell MPIFT_VERSION_STRING. */
+static void check_version(int rank)
+{
+    char numbers[64];
+
+    snprintf(numbers, sizeof(numbers), "%d.%d.%d", MPIFT_VERSION_MAJOR, MPIFT_VERSION_MINOR, MPIFT_VERSION_PATCH);
+    if (!mpift_version() || strcmp(mpift_version(), MPIFT_VERSION_STRING) != 0 ||
+        strcmp(numbers, MPIFT_VERSION_STRING) != 0) {
+        printf("FAIL rank %d: mpift_version() \"%s\", MPIFT_VERSION_STRING \"%s\", numbers %s\n", rank,
+               mpift_version() ? mpift_version() : "(null)", MPIFT_VERSION_STRING, numbers);
+        failures++;
+    }
+}
 
 /* Nothing may exist at dest root/name after a failed call. */
 static void absent(mpift_ctx_t *ctx, int rank, const char *name)
@@ -55,6 +76,7 @@ int main(int argc, char **argv)
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    check_version(rank);
     memset(&opts, 0, sizeof(opts));
     opts.size = sizeof(opts);
     opts.config_path = argc > 1 ? argv[1] : "";

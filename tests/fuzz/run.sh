@@ -15,7 +15,7 @@ command -v clang >/dev/null || { echo "run.sh: no clang (apt-get install clang)"
 out=$(mktemp -d "${TMPDIR:-/tmp}/mpift-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$top/include" -I"$top/src/module" -I"$build" -DMPIFT_BUILDING)
+       -I"$build/include" -I"$top/include" -I"$top/src/module" -I"$build" -DMPIFT_BUILDING)
 mod=$top/src/module
 clang "${flags[@]}" $(pkg-config --cflags ompi-c) "$here/fuzz_proto.c" "$mod/wire/proto.c" "$mod/wire/request.c" \
     "$mod/util/log.c" "$mod/api/status.c" $(pkg-config --libs ompi-c) -o "$out/fuzz_proto" || exit 1

@@ -20,14 +20,14 @@
 int mpift_check_config(const struct mpift_options *opts)
 {
     struct mpift_config *cfg = NULL;
-    struct mpift_log log;
+    struct mpift_log log, *was;
     char err[8192] = "";
     int rc;
 
     if (!opts || !opts->config_path)
         return MPIFT_ERR_USAGE;
     mpift_log_init(&log, NULL, -1, opts->quiet, opts->verbose);
-    mpift_log_use(&log);
+    was = mpift_log_use(&log);
     rc = mpift_config_load(opts->config_path, NULL, opts->sets, opts->nsets, &cfg, err, sizeof(err));
     if (rc != MPIFT_OK)
         mpift_config_print_errors(err);
@@ -36,7 +36,7 @@ int mpift_check_config(const struct mpift_options *opts)
     if (rc == MPIFT_ERR_IO)
         rc = MPIFT_ERR_CONFIG;
     mpift_config_free(&cfg);
-    mpift_log_use(NULL);
+    mpift_log_use(was);
     return rc;
 }
 

@@ -21,7 +21,13 @@ void mpift_log_init(struct mpift_log *l, const char *host, int rank, int quiet, 
     l->verbose = verbose;
 }
 
-void mpift_log_use(struct mpift_log *l) { current = l; }
+struct mpift_log *mpift_log_use(struct mpift_log *l)
+{
+    struct mpift_log *was = current;
+
+    current = l;
+    return was;
+}
 struct mpift_log *mpift_log_current(void) { return current ? current : &defaults; }
 
 int mpift_log_is_verbose(void) { return mpift_log_current()->verbose; }

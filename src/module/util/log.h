@@ -36,9 +36,10 @@ void mpift_log_init(struct mpift_log *l, const char *host, int rank, int quiet, 
 
 /* Select l for this thread's messages from now on (every entry point of
  * the API selects its context's); NULL: the defaults (no prefix, neither
- * quiet nor verbose).  Call it with NULL before l goes away if it may be
- * selected. */
-void mpift_log_use(struct mpift_log *l);
+ * quiet nor verbose).  Returns the selection it replaces (NULL: the
+ * defaults), for a call that must put it back.  Select another before l
+ * goes away if it may be selected. */
+struct mpift_log *mpift_log_use(struct mpift_log *l);
 
 /* The settings in use on this thread (never NULL). */
 struct mpift_log *mpift_log_current(void);
