@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (void)((volatile const unsigned char *)be[k].data)[be[k].size - 1];
     for (ranks = 1; ranks <= 64; ranks *= 4)
         if (mpift_req_decode(buf, len, ranks, &rq, err, sizeof(err)) == MPIFT_OK &&
-            (strlen(rq.name) >= sizeof(rq.name) || rq.op == 0 || rq.op > MPIFT_REQ_OP_MAX || rq.peer < 0 ||
+            (strlen(rq.name) >= sizeof(rq.name) || rq.op < MPIFT_REQ_RECV || rq.op > MPIFT_REQ_OP_MAX || rq.peer < 0 ||
              rq.peer >= ranks))
             abort();   /* accepted what it promises to refuse */
     if (mpift_reply_decode(buf, len, &status, &text) == MPIFT_OK)

@@ -220,7 +220,7 @@ START_TEST(bad_arity)
     bad("bcast a b c d e f g", 4, "usage: bcast FILE");
 
     /* an empty FILE.  (cmd.op is not reset on this path; the caller in
-     * service.c only looks at the return code, so only that is checked.) */
+     * console.c only looks at the return code, so only that is checked.) */
     ck_assert_int_eq(mpift_cmd_parse("send \"\" 2", 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(err, "usage: send FILE RANK"));
     ck_assert_ptr_nonnull(strstr(err, "FILE is empty"));

@@ -99,10 +99,10 @@ START_TEST(bad_magic_version_type)
     ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
     ck_assert_ptr_nonnull(strstr(err, "magic"));
     buf[0] ^= 0xff;
-    buf[4] = 9; /* version */
+    buf[MPIFT_HDR_VERSION_AT] = 9;
     ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
     ck_assert_ptr_nonnull(strstr(err, "version 9"));
-    buf[4] = MPIFT_PROTO_VERSION;
+    buf[MPIFT_HDR_VERSION_AT] = MPIFT_PROTO_VERSION;
     /* A metadata message is not a COMPLETE. */
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &c, err, sizeof(err)), MPIFT_ERR_PROTO);
     ck_assert_ptr_nonnull(strstr(err, "type"));
@@ -165,7 +165,7 @@ START_TEST(complete_roundtrip_and_errors)
     memset(&c, 0, sizeof(c));
     c.file_id = 3;
     c.size = 5;
-    c.cksum_kind = 1;
+    c.cksum_kind = MPIFT_WIRE_CKSUM_XXH3;
     c.digest = 0x0123456789abcdefULL;
     len = mpift_complete_encode(&c, buf, sizeof(buf));
     ck_assert_int_eq(len, MPIFT_COMPLETE_WIRE);
@@ -175,6 +175,21 @@ START_TEST(complete_roundtrip_and_errors)
     buf[MPIFT_HDR_LEN + 16] = 9; /* unknown status */
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
     ck_assert_int_eq(mpift_complete_encode(&c, buf, 10), MPIFT_ERR_RANGE);
+    c.cksum_kind = MPIFT_WIRE_CKSUM_MAX + 1; /* unknown checksum kind */
+    len = mpift_complete_encode(&c, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(err, "checksum kind"));
+}
+END_TEST
+
+/* The wire numbers the checksum kinds its own way (and for good: other
+ * ranks read them), not as the configuration's enum does. */
+START_TEST(wire_cksum_values)
+{
+    ck_assert_int_eq(MPIFT_WIRE_CKSUM_NONE, 0);
+    ck_assert_int_eq(MPIFT_WIRE_CKSUM_XXH3, 1);
+    ck_assert_int_eq(mpift_wire_cksum(MPIFT_CKSUM_XXH3), MPIFT_WIRE_CKSUM_XXH3);
+    ck_assert_int_eq(mpift_wire_cksum(MPIFT_CKSUM_NONE), MPIFT_WIRE_CKSUM_NONE);
 }
 END_TEST
 
@@ -225,7 +240,7 @@ START_TEST(random_bytes_never_crash)
             buf[j] = (unsigned char)rand_r(&seed);
         if (i % 2) { /* a valid header prefix, so the deeper checks run */
             buf[0] = 0x54; buf[1] = 0x46; buf[2] = 0x50; buf[3] = 0x4d;
-            buf[4] = 1; buf[5] = 0;
+            buf[MPIFT_HDR_VERSION_AT] = MPIFT_PROTO_VERSION; buf[MPIFT_HDR_VERSION_AT + 1] = 0;
             buf[6] = (unsigned char)(1 + i % 4); buf[7] = 0;
         }
         (void)mpift_meta_decode(buf, len, &d, err, sizeof(err));
@@ -347,7 +362,7 @@ static size_t make_batch(unsigned char *msg, uint64_t *ids)
     e.file_id = ids[2] = 12;
     mpift_batch_put_entry(msg + used, &e);
     used += MPIFT_BATCH_ENTRY;
-    mpift_batch_seal(msg, used, 3, 1);
+    mpift_batch_seal(msg, used, 3, MPIFT_WIRE_CKSUM_XXH3);
     return used;
 }
 
@@ -361,7 +376,7 @@ START_TEST(batch_roundtrip)
     size_t n = make_batch(msg, ids);
 
     ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_OK);
-    ck_assert_uint_eq(kind, 1);
+    ck_assert_uint_eq(kind, MPIFT_WIRE_CKSUM_XXH3);
     ck_assert(e[0].size == 3 && e[0].mtime_sec == 1700000000 && e[0].mtime_nsec == 5 && e[0].mode == 0640);
     ck_assert(e[0].digest == 0x1122334455667788ULL);
     ck_assert_int_eq(memcmp(e[0].data, "abc", 3), 0);
@@ -389,7 +404,7 @@ START_TEST(batch_refused)
     ck_assert_int_eq(mpift_batch_decode(msg, n, other, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
     ck_assert_ptr_nonnull(strstr(why, "expected 10"));
     ck_assert_int_eq(mpift_batch_decode(msg, n - 1, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
-    mpift_batch_seal(msg, n + 4, 3, 1);
+    mpift_batch_seal(msg, n + 4, 3, MPIFT_WIRE_CKSUM_XXH3);
     ck_assert_int_eq(mpift_batch_decode(msg, n + 4, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
     ck_assert_ptr_nonnull(strstr(why, "4 bytes after its last entry"));
     /* A size that runs past the end. */
@@ -402,7 +417,7 @@ START_TEST(batch_refused)
     msg[MPIFT_BATCH_HDR + 32] = 5;
     ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
     n = make_batch(msg, ids);
-    mpift_batch_seal(msg, n, 3, 9);
+    mpift_batch_seal(msg, n, 3, MPIFT_WIRE_CKSUM_MAX + 1);
     ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
 }
 END_TEST
@@ -416,6 +431,7 @@ static Suite *proto_suite(void)
     tcase_add_test(core, meta_roundtrip);
     tcase_add_test(core, meta_big_file);
     tcase_add_test(core, complete_roundtrip_and_errors);
+    tcase_add_test(core, wire_cksum_values);
     tcase_add_test(core, error_roundtrip_and_errors);
     tcase_add_test(limits, short_header);
     tcase_add_test(limits, bad_magic_version_type);

@@ -13,11 +13,42 @@
 #include "util/faults.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/status.h"
 #include "engine/sink.h"
+
+/*
+ * The process's umask, read once from /proc/self/status ("Umask:", Linux
+ * 4.7 and later).  Not umask(0) then umask(old): between the two calls any
+ * thread of a host that embeds mpift would create its files with mode
+ * 0666.  Without /proc (or on an older kernel) 022, the usual default:
+ * files then get 0644.
+ */
+static mode_t process_umask(void)
+{
+    static int known;
+    static mode_t um = 022;
+    char line[128];
+    unsigned int v;
+    FILE *f;
+
+    if (known)
+        return um;
+    known = 1;
+    f = fopen("/proc/self/status", "re");
+    if (!f)
+        return um;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "Umask: %o", &v) == 1) {
+            um = (mode_t)(v & 0777);
+            break;
+        }
+    fclose(f);
+    return um;
+}
 
 bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t sec, uint32_t nsec)
 {
-    char parent[PATH_MAX], name[NAME_MAX + 1], why[256];
+    char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
     struct stat st;
     int dfd;
     bool same = false;
@@ -34,10 +65,10 @@ bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t se
     return same;
 }
 
-int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel,
-                    int rank, char *why, size_t whylen)
+int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
+                    enum mpift_wire_cksum kind, char *why, size_t whylen)
 {
-    char parent[PATH_MAX], cause[PATH_MAX + 256];
+    char parent[PATH_MAX], cause[MPIFT_WHY_MAX];
     int rc;
 
     memset(s, 0, sizeof(*s));
@@ -67,6 +98,8 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
         s->dirfd = -1;
         return MPIFT_ERR_IO;
     }
+    if (kind == MPIFT_WIRE_CKSUM_NONE)
+        return MPIFT_OK;
     s->hash = XXH3_createState();
     if (!s->hash || XXH3_64bits_reset(s->hash) != XXH_OK) {
         snprintf(why, whylen, "%s: out of memory", s->display);
@@ -102,7 +135,8 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
     const char *p = buf;
     size_t done = 0;
 
-    XXH3_64bits_update(s->hash, buf, len);
+    if (s->hash)
+        XXH3_64bits_update(s->hash, buf, len);
     s->received += len;
     if (!s->err && disk_full(mpift_log_rank(), len))
         s->err = ENOSPC;
@@ -141,7 +175,7 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
 {
     struct timespec ts[2];
     struct stat st;
-    uint64_t digest = XXH3_64bits_digest(s->hash);
+    uint64_t digest = s->hash ? XXH3_64bits_digest(s->hash) : 0;
     int rc = MPIFT_ERR_IO;
 
     if (s->err) {
@@ -155,23 +189,18 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
         rc = MPIFT_ERR_CHECKSUM;
         goto fail;
     }
-    if (c->cksum_kind == 1 && digest != c->digest) {
+    /* No hash of ours (a sender that says xxh3 to a rank told "none")
+     * cannot match: the copy is not trusted. */
+    if (c->cksum_kind == MPIFT_WIRE_CKSUM_XXH3 && (!s->hash || digest != c->digest)) {
         snprintf(why, whylen, "%s: checksum mismatch (xxh3 %016llx, expected %016llx)", s->display,
                  (unsigned long long)digest, (unsigned long long)c->digest);
         rc = MPIFT_ERR_CHECKSUM;
         goto fail;
     }
-    /* Mode: the source's when preserving, else the usual 0644 less umask
-     * (the temp file was created 0600 so no one reads it half-written). */
-    if (preserve) {
-        if (fchmod(s->fd, m->mode & 07777) != 0)
-            goto errno_fail;
-    } else {
-        mode_t um = umask(0);
-        umask(um);
-        if (fchmod(s->fd, 0666 & ~um) != 0)
-            goto errno_fail;
-    }
+    /* Mode: the source's when preserving, else what a new file gets (the
+     * temp file was created 0600 so no one reads it half-written). */
+    if (fchmod(s->fd, preserve ? m->mode & 07777 : 0666 & ~process_umask()) != 0)
+        goto errno_fail;
     ts[0].tv_sec = ts[1].tv_sec = (time_t)m->mtime_sec;
     ts[0].tv_nsec = ts[1].tv_nsec = (long)m->mtime_nsec;
     if (futimens(s->fd, ts) != 0)

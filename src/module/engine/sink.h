@@ -2,10 +2,11 @@
  * sink.h - one verified, atomic file write below a destination root.
  *
  * Bytes go to a temporary name beside the final path (".mpift-<hash>-r<rank>.tmp"),
- * are hashed as they arrive, and only when size and checksum match what the
- * sender announced is the file given its mode and mtime and renamed into
- * place.  A failed or interrupted write never leaves anything at the final
- * path; a failed one removes its temporary file.
+ * are hashed as they arrive (when a checksum is in use), and only when
+ * size and checksum match what the sender announced is the file given its
+ * mode and mtime and renamed into place.  A failed or interrupted write
+ * never leaves anything at the final path; a failed one removes its
+ * temporary file.
  */
 #ifndef MPIFT_SINK_H
 #define MPIFT_SINK_H
@@ -23,9 +24,9 @@ struct mpift_sink {
     char name[NAME_MAX + 1];   /* final name in dirfd */
     char tmp[64];              /* temporary name in dirfd */
     char display[PATH_MAX];    /* root/rel, for messages */
-    uint64_t received;         /* bytes hashed so far */
+    uint64_t received;         /* bytes taken so far */
     int err;                   /* first errno of a failed write, 0 if none */
-    XXH3_state_t *hash;
+    XXH3_state_t *hash;        /* NULL: no checksum */
 };
 
 /* Does `rel` below rootfd already hold this file (regular, same size and
@@ -34,21 +35,24 @@ bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t se
 
 /*
  * mpift_sink_open - create the parent folders of `rel` below rootfd and a
- * fresh temporary file.  `root` is only for messages.
+ * fresh temporary file.  `root` is only for messages; `rank` names the
+ * temporary file; `kind` is the checksum the sender will announce
+ * (MPIFT_WIRE_CKSUM_NONE: nothing is hashed).
  * Returns MPIFT_OK, or MPIFT_ERR_IO / MPIFT_ERR_ESCAPE with the cause in
  * why (the sink is then closed and need not be aborted).
  */
-int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel,
-                    int rank, char *why, size_t whylen);
+int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
+                    enum mpift_wire_cksum kind, char *why, size_t whylen);
 
-/* Write len bytes at off and hash them.  After a write error further data
- * is still hashed (so the stream stays in step) but not written. */
+/* Write len bytes at off and hash them (with a checksum).  After a write
+ * error further data is still counted but not written. */
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off);
 
 /*
  * mpift_sink_commit - check size and (when c->cksum_kind is xxh3) checksum
- * against what the sender announced, then set mode (when preserve) and
- * mtime, fsync when asked, and rename into place.
+ * against what the sender announced, then set mode (when preserve: the
+ * sender's; otherwise 0666 less the process's umask, as a new file gets)
+ * and mtime, fsync when asked, and rename into place.
  * Returns MPIFT_OK, MPIFT_ERR_CHECKSUM, MPIFT_ERR_IO (why says which and
  * names the file).  The sink is closed in every case.
  */

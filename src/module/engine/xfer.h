@@ -7,6 +7,10 @@
  * of the chunks); "direct" is a star, "pipeline" a chain, "tree" k k-ary
  * trees in which each relay is inside at most one: one code path serves
  * all three.
+ *
+ * The calls below block until their file is through.  They are loops over
+ * the per-file stream of engine/stream.h, which the master of the mpift.h
+ * service drives without blocking: one protocol, one implementation.
  */
 #ifndef MPIFT_XFER_H
 #define MPIFT_XFER_H
@@ -15,18 +19,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #include "config/config.h"
 #include "stage/plan.h"
 #include "util/progress.h"
-#include "engine/sink.h"
+#include "util/status.h"
+#include "wire/proto.h"
 
+/* One rank's transfer state: buffers and requests that every file it
+ * sends, relays or receives on `comm` goes through, one file at a time. */
 struct mpift_xfer {
     MPI_Comm comm;
     int rank;
     uint64_t chunk;
     int window;
-    bool cksum;
+    enum mpift_wire_cksum cksum; /* transfer.checksum, as the wire says it */
     bool fsync;
     int maxchildren;
     unsigned char **buf;      /* [window] buffers of `chunk` bytes */
@@ -36,6 +44,8 @@ struct mpift_xfer {
     int *arrived;             /* [window] bytes of a chunk received, not yet
                                * written; -1 when its receive is pending */
     unsigned char *hdr;       /* header scratch (largest encoded message) */
+    MPI_Request *hreq;        /* [maxchildren] sends of hdr */
+    XXH3_state_t *hash;       /* a source's checksum; NULL: checksum none */
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
 };
@@ -67,7 +77,7 @@ struct mpift_xres {
     int source_failed;        /* the source could not be read: nobody got the file */
     uint64_t bytes;           /* bytes this rank wrote */
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
-    char why[PATH_MAX + 256]; /* message for users when status != OK */
+    char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
 };
 
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
@@ -128,30 +138,5 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
 int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
                              const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
                              const struct mpift_target *tgt, struct mpift_xres *res);
-
-/*
- * mpift_source_open - open a file to send.  Returns an fd with st filled,
- * or -1 with errno kept (EINVAL: not a regular file), *code
- * MPIFT_ERR_NOENT or MPIFT_ERR_IO and "PATH: cause" in why.
- */
-int mpift_source_open(const char *path, struct stat *st, int *code, char *why, size_t wl);
-
-/* The METADATA of file `id`, sent as `name`, from what fstat said of it. */
-void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m);
-
-/*
- * mpift_read_chunk - read exactly len bytes at off.  Returns 0, or an
- * errno (the file shrank: EIO) with the rest of buf zero-filled, so a
- * stream keeps its announced length and its COMPLETE says it failed.
- */
-int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
-
-/*
- * mpift_xfer_write - write a received chunk to a sink.  `first`: the
- * file's first chunk, which MPIFT_TEST_CORRUPT=N damages (on disk, not in
- * the buffer) for the first N files a rank receives, so tests can show
- * that verification catches it and a re-send repairs it.
- */
-void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first);
 
 #endif

@@ -1,15 +1,11 @@
 /*
- * service.c - the master console and the workers' service loop.
+ * console.c - the master console (--shell) and the workers' service loop.
  *
- * Requests and replies travel on a communicator of their own (a duplicate
- * of the context's), so a worker waiting for its next request can never
- * take a chunk or a COMPLETE meant for a transfer; the transfers themselves
- * are the same verified, atomic xfer code staging uses.
- *
- * Request (master -> worker, CONTROL tag), little-endian:
- *   "MFRQ" u32 op, i32 peer, u32 0, u64 file id, u32 name length, name
- * Reply (worker -> master, CONTROL tag):
- *   "MFRP" i32 status, text (NUL-terminated)
+ * Requests and replies (wire/request.h, tag MPIFT_TAG_SVC_CONSOLE) travel
+ * on a communicator of their own (a duplicate of the context's), so a
+ * worker waiting for its next request can never take a chunk or a COMPLETE
+ * meant for a transfer; the transfers themselves are the engine's, the
+ * same verified, atomic code staging uses (through service/peer.h).
  * Every message is validated before use; a worker that receives one that
  * does not validate stops the job (the stream can no longer be trusted).
  */
@@ -31,6 +27,7 @@
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "util/progress.h"
+#include "util/status.h"
 #include "service/peer.h"
 #include "wire/proto.h"
 #include "wire/request.h"
@@ -69,19 +66,6 @@ static int recv_reply(struct svc *s, int from, int *status, const char **text)
 
 /* ------------------------------------------------------------ both sides */
 
-
-static int source_file(struct svc *s, uint64_t id, const char *root, const char *name, int to,
-                       struct mpift_xres *res)
-{
-    return mpift_peer_send(&s->x, id, root, name, to, res);
-}
-
-static int sink_file(struct svc *s, uint64_t id, const char *root, const char *name, int from,
-                     struct mpift_xres *res)
-{
-    return mpift_peer_recv(&s->x, id, root, name, from, res);
-}
-
 /* bcast: every rank stages one file with the configured policy. */
 static int bcast_file(struct svc *s, const char *name)
 {
@@ -102,7 +86,8 @@ static int bcast_file(struct svc *s, const char *name)
     s->ctx->cfg = &tmp;
     rc = mpift_stage_in_run(s->ctx);
     s->ctx->cfg = orig;
-    return rc;
+    /* Its failures are reported; only one that stops the job is ours. */
+    return mpift_status_fatal(rc) ? rc : MPIFT_OK;
 }
 
 /* ------------------------------------------------------------ worker */
@@ -172,7 +157,7 @@ static int worker_ls(struct svc *s)
 
 static int worker_loop(struct svc *s)
 {
-    char why[256], text[PATH_MAX * 2 + 256];
+    char why[MPIFT_WHY_MAX], text[MPIFT_WHY_MAX];
     struct mpift_xres res;
     struct mpift_req r;
     int rc, src;
@@ -194,10 +179,9 @@ static int worker_loop(struct svc *s)
             break;
         case MPIFT_REQ_BCAST:
             rc = bcast_file(s, r.name);
-            rc = rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM ? rc : MPIFT_OK;
             break;
         case MPIFT_REQ_RECV:
-            rc = sink_file(s, r.id, s->ctx->dest_root, r.name, r.peer, &res);
+            rc = mpift_peer_recv(&s->x, r.id, s->ctx->dest_root, r.name, r.peer, &res);
             if (rc != MPIFT_OK)
                 break;
             if (res.status == MPIFT_OK)
@@ -206,7 +190,7 @@ static int worker_loop(struct svc *s)
             rc = send_reply(s, res.status, res.status == MPIFT_OK ? text : res.why);
             break;
         case MPIFT_REQ_SEND:
-            rc = source_file(s, r.id, s->ctx->dest_root, r.name, r.peer, &res);
+            rc = mpift_peer_send(&s->x, r.id, s->ctx->dest_root, r.name, r.peer, &res);
             if (rc == MPIFT_OK)
                 rc = send_reply(s, res.status, res.status == MPIFT_OK ? "sent" : res.why);
             break;
@@ -261,25 +245,41 @@ static void meter_off(struct svc *s, struct mpift_meter *m, const struct mpift_x
     s->x.meter = NULL;
 }
 
+/*
+ * One file between the master and worker `rank`, with a meter: the worker
+ * is asked (op RECV: it receives what the master sends from root; SEND:
+ * it sends, the master writes below root), the file moves, the worker
+ * replies.  res is the master's side of it.
+ */
+static int transfer(struct svc *s, int rank, uint32_t op, const char *root, const char *name,
+                    struct mpift_xres *res, int *status, const char **text)
+{
+    struct mpift_meter m;
+    uint64_t id = s->next_id++;
+    int rc = send_req(s, rank, op, 0, id, name);
+
+    res->status = MPIFT_ERR_MPI;   /* until a transfer says */
+    meter_on(s, &m);
+    if (rc == MPIFT_OK)
+        rc = op == MPIFT_REQ_RECV ? mpift_peer_send(&s->x, id, root, name, rank, res)
+                                  : mpift_peer_recv(&s->x, id, root, name, rank, res);
+    meter_off(s, &m, res);
+    if (rc == MPIFT_OK)
+        rc = recv_reply(s, rank, status, text);
+    return rc;
+}
+
 static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
-    char root[PATH_MAX], what[PATH_MAX + 64];
-    struct mpift_xres res = { .status = MPIFT_ERR_MPI };   /* until a transfer says */
-    struct mpift_meter m;
+    char root[PATH_MAX], what[MPIFT_WHY_MAX];
+    struct mpift_xres res;
     const char *text;
     int rc, status;
-    uint64_t id = s->next_id++;
 
     snprintf(what, sizeof(what), "send %s -> rank %d (%s)", name, c->rank, host_of(s, c->rank));
     if (!master_root(s, s->ctx->cfg->source, "paths.source", what, root, sizeof(root)))
         return MPIFT_OK;
-    rc = send_req(s, c->rank, MPIFT_REQ_RECV, 0, id, name);
-    meter_on(s, &m);
-    if (rc == MPIFT_OK)
-        rc = source_file(s, id, root, name, c->rank, &res);
-    meter_off(s, &m, &res);
-    if (rc == MPIFT_OK)
-        rc = recv_reply(s, c->rank, &status, &text);
+    rc = transfer(s, c->rank, MPIFT_REQ_RECV, root, name, &res, &status, &text);
     if (rc == MPIFT_OK)
         say_result(what, res.source_failed ? res.status : status, res.source_failed ? res.why : text);
     return rc;
@@ -287,12 +287,10 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 
 static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
-    char root[PATH_MAX], what[PATH_MAX + 64], msg[PATH_MAX * 2 + 64];
-    struct mpift_meter m;
-    struct mpift_xres res = { .status = MPIFT_ERR_MPI };   /* until a transfer says */
+    char root[PATH_MAX], what[MPIFT_WHY_MAX], msg[MPIFT_WHY_MAX];
+    struct mpift_xres res;
     const char *text;
     int rc, status;
-    uint64_t id = s->next_id++;
 
     snprintf(what, sizeof(what), "get %s <- rank %d (%s)", name, c->rank, host_of(s, c->rank));
     if (!s->ctx->cfg->collect) {
@@ -302,24 +300,18 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     }
     if (!master_root(s, s->ctx->cfg->collect, "paths.collect", what, root, sizeof(root)))
         return MPIFT_OK;
-    rc = send_req(s, c->rank, MPIFT_REQ_SEND, 0, id, name);
-    meter_on(s, &m);
-    if (rc == MPIFT_OK)
-        rc = sink_file(s, id, root, name, c->rank, &res);
-    meter_off(s, &m, &res);
-    if (rc == MPIFT_OK)
-        rc = recv_reply(s, c->rank, &status, &text);
+    rc = transfer(s, c->rank, MPIFT_REQ_SEND, root, name, &res, &status, &text);
     if (rc != MPIFT_OK)
         return rc;
     if (res.status == MPIFT_OK)
-        snprintf(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
+        mpift_say(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
     say_result(what, res.status, res.status == MPIFT_OK ? msg : res.why);
     return MPIFT_OK;
 }
 
 static int do_relay(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
-    char what[PATH_MAX + 96];
+    char what[MPIFT_WHY_MAX];
     const char *text;
     int rc, st_from, st_to;
     uint64_t id = s->next_id++;
@@ -335,7 +327,7 @@ static int do_relay(struct svc *s, const struct mpift_cmd *c, const char *name)
     if (rc != MPIFT_OK)
         return rc;
     if (st_from != MPIFT_OK) {
-        char copy[PATH_MAX + 256];
+        char copy[MPIFT_WHY_MAX];
         snprintf(copy, sizeof(copy), "%s", text);
         rc = recv_reply(s, c->to, &st_to, &text);  /* it saw the ERROR signal */
         if (rc == MPIFT_OK)
@@ -396,13 +388,12 @@ static int bcast_all(struct svc *s, const char *name)
         if (rc != MPIFT_OK)
             return rc;
     }
-    rc = bcast_file(s, name);
-    return rc == MPIFT_ERR_MPI || rc == MPIFT_ERR_PROTO || rc == MPIFT_ERR_NOMEM ? rc : MPIFT_OK;
+    return bcast_file(s, name);
 }
 
 static int master_loop(struct svc *s, FILE *in)
 {
-    char *line = NULL, err[512], name[PATH_MAX];
+    char *line = NULL, err[MPIFT_WHY_MAX], name[PATH_MAX];
     size_t cap = 0;
     struct mpift_cmd c;
     /* Under mpirun rank 0's stdin is a pipe even when a person types. */

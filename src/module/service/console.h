@@ -1,9 +1,9 @@
 /*
- * service.h - the master/worker service behind --shell: rank 0 reads
+ * console.h - the master/worker service behind --shell: rank 0 reads
  * console commands, ranks 1..N-1 serve them until quit.
  */
-#ifndef MPIFT_SERVICE_H
-#define MPIFT_SERVICE_H
+#ifndef MPIFT_CONSOLE_H
+#define MPIFT_CONSOLE_H
 
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-/* cmd.c - see cmd.h. */
+/* console_cmd.c - the console's command parser (see console_cmd.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

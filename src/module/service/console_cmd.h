@@ -1,5 +1,5 @@
 /*
- * cmd.h - the master console's command language.
+ * console_cmd.h - the master console's command language.
  *
  *   ranks | send FILE RANK | get FILE RANK | relay FILE FROM TO | bcast FILE
  *   ls RANK | help | quit
@@ -8,8 +8,8 @@
  * name, and a backslash escapes the next character (outside single quotes).
  * Pure parsing, no MPI: unit-tested on its own.
  */
-#ifndef MPIFT_CMD_H
-#define MPIFT_CMD_H
+#ifndef MPIFT_CONSOLE_CMD_H
+#define MPIFT_CONSOLE_CMD_H
 
 #include <stddef.h>
 

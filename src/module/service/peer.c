@@ -13,6 +13,7 @@
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/status.h"
 #include "service/peer.h"
 #include "stage/plan.h"
 
@@ -32,8 +33,7 @@ int mpift_source_resolve(const char *root, const char *name, char *real, char *w
     return mpift_path_resolve(rroot, NULL, path, real, why, wl);
 }
 
-/* A plan entry for one named file (the rest of the plan is not used). */
-static void one_file(struct mpift_pfile *f, const char *name, char *src)
+void mpift_peer_file(struct mpift_pfile *f, const char *name, char *src)
 {
     memset(f, 0, sizeof(*f));
     f->dest = (char *)name;
@@ -48,13 +48,13 @@ int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const c
 {
     struct mpift_pfile f;
     struct mpift_route rt = { -1, &to, 1, 1, NULL, NULL, NULL };
-    char real[PATH_MAX], why[PATH_MAX + 256];
+    char real[PATH_MAX], why[MPIFT_WHY_MAX];
     int rc;
 
     rc = mpift_source_resolve(root, name, real, why, sizeof(why));
     if (rc != MPIFT_OK)
         return mpift_xfer_refuse(x, id, &rt, rc, why, res);
-    one_file(&f, name, real);
+    mpift_peer_file(&f, name, real);
     return mpift_xfer_source(x, id, &f, &rt, NULL, res);
 }
 
@@ -64,10 +64,10 @@ int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const c
     struct mpift_pfile f;
     struct mpift_route rt = { from, NULL, 0, 1, NULL, NULL, NULL };
     struct mpift_target tgt;
-    char why[PATH_MAX + 256];
+    char why[MPIFT_WHY_MAX];
     int fd, rc;
 
-    one_file(&f, name, NULL);
+    mpift_peer_file(&f, name, NULL);
     fd = mpift_root_open(root, why, sizeof(why));
     tgt.rootfd = fd;
     tgt.root = root;

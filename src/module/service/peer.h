@@ -20,6 +20,10 @@
  */
 int mpift_source_resolve(const char *root, const char *name, char *real, char *why, size_t wl);
 
+/* A plan entry for one named file: dest `name`, source `src` (NULL on a
+ * receiver), mode kept.  The rest of a plan is not used. */
+void mpift_peer_file(struct mpift_pfile *f, const char *name, char *src);
+
 /* Send `name` (below root) to rank `to`; the ERROR signal when it cannot
  * be read.  MPIFT_OK (outcome in res) or MPIFT_ERR_MPI. */
 int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int to,

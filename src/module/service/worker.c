@@ -1,5 +1,5 @@
 /*
- * client.c - the worker side of the service (see client.h and mpift.h).
+ * worker.c - the worker side of the service (see worker.h and mpift.h).
  *
  * Worker -> master: a REQUEST (FETCH or PUT) on the service communicator;
  * for PUT the master first answers "go" (or a refusal) once a stream is
@@ -20,15 +20,14 @@
 #include "service/worker.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/status.h"
 #include "service/peer.h"
 #include "wire/request.h"
 #include "engine/xfer.h"
 
-#define REPLY_CAP (MPIFT_REPLY_HDR + PATH_MAX + 512)
-
 struct mpift_client {
     struct mpift_xfer x;
-    unsigned char reply[REPLY_CAP];
+    unsigned char reply[MPIFT_REPLY_CAP];
 };
 
 void mpift_client_free(struct mpift_ctx *ctx)
@@ -57,7 +56,7 @@ static int fail(struct mpift_ctx *ctx, int rc, const char *fmt, ...)
 /* The common checks of a worker call; *norm gets the normalised name. */
 static int begin(struct mpift_ctx *ctx, const char *what, const char *name, char *norm, size_t nlen)
 {
-    char why[256];
+    char why[MPIFT_WHY_MAX];
 
     ctx->errmsg[0] = '\0';
     if (ctx->topo.rank == 0)
@@ -124,7 +123,7 @@ enum call { CALL_FETCH, CALL_PUT, CALL_SEND };
 static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
 {
     static const char *const verb[] = { "fetch", "put", "send_to" };
-    char norm[PATH_MAX], what[PATH_MAX + 64], why[PATH_MAX + 256];
+    char norm[PATH_MAX], what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
     struct mpift_xres res;
     const char *text;
     int rc, status, verdict, attempt;
@@ -150,14 +149,14 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
             rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, k == CALL_PUT ? MPIFT_REQ_PUT : MPIFT_REQ_FETCH,
                                 0, id, norm);
         if (rc == MPIFT_OK && k == CALL_PUT) /* "go", or why not */
-            rc = mpift_reply_recv(ctx->svc_comm, 0, ctx->client->reply, REPLY_CAP, &status, &text);
+            rc = mpift_reply_recv(ctx->svc_comm, 0, ctx->client->reply, MPIFT_REPLY_CAP, &status, &text);
         if (rc == MPIFT_OK && status != MPIFT_OK)
             return fail(ctx, status, "%s: %s", what, text);
         if (rc == MPIFT_OK)
             rc = k == CALL_FETCH ? mpift_peer_recv(&ctx->client->x, id, ctx->dest_root, norm, 0, &res)
                                  : mpift_peer_send(&ctx->client->x, id, ctx->dest_root, norm, to, &res);
         if (rc == MPIFT_OK)
-            rc = mpift_reply_recv(ctx->svc_comm, to, ctx->client->reply, REPLY_CAP, &status, &text);
+            rc = mpift_reply_recv(ctx->svc_comm, to, ctx->client->reply, MPIFT_REPLY_CAP, &status, &text);
         if (rc != MPIFT_OK)
             return broken(ctx, rc, what);
         if (res.source_failed || k == CALL_FETCH) {
@@ -192,7 +191,7 @@ int mpift_send_to(mpift_ctx_t *ctx, const char *name, int rank)
 
 int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen)
 {
-    char what[PATH_MAX + 64], why[256];
+    char what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
     struct mpift_xres res;
     struct mpift_req r;
     int rc, src, attempt;
@@ -220,7 +219,7 @@ int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen)
             rc = mpift_peer_recv(&ctx->client->x, r.id, ctx->dest_root, r.name, rank, &res);
         }
         if (rc == MPIFT_OK)
-            rc = mpift_reply_send(ctx->svc_comm, rank, ctx->client->reply, REPLY_CAP, res.status,
+            rc = mpift_reply_send(ctx->svc_comm, rank, ctx->client->reply, MPIFT_REPLY_CAP, res.status,
                                   res.status == MPIFT_OK ? "" : res.why);
         if (rc != MPIFT_OK)
             return broken(ctx, rc, what);

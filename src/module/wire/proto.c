@@ -39,6 +39,11 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
+enum mpift_wire_cksum mpift_wire_cksum(enum mpift_cksum checksum)
+{
+    return checksum == MPIFT_CKSUM_XXH3 ? MPIFT_WIRE_CKSUM_XXH3 : MPIFT_WIRE_CKSUM_NONE;
+}
+
 void mpift_chunking(uint64_t size, uint64_t chunk_size, uint64_t *nchunks, uint64_t *last)
 {
     if (size == 0 || chunk_size == 0) {
@@ -53,7 +58,7 @@ void mpift_chunking(uint64_t size, uint64_t chunk_size, uint64_t *nchunks, uint6
 static void put_hdr(unsigned char *buf, uint16_t type, uint32_t payload)
 {
     put_u32(buf, MPIFT_PROTO_MAGIC);
-    put_u16(buf + 4, MPIFT_PROTO_VERSION);
+    put_u16(buf + MPIFT_HDR_VERSION_AT, MPIFT_PROTO_VERSION);
     put_u16(buf + 6, type);
     put_u32(buf + 8, payload);
 }
@@ -70,7 +75,7 @@ static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32
         return MPIFT_ERR_PROTO;
     }
     magic = get_u32(buf);
-    version = get_u16(buf + 4);
+    version = get_u16(buf + MPIFT_HDR_VERSION_AT);
     type = get_u16(buf + 6);
     *payload = get_u32(buf + 8);
     if (magic != MPIFT_PROTO_MAGIC) {
@@ -108,9 +113,68 @@ static int check_str(const unsigned char *p, uint32_t n, size_t max, const char 
     return MPIFT_OK;
 }
 
+/* What META and a batch entry both begin with (32 bytes): file_id u64,
+ * size u64, mtime_sec i64, mtime_nsec u32, mode u32. */
+static void put_file(unsigned char *p, uint64_t id, uint64_t size, int64_t sec, uint32_t nsec, uint32_t mode)
+{
+    put_u64(p, id);
+    put_u64(p + 8, size);
+    put_u64(p + 16, (uint64_t)sec);
+    put_u32(p + 24, nsec);
+    put_u32(p + 28, mode);
+}
+
+static void get_file(const unsigned char *p, uint64_t *id, uint64_t *size, int64_t *sec, uint32_t *nsec,
+                     uint32_t *mode)
+{
+    *id = get_u64(p);
+    *size = get_u64(p + 8);
+    *sec = (int64_t)get_u64(p + 16);
+    *nsec = get_u32(p + 24);
+    *mode = get_u32(p + 28);
+}
+
+/*
+ * META and ERROR share a shape: a fixed part, then a string (NUL
+ * included) whose length is the u32 at `len_at` and that fills the rest.
+ * The names are for messages ("metadata too short", "name length 5
+ * disagrees with metadata size 70").
+ */
+struct named_shape {
+    uint16_t type;
+    uint32_t fixed, len_at;
+    size_t max;
+    const char *msg, *str, *size_of;
+};
+
+/* Check the header and the shape; *slen gets the string's length. */
+static int check_named(const unsigned char *buf, size_t len, const struct named_shape *sh, uint32_t *slen,
+                       char *err, size_t errlen)
+{
+    const unsigned char *p = buf + MPIFT_HDR_LEN;
+    uint32_t payload;
+    int rc = check_hdr(buf, len, sh->type, &payload, err, errlen);
+
+    if (rc != MPIFT_OK)
+        return rc;
+    if (payload < sh->fixed) {
+        snprintf(err, errlen, "%s too short (%u bytes)", sh->msg, payload);
+        return MPIFT_ERR_PROTO;
+    }
+    *slen = get_u32(p + sh->len_at);
+    if ((uint64_t)*slen != (uint64_t)payload - sh->fixed) {
+        snprintf(err, errlen, "%s length %u disagrees with %s size %u", sh->str, *slen, sh->size_of, payload);
+        return MPIFT_ERR_PROTO;
+    }
+    return check_str(p + sh->fixed, *slen, sh->max, sh->str, err, errlen);
+}
+
 /* META payload: file_id u64, size u64, mtime_sec i64, mtime_nsec u32,
  * mode u32, chunk_size u64, nchunks u64, last u64, name_len u32, name. */
 #define META_FIXED 68
+
+static const struct named_shape meta_shape = { MPIFT_MSG_META, META_FIXED, 56, MPIFT_NAME_MAX, "metadata", "name",
+                                               "metadata" };
 
 int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buflen)
 {
@@ -125,11 +189,7 @@ int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buf
         return MPIFT_ERR_RANGE;
     put_hdr(buf, MPIFT_MSG_META, (uint32_t)(total - MPIFT_HDR_LEN));
     p = buf + MPIFT_HDR_LEN;
-    put_u64(p, m->file_id);
-    put_u64(p + 8, m->size);
-    put_u64(p + 16, (uint64_t)m->mtime_sec);
-    put_u32(p + 24, m->mtime_nsec);
-    put_u32(p + 28, m->mode);
+    put_file(p, m->file_id, m->size, m->mtime_sec, m->mtime_nsec, m->mode);
     put_u64(p + 32, m->chunk_size);
     put_u64(p + 40, m->nchunks);
     put_u64(p + 48, m->last_chunk);
@@ -141,32 +201,16 @@ int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buf
 
 int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *err, size_t errlen)
 {
-    uint32_t payload, nlen;
+    uint32_t nlen;
     uint64_t n, last;
     const unsigned char *p;
     int rc;
 
-    rc = check_hdr(buf, len, MPIFT_MSG_META, &payload, err, errlen);
+    rc = check_named(buf, len, &meta_shape, &nlen, err, errlen);
     if (rc != MPIFT_OK)
         return rc;
-    if (payload < META_FIXED) {
-        snprintf(err, errlen, "metadata too short (%u bytes)", payload);
-        return MPIFT_ERR_PROTO;
-    }
     p = buf + MPIFT_HDR_LEN;
-    nlen = get_u32(p + 56);
-    if ((uint64_t)nlen != (uint64_t)payload - META_FIXED) {
-        snprintf(err, errlen, "name length %u disagrees with metadata size %u", nlen, payload);
-        return MPIFT_ERR_PROTO;
-    }
-    rc = check_str(p + META_FIXED, nlen, MPIFT_NAME_MAX, "name", err, errlen);
-    if (rc != MPIFT_OK)
-        return rc;
-    m->file_id = get_u64(p);
-    m->size = get_u64(p + 8);
-    m->mtime_sec = (int64_t)get_u64(p + 16);
-    m->mtime_nsec = get_u32(p + 24);
-    m->mode = get_u32(p + 28);
+    get_file(p, &m->file_id, &m->size, &m->mtime_sec, &m->mtime_nsec, &m->mode);
     m->chunk_size = get_u64(p + 32);
     m->nchunks = get_u64(p + 40);
     m->last_chunk = get_u64(p + 48);
@@ -226,7 +270,7 @@ int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_com
     c->err = (int32_t)get_u32(p + 20);
     c->cksum_kind = get_u32(p + 24);
     c->digest = get_u64(p + 28);
-    if (c->status > MPIFT_SEND_FAILED || c->cksum_kind > 1) {
+    if (c->status > MPIFT_SEND_FAILED || c->cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
         snprintf(err, errlen, "COMPLETE with unknown status %u or checksum kind %u", c->status, c->cksum_kind);
         return MPIFT_ERR_PROTO;
     }
@@ -255,22 +299,12 @@ int mpift_error_encode(const struct mpift_error_msg *e, unsigned char *buf, size
 
 int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *err, size_t errlen)
 {
-    uint32_t payload, tlen;
+    static const struct named_shape shape = { MPIFT_MSG_ERROR, ERROR_FIXED, 12, MPIFT_MSG_MAX, "ERROR message",
+                                              "error text", "message" };
+    uint32_t tlen;
     const unsigned char *p = buf + MPIFT_HDR_LEN;
-    int rc = check_hdr(buf, len, MPIFT_MSG_ERROR, &payload, err, errlen);
+    int rc = check_named(buf, len, &shape, &tlen, err, errlen);
 
-    if (rc != MPIFT_OK)
-        return rc;
-    if (payload < ERROR_FIXED) {
-        snprintf(err, errlen, "ERROR message too short (%u bytes)", payload);
-        return MPIFT_ERR_PROTO;
-    }
-    tlen = get_u32(p + 12);
-    if ((uint64_t)tlen != (uint64_t)payload - ERROR_FIXED) {
-        snprintf(err, errlen, "error text length %u disagrees with message size %u", tlen, payload);
-        return MPIFT_ERR_PROTO;
-    }
-    rc = check_str(p + ERROR_FIXED, tlen, MPIFT_MSG_MAX, "error text", err, errlen);
     if (rc != MPIFT_OK)
         return rc;
     e->file_id = get_u64(p);
@@ -281,11 +315,7 @@ int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_
 
 void mpift_batch_put_entry(unsigned char *at, const struct mpift_batch_entry *e)
 {
-    put_u64(at, e->file_id);
-    put_u64(at + 8, e->size);
-    put_u64(at + 16, (uint64_t)e->mtime_sec);
-    put_u32(at + 24, e->mtime_nsec);
-    put_u32(at + 28, e->mode);
+    put_file(at, e->file_id, e->size, e->mtime_sec, e->mtime_nsec, e->mode);
     put_u32(at + 32, e->status);
     put_u32(at + 36, (uint32_t)e->err);
     put_u64(at + 40, e->digest);
@@ -314,7 +344,7 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
     }
     n = get_u32(buf + MPIFT_HDR_LEN);
     *cksum_kind = get_u32(buf + MPIFT_HDR_LEN + 4);
-    if (n != count || *cksum_kind > 1) {
+    if (n != count || *cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
         snprintf(err, errlen, "batch of %u files with checksum kind %u (expected %u files)", n, *cksum_kind, count);
         return MPIFT_ERR_PROTO;
     }
@@ -324,11 +354,7 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
             snprintf(err, errlen, "batch entry %u runs past the message's end", k);
             return MPIFT_ERR_PROTO;
         }
-        e[k].file_id = get_u64(p);
-        e[k].size = get_u64(p + 8);
-        e[k].mtime_sec = (int64_t)get_u64(p + 16);
-        e[k].mtime_nsec = get_u32(p + 24);
-        e[k].mode = get_u32(p + 28);
+        get_file(p, &e[k].file_id, &e[k].size, &e[k].mtime_sec, &e[k].mtime_nsec, &e[k].mode);
         e[k].status = get_u32(p + 32);
         e[k].err = (int32_t)get_u32(p + 36);
         e[k].digest = get_u64(p + 40);

@@ -23,12 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "wire/tags.h"
-
 
 #define MPIFT_PROTO_MAGIC 0x4d504654u   /* "MPFT" */
 #define MPIFT_PROTO_VERSION 1
 #define MPIFT_HDR_LEN 12                /* magic u32, version u16, type u16, payload len u32 */
+#define MPIFT_HDR_VERSION_AT 4          /* where the version field starts */
 #define MPIFT_NAME_MAX 4096             /* a relative path, NUL included */
 #define MPIFT_MSG_MAX 1024              /* an error text, NUL included */
 
@@ -53,12 +54,26 @@ struct mpift_meta {
 
 enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1 };
 
+/*
+ * The checksum a COMPLETE or a BATCH carries (field cksum_kind).  Numbered
+ * for the wire, not as config's enum mpift_cksum (which lists xxh3 first
+ * as the default): mpift_wire_cksum maps one to the other.
+ */
+enum mpift_wire_cksum {
+    MPIFT_WIRE_CKSUM_NONE = 0,   /* no digest: size is checked only */
+    MPIFT_WIRE_CKSUM_XXH3 = 1,   /* xxh3-64 of the file's bytes */
+};
+#define MPIFT_WIRE_CKSUM_MAX MPIFT_WIRE_CKSUM_XXH3
+
+/* The wire's checksum kind for transfer.checksum. */
+enum mpift_wire_cksum mpift_wire_cksum(enum mpift_cksum checksum);
+
 struct mpift_complete {
     uint64_t file_id;
     uint64_t size;             /* bytes the sender sent */
     uint32_t status;           /* mpift_complete_status */
     int32_t err;               /* errno on the sender when FAILED */
-    uint32_t cksum_kind;       /* 0 none, 1 xxh3-64 */
+    uint32_t cksum_kind;       /* mpift_wire_cksum */
     uint64_t digest;
 };
 
@@ -78,7 +93,7 @@ struct mpift_error_msg {
  * COMPLETE for each.  Every rank of the route knows from the plan which
  * files a batch holds (the grouping is computed the same way everywhere),
  * so entries carry ids, not names:
- *   header, u32 count, u32 checksum kind, then per file
+ *   header, u32 count, u32 checksum kind (mpift_wire_cksum), then per file
  *   u64 id, u64 size, i64 mtime_sec, u32 mtime_nsec, u32 mode,
  *   u32 status (mpift_complete_status), i32 errno, u64 digest,
  *   and `size` bytes of data when status is SEND_OK (none otherwise).

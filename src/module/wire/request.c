@@ -1,6 +1,6 @@
 /*
- * reqwire.c - encode, send, receive and validate service requests and
- * replies (see reqwire.h).
+ * request.c - encode, send, receive and validate service requests and
+ * replies (see request.h).
  */
 #include "mpift_autoconf.h"
 
@@ -29,7 +29,7 @@ int mpift_req_encode(const struct mpift_req *r, unsigned char *buf)
 
     if (n >= sizeof(r->name))
         return MPIFT_ERR_RANGE;
-    memcpy(buf, "MFRQ", 4);
+    memcpy(buf, MPIFT_REQ_MAGIC, MPIFT_MAGIC_LEN);
     put32(buf + 4, r->op);
     put32(buf + 8, (uint32_t)r->peer);
     put32(buf + 12, 0);
@@ -44,7 +44,7 @@ int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_r
 {
     uint32_t n;
 
-    if (len < MPIFT_REQ_HDR || memcmp(buf, "MFRQ", 4) != 0) {
+    if (len < MPIFT_REQ_HDR || memcmp(buf, MPIFT_REQ_MAGIC, MPIFT_MAGIC_LEN) != 0) {
         snprintf(why, wl, "request of %d bytes without its header", len);
         return MPIFT_ERR_PROTO;
     }
@@ -79,7 +79,7 @@ int mpift_req_send(MPI_Comm comm, int to, int tag, uint32_t op, int peer, uint64
     n = mpift_req_encode(&r, buf);
     if (n < 0)
         return n;
-    return MPI_Send(buf, n, MPI_BYTE, to, tag, comm) == MPI_SUCCESS ? MPIFT_OK : MPIFT_ERR_MPI;
+    return mpift_mpi_status(MPI_Send(buf, n, MPI_BYTE, to, tag, comm));
 }
 
 int mpift_req_recv(MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src, char *why,
@@ -110,7 +110,7 @@ int mpift_reply_encode(unsigned char *buf, size_t cap, int status, const char *t
 
     if (n > cap - MPIFT_REPLY_HDR - 1)
         n = cap - MPIFT_REPLY_HDR - 1;
-    memcpy(buf, "MFRP", 4);
+    memcpy(buf, MPIFT_REPLY_MAGIC, MPIFT_MAGIC_LEN);
     put32(buf + 4, (uint32_t)status);
     memcpy(buf + MPIFT_REPLY_HDR, text, n);
     buf[MPIFT_REPLY_HDR + n] = '\0';
@@ -119,7 +119,7 @@ int mpift_reply_encode(unsigned char *buf, size_t cap, int status, const char *t
 
 int mpift_reply_decode(const unsigned char *buf, int len, int *status, const char **text)
 {
-    if (len < MPIFT_REPLY_HDR + 1 || memcmp(buf, "MFRP", 4) != 0 || buf[len - 1] != '\0')
+    if (len < MPIFT_REPLY_HDR + 1 || memcmp(buf, MPIFT_REPLY_MAGIC, MPIFT_MAGIC_LEN) != 0 || buf[len - 1] != '\0')
         return MPIFT_ERR_PROTO;
     *status = (int32_t)get32(buf + 4);
     *text = (const char *)buf + MPIFT_REPLY_HDR;
@@ -130,8 +130,7 @@ int mpift_reply_send(MPI_Comm comm, int to, unsigned char *scratch, size_t cap, 
 {
     int n = mpift_reply_encode(scratch, cap, status, text);
 
-    return MPI_Send(scratch, n, MPI_BYTE, to, MPIFT_TAG_SVC_CONSOLE, comm) == MPI_SUCCESS ? MPIFT_OK
-                                                                                        : MPIFT_ERR_MPI;
+    return mpift_mpi_status(MPI_Send(scratch, n, MPI_BYTE, to, MPIFT_TAG_SVC_CONSOLE, comm));
 }
 
 int mpift_reply_recv(MPI_Comm comm, int from, unsigned char *buf, size_t cap, int *status, const char **text)

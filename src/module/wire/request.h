@@ -1,5 +1,5 @@
 /*
- * reqwire.h - the request/reply messages of the master/worker service.
+ * request.h - the request/reply messages of the master/worker service.
  *
  * They travel on the context's service communicator (never the one file
  * data uses), so a rank waiting for a request can never take a chunk.
@@ -7,22 +7,24 @@
  * Request, little-endian:
  *   "MFRQ" u32 op, i32 peer, u32 0, u64 file id, u32 name length, name
  * Reply:
- *   "MFRP" i32 status, text (NUL-terminated)
+ *   "MFRP" i32 status (an MPIFT_* status code of mpift.h), text (NUL-terminated)
  *
- * Tags on the service communicator: the console's master -> worker
- * requests and every reply use CONTROL; a worker's own requests to the
- * master (the mpift.h client calls) use REQUEST; a worker announcing a
- * file to another worker uses ANNOUNCE.  Receivers validate every message
- * before they use a field of it.
+ * Tags on the service communicator (wire/tags.h): the console's master ->
+ * worker requests and every reply use MPIFT_TAG_SVC_CONSOLE; a worker's
+ * own requests to the master (the mpift.h client calls) use
+ * MPIFT_TAG_SVC_REQUEST; a worker announcing a file to another worker uses
+ * MPIFT_TAG_SVC_ANNOUNCE.  Receivers validate every message before they
+ * use a field of it.
  */
-#ifndef MPIFT_REQWIRE_H
-#define MPIFT_REQWIRE_H
+#ifndef MPIFT_REQUEST_H
+#define MPIFT_REQUEST_H
 
 #include <limits.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/status.h"
 #include "wire/tags.h"
 
 enum mpift_req_op {
@@ -39,9 +41,15 @@ enum mpift_req_op {
 #define MPIFT_REQ_OP_MAX MPIFT_REQ_PUSH
 
 
+#define MPIFT_REQ_MAGIC "MFRQ"      /* 4 bytes, no NUL on the wire */
+#define MPIFT_REPLY_MAGIC "MFRP"
+#define MPIFT_MAGIC_LEN 4
 #define MPIFT_REQ_HDR 28
 #define MPIFT_REQ_MAX (MPIFT_REQ_HDR + PATH_MAX)
 #define MPIFT_REPLY_HDR 8
+/* A reply of the mpift.h service: a status and a message for users.
+ * Senders cut the text to fit; receivers take no more. */
+#define MPIFT_REPLY_CAP (MPIFT_REPLY_HDR + MPIFT_WHY_MAX)
 
 struct mpift_req {
     uint32_t op;

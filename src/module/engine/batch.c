@@ -1,0 +1,180 @@
+/*
+ * batch.c - many small files down a route in one BATCH message (see
+ * xfer.h and wire/proto.h): one message instead of METADATA, DATA and
+ * COMPLETE per file.  A batch takes one chunk buffer and goes down the tree
+ * its sequence number selects, as a chunk would; each file in it is
+ * opened, read and hashed as a streamed one is (engine/source.h), and
+ * written with the same verified, atomic sink.
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "mpift/mpift.h"
+#include "util/log.h"
+#include "wire/tags.h"
+#include "engine/inject.h"
+#include "engine/outcome.h"
+#include "engine/route.h"
+#include "engine/source.h"
+#include "engine/xfer.h"
+
+/* Write one file of a batch below tgt: the same verified, atomic sink as
+ * a streamed file, fed in one piece.  `received`: not the source's own
+ * copy (only those are subject to MPIFT_TEST_CORRUPT). */
+static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const struct mpift_batch_entry *e,
+                        const struct mpift_target *tgt, int received, struct mpift_xres *res)
+{
+    struct mpift_sink sink;
+    struct mpift_meta m;
+    struct mpift_complete c;
+
+    if (!mpift_xres_open(x, tgt, f->dest, x->rank, &sink, res))
+        return;
+    if (received)
+        mpift_xfer_write(&sink, e->data, (size_t)e->size, 0, 1);
+    else
+        mpift_sink_write(&sink, e->data, (size_t)e->size, 0);
+    memset(&m, 0, sizeof(m));
+    m.file_id = e->file_id;
+    m.size = e->size;
+    m.mtime_sec = e->mtime_sec;
+    m.mtime_nsec = e->mtime_nsec;
+    m.mode = e->mode;
+    memset(&c, 0, sizeof(c));
+    c.file_id = e->file_id;
+    c.size = e->size;
+    c.status = MPIFT_SEND_OK;
+    c.cksum_kind = x->cksum;
+    c.digest = e->digest;
+    mpift_xres_commit(x, &sink, &m, &c, f->preserve, res);
+}
+
+/*
+ * Put file f (id) into the batch at `at`, with room for `room` bytes of
+ * data after its entry header.  Returns the entry written (status
+ * SEND_FAILED with res saying why when it could not be read or no longer
+ * fits).
+ */
+static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
+                                          unsigned char *at, size_t room, struct mpift_xres *res)
+{
+    struct mpift_batch_entry e;
+    unsigned char *data = at + MPIFT_BATCH_ENTRY;
+    struct stat st;
+    int fd, en = 0, code = MPIFT_OK;
+
+    memset(res, 0, sizeof(*res));
+    memset(&e, 0, sizeof(e));
+    e.file_id = id;
+    e.status = MPIFT_SEND_FAILED;
+    fd = mpift_source_open(f->src, &st, &code, res->why, sizeof(res->why));
+    if (fd < 0)
+        en = errno;   /* the message is in res->why */
+    else if ((uint64_t)st.st_size > room)
+        en = EFBIG;   /* it grew after the plan: no room left in this batch */
+    else if ((en = mpift_read_chunk(fd, data, (size_t)st.st_size, 0)) == 0) {
+        e.status = MPIFT_SEND_OK;
+        e.size = (uint64_t)st.st_size;
+        e.mtime_sec = st.st_mtim.tv_sec;
+        e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+        e.mode = st.st_mode & 07777;
+        e.digest = x->hash ? XXH3_64bits(data, (size_t)e.size) : 0;
+        e.data = data;
+    }
+    if (fd >= 0)
+        close(fd);
+    e.err = en;
+    mpift_batch_put_entry(at, &e);
+    if (e.status == MPIFT_SEND_OK)
+        return e;
+    res->source_failed = 1;
+    if (fd < 0)
+        res->status = code;
+    else if (en == EFBIG)
+        mpift_xres_set(res, MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it", f->src,
+                       (long long)st.st_size);
+    else
+        mpift_xres_set(res, MPIFT_ERR_IO, "%s: %s", f->src, strerror(en));
+    return e;
+}
+
+int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                            const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                            const struct mpift_target *tgt, struct mpift_xres *res)
+{
+    struct mpift_batch_entry e;
+    size_t used = MPIFT_BATCH_HDR, cap = (size_t)x->chunk;
+    int b = mpift_route_slot(x, 0), k, rc = MPIFT_OK;
+
+    if (!mpift_route_free(x, b, 1, &rc))
+        return rc;
+    for (k = 0; k < n; k++) {
+        e = batch_put(x, ids[k], f[k], x->buf[b] + used, cap - used - MPIFT_BATCH_ENTRY, &res[k]);
+        used += MPIFT_BATCH_ENTRY + (size_t)e.size;
+        if (e.status != MPIFT_SEND_OK)
+            continue;
+        mpift_meter_bytes(x->meter, e.size);
+        res[k].digest = e.digest;
+        if (tgt)
+            batch_write(x, f[k], &e, tgt, 0, &res[k]);
+    }
+    mpift_batch_seal(x->buf[b], used, (uint32_t)n, x->cksum);
+    x->base = (x->base + 1) % (uint64_t)x->window;
+    return mpift_route_isend(x, rt, b, (int)used, seq, MPIFT_TAG_BATCH);
+}
+
+int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
+                             const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
+                             const struct mpift_target *tgt, struct mpift_xres *res)
+{
+    struct mpift_batch_entry *e = NULL;
+    MPI_Status st;
+    char why[MPIFT_WHY_MAX];
+    uint32_t kind;
+    int b = mpift_route_slot(x, 0), k, rc = MPIFT_OK, len, parent = mpift_route_parent(rt, seq);
+
+    if (!mpift_route_free(x, b, 1, &rc))
+        return rc;
+    if (MPI_Recv(x->buf[b], (int)x->chunk, MPI_BYTE, parent, MPIFT_TAG_BATCH, x->comm, &st) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    MPI_Get_count(&st, MPI_BYTE, &len);
+    e = calloc((size_t)n, sizeof(*e));
+    if (!e)
+        return MPIFT_ERR_NOMEM;
+    rc = mpift_batch_decode(x->buf[b], (size_t)len, ids, (uint32_t)n, e, &kind, why, sizeof(why));
+    if (rc == MPIFT_OK && kind != x->cksum) {
+        snprintf(why, sizeof(why), "batch sent with checksum kind %u, this rank's is %u: transfer.checksum differs "
+                 "between ranks", kind, x->cksum);
+        rc = MPIFT_ERR_PROTO;
+    }
+    if (rc != MPIFT_OK) {
+        mpift_log_error("protocol error from rank %d: %s", parent, why);
+        goto out;
+    }
+    /* Pass it on first: the children need not wait for this disk. */
+    rc = mpift_route_isend(x, rt, b, len, seq, MPIFT_TAG_BATCH);
+    if (rc != MPIFT_OK)
+        goto out;
+    x->base = (x->base + 1) % (uint64_t)x->window;
+    for (k = 0; k < n; k++) {
+        memset(&res[k], 0, sizeof(res[k]));
+        if (e[k].status != MPIFT_SEND_OK) {
+            /* The source names the failure; here the file is just skipped. */
+            mpift_xres_set(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);
+            res[k].source_failed = 1;
+            continue;
+        }
+        mpift_meter_bytes(x->meter, e[k].size);
+        if (tgt)
+            batch_write(x, f[k], &e[k], tgt, 1, &res[k]);
+    }
+out:
+    free(e);
+    return rc;
+}

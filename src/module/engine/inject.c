@@ -1,0 +1,62 @@
+/* inject.c - the engine's fault injection for the test suite (see inject.h). */
+#include "mpift_autoconf.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include "util/faults.h"
+#include "engine/inject.h"
+
+/* Files left to damage on this rank; -1 until the variable is read. */
+static int corrupt_left = -1;
+
+static int take_corruption(void)
+{
+    const char *env;
+
+    if (corrupt_left < 0) {
+        env = mpift_fault_env("MPIFT_TEST_CORRUPT");
+        corrupt_left = env ? atoi(env) : 0;
+        if (corrupt_left < 0)
+            corrupt_left = 0;
+    }
+    if (corrupt_left == 0)
+        return 0;
+    corrupt_left--;
+    return 1;
+}
+
+void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first)
+{
+    if (first && len > 0 && take_corruption()) {
+        /* The buffer may still be in flight to a child: alter a copy. */
+        unsigned char bad = (unsigned char)(buf[0] ^ 0xff);
+        mpift_sink_write(sink, &bad, 1, off);
+        mpift_sink_write(sink, buf + 1, len - 1, off + 1);
+        return;
+    }
+    mpift_sink_write(sink, buf, len, off);
+}
+
+void mpift_inject_kill(int rank)
+{
+    static long long left = -2;
+
+    if (left == -2)
+        left = mpift_fault_budget("MPIFT_TEST_KILL", rank);
+    if (left >= 0 && left-- == 0)
+        raise(SIGKILL);
+}
+
+void mpift_inject_bad_header(struct mpift_xfer *x)
+{
+    static int who = -2;
+    const char *env;
+
+    if (who == -2) {
+        env = mpift_fault_env("MPIFT_TEST_BAD_HEADER");
+        who = env ? atoi(env) : -1;
+    }
+    if (who == x->rank)
+        x->hdr[MPIFT_HDR_VERSION_AT] = 7;   /* a u16, little-endian: version 7 */
+}

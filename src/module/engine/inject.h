@@ -1,0 +1,33 @@
+/*
+ * inject.h - the engine's fault injection for the test suite (engine/
+ * only): a damaged copy, a rank that dies mid-transfer, a header from
+ * another protocol version.  Each is switched on by an MPIFT_TEST_*
+ * variable that only the fault-injection build reads (util/faults.h);
+ * unset, each costs one getenv per process.
+ */
+#ifndef MPIFT_INJECT_H
+#define MPIFT_INJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/sink.h"
+#include "engine/xfer.h"
+
+/*
+ * mpift_xfer_write - write a received chunk to a sink.  `first`: the
+ * file's first chunk, which MPIFT_TEST_CORRUPT=N damages (on disk, not in
+ * the buffer) for the first N files a rank receives, so tests can show
+ * that verification catches it and a re-send repairs it.
+ */
+void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first);
+
+/* MPIFT_TEST_KILL=RANK:CHUNKS: rank RANK kills itself (SIGKILL, no
+ * clean-up) once it has written CHUNKS received chunks.  Call per chunk. */
+void mpift_inject_kill(int rank);
+
+/* MPIFT_TEST_BAD_HEADER=RANK: rank RANK sends (or passes on) every
+ * METADATA in x->hdr with protocol version 7; its children must refuse it. */
+void mpift_inject_bad_header(struct mpift_xfer *x);
+
+#endif

@@ -1,0 +1,36 @@
+/* outcome.c - a file's outcome and its copy on one rank (see outcome.h). */
+#include "mpift_autoconf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mpift/mpift.h"
+#include "engine/outcome.h"
+
+void mpift_xres_set(struct mpift_xres *res, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    res->status = status;
+    va_start(ap, fmt);
+    vsnprintf(res->why, sizeof(res->why), fmt, ap);
+    va_end(ap);
+}
+
+int mpift_xres_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
+                    struct mpift_sink *sink, struct mpift_xres *res)
+{
+    if (mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, res->why, sizeof(res->why)) ==
+        MPIFT_OK)
+        return 1;
+    res->status = MPIFT_ERR_IO;
+    return 0;
+}
+
+void mpift_xres_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
+                       const struct mpift_complete *c, bool preserve, struct mpift_xres *res)
+{
+    res->status = mpift_sink_commit(sink, m, c, preserve, x->fsync, res->why, sizeof(res->why));
+    if (res->status == MPIFT_OK)
+        res->bytes = m->size;
+}

@@ -1,0 +1,31 @@
+/*
+ * outcome.h - the outcome of one file on one rank (struct mpift_xres),
+ * engine/ only: its message, and the copy a writer makes (opened, then
+ * committed or dropped), the same for a streamed file and a batched one.
+ */
+#ifndef MPIFT_OUTCOME_H
+#define MPIFT_OUTCOME_H
+
+#include <stdbool.h>
+
+#include "engine/sink.h"
+#include "engine/xfer.h"
+
+/* res->status = status, res->why = the formatted message. */
+void mpift_xres_set(struct mpift_xres *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * mpift_xres_open - open the copy of `dest` below tgt (temporary name
+ * with `rank`), hashed when x's checksum is on.  Returns 1, or 0 with
+ * res->status MPIFT_ERR_IO and the cause in res->why (the file's data is
+ * then still taken off the wire and passed on, but not written).
+ */
+int mpift_xres_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
+                    struct mpift_sink *sink, struct mpift_xres *res);
+
+/* Verify and commit the copy (sink.h); res gets the verdict, and the
+ * bytes written when it holds. */
+void mpift_xres_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
+                       const struct mpift_complete *c, bool preserve, struct mpift_xres *res);
+
+#endif

@@ -1,0 +1,454 @@
+/*
+ * stream.c - one file through one rank, step by step (see stream.h): the
+ * source's side and the side of the ranks below it.
+ *
+ * Up to `window` chunks are in flight per stream: a receiver posts
+ * receives for the next chunks, and forwards each chunk (MPI_Issend)
+ * before writing it, so a relay passes data on before it spends time on
+ * its disk.  Headers always travel down tree 0, which reaches every rank
+ * of the route; chunk i travels down tree i % ntrees.
+ *
+ * A phase ends only when its work is done; a step that cannot go on (POLL
+ * mode) returns and the next step takes up where it stopped.
+ */
+#include "mpift_autoconf.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "mpift/mpift.h"
+#include "util/log.h"
+#include "wire/tags.h"
+#include "engine/inject.h"
+#include "engine/outcome.h"
+#include "engine/route.h"
+#include "engine/source.h"
+#include "engine/stream.h"
+
+void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, enum mpift_stream_mode mode, uint64_t id,
+                       const struct mpift_route *rt, struct mpift_xres *res)
+{
+    /* Field by field: the struct is large and this runs per file. */
+    s->x = x;
+    s->wait = mode == MPIFT_STREAM_WAIT;
+    s->id = id;
+    s->rt = rt;
+    s->f = NULL;
+    s->tgt = NULL;
+    s->res = res;
+    s->source = s->refused = 0;
+    s->sink_rank = x->rank;
+    s->phase = MPIFT_SP_DONE;
+    s->fd = -1;
+    s->read_err = s->have_sink = 0;
+    s->next = s->posted = s->off = 0;
+    s->from = rt->parent;
+    s->why[0] = '\0';
+    memset(res, 0, sizeof(*res));
+}
+
+void mpift_stream_send(struct mpift_xfer_stream *s, const struct mpift_pfile *f, const struct mpift_target *tgt)
+{
+    s->source = 1;
+    s->f = f;
+    s->tgt = tgt;
+    s->phase = MPIFT_SP_OPEN;
+}
+
+void mpift_stream_refuse(struct mpift_xfer_stream *s, int code, const char *text)
+{
+    s->source = 1;
+    s->refused = 1;
+    s->res->source_failed = 1;
+    /* What the receivers are told (the ERROR text's room). */
+    s->res->status = code;
+    mpift_say(s->res->why, MPIFT_MSG_MAX, "%s", text);
+    s->phase = MPIFT_SP_OPEN;
+}
+
+void mpift_stream_recv(struct mpift_xfer_stream *s, const struct mpift_pfile *f, const struct mpift_target *tgt,
+                       int sink_rank)
+{
+    s->f = f;
+    s->tgt = tgt;
+    s->sink_rank = sink_rank;
+    s->phase = MPIFT_SP_HEAD;
+}
+
+void mpift_stream_end(struct mpift_xfer_stream *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    if (s->have_sink)
+        mpift_sink_abort(&s->sink);
+    s->have_sink = 0;
+}
+
+static int proto(struct mpift_xfer_stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int proto(struct mpift_xfer_stream *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s->why, sizeof(s->why), fmt, ap);
+    va_end(ap);
+    return MPIFT_ERR_PROTO;
+}
+
+static int other_file(struct mpift_xfer_stream *s)
+{
+    return proto(s, "message for another file (expected file %llu, %s)", (unsigned long long)s->id, s->f->dest);
+}
+
+/* ------------------------------------------------------------ source */
+
+/* ERROR instead of the file, with the outcome in res. */
+static int send_error(struct mpift_xfer_stream *s)
+{
+    struct mpift_error_msg e;
+    int n;
+
+    memset(&e, 0, sizeof(e));
+    e.file_id = s->id;
+    e.code = s->res->status;
+    mpift_say(e.text, sizeof(e.text), "%s", s->res->why);
+    n = mpift_error_encode(&e, s->x->hdr, MPIFT_HDR_MAX);
+    if (n < 0)
+        return n;
+    s->phase = MPIFT_SP_END;
+    return mpift_hdr_send(s->x, s->rt, n, MPIFT_TAG_ERROR);
+}
+
+/* Open the source and send its METADATA (or ERROR). */
+static int send_open(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    struct stat st;
+    int len, code, rc;
+
+    if (!s->refused) {
+        s->fd = mpift_source_open(s->f->src, &st, &code, s->why, sizeof(s->why));
+        if (s->fd < 0)
+            mpift_stream_refuse(s, code, s->why);
+    }
+    if (s->refused)
+        return send_error(s);
+    mpift_meta_of(s->id, s->f->dest, &st, x->chunk, &s->m);
+    mpift_meter_expect(x->meter, s->m.size);
+    len = mpift_meta_encode(&s->m, x->hdr, MPIFT_HDR_MAX);
+    if (len < 0)
+        return len;
+    mpift_inject_bad_header(x);
+    rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_METADATA);
+    if (rc != MPIFT_OK)
+        return rc;
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    if (s->tgt)
+        s->have_sink = mpift_xres_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
+    if (x->hash)
+        XXH3_64bits_reset(x->hash);
+    s->phase = MPIFT_SP_DATA;
+    return MPIFT_OK;
+}
+
+/* Read, send, hash and write every chunk a free buffer allows. */
+static int send_data(struct mpift_xfer_stream *s, int *moved)
+{
+    struct mpift_xfer *x = s->x;
+    const struct mpift_meta *m = &s->m;
+    int rc = MPIFT_OK, b, len;
+
+    while (s->next < m->nchunks) {
+        b = mpift_route_slot(x, s->next);
+        len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
+        if (!mpift_route_free(x, b, s->wait, &rc))
+            return rc;
+        if (!s->read_err)
+            s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
+        else
+            memset(x->buf[b], 0, (size_t)len);
+        rc = mpift_route_isend(x, s->rt, b, len, s->next, mpift_route_tag(s->rt, s->next));
+        if (rc != MPIFT_OK)
+            return rc;
+        if (x->hash)
+            XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
+        if (s->have_sink)
+            mpift_sink_write(&s->sink, x->buf[b], (size_t)len, s->off);
+        mpift_meter_bytes(x->meter, (uint64_t)len);
+        s->off += (uint64_t)len;
+        s->next++;
+        *moved = 1;
+    }
+    x->base = (x->base + m->nchunks) % (uint64_t)x->window;  /* sends may still be going out */
+    s->phase = MPIFT_SP_TAIL;
+    return MPIFT_OK;
+}
+
+/* COMPLETE: what was sent and its checksum; then this rank's copy. */
+static int send_tail(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    struct mpift_complete c;
+    int rc = MPIFT_OK, len;
+
+    if (!mpift_hdr_sent(x, s->wait, &rc)) /* the METADATA is still in x->hdr */
+        return rc;
+    memset(&c, 0, sizeof(c));
+    c.file_id = s->id;
+    c.size = s->m.size;
+    c.status = s->read_err ? MPIFT_SEND_FAILED : MPIFT_SEND_OK;
+    c.err = s->read_err;
+    c.cksum_kind = x->cksum;
+    c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
+    s->res->digest = c.digest;
+    len = mpift_complete_encode(&c, x->hdr, MPIFT_HDR_MAX);
+    rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_CONTROL);
+    s->phase = MPIFT_SP_END;
+    if (s->read_err) {
+        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src, strerror(s->read_err));
+        s->res->source_failed = 1;
+    } else if (s->have_sink) {
+        s->have_sink = 0;
+        mpift_xres_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ below the source */
+
+/* ERROR came instead of the file: pass it on and skip the file. */
+static int recv_refusal(struct mpift_xfer_stream *s, int len)
+{
+    struct mpift_error_msg e;
+    int rc = mpift_error_decode(s->x->hdr, (size_t)len, &e, s->why, sizeof(s->why));
+
+    if (rc != MPIFT_OK)
+        return rc;
+    if (e.file_id != s->id)
+        return other_file(s);
+    /* The source reports it; here the file is just skipped. */
+    mpift_xres_set(s->res, e.code, "%s", e.text);
+    s->res->source_failed = 1;
+    s->phase = MPIFT_SP_END;
+    return mpift_hdr_send(s->x, s->rt, len, MPIFT_TAG_ERROR);
+}
+
+/* METADATA (or ERROR) from the parent: check, pass on, open the copy. */
+static int recv_head(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    int rc, got, tag, len, b, t;
+
+    rc = mpift_hdr_recv(x, s->rt->parent, s->wait, &got, &tag, &len, s->why, sizeof(s->why));
+    if (rc != MPIFT_OK || !got)
+        return rc;
+    if (tag == MPIFT_TAG_ERROR)
+        return recv_refusal(s, len);
+    if (tag != MPIFT_TAG_METADATA)
+        return proto(s, "tag %d where metadata was expected", tag);
+    rc = mpift_meta_decode(x->hdr, (size_t)len, &s->m, s->why, sizeof(s->why));
+    if (rc != MPIFT_OK)
+        return rc;
+    if (s->m.file_id != s->id || strcmp(s->m.name, s->f->dest) != 0 || s->m.chunk_size != x->chunk)
+        return other_file(s);
+    mpift_meter_expect(x->meter, s->m.size);
+    mpift_inject_bad_header(x);
+    rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_METADATA);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (s->tgt)
+        s->have_sink = mpift_xres_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
+    for (b = 0; b < x->window; b++)
+        x->arrived[b] = -1;
+    for (t = 0; t < mpift_route_ntrees(s->rt); t++)
+        s->nextfwd[t] = (uint64_t)t;
+    s->phase = MPIFT_SP_DATA;
+    return MPIFT_OK;
+}
+
+/* Post the receives the window allows, in chunk order, each once its
+ * buffer's forwards (maybe of an earlier file's chunk) are done. */
+static int recv_post(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    int rc = MPIFT_OK, b;
+
+    while (s->posted < s->m.nchunks && s->posted < s->next + (uint64_t)x->window) {
+        b = mpift_route_slot(x, s->posted);
+        if (!mpift_route_free(x, b, s->wait, &rc))
+            return rc;
+        rc = mpift_route_irecv(x, s->rt, b, s->posted);
+        if (rc != MPIFT_OK)
+            return rc;
+        s->posted++;
+    }
+    return MPIFT_OK;
+}
+
+/*
+ * Forward every chunk as soon as it and the earlier chunks of its tree are
+ * here: with several trees chunk i+1 may come (from another parent) before
+ * chunk i, and holding it back would tie each tree's relays to the others'
+ * pace (measured: half the link rate).  Within a tree the order is kept,
+ * since a child matches that tree's chunks in the order they are sent.
+ * Writing, and so hashing, stays in file order.
+ */
+static int recv_forward(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    int t, b, rc, ntrees = mpift_route_ntrees(s->rt);
+
+    for (t = 0; t < ntrees; t++)
+        while (s->nextfwd[t] < s->posted && x->arrived[b = mpift_route_slot(x, s->nextfwd[t])] >= 0) {
+            rc = mpift_route_isend(x, s->rt, b, x->arrived[b], s->nextfwd[t], mpift_route_tag(s->rt, s->nextfwd[t]));
+            if (rc != MPIFT_OK)
+                return rc;
+            s->nextfwd[t] += (uint64_t)ntrees;
+        }
+    return MPIFT_OK;
+}
+
+/* Take one chunk that has arrived (WAIT: wait for one) and forward what
+ * may go on.  *got 0: none had. */
+static int recv_take(struct mpift_xfer_stream *s, int *got)
+{
+    struct mpift_xfer *x = s->x;
+    MPI_Status st;
+    int j, flag = 1, count, b = mpift_route_slot(x, s->next);
+    uint64_t cn, want;
+
+    *got = 0;
+    if ((s->wait ? MPI_Waitany(x->window, x->rreq, &j, &st) : MPI_Testany(x->window, x->rreq, &j, &flag, &st)) !=
+        MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (!flag || j == MPI_UNDEFINED)   /* WAIT: nothing was posted, which cannot be */
+        return s->wait ? MPIFT_ERR_MPI : MPIFT_OK;
+    cn = s->next + (uint64_t)((j - b + x->window) % x->window);  /* the chunk in slot j */
+    want = cn + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size;
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    if (count < 0 || (uint64_t)count != want) {
+        s->from = mpift_route_parent(s->rt, cn);
+        return proto(s, "chunk %llu of %s has %d bytes, expected %llu", (unsigned long long)cn, s->f->dest, count,
+                     (unsigned long long)want);
+    }
+    x->arrived[j] = count;
+    *got = 1;
+    return recv_forward(s);
+}
+
+/* Receive, forward and write chunks in file order as far as they have come. */
+static int recv_data(struct mpift_xfer_stream *s, int *moved)
+{
+    struct mpift_xfer *x = s->x;
+    int rc, b, got, count;
+
+    for (;;) {
+        rc = recv_post(s);
+        if (rc != MPIFT_OK || s->next == s->m.nchunks)
+            break;
+        b = mpift_route_slot(x, s->next);
+        while (x->arrived[b] < 0) {
+            rc = recv_take(s, &got);
+            if (rc != MPIFT_OK || !got)
+                return rc;
+            *moved = 1;
+        }
+        count = x->arrived[b];
+        x->arrived[b] = -1;
+        if (s->have_sink)
+            mpift_xfer_write(&s->sink, x->buf[b], (size_t)count, s->off, s->next == 0);
+        mpift_inject_kill(x->rank);
+        mpift_meter_bytes(x->meter, (uint64_t)count);
+        s->off += (uint64_t)count;
+        s->next++;
+        *moved = 1;
+    }
+    if (rc != MPIFT_OK)
+        return rc;
+    /* The forwards may still be going out: the next file waits for a
+     * buffer's sends before it reuses it, so a relay never waits here for
+     * its children to catch up (per small file, that wait cost 3x). */
+    x->base = (x->base + s->m.nchunks) % (uint64_t)x->window;
+    s->phase = MPIFT_SP_TAIL;
+    return MPIFT_OK;
+}
+
+/* COMPLETE from the parent: check, pass on, verify and commit the copy. */
+static int recv_tail(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    struct mpift_complete c;
+    int rc = MPIFT_OK, got, tag, len;
+
+    if (!mpift_hdr_sent(x, s->wait, &rc)) /* the METADATA passed on is still in x->hdr */
+        return rc;
+    rc = mpift_hdr_recv(x, s->rt->parent, s->wait, &got, &tag, &len, s->why, sizeof(s->why));
+    if (rc != MPIFT_OK || !got)
+        return rc;
+    if (tag != MPIFT_TAG_CONTROL)
+        return proto(s, "tag %d where COMPLETE was expected", tag);
+    rc = mpift_complete_decode(x->hdr, (size_t)len, &c, s->why, sizeof(s->why));
+    if (rc != MPIFT_OK)
+        return rc;
+    if (c.file_id != s->id)
+        return other_file(s);
+    if (c.cksum_kind != x->cksum)
+        return proto(s, "%s sent with checksum kind %u, this rank's is %u: transfer.checksum differs between ranks",
+                     s->f->dest, c.cksum_kind, x->cksum);
+    rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_CONTROL);
+    if (rc != MPIFT_OK)
+        return rc;
+    s->res->digest = c.digest;
+    s->phase = MPIFT_SP_END;
+    if (c.status != MPIFT_SEND_OK) {
+        /* The source names the failure; here the copy is just dropped. */
+        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
+        s->res->source_failed = 1;
+    } else if (s->have_sink) {
+        s->have_sink = 0;
+        mpift_xres_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+    }
+    return MPIFT_OK;
+}
+
+/* ------------------------------------------------------------ steps */
+
+int mpift_stream_step(struct mpift_xfer_stream *s, int *moved)
+{
+    enum mpift_stream_phase was;
+    int rc = MPIFT_OK;
+
+    do {
+        was = s->phase;
+        switch (s->phase) {
+        case MPIFT_SP_OPEN:
+            rc = send_open(s);
+            break;
+        case MPIFT_SP_HEAD:
+            rc = recv_head(s);
+            break;
+        case MPIFT_SP_DATA:
+            rc = s->source ? send_data(s, moved) : recv_data(s, moved);
+            break;
+        case MPIFT_SP_TAIL:
+            rc = s->source ? send_tail(s) : recv_tail(s);
+            break;
+        case MPIFT_SP_END:
+            if (mpift_hdr_sent(s->x, s->wait, &rc))
+                s->phase = MPIFT_SP_DONE;
+            break;
+        case MPIFT_SP_DONE:
+            break;
+        }
+        if (s->phase != was)
+            *moved = 1;
+    } while (rc == MPIFT_OK && s->phase != was);
+    return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * stream.h - one file through one rank, step by step: the protocol of
+ * wire/proto.h (METADATA or ERROR, then nchunks DATA, then COMPLETE) on a
+ * route, as the file's source or as a rank below it (a relay, a writer or
+ * both).  Every transfer of a single file goes through it: staging, the
+ * console and the worker side of the mpift.h service through the blocking
+ * calls of xfer.h, which are loops over it, and the master side of the
+ * service directly.
+ *
+ * A stream moves as far as completed MPI requests allow.  In
+ * MPIFT_STREAM_WAIT mode it blocks in MPI instead, and one step takes the
+ * file through; in MPIFT_STREAM_POLL mode it never blocks, and the caller
+ * steps it again (with its other streams, each on its own struct
+ * mpift_xfer) until it is done.
+ *
+ *   s = init(x, mode, id, route, res); send(f, tgt) | refuse(code, text) |
+ *   recv(f, tgt, rank); step until done; end
+ */
+#ifndef MPIFT_STREAM_H
+#define MPIFT_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/status.h"
+#include "wire/proto.h"
+#include "engine/sink.h"
+#include "engine/xfer.h"
+
+enum mpift_stream_mode {
+    MPIFT_STREAM_WAIT,   /* block until the file is through */
+    MPIFT_STREAM_POLL,   /* never block */
+};
+
+enum mpift_stream_phase {
+    MPIFT_SP_OPEN,       /* source: open the file, send METADATA or ERROR */
+    MPIFT_SP_HEAD,       /* below: wait for METADATA or ERROR, pass it on */
+    MPIFT_SP_DATA,       /* chunks moving */
+    MPIFT_SP_TAIL,       /* source: send COMPLETE; below: wait for it, pass it on, verify */
+    MPIFT_SP_END,        /* the last header still going out to the children */
+    MPIFT_SP_DONE,
+};
+
+struct mpift_xfer_stream {
+    struct mpift_xfer *x;
+    int wait;                     /* mode == MPIFT_STREAM_WAIT */
+    uint64_t id;
+    const struct mpift_route *rt;
+    const struct mpift_pfile *f;  /* src (source), dest (name on the wire and below the target), preserve */
+    const struct mpift_target *tgt; /* where this rank writes a copy; NULL: none */
+    struct mpift_xres *res;       /* the outcome on this rank */
+    int source;                   /* this rank is the file's source */
+    int refused;                  /* source: ERROR instead of the file */
+    int sink_rank;                /* names the copy's temporary file */
+    enum mpift_stream_phase phase;
+    int fd;                       /* source: the file; -1 */
+    int read_err;                 /* source: errno of the first failed read */
+    int have_sink;
+    struct mpift_sink sink;
+    struct mpift_meta m;          /* the file's METADATA once sent or received */
+    uint64_t next;                /* chunks sent (source) or written (below) */
+    uint64_t posted;              /* below: chunks whose receive is posted */
+    uint64_t off;                 /* bytes of the file before chunk `next` */
+    uint64_t nextfwd[MPIFT_TREES_MAX]; /* below: per tree, the next chunk to forward */
+    int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */
+    char why[MPIFT_WHY_MAX];      /* MPIFT_ERR_PROTO: what was wrong with it */
+};
+
+/* Start a stream of file `id` on x along rt; res is cleared and gets
+ * the outcome.  Then one of send, refuse or recv. */
+void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, enum mpift_stream_mode mode, uint64_t id,
+                       const struct mpift_route *rt, struct mpift_xres *res);
+
+/* Source: send f->src as f->dest; write a copy below tgt too when not
+ * NULL.  A source that cannot be read sends ERROR instead. */
+void mpift_stream_send(struct mpift_xfer_stream *s, const struct mpift_pfile *f, const struct mpift_target *tgt);
+
+/* Source: tell the route the file will not come (ERROR with code and
+ * text); receivers skip it and create nothing.  res says the same. */
+void mpift_stream_refuse(struct mpift_xfer_stream *s, int code, const char *text);
+
+/* Below the source: receive f->dest from the route's parent, pass it on
+ * to the children, write it below tgt when not NULL (the temporary file
+ * named after `sink_rank`). */
+void mpift_stream_recv(struct mpift_xfer_stream *s, const struct mpift_pfile *f, const struct mpift_target *tgt,
+                       int sink_rank);
+
+/*
+ * mpift_stream_step - move the stream on as far as it can (WAIT: to its
+ * end).  *moved is set when anything happened.  Returns MPIFT_OK (see
+ * mpift_stream_done), MPIFT_ERR_PROTO (a message from rank s->from did not
+ * validate, s->why says how: the stream cannot be trusted and the job must
+ * stop; not logged here), MPIFT_ERR_MPI, or MPIFT_ERR_RANGE (a name too
+ * long for METADATA).
+ */
+int mpift_stream_step(struct mpift_xfer_stream *s, int *moved);
+
+static inline bool mpift_stream_done(const struct mpift_xfer_stream *s)
+{
+    return s->phase == MPIFT_SP_DONE;
+}
+
+/* Release what the stream holds: the source file, a copy not committed
+ * (removed).  After done, or to give up after a failure. */
+void mpift_stream_end(struct mpift_xfer_stream *s);
+
+#endif
