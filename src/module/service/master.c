@@ -377,6 +377,7 @@ int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats)
 
     if (!ctx)
         return MPIFT_ERR_USAGE;
+    mpift_log_use(&ctx->log);
     ctx->errmsg[0] = '\0';
     if (ctx->topo.rank != 0 || ctx->served) {
         snprintf(ctx->errmsg, sizeof(ctx->errmsg), "serve: %s", ctx->topo.rank != 0

@@ -53,11 +53,13 @@ static int fail(struct mpift_ctx *ctx, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* The common checks of a worker call; *norm gets the normalised name. */
+/* The common start of a worker call: select the context's message
+ * settings (util/log.h) and check the call; *norm gets the normalised name. */
 static int begin(struct mpift_ctx *ctx, const char *what, const char *name, char *norm, size_t nlen)
 {
     char why[MPIFT_WHY_MAX];
 
+    mpift_log_use(&ctx->log);
     ctx->errmsg[0] = '\0';
     if (ctx->topo.rank == 0)
         return fail(ctx, MPIFT_ERR_USAGE, "%s: rank 0 is the master; it serves with mpift_serve()", what);
