@@ -81,49 +81,28 @@ static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
     fflush(f);
 }
 
-static FILE *errors(void)
-{
-    FILE *f = mpift_log_current()->err;
-    return f ? f : stderr;
-}
+/* The four kinds of message: where each goes, whether it carries the
+ * "host (rank N)" prefix, and which setting silences it. */
+enum kind { K_ERROR, K_WARN, K_INFO, K_VERBOSE };
 
-void mpift_log_error(const char *fmt, ...)
+static void say(enum kind k, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    emit(errors(), 1, fmt, ap);
-    va_end(ap);
-}
+    const struct mpift_log *l = mpift_log_current();
+    FILE *err = l->err ? l->err : stderr;
 
-void mpift_log_warn(const char *fmt, ...)
-{
-    va_list ap;
-    if (mpift_log_is_quiet())
+    if ((k == K_WARN || k == K_INFO) && l->quiet)
         return;
-    va_start(ap, fmt);
-    emit(errors(), 1, fmt, ap);
-    va_end(ap);
+    if (k == K_VERBOSE && !l->verbose)
+        return;
+    emit(k == K_ERROR || k == K_WARN ? err : stdout, k != K_INFO, fmt, ap);
 }
 
-void mpift_log_info(const char *fmt, ...)
-{
-    va_list ap;
-    if (mpift_log_is_quiet())
-        return;
-    va_start(ap, fmt);
-    emit(stdout, 0, fmt, ap);
-    va_end(ap);
-}
-
-void mpift_log_verbose(const char *fmt, ...)
-{
-    va_list ap;
-    if (!mpift_log_is_verbose())
-        return;
-    va_start(ap, fmt);
-    emit(stdout, 1, fmt, ap);
-    va_end(ap);
-}
+/* clang-format off */
+void mpift_log_error(const char *fmt, ...) { va_list ap; va_start(ap, fmt); say(K_ERROR, fmt, ap); va_end(ap); }
+void mpift_log_warn(const char *fmt, ...) { va_list ap; va_start(ap, fmt); say(K_WARN, fmt, ap); va_end(ap); }
+void mpift_log_info(const char *fmt, ...) { va_list ap; va_start(ap, fmt); say(K_INFO, fmt, ap); va_end(ap); }
+void mpift_log_verbose(const char *fmt, ...) { va_list ap; va_start(ap, fmt); say(K_VERBOSE, fmt, ap); va_end(ap); }
+/* clang-format on */
 
 void mpift_say(char *buf, size_t len, const char *fmt, ...)
 {
