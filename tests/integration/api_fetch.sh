@@ -8,19 +8,15 @@
 # (fetch, put and worker to worker); a missing file fails only the worker
 # that asked (and the worker it would have sent it to), with nothing
 # created.  Then tests/api/api_check: every documented error of the calls.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/common.sh"
-need_mpirun
-MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
 
 # The example built against the engine with fault injection compiled in
 # (the switches below mean nothing to the installed library).
 example=$top_builddir/tests/api/fetch_all_faults
 check=$top_builddir/tests/api/api_check
 [ -x "$example" ] && [ -x "$check" ] || fail "build tests/api/fetch_all_faults and tests/api/api_check first (make check does)"
+plan 10
 
-t=$(mktemp_dir)
 mkdir -p "$t/src"
 # Sizes: several 64 KiB chunks each, odd ends, one file of a single byte.
 sizes=(0 1 300007 524301 65536 1048583)
@@ -53,50 +49,82 @@ check_copies() {
     [ -z "$(find "$t/dest" "$t/collect" -name '.mpift-*')" ] || fail "temporary files left behind"
 }
 
-run || fail "fetch_all failed: $(cat "$t/out" "$t/err")"
-check_copies
-[ ! -s "$t/err" ] || fail "messages on a clean run: $(cat "$t/err")"
-grep -q "^master: 10 requests, 0 failed, $((300007 + 524301 + 65536 + 1048583 + 1)) bytes out, .* up to [1-4] transfers at once" "$t/out" ||
-    fail "master's summary: $(cat "$t/out")"
-grep -q "^rank 2: received part-1.dat from rank 1$" "$t/out" || fail "rank 2 did not report its receive: $(cat "$t/out")"
+clean_run() {
+    run || fail "fetch_all failed: $(cat "$t/out" "$t/err")"
+    cp "$t/out" "$t/clean.out"
+    cp "$t/err" "$t/clean.err"
+    check_copies
+}
+scenario "five workers fetch, put and send at once: byte-exact copies in their roots and in collect" clean_run
+
+clean_summary() {
+    after clean_run
+    [ ! -s "$t/clean.err" ] || fail "messages on a clean run: $(cat "$t/clean.err")"
+    grep -q "^master: 10 requests, 0 failed, $((300007 + 524301 + 65536 + 1048583 + 1)) bytes out, .* up to [1-4] transfers at once" "$t/clean.out" ||
+        fail "master's summary: $(cat "$t/clean.out")"
+    grep -q "^rank 2: received part-1.dat from rank 1$" "$t/clean.out" || fail "rank 2 did not report its receive: $(cat "$t/clean.out")"
+}
+scenario "a clean run prints no message; the master counts 10 requests and every byte" clean_summary
 
 # Concurrency: with all five fetches waiting, the master runs exactly
 # max_streams of them at once.
-for n in 1 2 4; do
-    MPIFT_TEST_SERVE_GATHER=5 run "workers.max_streams=$n" || fail "max_streams=$n: $(cat "$t/out" "$t/err")"
+# streams N
+streams() {
+    MPIFT_TEST_SERVE_GATHER=5 run "workers.max_streams=$1" || fail "max_streams=$1: $(cat "$t/out" "$t/err")"
     check_copies
-    grep -q "up to $n transfers at once" "$t/out" || fail "max_streams=$n: $(grep master "$t/out")"
+    grep -q "up to $1 transfers at once" "$t/out" || fail "max_streams=$1: $(grep master "$t/out")"
+}
+for n in 1 2 4; do
+    scenario "max_streams = $n: with five requests waiting the master runs exactly $n at once" streams "$n"
 done
 
 # Verification: each receiver damages the first file it writes; re-sent.
-MPIFT_TEST_CORRUPT=1 run || fail "a re-send did not repair: $(cat "$t/out" "$t/err")"
-check_copies
-grep -q "fetch part-[0-9].dat from rank 0 (.*): .*re-sending (attempt 2 of 3)" "$t/err" ||
-    fail "no re-fetch warning: $(cat "$t/err")"
-grep -q "put result-[0-9].txt to rank 0 (.*): .*re-sending (attempt 2 of 3)" "$t/err" ||
-    fail "no re-put warning: $(cat "$t/err")"
+resend() {
+    MPIFT_TEST_CORRUPT=1 run || fail "a re-send did not repair: $(cat "$t/out" "$t/err")"
+    check_copies
+    grep -q "fetch part-[0-9].dat from rank 0 (.*): .*re-sending (attempt 2 of 3)" "$t/err" ||
+        fail "no re-fetch warning: $(cat "$t/err")"
+    grep -q "put result-[0-9].txt to rank 0 (.*): .*re-sending (attempt 2 of 3)" "$t/err" ||
+        fail "no re-put warning: $(cat "$t/err")"
+}
+scenario "a damaged fetch or put is re-sent with a warning, and lands whole" resend
 
 # Verification with no retries left: the call fails, nothing lands.
-MPIFT_TEST_CORRUPT=1 run transfer.retries=0 && fail "a damaged copy was accepted"
-grep -q "rank [1-5]: fetch part-[1-5].dat from rank 0 (.*): .*checksum mismatch" "$t/err" ||
-    fail "no checksum failure named: $(cat "$t/err")"
-[ -z "$(find "$t/dest" -name 'part-*.dat' -size +0)" ] || fail "a damaged fetched file was kept"
+no_retries() {
+    ! MPIFT_TEST_CORRUPT=1 run transfer.retries=0 || fail "a damaged copy was accepted"
+    grep -q "rank [1-5]: fetch part-[1-5].dat from rank 0 (.*): .*checksum mismatch" "$t/err" ||
+        fail "no checksum failure named: $(cat "$t/err")"
+    [ -z "$(find "$t/dest" -name 'part-*.dat' -size +0)" ] || fail "a damaged fetched file was kept"
+}
+scenario "with no retries a damaged fetch fails, named, and nothing lands" no_retries
 
 # A missing file: rank 3 fails and says why, nothing is created; its send
 # to rank 4 fails on both sides; everyone else is served.
-mv "$t/src/part-3.dat" "$t/part-3.dat"
-run && fail "a missing file did not fail the run"
-mv "$t/part-3.dat" "$t/src/part-3.dat"
-grep -q "^rank 3: fetch part-3.dat from rank 0 (.*): .*/src/part-3.dat: No such file or directory$" "$t/err" ||
-    fail "missing file not named: $(cat "$t/err")"
-grep -q "^rank 4: receive part-3.dat from rank 3 (.*): .*part-3.dat: No such file or directory$" "$t/err" ||
-    fail "rank 4 not told: $(cat "$t/err")"
-[ ! -e "$t/dest/3/part-3.dat" ] && [ ! -e "$t/dest/4/part-3.dat" ] && [ ! -e "$t/collect/result-3.txt" ] ||
-    fail "a missing file was created"
-for r in 1 2 4 5; do
-    cmp -s "$t/src/part-$r.dat" "$t/dest/$r/part-$r.dat" || fail "rank $r not served after rank 3 failed"
-done
-grep -q "^master: 9 requests, 1 failed" "$t/out" || fail "master's count: $(cat "$t/out")"
+missing_file() {
+    local rc=0
+    mv "$t/src/part-3.dat" "$t/part-3.dat" || fail "cannot move part-3.dat away"
+    run || rc=$?
+    mv "$t/part-3.dat" "$t/src/part-3.dat" || fail "cannot put part-3.dat back"
+    [ "$rc" != 0 ] || fail "a missing file did not fail the run"
+    cp "$t/out" "$t/missing.out"
+    grep -q "^rank 3: fetch part-3.dat from rank 0 (.*): .*/src/part-3.dat: No such file or directory$" "$t/err" ||
+        fail "missing file not named: $(cat "$t/err")"
+    grep -q "^rank 4: receive part-3.dat from rank 3 (.*): .*part-3.dat: No such file or directory$" "$t/err" ||
+        fail "rank 4 not told: $(cat "$t/err")"
+    [ ! -e "$t/dest/3/part-3.dat" ] && [ ! -e "$t/dest/4/part-3.dat" ] && [ ! -e "$t/collect/result-3.txt" ] ||
+        fail "a missing file was created"
+}
+scenario "a missing file fails the worker that asked and the one it sends to, named, nothing created" missing_file
+
+others_served() {
+    local r
+    after missing_file
+    for r in 1 2 4 5; do
+        cmp -s "$t/src/part-$r.dat" "$t/dest/$r/part-$r.dat" || fail "rank $r not served after rank 3 failed"
+    done
+    grep -q "^master: 9 requests, 1 failed" "$t/missing.out" || fail "master's count: $(cat "$t/missing.out")"
+}
+scenario "after one worker's missing file every other worker is served; the master counts 1 failed" others_served
 
 # Every documented error of the calls (no paths.collect here).
 mkdir -p "$t/e/src/sub" "$t/e/outside"
@@ -107,17 +135,21 @@ cat >"$t/e.cfg" <<CFG
 version = 1;
 paths: { source = "$t/e/src"; dest = "$t/e/dest/%r"; };
 CFG
-MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 4 "$check" "$t/e.cfg" >"$t/out" 2>"$t/err" ||
-    fail "api_check: $(cat "$t/out" "$t/err")"
-for r in 0 1 2 3; do
-    grep -q "^rank $r: ok$" "$t/out" || fail "api_check rank $r: $(cat "$t/out")"
-done
-# Rank 1's fetch of ok.dat went twice (the worker found the first copy
-# damaged); the master's failures are the four refusals.
-grep -q "^master: 6 requests, 4 failed$" "$t/out" || fail "api_check master: $(cat "$t/out")"
-cmp -s "$t/e/src/ok.dat" "$t/e/dest/1/ok.dat" || fail "api_check: the call after the errors did not land"
-cmp -s "$t/e/src/ok.dat" "$t/e/dest/2/ok.dat" || fail "api_check: worker 1 -> 2 did not land"
-grep -q "rank 1): send ok.dat to rank 2 (.*): .*/dest/2/ok.dat: checksum mismatch.*re-sending (attempt 2 of 3)" "$t/err" ||
-    fail "no worker-to-worker re-send: $(cat "$t/err")"
-[ "$(grep -c . "$t/err")" = 2 ] || fail "api_check: expected two re-send warnings only: $(cat "$t/err")"
-pass
+api_check() {
+    local r
+    MPIFT_TEST_CORRUPT=1 mpift_mpirun -n 4 "$check" "$t/e.cfg" >"$t/out" 2>"$t/err" ||
+        fail "api_check: $(cat "$t/out" "$t/err")"
+    for r in 0 1 2 3; do
+        grep -q "^rank $r: ok$" "$t/out" || fail "api_check rank $r: $(cat "$t/out")"
+    done
+    # Rank 1's fetch of ok.dat went twice (the worker found the first copy
+    # damaged); the master's failures are the four refusals.
+    grep -q "^master: 6 requests, 4 failed$" "$t/out" || fail "api_check master: $(cat "$t/out")"
+    cmp -s "$t/e/src/ok.dat" "$t/e/dest/1/ok.dat" || fail "api_check: the call after the errors did not land"
+    cmp -s "$t/e/src/ok.dat" "$t/e/dest/2/ok.dat" || fail "api_check: worker 1 -> 2 did not land"
+    grep -q "rank 1): send ok.dat to rank 2 (.*): .*/dest/2/ok.dat: checksum mismatch.*re-sending (attempt 2 of 3)" "$t/err" ||
+        fail "no worker-to-worker re-send: $(cat "$t/err")"
+    [ "$(grep -c . "$t/err")" = 2 ] || fail "api_check: expected two re-send warnings only: $(cat "$t/err")"
+}
+scenario "api_check: every documented error of the calls, and the calls after them still work" api_check
+done_testing

@@ -5,43 +5,53 @@
 # and running again completes only what is missing and leaves no
 # temporary file behind.  MPIFT_TEST_KILL=2:100 makes rank 2 kill itself
 # after writing 100 received chunks (the middle of its second file).
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/common.sh"
-. "$top_srcdir/tests/lib/fakenodes.sh"
-. "$top_srcdir/tests/lib/stage.sh"
-need_fakenodes
-MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 timeout=120
+plan 3
 
-t=$(mktemp_dir)
 mkdir -p "$t/src/big"
 for i in 1 2 3 4; do
     head -c $((5 * 1024 * 1024 + i)) /dev/urandom >"$t/src/big/f$i.bin"
 done
-fakenodes_setup 3 1
 write_cfg "$t/k.cfg" "$t/src" "$FAKE_SCRATCH/k" "" '{ src = "big/"; dest = ""; recursive = true; }'
 sed -i 's/chunk_size = "1M"; window = 4;/chunk_size = "64K"; window = 4;/' "$t/k.cfg"
 
-rc=0; MPIFT_TEST_KILL=2:100 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/k.cfg" >"$t/log" 2>&1 || rc=$?
-[ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
-[ "$rc" != 124 ] || fail "the job hung after a rank was killed: $(cat "$t/log")"
-missing=0
-for h in $FAKE_HOSTS; do
-    for i in 1 2 3 4; do
-        f=$FAKE_NODEDIR/$h/k/f$i.bin
-        if [ -e "$f" ]; then
-            cmp -s "$t/src/big/f$i.bin" "$f" || fail "$h: a partial or wrong file at the final path f$i.bin"
-        else
-            missing=$((missing + 1))
-        fi
-    done
-done
-[ "$missing" -gt 0 ] || fail "the rank was killed after everything arrived: nothing was tested"
+killed() {
+    local rc=0
+    MPIFT_TEST_KILL=2:100 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/k.cfg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
+    [ "$rc" != 124 ] || fail "the job hung after a rank was killed: $(cat "$t/log")"
+}
+scenario "a rank killed mid-run fails the job, which ends without hanging" killed
 
-fakenodes_mpirun 3 "$stage" --config "$t/k.cfg" >"$t/log" 2>&1 || fail "the run after the kill failed: $(cat "$t/log")"
-expect_summary "$t/log" "$missing" $((12 - missing)) 0
-for h in $FAKE_HOSTS; do
-    compare_tree "$t/src/big" "$FAKE_NODEDIR/$h/k" || fail "$h: not repaired"
-done
-[ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files survive the repair: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
-pass
+# Writes $t/missing, the number of files the killed run did not write.
+no_partial_file() {
+    local h i f missing=0
+    after killed
+    for h in $FAKE_HOSTS; do
+        for i in 1 2 3 4; do
+            f=$FAKE_NODEDIR/$h/k/f$i.bin
+            if [ -e "$f" ]; then
+                cmp -s "$t/src/big/f$i.bin" "$f" || fail "$h: a partial or wrong file at the final path f$i.bin"
+            else
+                missing=$((missing + 1))
+            fi
+        done
+    done
+    [ "$missing" -gt 0 ] || fail "the rank was killed after everything arrived: nothing was tested"
+    echo "$missing" >"$t/missing"
+}
+scenario "no final path holds a partial file: each is whole or absent" no_partial_file
+
+repair() {
+    local h missing
+    after no_partial_file
+    missing=$(cat "$t/missing")
+    fakenodes_mpirun 3 "$stage" --config "$t/k.cfg" >"$t/log" 2>&1 || fail "the run after the kill failed: $(cat "$t/log")"
+    expect_summary "$t/log" "$missing" $((12 - missing)) 0
+    for h in $FAKE_HOSTS; do
+        compare_tree "$t/src/big" "$FAKE_NODEDIR/$h/k" || fail "$h: not repaired"
+    done
+    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files survive the repair: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+}
+scenario "the next run writes only what is missing and leaves no temporary file" repair
+done_testing

@@ -5,18 +5,11 @@
 # ones that go in batches.  Every copy is compared byte for byte: the race
 # that truncated a quarter of the original prototype's copies (COMPLETE
 # seen before the last chunk) must be impossible.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/common.sh"
-. "$top_srcdir/tests/lib/fakenodes.sh"
-. "$top_srcdir/tests/lib/stage.sh"
-need_fakenodes
-command -v python3 >/dev/null || skip "python3 makes the sizes (apt-get install python3)"
-MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-300}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 python3 timeout=300
+plan 2
 
-t=$(mktemp_dir)
 mkdir -p "$t/src/odd"
-python3 - "$t/src/odd" <<'PY'
+python3 - "$t/src/odd" <<'PY' || fail "cannot make the odd-sized files"
 import os, random, sys
 rnd = random.Random(2026)
 chunk = 65536
@@ -30,10 +23,11 @@ for i in range(500):
     with open(os.path.join(d, "f%03d-%d.bin" % (i, size)), "wb") as f:
         f.write(rnd.randbytes(size))
 PY
-fakenodes_setup 3 2
-set -- $FAKE_HOSTS
-for policy in pipeline tree; do
-    for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/odd"; done
+
+# odd_sizes POLICY
+odd_sizes() {
+    local policy=$1 h
+    fakenodes_clear odd
     write_cfg "$t/o.cfg" "$t/src" "$FAKE_SCRATCH/odd" "workers: { policy = \"$policy\"; };" \
         '{ src = "odd/"; dest = ""; recursive = true; }'
     sed -i 's/chunk_size = "1M"; window = 4;/chunk_size = "64K"; window = 3;/' "$t/o.cfg"
@@ -42,5 +36,7 @@ for policy in pipeline tree; do
     for h in $FAKE_HOSTS; do
         compare_tree "$t/src/odd" "$FAKE_NODEDIR/$h/odd" || fail "$policy: a copy on $h differs"
     done
-done
-pass
+}
+scenario "pipeline: 500 files around chunk boundaries arrive whole on every node" odd_sizes pipeline
+scenario "tree: 500 files around chunk boundaries arrive whole on every node" odd_sizes tree
+done_testing

@@ -6,24 +6,24 @@
 # error; a stage-out report lists each gathered file with its rank; an
 # unwritable report path is an error naming it (the files still move);
 # --shell refuses --report.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/common.sh"
-. "$top_srcdir/tests/lib/fakenodes.sh"
-. "$top_srcdir/tests/lib/stage.sh"
-need_fakenodes
-command -v python3 >/dev/null || skip "python3 reads the JSON reports (apt-get install python3)"
-MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 python3 tree timeout=120
+plan 5
 
-stage_setup
-fakenodes_setup 3 2
-set -- $FAKE_HOSTS
 write_cfg "$t/r.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
     '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing.dat"; dest = ""; }'
-rc=0; MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/r.cfg" --set transfer.retries=0 \
-    --report "$t/in.json" >"$t/log" 2>"$t/err" || rc=$?
-[ "$rc" = 1 ] || fail "stage-in with failures: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
-python3 - "$t/in.json" "$nfiles" "$1" "$2" "$3" <<'PY' || fail "stage-in report: $(cat "$t/in.json")"
+stage_in() {
+    local rc=0
+    MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/r.cfg" --set transfer.retries=0 \
+        --report "$t/in.json" >"$t/log" 2>"$t/err" || rc=$?
+    [ "$rc" = 1 ] || fail "stage-in with failures: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+    [ -s "$t/in.json" ] || fail "no report written: $(cat "$t/log" "$t/err")"
+    [ -z "$(ls "$t"/in.json.mpift-* 2>/dev/null)" ] || fail "the report's temporary file was left"
+}
+scenario "a stage-in with a missing source and damaged copies exits 1 and writes its report" stage_in
+
+stage_in_report() {
+    after stage_in
+    python3 - "$t/in.json" "$nfiles" "${fake_host[@]}" <<'PY' || fail "stage-in report: $(cat "$t/in.json")"
 import json, re, sys
 path, nfiles, hosts = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 d = json.load(open(path))
@@ -51,17 +51,20 @@ assert sorted(r for _, r in failed) == [2, 4], failed
 names = {f["path"] for f in d["files"]}
 assert "données-é.txt" in names and "日本.bin" in names and "with space.dat" in names, names
 PY
-[ -z "$(ls "$t"/in.json.mpift-* 2>/dev/null)" ] || fail "the report's temporary file was left"
+}
+scenario "the stage-in report gives status, totals, nodes, and per file its xxh3 and each copy's status and error" stage_in_report
 
 # Stage-out report.
 for h in $FAKE_HOSTS; do mkdir -p "$FAKE_NODEDIR/$h/stage/out" && echo "$h" >"$FAKE_NODEDIR/$h/stage/out/n.log"; done
-cat >>"$t/r.cfg" <<CFG
+cp "$t/r.cfg" "$t/out.cfg"
+cat >>"$t/out.cfg" <<CFG
 stage_out = ( { src = "out/n.log"; dest = "%h/"; } );
 CFG
-sed -i "s|paths: {|paths: { collect = \"$t/collect\";|" "$t/r.cfg"
-fakenodes_mpirun 6 "$stage" --config "$t/r.cfg" --out --report "$t/out.json" >"$t/log" 2>&1 ||
-    fail "stage-out with a report: $(cat "$t/log")"
-python3 - "$t/out.json" "$1" "$2" "$3" <<'PY' || fail "stage-out report: $(cat "$t/out.json")"
+sed -i "s|paths: {|paths: { collect = \"$t/collect\";|" "$t/out.cfg"
+stage_out_report() {
+    fakenodes_mpirun 6 "$stage" --config "$t/out.cfg" --out --report "$t/out.json" >"$t/log" 2>&1 ||
+        fail "stage-out with a report: $(cat "$t/log")"
+    python3 - "$t/out.json" "${fake_host[@]}" <<'PY' || fail "stage-out report: $(cat "$t/out.json")"
 import json, re, sys
 d = json.load(open(sys.argv[1]))
 hosts = sys.argv[2:]
@@ -76,17 +79,28 @@ assert [(n["host"], n["ranks"], n["copies_written"], n["bytes_written"]) for n i
 assert all(n["seconds"] >= 0 and n["failed"] == 0 for n in d["nodes"]), d["nodes"]
 assert d["totals"]["bytes_written"] == sum(n["bytes_written"] for n in d["nodes"]), d
 PY
+}
+scenario "a stage-out report lists each gathered file with its rank and host, and bytes per node" stage_out_report
 
 # A report that cannot be written: named, exit 1, the files still staged.
-for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/stage"; done
-write_cfg "$t/ok.cfg" "$t/src" "$FAKE_SCRATCH/stage"
-rc=0; fakenodes_mpirun 6 "$stage" --config "$t/ok.cfg" --report /nonexistent/r.json >"$t/log" 2>"$t/err" || rc=$?
-[ "$rc" = 1 ] || fail "unwritable report: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
-grep -q -- "--report /nonexistent/r.json: cannot create" "$t/err" || fail "unwritable report not named: $(cat "$t/err")"
-compare_tree "$t/src/tree" "$FAKE_NODEDIR/$1/stage" || fail "files not staged when the report failed"
+unwritable() {
+    local rc=0
+    fakenodes_clear stage
+    write_cfg "$t/ok.cfg" "$t/src" "$FAKE_SCRATCH/stage"
+    fakenodes_mpirun 6 "$stage" --config "$t/ok.cfg" --report /nonexistent/r.json >"$t/log" 2>"$t/err" || rc=$?
+    [ "$rc" = 1 ] || fail "unwritable report: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+    grep -q -- "--report /nonexistent/r.json: cannot create" "$t/err" || fail "unwritable report not named: $(cat "$t/err")"
+    compare_tree "$t/src/tree" "$FAKE_NODEDIR/${fake_host[0]}/stage" || fail "files not staged when the report failed"
+}
+scenario "an unwritable report path is named (exit 1) and the files are still staged" unwritable
 
 # The console has no report.
-rc=0; fakenodes_mpirun 2 "$stage" --config "$t/ok.cfg" --shell --report "$t/s.json" >"$t/log" 2>&1 </dev/null || rc=$?
-[ "$rc" = 2 ] || fail "--shell --report: exit $rc, expected 2: $(cat "$t/log")"
-grep -q -- "--report applies to stage-in and stage-out, not to --shell" "$t/log" || fail "--shell --report: $(cat "$t/log")"
-pass
+shell_report() {
+    local rc=0
+    write_cfg "$t/sh.cfg" "$t/src" "$FAKE_SCRATCH/stage"
+    fakenodes_mpirun 2 "$stage" --config "$t/sh.cfg" --shell --report "$t/s.json" >"$t/log" 2>&1 </dev/null || rc=$?
+    [ "$rc" = 2 ] || fail "--shell --report: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q -- "--report applies to stage-in and stage-out, not to --shell" "$t/log" || fail "--shell --report: $(cat "$t/log")"
+}
+scenario "--shell refuses --report (exit 2)" shell_report
+done_testing

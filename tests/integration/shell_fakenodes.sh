@@ -3,40 +3,72 @@
 # hosts; send, relay (worker to worker, node to node), get and bcast put
 # byte-exact files in the right node's private folder; a missing file is an
 # error with nothing created; the job ends after quit.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/common.sh"
-. "$top_srcdir/tests/lib/fakenodes.sh"
-. "$top_srcdir/tests/lib/stage.sh"
-need_fakenodes
-MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-120}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 tree timeout=120
+plan 8
 
-stage_setup
-fakenodes_setup 3 2
-set -- $FAKE_HOSTS
-n1=$1 n2=$2 n3=$3
+n1=${fake_host[0]} n2=${fake_host[1]} n3=${fake_host[2]}
+big=$t/src/tree/big.bin
 cat >"$t/s.cfg" <<CFG
 version = 1;
 paths: { source = "$t/src/tree"; dest = "$FAKE_SCRATCH/%r"; collect = "$t/collect"; };
 transfer: { chunk_size = "1M"; };
 CFG
-printf '%s\n' 'ranks' 'send big.bin 4' 'relay big.bin 4 3' 'get big.bin 3' 'send nosuch.dat 5' \
-    'bcast "with space.dat"' 'quit' >"$t/in"
-MPIFT_STDIN=$t/in fakenodes_mpirun 6 "$stage" --config "$t/s.cfg" --shell >"$t/out" 2>"$t/err" ||
-    fail "console across fake nodes failed: $(cat "$t/out" "$t/err")"
-for h in $FAKE_HOSTS; do
-    [ "$(grep -Ec "^ *[0-9]+ +$h +[0-9]+ +[0-9]+ +(master|worker)$" "$t/out")" = 2 ] || fail "ranks: expected 2 ranks on $h: $(cat "$t/out")"
-done
-big=$t/src/tree/big.bin
-cmp -s "$big" "$FAKE_NODEDIR/$n3/4/big.bin" || fail "send big.bin 4: not on $n3"
-cmp -s "$big" "$FAKE_NODEDIR/$n2/3/big.bin" || fail "relay 4 -> 3: not on $n2"
-cmp -s "$big" "$t/collect/big.bin" || fail "get big.bin 3: not in collect"
-grep -q "send nosuch.dat -> rank 5 ($n3): failed: .*nosuch.dat: No such file or directory" "$t/err" ||
-    fail "missing file not reported: $(cat "$t/err")"
-[ ! -e "$FAKE_NODEDIR/$n3/5/nosuch.dat" ] || fail "a missing file was created"
+
+session() {
+    printf '%s\n' 'ranks' 'send big.bin 4' 'relay big.bin 4 3' 'get big.bin 3' 'send nosuch.dat 5' \
+        'bcast "with space.dat"' 'quit' >"$t/in"
+    MPIFT_STDIN=$t/in fakenodes_mpirun 6 "$stage" --config "$t/s.cfg" --shell >"$t/out" 2>"$t/err" ||
+        fail "console across fake nodes failed: $(cat "$t/out" "$t/err")"
+}
+scenario "a console session across 3 fake nodes ends cleanly after quit" session
+
+ranks() {
+    local h
+    after session
+    for h in $FAKE_HOSTS; do
+        [ "$(grep -Ec "^ *[0-9]+ +$h +[0-9]+ +[0-9]+ +(master|worker)$" "$t/out")" = 2 ] || fail "ranks: expected 2 ranks on $h: $(cat "$t/out")"
+    done
+}
+scenario "ranks shows 2 ranks on each of the three hosts" ranks
+
+send() {
+    after session
+    cmp -s "$big" "$FAKE_NODEDIR/$n3/4/big.bin" || fail "send big.bin 4: not on $n3"
+}
+scenario "send puts a byte-exact copy in the worker's node folder" send
+
+relay() {
+    after session
+    cmp -s "$big" "$FAKE_NODEDIR/$n2/3/big.bin" || fail "relay 4 -> 3: not on $n2"
+}
+scenario "relay copies worker to worker, node to node, byte-exact" relay
+
+get() {
+    after session
+    cmp -s "$big" "$t/collect/big.bin" || fail "get big.bin 3: not in collect"
+}
+scenario "get brings a worker's file into collect, byte-exact" get
+
+missing_file() {
+    after session
+    grep -q "send nosuch.dat -> rank 5 ($n3): failed: .*nosuch.dat: No such file or directory" "$t/err" ||
+        fail "missing file not reported: $(cat "$t/err")"
+    [ ! -e "$FAKE_NODEDIR/$n3/5/nosuch.dat" ] || fail "a missing file was created"
+}
+scenario "a missing file is an error naming rank and host, with nothing created" missing_file
+
 # bcast: one copy per node, in each node leader's root (ranks 0, 2, 4).
-cmp -s "$t/src/tree/with space.dat" "$FAKE_NODEDIR/$n1/0/with space.dat" || fail "bcast: not on $n1"
-cmp -s "$t/src/tree/with space.dat" "$FAKE_NODEDIR/$n2/2/with space.dat" || fail "bcast: not on $n2"
-cmp -s "$t/src/tree/with space.dat" "$FAKE_NODEDIR/$n3/4/with space.dat" || fail "bcast: not on $n3"
-[ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "something was written to the real scratch folder"
-pass
+bcast() {
+    after session
+    cmp -s "$t/src/tree/with space.dat" "$FAKE_NODEDIR/$n1/0/with space.dat" || fail "bcast: not on $n1"
+    cmp -s "$t/src/tree/with space.dat" "$FAKE_NODEDIR/$n2/2/with space.dat" || fail "bcast: not on $n2"
+    cmp -s "$t/src/tree/with space.dat" "$FAKE_NODEDIR/$n3/4/with space.dat" || fail "bcast: not on $n3"
+}
+scenario "bcast puts one copy per node in each node leader's root" bcast
+
+real_scratch() {
+    after session
+    [ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "something was written to the real scratch folder"
+}
+scenario "nothing is written to the real scratch folder" real_scratch
+done_testing

@@ -5,15 +5,8 @@
 # per-rank copies relays node to node (0 -> 1, 2; 1 -> 3, 4; 2 -> 5); a
 # re-run skips, --force re-sends; a missing source exits 1 naming it;
 # 600 small files go in batches, for pipeline and tree.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/common.sh"
-. "$top_srcdir/tests/lib/fakenodes.sh"
-. "$top_srcdir/tests/lib/stage.sh"
-need_fakenodes
-
-stage_setup
-fakenodes_setup 3 2
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 tree
+plan 9
 
 check_nodes() {
     local h
@@ -24,28 +17,35 @@ check_nodes() {
     [ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "$1: something was written to the real scratch folder"
 }
 
-for policy in pipeline direct tree; do
-    for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/stage"; done
+# stage_policy POLICY
+stage_policy() {
+    local policy=$1
+    fakenodes_clear stage
     write_cfg "$t/$policy.cfg" "$t/src" "$FAKE_SCRATCH/stage" "workers: { policy = \"$policy\"; };"
     fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --verbose >"$t/log" 2>&1 ||
         fail "$policy: stage-in failed: $(cat "$t/log")"
     grep -q "topology from PMIx: 6 ranks on 3 nodes" "$t/log" || fail "$policy: topology not from PMIx / wrong: $(grep topology "$t/log")"
     check_nodes "$policy"
     expect_summary "$t/log" $((nfiles * 3)) 0 0
+}
+for policy in pipeline direct tree; do
+    scenario "$policy policy: topology from PMIx, one byte-exact copy on every node" stage_policy "$policy"
 done
 
 # A tree deeper than one level: per-rank copies, fanout 2.  Ranks 2r and
 # 2r+1 share a node.
-set -- $FAKE_HOSTS
-hosts=("$1" "$2" "$3")
-write_cfg "$t/tree2.cfg" "$t/src" "$FAKE_SCRATCH/rank/%r" \
-    'workers: { policy = "tree"; fanout = 2; copies = "per-rank"; };'
-fakenodes_mpirun 6 "$stage" --config "$t/tree2.cfg" >"$t/log" 2>&1 || fail "per-rank tree failed: $(cat "$t/log")"
-expect_summary "$t/log" $((nfiles * 6)) 0 0
-for r in 0 1 2 3 4 5; do
-    compare_tree "$t/src/tree" "$FAKE_NODEDIR/${hosts[$((r / 2))]}/rank/$r" || fail "per-rank tree: rank $r's copy differs"
-done
-for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/rank"; done
+per_rank_tree() {
+    local r
+    write_cfg "$t/tree2.cfg" "$t/src" "$FAKE_SCRATCH/rank/%r" \
+        'workers: { policy = "tree"; fanout = 2; copies = "per-rank"; };'
+    fakenodes_mpirun 6 "$stage" --config "$t/tree2.cfg" >"$t/log" 2>&1 || fail "per-rank tree failed: $(cat "$t/log")"
+    expect_summary "$t/log" $((nfiles * 6)) 0 0
+    for r in 0 1 2 3 4 5; do
+        compare_tree "$t/src/tree" "$FAKE_NODEDIR/${rank_host[$r]}/rank/$r" || fail "per-rank tree: rank $r's copy differs"
+    done
+}
+scenario "a tree of per-rank copies, fanout 2, relays node to node byte-exact" per_rank_tree
+fakenodes_clear rank
 
 # Many small files travel in batches, many files to a message, with both
 # relaying policies (a tree's batches take turns over its trees).
@@ -53,8 +53,10 @@ mkdir -p "$t/small/tree"
 for i in $(seq 1 600); do
     head -c $((1024 + (i * 37) % 7168)) /dev/urandom >"$t/small/tree/f$i.dat"
 done
-for policy in pipeline tree; do
-    for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/small"; done
+# small_files POLICY
+small_files() {
+    local policy=$1 h n
+    fakenodes_clear small
     write_cfg "$t/small.cfg" "$t/small" "$FAKE_SCRATCH/small" "workers: { policy = \"$policy\"; };"
     sed -i '/chunk_size = "1M"/d' "$t/small.cfg"
     fakenodes_mpirun 6 "$stage" --config "$t/small.cfg" --verbose >"$t/log" 2>&1 ||
@@ -65,19 +67,35 @@ for policy in pipeline tree; do
     done
     n=$(sed -n 's/.*600 small files went in \([0-9]*\) batch messages.*/\1/p' "$t/log")
     [ -n "$n" ] && [ "$n" -le 60 ] || fail "small files, $policy: not batched: $(grep -i batch "$t/log")"
-done
-for h in $FAKE_HOSTS; do rm -rf "${FAKE_NODEDIR:?}/$h/small"; done
+}
+scenario "pipeline: 600 small files arrive byte-exact in 60 batch messages at most" small_files pipeline
+scenario "tree: 600 small files arrive byte-exact in 60 batch messages at most" small_files tree
+fakenodes_clear small
 
-fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" >"$t/log" 2>&1 || fail "re-run failed: $(cat "$t/log")"
-expect_summary "$t/log" 0 $((nfiles * 3)) 0
-fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
-expect_summary "$t/log" $((nfiles * 3)) 0 0
-check_nodes "--force"
+# The last policy run left a copy on every node.
+rerun() {
+    after "stage_policy tree"
+    fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" >"$t/log" 2>&1 || fail "re-run failed: $(cat "$t/log")"
+    expect_summary "$t/log" 0 $((nfiles * 3)) 0
+}
+scenario "a re-run finds every node's copy unchanged" rerun
 
-write_cfg "$t/miss.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
-    '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing/input.dat"; dest = "in/"; }'
-rc=0; fakenodes_mpirun 6 "$stage" --config "$t/miss.cfg" >"$t/log" 2>"$t/err" || rc=$?
-[ "$rc" = 1 ] || fail "missing source: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
-grep -q "missing/input.dat: No such file or directory" "$t/err" || fail "missing source not named: $(cat "$t/err")"
-check_nodes "missing source"
-pass
+force() {
+    after "stage_policy tree"
+    fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
+    expect_summary "$t/log" $((nfiles * 3)) 0 0
+    check_nodes "--force"
+}
+scenario "--force sends every node's copy again, byte-exact" force
+
+missing_source() {
+    local rc=0
+    write_cfg "$t/miss.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
+        '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing/input.dat"; dest = "in/"; }'
+    fakenodes_mpirun 6 "$stage" --config "$t/miss.cfg" >"$t/log" 2>"$t/err" || rc=$?
+    [ "$rc" = 1 ] || fail "missing source: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+    grep -q "missing/input.dat: No such file or directory" "$t/err" || fail "missing source not named: $(cat "$t/err")"
+    check_nodes "missing source"
+}
+scenario "a missing source exits 1 naming it; every node still gets the rest" missing_source
+done_testing

@@ -1,6 +1,7 @@
-# common.sh - helpers sourced by every integration test (bash).
+# common.sh - helpers sourced by every integration test and benchmark (bash).
 #
 #   skip MSG / fail MSG / pass      exit 77 / 1 / 0 with a one-line verdict
+#                                   (tap.sh turns them into TAP results)
 #   t=$(mktemp_dir)                 a fresh temp dir, removed when the test exits
 #   at_exit CMD [ARGS...]           run CMD when the test exits (last in, first out)
 #   need_mpirun                     skip unless $MPIRUN (or mpirun in PATH) is usable
@@ -44,6 +45,8 @@ _mpift_registry=$(mktemp "$_mpift_tmpbase/mpift-test-reg.XXXXXX") ||
     fail "cannot create a file in ${TMPDIR:-/tmp} (set TMPDIR to a writable folder)"
 _mpift_main_pid=$$
 _mpift_running=
+_mpift_last_job=
+_mpift_last_rc=
 
 # Registry lines: "D <dir>" a temp dir to remove, "H <command>" a hook
 # (already quoted, one line) to eval.
@@ -53,10 +56,7 @@ _mpift_cleanup() {
     # Only the test's own shell cleans up, never a subshell that happened
     # to inherit the function.
     [ "$BASHPID" = "$_mpift_main_pid" ] || return "$rc"
-    if [ -n "$_mpift_running" ]; then
-        kill -TERM $_mpift_running 2>/dev/null
-        wait $_mpift_running 2>/dev/null
-    fi
+    _mpift_stop_running
     if [ -f "$_mpift_registry" ]; then
         # hooks, last registered first
         while IFS= read -r line; do
@@ -84,6 +84,15 @@ _mpift_cleanup() {
     fi
     return "$rc"
 }
+# _mpift_stop_running: TERM what _mpift_background started and is still
+# running (a timed-out job's timeout(1), a TAP scenario), and wait for it.
+_mpift_stop_running() {
+    [ -n "$_mpift_running" ] || return 0
+    kill -TERM $_mpift_running 2>/dev/null
+    wait $_mpift_running 2>/dev/null
+    _mpift_running=
+}
+
 trap _mpift_cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
@@ -164,14 +173,33 @@ _mpift_mpirun_opts() {
     [ -z "${MPIFT_MPIRUN_ARGS:-}" ] || _mpift_opts+=($MPIFT_MPIRUN_ARGS)
 }
 
+# _mpift_background CMD...: run CMD in the background and wait for it, so
+# that a signal to the test (^C, TERM) is handled at once and passed on
+# (_mpift_stop_running), instead of after CMD exits.  Returns CMD's status.
+# CMD reads the caller's stdin ("<&0": without it, a command put in the
+# background reads /dev/null).
+_mpift_background() {
+    local rc pid
+    "$@" <&0 &
+    pid=$!
+    _mpift_running="$_mpift_running $pid"
+    wait "$pid"
+    rc=$?
+    _mpift_running=${_mpift_running% "$pid"}
+    return "$rc"
+}
+
 # _mpift_timed CMD...: run CMD (an MPI launcher, or a command that starts
 # one) with the test environment, under timeout(1) (MPIFT_TEST_TIMEOUT s, then
-# KILL 10 s later), in the background so that a signal to the test (^C,
-# TERM) is handled at once and passed on, instead of after mpirun exits.
+# KILL 10 s later), in the background (_mpift_background).
 # stdin is /dev/null, or the file named by MPIFT_STDIN (console scripts).
 # Returns CMD's status; 124 (with a message on stderr) if it timed out.
+# _mpift_last_job and _mpift_last_rc keep what ran (the caller's
+# _mpift_job_label, else CMD, after the MPIFT_TEST_* switches set) and how
+# it ended, for a failure's diagnostics.
 _mpift_timed() {
-    local limit=${MPIFT_TEST_TIMEOUT:-300} rc pid
+    local limit=${MPIFT_TEST_TIMEOUT:-300} rc
+    _mpift_last_job="$(env | grep '^MPIFT_TEST_' | grep -v '^MPIFT_TEST_TIMEOUT=' | LC_ALL=C sort | tr '\n' ' ')${_mpift_job_label:-$*}"
     # Open MPI and PMIx keep allocations until exit and unload their plugins,
     # so LeakSanitizer can neither suppress nor name them: in MPI jobs the
     # sanitizer build checks memory errors and undefined behaviour, not
@@ -179,12 +207,9 @@ _mpift_timed() {
     # Open MPI refuses root without the two OMPI_ALLOW_* variables.
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
         OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-        timeout -k 10 "$limit" "$@" <"${MPIFT_STDIN:-/dev/null}" &
-    pid=$!
-    _mpift_running="$_mpift_running $pid"
-    wait "$pid"
+        _mpift_background timeout -k 10 "$limit" "$@" <"${MPIFT_STDIN:-/dev/null}"
     rc=$?
-    _mpift_running=${_mpift_running% "$pid"}
+    _mpift_last_rc=$rc
     [ "$rc" != 124 ] || echo "mpift test harness: timed out after ${limit}s: $*" >&2
     return "$rc"
 }
@@ -192,7 +217,7 @@ _mpift_timed() {
 # mpift_mpirun ARGS...: e.g. mpift_mpirun -n 4 "$stage" --config x
 mpift_mpirun() {
     [ -n "${MPIRUN:-}" ] || need_mpirun
-    local _mpift_opts
+    local _mpift_opts _mpift_job_label="mpirun $*"
     _mpift_mpirun_opts
     _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" "$@"
 }

@@ -4,6 +4,7 @@
 #   need_fakenodes              skip unless root, unshare and mpirun work
 #   fakenodes_setup N SLOTS     N made-up hosts mpift-node1..N with SLOTS each
 #   fakenodes_mpirun NP ARGS... an mpirun job over those hosts
+#   fakenodes_clear PATH...     remove PATH (relative) from every node's folder
 #
 # mpirun reads a hostfile of made-up names and starts one orted per name
 # through fakenode-agent.sh (plm_rsh_agent) instead of ssh.  The agent runs
@@ -17,6 +18,9 @@
 # fakenodes_setup exports FAKE_HOSTFILE, FAKE_NODEDIR, FAKE_SCRATCH,
 # FAKE_HOSTS (space-separated names), and for the agent (mpirun passes its
 # environment on) MPIFT_FAKE_NODEDIR, MPIFT_FAKE_SCRATCH, MPIFT_FAKE_PIDFILE.
+# It also sets two arrays: fake_host (node i, from 0: mpift-node1 ...) and
+# rank_host (the host of each rank of a job of N x SLOTS ranks: mpirun
+# fills each host's slots in hostfile order).
 
 _fakenodes_agent_src=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/lib/fakenode-agent.sh
 
@@ -41,7 +45,7 @@ need_fakenodes() {
 }
 
 fakenodes_setup() {
-    local n=${1:-3} slots=${2:-1} root i h
+    local n=${1:-3} slots=${2:-1} root i j h
     case $n$slots in *[!0-9]*) fail "fakenodes_setup: bad N ($n) or SLOTS ($slots)" ;; esac
     [ "$n" -ge 1 ] && [ "$slots" -ge 1 ] || fail "fakenodes_setup: N and SLOTS must be >= 1"
     root=$(mktemp_dir)
@@ -55,12 +59,16 @@ fakenodes_setup() {
     FAKE_NODEDIR=$root/nodes
     FAKE_SCRATCH=$root/scratch
     FAKE_HOSTS=
+    fake_host=()
+    rank_host=()
     : >"$FAKE_HOSTFILE"
     for ((i = 1; i <= n; i++)); do
         h=mpift-node$i
         mkdir "$FAKE_NODEDIR/$h" || fail "fakenodes_setup: cannot create $FAKE_NODEDIR/$h"
         echo "$h slots=$slots" >>"$FAKE_HOSTFILE"
         FAKE_HOSTS=${FAKE_HOSTS:+$FAKE_HOSTS }$h
+        fake_host+=("$h")
+        for ((j = 0; j < slots; j++)); do rank_host+=("$h"); done
     done
     # A private copy of the agent, run through sh: works even if the source
     # lost its exec bit or TMPDIR is mounted noexec.
@@ -91,7 +99,7 @@ fakenodes_setup() {
 # FAKE_LAUNCH_PREFIX (words before mpirun, e.g. "ip netns exec NS") lets the
 # benchmarks run mpirun inside the namespace their networked nodes share.
 fakenodes_mpirun() {
-    local np=$1 _mpift_opts
+    local np=$1 _mpift_opts _mpift_job_label="mpirun on fake nodes -n $*"
     shift
     [ -n "${FAKE_HOSTFILE:-}" ] || fail "fakenodes_mpirun: call fakenodes_setup first"
     [ -n "${MPIRUN:-}" ] || need_mpirun
@@ -104,6 +112,13 @@ fakenodes_mpirun() {
         --mca plm_rsh_no_tree_spawn 1 \
         --mca ras ^slurm,gridengine \
         -n "$np" "$@"
+}
+
+fakenodes_clear() {
+    local h p
+    for h in $FAKE_HOSTS; do
+        for p; do rm -rf -- "${FAKE_NODEDIR:?}/$h/${p:?}"; done
+    done
 }
 
 # _fakenodes_pids_below PID: PID and all its descendants
