@@ -33,6 +33,7 @@
 #include "stage/stage.h"
 #include "config/template.h"
 #include "engine/xfer.h"
+#include "stage/route.h"
 
 #define BATCH_FILES 128  /* most files in one batch */
 
@@ -51,10 +52,7 @@ struct run {
     size_t nbytes;
     unsigned char *state;       /* [plan.n] enum fstate, on writers */
     int *recv;                  /* [size] scratch: receivers of one file */
-    int *kids;                  /* [size] scratch: children in a route */
-    int *tparents, *tnkids;     /* [fanout] scratch: policy "tree", per tree */
-    int **tkids;                /* [fanout] into tkidbuf */
-    int *tkidbuf;               /* [fanout * fanout] */
+    struct mpift_route_space route; /* what the route of one file points into */
     uint64_t *bids;             /* [BATCH_FILES] the batch being moved */
     const struct mpift_pfile **bfiles;
     struct mpift_xres *bres;
@@ -257,79 +255,19 @@ static long long share_needs(struct run *r, int round)
     return total;
 }
 
-/*
- * policy "tree": k = fanout trees over the m receivers, chunk i down tree
- * i % k.  Each is a k-ary heap over the receivers in rank order rotated by
- * t * a places, a being the number of inner (relaying) places of such a
- * heap; so the relays of different trees are different ranks whenever
- * k * a <= m.  Every relay then sends its 1/k of the chunks to k children:
- * no rank's link carries more than the file once, where a single k-ary
- * tree has every relay send the whole file k times.  The source sends
- * each tree's share to that tree's root.  pos: 0 the source, else my
- * place + 1 in r->recv.
- */
-static int tree_route(struct run *r, int m, int pos, struct mpift_route *rt)
-{
-    int k = r->ctx->cfg->fanout, a = m > 1 ? (m - 2) / k + 1 : 0, t, idx, c, n;
-
-    for (t = 0; t < k; t++) {
-        int *kids = r->tkidbuf + (size_t)t * (size_t)k, shift = m > 0 ? (t * a) % m : 0;
-        n = 0;
-        if (pos == 0) {
-            r->tparents[t] = -1;
-            if (m > 0)
-                kids[n++] = r->recv[shift];
-        } else {
-            idx = ((pos - 1) - shift + m) % m;  /* my place in tree t */
-            r->tparents[t] = idx == 0 ? 0 : r->recv[((idx - 1) / k + shift) % m];
-            for (c = k * idx + 1; c <= k * idx + k && c < m; c++)
-                kids[n++] = r->recv[(c + shift) % m];
-        }
-        r->tkids[t] = kids;
-        r->tnkids[t] = n;
-    }
-    rt->parent = r->tparents[0];
-    rt->children = r->tkids[0];
-    rt->nchildren = r->tnkids[0];
-    rt->ntrees = k;
-    rt->parents = r->tparents;
-    rt->kids = (const int *const *)r->tkids;
-    rt->nkids = r->tnkids;
-    return 1;
-}
-
 /* The route of file i for this rank; returns 0 if I am not on it. */
 static int route_of(struct run *r, size_t i, struct mpift_route *rt, int *root_writes)
 {
     const struct mpift_config *cfg = r->ctx->cfg;
-    int m = 0, k, pos = -1, p, c, q;
+    int m = 0, q;
 
     for (q = 1; q < r->size; q++)
-        if (bit(r->all + (size_t)q * r->nbytes, i)) {
-            if (q == r->rank)
-                pos = m + 1;
+        if (bit(r->all + (size_t)q * r->nbytes, i))
             r->recv[m++] = q;
-        }
     *root_writes = bit(r->all, i);
     if (m == 0 && !*root_writes)
         return 0;
-    if (r->rank == 0)
-        pos = 0;
-    if (pos < 0)
-        return 0;
-    if (cfg->policy == MPIFT_POLICY_TREE)
-        return tree_route(r, m, pos, rt);
-    /* direct: a star (rank 0 sends every chunk to every receiver);
-     * pipeline: a chain in rank order. */
-    k = cfg->policy == MPIFT_POLICY_DIRECT ? (m > 0 ? m : 1) : 1;
-    p = pos == 0 ? -1 : (pos - 1) / k;
-    rt->parent = p < 0 ? -1 : (p == 0 ? 0 : r->recv[p - 1]);
-    rt->nchildren = 0;
-    for (c = pos * k + 1; c <= pos * k + k && c <= m; c++)
-        r->kids[rt->nchildren++] = r->recv[c - 1];
-    rt->children = r->kids;
-    rt->ntrees = 1;
-    return 1;
+    return mpift_route_build(0, r->recv, m, r->rank, cfg->policy, cfg->fanout, &r->route, rt);
 }
 
 static double mb(uint64_t b) { return (double)b / 1e6; }
@@ -738,11 +676,6 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
     r.all = calloc((size_t)r.size, r.nbytes);
     r.state = calloc(r.plan.n + 1, 1);
     r.recv = calloc((size_t)r.size, sizeof(int));
-    r.kids = calloc((size_t)r.size, sizeof(int));
-    r.tparents = calloc((size_t)ctx->cfg->fanout, sizeof(int));
-    r.tnkids = calloc((size_t)ctx->cfg->fanout, sizeof(int));
-    r.tkids = calloc((size_t)ctx->cfg->fanout, sizeof(int *));
-    r.tkidbuf = calloc((size_t)ctx->cfg->fanout * (size_t)ctx->cfg->fanout, sizeof(int));
     r.bids = calloc(BATCH_FILES, sizeof(*r.bids));
     r.bfiles = calloc(BATCH_FILES, sizeof(*r.bfiles));
     r.bres = calloc(BATCH_FILES, sizeof(*r.bres));
@@ -750,8 +683,7 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         r.digest = calloc(r.plan.n + 1, sizeof(*r.digest));
     maxkids = ctx->cfg->policy == MPIFT_POLICY_DIRECT ? r.size
             : ctx->cfg->policy == MPIFT_POLICY_TREE ? ctx->cfg->fanout : 1;
-    rc = (!r.mine || !r.all || !r.state || !r.recv || !r.kids || !r.tparents || !r.tnkids || !r.tkids ||
-          !r.tkidbuf || !r.bids || !r.bfiles || !r.bres || (ctx->report_path && r.rank == 0 && !r.digest))
+    rc = (!r.mine || !r.all || !r.state || !r.recv || !r.bids || !r.bfiles || !r.bres || (ctx->report_path && r.rank == 0 && !r.digest))
          ? MPIFT_ERR_NOMEM
        : ctx->dry_run ? MPIFT_OK : mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, maxkids);
     rc = agree(ctx->comm, rc);
@@ -828,11 +760,6 @@ out:
     free(r.all);
     free(r.state);
     free(r.recv);
-    free(r.kids);
-    free(r.tparents);
-    free(r.tnkids);
-    free(r.tkids);
-    free(r.tkidbuf);
     free(r.bids);
     free(r.bfiles);
     free(r.bres);
