@@ -28,6 +28,7 @@
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "stage/plan.h"
+#include "util/status.h"
 #include "wire/tags.h"
 #include "config/template.h"
 
@@ -43,7 +44,7 @@ struct builder {
 static void plan_error(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void plan_error(struct builder *b, const char *fmt, ...)
 {
-    char msg[PATH_MAX + 512];
+    char msg[MPIFT_WHY_MAX];
     va_list ap;
 
     va_start(ap, fmt);
@@ -118,7 +119,7 @@ static const char *base_name(const char *path)
  * st filled (following links) or -1 after reporting. */
 static int resolve(struct builder *b, const char *path, char *real, struct stat *st)
 {
-    char why[3 * PATH_MAX];
+    char why[MPIFT_WHY_MAX];
 
     if (mpift_path_resolve(b->root, "paths.source", path, real, why, sizeof(why)) != MPIFT_OK) {
         plan_error(b, "%s", why);
@@ -589,8 +590,7 @@ int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm)
         return MPIFT_ERR_PROTO;
     if (!(buf = malloc(hdr[1] ? hdr[1] : 1)))
         return MPIFT_ERR_NOMEM;
-    rc = MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) == MPI_SUCCESS ? MPIFT_OK
-                                                                                           : MPIFT_ERR_MPI;
+    rc = mpift_mpi_status(MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE));
     if (rc == MPIFT_OK)
         rc = plan_unpack(buf, hdr, plan);
     free(buf);

@@ -60,7 +60,8 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
 int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm);
 
 /* A plan (without src, with its error count) from one rank to another
- * (tag 1 on comm).  MPIFT_OK, _ERR_MPI, _ERR_NOMEM, _ERR_PROTO, _ERR_RANGE. */
+ * (MPIFT_TAG_SVC_LIST on comm, the service communicator: wire/tags.h).
+ * MPIFT_OK, _ERR_MPI, _ERR_NOMEM, _ERR_PROTO, _ERR_RANGE. */
 int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm);
 int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm);
 
