@@ -1,4 +1,10 @@
-/* test_report.c - the --report JSON writer: escaping and atomic files. */
+/*
+ * test_report.c - the --report JSON: escaping, atomic files, the notes
+ * that keep why a copy failed, and the whole report of a stage-in and of a
+ * stage-out, key by key (stage/report.c writes both).
+ */
+#include "mpift_autoconf.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +13,8 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "job/context.h"
+#include "stage/report.h"
 #include "util/json.h"
 #include "unit_main.h"
 
@@ -76,6 +84,155 @@ START_TEST(atomic_file)
 }
 END_TEST
 
+/* A job of 3 ranks on 2 nodes (ranks 0 and 1 on hostA, rank 2 on hostB). */
+static int node_of[3] = {0, 0, 1}, leaders[2] = {0, 2};
+static char hosts[3][MPIFT_HOST_MAX] = {"hostA", "hostA", "hostB"};
+static struct mpift_config cfg;
+static struct mpift_ctx ctx;
+static char dir[64], path[256];
+
+static void job_setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/mpift-report-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/r.json", dir);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.file = "job.cfg";
+    cfg.policy = MPIFT_POLICY_TREE;
+    cfg.copies = MPIFT_COPIES_PER_NODE;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.cfg = &cfg;
+    ctx.report_path = path;
+    ctx.topo.size = 3;
+    ctx.topo.nnodes = 2;
+    ctx.topo.node_of = node_of;
+    ctx.topo.leaders = leaders;
+    ctx.topo.hosts = hosts;
+    snprintf(ctx.topo.jobid, sizeof(ctx.topo.jobid), "job-1");
+}
+
+static void job_teardown(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The report as written, in a static buffer. */
+static const char *written(const struct mpift_stage_report *rep)
+{
+    static char buf[4096];
+    FILE *f;
+    size_t n;
+
+    ck_assert_int_eq(mpift_stage_report_write(rep), MPIFT_OK);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static struct mpift_pfile files[3] = {
+    {"sub", NULL, 0, 0, 0, 0755, MPIFT_PT_DIR, 0, -1},
+    {"sub/a.dat", NULL, 10, 0, 0, 0644, MPIFT_PT_FILE, 0, -1},
+    {"b \"q\".dat", NULL, 20, 0, 0, 0644, MPIFT_PT_FILE, 0, -1},
+};
+
+START_TEST(notes)
+{
+    struct mpift_notes n = {NULL, 0, 0};
+
+    mpift_notes_add(&n, 7, "a.dat: first\nline");
+    mpift_notes_add(&n, 12, "b.dat: second");
+    ck_assert_uint_eq(n.len, strlen("7\ta.dat: first line\n12\tb.dat: second\n"));
+    ck_assert(memcmp(n.text, "7\ta.dat: first line\n12\tb.dat: second\n", n.len) == 0);
+    mpift_notes_free(&n);
+    ck_assert_ptr_null(n.text);
+    ck_assert_uint_eq(n.len, 0);
+}
+END_TEST
+
+/* Rank 0 wrote both files, hostB's leader (rank 2) damaged a.dat and had
+ * b unchanged; rank 1 keeps nothing (copies per node). */
+START_TEST(stage_in)
+{
+    struct mpift_plan plan = {files, 3, 3, 1, 2, 30};
+    unsigned char states[3][3] = {{0, MPIFT_FS_DONE, MPIFT_FS_DONE}, {0, 0, 0}, {0, MPIFT_FS_FAILED, MPIFT_FS_SKIPPED}};
+    uint64_t digest[3] = {0, 0xabc, 0};
+    struct mpift_notes n2 = {NULL, 0, 0};
+    double rows[3][MPIFT_TALLY_N] = {{2, 0, 0, 30, 0.25}, {0, 0, 0, 0, 0.5}, {0, 1, 1, 0, 0.125}};
+    struct mpift_tally t = {{2, 1, 2, 30}, &rows[0][0], NULL, 0};
+    struct mpift_report_rank ranks[3];
+    struct mpift_stage_report rep = {&ctx, &plan, NULL, ranks, &t, 1.5, MPIFT_ERR_FILES};
+    char want[4096];
+    int q;
+
+    mpift_notes_add(&n2, 1, "sub/a.dat: checksum mismatch");
+    for (q = 0; q < 3; q++)
+        ranks[q] = (struct mpift_report_rank){&plan, states[q], digest, q == 2 ? n2.text : NULL, q == 2 ? n2.len : 0};
+    snprintf(want, sizeof(want),
+             "{\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-in\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
+             "  \"policy\": \"tree\",\n  \"copies\": \"per-node\",\n  \"nodes_count\": 2,\n  \"ranks\": 3,\n"
+             "  \"seconds\": 1.500,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n  \"error\": \"%s\",\n"
+             "  \"totals\": { \"files\": 2, \"bytes\": 30, \"copies_written\": 2, \"unchanged\": 1, \"failed\": 2, "
+             "\"bytes_written\": 30, \"sources_not_planned\": 1 },\n  \"nodes\": [\n"
+             "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0, 1], \"copies_written\": 2, \"unchanged\": 0, "
+             "\"failed\": 0, \"bytes_written\": 30, \"seconds\": 0.500 },\n"
+             "    { \"node\": 1, \"host\": \"hostB\", \"ranks\": [2], \"copies_written\": 0, \"unchanged\": 1, "
+             "\"failed\": 1, \"bytes_written\": 0, \"seconds\": 0.125 }\n  ],\n  \"files\": [\n"
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"xxh3\": \"0000000000000abc\", \"copies\": ["
+             "{ \"rank\": 0, \"host\": \"hostA\", \"status\": \"written\" }, { \"rank\": 2, \"host\": \"hostB\", "
+             "\"status\": \"failed\", \"error\": \"sub/a.dat: checksum mismatch\" }] },\n"
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"xxh3\": null, \"copies\": ["
+             "{ \"rank\": 0, \"host\": \"hostA\", \"status\": \"written\" }, { \"rank\": 2, \"host\": \"hostB\", "
+             "\"status\": \"unchanged\" }] }\n  ]\n}\n", PACKAGE_VERSION, mpift_strerror(MPIFT_ERR_FILES));
+    ck_assert_str_eq(written(&rep), want);
+    mpift_notes_free(&n2);
+}
+END_TEST
+
+/* Writers 0 and 2 both have b: a clash; 0's a.dat came, 2's failed. */
+START_TEST(stage_out)
+{
+    struct mpift_plan p0 = {files, 3, 3, 0, 2, 30}, p2 = {files + 1, 2, 2, 0, 2, 30}, none = {NULL, 0, 0, 0, 0, 0};
+    unsigned char s0[3] = {0, MPIFT_FS_DONE, MPIFT_FS_CLASH}, s2[2] = {MPIFT_FS_FAILED, MPIFT_FS_CLASH};
+    uint64_t d0[3] = {0, 0xfeed, 0}, d2[2] = {0, 0};
+    unsigned char listed[3] = {1, 0, 1};
+    struct mpift_notes n2 = {NULL, 0, 0};
+    double rows[3][MPIFT_TALLY_N] = {{1, 0, 1, 10, 0.25}, {0, 0, 0, 0, 0}, {0, 0, 2, 0, 0.5}};
+    struct mpift_tally t = {{1, 0, 3, 10}, &rows[0][0], listed, 1};
+    struct mpift_report_rank ranks[3];
+    struct mpift_stage_report rep = {&ctx, NULL, "/c", ranks, &t, 2, MPIFT_ERR_FILES};
+    char want[4096];
+
+    mpift_notes_add(&n2, 0, "sub/a.dat: No such file or directory");
+    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0};
+    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0};
+    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len};
+    snprintf(want, sizeof(want),
+             "{\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
+             "  \"collect\": \"/c\",\n  \"seconds\": 2.000,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n"
+             "  \"totals\": { \"copies_written\": 1, \"unchanged\": 0, \"failed\": 3, \"bytes_written\": 10 },\n"
+             "  \"nodes\": [\n"
+             "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0], \"copies_written\": 1, \"unchanged\": 0, "
+             "\"failed\": 1, \"bytes_written\": 10, \"seconds\": 0.250 },\n"
+             "    { \"node\": 1, \"host\": \"hostB\", \"ranks\": [2], \"copies_written\": 0, \"unchanged\": 0, "
+             "\"failed\": 2, \"bytes_written\": 0, \"seconds\": 0.500 }\n  ],\n  \"files\": [\n"
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"xxh3\": \"000000000000feed\", \"rank\": 0, "
+             "\"host\": \"hostA\", \"status\": \"written\" },\n"
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"xxh3\": null, \"rank\": 0, \"host\": \"hostA\", "
+             "\"status\": \"clash\", \"error\": \"another rank has the same final path\" },\n"
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"xxh3\": null, \"rank\": 2, \"host\": \"hostB\", "
+             "\"status\": \"failed\", \"error\": \"sub/a.dat: No such file or directory\" },\n"
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"xxh3\": null, \"rank\": 2, \"host\": \"hostB\", "
+             "\"status\": \"clash\", \"error\": \"another rank has the same final path\" }\n  ]\n}\n",
+             PACKAGE_VERSION);
+    ck_assert_str_eq(written(&rep), want);
+    mpift_notes_free(&n2);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -84,6 +241,12 @@ static Suite *report_suite(void)
     tcase_add_test(tc, escapes);
     tcase_add_test(tc, utf8);
     tcase_add_test(tc, atomic_file);
+    tcase_add_test(tc, notes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("Stage");
+    tcase_add_checked_fixture(tc, job_setup, job_teardown);
+    tcase_add_test(tc, stage_in);
+    tcase_add_test(tc, stage_out);
     suite_add_tcase(s, tc);
     return s;
 }

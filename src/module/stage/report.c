@@ -1,18 +1,22 @@
 /*
- * stage_report.c - the --report JSON of a stage-in: rank 0 writes what
- * every rank gathered to it (see stage.h).
+ * report.c - the --report JSON of a stage-in or a stage-out: rank 0 writes
+ * what every rank did (report.h).  One writer for both modes; they differ
+ * only where they must (a stage-in's plan is shared and each file lists
+ * its copies, a stage-out's files each come from one writer):
  *
- *   { "mpift", "mode", "config", "job", "policy", "copies", "nodes_count",
- *     "ranks", "seconds", "exit_code", "status", "error"?,
- *     "totals": { files, bytes, copies_written, unchanged, failed,
- *                 bytes_written, sources_not_planned },
+ *   { "mpift", "mode", "config", "job",
+ *     stage-in: "policy", "copies", "nodes_count", "ranks";  stage-out: "collect",
+ *     "seconds", "exit_code", "status", stage-in: "error"?,
+ *     "totals": { stage-in: files, bytes,  copies_written, unchanged, failed,
+ *                 bytes_written,  stage-in: sources_not_planned },
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
  *                  bytes_written, seconds } ],
  *     "files": [ { path, bytes, xxh3 (hex or null),
- *                  copies: [ { rank, host, status, error? } ] } ] }
+ *                  stage-in: copies: [ { rank, host, status, error? } ]
+ *                  stage-out: rank, host, status, error? } ] }
  *
- * A copy's status: "written", "unchanged", "failed" or "not sent" (the
- * run stopped first, on_error = "abort").
+ * A copy's status: "written", "unchanged", "failed", "clash" (stage-out:
+ * two writers with one final path) or "not sent" (the run stopped first).
  */
 #include "mpift_autoconf.h"
 
@@ -22,17 +26,55 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
+#include "stage/report.h"
 #include "util/json.h"
-#include "stage/stage.h"
+#include "util/status.h"
 
-/* The message rank q's segment holds for file i ("i\tmessage\n" lines). */
-static void put_error(FILE *f, const struct mpift_stage_report *rep, int q, size_t i)
+void mpift_notes_add(struct mpift_notes *n, size_t i, const char *why)
 {
-    const char *seg = rep->errs + rep->edispl[q], *end = seg + rep->elen[q], *p = seg;
-    char key[32], msg[PATH_MAX + 512];
+    char line[MPIFT_WHY_MAX + 32];
+    int len;
+    char *p;
+
+    len = snprintf(line, sizeof(line), "%zu\t%s\n", i, why);
+    if (len < 0)
+        return;
+    if ((size_t)len >= sizeof(line)) {   /* cut short, but still one line */
+        len = (int)sizeof(line) - 1;
+        line[len - 1] = '\n';
+    }
+    for (p = strchr(line, '\t') + 1; p < line + len - 1; p++)
+        if (*p == '\n')
+            *p = ' ';
+    if (n->len + (size_t)len > n->cap) {
+        size_t cap = (n->cap + (size_t)len) * 2;
+        char *grown = realloc(n->text, cap);
+        if (!grown)
+            return;
+        n->text = grown;
+        n->cap = cap;
+    }
+    memcpy(n->text + n->len, line, (size_t)len);
+    n->len += (size_t)len;
+}
+
+void mpift_notes_free(struct mpift_notes *n)
+{
+    free(n->text);
+    n->text = NULL;
+    n->len = n->cap = 0;
+}
+
+/* The note a rank kept for file i, as ", "error": ..." (nothing if none). */
+static void put_note(FILE *f, const struct mpift_report_rank *rr, size_t i)
+{
+    const char *p = rr->notes, *end;
+    char key[32], msg[MPIFT_WHY_MAX];
     int kl = snprintf(key, sizeof(key), "%zu\t", i);
 
-    while (p < end) {
+    if (!p)
+        return;
+    for (end = p + rr->notes_len; p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = (size_t)((nl ? nl : end) - p);
         if (len > (size_t)kl && memcmp(p, key, (size_t)kl) == 0) {
@@ -55,91 +97,161 @@ static const char *state_name(unsigned char s)
     case MPIFT_FS_DONE: return "written";
     case MPIFT_FS_SKIPPED: return "unchanged";
     case MPIFT_FS_FAILED: case MPIFT_FS_RETRY: return "failed";
+    case MPIFT_FS_CLASH: return "clash";
     default: return "not sent";
     }
 }
 
-int mpift_stage_report_write(const struct mpift_stage_report *rep)
+/* File i of rank q's list: "path", "bytes", "xxh3" (the entry left open). */
+static void put_file(FILE *f, const struct mpift_report_rank *rr, size_t i)
 {
-    static const char *pol[] = { "direct", "pipeline", "tree" };
-    static const char *cop[] = { "per-node", "per-rank", "once" };
+    const struct mpift_pfile *pf = &rr->plan->f[i];
+
+    fputs("{ \"path\": ", f);
+    mpift_json_str(f, pf->dest);
+    fprintf(f, ", \"bytes\": %" PRIu64 ", \"xxh3\": ", pf->size);
+    if (rr->digest && rr->digest[i])
+        fprintf(f, "\"%016" PRIx64 "\"", rr->digest[i]);
+    else
+        fputs("null", f);
+}
+
+/* Rank q's copy of file i: "rank", "host", "status", "error"? */
+static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct mpift_report_rank *rr, size_t i)
+{
+    unsigned char s = rr->state[i];
+
+    fprintf(f, "\"rank\": %d, \"host\": ", q);
+    mpift_json_str(f, ctx->topo.hosts[q]);
+    fprintf(f, ", \"status\": \"%s\"", state_name(s));
+    if (s == MPIFT_FS_FAILED || s == MPIFT_FS_RETRY)
+        put_note(f, rr, i);
+    else if (s == MPIFT_FS_CLASH)
+        fputs(", \"error\": \"another rank has the same final path\"", f);
+}
+
+/* A stage-in's files: each with its copies on the ranks that keep it. */
+static void put_files_in(FILE *f, const struct mpift_stage_report *rep)
+{
+    const struct mpift_plan *plan = rep->plan;
+    size_t i;
+    int q, first = 1, firstcopy;
+
+    for (i = 0; i < plan->n; i++) {
+        if (plan->f[i].type != MPIFT_PT_FILE)
+            continue;
+        fputs(first ? "\n    " : ",\n    ", f);
+        first = 0;
+        put_file(f, &rep->ranks[0], i);
+        fputs(", \"copies\": [", f);
+        for (q = 0, firstcopy = 1; q < rep->ctx->topo.size; q++) {
+            if (!mpift_stage_keeps(rep->ctx, q, &plan->f[i]))
+                continue;
+            fputs(firstcopy ? "{ " : ", { ", f);
+            firstcopy = 0;
+            put_copy(f, rep->ctx, q, &rep->ranks[q], i);
+            fputs(" }", f);
+        }
+        fputs("] }", f);
+    }
+}
+
+/* A stage-out's files: writer by writer. */
+static void put_files_out(FILE *f, const struct mpift_stage_report *rep)
+{
+    size_t i;
+    int w, first = 1;
+
+    for (w = 0; w < rep->ctx->topo.size; w++) {
+        const struct mpift_report_rank *rr = &rep->ranks[w];
+        for (i = 0; rr->state && i < rr->plan->n; i++) {
+            if (rr->plan->f[i].type != MPIFT_PT_FILE)
+                continue;
+            fputs(first ? "\n    " : ",\n    ", f);
+            first = 0;
+            put_file(f, rr, i);
+            fputs(", ", f);
+            put_copy(f, rep->ctx, w, rr, i);
+            fputs(" }", f);
+        }
+    }
+}
+
+/* Per node: its ranks, what they did, how long it took. */
+static void put_nodes(FILE *f, const struct mpift_stage_report *rep)
+{
+    const struct mpift_topo *t = &rep->ctx->topo;
+    const struct mpift_tally *ty = rep->tally;
+    double c[MPIFT_TALLY_N];
+    int n, q, first, ranks;
+
+    for (n = 0; n < t->nnodes; n++) {
+        fprintf(f, "%s\n    { \"node\": %d, \"host\": ", n ? "," : "", n);
+        mpift_json_str(f, t->hosts[t->leaders[n]]);
+        fputs(", \"ranks\": [", f);
+        for (q = 0, first = 1; q < t->size; q++) {
+            if (t->node_of[q] != n || (ty->listed && !ty->listed[q]))
+                continue;
+            fprintf(f, "%s%d", first ? "" : ", ", q);
+            first = 0;
+        }
+        mpift_tally_node(ty, t, n, c, &ranks);
+        fprintf(f, "], \"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
+                ", \"bytes_written\": %" PRIu64 ", \"seconds\": %.3f }", (uint64_t)c[MPIFT_TALLY_WRITTEN],
+                (uint64_t)c[MPIFT_TALLY_UNCHANGED], (uint64_t)c[MPIFT_TALLY_FAILED],
+                (uint64_t)c[MPIFT_TALLY_BYTES], c[MPIFT_TALLY_SECONDS]);
+    }
+}
+
+/* The run as a whole: what, where, how it ended, the totals. */
+static void put_run(FILE *f, const struct mpift_stage_report *rep)
+{
     const struct mpift_ctx *ctx = rep->ctx;
     const struct mpift_topo *t = &ctx->topo;
-    const struct mpift_plan *plan = rep->plan;
-    struct mpift_report out;
-    uint64_t tot[4] = { 0, 0, 0, 0 };
-    size_t i;
-    int q, n, first;
+    const uint64_t *tot = rep->tally->total;
 
-    if (mpift_report_open(&out, ctx->report_path) != MPIFT_OK)
-        return MPIFT_ERR_IO;
-    for (q = 0; q < t->size; q++)
-        for (n = 0; n < 4; n++)
-            tot[n] += (uint64_t)rep->stats[q * 5 + n];
-    fprintf(out.f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ", PACKAGE_VERSION, rep->mode);
-    mpift_json_str(out.f, ctx->cfg->file);
-    fputs(",\n  \"job\": ", out.f);
-    mpift_json_str(out.f, t->jobid);
-    fprintf(out.f, ",\n  \"policy\": \"%s\",\n  \"copies\": \"%s\",\n  \"nodes_count\": %d,\n  \"ranks\": %d,\n"
-            "  \"seconds\": %.3f,\n  \"exit_code\": %d,\n  \"status\": \"%s\"",
-            pol[ctx->cfg->policy], cop[ctx->cfg->copies], t->nnodes, t->size, rep->seconds,
+    fprintf(f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ", PACKAGE_VERSION,
+            rep->collect ? "stage-out" : "stage-in");
+    mpift_json_str(f, ctx->cfg->file);
+    fputs(",\n  \"job\": ", f);
+    mpift_json_str(f, t->jobid);
+    if (rep->collect) {
+        fputs(",\n  \"collect\": ", f);
+        mpift_json_str(f, rep->collect);
+    } else {
+        fprintf(f, ",\n  \"policy\": \"%s\",\n  \"copies\": \"%s\",\n  \"nodes_count\": %d,\n  \"ranks\": %d",
+                mpift_policy_name(ctx->cfg->policy), mpift_copies_name(ctx->cfg->copies), t->nnodes, t->size);
+    }
+    fprintf(f, ",\n  \"seconds\": %.3f,\n  \"exit_code\": %d,\n  \"status\": \"%s\"", rep->seconds,
             mpift_exit_status(rep->status), rep->status == MPIFT_OK ? "ok" : "failed");
-    if (rep->status != MPIFT_OK) {
-        fputs(",\n  \"error\": ", out.f);
-        mpift_json_str(out.f, mpift_strerror(rep->status));
+    if (!rep->collect && rep->status != MPIFT_OK) {
+        fputs(",\n  \"error\": ", f);
+        mpift_json_str(f, mpift_strerror(rep->status));
     }
-    fprintf(out.f, ",\n  \"totals\": { \"files\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"copies_written\": %" PRIu64
-            ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64 ", \"bytes_written\": %" PRIu64
-            ", \"sources_not_planned\": %zu },\n  \"nodes\": [",
-            plan->nfiles, plan->bytes, tot[0], tot[1], tot[2] + plan->nerrors, tot[3], plan->nerrors);
-    for (n = 0; n < t->nnodes; n++) {
-        uint64_t c[4] = { 0, 0, 0, 0 };
-        double secs = 0;
-        fprintf(out.f, "%s\n    { \"node\": %d, \"host\": ", n ? "," : "", n);
-        mpift_json_str(out.f, t->hosts[t->leaders[n]]);
-        fputs(", \"ranks\": [", out.f);
-        for (q = 0, first = 1; q < t->size; q++) {
-            if (t->node_of[q] != n)
-                continue;
-            fprintf(out.f, "%s%d", first ? "" : ", ", q);
-            first = 0;
-            for (i = 0; i < 4; i++)
-                c[i] += (uint64_t)rep->stats[q * 5 + (int)i];
-            if (rep->stats[q * 5 + 4] > secs)
-                secs = rep->stats[q * 5 + 4];
-        }
-        fprintf(out.f, "], \"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
-                ", \"bytes_written\": %" PRIu64 ", \"seconds\": %.3f }", c[0], c[1], c[2], c[3], secs);
-    }
+    fputs(",\n  \"totals\": { ", f);
+    if (!rep->collect)
+        fprintf(f, "\"files\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ", rep->plan->nfiles, rep->plan->bytes);
+    fprintf(f, "\"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
+            ", \"bytes_written\": %" PRIu64, tot[MPIFT_TALLY_WRITTEN], tot[MPIFT_TALLY_UNCHANGED],
+            tot[MPIFT_TALLY_FAILED], tot[MPIFT_TALLY_BYTES]);
+    if (!rep->collect)
+        fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
+    fputs(" },\n  \"nodes\": [", f);
+}
+
+int mpift_stage_report_write(const struct mpift_stage_report *rep)
+{
+    struct mpift_report out;
+
+    if (mpift_report_open(&out, rep->ctx->report_path) != MPIFT_OK)
+        return MPIFT_ERR_IO;
+    put_run(out.f, rep);
+    put_nodes(out.f, rep);
     fputs("\n  ],\n  \"files\": [", out.f);
-    for (i = 0, first = 1; i < plan->n; i++) {
-        const struct mpift_pfile *f = &plan->f[i];
-        int firstcopy = 1;
-        if (f->type != MPIFT_PT_FILE)
-            continue;
-        fprintf(out.f, "%s\n    { \"path\": ", first ? "" : ",");
-        first = 0;
-        mpift_json_str(out.f, f->dest);
-        fprintf(out.f, ", \"bytes\": %" PRIu64 ", \"xxh3\": ", f->size);
-        if (rep->digest && rep->digest[i])
-            fprintf(out.f, "\"%016" PRIx64 "\"", rep->digest[i]);
-        else
-            fputs("null", out.f);
-        fputs(", \"copies\": [", out.f);
-        for (q = 0; q < t->size; q++) {
-            unsigned char s = rep->states[(size_t)q * plan->n + i];
-            if (!rep->writes(rep->arg, q, f))
-                continue;
-            fprintf(out.f, "%s{ \"rank\": %d, \"host\": ", firstcopy ? "" : ", ", q);
-            firstcopy = 0;
-            mpift_json_str(out.f, t->hosts[q]);
-            fprintf(out.f, ", \"status\": \"%s\"", state_name(s));
-            if (s == MPIFT_FS_FAILED || s == MPIFT_FS_RETRY)
-                put_error(out.f, rep, q, i);
-            fputs(" }", out.f);
-        }
-        fputs("] }", out.f);
-    }
+    if (rep->collect)
+        put_files_out(out.f, rep);
+    else
+        put_files_in(out.f, rep);
     fputs("\n  ]\n}\n", out.f);
     return mpift_report_close(&out, 1);
 }

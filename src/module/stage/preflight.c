@@ -1,0 +1,42 @@
+/*
+ * preflight.c - room and write access before a stage-in or stage-out
+ * moves anything (preflight.h).
+ */
+#include "mpift_autoconf.h"
+
+#include <stdint.h>
+
+#include "fs/fsafe.h"
+#include "stage/preflight.h"
+#include "util/log.h"
+#include "util/status.h"
+
+void mpift_room_start(struct mpift_room *rm, int dirfd, const char *root)
+{
+    rm->dirfd = dirfd;
+    rm->root = root;
+    rm->block = mpift_fs_block(dirfd);
+    rm->need = 0;
+    rm->any = 0;
+}
+
+void mpift_room_add(struct mpift_room *rm, uint64_t size)
+{
+    rm->need += (size + rm->block - 1) / rm->block * rm->block;
+    rm->any = 1;
+}
+
+int mpift_room_check(const struct mpift_room *rm, const char *host, const char *verb, const char *setting,
+                     char *why, size_t len)
+{
+    char room[MPIFT_WHY_MAX];
+
+    if (!rm->any || mpift_fs_room(rm->dirfd, rm->root, rm->need, verb, setting, room, sizeof(room)) == 0)
+        return 0;
+    if (host)
+        mpift_say(why, len, "%s: %s", host, room);
+    else
+        mpift_say(why, len, "%s", room);
+    mpift_log_error("%s", why);
+    return -1;
+}

@@ -1,0 +1,36 @@
+/*
+ * preflight.h - before any bytes move, one check for stage-in (each
+ * writer, under its dest root) and stage-out (rank 0, under collect): can
+ * the file system take the files about to arrive, each rounded up to whole
+ * blocks, and may we write there?  A refused run has sent nothing.
+ */
+#ifndef MPIFT_PREFLIGHT_H
+#define MPIFT_PREFLIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The room files need under one root.  Fill with mpift_room_start. */
+struct mpift_room {
+    int dirfd;
+    const char *root;     /* for messages */
+    uint64_t block;       /* what each file's size is rounded up to */
+    uint64_t need;
+    int any;              /* a file was added */
+};
+
+void mpift_room_start(struct mpift_room *rm, int dirfd, const char *root);
+
+/* One more file of `size` bytes to come. */
+void mpift_room_add(struct mpift_room *rm, uint64_t size);
+
+/*
+ * mpift_room_check - 0 when there is room (or nothing comes); else -1,
+ * with the reason logged and in why: the need and the free space, or the
+ * access error, then "nothing was VERB" and what to do about SETTING.
+ * host, when not NULL, leads the message (a writer names its node).
+ */
+int mpift_room_check(const struct mpift_room *rm, const char *host, const char *verb, const char *setting,
+                     char *why, size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * stage_in.h - the state of one stage-in, shared by its two files:
+ * stage_in.c (the run from plan to status: needs, preflight, rounds, the
+ * end) and stage_in_round.c (one round of transfers: each file or batch
+ * of small files down its route, and the dry run's plan).
+ */
+#ifndef MPIFT_STAGE_IN_H
+#define MPIFT_STAGE_IN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/xfer.h"
+#include "job/context.h"
+#include "stage/plan.h"
+#include "stage/report.h"
+#include "stage/route.h"
+
+#define BATCH_FILES 128  /* most files in one batch */
+
+/* The small files moved as one message (stage_in_round.c). */
+struct batch {
+    uint64_t ids[BATCH_FILES];
+    const struct mpift_pfile *files[BATCH_FILES];
+    struct mpift_xres res[BATCH_FILES];
+};
+
+/* One stage-in on this rank; run_init (stage_in.c) sets every field. */
+struct mpift_in_run {
+    struct mpift_ctx *ctx;
+    struct mpift_plan plan;
+    int rank, size;
+    struct mpift_xfer x;
+    int xfer_on;                /* x was set up (not on a dry run) */
+    int rootfd;                 /* my dest root, when I write anything */
+    size_t nbytes;              /* bytes of one rank's need bits */
+    unsigned char *all;         /* [size][nbytes] every rank's need bits this round */
+    unsigned char *mine;        /* my row of all */
+    unsigned char *state;       /* [plan.n] enum mpift_fstate, on writers */
+    int *recv;                  /* [size] the receivers of one file */
+    struct mpift_route_space route; /* what the route of one file points into */
+    struct batch *batch;
+    uint64_t written, bytes;    /* copies I wrote, and their bytes */
+    uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */
+    int item_failed;            /* a file failed for good on this rank (on_error) */
+    int stopped;                /* on_error = "abort" or preflight stopped the run */
+    int local_fail;             /* something failed on this rank */
+    double t_done;              /* seconds this rank spent until its last file */
+    struct mpift_notes notes;   /* with --report: why my copies failed */
+    /* Rank 0, to gather the end into: */
+    double *rows;               /* [size][MPIFT_TALLY_N] */
+    uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
+    int *nlens, *ndispls;       /* with --report: [size] each rank's notes (one block) */
+};
+
+
+/* Bit i of a need-bit array. */
+static inline int mpift_bit(const unsigned char *b, size_t i)
+{
+    return (b[i >> 3] >> (i & 7)) & 1;
+}
+
+/* Does rank q need file i this round? */
+static inline int mpift_in_needs(const struct mpift_in_run *r, int q, size_t i)
+{
+    return mpift_bit(r->all + (size_t)q * r->nbytes, i);
+}
+
+/* Keep why file i failed here, for --report. */
+static inline void mpift_in_note(struct mpift_in_run *r, size_t i, const char *why)
+{
+    if (r->ctx->report_path)
+        mpift_notes_add(&r->notes, i, why);
+}
+
+/* 3. One round over every file somebody needs (collective).  MPIFT_OK or
+ * a status that ends the run. */
+int mpift_in_round(struct mpift_in_run *r, int round, int last_round);
+
+/* --dry-run: rank 0 tells what would move where. */
+void mpift_in_dry_run(struct mpift_in_run *r);
+
+#endif
