@@ -321,7 +321,8 @@ static int run_rounds(struct mpift_in_run *r)
  */
 static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int status, double secs)
 {
-    struct mpift_stage_report rep = {r->ctx, &r->plan, NULL, NULL, tally, secs, status};
+    struct mpift_stage_report rep = {.ctx = r->ctx, .plan = &r->plan, .tally = tally, .seconds = secs,
+                                     .status = status};
     struct mpift_report_rank *ranks = NULL;
     unsigned char *states = NULL;
     char *notes = NULL;
@@ -355,8 +356,9 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
                                           r->ndispls, MPI_CHAR, 0, r->ctx->comm));
     if (rc == MPIFT_OK && r->rank == 0) {
         for (q = 0; q < r->size; q++)
-            ranks[q] = (struct mpift_report_rank){&r->plan, states + (size_t)q * r->plan.n, r->digest,
-                                                  notes + r->ndispls[q], (size_t)r->nlens[q]};
+            ranks[q] = (struct mpift_report_rank){.plan = &r->plan, .state = states + (size_t)q * r->plan.n,
+                                                  .digest = r->digest, .notes = notes + r->ndispls[q],
+                                                  .notes_len = (size_t)r->nlens[q]};
         rep.ranks = ranks;
         rc = mpift_stage_report_write(&rep);
     }

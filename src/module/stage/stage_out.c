@@ -121,7 +121,7 @@ static int wanted(const struct out_run *r, int w, size_t i)
 
 static const char *where(const struct out_run *r, int w)
 {
-    static char buf[2][300];
+    static char buf[2][MPIFT_HOST_MAX + 32];
     static int k;
 
     k ^= 1;
@@ -423,7 +423,7 @@ static int serve_rank0(struct out_run *r)
 static void print_plan(struct out_run *r)
 {
     struct mpift_dry_run d = { 0, 0 };
-    char tail[320];
+    char tail[MPIFT_HOST_MAX + 64];
     size_t i;
     int w;
 
@@ -550,7 +550,8 @@ static void tally(struct out_run *r, struct mpift_tally *t)
         }
         row[MPIFT_TALLY_BYTES] = (double)wr->bytes;
         row[MPIFT_TALLY_SECONDS] = wr->secs;
-        r->ranks[w] = (struct mpift_report_rank){ &wr->plan, wr->state, wr->digest, wr->notes.text, wr->notes.len };
+        r->ranks[w] = (struct mpift_report_rank){ .plan = &wr->plan, .state = wr->state, .digest = wr->digest,
+                                                  .notes = wr->notes.text, .notes_len = wr->notes.len };
     }
     t->rank = r->rows;
     t->listed = r->listed;
@@ -562,7 +563,7 @@ static int finish(struct out_run *r, int rc, double t0)
 {
     struct mpift_ctx *ctx = r->ctx;
     struct mpift_tally t;
-    char head[PATH_MAX + 32];
+    char head[MPIFT_WHY_MAX];
     int status = rc != MPIFT_OK ? rc : (r->failed || r->errors) ? MPIFT_ERR_FILES : MPIFT_OK;
     int ended = rc == MPIFT_OK || rc == MPIFT_ERR_IO;   /* every writer was released */
     double secs;
@@ -573,7 +574,8 @@ static int finish(struct out_run *r, int rc, double t0)
     if (r->rank == 0 && ended && !ctx->dry_run)
         tally(r, &t);
     if (r->rank == 0 && ctx->report_path && !ctx->dry_run && ended) {
-        struct mpift_stage_report rep = { ctx, NULL, r->collect, r->ranks, &t, secs, status };
+        struct mpift_stage_report rep = { .ctx = ctx, .collect = r->collect, .ranks = r->ranks, .tally = &t,
+                                          .seconds = secs, .status = status };
         if (mpift_stage_report_write(&rep) != MPIFT_OK && status == MPIFT_OK)
             status = MPIFT_ERR_FILES;   /* all ranks learn it below */
     }
