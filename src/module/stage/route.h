@@ -18,8 +18,8 @@
  *             every relay send the whole file k times.  The source sends
  *             each tree's share to that tree's root.
  */
-#ifndef MPIFT_ROUTE_H
-#define MPIFT_ROUTE_H
+#ifndef MPIFT_STAGE_ROUTE_H
+#define MPIFT_STAGE_ROUTE_H
 
 #include "config/config.h"
 #include "engine/xfer.h"
