@@ -20,7 +20,7 @@
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
-#include "engine/route.h"
+#include "engine/route_io.h"
 #include "engine/source.h"
 #include "engine/xfer.h"
 

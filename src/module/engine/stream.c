@@ -25,7 +25,7 @@
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
-#include "engine/route.h"
+#include "engine/route_io.h"
 #include "engine/source.h"
 #include "engine/stream.h"
 
@@ -66,7 +66,7 @@ void mpift_stream_refuse(struct mpift_xfer_stream *s, int code, const char *text
     s->res->source_failed = 1;
     /* What the receivers are told (the ERROR text's room). */
     s->res->status = code;
-    mpift_say(s->res->why, MPIFT_MSG_MAX, "%s", text);
+    mpift_format(s->res->why, MPIFT_MSG_MAX, "%s", text);
     s->phase = MPIFT_SP_OPEN;
 }
 
@@ -116,7 +116,7 @@ static int send_error(struct mpift_xfer_stream *s)
     memset(&e, 0, sizeof(e));
     e.file_id = s->id;
     e.code = s->res->status;
-    mpift_say(e.text, sizeof(e.text), "%s", s->res->why);
+    mpift_format(e.text, sizeof(e.text), "%s", s->res->why);
     n = mpift_error_encode(&e, s->x->hdr, MPIFT_HDR_MAX);
     if (n < 0)
         return n;

@@ -9,7 +9,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "engine/route.h"
+#include "engine/route_io.h"
 #include "engine/stream.h"
 #include "engine/xfer.h"
 

@@ -22,7 +22,7 @@
 #include <xxhash.h>
 
 #include "config/config.h"
-#include "stage/plan.h"
+#include "engine/file.h"
 #include "util/progress.h"
 #include "util/status.h"
 #include "wire/proto.h"

@@ -158,8 +158,6 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     ctx->topo.node_comm = MPI_COMM_NULL;
     ctx->force = opts->force;
     ctx->dry_run = opts->dry_run;
-    ctx->verbose = opts->verbose;
-    ctx->quiet = opts->quiet;
     ctx->progress = opts->progress;
     mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
     mpift_log_use(&ctx->log);

@@ -21,7 +21,7 @@ struct mpift_ctx {
     MPI_Comm comm;              /* our duplicate: never the host's tags; file data */
     MPI_Comm svc_comm;          /* requests and replies of the service (reqwire.h) */
     int owns_mpi;               /* the hook's init called MPI_Init */
-    int force, dry_run, verbose, quiet;
+    int force, dry_run;         /* quiet and verbose are in log */
     enum mpift_progress progress;
     char *report_path;          /* --report FILE (rank 0 writes it), or NULL */
     struct mpift_config *cfg;

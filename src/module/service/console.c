@@ -185,7 +185,7 @@ static int worker_loop(struct svc *s)
             if (rc != MPIFT_OK)
                 break;
             if (res.status == MPIFT_OK)
-                mpift_say(text, sizeof(text), "%llu bytes to %s:%s/%s", (unsigned long long)res.bytes,
+                mpift_format(text, sizeof(text), "%llu bytes to %s:%s/%s", (unsigned long long)res.bytes,
                          s->ctx->topo.host, s->ctx->dest_root, r.name);
             rc = send_reply(s, res.status, res.status == MPIFT_OK ? text : res.why);
             break;
@@ -233,7 +233,7 @@ static int master_root(struct svc *s, const char *tmpl, const char *key, const c
  * xfer gives it the file's size and each chunk. */
 static void meter_on(struct svc *s, struct mpift_meter *m)
 {
-    mpift_meter_start(m, s->ctx->progress, s->ctx->quiet, 0, 1, 0);
+    mpift_meter_start(m, s->ctx->progress, s->ctx->log.quiet, 0, 1, 0);
     s->x.meter = m;
 }
 
@@ -304,7 +304,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     if (rc != MPIFT_OK)
         return rc;
     if (res.status == MPIFT_OK)
-        mpift_say(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
+        mpift_format(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
     say_result(what, res.status, res.status == MPIFT_OK ? msg : res.why);
     return MPIFT_OK;
 }

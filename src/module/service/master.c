@@ -164,7 +164,7 @@ static int put_start(struct server *sv, struct stream *s)
 
     if (!sv->collect[0]) {
         s->res.status = MPIFT_ERR_CONFIG;
-        mpift_say(s->res.why, sizeof(s->res.why), "paths.collect is not set in %s; put writes there (add collect = "
+        mpift_format(s->res.why, sizeof(s->res.why), "paths.collect is not set in %s; put writes there (add collect = "
                   "\"DIR\";)", sv->ctx->cfg->file);
         return finish(sv, s);
     }
@@ -172,7 +172,7 @@ static int put_start(struct server *sv, struct stream *s)
         sv->collectfd = mpift_root_open(sv->collect, why, sizeof(why));
         if (sv->collectfd < 0) {
             s->res.status = sv->collectfd;
-            mpift_say(s->res.why, sizeof(s->res.why), "%s on %s: %s", sv->collect, host(sv, 0), why);
+            mpift_format(s->res.why, sizeof(s->res.why), "%s on %s: %s", sv->collect, host(sv, 0), why);
             return finish(sv, s);
         }
     }
@@ -230,7 +230,7 @@ static int start_next(struct server *sv)
     mpift_stream_init(&s->xs, &s->x, MPIFT_STREAM_POLL, s->id, &s->rt, &s->res);
     /* The worker checked the name; a bad one here is refused all the same. */
     if (mpift_path_check_rel(r->name, why, sizeof(why)) != MPIFT_OK || r->name[0] == '\0') {
-        mpift_say(text, sizeof(text), "%s: %s", r->name, r->name[0] ? why : "not a file name");
+        mpift_format(text, sizeof(text), "%s: %s", r->name, r->name[0] ? why : "not a file name");
         if (s->op == MPIFT_REQ_FETCH) {
             mpift_stream_refuse(&s->xs, MPIFT_ERR_ESCAPE, text);
             return MPIFT_OK;

@@ -27,7 +27,7 @@ int mpift_source_resolve(const char *root, const char *name, char *real, char *w
         return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
     }
     if (mpift_path_join(rroot, name, path, sizeof(path)) != MPIFT_OK) {
-        mpift_say(why, wl, "%s/%s: path too long", rroot, name);
+        mpift_format(why, wl, "%s/%s: path too long", rroot, name);
         return MPIFT_ERR_RANGE;
     }
     return mpift_path_resolve(rroot, NULL, path, real, why, wl);
@@ -74,7 +74,7 @@ int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const c
     rc = mpift_xfer_receive(x, id, &f, &rt, fd >= 0 ? &tgt : NULL, res);
     if (fd < 0 && rc == MPIFT_OK && !res->source_failed) {
         res->status = MPIFT_ERR_IO;
-        mpift_say(res->why, sizeof(res->why), "%s: %s", root, why);
+        mpift_format(res->why, sizeof(res->why), "%s: %s", root, why);
     }
     if (fd >= 0)
         close(fd);

@@ -139,7 +139,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
         return rc;
     if (k != CALL_SEND)
         to = 0;
-    mpift_say(what, sizeof(what), "%s %s %s rank %d (%s)", k == CALL_PUT ? "put" : k == CALL_SEND ? "send" : "fetch",
+    mpift_format(what, sizeof(what), "%s %s %s rank %d (%s)", k == CALL_PUT ? "put" : k == CALL_SEND ? "send" : "fetch",
               norm, k == CALL_FETCH ? "from" : "to", to, ctx->topo.hosts[to]);
     for (attempt = 1;; attempt++) {
         uint64_t id = ctx->next_id++;
@@ -163,10 +163,10 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
             return broken(ctx, rc, what);
         if (res.source_failed || k == CALL_FETCH) {
             verdict = res.status;
-            mpift_say(why, sizeof(why), "%s", res.why);
+            mpift_format(why, sizeof(why), "%s", res.why);
         } else {
             verdict = status;
-            mpift_say(why, sizeof(why), "%s", text);
+            mpift_format(why, sizeof(why), "%s", text);
         }
         if (!again(ctx, verdict, attempt, what, why))
             break;

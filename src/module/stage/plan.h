@@ -10,24 +10,8 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "engine/file.h"
 #include "job/topo.h"
-
-enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
-
-/* One file or directory to stage.  A small record: memory per file stays
- * bounded for hundreds of thousands of files. */
-struct mpift_pfile {
-    char *dest;          /* relative to the dest root, normalized */
-    char *src;           /* absolute source path: rank 0 only, NULL elsewhere */
-    uint64_t size;
-    int64_t mtime_sec;
-    uint32_t mtime_nsec;
-    uint32_t mode;       /* permission bits */
-    uint8_t type;        /* mpift_ptype */
-    uint8_t preserve;    /* keep mode (mtime is always kept: it is how a re-run
-                          * recognises an unchanged file) */
-    int32_t target;      /* -1: every writer of the copies policy; else one rank (scatter) */
-};
 
 struct mpift_plan {
     struct mpift_pfile *f;

@@ -34,9 +34,9 @@ int mpift_room_check(const struct mpift_room *rm, const char *host, const char *
     if (!rm->any || mpift_fs_room(rm->dirfd, rm->root, rm->need, verb, setting, room, sizeof(room)) == 0)
         return 0;
     if (host)
-        mpift_say(why, len, "%s: %s", host, room);
+        mpift_format(why, len, "%s: %s", host, room);
     else
-        mpift_say(why, len, "%s", room);
+        mpift_format(why, len, "%s", room);
     mpift_log_error("%s", why);
     return -1;
 }

@@ -230,7 +230,7 @@ int mpift_in_round(struct mpift_in_run *r, int round, int last_round)
     int rc = MPIFT_OK;
 
     if (r->rank == 0) {
-        mpift_meter_start(&meter, ctx->progress, ctx->quiet, 1, 0, 0);
+        mpift_meter_start(&meter, ctx->progress, ctx->log.quiet, 1, 0, 0);
         /* The round's totals cost a pass over the plan: only for a meter. */
         for (i = 0; meter.on && i < r->plan.n; i++)
             if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt)) {

@@ -446,7 +446,7 @@ static void get_ready(struct out_run *r)
 
     if (preflight(r) == 0)
         make_folders(r);
-    mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->quiet, 1, 0, 0);
+    mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->log.quiet, 1, 0, 0);
     /* The totals cost a pass over every list: only for a meter. */
     for (w = 0; r->meter.on && w < r->size; w++)
         for (i = 0; r->w[w].state && i < r->w[w].plan.n; i++)

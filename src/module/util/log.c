@@ -104,7 +104,7 @@ void mpift_log_info(const char *fmt, ...) { va_list ap; va_start(ap, fmt); say(K
 void mpift_log_verbose(const char *fmt, ...) { va_list ap; va_start(ap, fmt); say(K_VERBOSE, fmt, ap); va_end(ap); }
 /* clang-format on */
 
-void mpift_say(char *buf, size_t len, const char *fmt, ...)
+void mpift_format(char *buf, size_t len, const char *fmt, ...)
 {
     va_list ap;
 

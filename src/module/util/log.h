@@ -57,7 +57,7 @@ void mpift_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* snprintf for messages built from several paths: they may be cut at the
  * buffer's end, which is acceptable for text meant for people (and keeps
  * -Wformat-truncation for the places where a cut would matter). */
-void mpift_say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void mpift_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Where errors and warnings go is struct mpift_log's `err`.  Rank 0 sends them to stdout when both lead to one

@@ -1,5 +1,5 @@
 /*
- * route.c - the messages of one file on a route (see route.h).
+ * route_io.c - the messages of one file on a route (see route_io.h).
  *
  * Chunks of one stream all carry the DATA tag from one parent (per tree),
  * and MPI keeps messages between a pair in order, so chunk i lands in the
@@ -12,7 +12,7 @@
 #include "mpift/mpift.h"
 #include "util/status.h"
 #include "wire/tags.h"
-#include "engine/route.h"
+#include "engine/route_io.h"
 
 int mpift_route_parent(const struct mpift_route *rt, uint64_t i)
 {

@@ -1,5 +1,5 @@
 /*
- * route.h - how the messages of one file travel a route (engine/ only):
+ * route_io.h - how the messages of one file travel a route (engine/ only):
  * which buffer and tree a chunk takes, its parent and tag, the sends down
  * a tree and the headers between a rank and its parent and children.
  *
@@ -7,8 +7,8 @@
  * block) or only tests (the master of the mpift.h service keeps many
  * streams going at once and may never block): the same code either way.
  */
-#ifndef MPIFT_ROUTE_H
-#define MPIFT_ROUTE_H
+#ifndef MPIFT_ROUTE_IO_H
+#define MPIFT_ROUTE_IO_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,29 @@
+/*
+ * file.h - one file or folder to move, as every rank knows it: what the
+ * engine needs of a file (its name below the dest root, its size, mtime
+ * and mode, and on the source rank where to read it), kept in the plans
+ * of stage/ (stage/plan.h) and made up for one file by the service.
+ */
+#ifndef MPIFT_FILE_H
+#define MPIFT_FILE_H
+
+#include <stdint.h>
+
+enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
+
+/* One file or directory to stage.  A small record: memory per file stays
+ * bounded for hundreds of thousands of files. */
+struct mpift_pfile {
+    char *dest;          /* relative to the dest root, normalized */
+    char *src;           /* absolute source path: rank 0 only, NULL elsewhere */
+    uint64_t size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint32_t mode;       /* permission bits */
+    uint8_t type;        /* mpift_ptype */
+    uint8_t preserve;    /* keep mode (mtime is always kept: it is how a re-run
+                          * recognises an unchanged file) */
+    int32_t target;      /* -1: every writer of the copies policy; else one rank (scatter) */
+};
+
+#endif
