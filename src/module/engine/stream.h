@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "util/status.h"
 #include "wire/proto.h"
@@ -54,7 +55,8 @@ struct mpift_xfer_stream {
     int sink_rank;                /* names the copy's temporary file */
     enum mpift_stream_phase phase;
     int fd;                       /* source: the file; -1 */
-    int read_err;                 /* source: errno of the first failed read */
+    struct stat st;               /* source: what fstat said of it when opened */
+    int read_err;                 /* source: errno of the first failed read, or MPIFT_SOURCE_SHRANK */
     int have_sink;
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */

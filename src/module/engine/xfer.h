@@ -48,6 +48,12 @@ struct mpift_xfer {
     XXH3_state_t *hash;       /* a source's checksum; NULL: checksum none */
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
+    /* Where this rank reads the files it sends: every f->src->path lies
+     * below srcroot, and is opened from srcfd without leaving it
+     * (engine/source.h).  Set by the caller before sending; -1: none,
+     * and every file is refused. */
+    int srcfd;
+    const char *srcroot;
 };
 
 #define MPIFT_TREES_MAX MPIFT_FANOUT_MAX
@@ -81,6 +87,14 @@ struct mpift_xres {
 };
 
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
+
+/* The root this rank reads the files it sends below (see srcfd above):
+ * the caller owns fd and root, and keeps them while it sends. */
+static inline void mpift_xfer_source_root(struct mpift_xfer *x, int fd, const char *root)
+{
+    x->srcfd = fd;
+    x->srcroot = root;
+}
 
 /*
  * mpift_xfer_flush - wait until every chunk sent has been taken by its

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -278,8 +279,19 @@ uint64_t mpift_fs_block(int dirfd)
     return fstatvfs(dirfd, &vfs) == 0 && vfs.f_frsize ? (uint64_t)vfs.f_frsize : BLOCK_GUESS;
 }
 
-int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
-                  size_t len)
+uint64_t mpift_fs_inodes(int dirfd)
+{
+    struct statvfs vfs;
+
+    /* f_files 0: a file system without an inode limit (btrfs, many FUSE
+     * ones) says nothing of them. */
+    if (fstatvfs(dirfd, &vfs) != 0 || vfs.f_files == 0)
+        return UINT64_MAX;
+    return (uint64_t)vfs.f_favail;
+}
+
+int mpift_fs_room(int dirfd, const char *root, uint64_t need, uint64_t inodes, const char *verb,
+                  const char *setting, char *why, size_t len)
 {
     struct statvfs vfs;
     uint64_t avail;
@@ -293,12 +305,70 @@ int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, 
             return -1;
         }
     }
-    if (faccessat(dirfd, ".", W_OK, AT_EACCESS) != 0) {
+    if (inodes > mpift_fs_inodes(dirfd)) {
+        snprintf(why, len, "needs %llu inodes (files and folders) for %s but its file system has %llu free: nothing "
+                 "was %s; remove files there or point %s elsewhere", (unsigned long long)inodes, root,
+                 (unsigned long long)mpift_fs_inodes(dirfd), verb, setting);
+        return -1;
+    }
+    if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
         snprintf(why, len, "cannot write under %s: %s: nothing was %s; fix its permissions or point %s elsewhere",
                  root, strerror(errno), verb, setting);
         return -1;
     }
     return 0;
+}
+
+int mpift_root_lock(int rootfd)
+{
+    if (flock(rootfd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    return errno == EWOULDBLOCK ? 1 : -1;
+}
+
+int mpift_dir_nearest(int rootfd, const char *rel, size_t *have, unsigned *missing)
+{
+    char comp[NAME_MAX + 1];
+    const char *p;
+    struct stat st;
+    size_t n;
+    int fd, next, en;
+
+    *have = 0;
+    *missing = 0;
+    fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return MPIFT_ERR_IO;
+    for (p = next_component(rel, &n); n > 0; p = next_component(p + n, &n)) {
+        if (*missing) {
+            ++*missing;
+            continue;
+        }
+        if (n > NAME_MAX) {
+            close(fd);
+            errno = ENAMETOOLONG;
+            return MPIFT_ERR_IO;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            *missing = 1;
+            continue;
+        }
+        if (next < 0) {
+            en = errno;
+            next = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? MPIFT_ERR_ESCAPE
+                                                                                           : MPIFT_ERR_IO;
+            close(fd);
+            errno = en;
+            return next;
+        }
+        close(fd);
+        fd = next;
+        *have = (size_t)(p + n - rel);
+    }
+    return fd;
 }
 
 void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *name)

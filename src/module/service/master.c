@@ -48,6 +48,9 @@ struct stream {
     uint64_t id;
     char name[PATH_MAX];
     char real[PATH_MAX];       /* FETCH: the source's real path */
+    char root[PATH_MAX];       /* FETCH: the real paths.source, */
+    int rootfd;                /* open while the file is read (-1: none) */
+    struct mpift_src src;
     struct mpift_pfile f;
     struct mpift_route rt;     /* FETCH: master -> peer; PUT: peer -> master */
     struct mpift_target tgt;   /* PUT: paths.collect */
@@ -134,6 +137,10 @@ static int finish(struct server *sv, struct stream *s)
 static void release(struct server *sv, struct stream *s)
 {
     mpift_stream_end(&s->xs);
+    if (s->rootfd >= 0)
+        close(s->rootfd);
+    s->rootfd = -1;
+    mpift_xfer_source_root(&s->x, -1, "");
     s->phase = PH_FREE;
     sv->active--;
 }
@@ -145,13 +152,14 @@ static void release(struct server *sv, struct stream *s)
 static void fetch_start(struct server *sv, struct stream *s)
 {
     char why[MPIFT_WHY_MAX];
-    int rc = mpift_source_resolve(sv->source, s->name, s->real, why, sizeof(why));
+    int rc = mpift_peer_source(sv->source, s->name, s->root, s->real, &s->src, &s->rootfd, why, sizeof(why));
 
     if (rc != MPIFT_OK) {
         mpift_stream_refuse(&s->xs, rc, why);
         return;
     }
-    mpift_peer_file(&s->f, s->name, s->real);
+    mpift_xfer_source_root(&s->x, s->rootfd, s->root);
+    mpift_peer_file(&s->f, s->name, &s->src);
     mpift_stream_send(&s->xs, &s->f, NULL);
 }
 
@@ -221,6 +229,7 @@ static int start_next(struct server *sv)
     s->peer = r->peer;
     s->id = r->id;
     s->rreq = MPI_REQUEST_NULL;
+    s->rootfd = -1;
     snprintf(s->name, sizeof(s->name), "%s", r->name);
     if (++sv->active > sv->peak)
         sv->peak = sv->active;
