@@ -12,16 +12,16 @@
 enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
 
 /*
- * Where a file is read, on the rank that sends it: its absolute path,
- * below the source root the sender reads from (struct mpift_xfer's
- * srcroot), and the device and inode it had when it was planned, which
- * the file opened must still have (both 0: not planned, not checked).
- * Only the sending rank holds these: 16 bytes per file more there, none
- * on the others.
+ * Where a file is read, on the rank that sends it: the device and inode
+ * it had when it was planned, which the file opened must still have (both
+ * 0: not planned, not checked), and its absolute path, below the source
+ * root the sender reads from (struct mpift_xfer's srcroot).  One
+ * allocation (mpift_src_new, engine/source.h; free() it): only the
+ * sending rank holds these, 16 bytes per file more than the path alone.
  */
 struct mpift_src {
     uint64_t dev, ino;
-    char *path;
+    char path[];
 };
 
 /* One file or directory to stage.  A small record: memory per file stays

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,6 +86,19 @@ int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src,
     close(fd);
     errno = en;
     return -1;
+}
+
+struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
+{
+    size_t n = strlen(path) + 1;
+    struct mpift_src *s = malloc(sizeof(*s) + n);
+
+    if (!s)
+        return NULL;
+    s->dev = st ? (uint64_t)st->st_dev : 0;
+    s->ino = st ? (uint64_t)st->st_ino : 0;
+    memcpy(s->path, path, n);
+    return s;
 }
 
 void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m)

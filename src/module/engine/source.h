@@ -24,6 +24,10 @@
 int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
                       char *why, size_t wl);
 
+/* A new record of a source at `path` (see engine/file.h), planned as st
+ * says (NULL: not planned, nothing to hold it to).  NULL: no memory. */
+struct mpift_src *mpift_src_new(const char *path, const struct stat *st);
+
 /* The METADATA of file `id`, sent as `name`, from what fstat said of it. */
 void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m);
 

@@ -47,10 +47,9 @@ struct stream {
     int peer;
     uint64_t id;
     char name[PATH_MAX];
-    char real[PATH_MAX];       /* FETCH: the source's real path */
     char root[PATH_MAX];       /* FETCH: the real paths.source, */
-    int rootfd;                /* open while the file is read (-1: none) */
-    struct mpift_src src;
+    int rootfd;                /* open while the file is read (-1: none), */
+    struct mpift_src *src;     /* and the file (NULL: none) */
     struct mpift_pfile f;
     struct mpift_route rt;     /* FETCH: master -> peer; PUT: peer -> master */
     struct mpift_target tgt;   /* PUT: paths.collect */
@@ -140,6 +139,8 @@ static void release(struct server *sv, struct stream *s)
     if (s->rootfd >= 0)
         close(s->rootfd);
     s->rootfd = -1;
+    free(s->src);
+    s->src = NULL;
     mpift_xfer_source_root(&s->x, -1, "");
     s->phase = PH_FREE;
     sv->active--;
@@ -152,14 +153,14 @@ static void release(struct server *sv, struct stream *s)
 static void fetch_start(struct server *sv, struct stream *s)
 {
     char why[MPIFT_WHY_MAX];
-    int rc = mpift_peer_source(sv->source, s->name, s->root, s->real, &s->src, &s->rootfd, why, sizeof(why));
+    int rc = mpift_peer_source(sv->source, s->name, s->root, &s->src, &s->rootfd, why, sizeof(why));
 
     if (rc != MPIFT_OK) {
         mpift_stream_refuse(&s->xs, rc, why);
         return;
     }
     mpift_xfer_source_root(&s->x, s->rootfd, s->root);
-    mpift_peer_file(&s->f, s->name, &s->src);
+    mpift_peer_file(&s->f, s->name, s->src);
     mpift_stream_send(&s->xs, &s->f, NULL);
 }
 
@@ -230,6 +231,7 @@ static int start_next(struct server *sv)
     s->id = r->id;
     s->rreq = MPI_REQUEST_NULL;
     s->rootfd = -1;
+    s->src = NULL;
     snprintf(s->name, sizeof(s->name), "%s", r->name);
     if (++sv->active > sv->peak)
         sv->peak = sv->active;

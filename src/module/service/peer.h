@@ -14,14 +14,14 @@
 
 /*
  * mpift_peer_source - ready to send `name` below `root`: its real path
- * must stay within the real root (a symlink may not lead out; rroot and
- * real get both, PATH_MAX bytes each), the real root is opened (*fd, to
- * close after sending) and src filled (its path is real; not planned, so
- * no inode to check).  Then mpift_xfer_source_root(x, *fd, rroot).
+ * must stay within the real root (a symlink may not lead out), the real
+ * root (into rroot, PATH_MAX bytes) is opened (*fd) and *src made (its
+ * path is the real one; not planned, so no inode to check): close and
+ * free both after sending.  Then mpift_xfer_source_root(x, *fd, rroot).
  * MPIFT_OK, or a status with a message for users in why.
  */
-int mpift_peer_source(const char *root, const char *name, char *rroot, char *real, struct mpift_src *src, int *fd,
-                      char *why, size_t wl);
+int mpift_peer_source(const char *root, const char *name, char *rroot, struct mpift_src **src, int *fd, char *why,
+                      size_t wl);
 
 /* A plan entry for one named file: dest `name`, source `src` (NULL on a
  * receiver), mode kept.  The rest of a plan is not used. */

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "mpift/mpift.h"
+#include "engine/source.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "stage/plan.h"
@@ -64,22 +65,6 @@ static void plan_too_long(struct builder *b, const char *dir, const char *name)
     plan_error(b, "%s", msg);
 }
 
-/* The sender's record of a source: its path, and the device and inode it
- * has now, which it must still have when it is opened to be sent (one
- * allocation: the path follows the record). */
-static struct mpift_src *src_new(const char *path, const struct stat *st)
-{
-    size_t n = strlen(path) + 1;
-    struct mpift_src *s = malloc(sizeof(*s) + n);
-
-    if (!s)
-        return NULL;
-    s->dev = (uint64_t)st->st_dev;
-    s->ino = (uint64_t)st->st_ino;
-    s->path = memcpy(s + 1, path, n);
-    return s;
-}
-
 static int add(struct builder *b, uint8_t type, const char *src, const char *dest, const struct stat *st)
 {
     struct mpift_plan *p = b->plan;
@@ -107,7 +92,7 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     f = &p->f[p->n];
     memset(f, 0, sizeof(*f));
     f->dest = strdup(norm);
-    f->src = src_new(src, st);
+    f->src = mpift_src_new(src, st);
     if (!f->dest || !f->src) {
         free(f->dest);
         free(f->src);
@@ -380,7 +365,8 @@ static void dedupe(struct mpift_plan *p)
             struct mpift_pfile *k = &p->f[o - 1];
             if (!(k->type == MPIFT_PT_DIR && f->type == MPIFT_PT_DIR)) {
                 mpift_log_error("%s: both %s and %s would be written there; keeping the first, "
-                                "fix stage_in so each destination has one source", f->dest, k->src->path, f->src->path);
+                                "fix stage_in so each destination has one source", f->dest, k->src->path,
+                                f->src->path);
                 p->nerrors++;
             }
             free(f->dest);
