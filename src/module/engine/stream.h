@@ -54,7 +54,8 @@ struct mpift_xfer_stream {
     int sink_rank;                /* names the copy's temporary file */
     enum mpift_stream_phase phase;
     int fd;                       /* source: the file; -1 */
-    int read_err;                 /* source: errno of the first failed read */
+    int read_err;                 /* errno of the source's first failed read (below
+                                   * the source: as its COMPLETE said) */
     int have_sink;
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */
