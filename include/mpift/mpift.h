@@ -171,7 +171,9 @@ typedef struct mpift_ctx mpift_ctx_t;
  *                     parse, has an unknown key, a value of the wrong type
  *                     or lacks a required one; paths.dest does not expand
  *                     to an absolute path on some rank; copies =
- *                     "per-rank" and two ranks of a node share a dest root
+ *                     "per-rank" and two ranks of a node share a dest root;
+ *                     transfer.checksum differs between ranks (opts->sets
+ *                     given to some ranks only)
  *   MPIFT_ERR_RANGE   a value is out of range (version other than 1, a
  *                     size or count beyond its limits)
  *   MPIFT_ERR_USAGE   a malformed opts->sets entry (not KEY=VALUE, a group,

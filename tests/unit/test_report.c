@@ -54,7 +54,7 @@ END_TEST
 
 START_TEST(atomic_file)
 {
-    struct mpift_report r;
+    struct mpift_json_file r;
     char dir[] = "/tmp/mpift-report-XXXXXX", path[256], tmp[sizeof(r.tmp)];
     struct stat st;
     FILE *f;
@@ -62,11 +62,11 @@ START_TEST(atomic_file)
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/r.json", dir);
-    ck_assert_int_eq(mpift_report_open(&r, path), MPIFT_OK);
+    ck_assert_int_eq(mpift_json_open(&r, path), MPIFT_OK);
     fputs("{\"ok\": true}\n", r.f);
     snprintf(tmp, sizeof(tmp), "%s", r.tmp);
     ck_assert_int_eq(stat(path, &st), -1);      /* nothing at the final path yet */
-    ck_assert_int_eq(mpift_report_close(&r, 1), MPIFT_OK);
+    ck_assert_int_eq(mpift_json_close(&r, 1), MPIFT_OK);
     ck_assert_int_eq(stat(tmp, &st), -1);
     f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
@@ -75,11 +75,11 @@ START_TEST(atomic_file)
     ck_assert_str_eq(buf, "{\"ok\": true}\n");
     /* A report given up leaves nothing. */
     unlink(path);
-    ck_assert_int_eq(mpift_report_open(&r, path), MPIFT_OK);
-    ck_assert_int_eq(mpift_report_close(&r, 0), MPIFT_OK);
+    ck_assert_int_eq(mpift_json_open(&r, path), MPIFT_OK);
+    ck_assert_int_eq(mpift_json_close(&r, 0), MPIFT_OK);
     ck_assert_int_eq(stat(path, &st), -1);
     /* An unwritable place is an error, not a crash. */
-    ck_assert_int_eq(mpift_report_open(&r, "/nonexistent/dir/r.json"), MPIFT_ERR_IO);
+    ck_assert_int_eq(mpift_json_open(&r, "/nonexistent/dir/r.json"), MPIFT_ERR_IO);
     rmdir(dir);
 }
 END_TEST

@@ -21,7 +21,7 @@ int mpift_check_config(const struct mpift_options *opts)
 {
     struct mpift_config *cfg = NULL;
     struct mpift_log log, *was;
-    char err[8192] = "";
+    char err[MPIFT_CONFIG_ERR_MAX] = "";
     int rc;
 
     if (!opts || !opts->config_path)
@@ -55,20 +55,32 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     return mpift_context_open(*(MPI_Comm *)comm, opts, out);
 }
 
+/* Each call runs with its context's message settings selected, and puts
+ * back the caller's on the way out: no selection outlives a call. */
 int mpift_stage_in(mpift_ctx_t *ctx)
 {
+    struct mpift_log *was;
+    int rc;
+
     if (!ctx)
         return MPIFT_ERR_USAGE;
-    mpift_log_use(&ctx->log);
-    return mpift_stage_in_run(ctx);
+    was = mpift_log_use(&ctx->log);
+    rc = mpift_stage_in_run(ctx);
+    mpift_log_use(was);
+    return rc;
 }
 
 int mpift_stage_out(mpift_ctx_t *ctx)
 {
+    struct mpift_log *was;
+    int rc;
+
     if (!ctx)
         return MPIFT_ERR_USAGE;
-    mpift_log_use(&ctx->log);
-    return mpift_stage_out_run(ctx);
+    was = mpift_log_use(&ctx->log);
+    rc = mpift_stage_out_run(ctx);
+    mpift_log_use(was);
+    return rc;
 }
 
 int mpift_close(mpift_ctx_t **pctx)

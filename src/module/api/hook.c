@@ -12,6 +12,7 @@
 #include "job/context.h"
 #include "util/log.h"
 #include "service/console.h"
+#include "util/progress.h"
 #include "util/status.h"
 
 /*
@@ -31,9 +32,17 @@ static void tcp_defaults(void)
     setenv("OMPI_MCA_btl_tcp_max_send_size", "1049600", 0);
 }
 
+/*
+ * The launcher's own message settings, for what it says outside a call on
+ * the context: "aborting the job" after a failed mpift_open (the
+ * context's settings went with it), prefixed with this rank as the old
+ * process-wide settings did.
+ */
+static struct mpift_log launcher_log;
+
 static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
 {
-    int initialized = 0, rc;
+    int initialized = 0, rc, rank = -1;
     MPI_Comm world = MPI_COMM_WORLD;
 
     *ctx = NULL;
@@ -50,43 +59,53 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
                 "(mpirun -n N mpift-stage --config FILE)\n");
         return MPIFT_ERR_ENV;
     }
+    MPI_Comm_rank(world, &rank);
+    mpift_log_init(&launcher_log, NULL, rank, opts->quiet, opts->verbose);
+    if (rank == 0 && mpift_same_terminal())
+        launcher_log.err = stdout;
+    mpift_log_use(&launcher_log);
     rc = mpift_open(&world, opts, ctx);
     if (rc == MPIFT_OK)
         (*ctx)->owns_mpi = !initialized;
-    else if (!initialized)
-        MPI_Finalize();
+    else if (!initialized && !mpift_status_fatal(rc))
+        MPI_Finalize();   /* a fatal status: finalize aborts the job instead */
     return rc;
 }
 
 static int hook_shell(mpift_ctx_t *ctx)
 {
+    struct mpift_log *was = mpift_log_use(&ctx->log);
+    int rc;
+
     if (ctx->report_path) {
         if (ctx->topo.rank == 0)
             mpift_log_error("--report applies to stage-in and stage-out, not to --shell; run without it");
-        return MPIFT_ERR_USAGE;
+        rc = MPIFT_ERR_USAGE;
+    } else {
+        rc = mpift_service_run(ctx, stdin);
     }
-    mpift_log_use(&ctx->log);
-    return mpift_service_run(ctx, stdin);
+    mpift_log_use(was);
+    return rc;
 }
 
 static int hook_finalize(mpift_ctx_t **ctx, int status)
 {
-    int owns = *ctx ? (*ctx)->owns_mpi : 0, finalized = 0;
+    int owns = *ctx ? (*ctx)->owns_mpi : 0, finalized = 0, initialized = 0;
 
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
     /* An MPI or protocol failure may leave peers blocked in a collective:
      * only an abort ends the job reliably then. */
-    if (mpift_status_fatal(status)) {
+    if (mpift_status_fatal(status) && initialized && !finalized) {
+        if (*ctx)
+            mpift_log_use(&(*ctx)->log);
         mpift_log_error("aborting the job: %s", mpift_strerror(status));
         MPI_Abort(MPI_COMM_WORLD, 3);
     }
     mpift_close(ctx);
-    MPI_Finalized(&finalized);
-    if (owns && !finalized) {
-        int initialized = 0;
-        MPI_Initialized(&initialized);
-        if (initialized)
-            MPI_Finalize();
-    }
+    mpift_log_use(&launcher_log);
+    if (owns && initialized && !finalized)
+        MPI_Finalize();
     return MPIFT_OK;
 }
 

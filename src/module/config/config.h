@@ -73,6 +73,10 @@ struct mpift_config {
     size_t n_out;
 };
 
+/* Room for mpift_config_load's error lines: many errors, each naming a
+ * file, a line, a key and a cause. */
+#define MPIFT_CONFIG_ERR_MAX 8192
+
 /*
  * mpift_config_load - parse and validate a configuration.
  *
@@ -108,5 +112,9 @@ void mpift_config_free(struct mpift_config **cfg);
  * MPIFT_ERR_RANGE on overflow, MPIFT_ERR_CONFIG when malformed.
  */
 int mpift_parse_size(const char *s, uint64_t *out);
+
+/* A policy's and a copies setting's names, as the configuration spells them. */
+const char *mpift_policy_name(enum mpift_policy p);
+const char *mpift_copies_name(enum mpift_copies c);
 
 #endif

@@ -53,6 +53,9 @@ const char *const mpift_cfg_policy_names[] = {"direct", "pipeline", "tree", NULL
 const char *const mpift_cfg_copies_names[] = {"per-node", "per-rank", "once", NULL};
 const char *const mpift_cfg_to_names[] = {"node", "rank", NULL};
 
+const char *mpift_policy_name(enum mpift_policy p) { return mpift_cfg_policy_names[p]; }
+const char *mpift_copies_name(enum mpift_copies c) { return mpift_cfg_copies_names[c]; }
+
 /* Up to two edits make a typo: "windw", "chunksize", "max_stream". */
 #define TYPO_EDITS_MAX 2
 

@@ -69,7 +69,7 @@ static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, con
     struct stat st;
     int fd, en = 0, code = MPIFT_OK;
 
-    memset(res, 0, sizeof(*res));
+    mpift_xres_clear(res);
     memset(&e, 0, sizeof(e));
     e.file_id = id;
     e.status = MPIFT_SEND_FAILED;
@@ -172,7 +172,7 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
         goto out;
     x->base = (x->base + 1) % (uint64_t)x->window;
     for (k = 0; k < n; k++) {
-        memset(&res[k], 0, sizeof(res[k]));
+        mpift_xres_clear(&res[k]);
         if (e[k].status == MPIFT_SEND_CHANGED) {
             /* The source names it and may send it again. */
             mpift_xres_set(&res[k], MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", f[k]->dest);

@@ -11,6 +11,17 @@
 #include "engine/sink.h"
 #include "engine/xfer.h"
 
+/* A fresh outcome: every field but why's text (a message is 8 KiB, and
+ * a batch clears one per file: only its first byte is). */
+static inline void mpift_xres_clear(struct mpift_xres *res)
+{
+    res->status = MPIFT_OK;
+    res->source_failed = 0;
+    res->bytes = 0;
+    res->digest = 0;
+    res->why[0] = '\0';
+}
+
 /* res->status = status, res->why = the formatted message. */
 void mpift_xres_set(struct mpift_xres *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -22,36 +22,6 @@
 #include "engine/sink.h"
 
 /*
- * The process's umask, read once from /proc/self/status ("Umask:", Linux
- * 4.7 and later).  Not umask(0) then umask(old): between the two calls any
- * thread of a host that embeds mpift would create its files with mode
- * 0666.  Without /proc (or on an older kernel) 022, the usual default:
- * files then get 0644.
- */
-static mode_t process_umask(void)
-{
-    static int known;
-    static mode_t um = 022;
-    char line[128];
-    unsigned int v;
-    FILE *f;
-
-    if (known)
-        return um;
-    known = 1;
-    f = fopen("/proc/self/status", "re");
-    if (!f)
-        return um;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "Umask: %o", &v) == 1) {
-            um = (mode_t)(v & 0777);
-            break;
-        }
-    fclose(f);
-    return um;
-}
-
-/*
  * The middle of a temporary name: random for this process (fixed at its
  * first sink from getrandom, its pid and the time), plus one per sink, so
  * no two sinks of any runs share a name.
@@ -139,6 +109,7 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
                     enum mpift_wire_cksum kind, char *why, size_t whylen)
 {
     char parent[PATH_MAX], cause[MPIFT_WHY_MAX];
+    struct stat st;
     int rc, tries;
 
     memset(s, 0, sizeof(*s));
@@ -157,23 +128,34 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
     s->dirfd = rc;
     /* A short temporary name (the final name may already be NAME_MAX
      * long), of this sink alone: never one another run may be writing.
-     * Those of runs that died are swept (mpift_sink_sweep). */
+     * Those of runs that died are swept (mpift_sink_sweep).  Created
+     * 0666: the kernel takes the umask off at this moment, and atomically,
+     * so the mode a new file gets is known without umask(0) then
+     * umask(old) (between which any thread of a host embedding mpift
+     * would create its files 0666).  Then 0600 while it fills, so no one
+     * reads it half-written; commit gives it the mode it was created with. */
     for (tries = 0; tries < 4; tries++) {
         snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
                  (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
-        s->fd = openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        s->fd = openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (s->fd >= 0 || errno != EEXIST)
             break;
     }
     /* Held while it is written: a sweep leaves a locked temporary alone. */
     if (s->fd >= 0)
         flock(s->fd, LOCK_EX | LOCK_NB);
-    if (s->fd < 0) {
+    if (s->fd < 0 || fstat(s->fd, &st) != 0 || fchmod(s->fd, 0600) != 0) {
         snprintf(why, whylen, "%s: cannot create temporary file: %s", s->display, strerror(errno));
+        if (s->fd >= 0) {
+            close(s->fd);
+            unlinkat(s->dirfd, s->tmp, 0);
+            s->fd = -1;
+        }
         close(s->dirfd);
         s->dirfd = -1;
         return MPIFT_ERR_IO;
     }
+    s->new_mode = st.st_mode & 0777;
     if (kind == MPIFT_WIRE_CKSUM_NONE)
         return MPIFT_OK;
     s->hash = XXH3_createState();
@@ -292,9 +274,9 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
         rc = MPIFT_ERR_CHECKSUM;
         goto fail;
     }
-    /* Mode: the source's when preserving, else what a new file gets (the
-     * temp file was created 0600 so no one reads it half-written). */
-    if (fchmod(s->fd, preserve ? m->mode & 07777 : 0666 & ~process_umask()) != 0)
+    /* Mode: the source's when preserving, else what a new file got when
+     * it was created (0666 less the umask: see mpift_sink_open). */
+    if (fchmod(s->fd, preserve ? m->mode & 07777 : s->new_mode) != 0)
         goto errno_fail;
     ts[0].tv_sec = ts[1].tv_sec = (time_t)m->mtime_sec;
     ts[0].tv_nsec = ts[1].tv_nsec = (long)m->mtime_nsec;

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <xxhash.h>
 
 #include "wire/proto.h"
@@ -33,6 +34,7 @@ struct mpift_sink {
     char display[PATH_MAX];    /* root/rel, for messages */
     uint64_t received;         /* bytes taken so far */
     int err;                   /* first errno of a failed write, 0 if none */
+    mode_t new_mode;           /* what a new file gets here: 0666 less the umask */
     XXH3_state_t *hash;        /* NULL: no checksum */
 };
 
@@ -61,7 +63,7 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
 /*
  * mpift_sink_commit - check size and (when c->cksum_kind is xxh3) checksum
  * against what the sender announced, then set mode (when preserve: the
- * sender's; otherwise 0666 less the process's umask, as a new file gets)
+ * sender's; otherwise 0666 less the umask, as a new file gets)
  * and mtime, fsync when asked, and rename into place.
  * Returns MPIFT_OK, MPIFT_ERR_CHECKSUM, MPIFT_ERR_IO (why says which and
  * names the file).  The sink is closed in every case.

@@ -13,6 +13,7 @@
  */
 #include "mpift_autoconf.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, enum m
     s->next = s->posted = s->off = 0;
     s->from = rt->parent;
     s->why[0] = '\0';
-    memset(res, 0, sizeof(*res));
+    mpift_xres_clear(res);
 }
 
 void mpift_stream_send(struct mpift_xfer_stream *s, const struct mpift_pfile *f, const struct mpift_target *tgt)
@@ -64,9 +65,10 @@ void mpift_stream_refuse(struct mpift_xfer_stream *s, int code, const char *text
     s->source = 1;
     s->refused = 1;
     s->res->source_failed = 1;
-    /* What the receivers are told (the ERROR text's room). */
+    /* What the receivers are told; send_error cuts it to the ERROR
+     * message's room, this rank keeps it whole. */
     s->res->status = code;
-    mpift_format(s->res->why, MPIFT_MSG_MAX, "%s", text);
+    mpift_format(s->res->why, sizeof(s->res->why), "%s", text);
     s->phase = MPIFT_SP_OPEN;
 }
 
@@ -420,6 +422,7 @@ static int recv_tail(struct mpift_xfer_stream *s)
         s->res->source_failed = 1;
     } else if (c.status != MPIFT_SEND_OK) {
         /* The source names the failure; here the copy is just dropped. */
+        s->read_err = c.err ? c.err : EIO;
         mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
         s->res->source_failed = 1;
     } else if (s->have_sink) {

@@ -56,7 +56,9 @@ struct mpift_xfer_stream {
     enum mpift_stream_phase phase;
     int fd;                       /* source: the file; -1 */
     struct stat st;               /* source: what fstat said of it when opened */
-    int read_err;                 /* source: errno of the first failed read, or MPIFT_SOURCE_SHRANK */
+    int read_err;                 /* errno of the source's first failed read, or
+                                   * MPIFT_SOURCE_SHRANK (below the source: as its
+                                   * COMPLETE said) */
     int have_sink;
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */

@@ -84,6 +84,7 @@ struct mpift_xres {
     uint64_t bytes;           /* bytes this rank wrote */
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
+    /* (a field added here is cleared in mpift_xres_clear, outcome.h) */
 };
 
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);

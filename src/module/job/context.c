@@ -38,7 +38,7 @@ void mpift_config_print_errors(const char *err)
 /* Rank 0 loads the text; all parse it.  Returns the same code everywhere. */
 static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 {
-    char *text = NULL, err[8192] = "";
+    char *text = NULL, err[MPIFT_CONFIG_ERR_MAX] = "";
     size_t len = 0;
     int rank, rc = MPIFT_OK, hdr[2];
 
@@ -73,6 +73,26 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 out:
     free(text);
     return rc;
+}
+
+/*
+ * Every rank parses rank 0's text, but an application's --set overrides
+ * (struct mpift_options) are applied by each rank: settings the ranks of
+ * one transfer must share are checked to agree, so a mismatch is one
+ * clear configuration error instead of a stream that cannot verify.
+ */
+static int agree_settings(struct mpift_ctx *ctx)
+{
+    int mine[2] = {(int)ctx->cfg->checksum, -(int)ctx->cfg->checksum}, all[2];
+
+    if (MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (all[0] == -all[1])
+        return MPIFT_OK;
+    if (ctx->topo.rank == 0)
+        mpift_log_error("%s: transfer.checksum differs between ranks (a --set given to some ranks only): "
+                        "give every rank the same settings", ctx->cfg->file);
+    return MPIFT_ERR_CONFIG;
 }
 
 /* Every rank's dest root, expanded; per-rank copies need them distinct per node. */
@@ -146,6 +166,7 @@ int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *ou
 int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **out)
 {
     struct mpift_ctx *ctx;
+    struct mpift_log *was;
     int rc, rank;
 
     *out = NULL;
@@ -160,7 +181,7 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     ctx->dry_run = opts->dry_run;
     ctx->progress = opts->progress;
     mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
-    mpift_log_use(&ctx->log);
+    was = mpift_log_use(&ctx->log);
     if ((rc = mpift_mpi_status(MPI_Comm_dup(comm, &ctx->comm))) != MPIFT_OK)
         goto out;
     /* Errors come back as codes: we decide what a failed call means. */
@@ -184,8 +205,11 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
         ctx->log.err = stdout;
     if (rank == 0 && opts->module_path)
         mpift_log_verbose("engine module %s", opts->module_path);
-    rc = setup_roots(ctx);
+    rc = agree_settings(ctx);
+    if (rc == MPIFT_OK)
+        rc = setup_roots(ctx);
 out:
+    mpift_log_use(was);
     if (rc != MPIFT_OK) {
         mpift_context_free(&ctx);
         return rc;

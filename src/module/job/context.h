@@ -19,7 +19,7 @@ struct mpift_client;
 
 struct mpift_ctx {
     MPI_Comm comm;              /* our duplicate: never the host's tags; file data */
-    MPI_Comm svc_comm;          /* requests and replies of the service (reqwire.h) */
+    MPI_Comm svc_comm;          /* requests and replies of the service (wire/request.h) */
     int owns_mpi;               /* the hook's init called MPI_Init */
     int force, dry_run;         /* quiet and verbose are in log */
     enum mpift_progress progress;
@@ -27,7 +27,7 @@ struct mpift_ctx {
     struct mpift_config *cfg;
     struct mpift_topo topo;
     char dest_root[PATH_MAX];   /* this rank's expanded paths.dest */
-    /* The mpift.h client calls (client.c). */
+    /* The mpift.h service calls (service/worker.c, master.c). */
     struct mpift_client *client; /* made at the first call */
     uint64_t next_id;           /* ids of this rank's transfers */
     int served;                 /* rank 0 ran mpift_serve / a worker called mpift_done */
@@ -39,10 +39,12 @@ struct mpift_ctx {
  * mpift_context_open - collective over comm: duplicate it (twice: file
  * data and the service's messages), load the configuration on rank 0 and
  * share its text, discover the topology, expand every rank's dest root,
- * and select the context's message settings.  Returns MPIFT_OK with *ctx
- * set, or the same status on every rank: MPIFT_ERR_CONFIG, _RANGE,
- * _UNSUPPORTED, _USAGE (configuration refused, reported by rank 0),
- * MPIFT_ERR_MPI, MPIFT_ERR_NOMEM, MPIFT_ERR_ENV (topology).
+ * and select the context's message settings while it works (the
+ * caller's are put back).  Returns MPIFT_OK with *ctx set, or (as
+ * mpift_open in mpift.h says) MPIFT_ERR_CONFIG, _RANGE, _USAGE
+ * (configuration refused, reported by rank 0; also transfer.checksum that
+ * differs between ranks), MPIFT_ERR_IO (getcwd failed for a relative
+ * config path), MPIFT_ERR_MPI, MPIFT_ERR_NOMEM.
  */
 int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **ctx);
 

@@ -29,7 +29,7 @@ struct pmix_facts {
     uint32_t nodeid;
     uint16_t local_rank;
     char host[MPIFT_HOST_MAX];
-    char jobid[256];
+    char jobid[MPIFT_JOBID_MAX];
     char tmpdir[PATH_MAX];
 };
 

@@ -11,7 +11,10 @@
 #include <limits.h>
 #include <mpi.h>
 
-#define MPIFT_HOST_MAX 256
+#include "util/log.h"
+
+/* A job id as PMIx or the batch system gives it (NUL included). */
+#define MPIFT_JOBID_MAX 256
 
 struct mpift_topo {
     int rank, size;          /* in the module's communicator */
@@ -20,7 +23,7 @@ struct mpift_topo {
     int local_rank, local_size;
     int leader;              /* lowest rank on my node */
     char host[MPIFT_HOST_MAX];
-    char jobid[256];
+    char jobid[MPIFT_JOBID_MAX];
     char tmpdir[PATH_MAX];
     char user[64];
     const char *source;      /* "PMIx" or "MPI shared-memory split" */

@@ -400,7 +400,7 @@ static int master_loop(struct svc *s, FILE *in)
     int tty = fileno(in) == 0 ? mpift_tty_behind(0) : isatty(fileno(in)), rc = MPIFT_OK, r;
 
     if (tty)
-        printf("mpift %s master console: %d workers; type help\n", PACKAGE_VERSION, s->size - 1);
+        printf("mpift %s master console: %d workers; type help\n", MPIFT_VERSION_STRING, s->size - 1);
     for (;;) {
         if (tty) {
             printf("master> ");

@@ -110,6 +110,13 @@ static int finish(struct server *sv, struct stream *s)
 
     if (MPI_Wait(&s->rreq, MPI_STATUS_IGNORE) != MPI_SUCCESS) /* a PUT's "go": long since received */
         return MPIFT_ERR_MPI;
+    /* A source that failed mid-file, named as the worker knows it (one
+     * that shrank says so already: MPIFT_SOURCE_SHRANK is no errno). */
+    if (s->xs.read_err > 0 && s->op == MPIFT_REQ_FETCH)
+        mpift_format(res->why, sizeof(res->why), "%s/%s on %s: read failed: %s", sv->source, s->name, host(sv, 0),
+                     strerror(s->xs.read_err));
+    else if (s->xs.read_err > 0)
+        mpift_format(res->why, sizeof(res->why), "%s: the worker could not read it", s->name);
     n = mpift_reply_encode(s->reply, sizeof(s->reply), res->status, res->status == MPIFT_OK ? "" : res->why);
     s->phase = PH_REPLY;
     /* The worker may ask again as soon as this reply lands, before the
@@ -380,7 +387,7 @@ static void server_free(struct server *sv, int rc)
         close(sv->collectfd);
 }
 
-int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats)
+static int serve(struct mpift_ctx *ctx, struct mpift_serve_stats *stats)
 {
     struct server sv;
     double t0 = MPI_Wtime();
@@ -388,7 +395,6 @@ int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats)
 
     if (!ctx)
         return MPIFT_ERR_USAGE;
-    mpift_log_use(&ctx->log);
     ctx->errmsg[0] = '\0';
     if (ctx->topo.rank != 0 || ctx->served) {
         snprintf(ctx->errmsg, sizeof(ctx->errmsg), "serve: %s", ctx->topo.rank != 0
@@ -433,5 +439,16 @@ out:
     server_free(&sv, rc);
     if (rc != MPIFT_OK && !ctx->errmsg[0])
         snprintf(ctx->errmsg, sizeof(ctx->errmsg), "serve: %s", mpift_strerror(rc));
+    return rc;
+}
+
+/* With the context's message settings selected, the caller's put back
+ * after (util/log.h). */
+int mpift_serve(mpift_ctx_t *ctx, struct mpift_serve_stats *stats)
+{
+    struct mpift_log *was = mpift_log_enter(ctx ? &ctx->log : NULL);
+    int rc = serve(ctx, stats);
+
+    mpift_log_use(was);
     return rc;
 }

@@ -53,13 +53,11 @@ static int fail(struct mpift_ctx *ctx, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* The common start of a worker call: select the context's message
- * settings (util/log.h) and check the call; *norm gets the normalised name. */
+/* The common checks of a worker call; *norm gets the normalised name. */
 static int begin(struct mpift_ctx *ctx, const char *what, const char *name, char *norm, size_t nlen)
 {
     char why[MPIFT_WHY_MAX];
 
-    mpift_log_use(&ctx->log);
     ctx->errmsg[0] = '\0';
     if (ctx->topo.rank == 0)
         return fail(ctx, MPIFT_ERR_USAGE, "%s: rank 0 is the master; it serves with mpift_serve()", what);
@@ -176,22 +174,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
     return MPIFT_OK;
 }
 
-int mpift_fetch(mpift_ctx_t *ctx, const char *name)
-{
-    return ask(ctx, CALL_FETCH, name, 0);
-}
-
-int mpift_put(mpift_ctx_t *ctx, const char *name)
-{
-    return ask(ctx, CALL_PUT, name, 0);
-}
-
-int mpift_send_to(mpift_ctx_t *ctx, const char *name, int rank)
-{
-    return ask(ctx, CALL_SEND, name, rank);
-}
-
-int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen)
+static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen)
 {
     char what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
     struct mpift_xres res;
@@ -235,7 +218,7 @@ int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen)
     return MPIFT_OK;
 }
 
-int mpift_done(mpift_ctx_t *ctx)
+static int done(struct mpift_ctx *ctx)
 {
     int rc;
 
@@ -247,6 +230,52 @@ int mpift_done(mpift_ctx_t *ctx)
     ctx->served = 1;
     rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, MPIFT_REQ_DONE, 0, 0, "");
     return rc == MPIFT_OK ? MPIFT_OK : broken(ctx, rc, "done");
+}
+
+/*
+ * The public calls: each runs with its context's message settings
+ * selected (util/log.h) and puts back the caller's on the way out, so no
+ * selection outlives a call.
+ */
+static struct mpift_log *enter(struct mpift_ctx *ctx)
+{
+    return mpift_log_enter(ctx ? &ctx->log : NULL);
+}
+
+static int leave(struct mpift_log *was, int rc)
+{
+    mpift_log_use(was);
+    return rc;
+}
+
+int mpift_fetch(mpift_ctx_t *ctx, const char *name)
+{
+    struct mpift_log *was = enter(ctx);
+    return leave(was, ask(ctx, CALL_FETCH, name, 0));
+}
+
+int mpift_put(mpift_ctx_t *ctx, const char *name)
+{
+    struct mpift_log *was = enter(ctx);
+    return leave(was, ask(ctx, CALL_PUT, name, 0));
+}
+
+int mpift_send_to(mpift_ctx_t *ctx, const char *name, int rank)
+{
+    struct mpift_log *was = enter(ctx);
+    return leave(was, ask(ctx, CALL_SEND, name, rank));
+}
+
+int mpift_recv_from(mpift_ctx_t *ctx, int rank, char *name, size_t namelen)
+{
+    struct mpift_log *was = enter(ctx);
+    return leave(was, recv_from(ctx, rank, name, namelen));
+}
+
+int mpift_done(mpift_ctx_t *ctx)
+{
+    struct mpift_log *was = enter(ctx);
+    return leave(was, done(ctx));
 }
 
 const char *mpift_dest_root(const mpift_ctx_t *ctx)

@@ -59,7 +59,7 @@ static void plan_error(struct builder *b, const char *fmt, ...)
  * readable (see mpift_path_too_long). */
 static void plan_too_long(struct builder *b, const char *dir, const char *name)
 {
-    char msg[1024];
+    char msg[MPIFT_WHY_MAX];
 
     mpift_path_too_long(msg, sizeof(msg), dir, name);
     plan_error(b, "%s", msg);
@@ -70,7 +70,7 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     struct mpift_plan *p = b->plan;
     struct mpift_pfile *f;
     char norm[PATH_MAX];
-    char why[512];
+    char why[MPIFT_WHY_MAX];
 
     if (mpift_path_check_rel(dest, why, sizeof(why)) != MPIFT_OK ||
         mpift_path_normalize(dest, norm, sizeof(norm)) != MPIFT_OK) {

@@ -28,6 +28,7 @@
 #include "mpift/mpift.h"
 #include "stage/report.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/status.h"
 
 void mpift_notes_add(struct mpift_notes *n, size_t i, const char *why)
@@ -65,30 +66,81 @@ void mpift_notes_free(struct mpift_notes *n)
     n->len = n->cap = 0;
 }
 
-/* The note a rank kept for file i, as ", "error": ..." (nothing if none). */
-static void put_note(FILE *f, const struct mpift_report_rank *rr, size_t i)
-{
-    const char *p = rr->notes, *end;
-    char key[32], msg[MPIFT_WHY_MAX];
-    int kl = snprintf(key, sizeof(key), "%zu\t", i);
+/*
+ * A rank's notes sorted by file index, so the report finds the note of
+ * each copy by binary search: scanning the text for every failed copy
+ * would cost the square of the failures (a refused preflight fails every
+ * file).  A file with several notes (one per round) reports its first.
+ */
+struct note {
+    size_t i, seq;
+    const char *msg;
+    size_t len;
+};
 
-    if (!p)
-        return;
-    for (end = p + rr->notes_len; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = (size_t)((nl ? nl : end) - p);
-        if (len > (size_t)kl && memcmp(p, key, (size_t)kl) == 0) {
-            len -= (size_t)kl;
-            if (len >= sizeof(msg))
-                len = sizeof(msg) - 1;
-            memcpy(msg, p + kl, len);
-            msg[len] = '\0';
-            fputs(", \"error\": ", f);
-            mpift_json_str(f, msg);
-            return;
+struct note_index {
+    struct note *v;   /* NULL: no notes (or no memory for them: the report has no "error" then) */
+    size_t n;
+};
+
+static int note_cmp(const void *a, const void *b)
+{
+    const struct note *x = a, *y = b;
+
+    if (x->i != y->i)
+        return x->i < y->i ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void index_notes(const struct mpift_report_rank *rr, struct note_index *ix)
+{
+    const char *p = rr->notes, *end = p ? p + rr->notes_len : NULL;
+    size_t cap = 0;
+
+    ix->v = NULL;
+    ix->n = 0;
+    for (; p && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        if (tab && tab < eol) {
+            if (ix->n == cap) {
+                struct note *grown = realloc(ix->v, (cap = cap ? cap * 2 : 16) * sizeof(*grown));
+                if (!grown) {
+                    free(ix->v);
+                    ix->v = NULL;
+                    ix->n = 0;
+                    return;
+                }
+                ix->v = grown;
+            }
+            ix->v[ix->n] = (struct note){ .i = (size_t)strtoull(p, NULL, 10), .seq = ix->n, .msg = tab + 1,
+                                          .len = (size_t)(eol - tab - 1) };
+            ix->n++;
         }
         p = nl ? nl + 1 : end;
     }
+    if (ix->n)
+        qsort(ix->v, ix->n, sizeof(*ix->v), note_cmp);
+}
+
+/* The note a rank kept for file i, as ", "error": ..." (nothing if none). */
+static void put_note(FILE *f, const struct note_index *ix, size_t i)
+{
+    size_t lo = 0, hi = ix->n, mid;
+    char msg[MPIFT_WHY_MAX];
+
+    while (lo < hi) {   /* the first note with index >= i */
+        mid = lo + (hi - lo) / 2;
+        if (ix->v[mid].i < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == ix->n || ix->v[lo].i != i)
+        return;
+    mpift_format(msg, sizeof(msg), "%.*s", (int)ix->v[lo].len, ix->v[lo].msg);
+    fputs(", \"error\": ", f);
+    mpift_json_str(f, msg);
 }
 
 static const char *state_name(unsigned char s)
@@ -117,7 +169,8 @@ static void put_file(FILE *f, const struct mpift_report_rank *rr, size_t i)
 }
 
 /* Rank q's copy of file i: "rank", "host", "status", "error"? */
-static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct mpift_report_rank *rr, size_t i)
+static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct mpift_report_rank *rr,
+                     const struct note_index *ix, size_t i)
 {
     unsigned char s = rr->state[i];
 
@@ -125,13 +178,13 @@ static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct m
     mpift_json_str(f, ctx->topo.hosts[q]);
     fprintf(f, ", \"status\": \"%s\"", state_name(s));
     if (s == MPIFT_FS_FAILED || s == MPIFT_FS_RETRY)
-        put_note(f, rr, i);
+        put_note(f, ix, i);
     else if (s == MPIFT_FS_CLASH)
         fputs(", \"error\": \"another rank has the same final path\"", f);
 }
 
 /* A stage-in's files: each with its copies on the ranks that keep it. */
-static void put_files_in(FILE *f, const struct mpift_stage_report *rep)
+static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix)
 {
     const struct mpift_plan *plan = rep->plan;
     size_t i;
@@ -149,7 +202,7 @@ static void put_files_in(FILE *f, const struct mpift_stage_report *rep)
                 continue;
             fputs(firstcopy ? "{ " : ", { ", f);
             firstcopy = 0;
-            put_copy(f, rep->ctx, q, &rep->ranks[q], i);
+            put_copy(f, rep->ctx, q, &rep->ranks[q], &ix[q], i);
             fputs(" }", f);
         }
         fputs("] }", f);
@@ -157,7 +210,7 @@ static void put_files_in(FILE *f, const struct mpift_stage_report *rep)
 }
 
 /* A stage-out's files: writer by writer. */
-static void put_files_out(FILE *f, const struct mpift_stage_report *rep)
+static void put_files_out(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix)
 {
     size_t i;
     int w, first = 1;
@@ -171,7 +224,7 @@ static void put_files_out(FILE *f, const struct mpift_stage_report *rep)
             first = 0;
             put_file(f, rr, i);
             fputs(", ", f);
-            put_copy(f, rep->ctx, w, rr, i);
+            put_copy(f, rep->ctx, w, rr, &ix[w], i);
             fputs(" }", f);
         }
     }
@@ -210,7 +263,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
     const struct mpift_topo *t = &ctx->topo;
     const uint64_t *tot = rep->tally->total;
 
-    fprintf(f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ", PACKAGE_VERSION,
+    fprintf(f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ", MPIFT_VERSION_STRING,
             rep->collect ? "stage-out" : "stage-in");
     mpift_json_str(f, ctx->cfg->file);
     fputs(",\n  \"job\": ", f);
@@ -241,17 +294,32 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
 
 int mpift_stage_report_write(const struct mpift_stage_report *rep)
 {
-    struct mpift_report out;
+    int q, size = rep->ctx->topo.size, rc;
+    struct note_index *ix = calloc((size_t)size, sizeof(*ix));
+    struct mpift_json_file out;
 
-    if (mpift_report_open(&out, rep->ctx->report_path) != MPIFT_OK)
+    if (!ix) {
+        mpift_log_error("%s: out of memory for the report", rep->ctx->report_path);
         return MPIFT_ERR_IO;
-    put_run(out.f, rep);
-    put_nodes(out.f, rep);
-    fputs("\n  ],\n  \"files\": [", out.f);
-    if (rep->collect)
-        put_files_out(out.f, rep);
-    else
-        put_files_in(out.f, rep);
-    fputs("\n  ]\n}\n", out.f);
-    return mpift_report_close(&out, 1);
+    }
+    for (q = 0; q < size; q++)
+        index_notes(&rep->ranks[q], &ix[q]);
+    rc = mpift_json_open(&out, rep->ctx->report_path);
+    if (rc == MPIFT_OK) {
+        put_run(out.f, rep);
+        put_nodes(out.f, rep);
+        fputs("\n  ],\n  \"files\": [", out.f);
+        if (rep->collect)
+            put_files_out(out.f, rep, ix);
+        else
+            put_files_in(out.f, rep, ix);
+        fputs("\n  ]\n}\n", out.f);
+        rc = mpift_json_close(&out, 1);
+    } else {
+        rc = MPIFT_ERR_IO;
+    }
+    for (q = 0; q < size; q++)
+        free(ix[q].v);
+    free(ix);
+    return rc;
 }

@@ -357,7 +357,7 @@ static void summary(struct mpift_in_run *r, struct mpift_tally *t, double secs)
 {
     const struct mpift_topo *topo = &r->ctx->topo;
     double row[MPIFT_TALLY_N] = {(double)r->written, 0, 0, (double)r->bytes, r->t_done};
-    char head[160];
+    char head[MPIFT_WHY_MAX];
     size_t i;
     int q, k;
 

@@ -125,14 +125,19 @@ static int wanted(const struct out_run *r, int w, size_t i)
     return r->w[w].plan.f[i].type == MPIFT_PT_FILE && r->w[w].state[i] == MPIFT_FS_NONE;
 }
 
-static const char *where(const struct out_run *r, int w)
-{
-    static char buf[2][MPIFT_HOST_MAX + 32];
-    static int k;
+/* "host (rank N)": writer w as messages name it.  Returned by value: the
+ * text lives to the end of the statement that asks for it (C11's
+ * temporary lifetime), with no buffer shared between calls or threads. */
+struct label {
+    char s[MPIFT_HOST_MAX + 32];
+};
 
-    k ^= 1;
-    snprintf(buf[k], sizeof(buf[k]), "%s (rank %d)", r->ctx->topo.hosts[w], w);
-    return buf[k];
+static struct label where(const struct out_run *r, int w)
+{
+    struct label l;
+
+    snprintf(l.s, sizeof(l.s), "%s (rank %d)", r->ctx->topo.hosts[w], w);
+    return l;
 }
 
 /* Rank 0: file i of writer w failed for good. */
@@ -208,8 +213,8 @@ static void clash(struct out_run *r, const struct key *keys, size_t i, size_t j)
     if (j - i > 2)
         snprintf(more, sizeof(more), " (and %zu more ranks)", j - i - 2);
     mpift_log_error("%s/%s: %s and %s%s both have it: not copied; put %%h or %%r in stage_out's dest "
-                    "to keep them apart", r->collect, keys[i].dest, where(r, keys[i].w),
-                    where(r, keys[i + 1].w), more);
+                    "to keep them apart", r->collect, keys[i].dest, where(r, keys[i].w).s,
+                    where(r, keys[i + 1].w).s, more);
     for (k = i; k < j; k++) {
         r->w[keys[k].w].state[keys[k].i] = MPIFT_FS_CLASH;
         r->failed++;
@@ -266,7 +271,7 @@ static void make_folders(struct out_run *r)
             if (fd >= 0)
                 close(fd);
             else
-                mpift_log_error("%s/%s (from %s): %s", r->collect, f->dest, where(r, w), why);
+                mpift_log_error("%s/%s (from %s): %s", r->collect, f->dest, where(r, w).s, why);
         }
 }
 
@@ -346,14 +351,14 @@ static int account(struct out_run *r, int w, uint64_t id, const struct mpift_xre
         if (wr->digest)
             wr->digest[id] = res->digest;
     } else if (again) {
-        mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res->why, where(r, w), round + 2,
+        mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res->why, where(r, w).s, round + 2,
                        r->ctx->cfg->retries + 1);
     } else {
         fail_file(r, w, id, res->why);
         /* The writer names a file it could not read; rank 0 the rest,
          * and one that kept changing while it was read. */
         if (!res->source_failed || w == 0 || res->status == MPIFT_ERR_CHECKSUM)
-            mpift_log_error("%s (from %s)", res->why, where(r, w));
+            mpift_log_error("%s (from %s)", res->why, where(r, w).s);
         if (r->ctx->cfg->abort_on_error)
             r->stopped = 1;
     }
@@ -464,7 +469,7 @@ static void print_plan(struct out_run *r)
             const struct mpift_pfile *f = &r->w[w].plan.f[i];
             if (f->type != MPIFT_PT_FILE)
                 continue;
-            snprintf(tail, sizeof(tail), " <- %s", where(r, w));
+            snprintf(tail, sizeof(tail), " <- %s", where(r, w).s);
             mpift_dry_run_file(&d, (enum mpift_fstate)r->w[w].state[i], f, tail);
         }
     mpift_dry_run_end(&d, r->ctx, NULL, r->collect);

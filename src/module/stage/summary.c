@@ -14,18 +14,6 @@
 
 static double mb(double b) { return b / 1e6; }
 
-const char *mpift_policy_name(enum mpift_policy p)
-{
-    static const char *const names[] = {"direct", "pipeline", "tree"};
-    return names[p];
-}
-
-const char *mpift_copies_name(enum mpift_copies c)
-{
-    static const char *const names[] = {"per-node", "per-rank", "once"};
-    return names[c];
-}
-
 void mpift_tally_node(const struct mpift_tally *t, const struct mpift_topo *topo, int n,
                       double out[MPIFT_TALLY_N], int *nranks)
 {

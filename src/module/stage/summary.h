@@ -57,8 +57,4 @@ void mpift_dry_run_file(struct mpift_dry_run *d, enum mpift_fstate st, const str
 void mpift_dry_run_end(const struct mpift_dry_run *d, const struct mpift_ctx *ctx, const struct mpift_plan *plan,
                        const char *collect);
 
-/* The names config.h's enums have in the config file, for messages. */
-const char *mpift_policy_name(enum mpift_policy p);
-const char *mpift_copies_name(enum mpift_copies c);
-
 #endif

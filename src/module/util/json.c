@@ -1,5 +1,5 @@
 /*
- * report.c - JSON output for --report (see report.h).
+ * json.c - the JSON writer of --report files (see json.h).
  */
 #include "mpift_autoconf.h"
 
@@ -68,7 +68,7 @@ void mpift_json_str(FILE *f, const char *str)
     fputc('"', f);
 }
 
-int mpift_report_open(struct mpift_report *r, const char *path)
+int mpift_json_open(struct mpift_json_file *r, const char *path)
 {
     memset(r, 0, sizeof(*r));
     if (strlen(path) >= sizeof(r->path)) {
@@ -86,7 +86,7 @@ int mpift_report_open(struct mpift_report *r, const char *path)
     return MPIFT_OK;
 }
 
-int mpift_report_close(struct mpift_report *r, int ok)
+int mpift_json_close(struct mpift_json_file *r, int ok)
 {
     int bad;
 

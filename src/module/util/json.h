@@ -1,10 +1,10 @@
 /*
- * report.h - the --report JSON file: a small streaming writer that always
+ * json.h - the --report file's JSON: a small streaming writer that always
  * produces valid JSON (names are bytes, JSON is UTF-8), written under a
  * temporary name and renamed, so a reader never sees half a report.
  */
-#ifndef MPIFT_REPORT_H
-#define MPIFT_REPORT_H
+#ifndef MPIFT_JSON_H
+#define MPIFT_JSON_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,8 +17,8 @@
  */
 void mpift_json_str(FILE *f, const char *s);
 
-/* An open report: FILE plus the names for the final rename. */
-struct mpift_report {
+/* An open JSON file: FILE plus the names for the final rename. */
+struct mpift_json_file {
     FILE *f;
     char path[4096];
     char tmp[4200];
@@ -26,10 +26,10 @@ struct mpift_report {
 
 /* Open a temporary file beside `path`.  MPIFT_OK or MPIFT_ERR_IO (reported,
  * naming the path). */
-int mpift_report_open(struct mpift_report *r, const char *path);
+int mpift_json_open(struct mpift_json_file *r, const char *path);
 
 /* Flush, fsync and rename into place (or remove the temporary file when
  * `ok` is 0).  MPIFT_OK or MPIFT_ERR_IO (reported). */
-int mpift_report_close(struct mpift_report *r, int ok);
+int mpift_json_close(struct mpift_json_file *r, int ok);
 
 #endif

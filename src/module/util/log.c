@@ -5,6 +5,9 @@
 
 #include "util/log.h"
 
+/* A line: the "mpift-stage: host (rank N): " prefix and a message. */
+#define MPIFT_LOG_LINE_MAX (MPIFT_WHY_MAX + MPIFT_HOST_MAX + 64)
+
 /* The settings selected on this thread; NULL: `defaults`. */
 static _Thread_local struct mpift_log *current;
 static _Thread_local struct mpift_log defaults = {.rank = -1};
@@ -28,6 +31,15 @@ struct mpift_log *mpift_log_use(struct mpift_log *l)
     current = l;
     return was;
 }
+struct mpift_log *mpift_log_enter(struct mpift_log *l)
+{
+    struct mpift_log *was = current;
+
+    if (l)
+        current = l;
+    return was;
+}
+
 struct mpift_log *mpift_log_current(void) { return current ? current : &defaults; }
 
 int mpift_log_is_verbose(void) { return mpift_log_current()->verbose; }
@@ -39,7 +51,7 @@ int mpift_log_rank(void) { return mpift_log_current()->rank; }
  * so a name cannot split an error or forge another line. */
 static void put_one_line(FILE *f, const char *line)
 {
-    char out[8192 * 4 + 2];
+    char out[MPIFT_LOG_LINE_MAX * 4 + 2];   /* every byte may become \xNN */
     size_t o = 0;
     const unsigned char *p;
 
@@ -62,7 +74,7 @@ static void put_one_line(FILE *f, const char *line)
 static void emit(FILE *f, int prefixed, const char *fmt, va_list ap)
 {
     const struct mpift_log *l = mpift_log_current();
-    char line[8192];
+    char line[MPIFT_LOG_LINE_MAX];
     int n = 0;
 
     if (prefixed && l->rank >= 0)

@@ -5,6 +5,7 @@
 #ifndef MPIFT_LOG_H
 #define MPIFT_LOG_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -15,12 +16,23 @@
 struct mpift_meter;
 
 /*
+ * The size of every message buffer for users ("why" a file failed, a
+ * reply's text, a worker's errmsg): room for two paths (a file and its
+ * root, or a source and a destination) and a cause.  snprintf cuts a
+ * longer one; fs/fsafe.h's mpift_path_too_long keeps long names readable.
+ */
+#define MPIFT_WHY_MAX (2 * PATH_MAX + 512)
+
+/* A host name as messages and the topology keep it (NUL included). */
+#define MPIFT_HOST_MAX 256
+
+/*
  * A context's message settings (job/context.h holds one per context).
  * Messages go by the settings selected last on the calling thread, so two
  * contexts in one process keep their own, and nothing of them is global.
  */
 struct mpift_log {
-    char host[256];              /* prefix: the node's name */
+    char host[MPIFT_HOST_MAX];   /* prefix: the node's name */
     int rank;                    /* prefix: the rank; -1 before it is known (no prefix) */
     int quiet, verbose;
     FILE *err;                   /* errors and warnings; NULL: stderr */
@@ -41,6 +53,11 @@ void mpift_log_init(struct mpift_log *l, const char *host, int rank, int quiet, 
  * goes away if it may be selected. */
 struct mpift_log *mpift_log_use(struct mpift_log *l);
 
+/* An entry point's start: select l (NULL: keep the current selection, for
+ * a call refused before it has a context) and return the one to put back
+ * with mpift_log_use on the way out. */
+struct mpift_log *mpift_log_enter(struct mpift_log *l);
+
 /* The settings in use on this thread (never NULL). */
 struct mpift_log *mpift_log_current(void);
 
@@ -60,20 +77,19 @@ void mpift_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 void mpift_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * Where errors and warnings go is struct mpift_log's `err`.  Rank 0 sends them to stdout when both lead to one
- * terminal: mpirun forwards a rank's stdout and stderr on separate
- * channels with no order between them, so on the screen an error could
- * land after the output of the next command or the summary it belongs
- * before; there one stream keeps the order and loses nothing.
+ * Where errors and warnings go is struct mpift_log's `err` (NULL: stderr).
+ * Rank 0 sends them to stdout when both lead to one terminal: mpirun
+ * forwards a rank's stdout and stderr on separate channels with no order
+ * between them, so on the screen an error could land after the output of
+ * the next command or the summary it belongs before; there one stream
+ * keeps the order and loses nothing.
+ *
+ * A thread with no settings selected (outside every call) writes with
+ * the defaults: no "host (rank N)" prefix.
  */
-void mpift_log_errors_to(FILE *f);
-/* A function called with the stream before every line written to it (the
- * progress bar clears itself so the line does not land on the bar); NULL
- * for none. */
-void mpift_log_set_interrupt(void (*fn)(FILE *f));
 
+/* The settings in use: verbose, quiet, and the rank (-1 before it is known). */
 int mpift_log_is_verbose(void);
-/* The rank given to mpift_log_setup (-1 before). */
 int mpift_log_rank(void);
 int mpift_log_is_quiet(void);
 

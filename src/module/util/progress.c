@@ -127,9 +127,11 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
     m->out = m->bar && tty_out ? stdout : stderr;
     m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : 5.0;
     m->drawn = 0;
+    m->log = NULL;
     if (m->bar) {
-        mpift_log_current()->shown = m;
-        mpift_log_current()->clear = mpift_meter_interrupt;
+        m->log = mpift_log_current();
+        m->log->shown = m;
+        m->log->clear = mpift_meter_interrupt;
     }
     m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
@@ -170,8 +172,10 @@ void mpift_meter_end(struct mpift_meter *m)
     if (m->bar) {
         fputs("\r\033[K", m->out);
         fflush(m->out);
-        if (mpift_log_current()->shown == m)
-            mpift_log_current()->shown = NULL;
+        if (m->log && m->log->shown == m) {
+            m->log->shown = NULL;
+            m->log->clear = NULL;
+        }
     }
     m->on = 0;
 }

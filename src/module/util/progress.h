@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "mpift/mpift.h"
+#include "util/log.h"
 
 struct mpift_meter {
     int on;
@@ -32,6 +33,8 @@ struct mpift_meter {
     double last;                 /* MPI_Wtime of the last redraw */
     double start;
     double every;                /* seconds between plain lines */
+    struct mpift_log *log;       /* the settings a bar was shown in (util/log.h):
+                                  * mpift_meter_end takes it off there */
 };
 
 /*

@@ -1,7 +1,7 @@
 /*
  * status.h - the module's side of the status codes of mpift.h: the one
- * translation of an MPI error, the one "can the job go on" test, and the
- * one size of a message for users.
+ * translation of an MPI error and the one "can the job go on" test (and,
+ * through util/log.h, MPIFT_WHY_MAX: the one size of a message for users).
  */
 #ifndef MPIFT_STATUS_H
 #define MPIFT_STATUS_H
@@ -10,14 +10,7 @@
 #include <mpi.h>
 
 #include "mpift/mpift.h"
-
-/*
- * The size of every message buffer for users ("why" a file failed, a
- * reply's text, a worker's errmsg): room for two paths (a file and its
- * root, or a source and a destination) and a cause.  snprintf cuts a
- * longer one; fsafe's mpift_path_shorten keeps long names readable.
- */
-#define MPIFT_WHY_MAX (2 * PATH_MAX + 512)
+#include "util/log.h"   /* MPIFT_WHY_MAX, the size of a message for users */
 
 /* An MPI call's return code as a status: MPI's errors are all
  * MPIFT_ERR_MPI (the communicators return errors, they do not abort). */
