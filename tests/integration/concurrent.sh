@@ -39,18 +39,14 @@ watch() {
 # $t/rc.a and $t/rc.b, output in $t/{a,b}.{log,err}; bad sizes seen in
 # DIR in $t/bad.
 two_runs() {
-    local mode=$1 pid wpid i rc=0
+    local mode=$1 pid wpid rc=0
     rm -f "$t/pause" "$t/stop" "$t/bad"
     watch "$2" &
     wpid=$!
     MPIFT_TEST_PAUSE=0:10:60 MPIFT_TEST_PAUSE_FILE=$t/pause \
         mpift_mpirun -n 2 "$stage" --module "$faults" --config "$t/c.cfg" $mode >"$t/a.log" 2>"$t/a.err" &
     pid=$!
-    for ((i = 0; i < 900; i++)); do
-        [ ! -e "$t/pause" ] && kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -e "$t/pause" ]; then
+    if wait_paused "$pid" "$t/pause"; then
         mpift_mpirun -n 2 "$stage" --config "$t/c.cfg" $mode >"$t/b.log" 2>"$t/b.err" || rc=$?
         echo "$rc" >"$t/rc.b"
         rm -f "$t/pause"

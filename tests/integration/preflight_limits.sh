@@ -14,59 +14,53 @@ plan 4
 
 write_cfg "$t/p.cfg" "$t/src" "$FAKE_SCRATCH/stage"
 
-# nothing_sent: no file, and no folder below the dest root, on any node.
-nothing_sent() {
-    local h
+# refused CAUSE: the run stops before anything moves, on every node: exit
+# 1, node 2 blamed (alone) with the message CAUSE (a grep pattern), every
+# copy failed, nothing below any dest root.
+refused() {
+    local h rc=0
+    fakenodes_mpirun 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>"$t/err" || rc=$?
+    [ "$rc" = 1 ] || fail "refused run: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
+    grep -q "^mpift-stage: $n2 (rank 1): $n2: $1" "$t/err" || fail "the cause is not explained: $(cat "$t/err")"
+    [ "$(grep -c "nothing was sent" "$t/err")" = 1 ] || fail "another node was blamed: $(cat "$t/err")"
+    expect_summary "$t/log" 0 0 "$nfiles"
     for h in $FAKE_HOSTS; do
         [ -z "$(find "$FAKE_NODEDIR/$h" -mindepth 2 2>/dev/null)" ] ||
             fail "$h received something although the run was refused: $(find "$FAKE_NODEDIR/$h" -mindepth 2)"
     done
 }
 
+# complete WHAT: the same run again succeeds, every node byte-exact.
+complete() {
+    local h
+    fakenodes_mpirun 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "$1: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do compare_tree "$t/src/tree" "$FAKE_NODEDIR/$h/stage" || fail "$1: $h's copy differs"; done
+}
+
 no_inodes() {
-    local rc=0
-    fakenodes_mpirun 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>"$t/err" || rc=$?
-    [ "$rc" = 1 ] || fail "too few inodes on $n2: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
-    grep -q "$n2 (rank 1): $n2: needs 18 inodes (files and folders) for $FAKE_SCRATCH/stage but its file system has [0-9] free: nothing was sent; remove files there or point paths.dest elsewhere" "$t/err" ||
-        fail "the shortfall of inodes is not explained: $(cat "$t/err")"
-    [ "$(grep -c "inodes" "$t/err")" = 1 ] || fail "a node with inodes was blamed: $(cat "$t/err")"
-    expect_summary "$t/log" 0 0 "$nfiles"
-    nothing_sent
+    refused "needs 18 inodes (files and folders) for $FAKE_SCRATCH/stage but its file system has [0-9] free: nothing was sent; remove files there or point paths.dest elsewhere"
 }
 scenario "a node short of inodes stops the stage-in before anything moves (exit 1), naming node, need and free inodes" no_inodes
 
 with_inodes() {
-    local h
     after no_inodes
     umount "$node2" || fail "cannot unmount the tmpfs on $node2"
-    fakenodes_mpirun 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "with inodes: $(cat "$t/log")"
-    for h in $FAKE_HOSTS; do
-        compare_tree "$t/src/tree" "$FAKE_NODEDIR/$h/stage" || fail "$h's copy differs"
-    done
+    complete "with inodes again"
 }
 scenario "with inodes again the same run stages every node byte-exact" with_inodes
 
 read_only() {
-    local rc=0
     fakenodes_clear stage
     mount -t tmpfs -o ro,size=1m mpift-test "$node2" || skip "cannot mount a read-only tmpfs"
-    fakenodes_mpirun 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>"$t/err" || rc=$?
-    umount "$node2"
-    [ "$rc" = 1 ] || fail "a read-only parent on $n2: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
-    grep -q "$n2 (rank 1): $n2: dest root $FAKE_SCRATCH/stage: cannot create folder $FAKE_SCRATCH/stage: Read-only file system: nothing was sent; fix its permissions or point paths.dest elsewhere" "$t/err" ||
-        fail "the read-only parent is not explained: $(cat "$t/err")"
-    expect_summary "$t/log" 0 0 "$nfiles"
-    nothing_sent
+    at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$node2"
+    refused "dest root $FAKE_SCRATCH/stage: cannot create folder $FAKE_SCRATCH/stage: Read-only file system: nothing was sent; fix its permissions or point paths.dest elsewhere"
 }
 scenario "a dest root that cannot be made on one node stops the run before anything moves (exit 1)" read_only
 
 writable_again() {
-    local h
     after read_only
-    fakenodes_mpirun 2 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "writable again: $(cat "$t/log")"
-    for h in $FAKE_HOSTS; do
-        compare_tree "$t/src/tree" "$FAKE_NODEDIR/$h/stage" || fail "$h's copy differs"
-    done
+    umount "$node2" || fail "cannot unmount the read-only tmpfs on $node2"
+    complete "writable again"
 }
 scenario "with the parent writable again the same run succeeds" writable_again
 done_testing

@@ -23,17 +23,6 @@ stage_in = ( { src = "big.dat"; dest = ""; }, { src = "small.txt"; dest = ""; } 
 CFG
 done
 
-# wait_paused PID: until rank 0 pauses ($t/pause appears), the job ends,
-# or 90 s pass.
-wait_paused() {
-    local i
-    for ((i = 0; i < 900; i++)); do
-        [ ! -e "$t/pause" ] || return 0
-        kill -0 "$1" 2>/dev/null || return 0
-        sleep 0.1
-    done
-}
-
 # paused_run CFG ACTION: a fresh stage-in of the old big.dat with CFG; rank
 # 0 stops after its chunk 3, ACTION (a command line) runs, rank 0 goes on.
 # The job's exit status in $t/rc, its output in $t/log and $t/err.
@@ -45,8 +34,7 @@ paused_run() {
     MPIFT_TEST_PAUSE=0:3:60 MPIFT_TEST_PAUSE_FILE=$t/pause \
         fakenodes_mpirun 3 "$stage" --module "$faults" --config "$1" >"$t/log" 2>"$t/err" &
     pid=$!
-    wait_paused "$pid"
-    if [ -e "$t/pause" ]; then
+    if wait_paused "$pid" "$t/pause"; then
         eval "$2" || fail "could not change the source: $2"
         rm -f "$t/pause"
         echo paused >"$t/paused"
@@ -122,8 +110,7 @@ console_resent() {
     MPIFT_STDIN=$t/in MPIFT_TEST_PAUSE=0:3:60 MPIFT_TEST_PAUSE_FILE=$t/pause \
         fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/r2.cfg" --shell >"$t/log" 2>"$t/err" &
     pid=$!
-    wait_paused "$pid"
-    [ -e "$t/pause" ] && dd if="$t/new.dat" of="$t/src/big.dat" bs=64K conv=notrunc status=none
+    wait_paused "$pid" "$t/pause" && dd if="$t/new.dat" of="$t/src/big.dat" bs=64K conv=notrunc status=none
     rm -f "$t/pause"
     wait "$pid" || rc=$?
     [ "$rc" != 124 ] || fail "the console hung: $(cat "$t/log" "$t/err")"

@@ -27,16 +27,12 @@ stage_in = ( { src = "data/"; dest = ""; recursive = true; } );
 CFG
 
 swapped() {
-    local pid i rc=0
+    local pid rc=0
     rm -f "$t/pause"
     MPIFT_TEST_PAUSE_AFTER_PLAN=60 MPIFT_TEST_PAUSE_FILE=$t/pause \
         fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/w.cfg" >"$t/log" 2>"$t/err" &
     pid=$!
-    for ((i = 0; i < 900; i++)); do
-        [ ! -e "$t/pause" ] && kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -e "$t/pause" ]; then
+    if wait_paused "$pid" "$t/pause"; then
         (
             cd "$t/src/data" &&
                 rm small.txt && ln -s "$t/outside/secret" small.txt &&

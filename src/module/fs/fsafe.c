@@ -188,11 +188,26 @@ int mpift_root_open(const char *root, char *err, size_t errlen)
     return fd;
 }
 
+/* Open folder `comp` of fd, never following a link.  An fd, or
+ * MPIFT_ERR_ESCAPE (it is a symbolic link), _NOENT or _IO with errno kept. */
+static int open_sub(int fd, const char *comp)
+{
+    struct stat st;
+    int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), en;
+
+    if (next >= 0)
+        return next;
+    en = errno;
+    next = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? MPIFT_ERR_ESCAPE
+         : en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    errno = en;
+    return next;
+}
+
 int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen)
 {
     char comp[NAME_MAX + 1];
     const char *p;
-    struct stat st;
     int fd, next, saved, rc;
     size_t n;
 
@@ -226,23 +241,19 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
             errno = saved;
             return MPIFT_ERR_IO;
         }
-        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        next = open_sub(fd, comp);
         if (next < 0) {
             saved = errno;
-            if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+            if (next == MPIFT_ERR_ESCAPE)
                 snprintf(err, errlen, "\"%s\" is a symbolic link: refusing to follow it out of the destination",
                          comp);
-                rc = MPIFT_ERR_ESCAPE;
-            } else if (saved == ENOENT) {
+            else if (next == MPIFT_ERR_NOENT)
                 snprintf(err, errlen, "folder \"%s\" does not exist", comp);
-                rc = MPIFT_ERR_NOENT;
-            } else {
+            else
                 snprintf(err, errlen, "cannot open folder \"%s\": %s", comp, strerror(saved));
-                rc = MPIFT_ERR_IO;
-            }
             close(fd);
             errno = saved;
-            return rc;
+            return next;
         }
         close(fd);
         fd = next;
@@ -330,7 +341,6 @@ int mpift_dir_nearest(int rootfd, const char *rel, size_t *have, unsigned *missi
 {
     char comp[NAME_MAX + 1];
     const char *p;
-    struct stat st;
     size_t n;
     int fd, next, en;
 
@@ -339,27 +349,15 @@ int mpift_dir_nearest(int rootfd, const char *rel, size_t *have, unsigned *missi
     fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return MPIFT_ERR_IO;
-    for (p = next_component(rel, &n); n > 0; p = next_component(p + n, &n)) {
-        if (*missing) {
-            ++*missing;
-            continue;
-        }
-        if (n > NAME_MAX) {
-            close(fd);
-            errno = ENAMETOOLONG;
-            return MPIFT_ERR_IO;
-        }
-        memcpy(comp, p, n);
-        comp[n] = '\0';
-        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT) {
+    for (p = next_component(rel, &n); n > 0 && !*missing; p = next_component(p + n, &n)) {
+        snprintf(comp, sizeof(comp), "%.*s", (int)n, p);
+        next = n > NAME_MAX ? (errno = ENAMETOOLONG, MPIFT_ERR_IO) : open_sub(fd, comp);
+        if (next == MPIFT_ERR_NOENT) {
             *missing = 1;
-            continue;
+            break;
         }
         if (next < 0) {
             en = errno;
-            next = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? MPIFT_ERR_ESCAPE
-                                                                                           : MPIFT_ERR_IO;
             close(fd);
             errno = en;
             return next;
@@ -368,6 +366,9 @@ int mpift_dir_nearest(int rootfd, const char *rel, size_t *have, unsigned *missi
         fd = next;
         *have = (size_t)(p + n - rel);
     }
+    /* Each component below the first missing one is missing too. */
+    for (p = next_component(p + n, &n); *missing && n > 0; p = next_component(p + n, &n))
+        ++*missing;
     return fd;
 }
 
