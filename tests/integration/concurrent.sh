@@ -8,7 +8,7 @@
 # the first has ended the root is free again.  Stage-out into one collect
 # folder behaves the same.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
-plan 4
+plan 5
 
 mkdir -p "$t/src"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$t/src/big1.bin"
@@ -99,4 +99,22 @@ stage_out_twice() {
     [ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "temporary files left in collect"
 }
 scenario "a second stage-out into a collect folder being written refuses (exit 1); the first completes, whole" stage_out_twice
+
+# One run, several writers into one root: a scatter's targets share their
+# node leader's root (no %r in paths.dest).  They are one run: the lowest
+# holds the root, the others do not refuse.
+one_run_shared_root() {
+    local r
+    for r in 0 1 2; do head -c $((100000 + r)) /dev/urandom >"$t/src/shard-$r.dat"; done
+    cat >"$t/s.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$t/shared"; };
+stage_in = ( { src = "shard-%r.dat"; dest = ""; to = "rank"; }, { src = "big2.bin"; dest = ""; } );
+CFG
+    mpift_mpirun -n 3 "$stage" --config "$t/s.cfg" >"$t/log" 2>&1 || fail "one run into one shared root: $(cat "$t/log")"
+    for r in 0 1 2; do
+        cmp -s "$t/src/shard-$r.dat" "$t/shared/shard-$r.dat" || fail "rank $r's shard is missing or wrong"
+    done
+}
+scenario "the ranks of one run writing into one root (a scatter) do not refuse each other" one_run_shared_root
 done_testing
