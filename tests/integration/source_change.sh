@@ -8,7 +8,7 @@
 # the file fails "changed while being staged" (exit 1) and no node holds
 # it.  A truncation says it shrank, not "Input/output error".
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 timeout=120
-plan 5
+plan 6
 
 mkdir -p "$t/src"
 head -c $((2 * 1024 * 1024)) /dev/urandom >"$t/old.dat"
@@ -74,7 +74,7 @@ scenario "a source rewritten in place mid-read is sent again: every node holds t
 rewritten_fails() {
     paused_run "$t/r0.cfg" 'dd if="$t/new.dat" of="$t/src/big.dat" bs=64K conv=notrunc status=none'
     [ "$(cat "$t/rc")" = 1 ] || fail "rewritten, no retries: exit $(cat "$t/rc"), expected 1: $(cat "$t/log" "$t/err")"
-    grep -q "mpift-node1 (rank 0): $t/src/big.dat: changed while being staged (it was written to while it was read)$" "$t/err" ||
+    grep -q "mpift-node1 (rank 0): $t/src/big.dat: changed while being staged (it was written to while it was read): not staged; run again once nothing writes to it$" "$t/err" ||
         fail "the failure does not say the file changed: $(cat "$t/err")"
     expect_summary "$t/log" 3 0 3
     every_node none
@@ -120,4 +120,29 @@ console_resent() {
     [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
 }
 scenario "the console's send of a file rewritten mid-read leaves no mix on the worker" console_resent
+
+# Stage-out: node 2's writer (rank 1) stops mid-file, the file in its dest
+# root is rewritten; rank 0 asks for it again and collects it whole.
+stage_out_resent() {
+    local pid rc=0 h
+    fakenodes_clear stage
+    for h in $FAKE_HOSTS; do mkdir -p "$FAKE_NODEDIR/$h/stage" && cp "$t/old.dat" "$FAKE_NODEDIR/$h/stage/big.dat"; done
+    sed -e 's|^stage_in = .*|stage_out = ( { src = "big.dat"; dest = "%h/"; } );|' \
+        -e "s|dest = \"$FAKE_SCRATCH/stage\";|&  collect = \"$t/collect\";|" "$t/r2.cfg" >"$t/o.cfg"
+    rm -f "$t/pause"
+    MPIFT_TEST_PAUSE=1:3:60 MPIFT_TEST_PAUSE_FILE=$t/pause \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/o.cfg" --out >"$t/log" 2>"$t/err" &
+    pid=$!
+    wait_paused "$pid" "$t/pause" &&
+        dd if="$t/new.dat" of="$FAKE_NODEDIR/${fake_host[1]}/stage/big.dat" bs=64K conv=notrunc status=none
+    rm -f "$t/pause"
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "stage-out of a file rewritten mid-read: exit $rc, expected 0: $(cat "$t/log" "$t/err")"
+    grep -q "${fake_host[1]} (rank 1): $FAKE_SCRATCH/stage/big.dat: changed while being staged (it was written to while it was read)" "$t/err" ||
+        fail "the writer does not name the change: $(cat "$t/err")"
+    cmp -s "$t/new.dat" "$t/collect/${fake_host[1]}/big.dat" || fail "collect does not hold the new version whole"
+    cmp -s "$t/old.dat" "$t/collect/${fake_host[0]}/big.dat" || fail "the other node's file differs"
+    [ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "temporary files left in collect"
+}
+scenario "stage-out of a file rewritten mid-read asks for it again and collects it whole (exit 0)" stage_out_resent
 done_testing

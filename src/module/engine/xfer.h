@@ -71,6 +71,10 @@ struct mpift_route {
     const int *nkids;
 };
 
+/* What to do about a source that kept changing while it was read, after
+ * its message when it fails for good. */
+#define MPIFT_CHANGED_HINT ": not staged; run again once nothing writes to it"
+
 /* Where a writer puts its copy; NULL when this rank only relays. */
 struct mpift_target {
     int rootfd;
@@ -80,7 +84,8 @@ struct mpift_target {
 /* The outcome of one file on this rank. */
 struct mpift_xres {
     int status;               /* MPIFT_OK, _CHECKSUM (retry may help), _IO, _NOENT */
-    int source_failed;        /* the source could not be read: nobody got the file */
+    int source_failed;        /* the source could not be read: nobody got the file
+                               * (status _CHECKSUM: it changed while it was read) */
     uint64_t bytes;           /* bytes this rank wrote */
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */

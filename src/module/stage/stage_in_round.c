@@ -68,7 +68,7 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *r
     if (r->rank == 0 && res->source_failed && again) {
         mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
     } else if (r->rank == 0 && res->source_failed) {
-        mpift_log_error("%s", res->why);
+        mpift_log_error("%s%s", res->why, res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
         r->item_failed = 1;
     }
     if (r->digest && res->digest)

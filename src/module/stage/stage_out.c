@@ -358,7 +358,8 @@ static int account(struct out_run *r, int w, uint64_t id, const struct mpift_xre
         /* The writer names a file it could not read; rank 0 the rest,
          * and one that kept changing while it was read. */
         if (!res->source_failed || w == 0 || res->status == MPIFT_ERR_CHECKSUM)
-            mpift_log_error("%s (from %s)", res->why, where(r, w).s);
+            mpift_log_error("%s (from %s)%s", res->why, where(r, w).s,
+                            res->source_failed && res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
         if (r->ctx->cfg->abort_on_error)
             r->stopped = 1;
     }
