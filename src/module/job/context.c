@@ -161,15 +161,18 @@ static int setup_roots(struct mpift_ctx *ctx)
     return MPIFT_OK;
 }
 
-int mpift_ctx_writer(const struct mpift_ctx *ctx, int q)
+int mpift_copies_writer(const struct mpift_topo *t, enum mpift_copies copies, int q)
 {
-    const struct mpift_topo *t = &ctx->topo;
-
-    switch (ctx->cfg->copies) {
+    switch (copies) {
     case MPIFT_COPIES_PER_RANK: return 1;
     case MPIFT_COPIES_ONCE: return q == 0;
     default: return t->leaders[t->node_of[q]] == q;
     }
+}
+
+int mpift_ctx_writer(const struct mpift_ctx *ctx, int q)
+{
+    return mpift_copies_writer(&ctx->topo, ctx->cfg->copies, q);
 }
 
 int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len)
