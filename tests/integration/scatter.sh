@@ -66,15 +66,15 @@ scenario "an entry without to = rank goes once to each node leader's root" share
 
 # One root per node ($FAKE_SCRATCH/clash) and one dest for every shard:
 # ranks 0 and 1 (and 2 and 3) would write one shard.bin.
+write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/clash" "" \
+    '{ src = "shards/part-%r.bin"; dest = "shard.bin"; to = "rank"; }'
 clash() {
-    local rc=0
-    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/clash" "" \
-        '{ src = "shards/part-%r.bin"; dest = "shard.bin"; to = "rank"; }'
+    local rc=0 node1="ranks 0 and 1 on ${hosts[0]} would both write $FAKE_SCRATCH/clash/shard.bin: put %r or %l in its dest"
     fakenodes_mpirun 6 "$stage" --config "$t/c.cfg" >"$t/log" 2>"$t/err" || rc=$?
-    [ "$rc" = 2 ] || fail "colliding scatter: exit $rc, expected 2: $(cat "$t/log" "$t/err")"
-    grep -qF "c.cfg: stage_in[0] (src \"shards/part-%r.bin\", dest \"shard.bin\"): ranks 0 and 1 on ${hosts[0]} would both write $FAKE_SCRATCH/clash/shard.bin: put %r or %l in its dest" "$t/err" ||
-        fail "the clash on ${hosts[0]} is not named: $(cat "$t/err")"
-    grep -qF "ranks 2 and 3 on ${hosts[2]} would both write" "$t/err" || fail "the clash on ${hosts[2]} is not named: $(cat "$t/err")"
+    # Exit 2; the entry as written, both ranks, the path and what to do; each node's clash.
+    [ "$rc" = 2 ] && grep -qF "c.cfg: stage_in[0] (src \"shards/part-%r.bin\", dest \"shard.bin\"): $node1" "$t/err" &&
+        grep -qF "ranks 2 and 3 on ${hosts[2]} would both write" "$t/err" ||
+        fail "colliding scatter: exit $rc (expected 2), or a clash not named: $(cat "$t/log" "$t/err")"
     [ -z "$(find "$FAKE_NODEDIR" -path '*/clash*')" ] || fail "a refused run wrote: $(find "$FAKE_NODEDIR" -path '*/clash*')"
 }
 scenario "a scatter that two ranks of a node would write to one path: exit 2, entry, ranks and path named, nothing written" clash

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,18 +409,14 @@ static int bcast_all(struct svc *s, const char *name)
     return MPIFT_OK;
 }
 
-/* A line refused before it ran (not a command, a name not allowed): said
- * and counted like a failed transfer. */
-__attribute__((format(printf, 2, 3)))
-static void refuse(struct svc *s, const char *fmt, ...)
+/* A line refused before it ran (not a command; `name`, when given, not
+ * allowed): said and counted like a failed transfer. */
+static void refuse(struct svc *s, const char *name, const char *why)
 {
-    char msg[MPIFT_WHY_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    mpift_log_error("%s", msg);
+    if (name)
+        mpift_log_error("%s: %s", name, why);
+    else
+        mpift_log_error("%s", why);
     s->failed++;
 }
 
@@ -461,7 +456,7 @@ static int master_loop(struct svc *s, FILE *in)
             break;
         if (mpift_cmd_parse(line, s->size, &c, err, sizeof(err)) != MPIFT_OK) {
             s->commands++;
-            refuse(s, "%s", err);
+            refuse(s, NULL, err);
             continue;
         }
         if (c.op == MPIFT_CMD_QUIT)
@@ -469,11 +464,11 @@ static int master_loop(struct svc *s, FILE *in)
         s->commands += c.op != MPIFT_CMD_NONE;
         if (c.op == MPIFT_CMD_SEND || c.op == MPIFT_CMD_GET || c.op == MPIFT_CMD_RELAY || c.op == MPIFT_CMD_BCAST) {
             if (mpift_path_check_rel(c.file, err, sizeof(err)) != MPIFT_OK) {
-                refuse(s, "%s: %s", c.file, err);
+                refuse(s, c.file, err);
                 continue;
             }
             if (mpift_path_normalize(c.file, name, sizeof(name)) != MPIFT_OK || name[0] == '\0') {
-                refuse(s, "%s: not a file name (too long, or the root itself)", c.file);
+                refuse(s, c.file, "not a file name (too long, or the root itself)");
                 continue;
             }
         }
