@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mpift/mpift.h"
 #include "util/status.h"
@@ -182,6 +183,7 @@ static void fail_at(struct splicer *x, const char *file, int line, const char *f
 static bool include(struct splicer *x, const char *in, int line, const char *inc, int depth)
 {
     char path[PATH_MAX], *text = NULL;
+    struct stat st;
     int n, rc;
     bool ok;
 
@@ -194,6 +196,11 @@ static bool include(struct splicer *x, const char *in, int line, const char *inc
                       : snprintf(path, sizeof(path), "%s%s%s", x->dir, strcmp(x->dir, "/") ? "/" : "", inc);
     if (n < 0 || (size_t)n >= sizeof(path)) {
         fail_at(x, in, line, "@include \"%s\": the path is longer than %d bytes", inc, PATH_MAX - 1);
+        return false;
+    }
+    /* Only a file: a pipe or a device could keep rank 0 reading forever. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fail_at(x, in, line, "@include \"%s\": %s is not a regular file", inc, path);
         return false;
     }
     if ((rc = mpift_config_read(path, &text, NULL)) != MPIFT_OK) {
