@@ -5,10 +5,12 @@
 # an included file that differs on another node, or is missing there,
 # changes nothing: every rank runs rank 0's configuration (exit 0, rank
 # 0's files).  One missing on rank 0's node is an error naming it (exit
-# 2), never a hang.  Without MPI (--check): nested includes resolve beside
-# the main file, and an error in an included file names that file and line.
+# 2), never a hang; so is a rank that alone refuses the text it received
+# (MPIFT_TEST_CONFIG_FAIL).  Without MPI (--check): nested includes resolve
+# beside the main file, and an error in an included file names that file
+# and line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x2 timeout=60
-plan 6
+plan 7
 
 n1=${fake_host[0]} n2=${fake_host[1]}
 mkdir -p "$t/src"
@@ -73,6 +75,19 @@ missing_on_rank0() {
     [ -z "$(find "$FAKE_NODEDIR" -path '*/stage/*')" ] || fail "files were written: $(find "$FAKE_NODEDIR" -path '*/stage/*')"
 }
 scenario "an @include missing on rank 0's node: exit 2 naming it, no hang, nothing written" missing_on_rank0
+
+# Rank 3 alone fails to load what it received: it says so, every rank stops.
+one_rank_fails() {
+    files "$n1" 1M a.dat in/
+    rc=0
+    fakenodes_clear stage
+    MPIFT_TEST_CONFIG_FAIL=3 fakenodes_mpirun 4 "$stage" --module "$faults" --config "$FAKE_SCRATCH/job.cfg" \
+        >"$t/log" 2>"$t/err" || rc=$?
+    [ "$rc" = 2 ] || fail "exit $rc, expected 2 (no hang): $(cat "$t/log" "$t/err")"
+    grep -q "$n2 (rank 3): .*job.cfg: refused on this rank alone" "$t/err" || fail "rank 3 does not say why: $(cat "$t/err")"
+    [ -z "$(find "$FAKE_NODEDIR" -path '*/stage/*')" ] || fail "files were written: $(find "$FAKE_NODEDIR" -path '*/stage/*')"
+}
+scenario "a rank that alone cannot load the text it received says why and every rank stops (exit 2)" one_rank_fails
 
 # Without MPI: includes nest, relative names resolve beside the main file.
 mkdir -p "$t/chk/common"

@@ -18,6 +18,7 @@
 
 #include "mpift/mpift.h"
 #include "job/context.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
@@ -86,7 +87,16 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     if ((rc = mpift_mpi_status(MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm))) != MPIFT_OK)
         goto out;
     rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
+    /* Test builds: this rank alone fails, as a lost working folder would. */
+    if (rc == MPIFT_OK && mpift_fault_env("MPIFT_TEST_CONFIG_FAIL") &&
+        atoi(mpift_fault_env("MPIFT_TEST_CONFIG_FAIL")) == rank) {
+        snprintf(err, sizeof(err), "%s: refused on this rank alone (MPIFT_TEST_CONFIG_FAIL)", opts->config_path);
+        rc = MPIFT_ERR_IO;
+    }
     rc = agree_config(ctx->comm, rc, err);
+    /* Unreadable is a configuration error here: nothing was transferred. */
+    if (rc == MPIFT_ERR_IO)
+        rc = MPIFT_ERR_CONFIG;
 out:
     free(text);
     return rc;
