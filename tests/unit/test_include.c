@@ -209,16 +209,18 @@ END_TEST
 static Suite *include_suite(void)
 {
     Suite *s = suite_create("include");
-    TCase *t = tcase_create("include");
+    TCase *splice = tcase_create("splice"), *errors = tcase_create("errors");
 
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_add_test(t, spliced_once);
-    tcase_add_test(t, nested_relative_to_the_main_file_and_absolute);
-    tcase_add_test(t, only_where_libconfig_sees_one);
-    tcase_add_test(t, escaped_name);
-    tcase_add_test(t, refused);
-    tcase_add_test(t, messages_keep_file_and_line);
-    suite_add_tcase(s, t);
+    tcase_add_checked_fixture(splice, setup, teardown);
+    tcase_add_test(splice, spliced_once);
+    tcase_add_test(splice, nested_relative_to_the_main_file_and_absolute);
+    tcase_add_test(splice, only_where_libconfig_sees_one);
+    tcase_add_test(splice, escaped_name);
+    suite_add_tcase(s, splice);
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_test(errors, refused);
+    tcase_add_test(errors, messages_keep_file_and_line);
+    suite_add_tcase(s, errors);
     return s;
 }
 
