@@ -36,7 +36,7 @@
 #include <sys/stat.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
+#include "util/log.h"   /* MPIFT_WHY_MAX */
 #include "config/loader.h"
 
 #define MARK "#@mpift-line "
