@@ -13,11 +13,12 @@ plan 5
 mkdir -p "$t/src"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$t/src/big1.bin"
 head -c $((3 * 1024 * 1024 + 7)) /dev/urandom >"$t/src/big2.bin"
+mkdir -p "$t/src/ro" && printf 'kept\n' >"$t/src/ro/f.txt" && chmod 0555 "$t/src/ro"
 cat >"$t/c.cfg" <<CFG
 version = 1;
 paths: { source = "$t/src"; dest = "$t/dest"; collect = "$t/collect"; };
 transfer: { chunk_size = "64K"; window = 2; };
-stage_in = ( { src = "*.bin"; dest = ""; } );
+stage_in = ( { src = "*.bin"; dest = ""; }, { src = "ro/"; dest = "ro/"; recursive = true; preserve = true; } );
 stage_out = ( { src = "*.bin"; dest = ""; } );
 CFG
 
@@ -49,6 +50,7 @@ two_runs() {
     if wait_paused "$pid" "$t/pause"; then
         mpift_mpirun -n 2 "$stage" --config "$t/c.cfg" $mode >"$t/b.log" 2>"$t/b.err" || rc=$?
         echo "$rc" >"$t/rc.b"
+        stat -c %a "$2/ro" >"$t/mode.during" 2>/dev/null
         rm -f "$t/pause"
     fi
     rc=0
@@ -64,9 +66,12 @@ stage_in_twice() {
     [ "$(cat "$t/rc.b")" = 1 ] || fail "the second run: exit $(cat "$t/rc.b"), expected 1: $(cat "$t/b.log" "$t/b.err")"
     grep -q "(rank 0): [^ ]*: another mpift run is writing into $t/dest: nothing was sent; wait for it to end or point paths.dest elsewhere" "$t/b.err" ||
         fail "the refusal is not explained: $(cat "$t/b.err")"
-    expect_summary "$t/b.log" 0 0 2
+    expect_summary "$t/b.log" 0 0 3
+    [ "$(cat "$t/mode.during")" = 755 ] ||
+        fail "the refused run changed the first run's folder: mode $(cat "$t/mode.during"), expected 755 until it ends"
     [ "$(cat "$t/rc.a")" = 0 ] || fail "the first run: exit $(cat "$t/rc.a"), expected 0: $(cat "$t/a.log" "$t/a.err")"
-    expect_summary "$t/a.log" 2 0 0
+    expect_summary "$t/a.log" 3 0 0
+    [ "$(stat -c %a "$t/dest/ro")" = 555 ] || fail "the kept mode was not applied at the end"
 }
 scenario "a second stage-in into a dest root being written refuses at once (exit 1); the first completes" stage_in_twice
 
@@ -82,7 +87,7 @@ scenario "the final paths only ever held nothing or the whole file; no temporary
 free_again() {
     after stage_in_twice
     mpift_mpirun -n 2 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1 || fail "after the first run ended: $(cat "$t/log")"
-    expect_summary "$t/log" 0 2 0
+    expect_summary "$t/log" 0 3 0
 }
 scenario "once the first run has ended the dest root is free: the same run finds all unchanged (exit 0)" free_again
 

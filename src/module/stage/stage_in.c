@@ -216,6 +216,7 @@ static int preflight(struct mpift_in_run *r)
         return MPIFT_ERR_FILES;
     if (r->rootfd >= 0)
         mpift_folders_make(&r->folders, r->rootfd, ctx->dest_root);
+    r->folders_made = r->rootfd >= 0;
     return MPIFT_OK;
 }
 
@@ -428,8 +429,8 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
     if (rc == MPIFT_OK)
         rc = run_rounds(&r);
     /* Kept folder modes once their files are in (a read-only folder could
-     * not have taken them). */
-    if (r.rootfd >= 0 && !ctx->dry_run)
+     * not have taken them); a refused run touches nothing. */
+    if (r.folders_made)
         mpift_folders_modes(&r.folders, r.rootfd);
     if (rc == MPIFT_OK && r.xfer_on)
         rc = mpift_xfer_flush(&r.x);

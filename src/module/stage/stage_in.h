@@ -37,6 +37,7 @@ struct mpift_in_run {
     int rootfd;                 /* my dest root, when I write anything */
     int lock;                   /* MPIFT_IN_LOCK_*: the run's hold on my dest root */
     struct mpift_folders folders; /* the folders my copies go into */
+    int folders_made;           /* preflight agreed and they were made: their modes are due */
     char root_why[MPIFT_WHY_MAX]; /* why my dest root could not be opened ("": it was) */
     int srcfd;                  /* rank 0: paths.source, resolved (srcroot), read below */
     char srcroot[PATH_MAX];
