@@ -1,12 +1,12 @@
 /* sink.c - verified, atomic writes (see sink.h for the contract). */
 #include "mpift_autoconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/resource.h>
