@@ -16,6 +16,8 @@
 #include "service/worker.h"
 #include "stage/stage.h"
 #include "util/log.h"
+#include "util/status.h"
+#include "util/watch.h"
 
 int mpift_check_config(const struct mpift_options *opts)
 {
@@ -55,20 +57,37 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     return mpift_context_open(*(MPI_Comm *)comm, opts, out);
 }
 
+/*
+ * A collective call is one session of the watchdog (util/watch.h): the
+ * heartbeats that let a rank with nothing to do wait while the others
+ * work run from its start to its end.  A failure that stops the job
+ * (mpift_status_fatal) leaves the end out: the job is aborting.
+ */
+static int session(struct mpift_ctx *ctx, int (*run)(struct mpift_ctx *ctx))
+{
+    int rc, end;
+
+    mpift_log_use(&ctx->log);
+    mpift_watch_begin(&ctx->watch);
+    rc = run(ctx);
+    if (mpift_status_fatal(rc))
+        return rc;
+    end = mpift_watch_end(&ctx->watch);
+    return end != MPIFT_OK ? end : rc;
+}
+
 int mpift_stage_in(mpift_ctx_t *ctx)
 {
     if (!ctx)
         return MPIFT_ERR_USAGE;
-    mpift_log_use(&ctx->log);
-    return mpift_stage_in_run(ctx);
+    return session(ctx, mpift_stage_in_run);
 }
 
 int mpift_stage_out(mpift_ctx_t *ctx)
 {
     if (!ctx)
         return MPIFT_ERR_USAGE;
-    mpift_log_use(&ctx->log);
-    return mpift_stage_out_run(ctx);
+    return session(ctx, mpift_stage_out_run);
 }
 
 int mpift_close(mpift_ctx_t **pctx)

@@ -60,3 +60,15 @@ void mpift_inject_bad_header(struct mpift_xfer *x)
     if (who == x->rank)
         x->hdr[MPIFT_HDR_VERSION_AT] = 7;   /* a u16, little-endian: version 7 */
 }
+
+int mpift_inject_silent(int rank)
+{
+    static int who = -2;
+    const char *env;
+
+    if (who == -2) {
+        env = mpift_fault_env("MPIFT_TEST_SILENT");
+        who = env ? atoi(env) : -1;
+    }
+    return who == rank;
+}

@@ -1,9 +1,9 @@
 /*
  * inject.h - the engine's fault injection for the test suite (engine/
  * only): a damaged copy, a rank that dies mid-transfer, a header from
- * another protocol version.  Each is switched on by an MPIFT_TEST_*
- * variable that only the fault-injection build reads (util/faults.h);
- * unset, each costs one getenv per process.
+ * another protocol version, a rank that never answers.  Each is switched
+ * on by an MPIFT_TEST_* variable that only the fault-injection build
+ * reads (util/faults.h); unset, each costs one getenv per process.
  */
 #ifndef MPIFT_INJECT_H
 #define MPIFT_INJECT_H
@@ -29,5 +29,10 @@ void mpift_inject_kill(int rank);
 /* MPIFT_TEST_BAD_HEADER=RANK: rank RANK sends (or passes on) every
  * METADATA in x->hdr with protocol version 7; its children must refuse it. */
 void mpift_inject_bad_header(struct mpift_xfer *x);
+
+/* MPIFT_TEST_SILENT=RANK: rank RANK never takes a file's first message
+ * (its header) from its parent, though it goes on polling: a peer alive
+ * but deaf, for the watchdog to name.  True on that rank. */
+int mpift_inject_silent(int rank);
 
 #endif

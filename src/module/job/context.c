@@ -21,6 +21,8 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/wait.h"
+#include "wire/tags.h"
 #include "config/template.h"
 
 void mpift_config_print_errors(const char *err)
@@ -35,11 +37,14 @@ void mpift_config_print_errors(const char *err)
     }
 }
 
+#define SHARE_CONFIG "waiting for every rank to take the configuration from rank 0"
+
 /* Rank 0 loads the text; all parse it.  Returns the same code everywhere. */
 static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 {
     char *text = NULL, err[8192] = "";
     size_t len = 0;
+    MPI_Request rq;
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
@@ -54,7 +59,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     }
     hdr[0] = rc;
     hdr[1] = (int)len;
-    if ((rc = mpift_mpi_status(MPI_Bcast(hdr, 2, MPI_INT, 0, ctx->comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(hdr, 2, MPI_INT, 0, ctx->comm, &rq), &rq)) !=
+        MPIFT_OK)
         goto out;
     if (hdr[0] != MPIFT_OK) {
         rc = hdr[0];
@@ -64,7 +70,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
         rc = MPIFT_ERR_NOMEM; /* cannot agree cleanly any more: the caller aborts */
         goto out;
     }
-    if ((rc = mpift_mpi_status(MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm, &rq),
+                              &rq)) != MPIFT_OK)
         goto out;
     rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
     /* Same bytes everywhere, same verdict: only rank 0 speaks. */
@@ -75,10 +82,13 @@ out:
     return rc;
 }
 
+#define CHECK_ROOTS "waiting for every rank to check its dest root"
+
 /* Every rank's dest root, expanded; per-rank copies need them distinct per node. */
 static int setup_roots(struct mpift_ctx *ctx)
 {
     struct mpift_tvars v;
+    MPI_Request rq;
     int rc, bad = 0, anybad = 0;
 
     mpift_topo_tvars(&ctx->topo, ctx->topo.rank, &v);
@@ -92,7 +102,8 @@ static int setup_roots(struct mpift_ctx *ctx)
                         ctx->cfg->file, ctx->dest_root);
         bad = 1;
     }
-    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS, MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq),
+                        &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (anybad)
         return MPIFT_ERR_CONFIG;
@@ -103,8 +114,9 @@ static int setup_roots(struct mpift_ctx *ctx)
         int ls = ctx->topo.local_size, i, j;
         roots = malloc((size_t)ls * PATH_MAX);
         bad = roots == NULL;
-        if (roots && MPI_Allgather(ctx->dest_root, PATH_MAX, MPI_CHAR, roots, PATH_MAX, MPI_CHAR,
-                                   ctx->topo.node_comm) != MPI_SUCCESS)
+        if (roots && mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
+                                     MPI_Iallgather(ctx->dest_root, PATH_MAX, MPI_CHAR, roots, PATH_MAX, MPI_CHAR,
+                                                    ctx->topo.node_comm, &rq), &rq) != MPIFT_OK)
             bad = 2;
         for (i = 0; roots && !bad && i < ls; i++)
             for (j = i + 1; j < ls; j++)
@@ -116,7 +128,8 @@ static int setup_roots(struct mpift_ctx *ctx)
                     bad = 1;
                 }
         free(roots);
-        if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+        if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
+                            MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq) != MPIFT_OK)
             return MPIFT_ERR_MPI;
         if (anybad)
             return anybad == 1 ? MPIFT_ERR_CONFIG : MPIFT_ERR_MPI;
@@ -143,15 +156,24 @@ int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *ou
     return mpift_template_expand(tmpl, &v, out, len);
 }
 
+#define JOINING "waiting for every rank to open its context"
+
 int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **out)
 {
     struct mpift_ctx *ctx;
+    MPI_Request rq;
     int rc, rank;
 
     *out = NULL;
     ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return MPIFT_ERR_NOMEM;
+    /* Until the communicators are made, the watch has the host's; until
+     * the configuration says otherwise, the default timeout. */
+    if (mpift_watch_init(&ctx->watch, comm, MPIFT_TAG_SVC_ALIVE, comm, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK) {
+        free(ctx);
+        return MPIFT_ERR_NOMEM;
+    }
     ctx->comm = MPI_COMM_NULL;
     ctx->svc_comm = MPI_COMM_NULL;
     ctx->next_id = 1;
@@ -161,12 +183,14 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     ctx->progress = opts->progress;
     mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
     mpift_log_use(&ctx->log);
-    if ((rc = mpift_mpi_status(MPI_Comm_dup(comm, &ctx->comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(comm, &ctx->comm, &rq), &rq)) != MPIFT_OK)
         goto out;
     /* Errors come back as codes: we decide what a failed call means. */
     MPI_Comm_set_errhandler(ctx->comm, MPI_ERRORS_RETURN);
-    if ((rc = mpift_mpi_status(MPI_Comm_dup(ctx->comm, &ctx->svc_comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(ctx->comm, &ctx->svc_comm, &rq), &rq)) != MPIFT_OK)
         goto out;
+    ctx->watch.comm = ctx->svc_comm;
+    ctx->watch.abort_comm = ctx->comm;
     MPI_Comm_rank(ctx->comm, &rank);
     mpift_log_init(&ctx->log, NULL, rank, opts->quiet, opts->verbose);
     if (opts->report_path && !(ctx->report_path = strdup(opts->report_path))) {
@@ -176,9 +200,11 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     rc = load_config(ctx, opts);
     if (rc != MPIFT_OK)
         goto out;
-    rc = mpift_topo_discover(ctx->comm, &ctx->topo);
+    mpift_watch_set(&ctx->watch, ctx->cfg->timeout, ctx->cfg->file, NULL, 0);
+    rc = mpift_topo_discover(ctx->comm, &ctx->watch, &ctx->topo);
     if (rc != MPIFT_OK)
         goto out;
+    mpift_watch_set(&ctx->watch, ctx->cfg->timeout, ctx->cfg->file, ctx->topo.hosts[0], MPIFT_HOST_MAX);
     mpift_log_init(&ctx->log, ctx->topo.host, rank, opts->quiet, opts->verbose);
     if (rank == 0 && mpift_same_terminal())
         ctx->log.err = stdout;
@@ -202,6 +228,7 @@ void mpift_context_free(struct mpift_ctx **pctx)
         return;
     if (mpift_log_current() == &ctx->log)
         mpift_log_use(NULL);
+    mpift_watch_free(&ctx->watch);
     mpift_topo_free(&ctx->topo);
     mpift_config_free(&ctx->cfg);
     free(ctx->report_path);

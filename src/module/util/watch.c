@@ -1,0 +1,351 @@
+/*
+ * watch.c - a context's watchdog (see watch.h): heartbeats, the pause
+ * between polls, and stopping the job.
+ */
+#include "mpift_autoconf.h"
+
+#include <libgen.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "util/log.h"
+#include "util/status.h"
+#include "util/wait.h"
+#include "util/watch.h"
+
+/* The two heartbeats: "still here", and the last of a session. */
+static const unsigned char BEAT = 0, END = 1;
+
+/* Polls that only yield the core, then sleeps from PAUSE_MIN_NS doubling
+ * up to PAUSE_MAX_NS: a rank that only waits costs little, while a chunk
+ * that lands during a pause is taken at most a millisecond late (chunks
+ * come every few ms to every few tens of ms on a loaded link, and a window
+ * of them is in flight, so the stream does not slow down). */
+#define SPIN_POLLS 16u
+#define PAUSE_MIN_NS 1000L
+#define PAUSE_MAX_NS 1000000L
+
+/* Heartbeats that came are taken at most this often (seconds). */
+#define POLL_EVERY 0.01
+
+int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, MPI_Comm abort_comm, double timeout)
+{
+    int n, i;
+
+    memset(w, 0, sizeof(*w));
+    w->comm = comm;
+    w->tag = tag;
+    w->abort_comm = abort_comm;
+    w->timeout = timeout;
+    w->rreq = MPI_REQUEST_NULL;
+    MPI_Comm_rank(comm, &w->rank);
+    MPI_Comm_size(comm, &w->size);
+    snprintf(w->advice, sizeof(w->advice), "transfer.timeout");
+    n = w->rank == 0 ? w->size : 1;
+    w->heard = calloc((size_t)n, sizeof(*w->heard));
+    w->sreq = malloc(2 * (size_t)n * sizeof(*w->sreq));   /* a heartbeat and an END per rank */
+    w->told = calloc((size_t)n, 1);
+    w->ended = calloc((size_t)n, 1);
+    if (!w->heard || !w->sreq || !w->told || !w->ended) {
+        mpift_watch_free(w);
+        return MPIFT_ERR_NOMEM;
+    }
+    for (i = 0; i < 2 * n; i++)
+        w->sreq[i] = MPI_REQUEST_NULL;
+    return MPIFT_OK;
+}
+
+void mpift_watch_set(struct mpift_watch *w, double timeout, const char *cfgfile, const char *hosts, size_t host_len)
+{
+    char copy[4096];
+
+    w->timeout = timeout;
+    w->hosts = hosts;
+    w->host_len = host_len;
+    if (cfgfile) {
+        snprintf(copy, sizeof(copy), "%s", cfgfile);
+        mpift_format(w->advice, sizeof(w->advice), "transfer.timeout in %s", basename(copy));
+    }
+}
+
+void mpift_watch_free(struct mpift_watch *w)
+{
+    if (w->rreq != MPI_REQUEST_NULL) {
+        /* A session the job is leaving in failure: nothing more is taken. */
+        MPI_Cancel(&w->rreq);
+        MPI_Request_free(&w->rreq);
+    }
+    free(w->heard);
+    free(w->sreq);
+    free(w->told);
+    free(w->ended);
+    w->heard = NULL;
+    w->sreq = NULL;
+    w->told = w->ended = NULL;
+    w->session = 0;
+}
+
+const char *mpift_watch_host(const struct mpift_watch *w, int r)
+{
+    return w->hosts && r >= 0 && r < w->size ? w->hosts + (size_t)r * w->host_len : "?";
+}
+
+/* ------------------------------------------------------------ heartbeats */
+
+/* The ranks this one exchanges heartbeats with: all others on rank 0,
+ * rank 0 elsewhere.  Slot i of heard, told, ended (and 2i, 2i+1 of sreq)
+ * is rank i on rank 0, rank 0 (slot 0) elsewhere. */
+static int slots(const struct mpift_watch *w)
+{
+    return w->rank == 0 ? w->size : 1;
+}
+
+static int rank_of(const struct mpift_watch *w, int slot)
+{
+    return w->rank == 0 ? slot : 0;
+}
+
+static int slot_of(const struct mpift_watch *w, int r)
+{
+    return w->rank == 0 ? r : 0;
+}
+
+/* Post the receive of the next heartbeat, unless every END has come. */
+static void post(struct mpift_watch *w)
+{
+    int expect = w->rank == 0 ? w->size - 1 : 1;
+
+    if (w->nended < expect)
+        MPI_Irecv(&w->in, 1, MPI_BYTE, w->rank == 0 ? MPI_ANY_SOURCE : 0, w->tag, w->comm, &w->rreq);
+}
+
+/* Take every heartbeat that has come. */
+static void take(struct mpift_watch *w, double now)
+{
+    MPI_Status st;
+    int flag = 1, s;
+
+    while (w->rreq != MPI_REQUEST_NULL && flag) {
+        if (MPI_Test(&w->rreq, &flag, &st) != MPI_SUCCESS || !flag)
+            return;
+        s = slot_of(w, st.MPI_SOURCE);
+        w->heard[s] = now;
+        if (w->in == END && !w->ended[s]) {
+            w->ended[s] = 1;
+            w->nended++;
+        }
+        post(w);
+    }
+}
+
+/* Send what is due: a heartbeat to each rank not yet told END whose
+ * last one has gone (one at a time, so none pile up behind a slow link). */
+static void beat(struct mpift_watch *w)
+{
+    int s, flag;
+
+    for (s = 0; s < slots(w); s++) {
+        if (rank_of(w, s) == w->rank || w->told[s])
+            continue;
+        if (MPI_Test(&w->sreq[2 * s], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag)
+            continue;
+        MPI_Isend(&BEAT, 1, MPI_BYTE, rank_of(w, s), w->tag, w->comm, &w->sreq[2 * s]);
+    }
+}
+
+void mpift_watch_tick(struct mpift_watch *w)
+{
+    double now;
+
+    if (!w->session)
+        return;
+    now = MPI_Wtime();
+    if (now >= w->next_poll) {
+        take(w, now);
+        w->next_poll = now + POLL_EVERY;
+    }
+    if (now >= w->beat_due) {
+        beat(w);
+        w->beat_due = now + w->timeout / 4;
+    }
+}
+
+void mpift_watch_pause(struct mpift_watch *w, unsigned *polls)
+{
+    struct timespec ts = { 0, PAUSE_MAX_NS };
+    unsigned k;
+
+    mpift_watch_tick(w);
+    if (*polls < SPIN_POLLS) {
+        (*polls)++;
+        sched_yield();
+        return;
+    }
+    k = *polls - SPIN_POLLS;
+    if (k < 10) {
+        ts.tv_nsec = PAUSE_MIN_NS << k;
+        if (ts.tv_nsec > PAUSE_MAX_NS)
+            ts.tv_nsec = PAUSE_MAX_NS;
+        (*polls)++;
+    }
+    nanosleep(&ts, NULL);
+}
+
+void mpift_watch_take(struct mpift_watch *w)
+{
+    if (w->session)
+        take(w, MPI_Wtime());
+}
+
+int mpift_watch_alive(struct mpift_watch *w, int r)
+{
+    if (!w->session)
+        return 1;
+    take(w, MPI_Wtime());
+    return MPI_Wtime() - w->heard[slot_of(w, r)] < w->timeout;
+}
+
+double mpift_watch_heard(const struct mpift_watch *w, int r)
+{
+    return w->session ? w->heard[slot_of(w, r)] : 0;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+void mpift_watch_begin(struct mpift_watch *w)
+{
+    double now = MPI_Wtime();
+    int s;
+
+    if (w->timeout <= 0 || w->session || w->size < 2)
+        return;
+    for (s = 0; s < slots(w); s++) {
+        w->heard[s] = now;
+        w->told[s] = w->ended[s] = 0;
+    }
+    w->nended = 0;
+    w->session = 1;
+    w->beat_due = now + w->timeout / 4;
+    w->next_poll = now;
+    post(w);
+}
+
+/* Send END to rank r (after its last heartbeat: the same tag keeps them
+ * in order). */
+static int tell(struct mpift_watch *w, int r)
+{
+    int s = slot_of(w, r);
+
+    if (w->told[s])
+        return MPIFT_OK;
+    w->told[s] = 1;
+    return mpift_mpi_status(MPI_Isend(&END, 1, MPI_BYTE, r, w->tag, w->comm, &w->sreq[2 * s + 1]));
+}
+
+int mpift_watch_release(struct mpift_watch *w, int r)
+{
+    return w->session && w->rank == 0 ? tell(w, r) : MPIFT_OK;
+}
+
+/* Wait, naming it, for the ENDs still to come and every send to go out. */
+static void about_end(struct mpift_wait *wt)
+{
+    struct mpift_watch *w = wt->w;
+    int s;
+
+    wt->peer = w->rank == 0 ? -1 : 0;
+    for (s = 0; w->rank == 0 && s < w->size; s++)
+        if (s != 0 && !w->ended[s]) {
+            wt->peer = s;
+            break;
+        }
+}
+
+int mpift_watch_end(struct mpift_watch *w)
+{
+    struct mpift_wait wt;
+    int rc = MPIFT_OK, s, expect = w->rank == 0 ? w->size - 1 : 1;
+
+    if (!w->session)
+        return MPIFT_OK;
+    for (s = 0; s < slots(w) && rc == MPIFT_OK; s++)
+        if (rank_of(w, s) != w->rank)
+            rc = tell(w, rank_of(w, s));
+    mpift_wait_start(&wt, w, w->rank == 0 ? -1 : 0, "ending the session with", NULL, NULL);
+    wt.idle = 1;
+    wt.about = about_end;
+    while (rc == MPIFT_OK && w->nended < expect) {
+        take(w, MPI_Wtime());
+        if (w->nended < expect)
+            mpift_wait_idle(&wt);
+    }
+    if (rc == MPIFT_OK)
+        rc = mpift_wait_all(&wt, w->sreq, 2 * slots(w));
+    w->session = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------ undo, fire */
+
+void mpift_watch_hold(struct mpift_watch *w, struct mpift_undo *u, void (*fn)(void *arg), void *arg)
+{
+    u->fn = fn;
+    u->arg = arg;
+    u->prev = NULL;
+    u->next = w->undo;
+    if (w->undo)
+        w->undo->prev = u;
+    w->undo = u;
+}
+
+void mpift_watch_drop(struct mpift_watch *w, struct mpift_undo *u)
+{
+    if (!u->fn)
+        return;
+    if (u->prev)
+        u->prev->next = u->next;
+    else if (w->undo == u)
+        w->undo = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    u->fn = NULL;
+    u->prev = u->next = NULL;
+}
+
+static void exit_now(int sig)
+{
+    (void)sig;
+    _exit(1);
+}
+
+void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
+{
+    struct sigaction sa;
+    char msg[MPIFT_WHY_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mpift_log_error("%s; stopping the job (%s)", msg, w->advice);
+    while (w->undo) {
+        struct mpift_undo *u = w->undo;
+        mpift_watch_drop(w, u);
+        u->fn(u->arg);
+    }
+    /* MPI_Abort needs this node's daemon and, through it, mpirun: on a
+     * node cut off from the others it may never return. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = exit_now;
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(MPIFT_ABORT_GRACE);
+    MPI_Abort(w->abort_comm, 1);
+    _exit(1);
+}
