@@ -337,8 +337,9 @@ void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
     mpift_log_error("%s; stopping the job (%s)", msg, w->advice);
     while (w->undo) {
         struct mpift_undo *u = w->undo;
+        void (*fn)(void *arg) = u->fn;
         mpift_watch_drop(w, u);
-        u->fn(u->arg);
+        fn(u->arg);
     }
     /* MPI_Abort needs this node's daemon and, through it, mpirun: on a
      * node cut off from the others it may never return. */
