@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "service/console.h"
 #include "util/status.h"
+#include "util/watch.h"
 
 /*
  * Over TCP, Open MPI sends a message larger than btl_tcp_eager_limit
@@ -71,7 +72,7 @@ static int hook_finalize(mpift_ctx_t **ctx, int status)
      * only an abort ends the job reliably then. */
     if (mpift_status_fatal(status)) {
         mpift_log_error("aborting the job: %s", mpift_strerror(status));
-        MPI_Abort(MPI_COMM_WORLD, 3);
+        mpift_watch_abort(MPI_COMM_WORLD, 3);
     }
     mpift_close(ctx);
     MPI_Finalized(&finalized);

@@ -132,6 +132,16 @@ int mpift_hdr_pending(const struct mpift_xfer *x, const struct mpift_route *rt)
     return -1;
 }
 
+/* Take the header just probed (it has come: this waits for nothing). */
+static int take_hdr(struct mpift_xfer *x, void *buf, int len, int from, int tag)
+{
+    struct mpift_wait wt;
+
+    mpift_wait_start(&wt, x->watch, from, "receiving a file's header from", NULL, NULL);
+    wt.idle = 0;
+    return mpift_wait_recv(&wt, buf, len, MPI_BYTE, from, tag, x->comm, MPI_STATUS_IGNORE);
+}
+
 int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t wl)
 {
     MPI_Status st;
@@ -148,9 +158,9 @@ int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len,
     if (*len < 0 || *len > MPIFT_HDR_MAX ||
         (*tag != MPIFT_TAG_METADATA && *tag != MPIFT_TAG_ERROR && *tag != MPIFT_TAG_CONTROL)) {
         snprintf(why, wl, "unexpected message from rank %d (tag %d, %d bytes)", from, *tag, *len);
-        /* Drain it so the job can still end in order. */
-        MPI_Recv(NULL, 0, MPI_BYTE, from, *tag, x->comm, MPI_STATUS_IGNORE);
+        /* Drain it (truncated) so the job can still end in order. */
+        take_hdr(x, NULL, 0, from, *tag);
         return MPIFT_ERR_PROTO;
     }
-    return mpift_mpi_status(MPI_Recv(x->hdr, *len, MPI_BYTE, from, *tag, x->comm, MPI_STATUS_IGNORE));
+    return take_hdr(x, x->hdr, *len, from, *tag);
 }

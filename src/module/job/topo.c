@@ -142,11 +142,37 @@ static void sanitize_jobid(char *id)
 /* What every collective below waits for. */
 #define SHARING "waiting for every rank to share its place in the topology"
 
+/* Nodes from every rank's leader: a rank is a leader iff leader_of[r] ==
+ * r; leaders in rank order get node indices 0, 1, 2, ... */
+static int number_nodes(struct mpift_topo *t, const int *leader_of)
+{
+    int i, n;
+
+    for (i = 0; i < t->size; i++)
+        if (leader_of[i] == i)
+            t->nnodes++;
+    t->leaders = calloc((size_t)t->nnodes, sizeof(int));
+    if (!t->leaders)
+        return MPIFT_ERR_NOMEM;
+    t->nnodes = 0;
+    for (i = 0; i < t->size; i++)
+        if (leader_of[i] == i)
+            t->leaders[t->nnodes++] = i;
+    for (i = 0; i < t->size; i++) {
+        for (n = 0; n < t->nnodes; n++)
+            if (t->leaders[n] == leader_of[i])
+                break;
+        t->node_of[i] = n;
+    }
+    t->nodeid = t->node_of[t->rank];
+    return MPIFT_OK;
+}
+
 int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t)
 {
     struct pmix_facts pf;
     MPI_Request rq;
-    int rc, i, len, any_pmix_missing, mine, *leader_of = NULL;
+    int rc, len, any_pmix_missing, mine, *leader_of = NULL;
     char name[MPI_MAX_PROCESSOR_NAME];
     struct passwd *pw;
     const char *env;
@@ -212,7 +238,8 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
     if (pf.ok && pf.local_rank != (uint16_t)t->local_rank)
         mpift_log_verbose("PMIx local rank %u differs from the node communicator's %d; using %d",
                           pf.local_rank, t->local_rank, t->local_rank);
-    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm, &rq), &rq);
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm, &rq),
+                         &rq);
     if (rc != MPIFT_OK)
         goto out;
 
@@ -234,28 +261,9 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
     if (rc != MPIFT_OK)
         goto out;
 
-    /* A rank is a leader iff leader_of[r] == r; leaders in rank order get
-     * node indices 0, 1, 2, ... */
-    for (i = 0; i < t->size; i++)
-        if (leader_of[i] == i)
-            t->nnodes++;
-    t->leaders = calloc((size_t)t->nnodes, sizeof(int));
-    if (!t->leaders) {
-        rc = MPIFT_ERR_NOMEM;
+    rc = number_nodes(t, leader_of);
+    if (rc != MPIFT_OK)
         goto out;
-    }
-    t->nnodes = 0;
-    for (i = 0; i < t->size; i++)
-        if (leader_of[i] == i)
-            t->leaders[t->nnodes++] = i;
-    for (i = 0; i < t->size; i++) {
-        int n;
-        for (n = 0; n < t->nnodes; n++)
-            if (t->leaders[n] == leader_of[i])
-                break;
-        t->node_of[i] = n;
-    }
-    t->nodeid = t->node_of[t->rank];
     /* One line per node, not per rank: verbose on 1000 ranks stays readable. */
     if (t->rank == t->leader)
         mpift_log_verbose("topology from %s: %d rank%s on %d node%s; node %d (%s) has %d rank%s, leader rank %d; "

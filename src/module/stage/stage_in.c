@@ -414,9 +414,8 @@ static void summary(struct mpift_in_run *r, struct mpift_tally *t, double secs)
         r->local_fail = 1;
     if (r->ctx->dry_run)
         return;
-    mpift_wait_coll(&r->ctx->watch, FINISH,
-                    MPI_Igather(row, MPIFT_TALLY_N, MPI_DOUBLE, r->rows, MPIFT_TALLY_N, MPI_DOUBLE, 0, r->ctx->comm, &rq),
-                    &rq);
+    mpift_wait_coll(&r->ctx->watch, FINISH, MPI_Igather(row, MPIFT_TALLY_N, MPI_DOUBLE, r->rows, MPIFT_TALLY_N,
+                                                        MPI_DOUBLE, 0, r->ctx->comm, &rq), &rq);
     if (r->rank != 0)
         return;
     t->rank = r->rows;

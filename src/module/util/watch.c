@@ -319,15 +319,31 @@ void mpift_watch_drop(struct mpift_watch *w, struct mpift_undo *u)
     u->prev = u->next = NULL;
 }
 
+static volatile sig_atomic_t exit_code = 1;
+
 static void exit_now(int sig)
 {
     (void)sig;
-    _exit(1);
+    _exit(exit_code);
+}
+
+void mpift_watch_abort(MPI_Comm comm, int code)
+{
+    struct sigaction sa;
+
+    /* MPI_Abort needs this node's daemon and, through it, mpirun: on a
+     * node cut off from the others it may never return. */
+    exit_code = code;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = exit_now;
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(MPIFT_ABORT_GRACE);
+    MPI_Abort(comm, code);
+    _exit(code);
 }
 
 void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
 {
-    struct sigaction sa;
     char msg[MPIFT_WHY_MAX];
     va_list ap;
 
@@ -341,12 +357,5 @@ void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
         mpift_watch_drop(w, u);
         fn(u->arg);
     }
-    /* MPI_Abort needs this node's daemon and, through it, mpirun: on a
-     * node cut off from the others it may never return. */
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = exit_now;
-    sigaction(SIGALRM, &sa, NULL);
-    alarm(MPIFT_ABORT_GRACE);
-    MPI_Abort(w->abort_comm, 1);
-    _exit(1);
+    mpift_watch_abort(w->abort_comm, 1);
 }

@@ -114,8 +114,13 @@ double mpift_watch_heard(const struct mpift_watch *w, int r);
 void mpift_watch_hold(struct mpift_watch *w, struct mpift_undo *u, void (*fn)(void *arg), void *arg);
 void mpift_watch_drop(struct mpift_watch *w, struct mpift_undo *u);
 
+/* End the job: MPI_Abort(comm, code), and if that has not ended this
+ * process within MPIFT_ABORT_GRACE seconds (its node cut off from
+ * mpirun), exit(code) all the same.  Does not return. */
+void mpift_watch_abort(MPI_Comm comm, int code) __attribute__((noreturn));
+
 /* Say why (one line, with the advice appended), undo what is held, end
- * the job.  Does not return. */
+ * the job (mpift_watch_abort with exit 1).  Does not return. */
 void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
