@@ -10,7 +10,8 @@
 # mpift-stage process is left.  A stage that takes more than twice the
 # timeout while ranks have nothing to do (two ranks per node, copies =
 # "per-node", a node that already has the big file) still completes: the
-# heartbeats keep them waiting.  transfer.timeout = 0 changes nothing.
+# heartbeats keep them waiting, as they keep the console's workers
+# waiting for a command.  transfer.timeout = 0 changes nothing.
 #
 # After MPI_Abort, mpirun waits until every node's daemon has confirmed;
 # a node whose link is down confirms nothing, and mpirun waits until TCP
@@ -22,7 +23,7 @@
 need_netnodes
 netnodes_setup 3 200mbit 2
 ip netns exec "$NET_HUB" sysctl -qw net.ipv4.tcp_retries2=3 || skip "cannot set tcp_retries2 in a namespace"
-plan 7
+plan 8
 
 T=5                        # transfer.timeout of the jobs below
 n3=${fake_host[2]}
@@ -190,6 +191,22 @@ idle_ranks() {
 }
 scenario "ranks with nothing to do wait through a stage of more than twice the timeout (exit 0)" idle_ranks
 for h in 1 2 3; do netnodes_shape "$h" 200mbit; done
+
+# The console: the workers wait for the next command as long as a person
+# takes to type it (rank 0's heartbeats); a pause of more than twice the
+# timeout between two commands changes nothing.
+console_pause() {
+    local rc=0
+    fakenodes_clear w
+    mkfifo "$t/typed" || fail "no fifo"
+    { echo "ls 1"; sleep $((2 * T + 2)); echo "send a-small-1.dat 2"; echo quit; } >"$t/typed" &
+    MPIFT_STDIN=$t/typed netnodes_mpirun 3 --map-by node "$stage" --config "$t/w.cfg" --shell >"$t/log" 2>&1 || rc=$?
+    wait
+    [ "$rc" = 0 ] || fail "the console ended with exit $rc: $(cat "$t/log")"
+    grep -q "send a-small-1.dat -> rank 2 ($n3): ok" "$t/log" || fail "the command after the pause failed: $(cat "$t/log")"
+    cmp -s "$t/src/a-small-1.dat" "$FAKE_NODEDIR/$n3/w/a-small-1.dat" || fail "$n3: the file sent is not whole"
+}
+scenario "the console's workers wait through a pause of more than twice the timeout between commands" console_pause
 
 no_timeout() {
     fakenodes_clear w
