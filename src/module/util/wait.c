@@ -63,6 +63,25 @@ static int silent_rank(struct mpift_wait *wt, double now)
     return -1;
 }
 
+/* A wait on one rank, past its timeout: a rank gone silent is named; one
+ * that still runs may itself wait on another, which will say so: it gets
+ * twice the timeout.  Returns only if the wait may go on. */
+static void check_peer(struct mpift_wait *wt, double now, const char *what)
+{
+    struct mpift_watch *w = wt->w;
+    double t = w->timeout;
+
+    /* Cut off from everyone, rank 0 too: the trouble is most likely here. */
+    if (w->rank != 0 && !mpift_watch_alive(w, 0))
+        mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from rank 0 (%s): this node's link, or "
+                         "rank 0's, may be down", t, what, mpift_watch_host(w, 0));
+    if (wt->peer < 0 || !mpift_watch_alive(w, wt->peer))
+        mpift_watch_fire(w, "no progress for %.0f s %s: its link or node may be down", t, what);
+    if (now - wt->since >= 2 * t)
+        mpift_watch_fire(w, "no progress for %.0f s %s, though it is still running: it, or a rank it waits "
+                         "for, may be stuck", 2 * t, what);
+}
+
 /* Rank 0: a wait past its timeout.  Returns only if it may go on. */
 static void check_rank0(struct mpift_wait *wt, double now, const char *what)
 {
@@ -87,13 +106,7 @@ static void check_rank0(struct mpift_wait *wt, double now, const char *what)
         mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from it: its link or node may be down", t,
                          what);
     }
-    /* A peer that is still running may itself wait on another rank,
-     * which will say so: give it the time to. */
-    if (!mpift_watch_alive(w, wt->peer))
-        mpift_watch_fire(w, "no progress for %.0f s %s: its link or node may be down", t, what);
-    if (now - wt->since >= 2 * t)
-        mpift_watch_fire(w, "no progress for %.0f s %s, though it is still running: it, or a rank it waits "
-                         "for, may be stuck", 2 * t, what);
+    check_peer(wt, now, what);
 }
 
 void mpift_wait_check(struct mpift_wait *wt)
@@ -118,10 +131,12 @@ void mpift_wait_check(struct mpift_wait *wt)
         check_rank0(wt, now, what);
         return;
     }
+    if (!wt->idle && wt->peer != 0) {
+        check_peer(wt, now, what);
+        return;
+    }
     /* Rank 0 stands for the job: while it is heard from, an idle wait
      * (or one on rank 0 itself) goes on. */
-    if (!wt->idle && wt->peer != 0)
-        mpift_watch_fire(w, "no progress for %.0f s %s: its link or node may be down", t, what);
     if (mpift_watch_alive(w, 0))
         return;
     if (wt->peer == 0)

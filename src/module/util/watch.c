@@ -20,8 +20,10 @@
 #include "util/wait.h"
 #include "util/watch.h"
 
-/* The two heartbeats: "still here", and the last of a session. */
-static const unsigned char BEAT = 0, END = 1;
+/* A heartbeat's kinds (watch.h: MPIFT_BEAT_MAX), and the two messages
+ * without a list: "still here" to rank 0, and END either way. */
+enum { BEAT = 0, END = 1 };
+static const unsigned char BEAT_MSG[4] = { BEAT, 0, 0, 0 }, END_MSG[4] = { END, 0, 0, 0 };
 
 /* Polls that only yield the core, then sleeps from PAUSE_MIN_NS doubling
  * up to PAUSE_MAX_NS: a rank that only waits costs little, while a chunk
@@ -53,7 +55,9 @@ int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, MPI_Comm abo
     w->sreq = malloc(2 * (size_t)n * sizeof(*w->sreq));   /* a heartbeat and an END per rank */
     w->told = calloc((size_t)n, 1);
     w->ended = calloc((size_t)n, 1);
-    if (!w->heard || !w->sreq || !w->told || !w->ended) {
+    if (w->rank == 0)
+        w->out = calloc((size_t)n, MPIFT_BEAT_MAX);
+    if (!w->heard || !w->sreq || !w->told || !w->ended || (w->rank == 0 && !w->out)) {
         mpift_watch_free(w);
         return MPIFT_ERR_NOMEM;
     }
@@ -86,6 +90,8 @@ void mpift_watch_free(struct mpift_watch *w)
     free(w->sreq);
     free(w->told);
     free(w->ended);
+    free(w->out);
+    w->out = NULL;
     w->heard = NULL;
     w->sreq = NULL;
     w->told = w->ended = NULL;
@@ -123,40 +129,85 @@ static void post(struct mpift_watch *w)
     int expect = w->rank == 0 ? w->size - 1 : 1;
 
     if (w->nended < expect)
-        MPI_Irecv(&w->in, 1, MPI_BYTE, w->rank == 0 ? MPI_ANY_SOURCE : 0, w->tag, w->comm, &w->rreq);
+        MPI_Irecv(w->in, MPIFT_BEAT_MAX, MPI_BYTE, w->rank == 0 ? MPI_ANY_SOURCE : 0, w->tag, w->comm, &w->rreq);
+}
+
+/* A heartbeat of rank 0 (len bytes in w->in): its list of silent ranks. */
+static void take_list(struct mpift_watch *w, int len)
+{
+    int n = w->in[1], i;
+
+    if (n != MPIFT_SILENT_MANY && (n > MPIFT_SILENT_MAX || len < 4 + 4 * n))
+        n = 0;   /* the same binary sent it: cannot be */
+    w->nsilent = n;
+    for (i = 0; n != MPIFT_SILENT_MANY && i < n; i++)
+        memcpy(&w->silent[i], w->in + 4 + 4 * i, 4);
 }
 
 /* Take every heartbeat that has come. */
 static void take(struct mpift_watch *w, double now)
 {
     MPI_Status st;
-    int flag = 1, s;
+    int flag = 1, s, len;
 
     while (w->rreq != MPI_REQUEST_NULL && flag) {
         if (MPI_Test(&w->rreq, &flag, &st) != MPI_SUCCESS || !flag)
             return;
+        MPI_Get_count(&st, MPI_BYTE, &len);
         s = slot_of(w, st.MPI_SOURCE);
         w->heard[s] = now;
-        if (w->in == END && !w->ended[s]) {
+        if (w->in[0] == END && !w->ended[s]) {
             w->ended[s] = 1;
             w->nended++;
+        } else if (w->rank != 0 && w->in[0] == BEAT) {
+            take_list(w, len);
         }
         post(w);
     }
 }
 
-/* Send what is due: a heartbeat to each rank not yet told END whose
- * last one has gone (one at a time, so none pile up behind a slow link). */
-static void beat(struct mpift_watch *w)
+/* Rank 0: the heartbeat for this round in w->out's first slot (rank 0's
+ * own, never sent): the ranks not heard from for timeout/2.  Its length. */
+static int make_list(struct mpift_watch *w, double now)
 {
-    int s, flag;
+    unsigned char *b = w->out;
+    int r, n = 0;
+
+    b[0] = BEAT;
+    for (r = 1; r < w->size; r++) {
+        if (w->ended[r] || now - w->heard[r] < w->timeout / 2)
+            continue;
+        if (n == MPIFT_SILENT_MAX) {
+            n = MPIFT_SILENT_MANY;
+            break;
+        }
+        memcpy(b + 4 + 4 * n++, &r, 4);
+    }
+    b[1] = (unsigned char)n;
+    b[2] = b[3] = 0;
+    return n == MPIFT_SILENT_MANY ? 4 : 4 + 4 * n;
+}
+
+/* Send what is due: a heartbeat to each rank not yet told END whose
+ * last one has gone (one at a time, so none pile up behind a slow link;
+ * rank 0's go from a buffer per rank, since one may still be going out
+ * when the next round's list is made). */
+static void beat(struct mpift_watch *w, double now)
+{
+    int s, flag, len = w->rank == 0 ? make_list(w, now) : 4;
+    const unsigned char *msg;
 
     for (s = 0; s < slots(w); s++) {
         if (rank_of(w, s) == w->rank || w->told[s])
             continue;
         if (MPI_Test(&w->sreq[2 * s], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag)
             continue;
-        MPI_Isend(&BEAT, 1, MPI_BYTE, rank_of(w, s), w->tag, w->comm, &w->sreq[2 * s]);
+        msg = BEAT_MSG;
+        if (w->rank == 0) {
+            memcpy(w->out + (size_t)s * MPIFT_BEAT_MAX, w->out, (size_t)len);
+            msg = w->out + (size_t)s * MPIFT_BEAT_MAX;
+        }
+        MPI_Isend(msg, len, MPI_BYTE, rank_of(w, s), w->tag, w->comm, &w->sreq[2 * s]);
     }
 }
 
@@ -172,7 +223,7 @@ void mpift_watch_tick(struct mpift_watch *w)
         w->next_poll = now + POLL_EVERY;
     }
     if (now >= w->beat_due) {
-        beat(w);
+        beat(w, now);
         w->beat_due = now + w->timeout / 4;
     }
 }
@@ -206,10 +257,22 @@ void mpift_watch_take(struct mpift_watch *w)
 
 int mpift_watch_alive(struct mpift_watch *w, int r)
 {
+    double now = MPI_Wtime();
+    int i;
+
     if (!w->session)
         return 1;
-    take(w, MPI_Wtime());
-    return MPI_Wtime() - w->heard[slot_of(w, r)] < w->timeout;
+    take(w, now);
+    if (w->rank == 0)
+        return now - w->heard[r] < w->timeout / 2;
+    if (now - w->heard[0] >= w->timeout)
+        return 0;
+    if (r == 0)
+        return 1;
+    for (i = 0; i < w->nsilent && w->nsilent != MPIFT_SILENT_MANY; i++)
+        if (w->silent[i] == r)
+            return 0;
+    return w->nsilent != MPIFT_SILENT_MANY;
 }
 
 double mpift_watch_heard(const struct mpift_watch *w, int r)
@@ -231,6 +294,7 @@ void mpift_watch_begin(struct mpift_watch *w)
         w->told[s] = w->ended[s] = 0;
     }
     w->nended = 0;
+    w->nsilent = 0;
     w->session = 1;
     w->beat_due = now + w->timeout / 4;
     w->next_poll = now;
@@ -246,7 +310,7 @@ static int tell(struct mpift_watch *w, int r)
     if (w->told[s])
         return MPIFT_OK;
     w->told[s] = 1;
-    return mpift_mpi_status(MPI_Isend(&END, 1, MPI_BYTE, r, w->tag, w->comm, &w->sreq[2 * s + 1]));
+    return mpift_mpi_status(MPI_Isend(END_MSG, 4, MPI_BYTE, r, w->tag, w->comm, &w->sreq[2 * s + 1]));
 }
 
 int mpift_watch_release(struct mpift_watch *w, int r)

@@ -11,7 +11,11 @@
  * stage-in, stage-out, console or service) rank 0 sends every other rank a
  * heartbeat every timeout/4 seconds while it polls, and every other rank
  * sends rank 0 one: each side then knows the other is alive and taking
- * part.  A session ends with an END message each way, the last one with
+ * part.  Rank 0's heartbeat also lists the ranks it has not heard from
+ * for timeout/2 seconds, so that every rank knows whether the peer it
+ * waits on is still running (then it is held up by another rank, which
+ * will say so: the waiting rank gives it time) or has gone silent (then
+ * it is the one to name).  A session ends with an END message each way, the last one with
  * the heartbeats' tag (MPIFT_TAG_SVC_ALIVE), so no heartbeat is left unmatched when the
  * communicator is freed (MPI keeps the order of messages of one tag
  * between two ranks).
@@ -29,6 +33,14 @@
 
 /* Seconds MPI_Abort has to end the job before this process exits by itself. */
 #define MPIFT_ABORT_GRACE 10
+
+/* The silent ranks a heartbeat of rank 0 names; more are "many". */
+#define MPIFT_SILENT_MAX 7
+/* A heartbeat: kind (0: still here, 1: the session's END), the number of
+ * silent ranks that follow (MPIFT_SILENT_MANY: more than fit), two bytes
+ * of padding, then that many 32-bit ranks (host order: one binary). */
+#define MPIFT_BEAT_MAX (4 + 4 * MPIFT_SILENT_MAX)
+#define MPIFT_SILENT_MANY 255
 
 /* Something to undo if the job is stopped: a rank's copy in progress. */
 struct mpift_undo {
@@ -53,7 +65,10 @@ struct mpift_watch {
     double beat_due;           /* when this rank's next heartbeats go out */
     double next_poll;          /* when arrived heartbeats are next taken */
     MPI_Request rreq;          /* the posted receive of the next heartbeat */
-    unsigned char in;
+    unsigned char in[MPIFT_BEAT_MAX];
+    unsigned char *out;        /* rank 0: [size][MPIFT_BEAT_MAX] heartbeats going out */
+    int nsilent;               /* others: the silent ranks of rank 0's last heartbeat ... */
+    int silent[MPIFT_SILENT_MAX]; /* ... (nsilent MPIFT_SILENT_MANY: more than these) */
     MPI_Request *sreq;         /* heartbeats and ENDs going out */
     unsigned char *told;       /* END sent to */
     unsigned char *ended;      /* END received from */
@@ -102,8 +117,10 @@ void mpift_watch_pause(struct mpift_watch *w, unsigned *polls);
  * every few milliseconds). */
 void mpift_watch_take(struct mpift_watch *w);
 
-/* Has rank r been heard from (a heartbeat, or the session's start)
- * within the timeout?  Always true outside a session.  Takes what came. */
+/* Is rank r still running, by the heartbeats?  On rank 0: r was heard
+ * from within timeout/2.  Elsewhere: rank 0 within the timeout, and for
+ * r != 0 rank 0's last heartbeat does not list r as silent.  Always true
+ * outside a session.  Takes what came. */
 int mpift_watch_alive(struct mpift_watch *w, int r);
 
 /* The last time rank r was heard from (the session's start at the
