@@ -44,6 +44,28 @@ static void describe(const struct mpift_wait *wt, char *buf, size_t len)
                  wt->prep ? " " : "", wt->prep ? wt->prep : "", who);
 }
 
+/* Who was not heard from either, in a message: nobody, the rank waited
+ * on ("it"), or a rank (>= 0). */
+#define NOBODY (-3)
+#define IT (-2)
+
+/* Give up: "no progress for SECS s WHAT[, nor a heartbeat from WHO]TAIL". */
+static void give_up(struct mpift_wait *wt, double secs, const char *what, int unheard, const char *tail)
+{
+    struct mpift_watch *w = wt->w;
+    char msg[MPIFT_WHY_MAX], nor[300] = "";
+
+    if (unheard == IT)
+        mpift_format(nor, sizeof(nor), ", nor a heartbeat from it");
+    else if (unheard >= 0)
+        mpift_format(nor, sizeof(nor), ", nor a heartbeat from rank %d (%s)", unheard, mpift_watch_host(w, unheard));
+    mpift_format(msg, sizeof(msg), "no progress for %.0f s %s%s%s", secs, what, nor, tail);
+    mpift_watch_fire(w, msg);
+}
+
+#define DOWN ": its link or node may be down"
+#define STUCK ", though it is still running: it, or a rank it waits for, may be stuck"
+
 /* The first rank other than 0 not heard from within the timeout since
  * `since`, or -1. */
 static int silent_rank(struct mpift_wait *wt, double now)
@@ -57,7 +79,7 @@ static int silent_rank(struct mpift_wait *wt, double now)
         last = mpift_watch_heard(w, r);
         if (last < wt->since)
             last = wt->since;
-        if (now - last >= w->timeout && !w->ended[r])
+        if (now - last >= w->timeout && !mpift_watch_ended(w, r))
             return r;
     }
     return -1;
@@ -73,13 +95,11 @@ static void check_peer(struct mpift_wait *wt, double now, const char *what)
 
     /* Cut off from everyone, rank 0 too: the trouble is most likely here. */
     if (w->rank != 0 && !mpift_watch_alive(w, 0))
-        mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from rank 0 (%s): this node's link, or "
-                         "rank 0's, may be down", t, what, mpift_watch_host(w, 0));
+        give_up(wt, t, what, 0, ": this node's link, or rank 0's, may be down");
     if (wt->peer < 0 || !mpift_watch_alive(w, wt->peer))
-        mpift_watch_fire(w, "no progress for %.0f s %s: its link or node may be down", t, what);
+        give_up(wt, t, what, NOBODY, DOWN);
     if (now - wt->since >= 2 * t)
-        mpift_watch_fire(w, "no progress for %.0f s %s, though it is still running: it, or a rank it waits "
-                         "for, may be stuck", 2 * t, what);
+        give_up(wt, 2 * t, what, NOBODY, STUCK);
 }
 
 /* Rank 0: a wait past its timeout.  Returns only if it may go on. */
@@ -93,20 +113,15 @@ static void check_rank0(struct mpift_wait *wt, double now, const char *what)
         /* Every rank: one that has gone silent is named; if all still
          * run, one of them will stop the job for what holds it up. */
         if ((r = silent_rank(wt, now)) >= 0)
-            mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from rank %d (%s): its link or node "
-                             "may be down", t, what, r, mpift_watch_host(w, r));
+            give_up(wt, t, what, r, DOWN);
         if (now - wt->since >= 2 * t)
-            mpift_watch_fire(w, "no progress for %.0f s %s, though every rank is still running: one may be "
-                             "stuck", 2 * t, what);
+            give_up(wt, 2 * t, what, NOBODY, ", though every rank is still running: one may be stuck");
         return;
     }
-    if (wt->idle) {
-        if (mpift_watch_alive(w, wt->peer))
-            return;
-        mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from it: its link or node may be down", t,
-                         what);
-    }
-    check_peer(wt, now, what);
+    if (wt->idle && !mpift_watch_alive(w, wt->peer))
+        give_up(wt, t, what, IT, DOWN);
+    if (!wt->idle)
+        check_peer(wt, now, what);
 }
 
 void mpift_wait_check(struct mpift_wait *wt)
@@ -125,8 +140,7 @@ void mpift_wait_check(struct mpift_wait *wt)
         wt->about(wt);
     describe(wt, what, sizeof(what));
     if (!w->session)
-        mpift_watch_fire(w, "no progress for %.0f s %s: %s", t, what,
-                         wt->peer < 0 ? "a rank, its link or its node may be down" : "its link or node may be down");
+        give_up(wt, t, what, NOBODY, wt->peer < 0 ? ": a rank, its link or its node may be down" : DOWN);
     if (w->rank == 0) {
         check_rank0(wt, now, what);
         return;
@@ -137,13 +151,8 @@ void mpift_wait_check(struct mpift_wait *wt)
     }
     /* Rank 0 stands for the job: while it is heard from, an idle wait
      * (or one on rank 0 itself) goes on. */
-    if (mpift_watch_alive(w, 0))
-        return;
-    if (wt->peer == 0)
-        mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from it: its link or node may be down", t,
-                         what);
-    mpift_watch_fire(w, "no progress for %.0f s %s, nor a heartbeat from rank 0 (%s): its link or node may be down",
-                     t, what, mpift_watch_host(w, 0));
+    if (!mpift_watch_alive(w, 0))
+        give_up(wt, t, what, wt->peer == 0 ? IT : 0, DOWN);
 }
 
 void mpift_wait_idle(struct mpift_wait *wt)
@@ -176,12 +185,13 @@ int mpift_wait_all(struct mpift_wait *wt, MPI_Request *req, int n)
     }
 }
 
-int mpift_wait_any(struct mpift_wait *wt, MPI_Request *req, int n, int *idx, MPI_Status *st)
+/* Poll until `test` says done (*flag set; progress) or fails. */
+static int poll_until(struct mpift_wait *wt, int (*test)(void *arg, int *flag), void *arg)
 {
     int flag;
 
     for (;;) {
-        if (MPI_Testany(n, req, idx, &flag, st) != MPI_SUCCESS)
+        if (test(arg, &flag) != MPI_SUCCESS)
             return MPIFT_ERR_MPI;
         if (flag) {
             mpift_wait_moved(wt);
@@ -191,35 +201,53 @@ int mpift_wait_any(struct mpift_wait *wt, MPI_Request *req, int n, int *idx, MPI
     }
 }
 
+/* What poll_until tests: one of n requests, or a message probed. */
+struct any_of {
+    MPI_Request *req;
+    int n, *idx;
+    MPI_Status *st;
+};
+
+static int test_any(void *arg, int *flag)
+{
+    struct any_of *a = arg;
+
+    return MPI_Testany(a->n, a->req, a->idx, flag, a->st);
+}
+
+struct probe_of {
+    int from, tag;
+    MPI_Comm comm;
+    MPI_Status *st;
+};
+
+static int test_probe(void *arg, int *flag)
+{
+    struct probe_of *p = arg;
+
+    return MPI_Iprobe(p->from, p->tag, p->comm, flag, p->st);
+}
+
+int mpift_wait_any(struct mpift_wait *wt, MPI_Request *req, int n, int *idx, MPI_Status *st)
+{
+    struct any_of a = { req, n, idx, st };
+
+    return poll_until(wt, test_any, &a);
+}
+
 int mpift_wait_probe(struct mpift_wait *wt, int from, int tag, MPI_Comm comm, MPI_Status *st)
 {
-    int flag;
+    struct probe_of p = { from, tag, comm, st };
 
-    for (;;) {
-        if (MPI_Iprobe(from, tag, comm, &flag, st) != MPI_SUCCESS)
-            return MPIFT_ERR_MPI;
-        if (flag) {
-            mpift_wait_moved(wt);
-            return MPIFT_OK;
-        }
-        mpift_wait_idle(wt);
-    }
+    return poll_until(wt, test_probe, &p);
 }
 
 /* Wait for one request; *st (may be MPI_STATUS_IGNORE) its status. */
 static int wait_one(struct mpift_wait *wt, MPI_Request *req, MPI_Status *st)
 {
-    int flag;
+    int idx;
 
-    for (;;) {
-        if (MPI_Test(req, &flag, st) != MPI_SUCCESS)
-            return MPIFT_ERR_MPI;
-        if (flag) {
-            mpift_wait_moved(wt);
-            return MPIFT_OK;
-        }
-        mpift_wait_idle(wt);
-    }
+    return mpift_wait_any(wt, req, 1, &idx, st);
 }
 
 int mpift_wait_send(struct mpift_wait *wt, const void *buf, int count, MPI_Datatype type, int to, int tag,

@@ -7,7 +7,6 @@
 #include <libgen.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,18 +50,10 @@ int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, MPI_Comm abo
     MPI_Comm_size(comm, &w->size);
     snprintf(w->advice, sizeof(w->advice), "transfer.timeout");
     n = w->rank == 0 ? w->size : 1;
-    w->heard = calloc((size_t)n, sizeof(*w->heard));
-    w->sreq = malloc(2 * (size_t)n * sizeof(*w->sreq));   /* a heartbeat and an END per rank */
-    w->told = calloc((size_t)n, 1);
-    w->ended = calloc((size_t)n, 1);
-    if (w->rank == 0)
-        w->out = calloc((size_t)n, MPIFT_BEAT_MAX);
-    if (!w->heard || !w->sreq || !w->told || !w->ended || (w->rank == 0 && !w->out)) {
-        mpift_watch_free(w);
+    if (!(w->slot = calloc((size_t)n, sizeof(*w->slot))))
         return MPIFT_ERR_NOMEM;
-    }
-    for (i = 0; i < 2 * n; i++)
-        w->sreq[i] = MPI_REQUEST_NULL;
+    for (i = 0; i < n; i++)
+        w->slot[i].req[0] = w->slot[i].req[1] = MPI_REQUEST_NULL;
     return MPIFT_OK;
 }
 
@@ -81,21 +72,14 @@ void mpift_watch_set(struct mpift_watch *w, double timeout, const char *cfgfile,
 
 void mpift_watch_free(struct mpift_watch *w)
 {
-    if (w->rreq != MPI_REQUEST_NULL) {
+    if (w->session && w->rreq != MPI_REQUEST_NULL) {
         /* A session the job is leaving in failure: nothing more is taken. */
         MPI_Cancel(&w->rreq);
         MPI_Request_free(&w->rreq);
     }
-    free(w->heard);
-    free(w->sreq);
-    free(w->told);
-    free(w->ended);
-    free(w->out);
-    w->out = NULL;
-    w->heard = NULL;
-    w->sreq = NULL;
-    w->told = w->ended = NULL;
     w->session = 0;
+    free(w->slot);
+    w->slot = NULL;
 }
 
 const char *mpift_watch_host(const struct mpift_watch *w, int r)
@@ -106,8 +90,8 @@ const char *mpift_watch_host(const struct mpift_watch *w, int r)
 /* ------------------------------------------------------------ heartbeats */
 
 /* The ranks this one exchanges heartbeats with: all others on rank 0,
- * rank 0 elsewhere.  Slot i of heard, told, ended (and 2i, 2i+1 of sreq)
- * is rank i on rank 0, rank 0 (slot 0) elsewhere. */
+ * rank 0 elsewhere.  Slot i is rank i on rank 0, rank 0 (slot 0)
+ * elsewhere. */
 static int slots(const struct mpift_watch *w)
 {
     return w->rank == 0 ? w->size : 1;
@@ -118,9 +102,9 @@ static int rank_of(const struct mpift_watch *w, int slot)
     return w->rank == 0 ? slot : 0;
 }
 
-static int slot_of(const struct mpift_watch *w, int r)
+static struct mpift_watch_slot *slot_of(const struct mpift_watch *w, int r)
 {
-    return w->rank == 0 ? r : 0;
+    return &w->slot[w->rank == 0 ? r : 0];
 }
 
 /* Post the receive of the next heartbeat, unless every END has come. */
@@ -147,17 +131,18 @@ static void take_list(struct mpift_watch *w, int len)
 /* Take every heartbeat that has come. */
 static void take(struct mpift_watch *w, double now)
 {
+    struct mpift_watch_slot *sl;
     MPI_Status st;
-    int flag = 1, s, len;
+    int flag = 1, len;
 
     while (w->rreq != MPI_REQUEST_NULL && flag) {
         if (MPI_Test(&w->rreq, &flag, &st) != MPI_SUCCESS || !flag)
             return;
         MPI_Get_count(&st, MPI_BYTE, &len);
-        s = slot_of(w, st.MPI_SOURCE);
-        w->heard[s] = now;
-        if (w->in[0] == END && !w->ended[s]) {
-            w->ended[s] = 1;
+        sl = slot_of(w, st.MPI_SOURCE);
+        sl->heard = now;
+        if (w->in[0] == END && !sl->ended) {
+            sl->ended = 1;
             w->nended++;
         } else if (w->rank != 0 && w->in[0] == BEAT) {
             take_list(w, len);
@@ -166,16 +151,16 @@ static void take(struct mpift_watch *w, double now)
     }
 }
 
-/* Rank 0: the heartbeat for this round in w->out's first slot (rank 0's
- * own, never sent): the ranks not heard from for timeout/2.  Its length. */
+/* Rank 0: this round's heartbeat, in its own (unused) slot: the ranks not
+ * heard from for timeout/2.  Returns its length. */
 static int make_list(struct mpift_watch *w, double now)
 {
-    unsigned char *b = w->out;
+    unsigned char *b = w->slot[0].out;
     int r, n = 0;
 
     b[0] = BEAT;
     for (r = 1; r < w->size; r++) {
-        if (w->ended[r] || now - w->heard[r] < w->timeout / 2)
+        if (w->slot[r].ended || now - w->slot[r].heard < w->timeout / 2)
             continue;
         if (n == MPIFT_SILENT_MAX) {
             n = MPIFT_SILENT_MANY;
@@ -195,19 +180,21 @@ static int make_list(struct mpift_watch *w, double now)
 static void beat(struct mpift_watch *w, double now)
 {
     int s, flag, len = w->rank == 0 ? make_list(w, now) : 4;
+    struct mpift_watch_slot *sl;
     const unsigned char *msg;
 
     for (s = 0; s < slots(w); s++) {
-        if (rank_of(w, s) == w->rank || w->told[s])
+        sl = &w->slot[s];
+        if (rank_of(w, s) == w->rank || sl->told)
             continue;
-        if (MPI_Test(&w->sreq[2 * s], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag)
+        if (MPI_Test(&sl->req[0], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag)
             continue;
         msg = BEAT_MSG;
         if (w->rank == 0) {
-            memcpy(w->out + (size_t)s * MPIFT_BEAT_MAX, w->out, (size_t)len);
-            msg = w->out + (size_t)s * MPIFT_BEAT_MAX;
+            memcpy(sl->out, w->slot[0].out, (size_t)len);
+            msg = sl->out;
         }
-        MPI_Isend(msg, len, MPI_BYTE, rank_of(w, s), w->tag, w->comm, &w->sreq[2 * s]);
+        MPI_Isend(msg, len, MPI_BYTE, rank_of(w, s), w->tag, w->comm, &sl->req[0]);
     }
 }
 
@@ -264,8 +251,8 @@ int mpift_watch_alive(struct mpift_watch *w, int r)
         return 1;
     take(w, now);
     if (w->rank == 0)
-        return now - w->heard[r] < w->timeout / 2;
-    if (now - w->heard[0] >= w->timeout)
+        return now - w->slot[r].heard < w->timeout / 2;
+    if (now - w->slot[0].heard >= w->timeout)
         return 0;
     if (r == 0)
         return 1;
@@ -277,7 +264,12 @@ int mpift_watch_alive(struct mpift_watch *w, int r)
 
 double mpift_watch_heard(const struct mpift_watch *w, int r)
 {
-    return w->session ? w->heard[slot_of(w, r)] : 0;
+    return w->session ? slot_of(w, r)->heard : 0;
+}
+
+int mpift_watch_ended(const struct mpift_watch *w, int r)
+{
+    return w->session && slot_of(w, r)->ended;
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -290,8 +282,8 @@ void mpift_watch_begin(struct mpift_watch *w)
     if (w->timeout <= 0 || w->session || w->size < 2)
         return;
     for (s = 0; s < slots(w); s++) {
-        w->heard[s] = now;
-        w->told[s] = w->ended[s] = 0;
+        w->slot[s].heard = now;
+        w->slot[s].told = w->slot[s].ended = 0;
     }
     w->nended = 0;
     w->nsilent = 0;
@@ -305,12 +297,12 @@ void mpift_watch_begin(struct mpift_watch *w)
  * in order). */
 static int tell(struct mpift_watch *w, int r)
 {
-    int s = slot_of(w, r);
+    struct mpift_watch_slot *sl = slot_of(w, r);
 
-    if (w->told[s])
+    if (sl->told)
         return MPIFT_OK;
-    w->told[s] = 1;
-    return mpift_mpi_status(MPI_Isend(END_MSG, 4, MPI_BYTE, r, w->tag, w->comm, &w->sreq[2 * s + 1]));
+    sl->told = 1;
+    return mpift_mpi_status(MPI_Isend(END_MSG, 4, MPI_BYTE, r, w->tag, w->comm, &sl->req[1]));
 }
 
 int mpift_watch_release(struct mpift_watch *w, int r)
@@ -325,8 +317,8 @@ static void about_end(struct mpift_wait *wt)
     int s;
 
     wt->peer = w->rank == 0 ? -1 : 0;
-    for (s = 0; w->rank == 0 && s < w->size; s++)
-        if (s != 0 && !w->ended[s]) {
+    for (s = 1; w->rank == 0 && s < w->size; s++)
+        if (!w->slot[s].ended) {
             wt->peer = s;
             break;
         }
@@ -350,8 +342,8 @@ int mpift_watch_end(struct mpift_watch *w)
         if (w->nended < expect)
             mpift_wait_idle(&wt);
     }
-    if (rc == MPIFT_OK)
-        rc = mpift_wait_all(&wt, w->sreq, 2 * slots(w));
+    for (s = 0; s < slots(w) && rc == MPIFT_OK; s++)
+        rc = mpift_wait_all(&wt, w->slot[s].req, 2);
     w->session = 0;
     return rc;
 }
@@ -406,15 +398,9 @@ void mpift_watch_abort(MPI_Comm comm, int code)
     _exit(code);
 }
 
-void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
+void mpift_watch_fire(struct mpift_watch *w, const char *why)
 {
-    char msg[MPIFT_WHY_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    mpift_log_error("%s; stopping the job (%s)", msg, w->advice);
+    mpift_log_error("%s; stopping the job (%s)", why, w->advice);
     while (w->undo) {
         struct mpift_undo *u = w->undo;
         void (*fn)(void *arg) = u->fn;

@@ -49,6 +49,15 @@ struct mpift_undo {
     struct mpift_undo *prev, *next;
 };
 
+/* What a rank keeps of one rank it exchanges heartbeats with. */
+struct mpift_watch_slot {
+    double heard;              /* its last heartbeat (or the session's start) */
+    MPI_Request req[2];        /* a heartbeat and the END going out to it */
+    unsigned char told;        /* END sent to it */
+    unsigned char ended;       /* END received from it */
+    unsigned char out[MPIFT_BEAT_MAX]; /* rank 0: its heartbeat going out */
+};
+
 struct mpift_watch {
     double timeout;            /* seconds without progress; 0: wait forever */
     MPI_Comm comm;             /* heartbeats (the service communicator) ... */
@@ -58,21 +67,17 @@ struct mpift_watch {
     const char *hosts;         /* [size] names, host_len bytes apart; NULL: not known yet */
     size_t host_len;
     char advice[128];          /* where the timeout is set, for the message */
-    /* A session: rank 0 keeps heard, sent and ended for every rank; the
-     * others [0] alone (rank 0). */
+    /* A session.  Rank 0 has a slot per rank (its own unused), the
+     * others one, for rank 0. */
     int session;
-    double *heard;             /* last heartbeat (or the session's start) */
+    struct mpift_watch_slot *slot;
+    int nended;                /* ENDs received */
     double beat_due;           /* when this rank's next heartbeats go out */
     double next_poll;          /* when arrived heartbeats are next taken */
     MPI_Request rreq;          /* the posted receive of the next heartbeat */
     unsigned char in[MPIFT_BEAT_MAX];
-    unsigned char *out;        /* rank 0: [size][MPIFT_BEAT_MAX] heartbeats going out */
     int nsilent;               /* others: the silent ranks of rank 0's last heartbeat ... */
     int silent[MPIFT_SILENT_MAX]; /* ... (nsilent MPIFT_SILENT_MANY: more than these) */
-    MPI_Request *sreq;         /* heartbeats and ENDs going out */
-    unsigned char *told;       /* END sent to */
-    unsigned char *ended;      /* END received from */
-    int nended;
     struct mpift_undo *undo;
 };
 
@@ -136,9 +141,11 @@ void mpift_watch_drop(struct mpift_watch *w, struct mpift_undo *u);
  * mpirun), exit(code) all the same.  Does not return. */
 void mpift_watch_abort(MPI_Comm comm, int code) __attribute__((noreturn));
 
-/* Say why (one line, with the advice appended), undo what is held, end
- * the job (mpift_watch_abort with exit 1).  Does not return. */
-void mpift_watch_fire(struct mpift_watch *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
+/* Say why (one line: `why`, then the advice), undo what is held, end the
+ * job (mpift_watch_abort with exit 1).  Does not return. */
+void mpift_watch_fire(struct mpift_watch *w, const char *why) __attribute__((noreturn));
+
+/* Has rank r (rank 0: any rank) sent its END? */
+int mpift_watch_ended(const struct mpift_watch *w, int r);
 
 #endif
