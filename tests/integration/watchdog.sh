@@ -4,10 +4,10 @@
 # stage-in loses the third node in the middle of a big file: its link
 # goes down, or drops everything while it stays up (tbf at a few bit/s),
 # or its rank is stopped (SIGSTOP), or never takes its first message
-# (MPIFT_TEST_SILENT).  Each time the job ends within timeout + 15 s with
-# exit 1, a line names the node that held it up, the files that arrived
-# before stay whole, no final path holds a partial file, and no
-# mpift-stage process is left.  A stage that takes more than twice the
+# (MPIFT_TEST_SILENT); a stage-out loses it likewise (SIGSTOP).  Each
+# time the job ends within timeout + 15 s with exit 1, a line names the
+# node that held it up, the files that arrived before stay whole, no
+# final path holds a partial file, and no mpift-stage process is left.  A stage that takes more than twice the
 # timeout while ranks have nothing to do (two ranks per node, copies =
 # "per-node", a node that already has the big file) still completes: the
 # heartbeats keep them waiting, as they keep the console's workers
@@ -23,7 +23,7 @@
 need_netnodes
 netnodes_setup 3 200mbit 2
 ip netns exec "$NET_HUB" sysctl -qw net.ipv4.tcp_retries2=3 || skip "cannot set tcp_retries2 in a namespace"
-plan 8
+plan 9
 
 T=5                        # transfer.timeout of the jobs below
 n3=${fake_host[2]}
@@ -55,7 +55,7 @@ scenario "transfer.timeout is checked: 0..86400 seconds, an integer" config_chec
 
 # The mpift-stage processes of this script's jobs.
 our_ranks() {
-    pgrep -f -- "mpift-stage .*--config $t/w.cfg" | while read -r p; do
+    pgrep -f -- "mpift-stage .*--config $t/" | while read -r p; do
         tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -q '^OMPI_COMM_WORLD_RANK=' && echo "$p"
     done
 }
@@ -168,6 +168,47 @@ silent() {
     fault "" MPIFT_TEST_SILENT=2
 }
 scenario "a rank that never takes its first message (MPIFT_TEST_SILENT): the same" silent
+restore
+
+# Stage-out: rank 0 takes a big result from n3, whose rank is stopped
+# halfway: the same end, and nothing partial in paths.collect.
+stage_out_stopped() {
+    local t0 t1 rc i f
+    fakenodes_clear w
+    rm -rf "$t/collect"
+    mkdir -p "$t/out" "$t/collect" "$FAKE_NODEDIR/$n3/w/out" || fail "cannot make folders"
+    cp "$t/src/b-big.bin" "$FAKE_NODEDIR/$n3/w/out/big.log" || fail "cannot seed $n3"
+    sed 's|^paths: {|paths: { collect = "'"$t/collect"'";|; $a stage_out = ( { src = "out/*.log"; dest = "%h/"; } );' \
+        "$t/w.cfg" >"$t/out/w.cfg"
+    (
+        netnodes_mpirun 3 --map-by node "$stage" --config "$t/out/w.cfg" --out >"$t/log" 2>&1
+        echo $? >"$t/rc"
+    ) &
+    for ((i = 0; i < 300; i++)); do
+        [ -z "$(find "$t/collect" -type f -size +8M 2>/dev/null)" ] || break
+        [ -z "$(jobs -r)" ] || sleep 0.1
+    done
+    [ "$i" -lt 300 ] || fail "the result never reached rank 0: $(cat "$t/log")"
+    t0=$(date +%s)
+    stop_rank
+    wait
+    t1=$(date +%s)
+    rc=$(cat "$t/rc")
+    echo "exit $rc, $((t1 - t0)) s after the fault"
+    [ "$rc" = 1 ] || fail "exit $rc, expected 1: $(cat "$t/log")"
+    [ $((t1 - t0)) -lt $((T + 15)) ] || fail "the job took $((t1 - t0)) s after the fault: $(cat "$t/log")"
+    grep -E "no progress for [0-9]+ s .*rank 2 \($n3\).*stopping the job" "$t/log" ||
+        fail "no line names rank 2 ($n3): $(cat "$t/log")"
+    f=$t/collect/$n3/big.log
+    [ ! -e "$f" ] || cmp -s "$t/src/b-big.bin" "$f" || fail "a partial file at $f"
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+        [ -n "$(our_ranks)" ] || break
+        sleep 1
+    done
+    [ -z "$(our_ranks)" ] || fail "mpift-stage processes left after the job"
+}
+scenario "stage-out from a rank stopped halfway: exit 1 within $T+15 s, the node named, nothing partial in collect" \
+    stage_out_stopped
 restore
 
 # Two ranks per node: the second of each has nothing to do and waits in
