@@ -33,10 +33,13 @@ void mpift_wait_moved(struct mpift_wait *wt)
     mpift_watch_tick(wt->w);
 }
 
+/* Room for " rank N (host)" (a host name has at most 255 bytes). */
+#define WHO_MAX 300
+
 /* "sending data/big.dat to rank 2 (n3)" */
 static void describe(const struct mpift_wait *wt, char *buf, size_t len)
 {
-    char who[300] = "";
+    char who[WHO_MAX] = "";
 
     if (wt->peer >= 0)
         mpift_format(who, sizeof(who), " rank %d (%s)", wt->peer, mpift_watch_host(wt->w, wt->peer));
@@ -53,7 +56,7 @@ static void describe(const struct mpift_wait *wt, char *buf, size_t len)
 static void give_up(struct mpift_wait *wt, double secs, const char *what, int unheard, const char *tail)
 {
     struct mpift_watch *w = wt->w;
-    char msg[MPIFT_WHY_MAX], nor[300] = "";
+    char msg[MPIFT_WHY_MAX], nor[WHO_MAX + 32] = "";
 
     if (unheard == IT)
         mpift_format(nor, sizeof(nor), ", nor a heartbeat from it");
