@@ -23,6 +23,15 @@
  * pair ranks instead: mpift_serve on rank 0 with the workers' requests,
  * mpift_send_to with mpift_recv_from.
  *
+ * No call waits for ever: a rank that goes transfer.timeout seconds
+ * (mpift.conf(5); default 60) without progress from the rank it waits on
+ * says which on stderr, removes the copy it was writing and ends the job
+ * with MPI_Abort (exit 1): a node, link or rank that has gone cannot hang
+ * the job.  A rank with nothing to do waits as long as rank 0 is heard
+ * from.  So ranks must enter a collective call within transfer.timeout
+ * of each other (before mpift_open has read the file: 60 s), and a
+ * worker's call waits that long at most for rank 0 to start mpift_serve.
+ *
  * Status codes: every function that returns an int returns MPIFT_OK (0) or
  * a negative MPIFT_ERR_* code; mpift_strerror() gives its text and
  * mpift_exit_status() the exit status mpift-stage uses for it (0, 1, 2 or

@@ -28,7 +28,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/fakenodes.sh"
 . "$top_srcdir/tests/lib/stage.sh"
-. "$top_srcdir/tests/bench/netnodes.sh"
+. "$top_srcdir/tests/lib/netnodes.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
 cases=${*:-fanout local small memory}

@@ -60,7 +60,7 @@ fi
 
 # With MPIFT_FAKE_NETNS_PREFIX set (the benchmarks' networked nodes), the
 # node also has a network of its own: the namespace PREFIXHOST, made by
-# tests/bench/netnodes.sh, with one shaped link to the others.
+# tests/lib/netnodes.sh, with one shaped link to the others.
 netns=
 if [ -n "${MPIFT_FAKE_NETNS_PREFIX:-}" ]; then
     netns="ip netns exec $MPIFT_FAKE_NETNS_PREFIX$host"

@@ -580,6 +580,41 @@ START_TEST(small_error_buffer)
 }
 END_TEST
 
+/* transfer.timeout: seconds, 0 (no watchdog) to a day; 60 unless set. */
+START_TEST(timeout_key)
+{
+    struct mpift_config *cfg = NULL;
+    const char *five[] = {"transfer.timeout=5"};
+
+    ck_assert_msg(load("t.cfg", BASE LIST, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->timeout, 60);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "transfer: { timeout = 0; };" LIST, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->timeout, 0);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load_sets(BASE LIST, five, 1, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->timeout, 5);
+    mpift_config_free(&cfg);
+    {
+        /* What is refused, and the message that says why. */
+        static const struct { const char *file; int rc; const char *msg; } bad[] = {
+            {BASE "transfer: { timeout = -1; };", MPIFT_ERR_RANGE,
+             "t.cfg:3: transfer.timeout: -1 is out of range; use 0..86400"},
+            {BASE "transfer: { timeout = 86401; };", MPIFT_ERR_RANGE, "86401 is out of range"},
+            {BASE "transfer: { timeout = \"60s\"; };", MPIFT_ERR_CONFIG,
+             "transfer.timeout: expected an integer (0..86400), got the string \"60s\""},
+            {BASE "transfer: { timeuot = 5; };", MPIFT_ERR_CONFIG,
+             "transfer.timeuot: unknown key; did you mean timeout?"},
+        };
+        size_t k;
+        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+            ck_assert_int_eq(load("t.cfg", bad[k].file, &cfg), bad[k].rc);
+            ck_err_has(bad[k].msg);
+        }
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------------ --set */
 
 START_TEST(set_good)
@@ -714,6 +749,7 @@ static Suite *config_suite(void)
     tcase_add_test(t, unknown_keys_everywhere);
     tcase_add_test(t, wrong_types);
     tcase_add_test(t, out_of_range);
+    tcase_add_test(t, timeout_key);
     tcase_add_test(t, enums);
     tcase_add_test(t, syntax_error);
     tcase_add_test(t, required_keys);

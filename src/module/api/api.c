@@ -16,6 +16,8 @@
 #include "service/worker.h"
 #include "stage/stage.h"
 #include "util/log.h"
+#include "util/status.h"
+#include "util/watch.h"
 
 int mpift_check_config(const struct mpift_options *opts)
 {
@@ -55,32 +57,41 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
     return mpift_context_open(*(MPI_Comm *)comm, opts, out);
 }
 
-/* Each call runs with its context's message settings selected, and puts
- * back the caller's on the way out: no selection outlives a call. */
-int mpift_stage_in(mpift_ctx_t *ctx)
+/*
+ * A collective call is one session of the watchdog (util/watch.h): the
+ * heartbeats that let a rank with nothing to do wait while the others
+ * work run from its start to its end.  A failure that stops the job
+ * (mpift_status_fatal) leaves the end out: the job is aborting.  The call
+ * runs with its context's message settings selected and puts the
+ * caller's back on the way out: no selection outlives a call.
+ */
+static int session(struct mpift_ctx *ctx, int (*run)(struct mpift_ctx *ctx))
 {
-    struct mpift_log *was;
-    int rc;
+    struct mpift_log *was = mpift_log_use(&ctx->log);
+    int rc, end;
 
-    if (!ctx)
-        return MPIFT_ERR_USAGE;
-    was = mpift_log_use(&ctx->log);
-    rc = mpift_stage_in_run(ctx);
+    mpift_watch_begin(&ctx->watch);
+    rc = run(ctx);
+    if (!mpift_status_fatal(rc)) {
+        end = mpift_watch_end(&ctx->watch);
+        rc = end != MPIFT_OK ? end : rc;
+    }
     mpift_log_use(was);
     return rc;
 }
 
-int mpift_stage_out(mpift_ctx_t *ctx)
+int mpift_stage_in(mpift_ctx_t *ctx)
 {
-    struct mpift_log *was;
-    int rc;
-
     if (!ctx)
         return MPIFT_ERR_USAGE;
-    was = mpift_log_use(&ctx->log);
-    rc = mpift_stage_out_run(ctx);
-    mpift_log_use(was);
-    return rc;
+    return session(ctx, mpift_stage_in_run);
+}
+
+int mpift_stage_out(mpift_ctx_t *ctx)
+{
+    if (!ctx)
+        return MPIFT_ERR_USAGE;
+    return session(ctx, mpift_stage_out_run);
 }
 
 int mpift_close(mpift_ctx_t **pctx)

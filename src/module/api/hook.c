@@ -14,6 +14,7 @@
 #include "service/console.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/watch.h"
 
 /*
  * Over TCP, Open MPI sends a message larger than btl_tcp_eager_limit
@@ -100,7 +101,7 @@ static int hook_finalize(mpift_ctx_t **ctx, int status)
         if (*ctx)
             mpift_log_use(&(*ctx)->log);
         mpift_log_error("aborting the job: %s", mpift_strerror(status));
-        MPI_Abort(MPI_COMM_WORLD, 3);
+        mpift_watch_abort(MPI_COMM_WORLD, 3);
     }
     mpift_close(ctx);
     mpift_log_use(&launcher_log);

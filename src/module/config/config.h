@@ -32,6 +32,10 @@ enum mpift_to { MPIFT_TO_NODE, MPIFT_TO_RANK };
 #define MPIFT_RETRIES_MAX 100
 #define MPIFT_FANOUT_MAX 64
 #define MPIFT_STREAMS_MAX 64
+#define MPIFT_TIMEOUT_MAX 86400               /* transfer.timeout: a day without progress */
+/* transfer.timeout when the file does not set it (validate.c), and the
+ * bound on the waits of mpift_open before the file is read. */
+#define MPIFT_TIMEOUT_DEFAULT 60
 
 /* One stage_in / stage_out list element. */
 struct mpift_entry {
@@ -60,6 +64,7 @@ struct mpift_config {
     int retries;
     bool fsync;
     bool abort_on_error;   /* on_error = "abort": stop at the first failed file */
+    int timeout;           /* seconds a rank waits without progress before it stops the job; 0: never */
 
     /* workers */
     enum mpift_policy policy;

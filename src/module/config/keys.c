@@ -32,7 +32,7 @@ static const struct mpift_keydef paths_keys[] = {
 static const struct mpift_keydef transfer_keys[] = {
     {"chunk_size", MPIFT_KEY_SIZE}, {"window", MPIFT_KEY_INT}, {"checksum", MPIFT_KEY_STRING},
     {"retries", MPIFT_KEY_INT}, {"fsync", MPIFT_KEY_BOOL}, {"on_error", MPIFT_KEY_STRING},
-    {NULL, MPIFT_KEY_INT},
+    {"timeout", MPIFT_KEY_INT}, {NULL, MPIFT_KEY_INT},
 };
 static const struct mpift_keydef workers_keys[] = {
     {"policy", MPIFT_KEY_STRING}, {"fanout", MPIFT_KEY_INT}, {"max_streams", MPIFT_KEY_INT},

@@ -39,6 +39,10 @@ void mpift_cfg_defaults(struct mpift_config *cfg)
     cfg->checksum = MPIFT_CKSUM_XXH3;
     cfg->retries = 2;
     cfg->fsync = false;
+    /* Chunks come every ~10-40 ms on a 200 Mbit/s link: a minute without
+     * one is no slow link, and leaves room for a large chunk, a slow disk
+     * or a node's scan of its files (see conf/stage.cfg). */
+    cfg->timeout = MPIFT_TIMEOUT_DEFAULT;
     cfg->policy = MPIFT_POLICY_PIPELINE;
     cfg->fanout = 2;
     cfg->max_streams = 4;
@@ -190,6 +194,7 @@ static void load_transfer(struct mpift_cfg_loader *L, const config_setting_t *ro
         cfg->abort_on_error = i == 1;
     mpift_cfg_get_int(L, grp, "transfer", "retries", 0, MPIFT_RETRIES_MAX, &cfg->retries);
     mpift_cfg_get_bool(L, grp, "transfer", "fsync", &cfg->fsync);
+    mpift_cfg_get_int(L, grp, "transfer", "timeout", 0, MPIFT_TIMEOUT_MAX, &cfg->timeout);
 }
 
 /* ------------------------------------------------------------------ workers */

@@ -17,6 +17,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
+#include "util/wait.h"
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
@@ -119,9 +120,10 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
 {
     struct mpift_batch_entry e;
     size_t used = MPIFT_BATCH_HDR, cap = (size_t)x->chunk;
-    int b = mpift_route_slot(x, 0), k, rc = MPIFT_OK;
+    int b = mpift_route_slot(x, 0), k, rc;
 
-    if (!mpift_route_free(x, b, 1, &rc))
+    rc = mpift_route_wait_free(x, b, "sending a batch of small files with", f[0]->dest);
+    if (rc != MPIFT_OK)
         return rc;
     for (k = 0; k < n; k++) {
         e = batch_put(x, ids[k], f[k], x->buf[b] + used, cap - used - MPIFT_BATCH_ENTRY, &res[k]);
@@ -143,15 +145,23 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
                              const struct mpift_target *tgt, struct mpift_xres *res)
 {
     struct mpift_batch_entry *e = NULL;
+    struct mpift_wait wt;
     MPI_Status st;
     char why[MPIFT_WHY_MAX];
     uint32_t kind;
-    int b = mpift_route_slot(x, 0), k, rc = MPIFT_OK, len, parent = mpift_route_parent(rt, seq);
+    int b = mpift_route_slot(x, 0), k, rc, len, parent = mpift_route_parent(rt, seq);
 
-    if (!mpift_route_free(x, b, 1, &rc))
+    rc = mpift_route_wait_free(x, b, "passing on a batch of small files with", f[0]->dest);
+    if (rc != MPIFT_OK)
         return rc;
-    if (MPI_Recv(x->buf[b], (int)x->chunk, MPI_BYTE, parent, MPIFT_TAG_BATCH, x->comm, &st) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
+    /* Like a file's header: the parent may be busy with other files first. */
+    mpift_wait_start(&wt, x->watch, parent, "waiting for a batch of small files with", f[0]->dest, "from");
+    wt.idle = 1;
+    while (mpift_inject_silent(x->rank))
+        mpift_wait_idle(&wt);
+    rc = mpift_wait_recv(&wt, x->buf[b], (int)x->chunk, MPI_BYTE, parent, MPIFT_TAG_BATCH, x->comm, &st);
+    if (rc != MPIFT_OK)
+        return rc;
     MPI_Get_count(&st, MPI_BYTE, &len);
     e = calloc((size_t)n, sizeof(*e));
     if (!e)

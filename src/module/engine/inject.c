@@ -106,3 +106,15 @@ void mpift_inject_pause_after_plan(void)
     if (env)
         pause_for(atof(env));
 }
+
+int mpift_inject_silent(int rank)
+{
+    static int who = -2;
+    const char *env;
+
+    if (who == -2) {
+        env = mpift_fault_env("MPIFT_TEST_SILENT");
+        who = env ? atoi(env) : -1;
+    }
+    return who == rank;
+}

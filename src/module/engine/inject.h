@@ -2,9 +2,10 @@
  * inject.h - the engine's fault injection for the test suite (engine/
  * only): a damaged copy, a rank that dies mid-transfer, a header from
  * another protocol version, a source rank that stops at a known moment
- * (so a test can change a source under it).  Each is switched on by an MPIFT_TEST_*
- * variable that only the fault-injection build reads (util/faults.h);
- * unset, each costs one getenv per process.
+ * (so a test can change a source under it), a rank that never answers.
+ * Each is switched on by an MPIFT_TEST_* variable that only the
+ * fault-injection build reads (util/faults.h); unset, each costs one
+ * getenv per process.
  */
 #ifndef MPIFT_INJECT_H
 #define MPIFT_INJECT_H
@@ -45,5 +46,9 @@ void mpift_inject_pause_after_plan(void);
 /* Both pauses, with MPIFT_TEST_PAUSE_FILE=PATH set, create PATH when they
  * start and end as soon as PATH is removed (SECONDS is then a bound): the
  * test waits for PATH, changes what it wants, removes PATH. */
+/* MPIFT_TEST_SILENT=RANK: rank RANK never takes a file's first message
+ * (its header) from its parent, though it goes on polling: a peer alive
+ * but deaf, for the watchdog to name.  True on that rank. */
+int mpift_inject_silent(int rank);
 
 #endif

@@ -3,9 +3,8 @@
  * which buffer and tree a chunk takes, its parent and tag, the sends down
  * a tree and the headers between a rank and its parent and children.
  *
- * Every call either waits (`wait` true: staging and the worker side
- * block) or only tests (the master of the mpift.h service keeps many
- * streams going at once and may never block): the same code either way.
+ * No call blocks: each only tests its requests (the caller waits under
+ * the watchdog, util/wait.h, or steps its other streams meanwhile).
  */
 #ifndef MPIFT_ROUTE_IO_H
 #define MPIFT_ROUTE_IO_H
@@ -40,7 +39,8 @@ static inline int mpift_route_ntrees(const struct mpift_route *rt)
 int mpift_route_parent(const struct mpift_route *rt, uint64_t i);
 int mpift_route_tag(const struct mpift_route *rt, uint64_t i);
 
-/* Send buffer b (len bytes, chunk or batch i) down i's tree with `tag`. */
+/* Send buffer b (len bytes, chunk or batch i) down i's tree with `tag`
+ * (x->sto notes to whom, for mpift_route_pending). */
 int mpift_route_isend(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i, int tag);
 
 /* Post the receive of chunk i into buffer b. */
@@ -48,24 +48,35 @@ int mpift_route_irecv(struct mpift_xfer *x, const struct mpift_route *rt, int b,
 
 /*
  * mpift_route_free - have buffer b's sends to the children completed, so
- * that it may take new data?  Waits for them when `wait`.  Returns 1 or
- * 0; *rc becomes MPIFT_ERR_MPI when MPI fails (and 0 is returned).
+ * that it may take new data?  Returns 1 or 0; *rc becomes MPIFT_ERR_MPI
+ * when MPI fails (and 0 is returned).
  */
-int mpift_route_free(struct mpift_xfer *x, int b, int wait, int *rc);
+int mpift_route_free(struct mpift_xfer *x, int b, int *rc);
+
+/* The rank a send of buffer b still goes to (the first), or -1: what a
+ * wait for the buffer waits on. */
+int mpift_route_pending(const struct mpift_xfer *x, int b);
+
+/* Wait (util/wait.h) until buffer b is free; `doing` and `name` say for
+ * what.  MPIFT_OK or MPIFT_ERR_MPI. */
+int mpift_route_wait_free(struct mpift_xfer *x, int b, const char *doing, const char *name);
 
 /* Send the len bytes of x->hdr to the children of tree 0 with `tag`;
  * x->hdr must not change until mpift_hdr_sent says they are done. */
 int mpift_hdr_send(struct mpift_xfer *x, const struct mpift_route *rt, int len, int tag);
 
-/* Have the header sends completed (waits when `wait`)?  As mpift_route_free. */
-int mpift_hdr_sent(struct mpift_xfer *x, int wait, int *rc);
+/* Have the header sends completed?  As mpift_route_free. */
+int mpift_hdr_sent(struct mpift_xfer *x, int *rc);
+
+/* The child of rt a header still goes to (the first), or -1. */
+int mpift_hdr_pending(const struct mpift_xfer *x, const struct mpift_route *rt);
 
 /*
  * mpift_hdr_recv - the next header (METADATA, ERROR or CONTROL) from
- * `from` into x->hdr: *tag and *len set, *got 1; without `wait`, *got 0
- * when none has come yet.  Anything else is taken off the wire and is
- * MPIFT_ERR_PROTO with the cause in why; MPIFT_ERR_MPI.
+ * `from` into x->hdr: *tag and *len set, *got 1; *got 0 when none has
+ * come yet.  Anything else is taken off the wire and is MPIFT_ERR_PROTO
+ * with the cause in why; MPIFT_ERR_MPI.
  */
-int mpift_hdr_recv(struct mpift_xfer *x, int from, int wait, int *got, int *tag, int *len, char *why, size_t wl);
+int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t wl);
 
 #endif

@@ -30,12 +30,17 @@
 #include "engine/source.h"
 #include "engine/stream.h"
 
-void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, enum mpift_stream_mode mode, uint64_t id,
-                       const struct mpift_route *rt, struct mpift_xres *res)
+/* The watchdog stops the job: drop the copy in progress. */
+static void undo_stream(void *arg)
+{
+    mpift_stream_end(arg);
+}
+
+void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt,
+                       struct mpift_xres *res)
 {
     /* Field by field: the struct is large and this runs per file. */
     s->x = x;
-    s->wait = mode == MPIFT_STREAM_WAIT;
     s->id = id;
     s->rt = rt;
     s->f = NULL;
@@ -50,6 +55,9 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, enum m
     s->from = rt->parent;
     s->why[0] = '\0';
     mpift_xres_clear(res);
+    s->undo.fn = NULL;
+    if (x->watch)
+        mpift_watch_hold(x->watch, &s->undo, undo_stream, s);
 }
 
 void mpift_stream_send(struct mpift_xfer_stream *s, const struct mpift_pfile *f, const struct mpift_target *tgt)
@@ -89,6 +97,8 @@ void mpift_stream_end(struct mpift_xfer_stream *s)
     if (s->have_sink)
         mpift_sink_abort(&s->sink);
     s->have_sink = 0;
+    if (s->x->watch)
+        mpift_watch_drop(s->x->watch, &s->undo);
 }
 
 static int proto(struct mpift_xfer_stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -169,7 +179,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
     while (s->next < m->nchunks) {
         b = mpift_route_slot(x, s->next);
         len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
-        if (!mpift_route_free(x, b, s->wait, &rc))
+        if (!mpift_route_free(x, b, &rc))
             return rc;
         if (!s->read_err)
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
@@ -200,7 +210,7 @@ static int send_tail(struct mpift_xfer_stream *s)
     struct mpift_complete c;
     int rc = MPIFT_OK, len, changed;
 
-    if (!mpift_hdr_sent(x, s->wait, &rc)) /* the METADATA is still in x->hdr */
+    if (!mpift_hdr_sent(x, &rc)) /* the METADATA is still in x->hdr */
         return rc;
     /* What was read may mix two versions if the file changed meanwhile:
      * then no copy is kept, and the file may be sent again. */
@@ -255,7 +265,9 @@ static int recv_head(struct mpift_xfer_stream *s)
     struct mpift_xfer *x = s->x;
     int rc, got, tag, len, b, t;
 
-    rc = mpift_hdr_recv(x, s->rt->parent, s->wait, &got, &tag, &len, s->why, sizeof(s->why));
+    if (mpift_inject_silent(x->rank))
+        return MPIFT_OK;
+    rc = mpift_hdr_recv(x, s->rt->parent, &got, &tag, &len, s->why, sizeof(s->why));
     if (rc != MPIFT_OK || !got)
         return rc;
     if (tag == MPIFT_TAG_ERROR)
@@ -291,7 +303,7 @@ static int recv_post(struct mpift_xfer_stream *s)
 
     while (s->posted < s->m.nchunks && s->posted < s->next + (uint64_t)x->window) {
         b = mpift_route_slot(x, s->posted);
-        if (!mpift_route_free(x, b, s->wait, &rc))
+        if (!mpift_route_free(x, b, &rc))
             return rc;
         rc = mpift_route_irecv(x, s->rt, b, s->posted);
         if (rc != MPIFT_OK)
@@ -324,8 +336,8 @@ static int recv_forward(struct mpift_xfer_stream *s)
     return MPIFT_OK;
 }
 
-/* Take one chunk that has arrived (WAIT: wait for one) and forward what
- * may go on.  *got 0: none had. */
+/* Take one chunk that has arrived and forward what may go on.  *got 0:
+ * none had. */
 static int recv_take(struct mpift_xfer_stream *s, int *got)
 {
     struct mpift_xfer *x = s->x;
@@ -334,11 +346,10 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     uint64_t cn, want;
 
     *got = 0;
-    if ((s->wait ? MPI_Waitany(x->window, x->rreq, &j, &st) : MPI_Testany(x->window, x->rreq, &j, &flag, &st)) !=
-        MPI_SUCCESS)
+    if (MPI_Testany(x->window, x->rreq, &j, &flag, &st) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
-    if (!flag || j == MPI_UNDEFINED)   /* WAIT: nothing was posted, which cannot be */
-        return s->wait ? MPIFT_ERR_MPI : MPIFT_OK;
+    if (!flag || j == MPI_UNDEFINED)
+        return MPIFT_OK;
     cn = s->next + (uint64_t)((j - b + x->window) % x->window);  /* the chunk in slot j */
     want = cn + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size;
     MPI_Get_count(&st, MPI_BYTE, &count);
@@ -396,9 +407,9 @@ static int recv_tail(struct mpift_xfer_stream *s)
     struct mpift_complete c;
     int rc = MPIFT_OK, got, tag, len;
 
-    if (!mpift_hdr_sent(x, s->wait, &rc)) /* the METADATA passed on is still in x->hdr */
+    if (!mpift_hdr_sent(x, &rc)) /* the METADATA passed on is still in x->hdr */
         return rc;
-    rc = mpift_hdr_recv(x, s->rt->parent, s->wait, &got, &tag, &len, s->why, sizeof(s->why));
+    rc = mpift_hdr_recv(x, s->rt->parent, &got, &tag, &len, s->why, sizeof(s->why));
     if (rc != MPIFT_OK || !got)
         return rc;
     if (tag != MPIFT_TAG_CONTROL)
@@ -455,7 +466,7 @@ int mpift_stream_step(struct mpift_xfer_stream *s, int *moved)
             rc = s->source ? send_tail(s) : recv_tail(s);
             break;
         case MPIFT_SP_END:
-            if (mpift_hdr_sent(s->x, s->wait, &rc))
+            if (mpift_hdr_sent(s->x, &rc))
                 s->phase = MPIFT_SP_DONE;
             break;
         case MPIFT_SP_DONE:
@@ -465,4 +476,50 @@ int mpift_stream_step(struct mpift_xfer_stream *s, int *moved)
             *moved = 1;
     } while (rc == MPIFT_OK && s->phase != was);
     return rc;
+}
+
+/* ------------------------------------------------------------ what holds it up */
+
+static void held_by(struct mpift_wait *wt, int peer, int fallback, const char *doing, const char *prep)
+{
+    wt->peer = peer >= 0 ? peer : fallback;
+    wt->doing = doing;
+    wt->prep = prep;
+}
+
+void mpift_stream_about(struct mpift_wait *wt)
+{
+    const struct mpift_xfer_stream *s = wt->arg;
+    const struct mpift_xfer *x = s->x;
+    int kid = s->rt->nchildren > 0 ? s->rt->children[0] : -1, up = s->rt->parent, p;
+
+    wt->name = s->f ? s->f->dest : NULL;
+    wt->idle = 0;
+    switch (s->phase) {
+    case MPIFT_SP_HEAD:
+        /* Before its file starts the parent may be busy with others. */
+        held_by(wt, up, up, "waiting for", "from");
+        wt->idle = 1;
+        break;
+    case MPIFT_SP_DATA:
+        if (s->source) {
+            held_by(wt, mpift_route_pending(x, mpift_route_slot(x, s->next)), kid, "sending", "to");
+        } else if (s->posted < s->m.nchunks && s->posted < s->next + (uint64_t)x->window &&
+                   (p = mpift_route_pending(x, mpift_route_slot(x, s->posted))) >= 0) {
+            held_by(wt, p, kid, "passing", "on to");
+        } else {
+            up = s->next < s->m.nchunks ? mpift_route_parent(s->rt, s->next) : up;
+            held_by(wt, up, up, "receiving the next chunk of", "from");
+        }
+        break;
+    case MPIFT_SP_TAIL:
+    case MPIFT_SP_END:
+        if ((p = mpift_hdr_pending(x, s->rt)) >= 0 || s->source || s->phase == MPIFT_SP_END)
+            held_by(wt, p, kid, "sending", "to");
+        else
+            held_by(wt, up, up, "receiving the end of", "from");
+        break;
+    default:
+        break;
+    }
 }

@@ -3,17 +3,18 @@
  * wire/proto.h (METADATA or ERROR, then nchunks DATA, then COMPLETE) on a
  * route, as the file's source or as a rank below it (a relay, a writer or
  * both).  Every transfer of a single file goes through it: staging, the
- * console and the worker side of the mpift.h service through the blocking
+ * console and the worker side of the mpift.h service through the waiting
  * calls of xfer.h, which are loops over it, and the master side of the
  * service directly.
  *
- * A stream moves as far as completed MPI requests allow.  In
- * MPIFT_STREAM_WAIT mode it blocks in MPI instead, and one step takes the
- * file through; in MPIFT_STREAM_POLL mode it never blocks, and the caller
- * steps it again (with its other streams, each on its own struct
- * mpift_xfer) until it is done.
+ * A stream moves as far as completed MPI requests allow and never blocks:
+ * the caller steps it again (with its other streams, each on its own
+ * struct mpift_xfer) until it is done, pausing under the watchdog
+ * (util/wait.h) while nothing moves; mpift_stream_about tells the wait
+ * what holds the stream up.  Until it ends, the watchdog holds it: if the
+ * job is stopped, the copy it writes is removed.
  *
- *   s = init(x, mode, id, route, res); send(f, tgt) | refuse(code, text) |
+ *   s = init(x, id, route, res); send(f, tgt) | refuse(code, text) |
  *   recv(f, tgt, rank); step until done; end
  */
 #ifndef MPIFT_STREAM_H
@@ -24,14 +25,11 @@
 #include <sys/stat.h>
 
 #include "util/status.h"
+#include "util/wait.h"
+#include "util/watch.h"
 #include "wire/proto.h"
 #include "engine/sink.h"
 #include "engine/xfer.h"
-
-enum mpift_stream_mode {
-    MPIFT_STREAM_WAIT,   /* block until the file is through */
-    MPIFT_STREAM_POLL,   /* never block */
-};
 
 enum mpift_stream_phase {
     MPIFT_SP_OPEN,       /* source: open the file, send METADATA or ERROR */
@@ -44,7 +42,6 @@ enum mpift_stream_phase {
 
 struct mpift_xfer_stream {
     struct mpift_xfer *x;
-    int wait;                     /* mode == MPIFT_STREAM_WAIT */
     uint64_t id;
     const struct mpift_route *rt;
     const struct mpift_pfile *f;  /* src (source), dest (name on the wire and below the target), preserve */
@@ -68,12 +65,14 @@ struct mpift_xfer_stream {
     uint64_t nextfwd[MPIFT_TREES_MAX]; /* below: per tree, the next chunk to forward */
     int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */
     char why[MPIFT_WHY_MAX];      /* MPIFT_ERR_PROTO: what was wrong with it */
+    struct mpift_undo undo;       /* the watchdog's hold on it (mpift_stream_end if the job stops) */
 };
 
 /* Start a stream of file `id` on x along rt; res is cleared and gets
- * the outcome.  Then one of send, refuse or recv. */
-void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, enum mpift_stream_mode mode, uint64_t id,
-                       const struct mpift_route *rt, struct mpift_xres *res);
+ * the outcome.  Then one of send, refuse or recv; mpift_stream_end at
+ * the end, always. */
+void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt,
+                       struct mpift_xres *res);
 
 /* Source: send f->src as f->dest; write a copy below tgt too when not
  * NULL.  A source that cannot be read sends ERROR instead. */
@@ -90,8 +89,8 @@ void mpift_stream_recv(struct mpift_xfer_stream *s, const struct mpift_pfile *f,
                        int sink_rank);
 
 /*
- * mpift_stream_step - move the stream on as far as it can (WAIT: to its
- * end).  *moved is set when anything happened.  Returns MPIFT_OK (see
+ * mpift_stream_step - move the stream on as far as it can without
+ * waiting.  *moved is set when anything happened.  Returns MPIFT_OK (see
  * mpift_stream_done), MPIFT_ERR_PROTO (a message from rank s->from did not
  * validate, s->why says how: the stream cannot be trusted and the job must
  * stop; not logged here), MPIFT_ERR_MPI, or MPIFT_ERR_RANGE (a name too
@@ -107,5 +106,11 @@ static inline bool mpift_stream_done(const struct mpift_xfer_stream *s)
 /* Release what the stream holds: the source file, a copy not committed
  * (removed).  After done, or to give up after a failure. */
 void mpift_stream_end(struct mpift_xfer_stream *s);
+
+/* A wait's `about` (util/wait.h) for the stream in wt->arg: the rank that
+ * holds it up now and what for ("sending F to", "waiting for F from" the
+ * parent before the file starts: an idle wait, since the parent may be
+ * busy with other files meanwhile, ...). */
+void mpift_stream_about(struct mpift_wait *wt);
 
 #endif

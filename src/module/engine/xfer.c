@@ -1,6 +1,7 @@
 /*
- * xfer.c - one rank's transfer state, and the blocking calls of xfer.h:
- * each is a per-file stream (engine/stream.h) run to its end.
+ * xfer.c - one rank's transfer state, and the waiting calls of xfer.h:
+ * each is a per-file stream (engine/stream.h) stepped to its end, with a
+ * pause under the watchdog (util/wait.h) whenever nothing moved.
  */
 #include "mpift_autoconf.h"
 
@@ -9,6 +10,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
+#include "util/wait.h"
 #include "engine/route_io.h"
 #include "engine/stream.h"
 #include "engine/xfer.h"
@@ -25,7 +27,8 @@ static MPI_Request *requests(int n)
     return r;
 }
 
-int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren)
+int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren,
+                    struct mpift_watch *watch)
 {
     int i;
 
@@ -33,6 +36,7 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
     x->comm = comm;
     x->srcfd = -1;
     x->srcroot = "";
+    x->watch = watch;
     MPI_Comm_rank(comm, &x->rank);
     x->chunk = cfg->chunk_size;
     x->window = cfg->window;
@@ -42,10 +46,11 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
     x->buf = calloc((size_t)x->window, sizeof(*x->buf));
     x->rreq = requests(x->window);
     x->sreq = requests(x->window * x->maxchildren);
+    x->sto = calloc((size_t)x->window * (size_t)x->maxchildren, sizeof(*x->sto));
     x->hreq = requests(x->maxchildren);
     x->hdr = malloc(MPIFT_HDR_MAX);
     x->arrived = malloc((size_t)x->window * sizeof(*x->arrived));
-    if (!x->buf || !x->rreq || !x->sreq || !x->hreq || !x->hdr || !x->arrived)
+    if (!x->buf || !x->rreq || !x->sreq || !x->sto || !x->hreq || !x->hdr || !x->arrived)
         goto nomem;
     if (x->cksum != MPIFT_WIRE_CKSUM_NONE && !(x->hash = XXH3_createState()))
         goto nomem;
@@ -68,6 +73,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->buf);
     free(x->rreq);
     free(x->sreq);
+    free(x->sto);
     free(x->hreq);
     free(x->hdr);
     free(x->arrived);
@@ -81,17 +87,27 @@ int mpift_xfer_flush(struct mpift_xfer *x)
     int b, rc = MPIFT_OK;
 
     for (b = 0; b < x->window && rc == MPIFT_OK; b++)
-        mpift_route_free(x, b, 1, &rc);
+        rc = mpift_route_wait_free(x, b, "sending the last chunks", NULL);
     return rc;
 }
 
-/* Take a stream through (blocking) and release it. */
+/* Take a stream through, pausing while nothing moves, and release it. */
 static int run(struct mpift_xfer_stream *s)
 {
+    struct mpift_wait wt;
     int rc = MPIFT_OK, moved;
 
-    while (rc == MPIFT_OK && !mpift_stream_done(s))
+    mpift_wait_start(&wt, s->x->watch, s->from, "moving", NULL, NULL);
+    wt.about = mpift_stream_about;
+    wt.arg = s;
+    while (rc == MPIFT_OK && !mpift_stream_done(s)) {
+        moved = 0;
         rc = mpift_stream_step(s, &moved);
+        if (moved)
+            mpift_wait_moved(&wt);
+        else if (rc == MPIFT_OK && !mpift_stream_done(s))
+            mpift_wait_idle(&wt);
+    }
     if (rc == MPIFT_ERR_PROTO)
         mpift_log_error("protocol error from rank %d: %s", s->from, s->why);
     mpift_stream_end(s);
@@ -103,7 +119,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
 {
     struct mpift_xfer_stream s;
 
-    mpift_stream_init(&s, x, MPIFT_STREAM_WAIT, id, rt, res);
+    mpift_stream_init(&s, x, id, rt, res);
     mpift_stream_send(&s, f, tgt);
     return run(&s);
 }
@@ -113,7 +129,7 @@ int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_rout
 {
     struct mpift_xfer_stream s;
 
-    mpift_stream_init(&s, x, MPIFT_STREAM_WAIT, id, rt, res);
+    mpift_stream_init(&s, x, id, rt, res);
     mpift_stream_refuse(&s, code, text);
     return run(&s);
 }
@@ -123,7 +139,7 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
 {
     struct mpift_xfer_stream s;
 
-    mpift_stream_init(&s, x, MPIFT_STREAM_WAIT, id, rt, res);
+    mpift_stream_init(&s, x, id, rt, res);
     mpift_stream_recv(&s, f, tgt, x->rank);
     return run(&s);
 }

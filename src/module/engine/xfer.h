@@ -8,9 +8,11 @@
  * trees in which each relay is inside at most one: one code path serves
  * all three.
  *
- * The calls below block until their file is through.  They are loops over
- * the per-file stream of engine/stream.h, which the master of the mpift.h
- * service drives without blocking: one protocol, one implementation.
+ * The calls below wait until their file is through, polling under the
+ * watchdog (util/wait.h): a peer that takes or sends nothing for
+ * transfer.timeout seconds stops the job.  They are loops over the
+ * per-file stream of engine/stream.h, which the master of the mpift.h
+ * service drives among its others: one protocol, one implementation.
  */
 #ifndef MPIFT_XFER_H
 #define MPIFT_XFER_H
@@ -25,6 +27,7 @@
 #include "engine/file.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/watch.h"
 #include "wire/proto.h"
 
 /* One rank's transfer state: buffers and requests that every file it
@@ -40,6 +43,9 @@ struct mpift_xfer {
     unsigned char **buf;      /* [window] buffers of `chunk` bytes */
     MPI_Request *rreq;        /* [window] */
     MPI_Request *sreq;        /* [window * maxchildren] */
+    int *sto;                 /* [window * maxchildren] the rank each send goes to */
+    int held;                 /* the buffer a wait is on (its message names the rank) */
+    struct mpift_watch *watch; /* the context's: how long a wait may last */
     uint64_t base;            /* buffer of the current file's chunk 0 */
     int *arrived;             /* [window] bytes of a chunk received, not yet
                                * written; -1 when its receive is pending */
@@ -92,7 +98,10 @@ struct mpift_xres {
     /* (a field added here is cleared in mpift_xres_clear, outcome.h) */
 };
 
-int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
+/* Buffers and requests for `maxchildren` children at most; the waits go
+ * under `watch` (the context's).  MPIFT_OK or MPIFT_ERR_NOMEM. */
+int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren,
+                    struct mpift_watch *watch);
 
 /* The root this rank reads the files it sends below (see srcfd above):
  * the caller owns fd and root, and keeps them while it sends. */

@@ -22,6 +22,8 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/wait.h"
+#include "wire/tags.h"
 #include "config/template.h"
 
 void mpift_config_print_errors(const char *err)
@@ -36,6 +38,8 @@ void mpift_config_print_errors(const char *err)
     }
 }
 
+#define SHARE_CONFIG "waiting for every rank to take the configuration from rank 0"
+
 /*
  * Every rank parsed the same bytes, so all normally reach one verdict and
  * rank 0 speaks for them.  A rank that failed alone (memory, its working
@@ -43,22 +47,24 @@ void mpift_config_print_errors(const char *err)
  * next collective: the lowest failing rank says why, and its status
  * becomes every rank's.
  */
-static int agree_config(MPI_Comm comm, int rc, const char *err)
+static int agree_config(struct mpift_ctx *ctx, int rc, const char *err)
 {
-    int rank, size, mine, first;
+    MPI_Comm comm = ctx->comm;
+    MPI_Request rq;
+    int rank, size, mine, first, st;
 
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     mine = rc != MPIFT_OK ? rank : size;
-    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
+    st = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm, &rq), &rq);
+    if (st != MPIFT_OK)
+        return st;
     if (first == size)
         return MPIFT_OK;
     if (rank == first)
         mpift_config_print_errors(err);
-    if (MPI_Bcast(&rc, 1, MPI_INT, first, comm) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
-    return rc;
+    st = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(&rc, 1, MPI_INT, first, comm, &rq), &rq);
+    return st != MPIFT_OK ? st : rc;
 }
 
 /* Rank 0 gathers the text (includes spliced in); all parse it.  Returns the
@@ -67,6 +73,7 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 {
     char *text = NULL, err[MPIFT_CONFIG_ERR_MAX] = "";
     size_t len = 0;
+    MPI_Request rq;
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
@@ -74,7 +81,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
         mpift_config_print_errors(err);   /* nothing is broadcast: an include rank 0 lacks stops all */
     hdr[0] = rc;
     hdr[1] = (int)len;
-    if ((rc = mpift_mpi_status(MPI_Bcast(hdr, 2, MPI_INT, 0, ctx->comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(hdr, 2, MPI_INT, 0, ctx->comm, &rq), &rq)) !=
+        MPIFT_OK)
         goto out;
     if (hdr[0] != MPIFT_OK) {
         rc = hdr[0];
@@ -84,7 +92,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
         rc = MPIFT_ERR_NOMEM; /* cannot agree cleanly any more: the caller aborts */
         goto out;
     }
-    if ((rc = mpift_mpi_status(MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm, &rq),
+                              &rq)) != MPIFT_OK)
         goto out;
     rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
     /* Test builds: this rank alone fails, as a lost working folder would. */
@@ -93,7 +102,7 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
         snprintf(err, sizeof(err), "%s: refused on this rank alone (MPIFT_TEST_CONFIG_FAIL)", opts->config_path);
         rc = MPIFT_ERR_IO;
     }
-    rc = agree_config(ctx->comm, rc, err);
+    rc = agree_config(ctx, rc, err);
     /* Unreadable is a configuration error here: nothing was transferred. */
     if (rc == MPIFT_ERR_IO)
         rc = MPIFT_ERR_CONFIG;
@@ -110,10 +119,13 @@ out:
  */
 static int agree_settings(struct mpift_ctx *ctx)
 {
-    int mine[2] = {(int)ctx->cfg->checksum, -(int)ctx->cfg->checksum}, all[2];
+    int mine[2] = {(int)ctx->cfg->checksum, -(int)ctx->cfg->checksum}, all[2], rc;
+    MPI_Request rq;
 
-    if (MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
+    rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_MAX, ctx->comm, &rq),
+                         &rq);
+    if (rc != MPIFT_OK)
+        return rc;
     if (all[0] == -all[1])
         return MPIFT_OK;
     if (ctx->topo.rank == 0)
@@ -122,10 +134,13 @@ static int agree_settings(struct mpift_ctx *ctx)
     return MPIFT_ERR_CONFIG;
 }
 
+#define CHECK_ROOTS "waiting for every rank to check its dest root"
+
 /* Every rank's dest root, expanded; per-rank copies need them distinct per node. */
 static int setup_roots(struct mpift_ctx *ctx)
 {
     struct mpift_tvars v;
+    MPI_Request rq;
     int rc, bad = 0, anybad = 0;
 
     mpift_topo_tvars(&ctx->topo, ctx->topo.rank, &v);
@@ -139,7 +154,8 @@ static int setup_roots(struct mpift_ctx *ctx)
                         ctx->cfg->file, ctx->dest_root);
         bad = 1;
     }
-    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS, MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq),
+                        &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (anybad)
         return MPIFT_ERR_CONFIG;
@@ -150,8 +166,9 @@ static int setup_roots(struct mpift_ctx *ctx)
         int ls = ctx->topo.local_size, i, j;
         roots = malloc((size_t)ls * PATH_MAX);
         bad = roots == NULL;
-        if (roots && MPI_Allgather(ctx->dest_root, PATH_MAX, MPI_CHAR, roots, PATH_MAX, MPI_CHAR,
-                                   ctx->topo.node_comm) != MPI_SUCCESS)
+        if (roots && mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
+                                     MPI_Iallgather(ctx->dest_root, PATH_MAX, MPI_CHAR, roots, PATH_MAX, MPI_CHAR,
+                                                    ctx->topo.node_comm, &rq), &rq) != MPIFT_OK)
             bad = 2;
         for (i = 0; roots && !bad && i < ls; i++)
             for (j = i + 1; j < ls; j++)
@@ -163,7 +180,8 @@ static int setup_roots(struct mpift_ctx *ctx)
                     bad = 1;
                 }
         free(roots);
-        if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+        if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
+                            MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq) != MPIFT_OK)
             return MPIFT_ERR_MPI;
         if (anybad)
             return anybad == 1 ? MPIFT_ERR_CONFIG : MPIFT_ERR_MPI;
@@ -193,16 +211,25 @@ int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *ou
     return mpift_template_expand(tmpl, &v, out, len);
 }
 
+#define JOINING "waiting for every rank to open its context"
+
 int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **out)
 {
     struct mpift_ctx *ctx;
     struct mpift_log *was;
+    MPI_Request rq;
     int rc, rank;
 
     *out = NULL;
     ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return MPIFT_ERR_NOMEM;
+    /* Until the communicators are made, the watch has the host's; until
+     * the configuration says otherwise, the default timeout. */
+    if (mpift_watch_init(&ctx->watch, comm, MPIFT_TAG_SVC_ALIVE, comm, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK) {
+        free(ctx);
+        return MPIFT_ERR_NOMEM;
+    }
     ctx->comm = MPI_COMM_NULL;
     ctx->svc_comm = MPI_COMM_NULL;
     ctx->next_id = 1;
@@ -212,12 +239,14 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     ctx->progress = opts->progress;
     mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
     was = mpift_log_use(&ctx->log);
-    if ((rc = mpift_mpi_status(MPI_Comm_dup(comm, &ctx->comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(comm, &ctx->comm, &rq), &rq)) != MPIFT_OK)
         goto out;
     /* Errors come back as codes: we decide what a failed call means. */
     MPI_Comm_set_errhandler(ctx->comm, MPI_ERRORS_RETURN);
-    if ((rc = mpift_mpi_status(MPI_Comm_dup(ctx->comm, &ctx->svc_comm))) != MPIFT_OK)
+    if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(ctx->comm, &ctx->svc_comm, &rq), &rq)) != MPIFT_OK)
         goto out;
+    ctx->watch.comm = ctx->svc_comm;
+    ctx->watch.abort_comm = ctx->comm;
     MPI_Comm_rank(ctx->comm, &rank);
     mpift_log_init(&ctx->log, NULL, rank, opts->quiet, opts->verbose);
     if (opts->report_path && !(ctx->report_path = strdup(opts->report_path))) {
@@ -227,9 +256,11 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     rc = load_config(ctx, opts);
     if (rc != MPIFT_OK)
         goto out;
-    rc = mpift_topo_discover(ctx->comm, &ctx->topo);
+    mpift_watch_set(&ctx->watch, ctx->cfg->timeout, ctx->cfg->file, NULL, 0);
+    rc = mpift_topo_discover(ctx->comm, &ctx->watch, &ctx->topo);
     if (rc != MPIFT_OK)
         goto out;
+    mpift_watch_set(&ctx->watch, ctx->cfg->timeout, ctx->cfg->file, ctx->topo.hosts[0], MPIFT_HOST_MAX);
     mpift_log_init(&ctx->log, ctx->topo.host, rank, opts->quiet, opts->verbose);
     if (rank == 0 && mpift_same_terminal())
         ctx->log.err = stdout;
@@ -256,6 +287,7 @@ void mpift_context_free(struct mpift_ctx **pctx)
         return;
     if (mpift_log_current() == &ctx->log)
         mpift_log_use(NULL);
+    mpift_watch_free(&ctx->watch);
     mpift_topo_free(&ctx->topo);
     mpift_config_free(&ctx->cfg);
     free(ctx->report_path);

@@ -14,6 +14,7 @@
 #include "job/topo.h"
 #include "util/log.h"
 #include "util/status.h"
+#include "util/watch.h"
 
 struct mpift_client;
 
@@ -33,6 +34,7 @@ struct mpift_ctx {
     int served;                 /* rank 0 ran mpift_serve / a worker called mpift_done */
     char errmsg[MPIFT_WHY_MAX]; /* why the last call on this rank failed */
     struct mpift_log log;       /* this context's message settings (util/log.h) */
+    struct mpift_watch watch;   /* how long its waits may last (util/watch.h) */
 };
 
 /*

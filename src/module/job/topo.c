@@ -23,6 +23,7 @@
 #include "config/template.h"
 #include "job/topo.h"
 #include "util/status.h"
+#include "util/wait.h"
 
 struct pmix_facts {
     int ok;
@@ -138,10 +139,40 @@ static void sanitize_jobid(char *id)
         snprintf(id, 8, "job");
 }
 
-int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
+/* What every collective below waits for. */
+#define SHARING "waiting for every rank to share its place in the topology"
+
+/* Nodes from every rank's leader: a rank is a leader iff leader_of[r] ==
+ * r; leaders in rank order get node indices 0, 1, 2, ... */
+static int number_nodes(struct mpift_topo *t, const int *leader_of)
+{
+    int i, n;
+
+    for (i = 0; i < t->size; i++)
+        if (leader_of[i] == i)
+            t->nnodes++;
+    t->leaders = calloc((size_t)t->nnodes, sizeof(int));
+    if (!t->leaders)
+        return MPIFT_ERR_NOMEM;
+    t->nnodes = 0;
+    for (i = 0; i < t->size; i++)
+        if (leader_of[i] == i)
+            t->leaders[t->nnodes++] = i;
+    for (i = 0; i < t->size; i++) {
+        for (n = 0; n < t->nnodes; n++)
+            if (t->leaders[n] == leader_of[i])
+                break;
+        t->node_of[i] = n;
+    }
+    t->nodeid = t->node_of[t->rank];
+    return MPIFT_OK;
+}
+
+int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t)
 {
     struct pmix_facts pf;
-    int rc, i, len, any_pmix_missing, mine, *leader_of = NULL;
+    MPI_Request rq;
+    int rc, len, any_pmix_missing, mine, *leader_of = NULL;
     char name[MPI_MAX_PROCESSOR_NAME];
     struct passwd *pw;
     const char *env;
@@ -154,10 +185,13 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
     pmix_query(&pf);
     /* PMIx only if every rank has it: a mix would split nodes two ways. */
     mine = pf.ok ? 0 : 1;
-    rc = mpift_mpi_status(MPI_Allreduce(&mine, &any_pmix_missing, 1, MPI_INT, MPI_MAX, comm));
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&mine, &any_pmix_missing, 1, MPI_INT, MPI_MAX, comm, &rq), &rq);
     if (rc != MPIFT_OK)
         goto out;
 
+    /* MPI_Comm_split and MPI_Comm_split_type have no non-blocking form:
+     * these two calls are the only ones of mpift that wait without the
+     * watchdog (every rank has just passed the collective above). */
     if (!any_pmix_missing) {
         t->source = "PMIx";
         rc = mpift_mpi_status(MPI_Comm_split(comm, (int)pf.nodeid, t->rank, &t->node_comm));
@@ -193,7 +227,7 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
      * Open MPI's job id, becomes "14010-1"; a '/' can never get in). */
     sanitize_jobid(t->jobid);
     /* Everyone uses rank 0's job id, so %j expands the same on all nodes. */
-    rc = mpift_mpi_status(MPI_Bcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm));
+    rc = mpift_wait_coll(w, SHARING, MPI_Ibcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm, &rq), &rq);
     if (rc != MPIFT_OK)
         goto out;
     pw = getpwuid(geteuid());
@@ -204,7 +238,8 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
     if (pf.ok && pf.local_rank != (uint16_t)t->local_rank)
         mpift_log_verbose("PMIx local rank %u differs from the node communicator's %d; using %d",
                           pf.local_rank, t->local_rank, t->local_rank);
-    rc = mpift_mpi_status(MPI_Allreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm));
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm, &rq),
+                         &rq);
     if (rc != MPIFT_OK)
         goto out;
 
@@ -216,37 +251,19 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t)
         rc = MPIFT_ERR_NOMEM;
         goto out;
     }
-    rc = mpift_mpi_status(MPI_Allgather(&t->leader, 1, MPI_INT, leader_of, 1, MPI_INT, comm));
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallgather(&t->leader, 1, MPI_INT, leader_of, 1, MPI_INT, comm, &rq), &rq);
     if (rc == MPIFT_OK)
-        rc = mpift_mpi_status(MPI_Allgather(&t->local_rank, 1, MPI_INT, t->local_of, 1, MPI_INT, comm));
+        rc = mpift_wait_coll(w, SHARING, MPI_Iallgather(&t->local_rank, 1, MPI_INT, t->local_of, 1, MPI_INT, comm,
+                                                        &rq), &rq);
     if (rc == MPIFT_OK)
-        rc = mpift_mpi_status(MPI_Allgather(t->host, MPIFT_HOST_MAX, MPI_CHAR, t->hosts, MPIFT_HOST_MAX,
-                                      MPI_CHAR, comm));
+        rc = mpift_wait_coll(w, SHARING, MPI_Iallgather(t->host, MPIFT_HOST_MAX, MPI_CHAR, t->hosts,
+                                                        MPIFT_HOST_MAX, MPI_CHAR, comm, &rq), &rq);
     if (rc != MPIFT_OK)
         goto out;
 
-    /* A rank is a leader iff leader_of[r] == r; leaders in rank order get
-     * node indices 0, 1, 2, ... */
-    for (i = 0; i < t->size; i++)
-        if (leader_of[i] == i)
-            t->nnodes++;
-    t->leaders = calloc((size_t)t->nnodes, sizeof(int));
-    if (!t->leaders) {
-        rc = MPIFT_ERR_NOMEM;
+    rc = number_nodes(t, leader_of);
+    if (rc != MPIFT_OK)
         goto out;
-    }
-    t->nnodes = 0;
-    for (i = 0; i < t->size; i++)
-        if (leader_of[i] == i)
-            t->leaders[t->nnodes++] = i;
-    for (i = 0; i < t->size; i++) {
-        int n;
-        for (n = 0; n < t->nnodes; n++)
-            if (t->leaders[n] == leader_of[i])
-                break;
-        t->node_of[i] = n;
-    }
-    t->nodeid = t->node_of[t->rank];
     /* One line per node, not per rank: verbose on 1000 ranks stays readable. */
     if (t->rank == t->leader)
         mpift_log_verbose("topology from %s: %d rank%s on %d node%s; node %d (%s) has %d rank%s, leader rank %d; "

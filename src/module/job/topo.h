@@ -37,10 +37,12 @@ struct mpift_topo {
 };
 
 /*
- * mpift_topo_discover - collective over comm.  Returns MPIFT_OK,
- * MPIFT_ERR_MPI or MPIFT_ERR_NOMEM (same on every rank).
+ * mpift_topo_discover - collective over comm, its waits under w
+ * (util/watch.h).  Returns MPIFT_OK, MPIFT_ERR_MPI or MPIFT_ERR_NOMEM
+ * (same on every rank).
  */
-int mpift_topo_discover(MPI_Comm comm, struct mpift_topo *t);
+struct mpift_watch;
+int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t);
 
 /* Template variables (%h %n %r %l %j %t %u) of `rank`. */
 struct mpift_tvars;

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/wait.h"
 #include "service/peer.h"
 #include "wire/proto.h"
 #include "wire/request.h"
@@ -48,6 +50,7 @@
 struct svc {
     struct mpift_ctx *ctx;
     MPI_Comm comm;            /* requests and replies */
+    struct mpift_watch *w;    /* the context's watchdog */
     struct mpift_xfer x;      /* point-to-point transfers on ctx->comm */
     int rank, size;
     uint64_t next_id;
@@ -57,18 +60,29 @@ struct svc {
 
 static int send_req(struct svc *s, int to, uint32_t op, int peer, uint64_t id, const char *name)
 {
-    return mpift_req_send(s->comm, to, MPIFT_TAG_SVC_CONSOLE, op, peer, id, name);
+    struct mpift_wait wt;
+
+    mpift_wait_start(&wt, s->w, to, "sending a command to", NULL, NULL);
+    return mpift_req_send(&wt, s->comm, to, MPIFT_TAG_SVC_CONSOLE, op, peer, id, name);
 }
 
 static int send_reply(struct svc *s, int status, const char *text)
 {
-    return mpift_reply_send(s->comm, 0, s->msg, REPLY_MAX, status, text);
+    struct mpift_wait wt;
+
+    mpift_wait_start(&wt, s->w, 0, "sending the answer to", NULL, NULL);
+    return mpift_reply_send(&wt, s->comm, 0, s->msg, REPLY_MAX, status, text);
 }
 
-/* Master: the reply of `from`; text points into s->msg. */
+/* Master: the reply of `from`; text points into s->msg.  The worker may
+ * be moving a big file meanwhile: judged on its heartbeats. */
 static int recv_reply(struct svc *s, int from, int *status, const char **text)
 {
-    return mpift_reply_recv(s->comm, from, s->msg, REPLY_MAX, status, text);
+    struct mpift_wait wt;
+
+    mpift_wait_start(&wt, s->w, from, "waiting for the answer of", NULL, NULL);
+    wt.idle = 1;
+    return mpift_reply_recv(&wt, s->comm, from, s->msg, REPLY_MAX, status, text);
 }
 
 /* ------------------------------------------------------------ both sides */
@@ -167,10 +181,14 @@ static int worker_loop(struct svc *s)
     char why[MPIFT_WHY_MAX], text[MPIFT_WHY_MAX];
     struct mpift_xres res;
     struct mpift_req r;
+    struct mpift_wait wt;
     int rc, src;
 
     for (;;) {
-        rc = mpift_req_recv(s->comm, 0, MPIFT_TAG_SVC_CONSOLE, s->size, &r, &src, why, sizeof(why));
+        /* As long as a person takes to type it: rank 0's heartbeats say
+         * the console is still there. */
+        mpift_wait_start(&wt, s->w, 0, "waiting for the next command from", NULL, NULL);
+        rc = mpift_req_recv(&wt, s->comm, 0, MPIFT_TAG_SVC_CONSOLE, s->size, &r, &src, why, sizeof(why));
         if (rc == MPIFT_OK && r.op != MPIFT_REQ_LS && r.op != MPIFT_REQ_QUIT &&
             mpift_path_check_rel(r.name, why, sizeof(why)) != MPIFT_OK)
             rc = MPIFT_ERR_PROTO;  /* the master checks names: this one was damaged */
@@ -437,6 +455,23 @@ static int master_end(struct svc *s)
     return s->failed ? MPIFT_ERR_FILES : MPIFT_OK;
 }
 
+/* Wait until `in` has input (or its end), sending heartbeats meanwhile:
+ * the workers wait for the next command as long as a person thinks. */
+static void wait_input(struct svc *s, FILE *in)
+{
+    struct pollfd p = { fileno(in), POLLIN, 0 };
+    int ms, n;
+
+    for (;;) {
+        mpift_watch_tick(s->w);
+        /* Wake up for each heartbeat due (every timeout/4 seconds). */
+        ms = s->w->session ? (int)(s->w->timeout * 1000 / 8) + 1 : -1;
+        n = poll(&p, 1, ms);
+        if (n > 0 || (n < 0 && errno != EINTR))
+            return;   /* input, its end, or an error getline will meet */
+    }
+}
+
 static int master_loop(struct svc *s, FILE *in)
 {
     char *line = NULL, err[MPIFT_WHY_MAX], name[PATH_MAX];
@@ -447,11 +482,14 @@ static int master_loop(struct svc *s, FILE *in)
 
     if (tty)
         printf("mpift %s master console: %d workers; type help\n", MPIFT_VERSION_STRING, s->size - 1);
+    /* Unbuffered, so that poll() on its fd tells whether a line waits. */
+    setvbuf(in, NULL, _IONBF, 0);
     for (;;) {
         if (tty) {
             printf("master> ");
             fflush(stdout);
         }
+        wait_input(s, in);
         if (getline(&line, &cap, in) < 0)
             break;
         if (mpift_cmd_parse(line, s->size, &c, err, sizeof(err)) != MPIFT_OK) {
@@ -502,15 +540,19 @@ int mpift_service_run(struct mpift_ctx *ctx, FILE *in)
     memset(&s, 0, sizeof(s));
     s.ctx = ctx;
     s.comm = ctx->svc_comm;
+    s.w = &ctx->watch;
     s.rank = ctx->topo.rank;
     s.size = ctx->topo.size;
     s.next_id = 1;
     s.msg = malloc(REPLY_MAX);
-    rc = s.msg ? mpift_xfer_init(&s.x, ctx->comm, ctx->cfg, 1) : MPIFT_ERR_NOMEM;
+    rc = s.msg ? mpift_xfer_init(&s.x, ctx->comm, ctx->cfg, 1, s.w) : MPIFT_ERR_NOMEM;
     if (rc == MPIFT_OK) {
+        mpift_watch_begin(s.w);
         rc = s.rank == 0 ? master_loop(&s, in) : worker_loop(&s);
         if (rc == MPIFT_OK)
             rc = mpift_xfer_flush(&s.x);
+        if (rc == MPIFT_OK)
+            rc = mpift_watch_end(s.w);
         mpift_xfer_free(&s.x);
     }
     free(s.msg);

@@ -17,16 +17,15 @@
 #include "mpift_autoconf.h"
 
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "util/faults.h"
 #include "util/status.h"
+#include "util/wait.h"
 #include "job/context.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
@@ -59,6 +58,7 @@ struct stream {
     struct mpift_xres res;     /* the outcome: the final reply */
     unsigned char reply[MPIFT_REPLY_CAP];
     MPI_Request rreq;
+    struct mpift_wait wt;      /* how long it may go without progress */
 };
 
 struct server {
@@ -108,7 +108,7 @@ static int finish(struct server *sv, struct stream *s)
     uint64_t size = res->status == MPIFT_OK ? s->xs.m.size : 0;
     int n;
 
-    if (MPI_Wait(&s->rreq, MPI_STATUS_IGNORE) != MPI_SUCCESS) /* a PUT's "go": long since received */
+    if (mpift_wait_all(&s->wt, &s->rreq, 1) != MPIFT_OK) /* a PUT's "go": long since received */
         return MPIFT_ERR_MPI;
     /* A source that failed mid-file, named as the worker knows it (one
      * that shrank says so already: MPIFT_SOURCE_SHRANK is no errno). */
@@ -119,6 +119,7 @@ static int finish(struct server *sv, struct stream *s)
         mpift_format(res->why, sizeof(res->why), "%s: the worker could not read it", s->name);
     n = mpift_reply_encode(s->reply, sizeof(s->reply), res->status, res->status == MPIFT_OK ? "" : res->why);
     s->phase = PH_REPLY;
+    mpift_wait_start(&s->wt, &sv->ctx->watch, s->peer, "sending the answer about", s->name, "to");
     /* The worker may ask again as soon as this reply lands, before the
      * stream is released. */
     sv->busy[s->peer] = 0;
@@ -214,7 +215,7 @@ static struct stream *free_stream(struct server *sv, int *rc)
             s = &sv->st[i];
     *rc = MPIFT_OK;
     if (!s->have_x) {
-        *rc = mpift_xfer_init(&s->x, sv->ctx->comm, sv->ctx->cfg, 1);
+        *rc = mpift_xfer_init(&s->x, sv->ctx->comm, sv->ctx->cfg, 1, &sv->ctx->watch);
         s->have_x = *rc == MPIFT_OK;
     }
     return s;
@@ -245,7 +246,10 @@ static int start_next(struct server *sv)
     s->phase = PH_XFER;
     s->rt = (struct mpift_route){ s->op == MPIFT_REQ_FETCH ? -1 : s->peer, &s->peer,
                                   s->op == MPIFT_REQ_FETCH ? 1 : 0, 1, NULL, NULL, NULL };
-    mpift_stream_init(&s->xs, &s->x, MPIFT_STREAM_POLL, s->id, &s->rt, &s->res);
+    mpift_stream_init(&s->xs, &s->x, s->id, &s->rt, &s->res);
+    mpift_wait_start(&s->wt, &sv->ctx->watch, s->peer, "moving", s->name, NULL);
+    s->wt.about = mpift_stream_about;
+    s->wt.arg = &s->xs;
     /* The worker checked the name; a bad one here is refused all the same. */
     if (mpift_path_check_rel(r->name, why, sizeof(why)) != MPIFT_OK || r->name[0] == '\0') {
         mpift_format(text, sizeof(text), "%s: %s", r->name, r->name[0] ? why : "not a file name");
@@ -283,6 +287,7 @@ static int step(struct server *sv, struct stream *s, int *moved)
 static int take_requests(struct server *sv, int *moved)
 {
     struct mpift_req r;
+    struct mpift_wait wt;
     MPI_Status st;
     char why[MPIFT_WHY_MAX];
     int flag, src, rc;
@@ -293,7 +298,8 @@ static int take_requests(struct server *sv, int *moved)
         if (!flag)
             return MPIFT_OK;
         *moved = 1;
-        rc = mpift_req_recv(sv->ctx->svc_comm, st.MPI_SOURCE, MPIFT_TAG_SVC_REQUEST, sv->size, &r, &src, why,
+        mpift_wait_start(&wt, &sv->ctx->watch, st.MPI_SOURCE, "taking a request from", NULL, NULL);
+        rc = mpift_req_recv(&wt, sv->ctx->svc_comm, st.MPI_SOURCE, MPIFT_TAG_SVC_REQUEST, sv->size, &r, &src, why,
                             sizeof(why));
         if (rc == MPIFT_OK && (src == 0 || sv->finished[src] || sv->busy[src] ||
                                (r.op != MPIFT_REQ_FETCH && r.op != MPIFT_REQ_PUT && r.op != MPIFT_REQ_DONE))) {
@@ -309,6 +315,10 @@ static int take_requests(struct server *sv, int *moved)
         if (r.op == MPIFT_REQ_DONE) {
             sv->finished[src] = 1;
             sv->nfinished++;
+            /* Its session ends: no more heartbeats for it. */
+            rc = mpift_watch_release(&sv->ctx->watch, src);
+            if (rc != MPIFT_OK)
+                return rc;
             continue;
         }
         r.peer = src;
@@ -320,7 +330,8 @@ static int take_requests(struct server *sv, int *moved)
 
 static int serve_loop(struct server *sv)
 {
-    int rc, i, moved, idle = 0;
+    int rc, i, moved, m;
+    unsigned polls = 0;
 
     while (sv->nfinished < sv->size - 1 || sv->active > 0 || sv->qlen > 0) {
         moved = 0;
@@ -338,26 +349,33 @@ static int serve_loop(struct server *sv)
             struct stream *s = &sv->st[i];
             if (s->phase == PH_FREE)
                 continue;
+            m = 0;
             if (s->phase == PH_REPLY) {
                 if (tested(&s->rreq, &rc)) {
                     release(sv, s);
-                    moved = 1;
+                    m = 1;
                 }
-                continue;
+            } else {
+                rc = step(sv, s, &m);
             }
-            rc = step(sv, s, &moved);
+            /* Each stream has its own deadline (a worker gone stops the job). */
+            if (m)
+                mpift_wait_moved(&s->wt);
+            else if (rc == MPIFT_OK && s->phase != PH_FREE)
+                mpift_wait_check(&s->wt);
+            moved |= m;
         }
         if (rc != MPIFT_OK)
             return rc;
         /* Nothing moved: give the core back (ranks are often oversubscribed),
-         * briefly at first so a busy link is not slowed down. */
+         * briefly at first so a busy link is not slowed down.  Between
+         * requests this waits as long as workers take: the heartbeats go
+         * on meanwhile. */
         if (moved) {
-            idle = 0;
-        } else if (++idle < 64) {
-            sched_yield();
+            polls = 0;
+            mpift_watch_tick(&sv->ctx->watch);
         } else {
-            struct timespec ts = { 0, 50000 };
-            nanosleep(&ts, NULL);
+            mpift_watch_pause(&sv->ctx->watch, &polls);
         }
     }
     return MPIFT_OK;
@@ -402,6 +420,7 @@ static int serve(struct mpift_ctx *ctx, struct mpift_serve_stats *stats)
         return MPIFT_ERR_USAGE;
     }
     ctx->served = 1;
+    mpift_watch_begin(&ctx->watch);
     memset(&sv, 0, sizeof(sv));
     sv.ctx = ctx;
     sv.size = ctx->topo.size;
@@ -428,6 +447,9 @@ static int serve(struct mpift_ctx *ctx, struct mpift_serve_stats *stats)
         goto out;
     }
     rc = serve_loop(&sv);
+    /* Every worker's END: then none of their heartbeats is left. */
+    if (rc == MPIFT_OK)
+        rc = mpift_watch_end(&ctx->watch);
 out:
     sv.stats.peak_streams = sv.peak;
     sv.stats.seconds = MPI_Wtime() - t0;

@@ -21,6 +21,7 @@
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "util/status.h"
+#include "util/wait.h"
 #include "service/peer.h"
 #include "wire/request.h"
 #include "engine/xfer.h"
@@ -74,13 +75,17 @@ static int begin(struct mpift_ctx *ctx, const char *what, const char *name, char
         ctx->client = calloc(1, sizeof(*ctx->client));
         if (!ctx->client)
             return fail(ctx, MPIFT_ERR_NOMEM, "%s: out of memory", what);
-        if (mpift_xfer_init(&ctx->client->x, ctx->comm, ctx->cfg, 1) != MPIFT_OK) {
+        if (mpift_xfer_init(&ctx->client->x, ctx->comm, ctx->cfg, 1, &ctx->watch) != MPIFT_OK) {
             free(ctx->client);
             ctx->client = NULL;
             return fail(ctx, MPIFT_ERR_NOMEM, "%s: out of memory for %d buffers of %llu bytes", what,
                         ctx->cfg->window, (unsigned long long)ctx->cfg->chunk_size);
         }
     }
+    /* The service's session runs from a worker's first call to its
+     * mpift_done (util/watch.h): the master's heartbeats let it wait as
+     * long as the master serves others. */
+    mpift_watch_begin(&ctx->watch);
     return MPIFT_OK;
 }
 
@@ -114,6 +119,16 @@ static int again(struct mpift_ctx *ctx, int status, int attempt, const char *wha
 
 enum call { CALL_FETCH, CALL_PUT, CALL_SEND };
 
+/* The answer of rank `from` about `name` (a wait on the master goes on
+ * while it serves others: its heartbeats count). */
+static int answer(struct mpift_ctx *ctx, int from, const char *name, int *status, const char **text)
+{
+    struct mpift_wait wt;
+
+    mpift_wait_start(&wt, &ctx->watch, from, "waiting for the answer about", name, "from");
+    return mpift_reply_recv(&wt, ctx->svc_comm, from, ctx->client->reply, MPIFT_REPLY_CAP, status, text);
+}
+
 /*
  * The side of a call that asks: fetch (the master sends), put (we send to
  * the master, after its "go"), send_to (we send to worker `to`).  Each
@@ -125,6 +140,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
     static const char *const verb[] = { "fetch", "put", "send_to" };
     char norm[PATH_MAX], what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
     struct mpift_xres res;
+    struct mpift_wait wt;
     const char *text;
     int rc, status, verdict, attempt;
 
@@ -143,20 +159,22 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
         uint64_t id = ctx->next_id++;
 
         status = MPIFT_OK;
+        mpift_wait_start(&wt, &ctx->watch, to, "sending the request for", norm, "to");
         if (k == CALL_SEND)
-            rc = mpift_req_send(ctx->svc_comm, to, MPIFT_TAG_SVC_ANNOUNCE, MPIFT_REQ_PUSH, ctx->topo.rank, id, norm);
+            rc = mpift_req_send(&wt, ctx->svc_comm, to, MPIFT_TAG_SVC_ANNOUNCE, MPIFT_REQ_PUSH, ctx->topo.rank, id,
+                                norm);
         else
-            rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, k == CALL_PUT ? MPIFT_REQ_PUT : MPIFT_REQ_FETCH,
-                                0, id, norm);
+            rc = mpift_req_send(&wt, ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST,
+                                k == CALL_PUT ? MPIFT_REQ_PUT : MPIFT_REQ_FETCH, 0, id, norm);
         if (rc == MPIFT_OK && k == CALL_PUT) /* "go", or why not */
-            rc = mpift_reply_recv(ctx->svc_comm, 0, ctx->client->reply, MPIFT_REPLY_CAP, &status, &text);
+            rc = answer(ctx, 0, norm, &status, &text);
         if (rc == MPIFT_OK && status != MPIFT_OK)
             return fail(ctx, status, "%s: %s", what, text);
         if (rc == MPIFT_OK)
             rc = k == CALL_FETCH ? mpift_peer_recv(&ctx->client->x, id, ctx->dest_root, norm, 0, &res)
                                  : mpift_peer_send(&ctx->client->x, id, ctx->dest_root, norm, to, &res);
         if (rc == MPIFT_OK)
-            rc = mpift_reply_recv(ctx->svc_comm, to, ctx->client->reply, MPIFT_REPLY_CAP, &status, &text);
+            rc = answer(ctx, to, norm, &status, &text);
         if (rc != MPIFT_OK)
             return broken(ctx, rc, what);
         if (res.source_failed || k == CALL_FETCH) {
@@ -179,6 +197,7 @@ static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen
     char what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
     struct mpift_xres res;
     struct mpift_req r;
+    struct mpift_wait wt;
     int rc, src, attempt;
 
     if (!ctx)
@@ -190,7 +209,12 @@ static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen
         return rc;
     snprintf(what, sizeof(what), "receive from rank %d (%s)", rank, ctx->topo.hosts[rank]);
     for (attempt = 1;; attempt++) {
-        rc = mpift_req_recv(ctx->svc_comm, rank, MPIFT_TAG_SVC_ANNOUNCE, ctx->topo.size, &r, &src, why, sizeof(why));
+        /* The sender calls mpift_send_to when it is ready, which may take
+         * as long as the job works: an idle wait. */
+        mpift_wait_start(&wt, &ctx->watch, rank, "waiting for a file from", NULL, NULL);
+        wt.idle = 1;
+        rc = mpift_req_recv(&wt, ctx->svc_comm, rank, MPIFT_TAG_SVC_ANNOUNCE, ctx->topo.size, &r, &src, why,
+                            sizeof(why));
         if (rc == MPIFT_OK && (r.op != MPIFT_REQ_PUSH || r.peer != rank)) {
             snprintf(why, sizeof(why), "announcement of op %u for rank %d", r.op, r.peer);
             rc = MPIFT_ERR_PROTO;
@@ -203,8 +227,9 @@ static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen
             snprintf(what, sizeof(what), "receive %s from rank %d (%s)", r.name, rank, ctx->topo.hosts[rank]);
             rc = mpift_peer_recv(&ctx->client->x, r.id, ctx->dest_root, r.name, rank, &res);
         }
+        mpift_wait_start(&wt, &ctx->watch, rank, "sending the verdict on", r.name, "to");
         if (rc == MPIFT_OK)
-            rc = mpift_reply_send(ctx->svc_comm, rank, ctx->client->reply, MPIFT_REPLY_CAP, res.status,
+            rc = mpift_reply_send(&wt, ctx->svc_comm, rank, ctx->client->reply, MPIFT_REPLY_CAP, res.status,
                                   res.status == MPIFT_OK ? "" : res.why);
         if (rc != MPIFT_OK)
             return broken(ctx, rc, what);
@@ -220,6 +245,7 @@ static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen
 
 static int done(struct mpift_ctx *ctx)
 {
+    struct mpift_wait wt;
     int rc;
 
     if (!ctx)
@@ -228,7 +254,11 @@ static int done(struct mpift_ctx *ctx)
     if (rc != MPIFT_OK)
         return rc;
     ctx->served = 1;
-    rc = mpift_req_send(ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, MPIFT_REQ_DONE, 0, 0, "");
+    mpift_wait_start(&wt, &ctx->watch, 0, "saying it is done to", NULL, NULL);
+    rc = mpift_req_send(&wt, ctx->svc_comm, 0, MPIFT_TAG_SVC_REQUEST, MPIFT_REQ_DONE, 0, 0, "");
+    /* The session's end: the master has taken every heartbeat of ours. */
+    if (rc == MPIFT_OK)
+        rc = mpift_watch_end(&ctx->watch);
     return rc == MPIFT_OK ? MPIFT_OK : broken(ctx, rc, "done");
 }
 

@@ -31,6 +31,7 @@
 #include "stage/clash.h"
 #include "stage/plan.h"
 #include "util/status.h"
+#include "util/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
 
@@ -466,13 +467,16 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
  * mtime i64, nsec u32, mode u32, dest_len u32, dest (no NUL). */
 #define REC_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
 
+#define SHARE_PLAN "waiting for every rank to take the plan from rank 0"
+
 /* MPI counts are int: move big buffers in pieces. */
-static int bcast_bytes(void *buf, uint64_t len, MPI_Comm comm)
+static int bcast_bytes(void *buf, uint64_t len, MPI_Comm comm, struct mpift_watch *w)
 {
+    MPI_Request rq;
     uint64_t off = 0;
     while (off < len) {
         int n = (int)((len - off) > (1u << 30) ? (1u << 30) : (len - off));
-        if (MPI_Bcast((char *)buf + off, n, MPI_BYTE, 0, comm) != MPI_SUCCESS)
+        if (mpift_wait_coll(w, SHARE_PLAN, MPI_Ibcast((char *)buf + off, n, MPI_BYTE, 0, comm, &rq), &rq) != MPIFT_OK)
             return MPIFT_ERR_MPI;
         off += (uint64_t)n;
     }
@@ -548,8 +552,9 @@ static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpi
     return MPIFT_OK;
 }
 
-int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm)
+int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch *w)
 {
+    MPI_Request rq;
     int rank, rc = MPIFT_OK, bad, anybad;
     uint64_t hdr[5] = {0, 0, 0, 0, 0}, len = 0;
     unsigned char *buf = NULL;
@@ -562,26 +567,28 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm)
         hdr[2] = plan->nfiles;
         hdr[3] = plan->bytes;
     }
-    if (MPI_Bcast(hdr, 5, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(w, SHARE_PLAN, MPI_Ibcast(hdr, 5, MPI_UINT64_T, 0, comm, &rq), &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (rank != 0 && !(buf = malloc(hdr[1] ? hdr[1] : 1)))
         rc = MPIFT_ERR_NOMEM;
     /* Every rank must learn whether any rank failed before the next collective. */
     bad = rc != MPIFT_OK;
-    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(w, SHARE_PLAN, MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm, &rq), &rq) !=
+        MPIFT_OK)
         rc = MPIFT_ERR_MPI;
     else if (anybad)
         rc = MPIFT_ERR_NOMEM;
     if (rc == MPIFT_OK)
-        rc = bcast_bytes(buf, hdr[1], comm);
+        rc = bcast_bytes(buf, hdr[1], comm, w);
     if (rc == MPIFT_OK && rank != 0)
         rc = plan_unpack(buf, hdr, plan);
     free(buf);
     return rc;
 }
 
-int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm)
+int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct mpift_watch *w)
 {
+    struct mpift_wait wt;
     uint64_t hdr[5], len;
     unsigned char *buf = NULL;
     int rc = plan_pack(plan, &buf, &len);
@@ -593,29 +600,32 @@ int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm)
     hdr[2] = plan->nfiles;
     hdr[3] = plan->bytes;
     hdr[4] = plan->nerrors;
+    mpift_wait_start(&wt, w, to, "sending the list of files to", NULL, NULL);
     if (len > INT_MAX)
         rc = MPIFT_ERR_RANGE;   /* tens of millions of files from one node */
-    else if (MPI_Send(hdr, 5, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPI_SUCCESS ||
-             MPI_Send(buf, (int)len, MPI_BYTE, to, MPIFT_TAG_SVC_LIST, comm) != MPI_SUCCESS)
+    else if (mpift_wait_send(&wt, hdr, 5, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK ||
+             mpift_wait_send(&wt, buf, (int)len, MPI_BYTE, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK)
         rc = MPIFT_ERR_MPI;
     free(buf);
     return rc;
 }
 
-int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm)
+int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpift_watch *w)
 {
+    struct mpift_wait wt;
     uint64_t hdr[5];
     unsigned char *buf;
     int rc;
 
     memset(plan, 0, sizeof(*plan));
-    if (MPI_Recv(hdr, 5, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    mpift_wait_start(&wt, w, from, "waiting for the list of files of", NULL, NULL);
+    if (mpift_wait_recv(&wt, hdr, 5, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (hdr[1] > INT_MAX || hdr[0] > hdr[1])
         return MPIFT_ERR_PROTO;
     if (!(buf = malloc(hdr[1] ? hdr[1] : 1)))
         return MPIFT_ERR_NOMEM;
-    rc = mpift_mpi_status(MPI_Recv(buf, (int)hdr[1], MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE));
+    rc = mpift_wait_recv(&wt, buf, (int)hdr[1], MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE);
     if (rc == MPIFT_OK)
         rc = plan_unpack(buf, hdr, plan);
     free(buf);

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "engine/file.h"
 #include "job/topo.h"
+#include "util/watch.h"
 
 struct mpift_plan {
     struct mpift_pfile *f;
@@ -41,14 +42,15 @@ int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
 int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
                          int rank, struct mpift_plan *plan);
 
-/* mpift_plan_bcast - collective: rank 0's plan (without src) to every rank. */
-int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm);
+/* mpift_plan_bcast - collective: rank 0's plan (without src) to every
+ * rank.  It, and send and recv below, wait under w (util/wait.h). */
+int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch *w);
 
 /* A plan (without src, with its error count) from one rank to another
  * (MPIFT_TAG_SVC_LIST on comm, the service communicator: wire/tags.h).
  * MPIFT_OK, _ERR_MPI, _ERR_NOMEM, _ERR_PROTO, _ERR_RANGE. */
-int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm);
-int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm);
+int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct mpift_watch *w);
+int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpift_watch *w);
 
 void mpift_plan_free(struct mpift_plan *plan);
 

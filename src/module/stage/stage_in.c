@@ -41,6 +41,7 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/wait.h"
 
 static void setbit(unsigned char *b, size_t i) { b[i >> 3] |= (unsigned char)(1u << (i & 7)); }
 
@@ -55,10 +56,13 @@ static int is_writer(const struct mpift_in_run *r, const struct mpift_pfile *f)
     return mpift_stage_keeps(r->ctx, r->rank, f);
 }
 
+#define AGREE "waiting for every rank to agree to go on"
+
 /* Agree on a status: the worst (most negative is not meaningful, so any
  * failure wins; the lowest rank's code is used). */
-static int agree(MPI_Comm comm, int rc)
+static int agree(MPI_Comm comm, struct mpift_watch *w, int rc)
 {
+    MPI_Request rq;
     int in[2], out[2], rank;
     MPI_Comm_rank(comm, &rank);
     in[0] = rc != MPIFT_OK ? 1 : 0;
@@ -67,11 +71,11 @@ static int agree(MPI_Comm comm, int rc)
         in[1] = INT_MAX;
     /* MINLOC over "not failed" finds the lowest failing rank. */
     in[0] = !in[0];
-    if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(w, AGREE, MPI_Iallreduce(in, out, 1, MPI_2INT, MPI_MINLOC, comm, &rq), &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (out[0] == 1)
         return MPIFT_OK;
-    if (MPI_Bcast(&rc, 1, MPI_INT, out[1], comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(w, AGREE, MPI_Ibcast(&rc, 1, MPI_INT, out[1], comm, &rq), &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     return rc;
 }
@@ -110,10 +114,10 @@ static int make_plan(struct mpift_in_run *r)
             mpift_inject_pause_after_plan();
         }
     }
-    rc = agree(ctx->comm, rc);
+    rc = agree(ctx->comm, &ctx->watch, rc);
     if (rc != MPIFT_OK)
         return rc;
-    return agree(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm));
+    return agree(ctx->comm, &ctx->watch, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch));
 }
 
 /* calloc that notes a failure in *nomem (and never asks for 0 bytes). */
@@ -162,10 +166,10 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     if (rc == MPIFT_OK && !ctx->dry_run) {
         maxkids = cfg->policy == MPIFT_POLICY_DIRECT ? r->size : cfg->policy == MPIFT_POLICY_TREE ? cfg->fanout : 1;
         r->xfer_on = 1;
-        rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids);
+        rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids, &ctx->watch);
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
-    return agree(ctx->comm, rc);
+    return agree(ctx->comm, &ctx->watch, rc);
 }
 
 static void run_free(struct mpift_in_run *r)
@@ -201,6 +205,7 @@ static int preflight(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
     char why[MPIFT_WHY_MAX];
+    MPI_Request rq;
     size_t i;
     int bad, anybad = 0;
 
@@ -210,7 +215,8 @@ static int preflight(struct mpift_in_run *r)
             r->state[i] = MPIFT_FS_FAILED;
             mpift_in_note(r, i, why);
         }
-    if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(&ctx->watch, "waiting for every rank to check its room",
+                        MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (anybad)
         return MPIFT_ERR_FILES;
@@ -225,6 +231,8 @@ static int preflight(struct mpift_in_run *r)
 static long long share_needs(struct mpift_in_run *r, int round)
 {
     struct mpift_ctx *ctx = r->ctx;
+    char doing[64];
+    MPI_Request rq;
     size_t i;
     long long n = 0, total = 0;
 
@@ -249,9 +257,14 @@ static long long share_needs(struct mpift_in_run *r, int round)
         setbit(r->mine, i);
         n++;
     }
-    if (MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->all, (int)r->nbytes, MPI_BYTE, ctx->comm) !=
-            MPI_SUCCESS ||
-        MPI_Allreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm) != MPI_SUCCESS)
+    if (round == 0)
+        snprintf(doing, sizeof(doing), "waiting for every rank to say what it needs");
+    else
+        snprintf(doing, sizeof(doing), "waiting for every rank to finish round %d", round);
+    if (mpift_wait_coll(&ctx->watch, doing, MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->all, (int)r->nbytes,
+                                                           MPI_BYTE, ctx->comm, &rq), &rq) != MPIFT_OK ||
+        mpift_wait_coll(&ctx->watch, doing, MPI_Iallreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm, &rq),
+                        &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     return total;
 }
@@ -293,6 +306,8 @@ static int run_rounds(struct mpift_in_run *r)
     return MPIFT_OK;
 }
 
+#define REPORT "waiting for every rank's part of the report"
+
 /*
  * --report: gather every rank's states and notes on rank 0, which writes
  * the file.  Collective; returns the same code on every rank (MPIFT_ERR_IO
@@ -305,10 +320,12 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     struct mpift_report_rank *ranks = NULL;
     unsigned char *states = NULL;
     char *notes = NULL;
+    struct mpift_watch *w = &r->ctx->watch;
+    MPI_Request rq;
     int len = (int)r->notes.len, ok = r->plan.n <= INT_MAX, q, rc;
     size_t total = 0;
 
-    rc = mpift_mpi_status(MPI_Gather(&len, 1, MPI_INT, r->nlens, 1, MPI_INT, 0, r->ctx->comm));
+    rc = mpift_wait_coll(w, REPORT, MPI_Igather(&len, 1, MPI_INT, r->nlens, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && r->rank == 0 && ok) {
         for (q = 0; q < r->size; q++) {
             r->ndispls[q] = (int)total;
@@ -320,7 +337,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
         ok = states && notes && ranks;
     }
     if (rc == MPIFT_OK)
-        rc = mpift_mpi_status(MPI_Bcast(&ok, 1, MPI_INT, 0, r->ctx->comm));
+        rc = mpift_wait_coll(w, REPORT, MPI_Ibcast(&ok, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && !ok) {
         if (r->rank == 0)
             mpift_log_error("--report %s: not written: out of memory for %zu files x %d ranks", r->ctx->report_path,
@@ -328,11 +345,11 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
         rc = MPIFT_ERR_IO;
     }
     if (rc == MPIFT_OK)
-        rc = mpift_mpi_status(MPI_Gather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n, MPI_BYTE, 0,
-                                         r->ctx->comm));
+        rc = mpift_wait_coll(w, REPORT, MPI_Igather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n,
+                                                    MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK)
-        rc = mpift_mpi_status(MPI_Gatherv(r->notes.text ? r->notes.text : "", len, MPI_CHAR, notes, r->nlens,
-                                          r->ndispls, MPI_CHAR, 0, r->ctx->comm));
+        rc = mpift_wait_coll(w, REPORT, MPI_Igatherv(r->notes.text ? r->notes.text : "", len, MPI_CHAR, notes,
+                                                     r->nlens, r->ndispls, MPI_CHAR, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && r->rank == 0) {
         for (q = 0; q < r->size; q++)
             ranks[q] = (struct mpift_report_rank){.plan = &r->plan, .state = states + (size_t)q * r->plan.n,
@@ -341,13 +358,16 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
         rep.ranks = ranks;
         rc = mpift_stage_report_write(&rep);
     }
-    if (rc != MPIFT_ERR_MPI && MPI_Bcast(&rc, 1, MPI_INT, 0, r->ctx->comm) != MPI_SUCCESS)
+    if (rc != MPIFT_ERR_MPI &&
+        mpift_wait_coll(w, REPORT, MPI_Ibcast(&rc, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq) != MPIFT_OK)
         rc = MPIFT_ERR_MPI;
     free(states);
     free(notes);
     free(ranks);
     return rc;
 }
+
+#define FINISH "waiting for every rank to finish"
 
 /*
  * 5. Every rank's counts onto rank 0, which prints the summary line and a
@@ -359,6 +379,7 @@ static void summary(struct mpift_in_run *r, struct mpift_tally *t, double secs)
     const struct mpift_topo *topo = &r->ctx->topo;
     double row[MPIFT_TALLY_N] = {(double)r->written, 0, 0, (double)r->bytes, r->t_done};
     char head[MPIFT_WHY_MAX];
+    MPI_Request rq;
     size_t i;
     int q, k;
 
@@ -372,7 +393,8 @@ static void summary(struct mpift_in_run *r, struct mpift_tally *t, double secs)
         r->local_fail = 1;
     if (r->ctx->dry_run)
         return;
-    MPI_Gather(row, MPIFT_TALLY_N, MPI_DOUBLE, r->rows, MPIFT_TALLY_N, MPI_DOUBLE, 0, r->ctx->comm);
+    mpift_wait_coll(&r->ctx->watch, FINISH, MPI_Igather(row, MPIFT_TALLY_N, MPI_DOUBLE, r->rows, MPIFT_TALLY_N,
+                                                        MPI_DOUBLE, 0, r->ctx->comm, &rq), &rq);
     if (r->rank != 0)
         return;
     t->rank = r->rows;
@@ -391,6 +413,7 @@ static int finish(struct mpift_in_run *r, double t0)
 {
     struct mpift_ctx *ctx = r->ctx;
     struct mpift_tally tally;
+    MPI_Request rq;
     int rc, any_fail = 0, rrc;
 
     memset(&tally, 0, sizeof(tally));
@@ -399,7 +422,8 @@ static int finish(struct mpift_in_run *r, double t0)
     if (r->rank == 0 && r->batches)
         mpift_log_verbose("%llu small files went in %llu batch messages", (unsigned long long)r->batched,
                           (unsigned long long)r->batches);
-    rc = mpift_mpi_status(MPI_Allreduce(&r->local_fail, &any_fail, 1, MPI_INT, MPI_MAX, ctx->comm));
+    rc = mpift_wait_coll(&ctx->watch, FINISH,
+                         MPI_Iallreduce(&r->local_fail, &any_fail, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && any_fail)
         rc = MPIFT_ERR_FILES;
     if ((rc == MPIFT_OK || rc == MPIFT_ERR_FILES) && ctx->report_path && !ctx->dry_run) {

@@ -15,6 +15,7 @@
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
+#include "util/wait.h"
 #include "wire/proto.h"
 
 /* The route of file i for this rank (route.h): from rank 0 to the other
@@ -158,10 +159,13 @@ static size_t gather_batch(struct mpift_in_run *r, size_t i)
  */
 static int stop_here(struct mpift_in_run *r, size_t i)
 {
+    MPI_Request rq;
     int any = 0;
     size_t k;
 
-    if (MPI_Allreduce(&r->item_failed, &any, 1, MPI_INT, MPI_MAX, r->ctx->comm) != MPI_SUCCESS)
+    if (mpift_wait_coll(&r->ctx->watch, "waiting for every rank to say whether a file failed (on_error = \"abort\")",
+                        MPI_Iallreduce(&r->item_failed, &any, 1, MPI_INT, MPI_MAX, r->ctx->comm, &rq), &rq) !=
+        MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (!any)
         return MPIFT_OK;

@@ -41,6 +41,7 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
+#include "util/wait.h"
 #include "wire/tags.h"
 
 /* Rank 0's record of one writer: its list and what became of each file. */
@@ -176,7 +177,7 @@ static int take_lists(struct out_run *r, size_t *most)
         if (w == 0)
             wr->plan = r->mine;   /* a view: r->mine owns the records */
         else
-            rc = mpift_plan_recv(&wr->plan, w, r->ctx->svc_comm);
+            rc = mpift_plan_recv(&wr->plan, w, r->ctx->svc_comm, &r->ctx->watch);
         if (rc != MPIFT_OK)
             break;
         r->errors += wr->plan.nerrors;
@@ -277,10 +278,12 @@ static void make_folders(struct out_run *r)
 
 static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
 {
-    if (MPI_Send(&n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) != MPI_SUCCESS)
+    struct mpift_wait wt;
+
+    mpift_wait_start(&wt, &r->ctx->watch, w, "sending the list of files wanted to", NULL, NULL);
+    if (mpift_wait_send(&wt, &n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) != MPIFT_OK)
         return MPIFT_ERR_MPI;
-    return n ? mpift_mpi_status(MPI_Send(ids, (int)n, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm))
-             : MPIFT_OK;
+    return n ? mpift_wait_send(&wt, ids, (int)n, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) : MPIFT_OK;
 }
 
 /*
@@ -416,12 +419,16 @@ static int serve_rank0(struct out_run *r)
 {
     struct mpift_route to0;
     struct mpift_xres res;
+    struct mpift_wait wt;
     uint64_t n, k, *ids = NULL;
     int zero = 0, rc = MPIFT_OK;
 
     to0 = (struct mpift_route){ -1, &zero, 1, 1, NULL, NULL, NULL };
     for (;;) {
-        if (MPI_Recv(&n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        /* Rank 0 may be taking other writers' files first: an idle wait. */
+        mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);
+        if (mpift_wait_recv(&wt, &n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) !=
+            MPIFT_OK) {
             rc = MPIFT_ERR_MPI;
             break;
         }
@@ -431,7 +438,8 @@ static int serve_rank0(struct out_run *r)
             rc = n > r->mine.n ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
             break;
         }
-        if (MPI_Recv(ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        if (mpift_wait_recv(&wt, ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm,
+                            MPI_STATUS_IGNORE) != MPIFT_OK) {
             rc = MPIFT_ERR_MPI;
             break;
         }
@@ -595,6 +603,8 @@ static void tally(struct out_run *r, struct mpift_tally *t)
     t->listed = r->listed;
 }
 
+#define VERDICT "waiting for every rank to take rank 0's verdict"
+
 /* 4. The verdict is rank 0's (it saw every file): every rank learns it;
  * rank 0 writes --report and prints the summary.  rc: this rank's run. */
 static int finish(struct out_run *r, int rc, double t0)
@@ -604,9 +614,11 @@ static int finish(struct out_run *r, int rc, double t0)
     char head[MPIFT_WHY_MAX];
     int status = rc != MPIFT_OK ? rc : (r->failed || r->errors) ? MPIFT_ERR_FILES : MPIFT_OK;
     int ended = rc == MPIFT_OK || rc == MPIFT_ERR_IO;   /* every writer was released */
+    MPI_Request rq;
     double secs;
 
-    if (ended && MPI_Bcast(&status, 1, MPI_INT, 0, ctx->comm) != MPI_SUCCESS)
+    if (ended && mpift_wait_coll(&ctx->watch, VERDICT, MPI_Ibcast(&status, 1, MPI_INT, 0, ctx->comm, &rq), &rq) !=
+                     MPIFT_OK)
         status = MPIFT_ERR_MPI;
     secs = MPI_Wtime() - t0;
     if (r->rank == 0 && ended && !ctx->dry_run)
@@ -617,7 +629,8 @@ static int finish(struct out_run *r, int rc, double t0)
         if (mpift_stage_report_write(&rep) != MPIFT_OK && status == MPIFT_OK)
             status = MPIFT_ERR_FILES;   /* all ranks learn it below */
     }
-    if (ctx->report_path && !ctx->dry_run && ended && MPI_Bcast(&status, 1, MPI_INT, 0, ctx->comm) != MPI_SUCCESS)
+    if (ctx->report_path && !ctx->dry_run && ended &&
+        mpift_wait_coll(&ctx->watch, VERDICT, MPI_Ibcast(&status, 1, MPI_INT, 0, ctx->comm, &rq), &rq) != MPIFT_OK)
         status = MPIFT_ERR_MPI;
     if (r->rank == 0 && !ctx->dry_run && ended) {
         snprintf(head, sizeof(head), "stage-out into %s", r->collect);
@@ -649,12 +662,12 @@ int mpift_stage_out_run(struct mpift_ctx *ctx)
     }
     if (rc == MPIFT_OK) {
         r.xfer_on = 1;
-        rc = mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, 1);
+        rc = mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, 1, &ctx->watch);
     }
     if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
         rc = list_mine(&r);
     if (rc == MPIFT_OK && r.rank != 0 && mpift_ctx_writer(ctx, r.rank))
-        rc = mpift_plan_send(&r.mine, 0, ctx->svc_comm);
+        rc = mpift_plan_send(&r.mine, 0, ctx->svc_comm, &ctx->watch);
     if (rc == MPIFT_OK && r.rank == 0)
         rc = run_rank0(&r);
     else if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))

@@ -9,6 +9,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
+#include "util/wait.h"
 #include "wire/proto.h"
 #include "wire/request.h"
 
@@ -63,7 +64,8 @@ int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_r
     return MPIFT_OK;
 }
 
-int mpift_req_send(MPI_Comm comm, int to, int tag, uint32_t op, int peer, uint64_t id, const char *name)
+int mpift_req_send(struct mpift_wait *wt, MPI_Comm comm, int to, int tag, uint32_t op, int peer, uint64_t id,
+                   const char *name)
 {
     unsigned char buf[MPIFT_REQ_MAX];
     struct mpift_req r;
@@ -79,27 +81,27 @@ int mpift_req_send(MPI_Comm comm, int to, int tag, uint32_t op, int peer, uint64
     n = mpift_req_encode(&r, buf);
     if (n < 0)
         return n;
-    return mpift_mpi_status(MPI_Send(buf, n, MPI_BYTE, to, tag, comm));
+    return mpift_wait_send(wt, buf, n, MPI_BYTE, to, tag, comm);
 }
 
-int mpift_req_recv(MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src, char *why,
-                   size_t wl)
+int mpift_req_recv(struct mpift_wait *wt, MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src,
+                   char *why, size_t wl)
 {
     unsigned char buf[MPIFT_REQ_MAX];
     MPI_Status st;
     int len;
 
-    if (MPI_Probe(from, tag, comm, &st) != MPI_SUCCESS)
+    if (mpift_wait_probe(wt, from, tag, comm, &st) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     MPI_Get_count(&st, MPI_BYTE, &len);
     *src = st.MPI_SOURCE;
     if (len < 0 || len > MPIFT_REQ_MAX) {
         snprintf(why, wl, "request of %d bytes from rank %d", len, st.MPI_SOURCE);
         /* Consume it (truncated) so the job can still end in order. */
-        MPI_Recv(buf, 0, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE);
+        mpift_wait_recv(wt, buf, 0, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE);
         return MPIFT_ERR_PROTO;
     }
-    if (MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    if (mpift_wait_recv(wt, buf, len, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     return mpift_req_decode(buf, len, size, r, why, wl);
 }
@@ -126,27 +128,29 @@ int mpift_reply_decode(const unsigned char *buf, int len, int *status, const cha
     return MPIFT_OK;
 }
 
-int mpift_reply_send(MPI_Comm comm, int to, unsigned char *scratch, size_t cap, int status, const char *text)
+int mpift_reply_send(struct mpift_wait *wt, MPI_Comm comm, int to, unsigned char *scratch, size_t cap, int status,
+                     const char *text)
 {
     int n = mpift_reply_encode(scratch, cap, status, text);
 
-    return mpift_mpi_status(MPI_Send(scratch, n, MPI_BYTE, to, MPIFT_TAG_SVC_CONSOLE, comm));
+    return mpift_wait_send(wt, scratch, n, MPI_BYTE, to, MPIFT_TAG_SVC_CONSOLE, comm);
 }
 
-int mpift_reply_recv(MPI_Comm comm, int from, unsigned char *buf, size_t cap, int *status, const char **text)
+int mpift_reply_recv(struct mpift_wait *wt, MPI_Comm comm, int from, unsigned char *buf, size_t cap, int *status,
+                     const char **text)
 {
     MPI_Status st;
     int len;
 
-    if (MPI_Probe(from, MPIFT_TAG_SVC_CONSOLE, comm, &st) != MPI_SUCCESS)
+    if (mpift_wait_probe(wt, from, MPIFT_TAG_SVC_CONSOLE, comm, &st) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     MPI_Get_count(&st, MPI_BYTE, &len);
     if (len < 0 || (size_t)len > cap) {
         mpift_log_error("rank %d sent a reply of %d bytes: protocol error", from, len);
-        MPI_Recv(buf, 0, MPI_BYTE, from, MPIFT_TAG_SVC_CONSOLE, comm, MPI_STATUS_IGNORE);
+        mpift_wait_recv(wt, buf, 0, MPI_BYTE, from, MPIFT_TAG_SVC_CONSOLE, comm, MPI_STATUS_IGNORE);
         return MPIFT_ERR_PROTO;
     }
-    if (MPI_Recv(buf, len, MPI_BYTE, from, MPIFT_TAG_SVC_CONSOLE, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    if (mpift_wait_recv(wt, buf, len, MPI_BYTE, from, MPIFT_TAG_SVC_CONSOLE, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (mpift_reply_decode(buf, len, status, text) != MPIFT_OK) {
         mpift_log_error("rank %d sent a malformed reply: protocol error", from);

@@ -1,12 +1,18 @@
-# netnodes.sh - fake nodes with real, slow links, for the benchmarks
-# (sourced after common.sh and fakenodes.sh).
+# netnodes.sh - fake nodes with real, slow links, for the benchmarks and
+# the tests of a failing network (sourced after common.sh and
+# fakenodes.sh).
 #
 #   need_netnodes             skip unless fake nodes and ip/tc netns work
-#   netnodes_setup N [RATE]   N fake nodes, one slot each, each in its own
-#                             network namespace; RATE (e.g. 200mbit) shapes
-#                             every node's link in both directions
+#   netnodes_setup N [RATE] [SLOTS]
+#                             N fake nodes of SLOTS slots (default 1), each
+#                             in its own network namespace; RATE (e.g.
+#                             200mbit) shapes every node's link in both
+#                             directions
 #   netnodes_mpirun NP ARGS   an mpirun job over them (mpirun itself runs in
 #                             the hub namespace)
+#   netnodes_link I down|up   take node I's link down, or up again
+#   netnodes_shape I RATE     reshape both ends of node I's link (a few bit/s:
+#                             a black hole that still says it is up)
 #   netnodes_off              delete the namespaces (also done at exit)
 #
 # The network: a hub namespace holds a bridge (198.18.0.254/24); node i is
@@ -39,10 +45,10 @@ _netnodes_cleanup() {
 }
 
 netnodes_setup() {
-    local n=$1 rate=${2:-} i p v
+    local n=$1 rate=${2:-} slots=${3:-1} i p v
     [ "$n" -ge 1 ] && [ "$n" -le 200 ] || fail "netnodes_setup: 1..200 nodes"
     _netnodes_cleanup
-    fakenodes_setup "$n" 1
+    fakenodes_setup "$n" "$slots"
     p=mb$$                     # interface names have at most 15 bytes
     export MPIFT_FAKE_NETNS_PREFIX=${p}-
     NET_HUB=${p}-hub
@@ -78,6 +84,23 @@ netnodes_setup() {
 
 netnodes_mpirun() {
     fakenodes_mpirun "$@"
+}
+
+# The namespace of node I (from 1), and the hub's end of its link.
+_netnodes_ns() { echo "${MPIFT_FAKE_NETNS_PREFIX}mpift-node$1"; }
+_netnodes_veth() { echo "${MPIFT_FAKE_NETNS_PREFIX%-}v$1"; }
+
+netnodes_link() {
+    ip netns exec "$(_netnodes_ns "$1")" ip link set eth0 "$2"
+}
+
+netnodes_shape() {
+    local burst=256kb
+    # tbf needs a burst of at least one packet (and its rate's worth per tick)
+    case $2 in *[0-9]bit | *[0-9]kbit) burst=1600 ;; esac
+    ip netns exec "$(_netnodes_ns "$1")" tc qdisc replace dev eth0 root tbf rate "$2" burst "$burst" latency 200ms &&
+        ip netns exec "$NET_HUB" tc qdisc replace dev "$(_netnodes_veth "$1")" root tbf rate "$2" burst "$burst" \
+            latency 200ms
 }
 
 # netnodes_off: delete the namespaces; later fake nodes talk over lo again.
