@@ -79,11 +79,10 @@ static int out_run_init(struct out_run *r, struct mpift_ctx *ctx)
     int nomem = 0;
 
     memset(r, 0, sizeof(*r));
+    r->collectfd = r->realfd = -1;   /* nothing open yet */
     r->ctx = ctx;
     r->rank = ctx->topo.rank;
     r->size = ctx->topo.size;
-    r->collectfd = -1;
-    r->realfd = -1;
     if (r->rank != 0)
         return MPIFT_OK;
     r->w = calloc((size_t)r->size, sizeof(*r->w));
