@@ -50,6 +50,8 @@ topology() {
     grep -q "topology from PMIx: 4 ranks on 4 nodes" "$t/logs/in.log" ||
         fail "no 4-node topology from Slurm's PMIx server: $(cat "$t/logs/in.log")"
     expect_summary "$t/logs/in.log" $((nfiles * 4)) 0 0
+    # KillOnBadExit=1 in the cluster's slurm.conf: nothing to warn about
+    ! grep -q 'kill-on-bad-exit' "$t/logs/in.log" || fail "a kill-on-bad-exit warning: $(cat "$t/logs/in.log")"
 }
 scenario "srun --mpi=pmix: 4 ranks on 4 nodes from Slurm's PMIx server, every file written once per node" topology
 

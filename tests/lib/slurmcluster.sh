@@ -40,7 +40,8 @@
 # slurmcluster_setup exports SLURM_ROOT, SLURM_LOCAL, SLURM_NODEDIR,
 # SLURM_HOSTS (space-separated node names), SLURM_NET (the /24) and sets
 # the array slurm_node (snode1 ...).  SLURMCLUSTER_CONF_EXTRA (lines) is
-# appended to slurm.conf (e.g. a PlugStackConfig).  Jobs get the Open MPI
+# appended to slurm.conf (e.g. a PlugStackConfig);
+# SLURMCLUSTER_KILL_ON_BAD_EXIT=0 leaves KillOnBadExit off, Slurm's default.  Jobs get the Open MPI
 # settings of the other tests through OMPI_MCA_* variables (slurm_run
 # exports them; sbatch and srun pass the environment on).
 #
@@ -162,7 +163,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
 MpiDefault=pmix
-KillOnBadExit=1
+KillOnBadExit=${SLURMCLUSTER_KILL_ON_BAD_EXIT:-1}
 ReturnToService=2
 MailProg=/bin/true
 SlurmctldDebug=info
