@@ -41,7 +41,9 @@
 # SLURM_HOSTS (space-separated node names), SLURM_NET (the /24) and sets
 # the array slurm_node (snode1 ...).  SLURMCLUSTER_CONF_EXTRA (lines) is
 # appended to slurm.conf (e.g. a PlugStackConfig);
-# SLURMCLUSTER_KILL_ON_BAD_EXIT=0 leaves KillOnBadExit off, Slurm's default.  Jobs get the Open MPI
+# SLURMCLUSTER_KILL_ON_BAD_EXIT=0 leaves KillOnBadExit off, Slurm's default;
+# SLURMCLUSTER_PLUGSTACK (lines) becomes the cluster's plugstack.conf
+# (SPANK plugins, read by srun and slurmstepd).  Jobs get the Open MPI
 # settings of the other tests through OMPI_MCA_* variables (slurm_run
 # exports them; sbatch and srun pass the environment on).
 #
@@ -175,9 +177,11 @@ CONF
             echo "NodeName=snode$i NodeHostname=snode$i NodeAddr=$SLURM_NET.$i"
         done
         echo "PartitionName=test Nodes=snode[1-$n] Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
+        [ -z "${SLURMCLUSTER_PLUGSTACK:-}" ] || echo "PlugStackConfig=$SLURM_ROOT/etc/plugstack.conf"
         [ -z "${SLURMCLUSTER_CONF_EXTRA:-}" ] || printf '%s\n' "$SLURMCLUSTER_CONF_EXTRA"
     } >"$SLURM_ROOT/etc/slurm.conf"
     echo "CgroupPlugin=cgroup/v1" >"$SLURM_ROOT/etc/cgroup.conf"
+    [ -z "${SLURMCLUSTER_PLUGSTACK:-}" ] || printf '%s\n' "$SLURMCLUSTER_PLUGSTACK" >"$SLURM_ROOT/etc/plugstack.conf"
     {
         echo "127.0.0.1 localhost"
         echo "$_slurm_login_ip slogin"
