@@ -70,6 +70,15 @@ timed() {
     return $rc
 }
 
+# can NEED TITLE WHY: 0 when NEED (need_fakenodes, ...) passes; else a
+# "skipped" row TITLE with WHY and NEED's reason under it, and 1
+can() {
+    (${1}) >/dev/null 2>&1 && return 0
+    row "$2" "-" "-" "-" "skipped" "" "-"
+    note "$3: $( ($1) 2>&1 | tail -1)"
+    return 1
+}
+
 calc() {
     awk "BEGIN { printf \"$1\", $2 }"
 }
@@ -114,11 +123,8 @@ clear_nodes() {
 # ------------------------------------------------------------------ fanout
 fanout() {
     local n policy net ratio bound p4 p8
-    (need_netnodes) >/dev/null 2>&1 || {
-        row "fan-out 64 MiB, 200 Mbit/s links" "-" "-" "-" "skipped" "" "-"
-        note "needs root, unshare, ip and tc with network namespaces: $( (need_netnodes) 2>&1 | tail -1)"
+    can need_netnodes "fan-out 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
         return 0
-    }
     mkdir -p "$t/fan/tree"
     head -c $((64 << 20)) /dev/urandom >"$t/fan/tree/f.bin"
     for n in 4 8; do
@@ -159,11 +165,7 @@ fanout() {
 # ------------------------------------------------------------------ local
 local_case() {
     local cp_s mb
-    (need_fakenodes) >/dev/null 2>&1 || {
-        row "1 GiB + 5,000 files onto 3 nodes" "-" "-" "-" "skipped" "" "-"
-        note "needs root and unshare for fake nodes"
-        return 0
-    }
+    can need_fakenodes "1 GiB + 5,000 files onto 3 nodes" "needs root and unshare for fake nodes" || return 0
     mkdir -p "$t/loc/tree"
     head -c $((1 << 30)) /dev/urandom >"$t/loc/tree/big.bin"
     make_small "$t/loc/tree/small" 5000
@@ -187,11 +189,7 @@ local_case() {
 # ------------------------------------------------------------------ small
 small() {
     local tar_s
-    (need_fakenodes) >/dev/null 2>&1 || {
-        row "10,000 small files onto 3 nodes" "-" "-" "-" "skipped" "" "-"
-        note "needs root and unshare for fake nodes"
-        return 0
-    }
+    can need_fakenodes "10,000 small files onto 3 nodes" "needs root and unshare for fake nodes" || return 0
     mkdir -p "$t/sm/tree"
     make_small "$t/sm/tree" 10000
     timed sh -c 'for i in 1 2 3; do mkdir "$1/x$i" && (cd "$1/tree" && tar cf - .) | (cd "$1/x$i" && tar xf -) || exit 1; done' \
@@ -278,11 +276,7 @@ JOB
 
 slurm_case() {
     local h mib_mpift s_true s_sbcast s_mpift s_again net
-    (need_slurmcluster) >/dev/null 2>&1 || {
-        row "slurm: 64 MiB onto 4 nodes" "-" "-" "-" "skipped" "" "-"
-        note "needs root, namespaces, Slurm and munge: $( (need_slurmcluster) 2>&1 | tail -1)"
-        return 0
-    }
+    can need_slurmcluster "slurm: 64 MiB onto 4 nodes" "needs root, namespaces, Slurm and munge" || return 0
     command -v bc >/dev/null || fail "slurm case: no bc(1)"
     mkdir -p "$t/slurm/src"
     head -c $((64 << 20)) /dev/urandom >"$t/slurm/src/f.bin"

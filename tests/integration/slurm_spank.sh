@@ -118,26 +118,20 @@ stage_out() {
 }
 scenario "inside sbatch, srun --mpift-out=FILE gathers each node's results after the tasks end" stage_out
 
-# A bare srun releases its job before its exit hook: refused up front.
-bare_out() {
+# refused OPTION=VALUE MESSAGE: srun with that option fails before its
+# step runs, saying MESSAGE
+refused() {
     rm -f "$t/ran"
-    ! slurm_run srun -N1 --mpift-out="$t/stage.cfg" touch "$t/ran" >"$t/log" 2>&1 ||
-        fail "a bare srun accepted --mpift-out"
-    [ ! -e "$t/ran" ] || fail "the step ran although --mpift-out was refused"
-    grep -q "mpift: --mpift-out needs an allocation that outlives this srun: use it inside sbatch or salloc" "$t/log" ||
-        fail "the refusal does not say why: $(cat "$t/log")"
+    ! slurm_run srun -N1 "$1" touch "$t/ran" >"$t/log" 2>&1 || fail "srun accepted $1"
+    [ ! -e "$t/ran" ] || fail "the step ran although $1 was refused"
+    grep -q -F -- "$2" "$t/log" || fail "the refusal of $1 does not say '$2': $(cat "$t/log")"
 }
-scenario "a bare srun refuses --mpift-out, saying to use sbatch or salloc" bare_out
 
-no_file() {
-    rm -f "$t/ran"
-    ! slurm_run srun -N1 --mpift-stage="$t/missing.cfg" touch "$t/ran" >"$t/log" 2>&1 ||
-        fail "srun accepted a missing configuration file"
-    [ ! -e "$t/ran" ] || fail "the step ran with a missing configuration file"
-    grep -q "mpift: --mpift-stage=$t/missing.cfg: No such file or directory" "$t/log" ||
-        fail "the refusal does not name the file: $(cat "$t/log")"
-}
-scenario "--mpift-stage with a missing file is refused before anything runs" no_file
+# A bare srun releases its job before its exit hook: refused up front.
+scenario "a bare srun refuses --mpift-out, saying to use sbatch or salloc" refused --mpift-out="$t/stage.cfg" \
+    "mpift: --mpift-out needs an allocation that outlives this srun: use it inside sbatch or salloc"
+scenario "--mpift-stage with a missing file is refused before anything runs" refused --mpift-stage="$t/missing.cfg" \
+    "mpift: --mpift-stage=$t/missing.cfg: No such file or directory"
 
 # A staging step killed by a signal is run again (retries=N): here rank
 # 1's task dies at once the first time.
