@@ -57,6 +57,14 @@ static int conf_kill_on_bad_exit(const char *path)
     return value;
 }
 
+/* Started by an MPI launcher inside the allocation (Open MPI's mpirun, whose
+ * orteds srun starts as a step; MPICH's hydra): a dead rank ends that job,
+ * and SLURM_STEP_ID is the launcher's daemons' step, not ours. */
+static int under_mpi_launcher(void)
+{
+    return getenv("OMPI_COMM_WORLD_RANK") || getenv("OMPI_MCA_orte_hnp_uri") || getenv("HYDI_CONTROL_FD");
+}
+
 int mpift_slurm_warn_kill_on_bad_exit(FILE *to)
 {
     const char *step = getenv("SLURM_STEP_ID"), *job = getenv("SLURM_JOB_ID");
@@ -64,7 +72,7 @@ int mpift_slurm_warn_kill_on_bad_exit(FILE *to)
     const char *task = getenv("SLURM_PROCID");
     int first;
 
-    if (!step || !*step || !job || !*job)
+    if (!step || !*step || !job || !*job || under_mpi_launcher())
         return 0; /* not a task of an srun step */
     first = !task || strcmp(task, "0") == 0; /* one warning per step, not one per rank */
     if (env && *env) {

@@ -80,11 +80,16 @@ scenario "--check under srun without kill-on-bad-exit warns, and says what to do
 no_warn() {
     check_step 1
     ! grep -q warning "$t/log" || fail "a warning despite SLURM_KILL_BAD_EXIT=1: $(cat "$t/log")"
+    # mpirun inside the job starts its daemons as an srun step: its ranks
+    # see that step's SLURM_STEP_ID, but mpirun ends the job of a dead rank
+    sbatch_run mpirun "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 \"$MPIRUN\" --map-by node -n 2 \"$stage\" --config \"$t/stage.cfg\" --check"
+    [ "$(grep -c 'configuration is valid' "$t/logs/mpirun.out")" = 2 ] || fail "--check under mpirun failed: $(cat "$t/logs/mpirun.out")"
+    ! grep -q warning "$t/logs/mpirun.out" || fail "a warning under mpirun inside the job: $(cat "$t/logs/mpirun.out")"
     slurm_run "$stage" --config "$t/stage.cfg" --check >"$t/log" 2>&1 ||
         fail "--check on the login host failed: $(cat "$t/log")"
     ! grep -q warning "$t/log" || fail "a warning outside any step: $(cat "$t/log")"
 }
-scenario "no warning with SLURM_KILL_BAD_EXIT=1, nor outside a step" no_warn
+scenario "no warning with SLURM_KILL_BAD_EXIT=1, under mpirun inside the job, nor outside a step" no_warn
 
 # The task's slurm.conf is read (keys are case-blind, the last one wins):
 # a step's environment as srun makes it, without a cluster.
