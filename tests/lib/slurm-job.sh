@@ -9,16 +9,24 @@
 # of launches inside MPI_Init, before any program code runs: a fragment
 # reaches the TCP transport before the receiving rank registered its
 # handler, and it calls a null function ("Signal: Segmentation fault",
-# "Failing at address: (nil)", a one-frame backtrace; a plain MPI hello
-# does it too, mpirun in the same allocation never).  That is no mpift
+# "Failing at address: (nil)", a one-frame backtrace; in the sanitizer
+# build AddressSanitizer's "SEGV on unknown address 0x000000000000 (pc
+# 0x000000000000", exit status 1; a plain MPI hello does it too, mpirun in
+# the same allocation never).  That is no mpift
 # result, so such a step is run again, at most twice, and the retry is
 # said on stderr (it shows in the test's log).  Any other failure - a
 # crash with more frames, an exit status, a timeout - is the step's result.
 
-# _mpi_init_crash LOG: the step died of Open MPI's crash in MPI_Init
+# _mpi_init_crash LOG: the step died of Open MPI's crash in MPI_Init: its
+# signal handler's report (a one-frame backtrace), or in the sanitizer
+# build AddressSanitizer's (a jump to address 0 that cannot be unwound)
 _mpi_init_crash() {
-    grep -q 'Signal: Segmentation fault' "$1" && grep -q 'Failing at address: (nil)' "$1" &&
+    if grep -q 'Signal: Segmentation fault' "$1" && grep -q 'Failing at address: (nil)' "$1"; then
         ! grep -q '\] \[ 1\] ' "$1"
+    else
+        grep -q 'AddressSanitizer: SEGV on unknown address 0x000000000000 (pc 0x000000000000 ' "$1" &&
+            ! grep -q '^ *#1 0x' "$1"
+    fi
 }
 
 mpi_step() {
