@@ -25,8 +25,10 @@
 #include <sys/stat.h>
 
 #include "mpift/mpift.h"
+#include "engine/source.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "stage/clash.h"
 #include "stage/plan.h"
 #include "util/status.h"
 #include "wire/tags.h"
@@ -91,7 +93,7 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     f = &p->f[p->n];
     memset(f, 0, sizeof(*f));
     f->dest = strdup(norm);
-    f->src = strdup(src);
+    f->src = mpift_src_new(src, st);
     if (!f->dest || !f->src) {
         free(f->dest);
         free(f->src);
@@ -364,7 +366,8 @@ static void dedupe(struct mpift_plan *p)
             struct mpift_pfile *k = &p->f[o - 1];
             if (!(k->type == MPIFT_PT_DIR && f->type == MPIFT_PT_DIR)) {
                 mpift_log_error("%s: both %s and %s would be written there; keeping the first, "
-                                "fix stage_in so each destination has one source", f->dest, k->src, f->src);
+                                "fix stage_in so each destination has one source", f->dest, k->src->path,
+                                f->src->path);
                 p->nerrors++;
             }
             free(f->dest);
@@ -377,9 +380,11 @@ static void dedupe(struct mpift_plan *p)
 }
 
 /* Plan `list` below `root`; templates expand for `rank` (every rank for
- * scatter entries).  `what` names the list in messages. */
+ * scatter entries).  `what` names the list in messages; first (NULL: not
+ * wanted) gets the index of each entry's first file, n + 1 of them.
+ * Duplicates are still in: finish drops them. */
 static int build(const struct mpift_entry *list, size_t n, const char *what, const char *root,
-                 const struct mpift_topo *topo, int rank, struct mpift_plan *plan)
+                 const struct mpift_topo *topo, int rank, struct mpift_plan *plan, size_t *starts)
 {
     struct builder b;
     struct mpift_tvars v;
@@ -399,6 +404,8 @@ static int build(const struct mpift_entry *list, size_t n, const char *what, con
 
         snprintf(label, sizeof(label), "%s[%zu]", what, i);
         b.e = e;
+        if (starts)
+            starts[i] = plan->n;
         for (r = first; r <= last && rc == MPIFT_OK; r++) {
             mpift_topo_tvars(topo, r, &v);
             b.target = e->to == MPIFT_TO_RANK ? r : -1;
@@ -412,29 +419,47 @@ static int build(const struct mpift_entry *list, size_t n, const char *what, con
             rc = expand(&b, src, dest);
         }
     }
-    if (b.oom)
-        rc = MPIFT_ERR_NOMEM;
-    if (rc == MPIFT_OK) {
-        dedupe(plan);
-        for (i = 0; i < plan->n; i++)
-            if (plan->f[i].type == MPIFT_PT_FILE) {
-                plan->nfiles++;
-                plan->bytes += plan->f[i].size;
-            }
-    }
-    return rc;
+    if (starts)
+        starts[n] = plan->n;
+    return b.oom ? MPIFT_ERR_NOMEM : rc;
+}
+
+/* Drop duplicates, count files and bytes. */
+static void finish(struct mpift_plan *plan)
+{
+    size_t i;
+
+    dedupe(plan);
+    for (i = 0; i < plan->n; i++)
+        if (plan->f[i].type == MPIFT_PT_FILE) {
+            plan->nfiles++;
+            plan->bytes += plan->f[i].size;
+        }
 }
 
 int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
                      const struct mpift_topo *topo, struct mpift_plan *plan)
 {
-    return build(cfg->in, cfg->n_in, "stage_in", source_root, topo, 0, plan);
+    size_t *first = calloc(cfg->n_in + 1, sizeof(*first));
+    int rc = first ? build(cfg->in, cfg->n_in, "stage_in", source_root, topo, 0, plan, first) : MPIFT_ERR_NOMEM;
+
+    /* Before finish: a clash is named by its entries, which sorting loses. */
+    if (rc == MPIFT_OK)
+        rc = mpift_plan_clashes(cfg, topo, plan, first);
+    if (rc == MPIFT_OK)
+        finish(plan);
+    free(first);
+    return rc;
 }
 
 int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
                          int rank, struct mpift_plan *plan)
 {
-    return build(cfg->out, cfg->n_out, "stage_out", dest_root, topo, rank, plan);
+    int rc = build(cfg->out, cfg->n_out, "stage_out", dest_root, topo, rank, plan, NULL);
+
+    if (rc == MPIFT_OK)
+        finish(plan);
+    return rc;
 }
 
 /* Wire layout per record: type u8, preserve u8, target i32, size u64,
