@@ -68,8 +68,11 @@ struct mpift_hook {
      * OMPI_MCA_btl_tcp_max_send_size in the environment, unless set.
      * Returns mpift_open()'s codes, or MPIFT_ERR_ENV when MPI_Init failed
      * (not started under mpirun; said on stderr).  On failure *ctx is
-     * NULL and an MPI that init started is finalised again; the host calls
-     * finalize and nothing else. */
+     * NULL and an MPI that init started stays up until finalize (the host
+     * calls finalize and nothing else), so the host can settle its exit
+     * first: every rank leaves MPI_Finalize at its own moment, and under
+     * srun --kill-on-bad-exit the first rank out with an error has Slurm
+     * kill the others (mpift-stage ignores SIGTERM there). */
     int (*init)(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx);
     /* mpift_stage_in() / mpift_stage_out(): collective, their codes in
      * mpift.h. */

@@ -16,6 +16,7 @@
 
 #include <mpift/hook.h>
 #include "loader.h"
+#include "slurm.h"
 
 #define PROG "mpift-stage"
 #define MAX_SETS 256
@@ -180,6 +181,10 @@ static int run(const struct mpift_hook *hk, const struct mpift_options *opts, en
     mpift_ctx_t *ctx = NULL;
     int st;
 
+    /* Under srun, before MPI starts: a rank that dies there must not
+     * strand the others (quiet keeps errors only). */
+    if (!opts->quiet)
+        mpift_slurm_warn_kill_on_bad_exit(stderr);
     if (mode == MODE_CHECK) {
         st = hk->check(opts);
         if (st == MPIFT_OK && !opts->quiet)
@@ -195,6 +200,8 @@ static int run(const struct mpift_hook *hk, const struct mpift_options *opts, en
         default: st = hk->stage_in(ctx); break;
         }
     }
+    if (st != MPIFT_OK)
+        mpift_slurm_keep_exit_status();
     /* finalize gets the status so it can abort the job if ranks disagree. */
     hk->finalize(&ctx, st);
     /* The module stays loaded: unloading Open MPI after MPI_Finalize is not safe. */

@@ -2,7 +2,7 @@
 # staging.sh - the staging benchmarks: one table of figures, nothing passes
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
-#   tests/bench/staging.sh [CASE...]      CASE: fanout local small memory
+#   tests/bench/staging.sh [CASE...]      CASE: fanout local small memory slurm
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -18,6 +18,13 @@
 #         into 3 folders (files/s; ratio = mpift / tar).
 # memory  peak RSS of every rank staging a 4 GiB + 13 B file to 2 ranks,
 #         and staging 100,000 files (per-file cost against 1,000 files).
+# slurm   64 MiB onto 4 nodes of a real Slurm cluster (tests/lib/
+#         slurmcluster.sh: slurmctld, 4 slurmd in their own namespaces, the
+#         same 200 Mbit/s links), inside one sbatch job: sbcast with its
+#         defaults beside srun --mpi=pmix mpift-stage (pipeline), each run 3
+#         times (the median shown).  sbcast's ratio is its time over one
+#         link; mpift's is net, as in fanout (the same step re-run with
+#         every copy in place subtracted).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -29,9 +36,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/fakenodes.sh"
 . "$top_srcdir/tests/lib/stage.sh"
 . "$top_srcdir/tests/lib/netnodes.sh"
+. "$top_srcdir/tests/lib/slurmcluster.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout local small memory}
+cases=${*:-fanout local small memory slurm}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -60,6 +68,15 @@ timed() {
     secs=$(awk -v a="$s" -v b="$e" 'BEGIN { printf "%.2f", b - a }')
     mib=$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024; else print "-" }' "$t/rss")
     return $rc
+}
+
+# can NEED TITLE WHY: 0 when NEED (need_fakenodes, ...) passes; else a
+# "skipped" row TITLE with WHY and NEED's reason under it, and 1
+can() {
+    (${1}) >/dev/null 2>&1 && return 0
+    row "$2" "-" "-" "-" "skipped" "" "-"
+    note "$3: $( ($1) 2>&1 | tail -1)"
+    return 1
 }
 
 calc() {
@@ -106,11 +123,8 @@ clear_nodes() {
 # ------------------------------------------------------------------ fanout
 fanout() {
     local n policy net ratio bound p4 p8
-    (need_netnodes) >/dev/null 2>&1 || {
-        row "fan-out 64 MiB, 200 Mbit/s links" "-" "-" "-" "skipped" "" "-"
-        note "needs root, unshare, ip and tc with network namespaces: $( (need_netnodes) 2>&1 | tail -1)"
+    can need_netnodes "fan-out 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
         return 0
-    }
     mkdir -p "$t/fan/tree"
     head -c $((64 << 20)) /dev/urandom >"$t/fan/tree/f.bin"
     for n in 4 8; do
@@ -151,11 +165,7 @@ fanout() {
 # ------------------------------------------------------------------ local
 local_case() {
     local cp_s mb
-    (need_fakenodes) >/dev/null 2>&1 || {
-        row "1 GiB + 5,000 files onto 3 nodes" "-" "-" "-" "skipped" "" "-"
-        note "needs root and unshare for fake nodes"
-        return 0
-    }
+    can need_fakenodes "1 GiB + 5,000 files onto 3 nodes" "needs root and unshare for fake nodes" || return 0
     mkdir -p "$t/loc/tree"
     head -c $((1 << 30)) /dev/urandom >"$t/loc/tree/big.bin"
     make_small "$t/loc/tree/small" 5000
@@ -179,11 +189,7 @@ local_case() {
 # ------------------------------------------------------------------ small
 small() {
     local tar_s
-    (need_fakenodes) >/dev/null 2>&1 || {
-        row "10,000 small files onto 3 nodes" "-" "-" "-" "skipped" "" "-"
-        note "needs root and unshare for fake nodes"
-        return 0
-    }
+    can need_fakenodes "10,000 small files onto 3 nodes" "needs root and unshare for fake nodes" || return 0
     mkdir -p "$t/sm/tree"
     make_small "$t/sm/tree" 10000
     timed sh -c 'for i in 1 2 3; do mkdir "$1/x$i" && (cd "$1/tree" && tar cf - .) | (cd "$1/x$i" && tar xf -) || exit 1; done' \
@@ -243,6 +249,68 @@ for i in range(int(sys.argv[2])):
     rm -rf "$t/many"
 }
 
+# ------------------------------------------------------------------ slurm
+# slurm_job RUNS: the timed commands, inside the job; each result line
+# "NAME SECONDS" goes to $t/slurm/times.  Before each timed command the
+# job waits until its previous step has left squeue: a new step would
+# otherwise wait for its CPUs ("step creation temporarily disabled").
+slurm_job() {
+    local time_it=
+    [ ${#rss[@]} = 0 ] || time_it="/usr/bin/time -a -o \"$t/rss\" -f \"mpift-rss %M\""
+    cat <<JOB
+#!/bin/bash
+. "$top_srcdir/tests/lib/slurm-job.sh"
+settle() { for i in \$(seq 100); do [ -z "\$(squeue -h -s -j \$SLURM_JOB_ID -o %i | grep -v -E '\\.(batch|extern)\$')" ] && return; sleep 0.1; done; }
+now() { date +%s.%N; }
+timed() { local name=\$1 s e; shift; settle; s=\$(now); "\$@" || { echo "FAILED: \$name" >>"$t/slurm/times"; exit 1; }; e=\$(now); echo "\$name \$(echo "\$e - \$s" | bc)" >>"$t/slurm/times"; }
+srun mkdir -p "$SLURM_LOCAL/scratch/sbcast" || exit 1
+for r in \$(seq $1); do
+    timed true srun -N4 true
+    srun rm -rf "$SLURM_LOCAL/scratch/mpift" "$SLURM_LOCAL/scratch/sbcast/f.bin"
+    timed sbcast sbcast "$t/slurm/src/f.bin" "$SLURM_LOCAL/scratch/sbcast/f.bin"
+    timed mpift mpi_step $time_it "$stage" --config "$t/slurm/stage.cfg" -q
+    timed again mpi_step "$stage" --config "$t/slurm/stage.cfg" -q
+done
+JOB
+}
+
+slurm_case() {
+    local h mib_mpift s_true s_sbcast s_mpift s_again net
+    can need_slurmcluster "slurm: 64 MiB onto 4 nodes" "needs root, namespaces, Slurm and munge" || return 0
+    command -v bc >/dev/null || fail "slurm case: no bc(1)"
+    mkdir -p "$t/slurm/src"
+    head -c $((64 << 20)) /dev/urandom >"$t/slurm/src/f.bin"
+    slurmcluster_setup 4 200mbit
+    cat >"$t/slurm/stage.cfg" <<CFG
+version = 1;
+paths: { source = "$t/slurm/src"; dest = "$SLURM_LOCAL/scratch/mpift"; };
+workers: { policy = "pipeline"; };
+stage_in = ( { src = "f.bin"; dest = ""; } );
+CFG
+    slurm_job 3 >"$t/slurm/bench.sbatch"
+    : >"$t/rss"
+    slurm_run sbatch --wait -N4 --ntasks-per-node=1 -o "$t/slurm/job.out" "$t/slurm/bench.sbatch" >"$t/out" 2>&1 ||
+        fail "the Slurm benchmark job failed: $(cat "$t/out" "$t/slurm/job.out" "$t/slurm/times" 2>/dev/null)"
+    for h in $SLURM_HOSTS; do
+        cmp -s "$t/slurm/src/f.bin" "$SLURM_NODEDIR/$h/scratch/mpift/f.bin" || fail "node $h: mpift's copy differs"
+        cmp -s "$t/slurm/src/f.bin" "$SLURM_NODEDIR/$h/scratch/sbcast/f.bin" || fail "node $h: sbcast's copy differs"
+    done
+    median() { awk -v n="$1" '$1 == n { print $2 }' "$t/slurm/times" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
+    s_true=$(median true) s_sbcast=$(median sbcast) s_mpift=$(median mpift) s_again=$(median again)
+    net=$(calc "%.2f" "$s_mpift - $s_again")
+    mib_mpift=$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024; else print "-" }' "$t/rss")
+    row "slurm: sbcast 64 MiB onto 4 nodes" "sbcast" "$s_sbcast" "$(calc "%.1f" "67.1 / $s_sbcast")" \
+        "$(calc "%.2f" "$s_sbcast / $link_s")" "-" "-"
+    row "slurm: srun mpift-stage onto 4 nodes" pipeline "$s_mpift" "$(calc "%.1f" "67.1 / $net")" \
+        "$(calc "%.2f" "$net / $link_s")" 1.15 "$mib_mpift"
+    note "inside one sbatch job, batch host snode1, median of 3: srun -N4 true took $s_true s; the same"
+    note "  mpift step with every copy in place $s_again s (subtracted above); against srun true"
+    note "  the ratio is $(calc "%.2f" "($s_mpift - $s_true) / $link_s")"
+    note "mpift through srun against sbcast: $(calc "%.2f" "$s_sbcast / $s_mpift")x faster whole step, $(calc "%.2f" "$s_sbcast / $net")x net (target: at least 2.5x)"
+    slurmcluster_down
+    rm -rf "$t/slurm"
+}
+
 echo "mpift $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/mpift_autoconf.h" 2>/dev/null) staging benchmarks on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 2^20 }' /proc/meminfo), $(uname -sr)"
 row case policy seconds "MB/s" ratio bound "RSS MiB"
 for c in $cases; do
@@ -251,7 +319,8 @@ for c in $cases; do
     local) local_case ;;
     small) small ;;
     memory) memory ;;
-    *) fail "unknown case $c (fanout local small memory)" ;;
+    slurm) slurm_case ;;
+    *) fail "unknown case $c (fanout local small memory slurm)" ;;
     esac
 done
 pass

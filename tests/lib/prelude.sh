@@ -11,6 +11,10 @@
 #   fakenodes=NxS   skip it unless fake nodes work (root, unshare, mount)
 #                   and mpirun; then N fake hosts of S slots each
 #                   (fakenodes_setup: FAKE_*, fake_host, rank_host)
+#   slurm=N         skip it unless a Slurm cluster can run here (root,
+#                   namespaces, Slurm and munge installed) and mpirun; then
+#                   a slurmctld and N slurmd on fake nodes
+#                   (slurmcluster_setup: SLURM_*, slurm_run, slurm_on)
 #   python3         skip it without python3 (JSON reports, generated data)
 #   timeout=S       each mpirun gets S seconds (MPIFT_TEST_TIMEOUT, unless
 #                   set already; the default is 300)
@@ -27,8 +31,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/stage.sh"
 . "$top_srcdir/tests/lib/fakenodes.sh"
+. "$top_srcdir/tests/lib/slurmcluster.sh"
 
 _prelude_nodes=
+_prelude_slurm=
 _prelude_tree=
 for _prelude_word; do
     case $_prelude_word in
@@ -36,6 +42,10 @@ for _prelude_word; do
     fakenodes=[1-9]*x[1-9]*)
         need_fakenodes
         _prelude_nodes=${_prelude_word#fakenodes=}
+        ;;
+    slurm=[1-9]*)
+        need_slurmcluster
+        _prelude_slurm=${_prelude_word#slurm=}
         ;;
     python3) command -v python3 >/dev/null || skip "no python3 (apt-get install python3)" ;;
     timeout=[1-9]*) MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-${_prelude_word#timeout=}} ;;
@@ -51,4 +61,5 @@ else
     t=$(mktemp_dir)
 fi
 [ -z "$_prelude_nodes" ] || fakenodes_setup "${_prelude_nodes%x*}" "${_prelude_nodes#*x}"
-unset _prelude_word _prelude_nodes _prelude_tree
+[ -z "$_prelude_slurm" ] || slurmcluster_setup "$_prelude_slurm"
+unset _prelude_word _prelude_nodes _prelude_slurm _prelude_tree

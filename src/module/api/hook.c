@@ -41,6 +41,9 @@ static void tcp_defaults(void)
  */
 static struct mpift_log launcher_log;
 
+/* MPI_Init'd by hook_init, whose mpift_open failed: hook_finalize ends it. */
+static int mpi_left_up;
+
 static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
 {
     int initialized = 0, rc, rank = -1;
@@ -68,8 +71,8 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     rc = mpift_open(&world, opts, ctx);
     if (rc == MPIFT_OK)
         (*ctx)->owns_mpi = !initialized;
-    else if (!initialized && !mpift_status_fatal(rc))
-        MPI_Finalize();   /* a fatal status: finalize aborts the job instead */
+    else
+        mpi_left_up = !initialized; /* finalize aborts (a fatal status) or ends it */
     return rc;
 }
 
@@ -91,7 +94,7 @@ static int hook_shell(mpift_ctx_t *ctx)
 
 static int hook_finalize(mpift_ctx_t **ctx, int status)
 {
-    int owns = *ctx ? (*ctx)->owns_mpi : 0, finalized = 0, initialized = 0;
+    int owns = *ctx ? (*ctx)->owns_mpi : mpi_left_up, finalized = 0, initialized = 0;
 
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
@@ -107,6 +110,7 @@ static int hook_finalize(mpift_ctx_t **ctx, int status)
     mpift_log_use(&launcher_log);
     if (owns && initialized && !finalized)
         MPI_Finalize();
+    mpi_left_up = 0;
     return MPIFT_OK;
 }
 

@@ -136,6 +136,35 @@ static int agree_settings(struct mpift_ctx *ctx)
 
 #define CHECK_ROOTS "waiting for every rank to check its dest root"
 
+/*
+ * %t names the launcher's temp dir.  Under Slurm that is the folder of
+ * this one step (one srun), which Slurm deletes when the step ends: a
+ * dest or collect there would report success and then vanish before the
+ * job's next step.  Refused, the same on every rank (the flag is agreed).
+ */
+static int refuse_step_tmpdir(const struct mpift_ctx *ctx)
+{
+    const char *key[2] = { "paths.dest", "paths.collect" };
+    const char *tmpl[2] = { ctx->cfg->dest, ctx->cfg->collect };
+    unsigned uses;
+    int i, bad = 0;
+
+    if (!ctx->topo.tmpdir_per_step)
+        return MPIFT_OK;
+    for (i = 0; i < 2; i++) {
+        if (!tmpl[i] || mpift_template_check(tmpl[i], &uses, NULL, 0) != MPIFT_OK || !(uses & MPIFT_T_TMP))
+            continue;
+        if (ctx->topo.rank == 0)
+            mpift_log_error("%s: %s \"%s\" uses %%t, which here is this job step's own temp dir (%s): "
+                            "Slurm deletes it when the step ends, so the job's next steps would find "
+                            "nothing there.  Use a node-local folder named by the job instead, e.g. "
+                            "%s = \"/tmp/mpift-%%u/%%j\" (see mpift.conf(5))",
+                            ctx->cfg->file, key[i], tmpl[i], ctx->topo.tmpdir, key[i]);
+        bad = 1;
+    }
+    return bad ? MPIFT_ERR_CONFIG : MPIFT_OK;
+}
+
 /* Every rank's dest root, expanded; per-rank copies need them distinct per node. */
 static int setup_roots(struct mpift_ctx *ctx)
 {
@@ -267,6 +296,8 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     if (rank == 0 && opts->module_path)
         mpift_log_verbose("engine module %s", opts->module_path);
     rc = agree_settings(ctx);
+    if (rc == MPIFT_OK)
+        rc = refuse_step_tmpdir(ctx);
     if (rc == MPIFT_OK)
         rc = setup_roots(ctx);
 out:

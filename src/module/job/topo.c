@@ -32,6 +32,7 @@ struct pmix_facts {
     char host[MPIFT_HOST_MAX];
     char jobid[MPIFT_JOBID_MAX];
     char tmpdir[PATH_MAX];
+    int tmpdir_per_step;
 };
 
 /* Fetch one string / integer key; on failure leave the output untouched. */
@@ -64,6 +65,21 @@ static int pmix_get_u32(const pmix_proc_t *p, const char *key, uint32_t *out)
     return rc;
 }
 
+/*
+ * Is `dir` a folder that lives only as long as one step of the job?
+ * Slurm's PMIx plugin names each step's folder (its PMIX_NSDIR)
+ * spmix_appdir_<uid>_<job>.<step> and slurmstepd deletes it when that
+ * step - one srun - ends: files staged there are gone for the job's next
+ * step.
+ */
+static int step_folder(const char *dir)
+{
+    const char *base = strrchr(dir, '/');
+
+    base = base ? base + 1 : dir;
+    return strncmp(base, "spmix_appdir_", strlen("spmix_appdir_")) == 0 && strchr(base, '.') != NULL;
+}
+
 /* Ask PMIx.  facts->ok stays 0 when no server answers or a key is missing. */
 static void pmix_query(struct pmix_facts *f)
 {
@@ -93,6 +109,7 @@ static void pmix_query(struct pmix_facts *f)
     snprintf(f->jobid, sizeof(f->jobid), "%s", me.nspace);
     pmix_get_string(&job, PMIX_JOBID, f->jobid, sizeof(f->jobid));
     pmix_get_string(&job, PMIX_NSDIR, f->tmpdir, sizeof(f->tmpdir));
+    f->tmpdir_per_step = step_folder(f->tmpdir);
     if (!f->tmpdir[0])
         pmix_get_string(&job, PMIX_TMPDIR, f->tmpdir, sizeof(f->tmpdir));
     f->ok = 1;
@@ -168,11 +185,22 @@ static int number_nodes(struct mpift_topo *t, const int *leader_of)
     return MPIFT_OK;
 }
 
+/* --verbose: one line per node, not per rank (1000 ranks stay readable). */
+static void log_topology(const struct mpift_topo *t)
+{
+    if (t->rank == t->leader)
+        mpift_log_verbose("topology from %s: %d rank%s on %d node%s; node %d (%s) has %d rank%s, leader rank %d; "
+                          "job %s, temp dir %s%s", t->source, t->size, t->size == 1 ? "" : "s", t->nnodes,
+                          t->nnodes == 1 ? "" : "s", t->nodeid, t->host, t->local_size,
+                          t->local_size == 1 ? "" : "s", t->leader, t->jobid, t->tmpdir,
+                          t->tmpdir_per_step ? " (this step's own: deleted when the step ends)" : "");
+}
+
 int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t)
 {
     struct pmix_facts pf;
     MPI_Request rq;
-    int rc, len, any_pmix_missing, mine, *leader_of = NULL;
+    int rc, len, mine[2], any[2], *leader_of = NULL;
     char name[MPI_MAX_PROCESSOR_NAME];
     struct passwd *pw;
     const char *env;
@@ -183,21 +211,24 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
     MPI_Comm_size(comm, &t->size);
 
     pmix_query(&pf);
-    /* PMIx only if every rank has it: a mix would split nodes two ways. */
-    mine = pf.ok ? 0 : 1;
-    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&mine, &any_pmix_missing, 1, MPI_INT, MPI_MAX, comm, &rq), &rq);
+    /* PMIx only if every rank has it: a mix would split nodes two ways.
+     * A per-step temp dir on any rank makes %t per step for all. */
+    mine[0] = pf.ok ? 0 : 1;
+    mine[1] = pf.ok && pf.tmpdir_per_step;
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(mine, any, 2, MPI_INT, MPI_MAX, comm, &rq), &rq);
     if (rc != MPIFT_OK)
         goto out;
 
     /* MPI_Comm_split and MPI_Comm_split_type have no non-blocking form:
      * these two calls are the only ones of mpift that wait without the
      * watchdog (every rank has just passed the collective above). */
-    if (!any_pmix_missing) {
+    if (!any[0]) {
         t->source = "PMIx";
         rc = mpift_mpi_status(MPI_Comm_split(comm, (int)pf.nodeid, t->rank, &t->node_comm));
         snprintf(t->host, sizeof(t->host), "%s", pf.host);
         snprintf(t->jobid, sizeof(t->jobid), "%s", pf.jobid);
         snprintf(t->tmpdir, sizeof(t->tmpdir), "%s", pf.tmpdir);
+        t->tmpdir_per_step = any[1];
     } else {
         t->source = "MPI shared-memory split";
         rc = mpift_mpi_status(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL,
@@ -264,12 +295,7 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
     rc = number_nodes(t, leader_of);
     if (rc != MPIFT_OK)
         goto out;
-    /* One line per node, not per rank: verbose on 1000 ranks stays readable. */
-    if (t->rank == t->leader)
-        mpift_log_verbose("topology from %s: %d rank%s on %d node%s; node %d (%s) has %d rank%s, leader rank %d; "
-                          "job %s, temp dir %s", t->source, t->size, t->size == 1 ? "" : "s", t->nnodes,
-                          t->nnodes == 1 ? "" : "s", t->nodeid, t->host, t->local_size,
-                          t->local_size == 1 ? "" : "s", t->leader, t->jobid, t->tmpdir);
+    log_topology(t);
 out:
     free(leader_of);
     if (rc != MPIFT_OK)

@@ -25,6 +25,10 @@ struct mpift_topo {
     char host[MPIFT_HOST_MAX];
     char jobid[MPIFT_JOBID_MAX];
     char tmpdir[PATH_MAX];
+    /* 1 when tmpdir is the launcher's folder for this one step (Slurm's
+     * spmix_appdir_<uid>_<job>.<step>, deleted when the srun ends), the
+     * same on every rank: %t must not name a dest that outlives the step. */
+    int tmpdir_per_step;
     char user[64];
     const char *source;      /* "PMIx" or "MPI shared-memory split" */
     MPI_Comm node_comm;      /* the ranks of my node */
