@@ -188,7 +188,8 @@ static int prepare_root(struct mpift_in_run *r)
     }
     r->rootfd = mpift_root_open(ctx->dest_root, why, sizeof(why));
     if (r->rootfd < 0) {
-        mpift_log_error("dest root %s: %s", ctx->dest_root, why);
+        mpift_format(r->rootwhy, sizeof(r->rootwhy), "dest root %s: %s", ctx->dest_root, why);
+        mpift_log_error("%s", r->rootwhy);
         r->rootfd = -1;
         return MPIFT_ERR_IO;
     }
@@ -257,6 +258,7 @@ static long long share_needs(struct mpift_in_run *r, int round)
         if (round == 0) {
             if (r->rootfd < 0 && !ctx->dry_run) {
                 r->state[i] = MPIFT_FS_FAILED; /* root unusable, already reported */
+                mpift_in_note(r, i, r->rootwhy);
                 continue;
             }
             if (!ctx->force && r->rootfd >= 0 &&

@@ -33,6 +33,8 @@ struct mpift_in_run {
     struct mpift_xfer x;
     int xfer_on;                /* x was set up (not on a dry run) */
     int rootfd;                 /* my dest root, when I write anything */
+    char rootwhy[MPIFT_WHY_MAX]; /* why it could not be opened: each of my
+                                  * files' reason in --report */
     size_t nbytes;              /* bytes of one rank's need bits */
     unsigned char *all;         /* [size][nbytes] every rank's need bits this round */
     unsigned char *mine;        /* my row of all */
