@@ -5,13 +5,14 @@
 # stage-out, a sub-communicator, the service session of
 # examples/fetch_all.py, and failures raising mpift.Error with the right
 # status (files that failed, a file the master lacks, a bad configuration,
-# a library that is not there); the status table agrees with mpift.h.
+# a library that is not there); check_config without MPI; the status
+# table agrees with mpift.h.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
 [ "${MPIFT_PYTHON:-}" = yes ] && [ -n "${PYTHON:-}" ] ||
     skip "no Python package in this build (configure: python3 with mpi4py on this build's MPI)"
 lib=$top_builddir/src/.libs/libmpift.so.0
 [ -f "$lib" ] || fail "build the library first ($lib; make check does)"
-plan 10
+plan 11
 
 # The build tree's package and library; bytecode stays out of the source tree.
 export PYTHONPATH=$top_srcdir/python PYTHONDONTWRITEBYTECODE=1 MPIFT_LIBRARY=$lib
@@ -180,6 +181,23 @@ except mpift.Error as e:
     [[ $out == "ERR_ENV 3 mpift: cannot load $t/nowhere/libmpift.so.0: "*"MPIFT_LIBRARY"* ]] || fail "got: $out"
 }
 scenario "a libmpift that cannot be loaded is mpift.Error(ERR_ENV, exit 3) naming it" no_library
+
+check_config() {
+    local out
+    out=$("${py[@]}" - "$t/s.cfg" <<'PY' 2>&1
+import sys
+import mpift
+mpift.check_config(sys.argv[1])
+mpift.check_config(sys.argv[1], set={"transfer.chunk_size": "8M", "transfer.fsync": True})
+try:
+    mpift.check_config(sys.argv[1], set=["transfer.window=0"])
+except mpift.Error as e:
+    print("refused", e.name, e.exit_code)
+PY
+)
+    [[ $out == *"transfer.window=0: 0 is out of range"*"refused ERR_RANGE 2" ]] || fail "got: $out"
+}
+scenario "check_config validates without MPI: sets from a dict (booleans as true/false), a bad value raises" check_config
 
 # The service session: fetch_all.py with its files, and a config of its own.
 mkdir -p "$t/svc"
