@@ -5,9 +5,11 @@
 # and per file its size, xxh3 and each node's copy with its status and
 # error; a stage-out report lists each gathered file with its rank; an
 # unwritable report path is an error naming it (the files still move);
-# --shell refuses --report.
+# --shell refuses --report; a name that is not UTF-8 (the byte 0xE9) and
+# its UTF-8 look-alike ("é") are two names in the report, each giving back
+# its exact bytes.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 python3 tree timeout=120
-plan 5
+plan 6
 
 write_cfg "$t/r.cfg" "$t/src" "$FAKE_SCRATCH/stage" "" \
     '{ src = "tree/"; dest = ""; recursive = true; }, { src = "missing.dat"; dest = ""; }'
@@ -103,4 +105,24 @@ shell_report() {
     grep -q -- "--report applies to stage-in and stage-out, not to --shell" "$t/log" || fail "--shell --report: $(cat "$t/log")"
 }
 scenario "--shell refuses --report (exit 2)" shell_report
+
+# Latin-1 "\xe9" and UTF-8 "é" ("\xc3\xa9"): two files, two names.
+names() {
+    mkdir -p "$t/names/in"
+    printf 'latin-1\n' >"$t/names/in/caf$(printf '\351').txt"
+    printf 'utf-8\n' >"$t/names/in/caf$(printf '\303\251').txt"
+    write_cfg "$t/n.cfg" "$t/names" "$FAKE_SCRATCH/names" "" '{ src = "in/"; dest = ""; recursive = true; }'
+    fakenodes_mpirun 6 "$stage" --config "$t/n.cfg" --report "$t/n.json" >"$t/log" 2>&1 ||
+        fail "stage-in of both names: $(cat "$t/log")"
+    python3 - "$t/n.json" <<'PY' || fail "names in the report: $(cat "$t/n.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+paths = [f["path"] for f in d["files"]]
+assert len(paths) == 2 and len(set(paths)) == 2, paths
+assert sorted(p.encode("utf-8", "surrogateescape") for p in paths) == sorted([b"caf\xe9.txt", b"caf\xc3\xa9.txt"]), paths
+raw = open(sys.argv[1], "rb").read()
+assert b'"caf\\udce9.txt"' in raw and '"café.txt"'.encode() in raw, raw
+PY
+}
+scenario "a name that is not UTF-8 and its UTF-8 look-alike stay two names, each decoding to its bytes" names
 done_testing

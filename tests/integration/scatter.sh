@@ -3,9 +3,11 @@
 # in src: each rank receives only its own shard, in its own node's folder;
 # a rank whose shard is missing is named by its rank number (exit 1) and
 # the others still get theirs.  --dry-run prints the plan and creates
-# nothing on any node.
+# nothing on any node.  A scatter whose ranks of one node would write one
+# path (one dest root per node, a dest without %r or %l) is refused before
+# anything moves (exit 2), naming the entry, both ranks and the path.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 tree timeout=120
-plan 5
+plan 6
 
 hosts=("${rank_host[@]}")
 mkdir -p "$t/src/shards"
@@ -61,4 +63,19 @@ shared_file() {
     [ "$(find "$FAKE_NODEDIR" -name 'with space.dat' | wc -l)" = 3 ] || fail "the shared file is not one copy per node"
 }
 scenario "an entry without to = rank goes once to each node leader's root" shared_file
+
+# One root per node ($FAKE_SCRATCH/clash) and one dest for every shard:
+# ranks 0 and 1 (and 2 and 3) would write one shard.bin.
+write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/clash" "" \
+    '{ src = "shards/part-%r.bin"; dest = "shard.bin"; to = "rank"; }'
+clash() {
+    local rc=0 node1="ranks 0 and 1 on ${hosts[0]} would both write $FAKE_SCRATCH/clash/shard.bin: put %r or %l in its dest"
+    fakenodes_mpirun 6 "$stage" --config "$t/c.cfg" >"$t/log" 2>"$t/err" || rc=$?
+    # Exit 2; the entry as written, both ranks, the path and what to do; each node's clash.
+    [ "$rc" = 2 ] && grep -qF "c.cfg: stage_in[0] (src \"shards/part-%r.bin\", dest \"shard.bin\"): $node1" "$t/err" &&
+        grep -qF "ranks 2 and 3 on ${hosts[2]} would both write" "$t/err" ||
+        fail "colliding scatter: exit $rc (expected 2), or a clash not named: $(cat "$t/log" "$t/err")"
+    [ -z "$(find "$FAKE_NODEDIR" -path '*/clash*')" ] || fail "a refused run wrote: $(find "$FAKE_NODEDIR" -path '*/clash*')"
+}
+scenario "a scatter that two ranks of a node would write to one path: exit 2, entry, ranks and path named, nothing written" clash
 done_testing

@@ -2,9 +2,10 @@
 # The master console across 3 fake nodes x 2 ranks: ranks shows the three
 # hosts; send, relay (worker to worker, node to node), get and bcast put
 # byte-exact files in the right node's private folder; a missing file is an
-# error with nothing created; the job ends after quit.
+# error with nothing created; the job ends after quit, every rank with the
+# session's exit status (1: a command failed).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 tree timeout=120
-plan 8
+plan 9
 
 n1=${fake_host[0]} n2=${fake_host[1]} n3=${fake_host[2]}
 big=$t/src/tree/big.bin
@@ -15,12 +16,31 @@ transfer: { chunk_size = "1M"; };
 CFG
 
 session() {
+    local rc=0
     printf '%s\n' 'ranks' 'send big.bin 4' 'relay big.bin 4 3' 'get big.bin 3' 'send nosuch.dat 5' \
         'bcast "with space.dat"' 'quit' >"$t/in"
-    MPIFT_STDIN=$t/in fakenodes_mpirun 6 "$stage" --config "$t/s.cfg" --shell >"$t/out" 2>"$t/err" ||
-        fail "console across fake nodes failed: $(cat "$t/out" "$t/err")"
+    MPIFT_STDIN=$t/in fakenodes_mpirun 6 "$stage" --config "$t/s.cfg" --shell >"$t/out" 2>"$t/err" || rc=$?
+    [ "$rc" = 1 ] || fail "console across fake nodes with a failed send: exit $rc, expected 1: $(cat "$t/out" "$t/err")"
+    grep -q "1 of 6 commands failed (exit status 1)" "$t/err" || fail "no account of the failed send: $(cat "$t/err")"
 }
-scenario "a console session across 3 fake nodes ends cleanly after quit" session
+scenario "a console session across 3 fake nodes ends after quit, exit 1 for its failed send" session
+
+# Each rank runs under sh, which writes the rank's own exit status to
+# $t/rc/RANK, and mpirun waits for every rank (by default it kills the
+# others once one exits with a status other than 0).
+same_status() {
+    local r
+    mkdir -p "$t/rc"
+    printf '%s\n' 'send nosuch.dat 5' 'ranks' >"$t/in.rc"
+    MPIFT_STDIN=$t/in.rc fakenodes_mpirun 6 --mca orte_abort_on_non_zero_status 0 \
+        sh -c '"$@"; rc=$?; echo $rc >"'"$t/rc"'/$OMPI_COMM_WORLD_RANK"; exit $rc' \
+        sh "$stage" --config "$t/s.cfg" --shell >"$t/out.rc" 2>"$t/err.rc"
+    for r in 0 1 2 3 4 5; do
+        [ "$(cat "$t/rc/$r" 2>/dev/null)" = 1 ] ||
+            fail "rank $r exited with '$(cat "$t/rc/$r" 2>/dev/null)', expected 1 like rank 0: $(cat "$t/err.rc")"
+    done
+}
+scenario "every rank exits with the session's status" same_status
 
 ranks() {
     local h

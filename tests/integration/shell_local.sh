@@ -3,9 +3,10 @@
 # root (dest = ".../%r"), driven by a script on standard input: send, get,
 # relay, bcast, ls, ranks; byte-exact files in the right roots; a missing
 # file, a bad rank, an escaping path and a malformed command each get one
-# message and create nothing; the job ends after quit and at end of input.
+# message and create nothing; the job ends after quit and at end of input,
+# with exit 0 only when every command succeeded (1 and a count otherwise).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 16
+plan 17
 
 cat >"$t/s.cfg" <<CFG
 version = 1;
@@ -36,7 +37,7 @@ send big.bin 2' || fail "console session failed: $(cat "$t/out" "$t/err")"
     [ ! -s "$t/err" ] || fail "errors in a clean session: $(cat "$t/err")"
     ! grep -q "master>" "$t/out" || fail "prompt printed although stdin is a pipe: $(cat "$t/out")"
 }
-scenario "a scripted console session ends cleanly, with no error and no prompt on a pipe" session
+scenario "a scripted console session of good commands exits 0, with no error and no prompt on a pipe" session
 
 session_ranks() {
     local r
@@ -77,9 +78,21 @@ session_quit() {
 }
 scenario "nothing after quit runs, and no temporary file is left" session_quit
 
+# A script whose transfers all fail: exit 1, and the account says so.
+failing() {
+    local rc=0
+    shell 'send nope.txt 1
+get nope.txt 2' || rc=$?
+    [ "$rc" = 1 ] || fail "a session of failed transfers: exit $rc, expected 1: $(cat "$t/out" "$t/err")"
+    grep -q "2 of 2 commands failed (exit status 1)" "$t/err" || fail "no account of the failures: $(cat "$t/err")"
+}
+scenario "a scripted session whose transfers fail exits 1 and counts them" failing
+
 # Errors: each gets one message naming the cause, nothing is created, the
-# console goes on (the last send still works), and end of input ends the job.
+# console goes on (the last send still works), and end of input ends the
+# job with exit 1: a line refused counts as a failed command.
 errors() {
+    local rc=0
     shell 'send nosuch.dat 1
 get nosuch.dat 2
 relay "données-é.txt" 1 2
@@ -89,10 +102,11 @@ send big.bin 0
 send big.bin
 launch big.bin 1
 send "unterminated 1
-send "données-é.txt" 2' || fail "console with errors did not end cleanly: $(cat "$t/out" "$t/err")"
+send "données-é.txt" 2' || rc=$?
+    [ "$rc" = 1 ] || fail "console with errors: exit $rc, expected 1: $(cat "$t/out" "$t/err")"
     cp "$t/err" "$t/errors.err"
 }
-scenario "a session of failing commands ends cleanly at end of input" errors
+scenario "a session of failing commands ends at end of input with exit 1" errors
 
 expect_err() {
     grep -q -- "$1" "$t/errors.err" || fail "no message '$1': $(cat "$t/errors.err")"
@@ -108,9 +122,12 @@ error_messages() {
     expect_err "usage: send FILE RANK"
     expect_err 'unknown command "launch"'
     expect_err "unterminated \" quote"
-    [ "$(wc -l <"$t/errors.err")" = 9 ] || fail "expected one line per error, got: $(cat "$t/errors.err")"
+    expect_err "9 of 10 commands failed (exit status 1)"
+    # (mpirun adds its own lines about the exit status)
+    [ "$(grep -c "^mpift-stage: " "$t/errors.err")" = 10 ] ||
+        fail "expected one line per error and the count, got: $(cat "$t/errors.err")"
 }
-scenario "each failing command gets one line naming its cause" error_messages
+scenario "each failing command gets one line naming its cause, and the last line counts them" error_messages
 
 errors_create_nothing() {
     after errors
@@ -138,9 +155,11 @@ scenario "bcast puts the file in each node's dest root and sums up" bcast
 # get without paths.collect: explained, nothing moves, the console goes on.
 # (The scenarios after this one run without paths.collect.)
 no_collect() {
+    local rc=0
     sed -i 's/ collect = "[^"]*";//' "$t/s.cfg"
     shell 'get worker_1.log 2
-ranks' || fail "console without collect failed: $(cat "$t/out" "$t/err")"
+ranks' || rc=$?
+    [ "$rc" = 1 ] || fail "console with a refused get: exit $rc, expected 1: $(cat "$t/out" "$t/err")"
     grep -q -- "paths.collect is not set" "$t/err" || fail "no message 'paths.collect is not set': $(cat "$t/err")"
     grep -q "master" "$t/out" || fail "the console stopped after a refused get"
 }
@@ -150,8 +169,7 @@ scenario "get without paths.collect is explained and the console goes on" no_col
 # (the clean session above shows there is none on a pipe by default).
 send_meter() {
     local size
-    shell 'send big.bin 2
-get big.bin 2' --progress always || fail "console with --progress failed: $(cat "$t/out" "$t/err")"
+    shell 'send big.bin 2' --progress always || fail "console with --progress failed: $(cat "$t/out" "$t/err")"
     size=$(stat -c %s "$t/src/tree/big.bin")
     grep -q "100%  $(awk -v s="$size" 'BEGIN { printf "%.1f/%.1f", s / 1e6, s / 1e6 }') MB  .* MB/s  ETA .*  1/1 files" "$t/err" ||
         fail "no byte meter for send: $(tr '\r' '\n' <"$t/err")"
@@ -177,9 +195,9 @@ scenario "on a terminal the prompt is shown" prompt
 # (mpirun keeps no order between a rank's two streams), so each shows
 # right after its command; and a failed send draws no "100%".
 terminal_order() {
-    local a b c d
-    on_terminal 'send nope.txt 1\nranks\nsend nope2.txt 1\nhelp\nquit\n' --progress always ||
-        fail "console with errors on a terminal failed: $(cat "$t/tty")"
+    local a b c d rc=0
+    on_terminal 'send nope.txt 1\nranks\nsend nope2.txt 1\nhelp\nquit\n' --progress always || rc=$?
+    [ "$rc" = 1 ] || fail "console with errors on a terminal: exit $rc, expected 1: $(cat "$t/tty")"
     tr '\r' '\n' <"$t/tty" >"$t/tty.lines"
     at() { grep -n -m 1 -- "$1" "$t/tty.lines" | cut -d: -f1; }
     a=$(at "nope.txt -> rank 1 .*: failed") b=$(at " rank  host  ") c=$(at "nope2.txt -> rank 1 .*: failed") d=$(at "ranks  *list ranks")

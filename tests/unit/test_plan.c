@@ -19,7 +19,7 @@
 
 static char root[PATH_MAX];
 static struct mpift_topo topo;
-static int node_of[3] = {0, 0, 1}, local_of[3] = {0, 1, 0};
+static int node_of[3] = {0, 0, 1}, local_of[3] = {0, 1, 0}, leaders[2] = {0, 2};
 static char hosts[3][MPIFT_HOST_MAX] = {"hostA", "hostA", "hostB"};
 
 /* A file of `size` bytes at root/rel, folders made as needed. */
@@ -63,6 +63,7 @@ static void setup(void)
     topo.nnodes = 2;
     topo.node_of = node_of;
     topo.local_of = local_of;
+    topo.leaders = leaders;
     topo.hosts = hosts;
     strcpy(topo.jobid, "42-1");
     strcpy(topo.tmpdir, "/tmp");
@@ -166,6 +167,50 @@ START_TEST(scatter_per_rank)
 }
 END_TEST
 
+/* plan's status for `lists` (the run stops before anything moves unless MPIFT_OK). */
+static int plan_status(const char *lists)
+{
+    struct mpift_config *cfg = config(lists);
+    struct mpift_plan p;
+    int rc = mpift_plan_build(cfg, root, &topo, &p);
+
+    mpift_plan_free(&p);
+    mpift_config_free(&cfg);
+    return rc;
+}
+
+START_TEST(scatter_clashes)
+{
+    /* Ranks 0 and 1 share hostA and the root /d: one shard.bin for both. */
+    ck_assert_int_eq(plan_status("stage_in = ( { src = \"a.dat\"; dest = \"shard.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_ERR_CONFIG);
+    /* %l (or %r) in the dest keeps them apart; %n or %h would not. */
+    ck_assert_int_eq(plan_status("stage_in = ( { src = \"a.dat\"; dest = \"s-%l.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_OK);
+    ck_assert_int_eq(plan_status("stage_in = ( { src = \"a.dat\"; dest = \"%h/s.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_ERR_CONFIG);
+    /* A rank's own file where a node leader puts a file every node gets. */
+    ck_assert_int_eq(plan_status("stage_in = ( { src = \"a.dat\"; dest = \"x.bin\"; },\n"
+                                 "  { src = \"part-%r.bin\"; dest = \"x.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_ERR_CONFIG);
+    /* ... but only there: rank 1 does not write what every node gets. */
+    ck_assert_int_eq(plan_status("stage_in = ( { src = \"a.dat\"; dest = \"x.bin\"; },\n"
+                                 "  { src = \"b.dat\"; dest = \"x.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_ERR_CONFIG);
+    /* Two folders of one name are one folder. */
+    ck_assert_int_eq(plan_status("stage_in = ( { src = \"sub/empty\"; dest = \"\"; recursive = true; to = \"rank\"; } );\n"),
+                     MPIFT_OK);
+    /* copies = "once": one shared dest for the whole job, so local ranks 0
+     * of both nodes meet; %r keeps them apart. */
+    ck_assert_int_eq(plan_status("workers: { copies = \"once\"; };\n"
+                                 "stage_in = ( { src = \"a.dat\"; dest = \"s-%l.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_ERR_CONFIG);
+    ck_assert_int_eq(plan_status("workers: { copies = \"once\"; };\n"
+                                 "stage_in = ( { src = \"a.dat\"; dest = \"s-%r.bin\"; to = \"rank\"; } );\n"),
+                     MPIFT_OK);
+}
+END_TEST
+
 START_TEST(stage_out_for_one_rank)
 {
     struct mpift_config *cfg = config("stage_out = ( { src = \"out/*.log\"; dest = \"%h-%r/\"; } );\n");
@@ -190,6 +235,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, globs_folders_recursion);
     tcase_add_test(tc, errors_are_counted_and_the_rest_planned);
     tcase_add_test(tc, scatter_per_rank);
+    tcase_add_test(tc, scatter_clashes);
     tcase_add_test(tc, stage_out_for_one_rank);
     suite_add_tcase(s, tc);
     return s;

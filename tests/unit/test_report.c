@@ -41,14 +41,16 @@ END_TEST
 
 START_TEST(utf8)
 {
-    /* Valid UTF-8 passes through; bytes that are not UTF-8 become \u00XX. */
+    /* Valid UTF-8 passes through; each byte that is not UTF-8 becomes
+     * \udcXX (surrogateescape), never the character of the same number. */
     ck_assert_str_eq(json("donn\xc3\xa9" "es-\xc3\xa9.txt"), "\"donn\xc3\xa9" "es-\xc3\xa9.txt\"");
     ck_assert_str_eq(json("\xe6\x97\xa5\xe6\x9c\xac.bin"), "\"\xe6\x97\xa5\xe6\x9c\xac.bin\"");
     ck_assert_str_eq(json("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\"");
-    ck_assert_str_eq(json("latin1-\xe9.txt"), "\"latin1-\\u00e9.txt\"");
-    ck_assert_str_eq(json("\xc0\xaf"), "\"\\u00c0\\u00af\"");           /* overlong '/' */
-    ck_assert_str_eq(json("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\""); /* a surrogate */
-    ck_assert_str_eq(json("cut\xe6\x97"), "\"cut\\u00e6\\u0097\"");     /* truncated */
+    ck_assert_str_eq(json("latin1-\xe9.txt"), "\"latin1-\\udce9.txt\"");
+    ck_assert_str_eq(json("\xc0\xaf"), "\"\\udcc0\\udcaf\"");           /* overlong '/' */
+    ck_assert_str_eq(json("\xed\xa0\x80"), "\"\\udced\\udca0\\udc80\""); /* a surrogate */
+    ck_assert_str_eq(json("cut\xe6\x97"), "\"cut\\udce6\\udc97\"");     /* truncated */
+    ck_assert_str_eq(json("\xff\x80x"), "\"\\udcff\\udc80x\"");          /* the range's ends */
 }
 END_TEST
 

@@ -81,8 +81,9 @@ struct mpift_config {
  * mpift_config_load - parse and validate a configuration.
  *
  * path     the file's name, used in messages and to resolve relative paths.
- * text     the file's contents; NULL means read `path`.  (Rank 0 reads the
- *          file once and broadcasts the text, so other nodes need not see it.)
+ * text     the file's contents, or what mpift_config_gather made of them;
+ *          NULL means read `path`.  @include lines are resolved in
+ *          `path`'s folder (mpift_config_gather's text has none left).
  * sets     "KEY=VALUE" overrides (e.g. "transfer.chunk_size=8M"), applied
  *          before validation; nsets of them.
  * out      on success, a new config the caller frees with mpift_config_free.
@@ -102,6 +103,19 @@ int mpift_config_load(const char *path, const char *text, const char *const *set
  * length.  Returns MPIFT_OK, MPIFT_ERR_IO (errno kept) or MPIFT_ERR_NOMEM.
  */
 int mpift_config_read(const char *path, char **text, size_t *len);
+
+/*
+ * mpift_config_gather - read the configuration file `path` and every file
+ * it @includes, into one new NUL-terminated text (*len bytes) with no
+ * @include left, which the caller frees.  Rank 0 broadcasts it: the
+ * included files are read once, on rank 0, and every rank parses the same
+ * bytes whatever its own file system holds; comments in it keep where each
+ * line came from, so messages still name the right file and line.
+ * Returns MPIFT_OK; MPIFT_ERR_CONFIG (the file or an included one cannot
+ * be read, an @include is malformed or nested too deep: err says which
+ * file, line and why) or MPIFT_ERR_NOMEM.
+ */
+int mpift_config_gather(const char *path, char **text, size_t *len, char *err, size_t errlen);
 
 /* Free a config and set *cfg to NULL; NULL-safe. */
 void mpift_config_free(struct mpift_config **cfg);

@@ -37,10 +37,10 @@ static void load_entry(struct mpift_cfg_loader *L, const config_setting_t *e, co
 {
     config_setting_t *s;
     char key[MPIFT_CFG_KEY_MAX];
-    const char *v;
+    const char *v, *file;
     int i;
 
-    out->line = (int)config_setting_source_line(e);
+    mpift_cfg_where(L, (int)config_setting_source_line(e), &file, &out->line);
     mpift_cfg_check_unknown(L, e, prefix, mpift_cfg_entry_keys, "keys of an entry");
 
     mpift_cfg_join_key(key, sizeof(key), prefix, "src");

@@ -1,7 +1,8 @@
 /*
- * load.c - mpift_config_load and its kin: read the file, let libconfig
- * parse it (with its @includes), apply the --set overrides, validate, and
- * hand back a struct mpift_config or every problem found.
+ * load.c - mpift_config_load and its kin: read the file, splice its
+ * @includes in (include.c), let libconfig parse it, apply the --set
+ * overrides, validate, and hand back a struct mpift_config or every
+ * problem found.
  *
  * libconfig stays inside config/: it parses the text into a tree, --set
  * overrides (sets.c) edit that tree, and validation (validate.c,
@@ -23,8 +24,6 @@
 #include "util/status.h"
 #include "config/loader.h"
 
-/* A configuration is a few hundred bytes; refuse to slurp something huge. */
-#define CONFIG_TEXT_MAX ((size_t)16 << 20)
 /* The least room each read of mpift_config_read gets; the buffer starts at
  * twice that and doubles. */
 #define READ_MIN 4096
@@ -42,7 +41,7 @@ int mpift_config_read(const char *path, char **text, size_t *lenp)
     for (;;) {
         if (cap - len < READ_MIN + 1) {
             cap = cap ? cap * 2 : 2 * READ_MIN;
-            if (cap > CONFIG_TEXT_MAX + 2 * READ_MIN) {
+            if (cap > MPIFT_CFG_TEXT_MAX + 2 * READ_MIN) {
                 errno = EFBIG;
                 goto out;
             }
@@ -112,12 +111,22 @@ static char *abs_dir(const char *path)
     return out;
 }
 
+char *mpift_cfg_abs_dir(struct mpift_cfg_loader *L)
+{
+    char *dir = abs_dir(L->path);
+    int en = errno;
+
+    if (!dir)
+        mpift_cfg_fail(L, en == ENOMEM ? MPIFT_ERR_NOMEM : MPIFT_ERR_IO, NULL, NULL,
+                       "cannot tell the configuration's folder: %s", strerror(en));
+    return dir;
+}
+
 /* A new config with the defaults, its file's name and folder; NULL after
  * saying why not. */
 static struct mpift_config *new_config(struct mpift_cfg_loader *L)
 {
     struct mpift_config *cfg = calloc(1, sizeof(*cfg));
-    int en;
 
     if (!cfg) {
         mpift_cfg_nomem(L);
@@ -128,12 +137,8 @@ static struct mpift_config *new_config(struct mpift_cfg_loader *L)
         mpift_cfg_nomem(L);
         goto fail;
     }
-    if (!(cfg->dir = abs_dir(L->path))) {
-        en = errno;
-        mpift_cfg_fail(L, en == ENOMEM ? MPIFT_ERR_NOMEM : MPIFT_ERR_IO, NULL, NULL,
-                       "cannot tell the configuration's folder: %s", strerror(en));
+    if (!(cfg->dir = mpift_cfg_abs_dir(L)))
         goto fail;
-    }
     return cfg;
 fail:
     mpift_config_free(&cfg);
@@ -141,23 +146,24 @@ fail:
 }
 
 /*
- * Parse the text into lc; false after reporting "FILE:LINE: cause", FILE
- * being the @include'd file the error is in, if any.  @include "x.cfg"
- * resolves beside the configuration, as config_read_file would.
+ * Parse the spliced text into lc; false after reporting "FILE:LINE: cause",
+ * FILE being the @include'd file the error is in, if any.
  */
-static bool parse(struct mpift_cfg_loader *L, config_t *lc, const char *dir, const char *text)
+static bool parse(struct mpift_cfg_loader *L, config_t *lc, const char *text)
 {
     char line[MPIFT_WHY_MAX], at[sizeof(":") + 3 * sizeof(int)] = "";
     const char *why, *where, *hint = "";
     int ln;
 
-    config_set_include_dir(lc, dir);
+    /* Every @include is spliced in already: libconfig must never open a
+     * file itself, on whichever rank it runs.  Below /dev/null nothing can
+     * be opened, so an @include left over (none should be) fails alike on
+     * every rank. */
+    config_set_include_dir(lc, "/dev/null");
     if (config_read_string(lc, text) == CONFIG_TRUE)
         return true;
-    ln = config_error_line(lc);
     why = config_error_text(lc) ? config_error_text(lc) : "syntax error";
-    /* Set only when the error is in an @include'd file. */
-    where = config_error_file(lc) ? config_error_file(lc) : L->path;
+    mpift_cfg_where(L, config_error_line(lc), &where, &ln);
     if (strcmp(why, "syntax error") == 0)
         hint = " (look at this line and the one before: a missing ';', '}', ')' or '\"' is the usual cause)";
     if (ln > 0)
@@ -173,7 +179,7 @@ int mpift_config_load(const char *path, const char *text, const char *const *set
 {
     struct mpift_cfg_loader L = { .path = path ? path : "(configuration)", .err = err, .errlen = errlen };
     struct mpift_config *cfg = NULL;
-    char *buf = NULL;
+    char *buf = NULL, *spliced = NULL;
     config_t lc;
     int rc;
 
@@ -196,7 +202,8 @@ int mpift_config_load(const char *path, const char *text, const char *const *set
         }
         text = buf;
     }
-    if (!parse(&L, &lc, cfg->dir, text))
+    if (!mpift_cfg_expand(&L, cfg->dir, text, &spliced) || !mpift_cfg_marks(&L, spliced) ||
+        !parse(&L, &lc, spliced))
         goto out;
     mpift_cfg_apply_sets(&L, config_root_setting(&lc), sets, nsets);
     /* Validating a tree that is not what was asked for would only add noise. */
@@ -210,6 +217,8 @@ int mpift_config_load(const char *path, const char *text, const char *const *set
 out:
     config_destroy(&lc);
     free(L.orig);
+    mpift_cfg_free_marks(&L);
+    free(spliced);
     free(buf);
     mpift_config_free(&cfg);
     return L.rc;

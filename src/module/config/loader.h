@@ -32,7 +32,21 @@
  * it again, and what lets "the string \"...\"" fit MPIFT_CFG_WORDS_MAX. */
 #define MPIFT_CFG_QUOTE_MAX 200
 
+/* The most text a configuration may be, its @include files spliced in:
+ * a configuration is a few hundred bytes, refuse to slurp something huge. */
+#define MPIFT_CFG_TEXT_MAX ((size_t)16 << 20)
+
+/* @include levels, as libconfig allows (its MAX_INCLUDE_DEPTH). */
+#define MPIFT_CFG_INCLUDE_DEPTH 10
+
 /* ------------------------------------------------------------ the loader */
+
+/* From line `at` of the spliced text on, line `line` of file `name` (NULL:
+ * the main file): include.c's markers, read back. */
+struct mpift_cfg_mark {
+    int at, line;
+    char *name;
+};
 
 /* A setting that a --set created, so its errors name the option, not a line. */
 struct mpift_cfg_origin {
@@ -48,7 +62,30 @@ struct mpift_cfg_loader {
     int rc;             /* status of the first error reported */
     struct mpift_cfg_origin *orig;
     size_t norig;
+    struct mpift_cfg_mark *marks;   /* include.c: where the text's lines come from */
+    size_t nmarks;
 };
+
+/* The configuration file's folder, absolute (load.c); NULL after saying why not. */
+char *mpift_cfg_abs_dir(struct mpift_cfg_loader *L);
+
+/* ------------------------------------------------------------ include.c */
+
+/*
+ * The text with every @include spliced in (files found in `dir`), marked
+ * with the file and line each part comes from, into a new *out; false
+ * after saying why (a missing file is named with the line including it).
+ * A text without @include comes out as it went in.
+ */
+bool mpift_cfg_expand(struct mpift_cfg_loader *L, const char *dir, const char *text, char **out);
+
+/* Read the markers of a spliced text into L; false when memory ran out. */
+bool mpift_cfg_marks(struct mpift_cfg_loader *L, const char *text);
+
+/* Line `line` of the spliced text as the file and line it comes from. */
+void mpift_cfg_where(const struct mpift_cfg_loader *L, int line, const char **file, int *orig);
+
+void mpift_cfg_free_marks(struct mpift_cfg_loader *L);
 
 /* ------------------------------------------------------------ messages.c */
 

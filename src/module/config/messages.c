@@ -69,10 +69,11 @@ static void report(struct mpift_cfg_loader *L, int rc, const char *arg, const co
                    const char *fmt, va_list ap)
 {
     char cause[CAUSE_MAX], line[MPIFT_WHY_MAX];
-    int lineno = s ? (int)config_setting_source_line(s) : 0;
-    /* Settings from an @include'd file carry its name; the main text has none. */
-    const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : L->path;
+    const char *file;
+    int lineno;
 
+    /* The line in the spliced text, as the file it came from (include.c). */
+    mpift_cfg_where(L, s ? (int)config_setting_source_line(s) : 0, &file, &lineno);
     vsnprintf(cause, sizeof(cause), fmt, ap);
     if (arg)
         snprintf(line, sizeof(line), "--set %s: %s", arg, cause);

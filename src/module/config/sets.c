@@ -163,8 +163,11 @@ static config_setting_t *set_parent(struct mpift_cfg_loader *L, config_setting_t
         if (!(parent = config_setting_add(root, a->gname, CONFIG_TYPE_GROUP)))
             mpift_cfg_nomem(L);
     } else if (config_setting_type(parent) != CONFIG_TYPE_GROUP) {
+        const char *file;
+        int line;
+        mpift_cfg_where(L, (int)config_setting_source_line(parent), &file, &line);
         mpift_cfg_fail_set(L, MPIFT_ERR_CONFIG, a->arg, "%s is not a group in %s (line %d); fix the file first",
-                           a->gname, L->path, (int)config_setting_source_line(parent));
+                           a->gname, file, line);
         parent = NULL;
     }
     return parent;

@@ -4,13 +4,13 @@
  * root and its message settings.  The public calls that do it are in
  * api/api.c.
  *
- * Rank 0 reads the configuration file once and broadcasts its text: the
- * other nodes need not see the file, and every rank validates the same
- * bytes, so they all agree on success or failure.
+ * Rank 0 reads the configuration file once, with every file it @includes
+ * spliced in (config/include.c), and broadcasts that text: the other nodes
+ * need not see the files, and every rank validates the same bytes, so they
+ * all agree on success or failure.
  */
 #include "mpift_autoconf.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 
 #include "mpift/mpift.h"
 #include "job/context.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
@@ -35,7 +36,33 @@ void mpift_config_print_errors(const char *err)
     }
 }
 
-/* Rank 0 loads the text; all parse it.  Returns the same code everywhere. */
+/*
+ * Every rank parsed the same bytes, so all normally reach one verdict and
+ * rank 0 speaks for them.  A rank that failed alone (memory, its working
+ * folder) must neither stay silent nor leave the others waiting in the
+ * next collective: the lowest failing rank says why, and its status
+ * becomes every rank's.
+ */
+static int agree_config(MPI_Comm comm, int rc, const char *err)
+{
+    int rank, size, mine, first;
+
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    mine = rc != MPIFT_OK ? rank : size;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    if (first == size)
+        return MPIFT_OK;
+    if (rank == first)
+        mpift_config_print_errors(err);
+    if (MPI_Bcast(&rc, 1, MPI_INT, first, comm) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    return rc;
+}
+
+/* Rank 0 gathers the text (includes spliced in); all parse it.  Returns the
+ * same code everywhere. */
 static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 {
     char *text = NULL, err[MPIFT_CONFIG_ERR_MAX] = "";
@@ -43,15 +70,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
-    if (rank == 0) {
-        rc = mpift_config_read(opts->config_path, &text, &len);
-        if (rc == MPIFT_ERR_IO)
-            mpift_log_error("%s: cannot read configuration: %s", opts->config_path, strerror(errno));
-        else if (rc != MPIFT_OK)
-            mpift_log_error("%s: %s", opts->config_path, mpift_strerror(rc));
-        if (rc == MPIFT_ERR_IO)
-            rc = MPIFT_ERR_CONFIG; /* nothing can be transferred: a usage-level error */
-    }
+    if (rank == 0 && (rc = mpift_config_gather(opts->config_path, &text, &len, err, sizeof(err))) != MPIFT_OK)
+        mpift_config_print_errors(err);   /* nothing is broadcast: an include rank 0 lacks stops all */
     hdr[0] = rc;
     hdr[1] = (int)len;
     if ((rc = mpift_mpi_status(MPI_Bcast(hdr, 2, MPI_INT, 0, ctx->comm))) != MPIFT_OK)
@@ -67,9 +87,16 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     if ((rc = mpift_mpi_status(MPI_Bcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm))) != MPIFT_OK)
         goto out;
     rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
-    /* Same bytes everywhere, same verdict: only rank 0 speaks. */
-    if (rc != MPIFT_OK && rank == 0)
-        mpift_config_print_errors(err);
+    /* Test builds: this rank alone fails, as a lost working folder would. */
+    if (rc == MPIFT_OK && mpift_fault_env("MPIFT_TEST_CONFIG_FAIL") &&
+        atoi(mpift_fault_env("MPIFT_TEST_CONFIG_FAIL")) == rank) {
+        snprintf(err, sizeof(err), "%s: refused on this rank alone (MPIFT_TEST_CONFIG_FAIL)", opts->config_path);
+        rc = MPIFT_ERR_IO;
+    }
+    rc = agree_config(ctx->comm, rc, err);
+    /* Unreadable is a configuration error here: nothing was transferred. */
+    if (rc == MPIFT_ERR_IO)
+        rc = MPIFT_ERR_CONFIG;
 out:
     free(text);
     return rc;
@@ -144,15 +171,18 @@ static int setup_roots(struct mpift_ctx *ctx)
     return MPIFT_OK;
 }
 
-int mpift_ctx_writer(const struct mpift_ctx *ctx, int q)
+int mpift_copies_writer(const struct mpift_topo *t, enum mpift_copies copies, int q)
 {
-    const struct mpift_topo *t = &ctx->topo;
-
-    switch (ctx->cfg->copies) {
+    switch (copies) {
     case MPIFT_COPIES_PER_RANK: return 1;
     case MPIFT_COPIES_ONCE: return q == 0;
     default: return t->leaders[t->node_of[q]] == q;
     }
+}
+
+int mpift_ctx_writer(const struct mpift_ctx *ctx, int q)
+{
+    return mpift_copies_writer(&ctx->topo, ctx->cfg->copies, q);
 }
 
 int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len)

@@ -59,6 +59,9 @@ void mpift_config_print_errors(const char *err);
  * or rank 0 alone)?  Stage-in keeps its copies there; stage-out gathers
  * from there. */
 int mpift_ctx_writer(const struct mpift_ctx *ctx, int q);
+/* The same for a topology and a copies policy (rank 0 planning, before a
+ * context needs one). */
+int mpift_copies_writer(const struct mpift_topo *t, enum mpift_copies copies, int q);
 
 /* Expand one of rank 0's paths.* templates (source, collect) into out. */
 int mpift_ctx_rank0_path(const struct mpift_ctx *ctx, const char *tmpl, char *out, size_t len);

@@ -8,6 +8,12 @@
  * same verified, atomic code staging uses (through service/peer.h).
  * Every message is validated before use; a worker that receives one that
  * does not validate stops the job (the stream can no longer be trusted).
+ *
+ * The session's account: a command that fails (a transfer, an ls, a bcast
+ * with a failed copy, a line that is not a command, a name refused) is
+ * said at once and counted; at the end the master says how many failed,
+ * and its QUIT carries that count to every worker, so every rank returns
+ * the same status: MPIFT_OK only when every command succeeded.
  */
 #include "mpift_autoconf.h"
 
@@ -46,6 +52,7 @@ struct svc {
     int rank, size;
     uint64_t next_id;
     unsigned char *msg;       /* REPLY_MAX scratch */
+    unsigned long commands, failed;   /* master: the session's account */
 };
 
 static int send_req(struct svc *s, int to, uint32_t op, int peer, uint64_t id, const char *name)
@@ -66,7 +73,8 @@ static int recv_reply(struct svc *s, int from, int *status, const char **text)
 
 /* ------------------------------------------------------------ both sides */
 
-/* bcast: every rank stages one file with the configured policy. */
+/* bcast: every rank stages one file with the configured policy; every
+ * rank returns its status (its failures are reported already). */
 static int bcast_file(struct svc *s, const char *name)
 {
     struct mpift_config *orig = s->ctx->cfg, tmp = *orig;
@@ -86,8 +94,7 @@ static int bcast_file(struct svc *s, const char *name)
     s->ctx->cfg = &tmp;
     rc = mpift_stage_in_run(s->ctx);
     s->ctx->cfg = orig;
-    /* Its failures are reported; only one that stops the job is ours. */
-    return mpift_status_fatal(rc) ? rc : MPIFT_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------ worker */
@@ -172,13 +179,15 @@ static int worker_loop(struct svc *s)
         if (rc != MPIFT_OK)
             return rc;
         switch (r.op) {
-        case MPIFT_REQ_QUIT:
-            return MPIFT_OK;
+        case MPIFT_REQ_QUIT:   /* id: how many commands of the session failed */
+            return r.id ? MPIFT_ERR_FILES : MPIFT_OK;
         case MPIFT_REQ_LS:
             rc = worker_ls(s);
             break;
-        case MPIFT_REQ_BCAST:
+        case MPIFT_REQ_BCAST:   /* the master counts a failed one */
             rc = bcast_file(s, r.name);
+            if (!mpift_status_fatal(rc))
+                rc = MPIFT_OK;
             break;
         case MPIFT_REQ_RECV:
             rc = mpift_peer_recv(&s->x, r.id, s->ctx->dest_root, r.name, r.peer, &res);
@@ -210,21 +219,24 @@ static const char *host_of(struct svc *s, int rank)
     return s->ctx->topo.hosts[rank];
 }
 
-static void say_result(const char *what, int status, const char *text)
+static void say_result(struct svc *s, const char *what, int status, const char *text)
 {
-    if (status == MPIFT_OK)
+    if (status == MPIFT_OK) {
         printf("%s: ok, %s\n", what, text);
-    else
+    } else {
         mpift_log_error("%s: failed: %s", what, text);
+        s->failed++;
+    }
     fflush(stdout);
 }
 
-/* Expand one of rank 0's paths.* templates; false (reported) if it fails. */
+/* Expand one of rank 0's paths.* templates; false (reported, counted) if it fails. */
 static int master_root(struct svc *s, const char *tmpl, const char *key, const char *what, char *root,
                        size_t len)
 {
     if (mpift_ctx_rank0_path(s->ctx, tmpl, root, len) == MPIFT_OK)
         return 1;
+    s->failed++;
     mpift_log_error("%s: %s \"%s\" does not expand to a path of at most %zu bytes", what, key, tmpl, len - 1);
     return 0;
 }
@@ -281,7 +293,7 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
         return MPIFT_OK;
     rc = transfer(s, c->rank, MPIFT_REQ_RECV, root, name, &res, &status, &text);
     if (rc == MPIFT_OK)
-        say_result(what, res.source_failed ? res.status : status, res.source_failed ? res.why : text);
+        say_result(s, what, res.source_failed ? res.status : status, res.source_failed ? res.why : text);
     return rc;
 }
 
@@ -296,6 +308,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
     if (!s->ctx->cfg->collect) {
         mpift_log_error("%s: paths.collect is not set in %s; get writes there (add collect = \"DIR\";)", what,
                         s->ctx->cfg->file);
+        s->failed++;
         return MPIFT_OK;
     }
     if (!master_root(s, s->ctx->cfg->collect, "paths.collect", what, root, sizeof(root)))
@@ -305,7 +318,7 @@ static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
         return rc;
     if (res.status == MPIFT_OK)
         mpift_format(msg, sizeof(msg), "%llu bytes to %s/%s", (unsigned long long)res.bytes, root, name);
-    say_result(what, res.status, res.status == MPIFT_OK ? msg : res.why);
+    say_result(s, what, res.status, res.status == MPIFT_OK ? msg : res.why);
     return MPIFT_OK;
 }
 
@@ -331,12 +344,12 @@ static int do_relay(struct svc *s, const struct mpift_cmd *c, const char *name)
         snprintf(copy, sizeof(copy), "%s", text);
         rc = recv_reply(s, c->to, &st_to, &text);  /* it saw the ERROR signal */
         if (rc == MPIFT_OK)
-            say_result(what, st_from, copy);
+            say_result(s, what, st_from, copy);
         return rc;
     }
     rc = recv_reply(s, c->to, &st_to, &text);
     if (rc == MPIFT_OK)
-        say_result(what, st_to, text);
+        say_result(s, what, st_to, text);
     return rc;
 }
 
@@ -352,6 +365,7 @@ static int do_ls(struct svc *s, const struct mpift_cmd *c)
         return rc;
     if (status != MPIFT_OK) {
         mpift_log_error("ls rank %d (%s): %s", c->rank, host_of(s, c->rank), text);
+        s->failed++;
         return MPIFT_OK;
     }
     {
@@ -388,7 +402,39 @@ static int bcast_all(struct svc *s, const char *name)
         if (rc != MPIFT_OK)
             return rc;
     }
-    return bcast_file(s, name);
+    rc = bcast_file(s, name);
+    if (rc == MPIFT_OK || mpift_status_fatal(rc))
+        return rc;
+    s->failed++;   /* each failed copy is named already */
+    return MPIFT_OK;
+}
+
+/* A line refused before it ran (not a command; `name`, when given, not
+ * allowed): said and counted like a failed transfer. */
+static void refuse(struct svc *s, const char *name, const char *why)
+{
+    if (name)
+        mpift_log_error("%s: %s", name, why);
+    else
+        mpift_log_error("%s", why);
+    s->failed++;
+}
+
+/* After the last command: the account, and every worker told it with QUIT
+ * (its id is the count of failed commands).  The session's status. */
+static int master_end(struct svc *s)
+{
+    int r, rc;
+
+    if (s->failed)
+        mpift_log_error("%lu of %lu command%s failed (exit status 1)", s->failed, s->commands,
+                        s->commands == 1 ? "" : "s");
+    for (r = 1; r < s->size; r++) {
+        rc = send_req(s, r, MPIFT_REQ_QUIT, 0, s->failed, "");
+        if (rc != MPIFT_OK)
+            return rc;
+    }
+    return s->failed ? MPIFT_ERR_FILES : MPIFT_OK;
 }
 
 static int master_loop(struct svc *s, FILE *in)
@@ -397,7 +443,7 @@ static int master_loop(struct svc *s, FILE *in)
     size_t cap = 0;
     struct mpift_cmd c;
     /* Under mpirun rank 0's stdin is a pipe even when a person types. */
-    int tty = fileno(in) == 0 ? mpift_tty_behind(0) : isatty(fileno(in)), rc = MPIFT_OK, r;
+    int tty = fileno(in) == 0 ? mpift_tty_behind(0) : isatty(fileno(in)), rc = MPIFT_OK;
 
     if (tty)
         printf("mpift %s master console: %d workers; type help\n", MPIFT_VERSION_STRING, s->size - 1);
@@ -409,18 +455,20 @@ static int master_loop(struct svc *s, FILE *in)
         if (getline(&line, &cap, in) < 0)
             break;
         if (mpift_cmd_parse(line, s->size, &c, err, sizeof(err)) != MPIFT_OK) {
-            mpift_log_error("%s", err);
+            s->commands++;
+            refuse(s, NULL, err);
             continue;
         }
         if (c.op == MPIFT_CMD_QUIT)
             break;
+        s->commands += c.op != MPIFT_CMD_NONE;
         if (c.op == MPIFT_CMD_SEND || c.op == MPIFT_CMD_GET || c.op == MPIFT_CMD_RELAY || c.op == MPIFT_CMD_BCAST) {
             if (mpift_path_check_rel(c.file, err, sizeof(err)) != MPIFT_OK) {
-                mpift_log_error("%s: %s", c.file, err);
+                refuse(s, c.file, err);
                 continue;
             }
             if (mpift_path_normalize(c.file, name, sizeof(name)) != MPIFT_OK || name[0] == '\0') {
-                mpift_log_error("%s: not a file name (too long, or the root itself)", c.file);
+                refuse(s, c.file, "not a file name (too long, or the root itself)");
                 continue;
             }
         }
@@ -441,14 +489,7 @@ static int master_loop(struct svc *s, FILE *in)
     if (tty && rc == MPIFT_OK)
         printf("\n");
     free(line);
-    if (rc != MPIFT_OK)
-        return rc;
-    for (r = 1; r < s->size; r++) {
-        rc = send_req(s, r, MPIFT_REQ_QUIT, 0, 0, "");
-        if (rc != MPIFT_OK)
-            return rc;
-    }
-    return MPIFT_OK;
+    return rc == MPIFT_OK ? master_end(s) : rc;
 }
 
 /* ------------------------------------------------------------ entry */

@@ -13,8 +13,11 @@
  * mpift_service_run - collective over ctx's communicator.  Rank 0 reads
  * commands from `in` (prompting when it is a terminal) until quit or end
  * of input; the others serve.  A failed command is reported and the
- * console goes on.  Returns MPIFT_OK on every rank after quit, or
- * MPIFT_ERR_MPI / MPIFT_ERR_PROTO when the job cannot go on.
+ * console goes on.  After quit (or end of input) every rank returns the
+ * same status: MPIFT_OK when every command succeeded, MPIFT_ERR_FILES when
+ * any failed (a transfer, an ls, a bcast, a line that is not a command or
+ * a name refused: the master says how many); or MPIFT_ERR_MPI /
+ * MPIFT_ERR_PROTO when the job cannot go on.
  */
 int mpift_service_run(struct mpift_ctx *ctx, FILE *in);
 

@@ -27,6 +27,7 @@
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "stage/clash.h"
 #include "stage/plan.h"
 #include "util/status.h"
 #include "wire/tags.h"
@@ -377,9 +378,11 @@ static void dedupe(struct mpift_plan *p)
 }
 
 /* Plan `list` below `root`; templates expand for `rank` (every rank for
- * scatter entries).  `what` names the list in messages. */
+ * scatter entries).  `what` names the list in messages; first (NULL: not
+ * wanted) gets the index of each entry's first file, n + 1 of them.
+ * Duplicates are still in: finish drops them. */
 static int build(const struct mpift_entry *list, size_t n, const char *what, const char *root,
-                 const struct mpift_topo *topo, int rank, struct mpift_plan *plan)
+                 const struct mpift_topo *topo, int rank, struct mpift_plan *plan, size_t *starts)
 {
     struct builder b;
     struct mpift_tvars v;
@@ -399,6 +402,8 @@ static int build(const struct mpift_entry *list, size_t n, const char *what, con
 
         snprintf(label, sizeof(label), "%s[%zu]", what, i);
         b.e = e;
+        if (starts)
+            starts[i] = plan->n;
         for (r = first; r <= last && rc == MPIFT_OK; r++) {
             mpift_topo_tvars(topo, r, &v);
             b.target = e->to == MPIFT_TO_RANK ? r : -1;
@@ -412,29 +417,47 @@ static int build(const struct mpift_entry *list, size_t n, const char *what, con
             rc = expand(&b, src, dest);
         }
     }
-    if (b.oom)
-        rc = MPIFT_ERR_NOMEM;
-    if (rc == MPIFT_OK) {
-        dedupe(plan);
-        for (i = 0; i < plan->n; i++)
-            if (plan->f[i].type == MPIFT_PT_FILE) {
-                plan->nfiles++;
-                plan->bytes += plan->f[i].size;
-            }
-    }
-    return rc;
+    if (starts)
+        starts[n] = plan->n;
+    return b.oom ? MPIFT_ERR_NOMEM : rc;
+}
+
+/* Drop duplicates, count files and bytes. */
+static void finish(struct mpift_plan *plan)
+{
+    size_t i;
+
+    dedupe(plan);
+    for (i = 0; i < plan->n; i++)
+        if (plan->f[i].type == MPIFT_PT_FILE) {
+            plan->nfiles++;
+            plan->bytes += plan->f[i].size;
+        }
 }
 
 int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
                      const struct mpift_topo *topo, struct mpift_plan *plan)
 {
-    return build(cfg->in, cfg->n_in, "stage_in", source_root, topo, 0, plan);
+    size_t *first = calloc(cfg->n_in + 1, sizeof(*first));
+    int rc = first ? build(cfg->in, cfg->n_in, "stage_in", source_root, topo, 0, plan, first) : MPIFT_ERR_NOMEM;
+
+    /* Before finish: a clash is named by its entries, which sorting loses. */
+    if (rc == MPIFT_OK)
+        rc = mpift_plan_clashes(cfg, topo, plan, first);
+    if (rc == MPIFT_OK)
+        finish(plan);
+    free(first);
+    return rc;
 }
 
 int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, const struct mpift_topo *topo,
                          int rank, struct mpift_plan *plan)
 {
-    return build(cfg->out, cfg->n_out, "stage_out", dest_root, topo, rank, plan);
+    int rc = build(cfg->out, cfg->n_out, "stage_out", dest_root, topo, rank, plan, NULL);
+
+    if (rc == MPIFT_OK)
+        finish(plan);
+    return rc;
 }
 
 /* Wire layout per record: type u8, preserve u8, target i32, size u64,

@@ -26,8 +26,9 @@ struct mpift_plan {
  * `source_root` (globs, directories, scatter templates).  Each source that
  * cannot be staged (missing, escaping the root, not a regular file, a
  * directory without recursive, a duplicate destination) is reported with
- * mpift_log_error and counted in nerrors; the others are planned.
- * Returns MPIFT_OK or MPIFT_ERR_NOMEM.
+ * mpift_log_error and counted in nerrors; the others are planned.  Two
+ * ranks that would write one path (stage/clash.h) refuse the whole plan.
+ * Returns MPIFT_OK, MPIFT_ERR_CONFIG (such a clash) or MPIFT_ERR_NOMEM.
  */
 int mpift_plan_build(const struct mpift_config *cfg, const char *source_root,
                      const struct mpift_topo *topo, struct mpift_plan *plan);

@@ -62,7 +62,12 @@ void mpift_json_str(FILE *f, const char *str)
             fwrite(s, 1, (size_t)n, f);
             s += n;
         } else {
-            fprintf(f, "\\u%04x", *s++);   /* a byte of a name that is not UTF-8 */
+            /* A byte that is not part of valid UTF-8 (a name is bytes):
+             * U+DC80..U+DCFF, the low surrogate that stands for it in
+             * Python's surrogateescape.  No character is written so (a
+             * surrogate is not UTF-8), so two names stay two, and
+             * os.fsencode(json.loads(...)) gives the exact bytes back. */
+            fprintf(f, "\\udc%02x", *s++);
         }
     }
     fputc('"', f);

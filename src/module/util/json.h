@@ -12,8 +12,10 @@
 /*
  * mpift_json_str - write s as a JSON string (quotes included): '"', '\\'
  * and control characters escaped, valid UTF-8 passed through, and each
- * byte that is not part of valid UTF-8 written as \u00XX (so a file name
- * that is not UTF-8 still yields a valid, if lossy, report).
+ * byte that is not part of valid UTF-8 written as \udcXX (XX its value,
+ * 80..ff: Python's surrogateescape), so a name that is not UTF-8 keeps
+ * its exact bytes and never reads as another name: Latin-1 "\xe9" is
+ * "\udce9", UTF-8 "é" stays "é".
  */
 void mpift_json_str(FILE *f, const char *s);
 

@@ -32,7 +32,7 @@ enum mpift_req_op {
     MPIFT_REQ_SEND,       /* console: send NAME to rank `peer` */
     MPIFT_REQ_BCAST,      /* console: stage NAME onto every node */
     MPIFT_REQ_LS,         /* console: list your dest root */
-    MPIFT_REQ_QUIT,       /* console: stop serving */
+    MPIFT_REQ_QUIT,       /* console: stop serving; id: the session's failed commands */
     MPIFT_REQ_FETCH,      /* client: master, send me NAME from paths.source */
     MPIFT_REQ_PUT,        /* client: master, take NAME into paths.collect */
     MPIFT_REQ_DONE,       /* client: no more requests from me */
