@@ -14,7 +14,7 @@ import tempfile
 
 from . import _lib
 from ._result import Result
-from ._status import FATAL, Error
+from ._status import Error
 
 OK, ERR_FILES, ERR_USAGE = 0, -5, -1
 
@@ -142,8 +142,9 @@ class Context(object):
 
     def _staged(self, rc, what):
         result = None
-        # A fatal status may differ between ranks: no collective after it.
-        if rc not in FATAL and rc in (OK, ERR_FILES) and not self.dry_run:
+        # Only these two are the same on every rank with a report written;
+        # after a fatal status (which may differ) no collective may follow.
+        if rc in (OK, ERR_FILES) and not self.dry_run:
             report = self._read_report()
             result = Result(report) if report else None
         if rc == OK:

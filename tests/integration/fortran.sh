@@ -3,12 +3,13 @@
 # examples/stage_f90, on 3 local ranks: the sample data (conf/stage.cfg)
 # staged byte-exact, one copy per node or one per rank, the staged copy
 # read back from Fortran; a configuration error ends the program with
-# mpift's status, its text from mpift_strerror and exit status 2.
+# mpift's status, its text from mpift_strerror and exit status 2; the
+# module's status constants are mpift.h's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
 [ "${MPIFT_FORTRAN:-}" = yes ] || skip "no Fortran module in this build (configure: this MPI's Fortran compiler, mpifort)"
 example=$top_builddir/examples/stage_f90
 [ -x "$example" ] || fail "build $example first (make check does)"
-plan 4
+plan 5
 
 cfg=$top_srcdir/conf/stage.cfg
 data=$top_srcdir/conf/data
@@ -58,5 +59,15 @@ no_config() {
     grep -q "nosuch.cfg" "$t/err" || fail "the file is not named: $(cat "$t/err")"
 }
 scenario "a configuration that is not there: exit 2, 'mpift status -2 (configuration error)' naming it" no_config
+
+# The module's MPIFT_* constants are mpift.h's status codes, all of them.
+status_codes() {
+    local h f
+    h=$(sed -n 's/^ *XX(\([A-Z_]*\), \(-\{0,1\}[0-9]*\),.*/MPIFT_\1 \2/p' "$top_srcdir/include/mpift/mpift.h" | sort)
+    f=$(grep -o 'MPIFT_[A-Z_]* = -\{0,1\}[0-9]*' "$top_srcdir/src/fortran/mpift.f90" | sed 's/ = / /' | sort)
+    [ "$(wc -l <<<"$h")" -gt 10 ] || fail "no status codes read from mpift.h"
+    [ "$h" = "$f" ] || fail "mpift.f90's constants differ from mpift.h: $(diff <(echo "$h") <(echo "$f"))"
+}
+scenario "the module's MPIFT_* constants are exactly mpift.h's status codes" status_codes
 
 done_testing
