@@ -212,12 +212,23 @@ MPIFT_EXPORT int mpift_open_f(int comm, const struct mpift_options *opts, mpift_
  *   MPIFT_ERR_FILES   one or more copies failed: a source that cannot be
  *                     staged (missing, leaving paths.source, not a regular
  *                     file, a folder without recursive, two with one
- *                     destination), a dest root that cannot be made, a copy
- *                     still wrong after transfer.retries re-sends; too
- *                     little room on a node (checked before anything is
- *                     sent: nothing was); the first failure with
+ *                     destination, replaced since it was planned), a copy
+ *                     still wrong, or a source still changing while it is
+ *                     read, after transfer.retries re-sends; a file over a
+ *                     writer's RLIMIT_FSIZE (see below); refused before
+ *                     anything is sent (nothing was): too little room or
+ *                     too few inodes on a node, a dest root or folder that
+ *                     cannot be made or written in, another run writing
+ *                     into a node's dest root; the first failure with
  *                     transfer.on_error = "abort"; a --report file that
  *                     could not be written
+ *
+ * A file larger than a writer's file size limit (RLIMIT_FSIZE, "ulimit
+ * -f", which batch systems pass on from the submitting shell) makes the
+ * kernel send that rank SIGXFSZ, which kills it unless ignored.
+ * mpift-stage ignores it, so the file fails alone (EFBIG, named with the
+ * limit) and the others move; an application that stages with mpift
+ * should do the same before mpift_stage_in: signal(SIGXFSZ, SIG_IGN).
  *   MPIFT_ERR_CONFIG  stage_in lists no files; paths.source does not exist
  *   MPIFT_ERR_RANGE   paths.source expands to a path longer than PATH_MAX
  *   MPIFT_ERR_USAGE   ctx is NULL
@@ -242,10 +253,12 @@ MPIFT_EXPORT int mpift_stage_in(mpift_ctx_t *ctx);
  *   MPIFT_ERR_FILES   one or more copies failed: a writer's dest root or
  *                     one of its files cannot be listed, two ranks with
  *                     one final path, paths.collect cannot be made, too
- *                     little room under it (nothing was sent), a copy
- *                     still wrong after the retries, the first failure
- *                     with on_error = "abort", a --report file that could
- *                     not be written
+ *                     little room or too few inodes under it, or another
+ *                     run writing into it (nothing was sent), a copy
+ *                     still wrong (or a file still changing while it is
+ *                     read) after the retries, the first failure with
+ *                     on_error = "abort", a --report file that could not
+ *                     be written
  *   MPIFT_ERR_CONFIG  no stage_out list or no paths.collect; on rank 0
  *                     alone (abort the job): paths.collect expands to a
  *                     path longer than PATH_MAX

@@ -48,3 +48,16 @@ expect_summary() {
 count_files() {
     find "$1" -type f | wc -l
 }
+
+# wait_paused PID FILE: until FILE appears (a rank paused with
+# MPIFT_TEST_PAUSE_FILE=FILE, see engine/inject.h), job PID ends, or 90 s
+# pass.  Returns 0 if FILE is there: the rank waits until it is removed.
+wait_paused() {
+    local i
+    for ((i = 0; i < 900; i++)); do
+        [ ! -e "$2" ] || return 0
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -e "$2" ]
+}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "fs/beneath.h"
 #include "fs/fsafe.h"
 #include "unit_main.h"
 
@@ -233,6 +234,108 @@ START_TEST(root_open_reports_failure)
 }
 END_TEST
 
+/* Both ways of opening a source below its root: openat2 where the kernel
+ * has it, and the O_NOFOLLOW walk that stands in for it. */
+static void open_beneath_cases(int (*open_fn)(int, const char *))
+{
+    char root[PATH_MAX + 32], p[PATH_MAX + 64], q[PATH_MAX + 64];
+    struct stat st;
+    int rfd, fd;
+
+    mk_tmp();
+    snprintf(root, sizeof(root), "%s/root", tmp);
+    rfd = mpift_root_open(root, err, sizeof(err));
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_int_ge(mpift_dir_open(rfd, "d/e", true, err, sizeof(err)), 0);
+    snprintf(p, sizeof(p), "%s/d/e/f.dat", root);
+    close(open(p, O_CREAT | O_WRONLY, 0644));
+    snprintf(p, sizeof(p), "%s/secret", tmp);
+    close(open(p, O_CREAT | O_WRONLY, 0600));
+
+    fd = open_fn(rfd, "d/e/f.dat");
+    ck_assert_msg(fd >= 0, "a regular file below the root: %s", strerror(errno));
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    close(fd);
+    ck_assert_int_eq(open_fn(rfd, "d/nosuch"), -1);
+    ck_assert_int_eq(errno, ENOENT);
+
+    /* The last component a link (even to a file inside): not followed. */
+    snprintf(q, sizeof(q), "%s/d/e/link", root);
+    ck_assert_int_eq(symlink(p, q), 0);
+    ck_assert_int_eq(open_fn(rfd, "d/e/link"), -1);
+    ck_assert_int_eq(errno, ELOOP);
+
+    /* A folder on the way swapped for a link out of the root. */
+    snprintf(q, sizeof(q), "%s/out", root);
+    ck_assert_int_eq(symlink(tmp, q), 0);
+    ck_assert_int_eq(open_fn(rfd, "out/secret"), -1);
+    ck_assert_int_eq(errno, EXDEV);
+    ck_assert_int_eq(open_fn(rfd, "../secret"), -1);
+    ck_assert_int_eq(errno, EXDEV);
+
+    /* A FIFO opens at once (no writer): the caller refuses it by type. */
+    snprintf(q, sizeof(q), "%s/fifo", root);
+    ck_assert_int_eq(mkfifo(q, 0644), 0);
+    fd = open_fn(rfd, "fifo");
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    close(fd);
+    close(rfd);
+    rm_tmp();
+}
+
+START_TEST(open_beneath_stays_below)
+{
+    open_beneath_cases(mpift_open_beneath);
+}
+END_TEST
+
+START_TEST(open_beneath_walk_stays_below)
+{
+    open_beneath_cases(mpift_open_beneath_walk);
+}
+END_TEST
+
+START_TEST(nearest_folder_and_lock)
+{
+    char root[PATH_MAX + 32];
+    size_t have;
+    unsigned missing;
+    int rfd, fd, other;
+
+    mk_tmp();
+    snprintf(root, sizeof(root), "%s/root", tmp);
+    rfd = mpift_root_open(root, err, sizeof(err));
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_int_ge(mpift_dir_open(rfd, "a/b", true, err, sizeof(err)), 0);
+    fd = mpift_dir_nearest(rfd, "a/b/c/d", &have, &missing);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(have, 3);
+    ck_assert_uint_eq(missing, 2);
+    close(fd);
+    fd = mpift_dir_nearest(rfd, "a/b", &have, &missing);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(missing, 0);
+    close(fd);
+    fd = mpift_dir_nearest(rfd, "x", &have, &missing);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(have, 0);
+    ck_assert_uint_eq(missing, 1);
+    close(fd);
+
+    /* One run holds the root; another open of it is refused. */
+    other = open(root, O_RDONLY | O_DIRECTORY);
+    ck_assert_int_eq(mpift_root_lock(rfd), 0);
+    ck_assert_int_eq(mpift_root_lock(other), 1);
+    close(rfd);
+    ck_assert_int_eq(mpift_root_lock(other), 0);
+    close(other);
+    rm_tmp();
+}
+END_TEST
+
 START_TEST(room_names_need_and_free_space)
 {
     int fd = open("/", O_RDONLY | O_DIRECTORY);
@@ -242,9 +345,9 @@ START_TEST(room_names_need_and_free_space)
     ck_assert_int_ge(fd, 0);
     ck_assert(block >= 512 && (block & (block - 1)) == 0);
     if (access("/", W_OK) == 0)
-        ck_assert_int_eq(mpift_fs_room(fd, "/", 0, "sent", "paths.dest", why, sizeof(why)), 0);
+        ck_assert_int_eq(mpift_fs_room(fd, "/", 0, 0, "sent", "paths.dest", why, sizeof(why)), 0);
     /* No file system has 2^62 bytes free. */
-    ck_assert_int_eq(mpift_fs_room(fd, "/", (uint64_t)1 << 62, "sent", "paths.dest", why, sizeof(why)), -1);
+    ck_assert_int_eq(mpift_fs_room(fd, "/", (uint64_t)1 << 62, 0, "sent", "paths.dest", why, sizeof(why)), -1);
     ck_assert_msg(strstr(why, "needs 4611686018427.4 MB for / but its file system has ") &&
                   strstr(why, " MB free: nothing was sent; free space there or point paths.dest elsewhere"), "%s",
                   why);
@@ -287,6 +390,9 @@ static Suite *fsafe_suite(void)
     tcase_add_test(walk, resolve_stays_within);
     tcase_add_test(walk, root_open_reports_failure);
     tcase_add_test(walk, room_names_need_and_free_space);
+    tcase_add_test(walk, open_beneath_stays_below);
+    tcase_add_test(walk, open_beneath_walk_stays_below);
+    tcase_add_test(walk, nearest_folder_and_lock);
     tcase_add_test(lex, too_long_keeps_the_cause);
     suite_add_tcase(s, lex);
     suite_add_tcase(s, walk);

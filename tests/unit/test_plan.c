@@ -111,7 +111,8 @@ START_TEST(globs_folders_recursion)
     ck_assert_ptr_nonnull(f = find(&p, "in/a.dat", -1));
     ck_assert_uint_eq(f->size, 10);
     ck_assert_ptr_nonnull(f->src);
-    ck_assert_ptr_nonnull(strstr(f->src, "/a.dat"));
+    ck_assert_ptr_nonnull(strstr(f->src->path, "/a.dat"));
+    ck_assert_uint_ne(f->src->ino, 0);   /* the file planned: checked when it is opened */
     ck_assert_ptr_nonnull(find(&p, "in/b.dat", -1));
     ck_assert_ptr_null(find(&p, "in/c.txt", -1));      /* not matched */
     ck_assert_ptr_nonnull(find(&p, "s/d.dat", -1));

@@ -172,6 +172,10 @@ START_TEST(complete_roundtrip_and_errors)
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
     ck_assert_uint_eq(d.digest, 0x0123456789abcdefULL);
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len - 1, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    c.status = MPIFT_SEND_CHANGED; /* the source changed while it was read */
+    len = mpift_complete_encode(&c, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(d.status, MPIFT_SEND_CHANGED);
     buf[MPIFT_HDR_LEN + 16] = 9; /* unknown status */
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
     ck_assert_int_eq(mpift_complete_encode(&c, buf, 10), MPIFT_ERR_RANGE);

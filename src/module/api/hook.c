@@ -4,6 +4,7 @@
 #include "mpift_autoconf.h"
 
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,6 +50,11 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     MPI_Comm world = MPI_COMM_WORLD;
 
     *ctx = NULL;
+    /* A file over this rank's RLIMIT_FSIZE (batch systems pass on the
+     * submitting shell's) would kill it with SIGXFSZ, silently, the other
+     * files unmoved and temporaries left: ignored, the write fails with
+     * EFBIG and that file alone fails, named (engine/sink.c). */
+    signal(SIGXFSZ, SIG_IGN);
     MPI_Initialized(&initialized);
     if (!initialized)
         tcp_defaults();

@@ -73,13 +73,20 @@ static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, con
     memset(&e, 0, sizeof(e));
     e.file_id = id;
     e.status = MPIFT_SEND_FAILED;
-    fd = mpift_source_open(f->src, &st, &code, res->why, sizeof(res->why));
+    fd = mpift_source_open(x->srcfd, x->srcroot, f->src, &st, &code, res->why, sizeof(res->why));
     if (fd < 0)
         en = errno;   /* the message is in res->why */
     else if ((uint64_t)st.st_size > room)
         en = EFBIG;   /* it grew after the plan: no room left in this batch */
-    else if ((en = mpift_read_chunk(fd, data, (size_t)st.st_size, 0)) == 0) {
-        e.status = MPIFT_SEND_OK;
+    else if ((en = mpift_read_chunk(fd, data, (size_t)st.st_size, 0)) == 0 || en == MPIFT_SOURCE_SHRANK) {
+        /* Read whole, then checked as a streamed file is at its end. */
+        if (mpift_source_changed(fd, &st, en, f->src->path, res->why, sizeof(res->why)))
+            e.status = MPIFT_SEND_CHANGED;
+        else
+            e.status = MPIFT_SEND_OK;
+        en = 0;
+    }
+    if (e.status == MPIFT_SEND_OK) {
         e.size = (uint64_t)st.st_size;
         e.mtime_sec = st.st_mtim.tv_sec;
         e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
@@ -94,13 +101,15 @@ static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, con
     if (e.status == MPIFT_SEND_OK)
         return e;
     res->source_failed = 1;
-    if (fd < 0)
+    if (e.status == MPIFT_SEND_CHANGED)
+        res->status = MPIFT_ERR_CHECKSUM;   /* as a copy that did not verify: it may be sent again */
+    else if (fd < 0)
         res->status = code;
     else if (en == EFBIG)
-        mpift_xres_set(res, MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it", f->src,
-                       (long long)st.st_size);
+        mpift_xres_set(res, MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it",
+                       f->src->path, (long long)st.st_size);
     else
-        mpift_xres_set(res, MPIFT_ERR_IO, "%s: %s", f->src, strerror(en));
+        mpift_xres_set(res, MPIFT_ERR_IO, "%s: %s", f->src->path, strerror(en));
     return e;
 }
 
@@ -164,6 +173,12 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
     x->base = (x->base + 1) % (uint64_t)x->window;
     for (k = 0; k < n; k++) {
         mpift_xres_clear(&res[k]);
+        if (e[k].status == MPIFT_SEND_CHANGED) {
+            /* The source names it and may send it again. */
+            mpift_xres_set(&res[k], MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", f[k]->dest);
+            res[k].source_failed = 1;
+            continue;
+        }
         if (e[k].status != MPIFT_SEND_OK) {
             /* The source names the failure; here the file is just skipped. */
             mpift_xres_set(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);

@@ -11,11 +11,24 @@
 
 enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
 
+/*
+ * Where a file is read, on the rank that sends it: the device and inode
+ * it had when it was planned, which the file opened must still have (both
+ * 0: not planned, not checked), and its absolute path, below the source
+ * root the sender reads from (struct mpift_xfer's srcroot).  One
+ * allocation (mpift_src_new, engine/source.h; free() it): only the
+ * sending rank holds these, 16 bytes per file more than the path alone.
+ */
+struct mpift_src {
+    uint64_t dev, ino;
+    char path[];
+};
+
 /* One file or directory to stage.  A small record: memory per file stays
  * bounded for hundreds of thousands of files. */
 struct mpift_pfile {
     char *dest;          /* relative to the dest root, normalized */
-    char *src;           /* absolute source path: rank 0 only, NULL elsewhere */
+    struct mpift_src *src; /* the sender's (rank 0's; a stage-out writer's): NULL elsewhere */
     uint64_t size;
     int64_t mtime_sec;
     uint32_t mtime_nsec;

@@ -1,8 +1,11 @@
 /* inject.c - the engine's fault injection for the test suite (see inject.h). */
 #include "mpift_autoconf.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/faults.h"
 #include "engine/inject.h"
@@ -59,4 +62,47 @@ void mpift_inject_bad_header(struct mpift_xfer *x)
     }
     if (who == x->rank)
         x->hdr[MPIFT_HDR_VERSION_AT] = 7;   /* a u16, little-endian: version 7 */
+}
+
+/* Stop for up to `seconds`: until MPIFT_TEST_PAUSE_FILE, created now, is
+ * removed (see inject.h). */
+static void pause_for(double seconds)
+{
+    const char *path = mpift_fault_env("MPIFT_TEST_PAUSE_FILE");
+    struct timespec tick = { 0, 20 * 1000 * 1000 };
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    for (; seconds > 0; seconds -= 0.02) {
+        if (fd >= 0 && access(path, F_OK) != 0)
+            break;
+        nanosleep(&tick, NULL);
+    }
+}
+
+void mpift_inject_pause_chunk(int rank, uint64_t chunk)
+{
+    static int armed = -1;
+    static long long at;
+    static double secs;
+    const char *env;
+    int who;
+
+    if (armed < 0) {
+        env = mpift_fault_env("MPIFT_TEST_PAUSE");
+        armed = env && sscanf(env, "%d:%lld:%lf", &who, &at, &secs) == 3 && who == rank && at >= 0;
+    }
+    if (armed && (long long)chunk == at) {
+        armed = 0;
+        pause_for(secs);
+    }
+}
+
+void mpift_inject_pause_after_plan(void)
+{
+    const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_AFTER_PLAN");
+
+    if (env)
+        pause_for(atof(env));
 }

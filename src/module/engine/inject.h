@@ -1,7 +1,8 @@
 /*
  * inject.h - the engine's fault injection for the test suite (engine/
  * only): a damaged copy, a rank that dies mid-transfer, a header from
- * another protocol version.  Each is switched on by an MPIFT_TEST_*
+ * another protocol version, a source rank that stops at a known moment
+ * (so a test can change a source under it).  Each is switched on by an MPIFT_TEST_*
  * variable that only the fault-injection build reads (util/faults.h);
  * unset, each costs one getenv per process.
  */
@@ -29,5 +30,20 @@ void mpift_inject_kill(int rank);
 /* MPIFT_TEST_BAD_HEADER=RANK: rank RANK sends (or passes on) every
  * METADATA in x->hdr with protocol version 7; its children must refuse it. */
 void mpift_inject_bad_header(struct mpift_xfer *x);
+
+/*
+ * MPIFT_TEST_PAUSE=RANK:CHUNK:SECONDS: rank RANK stops for SECONDS once it
+ * has read chunk CHUNK (from 0) of a file it sends; once per process.
+ * Call per chunk read.
+ */
+void mpift_inject_pause_chunk(int rank, uint64_t chunk);
+
+/* MPIFT_TEST_PAUSE_AFTER_PLAN=SECONDS: a stage-in's rank 0 stops for
+ * SECONDS once its plan is made, before anything is opened to send. */
+void mpift_inject_pause_after_plan(void);
+
+/* Both pauses, with MPIFT_TEST_PAUSE_FILE=PATH set, create PATH when they
+ * start and end as soon as PATH is removed (SECONDS is then a bound): the
+ * test waits for PATH, changes what it wants, removes PATH. */
 
 #endif

@@ -1,12 +1,17 @@
 /* sink.c - verified, atomic writes (see sink.h for the contract). */
 #include "mpift_autoconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -16,23 +21,88 @@
 #include "util/status.h"
 #include "engine/sink.h"
 
-bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t sec, uint32_t nsec)
+/*
+ * The middle of a temporary name: random for this process (fixed at its
+ * first sink from getrandom, its pid and the time), plus one per sink, so
+ * no two sinks of any runs share a name.
+ */
+static uint64_t sink_id(void)
+{
+    static uint64_t base, seq;
+    struct timespec ts;
+    uint64_t r = 0;
+
+    if (!base) {
+        if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+            r = 0;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r ^= ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)ts.tv_nsec << 20);
+        base = XXH3_64bits(&r, sizeof(r)) | 1;
+    }
+    return base + __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
+}
+
+int mpift_sink_sweep(int dirfd)
+{
+    size_t pl = strlen(MPIFT_SINK_TMP_PREFIX), sl = strlen(MPIFT_SINK_TMP_SUFFIX), n;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), tfd, gone = 0;
+
+    if (fd < 0 || !(d = fdopendir(fd))) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        n = strlen(de->d_name);
+        if (n <= pl + sl || strncmp(de->d_name, MPIFT_SINK_TMP_PREFIX, pl) != 0 ||
+            strcmp(de->d_name + n - sl, MPIFT_SINK_TMP_SUFFIX) != 0)
+            continue;
+        /* Its writer holds a lock on it while it lives: taking that lock
+         * proves it dead. */
+        tfd = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (tfd < 0)
+            continue;
+        if (fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) && flock(tfd, LOCK_EX | LOCK_NB) == 0 &&
+            unlinkat(fd, de->d_name, 0) == 0)
+            gone++;
+        close(tfd);
+    }
+    closedir(d);
+    return gone;
+}
+
+/* What is at `rel` below rootfd (never following a link): 0 with st, or -1. */
+static int look(int rootfd, const char *rel, struct stat *st)
 {
     char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
-    struct stat st;
-    int dfd;
-    bool same = false;
+    int dfd, rc;
 
     if (mpift_split_parent(rel, parent, sizeof(parent), name, sizeof(name)) != MPIFT_OK)
-        return false;
+        return -1;
     dfd = mpift_dir_open(rootfd, parent, false, why, sizeof(why));
     if (dfd < 0)
-        return false;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size == size && st.st_mtim.tv_sec == sec && (uint32_t)st.st_mtim.tv_nsec == nsec)
-        same = true;
+        return -1;
+    rc = fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
     close(dfd);
-    return same;
+    return rc;
+}
+
+bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t sec, uint32_t nsec)
+{
+    struct stat st;
+
+    return look(rootfd, rel, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size &&
+           st.st_mtim.tv_sec == sec && (uint32_t)st.st_mtim.tv_nsec == nsec;
+}
+
+bool mpift_sink_exists(int rootfd, const char *rel)
+{
+    struct stat st;
+
+    return look(rootfd, rel, &st) == 0;
 }
 
 int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
@@ -40,7 +110,7 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
 {
     char parent[PATH_MAX], cause[MPIFT_WHY_MAX];
     struct stat st;
-    int rc;
+    int rc, tries;
 
     memset(s, 0, sizeof(*s));
     s->dirfd = s->fd = -1;
@@ -56,18 +126,24 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
         return rc;
     }
     s->dirfd = rc;
-    /* A short, fixed-length temporary name: the final name may already be
-     * NAME_MAX long.  Rank in the name: ranks of a node never share one. */
-    snprintf(s->tmp, sizeof(s->tmp), ".mpift-%016llx-r%d.tmp",
-             (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), rank);
-    /* A stale temporary from a killed run is ours to replace. */
-    unlinkat(s->dirfd, s->tmp, 0);
-    /* Created 0666: the kernel takes the umask off at this moment, and
-     * atomically, so the mode a new file gets is known without umask(0)
-     * then umask(old) (between which any thread of a host embedding mpift
+    /* A short temporary name (the final name may already be NAME_MAX
+     * long), of this sink alone: never one another run may be writing.
+     * Those of runs that died are swept (mpift_sink_sweep).  Created
+     * 0666: the kernel takes the umask off at this moment, and atomically,
+     * so the mode a new file gets is known without umask(0) then
+     * umask(old) (between which any thread of a host embedding mpift
      * would create its files 0666).  Then 0600 while it fills, so no one
      * reads it half-written; commit gives it the mode it was created with. */
-    s->fd = openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    for (tries = 0; tries < 4; tries++) {
+        snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
+                 (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
+        s->fd = openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (s->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    /* Held while it is written: a sweep leaves a locked temporary alone. */
+    if (s->fd >= 0)
+        flock(s->fd, LOCK_EX | LOCK_NB);
     if (s->fd < 0 || fstat(s->fd, &st) != 0 || fchmod(s->fd, 0600) != 0) {
         snprintf(why, whylen, "%s: cannot create temporary file: %s", s->display, strerror(errno));
         if (s->fd >= 0) {
@@ -152,14 +228,33 @@ void mpift_sink_abort(struct mpift_sink *s)
     sink_close(s);
 }
 
+/* This process's RLIMIT_FSIZE, for a message ("2097152 bytes"). */
+static const char *fsize_limit(char *buf, size_t len)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        snprintf(buf, len, "unknown");
+    else
+        snprintf(buf, len, "%llu bytes", (unsigned long long)rl.rlim_cur);
+    return buf;
+}
+
 int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const struct mpift_complete *c,
                       bool preserve, bool do_fsync, char *why, size_t whylen)
 {
     struct timespec ts[2];
     struct stat st;
     uint64_t digest = s->hash ? XXH3_64bits_digest(s->hash) : 0;
+    char lim[32];
     int rc = MPIFT_ERR_IO;
 
+    if (s->err == EFBIG) {
+        snprintf(why, whylen, "%s: larger than this rank's file size limit (ulimit -f: %s): %s; raise the limit "
+                 "where the job starts (ulimit -f unlimited)", s->display, fsize_limit(lim, sizeof(lim)),
+                 strerror(s->err));
+        goto fail;
+    }
     if (s->err) {
         snprintf(why, whylen, "%s: %s", s->display, strerror(s->err));
         goto fail;

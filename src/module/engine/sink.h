@@ -1,12 +1,15 @@
 /*
  * sink.h - one verified, atomic file write below a destination root.
  *
- * Bytes go to a temporary name beside the final path (".mpift-<hash>-r<rank>.tmp"),
- * are hashed as they arrive (when a checksum is in use), and only when
- * size and checksum match what the sender announced is the file given its
- * mode and mtime and renamed into place.  A failed or interrupted write
- * never leaves anything at the final path; a failed one removes its
- * temporary file.
+ * Bytes go to a temporary name beside the final path
+ * (".mpift-<hash of the name>-<id of this sink>-r<rank>.tmp": no two
+ * sinks of any runs share one, and each holds a lock on its file while it
+ * writes), are hashed as they arrive (when a checksum is in use), and only
+ * when size and checksum match what the sender announced is the file given
+ * its mode and mtime and renamed into place.  A failed or interrupted
+ * write never leaves anything at the final path; a failed one removes its
+ * temporary file, and an interrupted one's is swept by a later run
+ * (mpift_sink_sweep).
  */
 #ifndef MPIFT_SINK_H
 #define MPIFT_SINK_H
@@ -18,6 +21,10 @@
 #include <xxhash.h>
 
 #include "wire/proto.h"
+
+/* Every temporary file's name starts and ends so. */
+#define MPIFT_SINK_TMP_PREFIX ".mpift-"
+#define MPIFT_SINK_TMP_SUFFIX ".tmp"
 
 struct mpift_sink {
     int dirfd;                 /* parent folder (owned) */
@@ -34,6 +41,9 @@ struct mpift_sink {
 /* Does `rel` below rootfd already hold this file (regular, same size and
  * mtime)?  Missing parents or file: false.  Never follows a link. */
 bool mpift_sink_unchanged(int rootfd, const char *rel, uint64_t size, int64_t sec, uint32_t nsec);
+
+/* Is there anything at `rel` below rootfd (a file to be replaced)? */
+bool mpift_sink_exists(int rootfd, const char *rel);
 
 /*
  * mpift_sink_open - create the parent folders of `rel` below rootfd and a
@@ -63,5 +73,14 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
 
 /* Remove the temporary file and close (after a failed stream). */
 void mpift_sink_abort(struct mpift_sink *s);
+
+/*
+ * mpift_sink_sweep - remove the temporary files of dead writers from the
+ * folder dirfd: each regular file named like a sink's whose lock can be
+ * taken (a live writer holds its own).  For a run that holds its dest
+ * root's lock (fs/fsafe.h mpift_root_lock), so no other run writes there.
+ * Returns how many it removed.
+ */
+int mpift_sink_sweep(int dirfd);
 
 #endif

@@ -4,25 +4,101 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "fs/beneath.h"
+#include "fs/fsafe.h"
 #include "engine/source.h"
 
-int mpift_source_open(const char *path, struct stat *st, int *code, char *why, size_t wl)
+/* What a non-regular file is, for messages. */
+static const char *kind_of(mode_t mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), en;
+    return S_ISFIFO(mode) ? "a FIFO" : S_ISDIR(mode) ? "a folder" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
+}
 
-    if (fd >= 0 && fstat(fd, st) == 0 && S_ISREG(st->st_mode))
+/* The open failed with errno en: say why, as planned or not. */
+static int open_failed(const struct mpift_src *src, const char *root, int en, char *why, size_t wl)
+{
+    int planned = src->ino != 0;
+
+    if (en == ENOENT) {
+        snprintf(why, wl, "%s: %s", src->path, planned ? "no longer exists (removed since it was planned)"
+                                                       : strerror(en));
+        return MPIFT_ERR_NOENT;
+    }
+    if (en == ELOOP) {
+        snprintf(why, wl, "%s: %s a symbolic link: not followed (it could lead outside %s)", src->path,
+                 planned ? "changed since planning: replaced by" : "is", root);
+        return MPIFT_ERR_ESCAPE;
+    }
+    if (en == EXDEV) {
+        snprintf(why, wl, "%s: a symbolic link on its path leads away from %s: refused", src->path, root);
+        return MPIFT_ERR_ESCAPE;
+    }
+    snprintf(why, wl, "%s: %s", src->path, strerror(en));
+    return MPIFT_ERR_IO;
+}
+
+int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
+                      char *why, size_t wl)
+{
+    size_t rl = strlen(root);
+    const char *rel = src->path + rl;
+    int fd, en;
+
+    while (rl > 1 && root[rl - 1] == '/')
+        rel = src->path + --rl;
+    if (rootfd < 0 || !mpift_path_within(root, src->path)) {
+        snprintf(why, wl, "%s: not below the source root %s: refused", src->path, root);
+        *code = MPIFT_ERR_ESCAPE;
+        return -1;
+    }
+    fd = mpift_open_beneath(rootfd, *rel == '/' ? rel + 1 : rel);
+    if (fd < 0) {
+        en = errno;
+        *code = open_failed(src, root, en, why, wl);
+        errno = en;
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        en = errno;
+        *code = open_failed(src, root, en, why, wl);
+    } else if (!S_ISREG(st->st_mode)) {
+        snprintf(why, wl, "%s: %s%s: not a regular file, not read", src->path,
+                 src->ino ? "changed since planning: replaced by " : "is ", kind_of(st->st_mode));
+        *code = MPIFT_ERR_IO;
+        en = EINVAL;
+    } else if (src->ino && ((uint64_t)st->st_dev != src->dev || (uint64_t)st->st_ino != src->ino)) {
+        snprintf(why, wl, "%s: changed since planning: replaced by another file; run again to stage it",
+                 src->path);
+        *code = MPIFT_ERR_IO;
+        en = ESTALE;
+    } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+        en = errno;
+        *code = open_failed(src, root, en, why, wl);
+    } else {
         return fd;
-    en = fd < 0 ? errno : (S_ISREG(st->st_mode) ? errno : EINVAL);
-    if (fd >= 0)
-        close(fd);
-    snprintf(why, wl, "%s: %s", path, en == EINVAL ? "not a regular file" : strerror(en));
-    *code = en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    }
+    close(fd);
     errno = en;
     return -1;
+}
+
+struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
+{
+    size_t n = strlen(path) + 1;
+    struct mpift_src *s = malloc(sizeof(*s) + n);
+
+    if (!s)
+        return NULL;
+    s->dev = st ? (uint64_t)st->st_dev : 0;
+    s->ino = st ? (uint64_t)st->st_ino : 0;
+    memcpy(s->path, path, n);
+    return s;
 }
 
 void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m)
@@ -46,11 +122,38 @@ int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            int e = n < 0 ? errno : EIO; /* n == 0: the file shrank under us */
+            int e = n < 0 ? errno : MPIFT_SOURCE_SHRANK;
             memset(buf + done, 0, len - done);
             return e;
         }
         done += (size_t)n;
     }
     return 0;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t wl)
+{
+    struct stat now;
+
+    /* A write that ends within the clock tick of the open leaves mtime
+     * and ctime as they were: the size still catches a file that grew
+     * or shrank. */
+    if (fstat(fd, &now) != 0)
+        now = *at_open;
+    if (read_err == MPIFT_SOURCE_SHRANK || now.st_size < at_open->st_size)
+        snprintf(why, wl, "%s: changed while being staged (it shrank from %lld to %lld bytes while it was read)",
+                 path, (long long)at_open->st_size, (long long)now.st_size);
+    else if (now.st_size != at_open->st_size)
+        snprintf(why, wl, "%s: changed while being staged (it grew from %lld to %lld bytes while it was read)",
+                 path, (long long)at_open->st_size, (long long)now.st_size);
+    else if (!same_time(&now.st_mtim, &at_open->st_mtim) || !same_time(&now.st_ctim, &at_open->st_ctim))
+        snprintf(why, wl, "%s: changed while being staged (it was written to while it was read)", path);
+    else
+        return 0;
+    return 1;
 }

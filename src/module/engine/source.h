@@ -1,6 +1,7 @@
 /*
  * source.h - the source side of a file (engine/ only): opening it to
- * send, the METADATA that announces it, and reading its chunks.
+ * send, the METADATA that announces it, reading its chunks, and telling
+ * whether it changed while it was read.
  */
 #ifndef MPIFT_SOURCE_H
 #define MPIFT_SOURCE_H
@@ -9,23 +10,45 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "engine/file.h"
 #include "wire/proto.h"
 
 /*
- * mpift_source_open - open a file to send.  Returns an fd with st filled,
- * or -1 with errno kept (EINVAL: not a regular file), *code
- * MPIFT_ERR_NOENT or MPIFT_ERR_IO and "PATH: cause" in why.
+ * mpift_source_open - open src->path, which lies below `root` (rootfd),
+ * from rootfd without leaving it (fs/beneath.h): a symbolic link is never
+ * followed out, a FIFO or device is refused at once.  It must be a
+ * regular file, and the one planned when src has a device and inode.
+ * Returns an fd (blocking again) with st filled, or -1 with *code
+ * (MPIFT_ERR_NOENT, _ESCAPE or _IO) and "PATH: cause" in why.
  */
-int mpift_source_open(const char *path, struct stat *st, int *code, char *why, size_t wl);
+int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
+                      char *why, size_t wl);
+
+/* A new record of a source at `path` (see engine/file.h), planned as st
+ * says (NULL: not planned, nothing to hold it to).  NULL: no memory. */
+struct mpift_src *mpift_src_new(const char *path, const struct stat *st);
 
 /* The METADATA of file `id`, sent as `name`, from what fstat said of it. */
 void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_t chunk, struct mpift_meta *m);
 
+/* mpift_read_chunk's answer when the file ended before `len` bytes: it
+ * shrank while it was read (not an errno). */
+#define MPIFT_SOURCE_SHRANK (-1)
+
 /*
- * mpift_read_chunk - read exactly len bytes at off.  Returns 0, or an
- * errno (the file shrank: EIO) with the rest of buf zero-filled, so a
- * stream keeps its announced length and its COMPLETE says it failed.
+ * mpift_read_chunk - read exactly len bytes at off.  Returns 0, an errno,
+ * or MPIFT_SOURCE_SHRANK, with the rest of buf zero-filled, so a stream
+ * keeps its announced length and its COMPLETE says it failed.
  */
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
+
+/*
+ * mpift_source_changed - after the last byte of fd was read: did the file
+ * change since it was opened (`at_open`: what fstat said then)?  Its size,
+ * mtime or ctime moved, or a read found it shorter (read_err
+ * MPIFT_SOURCE_SHRANK).  0 if not; else 1 with "PATH: changed while being
+ * staged (how)" in why: what was read may mix two versions.
+ */
+int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t wl);
 
 #endif

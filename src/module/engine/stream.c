@@ -130,17 +130,16 @@ static int send_error(struct mpift_xfer_stream *s)
 static int send_open(struct mpift_xfer_stream *s)
 {
     struct mpift_xfer *x = s->x;
-    struct stat st;
     int len, code, rc;
 
     if (!s->refused) {
-        s->fd = mpift_source_open(s->f->src, &st, &code, s->why, sizeof(s->why));
+        s->fd = mpift_source_open(x->srcfd, x->srcroot, s->f->src, &s->st, &code, s->why, sizeof(s->why));
         if (s->fd < 0)
             mpift_stream_refuse(s, code, s->why);
     }
     if (s->refused)
         return send_error(s);
-    mpift_meta_of(s->id, s->f->dest, &st, x->chunk, &s->m);
+    mpift_meta_of(s->id, s->f->dest, &s->st, x->chunk, &s->m);
     mpift_meter_expect(x->meter, s->m.size);
     len = mpift_meta_encode(&s->m, x->hdr, MPIFT_HDR_MAX);
     if (len < 0)
@@ -176,6 +175,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
             memset(x->buf[b], 0, (size_t)len);
+        mpift_inject_pause_chunk(x->rank, s->next);
         rc = mpift_route_isend(x, s->rt, b, len, s->next, mpift_route_tag(s->rt, s->next));
         if (rc != MPIFT_OK)
             return rc;
@@ -198,23 +198,30 @@ static int send_tail(struct mpift_xfer_stream *s)
 {
     struct mpift_xfer *x = s->x;
     struct mpift_complete c;
-    int rc = MPIFT_OK, len;
+    int rc = MPIFT_OK, len, changed;
 
     if (!mpift_hdr_sent(x, s->wait, &rc)) /* the METADATA is still in x->hdr */
         return rc;
+    /* What was read may mix two versions if the file changed meanwhile:
+     * then no copy is kept, and the file may be sent again. */
+    changed = (s->read_err == 0 || s->read_err == MPIFT_SOURCE_SHRANK) &&
+              mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
     memset(&c, 0, sizeof(c));
     c.file_id = s->id;
     c.size = s->m.size;
-    c.status = s->read_err ? MPIFT_SEND_FAILED : MPIFT_SEND_OK;
-    c.err = s->read_err;
+    c.status = changed ? MPIFT_SEND_CHANGED : s->read_err ? MPIFT_SEND_FAILED : MPIFT_SEND_OK;
+    c.err = s->read_err > 0 ? s->read_err : 0;
     c.cksum_kind = x->cksum;
     c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
     s->res->digest = c.digest;
     len = mpift_complete_encode(&c, x->hdr, MPIFT_HDR_MAX);
     rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_CONTROL);
     s->phase = MPIFT_SP_END;
-    if (s->read_err) {
-        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src, strerror(s->read_err));
+    if (changed) {
+        s->res->status = MPIFT_ERR_CHECKSUM;   /* as a copy that did not verify: it may be sent again */
+        s->res->source_failed = 1;
+    } else if (s->read_err) {
+        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
         s->res->source_failed = 1;
     } else if (s->have_sink) {
         s->have_sink = 0;
@@ -409,7 +416,11 @@ static int recv_tail(struct mpift_xfer_stream *s)
         return rc;
     s->res->digest = c.digest;
     s->phase = MPIFT_SP_END;
-    if (c.status != MPIFT_SEND_OK) {
+    if (c.status == MPIFT_SEND_CHANGED) {
+        /* The source names it and may send it again; the copy is dropped. */
+        mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", s->f->dest);
+        s->res->source_failed = 1;
+    } else if (c.status != MPIFT_SEND_OK) {
         /* The source names the failure; here the copy is just dropped. */
         s->read_err = c.err ? c.err : EIO;
         mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);

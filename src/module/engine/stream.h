@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "util/status.h"
 #include "wire/proto.h"
@@ -54,8 +55,10 @@ struct mpift_xfer_stream {
     int sink_rank;                /* names the copy's temporary file */
     enum mpift_stream_phase phase;
     int fd;                       /* source: the file; -1 */
-    int read_err;                 /* errno of the source's first failed read (below
-                                   * the source: as its COMPLETE said) */
+    struct stat st;               /* source: what fstat said of it when opened */
+    int read_err;                 /* errno of the source's first failed read, or
+                                   * MPIFT_SOURCE_SHRANK (below the source: as its
+                                   * COMPLETE said) */
     int have_sink;
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */

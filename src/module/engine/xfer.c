@@ -31,6 +31,8 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
 
     memset(x, 0, sizeof(*x));
     x->comm = comm;
+    x->srcfd = -1;
+    x->srcroot = "";
     MPI_Comm_rank(comm, &x->rank);
     x->chunk = cfg->chunk_size;
     x->window = cfg->window;
@@ -71,6 +73,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->arrived);
     XXH3_freeState(x->hash);
     memset(x, 0, sizeof(*x));
+    x->srcfd = -1;
 }
 
 int mpift_xfer_flush(struct mpift_xfer *x)

@@ -48,6 +48,12 @@ struct mpift_xfer {
     XXH3_state_t *hash;       /* a source's checksum; NULL: checksum none */
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
+    /* Where this rank reads the files it sends: every f->src->path lies
+     * below srcroot, and is opened from srcfd without leaving it
+     * (engine/source.h).  Set by the caller before sending; -1: none,
+     * and every file is refused. */
+    int srcfd;
+    const char *srcroot;
 };
 
 #define MPIFT_TREES_MAX MPIFT_FANOUT_MAX
@@ -65,6 +71,10 @@ struct mpift_route {
     const int *nkids;
 };
 
+/* What to do about a source that kept changing while it was read, after
+ * its message when it fails for good. */
+#define MPIFT_CHANGED_HINT ": not staged; run again once nothing writes to it"
+
 /* Where a writer puts its copy; NULL when this rank only relays. */
 struct mpift_target {
     int rootfd;
@@ -74,7 +84,8 @@ struct mpift_target {
 /* The outcome of one file on this rank. */
 struct mpift_xres {
     int status;               /* MPIFT_OK, _CHECKSUM (retry may help), _IO, _NOENT */
-    int source_failed;        /* the source could not be read: nobody got the file */
+    int source_failed;        /* the source could not be read: nobody got the file
+                               * (status _CHECKSUM: it changed while it was read) */
     uint64_t bytes;           /* bytes this rank wrote */
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
@@ -82,6 +93,14 @@ struct mpift_xres {
 };
 
 int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_config *cfg, int maxchildren);
+
+/* The root this rank reads the files it sends below (see srcfd above):
+ * the caller owns fd and root, and keeps them while it sends. */
+static inline void mpift_xfer_source_root(struct mpift_xfer *x, int fd, const char *root)
+{
+    x->srcfd = fd;
+    x->srcroot = root;
+}
 
 /*
  * mpift_xfer_flush - wait until every chunk sent has been taken by its

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -187,11 +188,26 @@ int mpift_root_open(const char *root, char *err, size_t errlen)
     return fd;
 }
 
+/* Open folder `comp` of fd, never following a link.  An fd, or
+ * MPIFT_ERR_ESCAPE (it is a symbolic link), _NOENT or _IO with errno kept. */
+static int open_sub(int fd, const char *comp)
+{
+    struct stat st;
+    int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), en;
+
+    if (next >= 0)
+        return next;
+    en = errno;
+    next = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? MPIFT_ERR_ESCAPE
+         : en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    errno = en;
+    return next;
+}
+
 int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen)
 {
     char comp[NAME_MAX + 1];
     const char *p;
-    struct stat st;
     int fd, next, saved, rc;
     size_t n;
 
@@ -225,23 +241,19 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
             errno = saved;
             return MPIFT_ERR_IO;
         }
-        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        next = open_sub(fd, comp);
         if (next < 0) {
             saved = errno;
-            if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+            if (next == MPIFT_ERR_ESCAPE)
                 snprintf(err, errlen, "\"%s\" is a symbolic link: refusing to follow it out of the destination",
                          comp);
-                rc = MPIFT_ERR_ESCAPE;
-            } else if (saved == ENOENT) {
+            else if (next == MPIFT_ERR_NOENT)
                 snprintf(err, errlen, "folder \"%s\" does not exist", comp);
-                rc = MPIFT_ERR_NOENT;
-            } else {
+            else
                 snprintf(err, errlen, "cannot open folder \"%s\": %s", comp, strerror(saved));
-                rc = MPIFT_ERR_IO;
-            }
             close(fd);
             errno = saved;
-            return rc;
+            return next;
         }
         close(fd);
         fd = next;
@@ -278,8 +290,19 @@ uint64_t mpift_fs_block(int dirfd)
     return fstatvfs(dirfd, &vfs) == 0 && vfs.f_frsize ? (uint64_t)vfs.f_frsize : BLOCK_GUESS;
 }
 
-int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
-                  size_t len)
+uint64_t mpift_fs_inodes(int dirfd)
+{
+    struct statvfs vfs;
+
+    /* f_files 0: a file system without an inode limit (btrfs, many FUSE
+     * ones) says nothing of them. */
+    if (fstatvfs(dirfd, &vfs) != 0 || vfs.f_files == 0)
+        return UINT64_MAX;
+    return (uint64_t)vfs.f_favail;
+}
+
+int mpift_fs_room(int dirfd, const char *root, uint64_t need, uint64_t inodes, const char *verb,
+                  const char *setting, char *why, size_t len)
 {
     struct statvfs vfs;
     uint64_t avail;
@@ -293,12 +316,60 @@ int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, 
             return -1;
         }
     }
-    if (faccessat(dirfd, ".", W_OK, AT_EACCESS) != 0) {
+    if (inodes > mpift_fs_inodes(dirfd)) {
+        snprintf(why, len, "needs %llu inodes (files and folders) for %s but its file system has %llu free: nothing "
+                 "was %s; remove files there or point %s elsewhere", (unsigned long long)inodes, root,
+                 (unsigned long long)mpift_fs_inodes(dirfd), verb, setting);
+        return -1;
+    }
+    if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
         snprintf(why, len, "cannot write under %s: %s: nothing was %s; fix its permissions or point %s elsewhere",
                  root, strerror(errno), verb, setting);
         return -1;
     }
     return 0;
+}
+
+int mpift_root_lock(int rootfd)
+{
+    if (flock(rootfd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    return errno == EWOULDBLOCK ? 1 : -1;
+}
+
+int mpift_dir_nearest(int rootfd, const char *rel, size_t *have, unsigned *missing)
+{
+    char comp[NAME_MAX + 1];
+    const char *p;
+    size_t n;
+    int fd, next, en;
+
+    *have = 0;
+    *missing = 0;
+    fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return MPIFT_ERR_IO;
+    for (p = next_component(rel, &n); n > 0 && !*missing; p = next_component(p + n, &n)) {
+        snprintf(comp, sizeof(comp), "%.*s", (int)n, p);
+        next = n > NAME_MAX ? (errno = ENAMETOOLONG, MPIFT_ERR_IO) : open_sub(fd, comp);
+        if (next == MPIFT_ERR_NOENT) {
+            *missing = 1;
+            break;
+        }
+        if (next < 0) {
+            en = errno;
+            close(fd);
+            errno = en;
+            return next;
+        }
+        close(fd);
+        fd = next;
+        *have = (size_t)(p + n - rel);
+    }
+    /* Each component below the first missing one is missing too. */
+    for (p = next_component(p + n, &n); *missing && n > 0; p = next_component(p + n, &n))
+        ++*missing;
+    return fd;
 }
 
 void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *name)

@@ -88,14 +88,38 @@ void mpift_path_too_long(char *buf, size_t len, const char *dir, const char *nam
 /*
  * Preflight, before any bytes move.  mpift_fs_block: the block size a file
  * takes space in under dirfd (sizes are rounded up to it).
- * mpift_fs_room: can that file system take `need` more bytes, and may we
- * write under `root` (its fd, dirfd)?  0 if so (or if statvfs cannot say);
- * -1 with a message for users in `why`: the need and the free space, or
- * the access error, then "nothing was VERB" and what to do ("free space
- * there or point SETTING elsewhere").
+ * mpift_fs_room: can that file system take `need` more bytes and `inodes`
+ * more files and folders (a file system that counts no inodes at all,
+ * f_files 0, is not limited by them), and may we create files under `root`
+ * (its fd, dirfd: write and search permission for this user)?  0 if so
+ * (or if statvfs cannot say); -1 with a message for users in `why`: the
+ * need and what is free, or the access error, then "nothing was VERB" and
+ * what to do ("free space there or point SETTING elsewhere").
  */
 uint64_t mpift_fs_block(int dirfd);
-int mpift_fs_room(int dirfd, const char *root, uint64_t need, const char *verb, const char *setting, char *why,
-                  size_t len);
+/* The inodes this user may still take under dirfd: UINT64_MAX when the
+ * file system does not count them or cannot say. */
+uint64_t mpift_fs_inodes(int dirfd);
+int mpift_fs_room(int dirfd, const char *root, uint64_t need, uint64_t inodes, const char *verb,
+                  const char *setting, char *why, size_t len);
+
+/*
+ * mpift_root_lock - take the exclusive lock of a run on the root folder
+ * rootfd (flock LOCK_EX, without waiting), held until rootfd is closed.
+ * Returns 0 (held), 1 (another process holds it: another run is writing
+ * there) or -1 (the file system cannot lock, e.g. some NFS: errno kept;
+ * the run goes on without the lock).
+ */
+int mpift_root_lock(int rootfd);
+
+/*
+ * mpift_dir_nearest - the deepest folder of `rel` below rootfd that exists
+ * (walked with O_NOFOLLOW; rootfd itself when none does): returns its fd,
+ * with in *have the bytes of rel it covers and in *missing how many
+ * components below it do not exist yet (0: rel exists).  A negative
+ * status when a component cannot be opened (MPIFT_ERR_ESCAPE: it is a
+ * symbolic link; MPIFT_ERR_IO: errno kept).
+ */
+int mpift_dir_nearest(int rootfd, const char *rel, size_t *have, unsigned *missing);
 
 #endif

@@ -47,7 +47,9 @@ struct stream {
     int peer;
     uint64_t id;
     char name[PATH_MAX];
-    char real[PATH_MAX];       /* FETCH: the source's real path */
+    char root[PATH_MAX];       /* FETCH: the real paths.source, */
+    int rootfd;                /* open while the file is read (-1: none), */
+    struct mpift_src *src;     /* and the file (NULL: none) */
     struct mpift_pfile f;
     struct mpift_route rt;     /* FETCH: master -> peer; PUT: peer -> master */
     struct mpift_target tgt;   /* PUT: paths.collect */
@@ -108,11 +110,12 @@ static int finish(struct server *sv, struct stream *s)
 
     if (MPI_Wait(&s->rreq, MPI_STATUS_IGNORE) != MPI_SUCCESS) /* a PUT's "go": long since received */
         return MPIFT_ERR_MPI;
-    /* A source that failed mid-file, named as the worker knows it. */
-    if (s->xs.read_err && s->op == MPIFT_REQ_FETCH)
+    /* A source that failed mid-file, named as the worker knows it (one
+     * that shrank says so already: MPIFT_SOURCE_SHRANK is no errno). */
+    if (s->xs.read_err > 0 && s->op == MPIFT_REQ_FETCH)
         mpift_format(res->why, sizeof(res->why), "%s/%s on %s: read failed: %s", sv->source, s->name, host(sv, 0),
                      strerror(s->xs.read_err));
-    else if (s->xs.read_err)
+    else if (s->xs.read_err > 0)
         mpift_format(res->why, sizeof(res->why), "%s: the worker could not read it", s->name);
     n = mpift_reply_encode(s->reply, sizeof(s->reply), res->status, res->status == MPIFT_OK ? "" : res->why);
     s->phase = PH_REPLY;
@@ -140,6 +143,12 @@ static int finish(struct server *sv, struct stream *s)
 static void release(struct server *sv, struct stream *s)
 {
     mpift_stream_end(&s->xs);
+    if (s->rootfd >= 0)
+        close(s->rootfd);
+    s->rootfd = -1;
+    free(s->src);
+    s->src = NULL;
+    mpift_xfer_source_root(&s->x, -1, "");
     s->phase = PH_FREE;
     sv->active--;
 }
@@ -151,13 +160,14 @@ static void release(struct server *sv, struct stream *s)
 static void fetch_start(struct server *sv, struct stream *s)
 {
     char why[MPIFT_WHY_MAX];
-    int rc = mpift_source_resolve(sv->source, s->name, s->real, why, sizeof(why));
+    int rc = mpift_peer_source(sv->source, s->name, s->root, &s->src, &s->rootfd, why, sizeof(why));
 
     if (rc != MPIFT_OK) {
         mpift_stream_refuse(&s->xs, rc, why);
         return;
     }
-    mpift_peer_file(&s->f, s->name, s->real);
+    mpift_xfer_source_root(&s->x, s->rootfd, s->root);
+    mpift_peer_file(&s->f, s->name, s->src);
     mpift_stream_send(&s->xs, &s->f, NULL);
 }
 
@@ -227,6 +237,8 @@ static int start_next(struct server *sv)
     s->peer = r->peer;
     s->id = r->id;
     s->rreq = MPI_REQUEST_NULL;
+    s->rootfd = -1;
+    s->src = NULL;
     snprintf(s->name, sizeof(s->name), "%s", r->name);
     if (++sv->active > sv->peak)
         sv->peak = sv->active;

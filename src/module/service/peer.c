@@ -4,6 +4,7 @@
 #include "mpift_autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,13 @@
 #include "util/status.h"
 #include "service/peer.h"
 #include "stage/plan.h"
+#include "engine/source.h"
 
-int mpift_source_resolve(const char *root, const char *name, char *real, char *why, size_t wl)
+/* `name` below `root` for reading: the real path must stay within the
+ * real root (a symlink may not lead out).  rroot and real get both. */
+static int source_resolve(const char *root, const char *name, char *rroot, char *real, char *why, size_t wl)
 {
-    char rroot[PATH_MAX], path[PATH_MAX];
+    char path[PATH_MAX];
 
     if (!realpath(root, rroot)) {
         int en = errno;
@@ -33,7 +37,34 @@ int mpift_source_resolve(const char *root, const char *name, char *real, char *w
     return mpift_path_resolve(rroot, NULL, path, real, why, wl);
 }
 
-void mpift_peer_file(struct mpift_pfile *f, const char *name, char *src)
+int mpift_peer_source(const char *root, const char *name, char *rroot, struct mpift_src **src, int *fd, char *why,
+                      size_t wl)
+{
+    char real[PATH_MAX];
+    int rc = source_resolve(root, name, rroot, real, why, wl), en;
+
+    *fd = -1;
+    *src = NULL;
+    if (rc != MPIFT_OK)
+        return rc;
+    /* Not planned: no device and inode to hold it to; the open itself
+     * stays below the root and refuses what is not a regular file. */
+    if (!(*src = mpift_src_new(real, NULL))) {
+        mpift_format(why, wl, "%s: out of memory", real);
+        return MPIFT_ERR_NOMEM;
+    }
+    *fd = open(rroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*fd < 0) {
+        en = errno;
+        snprintf(why, wl, "%s: %s", rroot, strerror(en));
+        free(*src);
+        *src = NULL;
+        return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+    }
+    return MPIFT_OK;
+}
+
+void mpift_peer_file(struct mpift_pfile *f, const char *name, struct mpift_src *src)
 {
     memset(f, 0, sizeof(*f));
     f->dest = (char *)name;
@@ -47,15 +78,21 @@ int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const c
                     struct mpift_xres *res)
 {
     struct mpift_pfile f;
+    struct mpift_src *src;
     struct mpift_route rt = { -1, &to, 1, 1, NULL, NULL, NULL };
-    char real[PATH_MAX], why[MPIFT_WHY_MAX];
-    int rc;
+    char rroot[PATH_MAX], why[MPIFT_WHY_MAX];
+    int rc, fd;
 
-    rc = mpift_source_resolve(root, name, real, why, sizeof(why));
+    rc = mpift_peer_source(root, name, rroot, &src, &fd, why, sizeof(why));
     if (rc != MPIFT_OK)
         return mpift_xfer_refuse(x, id, &rt, rc, why, res);
-    mpift_peer_file(&f, name, real);
-    return mpift_xfer_source(x, id, &f, &rt, NULL, res);
+    mpift_peer_file(&f, name, src);
+    mpift_xfer_source_root(x, fd, rroot);
+    rc = mpift_xfer_source(x, id, &f, &rt, NULL, res);
+    mpift_xfer_source_root(x, -1, "");
+    close(fd);
+    free(src);
+    return rc;
 }
 
 int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int from,

@@ -13,16 +13,19 @@
 #include "engine/xfer.h"
 
 /*
- * mpift_source_resolve - `name` below `root` for reading: the real path
- * must stay within the real root (a symlink may not lead out).
- * Returns MPIFT_OK with real (PATH_MAX bytes) filled, or a status with a
- * message for users in why.
+ * mpift_peer_source - ready to send `name` below `root`: its real path
+ * must stay within the real root (a symlink may not lead out), the real
+ * root (into rroot, PATH_MAX bytes) is opened (*fd) and *src made (its
+ * path is the real one; not planned, so no inode to check): close and
+ * free both after sending.  Then mpift_xfer_source_root(x, *fd, rroot).
+ * MPIFT_OK, or a status with a message for users in why.
  */
-int mpift_source_resolve(const char *root, const char *name, char *real, char *why, size_t wl);
+int mpift_peer_source(const char *root, const char *name, char *rroot, struct mpift_src **src, int *fd, char *why,
+                      size_t wl);
 
 /* A plan entry for one named file: dest `name`, source `src` (NULL on a
  * receiver), mode kept.  The rest of a plan is not used. */
-void mpift_peer_file(struct mpift_pfile *f, const char *name, char *src);
+void mpift_peer_file(struct mpift_pfile *f, const char *name, struct mpift_src *src);
 
 /* Send `name` (below root) to rank `to`; the ERROR signal when it cannot
  * be read.  MPIFT_OK (outcome in res) or MPIFT_ERR_MPI. */

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "mpift/mpift.h"
+#include "engine/source.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "stage/clash.h"
@@ -92,7 +93,7 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     f = &p->f[p->n];
     memset(f, 0, sizeof(*f));
     f->dest = strdup(norm);
-    f->src = strdup(src);
+    f->src = mpift_src_new(src, st);
     if (!f->dest || !f->src) {
         free(f->dest);
         free(f->src);
@@ -365,7 +366,8 @@ static void dedupe(struct mpift_plan *p)
             struct mpift_pfile *k = &p->f[o - 1];
             if (!(k->type == MPIFT_PT_DIR && f->type == MPIFT_PT_DIR)) {
                 mpift_log_error("%s: both %s and %s would be written there; keeping the first, "
-                                "fix stage_in so each destination has one source", f->dest, k->src, f->src);
+                                "fix stage_in so each destination has one source", f->dest, k->src->path,
+                                f->src->path);
                 p->nerrors++;
             }
             free(f->dest);

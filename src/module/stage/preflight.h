@@ -16,13 +16,26 @@ struct mpift_room {
     const char *root;     /* for messages */
     uint64_t block;       /* what each file's size is rounded up to */
     uint64_t need;
-    int any;              /* a file was added */
+    uint64_t inodes;      /* files and folders to be made */
+    uint64_t replaced;    /* files counted that replace one already there */
+    int any;              /* a file or folder was added */
 };
 
 void mpift_room_start(struct mpift_room *rm, int dirfd, const char *root);
 
 /* One more file of `size` bytes to come. */
 void mpift_room_add(struct mpift_room *rm, uint64_t size);
+
+/* One more folder to be made. */
+void mpift_room_add_folder(struct mpift_room *rm);
+
+/* Are there fewer inodes free than counted?  (Then the caller may take
+ * back the files that replace one already there: mpift_room_replaces.) */
+int mpift_room_inodes_short(const struct mpift_room *rm);
+
+/* One of the files counted replaces a file already there: it needs no
+ * inode of its own (all of them one, for the temporary being written). */
+void mpift_room_replaces(struct mpift_room *rm);
 
 /*
  * mpift_room_check - 0 when there is room (or nothing comes); else -1,

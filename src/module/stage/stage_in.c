@@ -27,6 +27,7 @@
 
 #include "mpift/mpift.h"
 #include "config/template.h"
+#include "engine/inject.h"
 #include "engine/sink.h"
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
@@ -75,6 +76,18 @@ static int agree(MPI_Comm comm, int rc)
     return rc;
 }
 
+/* Rank 0: the resolved source root, which every file sent is read below
+ * (engine/source.h). */
+static int open_source(struct mpift_in_run *r, const char *real)
+{
+    snprintf(r->srcroot, sizeof(r->srcroot), "%s", real);
+    r->srcfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->srcfd >= 0)
+        return MPIFT_OK;
+    mpift_log_error("%s: paths.source %s: %s", r->ctx->cfg->file, real, strerror(errno));
+    return MPIFT_ERR_CONFIG;
+}
+
 /* 1. Rank 0 resolves the source root and plans; then everyone has the plan. */
 static int make_plan(struct mpift_in_run *r)
 {
@@ -93,6 +106,8 @@ static int make_plan(struct mpift_in_run *r)
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
+            rc = rc == MPIFT_OK ? open_source(r, real) : rc;
+            mpift_inject_pause_after_plan();
         }
     }
     rc = agree(ctx->comm, rc);
@@ -126,6 +141,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     r->rank = ctx->topo.rank;
     r->size = ctx->topo.size;
     r->rootfd = -1;
+    r->srcfd = -1;
     rc = make_plan(r);
     if (rc != MPIFT_OK)
         return rc;
@@ -147,6 +163,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         maxkids = cfg->policy == MPIFT_POLICY_DIRECT ? r->size : cfg->policy == MPIFT_POLICY_TREE ? cfg->fanout : 1;
         r->xfer_on = 1;
         rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids);
+        mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
     return agree(ctx->comm, rc);
 }
@@ -154,7 +171,10 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
 static void run_free(struct mpift_in_run *r)
 {
     if (r->rootfd >= 0)
-        close(r->rootfd);
+        close(r->rootfd);   /* and with it the run's lock */
+    if (r->srcfd >= 0)
+        close(r->srcfd);
+    mpift_folders_free(&r->folders);
     if (r->xfer_on)
         mpift_xfer_free(&r->x);
     free(r->all);     /* and mine, a row of it */
@@ -169,69 +189,22 @@ static void run_free(struct mpift_in_run *r)
     free(r->nlens);   /* and ndispls, its second half */
 }
 
-/* Open my dest root and create the plan's folders I will hold. */
-static int prepare_root(struct mpift_in_run *r)
-{
-    struct mpift_ctx *ctx = r->ctx;
-    char why[MPIFT_WHY_MAX];
-    size_t i;
-    int any = 0, fd;
-
-    for (i = 0; i < r->plan.n && !any; i++)
-        any = is_writer(r, &r->plan.f[i]);
-    if (!any && !(r->rank == 0 && ctx->cfg->copies == MPIFT_COPIES_ONCE))
-        return MPIFT_OK;
-    if (ctx->dry_run) {
-        /* Look at what is there without creating anything. */
-        r->rootfd = open(ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return MPIFT_OK;
-    }
-    r->rootfd = mpift_root_open(ctx->dest_root, why, sizeof(why));
-    if (r->rootfd < 0) {
-        mpift_format(r->rootwhy, sizeof(r->rootwhy), "dest root %s: %s", ctx->dest_root, why);
-        mpift_log_error("%s", r->rootwhy);
-        r->rootfd = -1;
-        return MPIFT_ERR_IO;
-    }
-    for (i = 0; i < r->plan.n; i++) {
-        const struct mpift_pfile *f = &r->plan.f[i];
-        if (f->type != MPIFT_PT_DIR || !is_writer(r, f))
-            continue;
-        fd = mpift_dir_open(r->rootfd, f->dest, true, why, sizeof(why));
-        if (fd < 0) {
-            /* The files below it fail with their own message. */
-            mpift_log_error("%s/%s: %s", ctx->dest_root, f->dest, why);
-            continue;
-        }
-        if (f->preserve)
-            fchmod(fd, f->mode & 07777);
-        close(fd);
-    }
-    return MPIFT_OK;
-}
-
 /*
- * Before any bytes move: a shortfall of room or access on any writer
- * (preflight.h) stops the run on every rank with nothing sent: exit 1,
- * the node, the need and the free space named.  The refused node's copies
- * count as failed with that message (summary and --report); the other
- * copies are "not sent".
+ * Before any bytes move: a shortfall of room, inodes or access on any
+ * writer, or another run writing into its root (stage_in_dest.c), stops
+ * the run on every rank with nothing sent: exit 1, the node and the cause
+ * named.  The refused node's copies count as failed with that message
+ * (summary and --report); the other copies are "not sent".  Then the
+ * plan's folders are made.
  */
 static int preflight(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
-    struct mpift_room room;
     char why[MPIFT_WHY_MAX];
     size_t i;
-    int bad = 0, anybad = 0;
+    int bad, anybad = 0;
 
-    if (r->rootfd >= 0) {
-        mpift_room_start(&room, r->rootfd, ctx->dest_root);
-        for (i = 0; i < r->plan.n; i++)
-            if (mpift_bit(r->mine, i))
-                mpift_room_add(&room, r->plan.f[i].size);
-        bad = mpift_room_check(&room, ctx->topo.host, "sent", "paths.dest", why, sizeof(why)) != 0;
-    }
+    bad = mpift_in_check_root(r, why, sizeof(why)) != 0;
     for (i = 0; bad && i < r->plan.n; i++)
         if (mpift_bit(r->mine, i)) {
             r->state[i] = MPIFT_FS_FAILED;
@@ -239,7 +212,12 @@ static int preflight(struct mpift_in_run *r)
         }
     if (MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm) != MPI_SUCCESS)
         return MPIFT_ERR_MPI;
-    return anybad ? MPIFT_ERR_FILES : MPIFT_OK;
+    if (anybad)
+        return MPIFT_ERR_FILES;
+    if (r->rootfd >= 0)
+        mpift_folders_make(&r->folders, r->rootfd, ctx->dest_root);
+    r->folders_made = r->rootfd >= 0;
+    return MPIFT_OK;
 }
 
 /* 2. Mark what I need this round and share the marks.  Returns the number
@@ -258,7 +236,6 @@ static long long share_needs(struct mpift_in_run *r, int round)
         if (round == 0) {
             if (r->rootfd < 0 && !ctx->dry_run) {
                 r->state[i] = MPIFT_FS_FAILED; /* root unusable, already reported */
-                mpift_in_note(r, i, r->rootwhy);
                 continue;
             }
             if (!ctx->force && r->rootfd >= 0 &&
@@ -296,7 +273,7 @@ static int run_rounds(struct mpift_in_run *r)
                 mpift_in_dry_run(r);
             break;
         }
-        if (round == 0 && need > 0) {
+        if (round == 0) {
             rc = preflight(r);
             if (rc == MPIFT_ERR_FILES) {   /* refused: summary and report say so */
                 r->stopped = 1;
@@ -447,10 +424,14 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         return MPIFT_ERR_CONFIG;
     }
     rc = run_init(&r, ctx);
-    if (rc == MPIFT_OK && prepare_root(&r) != MPIFT_OK)
+    if (rc == MPIFT_OK && mpift_in_open_root(&r) != MPIFT_OK)
         r.local_fail = 1;
     if (rc == MPIFT_OK)
         rc = run_rounds(&r);
+    /* Kept folder modes once their files are in (a read-only folder could
+     * not have taken them); a refused run touches nothing. */
+    if (r.folders_made)
+        mpift_folders_modes(&r.folders, r.rootfd);
     if (rc == MPIFT_OK && r.xfer_on)
         rc = mpift_xfer_flush(&r.x);
     if (rc == MPIFT_OK)

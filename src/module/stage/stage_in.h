@@ -1,8 +1,9 @@
 /*
- * stage_in.h - the state of one stage-in, shared by its two files:
+ * stage_in.h - the state of one stage-in, shared by its files:
  * stage_in.c (the run from plan to status: needs, preflight, rounds, the
- * end) and stage_in_round.c (one round of transfers: each file or batch
- * of small files down its route, and the dry run's plan).
+ * end), stage_in_round.c (one round of transfers: each file or batch of
+ * small files down its route, and the dry run's plan) and stage_in_dest.c
+ * (a writer's dest root: its lock, folders and preflight).
  */
 #ifndef MPIFT_STAGE_IN_H
 #define MPIFT_STAGE_IN_H
@@ -12,6 +13,7 @@
 
 #include "engine/xfer.h"
 #include "job/context.h"
+#include "stage/folders.h"
 #include "stage/plan.h"
 #include "stage/report.h"
 #include "stage/route.h"
@@ -33,8 +35,12 @@ struct mpift_in_run {
     struct mpift_xfer x;
     int xfer_on;                /* x was set up (not on a dry run) */
     int rootfd;                 /* my dest root, when I write anything */
-    char rootwhy[MPIFT_WHY_MAX]; /* why it could not be opened: each of my
-                                  * files' reason in --report */
+    int lock;                   /* MPIFT_IN_LOCK_*: the run's hold on my dest root */
+    struct mpift_folders folders; /* the folders my copies go into */
+    int folders_made;           /* preflight agreed and they were made: their modes are due */
+    char root_why[MPIFT_WHY_MAX]; /* why my dest root could not be opened ("": it was) */
+    int srcfd;                  /* rank 0: paths.source, resolved (srcroot), read below */
+    char srcroot[PATH_MAX];
     size_t nbytes;              /* bytes of one rank's need bits */
     unsigned char *all;         /* [size][nbytes] every rank's need bits this round */
     unsigned char *mine;        /* my row of all */
@@ -56,6 +62,14 @@ struct mpift_in_run {
 };
 
 
+/* The run's hold on a writer's dest root (stage_in_dest.c). */
+enum {
+    MPIFT_IN_LOCK_NONE = 0,     /* not taken: a lower rank of this run and node holds it, or the
+                                 * file system cannot lock (nothing is swept then) */
+    MPIFT_IN_LOCK_HELD,         /* held for the run: no other run writes there */
+    MPIFT_IN_LOCK_BUSY,         /* another run holds it: this one must not write */
+};
+
 /* Bit i of a need-bit array. */
 static inline int mpift_bit(const unsigned char *b, size_t i)
 {
@@ -74,6 +88,16 @@ static inline void mpift_in_note(struct mpift_in_run *r, size_t i, const char *w
     if (r->ctx->report_path)
         mpift_notes_add(&r->notes, i, why);
 }
+
+/* A writer's dest root (stage_in_dest.c).  Open it when I write anything
+ * (creating it), take the run's lock on it and list my folders;
+ * MPIFT_ERR_IO (root_why says why) or MPIFT_OK. */
+int mpift_in_open_root(struct mpift_in_run *r);
+
+/* Preflight under my root: the lock, dead runs' temporaries swept, room,
+ * inodes, folders that can be made.  0, or -1 with the refusal (naming my
+ * node) logged and in why. */
+int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len);
 
 /* 3. One round over every file somebody needs (collective).  MPIFT_OK or
  * a status that ends the run. */

@@ -60,10 +60,15 @@ void mpift_in_dry_run(struct mpift_in_run *r)
 static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *res, int mine, int round,
                     int last_round)
 {
-    /* A source that cannot be read is named once, by rank 0; every other
-     * failure by the writer that saw it. */
-    if (r->rank == 0 && res->source_failed) {
-        mpift_log_error("%s", res->why);
+    /* A source that cannot be read, or that changed while it was read
+     * (status CHECKSUM: sent again while retries remain), is named once,
+     * by rank 0; every other failure by the writer that saw it. */
+    int again = res->status == MPIFT_ERR_CHECKSUM && !last_round;
+
+    if (r->rank == 0 && res->source_failed && again) {
+        mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
+    } else if (r->rank == 0 && res->source_failed) {
+        mpift_log_error("%s%s", res->why, res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
         r->item_failed = 1;
     }
     if (r->digest && res->digest)
@@ -74,9 +79,10 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *r
         r->state[i] = MPIFT_FS_DONE;
         r->written++;
         r->bytes += res->bytes;
-    } else if (res->status == MPIFT_ERR_CHECKSUM && !last_round) {
+    } else if (again) {
         r->state[i] = MPIFT_FS_RETRY;
-        mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
+        if (!res->source_failed)
+            mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
     } else {
         r->state[i] = MPIFT_FS_FAILED;
         r->item_failed = 1;

@@ -32,6 +32,7 @@
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
 #include "job/context.h"
+#include "stage/folders.h"
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
@@ -58,6 +59,8 @@ struct out_run {
     struct mpift_xfer x;
     int xfer_on;                  /* x was set up */
     struct mpift_plan mine;       /* a writer's own list (with src) */
+    char real[PATH_MAX];          /* a writer: its dest root, resolved: what it reads below */
+    int realfd;
     struct writer *w;             /* rank 0: [size] */
     char collect[PATH_MAX];
     int collectfd;
@@ -79,6 +82,7 @@ static int out_run_init(struct out_run *r, struct mpift_ctx *ctx)
     r->rank = ctx->topo.rank;
     r->size = ctx->topo.size;
     r->collectfd = -1;
+    r->realfd = -1;
     if (r->rank != 0)
         return MPIFT_OK;
     r->w = calloc((size_t)r->size, sizeof(*r->w));
@@ -96,7 +100,9 @@ static void out_run_free(struct out_run *r)
     int w;
 
     if (r->collectfd >= 0)
-        close(r->collectfd);
+        close(r->collectfd);   /* and with it the run's lock */
+    if (r->realfd >= 0)
+        close(r->realfd);
     if (r->xfer_on)
         mpift_xfer_free(&r->x);
     for (w = 0; r->w && w < r->size; w++) {
@@ -143,18 +149,18 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
         mpift_notes_add(&r->w[w].notes, i, why);
 }
 
-/* 1. A writer lists its results. */
+/* 1. A writer lists its results; it will read them below its dest root. */
 static int list_mine(struct out_run *r)
 {
-    char real[PATH_MAX];
-
-    if (!realpath(r->ctx->dest_root, real)) {
+    if (!realpath(r->ctx->dest_root, r->real) ||
+        (r->realfd = open(r->real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root,
                         strerror(errno));
         r->mine.nerrors = 1;
         return MPIFT_OK;
     }
-    return mpift_plan_build_out(r->ctx->cfg, real, &r->ctx->topo, r->rank, &r->mine);
+    mpift_xfer_source_root(&r->x, r->realfd, r->real);
+    return mpift_plan_build_out(r->ctx->cfg, r->real, &r->ctx->topo, r->rank, &r->mine);
 }
 
 /* 1. Rank 0: every writer's list, and room for what becomes of it.
@@ -278,25 +284,46 @@ static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
 }
 
 /*
- * 2b. Rank 0, before any bytes move: room under collect for every file it
- * will take, and write access there (preflight.h).  If not, every wanted
- * file fails with the reason and the writers are released having sent
- * nothing (exit 1; the report names the cause per file).  Returns 0 if
- * the run may go on.
+ * 2b. Rank 0, before any bytes move: collect held for this run (a second
+ * run into it is refused), dead runs' temporaries swept from its folders,
+ * room and inodes under collect for every file it will take and its
+ * folders, and write access there (preflight.h, folders.h).  If not,
+ * every wanted file fails with the reason and the writers are released
+ * having sent nothing (exit 1; the report names the cause per file).
+ * Returns 0 if the run may go on.
  */
 static int preflight(struct out_run *r)
 {
+    struct mpift_folders fl = { NULL, 0, 0, 0 };
     struct mpift_room room;
     char why[MPIFT_WHY_MAX];
     size_t i;
-    int w;
+    int w, lock = mpift_root_lock(r->collectfd), bad = 0;
 
     mpift_room_start(&room, r->collectfd, r->collect);
     for (w = 0; w < r->size; w++)
         for (i = 0; r->w[w].state && i < r->w[w].plan.n; i++)
-            if (wanted(r, w, i))
+            if (wanted(r, w, i)) {
                 mpift_room_add(&room, r->w[w].plan.f[i].size);
-    if (mpift_room_check(&room, NULL, "copied", "paths.collect", why, sizeof(why)) == 0)
+                mpift_folders_add(&fl, &r->w[w].plan.f[i]);
+            }
+    if (lock == 1) {
+        mpift_format(why, sizeof(why), "another mpift run is writing into %s: nothing was copied; wait for it to "
+                     "end or point paths.collect elsewhere", r->collect);
+        mpift_log_error("%s", why);
+        bad = 1;
+    } else if (mpift_folders_done(&fl) == MPIFT_OK) {
+        for (w = 0; w < r->size; w++)
+            for (i = 0; r->w[w].state && i < r->w[w].plan.n; i++)
+                if (wanted(r, w, i))
+                    mpift_folders_need(&fl, r->w[w].plan.f[i].dest);
+        bad = mpift_folders_check(&fl, r->collectfd, r->collect, lock == 0, &room, "copied", "paths.collect", why,
+                                  sizeof(why)) != 0;
+        if (bad)
+            mpift_log_error("%s", why);
+    }
+    mpift_folders_free(&fl);
+    if (!bad && mpift_room_check(&room, NULL, "copied", "paths.collect", why, sizeof(why)) == 0)
         return 0;
     for (w = 0; w < r->size; w++)
         for (i = 0; r->w[w].state && i < r->w[w].plan.n; i++)
@@ -328,9 +355,11 @@ static int account(struct out_run *r, int w, uint64_t id, const struct mpift_xre
                        r->ctx->cfg->retries + 1);
     } else {
         fail_file(r, w, id, res->why);
-        /* The writer names a file it could not read; rank 0 the rest. */
-        if (!res->source_failed || w == 0)
-            mpift_log_error("%s (from %s)", res->why, where(r, w).s);
+        /* The writer names a file it could not read; rank 0 the rest,
+         * and one that kept changing while it was read. */
+        if (!res->source_failed || w == 0 || res->status == MPIFT_ERR_CHECKSUM)
+            mpift_log_error("%s (from %s)%s", res->why, where(r, w).s,
+                            res->source_failed && res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
         if (r->ctx->cfg->abort_on_error)
             r->stopped = 1;
     }
@@ -414,7 +443,11 @@ static int serve_rank0(struct out_run *r)
                 break;
             }
             rc = mpift_xfer_source(&r->x, ids[k], &r->mine.f[ids[k]], &to0, NULL, &res);
-            if (rc == MPIFT_OK && res.source_failed)
+            /* A file that changed while it was read: rank 0 may ask
+             * again, and says how it ended. */
+            if (rc == MPIFT_OK && res.source_failed && res.status == MPIFT_ERR_CHECKSUM)
+                mpift_log_warn("%s", res.why);
+            else if (rc == MPIFT_OK && res.source_failed)
                 mpift_log_error("%s", res.why);
         }
         if (rc != MPIFT_OK)

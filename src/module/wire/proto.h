@@ -52,7 +52,11 @@ struct mpift_meta {
     char name[MPIFT_NAME_MAX];  /* destination path relative to the dest root */
 };
 
-enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1 };
+/* A COMPLETE's (or a batch entry's) sender status.  CHANGED: the source
+ * changed while it was read, so what came may mix two versions; the
+ * receivers drop it, and the file may be sent again. */
+enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1, MPIFT_SEND_CHANGED = 2 };
+#define MPIFT_SEND_STATUS_MAX MPIFT_SEND_CHANGED
 
 /*
  * The checksum a COMPLETE or a BATCH carries (field cksum_kind).  Numbered

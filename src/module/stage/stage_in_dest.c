@@ -1,0 +1,151 @@
+/*
+ * stage_in_dest.c - a writer's dest root during a stage-in (stage_in.h):
+ * opened, held for the run, checked before anything moves.
+ *
+ * Two runs writing into one root would each take the other's files for
+ * their own; so a run holds the root with a lock (flock on the folder)
+ * from the start to its end, and a second run refuses at preflight, on
+ * every rank, before anything moves.  The ranks of one run and node that
+ * write into one root (scatter targets sharing their leader's root) are
+ * one holder: the lowest of them takes the lock.  Holding it, a run knows
+ * that every temporary file in its folders is a dead run's, and sweeps
+ * them, whichever rank wrote them.
+ */
+#include "mpift_autoconf.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "config/template.h"
+#include "engine/sink.h"
+#include "fs/fsafe.h"
+#include "stage/preflight.h"
+#include "stage/stage.h"
+#include "stage/stage_in.h"
+#include "util/log.h"
+#include "util/status.h"
+
+/* Does this rank hold the lock for its node's writers into its root, that
+ * is: does no lower rank of its node write into the same root? */
+static int holds_lock(const struct mpift_in_run *r)
+{
+    const struct mpift_ctx *ctx = r->ctx;
+    const struct mpift_topo *t = &ctx->topo;
+    unsigned char *writes;
+    char root[PATH_MAX];
+    struct mpift_tvars v;
+    int q, shared = 0, mine = 1;
+    size_t i;
+
+    if (t->local_rank == 0)
+        return 1;
+    /* Who writes at all: every writer of `copies` when any file is for
+     * all; a scatter file's target alone. */
+    if (!(writes = calloc((size_t)t->size, 1)))
+        return 1;
+    for (i = 0; i < r->plan.n; i++) {
+        if (r->plan.f[i].target < 0)
+            shared = 1;
+        else if (r->plan.f[i].target < t->size)
+            writes[r->plan.f[i].target] = 1;
+    }
+    for (q = 0; q < r->rank && mine; q++) {
+        if (t->node_of[q] != t->nodeid || !(writes[q] || (shared && mpift_ctx_writer(ctx, q))))
+            continue;
+        mpift_topo_tvars(t, q, &v);
+        if (mpift_template_expand(ctx->cfg->dest, &v, root, sizeof(root)) == MPIFT_OK &&
+            strcmp(root, ctx->dest_root) == 0)
+            mine = 0;
+    }
+    free(writes);
+    return mine;
+}
+
+int mpift_in_open_root(struct mpift_in_run *r)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    size_t i;
+    int any = 0;
+
+    for (i = 0; i < r->plan.n; i++)
+        if (mpift_stage_keeps(ctx, r->rank, &r->plan.f[i])) {
+            any = 1;
+            mpift_folders_add(&r->folders, &r->plan.f[i]);
+        }
+    if (!any && !(r->rank == 0 && ctx->cfg->copies == MPIFT_COPIES_ONCE))
+        return MPIFT_OK;
+    if (ctx->dry_run) {
+        /* Look at what is there without creating anything. */
+        r->rootfd = open(ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return MPIFT_OK;
+    }
+    if (mpift_folders_done(&r->folders) != MPIFT_OK) {
+        mpift_format(r->root_why, sizeof(r->root_why), "dest root %s: out of memory listing its folders",
+                     ctx->dest_root);
+        return MPIFT_ERR_IO;
+    }
+    r->rootfd = mpift_root_open(ctx->dest_root, r->root_why, sizeof(r->root_why));
+    if (r->rootfd < 0) {
+        char cause[MPIFT_WHY_MAX];
+        memcpy(cause, r->root_why, sizeof(cause));
+        mpift_format(r->root_why, sizeof(r->root_why), "dest root %s: %s: nothing was sent; fix its permissions "
+                     "or point paths.dest elsewhere", ctx->dest_root, cause);
+        r->rootfd = -1;
+        return MPIFT_ERR_IO;
+    }
+    if (!holds_lock(r))
+        return MPIFT_OK;
+    switch (mpift_root_lock(r->rootfd)) {
+    case 0:
+        r->lock = MPIFT_IN_LOCK_HELD;
+        break;
+    case 1:
+        r->lock = MPIFT_IN_LOCK_BUSY;
+        break;
+    default:
+        mpift_log_verbose("dest root %s cannot be locked on this file system: two runs into it are not kept "
+                          "apart, and no temporary file is swept", ctx->dest_root);
+    }
+    return MPIFT_OK;
+}
+
+int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    const char *host = ctx->topo.host, *root = ctx->dest_root;
+    char cause[MPIFT_WHY_MAX];
+    struct mpift_room room;
+    size_t i;
+
+    if (r->rootfd < 0 && !r->root_why[0])
+        return 0;   /* nothing to write here */
+    if (r->rootfd < 0) {
+        mpift_format(why, len, "%s: %s", host, r->root_why);
+    } else if (r->lock == MPIFT_IN_LOCK_BUSY) {
+        mpift_format(why, len, "%s: another mpift run is writing into %s: nothing was sent; wait for it to end or "
+                     "point paths.dest elsewhere", host, root);
+    } else {
+        mpift_room_start(&room, r->rootfd, root);
+        for (i = 0; i < r->plan.n; i++)
+            if (mpift_bit(r->mine, i)) {
+                mpift_room_add(&room, r->plan.f[i].size);
+                mpift_folders_need(&r->folders, r->plan.f[i].dest);
+            }
+        if (mpift_folders_check(&r->folders, r->rootfd, root, r->lock == MPIFT_IN_LOCK_HELD, &room, "sent",
+                                "paths.dest", cause, sizeof(cause)) != 0) {
+            mpift_format(why, len, "%s: %s", host, cause);
+        } else {
+            /* Short of inodes: a file that replaces one takes none (only
+             * one temporary at a time); worth the look only then. */
+            for (i = 0; i < r->plan.n && mpift_room_inodes_short(&room); i++)
+                if (mpift_bit(r->mine, i) && mpift_sink_exists(r->rootfd, r->plan.f[i].dest))
+                    mpift_room_replaces(&room);
+            return mpift_room_check(&room, host, "sent", "paths.dest", why, len);
+        }
+    }
+    mpift_log_error("%s", why);
+    return -1;
+}
