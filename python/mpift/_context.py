@@ -153,13 +153,26 @@ class Context(object):
 
     @staticmethod
     def _stage_message(what, rc, result):
+        """The status, then the failed copies grouped by rank and reason
+        (a refused node fails all its copies for one reason), then how
+        many copies were not sent because of them."""
         msg = "%s: %s" % (what, _lib.strerror(rc))
         if result is None or not result.failures:
             return msg + " (named on stderr by the ranks that saw it)"
-        shown = ["%s on rank %s (%s): %s" % (f.path, f.rank, f.host, f.error or f.status)
-                 for f in result.failures[:3]]
-        more = len(result.failures) - len(shown)
-        return "%s: %s%s" % (msg, "; ".join(shown), " and %d more" % more if more > 0 else "")
+        groups = collections.OrderedDict()
+        for f in result.failures:
+            if f.status != "not sent":
+                groups.setdefault((f.rank, f.host, f.error or f.status), []).append(f.path)
+        parts = []
+        for (rank, host, why), paths in list(groups.items())[:3]:
+            more = " and %d more" % (len(paths) - 3) if len(paths) > 3 else ""
+            parts.append("%s%s on rank %s (%s): %s" % (", ".join(paths[:3]), more, rank, host, why))
+        if len(groups) > 3:
+            parts.append("%d more ranks or reasons" % (len(groups) - 3))
+        not_sent = sum(1 for f in result.failures if f.status == "not sent")
+        if not_sent:
+            parts.append("%d copies not sent" % not_sent)
+        return "%s: %s" % (msg, "; ".join(parts))
 
     # ------------------------------------------------------------ the service
     def _service(self, rc):

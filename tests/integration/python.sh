@@ -150,13 +150,21 @@ sub_communicator() {
 scenario "on a sub-communicator (even ranks of 4) only its ranks stage, numbered in it (%r = 0, 1)" sub_communicator
 
 files_failed() {
+    local f r want=
     rm -rf "$t/d" && mkdir -p "$t/d" && : >"$t/d/2"   # rank 2's dest root cannot be made
     run 4 in || return
-    expect_all 4 "Error -5 ERR_FILES 1 stage-in files=7 written=21 unchanged=0 failed=7 bytes=171165 nodes=0:$host:0,1,2,3 failures=$(
-        printf '%s@2:failed;' inputs/empty.dat inputs/mesh.dat inputs/params.dat ref/VERSION ref/genome/chr1.fa \
-            ref/genome/chr2.fa ref/index/chr.idx | sed 's/;$//')"
-    grep -q "rank 0: stage-in: one or more files failed: inputs/empty.dat on rank 2 ($host): .*$t/d/2.* and 4 more \[ERR_FILES\]" "$t/err" ||
-        fail "the error does not name the file, the rank and the cause: $(cat "$t/err")"
+    # The run is refused before anything moves: rank 2's copies failed, the
+    # others were not sent; every copy is listed, file by file, rank by rank.
+    for f in inputs/empty.dat inputs/mesh.dat inputs/params.dat ref/VERSION ref/genome/chr1.fa \
+        ref/genome/chr2.fa ref/index/chr.idx; do
+        for r in 0 1 2 3; do
+            [ "$r" = 2 ] && want+="$f@2:failed;" || want+="$f@$r:not sent;"
+        done
+    done
+    expect_all 4 "Error -5 ERR_FILES 1 stage-in files=7 written=0 unchanged=0 failed=7 bytes=0 nodes=0:$host:0,1,2,3 failures=${want%;}"
+    grep -qF "rank 0: stage-in: one or more files failed: inputs/empty.dat, inputs/mesh.dat, inputs/params.dat and 4 more on rank 2 ($host): $host: dest root $t/d/2: " "$t/err" &&
+        grep -q "rank 0: .*: nothing was sent; [^;]*; 21 copies not sent \[ERR_FILES\]$" "$t/err" ||
+        fail "the error does not name the files, the rank and the cause, then what was not sent: $(cat "$t/err")"
 }
 scenario "files that fail raise mpift.Error(ERR_FILES) on every rank, its Result naming each failed copy" files_failed
 
