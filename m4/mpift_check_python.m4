@@ -22,6 +22,14 @@ AC_DEFUN([MPIFT_CHECK_PYTHON], [
   ])
   AS_IF([test "x$with_python" = xno], [PYTHON=:])
   AM_PATH_PYTHON([3.5], [], [:])
+  # Debian's Python reads packages from .../pythonX.Y/dist-packages (for
+  # /usr/local too), not the site-packages that automake names: where the
+  # interpreter's own path has dist-packages folders, install into one, so
+  # that `make install` under the default prefix gives an importable mpift.
+  AS_IF([test "x$PYTHON" != "x:" && \
+         $PYTHON -c 'import sys; sys.exit(not any(p.endswith("/dist-packages") for p in sys.path))' 2>/dev/null],
+    [pythondir=`echo "$pythondir" | sed 's|/site-packages$|/dist-packages|'`
+     pyexecdir=`echo "$pyexecdir" | sed 's|/site-packages$|/dist-packages|'`])
   MPIFT_PYTHON=no
   AS_IF([test "x$with_python" = xno], [mpift_python_why="--without-python"],
     [test "x$PYTHON" = "x:"], [mpift_python_why="no python3 >= 3.5 (apt-get install python3 python3-mpi4py)"],
