@@ -196,6 +196,19 @@ typedef struct mpift_ctx mpift_ctx_t;
 MPIFT_EXPORT int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **ctx);
 
 /*
+ * mpift_open_f - mpift_open for a Fortran communicator handle: MPI_Fint,
+ * what MPI_COMM_WORLD and the communicators of `use mpi` or mpif.h are
+ * (comm%MPI_VAL with `use mpi_f08`).  The library converts it with
+ * MPI_Comm_f2c; everything else, the returns included, is mpift_open's,
+ * and MPIFT_ERR_USAGE for a handle that converts to MPI_COMM_NULL (one
+ * MPI does not know may instead stop the job with MPI's own error).
+ * MPI_Fint is an int in every MPI libmpift builds with (checked when it
+ * is built), so this header still needs no <mpi.h>.  The Fortran module
+ * `mpift` (mpift.mod, libmpift_fortran) calls it for Fortran programs.
+ */
+MPIFT_EXPORT int mpift_open_f(int comm, const struct mpift_options *opts, mpift_ctx_t **ctx);
+
+/*
  * mpift_stage_in - collective: put the configuration's stage_in files on
  * every node's (or rank's) dest root, verified and atomically.  Each
  * failure is named on stderr by the rank that saw it; rank 0 prints the

@@ -65,6 +65,34 @@ static void absent(mpift_ctx_t *ctx, int rank, const char *name)
     }
 }
 
+/* mpift_open_f: the Fortran handle of the world opens a context like the
+ * C handle (collective: same dest root as ctx's); the null handle and a
+ * NULL ctx are refused at once, on each rank alone. */
+static void check_open_f(const struct mpift_options *opts, const mpift_ctx_t *ctx, int rank)
+{
+    mpift_ctx_t *f = (mpift_ctx_t *)&f;
+    int rc;
+
+    rc = mpift_open_f((int)MPI_Comm_c2f(MPI_COMM_WORLD), opts, &f);
+    if (rc != MPIFT_OK || strcmp(mpift_dest_root(f), mpift_dest_root(ctx)) != 0) {
+        printf("FAIL rank %d: mpift_open_f(MPI_COMM_WORLD): %s, dest root \"%s\"\n", rank, mpift_strerror(rc),
+               mpift_dest_root(f));
+        failures++;
+    }
+    mpift_close(&f);
+    f = (mpift_ctx_t *)&f;
+    rc = mpift_open_f((int)MPI_Comm_c2f(MPI_COMM_NULL), opts, &f);
+    if (rc != MPIFT_ERR_USAGE || f != NULL) {
+        printf("FAIL rank %d: mpift_open_f(MPI_COMM_NULL) returned %s, wanted usage error and no context\n", rank,
+               mpift_strerror(rc));
+        failures++;
+    }
+    if ((rc = mpift_open_f((int)MPI_Comm_c2f(MPI_COMM_WORLD), opts, NULL)) != MPIFT_ERR_USAGE) {
+        printf("FAIL rank %d: mpift_open_f(..., NULL) returned %s\n", rank, mpift_strerror(rc));
+        failures++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct mpift_options opts;
@@ -127,6 +155,7 @@ int main(int argc, char **argv)
         CHECK(mpift_done(ctx), MPIFT_OK, "");
         break;
     }
+    check_open_f(&opts, ctx, rank);
     if (!failures)
         printf("rank %d: ok\n", rank);
     fflush(stdout);

@@ -26,14 +26,15 @@ session() {
 scenario "a console session across 3 fake nodes ends after quit, exit 1 for its failed send" session
 
 # Each rank runs under sh, which writes the rank's own exit status to
-# $t/rc/RANK, and mpirun waits for every rank (by default it kills the
-# others once one exits with a status other than 0).
+# $t/rc/RANK, and mpirun waits for every rank (by default Open MPI's kills
+# the others once one exits with a status other than 0; Hydra waits).
 same_status() {
-    local r
+    local r wait=()
     mkdir -p "$t/rc"
     printf '%s\n' 'send nosuch.dat 5' 'ranks' >"$t/in.rc"
-    MPIFT_STDIN=$t/in.rc fakenodes_mpirun 6 --mca orte_abort_on_non_zero_status 0 \
-        sh -c '"$@"; rc=$?; echo $rc >"'"$t/rc"'/$OMPI_COMM_WORLD_RANK"; exit $rc' \
+    [ "$(mpift_launcher)" = hydra ] || wait=(--mca orte_abort_on_non_zero_status 0)
+    MPIFT_STDIN=$t/in.rc fakenodes_mpirun 6 "${wait[@]}" \
+        sh -c '"$@"; rc=$?; echo $rc >"'"$t/rc"'/${OMPI_COMM_WORLD_RANK:-$PMI_RANK}"; exit $rc' \
         sh "$stage" --config "$t/s.cfg" --shell >"$t/out.rc" 2>"$t/err.rc"
     for r in 0 1 2 3 4 5; do
         [ "$(cat "$t/rc/$r" 2>/dev/null)" = 1 ] ||

@@ -182,7 +182,7 @@ on_terminal() {
     command -v script >/dev/null || skip "no script(1) to give mpirun a terminal"
     printf '%b' "$1" >"$t/in"
     shift
-    MPIFT_STDIN=$t/in _mpift_timed script -qec "$MPIRUN --oversubscribe -n 2 $stage --config $t/s.cfg --shell $*" /dev/null \
+    MPIFT_STDIN=$t/in _mpift_timed script -qec "$(mpift_mpirun_line -n 2 "$stage" --config "$t/s.cfg" --shell) $*" /dev/null \
         >"$t/tty" 2>&1
 }
 prompt() {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Stage-in across 3 fake nodes x 2 ranks (own hostname, own node id, own
 # node-local folder at the same path): every node holds exactly one
-# byte-exact copy, for the pipeline, direct and tree policies; a tree of
+# byte-exact copy, for the pipeline, direct and tree policies (topology
+# from PMIx under Open MPI, from MPI's shared-memory split under MPICH); a tree of
 # per-rank copies relays node to node (0 -> 1, 2; 1 -> 3, 4; 2 -> 5); a
 # re-run skips, --force re-sends; a missing source exits 1 naming it;
 # 600 small files go in batches, for pipeline and tree.
@@ -17,6 +18,11 @@ check_nodes() {
     [ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "$1: something was written to the real scratch folder"
 }
 
+# Open MPI's mpirun answers PMIx; MPICH's Hydra speaks PMI, so there the
+# topology comes from MPI's shared-memory split, and --verbose says so.
+topo=PMIx
+[ "$(mpift_launcher)" = openmpi ] || topo="MPI shared-memory split"
+
 # stage_policy POLICY
 stage_policy() {
     local policy=$1
@@ -24,12 +30,12 @@ stage_policy() {
     write_cfg "$t/$policy.cfg" "$t/src" "$FAKE_SCRATCH/stage" "workers: { policy = \"$policy\"; };"
     fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --verbose >"$t/log" 2>&1 ||
         fail "$policy: stage-in failed: $(cat "$t/log")"
-    grep -q "topology from PMIx: 6 ranks on 3 nodes" "$t/log" || fail "$policy: topology not from PMIx / wrong: $(grep topology "$t/log")"
+    grep -q "topology from $topo: 6 ranks on 3 nodes" "$t/log" || fail "$policy: topology not from $topo / wrong: $(grep topology "$t/log")"
     check_nodes "$policy"
     expect_summary "$t/log" $((nfiles * 3)) 0 0
 }
 for policy in pipeline direct tree; do
-    scenario "$policy policy: topology from PMIx, one byte-exact copy on every node" stage_policy "$policy"
+    scenario "$policy policy: topology from $topo, one byte-exact copy on every node" stage_policy "$policy"
 done
 
 # A tree deeper than one level: per-rank copies, fanout 2.  Ranks 2r and

@@ -6,6 +6,8 @@
 #   at_exit CMD [ARGS...]           run CMD when the test exits (last in, first out)
 #   need_mpirun                     skip unless $MPIRUN (or mpirun in PATH) is usable
 #   mpift_mpirun ARGS...            $MPIRUN on this machine, under a timeout
+#   mpift_mpirun_line ARGS...       its command line, quoted for sh -c
+#   mpift_launcher                  "openmpi" or "hydra" (MPICH's mpiexec)
 #   make_test_tree DIR              a tree of awkward files for the stage tests
 #   compare_tree A B                same paths and byte-identical regular files?
 #
@@ -141,6 +143,29 @@ need_mpirun() {
     [ -f "$m" ] && [ -x "$m" ] || skip "mpirun '$m' is not executable"
     command -v timeout >/dev/null || skip "no timeout(1)"
     MPIRUN=$m
+    mpift_launcher >/dev/null
+}
+
+# mpift_launcher: which launcher $MPIRUN is, "openmpi" (Open MPI's mpirun)
+# or "hydra" (MPICH's mpiexec, and its family's), from its --version; kept
+# in MPIFT_LAUNCHER (exported: scenarios and helpers see it).  Their
+# options differ: Hydra has no --oversubscribe, --bind-to or --mca, and
+# starts remote hosts with -launcher ssh -launcher-exec AGENT.
+mpift_launcher() {
+    if [ -z "${MPIFT_LAUNCHER:-}" ]; then
+        case $("${MPIRUN:-mpirun}" --version 2>&1 | head -n 5) in
+        *HYDRA*) MPIFT_LAUNCHER=hydra ;;
+        *) MPIFT_LAUNCHER=openmpi ;;
+        esac
+        export MPIFT_LAUNCHER
+    fi
+    echo "$MPIFT_LAUNCHER"
+}
+
+# skip_unless_openmpi WHAT: skip (the scenario, or the script before its
+# plan) unless the launcher is Open MPI's, saying what needs it.
+skip_unless_openmpi() {
+    [ "$(mpift_launcher)" = openmpi ] || skip "$* (Open MPI only; this build's launcher is $MPIRUN)"
 }
 
 # The options every test job gets:
@@ -158,7 +183,16 @@ need_mpirun() {
 #                      interface is needed, and fake nodes talk over lo
 #                      (MPIFT_NET_IF replaces lo: the benchmarks' networked
 #                      fake nodes use their own subnet)
+#
+# Hydra (MPICH) needs none of them: it binds nothing and lets more ranks
+# than cores run by default, and MPICH's shared memory does not use CMA.
 _mpift_mpirun_opts() {
+    if [ "$(mpift_launcher)" = hydra ]; then
+        _mpift_opts=()
+        # shellcheck disable=SC2206
+        [ -z "${MPIFT_MPIRUN_ARGS:-}" ] || _mpift_opts+=($MPIFT_MPIRUN_ARGS)
+        return 0
+    fi
     # shellcheck disable=SC2054
     _mpift_opts=(
         --oversubscribe
@@ -220,6 +254,15 @@ mpift_mpirun() {
     local _mpift_opts _mpift_job_label="mpirun $*"
     _mpift_mpirun_opts
     _mpift_timed "$MPIRUN" "${_mpift_opts[@]}" "$@"
+}
+
+# mpift_mpirun_line ARGS...: mpift_mpirun's command line as one string,
+# quoted for sh -c (script(1) runs it on a terminal).
+mpift_mpirun_line() {
+    [ -n "${MPIRUN:-}" ] || need_mpirun
+    local _mpift_opts
+    _mpift_mpirun_opts
+    printf '%q ' "$MPIRUN" "${_mpift_opts[@]}" "$@"
 }
 
 # ------------------------------------------------------------ trees

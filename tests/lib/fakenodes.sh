@@ -62,10 +62,12 @@ fakenodes_setup() {
     fake_host=()
     rank_host=()
     : >"$FAKE_HOSTFILE"
+    : >"$FAKE_HOSTFILE.hydra"
     for ((i = 1; i <= n; i++)); do
         h=mpift-node$i
         mkdir "$FAKE_NODEDIR/$h" || fail "fakenodes_setup: cannot create $FAKE_NODEDIR/$h"
         echo "$h slots=$slots" >>"$FAKE_HOSTFILE"
+        echo "$h:$slots" >>"$FAKE_HOSTFILE.hydra"   # Hydra's format
         FAKE_HOSTS=${FAKE_HOSTS:+$FAKE_HOSTS }$h
         fake_host+=("$h")
         for ((j = 0; j < slots; j++)); do rank_host+=("$h"); done
@@ -98,12 +100,22 @@ fakenodes_setup() {
 #  ras ^slurm,gridengine    the hostfile, not a batch system's allocation
 # FAKE_LAUNCH_PREFIX (words before mpirun, e.g. "ip netns exec NS") lets the
 # benchmarks run mpirun inside the namespace their networked nodes share.
+#
+# MPICH's Hydra takes the same agent as its ssh (-launcher ssh
+# -launcher-exec: it runs "AGENT -x HOST hydra_pmi_proxy ...") and fills
+# each host's slots in hostfile order too; it starts every proxy itself.
 fakenodes_mpirun() {
     local np=$1 _mpift_opts _mpift_job_label="mpirun on fake nodes -n $*"
     shift
     [ -n "${FAKE_HOSTFILE:-}" ] || fail "fakenodes_mpirun: call fakenodes_setup first"
     [ -n "${MPIRUN:-}" ] || need_mpirun
     _mpift_mpirun_opts
+    if [ "$(mpift_launcher)" = hydra ]; then
+        # shellcheck disable=SC2086
+        _mpift_timed ${FAKE_LAUNCH_PREFIX:-} "$MPIRUN" "${_mpift_opts[@]}" \
+            -f "$FAKE_HOSTFILE.hydra" -launcher ssh -launcher-exec "${FAKE_AGENT#* }" -n "$np" "$@"
+        return
+    fi
     # shellcheck disable=SC2086
     _mpift_timed ${FAKE_LAUNCH_PREFIX:-} "$MPIRUN" "${_mpift_opts[@]}" \
         --hostfile "$FAKE_HOSTFILE" \
@@ -143,8 +155,8 @@ _fakenodes_reap() {
     while read -r pid host; do
         [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
         # a reused PID is not ours
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q orted || continue
-        echo "warning: fake node $host: orted $pid still running, stopping it" >&2
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'orted\|hydra_pmi_proxy' || continue
+        echo "warning: fake node $host: $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -d' ' -f1) $pid still running, stopping it" >&2
         all="$all $(_fakenodes_pids_below "$pid" | tr '\n' ' ')"
     done <"$1"
     [ -n "${all// /}" ] || return 0

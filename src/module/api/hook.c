@@ -26,11 +26,15 @@
  * 23 MB per rank: eager sends still complete only when written).  Only
  * mpift-stage's own MPI_Init gets this, and only where the user set
  * nothing (mpirun --mca passes OMPI_MCA_* variables, which win).
+ * Open MPI's TCP transport only: MPICH and its family (ch4 over UCX or
+ * libfabric) have other protocols and knobs, and get nothing here.
  */
 static void tcp_defaults(void)
 {
+#ifdef OPEN_MPI
     setenv("OMPI_MCA_btl_tcp_eager_limit", "1049600", 0);
     setenv("OMPI_MCA_btl_tcp_max_send_size", "1049600", 0);
+#endif
 }
 
 /*

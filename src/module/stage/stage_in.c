@@ -210,8 +210,10 @@ static int preflight(struct mpift_in_run *r)
     int bad, anybad = 0;
 
     bad = mpift_in_check_root(r, why, sizeof(why)) != 0;
+    /* My copies: those I asked for, and those share_needs failed at once
+     * for a dest root that could not be opened (they asked for nothing). */
     for (i = 0; bad && i < r->plan.n; i++)
-        if (mpift_bit(r->mine, i)) {
+        if (mpift_bit(r->mine, i) || (r->rootfd < 0 && r->state[i] == MPIFT_FS_FAILED)) {
             r->state[i] = MPIFT_FS_FAILED;
             mpift_in_note(r, i, why);
         }

@@ -10,14 +10,45 @@
 #include "util/log.h"
 #include "util/progress.h"
 
-/* Under mpirun: the terminal our parent's `fd` leads to, into buf; 0 if
- * it leads to none. */
-static int parent_tty(int fd, char *buf, size_t len)
+/* The parent of process `pid` (field 4 of /proc/PID/stat), or 0. */
+static long parent_of(long pid)
+{
+    char path[64], buf[512], *close_paren;
+    long ppid = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    /* "PID (COMM) STATE PPID ...": COMM may hold blanks and parentheses.
+     * A line that does not parse leaves ppid 0. */
+    if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) != NULL)
+        (void)sscanf(close_paren + 1, " %*c %ld", &ppid);
+    fclose(f);
+    return ppid;
+}
+
+/* The launcher whose terminal a rank's output reaches, or 0 when not
+ * under one: Open MPI's mpirun starts its local ranks itself (our
+ * parent); MPICH's mpiexec (Hydra) starts a proxy that starts them (our
+ * grandparent). */
+static long launcher_pid(void)
+{
+    if (getenv("OMPI_COMM_WORLD_SIZE"))          /* set by Open MPI's mpirun */
+        return (long)getppid();
+    if (getenv("PMI_SIZE") && getenv("MPI_LOCALNRANKS"))   /* set by Hydra */
+        return parent_of((long)getppid());
+    return 0;
+}
+
+/* The terminal the launcher's `fd` leads to, into buf; 0 if it leads to
+ * none. */
+static int launcher_tty(long pid, int fd, char *buf, size_t len)
 {
     char link[64];
     ssize_t n;
 
-    snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)getppid(), fd);
+    snprintf(link, sizeof(link), "/proc/%ld/fd/%d", pid, fd);
     n = readlink(link, buf, len - 1);
     if (n <= 0)
         return 0;
@@ -25,25 +56,22 @@ static int parent_tty(int fd, char *buf, size_t len)
     return strncmp(buf, "/dev/pts/", 9) == 0 || strncmp(buf, "/dev/tty", 8) == 0;
 }
 
-static int under_mpirun(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") != NULL;   /* set by mpirun for its ranks */
-}
-
 int mpift_tty_behind(int fd)
 {
     char target[64];
+    long pid = launcher_pid();
 
-    return under_mpirun() ? parent_tty(fd, target, sizeof(target)) : isatty(fd);
+    return pid > 0 ? launcher_tty(pid, fd, target, sizeof(target)) : isatty(fd);
 }
 
 int mpift_same_terminal(void)
 {
     char a[64], b[64];
     struct stat sa, sb;
+    long pid = launcher_pid();
 
-    if (under_mpirun())
-        return parent_tty(1, a, sizeof(a)) && parent_tty(2, b, sizeof(b)) && strcmp(a, b) == 0;
+    if (pid > 0)
+        return launcher_tty(pid, 1, a, sizeof(a)) && launcher_tty(pid, 2, b, sizeof(b)) && strcmp(a, b) == 0;
     return isatty(1) && isatty(2) && fstat(1, &sa) == 0 && fstat(2, &sb) == 0 && sa.st_rdev == sb.st_rdev;
 }
 

@@ -1,0 +1,65 @@
+"""mpift from Python: stage files inside an MPI job run with mpi4py.
+
+    from mpi4py import MPI
+    import mpift
+
+    result = mpift.stage_in("stage.cfg", comm=MPI.COMM_WORLD, set={"paths.dest": "/scratch/%j"})
+    print(result.copies_written, result.nodes)
+
+stage_in / stage_out open a context on the communicator, run, and close it;
+a Context keeps one open for several runs and for the master/worker service
+(serve, fetch, put, send_to, recv_from, done).  Every failure raises
+mpift.Error (status, name, message, exit_code, fatal, result).  The package
+drives libmpift.so through ctypes; $MPIFT_LIBRARY names another copy.
+"""
+from ._context import Context, ServeStats
+from ._lib import library_path
+from ._result import Failure, Node, Result
+from ._status import STATUS_MAP, Error, exit_status, status_name
+
+for _name, _value, _exit in STATUS_MAP:
+    globals()[_name] = _value
+del _name, _value, _exit
+
+__all__ = ["Context", "Error", "Failure", "Node", "Result", "ServeStats", "check_config", "exit_status",
+           "library_path", "stage_in", "stage_out", "status_name", "strerror", "version"] + \
+    [name for name, _, _ in STATUS_MAP]
+
+
+def version():
+    """The version of the libmpift this package drives ("0.1.0")."""
+    from ._lib import lib
+    return lib().mpift_version().decode()
+
+
+def strerror(status):
+    """The library's text for a status code."""
+    from ._lib import strerror as text
+    return text(status)
+
+
+def stage_in(config, comm=None, set=None, force=False, **options):
+    """Collective over comm (default MPI.COMM_WORLD): stage the
+    configuration's stage_in files onto every node; returns a Result.
+    set: {"KEY": value} or ["KEY=VALUE"] overrides, like --set.  options:
+    dry_run, verbose, quiet, progress ("auto", "always", "never")."""
+    with Context(config, comm, set=set, force=force, **options) as ctx:
+        return ctx.stage_in()
+
+
+def stage_out(config, comm=None, set=None, force=False, **options):
+    """Collective: gather the stage_out files onto rank 0 (paths.collect);
+    returns a Result.  Arguments as for stage_in."""
+    with Context(config, comm, set=set, force=force, **options) as ctx:
+        return ctx.stage_out()
+
+
+def check_config(config, set=None):
+    """Validate a configuration without an MPI job; raises mpift.Error
+    (the errors are printed on stderr, file:line: key: cause)."""
+    from . import _context, _lib
+    opts, keep = _context.make_options(config, set)
+    rc = _lib.lib().mpift_check_config(_lib.ctypes.byref(opts))
+    del keep
+    if rc != 0:
+        raise Error(rc, "%s: %s" % (config, _lib.strerror(rc)))

@@ -1,0 +1,234 @@
+"""mpift.Context: one open mpift context on an mpi4py communicator.
+
+Stage-in and stage-out results come from the engine's own --report: rank 0
+asks for it into a private temporary folder, parses it after the run and
+broadcasts it, so every rank gets the same Result without a second
+description of the run in C.
+"""
+import collections
+import ctypes
+import json
+import os
+import shutil
+import tempfile
+
+from . import _lib
+from ._result import Result
+from ._status import Error
+
+OK, ERR_FILES, ERR_USAGE = 0, -5, -1
+
+# What mpift_serve did (struct mpift_serve_stats).
+ServeStats = collections.namedtuple("ServeStats", "requests failed bytes_out bytes_in peak_streams seconds")
+
+
+def _value(v):
+    if v is True or v is False:
+        return "true" if v else "false"
+    return str(v)
+
+
+def set_list(sets):
+    """KEY=VALUE strings from a dict ({"transfer.chunk_size": "8M"}), one
+    string, or an iterable of "KEY=VALUE" strings."""
+    if sets is None:
+        return []
+    if isinstance(sets, (str, bytes)):
+        sets = [sets]
+    elif hasattr(sets, "items"):
+        sets = ["%s=%s" % (k, _value(v)) for k, v in sets.items()]
+    return [os.fsencode(s) for s in sets]
+
+
+def make_options(config, sets, force=False, dry_run=False, verbose=False, quiet=False, progress="auto",
+                 report=None):
+    """struct mpift_options, and the objects its pointers point into (keep
+    them alive as long as the struct)."""
+    if progress not in _lib.PROGRESS:
+        raise ValueError("progress must be one of %s, not %r" % ("/".join(_lib.PROGRESS), progress))
+    keep = [os.fsencode(os.fspath(config))] + set_list(sets)
+    arr = (ctypes.c_char_p * max(len(keep) - 1, 1))(*keep[1:])
+    keep.append(arr)
+    opts = _lib.Options(size=ctypes.sizeof(_lib.Options), config_path=keep[0], sets=arr, nsets=len(keep) - 2,
+                        force=int(bool(force)), dry_run=int(bool(dry_run)), verbose=int(bool(verbose)),
+                        quiet=int(bool(quiet)), progress=_lib.PROGRESS[progress],
+                        report_path=os.fsencode(report) if report else None)
+    return opts, keep
+
+
+class Context(object):
+    """An open mpift context: collective over `comm` (any mpi4py
+    intracommunicator; mpift works on its own duplicate of it).
+
+        with mpift.Context("stage.cfg", comm, set={"paths.dest": "/scratch/%r"}) as ctx:
+            result = ctx.stage_in()
+
+    Every rank of comm makes the same collective calls (open, stage_in,
+    stage_out, close) in the same order.  The service calls pair ranks:
+    serve() on rank 0 while workers fetch, put, send_to / recv_from and
+    finally call done().  Close the context (or leave the with block)
+    before MPI is finalized.  Failures raise mpift.Error.
+    """
+
+    def __init__(self, config, comm=None, set=None, force=False, dry_run=False, verbose=False, quiet=False,
+                 progress="auto"):
+        from mpi4py import MPI
+        self.comm = MPI.COMM_WORLD if comm is None else comm
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        self.dry_run = bool(dry_run)
+        self._ctx = ctypes.c_void_p()
+        self._tmp = None
+        lib = _lib.lib()
+        _lib.check_same_mpi(MPI)
+        report = self._report_path()
+        opts, keep = make_options(config, set, force, dry_run, verbose, quiet, progress, report)
+        rc = lib.mpift_open(MPI._addressof(self.comm), ctypes.byref(opts), ctypes.byref(self._ctx))
+        del keep
+        if rc != OK:
+            self._remove_tmp()
+            raise Error(rc, "mpift_open %s: %s (rank 0 named the cause on stderr)" % (config, _lib.strerror(rc)))
+
+    def _report_path(self):
+        """Rank 0 makes a private folder for the report; every rank passes
+        the same path (only rank 0 writes it)."""
+        path = None
+        if self.rank == 0:
+            try:
+                self._tmp = tempfile.mkdtemp(prefix="mpift-py-")
+                path = os.path.join(self._tmp, "report.json")
+            except OSError as e:
+                path = e
+        path = self.comm.bcast(path, root=0)
+        if not isinstance(path, str):
+            raise Error(-4, "mpift: rank 0 cannot make a temporary folder for the run's report "
+                        "(TMPDIR=%s): %s" % (tempfile.gettempdir(), path))
+        return path
+
+    def _remove_tmp(self):
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def _handle(self):
+        if not self._ctx:
+            raise Error(ERR_USAGE, "mpift: the context is closed")
+        return self._ctx
+
+    # ------------------------------------------------------------ staging
+    def stage_in(self):
+        """Collective: put the configuration's stage_in files on every
+        node (or rank).  Returns a Result (None with dry_run)."""
+        rc = _lib.lib().mpift_stage_in(self._handle())
+        return self._staged(rc, "stage-in")
+
+    def stage_out(self):
+        """Collective: gather the stage_out files onto rank 0 under
+        paths.collect.  Returns a Result (None with dry_run)."""
+        rc = _lib.lib().mpift_stage_out(self._handle())
+        return self._staged(rc, "stage-out")
+
+    def _read_report(self):
+        report = None
+        if self.rank == 0:
+            path = os.path.join(self._tmp, "report.json")
+            try:
+                with open(path) as f:
+                    report = json.load(f)
+                os.unlink(path)
+            except (OSError, ValueError):
+                report = None   # the run said why on stderr (an unwritable report is ERR_FILES)
+        return self.comm.bcast(report, root=0)
+
+    def _staged(self, rc, what):
+        result = None
+        # Only these two are the same on every rank with a report written;
+        # after a fatal status (which may differ) no collective may follow.
+        if rc in (OK, ERR_FILES) and not self.dry_run:
+            report = self._read_report()
+            result = Result(report) if report else None
+        if rc == OK:
+            return result
+        raise Error(rc, self._stage_message(what, rc, result), result)
+
+    @staticmethod
+    def _stage_message(what, rc, result):
+        """The status, then the failed copies grouped by rank and reason
+        (a refused node fails all its copies for one reason), then how
+        many copies were not sent because of them."""
+        msg = "%s: %s" % (what, _lib.strerror(rc))
+        if result is None or not result.failures:
+            return msg + " (named on stderr by the ranks that saw it)"
+        groups = collections.OrderedDict()
+        for f in result.failures:
+            if f.status != "not sent":
+                groups.setdefault((f.rank, f.host, f.error or f.status), []).append(f.path)
+        parts = []
+        for (rank, host, why), paths in list(groups.items())[:3]:
+            more = " and %d more" % (len(paths) - 3) if len(paths) > 3 else ""
+            parts.append("%s%s on rank %s (%s): %s" % (", ".join(paths[:3]), more, rank, host, why))
+        if len(groups) > 3:
+            parts.append("%d more ranks or reasons" % (len(groups) - 3))
+        not_sent = sum(1 for f in result.failures if f.status == "not sent")
+        if not_sent:
+            parts.append("%d copies not sent" % not_sent)
+        return "%s: %s" % (msg, "; ".join(parts))
+
+    # ------------------------------------------------------------ the service
+    def _service(self, rc):
+        if rc != OK:
+            why = _lib.lib().mpift_errmsg(self._ctx).decode(errors="replace") if self._ctx else ""
+            raise Error(rc, why or _lib.strerror(rc))
+
+    def serve(self):
+        """Rank 0: serve the workers' requests until every worker is done.
+        Returns ServeStats(requests, failed, bytes_out, bytes_in,
+        peak_streams, seconds)."""
+        st = _lib.ServeStats(size=ctypes.sizeof(_lib.ServeStats))
+        self._service(_lib.lib().mpift_serve(self._handle(), ctypes.byref(st)))
+        return ServeStats(st.requests, st.failed, st.bytes_out, st.bytes_in, st.peak_streams, st.seconds)
+
+    def fetch(self, name):
+        """A worker: master's paths.source/NAME -> this rank's dest root/NAME."""
+        self._service(_lib.lib().mpift_fetch(self._handle(), os.fsencode(name)))
+
+    def put(self, name):
+        """A worker: this rank's dest root/NAME -> master's paths.collect/NAME."""
+        self._service(_lib.lib().mpift_put(self._handle(), os.fsencode(name)))
+
+    def send_to(self, name, rank):
+        """A worker: dest root/NAME straight to worker RANK (which calls recv_from)."""
+        self._service(_lib.lib().mpift_send_to(self._handle(), os.fsencode(name), int(rank)))
+
+    def recv_from(self, rank):
+        """A worker: receive what worker RANK sends; returns the file's name."""
+        buf = ctypes.create_string_buffer(4096)
+        self._service(_lib.lib().mpift_recv_from(self._handle(), int(rank), buf, len(buf)))
+        return os.fsdecode(buf.value)
+
+    def done(self):
+        """A worker: no more requests from this rank."""
+        self._service(_lib.lib().mpift_done(self._handle()))
+
+    @property
+    def dest_root(self):
+        """This rank's dest root (paths.dest expanded for it)."""
+        return os.fsdecode(_lib.lib().mpift_dest_root(self._handle()))
+
+    # ------------------------------------------------------------ closing
+    def close(self):
+        """Collective: free the context (a second call does nothing)."""
+        if self._ctx:
+            _lib.lib().mpift_close(ctypes.byref(self._ctx))
+            self._ctx = ctypes.c_void_p()
+        self._remove_tmp()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        # After a fatal error the other ranks may never reach close(): do
+        # not wait for them here, the caller aborts the job.
+        if not (isinstance(value, Error) and value.fatal):
+            self.close()
+        return False

@@ -1,0 +1,63 @@
+"""The result of a stage-in or stage-out, read from mpift's --report JSON
+(docs: mpift-stage(1), --report): the summary's counts, per-node figures
+and every copy that did not land, with the reason."""
+import collections
+
+# One node of the run: its number, host, ranks and what they did.
+Node = collections.namedtuple("Node", "node host ranks copies_written unchanged failed bytes_written seconds")
+
+# One copy that did not land: the file (relative path), the rank and host
+# that should have it (stage-in) or held it (stage-out), its status
+# ("failed", "not sent", "clash") and the reason.
+Failure = collections.namedtuple("Failure", "path rank host status error")
+
+_LANDED = ("written", "unchanged")
+
+
+def _copies(entry):
+    """A report file entry's copies: a stage-in entry lists them, a
+    stage-out entry is one copy itself."""
+    return entry.get("copies", [entry])
+
+
+class Result(object):
+    """What one stage-in or stage-out did (the same object on every rank).
+
+    mode              "stage-in" or "stage-out"
+    ok                True when every copy landed
+    exit_code         mpift-stage's exit status for the run (0 or 1)
+    seconds           the run's time
+    job               the job id (%j)
+    files, bytes      stage-in: files and bytes planned (None for stage-out)
+    copies_written, unchanged, failed, bytes_written
+                      the summary's counts over all nodes
+    nodes             [Node(node, host, ranks, copies_written, unchanged,
+                       failed, bytes_written, seconds), ...]
+    failures          [Failure(path, rank, host, status, error), ...]
+    report            the whole report as parsed JSON (a dict)
+    """
+
+    def __init__(self, report):
+        totals = report.get("totals", {})
+        self.report = report
+        self.mode = report.get("mode")
+        self.ok = report.get("status") == "ok"
+        self.exit_code = report.get("exit_code")
+        self.seconds = report.get("seconds")
+        self.job = report.get("job")
+        self.files = totals.get("files")
+        self.bytes = totals.get("bytes")
+        self.copies_written = totals.get("copies_written", 0)
+        self.unchanged = totals.get("unchanged", 0)
+        self.failed = totals.get("failed", 0)
+        self.bytes_written = totals.get("bytes_written", 0)
+        self.nodes = [Node(n["node"], n["host"], n["ranks"], n["copies_written"], n["unchanged"], n["failed"],
+                           n["bytes_written"], n["seconds"]) for n in report.get("nodes", [])]
+        self.failures = [Failure(f["path"], c.get("rank"), c.get("host"), c.get("status"), c.get("error", ""))
+                         for f in report.get("files", []) for c in _copies(f)
+                         if c.get("status") not in _LANDED]
+
+    def __repr__(self):
+        return ("<mpift.Result %s: %d written, %d unchanged, %d failed on %d node(s), %.3f s>"
+                % (self.mode, self.copies_written, self.unchanged, self.failed, len(self.nodes),
+                   self.seconds or 0.0))
