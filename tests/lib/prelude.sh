@@ -44,6 +44,9 @@ for _prelude_word; do
         _prelude_nodes=${_prelude_word#fakenodes=}
         ;;
     slurm=[1-9]*)
+        # srun --mpi=pmix starts Open MPI programs; Debian's MPICH speaks
+        # PMI to Hydra, not Slurm's PMIx: a build on it skips these.
+        skip_unless_openmpi "the Slurm tests (srun --mpi=pmix runs this build's MPI through Slurm's PMIx, which Debian's MPICH does not speak)"
         need_slurmcluster
         _prelude_slurm=${_prelude_word#slurm=}
         ;;
