@@ -9,6 +9,9 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local tree
 plugin=$top_builddir/src/spank/.libs/mpift_spank.so
 [ -f "$plugin" ] || skip "the SPANK plugin was not built (configure found no slurm/spank.h: apt-get install libslurm-dev)"
+# srun --mpi=pmix runs this build's MPI through Slurm's PMIx, which
+# Debian's MPICH does not speak (as prelude.sh's slurm=N says).
+skip_unless_openmpi "the SPANK plugin's tests (srun --mpi=pmix runs this build's MPI through Slurm's PMIx, which Debian's MPICH does not speak)"
 need_slurmcluster
 # The launcher the plugin runs: mpift-stage, except that with
 # MPIFT_TEST_DIE_ONCE=FILE the task of rank 1 kills itself once (FILE
