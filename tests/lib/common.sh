@@ -178,7 +178,9 @@ skip_unless_openmpi() {
 #                      expected N, errno = 1"); copy-in/copy-out works anywhere
 #  yield_when_idle 1   more ranks than cores: a rank waiting for a message
 #                      gives its core back, as Open MPI does when it knows
-#                      it is oversubscribed (fake nodes hide that from it)
+#                      it is oversubscribed (fake nodes hide that from it);
+#                      MPIFT_YIELD_WHEN_IDLE=0 leaves Open MPI's default (a
+#                      rank blocked in MPI spins), as a user's mpirun would
 #  *_if_include lo     TCP (runtime and MPI) only on the loopback: no other
 #                      interface is needed, and fake nodes talk over lo
 #                      (MPIFT_NET_IF replaces lo: the benchmarks' networked
@@ -199,7 +201,7 @@ _mpift_mpirun_opts() {
         --bind-to none
         --mca btl self,vader,tcp
         --mca btl_vader_single_copy_mechanism none
-        --mca mpi_yield_when_idle 1
+        --mca mpi_yield_when_idle "${MPIFT_YIELD_WHEN_IDLE:-1}"
         --mca btl_tcp_if_include "${MPIFT_NET_IF:-lo}"
         --mca oob_tcp_if_include "${MPIFT_NET_IF:-lo}"
     )

@@ -15,6 +15,7 @@
 #include "job/context.h"
 #include "service/worker.h"
 #include "stage/stage.h"
+#include "util/cpu.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/watch.h"
@@ -68,14 +69,17 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
 static int session(struct mpift_ctx *ctx, int (*run)(struct mpift_ctx *ctx))
 {
     struct mpift_log *was = mpift_log_use(&ctx->log);
+    struct mpift_cpu cpu;
     int rc, end;
 
+    mpift_cpu_start(&cpu);
     mpift_watch_begin(&ctx->watch);
     rc = run(ctx);
     if (!mpift_status_fatal(rc)) {
         end = mpift_watch_end(&ctx->watch);
         rc = end != MPIFT_OK ? end : rc;
     }
+    mpift_cpu_report(&cpu, ctx->topo.rank, ctx->topo.leader);
     mpift_log_use(was);
     return rc;
 }

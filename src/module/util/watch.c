@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "util/status.h"
 #include "util/wait.h"
@@ -215,12 +216,26 @@ void mpift_watch_tick(struct mpift_watch *w)
     }
 }
 
+/* MPIFT_TEST_SPIN (fault-injection builds only, util/faults.h): no pause
+ * at all, as a blocking MPI call spins by default, so that the test of a
+ * waiting rank's CPU (tests/integration/wait_cpu.sh) can see it fail. */
+static int spin(void)
+{
+    static int on = -1;
+
+    if (on < 0)
+        on = mpift_fault_env("MPIFT_TEST_SPIN") != NULL;
+    return on;
+}
+
 void mpift_watch_pause(struct mpift_watch *w, unsigned *polls)
 {
     struct timespec ts = { 0, PAUSE_MAX_NS };
     unsigned k;
 
     mpift_watch_tick(w);
+    if (spin())
+        return;
     if (*polls < SPIN_POLLS) {
         (*polls)++;
         sched_yield();

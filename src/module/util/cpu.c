@@ -1,0 +1,49 @@
+/* cpu.c - the CPU a rank spends over a watch session (see cpu.h). */
+#include "mpift_autoconf.h"
+
+#include <stdio.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "util/cpu.h"
+#include "util/faults.h"
+
+static double wall_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* User plus system seconds of this process so far. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void mpift_cpu_start(struct mpift_cpu *c)
+{
+    c->on = mpift_fault_env("MPIFT_TEST_CPU") != NULL;
+    if (!c->on)
+        return;
+    c->wall = wall_now();
+    c->used = cpu_now();
+}
+
+void mpift_cpu_report(const struct mpift_cpu *c, int rank, int leader)
+{
+    double wall, used;
+
+    if (!c->on)
+        return;
+    wall = wall_now() - c->wall;
+    used = cpu_now() - c->used;
+    fprintf(stderr, "mpift-test-cpu rank %d leader %d: %.3f s of CPU over %.3f s (%.1f%%)\n", rank, leader, used,
+            wall, wall > 0 ? 100 * used / wall : 0);
+}

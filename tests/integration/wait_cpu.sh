@@ -1,0 +1,63 @@
+#!/bin/bash
+# A rank with nothing to do waits without spinning.  Three ranks on two
+# fake nodes: rank 0 reads and sends, rank 1 shares its node (a
+# non-leader: it only waits for its node's copy), rank 2 leads the other
+# node.  Rank 0 stops for 4 s once it has read a chunk (MPIFT_TEST_PAUSE),
+# so ranks 1 and 2 wait at least that long; each rank reports the CPU it
+# spent over the stage-in (MPIFT_TEST_CPU).  Outcome bound, loose enough
+# never to flake yet failing for a rank that spins: a waiting rank spends
+# under 20% of its wall time on the CPU (it measures about 1%).  The same
+# run with every wait spinning (MPIFT_TEST_SPIN, as a blocking MPI call
+# does) shows the bound catches that: there the waiting ranks share the
+# 2 cores, well over 20% each.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x2 timeout=120
+plan 2
+
+mkdir -p "$t/src"
+head -c $((1024 * 1024)) /dev/urandom >"$t/src/big.dat"
+cat >"$t/stage.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/stage"; };
+transfer: { chunk_size = "64K"; window = 2; };
+stage_in = ( { src = "big.dat"; dest = ""; } );
+CFG
+
+# waiting_run [VAR=VALUE...]: the paused stage-in with these switches;
+# each node's copy compared; the CPU lines in $t/cpu ("RANK PERCENT WALL").
+waiting_run() {
+    local h
+    fakenodes_clear stage
+    (
+        for h; do export "${h?}"; done
+        MPIFT_TEST_CPU=1 MPIFT_TEST_PAUSE=0:1:4 \
+            fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/stage.cfg" >"$t/log" 2>"$t/err"
+    ) || fail "the stage-in failed: $(cat "$t/log" "$t/err")"
+    for h in $FAKE_HOSTS; do
+        cmp -s "$t/src/big.dat" "$FAKE_NODEDIR/$h/stage/big.dat" || fail "$h: its copy of big.dat differs"
+    done
+    sed -n 's/^mpift-test-cpu rank \([0-9]*\) leader [0-9]*: [0-9.]* s of CPU over \([0-9.]*\) s (\([0-9.]*\)%)$/\1 \3 \2/p' \
+        "$t/err" >"$t/cpu"
+    [ "$(wc -l <"$t/cpu")" = 3 ] || fail "expected a CPU line from each of 3 ranks: $(cat "$t/err")"
+    awk '$1 != 0 && $3 < 4 { bad = 1 } END { exit bad }' "$t/cpu" ||
+        fail "a waiting rank waited under 4 s: the pause did not happen: $(cat "$t/cpu")"
+    awk '{ printf "rank %s: %s%% of a core over %s s\n", $1, $2, $3 }' "$t/cpu"
+}
+
+# busiest: the highest CPU percentage of the waiting ranks (1 and 2)
+busiest() {
+    awk '$1 != 0 && $2 > m { m = $2 } END { print m + 0 }' "$t/cpu"
+}
+
+waiting_rank_sleeps() {
+    waiting_run
+    awk -v m="$(busiest)" 'BEGIN { exit !(m < 20) }' ||
+        fail "a waiting rank used $(busiest)% of a core (bound 20%): $(cat "$t/cpu")"
+}
+scenario "ranks that only wait through a 4 s stage use under 20% of a core" waiting_rank_sleeps
+
+spinning_is_seen() {
+    waiting_run MPIFT_TEST_SPIN=1
+    awk -v m="$(busiest)" 'BEGIN { exit !(m >= 20) }' ||
+        fail "spinning waits measured only $(busiest)% of a core: the bound above could not see them: $(cat "$t/cpu")"
+}
+scenario "the same measure sees spinning waits (MPIFT_TEST_SPIN) above 20%" spinning_is_seen
