@@ -3,6 +3,7 @@
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout local small memory slurm
+#                                               ranks2 wide control
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -25,6 +26,20 @@
 #         times (the median shown).  sbcast's ratio is its time over one
 #         link; mpift's is net, as in fanout (the same step re-run with
 #         every copy in place subtracted).
+# ranks2  64 MiB onto 4 networked nodes (200 Mbit/s) with 1 and with 2
+#         ranks per node, pipeline, launched as a user would (no Open MPI
+#         mpi_yield_when_idle); net and ratio as in fanout.  The second
+#         rank of a node has nothing to do but wait: the note gives each
+#         such rank's CPU over the stage-in (MPIFT_TEST_CPU, in the
+#         fault-injection build, one more run).
+# wide    32 MiB onto 4 and onto 16 networked nodes at 50 Mbit/s (one
+#         link: 5.37 s): pipeline, tree, and pipeline in 64 KiB chunks.
+# control the cost per node: a stage with nothing to move (an empty
+#         folder) and one of 1,000 files of 1-4 KiB onto 4, 8, 16 and 32
+#         fake nodes on lo, beside mpi_noop (the bare launch); the
+#         least-squares slope of each in ms per node, and of the stage-in
+#         call alone (rank 0's, MPIFT_TEST_CPU).  Then the cost of a
+#         chunk: 128 MiB onto 3 nodes on lo in 4 KiB and in 1 MiB chunks.
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -39,7 +54,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout local small memory slurm}
+cases=${*:-fanout local small memory slurm ranks2 wide control}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -311,6 +326,192 @@ CFG
     rm -rf "$t/slurm"
 }
 
+# ------------------------------------------------------------------ ranks2
+# net_run NODES NP CFG [ARGS...]: a stage-in onto NODES networked fake
+# nodes (NP ranks) timed twice, the second time with every copy in place;
+# sets full, again, net (full - again); every node's copy compared.
+net_run() {
+    local n=$1 np=$2 cfg=$3 sub
+    shift 3
+    sub=$(sed -n 's|.*dest = "'"$FAKE_SCRATCH"'/\([^"]*\)".*|\1|p' "$cfg")
+    clear_nodes "$sub"
+    timed netnodes_mpirun "$np" "${rss[@]}" "$stage" --config "$cfg" "$@" ||
+        fail "$cfg onto $n nodes ($np ranks) $*: $(cat "$t/out" "$t/err")"
+    check_nodes "$(dirname "$cfg")/tree" "$sub"
+    full=$secs peak=$mib
+    timed netnodes_mpirun "$np" "$stage" --config "$cfg" "$@" || fail "the re-run: $(cat "$t/out" "$t/err")"
+    grep -q " 0 copies written, $n unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
+    again=$secs
+    net=$(calc "%.2f" "$full - $again")
+}
+
+# The waiting ranks (those that lead no node) of the last run with
+# MPIFT_TEST_CPU: "LOW-HIGH%" of a core over the stage-in.
+waiting_cpu() {
+    sed -n 's/^mpift-test-cpu rank \([0-9]*\) leader \([0-9]*\): .* (\([0-9.]*\)%)$/\1 \2 \3/p' "$t/err" |
+        awk '$1 != $2 { n++; if (n == 1 || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
+             END { if (n) printf "%.1f-%.1f%% (%d ranks)", lo, hi, n; else print "-" }'
+}
+
+ranks2() {
+    local slots n1 w1 cpu
+    local -a noop=()
+    can need_netnodes "2 ranks per node, 64 MiB" "needs root, unshare, ip and tc with network namespaces" ||
+        return 0
+    mkdir -p "$t/r2/tree"
+    head -c $((64 << 20)) /dev/urandom >"$t/r2/tree/f.bin"
+    # As a user launches: Open MPI's own blocking waits spin (no
+    # mpi_yield_when_idle); mpift's waits sleep whatever it says.
+    export MPIFT_YIELD_WHEN_IDLE=0
+    for slots in 1 2; do
+        netnodes_setup 4 200mbit "$slots"
+        stage_cfg "$t/r2/stage.cfg" "$t/r2" "$FAKE_SCRATCH/r2" 'policy = "pipeline";'
+        timed netnodes_mpirun $((4 * slots)) "$top_builddir/tests/bench/mpi_noop" ||
+            fail "mpi_noop onto 4 x $slots: $(cat "$t/err")"
+        noop[$slots]=$secs
+        net_run 4 $((4 * slots)) "$t/r2/stage.cfg"
+        row "64 MiB onto 4 nodes x $slots rank$([ "$slots" = 2 ] && echo s)" pipeline "$full" \
+            "$(calc "%.1f" "67.1 / $net")" "$(calc "%.2f" "$net / $link_s")" 1.15 "$peak"
+        if [ "$slots" = 1 ]; then
+            n1=$net w1=$full
+            note "4 x 1: the same job with nothing to move took $again s (subtracted above; mpi_noop: ${noop[1]} s)"
+            continue
+        fi
+        clear_nodes r2
+        cpu=-
+        if [ -e "$faults" ]; then
+            MPIFT_TEST_CPU=1 timed netnodes_mpirun 8 "$stage" --module "$faults" --config "$t/r2/stage.cfg" ||
+                fail "4 x 2 with MPIFT_TEST_CPU: $(cat "$t/out" "$t/err")"
+            check_nodes "$t/r2/tree" r2
+            cpu=$(waiting_cpu)
+        fi
+        note "4 x 2: the same job with nothing to move took $again s (subtracted above; mpi_noop: ${noop[2]} s)"
+        note "4 x 2 against 4 x 1: $(calc "%+.1f%%" "($net / $n1 - 1) * 100") net, $(calc "%+.1f%%" "($full / $w1 - 1) * 100") whole job (target: within 5%)"
+        note "  the 4 ranks that only wait (no node to lead) spent $cpu of a core over the stage-in"
+        note "  (MPIFT_TEST_CPU, the fault-injection build; target: under 5%)"
+    done
+    unset MPIFT_YIELD_WHEN_IDLE
+    netnodes_off
+    rm -rf "$t/r2"
+}
+
+# ------------------------------------------------------------------ wide
+wide_link_s=5.369   # 32 MiB at 50 Mbit/s
+
+wide() {
+    local n run policy chunk label
+    local -A nets=()
+    can need_netnodes "16 nodes at 50 Mbit/s" "needs root, unshare, ip and tc with network namespaces" || return 0
+    mkdir -p "$t/wide/tree"
+    head -c $((32 << 20)) /dev/urandom >"$t/wide/tree/f.bin"
+    for n in 4 16; do
+        netnodes_setup "$n" 50mbit
+        stage_cfg "$t/wide/stage.cfg" "$t/wide" "$FAKE_SCRATCH/wide"
+        # POLICY:CHUNK (empty: the default 256 KiB)
+        for run in pipeline: tree: pipeline:64K; do
+            policy=${run%%:*} chunk=${run#*:} label=$policy
+            if [ -n "$chunk" ]; then
+                net_run "$n" "$n" "$t/wide/stage.cfg" --set "workers.policy=$policy" --set "transfer.chunk_size=$chunk"
+                label="$policy $chunk"
+            else
+                net_run "$n" "$n" "$t/wide/stage.cfg" --set "workers.policy=$policy"
+            fi
+            row "32 MiB onto $n nodes, 50 Mbit/s" "$label" "$full" "$(calc "%.1f" "33.55 / $net")" \
+                "$(calc "%.2f" "$net / $wide_link_s")" - "$peak"
+            nets[$n$run]=$net
+        done
+        note "$n nodes: the same job with nothing to move took $again s (subtracted above)"
+    done
+    note "16 nodes against 4: pipeline $(calc "%+.0f%%" "(${nets[16pipeline:]} / ${nets[4pipeline:]} - 1) * 100"), tree" \
+        "$(calc "%+.0f%%" "(${nets[16tree:]} / ${nets[4tree:]} - 1) * 100"), pipeline in 64 KiB chunks" \
+        "$(calc "%+.0f%%" "(${nets[16pipeline:64K]} / ${nets[4pipeline:64K]} - 1) * 100") (target: at most +10%)"
+    note "  a chain of N nodes fills in (N - 1) chunk times: 12 more hops of a 256 KiB chunk at 50 Mbit/s are"
+    note "  $(calc "%.2f" "12 * 0.04194") s ($(calc "%+.0f%%" "12 * 0.04194 / $wide_link_s * 100") of one link), of a 64 KiB chunk $(calc "%.2f" "12 * 0.01049") s ($(calc "%+.0f%%" "12 * 0.01049 / $wide_link_s * 100"))"
+    netnodes_off
+    rm -rf "$t/wide"
+}
+
+# ------------------------------------------------------------------ control
+# lsq FILE: the least-squares slope of column 2 (seconds) over column 1
+# (nodes), in ms per node
+lsq() {
+    awk '{ n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+         END { printf "%.1f", 1000 * (n * sxy - sx * sy) / (n * sxx - sx * sx) }' "$1"
+}
+
+control() {
+    local n c c4 c1m full
+    can need_fakenodes "control cost per node" "needs root and unshare for fake nodes" || return 0
+    [ -x "$top_builddir/tests/bench/mpi_noop" ] || fail "control: no tests/bench/mpi_noop (make bench builds it)"
+    mkdir -p "$t/ctl/none/tree" "$t/ctl/small/tree"
+    python3 - "$t/ctl/small/tree" <<'PY'
+import os, random, sys
+rnd = random.Random(11)
+for i in range(1000):
+    d = os.path.join(sys.argv[1], "d%02d" % (i % 20))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%04d.dat" % i), "wb") as f:
+        f.write(rnd.randbytes(rnd.randint(1024, 4096)))
+PY
+    : >"$t/ctl/noop" && : >"$t/ctl/empty" && : >"$t/ctl/files" && : >"$t/ctl/call"
+    for n in 4 8 16 32; do
+        fakenodes_setup "$n" 1
+        stage_cfg "$t/ctl/none.cfg" "$t/ctl/none" "$FAKE_SCRATCH/none"
+        stage_cfg "$t/ctl/small.cfg" "$t/ctl/small" "$FAKE_SCRATCH/small"
+        timed fakenodes_mpirun "$n" "$top_builddir/tests/bench/mpi_noop" || fail "mpi_noop onto $n nodes: $(cat "$t/err")"
+        echo "$n $secs" >>"$t/ctl/noop"
+        timed fakenodes_mpirun "$n" "$stage" --config "$t/ctl/none.cfg" ||
+            fail "nothing to move onto $n nodes: $(cat "$t/out" "$t/err")"
+        echo "$n $secs" >>"$t/ctl/empty"
+        if [ -e "$faults" ]; then
+            # the stage-in call alone: rank 0's session (MPIFT_TEST_CPU)
+            MPIFT_TEST_CPU=1 timed fakenodes_mpirun "$n" "$stage" --module "$faults" --config "$t/ctl/none.cfg" ||
+                fail "nothing to move onto $n nodes, measured: $(cat "$t/out" "$t/err")"
+            sed -n "s/^mpift-test-cpu rank 0 leader 0: .* over \([0-9.]*\) s .*/$n \1/p" "$t/err" >>"$t/ctl/call"
+        fi
+        timed fakenodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/ctl/small.cfg" ||
+            fail "1,000 files onto $n nodes: $(cat "$t/out" "$t/err")"
+        check_nodes "$t/ctl/small/tree" small
+        echo "$n $secs" >>"$t/ctl/files"
+        row "1,000 files of 1-4 KiB onto $n nodes" pipeline "$secs" "$(calc "%.0f" "1000 * $n / $secs")/s" "" "" "$mib"
+        clear_nodes small
+    done
+    note "nodes  mpi_noop  nothing to move  (its stage-in call)  1,000 files   (seconds; 1 rank per node, fake nodes on lo)"
+    [ -s "$t/ctl/call" ] || awk '{ print $1, "-" }' "$t/ctl/noop" >"$t/ctl/call"
+    paste "$t/ctl/noop" "$t/ctl/empty" "$t/ctl/call" "$t/ctl/files" |
+        awk '{ printf "  %5d  %8.2f  %15.2f  %19s  %11.2f\n", $1, $2, $4, $6, $8 }'
+    [ "$(awk '$2 == "-"' "$t/ctl/call")" ] ||
+        note "the stage-in call itself (rank 0, from its start to its end): $(lsq "$t/ctl/call") ms per node"
+    note "least-squares slope, ms per node: mpi_noop $(lsq "$t/ctl/noop"), nothing to move $(lsq "$t/ctl/empty"),"
+    note "  1,000 files $(lsq "$t/ctl/files"); less the bare launch (mpi_noop): nothing to move" \
+        "$(calc "%.1f" "$(lsq "$t/ctl/empty") - $(lsq "$t/ctl/noop")"), 1,000 files $(calc "%.1f" "$(lsq "$t/ctl/files") - $(lsq "$t/ctl/noop")")"
+
+    # The cost of one chunk: 128 MiB onto 3 nodes on lo in 4 KiB chunks
+    # (32,768 of them) and in 1 MiB chunks, each less the same job with the
+    # copies in place.  The 4 KiB run bounds a chunk's cost from above
+    # (its bytes included); the difference is what 32,640 more chunks cost.
+    mkdir -p "$t/ctl/big/tree"
+    head -c $((128 << 20)) /dev/urandom >"$t/ctl/big/tree/f.bin"
+    fakenodes_setup 3 1
+    stage_cfg "$t/ctl/big.cfg" "$t/ctl/big" "$FAKE_SCRATCH/big" 'policy = "pipeline";'
+    for c in 4K 1M; do
+        clear_nodes big
+        timed fakenodes_mpirun 3 "$stage" --config "$t/ctl/big.cfg" --set transfer.chunk_size=$c ||
+            fail "128 MiB in $c chunks: $(cat "$t/out" "$t/err")"
+        check_nodes "$t/ctl/big/tree" big
+        full=$secs
+        timed fakenodes_mpirun 3 "$stage" --config "$t/ctl/big.cfg" --set transfer.chunk_size=$c ||
+            fail "128 MiB in $c chunks, again: $(cat "$t/out" "$t/err")"
+        [ $c = 4K ] && c4=$(calc "%.2f" "$full - $secs") || c1m=$(calc "%.2f" "$full - $secs")
+        row "128 MiB onto 3 nodes on lo, $c chunks" pipeline "$full" "$(calc "%.0f" "134.2 * 3 / ($full - $secs)")" "" "" "-"
+    done
+    clear_nodes big
+    note "net of the same job with the copies in place: 4 KiB chunks $c4 s, 1 MiB chunks $c1m s: the relay"
+    note "  sustained $(calc "%.0f" "32768 / $c4") chunks/s of 4 KiB, so a chunk costs at most $(calc "%.0f" "1e6 * $c4 / 32768") us (bytes included);"
+    note "  32,640 more chunks cost $(calc "%.2f" "$c4 - $c1m") s ($(calc "%.1f" "1e6 * ($c4 - $c1m) / 32640") us each: within the noise where <= 0)"
+    rm -rf "$t/ctl"
+}
+
 echo "mpift $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/mpift_autoconf.h" 2>/dev/null) staging benchmarks on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 2^20 }' /proc/meminfo), $(uname -sr)"
 row case policy seconds "MB/s" ratio bound "RSS MiB"
 for c in $cases; do
@@ -320,7 +521,10 @@ for c in $cases; do
     small) small ;;
     memory) memory ;;
     slurm) slurm_case ;;
-    *) fail "unknown case $c (fanout local small memory slurm)" ;;
+    ranks2) ranks2 ;;
+    wide) wide ;;
+    control) control ;;
+    *) fail "unknown case $c (fanout local small memory slurm ranks2 wide control)" ;;
     esac
 done
 pass

@@ -6,10 +6,11 @@
 # so ranks 1 and 2 wait at least that long; each rank reports the CPU it
 # spent over the stage-in (MPIFT_TEST_CPU).  Outcome bound, loose enough
 # never to flake yet failing for a rank that spins: a waiting rank spends
-# under 20% of its wall time on the CPU (it measures about 1%).  The same
-# run with every wait spinning (MPIFT_TEST_SPIN, as a blocking MPI call
-# does) shows the bound catches that: there the waiting ranks share the
-# 2 cores, well over 20% each.
+# under 10% of its wall time on the CPU (it measures about 2.5%).  The
+# same run with every wait spinning (MPIFT_TEST_SPIN, as a blocking MPI
+# call does) shows the bound catches that: there the 2 waiting ranks
+# share the 2 cores (87% each on a quiet machine, 40% at a load average
+# of 9); they would fall under 10% only beside 18 busy processes.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x2 timeout=120
 plan 2
 
@@ -50,14 +51,14 @@ busiest() {
 
 waiting_rank_sleeps() {
     waiting_run
-    awk -v m="$(busiest)" 'BEGIN { exit !(m < 20) }' ||
-        fail "a waiting rank used $(busiest)% of a core (bound 20%): $(cat "$t/cpu")"
+    awk -v m="$(busiest)" 'BEGIN { exit !(m < 10) }' ||
+        fail "a waiting rank used $(busiest)% of a core (bound 10%): $(cat "$t/cpu")"
 }
-scenario "ranks that only wait through a 4 s stage use under 20% of a core" waiting_rank_sleeps
+scenario "ranks that only wait through a 4 s stage use under 10% of a core" waiting_rank_sleeps
 
 spinning_is_seen() {
     waiting_run MPIFT_TEST_SPIN=1
-    awk -v m="$(busiest)" 'BEGIN { exit !(m >= 20) }' ||
-        fail "spinning waits measured only $(busiest)% of a core: the bound above could not see them: $(cat "$t/cpu")"
+    awk -v m="$(busiest)" 'BEGIN { exit !(m >= 10) }' ||
+        fail "spinning waits measured only $(busiest)% of a core: the bound of 10% could not see them: $(cat "$t/cpu")"
 }
-scenario "the same measure sees spinning waits (MPIFT_TEST_SPIN) above 20%" spinning_is_seen
+scenario "the same measure sees spinning waits (MPIFT_TEST_SPIN) at 10% or more" spinning_is_seen

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "mpift/mpift.h"
 #include "job/context.h"
@@ -165,6 +166,43 @@ static int refuse_step_tmpdir(const struct mpift_ctx *ctx)
     return bad ? MPIFT_ERR_CONFIG : MPIFT_OK;
 }
 
+/*
+ * copies = "per-rank": two ranks of one node with one root would write the
+ * same files.  Every rank's root travels as its 64-bit XXH3 digest (a
+ * root is up to PATH_MAX bytes; 8 bytes a rank keep this small at any
+ * job size); two ranks of one node with equal digests share a root (a
+ * false match has odds of 2^-64).  1 if this rank shares its root, 2 if
+ * the exchange failed, else 0; of the ranks that share one root, the
+ * lowest local rank says so.
+ */
+static int shared_root(struct mpift_ctx *ctx)
+{
+    const struct mpift_topo *t = &ctx->topo;
+    uint64_t mine = XXH3_64bits(ctx->dest_root, strlen(ctx->dest_root)), *all;
+    MPI_Request rq;
+    int r, partner = -1, lowest = 1;
+
+    if (!(all = malloc((size_t)t->size * sizeof(*all))))
+        return 2;
+    if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
+                        MPI_Iallgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, ctx->comm, &rq), &rq) != MPIFT_OK) {
+        free(all);
+        return 2;
+    }
+    for (r = 0; r < t->size; r++)
+        if (r != t->rank && t->node_of[r] == t->nodeid && all[r] == mine) {
+            if (partner < 0)
+                partner = r;
+            if (t->local_of[r] < t->local_rank)
+                lowest = 0;
+        }
+    if (partner >= 0 && lowest)
+        mpift_log_error("copies = \"per-rank\" but local ranks %d and %d share the dest root %s: "
+                        "put %%r or %%l in paths.dest", t->local_rank, t->local_of[partner], ctx->dest_root);
+    free(all);
+    return partner >= 0;
+}
+
 /* Every rank's dest root, expanded; per-rank copies need them distinct per node. */
 static int setup_roots(struct mpift_ctx *ctx)
 {
@@ -190,25 +228,7 @@ static int setup_roots(struct mpift_ctx *ctx)
         return MPIFT_ERR_CONFIG;
 
     if (ctx->cfg->copies == MPIFT_COPIES_PER_RANK) {
-        /* Two ranks of one node with one root would write the same files. */
-        char *roots = NULL;
-        int ls = ctx->topo.local_size, i, j;
-        roots = malloc((size_t)ls * PATH_MAX);
-        bad = roots == NULL;
-        if (roots && mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
-                                     MPI_Iallgather(ctx->dest_root, PATH_MAX, MPI_CHAR, roots, PATH_MAX, MPI_CHAR,
-                                                    ctx->topo.node_comm, &rq), &rq) != MPIFT_OK)
-            bad = 2;
-        for (i = 0; roots && !bad && i < ls; i++)
-            for (j = i + 1; j < ls; j++)
-                if (strcmp(roots + (size_t)i * PATH_MAX, roots + (size_t)j * PATH_MAX) == 0 && !bad) {
-                    if (ctx->topo.local_rank == 0)
-                        mpift_log_error("copies = \"per-rank\" but local ranks %d and %d share the dest "
-                                        "root %s: put %%r or %%l in paths.dest", i, j,
-                                        roots + (size_t)i * PATH_MAX);
-                    bad = 1;
-                }
-        free(roots);
+        bad = shared_root(ctx);
         if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
                             MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq) != MPIFT_OK)
             return MPIFT_ERR_MPI;
@@ -262,7 +282,6 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     ctx->comm = MPI_COMM_NULL;
     ctx->svc_comm = MPI_COMM_NULL;
     ctx->next_id = 1;
-    ctx->topo.node_comm = MPI_COMM_NULL;
     ctx->force = opts->force;
     ctx->dry_run = opts->dry_run;
     ctx->progress = opts->progress;

@@ -196,6 +196,62 @@ static void log_topology(const struct mpift_topo *t)
                           t->tmpdir_per_step ? " (this step's own: deleted when the step ends)" : "");
 }
 
+/*
+ * With PMIx: a node is the ranks that share its node id.  Every rank's id
+ * comes with one non-blocking allgather, and this rank's leader (the
+ * lowest rank of its node), local rank and local size are counted from
+ * them.  No MPI_Comm_split: it blocks, and under Open MPI's defaults a
+ * rank blocked in MPI spins; with more ranks than cores the spinning
+ * ranks starve the ones they wait for (a split among 8 ranks on 2 cores
+ * took 115-150 ms, 4-12 ms with mpi_yield_when_idle).
+ */
+static int pmix_local(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t, uint32_t nodeid)
+{
+    MPI_Request rq;
+    uint32_t *ids = calloc((size_t)t->size, sizeof(uint32_t));
+    int rc, r;
+
+    if (!ids)
+        return MPIFT_ERR_NOMEM;
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallgather(&nodeid, 1, MPI_UINT32_T, ids, 1, MPI_UINT32_T, comm, &rq), &rq);
+    t->leader = -1;
+    t->local_rank = t->local_size = 0;
+    for (r = 0; rc == MPIFT_OK && r < t->size; r++) {
+        if (ids[r] != nodeid)
+            continue;
+        if (t->leader < 0)
+            t->leader = r;
+        if (r < t->rank)
+            t->local_rank++;
+        t->local_size++;
+    }
+    free(ids);
+    return rc;
+}
+
+/*
+ * Without PMIx: the ranks that can share memory (MPI_Comm_split_type
+ * SHARED), then the lowest of them.  MPI_Comm_split_type has no
+ * non-blocking form: the one call of mpift that waits without the
+ * watchdog, right after a collective every rank has passed (see
+ * docs/internals.md).
+ */
+static int split_shared(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t)
+{
+    MPI_Comm node;
+    MPI_Request rq;
+    int rc;
+
+    rc = mpift_mpi_status(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL, &node));
+    if (rc != MPIFT_OK)
+        return rc;
+    MPI_Comm_rank(node, &t->local_rank);
+    MPI_Comm_size(node, &t->local_size);
+    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, node, &rq), &rq);
+    MPI_Comm_free(&node);
+    return rc;
+}
+
 int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo *t)
 {
     struct pmix_facts pf;
@@ -206,7 +262,6 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
     const char *env;
 
     memset(t, 0, sizeof(*t));
-    t->node_comm = MPI_COMM_NULL;
     MPI_Comm_rank(comm, &t->rank);
     MPI_Comm_size(comm, &t->size);
 
@@ -218,24 +273,22 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
     rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(mine, any, 2, MPI_INT, MPI_MAX, comm, &rq), &rq);
     if (rc != MPIFT_OK)
         goto out;
+    rc = any[0] ? split_shared(comm, w, t) : pmix_local(comm, w, t, pf.nodeid);
+    if (rc != MPIFT_OK)
+        goto out;
+    if (pf.ok && pf.local_rank != (uint16_t)t->local_rank)
+        mpift_log_verbose("PMIx local rank %u differs from this rank's place among its node's ranks, %d; using %d",
+                          pf.local_rank, t->local_rank, t->local_rank);
 
-    /* MPI_Comm_split and MPI_Comm_split_type have no non-blocking form:
-     * these two calls are the only ones of mpift that wait without the
-     * watchdog (every rank has just passed the collective above). */
     if (!any[0]) {
         t->source = "PMIx";
-        rc = mpift_mpi_status(MPI_Comm_split(comm, (int)pf.nodeid, t->rank, &t->node_comm));
         snprintf(t->host, sizeof(t->host), "%s", pf.host);
         snprintf(t->jobid, sizeof(t->jobid), "%s", pf.jobid);
         snprintf(t->tmpdir, sizeof(t->tmpdir), "%s", pf.tmpdir);
         t->tmpdir_per_step = any[1];
     } else {
         t->source = "MPI shared-memory split";
-        rc = mpift_mpi_status(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL,
-                                            &t->node_comm));
     }
-    if (rc != MPIFT_OK)
-        goto out;
     if (!t->host[0]) {
         if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS)
             snprintf(t->host, sizeof(t->host), "%s", name);
@@ -263,16 +316,6 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
         goto out;
     pw = getpwuid(geteuid());
     snprintf(t->user, sizeof(t->user), "%s", pw ? pw->pw_name : "unknown");
-
-    MPI_Comm_rank(t->node_comm, &t->local_rank);
-    MPI_Comm_size(t->node_comm, &t->local_size);
-    if (pf.ok && pf.local_rank != (uint16_t)t->local_rank)
-        mpift_log_verbose("PMIx local rank %u differs from the node communicator's %d; using %d",
-                          pf.local_rank, t->local_rank, t->local_rank);
-    rc = mpift_wait_coll(w, SHARING, MPI_Iallreduce(&t->rank, &t->leader, 1, MPI_INT, MPI_MIN, t->node_comm, &rq),
-                         &rq);
-    if (rc != MPIFT_OK)
-        goto out;
 
     t->node_of = calloc((size_t)t->size, sizeof(int));
     t->local_of = calloc((size_t)t->size, sizeof(int));
@@ -324,7 +367,4 @@ void mpift_topo_free(struct mpift_topo *t)
     free(t->hosts);
     t->node_of = t->local_of = t->leaders = NULL;
     t->hosts = NULL;
-    if (t->node_comm != MPI_COMM_NULL)
-        MPI_Comm_free(&t->node_comm);
-    t->node_comm = MPI_COMM_NULL;
 }

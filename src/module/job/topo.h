@@ -1,9 +1,10 @@
 /*
  * topo.h - who is where: job size, nodes, node leaders.
  *
- * PMIx is used only in topo.c.  Where no PMIx server answers (a singleton,
- * another launcher), MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) and
- * MPI_Get_processor_name stand in.
+ * PMIx is used only in topo.c: a node is the ranks that share a PMIx node
+ * id.  Where no PMIx server answers (a singleton, another launcher),
+ * MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) and MPI_Get_processor_name
+ * stand in.
  */
 #ifndef MPIFT_TOPO_H
 #define MPIFT_TOPO_H
@@ -31,7 +32,6 @@ struct mpift_topo {
     int tmpdir_per_step;
     char user[64];
     const char *source;      /* "PMIx" or "MPI shared-memory split" */
-    MPI_Comm node_comm;      /* the ranks of my node */
 
     /* Per-rank and per-node tables, identical on every rank. */
     int *node_of;            /* [size] node index of each rank */
