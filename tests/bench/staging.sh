@@ -351,7 +351,8 @@ net_run() {
 waiting_cpu() {
     sed -n 's/^mpift-test-cpu rank \([0-9]*\) leader \([0-9]*\): .* (\([0-9.]*\)%)$/\1 \2 \3/p' "$t/err" |
         awk '$1 != $2 { n++; if (n == 1 || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
-             END { if (n) printf "%.1f-%.1f%% (%d ranks)", lo, hi, n; else print "-" }'
+             END { if (!n) print "-"; else if (lo == hi) printf "%.1f%% each (%d ranks)", lo, n;
+                   else printf "%.1f-%.1f%% (%d ranks)", lo, hi, n }'
 }
 
 # med3 A B C: the median
