@@ -142,9 +142,11 @@ static size_t encode(struct mpift_zip *z, int codec, unsigned char *dst, size_t 
 
 /*
  * auto, at the end of a period of compressed chunks: t_raw, the time the
- * link would have taken for the chunks as they are, is (wall - comp) / r
- * when the period's bytes shrank to r; compression pays while comp <
- * t_raw - (wall - comp), i.e. the time it costs is below the link time
+ * link would have taken for the chunks as they are, is link / r, where
+ * link = wall - comp - io is the time left to the link (MPI makes no
+ * progress while the source compresses, reads or writes) and r the
+ * fraction the period's bytes shrank to; compression pays while comp <
+ * t_raw - link, i.e. the time it costs is below the link time
  * it saves.  Otherwise the file steps down to a faster codec, or none.
  */
 static void weigh_time(struct mpift_zip_file *zf, uint64_t i)
@@ -155,7 +157,7 @@ static void weigh_time(struct mpift_zip_file *zf, uint64_t i)
         return;
     if (!zf->period_raw && zf->period_plain > 0 && zf->period_wire > 0) {
         r = (double)zf->period_wire / (double)zf->period_plain;
-        link = now - zf->period_t0 - zf->comp_s;
+        link = now - zf->period_t0 - zf->comp_s - zf->io_s;
         if (link < 0)
             link = 0;
         if (zf->comp_s >= link / r - link) {
@@ -167,7 +169,7 @@ static void weigh_time(struct mpift_zip_file *zf, uint64_t i)
     zf->period_from = i;
     zf->period_t0 = now;
     zf->period_raw = 0;
-    zf->comp_s = 0;
+    zf->comp_s = zf->io_s = 0;
     zf->period_plain = zf->period_wire = 0;
 }
 
@@ -179,8 +181,10 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
     double t0 = 0;
 
     zf->plain += (uint64_t)len;
-    if (autom && i == zf->period_from)
+    if (autom && i == zf->period_from) {
         zf->period_t0 = now_s();
+        zf->io_s = 0;
+    }
     if (autom && !codec && !zf->stepped && i >= zf->retry_at && i > 0)
         codec = best_codec();   /* probe again */
     /* auto wants a tenth off; a fixed codec takes any saving. */

@@ -58,6 +58,7 @@ struct mpift_zip_file {
     uint64_t period_from;       /* its first chunk */
     int period_raw;             /* a chunk went as it is in it: no verdict */
     double period_t0, comp_s;   /* its start; seconds spent compressing */
+    double io_s;                /* seconds the source spent reading and writing (its caller adds them) */
     uint64_t period_plain, period_wire;
 };
 
