@@ -150,6 +150,42 @@ START_TEST(auto_decides_per_file)
 }
 END_TEST
 
+/* auto keeps its codec while the link holds the source back (the
+ * stream sets z.waited), and steps down once the source sent
+ * MPIFT_ZIP_UNWAITED bytes without waiting: zstd, lz4, then none, for
+ * the next files too. */
+START_TEST(auto_gives_way_to_a_fast_link)
+{
+    static unsigned char t[CHUNK];
+    struct mpift_zip z;
+    struct mpift_zip_file zf;
+    char say[MPIFT_ZIP_SAY_MAX];
+    uint64_t i, first;
+
+    text(t, sizeof(t), 7);
+    mpift_zip_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
+    mpift_zip_start(&z, &zf);
+    first = (uint64_t)zf.codec;
+    for (i = 0; i < 2000; i++) {   /* about 40 MiB on the wire, waiting now and then */
+        z.waited = i % 100 == 0;
+        ck_assert_int_gt(round_trip(&z, &zf, t, CHUNK, i), 0);
+    }
+    ck_assert_uint_eq(zf.codec, first);
+    ck_assert(!zf.stepped);
+    for (; zf.codec && i < 10000; i++)   /* never waiting */
+        round_trip(&z, &zf, t, CHUNK, i);
+    ck_assert_uint_eq(zf.codec, 0);
+    ck_assert(zf.stepped);
+    mpift_zip_describe(&z, &zf, say, sizeof(say));
+    ck_assert_msg(strstr(say, "then none (compressing was slower than the link)"), "%s", say);
+    mpift_zip_start(&z, &zf);      /* the next file: as it is from the start */
+    ck_assert_int_eq(round_trip(&z, &zf, t, CHUNK, 0), 0);
+    mpift_zip_describe(&z, &zf, say, sizeof(say));
+    ck_assert_msg(strstr(say, "sent as they are (compressing was slower than the link)"), "%s", say);
+    mpift_zip_free(&z);
+}
+END_TEST
+
 /* Damaged, lying or foreign frames: refused, nothing past the chunk. */
 START_TEST(bad_frames_are_refused)
 {
@@ -203,6 +239,7 @@ static Suite *compress_suite(void)
 #endif
     tcase_add_test(t, none_sends_as_is);
     tcase_add_test(t, auto_decides_per_file);
+    tcase_add_test(t, auto_gives_way_to_a_fast_link);
     tcase_add_test(t, bad_frames_are_refused);
     suite_add_tcase(s, t);
     return s;

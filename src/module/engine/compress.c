@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef HAVE_LZ4
 #include <lz4.h>
 #endif
@@ -24,42 +23,6 @@
 /* auto keeps compressing a file whose chunks shrink to at most 9/10. */
 #define AUTO_KEEP_NUM 9
 #define AUTO_KEEP_DEN 10
-
-/* auto weighs time over this many chunks at a time. */
-#define AUTO_PERIOD 16
-
-/* A monotonic clock in seconds (auto weighs time with it). */
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, uint64_t chunk)
-{
-    memset(z, 0, sizeof(*z));
-    z->mode = mode;
-    z->window = window;
-    z->chunk = (size_t)chunk;
-}
-
-void mpift_zip_free(struct mpift_zip *z)
-{
-    int b;
-
-    if (z->frame)
-        for (b = 0; b < z->window; b++)
-            free(z->frame[b]);
-    free(z->frame);
-    free(z->plain);
-#ifdef HAVE_ZSTD
-    ZSTD_freeCCtx(z->cctx);
-    ZSTD_freeDCtx(z->dctx);
-#endif
-    memset(z, 0, sizeof(*z));
-}
 
 /* The codec auto starts with, and the one below `codec` when it is too
  * slow for the link (0: none). */
@@ -85,16 +48,40 @@ static int slower_codec(int codec)
     return 0;
 }
 
+void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, uint64_t chunk)
+{
+    memset(z, 0, sizeof(*z));
+    z->mode = mode;
+    z->window = window;
+    z->chunk = (size_t)chunk;
+    z->auto_codec = best_codec();
+}
+
+void mpift_zip_free(struct mpift_zip *z)
+{
+    int b;
+
+    if (z->frame)
+        for (b = 0; b < z->window; b++)
+            free(z->frame[b]);
+    free(z->frame);
+    free(z->plain);
+#ifdef HAVE_ZSTD
+    ZSTD_freeCCtx(z->cctx);
+    ZSTD_freeDCtx(z->dctx);
+#endif
+    memset(z, 0, sizeof(*z));
+}
+
 void mpift_zip_start(const struct mpift_zip *z, struct mpift_zip_file *zf)
 {
     memset(zf, 0, sizeof(*zf));
     switch (z->mode) {
-    case MPIFT_COMPRESS_AUTO: zf->codec = best_codec(); break;
+    case MPIFT_COMPRESS_AUTO: zf->codec = z->auto_codec; break;
     case MPIFT_COMPRESS_LZ4: zf->codec = MPIFT_WIRE_CODEC_LZ4; break;
     case MPIFT_COMPRESS_ZSTD: zf->codec = MPIFT_WIRE_CODEC_ZSTD; break;
     case MPIFT_COMPRESS_NONE: zf->codec = 0; break;
     }
-    zf->period_from = (uint64_t)z->window;
 }
 
 /* The frame buffers and zstd's compression context, once per run. */
@@ -141,36 +128,25 @@ static size_t encode(struct mpift_zip *z, int codec, unsigned char *dst, size_t 
 }
 
 /*
- * auto, at the end of a period of compressed chunks: t_raw, the time the
- * link would have taken for the chunks as they are, is link / r, where
- * link = wall - comp - io is the time left to the link (MPI makes no
- * progress while the source compresses, reads or writes) and r the
- * fraction the period's bytes shrank to; compression pays while comp <
- * t_raw - link, i.e. the time it costs is below the link time
- * it saves.  Otherwise the file steps down to a faster codec, or none.
+ * auto, after a compressed chunk: has the source waited for the link
+ * lately (compress.h)?  MPIFT_ZIP_UNWAITED wire bytes without a wait:
+ * the codec is the bottleneck, a faster one (or none) takes over for the
+ * rest of the run.
  */
-static void weigh_time(struct mpift_zip_file *zf, uint64_t i)
+static void check_pace(struct mpift_zip *z, struct mpift_zip_file *zf, size_t sent)
 {
-    double now = now_s(), link, r;
-
-    if (i < zf->period_from + AUTO_PERIOD)
+    if (z->waited) {
+        z->waited = 0;
+        z->unwaited = 0;
         return;
-    if (!zf->period_raw && zf->period_plain > 0 && zf->period_wire > 0) {
-        r = (double)zf->period_wire / (double)zf->period_plain;
-        link = now - zf->period_t0 - zf->comp_s - zf->io_s;
-        if (link < 0)
-            link = 0;
-        if (zf->comp_s >= link / r - link) {
-            zf->codec = slower_codec(zf->codec);
-            zf->stepped = 1;
-            zf->retry_at = UINT64_MAX;   /* the link will not get slower */
-        }
     }
-    zf->period_from = i;
-    zf->period_t0 = now;
-    zf->period_raw = 0;
-    zf->comp_s = zf->io_s = 0;
-    zf->period_plain = zf->period_wire = 0;
+    z->unwaited += sent;
+    if (z->unwaited < MPIFT_ZIP_UNWAITED)
+        return;
+    z->unwaited = 0;
+    zf->codec = z->auto_codec = slower_codec(zf->codec);
+    zf->stepped = 1;
+    zf->retry_at = UINT64_MAX;   /* the link will not get slower */
 }
 
 int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const unsigned char *src, int len,
@@ -178,40 +154,29 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
 {
     int autom = z->mode == MPIFT_COMPRESS_AUTO, codec = zf->codec;
     size_t cap, n = 0;
-    double t0 = 0;
 
     zf->plain += (uint64_t)len;
-    if (autom && i == zf->period_from) {
-        zf->period_t0 = now_s();
-        zf->io_s = 0;
-    }
     if (autom && !codec && !zf->stepped && i >= zf->retry_at && i > 0)
-        codec = best_codec();   /* probe again */
+        codec = z->auto_codec;   /* probe again */
     /* auto wants a tenth off; a fixed codec takes any saving. */
     cap = autom ? (size_t)len * AUTO_KEEP_NUM / AUTO_KEEP_DEN : (size_t)len;
-    if (codec && len > 1 && cap > 1 && ready_to_pack(z)) {
-        t0 = now_s();
+    if (codec && len > 1 && cap > 1 && ready_to_pack(z))
         n = encode(z, codec, z->frame[b] + 1, cap - 1, src, (size_t)len);
-        zf->comp_s += now_s() - t0;
-    }
-    if (n > 0) {
-        z->frame[b][0] = (unsigned char)codec;
-        zf->codec = zf->used = codec;
-        zf->zchunks++;
-        zf->wire += (uint64_t)n + 1;
-        zf->period_plain += (uint64_t)len;
-        zf->period_wire += (uint64_t)n + 1;
-    } else {
+    if (n == 0) {
         if (autom && codec) {
             zf->codec = 0;
             zf->retry_at = i + MPIFT_ZIP_REPROBE;
         }
-        zf->period_raw = 1;
         zf->wire += (uint64_t)len;
+        return 0;
     }
-    if (autom && zf->codec)
-        weigh_time(zf, i + 1);
-    return n > 0 ? (int)n + 1 : 0;
+    z->frame[b][0] = (unsigned char)codec;
+    zf->codec = zf->used = codec;
+    zf->zchunks++;
+    zf->wire += (uint64_t)n + 1;
+    if (autom)
+        check_pace(z, zf, n + 1);
+    return (int)n + 1;
 }
 
 /* The codec's block into dst: the bytes it decoded to, or -1. */
@@ -271,7 +236,8 @@ void mpift_zip_describe(const struct mpift_zip *z, const struct mpift_zip_file *
     const char *why = "";
 
     if (zf->zchunks == 0 && z->mode == MPIFT_COMPRESS_AUTO)
-        why = zf->stepped ? " (compressing was slower than the link)" : " (it did not shrink by a tenth)";
+        why = zf->stepped || (!z->auto_codec && best_codec()) ? " (compressing was slower than the link)"
+                                                               : " (it did not shrink by a tenth)";
     else if (zf->zchunks == 0 && z->mode != MPIFT_COMPRESS_NONE)
         why = " (it did not shrink)";
     if (zf->zchunks == 0)
@@ -280,5 +246,6 @@ void mpift_zip_describe(const struct mpift_zip *z, const struct mpift_zip_file *
         snprintf(buf, len, "%llu bytes sent as %llu (%d%%), %llu of its chunks compressed, %s%s",
                  (unsigned long long)zf->plain, (unsigned long long)zf->wire, pct,
                  (unsigned long long)zf->zchunks, codec_name(zf->used),
-                 zf->stepped ? " then none (slower than the link)" : "");
+                 !zf->stepped ? "" : zf->codec ? " (a faster codec: the first was slower than the link)"
+                                               : ", then none (compressing was slower than the link)");
 }

@@ -14,10 +14,17 @@
  * auto: each file starts with zstd at level 1 (lz4 when only it is
  * built).  A chunk that does not shrink by at least a tenth goes as it
  * is, and so do the file's next MPIFT_ZIP_REPROBE chunks, then one is
- * tried again.  Once the window is full the source also weighs time: if
- * compressing a period's chunks took longer than the link saved by
- * carrying fewer bytes, the file steps down, zstd to lz4 to none (a link
- * faster than the codec must not be slowed down by it).
+ * tried again.
+ *
+ * auto also keeps compressing only while the link is what holds the
+ * source back, so that a link faster than the codec is not slowed down
+ * by it.  MPI makes no progress while the source compresses, but the
+ * kernel's socket buffers and the window's receives take what was sent
+ * meanwhile: so compressing is free while the source, between chunks,
+ * still has to wait for a buffer (its sends not yet taken).  A source
+ * that puts MPIFT_ZIP_UNWAITED bytes on the wire (more than those
+ * buffers hold) without ever waiting is the bottleneck itself: the run
+ * steps down, zstd to lz4 to none, for this file and the next ones.
  */
 #ifndef MPIFT_COMPRESS_H
 #define MPIFT_COMPRESS_H
@@ -36,6 +43,13 @@
 /* Room for mpift_zip_describe's and mpift_zip_unpack's words. */
 #define MPIFT_ZIP_SAY_MAX 160
 
+/* auto: wire bytes a source may send without once waiting for the link
+ * before it takes the codec for the bottleneck: well above what a
+ * window of default chunks (32 x 256 KiB) and a TCP socket's buffers
+ * (4 MiB to send, 6 to receive, Linux's defaults) take without pushing
+ * back, so that a slow link is not misjudged while they fill. */
+#define MPIFT_ZIP_UNWAITED ((uint64_t)24 << 20)
+
 /* One rank's codecs and buffers: made once per run. */
 struct mpift_zip {
     enum mpift_compress mode;   /* transfer.compress */
@@ -44,22 +58,21 @@ struct mpift_zip {
     unsigned char **frame;      /* [window] a frame per chunk buffer (chunk bytes); NULL: none yet */
     unsigned char *plain;       /* a decompressed chunk (chunk bytes); NULL: none yet */
     void *cctx, *dctx;          /* zstd's contexts, kept across chunks */
+    int auto_codec;             /* auto: the codec a file starts with; lower once the
+                                 * codec was found slower than the link (the run keeps it) */
+    int waited;                 /* the source waited for a buffer since the last chunk:
+                                 * set by the stream */
+    uint64_t unwaited;          /* auto: wire bytes sent since it last waited */
 };
 
 /* What one file's chunks do, on its source. */
 struct mpift_zip_file {
     int codec;                  /* enum mpift_wire_codec of the next chunk; 0: as it is */
     int used;                   /* the codec of its last compressed chunk */
-    int stepped;                /* auto: stepped down for time (zstd->lz4->none) */
+    int stepped;                /* auto: stepped down for speed (zstd->lz4->none) */
     uint64_t retry_at;          /* auto, codec 0: the chunk to try again */
     uint64_t plain, wire;       /* the file's bytes, and what they took on the wire */
     uint64_t zchunks;           /* chunks sent compressed */
-    /* auto's time check over the current period of chunks */
-    uint64_t period_from;       /* its first chunk */
-    int period_raw;             /* a chunk went as it is in it: no verdict */
-    double period_t0, comp_s;   /* its start; seconds spent compressing */
-    double io_s;                /* seconds the source spent reading and writing (its caller adds them) */
-    uint64_t period_plain, period_wire;
 };
 
 /* Set up for transfer.compress `mode`, `window` buffers of `chunk` bytes;

@@ -176,19 +176,18 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
     struct mpift_xfer *x = s->x;
     const struct mpift_meta *m = &s->m;
     int rc = MPIFT_OK, b, len, flen, tag;
-    double t0;
 
     while (s->next < m->nchunks) {
         b = mpift_route_slot(x, s->next);
         len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
-        if (!mpift_route_free(x, b, &rc))
+        if (!mpift_route_free(x, b, &rc)) {
+            x->zip.waited = 1;   /* the link holds the source back (compress.h) */
             return rc;
-        t0 = MPI_Wtime();
+        }
         if (!s->read_err)
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
             memset(x->buf[b], 0, (size_t)len);
-        s->zf.io_s += MPI_Wtime() - t0;
         mpift_inject_pause_chunk(x->rank, s->next);
         /* Compressed once, here: relays pass the frame on as it is. */
         tag = mpift_route_tag(s->rt, s->next);
@@ -201,11 +200,8 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             return rc;
         if (x->hash)
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
-        if (s->have_sink) {
-            t0 = MPI_Wtime();
+        if (s->have_sink)
             mpift_sink_write(&s->sink, x->buf[b], (size_t)len, s->off);
-            s->zf.io_s += MPI_Wtime() - t0;
-        }
         mpift_meter_bytes(x->meter, (uint64_t)len);
         s->off += (uint64_t)len;
         s->next++;
