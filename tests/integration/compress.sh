@@ -128,15 +128,22 @@ tree() {
 }
 scenario "tree policy (fanout 2, 4 ranks): compressed chunks relayed, copies byte-exact" tree
 
+# damaged DIR CODEC TIMES RETRIES: stage into $t/DIR, the source damaging
+# its first TIMES compressed chunks; rc = the job's exit status.
+damaged() {
+    rc=0
+    rm -rf "${t:?}/$1"
+    cfg "$t/$1.cfg" "$t/$1/%r" "compress = \"$2\";"
+    MPIFT_TEST_CORRUPT_COMPRESSED=$3 mpift_mpirun -n 3 "$stage" --module "$faults" --config "$t/$1.cfg" \
+        --set "transfer.retries=$4" >"$t/log" 2>"$t/err" || rc=$?
+}
+
 # The source damages its first compressed chunk after taking its checksum:
 # both writers refuse it (rank 1 passes the frame on as it came), the
 # file is re-sent, every copy is right.
 corrupt_once() {
-    local rc=0 r
-    rm -rf "$t/c1"
-    cfg "$t/c1.cfg" "$t/c1/%r" 'compress = "auto";'
-    MPIFT_TEST_CORRUPT_COMPRESSED=1 mpift_mpirun -n 3 "$stage" --module "$faults" --config "$t/c1.cfg" \
-        --set transfer.retries=2 >"$t/log" 2>"$t/err" || rc=$?
+    local rc r
+    damaged c1 auto 1 2
     [ "$rc" = 0 ] || fail "a damaged compressed chunk with retries: exit $rc: $(cat "$t/log" "$t/err")"
     grep -Eq "chunk 0 from rank [01]: a compressed chunk .* did not decompress|checksum mismatch" "$t/err" ||
         fail "the damaged chunk was not reported: $(cat "$t/err")"
@@ -152,11 +159,8 @@ scenario "a damaged compressed chunk is refused by every writer and the file re-
 # Damaged every time: the compressed files fail on ranks 1 and 2 (exit 1)
 # with a message naming them; nothing is at their paths; the rest is there.
 corrupt_always() {
-    local rc=0 r f
-    rm -rf "$t/ca"
-    cfg "$t/ca.cfg" "$t/ca/%r" 'compress = "zstd";'
-    MPIFT_TEST_CORRUPT_COMPRESSED=100000 mpift_mpirun -n 3 "$stage" --module "$faults" --config "$t/ca.cfg" \
-        --set transfer.retries=1 >"$t/log" 2>"$t/err" || rc=$?
+    local rc r f
+    damaged ca zstd 100000 1
     [ "$rc" = 1 ] || fail "always damaged: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
     grep -q "text.csv: chunk 0 from rank [01]: a compressed chunk (codec 2, [0-9]* bytes) did not decompress to its 1048576 bytes: damaged" "$t/err" ||
         fail "the failure does not name the file and cause: $(cat "$t/err")"

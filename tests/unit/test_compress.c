@@ -54,7 +54,7 @@ static int round_trip(struct mpift_zip *z, struct mpift_zip_file *zf, const unsi
     ck_assert_int_lt(n, len);   /* never bigger, never the same size */
     if (n == 0)
         return 0;
-    ck_assert_int_eq(mpift_zip_unpack(z, z->frame[i % WINDOW], n, len, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_zip_unpack(z, mpift_zip_frame(z, (int)(i % WINDOW)), n, len, &out, why, sizeof(why)), MPIFT_OK);
     ck_assert_mem_eq(out, src, (size_t)len);
     return n;
 }
@@ -107,7 +107,7 @@ START_TEST(none_sends_as_is)
     mpift_zip_init(&z, MPIFT_COMPRESS_NONE, WINDOW, CHUNK);
     mpift_zip_start(&z, &zf);
     ck_assert_int_eq(mpift_zip_pack(&z, &zf, 0, t, CHUNK, 0), 0);
-    ck_assert_ptr_null(z.frame);   /* no buffers for a run that never compresses */
+    ck_assert_ptr_null(z.frames);   /* no buffers for a run that never compresses */
     ck_assert_uint_eq(zf.wire, CHUNK);
     mpift_zip_free(&z);
 }
@@ -205,13 +205,13 @@ START_TEST(bad_frames_are_refused)
         return;
     }
     /* A frame of the whole chunk told to be half of it: too long. */
-    ck_assert_int_eq(mpift_zip_unpack(&z, z.frame[0], n, CHUNK / 2, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n, CHUNK / 2, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
     ck_assert_msg(strstr(why, "did not decompress to its 32768 bytes"), "%s", why);
     /* The frame as sent decodes; cut short, it does not. */
-    ck_assert_int_eq(mpift_zip_unpack(&z, z.frame[0], n, CHUNK, &out, why, sizeof(why)), MPIFT_OK);
-    ck_assert_int_eq(mpift_zip_unpack(&z, z.frame[0], n - 1, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n, CHUNK, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n - 1, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
     /* Flipped bytes, as MPIFT_TEST_CORRUPT_COMPRESSED does. */
-    memcpy(bad, z.frame[0], (size_t)n);
+    memcpy(bad, mpift_zip_frame(&z, 0), (size_t)n);
     bad[1] ^= 0xff;
     bad[n - 1] ^= 0xff;
     ck_assert_int_ne(mpift_zip_unpack(&z, bad, n, CHUNK, &out, why, sizeof(why)) == MPIFT_OK &&
@@ -221,7 +221,7 @@ START_TEST(bad_frames_are_refused)
     ck_assert_int_eq(mpift_zip_unpack(&z, bad, n, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
     ck_assert_msg(strstr(why, "codec 9"), "%s", why);
     ck_assert_int_eq(mpift_zip_unpack(&z, bad, 0, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
-    ck_assert_int_eq(mpift_zip_unpack(&z, z.frame[0], n, CHUNK + 1, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n, CHUNK + 1, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
     mpift_zip_free(&z);
 }
 END_TEST

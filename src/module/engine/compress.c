@@ -59,12 +59,7 @@ void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, u
 
 void mpift_zip_free(struct mpift_zip *z)
 {
-    int b;
-
-    if (z->frame)
-        for (b = 0; b < z->window; b++)
-            free(z->frame[b]);
-    free(z->frame);
+    free(z->frames);
     free(z->plain);
 #ifdef HAVE_ZSTD
     ZSTD_freeCCtx(z->cctx);
@@ -87,13 +82,8 @@ void mpift_zip_start(const struct mpift_zip *z, struct mpift_zip_file *zf)
 /* The frame buffers and zstd's compression context, once per run. */
 static int ready_to_pack(struct mpift_zip *z)
 {
-    int b;
-
-    if (!z->frame && !(z->frame = calloc((size_t)z->window, sizeof(*z->frame))))
+    if (!z->frames && !(z->frames = malloc((size_t)z->window * z->chunk)))
         return 0;
-    for (b = 0; b < z->window; b++)
-        if (!z->frame[b] && !(z->frame[b] = malloc(z->chunk)))
-            return 0;
 #ifdef HAVE_ZSTD
     if (!z->cctx && !(z->cctx = ZSTD_createCCtx()))
         return 0;
@@ -161,7 +151,7 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
     /* auto wants a tenth off; a fixed codec takes any saving. */
     cap = autom ? (size_t)len * AUTO_KEEP_NUM / AUTO_KEEP_DEN : (size_t)len;
     if (codec && len > 1 && cap > 1 && ready_to_pack(z))
-        n = encode(z, codec, z->frame[b] + 1, cap - 1, src, (size_t)len);
+        n = encode(z, codec, mpift_zip_frame(z, b) + 1, cap - 1, src, (size_t)len);
     if (n == 0) {
         if (autom && codec) {
             zf->codec = 0;
@@ -170,7 +160,7 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
         zf->wire += (uint64_t)len;
         return 0;
     }
-    z->frame[b][0] = (unsigned char)codec;
+    mpift_zip_frame(z, b)[0] = (unsigned char)codec;
     zf->codec = zf->used = codec;
     zf->zchunks++;
     zf->wire += (uint64_t)n + 1;

@@ -55,7 +55,8 @@ struct mpift_zip {
     enum mpift_compress mode;   /* transfer.compress */
     int window;
     size_t chunk;
-    unsigned char **frame;      /* [window] a frame per chunk buffer (chunk bytes); NULL: none yet */
+    unsigned char *frames;      /* a frame per chunk buffer, `chunk` bytes each, one
+                                 * block (mpift_zip_frame); NULL: none yet */
     unsigned char *plain;       /* a decompressed chunk (chunk bytes); NULL: none yet */
     void *cctx, *dctx;          /* zstd's contexts, kept across chunks */
     int auto_codec;             /* auto: the codec a file starts with; lower once the
@@ -75,6 +76,12 @@ struct mpift_zip_file {
     uint64_t zchunks;           /* chunks sent compressed */
 };
 
+/* The frame of chunk buffer b. */
+static inline unsigned char *mpift_zip_frame(const struct mpift_zip *z, int b)
+{
+    return z->frames + (size_t)b * z->chunk;
+}
+
 /* Set up for transfer.compress `mode`, `window` buffers of `chunk` bytes;
  * the buffers come when first needed.  Never fails. */
 void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, uint64_t chunk);
@@ -85,7 +92,7 @@ void mpift_zip_start(const struct mpift_zip *z, struct mpift_zip_file *zf);
 
 /*
  * mpift_zip_pack - on the source, chunk i (len bytes at src) that will
- * travel in buffer b: its frame in z->frame[b] and the frame's length,
+ * travel in buffer b: its frame in mpift_zip_frame(z, b) and the frame's length,
  * or 0 when it goes as it is (no codec for the file, it did not shrink,
  * out of memory).  Counts the chunk in zf.
  */

@@ -193,8 +193,8 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         tag = mpift_route_tag(s->rt, s->next);
         flen = mpift_zip_pack(&x->zip, &s->zf, b, x->buf[b], len, s->next);
         if (flen > 0)
-            mpift_inject_corrupt_frame(x->zip.frame[b], flen);
-        rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, x->zip.frame[b], flen, s->next, tag)
+            mpift_inject_corrupt_frame(mpift_zip_frame(&x->zip, b), flen);
+        rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_zip_frame(&x->zip, b), flen, s->next, tag)
                       : mpift_route_isend(x, s->rt, b, len, s->next, tag);
         if (rc != MPIFT_OK)
             return rc;
