@@ -59,6 +59,7 @@ static int round_trip(struct mpift_zip *z, struct mpift_zip_file *zf, const unsi
     return n;
 }
 
+#if defined(HAVE_LZ4) || defined(HAVE_ZSTD)
 static void each_codec(enum mpift_compress mode)
 {
     static unsigned char t[CHUNK], r[CHUNK];
@@ -80,6 +81,8 @@ static void each_codec(enum mpift_compress mode)
     ck_assert_uint_eq(zf.zchunks, 2);
     mpift_zip_free(&z);
 }
+
+#endif
 
 #ifdef HAVE_LZ4
 START_TEST(lz4_round_trips)
@@ -166,6 +169,10 @@ START_TEST(auto_gives_way_to_a_fast_link)
     mpift_zip_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
     mpift_zip_start(&z, &zf);
     first = (uint64_t)zf.codec;
+    if (first == 0) {
+        mpift_zip_free(&z);
+        return;   /* a build with neither codec: auto is none */
+    }
     for (i = 0; i < 2000; i++) {   /* about 40 MiB on the wire, waiting now and then */
         z.waited = i % 100 == 0;
         ck_assert_int_gt(round_trip(&z, &zf, t, CHUNK, i), 0);

@@ -187,6 +187,7 @@ static long long decode(struct mpift_zip *z, int codec, const unsigned char *src
     }
 #endif
     (void)z;
+    (void)codec;
     (void)src;
     (void)n;
     (void)dst;
