@@ -2,7 +2,7 @@
 # staging.sh - the staging benchmarks: one table of figures, nothing passes
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
-#   tests/bench/staging.sh [CASE...]      CASE: fanout local small memory slurm
+#   tests/bench/staging.sh [CASE...]      CASE: fanout compress local small memory slurm
 #                                               ranks2 wide control
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
@@ -13,6 +13,13 @@
 #         the bytes; tests/bench/mpi_noop, MPI start-up alone, is timed
 #         beside it); ratio = net / 2.68 s, the time of 64 MiB over one
 #         200 Mbit/s link.
+# compress 64 MiB of CSV-like text (make_csv: about 3:1 with zstd -1, 1.8:1
+#         with lz4) and 64 MiB of random bytes onto 4 fake nodes as in
+#         fanout (200 Mbit/s, pipeline), with transfer.compress none, lz4,
+#         zstd and auto, 3 rounds (the median shown); ratio = net /
+#         2.68 s, in the file's own bytes, net subtracting the fastest of
+#         3 runs of the same job with every copy in place; the bytes on
+#         the wire come from --report.
 # local   1 GiB + 5,000 files of 1-8 KiB onto 3 fake nodes (no shaping)
 #         beside cp -r of the same tree into 3 folders; ratio = mpift / cp.
 # small   10,000 files of 1-8 KiB onto 3 fake nodes beside tar c | tar x
@@ -55,7 +62,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout local small memory slurm ranks2 wide control}
+cases=${*:-fanout compress local small memory slurm ranks2 wide control}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -176,6 +183,88 @@ fanout() {
     note "pipeline, 8 nodes against 4: $(calc "%+.0f%%" "($p8 / $p4 - 1) * 100") (target: at most +10%)"
     netnodes_off
     rm -rf "$t/fan"
+}
+
+# ------------------------------------------------------------------ compress
+# make_csv FILE BYTES: sensor-log lines ("id,sensor-NN,123.456,ok"), the
+# same every run: about 3:1 with zstd -1 and 1.8:1 with lz4, as logs and
+# tables of numbers are.
+make_csv() {
+    python3 - "$1" "$2" <<'PY'
+import random, sys
+path, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(15)
+with open(path, "w") as f:
+    size = 0
+    while size < n:
+        lines = "".join("%d,sensor-%02d,%d.%03d,%s\n" % (rnd.randrange(100000), rnd.randrange(40), rnd.randrange(1000),
+                                                        rnd.randrange(1000), rnd.choice(("ok", "ok", "warn")))
+                        for _ in range(4096))
+        f.write(lines[:n - size])
+        size += min(len(lines), n - size)
+PY
+}
+
+# wire_mib REPORT: the bytes the run put on one link, in MiB
+wire_mib() {
+    python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["totals"]["wire_bytes"] / 2**20))' "$1"
+}
+
+# median A B C
+median() {
+    printf '%s\n' "$@" | sort -g | sed -n 2p
+}
+
+compress_case() {
+    local kind how net bound none_net wires again k
+    local -A full peak wire
+    can need_netnodes "compress 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
+        return 0
+    mkdir -p "$t/zc/csv/tree" "$t/zc/random/tree"
+    make_csv "$t/zc/csv/tree/f.csv" $((64 << 20))
+    head -c $((64 << 20)) /dev/urandom >"$t/zc/random/tree/f.bin"
+    netnodes_setup 4 200mbit
+    for kind in csv random; do
+        stage_cfg "$t/zc.cfg" "$t/zc/$kind" "$FAKE_SCRATCH/zc"
+        # 3 rounds over the 4 settings, so that a busy moment of the
+        # machine falls on all of them alike; each row is its median.
+        full=() peak=() wire=()
+        for k in 1 2 3; do
+            for how in none lz4 zstd auto; do
+                clear_nodes zc
+                timed netnodes_mpirun 4 "${rss[@]}" "$stage" --config "$t/zc.cfg" --set "transfer.compress=$how" \
+                    --report "$t/zc.json" || fail "compress $how, $kind: $(cat "$t/out" "$t/err")"
+                check_nodes "$t/zc/$kind/tree" zc
+                full[$how]="${full[$how]:-} $secs"
+                peak[$how]=$mib
+                wire[$how]=$(wire_mib "$t/zc.json")
+            done
+        done
+        again=99   # the same job with every copy in place: the fastest of 3
+        for k in 1 2 3; do
+            timed netnodes_mpirun 4 "$stage" --config "$t/zc.cfg" ||
+                fail "compress re-run: $(cat "$t/out" "$t/err")"
+            grep -q " 0 copies written, 4 unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
+            again=$(calc "%.2f" "$secs < $again ? $secs : $again")
+        done
+        wires=
+        for how in none lz4 zstd auto; do
+            secs=$(median ${full[$how]})
+            net=$(calc "%.2f" "$secs - $again")
+            [ "$how" = none ] && none_net=$net
+            case $kind/$how in csv/zstd | csv/auto) bound=0.5 ;; random/auto) bound=$(calc "%.2f" "$none_net * 1.02 / $link_s") ;; *) bound=- ;; esac
+            row "compress: 64 MiB $kind onto 4 nodes" "$how" "$secs" "$(calc "%.1f" "67.1 / $net")" \
+                "$(calc "%.2f" "$net / $link_s")" "$bound" "${peak[$how]}"
+            wires="$wires $how ${wire[$how]}"
+        done
+        note "$kind: median of 3 each; MiB on the wire (of 64):$wires; the job with nothing to move"
+        note "  took $again s (subtracted)"
+        [ "$kind" = random ] && note "random, auto against none: $(calc "%+.1f%%" "($net / $none_net - 1) * 100") (target: within 2%)"
+    done
+    note "the CSV with the command-line tools: zstd -1 $(zstd -1 -c "$t/zc/csv/tree/f.csv" 2>/dev/null | wc -c | awk '{ printf "%.2f:1", 2^26 / $1 }')," \
+        "lz4 $(lz4 -1 -c "$t/zc/csv/tree/f.csv" 2>/dev/null | wc -c | awk '{ printf "%.2f:1", 2^26 / $1 }') (whole file; mpift compresses per chunk)"
+    netnodes_off
+    rm -rf "$t/zc"
 }
 
 # ------------------------------------------------------------------ local
@@ -311,8 +400,8 @@ CFG
         cmp -s "$t/slurm/src/f.bin" "$SLURM_NODEDIR/$h/scratch/mpift/f.bin" || fail "node $h: mpift's copy differs"
         cmp -s "$t/slurm/src/f.bin" "$SLURM_NODEDIR/$h/scratch/sbcast/f.bin" || fail "node $h: sbcast's copy differs"
     done
-    median() { awk -v n="$1" '$1 == n { print $2 }' "$t/slurm/times" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
-    s_true=$(median true) s_sbcast=$(median sbcast) s_mpift=$(median mpift) s_again=$(median again)
+    slurm_median() { awk -v n="$1" '$1 == n { print $2 }' "$t/slurm/times" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
+    s_true=$(slurm_median true) s_sbcast=$(slurm_median sbcast) s_mpift=$(slurm_median mpift) s_again=$(slurm_median again)
     net=$(calc "%.2f" "$s_mpift - $s_again")
     mib_mpift=$(awk '$1 == "mpift-rss" && $2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024; else print "-" }' "$t/rss")
     row "slurm: sbcast 64 MiB onto 4 nodes" "sbcast" "$s_sbcast" "$(calc "%.1f" "67.1 / $s_sbcast")" \
@@ -355,11 +444,6 @@ waiting_cpu() {
                    else printf "%.1f-%.1f%% (%d ranks)", lo, hi, n }'
 }
 
-# med3 A B C: the median
-med3() {
-    printf '%s\n' "$@" | sort -n | sed -n 2p
-}
-
 ranks2() {
     local slots rep n1 w1 cpu f a z m
     local -a noop=()
@@ -382,7 +466,7 @@ ranks2() {
             net_run 4 $((4 * slots)) "$t/r2/stage.cfg"
             f+=("$full") a+=("$again") m+=("$net")
         done
-        full=$(med3 "${f[@]}") again=$(med3 "${a[@]}") net=$(med3 "${m[@]}") noop[$slots]=$(med3 "${z[@]}")
+        full=$(median "${f[@]}") again=$(median "${a[@]}") net=$(median "${m[@]}") noop[$slots]=$(median "${z[@]}")
         row "64 MiB onto 4 nodes x $slots rank$([ "$slots" = 2 ] && echo s)" pipeline "$full" \
             "$(calc "%.1f" "67.1 / $net")" "$(calc "%.2f" "$net / $link_s")" 1.15 "$peak"
         note "4 x $slots, median of 3: net ${m[*]} s; the same job with nothing to move $again s (subtracted"
@@ -530,6 +614,7 @@ row case policy seconds "MB/s" ratio bound "RSS MiB"
 for c in $cases; do
     case $c in
     fanout) fanout ;;
+    compress) compress_case ;;
     local) local_case ;;
     small) small ;;
     memory) memory ;;
@@ -537,7 +622,7 @@ for c in $cases; do
     ranks2) ranks2 ;;
     wide) wide ;;
     control) control ;;
-    *) fail "unknown case $c (fanout local small memory slurm ranks2 wide control)" ;;
+    *) fail "unknown case $c (fanout compress local small memory slurm ranks2 wide control)" ;;
     esac
 done
 pass

@@ -24,6 +24,10 @@ enum mpift_copies { MPIFT_COPIES_PER_NODE, MPIFT_COPIES_PER_RANK, MPIFT_COPIES_O
  */
 enum mpift_cksum { MPIFT_CKSUM_XXH3, MPIFT_CKSUM_NONE };
 enum mpift_to { MPIFT_TO_NODE, MPIFT_TO_RANK };
+/* transfer.compress ("auto", "lz4", "zstd", "none", in keys.c's order):
+ * how a file's chunks travel (engine/compress.h).  Not a wire value
+ * either: each compressed chunk names its own codec. */
+enum mpift_compress { MPIFT_COMPRESS_AUTO, MPIFT_COMPRESS_LZ4, MPIFT_COMPRESS_ZSTD, MPIFT_COMPRESS_NONE };
 
 /* Limits enforced by validation. */
 #define MPIFT_CHUNK_MIN ((uint64_t)4096)
@@ -61,6 +65,7 @@ struct mpift_config {
     uint64_t chunk_size;
     int window;
     enum mpift_cksum checksum;
+    enum mpift_compress compress;
     int retries;
     bool fsync;
     bool abort_on_error;   /* on_error = "abort": stop at the first failed file */
