@@ -80,3 +80,83 @@ shared_stripes() {
     expect_summary "$t/log" 12 0 0
 }
 scenario "auto, a source every node sees: striped over 3 leaders, 0 B .. 40 chunks byte-exact on every node" shared_stripes
+
+hidden_falls_back() {
+    run auto MPIFT_FAKE_BIND="mpift-node3:$t/empty:$t/src"
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
+    grep -q "source not shared: rank 0 reads and sends 2 of 2 files (mpift-node3 cannot read $t/src/data/[a-z]*.dat: No such file or directory)" "$t/log" ||
+        fail "--verbose does not say why it does not stripe: $(cat "$t/log" "$t/err")"
+    ! grep -q "striping" "$t/log" || fail "it stripes although mpift-node3 cannot read: $(cat "$t/log")"
+    whole zero.dat small.dat odd.dat many.dat
+    expect_summary "$t/log" 12 0 0
+}
+scenario "auto, one node cannot see the source: --verbose names node and file, rank 0 sends, all byte-exact" hidden_falls_back
+
+other_file_not_striped() {
+    # Same names, sizes and mtimes on mpift-node2; other bytes in many.dat.
+    cp -p "$t/src/data/"* "$t/other/data/"
+    cp "$t/new.dat" "$t/other/data/many.dat"
+    touch -r "$t/src/data/many.dat" "$t/other/data/many.dat"
+    run auto MPIFT_FAKE_BIND="mpift-node2:$t/other:$t/src"
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
+    grep -q "source not shared: rank 0 reads and sends 1 of 2 files (mpift-node2 cannot read $t/src/data/many.dat: it has other contents there (a sample's digest differs))" "$t/log" ||
+        fail "--verbose does not say the node sees another file: $(cat "$t/log" "$t/err")"
+    grep -q "source shared: striping the other 1 over 3 leaders" "$t/log" || fail "odd.dat is not striped: $(cat "$t/log")"
+    whole zero.dat small.dat odd.dat many.dat
+    expect_summary "$t/log" 12 0 0
+}
+scenario "auto, one node sees another file of the same size and mtime: not striped, every copy is rank 0's" other_file_not_striped
+
+yes_unreadable_fails() {
+    run yes MPIFT_FAKE_BIND="mpift-node3:$t/empty:$t/src"
+    [ "$(cat "$t/rc")" = 1 ] || fail "exit $(cat "$t/rc"), expected 1: $(cat "$t/log" "$t/err")"
+    for f in odd.dat many.dat; do
+        grep -q "mpift-node1 (rank 0): $t/src/data/$f: mpift-node3 (rank 4) cannot read it: No such file or directory; with paths.source_shared = \"yes\" ($t/yes.cfg) every node must" "$t/err" ||
+            fail "$f: the failure does not name the node and the file: $(cat "$t/err")"
+        absent "$f"
+    done
+    whole zero.dat small.dat
+    expect_summary "$t/log" 6 0 6
+}
+scenario "yes, one node cannot read: each big file fails naming node and file (exit 1), small files arrive" yes_unreadable_fails
+
+# paused_run CFG SRC ACTION [VAR=VALUE...]: the old many.dat in SRC; rank 4
+# (mpift-node3's leader) stops at chunk 5, one of its own stripe, ACTION
+# runs, rank 4 reads on.
+paused_run() {
+    local c=$1 src=$2 action=$3 pid
+    shift 3
+    cp -p "$t/many.orig" "$t/src/data/many.dat"
+    [ "$src" = "$t/src" ] || cp -p "$t/src/data/"* "$src/data/"
+    rm -f "$t/pause" "$t/paused"
+    run "$c" MPIFT_TEST_PAUSE=4:5:60 MPIFT_TEST_PAUSE_FILE="$t/pause" "$@" &
+    pid=$!
+    if wait_paused "$pid" "$t/pause"; then
+        eval "$action" || fail "could not change the source: $action"
+        rm -f "$t/pause"
+        echo paused >"$t/paused"
+    fi
+    wait "$pid"
+    [ -e "$t/paused" ] || fail "rank 4 never paused in its stripe (exit $(cat "$t/rc")): $(cat "$t/log" "$t/err")"
+}
+
+reader_change_fails() {
+    paused_run auto "$t/other" 'dd if="$t/new.dat" of="$t/other/data/many.dat" bs=64K conv=notrunc status=none' \
+        MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
+    [ "$(cat "$t/rc")" = 1 ] || fail "exit $(cat "$t/rc"), expected 1: $(cat "$t/log" "$t/err")"
+    grep -q "mpift-node1 (rank 0): mpift-node3: $t/src/data/many.dat: changed while being staged.*: not staged; run again once nothing writes to it$" "$t/err" ||
+        fail "the failure does not name the node where it changed: $(cat "$t/err")"
+    absent many.dat
+    whole zero.dat small.dat odd.dat
+}
+scenario "a stripe reader's own view changes mid-read: the file fails naming that node, no mixed copy anywhere" reader_change_fails
+
+shared_change_resent() {
+    paused_run auto "$t/src" 'dd if="$t/new.dat" of="$t/src/data/many.dat" bs=64K conv=notrunc status=none'
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"), expected 0: $(cat "$t/log" "$t/err")"
+    grep -q "$t/src/data/many.dat: changed while being staged.*; re-sending (attempt 2 of 3)" "$t/err" ||
+        fail "the change is not named: $(cat "$t/err")"
+    cmp -s "$t/new.dat" "$t/src/data/many.dat" || fail "the test did not rewrite many.dat"
+    whole zero.dat small.dat odd.dat many.dat
+}
+scenario "the shared source changes while a stripe reader reads: sent again, every node holds the new version whole" shared_change_resent

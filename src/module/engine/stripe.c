@@ -53,9 +53,13 @@ void mpift_stripe_open(struct mpift_xfer_stream *s)
                (uint32_t)s->st.st_mtim.tv_nsec != s->m.mtime_nsec) {
         /* Not the file rank 0 announced (any more): what this rank would
          * read could be another version. */
-        mpift_format(why, sizeof(why), "%s: changed while being staged (%llu bytes here, %llu announced, or "
-                     "another mtime)", s->f->src->path, (unsigned long long)s->st.st_size,
-                     (unsigned long long)s->m.size);
+        if ((uint64_t)s->st.st_size != s->m.size)
+            mpift_format(why, sizeof(why), "%s: changed while being staged (%llu bytes here, %llu when rank %d "
+                         "opened it)", s->f->src->path, (unsigned long long)s->st.st_size,
+                         (unsigned long long)s->m.size, s->rt->origin);
+        else
+            mpift_format(why, sizeof(why), "%s: changed while being staged (its mtime here is not the one rank %d "
+                         "saw)", s->f->src->path, s->rt->origin);
         s->read_err = ESTALE;
         failed(s, MPIFT_ERR_CHECKSUM, why);
     }
