@@ -2,7 +2,7 @@
 # staging.sh - the staging benchmarks: one table of figures, nothing passes
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
-#   tests/bench/staging.sh [CASE...]      CASE: fanout local small memory slurm
+#   tests/bench/staging.sh [CASE...]      CASE: fanout stripe local small memory slurm
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -12,6 +12,11 @@
 #         the bytes; tests/bench/mpi_noop, MPI start-up alone, is timed
 #         beside it); ratio = net / 2.68 s, the time of 64 MiB over one
 #         200 Mbit/s link.
+# stripe  64 MiB onto 4 fake nodes x 2 ranks, 200 Mbit/s links as in
+#         fanout, the source in a folder every node sees: the leaders each
+#         read a stripe and pass it round (paths.source_shared = "auto",
+#         which --verbose must say it chose) beside the rank-0 pipeline
+#         ("no"); net and ratio as in fanout (limit 3/4 = 0.75).
 # local   1 GiB + 5,000 files of 1-8 KiB onto 3 fake nodes (no shaping)
 #         beside cp -r of the same tree into 3 folders; ratio = mpift / cp.
 # small   10,000 files of 1-8 KiB onto 3 fake nodes beside tar c | tar x
@@ -39,7 +44,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout local small memory slurm}
+cases=${*:-fanout stripe local small memory slurm}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -160,6 +165,43 @@ fanout() {
     note "pipeline, 8 nodes against 4: $(calc "%+.0f%%" "($p8 / $p4 - 1) * 100") (target: at most +10%)"
     netnodes_off
     rm -rf "$t/fan"
+}
+
+# ------------------------------------------------------------------ stripe
+stripe() {
+    local shared net ratio bound full peak bare strict=
+    can need_netnodes "stripe 64 MiB, 4 nodes x 2 ranks" "needs root, unshare, ip and tc with network namespaces" ||
+        return 0
+    mkdir -p "$t/str/tree"
+    head -c $((64 << 20)) /dev/urandom >"$t/str/tree/f.bin"
+    netnodes_setup 4 200mbit 2
+    stage_cfg "$t/str.cfg" "$t/str" "$FAKE_SCRATCH/str"
+    timed netnodes_mpirun 8 true || fail "mpirun true onto 4 nodes: $(cat "$t/err")"
+    bare=$secs
+    for shared in auto no; do
+        clear_nodes str
+        timed netnodes_mpirun 8 "${rss[@]}" "$stage" --config "$t/str.cfg" --verbose \
+            --set "paths.source_shared=$shared" || fail "stripe, source_shared $shared: $(cat "$t/out" "$t/err")"
+        check_nodes "$t/str/tree" str
+        if [ "$shared" = auto ]; then
+            grep -q "source shared: striping 1 file over 4 leaders" "$t/out" "$t/err" ||
+                fail "source_shared auto did not stripe: $(cat "$t/out" "$t/err")"
+        fi
+        full=$secs peak=$mib
+        timed netnodes_mpirun 8 "$stage" --config "$t/str.cfg" --set "paths.source_shared=$shared" ||
+            fail "stripe re-run: $(cat "$t/out" "$t/err")"
+        grep -q " 0 copies written, 4 unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
+        net=$(calc "%.2f" "$full - $secs")
+        ratio=$(calc "%.2f" "$net / $link_s")
+        [ "$shared" = auto ] && bound=0.85 || bound=1.15
+        row "64 MiB onto 4 nodes x 2, shared src" "$([ "$shared" = auto ] && echo striped || echo pipeline)" \
+            "$full" "$(calc "%.1f" "67.1 / $net")" "$ratio" "$bound" "$peak"
+        strict="$strict $shared $(calc "%.2f" "($full - $bare) / $link_s")"
+    done
+    note "striped: source_shared = \"auto\" (the leaders read a stripe each); pipeline: \"no\"; the same"
+    note "  job with nothing to move took $secs s (subtracted); against a bare 'mpirun true' ($bare s):$strict"
+    netnodes_off
+    rm -rf "$t/str"
 }
 
 # ------------------------------------------------------------------ local
@@ -316,11 +358,12 @@ row case policy seconds "MB/s" ratio bound "RSS MiB"
 for c in $cases; do
     case $c in
     fanout) fanout ;;
+    stripe) stripe ;;
     local) local_case ;;
     small) small ;;
     memory) memory ;;
     slurm) slurm_case ;;
-    *) fail "unknown case $c (fanout local small memory slurm)" ;;
+    *) fail "unknown case $c (fanout stripe local small memory slurm)" ;;
     esac
 done
 pass
