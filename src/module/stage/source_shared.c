@@ -301,7 +301,9 @@ int mpift_shared_agree(struct mpift_in_run *r)
     int rc = MPIFT_OK, *mine = NULL;
     size_t i, k;
 
-    if (ctx->cfg->source_shared == MPIFT_SHARED_NO || r->size < 2)
+    /* Ranks of one node read through one file system: nothing to gain;
+     * copies = "once" has no receiver to read. */
+    if (ctx->cfg->source_shared == MPIFT_SHARED_NO || ctx->topo.nnodes < 2 || ctx->cfg->copies == MPIFT_COPIES_ONCE)
         return MPIFT_OK;
     /* A list that does not fit an int count is not sent: nothing striped. */
     if (r->rank == 0 && (pack_candidates(r, &b) != MPIFT_OK || b.len > INT_MAX))

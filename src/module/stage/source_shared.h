@@ -22,7 +22,7 @@ struct mpift_in_run;
 
 /* What the ranks saw (every rank holds the same). */
 struct mpift_shared {
-    int on;             /* the ranks compared what they see (auto or yes, more than one rank) */
+    int on;             /* the ranks compared what they see (auto or yes, two nodes or more) */
     size_t n;           /* candidates: files larger than a chunk that rank 0 could open */
     size_t striped;     /* rank 0: candidates every rank keeping them sees as rank 0 does */
     int *cand;          /* [plan.n] the candidate index of file i; -1: none */
@@ -46,7 +46,7 @@ enum mpift_stripe_choice {
 
 /*
  * mpift_shared_agree - compare what the ranks see (collective, after the
- * plan is shared; nothing with "no" or one rank).  Ranks that keep a
+ * plan is shared; nothing with "no", on one node or with copies = "once").  Ranks that keep a
  * candidate open rank 0's source root for reading (r->srcfd) and get
  * their files' source paths (plan.f[i].src).  --verbose: rank 0 says what
  * was chosen and why.  MPIFT_OK, MPIFT_ERR_NOMEM or MPIFT_ERR_MPI.
