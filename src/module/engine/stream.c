@@ -421,7 +421,9 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         x->arrived[b] = -1;
         if (s->source && x->hash)   /* a striped route's origin: the digest of the whole file */
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)count);
-        if (s->have_sink)
+        if (s->have_sink && s->source)   /* as send_data writes: test faults hit receivers */
+            mpift_sink_write(&s->sink, x->buf[b], (size_t)count, s->off);
+        else if (s->have_sink)
             mpift_xfer_write(&s->sink, x->buf[b], (size_t)count, s->off, s->next == 0);
         mpift_inject_kill(x->rank);
         mpift_meter_bytes(x->meter, (uint64_t)count);
