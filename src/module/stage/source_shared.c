@@ -91,8 +91,9 @@ static int put(struct pack *b, const void *v, size_t n)
     return MPIFT_OK;
 }
 
-/* Rank 0: the root, then every file larger than a chunk it can open. */
-static int pack_candidates(struct mpift_in_run *r, struct pack *b)
+/* Rank 0: the root, then every file larger than a chunk it can open
+ * (*n of them). */
+static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count)
 {
     size_t i, rl = strlen(r->srcroot);
     char why[MPIFT_WHY_MAX];
@@ -125,6 +126,7 @@ static int pack_candidates(struct mpift_in_run *r, struct pack *b)
         c.pathlen = (uint32_t)strlen(rel) + 1;
         rc = put(b, &c, sizeof(c));
         rc = rc == MPIFT_OK ? put(b, rel, c.pathlen) : rc;
+        ++*count;
     }
     return rc;
 }
@@ -268,11 +270,6 @@ static void say(struct mpift_in_run *r)
             }
         r->shared.striped += (size_t)ok;
     }
-    if (sh->n == 0) {
-        mpift_log_verbose("source shared: no file larger than a chunk (%llu bytes): nothing to stripe",
-                          (unsigned long long)cfg->chunk_size);
-        return;
-    }
     if (bad < 0) {
         mpift_log_verbose("source shared: striping %zu file%s over %d %s", sh->n, sh->n == 1 ? "" : "s", readers,
                           cfg->copies == MPIFT_COPIES_PER_NODE ? "leaders" : "ranks");
@@ -299,15 +296,19 @@ int mpift_shared_agree(struct mpift_in_run *r)
     MPI_Request rq;
     uint64_t len = 0;
     int rc = MPIFT_OK, *mine = NULL;
-    size_t i, k;
+    size_t i, k = 0;
 
     /* Ranks of one node read through one file system: nothing to gain;
      * copies = "once" has no receiver to read. */
     if (ctx->cfg->source_shared == MPIFT_SHARED_NO || ctx->topo.nnodes < 2 || ctx->cfg->copies == MPIFT_COPIES_ONCE)
         return MPIFT_OK;
-    /* A list that does not fit an int count is not sent: nothing striped. */
-    if (r->rank == 0 && (pack_candidates(r, &b) != MPIFT_OK || b.len > INT_MAX))
+    /* No candidate, or a list that does not fit an int count: nothing
+     * striped, and nothing more to agree on. */
+    if (r->rank == 0 && (pack_candidates(r, &b, &k) != MPIFT_OK || b.len > INT_MAX || k == 0)) {
         b.len = 0;
+        mpift_log_verbose("source shared: not striping (%s)", k == 0 ? "no file larger than a chunk that rank 0 "
+                          "can read" : "no room for the list of files");
+    }
     len = b.len;
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
