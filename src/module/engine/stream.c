@@ -555,7 +555,11 @@ void mpift_stream_about(struct mpift_wait *wt)
         break;
     case MPIFT_SP_TAIL:
     case MPIFT_SP_END:
-        if ((p = mpift_hdr_pending(x, s->rt)) >= 0 || s->source || s->phase == MPIFT_SP_END)
+        if (s->source && s->rt->striped && s->phase == MPIFT_SP_TAIL && s->stripe_heard < s->rt->nreaders)
+            /* Any reader may be the one missing: wait as for a collective
+             * (a reader gone silent is named). */
+            held_by(wt, -1, -1, "waiting for the stripe readers' reports on", NULL);
+        else if ((p = mpift_hdr_pending(x, s->rt)) >= 0 || s->source || s->phase == MPIFT_SP_END)
             held_by(wt, p, kid, "sending", "to");
         else
             held_by(wt, up, up, "receiving the end of", "from");
