@@ -6,7 +6,8 @@
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
-#         pipeline, direct and tree (fanout 2).  "seconds" is the whole
+#         pipeline, direct and tree (fanout 2), all from rank 0
+#         (paths.source_shared = "no").  "seconds" is the whole
 #         mpirun; "net" subtracts the same job run again with every copy
 #         already in place (launch, MPI_Init, PMIx, plan: everything but
 #         the bytes; tests/bench/mpi_noop, MPI start-up alone, is timed
@@ -127,7 +128,9 @@ clear_nodes() {
 
 # ------------------------------------------------------------------ fanout
 fanout() {
-    local n policy net ratio bound p4 p8
+    # Each policy as it sends from rank 0: every fake node sees the source,
+    # which would be striped (the stripe case measures that).
+    local n policy net ratio bound p4 p8 fromzero="--set paths.source_shared=no"
     can need_netnodes "fan-out 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
         return 0
     mkdir -p "$t/fan/tree"
@@ -144,11 +147,11 @@ fanout() {
         for policy in pipeline direct tree; do
             [ "$n" = 8 ] && [ "$policy" = direct ] && continue
             clear_nodes fan
-            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" ||
+            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" $fromzero ||
                 fail "fan-out $policy onto $n nodes: $(cat "$t/out" "$t/err")"
             check_nodes "$t/fan/tree" fan
             local full=$secs peak=$mib
-            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" ||
+            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" $fromzero ||
                 fail "fan-out re-run: $(cat "$t/out" "$t/err")"
             grep -q " 0 copies written, $n unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
             net=$(calc "%.2f" "$full - $secs")
