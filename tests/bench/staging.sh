@@ -130,7 +130,7 @@ clear_nodes() {
 fanout() {
     # Each policy as it sends from rank 0: every fake node sees the source,
     # which would be striped (the stripe case measures that).
-    local n policy net ratio bound p4 p8 fromzero="--set paths.source_shared=no"
+    local n policy net ratio bound p4 p8
     can need_netnodes "fan-out 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
         return 0
     mkdir -p "$t/fan/tree"
@@ -147,11 +147,11 @@ fanout() {
         for policy in pipeline direct tree; do
             [ "$n" = 8 ] && [ "$policy" = direct ] && continue
             clear_nodes fan
-            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" $fromzero ||
+            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" --set paths.source_shared=no ||
                 fail "fan-out $policy onto $n nodes: $(cat "$t/out" "$t/err")"
             check_nodes "$t/fan/tree" fan
             local full=$secs peak=$mib
-            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" $fromzero ||
+            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" --set paths.source_shared=no ||
                 fail "fan-out re-run: $(cat "$t/out" "$t/err")"
             grep -q " 0 copies written, $n unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
             net=$(calc "%.2f" "$full - $secs")
