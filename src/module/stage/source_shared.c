@@ -139,8 +139,6 @@ static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_sr
     uint64_t digest = 0;
     int fd, code, err;
 
-    if (r->srcfd < 0)
-        return errno ? errno : ENOENT;
     fd = mpift_source_open(r->srcfd, r->srcroot, src, &st, &code, why, sizeof(why));
     if (fd < 0)
         return errno ? errno : EIO;
@@ -155,21 +153,22 @@ static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_sr
 
 /* Every rank but 0: open the root rank 0 named, judge each candidate I
  * keep and keep its source path (for the stripes I will read). */
-static int judge(struct mpift_in_run *r, const unsigned char *p, size_t len, int *mine)
+static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, int *mine)
 {
     const unsigned char *end = p + len;
     struct mpift_pfile *f;
     struct cand c;
     uint32_t n;
     size_t k;
+    int rooterr;
     char path[PATH_MAX];
 
     memcpy(&n, p, sizeof(n));
     p += sizeof(n);
     snprintf(r->srcroot, sizeof(r->srcroot), "%s", (const char *)p);
     p += n;
-    errno = 0;
     r->srcfd = open(r->srcroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rooterr = r->srcfd < 0 ? errno : 0;
     for (k = 0; p + sizeof(c) <= end; k++) {
         memcpy(&c, p, sizeof(c));
         p += sizeof(c);
@@ -177,20 +176,18 @@ static int judge(struct mpift_in_run *r, const unsigned char *p, size_t len, int
             break;
         f = &r->plan.f[c.file];
         if (mpift_stage_keeps(r->ctx, r->rank, f) && !f->src) {
-            if (strlen(r->srcroot) + c.pathlen + 1 > sizeof(path)) {
-                mine[k] = ENAMETOOLONG;
+            if (rooterr || strlen(r->srcroot) + c.pathlen + 1 > sizeof(path)) {
+                mine[k] = rooterr ? rooterr : ENAMETOOLONG;
             } else {
                 mpift_format(path, sizeof(path), "%s/%s", r->srcroot, (const char *)p);
-                if (!(f->src = mpift_src_new(path, NULL)))
-                    return MPIFT_ERR_NOMEM;
-                mine[k] = verdict(r, &c, f->src);
+                f->src = mpift_src_new(path, NULL);
+                mine[k] = f->src ? verdict(r, &c, f->src) : ENOMEM;   /* not striped, and the gather still met */
             }
         }
         p += c.pathlen;
     }
     if (r->srcfd >= 0)
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
-    return MPIFT_OK;
 }
 
 /* Which candidate each file is (-1: none). */
@@ -333,8 +330,8 @@ int mpift_shared_agree(struct mpift_in_run *r)
         rc = MPIFT_ERR_NOMEM;
         goto out;
     }
-    if (r->rank != 0 && (rc = judge(r, b.p, (size_t)len, mine)) != MPIFT_OK)
-        goto out;
+    if (r->rank != 0)
+        judge(r, b.p, (size_t)len, mine);
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallgather(mine, (int)k, MPI_INT, sh->codes, (int)k, MPI_INT,
                                                            ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
