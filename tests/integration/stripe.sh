@@ -15,9 +15,11 @@
 #  - a stripe reader's file changes while it reads (only on its node):
 #    the file fails naming that node, no node holds a mixed copy;
 #  - the shared file changes while a stripe reader reads: sent again, and
-#    every node holds the new version whole.
+#    every node holds the new version whole;
+#  - no: never striped (no leader reads: rank 4, told to stop in its
+#    stripe, never does), all whole.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 timeout=120
-plan 6
+plan 7
 
 chunk=$((64 * 1024))
 mkdir -p "$t/src/data" "$t/empty" "$t/other/data"
@@ -39,7 +41,7 @@ CFG
 }
 cfg auto auto 2
 cfg yes yes 0
-cfg auto0 auto 0
+cfg no no 2
 
 # run CFG [MPIFT_TEST_* ...]: a fresh stage-in, --verbose; rc, log, err in $t
 run() {
@@ -159,3 +161,11 @@ shared_change_resent() {
     whole zero.dat small.dat odd.dat many.dat
 }
 scenario "the shared source changes while a stripe reader reads: sent again, every node holds the new version whole" shared_change_resent
+
+no_never_stripes() {
+    rm -f "$t/pause"
+    all_staged no MPIFT_TEST_PAUSE=4:5:5 MPIFT_TEST_PAUSE_FILE="$t/pause"
+    [ ! -e "$t/pause" ] || fail "rank 4 read a stripe although paths.source_shared = \"no\""
+    ! grep -q "source shared" "$t/log" || fail "--verbose speaks of striping with \"no\": $(cat "$t/log")"
+}
+scenario "no: never striped although every node sees the source; all byte-exact" no_never_stripes
