@@ -2,7 +2,7 @@
 # staging.sh - the staging benchmarks: one table of figures, nothing passes
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
-#   tests/bench/staging.sh [CASE...]      CASE: fanout stripe local small memory slurm
+#   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -18,6 +18,13 @@
 #         read a stripe and pass it round (paths.source_shared = "auto",
 #         which --verbose must say it chose) beside the rank-0 pipeline
 #         ("no"); net and ratio as in fanout (limit 3/4 = 0.75).
+# compress 64 MiB of CSV-like text (make_csv: about 3:1 with zstd -1, 1.8:1
+#         with lz4) and 64 MiB of random bytes onto 4 fake nodes as in
+#         fanout (200 Mbit/s, pipeline), with transfer.compress none, lz4,
+#         zstd and auto, 3 rounds (the median shown); ratio = net /
+#         2.68 s, in the file's own bytes, net subtracting the fastest of
+#         3 runs of the same job with every copy in place; the bytes on
+#         the wire come from --report.
 # local   1 GiB + 5,000 files of 1-8 KiB onto 3 fake nodes (no shaping)
 #         beside cp -r of the same tree into 3 folders; ratio = mpift / cp.
 # small   10,000 files of 1-8 KiB onto 3 fake nodes beside tar c | tar x
@@ -45,7 +52,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe local small memory slurm}
+cases=${*:-fanout stripe compress local small memory slurm}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -207,6 +214,89 @@ stripe() {
     rm -rf "$t/str"
 }
 
+# ------------------------------------------------------------------ compress
+# make_csv FILE BYTES: sensor-log lines ("id,sensor-NN,123.456,ok"), the
+# same every run: about 3:1 with zstd -1 and 1.8:1 with lz4, as logs and
+# tables of numbers are.
+make_csv() {
+    python3 - "$1" "$2" <<'PY'
+import random, sys
+path, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(15)
+with open(path, "w") as f:
+    size = 0
+    while size < n:
+        lines = "".join("%d,sensor-%02d,%d.%03d,%s\n" % (rnd.randrange(100000), rnd.randrange(40), rnd.randrange(1000),
+                                                        rnd.randrange(1000), rnd.choice(("ok", "ok", "warn")))
+                        for _ in range(4096))
+        f.write(lines[:n - size])
+        size += min(len(lines), n - size)
+PY
+}
+
+# wire_mib REPORT: the bytes the run put on one link, in MiB
+wire_mib() {
+    python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["totals"]["wire_bytes"] / 2**20))' "$1"
+}
+
+# median A B C
+median() {
+    printf '%s\n' "$@" | sort -g | sed -n 2p
+}
+
+compress_case() {
+    local kind how net bound none_net wires again k
+    local -A full peak wire
+    can need_netnodes "compress 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
+        return 0
+    mkdir -p "$t/zc/csv/tree" "$t/zc/random/tree"
+    make_csv "$t/zc/csv/tree/f.csv" $((64 << 20))
+    head -c $((64 << 20)) /dev/urandom >"$t/zc/random/tree/f.bin"
+    netnodes_setup 4 200mbit
+    for kind in csv random; do
+        stage_cfg "$t/zc.cfg" "$t/zc/$kind" "$FAKE_SCRATCH/zc"
+        # 3 rounds over the 4 settings, so that a busy moment of the
+        # machine falls on all of them alike; each row is its median.
+        full=() peak=() wire=()
+        for k in 1 2 3; do
+            for how in none lz4 zstd auto; do
+                clear_nodes zc
+                # From rank 0 (a striped file's chunks go uncompressed).
+                timed netnodes_mpirun 4 "${rss[@]}" "$stage" --config "$t/zc.cfg" --set "transfer.compress=$how" \
+                    --set paths.source_shared=no --report "$t/zc.json" || fail "compress $how, $kind: $(cat "$t/out" "$t/err")"
+                check_nodes "$t/zc/$kind/tree" zc
+                full[$how]="${full[$how]:-} $secs"
+                peak[$how]=$mib
+                wire[$how]=$(wire_mib "$t/zc.json")
+            done
+        done
+        again=99   # the same job with every copy in place: the fastest of 3
+        for k in 1 2 3; do
+            timed netnodes_mpirun 4 "$stage" --config "$t/zc.cfg" --set paths.source_shared=no ||
+                fail "compress re-run: $(cat "$t/out" "$t/err")"
+            grep -q " 0 copies written, 4 unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
+            again=$(calc "%.2f" "$secs < $again ? $secs : $again")
+        done
+        wires=
+        for how in none lz4 zstd auto; do
+            secs=$(median ${full[$how]})
+            net=$(calc "%.2f" "$secs - $again")
+            [ "$how" = none ] && none_net=$net
+            case $kind/$how in csv/zstd | csv/auto) bound=0.5 ;; random/auto) bound=$(calc "%.2f" "$none_net * 1.02 / $link_s") ;; *) bound=- ;; esac
+            row "compress: 64 MiB $kind onto 4 nodes" "$how" "$secs" "$(calc "%.1f" "67.1 / $net")" \
+                "$(calc "%.2f" "$net / $link_s")" "$bound" "${peak[$how]}"
+            wires="$wires $how ${wire[$how]}"
+        done
+        note "$kind: median of 3 each; MiB on the wire (of 64):$wires; the job with nothing to move"
+        note "  took $again s (subtracted)"
+        [ "$kind" = random ] && note "random, auto against none: $(calc "%+.1f%%" "($net / $none_net - 1) * 100") (target: within 2%)"
+    done
+    note "the CSV with the command-line tools: zstd -1 $(zstd -1 -c "$t/zc/csv/tree/f.csv" 2>/dev/null | wc -c | awk '{ printf "%.2f:1", 2^26 / $1 }')," \
+        "lz4 $(lz4 -1 -c "$t/zc/csv/tree/f.csv" 2>/dev/null | wc -c | awk '{ printf "%.2f:1", 2^26 / $1 }') (whole file; mpift compresses per chunk)"
+    netnodes_off
+    rm -rf "$t/zc"
+}
+
 # ------------------------------------------------------------------ local
 local_case() {
     local cp_s mb
@@ -362,11 +452,12 @@ for c in $cases; do
     case $c in
     fanout) fanout ;;
     stripe) stripe ;;
+    compress) compress_case ;;
     local) local_case ;;
     small) small ;;
     memory) memory ;;
     slurm) slurm_case ;;
-    *) fail "unknown case $c (fanout stripe local small memory slurm)" ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm)" ;;
     esac
 done
 pass

@@ -30,11 +30,10 @@ killed() {
 scenario "rank 2, node 2's leader, killed mid-file leaves a temporary file there" killed
 
 swept() {
-    local h by_node=(--map-by node)
+    local h
     after killed
-    # Hydra: one rank per host, round after round.
-    [ "$(mpift_launcher)" = openmpi ] || by_node=(-ppn 1)
-    fakenodes_mpirun 4 "${by_node[@]}" "$stage" --config "$t/k.cfg" --verbose >"$t/log" 2>&1 ||
+    # shellcheck disable=SC2046
+    fakenodes_mpirun 4 $(mpift_by_node) "$stage" --config "$t/k.cfg" --verbose >"$t/log" 2>&1 ||
         fail "the next run, node 2 led by rank 1: $(cat "$t/log")"
     grep -q "node 1 (${fake_host[1]}) has 2 ranks, leader rank 1;" "$t/log" ||
         fail "node 2 is not led by rank 1 this time: $(cat "$t/log")"

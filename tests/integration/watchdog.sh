@@ -115,7 +115,7 @@ fault() {
     fakenodes_clear w
     (
         [ $# -eq 0 ] || export "$@"
-        netnodes_mpirun 3 --map-by node "$stage" --module "$faults" --config "$t/w.cfg" >"$t/log" 2>&1
+        netnodes_mpirun 3 $(mpift_by_node) "$stage" --module "$faults" --config "$t/w.cfg" >"$t/log" 2>&1
         echo $? >"$t/rc"
     ) &
     t0=$(date +%s)
@@ -181,7 +181,7 @@ stage_out_stopped() {
     sed 's|^paths: {|paths: { collect = "'"$t/collect"'";|; $a stage_out = ( { src = "out/*.log"; dest = "%h/"; } );' \
         "$t/w.cfg" >"$t/out/w.cfg"
     (
-        netnodes_mpirun 3 --map-by node "$stage" --config "$t/out/w.cfg" --out >"$t/log" 2>&1
+        netnodes_mpirun 3 $(mpift_by_node) "$stage" --config "$t/out/w.cfg" --out >"$t/log" 2>&1
         echo $? >"$t/rc"
     ) &
     for ((i = 0; i < 300; i++)); do
@@ -243,7 +243,7 @@ console_pause() {
     fakenodes_clear w
     mkfifo "$t/typed" || fail "no fifo"
     { echo "ls 1"; sleep $((2 * T + 2)); echo "send a-small-1.dat 2"; echo quit; } >"$t/typed" &
-    MPIFT_STDIN=$t/typed netnodes_mpirun 3 --map-by node "$stage" --config "$t/w.cfg" --shell >"$t/log" 2>&1 || rc=$?
+    MPIFT_STDIN=$t/typed netnodes_mpirun 3 $(mpift_by_node) "$stage" --config "$t/w.cfg" --shell >"$t/log" 2>&1 || rc=$?
     wait
     [ "$rc" = 0 ] || fail "the console ended with exit $rc: $(cat "$t/log")"
     grep -q "send a-small-1.dat -> rank 2 ($n3): ok" "$t/log" || fail "the command after the pause failed: $(cat "$t/log")"
@@ -254,7 +254,7 @@ scenario "the console's workers wait through a pause of more than twice the time
 no_timeout() {
     fakenodes_clear w
     mkdir -p "$t/small" && cp -p "$t/src/"a-small-* "$t/small/" || fail "cannot fill $t/small"
-    netnodes_mpirun 3 --map-by node "$stage" --config "$t/w.cfg" --set transfer.timeout=0 \
+    netnodes_mpirun 3 $(mpift_by_node) "$stage" --config "$t/w.cfg" --set transfer.timeout=0 \
         --set "paths.source=$t/small" >"$t/log" 2>&1 || fail "failed with transfer.timeout = 0: $(cat "$t/log")"
     for h in $FAKE_HOSTS; do
         compare_tree "$t/small" "$FAKE_NODEDIR/$h/w" || fail "$h: not staged"

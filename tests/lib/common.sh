@@ -8,6 +8,8 @@
 #   mpift_mpirun ARGS...            $MPIRUN on this machine, under a timeout
 #   mpift_mpirun_line ARGS...       its command line, quoted for sh -c
 #   mpift_launcher                  "openmpi" or "hydra" (MPICH's mpiexec)
+#   mpift_by_node                   the launcher's options for one rank per
+#                                   host, round after round (unquoted use)
 #   make_test_tree DIR              a tree of awkward files for the stage tests
 #   compare_tree A B                same paths and byte-identical regular files?
 #
@@ -160,6 +162,12 @@ mpift_launcher() {
         export MPIFT_LAUNCHER
     fi
     echo "$MPIFT_LAUNCHER"
+}
+
+# Open MPI: --map-by node; Hydra has no such mapping, -ppn 1 gives the same
+# order (rank r on host r mod N).
+mpift_by_node() {
+    if [ "$(mpift_launcher)" = openmpi ]; then echo "--map-by node"; else echo "-ppn 1"; fi
 }
 
 # skip_unless_openmpi WHAT: skip (the scenario, or the script before its

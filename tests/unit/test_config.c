@@ -1,4 +1,6 @@
 /* test_config.c - configuration loading, validation, --set and sizes. */
+#include "mpift_autoconf.h"
+
 #include <check.h>
 #include <limits.h>
 #include <stdint.h>
@@ -480,6 +482,43 @@ START_TEST(enums)
 }
 END_TEST
 
+/* transfer.compress: auto by default; a codec this build lacks is
+ * refused and names its package; anything else lists the choices. */
+START_TEST(compress_values)
+{
+    struct mpift_config *cfg = NULL;
+
+    ck_assert_msg(load("t.cfg", BASE, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->compress, MPIFT_COMPRESS_AUTO);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "transfer: { compress = \"none\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->compress, MPIFT_COMPRESS_NONE);
+    mpift_config_free(&cfg);
+#ifdef HAVE_LZ4
+    ck_assert_msg(load("t.cfg", BASE "transfer: { compress = \"lz4\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->compress, MPIFT_COMPRESS_LZ4);
+    mpift_config_free(&cfg);
+#else
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { compress = \"lz4\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: transfer.compress: \"lz4\" is not in this build of mpift: install liblz4 "
+               "(Debian: apt-get install liblz4-dev) and rebuild");
+#endif
+#ifdef HAVE_ZSTD
+    ck_assert_msg(load("t.cfg", BASE "transfer: { compress = \"zstd\"; };", &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_int_eq(cfg->compress, MPIFT_COMPRESS_ZSTD);
+    mpift_config_free(&cfg);
+#else
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { compress = \"zstd\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("t.cfg:3: transfer.compress: \"zstd\" is not in this build of mpift: install libzstd "
+               "(Debian: apt-get install libzstd-dev) and rebuild");
+#endif
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { compress = \"gzip\"; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("transfer.compress: \"gzip\" is not one of \"auto\", \"lz4\", \"zstd\", \"none\"");
+    ck_assert_int_eq(load("t.cfg", BASE "transfer: { compress = true; };", &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("transfer.compress");
+}
+END_TEST
+
 START_TEST(syntax_error)
 {
     struct mpift_config *cfg = NULL;
@@ -778,6 +817,7 @@ static Suite *config_suite(void)
     t = tcase_create("set");
     tcase_add_test(t, set_good);
     tcase_add_test(t, set_bad);
+    tcase_add_test(t, compress_values);
     suite_add_tcase(s, t);
     return s;
 }

@@ -137,6 +137,7 @@ extern const struct mpift_keydef mpift_cfg_group_names[];   /* the groups --set 
 
 /* The spellings of the enums, in the order of their C enums; NULL-ended. */
 extern const char *const mpift_cfg_cksum_names[];
+extern const char *const mpift_cfg_compress_names[];
 extern const char *const mpift_cfg_on_error_names[];
 extern const char *const mpift_cfg_policy_names[];
 extern const char *const mpift_cfg_copies_names[];

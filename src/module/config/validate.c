@@ -37,6 +37,10 @@ void mpift_cfg_defaults(struct mpift_config *cfg)
     cfg->chunk_size = CHUNK_DEFAULT;
     cfg->window = 0;   /* unset: chosen by policy in mpift_cfg_validate() */
     cfg->checksum = MPIFT_CKSUM_XXH3;
+    /* auto never sends a chunk bigger, drops compression for a file whose
+     * chunks do not shrink, and costs a probe per 32 chunks then
+     * (engine/compress.c): on by default since it cannot lose much. */
+    cfg->compress = MPIFT_COMPRESS_AUTO;
     cfg->retries = 2;
     cfg->fsync = false;
     /* Chunks come every ~10-40 ms on a 200 Mbit/s link: a minute without
@@ -183,6 +187,32 @@ static void load_chunk_size(struct mpift_cfg_loader *L, const config_setting_t *
     }
 }
 
+/* transfer.compress: a codec this build lacks is refused by name (auto
+ * just does without). */
+static void load_compress(struct mpift_cfg_loader *L, const config_setting_t *grp, struct mpift_config *cfg)
+{
+    int i = mpift_cfg_get_enum(L, grp, "transfer", "compress", mpift_cfg_compress_names);
+    const char *pkg = NULL;
+
+    if (i < 0)
+        return;
+#ifndef HAVE_LZ4
+    if (i == MPIFT_COMPRESS_LZ4)
+        pkg = "liblz4 (Debian: apt-get install liblz4-dev)";
+#endif
+#ifndef HAVE_ZSTD
+    if (i == MPIFT_COMPRESS_ZSTD)
+        pkg = "libzstd (Debian: apt-get install libzstd-dev)";
+#endif
+    if (pkg) {
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, config_setting_get_member(grp, "compress"), "transfer.compress",
+                       "\"%s\" is not in this build of mpift: install %s and rebuild, or use \"auto\" or "
+                       "\"none\"", mpift_cfg_compress_names[i], pkg);
+        return;
+    }
+    cfg->compress = (enum mpift_compress)i;
+}
+
 static void load_transfer(struct mpift_cfg_loader *L, const config_setting_t *root, struct mpift_config *cfg)
 {
     config_setting_t *grp = mpift_cfg_get_group(L, root, "transfer");
@@ -194,6 +224,7 @@ static void load_transfer(struct mpift_cfg_loader *L, const config_setting_t *ro
     mpift_cfg_get_int(L, grp, "transfer", "window", 1, MPIFT_WINDOW_MAX, &cfg->window);
     if ((i = mpift_cfg_get_enum(L, grp, "transfer", "checksum", mpift_cfg_cksum_names)) >= 0)
         cfg->checksum = (enum mpift_cksum)i;
+    load_compress(L, grp, cfg);
     if ((i = mpift_cfg_get_enum(L, grp, "transfer", "on_error", mpift_cfg_on_error_names)) >= 0)
         cfg->abort_on_error = i == 1;
     mpift_cfg_get_int(L, grp, "transfer", "retries", 0, MPIFT_RETRIES_MAX, &cfg->retries);

@@ -132,6 +132,7 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
             continue;
         mpift_meter_bytes(x->meter, e.size);
         res[k].digest = e.digest;
+        res[k].wire = e.size;   /* batches travel uncompressed */
         if (tgt)
             batch_write(x, f[k], &e, tgt, 0, &res[k]);
     }
@@ -196,6 +197,7 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
             continue;
         }
         mpift_meter_bytes(x->meter, e[k].size);
+        res[k].wire = e[k].size;
         if (tgt)
             batch_write(x, f[k], &e[k], tgt, 1, &res[k]);
     }

@@ -41,6 +41,22 @@ void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t 
     mpift_sink_write(sink, buf, len, off);
 }
 
+void mpift_inject_corrupt_frame(unsigned char *frame, int len)
+{
+    static long long left = -1;
+    const char *env;
+
+    if (left < 0) {
+        env = mpift_fault_env("MPIFT_TEST_CORRUPT_COMPRESSED");
+        left = env && atoll(env) > 0 ? atoll(env) : 0;
+    }
+    if (left == 0 || len < 2)
+        return;
+    left--;
+    frame[1] ^= 0xff;           /* zstd's magic number, lz4's first token */
+    frame[len - 1] ^= 0xff;
+}
+
 void mpift_inject_kill(int rank)
 {
     static long long left = -2;

@@ -24,6 +24,12 @@
  */
 void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first);
 
+/* MPIFT_TEST_CORRUPT_COMPRESSED=N: the first N compressed chunks a rank
+ * sends are damaged (their codec's first and last bytes flipped) after
+ * their checksum was taken, as a faulty peer would: each writer must
+ * refuse the file, and a re-send repair it.  Call per frame sent. */
+void mpift_inject_corrupt_frame(unsigned char *frame, int len);
+
 /* MPIFT_TEST_KILL=RANK:CHUNKS: rank RANK kills itself (SIGKILL, no
  * clean-up) once it has written CHUNKS received chunks.  Call per chunk. */
 void mpift_inject_kill(int rank);

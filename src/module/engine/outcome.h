@@ -19,6 +19,7 @@ static inline void mpift_xres_clear(struct mpift_xres *res)
     res->source_failed = 0;
     res->bytes = 0;
     res->digest = 0;
+    res->wire = 0;
     res->why[0] = '\0';
 }
 

@@ -36,12 +36,18 @@ int mpift_route_tag(const struct mpift_route *rt, uint64_t i)
  */
 int mpift_route_isend(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i, int tag)
 {
+    return mpift_route_isend_from(x, rt, b, x->buf[b], len, i, tag);
+}
+
+int mpift_route_isend_from(struct mpift_xfer *x, const struct mpift_route *rt, int b, const void *data, int len,
+                           uint64_t i, int tag)
+{
     int t = mpift_route_tree(rt, i), n = t == 0 ? rt->nchildren : rt->nkids[t], c;
     const int *kids = t == 0 ? rt->children : rt->kids[t];
 
     for (c = 0; c < n; c++) {
         x->sto[b * x->maxchildren + c] = kids[c];
-        if (MPI_Issend(x->buf[b], len, MPI_BYTE, kids[c], tag, x->comm, &x->sreq[b * x->maxchildren + c]) !=
+        if (MPI_Issend(data, len, MPI_BYTE, kids[c], tag, x->comm, &x->sreq[b * x->maxchildren + c]) !=
             MPI_SUCCESS)
             return MPIFT_ERR_MPI;
     }

@@ -43,6 +43,11 @@ int mpift_route_tag(const struct mpift_route *rt, uint64_t i);
  * (x->sto notes to whom, for mpift_route_pending). */
 int mpift_route_isend(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i, int tag);
 
+/* The same with len bytes at `data` in buffer b's stead (its compressed
+ * frame, mpift_zip_frame(&x->zip, b), which buffer b's sends also hold). */
+int mpift_route_isend_from(struct mpift_xfer *x, const struct mpift_route *rt, int b, const void *data, int len,
+                           uint64_t i, int tag);
+
 /* Post the receive of chunk i into buffer b. */
 int mpift_route_irecv(struct mpift_xfer *x, const struct mpift_route *rt, int b, uint64_t i);
 

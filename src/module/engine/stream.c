@@ -171,6 +171,7 @@ static int send_open(struct mpift_xfer_stream *s)
         s->have_sink = mpift_xres_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
     if (x->hash)
         XXH3_64bits_reset(x->hash);
+    mpift_zip_start(&x->zip, &s->zf);
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
     s->phase = MPIFT_SP_DATA;
@@ -182,19 +183,27 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
     const struct mpift_meta *m = &s->m;
-    int rc = MPIFT_OK, b, len;
+    int rc = MPIFT_OK, b, len, flen, tag;
 
     while (s->next < m->nchunks) {
         b = mpift_route_slot(x, s->next);
         len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
-        if (!mpift_route_free(x, b, &rc))
+        if (!mpift_route_free(x, b, &rc)) {
+            x->zip.waited = 1;   /* the link holds the source back (compress.h) */
             return rc;
+        }
         if (!s->read_err)
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
             memset(x->buf[b], 0, (size_t)len);
         mpift_inject_pause_chunk(x->rank, s->next);
-        rc = mpift_route_isend(x, s->rt, b, len, s->next, mpift_route_tag(s->rt, s->next));
+        /* Compressed once, here: relays pass the frame on as it is. */
+        tag = mpift_route_tag(s->rt, s->next);
+        flen = mpift_zip_pack(&x->zip, &s->zf, b, x->buf[b], len, s->next);
+        if (flen > 0)
+            mpift_inject_corrupt_frame(mpift_zip_frame(&x->zip, b), flen);
+        rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_zip_frame(&x->zip, b), flen, s->next, tag)
+                      : mpift_route_isend(x, s->rt, b, len, s->next, tag);
         if (rc != MPIFT_OK)
             return rc;
         if (x->hash)
@@ -240,6 +249,13 @@ static int send_tail(struct mpift_xfer_stream *s)
     c.cksum_kind = x->cksum;
     c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
     s->res->digest = c.digest;
+    if (!s->rt->striped)   /* a striped origin counted its chunks as they came, whole (recv_data) */
+        s->res->wire = s->zf.wire;
+    if (x->zip.mode != MPIFT_COMPRESS_NONE && s->m.size > 0 && !s->rt->striped) {
+        char how[MPIFT_ZIP_SAY_MAX];
+        mpift_zip_describe(&x->zip, &s->zf, how, sizeof(how));
+        mpift_log_verbose("%s: %s", s->f->dest, how);
+    }
     len = mpift_complete_encode(&c, x->hdr, MPIFT_HDR_MAX);
     rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_CONTROL);
     s->phase = MPIFT_SP_END;
@@ -390,7 +406,9 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     cn = s->next + (uint64_t)((j - b + x->window) % x->window);  /* the chunk in slot j */
     want = cn + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size;
     MPI_Get_count(&st, MPI_BYTE, &count);
-    if (count < 0 || (uint64_t)count != want) {
+    /* Shorter than the chunk: a compressed frame (proto.h, DATA). */
+    if (count < 0 || (uint64_t)count > want ||
+        ((uint64_t)count < want && (count == 0 || x->zip.mode == MPIFT_COMPRESS_NONE || s->rt->striped))) {
         s->from = mpift_route_parent(s->rt, cn);
         return proto(s, "chunk %llu of %s has %d bytes, expected %llu", (unsigned long long)cn, s->f->dest, count,
                      (unsigned long long)want);
@@ -400,11 +418,40 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     return recv_forward(s);
 }
 
+/*
+ * Write chunk s->next (count bytes in buffer b; a compressed frame when
+ * fewer than want) to the copy.  A frame that does not decompress to its
+ * chunk drops the copy: nothing of it is written, and the file may be
+ * sent again as after a failed verification.
+ */
+static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
+{
+    struct mpift_xfer *x = s->x;
+    const unsigned char *data = x->buf[b];
+    char why[MPIFT_ZIP_SAY_MAX];
+    int rc;
+
+    if (count < want) {
+        rc = mpift_zip_unpack(&x->zip, x->buf[b], count, want, &data, why, sizeof(why));
+        if (rc != MPIFT_OK) {
+            mpift_sink_abort(&s->sink);
+            s->have_sink = 0;
+            if (rc == MPIFT_ERR_NOMEM)
+                mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: out of memory to decompress a chunk", s->f->dest);
+            else
+                mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: chunk %llu from rank %d: %s; the copy was dropped",
+                               s->f->dest, (unsigned long long)s->next, mpift_route_parent(s->rt, s->next), why);
+            return;
+        }
+    }
+    mpift_xfer_write(&s->sink, data, (size_t)want, s->off, s->next == 0);
+}
+
 /* Receive, forward and write chunks in file order as far as they have come. */
 static int recv_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
-    int rc, b, got, count;
+    int rc, b, got, count, want;
 
     for (;;) {
         rc = recv_post(s);
@@ -419,15 +466,20 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         }
         count = x->arrived[b];
         x->arrived[b] = -1;
-        if (s->source && x->hash)   /* a striped route's origin: the digest of the whole file */
+        want = (int)(s->next + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size);
+        /* A striped route's origin: its chunks are whole (stripes are not
+         * compressed, recv_take); it hashes the whole file and writes as
+         * send_data does (test faults hit receivers). */
+        if (s->source && x->hash)
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)count);
-        if (s->have_sink && s->source)   /* as send_data writes: test faults hit receivers */
+        if (s->have_sink && s->source)
             mpift_sink_write(&s->sink, x->buf[b], (size_t)count, s->off);
         else if (s->have_sink)
-            mpift_xfer_write(&s->sink, x->buf[b], (size_t)count, s->off, s->next == 0);
+            write_chunk(s, b, count, want);
         mpift_inject_kill(x->rank);
-        mpift_meter_bytes(x->meter, (uint64_t)count);
-        s->off += (uint64_t)count;
+        mpift_meter_bytes(x->meter, (uint64_t)want);
+        s->res->wire += (uint64_t)count;
+        s->off += (uint64_t)want;
         s->next++;
         *moved = 1;
     }

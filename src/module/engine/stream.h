@@ -28,6 +28,7 @@
 #include "util/wait.h"
 #include "util/watch.h"
 #include "wire/proto.h"
+#include "engine/compress.h"
 #include "engine/sink.h"
 #include "engine/xfer.h"
 
@@ -63,6 +64,7 @@ struct mpift_xfer_stream {
     uint64_t posted;              /* below: chunks whose receive is posted */
     uint64_t off;                 /* bytes of the file before chunk `next` */
     uint64_t nextfwd[MPIFT_TREES_MAX]; /* below: per tree, the next chunk to forward */
+    struct mpift_zip_file zf;     /* source: how its chunks are compressed */
     int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */
     char why[MPIFT_WHY_MAX];      /* MPIFT_ERR_PROTO: what was wrong with it */
     struct mpift_undo undo;       /* the watchdog's hold on it (mpift_stream_end if the job stops) */

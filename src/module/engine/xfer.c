@@ -43,6 +43,7 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
     x->cksum = mpift_wire_cksum(cfg->checksum);
     x->fsync = cfg->fsync;
     x->maxchildren = maxchildren > 0 ? maxchildren : 1;
+    mpift_zip_init(&x->zip, cfg->compress, x->window, x->chunk);
     x->buf = calloc((size_t)x->window, sizeof(*x->buf));
     x->rreq = requests(x->window);
     x->sreq = requests(x->window * x->maxchildren);
@@ -78,6 +79,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->hdr);
     free(x->arrived);
     XXH3_freeState(x->hash);
+    mpift_zip_free(&x->zip);
     memset(x, 0, sizeof(*x));
     x->srcfd = -1;
 }

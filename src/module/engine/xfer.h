@@ -24,6 +24,7 @@
 #include <xxhash.h>
 
 #include "config/config.h"
+#include "engine/compress.h"
 #include "engine/file.h"
 #include "util/progress.h"
 #include "util/status.h"
@@ -60,6 +61,7 @@ struct mpift_xfer {
      * and every file is refused. */
     int srcfd;
     const char *srcroot;
+    struct mpift_zip zip;     /* transfer.compress: codecs and frame buffers */
 };
 
 #define MPIFT_TREES_MAX MPIFT_FANOUT_MAX
@@ -104,6 +106,8 @@ struct mpift_xres {
                                * (status _CHECKSUM: it changed while it was read) */
     uint64_t bytes;           /* bytes this rank wrote */
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
+    uint64_t wire;            /* bytes its chunks took on one link, compressed
+                               * or not (the source's sent, a receiver's taken) */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
     /* (a field added here is cleared in mpift_xres_clear, outcome.h) */
 };

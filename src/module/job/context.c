@@ -119,18 +119,20 @@ out:
  */
 static int agree_settings(struct mpift_ctx *ctx)
 {
-    int mine[2] = {(int)ctx->cfg->checksum, -(int)ctx->cfg->checksum}, all[2], rc;
+    int mine[4] = {(int)ctx->cfg->checksum, -(int)ctx->cfg->checksum, (int)ctx->cfg->compress,
+                   -(int)ctx->cfg->compress}, all[4], rc;
     MPI_Request rq;
 
-    rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_MAX, ctx->comm, &rq),
+    rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(mine, all, 4, MPI_INT, MPI_MAX, ctx->comm, &rq),
                          &rq);
     if (rc != MPIFT_OK)
         return rc;
-    if (all[0] == -all[1])
+    if (all[0] == -all[1] && all[2] == -all[3])
         return MPIFT_OK;
     if (ctx->topo.rank == 0)
-        mpift_log_error("%s: transfer.checksum differs between ranks (a --set given to some ranks only): "
-                        "give every rank the same settings", ctx->cfg->file);
+        mpift_log_error("%s: transfer.%s differs between ranks (a --set given to some ranks only): "
+                        "give every rank the same settings", ctx->cfg->file,
+                        all[0] != -all[1] ? "checksum" : "compress");
     return MPIFT_ERR_CONFIG;
 }
 

@@ -8,10 +8,12 @@
  *     stage-in: "policy", "copies", "nodes_count", "ranks";  stage-out: "collect",
  *     "seconds", "exit_code", "status", stage-in: "error"?,
  *     "totals": { stage-in: files, bytes,  copies_written, unchanged, failed,
- *                 bytes_written,  stage-in: sources_not_planned },
+ *                 bytes_written, wire_bytes,  stage-in: sources_not_planned },
+ *   (wire_bytes: what the files' chunks took on one link, compressed or
+ *   not, over every attempt: beside bytes, the saving of transfer.compress)
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
  *                  bytes_written, seconds } ],
- *     "files": [ { path, bytes, xxh3 (hex or null),
+ *     "files": [ { path, bytes, wire_bytes, xxh3 (hex or null),
  *                  stage-in: copies: [ { rank, host, status, error? } ]
  *                  stage-out: rank, host, status, error? } ] }
  *
@@ -161,7 +163,8 @@ static void put_file(FILE *f, const struct mpift_report_rank *rr, size_t i)
 
     fputs("{ \"path\": ", f);
     mpift_json_str(f, pf->dest);
-    fprintf(f, ", \"bytes\": %" PRIu64 ", \"xxh3\": ", pf->size);
+    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64 ", \"xxh3\": ", pf->size,
+            rr->wire ? rr->wire[i] : 0);
     if (rr->digest && rr->digest[i])
         fprintf(f, "\"%016" PRIx64 "\"", rr->digest[i]);
     else
@@ -256,6 +259,20 @@ static void put_nodes(FILE *f, const struct mpift_stage_report *rep)
     }
 }
 
+/* The bytes every file took on one link (a stage-in's are rank 0's, the
+ * source's; a stage-out's each writer's). */
+static uint64_t wire_total(const struct mpift_stage_report *rep)
+{
+    uint64_t sum = 0;
+    size_t i;
+    int q;
+
+    for (q = 0; q < (rep->collect ? rep->ctx->topo.size : 1); q++)
+        for (i = 0; rep->ranks[q].wire && i < rep->ranks[q].plan->n; i++)
+            sum += rep->ranks[q].wire[i];
+    return sum;
+}
+
 /* The run as a whole: what, where, how it ended, the totals. */
 static void put_run(FILE *f, const struct mpift_stage_report *rep)
 {
@@ -287,6 +304,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
     fprintf(f, "\"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
             ", \"bytes_written\": %" PRIu64, tot[MPIFT_TALLY_WRITTEN], tot[MPIFT_TALLY_UNCHANGED],
             tot[MPIFT_TALLY_FAILED], tot[MPIFT_TALLY_BYTES]);
+    fprintf(f, ", \"wire_bytes\": %" PRIu64, wire_total(rep));
     if (!rep->collect)
         fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
     fputs(" },\n  \"nodes\": [", f);

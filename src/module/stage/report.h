@@ -32,6 +32,8 @@ struct mpift_report_rank {
     const uint64_t *digest;       /* [plan->n] xxh3 of each file as sent, 0 if none; or NULL */
     const char *notes;            /* its mpift_notes lines ... */
     size_t notes_len;             /* ... and their length */
+    const uint64_t *wire;         /* [plan->n] bytes each took on one link (compressed or not,
+                                   * every attempt); or NULL */
 };
 
 /*

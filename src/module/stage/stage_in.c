@@ -159,6 +159,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         r->rows = zalloc(&nomem, (size_t)r->size * MPIFT_TALLY_N, sizeof(*r->rows));
     if (r->rank == 0 && ctx->report_path) {
         r->digest = zalloc(&nomem, r->plan.n, sizeof(*r->digest));
+        r->wire = zalloc(&nomem, r->plan.n, sizeof(*r->wire));
         r->nlens = zalloc(&nomem, 2 * (size_t)r->size, sizeof(*r->nlens));
         r->ndispls = r->nlens ? r->nlens + r->size : NULL;
     }
@@ -194,6 +195,7 @@ static void run_free(struct mpift_in_run *r)
     /* Rank 0's */
     free(r->rows);
     free(r->digest);
+    free(r->wire);
     free(r->nlens);   /* and ndispls, its second half */
 }
 
@@ -359,7 +361,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     if (rc == MPIFT_OK && r->rank == 0) {
         for (q = 0; q < r->size; q++)
             ranks[q] = (struct mpift_report_rank){.plan = &r->plan, .state = states + (size_t)q * r->plan.n,
-                                                  .digest = r->digest, .notes = notes + r->ndispls[q],
+                                                  .digest = r->digest, .wire = r->wire, .notes = notes + r->ndispls[q],
                                                   .notes_len = (size_t)r->nlens[q]};
         rep.ranks = ranks;
         rc = mpift_stage_report_write(&rep);

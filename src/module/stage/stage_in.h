@@ -61,6 +61,7 @@ struct mpift_in_run {
     /* Rank 0, to gather the end into: */
     double *rows;               /* [size][MPIFT_TALLY_N] */
     uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
+    uint64_t *wire;             /* with --report: [plan.n] bytes sent on one link */
     int *nlens, *ndispls;       /* with --report: [size] each rank's notes (one block) */
 };
 

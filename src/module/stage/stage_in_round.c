@@ -81,6 +81,8 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *r
     }
     if (r->digest && res->digest)
         r->digest[i] = res->digest;
+    if (r->wire)
+        r->wire[i] += res->wire;   /* every attempt's */
     if (!mine)
         return;
     if (res->status == MPIFT_OK) {

@@ -49,6 +49,7 @@ struct writer {
     struct mpift_plan plan;       /* writer 0's is a view of out_run.mine */
     unsigned char *state;         /* [plan.n] enum mpift_fstate; NULL: not a writer */
     uint64_t *digest;             /* --report: [plan.n] xxh3 as the writer sent it */
+    uint64_t *wire;               /* --report: [plan.n] bytes it took on the link */
     struct mpift_notes notes;     /* --report: why its files failed */
     uint64_t bytes;               /* bytes written from it */
     double secs;                  /* seconds spent taking its files (one writer at a time) */
@@ -110,6 +111,7 @@ static void out_run_free(struct out_run *r)
             mpift_plan_free(&r->w[w].plan);
         free(r->w[w].state);
         free(r->w[w].digest);
+        free(r->w[w].wire);
         mpift_notes_free(&r->w[w].notes);
     }
     free(r->w);
@@ -182,7 +184,8 @@ static int take_lists(struct out_run *r, size_t *most)
         r->errors += wr->plan.nerrors;
         if (!(wr->state = calloc(wr->plan.n + 1, 1)))
             rc = MPIFT_ERR_NOMEM;
-        if (r->ctx->report_path && !(wr->digest = calloc(wr->plan.n + 1, sizeof(*wr->digest))))
+        if (r->ctx->report_path && (!(wr->digest = calloc(wr->plan.n + 1, sizeof(*wr->digest))) ||
+                                    !(wr->wire = calloc(wr->plan.n + 1, sizeof(*wr->wire)))))
             rc = MPIFT_ERR_NOMEM;
         if (wr->plan.n > *most)
             *most = wr->plan.n;
@@ -352,6 +355,8 @@ static int account(struct out_run *r, int w, uint64_t id, const struct mpift_xre
         wr->bytes += res->bytes;
         if (wr->digest)
             wr->digest[id] = res->digest;
+        if (wr->wire)
+            wr->wire[id] = res->wire;
     } else if (again) {
         mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res->why, where(r, w).s, round + 2,
                        r->ctx->cfg->retries + 1);
@@ -595,7 +600,7 @@ static void tally(struct out_run *r, struct mpift_tally *t)
         }
         row[MPIFT_TALLY_BYTES] = (double)wr->bytes;
         row[MPIFT_TALLY_SECONDS] = wr->secs;
-        r->ranks[w] = (struct mpift_report_rank){ .plan = &wr->plan, .state = wr->state, .digest = wr->digest,
+        r->ranks[w] = (struct mpift_report_rank){ .plan = &wr->plan, .state = wr->state, .digest = wr->digest, .wire = wr->wire,
                                                   .notes = wr->notes.text, .notes_len = wr->notes.len };
     }
     t->rank = r->rows;

@@ -386,7 +386,14 @@ static void exit_now(int sig)
 void mpift_watch_abort(MPI_Comm comm, int code)
 {
     struct sigaction sa;
+    struct timespec drain = {0, MPIFT_ABORT_DRAIN_NS};
 
+    /* The message that says why goes out first: the launcher forwards a
+     * rank's output through a pipe, and MPICH's Hydra drops what is
+     * still in it once the abort reaches it. */
+    fflush(stdout);
+    fflush(stderr);
+    nanosleep(&drain, NULL);
     /* MPI_Abort needs this node's daemon and, through it, mpirun: on a
      * node cut off from the others it may never return. */
     exit_code = code;

@@ -33,6 +33,9 @@
 
 /* Seconds MPI_Abort has to end the job before this process exits by itself. */
 #define MPIFT_ABORT_GRACE 10
+/* How long a rank about to abort lets its last messages drain to the
+ * launcher first (nanoseconds). */
+#define MPIFT_ABORT_DRAIN_NS 200000000L
 
 /* The silent ranks a heartbeat of rank 0 names; more are "many". */
 #define MPIFT_SILENT_MAX 7

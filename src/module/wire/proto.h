@@ -3,7 +3,14 @@
  *
  * Tags (wire/tags.h, on the context's data communicator):
  *   METADATA  a file's header: id, size, mtime, mode, chunking, name
- *   DATA      raw bytes (MPI_BYTE), exactly `nchunks` messages per file
+ *   DATA      a chunk (MPI_BYTE), exactly `nchunks` messages per file:
+ *             either the chunk's bytes as they are (a message of exactly
+ *             the chunk's size), or a compressed frame, always shorter:
+ *             one byte naming its codec (enum mpift_wire_codec), then the
+ *             codec's block, which must decompress to exactly the chunk's
+ *             size.  So the length tells the two apart, and a chunk that
+ *             does not shrink goes as it is, never bigger.  Relays pass
+ *             either on unchanged; the checksum covers the chunk's bytes.
  *   CONTROL   COMPLETE after the last chunk: sender status + checksum
  *   ERROR     instead of METADATA when the sender cannot serve the file
  *
@@ -68,6 +75,12 @@ enum mpift_wire_cksum {
     MPIFT_WIRE_CKSUM_XXH3 = 1,   /* xxh3-64 of the file's bytes */
 };
 #define MPIFT_WIRE_CKSUM_MAX MPIFT_WIRE_CKSUM_XXH3
+
+/* The first byte of a compressed chunk (see DATA above). */
+enum mpift_wire_codec {
+    MPIFT_WIRE_CODEC_LZ4 = 1,    /* an LZ4 block (LZ4_compress_fast) */
+    MPIFT_WIRE_CODEC_ZSTD = 2,   /* one zstd frame */
+};
 
 /* The wire's checksum kind for transfer.checksum. */
 enum mpift_wire_cksum mpift_wire_cksum(enum mpift_cksum checksum);
