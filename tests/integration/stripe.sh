@@ -17,9 +17,11 @@
 #  - the shared file changes while a stripe reader reads: sent again, and
 #    every node holds the new version whole;
 #  - no: never striped (no leader reads: rank 4, told to stop in its
-#    stripe, never does), all whole.
+#    stripe, never does), all whole;
+#  - with transfer.compress = "zstd" a striped file's chunks travel whole
+#    (stripes are not compressed): striped, byte-exact.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 timeout=120
-plan 7
+plan 8
 
 chunk=$((64 * 1024))
 mkdir -p "$t/src/data" "$t/empty" "$t/other/data"
@@ -169,3 +171,14 @@ no_never_stripes() {
     ! grep -q "source shared" "$t/log" || fail "--verbose speaks of striping with \"no\": $(cat "$t/log")"
 }
 scenario "no: never striped although every node sees the source; all byte-exact" no_never_stripes
+
+compressed_setting() {
+    seq 1 400000 >"$t/src/data/text.dat"   # about 2.6 MB of digits: compressible
+    sed 's/retries = 2;/retries = 2; compress = "zstd";/' "$t/auto.cfg" >"$t/zstd.cfg"
+    run zstd
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
+    grep -q "source shared: striping 3 files over 3 leaders" "$t/log" || fail "not striped: $(cat "$t/log" "$t/err")"
+    whole zero.dat small.dat odd.dat many.dat text.dat
+    expect_summary "$t/log" 15 0 0
+}
+scenario "transfer.compress = zstd: a striped file's chunks travel whole, every copy byte-exact" compressed_setting
