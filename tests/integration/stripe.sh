@@ -18,8 +18,9 @@
 #    every node holds the new version whole;
 #  - no: never striped (no leader reads: rank 4, told to stop in its
 #    stripe, never does), all whole;
-#  - with transfer.compress = "zstd" a striped file's chunks travel whole
-#    (stripes are not compressed): striped, byte-exact.
+#  - with transfer.compress = "zstd", auto sends a file that compresses
+#    well (a sample to under 60%) compressed from rank 0 and stripes the
+#    others, whose chunks travel whole: every copy byte-exact.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 timeout=120
 plan 8
 
@@ -177,8 +178,10 @@ compressed_setting() {
     sed 's/retries = 2;/retries = 2; compress = "zstd";/' "$t/auto.cfg" >"$t/zstd.cfg"
     run zstd
     [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
-    grep -q "source shared: striping 3 files over 3 leaders" "$t/log" || fail "not striped: $(cat "$t/log" "$t/err")"
+    grep -q "source shared, but 1 file compresses well (a sample to under 60% with transfer.compress): rank 0 sends it compressed" "$t/log" ||
+        fail "--verbose does not say text.dat goes compressed: $(cat "$t/log" "$t/err")"
+    grep -q "source shared: striping 2 files over 3 leaders" "$t/log" || fail "not striped: $(cat "$t/log" "$t/err")"
     whole zero.dat small.dat odd.dat many.dat text.dat
     expect_summary "$t/log" 15 0 0
 }
-scenario "transfer.compress = zstd: a striped file's chunks travel whole, every copy byte-exact" compressed_setting
+scenario "transfer.compress = zstd: a file that compresses well goes compressed, the others striped, all byte-exact" compressed_setting

@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "engine/compress.h"
 #include "engine/source.h"
 #include "stage/source_shared.h"
 #include "stage/stage.h"
@@ -34,6 +35,12 @@
 #define SAMPLE_LEN ((uint64_t)64 * 1024)
 #define SAMPLES 3
 
+/* auto: a file whose middle sample transfer.compress shrinks below this
+ * share of its size goes compressed from rank 0 instead: at most about
+ * 0.6 of one link's time that way, against (n-1)/n >= 0.75 striped (its
+ * stripes would travel whole). */
+#define COMPRESSED_BETTER 0.6
+
 /* One candidate as rank 0 sends it, its path (below the root) after it. */
 struct cand {
     uint64_t file;      /* index in the plan */
@@ -44,8 +51,27 @@ struct cand {
     uint64_t digest;    /* of the samples */
 };
 
-/* The digest of a file's samples; 0 or an errno (EIO: it ended early). */
-static int sampled(int fd, uint64_t size, uint64_t *digest)
+/* Does the middle sample (len bytes at buf) compress well enough that
+ * compressing beats striping?  A codec of its own, so the run's (and
+ * auto's account of it) stays untouched. */
+static int compresses(enum mpift_compress mode, const unsigned char *buf, uint64_t len)
+{
+    struct mpift_zip z;
+    struct mpift_zip_file zf;
+    int flen;
+
+    if (mode == MPIFT_COMPRESS_NONE || len < SAMPLE_LEN)
+        return 0;
+    mpift_zip_init(&z, mode, 1, SAMPLE_LEN);
+    mpift_zip_start(&z, &zf);
+    flen = mpift_zip_pack(&z, &zf, 0, buf, (int)len, 0);
+    mpift_zip_free(&z);
+    return flen > 0 && (double)flen < COMPRESSED_BETTER * (double)len;
+}
+
+/* The digest of a file's samples; 0 or an errno (EIO: it ended early).
+ * *zip (when not NULL): whether the middle one compresses well. */
+static int sampled(int fd, uint64_t size, uint64_t *digest, enum mpift_compress mode, int *zip)
 {
     uint64_t at[SAMPLES] = {0, size / 2, size > SAMPLE_LEN ? size - SAMPLE_LEN : 0}, len;
     unsigned char *buf = malloc(SAMPLE_LEN);
@@ -61,6 +87,8 @@ static int sampled(int fd, uint64_t size, uint64_t *digest)
         len = size - at[k] < SAMPLE_LEN ? size - at[k] : SAMPLE_LEN;
         err = mpift_read_chunk(fd, buf, (size_t)len, at[k]);
         XXH3_64bits_update(h, buf, (size_t)len);
+        if (zip && k == 1 && !err)
+            *zip = compresses(mode, buf, len);
     }
     err = err == MPIFT_SOURCE_SHRANK ? EIO : err;
     *digest = XXH3_64bits_digest(h);
@@ -93,13 +121,14 @@ static int put(struct pack *b, const void *v, size_t n)
 
 /* Rank 0: the root, then every file larger than a chunk it can open
  * (*n of them). */
-static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count)
+static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count, size_t *zipped)
 {
+    const struct mpift_config *cfg = r->ctx->cfg;
     size_t i, rl = strlen(r->srcroot);
     char why[MPIFT_WHY_MAX];
     struct stat st;
     struct cand c;
-    int rc, fd, code;
+    int rc, fd, code, zip = 0;
     uint32_t n = (uint32_t)rl + 1;
 
     rc = put(b, &n, sizeof(n));
@@ -117,9 +146,10 @@ static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count
         c.size = (uint64_t)st.st_size;
         c.mtime_sec = st.st_mtim.tv_sec;
         c.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-        code = sampled(fd, c.size, &c.digest);
+        code = sampled(fd, c.size, &c.digest, cfg->compress, cfg->source_shared == MPIFT_SHARED_AUTO ? &zip : NULL);
         close(fd);
-        if (code != 0)
+        *zipped += code == 0 && zip;
+        if (code != 0 || zip)
             continue;
         for (rel = f->src->path + rl; *rel == '/'; rel++)
             ;
@@ -144,7 +174,7 @@ static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_sr
         return errno ? errno : EIO;
     err = (uint64_t)st.st_size != c->size ? MPIFT_SHARED_DIFF_SIZE
         : st.st_mtim.tv_sec != c->mtime_sec || (uint32_t)st.st_mtim.tv_nsec != c->mtime_nsec ? MPIFT_SHARED_DIFF_MTIME
-        : sampled(fd, c->size, &digest);
+        : sampled(fd, c->size, &digest, MPIFT_COMPRESS_NONE, NULL);
     if (err == 0 && digest != c->digest)
         err = MPIFT_SHARED_DIFF_DATA;
     close(fd);
@@ -293,7 +323,7 @@ int mpift_shared_agree(struct mpift_in_run *r)
     MPI_Request rq;
     uint64_t len = 0;
     int rc = MPIFT_OK, *mine = NULL;
-    size_t i, k = 0;
+    size_t i, k = 0, zipped = 0;
 
     /* Ranks of one node read through one file system: nothing to gain;
      * copies = "once" has no receiver to read. */
@@ -301,11 +331,15 @@ int mpift_shared_agree(struct mpift_in_run *r)
         return MPIFT_OK;
     /* No candidate, or a list that does not fit an int count: nothing
      * striped, and nothing more to agree on. */
-    if (r->rank == 0 && (pack_candidates(r, &b, &k) != MPIFT_OK || b.len > INT_MAX || k == 0)) {
+    if (r->rank == 0 && (pack_candidates(r, &b, &k, &zipped) != MPIFT_OK || b.len > INT_MAX || k == 0)) {
         b.len = 0;
         mpift_log_verbose("source shared: not striping (%s)", k == 0 ? "no file larger than a chunk that rank 0 "
-                          "can read" : "no room for the list of files");
+                          "can read and that does not compress well" : "no room for the list of files");
     }
+    if (r->rank == 0 && zipped)
+        mpift_log_verbose("source shared, but %zu file%s compress%s well (a sample to under %.0f%% with "
+                          "transfer.compress): rank 0 sends %s compressed", zipped, zipped == 1 ? "" : "s",
+                          zipped == 1 ? "es" : "", COMPRESSED_BETTER * 100, zipped == 1 ? "it" : "them");
     len = b.len;
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
