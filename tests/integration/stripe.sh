@@ -52,6 +52,7 @@ run() {
     shift
     fakenodes_clear stage
     (
+        # shellcheck disable=SC2163  # VAR=VALUE words, exported as given
         [ $# = 0 ] || export "$@"
         fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/$c.cfg" --verbose >"$t/log" 2>"$t/err"
     ) || rc=$?
