@@ -2,17 +2,23 @@
 # staging.sh - the staging benchmarks: one table of figures, nothing passes
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
-#   tests/bench/staging.sh [CASE...]      CASE: fanout compress local small memory slurm
+#   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
 #                                               ranks2 wide control
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
-#         pipeline, direct and tree (fanout 2).  "seconds" is the whole
+#         pipeline, direct and tree (fanout 2), all from rank 0
+#         (paths.source_shared = "no").  "seconds" is the whole
 #         mpirun; "net" subtracts the same job run again with every copy
 #         already in place (launch, MPI_Init, PMIx, plan: everything but
 #         the bytes; tests/bench/mpi_noop, MPI start-up alone, is timed
 #         beside it); ratio = net / 2.68 s, the time of 64 MiB over one
 #         200 Mbit/s link.
+# stripe  64 MiB onto 4 fake nodes x 2 ranks, 200 Mbit/s links as in
+#         fanout, the source in a folder every node sees: the leaders each
+#         read a stripe and pass it round (paths.source_shared = "auto",
+#         which --verbose must say it chose) beside the rank-0 pipeline
+#         ("no"); net and ratio as in fanout (limit 3/4 = 0.75).
 # compress 64 MiB of CSV-like text (make_csv: about 3:1 with zstd -1, 1.8:1
 #         with lz4) and 64 MiB of random bytes onto 4 fake nodes as in
 #         fanout (200 Mbit/s, pipeline), with transfer.compress none, lz4,
@@ -62,7 +68,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout compress local small memory slurm ranks2 wide control}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -145,6 +151,8 @@ clear_nodes() {
 
 # ------------------------------------------------------------------ fanout
 fanout() {
+    # Each policy as it sends from rank 0: every fake node sees the source,
+    # which would be striped (the stripe case measures that).
     local n policy net ratio bound p4 p8
     can need_netnodes "fan-out 64 MiB, 200 Mbit/s links" "needs root, unshare, ip and tc with network namespaces" ||
         return 0
@@ -162,11 +170,11 @@ fanout() {
         for policy in pipeline direct tree; do
             [ "$n" = 8 ] && [ "$policy" = direct ] && continue
             clear_nodes fan
-            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" ||
+            timed netnodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" --set paths.source_shared=no ||
                 fail "fan-out $policy onto $n nodes: $(cat "$t/out" "$t/err")"
             check_nodes "$t/fan/tree" fan
             local full=$secs peak=$mib
-            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" ||
+            timed netnodes_mpirun "$n" "$stage" --config "$t/fan.cfg" --set "workers.policy=$policy" --set paths.source_shared=no ||
                 fail "fan-out re-run: $(cat "$t/out" "$t/err")"
             grep -q " 0 copies written, $n unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
             net=$(calc "%.2f" "$full - $secs")
@@ -183,6 +191,43 @@ fanout() {
     note "pipeline, 8 nodes against 4: $(calc "%+.0f%%" "($p8 / $p4 - 1) * 100") (target: at most +10%)"
     netnodes_off
     rm -rf "$t/fan"
+}
+
+# ------------------------------------------------------------------ stripe
+stripe() {
+    local shared net ratio bound full peak bare strict=
+    can need_netnodes "stripe 64 MiB, 4 nodes x 2 ranks" "needs root, unshare, ip and tc with network namespaces" ||
+        return 0
+    mkdir -p "$t/str/tree"
+    head -c $((64 << 20)) /dev/urandom >"$t/str/tree/f.bin"
+    netnodes_setup 4 200mbit 2
+    stage_cfg "$t/str.cfg" "$t/str" "$FAKE_SCRATCH/str"
+    timed netnodes_mpirun 8 true || fail "mpirun true onto 4 nodes: $(cat "$t/err")"
+    bare=$secs
+    for shared in auto no; do
+        clear_nodes str
+        timed netnodes_mpirun 8 "${rss[@]}" "$stage" --config "$t/str.cfg" --verbose \
+            --set "paths.source_shared=$shared" || fail "stripe, source_shared $shared: $(cat "$t/out" "$t/err")"
+        check_nodes "$t/str/tree" str
+        if [ "$shared" = auto ]; then
+            grep -q "source shared: striping 1 file over 4 leaders" "$t/out" "$t/err" ||
+                fail "source_shared auto did not stripe: $(cat "$t/out" "$t/err")"
+        fi
+        full=$secs peak=$mib
+        timed netnodes_mpirun 8 "$stage" --config "$t/str.cfg" --set "paths.source_shared=$shared" ||
+            fail "stripe re-run: $(cat "$t/out" "$t/err")"
+        grep -q " 0 copies written, 4 unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
+        net=$(calc "%.2f" "$full - $secs")
+        ratio=$(calc "%.2f" "$net / $link_s")
+        [ "$shared" = auto ] && bound=0.85 || bound=1.15
+        row "64 MiB onto 4 nodes x 2, shared src" "$([ "$shared" = auto ] && echo striped || echo pipeline)" \
+            "$full" "$(calc "%.1f" "67.1 / $net")" "$ratio" "$bound" "$peak"
+        strict="$strict $shared $(calc "%.2f" "($full - $bare) / $link_s")"
+    done
+    note "striped: source_shared = \"auto\" (the leaders read a stripe each); pipeline: \"no\"; the same"
+    note "  job with nothing to move took $secs s (subtracted); against a bare 'mpirun true' ($bare s):$strict"
+    netnodes_off
+    rm -rf "$t/str"
 }
 
 # ------------------------------------------------------------------ compress
@@ -232,8 +277,9 @@ compress_case() {
         for k in 1 2 3; do
             for how in none lz4 zstd auto; do
                 clear_nodes zc
+                # From rank 0 (a striped file's chunks go uncompressed).
                 timed netnodes_mpirun 4 "${rss[@]}" "$stage" --config "$t/zc.cfg" --set "transfer.compress=$how" \
-                    --report "$t/zc.json" || fail "compress $how, $kind: $(cat "$t/out" "$t/err")"
+                    --set paths.source_shared=no --report "$t/zc.json" || fail "compress $how, $kind: $(cat "$t/out" "$t/err")"
                 check_nodes "$t/zc/$kind/tree" zc
                 full[$how]="${full[$how]:-} $secs"
                 peak[$how]=$mib
@@ -242,7 +288,7 @@ compress_case() {
         done
         again=99   # the same job with every copy in place: the fastest of 3
         for k in 1 2 3; do
-            timed netnodes_mpirun 4 "$stage" --config "$t/zc.cfg" ||
+            timed netnodes_mpirun 4 "$stage" --config "$t/zc.cfg" --set paths.source_shared=no ||
                 fail "compress re-run: $(cat "$t/out" "$t/err")"
             grep -q " 0 copies written, 4 unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
             again=$(calc "%.2f" "$secs < $again ? $secs : $again")
@@ -614,6 +660,7 @@ row case policy seconds "MB/s" ratio bound "RSS MiB"
 for c in $cases; do
     case $c in
     fanout) fanout ;;
+    stripe) stripe ;;
     compress) compress_case ;;
     local) local_case ;;
     small) small ;;
@@ -622,7 +669,7 @@ for c in $cases; do
     ranks2) ranks2 ;;
     wide) wide ;;
     control) control ;;
-    *) fail "unknown case $c (fanout compress local small memory slurm ranks2 wide control)" ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control)" ;;
     esac
 done
 pass

@@ -23,12 +23,14 @@ check_nodes() {
 topo=PMIx
 [ "$(mpift_launcher)" = openmpi ] || topo="MPI shared-memory split"
 
-# stage_policy POLICY
+# stage_policy POLICY (from rank 0 as the policy says: the source is in a
+# folder every fake node sees, which paths.source_shared = "auto" would
+# stripe; tests/integration/stripe.sh tests that)
 stage_policy() {
     local policy=$1
     fakenodes_clear stage
     write_cfg "$t/$policy.cfg" "$t/src" "$FAKE_SCRATCH/stage" "workers: { policy = \"$policy\"; };"
-    fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --verbose >"$t/log" 2>&1 ||
+    fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --set paths.source_shared=no --verbose >"$t/log" 2>&1 ||
         fail "$policy: stage-in failed: $(cat "$t/log")"
     grep -q "topology from $topo: 6 ranks on 3 nodes" "$t/log" || fail "$policy: topology not from $topo / wrong: $(grep topology "$t/log")"
     check_nodes "$policy"
@@ -44,7 +46,8 @@ per_rank_tree() {
     local r
     write_cfg "$t/tree2.cfg" "$t/src" "$FAKE_SCRATCH/rank/%r" \
         'workers: { policy = "tree"; fanout = 2; copies = "per-rank"; };'
-    fakenodes_mpirun 6 "$stage" --config "$t/tree2.cfg" >"$t/log" 2>&1 || fail "per-rank tree failed: $(cat "$t/log")"
+    fakenodes_mpirun 6 "$stage" --config "$t/tree2.cfg" --set paths.source_shared=no >"$t/log" 2>&1 ||
+        fail "per-rank tree failed: $(cat "$t/log")"
     expect_summary "$t/log" $((nfiles * 6)) 0 0
     for r in 0 1 2 3 4 5; do
         compare_tree "$t/src/tree" "$FAKE_NODEDIR/${rank_host[$r]}/rank/$r" || fail "per-rank tree: rank $r's copy differs"

@@ -17,7 +17,10 @@
 #
 # Environment (passed on by mpirun): MPIFT_FAKE_NODEDIR, MPIFT_FAKE_SCRATCH
 # (both required), MPIFT_FAKE_PIDFILE (optional: "PID HOST" is appended, the
-# PID of the orted, since every step below execs).
+# PID of the orted, since every step below execs), MPIFT_FAKE_BIND
+# (optional: space-separated HOST:FROM:TO, each bind-mounting FROM over TO
+# on HOST only, so that one node sees another file, or none, at a path the
+# others share).
 #
 # Exit status 255 (like ssh) when the fake login itself fails.
 
@@ -71,6 +74,11 @@ fi
 exec $netns unshare --uts --mount --propagation private sh -c '
     hostname "$1" || exit 255
     mount --bind "$2" "$3" || exit 255
+    for b in ${MPIFT_FAKE_BIND:-}; do
+        case $b in
+        "$1":*) b=${b#*:}; mount --bind "${b%%:*}" "${b#*:}" || exit 255 ;;
+        esac
+    done
     shift 3
     exec sh -c "$*"
 ' "$me" "$host" "$node" "$MPIFT_FAKE_SCRATCH" "$@"

@@ -367,7 +367,7 @@ START_TEST(unknown_keys_everywhere)
 
     ck_assert_int_eq(load("u.cfg", "version = 1;\npaths: { source = \"d\"; dest = \"/d\"; extra = 1; };\n", &cfg),
                      MPIFT_ERR_CONFIG);
-    ck_err_has("u.cfg:2: paths.extra: unknown key (keys of paths: source, dest, collect)");
+    ck_err_has("u.cfg:2: paths.extra: unknown key (keys of paths: source, dest, collect, source_shared)");
 
     ck_assert_int_eq(load("u.cfg", BASE "workers: { nested: { policy = \"direct\"; }; };\n", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("u.cfg:3: workers.nested: unknown key");
@@ -462,6 +462,23 @@ START_TEST(enums)
     ck_err_has("workers.copies: \"per_node\" is not one of \"per-node\", \"per-rank\", \"once\"");
     ck_assert_int_eq(load("t.cfg", BASE "stage_in = ( { src = \"a\"; to = \"host\"; } );", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("t.cfg:3: stage_in[0].to: \"host\" is not one of \"node\", \"rank\"");
+    ck_assert_int_eq(load("t.cfg", BASE, &cfg), MPIFT_OK);
+    ck_assert_int_eq(cfg->source_shared, MPIFT_SHARED_AUTO);
+    mpift_config_free(&cfg);
+    ck_assert_int_eq(load("s.cfg", "version = 1;\npaths: { source = \"s\"; dest = \"/d\"; source_shared = \"no\"; };\n",
+                          &cfg), MPIFT_OK);
+    ck_assert_int_eq(cfg->source_shared, MPIFT_SHARED_NO);
+    mpift_config_free(&cfg);
+    ck_assert_int_eq(load("s.cfg", "version = 1;\npaths: { source = \"s\"; dest = \"/d\"; source_shared = \"yes\"; };\n",
+                          &cfg), MPIFT_OK);
+    ck_assert_int_eq(cfg->source_shared, MPIFT_SHARED_YES);
+    mpift_config_free(&cfg);
+    ck_assert_int_eq(load("s.cfg", "version = 1;\npaths: { source = \"s\"; dest = \"/d\"; source_shared = true; };\n",
+                          &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("s.cfg:2: paths.source_shared: expected a string");
+    ck_assert_int_eq(load("s.cfg", "version = 1;\npaths: { source = \"s\"; dest = \"/d\"; source_shared = \"maybe\"; };\n",
+                          &cfg), MPIFT_ERR_CONFIG);
+    ck_err_has("s.cfg:2: paths.source_shared: \"maybe\" is not one of \"auto\", \"yes\", \"no\"");
 }
 END_TEST
 

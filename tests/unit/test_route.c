@@ -228,6 +228,58 @@ START_TEST(shapes)
 }
 END_TEST
 
+/*
+ * Striped rings (mpift_route_ring): over n = m + 1 places, chunk i is read
+ * by place i % n and walked round the ring from there: it reaches every
+ * other place, the source too, exactly once; the reader has no parent in
+ * its own tree and is told so (own); tree 0 is the header chain from the
+ * source; only the source hears reports (nreaders = m).
+ */
+START_TEST(rings)
+{
+    struct routes *s = malloc(sizeof(*s));
+    struct mpift_route none;
+    int m, p, i, n, got[NODES_MAX + 1], at, steps;
+
+    ck_assert_ptr_nonnull(s);
+    for (m = 1; m < MPIFT_TREES_MAX; m++) {
+        n = m + 1;
+        for (p = 0; p < m; p++)
+            s->recv[p] = recv_of(p);
+        s->m = m;
+        for (p = 0; p < n; p++)
+            EXPECT(mpift_route_ring(SOURCE, s->recv, m, p ? s->recv[p - 1] : SOURCE, &s->sp[p], &s->rt[p]) == 1,
+                   "ring of %d: place %d has no route", n, p);
+        EXPECT(mpift_route_ring(SOURCE, s->recv, m, OUTSIDER, &s->sp[0], &none) == 0, "ring of %d: an outsider", n);
+        for (p = 0; p < n; p++) {
+            const struct mpift_route *rt = &s->rt[p];
+            EXPECT(rt->striped && rt->own == p && rt->ntrees == n && rt->origin == SOURCE &&
+                   rt->nreaders == (p ? 0 : m), "ring of %d: place %d: striped %d own %d trees %d readers %d",
+                   n, p, rt->striped, rt->own, rt->ntrees, rt->nreaders);
+            EXPECT(rt->parent == rt->parents[0] && rt->children == rt->kids[0] && rt->nchildren == rt->nkids[0],
+                   "ring of %d: place %d: the plain route is not tree 0", n, p);
+        }
+        EXPECT(s->rt[0].parent == -1, "ring of %d: the source has a parent for the headers", n);
+        for (i = 0; i < 2 * n; i++) {
+            memset(got, 0, sizeof(got));
+            at = i % n;
+            EXPECT(s->rt[at].parents[at] == (at ? s->recv[at - 1] : -1), "ring of %d: reader %d names a parent", n,
+                   at);
+            for (steps = 0; s->rt[at].nkids[i % n] == 1; steps++) {
+                int kid = place_of(s, s->rt[at].kids[i % n][0]);
+                EXPECT(kid >= 0 && kid != i % n && ++got[kid] == 1, "ring of %d: chunk %d goes round twice", n, i);
+                EXPECT(place_of(s, s->rt[kid].parents[i % n]) == at, "ring of %d: chunk %d: %d's parent", n, i, kid);
+                at = kid;
+            }
+            EXPECT(steps == m, "ring of %d: chunk %d reaches %d places, not %d", n, i, steps, m);
+        }
+    }
+    m = MPIFT_TREES_MAX;
+    EXPECT(mpift_route_ring(SOURCE, s->recv, m, SOURCE, &s->sp[0], &none) == 0, "a ring over the trees' limit");
+    free(s);
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -237,6 +289,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, chains);
     tcase_add_loop_test(tc, trees, 1, MPIFT_FANOUT_MAX + 1);
     tcase_add_test(tc, shapes);
+    tcase_add_test(tc, rings);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,11 @@ enum mpift_copies { MPIFT_COPIES_PER_NODE, MPIFT_COPIES_PER_RANK, MPIFT_COPIES_O
  */
 enum mpift_cksum { MPIFT_CKSUM_XXH3, MPIFT_CKSUM_NONE };
 enum mpift_to { MPIFT_TO_NODE, MPIFT_TO_RANK };
+/* paths.source_shared: may the node leaders read the source themselves,
+ * each a stripe of a file (stage/source_shared.h)?  auto: where every leader sees
+ * the same file; yes: always (a leader that cannot read it fails the file);
+ * no: never.  keys.c spells them in this order. */
+enum mpift_src_shared { MPIFT_SHARED_AUTO, MPIFT_SHARED_YES, MPIFT_SHARED_NO };
 /* transfer.compress ("auto", "lz4", "zstd", "none", in keys.c's order):
  * how a file's chunks travel (engine/compress.h).  Not a wire value
  * either: each compressed chunk names its own codec. */
@@ -60,6 +65,7 @@ struct mpift_config {
     char *source;
     char *dest;
     char *collect;
+    enum mpift_src_shared source_shared;
 
     /* transfer */
     uint64_t chunk_size;

@@ -27,7 +27,7 @@ const struct mpift_keydef mpift_cfg_top_keys[] = {
 };
 static const struct mpift_keydef paths_keys[] = {
     {"source", MPIFT_KEY_STRING}, {"dest", MPIFT_KEY_STRING}, {"collect", MPIFT_KEY_STRING},
-    {NULL, MPIFT_KEY_INT},
+    {"source_shared", MPIFT_KEY_STRING}, {NULL, MPIFT_KEY_INT},
 };
 static const struct mpift_keydef transfer_keys[] = {
     {"chunk_size", MPIFT_KEY_SIZE}, {"window", MPIFT_KEY_INT}, {"checksum", MPIFT_KEY_STRING},
@@ -53,6 +53,7 @@ const char *const mpift_cfg_on_error_names[] = {"continue", "abort", NULL};
 const char *const mpift_cfg_policy_names[] = {"direct", "pipeline", "tree", NULL};
 const char *const mpift_cfg_copies_names[] = {"per-node", "per-rank", "once", NULL};
 const char *const mpift_cfg_to_names[] = {"node", "rank", NULL};
+const char *const mpift_cfg_shared_names[] = {"auto", "yes", "no", NULL};
 
 const char *mpift_policy_name(enum mpift_policy p) { return mpift_cfg_policy_names[p]; }
 const char *mpift_copies_name(enum mpift_copies c) { return mpift_cfg_copies_names[c]; }

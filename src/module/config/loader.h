@@ -142,6 +142,7 @@ extern const char *const mpift_cfg_on_error_names[];
 extern const char *const mpift_cfg_policy_names[];
 extern const char *const mpift_cfg_copies_names[];
 extern const char *const mpift_cfg_to_names[];
+extern const char *const mpift_cfg_shared_names[];
 
 /* The keys of group `group` ("paths", "transfer", "workers"), or NULL. */
 const struct mpift_keydef *mpift_cfg_group_keys(const char *group);

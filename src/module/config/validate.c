@@ -51,6 +51,7 @@ void mpift_cfg_defaults(struct mpift_config *cfg)
     cfg->fanout = 2;
     cfg->max_streams = 4;
     cfg->copies = MPIFT_COPIES_PER_NODE;
+    cfg->source_shared = MPIFT_SHARED_AUTO;
 }
 
 /* ------------------------------------------------------------------ paths */
@@ -125,6 +126,7 @@ static void load_paths(struct mpift_cfg_loader *L, const config_setting_t *root,
 {
     config_setting_t *grp = mpift_cfg_get_group(L, root, "paths"), *s;
     const char *v;
+    int i;
 
     /* Without the group both required keys are missing: say so for each. */
     cfg->source = load_rank0_folder(L, grp, cfg->dir, "source", true, "\"data\"", "stage-in reads");
@@ -142,6 +144,8 @@ static void load_paths(struct mpift_cfg_loader *L, const config_setting_t *root,
 
     /* collect is only needed by stage-out and get: absent leaves it NULL. */
     cfg->collect = load_rank0_folder(L, grp, cfg->dir, "collect", false, "\"results\"", "stage-out gathers into");
+    if (grp && (i = mpift_cfg_get_enum(L, grp, "paths", "source_shared", mpift_cfg_shared_names)) >= 0)
+        cfg->source_shared = (enum mpift_src_shared)i;
 }
 
 /* ------------------------------------------------------------------ transfer */

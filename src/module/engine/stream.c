@@ -29,6 +29,7 @@
 #include "engine/route_io.h"
 #include "engine/source.h"
 #include "engine/stream.h"
+#include "engine/stripe.h"
 
 /* The watchdog stops the job: drop the copy in progress. */
 static void undo_stream(void *arg)
@@ -54,6 +55,9 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64
     s->next = s->posted = s->off = 0;
     s->from = rt->parent;
     s->why[0] = '\0';
+    s->stripe_code = s->stripe_heard = 0;
+    s->stripe_why[0] = '\0';
+    s->stripe_req = MPI_REQUEST_NULL;
     mpift_xres_clear(res);
     s->undo.fn = NULL;
     if (x->watch)
@@ -119,6 +123,8 @@ static int other_file(struct mpift_xfer_stream *s)
 
 /* ------------------------------------------------------------ source */
 
+static void recv_start(struct mpift_xfer_stream *s);
+
 /* ERROR instead of the file, with the outcome in res. */
 static int send_error(struct mpift_xfer_stream *s)
 {
@@ -166,6 +172,8 @@ static int send_open(struct mpift_xfer_stream *s)
     if (x->hash)
         XXH3_64bits_reset(x->hash);
     mpift_zip_start(&x->zip, &s->zf);
+    if (s->rt->striped)
+        recv_start(s);   /* the origin of a striped route takes the others' shares */
     s->phase = MPIFT_SP_DATA;
     return MPIFT_OK;
 }
@@ -221,10 +229,18 @@ static int send_tail(struct mpift_xfer_stream *s)
 
     if (!mpift_hdr_sent(x, &rc)) /* the METADATA is still in x->hdr */
         return rc;
+    if (s->rt->striped && !mpift_stripe_heard(s, &rc)) /* every share read, or why not */
+        return rc;
     /* What was read may mix two versions if the file changed meanwhile:
      * then no copy is kept, and the file may be sent again. */
     changed = (s->read_err == 0 || s->read_err == MPIFT_SOURCE_SHRANK) &&
               mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
+    if (!changed && !s->read_err && s->stripe_code) {
+        /* A reader's share: as if this rank had read it. */
+        changed = s->stripe_code == MPIFT_ERR_CHECKSUM;
+        s->read_err = changed ? 0 : EIO;
+        mpift_format(s->res->why, sizeof(s->res->why), "%s", s->stripe_why);
+    }
     memset(&c, 0, sizeof(c));
     c.file_id = s->id;
     c.size = s->m.size;
@@ -233,8 +249,9 @@ static int send_tail(struct mpift_xfer_stream *s)
     c.cksum_kind = x->cksum;
     c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
     s->res->digest = c.digest;
-    s->res->wire = s->zf.wire;
-    if (x->zip.mode != MPIFT_COMPRESS_NONE && s->m.size > 0) {
+    if (!s->rt->striped)   /* a striped origin counted its chunks as they came, whole (recv_data) */
+        s->res->wire = s->zf.wire;
+    if (x->zip.mode != MPIFT_COMPRESS_NONE && s->m.size > 0 && !s->rt->striped) {
         char how[MPIFT_ZIP_SAY_MAX];
         mpift_zip_describe(&x->zip, &s->zf, how, sizeof(how));
         mpift_log_verbose("%s: %s", s->f->dest, how);
@@ -244,6 +261,9 @@ static int send_tail(struct mpift_xfer_stream *s)
     s->phase = MPIFT_SP_END;
     if (changed) {
         s->res->status = MPIFT_ERR_CHECKSUM;   /* as a copy that did not verify: it may be sent again */
+        s->res->source_failed = 1;
+    } else if (s->stripe_code) {
+        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s", s->stripe_why);
         s->res->source_failed = 1;
     } else if (s->read_err) {
         mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
@@ -274,11 +294,23 @@ static int recv_refusal(struct mpift_xfer_stream *s, int len)
     return mpift_hdr_send(s->x, s->rt, len, MPIFT_TAG_ERROR);
 }
 
+/* Chunks are about to come: no buffer holds one, each tree starts at its
+ * first. */
+static void recv_start(struct mpift_xfer_stream *s)
+{
+    int b, t;
+
+    for (b = 0; b < s->x->window; b++)
+        s->x->arrived[b] = -1;
+    for (t = 0; t < mpift_route_ntrees(s->rt); t++)
+        s->nextfwd[t] = (uint64_t)t;
+}
+
 /* METADATA (or ERROR) from the parent: check, pass on, open the copy. */
 static int recv_head(struct mpift_xfer_stream *s)
 {
     struct mpift_xfer *x = s->x;
-    int rc, got, tag, len, b, t;
+    int rc, got, tag, len;
 
     if (mpift_inject_silent(x->rank))
         return MPIFT_OK;
@@ -301,16 +333,18 @@ static int recv_head(struct mpift_xfer_stream *s)
         return rc;
     if (s->tgt)
         s->have_sink = mpift_xres_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
-    for (b = 0; b < x->window; b++)
-        x->arrived[b] = -1;
-    for (t = 0; t < mpift_route_ntrees(s->rt); t++)
-        s->nextfwd[t] = (uint64_t)t;
+    if (s->rt->striped)
+        mpift_stripe_open(s);
+    recv_start(s);
     s->phase = MPIFT_SP_DATA;
     return MPIFT_OK;
 }
 
+static int recv_forward(struct mpift_xfer_stream *s);
+
 /* Post the receives the window allows, in chunk order, each once its
- * buffer's forwards (maybe of an earlier file's chunk) are done. */
+ * buffer's forwards (maybe of an earlier file's chunk) are done; on a
+ * striped route, read this rank's own chunks instead. */
 static int recv_post(struct mpift_xfer_stream *s)
 {
     struct mpift_xfer *x = s->x;
@@ -320,10 +354,14 @@ static int recv_post(struct mpift_xfer_stream *s)
         b = mpift_route_slot(x, s->posted);
         if (!mpift_route_free(x, b, &rc))
             return rc;
-        rc = mpift_route_irecv(x, s->rt, b, s->posted);
+        if (mpift_stripe_reads(s, s->posted)) {
+            mpift_stripe_read(s, b, s->posted++);
+            rc = recv_forward(s);
+        } else {
+            rc = mpift_route_irecv(x, s->rt, b, s->posted++);
+        }
         if (rc != MPIFT_OK)
             return rc;
-        s->posted++;
     }
     return MPIFT_OK;
 }
@@ -370,7 +408,7 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     MPI_Get_count(&st, MPI_BYTE, &count);
     /* Shorter than the chunk: a compressed frame (proto.h, DATA). */
     if (count < 0 || (uint64_t)count > want ||
-        ((uint64_t)count < want && (count == 0 || x->zip.mode == MPIFT_COMPRESS_NONE))) {
+        ((uint64_t)count < want && (count == 0 || x->zip.mode == MPIFT_COMPRESS_NONE || s->rt->striped))) {
         s->from = mpift_route_parent(s->rt, cn);
         return proto(s, "chunk %llu of %s has %d bytes, expected %llu", (unsigned long long)cn, s->f->dest, count,
                      (unsigned long long)want);
@@ -429,7 +467,14 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         count = x->arrived[b];
         x->arrived[b] = -1;
         want = (int)(s->next + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size);
-        if (s->have_sink)
+        /* A striped route's origin: its chunks are whole (stripes are not
+         * compressed, recv_take); it hashes the whole file and writes as
+         * send_data does (test faults hit receivers). */
+        if (s->source && x->hash)
+            XXH3_64bits_update(x->hash, x->buf[b], (size_t)count);
+        if (s->have_sink && s->source)
+            mpift_sink_write(&s->sink, x->buf[b], (size_t)count, s->off);
+        else if (s->have_sink)
             write_chunk(s, b, count, want);
         mpift_inject_kill(x->rank);
         mpift_meter_bytes(x->meter, (uint64_t)want);
@@ -445,7 +490,7 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
      * its children to catch up (per small file, that wait cost 3x). */
     x->base = (x->base + s->m.nchunks) % (uint64_t)x->window;
     s->phase = MPIFT_SP_TAIL;
-    return MPIFT_OK;
+    return s->rt->striped && !s->source ? mpift_stripe_report(s) : MPIFT_OK;
 }
 
 /* COMPLETE from the parent: check, pass on, verify and commit the copy. */
@@ -508,13 +553,13 @@ int mpift_stream_step(struct mpift_xfer_stream *s, int *moved)
             rc = recv_head(s);
             break;
         case MPIFT_SP_DATA:
-            rc = s->source ? send_data(s, moved) : recv_data(s, moved);
+            rc = s->source && !s->rt->striped ? send_data(s, moved) : recv_data(s, moved);
             break;
         case MPIFT_SP_TAIL:
             rc = s->source ? send_tail(s) : recv_tail(s);
             break;
         case MPIFT_SP_END:
-            if (mpift_hdr_sent(s->x, &rc))
+            if (mpift_hdr_sent(s->x, &rc) && mpift_stripe_sent(s, &rc))
                 s->phase = MPIFT_SP_DONE;
             break;
         case MPIFT_SP_DONE:
@@ -550,7 +595,7 @@ void mpift_stream_about(struct mpift_wait *wt)
         wt->idle = 1;
         break;
     case MPIFT_SP_DATA:
-        if (s->source) {
+        if (s->source && !s->rt->striped) {
             held_by(wt, mpift_route_pending(x, mpift_route_slot(x, s->next)), kid, "sending", "to");
         } else if (s->posted < s->m.nchunks && s->posted < s->next + (uint64_t)x->window &&
                    (p = mpift_route_pending(x, mpift_route_slot(x, s->posted))) >= 0) {
@@ -562,7 +607,11 @@ void mpift_stream_about(struct mpift_wait *wt)
         break;
     case MPIFT_SP_TAIL:
     case MPIFT_SP_END:
-        if ((p = mpift_hdr_pending(x, s->rt)) >= 0 || s->source || s->phase == MPIFT_SP_END)
+        if (s->source && s->rt->striped && s->phase == MPIFT_SP_TAIL && s->stripe_heard < s->rt->nreaders)
+            /* Any reader may be the one missing: wait as for a collective
+             * (a reader gone silent is named). */
+            held_by(wt, -1, -1, "waiting for the stripe readers' reports on", NULL);
+        else if ((p = mpift_hdr_pending(x, s->rt)) >= 0 || s->source || s->phase == MPIFT_SP_END)
             held_by(wt, p, kid, "sending", "to");
         else
             held_by(wt, up, up, "receiving the end of", "from");

@@ -68,6 +68,16 @@ struct mpift_xfer_stream {
     int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */
     char why[MPIFT_WHY_MAX];      /* MPIFT_ERR_PROTO: what was wrong with it */
     struct mpift_undo undo;       /* the watchdog's hold on it (mpift_stream_end if the job stops) */
+    /* A striped route (engine/stripe.h): a reader's verdict on its share
+     * (stripe_code 0, MPIFT_ERR_CHECKSUM: the file changed, MPIFT_ERR_IO:
+     * unreadable; stripe_why says why) as sent to the origin (stripe_msg,
+     * stripe_req); on the origin, the first failure a reader reported and
+     * how many have reported (stripe_heard). */
+    int stripe_code;
+    int stripe_heard;
+    char stripe_why[MPIFT_WHY_MAX];
+    MPI_Request stripe_req;
+    unsigned char stripe_msg[MPIFT_ERROR_WIRE_MAX];
 };
 
 /* Start a stream of file `id` on x along rt; res is cleared and gets

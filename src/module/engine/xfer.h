@@ -77,6 +77,16 @@ struct mpift_route {
     const int *parents;
     const int *const *kids;
     const int *nkids;
+    /* striped (engine/stripe.h): every rank of the route reads the chunks
+     * of tree `own` itself, from its own open of the source, and passes
+     * them down that tree; the others come from parents[t] as usual.  A
+     * reader other than `origin` (the rank that sends the headers, own 0)
+     * tells it once its share is read; origin hears `nreaders` of them
+     * before it sends COMPLETE.  0 on every other route. */
+    int striped;
+    int own;
+    int origin;
+    int nreaders;
 };
 
 /* What to do about a source that kept changing while it was read, after

@@ -244,8 +244,8 @@ static int start_next(struct server *sv)
     if (++sv->active > sv->peak)
         sv->peak = sv->active;
     s->phase = PH_XFER;
-    s->rt = (struct mpift_route){ s->op == MPIFT_REQ_FETCH ? -1 : s->peer, &s->peer,
-                                  s->op == MPIFT_REQ_FETCH ? 1 : 0, 1, NULL, NULL, NULL };
+    s->rt = (struct mpift_route){ .parent = s->op == MPIFT_REQ_FETCH ? -1 : s->peer, .children = &s->peer,
+                                  .nchildren = s->op == MPIFT_REQ_FETCH ? 1 : 0, .ntrees = 1 };
     mpift_stream_init(&s->xs, &s->x, s->id, &s->rt, &s->res);
     mpift_wait_start(&s->wt, &sv->ctx->watch, s->peer, "moving", s->name, NULL);
     s->wt.about = mpift_stream_about;

@@ -79,7 +79,7 @@ int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const c
 {
     struct mpift_pfile f;
     struct mpift_src *src;
-    struct mpift_route rt = { -1, &to, 1, 1, NULL, NULL, NULL };
+    struct mpift_route rt = { .parent = -1, .children = &to, .nchildren = 1, .ntrees = 1 };
     char rroot[PATH_MAX], why[MPIFT_WHY_MAX];
     int rc, fd;
 
@@ -99,7 +99,7 @@ int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const c
                     struct mpift_xres *res)
 {
     struct mpift_pfile f;
-    struct mpift_route rt = { from, NULL, 0, 1, NULL, NULL, NULL };
+    struct mpift_route rt = { .parent = from, .ntrees = 1 };
     struct mpift_target tgt;
     char why[MPIFT_WHY_MAX];
     int fd, rc;

@@ -33,9 +33,42 @@ static void tree_route(int source, const int *recv, int m, int pos, int k, struc
     rt->children = sp->kids[0];
     rt->nchildren = sp->nkids[0];
     rt->ntrees = k;
+    rt->striped = 0;
     rt->parents = sp->parents;
     rt->kids = sp->kids;
     rt->nkids = sp->nkids;
+}
+
+int mpift_route_ring(int source, const int *recv, int m, int me, struct mpift_route_space *sp,
+                     struct mpift_route *rt)
+{
+    int n = m + 1, pos = me == source ? 0 : -1, t, q;
+
+    for (q = 0; q < m && pos < 0; q++)
+        if (recv[q] == me)
+            pos = q + 1;
+    if (pos < 0 || n > MPIFT_TREES_MAX)
+        return 0;
+    for (t = 0; t < n; t++) {
+        int before = (pos + n - 1) % n, after = (pos + 1) % n;
+        /* place p is recv[p - 1], place 0 the source */
+        sp->parents[t] = pos == t ? (t == 0 ? -1 : me) : before == 0 ? source : recv[before - 1];
+        sp->kidbuf[t][0] = after == 0 ? source : recv[after - 1];
+        sp->kids[t] = sp->kidbuf[t];
+        sp->nkids[t] = after == t ? 0 : 1;   /* the place before t ends tree t */
+    }
+    rt->parent = sp->parents[0];
+    rt->children = sp->kids[0];
+    rt->nchildren = sp->nkids[0];
+    rt->ntrees = n;
+    rt->parents = sp->parents;
+    rt->kids = sp->kids;
+    rt->nkids = sp->nkids;
+    rt->striped = 1;
+    rt->own = pos;
+    rt->origin = source;
+    rt->nreaders = pos == 0 ? m : 0;
+    return 1;
 }
 
 int mpift_route_build(int source, const int *recv, int m, int me, enum mpift_policy policy, int fanout,
@@ -66,6 +99,7 @@ int mpift_route_build(int source, const int *recv, int m, int me, enum mpift_pol
         rt->nchildren = pos < m ? 1 : 0;
     }
     rt->ntrees = 1;
+    rt->striped = 0;
     rt->parents = NULL;
     rt->kids = NULL;
     rt->nkids = NULL;

@@ -50,4 +50,17 @@ struct mpift_route_space {
 int mpift_route_build(int source, const int *recv, int m, int me, enum mpift_policy policy, int fanout,
                       struct mpift_route_space *sp, struct mpift_route *rt);
 
+/*
+ * mpift_route_ring - the striped route of one file for rank `me`
+ * (engine/stripe.h): the source and the m receivers, in that order, make
+ * a ring of n = m + 1 places (n <= MPIFT_TREES_MAX); chunk i goes down
+ * tree i % n, which place i % n reads and passes to the next place, and
+ * so on round the ring to the place before it.  So each rank sends and
+ * receives (n - 1) / n of the file and none reads more than 1 / n.
+ * Headers go down tree 0 (the source's), a chain in list order.
+ * Returns 1, or 0 when `me` is not on it.
+ */
+int mpift_route_ring(int source, const int *recv, int m, int me, struct mpift_route_space *sp,
+                     struct mpift_route *rt);
+
 #endif

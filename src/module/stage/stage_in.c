@@ -170,7 +170,10 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids, &ctx->watch);
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
-    return agree(ctx->comm, &ctx->watch, rc);
+    rc = agree(ctx->comm, &ctx->watch, rc);
+    if (rc == MPIFT_OK && r->xfer_on)
+        rc = agree(ctx->comm, &ctx->watch, mpift_shared_agree(r));
+    return rc;
 }
 
 static void run_free(struct mpift_in_run *r)
@@ -180,6 +183,7 @@ static void run_free(struct mpift_in_run *r)
     if (r->srcfd >= 0)
         close(r->srcfd);
     mpift_folders_free(&r->folders);
+    mpift_shared_free(&r->shared);
     if (r->xfer_on)
         mpift_xfer_free(&r->x);
     free(r->all);     /* and mine, a row of it */

@@ -17,6 +17,7 @@
 #include "stage/plan.h"
 #include "stage/report.h"
 #include "stage/route.h"
+#include "stage/source_shared.h"
 
 #define BATCH_FILES 128  /* most files in one batch */
 
@@ -39,7 +40,8 @@ struct mpift_in_run {
     struct mpift_folders folders; /* the folders my copies go into */
     int folders_made;           /* preflight agreed and they were made: their modes are due */
     char root_why[MPIFT_WHY_MAX]; /* why my dest root could not be opened ("": it was) */
-    int srcfd;                  /* rank 0: paths.source, resolved (srcroot), read below */
+    int srcfd;                  /* rank 0 (and a stripe reader, source_shared.h): paths.source,
+                                 * resolved (srcroot), read below */
     char srcroot[PATH_MAX];
     size_t nbytes;              /* bytes of one rank's need bits */
     unsigned char *all;         /* [size][nbytes] every rank's need bits this round */
@@ -47,6 +49,7 @@ struct mpift_in_run {
     unsigned char *state;       /* [plan.n] enum mpift_fstate, on writers */
     int *recv;                  /* [size] the receivers of one file */
     struct mpift_route_space route; /* what the route of one file points into */
+    struct mpift_shared shared; /* paths.source_shared: who reads which file itself */
     struct batch *batch;
     uint64_t written, bytes;    /* copies I wrote, and their bytes */
     uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */

@@ -19,8 +19,11 @@
 #include "wire/proto.h"
 
 /* The route of file i for this rank (route.h): from rank 0 to the other
- * ranks that need it.  Returns 0 if I am not on it or nobody needs it. */
-static int route_of(struct mpift_in_run *r, size_t i, struct mpift_route *rt)
+ * ranks that need it, or round them all when they read it too
+ * (source_shared.h; *choice says which, *who who cannot with REFUSE).
+ * Returns 0 if I am not on it or nobody needs it. */
+static int route_of(struct mpift_in_run *r, size_t i, struct mpift_route *rt, enum mpift_stripe_choice *choice,
+                    int *who)
 {
     const struct mpift_config *cfg = r->ctx->cfg;
     int m = 0, q;
@@ -30,6 +33,9 @@ static int route_of(struct mpift_in_run *r, size_t i, struct mpift_route *rt)
             r->recv[m++] = q;
     if (m == 0 && !mpift_in_needs(r, 0, i))
         return 0;
+    *choice = mpift_shared_choice(r, i, r->recv, m, who);
+    if (*choice == MPIFT_STRIPE_YES)
+        return mpift_route_ring(0, r->recv, m, r->rank, &r->route, rt);
     return mpift_route_build(0, r->recv, m, r->rank, cfg->policy, cfg->fanout, &r->route, rt);
 }
 
@@ -37,15 +43,16 @@ void mpift_in_dry_run(struct mpift_in_run *r)
 {
     struct mpift_dry_run d = {0, 0};
     struct mpift_route rt;
+    enum mpift_stripe_choice choice;
     char tail[64];
     size_t i;
-    int q, n;
+    int q, n, who;
 
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         if (f->type != MPIFT_PT_FILE)
             continue;
-        if (!route_of(r, i, &rt)) {
+        if (!route_of(r, i, &rt, &choice, &who)) {
             mpift_dry_run_file(&d, MPIFT_FS_SKIPPED, f, "");
             continue;
         }
@@ -189,11 +196,12 @@ static int move_batch(struct mpift_in_run *r, size_t i, struct mpift_meter *mete
     struct mpift_target tgt = {r->rootfd, r->ctx->dest_root};
     struct batch *b = r->batch;
     struct mpift_route rt;
+    enum mpift_stripe_choice choice;
     size_t n = gather_batch(r, i), k;
-    int rc, mine = mpift_bit(r->mine, i);
+    int rc, mine = mpift_bit(r->mine, i), who;
 
     *last = (size_t)b->ids[n - 1];
-    if (!route_of(r, i, &rt))
+    if (!route_of(r, i, &rt, &choice, &who))
         return MPIFT_OK;
     if (r->rank == 0) {
         rc = mpift_xfer_batch_source(&r->x, i, b->ids, b->files, (int)n, &rt, mine ? &tgt : NULL, b->res);
@@ -217,11 +225,16 @@ static int move_file(struct mpift_in_run *r, size_t i, struct mpift_meter *meter
     const struct mpift_pfile *f = &r->plan.f[i];
     struct mpift_route rt;
     struct mpift_xres res;
-    int rc, mine = mpift_bit(r->mine, i);
+    enum mpift_stripe_choice choice;
+    char why[MPIFT_WHY_MAX];
+    int rc, mine = mpift_bit(r->mine, i), who;
 
-    if (!route_of(r, i, &rt))
+    if (!route_of(r, i, &rt, &choice, &who))
         return MPIFT_OK;
-    if (r->rank == 0)
+    if (r->rank == 0 && choice == MPIFT_STRIPE_REFUSE) {
+        mpift_shared_refusal(r, i, who, why, sizeof(why));
+        rc = mpift_xfer_refuse(&r->x, i, &rt, MPIFT_ERR_IO, why, &res);
+    } else if (r->rank == 0)
         rc = mpift_xfer_source(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
     else
         rc = mpift_xfer_receive(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
@@ -238,14 +251,15 @@ int mpift_in_round(struct mpift_in_run *r, int round, int last_round)
     struct mpift_ctx *ctx = r->ctx;
     struct mpift_route rt;
     struct mpift_meter meter;
+    enum mpift_stripe_choice choice;
     size_t i;
-    int rc = MPIFT_OK;
+    int rc = MPIFT_OK, who;
 
     if (r->rank == 0) {
         mpift_meter_start(&meter, ctx->progress, ctx->log.quiet, 1, 0, 0);
         /* The round's totals cost a pass over the plan: only for a meter. */
         for (i = 0; meter.on && i < r->plan.n; i++)
-            if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt)) {
+            if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt, &choice, &who)) {
                 meter.files++;
                 meter.bytes += r->plan.f[i].size;
             }

@@ -378,7 +378,7 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
 {
     struct mpift_plan *p = &r->w[w].plan;
     struct mpift_target tgt = { r->collectfd, r->collect };
-    struct mpift_route from = { w, NULL, 0, 1, NULL, NULL, NULL }, local = { -1, NULL, 0, 1, NULL, NULL, NULL };
+    struct mpift_route from = { .parent = w, .ntrees = 1 }, local = { .parent = -1, .ntrees = 1 };
     struct mpift_xres res;
     uint64_t n = 0, k, again;
     size_t i;
@@ -427,7 +427,7 @@ static int serve_rank0(struct out_run *r)
     uint64_t n, k, *ids = NULL;
     int zero = 0, rc = MPIFT_OK;
 
-    to0 = (struct mpift_route){ -1, &zero, 1, 1, NULL, NULL, NULL };
+    to0 = (struct mpift_route){ .parent = -1, .children = &zero, .nchildren = 1, .ntrees = 1 };
     for (;;) {
         /* Rank 0 may be taking other writers' files first: an idle wait. */
         mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);

@@ -22,6 +22,7 @@ enum mpift_tag {
     MPIFT_TAG_DATA = 3,       /* chunks of tree 0 (raw bytes) */
     MPIFT_TAG_ERROR = 4,      /* instead of METADATA: the file will not come */
     MPIFT_TAG_BATCH = 7,      /* many small files in one message */
+    MPIFT_TAG_STRIPE = 8,     /* a striped route's reader -> origin: its share read, or why not */
     /* Chunks of tree t > 0 travel on MPIFT_TAG_DATA_TREE + t, so each
      * tree's chunks match in their own order (engine/xfer.h). */
     MPIFT_TAG_DATA_TREE = 64,

@@ -1,0 +1,66 @@
+/*
+ * source_shared.h - paths.source_shared: which files every receiver can
+ * read from the source itself, so that the file's route is a ring of
+ * stripe readers (route.h's mpift_route_ring, engine/stripe.h) rather
+ * than rank 0 reading and sending all of it.
+ *
+ * Decided once per stage-in, per file, from what each rank sees: rank 0
+ * names every file larger than a chunk (path below its source root, size,
+ * mtime, a digest of a few samples); every other rank that keeps a copy
+ * of one opens it below the same root, beneath it as rank 0 does, and
+ * says whether it sees the same file.  A file is striped when every rank
+ * that receives it in a round saw it so; with "yes" a file one of them
+ * could not see fails (naming the node and why), with "auto" it goes from
+ * rank 0 as the policy says.
+ */
+#ifndef MPIFT_STAGE_SOURCE_SHARED_H
+#define MPIFT_STAGE_SOURCE_SHARED_H
+
+#include <stddef.h>
+
+struct mpift_in_run;
+
+/* What the ranks saw (every rank holds the same). */
+struct mpift_shared {
+    int on;             /* the ranks compared what they see (auto or yes, two nodes or more) */
+    size_t n;           /* candidates: files larger than a chunk that rank 0 could open */
+    size_t striped;     /* rank 0: candidates every rank keeping them sees as rank 0 does */
+    int *cand;          /* [plan.n] the candidate index of file i; -1: none */
+    int *codes;         /* [size][n] 0: rank q sees candidate k as rank 0 does (or keeps no copy
+                         * of it); else why not: an errno, or MPIFT_SHARED_DIFF_* */
+};
+
+/* Why a rank does not see rank 0's file (else an errno). */
+enum {
+    MPIFT_SHARED_DIFF_SIZE = -1,
+    MPIFT_SHARED_DIFF_MTIME = -2,
+    MPIFT_SHARED_DIFF_DATA = -3,   /* a sample's digest differs */
+};
+
+/* A file's route, as mpift_shared_choice decides it. */
+enum mpift_stripe_choice {
+    MPIFT_STRIPE_NO,       /* from rank 0, as the policy says */
+    MPIFT_STRIPE_YES,      /* a ring of stripe readers */
+    MPIFT_STRIPE_REFUSE,   /* source_shared = "yes" and a receiver cannot read it: the file fails */
+};
+
+/*
+ * mpift_shared_agree - compare what the ranks see (collective, after the
+ * plan is shared; nothing with "no", on one node or with copies = "once").  Ranks that keep a
+ * candidate open rank 0's source root for reading (r->srcfd) and get
+ * their files' source paths (plan.f[i].src).  --verbose: rank 0 says what
+ * was chosen and why.  MPIFT_OK, MPIFT_ERR_NOMEM or MPIFT_ERR_MPI.
+ */
+int mpift_shared_agree(struct mpift_in_run *r);
+
+/* The route of file i to the m receivers recv[]; *who: with REFUSE, the
+ * first receiver that cannot read it. */
+enum mpift_stripe_choice mpift_shared_choice(const struct mpift_in_run *r, size_t i, const int *recv, int m,
+                                             int *who);
+
+/* Rank 0: why file i fails (REFUSE by rank `who`), for users. */
+void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t wl);
+
+void mpift_shared_free(struct mpift_shared *sh);
+
+#endif
