@@ -464,18 +464,19 @@ CFG
 
 # ------------------------------------------------------------------ ranks2
 # net_run NODES NP CFG [ARGS...]: a stage-in onto NODES networked fake
-# nodes (NP ranks) timed twice, the second time with every copy in place;
+# nodes (NP ranks) from rank 0 (paths.source_shared = "no": no stripes)
+# timed twice, the second time with every copy in place;
 # sets full, again, net (full - again); every node's copy compared.
 net_run() {
     local n=$1 np=$2 cfg=$3 sub
     shift 3
     sub=$(sed -n 's|.*dest = "'"$FAKE_SCRATCH"'/\([^"]*\)".*|\1|p' "$cfg")
     clear_nodes "$sub"
-    timed netnodes_mpirun "$np" "${rss[@]}" "$stage" --config "$cfg" "$@" ||
+    timed netnodes_mpirun "$np" "${rss[@]}" "$stage" --config "$cfg" --set paths.source_shared=no "$@" ||
         fail "$cfg onto $n nodes ($np ranks) $*: $(cat "$t/out" "$t/err")"
     check_nodes "$(dirname "$cfg")/tree" "$sub"
     full=$secs peak=$mib
-    timed netnodes_mpirun "$np" "$stage" --config "$cfg" "$@" || fail "the re-run: $(cat "$t/out" "$t/err")"
+    timed netnodes_mpirun "$np" "$stage" --config "$cfg" --set paths.source_shared=no "$@" || fail "the re-run: $(cat "$t/out" "$t/err")"
     grep -q " 0 copies written, $n unchanged" "$t/out" || fail "the re-run moved data: $(cat "$t/out")"
     again=$secs
     net=$(calc "%.2f" "$full - $again")
@@ -524,7 +525,8 @@ ranks2() {
         clear_nodes r2
         cpu=-
         if [ -e "$faults" ]; then
-            MPIFT_TEST_CPU=1 timed netnodes_mpirun 8 "$stage" --module "$faults" --config "$t/r2/stage.cfg" ||
+            MPIFT_TEST_CPU=1 timed netnodes_mpirun 8 "$stage" --module "$faults" --config "$t/r2/stage.cfg" \
+                --set paths.source_shared=no ||
                 fail "4 x 2 with MPIFT_TEST_CPU: $(cat "$t/out" "$t/err")"
             check_nodes "$t/r2/tree" r2
             cpu=$(waiting_cpu)
@@ -603,16 +605,17 @@ PY
         stage_cfg "$t/ctl/small.cfg" "$t/ctl/small" "$FAKE_SCRATCH/small"
         timed fakenodes_mpirun "$n" "$top_builddir/tests/bench/mpi_noop" || fail "mpi_noop onto $n nodes: $(cat "$t/err")"
         echo "$n $secs" >>"$t/ctl/noop"
-        timed fakenodes_mpirun "$n" "$stage" --config "$t/ctl/none.cfg" ||
+        timed fakenodes_mpirun "$n" "$stage" --config "$t/ctl/none.cfg" --set paths.source_shared=no ||
             fail "nothing to move onto $n nodes: $(cat "$t/out" "$t/err")"
         echo "$n $secs" >>"$t/ctl/empty"
         if [ -e "$faults" ]; then
             # the stage-in call alone: rank 0's session (MPIFT_TEST_CPU)
-            MPIFT_TEST_CPU=1 timed fakenodes_mpirun "$n" "$stage" --module "$faults" --config "$t/ctl/none.cfg" ||
+            MPIFT_TEST_CPU=1 timed fakenodes_mpirun "$n" "$stage" --module "$faults" --config "$t/ctl/none.cfg" \
+                --set paths.source_shared=no ||
                 fail "nothing to move onto $n nodes, measured: $(cat "$t/out" "$t/err")"
             sed -n "s/^mpift-test-cpu rank 0 leader 0: .* over \([0-9.]*\) s .*/$n \1/p" "$t/err" >>"$t/ctl/call"
         fi
-        timed fakenodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/ctl/small.cfg" ||
+        timed fakenodes_mpirun "$n" "${rss[@]}" "$stage" --config "$t/ctl/small.cfg" --set paths.source_shared=no ||
             fail "1,000 files onto $n nodes: $(cat "$t/out" "$t/err")"
         check_nodes "$t/ctl/small/tree" small
         echo "$n $secs" >>"$t/ctl/files"
@@ -639,11 +642,11 @@ PY
     stage_cfg "$t/ctl/big.cfg" "$t/ctl/big" "$FAKE_SCRATCH/big" 'policy = "pipeline";'
     for c in 4K 1M; do
         clear_nodes big
-        timed fakenodes_mpirun 3 "$stage" --config "$t/ctl/big.cfg" --set transfer.chunk_size=$c ||
+        timed fakenodes_mpirun 3 "$stage" --config "$t/ctl/big.cfg" --set paths.source_shared=no --set transfer.chunk_size=$c ||
             fail "128 MiB in $c chunks: $(cat "$t/out" "$t/err")"
         check_nodes "$t/ctl/big/tree" big
         full=$secs
-        timed fakenodes_mpirun 3 "$stage" --config "$t/ctl/big.cfg" --set transfer.chunk_size=$c ||
+        timed fakenodes_mpirun 3 "$stage" --config "$t/ctl/big.cfg" --set paths.source_shared=no --set transfer.chunk_size=$c ||
             fail "128 MiB in $c chunks, again: $(cat "$t/out" "$t/err")"
         [ $c = 4K ] && c4=$(calc "%.2f" "$full - $secs") || c1m=$(calc "%.2f" "$full - $secs")
         row "128 MiB onto 3 nodes on lo, $c chunks" pipeline "$full" "$(calc "%.0f" "134.2 * 3 / ($full - $secs)")" "" "" "-"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A rank with nothing to do waits without spinning.  Three ranks on two
-# fake nodes: rank 0 reads and sends, rank 1 shares its node (a
+# fake nodes: rank 0 reads and sends (source_shared = "no": the fake
+# nodes all see the source, and no leader is to read a stripe of it), rank 1 shares its node (a
 # non-leader: it only waits for its node's copy), rank 2 leads the other
 # node.  Rank 0 stops for 4 s once it has read a chunk (MPIFT_TEST_PAUSE),
 # so ranks 1 and 2 wait at least that long; each rank reports the CPU it
@@ -18,7 +19,7 @@ mkdir -p "$t/src"
 head -c $((1024 * 1024)) /dev/urandom >"$t/src/big.dat"
 cat >"$t/stage.cfg" <<CFG
 version = 1;
-paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/stage"; };
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/stage"; source_shared = "no"; };
 transfer: { chunk_size = "64K"; window = 2; };
 stage_in = ( { src = "big.dat"; dest = ""; } );
 CFG
