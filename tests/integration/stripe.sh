@@ -22,7 +22,7 @@
 #    well (a sample to under 60%) compressed from rank 0 and stripes the
 #    others, whose chunks travel whole: every copy byte-exact.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 timeout=120
-plan 8
+plan 9
 
 chunk=$((64 * 1024))
 mkdir -p "$t/src/data" "$t/empty" "$t/other/data"
@@ -186,3 +186,16 @@ compressed_setting() {
     expect_summary "$t/log" 15 0 0
 }
 scenario "transfer.compress = zstd: a file that compresses well goes compressed, the others striped, all byte-exact" compressed_setting
+
+# Ranks given different paths.source_shared (a --set on some only) would
+# meet different collectives: refused at start, naming the key.
+disagree() {
+    local rc=0
+    fakenodes_clear stage
+    fakenodes_mpirun 3 "$stage" --config "$t/auto.cfg" : -n 3 "$stage" --config "$t/auto.cfg" \
+        --set paths.source_shared=no >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "exit $rc, expected 2 (a configuration error): $(cat "$t/log")"
+    grep -q "paths.source_shared differs between ranks" "$t/log" || fail "the mismatch is not named: $(cat "$t/log")"
+    absent many.dat
+}
+scenario "ranks with different paths.source_shared: refused at start (exit 2), the key named, nothing staged" disagree

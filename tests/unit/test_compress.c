@@ -65,7 +65,7 @@ static void each_codec(enum mpift_compress mode)
     static unsigned char t[CHUNK], r[CHUNK];
     struct mpift_zip z;
     struct mpift_zip_file zf;
-    int n;
+    int n, k;
 
     text(t, sizeof(t), 1);
     noise(r, sizeof(r), 2);
@@ -79,6 +79,13 @@ static void each_codec(enum mpift_compress mode)
     ck_assert_int_eq(round_trip(&z, &zf, t, 1, 3), 0);      /* one byte cannot shrink */
     ck_assert_uint_eq(zf.plain, 2 * CHUNK + 1001);
     ck_assert_uint_eq(zf.zchunks, 2);
+    /* Random bytes with a run of zeros that saves the codec about one
+     * byte: a frame as long as the chunk would be taken for raw data. */
+    for (k = 0; k < 64; k++) {
+        noise(r, 4096, (unsigned)k + 5);
+        memset(r + 100, 0, (size_t)k);
+        round_trip(&z, &zf, r, 4096, 4 + (uint64_t)k);
+    }
     mpift_zip_free(&z);
 }
 

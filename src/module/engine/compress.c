@@ -37,6 +37,18 @@ static int best_codec(void)
 #endif
 }
 
+unsigned mpift_zip_codecs(void)
+{
+    unsigned m = 0;
+#ifdef HAVE_LZ4
+    m |= 1u << MPIFT_WIRE_CODEC_LZ4;
+#endif
+#ifdef HAVE_ZSTD
+    m |= 1u << MPIFT_WIRE_CODEC_ZSTD;
+#endif
+    return m;
+}
+
 static int slower_codec(int codec)
 {
 #ifdef HAVE_LZ4
@@ -148,10 +160,14 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
     zf->plain += (uint64_t)len;
     if (autom && !codec && !zf->stepped && i >= zf->retry_at && i > 0)
         codec = z->auto_codec;   /* probe again */
-    /* auto wants a tenth off; a fixed codec takes any saving. */
-    cap = autom ? (size_t)len * AUTO_KEEP_NUM / AUTO_KEEP_DEN : (size_t)len;
-    if (codec && len > 1 && cap > 1 && ready_to_pack(z))
+    /* auto wants a tenth off; a fixed codec takes any saving.  Either way
+     * the frame (codec byte + block) must be shorter than the chunk: its
+     * length is what tells a receiver it is compressed (proto.h). */
+    cap = autom ? (size_t)len * AUTO_KEEP_NUM / AUTO_KEEP_DEN : (size_t)len - 1;
+    if (codec && len > 2 && cap > 1 && ready_to_pack(z))
         n = encode(z, codec, mpift_zip_frame(z, b) + 1, cap - 1, src, (size_t)len);
+    if (n + 1 >= (size_t)len)
+        n = 0;
     if (n == 0) {
         if (autom && codec) {
             zf->codec = 0;

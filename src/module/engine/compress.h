@@ -82,6 +82,10 @@ static inline unsigned char *mpift_zip_frame(const struct mpift_zip *z, int b)
     return z->frames + (size_t)b * z->chunk;
 }
 
+/* The codecs this build has, a bit (1 << MPIFT_WIRE_CODEC_*) each: every
+ * rank of a job must have the same (job/context.c agrees them). */
+unsigned mpift_zip_codecs(void);
+
 /* Set up for transfer.compress `mode`, `window` buffers of `chunk` bytes;
  * the buffers come when first needed.  Never fails. */
 void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, uint64_t chunk);

@@ -23,6 +23,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
+#include "util/wait.h"
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
@@ -95,6 +96,15 @@ void mpift_stream_recv(struct mpift_xfer_stream *s, const struct mpift_pfile *f,
 
 void mpift_stream_end(struct mpift_xfer_stream *s)
 {
+    struct mpift_wait wt;
+
+    /* A stripe's report still going out (the stream ended early) reads
+     * s->stripe_msg: it goes before the stream, and its buffer, does. */
+    if (s->stripe_req != MPI_REQUEST_NULL) {
+        mpift_wait_start(&wt, s->x->watch, s->rt->origin, "sending a stripe's report to", NULL, NULL);
+        if (mpift_wait_all(&wt, &s->stripe_req, 1) != MPIFT_OK && s->stripe_req != MPI_REQUEST_NULL)
+            MPI_Request_free(&s->stripe_req);
+    }
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;

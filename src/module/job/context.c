@@ -26,6 +26,7 @@
 #include "util/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
+#include "engine/compress.h"
 
 void mpift_config_print_errors(const char *err)
 {
@@ -112,6 +113,9 @@ out:
     return rc;
 }
 
+/* The number of settings agree_settings checks. */
+#define AGREED 4
+
 /*
  * Every rank parses rank 0's text, but an application's --set overrides
  * (struct mpift_options) are applied by each rank: settings the ranks of
@@ -120,20 +124,37 @@ out:
  */
 static int agree_settings(struct mpift_ctx *ctx)
 {
-    int mine[4] = {(int)ctx->cfg->checksum, -(int)ctx->cfg->checksum, (int)ctx->cfg->compress,
-                   -(int)ctx->cfg->compress}, all[4], rc;
+    /* What every rank must share: the ranks take their own --set, and
+     * these decide the shape of the protocol (a rank that stripes or
+     * compresses where another does not would wait for messages that never
+     * come).  Each value v goes as (v, -v) under MPI_MAX: alike on every
+     * rank exactly when max(v) == -max(-v). */
+    static const char *const what[AGREED] = {"transfer.checksum", "transfer.compress", "paths.source_shared",
+                                             "the compression libraries built in"};
+    const struct mpift_config *cfg = ctx->cfg;
+    int v[AGREED] = {(int)cfg->checksum, (int)cfg->compress, (int)cfg->source_shared,
+                     cfg->compress == MPIFT_COMPRESS_NONE ? 0 : (int)mpift_zip_codecs()};
+    int mine[2 * AGREED], all[2 * AGREED], rc, k;
     MPI_Request rq;
 
-    rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(mine, all, 4, MPI_INT, MPI_MAX, ctx->comm, &rq),
-                         &rq);
+    for (k = 0; k < AGREED; k++) {
+        mine[2 * k] = v[k];
+        mine[2 * k + 1] = -v[k];
+    }
+    rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG,
+                         MPI_Iallreduce(mine, all, 2 * AGREED, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq);
     if (rc != MPIFT_OK)
         return rc;
-    if (all[0] == -all[1] && all[2] == -all[3])
+    for (k = 0; k < AGREED && all[2 * k] == -all[2 * k + 1]; k++)
+        ;
+    if (k == AGREED)
         return MPIFT_OK;
-    if (ctx->topo.rank == 0)
-        mpift_log_error("%s: transfer.%s differs between ranks (a --set given to some ranks only): "
-                        "give every rank the same settings", ctx->cfg->file,
-                        all[0] != -all[1] ? "checksum" : "compress");
+    if (ctx->topo.rank == 0 && k < AGREED - 1)
+        mpift_log_error("%s: %s differs between ranks (a --set given to some ranks only): "
+                        "give every rank the same settings", cfg->file, what[k]);
+    else if (ctx->topo.rank == 0)
+        mpift_log_error("%s: %s differ between ranks (mpift built with liblz4 or libzstd on some nodes only): "
+                        "install one build everywhere, or set transfer.compress = \"none\"", cfg->file, what[k]);
     return MPIFT_ERR_CONFIG;
 }
 

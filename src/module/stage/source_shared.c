@@ -2,10 +2,11 @@
  * source_shared.c - which files the receivers can read themselves (see
  * source_shared.h).
  *
- * Three collectives, once per stage-in: the length of rank 0's list of
- * candidates and the list (MPI_Ibcast), then every rank's verdict on each
- * (MPI_Iallgather), so every rank decides every file's route alike from
- * the same table, with no message per file.  The list is packed in host
+ * Once per stage-in: the length of rank 0's list of candidates and the
+ * list (MPI_Ibcast), then every rank's verdict on each (MPI_Iallgather),
+ * so every rank decides every file's route alike from the same table,
+ * with no message per file; before the list and before the gather, an
+ * MPI_Iallreduce says whether every rank has the memory for them.  The list is packed in host
  * byte order: every rank of a job runs the same build on the same kind of
  * machine.
  */
@@ -181,6 +182,38 @@ static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_sr
     return err;
 }
 
+/*
+ * Is the list whole: the root's length and NUL inside it, each candidate
+ * and its path (NUL-terminated, at least one byte) inside it, files in
+ * strictly increasing plan order?  Every rank holds the same bytes, so
+ * every rank answers alike; a list that is not whole stripes nothing.
+ */
+static int list_whole(const struct mpift_in_run *r, const unsigned char *p, size_t len)
+{
+    const unsigned char *end = p + len;
+    struct cand c;
+    uint32_t n;
+    uint64_t next = 0;
+
+    if (len < sizeof(n))
+        return 0;
+    memcpy(&n, p, sizeof(n));
+    p += sizeof(n);
+    if (n < 1 || n > (size_t)(end - p) || p[n - 1] != '\0')
+        return 0;
+    for (p += n; p < end; p += c.pathlen) {
+        if ((size_t)(end - p) < sizeof(c))
+            return 0;
+        memcpy(&c, p, sizeof(c));
+        p += sizeof(c);
+        if (c.file < next || c.file >= r->plan.n || c.pathlen < 1 || c.pathlen > (size_t)(end - p) ||
+            p[c.pathlen - 1] != '\0')
+            return 0;
+        next = c.file + 1;
+    }
+    return 1;
+}
+
 /* Every rank but 0: open the root rank 0 named, judge each candidate I
  * keep and keep its source path (for the stripes I will read). */
 static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, int *mine)
@@ -315,6 +348,22 @@ static void say(struct mpift_in_run *r)
                           cfg->copies == MPIFT_COPIES_PER_NODE ? "leaders" : "ranks");
 }
 
+/* Has every rank what it needs (*ok), agreed in one collective?  A rank
+ * short of memory lets the others know instead of leaving them in a
+ * collective it does not reach. */
+static int all_have(struct mpift_ctx *ctx, int have, int *ok)
+{
+    MPI_Request rq;
+
+    *ok = have;
+    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallreduce(MPI_IN_PLACE, ok, 1, MPI_INT, MPI_MIN, ctx->comm, &rq),
+                        &rq) != MPIFT_OK)
+        return MPIFT_ERR_MPI;
+    if (!*ok && ctx->topo.rank == 0)
+        mpift_log_verbose("source shared: not striping (a rank had no memory for the list of files)");
+    return MPIFT_OK;
+}
+
 int mpift_shared_agree(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
@@ -322,7 +371,7 @@ int mpift_shared_agree(struct mpift_in_run *r)
     struct pack b = {NULL, 0, 0};
     MPI_Request rq;
     uint64_t len = 0;
-    int rc = MPIFT_OK, *mine = NULL;
+    int rc = MPIFT_OK, *mine = NULL, ok;
     size_t i, k = 0, zipped = 0;
 
     /* Ranks of one node read through one file system: nothing to gain;
@@ -343,27 +392,34 @@ int mpift_shared_agree(struct mpift_in_run *r)
     len = b.len;
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
-    if (len == 0)
+    if (len == 0 || len > INT_MAX)
         goto out;
-    if (r->rank != 0 && !(b.p = malloc(len)))
-        return MPIFT_ERR_NOMEM;
+    /* Every rank meets every collective below, whatever it lacks: a rank
+     * short of memory says so in all_have, and then nothing is striped
+     * (the files go from rank 0, as with "no"). */
+    if (r->rank != 0)
+        b.p = malloc(len);
+    sh->cand = malloc((r->plan.n ? r->plan.n : 1) * sizeof(*sh->cand));
+    if ((rc = all_have(ctx, b.p && sh->cand, &ok)) != MPIFT_OK || !ok)
+        goto out;
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(b.p, (int)len, MPI_BYTE, 0, ctx->comm, &rq), &rq) !=
         MPIFT_OK)
         goto mpi;
-    sh->cand = malloc((r->plan.n ? r->plan.n : 1) * sizeof(*sh->cand));
-    for (i = 0; sh->cand && i < r->plan.n; i++)
+    if (!list_whole(r, b.p, (size_t)len)) {
+        if (r->rank == 0)
+            mpift_log_verbose("source shared: not striping (the list of files did not arrive whole)");
+        goto out;
+    }
+    for (i = 0; i < r->plan.n; i++)
         sh->cand[i] = -1;
-    if (sh->cand)
-        index_candidates(r, b.p, (size_t)len);
-    for (i = 0, k = 0; sh->cand && i < r->plan.n; i++)
+    index_candidates(r, b.p, (size_t)len);
+    for (i = 0, k = 0; i < r->plan.n; i++)
         k += sh->cand[i] >= 0;
     sh->n = k;
     mine = calloc(k ? k : 1, sizeof(*mine));
     sh->codes = calloc((size_t)r->size * (k ? k : 1), sizeof(*sh->codes));
-    if (!sh->cand || !mine || !sh->codes) {
-        rc = MPIFT_ERR_NOMEM;
+    if ((rc = all_have(ctx, mine && sh->codes, &ok)) != MPIFT_OK || !ok)
         goto out;
-    }
     if (r->rank != 0)
         judge(r, b.p, (size_t)len, mine);
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallgather(mine, (int)k, MPI_INT, sh->codes, (int)k, MPI_INT,
@@ -376,6 +432,11 @@ int mpift_shared_agree(struct mpift_in_run *r)
 mpi:
     rc = MPIFT_ERR_MPI;
 out:
+    if (!sh->on) {
+        free(sh->cand);
+        free(sh->codes);
+        memset(sh, 0, sizeof(*sh));
+    }
     free(b.p);
     free(mine);
     return rc;
