@@ -79,8 +79,21 @@ class Context(object):
         self.dry_run = bool(dry_run)
         self._ctx = ctypes.c_void_p()
         self._tmp = None
-        lib = _lib.lib()
-        _lib.check_same_mpi(MPI)
+        failed = None
+        try:
+            lib = _lib.lib()
+            _lib.check_same_mpi(MPI)
+        except Error as e:
+            failed = e
+        # Every rank learns whether every rank has mpift before any of them
+        # waits in a collective that a rank without it would never reach.
+        bad = [r for r, f in enumerate(self.comm.allgather(failed is not None)) if f]
+        if failed is not None:
+            raise failed
+        if bad:
+            raise Error(_lib._ERR_ENV, "mpift: rank%s %s of this communicator cannot use libmpift (its own "
+                        "mpift.Error says why); nothing was staged" % ("s" if len(bad) > 1 else "",
+                                                                       ", ".join(map(str, bad))))
         report = self._report_path()
         opts, keep = make_options(config, set, force, dry_run, verbose, quiet, progress, report)
         rc = lib.mpift_open(MPI._addressof(self.comm), ctypes.byref(opts), ctypes.byref(self._ctx))

@@ -12,7 +12,7 @@
     skip "no Python package in this build (configure: python3 with mpi4py on this build's MPI)"
 lib=$top_builddir/src/.libs/libmpift.so.0
 [ -f "$lib" ] || fail "build the library first ($lib; make check does)"
-plan 11
+plan 12
 
 # The build tree's package and library; bytecode stays out of the source tree.
 export PYTHONPATH=$top_srcdir/python PYTHONDONTWRITEBYTECODE=1 MPIFT_LIBRARY=$lib
@@ -189,6 +189,25 @@ except mpift.Error as e:
     [[ $out == "ERR_ENV 3 mpift: cannot load $t/nowhere/libmpift.so.0: "*"MPIFT_LIBRARY"* ]] || fail "got: $out"
 }
 scenario "a libmpift that cannot be loaded is mpift.Error(ERR_ENV, exit 3) naming it" no_library
+
+# One rank without the library: every rank raises, none waits for it.
+one_rank_no_library() {
+    local code='
+import sys
+from mpi4py import MPI
+import mpift
+try:
+    mpift.Context(sys.argv[1])
+    sys.stdout.write("rank %d: opened\n" % MPI.COMM_WORLD.Get_rank())
+except mpift.Error as e:   # one write per line: mpirun interleaves at writes
+    sys.stdout.write("rank %d: %s %s\n" % (MPI.COMM_WORLD.Get_rank(), e.name, e))'
+    mpift_mpirun -n 1 "${py[@]}" -c "$code" "$top_srcdir/conf/stage.cfg" : \
+        -n 1 env "MPIFT_LIBRARY=$t/nowhere/libmpift.so.0" "${py[@]}" -c "$code" "$top_srcdir/conf/stage.cfg" \
+        >"$t/out" 2>&1 || fail "the job failed: $(cat "$t/out")"
+    grep -q "^rank 1: ERR_ENV mpift: cannot load $t/nowhere/libmpift.so.0: " "$t/out" || fail "rank 1: $(cat "$t/out")"
+    grep -qF "rank 0: ERR_ENV mpift: rank 1 of this communicator cannot use libmpift" "$t/out" || fail "rank 0: $(cat "$t/out")"
+}
+scenario "one rank that cannot load libmpift: every rank raises mpift.Error(ERR_ENV), none waits" one_rank_no_library
 
 check_config() {
     local out
