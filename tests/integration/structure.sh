@@ -1,15 +1,21 @@
 #!/bin/bash
-# The shape of the source tree (docs/internals.md), checked so that it
-# stays true: every file's layer is the first folder of its path and its
-# includes point only down the layer list; no file over 700 lines, no
-# function over 120; MPI tags only in wire/tags.h; the README's Layout
-# section names every folder and file of src/module.
+# The shape of the source tree, checked so that it stays true.  The layer
+# table of docs/internals.md is the statement: its rows, in order, are the
+# layers; each row's "holds" names every file of its folder and no other,
+# and its "uses" is exactly the set of layers its files include.  Every
+# file's layer is the first folder of its path and its includes point
+# only down the list; no file over 700 lines, no function over 120; MPI
+# tags only in wire/tags.h.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 5
+plan 6
 
 mod=$top_srcdir/src/module
+doc=$top_srcdir/docs/internals.md
+# The rows of the layer table: "| `layer/` | holds | uses |".
+table=$(sed -n '/^| layer | holds | uses |$/,/^$/p' "$doc" | grep '^| `[a-z_]*/` |')
 # From the top: a layer may include its own folder and the ones after it.
-layers=(api service stage job engine wire config fs util)
+mapfile -t layers < <(sed 's/^| `\([a-z_]*\)\/` |.*/\1/' <<<"$table")
+[ "${#layers[@]}" -gt 0 ] || fail "no layer table in docs/internals.md"
 
 layer_index() {
     local i
@@ -75,23 +81,48 @@ tags() {
 }
 scenario "every MPI tag comes from wire/tags.h" tags
 
-# README's Layout names each folder of src/module ("src/module/engine/")
-# and each file's stem in it.
-readme_layout() {
-    local layout d f stem bad=0
-    layout=$(sed -n '/^## Layout/,/^## /p' "$top_srcdir/README")
-    for d in $(cd "$mod" && find . -mindepth 1 -maxdepth 1 -type d | sed 's|^\./||' | sort); do
-        grep -q "src/module/$d/" <<<"$layout" || { echo "README Layout lacks src/module/$d/"; bad=1; }
+# Column N (2 holds, 3 uses) of layer L's row in the table.
+cell() {
+    grep "^| \`$1/\` |" <<<"$table" | awk -F' [|] ' -v n="$2" '{ sub(/ [|]$/, ""); print $n }'
+}
+
+# The layers that the files of folder L include, one a line, sorted.
+includes_of() {
+    sed -n 's|^#include "\([a-z_]*\)/.*|\1|p' "$mod/$1"/*.[ch] | grep -vx -e "$1" -e mpift | sort -u
+}
+
+# The table's rows are the folders of src/module; each names its files
+# (`x.c` or `x.h` for each stem x) and only files that are there.
+internals_files() {
+    local d f bad=0 folders
+    folders=$(cd "$mod" && find . -mindepth 1 -maxdepth 1 -type d | sed 's|^\./||' | sort)
+    [ "$folders" = "$(printf '%s\n' "${layers[@]}" | sort)" ] ||
+        { echo "folders: $(echo $folders); table: ${layers[*]}"; bad=1; }
+    for d in $folders; do
         for f in $(cd "$mod/$d" && ls *.[ch] | sed 's/\.[ch]$//' | sort -u); do
-            stem=$f
-            grep -qw -- "$stem" <<<"$layout" || { echo "README Layout lacks $d/$stem"; bad=1; }
+            grep -qE "\`$f\.[ch]\`" <<<"$(cell "$d" 2)" || { echo "docs/internals.md: $d/ does not name $f.c or $f.h"; bad=1; }
         done
     done
-    for d in $(grep -o 'src/module/[a-z_]*/' <<<"$layout" | sort -u); do
-        [ -d "$top_srcdir/$d" ] || { echo "README Layout names $d, which is not there"; bad=1; }
+    for d in "${layers[@]}"; do
+        for f in $(grep -o '`[a-z_]*\.[ch]`' <<<"$(cell "$d" 2)" | tr -d '`' | sort -u); do
+            [ -f "$mod/$d/$f" ] || { echo "docs/internals.md names $d/$f, which is not there"; bad=1; }
+        done
     done
-    [ "$bad" = 0 ] || fail "README's Layout section does not match src/module"
+    [ "$bad" = 0 ] || fail "docs/internals.md's layer table does not match the folders and files of src/module"
 }
-scenario "README's Layout names every folder and file of src/module, and nothing else" readme_layout
+scenario "docs/internals.md's layer table names every folder and file of src/module, and nothing else" internals_files
+
+# Each row's "uses" (less what is in parentheses) is what its files include.
+internals_uses() {
+    local d said real bad=0
+    for d in "${layers[@]}"; do
+        said=$(cell "$d" 3 | sed 's/([^)]*)//g' | grep -o '`[a-z_]*`' | tr -d '`' | sort -u)
+        real=$(includes_of "$d")
+        [ "$said" = "$real" ] ||
+            { echo "docs/internals.md: $d/ uses [$(echo $said)], its files include [$(echo $real)]"; bad=1; }
+    done
+    [ "$bad" = 0 ] || fail "docs/internals.md's \"uses\" column is not the include graph"
+}
+scenario "docs/internals.md's \"uses\" column is each layer's include graph" internals_uses
 
 done_testing

@@ -17,7 +17,7 @@
 #include "engine/compress.h"
 
 /* zstd's fastest level: about 15 times a 200 Mbit/s link per core on
- * text here, and a third smaller than lz4 (README, Compression). */
+ * text here, and a third smaller than lz4 (docs/design.md, Compression). */
 #define ZSTD_LEVEL 1
 
 /* auto keeps compressing a file whose chunks shrink to at most 9/10. */
