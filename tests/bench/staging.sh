@@ -84,6 +84,14 @@ note() {
     printf '  %s\n' "$*"
 }
 
+# point POLICY NODES LINK_S NET: one point of the plots in
+# docs/performance.md (a net time, the policy, the node count and one
+# link's time for the same bytes), appended to $MPIFT_BENCH_POINTS when
+# make bench sets it.
+point() {
+    [ -z "${MPIFT_BENCH_POINTS:-}" ] || printf '%s\t%s\t%s\t%s\n' "$@" >>"$MPIFT_BENCH_POINTS"
+}
+
 # timed CMD...: run CMD, set secs (wall, 2 decimals) and mib (largest
 # peak RSS of any rank in MiB, or "-"); output in $t/out, $t/err.
 timed() {
@@ -181,6 +189,7 @@ fanout() {
             ratio=$(calc "%.2f" "$net / $link_s")
             case $policy in pipeline) bound=1.15 ;; tree) bound=1.3 ;; *) bound=- ;; esac
             row "fan-out 64 MiB onto $n nodes" "$policy" "$full" "$(calc "%.1f" "67.1 / $net")" "$ratio" "$bound" "$peak"
+            point "$policy" "$n" "$link_s" "$net"
             [ "$policy" = pipeline ] && { [ "$n" = 4 ] && p4=$net || p8=$net; }
             strict="$strict $policy $(calc "%.2f" "($full - $bare) / $link_s")"
         done
@@ -222,6 +231,7 @@ stripe() {
         [ "$shared" = auto ] && bound=0.85 || bound=1.15
         row "64 MiB onto 4 nodes x 2, shared src" "$([ "$shared" = auto ] && echo striped || echo pipeline)" \
             "$full" "$(calc "%.1f" "67.1 / $net")" "$ratio" "$bound" "$peak"
+        [ "$shared" = auto ] && point striped 4 "$link_s" "$net"
         strict="$strict $shared $(calc "%.2f" "($full - $bare) / $link_s")"
     done
     note "striped: source_shared = \"auto\" (the leaders read a stripe each); pipeline: \"no\"; the same"
@@ -563,6 +573,7 @@ wide() {
             fi
             row "32 MiB onto $n nodes, 50 Mbit/s" "$label" "$full" "$(calc "%.1f" "33.55 / $net")" \
                 "$(calc "%.2f" "$net / $wide_link_s")" - "$peak"
+            point "$label" "$n" "$wide_link_s" "$net"
             nets[$n$run]=$net
         done
         note "$n nodes: the same job with nothing to move took $again s (subtracted above)"
