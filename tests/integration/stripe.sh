@@ -239,6 +239,7 @@ rewritten_after_agreement() {
     # Same file on mpift-node3, other bytes written into it, mtime put back.
     agreed_run 'dd if="$t/new.dat" of="$t/other/data/many.dat" bs=64K conv=notrunc status=none &&
                 touch -r "$t/many.orig" "$t/other/data/many.dat"'
+    whole zero.dat small.dat odd.dat many.dat
     grep -q "$t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads (chunk 2, at byte 131072, differs): that node holds another file at this path; no copy was kept; re-sending from rank 0 alone (attempt 2 of 3)$" "$t/err" ||
         fail "the refused stripe is not named: $(cat "$t/err")"
     proven
@@ -264,6 +265,7 @@ lookalike_refused() {
     run auto MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
     [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"), expected 0: $(cat "$t/log" "$t/err")"
     grep -q "source shared: striping 2 files over 3 leaders" "$t/log" || fail "the look-alike was not striped: $(cat "$t/log")"
+    whole zero.dat small.dat odd.dat many.dat
     grep -q "$t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads (chunk 2, at byte 131072, differs): that node holds another file at this path; no copy was kept; re-sending from rank 0 alone (attempt 2 of 3)$" "$t/err" ||
         fail "the refused stripe is not named: $(cat "$t/err")"
     proven
