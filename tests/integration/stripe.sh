@@ -22,8 +22,8 @@
 #    from the start (same size, mtime and sampled windows, other bytes
 #    between them): every node holds the source whole, the report's xxh3
 #    is the source's, and a run on the real source finds every copy right;
-#    with transfer.retries = 0 the look-alike's file fails naming the node
-#    and no node holds a copy;
+#    with transfer.retries = 0 and no checksum the look-alike's file fails
+#    naming the node and no node holds a copy;
 #  - the shared file changes while a stripe reader reads: sent again, and
 #    every node holds the new version whole;
 #  - no: never striped (no leader reads: rank 4, told to stop in its
@@ -273,7 +273,9 @@ lookalike_refused() {
 scenario "a look-alike on one node from the start: its stripe refused naming the node, every copy the source's" lookalike_refused
 
 lookalike_no_retry() {
-    run yes MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
+    # No digest to catch it either: only the origin's comparison can.
+    sed 's/retries = 0;/retries = 0; checksum = "none";/' "$t/yes.cfg" >"$t/nosum.cfg"
+    run nosum MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
     [ "$(cat "$t/rc")" = 1 ] || fail "exit $(cat "$t/rc"), expected 1: $(cat "$t/log" "$t/err")"
     grep -q "$t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads .*: not staged; with transfer.retries of 1 or more it is sent again from rank 0 alone" "$t/err" ||
         fail "the failure does not name the node: $(cat "$t/err")"
@@ -283,7 +285,7 @@ lookalike_no_retry() {
     [ "$(cat "$t/rc")" = 0 ] || fail "the run on the real source: exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
     whole zero.dat small.dat odd.dat many.dat
 }
-scenario "the look-alike with transfer.retries = 0: the file fails naming the node, no node holds a copy" lookalike_no_retry
+scenario "the look-alike, retries = 0, checksum = none: the file fails naming the node, no node holds a copy" lookalike_no_retry
 
 shared_change_resent() {
     paused_run auto "$t/src" 'dd if="$t/new.dat" of="$t/src/data/many.dat" bs=64K conv=notrunc status=none'
