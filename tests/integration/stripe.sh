@@ -13,7 +13,17 @@
 #  - yes, one node cannot read: each big file fails naming the node and
 #    the file (exit 1), the small ones arrive, no node holds a big one;
 #  - a stripe reader's file changes while it reads (only on its node):
-#    the file fails naming that node, no node holds a mixed copy;
+#    rank 0's own read of that stripe differs, so the stripe is refused
+#    naming that node, no copy is kept, and the file is sent again from
+#    rank 0 alone: every node holds the source whole;
+#  - a node's view of a file replaced after the agreement (a rename over
+#    it: the reader reads the open it judged), rewritten in place with its
+#    mtime put back (only rank 0's comparison can tell), or a look-alike
+#    from the start (same size, mtime and sampled windows, other bytes
+#    between them): every node holds the source whole, the report's xxh3
+#    is the source's, and a run on the real source finds every copy right;
+#    with transfer.retries = 0 and no checksum the look-alike's file fails
+#    naming the node and no node holds a copy;
 #  - the shared file changes while a stripe reader reads: sent again, and
 #    every node holds the new version whole;
 #  - no: never striped (no leader reads: rank 4, told to stop in its
@@ -22,7 +32,7 @@
 #    well (a sample to under 60%) compressed from rank 0 and stripes the
 #    others, whose chunks travel whole: every copy byte-exact.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 timeout=120
-plan 9
+plan 13
 
 chunk=$((64 * 1024))
 mkdir -p "$t/src/data" "$t/empty" "$t/other/data"
@@ -46,15 +56,21 @@ cfg auto auto 2
 cfg yes yes 0
 cfg no no 2
 
-# run CFG [MPIFT_TEST_* ...]: a fresh stage-in, --verbose; rc, log, err in $t
+# run CFG [MPIFT_TEST_* ...]: a fresh stage-in, --verbose, --report;
+# rc, log, err, report.json in $t.  rerun: the same over the copies there.
 run() {
+    fakenodes_clear stage
+    rerun "$@"
+}
+rerun() {
     local c=$1 rc=0
     shift
-    fakenodes_clear stage
+    rm -f "$t/report.json"
     (
         # shellcheck disable=SC2163  # VAR=VALUE words, exported as given
         [ $# = 0 ] || export "$@"
-        fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/$c.cfg" --verbose >"$t/log" 2>"$t/err"
+        fakenodes_mpirun 6 "$stage" --module "$faults" --config "$t/$c.cfg" --verbose --report "$t/report.json" \
+            >"$t/log" 2>"$t/err"
     ) || rc=$?
     echo "$rc" >"$t/rc"
 }
@@ -125,16 +141,14 @@ yes_unreadable_fails() {
 }
 scenario "yes, one node cannot read: each big file fails naming node and file (exit 1), small files arrive" yes_unreadable_fails
 
-# paused_run CFG SRC ACTION [VAR=VALUE...]: the old many.dat in SRC; rank 4
-# (mpift-node3's leader) stops at chunk 5, one of its own stripe, ACTION
-# runs, rank 4 reads on.
-paused_run() {
-    local c=$1 src=$2 action=$3 pid
-    shift 3
-    cp -p "$t/many.orig" "$t/src/data/many.dat"
-    [ "$src" = "$t/src" ] || cp -p "$t/src/data/"* "$src/data/"
+# during ACTION CFG [VAR=VALUE...]: run CFG in the background, one of
+# whose ranks pauses (an MPIFT_TEST_PAUSE* switch among the VARs, with
+# MPIFT_TEST_PAUSE_FILE); once it has, ACTION runs, and the run goes on.
+during() {
+    local action=$1 pid
+    shift
     rm -f "$t/pause" "$t/paused"
-    run "$c" MPIFT_TEST_PAUSE=4:5:60 MPIFT_TEST_PAUSE_FILE="$t/pause" "$@" &
+    run "$@" MPIFT_TEST_PAUSE_FILE="$t/pause" &
     pid=$!
     if wait_paused "$pid" "$t/pause"; then
         eval "$action" || fail "could not change the source: $action"
@@ -142,19 +156,136 @@ paused_run() {
         echo paused >"$t/paused"
     fi
     wait "$pid"
-    [ -e "$t/paused" ] || fail "rank 4 never paused in its stripe (exit $(cat "$t/rc")): $(cat "$t/log" "$t/err")"
+    [ -e "$t/paused" ] || fail "no rank paused where it should (exit $(cat "$t/rc")): $(cat "$t/log" "$t/err")"
 }
 
-reader_change_fails() {
+# paused_run CFG SRC ACTION [VAR=VALUE...]: the old many.dat in SRC; rank 4
+# (mpift-node3's leader) stops at chunk 5, one of its own stripe, ACTION
+# runs, rank 4 reads on.
+paused_run() {
+    local c=$1 src=$2 action=$3
+    shift 3
+    cp -p "$t/many.orig" "$t/src/data/many.dat"
+    [ "$src" = "$t/src" ] || cp -p "$t/src/data/"* "$src/data/"
+    during "$action" "$c" MPIFT_TEST_PAUSE=4:5:60 "$@"
+}
+
+reader_change_refused() {
     paused_run auto "$t/other" 'dd if="$t/new.dat" of="$t/other/data/many.dat" bs=64K conv=notrunc status=none' \
         MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"), expected 0: $(cat "$t/log" "$t/err")"
+    grep -q "mpift-node1 (rank 0): $t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads (chunk [0-9]*, at byte [0-9]*, differs): that node holds another file at this path; no copy was kept; re-sending from rank 0 alone (attempt 2 of 3)$" "$t/err" ||
+        fail "the refused stripe does not name the node where it changed: $(cat "$t/err")"
+    whole zero.dat small.dat odd.dat many.dat
+}
+scenario "a stripe reader's own view changes mid-read: its stripe refused naming that node, sent from rank 0, all whole" reader_change_refused
+
+# xxh3 FILE: the XXH3-64 of FILE in hex, from the library mpift uses.
+xxh3() {
+    /usr/bin/python3 - "$1" <<'PY'
+import ctypes, sys
+lib = ctypes.CDLL("libxxhash.so.0")
+lib.XXH3_64bits.restype = ctypes.c_uint64
+lib.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+data = open(sys.argv[1], "rb").read()
+print("%016x" % lib.XXH3_64bits(data, len(data)))
+PY
+}
+
+# proven: every node holds the source whole, the report calls the
+# source's xxh3 many.dat's, and a run on the real source (no node sees
+# another file) leaves every copy as it is, right.
+proven() {
+    local want got
+    whole zero.dat small.dat odd.dat many.dat
+    want=$(xxh3 "$t/src/data/many.dat")
+    got=$(python3 -c 'import json, sys; print([f["xxh3"] for f in json.load(open(sys.argv[1]))["files"] if f["path"] == "many.dat"][0])' "$t/report.json") ||
+        fail "no report of many.dat: $(cat "$t/report.json" "$t/err")"
+    [ "$got" = "$want" ] || fail "the report's xxh3 of many.dat is $got, the source's is $want"
+    rerun auto
+    [ "$(cat "$t/rc")" = 0 ] || fail "the run on the real source: exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
+    whole zero.dat small.dat odd.dat many.dat
+    expect_summary "$t/log" 0 12 0
+}
+
+# same_view: the old many.dat in $t/src, and the same files in $t/other.
+same_view() {
+    cp -p "$t/many.orig" "$t/src/data/many.dat"
+    rm -f "$t/other/data/"*
+    cp -p "$t/src/data/"* "$t/other/data/"
+}
+
+# agreed_run ACTION: the real source in $t/src and on mpift-node3 in
+# $t/other (the same files); rank 0 stops once the striping agreement is
+# made (so mpift-node3 has judged many.dat the same), ACTION runs, and the
+# run goes on.
+agreed_run() {
+    same_view
+    during "$1" auto MPIFT_TEST_PAUSE_AFTER_SHARED=60 MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"), expected 0: $(cat "$t/log" "$t/err")"
+    grep -q "source shared: striping 2 files over 3 leaders" "$t/log" || fail "not striped: $(cat "$t/log" "$t/err")"
+}
+
+swapped_after_agreement() {
+    # Another file of the same size and mtime renamed over it on mpift-node3.
+    agreed_run 'cp "$t/new.dat" "$t/other/data/.swap" && touch -r "$t/many.orig" "$t/other/data/.swap" &&
+                mv "$t/other/data/.swap" "$t/other/data/many.dat"'
+    cmp -s "$t/new.dat" "$t/other/data/many.dat" || fail "the test did not swap mpift-node3's many.dat"
+    proven
+}
+scenario "a node's view replaced after the agreement: its reader reads what it judged, every copy the source's" swapped_after_agreement
+
+rewritten_after_agreement() {
+    # Same file on mpift-node3, other bytes written into it, mtime put back.
+    agreed_run 'dd if="$t/new.dat" of="$t/other/data/many.dat" bs=64K conv=notrunc status=none &&
+                touch -r "$t/many.orig" "$t/other/data/many.dat"'
+    whole zero.dat small.dat odd.dat many.dat
+    grep -q "$t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads (chunk 2, at byte 131072, differs): that node holds another file at this path; no copy was kept; re-sending from rank 0 alone (attempt 2 of 3)$" "$t/err" ||
+        fail "the refused stripe is not named: $(cat "$t/err")"
+    proven
+}
+scenario "a node's file rewritten in place after the agreement, mtime put back: stripe refused, every copy the source's" rewritten_after_agreement
+
+# A look-alike of many.dat: new.dat's bytes but many.dat's at the sampled
+# windows (stage/source_shared.c: 64 KiB at the start, the middle, the
+# end: chunks 0, 20 and 39 of 40), its size and its mtime.
+lookalike() {
+    local c
+    cp "$t/new.dat" "$1"
+    for c in 0 20 39; do
+        dd if="$t/many.orig" of="$1" bs=64K skip=$c seek=$c count=1 conv=notrunc status=none
+    done
+    touch -r "$t/many.orig" "$1"
+}
+
+lookalike_refused() {
+    same_view
+    lookalike "$t/other/data/many.dat"
+    ! cmp -s "$t/src/data/many.dat" "$t/other/data/many.dat" || fail "the look-alike is the file"
+    run auto MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"), expected 0: $(cat "$t/log" "$t/err")"
+    grep -q "source shared: striping 2 files over 3 leaders" "$t/log" || fail "the look-alike was not striped: $(cat "$t/log")"
+    whole zero.dat small.dat odd.dat many.dat
+    grep -q "$t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads (chunk 2, at byte 131072, differs): that node holds another file at this path; no copy was kept; re-sending from rank 0 alone (attempt 2 of 3)$" "$t/err" ||
+        fail "the refused stripe is not named: $(cat "$t/err")"
+    proven
+}
+scenario "a look-alike on one node from the start: its stripe refused naming the node, every copy the source's" lookalike_refused
+
+lookalike_no_retry() {
+    # No digest to catch it either: only the origin's comparison can.
+    sed 's/retries = 0;/retries = 0; checksum = "none";/' "$t/yes.cfg" >"$t/nosum.cfg"
+    run nosum MPIFT_FAKE_BIND="mpift-node3:$t/other:$t/src"
     [ "$(cat "$t/rc")" = 1 ] || fail "exit $(cat "$t/rc"), expected 1: $(cat "$t/log" "$t/err")"
-    grep -q "mpift-node1 (rank 0): mpift-node3: $t/src/data/many.dat: changed while being staged.*: not staged; run again once nothing writes to it$" "$t/err" ||
-        fail "the failure does not name the node where it changed: $(cat "$t/err")"
+    grep -q "$t/src/data/many.dat: the stripe mpift-node3 (rank 4) read is not the file rank 0 reads .*: not staged; with transfer.retries of 1 or more it is sent again from rank 0 alone" "$t/err" ||
+        fail "the failure does not name the node: $(cat "$t/err")"
     absent many.dat
     whole zero.dat small.dat odd.dat
+    rerun auto
+    [ "$(cat "$t/rc")" = 0 ] || fail "the run on the real source: exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
+    whole zero.dat small.dat odd.dat many.dat
 }
-scenario "a stripe reader's own view changes mid-read: the file fails naming that node, no mixed copy anywhere" reader_change_fails
+scenario "the look-alike, retries = 0, checksum = none: the file fails naming the node, no node holds a copy" lookalike_no_retry
 
 shared_change_resent() {
     paused_run auto "$t/src" 'dd if="$t/new.dat" of="$t/src/data/many.dat" bs=64K conv=notrunc status=none'

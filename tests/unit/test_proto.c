@@ -176,6 +176,10 @@ START_TEST(complete_roundtrip_and_errors)
     len = mpift_complete_encode(&c, buf, sizeof(buf));
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
     ck_assert_uint_eq(d.status, MPIFT_SEND_CHANGED);
+    c.status = MPIFT_SEND_STRIPE; /* a stripe was not the source's */
+    len = mpift_complete_encode(&c, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(d.status, MPIFT_SEND_STRIPE);
     buf[MPIFT_HDR_LEN + 16] = 9; /* unknown status */
     ck_assert_int_eq(mpift_complete_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
     ck_assert_int_eq(mpift_complete_encode(&c, buf, 10), MPIFT_ERR_RANGE);
@@ -416,9 +420,13 @@ START_TEST(batch_refused)
     msg[MPIFT_BATCH_HDR + 8] = 200;
     ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
     ck_assert_ptr_nonnull(strstr(why, "run past"));
-    /* An unknown status; an unknown checksum kind. */
+    /* An unknown status, a striped route's (never a batch's); an unknown
+     * checksum kind. */
     n = make_batch(msg, ids);
     msg[MPIFT_BATCH_HDR + 32] = 5;
+    ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
+    n = make_batch(msg, ids);
+    msg[MPIFT_BATCH_HDR + 32] = MPIFT_SEND_STRIPE;
     ck_assert_int_eq(mpift_batch_decode(msg, n, ids, 3, e, &kind, why, sizeof(why)), MPIFT_ERR_PROTO);
     n = make_batch(msg, ids);
     mpift_batch_seal(msg, n, 3, MPIFT_WIRE_CKSUM_MAX + 1);

@@ -15,12 +15,17 @@ enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
  * Where a file is read, on the rank that sends it: the device and inode
  * it had when it was planned, which the file opened must still have (both
  * 0: not planned, not checked), and its absolute path, below the source
- * root the sender reads from (struct mpift_xfer's srcroot).  One
- * allocation (mpift_src_new, engine/source.h; free() it): only the
- * sending rank holds these, 16 bytes per file more than the path alone.
+ * root the sender reads from (struct mpift_xfer's srcroot).  A stripe
+ * reader (stage/source_shared.h) holds the file it judged open in `fd`
+ * from the striping agreement to the end of the run, and reads its
+ * stripes from that open, never from the name again (-1: not held; the
+ * owner of the plan closes it).  One allocation (mpift_src_new,
+ * engine/source.h; free() it): only the sending rank and stripe readers
+ * hold these, 24 bytes per file more than the path alone.
  */
 struct mpift_src {
     uint64_t dev, ino;
+    int fd;
     char path[];
 };
 

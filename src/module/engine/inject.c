@@ -123,6 +123,14 @@ void mpift_inject_pause_after_plan(void)
         pause_for(atof(env));
 }
 
+void mpift_inject_pause_after_shared(void)
+{
+    const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_AFTER_SHARED");
+
+    if (env)
+        pause_for(atof(env));
+}
+
 int mpift_inject_silent(int rank)
 {
     static int who = -2;

@@ -49,7 +49,12 @@ void mpift_inject_pause_chunk(int rank, uint64_t chunk);
  * SECONDS once its plan is made, before anything is opened to send. */
 void mpift_inject_pause_after_plan(void);
 
-/* Both pauses, with MPIFT_TEST_PAUSE_FILE=PATH set, create PATH when they
+/* MPIFT_TEST_PAUSE_AFTER_SHARED=SECONDS: a stage-in's rank 0 stops for
+ * SECONDS once the striping agreement is made (stage/source_shared.h),
+ * before any striped file starts: a test changes what a reader sees. */
+void mpift_inject_pause_after_shared(void);
+
+/* The pauses, with MPIFT_TEST_PAUSE_FILE=PATH set, create PATH when they
  * start and end as soon as PATH is removed (SECONDS is then a bound): the
  * test waits for PATH, changes what it wants, removes PATH. */
 /* MPIFT_TEST_SILENT=RANK: rank RANK never takes a file's first message

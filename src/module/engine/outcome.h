@@ -20,6 +20,7 @@ static inline void mpift_xres_clear(struct mpift_xres *res)
     res->bytes = 0;
     res->digest = 0;
     res->wire = 0;
+    res->stripe_failed = 0;
     res->why[0] = '\0';
 }
 

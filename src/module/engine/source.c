@@ -97,6 +97,7 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
         return NULL;
     s->dev = st ? (uint64_t)st->st_dev : 0;
     s->ino = st ? (uint64_t)st->st_ino : 0;
+    s->fd = -1;
     memcpy(s->path, path, n);
     return s;
 }

@@ -52,11 +52,13 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64
     s->sink_rank = x->rank;
     s->phase = MPIFT_SP_DONE;
     s->fd = -1;
+    s->fd_held = 0;
     s->read_err = s->have_sink = 0;
     s->next = s->posted = s->off = 0;
     s->from = rt->parent;
     s->why[0] = '\0';
     s->stripe_code = s->stripe_heard = 0;
+    s->stripe_diff = 0;
     s->stripe_why[0] = '\0';
     s->stripe_req = MPI_REQUEST_NULL;
     mpift_xres_clear(res);
@@ -105,7 +107,7 @@ void mpift_stream_end(struct mpift_xfer_stream *s)
         if (mpift_wait_all(&wt, &s->stripe_req, 1) != MPIFT_OK && s->stripe_req != MPI_REQUEST_NULL)
             MPI_Request_free(&s->stripe_req);
     }
-    if (s->fd >= 0)
+    if (s->fd >= 0 && !s->fd_held)
         close(s->fd);
     s->fd = -1;
     if (s->have_sink)
@@ -162,6 +164,8 @@ static int send_open(struct mpift_xfer_stream *s)
         s->fd = mpift_source_open(x->srcfd, x->srcroot, s->f->src, &s->st, &code, s->why, sizeof(s->why));
         if (s->fd < 0)
             mpift_stream_refuse(s, code, s->why);
+        else if (s->rt->striped && mpift_stripe_start(s, s->why, sizeof(s->why)) != 0)
+            mpift_stream_refuse(s, MPIFT_ERR_IO, s->why);
     }
     if (s->refused)
         return send_error(s);
@@ -235,7 +239,7 @@ static int send_tail(struct mpift_xfer_stream *s)
 {
     struct mpift_xfer *x = s->x;
     struct mpift_complete c;
-    int rc = MPIFT_OK, len, changed;
+    int rc = MPIFT_OK, len, changed, refused = 0;
 
     if (!mpift_hdr_sent(x, &rc)) /* the METADATA is still in x->hdr */
         return rc;
@@ -245,16 +249,15 @@ static int send_tail(struct mpift_xfer_stream *s)
      * then no copy is kept, and the file may be sent again. */
     changed = (s->read_err == 0 || s->read_err == MPIFT_SOURCE_SHRANK) &&
               mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
-    if (!changed && !s->read_err && s->stripe_code) {
-        /* A reader's share: as if this rank had read it. */
-        changed = s->stripe_code == MPIFT_ERR_CHECKSUM;
-        s->read_err = changed ? 0 : EIO;
-        mpift_format(s->res->why, sizeof(s->res->why), "%s", s->stripe_why);
-    }
+    /* A striped file this rank read whole and unchanged: every stripe must
+     * be what it read (stripe.h). */
+    if (!changed && !s->read_err && s->rt->striped)
+        refused = mpift_stripe_refused(s, s->res->why, sizeof(s->res->why));
     memset(&c, 0, sizeof(c));
     c.file_id = s->id;
     c.size = s->m.size;
-    c.status = changed ? MPIFT_SEND_CHANGED : s->read_err ? MPIFT_SEND_FAILED : MPIFT_SEND_OK;
+    c.status = changed ? MPIFT_SEND_CHANGED : s->read_err ? MPIFT_SEND_FAILED
+             : refused ? MPIFT_SEND_STRIPE : MPIFT_SEND_OK;
     c.err = s->read_err > 0 ? s->read_err : 0;
     c.cksum_kind = x->cksum;
     c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
@@ -269,12 +272,10 @@ static int send_tail(struct mpift_xfer_stream *s)
     len = mpift_complete_encode(&c, x->hdr, MPIFT_HDR_MAX);
     rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_CONTROL);
     s->phase = MPIFT_SP_END;
-    if (changed) {
+    if (changed || refused) {
         s->res->status = MPIFT_ERR_CHECKSUM;   /* as a copy that did not verify: it may be sent again */
         s->res->source_failed = 1;
-    } else if (s->stripe_code) {
-        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s", s->stripe_why);
-        s->res->source_failed = 1;
+        s->res->stripe_failed = refused;       /* ... from this rank alone */
     } else if (s->read_err) {
         mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
         s->res->source_failed = 1;
@@ -461,6 +462,7 @@ static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
 static int recv_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
+    const unsigned char *data;
     int rc, b, got, count, want;
 
     for (;;) {
@@ -478,12 +480,14 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         x->arrived[b] = -1;
         want = (int)(s->next + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size);
         /* A striped route's origin: its chunks are whole (stripes are not
-         * compressed, recv_take); it hashes the whole file and writes as
-         * send_data does (test faults hit receivers). */
+         * compressed, recv_take); it checks each against its own read and
+         * hashes and writes its own bytes, in file order, as send_data
+         * does (test faults hit receivers): the digest is the source's. */
+        data = !s->source ? NULL : mpift_stripe_reads(s, s->next) ? x->buf[b] : mpift_stripe_check(s, b, count);
         if (s->source && x->hash)
-            XXH3_64bits_update(x->hash, x->buf[b], (size_t)count);
+            XXH3_64bits_update(x->hash, data, (size_t)count);
         if (s->have_sink && s->source)
-            mpift_sink_write(&s->sink, x->buf[b], (size_t)count, s->off);
+            mpift_sink_write(&s->sink, data, (size_t)count, s->off);
         else if (s->have_sink)
             write_chunk(s, b, count, want);
         mpift_inject_kill(x->rank);
@@ -534,6 +538,12 @@ static int recv_tail(struct mpift_xfer_stream *s)
         /* The source names it and may send it again; the copy is dropped. */
         mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", s->f->dest);
         s->res->source_failed = 1;
+    } else if (c.status == MPIFT_SEND_STRIPE && s->rt->striped) {
+        /* A stripe was not the source's: dropped here too; the origin
+         * names it and may send the file again, not striped. */
+        mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", s->f->dest);
+        s->res->source_failed = 1;
+        s->res->stripe_failed = 1;
     } else if (c.status != MPIFT_SEND_OK) {
         /* The source names the failure; here the copy is just dropped. */
         s->read_err = c.err ? c.err : EIO;

@@ -52,7 +52,8 @@ struct mpift_xfer_stream {
     int refused;                  /* source: ERROR instead of the file */
     int sink_rank;                /* names the copy's temporary file */
     enum mpift_stream_phase phase;
-    int fd;                       /* source: the file; -1 */
+    int fd;                       /* source, stripe reader: the file; -1 */
+    int fd_held;                  /* fd is the stripe reader's held open (engine/file.h): not closed here */
     struct stat st;               /* source: what fstat said of it when opened */
     int read_err;                 /* errno of the source's first failed read, or
                                    * MPIFT_SOURCE_SHRANK (below the source: as its
@@ -71,10 +72,12 @@ struct mpift_xfer_stream {
     /* A striped route (engine/stripe.h): a reader's verdict on its share
      * (stripe_code 0, MPIFT_ERR_CHECKSUM: the file changed, MPIFT_ERR_IO:
      * unreadable; stripe_why says why) as sent to the origin (stripe_msg,
-     * stripe_req); on the origin, the first failure a reader reported and
-     * how many have reported (stripe_heard). */
+     * stripe_req); on the origin, the first failure a reader reported,
+     * how many have reported (stripe_heard), and 1 + the first chunk a
+     * reader sent that differs from its own read (stripe_diff; 0: none). */
     int stripe_code;
     int stripe_heard;
+    uint64_t stripe_diff;
     char stripe_why[MPIFT_WHY_MAX];
     MPI_Request stripe_req;
     unsigned char stripe_msg[MPIFT_ERROR_WIRE_MAX];

@@ -1,13 +1,17 @@
 /*
- * stripe.c - a striped route's own reads and the readers' reports (see
- * stripe.h).  The report is an ERROR-shaped message (wire/proto.h: file
- * id, a status, a text for users) on its own tag, MPIFT_TAG_STRIPE: code
- * 0 when the share was read whole from an unchanged file.
+ * stripe.c - a striped route's own reads, the origin's check of every
+ * stripe against its own read, and the readers' reports (see stripe.h).
+ * The report is an ERROR-shaped message (wire/proto.h: file id, a status,
+ * a text for users) on its own tag, MPIFT_TAG_STRIPE: code 0 when the
+ * share was read whole from a file that did not change.  It names why a
+ * stripe went wrong; it is not what makes a copy right: the origin's
+ * comparison is.
  */
 #include "mpift_autoconf.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,13 +43,26 @@ void mpift_stripe_open(struct mpift_xfer_stream *s)
     int code;
 
     if (!s->f->src) {
-        /* stage/stripe.c gives every reader its path: not given, not read. */
+        /* stage/source_shared.c gives every reader its path: not given, not read. */
         mpift_format(why, sizeof(why), "%s: no source path on this rank", s->f->dest);
         s->read_err = EINVAL;
         failed(s, MPIFT_ERR_IO, why);
         return;
     }
-    s->fd = mpift_source_open(x->srcfd, x->srcroot, s->f->src, &s->st, &code, why, sizeof(why));
+    if (s->f->src->fd >= 0) {
+        /* The open judged at the agreement: a file put at the path since
+         * is not the one read. */
+        s->fd = s->f->src->fd;
+        s->fd_held = 1;
+        if (fstat(s->fd, &s->st) != 0) {
+            mpift_format(why, sizeof(why), "%s: %s", s->f->src->path, strerror(errno));
+            s->read_err = errno ? errno : EIO;
+            failed(s, MPIFT_ERR_IO, why);
+            return;
+        }
+    } else {
+        s->fd = mpift_source_open(x->srcfd, x->srcroot, s->f->src, &s->st, &code, why, sizeof(why));
+    }
     if (s->fd < 0) {
         s->read_err = errno ? errno : EIO;
         failed(s, MPIFT_ERR_IO, why);
@@ -76,6 +93,54 @@ void mpift_stripe_read(struct mpift_xfer_stream *s, int b, uint64_t i)
         memset(x->buf[b], 0, (size_t)len);
     mpift_inject_pause_chunk(x->rank, i);
     x->arrived[b] = len;
+}
+
+int mpift_stripe_start(struct mpift_xfer_stream *s, char *why, size_t wl)
+{
+    struct mpift_xfer *x = s->x;
+
+    if (x->check || (x->check = malloc(x->chunk)))
+        return 0;
+    mpift_format(why, wl, "%s: out of memory for a chunk to check the stripes against: not sent", s->f->src->path);
+    return -1;
+}
+
+const unsigned char *mpift_stripe_check(struct mpift_xfer_stream *s, int b, int len)
+{
+    struct mpift_xfer *x = s->x;
+
+    if (!s->read_err)
+        s->read_err = mpift_read_chunk(s->fd, x->check, (size_t)len, s->off);
+    else
+        memset(x->check, 0, (size_t)len);
+    if (!s->stripe_diff && memcmp(x->check, x->buf[b], (size_t)len) != 0)
+        s->stripe_diff = s->next + 1;
+    return x->check;
+}
+
+int mpift_stripe_refused(struct mpift_xfer_stream *s, char *why, size_t wl)
+{
+    const struct mpift_xfer *x = s->x;
+    uint64_t i = s->stripe_diff - 1;
+    int t, reader;
+
+    if (s->stripe_diff) {
+        /* The first chunk that differs names its reader: it holds another
+         * file at this path than the one this rank reads (replaced since
+         * it was judged, or a look-alike from the start). */
+        t = (int)(i % (uint64_t)s->rt->ntrees);
+        reader = t == 0 ? s->rt->origin : s->rt->ring[t - 1];
+        mpift_format(why, wl, "%s: the stripe %s (rank %d) read is not the file rank %d reads (chunk %llu, at byte "
+                     "%llu, differs): that node holds another file at this path; no copy was kept",
+                     s->f->src->path, x->hosts ? x->hosts[reader] : "the node", reader, x->rank,
+                     (unsigned long long)i, (unsigned long long)(i * s->m.chunk_size));
+        return 1;
+    }
+    if (s->stripe_code) {
+        mpift_format(why, wl, "%s; its stripe was not used, no copy was kept", s->stripe_why);
+        return 1;
+    }
+    return 0;
 }
 
 int mpift_stripe_report(struct mpift_xfer_stream *s)

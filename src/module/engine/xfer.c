@@ -79,6 +79,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->hdr);
     free(x->arrived);
     XXH3_freeState(x->hash);
+    free(x->check);
     mpift_zip_free(&x->zip);
     memset(x, 0, sizeof(*x));
     x->srcfd = -1;

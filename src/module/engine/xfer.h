@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "engine/compress.h"
 #include "engine/file.h"
+#include "util/log.h"
 #include "util/progress.h"
 #include "util/status.h"
 #include "util/watch.h"
@@ -62,6 +63,12 @@ struct mpift_xfer {
     int srcfd;
     const char *srcroot;
     struct mpift_zip zip;     /* transfer.compress: codecs and frame buffers */
+    /* The origin of a striped route (engine/stripe.h): its own read of a
+     * chunk another rank read, to compare (allocated at its first striped
+     * file, `chunk` bytes); each rank's host, to name a reader (NULL:
+     * ranks are named by number). */
+    unsigned char *check;
+    const char (*hosts)[MPIFT_HOST_MAX];
 };
 
 #define MPIFT_TREES_MAX MPIFT_FANOUT_MAX
@@ -82,16 +89,22 @@ struct mpift_route {
      * them down that tree; the others come from parents[t] as usual.  A
      * reader other than `origin` (the rank that sends the headers, own 0)
      * tells it once its share is read; origin hears `nreaders` of them
-     * before it sends COMPLETE.  0 on every other route. */
+     * before it sends COMPLETE.  ring[p - 1] is the rank at place p (the
+     * reader of tree p).  0 on every other route. */
     int striped;
     int own;
     int origin;
     int nreaders;
+    const int *ring;
 };
 
 /* What to do about a source that kept changing while it was read, after
  * its message when it fails for good. */
 #define MPIFT_CHANGED_HINT ": not staged; run again once nothing writes to it"
+/* ... and about a striped file whose stripe was refused (engine/stripe.h)
+ * when no attempt is left to send it from the origin alone. */
+#define MPIFT_STRIPE_HINT ": not staged; with transfer.retries of 1 or more it is sent again from rank 0 alone " \
+                          "(or set paths.source_shared = \"no\")"
 
 /* Where a writer puts its copy; NULL when this rank only relays. */
 struct mpift_target {
@@ -108,6 +121,8 @@ struct mpift_xres {
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
     uint64_t wire;            /* bytes its chunks took on one link, compressed
                                * or not (the source's sent, a receiver's taken) */
+    int stripe_failed;        /* a striped route refused a stripe (status _CHECKSUM):
+                               * send it again from the source alone */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
     /* (a field added here is cleared in mpift_xres_clear, outcome.h) */
 };

@@ -68,6 +68,7 @@ int mpift_route_ring(int source, const int *recv, int m, int me, struct mpift_ro
     rt->own = pos;
     rt->origin = source;
     rt->nreaders = pos == 0 ? m : 0;
+    rt->ring = recv;
     return 1;
 }
 

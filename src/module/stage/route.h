@@ -56,9 +56,11 @@ int mpift_route_build(int source, const int *recv, int m, int me, enum mpift_pol
  * a ring of n = m + 1 places (n <= MPIFT_TREES_MAX); chunk i goes down
  * tree i % n, which place i % n reads and passes to the next place, and
  * so on round the ring to the place before it.  So each rank sends and
- * receives (n - 1) / n of the file and none reads more than 1 / n.
- * Headers go down tree 0 (the source's), a chain in list order.
- * Returns 1, or 0 when `me` is not on it.
+ * receives (n - 1) / n of the file; the source also reads the whole
+ * file to check every stripe against (engine/stripe.h), the others read
+ * 1 / n.  Headers go down tree 0 (the source's), a chain in list order.
+ * rt->ring points into recv, which must outlive the route.  Returns 1,
+ * or 0 when `me` is not on it.
  */
 int mpift_route_ring(int source, const int *recv, int m, int me, struct mpift_route_space *sp,
                      struct mpift_route *rt);

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
 #include "engine/compress.h"
+#include "engine/inject.h"
 #include "engine/source.h"
 #include "stage/source_shared.h"
 #include "stage/stage.h"
@@ -162,8 +164,27 @@ static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count
     return rc;
 }
 
-/* This rank's verdict on one candidate: 0, an errno or a DIFF. */
-static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_src *src)
+/* How many files a reader may hold open from the agreement to its
+ * stripes (*left, once per agreement): a quarter of its open-file limit,
+ * at most HOLD_MAX, so the run's own opens and the host program's keep
+ * room.  A file beyond it is opened again when its stripe starts, held to
+ * the device and inode judged here; the origin's check (engine/stripe.h)
+ * catches any other file either way. */
+#define HOLD_MAX 16384
+
+static long hold_budget(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 4 > HOLD_MAX ? HOLD_MAX : (long)(rl.rlim_cur / 4);
+}
+
+/* This rank's verdict on one candidate: 0, an errno or a DIFF.  Judged
+ * the same, the open is kept in src (its stripes are read from it) while
+ * *left allows, and src holds the device and inode judged. */
+static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_src *src, long *left)
 {
     char why[MPIFT_WHY_MAX];
     struct stat st;
@@ -178,7 +199,14 @@ static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_sr
         : sampled(fd, c->size, &digest, MPIFT_COMPRESS_NONE, NULL);
     if (err == 0 && digest != c->digest)
         err = MPIFT_SHARED_DIFF_DATA;
-    close(fd);
+    src->dev = (uint64_t)st.st_dev;
+    src->ino = (uint64_t)st.st_ino;
+    if (err == 0 && *left > 0) {
+        src->fd = fd;
+        --*left;
+    } else {
+        close(fd);
+    }
     return err;
 }
 
@@ -224,6 +252,7 @@ static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, in
     uint32_t n;
     size_t k;
     int rooterr;
+    long left = hold_budget();
     char path[PATH_MAX];
 
     memcpy(&n, p, sizeof(n));
@@ -244,13 +273,25 @@ static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, in
             } else {
                 mpift_format(path, sizeof(path), "%s/%s", r->srcroot, (const char *)p);
                 f->src = mpift_src_new(path, NULL);
-                mine[k] = f->src ? verdict(r, &c, f->src) : ENOMEM;   /* not striped, and the gather still met */
+                mine[k] = f->src ? verdict(r, &c, f->src, &left) : ENOMEM; /* not striped, and the gather still met */
             }
         }
         p += c.pathlen;
     }
     if (r->srcfd >= 0)
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
+}
+
+/* Close the opens readers hold (every rank but 0: rank 0 holds none). */
+static void release(struct mpift_in_run *r)
+{
+    size_t i;
+
+    for (i = 0; r->rank != 0 && i < r->plan.n; i++)
+        if (r->plan.f[i].src && r->plan.f[i].src->fd >= 0) {
+            close(r->plan.f[i].src->fd);
+            r->plan.f[i].src->fd = -1;
+        }
 }
 
 /* Which candidate each file is (-1: none). */
@@ -426,13 +467,17 @@ int mpift_shared_agree(struct mpift_in_run *r)
                                                            ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
     sh->on = 1;
-    if (r->rank == 0)
+    r->x.hosts = ctx->topo.hosts;   /* the origin names a reader whose stripe it refuses */
+    if (r->rank == 0) {
         say(r);
+        mpift_inject_pause_after_shared();
+    }
     goto out;
 mpi:
     rc = MPIFT_ERR_MPI;
 out:
     if (!sh->on) {
+        release(r);
         free(sh->cand);
         free(sh->codes);
         memset(sh, 0, sizeof(*sh));
@@ -442,8 +487,17 @@ out:
     return rc;
 }
 
-void mpift_shared_free(struct mpift_shared *sh)
+void mpift_shared_unstripe(struct mpift_in_run *r, size_t i)
 {
+    if (r->shared.on && i < r->plan.n)
+        r->shared.cand[i] = -1;
+}
+
+void mpift_shared_free(struct mpift_in_run *r)
+{
+    struct mpift_shared *sh = &r->shared;
+
+    release(r);
     free(sh->cand);
     free(sh->codes);
     memset(sh, 0, sizeof(*sh));

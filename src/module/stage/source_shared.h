@@ -8,10 +8,14 @@
  * names every file larger than a chunk (path below its source root, size,
  * mtime, a digest of a few samples); every other rank that keeps a copy
  * of one opens it below the same root, beneath it as rank 0 does, and
- * says whether it sees the same file.  A file is striped when every rank
- * that receives it in a round saw it so; with "yes" a file one of them
- * could not see fails (naming the node and why), with "auto" it goes from
- * rank 0 as the policy says.
+ * says whether it sees the same file, and keeps that open to read its
+ * stripes from (engine/file.h).  A file is striped when every rank that
+ * receives it in a round saw it so; with "yes" a file one of them could
+ * not see fails (naming the node and why), with "auto" it goes from rank
+ * 0 as the policy says.  This only chooses: what makes a striped copy
+ * right is rank 0's check of every stripe against its own read
+ * (engine/stripe.h, docs/striping.md), and a file whose stripe it
+ * refused goes from rank 0 alone from then on (mpift_shared_unstripe).
  */
 #ifndef MPIFT_STAGE_SOURCE_SHARED_H
 #define MPIFT_STAGE_SOURCE_SHARED_H
@@ -61,6 +65,12 @@ enum mpift_stripe_choice mpift_shared_choice(const struct mpift_in_run *r, size_
 /* Rank 0: why file i fails (REFUSE by rank `who`), for users. */
 void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t wl);
 
-void mpift_shared_free(struct mpift_shared *sh);
+/* File i had a stripe refused on its route: not striped again in this
+ * run.  Every rank of that route (the only ranks that may route it in a
+ * later round) learns it from the file's COMPLETE, so they stay alike. */
+void mpift_shared_unstripe(struct mpift_in_run *r, size_t i);
+
+/* The table, and the files readers hold open. */
+void mpift_shared_free(struct mpift_in_run *r);
 
 #endif

@@ -183,7 +183,7 @@ static void run_free(struct mpift_in_run *r)
     if (r->srcfd >= 0)
         close(r->srcfd);
     mpift_folders_free(&r->folders);
-    mpift_shared_free(&r->shared);
+    mpift_shared_free(r);
     if (r->xfer_on)
         mpift_xfer_free(&r->x);
     free(r->all);     /* and mine, a row of it */

@@ -73,10 +73,16 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *r
      * by rank 0; every other failure by the writer that saw it. */
     int again = res->status == MPIFT_ERR_CHECKSUM && !last_round;
 
+    /* A refused stripe: from rank 0 alone from now on (every rank of the
+     * route saw the same COMPLETE). */
+    if (res->stripe_failed)
+        mpift_shared_unstripe(r, i);
     if (r->rank == 0 && res->source_failed && again) {
-        mpift_log_warn("%s; re-sending (attempt %d of %d)", res->why, round + 2, r->ctx->cfg->retries + 1);
+        mpift_log_warn("%s; re-sending%s (attempt %d of %d)", res->why, res->stripe_failed ? " from rank 0 alone" : "",
+                       round + 2, r->ctx->cfg->retries + 1);
     } else if (r->rank == 0 && res->source_failed) {
-        mpift_log_error("%s%s", res->why, res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
+        mpift_log_error("%s%s", res->why, res->stripe_failed ? MPIFT_STRIPE_HINT
+                                          : res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
         r->item_failed = 1;
     }
     if (r->digest && res->digest)

@@ -359,7 +359,8 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
         e[k].err = (int32_t)get_u32(p + 36);
         e[k].digest = get_u64(p + 40);
         off += MPIFT_BATCH_ENTRY;
-        if (e[k].file_id != ids[k] || e[k].status > MPIFT_SEND_STATUS_MAX || e[k].mtime_nsec >= 1000000000u ||
+        /* STRIPE is a striped route's COMPLETE, never a batch entry's. */
+        if (e[k].file_id != ids[k] || e[k].status > MPIFT_SEND_CHANGED || e[k].mtime_nsec >= 1000000000u ||
             e[k].mode > 07777) {
             snprintf(err, errlen, "batch entry %u: file %llu (expected %llu), status %u, mode %o", k,
                      (unsigned long long)e[k].file_id, (unsigned long long)ids[k], e[k].status, e[k].mode);

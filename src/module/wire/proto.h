@@ -61,9 +61,12 @@ struct mpift_meta {
 
 /* A COMPLETE's (or a batch entry's) sender status.  CHANGED: the source
  * changed while it was read, so what came may mix two versions; the
- * receivers drop it, and the file may be sent again. */
-enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1, MPIFT_SEND_CHANGED = 2 };
-#define MPIFT_SEND_STATUS_MAX MPIFT_SEND_CHANGED
+ * receivers drop it, and the file may be sent again.  STRIPE (a striped
+ * route's COMPLETE only, engine/stripe.h): a reader's share was not the
+ * bytes the origin read, or the reader could not vouch for it; the
+ * receivers drop it, and the file may be sent again, not striped. */
+enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1, MPIFT_SEND_CHANGED = 2, MPIFT_SEND_STRIPE = 3 };
+#define MPIFT_SEND_STATUS_MAX MPIFT_SEND_STRIPE
 
 /*
  * The checksum a COMPLETE or a BATCH carries (field cksum_kind).  Numbered
