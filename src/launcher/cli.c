@@ -199,7 +199,7 @@ static int flags_as_sets(struct mpift_cli *cli, struct mpift_options *opts, cons
             return 2;
         }
         snprintf(kv, (size_t)n + 1, "%s.%.*s=%s", s->group, (int)s->keylen, s->key, s->value);
-        /* Owned by the process: the launcher runs once and exits. */
+        cli->owned[cli->nowned++] = kv;   /* at most one per setting */
         sets[opts->nsets++] = kv;
     }
     return -1;
@@ -318,6 +318,9 @@ void mpift_cli_free(struct mpift_cli *cli)
         return;
     for (i = 0; i < cli->nentries; i++)
         free(cli->entries[i].src);
+    for (i = 0; i < cli->nowned; i++)
+        free(cli->owned[i]);
+    cli->nowned = 0;
     free(cli->entries);
     free(cli->root);
     free(cli->collect);

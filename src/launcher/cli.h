@@ -92,6 +92,8 @@ struct mpift_cli {
     size_t nentries;
     char *text;              /* the configuration, with markers */
     char *argv_line;         /* the command line, for the text's header */
+    char *owned[MPIFT_CLI_MAX_SETTINGS];   /* flags made --set (with --config) */
+    size_t nowned;
 };
 
 /* What the launcher calls its configuration in messages when the command

@@ -223,7 +223,6 @@ static int print_config(const struct mpift_hook *hk, struct args *a)
     st = hk->check(&o);
     if (st == MPIFT_OK)
         mpift_cli_print(&a->cli);
-    mpift_cli_free(&a->cli);
     return mpift_exit_status(st);
 }
 
@@ -262,38 +261,42 @@ static int run(const struct mpift_hook *hk, const struct mpift_options *opts, en
     return mpift_exit_status(st);
 }
 
-int main(int argc, char **argv)
+/* Load the module and run the mode.  Returns the exit status. */
+static int launch(struct args *a, int *argc, char ***argv)
 {
-    struct args a;
     struct mpift_loaded mod;
     char err[8192];
     int rc;
 
-    rc = parse_args(argc, argv, &a);
-    if (rc != ARGS_GO_ON)
-        return rc;
-
     memset(&mod, 0, sizeof(mod));
-    rc = mpift_loader_open(a.module_path, &mod, err, sizeof(err));
-    if (a.show_version)
+    rc = mpift_loader_open(a->module_path, &mod, err, sizeof(err));
+    if (a->show_version)
         return print_version(rc, &mod, err);
     if (rc != MPIFT_OK) {
         fprintf(stderr, PROG ": %s\n", err);
         return 3;
     }
-    a.opts.module_path = mod.path;
+    a->opts.module_path = mod.path;
 
-    if (a.cli.print_config)
-        return print_config(mod.hook, &a);
+    if (a->cli.print_config)
+        return print_config(mod.hook, a);
     /* SRC... DEST: rank 0 checks the configuration they make before MPI
      * starts, as it checked the SRCs, so a refused value is said once
      * and the job ends with nothing started (mpirun stops the others). */
-    if (a.opts.config_text && a.mode != MODE_CHECK && mpift_cli_rank() <= 0 &&
-        (rc = mod.hook->check(&a.opts)) != MPIFT_OK) {
-        mpift_cli_free(&a.cli);
+    if (a->opts.config_text && a->mode != MODE_CHECK && mpift_cli_rank() <= 0 &&
+        (rc = mod.hook->check(&a->opts)) != MPIFT_OK)
         return mpift_exit_status(rc);
-    }
-    rc = run(mod.hook, &a.opts, a.mode, &argc, &argv);
+    return run(mod.hook, &a->opts, a->mode, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int rc;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc == ARGS_GO_ON)
+        rc = launch(&a, &argc, &argv);
     mpift_cli_free(&a.cli);
     return rc;
 }
