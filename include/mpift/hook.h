@@ -28,7 +28,8 @@
  * and refuses any NULL pointer it is about to call.
  *
  * 1.1: check and init take the configuration's text from
- * opts->config_text when it is set (struct mpift_options).
+ * opts->config_text when it is set, and init honours opts->as_user
+ * (struct mpift_options).
  */
 #ifndef MPIFT_HOOK_H
 #define MPIFT_HOOK_H

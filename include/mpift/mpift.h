@@ -164,6 +164,15 @@ struct mpift_options {
      * Relative paths in it resolve against config_path's folder, as for
      * a file.  NULL: read config_path. */
     const char *config_text;
+    /* The hook table's init only (mpift-stage --as-user; hook ABI 1.1):
+     * when as_user is set, every rank, started as root, becomes as_uid:
+     * as_gid with that user's groups, for good, right after MPI_Init and
+     * before it reads the configuration or opens any source or
+     * destination.  mpift_open ignores them: an application that calls it
+     * chooses its own identity. */
+    int as_user;
+    uint32_t as_uid;
+    uint32_t as_gid;
 };
 
 /* Opaque handle of an open mpift context. */

@@ -39,6 +39,7 @@ enum mpift_cli_opt {
     MPIFT_CLI_OPT_PRESERVE,
     MPIFT_CLI_OPT_FROM,
     MPIFT_CLI_OPT_PRINT,
+    MPIFT_CLI_OPT_AS_USER,     /* main.c's, as_user.h */
     MPIFT_CLI_OPT_END
 };
 
@@ -58,7 +59,8 @@ enum mpift_cli_opt {
     {"source-shared", required_argument, NULL, MPIFT_CLI_OPT_SHARED}, \
     {"preserve", no_argument, NULL, MPIFT_CLI_OPT_PRESERVE}, \
     {"from", required_argument, NULL, MPIFT_CLI_OPT_FROM}, \
-    {"print-config", no_argument, NULL, MPIFT_CLI_OPT_PRINT}
+    {"print-config", no_argument, NULL, MPIFT_CLI_OPT_PRINT}, \
+    {"as-user", required_argument, NULL, MPIFT_CLI_OPT_AS_USER}
 
 /* One key the command line sets: a line of the configuration's text. */
 struct mpift_cli_setting {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <mpift/hook.h>
+#include "as_user.h"
 #include "cli.h"
 #include "loader.h"
 #include "slurm.h"
@@ -71,6 +72,8 @@ static void usage(FILE *f)
 "  -v, --verbose          say more: topology source, plan, per-file results\n"
 "      --report FILE      write the run's result as JSON\n"
 "      --module PATH      load the engine module from PATH (also: MPIFT_MODULE)\n"
+"      --as-user USER[:GROUP]  started as root: every rank becomes USER (its\n"
+"                         groups too) before it reads or writes a file\n"
 "  -V, --version          print version and exit\n"
 "  -h, --help             print this help and exit\n"
 "\n"
@@ -91,6 +94,8 @@ struct args {
     const char *sets[MAX_SETS];
     const char *module_path;      /* --module, or NULL */
     struct mpift_cli cli;         /* SRC... DEST and its flags (cli.h) */
+    const char *as_user_spec;     /* --as-user, or NULL */
+    struct mpift_as_user as_user;
     enum mode mode;
     int show_version;
 };
@@ -112,6 +117,26 @@ static int parse_progress(const char *when, enum mpift_progress *out)
         return -1;
     }
     return 0;
+}
+
+/* The command line's positional arguments (cli.h); with --as-user, its
+ * SRCs are checked with the user's rights.  Returns ARGS_GO_ON or the
+ * exit status. */
+static int finish(struct args *a, int argc, char **argv)
+{
+    int rc, back;
+
+    if (a->as_user_spec) {
+        if ((rc = mpift_as_user_parse(a->as_user_spec, &a->as_user, &a->opts)) != ARGS_GO_ON)
+            return rc;
+        if ((rc = mpift_as_user_enter(&a->as_user)) != 0)
+            return rc;
+    }
+    rc = mpift_cli_finish(&a->cli, a->mode == MODE_OUT, argc - optind, argv + optind, argc, argv, &a->opts,
+                          a->sets, MAX_SETS);
+    if (a->as_user_spec && (back = mpift_as_user_leave(&a->as_user)) != 0)
+        return back;
+    return rc;
 }
 
 /* Read the options into a.  Returns ARGS_GO_ON, or the exit status to end
@@ -170,6 +195,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'R': o->report_path = optarg; break;
         case 'M': a->module_path = optarg; break;
+        case MPIFT_CLI_OPT_AS_USER: a->as_user_spec = optarg; break;
         default:
             if (c >= MPIFT_CLI_OPT_BASE && c < MPIFT_CLI_OPT_END) {
                 if (mpift_cli_option(&a->cli, c, optarg) != 0)
@@ -194,8 +220,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         mpift_cli_error("--shell takes --config FILE, not '%s'", argv[optind]);
         return 2;
     }
-    return mpift_cli_finish(&a->cli, a->mode == MODE_OUT, argc - optind, argv + optind, argc, argv, o, a->sets,
-                            MAX_SETS);
+    return finish(a, argc, argv);
 }
 
 /* --version: this launcher's version (version.h), and the module's when
@@ -298,5 +323,6 @@ int main(int argc, char **argv)
     if (rc == ARGS_GO_ON)
         rc = launch(&a, &argc, &argv);
     mpift_cli_free(&a.cli);
+    mpift_as_user_free(&a.as_user);
     return rc;
 }

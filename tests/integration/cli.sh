@@ -4,9 +4,11 @@
 # templates in DEST, the flags), stage-out as --out PATTERN... COLLECT
 # (absolute patterns, --from ROOT), --print-config whose file plans the
 # same run with --config, --config as before (flags as --set), each usage
-# error (exit 2, one line, nothing created) and one case on fake nodes.
+# error (exit 2, one line, nothing created) and one case on fake nodes;
+# as root, --as-user with a test user made here: every file staged is the
+# user's, a source only root can read fails naming it, refusals exit 2.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 12
+plan 15
 
 src=$t/src/tree
 export MPIFT_JOB_ID=cli42
@@ -192,5 +194,71 @@ fake_nodes() {
     expect_summary "$t/log" $(((5 + 4) * 2)) 0 0
 }
 scenario "on 2 fake nodes x 2 ranks: every node gets its copy under DEST/%h" fake_nodes
+
+# --as-user: as root, with an unprivileged user made for this test.
+as_user_setup() {
+    [ "$(id -u)" = 0 ] || skip "--as-user needs root"
+    command -v useradd >/dev/null && command -v userdel >/dev/null || skip "no useradd/userdel"
+    [ -n "${asu:-}" ] || skip "the test user could not be made"
+}
+asu=
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null; then
+    asu=mpift-cli-$$
+    if useradd --system --no-create-home --shell /usr/sbin/nologin "$asu" 2>/dev/null; then
+        at_exit userdel "$asu"
+        u=$(mktemp_dir)
+        chmod 0755 "$u"
+        mkdir -p "$u/src/sub" "$u/dest"
+        printf 'for the user\n' >"$u/src/a.txt"
+        head -c 200000 /dev/urandom >"$u/src/sub/b.bin"
+        printf 'root only\n' >"$u/src/secret.txt"
+        chmod 0755 "$u/src" "$u/src/sub" && chmod 0644 "$u/src/a.txt" "$u/src/sub/b.bin"
+        chmod 0600 "$u/src/secret.txt"
+        chown "$asu:$(id -g "$asu")" "$u/dest"
+    else
+        asu=
+    fi
+fi
+
+as_user() {
+    as_user_setup
+    run 2 --as-user "$asu" "$u/src/a.txt" "$u/src/sub" "$u/dest/%j"
+    run 2 --as-user "$(id -u "$asu"):$(id -g "$asu")" "$u/src/a.txt" "$u/dest/numeric"
+    ls -lR "$u/dest"
+    cmp "$u/src/sub/b.bin" "$u/dest/cli42/sub/b.bin" || fail "b.bin differs"
+    cmp "$u/src/a.txt" "$u/dest/numeric/a.txt" || fail "a.txt (numeric form) differs"
+    [ -z "$(find "$u/dest" ! -user "$asu")" ] || fail "not the user's: $(find "$u/dest" ! -user "$asu" -ls)"
+    [ -z "$(find "$u/dest" ! -group "$(id -gn "$asu")")" ] || fail "not the user's group: $(find "$u/dest" ! -group "$(id -gn "$asu")" -ls)"
+}
+scenario "--as-user: every file staged, and its folders, belong to the user" as_user
+
+as_user_unreadable() {
+    as_user_setup
+    local rc=0
+    mpift_mpirun -n 2 "$stage" --progress never --as-user "$asu" "$u/src/a.txt" "$u/src/secret.txt" "$u/dest/s" \
+        >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "exit $rc, expected 1: $(cat "$t/log")"
+    grep -q "$u/src/secret.txt: Permission denied" "$t/log" || fail "secret.txt not named: $(cat "$t/log")"
+    [ ! -e "$u/dest/s/secret.txt" ] || fail "the user got root's file"
+    [ "$(stat -c %U "$u/dest/s/a.txt")" = "$asu" ] || fail "a.txt not staged as the user"
+    ! grep -q "unlink" "$t/log" || fail "MPI could not remove its shared memory: $(cat "$t/log")"
+}
+scenario "--as-user: a source only root can read fails naming it; the rest is the user's" as_user_unreadable
+
+as_user_refused() {
+    as_user_setup
+    usage_error "--as-user '0': uid 0 is root" --as-user 0 tree "$t/u"
+    usage_error "--as-user '0:0': uid 0 is root" --as-user 0:0 tree "$t/u"
+    usage_error "no user named 'mpift-nobody-$$'" --as-user "mpift-nobody-$$" tree "$t/u"
+    command -v setpriv >/dev/null || skip "no setpriv to run as the user"
+    chmod 0755 "$t" "$t/src"
+    local rc=0
+    (cd "$t/src" && setpriv --reuid="$asu" --regid="$(id -g "$asu")" --init-groups \
+        "$stage" --as-user "$asu" tree "$t/u" >"$t/uout" 2>"$t/uerr") || rc=$?
+    [ "$rc" = 2 ] || fail "not root: exit $rc, expected 2: $(cat "$t/uerr")"
+    grep -q "^mpift-stage: --as-user needs root" "$t/uerr" || fail "not root: $(cat "$t/uerr")"
+    [ ! -e "$t/u" ] || fail "created DEST"
+}
+scenario "--as-user refuses uid 0 (unless spelt root), an unknown user, and a caller not root: exit 2" as_user_refused
 
 done_testing
