@@ -26,6 +26,10 @@
  * other change bumps abi_major.  A host refuses a module of another major, or
  * of an older minor than it was built for (the fields it needs are missing),
  * and refuses any NULL pointer it is about to call.
+ *
+ * 1.1: check and init take the configuration's text from
+ * opts->config_text when it is set, and init honours opts->as_user
+ * (struct mpift_options).
  */
 #ifndef MPIFT_HOOK_H
 #define MPIFT_HOOK_H
@@ -38,7 +42,7 @@ extern "C" {
 #endif
 
 #define MPIFT_HOOK_ABI_MAJOR 1
-#define MPIFT_HOOK_ABI_MINOR 0
+#define MPIFT_HOOK_ABI_MINOR 1
 #define MPIFT_HOOK_ENTRY_NAME "mpift_hook_entry"
 #define MPIFT_MODULE_FILENAME "mpift.so"
 

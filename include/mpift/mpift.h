@@ -146,7 +146,8 @@ enum mpift_progress { MPIFT_PROGRESS_AUTO = 0, MPIFT_PROGRESS_ALWAYS, MPIFT_PROG
  */
 struct mpift_options {
     uint32_t size;
-    const char *config_path;        /* required: the libconfig file */
+    const char *config_path;        /* required: the libconfig file (with
+                                     * config_text: only its name in messages) */
     const char *const *sets;        /* "KEY=VALUE" overrides, like --set */
     size_t nsets;
     int force;                      /* re-send files that look unchanged */
@@ -156,6 +157,22 @@ struct mpift_options {
     enum mpift_progress progress;
     const char *report_path;        /* JSON report (NULL: none) */
     const char *module_path;        /* informational: where the module was found */
+    /* The configuration itself, instead of reading config_path (hook ABI
+     * 1.1; mpift-stage's SRC... DEST form builds it): used as rank 0's
+     * text, as if it were config_path's contents with every @include
+     * spliced in (so it should hold none: each rank would resolve it).
+     * Relative paths in it resolve against config_path's folder, as for
+     * a file.  NULL: read config_path. */
+    const char *config_text;
+    /* The hook table's init only (mpift-stage --as-user; hook ABI 1.1):
+     * when as_user is set, every rank, started as root, becomes as_uid:
+     * as_gid with that user's groups, for good, right after MPI_Init and
+     * before it reads the configuration or opens any source or
+     * destination.  mpift_open ignores them: an application that calls it
+     * chooses its own identity. */
+    int as_user;
+    uint32_t as_uid;
+    uint32_t as_gid;
 };
 
 /* Opaque handle of an open mpift context. */

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include <mpift/hook.h>
+#include "as_user.h"
+#include "cli.h"
 #include "loader.h"
 #include "slurm.h"
 
@@ -26,20 +28,43 @@ enum mode { MODE_IN, MODE_OUT, MODE_SHELL, MODE_CHECK };
 static void usage(FILE *f)
 {
     fprintf(f,
-"Usage: mpirun -n N " PROG " --config FILE [OPTION]...\n"
-"       " PROG " --config FILE --check\n"
+"Usage: mpirun -n N " PROG " [OPTION]... SRC... DEST\n"
+"       mpirun -n N " PROG " --out [--from ROOT] [OPTION]... PATTERN... COLLECT\n"
+"       mpirun -n N " PROG " --config FILE [OPTION]...\n"
 "Stage files onto every node's local storage inside an MPI job: one verified\n"
 "copy per node, written under a temporary name and renamed when complete.\n"
+"\n"
+"SRC: files, folders (with all they hold) or globs, as rank 0 sees them;\n"
+"each lands in DEST under its own name (\"dir/\": the folder's contents).\n"
+"DEST: the node-local folder, absolute, with templates: %%j job id, %%h host,\n"
+"%%n node id, %%r rank, %%l local rank, %%u user, %%t the job's temp dir.\n"
+"--out gathers the files matching each PATTERN on every node (absolute, or\n"
+"below --from ROOT) into COLLECT/<host>/ on rank 0.\n"
 "\n"
 "Modes (default: stage in):\n"
 "      --out              stage out: gather result files onto rank 0\n"
 "      --shell            master console on rank 0 (workers serve until quit)\n"
 "      --check            validate the configuration and exit; no MPI job needed\n"
+"      --print-config     print the configuration file SRC... DEST means\n"
+"\n"
+"Settings (each one key of mpift.conf(5); with --config, they override it):\n"
+"      --copies WHAT      per-node (default), per-rank, once\n"
+"      --policy HOW       pipeline (default), direct, tree\n"
+"      --fanout N         trees and children per relay with --policy tree\n"
+"      --chunk-size SIZE  bytes per message, 4K..1G (default 256K)\n"
+"      --window N         chunks in flight per file\n"
+"      --compress HOW     auto (default), lz4, zstd, none\n"
+"      --checksum HOW     xxh3 (default), none\n"
+"      --retries N        re-sends of a copy that did not verify (default 2)\n"
+"      --on-error WHAT    continue (default) or abort at the first failed file\n"
+"      --timeout SECONDS  a rank's wait without progress before it stops the job\n"
+"      --fsync            fsync each file before its rename\n"
+"      --source-shared W  auto (default), yes, no: node leaders read stripes\n"
+"      --preserve         keep the permission bits (SRC... DEST)\n"
+"  -s, --set KEY=VALUE    any other key, e.g. --set workers.max_streams=8\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE      libconfig file (see conf/stage.cfg, mpift.conf(5))\n"
-"  -s, --set KEY=VALUE    override a configuration key, e.g.\n"
-"                         --set transfer.chunk_size=8M --set workers.policy=direct\n"
 "  -f, --force            re-send files that look unchanged (same size and mtime)\n"
 "      --dry-run          print the plan, move nothing\n"
 "      --progress WHEN    auto (default: on a terminal), always, never\n"
@@ -47,6 +72,8 @@ static void usage(FILE *f)
 "  -v, --verbose          say more: topology source, plan, per-file results\n"
 "      --report FILE      write the run's result as JSON\n"
 "      --module PATH      load the engine module from PATH (also: MPIFT_MODULE)\n"
+"      --as-user USER[:GROUP]  started as root: every rank becomes USER (its\n"
+"                         groups too) before it reads or writes a file\n"
 "  -V, --version          print version and exit\n"
 "  -h, --help             print this help and exit\n"
 "\n"
@@ -54,8 +81,11 @@ static void usage(FILE *f)
 "2 usage or configuration error (nothing transferred); 3 environment error\n"
 "(no MPI/PMIx, module not found).\n"
 "\n"
-"Example:\n"
-"  mpirun -n 4 " PROG " --config conf/stage.cfg\n");
+"Examples:\n"
+"  mpirun -n 4 " PROG " conf/data /tmp/%%u/%%j\n"
+"  mpirun -n 4 " PROG " --out /tmp/%%u/%%j/out/'*.log' results\n"
+"  " PROG " --print-config conf/data /tmp/%%u/%%j > stage.cfg\n"
+"  mpirun -n 4 " PROG " --config stage.cfg\n");
 }
 
 /* The command line, parsed. */
@@ -63,6 +93,9 @@ struct args {
     struct mpift_options opts;    /* opts.sets points at sets */
     const char *sets[MAX_SETS];
     const char *module_path;      /* --module, or NULL */
+    struct mpift_cli cli;         /* SRC... DEST and its flags (cli.h) */
+    const char *as_user_spec;     /* --as-user, or NULL */
+    struct mpift_as_user as_user;
     enum mode mode;
     int show_version;
 };
@@ -86,6 +119,26 @@ static int parse_progress(const char *when, enum mpift_progress *out)
     return 0;
 }
 
+/* The command line's positional arguments (cli.h); with --as-user, its
+ * SRCs are checked with the user's rights.  Returns ARGS_GO_ON or the
+ * exit status. */
+static int finish(struct args *a, int argc, char **argv)
+{
+    int rc, back;
+
+    if (a->as_user_spec) {
+        if ((rc = mpift_as_user_parse(a->as_user_spec, &a->as_user, &a->opts)) != ARGS_GO_ON)
+            return rc;
+        if ((rc = mpift_as_user_enter(&a->as_user)) != 0)
+            return rc;
+    }
+    rc = mpift_cli_finish(&a->cli, a->mode == MODE_OUT, argc - optind, argv + optind, argc, argv, &a->opts,
+                          a->sets, MAX_SETS);
+    if (a->as_user_spec && (back = mpift_as_user_leave(&a->as_user)) != 0)
+        return back;
+    return rc;
+}
+
 /* Read the options into a.  Returns ARGS_GO_ON, or the exit status to end
  * with: 0 after --help, 2 for a usage error (said on stderr). */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -105,6 +158,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"progress", required_argument, NULL, 'P'},
         {"report", required_argument, NULL, 'R'},
         {"module", required_argument, NULL, 'M'},
+        MPIFT_CLI_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     struct mpift_options *o = &a->opts;
@@ -123,6 +177,8 @@ static int parse_args(int argc, char **argv, struct args *a)
                 return 2;
             }
             a->sets[o->nsets++] = optarg;
+            if (mpift_cli_option(&a->cli, c, optarg) != 0)
+                return 2;
             break;
         case 'f': o->force = 1; break;
         case 'q': o->quiet = 1; break;
@@ -139,15 +195,16 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'R': o->report_path = optarg; break;
         case 'M': a->module_path = optarg; break;
+        case MPIFT_CLI_OPT_AS_USER: a->as_user_spec = optarg; break;
         default:
+            if (c >= MPIFT_CLI_OPT_BASE && c < MPIFT_CLI_OPT_END) {
+                if (mpift_cli_option(&a->cli, c, optarg) != 0)
+                    return 2;
+                break;
+            }
             fprintf(stderr, "Try '" PROG " --help' for more information.\n");
             return 2;
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\nTry '" PROG " --help' for more information.\n",
-                argv[optind]);
-        return 2;
     }
     if (nmodes > 1) {
         fprintf(stderr, PROG ": --out, --shell and --check exclude each other\n");
@@ -157,7 +214,13 @@ static int parse_args(int argc, char **argv, struct args *a)
         fprintf(stderr, PROG ": --quiet and --verbose exclude each other\n");
         return 2;
     }
-    return ARGS_GO_ON;
+    if (a->show_version)
+        return ARGS_GO_ON;
+    if (a->mode == MODE_SHELL && optind < argc) {
+        mpift_cli_error("--shell takes --config FILE, not '%s'", argv[optind]);
+        return 2;
+    }
+    return finish(a, argc, argv);
 }
 
 /* --version: this launcher's version (version.h), and the module's when
@@ -171,6 +234,21 @@ static int print_version(int rc, const struct mpift_loaded *mod, const char *err
     else
         fprintf(stderr, PROG ": %s\n", err);
     return rc == MPIFT_OK ? 0 : 3;
+}
+
+/* --print-config: the configuration SRC... DEST and the flags make, on
+ * stdout, once the module has found it valid (its errors on stderr).
+ * Returns the exit status. */
+static int print_config(const struct mpift_hook *hk, struct args *a)
+{
+    struct mpift_options o = a->opts;
+    int st;
+
+    o.quiet = 1;   /* the text alone on stdout, ready for a file */
+    st = hk->check(&o);
+    if (st == MPIFT_OK)
+        mpift_cli_print(&a->cli);
+    return mpift_exit_status(st);
 }
 
 /* Check the configuration, or start the job and run the mode, through the
@@ -208,30 +286,43 @@ static int run(const struct mpift_hook *hk, const struct mpift_options *opts, en
     return mpift_exit_status(st);
 }
 
-int main(int argc, char **argv)
+/* Load the module and run the mode.  Returns the exit status. */
+static int launch(struct args *a, int *argc, char ***argv)
 {
-    struct args a;
     struct mpift_loaded mod;
     char err[8192];
     int rc;
 
-    rc = parse_args(argc, argv, &a);
-    if (rc != ARGS_GO_ON)
-        return rc;
-
     memset(&mod, 0, sizeof(mod));
-    rc = mpift_loader_open(a.module_path, &mod, err, sizeof(err));
-    if (a.show_version)
+    rc = mpift_loader_open(a->module_path, &mod, err, sizeof(err));
+    if (a->show_version)
         return print_version(rc, &mod, err);
     if (rc != MPIFT_OK) {
         fprintf(stderr, PROG ": %s\n", err);
         return 3;
     }
-    a.opts.module_path = mod.path;
+    a->opts.module_path = mod.path;
 
-    if (!a.opts.config_path) {
-        fprintf(stderr, PROG ": no configuration: use --config FILE (see conf/stage.cfg)\n");
-        return 2;
-    }
-    return run(mod.hook, &a.opts, a.mode, &argc, &argv);
+    if (a->cli.print_config)
+        return print_config(mod.hook, a);
+    /* SRC... DEST: rank 0 checks the configuration they make before MPI
+     * starts, as it checked the SRCs, so a refused value is said once
+     * and the job ends with nothing started (mpirun stops the others). */
+    if (a->opts.config_text && a->mode != MODE_CHECK && mpift_cli_rank() <= 0 &&
+        (rc = mod.hook->check(&a->opts)) != MPIFT_OK)
+        return mpift_exit_status(rc);
+    return run(mod.hook, &a->opts, a->mode, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int rc;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc == ARGS_GO_ON)
+        rc = launch(&a, &argc, &argv);
+    mpift_cli_free(&a.cli);
+    mpift_as_user_free(&a.as_user);
+    return rc;
 }

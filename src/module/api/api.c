@@ -31,7 +31,7 @@ int mpift_check_config(const struct mpift_options *opts)
         return MPIFT_ERR_USAGE;
     mpift_log_init(&log, NULL, -1, opts->quiet, opts->verbose);
     was = mpift_log_use(&log);
-    rc = mpift_config_load(opts->config_path, NULL, opts->sets, opts->nsets, &cfg, err, sizeof(err));
+    rc = mpift_config_load(opts->config_path, mpift_config_text(opts), opts->sets, opts->nsets, &cfg, err, sizeof(err));
     if (rc != MPIFT_OK)
         mpift_config_print_errors(err);
     /* An unreadable config file is a configuration error (exit 2), as in

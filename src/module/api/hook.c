@@ -4,9 +4,16 @@
 #include "mpift_autoconf.h"
 
 #include <mpi.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mpift/hook.h"
 #include "job/context.h"
@@ -48,6 +55,116 @@ static struct mpift_log launcher_log;
 /* MPI_Init'd by hook_init, whose mpift_open failed: hook_finalize ends it. */
 static int mpi_left_up;
 
+/* uid's supplementary groups with gid among them, in a new array; *n
+ * set.  NULL when out of memory. */
+static gid_t *user_groups(uid_t uid, gid_t gid, int *n)
+{
+    struct passwd pw, *p = NULL;
+    char buf[16384];
+    long max = sysconf(_SC_NGROUPS_MAX);
+    gid_t *g;
+
+    if (max < 1)
+        max = 65536;
+    if (!(g = malloc((size_t)(max + 1) * sizeof(*g))))
+        return NULL;
+    *n = (int)max + 1;
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &p) != 0 || !p || getgrouplist(p->pw_name, gid, g, n) < 0) {
+        /* No passwd entry (a service's numeric id), or more groups than
+         * the kernel takes: the group given, alone. */
+        g[0] = gid;
+        *n = 1;
+    }
+    return g;
+}
+
+/*
+ * MPI_Init, run as root, made shared-memory segments in /dev/shm (Open
+ * MPI's vader_segment.*) that MPI_Finalize unlinks: in that sticky folder
+ * only their owner may, so after the drop it failed with a warning on
+ * every rank (its daemon removes them later).  The segments this rank
+ * maps, of this job, are handed to the user it becomes.
+ */
+static void give_shared_memory(uid_t uid, gid_t gid)
+{
+    char line[4096];
+    FILE *f = fopen("/proc/self/maps", "r");
+    struct stat st;
+
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        char *path = strstr(line, " /dev/shm/");
+        if (!path)
+            continue;
+        path++;
+        path[strcspn(path, "\n")] = '\0';
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0)
+            (void)lchown(path, uid, gid);   /* at worst the warning stays */
+    }
+    fclose(f);
+}
+
+/*
+ * This process becomes uid:gid with the user's groups (getgrouplist of its
+ * passwd name, or gid alone when uid has none), for good: setgroups,
+ * setgid, setuid last, then checked that no id is left at root's and that
+ * setuid(0) fails.  The groups and the gid can only be set while still
+ * root.  Returns MPIFT_OK, or MPIFT_ERR_ENV (_NOMEM) with why.
+ */
+static int identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen)
+{
+    gid_t *groups;
+    int n = 0, rc = MPIFT_ERR_ENV;
+
+    if (!(groups = user_groups(uid, gid, &n))) {
+        snprintf(why, whylen, "cannot list the groups of uid %u: out of memory", (unsigned)uid);
+        return MPIFT_ERR_NOMEM;
+    }
+    give_shared_memory(uid, gid);
+    if (setgroups((size_t)n, groups) != 0)
+        snprintf(why, whylen, "setgroups (%d groups of uid %u): %s", n, (unsigned)uid, strerror(errno));
+    else if (setgid(gid) != 0)
+        snprintf(why, whylen, "setgid(%u): %s", (unsigned)gid, strerror(errno));
+    else if (setuid(uid) != 0)
+        snprintf(why, whylen, "setuid(%u): %s", (unsigned)uid, strerror(errno));
+    else if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
+        snprintf(why, whylen, "the ids did not all change (uid %u/%u, gid %u/%u)", (unsigned)getuid(),
+                 (unsigned)geteuid(), (unsigned)getgid(), (unsigned)getegid());
+    else if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+        snprintf(why, whylen, "root could be regained after setuid(%u)", (unsigned)uid);
+    else
+        rc = MPIFT_OK;
+    free(groups);
+    return rc;
+}
+
+/*
+ * --as-user (a copy service started as root that stages for a user, as
+ * data movers run "dcp --uid --gid"): every rank becomes the user right
+ * after MPI_Init (before it, MPI cannot start: its launcher's shared
+ * files are root's) and before mpift_open reads the configuration.  Every
+ * rank says whether it did, so none goes on as root, nor waits in
+ * mpift_open for one that stopped.  A plain MPI_Allreduce: no context,
+ * so no watchdog, exists yet, and every rank comes to it straight from
+ * MPI_Init.
+ */
+static int become_user(const struct mpift_options *opts)
+{
+    char why[256] = "";
+    int rc = MPIFT_OK, all = 0;
+
+    if (opts->size < offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid) || !opts->as_user)
+        return MPIFT_OK;
+    rc = identity_drop((uid_t)opts->as_uid, (gid_t)opts->as_gid, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        mpift_log_error("--as-user %u:%u: %s; nothing was read or written", (unsigned)opts->as_uid,
+                        (unsigned)opts->as_gid, why);
+    if (MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return MPIFT_ERR_MPI;
+    return all;
+}
+
 static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
 {
     int initialized = 0, rc, rank = -1;
@@ -72,7 +189,8 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     if (rank == 0 && mpift_same_terminal())
         launcher_log.err = stdout;
     mpift_log_use(&launcher_log);
-    rc = mpift_open(&world, opts, ctx);
+    if ((rc = become_user(opts)) == MPIFT_OK)
+        rc = mpift_open(&world, opts, ctx);
     if (rc == MPIFT_OK)
         (*ctx)->owns_mpi = !initialized;
     else

@@ -133,6 +133,15 @@ int mpift_config_read(const char *path, char **text, size_t *len);
  */
 int mpift_config_gather(const char *path, char **text, size_t *len, char *err, size_t errlen);
 
+struct mpift_options;
+
+/*
+ * mpift_config_text - the configuration's text the caller gave in
+ * opts->config_text (mpift-stage's SRC... DEST form), or NULL when its
+ * struct predates that field or left it NULL: then read opts->config_path.
+ */
+const char *mpift_config_text(const struct mpift_options *opts);
+
 /* Free a config and set *cfg to NULL; NULL-safe. */
 void mpift_config_free(struct mpift_config **cfg);
 

@@ -21,7 +21,9 @@
  * string or a comment.
  *
  * Each spliced file is framed by marker comments, "#@mpift-line N NAME":
- * the next line is line N of NAME (empty: the main file).  Every rank reads
+ * the next line is line N of NAME (empty: the main file).  N = 0 names
+ * what is no file, a line of mpift-stage's SRC... DEST text made from an
+ * argument (NAME): messages then name it with no line number.  Every rank reads
  * them back (mpift_cfg_marks), so a message names the file and the line a
  * setting came from, on whichever rank it is made.
  */
@@ -270,7 +272,7 @@ bool mpift_cfg_marks(struct mpift_cfg_loader *L, const char *text)
             v = strtol(p + strlen(MARK), &end, 10);
             name = end + 1;
             n = (int)strcspn(name, "\n");
-            if (errno == 0 && v > 0 && v < INT_MAX && *end == ' ') {
+            if (errno == 0 && v >= 0 && v < INT_MAX && *end == ' ') {
                 if (!(m = realloc(L->marks, (L->nmarks + 1) * sizeof(*m)))) {
                     mpift_cfg_nomem(L);
                     return false;

@@ -12,6 +12,7 @@
 #include "mpift_autoconf.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,14 @@ out:
     free(buf);
     mpift_config_free(&cfg);
     return L.rc;
+}
+
+const char *mpift_config_text(const struct mpift_options *opts)
+{
+    /* A caller compiled before the field existed passes a shorter struct. */
+    if (!opts || opts->size < offsetof(struct mpift_options, config_text) + sizeof(opts->config_text))
+        return NULL;
+    return opts->config_text;
 }
 
 void mpift_config_free(struct mpift_config **cfg)

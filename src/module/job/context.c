@@ -79,8 +79,14 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
-    if (rank == 0 && (rc = mpift_config_gather(opts->config_path, &text, &len, err, sizeof(err))) != MPIFT_OK)
+    if (rank == 0 && mpift_config_text(opts)) {
+        /* Given whole (mpift-stage SRC... DEST): nothing to read or splice. */
+        if (!(text = strdup(mpift_config_text(opts))))
+            rc = MPIFT_ERR_NOMEM;
+        len = text ? strlen(text) : 0;
+    } else if (rank == 0 && (rc = mpift_config_gather(opts->config_path, &text, &len, err, sizeof(err))) != MPIFT_OK) {
         mpift_config_print_errors(err);   /* nothing is broadcast: an include rank 0 lacks stops all */
+    }
     hdr[0] = rc;
     hdr[1] = (int)len;
     if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(hdr, 2, MPI_INT, 0, ctx->comm, &rq), &rq)) !=
