@@ -37,15 +37,24 @@ struct chain {
     size_t n;
 };
 
-/* The registry's folder: one per user and node, the user's own. */
-static void registry_dir(char *buf, size_t len)
+/* The registry's folder, opened (walk.h): one per user and node, the
+ * user's own.  Root's is /run/mpift, where no other user can make a
+ * name first; where /run cannot take it (a read-only /run in some
+ * containers), /tmp/mpift-roots-0 like any other user's.  A fd, or a
+ * status with why. */
+static int registry_open(char *dir, size_t dlen, char *why, size_t len)
 {
     struct stat st;
+    int fd = MPIFT_ERR_NOENT;
 
-    if (geteuid() == 0 && stat("/run", &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(buf, len, "/run/mpift");
-    else
-        snprintf(buf, len, "/tmp/mpift-roots-%lu", (unsigned long)geteuid());
+    if (geteuid() == 0 && stat("/run", &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(dir, dlen, "/run/mpift");
+        fd = mpift_walk_open(dir, MPIFT_WALK_CREATE, 0700, NULL, why, len);
+        if (fd >= 0 || fd == MPIFT_ERR_ESCAPE)
+            return fd;
+    }
+    snprintf(dir, dlen, "/tmp/mpift-roots-%lu", (unsigned long)geteuid());
+    return mpift_walk_open(dir, MPIFT_WALK_CREATE, 0700, NULL, why, len);
 }
 
 /* The root's folder and every folder above it, by "..".  0 or -1. */
@@ -209,12 +218,11 @@ static int enter(int rootfd, const char *root, struct mpift_root_hold *h, char *
     struct chain mine;
     int rc = MPIFT_HOLD_ERROR, en;
 
-    registry_dir(dir, sizeof(dir));
     if (chain_of(rootfd, &mine) != 0) {
         snprintf(why, len, "cannot list the folders above %s: %s", root, strerror(errno));
         return MPIFT_HOLD_ERROR;
     }
-    h->dirfd = mpift_walk_open(dir, MPIFT_WALK_CREATE, 0700, NULL, cause, sizeof(cause));
+    h->dirfd = registry_open(dir, sizeof(dir), cause, sizeof(cause));
     if (h->dirfd < 0) {
         snprintf(why, len, "the registry of roots in use %s: %s", dir, cause);
         goto out;

@@ -6,7 +6,8 @@
  *
  * Two parts.  The flock on the root folder itself (any user's run into
  * the same folder; what it always was).  And this node's registry of
- * roots in use: a folder of the user's (root: /run/mpift; others:
+ * roots in use: a folder of the user's (root: /run/mpift, or
+ * /tmp/mpift-roots-0 where /run cannot take it; others:
  * /tmp/mpift-roots-UID), opened by the checked walk (walk.h), holding one
  * entry per root held, created exclusively under a random name, locked
  * (flock) for as long as its run lives and naming its root with the
