@@ -126,6 +126,8 @@ scenario "conf/stage.cfg, mpift.conf(5) and the README give the template safe on
 dry_run() {
     stage "$t/shared/job" --dry-run
     [ ! -e "$t/elsewhere/a.txt" ] || fail "a dry run wrote through the link"
+    grep -q "dest root $t/shared/job: $t/shared is owned by nobody (uid [0-9]*), not by you or root: .*: a run would be refused" "$t/log" ||
+        fail "the dry run does not say the run would be refused: $(cat "$t/log")"
 }
-scenario "a dry run into a refused root writes nothing" dry_run
+scenario "a dry run into a refused root writes nothing and says a run would be refused" dry_run
 done_testing

@@ -89,8 +89,9 @@ int mpift_in_open_root(struct mpift_in_run *r)
         return MPIFT_OK;
     if (ctx->dry_run) {
         /* Look at what is there without creating anything. */
-        r->rootfd = mpift_walk_open(ctx->dest_root, 0, 0, NULL, r->root_why, sizeof(r->root_why));
-        r->root_why[0] = '\0';
+        r->rootfd = mpift_walk_open(ctx->dest_root, 0, 0, NULL, cause, sizeof(cause));
+        if (r->rootfd == MPIFT_ERR_ESCAPE)
+            mpift_log_warn("dest root %s: %s: a run would be refused", ctx->dest_root, cause);
         if (r->rootfd < 0)
             r->rootfd = -1;
         return MPIFT_OK;
