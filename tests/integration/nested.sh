@@ -7,9 +7,10 @@
 # run on nodes 1-2, the second on nodes 1-3 is refused by nodes 1 and 2
 # only (node 3 has no run in that tree: per node).  A stage-out whose
 # collect folder holds a dest root in use is refused the same way.  Once
-# the first has ended the nested run goes through.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 timeout=120
-plan 5
+# the first has ended the nested run goes through; an entry a killed run
+# left does not block.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=120
+plan 6
 
 mkdir -p "$t/src"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$t/src/big.bin"
@@ -114,6 +115,31 @@ nodes_both_ways() {
     node_refusals "$FAKE_SCRATCH/E/sub, inside $FAKE_SCRATCH/E"
 }
 scenario "across fake nodes, both ways: each node where the other run writes refuses, naming its root; the others do not" nodes_both_ways
+
+# An entry no run holds (its run was killed): it names D, which the next
+# run's root D/dead is inside; the run goes through and removes it.
+dead_entry() {
+    local d=/run/mpift
+    [ -d "$d" ] || d=/tmp/mpift-roots-0
+    mkdir -p "$t/D"
+    python3 - "$t/D" "$d/0000dead$$.root" <<'PY' || fail "cannot write a dead run's entry"
+import os, sys
+root, entry = sys.argv[1], sys.argv[2]
+ids, p = [], root
+while True:
+    st = os.stat(p)
+    ids.append("%d %d\n" % (st.st_dev, st.st_ino))
+    if p == "/":
+        break
+    p = os.path.dirname(p)
+with open(entry, "w") as f:
+    f.write("mpift-root 1\n" + "".join(ids) + "root " + root)
+PY
+    cfg "$t/b.cfg" "$t/D/dead"
+    local_mpirun 2 "$stage" --config "$t/b.cfg" >"$t/log" 2>&1 || fail "a dead run's entry blocked the run: $(cat "$t/log")"
+    [ ! -e "$d/0000dead$$.root" ] || { rm -f "$d/0000dead$$.root"; fail "the dead run's entry was not removed"; }
+}
+scenario "an entry left by a killed run (its lock free) does not block a run, which removes it" dead_entry
 
 registry_clean() {
     after nodes_both_ways
