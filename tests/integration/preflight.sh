@@ -12,7 +12,9 @@ small=$FAKE_NODEDIR/$n2
 mount -t tmpfs -o size=1m mpift-test "$small" 2>/dev/null || skip "cannot mount a tmpfs here"
 at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$small"
 mkdir -p "$t/collect"
-mount -t tmpfs -o size=1m mpift-test "$t/collect" || fail "cannot mount a second tmpfs"
+# mode 0755: a fresh tmpfs is 1777, and a collect folder every user may
+# write in is refused for its own sake (docs/paths.md).
+mount -t tmpfs -o size=1m,mode=0755 mpift-test "$t/collect" || fail "cannot mount a second tmpfs"
 at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/collect"
 plan 5
 

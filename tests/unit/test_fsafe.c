@@ -1,4 +1,6 @@
 /* test_fsafe.c - path containment: lexical checks and the O_NOFOLLOW walk. */
+#include "mpift_autoconf.h"
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -6,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "fs/beneath.h"
 #include "fs/fsafe.h"
+#include "fs/walk.h"
 #include "unit_main.h"
 
 static char err[512];
@@ -373,6 +378,70 @@ START_TEST(too_long_keeps_the_cause)
 }
 END_TEST
 
+/* mpift_walk_open's rules as another user (uid 5555) in group 4321 would
+ * meet them: a shared project folder of one of its groups (another user's,
+ * group-writable, setgid) is trusted, a folder of another user not shared
+ * with it or one every user may write in is not; as root, no group is. */
+static int walk_as(const char *path, unsigned flags, int in_group)
+{
+    gid_t g = 4321;
+    char why[512];
+    int st, fd;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        if (setgroups(in_group ? 1 : 0, &g) != 0 || setresgid(5555, 5555, 5555) != 0 ||
+            setresuid(5555, 5555, 5555) != 0)
+            _exit(3);
+        fd = mpift_walk_open(path, flags, 0755, NULL, why, sizeof(why));
+        _exit(fd >= 0 ? 0 : fd == MPIFT_ERR_ESCAPE ? 1 : 2);
+    }
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+START_TEST(walk_trusts_by_owner_group_and_mode)
+{
+    char base[] = "/tmp/mpift-walk-XXXXXX", p[256], why[512];
+    int fd;
+
+    if (geteuid() != 0)
+        return;   /* needs folders of other users: root only */
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    ck_assert_int_eq(chmod(base, 0755), 0);
+    snprintf(p, sizeof(p), "%s/proj", base);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    ck_assert_int_eq(chown(p, 1234, 4321), 0);
+    ck_assert_int_eq(chmod(p, 02775), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 0);                  /* my group's project folder */
+    snprintf(p, sizeof(p), "%s/proj/mine", base);
+    ck_assert_int_eq(walk_as(p, MPIFT_WALK_CREATE, 1), 0);  /* made below it */
+    snprintf(p, sizeof(p), "%s/proj", base);
+    ck_assert_int_eq(walk_as(p, 0, 0), 1);                  /* not my group: another user's */
+    fd = mpift_walk_open(p, 0, 0, NULL, why, sizeof(why));  /* root trusts no group */
+    ck_assert_int_eq(fd, MPIFT_ERR_ESCAPE);
+    ck_assert_ptr_nonnull(strstr(why, "is owned by uid 1234, not by you or root"));
+    snprintf(p, sizeof(p), "%s/open", base);
+    ck_assert_int_eq(mkdir(p, 0777), 0);
+    ck_assert_int_eq(chmod(p, 0777), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 1);                  /* every user may write: never */
+    snprintf(p, sizeof(p), "%s/grp", base);
+    ck_assert_int_eq(mkdir(p, 0775), 0);
+    ck_assert_int_eq(chown(p, 5555, 4321), 0);
+    ck_assert_int_eq(chmod(p, 0775), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 0);                  /* mine, writable by my group */
+    ck_assert_int_eq(walk_as(p, 0, 0), 1);                  /* writable by a group I am not in */
+    /* Links: ".." in a target, followed and resolved. */
+    snprintf(p, sizeof(p), "%s/grp/up", base);
+    ck_assert_int_eq(symlink("../proj/mine", p), 0);
+    snprintf(p, sizeof(p), "%s/grp/up", base);
+    ck_assert_int_eq(walk_as(p, 0, 1), 0);
+    snprintf(p, sizeof(p), "rm -rf '%s'", base);
+    ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 static Suite *fsafe_suite(void)
 {
     Suite *s = suite_create("fsafe");
@@ -393,6 +462,7 @@ static Suite *fsafe_suite(void)
     tcase_add_test(walk, open_beneath_stays_below);
     tcase_add_test(walk, open_beneath_walk_stays_below);
     tcase_add_test(walk, nearest_folder_and_lock);
+    tcase_add_test(walk, walk_trusts_by_owner_group_and_mode);
     tcase_add_test(lex, too_long_keeps_the_cause);
     suite_add_tcase(s, lex);
     suite_add_tcase(s, walk);

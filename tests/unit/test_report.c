@@ -15,6 +15,7 @@
 #include "mpift/mpift.h"
 #include "job/context.h"
 #include "stage/report.h"
+#include "fs/outfile.h"
 #include "util/json.h"
 #include "unit_main.h"
 
@@ -56,19 +57,22 @@ END_TEST
 
 START_TEST(atomic_file)
 {
-    struct mpift_json_file r;
-    char dir[] = "/tmp/mpift-report-XXXXXX", path[256], tmp[sizeof(r.tmp)];
+    struct mpift_outfile r;
+    char dir[] = "/tmp/mpift-report-XXXXXX", path[256], tmp[sizeof(r.tmp) + 64], why[512];
     struct stat st;
     FILE *f;
     char buf[64] = "";
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/r.json", dir);
-    ck_assert_int_eq(mpift_json_open(&r, path), MPIFT_OK);
+    ck_assert_int_eq(mpift_outfile_open(&r, path, ".mpift-", ".tmp", why, sizeof(why)), MPIFT_OK);
     fputs("{\"ok\": true}\n", r.f);
-    snprintf(tmp, sizeof(tmp), "%s", r.tmp);
+    snprintf(tmp, sizeof(tmp), "%s/%s", dir, r.tmp);
+    ck_assert_int_eq(strncmp(r.tmp, ".mpift-", 7), 0);
+    ck_assert_int_eq(strlen(r.tmp), 7 + 32 + 4);   /* 128 random bits: no name to plant ahead */
     ck_assert_int_eq(stat(path, &st), -1);      /* nothing at the final path yet */
-    ck_assert_int_eq(mpift_json_close(&r, 1), MPIFT_OK);
+    ck_assert_int_eq(stat(tmp, &st), 0);
+    ck_assert_int_eq(mpift_outfile_close(&r, 1, why, sizeof(why)), MPIFT_OK);
     ck_assert_int_eq(stat(tmp, &st), -1);
     f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
@@ -77,11 +81,21 @@ START_TEST(atomic_file)
     ck_assert_str_eq(buf, "{\"ok\": true}\n");
     /* A report given up leaves nothing. */
     unlink(path);
-    ck_assert_int_eq(mpift_json_open(&r, path), MPIFT_OK);
-    ck_assert_int_eq(mpift_json_close(&r, 0), MPIFT_OK);
+    ck_assert_int_eq(mpift_outfile_open(&r, path, ".mpift-", ".tmp", why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_outfile_close(&r, 0, why, sizeof(why)), MPIFT_OK);
     ck_assert_int_eq(stat(path, &st), -1);
+    /* A link planted at the final name is replaced, not followed. */
+    snprintf(tmp, sizeof(tmp), "%s/target", dir);
+    ck_assert_int_eq(symlink(tmp, path), 0);
+    ck_assert_int_eq(mpift_outfile_open(&r, path, ".mpift-", ".tmp", why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_outfile_close(&r, 1, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(stat(tmp, &st), -1);
+    unlink(path);
     /* An unwritable place is an error, not a crash. */
-    ck_assert_int_eq(mpift_json_open(&r, "/nonexistent/dir/r.json"), MPIFT_ERR_IO);
+    ck_assert_int_ne(mpift_outfile_open(&r, "/nonexistent/dir/r.json", ".mpift-", ".tmp", why, sizeof(why)),
+                     MPIFT_OK);
     rmdir(dir);
 }
 END_TEST

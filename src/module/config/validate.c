@@ -131,7 +131,7 @@ static void load_paths(struct mpift_cfg_loader *L, const config_setting_t *root,
     /* Without the group both required keys are missing: say so for each. */
     cfg->source = load_rank0_folder(L, grp, cfg->dir, "source", true, "\"data\"", "stage-in reads");
 
-    v = mpift_cfg_get_string(L, grp, "paths", "dest", true, "\"/tmp/mpift/%j\"", &s);
+    v = mpift_cfg_get_string(L, grp, "paths", "dest", true, "\"/tmp/mpift-%u/%j\"", &s);
     if (v && !abs_template(v))
         mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "paths.dest", "\"%.*s\" is not absolute; the node-local root "
                        "must start with / or with %%t (the job's temp dir)", MPIFT_CFG_QUOTE_MAX, v);

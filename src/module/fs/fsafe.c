@@ -23,6 +23,7 @@
 
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
+#include "fs/walk.h"
 
 /* The block size assumed where statvfs cannot tell: the common one. */
 #define BLOCK_GUESS 4096
@@ -151,41 +152,11 @@ int mpift_path_resolve(const char *root, const char *label, const char *path, ch
 
 int mpift_root_open(const char *root, char *err, size_t errlen)
 {
-    char buf[PATH_MAX];
-    size_t i, n = strlen(root);
-    int fd, saved;
-
-    if (root[0] != '/' || n >= sizeof(buf)) {
-        snprintf(err, errlen, "destination root must be an absolute path shorter than %d bytes", PATH_MAX);
-        errno = EINVAL;
-        return MPIFT_ERR_ESCAPE;
-    }
-    memcpy(buf, root, n + 1);
-    /* mkdir -p: the root itself is the administrator's choice, so symlinks
-     * in it (a /scratch -> /local/scratch) are followed; only what lies
-     * below it is walked without following. */
-    for (i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        if (buf[i - 1] == '/')
-            continue;
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-            saved = errno;
-            snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(saved));
-            errno = saved;
-            return MPIFT_ERR_IO;
-        }
-        buf[i] = root[i];
-    }
-    fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        saved = errno;
-        snprintf(err, errlen, "cannot open folder: %s", strerror(saved));
-        errno = saved;
-        return MPIFT_ERR_IO;
-    }
-    return fd;
+    /* Walked from "/" and checked (walk.h): the root's path is the
+     * administrator's or the user's choice, so links in it (a /scratch ->
+     * /local/scratch) are followed, but only where no other user could
+     * have planted them; what lies below it is walked without following. */
+    return mpift_walk_open(root, MPIFT_WALK_CREATE, 0755, NULL, err, errlen);
 }
 
 /* Open folder `comp` of fd, never following a link.  An fd, or

@@ -58,8 +58,10 @@ int mpift_path_resolve(const char *root, const char *label, const char *path, ch
 
 /*
  * mpift_root_open - mkdir -p the absolute `root` (mode 0755) and open it as a
- * directory.  Returns an fd >= 0, or a negative MPIFT_ERR_* with errno kept
- * and a cause in err.
+ * directory, every component of its path checked as it is walked
+ * (mpift_walk_open, walk.h): no other user can bend it.  Returns an fd >= 0,
+ * or a negative MPIFT_ERR_* (MPIFT_ERR_ESCAPE: a component fails the
+ * checks) with errno kept and a cause in err naming the component.
  */
 int mpift_root_open(const char *root, char *err, size_t errlen);
 

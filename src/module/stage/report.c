@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
+#include "engine/sink.h"
+#include "fs/outfile.h"
 #include "stage/report.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -314,7 +316,8 @@ int mpift_stage_report_write(const struct mpift_stage_report *rep)
 {
     int q, size = rep->ctx->topo.size, rc;
     struct note_index *ix = calloc((size_t)size, sizeof(*ix));
-    struct mpift_json_file out;
+    struct mpift_outfile out;
+    char why[MPIFT_WHY_MAX];
 
     if (!ix) {
         mpift_log_error("%s: out of memory for the report", rep->ctx->report_path);
@@ -322,7 +325,11 @@ int mpift_stage_report_write(const struct mpift_stage_report *rep)
     }
     for (q = 0; q < size; q++)
         index_notes(&rep->ranks[q], &ix[q]);
-    rc = mpift_json_open(&out, rep->ctx->report_path);
+    /* Named like a copy's temporary: walks that skip those skip it. */
+    rc = mpift_outfile_open(&out, rep->ctx->report_path, MPIFT_SINK_TMP_PREFIX, MPIFT_SINK_TMP_SUFFIX, why,
+                            sizeof(why));
+    if (rc != MPIFT_OK)
+        mpift_log_error("--report %s: %s; pick a writable place for the report", rep->ctx->report_path, why);
     if (rc == MPIFT_OK) {
         put_run(out.f, rep);
         put_nodes(out.f, rep);
@@ -332,7 +339,9 @@ int mpift_stage_report_write(const struct mpift_stage_report *rep)
         else
             put_files_in(out.f, rep, ix);
         fputs("\n  ]\n}\n", out.f);
-        rc = mpift_json_close(&out, 1);
+        rc = mpift_outfile_close(&out, 1, why, sizeof(why));
+        if (rc != MPIFT_OK)
+            mpift_log_error("--report %s: %s", rep->ctx->report_path, why);
     } else {
         rc = MPIFT_ERR_IO;
     }

@@ -178,6 +178,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
 
 static void run_free(struct mpift_in_run *r)
 {
+    mpift_root_release(&r->hold);
     if (r->rootfd >= 0)
         close(r->rootfd);   /* and with it the run's lock */
     if (r->srcfd >= 0)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs/roots.h"
 #include "engine/xfer.h"
 #include "job/context.h"
 #include "stage/folders.h"
@@ -37,6 +38,7 @@ struct mpift_in_run {
     int xfer_on;                /* x was set up (not on a dry run) */
     int rootfd;                 /* my dest root, when I write anything */
     int lock;                   /* MPIFT_IN_LOCK_*: the run's hold on my dest root */
+    struct mpift_root_hold hold; /* my dest root in this node's registry of roots in use */
     struct mpift_folders folders; /* the folders my copies go into */
     int folders_made;           /* preflight agreed and they were made: their modes are due */
     char root_why[MPIFT_WHY_MAX]; /* why my dest root could not be opened ("": it was) */
@@ -71,7 +73,8 @@ enum {
     MPIFT_IN_LOCK_NONE = 0,     /* not taken: a lower rank of this run and node holds it, or the
                                  * file system cannot lock (nothing is swept then) */
     MPIFT_IN_LOCK_HELD,         /* held for the run: no other run writes there */
-    MPIFT_IN_LOCK_BUSY,         /* another run holds it: this one must not write */
+    MPIFT_IN_LOCK_BUSY,         /* another run holds it, or a root inside or above it (root_why
+                                 * says which): this one must not write */
 };
 
 /* Bit i of a need-bit array. */

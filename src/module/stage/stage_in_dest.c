@@ -9,7 +9,13 @@
  * write into one root (scatter targets sharing their leader's root) are
  * one holder: the lowest of them takes the lock.  Holding it, a run knows
  * that every temporary file in its folders is a dead run's, and sweeps
- * them, whichever rank wrote them.
+ * them, whichever rank wrote them.  The holder also enters the root in
+ * its node's registry of roots in use (fs/roots.h), so that a run into a
+ * folder inside it or above it is refused the same way.
+ *
+ * The root's path is walked and checked as it is made (fs/walk.h): a
+ * folder on the way that another user owns or may write in is refused,
+ * named with its owner or mode (docs/paths.md).
  */
 #include "mpift_autoconf.h"
 
@@ -17,11 +23,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "config/template.h"
 #include "engine/sink.h"
 #include "fs/fsafe.h"
+#include "fs/roots.h"
+#include "fs/walk.h"
 #include "stage/preflight.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
@@ -67,6 +76,7 @@ static int holds_lock(const struct mpift_in_run *r)
 int mpift_in_open_root(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
+    char cause[MPIFT_WHY_MAX];
     size_t i;
     int any = 0;
 
@@ -79,7 +89,11 @@ int mpift_in_open_root(struct mpift_in_run *r)
         return MPIFT_OK;
     if (ctx->dry_run) {
         /* Look at what is there without creating anything. */
-        r->rootfd = open(ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r->rootfd = mpift_walk_open(ctx->dest_root, 0, 0, NULL, cause, sizeof(cause));
+        if (r->rootfd == MPIFT_ERR_ESCAPE)
+            mpift_log_warn("dest root %s: %s: a run would be refused", ctx->dest_root, cause);
+        if (r->rootfd < 0)
+            r->rootfd = -1;
         return MPIFT_OK;
     }
     if (mpift_folders_done(&r->folders) != MPIFT_OK) {
@@ -87,27 +101,35 @@ int mpift_in_open_root(struct mpift_in_run *r)
                      ctx->dest_root);
         return MPIFT_ERR_IO;
     }
-    r->rootfd = mpift_root_open(ctx->dest_root, r->root_why, sizeof(r->root_why));
+    r->rootfd = mpift_root_open(ctx->dest_root, cause, sizeof(cause));
     if (r->rootfd < 0) {
-        char cause[MPIFT_WHY_MAX];
-        memcpy(cause, r->root_why, sizeof(cause));
-        mpift_format(r->root_why, sizeof(r->root_why), "dest root %s: %s: nothing was sent; fix its permissions "
-                     "or point paths.dest elsewhere", ctx->dest_root, cause);
+        mpift_format(r->root_why, sizeof(r->root_why), "dest root %s: %s: nothing was sent; %s or point paths.dest "
+                     "elsewhere", ctx->dest_root, cause, r->rootfd == MPIFT_ERR_ESCAPE ? "remove that folder or "
+                     "make it yours (or root's) and writable by no one else (mpift.conf(5), paths.dest)" : "fix its permissions");
         r->rootfd = -1;
         return MPIFT_ERR_IO;
     }
     if (!holds_lock(r))
         return MPIFT_OK;
-    switch (mpift_root_lock(r->rootfd)) {
-    case 0:
+    switch (mpift_root_hold(r->rootfd, ctx->dest_root, &r->hold, cause, sizeof(cause))) {
+    case MPIFT_HOLD_OK:
         r->lock = MPIFT_IN_LOCK_HELD;
         break;
-    case 1:
+    case MPIFT_HOLD_BUSY:
         r->lock = MPIFT_IN_LOCK_BUSY;
+        mpift_format(r->root_why, sizeof(r->root_why), "%s: nothing was sent; wait for it to end or point "
+                     "paths.dest elsewhere", cause);
+        break;
+    case MPIFT_HOLD_NOLOCK:
+        mpift_log_verbose("dest root %s cannot be locked on this file system: another user's run into it is not "
+                          "kept out, and no temporary file is swept", ctx->dest_root);
         break;
     default:
-        mpift_log_verbose("dest root %s cannot be locked on this file system: two runs into it are not kept "
-                          "apart, and no temporary file is swept", ctx->dest_root);
+        mpift_format(r->root_why, sizeof(r->root_why), "dest root %s: %s: nothing was sent; fix that or point "
+                     "paths.dest elsewhere", ctx->dest_root, cause);
+        close(r->rootfd);
+        r->rootfd = -1;
+        return MPIFT_ERR_IO;
     }
     return MPIFT_OK;
 }
@@ -125,8 +147,7 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len)
     if (r->rootfd < 0) {
         mpift_format(why, len, "%s: %s", host, r->root_why);
     } else if (r->lock == MPIFT_IN_LOCK_BUSY) {
-        mpift_format(why, len, "%s: another mpift run is writing into %s: nothing was sent; wait for it to end or "
-                     "point paths.dest elsewhere", host, root);
+        mpift_format(why, len, "%s: %s", host, r->root_why);
     } else {
         mpift_room_start(&room, r->rootfd, root);
         for (i = 0; i < r->plan.n; i++)

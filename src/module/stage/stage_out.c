@@ -31,6 +31,7 @@
 #include "engine/sink.h"
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
+#include "fs/roots.h"
 #include "job/context.h"
 #include "stage/folders.h"
 #include "stage/plan.h"
@@ -66,6 +67,7 @@ struct out_run {
     struct writer *w;             /* rank 0: [size] */
     char collect[PATH_MAX];
     int collectfd;
+    struct mpift_root_hold hold;  /* collect in this node's registry of roots in use */
     uint64_t written, skipped, failed, bytes, errors;
     int stopped;                  /* on_error = "abort" after a failure */
     struct mpift_meter meter;     /* rank 0: what has come in of what is wanted */
@@ -100,6 +102,7 @@ static void out_run_free(struct out_run *r)
 {
     int w;
 
+    mpift_root_release(&r->hold);
     if (r->collectfd >= 0)
         close(r->collectfd);   /* and with it the run's lock */
     if (r->realfd >= 0)
@@ -303,7 +306,7 @@ static int preflight(struct out_run *r)
     struct mpift_room room;
     char why[MPIFT_WHY_MAX];
     size_t i;
-    int w, lock = mpift_root_lock(r->collectfd), bad = 0;
+    int w, lock = mpift_root_hold(r->collectfd, r->collect, &r->hold, why, sizeof(why)), bad = 0;
 
     mpift_room_start(&room, r->collectfd, r->collect);
     for (w = 0; w < r->size; w++)
@@ -312,9 +315,12 @@ static int preflight(struct out_run *r)
                 mpift_room_add(&room, r->w[w].plan.f[i].size);
                 mpift_folders_add(&fl, &r->w[w].plan.f[i]);
             }
-    if (lock == 1) {
-        mpift_format(why, sizeof(why), "another mpift run is writing into %s: nothing was copied; wait for it to "
-                     "end or point paths.collect elsewhere", r->collect);
+    if (lock == MPIFT_HOLD_BUSY || lock == MPIFT_HOLD_ERROR) {
+        char cause[MPIFT_WHY_MAX];
+        memcpy(cause, why, sizeof(cause));
+        mpift_format(why, sizeof(why), "%s%s: nothing was copied; %s or point paths.collect elsewhere",
+                     lock == MPIFT_HOLD_BUSY ? "" : "paths.collect: ", cause,
+                     lock == MPIFT_HOLD_BUSY ? "wait for it to end" : "fix that");
         mpift_log_error("%s", why);
         bad = 1;
     } else if (mpift_folders_done(&fl) == MPIFT_OK) {
@@ -322,8 +328,8 @@ static int preflight(struct out_run *r)
             for (i = 0; r->w[w].state && i < r->w[w].plan.n; i++)
                 if (wanted(r, w, i))
                     mpift_folders_need(&fl, r->w[w].plan.f[i].dest);
-        bad = mpift_folders_check(&fl, r->collectfd, r->collect, lock == 0, &room, "copied", "paths.collect", why,
-                                  sizeof(why)) != 0;
+        bad = mpift_folders_check(&fl, r->collectfd, r->collect, lock == MPIFT_HOLD_OK, &room, "copied",
+                                  "paths.collect", why, sizeof(why)) != 0;
         if (bad)
             mpift_log_error("%s", why);
     }

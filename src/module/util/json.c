@@ -3,10 +3,8 @@
  */
 #include "mpift_autoconf.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "util/log.h"
@@ -71,39 +69,4 @@ void mpift_json_str(FILE *f, const char *str)
         }
     }
     fputc('"', f);
-}
-
-int mpift_json_open(struct mpift_json_file *r, const char *path)
-{
-    memset(r, 0, sizeof(*r));
-    if (strlen(path) >= sizeof(r->path)) {
-        mpift_log_error("--report %s: path too long", path);
-        return MPIFT_ERR_IO;
-    }
-    strcpy(r->path, path);
-    snprintf(r->tmp, sizeof(r->tmp), "%s.mpift-%ld.tmp", path, (long)getpid());
-    r->f = fopen(r->tmp, "w");
-    if (!r->f) {
-        mpift_log_error("--report %s: cannot create %s: %s; pick a writable place for the report", path, r->tmp,
-                        strerror(errno));
-        return MPIFT_ERR_IO;
-    }
-    return MPIFT_OK;
-}
-
-int mpift_json_close(struct mpift_json_file *r, int ok)
-{
-    int bad;
-
-    if (!r->f)
-        return MPIFT_ERR_IO;
-    bad = fflush(r->f) != 0 || ferror(r->f) || fsync(fileno(r->f)) != 0;
-    bad |= fclose(r->f) != 0;
-    r->f = NULL;
-    if (ok && !bad && rename(r->tmp, r->path) == 0)
-        return MPIFT_OK;
-    if (ok)
-        mpift_log_error("--report %s: cannot write it: %s", r->path, strerror(errno));
-    unlink(r->tmp);
-    return ok ? MPIFT_ERR_IO : MPIFT_OK;
 }

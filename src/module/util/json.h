@@ -1,7 +1,8 @@
 /*
  * json.h - the --report file's JSON: a small streaming writer that always
- * produces valid JSON (names are bytes, JSON is UTF-8), written under a
- * temporary name and renamed, so a reader never sees half a report.
+ * produces valid JSON (names are bytes, JSON is UTF-8).  The file itself
+ * is fs/outfile.h's: written under a temporary name and renamed, so a
+ * reader never sees half a report.
  */
 #ifndef MPIFT_JSON_H
 #define MPIFT_JSON_H
@@ -18,20 +19,5 @@
  * "\udce9", UTF-8 "é" stays "é".
  */
 void mpift_json_str(FILE *f, const char *s);
-
-/* An open JSON file: FILE plus the names for the final rename. */
-struct mpift_json_file {
-    FILE *f;
-    char path[4096];
-    char tmp[4200];
-};
-
-/* Open a temporary file beside `path`.  MPIFT_OK or MPIFT_ERR_IO (reported,
- * naming the path). */
-int mpift_json_open(struct mpift_json_file *r, const char *path);
-
-/* Flush, fsync and rename into place (or remove the temporary file when
- * `ok` is 0).  MPIFT_OK or MPIFT_ERR_IO (reported). */
-int mpift_json_close(struct mpift_json_file *r, int ok);
 
 #endif
