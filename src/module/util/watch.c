@@ -424,9 +424,9 @@ void mpift_watch_abort(MPI_Comm comm, int code)
  * Its ranks end within the timeout, but mpirun waits for the lost node's
  * daemon, which the abort's kill order is queued for, until TCP on
  * mpirun's host gives up retransmitting it (net.ipv4.tcp_retries2).
- * Measured in docs/launchers.md: no end within 16 minutes by default, 12 s
- * with 3; Open MPI's oob_tcp_keepalive_* settings do not shorten it
- * (a keepalive is only sent on a connection with nothing unacknowledged). */
+ * Measured in docs/launchers.md: 944 s by default, 12 s with 3; Open
+ * MPI's oob_tcp_keepalive_* settings do not shorten it (967 s: a
+ * keepalive is only sent on a connection with nothing unacknowledged). */
 static void mpirun_advice(void)
 {
     if (!getenv("OMPI_COMM_WORLD_SIZE"))
