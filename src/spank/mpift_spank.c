@@ -14,7 +14,12 @@
  *     srun --jobid=J --overlap --nodelist=NODES -N n -n n --ntasks-per-node=1
  *          --mpi=pmix --kill-on-bad-exit=1 mpift-stage --config FILE
  *
- * (--overlap: the user's step already holds the CPUs).  If that fails,
+ * (--overlap: the user's step already holds the CPUs).  NODES are the
+ * nodes Slurm gave the user's step, asked of slurmctld: a step may use
+ * part of its allocation (-w, -N below the job's, --exclude, --relative,
+ * nodes busy with other steps), and srun's environment names only the
+ * job's nodes, so without the list the staging step would land on
+ * whichever nodes Slurm picks first.  If that fails,
  * srun launches nothing and exits with an error; mpift-stage has named the
  * file, node and cause above it.  --mpift-out runs the same step with
  * --out from slurm_spank_exit, after the tasks ended (inside sbatch or
@@ -37,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <slurm/slurm.h>
 #include <slurm/spank.h>
 
 SPANK_PLUGIN(mpift, 1);
@@ -52,8 +58,9 @@ static char *srun_cmd;   /* srun to run it with (plugstack srun=) */
 static int retries = 1;  /* plugstack retries=N */
 static int step_started; /* local_user_init staged: the user's tasks ran */
 static int in_allocation; /* srun runs inside sbatch/salloc's allocation */
-static uint32_t job_id;  /* this step's job and node count, kept by */
-static uint32_t nnodes;  /* local_user_init: exit cannot ask Slurm */
+static uint32_t job_id;  /* this step's job, node count and nodes, kept */
+static uint32_t nnodes;  /* by local_user_init: exit cannot ask Slurm */
+static char *step_nodes; /* (the step is gone by then) */
 
 /* FILE as an absolute path in *dst (the staging step may start elsewhere);
  * a missing file is an error now, before anything is launched. */
@@ -153,8 +160,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
  * could not run. */
 static int spawn_step(const char *cfg, int out)
 {
-    char jobarg[64], narg[32], nodes[PATH_MAX + 16] = "";
-    const char *argv[MAX_ARGS], *list = getenv("SLURM_STEP_NODELIST");
+    char jobarg[64], narg[32], *nodes = NULL;
+    const char *argv[MAX_ARGS];
     int n = 0, status;
     pid_t pid;
 
@@ -163,8 +170,12 @@ static int spawn_step(const char *cfg, int out)
     argv[n++] = srun_cmd ? srun_cmd : "srun";
     argv[n++] = jobarg;
     argv[n++] = "--overlap";
-    if (list && *list && snprintf(nodes, sizeof(nodes), "--nodelist=%s", list) < (int)sizeof(nodes))
-        argv[n++] = nodes;
+    if (!(nodes = malloc(strlen(step_nodes) + 16))) {
+        slurm_error("mpift: out of memory");
+        return -1;
+    }
+    sprintf(nodes, "--nodelist=%s", step_nodes);
+    argv[n++] = nodes;
     argv[n++] = "-N";
     argv[n++] = narg;
     argv[n++] = "-n";
@@ -182,7 +193,8 @@ static int spawn_step(const char *cfg, int out)
     pid = fork();
     if (pid < 0) {
         slurm_error("mpift: cannot start the staging step: %s", strerror(errno));
-        return -1;
+        status = -1;
+        goto out;
     }
     if (pid == 0) {
         setenv(NESTED_VAR, "1", 1);
@@ -193,8 +205,11 @@ static int spawn_step(const char *cfg, int out)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
             slurm_error("mpift: lost the staging step: %s", strerror(errno));
-            return -1;
+            status = -1;
+            break;
         }
+out:
+    free(nodes);
     return status;
 }
 
@@ -224,8 +239,46 @@ static int run_step(const char *cfg, int out)
     return -1;
 }
 
+/*
+ * The nodes of step job_id.step (a Slurm host list, e.g. "snode[2-3]")
+ * into step_nodes, asked of slurmctld through Slurm's API, which srun
+ * provides as it does slurm_error (Makefile.am: no libslurm is linked).
+ * Returns 0, or -1 (said) when the list cannot be had: staging elsewhere
+ * than on the step's nodes is no fallback.
+ */
+static int ask_step_nodes(uint32_t step)
+{
+    job_step_info_response_msg_t *resp = NULL;
+    uint32_t i;
+    int rc = -1;
+
+    if (slurm_get_job_steps(0, job_id, step, &resp, SHOW_ALL) != 0 || !resp) {
+        slurm_error("mpift: cannot ask slurmctld which nodes step %u.%u runs on (%s), so nothing is staged: run the "
+                    "srun again", job_id, step, slurm_strerror(slurm_get_errno()));
+        return -1;
+    }
+    for (i = 0; i < resp->job_step_count; i++) {
+        job_step_info_t *s = &resp->job_steps[i];
+        if (s->step_id.job_id != job_id || s->step_id.step_id != step || !s->nodes || !*s->nodes)
+            continue;
+        free(step_nodes);
+        if ((step_nodes = strdup(s->nodes)))
+            rc = 0;
+        else
+            slurm_error("mpift: out of memory");
+        break;
+    }
+    if (i == resp->job_step_count)
+        slurm_error("mpift: slurmctld does not know step %u.%u, so its nodes are unknown and nothing is staged", job_id,
+                    step);
+    slurm_free_job_step_info_response_msg(resp);
+    return rc;
+}
+
 int slurm_spank_local_user_init(spank_t sp, int ac, char **av)
 {
+    uint32_t step;
+
     (void)ac;
     (void)av;
     if (getenv(NESTED_VAR) || (!stage_cfg && !out_cfg))
@@ -235,6 +288,12 @@ int slurm_spank_local_user_init(spank_t sp, int ac, char **av)
         slurm_error("mpift: cannot tell the job id and node count of this step from Slurm");
         return -1;
     }
+    if (spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS) {
+        slurm_error("mpift: cannot tell the step id of this srun from Slurm");
+        return -1;
+    }
+    if (ask_step_nodes(step) != 0)
+        return -1;
     /* srun stops the launch on a negative return */
     if (stage_cfg && run_step(stage_cfg, 0) != 0)
         return -1;
@@ -255,6 +314,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     free(out_cfg);
     free(launcher);
     free(srun_cmd);
-    stage_cfg = out_cfg = launcher = srun_cmd = NULL;
+    free(step_nodes);
+    stage_cfg = out_cfg = launcher = srun_cmd = step_nodes = NULL;
     return rc;
 }

@@ -304,7 +304,7 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
         return MPIFT_ERR_NOMEM;
     /* Until the communicators are made, the watch has the host's; until
      * the configuration says otherwise, the default timeout. */
-    if (mpift_watch_init(&ctx->watch, comm, MPIFT_TAG_SVC_ALIVE, comm, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK) {
+    if (mpift_watch_init(&ctx->watch, comm, MPIFT_TAG_SVC_ALIVE, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK) {
         free(ctx);
         return MPIFT_ERR_NOMEM;
     }
@@ -323,7 +323,6 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(ctx->comm, &ctx->svc_comm, &rq), &rq)) != MPIFT_OK)
         goto out;
     ctx->watch.comm = ctx->svc_comm;
-    ctx->watch.abort_comm = ctx->comm;
     MPI_Comm_rank(ctx->comm, &rank);
     mpift_log_init(&ctx->log, NULL, rank, opts->quiet, opts->verbose);
     if (opts->report_path && !(ctx->report_path = strdup(opts->report_path))) {

@@ -37,14 +37,13 @@ static const unsigned char BEAT_MSG[4] = { BEAT, 0, 0, 0 }, END_MSG[4] = { END, 
 /* Heartbeats that came are taken at most this often (seconds). */
 #define POLL_EVERY 0.01
 
-int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, MPI_Comm abort_comm, double timeout)
+int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, double timeout)
 {
     int n, i;
 
     memset(w, 0, sizeof(*w));
     w->comm = comm;
     w->tag = tag;
-    w->abort_comm = abort_comm;
     w->timeout = timeout;
     w->rreq = MPI_REQUEST_NULL;
     MPI_Comm_rank(comm, &w->rank);
@@ -420,14 +419,38 @@ void mpift_watch_abort(MPI_Comm comm, int code)
     _exit(code);
 }
 
+/* Under Open MPI's mpirun (which sets OMPI_COMM_WORLD_SIZE in its ranks'
+ * environment): what keeps mpirun itself waiting after a node is cut off.
+ * Its ranks end within the timeout, but mpirun waits for the lost node's
+ * daemon, which the abort's kill order is queued for, until TCP on
+ * mpirun's host gives up retransmitting it (net.ipv4.tcp_retries2).
+ * Measured in docs/launchers.md: 944 s by default, 12 s with 3; Open
+ * MPI's oob_tcp_keepalive_* settings do not shorten it (967 s: a
+ * keepalive is only sent on a connection with nothing unacknowledged). */
+static void mpirun_advice(void)
+{
+    if (!getenv("OMPI_COMM_WORLD_SIZE"))
+        return;
+    mpift_log_error("if mpirun does not end now, it waits for a cut-off node's daemon until TCP on mpirun's host gives "
+                    "up: many minutes with the default net.ipv4.tcp_retries2 = 15, seconds with 3 (see "
+                    "docs/launchers.md)");
+}
+
 void mpift_watch_fire(struct mpift_watch *w, const char *why)
 {
     mpift_log_error("%s; stopping the job (%s)", why, w->advice);
+    mpirun_advice();
     while (w->undo) {
         struct mpift_undo *u = w->undo;
         void (*fn)(void *arg) = u->fn;
         mpift_watch_drop(w, u);
         fn(u->arg);
     }
-    mpift_watch_abort(w->abort_comm, 1);
+    /* MPI_COMM_WORLD, not the context's communicator: MPICH (4.0) aborts
+     * a smaller communicator by messages to its ranks, which a stopped
+     * rank never takes, and its Hydra then keeps waiting for every rank;
+     * only an abort of MPI_COMM_WORLD reaches Hydra, which kills the
+     * job's processes, the stopped one included (SIGKILL ends a stopped
+     * process).  Open MPI ends the whole job either way. */
+    mpift_watch_abort(MPI_COMM_WORLD, 1);
 }

@@ -65,7 +65,6 @@ struct mpift_watch {
     double timeout;            /* seconds without progress; 0: wait forever */
     MPI_Comm comm;             /* heartbeats (the service communicator) ... */
     int tag;                   /* ... with this tag (wire/tags.h) */
-    MPI_Comm abort_comm;       /* MPI_Abort ends the job through it */
     int rank, size;
     const char *hosts;         /* [size] names, host_len bytes apart; NULL: not known yet */
     size_t host_len;
@@ -84,10 +83,10 @@ struct mpift_watch {
     struct mpift_undo *undo;
 };
 
-/* A watch for the ranks of comm (heartbeats go there with `tag`), ending
- * the job through abort_comm, waiting at most `timeout` seconds until
- * mpift_watch_set says otherwise.  MPIFT_OK or MPIFT_ERR_NOMEM. */
-int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, MPI_Comm abort_comm, double timeout);
+/* A watch for the ranks of comm (heartbeats go there with `tag`),
+ * waiting at most `timeout` seconds until mpift_watch_set says otherwise.
+ * MPIFT_OK or MPIFT_ERR_NOMEM. */
+int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, double timeout);
 
 /* The timeout, the configuration file it comes from (for the advice in
  * the message) and the host names by rank (NULL: none yet). */
@@ -144,8 +143,9 @@ void mpift_watch_drop(struct mpift_watch *w, struct mpift_undo *u);
  * mpirun), exit(code) all the same.  Does not return. */
 void mpift_watch_abort(MPI_Comm comm, int code) __attribute__((noreturn));
 
-/* Say why (one line: `why`, then the advice), undo what is held, end the
- * job (mpift_watch_abort with exit 1).  Does not return. */
+/* Say why (one line: `why`, then the advice; under Open MPI's mpirun a
+ * second line on ending mpirun promptly), undo what is held, end the job
+ * (mpift_watch_abort of MPI_COMM_WORLD with exit 1).  Does not return. */
 void mpift_watch_fire(struct mpift_watch *w, const char *why) __attribute__((noreturn));
 
 /* Has rank r (rank 0: any rank) sent its END? */
