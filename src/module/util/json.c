@@ -11,6 +11,7 @@
 #include "mpift/mpift.h"
 #include "util/log.h"
 #include "util/json.h"
+#include "util/tmpname.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
 static int utf8_len(const unsigned char *s)
@@ -81,7 +82,7 @@ int mpift_json_open(struct mpift_json_file *r, const char *path)
         return MPIFT_ERR_IO;
     }
     strcpy(r->path, path);
-    snprintf(r->tmp, sizeof(r->tmp), "%s.mpift-%ld.tmp", path, (long)getpid());
+    snprintf(r->tmp, sizeof(r->tmp), "%s" MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, path, (long)getpid());
     r->f = fopen(r->tmp, "w");
     if (!r->f) {
         mpift_log_error("--report %s: cannot create %s: %s; pick a writable place for the report", path, r->tmp,

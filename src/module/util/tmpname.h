@@ -20,8 +20,10 @@
 
 #define MPIFT_TMP_MARK ".mpift-"
 #define MPIFT_TMP_SUFFIX ".tmp"
-/* For messages: the shape of every such name. */
+/* For messages: the shape of every such name, and why one is refused. */
 #define MPIFT_TMP_SHAPE "*.mpift-*.tmp"
+#define MPIFT_TMP_WHY "a temporary file of mpift (" MPIFT_TMP_SHAPE ": a copy in progress, or one a killed run " \
+                      "left), never taken for a file"
 
 /* Is `base` (one component, no '/') the name of a file in progress? */
 static inline bool mpift_tmp_name(const char *base)
