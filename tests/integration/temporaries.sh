@@ -3,10 +3,11 @@
 # that holds ".mpift-" and ends in ".tmp": a copy in progress, a report
 # being written, or what a killed run left) for files, on 3 local ranks:
 # stage-in's walk of a folder and a glob's matches skip them (--verbose
-# names each), an entry naming one is an error; stage-out of a folder
-# where a killed stage-in left some gathers only the real results; the
-# console refuses send, get, relay and bcast of one and ls does not list
-# them; a console line holding a NUL byte is refused, nothing sent.
+# names each), an entry naming one, or a copy named like one, is an
+# error; stage-out of a folder where a killed stage-in left some gathers
+# only the real results; the console refuses send, get, relay and bcast
+# of one and ls does not list them; a console line holding a NUL byte is
+# refused, nothing sent.
 # (mpift_fetch and mpift_put of such names: tests/api/api_check.c.)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
 plan 3
@@ -55,10 +56,12 @@ walk_and_glob() {
     expect_summary "$t/log" 9 0 0
     # Named by an entry: an error naming it, the rest staged.
     cfg "$t/named.cfg" '{ src = "data/.mpift-00c0ffee00c0ffee-0000000000000001-r0.tmp"; dest = "n/"; },
-        { src = "data/a.dat"; dest = "n/"; }'
+        { src = "data/a.dat"; dest = "n/"; }, { src = "data/sub/b.txt"; dest = "n/b.mpift-1.tmp"; }'
     mpift_mpirun -n 3 "$stage" --config "$t/named.cfg" >"$t/log" 2>&1 && fail "a temporary file named by an entry was taken: $(cat "$t/log")"
     grep -q "data/.mpift-00c0ffee00c0ffee-0000000000000001-r0.tmp: a temporary file of mpift" "$t/log" ||
         fail "the named temporary file is not refused by name: $(cat "$t/log")"
+    grep -q "data/sub/b.txt: cannot be staged as n/b.mpift-1.tmp: a temporary file of mpift" "$t/log" ||
+        fail "a copy named like a temporary file is not refused: $(cat "$t/log")"
     [ -f "$t/dest/2/n/a.dat" ] || fail "the other entry was not staged: $(cat "$t/log")"
     no_tmps "$t/dest"
 }

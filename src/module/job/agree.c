@@ -105,7 +105,8 @@ static void ranks_of(const char *all, int size, const char *v, char *buf, size_t
             first = r;
         if (!in && first >= 0) {
             if (++ranges > SHOW_RANGES) {
-                snprintf(buf + pos, pos < len ? len - pos : 0, ",...");
+                if (pos + 5 <= len)
+                    memcpy(buf + pos, ",...", 5);
                 return;
             }
             put_range(buf, len, &pos, first, r - 1);

@@ -83,6 +83,12 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     }
     if (type == MPIFT_PT_DIR && norm[0] == '\0')
         return MPIFT_OK; /* the dest root itself: every writer creates it */
+    /* A copy by such a name would be taken for one in progress: skipped
+     * by the next stage-out, swept by the next run. */
+    if (type == MPIFT_PT_FILE && mpift_tmp_path(norm)) {
+        plan_error(b, "%s: cannot be staged as %s: " MPIFT_TMP_WHY, src, norm);
+        return MPIFT_OK;
+    }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 256;
         struct mpift_pfile *nf = realloc(p->f, cap * sizeof(*nf));
