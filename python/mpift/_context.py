@@ -28,6 +28,17 @@ def _value(v):
     return str(v)
 
 
+def c_name(what, name):
+    """NAME (str, bytes or path) as the bytes C gets.  A NUL byte is
+    refused: C would read the name cut short at it and act on another
+    file, so nothing is done (mpift.Error ERR_USAGE)."""
+    b = os.fsencode(os.fspath(name))
+    if b"\0" in b:
+        raise Error(ERR_USAGE, "mpift: %s %r holds a NUL byte, which no file name or setting can: refused, "
+                    "nothing was done" % (what, name))
+    return b
+
+
 def set_list(sets):
     """KEY=VALUE strings from a dict ({"transfer.chunk_size": "8M"}), one
     string, or an iterable of "KEY=VALUE" strings."""
@@ -37,7 +48,7 @@ def set_list(sets):
         sets = [sets]
     elif hasattr(sets, "items"):
         sets = ["%s=%s" % (k, _value(v)) for k, v in sets.items()]
-    return [os.fsencode(s) for s in sets]
+    return [c_name("--set", s) for s in sets]
 
 
 def make_options(config, sets, force=False, dry_run=False, verbose=False, quiet=False, progress="auto",
@@ -46,13 +57,13 @@ def make_options(config, sets, force=False, dry_run=False, verbose=False, quiet=
     them alive as long as the struct)."""
     if progress not in _lib.PROGRESS:
         raise ValueError("progress must be one of %s, not %r" % ("/".join(_lib.PROGRESS), progress))
-    keep = [os.fsencode(os.fspath(config))] + set_list(sets)
+    keep = [c_name("config", config)] + set_list(sets)
     arr = (ctypes.c_char_p * max(len(keep) - 1, 1))(*keep[1:])
     keep.append(arr)
     opts = _lib.Options(size=ctypes.sizeof(_lib.Options), config_path=keep[0], sets=arr, nsets=len(keep) - 2,
                         force=int(bool(force)), dry_run=int(bool(dry_run)), verbose=int(bool(verbose)),
                         quiet=int(bool(quiet)), progress=_lib.PROGRESS[progress],
-                        report_path=os.fsencode(report) if report else None)
+                        report_path=c_name("report", report) if report else None)
     return opts, keep
 
 
@@ -83,6 +94,8 @@ class Context(object):
         try:
             lib = _lib.lib()
             _lib.check_same_mpi(MPI)
+            c_name("config", config)   # refused here, where every rank hears of it
+            set_list(set)
         except Error as e:
             failed = e
         # Every rank learns whether every rank has mpift before any of them
@@ -91,8 +104,8 @@ class Context(object):
         if failed is not None:
             raise failed
         if bad:
-            raise Error(_lib._ERR_ENV, "mpift: rank%s %s of this communicator cannot use libmpift (its own "
-                        "mpift.Error says why); nothing was staged" % ("s" if len(bad) > 1 else "",
+            raise Error(_lib._ERR_ENV, "mpift: rank%s %s of this communicator cannot use libmpift or refused its "
+                        "arguments (its own mpift.Error says why); nothing was staged" % ("s" if len(bad) > 1 else "",
                                                                        ", ".join(map(str, bad))))
         report = self._report_path()
         opts, keep = make_options(config, set, force, dry_run, verbose, quiet, progress, report)
@@ -203,15 +216,15 @@ class Context(object):
 
     def fetch(self, name):
         """A worker: master's paths.source/NAME -> this rank's dest root/NAME."""
-        self._service(_lib.lib().mpift_fetch(self._handle(), os.fsencode(name)))
+        self._service(_lib.lib().mpift_fetch(self._handle(), c_name("fetch", name)))
 
     def put(self, name):
         """A worker: this rank's dest root/NAME -> master's paths.collect/NAME."""
-        self._service(_lib.lib().mpift_put(self._handle(), os.fsencode(name)))
+        self._service(_lib.lib().mpift_put(self._handle(), c_name("put", name)))
 
     def send_to(self, name, rank):
         """A worker: dest root/NAME straight to worker RANK (which calls recv_from)."""
-        self._service(_lib.lib().mpift_send_to(self._handle(), os.fsencode(name), int(rank)))
+        self._service(_lib.lib().mpift_send_to(self._handle(), c_name("send_to", name), int(rank)))
 
     def recv_from(self, rank):
         """A worker: receive what worker RANK sends; returns the file's name."""

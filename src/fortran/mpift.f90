@@ -109,6 +109,21 @@ contains
         end do
     end function from_c
 
+    ! s, or, when it holds a NUL byte (C would read it cut short there and
+    ! act on another file or setting), a text that no file or setting
+    ! matches, so that mpift_open refuses it on every rank alike, saying
+    ! why (a lone rank's refusal would leave the others waiting).
+    function no_nul(s, what) result(r)
+        character(len=*), intent(in) :: s, what
+        character(len=:), allocatable :: r
+
+        if (index(s, c_null_char) > 0) then
+            r = '(' // what // ' given to mpift_open holds a NUL byte: refused)'
+        else
+            r = s
+        end if
+    end function no_nul
+
     ! Append trim(s) and a NUL to buf; returns where it starts (1-based).
     integer function append_c(buf, used, s) result(at)
         character(kind=c_char), intent(inout) :: buf(:)
@@ -142,10 +157,10 @@ contains
         integer :: used, i, n, at, total
 
         n = 0
-        total = len_trim(config) + 1
+        total = len_trim(no_nul(config, 'config')) + 1
         if (present(sets)) then
             do i = 1, size(sets)
-                total = total + len_trim(sets(i)) + 1
+                total = total + len_trim(no_nul(sets(i), 'a set')) + 1
             end do
             allocate (setp(max(size(sets), 1)))
         else
@@ -153,13 +168,13 @@ contains
         end if
         allocate (buf(total))
         used = 0
-        at = append_c(buf, used, config)
+        at = append_c(buf, used, no_nul(config, 'config'))
         opts%config_path = c_loc(buf(at))
         if (present(sets)) then
             do i = 1, size(sets)
                 if (len_trim(sets(i)) == 0) cycle
                 n = n + 1
-                at = append_c(buf, used, sets(i))
+                at = append_c(buf, used, no_nul(sets(i), 'a set'))
                 setp(n) = c_loc(buf(at))
             end do
         end if

@@ -152,6 +152,10 @@ int main(int argc, char **argv)
     default:
         CHECK(mpift_fetch(ctx, "sub"), MPIFT_ERR_IO, "not a regular file");
         absent(ctx, rank, "sub");
+        /* mpift's temporary names are never served, either way */
+        CHECK(mpift_fetch(ctx, ".mpift-0123-4567-r1.tmp"), MPIFT_ERR_USAGE, "a temporary file of mpift");
+        absent(ctx, rank, ".mpift-0123-4567-r1.tmp");
+        CHECK(mpift_put(ctx, "sub/ok.dat.mpift-12.tmp"), MPIFT_ERR_USAGE, "a temporary file of mpift");
         CHECK(mpift_done(ctx), MPIFT_OK, "");
         break;
     }

@@ -129,6 +129,7 @@ scenario "after one worker's missing file every other worker is served; the mast
 # Every documented error of the calls (no paths.collect here).
 mkdir -p "$t/e/src/sub" "$t/e/outside"
 echo hi >"$t/e/src/ok.dat"
+echo half >"$t/e/src/.mpift-0123-4567-r1.tmp"   # a copy in progress, never served
 echo secret >"$t/e/outside/s"
 ln -s ../outside/s "$t/e/src/link-out"
 cat >"$t/e.cfg" <<CFG

@@ -4,12 +4,13 @@
 # staged byte-exact, one copy per node or one per rank, the staged copy
 # read back from Fortran; a configuration error ends the program with
 # mpift's status, its text from mpift_strerror and exit status 2; the
-# module's status constants are mpift.h's.
+# module's status constants are mpift.h's; a set holding a NUL byte is
+# refused on every rank.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
 [ "${MPIFT_FORTRAN:-}" = yes ] || skip "no Fortran module in this build (configure: this MPI's Fortran compiler, mpifort)"
 example=$top_builddir/examples/stage_f90
 [ -x "$example" ] || fail "build $example first (make check does)"
-plan 5
+plan 6
 
 cfg=$top_srcdir/conf/stage.cfg
 data=$top_srcdir/conf/data
@@ -59,6 +60,20 @@ no_config() {
     grep -q "nosuch.cfg" "$t/err" || fail "the file is not named: $(cat "$t/err")"
 }
 scenario "a configuration that is not there: exit 2, 'mpift status -2 (configuration error)' naming it" no_config
+
+# A set holding a NUL byte, on rank 1 only: C would read it cut short
+# (a harmless paths.dest) and stage; refused on every rank, nothing staged.
+nul_set() {
+    local r nul=$top_builddir/tests/api/nul_f90
+    [ -x "$nul" ] || fail "build $nul first (make check does)"
+    mpift_mpirun -n 3 "$nul" "$cfg" "$t/nul" >"$t/out" 2>"$t/err" || fail "nul_f90: exit $? $(cat "$t/out" "$t/err")"
+    for r in 0 1 2; do
+        grep -qxF "rank $r: status -1" "$t/out" || fail "rank $r: not a usage error: $(cat "$t/out" "$t/err")"
+    done
+    grep -q "a set given to mpift_open holds a NUL byte: refused" "$t/err" || fail "the cause is not named: $(cat "$t/err")"
+    [ ! -e "$t/nul" ] || fail "files staged despite the NUL: $(find "$t/nul")"
+}
+scenario "a set with a NUL byte on one rank (Fortran): a usage error on every rank, named, nothing staged" nul_set
 
 # The module's MPIFT_* constants are mpift.h's status codes, all of them.
 status_codes() {

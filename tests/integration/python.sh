@@ -12,7 +12,7 @@
     skip "no Python package in this build (configure: python3 with mpi4py on this build's MPI)"
 lib=$top_builddir/src/.libs/libmpift.so.0
 [ -f "$lib" ] || fail "build the library first ($lib; make check does)"
-plan 12
+plan 13
 
 # The build tree's package and library; bytecode stays out of the source tree.
 export PYTHONPATH=$top_srcdir/python PYTHONDONTWRITEBYTECODE=1 MPIFT_LIBRARY=$lib
@@ -264,5 +264,52 @@ service_noent() {
     grep -qxF "rank 1: fetched part-1.dat (100003 bytes), put result-1.txt" "$t/out" || fail "rank 1 was stopped too: $(cat "$t/out")"
 }
 scenario "a file the master lacks raises mpift.Error(ERR_NOENT) on that worker only; the others go on" service_noent
+
+# A name with a NUL byte: C would read it cut short and act on another
+# file (part-1.dat here), so every call refuses it with ERR_USAGE and
+# nothing is fetched, put or sent; a --set holding one on rank 1 only is
+# refused on every rank, none left waiting in mpift_open.
+service_nul() {
+    rm -rf "$t/w" "$t/wc"
+    cat >"$t/nul.py" <<'PY'
+import os, sys
+from mpi4py import MPI
+import mpift
+comm, cfg = MPI.COMM_WORLD, sys.argv[1]
+def say(line):   # one write per line: mpirun interleaves the ranks' output at write boundaries
+    os.write(1, (line + "\n").encode())
+try:
+    mpift.Context(cfg, comm, set=["transfer.window=4\0x"] if comm.rank == 1 else [])
+    say("rank %d: opened" % comm.rank)
+except mpift.Error as e:
+    say("rank %d: open %s" % (comm.rank, e.name))
+with mpift.Context(cfg, comm) as ctx:
+    if comm.rank == 0:
+        st = ctx.serve()
+        say("master: %d requests" % st.requests)
+    else:
+        for call, args in (("fetch", ("part-1.dat\0.evil",)), ("put", ("part-1.dat\0x",)),
+                           ("send_to", ("part-1.dat\0x", 2 if comm.rank == 1 else 1))):
+            try:
+                getattr(ctx, call)(*args)
+                say("rank %d: %s served" % (comm.rank, call))
+            except mpift.Error as e:
+                say("rank %d: %s %s" % (comm.rank, call, e.name))
+        ctx.done()
+PY
+    mpift_mpirun -n 3 "${py[@]}" "$t/nul.py" "$t/svc.cfg" >"$t/out" 2>"$t/err" || fail "nul.py: exit $?: $(cat "$t/out" "$t/err")"
+    for r in 0 1 2; do
+        grep -qxF "rank $r: open ERR_$([ $r = 1 ] && echo USAGE || echo ENV)" "$t/out" ||
+            fail "rank $r: a --set with a NUL on rank 1 was not refused everywhere: $(cat "$t/out" "$t/err")"
+    done
+    for r in 1 2; do
+        for c in fetch put send_to; do
+            grep -qxF "rank $r: $c ERR_USAGE" "$t/out" || fail "rank $r: $c of a name with a NUL: $(cat "$t/out" "$t/err")"
+        done
+    done
+    grep -qxF "master: 0 requests" "$t/out" || fail "the master served a request: $(cat "$t/out")"
+    [ -z "$(find "$t/w" "$t/wc" -type f 2>/dev/null)" ] || fail "a file was moved: $(find "$t/w" "$t/wc" -type f)"
+}
+scenario "names and --set values with a NUL byte: mpift.Error(ERR_USAGE), nothing fetched, put or sent" service_nul
 
 done_testing

@@ -4,7 +4,7 @@
 # every copies mode and policy; skip on re-run, --force re-sends; a missing
 # source exits 1 naming it while the rest is staged; the README's sample job.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree
-plan 29
+plan 31
 
 # per-node (default), pipeline (default): one copy on the single node.
 write_cfg "$t/a.cfg" "$t/src" "$t/dest/node%n"
@@ -119,6 +119,37 @@ terminal_quiet() {
     ! grep -q "ETA\|mpift-stage: $nfiles files" "$t/tty" || fail "--quiet still printed: $(cat -v "$t/tty")"
 }
 scenario "--quiet on a terminal prints neither bar nor summary" terminal_quiet
+
+# The bar only where the user sees it: mpirun on a terminal, but its
+# output in a file, or mpift-stage's own output redirected by a wrapper
+# shell between mpirun and it, gets plain lines: no carriage return, no
+# escape sequence in the file.  (Open MPI gives every rank a pty of its
+# own for stdout either way, so a rank's isatty() says nothing.)
+in_wrapper() {
+    command -v script >/dev/null || skip "no script(1) to give mpirun a terminal"
+    _mpift_timed script -qec "$(mpift_mpirun_line -n 4 sh -c "$1") $2" "$t/tty" >/dev/null 2>&1
+}
+no_bar_in() {
+    [ -s "$1" ] || fail "$2: nothing in $1: $(cat -v "$t/tty")"
+    ! grep -q $'[\r\033]' "$1" || fail "$2: the bar landed in $1: $(cat -v "$1")"
+    expect_summary "$1" "$nfiles" 0 0
+}
+wrapper_output_in_file() {
+    in_wrapper "\"$stage\" --config $t/a.cfg --force; true" ">$t/log 2>&1" ||
+        fail "stage-in under a wrapper shell failed: $(cat "$t/tty" "$t/log")"
+    no_bar_in "$t/log" "mpirun's output in a file, mpift-stage under sh -c"
+    _mpift_timed script -qec "$(mpift_mpirun_line -n 4 "$stage" --config "$t/a.cfg" --force) >$t/log 2>&1" "$t/tty" \
+        >/dev/null 2>&1 || fail "stage-in with its output in a file failed: $(cat "$t/log")"
+    no_bar_in "$t/log" "mpirun's output in a file"
+}
+scenario "mpirun on a terminal with its output in a file: plain lines, also under a wrapper shell" wrapper_output_in_file
+
+wrapper_redirects() {
+    in_wrapper "\"$stage\" --config $t/a.cfg --force >$t/inner 2>&1; true" "" ||
+        fail "stage-in under a redirecting wrapper failed: $(cat "$t/tty" "$t/inner")"
+    no_bar_in "$t/inner" "a wrapper shell redirecting mpift-stage's output"
+}
+scenario "a wrapper shell that redirects mpift-stage's output on a terminal's mpirun: plain lines in its file" wrapper_redirects
 
 # %j is the batch job's id (MPIFT_JOB_ID first, then the scheduler's, here
 # LSF's), the same for every mpirun of one job, so stage-in, the job and

@@ -14,7 +14,7 @@ static char err[512];
 static void ok(const char *line, int nranks)
 {
     err[0] = '\0';
-    ck_assert_msg(mpift_cmd_parse(line, nranks, &cmd, err, sizeof(err)) == MPIFT_OK,
+    ck_assert_msg(mpift_cmd_parse(line, strlen(line), nranks, &cmd, err, sizeof(err)) == MPIFT_OK,
                   "\"%s\" refused: %s", line, err);
 }
 
@@ -22,7 +22,7 @@ static void ok(const char *line, int nranks)
 static void bad(const char *line, int nranks, const char *phrase)
 {
     err[0] = '\0';
-    ck_assert_msg(mpift_cmd_parse(line, nranks, &cmd, err, sizeof(err)) == MPIFT_ERR_USAGE,
+    ck_assert_msg(mpift_cmd_parse(line, strlen(line), nranks, &cmd, err, sizeof(err)) == MPIFT_ERR_USAGE,
                   "\"%s\" accepted", line);
     ck_assert_msg(strstr(err, phrase) != NULL, "\"%s\": message \"%s\" lacks \"%s\"", line, err, phrase);
     ck_assert_int_eq(cmd.op, MPIFT_CMD_NONE);
@@ -221,13 +221,25 @@ START_TEST(bad_arity)
 
     /* an empty FILE.  (cmd.op is not reset on this path; the caller in
      * console.c only looks at the return code, so only that is checked.) */
-    ck_assert_int_eq(mpift_cmd_parse("send \"\" 2", 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
+    ck_assert_int_eq(mpift_cmd_parse("send \"\" 2", strlen("send \"\" 2"), 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(err, "usage: send FILE RANK"));
     ck_assert_ptr_nonnull(strstr(err, "FILE is empty"));
-    ck_assert_int_eq(mpift_cmd_parse("bcast ''", 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
+    ck_assert_int_eq(mpift_cmd_parse("bcast ''", strlen("bcast ''"), 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(err, "FILE is empty"));
-    ck_assert_int_eq(mpift_cmd_parse("relay \"\" 1 2", 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
+    ck_assert_int_eq(mpift_cmd_parse("relay \"\" 1 2", strlen("relay \"\" 1 2"), 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(err, "usage: relay FILE FROM TO"));
+}
+END_TEST
+
+/* A NUL byte in a line read from the console: refused whole, never a
+ * name cut short at it ("send a.dat\0.x 2" would send a.dat). */
+START_TEST(nul_byte)
+{
+    static const char line[] = "send worker_1.log\0.evil 2\n";
+
+    ck_assert_int_eq(mpift_cmd_parse(line, sizeof(line) - 1, 4, &cmd, err, sizeof(err)), MPIFT_ERR_USAGE);
+    ck_assert_int_eq(cmd.op, MPIFT_CMD_NONE);
+    ck_assert_ptr_nonnull(strstr(err, "a NUL byte at byte 18"));
 }
 END_TEST
 
@@ -384,6 +396,7 @@ static Suite *cmd_suite(void)
     tcase_add_test(tc, unterminated_quote);
     tcase_add_test(tc, bad_arity);
     tcase_add_test(tc, bad_numbers);
+    tcase_add_test(tc, nul_byte);
     tcase_add_test(tc, relay_to_itself);
     tcase_add_test(tc, unknown_command);
     tcase_add_test(tc, too_long_line);

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "config/agree.h"
 #include "config/config.h"
+#include "config/loader.h"
 #include "unit_main.h"
 
 /* The spec's commented example, verbatim. */
@@ -345,6 +347,42 @@ START_TEST(reads_the_file_when_no_text)
 END_TEST
 
 /* ------------------------------------------------------------------ errors */
+
+/* Every key of the schema is classed in config/agree.c (must match, or
+ * per-rank by nature), so a new key cannot slip past the agreement at
+ * start; and every value the table shows differs when the setting does. */
+START_TEST(every_key_is_agreed_or_per_rank)
+{
+    const struct mpift_keydef *top = mpift_cfg_top_keys, *k;
+    char full[128], a[MPIFT_AGREE_VALUE_MAX], b[MPIFT_AGREE_VALUE_MAX];
+    struct mpift_config *c1 = NULL, *c2 = NULL;
+    const char *s1[] = {"transfer.chunk_size=64K"};
+    size_t i, differ = 0;
+    bool per_rank;
+
+    for (; top->name; top++) {
+        if (top->kind != MPIFT_KEY_GROUP) {
+            ck_assert_msg(mpift_cfg_agree_known(top->name), "%s is not in config/agree.c", top->name);
+            continue;
+        }
+        for (k = mpift_cfg_group_keys(top->name); k->name; k++) {
+            snprintf(full, sizeof(full), "%s.%s", top->name, k->name);
+            ck_assert_msg(mpift_cfg_agree_known(full), "%s is not in config/agree.c", full);
+        }
+    }
+    ck_assert_int_eq(load_sets(BASE LIST, NULL, 0, &c1), MPIFT_OK);
+    ck_assert_int_eq(load_sets(BASE LIST, s1, 1, &c2), MPIFT_OK);
+    for (i = 0; i < mpift_cfg_agree_count(); i++) {
+        mpift_cfg_agree_key(i, &per_rank);
+        mpift_cfg_agree_value(c1, i, a, sizeof(a));
+        mpift_cfg_agree_value(c2, i, b, sizeof(b));
+        differ += strcmp(a, b) != 0;
+    }
+    ck_assert_uint_eq(differ, 1);
+    mpift_config_free(&c1);
+    mpift_config_free(&c2);
+}
+END_TEST
 
 START_TEST(unknown_keys_everywhere)
 {
@@ -803,6 +841,7 @@ static Suite *config_suite(void)
 
     t = tcase_create("errors");
     tcase_add_test(t, unknown_keys_everywhere);
+    tcase_add_test(t, every_key_is_agreed_or_per_rank);
     tcase_add_test(t, wrong_types);
     tcase_add_test(t, out_of_range);
     tcase_add_test(t, timeout_key);

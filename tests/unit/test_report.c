@@ -173,12 +173,12 @@ END_TEST
  * b unchanged; rank 1 keeps nothing (copies per node). */
 START_TEST(stage_in)
 {
-    struct mpift_plan plan = {files, 3, 3, 1, 2, 30};
+    struct mpift_plan plan = {files, 3, 3, 1, 2, 30, 0};
     unsigned char states[3][3] = {{0, MPIFT_FS_DONE, MPIFT_FS_DONE}, {0, 0, 0}, {0, MPIFT_FS_FAILED, MPIFT_FS_SKIPPED}};
     uint64_t digest[3] = {0, 0xabc, 0};
     struct mpift_notes n2 = {NULL, 0, 0};
     double rows[3][MPIFT_TALLY_N] = {{2, 0, 0, 30, 0.25}, {0, 0, 0, 0, 0.5}, {0, 1, 1, 0, 0.125}};
-    struct mpift_tally t = {{2, 1, 2, 30}, &rows[0][0], NULL, 0};
+    struct mpift_tally t = {{2, 1, 2, 30}, &rows[0][0], NULL, 0, 1, 0};
     struct mpift_report_rank ranks[3];
     struct mpift_stage_report rep = {&ctx, &plan, NULL, ranks, &t, 1.5, MPIFT_ERR_FILES};
     uint64_t wire[3] = {0, 4, 20};   /* the folder, a.dat compressed, b as it is */
@@ -194,7 +194,7 @@ START_TEST(stage_in)
              "  \"policy\": \"tree\",\n  \"copies\": \"per-node\",\n  \"nodes_count\": 2,\n  \"ranks\": 3,\n"
              "  \"seconds\": 1.500,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n  \"error\": \"%s\",\n"
              "  \"totals\": { \"files\": 2, \"bytes\": 30, \"copies_written\": 2, \"unchanged\": 1, \"failed\": 2, "
-             "\"bytes_written\": 30, \"wire_bytes\": 24, \"sources_not_planned\": 1 },\n  \"nodes\": [\n"
+             "\"bytes_written\": 30, \"wire_bytes\": 24, \"sources_not_planned\": 1, \"folders_not_read\": 0 },\n  \"nodes\": [\n"
              "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0, 1], \"copies_written\": 2, \"unchanged\": 0, "
              "\"failed\": 0, \"bytes_written\": 30, \"seconds\": 0.500 },\n"
              "    { \"node\": 1, \"host\": \"hostB\", \"ranks\": [2], \"copies_written\": 0, \"unchanged\": 1, "
@@ -213,13 +213,13 @@ END_TEST
 /* Writers 0 and 2 both have b: a clash; 0's a.dat came, 2's failed. */
 START_TEST(stage_out)
 {
-    struct mpift_plan p0 = {files, 3, 3, 0, 2, 30}, p2 = {files + 1, 2, 2, 0, 2, 30}, none = {NULL, 0, 0, 0, 0, 0};
+    struct mpift_plan p0 = {files, 3, 3, 0, 2, 30, 0}, p2 = {files + 1, 2, 2, 0, 2, 30, 0}, none = {NULL, 0, 0, 0, 0, 0, 0};
     unsigned char s0[3] = {0, MPIFT_FS_DONE, MPIFT_FS_CLASH}, s2[2] = {MPIFT_FS_FAILED, MPIFT_FS_CLASH};
     uint64_t d0[3] = {0, 0xfeed, 0}, d2[2] = {0, 0}, w0[3] = {0, 3, 0};
     unsigned char listed[3] = {1, 0, 1};
     struct mpift_notes n2 = {NULL, 0, 0};
     double rows[3][MPIFT_TALLY_N] = {{1, 0, 1, 10, 0.25}, {0, 0, 0, 0, 0}, {0, 0, 2, 0, 0.5}};
-    struct mpift_tally t = {{1, 0, 3, 10}, &rows[0][0], listed, 1};
+    struct mpift_tally t = {{1, 0, 3, 10}, &rows[0][0], listed, 1, 0, 0};
     struct mpift_report_rank ranks[3];
     struct mpift_stage_report rep = {&ctx, NULL, "/c", ranks, &t, 2, MPIFT_ERR_FILES};
     char want[4096];
@@ -231,7 +231,7 @@ START_TEST(stage_out)
     snprintf(want, sizeof(want),
              "{\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"collect\": \"/c\",\n  \"seconds\": 2.000,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n"
-             "  \"totals\": { \"copies_written\": 1, \"unchanged\": 0, \"failed\": 3, \"bytes_written\": 10, \"wire_bytes\": 3 },\n"
+             "  \"totals\": { \"copies_written\": 1, \"unchanged\": 0, \"failed\": 3, \"bytes_written\": 10, \"wire_bytes\": 3, \"folders_not_read\": 0 },\n"
              "  \"nodes\": [\n"
              "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0], \"copies_written\": 1, \"unchanged\": 0, "
              "\"failed\": 1, \"bytes_written\": 10, \"seconds\": 0.250 },\n"

@@ -83,7 +83,7 @@ static inline unsigned char *mpift_zip_frame(const struct mpift_zip *z, int b)
 }
 
 /* The codecs this build has, a bit (1 << MPIFT_WIRE_CODEC_*) each: every
- * rank of a job must have the same (job/context.c agrees them). */
+ * rank of a job must have the same (job/agree.c agrees them). */
 unsigned mpift_zip_codecs(void);
 
 /* Set up for transfer.compress `mode`, `window` buffers of `chunk` bytes;

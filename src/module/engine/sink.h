@@ -20,11 +20,13 @@
 #include <sys/types.h>
 #include <xxhash.h>
 
+#include "util/tmpname.h"
 #include "wire/proto.h"
 
-/* Every temporary file's name starts and ends so. */
-#define MPIFT_SINK_TMP_PREFIX ".mpift-"
-#define MPIFT_SINK_TMP_SUFFIX ".tmp"
+/* Every temporary file's name starts and ends so: the pattern of
+ * util/tmpname.h, which every walk and every name check refuses. */
+#define MPIFT_SINK_TMP_PREFIX MPIFT_TMP_MARK
+#define MPIFT_SINK_TMP_SUFFIX MPIFT_TMP_SUFFIX
 
 struct mpift_sink {
     int dirfd;                 /* parent folder (owned) */

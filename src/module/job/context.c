@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "job/agree.h"
 #include "job/context.h"
 #include "util/faults.h"
 #include "util/log.h"
@@ -26,7 +27,6 @@
 #include "util/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
-#include "engine/compress.h"
 
 void mpift_config_print_errors(const char *err)
 {
@@ -117,51 +117,6 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 out:
     free(text);
     return rc;
-}
-
-/* The number of settings agree_settings checks. */
-#define AGREED 4
-
-/*
- * Every rank parses rank 0's text, but an application's --set overrides
- * (struct mpift_options) are applied by each rank: settings the ranks of
- * one transfer must share are checked to agree, so a mismatch is one
- * clear configuration error instead of a stream that cannot verify.
- */
-static int agree_settings(struct mpift_ctx *ctx)
-{
-    /* What every rank must share: the ranks take their own --set, and
-     * these decide the shape of the protocol (a rank that stripes or
-     * compresses where another does not would wait for messages that never
-     * come).  Each value v goes as (v, -v) under MPI_MAX: alike on every
-     * rank exactly when max(v) == -max(-v). */
-    static const char *const what[AGREED] = {"transfer.checksum", "transfer.compress", "paths.source_shared",
-                                             "the compression libraries built in"};
-    const struct mpift_config *cfg = ctx->cfg;
-    int v[AGREED] = {(int)cfg->checksum, (int)cfg->compress, (int)cfg->source_shared,
-                     cfg->compress == MPIFT_COMPRESS_NONE ? 0 : (int)mpift_zip_codecs()};
-    int mine[2 * AGREED], all[2 * AGREED], rc, k;
-    MPI_Request rq;
-
-    for (k = 0; k < AGREED; k++) {
-        mine[2 * k] = v[k];
-        mine[2 * k + 1] = -v[k];
-    }
-    rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG,
-                         MPI_Iallreduce(mine, all, 2 * AGREED, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq);
-    if (rc != MPIFT_OK)
-        return rc;
-    for (k = 0; k < AGREED && all[2 * k] == -all[2 * k + 1]; k++)
-        ;
-    if (k == AGREED)
-        return MPIFT_OK;
-    if (ctx->topo.rank == 0 && k < AGREED - 1)
-        mpift_log_error("%s: %s differs between ranks (a --set given to some ranks only): "
-                        "give every rank the same settings", cfg->file, what[k]);
-    else if (ctx->topo.rank == 0)
-        mpift_log_error("%s: %s differ between ranks (mpift built with liblz4 or libzstd on some nodes only): "
-                        "install one build everywhere, or set transfer.compress = \"none\"", cfg->file, what[k]);
-    return MPIFT_ERR_CONFIG;
 }
 
 #define CHECK_ROOTS "waiting for every rank to check its dest root"
@@ -342,7 +297,7 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
         ctx->log.err = stdout;
     if (rank == 0 && opts->module_path)
         mpift_log_verbose("engine module %s", opts->module_path);
-    rc = agree_settings(ctx);
+    rc = mpift_job_agree(ctx);
     if (rc == MPIFT_OK)
         rc = refuse_step_tmpdir(ctx);
     if (rc == MPIFT_OK)

@@ -44,8 +44,8 @@ struct mpift_ctx {
  * and select the context's message settings while it works (the
  * caller's are put back).  Returns MPIFT_OK with *ctx set, or (as
  * mpift_open in mpift.h says) MPIFT_ERR_CONFIG, _RANGE, _USAGE
- * (configuration refused, reported by rank 0; also transfer.checksum that
- * differs between ranks), MPIFT_ERR_IO (getcwd failed for a relative
+ * (configuration refused, reported by rank 0; also any setting that must
+ * match and differs between ranks: job/agree.h), MPIFT_ERR_IO (getcwd failed for a relative
  * config path), MPIFT_ERR_MPI, MPIFT_ERR_NOMEM.
  */
 int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct mpift_ctx **ctx);

@@ -33,6 +33,7 @@
 #include "service/console_cmd.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/tmpname.h"
 #include "util/progress.h"
 #include "util/status.h"
 #include "util/wait.h"
@@ -113,6 +114,8 @@ static int bcast_file(struct svc *s, const char *name)
 
 /* ------------------------------------------------------------ worker */
 
+/* Lists the files below dfd (not mpift's temporaries: each skipped one
+ * is named with --verbose on this worker). */
 static void ls_walk(int dfd, const char *prefix, char *out, size_t outlen, size_t *pos, int *count)
 {
     DIR *d = fdopendir(dfd);
@@ -126,12 +129,15 @@ static void ls_walk(int dfd, const char *prefix, char *out, size_t outlen, size_
         return;
     }
     while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            strncmp(de->d_name, ".mpift-", 7) == 0)
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
         snprintf(rel, sizeof(rel), "%s%s%s", prefix, prefix[0] ? "/" : "", de->d_name);
+        if (!S_ISDIR(st.st_mode) && mpift_tmp_name(de->d_name)) {
+            mpift_log_verbose("ls: %s: skipped: " MPIFT_TMP_WHY, rel);
+            continue;
+        }
         if (S_ISDIR(st.st_mode)) {
             sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
@@ -476,6 +482,7 @@ static int master_loop(struct svc *s, FILE *in)
 {
     char *line = NULL, err[MPIFT_WHY_MAX], name[PATH_MAX];
     size_t cap = 0;
+    ssize_t got;
     struct mpift_cmd c;
     /* Under mpirun rank 0's stdin is a pipe even when a person types. */
     int tty = fileno(in) == 0 ? mpift_tty_behind(0) : isatty(fileno(in)), rc = MPIFT_OK;
@@ -490,9 +497,9 @@ static int master_loop(struct svc *s, FILE *in)
             fflush(stdout);
         }
         wait_input(s, in);
-        if (getline(&line, &cap, in) < 0)
+        if ((got = getline(&line, &cap, in)) < 0)
             break;
-        if (mpift_cmd_parse(line, s->size, &c, err, sizeof(err)) != MPIFT_OK) {
+        if (mpift_cmd_parse(line, (size_t)got, s->size, &c, err, sizeof(err)) != MPIFT_OK) {
             s->commands++;
             refuse(s, NULL, err);
             continue;
@@ -507,6 +514,10 @@ static int master_loop(struct svc *s, FILE *in)
             }
             if (mpift_path_normalize(c.file, name, sizeof(name)) != MPIFT_OK || name[0] == '\0') {
                 refuse(s, c.file, "not a file name (too long, or the root itself)");
+                continue;
+            }
+            if (mpift_tmp_path(name)) {
+                refuse(s, c.file, MPIFT_TMP_WHY);
                 continue;
             }
         }

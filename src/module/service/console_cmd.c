@@ -114,13 +114,19 @@ static int parse_rank(const char *what, const char *s, int nranks, int *out, cha
     return MPIFT_OK;
 }
 
-int mpift_cmd_parse(const char *line, int nranks, struct mpift_cmd *cmd, char *err, size_t errlen)
+int mpift_cmd_parse(const char *line, size_t len, int nranks, struct mpift_cmd *cmd, char *err, size_t errlen)
 {
     char buf[MPIFT_CMD_LINE_MAX], *w[MAX_WORDS];
+    const char *nul = memchr(line, '\0', len);
     size_t i;
     int n, rc;
 
     memset(cmd, 0, sizeof(*cmd));
+    if (nul) {
+        snprintf(err, errlen, "a NUL byte at byte %zu of the line: no file name holds one; refused",
+                 (size_t)(nul - line) + 1);
+        return MPIFT_ERR_USAGE;
+    }
     if (strlen(line) >= MPIFT_CMD_LINE_MAX) {
         snprintf(err, errlen, "line too long (at most %d bytes)", MPIFT_CMD_LINE_MAX - 1);
         return MPIFT_ERR_USAGE;

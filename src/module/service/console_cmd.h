@@ -35,12 +35,14 @@ struct mpift_cmd {
 };
 
 /*
- * mpift_cmd_parse - parse one line.  `nranks` is the job size: ranks must be
+ * mpift_cmd_parse - parse one line of `len` bytes (as read: a NUL byte in
+ * it is refused, since every name past it would be cut short and another
+ * file served).  `nranks` is the job size: ranks must be
  * workers, 1..nranks-1.  Returns MPIFT_OK or MPIFT_ERR_USAGE with a
  * one-line cause in err (e.g. "usage: send FILE RANK (2 arguments, got 1)").
  * FILE is returned unquoted but not yet checked against any root.
  */
-int mpift_cmd_parse(const char *line, int nranks, struct mpift_cmd *cmd, char *err, size_t errlen);
+int mpift_cmd_parse(const char *line, size_t len, int nranks, struct mpift_cmd *cmd, char *err, size_t errlen);
 
 /* The help text, one command a line. */
 extern const char mpift_cmd_help[];

@@ -29,6 +29,7 @@
 #include "job/context.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/tmpname.h"
 #include "service/peer.h"
 #include "wire/request.h"
 #include "engine/stream.h"
@@ -251,8 +252,10 @@ static int start_next(struct server *sv)
     s->wt.about = mpift_stream_about;
     s->wt.arg = &s->xs;
     /* The worker checked the name; a bad one here is refused all the same. */
-    if (mpift_path_check_rel(r->name, why, sizeof(why)) != MPIFT_OK || r->name[0] == '\0') {
-        mpift_format(text, sizeof(text), "%s: %s", r->name, r->name[0] ? why : "not a file name");
+    if (mpift_path_check_rel(r->name, why, sizeof(why)) != MPIFT_OK || r->name[0] == '\0' ||
+        mpift_tmp_path(r->name)) {
+        mpift_format(text, sizeof(text), "%s: %s", r->name,
+                     !r->name[0] ? "not a file name" : mpift_tmp_path(r->name) ? MPIFT_TMP_WHY : why);
         if (s->op == MPIFT_REQ_FETCH) {
             mpift_stream_refuse(&s->xs, MPIFT_ERR_ESCAPE, text);
             return MPIFT_OK;

@@ -20,6 +20,7 @@
 #include "service/worker.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/tmpname.h"
 #include "util/status.h"
 #include "util/wait.h"
 #include "service/peer.h"
@@ -70,6 +71,8 @@ static int begin(struct mpift_ctx *ctx, const char *what, const char *name, char
         if (mpift_path_normalize(name, norm, nlen) != MPIFT_OK || norm[0] == '\0')
             return fail(ctx, MPIFT_ERR_RANGE, "%s %s: not a file name (too long, or the root itself)", what,
                         name);
+        if (mpift_tmp_path(norm))
+            return fail(ctx, MPIFT_ERR_USAGE, "%s %s: " MPIFT_TMP_WHY, what, name);
     }
     if (!ctx->client) {
         ctx->client = calloc(1, sizeof(*ctx->client));

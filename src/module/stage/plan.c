@@ -31,6 +31,7 @@
 #include "stage/clash.h"
 #include "stage/plan.h"
 #include "util/status.h"
+#include "util/tmpname.h"
 #include "util/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
@@ -42,6 +43,7 @@ struct builder {
     const struct mpift_entry *e;
     int target;
     int oom;
+    int named;                 /* the source being added was named by the entry (no glob, no walk) */
 };
 
 static void plan_error(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -81,6 +83,12 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     }
     if (type == MPIFT_PT_DIR && norm[0] == '\0')
         return MPIFT_OK; /* the dest root itself: every writer creates it */
+    /* A copy by such a name would be taken for one in progress: skipped
+     * by the next stage-out, swept by the next run. */
+    if (type == MPIFT_PT_FILE && mpift_tmp_path(norm)) {
+        plan_error(b, "%s: cannot be staged as %s: " MPIFT_TMP_WHY, src, norm);
+        return MPIFT_OK;
+    }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 256;
         struct mpift_pfile *nf = realloc(p->f, cap * sizeof(*nf));
@@ -118,6 +126,21 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* A file mpift is writing, or one a killed run left (util/tmpname.h), is
+ * never taken for a file: skipped in a walk or a glob's matches (said with
+ * --verbose), an error when an entry names it.  Both the name and, for a
+ * link, what it leads to count.  Returns 1 when `path` is such a file. */
+static int temporary(struct builder *b, const char *path, const char *real)
+{
+    if (!mpift_tmp_path(path) && !mpift_tmp_path(real))
+        return 0;
+    if (b->named)
+        plan_error(b, "%s: " MPIFT_TMP_WHY, path);
+    else
+        mpift_log_verbose("%s: skipped: " MPIFT_TMP_WHY " (%s)", path, b->label);
+    return 1;
+}
+
 /* Resolve `path` and make sure it stays under the root.  Returns 0 with
  * st filled (following links) or -1 after reporting. */
 static int resolve(struct builder *b, const char *path, char *real, struct stat *st)
@@ -146,7 +169,7 @@ static int add_resolved(struct builder *b, const char *path, const char *real, c
                         const char *dest)
 {
     if (S_ISREG(st->st_mode))
-        return add(b, MPIFT_PT_FILE, real, dest, st);
+        return temporary(b, path, real) ? MPIFT_OK : add(b, MPIFT_PT_FILE, real, dest, st);
     if (S_ISDIR(st->st_mode)) {
         if (!b->e->recursive) {
             plan_error(b, "%s: is a directory; set recursive = true to stage its contents", path);
@@ -193,7 +216,10 @@ static int walk(struct builder *b, const char *dir, const char *dest)
     struct stat lst;
 
     if (!d) {
-        plan_error(b, "%s: %s", dir, strerror(errno));
+        /* Its files cannot be counted: the summary says the count of
+         * failures is a lower bound (plan.h, nunread). */
+        plan_error(b, "%s: %s: the files below it are not staged, and not counted", dir, strerror(errno));
+        b->plan->nunread++;
         return MPIFT_OK;
     }
     while ((de = readdir(d)) != NULL) {
@@ -225,6 +251,7 @@ static int walk(struct builder *b, const char *dir, const char *dest)
     sub = path + PATH_MAX;
     real = sub + PATH_MAX;
     for (i = 0; i < n && rc == MPIFT_OK; i++) {
+        b->named = 0;
         if (mpift_path_join(dir, names[i], path, PATH_MAX) != MPIFT_OK ||
             mpift_path_join(dest, names[i], sub, PATH_MAX) != MPIFT_OK) {
             plan_too_long(b, dir, names[i]);
@@ -244,7 +271,8 @@ static int walk(struct builder *b, const char *dir, const char *dest)
                 plan_error(b, "%s: symbolic link to a directory or special file: not followed", path);
                 continue;
             }
-            rc = add(b, MPIFT_PT_FILE, real, sub, &st);
+            if (!temporary(b, path, real))
+                rc = add(b, MPIFT_PT_FILE, real, sub, &st);
             continue;
         }
         /* dir is resolved and contained, and this entry is no link: it
@@ -302,6 +330,7 @@ static int expand(struct builder *b, const char *src, const char *dest)
                 plan_too_long(b, m, NULL);
                 continue;
             }
+            b->named = 0;
             rc = add_path(b, m, d);
         }
         globfree(&g);
@@ -332,6 +361,7 @@ static int expand(struct builder *b, const char *src, const char *dest)
         struct stat st;
         int folder = dl == 0 || dest[dl - 1] == '/' ||
                      (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+        b->named = 1;
         if (folder) {
             if (mpift_path_join(dest, base_name(src), d, sizeof(d)) != MPIFT_OK) {
                 plan_too_long(b, src, NULL);
@@ -467,6 +497,9 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
  * mtime i64, nsec u32, mode u32, dest_len u32, dest (no NUL). */
 #define REC_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
 
+/* A plan's header: count, packed length, files, bytes, nerrors, nunread. */
+#define PLAN_HDR 6
+
 #define SHARE_PLAN "waiting for every rank to take the plan from rank 0"
 
 /* MPI counts are int: move big buffers in pieces. */
@@ -529,6 +562,7 @@ static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpi
     plan->nfiles = hdr[2];
     plan->bytes = hdr[3];
     plan->nerrors = hdr[4];
+    plan->nunread = hdr[5];
     for (i = 0; i < hdr[0]; i++) {
         struct mpift_pfile *f = &plan->f[i];
         uint32_t dl;
@@ -556,7 +590,7 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
 {
     MPI_Request rq;
     int rank, rc = MPIFT_OK, bad, anybad;
-    uint64_t hdr[5] = {0, 0, 0, 0, 0}, len = 0;
+    uint64_t hdr[PLAN_HDR] = {0, 0, 0, 0, 0, 0}, len = 0;
     unsigned char *buf = NULL;
 
     MPI_Comm_rank(comm, &rank);
@@ -565,9 +599,9 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
         hdr[0] = plan->n;
         hdr[1] = len;
         hdr[2] = plan->nfiles;
-        hdr[3] = plan->bytes;
+        hdr[3] = plan->bytes;   /* nerrors, nunread: rank 0's account only */
     }
-    if (mpift_wait_coll(w, SHARE_PLAN, MPI_Ibcast(hdr, 5, MPI_UINT64_T, 0, comm, &rq), &rq) != MPIFT_OK)
+    if (mpift_wait_coll(w, SHARE_PLAN, MPI_Ibcast(hdr, PLAN_HDR, MPI_UINT64_T, 0, comm, &rq), &rq) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (rank != 0 && !(buf = malloc(hdr[1] ? hdr[1] : 1)))
         rc = MPIFT_ERR_NOMEM;
@@ -589,7 +623,7 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
 int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct mpift_watch *w)
 {
     struct mpift_wait wt;
-    uint64_t hdr[5], len;
+    uint64_t hdr[PLAN_HDR], len;
     unsigned char *buf = NULL;
     int rc = plan_pack(plan, &buf, &len);
 
@@ -600,10 +634,11 @@ int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct
     hdr[2] = plan->nfiles;
     hdr[3] = plan->bytes;
     hdr[4] = plan->nerrors;
+    hdr[5] = plan->nunread;
     mpift_wait_start(&wt, w, to, "sending the list of files to", NULL, NULL);
     if (len > INT_MAX)
         rc = MPIFT_ERR_RANGE;   /* tens of millions of files from one node */
-    else if (mpift_wait_send(&wt, hdr, 5, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK ||
+    else if (mpift_wait_send(&wt, hdr, PLAN_HDR, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK ||
              mpift_wait_send(&wt, buf, (int)len, MPI_BYTE, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK)
         rc = MPIFT_ERR_MPI;
     free(buf);
@@ -613,13 +648,13 @@ int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct
 int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpift_watch *w)
 {
     struct mpift_wait wt;
-    uint64_t hdr[5];
+    uint64_t hdr[PLAN_HDR];
     unsigned char *buf;
     int rc;
 
     memset(plan, 0, sizeof(*plan));
     mpift_wait_start(&wt, w, from, "waiting for the list of files of", NULL, NULL);
-    if (mpift_wait_recv(&wt, hdr, 5, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
+    if (mpift_wait_recv(&wt, hdr, PLAN_HDR, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
         return MPIFT_ERR_MPI;
     if (hdr[1] > INT_MAX || hdr[0] > hdr[1])
         return MPIFT_ERR_PROTO;

@@ -20,6 +20,8 @@ struct mpift_plan {
     size_t nerrors;      /* rank 0: sources that could not be planned (already reported) */
     uint64_t nfiles;     /* regular files in f */
     uint64_t bytes;      /* their total size */
+    size_t nunread;      /* of those, folders that could not be read: the files below them are
+                          * unknown, so nerrors is a lower bound of what is missing */
 };
 
 /*

@@ -8,7 +8,8 @@
  *     stage-in: "policy", "copies", "nodes_count", "ranks";  stage-out: "collect",
  *     "seconds", "exit_code", "status", stage-in: "error"?,
  *     "totals": { stage-in: files, bytes,  copies_written, unchanged, failed,
- *                 bytes_written, wire_bytes,  stage-in: sources_not_planned },
+ *                 bytes_written, wire_bytes,  stage-in: sources_not_planned,
+ *                 folders_not_read },
  *   (wire_bytes: what the files' chunks took on one link, compressed or
  *   not, over every attempt: beside bytes, the saving of transfer.compress)
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
@@ -309,6 +310,8 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
     fprintf(f, ", \"wire_bytes\": %" PRIu64, wire_total(rep));
     if (!rep->collect)
         fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
+    /* failed is a lower bound when folders could not be read */
+    fprintf(f, ", \"folders_not_read\": %" PRIu64, rep->tally->unread);
     fputs(" },\n  \"nodes\": [", f);
 }
 

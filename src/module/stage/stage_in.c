@@ -411,6 +411,8 @@ static void summary(struct mpift_in_run *r, struct mpift_tally *t, double secs)
         for (k = 0; k < MPIFT_TALLY_SECONDS; k++)
             t->total[k] += (uint64_t)r->rows[q * MPIFT_TALLY_N + k];
     t->total[MPIFT_TALLY_FAILED] += r->plan.nerrors;
+    t->unplanned = r->plan.nerrors;
+    t->unread = r->plan.nunread;
     snprintf(head, sizeof(head), "%llu file%s (%.1f MB) onto %d node%s, %d rank%s",
              (unsigned long long)r->plan.nfiles, r->plan.nfiles == 1 ? "" : "s", (double)r->plan.bytes / 1e6,
              topo->nnodes, topo->nnodes == 1 ? "" : "s", topo->size, topo->size == 1 ? "" : "s");

@@ -68,7 +68,7 @@ struct out_run {
     char collect[PATH_MAX];
     int collectfd;
     struct mpift_root_hold hold;  /* collect in this node's registry of roots in use */
-    uint64_t written, skipped, failed, bytes, errors;
+    uint64_t written, skipped, failed, bytes, errors, unread;
     int stopped;                  /* on_error = "abort" after a failure */
     struct mpift_meter meter;     /* rank 0: what has come in of what is wanted */
     /* Rank 0 with --report, for the end: */
@@ -162,6 +162,7 @@ static int list_mine(struct out_run *r)
         mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root,
                         strerror(errno));
         r->mine.nerrors = 1;
+        r->mine.nunread = 1;   /* its files are unknown */
         return MPIFT_OK;
     }
     mpift_xfer_source_root(&r->x, r->realfd, r->real);
@@ -185,6 +186,7 @@ static int take_lists(struct out_run *r, size_t *most)
         if (rc != MPIFT_OK)
             break;
         r->errors += wr->plan.nerrors;
+        r->unread += wr->plan.nunread;
         if (!(wr->state = calloc(wr->plan.n + 1, 1)))
             rc = MPIFT_ERR_NOMEM;
         if (r->ctx->report_path && (!(wr->digest = calloc(wr->plan.n + 1, sizeof(*wr->digest))) ||
@@ -591,6 +593,8 @@ static void tally(struct out_run *r, struct mpift_tally *t)
     t->total[MPIFT_TALLY_UNCHANGED] = r->skipped;
     t->total[MPIFT_TALLY_FAILED] = r->failed + r->errors;
     t->total[MPIFT_TALLY_BYTES] = r->bytes;
+    t->unplanned = r->errors;
+    t->unread = r->unread;
     t->serial = 1;   /* writers are served one after another */
     if (!r->rows)
         return;

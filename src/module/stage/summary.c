@@ -41,12 +41,22 @@ void mpift_summary_print(const char *head, const struct mpift_tally *t, const st
                          double secs, int table)
 {
     double c[MPIFT_TALLY_N], bytes = (double)t->total[MPIFT_TALLY_BYTES];
+    char left[160] = "";
     int n, ranks;
 
-    mpift_log_info("mpift-stage: %s: %llu copies written, %llu unchanged, %llu failed; %.1f MB in %.2f s "
+    /* What could not be planned is in "failed" too, and a folder that
+     * could not be read hides how many files it holds: say so rather
+     * than let a user take the count for what is missing. */
+    if (t->unread)
+        snprintf(left, sizeof(left), " (%llu could not be planned; %llu folder%s could not be read, the files in "
+                 "%s not counted)", (unsigned long long)t->unplanned, (unsigned long long)t->unread,
+                 t->unread == 1 ? "" : "s", t->unread == 1 ? "it" : "them");
+    else if (t->unplanned)
+        snprintf(left, sizeof(left), " (%llu could not be planned)", (unsigned long long)t->unplanned);
+    mpift_log_info("mpift-stage: %s: %llu copies written, %llu unchanged, %s%llu failed%s; %.1f MB in %.2f s "
                    "(%.1f MB/s)", head, (unsigned long long)t->total[MPIFT_TALLY_WRITTEN],
-                   (unsigned long long)t->total[MPIFT_TALLY_UNCHANGED],
-                   (unsigned long long)t->total[MPIFT_TALLY_FAILED], mb(bytes), secs,
+                   (unsigned long long)t->total[MPIFT_TALLY_UNCHANGED], t->unread ? "at least " : "",
+                   (unsigned long long)t->total[MPIFT_TALLY_FAILED], left, mb(bytes), secs,
                    secs > 0 ? mb(bytes) / secs : 0.0);
     if (!table)
         return;

@@ -26,6 +26,9 @@ struct mpift_tally {
     const unsigned char *listed;   /* [size] the ranks a node counts (stage-out: its writers); NULL: all */
     int serial;                    /* a node's seconds are the sum of its ranks' (served one after
                                     * another), else the slowest rank's */
+    uint64_t unplanned;            /* of total[FAILED]: sources that could not be planned */
+    uint64_t unread;               /* of those, folders that could not be read: their files are
+                                    * not counted, so "failed" is a lower bound */
 };
 
 /* Node n's columns, summed over its ranks (seconds as `serial` says);
@@ -36,6 +39,8 @@ void mpift_tally_node(const struct mpift_tally *t, const struct mpift_topo *topo
 /*
  * mpift_summary_print - rank 0, at the end of a run:
  *   mpift-stage: HEAD: N copies written, U unchanged, F failed; X MB in S s (R MB/s)
+ * ("at least F failed (P could not be planned; D folders could not be
+ * read, their files not counted)" when sources were left out),
  * and with `table`, a line per node: ranks, files written, unchanged and
  * failed there, megabytes written, seconds and rate.
  */

@@ -9,6 +9,7 @@
 #include "mpift/mpift.h"
 #include "util/log.h"
 #include "util/json.h"
+#include "util/tmpname.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
 static int utf8_len(const unsigned char *s)

@@ -1,4 +1,5 @@
 /* progress.c - see progress.h. */
+#include <limits.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,22 +29,40 @@ static long parent_of(long pid)
     return ppid;
 }
 
-/* The launcher whose terminal a rank's output reaches, or 0 when not
- * under one: Open MPI's mpirun starts its local ranks itself (our
- * parent); MPICH's mpiexec (Hydra) starts a proxy that starts them (our
- * grandparent). */
-static long launcher_pid(void)
+/* Hops from a rank up to its launcher at most (wrapper shells, env,
+ * numactl...): a chain longer than this is taken for no terminal. */
+#define HOPS_MAX 16
+
+/* Does process pid's environment hold NAME=...?  -1 when it cannot be
+ * read (another user's process, or gone). */
+static int env_has(long pid, const char *name)
 {
-    if (getenv("OMPI_COMM_WORLD_SIZE"))          /* set by Open MPI's mpirun */
-        return (long)getppid();
-    if (getenv("PMI_SIZE") && getenv("MPI_LOCALNRANKS"))   /* set by Hydra */
-        return parent_of((long)getppid());
-    return 0;
+    char path[64], buf[8192];
+    size_t nl = strlen(name), keep = 0, n, i, start;
+    int found = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    /* NUL-separated entries, read in pieces; an entry cut at the end of
+     * a piece is moved to the front of the next. */
+    while (!found && (n = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+        n += keep;
+        for (start = 0, i = 0; i < n && !found; i++)
+            if (buf[i] == '\0') {
+                found = i - start > nl && strncmp(buf + start, name, nl) == 0 && buf[start + nl] == '=';
+                start = i + 1;
+            }
+        keep = start < n && n - start < sizeof(buf) / 2 ? n - start : 0;
+        memmove(buf, buf + start, keep);
+    }
+    fclose(f);
+    return found;
 }
 
-/* The terminal the launcher's `fd` leads to, into buf; 0 if it leads to
- * none. */
-static int launcher_tty(long pid, int fd, char *buf, size_t len)
+/* What /proc/PID/fd/FD leads to, into buf; 0 if it cannot be read. */
+static int fd_target(long pid, int fd, char *buf, size_t len)
 {
     char link[64];
     ssize_t n;
@@ -53,26 +72,95 @@ static int launcher_tty(long pid, int fd, char *buf, size_t len)
     if (n <= 0)
         return 0;
     buf[n] = '\0';
+    return 1;
+}
+
+/*
+ * The launcher whose terminal a rank's output reaches: 0 when not under
+ * one, -1 when it cannot be told (then no terminal is assumed).  Open
+ * MPI's mpirun (or orted) starts its local ranks; MPICH's mpiexec (Hydra)
+ * starts a proxy that starts them.  Either may start a wrapper (a shell,
+ * env, numactl) that starts mpift: the processes that carry the rank's
+ * variable (OMPI_COMM_WORLD_RANK, PMI_RANK) are the rank and its
+ * wrappers, and *top gets the highest of them.  Open MPI gives a rank's
+ * stdout a pty of its own whether or not mpirun's is a terminal, so
+ * isatty() alone says nothing under it.
+ */
+static long launcher_pid(long *top)
+{
+    int hydra = !getenv("OMPI_COMM_WORLD_SIZE") && getenv("PMI_SIZE") && getenv("MPI_LOCALNRANKS");
+    const char *var = getenv("OMPI_COMM_WORLD_SIZE") ? "OMPI_COMM_WORLD_RANK" : hydra ? "PMI_RANK" : NULL;
+    long pid = (long)getpid(), up = 0;
+    int hops, has = 1;
+
+    *top = pid;
+    if (!var)
+        return 0;
+    for (hops = 0; hops < HOPS_MAX && has == 1; hops++) {
+        up = parent_of(pid);
+        if (up <= 1 || (has = env_has(up, var)) < 0)
+            return -1;
+        if (has)
+            pid = up;
+    }
+    if (has)
+        return -1;
+    *top = pid;
+    return hydra ? parent_of(up) : up;
+}
+
+/* Does every process from this one up to `top` (its wrappers) write `fd`
+ * where this one does?  A wrapper that redirected it (sh -c 'mpift-stage
+ * >log') sends it somewhere the launcher's terminal does not show. */
+static int fd_kept(int fd, long top)
+{
+    char mine[PATH_MAX], theirs[PATH_MAX];
+    long pid = (long)getpid();
+    int hops;
+
+    if (!fd_target(pid, fd, mine, sizeof(mine)))
+        return 0;
+    for (hops = 0; pid != top && hops < HOPS_MAX; hops++) {
+        pid = parent_of(pid);
+        if (pid <= 1 || !fd_target(pid, fd, theirs, sizeof(theirs)) || strcmp(mine, theirs) != 0)
+            return 0;
+    }
+    return pid == top;
+}
+
+/* The terminal `fd` of this rank reaches through its launcher, into buf;
+ * 0 if it reaches none. */
+static int launcher_tty(int fd, char *buf, size_t len)
+{
+    struct stat st;
+    long top, pid;
+
+    /* What a launcher forwards is a pty or a pipe: a file or /dev/null
+     * here (a wrapper's redirection) shows nothing on any terminal.  Some
+     * shells redirect in the wrapper itself while its command runs, so
+     * fd_kept alone cannot tell. */
+    if (fstat(fd, &st) != 0 || !(isatty(fd) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return 0;
+    pid = launcher_pid(&top);
+    if (pid == 0)
+        return isatty(fd) && ttyname_r(fd, buf, len) == 0;
+    if (pid < 0 || !fd_kept(fd, top) || !fd_target(pid, fd, buf, len))
+        return 0;
     return strncmp(buf, "/dev/pts/", 9) == 0 || strncmp(buf, "/dev/tty", 8) == 0;
 }
 
 int mpift_tty_behind(int fd)
 {
-    char target[64];
-    long pid = launcher_pid();
+    char target[PATH_MAX];
 
-    return pid > 0 ? launcher_tty(pid, fd, target, sizeof(target)) : isatty(fd);
+    return launcher_tty(fd, target, sizeof(target));
 }
 
 int mpift_same_terminal(void)
 {
-    char a[64], b[64];
-    struct stat sa, sb;
-    long pid = launcher_pid();
+    char a[PATH_MAX], b[PATH_MAX];
 
-    if (pid > 0)
-        return launcher_tty(pid, 1, a, sizeof(a)) && launcher_tty(pid, 2, b, sizeof(b)) && strcmp(a, b) == 0;
-    return isatty(1) && isatty(2) && fstat(1, &sa) == 0 && fstat(2, &sb) == 0 && sa.st_rdev == sb.st_rdev;
+    return launcher_tty(1, a, sizeof(a)) && launcher_tty(2, b, sizeof(b)) && strcmp(a, b) == 0;
 }
 
 /* A line is about to be logged to f: a bar on f is cleared first (it is

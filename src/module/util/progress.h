@@ -38,12 +38,15 @@ struct mpift_meter {
 };
 
 /*
- * mpift_tty_behind - does `fd` lead to a terminal?  Under mpirun a rank's
- * own fds say nothing: stderr is a pipe, and stdout a pty Open MPI made
- * even when mpirun's stdout is a file.  So there the answer is whether
- * the same fd of our parent is a terminal: on the node where mpirun runs,
- * mpirun is rank 0's parent.  Run without mpirun (a singleton), it is
- * isatty().
+ * mpift_tty_behind - does `fd` lead to a terminal the user sees?  Under
+ * mpirun a rank's own fds say nothing: stderr is a pipe, and stdout a pty
+ * Open MPI made even when mpirun's stdout is a file.  So there the answer
+ * is whether the same fd of the launcher (mpirun, or MPICH's mpiexec) is
+ * a terminal, and whether every wrapper between (a shell that starts
+ * mpift, found by the rank's variables in its environment) passed this
+ * process's fd on unchanged: `sh -c 'mpift-stage >log'` or mpirun's
+ * output in a file gets plain lines.  When the chain cannot be read, no
+ * terminal.  Run without a launcher (a singleton), it is isatty().
  */
 int mpift_tty_behind(int fd);
 
