@@ -32,6 +32,6 @@ AC_DEFUN([_MPIFT_CHECK_CODEC], [
         [mpift_have_$1="no ($3 not found: apt-get install $4)"
          AS_IF([test "x$with_$1" = xyes],
            [AC_MSG_ERROR([--with-$1: $3 development files not found.
-    On Debian/Ubuntu: apt-get install $4 (or PKG_CONFIG_PATH to its $1.pc)])])])],
+    On Debian/Ubuntu: apt-get install $4 (or set PKG_CONFIG_PATH to the folder of its .pc file)])])])],
     [AC_MSG_ERROR([--with-$1=$with_$1: say --with-$1 or --without-$1 (PKG_CONFIG_PATH points at an install)])])
 ])
