@@ -43,7 +43,8 @@ class Mpift(AutotoolsPackage):
     depends_on("c", type="build")
     depends_on("fortran", type="build", when="+fortran")
     depends_on("pkgconfig", type="build")
-    # Building from git needs the autotools; a release tarball does not.
+    # Building from git needs the autotools (Spack runs autoreconf where
+    # there is no configure); a release tarball does not.
     depends_on("autoconf", type="build", when="@main")
     depends_on("automake", type="build", when="@main")
     depends_on("libtool", type="build", when="@main")
@@ -62,9 +63,6 @@ class Mpift(AutotoolsPackage):
 
     # The unit-test framework: only make check needs it.
     depends_on("check@0.11:", type="test")
-
-    def autoreconf(self, spec, prefix):
-        which("autoreconf")("-fi")
 
     def configure_args(self):
         spec = self.spec
