@@ -95,7 +95,7 @@ class Mpift(AutotoolsPackage):
 
     def test_version(self):
         """mpift-stage --version names the release and the parts built in"""
-        out = which(self.prefix.bin.join("mpift-stage"))("--version", output=str.split, error=str.split)
+        out = which(self.prefix.bin.join("mpift-stage"))("--version", output=str, error=str)
         assert f"mpift-stage {self.spec.version}" in out
         names = {"pmix": "PMIx", "lz4": "lz4", "zstd": "zstd", "python": "Python", "fortran": "Fortran"}
         for variant, name in names.items():
