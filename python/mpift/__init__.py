@@ -12,6 +12,8 @@ a Context keeps one open for several runs and for the master/worker service
 mpift.Error (status, name, message, exit_code, fatal, result).  The package
 drives libmpift.so through ctypes; $MPIFT_LIBRARY names another copy.
 """
+from typing import Any, Iterable, Mapping, Optional, Union
+
 from ._context import Context, ServeStats
 from ._lib import library_path
 from ._result import Failure, Node, Result
@@ -26,19 +28,20 @@ __all__ = ["Context", "Error", "Failure", "Node", "Result", "ServeStats", "check
     [name for name, _, _ in STATUS_MAP]
 
 
-def version():
-    """The version of the libmpift this package drives ("0.1.0")."""
+def version() -> str:
+    """The version of the libmpift this package drives ("0.2.0")."""
     from ._lib import lib
     return lib().mpift_version().decode()
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """The library's text for a status code."""
     from ._lib import strerror as text
     return text(status)
 
 
-def stage_in(config, comm=None, set=None, force=False, **options):
+def stage_in(config: str, comm: Any = None, set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None,
+             force: bool = False, **options: Any) -> Result:
     """Collective over comm (default MPI.COMM_WORLD): stage the
     configuration's stage_in files onto every node; returns a Result.
     set: {"KEY": value} or ["KEY=VALUE"] overrides, like --set.  options:
@@ -47,14 +50,15 @@ def stage_in(config, comm=None, set=None, force=False, **options):
         return ctx.stage_in()
 
 
-def stage_out(config, comm=None, set=None, force=False, **options):
+def stage_out(config: str, comm: Any = None, set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None,
+              force: bool = False, **options: Any) -> Result:
     """Collective: gather the stage_out files onto rank 0 (paths.collect);
     returns a Result.  Arguments as for stage_in."""
     with Context(config, comm, set=set, force=force, **options) as ctx:
         return ctx.stage_out()
 
 
-def check_config(config, set=None):
+def check_config(config: str, set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None) -> None:
     """Validate a configuration without an MPI job; raises mpift.Error
     (the errors are printed on stderr, file:line: key: cause)."""
     from . import _context, _lib

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from . import _lib
 from ._result import Result
@@ -81,8 +82,9 @@ class Context(object):
     before MPI is finalized.  Failures raise mpift.Error.
     """
 
-    def __init__(self, config, comm=None, set=None, force=False, dry_run=False, verbose=False, quiet=False,
-                 progress="auto"):
+    def __init__(self, config: Union[str, "os.PathLike[str]"], comm: Any = None,
+                 set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None, force: bool = False,
+                 dry_run: bool = False, verbose: bool = False, quiet: bool = False, progress: str = "auto") -> None:
         from mpi4py import MPI
         self.comm = MPI.COMM_WORLD if comm is None else comm
         self.rank = self.comm.Get_rank()
@@ -142,13 +144,13 @@ class Context(object):
         return self._ctx
 
     # ------------------------------------------------------------ staging
-    def stage_in(self):
+    def stage_in(self) -> Result:
         """Collective: put the configuration's stage_in files on every
         node (or rank).  Returns a Result (None with dry_run)."""
         rc = _lib.lib().mpift_stage_in(self._handle())
         return self._staged(rc, "stage-in")
 
-    def stage_out(self):
+    def stage_out(self) -> Result:
         """Collective: gather the stage_out files onto rank 0 under
         paths.collect.  Returns a Result (None with dry_run)."""
         rc = _lib.lib().mpift_stage_out(self._handle())
@@ -206,7 +208,7 @@ class Context(object):
             why = _lib.lib().mpift_errmsg(self._ctx).decode(errors="replace") if self._ctx else ""
             raise Error(rc, why or _lib.strerror(rc))
 
-    def serve(self):
+    def serve(self) -> ServeStats:
         """Rank 0: serve the workers' requests until every worker is done.
         Returns ServeStats(requests, failed, bytes_out, bytes_in,
         peak_streams, seconds)."""
@@ -214,45 +216,45 @@ class Context(object):
         self._service(_lib.lib().mpift_serve(self._handle(), ctypes.byref(st)))
         return ServeStats(st.requests, st.failed, st.bytes_out, st.bytes_in, st.peak_streams, st.seconds)
 
-    def fetch(self, name):
+    def fetch(self, name: str) -> None:
         """A worker: master's paths.source/NAME -> this rank's dest root/NAME."""
         self._service(_lib.lib().mpift_fetch(self._handle(), c_name("fetch", name)))
 
-    def put(self, name):
+    def put(self, name: str) -> None:
         """A worker: this rank's dest root/NAME -> master's paths.collect/NAME."""
         self._service(_lib.lib().mpift_put(self._handle(), c_name("put", name)))
 
-    def send_to(self, name, rank):
+    def send_to(self, name: str, rank: int) -> None:
         """A worker: dest root/NAME straight to worker RANK (which calls recv_from)."""
         self._service(_lib.lib().mpift_send_to(self._handle(), c_name("send_to", name), int(rank)))
 
-    def recv_from(self, rank):
+    def recv_from(self, rank: int) -> str:
         """A worker: receive what worker RANK sends; returns the file's name."""
         buf = ctypes.create_string_buffer(4096)
         self._service(_lib.lib().mpift_recv_from(self._handle(), int(rank), buf, len(buf)))
         return os.fsdecode(buf.value)
 
-    def done(self):
+    def done(self) -> None:
         """A worker: no more requests from this rank."""
         self._service(_lib.lib().mpift_done(self._handle()))
 
     @property
-    def dest_root(self):
+    def dest_root(self) -> str:
         """This rank's dest root (paths.dest expanded for it)."""
         return os.fsdecode(_lib.lib().mpift_dest_root(self._handle()))
 
     # ------------------------------------------------------------ closing
-    def close(self):
+    def close(self) -> None:
         """Collective: free the context (a second call does nothing)."""
         if self._ctx:
             _lib.lib().mpift_close(ctypes.byref(self._ctx))
             self._ctx = ctypes.c_void_p()
         self._remove_tmp()
 
-    def __enter__(self):
+    def __enter__(self) -> "Context":
         return self
 
-    def __exit__(self, kind, value, tb):
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
         # After a fatal error the other ranks may never reach close(): do
         # not wait for them here, the caller aborts the job.
         if not (isinstance(value, Error) and value.fatal):

@@ -7,6 +7,8 @@ any Python 3 that has mpi4py, and cannot drift from the C API it mirrors.
 import ctypes
 import ctypes.util
 import os
+import subprocess
+from typing import Any, List, Optional, Tuple
 
 from ._status import Error
 
@@ -65,35 +67,77 @@ _PROTOTYPES = {
 }
 
 _ERR_ENV = -6
-_lib = None
+_lib: Optional[ctypes.CDLL] = None
 
 
-def library_path():
-    """The libmpift this package loads: $MPIFT_LIBRARY, else the one it was
-    installed with, else whatever the dynamic linker finds as "mpift"."""
-    env = os.environ.get("MPIFT_LIBRARY")
-    if env:
-        return env
+def _configured():
+    """The path `make install` (or a package) wrote into _config.py, or None
+    (the source tree, or a pip install of ./python from a clean clone)."""
     try:
         from . import _config
-        return _config.LIBMPIFT
-    except ImportError:   # the source tree: not installed, not configured
-        return ctypes.util.find_library("mpift")
+    except ImportError:
+        return None
+    return getattr(_config, "LIBMPIFT", None) or None
 
 
-def lib():
+def _from_pkg_config():
+    """libdir/libmpift.so.0 from `pkg-config --variable=libdir mpift`, or
+    None (no pkg-config, or no mpift.pc on its path)."""
+    try:
+        out = subprocess.run(["pkg-config", "--variable=libdir", "mpift"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    libdir = out.decode(errors="replace").strip()
+    return os.path.join(libdir, "libmpift.so.0") if libdir else None
+
+
+def _candidates() -> List[Tuple[str, Optional[str]]]:
+    """Where to look, in order: (where it came from, path or None)."""
+    return [
+        ("MPIFT_LIBRARY", os.environ.get("MPIFT_LIBRARY") or None),
+        ("the configured path", _configured()),
+        ("pkg-config --variable=libdir mpift", _from_pkg_config()),
+        ("ctypes.util.find_library('mpift')", ctypes.util.find_library("mpift")),
+    ]
+
+
+def _usable(path: str) -> bool:
+    """A path names a file, or a bare soname the dynamic linker resolves."""
+    return os.sep not in path or os.path.exists(path)
+
+
+def library_path() -> Optional[str]:
+    """The libmpift this package loads: $MPIFT_LIBRARY, else the path it
+    was configured with (make install, a distribution package), else
+    pkg-config's libdir for mpift, else whatever the dynamic linker finds
+    as "mpift"; None when none of them gives one.  MPIFT_LIBRARY is taken
+    as it is, so that a wrong one is named rather than passed over."""
+    for origin, path in _candidates():
+        if path and (origin == "MPIFT_LIBRARY" or _usable(path)):
+            return path
+    return None
+
+
+def _not_found() -> Error:
+    tried = "; ".join("%s: %s" % (origin, path or "none") for origin, path in _candidates())
+    return Error(_ERR_ENV, "mpift: libmpift not found (tried %s): install it (Debian: apt-get install "
+                 "libmpift0; Spack: spack install mpift; from source: make install, then "
+                 "PKG_CONFIG_PATH=PREFIX/lib/pkgconfig) or set MPIFT_LIBRARY to the path of libmpift.so.0" % tried)
+
+
+def lib() -> ctypes.CDLL:
     """The loaded library (loaded on first use), or Error(ERR_ENV)."""
     global _lib
     if _lib is not None:
         return _lib
     path = library_path()
     if not path:
-        raise Error(_ERR_ENV, "mpift: libmpift not found: install mpift (make install) "
-                    "or set MPIFT_LIBRARY to the path of libmpift.so")
+        raise _not_found()
     try:
         dll = ctypes.CDLL(path)
     except OSError as e:
-        raise Error(_ERR_ENV, "mpift: cannot load %s: %s (set MPIFT_LIBRARY to the libmpift.so "
+        raise Error(_ERR_ENV, "mpift: cannot load %s: %s (set MPIFT_LIBRARY to the libmpift.so.0 "
                     "this package should use)" % (path, e))
     for name, (restype, argtypes) in _PROTOTYPES.items():
         fn = getattr(dll, name)
@@ -104,12 +148,12 @@ def lib():
     return dll
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """The library's text for a status code ("no such file")."""
     return lib().mpift_strerror(status).decode()
 
 
-def mpi_library_version(dll):
+def mpi_library_version(dll: ctypes.CDLL) -> str:
     """MPI_Get_library_version() of the MPI that libmpift is linked with
     (ctypes looks the symbol up through libmpift's own dependencies)."""
     buf = ctypes.create_string_buffer(16384)
@@ -118,7 +162,7 @@ def mpi_library_version(dll):
     return buf.value.decode(errors="replace")
 
 
-def check_same_mpi(MPI):
+def check_same_mpi(MPI: Any) -> None:
     """Refuse to run when mpi4py and libmpift use two different MPIs: each
     would have its own MPI_Comm type, and the handle mpi4py gives could not
     mean anything to libmpift."""

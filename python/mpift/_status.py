@@ -33,12 +33,12 @@ _EXITS = {value: code for _, value, code in STATUS_MAP}
 FATAL = frozenset((-7, -8, -3))   # ERR_MPI, ERR_PROTO, ERR_NOMEM
 
 
-def status_name(status):
+def status_name(status: int) -> str:
     """"ERR_NOENT" for -11; "UNKNOWN(<n>)" for a code not in the list."""
     return _NAMES.get(status, "UNKNOWN(%d)" % status)
 
 
-def exit_status(status):
+def exit_status(status: int) -> int:
     """The exit status mpift-stage uses for a status (1 for an unknown one)."""
     return _EXITS.get(status, 1)
 

@@ -223,11 +223,16 @@ static int parse_args(int argc, char **argv, struct args *a)
     return finish(a, argc, argv);
 }
 
-/* --version: this launcher's version (version.h), and the module's when
- * one loaded (rc).  Returns the exit status: 0, or 3 without a module. */
+/* --version: this launcher's version (version.h), what the build it comes
+ * from has in it (configure's MPIFT_BUILD_*: the launcher links no MPI, so
+ * the MPI is the one the module was built against), and the module's
+ * version when one loaded (rc).  Returns the exit status: 0, or 3 without
+ * a module. */
 static int print_version(int rc, const struct mpift_loaded *mod, const char *err)
 {
     printf(PROG " %s\n", MPIFT_VERSION_STRING);
+    printf("built with MPI %s\n", MPIFT_BUILD_MPI);
+    printf("optional parts: %s\n", MPIFT_BUILD_PARTS);
     if (rc == MPIFT_OK)
         printf("module %s %s (hook ABI %u.%u) from %s\n", mod->hook->name, mod->hook->version,
                mod->hook->abi_major, mod->hook->abi_minor, mod->path);

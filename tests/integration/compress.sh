@@ -48,15 +48,6 @@ stage_in = ( { src = "data/"; dest = ""; recursive = true; } );
 CFG
 }
 
-# needs CODEC: skip the scenario in a build without it (configure's
-# summary says which it found); auto needs either.
-needs() {
-    local c
-    for c in ${1/auto/lz4 zstd}; do
-        "$stage" --config "$top_srcdir/conf/stage.cfg" --check --set "transfer.compress=$c" >/dev/null 2>&1 && return 0
-    done
-    skip "this build has no $1 (configure found neither liblz4 nor libzstd, or not this one)"
-}
 
 no_temporaries() {
     local left
@@ -96,7 +87,7 @@ PY
 # round_trip SETTING: 3 ranks, every copy byte-exact, wire bytes as expected.
 round_trip() {
     local how=$1 r
-    [ "$how" = none ] || needs "$how"
+    [ "$how" = none ] || needs_codec "$how"
     rm -rf "$t/rt"
     cfg "$t/rt.cfg" "$t/rt/%r" "compress = \"$how\";"
     mpift_mpirun -n 3 "$stage" --config "$t/rt.cfg" --verbose --report "$t/$how.json" >"$t/$how.log" 2>&1 ||
@@ -127,7 +118,7 @@ scenario "auto compresses text and sends random data as it is, and --verbose say
 # frames on unchanged.
 tree() {
     local r
-    needs auto
+    needs_codec auto
     rm -rf "$t/tr"
     cfg "$t/tr.cfg" "$t/tr/%r" 'compress = "auto";' 'policy = "tree"; fanout = 2;'
     sed -i 's/chunk_size = "1M"/chunk_size = "64K"/' "$t/tr.cfg"
@@ -156,7 +147,7 @@ damaged() {
 # file is re-sent, every copy is right.
 corrupt_once() {
     local rc r
-    needs auto
+    needs_codec auto
     damaged c1 auto 1 2
     [ "$rc" = 0 ] || fail "a damaged compressed chunk with retries: exit $rc: $(cat "$t/log" "$t/err")"
     grep -Eq "chunk 0 from rank [01]: a compressed chunk .* did not decompress|checksum mismatch" "$t/err" ||
@@ -174,7 +165,7 @@ scenario "a damaged compressed chunk is refused by every writer and the file re-
 # with a message naming them; nothing is at their paths; the rest is there.
 corrupt_always() {
     local rc r f
-    needs zstd
+    needs_codec zstd
     damaged ca zstd 100000 1
     [ "$rc" = 1 ] || fail "always damaged: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
     grep -q "text.csv: chunk 0 from rank [01]: a compressed chunk (codec 2, [0-9]* bytes) did not decompress to its 1048576 bytes: damaged" "$t/err" ||

@@ -3,7 +3,7 @@
 # honours --module / MPIFT_MODULE, refuses a missing module or a foreign ABI
 # with exit 3, and gets usage errors right (exit 2).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 7
+plan 8
 
 # Build tree, no environment: --version names the module it loaded.
 version() {
@@ -12,6 +12,18 @@ version() {
     grep -q "from $top_builddir/src/.libs/mpift.so" "$t/v" || fail "--version did not load the build-tree module: $(cat "$t/v")"
 }
 scenario "--version loads the build tree's module with no environment and names it" version
+
+# --version names the MPI of the build and its optional parts, as
+# configure chose them (Python and Fortran: as make check was told).
+version_parts() {
+    "$stage" --version >"$t/v" 2>&1 || fail "--version failed: $(cat "$t/v")"
+    grep -q "^built with MPI \(openmpi\|mpich\|other\)" "$t/v" || fail "--version names no MPI: $(cat "$t/v")"
+    grep -q "^optional parts: PMIx:\(yes\|no\) lz4:\(yes\|no\) zstd:\(yes\|no\) Slurm-plugin:\(yes\|no\) " "$t/v" ||
+        fail "--version lists no optional parts: $(cat "$t/v")"
+    grep -q " Python:${MPIFT_PYTHON:-no} Fortran:${MPIFT_FORTRAN:-no}\$" "$t/v" ||
+        fail "--version: Python/Fortran differ from configure's ${MPIFT_PYTHON:-no}/${MPIFT_FORTRAN:-no}: $(cat "$t/v")"
+}
+scenario "--version names the MPI and the optional parts built in" version_parts
 
 help_text() {
     "$stage" --help >"$t/h" 2>&1 || fail "--help exits non-zero"

@@ -18,10 +18,11 @@ check_nodes() {
     [ -z "$(ls -A "$FAKE_SCRATCH")" ] || fail "$1: something was written to the real scratch folder"
 }
 
-# Open MPI's mpirun answers PMIx; MPICH's Hydra speaks PMI, so there the
-# topology comes from MPI's shared-memory split, and --verbose says so.
+# Open MPI's mpirun answers PMIx; MPICH's Hydra speaks PMI (and a build
+# without PMIx asks nobody), so there the topology comes from MPI's
+# shared-memory split, and --verbose says so.
 topo=PMIx
-[ "$(mpift_launcher)" = openmpi ] || topo="MPI shared-memory split"
+mpift_pmix_topology || topo="MPI shared-memory split"
 
 # stage_policy POLICY (from rank 0 as the policy says: the source is in a
 # folder every fake node sees, which paths.source_shared = "auto" would

@@ -178,7 +178,7 @@ job_id_mpi() {
         fail "without a batch job, %j is not the MPI job's id ($id): $(ls "$t/jobs")"
 }
 id='^[0-9][0-9]*-[0-9][0-9]*$'
-[ "$(mpift_launcher)" = openmpi ] || id='^pid[0-9][0-9]*$'
+mpift_pmix_topology || id='^pid[0-9][0-9]*$'
 scenario "%j is the MPI job's own id without a batch job" job_id_mpi
 
 # per-rank: each rank its own copy; direct policy; no checksum.

@@ -306,6 +306,7 @@ no_never_stripes() {
 scenario "no: never striped although every node sees the source; all byte-exact" no_never_stripes
 
 compressed_setting() {
+    needs_codec zstd
     seq 1 400000 >"$t/src/data/text.dat"   # about 2.6 MB of digits: compressible
     sed 's/retries = 2;/retries = 2; compress = "zstd";/' "$t/auto.cfg" >"$t/zstd.cfg"
     run zstd

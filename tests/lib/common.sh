@@ -148,6 +148,14 @@ need_mpirun() {
     mpift_launcher >/dev/null
 }
 
+# mpift_pmix_topology: true when this build's ranks learn their nodes from
+# PMIx under $MPIRUN: Open MPI's mpirun answers PMIx, MPICH's Hydra does
+# not, and a build configured --without-pmix asks nobody (both take MPI's
+# shared-memory split, and %j is rank 0's pid).
+mpift_pmix_topology() {
+    [ "$(mpift_launcher)" = openmpi ] && grep -q '^#define HAVE_PMIX 1' "$top_builddir/mpift_autoconf.h"
+}
+
 # mpift_launcher: which launcher $MPIRUN is, "openmpi" (Open MPI's mpirun)
 # or "hydra" (MPICH's mpiexec, and its family's), from its --version; kept
 # in MPIFT_LAUNCHER (exported: scenarios and helpers see it).  Their

@@ -47,6 +47,9 @@ for _prelude_word; do
         # srun --mpi=pmix starts Open MPI programs; Debian's MPICH speaks
         # PMI to Hydra, not Slurm's PMIx: a build on it skips these.
         skip_unless_openmpi "the Slurm tests (srun --mpi=pmix runs this build's MPI through Slurm's PMIx, which Debian's MPICH does not speak)"
+        # They check the topology and %t that Slurm's PMIx server gives.
+        grep -q '^#define HAVE_PMIX 1' "$top_builddir/mpift_autoconf.h" ||
+            skip "the Slurm tests check what Slurm's PMIx server tells mpift: this build is --without-pmix"
         need_slurmcluster
         _prelude_slurm=${_prelude_word#slurm=}
         ;;

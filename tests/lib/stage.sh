@@ -61,3 +61,14 @@ wait_paused() {
     done
     [ -e "$2" ]
 }
+
+# needs_codec CODEC: skip the scenario in a build without it (configure
+# --without-lz4 / --without-zstd, or not found: its summary says which);
+# auto needs either.
+needs_codec() {
+    local c
+    for c in ${1/auto/lz4 zstd}; do
+        "$stage" --config "$top_srcdir/conf/stage.cfg" --check --set "transfer.compress=$c" >/dev/null 2>&1 && return 0
+    done
+    skip "this build has no $1 (configure found neither liblz4 nor libzstd, or not this one)"
+}

@@ -6,11 +6,15 @@
  * with MPI: ranks that share a node id form a node communicator whose lowest
  * rank is the node leader, and node indices are renumbered densely in leader
  * order so "%n" and messages agree whatever the launcher numbers nodes.
+ * A build without PMIx (configure --without-pmix, HAVE_PMIX unset) always
+ * takes the MPI path, as a run where no PMIx server answers does.
  */
 #include "mpift_autoconf.h"
 
 #include <ctype.h>
+#ifdef HAVE_PMIX
 #include <pmix.h>
+#endif
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +39,7 @@ struct pmix_facts {
     int tmpdir_per_step;
 };
 
+#ifdef HAVE_PMIX
 /* Fetch one string / integer key; on failure leave the output untouched. */
 static void pmix_get_string(const pmix_proc_t *p, const char *key, char *out, size_t outlen)
 {
@@ -116,6 +121,13 @@ static void pmix_query(struct pmix_facts *f)
 out:
     PMIx_Finalize(NULL, 0);
 }
+#else
+/* Built without PMIx: no facts, so every rank takes the MPI path. */
+static void pmix_query(struct pmix_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+#endif
 
 /* The id of the batch job we run in, or NULL (mpift's own variable first,
  * then Slurm, PBS/Torque, LSF, Flux, Grid Engine). */
