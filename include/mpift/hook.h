@@ -30,6 +30,8 @@
  * 1.1: check and init take the configuration's text from
  * opts->config_text when it is set, and init honours opts->as_user
  * (struct mpift_options).
+ * 1.2: opts->progress may be MPIFT_PROGRESS_JSONL, written to
+ * opts->progress_fd.
  */
 #ifndef MPIFT_HOOK_H
 #define MPIFT_HOOK_H
@@ -42,7 +44,7 @@ extern "C" {
 #endif
 
 #define MPIFT_HOOK_ABI_MAJOR 1
-#define MPIFT_HOOK_ABI_MINOR 1
+#define MPIFT_HOOK_ABI_MINOR 2
 #define MPIFT_HOOK_ENTRY_NAME "mpift_hook_entry"
 #define MPIFT_MODULE_FILENAME "mpift.so"
 

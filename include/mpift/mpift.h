@@ -137,7 +137,9 @@ static inline int mpift_exit_status(int status)
     }
 }
 
-enum mpift_progress { MPIFT_PROGRESS_AUTO = 0, MPIFT_PROGRESS_ALWAYS, MPIFT_PROGRESS_NEVER };
+/* AUTO: a bar on a terminal; ALWAYS: a bar; NEVER: none; JSONL: one JSON
+ * object per line for programs, on rank 0's progress_fd (docs/report.md). */
+enum mpift_progress { MPIFT_PROGRESS_AUTO = 0, MPIFT_PROGRESS_ALWAYS, MPIFT_PROGRESS_NEVER, MPIFT_PROGRESS_JSONL };
 
 /*
  * Options of one run.  Zero-initialise, set what you need.  `size` must be
@@ -173,6 +175,10 @@ struct mpift_options {
     int as_user;
     uint32_t as_uid;
     uint32_t as_gid;
+    /* With progress = MPIFT_PROGRESS_JSONL (hook ABI 1.2): the file
+     * descriptor rank 0 writes the lines to; 0 (the default) or less:
+     * standard error. */
+    int progress_fd;
 };
 
 /* Opaque handle of an open mpift context. */

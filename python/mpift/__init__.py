@@ -45,7 +45,8 @@ def stage_in(config: str, comm: Any = None, set: Optional[Union[Mapping[str, Any
     """Collective over comm (default MPI.COMM_WORLD): stage the
     configuration's stage_in files onto every node; returns a Result.
     set: {"KEY": value} or ["KEY=VALUE"] overrides, like --set.  options:
-    dry_run, verbose, quiet, progress ("auto", "always", "never")."""
+    dry_run, verbose, quiet, progress ("auto", "always", "never", "jsonl":
+    JSON lines on stderr, docs/report.md)."""
     with Context(config, comm, set=set, force=force, **options) as ctx:
         return ctx.stage_in()
 

@@ -14,7 +14,7 @@ from ._status import Error
 
 c_int, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
 
-PROGRESS = {"auto": 0, "always": 1, "never": 2}
+PROGRESS = {"auto": 0, "always": 1, "never": 2, "jsonl": 3}   # enum mpift_progress; jsonl: on stderr
 
 
 class Options(ctypes.Structure):

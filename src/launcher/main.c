@@ -9,7 +9,9 @@
  */
 #include "mpift_autoconf.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,9 @@ static void usage(FILE *f)
 "  -c, --config FILE      libconfig file (see conf/stage.cfg, mpift.conf(5))\n"
 "  -f, --force            re-send files that look unchanged (same size and mtime)\n"
 "      --dry-run          print the plan, move nothing\n"
-"      --progress WHEN    auto (default: on a terminal), always, never\n"
+"      --progress WHEN    auto (default: on a terminal), always, never, or jsonl\n"
+"                         (JSON lines for programs: docs/report.md)\n"
+"      --progress-fd N    with jsonl: write the lines to descriptor N, not stderr\n"
 "  -q, --quiet            print errors only\n"
 "  -v, --verbose          say more: topology source, plan, per-file results\n"
 "      --report FILE      write the run's result as JSON\n"
@@ -106,6 +110,10 @@ struct args {
 /* --progress WHEN.  Returns 0, or -1 (said on stderr) for another word. */
 static int parse_progress(const char *when, enum mpift_progress *out)
 {
+    if (strcmp(when, "jsonl") == 0) {
+        *out = MPIFT_PROGRESS_JSONL;
+        return 0;
+    }
     if (strcmp(when, "auto") == 0)
         *out = MPIFT_PROGRESS_AUTO;
     else if (strcmp(when, "always") == 0)
@@ -113,9 +121,28 @@ static int parse_progress(const char *when, enum mpift_progress *out)
     else if (strcmp(when, "never") == 0)
         *out = MPIFT_PROGRESS_NEVER;
     else {
-        fprintf(stderr, PROG ": --progress takes auto, always or never, not '%s'\n", when);
+        fprintf(stderr, PROG ": --progress takes auto, always, never or jsonl, not '%s'\n", when);
         return -1;
     }
+    return 0;
+}
+
+/* --progress-fd N: a descriptor number, 1 or more.  Whether it is open is
+ * rank 0's matter (only it writes there; under mpirun the other ranks'
+ * descriptors are their own): the engine says so there.  Returns 0, or -1
+ * (said on stderr). */
+static int parse_fd(const char *text, int *out)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(text, &end, 10);
+    if (errno || end == text || *end || n < 1 || n > INT_MAX) {
+        fprintf(stderr, PROG ": --progress-fd takes a file descriptor number (1 or more), not '%s'\n", text);
+        return -1;
+    }
+    *out = (int)n;
     return 0;
 }
 
@@ -156,6 +183,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"check", no_argument, NULL, 'C'},
         {"dry-run", no_argument, NULL, 'D'},
         {"progress", required_argument, NULL, 'P'},
+        {"progress-fd", required_argument, NULL, 'F'},
         {"report", required_argument, NULL, 'R'},
         {"module", required_argument, NULL, 'M'},
         MPIFT_CLI_LONGOPTS,
@@ -193,6 +221,10 @@ static int parse_args(int argc, char **argv, struct args *a)
             if (parse_progress(optarg, &o->progress) != 0)
                 return 2;
             break;
+        case 'F':
+            if (parse_fd(optarg, &o->progress_fd) != 0)
+                return 2;
+            break;
         case 'R': o->report_path = optarg; break;
         case 'M': a->module_path = optarg; break;
         case MPIFT_CLI_OPT_AS_USER: a->as_user_spec = optarg; break;
@@ -212,6 +244,10 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (o->quiet && o->verbose) {
         fprintf(stderr, PROG ": --quiet and --verbose exclude each other\n");
+        return 2;
+    }
+    if (o->progress_fd && o->progress != MPIFT_PROGRESS_JSONL) {
+        fprintf(stderr, PROG ": --progress-fd applies to --progress=jsonl\n");
         return 2;
     }
     if (a->show_version)

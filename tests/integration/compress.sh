@@ -57,6 +57,7 @@ no_temporaries() {
 
 # check_wire REPORT SETTING: each file's wire_bytes against its bytes.
 check_wire() {
+    check_report "$1"
     python3 - "$1" "$2" <<'PY' || fail "$2: wire bytes in the report: $(cat "$1")"
 import json, sys
 d = json.load(open(sys.argv[1])); how = sys.argv[2]

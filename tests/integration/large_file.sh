@@ -43,6 +43,7 @@ scenario "a file of 4 GiB + 4109 bytes reaches rank 1 byte-exact, with no tempor
 
 report_size() {
     after over_4g
+    check_report "$t/l.json"
     grep -q "\"bytes\": $size," "$t/l.json" || fail "the report does not give the size in full: $(cat "$t/l.json")"
 }
 scenario "the report gives its size in full" report_size

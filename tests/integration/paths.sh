@@ -61,6 +61,7 @@ PY
     [ -f "$t/pub/r.json" ] && [ ! -L "$t/pub/r.json" ] || fail "no report written as a file of its own"
     python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["status"] == "ok"' "$t/pub/r.json" ||
         fail "the report does not parse: $(cat "$t/pub/r.json")"
+    check_report "$t/pub/r.json"
     [ -z "$(find "$t/pub" -maxdepth 1 -name '.mpift-*' -o -maxdepth 1 -name '*.tmp' ! -user nobody)" ] ||
         fail "a temporary file was left: $(ls -la "$t/pub")"
 }

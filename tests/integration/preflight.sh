@@ -36,6 +36,7 @@ scenario "a node without room stops the stage-in before any byte moves (exit 1),
 no_room_report() {
     after no_room
     command -v python3 >/dev/null || skip "no python3 to read the report"
+    check_report "$t/p.json"
     python3 - "$t/p.json" "$nfiles" <<'PY' || fail "preflight report: $(cat "$t/p.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -83,6 +84,7 @@ scenario "stage-out into a collect folder without room is refused (exit 1) and m
 collect_no_room_report() {
     after collect_no_room
     command -v python3 >/dev/null || skip "no python3 to read the report"
+    check_report "$t/o.json"
     python3 - "$t/o.json" "$nfiles" <<'PY' || fail "stage-out preflight report: $(cat "$t/o.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))

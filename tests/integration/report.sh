@@ -20,6 +20,7 @@ stage_in() {
     [ "$rc" = 1 ] || fail "stage-in with failures: exit $rc, expected 1: $(cat "$t/log" "$t/err")"
     [ -s "$t/in.json" ] || fail "no report written: $(cat "$t/log" "$t/err")"
     [ -z "$(ls "$t"/in.json.mpift-* 2>/dev/null)" ] || fail "the report's temporary file was left"
+    check_report "$t/in.json"
 }
 scenario "a stage-in with a missing source and damaged copies exits 1 and writes its report" stage_in
 
@@ -66,6 +67,7 @@ sed -i "s|paths: {|paths: { collect = \"$t/collect\";|" "$t/out.cfg"
 stage_out_report() {
     fakenodes_mpirun 6 "$stage" --config "$t/out.cfg" --out --report "$t/out.json" >"$t/log" 2>&1 ||
         fail "stage-out with a report: $(cat "$t/log")"
+    check_report "$t/out.json"
     python3 - "$t/out.json" "${fake_host[@]}" <<'PY' || fail "stage-out report: $(cat "$t/out.json")"
 import json, re, sys
 d = json.load(open(sys.argv[1]))
@@ -114,6 +116,7 @@ names() {
     write_cfg "$t/n.cfg" "$t/names" "$FAKE_SCRATCH/names" "" '{ src = "in/"; dest = ""; recursive = true; }'
     fakenodes_mpirun 6 "$stage" --config "$t/n.cfg" --report "$t/n.json" >"$t/log" 2>&1 ||
         fail "stage-in of both names: $(cat "$t/log")"
+    check_report "$t/n.json"
     python3 - "$t/n.json" <<'PY' || fail "names in the report: $(cat "$t/n.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -73,6 +73,7 @@ rerun() {
             >"$t/log" 2>"$t/err"
     ) || rc=$?
     echo "$rc" >"$t/rc"
+    [ ! -e "$t/report.json" ] || check_report "$t/report.json"
 }
 
 # whole FILE...: every node holds each FILE (below data/) as the source has it

@@ -45,6 +45,7 @@ unread_folder() {
     grep -q "2 copies written, 0 unchanged, at least 3 failed (3 could not be planned; 1 folder could not be read, the files in it not counted)" "$t/log" ||
         fail "the summary does not say what is missing: $(cat "$t/log")"
     cmp -s "$t/src/data/a.txt" "$t/dest/1/a.txt" || fail "the readable file was not staged"
+    check_report "$t/dest/r.json"
     python3 - "$t/dest/r.json" <<'PY' || fail "report: $(cat "$t/dest/r.json")"
 import json, sys
 t = json.load(open(sys.argv[1]))["totals"]

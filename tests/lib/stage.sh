@@ -72,3 +72,15 @@ needs_codec() {
     done
     skip "this build has no $1 (configure found neither liblz4 nor libzstd, or not this one)"
 }
+
+# check_report FILE...: each --report FILE keeps to docs/report.schema.json
+# (tests/lib/check_report.py, Debian's python3-jsonschema for
+# /usr/bin/python3); fail naming what does not.  Every test that writes a
+# report calls it.
+check_report() {
+    local out
+    /usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
+        fail "check_report: /usr/bin/python3 has no jsonschema (apt-get install python3-jsonschema)"
+    out=$(/usr/bin/python3 "$top_srcdir/tests/lib/check_report.py" "$top_srcdir/docs/report.schema.json" "$@" 2>&1) ||
+        fail "a report does not keep to docs/report.schema.json: $out"
+}

@@ -6,6 +6,8 @@
 #include "mpift_autoconf.h"
 
 #include <check.h>
+#include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +192,7 @@ START_TEST(stage_in)
         ranks[q] = (struct mpift_report_rank){&plan, states[q], digest, q == 2 ? n2.text : NULL, q == 2 ? n2.len : 0,
                                               wire};
     snprintf(want, sizeof(want),
-             "{\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-in\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
+             "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-in\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"policy\": \"tree\",\n  \"copies\": \"per-node\",\n  \"nodes_count\": 2,\n  \"ranks\": 3,\n"
              "  \"seconds\": 1.500,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n  \"error\": \"%s\",\n"
              "  \"totals\": { \"files\": 2, \"bytes\": 30, \"copies_written\": 2, \"unchanged\": 1, \"failed\": 2, "
@@ -229,7 +231,7 @@ START_TEST(stage_out)
     ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL};
     ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL};
     snprintf(want, sizeof(want),
-             "{\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
+             "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"collect\": \"/c\",\n  \"seconds\": 2.000,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n"
              "  \"totals\": { \"copies_written\": 1, \"unchanged\": 0, \"failed\": 3, \"bytes_written\": 10, \"wire_bytes\": 3, \"folders_not_read\": 0 },\n"
              "  \"nodes\": [\n"
@@ -251,6 +253,33 @@ START_TEST(stage_out)
 }
 END_TEST
 
+/* Numbers with a fraction are written from integers: the same in every
+ * locale (a comma-decimal one would make printf's %f write "0,095"). */
+START_TEST(fixed)
+{
+    static const struct { double v; int places; const char *want; } cases[] = {
+        {0.095, 3, "0.095"}, {1.5, 3, "1.500"}, {0, 3, "0.000"}, {12.0004, 3, "12.000"}, {0.9996, 3, "1.000"},
+        {-2.25, 2, "-2.25"}, {-0.0001, 3, "0.000"}, {7.6, 0, "8"}, {INFINITY, 3, "0.000"},
+    };
+    char buf[64];
+    size_t i, n;
+    FILE *f;
+
+    /* Debian's locales-all has it; without it the case still runs in C. */
+    (void)setlocale(LC_ALL, "de_DE.UTF-8");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        f = fmemopen(buf, sizeof(buf), "w");
+        ck_assert_ptr_nonnull(f);
+        mpift_json_fixed(f, cases[i].v, cases[i].places);
+        n = (size_t)ftell(f);
+        fclose(f);
+        buf[n] = '\0';
+        ck_assert_str_eq(buf, cases[i].want);
+    }
+    (void)setlocale(LC_ALL, "C");
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -260,6 +289,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, utf8);
     tcase_add_test(tc, atomic_file);
     tcase_add_test(tc, notes);
+    tcase_add_test(tc, fixed);
     suite_add_tcase(s, tc);
     tc = tcase_create("Stage");
     tcase_add_checked_fixture(tc, job_setup, job_teardown);

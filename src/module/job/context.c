@@ -269,6 +269,9 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     ctx->force = opts->force;
     ctx->dry_run = opts->dry_run;
     ctx->progress = opts->progress;
+    /* Options of a caller built before hook ABI 1.2 end before it. */
+    if (opts->size >= offsetof(struct mpift_options, progress_fd) + sizeof(opts->progress_fd))
+        ctx->progress_fd = opts->progress_fd;
     mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
     was = mpift_log_use(&ctx->log);
     if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(comm, &ctx->comm, &rq), &rq)) != MPIFT_OK)

@@ -24,6 +24,7 @@ struct mpift_ctx {
     int owns_mpi;               /* the hook's init called MPI_Init */
     int force, dry_run;         /* quiet and verbose are in log */
     enum mpift_progress progress;
+    int progress_fd;              /* --progress-fd: rank 0's descriptor for JSON lines; 0: stderr */
     char *report_path;          /* --report FILE (rank 0 writes it), or NULL */
     struct mpift_config *cfg;
     struct mpift_topo topo;

@@ -269,7 +269,7 @@ static int master_root(struct svc *s, const char *tmpl, const char *key, const c
  * xfer gives it the file's size and each chunk. */
 static void meter_on(struct svc *s, struct mpift_meter *m)
 {
-    mpift_meter_start(m, s->ctx->progress, s->ctx->log.quiet, 0, 1, 0);
+    mpift_meter_start(m, s->ctx->progress, s->ctx->progress_fd, s->ctx->log.quiet, 0, 1, 0);
     s->x.meter = m;
 }
 

@@ -4,7 +4,7 @@
  * only where they must (a stage-in's plan is shared and each file lists
  * its copies, a stage-out's files each come from one writer):
  *
- *   { "mpift", "mode", "config", "job",
+ *   { "report_version" (MPIFT_REPORT_VERSION), "mpift", "mode", "config", "job",
  *     stage-in: "policy", "copies", "nodes_count", "ranks";  stage-out: "collect",
  *     "seconds", "exit_code", "status", stage-in: "error"?,
  *     "totals": { stage-in: files, bytes,  copies_written, unchanged, failed,
@@ -20,6 +20,9 @@
  *
  * A copy's status: "written", "unchanged", "failed", "clash" (stage-out:
  * two writers with one final path) or "not sent" (the run stopped first).
+ * docs/report.schema.json is this shape as a JSON Schema (docs/report.md):
+ * change one, change the other, and MPIFT_REPORT_VERSION when a reader's
+ * code would break (a field removed or changed; an added one does not).
  */
 #include "mpift_autoconf.h"
 
@@ -256,9 +259,11 @@ static void put_nodes(FILE *f, const struct mpift_stage_report *rep)
         }
         mpift_tally_node(ty, t, n, c, &ranks);
         fprintf(f, "], \"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
-                ", \"bytes_written\": %" PRIu64 ", \"seconds\": %.3f }", (uint64_t)c[MPIFT_TALLY_WRITTEN],
+                ", \"bytes_written\": %" PRIu64 ", \"seconds\": ", (uint64_t)c[MPIFT_TALLY_WRITTEN],
                 (uint64_t)c[MPIFT_TALLY_UNCHANGED], (uint64_t)c[MPIFT_TALLY_FAILED],
-                (uint64_t)c[MPIFT_TALLY_BYTES], c[MPIFT_TALLY_SECONDS]);
+                (uint64_t)c[MPIFT_TALLY_BYTES]);
+        mpift_json_fixed(f, c[MPIFT_TALLY_SECONDS], 3);
+        fputs(" }", f);
     }
 }
 
@@ -283,8 +288,8 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
     const struct mpift_topo *t = &ctx->topo;
     const uint64_t *tot = rep->tally->total;
 
-    fprintf(f, "{\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ", MPIFT_VERSION_STRING,
-            rep->collect ? "stage-out" : "stage-in");
+    fprintf(f, "{\n  \"report_version\": %d,\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ",
+            MPIFT_REPORT_VERSION, MPIFT_VERSION_STRING, rep->collect ? "stage-out" : "stage-in");
     mpift_json_str(f, ctx->cfg->file);
     fputs(",\n  \"job\": ", f);
     mpift_json_str(f, t->jobid);
@@ -295,8 +300,10 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
         fprintf(f, ",\n  \"policy\": \"%s\",\n  \"copies\": \"%s\",\n  \"nodes_count\": %d,\n  \"ranks\": %d",
                 mpift_policy_name(ctx->cfg->policy), mpift_copies_name(ctx->cfg->copies), t->nnodes, t->size);
     }
-    fprintf(f, ",\n  \"seconds\": %.3f,\n  \"exit_code\": %d,\n  \"status\": \"%s\"", rep->seconds,
-            mpift_exit_status(rep->status), rep->status == MPIFT_OK ? "ok" : "failed");
+    fputs(",\n  \"seconds\": ", f);
+    mpift_json_fixed(f, rep->seconds, 3);
+    fprintf(f, ",\n  \"exit_code\": %d,\n  \"status\": \"%s\"", mpift_exit_status(rep->status),
+            rep->status == MPIFT_OK ? "ok" : "failed");
     if (!rep->collect && rep->status != MPIFT_OK) {
         fputs(",\n  \"error\": ", f);
         mpift_json_str(f, mpift_strerror(rep->status));

@@ -13,6 +13,9 @@
 #include "stage/plan.h"
 #include "stage/summary.h"
 
+/* The report's "report_version": its shape, docs/report.schema.json. */
+#define MPIFT_REPORT_VERSION 1
+
 /* Why copies failed: "INDEX\tmessage\n" lines, one per failed file (a
  * newline inside a message becomes a space), plain text so that stage-in
  * can gather every rank's onto rank 0 in one MPI_Gatherv.  Zeroed: empty. */

@@ -194,6 +194,23 @@ static int stop_here(struct mpift_in_run *r, size_t i)
     return MPIFT_OK;
 }
 
+/* JSON lines (rank 0): file i's bytes count for the nodes that keep it
+ * (total: the round's totals; else the file in progress). */
+static void meter_nodes(struct mpift_in_run *r, struct mpift_meter *meter, size_t i, int total)
+{
+    const struct mpift_topo *t = &r->ctx->topo;
+    int q;
+
+    if (r->rank != 0 || !meter->nnodes)
+        return;
+    mpift_meter_toward_none(meter);
+    for (q = 0; q < r->size; q++)
+        if (mpift_in_needs(r, q, i))
+            mpift_meter_toward(meter, t->node_of[q]);
+    if (total)
+        mpift_meter_toward_total(meter, r->plan.f[i].size);
+}
+
 /* Move the batch that starts at file i (if I am on its route); *last: the
  * batch's last file, where the round goes on from. */
 static int move_batch(struct mpift_in_run *r, size_t i, struct mpift_meter *meter, int round, int last_round,
@@ -209,6 +226,7 @@ static int move_batch(struct mpift_in_run *r, size_t i, struct mpift_meter *mete
     *last = (size_t)b->ids[n - 1];
     if (!route_of(r, i, &rt, &choice, &who))
         return MPIFT_OK;
+    meter_nodes(r, meter, i, 0);   /* a batch's files share their route */
     if (r->rank == 0) {
         rc = mpift_xfer_batch_source(&r->x, i, b->ids, b->files, (int)n, &rt, mine ? &tgt : NULL, b->res);
         r->batches++;
@@ -237,6 +255,7 @@ static int move_file(struct mpift_in_run *r, size_t i, struct mpift_meter *meter
 
     if (!route_of(r, i, &rt, &choice, &who))
         return MPIFT_OK;
+    meter_nodes(r, meter, i, 0);
     if (r->rank == 0 && choice == MPIFT_STRIPE_REFUSE) {
         mpift_shared_refusal(r, i, who, why, sizeof(why));
         rc = mpift_xfer_refuse(&r->x, i, &rt, MPIFT_ERR_IO, why, &res);
@@ -262,12 +281,15 @@ int mpift_in_round(struct mpift_in_run *r, int round, int last_round)
     int rc = MPIFT_OK, who;
 
     if (r->rank == 0) {
-        mpift_meter_start(&meter, ctx->progress, ctx->log.quiet, 1, 0, 0);
+        mpift_meter_start(&meter, ctx->progress, ctx->progress_fd, ctx->log.quiet, 1, 0, 0);
+        mpift_meter_label(&meter, "stage-in", round + 1, ctx->topo.nnodes,
+                          (const char (*)[MPIFT_HOST_MAX])ctx->topo.hosts, ctx->topo.leaders);
         /* The round's totals cost a pass over the plan: only for a meter. */
         for (i = 0; meter.on && i < r->plan.n; i++)
             if (r->plan.f[i].type == MPIFT_PT_FILE && route_of(r, i, &rt, &choice, &who)) {
                 meter.files++;
                 meter.bytes += r->plan.f[i].size;
+                meter_nodes(r, &meter, i, 1);
             }
         /* xfer counts the bytes chunk by chunk; files are counted here. */
         r->x.meter = meter.on ? &meter : NULL;

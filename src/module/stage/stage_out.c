@@ -501,16 +501,20 @@ static void get_ready(struct out_run *r)
 {
     size_t i;
     int w;
+    const struct mpift_topo *t = &r->ctx->topo;
 
     if (preflight(r) == 0)
         make_folders(r);
-    mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->log.quiet, 1, 0, 0);
+    mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->progress_fd, r->ctx->log.quiet, 1, 0, 0);
+    /* JSON lines: each node's figures are what came from its writers. */
+    mpift_meter_label(&r->meter, "stage-out", 1, t->nnodes, (const char (*)[MPIFT_HOST_MAX])t->hosts, t->leaders);
     /* The totals cost a pass over every list: only for a meter. */
     for (w = 0; r->meter.on && w < r->size; w++)
         for (i = 0; r->w[w].state && i < r->w[w].plan.n; i++)
             if (wanted(r, w, i)) {
                 r->meter.files++;
                 r->meter.bytes += r->w[w].plan.f[i].size;
+                mpift_meter_node(&r->meter, t->node_of[w], r->w[w].plan.f[i].size);
             }
     r->x.meter = r->meter.on ? &r->meter : NULL;
 }
@@ -534,6 +538,8 @@ static int collect_all(struct out_run *r, size_t most, int rc)
             rc = w != 0 ? send_want(r, w, NULL, 0) : MPIFT_OK;
         } else if (rc == MPIFT_OK) {
             double t0 = MPI_Wtime();
+            mpift_meter_toward_none(&r->meter);
+            mpift_meter_toward(&r->meter, r->ctx->topo.node_of[w]);
             rc = collect_from(r, w, ids);
             r->w[w].secs = MPI_Wtime() - t0;
         } else if (rc == MPIFT_ERR_IO && w != 0 && send_want(r, w, NULL, 0) != MPIFT_OK) {

@@ -7,6 +7,7 @@
 
 #include "util/cpu.h"
 #include "util/faults.h"
+#include "util/json.h"
 
 static double wall_now(void)
 {
@@ -39,11 +40,25 @@ void mpift_cpu_start(struct mpift_cpu *c)
 void mpift_cpu_report(const struct mpift_cpu *c, int rank, int leader)
 {
     double wall, used;
+    char line[160];
+    FILE *f;
 
     if (!c->on)
         return;
     wall = wall_now() - c->wall;
     used = cpu_now() - c->used;
-    fprintf(stderr, "mpift-test-cpu rank %d leader %d: %.3f s of CPU over %.3f s (%.1f%%)\n", rank, leader, used,
-            wall, wall > 0 ? 100 * used / wall : 0);
+    /* Read by tests/integration/wait_cpu.sh: numbers the same in every
+     * locale (util/json.h), the line written at once. */
+    if (!(f = fmemopen(line, sizeof(line), "w")))
+        return;
+    fprintf(f, "mpift-test-cpu rank %d leader %d: ", rank, leader);
+    mpift_json_fixed(f, used, 3);
+    fputs(" s of CPU over ", f);
+    mpift_json_fixed(f, wall, 3);
+    fputs(" s (", f);
+    mpift_json_fixed(f, wall > 0 ? 100 * used / wall : 0, 1);
+    fputs("%)\n", f);
+    fputc('\0', f);
+    fclose(f);
+    fputs(line, stderr);
 }

@@ -3,6 +3,8 @@
  */
 #include "mpift_autoconf.h"
 
+#include <inttypes.h>
+#include <math.h>   /* isfinite */
 #include <stdio.h>
 #include <string.h>
 
@@ -70,4 +72,31 @@ void mpift_json_str(FILE *f, const char *str)
         }
     }
     fputc('"', f);
+}
+
+void mpift_json_fixed(FILE *f, double v, int places)
+{
+    uint64_t scale = 1, n;
+    double a;
+    int i;
+
+    if (places < 0)
+        places = 0;
+    if (places > 9)
+        places = 9;
+    for (i = 0; i < places; i++)
+        scale *= 10;
+    /* Past 2^63 / 10^9 the integer would overflow: no count or time here
+     * comes near it, but the output must stay a number. */
+    if (!isfinite(v))
+        v = 0;
+    a = v < 0 ? -v : v;
+    if (a >= 9e9)
+        a = 9e9;
+    n = (uint64_t)(a * (double)scale + 0.5);
+    if (v < 0 && n)
+        fputc('-', f);
+    fprintf(f, "%" PRIu64, n / scale);
+    if (places)
+        fprintf(f, ".%0*" PRIu64, places, n % scale);
 }

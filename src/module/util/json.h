@@ -20,4 +20,15 @@
  */
 void mpift_json_str(FILE *f, const char *s);
 
+/*
+ * mpift_json_fixed - write v as a JSON number with `places` decimals (0..9),
+ * e.g. 0.095 for seconds.  Built from integers, never printf's %f: a
+ * program that links libmpift and calls setlocale(LC_ALL, "") in a
+ * comma-decimal locale would otherwise get "0,095", which is not JSON.
+ * Every number with a fraction in a report, a --progress=jsonl line or
+ * the test builds' CPU line (util/cpu.c) goes through here.  A value that is not finite (never expected) is written 0,
+ * so the output stays JSON.
+ */
+void mpift_json_fixed(FILE *f, double v, int places);
+
 #endif

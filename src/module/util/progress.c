@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,6 +158,29 @@ int mpift_tty_behind(int fd)
     return launcher_tty(fd, target, sizeof(target));
 }
 
+/* The width of a terminal: the size of the one `fd` reaches through the
+ * launcher (a rank's own pty, under Open MPI, is not the user's: it has
+ * its own size, often none), else of fd itself, else $COLUMNS, else 80. */
+static int terminal_width(int fd)
+{
+    char target[PATH_MAX];
+    struct winsize ws;
+    const char *env;
+    int tfd, cols = 0;
+
+    if (launcher_tty(fd, target, sizeof(target)) &&
+        (tfd = open(target, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+        if (ioctl(tfd, TIOCGWINSZ, &ws) == 0)
+            cols = ws.ws_col;
+        close(tfd);
+    }
+    if (cols <= 0 && ioctl(fd, TIOCGWINSZ, &ws) == 0)
+        cols = ws.ws_col;
+    if (cols <= 0 && (env = getenv("COLUMNS")) != NULL)
+        cols = atoi(env);
+    return cols > 0 ? cols : 80;
+}
+
 int mpift_same_terminal(void)
 {
     char a[PATH_MAX], b[PATH_MAX];
@@ -190,12 +215,65 @@ static void eta(char *buf, size_t len, double left, double rate)
         snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
 
+/* The bar's parts, in the order they are shown, and the order they are
+ * given room when the terminal is narrow: percent, MB, files, the bar
+ * itself (BAR_MIN..BAR_MAX cells), the rate, the ETA. */
+enum { PART_BAR, PART_PCT, PART_MB, PART_RATE, PART_ETA, PART_FILES, PARTS };
+#define BAR_MIN 5
+#define BAR_MAX 20
+
+/* The bar on one line of at most cols - 1 characters (the last column
+ * would wrap on some terminals, and \r then redraws the wrong line). */
+static void draw_bar(struct mpift_meter *m, double frac, double rate, const char *left)
+{
+    static const int order[] = {PART_PCT, PART_MB, PART_FILES, PART_BAR, PART_RATE, PART_ETA};
+    char text[PARTS][64], line[512];
+    int len[PARTS], on[PARTS] = {0}, room = m->cols - 1, used = 0, cells = 0, fill, i, k, n = 0;
+
+    snprintf(text[PART_PCT], sizeof(text[0]), " %3.0f%%", frac * 100);
+    snprintf(text[PART_MB], sizeof(text[0]), "  %.1f/%.1f MB", m->done_bytes / 1e6, m->bytes / 1e6);
+    snprintf(text[PART_RATE], sizeof(text[0]), "  %.1f MB/s", rate / 1e6);
+    snprintf(text[PART_ETA], sizeof(text[0]), "  ETA %s", left);
+    snprintf(text[PART_FILES], sizeof(text[0]), "  %llu/%llu files", (unsigned long long)m->done_files,
+             (unsigned long long)m->files);
+    text[PART_BAR][0] = '\0';
+    for (i = 0; i < PARTS; i++)
+        len[i] = (int)strlen(text[i]);
+    len[PART_BAR] = BAR_MIN + 2;
+    for (k = 0; k < PARTS; k++) {
+        i = order[k];
+        if (used + len[i] <= room) {
+            on[i] = 1;
+            used += len[i];
+        }
+    }
+    if (on[PART_BAR]) {   /* the bar takes what is left, up to its full width */
+        cells = BAR_MIN + (room - used < BAR_MAX - BAR_MIN ? room - used : BAR_MAX - BAR_MIN);
+        fill = (int)(frac * cells + 0.5);
+        text[PART_BAR][0] = '[';
+        for (k = 0; k < cells; k++)
+            text[PART_BAR][1 + k] = k < fill ? '#' : '.';
+        text[PART_BAR][1 + cells] = ']';
+        text[PART_BAR][2 + cells] = '\0';
+    } else if (!on[PART_PCT]) {   /* narrower than anything: the percent, cut */
+        on[PART_PCT] = 1;
+    }
+    for (i = 0; i < PARTS; i++)
+        if (on[i])
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "%s", text[i] + (i == PART_PCT && !on[PART_BAR]));
+    if (n > room)
+        n = room > 0 ? room : 0;
+    /* \r and erase-to-end: the line is redrawn in place. */
+    m->drawn = 1;
+    fprintf(m->out, "\r%.*s\033[K", n, line);
+    fflush(m->out);
+}
+
 static void draw(struct mpift_meter *m)
 {
     double secs = MPI_Wtime() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
     double frac = m->bytes ? (double)m->done_bytes / (double)m->bytes : (m->files ? 1.0 * m->done_files / m->files : 0);
-    char bar[24], left[32];
-    int i, fill;
+    char left[32];
 
     m->dirty = 0;
     if (frac > 1)
@@ -207,16 +285,7 @@ static void draw(struct mpift_meter *m)
                 (unsigned long long)m->files, rate / 1e6, left);
         return;
     }
-    fill = (int)(frac * 20 + 0.5);
-    for (i = 0; i < 20; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[20] = '\0';
-    /* \r and erase-to-end: the line is redrawn in place. */
-    m->drawn = 1;
-    fprintf(m->out, "\r[%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s  ETA %s  %llu/%llu files\033[K", bar, frac * 100,
-            m->done_bytes / 1e6, m->bytes / 1e6, rate / 1e6, left, (unsigned long long)m->done_files,
-            (unsigned long long)m->files);
-    fflush(m->out);
+    draw_bar(m, frac, rate, left);
 }
 
 /* Redraw a bar at most five times a second (and when `now_too`); a plain
@@ -226,6 +295,13 @@ static void tick(struct mpift_meter *m, int now_too)
 {
     double now = MPI_Wtime();
 
+    if (m->jsonl) {   /* a line every `every` seconds; the last at the end */
+        if (now - m->last >= m->every) {
+            m->last = now;
+            mpift_meter_jsonl(m, 0);
+        }
+        return;
+    }
     m->dirty = 1;
     if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= m->every) {
         m->last = now;
@@ -233,15 +309,23 @@ static void tick(struct mpift_meter *m, int now_too)
     }
 }
 
-void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quiet, int lines, uint64_t files,
-                       uint64_t bytes)
+void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int fd, int quiet, int lines,
+                       uint64_t files, uint64_t bytes)
 {
-    int tty_out = mpift_tty_behind(1), tty = tty_out || mpift_tty_behind(2);
+    int jsonl = when == MPIFT_PROGRESS_JSONL;
+    int tty_out = !jsonl && mpift_tty_behind(1), tty = tty_out || (!jsonl && mpift_tty_behind(2));
     const char *test;
 
+    memset(m, 0, sizeof(*m));
+    m->jsonl = jsonl;
+    m->fd = fd > 0 ? fd : 2;
+    m->mode = "console";
+    m->round = 1;
     m->bar = when == MPIFT_PROGRESS_ALWAYS || (when == MPIFT_PROGRESS_AUTO && !quiet && tty);
     m->out = m->bar && tty_out ? stdout : stderr;
-    m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : 5.0;
+    m->cols = m->bar ? terminal_width(fileno(m->out)) : 80;
+    /* Plain lines every five seconds, JSON lines every second. */
+    m->every = (test = mpift_fault_env("MPIFT_TEST_PROGRESS_EVERY")) ? atof(test) : jsonl ? 1.0 : 5.0;
     m->drawn = 0;
     m->log = NULL;
     if (m->bar) {
@@ -249,7 +333,7 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
         m->log->shown = m;
         m->log->clear = mpift_meter_interrupt;
     }
-    m->on = m->bar || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
+    m->on = m->bar || jsonl || (lines && when == MPIFT_PROGRESS_AUTO && !quiet);
     m->files = files;
     m->bytes = bytes;
     m->done_files = m->done_bytes = 0;
@@ -257,12 +341,23 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
     m->start = m->last = MPI_Wtime();
 }
 
+/* Bytes that went toward the nodes the file in progress goes to. */
+static void credit(struct mpift_meter *m, uint64_t bytes)
+{
+    int n;
+
+    m->done_bytes += bytes;
+    for (n = 0; n < m->nnodes; n++)
+        if (m->node_cur[n])
+            m->node_done[n] += bytes;
+}
+
 void mpift_meter_add(struct mpift_meter *m, uint64_t bytes)
 {
     if (!m->on)
         return;
     m->done_files++;
-    m->done_bytes += bytes;
+    credit(m, bytes);
     tick(m, m->done_files == m->files);
 }
 
@@ -270,7 +365,7 @@ void mpift_meter_bytes(struct mpift_meter *m, uint64_t bytes)
 {
     if (!m || !m->on)
         return;
-    m->done_bytes += bytes;
+    credit(m, bytes);
     tick(m, 0);
 }
 
@@ -284,6 +379,10 @@ void mpift_meter_end(struct mpift_meter *m)
 {
     if (!m->on)
         return;
+    if (m->jsonl) {   /* the round's last line, whatever the interval */
+        mpift_meter_jsonl(m, 1);
+        mpift_meter_jsonl_free(m);
+    }
     /* A bar is cleared (the summary follows); plain lines just stop. */
     if (m->bar) {
         fputs("\r\033[K", m->out);
