@@ -179,6 +179,14 @@ struct mpift_options {
      * descriptor rank 0 writes the lines to; 0 (the default) or less:
      * standard error. */
     int progress_fd;
+    /* The hook table's init only (hook ABI 1.2): this rank's launcher
+     * refused its command line on grounds only this rank can judge (a SRC
+     * as rank 0 sees it, a value the configuration refuses) and said why.
+     * The module starts MPI and fails the configuration with
+     * MPIFT_ERR_USAGE, so every rank ends with exit 2 together: a rank
+     * that left before MPI_Init would leave MPICH's mpiexec waiting for
+     * ever on the others. */
+    int refused;
 };
 
 /* Opaque handle of an open mpift context. */

@@ -96,6 +96,11 @@ struct mpift_cli {
     char *argv_line;         /* the command line, for the text's header */
     char *owned[MPIFT_CLI_MAX_SETTINGS];   /* flags made --set (with --config) */
     size_t nowned;
+    /* The command line was refused on grounds only rank 0 judges (a SRC
+     * as rank 0 sees it): the other ranks found nothing wrong, so under a
+     * launcher rank 0 must not leave alone before MPI starts (see
+     * mpift_options.refused). */
+    int refused_alone;
 };
 
 /* What the launcher calls its configuration in messages when the command

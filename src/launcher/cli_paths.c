@@ -270,8 +270,12 @@ int mpift_cli_paths_in(struct mpift_cli *cli, int n, char *const *src)
         char *d;
 
         is_dir = 0;
-        if (printable("SRC", src[i]) != 0 || (rank0 && exists(src[i], &is_dir) != 0))
+        if (printable("SRC", src[i]) != 0)
             return release(2, i, dirs, names, flags);
+        if (rank0 && exists(src[i], &is_dir) != 0) {
+            cli->refused_alone = 1;
+            return release(2, i, dirs, names, flags);
+        }
         if (split(src[i], &d, &names[i]) != 0) {
             free(d);
             mpift_cli_error("SRC '%s': name a file or a folder below it (e.g. '%s/data'), not a parent", src[i],
@@ -280,8 +284,10 @@ int mpift_cli_paths_in(struct mpift_cli *cli, int n, char *const *src)
         }
         dirs[i] = absolute(d, rank0, src[i]);
         free(d);
-        if (!dirs[i])
+        if (!dirs[i]) {
+            cli->refused_alone = rank0;   /* realpath on rank 0 (or out of memory) */
             return release(2, i + 1, dirs, names, flags);
+        }
         flags[i] = has_glob(names[i]) || !rank0 || is_dir;   /* recursive */
         plain[i] = !has_glob(names[i]) && names[i][strlen(names[i]) - 1] != '/';
     }

@@ -347,11 +347,16 @@ static int launch(struct args *a, int *argc, char ***argv)
     if (a->cli.print_config)
         return print_config(mod.hook, a);
     /* SRC... DEST: rank 0 checks the configuration they make before MPI
-     * starts, as it checked the SRCs, so a refused value is said once
-     * and the job ends with nothing started (mpirun stops the others). */
+     * starts, as it checked the SRCs, so a refused value is said once.
+     * Under a launcher it still starts MPI, refused, and every rank ends
+     * with exit 2 together (MPICH's mpiexec would wait for ever on ranks
+     * that one leaving early left in MPI_Init). */
     if (a->opts.config_text && a->mode != MODE_CHECK && mpift_cli_rank() <= 0 &&
-        (rc = mod.hook->check(&a->opts)) != MPIFT_OK)
-        return mpift_exit_status(rc);
+        (rc = mod.hook->check(&a->opts)) != MPIFT_OK) {
+        if (mpift_cli_rank() < 0)
+            return mpift_exit_status(rc);
+        a->opts.refused = 1;
+    }
     return run(mod.hook, &a->opts, a->mode, argc, argv);
 }
 
@@ -361,7 +366,14 @@ int main(int argc, char **argv)
     int rc;
 
     rc = parse_args(argc, argv, &a);
-    if (rc == ARGS_GO_ON)
+    /* A SRC only rank 0 can see is missing: said once; every rank stops
+     * after MPI starts (mpift_options.refused), not rank 0 alone. */
+    if (rc == 2 && a.cli.refused_alone && mpift_cli_rank() == 0 && a.mode != MODE_CHECK) {
+        a.opts.refused = 1;
+        a.opts.config_path = MPIFT_CLI_CONFIG_NAME;
+        rc = launch(&a, &argc, &argv);
+        rc = rc == 0 ? 2 : rc;
+    } else if (rc == ARGS_GO_ON)
         rc = launch(&a, &argc, &argv);
     mpift_cli_free(&a.cli);
     mpift_as_user_free(&a.as_user);

@@ -165,6 +165,24 @@ static int become_user(const struct mpift_options *opts)
     return all;
 }
 
+/*
+ * With --as-user, ranks talk over the shared memory MPI_Init made while
+ * they were root.  UCX (MPICH's ch4 here) maps a peer's segment when it
+ * first sends to it, after the drop: a SysV segment is root's (shmat:
+ * EACCES), and a POSIX one is reached through /proc/PID/fd, which a
+ * process that changed its ids may not open.  Measured under MPICH 4.0.2:
+ * the job hung in its first collective.  So, where the user set neither,
+ * UCX leaves SysV out and opens POSIX segments by name, in /dev/shm,
+ * which become_user hands over like Open MPI's.
+ */
+static void as_user_shm_defaults(const struct mpift_options *opts)
+{
+    if (opts->size < offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid) || !opts->as_user)
+        return;
+    setenv("UCX_TLS", "^sysv", 0);
+    setenv("UCX_POSIX_USE_PROC_LINK", "n", 0);
+}
+
 static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, mpift_ctx_t **ctx)
 {
     int initialized = 0, rc, rank = -1;
@@ -177,8 +195,10 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
      * EFBIG and that file alone fails, named (engine/sink.c). */
     signal(SIGXFSZ, SIG_IGN);
     MPI_Initialized(&initialized);
-    if (!initialized)
+    if (!initialized) {
         tcp_defaults();
+        as_user_shm_defaults(opts);
+    }
     if (!initialized && MPI_Init(argc, argv) != MPI_SUCCESS) {
         fprintf(stderr, MPIFT_PROG ": MPI_Init failed: start mpift-stage under mpirun "
                 "(mpirun -n N mpift-stage --config FILE)\n");

@@ -142,6 +142,10 @@ struct mpift_options;
  */
 const char *mpift_config_text(const struct mpift_options *opts);
 
+/* Did the launcher refuse this rank's command line (opts->refused, for a
+ * caller whose struct has the field)? */
+int mpift_config_refused(const struct mpift_options *opts);
+
 /* Free a config and set *cfg to NULL; NULL-safe. */
 void mpift_config_free(struct mpift_config **cfg);
 

@@ -233,6 +233,13 @@ const char *mpift_config_text(const struct mpift_options *opts)
     return opts->config_text;
 }
 
+int mpift_config_refused(const struct mpift_options *opts)
+{
+    if (!opts || opts->size < offsetof(struct mpift_options, refused) + sizeof(opts->refused))
+        return 0;
+    return opts->refused != 0;
+}
+
 void mpift_config_free(struct mpift_config **cfg)
 {
     struct mpift_config *c;

@@ -79,7 +79,9 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
-    if (rank == 0 && mpift_config_text(opts)) {
+    if (rank == 0 && mpift_config_refused(opts)) {
+        rc = MPIFT_ERR_USAGE;   /* the launcher said why: stop every rank with it */
+    } else if (rank == 0 && mpift_config_text(opts)) {
         /* Given whole (mpift-stage SRC... DEST): nothing to read or splice. */
         if (!(text = strdup(mpift_config_text(opts))))
             rc = MPIFT_ERR_NOMEM;
