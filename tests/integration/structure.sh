@@ -5,9 +5,10 @@
 # and its "uses" is exactly the set of layers its files include.  Every
 # file's layer is the first folder of its path and its includes point
 # only down the list; no file over 700 lines, no function over 120; MPI
-# tags only in wire/tags.h.
+# tags only in wire/tags.h.  util/, config/ and fs/ include no MPI header,
+# directly or through another header: MPI lives in comm/ and above.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 6
+plan 7
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -124,5 +125,41 @@ internals_uses() {
     [ "$bad" = 0 ] || fail "docs/internals.md's \"uses\" column is not the include graph"
 }
 scenario "docs/internals.md's \"uses\" column is each layer's include graph" internals_uses
+
+# The headers a file includes, followed through every header of this tree
+# (src/module and include/), one path a line; a system header as <name>.
+include_closure() {
+    local -A seen=()
+    local todo=("$1") f inc path
+    while [ "${#todo[@]}" -gt 0 ]; do
+        f=${todo[0]}; todo=("${todo[@]:1}")
+        [ -n "${seen[$f]:-}" ] && continue
+        seen[$f]=1
+        echo "$f"
+        [ -f "$f" ] || continue
+        for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\(["<][^">]*[">]\).*/\1/p' "$f"); do
+            case $inc in
+            \"mpift/*|\<mpift/*) path=$top_srcdir/include/${inc:1:-1} ;;
+            \"*) path=$mod/${inc:1:-1} ;;
+            *) path=$inc ;;
+            esac
+            todo+=("$path")
+        done
+    done
+}
+
+# MPI is comm/'s and the layers above it: nothing util/, config/ or fs/
+# compiles sees <mpi.h>.
+no_mpi_below_comm() {
+    local f bad=0
+    for f in $(cd "$mod" && find util config fs -name '*.[ch]' | sort); do
+        if include_closure "$mod/$f" | grep -qx '<mpi.h>'; then
+            echo "$f includes <mpi.h>, directly or through: $(include_closure "$mod/$f" | grep -v '^<' | sed "s|^$mod/||; s|^$top_srcdir/||" | tail -n +2 | tr '\n' ' ')"
+            bad=1
+        fi
+    done
+    [ "$bad" = 0 ] || fail "an MPI header in util/, config/ or fs/ (MPI belongs in comm/ and above)"
+}
+scenario "util/, config/ and fs/ include no MPI header, directly or through another header" no_mpi_below_comm
 
 done_testing

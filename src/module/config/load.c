@@ -22,7 +22,7 @@
 #include <libconfig.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
+#include "util/log.h"
 #include "config/loader.h"
 
 /* The least room each read of mpift_config_read gets; the buffer starts at

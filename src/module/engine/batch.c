@@ -17,7 +17,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"

@@ -10,8 +10,8 @@
 #include <stdio.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "engine/route_io.h"
 

@@ -4,7 +4,7 @@
  * a tree and the headers between a rank and its parent and children.
  *
  * No call blocks: each only tests its requests (the caller waits under
- * the watchdog, util/wait.h, or steps its other streams meanwhile).
+ * the watchdog, comm/wait.h, or steps its other streams meanwhile).
  */
 #ifndef MPIFT_ROUTE_IO_H
 #define MPIFT_ROUTE_IO_H
@@ -62,7 +62,7 @@ int mpift_route_free(struct mpift_xfer *x, int b, int *rc);
  * wait for the buffer waits on. */
 int mpift_route_pending(const struct mpift_xfer *x, int b);
 
-/* Wait (util/wait.h) until buffer b is free; `doing` and `name` say for
+/* Wait (comm/wait.h) until buffer b is free; `doing` and `name` say for
  * what.  MPIFT_OK or MPIFT_ERR_MPI. */
 int mpift_route_wait_free(struct mpift_xfer *x, int b, const char *doing, const char *name);
 

@@ -18,7 +18,7 @@
 #include "util/faults.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 #include "engine/sink.h"
 
 /*

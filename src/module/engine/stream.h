@@ -10,7 +10,7 @@
  * A stream moves as far as completed MPI requests allow and never blocks:
  * the caller steps it again (with its other streams, each on its own
  * struct mpift_xfer) until it is done, pausing under the watchdog
- * (util/wait.h) while nothing moves; mpift_stream_about tells the wait
+ * (comm/wait.h) while nothing moves; mpift_stream_about tells the wait
  * what holds the stream up.  Until it ends, the watchdog holds it: if the
  * job is stopped, the copy it writes is removed.
  *
@@ -24,9 +24,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "util/status.h"
-#include "util/wait.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/wait.h"
+#include "comm/watch.h"
 #include "wire/proto.h"
 #include "engine/compress.h"
 #include "engine/sink.h"
@@ -122,7 +122,7 @@ static inline bool mpift_stream_done(const struct mpift_xfer_stream *s)
  * (removed).  After done, or to give up after a failure. */
 void mpift_stream_end(struct mpift_xfer_stream *s);
 
-/* A wait's `about` (util/wait.h) for the stream in wt->arg: the rank that
+/* A wait's `about` (comm/wait.h) for the stream in wt->arg: the rank that
  * holds it up now and what for ("sending F to", "waiting for F from" the
  * parent before the file starts: an idle wait, since the parent may be
  * busy with other files meanwhile, ...). */

@@ -1,7 +1,7 @@
 /*
  * xfer.c - one rank's transfer state, and the waiting calls of xfer.h:
  * each is a per-file stream (engine/stream.h) stepped to its end, with a
- * pause under the watchdog (util/wait.h) whenever nothing moved.
+ * pause under the watchdog (comm/wait.h) whenever nothing moved.
  */
 #include "mpift_autoconf.h"
 
@@ -10,7 +10,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "engine/route_io.h"
 #include "engine/stream.h"
 #include "engine/xfer.h"

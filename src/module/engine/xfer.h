@@ -9,7 +9,7 @@
  * all three.
  *
  * The calls below wait until their file is through, polling under the
- * watchdog (util/wait.h): a peer that takes or sends nothing for
+ * watchdog (comm/wait.h): a peer that takes or sends nothing for
  * transfer.timeout seconds stops the job.  They are loops over the
  * per-file stream of engine/stream.h, which the master of the mpift.h
  * service drives among its others: one protocol, one implementation.
@@ -28,8 +28,8 @@
 #include "engine/file.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/watch.h"
 #include "wire/proto.h"
 
 /* One rank's transfer state: buffers and requests that every file it

@@ -26,7 +26,7 @@
 #include "engine/compress.h"
 #include "job/agree.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/proto.h"
 
 #define AGREEING "waiting for every rank to compare its settings"

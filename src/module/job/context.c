@@ -23,8 +23,8 @@
 #include "util/faults.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
 

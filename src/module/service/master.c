@@ -24,8 +24,8 @@
 
 #include "mpift/mpift.h"
 #include "util/faults.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "job/context.h"
 #include "fs/fsafe.h"
 #include "util/log.h"

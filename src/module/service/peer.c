@@ -14,7 +14,7 @@
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 #include "service/peer.h"
 #include "stage/plan.h"
 #include "engine/source.h"

@@ -15,7 +15,7 @@
 #include "fs/fsafe.h"
 #include "stage/folders.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 /* Is (p, n) the last folder listed, or one of its ancestors (listed
  * before it)? */

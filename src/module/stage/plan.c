@@ -30,9 +30,9 @@
 #include "util/log.h"
 #include "stage/clash.h"
 #include "stage/plan.h"
-#include "util/status.h"
+#include "comm/status.h"
 #include "util/tmpname.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
 

@@ -9,7 +9,7 @@
 #include "fs/fsafe.h"
 #include "stage/preflight.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 void mpift_room_start(struct mpift_room *rm, int dirfd, const char *root)
 {

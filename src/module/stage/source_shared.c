@@ -30,7 +30,7 @@
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 
 #define AGREE "waiting for every rank to say whether it sees the source as rank 0 does"
 

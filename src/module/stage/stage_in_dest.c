@@ -35,7 +35,7 @@
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 /* Does this rank hold the lock for its node's writers into its root, that
  * is: does no lower rank of its node write into the same root? */

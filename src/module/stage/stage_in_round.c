@@ -15,7 +15,7 @@
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/proto.h"
 
 /* The route of file i for this rank (route.h): from rank 0 to the other

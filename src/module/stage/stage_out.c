@@ -41,8 +41,8 @@
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 
 /* Rank 0's record of one writer: its list and what became of each file. */

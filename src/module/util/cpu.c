@@ -8,7 +8,8 @@
 #include "util/cpu.h"
 #include "util/faults.h"
 
-static double wall_now(void)
+/* Seconds on the monotonic clock (util/ has no MPI_Wtime: no MPI below comm/). */
+double mpift_now(void)
 {
     struct timespec ts;
 
@@ -32,7 +33,7 @@ void mpift_cpu_start(struct mpift_cpu *c)
     c->on = mpift_fault_env("MPIFT_TEST_CPU") != NULL;
     if (!c->on)
         return;
-    c->wall = wall_now();
+    c->wall = mpift_now();
     c->used = cpu_now();
 }
 
@@ -42,7 +43,7 @@ void mpift_cpu_report(const struct mpift_cpu *c, int rank, int leader)
 
     if (!c->on)
         return;
-    wall = wall_now() - c->wall;
+    wall = mpift_now() - c->wall;
     used = cpu_now() - c->used;
     fprintf(stderr, "mpift-test-cpu rank %d leader %d: %.3f s of CPU over %.3f s (%.1f%%)\n", rank, leader, used,
             wall, wall > 0 ? 100 * used / wall : 0);

@@ -1,12 +1,12 @@
 /* progress.c - see progress.h. */
 #include <limits.h>
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/cpu.h"
 #include "util/faults.h"
 #include "util/log.h"
 #include "util/progress.h"
@@ -192,7 +192,7 @@ static void eta(char *buf, size_t len, double left, double rate)
 
 static void draw(struct mpift_meter *m)
 {
-    double secs = MPI_Wtime() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
+    double secs = mpift_now() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
     double frac = m->bytes ? (double)m->done_bytes / (double)m->bytes : (m->files ? 1.0 * m->done_files / m->files : 0);
     char bar[24], left[32];
     int i, fill;
@@ -224,7 +224,7 @@ static void draw(struct mpift_meter *m)
  * builds, so a short test sees lines). */
 static void tick(struct mpift_meter *m, int now_too)
 {
-    double now = MPI_Wtime();
+    double now = mpift_now();
 
     m->dirty = 1;
     if (m->bar ? (now_too || now - m->last >= 0.2) : now - m->last >= m->every) {
@@ -254,7 +254,7 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int quie
     m->bytes = bytes;
     m->done_files = m->done_bytes = 0;
     m->dirty = 1;   /* even an empty round shows its line */
-    m->start = m->last = MPI_Wtime();
+    m->start = m->last = mpift_now();
 }
 
 void mpift_meter_add(struct mpift_meter *m, uint64_t bytes)

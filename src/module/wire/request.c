@@ -9,7 +9,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/proto.h"
 #include "wire/request.h"
 

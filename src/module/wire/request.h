@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 
 enum mpift_req_op {
@@ -69,7 +69,7 @@ int mpift_req_encode(const struct mpift_req *r, unsigned char *buf);
 int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t wl);
 
 /*
- * The calls that send or receive wait under wt (util/wait.h), which the
+ * The calls that send or receive wait under wt (comm/wait.h), which the
  * caller starts: the rank it names and what for ("waiting for the next
  * command from" rank 0), and whether it is idle.
  */
