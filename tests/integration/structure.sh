@@ -7,8 +7,10 @@
 # only down the list; no file over 700 lines, no function over 120; MPI
 # tags only in wire/tags.h.  util/, config/ and fs/ include no MPI header,
 # directly or through another header: MPI lives in comm/ and above.
+# The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
+# and nothing else (CONTRIBUTING.md, "Names").
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 7
+plan 8
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -161,5 +163,29 @@ no_mpi_below_comm() {
     [ "$bad" = 0 ] || fail "an MPI header in util/, config/ or fs/ (MPI belongs in comm/ and above)"
 }
 scenario "util/, config/ and fs/ include no MPI header, directly or through another header" no_mpi_below_comm
+
+# The public API is what include/mpift/*.h declares with MPIFT_EXPORT;
+# everything else is built -fvisibility=hidden.  libmpift.so exports
+# mpift.h's calls, the module mpift.so those and hook.h's entry point:
+# the dynamic symbol tables (nm -D) hold exactly those functions.
+declared_exports() {
+    sed -n 's/^MPIFT_EXPORT[^(]*[^a-z_0-9(]\(mpift_[a-z_0-9]*\)(.*/\1/p' "$@" | sort -u
+}
+exported() {
+    nm -D --defined-only "$1" | awk '$2 ~ /^[TtWiDdBbRrVv]$/ && $3 !~ /^_/ { print $3 }' | sort -u
+}
+exports() {
+    local inc=$top_srcdir/include/mpift lib=$top_builddir/src/.libs bad=0 want got so
+    for so in libmpift.so mpift.so; do
+        [ -f "$lib/$so" ] || fail "$lib/$so is not built"
+        if [ "$so" = libmpift.so ]; then want=$(declared_exports "$inc/mpift.h"); else want=$(declared_exports "$inc"/*.h); fi
+        got=$(exported "$lib/$so")
+        [ -n "$want" ] || fail "no MPIFT_EXPORT declaration found in $inc"
+        [ "$want" = "$got" ] ||
+            { echo "$so: exports [$(echo $got)]; include/mpift/ declares [$(echo $want)]"; bad=1; }
+    done
+    [ "$bad" = 0 ] || fail "the exported symbols are not the MPIFT_EXPORT declarations of include/mpift/"
+}
+scenario "libmpift.so and mpift.so export exactly the MPIFT_EXPORT functions of include/mpift/" exports
 
 done_testing

@@ -44,7 +44,7 @@ int mpift_route_tag(const struct mpift_route *rt, uint64_t i);
 int mpift_route_isend(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i, int tag);
 
 /* The same with len bytes at `data` in buffer b's stead (its compressed
- * frame, mpift_zip_frame(&x->zip, b), which buffer b's sends also hold). */
+ * frame, mpift_codec_frame(&x->codec, b), which buffer b's sends also hold). */
 int mpift_route_isend_from(struct mpift_xfer *x, const struct mpift_route *rt, int b, const void *data, int len,
                            uint64_t i, int tag);
 

@@ -142,7 +142,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
 {
     static const char *const verb[] = { "fetch", "put", "send_to" };
     char norm[PATH_MAX], what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     struct mpift_wait wt;
     const char *text;
     int rc, status, verdict, attempt;
@@ -198,7 +198,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
 static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen)
 {
     char what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     struct mpift_req r;
     struct mpift_wait wt;
     int rc, src, attempt;

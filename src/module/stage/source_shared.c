@@ -59,16 +59,16 @@ struct cand {
  * auto's account of it) stays untouched. */
 static int compresses(enum mpift_compress mode, const unsigned char *buf, uint64_t len)
 {
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
     int flen;
 
     if (mode == MPIFT_COMPRESS_NONE || len < SAMPLE_LEN)
         return 0;
-    mpift_zip_init(&z, mode, 1, SAMPLE_LEN);
-    mpift_zip_start(&z, &zf);
-    flen = mpift_zip_pack(&z, &zf, 0, buf, (int)len, 0);
-    mpift_zip_free(&z);
+    mpift_codec_init(&z, mode, 1, SAMPLE_LEN);
+    mpift_codec_start(&z, &zf);
+    flen = mpift_codec_pack(&z, &zf, 0, buf, (int)len, 0);
+    mpift_codec_free(&z);
     return flen > 0 && (double)flen < COMPRESSED_BETTER * (double)len;
 }
 

@@ -26,7 +26,7 @@
 struct batch {
     uint64_t ids[BATCH_FILES];
     const struct mpift_pfile *files[BATCH_FILES];
-    struct mpift_xres res[BATCH_FILES];
+    struct mpift_outcome res[BATCH_FILES];
 };
 
 /* One stage-in on this rank; run_init (stage_in.c) sets every field. */

@@ -65,7 +65,7 @@ void mpift_in_dry_run(struct mpift_in_run *r)
 }
 
 /* The outcome of file i on this rank. */
-static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *res, int mine, int round,
+static void account(struct mpift_in_run *r, size_t i, const struct mpift_outcome *res, int mine, int round,
                     int last_round)
 {
     /* A source that cannot be read, or that changed while it was read
@@ -230,7 +230,7 @@ static int move_file(struct mpift_in_run *r, size_t i, struct mpift_meter *meter
     struct mpift_target tgt = {r->rootfd, r->ctx->dest_root};
     const struct mpift_pfile *f = &r->plan.f[i];
     struct mpift_route rt;
-    struct mpift_xres res;
+    struct mpift_outcome res;
     enum mpift_stripe_choice choice;
     char why[MPIFT_WHY_MAX];
     int rc, mine = mpift_bit(r->mine, i), who;
