@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "stage/summary.h"
@@ -174,14 +175,13 @@ static size_t gather_batch(struct mpift_in_run *r, size_t i)
  */
 static int stop_here(struct mpift_in_run *r, size_t i)
 {
-    MPI_Request rq;
-    int any = 0;
+    int rc, any = 0;
     size_t k;
 
-    if (mpift_wait_coll(&r->ctx->watch, "waiting for every rank to say whether a file failed (on_error = \"abort\")",
-                        MPI_Iallreduce(&r->item_failed, &any, 1, MPI_INT, MPI_MAX, r->ctx->comm, &rq), &rq) !=
-        MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    rc = mpift_agree_any(r->ctx->comm, r->item_failed, &any, &r->ctx->watch,
+                         "waiting for every rank to say whether a file failed (on_error = \"abort\")");
+    if (rc != MPIFT_OK)
+        return rc;
     if (!any)
         return MPIFT_OK;
     r->stopped = 1;
