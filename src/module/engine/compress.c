@@ -212,19 +212,19 @@ static long long decode(struct mpift_codec *z, int codec, const unsigned char *s
 }
 
 int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,
-                     const unsigned char **out, char *why, size_t wl)
+                     const unsigned char **out, char *why, size_t whylen)
 {
     long long got;
 
     if (!z->plain && !(z->plain = malloc(z->chunk)))
         return MPIFT_ERR_NOMEM;
     if (flen < 1 || want < 0 || (size_t)want > z->chunk) {
-        snprintf(why, wl, "a compressed chunk of %d bytes for %d", flen, want);
+        snprintf(why, whylen, "a compressed chunk of %d bytes for %d", flen, want);
         return MPIFT_ERR_CHECKSUM;
     }
     got = decode(z, frame[0], frame + 1, (size_t)flen - 1, z->plain, (size_t)want);
     if (got != want) {
-        snprintf(why, wl, "a compressed chunk (codec %d, %d bytes) did not decompress to its %d bytes%s", frame[0],
+        snprintf(why, whylen, "a compressed chunk (codec %d, %d bytes) did not decompress to its %d bytes%s", frame[0],
                  flen, want, got < 0 ? ": damaged, or a codec this build lacks" : "");
         return MPIFT_ERR_CHECKSUM;
     }

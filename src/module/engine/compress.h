@@ -111,7 +111,7 @@ int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
  * `want` bytes.  MPIFT_ERR_NOMEM.
  */
 int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,
-                     const unsigned char **out, char *why, size_t wl);
+                     const unsigned char **out, char *why, size_t whylen);
 
 /* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
  * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */

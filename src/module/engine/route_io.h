@@ -82,6 +82,6 @@ int mpift_hdr_pending(const struct mpift_xfer *x, const struct mpift_route *rt);
  * come yet.  Anything else is taken off the wire and is MPIFT_ERR_PROTO
  * with the cause in why; MPIFT_ERR_MPI.
  */
-int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t wl);
+int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t whylen);
 
 #endif

@@ -320,14 +320,14 @@ static void cause(int code, char *buf, size_t len)
                              : strerror(code));
 }
 
-void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t wl)
+void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t whylen)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     const struct mpift_shared *sh = &r->shared;
     char c[256];
 
     cause(sh->codes[(size_t)who * sh->n + (size_t)sh->cand[i]], c, sizeof(c));
-    snprintf(why, wl, "%s: %s (rank %d) cannot read it: %s; with paths.source_shared = \"yes\" (%s) every node "
+    snprintf(why, whylen, "%s: %s (rank %d) cannot read it: %s; with paths.source_shared = \"yes\" (%s) every node "
              "must (\"auto\" sends such a file from rank 0)", f->src ? f->src->path : f->dest, r->ctx->topo.hosts[who],
              who, c, r->ctx->cfg->file);
 }
