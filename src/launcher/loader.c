@@ -18,16 +18,16 @@
 
 #include "loader.h"
 
-/* Append a formatted line to err (keeps what is already there). */
-static void appendf(char *err, size_t errlen, const char *fmt, ...)
+/* Append a formatted line to why (keeps what is already there). */
+static void appendf(char *why, size_t whylen, const char *fmt, ...)
 {
-    size_t used = strlen(err);
+    size_t used = strlen(why);
     va_list ap;
 
-    if (used + 1 >= errlen)
+    if (used + 1 >= whylen)
         return;
     va_start(ap, fmt);
-    vsnprintf(err + used, errlen - used, fmt, ap);
+    vsnprintf(why + used, whylen - used, fmt, ap);
     va_end(ap);
 }
 
@@ -51,38 +51,38 @@ static int exe_dir(char *out, size_t outlen)
 }
 
 /* Check a loaded hook table.  Returns MPIFT_OK or MPIFT_ERR_ABI. */
-static int check_hook(const struct mpift_hook *hk, const char *path, char *err, size_t errlen)
+static int check_hook(const struct mpift_hook *hk, const char *path, char *why, size_t whylen)
 {
     /* A variable, not the macro: with minor 0 the test is otherwise "always false". */
     static const uint32_t need_minor = MPIFT_HOOK_ABI_MINOR;
 
     if (!hk) {
-        appendf(err, errlen, "  %s: its entry point returned no hook table\n", path);
+        appendf(why, whylen, "  %s: its entry point returned no hook table\n", path);
         return MPIFT_ERR_ABI;
     }
     if (hk->abi_major != MPIFT_HOOK_ABI_MAJOR) {
-        appendf(err, errlen, "  %s: hook ABI %u.%u, this launcher needs %u.x: "
+        appendf(why, whylen, "  %s: hook ABI %u.%u, this launcher needs %u.x: "
                 "install a launcher and module of the same mpift version\n",
                 path, hk->abi_major, hk->abi_minor, MPIFT_HOOK_ABI_MAJOR);
         return MPIFT_ERR_ABI;
     }
     /* An older minor lacks fields this launcher was built to call. */
     if (hk->abi_minor < need_minor) {
-        appendf(err, errlen, "  %s: hook ABI %u.%u is older than the %u.%u this launcher needs: "
+        appendf(why, whylen, "  %s: hook ABI %u.%u is older than the %u.%u this launcher needs: "
                 "install a newer module\n", path, hk->abi_major, hk->abi_minor,
                 MPIFT_HOOK_ABI_MAJOR, MPIFT_HOOK_ABI_MINOR);
         return MPIFT_ERR_ABI;
     }
     if (!hk->check || !hk->init || !hk->stage_in || !hk->stage_out || !hk->shell ||
         !hk->finalize || !hk->strerror) {
-        appendf(err, errlen, "  %s: hook table lacks a required function\n", path);
+        appendf(why, whylen, "  %s: hook table lacks a required function\n", path);
         return MPIFT_ERR_ABI;
     }
     return MPIFT_OK;
 }
 
 /* Try one path.  Returns MPIFT_OK, MPIFT_ERR_ENV (not loadable), MPIFT_ERR_ABI. */
-static int try_path(const char *path, struct mpift_loaded *out, char *err, size_t errlen)
+static int try_path(const char *path, struct mpift_loaded *out, char *why, size_t whylen)
 {
     void *h;
     mpift_hook_entry_fn *entry;
@@ -90,23 +90,23 @@ static int try_path(const char *path, struct mpift_loaded *out, char *err, size_
     int rc;
 
     if (access(path, F_OK) != 0) {
-        appendf(err, errlen, "  %s: %s\n", path, strerror(errno));
+        appendf(why, whylen, "  %s: %s\n", path, strerror(errno));
         return MPIFT_ERR_ENV;
     }
     /* RTLD_GLOBAL: Open MPI's own plugins need libmpi's symbols visible. */
     h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
-        appendf(err, errlen, "  %s: %s\n", path, dlerror());
+        appendf(why, whylen, "  %s: %s\n", path, dlerror());
         return MPIFT_ERR_ENV;
     }
     *(void **)&entry = dlsym(h, MPIFT_HOOK_ENTRY_NAME);
     if (!entry) {
-        appendf(err, errlen, "  %s: no symbol %s (not an mpift module?)\n", path, MPIFT_HOOK_ENTRY_NAME);
+        appendf(why, whylen, "  %s: no symbol %s (not an mpift module?)\n", path, MPIFT_HOOK_ENTRY_NAME);
         dlclose(h);
         return MPIFT_ERR_ABI;
     }
     hk = entry();
-    rc = check_hook(hk, path, err, errlen);
+    rc = check_hook(hk, path, why, whylen);
     if (rc != MPIFT_OK) {
         dlclose(h);
         return rc;
@@ -117,7 +117,7 @@ static int try_path(const char *path, struct mpift_loaded *out, char *err, size_
     return MPIFT_OK;
 }
 
-int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char *err, size_t errlen)
+int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char *why, size_t whylen)
 {
     char candidates[3][PATH_MAX + 32];
     int n = 0, rc = MPIFT_ERR_ENV, i;
@@ -125,18 +125,18 @@ int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char 
     char dir[PATH_MAX];
 
     memset(out, 0, sizeof(*out));
-    err[0] = '\0';
-    appendf(err, errlen, "cannot load the mpift module (" MPIFT_MODULE_FILENAME "); looked in:\n");
+    why[0] = '\0';
+    appendf(why, whylen, "cannot load the mpift module (" MPIFT_MODULE_FILENAME "); looked in:\n");
 
     /* An explicit choice is final: falling back would run another build. */
     if (explicit_path && *explicit_path) {
-        rc = try_path(explicit_path, out, err, errlen);
+        rc = try_path(explicit_path, out, why, whylen);
         goto out;
     }
     if (env && *env) {
-        rc = try_path(env, out, err, errlen);
+        rc = try_path(env, out, why, whylen);
         if (rc != MPIFT_OK)
-            appendf(err, errlen, "  (from MPIFT_MODULE; unset it to use the default locations)\n");
+            appendf(why, whylen, "  (from MPIFT_MODULE; unset it to use the default locations)\n");
         goto out;
     }
     if (exe_dir(dir, sizeof(dir)) == 0)
@@ -147,13 +147,13 @@ int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char 
         /* The build-tree candidate is normal to be absent once installed. */
         if (i == 0 && n == 2 && access(candidates[i], F_OK) != 0)
             continue;
-        rc = try_path(candidates[i], out, err, errlen);
+        rc = try_path(candidates[i], out, why, whylen);
         if (rc == MPIFT_OK || rc == MPIFT_ERR_ABI)
             goto out;
     }
 out:
     if (rc != MPIFT_OK)
-        appendf(err, errlen, "Use --module PATH or MPIFT_MODULE=PATH to name the module, "
+        appendf(why, whylen, "Use --module PATH or MPIFT_MODULE=PATH to name the module, "
                 "or reinstall mpift (make install puts it in %s).", MPIFT_PKGLIBDIR);
     return rc;
 }

@@ -20,9 +20,9 @@ struct mpift_loaded {
  *
  * Returns MPIFT_OK; MPIFT_ERR_ENV when no module could be loaded;
  * MPIFT_ERR_ABI when one was found but its hook table is not one we can use.
- * On failure `err` says what was looked for where and why each failed.
+ * On failure `why` says what was looked for where and why each failed.
  */
-int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char *err, size_t errlen);
+int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char *why, size_t whylen);
 
 /* Close the module (NULL-safe, idempotent). */
 void mpift_loader_close(struct mpift_loaded *m);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
+#include "util/log.h"
 #include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,9 +5,12 @@
 # and its "uses" is exactly the set of layers its files include.  Every
 # file's layer is the first folder of its path and its includes point
 # only down the list; no file over 700 lines, no function over 120; MPI
-# tags only in wire/tags.h.
+# tags only in wire/tags.h.  util/, config/ and fs/ include no MPI header,
+# directly or through another header: MPI lives in comm/ and above.
+# The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
+# and nothing else (CONTRIBUTING.md, "Names").
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 6
+plan 8
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -124,5 +127,65 @@ internals_uses() {
     [ "$bad" = 0 ] || fail "docs/internals.md's \"uses\" column is not the include graph"
 }
 scenario "docs/internals.md's \"uses\" column is each layer's include graph" internals_uses
+
+# The headers a file includes, followed through every header of this tree
+# (src/module and include/), one path a line; a system header as <name>.
+include_closure() {
+    local -A seen=()
+    local todo=("$1") f inc path
+    while [ "${#todo[@]}" -gt 0 ]; do
+        f=${todo[0]}; todo=("${todo[@]:1}")
+        [ -n "${seen[$f]:-}" ] && continue
+        seen[$f]=1
+        echo "$f"
+        [ -f "$f" ] || continue
+        for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\(["<][^">]*[">]\).*/\1/p' "$f"); do
+            case $inc in
+            \"mpift/*|\<mpift/*) path=$top_srcdir/include/${inc:1:-1} ;;
+            \"*) path=$mod/${inc:1:-1} ;;
+            *) path=$inc ;;
+            esac
+            todo+=("$path")
+        done
+    done
+}
+
+# MPI is comm/'s and the layers above it: nothing util/, config/ or fs/
+# compiles sees <mpi.h>.
+no_mpi_below_comm() {
+    local f bad=0
+    for f in $(cd "$mod" && find util config fs -name '*.[ch]' | sort); do
+        if include_closure "$mod/$f" | grep -qx '<mpi.h>'; then
+            echo "$f includes <mpi.h>, directly or through: $(include_closure "$mod/$f" | grep -v '^<' | sed "s|^$mod/||; s|^$top_srcdir/||" | tail -n +2 | tr '\n' ' ')"
+            bad=1
+        fi
+    done
+    [ "$bad" = 0 ] || fail "an MPI header in util/, config/ or fs/ (MPI belongs in comm/ and above)"
+}
+scenario "util/, config/ and fs/ include no MPI header, directly or through another header" no_mpi_below_comm
+
+# The public API is what include/mpift/*.h declares with MPIFT_EXPORT;
+# everything else is built -fvisibility=hidden.  libmpift.so exports
+# mpift.h's calls, the module mpift.so those and hook.h's entry point:
+# the dynamic symbol tables (nm -D) hold exactly those functions.
+declared_exports() {
+    sed -n 's/^MPIFT_EXPORT[^(]*[^a-z_0-9(]\(mpift_[a-z_0-9]*\)(.*/\1/p' "$@" | sort -u
+}
+exported() {
+    nm -D --defined-only "$1" | awk '$2 ~ /^[TtWiDdBbRrVv]$/ && $3 !~ /^_/ { print $3 }' | sort -u
+}
+exports() {
+    local inc=$top_srcdir/include/mpift lib=$top_builddir/src/.libs bad=0 want got so
+    for so in libmpift.so mpift.so; do
+        [ -f "$lib/$so" ] || fail "$lib/$so is not built"
+        if [ "$so" = libmpift.so ]; then want=$(declared_exports "$inc/mpift.h"); else want=$(declared_exports "$inc"/*.h); fi
+        got=$(exported "$lib/$so")
+        [ -n "$want" ] || fail "no MPIFT_EXPORT declaration found in $inc"
+        [ "$want" = "$got" ] ||
+            { echo "$so: exports [$(echo $got)]; include/mpift/ declares [$(echo $want)]"; bad=1; }
+    done
+    [ "$bad" = 0 ] || fail "the exported symbols are not the MPIFT_EXPORT declarations of include/mpift/"
+}
+scenario "libmpift.so and mpift.so export exactly the MPIFT_EXPORT functions of include/mpift/" exports
 
 done_testing

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The watchdog (transfer.timeout, util/watch.h): over 3 fake nodes with
+# The watchdog (transfer.timeout, comm/watch.h): over 3 fake nodes with
 # links of their own shaped to 200 Mbit/s (tests/lib/netnodes.sh), a
 # stage-in loses the third node in the middle of a big file: its link
 # goes down, or drops everything while it stays up (tbf at a few bit/s),

@@ -45,16 +45,17 @@ static void noise(unsigned char *p, size_t n, unsigned seed)
 }
 
 /* Pack chunk i of src as `mode` does and unpack it: the same bytes. */
-static int round_trip(struct mpift_zip *z, struct mpift_zip_file *zf, const unsigned char *src, int len, uint64_t i)
+static int round_trip(struct mpift_codec *z, struct mpift_codec_file *zf, const unsigned char *src, int len, uint64_t i)
 {
     const unsigned char *out = NULL;
     char why[MPIFT_ZIP_SAY_MAX];
-    int n = mpift_zip_pack(z, zf, (int)(i % WINDOW), src, len, i);
+    int n = mpift_codec_pack(z, zf, (int)(i % WINDOW), src, len, i);
 
     ck_assert_int_lt(n, len);   /* never bigger, never the same size */
     if (n == 0)
         return 0;
-    ck_assert_int_eq(mpift_zip_unpack(z, mpift_zip_frame(z, (int)(i % WINDOW)), n, len, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_codec_unpack(z, mpift_codec_frame(z, (int)(i % WINDOW)), n, len, &out, why, sizeof(why)),
+                     MPIFT_OK);
     ck_assert_mem_eq(out, src, (size_t)len);
     return n;
 }
@@ -63,14 +64,14 @@ static int round_trip(struct mpift_zip *z, struct mpift_zip_file *zf, const unsi
 static void each_codec(enum mpift_compress mode)
 {
     static unsigned char t[CHUNK], r[CHUNK];
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
     int n, k;
 
     text(t, sizeof(t), 1);
     noise(r, sizeof(r), 2);
-    mpift_zip_init(&z, mode, WINDOW, CHUNK);
-    mpift_zip_start(&z, &zf);
+    mpift_codec_init(&z, mode, WINDOW, CHUNK);
+    mpift_codec_start(&z, &zf);
     n = round_trip(&z, &zf, t, CHUNK, 0);
     ck_assert_int_gt(n, 0);
     ck_assert_int_lt(n, CHUNK * 3 / 4);
@@ -86,7 +87,7 @@ static void each_codec(enum mpift_compress mode)
         memset(r + 100, 0, (size_t)k);
         round_trip(&z, &zf, r, 4096, 4 + (uint64_t)k);
     }
-    mpift_zip_free(&z);
+    mpift_codec_free(&z);
 }
 
 #endif
@@ -110,16 +111,16 @@ END_TEST
 START_TEST(none_sends_as_is)
 {
     static unsigned char t[CHUNK];
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
 
     text(t, sizeof(t), 3);
-    mpift_zip_init(&z, MPIFT_COMPRESS_NONE, WINDOW, CHUNK);
-    mpift_zip_start(&z, &zf);
-    ck_assert_int_eq(mpift_zip_pack(&z, &zf, 0, t, CHUNK, 0), 0);
+    mpift_codec_init(&z, MPIFT_COMPRESS_NONE, WINDOW, CHUNK);
+    mpift_codec_start(&z, &zf);
+    ck_assert_int_eq(mpift_codec_pack(&z, &zf, 0, t, CHUNK, 0), 0);
     ck_assert_ptr_null(z.frames);   /* no buffers for a run that never compresses */
     ck_assert_uint_eq(zf.wire, CHUNK);
-    mpift_zip_free(&z);
+    mpift_codec_free(&z);
 }
 END_TEST
 
@@ -128,35 +129,35 @@ END_TEST
 START_TEST(auto_decides_per_file)
 {
     static unsigned char t[CHUNK], r[CHUNK];
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
     char say[MPIFT_ZIP_SAY_MAX];
     uint64_t i, packed = 0;
 
     text(t, sizeof(t), 4);
     noise(r, sizeof(r), 5);
-    mpift_zip_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
-    mpift_zip_start(&z, &zf);
+    mpift_codec_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
+    mpift_codec_start(&z, &zf);
     if (zf.codec == 0) {
-        mpift_zip_free(&z);
+        mpift_codec_free(&z);
         return;   /* a build with neither codec: auto is none */
     }
     for (i = 0; i < 8; i++)
         packed += round_trip(&z, &zf, t, CHUNK, i) > 0;
     ck_assert_uint_eq(packed, 8);
     ck_assert_uint_lt(zf.wire, zf.plain / 2);
-    mpift_zip_describe(&z, &zf, say, sizeof(say));
+    mpift_codec_describe(&z, &zf, say, sizeof(say));
     ck_assert_msg(strstr(say, "8 of its chunks compressed"), "%s", say);
 
-    mpift_zip_start(&z, &zf);
+    mpift_codec_start(&z, &zf);
     for (i = 0; i < 2 * MPIFT_ZIP_REPROBE + 1; i++)
         ck_assert_int_eq(round_trip(&z, &zf, r, CHUNK, i), 0);
     ck_assert_uint_eq(zf.wire, zf.plain);
-    mpift_zip_describe(&z, &zf, say, sizeof(say));
+    mpift_codec_describe(&z, &zf, say, sizeof(say));
     ck_assert_msg(strstr(say, "sent as they are (it did not shrink by a tenth)"), "%s", say);
     /* ... and a file that turns compressible is caught at the next probe */
     ck_assert_int_gt(round_trip(&z, &zf, t, CHUNK, 3 * MPIFT_ZIP_REPROBE), 0);
-    mpift_zip_free(&z);
+    mpift_codec_free(&z);
 }
 END_TEST
 
@@ -167,17 +168,17 @@ END_TEST
 START_TEST(auto_gives_way_to_a_fast_link)
 {
     static unsigned char t[CHUNK];
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
     char say[MPIFT_ZIP_SAY_MAX];
     uint64_t i, first;
 
     text(t, sizeof(t), 7);
-    mpift_zip_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
-    mpift_zip_start(&z, &zf);
+    mpift_codec_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
+    mpift_codec_start(&z, &zf);
     first = (uint64_t)zf.codec;
     if (first == 0) {
-        mpift_zip_free(&z);
+        mpift_codec_free(&z);
         return;   /* a build with neither codec: auto is none */
     }
     for (i = 0; i < 2000; i++) {   /* about 40 MiB on the wire, waiting now and then */
@@ -190,13 +191,13 @@ START_TEST(auto_gives_way_to_a_fast_link)
         round_trip(&z, &zf, t, CHUNK, i);
     ck_assert_uint_eq(zf.codec, 0);
     ck_assert(zf.stepped);
-    mpift_zip_describe(&z, &zf, say, sizeof(say));
+    mpift_codec_describe(&z, &zf, say, sizeof(say));
     ck_assert_msg(strstr(say, "then none (compressing was slower than the link)"), "%s", say);
-    mpift_zip_start(&z, &zf);      /* the next file: as it is from the start */
+    mpift_codec_start(&z, &zf);      /* the next file: as it is from the start */
     ck_assert_int_eq(round_trip(&z, &zf, t, CHUNK, 0), 0);
-    mpift_zip_describe(&z, &zf, say, sizeof(say));
+    mpift_codec_describe(&z, &zf, say, sizeof(say));
     ck_assert_msg(strstr(say, "sent as they are (compressing was slower than the link)"), "%s", say);
-    mpift_zip_free(&z);
+    mpift_codec_free(&z);
 }
 END_TEST
 
@@ -204,39 +205,42 @@ END_TEST
 START_TEST(bad_frames_are_refused)
 {
     static unsigned char t[CHUNK], bad[CHUNK];
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
     const unsigned char *out;
     char why[MPIFT_ZIP_SAY_MAX];
     int n;
 
     text(t, sizeof(t), 6);
-    mpift_zip_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
-    mpift_zip_start(&z, &zf);
-    n = mpift_zip_pack(&z, &zf, 0, t, CHUNK, 0);
+    mpift_codec_init(&z, MPIFT_COMPRESS_AUTO, WINDOW, CHUNK);
+    mpift_codec_start(&z, &zf);
+    n = mpift_codec_pack(&z, &zf, 0, t, CHUNK, 0);
     if (n == 0) {
-        mpift_zip_free(&z);
+        mpift_codec_free(&z);
         return;
     }
     /* A frame of the whole chunk told to be half of it: too long. */
-    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n, CHUNK / 2, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_codec_unpack(&z, mpift_codec_frame(&z, 0), n, CHUNK / 2, &out, why, sizeof(why)),
+                     MPIFT_ERR_CHECKSUM);
     ck_assert_msg(strstr(why, "did not decompress to its 32768 bytes"), "%s", why);
     /* The frame as sent decodes; cut short, it does not. */
-    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n, CHUNK, &out, why, sizeof(why)), MPIFT_OK);
-    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n - 1, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_codec_unpack(&z, mpift_codec_frame(&z, 0), n, CHUNK, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_codec_unpack(&z, mpift_codec_frame(&z, 0), n - 1, CHUNK, &out, why, sizeof(why)),
+                     MPIFT_ERR_CHECKSUM);
     /* Flipped bytes, as MPIFT_TEST_CORRUPT_COMPRESSED does. */
-    memcpy(bad, mpift_zip_frame(&z, 0), (size_t)n);
+    memcpy(bad, mpift_codec_frame(&z, 0), (size_t)n);
     bad[1] ^= 0xff;
     bad[n - 1] ^= 0xff;
-    ck_assert_int_ne(mpift_zip_unpack(&z, bad, n, CHUNK, &out, why, sizeof(why)) == MPIFT_OK &&
+    ck_assert_int_ne(mpift_codec_unpack(&z, bad, n, CHUNK, &out, why, sizeof(why)) == MPIFT_OK &&
                      memcmp(out, t, CHUNK) == 0, 1);
     /* An unknown codec, an empty frame, a chunk larger than a buffer. */
     bad[0] = 9;
-    ck_assert_int_eq(mpift_zip_unpack(&z, bad, n, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_codec_unpack(&z, bad, n, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
     ck_assert_msg(strstr(why, "codec 9"), "%s", why);
-    ck_assert_int_eq(mpift_zip_unpack(&z, bad, 0, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
-    ck_assert_int_eq(mpift_zip_unpack(&z, mpift_zip_frame(&z, 0), n, CHUNK + 1, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
-    mpift_zip_free(&z);
+    ck_assert_int_eq(mpift_codec_unpack(&z, bad, 0, CHUNK, &out, why, sizeof(why)), MPIFT_ERR_CHECKSUM);
+    ck_assert_int_eq(mpift_codec_unpack(&z, mpift_codec_frame(&z, 0), n, CHUNK + 1, &out, why, sizeof(why)),
+                     MPIFT_ERR_CHECKSUM);
+    mpift_codec_free(&z);
 }
 END_TEST
 

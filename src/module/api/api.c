@@ -17,8 +17,8 @@
 #include "stage/stage.h"
 #include "util/cpu.h"
 #include "util/log.h"
-#include "util/status.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/watch.h"
 
 int mpift_check_config(const struct mpift_options *opts)
 {
@@ -59,7 +59,7 @@ int mpift_open(void *comm, const struct mpift_options *opts, mpift_ctx_t **out)
 }
 
 /*
- * A collective call is one session of the watchdog (util/watch.h): the
+ * A collective call is one session of the watchdog (comm/watch.h): the
  * heartbeats that let a rank with nothing to do wait while the others
  * work run from its start to its end.  A failure that stops the job
  * (mpift_status_fatal) leaves the end out: the job is aborting.  The call

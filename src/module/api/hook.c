@@ -20,8 +20,8 @@
 #include "util/log.h"
 #include "service/console.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/watch.h"
 
 /*
  * Over TCP, Open MPI sends a message larger than btl_tcp_eager_limit

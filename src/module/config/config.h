@@ -103,15 +103,15 @@ struct mpift_config {
  * sets     "KEY=VALUE" overrides (e.g. "transfer.chunk_size=8M"), applied
  *          before validation; nsets of them.
  * out      on success, a new config the caller frees with mpift_config_free.
- * err      on failure, one or more lines "FILE:LINE: KEY: cause" (or
- *          "--set KEY=VALUE: cause"), NUL-terminated, truncated to errlen.
+ * why      on failure, one or more lines "FILE:LINE: KEY: cause" (or
+ *          "--set KEY=VALUE: cause"), NUL-terminated, truncated to whylen.
  *
  * Returns MPIFT_OK; MPIFT_ERR_CONFIG (syntax error, unknown key, wrong type,
  * missing required key), MPIFT_ERR_RANGE (value out of range), MPIFT_ERR_USAGE
  * (malformed --set), MPIFT_ERR_IO (file unreadable), MPIFT_ERR_NOMEM.
  */
 int mpift_config_load(const char *path, const char *text, const char *const *sets,
-                      size_t nsets, struct mpift_config **out, char *err, size_t errlen);
+                      size_t nsets, struct mpift_config **out, char *why, size_t whylen);
 
 /*
  * mpift_config_read - read a whole configuration file (at most 16 MiB) into
@@ -128,10 +128,10 @@ int mpift_config_read(const char *path, char **text, size_t *len);
  * bytes whatever its own file system holds; comments in it keep where each
  * line came from, so messages still name the right file and line.
  * Returns MPIFT_OK; MPIFT_ERR_CONFIG (the file or an included one cannot
- * be read, an @include is malformed or nested too deep: err says which
+ * be read, an @include is malformed or nested too deep: why says which
  * file, line and why) or MPIFT_ERR_NOMEM.
  */
-int mpift_config_gather(const char *path, char **text, size_t *len, char *err, size_t errlen);
+int mpift_config_gather(const char *path, char **text, size_t *len, char *why, size_t whylen);
 
 struct mpift_options;
 

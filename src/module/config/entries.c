@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
+#include "util/log.h"
 #include "config/loader.h"
 #include "fs/fsafe.h"
 

@@ -319,15 +319,15 @@ void mpift_cfg_free_marks(struct mpift_cfg_loader *L)
     L->nmarks = 0;
 }
 
-int mpift_config_gather(const char *path, char **text, size_t *len, char *err, size_t errlen)
+int mpift_config_gather(const char *path, char **text, size_t *len, char *why, size_t whylen)
 {
-    struct mpift_cfg_loader L = { .path = path, .err = err, .errlen = errlen };
+    struct mpift_cfg_loader L = { .path = path, .err = why, .errlen = whylen };
     char *buf = NULL, *dir = NULL;
     int rc, en;
 
     *text = NULL;
-    if (err && errlen)
-        err[0] = '\0';
+    if (why && whylen)
+        why[0] = '\0';
     if ((rc = mpift_config_read(path, &buf, NULL)) != MPIFT_OK) {
         en = errno;
         if (rc == MPIFT_ERR_NOMEM)

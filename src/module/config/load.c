@@ -22,7 +22,7 @@
 #include <libconfig.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
+#include "util/log.h"
 #include "config/loader.h"
 
 /* The least room each read of mpift_config_read gets; the buffer starts at
@@ -176,16 +176,16 @@ static bool parse(struct mpift_cfg_loader *L, config_t *lc, const char *text)
 }
 
 int mpift_config_load(const char *path, const char *text, const char *const *sets, size_t nsets,
-                      struct mpift_config **out, char *err, size_t errlen)
+                      struct mpift_config **out, char *why, size_t whylen)
 {
-    struct mpift_cfg_loader L = { .path = path ? path : "(configuration)", .err = err, .errlen = errlen };
+    struct mpift_cfg_loader L = { .path = path ? path : "(configuration)", .err = why, .errlen = whylen };
     struct mpift_config *cfg = NULL;
     char *buf = NULL, *spliced = NULL;
     config_t lc;
     int rc;
 
-    if (err && errlen)
-        err[0] = '\0';
+    if (why && whylen)
+        why[0] = '\0';
     if (out)
         *out = NULL;
     config_init(&lc);

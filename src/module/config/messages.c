@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
+#include "util/log.h"
 #include "config/loader.h"
 
 /*

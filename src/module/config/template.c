@@ -31,7 +31,7 @@ static unsigned spec_bit(char c)
     }
 }
 
-int mpift_template_check(const char *tmpl, unsigned *uses, char *err, size_t errlen)
+int mpift_template_check(const char *tmpl, unsigned *uses, char *why, size_t whylen)
 {
     unsigned mask = 0;
     const char *p;
@@ -43,11 +43,11 @@ int mpift_template_check(const char *tmpl, unsigned *uses, char *err, size_t err
         if (*p == '%')
             continue;
         if (*p == '\0') {
-            snprintf(err, errlen, "template ends with a lone %% (write %%%% for a percent sign)");
+            snprintf(why, whylen, "template ends with a lone %% (write %%%% for a percent sign)");
             return MPIFT_ERR_CONFIG;
         }
         if (!spec_bit(*p)) {
-            snprintf(err, errlen, "unknown template %%%c (known: %s)", *p, KNOWN);
+            snprintf(why, whylen, "unknown template %%%c (known: %s)", *p, KNOWN);
             return MPIFT_ERR_CONFIG;
         }
         mask |= spec_bit(*p);

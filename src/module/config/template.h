@@ -20,7 +20,7 @@ struct mpift_tvars {
 /*
  * mpift_template_check - is every % sequence in `tmpl` one we know?
  * Returns MPIFT_OK or MPIFT_ERR_CONFIG; on error writes the cause (e.g.
- * "unknown template %x (known: %h %n %r %l %j %t %u %%)") into err.
+ * "unknown template %x (known: %h %n %r %l %j %t %u %%)") into why.
  * `uses`, if not NULL, receives a bit mask of the specifiers used:
  * MPIFT_T_HOST, MPIFT_T_NODE, ...
  */
@@ -31,7 +31,7 @@ struct mpift_tvars {
 #define MPIFT_T_JOB   0x10
 #define MPIFT_T_TMP   0x20
 #define MPIFT_T_USER  0x40
-int mpift_template_check(const char *tmpl, unsigned *uses, char *err, size_t errlen);
+int mpift_template_check(const char *tmpl, unsigned *uses, char *why, size_t whylen);
 
 /*
  * mpift_template_expand - expand `tmpl` into out (outlen bytes, NUL included).

@@ -17,7 +17,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
@@ -29,16 +29,16 @@
  * a streamed file, fed in one piece.  `received`: not the source's own
  * copy (only those are subject to MPIFT_TEST_CORRUPT). */
 static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const struct mpift_batch_entry *e,
-                        const struct mpift_target *tgt, int received, struct mpift_xres *res)
+                        const struct mpift_target *tgt, int received, struct mpift_outcome *res)
 {
     struct mpift_sink sink;
     struct mpift_meta m;
     struct mpift_complete c;
 
-    if (!mpift_xres_open(x, tgt, f->dest, x->rank, &sink, res))
+    if (!mpift_outcome_open(x, tgt, f->dest, x->rank, &sink, res))
         return;
     if (received)
-        mpift_xfer_write(&sink, e->data, (size_t)e->size, 0, 1);
+        mpift_sink_chunk(&sink, e->data, (size_t)e->size, 0, 1);
     else
         mpift_sink_write(&sink, e->data, (size_t)e->size, 0);
     memset(&m, 0, sizeof(m));
@@ -53,7 +53,7 @@ static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const
     c.status = MPIFT_SEND_OK;
     c.cksum_kind = x->cksum;
     c.digest = e->digest;
-    mpift_xres_commit(x, &sink, &m, &c, f->preserve, res);
+    mpift_outcome_commit(x, &sink, &m, &c, f->preserve, res);
 }
 
 /*
@@ -63,14 +63,14 @@ static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const
  * fits).
  */
 static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
-                                          unsigned char *at, size_t room, struct mpift_xres *res)
+                                          unsigned char *at, size_t room, struct mpift_outcome *res)
 {
     struct mpift_batch_entry e;
     unsigned char *data = at + MPIFT_BATCH_ENTRY;
     struct stat st;
     int fd, en = 0, code = MPIFT_OK;
 
-    mpift_xres_clear(res);
+    mpift_outcome_clear(res);
     memset(&e, 0, sizeof(e));
     e.file_id = id;
     e.status = MPIFT_SEND_FAILED;
@@ -107,16 +107,16 @@ static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, con
     else if (fd < 0)
         res->status = code;
     else if (en == EFBIG)
-        mpift_xres_set(res, MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it",
+        mpift_outcome_set(res, MPIFT_ERR_IO, "%s: grew to %lld bytes while staging; run again to stage it",
                        f->src->path, (long long)st.st_size);
     else
-        mpift_xres_set(res, MPIFT_ERR_IO, "%s: %s", f->src->path, strerror(en));
+        mpift_outcome_set(res, MPIFT_ERR_IO, "%s: %s", f->src->path, strerror(en));
     return e;
 }
 
 int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
                             const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
-                            const struct mpift_target *tgt, struct mpift_xres *res)
+                            const struct mpift_target *tgt, struct mpift_outcome *res)
 {
     struct mpift_batch_entry e;
     size_t used = MPIFT_BATCH_HDR, cap = (size_t)x->chunk;
@@ -143,7 +143,7 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
 
 int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
                              const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
-                             const struct mpift_target *tgt, struct mpift_xres *res)
+                             const struct mpift_target *tgt, struct mpift_outcome *res)
 {
     struct mpift_batch_entry *e = NULL;
     struct mpift_wait wt;
@@ -183,16 +183,16 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
         goto out;
     x->base = (x->base + 1) % (uint64_t)x->window;
     for (k = 0; k < n; k++) {
-        mpift_xres_clear(&res[k]);
+        mpift_outcome_clear(&res[k]);
         if (e[k].status == MPIFT_SEND_CHANGED) {
             /* The source names it and may send it again. */
-            mpift_xres_set(&res[k], MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", f[k]->dest);
+            mpift_outcome_set(&res[k], MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", f[k]->dest);
             res[k].source_failed = 1;
             continue;
         }
         if (e[k].status != MPIFT_SEND_OK) {
             /* The source names the failure; here the file is just skipped. */
-            mpift_xres_set(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);
+            mpift_outcome_set(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);
             res[k].source_failed = 1;
             continue;
         }

@@ -37,7 +37,7 @@ static int best_codec(void)
 #endif
 }
 
-unsigned mpift_zip_codecs(void)
+unsigned mpift_codec_builtin(void)
 {
     unsigned m = 0;
 #ifdef HAVE_LZ4
@@ -60,7 +60,7 @@ static int slower_codec(int codec)
     return 0;
 }
 
-void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, uint64_t chunk)
+void mpift_codec_init(struct mpift_codec *z, enum mpift_compress mode, int window, uint64_t chunk)
 {
     memset(z, 0, sizeof(*z));
     z->mode = mode;
@@ -69,7 +69,7 @@ void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, u
     z->auto_codec = best_codec();
 }
 
-void mpift_zip_free(struct mpift_zip *z)
+void mpift_codec_free(struct mpift_codec *z)
 {
     free(z->frames);
     free(z->plain);
@@ -80,7 +80,7 @@ void mpift_zip_free(struct mpift_zip *z)
     memset(z, 0, sizeof(*z));
 }
 
-void mpift_zip_start(const struct mpift_zip *z, struct mpift_zip_file *zf)
+void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf)
 {
     memset(zf, 0, sizeof(*zf));
     switch (z->mode) {
@@ -92,7 +92,7 @@ void mpift_zip_start(const struct mpift_zip *z, struct mpift_zip_file *zf)
 }
 
 /* The frame buffers and zstd's compression context, once per run. */
-static int ready_to_pack(struct mpift_zip *z)
+static int ready_to_pack(struct mpift_codec *z)
 {
     if (!z->frames && !(z->frames = malloc((size_t)z->window * z->chunk)))
         return 0;
@@ -104,7 +104,7 @@ static int ready_to_pack(struct mpift_zip *z)
 }
 
 /* The codec's block of src into dst (at most cap bytes); 0: it does not fit. */
-static size_t encode(struct mpift_zip *z, int codec, unsigned char *dst, size_t cap, const unsigned char *src,
+static size_t encode(struct mpift_codec *z, int codec, unsigned char *dst, size_t cap, const unsigned char *src,
                      size_t len)
 {
     size_t n = 0;
@@ -135,7 +135,7 @@ static size_t encode(struct mpift_zip *z, int codec, unsigned char *dst, size_t 
  * the codec is the bottleneck, a faster one (or none) takes over for the
  * rest of the run.
  */
-static void check_pace(struct mpift_zip *z, struct mpift_zip_file *zf, size_t sent)
+static void check_pace(struct mpift_codec *z, struct mpift_codec_file *zf, size_t sent)
 {
     if (z->waited) {
         z->waited = 0;
@@ -151,7 +151,7 @@ static void check_pace(struct mpift_zip *z, struct mpift_zip_file *zf, size_t se
     zf->retry_at = UINT64_MAX;   /* the link will not get slower */
 }
 
-int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const unsigned char *src, int len,
+int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len,
                    uint64_t i)
 {
     int autom = z->mode == MPIFT_COMPRESS_AUTO, codec = zf->codec;
@@ -165,7 +165,7 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
      * length is what tells a receiver it is compressed (proto.h). */
     cap = autom ? (size_t)len * AUTO_KEEP_NUM / AUTO_KEEP_DEN : (size_t)len - 1;
     if (codec && len > 2 && cap > 1 && ready_to_pack(z))
-        n = encode(z, codec, mpift_zip_frame(z, b) + 1, cap - 1, src, (size_t)len);
+        n = encode(z, codec, mpift_codec_frame(z, b) + 1, cap - 1, src, (size_t)len);
     if (n + 1 >= (size_t)len)
         n = 0;
     if (n == 0) {
@@ -176,7 +176,7 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
         zf->wire += (uint64_t)len;
         return 0;
     }
-    mpift_zip_frame(z, b)[0] = (unsigned char)codec;
+    mpift_codec_frame(z, b)[0] = (unsigned char)codec;
     zf->codec = zf->used = codec;
     zf->zchunks++;
     zf->wire += (uint64_t)n + 1;
@@ -186,7 +186,7 @@ int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const 
 }
 
 /* The codec's block into dst: the bytes it decoded to, or -1. */
-static long long decode(struct mpift_zip *z, int codec, const unsigned char *src, size_t n, unsigned char *dst,
+static long long decode(struct mpift_codec *z, int codec, const unsigned char *src, size_t n, unsigned char *dst,
                         size_t want)
 {
 #ifdef HAVE_LZ4
@@ -211,20 +211,20 @@ static long long decode(struct mpift_zip *z, int codec, const unsigned char *src
     return -1;
 }
 
-int mpift_zip_unpack(struct mpift_zip *z, const unsigned char *frame, int flen, int want,
-                     const unsigned char **out, char *why, size_t wl)
+int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,
+                     const unsigned char **out, char *why, size_t whylen)
 {
     long long got;
 
     if (!z->plain && !(z->plain = malloc(z->chunk)))
         return MPIFT_ERR_NOMEM;
     if (flen < 1 || want < 0 || (size_t)want > z->chunk) {
-        snprintf(why, wl, "a compressed chunk of %d bytes for %d", flen, want);
+        snprintf(why, whylen, "a compressed chunk of %d bytes for %d", flen, want);
         return MPIFT_ERR_CHECKSUM;
     }
     got = decode(z, frame[0], frame + 1, (size_t)flen - 1, z->plain, (size_t)want);
     if (got != want) {
-        snprintf(why, wl, "a compressed chunk (codec %d, %d bytes) did not decompress to its %d bytes%s", frame[0],
+        snprintf(why, whylen, "a compressed chunk (codec %d, %d bytes) did not decompress to its %d bytes%s", frame[0],
                  flen, want, got < 0 ? ": damaged, or a codec this build lacks" : "");
         return MPIFT_ERR_CHECKSUM;
     }
@@ -237,7 +237,7 @@ static const char *codec_name(int codec)
     return codec == MPIFT_WIRE_CODEC_LZ4 ? "lz4" : codec == MPIFT_WIRE_CODEC_ZSTD ? "zstd" : "none";
 }
 
-void mpift_zip_describe(const struct mpift_zip *z, const struct mpift_zip_file *zf, char *buf, size_t len)
+void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_file *zf, char *buf, size_t len)
 {
     int pct = zf->plain ? (int)(zf->wire * 100 / zf->plain) : 100;
     const char *why = "";

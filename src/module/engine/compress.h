@@ -40,7 +40,7 @@
  * changes kind is caught within 8 MiB at the default chunk size). */
 #define MPIFT_ZIP_REPROBE 32
 
-/* Room for mpift_zip_describe's and mpift_zip_unpack's words. */
+/* Room for mpift_codec_describe's and mpift_codec_unpack's words. */
 #define MPIFT_ZIP_SAY_MAX 160
 
 /* auto: wire bytes a source may send without once waiting for the link
@@ -51,12 +51,12 @@
 #define MPIFT_ZIP_UNWAITED ((uint64_t)24 << 20)
 
 /* One rank's codecs and buffers: made once per run. */
-struct mpift_zip {
+struct mpift_codec {
     enum mpift_compress mode;   /* transfer.compress */
     int window;
     size_t chunk;
     unsigned char *frames;      /* a frame per chunk buffer, `chunk` bytes each, one
-                                 * block (mpift_zip_frame); NULL: none yet */
+                                 * block (mpift_codec_frame); NULL: none yet */
     unsigned char *plain;       /* a decompressed chunk (chunk bytes); NULL: none yet */
     void *cctx, *dctx;          /* zstd's contexts, kept across chunks */
     int auto_codec;             /* auto: the codec a file starts with; lower once the
@@ -67,7 +67,7 @@ struct mpift_zip {
 };
 
 /* What one file's chunks do, on its source. */
-struct mpift_zip_file {
+struct mpift_codec_file {
     int codec;                  /* enum mpift_wire_codec of the next chunk; 0: as it is */
     int used;                   /* the codec of its last compressed chunk */
     int stepped;                /* auto: stepped down for speed (zstd->lz4->none) */
@@ -77,44 +77,44 @@ struct mpift_zip_file {
 };
 
 /* The frame of chunk buffer b. */
-static inline unsigned char *mpift_zip_frame(const struct mpift_zip *z, int b)
+static inline unsigned char *mpift_codec_frame(const struct mpift_codec *z, int b)
 {
     return z->frames + (size_t)b * z->chunk;
 }
 
 /* The codecs this build has, a bit (1 << MPIFT_WIRE_CODEC_*) each: every
  * rank of a job must have the same (job/agree.c agrees them). */
-unsigned mpift_zip_codecs(void);
+unsigned mpift_codec_builtin(void);
 
 /* Set up for transfer.compress `mode`, `window` buffers of `chunk` bytes;
  * the buffers come when first needed.  Never fails. */
-void mpift_zip_init(struct mpift_zip *z, enum mpift_compress mode, int window, uint64_t chunk);
-void mpift_zip_free(struct mpift_zip *z);
+void mpift_codec_init(struct mpift_codec *z, enum mpift_compress mode, int window, uint64_t chunk);
+void mpift_codec_free(struct mpift_codec *z);
 
 /* The source starts a file. */
-void mpift_zip_start(const struct mpift_zip *z, struct mpift_zip_file *zf);
+void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf);
 
 /*
- * mpift_zip_pack - on the source, chunk i (len bytes at src) that will
- * travel in buffer b: its frame in mpift_zip_frame(z, b) and the frame's length,
+ * mpift_codec_pack - on the source, chunk i (len bytes at src) that will
+ * travel in buffer b: its frame in mpift_codec_frame(z, b) and the frame's length,
  * or 0 when it goes as it is (no codec for the file, it did not shrink,
  * out of memory).  Counts the chunk in zf.
  */
-int mpift_zip_pack(struct mpift_zip *z, struct mpift_zip_file *zf, int b, const unsigned char *src, int len,
+int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len,
                    uint64_t i);
 
 /*
- * mpift_zip_unpack - a writer's frame of flen bytes for a chunk of `want`
+ * mpift_codec_unpack - a writer's frame of flen bytes for a chunk of `want`
  * bytes: *out points at them (z->plain) after MPIFT_OK; a frame that does
  * not decode to exactly `want` bytes (damaged, another codec, too long)
  * is MPIFT_ERR_CHECKSUM with the cause in why; nothing is written past
  * `want` bytes.  MPIFT_ERR_NOMEM.
  */
-int mpift_zip_unpack(struct mpift_zip *z, const unsigned char *frame, int flen, int want,
-                     const unsigned char **out, char *why, size_t wl);
+int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,
+                     const unsigned char **out, char *why, size_t whylen);
 
 /* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
  * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */
-void mpift_zip_describe(const struct mpift_zip *z, const struct mpift_zip_file *zf, char *buf, size_t len);
+void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_file *zf, char *buf, size_t len);
 
 #endif

@@ -13,7 +13,7 @@
 /* Files left to damage on this rank; -1 until the variable is read. */
 static int corrupt_left = -1;
 
-static int take_corruption(void)
+int mpift_inject_corrupt_file(void)
 {
     const char *env;
 
@@ -27,18 +27,6 @@ static int take_corruption(void)
         return 0;
     corrupt_left--;
     return 1;
-}
-
-void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first)
-{
-    if (first && len > 0 && take_corruption()) {
-        /* The buffer may still be in flight to a child: alter a copy. */
-        unsigned char bad = (unsigned char)(buf[0] ^ 0xff);
-        mpift_sink_write(sink, &bad, 1, off);
-        mpift_sink_write(sink, buf + 1, len - 1, off + 1);
-        return;
-    }
-    mpift_sink_write(sink, buf, len, off);
 }
 
 void mpift_inject_corrupt_frame(unsigned char *frame, int len)

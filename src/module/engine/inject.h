@@ -13,16 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/sink.h"
 #include "engine/xfer.h"
 
-/*
- * mpift_xfer_write - write a received chunk to a sink.  `first`: the
- * file's first chunk, which MPIFT_TEST_CORRUPT=N damages (on disk, not in
- * the buffer) for the first N files a rank receives, so tests can show
- * that verification catches it and a re-send repairs it.
- */
-void mpift_xfer_write(struct mpift_sink *sink, const unsigned char *buf, size_t len, uint64_t off, int first);
+/* MPIFT_TEST_CORRUPT=N: true for the first N files a rank receives, whose
+ * first chunk mpift_sink_chunk (engine/sink.h) then damages on disk, so
+ * tests can show that verification catches it and a re-send repairs it.
+ * Call once per file, at its first chunk. */
+int mpift_inject_corrupt_file(void);
 
 /* MPIFT_TEST_CORRUPT_COMPRESSED=N: the first N compressed chunks a rank
  * sends are damaged (their codec's first and last bytes flipped) after

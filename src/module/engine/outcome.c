@@ -7,7 +7,7 @@
 #include "mpift/mpift.h"
 #include "engine/outcome.h"
 
-void mpift_xres_set(struct mpift_xres *res, int status, const char *fmt, ...)
+void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, ...)
 {
     va_list ap;
 
@@ -17,8 +17,8 @@ void mpift_xres_set(struct mpift_xres *res, int status, const char *fmt, ...)
     va_end(ap);
 }
 
-int mpift_xres_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    struct mpift_sink *sink, struct mpift_xres *res)
+int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
+                    struct mpift_sink *sink, struct mpift_outcome *res)
 {
     if (mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, res->why, sizeof(res->why)) ==
         MPIFT_OK)
@@ -27,8 +27,8 @@ int mpift_xres_open(struct mpift_xfer *x, const struct mpift_target *tgt, const 
     return 0;
 }
 
-void mpift_xres_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
-                       const struct mpift_complete *c, bool preserve, struct mpift_xres *res)
+void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
+                       const struct mpift_complete *c, bool preserve, struct mpift_outcome *res)
 {
     res->status = mpift_sink_commit(sink, m, c, preserve, x->fsync, res->why, sizeof(res->why));
     if (res->status == MPIFT_OK)

@@ -1,5 +1,5 @@
 /*
- * outcome.h - the outcome of one file on one rank (struct mpift_xres),
+ * outcome.h - the outcome of one file on one rank (struct mpift_outcome),
  * engine/ only: its message, and the copy a writer makes (opened, then
  * committed or dropped), the same for a streamed file and a batched one.
  */
@@ -13,7 +13,7 @@
 
 /* A fresh outcome: every field but why's text (a message is 8 KiB, and
  * a batch clears one per file: only its first byte is). */
-static inline void mpift_xres_clear(struct mpift_xres *res)
+static inline void mpift_outcome_clear(struct mpift_outcome *res)
 {
     res->status = MPIFT_OK;
     res->source_failed = 0;
@@ -25,20 +25,21 @@ static inline void mpift_xres_clear(struct mpift_xres *res)
 }
 
 /* res->status = status, res->why = the formatted message. */
-void mpift_xres_set(struct mpift_xres *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
- * mpift_xres_open - open the copy of `dest` below tgt (temporary name
+ * mpift_outcome_open - open the copy of `dest` below tgt (temporary name
  * with `rank`), hashed when x's checksum is on.  Returns 1, or 0 with
  * res->status MPIFT_ERR_IO and the cause in res->why (the file's data is
  * then still taken off the wire and passed on, but not written).
  */
-int mpift_xres_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    struct mpift_sink *sink, struct mpift_xres *res);
+int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
+                    struct mpift_sink *sink, struct mpift_outcome *res);
 
 /* Verify and commit the copy (sink.h); res gets the verdict, and the
  * bytes written when it holds. */
-void mpift_xres_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
-                       const struct mpift_complete *c, bool preserve, struct mpift_xres *res);
+void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
+                       const struct mpift_complete *c, bool preserve, struct mpift_outcome *res);
 
 #endif

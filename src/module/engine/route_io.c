@@ -10,8 +10,8 @@
 #include <stdio.h>
 
 #include "mpift/mpift.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "engine/route_io.h"
 
@@ -148,7 +148,7 @@ static int take_hdr(struct mpift_xfer *x, void *buf, int len, int from, int tag)
     return mpift_wait_recv(&wt, buf, len, MPI_BYTE, from, tag, x->comm, MPI_STATUS_IGNORE);
 }
 
-int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t wl)
+int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t whylen)
 {
     MPI_Status st;
     int flag = 1;
@@ -163,7 +163,7 @@ int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len,
     *got = 1;
     if (*len < 0 || *len > MPIFT_HDR_MAX ||
         (*tag != MPIFT_TAG_METADATA && *tag != MPIFT_TAG_ERROR && *tag != MPIFT_TAG_CONTROL)) {
-        snprintf(why, wl, "unexpected message from rank %d (tag %d, %d bytes)", from, *tag, *len);
+        snprintf(why, whylen, "unexpected message from rank %d (tag %d, %d bytes)", from, *tag, *len);
         /* Drain it (truncated) so the job can still end in order. */
         take_hdr(x, NULL, 0, from, *tag);
         return MPIFT_ERR_PROTO;

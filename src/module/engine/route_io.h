@@ -4,7 +4,7 @@
  * a tree and the headers between a rank and its parent and children.
  *
  * No call blocks: each only tests its requests (the caller waits under
- * the watchdog, util/wait.h, or steps its other streams meanwhile).
+ * the watchdog, comm/wait.h, or steps its other streams meanwhile).
  */
 #ifndef MPIFT_ROUTE_IO_H
 #define MPIFT_ROUTE_IO_H
@@ -44,7 +44,7 @@ int mpift_route_tag(const struct mpift_route *rt, uint64_t i);
 int mpift_route_isend(struct mpift_xfer *x, const struct mpift_route *rt, int b, int len, uint64_t i, int tag);
 
 /* The same with len bytes at `data` in buffer b's stead (its compressed
- * frame, mpift_zip_frame(&x->zip, b), which buffer b's sends also hold). */
+ * frame, mpift_codec_frame(&x->codec, b), which buffer b's sends also hold). */
 int mpift_route_isend_from(struct mpift_xfer *x, const struct mpift_route *rt, int b, const void *data, int len,
                            uint64_t i, int tag);
 
@@ -62,7 +62,7 @@ int mpift_route_free(struct mpift_xfer *x, int b, int *rc);
  * wait for the buffer waits on. */
 int mpift_route_pending(const struct mpift_xfer *x, int b);
 
-/* Wait (util/wait.h) until buffer b is free; `doing` and `name` say for
+/* Wait (comm/wait.h) until buffer b is free; `doing` and `name` say for
  * what.  MPIFT_OK or MPIFT_ERR_MPI. */
 int mpift_route_wait_free(struct mpift_xfer *x, int b, const char *doing, const char *name);
 
@@ -82,6 +82,6 @@ int mpift_hdr_pending(const struct mpift_xfer *x, const struct mpift_route *rt);
  * come yet.  Anything else is taken off the wire and is MPIFT_ERR_PROTO
  * with the cause in why; MPIFT_ERR_MPI.
  */
-int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t wl);
+int mpift_hdr_recv(struct mpift_xfer *x, int from, int *got, int *tag, int *len, char *why, size_t whylen);
 
 #endif

@@ -18,8 +18,9 @@
 #include "util/faults.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 #include "engine/sink.h"
+#include "engine/inject.h"
 
 /*
  * The middle of a temporary name: random for this process (fixed at its
@@ -208,6 +209,18 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
             done += (size_t)n;
         }
     }
+}
+
+void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first)
+{
+    if (first && len > 0 && mpift_inject_corrupt_file()) {
+        /* The buffer may still be in flight to a child: alter a copy. */
+        unsigned char bad = (unsigned char)(buf[0] ^ 0xff);
+        mpift_sink_write(s, &bad, 1, off);
+        mpift_sink_write(s, buf + 1, len - 1, off + 1);
+        return;
+    }
+    mpift_sink_write(s, buf, len, off);
 }
 
 static void sink_close(struct mpift_sink *s)

@@ -63,6 +63,14 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off);
 
 /*
+ * mpift_sink_chunk - write a received chunk: the one write path of every
+ * stream and batch.  `first`: the file's first chunk, where the test
+ * hook MPIFT_TEST_CORRUPT (engine/inject.h) may damage what lands on disk
+ * (never the buffer, which may still be in flight to a child).
+ */
+void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first);
+
+/*
  * mpift_sink_commit - check size and (when c->cksum_kind is xxh3) checksum
  * against what the sender announced, then set mode (when preserve: the
  * sender's; otherwise 0666 less the umask, as a new file gets)

@@ -21,30 +21,30 @@ static const char *kind_of(mode_t mode)
 }
 
 /* The open failed with errno en: say why, as planned or not. */
-static int open_failed(const struct mpift_src *src, const char *root, int en, char *why, size_t wl)
+static int open_failed(const struct mpift_src *src, const char *root, int en, char *why, size_t whylen)
 {
     int planned = src->ino != 0;
 
     if (en == ENOENT) {
-        snprintf(why, wl, "%s: %s", src->path, planned ? "no longer exists (removed since it was planned)"
+        snprintf(why, whylen, "%s: %s", src->path, planned ? "no longer exists (removed since it was planned)"
                                                        : strerror(en));
         return MPIFT_ERR_NOENT;
     }
     if (en == ELOOP) {
-        snprintf(why, wl, "%s: %s a symbolic link: not followed (it could lead outside %s)", src->path,
+        snprintf(why, whylen, "%s: %s a symbolic link: not followed (it could lead outside %s)", src->path,
                  planned ? "changed since planning: replaced by" : "is", root);
         return MPIFT_ERR_ESCAPE;
     }
     if (en == EXDEV) {
-        snprintf(why, wl, "%s: a symbolic link on its path leads away from %s: refused", src->path, root);
+        snprintf(why, whylen, "%s: a symbolic link on its path leads away from %s: refused", src->path, root);
         return MPIFT_ERR_ESCAPE;
     }
-    snprintf(why, wl, "%s: %s", src->path, strerror(en));
+    snprintf(why, whylen, "%s: %s", src->path, strerror(en));
     return MPIFT_ERR_IO;
 }
 
 int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
-                      char *why, size_t wl)
+                      char *why, size_t whylen)
 {
     size_t rl = strlen(root);
     const char *rel = src->path + rl;
@@ -53,33 +53,33 @@ int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src,
     while (rl > 1 && root[rl - 1] == '/')
         rel = src->path + --rl;
     if (rootfd < 0 || !mpift_path_within(root, src->path)) {
-        snprintf(why, wl, "%s: not below the source root %s: refused", src->path, root);
+        snprintf(why, whylen, "%s: not below the source root %s: refused", src->path, root);
         *code = MPIFT_ERR_ESCAPE;
         return -1;
     }
     fd = mpift_open_beneath(rootfd, *rel == '/' ? rel + 1 : rel);
     if (fd < 0) {
         en = errno;
-        *code = open_failed(src, root, en, why, wl);
+        *code = open_failed(src, root, en, why, whylen);
         errno = en;
         return -1;
     }
     if (fstat(fd, st) != 0) {
         en = errno;
-        *code = open_failed(src, root, en, why, wl);
+        *code = open_failed(src, root, en, why, whylen);
     } else if (!S_ISREG(st->st_mode)) {
-        snprintf(why, wl, "%s: %s%s: not a regular file, not read", src->path,
+        snprintf(why, whylen, "%s: %s%s: not a regular file, not read", src->path,
                  src->ino ? "changed since planning: replaced by " : "is ", kind_of(st->st_mode));
         *code = MPIFT_ERR_IO;
         en = EINVAL;
     } else if (src->ino && ((uint64_t)st->st_dev != src->dev || (uint64_t)st->st_ino != src->ino)) {
-        snprintf(why, wl, "%s: changed since planning: replaced by another file; run again to stage it",
+        snprintf(why, whylen, "%s: changed since planning: replaced by another file; run again to stage it",
                  src->path);
         *code = MPIFT_ERR_IO;
         en = ESTALE;
     } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
         en = errno;
-        *code = open_failed(src, root, en, why, wl);
+        *code = open_failed(src, root, en, why, whylen);
     } else {
         return fd;
     }
@@ -137,7 +137,7 @@ static int same_time(const struct timespec *a, const struct timespec *b)
     return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t wl)
+int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t whylen)
 {
     struct stat now;
 
@@ -147,13 +147,13 @@ int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const
     if (fstat(fd, &now) != 0)
         now = *at_open;
     if (read_err == MPIFT_SOURCE_SHRANK || now.st_size < at_open->st_size)
-        snprintf(why, wl, "%s: changed while being staged (it shrank from %lld to %lld bytes while it was read)",
+        snprintf(why, whylen, "%s: changed while being staged (it shrank from %lld to %lld bytes while it was read)",
                  path, (long long)at_open->st_size, (long long)now.st_size);
     else if (now.st_size != at_open->st_size)
-        snprintf(why, wl, "%s: changed while being staged (it grew from %lld to %lld bytes while it was read)",
+        snprintf(why, whylen, "%s: changed while being staged (it grew from %lld to %lld bytes while it was read)",
                  path, (long long)at_open->st_size, (long long)now.st_size);
     else if (!same_time(&now.st_mtim, &at_open->st_mtim) || !same_time(&now.st_ctim, &at_open->st_ctim))
-        snprintf(why, wl, "%s: changed while being staged (it was written to while it was read)", path);
+        snprintf(why, whylen, "%s: changed while being staged (it was written to while it was read)", path);
     else
         return 0;
     return 1;

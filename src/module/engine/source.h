@@ -22,7 +22,7 @@
  * (MPIFT_ERR_NOENT, _ESCAPE or _IO) and "PATH: cause" in why.
  */
 int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
-                      char *why, size_t wl);
+                      char *why, size_t whylen);
 
 /* A new record of a source at `path` (see engine/file.h), planned as st
  * says (NULL: not planned, nothing to hold it to).  NULL: no memory. */
@@ -49,6 +49,6 @@ int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
  * MPIFT_SOURCE_SHRANK).  0 if not; else 1 with "PATH: changed while being
  * staged (how)" in why: what was read may mix two versions.
  */
-int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t wl);
+int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t whylen);
 
 #endif

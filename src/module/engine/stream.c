@@ -23,7 +23,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
@@ -39,7 +39,7 @@ static void undo_stream(void *arg)
 }
 
 void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt,
-                       struct mpift_xres *res)
+                       struct mpift_outcome *res)
 {
     /* Field by field: the struct is large and this runs per file. */
     s->x = x;
@@ -61,7 +61,7 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64
     s->stripe_diff = 0;
     s->stripe_why[0] = '\0';
     s->stripe_req = MPI_REQUEST_NULL;
-    mpift_xres_clear(res);
+    mpift_outcome_clear(res);
     s->undo.fn = NULL;
     if (x->watch)
         mpift_watch_hold(x->watch, &s->undo, undo_stream, s);
@@ -182,10 +182,10 @@ static int send_open(struct mpift_xfer_stream *s)
     posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     if (s->tgt)
-        s->have_sink = mpift_xres_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
+        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
     if (x->hash)
         XXH3_64bits_reset(x->hash);
-    mpift_zip_start(&x->zip, &s->zf);
+    mpift_codec_start(&x->codec, &s->zf);
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
     s->phase = MPIFT_SP_DATA;
@@ -203,7 +203,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         b = mpift_route_slot(x, s->next);
         len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
         if (!mpift_route_free(x, b, &rc)) {
-            x->zip.waited = 1;   /* the link holds the source back (compress.h) */
+            x->codec.waited = 1;   /* the link holds the source back (compress.h) */
             return rc;
         }
         if (!s->read_err)
@@ -213,10 +213,10 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         mpift_inject_pause_chunk(x->rank, s->next);
         /* Compressed once, here: relays pass the frame on as it is. */
         tag = mpift_route_tag(s->rt, s->next);
-        flen = mpift_zip_pack(&x->zip, &s->zf, b, x->buf[b], len, s->next);
+        flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len, s->next);
         if (flen > 0)
-            mpift_inject_corrupt_frame(mpift_zip_frame(&x->zip, b), flen);
-        rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_zip_frame(&x->zip, b), flen, s->next, tag)
+            mpift_inject_corrupt_frame(mpift_codec_frame(&x->codec, b), flen);
+        rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_codec_frame(&x->codec, b), flen, s->next, tag)
                       : mpift_route_isend(x, s->rt, b, len, s->next, tag);
         if (rc != MPIFT_OK)
             return rc;
@@ -264,9 +264,9 @@ static int send_tail(struct mpift_xfer_stream *s)
     s->res->digest = c.digest;
     if (!s->rt->striped)   /* a striped origin counted its chunks as they came, whole (recv_data) */
         s->res->wire = s->zf.wire;
-    if (x->zip.mode != MPIFT_COMPRESS_NONE && s->m.size > 0 && !s->rt->striped) {
+    if (x->codec.mode != MPIFT_COMPRESS_NONE && s->m.size > 0 && !s->rt->striped) {
         char how[MPIFT_ZIP_SAY_MAX];
-        mpift_zip_describe(&x->zip, &s->zf, how, sizeof(how));
+        mpift_codec_describe(&x->codec, &s->zf, how, sizeof(how));
         mpift_log_verbose("%s: %s", s->f->dest, how);
     }
     len = mpift_complete_encode(&c, x->hdr, MPIFT_HDR_MAX);
@@ -277,11 +277,11 @@ static int send_tail(struct mpift_xfer_stream *s)
         s->res->source_failed = 1;
         s->res->stripe_failed = refused;       /* ... from this rank alone */
     } else if (s->read_err) {
-        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
+        mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
         s->res->source_failed = 1;
     } else if (s->have_sink) {
         s->have_sink = 0;
-        mpift_xres_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+        mpift_outcome_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
     }
     return rc;
 }
@@ -299,7 +299,7 @@ static int recv_refusal(struct mpift_xfer_stream *s, int len)
     if (e.file_id != s->id)
         return other_file(s);
     /* The source reports it; here the file is just skipped. */
-    mpift_xres_set(s->res, e.code, "%s", e.text);
+    mpift_outcome_set(s->res, e.code, "%s", e.text);
     s->res->source_failed = 1;
     s->phase = MPIFT_SP_END;
     return mpift_hdr_send(s->x, s->rt, len, MPIFT_TAG_ERROR);
@@ -343,7 +343,7 @@ static int recv_head(struct mpift_xfer_stream *s)
     if (rc != MPIFT_OK)
         return rc;
     if (s->tgt)
-        s->have_sink = mpift_xres_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
+        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
     if (s->rt->striped)
         mpift_stripe_open(s);
     recv_start(s);
@@ -419,7 +419,7 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     MPI_Get_count(&st, MPI_BYTE, &count);
     /* Shorter than the chunk: a compressed frame (proto.h, DATA). */
     if (count < 0 || (uint64_t)count > want ||
-        ((uint64_t)count < want && (count == 0 || x->zip.mode == MPIFT_COMPRESS_NONE || s->rt->striped))) {
+        ((uint64_t)count < want && (count == 0 || x->codec.mode == MPIFT_COMPRESS_NONE || s->rt->striped))) {
         s->from = mpift_route_parent(s->rt, cn);
         return proto(s, "chunk %llu of %s has %d bytes, expected %llu", (unsigned long long)cn, s->f->dest, count,
                      (unsigned long long)want);
@@ -443,19 +443,19 @@ static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
     int rc;
 
     if (count < want) {
-        rc = mpift_zip_unpack(&x->zip, x->buf[b], count, want, &data, why, sizeof(why));
+        rc = mpift_codec_unpack(&x->codec, x->buf[b], count, want, &data, why, sizeof(why));
         if (rc != MPIFT_OK) {
             mpift_sink_abort(&s->sink);
             s->have_sink = 0;
             if (rc == MPIFT_ERR_NOMEM)
-                mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: out of memory to decompress a chunk", s->f->dest);
+                mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: out of memory to decompress a chunk", s->f->dest);
             else
-                mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: chunk %llu from rank %d: %s; the copy was dropped",
+                mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: chunk %llu from rank %d: %s; the copy was dropped",
                                s->f->dest, (unsigned long long)s->next, mpift_route_parent(s->rt, s->next), why);
             return;
         }
     }
-    mpift_xfer_write(&s->sink, data, (size_t)want, s->off, s->next == 0);
+    mpift_sink_chunk(&s->sink, data, (size_t)want, s->off, s->next == 0);
 }
 
 /* Receive, forward and write chunks in file order as far as they have come. */
@@ -536,22 +536,22 @@ static int recv_tail(struct mpift_xfer_stream *s)
     s->phase = MPIFT_SP_END;
     if (c.status == MPIFT_SEND_CHANGED) {
         /* The source names it and may send it again; the copy is dropped. */
-        mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", s->f->dest);
+        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", s->f->dest);
         s->res->source_failed = 1;
     } else if (c.status == MPIFT_SEND_STRIPE && s->rt->striped) {
         /* A stripe was not the source's: dropped here too; the origin
          * names it and may send the file again, not striped. */
-        mpift_xres_set(s->res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", s->f->dest);
+        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", s->f->dest);
         s->res->source_failed = 1;
         s->res->stripe_failed = 1;
     } else if (c.status != MPIFT_SEND_OK) {
         /* The source names the failure; here the copy is just dropped. */
         s->read_err = c.err ? c.err : EIO;
-        mpift_xres_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
+        mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
         s->res->source_failed = 1;
     } else if (s->have_sink) {
         s->have_sink = 0;
-        mpift_xres_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+        mpift_outcome_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
     }
     return MPIFT_OK;
 }

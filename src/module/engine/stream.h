@@ -10,7 +10,7 @@
  * A stream moves as far as completed MPI requests allow and never blocks:
  * the caller steps it again (with its other streams, each on its own
  * struct mpift_xfer) until it is done, pausing under the watchdog
- * (util/wait.h) while nothing moves; mpift_stream_about tells the wait
+ * (comm/wait.h) while nothing moves; mpift_stream_about tells the wait
  * what holds the stream up.  Until it ends, the watchdog holds it: if the
  * job is stopped, the copy it writes is removed.
  *
@@ -24,9 +24,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "util/status.h"
-#include "util/wait.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/wait.h"
+#include "comm/watch.h"
 #include "wire/proto.h"
 #include "engine/compress.h"
 #include "engine/sink.h"
@@ -47,7 +47,7 @@ struct mpift_xfer_stream {
     const struct mpift_route *rt;
     const struct mpift_pfile *f;  /* src (source), dest (name on the wire and below the target), preserve */
     const struct mpift_target *tgt; /* where this rank writes a copy; NULL: none */
-    struct mpift_xres *res;       /* the outcome on this rank */
+    struct mpift_outcome *res;       /* the outcome on this rank */
     int source;                   /* this rank is the file's source */
     int refused;                  /* source: ERROR instead of the file */
     int sink_rank;                /* names the copy's temporary file */
@@ -65,7 +65,7 @@ struct mpift_xfer_stream {
     uint64_t posted;              /* below: chunks whose receive is posted */
     uint64_t off;                 /* bytes of the file before chunk `next` */
     uint64_t nextfwd[MPIFT_TREES_MAX]; /* below: per tree, the next chunk to forward */
-    struct mpift_zip_file zf;     /* source: how its chunks are compressed */
+    struct mpift_codec_file zf;     /* source: how its chunks are compressed */
     int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */
     char why[MPIFT_WHY_MAX];      /* MPIFT_ERR_PROTO: what was wrong with it */
     struct mpift_undo undo;       /* the watchdog's hold on it (mpift_stream_end if the job stops) */
@@ -87,7 +87,7 @@ struct mpift_xfer_stream {
  * the outcome.  Then one of send, refuse or recv; mpift_stream_end at
  * the end, always. */
 void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt,
-                       struct mpift_xres *res);
+                       struct mpift_outcome *res);
 
 /* Source: send f->src as f->dest; write a copy below tgt too when not
  * NULL.  A source that cannot be read sends ERROR instead. */
@@ -122,7 +122,7 @@ static inline bool mpift_stream_done(const struct mpift_xfer_stream *s)
  * (removed).  After done, or to give up after a failure. */
 void mpift_stream_end(struct mpift_xfer_stream *s);
 
-/* A wait's `about` (util/wait.h) for the stream in wt->arg: the rank that
+/* A wait's `about` (comm/wait.h) for the stream in wt->arg: the rank that
  * holds it up now and what for ("sending F to", "waiting for F from" the
  * parent before the file starts: an idle wait, since the parent may be
  * busy with other files meanwhile, ...). */

@@ -17,7 +17,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "engine/inject.h"
 #include "engine/source.h"
@@ -95,13 +95,13 @@ void mpift_stripe_read(struct mpift_xfer_stream *s, int b, uint64_t i)
     x->arrived[b] = len;
 }
 
-int mpift_stripe_start(struct mpift_xfer_stream *s, char *why, size_t wl)
+int mpift_stripe_start(struct mpift_xfer_stream *s, char *why, size_t whylen)
 {
     struct mpift_xfer *x = s->x;
 
     if (x->check || (x->check = malloc(x->chunk)))
         return 0;
-    mpift_format(why, wl, "%s: out of memory for a chunk to check the stripes against: not sent", s->f->src->path);
+    mpift_format(why, whylen, "%s: out of memory for a chunk to check the stripes against: not sent", s->f->src->path);
     return -1;
 }
 
@@ -118,7 +118,7 @@ const unsigned char *mpift_stripe_check(struct mpift_xfer_stream *s, int b, int 
     return x->check;
 }
 
-int mpift_stripe_refused(struct mpift_xfer_stream *s, char *why, size_t wl)
+int mpift_stripe_refused(struct mpift_xfer_stream *s, char *why, size_t whylen)
 {
     const struct mpift_xfer *x = s->x;
     uint64_t i = s->stripe_diff - 1;
@@ -130,14 +130,14 @@ int mpift_stripe_refused(struct mpift_xfer_stream *s, char *why, size_t wl)
          * it was judged, or a look-alike from the start). */
         t = (int)(i % (uint64_t)s->rt->ntrees);
         reader = t == 0 ? s->rt->origin : s->rt->ring[t - 1];
-        mpift_format(why, wl, "%s: the stripe %s (rank %d) read is not the file rank %d reads (chunk %llu, at byte "
+        mpift_format(why, whylen, "%s: the stripe %s (rank %d) read is not the file rank %d reads (chunk %llu, at byte "
                      "%llu, differs): that node holds another file at this path; no copy was kept",
                      s->f->src->path, x->hosts ? x->hosts[reader] : "the node", reader, x->rank,
                      (unsigned long long)i, (unsigned long long)(i * s->m.chunk_size));
         return 1;
     }
     if (s->stripe_code) {
-        mpift_format(why, wl, "%s; its stripe was not used, no copy was kept", s->stripe_why);
+        mpift_format(why, whylen, "%s; its stripe was not used, no copy was kept", s->stripe_why);
         return 1;
     }
     return 0;

@@ -46,7 +46,7 @@ void mpift_stripe_read(struct mpift_xfer_stream *s, int b, uint64_t i);
 
 /* The origin, before METADATA: its buffer to check against.  0, or -1
  * (no memory: the file is refused, with why). */
-int mpift_stripe_start(struct mpift_xfer_stream *s, char *why, size_t wl);
+int mpift_stripe_start(struct mpift_xfer_stream *s, char *why, size_t whylen);
 
 /* The origin, about to write chunk s->next that came in buffer b (len
  * bytes) from another reader: read it itself (into x->check, which
@@ -57,7 +57,7 @@ const unsigned char *mpift_stripe_check(struct mpift_xfer_stream *s, int b, int 
 /* The origin, after its last chunk and every report: was a stripe
  * refused (a chunk differed, or a reader's report failed)?  1 with
  * "PATH: cause, naming the reader's node" in why; 0. */
-int mpift_stripe_refused(struct mpift_xfer_stream *s, char *why, size_t wl);
+int mpift_stripe_refused(struct mpift_xfer_stream *s, char *why, size_t whylen);
 
 /* A reader below the origin, after its last chunk: re-check the file and
  * send its verdict to the origin (MPIFT_TAG_STRIPE).  MPIFT_OK or

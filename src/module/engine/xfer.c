@@ -1,7 +1,7 @@
 /*
  * xfer.c - one rank's transfer state, and the waiting calls of xfer.h:
  * each is a per-file stream (engine/stream.h) stepped to its end, with a
- * pause under the watchdog (util/wait.h) whenever nothing moved.
+ * pause under the watchdog (comm/wait.h) whenever nothing moved.
  */
 #include "mpift_autoconf.h"
 
@@ -10,7 +10,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "engine/route_io.h"
 #include "engine/stream.h"
 #include "engine/xfer.h"
@@ -43,7 +43,7 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
     x->cksum = mpift_wire_cksum(cfg->checksum);
     x->fsync = cfg->fsync;
     x->maxchildren = maxchildren > 0 ? maxchildren : 1;
-    mpift_zip_init(&x->zip, cfg->compress, x->window, x->chunk);
+    mpift_codec_init(&x->codec, cfg->compress, x->window, x->chunk);
     x->buf = calloc((size_t)x->window, sizeof(*x->buf));
     x->rreq = requests(x->window);
     x->sreq = requests(x->window * x->maxchildren);
@@ -80,7 +80,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->arrived);
     XXH3_freeState(x->hash);
     free(x->check);
-    mpift_zip_free(&x->zip);
+    mpift_codec_free(&x->codec);
     memset(x, 0, sizeof(*x));
     x->srcfd = -1;
 }
@@ -118,7 +118,7 @@ static int run(struct mpift_xfer_stream *s)
 }
 
 int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
-                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res)
+                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_outcome *res)
 {
     struct mpift_xfer_stream s;
 
@@ -128,7 +128,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
 }
 
 int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt, int code,
-                      const char *text, struct mpift_xres *res)
+                      const char *text, struct mpift_outcome *res)
 {
     struct mpift_xfer_stream s;
 
@@ -138,7 +138,7 @@ int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_rout
 }
 
 int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
-                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res)
+                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_outcome *res)
 {
     struct mpift_xfer_stream s;
 

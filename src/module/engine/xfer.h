@@ -9,7 +9,7 @@
  * all three.
  *
  * The calls below wait until their file is through, polling under the
- * watchdog (util/wait.h): a peer that takes or sends nothing for
+ * watchdog (comm/wait.h): a peer that takes or sends nothing for
  * transfer.timeout seconds stops the job.  They are loops over the
  * per-file stream of engine/stream.h, which the master of the mpift.h
  * service drives among its others: one protocol, one implementation.
@@ -28,8 +28,8 @@
 #include "engine/file.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/watch.h"
 #include "wire/proto.h"
 
 /* One rank's transfer state: buffers and requests that every file it
@@ -62,7 +62,7 @@ struct mpift_xfer {
      * and every file is refused. */
     int srcfd;
     const char *srcroot;
-    struct mpift_zip zip;     /* transfer.compress: codecs and frame buffers */
+    struct mpift_codec codec;   /* transfer.compress: codecs and frame buffers */
     /* The origin of a striped route (engine/stripe.h): its own read of a
      * chunk another rank read, to compare (allocated at its first striped
      * file, `chunk` bytes); each rank's host, to name a reader (NULL:
@@ -113,7 +113,7 @@ struct mpift_target {
 };
 
 /* The outcome of one file on this rank. */
-struct mpift_xres {
+struct mpift_outcome {
     int status;               /* MPIFT_OK, _CHECKSUM (retry may help), _IO, _NOENT */
     int source_failed;        /* the source could not be read: nobody got the file
                                * (status _CHECKSUM: it changed while it was read) */
@@ -124,7 +124,7 @@ struct mpift_xres {
     int stripe_failed;        /* a striped route refused a stripe (status _CHECKSUM):
                                * send it again from the source alone */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
-    /* (a field added here is cleared in mpift_xres_clear, outcome.h) */
+    /* (a field added here is cleared in mpift_outcome_clear, outcome.h) */
 };
 
 /* Buffers and requests for `maxchildren` children at most; the waits go
@@ -159,7 +159,7 @@ void mpift_xfer_free(struct mpift_xfer *x);
  * Returns MPIFT_OK (the outcome is in res) or MPIFT_ERR_MPI.
  */
 int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
-                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+                      const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_outcome *res);
 
 /*
  * mpift_xfer_refuse - on the source rank: tell the route that file `id`
@@ -168,7 +168,7 @@ int mpift_xfer_source(struct mpift_xfer *x, uint64_t id, const struct mpift_pfil
  * Returns MPIFT_OK or MPIFT_ERR_MPI.
  */
 int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_route *rt, int code,
-                      const char *text, struct mpift_xres *res);
+                      const char *text, struct mpift_outcome *res);
 
 /*
  * mpift_xfer_receive - on a rank of the route other than the source:
@@ -178,7 +178,7 @@ int mpift_xfer_refuse(struct mpift_xfer *x, uint64_t id, const struct mpift_rout
  * caller must abort the job), or MPIFT_ERR_MPI.
  */
 int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfile *f,
-                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_xres *res);
+                       const struct mpift_route *rt, const struct mpift_target *tgt, struct mpift_outcome *res);
 
 /*
  * Batches: n small files (ids[k], f[k]) that have the same route travel as
@@ -192,9 +192,9 @@ int mpift_xfer_receive(struct mpift_xfer *x, uint64_t id, const struct mpift_pfi
  */
 int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
                             const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
-                            const struct mpift_target *tgt, struct mpift_xres *res);
+                            const struct mpift_target *tgt, struct mpift_outcome *res);
 int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t *ids,
                              const struct mpift_pfile *const *f, int n, const struct mpift_route *rt,
-                             const struct mpift_target *tgt, struct mpift_xres *res);
+                             const struct mpift_target *tgt, struct mpift_outcome *res);
 
 #endif

@@ -44,33 +44,33 @@ static const char *next_component(const char *p, size_t *n)
     return p;
 }
 
-int mpift_path_check_rel(const char *rel, char *err, size_t errlen)
+int mpift_path_check_rel(const char *rel, char *why, size_t whylen)
 {
     const char *p, *c;
     size_t n;
 
     if (strlen(rel) >= PATH_MAX) {
-        snprintf(err, errlen, "path is longer than %d bytes", PATH_MAX - 1);
+        snprintf(why, whylen, "path is longer than %d bytes", PATH_MAX - 1);
         return MPIFT_ERR_ESCAPE;
     }
     if (rel[0] == '/') {
-        snprintf(err, errlen, "absolute path \"%s\" not allowed: paths here are relative to their root", rel);
+        snprintf(why, whylen, "absolute path \"%s\" not allowed: paths here are relative to their root", rel);
         return MPIFT_ERR_ESCAPE;
     }
     for (c = rel; *c; c++) {
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            snprintf(err, errlen, "path contains a control character (0x%02x)", (unsigned char)*c);
+            snprintf(why, whylen, "path contains a control character (0x%02x)", (unsigned char)*c);
             return MPIFT_ERR_ESCAPE;
         }
     }
     for (p = next_component(rel, &n); n > 0; p = next_component(p + n, &n)) {
         if (n == 2 && p[0] == '.' && p[1] == '.') {
-            snprintf(err, errlen, "\"..\" in \"%s\" would leave its root", rel);
+            snprintf(why, whylen, "\"..\" in \"%s\" would leave its root", rel);
             return MPIFT_ERR_ESCAPE;
         }
         /* "." is harmless but a leading "./" is the only place it makes sense. */
         if (n == 1 && p[0] == '.' && p != rel) {
-            snprintf(err, errlen, "\".\" component in \"%s\"", rel);
+            snprintf(why, whylen, "\".\" component in \"%s\"", rel);
             return MPIFT_ERR_ESCAPE;
         }
     }
@@ -150,13 +150,13 @@ int mpift_path_resolve(const char *root, const char *label, const char *path, ch
     return MPIFT_OK;
 }
 
-int mpift_root_open(const char *root, char *err, size_t errlen)
+int mpift_root_open(const char *root, char *why, size_t whylen)
 {
     /* Walked from "/" and checked (walk.h): the root's path is the
      * administrator's or the user's choice, so links in it (a /scratch ->
      * /local/scratch) are followed, but only where no other user could
      * have planted them; what lies below it is walked without following. */
-    return mpift_walk_open(root, MPIFT_WALK_CREATE, 0755, NULL, err, errlen);
+    return mpift_walk_open(root, MPIFT_WALK_CREATE, 0755, NULL, why, whylen);
 }
 
 /* Open folder `comp` of fd, never following a link.  An fd, or
@@ -175,14 +175,14 @@ static int open_sub(int fd, const char *comp)
     return next;
 }
 
-int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen)
+int mpift_dir_open(int rootfd, const char *rel, bool create, char *why, size_t whylen)
 {
     char comp[NAME_MAX + 1];
     const char *p;
     int fd, next, saved, rc;
     size_t n;
 
-    rc = mpift_path_check_rel(rel, err, errlen);
+    rc = mpift_path_check_rel(rel, why, whylen);
     if (rc != MPIFT_OK) {
         errno = EINVAL;
         return rc;
@@ -190,13 +190,13 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
     fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         saved = errno;
-        snprintf(err, errlen, "cannot open root folder: %s", strerror(saved));
+        snprintf(why, whylen, "cannot open root folder: %s", strerror(saved));
         errno = saved;
         return MPIFT_ERR_IO;
     }
     for (p = next_component(rel, &n); n > 0; p = next_component(p + n, &n)) {
         if (n > NAME_MAX) {
-            snprintf(err, errlen, "a name in \"%s\" is longer than %d bytes", rel, NAME_MAX);
+            snprintf(why, whylen, "a name in \"%s\" is longer than %d bytes", rel, NAME_MAX);
             close(fd);
             errno = ENAMETOOLONG;
             return MPIFT_ERR_IO;
@@ -207,7 +207,7 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
             continue;
         if (create && mkdirat(fd, comp, 0755) != 0 && errno != EEXIST) {
             saved = errno;
-            snprintf(err, errlen, "cannot create folder \"%s\": %s", comp, strerror(saved));
+            snprintf(why, whylen, "cannot create folder \"%s\": %s", comp, strerror(saved));
             close(fd);
             errno = saved;
             return MPIFT_ERR_IO;
@@ -216,12 +216,12 @@ int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t e
         if (next < 0) {
             saved = errno;
             if (next == MPIFT_ERR_ESCAPE)
-                snprintf(err, errlen, "\"%s\" is a symbolic link: refusing to follow it out of the destination",
+                snprintf(why, whylen, "\"%s\" is a symbolic link: refusing to follow it out of the destination",
                          comp);
             else if (next == MPIFT_ERR_NOENT)
-                snprintf(err, errlen, "folder \"%s\" does not exist", comp);
+                snprintf(why, whylen, "folder \"%s\" does not exist", comp);
             else
-                snprintf(err, errlen, "cannot open folder \"%s\": %s", comp, strerror(saved));
+                snprintf(why, whylen, "cannot open folder \"%s\": %s", comp, strerror(saved));
             close(fd);
             errno = saved;
             return next;
@@ -273,7 +273,7 @@ uint64_t mpift_fs_inodes(int dirfd)
 }
 
 int mpift_fs_room(int dirfd, const char *root, uint64_t need, uint64_t inodes, const char *verb,
-                  const char *setting, char *why, size_t len)
+                  const char *setting, char *why, size_t whylen)
 {
     struct statvfs vfs;
     uint64_t avail;
@@ -281,20 +281,20 @@ int mpift_fs_room(int dirfd, const char *root, uint64_t need, uint64_t inodes, c
     if (fstatvfs(dirfd, &vfs) == 0) {
         avail = (uint64_t)vfs.f_bavail * (vfs.f_frsize ? vfs.f_frsize : BLOCK_GUESS);
         if (need > avail) {
-            snprintf(why, len, "needs %.1f MB for %s but its file system has %.1f MB free: nothing was %s; free "
+            snprintf(why, whylen, "needs %.1f MB for %s but its file system has %.1f MB free: nothing was %s; free "
                      "space there or point %s elsewhere", (double)need / 1e6, root, (double)avail / 1e6, verb,
                      setting);
             return -1;
         }
     }
     if (inodes > mpift_fs_inodes(dirfd)) {
-        snprintf(why, len, "needs %llu inodes (files and folders) for %s but its file system has %llu free: nothing "
+        snprintf(why, whylen, "needs %llu inodes (files and folders) for %s but its file system has %llu free: nothing "
                  "was %s; remove files there or point %s elsewhere", (unsigned long long)inodes, root,
                  (unsigned long long)mpift_fs_inodes(dirfd), verb, setting);
         return -1;
     }
     if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
-        snprintf(why, len, "cannot write under %s: %s: nothing was %s; fix its permissions or point %s elsewhere",
+        snprintf(why, whylen, "cannot write under %s: %s: nothing was %s; fix its permissions or point %s elsewhere",
                  root, strerror(errno), verb, setting);
         return -1;
     }

@@ -20,10 +20,10 @@
  * paths, "." or ".." components, control characters (newline included),
  * and paths over PATH_MAX.  Empty string is accepted (the root itself);
  * repeated or trailing slashes are accepted.
- * Returns MPIFT_OK or MPIFT_ERR_ESCAPE with a cause in err (err may be NULL
- * when errlen is 0: only the answer is wanted).
+ * Returns MPIFT_OK or MPIFT_ERR_ESCAPE with a cause in why (why may be NULL
+ * when whylen is 0: only the answer is wanted).
  */
-int mpift_path_check_rel(const char *rel, char *err, size_t errlen);
+int mpift_path_check_rel(const char *rel, char *why, size_t whylen);
 
 /*
  * mpift_path_normalize - copy `rel` into out collapsing "//" and dropping a
@@ -61,9 +61,9 @@ int mpift_path_resolve(const char *root, const char *label, const char *path, ch
  * directory, every component of its path checked as it is walked
  * (mpift_walk_open, walk.h): no other user can bend it.  Returns an fd >= 0,
  * or a negative MPIFT_ERR_* (MPIFT_ERR_ESCAPE: a component fails the
- * checks) with errno kept and a cause in err naming the component.
+ * checks) with errno kept and a cause in why naming the component.
  */
-int mpift_root_open(const char *root, char *err, size_t errlen);
+int mpift_root_open(const char *root, char *why, size_t whylen);
 
 /*
  * mpift_dir_open - open (creating when `create`) the directory `rel` below
@@ -71,7 +71,7 @@ int mpift_root_open(const char *root, char *err, size_t errlen);
  * A symlink component fails with MPIFT_ERR_ESCAPE.  Returns an fd >= 0 or a
  * negative status (errno kept).
  */
-int mpift_dir_open(int rootfd, const char *rel, bool create, char *err, size_t errlen);
+int mpift_dir_open(int rootfd, const char *rel, bool create, char *why, size_t whylen);
 
 /*
  * mpift_split_parent - split "a/b/c" into parent "a/b" and name "c" (parent
@@ -103,7 +103,7 @@ uint64_t mpift_fs_block(int dirfd);
  * file system does not count them or cannot say. */
 uint64_t mpift_fs_inodes(int dirfd);
 int mpift_fs_room(int dirfd, const char *root, uint64_t need, uint64_t inodes, const char *verb,
-                  const char *setting, char *why, size_t len);
+                  const char *setting, char *why, size_t whylen);
 
 /*
  * mpift_root_lock - take the exclusive lock of a run on the root folder

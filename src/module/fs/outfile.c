@@ -54,7 +54,7 @@ int mpift_create_excl(int dirfd, const char *prefix, const char *suffix, mode_t 
 }
 
 int mpift_outfile_open(struct mpift_outfile *o, const char *path, const char *tprefix, const char *tsuffix,
-                       char *why, size_t len)
+                       char *why, size_t whylen)
 {
     char dir[PATH_MAX], cwd[PATH_MAX], cause[1024];
     const char *slash;
@@ -64,13 +64,13 @@ int mpift_outfile_open(struct mpift_outfile *o, const char *path, const char *tp
     o->dirfd = -1;
     slash = strrchr(path, '/');
     if (strlen(path) >= sizeof(o->path) || strlen(slash ? slash + 1 : path) >= sizeof(o->name)) {
-        snprintf(why, len, "path too long");
+        snprintf(why, whylen, "path too long");
         return MPIFT_ERR_IO;
     }
     snprintf(o->path, sizeof(o->path), "%s", path);
     snprintf(o->name, sizeof(o->name), "%s", slash ? slash + 1 : path);
     if (!o->name[0] || strcmp(o->name, ".") == 0 || strcmp(o->name, "..") == 0) {
-        snprintf(why, len, "not a file name");
+        snprintf(why, whylen, "not a file name");
         return MPIFT_ERR_IO;
     }
     /* The folder, absolute: a relative path is below the working folder,
@@ -78,23 +78,23 @@ int mpift_outfile_open(struct mpift_outfile *o, const char *path, const char *tp
     if (path[0] == '/') {
         snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
     } else if (!getcwd(cwd, sizeof(cwd))) {
-        snprintf(why, len, "cannot tell the working folder: %s", strerror(errno));
+        snprintf(why, whylen, "cannot tell the working folder: %s", strerror(errno));
         return MPIFT_ERR_IO;
     } else if ((size_t)snprintf(dir, sizeof(dir), "%s/%.*s", cwd, slash ? (int)(slash - path) : 0, path) >=
                sizeof(dir)) {
-        snprintf(why, len, "path too long");
+        snprintf(why, whylen, "path too long");
         return MPIFT_ERR_IO;
     }
     o->dirfd = mpift_walk_open(dir, MPIFT_WALK_SHARED, 0, NULL, cause, sizeof(cause));
     if (o->dirfd < 0) {
         rc = o->dirfd;
         o->dirfd = -1;
-        snprintf(why, len, "cannot create it: %s", cause);
+        snprintf(why, whylen, "cannot create it: %s", cause);
         return rc;
     }
     fd = mpift_create_excl(o->dirfd, tprefix, tsuffix, 0666, o->tmp, sizeof(o->tmp));
     if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 || !(o->f = fdopen(fd, "w"))) {
-        snprintf(why, len, "cannot create it in %s: %s", dir, strerror(errno));
+        snprintf(why, whylen, "cannot create it in %s: %s", dir, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlinkat(o->dirfd, o->tmp, 0);
@@ -106,7 +106,7 @@ int mpift_outfile_open(struct mpift_outfile *o, const char *path, const char *tp
     return MPIFT_OK;
 }
 
-int mpift_outfile_close(struct mpift_outfile *o, int ok, char *why, size_t len)
+int mpift_outfile_close(struct mpift_outfile *o, int ok, char *why, size_t whylen)
 {
     int bad, en = 0;
 
@@ -126,7 +126,7 @@ int mpift_outfile_close(struct mpift_outfile *o, int ok, char *why, size_t len)
         return MPIFT_OK;
     }
     if (ok)
-        snprintf(why, len, "cannot write it: %s", strerror(en ? en : EIO));
+        snprintf(why, whylen, "cannot write it: %s", strerror(en ? en : EIO));
     unlinkat(o->dirfd, o->tmp, 0);
     close(o->dirfd);
     o->dirfd = -1;

@@ -38,12 +38,12 @@ struct mpift_outfile {
  * the cause in why ("cannot create it in FOLDER: ...", or the walk's).
  */
 int mpift_outfile_open(struct mpift_outfile *o, const char *path, const char *tprefix, const char *tsuffix,
-                       char *why, size_t len);
+                       char *why, size_t whylen);
 
 /* Flush, fsync and rename into place (renameat in the folder: whatever
  * was at the name, a link included, is replaced, never followed), or
  * remove the temporary when `ok` is 0.  MPIFT_OK or MPIFT_ERR_IO with the
  * cause in why. */
-int mpift_outfile_close(struct mpift_outfile *o, int ok, char *why, size_t len);
+int mpift_outfile_close(struct mpift_outfile *o, int ok, char *why, size_t whylen);
 
 #endif

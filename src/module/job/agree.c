@@ -26,7 +26,7 @@
 #include "engine/compress.h"
 #include "job/agree.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/proto.h"
 
 #define AGREEING "waiting for every rank to compare its settings"
@@ -71,9 +71,9 @@ static void collect(const struct mpift_ctx *ctx, struct keyset *ks)
         snprintf(ks->value[ks->n], sizeof(ks->value[0]), "not used");
     else
         snprintf(ks->value[ks->n], sizeof(ks->value[0]), "%s%s%s",
-                 mpift_zip_codecs() & (1u << MPIFT_WIRE_CODEC_LZ4) ? "lz4 " : "",
-                 mpift_zip_codecs() & (1u << MPIFT_WIRE_CODEC_ZSTD) ? "zstd " : "",
-                 mpift_zip_codecs() ? "" : "none");
+                 mpift_codec_builtin() & (1u << MPIFT_WIRE_CODEC_LZ4) ? "lz4 " : "",
+                 mpift_codec_builtin() & (1u << MPIFT_WIRE_CODEC_ZSTD) ? "zstd " : "",
+                 mpift_codec_builtin() ? "" : "none");
     add_key(ks, EXTRA_CODECS);
     /* A rank that only plans leaves the others waiting for its copies. */
     snprintf(ks->value[ks->n], sizeof(ks->value[0]), "%s", ctx->dry_run ? "yes" : "no");

@@ -18,13 +18,14 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "job/agree.h"
 #include "job/context.h"
 #include "util/faults.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
 
@@ -51,21 +52,16 @@ void mpift_config_print_errors(const char *err)
  */
 static int agree_config(struct mpift_ctx *ctx, int rc, const char *err)
 {
-    MPI_Comm comm = ctx->comm;
-    MPI_Request rq;
-    int rank, size, mine, first, st;
+    int rank, first, st;
 
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    mine = rc != MPIFT_OK ? rank : size;
-    st = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm, &rq), &rq);
-    if (st != MPIFT_OK)
+    MPI_Comm_rank(ctx->comm, &rank);
+    st = mpift_agree_first(ctx->comm, rc != MPIFT_OK, &first, &ctx->watch, SHARE_CONFIG);
+    if (st != MPIFT_OK || first < 0)
         return st;
-    if (first == size)
-        return MPIFT_OK;
+    /* Printed before the status goes out, so no rank ends before it. */
     if (rank == first)
         mpift_config_print_errors(err);
-    st = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(&rc, 1, MPI_INT, first, comm, &rq), &rq);
+    st = mpift_agree_status_of(ctx->comm, first, &rc, &ctx->watch, SHARE_CONFIG);
     return st != MPIFT_OK ? st : rc;
 }
 
@@ -193,7 +189,6 @@ static int shared_root(struct mpift_ctx *ctx)
 static int setup_roots(struct mpift_ctx *ctx)
 {
     struct mpift_tvars v;
-    MPI_Request rq;
     int rc, bad = 0, anybad = 0;
 
     mpift_topo_tvars(&ctx->topo, ctx->topo.rank, &v);
@@ -207,17 +202,15 @@ static int setup_roots(struct mpift_ctx *ctx)
                         ctx->cfg->file, ctx->dest_root);
         bad = 1;
     }
-    if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS, MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq),
-                        &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    if ((rc = mpift_agree_any(ctx->comm, bad, &anybad, &ctx->watch, CHECK_ROOTS)) != MPIFT_OK)
+        return rc;
     if (anybad)
         return MPIFT_ERR_CONFIG;
 
     if (ctx->cfg->copies == MPIFT_COPIES_PER_RANK) {
         bad = shared_root(ctx);
-        if (mpift_wait_coll(&ctx->watch, CHECK_ROOTS,
-                            MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq) != MPIFT_OK)
-            return MPIFT_ERR_MPI;
+        if ((rc = mpift_agree_any(ctx->comm, bad, &anybad, &ctx->watch, CHECK_ROOTS)) != MPIFT_OK)
+            return rc;
         if (anybad)
             return anybad == 1 ? MPIFT_ERR_CONFIG : MPIFT_ERR_MPI;
     }

@@ -13,8 +13,8 @@
 #include "config/config.h"
 #include "job/topo.h"
 #include "util/log.h"
-#include "util/status.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/watch.h"
 
 struct mpift_client;
 
@@ -35,7 +35,7 @@ struct mpift_ctx {
     int served;                 /* rank 0 ran mpift_serve / a worker called mpift_done */
     char errmsg[MPIFT_WHY_MAX]; /* why the last call on this rank failed */
     struct mpift_log log;       /* this context's message settings (util/log.h) */
-    struct mpift_watch watch;   /* how long its waits may last (util/watch.h) */
+    struct mpift_watch watch;   /* how long its waits may last (comm/watch.h) */
 };
 
 /*

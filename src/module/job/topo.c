@@ -26,8 +26,8 @@
 #include "util/log.h"
 #include "config/template.h"
 #include "job/topo.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 
 struct pmix_facts {
     int ok;

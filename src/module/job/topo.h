@@ -42,7 +42,7 @@ struct mpift_topo {
 
 /*
  * mpift_topo_discover - collective over comm, its waits under w
- * (util/watch.h).  Returns MPIFT_OK, MPIFT_ERR_MPI or MPIFT_ERR_NOMEM
+ * (comm/watch.h).  Returns MPIFT_OK, MPIFT_ERR_MPI or MPIFT_ERR_NOMEM
  * (same on every rank).
  */
 struct mpift_watch;

@@ -35,8 +35,8 @@
 #include "util/log.h"
 #include "util/tmpname.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "service/peer.h"
 #include "wire/proto.h"
 #include "wire/request.h"
@@ -185,7 +185,7 @@ static int worker_ls(struct svc *s)
 static int worker_loop(struct svc *s)
 {
     char why[MPIFT_WHY_MAX], text[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     struct mpift_req r;
     struct mpift_wait wt;
     int rc, src;
@@ -273,7 +273,7 @@ static void meter_on(struct svc *s, struct mpift_meter *m)
     s->x.meter = m;
 }
 
-static void meter_off(struct svc *s, struct mpift_meter *m, const struct mpift_xres *res)
+static void meter_off(struct svc *s, struct mpift_meter *m, const struct mpift_outcome *res)
 {
     if (res->status == MPIFT_OK)   /* a failed one has no "100%" to show */
         mpift_meter_add(m, 0);
@@ -288,7 +288,7 @@ static void meter_off(struct svc *s, struct mpift_meter *m, const struct mpift_x
  * replies.  res is the master's side of it.
  */
 static int transfer(struct svc *s, int rank, uint32_t op, const char *root, const char *name,
-                    struct mpift_xres *res, int *status, const char **text)
+                    struct mpift_outcome *res, int *status, const char **text)
 {
     struct mpift_meter m;
     uint64_t id = s->next_id++;
@@ -308,7 +308,7 @@ static int transfer(struct svc *s, int rank, uint32_t op, const char *root, cons
 static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
     char root[PATH_MAX], what[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     const char *text;
     int rc, status;
 
@@ -324,7 +324,7 @@ static int do_send(struct svc *s, const struct mpift_cmd *c, const char *name)
 static int do_get(struct svc *s, const struct mpift_cmd *c, const char *name)
 {
     char root[PATH_MAX], what[MPIFT_WHY_MAX], msg[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     const char *text;
     int rc, status;
 

@@ -24,8 +24,8 @@
 
 #include "mpift/mpift.h"
 #include "util/faults.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "job/context.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
@@ -56,7 +56,7 @@ struct stream {
     struct mpift_xfer x;       /* this stream's buffers, kept for reuse */
     int have_x;
     struct mpift_xfer_stream xs;
-    struct mpift_xres res;     /* the outcome: the final reply */
+    struct mpift_outcome res;     /* the outcome: the final reply */
     unsigned char reply[MPIFT_REPLY_CAP];
     MPI_Request rreq;
     struct mpift_wait wt;      /* how long it may go without progress */
@@ -105,7 +105,7 @@ static const char *verb(const struct stream *s)
 /* Send the final reply; the stream is freed once it has gone. */
 static int finish(struct server *sv, struct stream *s)
 {
-    struct mpift_xres *res = &s->res;
+    struct mpift_outcome *res = &s->res;
     uint64_t size = res->status == MPIFT_OK ? s->xs.m.size : 0;
     int n;
 

@@ -14,7 +14,7 @@
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 #include "service/peer.h"
 #include "stage/plan.h"
 #include "engine/source.h"
@@ -75,7 +75,7 @@ void mpift_peer_file(struct mpift_pfile *f, const char *name, struct mpift_src *
 }
 
 int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int to,
-                    struct mpift_xres *res)
+                    struct mpift_outcome *res)
 {
     struct mpift_pfile f;
     struct mpift_src *src;
@@ -96,7 +96,7 @@ int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const c
 }
 
 int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int from,
-                    struct mpift_xres *res)
+                    struct mpift_outcome *res)
 {
     struct mpift_pfile f;
     struct mpift_route rt = { .parent = from, .ntrees = 1 };

@@ -30,12 +30,12 @@ void mpift_peer_file(struct mpift_pfile *f, const char *name, struct mpift_src *
 /* Send `name` (below root) to rank `to`; the ERROR signal when it cannot
  * be read.  MPIFT_OK (outcome in res) or MPIFT_ERR_MPI. */
 int mpift_peer_send(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int to,
-                    struct mpift_xres *res);
+                    struct mpift_outcome *res);
 
 /* Receive `name` from rank `from` into root (created if need be; without
  * it the data is still drained).  MPIFT_OK (outcome in res),
  * MPIFT_ERR_PROTO or MPIFT_ERR_MPI. */
 int mpift_peer_recv(struct mpift_xfer *x, uint64_t id, const char *root, const char *name, int from,
-                    struct mpift_xres *res);
+                    struct mpift_outcome *res);
 
 #endif

@@ -21,8 +21,8 @@
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "util/tmpname.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "service/peer.h"
 #include "wire/request.h"
 #include "engine/xfer.h"
@@ -86,7 +86,7 @@ static int begin(struct mpift_ctx *ctx, const char *what, const char *name, char
         }
     }
     /* The service's session runs from a worker's first call to its
-     * mpift_done (util/watch.h): the master's heartbeats let it wait as
+     * mpift_done (comm/watch.h): the master's heartbeats let it wait as
      * long as the master serves others. */
     mpift_watch_begin(&ctx->watch);
     return MPIFT_OK;
@@ -142,7 +142,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
 {
     static const char *const verb[] = { "fetch", "put", "send_to" };
     char norm[PATH_MAX], what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     struct mpift_wait wt;
     const char *text;
     int rc, status, verdict, attempt;
@@ -198,7 +198,7 @@ static int ask(struct mpift_ctx *ctx, enum call k, const char *name, int to)
 static int recv_from(struct mpift_ctx *ctx, int rank, char *name, size_t namelen)
 {
     char what[MPIFT_WHY_MAX], why[MPIFT_WHY_MAX];
-    struct mpift_xres res;
+    struct mpift_outcome res;
     struct mpift_req r;
     struct mpift_wait wt;
     int rc, src, attempt;

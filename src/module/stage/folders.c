@@ -15,7 +15,7 @@
 #include "fs/fsafe.h"
 #include "stage/folders.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 /* Is (p, n) the last folder listed, or one of its ancestors (listed
  * before it)? */
@@ -131,7 +131,7 @@ static int writable(int fd, const struct mpift_folder *f, int *en)
 }
 
 int mpift_folders_check(const struct mpift_folders *fl, int rootfd, const char *root, int sweep,
-                        struct mpift_room *rm, const char *verb, const char *setting, char *why, size_t len)
+                        struct mpift_room *rm, const char *verb, const char *setting, char *why, size_t whylen)
 {
     char path[PATH_MAX];
     size_t i, have;
@@ -153,11 +153,11 @@ int mpift_folders_check(const struct mpift_folders *fl, int rootfd, const char *
             mpift_room_add_folder(rm);
         /* Deeper missing folders are below one checked already. */
         if (missing == 0 && f->needed && !writable(fd, f, &en)) {
-            mpift_format(why, len, "cannot write in %s/%s: %s: nothing was %s; fix its permissions or point %s "
+            mpift_format(why, whylen, "cannot write in %s/%s: %s: nothing was %s; fix its permissions or point %s "
                          "elsewhere", root, path, strerror(en), verb, setting);
             bad = 1;
         } else if (missing == 1 && !writable(fd, have ? find(fl, path, have) : NULL, &en)) {
-            mpift_format(why, len, "cannot create folder %s/%s: %s%s%.*s is not writable (%s): nothing was %s; "
+            mpift_format(why, whylen, "cannot create folder %s/%s: %s%s%.*s is not writable (%s): nothing was %s; "
                          "fix its permissions or point %s elsewhere", root, path, root, have ? "/" : "", (int)have,
                          path, strerror(en), verb, setting);
             bad = 1;

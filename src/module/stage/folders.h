@@ -57,7 +57,7 @@ void mpift_folders_need(struct mpift_folders *fl, const char *dest);
  * nothing was VERB; fix its permissions or point SETTING elsewhere".
  */
 int mpift_folders_check(const struct mpift_folders *fl, int rootfd, const char *root, int sweep,
-                        struct mpift_room *rm, const char *verb, const char *setting, char *why, size_t len);
+                        struct mpift_room *rm, const char *verb, const char *setting, char *why, size_t whylen);
 
 /* Make the plan's folders (a failure is logged: the files below it fail
  * with their own message); a kept-mode folder stays writable by its owner

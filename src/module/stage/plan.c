@@ -25,14 +25,15 @@
 #include <sys/stat.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "engine/source.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "stage/clash.h"
 #include "stage/plan.h"
-#include "util/status.h"
+#include "comm/status.h"
 #include "util/tmpname.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 #include "config/template.h"
 
@@ -505,12 +506,12 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
 /* MPI counts are int: move big buffers in pieces. */
 static int bcast_bytes(void *buf, uint64_t len, MPI_Comm comm, struct mpift_watch *w)
 {
-    MPI_Request rq;
     uint64_t off = 0;
+    int rc;
     while (off < len) {
         int n = (int)((len - off) > (1u << 30) ? (1u << 30) : (len - off));
-        if (mpift_wait_coll(w, SHARE_PLAN, MPI_Ibcast((char *)buf + off, n, MPI_BYTE, 0, comm, &rq), &rq) != MPIFT_OK)
-            return MPIFT_ERR_MPI;
+        if ((rc = mpift_agree_bcast(comm, (char *)buf + off, n, MPI_BYTE, 0, w, SHARE_PLAN)) != MPIFT_OK)
+            return rc;
         off += (uint64_t)n;
     }
     return MPIFT_OK;
@@ -588,8 +589,7 @@ static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpi
 
 int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch *w)
 {
-    MPI_Request rq;
-    int rank, rc = MPIFT_OK, bad, anybad;
+    int rank, rc = MPIFT_OK, st, bad, anybad;
     uint64_t hdr[PLAN_HDR] = {0, 0, 0, 0, 0, 0}, len = 0;
     unsigned char *buf = NULL;
 
@@ -601,15 +601,14 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
         hdr[2] = plan->nfiles;
         hdr[3] = plan->bytes;   /* nerrors, nunread: rank 0's account only */
     }
-    if (mpift_wait_coll(w, SHARE_PLAN, MPI_Ibcast(hdr, PLAN_HDR, MPI_UINT64_T, 0, comm, &rq), &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    if ((st = mpift_agree_bcast(comm, hdr, PLAN_HDR, MPI_UINT64_T, 0, w, SHARE_PLAN)) != MPIFT_OK)
+        return st;
     if (rank != 0 && !(buf = malloc(hdr[1] ? hdr[1] : 1)))
         rc = MPIFT_ERR_NOMEM;
     /* Every rank must learn whether any rank failed before the next collective. */
     bad = rc != MPIFT_OK;
-    if (mpift_wait_coll(w, SHARE_PLAN, MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm, &rq), &rq) !=
-        MPIFT_OK)
-        rc = MPIFT_ERR_MPI;
+    if ((st = mpift_agree_any(comm, bad, &anybad, w, SHARE_PLAN)) != MPIFT_OK)
+        rc = st;
     else if (anybad)
         rc = MPIFT_ERR_NOMEM;
     if (rc == MPIFT_OK)

@@ -12,7 +12,7 @@
 #include "config/config.h"
 #include "engine/file.h"
 #include "job/topo.h"
-#include "util/watch.h"
+#include "comm/watch.h"
 
 struct mpift_plan {
     struct mpift_pfile *f;
@@ -45,7 +45,7 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
                          int rank, struct mpift_plan *plan);
 
 /* mpift_plan_bcast - collective: rank 0's plan (without src) to every
- * rank.  It, and send and recv below, wait under w (util/wait.h). */
+ * rank.  It, and send and recv below, wait under w (comm/wait.h). */
 int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch *w);
 
 /* A plan (without src, with its error count) from one rank to another

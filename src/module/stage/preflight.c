@@ -9,7 +9,7 @@
 #include "fs/fsafe.h"
 #include "stage/preflight.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 void mpift_room_start(struct mpift_room *rm, int dirfd, const char *root)
 {
@@ -49,16 +49,16 @@ void mpift_room_replaces(struct mpift_room *rm)
 }
 
 int mpift_room_check(const struct mpift_room *rm, const char *host, const char *verb, const char *setting,
-                     char *why, size_t len)
+                     char *why, size_t whylen)
 {
     char room[MPIFT_WHY_MAX];
 
     if (!rm->any || mpift_fs_room(rm->dirfd, rm->root, rm->need, rm->inodes, verb, setting, room, sizeof(room)) == 0)
         return 0;
     if (host)
-        mpift_format(why, len, "%s: %s", host, room);
+        mpift_format(why, whylen, "%s: %s", host, room);
     else
-        mpift_format(why, len, "%s", room);
+        mpift_format(why, whylen, "%s", room);
     mpift_log_error("%s", why);
     return -1;
 }

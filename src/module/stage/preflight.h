@@ -44,6 +44,6 @@ void mpift_room_replaces(struct mpift_room *rm);
  * host, when not NULL, leads the message (a writer names its node).
  */
 int mpift_room_check(const struct mpift_room *rm, const char *host, const char *verb, const char *setting,
-                     char *why, size_t len);
+                     char *why, size_t whylen);
 
 #endif

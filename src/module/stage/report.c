@@ -37,7 +37,7 @@
 #include "stage/report.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 void mpift_notes_add(struct mpift_notes *n, size_t i, const char *why)
 {

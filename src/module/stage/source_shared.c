@@ -30,7 +30,7 @@
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 
 #define AGREE "waiting for every rank to say whether it sees the source as rank 0 does"
 
@@ -59,16 +59,16 @@ struct cand {
  * auto's account of it) stays untouched. */
 static int compresses(enum mpift_compress mode, const unsigned char *buf, uint64_t len)
 {
-    struct mpift_zip z;
-    struct mpift_zip_file zf;
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
     int flen;
 
     if (mode == MPIFT_COMPRESS_NONE || len < SAMPLE_LEN)
         return 0;
-    mpift_zip_init(&z, mode, 1, SAMPLE_LEN);
-    mpift_zip_start(&z, &zf);
-    flen = mpift_zip_pack(&z, &zf, 0, buf, (int)len, 0);
-    mpift_zip_free(&z);
+    mpift_codec_init(&z, mode, 1, SAMPLE_LEN);
+    mpift_codec_start(&z, &zf);
+    flen = mpift_codec_pack(&z, &zf, 0, buf, (int)len, 0);
+    mpift_codec_free(&z);
     return flen > 0 && (double)flen < COMPRESSED_BETTER * (double)len;
 }
 
@@ -320,14 +320,14 @@ static void cause(int code, char *buf, size_t len)
                              : strerror(code));
 }
 
-void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t wl)
+void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t whylen)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     const struct mpift_shared *sh = &r->shared;
     char c[256];
 
     cause(sh->codes[(size_t)who * sh->n + (size_t)sh->cand[i]], c, sizeof(c));
-    snprintf(why, wl, "%s: %s (rank %d) cannot read it: %s; with paths.source_shared = \"yes\" (%s) every node "
+    snprintf(why, whylen, "%s: %s (rank %d) cannot read it: %s; with paths.source_shared = \"yes\" (%s) every node "
              "must (\"auto\" sends such a file from rank 0)", f->src ? f->src->path : f->dest, r->ctx->topo.hosts[who],
              who, c, r->ctx->cfg->file);
 }

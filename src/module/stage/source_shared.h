@@ -63,7 +63,7 @@ enum mpift_stripe_choice mpift_shared_choice(const struct mpift_in_run *r, size_
                                              int *who);
 
 /* Rank 0: why file i fails (REFUSE by rank `who`), for users. */
-void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t wl);
+void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t whylen);
 
 /* File i had a stripe refused on its route: not striped again in this
  * run.  Every rank of that route (the only ranks that may route it in a

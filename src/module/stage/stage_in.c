@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "config/template.h"
 #include "engine/inject.h"
 #include "engine/sink.h"
@@ -40,8 +41,8 @@
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 
 static void setbit(unsigned char *b, size_t i) { b[i >> 3] |= (unsigned char)(1u << (i & 7)); }
 
@@ -57,28 +58,6 @@ static int is_writer(const struct mpift_in_run *r, const struct mpift_pfile *f)
 }
 
 #define AGREE "waiting for every rank to agree to go on"
-
-/* Agree on a status: the worst (most negative is not meaningful, so any
- * failure wins; the lowest rank's code is used). */
-static int agree(MPI_Comm comm, struct mpift_watch *w, int rc)
-{
-    MPI_Request rq;
-    int in[2], out[2], rank;
-    MPI_Comm_rank(comm, &rank);
-    in[0] = rc != MPIFT_OK ? 1 : 0;
-    in[1] = rank;
-    if (!in[0])
-        in[1] = INT_MAX;
-    /* MINLOC over "not failed" finds the lowest failing rank. */
-    in[0] = !in[0];
-    if (mpift_wait_coll(w, AGREE, MPI_Iallreduce(in, out, 1, MPI_2INT, MPI_MINLOC, comm, &rq), &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
-    if (out[0] == 1)
-        return MPIFT_OK;
-    if (mpift_wait_coll(w, AGREE, MPI_Ibcast(&rc, 1, MPI_INT, out[1], comm, &rq), &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
-    return rc;
-}
 
 /* Rank 0: the resolved source root, which every file sent is read below
  * (engine/source.h). */
@@ -114,10 +93,10 @@ static int make_plan(struct mpift_in_run *r)
             mpift_inject_pause_after_plan();
         }
     }
-    rc = agree(ctx->comm, &ctx->watch, rc);
+    rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
     if (rc != MPIFT_OK)
         return rc;
-    return agree(ctx->comm, &ctx->watch, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch));
+    return mpift_agree_status(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
 }
 
 /* calloc that notes a failure in *nomem (and never asks for 0 bytes). */
@@ -170,9 +149,9 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids, &ctx->watch);
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
-    rc = agree(ctx->comm, &ctx->watch, rc);
+    rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
     if (rc == MPIFT_OK && r->xfer_on)
-        rc = agree(ctx->comm, &ctx->watch, mpift_shared_agree(r));
+        rc = mpift_agree_status(ctx->comm, mpift_shared_agree(r), &ctx->watch, AGREE);
     return rc;
 }
 
@@ -212,9 +191,8 @@ static int preflight(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
     char why[MPIFT_WHY_MAX];
-    MPI_Request rq;
     size_t i;
-    int bad, anybad = 0;
+    int rc, bad, anybad = 0;
 
     bad = mpift_in_check_root(r, why, sizeof(why)) != 0;
     /* My copies: those I asked for, and those share_needs failed at once
@@ -224,9 +202,9 @@ static int preflight(struct mpift_in_run *r)
             r->state[i] = MPIFT_FS_FAILED;
             mpift_in_note(r, i, why);
         }
-    if (mpift_wait_coll(&ctx->watch, "waiting for every rank to check its room",
-                        MPI_Iallreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    if ((rc = mpift_agree_any(ctx->comm, bad, &anybad, &ctx->watch, "waiting for every rank to check its room")) !=
+        MPIFT_OK)
+        return rc;
     if (anybad)
         return MPIFT_ERR_FILES;
     if (r->rootfd >= 0)
@@ -424,7 +402,6 @@ static int finish(struct mpift_in_run *r, double t0)
 {
     struct mpift_ctx *ctx = r->ctx;
     struct mpift_tally tally;
-    MPI_Request rq;
     int rc, any_fail = 0, rrc;
 
     memset(&tally, 0, sizeof(tally));
@@ -433,8 +410,7 @@ static int finish(struct mpift_in_run *r, double t0)
     if (r->rank == 0 && r->batches)
         mpift_log_verbose("%llu small files went in %llu batch messages", (unsigned long long)r->batched,
                           (unsigned long long)r->batches);
-    rc = mpift_wait_coll(&ctx->watch, FINISH,
-                         MPI_Iallreduce(&r->local_fail, &any_fail, 1, MPI_INT, MPI_MAX, ctx->comm, &rq), &rq);
+    rc = mpift_agree_any(ctx->comm, r->local_fail, &any_fail, &ctx->watch, FINISH);
     if (rc == MPIFT_OK && any_fail)
         rc = MPIFT_ERR_FILES;
     if ((rc == MPIFT_OK || rc == MPIFT_ERR_FILES) && ctx->report_path && !ctx->dry_run) {

@@ -26,7 +26,7 @@
 struct batch {
     uint64_t ids[BATCH_FILES];
     const struct mpift_pfile *files[BATCH_FILES];
-    struct mpift_xres res[BATCH_FILES];
+    struct mpift_outcome res[BATCH_FILES];
 };
 
 /* One stage-in on this rank; run_init (stage_in.c) sets every field. */
@@ -104,7 +104,7 @@ int mpift_in_open_root(struct mpift_in_run *r);
 /* Preflight under my root: the lock, dead runs' temporaries swept, room,
  * inodes, folders that can be made.  0, or -1 with the refusal (naming my
  * node) logged and in why. */
-int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len);
+int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen);
 
 /* 3. One round over every file somebody needs (collective).  MPIFT_OK or
  * a status that ends the run. */

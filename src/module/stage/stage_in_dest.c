@@ -35,7 +35,7 @@
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
-#include "util/status.h"
+#include "comm/status.h"
 
 /* Does this rank hold the lock for its node's writers into its root, that
  * is: does no lower rank of its node write into the same root? */
@@ -134,7 +134,7 @@ int mpift_in_open_root(struct mpift_in_run *r)
     return MPIFT_OK;
 }
 
-int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len)
+int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
 {
     struct mpift_ctx *ctx = r->ctx;
     const char *host = ctx->topo.host, *root = ctx->dest_root;
@@ -145,9 +145,9 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len)
     if (r->rootfd < 0 && !r->root_why[0])
         return 0;   /* nothing to write here */
     if (r->rootfd < 0) {
-        mpift_format(why, len, "%s: %s", host, r->root_why);
+        mpift_format(why, whylen, "%s: %s", host, r->root_why);
     } else if (r->lock == MPIFT_IN_LOCK_BUSY) {
-        mpift_format(why, len, "%s: %s", host, r->root_why);
+        mpift_format(why, whylen, "%s: %s", host, r->root_why);
     } else {
         mpift_room_start(&room, r->rootfd, root);
         for (i = 0; i < r->plan.n; i++)
@@ -157,14 +157,14 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t len)
             }
         if (mpift_folders_check(&r->folders, r->rootfd, root, r->lock == MPIFT_IN_LOCK_HELD, &room, "sent",
                                 "paths.dest", cause, sizeof(cause)) != 0) {
-            mpift_format(why, len, "%s: %s", host, cause);
+            mpift_format(why, whylen, "%s: %s", host, cause);
         } else {
             /* Short of inodes: a file that replaces one takes none (only
              * one temporary at a time); worth the look only then. */
             for (i = 0; i < r->plan.n && mpift_room_inodes_short(&room); i++)
                 if (mpift_bit(r->mine, i) && mpift_sink_exists(r->rootfd, r->plan.f[i].dest))
                     mpift_room_replaces(&room);
-            return mpift_room_check(&room, host, "sent", "paths.dest", why, len);
+            return mpift_room_check(&room, host, "sent", "paths.dest", why, whylen);
         }
     }
     mpift_log_error("%s", why);

@@ -10,12 +10,13 @@
 #include <stdio.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/proto.h"
 
 /* The route of file i for this rank (route.h): from rank 0 to the other
@@ -65,7 +66,7 @@ void mpift_in_dry_run(struct mpift_in_run *r)
 }
 
 /* The outcome of file i on this rank. */
-static void account(struct mpift_in_run *r, size_t i, const struct mpift_xres *res, int mine, int round,
+static void account(struct mpift_in_run *r, size_t i, const struct mpift_outcome *res, int mine, int round,
                     int last_round)
 {
     /* A source that cannot be read, or that changed while it was read
@@ -174,14 +175,13 @@ static size_t gather_batch(struct mpift_in_run *r, size_t i)
  */
 static int stop_here(struct mpift_in_run *r, size_t i)
 {
-    MPI_Request rq;
-    int any = 0;
+    int rc, any = 0;
     size_t k;
 
-    if (mpift_wait_coll(&r->ctx->watch, "waiting for every rank to say whether a file failed (on_error = \"abort\")",
-                        MPI_Iallreduce(&r->item_failed, &any, 1, MPI_INT, MPI_MAX, r->ctx->comm, &rq), &rq) !=
-        MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    rc = mpift_agree_any(r->ctx->comm, r->item_failed, &any, &r->ctx->watch,
+                         "waiting for every rank to say whether a file failed (on_error = \"abort\")");
+    if (rc != MPIFT_OK)
+        return rc;
     if (!any)
         return MPIFT_OK;
     r->stopped = 1;
@@ -248,7 +248,7 @@ static int move_file(struct mpift_in_run *r, size_t i, struct mpift_meter *meter
     struct mpift_target tgt = {r->rootfd, r->ctx->dest_root};
     const struct mpift_pfile *f = &r->plan.f[i];
     struct mpift_route rt;
-    struct mpift_xres res;
+    struct mpift_outcome res;
     enum mpift_stripe_choice choice;
     char why[MPIFT_WHY_MAX];
     int rc, mine = mpift_bit(r->mine, i), who;

@@ -41,8 +41,8 @@
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 
 /* Rank 0's record of one writer: its list and what became of each file. */
@@ -347,7 +347,7 @@ static int preflight(struct out_run *r)
 
 /* Rank 0: the outcome of file id of writer w in this round; returns 1 when
  * it is to be asked for again. */
-static int account(struct out_run *r, int w, uint64_t id, const struct mpift_xres *res, int round)
+static int account(struct out_run *r, int w, uint64_t id, const struct mpift_outcome *res, int round)
 {
     struct writer *wr = &r->w[w];
     int again = res->status == MPIFT_ERR_CHECKSUM && round < r->ctx->cfg->retries;
@@ -387,7 +387,7 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
     struct mpift_plan *p = &r->w[w].plan;
     struct mpift_target tgt = { r->collectfd, r->collect };
     struct mpift_route from = { .parent = w, .ntrees = 1 }, local = { .parent = -1, .ntrees = 1 };
-    struct mpift_xres res;
+    struct mpift_outcome res;
     uint64_t n = 0, k, again;
     size_t i;
     int round, rc = MPIFT_OK;
@@ -430,7 +430,7 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
 static int serve_rank0(struct out_run *r)
 {
     struct mpift_route to0;
-    struct mpift_xres res;
+    struct mpift_outcome res;
     struct mpift_wait wt;
     uint64_t n, k, *ids = NULL;
     int zero = 0, rc = MPIFT_OK;

@@ -9,7 +9,8 @@
 #include "util/faults.h"
 #include "util/json.h"
 
-static double wall_now(void)
+/* Seconds on the monotonic clock (util/ has no MPI_Wtime: no MPI below comm/). */
+double mpift_now(void)
 {
     struct timespec ts;
 
@@ -33,7 +34,7 @@ void mpift_cpu_start(struct mpift_cpu *c)
     c->on = mpift_fault_env("MPIFT_TEST_CPU") != NULL;
     if (!c->on)
         return;
-    c->wall = wall_now();
+    c->wall = mpift_now();
     c->used = cpu_now();
 }
 
@@ -45,7 +46,7 @@ void mpift_cpu_report(const struct mpift_cpu *c, int rank, int leader)
 
     if (!c->on)
         return;
-    wall = wall_now() - c->wall;
+    wall = mpift_now() - c->wall;
     used = cpu_now() - c->used;
     /* Read by tests/integration/wait_cpu.sh: numbers the same in every
      * locale (util/json.h), the line written at once. */

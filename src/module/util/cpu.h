@@ -1,5 +1,6 @@
 /*
- * cpu.h - the CPU a rank spends over a watch session (util/watch.h), for
+ * cpu.h - the monotonic clock of intervals (mpift_now), and the CPU a rank
+ * spends over a watch session (comm/watch.h), for
  * the test suite and the benchmarks: a rank with nothing to do during a
  * stage must cost next to nothing while it waits.
  *
@@ -19,6 +20,9 @@ struct mpift_cpu {
     int on;                    /* MPIFT_TEST_CPU is set */
     double wall, used;         /* at the start: wall clock and CPU seconds */
 };
+
+/* Seconds on the monotonic clock, for intervals (MPI_Wtime's job in util/). */
+double mpift_now(void);
 
 /* Start measuring (a no-op unless MPIFT_TEST_CPU is set). */
 void mpift_cpu_start(struct mpift_cpu *c);

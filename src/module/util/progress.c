@@ -1,6 +1,5 @@
 /* progress.c - see progress.h. */
 #include <limits.h>
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/cpu.h"
 #include "util/faults.h"
 #include "util/log.h"
 #include "util/progress.h"
@@ -271,7 +271,7 @@ static void draw_bar(struct mpift_meter *m, double frac, double rate, const char
 
 static void draw(struct mpift_meter *m)
 {
-    double secs = MPI_Wtime() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
+    double secs = mpift_now() - m->start, rate = secs > 0 ? (double)m->done_bytes / secs : 0;
     double frac = m->bytes ? (double)m->done_bytes / (double)m->bytes : (m->files ? 1.0 * m->done_files / m->files : 0);
     char left[32];
 
@@ -293,7 +293,7 @@ static void draw(struct mpift_meter *m)
  * builds, so a short test sees lines). */
 static void tick(struct mpift_meter *m, int now_too)
 {
-    double now = MPI_Wtime();
+    double now = mpift_now();
 
     if (m->jsonl) {   /* a line every `every` seconds; the last at the end */
         if (now - m->last >= m->every) {
@@ -338,7 +338,7 @@ void mpift_meter_start(struct mpift_meter *m, enum mpift_progress when, int fd, 
     m->bytes = bytes;
     m->done_files = m->done_bytes = 0;
     m->dirty = 1;   /* even an empty round shows its line */
-    m->start = m->last = MPI_Wtime();
+    m->start = m->last = mpift_now();
 }
 
 /* Bytes that went toward the nodes the file in progress goes to. */

@@ -34,7 +34,7 @@ struct mpift_meter {
     uint64_t files, bytes;       /* this round's totals */
     uint64_t done_files, done_bytes;
     int dirty;                   /* changed since the last redraw */
-    double last;                 /* MPI_Wtime of the last redraw */
+    double last;                 /* mpift_now() of the last redraw */
     double start;
     double every;                /* seconds between plain lines */
     struct mpift_log *log;       /* the settings a bar was shown in (util/log.h):

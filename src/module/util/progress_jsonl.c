@@ -9,12 +9,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "util/cpu.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/progress.h"
@@ -111,7 +111,7 @@ static void put_lag(FILE *f, const struct mpift_meter *m)
 
 void mpift_meter_jsonl(struct mpift_meter *m, int final)
 {
-    double secs = MPI_Wtime() - m->start;
+    double secs = mpift_now() - m->start;
     char *line = NULL;
     size_t len = 0, off;
     ssize_t w;

@@ -65,13 +65,13 @@ static void put_hdr(unsigned char *buf, uint16_t type, uint32_t payload)
 
 /* Check the common header; on success *payload is the payload length. */
 static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32_t *payload,
-                     char *err, size_t errlen)
+                     char *why, size_t whylen)
 {
     uint32_t magic;
     uint16_t version, type;
 
     if (len < MPIFT_HDR_LEN) {
-        snprintf(err, errlen, "short header (%zu bytes, need %d)", len, MPIFT_HDR_LEN);
+        snprintf(why, whylen, "short header (%zu bytes, need %d)", len, MPIFT_HDR_LEN);
         return MPIFT_ERR_PROTO;
     }
     magic = get_u32(buf);
@@ -79,20 +79,20 @@ static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32
     type = get_u16(buf + 6);
     *payload = get_u32(buf + 8);
     if (magic != MPIFT_PROTO_MAGIC) {
-        snprintf(err, errlen, "bad magic 0x%08x (not an mpift message)", magic);
+        snprintf(why, whylen, "bad magic 0x%08x (not an mpift message)", magic);
         return MPIFT_ERR_PROTO;
     }
     if (version != MPIFT_PROTO_VERSION) {
-        snprintf(err, errlen, "protocol version %u (expected %d): mixed mpift versions in one job?",
+        snprintf(why, whylen, "protocol version %u (expected %d): mixed mpift versions in one job?",
                  version, MPIFT_PROTO_VERSION);
         return MPIFT_ERR_PROTO;
     }
     if (type != want) {
-        snprintf(err, errlen, "message type %u where %u was expected", type, want);
+        snprintf(why, whylen, "message type %u where %u was expected", type, want);
         return MPIFT_ERR_PROTO;
     }
     if ((uint64_t)*payload != (uint64_t)(len - MPIFT_HDR_LEN)) {
-        snprintf(err, errlen, "payload length %u disagrees with message size %zu", *payload, len);
+        snprintf(why, whylen, "payload length %u disagrees with message size %zu", *payload, len);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;
@@ -100,14 +100,14 @@ static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32
 
 /* A NUL-terminated string of at most max bytes (NUL included) at p[0..n). */
 static int check_str(const unsigned char *p, uint32_t n, size_t max, const char *what,
-                     char *err, size_t errlen)
+                     char *why, size_t whylen)
 {
     if (n == 0 || n > max) {
-        snprintf(err, errlen, "%s length %u out of range (1..%zu)", what, n, max);
+        snprintf(why, whylen, "%s length %u out of range (1..%zu)", what, n, max);
         return MPIFT_ERR_PROTO;
     }
     if (p[n - 1] != '\0' || memchr(p, '\0', n) != p + n - 1) {
-        snprintf(err, errlen, "%s not NUL-terminated at its stated length", what);
+        snprintf(why, whylen, "%s not NUL-terminated at its stated length", what);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;
@@ -149,24 +149,24 @@ struct named_shape {
 
 /* Check the header and the shape; *slen gets the string's length. */
 static int check_named(const unsigned char *buf, size_t len, const struct named_shape *sh, uint32_t *slen,
-                       char *err, size_t errlen)
+                       char *why, size_t whylen)
 {
     const unsigned char *p = buf + MPIFT_HDR_LEN;
     uint32_t payload;
-    int rc = check_hdr(buf, len, sh->type, &payload, err, errlen);
+    int rc = check_hdr(buf, len, sh->type, &payload, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
     if (payload < sh->fixed) {
-        snprintf(err, errlen, "%s too short (%u bytes)", sh->msg, payload);
+        snprintf(why, whylen, "%s too short (%u bytes)", sh->msg, payload);
         return MPIFT_ERR_PROTO;
     }
     *slen = get_u32(p + sh->len_at);
     if ((uint64_t)*slen != (uint64_t)payload - sh->fixed) {
-        snprintf(err, errlen, "%s length %u disagrees with %s size %u", sh->str, *slen, sh->size_of, payload);
+        snprintf(why, whylen, "%s length %u disagrees with %s size %u", sh->str, *slen, sh->size_of, payload);
         return MPIFT_ERR_PROTO;
     }
-    return check_str(p + sh->fixed, *slen, sh->max, sh->str, err, errlen);
+    return check_str(p + sh->fixed, *slen, sh->max, sh->str, why, whylen);
 }
 
 /* META payload: file_id u64, size u64, mtime_sec i64, mtime_nsec u32,
@@ -199,14 +199,14 @@ int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buf
     return (int)total;
 }
 
-int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *err, size_t errlen)
+int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *why, size_t whylen)
 {
     uint32_t nlen;
     uint64_t n, last;
     const unsigned char *p;
     int rc;
 
-    rc = check_named(buf, len, &meta_shape, &nlen, err, errlen);
+    rc = check_named(buf, len, &meta_shape, &nlen, why, whylen);
     if (rc != MPIFT_OK)
         return rc;
     p = buf + MPIFT_HDR_LEN;
@@ -215,16 +215,16 @@ int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m
     m->nchunks = get_u64(p + 40);
     m->last_chunk = get_u64(p + 48);
     if (m->mtime_nsec >= 1000000000u) {
-        snprintf(err, errlen, "mtime nanoseconds %u out of range", m->mtime_nsec);
+        snprintf(why, whylen, "mtime nanoseconds %u out of range", m->mtime_nsec);
         return MPIFT_ERR_PROTO;
     }
     if (m->chunk_size < MPIFT_CHUNK_MIN || m->chunk_size > MPIFT_CHUNK_MAX) {
-        snprintf(err, errlen, "chunk size %llu out of range", (unsigned long long)m->chunk_size);
+        snprintf(why, whylen, "chunk size %llu out of range", (unsigned long long)m->chunk_size);
         return MPIFT_ERR_PROTO;
     }
     mpift_chunking(m->size, m->chunk_size, &n, &last);
     if (n != m->nchunks || last != m->last_chunk) {
-        snprintf(err, errlen, "%llu chunks (last %llu bytes) disagree with size %llu and chunk size %llu",
+        snprintf(why, whylen, "%llu chunks (last %llu bytes) disagree with size %llu and chunk size %llu",
                  (unsigned long long)m->nchunks, (unsigned long long)m->last_chunk,
                  (unsigned long long)m->size, (unsigned long long)m->chunk_size);
         return MPIFT_ERR_PROTO;
@@ -252,16 +252,16 @@ int mpift_complete_encode(const struct mpift_complete *c, unsigned char *buf, si
     return MPIFT_COMPLETE_WIRE;
 }
 
-int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *err, size_t errlen)
+int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *why, size_t whylen)
 {
     uint32_t payload;
     const unsigned char *p = buf + MPIFT_HDR_LEN;
-    int rc = check_hdr(buf, len, MPIFT_MSG_COMPLETE, &payload, err, errlen);
+    int rc = check_hdr(buf, len, MPIFT_MSG_COMPLETE, &payload, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
     if (payload != COMPLETE_FIXED) {
-        snprintf(err, errlen, "COMPLETE of %u bytes (expected %d)", payload, COMPLETE_FIXED);
+        snprintf(why, whylen, "COMPLETE of %u bytes (expected %d)", payload, COMPLETE_FIXED);
         return MPIFT_ERR_PROTO;
     }
     c->file_id = get_u64(p);
@@ -271,7 +271,7 @@ int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_com
     c->cksum_kind = get_u32(p + 24);
     c->digest = get_u64(p + 28);
     if (c->status > MPIFT_SEND_STATUS_MAX || c->cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
-        snprintf(err, errlen, "COMPLETE with unknown status %u or checksum kind %u", c->status, c->cksum_kind);
+        snprintf(why, whylen, "COMPLETE with unknown status %u or checksum kind %u", c->status, c->cksum_kind);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;
@@ -297,13 +297,13 @@ int mpift_error_encode(const struct mpift_error_msg *e, unsigned char *buf, size
     return (int)total;
 }
 
-int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *err, size_t errlen)
+int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *why, size_t whylen)
 {
     static const struct named_shape shape = { MPIFT_MSG_ERROR, ERROR_FIXED, 12, MPIFT_MSG_MAX, "ERROR message",
                                               "error text", "message" };
     uint32_t tlen;
     const unsigned char *p = buf + MPIFT_HDR_LEN;
-    int rc = check_named(buf, len, &shape, &tlen, err, errlen);
+    int rc = check_named(buf, len, &shape, &tlen, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -330,28 +330,28 @@ void mpift_batch_seal(unsigned char *buf, size_t used, uint32_t count, uint32_t 
 }
 
 int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids, uint32_t count,
-                       struct mpift_batch_entry *e, uint32_t *cksum_kind, char *err, size_t errlen)
+                       struct mpift_batch_entry *e, uint32_t *cksum_kind, char *why, size_t whylen)
 {
     uint32_t payload, n, k;
     size_t off = MPIFT_BATCH_HDR;
-    int rc = check_hdr(buf, len, MPIFT_MSG_BATCH, &payload, err, errlen);
+    int rc = check_hdr(buf, len, MPIFT_MSG_BATCH, &payload, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
     if (len < MPIFT_BATCH_HDR) {
-        snprintf(err, errlen, "batch of %zu bytes, shorter than its header", len);
+        snprintf(why, whylen, "batch of %zu bytes, shorter than its header", len);
         return MPIFT_ERR_PROTO;
     }
     n = get_u32(buf + MPIFT_HDR_LEN);
     *cksum_kind = get_u32(buf + MPIFT_HDR_LEN + 4);
     if (n != count || *cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
-        snprintf(err, errlen, "batch of %u files with checksum kind %u (expected %u files)", n, *cksum_kind, count);
+        snprintf(why, whylen, "batch of %u files with checksum kind %u (expected %u files)", n, *cksum_kind, count);
         return MPIFT_ERR_PROTO;
     }
     for (k = 0; k < n; k++) {
         const unsigned char *p = buf + off;
         if (len - off < MPIFT_BATCH_ENTRY) {
-            snprintf(err, errlen, "batch entry %u runs past the message's end", k);
+            snprintf(why, whylen, "batch entry %u runs past the message's end", k);
             return MPIFT_ERR_PROTO;
         }
         get_file(p, &e[k].file_id, &e[k].size, &e[k].mtime_sec, &e[k].mtime_nsec, &e[k].mode);
@@ -362,7 +362,7 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
         /* STRIPE is a striped route's COMPLETE, never a batch entry's. */
         if (e[k].file_id != ids[k] || e[k].status > MPIFT_SEND_CHANGED || e[k].mtime_nsec >= 1000000000u ||
             e[k].mode > 07777) {
-            snprintf(err, errlen, "batch entry %u: file %llu (expected %llu), status %u, mode %o", k,
+            snprintf(why, whylen, "batch entry %u: file %llu (expected %llu), status %u, mode %o", k,
                      (unsigned long long)e[k].file_id, (unsigned long long)ids[k], e[k].status, e[k].mode);
             return MPIFT_ERR_PROTO;
         }
@@ -370,7 +370,7 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
         if (e[k].status != MPIFT_SEND_OK)
             continue;
         if (e[k].size > len - off) {
-            snprintf(err, errlen, "batch entry %u: %llu bytes of data run past the message's end", k,
+            snprintf(why, whylen, "batch entry %u: %llu bytes of data run past the message's end", k,
                      (unsigned long long)e[k].size);
             return MPIFT_ERR_PROTO;
         }
@@ -378,7 +378,7 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
         off += (size_t)e[k].size;
     }
     if (off != len) {
-        snprintf(err, errlen, "batch has %zu bytes after its last entry", len - off);
+        snprintf(why, whylen, "batch has %zu bytes after its last entry", len - off);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;

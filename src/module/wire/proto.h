@@ -143,11 +143,11 @@ void mpift_batch_seal(unsigned char *buf, size_t used, uint32_t count, uint32_t 
 /*
  * mpift_batch_decode - validate a batch of exactly `count` entries with
  * ids ids[0..count) and fill e[0..count).  MPIFT_OK or MPIFT_ERR_PROTO
- * (err says what: another count, another id, an entry or data running
+ * (why says what: another count, another id, an entry or data running
  * past the end, bytes left over, an unknown status or checksum kind).
  */
 int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids, uint32_t count,
-                       struct mpift_batch_entry *e, uint32_t *cksum_kind, char *err, size_t errlen);
+                       struct mpift_batch_entry *e, uint32_t *cksum_kind, char *why, size_t whylen);
 
 /* Number of chunks and size of the last for a file (0, 0 for an empty file). */
 void mpift_chunking(uint64_t size, uint64_t chunk_size, uint64_t *nchunks, uint64_t *last);
@@ -163,12 +163,12 @@ int mpift_error_encode(const struct mpift_error_msg *e, unsigned char *buf, size
 
 /*
  * Decoders read len bytes and fill the struct.  They return MPIFT_OK or
- * MPIFT_ERR_PROTO with a reason in err (for the log: "short header",
+ * MPIFT_ERR_PROTO with a reason in why (for the log: "short header",
  * "bad magic", "version 7 (expected 1)", "name not NUL-terminated",
  * "nchunks 3 disagrees with size 10 and chunk 4", ...).
  */
-int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *err, size_t errlen);
-int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *err, size_t errlen);
-int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *err, size_t errlen);
+int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *why, size_t whylen);
+int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *why, size_t whylen);
+int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *why, size_t whylen);
 
 #endif

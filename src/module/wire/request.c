@@ -9,7 +9,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/wait.h"
+#include "comm/wait.h"
 #include "wire/proto.h"
 #include "wire/request.h"
 
@@ -41,12 +41,12 @@ int mpift_req_encode(const struct mpift_req *r, unsigned char *buf)
     return (int)(MPIFT_REQ_HDR + n);
 }
 
-int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t wl)
+int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t whylen)
 {
     uint32_t n;
 
     if (len < MPIFT_REQ_HDR || memcmp(buf, MPIFT_REQ_MAGIC, MPIFT_MAGIC_LEN) != 0) {
-        snprintf(why, wl, "request of %d bytes without its header", len);
+        snprintf(why, whylen, "request of %d bytes without its header", len);
         return MPIFT_ERR_PROTO;
     }
     r->op = get32(buf + 4);
@@ -55,7 +55,7 @@ int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_r
     n = get32(buf + 24);
     if (r->op < MPIFT_REQ_RECV || r->op > MPIFT_REQ_OP_MAX || n != (uint32_t)(len - MPIFT_REQ_HDR) ||
         n >= sizeof(r->name) || memchr(buf + MPIFT_REQ_HDR, '\0', n) || r->peer < 0 || r->peer >= size) {
-        snprintf(why, wl, "malformed request (op %u, peer %d, name length %u of %d bytes)", r->op, r->peer,
+        snprintf(why, whylen, "malformed request (op %u, peer %d, name length %u of %d bytes)", r->op, r->peer,
                  n, len);
         return MPIFT_ERR_PROTO;
     }
@@ -85,7 +85,7 @@ int mpift_req_send(struct mpift_wait *wt, MPI_Comm comm, int to, int tag, uint32
 }
 
 int mpift_req_recv(struct mpift_wait *wt, MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src,
-                   char *why, size_t wl)
+                   char *why, size_t whylen)
 {
     unsigned char buf[MPIFT_REQ_MAX];
     MPI_Status st;
@@ -96,14 +96,14 @@ int mpift_req_recv(struct mpift_wait *wt, MPI_Comm comm, int from, int tag, int 
     MPI_Get_count(&st, MPI_BYTE, &len);
     *src = st.MPI_SOURCE;
     if (len < 0 || len > MPIFT_REQ_MAX) {
-        snprintf(why, wl, "request of %d bytes from rank %d", len, st.MPI_SOURCE);
+        snprintf(why, whylen, "request of %d bytes from rank %d", len, st.MPI_SOURCE);
         /* Consume it (truncated) so the job can still end in order. */
         mpift_wait_recv(wt, buf, 0, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE);
         return MPIFT_ERR_PROTO;
     }
     if (mpift_wait_recv(wt, buf, len, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
         return MPIFT_ERR_MPI;
-    return mpift_req_decode(buf, len, size, r, why, wl);
+    return mpift_req_decode(buf, len, size, r, why, whylen);
 }
 
 int mpift_reply_encode(unsigned char *buf, size_t cap, int status, const char *text)

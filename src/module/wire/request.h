@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 #include "wire/tags.h"
 
 enum mpift_req_op {
@@ -66,10 +66,10 @@ int mpift_req_encode(const struct mpift_req *r, unsigned char *buf);
 /* Validate len bytes as a request of a job of `size` ranks (op known,
  * peer a rank, name length exact and without NUL).  MPIFT_OK or
  * MPIFT_ERR_PROTO with the cause in why. */
-int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t wl);
+int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t whylen);
 
 /*
- * The calls that send or receive wait under wt (util/wait.h), which the
+ * The calls that send or receive wait under wt (comm/wait.h), which the
  * caller starts: the rank it names and what for ("waiting for the next
  * command from" rank 0), and whether it is idle.
  */
@@ -85,7 +85,7 @@ int mpift_req_send(struct mpift_wait *wt, MPI_Comm comm, int to, int tag, uint32
  * MPIFT_ERR_MPI.
  */
 int mpift_req_recv(struct mpift_wait *wt, MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src,
-                   char *why, size_t wl);
+                   char *why, size_t whylen);
 
 /* Encode a reply into buf (cap bytes, at least MPIFT_REPLY_HDR + 1); a
  * text too long is cut.  Returns the length. */

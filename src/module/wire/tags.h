@@ -35,7 +35,7 @@ enum mpift_svc_tag {
     MPIFT_TAG_SVC_LIST = 3,     /* stage-out: writer -> rank 0, its list of files */
     MPIFT_TAG_SVC_REQUEST = 5,  /* a worker's mpift.h call -> master */
     MPIFT_TAG_SVC_ANNOUNCE = 6, /* mpift_send_to: worker -> worker */
-    MPIFT_TAG_SVC_ALIVE = 8,    /* heartbeats and a session's END, rank 0 <-> the others (util/watch.h) */
+    MPIFT_TAG_SVC_ALIVE = 8,    /* heartbeats and a session's END, rank 0 <-> the others (comm/watch.h) */
 };
 
 #endif

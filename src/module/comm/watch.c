@@ -16,9 +16,9 @@
 #include "mpift/mpift.h"
 #include "util/faults.h"
 #include "util/log.h"
-#include "util/status.h"
-#include "util/wait.h"
-#include "util/watch.h"
+#include "comm/status.h"
+#include "comm/wait.h"
+#include "comm/watch.h"
 
 /* A heartbeat's kinds (watch.h: MPIFT_BEAT_MAX), and the two messages
  * without a list: "still here" to rank 0, and END either way. */

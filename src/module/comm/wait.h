@@ -1,7 +1,7 @@
 /*
  * wait.h - the one way mpift waits for MPI: non-blocking calls, polled
  * (MPI_Test and friends) with a pause between polls that grows while
- * nothing moves, under the context's watchdog (util/watch.h).  No call of
+ * nothing moves, under the context's watchdog (comm/watch.h).  No call of
  * the module blocks in MPI: a rank whose peer, link or node has gone
  * stops the job after transfer.timeout seconds instead of hanging, and a
  * rank that only waits costs little CPU.
@@ -24,7 +24,7 @@
 
 #include <mpi.h>
 
-#include "util/watch.h"
+#include "comm/watch.h"
 
 struct mpift_wait {
     struct mpift_watch *w;

@@ -3,7 +3,7 @@
  * progress (transfer.timeout), the heartbeats that tell an idle rank the
  * job still lives, and what happens when it gives up.
  *
- * Every wait of mpift polls (util/wait.h) and asks the watch whether it
+ * Every wait of mpift polls (comm/wait.h) and asks the watch whether it
  * has waited too long.  Progress is a completed request; a rank that
  * waits on nothing in particular (a node's other ranks in a collective
  * while the stage runs, a worker between console commands) judges by the

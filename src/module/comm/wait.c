@@ -8,8 +8,8 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
-#include "util/status.h"
-#include "util/wait.h"
+#include "comm/status.h"
+#include "comm/wait.h"
 
 void mpift_wait_start(struct mpift_wait *wt, struct mpift_watch *w, int peer, const char *doing, const char *name,
                       const char *prep)
