@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "fs/walk.h"
 #include "engine/sink.h"
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
@@ -157,10 +158,14 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
 /* 1. A writer lists its results; it will read them below its dest root. */
 static int list_mine(struct out_run *r)
 {
-    if (!realpath(r->ctx->dest_root, r->real) ||
-        (r->realfd = open(r->real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root,
-                        strerror(errno));
+    char why[MPIFT_WHY_MAX];
+
+    /* Walked as a dest root is: a link another user planted on the way
+     * must not turn the gather into a read of their choosing as us. */
+    r->realfd = mpift_walk_open(r->ctx->dest_root, 0, 0, r->real, why, sizeof(why));
+    if (r->realfd < 0) {
+        mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root, why);
+        r->realfd = -1;
         r->mine.nerrors = 1;
         r->mine.nunread = 1;   /* its files are unknown */
         return MPIFT_OK;
