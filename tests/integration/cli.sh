@@ -8,7 +8,7 @@
 # as root, --as-user with a test user made here: every file staged is the
 # user's, a source only root can read fails naming it, refusals exit 2.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 15
+plan 16
 
 src=$t/src/tree
 export MPIFT_JOB_ID=cli42
@@ -260,5 +260,23 @@ as_user_refused() {
     [ ! -e "$t/u" ] || fail "created DEST"
 }
 scenario "--as-user refuses uid 0 (unless spelt root), an unknown user, and a caller not root: exit 2" as_user_refused
+
+# The registry of roots in use, /tmp/mpift-roots-UID for a user with no
+# runtime folder, made first by another user (nobody): a warning naming
+# it and its owner, and the run goes on under the root's own lock.
+registry_taken() {
+    as_user_setup
+    local reg rc=0
+    reg=/tmp/mpift-roots-$(id -u "$asu")
+    [ ! -e "/run/user/$(id -u "$asu")" ] || skip "the test user has a runtime folder"
+    rm -rf "$reg" && mkdir -m 0755 "$reg" && chown nobody "$reg" && at_exit rm -rf "$reg"
+    mpift_mpirun -n 2 "$stage" --progress never --as-user "$asu" "$u/src/a.txt" "$u/dest/reg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "a registry folder another user made: exit $rc, expected 0: $(cat "$t/log")"
+    grep -q "the registry of roots in use $reg: $reg is owned by nobody (uid [0-9]*).*going on with this root's own lock only" "$t/log" ||
+        fail "no warning naming the registry and its owner: $(cat "$t/log")"
+    cmp -s "$u/src/a.txt" "$u/dest/reg/a.txt" || fail "a.txt not staged"
+    [ -z "$(ls -A "$reg")" ] || fail "something was written in nobody's folder: $(ls -A "$reg")"
+}
+scenario "--as-user: a registry folder another user made first warns naming it and its owner; the run goes on" registry_taken
 
 done_testing

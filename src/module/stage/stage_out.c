@@ -322,6 +322,9 @@ static int preflight(struct out_run *r)
                 mpift_room_add(&room, r->w[w].plan.f[i].size);
                 mpift_folders_add(&fl, &r->w[w].plan.f[i]);
             }
+    if (lock == MPIFT_HOLD_NOREG)   /* the collect folder's own flock still holds (stage_in_dest.c) */
+        mpift_log_warn("paths.collect %s: %s: going on with this folder's own lock only (a run into a folder "
+                       "inside or above it is not kept out); remove that folder", r->collect, why);
     if (lock == MPIFT_HOLD_BUSY || lock == MPIFT_HOLD_ERROR) {
         char cause[MPIFT_WHY_MAX];
         memcpy(cause, why, sizeof(cause));
