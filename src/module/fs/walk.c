@@ -129,7 +129,9 @@ static int judge(struct walk *w, int parent_loose, mode_t pmode, int last)
     }
     others = (st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && !grp);
     w->open = others;
-    w->loose = others;
+    /* A trusted group may write here, not redirect: the sticky rule holds
+     * for it (and for the owner of a colleague's folder) as for others. */
+    w->loose = others || ((st->st_mode & S_IWGRP) && st->st_gid != 0) || theirs;
     if (!others || (st->st_mode & S_ISVTX))
         return 0;
     if (st->st_mode & S_IWOTH) {
