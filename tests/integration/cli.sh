@@ -8,7 +8,7 @@
 # as root, --as-user with a test user made here: every file staged is the
 # user's, a source only root can read fails naming it, refusals exit 2.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 16
+plan 17
 
 src=$t/src/tree
 export MPIFT_JOB_ID=cli42
@@ -278,5 +278,25 @@ registry_taken() {
     [ -z "$(ls -A "$reg")" ] || fail "something was written in nobody's folder: $(ls -A "$reg")"
 }
 scenario "--as-user: a registry folder another user made first warns naming it and its owner; the run goes on" registry_taken
+
+# --as-user given to rank 0 only (a wrapper that adds it for one rank):
+# every rank agrees first, so the job exits 2 naming it, within the
+# harness's timeout, and nothing is staged as root or as the user.
+as_user_some_ranks() {
+    as_user_setup
+    local rc=0
+    cat >"$t/wrap.sh" <<EOF
+#!/bin/sh
+if [ "\${OMPI_COMM_WORLD_RANK:-\${PMI_RANK:-0}}" = 0 ]; then exec "$stage" --progress never --as-user "$asu" "\$@"; fi
+exec "$stage" --progress never "\$@"
+EOF
+    chmod 0755 "$t/wrap.sh"
+    mpift_mpirun -n 2 "$t/wrap.sh" "$u/src/a.txt" "$u/dest/some" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "--as-user on rank 0 only: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q -- "--as-user differs between ranks (some ranks have it, some do not)" "$t/log" ||
+        fail "the mismatch is not named: $(cat "$t/log")"
+    [ ! -e "$u/dest/some" ] || fail "something was staged: $(find "$u/dest/some" -ls)"
+}
+scenario "--as-user given to some ranks only exits 2 on every rank naming the mismatch (no hang)" as_user_some_ranks
 
 done_testing
