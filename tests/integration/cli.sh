@@ -8,7 +8,7 @@
 # as root, --as-user with a test user made here: every file staged is the
 # user's, a source only root can read fails naming it, refusals exit 2.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 17
+plan 18
 
 src=$t/src/tree
 export MPIFT_JOB_ID=cli42
@@ -298,5 +298,24 @@ EOF
     [ ! -e "$u/dest/some" ] || fail "something was staged: $(find "$u/dest/some" -ls)"
 }
 scenario "--as-user given to some ranks only exits 2 on every rank naming the mismatch (no hang)" as_user_some_ranks
+
+# An option given to rank 1 only (a wrapper adding it for one rank):
+# every rank parses rank 0's text, so it would be ignored; the job exits
+# 2 naming the option, before anything moves.
+options_some_ranks() {
+    local rc=0
+    cat >"$t/wrap1.sh" <<EOF
+#!/bin/sh
+if [ "\${OMPI_COMM_WORLD_RANK:-\${PMI_RANK:-0}}" = 1 ]; then exec "$stage" --progress never --copies per-rank "\$@"; fi
+exec "$stage" --progress never "\$@"
+EOF
+    chmod 0755 "$t/wrap1.sh"
+    mpift_mpirun -n 2 "$t/wrap1.sh" "$src/one.bin" "$t/dsome" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "--copies on rank 1 only: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q -- "the command lines differ between ranks 0 and 1: rank 0 has none, rank 1 has '--copies per-rank'" "$t/log" ||
+        fail "the differing option is not named: $(cat "$t/log")"
+    [ ! -e "$t/dsome" ] || fail "something was staged: $(find "$t/dsome")"
+}
+scenario "an option given to some ranks only exits 2 naming it and the ranks" options_some_ranks
 
 done_testing
