@@ -279,18 +279,27 @@ registry_taken() {
 }
 scenario "--as-user: a registry folder another user made first warns naming it and its owner; the run goes on" registry_taken
 
+# wrap_rank FILE RANK ARGS...: a script that runs mpift-stage with its
+# arguments, and ARGS too on rank RANK alone (a wrapper that differs).
+wrap_rank() {
+    local f=$1 r=$2
+    shift 2
+    {
+        echo '#!/bin/sh'
+        printf 'if [ "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}" = %s ]; then exec %q --progress never' "$r" "$stage"
+        printf ' %q' "$@"
+        printf ' "$@"; fi\nexec %q --progress never "$@"\n' "$stage"
+    } >"$f"
+    chmod 0755 "$f"
+}
+
 # --as-user given to rank 0 only (a wrapper that adds it for one rank):
 # every rank agrees first, so the job exits 2 naming it, within the
 # harness's timeout, and nothing is staged as root or as the user.
 as_user_some_ranks() {
     as_user_setup
     local rc=0
-    cat >"$t/wrap.sh" <<EOF
-#!/bin/sh
-if [ "\${OMPI_COMM_WORLD_RANK:-\${PMI_RANK:-0}}" = 0 ]; then exec "$stage" --progress never --as-user "$asu" "\$@"; fi
-exec "$stage" --progress never "\$@"
-EOF
-    chmod 0755 "$t/wrap.sh"
+    wrap_rank "$t/wrap.sh" 0 --as-user "$asu"
     mpift_mpirun -n 2 "$t/wrap.sh" "$u/src/a.txt" "$u/dest/some" >"$t/log" 2>&1 || rc=$?
     [ "$rc" = 2 ] || fail "--as-user on rank 0 only: exit $rc, expected 2: $(cat "$t/log")"
     grep -q -- "--as-user differs between ranks (some ranks have it, some do not)" "$t/log" ||
@@ -304,12 +313,7 @@ scenario "--as-user given to some ranks only exits 2 on every rank naming the mi
 # 2 naming the option, before anything moves.
 options_some_ranks() {
     local rc=0
-    cat >"$t/wrap1.sh" <<EOF
-#!/bin/sh
-if [ "\${OMPI_COMM_WORLD_RANK:-\${PMI_RANK:-0}}" = 1 ]; then exec "$stage" --progress never --copies per-rank "\$@"; fi
-exec "$stage" --progress never "\$@"
-EOF
-    chmod 0755 "$t/wrap1.sh"
+    wrap_rank "$t/wrap1.sh" 1 --copies per-rank
     mpift_mpirun -n 2 "$t/wrap1.sh" "$src/one.bin" "$t/dsome" >"$t/log" 2>&1 || rc=$?
     [ "$rc" = 2 ] || fail "--copies on rank 1 only: exit $rc, expected 2: $(cat "$t/log")"
     grep -q -- "the command lines differ between ranks 0 and 1: rank 0 has none, rank 1 has '--copies per-rank'" "$t/log" ||
