@@ -299,6 +299,7 @@ static int launch(struct args *a, int *argc, char ***argv)
     int rc;
 
     memset(&mod, 0, sizeof(mod));
+    mpift_loader_root_only(a->as_user_spec != NULL);
     rc = mpift_loader_open(a->module_path, &mod, err, sizeof(err));
     if (a->show_version)
         return print_version(rc, &mod, err);
@@ -308,14 +309,22 @@ static int launch(struct args *a, int *argc, char ***argv)
     }
     a->opts.module_path = mod.path;
 
+    /* What reads the configuration (and its @includes) without MPI reads
+     * it with the user's rights under --as-user, as the job will. */
+    if (a->as_user_spec && (a->cli.print_config || a->mode == MODE_CHECK || a->opts.config_text) &&
+        (rc = mpift_as_user_enter(&a->as_user)) != 0)
+        return rc;
     if (a->cli.print_config)
         return print_config(mod.hook, a);
+    if (a->mode == MODE_CHECK)
+        return run(mod.hook, &a->opts, a->mode, argc, argv);
     /* SRC... DEST: rank 0 checks the configuration they make before MPI
      * starts, as it checked the SRCs, so a refused value is said once
      * and the job ends with nothing started (mpirun stops the others). */
-    if (a->opts.config_text && a->mode != MODE_CHECK && mpift_cli_rank() <= 0 &&
-        (rc = mod.hook->check(&a->opts)) != MPIFT_OK)
+    if (a->opts.config_text && mpift_cli_rank() <= 0 && (rc = mod.hook->check(&a->opts)) != MPIFT_OK)
         return mpift_exit_status(rc);
+    if (a->as_user_spec && a->opts.config_text && (rc = mpift_as_user_leave(&a->as_user)) != 0)
+        return rc;
     return run(mod.hook, &a->opts, a->mode, argc, argv);
 }
 

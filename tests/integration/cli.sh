@@ -8,7 +8,7 @@
 # as root, --as-user with a test user made here: every file staged is the
 # user's, a source only root can read fails naming it, refusals exit 2.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 18
+plan 19
 
 src=$t/src/tree
 export MPIFT_JOB_ID=cli42
@@ -321,5 +321,22 @@ options_some_ranks() {
     [ ! -e "$t/dsome" ] || fail "something was staged: $(find "$t/dsome")"
 }
 scenario "an option given to some ranks only exits 2 naming it and the ranks" options_some_ranks
+
+# --as-user --check reads the configuration with the user's rights: a
+# file only root can read is refused (exit 2) naming it; the same file
+# made readable is valid.
+as_user_check() {
+    as_user_setup
+    local rc=0
+    printf 'version = 1;\npaths: { source = "%s/src"; dest = "/tmp/mpift-%%u/%%j"; };\nstage_in = ( { src = "a.txt"; dest = ""; } );\n' \
+        "$u" >"$t/root.cfg"
+    chmod 0755 "$t" && chmod 0600 "$t/root.cfg"
+    "$stage" --as-user "$asu" --check --config "$t/root.cfg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "--as-user --check of a file only root reads: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q "$t/root.cfg.*Permission denied" "$t/log" || fail "the unreadable file is not named: $(cat "$t/log")"
+    chmod 0644 "$t/root.cfg"
+    "$stage" --as-user "$asu" --check --config "$t/root.cfg" >"$t/log" 2>&1 || fail "readable: $(cat "$t/log")"
+}
+scenario "--as-user --check reads the configuration as the user: a file only root reads exits 2" as_user_check
 
 done_testing
