@@ -155,15 +155,13 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
         mpift_notes_add(&r->w[w].notes, i, why);
 }
 
-/* 1. A writer lists its results; it will read them below its dest root. */
+/* 1. A writer lists its results; it will read them below its dest root,
+ * walked as a dest root is (no other user's link makes it read elsewhere). */
 static int list_mine(struct out_run *r)
 {
     char why[MPIFT_WHY_MAX];
 
-    /* Walked as a dest root is: a link another user planted on the way
-     * must not turn the gather into a read of their choosing as us. */
-    r->realfd = mpift_walk_open(r->ctx->dest_root, 0, 0, r->real, why, sizeof(why));
-    if (r->realfd < 0) {
+    if ((r->realfd = mpift_walk_open(r->ctx->dest_root, 0, 0, r->real, why, sizeof(why))) < 0) {
         mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root, why);
         r->realfd = -1;
         r->mine.nerrors = 1;
