@@ -82,9 +82,9 @@ static void usage(FILE *f)
 "(no MPI/PMIx, module not found).\n"
 "\n"
 "Examples:\n"
-"  mpirun -n 4 " PROG " conf/data /tmp/%%u/%%j\n"
-"  mpirun -n 4 " PROG " --out /tmp/%%u/%%j/out/'*.log' results\n"
-"  " PROG " --print-config conf/data /tmp/%%u/%%j > stage.cfg\n"
+"  mpirun -n 4 " PROG " conf/data /tmp/mpift-%%u/%%j\n"
+"  mpirun -n 4 " PROG " --out /tmp/mpift-%%u/%%j/out/'*.log' results\n"
+"  " PROG " --print-config conf/data /tmp/mpift-%%u/%%j > stage.cfg\n"
 "  mpirun -n 4 " PROG " --config stage.cfg\n");
 }
 
