@@ -296,7 +296,7 @@ static int launch(struct args *a, int *argc, char ***argv)
 {
     struct mpift_loaded mod;
     char err[8192];
-    int rc;
+    int rc, back;
 
     memset(&mod, 0, sizeof(mod));
     mpift_loader_root_only(a->as_user_spec != NULL);
@@ -315,15 +315,22 @@ static int launch(struct args *a, int *argc, char ***argv)
         (rc = mpift_as_user_enter(&a->as_user)) != 0)
         return rc;
     if (a->cli.print_config)
-        return print_config(mod.hook, a);
-    if (a->mode == MODE_CHECK)
-        return run(mod.hook, &a->opts, a->mode, argc, argv);
+        rc = print_config(mod.hook, a);
+    else if (a->mode == MODE_CHECK)
+        rc = run(mod.hook, &a->opts, a->mode, argc, argv);
     /* SRC... DEST: rank 0 checks the configuration they make before MPI
      * starts, as it checked the SRCs, so a refused value is said once
      * and the job ends with nothing started (mpirun stops the others). */
-    if (a->opts.config_text && mpift_cli_rank() <= 0 && (rc = mod.hook->check(&a->opts)) != MPIFT_OK)
-        return mpift_exit_status(rc);
-    if (a->as_user_spec && a->opts.config_text && (rc = mpift_as_user_leave(&a->as_user)) != 0)
+    else if (a->opts.config_text && mpift_cli_rank() <= 0)
+        rc = mpift_exit_status(mod.hook->check(&a->opts));
+    else
+        rc = 0;
+    /* Root's ids back: to start MPI, and so that a process ending here is
+     * not left half root, half the user (the sanitizers cannot stop it). */
+    if (a->as_user_spec && (a->cli.print_config || a->mode == MODE_CHECK || a->opts.config_text) &&
+        (back = mpift_as_user_leave(&a->as_user)) != 0)
+        return back;
+    if (rc != 0 || a->cli.print_config || a->mode == MODE_CHECK)
         return rc;
     return run(mod.hook, &a->opts, a->mode, argc, argv);
 }
