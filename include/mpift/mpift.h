@@ -232,7 +232,10 @@ MPIFT_EXPORT int mpift_open(void *comm, const struct mpift_options *opts, mpift_
  * (comm%MPI_VAL with `use mpi_f08`).  The library converts it with
  * MPI_Comm_f2c; everything else, the returns included, is mpift_open's,
  * and MPIFT_ERR_USAGE for a handle that converts to MPI_COMM_NULL (one
- * MPI does not know may instead stop the job with MPI's own error).
+ * MPI does not know may instead stop the job with MPI's own error).  A
+ * NULL opts->config_path on any rank (the Fortran module refusing an
+ * argument that holds a NUL byte) is MPIFT_ERR_USAGE on every rank, with
+ * no file loaded: the ranks agree on it first.
  * MPI_Fint is an int in every MPI libmpift builds with (checked when it
  * is built), so this header still needs no <mpi.h>.  The Fortran module
  * `mpift` (mpift.mod, libmpift_fortran) calls it for Fortran programs.

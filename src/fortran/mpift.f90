@@ -20,6 +20,7 @@
 ! Build: mpifort -I<includedir>/mpift prog.f90 -lmpift_fortran -lmpift
 module mpift
     use, intrinsic :: iso_c_binding
+    use, intrinsic :: iso_fortran_env, only: error_unit
     implicit none
     private
 
@@ -113,16 +114,13 @@ contains
     ! act on another file or setting), a text that no file or setting
     ! matches, so that mpift_open refuses it on every rank alike, saying
     ! why (a lone rank's refusal would leave the others waiting).
-    function no_nul(s, what) result(r)
+    ! Does s hold a NUL byte (C would read it cut short)?  Said on stderr.
+    logical function has_nul(s, what) result(bad)
         character(len=*), intent(in) :: s, what
-        character(len=:), allocatable :: r
 
-        if (index(s, c_null_char) > 0) then
-            r = '(' // what // ' given to mpift_open holds a NUL byte: refused)'
-        else
-            r = s
-        end if
-    end function no_nul
+        bad = index(s, c_null_char) > 0
+        if (bad) write (error_unit, '(a)') 'mpift_open: ' // what // ' given to mpift_open holds a NUL byte: refused'
+    end function has_nul
 
     ! Append trim(s) and a NUL to buf; returns where it starts (1-based).
     integer function append_c(buf, used, s) result(at)
@@ -155,12 +153,15 @@ contains
         character(kind=c_char), allocatable, target :: buf(:)
         type(c_ptr), allocatable, target :: setp(:)
         integer :: used, i, n, at, total
+        logical :: refused
 
         n = 0
-        total = len_trim(no_nul(config, 'config')) + 1
+        refused = has_nul(config, 'config')
+        total = len_trim(config) + 1
         if (present(sets)) then
             do i = 1, size(sets)
-                total = total + len_trim(no_nul(sets(i), 'a set')) + 1
+                if (has_nul(sets(i), 'a set')) refused = .true.
+                total = total + len_trim(sets(i)) + 1
             end do
             allocate (setp(max(size(sets), 1)))
         else
@@ -168,13 +169,15 @@ contains
         end if
         allocate (buf(total))
         used = 0
-        at = append_c(buf, used, no_nul(config, 'config'))
+        at = append_c(buf, used, config)
+        ! No path: refused (mpift_open_f), every rank alike, no file loaded.
         opts%config_path = c_loc(buf(at))
+        if (refused) opts%config_path = c_null_ptr
         if (present(sets)) then
             do i = 1, size(sets)
                 if (len_trim(sets(i)) == 0) cycle
                 n = n + 1
-                at = append_c(buf, used, no_nul(sets(i), 'a set'))
+                at = append_c(buf, used, sets(i))
                 setp(n) = c_loc(buf(at))
             end do
         end if

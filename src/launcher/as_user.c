@@ -110,6 +110,8 @@ int mpift_as_user_enter(struct mpift_as_user *u)
 {
     int n = getgroups(0, NULL);
 
+    free(u->root_groups);   /* entered more than once: root's groups again */
+    u->root_groups = NULL;
     if (n < 0 || !(u->root_groups = malloc(((size_t)n + 1) * sizeof(gid_t))) ||
         (u->nroot = getgroups(n, u->root_groups)) < 0) {
         mpift_cli_error("--as-user: cannot list root's groups: %s", strerror(errno));

@@ -265,7 +265,7 @@ int mpift_cli_finish(struct mpift_cli *cli, int out, int n, char *const *pos, in
         return flags_as_sets(cli, opts, sets, max_sets);
     }
     if (n == 0) {
-        mpift_cli_error("nothing to stage: give SRC... DEST (e.g. " PROG " data /tmp/%%u/%%j) or --config FILE");
+        mpift_cli_error("nothing to stage: give SRC... DEST (e.g. " PROG " data /tmp/mpift-%%u/%%j) or --config FILE");
         return 2;
     }
     if (n == 1) {
@@ -273,7 +273,7 @@ int mpift_cli_finish(struct mpift_cli *cli, int out, int n, char *const *pos, in
             mpift_cli_error("no COLLECT: give --out PATTERN... COLLECT (COLLECT: the folder on rank 0 that "
                             "gathers them)");
         else
-            mpift_cli_error("no DEST: give SRC... DEST (DEST: the node-local folder, e.g. /tmp/%%u/%%j)");
+            mpift_cli_error("no DEST: give SRC... DEST (DEST: the node-local folder, e.g. /tmp/mpift-%%u/%%j)");
         return 2;
     }
     rc = out ? mpift_cli_paths_out(cli, n - 1, pos, pos[n - 1]) : mpift_cli_paths_in(cli, n - 1, pos);
@@ -282,7 +282,7 @@ int mpift_cli_finish(struct mpift_cli *cli, int out, int n, char *const *pos, in
     if (!out) {
         cli->dest = pos[n - 1];
         if (cli->dest[0] != '/' && strncmp(cli->dest, "%t", 2) != 0) {
-            mpift_cli_error("DEST '%s' is not absolute: give the node-local folder, e.g. /tmp/%%u/%%j", cli->dest);
+            mpift_cli_error("DEST '%s' is not absolute: give the node-local folder, e.g. /tmp/mpift-%%u/%%j", cli->dest);
             return 2;
         }
     }

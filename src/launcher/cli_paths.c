@@ -315,7 +315,7 @@ int mpift_cli_paths_out(struct mpift_cli *cli, int n, char *const *pat, const ch
         return release(2, n, dirs, names, flags);
     if (cli->from && !node_absolute(cli->from)) {
         mpift_cli_error("--from '%s' is not absolute: give the node-local folder the files are in, e.g. "
-                        "/tmp/%%u/%%j", cli->from);
+                        "/tmp/mpift-%%u/%%j", cli->from);
         return release(2, n, dirs, names, flags);
     }
     for (i = 0; i < n; i++) {
@@ -335,7 +335,7 @@ int mpift_cli_paths_out(struct mpift_cli *cli, int n, char *const *pat, const ch
             continue;
         }
         if (!node_absolute(pat[i])) {
-            mpift_cli_error("PATTERN '%s' is not absolute: name the files on the nodes (e.g. /tmp/%%u/%%j/out/*.log)"
+            mpift_cli_error("PATTERN '%s' is not absolute: name the files on the nodes (e.g. /tmp/mpift-%%u/%%j/out/*.log)"
                             ", or give --from ROOT", pat[i]);
             return release(2, i, dirs, names, flags);
         }

@@ -9,11 +9,13 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "loader.h"
@@ -82,6 +84,14 @@ static int check_hook(const struct mpift_hook *hk, const char *path, char *why, 
 }
 
 /* Try one path.  Returns MPIFT_OK, MPIFT_ERR_ENV (not loadable), MPIFT_ERR_ABI. */
+/* mpift_loader_root_only's setting. */
+static int root_only;
+
+void mpift_loader_root_only(int on)
+{
+    root_only = on;
+}
+
 static int try_path(const char *path, struct mpift_loaded *out, char *why, size_t whylen)
 {
     void *h;
@@ -89,12 +99,36 @@ static int try_path(const char *path, struct mpift_loaded *out, char *why, size_
     const struct mpift_hook *hk;
     int rc;
 
+    char byfd[64];
+    struct stat st;
+    int fd = -1;
+
     if (access(path, F_OK) != 0) {
         appendf(why, whylen, "  %s: %s\n", path, strerror(errno));
         return MPIFT_ERR_ENV;
     }
+    /* Root about to become a user (--as-user) runs the module's code as
+     * root first: only a file root owns and no one else may write, judged
+     * on the open file and loaded from it, not from a path swapped since. */
+    if (root_only) {
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+            appendf(why, whylen, "  %s: %s\n", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return MPIFT_ERR_ENV;
+        }
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+            appendf(why, whylen, "  %s: owned by uid %u, mode %04o: with --as-user only a module root owns and no "
+                    "one else may write is loaded\n", path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+            close(fd);
+            return MPIFT_ERR_ENV;
+        }
+        snprintf(byfd, sizeof(byfd), "/proc/self/fd/%d", fd);
+    }
     /* RTLD_GLOBAL: Open MPI's own plugins need libmpi's symbols visible. */
-    h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    h = dlopen(fd >= 0 ? byfd : path, RTLD_NOW | RTLD_GLOBAL);
+    if (fd >= 0)
+        close(fd);   /* the mapping stays */
     if (!h) {
         appendf(why, whylen, "  %s: %s\n", path, dlerror());
         return MPIFT_ERR_ENV;

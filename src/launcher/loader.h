@@ -24,6 +24,10 @@ struct mpift_loaded {
  */
 int mpift_loader_open(const char *explicit_path, struct mpift_loaded *out, char *why, size_t whylen);
 
+/* From now on load only a module file root owns and no other user may
+ * write (--as-user: root loads it before becoming the user). */
+void mpift_loader_root_only(int on);
+
 /* Close the module (NULL-safe, idempotent). */
 void mpift_loader_close(struct mpift_loaded *m);
 

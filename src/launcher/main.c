@@ -86,9 +86,9 @@ static void usage(FILE *f)
 "(no MPI/PMIx, module not found).\n"
 "\n"
 "Examples:\n"
-"  mpirun -n 4 " PROG " conf/data /tmp/%%u/%%j\n"
-"  mpirun -n 4 " PROG " --out /tmp/%%u/%%j/out/'*.log' results\n"
-"  " PROG " --print-config conf/data /tmp/%%u/%%j > stage.cfg\n"
+"  mpirun -n 4 " PROG " conf/data /tmp/mpift-%%u/%%j\n"
+"  mpirun -n 4 " PROG " --out /tmp/mpift-%%u/%%j/out/'*.log' results\n"
+"  " PROG " --print-config conf/data /tmp/mpift-%%u/%%j > stage.cfg\n"
 "  mpirun -n 4 " PROG " --config stage.cfg\n");
 }
 
@@ -332,9 +332,10 @@ static int launch(struct args *a, int *argc, char ***argv)
 {
     struct mpift_loaded mod;
     char err[8192];
-    int rc;
+    int rc, back;
 
     memset(&mod, 0, sizeof(mod));
+    mpift_loader_root_only(a->as_user_spec != NULL);
     rc = mpift_loader_open(a->module_path, &mod, err, sizeof(err));
     if (a->show_version)
         return print_version(rc, &mod, err);
@@ -344,19 +345,36 @@ static int launch(struct args *a, int *argc, char ***argv)
     }
     a->opts.module_path = mod.path;
 
+    /* What reads the configuration (and its @includes) without MPI reads
+     * it with the user's rights under --as-user, as the job will. */
+    if (a->as_user_spec && (a->cli.print_config || a->mode == MODE_CHECK || a->opts.config_text) &&
+        (rc = mpift_as_user_enter(&a->as_user)) != 0)
+        return rc;
     if (a->cli.print_config)
-        return print_config(mod.hook, a);
+        rc = print_config(mod.hook, a);
+    else if (a->mode == MODE_CHECK)
+        rc = run(mod.hook, &a->opts, a->mode, argc, argv);
     /* SRC... DEST: rank 0 checks the configuration they make before MPI
      * starts, as it checked the SRCs, so a refused value is said once.
      * Under a launcher it still starts MPI, refused, and every rank ends
      * with exit 2 together (MPICH's mpiexec would wait for ever on ranks
      * that one leaving early left in MPI_Init). */
-    if (a->opts.config_text && a->mode != MODE_CHECK && mpift_cli_rank() <= 0 &&
-        (rc = mod.hook->check(&a->opts)) != MPIFT_OK) {
+    else if (a->opts.config_text && mpift_cli_rank() <= 0 && (rc = mod.hook->check(&a->opts)) != MPIFT_OK) {
         if (mpift_cli_rank() < 0)
-            return mpift_exit_status(rc);
-        a->opts.refused = 1;
-    }
+            rc = mpift_exit_status(rc);
+        else {
+            a->opts.refused = 1;
+            rc = 0;
+        }
+    } else
+        rc = 0;
+    /* Root's ids back: to start MPI, and so that a process ending here is
+     * not left half root, half the user (the sanitizers cannot stop it). */
+    if (a->as_user_spec && (a->cli.print_config || a->mode == MODE_CHECK || a->opts.config_text) &&
+        (back = mpift_as_user_leave(&a->as_user)) != 0)
+        return back;
+    if (rc != 0 || a->cli.print_config || a->mode == MODE_CHECK)
+        return rc;
     return run(mod.hook, &a->opts, a->mode, argc, argv);
 }
 

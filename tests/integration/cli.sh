@@ -8,7 +8,7 @@
 # as root, --as-user with a test user made here: every file staged is the
 # user's, a source only root can read fails naming it, refusals exit 2.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree timeout=120
-plan 15
+plan 19
 
 src=$t/src/tree
 export MPIFT_JOB_ID=cli42
@@ -260,5 +260,83 @@ as_user_refused() {
     [ ! -e "$t/u" ] || fail "created DEST"
 }
 scenario "--as-user refuses uid 0 (unless spelt root), an unknown user, and a caller not root: exit 2" as_user_refused
+
+# The registry of roots in use, /tmp/mpift-roots-UID for a user with no
+# runtime folder, made first by another user (nobody): a warning naming
+# it and its owner, and the run goes on under the root's own lock.
+registry_taken() {
+    as_user_setup
+    local reg rc=0
+    reg=/tmp/mpift-roots-$(id -u "$asu")
+    [ ! -e "/run/user/$(id -u "$asu")" ] || skip "the test user has a runtime folder"
+    rm -rf "$reg" && mkdir -m 0755 "$reg" && chown nobody "$reg" && at_exit rm -rf "$reg"
+    mpift_mpirun -n 2 "$stage" --progress never --as-user "$asu" "$u/src/a.txt" "$u/dest/reg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "a registry folder another user made: exit $rc, expected 0: $(cat "$t/log")"
+    grep -q "the registry of roots in use $reg: $reg is owned by nobody (uid [0-9]*).*going on with this root's own lock only" "$t/log" ||
+        fail "no warning naming the registry and its owner: $(cat "$t/log")"
+    cmp -s "$u/src/a.txt" "$u/dest/reg/a.txt" || fail "a.txt not staged"
+    [ -z "$(ls -A "$reg")" ] || fail "something was written in nobody's folder: $(ls -A "$reg")"
+}
+scenario "--as-user: a registry folder another user made first warns naming it and its owner; the run goes on" registry_taken
+
+# wrap_rank FILE RANK ARGS...: a script that runs mpift-stage with its
+# arguments, and ARGS too on rank RANK alone (a wrapper that differs).
+wrap_rank() {
+    local f=$1 r=$2
+    shift 2
+    {
+        echo '#!/bin/sh'
+        printf 'if [ "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}" = %s ]; then exec %q --progress never' "$r" "$stage"
+        printf ' %q' "$@"
+        printf ' "$@"; fi\nexec %q --progress never "$@"\n' "$stage"
+    } >"$f"
+    chmod 0755 "$f"
+}
+
+# --as-user given to rank 0 only (a wrapper that adds it for one rank):
+# every rank agrees first, so the job exits 2 naming it, within the
+# harness's timeout, and nothing is staged as root or as the user.
+as_user_some_ranks() {
+    as_user_setup
+    local rc=0
+    wrap_rank "$t/wrap.sh" 0 --as-user "$asu"
+    mpift_mpirun -n 2 "$t/wrap.sh" "$u/src/a.txt" "$u/dest/some" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "--as-user on rank 0 only: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q -- "--as-user differs between ranks (some ranks have it, some do not)" "$t/log" ||
+        fail "the mismatch is not named: $(cat "$t/log")"
+    [ ! -e "$u/dest/some" ] || fail "something was staged: $(find "$u/dest/some" -ls)"
+}
+scenario "--as-user given to some ranks only exits 2 on every rank naming the mismatch (no hang)" as_user_some_ranks
+
+# An option given to rank 1 only (a wrapper adding it for one rank):
+# every rank parses rank 0's text, so it would be ignored; the job exits
+# 2 naming the option, before anything moves.
+options_some_ranks() {
+    local rc=0
+    wrap_rank "$t/wrap1.sh" 1 --copies per-rank
+    mpift_mpirun -n 2 "$t/wrap1.sh" "$src/one.bin" "$t/dsome" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "--copies on rank 1 only: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q -- "the command lines differ between ranks 0 and 1: rank 0 has none, rank 1 has '--copies per-rank'" "$t/log" ||
+        fail "the differing option is not named: $(cat "$t/log")"
+    [ ! -e "$t/dsome" ] || fail "something was staged: $(find "$t/dsome")"
+}
+scenario "an option given to some ranks only exits 2 naming it and the ranks" options_some_ranks
+
+# --as-user --check reads the configuration with the user's rights: a
+# file only root can read is refused (exit 2) naming it; the same file
+# made readable is valid.
+as_user_check() {
+    as_user_setup
+    local rc=0
+    printf 'version = 1;\npaths: { source = "%s/src"; dest = "/tmp/mpift-%%u/%%j"; };\nstage_in = ( { src = "a.txt"; dest = ""; } );\n' \
+        "$u" >"$t/root.cfg"
+    chmod 0755 "$t" && chmod 0600 "$t/root.cfg"
+    "$stage" --as-user "$asu" --check --config "$t/root.cfg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "--as-user --check of a file only root reads: exit $rc, expected 2: $(cat "$t/log")"
+    grep -q "$t/root.cfg.*Permission denied" "$t/log" || fail "the unreadable file is not named: $(cat "$t/log")"
+    chmod 0644 "$t/root.cfg"
+    "$stage" --as-user "$asu" --check --config "$t/root.cfg" >"$t/log" 2>&1 || fail "readable: $(cat "$t/log")"
+}
+scenario "--as-user --check reads the configuration as the user: a file only root reads exits 2" as_user_check
 
 done_testing

@@ -10,7 +10,7 @@
 [ "${MPIFT_FORTRAN:-}" = yes ] || skip "no Fortran module in this build (configure: this MPI's Fortran compiler, mpifort)"
 example=$top_builddir/examples/stage_f90
 [ -x "$example" ] || fail "build $example first (make check does)"
-plan 6
+plan 7
 
 cfg=$top_srcdir/conf/stage.cfg
 data=$top_srcdir/conf/data
@@ -74,6 +74,20 @@ nul_set() {
     [ ! -e "$t/nul" ] || fail "files staged despite the NUL: $(find "$t/nul")"
 }
 scenario "a set with a NUL byte on one rank (Fortran): a usage error on every rank, named, nothing staged" nul_set
+
+# The NUL in rank 1's configuration path: refused alike, before any file
+# is looked for (no "configuration error" naming a file).
+nul_config() {
+    local r nul=$top_builddir/tests/api/nul_f90
+    mpift_mpirun -n 3 "$nul" "$cfg" "$t/nulc" config >"$t/out" 2>"$t/err" || fail "nul_f90: exit $? $(cat "$t/out" "$t/err")"
+    for r in 0 1 2; do
+        grep -qxF "rank $r: status -1" "$t/out" || fail "rank $r: not a usage error: $(cat "$t/out" "$t/err")"
+    done
+    grep -q "config given to mpift_open holds a NUL byte: refused" "$t/err" || fail "the cause is not named: $(cat "$t/err")"
+    ! grep -q "configuration error\|cannot read\|No such file" "$t/err" || fail "a file was looked for: $(cat "$t/err")"
+    [ ! -e "$t/nulc" ] || fail "files staged despite the NUL: $(find "$t/nulc")"
+}
+scenario "a configuration path with a NUL byte on one rank (Fortran): a usage error on every rank, no file loaded" nul_config
 
 # The module's MPIFT_* constants are mpift.h's status codes, all of them.
 status_codes() {

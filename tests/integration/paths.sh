@@ -13,8 +13,13 @@
 #    write in (no sticky bit) or its group may, and into the /tmp-like
 #    folder itself.  A link root made in the sticky folder is followed.
 #  - the default template of conf/stage.cfg is /tmp/mpift-%u/%j.
+#  - roots that are read: --out --from a root reached through nobody's
+#    folder in the sticky one (linking to a 0640 secret) is refused, nothing
+#    collected; a paths.source through it too; a source root nobody owns
+#    in a folder of root's is read.
+#  - a copy is never more readable than its source (0640 stays 0640).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun python3 timeout=120
-plan 7
+plan 9
 
 [ "$(id -u)" = 0 ] || skip "these cases make files owned by another user (chown): run as root"
 id nobody >/dev/null 2>&1 || skip "no user nobody"
@@ -134,4 +139,60 @@ dry_run() {
         fail "the dry run does not say the run would be refused: $(cat "$t/log")"
 }
 scenario "a dry run into a refused root writes nothing and says a run would be refused" dry_run
+# gather FROM DEST PATTERN: a stage-out on 2 ranks (job 777) from FROM.
+gather() {
+    rc=0
+    MPIFT_JOB_ID=777 mpift_mpirun -n 2 "$stage" --out --from "$1" "$3" "$2" >"$t/log" 2>&1 || rc=$?
+}
+
+read_roots() {
+    mkdir -p "$t/secret" && printf 'root:x:secret\n' >"$t/secret/shadow" && chmod 0640 "$t/secret/shadow"
+    mkdir "$t/pub/mroot" && ln -s "$t/secret" "$t/pub/mroot/777" && chown -h nobody "$t/pub/mroot" "$t/pub/mroot/777"
+    gather "$t/pub/mroot/%j" "$t/rv" shadow
+    [ "$rc" != 0 ] || fail "--out --from through nobody's folder: exit 0: $(cat "$t/log")"
+    grep -Eq "dest root $t/pub/mroot/777: $t/pub/mroot is owned by nobody \(uid [0-9]+\) in a folder where every user may create names" "$t/log" ||
+        fail "the refusal does not name nobody's folder: $(cat "$t/log")"
+    [ -z "$(find "$t/rv" -name shadow 2>/dev/null)" ] || fail "the secret was collected through the planted link"
+    # The link itself planted in the sticky folder.
+    ln -s "$t/secret" "$t/pub/r777" && chown -h nobody "$t/pub/r777"
+    gather "$t/pub/r%j" "$t/rv" shadow
+    [ "$rc" != 0 ] || fail "--out --from nobody's link: exit 0: $(cat "$t/log")"
+    grep -Eq "$t/pub/r777 is a symbolic link owned by nobody \(uid [0-9]+\) in a folder where every user may create names: not followed" "$t/log" ||
+        fail "the refusal does not name nobody's link: $(cat "$t/log")"
+    [ -z "$(find "$t/rv" -name shadow 2>/dev/null)" ] || fail "the secret was collected through nobody's link"
+    # paths.source through the same planted link: refused, nothing staged.
+    printf 'version = 1;\npaths: { source = "%s/pub/r777"; dest = "%s/d2"; };\nstage_in = ( { src = "shadow"; dest = ""; } );\n' \
+        "$t" "$t" >"$t/s.cfg"
+    rc=0
+    mpift_mpirun -n 2 "$stage" --config "$t/s.cfg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" != 0 ] || fail "paths.source through nobody's link: exit 0: $(cat "$t/log")"
+    grep -q "paths.source $t/pub/r777: .*symbolic link owned by nobody" "$t/log" || fail "the refusal does not name the link: $(cat "$t/log")"
+    [ ! -e "$t/d2/shadow" ] || fail "the secret was staged through nobody's link"
+    # A colleague's data folder (nobody's) in a folder of root's is read.
+    mkdir -p "$t/data/theirs" && cp "$t/src/a.txt" "$t/data/theirs/" && chown -R nobody "$t/data/theirs"
+    printf 'version = 1;\npaths: { source = "%s/data/theirs"; dest = "%s/d3"; };\nstage_in = ( { src = "a.txt"; dest = ""; } );\n' \
+        "$t" "$t" >"$t/s.cfg"
+    rc=0
+    mpift_mpirun -n 2 "$stage" --config "$t/s.cfg" >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "a source root another user owns: exit $rc: $(cat "$t/log")"
+    cmp -s "$t/src/a.txt" "$t/d3/a.txt" || fail "the colleague's file was not staged"
+}
+scenario "roots read (--out --from, paths.source) through another user's folder or link are refused; their own data is read" read_roots
+
+copy_modes() {
+    mkdir -p "$t/mine/777" && printf 'private\n' >"$t/mine/777/p.txt" && chmod 0640 "$t/mine/777/p.txt"
+    gather "$t/mine/%j" "$t/got" p.txt
+    [ "$rc" = 0 ] || fail "stage-out from a root of root's: exit $rc: $(cat "$t/log")"
+    got=$(find "$t/got" -name p.txt)   # in the node's folder, got/HOST/p.txt
+    cmp -s "$t/mine/777/p.txt" "$got" || fail "not collected: $(find "$t/got")"
+    [ "$(stat -c %a "$got")" = 640 ] || fail "a 0640 source was collected with mode $(stat -c %a "$got")"
+    cp -p "$t/mine/777/p.txt" "$t/src/p.txt"
+    printf 'version = 1;\npaths: { source = "%s/src"; dest = "%s/d4"; };\nstage_in = ( { src = "p.txt"; dest = ""; } );\n' \
+        "$t" "$t" >"$t/s.cfg"
+    rc=0
+    (umask 022 && mpift_mpirun -n 2 "$stage" --config "$t/s.cfg" >"$t/log" 2>&1) || rc=$?
+    [ "$rc" = 0 ] || fail "stage-in of a 0640 file: exit $rc: $(cat "$t/log")"
+    [ "$(stat -c %a "$t/d4/p.txt")" = 640 ] || fail "a 0640 source was staged with mode $(stat -c %a "$t/d4/p.txt")"
+}
+scenario "a copy is never more readable than its source: 0640 stays 0640 (stage-in and stage-out)" copy_modes
 done_testing

@@ -101,7 +101,7 @@ scenario "rank 0 stopped: exit 1, rank 0 named by the others, the launcher and e
 mpirun_advice() {
     after worker_stopped
     [ "$(mpift_launcher)" = openmpi ] || skip "the advice is for Open MPI's mpirun (this build's launcher is $MPIRUN)"
-    grep -q "if mpirun does not end now, it waits for a cut-off node's daemon until TCP on mpirun's host gives up: many minutes with the default net.ipv4.tcp_retries2 = 15, seconds with 3 (see docs/launchers.md)" "$t/worker.log" ||
+    grep -q "if mpirun does not end now, it waits for a cut-off node's daemon until TCP on mpirun's host gives up (many minutes by default); under Slurm use srun --kill-on-bad-exit=1, or ask your admin about a launch host set for it (see docs/launchers.md)" "$t/worker.log" ||
         fail "the message does not say what keeps mpirun waiting: $(cat "$t/worker.log")"
 }
 scenario "under Open MPI's mpirun, the message says what keeps mpirun waiting for a cut-off node and what bounds it" mpirun_advice

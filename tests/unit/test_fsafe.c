@@ -442,6 +442,51 @@ START_TEST(walk_trusts_by_owner_group_and_mode)
 }
 END_TEST
 
+/* A group the user is in may write in a folder, not redirect the run:
+ * in a folder a trusted group (or another user, its owner) may write in,
+ * a folder or link that is not the user's or root's is refused, as in a
+ * sticky folder. */
+START_TEST(walk_group_may_write_not_redirect)
+{
+    char base[] = "/tmp/mpift-walk-XXXXXX", p[256], t[256];
+
+    if (geteuid() != 0)
+        return;   /* needs folders of other users: root only */
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    ck_assert_int_eq(chmod(base, 0755), 0);
+    snprintf(p, sizeof(p), "%s/elsewhere", base);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    ck_assert_int_eq(chown(p, 5555, 5555), 0);
+    snprintf(p, sizeof(p), "%s/proj", base);   /* a colleague's project folder, my group */
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    ck_assert_int_eq(chown(p, 1234, 4321), 0);
+    ck_assert_int_eq(chmod(p, 02775), 0);
+    snprintf(p, sizeof(p), "%s/proj/theirs", base);   /* a folder the colleague made in it */
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    ck_assert_int_eq(chown(p, 1234, 4321), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 1);
+    snprintf(t, sizeof(t), "%s/elsewhere", base);
+    snprintf(p, sizeof(p), "%s/proj/redir", base);   /* the colleague's link */
+    ck_assert_int_eq(symlink(t, p), 0);
+    ck_assert_int_eq(lchown(p, 1234, 4321), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 1);
+    snprintf(p, sizeof(p), "%s/proj/mylink", base);   /* my own link there is followed */
+    ck_assert_int_eq(symlink(t, p), 0);
+    ck_assert_int_eq(lchown(p, 5555, 5555), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 0);
+    snprintf(p, sizeof(p), "%s/grp", base);   /* my folder, writable by my group */
+    ck_assert_int_eq(mkdir(p, 0775), 0);
+    ck_assert_int_eq(chown(p, 5555, 4321), 0);
+    ck_assert_int_eq(chmod(p, 0775), 0);
+    snprintf(p, sizeof(p), "%s/grp/redir", base);   /* a group member's link in it */
+    ck_assert_int_eq(symlink(t, p), 0);
+    ck_assert_int_eq(lchown(p, 1234, 4321), 0);
+    ck_assert_int_eq(walk_as(p, 0, 1), 1);
+    snprintf(p, sizeof(p), "rm -rf '%s'", base);
+    ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 static Suite *fsafe_suite(void)
 {
     Suite *s = suite_create("fsafe");
@@ -463,6 +508,7 @@ static Suite *fsafe_suite(void)
     tcase_add_test(walk, open_beneath_walk_stays_below);
     tcase_add_test(walk, nearest_folder_and_lock);
     tcase_add_test(walk, walk_trusts_by_owner_group_and_mode);
+    tcase_add_test(walk, walk_group_may_write_not_redirect);
     tcase_add_test(lex, too_long_keeps_the_cause);
     suite_add_tcase(s, lex);
     suite_add_tcase(s, walk);

@@ -11,6 +11,10 @@
 #include <mpi.h>
 
 #include "mpift/mpift.h"
+#include "config/config.h"
+#include "comm/wait.h"
+#include "comm/watch.h"
+#include "wire/tags.h"
 
 /* mpift.h declares the handle as an int so that it needs no <mpi.h>. */
 _Static_assert(sizeof(MPI_Fint) == sizeof(int), "MPI_Fint is not an int in this MPI: mpift_open_f cannot take it");
@@ -30,5 +34,22 @@ int mpift_open_f(int comm, const struct mpift_options *opts, mpift_ctx_t **ctx)
     c = MPI_Comm_f2c((MPI_Fint)comm);
     if (c == MPI_COMM_NULL)
         return MPIFT_ERR_USAGE;
+    /* No path: the Fortran module refused an argument on this rank (a NUL
+     * byte, said on stderr).  Every rank learns it, under a watch (no
+     * context yet), and all return the same status having loaded
+     * nothing. */
+    if (opts) {
+        struct mpift_watch w;
+        MPI_Request rq;
+        int mine = opts->config_path == NULL, any = 0, rc;
+
+        if (mpift_watch_init(&w, c, MPIFT_TAG_SVC_ALIVE, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK)
+            return MPIFT_ERR_NOMEM;
+        rc = mpift_wait_coll(&w, "waiting for every rank to check mpift_open's arguments",
+                             MPI_Iallreduce(&mine, &any, 1, MPI_INT, MPI_MAX, c, &rq), &rq);
+        mpift_watch_free(&w);
+        if (rc != MPIFT_OK || any)
+            return rc != MPIFT_OK ? rc : MPIFT_ERR_USAGE;
+    }
     return mpift_open(&c, opts, ctx);
 }

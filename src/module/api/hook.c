@@ -21,7 +21,10 @@
 #include "service/console.h"
 #include "util/progress.h"
 #include "comm/status.h"
+#include "comm/wait.h"
 #include "comm/watch.h"
+#include "wire/tags.h"
+#include "config/config.h"
 
 /*
  * Over TCP, Open MPI sends a message larger than btl_tcp_eager_limit
@@ -139,30 +142,74 @@ static int identity_drop(uid_t uid, gid_t gid, char *why, size_t whylen)
     return rc;
 }
 
+/* One collective before any context, under a watch of its own (util/
+ * wait.h): a rank that never comes stops the job after the default
+ * timeout, naming what was awaited, instead of a hang. */
+static int world_allreduce(void *in, void *out, int n, MPI_Datatype type, MPI_Op op, const char *doing)
+{
+    struct mpift_watch w;
+    MPI_Request rq;
+    int rc;
+
+    if (mpift_watch_init(&w, MPI_COMM_WORLD, MPIFT_TAG_SVC_ALIVE, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK)
+        return MPIFT_ERR_NOMEM;
+    rc = mpift_wait_coll(&w, doing, MPI_Iallreduce(in, out, n, type, op, MPI_COMM_WORLD, &rq), &rq);
+    mpift_watch_free(&w);
+    return rc;
+}
+
+/* Does every rank have the same --as-user?  {as_user, uid, gid} and their
+ * negations, reduced by MIN: equal everywhere when min == -max. */
+static int as_user_agreed(const struct mpift_options *opts, int rank)
+{
+    long long v[6], all[6];
+    int rc;
+
+    v[0] = opts->as_user != 0;
+    v[1] = opts->as_user ? (long long)opts->as_uid : -1;
+    v[2] = opts->as_user ? (long long)opts->as_gid : -1;
+    v[3] = -v[0];
+    v[4] = -v[1];
+    v[5] = -v[2];
+    rc = world_allreduce(v, all, 6, MPI_LONG_LONG, MPI_MIN, "waiting for every rank to agree on --as-user");
+    if (rc != MPIFT_OK)
+        return rc;
+    if (all[0] == -all[3] && all[1] == -all[4] && all[2] == -all[5])
+        return MPIFT_OK;
+    if (rank == 0)
+        mpift_log_error("--as-user differs between ranks (%s): give every rank the same --as-user, or none; "
+                        "nothing was read or written", all[0] != -all[3] ? "some ranks have it, some do not"
+                        : "they name different users or groups");
+    return MPIFT_ERR_USAGE;
+}
+
 /*
  * --as-user (a copy service started as root that stages for a user, as
  * data movers run "dcp --uid --gid"): every rank becomes the user right
  * after MPI_Init (before it, MPI cannot start: its launcher's shared
- * files are root's) and before mpift_open reads the configuration.  Every
- * rank says whether it did, so none goes on as root, nor waits in
- * mpift_open for one that stopped.  A plain MPI_Allreduce: no context,
- * so no watchdog, exists yet, and every rank comes to it straight from
- * MPI_Init.
+ * files are root's) and before mpift_open reads the configuration.  The
+ * ranks first agree that they all have the same --as-user (a wrapper
+ * passing it to some ranks only would leave the others root; exit 2 on
+ * every rank), then say whether each became the user, so none goes on as
+ * root, nor waits in mpift_open for one that stopped.  Both under a watch:
+ * no context, so no watchdog, exists yet.  A caller whose options predate
+ * the field has no --as-user anywhere: nothing to agree.
  */
-static int become_user(const struct mpift_options *opts)
+static int become_user(const struct mpift_options *opts, int rank)
 {
     char why[256] = "";
-    int rc = MPIFT_OK, all = 0;
+    int rc, all = 0;
 
-    if (opts->size < offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid) || !opts->as_user)
+    if (opts->size < offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid))
         return MPIFT_OK;
+    if ((rc = as_user_agreed(opts, rank)) != MPIFT_OK || !opts->as_user)
+        return rc;
     rc = identity_drop((uid_t)opts->as_uid, (gid_t)opts->as_gid, why, sizeof(why));
     if (rc != MPIFT_OK)
         mpift_log_error("--as-user %u:%u: %s; nothing was read or written", (unsigned)opts->as_uid,
                         (unsigned)opts->as_gid, why);
-    if (MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return MPIFT_ERR_MPI;
-    return all;
+    rc = world_allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, "waiting for every rank to become the --as-user user");
+    return rc != MPIFT_OK ? rc : all;
 }
 
 /*
@@ -209,7 +256,7 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     if (rank == 0 && mpift_same_terminal())
         launcher_log.err = stdout;
     mpift_log_use(&launcher_log);
-    if ((rc = become_user(opts)) == MPIFT_OK)
+    if ((rc = become_user(opts, rank)) == MPIFT_OK)
         rc = mpift_open(&world, opts, ctx);
     if (rc == MPIFT_OK)
         (*ctx)->owns_mpi = !initialized;

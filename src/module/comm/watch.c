@@ -431,9 +431,11 @@ static void mpirun_advice(void)
 {
     if (!getenv("OMPI_COMM_WORLD_SIZE"))
         return;
+    /* Not "set tcp_retries2": host-wide, it cuts every other session's
+     * TCP short too; an admin's choice for a launch host, said in docs. */
     mpift_log_error("if mpirun does not end now, it waits for a cut-off node's daemon until TCP on mpirun's host gives "
-                    "up: many minutes with the default net.ipv4.tcp_retries2 = 15, seconds with 3 (see "
-                    "docs/launchers.md)");
+                    "up (many minutes by default); under Slurm use srun --kill-on-bad-exit=1, or ask your admin "
+                    "about a launch host set for it (see docs/launchers.md)");
 }
 
 void mpift_watch_fire(struct mpift_watch *w, const char *why)

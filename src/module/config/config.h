@@ -133,6 +133,17 @@ int mpift_config_read(const char *path, char **text, size_t *len);
  */
 int mpift_config_gather(const char *path, char **text, size_t *len, char *why, size_t whylen);
 
+/*
+ * mpift_config_args_differ - do two texts of mpift-stage's SRC... DEST
+ * form (mine: this rank's own; first: rank 0's, which every rank parses)
+ * come from different options?  Compared by the arguments their markers
+ * name (include.c), but for SRC and PATTERN: sources are made absolute
+ * and read on rank 0 alone.  0 when the same; 1 with why naming the first
+ * argument that differs ("rank 0 has '--copies per-rank', this rank has
+ * none"), `rank` being this rank's number.
+ */
+int mpift_config_args_differ(const char *mine, const char *first, int rank, char *why, size_t len);
+
 struct mpift_options;
 
 /*

@@ -341,3 +341,42 @@ int mpift_config_gather(const char *path, char **text, size_t *len, char *why, s
     free(dir);
     return L.rc;
 }
+
+/* The next marker line of an argument at or after *p ("#@mpift-line 0
+ * WHAT ARG", but for SRC and PATTERN), its length in *n; NULL at the end. */
+static const char *next_arg(const char **p, size_t *n)
+{
+    const char *l = *p, *nl;
+
+    for (; *l; l = nl) {
+        nl = strchr(l, '\n');
+        nl = nl ? nl + 1 : l + strlen(l);
+        if (strncmp(l, MARK "0 ", sizeof(MARK "0 ") - 1) != 0)
+            continue;
+        l += sizeof(MARK "0 ") - 1;
+        if (strncmp(l, "SRC", 3) == 0 || strncmp(l, "PATTERN", 7) == 0)
+            continue;
+        *n = (size_t)(nl - l) - (nl[-1] == '\n');
+        *p = nl;
+        return l;
+    }
+    *p = l;
+    return NULL;
+}
+
+int mpift_config_args_differ(const char *mine, const char *first, int rank, char *why, size_t len)
+{
+    const char *a, *b;
+    size_t an = 0, bn = 0;
+
+    do {
+        a = next_arg(&first, &an);
+        b = next_arg(&mine, &bn);
+        if (!a && !b)
+            return 0;
+    } while (a && b && an == bn && memcmp(a, b, an) == 0);
+    mpift_format(why, len, "the command lines differ between ranks 0 and %d: rank 0 has %s%.*s%s, rank %d has "
+                 "%s%.*s%s", rank, a ? "'" : "", a ? (int)an : 4, a ? a : "none", a ? "'" : "", rank,
+                 b ? "'" : "", b ? (int)bn : 4, b ? b : "none", b ? "'" : "");
+    return 1;
+}

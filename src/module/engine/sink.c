@@ -288,8 +288,10 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
         goto fail;
     }
     /* Mode: the source's when preserving, else what a new file got when
-     * it was created (0666 less the umask: see mpift_sink_open). */
-    if (fchmod(s->fd, preserve ? m->mode & 07777 : s->new_mode) != 0)
+     * it was created (0666 less the umask: see mpift_sink_open) with
+     * nothing the source lacks: a copy is never more readable than what it
+     * copies (root gathering a 0640 file must not leave it 0644). */
+    if (fchmod(s->fd, preserve ? m->mode & 07777 : s->new_mode & m->mode) != 0)
         goto errno_fail;
     ts[0].tv_sec = ts[1].tv_sec = (time_t)m->mtime_sec;
     ts[0].tv_nsec = ts[1].tv_nsec = (long)m->mtime_nsec;

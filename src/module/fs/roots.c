@@ -37,16 +37,39 @@ struct chain {
     size_t n;
 };
 
+/* The user's runtime folder /run/user/UID (what XDG_RUNTIME_DIR names
+ * under systemd): there when it is the user's own, mode 0700, so no
+ * other user can make a name in it first.  Taken by its fixed path, not
+ * from the environment: two runs of one user must find one registry
+ * whatever each was started with. */
+static int runtime_dir(char *dir, size_t dlen)
+{
+    struct stat st;
+    char d[64];
+
+    snprintf(d, sizeof(d), "/run/user/%lu", (unsigned long)geteuid());
+    if (lstat(d, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+        return 0;
+    snprintf(dir, dlen, "%s/mpift", d);
+    return 1;
+}
+
 /* The registry's folder, opened (walk.h): one per user and node, the
- * user's own.  Root's is /run/mpift, where no other user can make a
- * name first; where /run cannot take it (a read-only /run in some
- * containers), /tmp/mpift-roots-0 like any other user's.  A fd, or a
- * status with why. */
+ * user's own, where no other user can make its name first: the user's
+ * runtime folder, else root's /run/mpift, else /tmp/mpift-roots-UID (a
+ * read-only /run in some containers; a user without a runtime folder).
+ * In /tmp another user may have made that name first: the caller then
+ * does without.  A fd, or a status with why. */
 static int registry_open(char *dir, size_t dlen, char *why, size_t len)
 {
     struct stat st;
     int fd = MPIFT_ERR_NOENT;
 
+    if (runtime_dir(dir, dlen)) {
+        fd = mpift_walk_open(dir, MPIFT_WALK_CREATE, 0700, NULL, why, len);
+        if (fd >= 0)
+            return fd;
+    }
     if (geteuid() == 0 && stat("/run", &st) == 0 && S_ISDIR(st.st_mode)) {
         snprintf(dir, dlen, "/run/mpift");
         fd = mpift_walk_open(dir, MPIFT_WALK_CREATE, 0700, NULL, why, len);
@@ -214,7 +237,7 @@ static int scan(struct mpift_root_hold *h, const struct chain *mine, const char 
 /* Enter rootfd in the registry (h->fd, h->name), then scan it. */
 static int enter(int rootfd, const char *root, struct mpift_root_hold *h, char *why, size_t len)
 {
-    char dir[64], cause[512], tmp[64];
+    char dir[80], cause[512], tmp[64];
     struct chain mine;
     int rc = MPIFT_HOLD_ERROR, en;
 
@@ -225,6 +248,7 @@ static int enter(int rootfd, const char *root, struct mpift_root_hold *h, char *
     h->dirfd = registry_open(dir, sizeof(dir), cause, sizeof(cause));
     if (h->dirfd < 0) {
         snprintf(why, len, "the registry of roots in use %s: %s", dir, cause);
+        rc = MPIFT_HOLD_NOREG;
         goto out;
     }
     /* Written under a name no reader takes, locked, then renamed into
@@ -240,6 +264,7 @@ static int enter(int rootfd, const char *root, struct mpift_root_hold *h, char *
         }
         close(h->dirfd);
         snprintf(why, len, "the registry of roots in use %s: cannot enter %s: %s", dir, root, strerror(en));
+        rc = MPIFT_HOLD_NOREG;
         goto out;
     }
     h->on = 1;

@@ -6,7 +6,8 @@
  *
  * Two parts.  The flock on the root folder itself (any user's run into
  * the same folder; what it always was).  And this node's registry of
- * roots in use: a folder of the user's (root: /run/mpift, or
+ * roots in use: a folder of the user's (/run/user/UID/mpift when that
+ * runtime folder is the user's and 0700; else root: /run/mpift, or
  * /tmp/mpift-roots-0 where /run cannot take it; others:
  * /tmp/mpift-roots-UID), opened by the checked walk (walk.h), holding one
  * entry per root held, created exclusively under a random name, locked
@@ -40,15 +41,19 @@ enum {
     MPIFT_HOLD_NOLOCK,        /* in the registry, but the root's file system cannot flock
                                * (some NFS): another user's run into it is not kept out */
     MPIFT_HOLD_BUSY,          /* another run writes there, above or below: why names its root */
-    MPIFT_HOLD_ERROR,         /* the registry cannot be used: why says why */
+    MPIFT_HOLD_ERROR,         /* the folders above the root cannot be listed: why says why */
+    MPIFT_HOLD_NOREG,         /* the root's flock is held but the registry cannot be used
+                               * (another user made its folder first, ...): runs into
+                               * nested roots are not kept out; why names it, to warn */
 };
 
 /*
  * mpift_root_hold - take the flock on rootfd (named root in messages) and
  * enter it in the registry.  On MPIFT_HOLD_BUSY, why is "another mpift
  * run is writing into OTHER" followed, when OTHER is not this root, by
- * ", which holds ROOT" or ", inside ROOT"; on MPIFT_HOLD_ERROR, "the
- * registry of roots in use DIR: cause".  The hold lasts until
+ * ", which holds ROOT" or ", inside ROOT"; on MPIFT_HOLD_NOREG, "the
+ * registry of roots in use DIR: cause" (DIR owned by another user, say:
+ * that is no reason to refuse a run the root's own flock still guards).  The hold lasts until
  * mpift_root_release (and the flock until rootfd is closed).
  */
 int mpift_root_hold(int rootfd, const char *root, struct mpift_root_hold *h, char *why, size_t len);

@@ -28,8 +28,13 @@ struct walk {
     int fd;                 /* the folder reached so far */
     char real[PATH_MAX];    /* its path, links resolved ("" for "/") */
     size_t rlen;
-    int loose;              /* others may create names in it (sticky): the next
-                             * component must be the user's or root's */
+    int loose;              /* someone but the user and root may create names
+                             * in it (a sticky folder, a trusted group's, another
+                             * user's): the next component and any link in it
+                             * must be the user's or root's */
+    int open;               /* writable by users this run does not trust
+                             * (sticky, or it would have been refused) */
+    unsigned flags;         /* MPIFT_WALK_* */
     struct stat st;         /* the folder reached so far */
     uid_t euid;
     char *why;
@@ -87,30 +92,46 @@ static const char *shown(const struct walk *w)
     return w->rlen ? w->real : "/";
 }
 
+/* Where the folder a name lies in lets others create names: the clause
+ * the refusals end their first sentence with. */
+static const char *loose_kind(mode_t parent_mode)
+{
+    return parent_mode & S_IWOTH ? "a folder where every user may create names"
+                                 : "a folder other users may write in (its group or its owner)";
+}
+
 /* Judge the folder just reached (w->st, named w->real); parent_loose: the
- * folder it lies in lets others create names.  0, or MPIFT_ERR_ESCAPE with
- * the reason in w->why. */
-static int judge(struct walk *w, int parent_loose)
+ * folder it lies in lets others create names (its mode: pmode); last: it
+ * is the end of the path.  0, or MPIFT_ERR_ESCAPE with the reason in
+ * w->why. */
+static int judge(struct walk *w, int parent_loose, mode_t pmode, int last)
 {
     const struct stat *st = &w->st;
-    int grp = trusts_group(w, st->st_gid), others;
+    int grp = trusts_group(w, st->st_gid), others, theirs;
     char name[128], gname[128];
     uid_t u = st->st_uid;
 
-    /* Another user's folder: only a run that is not root's trusts one, and
-     * only when it is shared with one of that run's groups. */
-    if (u != 0 && u != w->euid && (parent_loose || w->euid == 0 || !grp)) {
+    theirs = u != 0 && u != w->euid;
+    /* In a folder others may create names in, what comes next must be the
+     * user's or root's: anyone else's may have been made there to redirect
+     * the run.  Elsewhere another user's folder is trusted only by a run
+     * that is not root's sharing its group, or as the root that is read
+     * (a colleague's data: nothing below it is followed out of it). */
+    if (theirs && (parent_loose || ((w->euid == 0 || !grp) && !(last && (w->flags & MPIFT_WALK_READ))))) {
         who(u, name, sizeof(name));
         if (parent_loose)
-            snprintf(w->why, w->len, "%s is owned by %s in a folder where every user may create names: another "
-                     "user made it, and could redirect what is written below it", shown(w), name);
+            snprintf(w->why, w->len, "%s is owned by %s in %s: another user made it, and could redirect what "
+                     "is below it", shown(w), name, loose_kind(pmode));
         else
             snprintf(w->why, w->len, "%s is owned by %s, not by you or root: its owner could redirect what is "
-                     "written below it", shown(w), name);
+                     "below it", shown(w), name);
         return MPIFT_ERR_ESCAPE;
     }
     others = (st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && !grp);
-    w->loose = others;
+    w->open = others;
+    /* A trusted group may write here, not redirect: the sticky rule holds
+     * for it (and for the owner of a colleague's folder) as for others. */
+    w->loose = others || ((st->st_mode & S_IWGRP) && st->st_gid != 0) || theirs;
     if (!others || (st->st_mode & S_ISVTX))
         return 0;
     if (st->st_mode & S_IWOTH) {
@@ -144,7 +165,7 @@ static int at_root(struct walk *w)
     w->fd = open("/", DIR_FLAGS & ~O_NOFOLLOW);
     if (w->fd < 0 || fstat(w->fd, &w->st) != 0)
         return fail_io(w, "open", "");
-    return judge(w, 0);
+    return judge(w, 0, 0, 0);
 }
 
 /* ".." in a link's target: back to the folder above, by its resolved
@@ -173,7 +194,7 @@ static int up(struct walk *w)
     if (w->fd < 0 || fstat(w->fd, &w->st) != 0)
         return fail_io(w, "open", "..");
     w->loose = 0;
-    return judge(w, 0);
+    return judge(w, 0, 0, 0);
 }
 
 /* The symbolic link comp: its target replaces it in rest (whose tail,
@@ -187,8 +208,8 @@ static int follow(struct walk *w, const char *comp, const struct stat *st, char 
 
     if (w->loose && st->st_uid != 0 && st->st_uid != w->euid) {
         who(st->st_uid, name, sizeof(name));
-        snprintf(w->why, w->len, "%s/%s is a symbolic link owned by %s in a folder where every user may create "
-                 "names: not followed", w->real, comp, name);
+        snprintf(w->why, w->len, "%s/%s is a symbolic link owned by %s in %s: not followed", w->real, comp, name,
+                 loose_kind(w->st.st_mode));
         return MPIFT_ERR_ESCAPE;
     }
     n = readlinkat(w->fd, comp, target, sizeof(target) - 1);
@@ -212,7 +233,8 @@ static int step(struct walk *w, const char *comp, unsigned flags, mode_t mode, c
                 int *links)
 {
     struct stat st;
-    int next, rc, tries;
+    int next, rc, tries, last = tail[strspn(tail, "/")] == '\0';
+    mode_t pmode = w->st.st_mode;
 
     for (tries = 0;; tries++) {
         if (fstatat(w->fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -244,12 +266,12 @@ static int step(struct walk *w, const char *comp, unsigned flags, mode_t mode, c
     close(w->fd);
     w->fd = next;
     w->rlen += (size_t)snprintf(w->real + w->rlen, sizeof(w->real) - w->rlen, "/%s", comp);
-    return judge(w, w->loose);
+    return judge(w, w->loose, pmode, last);
 }
 
 int mpift_walk_open(const char *path, unsigned flags, mode_t mode, char *real, char *why, size_t len)
 {
-    struct walk w = { .fd = -1, .euid = geteuid(), .why = why, .len = len };
+    struct walk w = { .fd = -1, .euid = geteuid(), .flags = flags, .why = why, .len = len };
     char rest[PATH_MAX], comp[NAME_MAX + 1];
     const char *p;
     int rc, links = 0;
@@ -289,7 +311,9 @@ int mpift_walk_open(const char *path, unsigned flags, mode_t mode, char *real, c
             rc = MPIFT_OK;
         }
     }
-    if (rc == MPIFT_OK && w.loose && !(flags & MPIFT_WALK_SHARED)) {
+    /* A root read is only read: what others plant in it is opened without
+     * leaving it (fs/beneath.h). */
+    if (rc == MPIFT_OK && w.open && !(flags & (MPIFT_WALK_SHARED | MPIFT_WALK_READ))) {
         snprintf(why, len, "%s is writable by other users (mode %04o): they could plant folders in it; use a "
                  "folder of your own below it", shown(&w), (unsigned)(w.st.st_mode & 07777));
         rc = MPIFT_ERR_ESCAPE;

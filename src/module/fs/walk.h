@@ -10,12 +10,13 @@
  *    root's also trusts a folder whose group is one of the user's: a
  *    shared project folder);
  *  - it may be writable only by those it trusts, unless it has the
- *    sticky bit (/tmp): then what comes next in the path must be owned
- *    by the user or root (no other user made it);
+ *    sticky bit (/tmp);
+ *  - in a folder anyone but the user and root may write in (sticky, a
+ *    trusted group's, another user's) what comes next in the path, folder
+ *    or link, must be owned by the user or root: a group the run trusts
+ *    may write there, not redirect the run;
  *  - a symbolic link is followed (a /scratch -> /local/scratch set up by
- *    the site) by walking its target the same way, unless it lies in a
- *    sticky folder that others may write in and is not the user's or
- *    root's;
+ *    the site) by walking its target the same way;
  *  - a missing component is made (with `create`) by mkdirat on its
  *    checked parent, then opened and judged like the others.
  *
@@ -34,6 +35,11 @@
  * renamed within it).  Without it such a folder is refused: a dest root
  * another user can plant folders in is not the user's. */
 #define MPIFT_WALK_SHARED 2u
+/* A root that is read (paths.source): the folder itself may be another
+ * user's (a colleague's data) when it does not lie in a folder others may
+ * write in, and may be writable by others: files below it are opened
+ * without leaving it (beneath.h).  Everything above it obeys the rules. */
+#define MPIFT_WALK_READ 4u
 
 /*
  * mpift_walk_open - open the folder at the absolute `path` as above.

@@ -65,6 +65,29 @@ static int agree_config(struct mpift_ctx *ctx, int rc, const char *err)
     return st != MPIFT_OK ? st : rc;
 }
 
+/* mpift-stage SRC... DEST: every rank made its own text from its own
+ * command line, but all parse rank 0's (text), so an option given to some
+ * ranks only would be ignored there without a word.  The lowest rank whose
+ * arguments differ from rank 0's names the first that differs; every rank
+ * returns MPIFT_ERR_USAGE (exit 2). */
+static int same_args(struct mpift_ctx *ctx, const struct mpift_options *opts, const char *text, int rank)
+{
+    char why[MPIFT_WHY_MAX];
+    int size, mine, first, st;
+    MPI_Request rq;
+
+    MPI_Comm_size(ctx->comm, &size);
+    mine = rank != 0 && mpift_config_text(opts) &&
+           mpift_config_args_differ(mpift_config_text(opts), text, rank, why, sizeof(why)) ? rank : size;
+    st = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, ctx->comm, &rq),
+                         &rq);
+    if (st != MPIFT_OK || first == size)
+        return st;
+    if (rank == first)
+        mpift_log_error("%s: give every rank the same options (all use rank 0's); nothing was read or written", why);
+    return MPIFT_ERR_USAGE;
+}
+
 /* Rank 0 gathers the text (includes spliced in); all parse it.  Returns the
  * same code everywhere. */
 static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
@@ -100,6 +123,8 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     }
     if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm, &rq),
                               &rq)) != MPIFT_OK)
+        goto out;
+    if ((rc = same_args(ctx, opts, text, rank)) != MPIFT_OK)
         goto out;
     rc = mpift_config_load(opts->config_path, text, opts->sets, opts->nsets, &ctx->cfg, err, sizeof(err));
     /* Test builds: this rank alone fails, as a lost working folder would. */

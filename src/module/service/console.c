@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "fs/walk.h"
 #include "service/console_cmd.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
@@ -157,18 +158,19 @@ static void ls_walk(int dfd, const char *prefix, char *out, size_t outlen, size_
 
 static int worker_ls(struct svc *s)
 {
-    char *out = malloc(REPLY_MAX - 16);
+    char *out = malloc(REPLY_MAX - 16), why[MPIFT_WHY_MAX];
     size_t pos = 0, cap = REPLY_MAX - 64;
     int fd, count = 0, rc;
 
     if (!out)
         return send_reply(s, MPIFT_ERR_NOMEM, "out of memory");
     out[0] = '\0';
-    fd = open(s->ctx->dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int en = errno;   /* a root not made yet is an empty listing */
-        snprintf(out, cap, "%s: %s", s->ctx->dest_root, strerror(en));
-        rc = send_reply(s, en == ENOENT ? MPIFT_OK : MPIFT_ERR_IO, en == ENOENT ? "" : out);
+    /* Walked as a dest root is: no other user's link lists a folder of
+     * their choosing. */
+    fd = mpift_walk_open(s->ctx->dest_root, 0, 0, NULL, why, sizeof(why));
+    if (fd < 0) {   /* a root not made yet is an empty listing */
+        snprintf(out, cap, "dest root %s: %s", s->ctx->dest_root, why);
+        rc = send_reply(s, fd == MPIFT_ERR_NOENT ? MPIFT_OK : fd, fd == MPIFT_ERR_NOENT ? "" : out);
         free(out);
         return rc;
     }

@@ -13,55 +13,51 @@
 
 #include "mpift/mpift.h"
 #include "fs/fsafe.h"
+#include "fs/walk.h"
 #include "util/log.h"
 #include "comm/status.h"
 #include "service/peer.h"
 #include "stage/plan.h"
 #include "engine/source.h"
 
-/* `name` below `root` for reading: the real path must stay within the
- * real root (a symlink may not lead out).  rroot and real get both. */
-static int source_resolve(const char *root, const char *name, char *rroot, char *real, char *why, size_t wl)
-{
-    char path[PATH_MAX];
-
-    if (!realpath(root, rroot)) {
-        int en = errno;
-        snprintf(why, wl, "%s: %s", root, strerror(en));
-        return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
-    }
-    if (mpift_path_join(rroot, name, path, sizeof(path)) != MPIFT_OK) {
-        mpift_format(why, wl, "%s/%s: path too long", rroot, name);
-        return MPIFT_ERR_RANGE;
-    }
-    return mpift_path_resolve(rroot, NULL, path, real, why, wl);
-}
-
+/* `name` below `root` for reading.  The root is opened by the checked
+ * walk (fs/walk.h: no other user can bend the path to it; rroot gets its
+ * real path); the name's real path must stay within it (a symlink may not
+ * lead out), and the open itself is made beneath the root's fd. */
 int mpift_peer_source(const char *root, const char *name, char *rroot, struct mpift_src **src, int *fd, char *why,
                       size_t wl)
 {
-    char real[PATH_MAX];
-    int rc = source_resolve(root, name, rroot, real, why, wl), en;
+    char path[PATH_MAX], real[PATH_MAX], cause[MPIFT_WHY_MAX];
+    int rc;
 
-    *fd = -1;
     *src = NULL;
-    if (rc != MPIFT_OK)
+    *fd = mpift_walk_open(root, MPIFT_WALK_READ, 0, rroot, cause, sizeof(cause));
+    if (*fd < 0) {
+        rc = *fd;
+        *fd = -1;
+        mpift_format(why, wl, "paths.source %s: %s", root, cause);
         return rc;
+    }
+    if (mpift_path_join(rroot, name, path, sizeof(path)) != MPIFT_OK) {
+        mpift_format(why, wl, "%s/%s: path too long", rroot, name);
+        rc = MPIFT_ERR_RANGE;
+        goto out;
+    }
+    rc = mpift_path_resolve(rroot, NULL, path, real, why, wl);
+    if (rc != MPIFT_OK)
+        goto out;
     /* Not planned: no device and inode to hold it to; the open itself
      * stays below the root and refuses what is not a regular file. */
     if (!(*src = mpift_src_new(real, NULL))) {
         mpift_format(why, wl, "%s: out of memory", real);
-        return MPIFT_ERR_NOMEM;
+        rc = MPIFT_ERR_NOMEM;
     }
-    *fd = open(rroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (*fd < 0) {
-        en = errno;
-        snprintf(why, wl, "%s: %s", rroot, strerror(en));
-        free(*src);
-        *src = NULL;
-        return en == ENOENT ? MPIFT_ERR_NOENT : MPIFT_ERR_IO;
+out:
+    if (rc != MPIFT_OK) {
+        close(*fd);
+        *fd = -1;
     }
-    return MPIFT_OK;
+    return rc;
 }
 
 void mpift_peer_file(struct mpift_pfile *f, const char *name, struct mpift_src *src)

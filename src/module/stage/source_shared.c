@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "fs/walk.h"
 #include "engine/compress.h"
 #include "engine/inject.h"
 #include "engine/source.h"
@@ -253,14 +254,20 @@ static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, in
     size_t k;
     int rooterr;
     long left = hold_budget();
-    char path[PATH_MAX];
+    char path[PATH_MAX], why[MPIFT_WHY_MAX];
 
     memcpy(&n, p, sizeof(n));
     p += sizeof(n);
     snprintf(r->srcroot, sizeof(r->srcroot), "%s", (const char *)p);
     p += n;
-    r->srcfd = open(r->srcroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    rooterr = r->srcfd < 0 ? errno : 0;
+    /* The checked walk, as rank 0 opened it: on this node the path may
+     * lead elsewhere (another user's link in a folder they may write). */
+    r->srcfd = mpift_walk_open(r->srcroot, MPIFT_WALK_READ, 0, NULL, why, sizeof(why));
+    rooterr = r->srcfd >= 0 ? 0 : r->srcfd == MPIFT_ERR_IO || r->srcfd == MPIFT_ERR_NOENT ? errno : EPERM;
+    if (r->srcfd < 0) {
+        mpift_log_warn("paths.source %s: %s: this node reads nothing of it itself", r->srcroot, why);
+        r->srcfd = -1;
+    }
     for (k = 0; p + sizeof(c) <= end; k++) {
         memcpy(&c, p, sizeof(c));
         p += sizeof(c);

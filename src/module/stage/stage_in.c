@@ -27,6 +27,7 @@
 
 #include "mpift/mpift.h"
 #include "comm/agree.h"
+#include "fs/walk.h"
 #include "config/template.h"
 #include "engine/inject.h"
 #include "engine/sink.h"
@@ -59,19 +60,24 @@ static int is_writer(const struct mpift_in_run *r, const struct mpift_pfile *f)
 
 #define AGREE "waiting for every rank to agree to go on"
 
-/* Rank 0: the resolved source root, which every file sent is read below
- * (engine/source.h). */
-static int open_source(struct mpift_in_run *r, const char *real)
+/* Rank 0: the source root, opened by the checked walk (fs/walk.h, as a
+ * root that is read): every file sent is read below it (engine/source.h)
+ * and real gets its path with links resolved. */
+static int open_source(struct mpift_in_run *r, const char *src, char *real)
 {
-    snprintf(r->srcroot, sizeof(r->srcroot), "%s", real);
-    r->srcfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (r->srcfd >= 0)
+    char why[MPIFT_WHY_MAX];
+
+    r->srcfd = mpift_walk_open(src, MPIFT_WALK_READ, 0, real, why, sizeof(why));
+    if (r->srcfd >= 0) {
+        snprintf(r->srcroot, sizeof(r->srcroot), "%s", real);
         return MPIFT_OK;
-    mpift_log_error("%s: paths.source %s: %s", r->ctx->cfg->file, real, strerror(errno));
+    }
+    r->srcfd = -1;
+    mpift_log_error("%s: paths.source %s: %s", r->ctx->cfg->file, src, why);
     return MPIFT_ERR_CONFIG;
 }
 
-/* 1. Rank 0 resolves the source root and plans; then everyone has the plan. */
+/* 1. Rank 0 opens the source root and plans; then everyone has the plan. */
 static int make_plan(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
@@ -82,14 +88,11 @@ static int make_plan(struct mpift_in_run *r)
     if (r->rank == 0) {
         mpift_topo_tvars(&ctx->topo, 0, &v);
         rc = mpift_template_expand(ctx->cfg->source, &v, src, sizeof(src));
-        if (rc == MPIFT_OK && !realpath(src, real)) {
-            mpift_log_error("%s: paths.source %s: %s", ctx->cfg->file, src, strerror(errno));
-            rc = MPIFT_ERR_CONFIG;
-        } else if (rc == MPIFT_OK) {
+        rc = rc == MPIFT_OK ? open_source(r, src, real) : rc;
+        if (rc == MPIFT_OK) {
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
-            rc = rc == MPIFT_OK ? open_source(r, real) : rc;
             mpift_inject_pause_after_plan();
         }
     }

@@ -120,6 +120,13 @@ int mpift_in_open_root(struct mpift_in_run *r)
         mpift_format(r->root_why, sizeof(r->root_why), "%s: nothing was sent; wait for it to end or point "
                      "paths.dest elsewhere", cause);
         break;
+    case MPIFT_HOLD_NOREG:
+        /* The root's own flock still keeps out runs into this very root;
+         * a user's runs must not all fail because another user made the
+         * registry's folder first.  Not held: no temporary is swept. */
+        mpift_log_warn("dest root %s: %s: going on with this root's own lock only (a run into a folder inside or "
+                       "above it is not kept out); remove that folder", ctx->dest_root, cause);
+        break;
     case MPIFT_HOLD_NOLOCK:
         mpift_log_verbose("dest root %s cannot be locked on this file system: another user's run into it is not "
                           "kept out, and no temporary file is swept", ctx->dest_root);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "fs/walk.h"
 #include "engine/sink.h"
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
@@ -154,13 +155,15 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
         mpift_notes_add(&r->w[w].notes, i, why);
 }
 
-/* 1. A writer lists its results; it will read them below its dest root. */
+/* 1. A writer lists its results; it will read them below its dest root,
+ * walked as a dest root is (no other user's link makes it read elsewhere). */
 static int list_mine(struct out_run *r)
 {
-    if (!realpath(r->ctx->dest_root, r->real) ||
-        (r->realfd = open(r->real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root,
-                        strerror(errno));
+    char why[MPIFT_WHY_MAX];
+
+    if ((r->realfd = mpift_walk_open(r->ctx->dest_root, 0, 0, r->real, why, sizeof(why))) < 0) {
+        mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root, why);
+        r->realfd = -1;
         r->mine.nerrors = 1;
         r->mine.nunread = 1;   /* its files are unknown */
         return MPIFT_OK;
@@ -317,6 +320,9 @@ static int preflight(struct out_run *r)
                 mpift_room_add(&room, r->w[w].plan.f[i].size);
                 mpift_folders_add(&fl, &r->w[w].plan.f[i]);
             }
+    if (lock == MPIFT_HOLD_NOREG)   /* the collect folder's own flock still holds (stage_in_dest.c) */
+        mpift_log_warn("paths.collect %s: %s: going on with this folder's own lock only (a run into a folder "
+                       "inside or above it is not kept out); remove that folder", r->collect, why);
     if (lock == MPIFT_HOLD_BUSY || lock == MPIFT_HOLD_ERROR) {
         char cause[MPIFT_WHY_MAX];
         memcpy(cause, why, sizeof(cause));
