@@ -380,3 +380,11 @@ void mpift_topo_free(struct mpift_topo *t)
     t->node_of = t->local_of = t->leaders = NULL;
     t->hosts = NULL;
 }
+
+struct mpift_rank_label mpift_topo_label(const struct mpift_topo *t, int rank)
+{
+    struct mpift_rank_label l;
+
+    snprintf(l.s, sizeof(l.s), "%s (rank %d)", t->hosts[rank], rank);
+    return l;
+}

@@ -55,4 +55,13 @@ void mpift_topo_tvars(const struct mpift_topo *t, int rank, struct mpift_tvars *
 /* Free the tables and the node communicator. */
 void mpift_topo_free(struct mpift_topo *t);
 
+/* "host (rank N)": a rank as messages name it.  Returned by value: the
+ * text lives to the end of the statement that asks for it (C11's
+ * temporary lifetime), with no buffer shared between calls or threads. */
+struct mpift_rank_label {
+    char s[MPIFT_HOST_MAX + 32];
+};
+
+struct mpift_rank_label mpift_topo_label(const struct mpift_topo *t, int rank);
+
 #endif

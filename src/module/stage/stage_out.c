@@ -131,21 +131,6 @@ static int wanted(const struct out_run *r, int w, size_t i)
     return r->w[w].plan.f[i].type == MPIFT_PT_FILE && r->w[w].state[i] == MPIFT_FS_NONE;
 }
 
-/* "host (rank N)": writer w as messages name it.  Returned by value: the
- * text lives to the end of the statement that asks for it (C11's
- * temporary lifetime), with no buffer shared between calls or threads. */
-struct label {
-    char s[MPIFT_HOST_MAX + 32];
-};
-
-static struct label where(const struct out_run *r, int w)
-{
-    struct label l;
-
-    snprintf(l.s, sizeof(l.s), "%s (rank %d)", r->ctx->topo.hosts[w], w);
-    return l;
-}
-
 /* Rank 0: file i of writer w failed for good. */
 static void fail_file(struct out_run *r, int w, size_t i, const char *why)
 {
@@ -224,8 +209,8 @@ static void clash(struct out_run *r, const struct key *keys, size_t i, size_t j)
     if (j - i > 2)
         snprintf(more, sizeof(more), " (and %zu more ranks)", j - i - 2);
     mpift_log_error("%s/%s: %s and %s%s both have it: not copied; put %%h or %%r in stage_out's dest "
-                    "to keep them apart", r->collect, keys[i].dest, where(r, keys[i].w).s,
-                    where(r, keys[i + 1].w).s, more);
+                    "to keep them apart", r->collect, keys[i].dest, mpift_topo_label(&r->ctx->topo, keys[i].w).s,
+                    mpift_topo_label(&r->ctx->topo, keys[i + 1].w).s, more);
     for (k = i; k < j; k++) {
         r->w[keys[k].w].state[keys[k].i] = MPIFT_FS_CLASH;
         r->failed++;
@@ -282,7 +267,7 @@ static void make_folders(struct out_run *r)
             if (fd >= 0)
                 close(fd);
             else
-                mpift_log_error("%s/%s (from %s): %s", r->collect, f->dest, where(r, w).s, why);
+                mpift_log_error("%s/%s (from %s): %s", r->collect, f->dest, mpift_topo_label(&r->ctx->topo, w).s, why);
         }
 }
 
@@ -372,14 +357,15 @@ static int account(struct out_run *r, int w, uint64_t id, const struct mpift_out
         if (wr->wire)
             wr->wire[id] = res->wire;
     } else if (again) {
-        mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res->why, where(r, w).s, round + 2,
+        mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res->why,
+                       mpift_topo_label(&r->ctx->topo, w).s, round + 2,
                        r->ctx->cfg->retries + 1);
     } else {
         fail_file(r, w, id, res->why);
         /* The writer names a file it could not read; rank 0 the rest,
          * and one that kept changing while it was read. */
         if (!res->source_failed || w == 0 || res->status == MPIFT_ERR_CHECKSUM)
-            mpift_log_error("%s (from %s)%s", res->why, where(r, w).s,
+            mpift_log_error("%s (from %s)%s", res->why, mpift_topo_label(&r->ctx->topo, w).s,
                             res->source_failed && res->status == MPIFT_ERR_CHECKSUM ? MPIFT_CHANGED_HINT : "");
         if (r->ctx->cfg->abort_on_error)
             r->stopped = 1;
@@ -496,7 +482,7 @@ static void print_plan(struct out_run *r)
             const struct mpift_pfile *f = &r->w[w].plan.f[i];
             if (f->type != MPIFT_PT_FILE)
                 continue;
-            snprintf(tail, sizeof(tail), " <- %s", where(r, w).s);
+            snprintf(tail, sizeof(tail), " <- %s", mpift_topo_label(&r->ctx->topo, w).s);
             mpift_dry_run_file(&d, (enum mpift_fstate)r->w[w].state[i], f, tail);
         }
     mpift_dry_run_end(&d, r->ctx, NULL, r->collect);
