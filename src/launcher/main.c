@@ -386,7 +386,7 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &a);
     /* A SRC only rank 0 can see is missing: said once; every rank stops
      * after MPI starts (mpift_options.refused), not rank 0 alone. */
-    if (rc == 2 && a.cli.refused_alone && mpift_cli_rank() == 0 && a.mode != MODE_CHECK) {
+    if (rc == 2 && a.cli.refused_alone && mpift_cli_rank() == 0 && a.mode != MODE_CHECK && !a.cli.print_config) {
         a.opts.refused = 1;
         a.opts.config_path = MPIFT_CLI_CONFIG_NAME;
         rc = launch(&a, &argc, &argv);
