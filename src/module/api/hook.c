@@ -195,12 +195,18 @@ static int as_user_agreed(const struct mpift_options *opts, int rank)
  * no context, so no watchdog, exists yet.  A caller whose options predate
  * the field has no --as-user anywhere: nothing to agree.
  */
+/* Does the caller's struct have the --as-user fields (hook ABI 1.1)? */
+static int knows_as_user(const struct mpift_options *opts)
+{
+    return opts->size >= offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid);
+}
+
 static int become_user(const struct mpift_options *opts, int rank)
 {
     char why[256] = "";
     int rc, all = 0;
 
-    if (opts->size < offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid))
+    if (!knows_as_user(opts))
         return MPIFT_OK;
     if ((rc = as_user_agreed(opts, rank)) != MPIFT_OK || !opts->as_user)
         return rc;
@@ -224,7 +230,7 @@ static int become_user(const struct mpift_options *opts, int rank)
  */
 static void as_user_shm_defaults(const struct mpift_options *opts)
 {
-    if (opts->size < offsetof(struct mpift_options, as_gid) + sizeof(opts->as_gid) || !opts->as_user)
+    if (!knows_as_user(opts) || !opts->as_user)
         return;
     setenv("UCX_TLS", "^sysv", 0);
     setenv("UCX_POSIX_USE_PROC_LINK", "n", 0);
