@@ -17,8 +17,8 @@ trap 'rm -rf "$out"' EXIT
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$build/include" -I"$top/include" -I"$top/src/module" -I"$build" -DMPIFT_BUILDING)
 mod=$top/src/module
-clang "${flags[@]}" $(pkg-config --cflags ompi-c) "$here/fuzz_proto.c" "$mod/wire/proto.c" "$mod/wire/request.c" \
-    "$mod/util/log.c" "$mod/api/status.c" $(pkg-config --libs ompi-c) -o "$out/fuzz_proto" || exit 1
+clang "${flags[@]}" "$here/fuzz_proto.c" "$mod/wire/cursor.c" "$mod/wire/proto.c" "$mod/wire/request.c" \
+    -o "$out/fuzz_proto" || exit 1
 clang "${flags[@]}" $(pkg-config --cflags libconfig ompi-c) "$here/fuzz_config.c" "$mod"/config/*.c "$mod/fs/fsafe.c" \
     $(pkg-config --libs libconfig) -o "$out/fuzz_config" || exit 1
 status=0

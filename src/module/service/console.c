@@ -40,6 +40,7 @@
 #include "comm/wait.h"
 #include "service/peer.h"
 #include "wire/proto.h"
+#include "service/request_io.h"
 #include "wire/request.h"
 #include "service/console.h"
 #include "stage/stage.h"

@@ -31,6 +31,7 @@
 #include "util/log.h"
 #include "util/tmpname.h"
 #include "service/peer.h"
+#include "service/request_io.h"
 #include "wire/request.h"
 #include "engine/stream.h"
 #include "engine/xfer.h"

@@ -24,6 +24,7 @@
 #include "comm/status.h"
 #include "comm/wait.h"
 #include "service/peer.h"
+#include "service/request_io.h"
 #include "wire/request.h"
 #include "engine/xfer.h"
 

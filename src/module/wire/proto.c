@@ -1,43 +1,17 @@
 /*
  * proto.c - encode and validate protocol headers.
  *
- * Explicit little-endian layouts rather than memcpy of structs: no padding
- * or endianness surprises between nodes, and every byte the decoder reads is
- * bounds-checked first.
+ * Explicit little-endian layouts through wire/cursor.h rather than memcpy
+ * of structs: no padding or endianness surprises between nodes, and every
+ * byte the decoder reads is bounds-checked first.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "mpift/mpift.h"
 #include "config/config.h"
+#include "wire/cursor.h"
 #include "wire/proto.h"
-
-static void put_u16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint16_t get_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 enum mpift_wire_cksum mpift_wire_cksum(enum mpift_cksum checksum)
 {
@@ -55,16 +29,17 @@ void mpift_chunking(uint64_t size, uint64_t chunk_size, uint64_t *nchunks, uint6
     *last = size - (*nchunks - 1) * chunk_size;
 }
 
-static void put_hdr(unsigned char *buf, uint16_t type, uint32_t payload)
+static void put_hdr(struct mpift_wcur *w, uint16_t type, uint32_t payload)
 {
-    put_u32(buf, MPIFT_PROTO_MAGIC);
-    put_u16(buf + MPIFT_HDR_VERSION_AT, MPIFT_PROTO_VERSION);
-    put_u16(buf + 6, type);
-    put_u32(buf + 8, payload);
+    mpift_wput_u32(w, MPIFT_PROTO_MAGIC);
+    mpift_wput_u16(w, MPIFT_PROTO_VERSION);
+    mpift_wput_u16(w, type);
+    mpift_wput_u32(w, payload);
 }
 
-/* Check the common header; on success *payload is the payload length. */
-static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32_t *payload,
+/* Check the common header; on success *payload is the payload length and
+ * r reads the payload from its start. */
+static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32_t *payload, struct mpift_rcur *r,
                      char *why, size_t whylen)
 {
     uint32_t magic;
@@ -74,10 +49,11 @@ static int check_hdr(const unsigned char *buf, size_t len, uint16_t want, uint32
         snprintf(why, whylen, "short header (%zu bytes, need %d)", len, MPIFT_HDR_LEN);
         return MPIFT_ERR_PROTO;
     }
-    magic = get_u32(buf);
-    version = get_u16(buf + MPIFT_HDR_VERSION_AT);
-    type = get_u16(buf + 6);
-    *payload = get_u32(buf + 8);
+    mpift_rcur_init(r, buf, len);
+    magic = mpift_wget_u32(r);
+    version = mpift_wget_u16(r);
+    type = mpift_wget_u16(r);
+    *payload = mpift_wget_u32(r);
     if (magic != MPIFT_PROTO_MAGIC) {
         snprintf(why, whylen, "bad magic 0x%08x (not an mpift message)", magic);
         return MPIFT_ERR_PROTO;
@@ -115,23 +91,23 @@ static int check_str(const unsigned char *p, uint32_t n, size_t max, const char 
 
 /* What META and a batch entry both begin with (32 bytes): file_id u64,
  * size u64, mtime_sec i64, mtime_nsec u32, mode u32. */
-static void put_file(unsigned char *p, uint64_t id, uint64_t size, int64_t sec, uint32_t nsec, uint32_t mode)
+static void put_file(struct mpift_wcur *w, uint64_t id, uint64_t size, int64_t sec, uint32_t nsec, uint32_t mode)
 {
-    put_u64(p, id);
-    put_u64(p + 8, size);
-    put_u64(p + 16, (uint64_t)sec);
-    put_u32(p + 24, nsec);
-    put_u32(p + 28, mode);
+    mpift_wput_u64(w, id);
+    mpift_wput_u64(w, size);
+    mpift_wput_u64(w, (uint64_t)sec);
+    mpift_wput_u32(w, nsec);
+    mpift_wput_u32(w, mode);
 }
 
-static void get_file(const unsigned char *p, uint64_t *id, uint64_t *size, int64_t *sec, uint32_t *nsec,
+static void get_file(struct mpift_rcur *r, uint64_t *id, uint64_t *size, int64_t *sec, uint32_t *nsec,
                      uint32_t *mode)
 {
-    *id = get_u64(p);
-    *size = get_u64(p + 8);
-    *sec = (int64_t)get_u64(p + 16);
-    *nsec = get_u32(p + 24);
-    *mode = get_u32(p + 28);
+    *id = mpift_wget_u64(r);
+    *size = mpift_wget_u64(r);
+    *sec = (int64_t)mpift_wget_u64(r);
+    *nsec = mpift_wget_u32(r);
+    *mode = mpift_wget_u32(r);
 }
 
 /*
@@ -147,13 +123,14 @@ struct named_shape {
     const char *msg, *str, *size_of;
 };
 
-/* Check the header and the shape; *slen gets the string's length. */
+/* Check the header and the shape; *slen gets the string's length, and r
+ * reads the payload from its start. */
 static int check_named(const unsigned char *buf, size_t len, const struct named_shape *sh, uint32_t *slen,
-                       char *why, size_t whylen)
+                       struct mpift_rcur *r, char *why, size_t whylen)
 {
-    const unsigned char *p = buf + MPIFT_HDR_LEN;
+    struct mpift_rcur at;
     uint32_t payload;
-    int rc = check_hdr(buf, len, sh->type, &payload, why, whylen);
+    int rc = check_hdr(buf, len, sh->type, &payload, r, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -161,16 +138,18 @@ static int check_named(const unsigned char *buf, size_t len, const struct named_
         snprintf(why, whylen, "%s too short (%u bytes)", sh->msg, payload);
         return MPIFT_ERR_PROTO;
     }
-    *slen = get_u32(p + sh->len_at);
+    mpift_rcur_init(&at, buf + MPIFT_HDR_LEN + sh->len_at, 4);
+    *slen = mpift_wget_u32(&at);
     if ((uint64_t)*slen != (uint64_t)payload - sh->fixed) {
         snprintf(why, whylen, "%s length %u disagrees with %s size %u", sh->str, *slen, sh->size_of, payload);
         return MPIFT_ERR_PROTO;
     }
-    return check_str(p + sh->fixed, *slen, sh->max, sh->str, why, whylen);
+    return check_str(buf + MPIFT_HDR_LEN + sh->fixed, *slen, sh->max, sh->str, why, whylen);
 }
 
 /* META payload: file_id u64, size u64, mtime_sec i64, mtime_nsec u32,
- * mode u32, chunk_size u64, nchunks u64, last u64, name_len u32, name. */
+ * mode u32, chunk_size u64, nchunks u64, last u64, name_len u32,
+ * reserved u64, name. */
 #define META_FIXED 68
 
 static const struct named_shape meta_shape = { MPIFT_MSG_META, META_FIXED, 56, MPIFT_NAME_MAX, "metadata", "name",
@@ -180,40 +159,38 @@ int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buf
 {
     size_t nlen = strnlen(m->name, MPIFT_NAME_MAX);
     size_t total;
-    unsigned char *p;
+    struct mpift_wcur w;
 
     if (nlen >= MPIFT_NAME_MAX)
         return MPIFT_ERR_RANGE;
     total = MPIFT_HDR_LEN + META_FIXED + nlen + 1;
-    if (total > buflen)
-        return MPIFT_ERR_RANGE;
-    put_hdr(buf, MPIFT_MSG_META, (uint32_t)(total - MPIFT_HDR_LEN));
-    p = buf + MPIFT_HDR_LEN;
-    put_file(p, m->file_id, m->size, m->mtime_sec, m->mtime_nsec, m->mode);
-    put_u64(p + 32, m->chunk_size);
-    put_u64(p + 40, m->nchunks);
-    put_u64(p + 48, m->last_chunk);
-    put_u32(p + 56, (uint32_t)(nlen + 1));
-    put_u64(p + 60, 0); /* reserved */
-    memcpy(p + META_FIXED, m->name, nlen + 1);
-    return (int)total;
+    mpift_wcur_init(&w, buf, buflen);
+    put_hdr(&w, MPIFT_MSG_META, (uint32_t)(total - MPIFT_HDR_LEN));
+    put_file(&w, m->file_id, m->size, m->mtime_sec, m->mtime_nsec, m->mode);
+    mpift_wput_u64(&w, m->chunk_size);
+    mpift_wput_u64(&w, m->nchunks);
+    mpift_wput_u64(&w, m->last_chunk);
+    mpift_wput_u32(&w, (uint32_t)(nlen + 1));
+    mpift_wput_u64(&w, 0); /* reserved */
+    mpift_wput_bytes(&w, m->name, nlen);
+    mpift_wput_u8(&w, 0);
+    return mpift_wcur_status(&w) == MPIFT_OK ? (int)total : MPIFT_ERR_RANGE;
 }
 
 int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *why, size_t whylen)
 {
+    struct mpift_rcur r;
     uint32_t nlen;
     uint64_t n, last;
-    const unsigned char *p;
     int rc;
 
-    rc = check_named(buf, len, &meta_shape, &nlen, why, whylen);
+    rc = check_named(buf, len, &meta_shape, &nlen, &r, why, whylen);
     if (rc != MPIFT_OK)
         return rc;
-    p = buf + MPIFT_HDR_LEN;
-    get_file(p, &m->file_id, &m->size, &m->mtime_sec, &m->mtime_nsec, &m->mode);
-    m->chunk_size = get_u64(p + 32);
-    m->nchunks = get_u64(p + 40);
-    m->last_chunk = get_u64(p + 48);
+    get_file(&r, &m->file_id, &m->size, &m->mtime_sec, &m->mtime_nsec, &m->mode);
+    m->chunk_size = mpift_wget_u64(&r);
+    m->nchunks = mpift_wget_u64(&r);
+    m->last_chunk = mpift_wget_u64(&r);
     if (m->mtime_nsec >= 1000000000u) {
         snprintf(why, whylen, "mtime nanoseconds %u out of range", m->mtime_nsec);
         return MPIFT_ERR_PROTO;
@@ -229,7 +206,7 @@ int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m
                  (unsigned long long)m->size, (unsigned long long)m->chunk_size);
         return MPIFT_ERR_PROTO;
     }
-    memcpy(m->name, p + META_FIXED, nlen);
+    memcpy(m->name, buf + MPIFT_HDR_LEN + META_FIXED, nlen);
     return MPIFT_OK;
 }
 
@@ -238,25 +215,24 @@ int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m
 
 int mpift_complete_encode(const struct mpift_complete *c, unsigned char *buf, size_t buflen)
 {
-    unsigned char *p = buf + MPIFT_HDR_LEN;
+    struct mpift_wcur w;
 
-    if (buflen < MPIFT_COMPLETE_WIRE)
-        return MPIFT_ERR_RANGE;
-    put_hdr(buf, MPIFT_MSG_COMPLETE, COMPLETE_FIXED);
-    put_u64(p, c->file_id);
-    put_u64(p + 8, c->size);
-    put_u32(p + 16, c->status);
-    put_u32(p + 20, (uint32_t)c->err);
-    put_u32(p + 24, c->cksum_kind);
-    put_u64(p + 28, c->digest);
-    return MPIFT_COMPLETE_WIRE;
+    mpift_wcur_init(&w, buf, buflen);
+    put_hdr(&w, MPIFT_MSG_COMPLETE, COMPLETE_FIXED);
+    mpift_wput_u64(&w, c->file_id);
+    mpift_wput_u64(&w, c->size);
+    mpift_wput_u32(&w, c->status);
+    mpift_wput_u32(&w, (uint32_t)c->err);
+    mpift_wput_u32(&w, c->cksum_kind);
+    mpift_wput_u64(&w, c->digest);
+    return mpift_wcur_status(&w) == MPIFT_OK ? MPIFT_COMPLETE_WIRE : MPIFT_ERR_RANGE;
 }
 
 int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *why, size_t whylen)
 {
+    struct mpift_rcur r;
     uint32_t payload;
-    const unsigned char *p = buf + MPIFT_HDR_LEN;
-    int rc = check_hdr(buf, len, MPIFT_MSG_COMPLETE, &payload, why, whylen);
+    int rc = check_hdr(buf, len, MPIFT_MSG_COMPLETE, &payload, &r, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -264,12 +240,12 @@ int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_com
         snprintf(why, whylen, "COMPLETE of %u bytes (expected %d)", payload, COMPLETE_FIXED);
         return MPIFT_ERR_PROTO;
     }
-    c->file_id = get_u64(p);
-    c->size = get_u64(p + 8);
-    c->status = get_u32(p + 16);
-    c->err = (int32_t)get_u32(p + 20);
-    c->cksum_kind = get_u32(p + 24);
-    c->digest = get_u64(p + 28);
+    c->file_id = mpift_wget_u64(&r);
+    c->size = mpift_wget_u64(&r);
+    c->status = mpift_wget_u32(&r);
+    c->err = (int32_t)mpift_wget_u32(&r);
+    c->cksum_kind = mpift_wget_u32(&r);
+    c->digest = mpift_wget_u64(&r);
     if (c->status > MPIFT_SEND_STATUS_MAX || c->cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
         snprintf(why, whylen, "COMPLETE with unknown status %u or checksum kind %u", c->status, c->cksum_kind);
         return MPIFT_ERR_PROTO;
@@ -284,57 +260,94 @@ int mpift_error_encode(const struct mpift_error_msg *e, unsigned char *buf, size
 {
     size_t tlen = strnlen(e->text, MPIFT_MSG_MAX - 1);
     size_t total = MPIFT_HDR_LEN + ERROR_FIXED + tlen + 1;
-    unsigned char *p = buf + MPIFT_HDR_LEN;
+    struct mpift_wcur w;
 
-    if (total > buflen)
-        return MPIFT_ERR_RANGE;
-    put_hdr(buf, MPIFT_MSG_ERROR, (uint32_t)(total - MPIFT_HDR_LEN));
-    put_u64(p, e->file_id);
-    put_u32(p + 8, (uint32_t)e->code);
-    put_u32(p + 12, (uint32_t)(tlen + 1));
-    memcpy(p + ERROR_FIXED, e->text, tlen);
-    p[ERROR_FIXED + tlen] = '\0';
-    return (int)total;
+    mpift_wcur_init(&w, buf, buflen);
+    put_hdr(&w, MPIFT_MSG_ERROR, (uint32_t)(total - MPIFT_HDR_LEN));
+    mpift_wput_u64(&w, e->file_id);
+    mpift_wput_u32(&w, (uint32_t)e->code);
+    mpift_wput_u32(&w, (uint32_t)(tlen + 1));
+    mpift_wput_bytes(&w, e->text, tlen);
+    mpift_wput_u8(&w, 0);
+    return mpift_wcur_status(&w) == MPIFT_OK ? (int)total : MPIFT_ERR_RANGE;
 }
 
 int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *why, size_t whylen)
 {
     static const struct named_shape shape = { MPIFT_MSG_ERROR, ERROR_FIXED, 12, MPIFT_MSG_MAX, "ERROR message",
                                               "error text", "message" };
+    struct mpift_rcur r;
     uint32_t tlen;
-    const unsigned char *p = buf + MPIFT_HDR_LEN;
-    int rc = check_named(buf, len, &shape, &tlen, why, whylen);
+    int rc = check_named(buf, len, &shape, &tlen, &r, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
-    e->file_id = get_u64(p);
-    e->code = (int32_t)get_u32(p + 8);
-    memcpy(e->text, p + ERROR_FIXED, tlen);
+    e->file_id = mpift_wget_u64(&r);
+    e->code = (int32_t)mpift_wget_u32(&r);
+    memcpy(e->text, buf + MPIFT_HDR_LEN + ERROR_FIXED, tlen);
     return MPIFT_OK;
 }
 
 void mpift_batch_put_entry(unsigned char *at, const struct mpift_batch_entry *e)
 {
-    put_file(at, e->file_id, e->size, e->mtime_sec, e->mtime_nsec, e->mode);
-    put_u32(at + 32, e->status);
-    put_u32(at + 36, (uint32_t)e->err);
-    put_u64(at + 40, e->digest);
-    put_u64(at + 48, 0);
+    struct mpift_wcur w;
+
+    mpift_wcur_init(&w, at, MPIFT_BATCH_ENTRY);
+    put_file(&w, e->file_id, e->size, e->mtime_sec, e->mtime_nsec, e->mode);
+    mpift_wput_u32(&w, e->status);
+    mpift_wput_u32(&w, (uint32_t)e->err);
+    mpift_wput_u64(&w, e->digest);
+    mpift_wput_u64(&w, 0);
 }
 
 void mpift_batch_seal(unsigned char *buf, size_t used, uint32_t count, uint32_t cksum_kind)
 {
-    put_hdr(buf, MPIFT_MSG_BATCH, (uint32_t)(used - MPIFT_HDR_LEN));
-    put_u32(buf + MPIFT_HDR_LEN, count);
-    put_u32(buf + MPIFT_HDR_LEN + 4, cksum_kind);
+    struct mpift_wcur w;
+
+    mpift_wcur_init(&w, buf, MPIFT_BATCH_HDR);
+    put_hdr(&w, MPIFT_MSG_BATCH, (uint32_t)(used - MPIFT_HDR_LEN));
+    mpift_wput_u32(&w, count);
+    mpift_wput_u32(&w, cksum_kind);
+}
+
+/* One entry's 56-byte header (k-th of the batch, id expected); its data
+ * (when sent) follows in r. */
+static int get_entry(struct mpift_rcur *r, uint32_t k, uint64_t id, struct mpift_batch_entry *e, char *why,
+                     size_t whylen)
+{
+    if (mpift_rcur_left(r) < MPIFT_BATCH_ENTRY) {
+        snprintf(why, whylen, "batch entry %u runs past the message's end", k);
+        return MPIFT_ERR_PROTO;
+    }
+    get_file(r, &e->file_id, &e->size, &e->mtime_sec, &e->mtime_nsec, &e->mode);
+    e->status = mpift_wget_u32(r);
+    e->err = (int32_t)mpift_wget_u32(r);
+    e->digest = mpift_wget_u64(r);
+    (void)mpift_wget_u64(r);   /* reserved */
+    /* STRIPE is a striped route's COMPLETE, never a batch entry's. */
+    if (e->file_id != id || e->status > MPIFT_SEND_CHANGED || e->mtime_nsec >= 1000000000u || e->mode > 07777) {
+        snprintf(why, whylen, "batch entry %u: file %llu (expected %llu), status %u, mode %o", k,
+                 (unsigned long long)e->file_id, (unsigned long long)id, e->status, e->mode);
+        return MPIFT_ERR_PROTO;
+    }
+    e->data = NULL;
+    if (e->status != MPIFT_SEND_OK)
+        return MPIFT_OK;
+    if (e->size > mpift_rcur_left(r)) {
+        snprintf(why, whylen, "batch entry %u: %llu bytes of data run past the message's end", k,
+                 (unsigned long long)e->size);
+        return MPIFT_ERR_PROTO;
+    }
+    e->data = mpift_wget_bytes(r, (size_t)e->size);
+    return MPIFT_OK;
 }
 
 int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids, uint32_t count,
                        struct mpift_batch_entry *e, uint32_t *cksum_kind, char *why, size_t whylen)
 {
+    struct mpift_rcur r;
     uint32_t payload, n, k;
-    size_t off = MPIFT_BATCH_HDR;
-    int rc = check_hdr(buf, len, MPIFT_MSG_BATCH, &payload, why, whylen);
+    int rc = check_hdr(buf, len, MPIFT_MSG_BATCH, &payload, &r, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -342,43 +355,17 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
         snprintf(why, whylen, "batch of %zu bytes, shorter than its header", len);
         return MPIFT_ERR_PROTO;
     }
-    n = get_u32(buf + MPIFT_HDR_LEN);
-    *cksum_kind = get_u32(buf + MPIFT_HDR_LEN + 4);
+    n = mpift_wget_u32(&r);
+    *cksum_kind = mpift_wget_u32(&r);
     if (n != count || *cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
         snprintf(why, whylen, "batch of %u files with checksum kind %u (expected %u files)", n, *cksum_kind, count);
         return MPIFT_ERR_PROTO;
     }
-    for (k = 0; k < n; k++) {
-        const unsigned char *p = buf + off;
-        if (len - off < MPIFT_BATCH_ENTRY) {
-            snprintf(why, whylen, "batch entry %u runs past the message's end", k);
-            return MPIFT_ERR_PROTO;
-        }
-        get_file(p, &e[k].file_id, &e[k].size, &e[k].mtime_sec, &e[k].mtime_nsec, &e[k].mode);
-        e[k].status = get_u32(p + 32);
-        e[k].err = (int32_t)get_u32(p + 36);
-        e[k].digest = get_u64(p + 40);
-        off += MPIFT_BATCH_ENTRY;
-        /* STRIPE is a striped route's COMPLETE, never a batch entry's. */
-        if (e[k].file_id != ids[k] || e[k].status > MPIFT_SEND_CHANGED || e[k].mtime_nsec >= 1000000000u ||
-            e[k].mode > 07777) {
-            snprintf(why, whylen, "batch entry %u: file %llu (expected %llu), status %u, mode %o", k,
-                     (unsigned long long)e[k].file_id, (unsigned long long)ids[k], e[k].status, e[k].mode);
-            return MPIFT_ERR_PROTO;
-        }
-        e[k].data = NULL;
-        if (e[k].status != MPIFT_SEND_OK)
-            continue;
-        if (e[k].size > len - off) {
-            snprintf(why, whylen, "batch entry %u: %llu bytes of data run past the message's end", k,
-                     (unsigned long long)e[k].size);
-            return MPIFT_ERR_PROTO;
-        }
-        e[k].data = buf + off;
-        off += (size_t)e[k].size;
-    }
-    if (off != len) {
-        snprintf(why, whylen, "batch has %zu bytes after its last entry", len - off);
+    for (k = 0; k < n; k++)
+        if ((rc = get_entry(&r, k, ids[k], &e[k], why, whylen)) != MPIFT_OK)
+            return rc;
+    if (mpift_rcur_left(&r) != 0) {
+        snprintf(why, whylen, "batch has %zu bytes after its last entry", mpift_rcur_left(&r));
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;

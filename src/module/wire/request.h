@@ -14,18 +14,17 @@
  * own requests to the master (the mpift.h client calls) use
  * MPIFT_TAG_SVC_REQUEST; a worker announcing a file to another worker uses
  * MPIFT_TAG_SVC_ANNOUNCE.  Receivers validate every message before they
- * use a field of it.
+ * use a field of it.  Sending and receiving them is the service's
+ * (service/request_io.h): this file holds no MPI.
  */
 #ifndef MPIFT_REQUEST_H
 #define MPIFT_REQUEST_H
 
 #include <limits.h>
-#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "comm/status.h"
-#include "comm/wait.h"
+#include "util/log.h"
 #include "wire/tags.h"
 
 enum mpift_req_op {
@@ -68,42 +67,11 @@ int mpift_req_encode(const struct mpift_req *r, unsigned char *buf);
  * MPIFT_ERR_PROTO with the cause in why. */
 int mpift_req_decode(const unsigned char *buf, int len, int size, struct mpift_req *r, char *why, size_t whylen);
 
-/*
- * The calls that send or receive wait under wt (comm/wait.h), which the
- * caller starts: the rank it names and what for ("waiting for the next
- * command from" rank 0), and whether it is idle.
- */
-
-/* Send one request. */
-int mpift_req_send(struct mpift_wait *wt, MPI_Comm comm, int to, int tag, uint32_t op, int peer, uint64_t id,
-                   const char *name);
-
-/*
- * mpift_req_recv - receive and validate one request from `from` (or
- * MPI_ANY_SOURCE) with `tag`; *src gets the sender.  Returns MPIFT_OK,
- * MPIFT_ERR_PROTO (why says what was wrong; the message was consumed) or
- * MPIFT_ERR_MPI.
- */
-int mpift_req_recv(struct mpift_wait *wt, MPI_Comm comm, int from, int tag, int size, struct mpift_req *r, int *src,
-                   char *why, size_t whylen);
-
 /* Encode a reply into buf (cap bytes, at least MPIFT_REPLY_HDR + 1); a
  * text too long is cut.  Returns the length. */
 int mpift_reply_encode(unsigned char *buf, size_t cap, int status, const char *text);
 
 /* Validate a reply; *text points into buf.  MPIFT_OK or MPIFT_ERR_PROTO. */
 int mpift_reply_decode(const unsigned char *buf, int len, int *status, const char **text);
-
-/* Encode into scratch and send. */
-int mpift_reply_send(struct mpift_wait *wt, MPI_Comm comm, int to, unsigned char *scratch, size_t cap, int status,
-                     const char *text);
-
-/*
- * mpift_reply_recv - the next reply (CONTROL tag) from `from` into buf
- * (cap bytes); *text points into buf.  A reply that does not validate is
- * reported (naming the rank) and gives MPIFT_ERR_PROTO.
- */
-int mpift_reply_recv(struct mpift_wait *wt, MPI_Comm comm, int from, unsigned char *buf, size_t cap, int *status,
-                     const char **text);
 
 #endif
