@@ -34,6 +34,8 @@
 #include "comm/status.h"
 #include "util/tmpname.h"
 #include "comm/wait.h"
+#include "wire/cursor.h"
+#include "wire/planrec.h"
 #include "wire/tags.h"
 #include "config/template.h"
 
@@ -494,13 +496,6 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
     return rc;
 }
 
-/* Wire layout per record: type u8, preserve u8, target i32, size u64,
- * mtime i64, nsec u32, mode u32, dest_len u32, dest (no NUL). */
-#define REC_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
-
-/* A plan's header: count, packed length, files, bytes, nerrors, nunread. */
-#define PLAN_HDR 6
-
 #define SHARE_PLAN "waiting for every rank to take the plan from rank 0"
 
 /* MPI counts are int: move big buffers in pieces. */
@@ -517,93 +512,93 @@ static int bcast_bytes(void *buf, uint64_t len, MPI_Comm comm, struct mpift_watc
     return MPIFT_OK;
 }
 
-/* Serialise plan (dest names, not src) into a new buffer of *len bytes. */
-static int plan_pack(const struct mpift_plan *plan, unsigned char **out, uint64_t *len)
+/* Write plan (dest names, not src) through w (wire/planrec.h); with
+ * `account`, its nerrors and nunread too (else 0). */
+static void plan_put(const struct mpift_plan *plan, int account, struct mpift_wcur *w)
 {
-    unsigned char *buf, *p;
+    struct mpift_wplan_hdr h = { plan->n, plan->nfiles, plan->bytes, account ? plan->nerrors : 0,
+                                 account ? plan->nunread : 0 };
     uint64_t i;
 
-    *len = 0;
-    for (i = 0; i < plan->n; i++)
-        *len += REC_FIXED + strlen(plan->f[i].dest);
-    buf = malloc(*len ? *len : 1);
-    if (!buf)
-        return MPIFT_ERR_NOMEM;
-    p = buf;
+    mpift_wplan_put_hdr(w, &h);
     for (i = 0; i < plan->n; i++) {
         const struct mpift_pfile *f = &plan->f[i];
-        uint32_t dl = (uint32_t)strlen(f->dest);
-        *p++ = f->type;
-        *p++ = f->preserve;
-        memcpy(p, &f->target, 4); p += 4;
-        memcpy(p, &f->size, 8); p += 8;
-        memcpy(p, &f->mtime_sec, 8); p += 8;
-        memcpy(p, &f->mtime_nsec, 4); p += 4;
-        memcpy(p, &f->mode, 4); p += 4;
-        memcpy(p, &dl, 4); p += 4;
-        memcpy(p, f->dest, dl); p += dl;
+        struct mpift_wplan_rec rec = { f->type, f->preserve, f->target, f->size, f->mtime_sec, f->mtime_nsec,
+                                       f->mode, f->dest, strlen(f->dest) };
+        mpift_wplan_put_rec(w, &rec);
     }
-    *out = buf;
-    return MPIFT_OK;
 }
 
-/* The inverse: hdr = { records, bytes, nfiles, total bytes, nerrors }.
- * Same binary on every rank (checked by the protocol version), so the
- * native layout is fine here; lengths are still checked. */
-static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpift_plan *plan)
+/* Serialise plan into a new buffer of *len bytes: sized, then written. */
+static int plan_pack(const struct mpift_plan *plan, int account, unsigned char **out, uint64_t *len)
 {
-    const unsigned char *p = buf;
-    uint64_t i, len = hdr[1];
+    struct mpift_wcur w;
+
+    mpift_wcur_init(&w, NULL, 0);
+    plan_put(plan, account, &w);
+    *len = w.at;
+    if (!(*out = malloc(w.at)))
+        return MPIFT_ERR_NOMEM;
+    mpift_wcur_init(&w, *out, (size_t)*len);
+    plan_put(plan, account, &w);
+    return mpift_wcur_status(&w);
+}
+
+/* The inverse, every record checked before it is used. */
+static int plan_unpack(const unsigned char *buf, uint64_t len, struct mpift_plan *plan)
+{
+    struct mpift_wplan_hdr h;
+    struct mpift_wplan_rec rec;
+    struct mpift_rcur r;
+    char why[128];
+    uint64_t i;
+    int rc;
 
     memset(plan, 0, sizeof(*plan));
-    plan->f = calloc(hdr[0] ? hdr[0] : 1, sizeof(*plan->f));
+    mpift_rcur_init(&r, buf, (size_t)len);
+    if ((rc = mpift_wplan_get_hdr(&r, &h, why, sizeof(why))) != MPIFT_OK)
+        goto bad;
+    plan->f = calloc(h.count ? h.count : 1, sizeof(*plan->f));
     if (!plan->f)
         return MPIFT_ERR_NOMEM;
-    plan->cap = hdr[0];
-    plan->nfiles = hdr[2];
-    plan->bytes = hdr[3];
-    plan->nerrors = hdr[4];
-    plan->nunread = hdr[5];
-    for (i = 0; i < hdr[0]; i++) {
+    plan->cap = h.count;
+    plan->nfiles = h.nfiles;
+    plan->bytes = h.bytes;
+    plan->nerrors = h.nerrors;
+    plan->nunread = h.nunread;
+    for (i = 0; i < h.count; i++) {
         struct mpift_pfile *f = &plan->f[i];
-        uint32_t dl;
-        if ((uint64_t)(p - buf) + REC_FIXED > len)
-            return MPIFT_ERR_PROTO;
-        f->type = *p++;
-        f->preserve = *p++;
-        memcpy(&f->target, p, 4); p += 4;
-        memcpy(&f->size, p, 8); p += 8;
-        memcpy(&f->mtime_sec, p, 8); p += 8;
-        memcpy(&f->mtime_nsec, p, 4); p += 4;
-        memcpy(&f->mode, p, 4); p += 4;
-        memcpy(&dl, p, 4); p += 4;
-        if ((uint64_t)(p - buf) + dl > len)
-            return MPIFT_ERR_PROTO;
-        if (!(f->dest = strndup((const char *)p, dl)))
+        if ((rc = mpift_wplan_get_rec(&r, i, &rec, why, sizeof(why))) != MPIFT_OK)
+            goto bad;
+        *f = (struct mpift_pfile){ .size = rec.size, .mtime_sec = rec.mtime_sec, .mtime_nsec = rec.mtime_nsec,
+                                   .mode = rec.mode, .type = rec.type, .preserve = rec.preserve,
+                                   .target = rec.target };
+        if (!(f->dest = strndup(rec.dest, rec.dest_len)))
             return MPIFT_ERR_NOMEM;
-        p += dl;
         plan->n++;
     }
-    return MPIFT_OK;
+    if (mpift_rcur_left(&r) == 0)
+        return MPIFT_OK;
+    snprintf(why, sizeof(why), "%zu bytes after the list of files", mpift_rcur_left(&r));
+bad:
+    mpift_log_error("a list of files that does not validate (%s): protocol error", why);
+    return MPIFT_ERR_PROTO;
 }
 
 int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch *w)
 {
     int rank, rc = MPIFT_OK, st, bad, anybad;
-    uint64_t hdr[PLAN_HDR] = {0, 0, 0, 0, 0, 0}, len = 0;
+    uint64_t len = 0;
     unsigned char *buf = NULL;
 
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0) {
-        rc = plan_pack(plan, &buf, &len);
-        hdr[0] = plan->n;
-        hdr[1] = len;
-        hdr[2] = plan->nfiles;
-        hdr[3] = plan->bytes;   /* nerrors, nunread: rank 0's account only */
-    }
-    if ((st = mpift_agree_bcast(comm, hdr, PLAN_HDR, MPI_UINT64_T, 0, w, SHARE_PLAN)) != MPIFT_OK)
+    if (rank == 0)
+        rc = plan_pack(plan, 0, &buf, &len);   /* nerrors, nunread: rank 0's account only */
+    if ((st = mpift_agree_bcast(comm, &len, 1, MPI_UINT64_T, 0, w, SHARE_PLAN)) != MPIFT_OK) {
+        free(buf);
         return st;
-    if (rank != 0 && !(buf = malloc(hdr[1] ? hdr[1] : 1)))
+    }
+    if (rank != 0 && !(buf = malloc(len ? len : 1)))
         rc = MPIFT_ERR_NOMEM;
     /* Every rank must learn whether any rank failed before the next collective. */
     bad = rc != MPIFT_OK;
@@ -612,9 +607,9 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
     else if (anybad)
         rc = MPIFT_ERR_NOMEM;
     if (rc == MPIFT_OK)
-        rc = bcast_bytes(buf, hdr[1], comm, w);
+        rc = bcast_bytes(buf, len, comm, w);
     if (rc == MPIFT_OK && rank != 0)
-        rc = plan_unpack(buf, hdr, plan);
+        rc = plan_unpack(buf, len, plan);
     free(buf);
     return rc;
 }
@@ -622,22 +617,18 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
 int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct mpift_watch *w)
 {
     struct mpift_wait wt;
-    uint64_t hdr[PLAN_HDR], len;
+    uint64_t len;
     unsigned char *buf = NULL;
-    int rc = plan_pack(plan, &buf, &len);
+    int rc = plan_pack(plan, 1, &buf, &len);
 
-    if (rc != MPIFT_OK)
+    if (rc != MPIFT_OK) {
+        free(buf);
         return rc;
-    hdr[0] = plan->n;
-    hdr[1] = len;
-    hdr[2] = plan->nfiles;
-    hdr[3] = plan->bytes;
-    hdr[4] = plan->nerrors;
-    hdr[5] = plan->nunread;
+    }
     mpift_wait_start(&wt, w, to, "sending the list of files to", NULL, NULL);
     if (len > INT_MAX)
         rc = MPIFT_ERR_RANGE;   /* tens of millions of files from one node */
-    else if (mpift_wait_send(&wt, hdr, PLAN_HDR, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK ||
+    else if (mpift_wait_send(&wt, &len, 1, MPI_UINT64_T, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK ||
              mpift_wait_send(&wt, buf, (int)len, MPI_BYTE, to, MPIFT_TAG_SVC_LIST, comm) != MPIFT_OK)
         rc = MPIFT_ERR_MPI;
     free(buf);
@@ -647,21 +638,21 @@ int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct
 int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpift_watch *w)
 {
     struct mpift_wait wt;
-    uint64_t hdr[PLAN_HDR];
+    uint64_t len;
     unsigned char *buf;
     int rc;
 
     memset(plan, 0, sizeof(*plan));
     mpift_wait_start(&wt, w, from, "waiting for the list of files of", NULL, NULL);
-    if (mpift_wait_recv(&wt, hdr, PLAN_HDR, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
+    if (mpift_wait_recv(&wt, &len, 1, MPI_UINT64_T, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE) != MPIFT_OK)
         return MPIFT_ERR_MPI;
-    if (hdr[1] > INT_MAX || hdr[0] > hdr[1])
+    if (len > INT_MAX)
         return MPIFT_ERR_PROTO;
-    if (!(buf = malloc(hdr[1] ? hdr[1] : 1)))
+    if (!(buf = malloc(len ? len : 1)))
         return MPIFT_ERR_NOMEM;
-    rc = mpift_wait_recv(&wt, buf, (int)hdr[1], MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE);
+    rc = mpift_wait_recv(&wt, buf, (int)len, MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE);
     if (rc == MPIFT_OK)
-        rc = plan_unpack(buf, hdr, plan);
+        rc = plan_unpack(buf, len, plan);
     free(buf);
     return rc;
 }

@@ -1,0 +1,71 @@
+/*
+ * planrec.c - a plan's header and records on the wire (see planrec.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "wire/cursor.h"
+#include "wire/planrec.h"
+
+void mpift_wplan_put_hdr(struct mpift_wcur *w, const struct mpift_wplan_hdr *h)
+{
+    mpift_wput_u64(w, h->count);
+    mpift_wput_u64(w, h->nfiles);
+    mpift_wput_u64(w, h->bytes);
+    mpift_wput_u64(w, h->nerrors);
+    mpift_wput_u64(w, h->nunread);
+}
+
+void mpift_wplan_put_rec(struct mpift_wcur *w, const struct mpift_wplan_rec *rec)
+{
+    mpift_wput_u8(w, rec->type);
+    mpift_wput_u8(w, rec->preserve);
+    mpift_wput_u32(w, (uint32_t)rec->target);
+    mpift_wput_u64(w, rec->size);
+    mpift_wput_u64(w, (uint64_t)rec->mtime_sec);
+    mpift_wput_u32(w, rec->mtime_nsec);
+    mpift_wput_u32(w, rec->mode);
+    mpift_wput_str(w, rec->dest, rec->dest_len);
+}
+
+int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *why, size_t whylen)
+{
+    h->count = mpift_wget_u64(r);
+    h->nfiles = mpift_wget_u64(r);
+    h->bytes = mpift_wget_u64(r);
+    h->nerrors = mpift_wget_u64(r);
+    h->nunread = mpift_wget_u64(r);
+    if (mpift_rcur_status(r) != MPIFT_OK) {
+        snprintf(why, whylen, "a list of files shorter than its header");
+        return MPIFT_ERR_PROTO;
+    }
+    /* Checked before anyone allocates count records. */
+    if (h->count > mpift_rcur_left(r) / MPIFT_WPLAN_REC_FIXED || h->nfiles > h->count) {
+        snprintf(why, whylen, "a list of %llu entries (%llu files) in %zu bytes", (unsigned long long)h->count,
+                 (unsigned long long)h->nfiles, mpift_rcur_left(r));
+        return MPIFT_ERR_PROTO;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, struct mpift_wplan_rec *rec, char *why, size_t whylen)
+{
+    rec->type = mpift_wget_u8(r);
+    rec->preserve = mpift_wget_u8(r);
+    rec->target = (int32_t)mpift_wget_u32(r);
+    rec->size = mpift_wget_u64(r);
+    rec->mtime_sec = (int64_t)mpift_wget_u64(r);
+    rec->mtime_nsec = mpift_wget_u32(r);
+    rec->mode = mpift_wget_u32(r);
+    rec->dest = (const char *)mpift_wget_str(r, SIZE_MAX, &rec->dest_len);
+    if (mpift_rcur_status(r) != MPIFT_OK) {
+        snprintf(why, whylen, "entry %llu of the list of files runs past its end", (unsigned long long)k);
+        return MPIFT_ERR_PROTO;
+    }
+    if (memchr(rec->dest, '\0', rec->dest_len)) {
+        snprintf(why, whylen, "entry %llu of the list of files has a NUL in its name", (unsigned long long)k);
+        return MPIFT_ERR_PROTO;
+    }
+    return MPIFT_OK;
+}
