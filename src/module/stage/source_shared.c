@@ -6,9 +6,9 @@
  * list (MPI_Ibcast), then every rank's verdict on each (MPI_Iallgather),
  * so every rank decides every file's route alike from the same table,
  * with no message per file; before the list and before the gather, an
- * MPI_Iallreduce says whether every rank has the memory for them.  The list is packed in host
- * byte order: every rank of a job runs the same build on the same kind of
- * machine.
+ * MPI_Iallreduce says whether every rank has the memory for them.  The
+ * list's bytes are wire/cands.h's: every rank decodes it once, checked,
+ * into a table, and judges and indexes from that.
  */
 #include "mpift_autoconf.h"
 
@@ -32,6 +32,7 @@
 #include "stage/stage_in.h"
 #include "util/log.h"
 #include "comm/wait.h"
+#include "wire/cands.h"
 
 #define AGREE "waiting for every rank to say whether it sees the source as rank 0 does"
 
@@ -44,16 +45,6 @@
  * 0.6 of one link's time that way, against (n-1)/n >= 0.75 striped (its
  * stripes would travel whole). */
 #define COMPRESSED_BETTER 0.6
-
-/* One candidate as rank 0 sends it, its path (below the root) after it. */
-struct cand {
-    uint64_t file;      /* index in the plan */
-    uint64_t size;
-    int64_t mtime_sec;
-    uint32_t mtime_nsec;
-    uint32_t pathlen;   /* NUL included */
-    uint64_t digest;    /* of the samples */
-};
 
 /* Does the middle sample (len bytes at buf) compress well enough that
  * compressing beats striping?  A codec of its own, so the run's (and
@@ -102,44 +93,40 @@ out:
     return err;
 }
 
-/* A growing buffer of what rank 0 sends. */
-struct pack {
-    unsigned char *p;
-    size_t len, cap;
+/* Rank 0's candidates as they are found. */
+struct found {
+    struct mpift_wcand *c;
+    size_t n, cap;
 };
 
-static int put(struct pack *b, const void *v, size_t n)
+static int add(struct found *l, const struct mpift_wcand *c)
 {
-    unsigned char *q;
+    struct mpift_wcand *q;
 
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 4096;
-        if (!(q = realloc(b->p, b->cap)))
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        if (!(q = realloc(l->c, l->cap * sizeof(*q))))
             return MPIFT_ERR_NOMEM;
-        b->p = q;
+        l->c = q;
     }
-    memcpy(b->p + b->len, v, n);
-    b->len += n;
+    l->c[l->n++] = *c;
     return MPIFT_OK;
 }
 
-/* Rank 0: the root, then every file larger than a chunk it can open
- * (*n of them). */
-static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count, size_t *zipped)
+/* Rank 0: every file larger than a chunk it can open, after the root
+ * (*count of them), in a new buffer of *len bytes (wire/cands.h). */
+static int pack_candidates(struct mpift_in_run *r, unsigned char **buf, size_t *len, size_t *count, size_t *zipped)
 {
     const struct mpift_config *cfg = r->ctx->cfg;
     size_t i, rl = strlen(r->srcroot);
     char why[MPIFT_WHY_MAX];
+    struct found l = { NULL, 0, 0 };
     struct stat st;
-    struct cand c;
-    int rc, fd, code, zip = 0;
-    uint32_t n = (uint32_t)rl + 1;
+    struct mpift_wcand c;
+    int rc = MPIFT_OK, fd, code, zip = 0;
 
-    rc = put(b, &n, sizeof(n));
-    rc = rc == MPIFT_OK ? put(b, r->srcroot, n) : rc;
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
-        const char *rel;
         if (f->type != MPIFT_PT_FILE || f->size <= r->ctx->cfg->chunk_size || !f->src)
             continue;
         fd = mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why));
@@ -155,13 +142,14 @@ static int pack_candidates(struct mpift_in_run *r, struct pack *b, size_t *count
         *zipped += code == 0 && zip;
         if (code != 0 || zip)
             continue;
-        for (rel = f->src->path + rl; *rel == '/'; rel++)
+        for (c.path = f->src->path + rl; *c.path == '/'; c.path++)
             ;
-        c.pathlen = (uint32_t)strlen(rel) + 1;
-        rc = put(b, &c, sizeof(c));
-        rc = rc == MPIFT_OK ? put(b, rel, c.pathlen) : rc;
-        ++*count;
+        rc = add(&l, &c);
     }
+    *count = l.n;
+    if (rc == MPIFT_OK)
+        rc = mpift_wcands_encode(r->srcroot, l.c, l.n, buf, len);
+    free(l.c);
     return rc;
 }
 
@@ -185,7 +173,7 @@ static long hold_budget(void)
 /* This rank's verdict on one candidate: 0, an errno or a DIFF.  Judged
  * the same, the open is kept in src (its stripes are read from it) while
  * *left allows, and src holds the device and inode judged. */
-static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_src *src, long *left)
+static int verdict(struct mpift_in_run *r, const struct mpift_wcand *c, struct mpift_src *src, long *left)
 {
     char why[MPIFT_WHY_MAX];
     struct stat st;
@@ -211,55 +199,17 @@ static int verdict(struct mpift_in_run *r, const struct cand *c, struct mpift_sr
     return err;
 }
 
-/*
- * Is the list whole: the root's length and NUL inside it, each candidate
- * and its path (NUL-terminated, at least one byte) inside it, files in
- * strictly increasing plan order?  Every rank holds the same bytes, so
- * every rank answers alike; a list that is not whole stripes nothing.
- */
-static int list_whole(const struct mpift_in_run *r, const unsigned char *p, size_t len)
-{
-    const unsigned char *end = p + len;
-    struct cand c;
-    uint32_t n;
-    uint64_t next = 0;
-
-    if (len < sizeof(n))
-        return 0;
-    memcpy(&n, p, sizeof(n));
-    p += sizeof(n);
-    if (n < 1 || n > (size_t)(end - p) || p[n - 1] != '\0')
-        return 0;
-    for (p += n; p < end; p += c.pathlen) {
-        if ((size_t)(end - p) < sizeof(c))
-            return 0;
-        memcpy(&c, p, sizeof(c));
-        p += sizeof(c);
-        if (c.file < next || c.file >= r->plan.n || c.pathlen < 1 || c.pathlen > (size_t)(end - p) ||
-            p[c.pathlen - 1] != '\0')
-            return 0;
-        next = c.file + 1;
-    }
-    return 1;
-}
-
 /* Every rank but 0: open the root rank 0 named, judge each candidate I
  * keep and keep its source path (for the stripes I will read). */
-static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, int *mine)
+static void judge(struct mpift_in_run *r, const struct mpift_wcands *t, int *mine)
 {
-    const unsigned char *end = p + len;
     struct mpift_pfile *f;
-    struct cand c;
-    uint32_t n;
     size_t k;
     int rooterr;
     long left = hold_budget();
     char path[PATH_MAX], why[MPIFT_WHY_MAX];
 
-    memcpy(&n, p, sizeof(n));
-    p += sizeof(n);
-    snprintf(r->srcroot, sizeof(r->srcroot), "%s", (const char *)p);
-    p += n;
+    snprintf(r->srcroot, sizeof(r->srcroot), "%s", t->root);
     /* The checked walk, as rank 0 opened it: on this node the path may
      * lead elsewhere (another user's link in a folder they may write). */
     r->srcfd = mpift_walk_open(r->srcroot, MPIFT_WALK_READ, 0, NULL, why, sizeof(why));
@@ -268,22 +218,18 @@ static void judge(struct mpift_in_run *r, const unsigned char *p, size_t len, in
         mpift_log_warn("paths.source %s: %s: this node reads nothing of it itself", r->srcroot, why);
         r->srcfd = -1;
     }
-    for (k = 0; p + sizeof(c) <= end; k++) {
-        memcpy(&c, p, sizeof(c));
-        p += sizeof(c);
-        if (c.file >= r->plan.n)
-            break;
-        f = &r->plan.f[c.file];
+    for (k = 0; k < t->n; k++) {
+        const struct mpift_wcand *c = &t->c[k];
+        f = &r->plan.f[c->file];
         if (mpift_stage_keeps(r->ctx, r->rank, f) && !f->src) {
-            if (rooterr || strlen(r->srcroot) + c.pathlen + 1 > sizeof(path)) {
+            if (rooterr || strlen(r->srcroot) + strlen(c->path) + 2 > sizeof(path)) {
                 mine[k] = rooterr ? rooterr : ENAMETOOLONG;
             } else {
-                mpift_format(path, sizeof(path), "%s/%s", r->srcroot, (const char *)p);
+                mpift_format(path, sizeof(path), "%s/%s", r->srcroot, c->path);
                 f->src = mpift_src_new(path, NULL);
-                mine[k] = f->src ? verdict(r, &c, f->src, &left) : ENOMEM; /* not striped, and the gather still met */
+                mine[k] = f->src ? verdict(r, c, f->src, &left) : ENOMEM; /* not striped, and the gather still met */
             }
         }
-        p += c.pathlen;
     }
     if (r->srcfd >= 0)
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
@@ -299,23 +245,6 @@ static void release(struct mpift_in_run *r)
             close(r->plan.f[i].src->fd);
             r->plan.f[i].src->fd = -1;
         }
-}
-
-/* Which candidate each file is (-1: none). */
-static void index_candidates(struct mpift_in_run *r, const unsigned char *p, size_t len)
-{
-    const unsigned char *end = p + len;
-    struct cand c;
-    uint32_t n;
-    size_t k;
-
-    memcpy(&n, p, sizeof(n));
-    for (p += sizeof(n) + n, k = 0; p + sizeof(c) <= end; k++, p += sizeof(c) + c.pathlen) {
-        memcpy(&c, p, sizeof(c));
-        if (c.file >= r->plan.n)
-            break;
-        r->shared.cand[c.file] = (int)k;
-    }
 }
 
 /* What a verdict means, for users. */
@@ -416,11 +345,13 @@ int mpift_shared_agree(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
     struct mpift_shared *sh = &r->shared;
-    struct pack b = {NULL, 0, 0};
+    struct mpift_wcands t = { NULL, NULL, 0 };
+    unsigned char *buf = NULL;
     MPI_Request rq;
     uint64_t len = 0;
-    int rc = MPIFT_OK, *mine = NULL, ok;
-    size_t i, k = 0, zipped = 0;
+    int rc = MPIFT_OK, dec, *mine = NULL, ok;
+    size_t i, k = 0, zipped = 0, blen = 0;
+    char why[256];
 
     /* Ranks of one node read through one file system: nothing to gain;
      * copies = "once" has no receiver to read. */
@@ -428,8 +359,8 @@ int mpift_shared_agree(struct mpift_in_run *r)
         return MPIFT_OK;
     /* No candidate, or a list that does not fit an int count: nothing
      * striped, and nothing more to agree on. */
-    if (r->rank == 0 && (pack_candidates(r, &b, &k, &zipped) != MPIFT_OK || b.len > INT_MAX || k == 0)) {
-        b.len = 0;
+    if (r->rank == 0 && (pack_candidates(r, &buf, &blen, &k, &zipped) != MPIFT_OK || blen > INT_MAX || k == 0)) {
+        blen = 0;
         mpift_log_verbose("source shared: not striping (%s)", k == 0 ? "no file larger than a chunk that rank 0 "
                           "can read and that does not compress well" : "no room for the list of files");
     }
@@ -437,7 +368,7 @@ int mpift_shared_agree(struct mpift_in_run *r)
         mpift_log_verbose("source shared, but %zu file%s compress%s well (a sample to under %.0f%% with "
                           "transfer.compress): rank 0 sends %s compressed", zipped, zipped == 1 ? "" : "s",
                           zipped == 1 ? "es" : "", COMPRESSED_BETTER * 100, zipped == 1 ? "it" : "them");
-    len = b.len;
+    len = blen;
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
     if (len == 0 || len > INT_MAX)
@@ -446,31 +377,32 @@ int mpift_shared_agree(struct mpift_in_run *r)
      * short of memory says so in all_have, and then nothing is striped
      * (the files go from rank 0, as with "no"). */
     if (r->rank != 0)
-        b.p = malloc(len);
+        buf = malloc(len);
     sh->cand = malloc((r->plan.n ? r->plan.n : 1) * sizeof(*sh->cand));
-    if ((rc = all_have(ctx, b.p && sh->cand, &ok)) != MPIFT_OK || !ok)
+    if ((rc = all_have(ctx, buf && sh->cand, &ok)) != MPIFT_OK || !ok)
         goto out;
-    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(b.p, (int)len, MPI_BYTE, 0, ctx->comm, &rq), &rq) !=
+    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(buf, (int)len, MPI_BYTE, 0, ctx->comm, &rq), &rq) !=
         MPIFT_OK)
         goto mpi;
-    if (!list_whole(r, b.p, (size_t)len)) {
+    /* Every rank holds the same bytes: a list that is not whole is so
+     * everywhere, and stripes nothing. */
+    if ((dec = mpift_wcands_decode(buf, (size_t)len, r->plan.n, &t, why, sizeof(why))) == MPIFT_ERR_PROTO) {
         if (r->rank == 0)
-            mpift_log_verbose("source shared: not striping (the list of files did not arrive whole)");
+            mpift_log_verbose("source shared: not striping (the list of files did not arrive whole: %s)", why);
         goto out;
     }
     for (i = 0; i < r->plan.n; i++)
         sh->cand[i] = -1;
-    index_candidates(r, b.p, (size_t)len);
-    for (i = 0, k = 0; i < r->plan.n; i++)
-        k += sh->cand[i] >= 0;
-    sh->n = k;
-    mine = calloc(k ? k : 1, sizeof(*mine));
-    sh->codes = calloc((size_t)r->size * (k ? k : 1), sizeof(*sh->codes));
-    if ((rc = all_have(ctx, mine && sh->codes, &ok)) != MPIFT_OK || !ok)
+    for (k = 0; k < t.n; k++)
+        sh->cand[t.c[k].file] = (int)k;
+    sh->n = t.n;
+    mine = calloc(t.n ? t.n : 1, sizeof(*mine));
+    sh->codes = calloc((size_t)r->size * (t.n ? t.n : 1), sizeof(*sh->codes));
+    if ((rc = all_have(ctx, dec == MPIFT_OK && mine && sh->codes, &ok)) != MPIFT_OK || !ok)
         goto out;
     if (r->rank != 0)
-        judge(r, b.p, (size_t)len, mine);
-    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallgather(mine, (int)k, MPI_INT, sh->codes, (int)k, MPI_INT,
+        judge(r, &t, mine);
+    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallgather(mine, (int)t.n, MPI_INT, sh->codes, (int)t.n, MPI_INT,
                                                            ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
     sh->on = 1;
@@ -489,7 +421,8 @@ out:
         free(sh->codes);
         memset(sh, 0, sizeof(*sh));
     }
-    free(b.p);
+    mpift_wcands_free(&t);
+    free(buf);
     free(mine);
     return rc;
 }
