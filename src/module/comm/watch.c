@@ -19,11 +19,11 @@
 #include "comm/status.h"
 #include "comm/wait.h"
 #include "comm/watch.h"
+#include "wire/beat.h"
 
-/* A heartbeat's kinds (watch.h: MPIFT_BEAT_MAX), and the two messages
- * without a list: "still here" to rank 0, and END either way. */
-enum { BEAT = 0, END = 1 };
-static const unsigned char BEAT_MSG[4] = { BEAT, 0, 0, 0 }, END_MSG[4] = { END, 0, 0, 0 };
+/* The two heartbeats without a list (wire/beat.h): "still here" to rank
+ * 0, and END either way. */
+static const struct mpift_beat ALIVE_BEAT = { MPIFT_BEAT_ALIVE, 0, {0} }, END_BEAT = { MPIFT_BEAT_END, 0, {0} };
 
 /* Polls that only yield the core, then sleeps from PAUSE_MIN_NS doubling
  * up to PAUSE_MAX_NS: a rank that only waits costs little, while a chunk
@@ -49,6 +49,8 @@ int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, double timeo
     MPI_Comm_rank(comm, &w->rank);
     MPI_Comm_size(comm, &w->size);
     snprintf(w->advice, sizeof(w->advice), "transfer.timeout");
+    mpift_beat_encode(&ALIVE_BEAT, w->alive_msg);
+    mpift_beat_encode(&END_BEAT, w->end_msg);
     n = w->rank == 0 ? w->size : 1;
     if (!(w->slot = calloc((size_t)n, sizeof(*w->slot))))
         return MPIFT_ERR_NOMEM;
@@ -116,22 +118,18 @@ static void post(struct mpift_watch *w)
         MPI_Irecv(w->in, MPIFT_BEAT_MAX, MPI_BYTE, w->rank == 0 ? MPI_ANY_SOURCE : 0, w->tag, w->comm, &w->rreq);
 }
 
-/* A heartbeat of rank 0 (len bytes in w->in): its list of silent ranks. */
-static void take_list(struct mpift_watch *w, int len)
+/* A heartbeat of rank 0: its list of silent ranks. */
+static void take_list(struct mpift_watch *w, const struct mpift_beat *b)
 {
-    int n = w->in[1], i;
-
-    if (n != MPIFT_SILENT_MANY && (n > MPIFT_SILENT_MAX || len < 4 + 4 * n))
-        n = 0;   /* the same binary sent it: cannot be */
-    w->nsilent = n;
-    for (i = 0; n != MPIFT_SILENT_MANY && i < n; i++)
-        memcpy(&w->silent[i], w->in + 4 + 4 * i, 4);
+    w->nsilent = b->nsilent;
+    memcpy(w->silent, b->silent, sizeof(w->silent));
 }
 
 /* Take every heartbeat that has come. */
 static void take(struct mpift_watch *w, double now)
 {
     struct mpift_watch_slot *sl;
+    struct mpift_beat b;
     MPI_Status st;
     int flag = 1, len;
 
@@ -141,11 +139,14 @@ static void take(struct mpift_watch *w, double now)
         MPI_Get_count(&st, MPI_BYTE, &len);
         sl = slot_of(w, st.MPI_SOURCE);
         sl->heard = now;
-        if (w->in[0] == END && !sl->ended) {
+        /* One that does not validate still says its sender is there. */
+        if (len < 0 || mpift_beat_decode(w->in, (size_t)len, w->size, &b) != MPIFT_OK)
+            b = ALIVE_BEAT;
+        if (b.kind == MPIFT_BEAT_END && !sl->ended) {
             sl->ended = 1;
             w->nended++;
-        } else if (w->rank != 0 && w->in[0] == BEAT) {
-            take_list(w, len);
+        } else if (w->rank != 0 && b.kind == MPIFT_BEAT_ALIVE) {
+            take_list(w, &b);
         }
         post(w);
     }
@@ -155,22 +156,19 @@ static void take(struct mpift_watch *w, double now)
  * heard from for timeout/2.  Returns its length. */
 static int make_list(struct mpift_watch *w, double now)
 {
-    unsigned char *b = w->slot[0].out;
-    int r, n = 0;
+    struct mpift_beat b = ALIVE_BEAT;
+    int r;
 
-    b[0] = BEAT;
     for (r = 1; r < w->size; r++) {
         if (w->slot[r].ended || now - w->slot[r].heard < w->timeout / 2)
             continue;
-        if (n == MPIFT_SILENT_MAX) {
-            n = MPIFT_SILENT_MANY;
+        if (b.nsilent == MPIFT_SILENT_MAX) {
+            b.nsilent = MPIFT_SILENT_MANY;
             break;
         }
-        memcpy(b + 4 + 4 * n++, &r, 4);
+        b.silent[b.nsilent++] = r;
     }
-    b[1] = (unsigned char)n;
-    b[2] = b[3] = 0;
-    return n == MPIFT_SILENT_MANY ? 4 : 4 + 4 * n;
+    return mpift_beat_encode(&b, w->slot[0].out);
 }
 
 /* Send what is due: a heartbeat to each rank not yet told END whose
@@ -179,7 +177,7 @@ static int make_list(struct mpift_watch *w, double now)
  * when the next round's list is made). */
 static void beat(struct mpift_watch *w, double now)
 {
-    int s, flag, len = w->rank == 0 ? make_list(w, now) : 4;
+    int s, flag, len = w->rank == 0 ? make_list(w, now) : MPIFT_BEAT_HDR;
     struct mpift_watch_slot *sl;
     const unsigned char *msg;
 
@@ -189,7 +187,7 @@ static void beat(struct mpift_watch *w, double now)
             continue;
         if (MPI_Test(&sl->req[0], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag)
             continue;
-        msg = BEAT_MSG;
+        msg = w->alive_msg;
         if (w->rank == 0) {
             memcpy(sl->out, w->slot[0].out, (size_t)len);
             msg = sl->out;
@@ -316,7 +314,7 @@ static int tell(struct mpift_watch *w, int r)
     if (sl->told)
         return MPIFT_OK;
     sl->told = 1;
-    return mpift_mpi_status(MPI_Isend(END_MSG, 4, MPI_BYTE, r, w->tag, w->comm, &sl->req[1]));
+    return mpift_mpi_status(MPI_Isend(w->end_msg, MPIFT_BEAT_HDR, MPI_BYTE, r, w->tag, w->comm, &sl->req[1]));
 }
 
 int mpift_watch_release(struct mpift_watch *w, int r)

@@ -31,19 +31,15 @@
 #include <mpi.h>
 #include <stddef.h>
 
+#include "wire/beat.h"
+
 /* Seconds MPI_Abort has to end the job before this process exits by itself. */
 #define MPIFT_ABORT_GRACE 10
 /* How long a rank about to abort lets its last messages drain to the
  * launcher first (nanoseconds). */
 #define MPIFT_ABORT_DRAIN_NS 200000000L
 
-/* The silent ranks a heartbeat of rank 0 names; more are "many". */
-#define MPIFT_SILENT_MAX 7
-/* A heartbeat: kind (0: still here, 1: the session's END), the number of
- * silent ranks that follow (MPIFT_SILENT_MANY: more than fit), two bytes
- * of padding, then that many 32-bit ranks (host order: one binary). */
-#define MPIFT_BEAT_MAX (4 + 4 * MPIFT_SILENT_MAX)
-#define MPIFT_SILENT_MANY 255
+/* A heartbeat's bytes, and how many silent ranks it names: wire/beat.h. */
 
 /* Something to undo if the job is stopped: a rank's copy in progress. */
 struct mpift_undo {
@@ -78,6 +74,7 @@ struct mpift_watch {
     double next_poll;          /* when arrived heartbeats are next taken */
     MPI_Request rreq;          /* the posted receive of the next heartbeat */
     unsigned char in[MPIFT_BEAT_MAX];
+    unsigned char alive_msg[MPIFT_BEAT_HDR], end_msg[MPIFT_BEAT_HDR]; /* the beats without a list, encoded */
     int nsilent;               /* others: the silent ranks of rank 0's last heartbeat ... */
     int silent[MPIFT_SILENT_MAX]; /* ... (nsilent MPIFT_SILENT_MANY: more than these) */
     struct mpift_undo *undo;
