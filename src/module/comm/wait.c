@@ -5,6 +5,7 @@
 #include "mpift_autoconf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mpift/mpift.h"
 #include "util/log.h"
@@ -281,4 +282,18 @@ int mpift_wait_coll(struct mpift_watch *w, const char *doing, int started, MPI_R
         return MPIFT_ERR_MPI;
     mpift_wait_start(&wt, w, -1, doing, NULL, NULL);
     return wait_one(&wt, req, MPI_STATUS_IGNORE);
+}
+
+int mpift_wait_recv_bytes(struct mpift_wait *wt, int from, int tag, MPI_Comm comm, unsigned char **buf, int *len)
+{
+    MPI_Status st;
+
+    *buf = NULL;
+    *len = 0;
+    if (mpift_wait_probe(wt, from, tag, comm, &st) != MPIFT_OK || MPI_Get_count(&st, MPI_BYTE, len) != MPI_SUCCESS ||
+        *len < 0)
+        return MPIFT_ERR_MPI;
+    if (!(*buf = malloc(*len ? (size_t)*len : 1)))
+        return MPIFT_ERR_NOMEM;
+    return mpift_wait_recv(wt, *buf, *len, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE);
 }

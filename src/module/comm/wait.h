@@ -76,6 +76,11 @@ int mpift_wait_send(struct mpift_wait *wt, const void *buf, int count, MPI_Datat
 int mpift_wait_recv(struct mpift_wait *wt, void *buf, int count, MPI_Datatype type, int from, int tag,
                     MPI_Comm comm, MPI_Status *st);
 
+/* The next message of bytes from `from` with `tag`, whatever its length:
+ * probed, then received into a new buffer (*buf, *len bytes: free() it).
+ * MPIFT_OK, MPIFT_ERR_MPI or MPIFT_ERR_NOMEM (then it is left unread). */
+int mpift_wait_recv_bytes(struct mpift_wait *wt, int from, int tag, MPI_Comm comm, unsigned char **buf, int *len);
+
 /*
  * mpift_wait_coll - wait for a non-blocking collective just started:
  *   rc = mpift_wait_coll(w, "waiting for every rank to ...",

@@ -45,6 +45,7 @@
 #include "comm/status.h"
 #include "comm/wait.h"
 #include "wire/tags.h"
+#include "wire/want.h"
 
 /* Rank 0's record of one writer: its list and what became of each file. */
 struct writer {
@@ -274,11 +275,33 @@ static void make_folders(struct out_run *r)
 static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
 {
     struct mpift_wait wt;
+    unsigned char *buf;
+    size_t len;
+    int rc = mpift_want_encode(ids, n, &buf, &len);
 
     mpift_wait_start(&wt, &r->ctx->watch, w, "sending the list of files wanted to", NULL, NULL);
-    if (mpift_wait_send(&wt, &n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
-    return n ? mpift_wait_send(&wt, ids, (int)n, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) : MPIFT_OK;
+    if (rc == MPIFT_OK && (len > INT_MAX || mpift_wait_send(&wt, buf, (int)len, MPI_BYTE, w, MPIFT_TAG_SVC_WANT,
+                                                            r->ctx->svc_comm) != MPIFT_OK))
+        rc = len > INT_MAX ? MPIFT_ERR_RANGE : MPIFT_ERR_MPI;
+    free(buf);
+    return rc;
+}
+
+/* A writer: the next list rank 0 wants (*n 0: none more). */
+static int recv_want(struct out_run *r, uint64_t **ids, uint64_t *n)
+{
+    struct mpift_wait wt;
+    unsigned char *buf;
+    char why[128];
+    int len, rc;
+
+    /* Rank 0 may be taking other writers' files first: an idle wait. */
+    mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);
+    rc = mpift_wait_recv_bytes(&wt, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, &buf, &len);
+    if (rc == MPIFT_OK && (rc = mpift_want_decode(buf, (size_t)len, r->mine.n, ids, n, why, sizeof(why))) != MPIFT_OK)
+        mpift_log_error("rank 0 sent %s: protocol error", rc == MPIFT_ERR_PROTO ? why : "a list of files wanted");
+    free(buf);
+    return rc;
 }
 
 /*
@@ -423,32 +446,17 @@ static int serve_rank0(struct out_run *r)
 {
     struct mpift_route to0;
     struct mpift_outcome res;
-    struct mpift_wait wt;
     uint64_t n, k, *ids = NULL;
     int zero = 0, rc = MPIFT_OK;
 
     to0 = (struct mpift_route){ .parent = -1, .children = &zero, .nchildren = 1, .ntrees = 1 };
     for (;;) {
-        /* Rank 0 may be taking other writers' files first: an idle wait. */
-        mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);
-        if (mpift_wait_recv(&wt, &n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) !=
-            MPIFT_OK) {
-            rc = MPIFT_ERR_MPI;
+        free(ids);
+        ids = NULL;
+        if ((rc = recv_want(r, &ids, &n)) != MPIFT_OK || n == 0)
             break;
-        }
-        if (n == 0)
-            break;
-        if (n > r->mine.n || !(ids = realloc(ids, n * sizeof(*ids)))) {
-            rc = n > r->mine.n ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
-            break;
-        }
-        if (mpift_wait_recv(&wt, ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm,
-                            MPI_STATUS_IGNORE) != MPIFT_OK) {
-            rc = MPIFT_ERR_MPI;
-            break;
-        }
         for (k = 0; k < n && rc == MPIFT_OK; k++) {
-            if (ids[k] >= r->mine.n || r->mine.f[ids[k]].type != MPIFT_PT_FILE) {
+            if (r->mine.f[ids[k]].type != MPIFT_PT_FILE) {
                 mpift_log_error("rank 0 asked for file %llu of %zu: protocol error", (unsigned long long)ids[k],
                                 r->mine.n);
                 rc = MPIFT_ERR_PROTO;
