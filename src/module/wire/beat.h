@@ -32,7 +32,8 @@ struct mpift_beat {
 int mpift_beat_encode(const struct mpift_beat *b, unsigned char *buf);
 
 /* Validate len bytes as a heartbeat in a job of `size` ranks (a known
- * kind, the list's length exact, each silent rank in 1..size-1).
+ * kind, the padding 0, the list's length exact, each silent rank in
+ * 1..size-1).
  * MPIFT_OK or MPIFT_ERR_PROTO. */
 int mpift_beat_decode(const unsigned char *buf, size_t len, int size, struct mpift_beat *b);
 
