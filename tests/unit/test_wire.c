@@ -1,0 +1,160 @@
+/* test_wire.c - the formats of wire/ beyond proto.c: a plan, the striping
+ * candidates, a heartbeat, the want list.  Each round-trips, and each
+ * decoder refuses what its header promises to. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "wire/beat.h"
+#include "wire/cands.h"
+#include "wire/cursor.h"
+#include "wire/planrec.h"
+#include "wire/want.h"
+#include "unit_main.h"
+
+static char why[256];
+
+START_TEST(plan_roundtrip_and_refused)
+{
+    struct mpift_wplan_rec in = { 0, 1, -1, 1ull << 40, -3, 999999999, 0640, "a/b c", 5 }, out;
+    struct mpift_wplan_hdr h = { 1, 1, 1ull << 40, 2, 1 }, g;
+    unsigned char buf[128];
+    struct mpift_wcur w;
+    struct mpift_rcur r;
+
+    mpift_wcur_init(&w, buf, sizeof(buf));
+    mpift_wplan_put_hdr(&w, &h);
+    mpift_wplan_put_rec(&w, &in);
+    ck_assert_uint_eq(w.at, MPIFT_WPLAN_HDR + MPIFT_WPLAN_REC_FIXED + 5);
+    mpift_rcur_init(&r, buf, w.at);
+    ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(g.nerrors, 2);
+    ck_assert_int_eq(out.target, -1);
+    ck_assert_int_eq(out.mtime_sec, -3);
+    ck_assert_uint_eq(out.size, 1ull << 40);
+    ck_assert_uint_eq(out.dest_len, 5);
+    ck_assert_mem_eq(out.dest, "a/b c", 5);
+    ck_assert_uint_eq(mpift_rcur_left(&r), 0);
+    /* Cut one byte short: the record runs past the end. */
+    mpift_rcur_init(&r, buf, w.at - 1);
+    ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+    /* More records than the bytes could hold: refused before allocating. */
+    h.count = 2;
+    mpift_wcur_init(&w, buf, sizeof(buf));
+    mpift_wplan_put_hdr(&w, &h);
+    mpift_wplan_put_rec(&w, &in);
+    mpift_rcur_init(&r, buf, w.at);
+    ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_ERR_PROTO);
+    /* A NUL inside a name. */
+    in.dest = "a\0b";
+    in.dest_len = 3;
+    h.count = 1;
+    mpift_wcur_init(&w, buf, sizeof(buf));
+    mpift_wplan_put_hdr(&w, &h);
+    mpift_wplan_put_rec(&w, &in);
+    mpift_rcur_init(&r, buf, w.at);
+    ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+START_TEST(cands_roundtrip_and_refused)
+{
+    struct mpift_wcand c[2] = { { 2, 10, 5, 6, 77, "x" }, { 5, 20, 7, 8, 88, "d/y" } };
+    struct mpift_wcands t;
+    unsigned char *buf;
+    size_t len;
+
+    ck_assert_int_eq(mpift_wcands_encode("/root", c, 2, &buf, &len), MPIFT_OK);
+    ck_assert_int_eq(mpift_wcands_decode(buf, len, 6, &t, why, sizeof(why)), MPIFT_OK);
+    ck_assert_str_eq(t.root, "/root");
+    ck_assert_uint_eq(t.n, 2);
+    ck_assert_uint_eq(t.c[1].file, 5);
+    ck_assert_uint_eq(t.c[1].digest, 88);
+    ck_assert_str_eq(t.c[1].path, "d/y");
+    mpift_wcands_free(&t);
+    /* A file beyond the plan, a list cut short, bytes after the last. */
+    ck_assert_int_eq(mpift_wcands_decode(buf, len, 5, &t, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_wcands_decode(buf, len - 1, 6, &t, why, sizeof(why)), MPIFT_ERR_PROTO);
+    free(buf);
+    /* Out of plan order. */
+    c[1].file = 2;
+    ck_assert_int_eq(mpift_wcands_encode("/root", c, 2, &buf, &len), MPIFT_OK);
+    ck_assert_int_eq(mpift_wcands_decode(buf, len, 6, &t, why, sizeof(why)), MPIFT_ERR_PROTO);
+    /* A path whose NUL is not at its stated end. */
+    c[1].file = 5;
+    free(buf);
+    ck_assert_int_eq(mpift_wcands_encode("/root", c, 2, &buf, &len), MPIFT_OK);
+    buf[len - 2] = '\0';
+    ck_assert_int_eq(mpift_wcands_decode(buf, len, 6, &t, why, sizeof(why)), MPIFT_ERR_PROTO);
+    free(buf);
+}
+END_TEST
+
+START_TEST(beat_roundtrip_and_refused)
+{
+    struct mpift_beat b = { MPIFT_BEAT_ALIVE, 2, { 3, 1 } }, d;
+    unsigned char buf[MPIFT_BEAT_MAX];
+    int n = mpift_beat_encode(&b, buf);
+
+    ck_assert_int_eq(n, MPIFT_BEAT_HDR + 8);
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_OK);
+    ck_assert_int_eq(d.nsilent, 2);
+    ck_assert_int_eq(d.silent[0], 3);
+    /* Rank 3 is not a rank of a job of 3; a list cut short; padding. */
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 3, &d), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n - 1, 4, &d), MPIFT_ERR_PROTO);
+    buf[2] = 1;
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_ERR_PROTO);
+    b = (struct mpift_beat){ MPIFT_BEAT_ALIVE, MPIFT_SILENT_MANY, { 0 } };
+    n = mpift_beat_encode(&b, buf);
+    ck_assert_int_eq(n, MPIFT_BEAT_HDR);
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_OK);
+    ck_assert_int_eq(d.nsilent, MPIFT_SILENT_MANY);
+    buf[0] = 2;   /* no such kind */
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+START_TEST(want_roundtrip_and_refused)
+{
+    static const uint64_t ids[] = { 4, 0, 2 };
+    unsigned char *buf;
+    uint64_t *got, n;
+    size_t len;
+
+    ck_assert_int_eq(mpift_want_encode(ids, 3, &buf, &len), MPIFT_OK);
+    ck_assert_uint_eq(len, MPIFT_WANT_HDR + 24);
+    ck_assert_int_eq(mpift_want_decode(buf, len, 5, &got, &n, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(got[0], 4);
+    free(got);
+    ck_assert_int_eq(mpift_want_decode(buf, len, 4, &got, &n, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_null(got);
+    ck_assert_int_eq(mpift_want_decode(buf, len - 8, 5, &got, &n, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_want_decode(buf, 4, 5, &got, &n, why, sizeof(why)), MPIFT_ERR_PROTO);
+    free(buf);
+    ck_assert_int_eq(mpift_want_encode(NULL, 0, &buf, &len), MPIFT_OK);
+    ck_assert_int_eq(mpift_want_decode(buf, len, 0, &got, &n, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(n, 0);
+    free(buf);
+}
+END_TEST
+
+static Suite *wire_suite(void)
+{
+    Suite *s = suite_create("wire");
+    TCase *tc = tcase_create("formats");
+
+    tcase_add_test(tc, plan_roundtrip_and_refused);
+    tcase_add_test(tc, cands_roundtrip_and_refused);
+    tcase_add_test(tc, beat_roundtrip_and_refused);
+    tcase_add_test(tc, want_roundtrip_and_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MPIFT_UNIT_MAIN(wire_suite)
