@@ -27,10 +27,10 @@ int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, con
     return 0;
 }
 
-void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
-                       const struct mpift_complete *c, bool preserve, struct mpift_outcome *res)
+void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_expect *e, bool preserve,
+                          struct mpift_outcome *res)
 {
-    res->status = mpift_sink_commit(sink, m, c, preserve, x->fsync, res->why, sizeof(res->why));
+    res->status = mpift_sink_commit(sink, e, preserve, x->fsync, res->why, sizeof(res->why));
     if (res->status == MPIFT_OK)
-        res->bytes = m->size;
+        res->bytes = e->size;
 }

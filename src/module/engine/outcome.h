@@ -37,9 +37,9 @@ void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, .
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
                     struct mpift_sink *sink, struct mpift_outcome *res);
 
-/* Verify and commit the copy (sink.h); res gets the verdict, and the
- * bytes written when it holds. */
-void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
-                       const struct mpift_complete *c, bool preserve, struct mpift_outcome *res);
+/* Verify the copy against what its sender announced and commit it
+ * (sink.h); res gets the verdict, and the bytes written when it holds. */
+void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_expect *e, bool preserve,
+                          struct mpift_outcome *res);
 
 #endif

@@ -133,6 +133,18 @@ static int other_file(struct mpift_xfer_stream *s)
     return proto(s, "message for another file (expected file %llu, %s)", (unsigned long long)s->id, s->f->dest);
 }
 
+/* Verify this rank's copy against what METADATA and COMPLETE announced,
+ * and commit it. */
+static void commit(struct mpift_xfer_stream *s, const struct mpift_complete *c)
+{
+    struct mpift_expect e = { .size = s->m.size, .sent = c->size, .mtime_sec = s->m.mtime_sec,
+                              .mtime_nsec = s->m.mtime_nsec, .mode = s->m.mode,
+                              .cksum = (enum mpift_wire_cksum)c->cksum_kind, .digest = c->digest };
+
+    s->have_sink = 0;
+    mpift_outcome_commit(s->x, &s->sink, &e, s->f->preserve, s->res);
+}
+
 /* ------------------------------------------------------------ source */
 
 static void recv_start(struct mpift_xfer_stream *s);
@@ -280,8 +292,7 @@ static int send_tail(struct mpift_xfer_stream *s)
         mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
         s->res->source_failed = 1;
     } else if (s->have_sink) {
-        s->have_sink = 0;
-        mpift_outcome_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+        commit(s, &c);
     }
     return rc;
 }
@@ -550,8 +561,7 @@ static int recv_tail(struct mpift_xfer_stream *s)
         mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
         s->res->source_failed = 1;
     } else if (s->have_sink) {
-        s->have_sink = 0;
-        mpift_outcome_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+        commit(s, &c);
     }
     return MPIFT_OK;
 }
