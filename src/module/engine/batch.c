@@ -173,18 +173,8 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
     x->base = (x->base + 1) % (uint64_t)x->window;
     for (k = 0; k < n; k++) {
         mpift_outcome_clear(&res[k]);
-        if (e[k].status == MPIFT_SEND_CHANGED) {
-            /* The source names it and may send it again. */
-            mpift_outcome_set(&res[k], MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", f[k]->dest);
-            res[k].source_failed = 1;
+        if (!mpift_outcome_sent(&res[k], e[k].status, 0, f[k]->dest))
             continue;
-        }
-        if (e[k].status != MPIFT_SEND_OK) {
-            /* The source names the failure; here the file is just skipped. */
-            mpift_outcome_set(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);
-            res[k].source_failed = 1;
-            continue;
-        }
         mpift_meter_bytes(x->meter, e[k].size);
         res[k].wire = e[k].size;
         if (tgt)

@@ -17,6 +17,23 @@ void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, .
     va_end(ap);
 }
 
+int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, const char *dest)
+{
+    if (status == MPIFT_SEND_OK)
+        return 1;
+    res->source_failed = 1;
+    if (status == MPIFT_SEND_CHANGED) {
+        mpift_outcome_set(res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", dest);
+    } else if (status == MPIFT_SEND_STRIPE && striped) {
+        /* The origin names the stripe and may send the file again, not striped. */
+        mpift_outcome_set(res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", dest);
+        res->stripe_failed = 1;
+    } else {
+        mpift_outcome_set(res, MPIFT_ERR_IO, "%s: the source could not be read", dest);
+    }
+    return 0;
+}
+
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
                     struct mpift_sink *sink, struct mpift_outcome *res)
 {

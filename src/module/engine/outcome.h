@@ -7,6 +7,7 @@
 #define MPIFT_OUTCOME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine/sink.h"
 #include "engine/xfer.h"
@@ -27,6 +28,18 @@ static inline void mpift_outcome_clear(struct mpift_outcome *res)
 /* res->status = status, res->why = the formatted message. */
 void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * mpift_outcome_sent - below the source: the sender's status for a file
+ * (enum mpift_complete_status, from its COMPLETE or its batch entry)
+ * taken into res.  Returns 1 when the file was sent whole (the copy may be
+ * verified and committed); otherwise 0 with res saying why this rank's
+ * copy is dropped (the source names the cause itself): status
+ * MPIFT_ERR_CHECKSUM when the source changed while it was sent, or, on a
+ * `striped` route, a stripe was refused (stripe_failed): it may be sent
+ * again; MPIFT_ERR_IO when the source could not be read.
+ */
+int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, const char *dest);
 
 /*
  * mpift_outcome_open - open the copy of `dest` below tgt (temporary name

@@ -545,21 +545,10 @@ static int recv_tail(struct mpift_xfer_stream *s)
         return rc;
     s->res->digest = c.digest;
     s->phase = MPIFT_SP_END;
-    if (c.status == MPIFT_SEND_CHANGED) {
-        /* The source names it and may send it again; the copy is dropped. */
-        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", s->f->dest);
-        s->res->source_failed = 1;
-    } else if (c.status == MPIFT_SEND_STRIPE && s->rt->striped) {
-        /* A stripe was not the source's: dropped here too; the origin
-         * names it and may send the file again, not striped. */
-        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", s->f->dest);
-        s->res->source_failed = 1;
-        s->res->stripe_failed = 1;
-    } else if (c.status != MPIFT_SEND_OK) {
-        /* The source names the failure; here the copy is just dropped. */
-        s->read_err = c.err ? c.err : EIO;
-        mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
-        s->res->source_failed = 1;
+    if (!mpift_outcome_sent(s->res, c.status, s->rt->striped, s->f->dest)) {
+        /* The copy is dropped; a source that could not be read says why in c.err. */
+        if (s->res->status == MPIFT_ERR_IO)
+            s->read_err = c.err ? c.err : EIO;
     } else if (s->have_sink) {
         commit(s, &c);
     }
