@@ -112,6 +112,31 @@ static void *zalloc(int *nomem, size_t n, size_t size)
     return p;
 }
 
+/* The striping table (source_shared.h) into the run: a reader reads its
+ * stripes below the source root it opened, from the sources it judged,
+ * and the origin names a reader whose stripe it refuses. */
+static void take_shared(struct mpift_in_run *r, struct mpift_shared *sh)
+{
+    size_t i;
+
+    r->shared = *sh;
+    sh = &r->shared;
+    if (!sh->on)
+        return;
+    for (i = 0; sh->src && i < r->plan.n; i++)
+        if (sh->cand[i] >= 0 && sh->src[sh->cand[i]]) {
+            r->plan.f[i].src = sh->src[sh->cand[i]];
+            sh->src[sh->cand[i]] = NULL;
+        }
+    if (sh->srcfd >= 0) {
+        r->srcfd = sh->srcfd;
+        snprintf(r->srcroot, sizeof(r->srcroot), "%s", sh->srcroot);
+        sh->srcfd = -1;
+        mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
+    }
+    r->x.hosts = r->ctx->topo.hosts;
+}
+
 /*
  * A run of ctx: every field empty (safe for run_free), then the plan, the
  * arrays it sizes and the transfer engine.  Collective: every rank
@@ -120,6 +145,7 @@ static void *zalloc(int *nomem, size_t n, size_t size)
 static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
 {
     const struct mpift_config *cfg = ctx->cfg;
+    struct mpift_shared sh;
     int rc, nomem = 0, maxkids;
 
     memset(r, 0, sizeof(*r));
@@ -153,8 +179,11 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
     rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
-    if (rc == MPIFT_OK && r->xfer_on)
-        rc = mpift_agree_status(ctx->comm, mpift_shared_agree(r), &ctx->watch, AGREE);
+    if (rc == MPIFT_OK && r->xfer_on) {
+        rc = mpift_shared_agree(r, &sh);
+        take_shared(r, &sh);
+        rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
+    }
     return rc;
 }
 
