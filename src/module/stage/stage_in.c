@@ -37,6 +37,7 @@
 #include "stage/preflight.h"
 #include "stage/report.h"
 #include "stage/route.h"
+#include "stage/run.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "stage/summary.h"
@@ -455,30 +456,61 @@ static int finish(struct mpift_in_run *r, double t0)
     return rc;
 }
 
+/* ------------------------------------------------------------ the steps (stage/run.h) */
+
+static int in_refuse(const struct mpift_ctx *ctx)
+{
+    if (ctx->cfg->n_in != 0)
+        return MPIFT_OK;
+    if (ctx->topo.rank == 0)
+        mpift_log_error("%s: stage_in lists no files: nothing to stage in", ctx->cfg->file);
+    return MPIFT_ERR_CONFIG;
+}
+
+static int in_init(void *run, struct mpift_ctx *ctx)
+{
+    return run_init(run, ctx);
+}
+
+static int in_move(void *run)
+{
+    struct mpift_in_run *r = run;
+    int rc;
+
+    if (mpift_in_open_root(r) != MPIFT_OK)
+        r->local_fail = 1;
+    rc = run_rounds(r);
+    /* Kept folder modes once their files are in (a read-only folder could
+     * not have taken them); a refused run touches nothing. */
+    if (r->folders_made)
+        mpift_folders_modes(&r->folders, r->rootfd);
+    return rc;
+}
+
+static struct mpift_xfer *in_xfer(void *run)
+{
+    struct mpift_in_run *r = run;
+
+    return r->xfer_on ? &r->x : NULL;
+}
+
+static int in_finish(void *run, int rc, double t0)
+{
+    return rc == MPIFT_OK ? finish(run, t0) : rc;
+}
+
+static void in_free(void *run)
+{
+    run_free(run);
+}
+
+static const struct mpift_run_ops in_ops = {
+    .refuse = in_refuse, .init = in_init, .move = in_move, .xfer = in_xfer, .finish = in_finish, .free = in_free,
+};
+
 int mpift_stage_in_run(struct mpift_ctx *ctx)
 {
     struct mpift_in_run r;
-    double t0 = MPI_Wtime();
-    int rc;
 
-    if (ctx->cfg->n_in == 0) {
-        if (ctx->topo.rank == 0)
-            mpift_log_error("%s: stage_in lists no files: nothing to stage in", ctx->cfg->file);
-        return MPIFT_ERR_CONFIG;
-    }
-    rc = run_init(&r, ctx);
-    if (rc == MPIFT_OK && mpift_in_open_root(&r) != MPIFT_OK)
-        r.local_fail = 1;
-    if (rc == MPIFT_OK)
-        rc = run_rounds(&r);
-    /* Kept folder modes once their files are in (a read-only folder could
-     * not have taken them); a refused run touches nothing. */
-    if (r.folders_made)
-        mpift_folders_modes(&r.folders, r.rootfd);
-    if (rc == MPIFT_OK && r.xfer_on)
-        rc = mpift_xfer_flush(&r.x);
-    if (rc == MPIFT_OK)
-        rc = finish(&r, t0);
-    run_free(&r);
-    return rc;
+    return mpift_stage_run(ctx, &in_ops, &r);
 }

@@ -38,7 +38,9 @@
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
+#include "stage/run.h"
 #include "stage/stage.h"
+#include "stage/stage_out.h"
 #include "stage/summary.h"
 #include "util/log.h"
 #include "util/progress.h"
@@ -46,37 +48,6 @@
 #include "comm/wait.h"
 #include "wire/tags.h"
 
-/* Rank 0's record of one writer: its list and what became of each file. */
-struct writer {
-    struct mpift_plan plan;       /* writer 0's is a view of out_run.mine */
-    unsigned char *state;         /* [plan.n] enum mpift_fstate; NULL: not a writer */
-    uint64_t *digest;             /* --report: [plan.n] xxh3 as the writer sent it */
-    uint64_t *wire;               /* --report: [plan.n] bytes it took on the link */
-    struct mpift_notes notes;     /* --report: why its files failed */
-    uint64_t bytes;               /* bytes written from it */
-    double secs;                  /* seconds spent taking its files (one writer at a time) */
-};
-
-struct out_run {
-    struct mpift_ctx *ctx;
-    int rank, size;
-    struct mpift_xfer x;
-    int xfer_on;                  /* x was set up */
-    struct mpift_plan mine;       /* a writer's own list (with src) */
-    char real[PATH_MAX];          /* a writer: its dest root, resolved: what it reads below */
-    int realfd;
-    struct writer *w;             /* rank 0: [size] */
-    char collect[PATH_MAX];
-    int collectfd;
-    struct mpift_root_hold hold;  /* collect in this node's registry of roots in use */
-    uint64_t written, skipped, failed, bytes, errors, unread;
-    int stopped;                  /* on_error = "abort" after a failure */
-    struct mpift_meter meter;     /* rank 0: what has come in of what is wanted */
-    /* Rank 0 with --report, for the end: */
-    double *rows;                 /* [size][MPIFT_TALLY_N] */
-    unsigned char *listed;        /* [size] the writers */
-    struct mpift_report_rank *ranks; /* [size] */
-};
 
 static int out_run_init(struct out_run *r, struct mpift_ctx *ctx)
 {
@@ -138,23 +109,6 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
     r->w[w].state[i] = MPIFT_FS_FAILED;
     if (r->ctx->report_path)
         mpift_notes_add(&r->w[w].notes, i, why);
-}
-
-/* 1. A writer lists its results; it will read them below its dest root,
- * walked as a dest root is (no other user's link makes it read elsewhere). */
-static int list_mine(struct out_run *r)
-{
-    char why[MPIFT_WHY_MAX];
-
-    if ((r->realfd = mpift_walk_open(r->ctx->dest_root, 0, 0, r->real, why, sizeof(why))) < 0) {
-        mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root, why);
-        r->realfd = -1;
-        r->mine.nerrors = 1;
-        r->mine.nunread = 1;   /* its files are unknown */
-        return MPIFT_OK;
-    }
-    mpift_xfer_source_root(&r->x, r->realfd, r->real);
-    return mpift_plan_build_out(r->ctx->cfg, r->real, &r->ctx->topo, r->rank, &r->mine);
 }
 
 /* 1. Rank 0: every writer's list, and room for what becomes of it.
@@ -418,57 +372,6 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
     return rc;  /* the last (empty) list released the writer */
 }
 
-/* 3. A writer: send what rank 0 asks for until it asks for nothing. */
-static int serve_rank0(struct out_run *r)
-{
-    struct mpift_route to0;
-    struct mpift_outcome res;
-    struct mpift_wait wt;
-    uint64_t n, k, *ids = NULL;
-    int zero = 0, rc = MPIFT_OK;
-
-    to0 = (struct mpift_route){ .parent = -1, .children = &zero, .nchildren = 1, .ntrees = 1 };
-    for (;;) {
-        /* Rank 0 may be taking other writers' files first: an idle wait. */
-        mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);
-        if (mpift_wait_recv(&wt, &n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) !=
-            MPIFT_OK) {
-            rc = MPIFT_ERR_MPI;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (n > r->mine.n || !(ids = realloc(ids, n * sizeof(*ids)))) {
-            rc = n > r->mine.n ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
-            break;
-        }
-        if (mpift_wait_recv(&wt, ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm,
-                            MPI_STATUS_IGNORE) != MPIFT_OK) {
-            rc = MPIFT_ERR_MPI;
-            break;
-        }
-        for (k = 0; k < n && rc == MPIFT_OK; k++) {
-            if (ids[k] >= r->mine.n || r->mine.f[ids[k]].type != MPIFT_PT_FILE) {
-                mpift_log_error("rank 0 asked for file %llu of %zu: protocol error", (unsigned long long)ids[k],
-                                r->mine.n);
-                rc = MPIFT_ERR_PROTO;
-                break;
-            }
-            rc = mpift_xfer_source(&r->x, ids[k], &r->mine.f[ids[k]], &to0, NULL, &res);
-            /* A file that changed while it was read: rank 0 may ask
-             * again, and says how it ended. */
-            if (rc == MPIFT_OK && res.source_failed && res.status == MPIFT_ERR_CHECKSUM)
-                mpift_log_warn("%s", res.why);
-            else if (rc == MPIFT_OK && res.source_failed)
-                mpift_log_error("%s", res.why);
-        }
-        if (rc != MPIFT_OK)
-            break;
-    }
-    free(ids);
-    return rc;
-}
-
 /* --dry-run: rank 0 tells what would come from where. */
 static void print_plan(struct out_run *r)
 {
@@ -651,42 +554,78 @@ static int finish(struct out_run *r, int rc, double t0)
     return status == MPIFT_ERR_IO ? MPIFT_ERR_FILES : status;
 }
 
+/* ------------------------------------------------------------ the steps (stage/run.h) */
+
+static int out_refuse(const struct mpift_ctx *ctx)
+{
+    if (ctx->cfg->n_out != 0 && ctx->cfg->collect)
+        return MPIFT_OK;
+    if (ctx->topo.rank == 0)
+        mpift_log_error("%s: %s: nothing to stage out (add %s)", ctx->cfg->file,
+                        ctx->cfg->n_out == 0 ? "stage_out lists no files" : "paths.collect is not set",
+                        ctx->cfg->n_out == 0 ? "stage_out = ( { src = \"out/*\"; dest = \"%h/\"; } );"
+                                             : "collect = \"DIR\"; to paths");
+    return MPIFT_ERR_CONFIG;
+}
+
+static int out_init(void *run, struct mpift_ctx *ctx)
+{
+    struct out_run *r = run;
+    int rc = out_run_init(r, ctx);
+
+    if (rc == MPIFT_OK && r->rank == 0 &&
+        mpift_ctx_rank0_path(ctx, ctx->cfg->collect, r->collect, sizeof(r->collect)) != MPIFT_OK) {
+        mpift_log_error("%s: paths.collect does not expand to a path", ctx->cfg->file);
+        return MPIFT_ERR_CONFIG;   /* finish, which gets it, meets no other rank */
+    }
+    if (rc == MPIFT_OK) {
+        r->xfer_on = 1;
+        rc = mpift_xfer_init(&r->x, ctx->comm, ctx->cfg, 1, &ctx->watch);
+    }
+    return rc;
+}
+
+static int out_move(void *run)
+{
+    struct out_run *r = run;
+    int rc = MPIFT_OK, writer = mpift_ctx_writer(r->ctx, r->rank);
+
+    if (writer)
+        rc = mpift_out_list(r);
+    if (rc == MPIFT_OK && r->rank != 0 && writer)
+        rc = mpift_plan_send(&r->mine, 0, r->ctx->svc_comm, &r->ctx->watch);
+    if (rc == MPIFT_OK && r->rank == 0)
+        rc = run_rank0(r);
+    else if (rc == MPIFT_OK && writer)
+        rc = mpift_out_serve(r);
+    return rc;
+}
+
+static struct mpift_xfer *out_xfer(void *run)
+{
+    struct out_run *r = run;
+
+    return r->xfer_on ? &r->x : NULL;
+}
+
+static int out_finish(void *run, int rc, double t0)
+{
+    return finish(run, rc, t0);
+}
+
+static void out_free(void *run)
+{
+    out_run_free(run);
+}
+
+static const struct mpift_run_ops out_ops = {
+    .refuse = out_refuse, .init = out_init, .move = out_move, .xfer = out_xfer, .finish = out_finish,
+    .free = out_free,
+};
+
 int mpift_stage_out_run(struct mpift_ctx *ctx)
 {
     struct out_run r;
-    double t0 = MPI_Wtime();
-    int rc;
 
-    if (ctx->cfg->n_out == 0 || !ctx->cfg->collect) {
-        if (ctx->topo.rank == 0)
-            mpift_log_error("%s: %s: nothing to stage out (add %s)", ctx->cfg->file,
-                            ctx->cfg->n_out == 0 ? "stage_out lists no files" : "paths.collect is not set",
-                            ctx->cfg->n_out == 0 ? "stage_out = ( { src = \"out/*\"; dest = \"%h/\"; } );"
-                                                 : "collect = \"DIR\"; to paths");
-        return MPIFT_ERR_CONFIG;
-    }
-    rc = out_run_init(&r, ctx);
-    if (rc == MPIFT_OK && r.rank == 0 &&
-        mpift_ctx_rank0_path(ctx, ctx->cfg->collect, r.collect, sizeof(r.collect)) != MPIFT_OK) {
-        mpift_log_error("%s: paths.collect does not expand to a path", ctx->cfg->file);
-        out_run_free(&r);
-        return MPIFT_ERR_CONFIG;
-    }
-    if (rc == MPIFT_OK) {
-        r.xfer_on = 1;
-        rc = mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, 1, &ctx->watch);
-    }
-    if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
-        rc = list_mine(&r);
-    if (rc == MPIFT_OK && r.rank != 0 && mpift_ctx_writer(ctx, r.rank))
-        rc = mpift_plan_send(&r.mine, 0, ctx->svc_comm, &ctx->watch);
-    if (rc == MPIFT_OK && r.rank == 0)
-        rc = run_rank0(&r);
-    else if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
-        rc = serve_rank0(&r);
-    if (rc == MPIFT_OK)
-        rc = mpift_xfer_flush(&r.x);
-    rc = finish(&r, rc, t0);
-    out_run_free(&r);
-    return rc;
+    return mpift_stage_run(ctx, &out_ops, &r);
 }
