@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "fs/walk.h"
 #include "engine/compress.h"
 #include "engine/inject.h"
@@ -417,12 +418,11 @@ static void say(const struct mpift_in_run *r, struct mpift_shared *sh)
  * collective it does not reach. */
 static int all_have(struct mpift_ctx *ctx, int have, int *ok)
 {
-    MPI_Request rq;
+    int lacks, rc = mpift_agree_any(ctx->comm, !have, &lacks, &ctx->watch, AGREE);
 
-    *ok = have;
-    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallreduce(MPI_IN_PLACE, ok, 1, MPI_INT, MPI_MIN, ctx->comm, &rq),
-                        &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    if (rc != MPIFT_OK)
+        return rc;
+    *ok = !lacks;
     if (!*ok && ctx->topo.rank == 0)
         mpift_log_verbose("source shared: not striping (a rank had no memory for the list of files)");
     return MPIFT_OK;

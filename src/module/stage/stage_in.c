@@ -255,6 +255,7 @@ static long long share_needs(struct mpift_in_run *r, int round)
     MPI_Request rq;
     size_t i;
     long long n = 0, total = 0;
+    int rc;
 
     memset(r->mine, 0, r->nbytes);
     for (i = 0; i < r->plan.n; i++) {
@@ -281,12 +282,12 @@ static long long share_needs(struct mpift_in_run *r, int round)
         snprintf(doing, sizeof(doing), "waiting for every rank to say what it needs");
     else
         snprintf(doing, sizeof(doing), "waiting for every rank to finish round %d", round);
-    if (mpift_wait_coll(&ctx->watch, doing, MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->all, (int)r->nbytes,
-                                                           MPI_BYTE, ctx->comm, &rq), &rq) != MPIFT_OK ||
-        mpift_wait_coll(&ctx->watch, doing, MPI_Iallreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm, &rq),
-                        &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
-    return total;
+    rc = mpift_wait_coll(&ctx->watch, doing, MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->all,
+                                                            (int)r->nbytes, MPI_BYTE, ctx->comm, &rq), &rq);
+    if (rc == MPIFT_OK)
+        rc = mpift_wait_coll(&ctx->watch, doing, MPI_Iallreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm,
+                                                                &rq), &rq);
+    return rc != MPIFT_OK ? rc : total;
 }
 
 /* 2-4. Round after round until nothing is needed, the retries are spent,

@@ -228,10 +228,11 @@ static void make_folders(struct out_run *r)
 static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
 {
     struct mpift_wait wt;
+    int rc;
 
     mpift_wait_start(&wt, &r->ctx->watch, w, "sending the list of files wanted to", NULL, NULL);
-    if (mpift_wait_send(&wt, &n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    if ((rc = mpift_wait_send(&wt, &n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm)) != MPIFT_OK)
+        return rc;
     return n ? mpift_wait_send(&wt, ids, (int)n, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) : MPIFT_OK;
 }
 

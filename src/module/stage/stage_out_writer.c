@@ -44,22 +44,19 @@ int mpift_out_serve(struct out_run *r)
     for (;;) {
         /* Rank 0 may be taking other writers' files first: an idle wait. */
         mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);
-        if (mpift_wait_recv(&wt, &n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) !=
-            MPIFT_OK) {
-            rc = MPIFT_ERR_MPI;
+        rc = mpift_wait_recv(&wt, &n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE);
+        if (rc != MPIFT_OK)
             break;
-        }
         if (n == 0)
             break;
         if (n > r->mine.n || !(ids = realloc(ids, n * sizeof(*ids)))) {
             rc = n > r->mine.n ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
             break;
         }
-        if (mpift_wait_recv(&wt, ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm,
-                            MPI_STATUS_IGNORE) != MPIFT_OK) {
-            rc = MPIFT_ERR_MPI;
+        rc = mpift_wait_recv(&wt, ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm,
+                             MPI_STATUS_IGNORE);
+        if (rc != MPIFT_OK)
             break;
-        }
         for (k = 0; k < n && rc == MPIFT_OK; k++) {
             if (ids[k] >= r->mine.n || r->mine.f[ids[k]].type != MPIFT_PT_FILE) {
                 mpift_log_error("rank 0 asked for file %llu of %zu: protocol error", (unsigned long long)ids[k],
