@@ -283,7 +283,8 @@ static void judge(const struct mpift_in_run *r, struct mpift_shared *sh, const u
             } else {
                 mpift_format(path, sizeof(path), "%s/%s", sh->srcroot, (const char *)p);
                 sh->src[k] = mpift_src_new(path, NULL);
-                mine[k] = sh->src[k] ? verdict(sh, &c, sh->src[k], &left) : ENOMEM; /* not striped, and the gather still met */
+                /* ENOMEM: not striped, and the gather still met */
+                mine[k] = sh->src[k] ? verdict(sh, &c, sh->src[k], &left) : ENOMEM;
             }
         }
         p += c.pathlen;

@@ -116,12 +116,12 @@ static void *zalloc(int *nomem, size_t n, size_t size)
 /* The striping table (source_shared.h) into the run: a reader reads its
  * stripes below the source root it opened, from the sources it judged,
  * and the origin names a reader whose stripe it refuses. */
-static void take_shared(struct mpift_in_run *r, struct mpift_shared *sh)
+static void take_shared(struct mpift_in_run *r, const struct mpift_shared *table)
 {
+    struct mpift_shared *sh = &r->shared;
     size_t i;
 
-    r->shared = *sh;
-    sh = &r->shared;
+    *sh = *table;
     if (!sh->on)
         return;
     for (i = 0; sh->src && i < r->plan.n; i++)
