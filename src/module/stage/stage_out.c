@@ -38,16 +38,15 @@
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
-#include "stage/run.h"
 #include "stage/stage.h"
-#include "stage/stage_out.h"
 #include "stage/summary.h"
+#include "stage/run.h"
+#include "stage/stage_out.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "comm/status.h"
 #include "comm/wait.h"
 #include "wire/tags.h"
-
 
 static int out_run_init(struct out_run *r, struct mpift_ctx *ctx)
 {
@@ -111,6 +110,23 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
         mpift_notes_add(&r->w[w].notes, i, why);
 }
 
+/* 1. A writer lists its results; it will read them below its dest root,
+ * walked as a dest root is (no other user's link makes it read elsewhere). */
+static int list_mine(struct out_run *r)
+{
+    char why[MPIFT_WHY_MAX];
+
+    if ((r->realfd = mpift_walk_open(r->ctx->dest_root, 0, 0, r->real, why, sizeof(why))) < 0) {
+        mpift_log_error("dest root %s: %s: nothing to stage out from this node", r->ctx->dest_root, why);
+        r->realfd = -1;
+        r->mine.nerrors = 1;
+        r->mine.nunread = 1;   /* its files are unknown */
+        return MPIFT_OK;
+    }
+    mpift_xfer_source_root(&r->x, r->realfd, r->real);
+    return mpift_plan_build_out(r->ctx->cfg, r->real, &r->ctx->topo, r->rank, &r->mine);
+}
+
 /* 1. Rank 0: every writer's list, and room for what becomes of it.
  * *most: the longest list. */
 static int take_lists(struct out_run *r, size_t *most)
@@ -140,99 +156,13 @@ static int take_lists(struct out_run *r, size_t *most)
     return rc;
 }
 
-/* A name for qsort over every writer's files. */
-struct key {
-    const char *dest;
-    int w;
-    size_t i;
-};
-
-static int key_cmp(const void *a, const void *b)
-{
-    const struct key *x = a, *y = b;
-    int c = strcmp(x->dest, y->dest);
-    return c ? c : (x->w > y->w) - (x->w < y->w);
-}
-
-/* Rank 0: the files of keys[i..j) share one final path: none is copied. */
-static void clash(struct out_run *r, const struct key *keys, size_t i, size_t j)
-{
-    char more[64] = "";
-    size_t k;
-
-    if (j - i > 2)
-        snprintf(more, sizeof(more), " (and %zu more ranks)", j - i - 2);
-    mpift_log_error("%s/%s: %s and %s%s both have it: not copied; put %%h or %%r in stage_out's dest "
-                    "to keep them apart", r->collect, keys[i].dest, mpift_topo_label(&r->ctx->topo, keys[i].w).s,
-                    mpift_topo_label(&r->ctx->topo, keys[i + 1].w).s, more);
-    for (k = i; k < j; k++) {
-        r->w[keys[k].w].state[keys[k].i] = MPIFT_FS_CLASH;
-        r->failed++;
-    }
-}
-
-/* 2. Rank 0: clashes and unchanged files. */
-static int decide(struct out_run *r)
-{
-    struct key *keys;
-    size_t n = 0, i, j;
-    int w;
-
-    for (w = 0; w < r->size; w++)
-        n += r->w[w].plan.n;
-    keys = calloc(n ? n : 1, sizeof(*keys));
-    if (!keys)
-        return MPIFT_ERR_NOMEM;
-    n = 0;
-    for (w = 0; w < r->size; w++)
-        for (i = 0; i < r->w[w].plan.n; i++)
-            if (r->w[w].plan.f[i].type == MPIFT_PT_FILE)
-                keys[n++] = (struct key){ r->w[w].plan.f[i].dest, w, i };
-    qsort(keys, n, sizeof(*keys), key_cmp);
-    for (i = 0; i < n; i = j) {
-        const struct mpift_pfile *f = &r->w[keys[i].w].plan.f[keys[i].i];
-        for (j = i + 1; j < n && strcmp(keys[j].dest, keys[i].dest) == 0; j++)
-            ;
-        if (j - i > 1) {
-            clash(r, keys, i, j);
-        } else if (!r->ctx->force && r->collectfd >= 0 &&
-                   mpift_sink_unchanged(r->collectfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec)) {
-            r->w[keys[i].w].state[keys[i].i] = MPIFT_FS_SKIPPED;
-            r->skipped++;
-        }
-    }
-    free(keys);
-    return MPIFT_OK;
-}
-
-/* Rank 0: folders of the lists, made under collect. */
-static void make_folders(struct out_run *r)
-{
-    char why[MPIFT_WHY_MAX];
-    size_t i;
-    int w, fd;
-
-    for (w = 0; w < r->size; w++)
-        for (i = 0; i < r->w[w].plan.n; i++) {
-            const struct mpift_pfile *f = &r->w[w].plan.f[i];
-            if (f->type != MPIFT_PT_DIR)
-                continue;
-            fd = mpift_dir_open(r->collectfd, f->dest, true, why, sizeof(why));
-            if (fd >= 0)
-                close(fd);
-            else
-                mpift_log_error("%s/%s (from %s): %s", r->collect, f->dest, mpift_topo_label(&r->ctx->topo, w).s, why);
-        }
-}
-
 static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
 {
     struct mpift_wait wt;
-    int rc;
 
     mpift_wait_start(&wt, &r->ctx->watch, w, "sending the list of files wanted to", NULL, NULL);
-    if ((rc = mpift_wait_send(&wt, &n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm)) != MPIFT_OK)
-        return rc;
+    if (mpift_wait_send(&wt, &n, 1, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) != MPIFT_OK)
+        return MPIFT_ERR_MPI;
     return n ? mpift_wait_send(&wt, ids, (int)n, MPI_UINT64_T, w, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm) : MPIFT_OK;
 }
 
@@ -373,6 +303,57 @@ static int collect_from(struct out_run *r, int w, uint64_t *ids)
     return rc;  /* the last (empty) list released the writer */
 }
 
+/* 3. A writer: send what rank 0 asks for until it asks for nothing. */
+static int serve_rank0(struct out_run *r)
+{
+    struct mpift_route to0;
+    struct mpift_outcome res;
+    struct mpift_wait wt;
+    uint64_t n, k, *ids = NULL;
+    int zero = 0, rc = MPIFT_OK;
+
+    to0 = (struct mpift_route){ .parent = -1, .children = &zero, .nchildren = 1, .ntrees = 1 };
+    for (;;) {
+        /* Rank 0 may be taking other writers' files first: an idle wait. */
+        mpift_wait_start(&wt, &r->ctx->watch, 0, "waiting for the list of files wanted by", NULL, NULL);
+        if (mpift_wait_recv(&wt, &n, 1, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm, MPI_STATUS_IGNORE) !=
+            MPIFT_OK) {
+            rc = MPIFT_ERR_MPI;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (n > r->mine.n || !(ids = realloc(ids, n * sizeof(*ids)))) {
+            rc = n > r->mine.n ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
+            break;
+        }
+        if (mpift_wait_recv(&wt, ids, (int)n, MPI_UINT64_T, 0, MPIFT_TAG_SVC_WANT, r->ctx->svc_comm,
+                            MPI_STATUS_IGNORE) != MPIFT_OK) {
+            rc = MPIFT_ERR_MPI;
+            break;
+        }
+        for (k = 0; k < n && rc == MPIFT_OK; k++) {
+            if (ids[k] >= r->mine.n || r->mine.f[ids[k]].type != MPIFT_PT_FILE) {
+                mpift_log_error("rank 0 asked for file %llu of %zu: protocol error", (unsigned long long)ids[k],
+                                r->mine.n);
+                rc = MPIFT_ERR_PROTO;
+                break;
+            }
+            rc = mpift_xfer_source(&r->x, ids[k], &r->mine.f[ids[k]], &to0, NULL, &res);
+            /* A file that changed while it was read: rank 0 may ask
+             * again, and says how it ended. */
+            if (rc == MPIFT_OK && res.source_failed && res.status == MPIFT_ERR_CHECKSUM)
+                mpift_log_warn("%s", res.why);
+            else if (rc == MPIFT_OK && res.source_failed)
+                mpift_log_error("%s", res.why);
+        }
+        if (rc != MPIFT_OK)
+            break;
+    }
+    free(ids);
+    return rc;
+}
+
 /* --dry-run: rank 0 tells what would come from where. */
 static void print_plan(struct out_run *r)
 {
@@ -400,7 +381,7 @@ static void get_ready(struct out_run *r)
     const struct mpift_topo *t = &r->ctx->topo;
 
     if (preflight(r) == 0)
-        make_folders(r);
+        mpift_out_make_folders(r);
     mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->progress_fd, r->ctx->log.quiet, 1, 0, 0);
     /* JSON lines: each node's figures are what came from its writers. */
     mpift_meter_label(&r->meter, "stage-out", 1, t->nnodes, (const char (*)[MPIFT_HOST_MAX])t->hosts, t->leaders);
@@ -465,7 +446,7 @@ static int run_rank0(struct out_run *r)
     if (r->collectfd < 0)
         r->collectfd = -1;
     if (rc == MPIFT_OK)
-        rc = decide(r);
+        rc = mpift_out_decide(r);
     if (rc == MPIFT_OK && r->ctx->dry_run) {
         print_plan(r);
         for (w = 1; w < r->size && rc == MPIFT_OK; w++)
@@ -592,13 +573,13 @@ static int out_move(void *run)
     int rc = MPIFT_OK, writer = mpift_ctx_writer(r->ctx, r->rank);
 
     if (writer)
-        rc = mpift_out_list(r);
+        rc = list_mine(r);
     if (rc == MPIFT_OK && r->rank != 0 && writer)
         rc = mpift_plan_send(&r->mine, 0, r->ctx->svc_comm, &r->ctx->watch);
     if (rc == MPIFT_OK && r->rank == 0)
         rc = run_rank0(r);
     else if (rc == MPIFT_OK && writer)
-        rc = mpift_out_serve(r);
+        rc = serve_rank0(r);
     return rc;
 }
 

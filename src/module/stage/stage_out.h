@@ -1,8 +1,7 @@
 /*
- * stage_out.h - the state of one stage-out, shared by stage_out.c (rank
- * 0's part: the lists, the decision, the files taken writer by writer, the
- * end) and stage_out_writer.c (a writer's part: its list, and the files
- * rank 0 asks it for).
+ * stage_out.h - the state of one stage-out, shared by stage_out.c (the
+ * run: the lists, the files taken writer by writer, the end) and
+ * stage_out_decide.c (rank 0's decision over the lists).
  */
 #ifndef MPIFT_STAGE_OUT_H
 #define MPIFT_STAGE_OUT_H
@@ -48,15 +47,13 @@ struct out_run {
     struct mpift_report_rank *ranks; /* [size] */
 };
 
-/* 1. A writer lists its results (r->mine), which it reads below its dest
- * root, walked as a dest root is (no other user's link makes it read
- * elsewhere).  A root that cannot be opened lists nothing and counts as
- * an unread folder.  MPIFT_OK or a status that ends the run. */
-int mpift_out_list(struct out_run *r);
+/* 2. Rank 0: clashes (two writers, one final path: neither is copied,
+ * both named) and files already in collect, unchanged (skipped unless
+ * --force).  MPIFT_OK or MPIFT_ERR_NOMEM. */
+int mpift_out_decide(struct out_run *r);
 
-/* 3. A writer: send what rank 0 asks for until it asks for nothing.
- * MPIFT_OK, MPIFT_ERR_PROTO (rank 0 asked for what is not on the list),
- * MPIFT_ERR_NOMEM or MPIFT_ERR_MPI. */
-int mpift_out_serve(struct out_run *r);
+/* Rank 0: the folders of every list, made under collect (each that cannot
+ * be is named). */
+void mpift_out_make_folders(struct out_run *r);
 
 #endif
