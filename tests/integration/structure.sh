@@ -11,7 +11,7 @@
 # The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
 # and nothing else (CONTRIBUTING.md, "Names").
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 8
+plan 9
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -151,19 +151,35 @@ include_closure() {
     done
 }
 
-# MPI is comm/'s and the layers above it: nothing wire/, util/, config/
-# or fs/ compiles sees <mpi.h>.
-no_mpi_below_comm() {
+# Each of the files given (paths below src/module) that sees <mpi.h>,
+# directly or through another header of this tree, named with its chain;
+# status 1 if any does.
+mpi_seen_by() {
     local f bad=0
-    for f in $(cd "$mod" && find wire util config fs -name '*.[ch]' | sort); do
+    for f in "$@"; do
+        [ -f "$mod/$f" ] || { echo "$f is missing"; bad=1; continue; }
         if include_closure "$mod/$f" | grep -qx '<mpi.h>'; then
             echo "$f includes <mpi.h>, directly or through: $(include_closure "$mod/$f" | grep -v '^<' | sed "s|^$mod/||; s|^$top_srcdir/||" | tail -n +2 | tr '\n' ' ')"
             bad=1
         fi
     done
-    [ "$bad" = 0 ] || fail "an MPI header in wire/, util/, config/ or fs/ (MPI belongs in comm/ and above)"
+    return "$bad"
+}
+
+# MPI is comm/'s and the layers above it: nothing wire/, util/, config/
+# or fs/ compiles sees <mpi.h>.
+no_mpi_below_comm() {
+    mpi_seen_by $(cd "$mod" && find wire util config fs -name '*.[ch]' | sort) ||
+        fail "an MPI header in wire/, util/, config/ or fs/ (MPI belongs in comm/ and above)"
 }
 scenario "wire/, util/, config/ and fs/ include no MPI header, directly or through another header" no_mpi_below_comm
+
+# The routes are pure arithmetic, unit-tested without MPI: the files that
+# compute them and the struct they fill see no <mpi.h> either.
+no_mpi_in_routes() {
+    mpi_seen_by stage/route.c stage/route.h engine/route.h || fail "an MPI header in the pure route files"
+}
+scenario "stage/route.[ch] and engine/route.h include no MPI header, directly or through another" no_mpi_in_routes
 
 # The public API is what include/mpift/*.h declares with MPIFT_EXPORT;
 # everything else is built -fvisibility=hidden.  libmpift.so exports

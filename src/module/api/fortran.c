@@ -12,6 +12,7 @@
 
 #include "mpift/mpift.h"
 #include "config/config.h"
+#include "comm/agree.h"
 #include "comm/wait.h"
 #include "comm/watch.h"
 #include "wire/tags.h"
@@ -40,13 +41,12 @@ int mpift_open_f(int comm, const struct mpift_options *opts, mpift_ctx_t **ctx)
      * nothing. */
     if (opts) {
         struct mpift_watch w;
-        MPI_Request rq;
-        int mine = opts->config_path == NULL, any = 0, rc;
+        int any = 0, rc;
 
         if (mpift_watch_init(&w, c, MPIFT_TAG_SVC_ALIVE, MPIFT_TIMEOUT_DEFAULT) != MPIFT_OK)
             return MPIFT_ERR_NOMEM;
-        rc = mpift_wait_coll(&w, "waiting for every rank to check mpift_open's arguments",
-                             MPI_Iallreduce(&mine, &any, 1, MPI_INT, MPI_MAX, c, &rq), &rq);
+        rc = mpift_agree_any(c, opts->config_path == NULL, &any, &w,
+                             "waiting for every rank to check mpift_open's arguments");
         mpift_watch_free(&w);
         if (rc != MPIFT_OK || any)
             return rc != MPIFT_OK ? rc : MPIFT_ERR_USAGE;

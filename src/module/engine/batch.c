@@ -32,8 +32,9 @@ static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const
                         const struct mpift_target *tgt, int received, struct mpift_outcome *res)
 {
     struct mpift_sink sink;
-    struct mpift_meta m;
-    struct mpift_complete c;
+    struct mpift_expect want = { .size = e->size, .sent = e->size, .mtime_sec = e->mtime_sec,
+                                 .mtime_nsec = e->mtime_nsec, .mode = e->mode, .cksum = x->cksum,
+                                 .digest = e->digest };
 
     if (!mpift_outcome_open(x, tgt, f->dest, x->rank, &sink, res))
         return;
@@ -41,19 +42,7 @@ static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const
         mpift_sink_chunk(&sink, e->data, (size_t)e->size, 0, 1);
     else
         mpift_sink_write(&sink, e->data, (size_t)e->size, 0);
-    memset(&m, 0, sizeof(m));
-    m.file_id = e->file_id;
-    m.size = e->size;
-    m.mtime_sec = e->mtime_sec;
-    m.mtime_nsec = e->mtime_nsec;
-    m.mode = e->mode;
-    memset(&c, 0, sizeof(c));
-    c.file_id = e->file_id;
-    c.size = e->size;
-    c.status = MPIFT_SEND_OK;
-    c.cksum_kind = x->cksum;
-    c.digest = e->digest;
-    mpift_outcome_commit(x, &sink, &m, &c, f->preserve, res);
+    mpift_outcome_commit(x, &sink, &want, f->preserve, res);
 }
 
 /*
@@ -184,18 +173,8 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
     x->base = (x->base + 1) % (uint64_t)x->window;
     for (k = 0; k < n; k++) {
         mpift_outcome_clear(&res[k]);
-        if (e[k].status == MPIFT_SEND_CHANGED) {
-            /* The source names it and may send it again. */
-            mpift_outcome_set(&res[k], MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", f[k]->dest);
-            res[k].source_failed = 1;
+        if (!mpift_outcome_sent(&res[k], e[k].status, 0, f[k]->dest))
             continue;
-        }
-        if (e[k].status != MPIFT_SEND_OK) {
-            /* The source names the failure; here the file is just skipped. */
-            mpift_outcome_set(&res[k], MPIFT_ERR_IO, "%s: the source could not be read", f[k]->dest);
-            res[k].source_failed = 1;
-            continue;
-        }
         mpift_meter_bytes(x->meter, e[k].size);
         res[k].wire = e[k].size;
         if (tgt)

@@ -17,6 +17,23 @@ void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, .
     va_end(ap);
 }
 
+int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, const char *dest)
+{
+    if (status == MPIFT_SEND_OK)
+        return 1;
+    res->source_failed = 1;
+    if (status == MPIFT_SEND_CHANGED) {
+        mpift_outcome_set(res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", dest);
+    } else if (status == MPIFT_SEND_STRIPE && striped) {
+        /* The origin names the stripe and may send the file again, not striped. */
+        mpift_outcome_set(res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", dest);
+        res->stripe_failed = 1;
+    } else {
+        mpift_outcome_set(res, MPIFT_ERR_IO, "%s: the source could not be read", dest);
+    }
+    return 0;
+}
+
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
                     struct mpift_sink *sink, struct mpift_outcome *res)
 {
@@ -27,10 +44,10 @@ int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, con
     return 0;
 }
 
-void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
-                       const struct mpift_complete *c, bool preserve, struct mpift_outcome *res)
+void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_expect *e, bool preserve,
+                          struct mpift_outcome *res)
 {
-    res->status = mpift_sink_commit(sink, m, c, preserve, x->fsync, res->why, sizeof(res->why));
+    res->status = mpift_sink_commit(sink, e, preserve, x->fsync, res->why, sizeof(res->why));
     if (res->status == MPIFT_OK)
-        res->bytes = m->size;
+        res->bytes = e->size;
 }

@@ -7,6 +7,7 @@
 #define MPIFT_OUTCOME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine/sink.h"
 #include "engine/xfer.h"
@@ -29,6 +30,18 @@ void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 
 /*
+ * mpift_outcome_sent - below the source: the sender's status for a file
+ * (enum mpift_complete_status, from its COMPLETE or its batch entry)
+ * taken into res.  Returns 1 when the file was sent whole (the copy may be
+ * verified and committed); otherwise 0 with res saying why this rank's
+ * copy is dropped (the source names the cause itself): status
+ * MPIFT_ERR_CHECKSUM when the source changed while it was sent, or, on a
+ * `striped` route, a stripe was refused (stripe_failed): it may be sent
+ * again; MPIFT_ERR_IO when the source could not be read.
+ */
+int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, const char *dest);
+
+/*
  * mpift_outcome_open - open the copy of `dest` below tgt (temporary name
  * with `rank`), hashed when x's checksum is on.  Returns 1, or 0 with
  * res->status MPIFT_ERR_IO and the cause in res->why (the file's data is
@@ -37,9 +50,9 @@ void mpift_outcome_set(struct mpift_outcome *res, int status, const char *fmt, .
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
                     struct mpift_sink *sink, struct mpift_outcome *res);
 
-/* Verify and commit the copy (sink.h); res gets the verdict, and the
- * bytes written when it holds. */
-void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_meta *m,
-                       const struct mpift_complete *c, bool preserve, struct mpift_outcome *res);
+/* Verify the copy against what its sender announced and commit it
+ * (sink.h); res gets the verdict, and the bytes written when it holds. */
+void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_expect *e, bool preserve,
+                          struct mpift_outcome *res);
 
 #endif

@@ -253,8 +253,8 @@ static const char *fsize_limit(char *buf, size_t len)
     return buf;
 }
 
-int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const struct mpift_complete *c,
-                      bool preserve, bool do_fsync, char *why, size_t whylen)
+int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool preserve, bool do_fsync, char *why,
+                      size_t whylen)
 {
     struct timespec ts[2];
     struct stat st;
@@ -272,18 +272,18 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
         snprintf(why, whylen, "%s: %s", s->display, strerror(s->err));
         goto fail;
     }
-    if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size != m->size || s->received != m->size ||
-        c->size != m->size) {
+    if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size != e->size || s->received != e->size ||
+        e->sent != e->size) {
         snprintf(why, whylen, "%s: size mismatch (expected %llu bytes, have %llu)", s->display,
-                 (unsigned long long)m->size, (unsigned long long)st.st_size);
+                 (unsigned long long)e->size, (unsigned long long)st.st_size);
         rc = MPIFT_ERR_CHECKSUM;
         goto fail;
     }
     /* No hash of ours (a sender that says xxh3 to a rank told "none")
      * cannot match: the copy is not trusted. */
-    if (c->cksum_kind == MPIFT_WIRE_CKSUM_XXH3 && (!s->hash || digest != c->digest)) {
+    if (e->cksum == MPIFT_WIRE_CKSUM_XXH3 && (!s->hash || digest != e->digest)) {
         snprintf(why, whylen, "%s: checksum mismatch (xxh3 %016llx, expected %016llx)", s->display,
-                 (unsigned long long)digest, (unsigned long long)c->digest);
+                 (unsigned long long)digest, (unsigned long long)e->digest);
         rc = MPIFT_ERR_CHECKSUM;
         goto fail;
     }
@@ -291,10 +291,10 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const st
      * it was created (0666 less the umask: see mpift_sink_open) with
      * nothing the source lacks: a copy is never more readable than what it
      * copies (root gathering a 0640 file must not leave it 0644). */
-    if (fchmod(s->fd, preserve ? m->mode & 07777 : s->new_mode & m->mode) != 0)
+    if (fchmod(s->fd, preserve ? e->mode & 07777 : s->new_mode & e->mode) != 0)
         goto errno_fail;
-    ts[0].tv_sec = ts[1].tv_sec = (time_t)m->mtime_sec;
-    ts[0].tv_nsec = ts[1].tv_nsec = (long)m->mtime_nsec;
+    ts[0].tv_sec = ts[1].tv_sec = (time_t)e->mtime_sec;
+    ts[0].tv_nsec = ts[1].tv_nsec = (long)e->mtime_nsec;
     if (futimens(s->fd, ts) != 0)
         goto errno_fail;
     if (do_fsync && fsync(s->fd) != 0)

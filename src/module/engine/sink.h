@@ -70,16 +70,28 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
  */
 void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first);
 
+/* What a copy must match and the attributes it then gets, as its sender
+ * announced them (a stream's METADATA and COMPLETE, a batch's entry). */
+struct mpift_expect {
+    uint64_t size;                 /* the file's size */
+    uint64_t sent;                 /* the bytes the sender says it sent: must be size */
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint32_t mode;                 /* the source's mode bits */
+    enum mpift_wire_cksum cksum;   /* xxh3: digest must match; none: nothing to check */
+    uint64_t digest;
+};
+
 /*
- * mpift_sink_commit - check size and (when c->cksum_kind is xxh3) checksum
+ * mpift_sink_commit - check size and (when e->cksum is xxh3) checksum
  * against what the sender announced, then set mode (when preserve: the
  * sender's; otherwise 0666 less the umask, as a new file gets)
  * and mtime, fsync when asked, and rename into place.
  * Returns MPIFT_OK, MPIFT_ERR_CHECKSUM, MPIFT_ERR_IO (why says which and
  * names the file).  The sink is closed in every case.
  */
-int mpift_sink_commit(struct mpift_sink *s, const struct mpift_meta *m, const struct mpift_complete *c,
-                      bool preserve, bool do_fsync, char *why, size_t whylen);
+int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool preserve, bool do_fsync, char *why,
+                      size_t whylen);
 
 /* Remove the temporary file and close (after a failed stream). */
 void mpift_sink_abort(struct mpift_sink *s);

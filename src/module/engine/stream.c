@@ -133,6 +133,18 @@ static int other_file(struct mpift_xfer_stream *s)
     return proto(s, "message for another file (expected file %llu, %s)", (unsigned long long)s->id, s->f->dest);
 }
 
+/* Verify this rank's copy against what METADATA and COMPLETE announced,
+ * and commit it. */
+static void commit(struct mpift_xfer_stream *s, const struct mpift_complete *c)
+{
+    struct mpift_expect e = { .size = s->m.size, .sent = c->size, .mtime_sec = s->m.mtime_sec,
+                              .mtime_nsec = s->m.mtime_nsec, .mode = s->m.mode,
+                              .cksum = (enum mpift_wire_cksum)c->cksum_kind, .digest = c->digest };
+
+    s->have_sink = 0;
+    mpift_outcome_commit(s->x, &s->sink, &e, s->f->preserve, s->res);
+}
+
 /* ------------------------------------------------------------ source */
 
 static void recv_start(struct mpift_xfer_stream *s);
@@ -280,8 +292,7 @@ static int send_tail(struct mpift_xfer_stream *s)
         mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
         s->res->source_failed = 1;
     } else if (s->have_sink) {
-        s->have_sink = 0;
-        mpift_outcome_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+        commit(s, &c);
     }
     return rc;
 }
@@ -534,24 +545,12 @@ static int recv_tail(struct mpift_xfer_stream *s)
         return rc;
     s->res->digest = c.digest;
     s->phase = MPIFT_SP_END;
-    if (c.status == MPIFT_SEND_CHANGED) {
-        /* The source names it and may send it again; the copy is dropped. */
-        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: the source changed while it was sent", s->f->dest);
-        s->res->source_failed = 1;
-    } else if (c.status == MPIFT_SEND_STRIPE && s->rt->striped) {
-        /* A stripe was not the source's: dropped here too; the origin
-         * names it and may send the file again, not striped. */
-        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: a stripe was not the source's", s->f->dest);
-        s->res->source_failed = 1;
-        s->res->stripe_failed = 1;
-    } else if (c.status != MPIFT_SEND_OK) {
-        /* The source names the failure; here the copy is just dropped. */
-        s->read_err = c.err ? c.err : EIO;
-        mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: the source could not be read", s->f->dest);
-        s->res->source_failed = 1;
+    if (!mpift_outcome_sent(s->res, c.status, s->rt->striped, s->f->dest)) {
+        /* The copy is dropped; a source that could not be read says why in c.err. */
+        if (s->res->status == MPIFT_ERR_IO)
+            s->read_err = c.err ? c.err : EIO;
     } else if (s->have_sink) {
-        s->have_sink = 0;
-        mpift_outcome_commit(x, &s->sink, &s->m, &c, s->f->preserve, s->res);
+        commit(s, &c);
     }
     return MPIFT_OK;
 }

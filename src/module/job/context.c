@@ -73,15 +73,12 @@ static int agree_config(struct mpift_ctx *ctx, int rc, const char *err)
 static int same_args(struct mpift_ctx *ctx, const struct mpift_options *opts, const char *text, int rank)
 {
     char why[MPIFT_WHY_MAX];
-    int size, mine, first, st;
-    MPI_Request rq;
+    int differs, first, st;
 
-    MPI_Comm_size(ctx->comm, &size);
-    mine = rank != 0 && mpift_config_text(opts) &&
-           mpift_config_args_differ(mpift_config_text(opts), text, rank, why, sizeof(why)) ? rank : size;
-    st = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, ctx->comm, &rq),
-                         &rq);
-    if (st != MPIFT_OK || first == size)
+    differs = rank != 0 && mpift_config_text(opts) &&
+              mpift_config_args_differ(mpift_config_text(opts), text, rank, why, sizeof(why));
+    st = mpift_agree_first(ctx->comm, differs, &first, &ctx->watch, SHARE_CONFIG);
+    if (st != MPIFT_OK || first < 0)
         return st;
     if (rank == first)
         mpift_log_error("%s: give every rank the same options (all use rank 0's); nothing was read or written", why);
@@ -94,7 +91,6 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
 {
     char *text = NULL, err[MPIFT_CONFIG_ERR_MAX] = "";
     size_t len = 0;
-    MPI_Request rq;
     int rank, rc = MPIFT_OK, hdr[2];
 
     MPI_Comm_rank(ctx->comm, &rank);
@@ -110,8 +106,7 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
     }
     hdr[0] = rc;
     hdr[1] = (int)len;
-    if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(hdr, 2, MPI_INT, 0, ctx->comm, &rq), &rq)) !=
-        MPIFT_OK)
+    if ((rc = mpift_agree_bcast(ctx->comm, hdr, 2, MPI_INT, 0, &ctx->watch, SHARE_CONFIG)) != MPIFT_OK)
         goto out;
     if (hdr[0] != MPIFT_OK) {
         rc = hdr[0];
@@ -121,8 +116,7 @@ static int load_config(struct mpift_ctx *ctx, const struct mpift_options *opts)
         rc = MPIFT_ERR_NOMEM; /* cannot agree cleanly any more: the caller aborts */
         goto out;
     }
-    if ((rc = mpift_wait_coll(&ctx->watch, SHARE_CONFIG, MPI_Ibcast(text, hdr[1] + 1, MPI_CHAR, 0, ctx->comm, &rq),
-                              &rq)) != MPIFT_OK)
+    if ((rc = mpift_agree_bcast(ctx->comm, text, hdr[1] + 1, MPI_CHAR, 0, &ctx->watch, SHARE_CONFIG)) != MPIFT_OK)
         goto out;
     if ((rc = same_args(ctx, opts, text, rank)) != MPIFT_OK)
         goto out;

@@ -26,6 +26,7 @@
 #include "util/log.h"
 #include "config/template.h"
 #include "job/topo.h"
+#include "comm/agree.h"
 #include "comm/status.h"
 #include "comm/wait.h"
 
@@ -323,7 +324,7 @@ int mpift_topo_discover(MPI_Comm comm, struct mpift_watch *w, struct mpift_topo 
      * Open MPI's job id, becomes "14010-1"; a '/' can never get in). */
     sanitize_jobid(t->jobid);
     /* Everyone uses rank 0's job id, so %j expands the same on all nodes. */
-    rc = mpift_wait_coll(w, SHARING, MPI_Ibcast(t->jobid, sizeof(t->jobid), MPI_CHAR, 0, comm, &rq), &rq);
+    rc = mpift_agree_bcast(comm, t->jobid, sizeof(t->jobid), MPI_CHAR, 0, w, SHARING);
     if (rc != MPIFT_OK)
         goto out;
     pw = getpwuid(geteuid());

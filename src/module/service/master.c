@@ -108,10 +108,10 @@ static int finish(struct server *sv, struct stream *s)
 {
     struct mpift_outcome *res = &s->res;
     uint64_t size = res->status == MPIFT_OK ? s->xs.m.size : 0;
-    int n;
+    int n, rc;
 
-    if (mpift_wait_all(&s->wt, &s->rreq, 1) != MPIFT_OK) /* a PUT's "go": long since received */
-        return MPIFT_ERR_MPI;
+    if ((rc = mpift_wait_all(&s->wt, &s->rreq, 1)) != MPIFT_OK) /* a PUT's "go": long since received */
+        return rc;
     /* A source that failed mid-file, named as the worker knows it (one
      * that shrank says so already: MPIFT_SOURCE_SHRANK is no errno). */
     if (s->xs.read_err > 0 && s->op == MPIFT_REQ_FETCH)

@@ -22,7 +22,7 @@
 #define MPIFT_STAGE_ROUTE_H
 
 #include "config/config.h"
-#include "engine/xfer.h"
+#include "engine/route.h"
 
 /* Where a route's lists live: the struct mpift_route that
  * mpift_route_build fills points into it (and into the receivers' list),

@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "mpift/mpift.h"
+#include "comm/agree.h"
 #include "fs/walk.h"
 #include "engine/compress.h"
 #include "engine/inject.h"
@@ -115,7 +116,8 @@ static int add(struct found *l, const struct mpift_wcand *c)
 
 /* Rank 0: every file larger than a chunk it can open, after the root
  * (*count of them), in a new buffer of *len bytes (wire/cands.h). */
-static int pack_candidates(struct mpift_in_run *r, unsigned char **buf, size_t *len, size_t *count, size_t *zipped)
+static int pack_candidates(const struct mpift_in_run *r, unsigned char **buf, size_t *len, size_t *count,
+                           size_t *zipped)
 {
     const struct mpift_config *cfg = r->ctx->cfg;
     size_t i, rl = strlen(r->srcroot);
@@ -170,17 +172,17 @@ static long hold_budget(void)
     return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 4 > HOLD_MAX ? HOLD_MAX : (long)(rl.rlim_cur / 4);
 }
 
-/* This rank's verdict on one candidate: 0, an errno or a DIFF.  Judged
- * the same, the open is kept in src (its stripes are read from it) while
- * *left allows, and src holds the device and inode judged. */
-static int verdict(struct mpift_in_run *r, const struct mpift_wcand *c, struct mpift_src *src, long *left)
+/* This rank's verdict on one candidate, below sh's root: 0, an errno or
+ * a DIFF.  Judged the same, the open is kept in src (its stripes are read
+ * from it) while *left allows, and src holds the device and inode judged. */
+static int verdict(const struct mpift_shared *sh, const struct mpift_wcand *c, struct mpift_src *src, long *left)
 {
     char why[MPIFT_WHY_MAX];
     struct stat st;
     uint64_t digest = 0;
     int fd, code, err;
 
-    fd = mpift_source_open(r->srcfd, r->srcroot, src, &st, &code, why, sizeof(why));
+    fd = mpift_source_open(sh->srcfd, sh->srcroot, src, &st, &code, why, sizeof(why));
     if (fd < 0)
         return errno ? errno : EIO;
     err = (uint64_t)st.st_size != c->size ? MPIFT_SHARED_DIFF_SIZE
@@ -199,52 +201,67 @@ static int verdict(struct mpift_in_run *r, const struct mpift_wcand *c, struct m
     return err;
 }
 
-/* Every rank but 0: open the root rank 0 named, judge each candidate I
- * keep and keep its source path (for the stripes I will read). */
-static void judge(struct mpift_in_run *r, const struct mpift_wcands *t, int *mine)
+/* Every rank but 0: open the root rank 0 named (sh->srcfd), judge each
+ * candidate I keep and keep its source (sh->src: for the stripes I will
+ * read). */
+static void judge(const struct mpift_in_run *r, struct mpift_shared *sh, const struct mpift_wcands *t, int *mine)
 {
-    struct mpift_pfile *f;
+    const struct mpift_pfile *f;
     size_t k;
     int rooterr;
     long left = hold_budget();
     char path[PATH_MAX], why[MPIFT_WHY_MAX];
 
-    snprintf(r->srcroot, sizeof(r->srcroot), "%s", t->root);
+    snprintf(sh->srcroot, sizeof(sh->srcroot), "%s", t->root);
     /* The checked walk, as rank 0 opened it: on this node the path may
      * lead elsewhere (another user's link in a folder they may write). */
-    r->srcfd = mpift_walk_open(r->srcroot, MPIFT_WALK_READ, 0, NULL, why, sizeof(why));
-    rooterr = r->srcfd >= 0 ? 0 : r->srcfd == MPIFT_ERR_IO || r->srcfd == MPIFT_ERR_NOENT ? errno : EPERM;
-    if (r->srcfd < 0) {
-        mpift_log_warn("paths.source %s: %s: this node reads nothing of it itself", r->srcroot, why);
-        r->srcfd = -1;
+    sh->srcfd = mpift_walk_open(sh->srcroot, MPIFT_WALK_READ, 0, NULL, why, sizeof(why));
+    rooterr = sh->srcfd >= 0 ? 0 : sh->srcfd == MPIFT_ERR_IO || sh->srcfd == MPIFT_ERR_NOENT ? errno : EPERM;
+    if (sh->srcfd < 0) {
+        mpift_log_warn("paths.source %s: %s: this node reads nothing of it itself", sh->srcroot, why);
+        sh->srcfd = -1;
     }
     for (k = 0; k < t->n; k++) {
         const struct mpift_wcand *c = &t->c[k];
         f = &r->plan.f[c->file];
         if (mpift_stage_keeps(r->ctx, r->rank, f) && !f->src) {
-            if (rooterr || strlen(r->srcroot) + strlen(c->path) + 2 > sizeof(path)) {
+            if (rooterr || strlen(sh->srcroot) + strlen(c->path) + 2 > sizeof(path)) {
                 mine[k] = rooterr ? rooterr : ENAMETOOLONG;
             } else {
-                mpift_format(path, sizeof(path), "%s/%s", r->srcroot, c->path);
-                f->src = mpift_src_new(path, NULL);
-                mine[k] = f->src ? verdict(r, c, f->src, &left) : ENOMEM; /* not striped, and the gather still met */
+                mpift_format(path, sizeof(path), "%s/%s", sh->srcroot, c->path);
+                sh->src[k] = mpift_src_new(path, NULL);
+                /* ENOMEM: not striped, and the gather still met */
+                mine[k] = sh->src[k] ? verdict(sh, c, sh->src[k], &left) : ENOMEM;
             }
         }
     }
-    if (r->srcfd >= 0)
-        mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
 }
 
-/* Close the opens readers hold (every rank but 0: rank 0 holds none). */
-static void release(struct mpift_in_run *r)
+/* Close an open a reader holds. */
+static void unhold(struct mpift_src *src)
 {
-    size_t i;
+    if (src && src->fd >= 0) {
+        close(src->fd);
+        src->fd = -1;
+    }
+}
 
-    for (i = 0; r->rank != 0 && i < r->plan.n; i++)
-        if (r->plan.f[i].src && r->plan.f[i].src->fd >= 0) {
-            close(r->plan.f[i].src->fd);
-            r->plan.f[i].src->fd = -1;
-        }
+/* An agreement that striped nothing: what it made is undone, *sh empty. */
+static void clear(struct mpift_shared *sh)
+{
+    size_t k;
+
+    for (k = 0; sh->src && k < sh->n; k++) {
+        unhold(sh->src[k]);
+        free(sh->src[k]);
+    }
+    if (sh->srcfd >= 0)
+        close(sh->srcfd);
+    free(sh->src);
+    free(sh->cand);
+    free(sh->codes);
+    memset(sh, 0, sizeof(*sh));
+    sh->srcfd = -1;
 }
 
 /* What a verdict means, for users. */
@@ -284,10 +301,10 @@ enum mpift_stripe_choice mpift_shared_choice(const struct mpift_in_run *r, size_
     return MPIFT_STRIPE_YES;
 }
 
-/* --verbose, rank 0: what was chosen, and the first reason not to. */
-static void say(struct mpift_in_run *r)
+/* --verbose, rank 0: what was chosen, and the first reason not to
+ * (sh->striped counts the files striped everywhere). */
+static void say(const struct mpift_in_run *r, struct mpift_shared *sh)
 {
-    const struct mpift_shared *sh = &r->shared;
     const struct mpift_config *cfg = r->ctx->cfg;
     char c[256];
     size_t i, k;
@@ -295,7 +312,7 @@ static void say(struct mpift_in_run *r)
 
     for (q = 1; q < r->size; q++) {
         for (i = 0, reads = 0; i < r->plan.n && !reads; i++)
-            reads = r->shared.cand[i] >= 0 && mpift_stage_keeps(r->ctx, q, &r->plan.f[i]);
+            reads = sh->cand[i] >= 0 && mpift_stage_keeps(r->ctx, q, &r->plan.f[i]);
         readers += reads;
     }
     for (k = 0; k < sh->n; k++) {
@@ -305,14 +322,14 @@ static void say(struct mpift_in_run *r)
                 if (bad < 0)
                     bad = q, badk = (int)k;
             }
-        r->shared.striped += (size_t)ok;
+        sh->striped += (size_t)ok;
     }
     if (bad < 0) {
         mpift_log_verbose("source shared: striping %zu file%s over %d %s", sh->n, sh->n == 1 ? "" : "s", readers,
                           cfg->copies == MPIFT_COPIES_PER_NODE ? "leaders" : "ranks");
         return;
     }
-    for (i = 0; i < r->plan.n && r->shared.cand[i] != badk; i++)
+    for (i = 0; i < r->plan.n && sh->cand[i] != badk; i++)
         ;
     cause(sh->codes[(size_t)bad * sh->n + (size_t)badk], c, sizeof(c));
     mpift_log_verbose("source not shared: %s %zu of %zu file%s (%s cannot read %s: %s)",
@@ -330,21 +347,19 @@ static void say(struct mpift_in_run *r)
  * collective it does not reach. */
 static int all_have(struct mpift_ctx *ctx, int have, int *ok)
 {
-    MPI_Request rq;
+    int lacks, rc = mpift_agree_any(ctx->comm, !have, &lacks, &ctx->watch, AGREE);
 
-    *ok = have;
-    if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallreduce(MPI_IN_PLACE, ok, 1, MPI_INT, MPI_MIN, ctx->comm, &rq),
-                        &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
+    if (rc != MPIFT_OK)
+        return rc;
+    *ok = !lacks;
     if (!*ok && ctx->topo.rank == 0)
         mpift_log_verbose("source shared: not striping (a rank had no memory for the list of files)");
     return MPIFT_OK;
 }
 
-int mpift_shared_agree(struct mpift_in_run *r)
+int mpift_shared_agree(const struct mpift_in_run *r, struct mpift_shared *sh)
 {
     struct mpift_ctx *ctx = r->ctx;
-    struct mpift_shared *sh = &r->shared;
     struct mpift_wcands t = { NULL, NULL, 0 };
     unsigned char *buf = NULL;
     MPI_Request rq;
@@ -353,6 +368,8 @@ int mpift_shared_agree(struct mpift_in_run *r)
     size_t i, k = 0, zipped = 0, blen = 0;
     char why[256];
 
+    memset(sh, 0, sizeof(*sh));
+    sh->srcfd = -1;
     /* Ranks of one node read through one file system: nothing to gain;
      * copies = "once" has no receiver to read. */
     if (ctx->cfg->source_shared == MPIFT_SHARED_NO || ctx->topo.nnodes < 2 || ctx->cfg->copies == MPIFT_COPIES_ONCE)
@@ -398,29 +415,27 @@ int mpift_shared_agree(struct mpift_in_run *r)
     sh->n = t.n;
     mine = calloc(t.n ? t.n : 1, sizeof(*mine));
     sh->codes = calloc((size_t)r->size * (t.n ? t.n : 1), sizeof(*sh->codes));
-    if ((rc = all_have(ctx, dec == MPIFT_OK && mine && sh->codes, &ok)) != MPIFT_OK || !ok)
+    if (r->rank != 0)
+        sh->src = calloc(t.n ? t.n : 1, sizeof(*sh->src));
+    if ((rc = all_have(ctx, dec == MPIFT_OK && mine && sh->codes && (r->rank == 0 || sh->src), &ok)) != MPIFT_OK ||
+        !ok)
         goto out;
     if (r->rank != 0)
-        judge(r, &t, mine);
+        judge(r, sh, &t, mine);
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Iallgather(mine, (int)t.n, MPI_INT, sh->codes, (int)t.n, MPI_INT,
                                                            ctx->comm, &rq), &rq) != MPIFT_OK)
         goto mpi;
     sh->on = 1;
-    r->x.hosts = ctx->topo.hosts;   /* the origin names a reader whose stripe it refuses */
     if (r->rank == 0) {
-        say(r);
+        say(r, sh);
         mpift_inject_pause_after_shared();
     }
     goto out;
 mpi:
     rc = MPIFT_ERR_MPI;
 out:
-    if (!sh->on) {
-        release(r);
-        free(sh->cand);
-        free(sh->codes);
-        memset(sh, 0, sizeof(*sh));
-    }
+    if (!sh->on)
+        clear(sh);
     mpift_wcands_free(&t);
     free(buf);
     free(mine);
@@ -436,9 +451,15 @@ void mpift_shared_unstripe(struct mpift_in_run *r, size_t i)
 void mpift_shared_free(struct mpift_in_run *r)
 {
     struct mpift_shared *sh = &r->shared;
+    size_t i;
 
-    release(r);
+    /* The opens readers hold, in the plan once the run took them over
+     * (rank 0 holds none). */
+    for (i = 0; r->rank != 0 && i < r->plan.n; i++)
+        unhold(r->plan.f[i].src);
+    free(sh->src);   /* its entries and srcfd were taken over by then */
     free(sh->cand);
     free(sh->codes);
     memset(sh, 0, sizeof(*sh));
+    sh->srcfd = -1;
 }

@@ -20,9 +20,11 @@
 #ifndef MPIFT_STAGE_SOURCE_SHARED_H
 #define MPIFT_STAGE_SOURCE_SHARED_H
 
+#include <limits.h>
 #include <stddef.h>
 
 struct mpift_in_run;
+struct mpift_src;
 
 /* What the ranks saw (every rank holds the same). */
 struct mpift_shared {
@@ -32,6 +34,14 @@ struct mpift_shared {
     int *cand;          /* [plan.n] the candidate index of file i; -1: none */
     int *codes;         /* [size][n] 0: rank q sees candidate k as rank 0 does (or keeps no copy
                          * of it); else why not: an errno, or MPIFT_SHARED_DIFF_* */
+    /* A reader's (every rank but 0), for its run to take over
+     * (mpift_shared_agree): rank 0's source root as this node resolves
+     * it, opened by the checked walk (-1: not opened), and [n] the source
+     * of each candidate this rank keeps (held open when judged the same:
+     * its stripes are read from it), else NULL. */
+    int srcfd;
+    char srcroot[PATH_MAX];
+    struct mpift_src **src;
 };
 
 /* Why a rank does not see rank 0's file (else an errno). */
@@ -50,12 +60,15 @@ enum mpift_stripe_choice {
 
 /*
  * mpift_shared_agree - compare what the ranks see (collective, after the
- * plan is shared; nothing with "no", on one node or with copies = "once").  Ranks that keep a
- * candidate open rank 0's source root for reading (r->srcfd) and get
- * their files' source paths (plan.f[i].src).  --verbose: rank 0 says what
+ * plan is shared; nothing with "no", on one node or with copies = "once")
+ * and fill *sh, the table; r (its plan, and on rank 0 its source root)
+ * is only read.  With sh->on, ranks that keep a candidate get rank 0's
+ * source root opened for reading (sh->srcfd, sh->srcroot) and their
+ * candidates' sources (sh->src), which the run then takes over
+ * (stage_in.c); without, *sh holds nothing.  --verbose: rank 0 says what
  * was chosen and why.  MPIFT_OK, MPIFT_ERR_NOMEM or MPIFT_ERR_MPI.
  */
-int mpift_shared_agree(struct mpift_in_run *r);
+int mpift_shared_agree(const struct mpift_in_run *r, struct mpift_shared *sh);
 
 /* The route of file i to the m receivers recv[]; *who: with REFUSE, the
  * first receiver that cannot read it. */
@@ -70,7 +83,8 @@ void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char 
  * later round) learns it from the file's COMPLETE, so they stay alike. */
 void mpift_shared_unstripe(struct mpift_in_run *r, size_t i);
 
-/* The table, and the files readers hold open. */
+/* The table, and the files readers hold open (in the plan, once taken
+ * over: see mpift_shared_agree). */
 void mpift_shared_free(struct mpift_in_run *r);
 
 #endif

@@ -37,6 +37,7 @@
 #include "stage/preflight.h"
 #include "stage/report.h"
 #include "stage/route.h"
+#include "stage/run.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "stage/summary.h"
@@ -112,6 +113,31 @@ static void *zalloc(int *nomem, size_t n, size_t size)
     return p;
 }
 
+/* The striping table (source_shared.h) into the run: a reader reads its
+ * stripes below the source root it opened, from the sources it judged,
+ * and the origin names a reader whose stripe it refuses. */
+static void take_shared(struct mpift_in_run *r, const struct mpift_shared *table)
+{
+    struct mpift_shared *sh = &r->shared;
+    size_t i;
+
+    *sh = *table;
+    if (!sh->on)
+        return;
+    for (i = 0; sh->src && i < r->plan.n; i++)
+        if (sh->cand[i] >= 0 && sh->src[sh->cand[i]]) {
+            r->plan.f[i].src = sh->src[sh->cand[i]];
+            sh->src[sh->cand[i]] = NULL;
+        }
+    if (sh->srcfd >= 0) {
+        r->srcfd = sh->srcfd;
+        snprintf(r->srcroot, sizeof(r->srcroot), "%s", sh->srcroot);
+        sh->srcfd = -1;
+        mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
+    }
+    r->x.hosts = r->ctx->topo.hosts;
+}
+
 /*
  * A run of ctx: every field empty (safe for run_free), then the plan, the
  * arrays it sizes and the transfer engine.  Collective: every rank
@@ -120,6 +146,7 @@ static void *zalloc(int *nomem, size_t n, size_t size)
 static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
 {
     const struct mpift_config *cfg = ctx->cfg;
+    struct mpift_shared sh;
     int rc, nomem = 0, maxkids;
 
     memset(r, 0, sizeof(*r));
@@ -153,8 +180,11 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
     rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
-    if (rc == MPIFT_OK && r->xfer_on)
-        rc = mpift_agree_status(ctx->comm, mpift_shared_agree(r), &ctx->watch, AGREE);
+    if (rc == MPIFT_OK && r->xfer_on) {
+        rc = mpift_shared_agree(r, &sh);
+        take_shared(r, &sh);
+        rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
+    }
     return rc;
 }
 
@@ -225,6 +255,7 @@ static long long share_needs(struct mpift_in_run *r, int round)
     MPI_Request rq;
     size_t i;
     long long n = 0, total = 0;
+    int rc;
 
     memset(r->mine, 0, r->nbytes);
     for (i = 0; i < r->plan.n; i++) {
@@ -251,12 +282,12 @@ static long long share_needs(struct mpift_in_run *r, int round)
         snprintf(doing, sizeof(doing), "waiting for every rank to say what it needs");
     else
         snprintf(doing, sizeof(doing), "waiting for every rank to finish round %d", round);
-    if (mpift_wait_coll(&ctx->watch, doing, MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->all, (int)r->nbytes,
-                                                           MPI_BYTE, ctx->comm, &rq), &rq) != MPIFT_OK ||
-        mpift_wait_coll(&ctx->watch, doing, MPI_Iallreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm, &rq),
-                        &rq) != MPIFT_OK)
-        return MPIFT_ERR_MPI;
-    return total;
+    rc = mpift_wait_coll(&ctx->watch, doing, MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->all,
+                                                            (int)r->nbytes, MPI_BYTE, ctx->comm, &rq), &rq);
+    if (rc == MPIFT_OK)
+        rc = mpift_wait_coll(&ctx->watch, doing, MPI_Iallreduce(&n, &total, 1, MPI_LONG_LONG, MPI_SUM, ctx->comm,
+                                                                &rq), &rq);
+    return rc != MPIFT_OK ? rc : total;
 }
 
 /* 2-4. Round after round until nothing is needed, the retries are spent,
@@ -426,30 +457,61 @@ static int finish(struct mpift_in_run *r, double t0)
     return rc;
 }
 
+/* ------------------------------------------------------------ the steps (stage/run.h) */
+
+static int in_refuse(const struct mpift_ctx *ctx)
+{
+    if (ctx->cfg->n_in != 0)
+        return MPIFT_OK;
+    if (ctx->topo.rank == 0)
+        mpift_log_error("%s: stage_in lists no files: nothing to stage in", ctx->cfg->file);
+    return MPIFT_ERR_CONFIG;
+}
+
+static int in_init(void *run, struct mpift_ctx *ctx)
+{
+    return run_init(run, ctx);
+}
+
+static int in_move(void *run)
+{
+    struct mpift_in_run *r = run;
+    int rc;
+
+    if (mpift_in_open_root(r) != MPIFT_OK)
+        r->local_fail = 1;
+    rc = run_rounds(r);
+    /* Kept folder modes once their files are in (a read-only folder could
+     * not have taken them); a refused run touches nothing. */
+    if (r->folders_made)
+        mpift_folders_modes(&r->folders, r->rootfd);
+    return rc;
+}
+
+static struct mpift_xfer *in_xfer(void *run)
+{
+    struct mpift_in_run *r = run;
+
+    return r->xfer_on ? &r->x : NULL;
+}
+
+static int in_finish(void *run, int rc, double t0)
+{
+    return rc == MPIFT_OK ? finish(run, t0) : rc;
+}
+
+static void in_free(void *run)
+{
+    run_free(run);
+}
+
+static const struct mpift_run_ops in_ops = {
+    .refuse = in_refuse, .init = in_init, .move = in_move, .xfer = in_xfer, .finish = in_finish, .free = in_free,
+};
+
 int mpift_stage_in_run(struct mpift_ctx *ctx)
 {
     struct mpift_in_run r;
-    double t0 = MPI_Wtime();
-    int rc;
 
-    if (ctx->cfg->n_in == 0) {
-        if (ctx->topo.rank == 0)
-            mpift_log_error("%s: stage_in lists no files: nothing to stage in", ctx->cfg->file);
-        return MPIFT_ERR_CONFIG;
-    }
-    rc = run_init(&r, ctx);
-    if (rc == MPIFT_OK && mpift_in_open_root(&r) != MPIFT_OK)
-        r.local_fail = 1;
-    if (rc == MPIFT_OK)
-        rc = run_rounds(&r);
-    /* Kept folder modes once their files are in (a read-only folder could
-     * not have taken them); a refused run touches nothing. */
-    if (r.folders_made)
-        mpift_folders_modes(&r.folders, r.rootfd);
-    if (rc == MPIFT_OK && r.xfer_on)
-        rc = mpift_xfer_flush(&r.x);
-    if (rc == MPIFT_OK)
-        rc = finish(&r, t0);
-    run_free(&r);
-    return rc;
+    return mpift_stage_run(ctx, &in_ops, &r);
 }

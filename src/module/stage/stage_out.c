@@ -40,44 +40,14 @@
 #include "stage/report.h"
 #include "stage/stage.h"
 #include "stage/summary.h"
+#include "stage/run.h"
+#include "stage/stage_out.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "comm/status.h"
 #include "comm/wait.h"
 #include "wire/tags.h"
 #include "wire/want.h"
-
-/* Rank 0's record of one writer: its list and what became of each file. */
-struct writer {
-    struct mpift_plan plan;       /* writer 0's is a view of out_run.mine */
-    unsigned char *state;         /* [plan.n] enum mpift_fstate; NULL: not a writer */
-    uint64_t *digest;             /* --report: [plan.n] xxh3 as the writer sent it */
-    uint64_t *wire;               /* --report: [plan.n] bytes it took on the link */
-    struct mpift_notes notes;     /* --report: why its files failed */
-    uint64_t bytes;               /* bytes written from it */
-    double secs;                  /* seconds spent taking its files (one writer at a time) */
-};
-
-struct out_run {
-    struct mpift_ctx *ctx;
-    int rank, size;
-    struct mpift_xfer x;
-    int xfer_on;                  /* x was set up */
-    struct mpift_plan mine;       /* a writer's own list (with src) */
-    char real[PATH_MAX];          /* a writer: its dest root, resolved: what it reads below */
-    int realfd;
-    struct writer *w;             /* rank 0: [size] */
-    char collect[PATH_MAX];
-    int collectfd;
-    struct mpift_root_hold hold;  /* collect in this node's registry of roots in use */
-    uint64_t written, skipped, failed, bytes, errors, unread;
-    int stopped;                  /* on_error = "abort" after a failure */
-    struct mpift_meter meter;     /* rank 0: what has come in of what is wanted */
-    /* Rank 0 with --report, for the end: */
-    double *rows;                 /* [size][MPIFT_TALLY_N] */
-    unsigned char *listed;        /* [size] the writers */
-    struct mpift_report_rank *ranks; /* [size] */
-};
 
 static int out_run_init(struct out_run *r, struct mpift_ctx *ctx)
 {
@@ -185,91 +155,6 @@ static int take_lists(struct out_run *r, size_t *most)
             *most = wr->plan.n;
     }
     return rc;
-}
-
-/* A name for qsort over every writer's files. */
-struct key {
-    const char *dest;
-    int w;
-    size_t i;
-};
-
-static int key_cmp(const void *a, const void *b)
-{
-    const struct key *x = a, *y = b;
-    int c = strcmp(x->dest, y->dest);
-    return c ? c : (x->w > y->w) - (x->w < y->w);
-}
-
-/* Rank 0: the files of keys[i..j) share one final path: none is copied. */
-static void clash(struct out_run *r, const struct key *keys, size_t i, size_t j)
-{
-    char more[64] = "";
-    size_t k;
-
-    if (j - i > 2)
-        snprintf(more, sizeof(more), " (and %zu more ranks)", j - i - 2);
-    mpift_log_error("%s/%s: %s and %s%s both have it: not copied; put %%h or %%r in stage_out's dest "
-                    "to keep them apart", r->collect, keys[i].dest, mpift_topo_label(&r->ctx->topo, keys[i].w).s,
-                    mpift_topo_label(&r->ctx->topo, keys[i + 1].w).s, more);
-    for (k = i; k < j; k++) {
-        r->w[keys[k].w].state[keys[k].i] = MPIFT_FS_CLASH;
-        r->failed++;
-    }
-}
-
-/* 2. Rank 0: clashes and unchanged files. */
-static int decide(struct out_run *r)
-{
-    struct key *keys;
-    size_t n = 0, i, j;
-    int w;
-
-    for (w = 0; w < r->size; w++)
-        n += r->w[w].plan.n;
-    keys = calloc(n ? n : 1, sizeof(*keys));
-    if (!keys)
-        return MPIFT_ERR_NOMEM;
-    n = 0;
-    for (w = 0; w < r->size; w++)
-        for (i = 0; i < r->w[w].plan.n; i++)
-            if (r->w[w].plan.f[i].type == MPIFT_PT_FILE)
-                keys[n++] = (struct key){ r->w[w].plan.f[i].dest, w, i };
-    qsort(keys, n, sizeof(*keys), key_cmp);
-    for (i = 0; i < n; i = j) {
-        const struct mpift_pfile *f = &r->w[keys[i].w].plan.f[keys[i].i];
-        for (j = i + 1; j < n && strcmp(keys[j].dest, keys[i].dest) == 0; j++)
-            ;
-        if (j - i > 1) {
-            clash(r, keys, i, j);
-        } else if (!r->ctx->force && r->collectfd >= 0 &&
-                   mpift_sink_unchanged(r->collectfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec)) {
-            r->w[keys[i].w].state[keys[i].i] = MPIFT_FS_SKIPPED;
-            r->skipped++;
-        }
-    }
-    free(keys);
-    return MPIFT_OK;
-}
-
-/* Rank 0: folders of the lists, made under collect. */
-static void make_folders(struct out_run *r)
-{
-    char why[MPIFT_WHY_MAX];
-    size_t i;
-    int w, fd;
-
-    for (w = 0; w < r->size; w++)
-        for (i = 0; i < r->w[w].plan.n; i++) {
-            const struct mpift_pfile *f = &r->w[w].plan.f[i];
-            if (f->type != MPIFT_PT_DIR)
-                continue;
-            fd = mpift_dir_open(r->collectfd, f->dest, true, why, sizeof(why));
-            if (fd >= 0)
-                close(fd);
-            else
-                mpift_log_error("%s/%s (from %s): %s", r->collect, f->dest, mpift_topo_label(&r->ctx->topo, w).s, why);
-        }
 }
 
 static int send_want(struct out_run *r, int w, const uint64_t *ids, uint64_t n)
@@ -504,7 +389,7 @@ static void get_ready(struct out_run *r)
     const struct mpift_topo *t = &r->ctx->topo;
 
     if (preflight(r) == 0)
-        make_folders(r);
+        mpift_out_make_folders(r);
     mpift_meter_start(&r->meter, r->ctx->progress, r->ctx->progress_fd, r->ctx->log.quiet, 1, 0, 0);
     /* JSON lines: each node's figures are what came from its writers. */
     mpift_meter_label(&r->meter, "stage-out", 1, t->nnodes, (const char (*)[MPIFT_HOST_MAX])t->hosts, t->leaders);
@@ -569,7 +454,7 @@ static int run_rank0(struct out_run *r)
     if (r->collectfd < 0)
         r->collectfd = -1;
     if (rc == MPIFT_OK)
-        rc = decide(r);
+        rc = mpift_out_decide(r);
     if (rc == MPIFT_OK && r->ctx->dry_run) {
         print_plan(r);
         for (w = 1; w < r->size && rc == MPIFT_OK; w++)
@@ -659,42 +544,78 @@ static int finish(struct out_run *r, int rc, double t0)
     return status == MPIFT_ERR_IO ? MPIFT_ERR_FILES : status;
 }
 
+/* ------------------------------------------------------------ the steps (stage/run.h) */
+
+static int out_refuse(const struct mpift_ctx *ctx)
+{
+    if (ctx->cfg->n_out != 0 && ctx->cfg->collect)
+        return MPIFT_OK;
+    if (ctx->topo.rank == 0)
+        mpift_log_error("%s: %s: nothing to stage out (add %s)", ctx->cfg->file,
+                        ctx->cfg->n_out == 0 ? "stage_out lists no files" : "paths.collect is not set",
+                        ctx->cfg->n_out == 0 ? "stage_out = ( { src = \"out/*\"; dest = \"%h/\"; } );"
+                                             : "collect = \"DIR\"; to paths");
+    return MPIFT_ERR_CONFIG;
+}
+
+static int out_init(void *run, struct mpift_ctx *ctx)
+{
+    struct out_run *r = run;
+    int rc = out_run_init(r, ctx);
+
+    if (rc == MPIFT_OK && r->rank == 0 &&
+        mpift_ctx_rank0_path(ctx, ctx->cfg->collect, r->collect, sizeof(r->collect)) != MPIFT_OK) {
+        mpift_log_error("%s: paths.collect does not expand to a path", ctx->cfg->file);
+        return MPIFT_ERR_CONFIG;   /* finish, which gets it, meets no other rank */
+    }
+    if (rc == MPIFT_OK) {
+        r->xfer_on = 1;
+        rc = mpift_xfer_init(&r->x, ctx->comm, ctx->cfg, 1, &ctx->watch);
+    }
+    return rc;
+}
+
+static int out_move(void *run)
+{
+    struct out_run *r = run;
+    int rc = MPIFT_OK, writer = mpift_ctx_writer(r->ctx, r->rank);
+
+    if (writer)
+        rc = list_mine(r);
+    if (rc == MPIFT_OK && r->rank != 0 && writer)
+        rc = mpift_plan_send(&r->mine, 0, r->ctx->svc_comm, &r->ctx->watch);
+    if (rc == MPIFT_OK && r->rank == 0)
+        rc = run_rank0(r);
+    else if (rc == MPIFT_OK && writer)
+        rc = serve_rank0(r);
+    return rc;
+}
+
+static struct mpift_xfer *out_xfer(void *run)
+{
+    struct out_run *r = run;
+
+    return r->xfer_on ? &r->x : NULL;
+}
+
+static int out_finish(void *run, int rc, double t0)
+{
+    return finish(run, rc, t0);
+}
+
+static void out_free(void *run)
+{
+    out_run_free(run);
+}
+
+static const struct mpift_run_ops out_ops = {
+    .refuse = out_refuse, .init = out_init, .move = out_move, .xfer = out_xfer, .finish = out_finish,
+    .free = out_free,
+};
+
 int mpift_stage_out_run(struct mpift_ctx *ctx)
 {
     struct out_run r;
-    double t0 = MPI_Wtime();
-    int rc;
 
-    if (ctx->cfg->n_out == 0 || !ctx->cfg->collect) {
-        if (ctx->topo.rank == 0)
-            mpift_log_error("%s: %s: nothing to stage out (add %s)", ctx->cfg->file,
-                            ctx->cfg->n_out == 0 ? "stage_out lists no files" : "paths.collect is not set",
-                            ctx->cfg->n_out == 0 ? "stage_out = ( { src = \"out/*\"; dest = \"%h/\"; } );"
-                                                 : "collect = \"DIR\"; to paths");
-        return MPIFT_ERR_CONFIG;
-    }
-    rc = out_run_init(&r, ctx);
-    if (rc == MPIFT_OK && r.rank == 0 &&
-        mpift_ctx_rank0_path(ctx, ctx->cfg->collect, r.collect, sizeof(r.collect)) != MPIFT_OK) {
-        mpift_log_error("%s: paths.collect does not expand to a path", ctx->cfg->file);
-        out_run_free(&r);
-        return MPIFT_ERR_CONFIG;
-    }
-    if (rc == MPIFT_OK) {
-        r.xfer_on = 1;
-        rc = mpift_xfer_init(&r.x, ctx->comm, ctx->cfg, 1, &ctx->watch);
-    }
-    if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
-        rc = list_mine(&r);
-    if (rc == MPIFT_OK && r.rank != 0 && mpift_ctx_writer(ctx, r.rank))
-        rc = mpift_plan_send(&r.mine, 0, ctx->svc_comm, &ctx->watch);
-    if (rc == MPIFT_OK && r.rank == 0)
-        rc = run_rank0(&r);
-    else if (rc == MPIFT_OK && mpift_ctx_writer(ctx, r.rank))
-        rc = serve_rank0(&r);
-    if (rc == MPIFT_OK)
-        rc = mpift_xfer_flush(&r.x);
-    rc = finish(&r, rc, t0);
-    out_run_free(&r);
-    return rc;
+    return mpift_stage_run(ctx, &out_ops, &r);
 }
