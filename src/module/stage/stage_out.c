@@ -581,7 +581,7 @@ static int run_rank0(struct out_run *r)
     return rc;
 }
 
-/* Rank 0, at the end: the tally of every writer (rows only for --report). */
+/* Rank 0, at the end: the tally of every writer (rows only for a report). */
 static void tally(struct out_run *r, struct mpift_tally *t)
 {
     size_t i;
