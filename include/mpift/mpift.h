@@ -206,12 +206,13 @@ struct mpift_options {
      * that left before MPI_Init would leave MPICH's mpiexec waiting for
      * ever on the others. */
     int refused;
-    /* mpift_open (hook ABI 1.2 leaves it 0): keep each stage-in's and
-     * stage-out's result in memory on every rank, for mpift_result() and
-     * mpift_result_json().  It costs what a --report costs (rank 0
-     * gathers what every rank did with every file) and one broadcast of
-     * the report's text; no file is written unless report_path is set.
-     * 0: no result is kept. */
+    /* Keep each stage-in's and stage-out's result in memory on every
+     * rank, for mpift_result() and mpift_result_json(); the same on
+     * every rank (a setting the ranks must agree on).  It costs what a
+     * --report costs (rank 0 gathers what every rank did with every
+     * file) and one broadcast of the report's text; no file is written
+     * unless report_path is set.  0: none kept (mpift-stage's choice;
+     * the hook ABI does not change). */
     int keep_result;
 };
 
