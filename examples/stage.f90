@@ -19,6 +19,7 @@ program stage
     character(len=4096) :: config
     character(len=1024), allocatable :: sets(:)
     type(mpift_ctx) :: ctx
+    type(mpift_result_t) :: res
     logical :: there
 
     call MPI_Init(ierr)
@@ -35,7 +36,7 @@ program stage
         call get_command_argument(i, sets(i - 1))
     end do
 
-    call mpift_open(MPI_COMM_WORLD, config, ctx, rc, sets=sets, quiet=.true.)
+    call mpift_open(MPI_COMM_WORLD, config, ctx, rc, sets=sets, quiet=.true., keep_result=.true.)
     if (rc == MPIFT_OK) call mpift_stage_in(ctx, rc)
     if (rc == MPIFT_ERR_MPI .or. rc == MPIFT_ERR_PROTO .or. rc == MPIFT_ERR_NOMEM) then
         ! This rank can no longer agree with the others: end the job.
@@ -43,8 +44,13 @@ program stage
         call MPI_Abort(MPI_COMM_WORLD, mpift_exit_status(rc), ierr)
     end if
     if (rc /= MPIFT_OK) then
-        if (rank == 0) write (0, '(a,i0,3a)') 'stage_f90: mpift status ', rc, ' (', mpift_strerror(rc), ')'
+        if (rank == 0) write (0, '(a,i0,5a)') 'stage_f90: mpift status ', rc, ' (', mpift_strerror(rc), ', ', &
+            mpift_status_name(rc), ')'
     else
+        ! What the run did, the same figures on every rank.
+        call mpift_result(ctx, res, ierr)
+        if (ierr == MPIFT_OK) write (*, '(a,i0,a,i0,a,i0,a)') 'rank ', rank, ': ', res%files, ' files, ', &
+            res%copies_written + res%unchanged, ' copies in place'
         ! The staged copy is this node's, under the dest root.
         inquire (file=mpift_dest_root(ctx)//'/inputs/mesh.dat', exist=there, size=bytes)
         write (*, '(a,i0,3a,i0,a)') 'rank ', rank, ': staged into ', mpift_dest_root(ctx), &

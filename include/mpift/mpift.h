@@ -52,11 +52,13 @@
  * progress bar, which every call selects for the thread making it: several
  * contexts may be open at once, and with MPI_THREAD_MULTIPLE used from
  * different threads at the same time.  A context may pass from thread to
- * thread between calls.  mpift_strerror(), mpift_exit_status() and
- * mpift_version() keep no state and may be called from any thread at any
- * time; mpift_check_config() uses settings of its own for the call and
- * may too; mpift_dest_root() and mpift_errmsg() only read their context,
- * from any thread while no other call uses it.
+ * thread between calls.  mpift_strerror(), mpift_status_name(),
+ * mpift_status_exit(), mpift_exit_status() and mpift_version() keep no
+ * state and may be called from any thread at any time;
+ * mpift_check_config() uses settings of its own for the call and may too;
+ * mpift_dest_root(), mpift_errmsg(), mpift_result() and
+ * mpift_result_json() only read their context, from any thread while no
+ * other call uses it.
  */
 #ifndef MPIFT_MPIFT_H
 #define MPIFT_MPIFT_H
@@ -115,6 +117,23 @@ enum mpift_status {
  * Thread-safe.
  */
 MPIFT_EXPORT const char *mpift_strerror(int status);
+
+/*
+ * mpift_status_name - the name of a status code as the enum spells it:
+ * "MPIFT_OK", "MPIFT_ERR_IO", ... (libuv's uv_err_name); NULL for a code
+ * not in the list.  The codes are 0, -1, -2, ... with no gap (the list is
+ * only ever appended to), so a binding builds its own table from the
+ * library by walking them down to the first NULL (the Python package
+ * does).  The name is a constant: never free it.  Thread-safe.
+ */
+MPIFT_EXPORT const char *mpift_status_name(int status);
+
+/*
+ * mpift_status_exit - mpift_exit_status() below as a library symbol, for
+ * bindings that cannot call a static inline function (ctypes, Fortran's
+ * bind(C)).  Thread-safe.
+ */
+MPIFT_EXPORT int mpift_status_exit(int status);
 
 /*
  * mpift_version - the version of the mpift library this program runs
@@ -187,6 +206,14 @@ struct mpift_options {
      * that left before MPI_Init would leave MPICH's mpiexec waiting for
      * ever on the others. */
     int refused;
+    /* Keep each stage-in's and stage-out's result in memory on every
+     * rank, for mpift_result() and mpift_result_json(); the same on
+     * every rank (a setting the ranks must agree on).  It costs what a
+     * --report costs (rank 0 gathers what every rank did with every
+     * file) and one broadcast of the report's text; no file is written
+     * unless report_path is set.  0: none kept (mpift-stage's choice;
+     * the hook ABI does not change). */
+    int keep_result;
 };
 
 /* Opaque handle of an open mpift context. */
@@ -333,6 +360,73 @@ MPIFT_EXPORT int mpift_close(mpift_ctx_t **ctx);
  *   MPIFT_ERR_NOMEM
  */
 MPIFT_EXPORT int mpift_check_config(const struct mpift_options *opts);
+
+/*
+ * ---------------------------------------------------------------------------
+ * The result of a run, in memory: what mpift_stage_in or mpift_stage_out
+ * did, the same on every rank, when the context was opened with
+ * opts->keep_result set.  The figures are those of the --report file
+ * (docs/report.md), which mpift_result_json gives whole.
+ *
+ *     opts.keep_result = 1;  mpift_open(&comm, &opts, &ctx);
+ *     rc = mpift_stage_in(ctx);                       MPIFT_OK or _ERR_FILES
+ *     struct mpift_result res = { .size = sizeof(res) };
+ *     if (mpift_result(ctx, &res) == MPIFT_OK)
+ *         printf("%llu failed\n", (unsigned long long)res.failed);
+ *     char *json;
+ *     if (mpift_result_json(ctx, &json, NULL) == MPIFT_OK) { ...; mpift_free(json); }
+ */
+
+/* Which call a result is of. */
+enum mpift_mode { MPIFT_MODE_STAGE_IN = 1, MPIFT_MODE_STAGE_OUT = 2 };
+
+/* Totals of one run.  Set `size` to sizeof(struct mpift_result): fields
+ * are only ever appended, and the library fills only what fits in size. */
+struct mpift_result {
+    uint32_t size;
+    int status;                /* what the call returned: MPIFT_OK or MPIFT_ERR_FILES */
+    int mode;                  /* enum mpift_mode */
+    uint64_t files;            /* entries of the report's "files" list: the files
+                                * planned (stage-in) or found on the writers (stage-out) */
+    uint64_t bytes;            /* their sizes, summed */
+    uint64_t copies_written;   /* copies written, over every node */
+    uint64_t unchanged;        /* copies left as they were (same size and mtime) */
+    uint64_t failed;           /* copies that failed, and sources that could not
+                                * be planned (a lower bound when folders_not_read) */
+    uint64_t bytes_written;    /* bytes written, over every node */
+    uint64_t wire_bytes;       /* what the files' chunks took on one link
+                                * (compressed or not, every attempt) */
+    uint64_t folders_not_read; /* source folders that could not be listed */
+    double seconds;            /* the run's time, to the microsecond */
+};
+
+/*
+ * mpift_result - the totals of the last mpift_stage_in or mpift_stage_out
+ * on this context, into *res (up to res->size).  Not collective: any rank,
+ * any time until the next run or mpift_close.
+ * Returns:
+ *   MPIFT_OK
+ *   MPIFT_ERR_NOENT   no result is kept: opts->keep_result was 0, no run
+ *                     yet, the last one was a dry run, or it returned
+ *                     neither MPIFT_OK nor MPIFT_ERR_FILES, or memory ran
+ *                     out gathering it (said on stderr)
+ *   MPIFT_ERR_USAGE   ctx or res NULL, res->size too small
+ */
+MPIFT_EXPORT int mpift_result(const mpift_ctx_t *ctx, struct mpift_result *res);
+
+/*
+ * mpift_result_json - the last run's report, the JSON that --report FILE
+ * would hold (report_version 1, docs/report.schema.json), as a new
+ * NUL-terminated string in *json that the caller releases with
+ * mpift_free(); its length in *len unless len is NULL.  Works whether or
+ * not report_path was set.  Returns mpift_result()'s codes (*json NULL on
+ * failure), MPIFT_ERR_USAGE for a NULL json, and MPIFT_ERR_NOMEM.
+ */
+MPIFT_EXPORT int mpift_result_json(const mpift_ctx_t *ctx, char **json, size_t *len);
+
+/* Release memory the library gave the caller (mpift_result_json).  NULL
+ * is accepted. */
+MPIFT_EXPORT void mpift_free(void *p);
 
 /*
  * ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 stage_in / stage_out open a context on the communicator, run, and close it;
 a Context keeps one open for several runs and for the master/worker service
 (serve, fetch, put, send_to, recv_from, done).  Every failure raises
-mpift.Error (status, name, message, exit_code, fatal, result).  The package
+mpift.Error (status, name, message, exit_code, fatal, result); the status
+codes are mpift.Status, an IntEnum read from the library.  The package
 drives libmpift.so through ctypes; $MPIFT_LIBRARY names another copy.
 """
 from typing import Any, Iterable, Mapping, Optional, Union
@@ -17,15 +18,28 @@ from typing import Any, Iterable, Mapping, Optional, Union
 from ._context import Context, ServeStats
 from ._lib import library_path
 from ._result import Failure, Node, Result
-from ._status import STATUS_MAP, Error, exit_status, status_name
+from ._status import Error, exit_status, status_name
 
-for _name, _value, _exit in STATUS_MAP:
-    globals()[_name] = _value
-del _name, _value, _exit
+__all__ = ["Context", "Error", "Failure", "Node", "Result", "STATUS_MAP", "ServeStats", "Status", "check_config",
+           "exit_status", "library_path", "stage_in", "stage_out", "status_name", "strerror", "version"]
 
-__all__ = ["Context", "Error", "Failure", "Node", "Result", "ServeStats", "check_config", "exit_status",
-           "library_path", "stage_in", "stage_out", "status_name", "strerror", "version"] + \
-    [name for name, _, _ in STATUS_MAP]
+
+def __getattr__(name: str) -> Any:
+    """The status codes, read from libmpift on first use (_status.py):
+    Status (an IntEnum: Status.ERR_NOENT == -11), each code as OK,
+    ERR_USAGE, ... and STATUS_MAP ((NAME, value, exit status), ...).
+    Raises mpift.Error(ERR_ENV) when the library cannot be loaded."""
+    from . import _status
+    if name == "Status":
+        return _status.table()[0]
+    if name == "STATUS_MAP":
+        return _status.status_table()
+    if name == "OK" or name.startswith("ERR_"):
+        try:
+            return _status.table()[0][name]
+        except KeyError:
+            pass
+    raise AttributeError("module 'mpift' has no attribute %r" % name)
 
 
 def version() -> str:
@@ -63,8 +77,9 @@ def check_config(config: str, set: Optional[Union[Mapping[str, Any], Iterable[st
     """Validate a configuration without an MPI job; raises mpift.Error
     (the errors are printed on stderr, file:line: key: cause)."""
     from . import _context, _lib
+    dll = _lib.lib()
     opts, keep = _context.make_options(config, set)
-    rc = _lib.lib().mpift_check_config(_lib.ctypes.byref(opts))
+    rc = dll.mpift_check_config(_lib.ctypes.byref(opts))
     del keep
     if rc != 0:
         raise Error(rc, "%s: %s" % (config, _lib.strerror(rc)))

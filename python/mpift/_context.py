@@ -1,23 +1,19 @@
 """mpift.Context: one open mpift context on an mpi4py communicator.
 
-Stage-in and stage-out results come from the engine's own --report: rank 0
-asks for it into a private temporary folder, parses it after the run and
-broadcasts it, so every rank gets the same Result without a second
-description of the run in C.
+Stage-in and stage-out results come from the library: the context is
+opened with keep_result, so after each run every rank holds the same
+report (mpift_result_json, the --report JSON, made in memory and shared
+by the library), which Result reads; no file is written.
 """
 import collections
 import ctypes
 import json
 import os
-import shutil
-import tempfile
 from typing import Any, Iterable, Mapping, Optional, Union
 
 from . import _lib
 from ._result import Result
-from ._status import Error
-
-OK, ERR_FILES, ERR_USAGE = 0, -5, -1
+from ._status import ERR_ENV, Error, code
 
 # What mpift_serve did (struct mpift_serve_stats).
 ServeStats = collections.namedtuple("ServeStats", "requests failed bytes_out bytes_in peak_streams seconds")
@@ -35,7 +31,7 @@ def c_name(what, name):
     file, so nothing is done (mpift.Error ERR_USAGE)."""
     b = os.fsencode(os.fspath(name))
     if b"\0" in b:
-        raise Error(ERR_USAGE, "mpift: %s %r holds a NUL byte, which no file name or setting can: refused, "
+        raise Error(code("ERR_USAGE"), "mpift: %s %r holds a NUL byte, which no file name or setting can: refused, "
                     "nothing was done" % (what, name))
     return b
 
@@ -53,7 +49,7 @@ def set_list(sets):
 
 
 def make_options(config, sets, force=False, dry_run=False, verbose=False, quiet=False, progress="auto",
-                 report=None):
+                 keep_result=False):
     """struct mpift_options, and the objects its pointers point into (keep
     them alive as long as the struct)."""
     if progress not in _lib.PROGRESS:
@@ -64,7 +60,7 @@ def make_options(config, sets, force=False, dry_run=False, verbose=False, quiet=
     opts = _lib.Options(size=ctypes.sizeof(_lib.Options), config_path=keep[0], sets=arr, nsets=len(keep) - 2,
                         force=int(bool(force)), dry_run=int(bool(dry_run)), verbose=int(bool(verbose)),
                         quiet=int(bool(quiet)), progress=_lib.PROGRESS[progress],
-                        report_path=c_name("report", report) if report else None)
+                        keep_result=int(bool(keep_result)))
     return opts, keep
 
 
@@ -91,7 +87,6 @@ class Context(object):
         self.size = self.comm.Get_size()
         self.dry_run = bool(dry_run)
         self._ctx = ctypes.c_void_p()
-        self._tmp = None
         failed = None
         try:
             lib = _lib.lib()
@@ -106,41 +101,18 @@ class Context(object):
         if failed is not None:
             raise failed
         if bad:
-            raise Error(_lib._ERR_ENV, "mpift: rank%s %s of this communicator cannot use libmpift or refused its "
+            raise Error(ERR_ENV, "mpift: rank%s %s of this communicator cannot use libmpift or refused its "
                         "arguments (its own mpift.Error says why); nothing was staged" % ("s" if len(bad) > 1 else "",
                                                                        ", ".join(map(str, bad))))
-        report = self._report_path()
-        opts, keep = make_options(config, set, force, dry_run, verbose, quiet, progress, report)
+        opts, keep = make_options(config, set, force, dry_run, verbose, quiet, progress, keep_result=True)
         rc = lib.mpift_open(MPI._addressof(self.comm), ctypes.byref(opts), ctypes.byref(self._ctx))
         del keep
-        if rc != OK:
-            self._remove_tmp()
+        if rc != code("OK"):
             raise Error(rc, "mpift_open %s: %s (rank 0 named the cause on stderr)" % (config, _lib.strerror(rc)))
-
-    def _report_path(self):
-        """Rank 0 makes a private folder for the report; every rank passes
-        the same path (only rank 0 writes it)."""
-        path = None
-        if self.rank == 0:
-            try:
-                self._tmp = tempfile.mkdtemp(prefix="mpift-py-")
-                path = os.path.join(self._tmp, "report.json")
-            except OSError as e:
-                path = e
-        path = self.comm.bcast(path, root=0)
-        if not isinstance(path, str):
-            raise Error(-4, "mpift: rank 0 cannot make a temporary folder for the run's report "
-                        "(TMPDIR=%s): %s" % (tempfile.gettempdir(), path))
-        return path
-
-    def _remove_tmp(self):
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
 
     def _handle(self):
         if not self._ctx:
-            raise Error(ERR_USAGE, "mpift: the context is closed")
+            raise Error(code("ERR_USAGE"), "mpift: the context is closed")
         return self._ctx
 
     # ------------------------------------------------------------ staging
@@ -156,26 +128,27 @@ class Context(object):
         rc = _lib.lib().mpift_stage_out(self._handle())
         return self._staged(rc, "stage-out")
 
-    def _read_report(self):
-        report = None
-        if self.rank == 0:
-            path = os.path.join(self._tmp, "report.json")
-            try:
-                with open(path) as f:
-                    report = json.load(f)
-                os.unlink(path)
-            except (OSError, ValueError):
-                report = None   # the run said why on stderr (an unwritable report is ERR_FILES)
-        return self.comm.bcast(report, root=0)
+    def _result(self):
+        """The run's Result from the library (the same on every rank), or
+        None when it kept none (it said why on stderr)."""
+        dll, text, size = _lib.lib(), ctypes.c_void_p(), ctypes.c_size_t()
+        totals = _lib.ResultTotals(size=ctypes.sizeof(_lib.ResultTotals))
+        if dll.mpift_result(self._ctx, ctypes.byref(totals)) != code("OK"):
+            return None
+        if dll.mpift_result_json(self._ctx, ctypes.byref(text), ctypes.byref(size)) != code("OK"):
+            return None
+        try:
+            report = json.loads(ctypes.string_at(text, size.value).decode("utf-8", "surrogateescape"))
+        finally:
+            dll.mpift_free(text)
+        return Result(report, totals)
 
     def _staged(self, rc, what):
         result = None
-        # Only these two are the same on every rank with a report written;
-        # after a fatal status (which may differ) no collective may follow.
-        if rc in (OK, ERR_FILES) and not self.dry_run:
-            report = self._read_report()
-            result = Result(report) if report else None
-        if rc == OK:
+        # The library keeps a result after these two only (and no dry run).
+        if rc in (code("OK"), code("ERR_FILES")) and not self.dry_run:
+            result = self._result()
+        if rc == code("OK"):
             return result
         raise Error(rc, self._stage_message(what, rc, result), result)
 
@@ -204,7 +177,7 @@ class Context(object):
 
     # ------------------------------------------------------------ the service
     def _service(self, rc):
-        if rc != OK:
+        if rc != code("OK"):
             why = _lib.lib().mpift_errmsg(self._ctx).decode(errors="replace") if self._ctx else ""
             raise Error(rc, why or _lib.strerror(rc))
 
@@ -249,7 +222,6 @@ class Context(object):
         if self._ctx:
             _lib.lib().mpift_close(ctypes.byref(self._ctx))
             self._ctx = ctypes.c_void_p()
-        self._remove_tmp()
 
     def __enter__(self) -> "Context":
         return self

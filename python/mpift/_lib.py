@@ -10,15 +10,20 @@ import os
 import subprocess
 from typing import Any, List, Optional, Tuple
 
-from ._status import Error
+from ._status import ERR_ENV, Error
 
 c_int, c_char_p, c_void_p, c_size_t = ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
 
 PROGRESS = {"auto": 0, "always": 1, "never": 2, "jsonl": 3}   # enum mpift_progress; jsonl: on stderr
 
 
+# The structs of mpift.h this package passes to C.  Fields are only ever
+# appended there; tests/integration/mirrors.sh compares each one's size and
+# offsets with the C compiler's.
+
+
 class Options(ctypes.Structure):
-    """struct mpift_options (fields are only ever appended in mpift.h)."""
+    """struct mpift_options."""
     _fields_ = [
         ("size", ctypes.c_uint32),
         ("config_path", c_char_p),
@@ -31,6 +36,31 @@ class Options(ctypes.Structure):
         ("progress", c_int),
         ("report_path", c_char_p),
         ("module_path", c_char_p),
+        ("config_text", c_char_p),
+        ("as_user", c_int),
+        ("as_uid", ctypes.c_uint32),
+        ("as_gid", ctypes.c_uint32),
+        ("progress_fd", c_int),
+        ("refused", c_int),
+        ("keep_result", c_int),
+    ]
+
+
+class ResultTotals(ctypes.Structure):
+    """struct mpift_result."""
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("status", c_int),
+        ("mode", c_int),
+        ("files", ctypes.c_uint64),
+        ("bytes", ctypes.c_uint64),
+        ("copies_written", ctypes.c_uint64),
+        ("unchanged", ctypes.c_uint64),
+        ("failed", ctypes.c_uint64),
+        ("bytes_written", ctypes.c_uint64),
+        ("wire_bytes", ctypes.c_uint64),
+        ("folders_not_read", ctypes.c_uint64),
+        ("seconds", ctypes.c_double),
     ]
 
 
@@ -49,6 +79,11 @@ class ServeStats(ctypes.Structure):
 
 _PROTOTYPES = {
     "mpift_strerror": (c_char_p, [c_int]),
+    "mpift_status_name": (c_char_p, [c_int]),
+    "mpift_status_exit": (c_int, [c_int]),
+    "mpift_result": (c_int, [c_void_p, ctypes.POINTER(ResultTotals)]),
+    "mpift_result_json": (c_int, [c_void_p, ctypes.POINTER(c_void_p), ctypes.POINTER(c_size_t)]),
+    "mpift_free": (None, [c_void_p]),
     "mpift_version": (c_char_p, []),
     "mpift_open": (c_int, [c_void_p, ctypes.POINTER(Options), ctypes.POINTER(c_void_p)]),
     "mpift_stage_in": (c_int, [c_void_p]),
@@ -66,7 +101,6 @@ _PROTOTYPES = {
     "MPI_Get_library_version": (c_int, [c_char_p, ctypes.POINTER(c_int)]),
 }
 
-_ERR_ENV = -6
 _lib: Optional[ctypes.CDLL] = None
 
 
@@ -121,7 +155,7 @@ def library_path() -> Optional[str]:
 
 def _not_found() -> Error:
     tried = "; ".join("%s: %s" % (origin, path or "none") for origin, path in _candidates())
-    return Error(_ERR_ENV, "mpift: libmpift not found (tried %s): install it (Debian: apt-get install "
+    return Error(ERR_ENV, "mpift: libmpift not found (tried %s): install it (Debian: apt-get install "
                  "libmpift0; Spack: spack install mpift; from source: make install, then "
                  "PKG_CONFIG_PATH=PREFIX/lib/pkgconfig) or set MPIFT_LIBRARY to the path of libmpift.so.0" % tried)
 
@@ -137,7 +171,7 @@ def lib() -> ctypes.CDLL:
     try:
         dll = ctypes.CDLL(path)
     except OSError as e:
-        raise Error(_ERR_ENV, "mpift: cannot load %s: %s (set MPIFT_LIBRARY to the libmpift.so.0 "
+        raise Error(ERR_ENV, "mpift: cannot load %s: %s (set MPIFT_LIBRARY to the libmpift.so.0 "
                     "this package should use)" % (path, e))
     for name, (restype, argtypes) in _PROTOTYPES.items():
         fn = getattr(dll, name)
@@ -170,6 +204,6 @@ def check_same_mpi(MPI: Any) -> None:
     ours = mpi_library_version(dll).strip("\0 \t\n")
     theirs = MPI.Get_library_version().strip("\0 \t\n")   # mpi4py keeps the C string's NUL
     if ours != theirs:
-        raise Error(_ERR_ENV, "mpift: mpi4py runs on %s but %s is built for %s: use an mpi4py and a "
+        raise Error(ERR_ENV, "mpift: mpi4py runs on %s but %s is built for %s: use an mpi4py and a "
                     "libmpift built for the same MPI (MPIFT_LIBRARY selects the library)"
                     % (theirs.splitlines()[0].strip(), dll.path, ours.splitlines()[0].strip()))

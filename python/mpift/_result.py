@@ -1,6 +1,7 @@
-"""The result of a stage-in or stage-out, read from mpift's --report JSON
-(docs: mpift-stage(1), --report): the summary's counts, per-node figures
-and every copy that did not land, with the reason."""
+"""The result of a stage-in or stage-out, as libmpift keeps it
+(mpift_result and mpift_result_json in mpift.h: the --report JSON, made
+in memory; docs/report.md): the summary's counts, per-node figures and
+every copy that did not land, with the reason."""
 import collections
 
 # One node of the run: its number, host, ranks and what they did.
@@ -34,10 +35,20 @@ class Result(object):
     nodes             [Node(node, host, ranks, copies_written, unchanged,
                        failed, bytes_written, seconds), ...]
     failures          [Failure(path, rank, host, status, error), ...]
+    wire_bytes        what the files' chunks took on one link
+    folders_not_read  source folders that could not be listed
     report            the whole report as parsed JSON (a dict)
     """
 
-    def __init__(self, report):
+    def __init__(self, report, totals=None):
+        # The report's totals; the library's struct (mpift_result) where
+        # both say the same, so the two cannot drift apart unnoticed.
+        if totals is not None:
+            kept = report.get("totals", {})
+            for k in ("copies_written", "unchanged", "failed", "bytes_written", "wire_bytes"):
+                if kept.get(k, getattr(totals, k)) != getattr(totals, k):
+                    raise ValueError("mpift: the report's %s (%s) is not mpift_result's (%s)"
+                                     % (k, kept.get(k), getattr(totals, k)))
         totals = report.get("totals", {})
         self.report = report
         self.mode = report.get("mode")
@@ -51,6 +62,8 @@ class Result(object):
         self.unchanged = totals.get("unchanged", 0)
         self.failed = totals.get("failed", 0)
         self.bytes_written = totals.get("bytes_written", 0)
+        self.wire_bytes = totals.get("wire_bytes", 0)
+        self.folders_not_read = totals.get("folders_not_read", 0)
         self.nodes = [Node(n["node"], n["host"], n["ranks"], n["copies_written"], n["unchanged"], n["failed"],
                            n["bytes_written"], n["seconds"]) for n in report.get("nodes", [])]
         self.failures = [Failure(f["path"], c.get("rank"), c.get("host"), c.get("status"), c.get("error", ""))

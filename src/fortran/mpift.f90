@@ -25,29 +25,32 @@ module mpift
     private
 
     public :: mpift_ctx, mpift_open, mpift_stage_in, mpift_stage_out, mpift_close
-    public :: mpift_strerror, mpift_exit_status, mpift_dest_root, mpift_version
+    public :: mpift_strerror, mpift_status_name, mpift_exit_status, mpift_dest_root, mpift_version
+    public :: mpift_result_t, mpift_result
 
-    ! The status codes of mpift.h (MPIFT_STATUS_MAP).
-    integer, parameter, public :: MPIFT_OK = 0, MPIFT_ERR_USAGE = -1, MPIFT_ERR_CONFIG = -2, &
-        MPIFT_ERR_NOMEM = -3, MPIFT_ERR_IO = -4, MPIFT_ERR_FILES = -5, MPIFT_ERR_ENV = -6, &
-        MPIFT_ERR_MPI = -7, MPIFT_ERR_PROTO = -8, MPIFT_ERR_CHECKSUM = -9, MPIFT_ERR_ESCAPE = -10, &
-        MPIFT_ERR_NOENT = -11, MPIFT_ERR_ABI = -12, MPIFT_ERR_RANGE = -13, MPIFT_ERR_UNSUPPORTED = -14
+    ! The status codes of mpift.h (MPIFT_STATUS_MAP), written from it when
+    ! the module is built (src/fortran/status_inc.c).
+    include 'mpift_status.inc'
+
+    ! Which call a result is of (enum mpift_mode).
+    integer, parameter, public :: MPIFT_MODE_STAGE_IN = 1, MPIFT_MODE_STAGE_OUT = 2
 
     ! An open context; mpift_close releases it.
     type :: mpift_ctx
         type(c_ptr) :: ptr = c_null_ptr
     end type mpift_ctx
 
-    ! struct mpift_options (fields are only ever appended in mpift.h).
-    type, bind(c) :: options_t
+    include 'options_t.inc'
+
+    ! struct mpift_result: the totals of the last stage-in or stage-out of
+    ! a context opened with keep_result (mpift_result below; mpift.h).
+    type, bind(c) :: mpift_result_t
         integer(c_int32_t) :: size = 0
-        type(c_ptr) :: config_path = c_null_ptr
-        type(c_ptr) :: sets = c_null_ptr
-        integer(c_size_t) :: nsets = 0
-        integer(c_int) :: force = 0, dry_run = 0, verbose = 0, quiet = 0, progress = 0
-        type(c_ptr) :: report_path = c_null_ptr
-        type(c_ptr) :: module_path = c_null_ptr
-    end type options_t
+        integer(c_int) :: status = 0, mode = 0
+        integer(c_int64_t) :: files = 0, bytes = 0, copies_written = 0, unchanged = 0, failed = 0, &
+            bytes_written = 0, wire_bytes = 0, folders_not_read = 0
+        real(c_double) :: seconds = 0
+    end type mpift_result_t
 
     interface
         integer(c_int) function c_open_f(comm, opts, ctx) bind(c, name='mpift_open_f')
@@ -72,6 +75,15 @@ module mpift
             import :: c_int, c_ptr
             integer(c_int), value :: status
         end function c_strerror
+        type(c_ptr) function c_status_name(status) bind(c, name='mpift_status_name')
+            import :: c_int, c_ptr
+            integer(c_int), value :: status
+        end function c_status_name
+        integer(c_int) function c_result(ctx, res) bind(c, name='mpift_result')
+            import :: c_int, c_ptr, mpift_result_t
+            type(c_ptr), value :: ctx
+            type(mpift_result_t), intent(inout) :: res
+        end function c_result
         type(c_ptr) function c_dest_root(ctx) bind(c, name='mpift_dest_root')
             import :: c_ptr
             type(c_ptr), value :: ctx
@@ -141,14 +153,15 @@ contains
     ! mpift_open: collective over comm (a Fortran communicator handle).
     ! config is the libconfig file; sets are "KEY=VALUE" overrides like
     ! mpift-stage's --set (trailing blanks ignored; blank entries skipped);
-    ! force re-sends unchanged files, quiet prints errors only, verbose more.
-    subroutine mpift_open(comm, config, ctx, rc, sets, force, quiet, verbose)
+    ! force re-sends unchanged files, quiet prints errors only, verbose more;
+    ! keep_result keeps each run's result for mpift_result.
+    subroutine mpift_open(comm, config, ctx, rc, sets, force, quiet, verbose, keep_result)
         integer, intent(in) :: comm
         character(len=*), intent(in) :: config
         type(mpift_ctx), intent(out) :: ctx
         integer, intent(out) :: rc
         character(len=*), intent(in), optional :: sets(:)
-        logical, intent(in), optional :: force, quiet, verbose
+        logical, intent(in), optional :: force, quiet, verbose, keep_result
         type(options_t), target :: opts
         character(kind=c_char), allocatable, target :: buf(:)
         type(c_ptr), allocatable, target :: setp(:)
@@ -187,6 +200,7 @@ contains
         if (present(force)) opts%force = merge(1, 0, force)
         if (present(quiet)) opts%quiet = merge(1, 0, quiet)
         if (present(verbose)) opts%verbose = merge(1, 0, verbose)
+        if (present(keep_result)) opts%keep_result = merge(1, 0, keep_result)
         rc = int(c_open_f(int(comm, c_int), opts, ctx%ptr))
     end subroutine mpift_open
 
@@ -217,6 +231,23 @@ contains
         character(len=:), allocatable :: s
         s = from_c(c_strerror(int(status, c_int)))
     end function mpift_strerror
+
+    ! The name of a status ("MPIFT_ERR_CONFIG"; "" for one not in the list).
+    function mpift_status_name(status) result(s)
+        integer, intent(in) :: status
+        character(len=:), allocatable :: s
+        s = from_c(c_status_name(int(status, c_int)))
+    end function mpift_status_name
+
+    ! The totals of the last stage-in or stage-out (opened with
+    ! keep_result): rc MPIFT_OK, or MPIFT_ERR_NOENT when none is kept.
+    subroutine mpift_result(ctx, res, rc)
+        type(mpift_ctx), intent(in) :: ctx
+        type(mpift_result_t), intent(out) :: res
+        integer, intent(out) :: rc
+        res%size = int(c_sizeof(res), c_int32_t)
+        rc = int(c_result(ctx%ptr, res))
+    end subroutine mpift_result
 
     ! The exit status mpift-stage uses for a status (0, 1, 2 or 3).
     integer function mpift_exit_status(status)

@@ -23,6 +23,8 @@ per_node() {
     compare_tree "$t/want" "$t/node" || fail "the node's copy differs from the sample data"
     for r in 0 1 2; do
         grep -qxF "rank $r: staged into $t/node, inputs/mesh.dat has 40000 bytes" "$t/out" || fail "rank $r: $(cat "$t/out")"
+        # mpift_result: the run's totals, the same on every rank.
+        grep -qxF "rank $r: 7 files, 7 copies in place" "$t/out" || fail "rank $r's result: $(cat "$t/out")"
     done
     [ ! -s "$t/err" ] || fail "messages on a clean, quiet run: $(cat "$t/err")"
 }
@@ -40,7 +42,7 @@ per_rank() {
 scenario "with workers.copies=per-rank (a --set from Fortran) each of 3 ranks gets its own copy" per_rank
 
 # bad WANT_RC WANT_STATUS ARGS...: stage_f90 fails with that exit status
-# and names mpift's status with its text.
+# and names mpift's status with its text and name.
 bad() {
     local want_rc=$1 want=$2 rc=0
     shift 2
@@ -50,16 +52,16 @@ bad() {
     [ ! -e "$t/bad" ] || fail "files staged despite the error"
 }
 out_of_range() {
-    bad 2 "-13 (value out of range)" "$cfg" "paths.dest=$t/bad" transfer.window=0
+    bad 2 "-13 (value out of range, MPIFT_ERR_RANGE)" "$cfg" "paths.dest=$t/bad" transfer.window=0
     grep -q "transfer.window=0: 0 is out of range" "$t/err" || fail "the cause is not named: $(cat "$t/err")"
 }
-scenario "transfer.window=0: exit 2, 'mpift status -13 (value out of range)' and the cause" out_of_range
+scenario "transfer.window=0: exit 2, 'mpift status -13 (value out of range, MPIFT_ERR_RANGE)' and the cause" out_of_range
 
 no_config() {
-    bad 2 "-2 (configuration error)" "$t/nosuch.cfg" "paths.dest=$t/bad"
+    bad 2 "-2 (configuration error, MPIFT_ERR_CONFIG)" "$t/nosuch.cfg" "paths.dest=$t/bad"
     grep -q "nosuch.cfg" "$t/err" || fail "the file is not named: $(cat "$t/err")"
 }
-scenario "a configuration that is not there: exit 2, 'mpift status -2 (configuration error)' naming it" no_config
+scenario "a configuration that is not there: exit 2, 'mpift status -2 (configuration error, MPIFT_ERR_CONFIG)' naming it" no_config
 
 # A set holding a NUL byte, on rank 1 only: C would read it cut short
 # (a harmless paths.dest) and stage; refused on every rank, nothing staged.
@@ -89,14 +91,19 @@ nul_config() {
 }
 scenario "a configuration path with a NUL byte on one rank (Fortran): a usage error on every rank, no file loaded" nul_config
 
-# The module's MPIFT_* constants are mpift.h's status codes, all of them.
+# The module's MPIFT_* constants are mpift.h's status codes, all of them,
+# written from the C table when the module is built (mpift_status.inc),
+# none typed into mpift.f90 by hand.
 status_codes() {
-    local h f
+    local h f inc=$top_builddir/src/fortran/mpift_status.inc
+    [ -f "$inc" ] || fail "no $inc: the module's constants are not generated from mpift.h"
     h=$(sed -n 's/^ *XX(\([A-Z_]*\), \(-\{0,1\}[0-9]*\),.*/MPIFT_\1 \2/p' "$top_srcdir/include/mpift/mpift.h" | sort)
-    f=$(grep -o 'MPIFT_[A-Z_]* = -\{0,1\}[0-9]*' "$top_srcdir/src/fortran/mpift.f90" | sed 's/ = / /' | sort)
+    f=$(grep -o 'MPIFT_[A-Z_]* = -\{0,1\}[0-9]*' "$inc" | sed 's/ = / /' | sort)
     [ "$(wc -l <<<"$h")" -gt 10 ] || fail "no status codes read from mpift.h"
-    [ "$h" = "$f" ] || fail "mpift.f90's constants differ from mpift.h: $(diff <(echo "$h") <(echo "$f"))"
+    [ "$h" = "$f" ] || fail "mpift_status.inc's constants differ from mpift.h: $(diff <(echo "$h") <(echo "$f"))"
+    ! grep -n 'MPIFT_ERR_[A-Z_]* *= *-\{0,1\}[0-9]' "$top_srcdir/src/fortran/mpift.f90" ||
+        fail "mpift.f90 types status codes by hand"
 }
-scenario "the module's MPIFT_* constants are exactly mpift.h's status codes" status_codes
+scenario "the module's MPIFT_* constants are mpift.h's status codes, generated from its table" status_codes
 
 done_testing

@@ -12,7 +12,7 @@
     skip "no Python package in this build (configure: python3 with mpi4py on this build's MPI)"
 lib=$top_builddir/src/.libs/libmpift.so.0
 [ -f "$lib" ] || fail "build the library first ($lib; make check does)"
-plan 13
+plan 14
 
 # The build tree's package and library; bytecode stays out of the source tree.
 export PYTHONPATH=$top_srcdir/python PYTHONDONTWRITEBYTECODE=1 MPIFT_LIBRARY=$lib
@@ -56,6 +56,11 @@ def show(r):
 
 try:
     if mode == "in":
+        out = show(mpift.stage_in(cfg, comm, set=sets, quiet=True))
+    elif mode == "notmp":   # no temporary folder can be made
+        import tempfile
+        mpift.version()   # the library found first (ctypes.util may want a temporary file)
+        tempfile.tempdir = os.path.join(os.path.dirname(cfg), "nowhere")
         out = show(mpift.stage_in(cfg, comm, set=sets, quiet=True))
     elif mode == "force":
         out = show(mpift.stage_in(cfg, set=sets, force=True, quiet=True))
@@ -104,10 +109,17 @@ want = [(n, int(v), t, int(x)) for n, v, t, x in re.findall(r'XX\((\w+), (-?\d+)
 got = [(n, v, mpift.strerror(v), x) for n, v, x in mpift.STATUS_MAP]
 assert len(want) > 10 and want == got, "\nmpift.h: %s\nPython:  %s" % (want, got)
 assert mpift.ERR_NOENT == -11 and mpift.Error(-11, "x").name == "ERR_NOENT"
+# The codes are the library's: an IntEnum of its names, in its order, and
+# the one code the package knows without it (ERR_ENV) is the library's.
+import enum
+from mpift import _status
+assert issubclass(mpift.Status, enum.IntEnum) and [(s.name, s.value) for s in mpift.Status] == [(n, v) for n, v, _, _ in want]
+assert mpift.Status.ERR_ENV == _status.ERR_ENV and mpift.exit_status(_status.ERR_ENV) == _status._ERR_ENV_EXIT
+assert mpift.Error(mpift.Status.ERR_MPI, "x").fatal and not mpift.Error(mpift.Status.ERR_FILES, "x").fatal
 assert mpift.version() == re.search(r"AC_INIT\(\[mpift\], \[([0-9.]+)\]", open(sys.argv[1].replace("include/mpift/mpift.h", "configure.ac")).read()).group(1)
 PY
 }
-scenario "the status codes, texts and exit statuses agree with mpift.h; version() is the library's" status_table
+scenario "the status codes (an IntEnum read from the library), texts and exit statuses agree with mpift.h" status_table
 
 stage_in_4() {
     run 4 in || return
@@ -117,6 +129,14 @@ stage_in_4() {
     done
 }
 scenario "stage_in on 4 ranks: every rank's copy is the sample data; every rank gets the same Result" stage_in_4
+
+# The Result comes from the library's memory: no temporary folder, no file.
+no_tmpdir() {
+    rm -rf "$t/d"
+    run 4 notmp || return
+    expect_all 4 "stage-in files=7 written=28 unchanged=0 failed=0 bytes=228220 nodes=0:$host:0,1,2,3 failures="
+}
+scenario "with no temporary folder to be had every rank still gets its Result: no report file is involved" no_tmpdir
 
 stage_in_again() {
     after stage_in_4

@@ -142,7 +142,7 @@ static const char *written(const struct mpift_stage_report *rep)
     FILE *f;
     size_t n;
 
-    ck_assert_int_eq(mpift_stage_report_write(rep), MPIFT_OK);
+    ck_assert_int_eq(mpift_stage_report_write(rep, NULL), MPIFT_OK);
     f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     n = fread(buf, 1, sizeof(buf) - 1, f);

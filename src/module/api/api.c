@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "job/context.h"
 #include "service/worker.h"
+#include "stage/result.h"
 #include "stage/stage.h"
 #include "util/cpu.h"
 #include "util/log.h"
@@ -73,6 +74,7 @@ static int session(struct mpift_ctx *ctx, int (*run)(struct mpift_ctx *ctx))
     int rc, end;
 
     mpift_cpu_start(&cpu);
+    mpift_stage_result_clear(ctx);   /* a run that keeps none shows none */
     mpift_watch_begin(&ctx->watch);
     rc = run(ctx);
     if (!mpift_status_fatal(rc)) {

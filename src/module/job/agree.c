@@ -35,6 +35,7 @@
 #define KEYS_MAX 32
 #define EXTRA_CODECS "the compression libraries built in"
 #define EXTRA_DRY_RUN "--dry-run (mpift_options.dry_run)"
+#define EXTRA_KEEP_RESULT "mpift_options.keep_result"
 
 /* Distinct values and rank ranges named in the message at most. */
 #define SHOW_VALUES 4
@@ -59,7 +60,7 @@ static void collect(const struct mpift_ctx *ctx, struct keyset *ks)
     const char *key;
 
     ks->n = 0;
-    for (i = 0; i < mpift_cfg_agree_count() && ks->n < KEYS_MAX - 2; i++) {
+    for (i = 0; i < mpift_cfg_agree_count() && ks->n < KEYS_MAX - 3; i++) {
         key = mpift_cfg_agree_key(i, &per_rank);
         if (per_rank)
             continue;
@@ -78,6 +79,9 @@ static void collect(const struct mpift_ctx *ctx, struct keyset *ks)
     /* A rank that only plans leaves the others waiting for its copies. */
     snprintf(ks->value[ks->n], sizeof(ks->value[0]), "%s", ctx->dry_run ? "yes" : "no");
     add_key(ks, EXTRA_DRY_RUN);
+    /* A rank that keeps the result waits for the others to share it. */
+    snprintf(ks->value[ks->n], sizeof(ks->value[0]), "%s", ctx->keep_result ? "yes" : "no");
+    add_key(ks, EXTRA_KEEP_RESULT);
 }
 
 /* ", 3-5" or ", 7" appended to buf at *pos. */

@@ -286,6 +286,8 @@ int mpift_context_open(MPI_Comm comm, const struct mpift_options *opts, struct m
     /* Options of a caller built before hook ABI 1.2 end before it. */
     if (opts->size >= offsetof(struct mpift_options, progress_fd) + sizeof(opts->progress_fd))
         ctx->progress_fd = opts->progress_fd;
+    if (opts->size >= offsetof(struct mpift_options, keep_result) + sizeof(opts->keep_result))
+        ctx->keep_result = opts->keep_result != 0;
     mpift_log_init(&ctx->log, NULL, -1, opts->quiet, opts->verbose);
     was = mpift_log_use(&ctx->log);
     if ((rc = mpift_wait_coll(&ctx->watch, JOINING, MPI_Comm_idup(comm, &ctx->comm, &rq), &rq)) != MPIFT_OK)
@@ -341,6 +343,7 @@ void mpift_context_free(struct mpift_ctx **pctx)
     mpift_topo_free(&ctx->topo);
     mpift_config_free(&ctx->cfg);
     free(ctx->report_path);
+    free(ctx->kept.json);
     if (ctx->svc_comm != MPI_COMM_NULL)
         MPI_Comm_free(&ctx->svc_comm);
     if (ctx->comm != MPI_COMM_NULL)

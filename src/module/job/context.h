@@ -18,6 +18,15 @@
 
 struct mpift_client;
 
+/* A run's result kept for mpift_result() and mpift_result_json(): rank 0
+ * makes it (stage/report.c), every rank gets a copy (stage/result.c).
+ * json NULL: none kept. */
+struct mpift_kept_result {
+    struct mpift_result totals;
+    char *json;                 /* the report, NUL-terminated */
+    size_t len;                 /* its length */
+};
+
 struct mpift_ctx {
     MPI_Comm comm;              /* our duplicate: never the host's tags; file data */
     MPI_Comm svc_comm;          /* requests and replies of the service (wire/request.h) */
@@ -26,6 +35,8 @@ struct mpift_ctx {
     enum mpift_progress progress;
     int progress_fd;              /* --progress-fd: rank 0's descriptor for JSON lines; 0: stderr */
     char *report_path;          /* --report FILE (rank 0 writes it), or NULL */
+    int keep_result;            /* mpift_options.keep_result: keep each run's result */
+    struct mpift_kept_result kept; /* the last run's result (stage/result.h) */
     struct mpift_config *cfg;
     struct mpift_topo topo;
     char dest_root[PATH_MAX];   /* this rank's expanded paths.dest */

@@ -192,8 +192,10 @@ static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct m
         fputs(", \"error\": \"another rank has the same final path\"", f);
 }
 
-/* A stage-in's files: each with its copies on the ranks that keep it. */
-static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix)
+/* A stage-in's files: each with its copies on the ranks that keep it;
+ * their number and bytes added to res. */
+static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix,
+                         struct mpift_result *res)
 {
     const struct mpift_plan *plan = rep->plan;
     size_t i;
@@ -205,6 +207,8 @@ static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const st
         fputs(first ? "\n    " : ",\n    ", f);
         first = 0;
         put_file(f, &rep->ranks[0], i);
+        res->files++;
+        res->bytes += plan->f[i].size;
         fputs(", \"copies\": [", f);
         for (q = 0, firstcopy = 1; q < rep->ctx->topo.size; q++) {
             if (!mpift_stage_keeps(rep->ctx, q, &plan->f[i]))
@@ -218,8 +222,9 @@ static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const st
     }
 }
 
-/* A stage-out's files: writer by writer. */
-static void put_files_out(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix)
+/* A stage-out's files: writer by writer (counted in res). */
+static void put_files_out(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix,
+                          struct mpift_result *res)
 {
     size_t i;
     int w, first = 1;
@@ -232,6 +237,8 @@ static void put_files_out(FILE *f, const struct mpift_stage_report *rep, const s
             fputs(first ? "\n    " : ",\n    ", f);
             first = 0;
             put_file(f, rr, i);
+            res->files++;
+            res->bytes += rr->plan->f[i].size;
             fputs(", ", f);
             put_copy(f, rep->ctx, w, rr, &ix[w], i);
             fputs(" }", f);
@@ -281,12 +288,19 @@ static uint64_t wire_total(const struct mpift_stage_report *rep)
     return sum;
 }
 
-/* The run as a whole: what, where, how it ended, the totals. */
-static void put_run(FILE *f, const struct mpift_stage_report *rep)
+/* The run as a whole: what, where, how it ended, the totals (kept in
+ * res too). */
+static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_result *res)
 {
     const struct mpift_ctx *ctx = rep->ctx;
     const struct mpift_topo *t = &ctx->topo;
     const uint64_t *tot = rep->tally->total;
+
+    *res = (struct mpift_result){ .size = sizeof(*res), .status = rep->status, .seconds = rep->seconds,
+                                  .mode = rep->collect ? MPIFT_MODE_STAGE_OUT : MPIFT_MODE_STAGE_IN,
+                                  .copies_written = tot[MPIFT_TALLY_WRITTEN], .unchanged = tot[MPIFT_TALLY_UNCHANGED],
+                                  .failed = tot[MPIFT_TALLY_FAILED], .bytes_written = tot[MPIFT_TALLY_BYTES],
+                                  .wire_bytes = wire_total(rep), .folders_not_read = rep->tally->unread };
 
     fprintf(f, "{\n  \"report_version\": %d,\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ",
             MPIFT_REPORT_VERSION, MPIFT_VERSION_STRING, rep->collect ? "stage-out" : "stage-in");
@@ -314,7 +328,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
     fprintf(f, "\"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
             ", \"bytes_written\": %" PRIu64, tot[MPIFT_TALLY_WRITTEN], tot[MPIFT_TALLY_UNCHANGED],
             tot[MPIFT_TALLY_FAILED], tot[MPIFT_TALLY_BYTES]);
-    fprintf(f, ", \"wire_bytes\": %" PRIu64, wire_total(rep));
+    fprintf(f, ", \"wire_bytes\": %" PRIu64, res->wire_bytes);
     if (!rep->collect)
         fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
     /* failed is a lower bound when folders could not be read */
@@ -322,41 +336,81 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep)
     fputs(" },\n  \"nodes\": [", f);
 }
 
-int mpift_stage_report_write(const struct mpift_stage_report *rep)
+/* The report as text in memory: *buf (malloc'd, NUL-terminated) and *len;
+ * its totals in res.  MPIFT_OK or MPIFT_ERR_NOMEM. */
+static int render(const struct mpift_stage_report *rep, const struct note_index *ix, char **buf, size_t *len,
+                  struct mpift_result *res)
+{
+    FILE *f = open_memstream(buf, len);
+
+    if (!f)
+        return MPIFT_ERR_NOMEM;
+    put_run(f, rep, res);
+    put_nodes(f, rep);
+    fputs("\n  ],\n  \"files\": [", f);
+    if (rep->collect)
+        put_files_out(f, rep, ix, res);
+    else
+        put_files_in(f, rep, ix, res);
+    fputs("\n  ]\n}\n", f);
+    if (ferror(f)) {
+        fclose(f);
+        free(*buf);
+        *buf = NULL;
+        return MPIFT_ERR_NOMEM;
+    }
+    return fclose(f) == 0 ? MPIFT_OK : MPIFT_ERR_NOMEM;
+}
+
+/* The text into ctx->report_path.  MPIFT_OK or MPIFT_ERR_IO (said). */
+static int write_file(const char *path, const char *text, size_t len)
+{
+    struct mpift_outfile out;
+    char why[MPIFT_WHY_MAX];
+    int rc;
+
+    /* Named like a copy's temporary: walks that skip those skip it. */
+    rc = mpift_outfile_open(&out, path, MPIFT_SINK_TMP_PREFIX, MPIFT_SINK_TMP_SUFFIX, why, sizeof(why));
+    if (rc != MPIFT_OK) {
+        mpift_log_error("--report %s: %s; pick a writable place for the report", path, why);
+        return MPIFT_ERR_IO;
+    }
+    fwrite(text, 1, len, out.f);
+    rc = mpift_outfile_close(&out, 1, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        mpift_log_error("--report %s: %s", path, why);
+    return rc;
+}
+
+int mpift_stage_report_write(const struct mpift_stage_report *rep, struct mpift_kept_result *kept)
 {
     int q, size = rep->ctx->topo.size, rc;
     struct note_index *ix = calloc((size_t)size, sizeof(*ix));
-    struct mpift_outfile out;
-    char why[MPIFT_WHY_MAX];
+    const char *what = rep->ctx->report_path ? rep->ctx->report_path : "the run's result";
+    struct mpift_result res;
+    char *text = NULL;
+    size_t len = 0;
 
     if (!ix) {
-        mpift_log_error("%s: out of memory for the report", rep->ctx->report_path);
+        mpift_log_error("%s: out of memory for the report", what);
         return MPIFT_ERR_IO;
     }
     for (q = 0; q < size; q++)
         index_notes(&rep->ranks[q], &ix[q]);
-    /* Named like a copy's temporary: walks that skip those skip it. */
-    rc = mpift_outfile_open(&out, rep->ctx->report_path, MPIFT_SINK_TMP_PREFIX, MPIFT_SINK_TMP_SUFFIX, why,
-                            sizeof(why));
+    rc = render(rep, ix, &text, &len, &res);
     if (rc != MPIFT_OK)
-        mpift_log_error("--report %s: %s; pick a writable place for the report", rep->ctx->report_path, why);
-    if (rc == MPIFT_OK) {
-        put_run(out.f, rep);
-        put_nodes(out.f, rep);
-        fputs("\n  ],\n  \"files\": [", out.f);
-        if (rep->collect)
-            put_files_out(out.f, rep, ix);
-        else
-            put_files_in(out.f, rep, ix);
-        fputs("\n  ]\n}\n", out.f);
-        rc = mpift_outfile_close(&out, 1, why, sizeof(why));
-        if (rc != MPIFT_OK)
-            mpift_log_error("--report %s: %s", rep->ctx->report_path, why);
-    } else {
-        rc = MPIFT_ERR_IO;
+        mpift_log_error("%s: out of memory for the report", what);
+    if (rc == MPIFT_OK && rep->ctx->report_path)
+        rc = write_file(rep->ctx->report_path, text, len);
+    if (rc == MPIFT_OK && kept) {
+        kept->totals = res;
+        kept->json = text;
+        kept->len = len;
+        text = NULL;
     }
+    free(text);
     for (q = 0; q < size; q++)
         free(ix[q].v);
     free(ix);
-    return rc;
+    return rc == MPIFT_OK ? MPIFT_OK : MPIFT_ERR_IO;
 }

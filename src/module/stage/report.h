@@ -54,7 +54,17 @@ struct mpift_stage_report {
     int status;                           /* the run's status code */
 };
 
-/* Rank 0: write ctx->report_path.  MPIFT_OK or MPIFT_ERR_IO (reported). */
-int mpift_stage_report_write(const struct mpift_stage_report *rep);
+/*
+ * Rank 0: make the report; write it to ctx->report_path when that is set,
+ * and hand it to `kept` (its text and totals) unless kept is NULL.
+ * MPIFT_OK or MPIFT_ERR_IO (said on stderr; kept left as it was).
+ */
+int mpift_stage_report_write(const struct mpift_stage_report *rep, struct mpift_kept_result *kept);
+
+/* Does a run gather what the report needs: --report or a kept result? */
+static inline int mpift_report_wanted(const struct mpift_ctx *ctx)
+{
+    return ctx->report_path || ctx->keep_result;
+}
 
 #endif

@@ -36,6 +36,7 @@
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
+#include "stage/result.h"
 #include "stage/route.h"
 #include "stage/run.h"
 #include "stage/stage.h"
@@ -166,7 +167,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     r->batch = zalloc(&nomem, 1, sizeof(*r->batch));
     if (r->rank == 0)
         r->rows = zalloc(&nomem, (size_t)r->size * MPIFT_TALLY_N, sizeof(*r->rows));
-    if (r->rank == 0 && ctx->report_path) {
+    if (r->rank == 0 && mpift_report_wanted(ctx)) {
         r->digest = zalloc(&nomem, r->plan.n, sizeof(*r->digest));
         r->wire = zalloc(&nomem, r->plan.n, sizeof(*r->wire));
         r->nlens = zalloc(&nomem, 2 * (size_t)r->size, sizeof(*r->nlens));
@@ -361,7 +362,8 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
         rc = mpift_wait_coll(w, REPORT, MPI_Ibcast(&ok, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && !ok) {
         if (r->rank == 0)
-            mpift_log_error("--report %s: not written: out of memory for %zu files x %d ranks", r->ctx->report_path,
+            mpift_log_error("%s: not made: out of memory for %zu files x %d ranks",
+                            r->ctx->report_path ? r->ctx->report_path : "the run's result",
                             r->plan.n, r->size);
         rc = MPIFT_ERR_IO;
     }
@@ -377,7 +379,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
                                                   .digest = r->digest, .wire = r->wire, .notes = notes + r->ndispls[q],
                                                   .notes_len = (size_t)r->nlens[q]};
         rep.ranks = ranks;
-        rc = mpift_stage_report_write(&rep);
+        rc = mpift_stage_report_write(&rep, r->ctx->keep_result ? &r->ctx->kept : NULL);
     }
     if (rc != MPIFT_ERR_MPI &&
         mpift_wait_coll(w, REPORT, MPI_Ibcast(&rc, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq) != MPIFT_OK)
@@ -447,14 +449,14 @@ static int finish(struct mpift_in_run *r, double t0)
     rc = mpift_agree_any(ctx->comm, r->local_fail, &any_fail, &ctx->watch, FINISH);
     if (rc == MPIFT_OK && any_fail)
         rc = MPIFT_ERR_FILES;
-    if ((rc == MPIFT_OK || rc == MPIFT_ERR_FILES) && ctx->report_path && !ctx->dry_run) {
+    if ((rc == MPIFT_OK || rc == MPIFT_ERR_FILES) && mpift_report_wanted(ctx) && !ctx->dry_run) {
         rrc = report(r, &tally, rc, MPI_Wtime() - t0);
         if (rrc != MPIFT_OK && rc == MPIFT_OK)
             rc = rrc == MPIFT_ERR_IO ? MPIFT_ERR_FILES : rrc;
         else if (rrc == MPIFT_ERR_MPI)
             rc = rrc;
     }
-    return rc;
+    return mpift_stage_result_share(ctx, rc);
 }
 
 /* ------------------------------------------------------------ the steps (stage/run.h) */

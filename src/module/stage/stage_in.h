@@ -89,10 +89,10 @@ static inline int mpift_in_needs(const struct mpift_in_run *r, int q, size_t i)
     return mpift_bit(r->all + (size_t)q * r->nbytes, i);
 }
 
-/* Keep why file i failed here, for --report. */
+/* Keep why file i failed here, for --report or the kept result. */
 static inline void mpift_in_note(struct mpift_in_run *r, size_t i, const char *why)
 {
-    if (r->ctx->report_path)
+    if (mpift_report_wanted(r->ctx))
         mpift_notes_add(&r->notes, i, why);
 }
 

@@ -38,6 +38,7 @@
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
+#include "stage/result.h"
 #include "stage/stage.h"
 #include "stage/summary.h"
 #include "stage/run.h"
@@ -61,7 +62,7 @@ static int out_run_init(struct out_run *r, struct mpift_ctx *ctx)
     if (r->rank != 0)
         return MPIFT_OK;
     r->w = calloc((size_t)r->size, sizeof(*r->w));
-    if (ctx->report_path) {
+    if (mpift_report_wanted(ctx)) {
         r->rows = calloc((size_t)r->size * MPIFT_TALLY_N, sizeof(*r->rows));
         r->listed = calloc((size_t)r->size, sizeof(*r->listed));
         r->ranks = calloc((size_t)r->size, sizeof(*r->ranks));
@@ -107,7 +108,7 @@ static void fail_file(struct out_run *r, int w, size_t i, const char *why)
 {
     r->failed++;
     r->w[w].state[i] = MPIFT_FS_FAILED;
-    if (r->ctx->report_path)
+    if (mpift_report_wanted(r->ctx))
         mpift_notes_add(&r->w[w].notes, i, why);
 }
 
@@ -148,7 +149,7 @@ static int take_lists(struct out_run *r, size_t *most)
         r->unread += wr->plan.nunread;
         if (!(wr->state = calloc(wr->plan.n + 1, 1)))
             rc = MPIFT_ERR_NOMEM;
-        if (r->ctx->report_path && (!(wr->digest = calloc(wr->plan.n + 1, sizeof(*wr->digest))) ||
+        if (mpift_report_wanted(r->ctx) && (!(wr->digest = calloc(wr->plan.n + 1, sizeof(*wr->digest))) ||
                                     !(wr->wire = calloc(wr->plan.n + 1, sizeof(*wr->wire)))))
             rc = MPIFT_ERR_NOMEM;
         if (wr->plan.n > *most)
@@ -473,7 +474,7 @@ static int run_rank0(struct out_run *r)
     return rc;
 }
 
-/* Rank 0, at the end: the tally of every writer (rows only for --report). */
+/* Rank 0, at the end: the tally of every writer (rows only for a report). */
 static void tally(struct out_run *r, struct mpift_tally *t)
 {
     size_t i;
@@ -528,20 +529,21 @@ static int finish(struct out_run *r, int rc, double t0)
     secs = MPI_Wtime() - t0;
     if (r->rank == 0 && ended && !ctx->dry_run)
         tally(r, &t);
-    if (r->rank == 0 && ctx->report_path && !ctx->dry_run && ended) {
+    if (r->rank == 0 && mpift_report_wanted(ctx) && !ctx->dry_run && ended) {
         struct mpift_stage_report rep = { .ctx = ctx, .collect = r->collect, .ranks = r->ranks, .tally = &t,
                                           .seconds = secs, .status = status };
-        if (mpift_stage_report_write(&rep) != MPIFT_OK && status == MPIFT_OK)
+        if (mpift_stage_report_write(&rep, ctx->keep_result ? &ctx->kept : NULL) != MPIFT_OK && status == MPIFT_OK)
             status = MPIFT_ERR_FILES;   /* all ranks learn it below */
     }
-    if (ctx->report_path && !ctx->dry_run && ended &&
+    if (mpift_report_wanted(ctx) && !ctx->dry_run && ended &&
         mpift_wait_coll(&ctx->watch, VERDICT, MPI_Ibcast(&status, 1, MPI_INT, 0, ctx->comm, &rq), &rq) != MPIFT_OK)
         status = MPIFT_ERR_MPI;
     if (r->rank == 0 && !ctx->dry_run && ended) {
         snprintf(head, sizeof(head), "stage-out into %s", r->collect);
         mpift_summary_print(head, &t, &ctx->topo, secs, 0);
     }
-    return status == MPIFT_ERR_IO ? MPIFT_ERR_FILES : status;
+    status = status == MPIFT_ERR_IO ? MPIFT_ERR_FILES : status;
+    return ended ? mpift_stage_result_share(ctx, status) : status;
 }
 
 /* ------------------------------------------------------------ the steps (stage/run.h) */
