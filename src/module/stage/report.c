@@ -34,6 +34,7 @@
 #include "mpift/mpift.h"
 #include "engine/sink.h"
 #include "fs/outfile.h"
+#include "stage/libs.h"
 #include "stage/report.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -348,7 +349,10 @@ int mpift_stage_report_write(const struct mpift_stage_report *rep)
             put_files_out(out.f, rep, ix);
         else
             put_files_in(out.f, rep, ix);
-        fputs("\n  ]\n}\n", out.f);
+        fputs("\n  ]", out.f);
+        if (rep->libs && rep->libs->n)
+            mpift_libs_report(out.f, rep->libs, rep->ctx->dest_root);
+        fputs("\n}\n", out.f);
         rc = mpift_outfile_close(&out, 1, why, sizeof(why));
         if (rc != MPIFT_OK)
             mpift_log_error("--report %s: %s", rep->ctx->report_path, why);

@@ -15,6 +15,7 @@
 #include "engine/xfer.h"
 #include "job/context.h"
 #include "stage/folders.h"
+#include "stage/libs.h"
 #include "stage/plan.h"
 #include "stage/report.h"
 #include "stage/route.h"
@@ -33,6 +34,7 @@ struct batch {
 struct mpift_in_run {
     struct mpift_ctx *ctx;
     struct mpift_plan plan;
+    struct mpift_libs libs;     /* programs staged with their libraries (libs.h) */
     int rank, size;
     struct mpift_xfer x;
     int xfer_on;                /* x was set up (not on a dry run) */
