@@ -13,7 +13,7 @@
 # on the others); the keys round-trip through --print-config and are
 # checked at load.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3
-plan 7
+plan 8
 cc=${CC:-cc}
 command -v "$cc" >/dev/null || skip "no C compiler to build the test program"
 command -v unshare >/dev/null || skip "no unshare(1) to hide the library folders"
@@ -160,4 +160,22 @@ keys() {
         fail "libs_system without libs: exit $rc: $(cat "$t/c")"
 }
 scenario "--print-config writes libs = true, the file checks; libs_system without libs exits 2" keys
+# Python's result carries the same LD_LIBRARY_PATH (a library of this
+# build, mpi4py on its MPI).
+python_result() {
+    local lib=$top_builddir/src/.libs/libmpift.so.0
+    after build
+    [ "${MPIFT_PYTHON:-}" = yes ] && [ -n "${PYTHON:-}" ] || skip "no Python package in this build"
+    printf 'version = 1;\npaths: { source = "%s"; dest = "%s"; };\nstage_in = ( { src = "app"; libs = true; } );\n' \
+        "$t/src/bin" "$FAKE_SCRATCH/py" >"$t/py.cfg"
+    PYTHONPATH=$top_srcdir/python MPIFT_LIBRARY=$lib PYTHONDONTWRITEBYTECODE=1 fakenodes_mpirun 3 "$PYTHON" -c '
+import sys
+from mpi4py import MPI
+import mpift
+r = mpift.stage_in(sys.argv[1], MPI.COMM_WORLD, quiet=True)
+if MPI.COMM_WORLD.rank == 0:
+    print("ld:", r.ld_library_path)' "$t/py.cfg" >"$t/py.log" 2>&1 || fail "python stage_in: $(cat "$t/py.log")"
+    grep -qF "ld: {'app': '$FAKE_SCRATCH/py/app.libs'}" "$t/py.log" || fail "Result.ld_library_path: $(cat "$t/py.log")"
+}
+scenario "Python's Result.ld_library_path names the program's folder" python_result
 done_testing
