@@ -143,7 +143,7 @@ static int loadable(const struct finder *f, const char *path, struct mpift_elf *
     if (fd < 0)
         return 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && mpift_elf_read(fd, path, e, why, sizeof(why)) == MPIFT_OK)
-        ok = e->machine == f->machine || f->c->n == 0;
+        ok = e->machine == f->machine;
     if (!ok)
         mpift_elf_free(e);
     close(fd);
@@ -317,7 +317,7 @@ static int need(struct finder *f, size_t i, const char *name)
     }
     o->elf = e;
     o->loader = (int)i;
-    o->system = mpift_closure_libc(name) || system_dir(f, real);
+    o->system = !f->s->with_system && (mpift_closure_libc(name) || system_dir(f, real));
     if (!(o->path = strdup(found)) || !(o->real = strdup(real)))
         return MPIFT_ERR_NOMEM;
     return add_name(o, strchr(name, '/') ? strrchr(name, '/') + 1 : name);
