@@ -13,7 +13,7 @@
 # on the others); the keys round-trip through --print-config and are
 # checked at load.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3
-plan 8
+plan 9
 cc=${CC:-cc}
 command -v "$cc" >/dev/null || skip "no C compiler to build the test program"
 command -v unshare >/dev/null || skip "no unshare(1) to hide the library folders"
@@ -145,6 +145,23 @@ assert bad and bad[0]["status"] == "failed" and "libbeta" in bad[0]["error"], f
 PY
 }
 scenario "a library failing on one node: no program there, the others whole, the report names it" atomic
+
+# --on-error abort: libalpha fails on one node, the run stops before
+# libbeta goes anywhere, so no node may keep the program (4K chunks:
+# each file streamed alone, in plan order, none batched).
+atomic_abort() {
+    local rc=0 h
+    after build
+    mkdir -p "$FAKE_NODEDIR/${fake_host[2]}/abort/app.libs/libalpha.so.1.2.3/in-the-way"
+    (cd "$t/src/bin" && fakenodes_mpirun 3 "$stage" --with-libs --retries 0 --on-error abort --chunk-size 4K app \
+        "$FAKE_SCRATCH/abort") >"$t/log5" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "abort: exit $rc, expected 1: $(cat "$t/log5")"
+    for h in $FAKE_HOSTS; do
+        [ ! -e "$FAKE_NODEDIR/$h/abort/app" ] || fail "$h keeps the program of a run stopped before its libraries"
+        [ ! -e "$FAKE_NODEDIR/$h/abort/app.libs/libbeta.so.2.0.1" ] || fail "$h: libbeta went, so the run did not stop"
+    done
+}
+scenario "--on-error abort stopping before a library arrives: no node keeps the program" atomic_abort
 
 keys() {
     local rc=0

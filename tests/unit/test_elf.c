@@ -179,12 +179,14 @@ END_TEST
 
 /* The closure of top/prog with LD_LIBRARY_PATH ld (top-relative, or
  * NULL) and the system folder top/sys. */
+static int with_system;   /* libs_system: the next closure stages the system's too */
+
 static int closure(const char *prog, const char *ld, const char *const *extra, size_t nextra,
                    struct mpift_closure *c, char *why, size_t len)
 {
     static char sys[PATH_MAX], ldp[PATH_MAX], path[PATH_MAX];
     static const char *dirs[2];
-    struct mpift_search s = {NULL, dirs, "lib64", "x86_64", 0};
+    struct mpift_search s = {NULL, dirs, "lib64", "x86_64", with_system};
 
     snprintf(sys, sizeof(sys), "%s/sys", top);
     mkdir(sys, 0755);
@@ -325,6 +327,13 @@ START_TEST(system_shared_and_extra)
     ck_assert_str_eq(found(&c, "libplug.so"), "bin/libplug.so");
     ck_assert_int_eq(mpift_closure_libc("libc.so.6"), 1);
     ck_assert_int_eq(mpift_closure_libc("libcrypto.so.3"), 0);
+    mpift_closure_free(&c);
+    /* libs_system: the system's library is staged, so its needs count. */
+    with_system = 1;
+    ck_assert_int_eq(closure("bin/prog", NULL, extra, 1, &c, why, sizeof(why)), MPIFT_ERR_NOENT);
+    with_system = 0;
+    ck_assert_ptr_nonnull(strstr(why, "libnowhere.so.9, needed by "));
+    ck_assert_ptr_nonnull(strstr(why, "/sys/libsys.so.3"));
     mpift_closure_free(&c);
 }
 END_TEST

@@ -261,7 +261,9 @@ void mpift_libs_settle(struct mpift_in_run *r)
     size_t k;
     long p;
 
-    if (r->rootfd < 0 || r->ctx->dry_run || r->stopped)
+    /* A run stopped by on_error = "abort" is settled too: what it did not
+     * send counts as not arrived.  One preflight refused wrote nothing. */
+    if (r->rootfd < 0 || r->ctx->dry_run || r->refused)
         return;
     for (k = 0; k < r->libs.n; k++) {
         const struct mpift_libs_set *s = &r->libs.s[k];

@@ -286,6 +286,7 @@ static int run_rounds(struct mpift_in_run *r)
             rc = preflight(r);
             if (rc == MPIFT_ERR_FILES) {   /* refused: summary and report say so */
                 r->stopped = 1;
+                r->refused = 1;
                 break;
             }
             if (rc != MPIFT_OK)

@@ -59,6 +59,7 @@ struct mpift_in_run {
     uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */
     int item_failed;            /* a file failed for good on this rank (on_error) */
     int stopped;                /* on_error = "abort" or preflight stopped the run */
+    int refused;                /* preflight stopped it: nothing was written, nothing is touched */
     int local_fail;             /* something failed on this rank */
     double t_done;              /* seconds this rank spent until its last file */
     struct mpift_notes notes;   /* with --report: why my copies failed */
