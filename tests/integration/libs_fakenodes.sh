@@ -180,12 +180,16 @@ scenario "--print-config writes libs = true, the file checks; libs_system withou
 # Python's result carries the same LD_LIBRARY_PATH (a library of this
 # build, mpi4py on its MPI).
 python_result() {
-    local lib=$top_builddir/src/.libs/libmpift.so.0
+    local lib=$top_builddir/src/.libs/libmpift.so.0 san py
     after build
     [ "${MPIFT_PYTHON:-}" = yes ] && [ -n "${PYTHON:-}" ] || skip "no Python package in this build"
+    # A sanitizer build's library needs its runtime loaded first (as python.sh does).
+    san=$(ldd "$lib" | awk '$1 ~ /^lib(asan|ubsan)\.so/ { print $3 }' | paste -sd: -)
+    py=("$PYTHON")
+    [ -z "$san" ] || py=(env "LD_PRELOAD=$san" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$PYTHON")
     printf 'version = 1;\npaths: { source = "%s"; dest = "%s"; };\nstage_in = ( { src = "app"; libs = true; } );\n' \
         "$t/src/bin" "$FAKE_SCRATCH/py" >"$t/py.cfg"
-    PYTHONPATH=$top_srcdir/python MPIFT_LIBRARY=$lib PYTHONDONTWRITEBYTECODE=1 fakenodes_mpirun 3 "$PYTHON" -c '
+    PYTHONPATH=$top_srcdir/python MPIFT_LIBRARY=$lib PYTHONDONTWRITEBYTECODE=1 fakenodes_mpirun 3 "${py[@]}" -c '
 import sys
 from mpi4py import MPI
 import mpift
