@@ -126,7 +126,9 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
     if ((size_t)snprintf(dir, sizeof(dir), "%s" MPIFT_LIBS_SUFFIX, p->dest) >= sizeof(dir) ||
         !(s->program = strdup(p->dest)) || !(s->folder = strdup(dir)))
         return MPIFT_ERR_NOMEM;
-    if ((rc = add_file(a, dir, c->o[0].real, MPIFT_PT_DIR, root)) != MPIFT_OK)
+    if ((rc = add_file(a, dir, c->o[0].real, MPIFT_PT_DIR, root)) == MPIFT_ERR_IO)
+        snprintf(why, whylen, "%s: %s", c->o[0].real, strerror(errno));
+    if (rc != MPIFT_OK)
         return rc;
     a->f[a->n - 1].mode = 0755;   /* a folder of its own, not the program's mode */
     for (i = 1; i < c->n; i++) {
@@ -146,9 +148,10 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
                      dest);
             return MPIFT_ERR_CONFIG;
         }
-        if ((rc = add_file(a, dest, o->real, MPIFT_PT_FILE, root)) != MPIFT_OK ||
-            (rc = push_str(&s->files, &s->nfiles, dest)) != MPIFT_OK)
-            return rc == MPIFT_ERR_IO ? (snprintf(why, whylen, "%s: %s", o->real, strerror(errno)), rc) : rc;
+        if ((rc = add_file(a, dest, o->real, MPIFT_PT_FILE, root)) == MPIFT_ERR_IO)
+            snprintf(why, whylen, "%s: %s", o->real, strerror(errno));
+        if (rc != MPIFT_OK || (rc = push_str(&s->files, &s->nfiles, dest)) != MPIFT_OK)
+            return rc;
         for (k = 0; k < o->nnames; k++) {
             if (strcmp(o->names[k], real) == 0)
                 continue;
