@@ -37,6 +37,8 @@ class Result(object):
     failures          [Failure(path, rank, host, status, error), ...]
     wire_bytes        what the files' chunks took on one link
     folders_not_read  source folders that could not be listed
+    ld_library_path   stage-in with libs = true: {program: the LD_LIBRARY_PATH
+                      that runs it (its PROGRAM.libs folder)}; {} otherwise
     report            the whole report as parsed JSON (a dict)
     """
 
@@ -69,6 +71,7 @@ class Result(object):
         self.failures = [Failure(f["path"], c.get("rank"), c.get("host"), c.get("status"), c.get("error", ""))
                          for f in report.get("files", []) for c in _copies(f)
                          if c.get("status") not in _LANDED]
+        self.ld_library_path = dict((l["program"], l["ld_library_path"]) for l in report.get("libraries", []))
 
     def __repr__(self):
         return ("<mpift.Result %s: %d written, %d unchanged, %d failed on %d node(s), %.3f s>"

@@ -40,6 +40,7 @@ enum mpift_cli_opt {
     MPIFT_CLI_OPT_FROM,
     MPIFT_CLI_OPT_PRINT,
     MPIFT_CLI_OPT_AS_USER,     /* main.c's, as_user.h */
+    MPIFT_CLI_OPT_WITH_LIBS,
     MPIFT_CLI_OPT_END
 };
 
@@ -60,7 +61,8 @@ enum mpift_cli_opt {
     {"preserve", no_argument, NULL, MPIFT_CLI_OPT_PRESERVE}, \
     {"from", required_argument, NULL, MPIFT_CLI_OPT_FROM}, \
     {"print-config", no_argument, NULL, MPIFT_CLI_OPT_PRINT}, \
-    {"as-user", required_argument, NULL, MPIFT_CLI_OPT_AS_USER}
+    {"as-user", required_argument, NULL, MPIFT_CLI_OPT_AS_USER}, \
+    {"with-libs", no_argument, NULL, MPIFT_CLI_OPT_WITH_LIBS}
 
 /* One key the command line sets: a line of the configuration's text. */
 struct mpift_cli_setting {
@@ -83,6 +85,7 @@ struct mpift_cli {
     struct mpift_cli_setting set[MPIFT_CLI_MAX_SETTINGS];
     size_t nset;
     int preserve;            /* --preserve */
+    int with_libs;           /* --with-libs: libs = true on every entry */
     int print_config;        /* --print-config */
     const char *from;        /* --out's --from ROOT */
 

@@ -54,6 +54,14 @@ struct mpift_entry {
     bool preserve;
     enum mpift_to to;
     int line;         /* line in the config file (0 if unknown) */
+    /* Executables with their libraries (entry_libs.c, stage/libs.h):
+     * libs: stage each program's shared-library closure beside it;
+     * libs_system: the system's libraries too; extra_libs: what the
+     * program dlopen()s (names searched as it would, or paths). */
+    bool libs;
+    bool libs_system;
+    char **extra_libs;
+    size_t n_extra_libs;
 };
 
 struct mpift_config {

@@ -195,6 +195,12 @@ bool mpift_cfg_check_template(struct mpift_cfg_loader *L, const config_setting_t
 void mpift_cfg_defaults(struct mpift_config *cfg);
 void mpift_cfg_validate(struct mpift_cfg_loader *L, config_setting_t *root, struct mpift_config *cfg);
 
+/* entry_libs.c: an entry's libs, libs_system and extra_libs (prefix
+ * "stage_in[2]"), and freeing the last. */
+void mpift_cfg_load_libs(struct mpift_cfg_loader *L, const config_setting_t *e, const char *prefix,
+                         struct mpift_entry *out);
+void mpift_cfg_free_libs(struct mpift_entry *e);
+
 /* entries.c: the list `name` (stage_in, stage_out) into *list, *n. */
 void mpift_cfg_load_list(struct mpift_cfg_loader *L, const config_setting_t *root, const char *name,
                          struct mpift_entry **list, size_t *n);

@@ -26,6 +26,10 @@ enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
 struct mpift_src {
     uint64_t dev, ino;
     int fd;
+    /* A library of a program (stage/libs.h), which may lie outside the
+     * source root: read beneath "/" instead, and only as the file planned
+     * (dev and ino are always set for one). */
+    int beyond;
     char path[];
 };
 

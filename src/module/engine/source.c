@@ -43,21 +43,38 @@ static int open_failed(const struct mpift_src *src, const char *root, int en, ch
     return MPIFT_ERR_IO;
 }
 
+/* A library outside the source root (src->beyond): opened beneath "/"
+ * from its resolved path, so no link is followed on the way, and held to
+ * the device and inode planned like any file, by the caller. */
+static int open_beyond(const struct mpift_src *src)
+{
+    int top = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd, en;
+
+    if (top < 0)
+        return -1;
+    fd = src->ino && src->path[0] == '/' ? mpift_open_beneath(top, src->path + 1) : (errno = EPERM, -1);
+    en = errno;
+    close(top);
+    errno = en;
+    return fd;
+}
+
 int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
                       char *why, size_t whylen)
 {
     size_t rl = strlen(root);
-    const char *rel = src->path + rl;
+    const char *rel;
     int fd, en;
 
     while (rl > 1 && root[rl - 1] == '/')
-        rel = src->path + --rl;
-    if (rootfd < 0 || !mpift_path_within(root, src->path)) {
+        rl--;
+    if (!src->beyond && (rootfd < 0 || !mpift_path_within(root, src->path))) {
         snprintf(why, whylen, "%s: not below the source root %s: refused", src->path, root);
         *code = MPIFT_ERR_ESCAPE;
         return -1;
     }
-    fd = mpift_open_beneath(rootfd, *rel == '/' ? rel + 1 : rel);
+    rel = src->path + (src->beyond ? 0 : rl);
+    fd = src->beyond ? open_beyond(src) : mpift_open_beneath(rootfd, *rel == '/' ? rel + 1 : rel);
     if (fd < 0) {
         en = errno;
         *code = open_failed(src, root, en, why, whylen);
@@ -98,6 +115,7 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->dev = st ? (uint64_t)st->st_dev : 0;
     s->ino = st ? (uint64_t)st->st_ino : 0;
     s->fd = -1;
+    s->beyond = 0;
     memcpy(s->path, path, n);
     return s;
 }

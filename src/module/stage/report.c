@@ -34,6 +34,7 @@
 #include "mpift/mpift.h"
 #include "engine/sink.h"
 #include "fs/outfile.h"
+#include "stage/libs.h"
 #include "stage/report.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -352,7 +353,10 @@ static int render(const struct mpift_stage_report *rep, const struct note_index 
         put_files_out(f, rep, ix, res);
     else
         put_files_in(f, rep, ix, res);
-    fputs("\n  ]\n}\n", f);
+    fputs("\n  ]", f);
+    if (rep->libs && rep->libs->n)
+        mpift_libs_report(f, rep->libs, rep->ctx->dest_root);
+    fputs("\n}\n", f);
     if (ferror(f)) {
         fclose(f);
         free(*buf);

@@ -44,9 +44,12 @@ struct mpift_report_rank {
  * rank's record shares, and lists each file with its copies on the ranks
  * that keep it; a stage-out (collect set) lists each writer's files.
  */
+struct mpift_libs;
+
 struct mpift_stage_report {
     const struct mpift_ctx *ctx;
     const struct mpift_plan *plan;        /* stage-in: the plan */
+    const struct mpift_libs *libs;        /* stage-in: programs with their libraries (libs.h); NULL: none */
     const char *collect;                  /* stage-out: the collect folder; NULL: a stage-in */
     const struct mpift_report_rank *ranks; /* [size] */
     const struct mpift_tally *tally;      /* totals and, per rank, the rows of "nodes" */

@@ -129,7 +129,8 @@ static int pack_candidates(const struct mpift_in_run *r, unsigned char **buf, si
 
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
-        if (f->type != MPIFT_PT_FILE || f->size <= r->ctx->cfg->chunk_size || !f->src)
+        /* A library outside the root (stage/libs.h): leaders read below it only. */
+        if (f->type != MPIFT_PT_FILE || f->size <= r->ctx->cfg->chunk_size || !f->src || f->src->beyond)
             continue;
         fd = mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why));
         if (fd < 0)

@@ -93,6 +93,8 @@ static int make_plan(struct mpift_in_run *r)
         rc = rc == MPIFT_OK ? open_source(r, src, real) : rc;
         if (rc == MPIFT_OK) {
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
+            if (rc == MPIFT_OK && mpift_libs_wanted(ctx->cfg))
+                rc = mpift_libs_plan(ctx->cfg, real, &ctx->topo, &r->plan, &r->libs);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();
@@ -101,7 +103,10 @@ static int make_plan(struct mpift_in_run *r)
     rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
     if (rc != MPIFT_OK)
         return rc;
-    return mpift_agree_status(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
+    rc = mpift_agree_status(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
+    if (rc == MPIFT_OK && mpift_libs_wanted(ctx->cfg))
+        rc = mpift_agree_status(ctx->comm, mpift_libs_share(&r->libs, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
+    return rc;
 }
 
 /* calloc that notes a failure in *nomem (and never asks for 0 bytes). */
@@ -206,6 +211,7 @@ static void run_free(struct mpift_in_run *r)
     free(r->batch);
     mpift_notes_free(&r->notes);
     mpift_plan_free(&r->plan);
+    mpift_libs_free(&r->libs);
     /* Rank 0's */
     free(r->rows);
     free(r->digest);
@@ -312,6 +318,7 @@ static int run_rounds(struct mpift_in_run *r)
             rc = preflight(r);
             if (rc == MPIFT_ERR_FILES) {   /* refused: summary and report say so */
                 r->stopped = 1;
+                r->refused = 1;
                 break;
             }
             if (rc != MPIFT_OK)
@@ -337,8 +344,8 @@ static int run_rounds(struct mpift_in_run *r)
  */
 static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int status, double secs)
 {
-    struct mpift_stage_report rep = {.ctx = r->ctx, .plan = &r->plan, .tally = tally, .seconds = secs,
-                                     .status = status};
+    struct mpift_stage_report rep = {.ctx = r->ctx, .plan = &r->plan, .libs = &r->libs, .tally = tally,
+                                     .seconds = secs, .status = status};
     struct mpift_report_rank *ranks = NULL;
     unsigned char *states = NULL;
     char *notes = NULL;
@@ -443,6 +450,8 @@ static int finish(struct mpift_in_run *r, double t0)
     memset(&tally, 0, sizeof(tally));
     r->t_done = MPI_Wtime() - t0;
     summary(r, &tally, MPI_Wtime() - t0);
+    if (r->rank == 0 && !ctx->dry_run)
+        mpift_libs_print(&r->libs, ctx->dest_root, ctx->cfg->dest);
     if (r->rank == 0 && r->batches)
         mpift_log_verbose("%llu small files went in %llu batch messages", (unsigned long long)r->batched,
                           (unsigned long long)r->batches);
@@ -483,6 +492,9 @@ static int in_move(void *run)
     if (mpift_in_open_root(r) != MPIFT_OK)
         r->local_fail = 1;
     rc = run_rounds(r);
+    /* A program stays on a node only with all its libraries (libs.h). */
+    if (rc == MPIFT_OK)
+        mpift_libs_settle(r);
     /* Kept folder modes once their files are in (a read-only folder could
      * not have taken them); a refused run touches nothing. */
     if (r->folders_made)

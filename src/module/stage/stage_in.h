@@ -15,6 +15,7 @@
 #include "engine/xfer.h"
 #include "job/context.h"
 #include "stage/folders.h"
+#include "stage/libs.h"
 #include "stage/plan.h"
 #include "stage/report.h"
 #include "stage/route.h"
@@ -33,6 +34,7 @@ struct batch {
 struct mpift_in_run {
     struct mpift_ctx *ctx;
     struct mpift_plan plan;
+    struct mpift_libs libs;     /* programs staged with their libraries (libs.h) */
     int rank, size;
     struct mpift_xfer x;
     int xfer_on;                /* x was set up (not on a dry run) */
@@ -57,6 +59,7 @@ struct mpift_in_run {
     uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */
     int item_failed;            /* a file failed for good on this rank (on_error) */
     int stopped;                /* on_error = "abort" or preflight stopped the run */
+    int refused;                /* preflight stopped it: nothing was written, nothing is touched */
     int local_fail;             /* something failed on this rank */
     double t_done;              /* seconds this rank spent until its last file */
     struct mpift_notes notes;   /* with --report: why my copies failed */

@@ -1,0 +1,395 @@
+/*
+ * libs_plan.c - rank 0: each program of a libs entry, its closure
+ * (elf/resolve.h) planned beside it (libs.h).
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "config/template.h"
+#include "elf/resolve.h"
+#include "engine/source.h"
+#include "fs/fsafe.h"
+#include "stage/libs.h"
+#include "util/log.h"
+
+/* What one set will add to the plan: kept apart until the whole entry is
+ * known, so a failed program adds nothing. */
+struct adding {
+    struct mpift_pfile *f;
+    size_t n, cap;
+};
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int mpift_libs_wanted(const struct mpift_config *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < cfg->n_in; i++)
+        if (cfg->in[i].libs)
+            return 1;
+    return 0;
+}
+
+static int push_str(char ***v, size_t *n, const char *s)
+{
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+    if (!nv)
+        return MPIFT_ERR_NOMEM;
+    *v = nv;
+    if (!(nv[*n] = strdup(s)))
+        return MPIFT_ERR_NOMEM;
+    (*n)++;
+    return MPIFT_OK;
+}
+
+/* A file (or the folder, type DIR) for the plan, read from real. */
+static int add_file(struct adding *a, const char *dest, const char *real, uint8_t type, const char *root)
+{
+    struct mpift_pfile *f;
+    struct stat st;
+
+    if (stat(real, &st) != 0)
+        return MPIFT_ERR_IO;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 16;
+        struct mpift_pfile *nf = realloc(a->f, cap * sizeof(*nf));
+        if (!nf)
+            return MPIFT_ERR_NOMEM;
+        a->f = nf;
+        a->cap = cap;
+    }
+    f = &a->f[a->n];
+    memset(f, 0, sizeof(*f));
+    if (!(f->dest = strdup(dest)) || !(f->src = mpift_src_new(real, &st))) {
+        free(f->dest);
+        return MPIFT_ERR_NOMEM;
+    }
+    a->n++;
+    f->src->beyond = !mpift_path_within(root, real);
+    f->type = type;
+    f->size = type == MPIFT_PT_FILE ? (uint64_t)st.st_size : 0;
+    f->mtime_sec = st.st_mtim.tv_sec;
+    f->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+    f->mode = st.st_mode & 07777;
+    f->preserve = 1;
+    f->target = -1;
+    return MPIFT_OK;
+}
+
+/* Drop what a holds beyond its first n files. */
+static void adding_trim(struct adding *a, size_t n)
+{
+    while (a->n > n) {
+        a->n--;
+        free(a->f[a->n].dest);
+        free(a->f[a->n].src);
+    }
+}
+
+/* Is dest already in the plan (not one of ours)? */
+static int planned(const struct mpift_plan *plan, const char *dest)
+{
+    size_t i;
+
+    for (i = 0; i < plan->n; i++)
+        if (strcmp(plan->f[i].dest, dest) == 0)
+            return 1;
+    return 0;
+}
+
+/* The set of one program (the plan's file p) from its closure c: its
+ * files into a, its names into s.  MPIFT_OK, MPIFT_ERR_CONFIG (said in
+ * why: two libraries of one name, a name the plan already holds). */
+static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, const struct mpift_closure *c,
+                    const char *root, struct adding *a, struct mpift_libs_set *s, char *why, size_t whylen)
+{
+    char dest[PATH_MAX], dir[PATH_MAX];
+    size_t i, k, j;
+    int rc;
+
+    if ((size_t)snprintf(dir, sizeof(dir), "%s" MPIFT_LIBS_SUFFIX, p->dest) >= sizeof(dir) ||
+        !(s->program = strdup(p->dest)) || !(s->folder = strdup(dir)))
+        return MPIFT_ERR_NOMEM;
+    if ((rc = add_file(a, dir, c->o[0].real, MPIFT_PT_DIR, root)) == MPIFT_ERR_IO)
+        snprintf(why, whylen, "%s: %s", c->o[0].real, strerror(errno));
+    if (rc != MPIFT_OK)
+        return rc;
+    a->f[a->n - 1].mode = 0755;   /* a folder of its own, not the program's mode */
+    for (i = 1; i < c->n; i++) {
+        const struct mpift_dso *o = &c->o[i];
+        const char *real = base_name(o->real);
+        if (o->system || strncmp(real, "ld-linux", 8) == 0 || strncmp(real, "ld64.so.", 8) == 0)
+            continue;   /* the node's own; the loader is always the node's */
+        mpift_format(dest, sizeof(dest), "%s/%s", dir, real);
+        for (j = 0; j < s->nfiles; j++)
+            if (strcmp(s->files[j], dest) == 0) {
+                snprintf(why, whylen, "two libraries named %s: %s and another one of its closure; only one can "
+                         "stand in %s", real, o->real, dir);
+                return MPIFT_ERR_CONFIG;
+            }
+        if (planned(plan, dest)) {
+            snprintf(why, whylen, "%s is planned from another source too; its libraries' folder must be theirs alone",
+                     dest);
+            return MPIFT_ERR_CONFIG;
+        }
+        if ((rc = add_file(a, dest, o->real, MPIFT_PT_FILE, root)) == MPIFT_ERR_IO)
+            snprintf(why, whylen, "%s: %s", o->real, strerror(errno));
+        if (rc != MPIFT_OK || (rc = push_str(&s->files, &s->nfiles, dest)) != MPIFT_OK)
+            return rc;
+        for (k = 0; k < o->nnames; k++) {
+            if (strcmp(o->names[k], real) == 0)
+                continue;
+            mpift_format(dest, sizeof(dest), "%s/%s", dir, o->names[k]);
+            if ((rc = push_str(&s->links, &s->nlinks, dest)) != MPIFT_OK ||
+                (rc = push_str(&s->links, &s->nlinks, real)) != MPIFT_OK)
+                return rc;
+        }
+    }
+    /* A link must not stand where a library does. */
+    for (i = 0; i < s->nlinks; i += 2)
+        for (j = 0; j < s->nfiles; j++)
+            if (strcmp(s->links[i], s->files[j]) == 0) {
+                snprintf(why, whylen, "%s is both a library and a name of %s", s->files[j], s->links[i + 1]);
+                return MPIFT_ERR_CONFIG;
+            }
+    return MPIFT_OK;
+}
+
+static void set_free(struct mpift_libs_set *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->nfiles; i++)
+        free(s->files[i]);
+    for (i = 0; i < s->nlinks; i++)
+        free(s->links[i]);
+    free(s->files);
+    free(s->links);
+    free(s->program);
+    free(s->folder);
+    memset(s, 0, sizeof(*s));
+}
+
+void mpift_libs_free(struct mpift_libs *libs)
+{
+    size_t i;
+
+    for (i = 0; i < libs->n; i++)
+        set_free(&libs->s[i]);
+    free(libs->s);
+    memset(libs, 0, sizeof(*libs));
+}
+
+static struct mpift_libs_set *new_set(struct mpift_libs *libs)
+{
+    if (libs->n == libs->cap) {
+        size_t cap = libs->cap ? 2 * libs->cap : 8;
+        struct mpift_libs_set *ns = realloc(libs->s, cap * sizeof(*ns));
+        if (!ns)
+            return NULL;
+        libs->s = ns;
+        libs->cap = cap;
+    }
+    memset(&libs->s[libs->n], 0, sizeof(libs->s[0]));
+    return &libs->s[libs->n++];
+}
+
+/* Is the file at path a program (an ELF with an interpreter)?  Only those
+ * of a glob or a folder get their libraries; a file the entry names may
+ * be any ELF. */
+static int is_program(const char *path)
+{
+    struct mpift_elf e;
+    char why[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), yes = 0;
+
+    if (fd < 0)
+        return 0;
+    if (mpift_elf_is(fd) && mpift_elf_read(fd, path, &e, why, sizeof(why)) == MPIFT_OK)
+        yes = e.interp != NULL;
+    mpift_elf_free(&e);
+    close(fd);
+    return yes;
+}
+
+/* Program p of entry e (label names it): its closure, its set, its files
+ * into a.  1: done; 0: it failed (reported); <0: no memory. */
+static int one_program(const struct mpift_entry *e, const char *label, const struct mpift_plan *plan,
+                       const struct mpift_pfile *p, const char *root, struct mpift_libs *libs, struct adding *a)
+{
+    struct mpift_search s;
+    struct mpift_closure c;
+    struct mpift_libs_set *set;
+    char why[MPIFT_WHY_MAX];
+    size_t before = a->n;
+    int rc;
+
+    mpift_search_default(&s);
+    s.ld_library_path = getenv("LD_LIBRARY_PATH");
+    s.with_system = e->libs_system;
+    rc = mpift_closure_find(p->src->path, (const char *const *)e->extra_libs, e->n_extra_libs, &s, &c, why,
+                            sizeof(why));
+    if (rc == MPIFT_OK) {
+        if (!(set = new_set(libs)))
+            rc = MPIFT_ERR_NOMEM;
+        else if ((rc = make_set(plan, p, &c, root, a, set, why, sizeof(why))) != MPIFT_OK) {
+            set_free(set);
+            libs->n--;
+        }
+    }
+    mpift_closure_free(&c);
+    if (rc == MPIFT_ERR_NOMEM)
+        return -1;
+    if (rc == MPIFT_OK) {
+        if (set->nfiles == 0) {   /* nothing but the node's own: no folder */
+            set_free(set);
+            libs->n--;
+            adding_trim(a, before);
+        }
+        return 1;
+    }
+    adding_trim(a, before);
+    mpift_log_error("%s: not staged: %s; it would not run without its libraries (%s)", p->src->path, why, label);
+    return 0;
+}
+
+struct walk {
+    const char *root;
+    struct mpift_plan *plan;
+    struct mpift_libs *libs;
+    struct adding a;
+    unsigned char *seen;   /* [plan->n] 1: a program taken; 2: taken out of the plan */
+};
+
+/* Entry e's programs: the plan's files that are what its source names
+ * (a file, a glob's matches, or below a folder). */
+static int entry_programs(struct walk *w, const struct mpift_entry *e, const char *label, const char *src)
+{
+    char pattern[PATH_MAX], real[PATH_MAX];
+    struct stat st;
+    glob_t g;
+    size_t m, i, rl;
+    int named = !strpbrk(src, "*?["), r, rc = MPIFT_OK;
+
+    if ((size_t)snprintf(pattern, sizeof(pattern), "%s/%s", w->root, src) >= sizeof(pattern))
+        return MPIFT_OK;   /* the plan said so */
+    while ((rl = strlen(pattern)) > 1 && pattern[rl - 1] == '/')
+        pattern[rl - 1] = '\0';
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return MPIFT_OK;   /* nothing planned from it: the plan said why */
+    for (m = 0; m < g.gl_pathc && rc == MPIFT_OK; m++) {
+        if (!realpath(g.gl_pathv[m], real) || stat(real, &st) != 0)
+            continue;
+        rl = strlen(real);
+        for (i = 0; i < w->plan->n && rc == MPIFT_OK; i++) {
+            const struct mpift_pfile *f = &w->plan->f[i];
+            if (f->type != MPIFT_PT_FILE || !f->src || w->seen[i] ||
+                !(strcmp(f->src->path, real) == 0 ||
+                  (S_ISDIR(st.st_mode) && strncmp(f->src->path, real, rl) == 0 && f->src->path[rl] == '/')))
+                continue;
+            if ((!named || S_ISDIR(st.st_mode)) && !is_program(f->src->path)) {
+                mpift_log_verbose("%s: not a program (an ELF with an interpreter): staged without libraries (%s)",
+                                  f->src->path, label);
+                continue;
+            }
+            r = one_program(e, label, w->plan, f, w->root, w->libs, &w->a);
+            w->seen[i] = r > 0 ? 1 : 2;
+            /* Staged to run: it keeps its mode (the execute bits) as its
+             * libraries do theirs, preserve or not. */
+            if (r > 0)
+                w->plan->f[i].preserve = 1;
+            rc = r < 0 ? MPIFT_ERR_NOMEM : MPIFT_OK;
+        }
+    }
+    globfree(&g);
+    return rc;
+}
+
+static int cmp_pfile(const void *x, const void *y)
+{
+    const struct mpift_pfile *a = x, *b = y;
+    int c = strcmp(a->dest, b->dest);
+
+    return c ? c : (a->target > b->target) - (a->target < b->target);
+}
+
+/* The programs that failed out, the libraries in, the plan sorted again. */
+static int merge(struct walk *w)
+{
+    struct mpift_plan *p = w->plan;
+    size_t i, o = 0;
+
+    for (i = 0; i < p->n; i++) {
+        if (w->seen[i] != 2) {
+            p->f[o++] = p->f[i];
+            continue;
+        }
+        p->nerrors++;
+        p->nfiles--;
+        p->bytes -= p->f[i].size;
+        free(p->f[i].dest);
+        free(p->f[i].src);
+    }
+    p->n = o;
+    if (p->n + w->a.n > p->cap) {
+        struct mpift_pfile *nf = realloc(p->f, (p->n + w->a.n) * sizeof(*nf));
+        if (!nf)
+            return MPIFT_ERR_NOMEM;
+        p->f = nf;
+        p->cap = p->n + w->a.n;
+    }
+    for (i = 0; i < w->a.n; i++) {
+        p->f[p->n++] = w->a.f[i];
+        if (w->a.f[i].type == MPIFT_PT_FILE) {
+            p->nfiles++;
+            p->bytes += w->a.f[i].size;
+        }
+    }
+    w->a.n = 0;
+    if (p->n)
+        qsort(p->f, p->n, sizeof(*p->f), cmp_pfile);
+    return MPIFT_OK;
+}
+
+int mpift_libs_plan(const struct mpift_config *cfg, const char *root, const struct mpift_topo *topo,
+                    struct mpift_plan *plan, struct mpift_libs *libs)
+{
+    struct walk w = {root, plan, libs, {NULL, 0, 0}, NULL};
+    struct mpift_tvars v;
+    char src[PATH_MAX], label[64];
+    size_t i;
+    int rc = MPIFT_OK;
+
+    memset(libs, 0, sizeof(*libs));
+    if (!(w.seen = calloc(plan->n ? plan->n : 1, 1)))
+        return MPIFT_ERR_NOMEM;
+    mpift_topo_tvars(topo, 0, &v);
+    for (i = 0; i < cfg->n_in && rc == MPIFT_OK; i++) {
+        if (!cfg->in[i].libs || mpift_template_expand(cfg->in[i].src, &v, src, sizeof(src)) != MPIFT_OK)
+            continue;
+        snprintf(label, sizeof(label), "stage_in[%zu]", i);
+        rc = entry_programs(&w, &cfg->in[i], label, src);
+    }
+    if (rc == MPIFT_OK)
+        rc = merge(&w);
+    adding_trim(&w.a, 0);
+    free(w.a.f);
+    free(w.seen);
+    return rc;
+}
