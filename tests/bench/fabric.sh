@@ -51,7 +51,7 @@ declare -A _fab_variants=(
 )
 
 fabric() {
-    local relay=$top_builddir/tests/bench/mpi_relay saved=${TMPDIR:-} i run what
+    local relay=$top_builddir/tests/bench/mpi_relay i run what
     # MPIFT_BENCH_FABRIC_MIB: a smaller file to try the case quickly
     local mib=${MPIFT_BENCH_FABRIC_MIB:-1024} label
     can need_fakenodes "1 GiB at memory speed, fabric" "needs fake nodes" || return 0
@@ -59,9 +59,8 @@ fabric() {
     [ -d /dev/shm ] && [ -w /dev/shm ] || fail "fabric: no writable /dev/shm (tmpfs) for the source and the nodes"
     # Everything on tmpfs: the nodes' folders (fakenodes_setup's temp dir)
     # and the source.
-    TMPDIR=/dev/shm
-    fakenodes_setup 3 2
-    TMPDIR=$saved
+    FAKENODES_BASE=/dev/shm fakenodes_setup 3 2
+    [ "$(stat -f -c %T "$FAKE_NODEDIR")" = tmpfs ] || fail "fabric: the nodes' folders $FAKE_NODEDIR are not on tmpfs"
     mkdir -p "$t/fab" "$FAKE_NODEDIR/../src/tree"
     ln -s "$(cd "$FAKE_NODEDIR/../src" && pwd)" "$t/fab/src"
     head -c $((mib << 20)) /dev/urandom >"$t/fab/src/tree/f.bin"
