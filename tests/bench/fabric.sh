@@ -36,10 +36,11 @@ _fab_median() {
     awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$t/fab/times" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+# _fab_check PATH: every node's PATH is the source (in the nodes' temp dir)
 _fab_check() {
     local h
     for h in $FAKE_HOSTS; do
-        cmp "$t/fab/src/tree/f.bin" "$FAKE_NODEDIR/$h/$1" || fail "fabric: node $h's copy ($1) differs from the source"
+        cmp "$FAKE_NODEDIR/../src/tree/f.bin" "$FAKE_NODEDIR/$h/$1" || fail "fabric: node $h's copy ($1) differs from the source"
     done
 }
 
@@ -104,4 +105,46 @@ fabric() {
         "mpift $(_fab_median mpift-empty 2) s, floor $(_fab_median floor-empty 2) s (medians of 3, after a warm-up)"
     note "MB/s: 3 copies of the file over net wall; ratio: net wall over the floor's (CPU ratio in the note)"
     rm -rf "$FAKE_NODEDIR/../src"
+}
+
+# profile: where the CPU of the fabric case goes, by stage (perf_stages.py:
+# receive, hash, write, forward, read source, wait, MPI progress, ...), in
+# CPU milliseconds per GiB delivered per node: perf (Debian's linux-perf)
+# records every process of one job (mpirun and its children), as
+# launched, with the source read by rank 0 alone, without verification,
+# and the floor; each after the same warm-up as fabric.
+profile() {
+    local relay=$top_builddir/tests/bench/mpi_relay mib=${MPIFT_BENCH_FABRIC_MIB:-1024} what hz=1999 gib
+    command -v perf >/dev/null && perf record -q -o /dev/null -- true >/dev/null 2>&1 || {
+        row "profile at memory speed" "-" "-" "-" "skipped" "" "-"
+        note "no usable perf (apt-get install linux-perf; kernel.perf_event_paranoid may forbid it)"
+        return 0
+    }
+    can need_fakenodes "profile at memory speed" "needs fake nodes" || return 0
+    FAKENODES_BASE=/dev/shm fakenodes_setup 3 2
+    mkdir -p "$t/prof" "$FAKE_NODEDIR/../src/tree"
+    head -c $((mib << 20)) /dev/urandom >"$FAKE_NODEDIR/../src/tree/f.bin"
+    stage_cfg "$t/prof/stage.cfg" "$FAKE_NODEDIR/../src" "$FAKE_SCRATCH/m" 'policy = "pipeline";'
+    gib=$(calc "%.4f" "$mib / 1024 * 3")
+    note "profile: $mib MiB onto 3 fake nodes x 2 ranks on tmpfs, perf record -F $hz -g of the whole job;"
+    note "  CPU ms per GiB delivered per node (3 nodes), by stage (tests/bench/perf_stages.py)"
+    for what in mpift rank0-src no-hash floor; do
+        fakenodes_clear m floor.bin
+        if [ $what = floor ]; then
+            set -- "$relay" "$FAKE_NODEDIR/../src/tree/f.bin" "$FAKE_SCRATCH/floor.bin"
+        else
+            # shellcheck disable=SC2086
+            set -- "$stage" --config "$t/prof/stage.cfg" ${_fab_variants[$what]}
+        fi
+        fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" || fail "profile, $what (warm-up): $(cat "$t/out" "$t/err")"
+        fakenodes_clear m floor.bin
+        FAKE_LAUNCH_PREFIX="perf record -q -F $hz -g -o $t/prof/perf.data --" fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" ||
+            fail "profile, $what: $(cat "$t/out" "$t/err")"
+        [ $what = floor ] && _fab_check floor.bin || _fab_check m/f.bin
+        note "$what:"
+        perf script -i "$t/prof/perf.data" 2>/dev/null | python3 "$top_srcdir/tests/bench/perf_stages.py" "$hz" "$gib" |
+            sed 's/^/    /'
+    done
+    fakenodes_clear m floor.bin
+    rm -rf "$FAKE_NODEDIR/../src" "$t/prof"
 }
