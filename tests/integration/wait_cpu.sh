@@ -13,7 +13,7 @@
 # share the 2 cores (87% each on a quiet machine, 40% at a load average
 # of 9); they would fall under 10% only beside 18 busy processes.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x2 timeout=120
-plan 2
+plan 3
 
 mkdir -p "$t/src"
 head -c $((1024 * 1024)) /dev/urandom >"$t/src/big.dat"
@@ -63,3 +63,29 @@ spinning_is_seen() {
         fail "spinning waits measured only $(busiest)% of a core: the bound of 10% could not see them: $(cat "$t/cpu")"
 }
 scenario "the same measure sees spinning waits (MPIFT_TEST_SPIN) at 10% or more" spinning_is_seen
+
+# While they wait, every rank's timer slack is 1 us (/proc/PID/
+# timerslack_ns), not Linux's 50 us: the first pauses of a wait are 1, 2,
+# 4 ... us as written, so a chunk that comes within microseconds is
+# taken within microseconds (comm/watch.c, PAUSE_SLACK_NS).
+slack() {
+    local pid n=0 bad= i
+    waiting_run >/dev/null &
+    for i in $(seq 100); do
+        n=0
+        for pid in $(pgrep -f -- "--config $t/stage.cfg"); do
+            [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mpift-stage ] && n=$((n + 1))
+        done
+        [ "$n" -ge 3 ] && break
+        sleep 0.1
+    done
+    [ "$n" -ge 3 ] || { wait; fail "did not find the 3 ranks of the stage-in running"; }
+    sleep 1 # inside rank 0's 4 s pause: every rank is past its set-up
+    for pid in $(pgrep -f -- "--config $t/stage.cfg"); do
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mpift-stage ] || continue
+        [ "$(cat "/proc/$pid/timerslack_ns" 2>/dev/null)" = 1000 ] || bad="$bad $pid:$(cat "/proc/$pid/timerslack_ns" 2>&1)"
+    done
+    wait || fail "the stage-in failed"
+    [ -z "$bad" ] || fail "ranks whose timer slack is not 1000 ns (pid:slack):$bad"
+}
+scenario "a waiting rank's timer slack is 1 us, so its first pauses are microseconds" slack

@@ -2,7 +2,7 @@
 #
 #   skip MSG / fail MSG / pass      exit 77 / 1 / 0 with a one-line verdict
 #                                   (tap.sh turns them into TAP results)
-#   t=$(mktemp_dir)                 a fresh temp dir, removed when the test exits
+#   t=$(mktemp_dir [BASE])          a fresh temp dir (in BASE: TMPDIR or /dev/shm), removed when the test exits
 #   at_exit CMD [ARGS...]           run CMD when the test exits (last in, first out)
 #   need_mpirun                     skip unless $MPIRUN (or mpirun in PATH) is usable
 #   mpift_mpirun ARGS...            $MPIRUN on this machine, under a timeout
@@ -72,7 +72,7 @@ _mpift_cleanup() {
             kind=${line%% *} arg=${line#* }
             [ "$kind" = D ] || continue
             case $arg in
-            "$_mpift_tmpbase"/mpift-test.*) ;;
+            "$_mpift_tmpbase"/mpift-test.* | /dev/shm/mpift-test.*) ;;
             *) echo "warning: not removing unexpected path $arg" >&2; continue ;;
             esac
             [ -d "$arg" ] || continue
@@ -106,9 +106,9 @@ trap 'exit 143' TERM
 # removal at exit and print its path.  If it cannot, the whole test fails
 # (a test must never go on with an empty $t).
 mktemp_dir() {
-    local d
-    if ! d=$(mktemp -d "$_mpift_tmpbase/mpift-test.XXXXXX") || [ ! -d "$d" ]; then
-        echo "FAIL: cannot create a temp dir in $_mpift_tmpbase" >&2
+    local d base=${1:-$_mpift_tmpbase}
+    if ! d=$(mktemp -d "$base/mpift-test.XXXXXX") || [ ! -d "$d" ]; then
+        echo "FAIL: cannot create a temp dir in $base" >&2
         # We are most likely in $(...): stop the test itself.
         [ "$BASHPID" = "$_mpift_main_pid" ] || kill -TERM "$_mpift_main_pid"
         exit 1

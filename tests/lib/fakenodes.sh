@@ -48,7 +48,9 @@ fakenodes_setup() {
     local n=${1:-3} slots=${2:-1} root i j h
     case $n$slots in *[!0-9]*) fail "fakenodes_setup: bad N ($n) or SLOTS ($slots)" ;; esac
     [ "$n" -ge 1 ] && [ "$slots" -ge 1 ] || fail "fakenodes_setup: N and SLOTS must be >= 1"
-    root=$(mktemp_dir)
+    # FAKENODES_BASE: where the nodes' folders go (default: TMPDIR as the
+    # test started), e.g. /dev/shm for nodes whose storage is memory
+    root=$(mktemp_dir ${FAKENODES_BASE:+"$FAKENODES_BASE"})
     [ -n "$root" ] && [ -d "$root" ] || fail "fakenodes_setup: no temp dir"
     # Open MPI splits plm_rsh_agent at spaces and colons.
     case $root in

@@ -78,6 +78,7 @@ struct mpift_watch {
     int nsilent;               /* others: the silent ranks of rank 0's last heartbeat ... */
     int silent[MPIFT_SILENT_MAX]; /* ... (nsilent MPIFT_SILENT_MANY: more than these) */
     struct mpift_undo *undo;
+    long slack_was;            /* the thread's timer slack before init (ns) */
 };
 
 /* A watch for the ranks of comm (heartbeats go there with `tag`),

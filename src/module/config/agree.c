@@ -18,7 +18,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "config/agree.h"
 #include "config/loader.h"

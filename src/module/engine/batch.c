@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "mpift/mpift.h"
 #include "util/log.h"

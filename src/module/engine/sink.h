@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "util/tmpname.h"
 #include "wire/proto.h"

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "mpift/mpift.h"
 #include "util/log.h"

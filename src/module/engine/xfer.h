@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "config/config.h"
 #include "engine/compress.h"

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "mpift/mpift.h"
 #include "config/agree.h"

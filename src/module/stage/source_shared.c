@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <xxhash.h>
+#include "util/hash.h"
 
 #include "mpift/mpift.h"
 #include "comm/agree.h"

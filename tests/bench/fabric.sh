@@ -1,0 +1,150 @@
+# fabric.sh - staging.sh's "fabric" case (sourced by it): the cost per byte
+# at memory speed, where no link sets the pace (issue 24).
+#
+# 1 GiB of random bytes onto 3 fake nodes x 2 ranks on lo, the source and
+# every node's folder on tmpfs (/dev/shm), so what a node spends per byte
+# (receive, hash, write, forward, wait) is all there is.  Beside mpift the
+# floor: tests/bench/mpi_relay, which only relays the same chunks (256 KiB)
+# along the same chain of nodes and writes them, hashing nothing.  Each
+# program runs a warm-up and then 3 times (the median shown), and as many
+# times with nothing to move (mpift: every copy in place; the floor: an
+# empty file), which is subtracted: "net".  Wall is the job's; CPU is the
+# whole machine's (/proc/stat, every process: run it on a quiet machine).
+# Every copy is compared with the source byte for byte.
+
+# _fab_cpu: the machine's busy CPU seconds so far (user, nice, system,
+# irq, softirq, steal)
+_fab_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.3f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
+}
+
+# _fab_run NAME CMD...: run CMD once; append "NAME WALL CPU" to $t/fab/times
+_fab_run() {
+    local name=$1 s e c0 c1
+    shift
+    sync
+    c0=$(_fab_cpu)
+    s=$(date +%s.%N)
+    "$@" >"$t/out" 2>"$t/err" || fail "fabric, $name: $(cat "$t/out" "$t/err")"
+    e=$(date +%s.%N)
+    c1=$(_fab_cpu)
+    awk -v n="$name" -v s="$s" -v e="$e" -v a="$c0" -v b="$c1" 'BEGIN { printf "%s %.3f %.3f\n", n, e - s, b - a }' >>"$t/fab/times"
+}
+
+# _fab_median NAME FIELD: the median of FIELD (2 wall, 3 CPU) of NAME's runs
+_fab_median() {
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$t/fab/times" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# _fab_check PATH: every node's PATH is the source (in the nodes' temp dir)
+_fab_check() {
+    local h
+    for h in $FAKE_HOSTS; do
+        cmp "$FAKE_NODEDIR/../src/tree/f.bin" "$FAKE_NODEDIR/$h/$1" || fail "fabric: node $h's copy ($1) differs from the source"
+    done
+}
+
+# The mpift runs: a name and its options (xxh3 verification is the default).
+declare -A _fab_variants=(
+    [mpift]=""
+    [rank0-src]="--set paths.source_shared=no"
+    [no-hash]="--set transfer.checksum=none"
+)
+
+fabric() {
+    local relay=$top_builddir/tests/bench/mpi_relay i run what
+    # MPIFT_BENCH_FABRIC_MIB: a smaller file to try the case quickly
+    local mib=${MPIFT_BENCH_FABRIC_MIB:-1024} label
+    can need_fakenodes "1 GiB at memory speed, fabric" "needs fake nodes" || return 0
+    [ -x "$relay" ] || fail "fabric: no $relay (make bench builds it)"
+    [ -d /dev/shm ] && [ -w /dev/shm ] || fail "fabric: no writable /dev/shm (tmpfs) for the source and the nodes"
+    # Everything on tmpfs: the nodes' folders (fakenodes_setup's temp dir)
+    # and the source.
+    FAKENODES_BASE=/dev/shm fakenodes_setup 3 2
+    [ "$(stat -f -c %T "$FAKE_NODEDIR")" = tmpfs ] || fail "fabric: the nodes' folders $FAKE_NODEDIR are not on tmpfs"
+    mkdir -p "$t/fab" "$FAKE_NODEDIR/../src/tree"
+    ln -s "$(cd "$FAKE_NODEDIR/../src" && pwd)" "$t/fab/src"
+    head -c $((mib << 20)) /dev/urandom >"$t/fab/src/tree/f.bin"
+    : >"$t/fab/src/empty"
+    : >"$t/fab/times"
+    stage_cfg "$t/fab/stage.cfg" "$t/fab/src" "$FAKE_SCRATCH/m" 'policy = "pipeline";'
+
+    for i in 0 1 2 3; do
+        # i = 0 is the warm-up (page cache, first launch): not counted
+        [ "$i" = 0 ] && run=warm || run=""
+        for what in mpift rank0-src no-hash; do
+            # shellcheck disable=SC2086
+            set -- ${_fab_variants[$what]}
+            fakenodes_clear m
+            _fab_run "${run:-$what}" fakenodes_mpirun 6 "$stage" --config "$t/fab/stage.cfg" "$@"
+            _fab_check m/f.bin
+            _fab_run "${run:-$what-empty}" fakenodes_mpirun 6 "$stage" --config "$t/fab/stage.cfg" "$@"
+        done
+        fakenodes_clear floor.bin
+        _fab_run "${run:-floor}" fakenodes_mpirun 6 "$relay" "$t/fab/src/tree/f.bin" "$FAKE_SCRATCH/floor.bin"
+        _fab_check floor.bin
+        _fab_run "${run:-floor-empty}" fakenodes_mpirun 6 "$relay" "$t/fab/src/empty" "$FAKE_SCRATCH/floor.bin"
+    done
+    fakenodes_clear m floor.bin
+
+    local fw fc
+    label="$mib MiB onto 3x2 at memory speed"
+    [ "$mib" != 1024 ] || label="1 GiB onto 3x2 at memory speed"
+    fw=$(calc "%.3f" "$(_fab_median floor 2) - $(_fab_median floor-empty 2)")
+    fc=$(calc "%.3f" "$(_fab_median floor 3) - $(_fab_median floor-empty 3)")
+    row "$label" "floor" "$(_fab_median floor 2)" "$(calc "%.0f" "$mib * 1.048576 * 3 / $fw")" "1.00" "" "-"
+    for what in mpift rank0-src no-hash; do
+        local w c
+        w=$(calc "%.3f" "$(_fab_median "$what" 2) - $(_fab_median "$what-empty" 2)")
+        c=$(calc "%.3f" "$(_fab_median "$what" 3) - $(_fab_median "$what-empty" 3)")
+        row "$label" "$what" "$(_fab_median "$what" 2)" \
+            "$(calc "%.0f" "$mib * 1.048576 * 3 / $w")" "$(calc "%.2f" "$w / $fw")" "1.15" "-"
+        note "$what (${_fab_variants[$what]:-as launched: xxh3, source_shared auto}): net wall $w s, net CPU $c s; over the floor: wall $(calc "%.2f" "$w / $fw"), CPU $(calc "%.2f" "$c / $fc")"
+    done
+    note "floor (tests/bench/mpi_relay: relay and write, no hash): net wall $fw s, net CPU $fc s; nothing to move:" \
+        "mpift $(_fab_median mpift-empty 2) s, floor $(_fab_median floor-empty 2) s (medians of 3, after a warm-up)"
+    note "MB/s: 3 copies of the file over net wall; ratio: net wall over the floor's (CPU ratio in the note)"
+    rm -rf "$FAKE_NODEDIR/../src"
+}
+
+# profile: where the CPU of the fabric case goes, by stage (perf_stages.py:
+# receive, hash, write, forward, read source, wait, MPI progress, ...), in
+# CPU milliseconds per GiB delivered per node: perf (Debian's linux-perf)
+# records every process of one job (mpirun and its children), as
+# launched, with the source read by rank 0 alone, without verification,
+# and the floor; each after the same warm-up as fabric.
+profile() {
+    local relay=$top_builddir/tests/bench/mpi_relay mib=${MPIFT_BENCH_FABRIC_MIB:-1024} what hz=1999 gib
+    command -v perf >/dev/null && perf record -q -o /dev/null -- true >/dev/null 2>&1 || {
+        row "profile at memory speed" "-" "-" "-" "skipped" "" "-"
+        note "no usable perf (apt-get install linux-perf; kernel.perf_event_paranoid may forbid it)"
+        return 0
+    }
+    can need_fakenodes "profile at memory speed" "needs fake nodes" || return 0
+    FAKENODES_BASE=/dev/shm fakenodes_setup 3 2
+    mkdir -p "$t/prof" "$FAKE_NODEDIR/../src/tree"
+    head -c $((mib << 20)) /dev/urandom >"$FAKE_NODEDIR/../src/tree/f.bin"
+    stage_cfg "$t/prof/stage.cfg" "$FAKE_NODEDIR/../src" "$FAKE_SCRATCH/m" 'policy = "pipeline";'
+    gib=$(calc "%.4f" "$mib / 1024 * 3")
+    note "profile: $mib MiB onto 3 fake nodes x 2 ranks on tmpfs, perf record -F $hz -g of the whole job;"
+    note "  CPU ms per GiB delivered per node (3 nodes), by stage (tests/bench/perf_stages.py)"
+    for what in mpift rank0-src no-hash floor; do
+        fakenodes_clear m floor.bin
+        if [ $what = floor ]; then
+            set -- "$relay" "$FAKE_NODEDIR/../src/tree/f.bin" "$FAKE_SCRATCH/floor.bin"
+        else
+            # shellcheck disable=SC2086
+            set -- "$stage" --config "$t/prof/stage.cfg" ${_fab_variants[$what]}
+        fi
+        fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" || fail "profile, $what (warm-up): $(cat "$t/out" "$t/err")"
+        fakenodes_clear m floor.bin
+        FAKE_LAUNCH_PREFIX="perf record -q -F $hz -g -o $t/prof/perf.data --" fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" ||
+            fail "profile, $what: $(cat "$t/out" "$t/err")"
+        [ $what = floor ] && _fab_check floor.bin || _fab_check m/f.bin
+        note "$what:"
+        perf script -i "$t/prof/perf.data" 2>/dev/null | python3 "$top_srcdir/tests/bench/perf_stages.py" "$hz" "$gib" |
+            sed 's/^/    /'
+    done
+    fakenodes_clear m floor.bin
+    rm -rf "$FAKE_NODEDIR/../src" "$t/prof"
+}
