@@ -10,23 +10,30 @@
 # installs them; the installed mpift-stage stages the packaged sample over
 # 4 local ranks byte for byte; python3 imports mpift from the package; the
 # packaged SPANK plugin runs in the project's Slurm test cluster
-# (deb_slurm.sh, when the cluster can run here); and a purge leaves none
-# of the packages' files behind.  Not in make check: it installs into /usr.
+# (deb_slurm.sh, when the cluster can run here); and dpkg --purge leaves none
+# of the packages' files behind.  Not in make check: it installs into /usr,
+# and it skips on a machine that has any of the six installed already.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
 [ "$(id -u)" = 0 ] || skip "the packages are installed with apt-get: run as root"
 for tool in dpkg-buildpackage lintian apt-get; do
     command -v "$tool" >/dev/null || skip "no $tool (apt-get install debhelper dh-python lintian)"
 done
-if dpkg-query -W -f '${Status}\n' mpift 2>/dev/null | grep -q '^install ok installed'; then
-    skip "mpift is installed from a package already: this test would replace it (apt-get purge mpift first)"
-fi
-plan 6
 debs=(libmpift0 libmpift-dev libmpift-fortran0 mpift mpift-slurm-plugin python3-mpift)
+# The test installs and then purges these six: a machine that has any of
+# them already (a site's own install) is left alone.
+for p in "${debs[@]}"; do
+    if dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        skip "$p is installed already: this test would replace and then purge it (dpkg --purge ${debs[*]} first)"
+    fi
+done
+plan 6
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-purge() { apt-get purge -y -q "${debs[@]}" >"$t/purge.log" 2>&1; }
+# dpkg, not apt-get: it removes the six and nothing else (it refuses,
+# rather than removing a package of the site's that depends on them).
+purge() { dpkg --purge "${debs[@]}" >"$t/purge.log" 2>&1; }
 # Whatever happens, the machine is left without the packages.
-purge_quietly() { apt-get purge -y -q "${debs[@]}" >/dev/null 2>&1 || true; }
+purge_quietly() { dpkg --purge "${debs[@]}" >/dev/null 2>&1 || true; }
 at_exit purge_quietly
 
 build() {
@@ -84,7 +91,7 @@ purged() {
     for p in "${debs[@]}"; do
         mapfile -t -O "${#files[@]}" files < <(dpkg -L "$p" 2>/dev/null)
     done
-    purge || fail "apt-get purge failed: $(tail -n 20 "$t/purge.log")"
+    purge || fail "dpkg --purge failed: $(tail -n 20 "$t/purge.log")"
     for p in "${debs[@]}"; do
         dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' && fail "$p is still installed after the purge"
     done
@@ -95,4 +102,4 @@ purged() {
     [ -z "$left" ] || fail "files left after the purge:$left"
     [ ! -e /etc/slurm/plugstack.conf.d/mpift.conf ] || fail "/etc/slurm/plugstack.conf.d/mpift.conf is left after the purge"
 }
-scenario "apt-get purge removes every file the packages installed" purged
+scenario "dpkg --purge removes every file the packages installed" purged
