@@ -1,6 +1,7 @@
 /* test_compress.c - compressed chunks (engine/compress.h): every codec
- * round-trips, a chunk that would grow goes as it is, a damaged or lying
- * frame is refused without writing past its chunk, and auto's decisions. */
+ * round-trips, a chunk that would grow goes as it is, a chunk of zeros is
+ * a zero frame, a damaged or lying frame is refused without writing past
+ * its chunk, and auto's decisions. */
 #include "mpift_autoconf.h"
 
 #include <check.h>
@@ -121,6 +122,45 @@ START_TEST(none_sends_as_is)
     ck_assert_ptr_null(z.frames);   /* no buffers for a run that never compresses */
     ck_assert_uint_eq(zf.wire, CHUNK);
     mpift_codec_free(&z);
+}
+END_TEST
+
+/* A chunk of zeros is a one-byte zero frame under every mode, none
+ * included (holes cross the wire as their length), and unpacks to zeros;
+ * a chunk with one byte set is not; a one-byte chunk goes as it is. */
+START_TEST(zeros_go_as_holes)
+{
+    static unsigned char zero[CHUNK], almost[CHUNK];
+    const enum mpift_compress modes[] = { MPIFT_COMPRESS_NONE, MPIFT_COMPRESS_AUTO };
+    const unsigned char *out = NULL;
+    char why[MPIFT_ZIP_SAY_MAX];
+    struct mpift_codec z;
+    struct mpift_codec_file zf;
+    size_t m;
+
+    almost[CHUNK - 1] = 1;
+    for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+        mpift_codec_init(&z, modes[m], WINDOW, CHUNK);
+        mpift_codec_start(&z, &zf);
+        ck_assert_int_eq(mpift_codec_pack(&z, &zf, 1, zero, CHUNK, 0), 1);
+        ck_assert_int_eq(mpift_codec_frame(&z, 1)[0], MPIFT_WIRE_CODEC_ZERO);
+        ck_assert(mpift_codec_is_zero(mpift_codec_frame(&z, 1), 1));
+        ck_assert_uint_eq(zf.holes, CHUNK);
+        ck_assert_uint_eq(zf.wire, 1);
+        memset(z.frames + CHUNK + 1, 0xaa, 16);   /* what follows the frame is not read */
+        ck_assert_int_eq(mpift_codec_unpack(&z, mpift_codec_frame(&z, 1), 1, CHUNK, &out, why, sizeof(why)), MPIFT_OK);
+        ck_assert_mem_eq(out, zero, CHUNK);
+        if (modes[m] == MPIFT_COMPRESS_NONE)
+            ck_assert_int_eq(mpift_codec_pack(&z, &zf, 2, almost, CHUNK, 1), 0);
+        else
+            ck_assert(!mpift_codec_is_zero(mpift_codec_frame(&z, 2), mpift_codec_pack(&z, &zf, 2, almost, CHUNK, 1)));
+        ck_assert_int_eq(mpift_codec_pack(&z, &zf, 3, zero, 1, 2), 0);   /* cannot be shorter than 1 byte */
+        ck_assert_uint_eq(zf.holes, CHUNK);
+        /* a zero frame for more than a chunk is refused, nothing written */
+        ck_assert_int_eq(mpift_codec_unpack(&z, mpift_codec_frame(&z, 1), 1, CHUNK + 1, &out, why, sizeof(why)),
+                         MPIFT_ERR_CHECKSUM);
+        mpift_codec_free(&z);
+    }
 }
 END_TEST
 
@@ -256,6 +296,7 @@ static Suite *compress_suite(void)
     tcase_add_test(t, zstd_round_trips);
 #endif
     tcase_add_test(t, none_sends_as_is);
+    tcase_add_test(t, zeros_go_as_holes);
     tcase_add_test(t, auto_decides_per_file);
     tcase_add_test(t, auto_gives_way_to_a_fast_link);
     tcase_add_test(t, bad_frames_are_refused);

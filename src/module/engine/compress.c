@@ -13,6 +13,7 @@
 
 #include "mpift/mpift.h"
 #include "util/log.h"
+#include "util/zero.h"
 #include "wire/proto.h"
 #include "engine/compress.h"
 
@@ -91,10 +92,16 @@ void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf)
     }
 }
 
+/* The frame buffers, once per run. */
+static int have_frames(struct mpift_codec *z)
+{
+    return z->frames || (z->frames = malloc((size_t)z->window * z->chunk)) != NULL;
+}
+
 /* The frame buffers and zstd's compression context, once per run. */
 static int ready_to_pack(struct mpift_codec *z)
 {
-    if (!z->frames && !(z->frames = malloc((size_t)z->window * z->chunk)))
+    if (!have_frames(z))
         return 0;
 #ifdef HAVE_ZSTD
     if (!z->cctx && !(z->cctx = ZSTD_createCCtx()))
@@ -158,6 +165,12 @@ int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
     size_t cap, n = 0;
 
     zf->plain += (uint64_t)len;
+    if (len > 1 && mpift_all_zero(src, (size_t)len) && have_frames(z)) {
+        mpift_codec_frame(z, b)[0] = MPIFT_WIRE_CODEC_ZERO;
+        zf->holes += (uint64_t)len;
+        zf->wire += 1;
+        return 1;
+    }
     if (autom && !codec && !zf->stepped && i >= zf->retry_at && i > 0)
         codec = z->auto_codec;   /* probe again */
     /* auto wants a tenth off; a fixed codec takes any saving.  Either way
@@ -222,6 +235,11 @@ int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int fl
         snprintf(why, whylen, "a compressed chunk of %d bytes for %d", flen, want);
         return MPIFT_ERR_CHECKSUM;
     }
+    if (mpift_codec_is_zero(frame, flen)) {
+        memset(z->plain, 0, (size_t)want);
+        *out = z->plain;
+        return MPIFT_OK;
+    }
     got = decode(z, frame[0], frame + 1, (size_t)flen - 1, z->plain, (size_t)want);
     if (got != want) {
         snprintf(why, whylen, "a compressed chunk (codec %d, %d bytes) did not decompress to its %d bytes%s", frame[0],
@@ -235,6 +253,15 @@ int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int fl
 static const char *codec_name(int codec)
 {
     return codec == MPIFT_WIRE_CODEC_LZ4 ? "lz4" : codec == MPIFT_WIRE_CODEC_ZSTD ? "zstd" : "none";
+}
+
+/* ", H of them holes" when the file had any. */
+static void say_holes(const struct mpift_codec_file *zf, char *buf, size_t len)
+{
+    size_t n = strlen(buf);
+
+    if (zf->holes && n < len)
+        snprintf(buf + n, len - n, "; %llu bytes of zeros went as holes", (unsigned long long)zf->holes);
 }
 
 void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_file *zf, char *buf, size_t len)
@@ -255,4 +282,5 @@ void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_
                  (unsigned long long)zf->zchunks, codec_name(zf->used),
                  !zf->stepped ? "" : zf->codec ? " (a faster codec: the first was slower than the link)"
                                                : ", then none (compressing was slower than the link)");
+    say_holes(zf, buf, len);
 }

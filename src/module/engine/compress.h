@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "wire/proto.h"
 
 /* auto: the chunks a file sends as they are after one that did not
  * shrink enough, before it tries again (1 probe in 32: its cost on
@@ -74,6 +75,7 @@ struct mpift_codec_file {
     uint64_t retry_at;          /* auto, codec 0: the chunk to try again */
     uint64_t plain, wire;       /* the file's bytes, and what they took on the wire */
     uint64_t zchunks;           /* chunks sent compressed */
+    uint64_t holes;             /* bytes sent as zero frames (holes) */
 };
 
 /* The frame of chunk buffer b. */
@@ -98,7 +100,10 @@ void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf)
  * mpift_codec_pack - on the source, chunk i (len bytes at src) that will
  * travel in buffer b: its frame in mpift_codec_frame(z, b) and the frame's length,
  * or 0 when it goes as it is (no codec for the file, it did not shrink,
- * out of memory).  Counts the chunk in zf.
+ * out of memory).  Counts the chunk in zf.  A chunk of zeros (a hole in
+ * the source, or zeros written) is a one-byte zero frame under every
+ * transfer.compress: holes cross the wire as their length, and every
+ * writer leaves a hole (mpift_codec_is_zero).
  */
 int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len,
                    uint64_t i);
@@ -112,6 +117,12 @@ int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
  */
 int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,
                      const unsigned char **out, char *why, size_t whylen);
+
+/* Is this frame of flen bytes a zero frame (the chunk is a hole)? */
+static inline int mpift_codec_is_zero(const unsigned char *frame, int flen)
+{
+    return flen == 1 && frame[0] == MPIFT_WIRE_CODEC_ZERO;
+}
 
 /* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
  * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */

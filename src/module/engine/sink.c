@@ -18,6 +18,7 @@
 #include "util/faults.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/zero.h"
 #include "comm/status.h"
 #include "engine/sink.h"
 #include "engine/inject.h"
@@ -211,8 +212,25 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
     }
 }
 
+void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
+{
+    if (s->hash)
+        XXH3_64bits_update(s->hash, zeros, len);
+    s->received += len;
+    /* Chunks come in file order, so the copy ends at off: extending it
+     * leaves the hole, and nothing is written (no block allocated). */
+    if (!s->err && ftruncate(s->fd, (off_t)(off + len)) != 0)
+        s->err = errno;
+}
+
 void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first)
 {
+    /* Zeros that came as they are (a striped route's stripe of a hole, a
+     * batch) land as a hole too. */
+    if (len > 1 && mpift_all_zero(buf, len)) {
+        mpift_sink_hole(s, buf, len, off);
+        return;
+    }
     if (first && len > 0 && mpift_inject_corrupt_file()) {
         /* The buffer may still be in flight to a child: alter a copy. */
         unsigned char bad = (unsigned char)(buf[0] ^ 0xff);

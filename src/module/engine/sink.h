@@ -63,6 +63,13 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off);
 
 /*
+ * mpift_sink_hole - a chunk of zeros that came as a zero frame
+ * (compress.h): hashed like any chunk (zeros: len bytes of them), then
+ * left as a hole, the copy extended past it without a write.
+ */
+void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off);
+
+/*
  * mpift_sink_chunk - write a received chunk: the one write path of every
  * stream and batch.  `first`: the file's first chunk, where the test
  * hook MPIFT_TEST_CORRUPT (engine/inject.h) may damage what lands on disk

@@ -133,6 +133,15 @@ void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_
     snprintf(m->name, sizeof(m->name), "%s", name);
 }
 
+int mpift_source_hole(int fd, uint64_t off, size_t len)
+{
+    off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+
+    if (d < 0)
+        return errno == ENXIO;   /* no data from off to the end */
+    return (uint64_t)d >= off + len;
+}
+
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
 {
     size_t done = 0;

@@ -42,6 +42,10 @@ void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_
  */
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
 
+/* Is [off, off+len) of fd a hole (SEEK_DATA finds no data in it)?  A file
+ * system without SEEK_DATA says every byte is data: 0. */
+int mpift_source_hole(int fd, uint64_t off, size_t len);
+
 /*
  * mpift_source_changed - after the last byte of fd was read: did the file
  * change since it was opened (`at_open`: what fstat said then)?  Its size,

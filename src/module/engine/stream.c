@@ -218,7 +218,10 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             x->codec.waited = 1;   /* the link holds the source back (compress.h) */
             return rc;
         }
-        if (!s->read_err)
+        /* A hole of the source is not read: it is zeros, and goes as a
+         * zero frame (compress.h).  A source that fills it meanwhile
+         * changes its mtime, and the end's check sends it again. */
+        if (!s->read_err && !mpift_source_hole(s->fd, s->off, (size_t)len))
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
             memset(x->buf[b], 0, (size_t)len);
@@ -234,7 +237,9 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             return rc;
         if (x->hash)
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
-        if (s->have_sink)
+        if (s->have_sink && flen > 0 && mpift_codec_is_zero(mpift_codec_frame(&x->codec, b), flen))
+            mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
+        else if (s->have_sink)
             mpift_sink_write(&s->sink, x->buf[b], (size_t)len, s->off);
         mpift_meter_bytes(x->meter, (uint64_t)len);
         s->off += (uint64_t)len;
@@ -430,7 +435,9 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     MPI_Get_count(&st, MPI_BYTE, &count);
     /* Shorter than the chunk: a compressed frame (proto.h, DATA). */
     if (count < 0 || (uint64_t)count > want ||
-        ((uint64_t)count < want && (count == 0 || x->codec.mode == MPIFT_COMPRESS_NONE || s->rt->striped))) {
+        ((uint64_t)count < want && (count == 0 || s->rt->striped ||
+                                     (x->codec.mode == MPIFT_COMPRESS_NONE &&
+                                      !mpift_codec_is_zero(x->buf[j], count))))) {
         s->from = mpift_route_parent(s->rt, cn);
         return proto(s, "chunk %llu of %s has %d bytes, expected %llu", (unsigned long long)cn, s->f->dest, count,
                      (unsigned long long)want);
@@ -466,7 +473,10 @@ static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
             return;
         }
     }
-    mpift_sink_chunk(&s->sink, data, (size_t)want, s->off, s->next == 0);
+    if (mpift_codec_is_zero(x->buf[b], count) && count < want)
+        mpift_sink_hole(&s->sink, data, (size_t)want, s->off);
+    else
+        mpift_sink_chunk(&s->sink, data, (size_t)want, s->off, s->next == 0);
 }
 
 /* Receive, forward and write chunks in file order as far as they have come. */

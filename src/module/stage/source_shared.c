@@ -32,6 +32,7 @@
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
+#include "util/zero.h"
 #include "comm/wait.h"
 #include "wire/cands.h"
 
@@ -48,7 +49,8 @@
 #define COMPRESSED_BETTER 0.6
 
 /* Does the middle sample (len bytes at buf) compress well enough that
- * compressing beats striping?  A codec of its own, so the run's (and
+ * compressing beats striping?  Zeros do under every mode: they go as
+ * zero frames (engine/compress.h).  A codec of its own, so the run's (and
  * auto's account of it) stays untouched. */
 static int compresses(enum mpift_compress mode, const unsigned char *buf, uint64_t len)
 {
@@ -56,7 +58,11 @@ static int compresses(enum mpift_compress mode, const unsigned char *buf, uint64
     struct mpift_codec_file zf;
     int flen;
 
-    if (mode == MPIFT_COMPRESS_NONE || len < SAMPLE_LEN)
+    if (len < SAMPLE_LEN)
+        return 0;
+    if (mpift_all_zero(buf, (size_t)len))
+        return 1;
+    if (mode == MPIFT_COMPRESS_NONE)
         return 0;
     mpift_codec_init(&z, mode, 1, SAMPLE_LEN);
     mpift_codec_start(&z, &zf);
@@ -126,6 +132,7 @@ static int pack_candidates(const struct mpift_in_run *r, unsigned char **buf, si
     struct stat st;
     struct mpift_wcand c;
     int rc = MPIFT_OK, fd, code, zip = 0;
+    size_t sparse = 0;
 
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
@@ -135,6 +142,14 @@ static int pack_candidates(const struct mpift_in_run *r, unsigned char **buf, si
         fd = mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why));
         if (fd < 0)
             continue;   /* its stream will say why, from rank 0 */
+        /* auto: a file mostly holes goes from rank 0, where its holes
+         * cost nothing (zero frames, engine/compress.h); striped, each
+         * reader would read and send them as zeros. */
+        if (cfg->source_shared == MPIFT_SHARED_AUTO && (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size / 2) {
+            close(fd);
+            sparse++;
+            continue;
+        }
         memset(&c, 0, sizeof(c));
         c.file = i;
         c.size = (uint64_t)st.st_size;
@@ -150,6 +165,9 @@ static int pack_candidates(const struct mpift_in_run *r, unsigned char **buf, si
         rc = add(&l, &c);
     }
     *count = l.n;
+    if (sparse)
+        mpift_log_verbose("source shared, but %zu file%s mostly holes: rank 0 sends %s, holes as holes", sparse,
+                          sparse == 1 ? " is" : "s are", sparse == 1 ? "it" : "them");
     if (rc == MPIFT_OK)
         rc = mpift_wcands_encode(r->srcroot, l.c, l.n, buf, len);
     free(l.c);

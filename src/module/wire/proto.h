@@ -83,6 +83,8 @@ enum mpift_wire_cksum {
 enum mpift_wire_codec {
     MPIFT_WIRE_CODEC_LZ4 = 1,    /* an LZ4 block (LZ4_compress_fast) */
     MPIFT_WIRE_CODEC_ZSTD = 2,   /* one zstd frame */
+    MPIFT_WIRE_CODEC_ZERO = 3,   /* the codec byte alone: the chunk is all zeros (a hole), whatever
+                                  * transfer.compress says; its writers leave a hole */
 };
 
 /* The wire's checksum kind for transfer.checksum. */
