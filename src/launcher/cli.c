@@ -160,6 +160,7 @@ int mpift_cli_option(struct mpift_cli *cli, int c, const char *arg)
     switch (c) {
     case MPIFT_CLI_OPT_PRESERVE: cli->preserve = 1; return 0;
     case MPIFT_CLI_OPT_PRINT: cli->print_config = 1; return 0;
+    case MPIFT_CLI_OPT_EXTRACT: cli->extract = 1; return 0;
     case MPIFT_CLI_OPT_FROM: cli->from = arg; return 0;
     default: break;
     }
@@ -181,6 +182,10 @@ static int flags_as_sets(struct mpift_cli *cli, struct mpift_options *opts, cons
 
     if (cli->preserve) {
         mpift_cli_error("--preserve applies to SRC... DEST; with --config set preserve = true in the entries");
+        return 2;
+    }
+    if (cli->extract) {
+        mpift_cli_error("--extract applies to SRC... DEST; with --config set extract = true in the entries");
         return 2;
     }
     for (i = 0; i < cli->nset; i++) {
@@ -241,6 +246,10 @@ int mpift_cli_finish(struct mpift_cli *cli, int out, int n, char *const *pos, in
 {
     int rc;
 
+    if (cli->extract && out) {
+        mpift_cli_error("--extract unpacks archives on arrival: it belongs to stage-in (SRC... DEST), not --out");
+        return 2;
+    }
     if (cli->from && !out) {
         mpift_cli_error("--from ROOT belongs to stage-out: --out --from ROOT PATTERN... COLLECT");
         return 2;

@@ -40,6 +40,7 @@ enum mpift_cli_opt {
     MPIFT_CLI_OPT_FROM,
     MPIFT_CLI_OPT_PRINT,
     MPIFT_CLI_OPT_AS_USER,     /* main.c's, as_user.h */
+    MPIFT_CLI_OPT_EXTRACT,
     MPIFT_CLI_OPT_END
 };
 
@@ -60,7 +61,8 @@ enum mpift_cli_opt {
     {"preserve", no_argument, NULL, MPIFT_CLI_OPT_PRESERVE}, \
     {"from", required_argument, NULL, MPIFT_CLI_OPT_FROM}, \
     {"print-config", no_argument, NULL, MPIFT_CLI_OPT_PRINT}, \
-    {"as-user", required_argument, NULL, MPIFT_CLI_OPT_AS_USER}
+    {"as-user", required_argument, NULL, MPIFT_CLI_OPT_AS_USER}, \
+    {"extract", no_argument, NULL, MPIFT_CLI_OPT_EXTRACT}
 
 /* One key the command line sets: a line of the configuration's text. */
 struct mpift_cli_setting {
@@ -84,6 +86,7 @@ struct mpift_cli {
     size_t nset;
     int preserve;            /* --preserve */
     int print_config;        /* --print-config */
+    int extract;             /* --extract: each SRC an archive, unpacked on arrival */
     const char *from;        /* --out's --from ROOT */
 
     /* Built by mpift_cli_build: */

@@ -40,7 +40,9 @@ static const struct mpift_keydef workers_keys[] = {
 };
 const struct mpift_keydef mpift_cfg_entry_keys[] = {
     {"src", MPIFT_KEY_STRING}, {"dest", MPIFT_KEY_STRING}, {"recursive", MPIFT_KEY_BOOL},
-    {"preserve", MPIFT_KEY_BOOL}, {"to", MPIFT_KEY_STRING}, {NULL, MPIFT_KEY_INT},
+    {"preserve", MPIFT_KEY_BOOL}, {"to", MPIFT_KEY_STRING},
+    {"extract", MPIFT_KEY_BOOL},
+    {NULL, MPIFT_KEY_INT},
 };
 const struct mpift_keydef mpift_cfg_group_names[] = {
     {"paths", MPIFT_KEY_GROUP}, {"transfer", MPIFT_KEY_GROUP}, {"workers", MPIFT_KEY_GROUP},

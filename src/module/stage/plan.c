@@ -116,6 +116,7 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     f->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
     f->mode = st->st_mode & 07777;
     f->preserve = b->e->preserve;
+    f->extract = type == MPIFT_PT_FILE && b->e->extract;
     f->target = b->target;
     p->n++;
     return MPIFT_OK;
@@ -494,9 +495,9 @@ int mpift_plan_build_out(const struct mpift_config *cfg, const char *dest_root, 
     return rc;
 }
 
-/* Wire layout per record: type u8, preserve u8, target i32, size u64,
+/* Wire layout per record: type u8, preserve u8, extract u8, target i32, size u64,
  * mtime i64, nsec u32, mode u32, dest_len u32, dest (no NUL). */
-#define REC_FIXED (1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
+#define REC_FIXED (1 + 1 + 1 + 4 + 8 + 8 + 4 + 4 + 4)
 
 /* A plan's header: count, packed length, files, bytes, nerrors, nunread. */
 #define PLAN_HDR 6
@@ -535,6 +536,7 @@ static int plan_pack(const struct mpift_plan *plan, unsigned char **out, uint64_
         uint32_t dl = (uint32_t)strlen(f->dest);
         *p++ = f->type;
         *p++ = f->preserve;
+        *p++ = f->extract;
         memcpy(p, &f->target, 4); p += 4;
         memcpy(p, &f->size, 8); p += 8;
         memcpy(p, &f->mtime_sec, 8); p += 8;
@@ -571,6 +573,7 @@ static int plan_unpack(const unsigned char *buf, const uint64_t *hdr, struct mpi
             return MPIFT_ERR_PROTO;
         f->type = *p++;
         f->preserve = *p++;
+        f->extract = *p++;
         memcpy(&f->target, p, 4); p += 4;
         memcpy(&f->size, p, 8); p += 8;
         memcpy(&f->mtime_sec, p, 8); p += 8;

@@ -33,6 +33,7 @@
 #include "engine/sink.h"
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
+#include "stage/extract.h"
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
@@ -91,6 +92,8 @@ static int make_plan(struct mpift_in_run *r)
         rc = rc == MPIFT_OK ? open_source(r, src, real) : rc;
         if (rc == MPIFT_OK) {
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
+            if (rc == MPIFT_OK)
+                rc = mpift_extract_scan(r);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();
@@ -99,7 +102,8 @@ static int make_plan(struct mpift_in_run *r)
     rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
     if (rc != MPIFT_OK)
         return rc;
-    return mpift_agree_status(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
+    rc = mpift_agree_status(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
+    return rc == MPIFT_OK ? mpift_agree_status(ctx->comm, mpift_extract_share(r), &ctx->watch, AGREE) : rc;
 }
 
 /* calloc that notes a failure in *nomem (and never asks for 0 bytes). */
@@ -174,6 +178,7 @@ static void run_free(struct mpift_in_run *r)
     free(r->recv);
     free(r->batch);
     mpift_notes_free(&r->notes);
+    mpift_extract_free(&r->ex);
     mpift_plan_free(&r->plan);
     /* Rank 0's */
     free(r->rows);
@@ -237,7 +242,8 @@ static long long share_needs(struct mpift_in_run *r, int round)
                 continue;
             }
             if (!ctx->force && r->rootfd >= 0 &&
-                mpift_sink_unchanged(r->rootfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec)) {
+                (f->extract ? mpift_extract_unchanged(r, i)
+                            : mpift_sink_unchanged(r->rootfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec))) {
                 r->state[i] = MPIFT_FS_SKIPPED;
                 continue;
             }
@@ -306,7 +312,7 @@ static int run_rounds(struct mpift_in_run *r)
 static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int status, double secs)
 {
     struct mpift_stage_report rep = {.ctx = r->ctx, .plan = &r->plan, .tally = tally, .seconds = secs,
-                                     .status = status};
+                                     .status = status, .extracts = &r->ex};
     struct mpift_report_rank *ranks = NULL;
     unsigned char *states = NULL;
     char *notes = NULL;
@@ -442,6 +448,10 @@ int mpift_stage_in_run(struct mpift_ctx *ctx)
         r.local_fail = 1;
     if (rc == MPIFT_OK)
         rc = run_rounds(&r);
+    /* Archives unpack before their folders take their modes (a read-only
+     * folder could not take the tree). */
+    if (rc == MPIFT_OK && r.xfer_on)
+        mpift_extract_unpack(&r);
     /* Kept folder modes once their files are in (a read-only folder could
      * not have taken them); a refused run touches nothing. */
     if (r.folders_made)
