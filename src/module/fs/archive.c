@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ int mpift_archive_folder(const char *dest, char *out, size_t outlen)
 
 struct mpift_archive {
     struct archive *a;
+    locale_t utf8, was;   /* this thread's locale while the archive is read, and the one before */
     const char *display;
     char name[PATH_MAX];
     char target[PATH_MAX];
@@ -161,11 +163,20 @@ int mpift_archive_open(struct mpift_archive **out, int fd, const char *display, 
     int rc = MPIFT_OK;
 
     *out = NULL;
-    if (!x || !(x->a = archive_read_new())) {
-        free(x);
+    if (!x)
+        return MPIFT_ERR_NOMEM;
+    x->display = display;
+    /* Names in zips (and pax headers) are UTF-8, which libarchive turns
+     * into this thread's charset: in the C locale MPI jobs often run in,
+     * it cannot, and the name is lost.  So C.UTF-8 for this thread only
+     * (uselocale), until mpift_archive_close: the names come out as the
+     * bytes unzip and tar write. */
+    if ((x->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) != (locale_t)0)
+        x->was = uselocale(x->utf8);
+    if (!(x->a = archive_read_new())) {
+        mpift_archive_close(x);
         return MPIFT_ERR_NOMEM;
     }
-    x->display = display;
     /* The compressions and formats of issue #22, and bzip2; never a raw
      * stream, so a file that is no archive is refused, not "unpacked". */
     archive_read_support_filter_gzip(x->a);
@@ -190,7 +201,12 @@ void mpift_archive_close(struct mpift_archive *x)
 {
     if (!x)
         return;
-    archive_read_free(x->a);
+    if (x->a)
+        archive_read_free(x->a);
+    if (x->utf8 != (locale_t)0) {
+        uselocale(x->was);
+        freelocale(x->utf8);
+    }
     free(x);
 }
 
