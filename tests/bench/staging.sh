@@ -3,7 +3,7 @@
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
-#                                               ranks2 wide control
+#                                               ranks2 wide control extract
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -54,6 +54,9 @@
 #         least-squares slope of each in ms per node, and of the stage-in
 #         call alone (rank 0's, MPIFT_TEST_CPU).  Then the cost of a
 #         chunk: 128 MiB onto 3 nodes on lo in 4 KiB and in 1 MiB chunks.
+# extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
+#         arrival, beside the tree itself and tar x on every node
+#         (extract_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -66,9 +69,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/stage.sh"
 . "$top_srcdir/tests/lib/netnodes.sh"
 . "$top_srcdir/tests/lib/slurmcluster.sh"
+. "$top_srcdir/tests/bench/extract_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control extract}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -683,7 +687,8 @@ for c in $cases; do
     ranks2) ranks2 ;;
     wide) wide ;;
     control) control ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control)" ;;
+    extract) extract_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control extract)" ;;
     esac
 done
 pass
