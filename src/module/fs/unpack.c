@@ -22,6 +22,7 @@
 #include "fs/archive.h"
 #include "fs/unpack.h"
 #include "util/log.h"
+#include "util/tmpname.h"
 
 /* Members (or data blocks) between two ticks. */
 #define TICK_EVERY 256
@@ -456,6 +457,32 @@ static int swap_in(int dirfd, const char *tmp, const char *folder, char *old, si
     return -1;
 }
 
+/* A dead run's temporary folders of `folder` (".FOLDER.mpift-*.tmp": a
+ * tree half unpacked, an old one not yet removed, a marker half written)
+ * removed.  Only for a run that holds its root's lock: no other run
+ * writes there, so every such name is a dead one's. */
+static void sweep(int dirfd, const char *folder)
+{
+    char prefix[NAME_MAX + 16];
+    size_t pl, sl = strlen(MPIFT_TMP_SUFFIX), n;
+    struct dirent *de;
+    DIR *d;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    pl = (size_t)snprintf(prefix, sizeof(prefix), ".%s" MPIFT_TMP_MARK, folder);
+    if (fd < 0 || pl >= sizeof(prefix) || !(d = fdopendir(fd))) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        n = strlen(de->d_name);
+        if (n > pl + sl && strncmp(de->d_name, prefix, pl) == 0 && strcmp(de->d_name + n - sl, MPIFT_TMP_SUFFIX) == 0)
+            rm_tree(dirfd, de->d_name, 0);
+    }
+    closedir(d);
+}
+
 /* Every member of the archive into the temporary folder. */
 static int unpack_all(struct unpack *u)
 {
@@ -475,7 +502,7 @@ static int unpack_all(struct unpack *u)
     return rc == MPIFT_OK ? finish_dirs(u) : rc;
 }
 
-int mpift_unpack(int dirfd, const char *archive, const char *folder, const char *display,
+int mpift_unpack(int dirfd, const char *archive, const char *folder, const char *display, bool swept,
                  struct mpift_unpack_id *id, void (*tickfn)(void *), void *arg, char *why, size_t whylen)
 {
     struct unpack u = {.tfd = -1, .cfd = -1, .display = display, .tick = tickfn, .arg = arg, .id = id,
@@ -489,11 +516,14 @@ int mpift_unpack(int dirfd, const char *archive, const char *folder, const char 
     u.dirmode = 0777 & ~umask_now();
     if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
         r = (uint64_t)getpid() << 20 ^ (uint64_t)time(NULL);
-    if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.mpift-%016" PRIx64 ".tmp", folder, r) >= sizeof(tmp) ||
+    if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s" MPIFT_TMP_MARK "%016" PRIx64 MPIFT_TMP_SUFFIX, folder, r) >=
+            sizeof(tmp) ||
         marker_name(folder, marker, sizeof(marker)) != 0) {
         mpift_format(why, whylen, "%s: folder name %s too long for its marker", display, folder);
         return MPIFT_ERR_RANGE;
     }
+    if (swept)
+        sweep(dirfd, folder);
     afd = openat(dirfd, archive, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (afd < 0) {
         mpift_format(why, whylen, "%s: %s", display, strerror(errno));

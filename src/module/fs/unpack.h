@@ -51,13 +51,16 @@ bool mpift_unpack_current(int dirfd, const char *folder, const struct mpift_unpa
  * mpift_unpack - unpack the archive `archive` (a name in dirfd) into the
  * folder `folder` beside it, as above, and record id in the marker
  * (files and bytes are counted into id).  `display` names the archive in
- * messages; tick(arg), when not NULL, is called now and then.  The
+ * messages; tick(arg), when not NULL, is called now and then.  With
+ * `swept` (the caller holds its root's lock: no other run writes there)
+ * a dead run's temporaries of this folder go first: ".FOLDER.mpift-*.tmp",
+ * a tree half unpacked or an old one not yet removed.  The
  * archive itself is left where it is.  MPIFT_OK; MPIFT_ERR_ESCAPE (a
  * member refused: why names it), MPIFT_ERR_IO (why names the file and
  * the cause), MPIFT_ERR_NOMEM.  On failure nothing is left of the new
  * tree and the old folder is as it was.
  */
-int mpift_unpack(int dirfd, const char *archive, const char *folder, const char *display,
+int mpift_unpack(int dirfd, const char *archive, const char *folder, const char *display, bool swept,
                  struct mpift_unpack_id *id, void (*tick)(void *), void *arg, char *why, size_t whylen);
 
 #endif

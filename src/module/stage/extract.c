@@ -183,7 +183,8 @@ static void unpack_one(struct mpift_in_run *r, size_t i)
         mpift_format(why, sizeof(why), "%s: its folder cannot be opened to unpack it", display);
         rc = MPIFT_ERR_IO;
     } else {
-        rc = mpift_unpack(fd, name, folder, display, &id, tick, &ctx->watch, why, sizeof(why));
+        rc = mpift_unpack(fd, name, folder, display, r->lock == MPIFT_IN_LOCK_HELD, &id, tick, &ctx->watch, why,
+                          sizeof(why));
         /* The archive has done its job, or failed it: its tree (or the
          * old one, and the next run's need) is what counts. */
         unlinkat(fd, name, 0);
