@@ -161,6 +161,7 @@ int mpift_cli_option(struct mpift_cli *cli, int c, const char *arg)
     case MPIFT_CLI_OPT_PRESERVE: cli->preserve = 1; return 0;
     case MPIFT_CLI_OPT_WITH_LIBS: cli->with_libs = 1; return 0;
     case MPIFT_CLI_OPT_PRINT: cli->print_config = 1; return 0;
+    case MPIFT_CLI_OPT_EXTRACT: cli->extract = 1; return 0;
     case MPIFT_CLI_OPT_FROM: cli->from = arg; return 0;
     default: break;
     }
@@ -186,6 +187,10 @@ static int flags_as_sets(struct mpift_cli *cli, struct mpift_options *opts, cons
     }
     if (cli->with_libs) {
         mpift_cli_error("--with-libs applies to SRC... DEST; with --config set libs = true in the entries");
+        return 2;
+    }
+    if (cli->extract) {
+        mpift_cli_error("--extract applies to SRC... DEST; with --config set extract = true in the entries");
         return 2;
     }
     for (i = 0; i < cli->nset; i++) {
@@ -248,6 +253,14 @@ int mpift_cli_finish(struct mpift_cli *cli, int out, int n, char *const *pos, in
 
     if (cli->with_libs && out) {
         mpift_cli_error("--with-libs belongs to stage-in: SRC... DEST");
+        return 2;
+    }
+    if (cli->extract && cli->with_libs) {
+        mpift_cli_error("--extract and --with-libs contradict each other: an archive is unpacked, it has no libraries");
+        return 2;
+    }
+    if (cli->extract && out) {
+        mpift_cli_error("--extract unpacks archives on arrival: it belongs to stage-in (SRC... DEST), not --out");
         return 2;
     }
     if (cli->from && !out) {

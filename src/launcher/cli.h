@@ -41,6 +41,7 @@ enum mpift_cli_opt {
     MPIFT_CLI_OPT_PRINT,
     MPIFT_CLI_OPT_AS_USER,     /* main.c's, as_user.h */
     MPIFT_CLI_OPT_WITH_LIBS,
+    MPIFT_CLI_OPT_EXTRACT,
     MPIFT_CLI_OPT_END
 };
 
@@ -62,7 +63,8 @@ enum mpift_cli_opt {
     {"from", required_argument, NULL, MPIFT_CLI_OPT_FROM}, \
     {"print-config", no_argument, NULL, MPIFT_CLI_OPT_PRINT}, \
     {"as-user", required_argument, NULL, MPIFT_CLI_OPT_AS_USER}, \
-    {"with-libs", no_argument, NULL, MPIFT_CLI_OPT_WITH_LIBS}
+    {"with-libs", no_argument, NULL, MPIFT_CLI_OPT_WITH_LIBS}, \
+    {"extract", no_argument, NULL, MPIFT_CLI_OPT_EXTRACT}
 
 /* One key the command line sets: a line of the configuration's text. */
 struct mpift_cli_setting {
@@ -87,6 +89,7 @@ struct mpift_cli {
     int preserve;            /* --preserve */
     int with_libs;           /* --with-libs: libs = true on every entry */
     int print_config;        /* --print-config */
+    int extract;             /* --extract: each SRC an archive, unpacked on arrival */
     const char *from;        /* --out's --from ROOT */
 
     /* Built by mpift_cli_build: */

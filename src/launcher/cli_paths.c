@@ -276,6 +276,11 @@ int mpift_cli_paths_in(struct mpift_cli *cli, int n, char *const *src)
             cli->refused_alone = 1;
             return release(2, i, dirs, names, flags);
         }
+        if (cli->extract && is_dir) {
+            mpift_cli_error("SRC '%s' is a folder: --extract unpacks archives (.tar, .tar.zst, .zip, ...)", src[i]);
+            cli->refused_alone = 1;
+            return release(2, i, dirs, names, flags);
+        }
         if (split(src[i], &d, &names[i]) != 0) {
             free(d);
             mpift_cli_error("SRC '%s': name a file or a folder below it (e.g. '%s/data'), not a parent", src[i],

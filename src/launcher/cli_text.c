@@ -139,8 +139,10 @@ static void put_entries(struct buf *b, const struct mpift_cli *cli, int out)
         put(b, "  { src = ");
         put_string(b, cli->entries[i].src, strlen(cli->entries[i].src));
         /* Stage-out: "%h/" keeps each node's files apart in COLLECT. */
-        put(b, ";%s%s%s%s }%s\n", out ? " dest = \"%h/\";" : "", cli->entries[i].recursive ? " recursive = true;" : "",
+        put(b, ";%s%s%s%s%s }%s\n", out ? " dest = \"%h/\";" : "",
+            cli->entries[i].recursive && !cli->extract ? " recursive = true;" : "",
             cli->preserve ? " preserve = true;" : "", cli->with_libs ? " libs = true;" : "",
+            cli->extract ? " extract = true;" : "",
             i + 1 < cli->nentries ? "," : "");
     }
     put(b, ");\n");

@@ -64,6 +64,8 @@ static void usage(FILE *f)
 "      --source-shared W  auto (default), yes, no: node leaders read stripes\n"
 "      --preserve         keep the permission bits (SRC... DEST)\n"
 "      --with-libs        programs with their shared libraries, in PROG.libs/\n"
+"      --extract          each SRC is an archive (tar, .gz, .zst, .xz; zip),\n"
+"                         unpacked into DEST/NAME less its suffix\n"
 "  -s, --set KEY=VALUE    any other key, e.g. --set workers.max_streams=8\n"
 "\n"
 "Options:\n"

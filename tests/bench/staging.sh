@@ -3,7 +3,7 @@
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
-#                                               ranks2 wide control fabric profile
+#                                               ranks2 wide control fabric profile extract
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -57,6 +57,9 @@
 # fabric  1 GiB onto 3 fake nodes x 2 ranks on tmpfs, at memory speed,
 #         beside the floor tests/bench/mpi_relay (tests/bench/fabric.sh).
 # profile the CPU of the fabric case by stage, per GiB per node (perf).
+# extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
+#         arrival, beside the tree itself and tar x on every node
+#         (extract_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -70,9 +73,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/netnodes.sh"
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 . "$top_srcdir/tests/bench/fabric.sh"
+. "$top_srcdir/tests/bench/extract_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -689,7 +693,8 @@ for c in $cases; do
     control) control ;;
     fabric) fabric ;;
     profile) profile ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile)" ;;
+    extract) extract_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract)" ;;
     esac
 done
 pass

@@ -18,7 +18,7 @@ scenario "--version loads the build tree's module with no environment and names 
 version_parts() {
     "$stage" --version >"$t/v" 2>&1 || fail "--version failed: $(cat "$t/v")"
     grep -q "^built with MPI \(openmpi\|mpich\|other\)" "$t/v" || fail "--version names no MPI: $(cat "$t/v")"
-    grep -q "^optional parts: PMIx:\(yes\|no\) lz4:\(yes\|no\) zstd:\(yes\|no\) Slurm-plugin:\(yes\|no\) " "$t/v" ||
+    grep -q "^optional parts: PMIx:\(yes\|no\) lz4:\(yes\|no\) zstd:\(yes\|no\) libarchive:\(yes\|no\) Slurm-plugin:\(yes\|no\) " "$t/v" ||
         fail "--version lists no optional parts: $(cat "$t/v")"
     grep -q " Python:${MPIFT_PYTHON:-no} Fortran:${MPIFT_FORTRAN:-no}\$" "$t/v" ||
         fail "--version: Python/Fortran differ from configure's ${MPIFT_PYTHON:-no}/${MPIFT_FORTRAN:-no}: $(cat "$t/v")"

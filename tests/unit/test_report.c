@@ -152,9 +152,9 @@ static const char *written(const struct mpift_stage_report *rep)
 }
 
 static struct mpift_pfile files[3] = {
-    {"sub", NULL, 0, 0, 0, 0755, MPIFT_PT_DIR, 0, -1},
-    {"sub/a.dat", NULL, 10, 0, 0, 0644, MPIFT_PT_FILE, 0, -1},
-    {"b \"q\".dat", NULL, 20, 0, 0, 0644, MPIFT_PT_FILE, 0, -1},
+    {"sub", NULL, 0, 0, 0, 0755, MPIFT_PT_DIR, 0, 0, -1},
+    {"sub/a.dat", NULL, 10, 0, 0, 0644, MPIFT_PT_FILE, 0, 0, -1},
+    {"b \"q\".dat", NULL, 20, 0, 0, 0644, MPIFT_PT_FILE, 0, 0, -1},
 };
 
 START_TEST(notes)
@@ -182,7 +182,7 @@ START_TEST(stage_in)
     double rows[3][MPIFT_TALLY_N] = {{2, 0, 0, 30, 0.25}, {0, 0, 0, 0, 0.5}, {0, 1, 1, 0, 0.125}};
     struct mpift_tally t = {{2, 1, 2, 30}, &rows[0][0], NULL, 0, 1, 0};
     struct mpift_report_rank ranks[3];
-    struct mpift_stage_report rep = {&ctx, &plan, NULL, NULL, ranks, &t, 1.5, MPIFT_ERR_FILES};
+    struct mpift_stage_report rep = {&ctx, &plan, NULL, NULL, ranks, &t, 1.5, MPIFT_ERR_FILES, NULL};
     uint64_t wire[3] = {0, 4, 20};   /* the folder, a.dat compressed, b as it is */
     char want[4096];
     int q;
@@ -223,7 +223,7 @@ START_TEST(stage_out)
     double rows[3][MPIFT_TALLY_N] = {{1, 0, 1, 10, 0.25}, {0, 0, 0, 0, 0}, {0, 0, 2, 0, 0.5}};
     struct mpift_tally t = {{1, 0, 3, 10}, &rows[0][0], listed, 1, 0, 0};
     struct mpift_report_rank ranks[3];
-    struct mpift_stage_report rep = {&ctx, NULL, NULL, "/c", ranks, &t, 2, MPIFT_ERR_FILES};
+    struct mpift_stage_report rep = {&ctx, NULL, NULL, "/c", ranks, &t, 2, MPIFT_ERR_FILES, NULL};
     char want[4096];
 
     mpift_notes_add(&n2, 0, "sub/a.dat: No such file or directory");

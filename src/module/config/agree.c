@@ -91,7 +91,7 @@ static void show_entries(const struct mpift_entry *e, size_t n, char *buf, size_
     }
     XXH3_64bits_reset(h);
     for (i = 0; i < n; i++) {
-        unsigned char flags[3] = {e[i].recursive, e[i].preserve, (unsigned char)e[i].to};
+        unsigned char flags[4] = {e[i].recursive, e[i].preserve, (unsigned char)e[i].to, e[i].extract};
         XXH3_64bits_update(h, e[i].src, strlen(e[i].src) + 1);
         XXH3_64bits_update(h, e[i].dest, strlen(e[i].dest) + 1);
         XXH3_64bits_update(h, flags, sizeof(flags));

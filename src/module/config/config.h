@@ -53,6 +53,7 @@ struct mpift_entry {
     bool recursive;
     bool preserve;
     enum mpift_to to;
+    bool extract;     /* each file an archive, unpacked on arrival (config/extract.c) */
     int line;         /* line in the config file (0 if unknown) */
     /* Executables with their libraries (entry_libs.c, stage/libs.h):
      * libs: stage each program's shared-library closure beside it;

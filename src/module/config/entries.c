@@ -63,6 +63,7 @@ static void load_entry(struct mpift_cfg_loader *L, const config_setting_t *e, co
     if ((i = mpift_cfg_get_enum(L, e, prefix, "to", mpift_cfg_to_names)) >= 0)
         out->to = (enum mpift_to)i;
     mpift_cfg_load_libs(L, e, prefix, out);
+    mpift_cfg_entry_extract(L, e, prefix, out);
 }
 
 void mpift_cfg_load_list(struct mpift_cfg_loader *L, const config_setting_t *root, const char *name,

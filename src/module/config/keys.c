@@ -41,7 +41,8 @@ static const struct mpift_keydef workers_keys[] = {
 const struct mpift_keydef mpift_cfg_entry_keys[] = {
     {"src", MPIFT_KEY_STRING}, {"dest", MPIFT_KEY_STRING}, {"recursive", MPIFT_KEY_BOOL},
     {"preserve", MPIFT_KEY_BOOL}, {"to", MPIFT_KEY_STRING}, {"libs", MPIFT_KEY_BOOL},
-    {"libs_system", MPIFT_KEY_BOOL}, {"extra_libs", MPIFT_KEY_LIST}, {NULL, MPIFT_KEY_INT},
+    {"libs_system", MPIFT_KEY_BOOL}, {"extra_libs", MPIFT_KEY_LIST}, {"extract", MPIFT_KEY_BOOL},
+    {NULL, MPIFT_KEY_INT},
 };
 const struct mpift_keydef mpift_cfg_group_names[] = {
     {"paths", MPIFT_KEY_GROUP}, {"transfer", MPIFT_KEY_GROUP}, {"workers", MPIFT_KEY_GROUP},

@@ -206,6 +206,11 @@ void mpift_cfg_load_list(struct mpift_cfg_loader *L, const config_setting_t *roo
                          struct mpift_entry **list, size_t *n);
 void mpift_cfg_free_entries(struct mpift_entry *e, size_t n);
 
+/* extract.c: an entry's `extract`, after its other keys (it refuses
+ * recursive, stage_out, and a build without libarchive). */
+void mpift_cfg_entry_extract(struct mpift_cfg_loader *L, const config_setting_t *e, const char *prefix,
+                             struct mpift_entry *out);
+
 /* sets.c: apply the nsets "KEY=VALUE" overrides to the tree. */
 void mpift_cfg_apply_sets(struct mpift_cfg_loader *L, config_setting_t *root, const char *const *sets,
                           size_t nsets);

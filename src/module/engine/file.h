@@ -45,6 +45,7 @@ struct mpift_pfile {
     uint8_t type;        /* mpift_ptype */
     uint8_t preserve;    /* keep mode (mtime is always kept: it is how a re-run
                           * recognises an unchanged file) */
+    uint8_t extract;     /* an archive, unpacked by its writers (stage/extract.h) */
     int32_t target;      /* -1: every writer of the copies policy; else one rank (scatter) */
 };
 

@@ -118,6 +118,7 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
     f->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
     f->mode = st->st_mode & 07777;
     f->preserve = b->e->preserve;
+    f->extract = type == MPIFT_PT_FILE && b->e->extract;
     f->target = b->target;
     p->n++;
     return MPIFT_OK;
@@ -524,7 +525,7 @@ static void plan_put(const struct mpift_plan *plan, int account, struct mpift_wc
     for (i = 0; i < plan->n; i++) {
         const struct mpift_pfile *f = &plan->f[i];
         struct mpift_wplan_rec rec = { f->type, f->preserve, f->target, f->size, f->mtime_sec, f->mtime_nsec,
-                                       f->mode, f->dest, strlen(f->dest) };
+                                       f->mode, f->dest, strlen(f->dest), f->extract };
         mpift_wplan_put_rec(w, &rec);
     }
 }
@@ -572,7 +573,7 @@ static int plan_unpack(const unsigned char *buf, uint64_t len, struct mpift_plan
             goto bad;
         *f = (struct mpift_pfile){ .size = rec.size, .mtime_sec = rec.mtime_sec, .mtime_nsec = rec.mtime_nsec,
                                    .mode = rec.mode, .type = rec.type, .preserve = rec.preserve,
-                                   .target = rec.target };
+                                   .target = rec.target, .extract = rec.extract };
         if (!(f->dest = strndup(rec.dest, rec.dest_len)))
             return MPIFT_ERR_NOMEM;
         plan->n++;

@@ -29,6 +29,14 @@ void mpift_room_add(struct mpift_room *rm, uint64_t size)
     rm->any = 1;
 }
 
+void mpift_room_add_tree(struct mpift_room *rm, uint64_t bytes, uint64_t bytes4k, uint64_t files, uint64_t inodes)
+{
+    /* Exact where blocks are 4 KiB or less; beyond, at most a block per file more. */
+    rm->need += rm->block <= 4096 ? bytes4k : bytes + files * rm->block;
+    rm->inodes += inodes;
+    rm->any = 1;
+}
+
 void mpift_room_add_folder(struct mpift_room *rm)
 {
     rm->inodes++;

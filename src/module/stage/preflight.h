@@ -26,6 +26,11 @@ void mpift_room_start(struct mpift_room *rm, int dirfd, const char *root);
 /* One more file of `size` bytes to come. */
 void mpift_room_add(struct mpift_room *rm, uint64_t size);
 
+/* An archive's unpacked tree (stage/extract.h): its files' bytes, those
+ * rounded up to 4 KiB each (rank 0 counts them without knowing the
+ * writer's blocks), its files and inodes. */
+void mpift_room_add_tree(struct mpift_room *rm, uint64_t bytes, uint64_t bytes4k, uint64_t files, uint64_t inodes);
+
 /* One more folder to be made. */
 void mpift_room_add_folder(struct mpift_room *rm);
 

@@ -15,6 +15,7 @@
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
  *                  bytes_written, seconds } ],
  *     "files": [ { path, bytes, wire_bytes, xxh3 (hex or null),
+ *                  stage-in, an archive with extract = true: unpacked: { folder, files, bytes },
  *                  stage-in: copies: [ { rank, host, status, error? } ]
  *                  stage-out: rank, host, status, error? } ] }
  *
@@ -27,12 +28,14 @@
 #include "mpift_autoconf.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpift/mpift.h"
 #include "engine/sink.h"
+#include "fs/archive.h"
 #include "fs/outfile.h"
 #include "stage/libs.h"
 #include "stage/report.h"
@@ -193,6 +196,20 @@ static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct m
         fputs(", \"error\": \"another rank has the same final path\"", f);
 }
 
+/* An archive's "unpacked": its folder, files and bytes (rank 0's count of
+ * its headers: what every node that unpacked it holds). */
+static void put_unpacked(FILE *f, const struct mpift_stage_report *rep, size_t i)
+{
+    const struct mpift_extract_item *it = rep->extracts ? mpift_extract_find(rep->extracts, i) : NULL;
+    char folder[PATH_MAX];
+
+    if (!it || mpift_archive_folder(rep->plan->f[i].dest, folder, sizeof(folder)) != MPIFT_OK)
+        return;
+    fputs(", \"unpacked\": { \"folder\": ", f);
+    mpift_json_str(f, folder);
+    fprintf(f, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64 " }", it->files, it->bytes);
+}
+
 /* A stage-in's files: each with its copies on the ranks that keep it;
  * their number and bytes added to res. */
 static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix,
@@ -210,6 +227,7 @@ static void put_files_in(FILE *f, const struct mpift_stage_report *rep, const st
         put_file(f, &rep->ranks[0], i);
         res->files++;
         res->bytes += plan->f[i].size;
+        put_unpacked(f, rep, i);
         fputs(", \"copies\": [", f);
         for (q = 0, firstcopy = 1; q < rep->ctx->topo.size; q++) {
             if (!mpift_stage_keeps(rep->ctx, q, &plan->f[i]))

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "job/context.h"
+#include "stage/extract.h"
 #include "stage/plan.h"
 #include "stage/summary.h"
 
@@ -55,6 +56,7 @@ struct mpift_stage_report {
     const struct mpift_tally *tally;      /* totals and, per rank, the rows of "nodes" */
     double seconds;
     int status;                           /* the run's status code */
+    const struct mpift_extracts *extracts; /* stage-in: the archives unpacked on arrival, or NULL */
 };
 
 /*

@@ -33,6 +33,7 @@
 #include "engine/sink.h"
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
+#include "stage/extract.h"
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
@@ -95,6 +96,8 @@ static int make_plan(struct mpift_in_run *r)
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
             if (rc == MPIFT_OK && mpift_libs_wanted(ctx->cfg))
                 rc = mpift_libs_plan(ctx->cfg, real, &ctx->topo, &r->plan, &r->libs);
+            if (rc == MPIFT_OK)
+                rc = mpift_extract_scan(r);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();
@@ -106,7 +109,7 @@ static int make_plan(struct mpift_in_run *r)
     rc = mpift_agree_status(ctx->comm, mpift_plan_bcast(&r->plan, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
     if (rc == MPIFT_OK && mpift_libs_wanted(ctx->cfg))
         rc = mpift_agree_status(ctx->comm, mpift_libs_share(&r->libs, ctx->comm, &ctx->watch), &ctx->watch, AGREE);
-    return rc;
+    return rc == MPIFT_OK ? mpift_agree_status(ctx->comm, mpift_extract_share(r), &ctx->watch, AGREE) : rc;
 }
 
 /* calloc that notes a failure in *nomem (and never asks for 0 bytes). */
@@ -210,6 +213,7 @@ static void run_free(struct mpift_in_run *r)
     free(r->recv);
     free(r->batch);
     mpift_notes_free(&r->notes);
+    mpift_extract_free(&r->ex);
     mpift_plan_free(&r->plan);
     mpift_libs_free(&r->libs);
     /* Rank 0's */
@@ -275,7 +279,8 @@ static long long share_needs(struct mpift_in_run *r, int round)
                 continue;
             }
             if (!ctx->force && r->rootfd >= 0 &&
-                mpift_sink_unchanged(r->rootfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec)) {
+                (f->extract ? mpift_extract_unchanged(r, i)
+                            : mpift_sink_unchanged(r->rootfd, f->dest, f->size, f->mtime_sec, f->mtime_nsec))) {
                 r->state[i] = MPIFT_FS_SKIPPED;
                 continue;
             }
@@ -345,7 +350,7 @@ static int run_rounds(struct mpift_in_run *r)
 static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int status, double secs)
 {
     struct mpift_stage_report rep = {.ctx = r->ctx, .plan = &r->plan, .libs = &r->libs, .tally = tally,
-                                     .seconds = secs, .status = status};
+                                     .seconds = secs, .status = status, .extracts = &r->ex};
     struct mpift_report_rank *ranks = NULL;
     unsigned char *states = NULL;
     char *notes = NULL;
@@ -495,6 +500,10 @@ static int in_move(void *run)
     /* A program stays on a node only with all its libraries (libs.h). */
     if (rc == MPIFT_OK)
         mpift_libs_settle(r);
+    /* Archives unpack before their folders take their modes (a read-only
+     * folder could not take the tree). */
+    if (rc == MPIFT_OK && r->xfer_on)
+        mpift_extract_unpack(r);
     /* Kept folder modes once their files are in (a read-only folder could
      * not have taken them); a refused run touches nothing. */
     if (r->folders_made)

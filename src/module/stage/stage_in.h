@@ -14,6 +14,7 @@
 #include "fs/roots.h"
 #include "engine/xfer.h"
 #include "job/context.h"
+#include "stage/extract.h"
 #include "stage/folders.h"
 #include "stage/libs.h"
 #include "stage/plan.h"
@@ -54,6 +55,7 @@ struct mpift_in_run {
     int *recv;                  /* [size] the receivers of one file */
     struct mpift_route_space route; /* what the route of one file points into */
     struct mpift_shared shared; /* paths.source_shared: who reads which file itself */
+    struct mpift_extracts ex;   /* the plan's archives (extract = true) and what they unpack into */
     struct batch *batch;
     uint64_t written, bytes;    /* copies I wrote, and their bytes */
     uint64_t batches, batched;  /* rank 0: batch messages sent, files in them */

@@ -160,6 +160,7 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
         for (i = 0; i < r->plan.n; i++)
             if (mpift_bit(r->mine, i)) {
                 mpift_room_add(&room, r->plan.f[i].size);
+                mpift_extract_room(r, i, &room);
                 mpift_folders_need(&r->folders, r->plan.f[i].dest);
             }
         if (mpift_folders_check(&r->folders, r->rootfd, root, r->lock == MPIFT_IN_LOCK_HELD, &room, "sent",

@@ -21,6 +21,7 @@ void mpift_wplan_put_rec(struct mpift_wcur *w, const struct mpift_wplan_rec *rec
 {
     mpift_wput_u8(w, rec->type);
     mpift_wput_u8(w, rec->preserve);
+    mpift_wput_u8(w, rec->extract);
     mpift_wput_u32(w, (uint32_t)rec->target);
     mpift_wput_u64(w, rec->size);
     mpift_wput_u64(w, (uint64_t)rec->mtime_sec);
@@ -53,6 +54,7 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, struct mpift_wplan_rec
 {
     rec->type = mpift_wget_u8(r);
     rec->preserve = mpift_wget_u8(r);
+    rec->extract = mpift_wget_u8(r);
     rec->target = (int32_t)mpift_wget_u32(r);
     rec->size = mpift_wget_u64(r);
     rec->mtime_sec = (int64_t)mpift_wget_u64(r);

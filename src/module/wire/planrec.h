@@ -6,7 +6,7 @@
  * Little-endian:
  *   header  u64 count, u64 nfiles, u64 bytes, u64 nerrors, u64 nunread
  *   count records of
- *           u8 type, u8 preserve, i32 target, u64 size, i64 mtime_sec,
+ *           u8 type, u8 preserve, u8 extract, i32 target, u64 size, i64 mtime_sec,
  *           u32 mtime_nsec, u32 mode, u32 dest_len, dest (no NUL)
  * and nothing after the last.  The records are neutral of
  * engine/file.h's struct mpift_pfile: stage/plan.c converts.
@@ -20,7 +20,7 @@
 #include "wire/cursor.h"
 
 #define MPIFT_WPLAN_HDR 40
-#define MPIFT_WPLAN_REC_FIXED 34
+#define MPIFT_WPLAN_REC_FIXED 35
 
 /* A plan's size and its account (nerrors, nunread: what its maker could
  * not plan; see stage/plan.h). */
@@ -36,6 +36,7 @@ struct mpift_wplan_rec {
     uint32_t mtime_nsec, mode;
     const char *dest;       /* decode: into the message, not NUL-terminated */
     size_t dest_len;
+    uint8_t extract;        /* an archive unpacked on arrival (stage/extract.h) */
 };
 
 void mpift_wplan_put_hdr(struct mpift_wcur *w, const struct mpift_wplan_hdr *h);
