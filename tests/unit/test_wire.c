@@ -17,7 +17,7 @@ static char why[256];
 
 START_TEST(plan_roundtrip_and_refused)
 {
-    struct mpift_wplan_rec in = { 0, 1, -1, 1ull << 40, -3, 999999999, 0640, "a/b c", 5 }, out;
+    struct mpift_wplan_rec in = { 0, 1, -1, 1ull << 40, -3, 999999999, 0640, "a/b c", 5, 1 }, out;
     struct mpift_wplan_hdr h = { 1, 1, 1ull << 40, 2, 1 }, g;
     unsigned char buf[128];
     struct mpift_wcur w;
@@ -33,6 +33,7 @@ START_TEST(plan_roundtrip_and_refused)
     ck_assert_uint_eq(g.nerrors, 2);
     ck_assert_int_eq(out.target, -1);
     ck_assert_int_eq(out.mtime_sec, -3);
+    ck_assert_uint_eq(out.extract, 1);
     ck_assert_uint_eq(out.size, 1ull << 40);
     ck_assert_uint_eq(out.dest_len, 5);
     ck_assert_mem_eq(out.dest, "a/b c", 5);
