@@ -98,6 +98,7 @@ usage() {
     usage_error '--chunk-size 3: transfer.chunk_size: "3" is out of range' --chunk-size 3 tree "$t/u"
     usage_error '--policy fast: workers.policy: "fast" is not one of' --policy fast tree "$t/u"
     usage_error "DEST $t/u/%q: paths.dest: unknown template %q" tree "$t/u/%q"
+    usage_error "--extract and --with-libs contradict each other" --extract --with-libs tree/one.bin "$t/u"
 }
 scenario "each usage error exits 2 with one line on stderr and creates nothing" usage
 

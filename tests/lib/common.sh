@@ -216,8 +216,18 @@ _mpift_mpirun_opts() {
         [ -z "${MPIFT_MPIRUN_ARGS:-}" ] || _mpift_opts+=($MPIFT_MPIRUN_ARGS)
         return 0
     fi
+    # Open MPI's session folder (/tmp/ompi.HOST.UID) is shared by every
+    # job of a user on a host: two jobs of a parallel make check, one
+    # starting while the other cleans up, race on it ("A call to mkdir was
+    # unable to create the desired directory ... File exists").  Each test
+    # gets its own, world-readable for ranks that drop to another user.
+    if [ -z "${_mpift_ompi_tmp:-}" ]; then
+        _mpift_ompi_tmp=$(mktemp -d "$_mpift_tmpbase/mpift-test.XXXXXX") && chmod 755 "$_mpift_ompi_tmp" &&
+            printf 'D %s\n' "$_mpift_ompi_tmp" >>"$_mpift_registry" || _mpift_ompi_tmp=
+    fi
     # shellcheck disable=SC2054
     _mpift_opts=(
+        ${_mpift_ompi_tmp:+--mca orte_tmpdir_base "$_mpift_ompi_tmp"}
         --oversubscribe
         --bind-to none
         --mca btl self,vader,tcp
