@@ -31,6 +31,7 @@
 #include "stage/source_shared.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "comm/wait.h"
 #include "wire/cands.h"
@@ -370,6 +371,7 @@ int mpift_shared_agree(const struct mpift_in_run *r, struct mpift_shared *sh)
     int rc = MPIFT_OK, dec, *mine = NULL, ok;
     size_t i, k = 0, zipped = 0, blen = 0;
     char why[256], said[320];
+    const char *fault;
 
     memset(sh, 0, sizeof(*sh));
     sh->srcfd = -1;
@@ -408,7 +410,13 @@ int mpift_shared_agree(const struct mpift_in_run *r, struct mpift_shared *sh)
      * may not learn that they are bad (PROTO, everywhere else): no rank
      * leaves here alone, all_have says for all whether every rank decoded
      * the list, and a bad list stripes nothing. */
-    dec = mpift_wcands_decode(buf, (size_t)len, r->plan.n, &t, why, sizeof(why));
+    /* MPIFT_TEST_BAD_CANDS=RANK: the list is cut short on every rank, and
+     * that rank finds no memory to decode it. */
+    fault = mpift_fault_env("MPIFT_TEST_BAD_CANDS");
+    if (fault && atoi(fault) == r->rank)
+        dec = MPIFT_ERR_NOMEM;
+    else
+        dec = mpift_wcands_decode(buf, (size_t)len - (fault != NULL), r->plan.n, &t, why, sizeof(why));
     if (dec == MPIFT_OK) {
         for (i = 0; i < r->plan.n; i++)
             sh->cand[i] = -1;
