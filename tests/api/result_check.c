@@ -14,6 +14,13 @@
  *  3. A context without keep_result keeps nothing (MPIFT_ERR_NOENT).
  *  4. Wrong arguments are MPIFT_ERR_USAGE.
  * Prints "FAIL ..." lines and exits 1 on any failure.
+ *
+ * CONFIG OUTDIR REPORT instead: one stage-in with keep_result and
+ * report_path REPORT ("-": none); each rank prints "rank R: keep
+ * status=NAME result=NAME" (what mpift_stage_in and then mpift_result
+ * returned) and, with a result, writes its text to OUTDIR/keep.R.  Under
+ * MPIFT_TEST_NOMEM_RESULT (tests/libmpift_faults.la) the script checks
+ * that a result with no memory costs the run nothing.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -77,7 +84,7 @@ static void show(mpift_ctx_t *ctx, const char *tag, const char *outdir, int rc)
     mpift_free(json);
 }
 
-static mpift_ctx_t *open_ctx(const char *config, int keep)
+static mpift_ctx_t *open_ctx(const char *config, int keep, const char *report)
 {
     struct mpift_options o;
     MPI_Comm comm = MPI_COMM_WORLD;
@@ -88,8 +95,34 @@ static mpift_ctx_t *open_ctx(const char *config, int keep)
     o.config_path = config;
     o.quiet = 1;
     o.keep_result = keep;
+    o.report_path = report;
     EXPECT(mpift_open(&comm, &o, &ctx) == MPIFT_OK, "mpift_open %s", config);
     return ctx;
+}
+
+/* One stage-in with keep_result and report_path `report`. */
+static void keep_once(const char *config, const char *outdir, const char *report)
+{
+    struct mpift_result res = { .size = sizeof(res) };
+    mpift_ctx_t *ctx = open_ctx(config, 1, strcmp(report, "-") ? report : NULL);
+    char *json = NULL, path[4096];
+    int rc, got;
+    FILE *f;
+
+    if (!ctx)
+        return;
+    rc = mpift_stage_in(ctx);
+    got = mpift_result(ctx, &res);
+    printf("rank %d: keep status=%s result=%s\n", rank, mpift_status_name(rc), mpift_status_name(got));
+    if (got == MPIFT_OK && mpift_result_json(ctx, &json, NULL) == MPIFT_OK) {
+        snprintf(path, sizeof(path), "%s/keep.%d", outdir, rank);
+        if ((f = fopen(path, "w"))) {
+            fputs(json, f);
+            fclose(f);
+        }
+        mpift_free(json);
+    }
+    mpift_close(&ctx);
 }
 
 int main(int argc, char **argv)
@@ -101,13 +134,18 @@ int main(int argc, char **argv)
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (argc != 3) {
-        fprintf(stderr, "usage: result_check CONFIG OUTDIR\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: result_check CONFIG OUTDIR [REPORT]\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    if (argc == 4) {
+        keep_once(argv[1], argv[2], argv[3]);
+        MPI_Finalize();
+        return failures ? 1 : 0;
     }
     check_names();
 
-    if ((ctx = open_ctx(argv[1], 1))) {
+    if ((ctx = open_ctx(argv[1], 1, NULL))) {
         res.size = sizeof(res);
         EXPECT(mpift_result(ctx, &res) == MPIFT_ERR_NOENT, "a result before any run");
         EXPECT(mpift_result_json(ctx, &json, NULL) == MPIFT_ERR_NOENT && json == NULL, "JSON before any run");
@@ -125,7 +163,7 @@ int main(int argc, char **argv)
         EXPECT(mpift_result_json(ctx, NULL, NULL) == MPIFT_ERR_USAGE, "NULL json");
         mpift_close(&ctx);
     }
-    if ((ctx = open_ctx(argv[1], 0))) {
+    if ((ctx = open_ctx(argv[1], 0, NULL))) {
         rc = mpift_stage_in(ctx);
         res.size = sizeof(res);
         EXPECT(rc == MPIFT_OK && mpift_result(ctx, &res) == MPIFT_ERR_NOENT, "kept without keep_result (%d)", rc);

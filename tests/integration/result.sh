@@ -5,11 +5,15 @@
 # same report text after stage-in, a second stage-in and a stage-out, the
 # text keeps to docs/report.schema.json and no report file is written;
 # without keep_result nothing is kept; wrong arguments are usage errors.
+# With --report as well, the file holds the kept text's bytes; a result
+# that finds no memory (MPIFT_TEST_NOMEM_RESULT, rank 0 or another) costs
+# the run nothing: MPIFT_OK, every copy in place, the --report written,
+# and mpift_result says MPIFT_ERR_NOENT on every rank.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun timeout=120
 . "$top_srcdir/tests/lib/stage.sh"
 check=$top_builddir/tests/api/result_check
 [ -x "$check" ] || fail "build tests/api/result_check first (make check does)"
-plan 4
+plan 7
 
 data=$top_srcdir/conf/data
 mkdir -p "$t/json"
@@ -84,3 +88,57 @@ no_file() {
     [ -z "$(find "$t/d" "$t/collect" -name '*.json' -o -name '.mpift-*')" ] || fail "a report or temporary left in the roots"
 }
 scenario "no report file is written: the result stays in memory" no_file
+
+# keep_run TAG REPORT [VAR=VALUE...]: a fresh stage-in with keep_result and
+# report_path REPORT ("-": none) under the VARs; out, err and the kept
+# texts (keep.R) in $t/TAG.
+keep_run() {
+    local tag=$1 report=$2
+    shift 2
+    rm -rf "$t/d" "$t/$tag"
+    mkdir -p "$t/$tag"
+    (
+        # shellcheck disable=SC2163  # VAR=VALUE words, exported as given
+        [ $# = 0 ] || export "$@"
+        mpift_mpirun -n 3 "$check" "$t/r.cfg" "$t/$tag" "$report" >"$t/$tag/out" 2>"$t/$tag/err"
+    ) || fail "$tag: result_check exit $? $(cat "$t/$tag/out" "$t/$tag/err")"
+}
+
+# all_copies: every rank's dest holds every source file, byte for byte.
+all_copies() {
+    local r f
+    for r in 0 1 2; do
+        for f in "$data"/inputs/*.dat; do
+            cmp -s "$f" "$t/d/$r/inputs/${f##*/}" || fail "rank $r: inputs/${f##*/} not staged"
+        done
+    done
+}
+
+report_is_text() {
+    keep_run same "$t/same.json"
+    grep -qxF "rank 0: keep status=MPIFT_OK result=MPIFT_OK" "$t/same/out" || fail "$(cat "$t/same/out" "$t/same/err")"
+    cmp "$t/same.json" "$t/same/keep.0" || fail "the --report file and the kept text differ"
+    cmp "$t/same/keep.0" "$t/same/keep.2" || fail "rank 2's kept text differs from rank 0's"
+}
+scenario "with --report too, the file holds the kept text's bytes" report_is_text
+
+# no_memory RANK: MPIFT_TEST_NOMEM_RESULT=RANK, with and without --report.
+no_memory() {
+    local r
+    keep_run "nomem$1" "$t/nomem$1.json" MPIFT_TEST_NOMEM_RESULT="$1"
+    for r in 0 1 2; do
+        grep -qxF "rank $r: keep status=MPIFT_OK result=MPIFT_ERR_NOENT" "$t/nomem$1/out" ||
+            fail "rank $r: expected the run OK and no result: $(cat "$t/nomem$1/out" "$t/nomem$1/err")"
+    done
+    grep -q "no memory for the run's result" "$t/nomem$1/err" || fail "not said: $(cat "$t/nomem$1/err")"
+    all_copies
+    check_report "$t/nomem$1.json"
+    grep -q '"status": "ok"' "$t/nomem$1.json" || fail "the --report does not say ok: $(head -c 600 "$t/nomem$1.json")"
+    keep_run "bare$1" - MPIFT_TEST_NOMEM_RESULT="$1"
+    grep -qxF "rank 0: keep status=MPIFT_OK result=MPIFT_ERR_NOENT" "$t/bare$1/out" ||
+        fail "without --report: $(cat "$t/bare$1/out" "$t/bare$1/err")"
+    all_copies
+}
+scenario "no memory for the result on rank 0: the run is OK, staged and reported, mpift_result says NOENT" \
+    no_memory 0
+scenario "no memory for the result on rank 1: the same" no_memory 1

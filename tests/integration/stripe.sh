@@ -30,9 +30,13 @@
 #    stripe, never does), all whole;
 #  - with transfer.compress = "zstd", auto sends a file that compresses
 #    well (a sample to under 60%) compressed from rank 0 and stripes the
-#    others, whose chunks travel whole: every copy byte-exact.
+#    others, whose chunks travel whole: every copy byte-exact;
+#  - a list of candidates that arrives cut short on every rank while one
+#    rank finds no memory to decode it (MPIFT_TEST_BAD_CANDS): every rank
+#    leaves the agreement together (no wait for the watchdog, set to
+#    10 s), nothing striped, all byte-exact.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 timeout=120
-plan 13
+plan 14
 
 chunk=$((64 * 1024))
 mkdir -p "$t/src/data" "$t/empty" "$t/other/data"
@@ -332,3 +336,16 @@ disagree() {
     absent many.dat
 }
 scenario "ranks with different paths.source_shared: refused at start (exit 2), the key named, nothing staged" disagree
+
+bad_list_together() {
+    sed 's/retries = 2;/retries = 2; timeout = 10;/' "$t/auto.cfg" >"$t/short.cfg"
+    grep -q "timeout = 10;" "$t/short.cfg" || fail "no timeout in $t/short.cfg"
+    run short MPIFT_TEST_BAD_CANDS=3
+    [ "$(cat "$t/rc")" = 0 ] || fail "exit $(cat "$t/rc"): $(cat "$t/log" "$t/err")"
+    whole zero.dat small.dat odd.dat many.dat
+    grep -q "source shared: not striping (the list of files did not arrive whole: " "$t/log" ||
+        fail "--verbose does not say the list was bad: $(cat "$t/log" "$t/err")"
+    ! grep -q "striping 2 files\|striping the other" "$t/log" || fail "it stripes a bad list: $(cat "$t/log")"
+}
+scenario "a bad list of candidates, one rank short of memory for it: all leave the agreement together, all byte-exact" \
+    bad_list_together

@@ -13,7 +13,7 @@
 # share the 2 cores (87% each on a quiet machine, 40% at a load average
 # of 9); they would fall under 10% only beside 18 busy processes.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x2 timeout=120
-plan 3
+plan 4
 
 mkdir -p "$t/src"
 head -c $((1024 * 1024)) /dev/urandom >"$t/src/big.dat"
@@ -64,12 +64,21 @@ spinning_is_seen() {
 }
 scenario "the same measure sees spinning waits (MPIFT_TEST_SPIN) at 10% or more" spinning_is_seen
 
-# While they wait, every rank's timer slack is 1 us (/proc/PID/
+# pid_rank PID: the MPI rank of that process, from its launcher's
+# variables (Open MPI, PMIx, MPICH's hydra); empty if none is there.
+pid_rank() {
+    tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null |
+        sed -n 's/^\(OMPI_COMM_WORLD_RANK\|PMIX_RANK\|PMI_RANK\)=//p' | head -n 1
+}
+
+# While they wait, the waiting ranks' timer slack is 1 us (/proc/PID/
 # timerslack_ns), not Linux's 50 us: the first pauses of a wait are 1, 2,
 # 4 ... us as written, so a chunk that comes within microseconds is
-# taken within microseconds (comm/watch.c, PAUSE_SLACK_NS).
+# taken within microseconds (comm/watch.c, PAUSE_SLACK_NS).  Rank 0 is in
+# its injected pause, not in a wait: its slack is the program's own
+# (scenario 4), whichever it is then.
 slack() {
-    local pid n=0 bad= i
+    local pid n=0 bad= i r seen=
     waiting_run >/dev/null &
     for i in $(seq 100); do
         n=0
@@ -83,9 +92,33 @@ slack() {
     sleep 1 # inside rank 0's 4 s pause: every rank is past its set-up
     for pid in $(pgrep -f -- "--config $t/stage.cfg"); do
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mpift-stage ] || continue
-        [ "$(cat "/proc/$pid/timerslack_ns" 2>/dev/null)" = 1000 ] || bad="$bad $pid:$(cat "/proc/$pid/timerslack_ns" 2>&1)"
+        r=$(pid_rank "$pid")
+        [ "$r" != 0 ] || continue
+        seen="$seen $r"
+        [ "$(cat "/proc/$pid/timerslack_ns" 2>/dev/null)" = 1000 ] ||
+            bad="$bad rank $r pid $pid:$(cat "/proc/$pid/timerslack_ns" 2>&1)"
     done
     wait || fail "the stage-in failed"
-    [ -z "$bad" ] || fail "ranks whose timer slack is not 1000 ns (pid:slack):$bad"
+    [ -z "$bad" ] || fail "waiting ranks whose timer slack is not 1000 ns:$bad"
+    [ "$(echo "$seen" | tr ' ' '\n' | sort | tr '\n' ' ')" = " 1 2 " ] ||
+        fail "expected to look at the waiting ranks 1 and 2, found ranks:$seen"
 }
 scenario "a waiting rank's timer slack is 1 us, so its first pauses are microseconds" slack
+
+# ... and only while they wait: libmpift runs in the calling program's
+# thread, which keeps its own slack after mpift_open, a stage-in and
+# mpift_close (tests/api/slack_check sets 50 us and reads it back).
+own_slack() {
+    local check=$top_builddir/tests/api/slack_check
+    [ -x "$check" ] || fail "build tests/api/slack_check first (make check does)"
+    cat >"$t/own.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$t/own/%r"; };
+transfer: { chunk_size = "64K"; window = 2; };
+stage_in = ( { src = "big.dat"; dest = ""; } );
+CFG
+    mpift_mpirun -n 2 "$check" "$t/own.cfg" >"$t/own.out" 2>&1 ||
+        fail "the program's timer slack changed (OPEN IN CLOSE, 50000 each expected): $(cat "$t/own.out")"
+    cmp -s "$t/src/big.dat" "$t/own/0/big.dat" || fail "no copy staged: $(cat "$t/own.out"; find "$t/own")"
+}
+scenario "outside its waits, the calling thread keeps its own timer slack" own_slack

@@ -29,7 +29,7 @@ START_TEST(plan_roundtrip_and_refused)
     ck_assert_uint_eq(w.at, MPIFT_WPLAN_HDR + MPIFT_WPLAN_REC_FIXED + 5);
     mpift_rcur_init(&r, buf, w.at);
     ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
-    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, 4, &out, why, sizeof(why)), MPIFT_OK);
     ck_assert_uint_eq(g.nerrors, 2);
     ck_assert_int_eq(out.target, -1);
     ck_assert_int_eq(out.mtime_sec, -3);
@@ -41,7 +41,7 @@ START_TEST(plan_roundtrip_and_refused)
     /* Cut one byte short: the record runs past the end. */
     mpift_rcur_init(&r, buf, w.at - 1);
     ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
-    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, 4, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
     /* More records than the bytes could hold: refused before allocating. */
     h.count = 2;
     mpift_wcur_init(&w, buf, sizeof(buf));
@@ -58,7 +58,52 @@ START_TEST(plan_roundtrip_and_refused)
     mpift_wplan_put_rec(&w, &in);
     mpift_rcur_init(&r, buf, w.at);
     ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
-    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, 4, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+/* One record with one field changed: OK at the edge, PROTO past it. */
+static int plan_rec_with(int field, long long v, int size)
+{
+    struct mpift_wplan_rec in = { 1, 0, 3, 10, 5, 0, 0755, "d", 1, 0 }, out;
+    struct mpift_wplan_hdr h = { 1, 0, 10, 0, 0 }, g;
+    unsigned char buf[128];
+    struct mpift_wcur w;
+    struct mpift_rcur r;
+
+    switch (field) {
+    case 0: in.type = (uint8_t)v; break;
+    case 1: in.preserve = (uint8_t)v; break;
+    case 2: in.mode = (uint32_t)v; break;
+    case 3: in.mtime_nsec = (uint32_t)v; break;
+    case 5: in.extract = (uint8_t)v; break;
+    default: in.target = (int32_t)v; break;
+    }
+    mpift_wcur_init(&w, buf, sizeof(buf));
+    mpift_wplan_put_hdr(&w, &h);
+    mpift_wplan_put_rec(&w, &in);
+    mpift_rcur_init(&r, buf, w.at);
+    ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
+    return mpift_wplan_get_rec(&r, 0, size, &out, why, sizeof(why));
+}
+
+START_TEST(plan_fields_refused)
+{
+    ck_assert_int_eq(plan_rec_with(0, 1, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(0, 2, 4), MPIFT_ERR_PROTO);     /* neither file nor folder */
+    ck_assert_int_eq(plan_rec_with(1, 1, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(1, 2, 4), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(plan_rec_with(2, 07777, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(2, 010000, 4), MPIFT_ERR_PROTO); /* a file type bit, not a permission */
+    ck_assert_int_eq(plan_rec_with(3, 999999999, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(3, 1000000000, 4), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(plan_rec_with(5, 1, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(5, 2, 4), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(plan_rec_with(4, -1, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(4, 3, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(4, 4, 4), MPIFT_ERR_PROTO);      /* no rank 4 in a job of 4 */
+    ck_assert_int_eq(plan_rec_with(4, -2, 4), MPIFT_ERR_PROTO);
+    ck_assert_str_ne(why, "");
 }
 END_TEST
 
@@ -151,6 +196,7 @@ static Suite *wire_suite(void)
     TCase *tc = tcase_create("formats");
 
     tcase_add_test(tc, plan_roundtrip_and_refused);
+    tcase_add_test(tc, plan_fields_refused);
     tcase_add_test(tc, cands_roundtrip_and_refused);
     tcase_add_test(tc, beat_roundtrip_and_refused);
     tcase_add_test(tc, want_roundtrip_and_refused);

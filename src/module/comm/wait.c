@@ -25,6 +25,7 @@ void mpift_wait_start(struct mpift_wait *wt, struct mpift_watch *w, int peer, co
     wt->prep = prep;
     wt->about = NULL;
     wt->arg = NULL;
+    wt->slack_was = MPIFT_SLACK_UNSET;
 }
 
 void mpift_wait_moved(struct mpift_wait *wt)
@@ -162,47 +163,59 @@ void mpift_wait_check(struct mpift_wait *wt)
 void mpift_wait_idle(struct mpift_wait *wt)
 {
     mpift_wait_check(wt);
-    mpift_watch_pause(wt->w, &wt->polls);
+    mpift_watch_pause(wt->w, &wt->polls, &wt->slack_was);
+}
+
+void mpift_wait_end(struct mpift_wait *wt)
+{
+    mpift_watch_slack_restore(&wt->slack_was);
 }
 
 int mpift_wait_all(struct mpift_wait *wt, MPI_Request *req, int n)
 {
-    int i, flag, left, moved;
+    int i, flag, left, moved, rc = MPIFT_OK;
 
     for (;;) {
         left = moved = 0;
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < n && rc == MPIFT_OK; i++) {
             if (req[i] == MPI_REQUEST_NULL)
                 continue;
             if (MPI_Test(&req[i], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-                return MPIFT_ERR_MPI;
-            if (flag)
+                rc = MPIFT_ERR_MPI;
+            else if (flag)
                 moved = 1;
             else
                 left++;
         }
         if (moved)
             mpift_wait_moved(wt);
-        if (!left)
-            return MPIFT_OK;
+        if (rc != MPIFT_OK || !left)
+            break;
         mpift_wait_idle(wt);
     }
+    mpift_wait_end(wt);
+    return rc;
 }
 
 /* Poll until `test` says done (*flag set; progress) or fails. */
 static int poll_until(struct mpift_wait *wt, int (*test)(void *arg, int *flag), void *arg)
 {
-    int flag;
+    int flag, rc;
 
     for (;;) {
-        if (test(arg, &flag) != MPI_SUCCESS)
-            return MPIFT_ERR_MPI;
+        if (test(arg, &flag) != MPI_SUCCESS) {
+            rc = MPIFT_ERR_MPI;
+            break;
+        }
         if (flag) {
             mpift_wait_moved(wt);
-            return MPIFT_OK;
+            rc = MPIFT_OK;
+            break;
         }
         mpift_wait_idle(wt);
     }
+    mpift_wait_end(wt);
+    return rc;
 }
 
 /* What poll_until tests: one of n requests, or a message probed. */

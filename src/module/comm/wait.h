@@ -41,6 +41,7 @@ struct mpift_wait {
      * stream knows then which peer holds it up); NULL: they are fixed. */
     void (*about)(struct mpift_wait *wt);
     void *arg;                 /* about's */
+    long slack_was;            /* the thread's timer slack while paused (watch.h) */
 };
 
 /* Start a wait now; idle is set for a collective (peer -1), cleared
@@ -55,8 +56,13 @@ void mpift_wait_moved(struct mpift_wait *wt);
  * Call it, or mpift_wait_idle, whenever a poll found nothing. */
 void mpift_wait_check(struct mpift_wait *wt);
 
-/* Nothing moved: mpift_wait_check, then the pause (watch.h). */
+/* Nothing moved: mpift_wait_check, then the pause (watch.h).  A loop of
+ * them ends with mpift_wait_end on every way out. */
 void mpift_wait_idle(struct mpift_wait *wt);
+
+/* The loop is over: the thread's own timer slack back (watch.h).  The
+ * calls below do it themselves. */
+void mpift_wait_end(struct mpift_wait *wt);
 
 /* Wait for all n requests (MPI_REQUEST_NULL ones are done); each that
  * completes is progress.  MPIFT_OK or MPIFT_ERR_MPI. */

@@ -34,7 +34,7 @@ static const struct mpift_beat ALIVE_BEAT = { MPIFT_BEAT_ALIVE, 0, {0} }, END_BE
 #define SPIN_POLLS 16u
 #define PAUSE_MIN_NS 1000L
 #define PAUSE_MAX_NS 1000000L
-/* The thread's timer slack while a watch is held: Linux lets a sleep end
+/* The thread's timer slack while a loop pauses: Linux lets a sleep end
  * up to 50 us late by default, so the first pause above would be 50 us,
  * while at 100 Gbit/s a 256 KiB chunk comes every 21 us.  1 us keeps the
  * pauses as short as they are written; it adds no wake-ups (their number
@@ -49,9 +49,6 @@ int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, double timeo
     int n, i;
 
     memset(w, 0, sizeof(*w));
-    w->slack_was = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-    if (w->slack_was > PAUSE_SLACK_NS)
-        prctl(PR_SET_TIMERSLACK, PAUSE_SLACK_NS, 0, 0, 0);
     w->comm = comm;
     w->tag = tag;
     w->timeout = timeout;
@@ -92,10 +89,6 @@ void mpift_watch_free(struct mpift_watch *w)
     w->session = 0;
     free(w->slot);
     w->slot = NULL;
-    /* the calling program's own slack back (libmpift runs in its thread) */
-    if (w->slack_was > PAUSE_SLACK_NS)
-        prctl(PR_SET_TIMERSLACK, (unsigned long)w->slack_was, 0, 0, 0);
-    w->slack_was = 0;
 }
 
 const char *mpift_watch_host(const struct mpift_watch *w, int r)
@@ -239,7 +232,15 @@ static int spin(void)
     return on;
 }
 
-void mpift_watch_pause(struct mpift_watch *w, unsigned *polls)
+void mpift_watch_slack_restore(long *slack_was)
+{
+    /* the calling program's own slack back (libmpift runs in its thread) */
+    if (*slack_was > PAUSE_SLACK_NS)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)*slack_was, 0, 0, 0);
+    *slack_was = MPIFT_SLACK_UNSET;
+}
+
+void mpift_watch_pause(struct mpift_watch *w, unsigned *polls, long *slack_was)
 {
     struct timespec ts = { 0, PAUSE_MAX_NS };
     unsigned k;
@@ -251,6 +252,12 @@ void mpift_watch_pause(struct mpift_watch *w, unsigned *polls)
         (*polls)++;
         sched_yield();
         return;
+    }
+    /* Once per loop: a loop that never sleeps costs no system call. */
+    if (*slack_was == MPIFT_SLACK_UNSET) {
+        *slack_was = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+        if (*slack_was > PAUSE_SLACK_NS)
+            prctl(PR_SET_TIMERSLACK, PAUSE_SLACK_NS, 0, 0, 0);
     }
     k = *polls - SPIN_POLLS;
     if (k < 10) {
@@ -368,6 +375,7 @@ int mpift_watch_end(struct mpift_watch *w)
         if (w->nended < expect)
             mpift_wait_idle(&wt);
     }
+    mpift_wait_end(&wt);
     for (s = 0; s < slots(w) && rc == MPIFT_OK; s++)
         rc = mpift_wait_all(&wt, w->slot[s].req, 2);
     w->session = 0;

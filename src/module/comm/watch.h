@@ -78,7 +78,6 @@ struct mpift_watch {
     int nsilent;               /* others: the silent ranks of rank 0's last heartbeat ... */
     int silent[MPIFT_SILENT_MAX]; /* ... (nsilent MPIFT_SILENT_MANY: more than these) */
     struct mpift_undo *undo;
-    long slack_was;            /* the thread's timer slack before init (ns) */
 };
 
 /* A watch for the ranks of comm (heartbeats go there with `tag`),
@@ -115,8 +114,14 @@ void mpift_watch_tick(struct mpift_watch *w);
 
 /* Give the core back while nothing moves: `*polls` polls without progress
  * so far (the caller zeroes it on progress).  A short spin, then sleeps
- * that grow to about a millisecond. */
-void mpift_watch_pause(struct mpift_watch *w, unsigned *polls);
+ * that grow to about a millisecond.  Before the first sleep of a loop
+ * (*slack_was MPIFT_SLACK_UNSET, as the loop starts it) the thread's
+ * timer slack goes into *slack_was and is made tight; the loop gives it
+ * back with mpift_watch_slack_restore on every way out, so that outside
+ * mpift's waits the calling program's thread keeps its own. */
+#define MPIFT_SLACK_UNSET (-1L)
+void mpift_watch_pause(struct mpift_watch *w, unsigned *polls, long *slack_was);
+void mpift_watch_slack_restore(long *slack_was);
 
 /* Take the heartbeats that have come (mpift_watch_tick does, at most
  * every few milliseconds). */

@@ -149,6 +149,7 @@ int mpift_xfer_batch_receive(struct mpift_xfer *x, uint64_t seq, const uint64_t 
     wt.idle = 1;
     while (mpift_inject_silent(x->rank))
         mpift_wait_idle(&wt);
+    mpift_wait_end(&wt);
     rc = mpift_wait_recv(&wt, x->buf[b], (int)x->chunk, MPI_BYTE, parent, MPIFT_TAG_BATCH, x->comm, &st);
     if (rc != MPIFT_OK)
         return rc;

@@ -111,6 +111,7 @@ static int run(struct mpift_xfer_stream *s)
         else if (rc == MPIFT_OK && !mpift_stream_done(s))
             mpift_wait_idle(&wt);
     }
+    mpift_wait_end(&wt);
     if (rc == MPIFT_ERR_PROTO)
         mpift_log_error("protocol error from rank %d: %s", s->from, s->why);
     mpift_stream_end(s);

@@ -332,7 +332,7 @@ static int take_requests(struct server *sv, int *moved)
     }
 }
 
-static int serve_loop(struct server *sv)
+static int serve_loop(struct server *sv, long *slack_was)
 {
     int rc, i, moved, m;
     unsigned polls = 0;
@@ -379,7 +379,7 @@ static int serve_loop(struct server *sv)
             polls = 0;
             mpift_watch_tick(&sv->ctx->watch);
         } else {
-            mpift_watch_pause(&sv->ctx->watch, &polls);
+            mpift_watch_pause(&sv->ctx->watch, &polls, slack_was);
         }
     }
     return MPIFT_OK;
@@ -414,6 +414,7 @@ static int serve(struct mpift_ctx *ctx, struct mpift_serve_stats *stats)
     struct server sv;
     double t0 = MPI_Wtime();
     int rc = MPIFT_OK;
+    long slack_was = MPIFT_SLACK_UNSET;   /* serve_loop's pauses (comm/watch.h) */
 
     if (!ctx)
         return MPIFT_ERR_USAGE;
@@ -450,7 +451,8 @@ static int serve(struct mpift_ctx *ctx, struct mpift_serve_stats *stats)
         rc = MPIFT_ERR_CONFIG;
         goto out;
     }
-    rc = serve_loop(&sv);
+    rc = serve_loop(&sv, &slack_was);
+    mpift_watch_slack_restore(&slack_was);
     /* Every worker's END: then none of their heartbeats is left. */
     if (rc == MPIFT_OK)
         rc = mpift_watch_end(&ctx->watch);

@@ -545,17 +545,21 @@ static int plan_pack(const struct mpift_plan *plan, int account, unsigned char *
     return mpift_wcur_status(&w);
 }
 
-/* The inverse, every record checked before it is used. */
-static int plan_unpack(const unsigned char *buf, uint64_t len, struct mpift_plan *plan)
+_Static_assert(MPIFT_PT_DIR + 1 == MPIFT_WPLAN_TYPES, "wire/planrec.h counts engine/file.h's types");
+
+/* The inverse, every record checked before it is used (targets against
+ * the `size` ranks of comm). */
+static int plan_unpack(const unsigned char *buf, uint64_t len, MPI_Comm comm, struct mpift_plan *plan)
 {
     struct mpift_wplan_hdr h;
     struct mpift_wplan_rec rec;
     struct mpift_rcur r;
     char why[128];
     uint64_t i;
-    int rc;
+    int rc, size;
 
     memset(plan, 0, sizeof(*plan));
+    MPI_Comm_size(comm, &size);
     mpift_rcur_init(&r, buf, (size_t)len);
     if ((rc = mpift_wplan_get_hdr(&r, &h, why, sizeof(why))) != MPIFT_OK)
         goto bad;
@@ -569,7 +573,7 @@ static int plan_unpack(const unsigned char *buf, uint64_t len, struct mpift_plan
     plan->nunread = h.nunread;
     for (i = 0; i < h.count; i++) {
         struct mpift_pfile *f = &plan->f[i];
-        if ((rc = mpift_wplan_get_rec(&r, i, &rec, why, sizeof(why))) != MPIFT_OK)
+        if ((rc = mpift_wplan_get_rec(&r, i, size, &rec, why, sizeof(why))) != MPIFT_OK)
             goto bad;
         *f = (struct mpift_pfile){ .size = rec.size, .mtime_sec = rec.mtime_sec, .mtime_nsec = rec.mtime_nsec,
                                    .mode = rec.mode, .type = rec.type, .preserve = rec.preserve,
@@ -610,7 +614,7 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
     if (rc == MPIFT_OK)
         rc = bcast_bytes(buf, len, comm, w);
     if (rc == MPIFT_OK && rank != 0)
-        rc = plan_unpack(buf, len, plan);
+        rc = plan_unpack(buf, len, comm, plan);
     free(buf);
     return rc;
 }
@@ -653,7 +657,7 @@ int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpi
         return MPIFT_ERR_NOMEM;
     rc = mpift_wait_recv(&wt, buf, (int)len, MPI_BYTE, from, MPIFT_TAG_SVC_LIST, comm, MPI_STATUS_IGNORE);
     if (rc == MPIFT_OK)
-        rc = plan_unpack(buf, len, plan);
+        rc = plan_unpack(buf, len, comm, plan);
     free(buf);
     return rc;
 }

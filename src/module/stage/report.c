@@ -39,6 +39,7 @@
 #include "fs/outfile.h"
 #include "stage/libs.h"
 #include "stage/report.h"
+#include "util/faults.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "comm/status.h"
@@ -355,15 +356,10 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
     fputs(" },\n  \"nodes\": [", f);
 }
 
-/* The report as text in memory: *buf (malloc'd, NUL-terminated) and *len;
- * its totals in res.  MPIFT_OK or MPIFT_ERR_NOMEM. */
-static int render(const struct mpift_stage_report *rep, const struct note_index *ix, char **buf, size_t *len,
-                  struct mpift_result *res)
+/* The whole report into f; its totals in res. */
+static void render(FILE *f, const struct mpift_stage_report *rep, const struct note_index *ix,
+                   struct mpift_result *res)
 {
-    FILE *f = open_memstream(buf, len);
-
-    if (!f)
-        return MPIFT_ERR_NOMEM;
     put_run(f, rep, res);
     put_nodes(f, rep);
     fputs("\n  ],\n  \"files\": [", f);
@@ -375,19 +371,47 @@ static int render(const struct mpift_stage_report *rep, const struct note_index 
     if (rep->libs && rep->libs->n)
         mpift_libs_report(f, rep->libs, rep->ctx->dest_root);
     fputs("\n}\n", f);
-    if (ferror(f)) {
-        fclose(f);
-        free(*buf);
-        *buf = NULL;
-        return MPIFT_ERR_NOMEM;
-    }
-    return fclose(f) == 0 ? MPIFT_OK : MPIFT_ERR_NOMEM;
 }
 
-/* The text into ctx->report_path.  MPIFT_OK or MPIFT_ERR_IO (said). */
-static int write_file(const char *path, const char *text, size_t len)
+/* The report as text in memory, into kept (keep_result).  Out of memory
+ * (or MPIFT_TEST_NOMEM_RESULT naming rank 0) it keeps nothing and says
+ * so: mpift_result() then finds none, and the run is not the worse. */
+static void keep(const struct mpift_stage_report *rep, const struct note_index *ix, struct mpift_kept_result *kept)
 {
+    const char *fault = mpift_fault_env("MPIFT_TEST_NOMEM_RESULT");
+    struct mpift_result res;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = fault && atoi(fault) == 0 ? NULL : open_memstream(&text, &len);
+
+    if (f) {
+        render(f, rep, ix, &res);
+        int bad = ferror(f);
+
+        if (fclose(f) != 0 || bad) {
+            free(text);
+            f = NULL;
+        }
+    }
+    if (!f) {
+        mpift_log_error("no memory for the run's result: mpift_result() will find none%s",
+                        rep->ctx->report_path ? " (--report is written all the same)" : "");
+        return;
+    }
+    kept->totals = res;
+    kept->json = text;
+    kept->len = len;
+}
+
+/* The report into ctx->report_path: the kept text when there is one (the
+ * same bytes), else written as it is made, a big job's report never
+ * whole in memory.  MPIFT_OK or MPIFT_ERR_IO (said). */
+static int write_file(const struct mpift_stage_report *rep, const struct note_index *ix,
+                      const struct mpift_kept_result *kept)
+{
+    const char *path = rep->ctx->report_path;
     struct mpift_outfile out;
+    struct mpift_result res;
     char why[MPIFT_WHY_MAX];
     int rc;
 
@@ -397,7 +421,10 @@ static int write_file(const char *path, const char *text, size_t len)
         mpift_log_error("--report %s: %s; pick a writable place for the report", path, why);
         return MPIFT_ERR_IO;
     }
-    fwrite(text, 1, len, out.f);
+    if (kept && kept->json)
+        fwrite(kept->json, 1, kept->len, out.f);
+    else
+        render(out.f, rep, ix, &res);
     rc = mpift_outfile_close(&out, 1, why, sizeof(why));
     if (rc != MPIFT_OK)
         mpift_log_error("--report %s: %s", path, why);
@@ -406,33 +433,24 @@ static int write_file(const char *path, const char *text, size_t len)
 
 int mpift_stage_report_write(const struct mpift_stage_report *rep, struct mpift_kept_result *kept)
 {
-    int q, size = rep->ctx->topo.size, rc;
+    int q, size = rep->ctx->topo.size, rc = MPIFT_OK;
     struct note_index *ix = calloc((size_t)size, sizeof(*ix));
-    const char *what = rep->ctx->report_path ? rep->ctx->report_path : "the run's result";
-    struct mpift_result res;
-    char *text = NULL;
-    size_t len = 0;
 
     if (!ix) {
-        mpift_log_error("%s: out of memory for the report", what);
-        return MPIFT_ERR_IO;
+        if (rep->ctx->report_path)
+            mpift_log_error("%s: out of memory for the report", rep->ctx->report_path);
+        else
+            mpift_log_error("no memory for the run's result: mpift_result() will find none");
+        return rep->ctx->report_path ? MPIFT_ERR_IO : MPIFT_OK;
     }
     for (q = 0; q < size; q++)
         index_notes(&rep->ranks[q], &ix[q]);
-    rc = render(rep, ix, &text, &len, &res);
-    if (rc != MPIFT_OK)
-        mpift_log_error("%s: out of memory for the report", what);
-    if (rc == MPIFT_OK && rep->ctx->report_path)
-        rc = write_file(rep->ctx->report_path, text, len);
-    if (rc == MPIFT_OK && kept) {
-        kept->totals = res;
-        kept->json = text;
-        kept->len = len;
-        text = NULL;
-    }
-    free(text);
+    if (kept)
+        keep(rep, ix, kept);
+    if (rep->ctx->report_path)
+        rc = write_file(rep, ix, kept);
     for (q = 0; q < size; q++)
         free(ix[q].v);
     free(ix);
-    return rc == MPIFT_OK ? MPIFT_OK : MPIFT_ERR_IO;
+    return rc;
 }

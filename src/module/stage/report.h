@@ -60,9 +60,12 @@ struct mpift_stage_report {
 };
 
 /*
- * Rank 0: make the report; write it to ctx->report_path when that is set,
- * and hand it to `kept` (its text and totals) unless kept is NULL.
- * MPIFT_OK or MPIFT_ERR_IO (said on stderr; kept left as it was).
+ * Rank 0: make the report; hand it to `kept` (its text and totals) unless
+ * kept is NULL, and write it to ctx->report_path when that is set (the
+ * kept text, or streamed as it is made when there is none).  A result
+ * that finds no memory is said on stderr and left out (kept as it was):
+ * it never fails the run.  MPIFT_OK, or MPIFT_ERR_IO when the file could
+ * not be written (said on stderr).
  */
 int mpift_stage_report_write(const struct mpift_stage_report *rep, struct mpift_kept_result *kept);
 

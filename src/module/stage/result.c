@@ -13,6 +13,7 @@
 
 #include "mpift/mpift.h"
 #include "stage/result.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "comm/agree.h"
 #include "comm/wait.h"
@@ -67,6 +68,7 @@ int mpift_stage_result_share(struct mpift_ctx *ctx, int status)
     int64_t v[SHARE_N] = { 0 };
     MPI_Request rq;
     char *json = NULL;
+    const char *fault;
     int rank = ctx->topo.rank, any = 0, rc;
 
     if (!ctx->keep_result || ctx->dry_run || (status != MPIFT_OK && status != MPIFT_ERR_FILES))
@@ -80,7 +82,11 @@ int mpift_stage_result_share(struct mpift_ctx *ctx, int status)
         mpift_stage_result_clear(ctx);
         return status;
     }
-    if (rank != 0 && !(json = malloc((size_t)v[SHARE_LEN] + 1)))
+    /* MPIFT_TEST_NOMEM_RESULT=RANK: that rank finds no memory for it. */
+    fault = mpift_fault_env("MPIFT_TEST_NOMEM_RESULT");
+    if (rank != 0 && !(fault && atoi(fault) == rank))
+        json = malloc((size_t)v[SHARE_LEN] + 1);
+    if (rank != 0 && !json)
         mpift_log_error("no memory for the run's result (%lld bytes): mpift_result() will find none",
                         (long long)v[SHARE_LEN]);
     rc = mpift_agree_any(ctx->comm, rank != 0 && !json, &any, &ctx->watch, SHARING);

@@ -31,6 +31,7 @@
 #include "stage/source_shared.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "util/zero.h"
 #include "comm/wait.h"
@@ -363,8 +364,9 @@ static void say(const struct mpift_in_run *r, struct mpift_shared *sh)
 
 /* Has every rank what it needs (*ok), agreed in one collective?  A rank
  * short of memory lets the others know instead of leaving them in a
- * collective it does not reach. */
-static int all_have(struct mpift_ctx *ctx, int have, int *ok)
+ * collective it does not reach.  When not, rank 0 says why: its own
+ * `why0`, or else a rank's lack of memory. */
+static int all_have(struct mpift_ctx *ctx, int have, const char *why0, int *ok)
 {
     int lacks, rc = mpift_agree_any(ctx->comm, !have, &lacks, &ctx->watch, AGREE);
 
@@ -372,7 +374,8 @@ static int all_have(struct mpift_ctx *ctx, int have, int *ok)
         return rc;
     *ok = !lacks;
     if (!*ok && ctx->topo.rank == 0)
-        mpift_log_verbose("source shared: not striping (a rank had no memory for the list of files)");
+        mpift_log_verbose("source shared: not striping (%s)",
+                          why0 ? why0 : "a rank had no memory for the list of files");
     return MPIFT_OK;
 }
 
@@ -385,7 +388,8 @@ int mpift_shared_agree(const struct mpift_in_run *r, struct mpift_shared *sh)
     uint64_t len = 0;
     int rc = MPIFT_OK, dec, *mine = NULL, ok;
     size_t i, k = 0, zipped = 0, blen = 0;
-    char why[256];
+    char why[256], said[320];
+    const char *fault;
 
     memset(sh, 0, sizeof(*sh));
     sh->srcfd = -1;
@@ -415,29 +419,38 @@ int mpift_shared_agree(const struct mpift_in_run *r, struct mpift_shared *sh)
     if (r->rank != 0)
         buf = malloc(len);
     sh->cand = malloc((r->plan.n ? r->plan.n : 1) * sizeof(*sh->cand));
-    if ((rc = all_have(ctx, buf && sh->cand, &ok)) != MPIFT_OK || !ok)
+    if ((rc = all_have(ctx, buf && sh->cand, NULL, &ok)) != MPIFT_OK || !ok)
         goto out;
     if (mpift_wait_coll(&ctx->watch, AGREE, MPI_Ibcast(buf, (int)len, MPI_BYTE, 0, ctx->comm, &rq), &rq) !=
         MPIFT_OK)
         goto mpi;
-    /* Every rank holds the same bytes: a list that is not whole is so
-     * everywhere, and stripes nothing. */
-    if ((dec = mpift_wcands_decode(buf, (size_t)len, r->plan.n, &t, why, sizeof(why))) == MPIFT_ERR_PROTO) {
-        if (r->rank == 0)
-            mpift_log_verbose("source shared: not striping (the list of files did not arrive whole: %s)", why);
-        goto out;
+    /* Every rank holds the same bytes, but one short of memory (NOMEM)
+     * may not learn that they are bad (PROTO, everywhere else): no rank
+     * leaves here alone, all_have says for all whether every rank decoded
+     * the list, and a bad list stripes nothing. */
+    /* MPIFT_TEST_BAD_CANDS=RANK: the list is cut short on every rank, and
+     * that rank finds no memory to decode it. */
+    fault = mpift_fault_env("MPIFT_TEST_BAD_CANDS");
+    if (fault && atoi(fault) == r->rank)
+        dec = MPIFT_ERR_NOMEM;
+    else
+        dec = mpift_wcands_decode(buf, (size_t)len - (fault != NULL), r->plan.n, &t, why, sizeof(why));
+    if (dec == MPIFT_OK) {
+        for (i = 0; i < r->plan.n; i++)
+            sh->cand[i] = -1;
+        for (k = 0; k < t.n; k++)
+            sh->cand[t.c[k].file] = (int)k;
+        sh->n = t.n;
+        mine = calloc(t.n ? t.n : 1, sizeof(*mine));
+        sh->codes = calloc((size_t)r->size * (t.n ? t.n : 1), sizeof(*sh->codes));
+        if (r->rank != 0)
+            sh->src = calloc(t.n ? t.n : 1, sizeof(*sh->src));
     }
-    for (i = 0; i < r->plan.n; i++)
-        sh->cand[i] = -1;
-    for (k = 0; k < t.n; k++)
-        sh->cand[t.c[k].file] = (int)k;
-    sh->n = t.n;
-    mine = calloc(t.n ? t.n : 1, sizeof(*mine));
-    sh->codes = calloc((size_t)r->size * (t.n ? t.n : 1), sizeof(*sh->codes));
-    if (r->rank != 0)
-        sh->src = calloc(t.n ? t.n : 1, sizeof(*sh->src));
-    if ((rc = all_have(ctx, dec == MPIFT_OK && mine && sh->codes && (r->rank == 0 || sh->src), &ok)) != MPIFT_OK ||
-        !ok)
+    if (dec == MPIFT_ERR_PROTO)
+        snprintf(said, sizeof(said), "the list of files did not arrive whole: %s", why);
+    rc = all_have(ctx, dec == MPIFT_OK && mine && sh->codes && (r->rank == 0 || sh->src),
+                  dec == MPIFT_ERR_PROTO ? said : NULL, &ok);
+    if (rc != MPIFT_OK || !ok)
         goto out;
     if (r->rank != 0)
         judge(r, sh, &t, mine);

@@ -373,11 +373,16 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     if (rc == MPIFT_OK)
         rc = mpift_wait_coll(w, REPORT, MPI_Ibcast(&ok, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && !ok) {
-        if (r->rank == 0)
-            mpift_log_error("%s: not made: out of memory for %zu files x %d ranks",
-                            r->ctx->report_path ? r->ctx->report_path : "the run's result",
+        /* Known on every rank: all skip the gathers alike.  A kept result
+         * alone that finds no memory leaves the run as it was. */
+        if (r->rank == 0 && r->ctx->report_path)
+            mpift_log_error("%s: not made: out of memory for %zu files x %d ranks", r->ctx->report_path,
                             r->plan.n, r->size);
-        rc = MPIFT_ERR_IO;
+        else if (r->rank == 0)
+            mpift_log_error("no memory for the run's result (%zu files x %d ranks): mpift_result() will find none",
+                            r->plan.n, r->size);
+        rc = r->ctx->report_path ? MPIFT_ERR_IO : MPIFT_OK;
+        goto out;
     }
     if (rc == MPIFT_OK)
         rc = mpift_wait_coll(w, REPORT, MPI_Igather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n,
@@ -396,6 +401,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     if (rc != MPIFT_ERR_MPI &&
         mpift_wait_coll(w, REPORT, MPI_Ibcast(&rc, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq) != MPIFT_OK)
         rc = MPIFT_ERR_MPI;
+out:
     free(states);
     free(notes);
     free(ranks);

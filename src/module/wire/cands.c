@@ -84,9 +84,8 @@ int mpift_wcands_decode(const unsigned char *buf, size_t len, uint64_t nfiles, s
                         size_t whylen)
 {
     struct mpift_rcur r;
-    struct mpift_wcand *q;
     const unsigned char *root;
-    size_t rl, cap = 0;
+    size_t rl, cap;
     uint64_t next = 0;
     int rc;
 
@@ -98,14 +97,22 @@ int mpift_wcands_decode(const unsigned char *buf, size_t len, uint64_t nfiles, s
         return MPIFT_ERR_PROTO;
     }
     t->root = (const char *)root;
+    /* Room for as many as the bytes could hold (each takes its fixed part
+     * and a path of one byte at least, files strictly rising below
+     * nfiles), taken once: a rank short of memory learns it before it
+     * reads a record, not part-way, where another rank might find the
+     * list bad instead. */
+    cap = mpift_rcur_left(&r) / (MPIFT_WCAND_FIXED + 1);
+    if (cap > nfiles)
+        cap = (size_t)nfiles;
+    if (!(t->c = malloc((cap ? cap : 1) * sizeof(*t->c))))
+        return MPIFT_ERR_NOMEM;
     while (mpift_rcur_left(&r) > 0) {
         if (t->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            if (!(q = realloc(t->c, cap * sizeof(*q)))) {
-                mpift_wcands_free(t);
-                return MPIFT_ERR_NOMEM;
-            }
-            t->c = q;
+            snprintf(why, whylen, "more than %zu candidates in %zu bytes for %llu files", cap, len,
+                     (unsigned long long)nfiles);
+            mpift_wcands_free(t);
+            return MPIFT_ERR_PROTO;
         }
         if ((rc = get_one(&r, t->n, next, nfiles, &t->c[t->n], why, whylen)) != MPIFT_OK) {
             mpift_wcands_free(t);

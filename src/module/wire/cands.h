@@ -46,7 +46,8 @@ int mpift_wcands_encode(const char *root, const struct mpift_wcand *c, size_t n,
  * its stated length (one NUL, at least one byte), each file below nfiles
  * and above the one before, nothing after the last.  MPIFT_OK,
  * MPIFT_ERR_PROTO (why says what) or MPIFT_ERR_NOMEM.  Every rank that
- * holds the same bytes gets the same answer but for NOMEM.
+ * holds the same bytes gets the same answer but for NOMEM, which comes
+ * from one allocation before any record is read.
  */
 int mpift_wcands_decode(const unsigned char *buf, size_t len, uint64_t nfiles, struct mpift_wcands *t, char *why,
                         size_t whylen);

@@ -50,7 +50,8 @@ int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *w
     return MPIFT_OK;
 }
 
-int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, struct mpift_wplan_rec *rec, char *why, size_t whylen)
+int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift_wplan_rec *rec, char *why,
+                        size_t whylen)
 {
     rec->type = mpift_wget_u8(r);
     rec->preserve = mpift_wget_u8(r);
@@ -67,6 +68,17 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, struct mpift_wplan_rec
     }
     if (memchr(rec->dest, '\0', rec->dest_len)) {
         snprintf(why, whylen, "entry %llu of the list of files has a NUL in its name", (unsigned long long)k);
+        return MPIFT_ERR_PROTO;
+    }
+    /* The fields as the META and batch decoders check theirs: a writer's
+     * list is another rank's word, and rank 0 indexes and writes by it. */
+    if (rec->type >= MPIFT_WPLAN_TYPES || rec->preserve > 1 || rec->extract > 1 || rec->mode > 07777 ||
+        rec->mtime_nsec >= 1000000000u || rec->target < -1 || rec->target >= size) {
+        snprintf(why, whylen,
+                 "entry %llu of the list of files is out of range (type %u, preserve %u, extract %u, mode %#o, "
+                 "mtime nanoseconds %u, rank %d of %d)",
+                 (unsigned long long)k, rec->type, rec->preserve, rec->extract, rec->mode, rec->mtime_nsec,
+                 (int)rec->target, size);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;

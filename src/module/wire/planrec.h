@@ -21,6 +21,9 @@
 
 #define MPIFT_WPLAN_HDR 40
 #define MPIFT_WPLAN_REC_FIXED 35
+/* How many record types there are: engine/file.h's enum mpift_ptype
+ * (stage/plan.c asserts they agree). */
+#define MPIFT_WPLAN_TYPES 2
 
 /* A plan's size and its account (nerrors, nunread: what its maker could
  * not plan; see stage/plan.h). */
@@ -46,9 +49,12 @@ void mpift_wplan_put_rec(struct mpift_wcur *w, const struct mpift_wplan_rec *rec
  * claims more records than the bytes left could hold. */
 int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *why, size_t whylen);
 
-/* The next record (k: its index, for why); MPIFT_ERR_PROTO when it runs
- * past the end, or its name holds a NUL.  After the last,
+/* The next record (k: its index, for why) of a job of `size` ranks;
+ * MPIFT_ERR_PROTO when it runs past the end, its name holds a NUL, or a
+ * field is out of range: type, preserve (0 or 1), mode (> 07777),
+ * mtime_nsec (>= 1e9), target (not -1 .. size-1).  After the last,
  * mpift_rcur_left() must be 0. */
-int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, struct mpift_wplan_rec *rec, char *why, size_t whylen);
+int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift_wplan_rec *rec, char *why,
+                        size_t whylen);
 
 #endif
