@@ -116,6 +116,8 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->ino = st ? (uint64_t)st->st_ino : 0;
     s->fd = -1;
     s->beyond = 0;
+    s->entry = 0;
+    s->named = 0;
     memcpy(s->path, path, n);
     return s;
 }

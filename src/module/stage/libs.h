@@ -29,7 +29,6 @@
 
 #include "comm/watch.h"
 #include "config/config.h"
-#include "job/topo.h"
 #include "stage/plan.h"
 
 /* One program and what comes with it, relative to the dest root. */
@@ -55,16 +54,19 @@ struct mpift_libs {
 int mpift_libs_wanted(const struct mpift_config *cfg);
 
 /*
- * mpift_libs_plan - rank 0, after mpift_plan_build: for each entry with
- * libs, each program it planned below `root` (a file it names, any ELF
- * program a glob or folder of it holds) gets its closure planned and a
- * set in libs.  A program whose closure cannot be had (a library missing:
- * named with who needs it; not an ELF of the kind read; two libraries of
- * one name) is reported, taken out of the plan and counted in nerrors.
+ * mpift_libs_plan - rank 0, after mpift_plan_build: each file an entry
+ * with libs planned itself (its src says which entry, and whether the
+ * entry named it) gets its closure planned and a set in libs when it is
+ * a program: a file it names that is a dynamically linked ELF, an ELF
+ * with an interpreter of a glob or folder; any other file goes as it is.
+ * A program whose closure cannot be had (a library missing: named with
+ * who needs it; not an ELF of the kind read; two libraries of one name;
+ * its folder of libraries planned from another source) is reported,
+ * taken out of the plan and counted in nerrors.
  * Returns MPIFT_OK or MPIFT_ERR_NOMEM.
  */
-int mpift_libs_plan(const struct mpift_config *cfg, const char *root, const struct mpift_topo *topo,
-                    struct mpift_plan *plan, struct mpift_libs *libs);
+int mpift_libs_plan(const struct mpift_config *cfg, const char *root, struct mpift_plan *plan,
+                    struct mpift_libs *libs);
 
 /* Collective: rank 0's sets to every rank.  MPIFT_OK, _ERR_MPI,
  * _ERR_NOMEM, _ERR_PROTO (the same on every rank but for MPI errors). */

@@ -94,7 +94,7 @@ static int make_plan(struct mpift_in_run *r)
         if (rc == MPIFT_OK) {
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
             if (rc == MPIFT_OK && mpift_libs_wanted(ctx->cfg))
-                rc = mpift_libs_plan(ctx->cfg, real, &ctx->topo, &r->plan, &r->libs);
+                rc = mpift_libs_plan(ctx->cfg, real, &r->plan, &r->libs);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();
