@@ -30,21 +30,7 @@
 #include "comm/watch.h"
 #include "config/config.h"
 #include "stage/plan.h"
-
-/* One program and what comes with it, relative to the dest root. */
-struct mpift_libs_set {
-    char *program;
-    char *folder;          /* program + ".libs" */
-    char **files;          /* the libraries, in folder */
-    size_t nfiles;
-    char **links;          /* pairs: a link's path, then its target (a name in folder) */
-    size_t nlinks;
-};
-
-struct mpift_libs {
-    struct mpift_libs_set *s;
-    size_t n, cap;
-};
+#include "wire/libset.h"
 
 /* The suffix of a program's folder of libraries. */
 #define MPIFT_LIBS_SUFFIX ".libs"
@@ -68,8 +54,9 @@ int mpift_libs_wanted(const struct mpift_config *cfg);
 int mpift_libs_plan(const struct mpift_config *cfg, const char *root, struct mpift_plan *plan,
                     struct mpift_libs *libs);
 
-/* Collective: rank 0's sets to every rank.  MPIFT_OK, _ERR_MPI,
- * _ERR_NOMEM, _ERR_PROTO (the same on every rank but for MPI errors). */
+/* Collective: rank 0's sets to every rank (wire/libset.h).  MPIFT_OK,
+ * _ERR_MPI, _ERR_NOMEM, _ERR_RANGE (the same on every rank but for MPI
+ * errors), _ERR_PROTO (a rank that could not read them: libs empty). */
 int mpift_libs_share(struct mpift_libs *libs, MPI_Comm comm, struct mpift_watch *w);
 
 struct mpift_in_run;
@@ -83,7 +70,5 @@ void mpift_libs_print(const struct mpift_libs *libs, const char *dest_root, cons
 
 /* --report: ",\n  \"libraries\": [...]" (docs/report.schema.json). */
 void mpift_libs_report(FILE *f, const struct mpift_libs *libs, const char *dest_root);
-
-void mpift_libs_free(struct mpift_libs *libs);
 
 #endif

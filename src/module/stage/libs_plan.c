@@ -179,31 +179,6 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
     return MPIFT_OK;
 }
 
-static void set_free(struct mpift_libs_set *s)
-{
-    size_t i;
-
-    for (i = 0; i < s->nfiles; i++)
-        free(s->files[i]);
-    for (i = 0; i < s->nlinks; i++)
-        free(s->links[i]);
-    free(s->files);
-    free(s->links);
-    free(s->program);
-    free(s->folder);
-    memset(s, 0, sizeof(*s));
-}
-
-void mpift_libs_free(struct mpift_libs *libs)
-{
-    size_t i;
-
-    for (i = 0; i < libs->n; i++)
-        set_free(&libs->s[i]);
-    free(libs->s);
-    memset(libs, 0, sizeof(*libs));
-}
-
 static struct mpift_libs_set *new_set(struct mpift_libs *libs)
 {
     if (libs->n == libs->cap) {
@@ -264,7 +239,7 @@ static int one_program(const struct mpift_entry *e, const char *label, const str
         if (!(set = new_set(libs)))
             rc = MPIFT_ERR_NOMEM;
         else if ((rc = make_set(plan, p, &c, root, a, set, why, sizeof(why))) != MPIFT_OK) {
-            set_free(set);
+            mpift_libs_set_free(set);
             libs->n--;
         }
     }
@@ -273,7 +248,7 @@ static int one_program(const struct mpift_entry *e, const char *label, const str
         return -1;
     if (rc == MPIFT_OK) {
         if (set->nfiles == 0) {   /* nothing but the node's own: no folder */
-            set_free(set);
+            mpift_libs_set_free(set);
             libs->n--;
             adding_trim(a, before);
         }
