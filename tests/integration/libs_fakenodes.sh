@@ -13,7 +13,7 @@
 # on the others); the keys round-trip through --print-config and are
 # checked at load.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3
-plan 13
+plan 14
 cc=${CC:-cc}
 command -v "$cc" >/dev/null || skip "no C compiler to build the test program"
 command -v unshare >/dev/null || skip "no unshare(1) to hide the library folders"
@@ -271,6 +271,36 @@ folder_taken() {
     done
 }
 scenario "a user's file where a program's libraries go: the program is refused naming it, the file staged" folder_taken
+
+# A run that ends in a protocol error (rank 0 sends every file header
+# with another protocol version; batched files, at most 1/8 of a chunk,
+# go without one): the program, small, arrived in a batch, its big
+# library was refused.  Each
+# rank that stops on the error still settles before the job aborts:
+# none keeps the program without its library.
+settle_on_error() {
+    local rc=0 h n=0
+    after build
+    mkdir -p "$t/pad/bin" "$t/pad/lib" || fail "mkdir"
+    echo 'char pad[300000] = {1}; int padded(void) { return pad[0]; }' >"$t/pad.c"
+    printf 'int padded(void);\nint main(void) { return padded() != 1; }\n' >"$t/padapp.c"
+    "$cc" -shared -fPIC -Wl,-soname,libpad.so.1 -o "$t/pad/lib/libpad.so.1" "$t/pad.c" &&
+        "$cc" -o "$t/pad/bin/app" "$t/padapp.c" -L "$t/pad/lib" -l:libpad.so.1 \
+            -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' >"$t/padbuild" 2>&1 || fail "cannot build: $(cat "$t/padbuild")"
+    (cd "$t/pad/bin" && MPIFT_TEST_BAD_HEADER=0 fakenodes_mpirun 3 "$stage" --module "$faults" --with-libs \
+        --retries 0 --chunk-size 256K app "$FAKE_SCRATCH/perr") >"$t/log10" 2>&1 || rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a protocol error: exit $rc: $(cat "$t/log10")"
+    for h in $FAKE_HOSTS; do
+        grep -q "$h (rank [0-9]*): aborting the job" "$t/log10" || continue
+        n=$((n + 1))
+        [ ! -e "$FAKE_NODEDIR/$h/perr/app" ] ||
+            fail "$h stopped on the error and keeps the program without its library: $(cat "$t/log10")"
+        grep -q "$h (rank [0-9]*): app: removed from this node: its library app.libs/libpad.so.1 did not arrive" \
+            "$t/log10" || fail "$h: no line says app was removed: $(cat "$t/log10")"
+    done
+    [ "$n" -gt 0 ] || fail "no rank stopped on the protocol error: $(cat "$t/log10")"
+}
+scenario "a run ended by a protocol error still settles: no node that stopped on it keeps the program" settle_on_error
 # Python's result carries the same LD_LIBRARY_PATH (a library of this
 # build, mpi4py on its MPI).
 python_result() {

@@ -61,8 +61,9 @@ int mpift_libs_share(struct mpift_libs *libs, MPI_Comm comm, struct mpift_watch 
 
 struct mpift_in_run;
 
-/* A writer, after the last round: each set's links made, or its program
- * removed (above).  Local: no message. */
+/* A writer, after the last round or on any error that ended the rounds:
+ * each set's links made, or its program removed (above).  Local: no
+ * message. */
 void mpift_libs_settle(struct mpift_in_run *r);
 
 /* Rank 0: say which LD_LIBRARY_PATH runs each program staged. */

@@ -492,9 +492,11 @@ static int in_move(void *run)
     if (mpift_in_open_root(r) != MPIFT_OK)
         r->local_fail = 1;
     rc = run_rounds(r);
-    /* A program stays on a node only with all its libraries (libs.h). */
-    if (rc == MPIFT_OK)
-        mpift_libs_settle(r);
+    /* A program stays on a node only with all its libraries (libs.h),
+     * however the rounds ended: an MPI or protocol error, or a stop,
+     * leaves committed programs too.  Local, no message: safe on any
+     * exit (it passes over a refused run and a root never opened). */
+    mpift_libs_settle(r);
     /* Kept folder modes once their files are in (a read-only folder could
      * not have taken them); a refused run touches nothing. */
     if (r->folders_made)
