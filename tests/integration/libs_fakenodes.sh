@@ -130,6 +130,8 @@ atomic() {
     [ ! -e "$FAKE_NODEDIR/$bad/atom/app" ] || fail "$bad holds the program without its library"
     grep -q "app: removed from this node: its library app.libs/libbeta.so.2.0.1 did not arrive" "$t/log4" ||
         fail "no message naming the removed program and the library: $(cat "$t/log4")"
+    grep -q "app: 2 libraries in app.libs/; 1 copy failed (said above); where it landed, run it with LD_LIBRARY_PATH=" \
+        "$t/log4" || fail "the LD_LIBRARY_PATH line does not say a copy failed: $(cat "$t/log4")"
     for h in $FAKE_HOSTS; do
         [ "$h" = "$bad" ] && continue
         [ -x "$FAKE_NODEDIR/$h/atom/app" ] && [ -L "$FAKE_NODEDIR/$h/atom/app.libs/libbeta.so.2" ] ||

@@ -193,17 +193,51 @@ void mpift_libs_settle(struct mpift_in_run *r)
 
 /* ---------------------------------------------------------------- telling */
 
-void mpift_libs_print(const struct mpift_libs *libs, const char *dest_root, const char *dest_template)
-{
-    /* A dest root by node or rank: rank 0's is one of several. */
-    int per_node = strstr(dest_template, "%h") || strstr(dest_template, "%n") || strstr(dest_template, "%r") ||
-                   strstr(dest_template, "%l");
-    size_t k;
+#define TELL "waiting for every rank to say which programs it holds"
+/* Sets told per collective: a bounded buffer on the stack. */
+#define TELL_BLOCK 64
 
-    for (k = 0; k < libs->n; k++)
-        mpift_log_info("%s: %zu librar%s in %s/; run it with LD_LIBRARY_PATH=%s/%s%s", libs->s[k].program,
-                       libs->s[k].nfiles, libs->s[k].nfiles == 1 ? "y" : "ies", libs->s[k].folder, dest_root,
-                       libs->s[k].folder, per_node ? " (rank 0's dest root: each node's own in its place)" : "");
+/* Does this rank keep set s's program but not have it (failed, or
+ * removed by settling)? */
+static int lacks(const struct mpift_in_run *r, const struct mpift_libs_set *s)
+{
+    long p = find(&r->plan, s->program);
+
+    return p >= 0 && mpift_stage_keeps(r->ctx, r->rank, &r->plan.f[p]) && r->state &&
+           r->state[p] != MPIFT_FS_DONE && r->state[p] != MPIFT_FS_SKIPPED;
+}
+
+int mpift_libs_tell(struct mpift_in_run *r)
+{
+    const char *tpl = r->ctx->cfg->dest;
+    /* A dest root by node or rank: rank 0's is one of several. */
+    int per_node = strstr(tpl, "%h") || strstr(tpl, "%n") || strstr(tpl, "%r") || strstr(tpl, "%l"), rc;
+    uint64_t lack[TELL_BLOCK], sum[TELL_BLOCK];
+    MPI_Request rq;
+    size_t k, i, m;
+
+    if (r->ctx->dry_run)
+        return MPIFT_OK;
+    for (k = 0; k < r->libs.n; k += m) {
+        m = r->libs.n - k < TELL_BLOCK ? r->libs.n - k : TELL_BLOCK;
+        for (i = 0; i < m; i++)
+            lack[i] = (uint64_t)lacks(r, &r->libs.s[k + i]);
+        rc = mpift_wait_coll(&r->ctx->watch, TELL, MPI_Ireduce(lack, sum, (int)m, MPI_UINT64_T, MPI_SUM, 0,
+                                                               r->ctx->comm, &rq), &rq);
+        if (rc != MPIFT_OK)
+            return rc;
+        for (i = 0; r->rank == 0 && i < m; i++) {
+            const struct mpift_libs_set *s = &r->libs.s[k + i];
+            char failed[128] = "";
+            if (sum[i])
+                snprintf(failed, sizeof(failed), "%llu cop%s failed (said above); where it landed, ",
+                         (unsigned long long)sum[i], sum[i] == 1 ? "y" : "ies");
+            mpift_log_info("%s: %zu librar%s in %s/; %srun it with LD_LIBRARY_PATH=%s/%s%s", s->program, s->nfiles,
+                           s->nfiles == 1 ? "y" : "ies", s->folder, failed, r->ctx->dest_root, s->folder,
+                           per_node ? " (rank 0's dest root: each node's own in its place)" : "");
+        }
+    }
+    return MPIFT_OK;
 }
 
 static void json_strs(FILE *f, char *const *v, size_t n)

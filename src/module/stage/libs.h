@@ -66,8 +66,10 @@ struct mpift_in_run;
  * message. */
 void mpift_libs_settle(struct mpift_in_run *r);
 
-/* Rank 0: say which LD_LIBRARY_PATH runs each program staged. */
-void mpift_libs_print(const struct mpift_libs *libs, const char *dest_root, const char *dest_template);
+/* Collective, after settling: rank 0 says which LD_LIBRARY_PATH runs
+ * each program, and how many of its copies failed (then: where it
+ * landed).  MPIFT_OK or _ERR_MPI. */
+int mpift_libs_tell(struct mpift_in_run *r);
 
 /* --report: ",\n  \"libraries\": [...]" (docs/report.schema.json). */
 void mpift_libs_report(FILE *f, const struct mpift_libs *libs, const char *dest_root);

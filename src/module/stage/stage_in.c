@@ -450,8 +450,8 @@ static int finish(struct mpift_in_run *r, double t0)
     memset(&tally, 0, sizeof(tally));
     r->t_done = MPI_Wtime() - t0;
     summary(r, &tally, MPI_Wtime() - t0);
-    if (r->rank == 0 && !ctx->dry_run)
-        mpift_libs_print(&r->libs, ctx->dest_root, ctx->cfg->dest);
+    if ((rc = mpift_libs_tell(r)) != MPIFT_OK)
+        return rc;
     if (r->rank == 0 && r->batches)
         mpift_log_verbose("%llu small files went in %llu batch messages", (unsigned long long)r->batched,
                           (unsigned long long)r->batches);
