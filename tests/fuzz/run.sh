@@ -7,6 +7,8 @@
 #   cands   wire/cands.h (the striping candidates)
 #   beat    wire/beat.h (a heartbeat and its silent ranks)
 #   want    wire/want.h (stage-out's want list)
+#   libs    wire/libset.h (the programs' sets of libraries)
+#   elf     elf/elf.h (an ELF object's headers, read from the source tree)
 #   config  the configuration loader (rank 0's text, shared)
 # Each starts from tests/fuzz/corpus/TARGET and from seeds that the
 # encoders make afresh (seeds.c).  New inputs that reach new code are
@@ -22,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${top_builddir:-$top}
 secs=${1:-60}
-targets=${FUZZ_TARGETS:-proto plan cands beat want config}
+targets=${FUZZ_TARGETS:-proto plan cands beat want libs elf config}
 command -v clang >/dev/null || { echo "run.sh: no clang (apt-get install clang)" >&2; exit 77; }
 out=$(mktemp -d "${TMPDIR:-/tmp}/mpift-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
@@ -39,6 +41,8 @@ build_target() {
     cands) set -- "$1" "$wire/cands.c" ;;
     beat) set -- "$1" "$wire/beat.c" ;;
     want) set -- "$1" "$wire/want.c" ;;
+    libs) set -- "$1" "$wire/libset.c" ;;
+    elf) set -- "$1" "$mod/elf/elf.c" ;;
     config)
         clang "${flags[@]}" $(pkg-config --cflags libconfig) "$here/fuzz_config.c" "$mod"/config/*.c "$mod/fs/fsafe.c" \
             "$mod/fs/walk.c" "$mod/util/log.c" $(pkg-config --libs libconfig) -lxxhash -o "$out/fuzz_config"
@@ -49,8 +53,14 @@ build_target() {
 }
 
 clang -g -O1 "${inc[@]}" "$here/seeds.c" "$wire"/*.c -o "$out/make_seeds" || exit 1
-for t in proto plan cands beat want; do mkdir -p "$out/seeds/$t"; done
+for t in proto plan cands beat want libs elf; do mkdir -p "$out/seeds/$t"; done
 "$out/make_seeds" "$out/seeds" || exit 1
+# The ELF reader's seeds: a library and a program, small enough for
+# -max_len (compact: no page-aligned segments, stripped).
+echo 'int f(void) { return 1; } int main(void) { return 0; }' >"$out/seed.c"
+clang -shared -fPIC -s -Wl,-z,noseparate-code -Wl,-soname,libseed.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' \
+    -o "$out/seeds/elf/seed-lib" "$out/seed.c" &&
+    clang -s -Wl,-z,noseparate-code -o "$out/seeds/elf/seed-prog" "$out/seed.c" || exit 1
 
 status=0
 for t in $targets; do

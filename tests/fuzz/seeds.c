@@ -15,6 +15,7 @@
 #include "wire/planrec.h"
 #include "wire/proto.h"
 #include "wire/request.h"
+#include "wire/libset.h"
 #include "wire/want.h"
 
 static const char *dir;
@@ -101,6 +102,24 @@ static void want_seeds(void)
     free(buf);
 }
 
+static void libs_seeds(void)
+{
+    char *files[] = {"app.libs/liba.so.1.2"}, *links[] = {"app.libs/liba.so.1", "liba.so.1.2"};
+    struct mpift_libs_set set = {"app", "app.libs", files, 1, links, 2};
+    struct mpift_libs one = {&set, 1, 1}, none = {NULL, 0, 0};
+    unsigned char *buf;
+    size_t len;
+
+    if (mpift_wlibs_encode(&one, &buf, &len) != MPIFT_OK)
+        exit(1);
+    seed("libs", "one", buf, len);
+    free(buf);
+    if (mpift_wlibs_encode(&none, &buf, &len) != MPIFT_OK)
+        exit(1);
+    seed("libs", "none", buf, len);
+    free(buf);
+}
+
 static void proto_seeds(void)
 {
     static unsigned char buf[MPIFT_META_WIRE_MAX];
@@ -135,5 +154,6 @@ int main(int argc, char **argv)
     cands_seeds();
     beat_seeds();
     want_seeds();
+    libs_seeds();
     return 0;
 }

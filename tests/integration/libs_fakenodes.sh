@@ -13,7 +13,7 @@
 # on the others); the keys round-trip through --print-config and are
 # checked at load.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3
-plan 9
+plan 14
 cc=${CC:-cc}
 command -v "$cc" >/dev/null || skip "no C compiler to build the test program"
 command -v unshare >/dev/null || skip "no unshare(1) to hide the library folders"
@@ -130,6 +130,8 @@ atomic() {
     [ ! -e "$FAKE_NODEDIR/$bad/atom/app" ] || fail "$bad holds the program without its library"
     grep -q "app: removed from this node: its library app.libs/libbeta.so.2.0.1 did not arrive" "$t/log4" ||
         fail "no message naming the removed program and the library: $(cat "$t/log4")"
+    grep -q "app: 2 libraries in app.libs/; 1 copy failed (said above); where it landed, run it with LD_LIBRARY_PATH=" \
+        "$t/log4" || fail "the LD_LIBRARY_PATH line does not say a copy failed: $(cat "$t/log4")"
     for h in $FAKE_HOSTS; do
         [ "$h" = "$bad" ] && continue
         [ -x "$FAKE_NODEDIR/$h/atom/app" ] && [ -L "$FAKE_NODEDIR/$h/atom/app.libs/libbeta.so.2" ] ||
@@ -177,6 +179,130 @@ keys() {
         fail "libs_system without libs: exit $rc: $(cat "$t/c")"
 }
 scenario "--print-config writes libs = true, the file checks; libs_system without libs exits 2" keys
+
+# A folder of a libs entry holds more than programs: a script, a text, a
+# link to a program elsewhere in the source root; a file the command line
+# names need not be a program.  Every one is staged, each program with
+# its own libraries, the others as they are.
+not_programs() {
+    local h d
+    after build
+    mkdir -p "$t/src/tools" || fail "mkdir"
+    printf '#!/bin/sh\necho run\n' >"$t/src/tools/run.sh" && chmod +x "$t/src/tools/run.sh"
+    echo 'read me' >"$t/src/tools/README"
+    echo 'input' >"$t/src/input.dat"
+    ln -sf ../bin/app "$t/src/tools/linked-app"
+    (cd "$t/src" && fakenodes_mpirun 3 "$stage" --with-libs --verbose tools/ input.dat "$FAKE_SCRATCH/np") \
+        >"$t/log6" 2>&1 || fail "a folder with a script and a text, a named text: $(cat "$t/log6")"
+    # linked-app and its 2 libraries, run.sh, README, input.dat; 3 nodes
+    expect_summary "$t/log6" 18 0 0
+    grep -q "input.dat: not a dynamically linked ELF object: staged without libraries" "$t/log6" ||
+        fail "--verbose does not say input.dat goes without libraries: $(cat "$t/log6")"
+    for h in $FAKE_HOSTS; do
+        d=$FAKE_NODEDIR/$h/np
+        cmp -s "$t/src/tools/run.sh" "$d/run.sh" && cmp -s "$t/src/tools/README" "$d/README" &&
+            cmp -s "$t/src/input.dat" "$d/input.dat" || fail "$h: script, text or input.dat missing or differs"
+        cmp -s "$t/src/lib/libalpha.so.1.2.3" "$d/linked-app.libs/libalpha.so.1.2.3" &&
+            [ "$(readlink "$d/linked-app.libs/libbeta.so.2")" = libbeta.so.2.0.1 ] ||
+            fail "$h: the program reached through a link went without its libraries: $(ls -lR "$d")"
+        [ ! -e "$d/run.sh.libs" ] && [ ! -e "$d/README.libs" ] || fail "$h: a libraries' folder for a non-program"
+    done
+}
+scenario "a libs folder with a script, a text and a linked program, a named text: all staged, the program with its libraries" not_programs
+
+# The source root's name holds glob characters: the entry's files are
+# still the ones it planned.
+root_brackets() {
+    local h r="$t/sq[1]"
+    after build
+    mkdir -p "$r/tools" && cp -a "$t/src/bin" "$t/src/lib" "$r/" && ln -sf ../bin/app "$r/tools/app" ||
+        fail "cannot copy the tree"
+    (cd "$r" && fakenodes_mpirun 3 "$stage" --with-libs tools/ "$FAKE_SCRATCH/sq") >"$t/log7" 2>&1 ||
+        fail "a root named sq[1]: $(cat "$t/log7")"
+    expect_summary "$t/log7" 9 0 0
+    for h in $FAKE_HOSTS; do
+        cmp -s "$t/src/lib/libalpha.so.1.2.3" "$FAKE_NODEDIR/$h/sq/app.libs/libalpha.so.1.2.3" ||
+            fail "$h: app staged without its libraries from a root named sq[1]"
+    done
+}
+scenario "a source root named with glob characters: its libs folder's program still gets its libraries" root_brackets
+
+# Two entries plan one source: only the one with libs gets libraries;
+# a name the closure gives by path makes no link (never outside the
+# folder).
+two_entries() {
+    local h d
+    after build
+    printf 'version = 1;\npaths: { source = "%s"; dest = "%s"; };\nstage_in = (\n  { src = "app"; dest = "a/"; libs = true; extra_libs = ["../lib/libalpha.so.1"]; },\n  { src = "app"; dest = "b/"; } );\n' \
+        "$t/src/bin" "$FAKE_SCRATCH/two" >"$t/two.cfg"
+    (cd "$t/src/bin" && fakenodes_mpirun 3 "$stage" --config "$t/two.cfg" --report "$t/rep8.json") >"$t/log8" 2>&1 ||
+        fail "two entries of one program: $(cat "$t/log8")"
+    expect_summary "$t/log8" 12 0 0
+    for h in $FAKE_HOSTS; do
+        d=$FAKE_NODEDIR/$h/two
+        [ -x "$d/a/app" ] && [ -f "$d/b/app" ] && [ -f "$d/a/app.libs/libalpha.so.1.2.3" ] ||
+            fail "$h: a/app, its libraries or b/app missing: $(ls -lR "$d")"
+        [ ! -e "$d/b/app.libs" ] || fail "$h: the entry without libs got them: $(ls -lR "$d")"
+        [ ! -e "$d/lib" ] && [ ! -e "$d/a/lib" ] || fail "$h: a link made outside app.libs: $(ls -lR "$d")"
+    done
+    /usr/bin/python3 - "$t/rep8.json" <<'PY' || fail "--report's libraries: $(cat "$t/rep8.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+(l,) = r["libraries"]
+assert l["program"] == "a/app", l
+for k in l["links"]:
+    assert "/" not in k["path"][len("a/app.libs/"):], k
+PY
+}
+scenario "two entries of one program, one with libs: only its copy gets them; a library named by path makes no link" two_entries
+
+# A file the plan already has where a program's libraries go: refused,
+# not two sources for one place.
+folder_taken() {
+    local rc=0
+    after build
+    mkdir -p "$t/taken" && cp "$t/src/bin/app" "$t/taken/app" && echo x >"$t/taken/app.libs" || fail "setup"
+    cp -a "$t/src/lib" "$t/lib" 2>/dev/null
+    (cd "$t" && fakenodes_mpirun 3 "$stage" --with-libs taken/ "$FAKE_SCRATCH/taken") \
+        >"$t/log9" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "app.libs planned by the user: exit $rc, expected 1: $(cat "$t/log9")"
+    grep -q "app.libs is planned from another source too" "$t/log9" || fail "no message: $(cat "$t/log9")"
+    for h in $FAKE_HOSTS; do
+        [ ! -e "$FAKE_NODEDIR/$h/taken/app" ] || fail "$h: app staged without its folder of libraries"
+        [ "$(cat "$FAKE_NODEDIR/$h/taken/app.libs")" = x ] || fail "$h: the user's app.libs is not there"
+    done
+}
+scenario "a user's file where a program's libraries go: the program is refused naming it, the file staged" folder_taken
+
+# A run that ends in a protocol error (rank 0 sends every file header
+# with another protocol version; batched files, at most 1/8 of a chunk,
+# go without one): the program, small, arrived in a batch, its big
+# library was refused.  Each
+# rank that stops on the error still settles before the job aborts:
+# none keeps the program without its library.
+settle_on_error() {
+    local rc=0 h n=0
+    after build
+    mkdir -p "$t/pad/bin" "$t/pad/lib" || fail "mkdir"
+    echo 'char pad[300000] = {1}; int padded(void) { return pad[0]; }' >"$t/pad.c"
+    printf 'int padded(void);\nint main(void) { return padded() != 1; }\n' >"$t/padapp.c"
+    "$cc" -shared -fPIC -Wl,-soname,libpad.so.1 -o "$t/pad/lib/libpad.so.1" "$t/pad.c" &&
+        "$cc" -o "$t/pad/bin/app" "$t/padapp.c" -L "$t/pad/lib" -l:libpad.so.1 \
+            -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' >"$t/padbuild" 2>&1 || fail "cannot build: $(cat "$t/padbuild")"
+    (cd "$t/pad/bin" && MPIFT_TEST_BAD_HEADER=0 fakenodes_mpirun 3 "$stage" --module "$faults" --with-libs \
+        --retries 0 --chunk-size 256K app "$FAKE_SCRATCH/perr") >"$t/log10" 2>&1 || rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a protocol error: exit $rc: $(cat "$t/log10")"
+    for h in $FAKE_HOSTS; do
+        grep -q "$h (rank [0-9]*): aborting the job" "$t/log10" || continue
+        n=$((n + 1))
+        [ ! -e "$FAKE_NODEDIR/$h/perr/app" ] ||
+            fail "$h stopped on the error and keeps the program without its library: $(cat "$t/log10")"
+        grep -q "$h (rank [0-9]*): app: removed from this node: its library app.libs/libpad.so.1 did not arrive" \
+            "$t/log10" || fail "$h: no line says app was removed: $(cat "$t/log10")"
+    done
+    [ "$n" -gt 0 ] || fail "no rank stopped on the protocol error: $(cat "$t/log10")"
+}
+scenario "a run ended by a protocol error still settles: no node that stopped on it keeps the program" settle_on_error
 # Python's result carries the same LD_LIBRARY_PATH (a library of this
 # build, mpi4py on its MPI).
 python_result() {

@@ -338,6 +338,30 @@ START_TEST(system_shared_and_extra)
 }
 END_TEST
 
+/* libs_system stages the system's libraries, never the C library: it
+ * must match the node's loader, which is never staged. */
+START_TEST(libc_stays_the_nodes)
+{
+    struct obj prog = {.interp = 1, .needed = {"libsys.so.3", "libc.so.6", "libm.so.6"}};
+    struct obj sys = {.needed = {"libc.so.6"}}, libc = {.soname = "libc.so.6"};
+    struct mpift_closure c;
+    char why[1024];
+
+    mk("bin/prog", &prog);
+    mk("sys/libsys.so.3", &sys);
+    mk("sys/libc.so.6", &libc);
+    mk("sys/libm.so.6", &libc);
+    with_system = 1;
+    ck_assert_int_eq(closure("bin/prog", NULL, NULL, 0, &c, why, sizeof(why)), MPIFT_OK);
+    with_system = 0;
+    ck_assert_uint_eq(c.n, 2);   /* the program and libsys: no libc, no libm */
+    ck_assert_str_eq(found(&c, "libsys.so.3"), "sys/libsys.so.3");
+    ck_assert_int_eq(c.o[1].system, 0);   /* staged */
+    ck_assert_str_eq(found(&c, "libc.so.6"), "");
+    mpift_closure_free(&c);
+}
+END_TEST
+
 static Suite *elf_suite(void)
 {
     Suite *s = suite_create("elf");
@@ -351,6 +375,7 @@ static Suite *elf_suite(void)
     tcase_add_test(tc, rpath_inherited_unless_runpath);
     tcase_add_test(tc, ld_library_path_order);
     tcase_add_test(tc, system_shared_and_extra);
+    tcase_add_test(tc, libc_stays_the_nodes);
     suite_add_tcase(s, tc);
     return s;
 }

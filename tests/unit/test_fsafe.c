@@ -291,6 +291,32 @@ static void open_beneath_cases(int (*open_fn)(int, const char *))
     rm_tmp();
 }
 
+/* A path already resolved (a library beyond the root): a link on the
+ * way, even one that stays below, is refused. */
+START_TEST(open_no_links_follows_none)
+{
+    char root[PATH_MAX + 32], p[PATH_MAX + 64];
+    int rfd, fd;
+
+    mk_tmp();
+    snprintf(root, sizeof(root), "%s/root", tmp);
+    rfd = mpift_root_open(root, err, sizeof(err));
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_int_ge(mpift_dir_open(rfd, "d/e", true, err, sizeof(err)), 0);
+    snprintf(p, sizeof(p), "%s/d/e/f.dat", root);
+    close(open(p, O_CREAT | O_WRONLY, 0644));
+    snprintf(p, sizeof(p), "%s/in", root);
+    ck_assert_int_eq(symlink("d", p), 0);   /* relative, below the root */
+    fd = mpift_open_no_links(rfd, "d/e/f.dat");
+    ck_assert_msg(fd >= 0, "no link on the way: %s", strerror(errno));
+    close(fd);
+    ck_assert_int_eq(mpift_open_no_links(rfd, "in/e/f.dat"), -1);
+    ck_assert_msg(errno == ELOOP || errno == EXDEV, "%s", strerror(errno));
+    close(rfd);
+    rm_tmp();
+}
+END_TEST
+
 START_TEST(open_beneath_stays_below)
 {
     open_beneath_cases(mpift_open_beneath);
@@ -506,6 +532,7 @@ static Suite *fsafe_suite(void)
     tcase_add_test(walk, room_names_need_and_free_space);
     tcase_add_test(walk, open_beneath_stays_below);
     tcase_add_test(walk, open_beneath_walk_stays_below);
+    tcase_add_test(walk, open_no_links_follows_none);
     tcase_add_test(walk, nearest_folder_and_lock);
     tcase_add_test(walk, walk_trusts_by_owner_group_and_mode);
     tcase_add_test(walk, walk_group_may_write_not_redirect);

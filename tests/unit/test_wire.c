@@ -1,5 +1,5 @@
 /* test_wire.c - the formats of wire/ beyond proto.c: a plan, the striping
- * candidates, a heartbeat, the want list.  Each round-trips, and each
+ * candidates, a heartbeat, the want list, the programs' libraries.  Each round-trips, and each
  * decoder refuses what its header promises to. */
 #include <check.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "wire/beat.h"
 #include "wire/cands.h"
 #include "wire/cursor.h"
+#include "wire/libset.h"
 #include "wire/planrec.h"
 #include "wire/want.h"
 #include "unit_main.h"
@@ -190,6 +191,58 @@ START_TEST(want_roundtrip_and_refused)
 }
 END_TEST
 
+START_TEST(libs_roundtrip_and_refused)
+{
+    char *files[] = {"app.libs/liba.so.1.2", "app.libs/libb.so.2"}, *links[] = {"app.libs/liba.so.1", "liba.so.1.2"};
+    struct mpift_libs_set sets[] = {{"app", "app.libs", files, 2, links, 2}, {"x/y", "x/y.libs", NULL, 0, NULL, 0}};
+    struct mpift_libs in = {sets, 2, 2}, out;
+    unsigned char *buf, bad[64];
+    struct mpift_wcur w;
+    size_t len, cut;
+
+    ck_assert_int_eq(mpift_wlibs_encode(&in, &buf, &len), MPIFT_OK);
+    ck_assert_int_eq(mpift_wlibs_decode(buf, len, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(out.n, 2);
+    ck_assert_str_eq(out.s[0].program, "app");
+    ck_assert_str_eq(out.s[0].folder, "app.libs");
+    ck_assert_uint_eq(out.s[0].nfiles, 2);
+    ck_assert_str_eq(out.s[0].files[1], "app.libs/libb.so.2");
+    ck_assert_uint_eq(out.s[0].nlinks, 2);
+    ck_assert_str_eq(out.s[0].links[1], "liba.so.1.2");
+    ck_assert_str_eq(out.s[1].folder, "x/y.libs");
+    ck_assert_uint_eq(out.s[1].nfiles + out.s[1].nlinks, 0);
+    mpift_libs_free(&out);
+    /* Cut anywhere, or one byte more: refused, nothing kept. */
+    for (cut = 0; cut < len; cut++) {
+        ck_assert_int_eq(mpift_wlibs_decode(buf, cut, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+        ck_assert_ptr_null(out.s);
+        ck_assert_uint_eq(out.n, 0);
+    }
+    free(buf);
+    /* A set promising 2^32 - 1 libraries after its names, links not in
+     * pairs, an empty name, a NUL in one. */
+    mpift_wcur_init(&w, bad, sizeof(bad));
+    mpift_wput_u32(&w, 1);
+    mpift_wput_u32(&w, UINT32_MAX);
+    mpift_wput_u32(&w, 0);
+    mpift_wput_str(&w, "app", 3);
+    mpift_wput_str(&w, "app.libs", 8);
+    ck_assert_int_eq(mpift_wlibs_decode(bad, w.at, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_null(out.s);
+    memcpy(bad + 4, "\0\0\0\0\1\0\0\0", 8);   /* nfiles 0, nlinks 1 */
+    ck_assert_int_eq(mpift_wlibs_decode(bad, w.at, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+    ck_assert_ptr_nonnull(strstr(why, "pairs"));
+    memset(bad + 4, 0, 8);
+    ck_assert_int_eq(mpift_wlibs_decode(bad, w.at, &out, why, sizeof(why)), MPIFT_OK);
+    mpift_libs_free(&out);
+    bad[12 + 4 + 1] = '\0';   /* "a\0p" */
+    ck_assert_int_eq(mpift_wlibs_decode(bad, w.at, &out, why, sizeof(why)), MPIFT_ERR_PROTO);
+    sets[1].program = "";
+    ck_assert_int_eq(mpift_wlibs_encode(&in, &buf, &len), MPIFT_ERR_RANGE);
+    ck_assert_ptr_null(buf);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
@@ -200,6 +253,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, cands_roundtrip_and_refused);
     tcase_add_test(tc, beat_roundtrip_and_refused);
     tcase_add_test(tc, want_roundtrip_and_refused);
+    tcase_add_test(tc, libs_roundtrip_and_refused);
     suite_add_tcase(s, tc);
     return s;
 }

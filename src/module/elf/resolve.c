@@ -292,7 +292,9 @@ static int need(struct finder *f, size_t i, const char *name)
 
     if (k >= 0)
         return add_name(&c->o[k], name);
-    if (!f->s->with_system && mpift_closure_libc(name))
+    /* The C library is the node's whatever libs_system says: it must be
+     * the very one of the node's loader, which is never staged. */
+    if (mpift_closure_libc(name))
         return MPIFT_OK;
     if (c->o[0].elf.interp && strcmp(name, c->o[0].elf.interp) == 0)
         return MPIFT_OK;
@@ -317,7 +319,7 @@ static int need(struct finder *f, size_t i, const char *name)
     }
     o->elf = e;
     o->loader = (int)i;
-    o->system = !f->s->with_system && (mpift_closure_libc(name) || system_dir(f, real));
+    o->system = mpift_closure_libc(name) || (!f->s->with_system && system_dir(f, real));
     if (!(o->path = strdup(found)) || !(o->real = strdup(real)))
         return MPIFT_ERR_NOMEM;
     return add_name(o, strchr(name, '/') ? strrchr(name, '/') + 1 : name);

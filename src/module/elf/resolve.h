@@ -22,10 +22,10 @@
  * A name with a '/' is a path, as given.
  *
  * The C library (glibc's own objects: libc, libm, libpthread, ..., and
- * the loader) is the node's and never searched unless with_system is
- * set (then only the loader, named by its path, stays out); a library
- * found in a system folder is the node's too: kept in the list, marked
- * system, its own dependencies not followed.
+ * the loader) is the node's and never searched, with_system or not: it
+ * must match the node's loader, which is never staged.  A library found
+ * in a system folder is the node's too (unless with_system): kept in
+ * the list, marked system, its own dependencies not followed.
  */
 #ifndef MPIFT_RESOLVE_H
 #define MPIFT_RESOLVE_H

@@ -30,6 +30,12 @@ struct mpift_src {
      * source root: read beneath "/" instead, and only as the file planned
      * (dev and ino are always set for one). */
     int beyond;
+    /* Rank 0's plan of stage_in: the entry that planned it (its index
+     * in the configuration), and whether that entry named it (no glob,
+     * no folder walk): stage/libs_plan.c gives an entry's libraries to
+     * its own files only. */
+    uint32_t entry;
+    int named;
     char path[];
 };
 

@@ -44,15 +44,16 @@ static int open_failed(const struct mpift_src *src, const char *root, int en, ch
 }
 
 /* A library outside the source root (src->beyond): opened beneath "/"
- * from its resolved path, so no link is followed on the way, and held to
- * the device and inode planned like any file, by the caller. */
+ * from its resolved path following no link at all (a link on the way
+ * now means the path changed since it was resolved), and held to the
+ * device and inode planned like any file, by the caller. */
 static int open_beyond(const struct mpift_src *src)
 {
     int top = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd, en;
 
     if (top < 0)
         return -1;
-    fd = src->ino && src->path[0] == '/' ? mpift_open_beneath(top, src->path + 1) : (errno = EPERM, -1);
+    fd = src->ino && src->path[0] == '/' ? mpift_open_no_links(top, src->path + 1) : (errno = EPERM, -1);
     en = errno;
     close(top);
     errno = en;
@@ -116,6 +117,8 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->ino = st ? (uint64_t)st->st_ino : 0;
     s->fd = -1;
     s->beyond = 0;
+    s->entry = 0;
+    s->named = 0;
     memcpy(s->path, path, n);
     return s;
 }

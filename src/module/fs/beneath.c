@@ -71,7 +71,10 @@ int mpift_open_beneath_walk(int rootfd, const char *rel)
     return fd;
 }
 
-int mpift_open_beneath(int rootfd, const char *rel)
+/* openat2 beneath rootfd (following no link at all with no_links)
+ * where the kernel has it, else the walk (which refuses every link on
+ * the way: the stricter of both). */
+static int open_resolved(int rootfd, const char *rel, int no_links)
 {
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
     /* Once openat2 proved missing, the walk only.  A plain int: at worst
@@ -83,7 +86,7 @@ int mpift_open_beneath(int rootfd, const char *rel)
     if (!missing) {
         memset(&how, 0, sizeof(how));
         how.flags = LAST_FLAGS;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (no_links ? RESOLVE_NO_SYMLINKS : 0);
         fd = syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof(how));
         if (fd >= 0)
             return (int)fd;
@@ -91,6 +94,18 @@ int mpift_open_beneath(int rootfd, const char *rel)
             return -1;
         missing = 1;
     }
+#else
+    (void)no_links;
 #endif
     return mpift_open_beneath_walk(rootfd, rel);
+}
+
+int mpift_open_beneath(int rootfd, const char *rel)
+{
+    return open_resolved(rootfd, rel, 0);
+}
+
+int mpift_open_no_links(int dirfd, const char *rel)
+{
+    return open_resolved(dirfd, rel, 1);
 }

@@ -25,6 +25,15 @@
  */
 int mpift_open_beneath(int rootfd, const char *rel);
 
+/*
+ * mpift_open_no_links - the same, but no symbolic link is followed
+ * anywhere on the way, not even one that stays below dirfd (openat2's
+ * RESOLVE_NO_SYMLINKS; the walk refuses them all anyway): for a path
+ * already resolved (a library read beneath "/", engine/source.c), where
+ * any link now means it changed since.  -1 with ELOOP or EXDEV for one.
+ */
+int mpift_open_no_links(int dirfd, const char *rel);
+
 /* The same by the O_NOFOLLOW walk alone: what runs where openat2 is
  * missing (ENOSYS, or EPERM from a seccomp filter); public for the unit
  * tests. */

@@ -29,131 +29,38 @@
 
 /* ---------------------------------------------------------------- sharing */
 
-/* A set on the wire: u32 nfiles, u32 nlinks, then program, folder, the
- * files and the links' pairs, each NUL-terminated. */
-struct buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct buf *b, const void *v, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = (b->len + n) * 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, v, n);
-    b->len += n;
-}
-
-static void put_str(struct buf *b, const char *s) { put(b, s, strlen(s) + 1); }
-
-static void pack(const struct mpift_libs *libs, struct buf *b)
-{
-    size_t i, k;
-
-    for (i = 0; i < libs->n; i++) {
-        const struct mpift_libs_set *s = &libs->s[i];
-        uint32_t n[2] = {(uint32_t)s->nfiles, (uint32_t)s->nlinks};
-        put(b, n, sizeof(n));
-        put_str(b, s->program);
-        put_str(b, s->folder);
-        for (k = 0; k < s->nfiles; k++)
-            put_str(b, s->files[k]);
-        for (k = 0; k < s->nlinks; k++)
-            put_str(b, s->links[k]);
-    }
-}
-
-/* The next string at *off, checked to end within len; NULL: malformed. */
-static char *take_str(const char *p, size_t len, size_t *off)
-{
-    const char *nul = *off < len ? memchr(p + *off, '\0', len - *off) : NULL;
-    char *s;
-
-    if (!nul)
-        return NULL;
-    s = strdup(p + *off);
-    *off = (size_t)(nul - p) + 1;
-    return s;
-}
-
-static int take_strs(const char *p, size_t len, size_t *off, char ***v, size_t n)
-{
-    size_t k;
-
-    if (n > len || !(*v = calloc(n ? n : 1, sizeof(**v))))
-        return n > len ? MPIFT_ERR_PROTO : MPIFT_ERR_NOMEM;
-    for (k = 0; k < n; k++)
-        if (!((*v)[k] = take_str(p, len, off)))
-            return MPIFT_ERR_PROTO;
-    return MPIFT_OK;
-}
-
-static int unpack(const char *p, size_t len, struct mpift_libs *libs)
-{
-    size_t off = 0;
-    uint32_t n[2];
-    struct mpift_libs_set *s, *ns;
-    int rc = MPIFT_OK;
-
-    while (off < len && rc == MPIFT_OK) {
-        if (len - off < sizeof(n))
-            return MPIFT_ERR_PROTO;
-        memcpy(n, p + off, sizeof(n));
-        off += sizeof(n);
-        if (n[1] % 2)   /* links come in pairs */
-            return MPIFT_ERR_PROTO;
-        if (!(ns = realloc(libs->s, (libs->n + 1) * sizeof(*ns))))
-            return MPIFT_ERR_NOMEM;
-        libs->s = ns;
-        s = memset(&ns[libs->n++], 0, sizeof(*s));
-        s->nfiles = n[0];
-        s->nlinks = n[1];
-        if (!(s->program = take_str(p, len, &off)) || !(s->folder = take_str(p, len, &off)))
-            rc = MPIFT_ERR_PROTO;
-        if (rc == MPIFT_OK)
-            rc = take_strs(p, len, &off, &s->files, s->nfiles);
-        if (rc == MPIFT_OK)
-            rc = take_strs(p, len, &off, &s->links, s->nlinks);
-    }
-    return rc;
-}
-
 int mpift_libs_share(struct mpift_libs *libs, MPI_Comm comm, struct mpift_watch *w)
 {
-    struct buf b = {NULL, 0, 0, 0};
+    unsigned char *buf = NULL;
     uint64_t len = 0;
     MPI_Request rq;
-    int rank, rc;
+    char why[MPIFT_WHY_MAX];
+    int rank, rc, mine = MPIFT_OK;
+    size_t n = 0;
 
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-        pack(libs, &b);
-        len = b.oom || b.len > INT_MAX ? UINT64_MAX : b.len;   /* UINT64_MAX: rank 0 has none to give */
+        mine = mpift_wlibs_encode(libs, &buf, &n);
+        len = mine != MPIFT_OK || n > INT_MAX ? UINT64_MAX : n;   /* UINT64_MAX: rank 0 has none to give */
     }
     rc = mpift_wait_coll(w, SHARE, MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, comm, &rq), &rq);
-    if (rc == MPIFT_OK && len == UINT64_MAX)
-        rc = MPIFT_ERR_NOMEM;
-    if (rc == MPIFT_OK && len > 0 && rank != 0 && !(b.p = malloc(len)))
-        b.oom = 1;
+    if (rc == MPIFT_OK && len == UINT64_MAX) {
+        if (rank == 0)
+            mpift_log_error("the programs' libraries cannot be shared: %s", mine == MPIFT_OK
+                            ? "more than 2 GiB of names" : mpift_strerror(mine));
+        rc = mine == MPIFT_ERR_NOMEM ? MPIFT_ERR_NOMEM : MPIFT_ERR_RANGE;
+    }
+    if (rc == MPIFT_OK && rank != 0 && !(buf = malloc(len ? len : 1)))
+        mine = MPIFT_ERR_NOMEM;
     /* Every rank has room for it, or none takes it. */
+    if (rc == MPIFT_OK)
+        rc = mpift_agree_status(comm, mine, w, SHARE);
     if (rc == MPIFT_OK && len > 0)
-        rc = mpift_agree_status(comm, b.oom ? MPIFT_ERR_NOMEM : MPIFT_OK, w, SHARE);
-    if (rc == MPIFT_OK && len > 0)
-        rc = mpift_wait_coll(w, SHARE, MPI_Ibcast(b.p, (int)len, MPI_BYTE, 0, comm, &rq), &rq);
-    if (rc == MPIFT_OK && rank != 0)
-        rc = unpack(b.p, (size_t)len, libs);
-    free(b.p);
+        rc = mpift_wait_coll(w, SHARE, MPI_Ibcast(buf, (int)len, MPI_BYTE, 0, comm, &rq), &rq);
+    if (rc == MPIFT_OK && rank != 0 && (rc = mpift_wlibs_decode(buf, (size_t)len, libs, why, sizeof(why))) ==
+        MPIFT_ERR_PROTO)
+        mpift_log_error("the programs' libraries from rank 0 do not validate (%s): protocol error", why);
+    free(buf);
     return rc;
 }
 
@@ -286,17 +193,51 @@ void mpift_libs_settle(struct mpift_in_run *r)
 
 /* ---------------------------------------------------------------- telling */
 
-void mpift_libs_print(const struct mpift_libs *libs, const char *dest_root, const char *dest_template)
-{
-    /* A dest root by node or rank: rank 0's is one of several. */
-    int per_node = strstr(dest_template, "%h") || strstr(dest_template, "%n") || strstr(dest_template, "%r") ||
-                   strstr(dest_template, "%l");
-    size_t k;
+#define TELL "waiting for every rank to say which programs it holds"
+/* Sets told per collective: a bounded buffer on the stack. */
+#define TELL_BLOCK 64
 
-    for (k = 0; k < libs->n; k++)
-        mpift_log_info("%s: %zu librar%s in %s/; run it with LD_LIBRARY_PATH=%s/%s%s", libs->s[k].program,
-                       libs->s[k].nfiles, libs->s[k].nfiles == 1 ? "y" : "ies", libs->s[k].folder, dest_root,
-                       libs->s[k].folder, per_node ? " (rank 0's dest root: each node's own in its place)" : "");
+/* Does this rank keep set s's program but not have it (failed, or
+ * removed by settling)? */
+static int lacks(const struct mpift_in_run *r, const struct mpift_libs_set *s)
+{
+    long p = find(&r->plan, s->program);
+
+    return p >= 0 && mpift_stage_keeps(r->ctx, r->rank, &r->plan.f[p]) && r->state &&
+           r->state[p] != MPIFT_FS_DONE && r->state[p] != MPIFT_FS_SKIPPED;
+}
+
+int mpift_libs_tell(struct mpift_in_run *r)
+{
+    const char *tpl = r->ctx->cfg->dest;
+    /* A dest root by node or rank: rank 0's is one of several. */
+    int per_node = strstr(tpl, "%h") || strstr(tpl, "%n") || strstr(tpl, "%r") || strstr(tpl, "%l"), rc;
+    uint64_t lack[TELL_BLOCK], sum[TELL_BLOCK];
+    MPI_Request rq;
+    size_t k, i, m;
+
+    if (r->ctx->dry_run)
+        return MPIFT_OK;
+    for (k = 0; k < r->libs.n; k += m) {
+        m = r->libs.n - k < TELL_BLOCK ? r->libs.n - k : TELL_BLOCK;
+        for (i = 0; i < m; i++)
+            lack[i] = (uint64_t)lacks(r, &r->libs.s[k + i]);
+        rc = mpift_wait_coll(&r->ctx->watch, TELL, MPI_Ireduce(lack, sum, (int)m, MPI_UINT64_T, MPI_SUM, 0,
+                                                               r->ctx->comm, &rq), &rq);
+        if (rc != MPIFT_OK)
+            return rc;
+        for (i = 0; r->rank == 0 && i < m; i++) {
+            const struct mpift_libs_set *s = &r->libs.s[k + i];
+            char failed[128] = "";
+            if (sum[i])
+                snprintf(failed, sizeof(failed), "%llu cop%s failed (said above); where it landed, ",
+                         (unsigned long long)sum[i], sum[i] == 1 ? "y" : "ies");
+            mpift_log_info("%s: %zu librar%s in %s/; %srun it with LD_LIBRARY_PATH=%s/%s%s", s->program, s->nfiles,
+                           s->nfiles == 1 ? "y" : "ies", s->folder, failed, r->ctx->dest_root, s->folder,
+                           per_node ? " (rank 0's dest root: each node's own in its place)" : "");
+        }
+    }
+    return MPIFT_OK;
 }
 
 static void json_strs(FILE *f, char *const *v, size_t n)

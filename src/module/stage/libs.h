@@ -29,23 +29,8 @@
 
 #include "comm/watch.h"
 #include "config/config.h"
-#include "job/topo.h"
 #include "stage/plan.h"
-
-/* One program and what comes with it, relative to the dest root. */
-struct mpift_libs_set {
-    char *program;
-    char *folder;          /* program + ".libs" */
-    char **files;          /* the libraries, in folder */
-    size_t nfiles;
-    char **links;          /* pairs: a link's path, then its target (a name in folder) */
-    size_t nlinks;
-};
-
-struct mpift_libs {
-    struct mpift_libs_set *s;
-    size_t n, cap;
-};
+#include "wire/libset.h"
 
 /* The suffix of a program's folder of libraries. */
 #define MPIFT_LIBS_SUFFIX ".libs"
@@ -55,33 +40,38 @@ struct mpift_libs {
 int mpift_libs_wanted(const struct mpift_config *cfg);
 
 /*
- * mpift_libs_plan - rank 0, after mpift_plan_build: for each entry with
- * libs, each program it planned below `root` (a file it names, any ELF
- * program a glob or folder of it holds) gets its closure planned and a
- * set in libs.  A program whose closure cannot be had (a library missing:
- * named with who needs it; not an ELF of the kind read; two libraries of
- * one name) is reported, taken out of the plan and counted in nerrors.
+ * mpift_libs_plan - rank 0, after mpift_plan_build: each file an entry
+ * with libs planned itself (its src says which entry, and whether the
+ * entry named it) gets its closure planned and a set in libs when it is
+ * a program: a file it names that is a dynamically linked ELF, an ELF
+ * with an interpreter of a glob or folder; any other file goes as it is.
+ * A program whose closure cannot be had (a library missing: named with
+ * who needs it; not an ELF of the kind read; two libraries of one name;
+ * its folder of libraries planned from another source) is reported,
+ * taken out of the plan and counted in nerrors.
  * Returns MPIFT_OK or MPIFT_ERR_NOMEM.
  */
-int mpift_libs_plan(const struct mpift_config *cfg, const char *root, const struct mpift_topo *topo,
-                    struct mpift_plan *plan, struct mpift_libs *libs);
+int mpift_libs_plan(const struct mpift_config *cfg, const char *root, struct mpift_plan *plan,
+                    struct mpift_libs *libs);
 
-/* Collective: rank 0's sets to every rank.  MPIFT_OK, _ERR_MPI,
- * _ERR_NOMEM, _ERR_PROTO (the same on every rank but for MPI errors). */
+/* Collective: rank 0's sets to every rank (wire/libset.h).  MPIFT_OK,
+ * _ERR_MPI, _ERR_NOMEM, _ERR_RANGE (the same on every rank but for MPI
+ * errors), _ERR_PROTO (a rank that could not read them: libs empty). */
 int mpift_libs_share(struct mpift_libs *libs, MPI_Comm comm, struct mpift_watch *w);
 
 struct mpift_in_run;
 
-/* A writer, after the last round: each set's links made, or its program
- * removed (above).  Local: no message. */
+/* A writer, after the last round or on any error that ended the rounds:
+ * each set's links made, or its program removed (above).  Local: no
+ * message. */
 void mpift_libs_settle(struct mpift_in_run *r);
 
-/* Rank 0: say which LD_LIBRARY_PATH runs each program staged. */
-void mpift_libs_print(const struct mpift_libs *libs, const char *dest_root, const char *dest_template);
+/* Collective, after settling: rank 0 says which LD_LIBRARY_PATH runs
+ * each program, and how many of its copies failed (then: where it
+ * landed).  MPIFT_OK or _ERR_MPI. */
+int mpift_libs_tell(struct mpift_in_run *r);
 
 /* --report: ",\n  \"libraries\": [...]" (docs/report.schema.json). */
 void mpift_libs_report(FILE *f, const struct mpift_libs *libs, const char *dest_root);
-
-void mpift_libs_free(struct mpift_libs *libs);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
-#include "config/template.h"
 #include "elf/resolve.h"
 #include "engine/source.h"
 #include "fs/fsafe.h"
@@ -153,13 +152,22 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
         if (rc != MPIFT_OK || (rc = push_str(&s->files, &s->nfiles, dest)) != MPIFT_OK)
             return rc;
         for (k = 0; k < o->nnames; k++) {
-            if (strcmp(o->names[k], real) == 0)
+            /* A name with a '/' is a path the loader opens as given (and
+             * "sub/../../x" would put a link outside the folder): no link. */
+            if (strcmp(o->names[k], real) == 0 || strchr(o->names[k], '/') || strcmp(o->names[k], "..") == 0 ||
+                strcmp(o->names[k], ".") == 0)
                 continue;
             mpift_format(dest, sizeof(dest), "%s/%s", dir, o->names[k]);
             if ((rc = push_str(&s->links, &s->nlinks, dest)) != MPIFT_OK ||
                 (rc = push_str(&s->links, &s->nlinks, real)) != MPIFT_OK)
                 return rc;
         }
+    }
+    /* The folder is the set's alone (none when the node has them all). */
+    if (s->nfiles > 0 && planned(plan, dir)) {
+        snprintf(why, whylen, "%s is planned from another source too; it is the folder of the program's libraries: "
+                 "stage that file elsewhere", dir);
+        return MPIFT_ERR_CONFIG;
     }
     /* A link must not stand where a library does. */
     for (i = 0; i < s->nlinks; i += 2)
@@ -169,31 +177,6 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
                 return MPIFT_ERR_CONFIG;
             }
     return MPIFT_OK;
-}
-
-static void set_free(struct mpift_libs_set *s)
-{
-    size_t i;
-
-    for (i = 0; i < s->nfiles; i++)
-        free(s->files[i]);
-    for (i = 0; i < s->nlinks; i++)
-        free(s->links[i]);
-    free(s->files);
-    free(s->links);
-    free(s->program);
-    free(s->folder);
-    memset(s, 0, sizeof(*s));
-}
-
-void mpift_libs_free(struct mpift_libs *libs)
-{
-    size_t i;
-
-    for (i = 0; i < libs->n; i++)
-        set_free(&libs->s[i]);
-    free(libs->s);
-    memset(libs, 0, sizeof(*libs));
 }
 
 static struct mpift_libs_set *new_set(struct mpift_libs *libs)
@@ -210,19 +193,26 @@ static struct mpift_libs_set *new_set(struct mpift_libs *libs)
     return &libs->s[libs->n++];
 }
 
-/* Is the file at path a program (an ELF with an interpreter)?  Only those
- * of a glob or a folder get their libraries; a file the entry names may
- * be any ELF. */
-static int is_program(const char *path)
+/* Does the file at path get its libraries?  A file of a glob or a
+ * folder only when it is a program (an ELF with an interpreter); one the
+ * entry names when it is any dynamically linked ELF (an interpreter or a
+ * DT_NEEDED), or an ELF that cannot be read here (its closure says why).
+ * Anything else (a script, a text, a static program) goes as it is. */
+static int wants_libs(const char *path, int named)
 {
     struct mpift_elf e;
     char why[256];
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), yes = 0;
 
+    memset(&e, 0, sizeof(e));   /* freed whether read or not */
     if (fd < 0)
-        return 0;
-    if (mpift_elf_is(fd) && mpift_elf_read(fd, path, &e, why, sizeof(why)) == MPIFT_OK)
-        yes = e.interp != NULL;
+        return named;
+    if (mpift_elf_is(fd)) {
+        if (mpift_elf_read(fd, path, &e, why, sizeof(why)) != MPIFT_OK)
+            yes = named;
+        else
+            yes = e.interp != NULL || (named && e.nneeded > 0);
+    }
     mpift_elf_free(&e);
     close(fd);
     return yes;
@@ -249,7 +239,7 @@ static int one_program(const struct mpift_entry *e, const char *label, const str
         if (!(set = new_set(libs)))
             rc = MPIFT_ERR_NOMEM;
         else if ((rc = make_set(plan, p, &c, root, a, set, why, sizeof(why))) != MPIFT_OK) {
-            set_free(set);
+            mpift_libs_set_free(set);
             libs->n--;
         }
     }
@@ -258,7 +248,7 @@ static int one_program(const struct mpift_entry *e, const char *label, const str
         return -1;
     if (rc == MPIFT_OK) {
         if (set->nfiles == 0) {   /* nothing but the node's own: no folder */
-            set_free(set);
+            mpift_libs_set_free(set);
             libs->n--;
             adding_trim(a, before);
         }
@@ -277,56 +267,31 @@ struct walk {
     unsigned char *seen;   /* [plan->n] 1: a program taken; 2: taken out of the plan */
 };
 
-/* Entry e's programs: the plan's files that are what its source names
- * (a file, a glob's matches, or below a folder). */
-static int entry_programs(struct walk *w, const struct mpift_entry *e, const char *label, const char *src)
+/* The plan's file i, planned by entry e (which has libs): its set, when
+ * it is a program.  Only the files the entry itself planned count (kept
+ * in their src by mpift_plan_build): not a file of another entry that
+ * happens to be the same source, and whatever the link or the name that
+ * led the entry to it. */
+static int entry_file(struct walk *w, const struct mpift_entry *e, size_t i)
 {
-    char pattern[PATH_MAX], real[PATH_MAX];
-    struct stat st;
-    glob_t g;
-    size_t m, i, rl;
-    int named = !strpbrk(src, "*?["), r, rc = MPIFT_OK;
+    struct mpift_pfile *f = &w->plan->f[i];
+    char label[64];
+    int r;
 
-    if ((size_t)snprintf(pattern, sizeof(pattern), "%s/%s", w->root, src) >= sizeof(pattern))
-        return MPIFT_OK;   /* the plan said so */
-    while ((rl = strlen(pattern)) > 1 && pattern[rl - 1] == '/')
-        pattern[rl - 1] = '\0';
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return MPIFT_OK;   /* nothing planned from it: the plan said why */
-    for (m = 0; m < g.gl_pathc && rc == MPIFT_OK; m++) {
-        if (!realpath(g.gl_pathv[m], real) || stat(real, &st) != 0)
-            continue;
-        rl = strlen(real);
-        for (i = 0; i < w->plan->n && rc == MPIFT_OK; i++) {
-            const struct mpift_pfile *f = &w->plan->f[i];
-            if (f->type != MPIFT_PT_FILE || !f->src || w->seen[i] ||
-                !(strcmp(f->src->path, real) == 0 ||
-                  (S_ISDIR(st.st_mode) && strncmp(f->src->path, real, rl) == 0 && f->src->path[rl] == '/')))
-                continue;
-            if ((!named || S_ISDIR(st.st_mode)) && !is_program(f->src->path)) {
-                mpift_log_verbose("%s: not a program (an ELF with an interpreter): staged without libraries (%s)",
-                                  f->src->path, label);
-                continue;
-            }
-            r = one_program(e, label, w->plan, f, w->root, w->libs, &w->a);
-            w->seen[i] = r > 0 ? 1 : 2;
-            /* Staged to run: it keeps its mode (the execute bits) as its
-             * libraries do theirs, preserve or not. */
-            if (r > 0)
-                w->plan->f[i].preserve = 1;
-            rc = r < 0 ? MPIFT_ERR_NOMEM : MPIFT_OK;
-        }
+    snprintf(label, sizeof(label), "stage_in[%" PRIu32 "]", f->src->entry);
+    if (!wants_libs(f->src->path, f->src->named)) {
+        mpift_log_verbose("%s: not %s: staged without libraries (%s)", f->src->path,
+                          f->src->named ? "a dynamically linked ELF object" : "a program (an ELF with an interpreter)",
+                          label);
+        return MPIFT_OK;
     }
-    globfree(&g);
-    return rc;
-}
-
-static int cmp_pfile(const void *x, const void *y)
-{
-    const struct mpift_pfile *a = x, *b = y;
-    int c = strcmp(a->dest, b->dest);
-
-    return c ? c : (a->target > b->target) - (a->target < b->target);
+    r = one_program(e, label, w->plan, f, w->root, w->libs, &w->a);
+    w->seen[i] = r > 0 ? 1 : 2;
+    /* Staged to run: it keeps its mode (the execute bits) as its
+     * libraries do theirs, preserve or not. */
+    if (r > 0)
+        f->preserve = 1;
+    return r < 0 ? MPIFT_ERR_NOMEM : MPIFT_OK;
 }
 
 /* The programs that failed out, the libraries in, the plan sorted again. */
@@ -362,29 +327,24 @@ static int merge(struct walk *w)
         }
     }
     w->a.n = 0;
-    if (p->n)
-        qsort(p->f, p->n, sizeof(*p->f), cmp_pfile);
+    mpift_plan_sort(p);
     return MPIFT_OK;
 }
 
-int mpift_libs_plan(const struct mpift_config *cfg, const char *root, const struct mpift_topo *topo,
-                    struct mpift_plan *plan, struct mpift_libs *libs)
+int mpift_libs_plan(const struct mpift_config *cfg, const char *root, struct mpift_plan *plan,
+                    struct mpift_libs *libs)
 {
     struct walk w = {root, plan, libs, {NULL, 0, 0}, NULL};
-    struct mpift_tvars v;
-    char src[PATH_MAX], label[64];
-    size_t i;
+    size_t i, n = plan->n;   /* merge adds the libraries after */
     int rc = MPIFT_OK;
 
     memset(libs, 0, sizeof(*libs));
-    if (!(w.seen = calloc(plan->n ? plan->n : 1, 1)))
+    if (!(w.seen = calloc(n ? n : 1, 1)))
         return MPIFT_ERR_NOMEM;
-    mpift_topo_tvars(topo, 0, &v);
-    for (i = 0; i < cfg->n_in && rc == MPIFT_OK; i++) {
-        if (!cfg->in[i].libs || mpift_template_expand(cfg->in[i].src, &v, src, sizeof(src)) != MPIFT_OK)
-            continue;
-        snprintf(label, sizeof(label), "stage_in[%zu]", i);
-        rc = entry_programs(&w, &cfg->in[i], label, src);
+    for (i = 0; i < n && rc == MPIFT_OK; i++) {
+        const struct mpift_pfile *f = &plan->f[i];
+        if (f->type == MPIFT_PT_FILE && f->src && f->src->entry < cfg->n_in && cfg->in[f->src->entry].libs)
+            rc = entry_file(&w, &cfg->in[f->src->entry], i);
     }
     if (rc == MPIFT_OK)
         rc = merge(&w);

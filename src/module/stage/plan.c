@@ -47,6 +47,7 @@ struct builder {
     int target;
     int oom;
     int named;                 /* the source being added was named by the entry (no glob, no walk) */
+    size_t entry;              /* the entry's index in its list */
 };
 
 static void plan_error(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -112,6 +113,8 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
         b->oom = 1;
         return MPIFT_ERR_NOMEM;
     }
+    f->src->entry = (uint32_t)b->entry;
+    f->src->named = b->named;
     f->type = type;
     f->size = type == MPIFT_PT_FILE ? (uint64_t)st->st_size : 0;
     f->mtime_sec = st->st_mtim.tv_sec;
@@ -386,15 +389,22 @@ static int cmp_pfile(const void *a, const void *b)
     return (x->target > y->target) - (x->target < y->target);
 }
 
-/* Sort by destination (directories then precede their contents, and
- * neighbours share parent folders) and refuse two sources for one path. */
+/* By destination: directories then precede their contents, and
+ * neighbours share parent folders. */
+void mpift_plan_sort(struct mpift_plan *p)
+{
+    if (p->n > 0)   /* p->f may be NULL: qsort must not see it */
+        qsort(p->f, p->n, sizeof(*p->f), cmp_pfile);
+}
+
+/* Sort, and refuse two sources for one path. */
 static void dedupe(struct mpift_plan *p)
 {
     size_t i, o = 0;
 
     if (p->n == 0)
-        return;   /* p->f may be NULL: qsort must not see it */
-    qsort(p->f, p->n, sizeof(*p->f), cmp_pfile);
+        return;
+    mpift_plan_sort(p);
     for (i = 0; i < p->n; i++) {
         struct mpift_pfile *f = &p->f[i];
         if (o > 0 && p->f[o - 1].target == f->target && strcmp(p->f[o - 1].dest, f->dest) == 0) {
@@ -439,6 +449,7 @@ static int build(const struct mpift_entry *list, size_t n, const char *what, con
 
         snprintf(label, sizeof(label), "%s[%zu]", what, i);
         b.e = e;
+        b.entry = i;
         if (starts)
             starts[i] = plan->n;
         for (r = first; r <= last && rc == MPIFT_OK; r++) {

@@ -54,6 +54,10 @@ int mpift_plan_bcast(struct mpift_plan *plan, MPI_Comm comm, struct mpift_watch 
 int mpift_plan_send(const struct mpift_plan *plan, int to, MPI_Comm comm, struct mpift_watch *w);
 int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpift_watch *w);
 
+/* Sort by destination, then target (-1, every writer, first): the order
+ * every plan is kept in. */
+void mpift_plan_sort(struct mpift_plan *plan);
+
 void mpift_plan_free(struct mpift_plan *plan);
 
 #endif

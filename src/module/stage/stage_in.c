@@ -95,7 +95,7 @@ static int make_plan(struct mpift_in_run *r)
         if (rc == MPIFT_OK) {
             rc = mpift_plan_build(ctx->cfg, real, &ctx->topo, &r->plan);
             if (rc == MPIFT_OK && mpift_libs_wanted(ctx->cfg))
-                rc = mpift_libs_plan(ctx->cfg, real, &ctx->topo, &r->plan, &r->libs);
+                rc = mpift_libs_plan(ctx->cfg, real, &r->plan, &r->libs);
             if (rc == MPIFT_OK)
                 rc = mpift_extract_scan(r);
             if (rc == MPIFT_OK && r->plan.nerrors)
@@ -461,8 +461,8 @@ static int finish(struct mpift_in_run *r, double t0)
     memset(&tally, 0, sizeof(tally));
     r->t_done = MPI_Wtime() - t0;
     summary(r, &tally, MPI_Wtime() - t0);
-    if (r->rank == 0 && !ctx->dry_run)
-        mpift_libs_print(&r->libs, ctx->dest_root, ctx->cfg->dest);
+    if ((rc = mpift_libs_tell(r)) != MPIFT_OK)
+        return rc;
     if (r->rank == 0 && r->batches)
         mpift_log_verbose("%llu small files went in %llu batch messages", (unsigned long long)r->batched,
                           (unsigned long long)r->batches);
@@ -503,9 +503,11 @@ static int in_move(void *run)
     if (mpift_in_open_root(r) != MPIFT_OK)
         r->local_fail = 1;
     rc = run_rounds(r);
-    /* A program stays on a node only with all its libraries (libs.h). */
-    if (rc == MPIFT_OK)
-        mpift_libs_settle(r);
+    /* A program stays on a node only with all its libraries (libs.h),
+     * however the rounds ended: an MPI or protocol error, or a stop,
+     * leaves committed programs too.  Local, no message: safe on any
+     * exit (it passes over a refused run and a root never opened). */
+    mpift_libs_settle(r);
     /* Archives unpack before their folders take their modes (a read-only
      * folder could not take the tree). */
     if (rc == MPIFT_OK && r->xfer_on)
