@@ -220,9 +220,10 @@ _mpift_mpirun_opts() {
     # job of a user on a host: two jobs of a parallel make check, one
     # starting while the other cleans up, race on it ("A call to mkdir was
     # unable to create the desired directory ... File exists").  Each test
-    # gets its own, world-readable for ranks that drop to another user.
+    # gets its own, sticky and open to all as /tmp is: a test may run
+    # mpirun as an ordinary user, whose session folder goes in it too.
     if [ -z "${_mpift_ompi_tmp:-}" ]; then
-        _mpift_ompi_tmp=$(mktemp -d "$_mpift_tmpbase/mpift-test.XXXXXX") && chmod 755 "$_mpift_ompi_tmp" &&
+        _mpift_ompi_tmp=$(mktemp -d "$_mpift_tmpbase/mpift-test.XXXXXX") && chmod 1777 "$_mpift_ompi_tmp" &&
             printf 'D %s\n' "$_mpift_ompi_tmp" >>"$_mpift_registry" || _mpift_ompi_tmp=
     fi
     # shellcheck disable=SC2054
