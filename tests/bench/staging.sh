@@ -3,7 +3,7 @@
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
-#                                               ranks2 wide control fabric profile extract
+#                                               ranks2 wide control fabric profile extract holes
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -74,9 +74,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/slurmcluster.sh"
 . "$top_srcdir/tests/bench/fabric.sh"
 . "$top_srcdir/tests/bench/extract_case.sh"
+. "$top_srcdir/tests/bench/holes_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -694,7 +695,8 @@ for c in $cases; do
     fabric) fabric ;;
     profile) profile ;;
     extract) extract_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract)" ;;
+    holes) holes_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes)" ;;
     esac
 done
 pass
