@@ -136,13 +136,27 @@ void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_
     snprintf(m->name, sizeof(m->name), "%s", name);
 }
 
-int mpift_source_hole(int fd, uint64_t off, size_t len)
+int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e)
 {
-    off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+    off_t d, h;
 
-    if (d < 0)
-        return errno == ENXIO;   /* no data from off to the end */
-    return (uint64_t)d >= off + len;
+    if (off >= e->from && off + len <= e->to)
+        return e->hole;
+    d = lseek(fd, (off_t)off, SEEK_DATA);
+    if (d < 0) {
+        if (errno != ENXIO)
+            return 0;
+        *e = (struct mpift_extent){ off, UINT64_MAX, 1 };   /* no data from off to the end */
+        return 1;
+    }
+    if ((uint64_t)d > off) {
+        *e = (struct mpift_extent){ off, (uint64_t)d, 1 };
+        return (uint64_t)d >= off + len;
+    }
+    h = lseek(fd, (off_t)off, SEEK_HOLE);
+    if (h > d)
+        *e = (struct mpift_extent){ off, (uint64_t)h, 0 };
+    return 0;
 }
 
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)

@@ -42,9 +42,18 @@ void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_
  */
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off);
 
+/* The extent of a source last asked about: [from, to) is all hole or all
+ * data.  Zeroed at a file's start (an empty extent). */
+struct mpift_extent {
+    uint64_t from, to;
+    int hole;
+};
+
 /* Is [off, off+len) of fd a hole (SEEK_DATA finds no data in it)?  A file
- * system without SEEK_DATA says every byte is data: 0. */
-int mpift_source_hole(int fd, uint64_t off, size_t len);
+ * system without SEEK_DATA says every byte is data: 0.  *e keeps the
+ * extent found, so a file is asked once per extent, not once per chunk
+ * (a dense file: once). */
+int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e);
 
 /*
  * mpift_source_changed - after the last byte of fd was read: did the file

@@ -55,6 +55,7 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64
     s->fd_held = 0;
     s->read_err = s->have_sink = 0;
     s->next = s->posted = s->off = 0;
+    s->extent = (struct mpift_extent){ 0, 0, 0 };
     s->from = rt->parent;
     s->why[0] = '\0';
     s->stripe_code = s->stripe_heard = 0;
@@ -221,7 +222,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         /* A hole of the source is not read: it is zeros, and goes as a
          * zero frame (compress.h).  A source that fills it meanwhile
          * changes its mtime, and the end's check sends it again. */
-        if (!s->read_err && !mpift_source_hole(s->fd, s->off, (size_t)len))
+        if (!s->read_err && !mpift_source_hole(s->fd, s->off, (size_t)len, &s->extent))
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
             memset(x->buf[b], 0, (size_t)len);

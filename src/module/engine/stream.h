@@ -30,6 +30,7 @@
 #include "wire/proto.h"
 #include "engine/compress.h"
 #include "engine/sink.h"
+#include "engine/source.h"
 #include "engine/xfer.h"
 
 enum mpift_stream_phase {
@@ -58,6 +59,7 @@ struct mpift_xfer_stream {
     int read_err;                 /* errno of the source's first failed read, or
                                    * MPIFT_SOURCE_SHRANK (below the source: as its
                                    * COMPLETE said) */
+    struct mpift_extent extent;   /* source: where its holes are, as last asked */
     int have_sink;
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */
