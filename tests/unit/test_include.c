@@ -206,6 +206,34 @@ START_TEST(messages_keep_file_and_line)
 }
 END_TEST
 
+/* A comment of the user's own that spells the line marker: still a
+ * comment, and nothing is read past the text's end when it is the last
+ * bytes (found by make fuzz; the sanitizer build caught the read).
+ * libconfig itself refuses a comment that ends the text without a
+ * newline: that one must fail as a syntax error, not crash. */
+START_TEST(marker_spelled_by_the_user)
+{
+    struct mpift_config *cfg = NULL;
+    const char *tails[] = { "#@mpift-line \n", "#@mpift-line 7\n", "#@mpift-line x\n", "#@mpift-line -1 a\n",
+                            "#@mpift-line ", "#@mpift-line 7" };
+    char text[512];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        snprintf(text, sizeof(text), "%s%s", HEAD, tails[i]);
+        put("main.cfg", text);
+        rc = mpift_config_load(main_cfg, text, NULL, 0, &cfg, err, sizeof(err));
+        if (strchr(tails[i], '\n'))
+            ck_assert_msg(rc == MPIFT_OK, "%s: %s", tails[i], err);
+        else
+            ck_assert_msg(rc == MPIFT_ERR_CONFIG && strstr(err, "main.cfg:3: syntax error"), "%s: %d %s", tails[i], rc,
+                          err);
+        mpift_config_free(&cfg);
+    }
+}
+END_TEST
+
 static Suite *include_suite(void)
 {
     Suite *s = suite_create("include");
@@ -220,6 +248,7 @@ static Suite *include_suite(void)
     tcase_add_checked_fixture(errors, setup, teardown);
     tcase_add_test(errors, refused);
     tcase_add_test(errors, messages_keep_file_and_line);
+    tcase_add_test(errors, marker_spelled_by_the_user);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -270,9 +270,11 @@ bool mpift_cfg_marks(struct mpift_cfg_loader *L, const char *text)
         if (st == LEX_CODE && strncmp(p, MARK, strlen(MARK)) == 0) {
             errno = 0;
             v = strtol(p + strlen(MARK), &end, 10);
-            name = end + 1;
-            n = (int)strcspn(name, "\n");
+            /* A line of the user's own text may spell the marker and end
+             * there: the name starts only after the space. */
             if (errno == 0 && v >= 0 && v < INT_MAX && *end == ' ') {
+                name = end + 1;
+                n = (int)strcspn(name, "\n");
                 if (!(m = realloc(L->marks, (L->nmarks + 1) * sizeof(*m)))) {
                     mpift_cfg_nomem(L);
                     return false;
