@@ -8,9 +8,41 @@
 # along the same chain of nodes and writes them, hashing nothing.  Each
 # program runs a warm-up and then 3 times (the median shown), and as many
 # times with nothing to move (mpift: every copy in place; the floor: an
-# empty file), which is subtracted: "net".  Wall is the job's; CPU is the
-# whole machine's (/proc/stat, every process: run it on a quiet machine).
-# Every copy is compared with the source byte for byte.
+# empty file), which is subtracted: "net".  Wall is the job's.  CPU is
+# the job's own: every process it starts (mpirun, the fake nodes' daemons,
+# the ranks) runs in a control group of its own and its CPU account is
+# read after (cgroup v1 cpuacct or v2 cpu.stat).  Where no control group
+# can be made, CPU is the whole machine's (/proc/stat: then run it on a
+# quiet machine; the note says which).  The whole machine's count read
+# anything else running as the job's: a compile beside the bench once
+# doubled the floor's CPU.  Every copy is compared with the source byte
+# for byte.
+
+# _fab_cgroup: a new control group that accounts CPU, printed as
+# "DIR FILE" (FILE: where its CPU is read), or nothing
+_fab_cgroup() {
+    local base d
+    for base in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        d=$base/mpift-bench.$$.$RANDOM
+        [ -d "$base" ] && mkdir "$d" 2>/dev/null || continue
+        if [ -r "$d/cpuacct.usage" ]; then
+            echo "$d cpuacct.usage"
+            return
+        elif [ -r "$d/cpu.stat" ] && [ -w "$d/cgroup.procs" ]; then
+            echo "$d cpu.stat"
+            return
+        fi
+        rmdir "$d" 2>/dev/null
+    done
+}
+
+# _fab_cg_cpu DIR FILE: the CPU seconds the group has used
+_fab_cg_cpu() {
+    case $2 in
+    cpuacct.usage) awk '{ printf "%.3f", $1 / 1e9 }' "$1/$2" ;;
+    *) awk '$1 == "usage_usec" { printf "%.3f", $2 / 1e6 }' "$1/$2" ;;
+    esac
+}
 
 # _fab_cpu: the machine's busy CPU seconds so far (user, nice, system,
 # irq, softirq, steal)
@@ -18,16 +50,35 @@ _fab_cpu() {
     awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.3f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
 }
 
+# What CPU the notes show: the job's, or (no control group) the machine's.
+_fab_cpu_of="the job's own (a control group)"
+
 # _fab_run NAME CMD...: run CMD once; append "NAME WALL CPU" to $t/fab/times
 _fab_run() {
-    local name=$1 s e c0 c1
+    local name=$1 s e c0 c1 cg rc
     shift
     sync
+    read -r -a cg <<<"$(_fab_cgroup)"
     c0=$(_fab_cpu)
     s=$(date +%s.%N)
-    "$@" >"$t/out" 2>"$t/err" || fail "fabric, $name: $(cat "$t/out" "$t/err")"
+    if [ ${#cg[@]} = 2 ]; then
+        # The subshell joins the group, then runs the job: all it starts
+        # is accounted there.
+        (echo "$BASHPID" >"${cg[0]}/cgroup.procs" && "$@") >"$t/out" 2>"$t/err"
+    else
+        "$@" >"$t/out" 2>"$t/err"
+    fi
+    rc=$?
     e=$(date +%s.%N)
-    c1=$(_fab_cpu)
+    if [ ${#cg[@]} = 2 ]; then
+        c0=0
+        c1=$(_fab_cg_cpu "${cg[@]}")
+        rmdir "${cg[0]}" 2>/dev/null
+    else
+        c1=$(_fab_cpu)
+        _fab_cpu_of="the whole machine's (no control group could be made: run on a quiet machine)"
+    fi
+    [ $rc = 0 ] || fail "fabric, $name: $(cat "$t/out" "$t/err")"
     awk -v n="$name" -v s="$s" -v e="$e" -v a="$c0" -v b="$c1" 'BEGIN { printf "%s %.3f %.3f\n", n, e - s, b - a }' >>"$t/fab/times"
 }
 
@@ -103,7 +154,8 @@ fabric() {
     done
     note "floor (tests/bench/mpi_relay: relay and write, no hash): net wall $fw s, net CPU $fc s; nothing to move:" \
         "mpift $(_fab_median mpift-empty 2) s, floor $(_fab_median floor-empty 2) s (medians of 3, after a warm-up)"
-    note "MB/s: 3 copies of the file over net wall; ratio: net wall over the floor's (CPU ratio in the note)"
+    note "MB/s: 3 copies of the file over net wall; ratio: net wall over the floor's (CPU ratio in the note);" \
+        "CPU: $_fab_cpu_of"
     rm -rf "$FAKE_NODEDIR/../src"
 }
 
