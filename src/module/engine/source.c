@@ -159,6 +159,55 @@ int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e)
     return 0;
 }
 
+/* Add the whole chunks of [from, to) to h, merged with the extent before. */
+static void add_hole(struct mpift_holes *h, const struct mpift_meta *m, uint64_t from, uint64_t to)
+{
+    uint64_t c = m->chunk_size, a = (from + c - 1) / c * c, b = to == m->size ? to : to / c * c;
+
+    if (b <= a)
+        return;
+    if (h->n > 0 && h->e[h->n - 1].off + h->e[h->n - 1].len == a)
+        h->e[h->n - 1].len += b - a;
+    else if (h->n < MPIFT_HOLES_MAX)
+        h->e[h->n++] = (struct mpift_hole){ a, b - a };
+}
+
+void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h)
+{
+    uint64_t off = 0;
+    off_t d, e;
+
+    h->n = 0;
+    while (off < m->size && h->n < MPIFT_HOLES_MAX) {
+        d = lseek(fd, (off_t)off, SEEK_DATA);
+        if (d < 0 && errno != ENXIO)
+            break;     /* no SEEK_DATA here (EINVAL): every byte is data */
+        if (d < 0 || (uint64_t)d >= m->size) {
+            add_hole(h, m, off, m->size);
+            break;
+        }
+        add_hole(h, m, off, (uint64_t)d);
+        e = lseek(fd, d, SEEK_HOLE);
+        if (e <= d)
+            break;
+        off = (uint64_t)e;
+    }
+    m->nholes = h->n;
+}
+
+int mpift_source_holes_filled(int fd, const struct mpift_holes *h)
+{
+    off_t d;
+    uint32_t k;
+
+    for (k = 0; k < h->n; k++) {
+        d = lseek(fd, (off_t)h->e[k].off, SEEK_DATA);
+        if (d >= 0 && (uint64_t)d < h->e[k].off + h->e[k].len)
+            return 1;
+    }
+    return 0;
+}
+
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
 {
     size_t done = 0;

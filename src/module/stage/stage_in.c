@@ -186,6 +186,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         maxkids = cfg->policy == MPIFT_POLICY_DIRECT ? r->size : cfg->policy == MPIFT_POLICY_TREE ? cfg->fanout : 1;
         r->xfer_on = 1;
         rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids, &ctx->watch);
+        r->x.whole_wanted = mpift_report_wanted(ctx);
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
     rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);

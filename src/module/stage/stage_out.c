@@ -573,6 +573,7 @@ static int out_init(void *run, struct mpift_ctx *ctx)
     if (rc == MPIFT_OK) {
         r->xfer_on = 1;
         rc = mpift_xfer_init(&r->x, ctx->comm, ctx->cfg, 1, &ctx->watch);
+        r->x.whole_wanted = mpift_report_wanted(ctx);
     }
     return rc;
 }
