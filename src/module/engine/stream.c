@@ -236,6 +236,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         else
             memset(x->buf[b], 0, (size_t)len);
         mpift_inject_pause_chunk(x->rank, s->next);
+        mpift_inject_fill_hole(x->rank, s->fd, &s->holes, s->next);
         /* Compressed once, here: relays pass the frame on as it is. */
         tag = mpift_route_tag(s->rt, s->next);
         flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len, s->next);
