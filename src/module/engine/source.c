@@ -183,13 +183,19 @@ static void add_hole(struct mpift_holes *h, const struct mpift_meta *m, uint64_t
         h->e[h->n++] = (struct mpift_hole){ a, b - a };
 }
 
+/* The data extents mpift_source_holes steps over at most: a file of
+ * millions of holes smaller than a chunk is not walked whole before its
+ * METADATA (its holes past here go chunk by chunk). */
+#define HOLES_WALK_MAX (16 * MPIFT_HOLES_MAX)
+
 void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h)
 {
     uint64_t off = 0;
     off_t d, e;
+    int steps;
 
     h->n = 0;
-    while (off < m->size && h->n < MPIFT_HOLES_MAX) {
+    for (steps = 0; off < m->size && h->n < MPIFT_HOLES_MAX && steps < HOLES_WALK_MAX; steps++) {
         d = seek(fd, (off_t)off, SEEK_DATA);
         if (d < 0 && errno != ENXIO)
             break;     /* no SEEK_DATA here (EINVAL): every byte is data */
