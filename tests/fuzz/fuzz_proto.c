@@ -1,6 +1,6 @@
 /*
  * fuzz_proto.c - libFuzzer target: every decoder of a received message
- * (METADATA, COMPLETE, ERROR, BATCH, and the service's requests and
+ * (METADATA, METADATA with its HOLES, COMPLETE, ERROR, BATCH, and the service's requests and
  * replies) on arbitrary bytes.  They must reject what does not validate
  * and never read outside the buffer.
  */
@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const uint64_t ids[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
     struct mpift_meta m;
+    static struct mpift_holes h;
     struct mpift_complete c;
     struct mpift_error_msg e;
     struct mpift_batch_entry be[8];
@@ -33,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     (void)mpift_meta_decode(buf, size, &m, err, sizeof(err));
+    if (mpift_head_decode(buf, size, &m, &h, err, sizeof(err)) == MPIFT_OK &&
+        (h.n != m.nholes || mpift_holes_chunks(&h, m.chunk_size) > m.nchunks))
+        abort();   /* accepted extents that do not fit the file */
     (void)mpift_complete_decode(buf, size, &c, err, sizeof(err));
     (void)mpift_error_decode(buf, size, &e, err, sizeof(err));
     for (count = 0; count <= 8; count++)

@@ -122,9 +122,10 @@ static void libs_seeds(void)
 
 static void proto_seeds(void)
 {
-    static unsigned char buf[MPIFT_META_WIRE_MAX];
+    static unsigned char buf[MPIFT_HEAD_WIRE_MAX];
+    static struct mpift_holes h = { 2, { { 0, 4096 }, { 8192, 10000 - 8192 } } };   /* chunk 1 is data */
     struct mpift_meta m = { .file_id = 3, .size = 10000, .mtime_sec = 1700000000, .mode = 0644, .chunk_size = 4096 };
-    struct mpift_complete c = { 3, 10000, MPIFT_SEND_OK, 0, MPIFT_WIRE_CKSUM_XXH3, 0xfeedull };
+    struct mpift_complete c = { 3, 10000, MPIFT_SEND_OK, 0, MPIFT_WIRE_CKSUM_XXH3, 0xfeedull, 0xfeedull };
     struct mpift_error_msg e = { 3, MPIFT_ERR_IO, "in/a.bin: read failed: Input/output error" };
     struct mpift_batch_entry be = { 0, 5, 1700000000, 0, 0644, MPIFT_SEND_OK, 0, 7, NULL };
     struct mpift_req rq = { MPIFT_REQ_FETCH, 0, 9, "data/x.bin" };
@@ -132,6 +133,9 @@ static void proto_seeds(void)
     mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
     strcpy(m.name, "dir/a.bin");
     seed("proto", "meta", buf, (size_t)mpift_meta_encode(&m, buf, sizeof(buf)));
+    m.nholes = h.n;
+    seed("proto", "head_holes", buf, (size_t)mpift_head_encode(&m, &h, buf, sizeof(buf)));
+    m.nholes = 0;
     seed("proto", "complete", buf, (size_t)mpift_complete_encode(&c, buf, sizeof(buf)));
     seed("proto", "error", buf, (size_t)mpift_error_encode(&e, buf, sizeof(buf)));
     mpift_batch_put_entry(buf + MPIFT_BATCH_HDR, &be);

@@ -1,13 +1,17 @@
 #!/bin/bash
 # Holes as holes.  A sparse 64 MiB source holding 2.1 MiB of data, a file
 # of 8 MiB of written zeros and 4 MiB of random bytes onto 3 fake nodes:
-# every copy equals its source byte for byte, the zero chunks cross the
-# wire as one-byte zero frames (--report's wire_bytes: the data, not
+# every copy equals its source byte for byte, the sparse file's holes
+# cross as extents (--report's hole_bytes: every whole chunk of them) and
+# the written zeros as one-byte zero frames (wire_bytes: the data, not
 # 64 MiB), with transfer.compress none as with auto, and every copy is
 # sparse where its source had zeros (du: about the data); the report's
-# xxh3 is the source's whole content, zeros included.
+# xxh3 is the source's whole content, zeros included.  Hostile: a hole
+# written while the file is read (MPIFT_TEST_FILL_HOLE) is never a silent
+# wrong copy; a source without SEEK_DATA (MPIFT_TEST_NO_SEEK_DATA) goes
+# dense and equal; a stage-out of a sparse file takes the same path.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=300
-plan 3
+plan 6
 
 mkdir -p "$t/src/tree"
 python3 - "$t/src/tree" <<'PY' || fail "cannot make the files"
@@ -40,11 +44,19 @@ holes() {
     check_report "$t/r.json"
 }
 
+# wire FILE [FIELD]: the report's wire_bytes (or FIELD) of FILE; FILE
+# "totals": the totals' (summed over a stage-out's writers' files alike).
 wire() {
     /usr/bin/python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
-print(next(f["wire_bytes"] for f in r["files"] if f["path"].endswith(sys.argv[2])))' "$t/r.json" "$1"
+k = sys.argv[3]
+print(r["totals"][k] if sys.argv[2] == "totals" else sum(f[k] for f in r["files"] if f["path"].endswith(sys.argv[2])))' \
+        "$t/r.json" "$1" "${2:-wire_bytes}"
 }
+
+# The sparse file's whole chunks of 256 KiB without data: all but the
+# first 4, the 4 from 20 MiB and the last.
+sparse_holes=$(((64 << 20) - (9 << 18)))
 
 # allocated FILE: its 1 KiB blocks on every node, the largest
 allocated() {
@@ -65,6 +77,10 @@ check_holes() {
     [ "$(allocated sparse.img)" -lt 4096 ] || fail "$1: a copy of the sparse file holds $(allocated sparse.img) KiB (its data: 2.1 MiB)"
     [ "$(allocated zeros.bin)" -lt 1024 ] || fail "$1: a copy of 8 MiB of zeros holds $(allocated zeros.bin) KiB"
     [ "$(allocated random.bin)" -ge 4096 ] || fail "$1: the random file's copy holds only $(allocated random.bin) KiB"
+    [ "$(wire sparse.img hole_bytes)" = "$sparse_holes" ] ||
+        fail "$1: the sparse file's hole_bytes is $(wire sparse.img hole_bytes), expected $sparse_holes"
+    [ "$(wire zeros.bin hole_bytes)" = 0 ] || fail "$1: written zeros counted as holes ($(wire zeros.bin hole_bytes))"
+    [ "$(wire totals hole_bytes)" = "$sparse_holes" ] || fail "$1: total hole_bytes $(wire totals hole_bytes)"
 }
 
 none() {
@@ -95,3 +111,95 @@ for f in r["files"]:
 PY
 }
 scenario "the report's xxh3 of each file is that of its whole content, zeros included" digest
+
+# one_cfg RETRIES [SOURCE]: sparse.img of SOURCE (the tree) alone, in $t/one.cfg.
+one_cfg() {
+    cat >"$t/one.cfg" <<CFG
+version = 1;
+paths: { source = "${2:-$t/src/tree}"; dest = "$FAKE_SCRATCH/stage"; };
+transfer: { chunk_size = "256K"; window = 8; retries = $1; };
+stage_in = ( { src = "sparse.img"; dest = ""; } );
+CFG
+}
+
+# A hole written while the file is read: rank 0 writes into the first
+# extent (sent as a hole) before DATA message 2.  Without retries the file
+# fails "changed while being staged" and no node holds it; with them it is
+# sent again and every copy is the written version.  On a copy of the
+# sparse file in $t/fill.
+filled() {
+    local rc=0 h
+    mkdir -p "$t/fill"
+    cp --sparse=always "$t/src/tree/sparse.img" "$t/sparse.orig"
+    cp --sparse=always "$t/sparse.orig" "$t/fill/sparse.img"
+    one_cfg 0 "$t/fill"
+    fakenodes_clear stage
+    MPIFT_TEST_FILL_HOLE=0:2 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/one.cfg" >"$t/log" 2>&1 ||
+        rc=$?
+    [ "$rc" = 1 ] || fail "a hole filled mid-read, no retries: exit $rc, expected 1: $(cat "$t/log")"
+    grep -q "$t/fill/sparse.img: changed while being staged (.*): not staged" "$t/log" ||
+        fail "the change is not named: $(cat "$t/log")"
+    cmp -s "$t/fill/sparse.img" "$t/sparse.orig" && fail "the test hook wrote nothing into the hole"
+    for h in $FAKE_HOSTS; do
+        [ ! -e "$FAKE_NODEDIR/$h/stage/sparse.img" ] || fail "$h holds sparse.img although it changed mid-read"
+    done
+    cp --sparse=always "$t/sparse.orig" "$t/fill/sparse.img"
+    one_cfg 2 "$t/fill"
+    fakenodes_clear stage
+    rm -f "$t/r.json"
+    MPIFT_TEST_FILL_HOLE=0:2 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/one.cfg" --report "$t/r.json" \
+        >"$t/log" 2>&1 || fail "a hole filled mid-read, with retries: $(cat "$t/log")"
+    grep -q "sparse.img: changed while being staged (.*); re-sending (attempt 2 of 3)" "$t/log" ||
+        fail "the change is not named: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do
+        cmp "$t/fill/sparse.img" "$FAKE_NODEDIR/$h/stage/sparse.img" || fail "$h: not the written version"
+    done
+    check_report "$t/r.json"
+}
+scenario "a hole written while the file is read: exit 1 'changed while being staged', or sent again whole" filled
+
+# A source file system without SEEK_DATA: the sparse file is read whole,
+# its zero chunks still cross as zero frames, nothing as extents.
+no_seek_data() {
+    local h
+    one_cfg 0
+    fakenodes_clear stage
+    rm -f "$t/r.json"
+    MPIFT_TEST_NO_SEEK_DATA=1 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/one.cfg" \
+        --report "$t/r.json" >"$t/log" 2>&1 || fail "without SEEK_DATA: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do
+        cmp "$t/src/tree/sparse.img" "$FAKE_NODEDIR/$h/stage/sparse.img" || fail "without SEEK_DATA: $h's copy differs"
+    done
+    [ "$(wire sparse.img hole_bytes)" = 0 ] || fail "without SEEK_DATA, $(wire sparse.img hole_bytes) bytes as holes"
+    [ "$(wire sparse.img)" -lt $((4 << 20)) ] || fail "without SEEK_DATA the zeros took $(wire sparse.img) bytes"
+    check_report "$t/r.json"
+}
+scenario "a source without SEEK_DATA goes dense: every copy equal, no extents" no_seek_data
+
+# Stage-out of a sparse file from every node into collect: its holes cross
+# as extents too, and every collected copy is sparse and equal.
+stage_out_sparse() {
+    local h k
+    fakenodes_clear stage
+    for h in $FAKE_HOSTS; do
+        mkdir -p "$FAKE_NODEDIR/$h/stage" && cp --sparse=always "$t/src/tree/sparse.img" "$FAKE_NODEDIR/$h/stage/"
+    done
+    rm -rf "$t/collect" "$t/r.json"
+    cat >"$t/out.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src/tree"; dest = "$FAKE_SCRATCH/stage"; collect = "$t/collect"; };
+transfer: { chunk_size = "256K"; window = 8; };
+stage_out = ( { src = "sparse.img"; dest = "%h/"; } );
+CFG
+    fakenodes_mpirun 3 "$stage" --config "$t/out.cfg" --out --report "$t/r.json" >"$t/log" 2>&1 ||
+        fail "stage-out: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do
+        cmp "$t/src/tree/sparse.img" "$t/collect/$h/sparse.img" || fail "stage-out: $h's copy differs"
+        k=$(du -k "$t/collect/$h/sparse.img" | cut -f1)
+        [ "$k" -lt 4096 ] || fail "stage-out: $h's collected copy holds $k KiB"
+    done
+    [ "$(wire totals hole_bytes)" = $((3 * sparse_holes)) ] ||
+        fail "stage-out: total hole_bytes $(wire totals hole_bytes), expected $((3 * sparse_holes))"
+    check_report "$t/r.json"
+}
+scenario "stage-out of a sparse file: its holes cross as extents, every collected copy sparse and equal" stage_out_sparse

@@ -6,9 +6,10 @@
 #include "mpift/mpift.h"
 #include "wire/proto.h"
 #include "wire/request.h"
+#include "engine/sink.h"
 #include "unit_main.h"
 
-static unsigned char buf[MPIFT_META_WIRE_MAX + 64];
+static unsigned char buf[MPIFT_HEAD_WIRE_MAX + 64];
 static char err[256];
 
 static struct mpift_meta good_meta(void)
@@ -190,6 +191,131 @@ START_TEST(complete_roundtrip_and_errors)
 }
 END_TEST
 
+/* A file of 10 chunks of 4096 and 100 bytes: holes at chunks 0-1, 5-6
+ * and from chunk 9 to the end. */
+static struct mpift_meta holed_meta(struct mpift_holes *h)
+{
+    struct mpift_meta m = good_meta();
+
+    m.size = 9 * 4096 + 4096 + 100;
+    mpift_chunking(m.size, m.chunk_size, &m.nchunks, &m.last_chunk);
+    h->n = m.nholes = 3;
+    h->e[0] = (struct mpift_hole){ 0, 2 * 4096 };
+    h->e[1] = (struct mpift_hole){ 5 * 4096, 2 * 4096 };
+    h->e[2] = (struct mpift_hole){ 9 * 4096, m.size - 9 * 4096 };
+    return m;
+}
+
+START_TEST(head_roundtrip)
+{
+    static struct mpift_holes h, dh;
+    struct mpift_meta m = holed_meta(&h), d;
+    int len = mpift_head_encode(&m, &h, buf, sizeof(buf));
+
+    ck_assert_int_gt(len, 0);
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len, &d, &dh, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(d.nholes, 3);
+    ck_assert_uint_eq(dh.n, 3);
+    ck_assert_uint_eq(dh.e[1].off, 5 * 4096);
+    ck_assert_uint_eq(dh.e[2].len, 4096 + 100);
+    ck_assert_uint_eq(mpift_holes_chunks(&dh, 4096), 2 + 2 + 2);   /* of 11: 5 DATA messages */
+    /* No holes: METADATA alone, as before. */
+    m = good_meta();
+    len = mpift_head_encode(&m, NULL, buf, sizeof(buf));
+    ck_assert_int_eq(len, mpift_meta_encode(&m, buf, sizeof(buf)));
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len, &d, &dh, err, sizeof(err)), MPIFT_OK);
+    ck_assert_uint_eq(dh.n, 0);
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len + 3, &d, &dh, err, sizeof(err)), MPIFT_ERR_PROTO);
+}
+END_TEST
+
+/* Encode m with h as given (each a valid message, but for its extents)
+ * and expect the decoder to refuse it, saying `what`. */
+static void head_refused_with(struct mpift_meta *m, struct mpift_holes *h, const char *what)
+{
+    static struct mpift_holes dh;
+    struct mpift_meta d;
+    int len = mpift_head_encode(m, h, buf, sizeof(buf));
+
+    ck_assert_int_gt(len, 0);
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len, &d, &dh, err, sizeof(err)), MPIFT_ERR_PROTO);
+    ck_assert_msg(strstr(err, what) != NULL, "'%s' lacks '%s'", err, what);
+}
+
+START_TEST(head_refused)
+{
+    static struct mpift_holes h;
+    struct mpift_meta m = holed_meta(&h), d;
+    int len;
+
+    h.e[1].off += 1;                       /* not on a chunk boundary */
+    head_refused_with(&m, &h, "does not fit");
+    m = holed_meta(&h);
+    h.e[1].len -= 1;                       /* ends inside a chunk */
+    head_refused_with(&m, &h, "does not fit");
+    m = holed_meta(&h);
+    h.e[1].off = 2 * 4096;                 /* touches the one before */
+    head_refused_with(&m, &h, "does not fit");
+    m = holed_meta(&h);
+    h.e[2].len += 4096;                    /* past the file's end */
+    head_refused_with(&m, &h, "does not fit");
+    m = holed_meta(&h);
+    h.e[0].len = 0;
+    head_refused_with(&m, &h, "does not fit");
+    m = holed_meta(&h);
+    h.e[2].len = UINT64_MAX - h.e[2].off + 1;   /* wraps round */
+    head_refused_with(&m, &h, "does not fit");
+    /* Fewer extents than METADATA announced, another file's, none at all. */
+    m = holed_meta(&h);
+    len = mpift_head_encode(&m, &h, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len - 16, &d, &h, err, sizeof(err)), MPIFT_ERR_PROTO);
+    m = holed_meta(&h);
+    len = mpift_head_encode(&m, &h, buf, sizeof(buf));
+    buf[mpift_meta_encode(&m, buf, sizeof(buf)) + MPIFT_HDR_LEN] ^= 1;   /* the HOLES' file id */
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len, &d, &h, err, sizeof(err)), MPIFT_ERR_PROTO);
+    m = holed_meta(&h);
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_head_decode(buf, (size_t)len, &d, &h, err, sizeof(err)), MPIFT_ERR_PROTO);
+    m.nholes = MPIFT_HOLES_MAX + 1;
+    len = mpift_meta_encode(&m, buf, sizeof(buf));
+    ck_assert_int_eq(mpift_meta_decode(buf, (size_t)len, &d, err, sizeof(err)), MPIFT_ERR_PROTO);
+    /* The encoder takes no extents METADATA does not announce. */
+    m = holed_meta(&h);
+    h.n = 2;
+    ck_assert_int_eq(mpift_head_encode(&m, &h, buf, sizeof(buf)), MPIFT_ERR_RANGE);
+}
+END_TEST
+
+/* The checksum of a file with extents (engine/sink.h): data in file order,
+ * 16 bytes for each extent in its place.  A hole elsewhere, an extent
+ * missing or of another length gives another digest. */
+static uint64_t holed_digest(uint64_t hole_at, uint64_t hole_len, int with_hole)
+{
+    static const unsigned char a[100] = { 1, 2, 3 }, b[100] = { 4, 5, 6 };
+    XXH3_state_t *st = XXH3_createState();
+    uint64_t d;
+
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, a, sizeof(a));
+    if (with_hole)
+        mpift_hash_hole(st, hole_at, hole_len);
+    XXH3_64bits_update(st, b, sizeof(b));
+    d = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return d;
+}
+
+START_TEST(hole_digest_tells_layouts_apart)
+{
+    uint64_t good = holed_digest(4096, 8192, 1);
+
+    ck_assert_uint_eq(good, holed_digest(4096, 8192, 1));
+    ck_assert_uint_ne(good, holed_digest(8192, 8192, 1));    /* a hole elsewhere */
+    ck_assert_uint_ne(good, holed_digest(4096, 4096, 1));    /* another length */
+    ck_assert_uint_ne(good, holed_digest(4096, 8192, 0));    /* an extent missing */
+}
+END_TEST
+
 /* The wire numbers the checksum kinds its own way (and for good: other
  * ranks read them), not as the configuration's enum does. */
 START_TEST(wire_cksum_values)
@@ -236,6 +362,7 @@ START_TEST(random_bytes_never_crash)
     struct mpift_batch_entry be[2];
     uint32_t kind;
     struct mpift_meta d;
+    static struct mpift_holes holes;
     struct mpift_complete c;
     struct mpift_error_msg e;
     unsigned seed = 12345;
@@ -249,9 +376,10 @@ START_TEST(random_bytes_never_crash)
         if (i % 2) { /* a valid header prefix, so the deeper checks run */
             buf[0] = 0x54; buf[1] = 0x46; buf[2] = 0x50; buf[3] = 0x4d;
             buf[MPIFT_HDR_VERSION_AT] = MPIFT_PROTO_VERSION; buf[MPIFT_HDR_VERSION_AT + 1] = 0;
-            buf[6] = (unsigned char)(1 + i % 4); buf[7] = 0;
+            buf[6] = (unsigned char)(1 + i % 5); buf[7] = 0;
         }
         (void)mpift_meta_decode(buf, len, &d, err, sizeof(err));
+        (void)mpift_head_decode(buf, len, &d, &holes, err, sizeof(err));
         (void)mpift_complete_decode(buf, len, &c, err, sizeof(err));
         (void)mpift_error_decode(buf, len, &e, err, sizeof(err));
         (void)mpift_batch_decode(buf, len, zero_ids, 2, be, &kind, err, sizeof(err));
@@ -442,6 +570,9 @@ static Suite *proto_suite(void)
     tcase_add_test(core, chunking);
     tcase_add_test(core, meta_roundtrip);
     tcase_add_test(core, meta_big_file);
+    tcase_add_test(core, head_roundtrip);
+    tcase_add_test(limits, head_refused);
+    tcase_add_test(core, hole_digest_tells_layouts_apart);
     tcase_add_test(core, complete_roundtrip_and_errors);
     tcase_add_test(core, wire_cksum_values);
     tcase_add_test(core, error_roundtrip_and_errors);

@@ -184,27 +184,28 @@ START_TEST(stage_in)
     struct mpift_report_rank ranks[3];
     struct mpift_stage_report rep = {&ctx, &plan, NULL, NULL, ranks, &t, 1.5, MPIFT_ERR_FILES, NULL};
     uint64_t wire[3] = {0, 4, 20};   /* the folder, a.dat compressed, b as it is */
+    uint64_t holes[3] = {0, 0, 8};   /* b: 8 bytes as a hole extent */
     char want[4096];
     int q;
 
     mpift_notes_add(&n2, 1, "sub/a.dat: checksum mismatch");
     for (q = 0; q < 3; q++)
         ranks[q] = (struct mpift_report_rank){&plan, states[q], digest, q == 2 ? n2.text : NULL, q == 2 ? n2.len : 0,
-                                              wire};
+                                              wire, holes};
     snprintf(want, sizeof(want),
              "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-in\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"policy\": \"tree\",\n  \"copies\": \"per-node\",\n  \"nodes_count\": 2,\n  \"ranks\": 3,\n"
              "  \"seconds\": 1.500,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n  \"error\": \"%s\",\n"
              "  \"totals\": { \"files\": 2, \"bytes\": 30, \"copies_written\": 2, \"unchanged\": 1, \"failed\": 2, "
-             "\"bytes_written\": 30, \"wire_bytes\": 24, \"sources_not_planned\": 1, \"folders_not_read\": 0 },\n  \"nodes\": [\n"
+             "\"bytes_written\": 30, \"wire_bytes\": 24, \"hole_bytes\": 8, \"sources_not_planned\": 1, \"folders_not_read\": 0 },\n  \"nodes\": [\n"
              "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0, 1], \"copies_written\": 2, \"unchanged\": 0, "
              "\"failed\": 0, \"bytes_written\": 30, \"seconds\": 0.500 },\n"
              "    { \"node\": 1, \"host\": \"hostB\", \"ranks\": [2], \"copies_written\": 0, \"unchanged\": 1, "
              "\"failed\": 1, \"bytes_written\": 0, \"seconds\": 0.125 }\n  ],\n  \"files\": [\n"
-             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 4, \"xxh3\": \"0000000000000abc\", \"copies\": ["
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 4, \"hole_bytes\": 0, \"xxh3\": \"0000000000000abc\", \"copies\": ["
              "{ \"rank\": 0, \"host\": \"hostA\", \"status\": \"written\" }, { \"rank\": 2, \"host\": \"hostB\", "
              "\"status\": \"failed\", \"error\": \"sub/a.dat: checksum mismatch\" }] },\n"
-             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 20, \"xxh3\": null, \"copies\": ["
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 20, \"hole_bytes\": 8, \"xxh3\": null, \"copies\": ["
              "{ \"rank\": 0, \"host\": \"hostA\", \"status\": \"written\" }, { \"rank\": 2, \"host\": \"hostB\", "
              "\"status\": \"unchanged\" }] }\n  ]\n}\n", PACKAGE_VERSION, mpift_strerror(MPIFT_ERR_FILES));
     ck_assert_str_eq(written(&rep), want);
@@ -217,7 +218,7 @@ START_TEST(stage_out)
 {
     struct mpift_plan p0 = {files, 3, 3, 0, 2, 30, 0}, p2 = {files + 1, 2, 2, 0, 2, 30, 0}, none = {NULL, 0, 0, 0, 0, 0, 0};
     unsigned char s0[3] = {0, MPIFT_FS_DONE, MPIFT_FS_CLASH}, s2[2] = {MPIFT_FS_FAILED, MPIFT_FS_CLASH};
-    uint64_t d0[3] = {0, 0xfeed, 0}, d2[2] = {0, 0}, w0[3] = {0, 3, 0};
+    uint64_t d0[3] = {0, 0xfeed, 0}, d2[2] = {0, 0}, w0[3] = {0, 3, 0}, h0[3] = {0, 5, 0};
     unsigned char listed[3] = {1, 0, 1};
     struct mpift_notes n2 = {NULL, 0, 0};
     double rows[3][MPIFT_TALLY_N] = {{1, 0, 1, 10, 0.25}, {0, 0, 0, 0, 0}, {0, 0, 2, 0, 0.5}};
@@ -227,25 +228,25 @@ START_TEST(stage_out)
     char want[4096];
 
     mpift_notes_add(&n2, 0, "sub/a.dat: No such file or directory");
-    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0, w0};
-    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL};
-    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL};
+    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0, w0, h0};
+    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL, NULL};
+    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL, NULL};
     snprintf(want, sizeof(want),
              "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"collect\": \"/c\",\n  \"seconds\": 2.000,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n"
-             "  \"totals\": { \"copies_written\": 1, \"unchanged\": 0, \"failed\": 3, \"bytes_written\": 10, \"wire_bytes\": 3, \"folders_not_read\": 0 },\n"
+             "  \"totals\": { \"copies_written\": 1, \"unchanged\": 0, \"failed\": 3, \"bytes_written\": 10, \"wire_bytes\": 3, \"hole_bytes\": 5, \"folders_not_read\": 0 },\n"
              "  \"nodes\": [\n"
              "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0], \"copies_written\": 1, \"unchanged\": 0, "
              "\"failed\": 1, \"bytes_written\": 10, \"seconds\": 0.250 },\n"
              "    { \"node\": 1, \"host\": \"hostB\", \"ranks\": [2], \"copies_written\": 0, \"unchanged\": 0, "
              "\"failed\": 2, \"bytes_written\": 0, \"seconds\": 0.500 }\n  ],\n  \"files\": [\n"
-             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 3, \"xxh3\": \"000000000000feed\", \"rank\": 0, "
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 3, \"hole_bytes\": 5, \"xxh3\": \"000000000000feed\", \"rank\": 0, "
              "\"host\": \"hostA\", \"status\": \"written\" },\n"
-             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 0, \"xxh3\": null, \"rank\": 0, \"host\": \"hostA\", "
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 0, \"hole_bytes\": 0, \"xxh3\": null, \"rank\": 0, \"host\": \"hostA\", "
              "\"status\": \"clash\", \"error\": \"another rank has the same final path\" },\n"
-             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 0, \"xxh3\": null, \"rank\": 2, \"host\": \"hostB\", "
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 0, \"hole_bytes\": 0, \"xxh3\": null, \"rank\": 2, \"host\": \"hostB\", "
              "\"status\": \"failed\", \"error\": \"sub/a.dat: No such file or directory\" },\n"
-             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 0, \"xxh3\": null, \"rank\": 2, \"host\": \"hostB\", "
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 0, \"hole_bytes\": 0, \"xxh3\": null, \"rank\": 2, \"host\": \"hostB\", "
              "\"status\": \"clash\", \"error\": \"another rank has the same final path\" }\n  ]\n}\n",
              PACKAGE_VERSION);
     ck_assert_str_eq(written(&rep), want);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,35 @@ void mpift_inject_pause_after_shared(void)
 
     if (env)
         pause_for(atof(env));
+}
+
+void mpift_inject_fill_hole(int rank, int fd, const struct mpift_holes *h, uint64_t chunk)
+{
+    static long long at = -2;
+    char path[64];
+    int wfd;
+
+    if (at == -2)
+        at = mpift_fault_budget("MPIFT_TEST_FILL_HOLE", rank);
+    if (at < 0 || h->n == 0 || (long long)chunk != at)
+        return;
+    at = -1;
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    wfd = open(path, O_WRONLY | O_CLOEXEC);
+    if (wfd < 0)
+        return;
+    if (pwrite(wfd, "written by a test", 16, (off_t)(h->e[0].off + h->e[0].len / 2)) != 16)
+        perror("MPIFT_TEST_FILL_HOLE");
+    close(wfd);
+}
+
+int mpift_inject_no_seek_data(void)
+{
+    static int on = -1;
+
+    if (on < 0)
+        on = mpift_fault_env("MPIFT_TEST_NO_SEEK_DATA") != NULL;
+    return on;
 }
 
 int mpift_inject_silent(int rank)

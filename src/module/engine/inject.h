@@ -54,6 +54,20 @@ void mpift_inject_pause_after_shared(void);
 /* The pauses, with MPIFT_TEST_PAUSE_FILE=PATH set, create PATH when they
  * start and end as soon as PATH is removed (SECONDS is then a bound): the
  * test waits for PATH, changes what it wants, removes PATH. */
+/*
+ * MPIFT_TEST_FILL_HOLE=RANK:CHUNK: rank RANK, about to send DATA message
+ * CHUNK (from 0) of a file with hole extents, writes 16 bytes into the
+ * middle of its first extent (already sent as a hole, or about to be) by
+ * its own descriptor, as another program would: the copies must not
+ * keep the hole.  Once per process.  Call per DATA message sent.
+ */
+void mpift_inject_fill_hole(int rank, int fd, const struct mpift_holes *h, uint64_t chunk);
+
+/* MPIFT_TEST_NO_SEEK_DATA=1: lseek's SEEK_DATA and SEEK_HOLE fail with
+ * EINVAL, as on a file system without them: a sparse source is read as
+ * dense.  True when set. */
+int mpift_inject_no_seek_data(void);
+
 /* MPIFT_TEST_SILENT=RANK: rank RANK never takes a file's first message
  * (its header) from its parent, though it goes on polling: a peer alive
  * but deaf, for the watchdog to name.  True on that rank. */

@@ -21,6 +21,7 @@ static inline void mpift_outcome_clear(struct mpift_outcome *res)
     res->bytes = 0;
     res->digest = 0;
     res->wire = 0;
+    res->holes = 0;
     res->stripe_failed = 0;
     res->why[0] = '\0';
 }

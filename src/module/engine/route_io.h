@@ -14,7 +14,7 @@
 
 #include "engine/xfer.h"
 
-#define MPIFT_HDR_MAX MPIFT_META_WIRE_MAX   /* room in x->hdr */
+#define MPIFT_HDR_MAX MPIFT_HEAD_WIRE_MAX   /* room in x->hdr */
 
 /* The buffer of chunk i of the current file: buffers go round across
  * files, so one file's last sends overlap the next file's first chunks. */

@@ -223,6 +223,16 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
         s->err = errno;
 }
 
+void mpift_sink_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
+{
+    if (s->hash)
+        mpift_hash_hole(s->hash, off, len);
+    s->received += len;
+    /* In file order, as chunks: the copy ends at off. */
+    if (!s->err && ftruncate(s->fd, (off_t)(off + len)) != 0)
+        s->err = errno;
+}
+
 void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first)
 {
     /* Zeros that came as they are (a striped route's stripe of a hole, a

@@ -11,6 +11,7 @@
 #include "mpift/mpift.h"
 #include "fs/beneath.h"
 #include "fs/fsafe.h"
+#include "engine/inject.h"
 #include "engine/source.h"
 
 /* What a non-regular file is, for messages. */
@@ -136,13 +137,23 @@ void mpift_meta_of(uint64_t id, const char *name, const struct stat *st, uint64_
     snprintf(m->name, sizeof(m->name), "%s", name);
 }
 
+/* lseek for SEEK_DATA and SEEK_HOLE (a test may take them away). */
+static off_t seek(int fd, off_t off, int whence)
+{
+    if (mpift_inject_no_seek_data()) {
+        errno = EINVAL;
+        return -1;
+    }
+    return lseek(fd, off, whence);
+}
+
 int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e)
 {
     off_t d, h;
 
     if (off >= e->from && off + len <= e->to)
         return e->hole;
-    d = lseek(fd, (off_t)off, SEEK_DATA);
+    d = seek(fd, (off_t)off, SEEK_DATA);
     if (d < 0) {
         if (errno != ENXIO)
             return 0;
@@ -153,9 +164,64 @@ int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e)
         *e = (struct mpift_extent){ off, (uint64_t)d, 1 };
         return (uint64_t)d >= off + len;
     }
-    h = lseek(fd, (off_t)off, SEEK_HOLE);
+    h = seek(fd, (off_t)off, SEEK_HOLE);
     if (h > d)
         *e = (struct mpift_extent){ off, (uint64_t)h, 0 };
+    return 0;
+}
+
+/* Add the whole chunks of [from, to) to h, merged with the extent before. */
+static void add_hole(struct mpift_holes *h, const struct mpift_meta *m, uint64_t from, uint64_t to)
+{
+    uint64_t c = m->chunk_size, a = (from + c - 1) / c * c, b = to == m->size ? to : to / c * c;
+
+    if (b <= a)
+        return;
+    if (h->n > 0 && h->e[h->n - 1].off + h->e[h->n - 1].len == a)
+        h->e[h->n - 1].len += b - a;
+    else if (h->n < MPIFT_HOLES_MAX)
+        h->e[h->n++] = (struct mpift_hole){ a, b - a };
+}
+
+/* The data extents mpift_source_holes steps over at most: a file of
+ * millions of holes smaller than a chunk is not walked whole before its
+ * METADATA (its holes past here go chunk by chunk). */
+#define HOLES_WALK_MAX (16 * MPIFT_HOLES_MAX)
+
+void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h)
+{
+    uint64_t off = 0;
+    off_t d, e;
+    int steps;
+
+    h->n = 0;
+    for (steps = 0; off < m->size && h->n < MPIFT_HOLES_MAX && steps < HOLES_WALK_MAX; steps++) {
+        d = seek(fd, (off_t)off, SEEK_DATA);
+        if (d < 0 && errno != ENXIO)
+            break;     /* no SEEK_DATA here (EINVAL): every byte is data */
+        if (d < 0 || (uint64_t)d >= m->size) {
+            add_hole(h, m, off, m->size);
+            break;
+        }
+        add_hole(h, m, off, (uint64_t)d);
+        e = seek(fd, d, SEEK_HOLE);
+        if (e <= d)
+            break;
+        off = (uint64_t)e;
+    }
+    m->nholes = h->n;
+}
+
+int mpift_source_holes_filled(int fd, const struct mpift_holes *h)
+{
+    off_t d;
+    uint32_t k;
+
+    for (k = 0; k < h->n; k++) {
+        d = seek(fd, (off_t)h->e[k].off, SEEK_DATA);
+        if (d >= 0 && (uint64_t)d < h->e[k].off + h->e[k].len)
+            return 1;
+    }
     return 0;
 }
 

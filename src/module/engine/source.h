@@ -56,6 +56,20 @@ struct mpift_extent {
 int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e);
 
 /*
+ * mpift_source_holes - the hole extents of fd for m (its size and
+ * chunking) into h: each run of whole chunks SEEK_DATA finds no data in
+ * (a chunk that holds any data is not one), merged, at most
+ * MPIFT_HOLES_MAX (later holes go chunk by chunk, mpift_source_hole).
+ * A file system without SEEK_DATA has none.  Sets m->nholes.
+ */
+void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h);
+
+/* Does any of h's extents of fd hold data now (written after
+ * mpift_source_holes looked)?  1 or 0: what was sent as holes is then not
+ * the file, whatever its mtime says. */
+int mpift_source_holes_filled(int fd, const struct mpift_holes *h);
+
+/*
  * mpift_source_changed - after the last byte of fd was read: did the file
  * change since it was opened (`at_open`: what fstat said then)?  Its size,
  * mtime or ctime moved, or a read found it shorter (read_err

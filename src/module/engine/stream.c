@@ -25,6 +25,7 @@
 #include "util/log.h"
 #include "comm/wait.h"
 #include "wire/tags.h"
+#include "engine/holes.h"
 #include "engine/inject.h"
 #include "engine/outcome.h"
 #include "engine/route_io.h"
@@ -54,7 +55,9 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64
     s->fd = -1;
     s->fd_held = 0;
     s->read_err = s->have_sink = 0;
-    s->next = s->posted = s->off = 0;
+    s->next = s->posted = s->off = s->nmsg = 0;
+    s->hx = 0;
+    s->holes.n = 0;
     s->extent = (struct mpift_extent){ 0, 0, 0 };
     s->from = rt->parent;
     s->why[0] = '\0';
@@ -183,8 +186,13 @@ static int send_open(struct mpift_xfer_stream *s)
     if (s->refused)
         return send_error(s);
     mpift_meta_of(s->id, s->f->dest, &s->st, x->chunk, &s->m);
+    /* A striped route's readers read chunks by their place in the file:
+     * its holes go chunk by chunk. */
+    if (!s->rt->striped)
+        mpift_source_holes(s->fd, &s->m, &s->holes);
+    mpift_holes_count(s);
     mpift_meter_expect(x->meter, s->m.size);
-    len = mpift_meta_encode(&s->m, x->hdr, MPIFT_HDR_MAX);
+    len = mpift_head_encode(&s->m, &s->holes, x->hdr, MPIFT_HDR_MAX);
     if (len < 0)
         return len;
     mpift_inject_bad_header(x);
@@ -198,6 +206,8 @@ static int send_open(struct mpift_xfer_stream *s)
         s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
     if (x->hash)
         XXH3_64bits_reset(x->hash);
+    if (x->whole)
+        XXH3_64bits_reset(x->whole);
     mpift_codec_start(&x->codec, &s->zf);
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
@@ -209,12 +219,11 @@ static int send_open(struct mpift_xfer_stream *s)
 static int send_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
-    const struct mpift_meta *m = &s->m;
     int rc = MPIFT_OK, b, len, flen, tag;
 
-    while (s->next < m->nchunks) {
+    while (mpift_holes_pass(s), s->next < s->nmsg) {
         b = mpift_route_slot(x, s->next);
-        len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
+        len = mpift_holes_msg_len(s, s->next);
         if (!mpift_route_free(x, b, &rc)) {
             x->codec.waited = 1;   /* the link holds the source back (compress.h) */
             return rc;
@@ -227,6 +236,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         else
             memset(x->buf[b], 0, (size_t)len);
         mpift_inject_pause_chunk(x->rank, s->next);
+        mpift_inject_fill_hole(x->rank, s->fd, &s->holes, s->next);
         /* Compressed once, here: relays pass the frame on as it is. */
         tag = mpift_route_tag(s->rt, s->next);
         flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len, s->next);
@@ -238,6 +248,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             return rc;
         if (x->hash)
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
+        mpift_holes_whole(s, x->buf[b], (uint64_t)len);
         if (s->have_sink && flen > 0 && mpift_codec_is_zero(mpift_codec_frame(&x->codec, b), flen))
             mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
         else if (s->have_sink)
@@ -247,7 +258,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         s->next++;
         *moved = 1;
     }
-    x->base = (x->base + m->nchunks) % (uint64_t)x->window;  /* sends may still be going out */
+    x->base = (x->base + s->nmsg) % (uint64_t)x->window;  /* sends may still be going out */
     s->phase = MPIFT_SP_TAIL;
     return MPIFT_OK;
 }
@@ -267,6 +278,13 @@ static int send_tail(struct mpift_xfer_stream *s)
      * then no copy is kept, and the file may be sent again. */
     changed = (s->read_err == 0 || s->read_err == MPIFT_SOURCE_SHRANK) &&
               mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
+    /* Data written into a hole sent as an extent, within the clock tick
+     * of the open (mtime and ctime as they were): the same. */
+    if (!changed && !s->read_err && mpift_source_holes_filled(s->fd, &s->holes)) {
+        changed = 1;
+        mpift_format(s->res->why, sizeof(s->res->why),
+                     "%s: changed while being staged (a hole was written to while it was read)", s->f->src->path);
+    }
     /* A striped file this rank read whole and unchanged: every stripe must
      * be what it read (stripe.h). */
     if (!changed && !s->read_err && s->rt->striped)
@@ -279,7 +297,8 @@ static int send_tail(struct mpift_xfer_stream *s)
     c.err = s->read_err > 0 ? s->read_err : 0;
     c.cksum_kind = x->cksum;
     c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
-    s->res->digest = c.digest;
+    c.whole = s->holes.n > 0 && x->whole_wanted && x->whole ? XXH3_64bits_digest(x->whole) : c.digest;
+    s->res->digest = c.whole;
     if (!s->rt->striped)   /* a striped origin counted its chunks as they came, whole (recv_data) */
         s->res->wire = s->zf.wire;
     if (x->codec.mode != MPIFT_COMPRESS_NONE && s->m.size > 0 && !s->rt->striped) {
@@ -349,9 +368,10 @@ static int recv_head(struct mpift_xfer_stream *s)
         return recv_refusal(s, len);
     if (tag != MPIFT_TAG_METADATA)
         return proto(s, "tag %d where metadata was expected", tag);
-    rc = mpift_meta_decode(x->hdr, (size_t)len, &s->m, s->why, sizeof(s->why));
+    rc = mpift_head_decode(x->hdr, (size_t)len, &s->m, &s->holes, s->why, sizeof(s->why));
     if (rc != MPIFT_OK)
         return rc;
+    mpift_holes_count(s);
     if (s->m.file_id != s->id || strcmp(s->m.name, s->f->dest) != 0 || s->m.chunk_size != x->chunk)
         return other_file(s);
     mpift_meter_expect(x->meter, s->m.size);
@@ -378,7 +398,7 @@ static int recv_post(struct mpift_xfer_stream *s)
     struct mpift_xfer *x = s->x;
     int rc = MPIFT_OK, b;
 
-    while (s->posted < s->m.nchunks && s->posted < s->next + (uint64_t)x->window) {
+    while (s->posted < s->nmsg && s->posted < s->next + (uint64_t)x->window) {
         b = mpift_route_slot(x, s->posted);
         if (!mpift_route_free(x, b, &rc))
             return rc;
@@ -432,7 +452,7 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     if (!flag || j == MPI_UNDEFINED)
         return MPIFT_OK;
     cn = s->next + (uint64_t)((j - b + x->window) % x->window);  /* the chunk in slot j */
-    want = cn + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size;
+    want = (uint64_t)mpift_holes_msg_len(s, cn);
     MPI_Get_count(&st, MPI_BYTE, &count);
     /* Shorter than the chunk: a compressed frame (proto.h, DATA). */
     if (count < 0 || (uint64_t)count > want ||
@@ -489,7 +509,8 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
 
     for (;;) {
         rc = recv_post(s);
-        if (rc != MPIFT_OK || s->next == s->m.nchunks)
+        mpift_holes_pass(s);
+        if (rc != MPIFT_OK || s->next == s->nmsg)
             break;
         b = mpift_route_slot(x, s->next);
         while (x->arrived[b] < 0) {
@@ -500,7 +521,7 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         }
         count = x->arrived[b];
         x->arrived[b] = -1;
-        want = (int)(s->next + 1 == s->m.nchunks ? s->m.last_chunk : s->m.chunk_size);
+        want = mpift_holes_msg_len(s, s->next);
         /* A striped route's origin: its chunks are whole (stripes are not
          * compressed, recv_take); it checks each against its own read and
          * hashes and writes its own bytes, in file order, as send_data
@@ -524,7 +545,7 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
     /* The forwards may still be going out: the next file waits for a
      * buffer's sends before it reuses it, so a relay never waits here for
      * its children to catch up (per small file, that wait cost 3x). */
-    x->base = (x->base + s->m.nchunks) % (uint64_t)x->window;
+    x->base = (x->base + s->nmsg) % (uint64_t)x->window;
     s->phase = MPIFT_SP_TAIL;
     return s->rt->striped && !s->source ? mpift_stripe_report(s) : MPIFT_OK;
 }
@@ -554,7 +575,7 @@ static int recv_tail(struct mpift_xfer_stream *s)
     rc = mpift_hdr_send(x, s->rt, len, MPIFT_TAG_CONTROL);
     if (rc != MPIFT_OK)
         return rc;
-    s->res->digest = c.digest;
+    s->res->digest = c.whole;
     s->phase = MPIFT_SP_END;
     if (!mpift_outcome_sent(s->res, c.status, s->rt->striped, s->f->dest)) {
         /* The copy is dropped; a source that could not be read says why in c.err. */
@@ -627,11 +648,11 @@ void mpift_stream_about(struct mpift_wait *wt)
     case MPIFT_SP_DATA:
         if (s->source && !s->rt->striped) {
             held_by(wt, mpift_route_pending(x, mpift_route_slot(x, s->next)), kid, "sending", "to");
-        } else if (s->posted < s->m.nchunks && s->posted < s->next + (uint64_t)x->window &&
+        } else if (s->posted < s->nmsg && s->posted < s->next + (uint64_t)x->window &&
                    (p = mpift_route_pending(x, mpift_route_slot(x, s->posted))) >= 0) {
             held_by(wt, p, kid, "passing", "on to");
         } else {
-            up = s->next < s->m.nchunks ? mpift_route_parent(s->rt, s->next) : up;
+            up = s->next < s->nmsg ? mpift_route_parent(s->rt, s->next) : up;
             held_by(wt, up, up, "receiving the next chunk of", "from");
         }
         break;

@@ -63,9 +63,13 @@ struct mpift_xfer_stream {
     int have_sink;
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */
+    struct mpift_holes holes;     /* its hole extents (m.nholes): chunks that send no DATA */
+    uint32_t hx;                  /* the next extent to reach, in file order */
+    uint64_t nmsg;                /* DATA messages: m.nchunks less the extents' chunks */
+    /* Below, "chunk" is a DATA message's number, 0 .. nmsg-1. */
     uint64_t next;                /* chunks sent (source) or written (below) */
     uint64_t posted;              /* below: chunks whose receive is posted */
-    uint64_t off;                 /* bytes of the file before chunk `next` */
+    uint64_t off;                 /* bytes of the file before chunk `next` (and the extents before it) */
     uint64_t nextfwd[MPIFT_TREES_MAX]; /* below: per tree, the next chunk to forward */
     struct mpift_codec_file zf;     /* source: how its chunks are compressed */
     int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */

@@ -53,7 +53,7 @@ int mpift_xfer_init(struct mpift_xfer *x, MPI_Comm comm, const struct mpift_conf
     x->arrived = malloc((size_t)x->window * sizeof(*x->arrived));
     if (!x->buf || !x->rreq || !x->sreq || !x->sto || !x->hreq || !x->hdr || !x->arrived)
         goto nomem;
-    if (x->cksum != MPIFT_WIRE_CKSUM_NONE && !(x->hash = XXH3_createState()))
+    if (x->cksum != MPIFT_WIRE_CKSUM_NONE && (!(x->hash = XXH3_createState()) || !(x->whole = XXH3_createState())))
         goto nomem;
     for (i = 0; i < x->window; i++)
         if (!(x->buf[i] = malloc(x->chunk)))
@@ -79,6 +79,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->hdr);
     free(x->arrived);
     XXH3_freeState(x->hash);
+    XXH3_freeState(x->whole);
     free(x->check);
     mpift_codec_free(&x->codec);
     memset(x, 0, sizeof(*x));

@@ -55,6 +55,12 @@ struct mpift_xfer {
     unsigned char *hdr;       /* header scratch (largest encoded message) */
     MPI_Request *hreq;        /* [maxchildren] sends of hdr */
     XXH3_state_t *hash;       /* a source's checksum; NULL: checksum none */
+    /* A source's XXH3-64 of a file's whole content, zeros included, for
+     * the report (`whole_wanted`: --report or a kept result) when the
+     * file crossed with hole extents, whose checksum is another
+     * (engine/sink.h, mpift_hash_hole).  Only the source pays for it. */
+    XXH3_state_t *whole;
+    int whole_wanted;
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
     /* Where this rank reads the files it sends: every f->src->path lies
@@ -95,6 +101,7 @@ struct mpift_outcome {
     uint64_t digest;          /* the source's xxh3 of what it sent (0: none) */
     uint64_t wire;            /* bytes its chunks took on one link, compressed
                                * or not (the source's sent, a receiver's taken) */
+    uint64_t holes;           /* bytes of it that crossed as hole extents, not DATA */
     int stripe_failed;        /* a striped route refused a stripe (status _CHECKSUM):
                                * send it again from the source alone */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */

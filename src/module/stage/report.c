@@ -8,13 +8,14 @@
  *     stage-in: "policy", "copies", "nodes_count", "ranks";  stage-out: "collect",
  *     "seconds", "exit_code", "status", stage-in: "error"?,
  *     "totals": { stage-in: files, bytes,  copies_written, unchanged, failed,
- *                 bytes_written, wire_bytes,  stage-in: sources_not_planned,
+ *                 bytes_written, wire_bytes, hole_bytes,  stage-in: sources_not_planned,
  *                 folders_not_read },
  *   (wire_bytes: what the files' chunks took on one link, compressed or
- *   not, over every attempt: beside bytes, the saving of transfer.compress)
+ *   not, over every attempt: beside bytes, the saving of transfer.compress;
+ *   hole_bytes: what crossed as hole extents, no DATA at all)
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
  *                  bytes_written, seconds } ],
- *     "files": [ { path, bytes, wire_bytes, xxh3 (hex or null),
+ *     "files": [ { path, bytes, wire_bytes, hole_bytes, xxh3 (hex or null),
  *                  stage-in, an archive with extract = true: unpacked: { folder, files, bytes },
  *                  stage-in: copies: [ { rank, host, status, error? } ]
  *                  stage-out: rank, host, status, error? } ] }
@@ -174,8 +175,8 @@ static void put_file(FILE *f, const struct mpift_report_rank *rr, size_t i)
 
     fputs("{ \"path\": ", f);
     mpift_json_str(f, pf->dest);
-    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64 ", \"xxh3\": ", pf->size,
-            rr->wire ? rr->wire[i] : 0);
+    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64 ", \"hole_bytes\": %" PRIu64 ", \"xxh3\": ",
+            pf->size, rr->wire ? rr->wire[i] : 0, rr->holes ? rr->holes[i] : 0);
     if (rr->digest && rr->digest[i])
         fprintf(f, "\"%016" PRIx64 "\"", rr->digest[i]);
     else
@@ -294,17 +295,21 @@ static void put_nodes(FILE *f, const struct mpift_stage_report *rep)
     }
 }
 
-/* The bytes every file took on one link (a stage-in's are rank 0's, the
- * source's; a stage-out's each writer's). */
-static uint64_t wire_total(const struct mpift_stage_report *rep)
+/* The bytes every file took on one link, or (`holes`) crossed as hole
+ * extents (a stage-in's are rank 0's, the source's; a stage-out's each
+ * writer's). */
+static uint64_t bytes_total(const struct mpift_stage_report *rep, int holes)
 {
+    const uint64_t *v;
     uint64_t sum = 0;
     size_t i;
     int q;
 
-    for (q = 0; q < (rep->collect ? rep->ctx->topo.size : 1); q++)
-        for (i = 0; rep->ranks[q].wire && i < rep->ranks[q].plan->n; i++)
-            sum += rep->ranks[q].wire[i];
+    for (q = 0; q < (rep->collect ? rep->ctx->topo.size : 1); q++) {
+        v = holes ? rep->ranks[q].holes : rep->ranks[q].wire;
+        for (i = 0; v && i < rep->ranks[q].plan->n; i++)
+            sum += v[i];
+    }
     return sum;
 }
 
@@ -320,7 +325,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
                                   .mode = rep->collect ? MPIFT_MODE_STAGE_OUT : MPIFT_MODE_STAGE_IN,
                                   .copies_written = tot[MPIFT_TALLY_WRITTEN], .unchanged = tot[MPIFT_TALLY_UNCHANGED],
                                   .failed = tot[MPIFT_TALLY_FAILED], .bytes_written = tot[MPIFT_TALLY_BYTES],
-                                  .wire_bytes = wire_total(rep), .folders_not_read = rep->tally->unread };
+                                  .wire_bytes = bytes_total(rep, 0), .folders_not_read = rep->tally->unread };
 
     fprintf(f, "{\n  \"report_version\": %d,\n  \"mpift\": \"%s\",\n  \"mode\": \"%s\",\n  \"config\": ",
             MPIFT_REPORT_VERSION, MPIFT_VERSION_STRING, rep->collect ? "stage-out" : "stage-in");
@@ -348,7 +353,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
     fprintf(f, "\"copies_written\": %" PRIu64 ", \"unchanged\": %" PRIu64 ", \"failed\": %" PRIu64
             ", \"bytes_written\": %" PRIu64, tot[MPIFT_TALLY_WRITTEN], tot[MPIFT_TALLY_UNCHANGED],
             tot[MPIFT_TALLY_FAILED], tot[MPIFT_TALLY_BYTES]);
-    fprintf(f, ", \"wire_bytes\": %" PRIu64, res->wire_bytes);
+    fprintf(f, ", \"wire_bytes\": %" PRIu64 ", \"hole_bytes\": %" PRIu64, res->wire_bytes, bytes_total(rep, 1));
     if (!rep->collect)
         fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
     /* failed is a lower bound when folders could not be read */

@@ -38,6 +38,8 @@ struct mpift_report_rank {
     size_t notes_len;             /* ... and their length */
     const uint64_t *wire;         /* [plan->n] bytes each took on one link (compressed or not,
                                    * every attempt); or NULL */
+    const uint64_t *holes;        /* [plan->n] bytes of each that crossed as hole extents
+                                   * (every attempt); or NULL */
 };
 
 /*

@@ -178,6 +178,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     if (r->rank == 0 && mpift_report_wanted(ctx)) {
         r->digest = zalloc(&nomem, r->plan.n, sizeof(*r->digest));
         r->wire = zalloc(&nomem, r->plan.n, sizeof(*r->wire));
+        r->holes = zalloc(&nomem, r->plan.n, sizeof(*r->holes));
         r->nlens = zalloc(&nomem, 2 * (size_t)r->size, sizeof(*r->nlens));
         r->ndispls = r->nlens ? r->nlens + r->size : NULL;
     }
@@ -186,6 +187,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         maxkids = cfg->policy == MPIFT_POLICY_DIRECT ? r->size : cfg->policy == MPIFT_POLICY_TREE ? cfg->fanout : 1;
         r->xfer_on = 1;
         rc = mpift_xfer_init(&r->x, ctx->comm, cfg, maxkids, &ctx->watch);
+        r->x.whole_wanted = mpift_report_wanted(ctx);
         mpift_xfer_source_root(&r->x, r->srcfd, r->srcroot);
     }
     rc = mpift_agree_status(ctx->comm, rc, &ctx->watch, AGREE);
@@ -220,6 +222,7 @@ static void run_free(struct mpift_in_run *r)
     free(r->rows);
     free(r->digest);
     free(r->wire);
+    free(r->holes);
     free(r->nlens);   /* and ndispls, its second half */
 }
 
@@ -393,7 +396,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     if (rc == MPIFT_OK && r->rank == 0) {
         for (q = 0; q < r->size; q++)
             ranks[q] = (struct mpift_report_rank){.plan = &r->plan, .state = states + (size_t)q * r->plan.n,
-                                                  .digest = r->digest, .wire = r->wire, .notes = notes + r->ndispls[q],
+                                                  .digest = r->digest, .wire = r->wire, .holes = r->holes, .notes = notes + r->ndispls[q],
                                                   .notes_len = (size_t)r->nlens[q]};
         rep.ranks = ranks;
         rc = mpift_stage_report_write(&rep, r->ctx->keep_result ? &r->ctx->kept : NULL);

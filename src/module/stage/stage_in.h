@@ -69,6 +69,7 @@ struct mpift_in_run {
     double *rows;               /* [size][MPIFT_TALLY_N] */
     uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
     uint64_t *wire;             /* with --report: [plan.n] bytes sent on one link */
+    uint64_t *holes;            /* with --report: [plan.n] bytes sent as hole extents */
     int *nlens, *ndispls;       /* with --report: [size] each rank's notes (one block) */
 };
 

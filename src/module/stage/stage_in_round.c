@@ -90,6 +90,8 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_outcome
         r->digest[i] = res->digest;
     if (r->wire)
         r->wire[i] += res->wire;   /* every attempt's */
+    if (r->holes)
+        r->holes[i] += res->holes;
     if (!mine)
         return;
     if (res->status == MPIFT_OK) {

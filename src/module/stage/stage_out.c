@@ -88,6 +88,7 @@ static void out_run_free(struct out_run *r)
         free(r->w[w].state);
         free(r->w[w].digest);
         free(r->w[w].wire);
+        free(r->w[w].holes);
         mpift_notes_free(&r->w[w].notes);
     }
     free(r->w);
@@ -150,7 +151,8 @@ static int take_lists(struct out_run *r, size_t *most)
         if (!(wr->state = calloc(wr->plan.n + 1, 1)))
             rc = MPIFT_ERR_NOMEM;
         if (mpift_report_wanted(r->ctx) && (!(wr->digest = calloc(wr->plan.n + 1, sizeof(*wr->digest))) ||
-                                    !(wr->wire = calloc(wr->plan.n + 1, sizeof(*wr->wire)))))
+                                    !(wr->wire = calloc(wr->plan.n + 1, sizeof(*wr->wire))) ||
+                                    !(wr->holes = calloc(wr->plan.n + 1, sizeof(*wr->holes)))))
             rc = MPIFT_ERR_NOMEM;
         if (wr->plan.n > *most)
             *most = wr->plan.n;
@@ -265,6 +267,8 @@ static int account(struct out_run *r, int w, uint64_t id, const struct mpift_out
             wr->digest[id] = res->digest;
         if (wr->wire)
             wr->wire[id] = res->wire;
+        if (wr->holes)
+            wr->holes[id] = res->holes;
     } else if (again) {
         mpift_log_warn("%s (from %s); re-sending (attempt %d of %d)", res->why,
                        mpift_topo_label(&r->ctx->topo, w).s, round + 2,
@@ -503,7 +507,7 @@ static void tally(struct out_run *r, struct mpift_tally *t)
         row[MPIFT_TALLY_BYTES] = (double)wr->bytes;
         row[MPIFT_TALLY_SECONDS] = wr->secs;
         r->ranks[w] = (struct mpift_report_rank){ .plan = &wr->plan, .state = wr->state, .digest = wr->digest, .wire = wr->wire,
-                                                  .notes = wr->notes.text, .notes_len = wr->notes.len };
+                                                  .holes = wr->holes, .notes = wr->notes.text, .notes_len = wr->notes.len };
     }
     t->rank = r->rows;
     t->listed = r->listed;
@@ -573,6 +577,7 @@ static int out_init(void *run, struct mpift_ctx *ctx)
     if (rc == MPIFT_OK) {
         r->xfer_on = 1;
         rc = mpift_xfer_init(&r->x, ctx->comm, ctx->cfg, 1, &ctx->watch);
+        r->x.whole_wanted = mpift_report_wanted(ctx);
     }
     return rc;
 }

@@ -21,6 +21,7 @@ struct writer {
     unsigned char *state;         /* [plan.n] enum mpift_fstate; NULL: not a writer */
     uint64_t *digest;             /* --report: [plan.n] xxh3 as the writer sent it */
     uint64_t *wire;               /* --report: [plan.n] bytes it took on the link */
+    uint64_t *holes;              /* --report: [plan.n] bytes of it that crossed as hole extents */
     struct mpift_notes notes;     /* --report: why its files failed */
     uint64_t bytes;               /* bytes written from it */
     double secs;                  /* seconds spent taking its files (one writer at a time) */

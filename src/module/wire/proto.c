@@ -149,7 +149,7 @@ static int check_named(const unsigned char *buf, size_t len, const struct named_
 
 /* META payload: file_id u64, size u64, mtime_sec i64, mtime_nsec u32,
  * mode u32, chunk_size u64, nchunks u64, last u64, name_len u32,
- * reserved u64, name. */
+ * nholes u32, reserved u32, name. */
 #define META_FIXED 68
 
 static const struct named_shape meta_shape = { MPIFT_MSG_META, META_FIXED, 56, MPIFT_NAME_MAX, "metadata", "name",
@@ -171,7 +171,8 @@ int mpift_meta_encode(const struct mpift_meta *m, unsigned char *buf, size_t buf
     mpift_wput_u64(&w, m->nchunks);
     mpift_wput_u64(&w, m->last_chunk);
     mpift_wput_u32(&w, (uint32_t)(nlen + 1));
-    mpift_wput_u64(&w, 0); /* reserved */
+    mpift_wput_u32(&w, m->nholes);
+    mpift_wput_u32(&w, 0); /* reserved */
     mpift_wput_bytes(&w, m->name, nlen);
     mpift_wput_u8(&w, 0);
     return mpift_wcur_status(&w) == MPIFT_OK ? (int)total : MPIFT_ERR_RANGE;
@@ -191,6 +192,13 @@ int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m
     m->chunk_size = mpift_wget_u64(&r);
     m->nchunks = mpift_wget_u64(&r);
     m->last_chunk = mpift_wget_u64(&r);
+    (void)mpift_wget_u32(&r);  /* the name's length, checked */
+    m->nholes = mpift_wget_u32(&r);
+    if (m->nholes > MPIFT_HOLES_MAX || (m->nholes > 0 && m->size == 0)) {
+        snprintf(why, whylen, "%u hole extents for %llu bytes (at most %d)", m->nholes, (unsigned long long)m->size,
+                 MPIFT_HOLES_MAX);
+        return MPIFT_ERR_PROTO;
+    }
     if (m->mtime_nsec >= 1000000000u) {
         snprintf(why, whylen, "mtime nanoseconds %u out of range", m->mtime_nsec);
         return MPIFT_ERR_PROTO;
@@ -210,8 +218,9 @@ int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m
     return MPIFT_OK;
 }
 
-/* COMPLETE payload: file_id u64, size u64, status u32, err i32, kind u32, digest u64. */
-#define COMPLETE_FIXED 36
+/* COMPLETE payload: file_id u64, size u64, status u32, err i32, kind u32,
+ * digest u64, whole u64. */
+#define COMPLETE_FIXED 44
 
 int mpift_complete_encode(const struct mpift_complete *c, unsigned char *buf, size_t buflen)
 {
@@ -225,6 +234,7 @@ int mpift_complete_encode(const struct mpift_complete *c, unsigned char *buf, si
     mpift_wput_u32(&w, (uint32_t)c->err);
     mpift_wput_u32(&w, c->cksum_kind);
     mpift_wput_u64(&w, c->digest);
+    mpift_wput_u64(&w, c->whole);
     return mpift_wcur_status(&w) == MPIFT_OK ? MPIFT_COMPLETE_WIRE : MPIFT_ERR_RANGE;
 }
 
@@ -246,6 +256,7 @@ int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_com
     c->err = (int32_t)mpift_wget_u32(&r);
     c->cksum_kind = mpift_wget_u32(&r);
     c->digest = mpift_wget_u64(&r);
+    c->whole = mpift_wget_u64(&r);
     if (c->status > MPIFT_SEND_STATUS_MAX || c->cksum_kind > MPIFT_WIRE_CKSUM_MAX) {
         snprintf(why, whylen, "COMPLETE with unknown status %u or checksum kind %u", c->status, c->cksum_kind);
         return MPIFT_ERR_PROTO;
@@ -369,4 +380,119 @@ int mpift_batch_decode(const unsigned char *buf, size_t len, const uint64_t *ids
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;
+}
+
+/* HOLES payload: file_id u64, count u32, reserved u32, then count x
+ * (offset u64, length u64). */
+#define HOLES_FIXED 16
+
+uint64_t mpift_holes_chunks(const struct mpift_holes *h, uint64_t chunk_size)
+{
+    uint64_t n = 0;
+    uint32_t k;
+
+    for (k = 0; k < h->n; k++)
+        n += (h->e[k].len + chunk_size - 1) / chunk_size;
+    return n;
+}
+
+int mpift_head_encode(const struct mpift_meta *m, const struct mpift_holes *h, unsigned char *buf, size_t buflen)
+{
+    int len = mpift_meta_encode(m, buf, buflen);
+    size_t total;
+    struct mpift_wcur w;
+    uint32_t k;
+
+    if (len < 0 || m->nholes == 0)
+        return len;
+    if (!h || h->n != m->nholes || m->nholes > MPIFT_HOLES_MAX)
+        return MPIFT_ERR_RANGE;
+    total = MPIFT_HDR_LEN + HOLES_FIXED + 16 * (size_t)h->n;
+    mpift_wcur_init(&w, buf + len, buflen - (size_t)len);
+    put_hdr(&w, MPIFT_MSG_HOLES, (uint32_t)(total - MPIFT_HDR_LEN));
+    mpift_wput_u64(&w, m->file_id);
+    mpift_wput_u32(&w, h->n);
+    mpift_wput_u32(&w, 0); /* reserved */
+    for (k = 0; k < h->n; k++) {
+        mpift_wput_u64(&w, h->e[k].off);
+        mpift_wput_u64(&w, h->e[k].len);
+    }
+    return mpift_wcur_status(&w) == MPIFT_OK ? len + (int)total : MPIFT_ERR_RANGE;
+}
+
+/* Extent k of a file of m's size and chunking, after the one ending at
+ * `prev` (0 for the first). */
+static int check_hole(const struct mpift_meta *m, uint32_t k, const struct mpift_hole *e, uint64_t prev,
+                      char *why, size_t whylen)
+{
+    uint64_t end = e->off + e->len;
+
+    if (e->len == 0 || end < e->off || end > m->size || e->off % m->chunk_size != 0 ||
+        (end % m->chunk_size != 0 && end != m->size) || (k > 0 && e->off <= prev)) {
+        snprintf(why, whylen, "hole extent %u (%llu bytes at %llu) does not fit a file of %llu bytes in chunks of "
+                 "%llu after the extent ending at %llu", k, (unsigned long long)e->len, (unsigned long long)e->off,
+                 (unsigned long long)m->size, (unsigned long long)m->chunk_size, (unsigned long long)prev);
+        return MPIFT_ERR_PROTO;
+    }
+    return MPIFT_OK;
+}
+
+static int holes_decode(const unsigned char *buf, size_t len, const struct mpift_meta *m, struct mpift_holes *h,
+                        char *why, size_t whylen)
+{
+    struct mpift_rcur r;
+    uint32_t payload, k;
+    uint64_t id, prev = 0;
+    int rc = check_hdr(buf, len, MPIFT_MSG_HOLES, &payload, &r, why, whylen);
+
+    if (rc != MPIFT_OK)
+        return rc;
+    if (payload != HOLES_FIXED + 16 * (uint64_t)m->nholes) {
+        snprintf(why, whylen, "HOLES of %u bytes for %u extents", payload, m->nholes);
+        return MPIFT_ERR_PROTO;
+    }
+    id = mpift_wget_u64(&r);
+    h->n = mpift_wget_u32(&r);
+    (void)mpift_wget_u32(&r);
+    if (id != m->file_id || h->n != m->nholes) {
+        snprintf(why, whylen, "HOLES of file %llu with %u extents after the metadata of file %llu with %u",
+                 (unsigned long long)id, h->n, (unsigned long long)m->file_id, m->nholes);
+        return MPIFT_ERR_PROTO;
+    }
+    for (k = 0; k < h->n; k++) {
+        h->e[k].off = mpift_wget_u64(&r);
+        h->e[k].len = mpift_wget_u64(&r);
+        if ((rc = check_hole(m, k, &h->e[k], prev, why, whylen)) != MPIFT_OK)
+            return rc;
+        prev = h->e[k].off + h->e[k].len;
+    }
+    return MPIFT_OK;
+}
+
+int mpift_head_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, struct mpift_holes *h, char *why,
+                      size_t whylen)
+{
+    struct mpift_rcur r;
+    size_t mlen;
+    int rc;
+
+    h->n = 0;
+    if (len < MPIFT_HDR_LEN) {
+        snprintf(why, whylen, "short header (%zu bytes, need %d)", len, MPIFT_HDR_LEN);
+        return MPIFT_ERR_PROTO;
+    }
+    /* METADATA's own length, from its header's payload length: what
+     * follows is HOLES. */
+    mpift_rcur_init(&r, buf + MPIFT_HDR_LEN - 4, 4);
+    mlen = MPIFT_HDR_LEN + (size_t)mpift_wget_u32(&r);
+    if (mlen > len)
+        mlen = len;
+    rc = mpift_meta_decode(buf, mlen, m, why, whylen);
+    if (rc != MPIFT_OK)
+        return rc;
+    if (m->nholes == 0 && mlen != len) {
+        snprintf(why, whylen, "%zu bytes after a metadata that announces no holes", len - mlen);
+        return MPIFT_ERR_PROTO;
+    }
+    return m->nholes == 0 ? MPIFT_OK : holes_decode(buf + mlen, len - mlen, m, h, why, whylen);
 }

@@ -11,6 +11,9 @@
  *             size.  So the length tells the two apart, and a chunk that
  *             does not shrink goes as it is, never bigger.  Relays pass
  *             either on unchanged; the checksum covers the chunk's bytes.
+ *             A chunk inside one of the file's hole extents (HOLES
+ *             below) has no DATA message: the stream's DATA messages
+ *             are its other chunks, in file order.
  *   CONTROL   COMPLETE after the last chunk: sender status + checksum
  *   ERROR     instead of METADATA when the sender cannot serve the file
  *
@@ -45,6 +48,22 @@ enum mpift_msg_type {
     MPIFT_MSG_COMPLETE = 2,
     MPIFT_MSG_ERROR = 3,
     MPIFT_MSG_BATCH = 4,
+    MPIFT_MSG_HOLES = 5,
+};
+
+/* The hole extents one METADATA may carry: past them, a source's further
+ * holes travel as zero frames chunk by chunk (DATA), as dense zeros do. */
+#define MPIFT_HOLES_MAX 1024
+
+/* A run of whole chunks that is a hole in the source: [off, off+len). */
+struct mpift_hole {
+    uint64_t off, len;
+};
+
+/* A file's hole extents, in file order, none touching the next. */
+struct mpift_holes {
+    uint32_t n;
+    struct mpift_hole e[MPIFT_HOLES_MAX];
 };
 
 struct mpift_meta {
@@ -56,6 +75,7 @@ struct mpift_meta {
     uint64_t chunk_size;
     uint64_t nchunks;
     uint64_t last_chunk;        /* bytes in the last chunk (0 when nchunks == 0) */
+    uint32_t nholes;            /* hole extents in the HOLES part that follows (0: none) */
     char name[MPIFT_NAME_MAX];  /* destination path relative to the dest root */
 };
 
@@ -96,7 +116,10 @@ struct mpift_complete {
     uint32_t status;           /* mpift_complete_status */
     int32_t err;               /* errno on the sender when FAILED */
     uint32_t cksum_kind;       /* mpift_wire_cksum */
-    uint64_t digest;
+    uint64_t digest;           /* what the copies are checked against */
+    uint64_t whole;            /* xxh3-64 of the file's whole content when the sender
+                                * hashed it apart from digest (hole extents and a
+                                * report), else digest: what the report says */
 };
 
 struct mpift_error_msg {
@@ -107,7 +130,10 @@ struct mpift_error_msg {
 
 /* Largest encoded message. */
 #define MPIFT_META_WIRE_MAX (MPIFT_HDR_LEN + 68 + MPIFT_NAME_MAX)
-#define MPIFT_COMPLETE_WIRE (MPIFT_HDR_LEN + 36)
+#define MPIFT_HOLES_WIRE_MAX (MPIFT_HDR_LEN + 16 + 16 * MPIFT_HOLES_MAX)
+/* METADATA and, when it announces hole extents, HOLES after it: one message. */
+#define MPIFT_HEAD_WIRE_MAX (MPIFT_META_WIRE_MAX + MPIFT_HOLES_WIRE_MAX)
+#define MPIFT_COMPLETE_WIRE (MPIFT_HDR_LEN + 44)
 #define MPIFT_ERROR_WIRE_MAX (MPIFT_HDR_LEN + 16 + MPIFT_MSG_MAX)
 
 /*
@@ -172,5 +198,23 @@ int mpift_error_encode(const struct mpift_error_msg *e, unsigned char *buf, size
 int mpift_meta_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, char *why, size_t whylen);
 int mpift_complete_decode(const unsigned char *buf, size_t len, struct mpift_complete *c, char *why, size_t whylen);
 int mpift_error_decode(const unsigned char *buf, size_t len, struct mpift_error_msg *e, char *why, size_t whylen);
+
+/*
+ * A file's head: METADATA, then, when m->nholes > 0, HOLES in the same
+ * message: header, u64 file_id, u32 count (= nholes), u32 reserved, then
+ * per extent u64 offset, u64 length.  An extent starts on a chunk
+ * boundary, ends on one or at the file's end, and begins after the end
+ * of the one before it (extents are merged, never touching), so a
+ * receiver learns exactly which chunks will not come as DATA.
+ * mpift_head_encode takes h only when m->nholes > 0 (NULL otherwise);
+ * mpift_head_decode validates both parts, every extent against m, and
+ * that nothing follows.
+ */
+int mpift_head_encode(const struct mpift_meta *m, const struct mpift_holes *h, unsigned char *buf, size_t buflen);
+int mpift_head_decode(const unsigned char *buf, size_t len, struct mpift_meta *m, struct mpift_holes *h, char *why,
+                      size_t whylen);
+
+/* The chunks of a file its hole extents cover: those that send no DATA. */
+uint64_t mpift_holes_chunks(const struct mpift_holes *h, uint64_t chunk_size);
 
 #endif

@@ -1,0 +1,64 @@
+/*
+ * holes.c - a stream's hole extents (see holes.h): how many DATA messages
+ * a file with extents sends, how long each is, and the extents passed in
+ * file order, between them, on the source and every rank below it.
+ */
+#include "mpift_autoconf.h"
+
+#include "engine/holes.h"
+#include "engine/sink.h"
+
+/* The length of DATA message k: a whole chunk, but for the file's last
+ * chunk when that is not in a hole extent. */
+int mpift_holes_msg_len(const struct mpift_xfer_stream *s, uint64_t k)
+{
+    const struct mpift_holes *h = &s->holes;
+    int tail_hole = h->n > 0 && h->e[h->n - 1].off + h->e[h->n - 1].len == s->m.size;
+
+    return (int)(k + 1 == s->nmsg && !tail_hole ? s->m.last_chunk : s->m.chunk_size);
+}
+
+/* The file's chunking is known (METADATA and its extents): how many DATA
+ * messages come. */
+void mpift_holes_count(struct mpift_xfer_stream *s)
+{
+    s->hx = 0;
+    s->nmsg = s->m.nchunks - mpift_holes_chunks(&s->holes, s->m.chunk_size);
+}
+
+void mpift_holes_whole(struct mpift_xfer_stream *s, const unsigned char *data, uint64_t len)
+{
+    static const unsigned char zeros[64 << 10];
+    size_t n;
+
+    if (!s->source || s->holes.n == 0 || !s->x->whole_wanted || !s->x->whole)
+        return;
+    if (data) {
+        XXH3_64bits_update(s->x->whole, data, (size_t)len);
+        return;
+    }
+    /* 16 GiB of zeros: about a second, on the source alone. */
+    for (; len > 0; len -= n) {
+        n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+        XXH3_64bits_update(s->x->whole, zeros, n);
+    }
+}
+
+/* Pass the hole extents that start where the stream stands (s->off): in
+ * the checksum (sink.h, mpift_hash_hole) and the copy, each at once. */
+void mpift_holes_pass(struct mpift_xfer_stream *s)
+{
+    const struct mpift_hole *e;
+
+    while (s->hx < s->holes.n && s->holes.e[s->hx].off == s->off) {
+        e = &s->holes.e[s->hx++];
+        if (s->source && s->x->hash)
+            mpift_hash_hole(s->x->hash, e->off, e->len);
+        mpift_holes_whole(s, NULL, e->len);
+        if (s->have_sink)
+            mpift_sink_extent(&s->sink, e->off, e->len);
+        mpift_meter_bytes(s->x->meter, e->len);
+        s->res->holes += e->len;
+        s->off += e->len;
+    }
+}
