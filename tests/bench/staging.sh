@@ -60,6 +60,9 @@
 # extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
 #         arrival, beside the tree itself and tar x on every node
 #         (extract_case.sh).
+# keys    what rank 0's content keys cost (cache.dir): 1 GiB onto 2 fake
+#         nodes without cache.dir, with a cold index and with a warm one
+#         (keys_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -75,9 +78,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/fabric.sh"
 . "$top_srcdir/tests/bench/extract_case.sh"
 . "$top_srcdir/tests/bench/holes_case.sh"
+. "$top_srcdir/tests/bench/keys_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -696,7 +700,8 @@ for c in $cases; do
     profile) profile ;;
     extract) extract_case ;;
     holes) holes_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes)" ;;
+    keys) keys_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys)" ;;
     esac
 done
 pass

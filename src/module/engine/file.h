@@ -21,7 +21,7 @@ enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
  * stripes from that open, never from the name again (-1: not held; the
  * owner of the plan closes it).  One allocation (mpift_src_new,
  * engine/source.h; free() it): only the sending rank and stripe readers
- * hold these, 24 bytes per file more than the path alone.
+ * hold these, 64 bytes per file more than the path alone.
  */
 struct mpift_src {
     uint64_t dev, ino;
@@ -36,6 +36,14 @@ struct mpift_src {
      * its own files only. */
     uint32_t entry;
     int named;
+    /* Rank 0, a keyed file (struct mpift_pfile's key): the size, mtime
+     * and ctime its key was made from, which the file opened to send
+     * must still have (mpift_source_open), so no copy is made of other
+     * content than its key's.  stamped 0: not keyed, not held to them. */
+    int stamped;
+    uint64_t key_size;
+    int64_t key_mtime_sec, key_ctime_sec;
+    uint32_t key_mtime_nsec, key_ctime_nsec;
     char path[];
 };
 
@@ -53,6 +61,13 @@ struct mpift_pfile {
                           * recognises an unchanged file) */
     uint8_t extract;     /* an archive, unpacked by its writers (stage/extract.h) */
     int32_t target;      /* -1: every writer of the copies policy; else one rank (scatter) */
+    /* The content key (stage/keys.h): XXH3-128 of the whole content in
+     * its canonical big-endian form (XXH128_canonicalFromHash), made by
+     * rank 0 when cache.dir is set.  keyed 1: key holds, and a writer
+     * that verifies the copy has exactly that content; 0: no key, the
+     * file is never taken from nor put in a cache. */
+    uint8_t keyed;
+    uint8_t key[16];
 };
 
 #endif

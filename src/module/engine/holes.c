@@ -29,18 +29,20 @@ void mpift_holes_count(struct mpift_xfer_stream *s)
 void mpift_holes_whole(struct mpift_xfer_stream *s, const unsigned char *data, uint64_t len)
 {
     static const unsigned char zeros[64 << 10];
+    struct mpift_xfer *x = s->x;
+    int whole = s->holes.n > 0 && x->whole_wanted && x->whole, key = s->f && s->f->keyed && x->keyhash;
     size_t n;
 
-    if (!s->source || s->holes.n == 0 || !s->x->whole_wanted || !s->x->whole)
+    if (!s->source || (!whole && !key))
         return;
-    if (data) {
-        XXH3_64bits_update(s->x->whole, data, (size_t)len);
-        return;
-    }
-    /* 16 GiB of zeros: about a second, on the source alone. */
-    for (; len > 0; len -= n) {
-        n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-        XXH3_64bits_update(s->x->whole, zeros, n);
+    /* 16 GiB of zeros: about a second, on the source alone (the key's
+     * digest is of the whole content too, holes included). */
+    for (; len > 0; len -= n, data = data ? data + n : NULL) {
+        n = data ? (size_t)len : len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+        if (whole)
+            XXH3_64bits_update(x->whole, data ? data : zeros, n);
+        if (key)
+            XXH3_128bits_update(x->keyhash, data ? data : zeros, n);
     }
 }
 

@@ -20,8 +20,10 @@ void mpift_holes_count(struct mpift_xfer_stream *s);
 /* The length of DATA message k (a whole chunk, or the file's last). */
 int mpift_holes_msg_len(const struct mpift_xfer_stream *s, uint64_t k);
 
-/* The source of a file with extents, for a report: len bytes of its
- * content (data; NULL: zeros) into x->whole (xfer.h). */
+/* The source's digests of a file's whole content: len bytes of it
+ * (data; NULL: zeros of an extent) into x->whole (xfer.h: a file with
+ * extents, for a report) and, a keyed file, into x->keyhash (its
+ * XXH3-128, held to the plan's key: source.h). */
 void mpift_holes_whole(struct mpift_xfer_stream *s, const unsigned char *data, uint64_t len);
 
 /* Pass every extent that starts at s->off (s->off moves past them). */

@@ -61,6 +61,14 @@ static int open_beyond(const struct mpift_src *src)
     return fd;
 }
 
+/* Does st still have the size, mtime and ctime src's key was made from? */
+static int same_stamp(const struct mpift_src *src, const struct stat *st)
+{
+    return (uint64_t)st->st_size == src->key_size && st->st_mtim.tv_sec == src->key_mtime_sec &&
+           (uint32_t)st->st_mtim.tv_nsec == src->key_mtime_nsec && st->st_ctim.tv_sec == src->key_ctime_sec &&
+           (uint32_t)st->st_ctim.tv_nsec == src->key_ctime_nsec;
+}
+
 int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
                       char *why, size_t whylen)
 {
@@ -96,6 +104,13 @@ int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src,
                  src->path);
         *code = MPIFT_ERR_IO;
         en = ESTALE;
+    } else if (src->stamped && !same_stamp(src, st)) {
+        /* Its content key was made of other bytes: a copy of these filed
+         * under it would be wrong in every cache that takes it. */
+        snprintf(why, whylen, "%s: changed since planning (its size, mtime or ctime is not the one its content "
+                 "key was made from); run again to stage it", src->path);
+        *code = MPIFT_ERR_IO;
+        en = ESTALE;
     } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
         en = errno;
         *code = open_failed(src, root, en, why, whylen);
@@ -120,6 +135,7 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->beyond = 0;
     s->entry = 0;
     s->named = 0;
+    s->stamped = 0;
     memcpy(s->path, path, n);
     return s;
 }
@@ -266,5 +282,19 @@ int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const
         snprintf(why, whylen, "%s: changed while being staged (it was written to while it was read)", path);
     else
         return 0;
+    return 1;
+}
+
+int mpift_source_not_key(const struct mpift_pfile *f, XXH128_hash_t h, char *why, size_t whylen)
+{
+    XXH128_canonical_t c;
+
+    if (!f->keyed)
+        return 0;
+    XXH128_canonicalFromHash(&c, h);
+    if (memcmp(c.digest, f->key, sizeof(f->key)) == 0)
+        return 0;
+    snprintf(why, whylen, "%s: changed since planning (the bytes read to send it are not those its content key "
+             "was made of); run again to stage it", f->src ? f->src->path : f->dest);
     return 1;
 }

@@ -182,6 +182,8 @@ static int send_open(struct mpift_xfer_stream *s)
             mpift_stream_refuse(s, code, s->why);
         else if (s->rt->striped && mpift_stripe_start(s, s->why, sizeof(s->why)) != 0)
             mpift_stream_refuse(s, MPIFT_ERR_IO, s->why);
+        else if (s->f->keyed && !x->keyhash && !(x->keyhash = XXH3_createState()))
+            mpift_stream_refuse(s, MPIFT_ERR_NOMEM, "out of memory to check a file against its content key");
     }
     if (s->refused)
         return send_error(s);
@@ -208,6 +210,8 @@ static int send_open(struct mpift_xfer_stream *s)
         XXH3_64bits_reset(x->hash);
     if (x->whole)
         XXH3_64bits_reset(x->whole);
+    if (s->f->keyed)
+        XXH3_128bits_reset(x->keyhash);
     mpift_codec_start(&x->codec, &s->zf);
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
@@ -248,7 +252,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             return rc;
         if (x->hash)
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
-        mpift_holes_whole(s, x->buf[b], (uint64_t)len);
+        mpift_holes_whole(s, x->buf[b], (uint64_t)len);   /* the report's and the key's digests */
         if (s->have_sink && flen > 0 && mpift_codec_is_zero(mpift_codec_frame(&x->codec, b), flen))
             mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
         else if (s->have_sink)
@@ -285,6 +289,9 @@ static int send_tail(struct mpift_xfer_stream *s)
         mpift_format(s->res->why, sizeof(s->res->why),
                      "%s: changed while being staged (a hole was written to while it was read)", s->f->src->path);
     }
+    /* ... or, keyed, it is not what its key says: not kept under it. */
+    if (!changed && !s->read_err && s->f->keyed)
+        changed = mpift_source_not_key(s->f, XXH3_128bits_digest(x->keyhash), s->res->why, sizeof(s->res->why));
     /* A striped file this rank read whole and unchanged: every stripe must
      * be what it read (stripe.h). */
     if (!changed && !s->read_err && s->rt->striped)
@@ -529,6 +536,8 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         data = !s->source ? NULL : mpift_stripe_reads(s, s->next) ? x->buf[b] : mpift_stripe_check(s, b, count);
         if (s->source && x->hash)
             XXH3_64bits_update(x->hash, data, (size_t)count);
+        if (s->source && s->f->keyed)
+            XXH3_128bits_update(x->keyhash, data, (size_t)count);
         if (s->have_sink && s->source)
             mpift_sink_write(&s->sink, data, (size_t)count, s->off);
         else if (s->have_sink)

@@ -80,6 +80,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->arrived);
     XXH3_freeState(x->hash);
     XXH3_freeState(x->whole);
+    XXH3_freeState(x->keyhash);
     free(x->check);
     mpift_codec_free(&x->codec);
     memset(x, 0, sizeof(*x));

@@ -61,6 +61,8 @@ struct mpift_xfer {
      * (engine/sink.h, mpift_hash_hole).  Only the source pays for it. */
     XXH3_state_t *whole;
     int whole_wanted;
+    XXH3_state_t *keyhash;    /* a keyed source's XXH3-128 (source.h's mpift_source_not_key),
+                               * made at its first keyed file */
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
     /* Where this rank reads the files it sends: every f->src->path lies

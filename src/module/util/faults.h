@@ -3,7 +3,7 @@
  * _KILL, _ENOSPC, _BAD_HEADER, _SILENT, _SERVE_GATHER, _PROGRESS_EVERY,
  * _CONFIG_FAIL, _PAUSE, _PAUSE_AFTER_PLAN, _PAUSE_AFTER_SHARED,
  * _PAUSE_FILE, _CPU, _SPIN, _NOMEM_RESULT, _BAD_CANDS, _FILL_HOLE,
- * _NO_SEEK_DATA; see
+ * _NO_SEEK_DATA, _WRONG_KEY; see
  * docs/testing.md).
  *
  * Compiled in only where MPIFT_FAULT_INJECTION is defined: the test
