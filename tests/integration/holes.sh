@@ -11,7 +11,7 @@
 # wrong copy; a source without SEEK_DATA (MPIFT_TEST_NO_SEEK_DATA) goes
 # dense and equal; a stage-out of a sparse file takes the same path.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=300
-plan 6
+plan 7
 
 mkdir -p "$t/src/tree"
 python3 - "$t/src/tree" <<'PY' || fail "cannot make the files"
@@ -203,3 +203,24 @@ CFG
     check_report "$t/r.json"
 }
 scenario "stage-out of a sparse file: its holes cross as extents, every collected copy sparse and equal" stage_out_sparse
+
+# With cache.dir set the sparse file is keyed (docs/content_keys.md): the
+# sender's XXH3-128 of what it sends, held to the key, covers the zeros of
+# the extents it never reads, so the file is staged, not refused as
+# "changed since planning"; every copy sparse and equal.
+keyed() {
+    local h
+    one_cfg 0
+    sed -i "s|^paths: {|cache: { dir = \"$t/cache\"; };\npaths: {|" "$t/one.cfg"
+    fakenodes_clear stage
+    rm -f "$t/r.json"
+    fakenodes_mpirun 3 "$stage" --config "$t/one.cfg" --report "$t/r.json" >"$t/log" 2>&1 ||
+        fail "keyed sparse file: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do
+        cmp "$t/src/tree/sparse.img" "$FAKE_NODEDIR/$h/stage/sparse.img" || fail "keyed: $h's copy differs"
+    done
+    [ "$(wire sparse.img hole_bytes)" = "$sparse_holes" ] || fail "keyed: hole_bytes $(wire sparse.img hole_bytes)"
+    [ "$(allocated sparse.img)" -lt 4096 ] || fail "keyed: a copy holds $(allocated sparse.img) KiB"
+    check_report "$t/r.json"
+}
+scenario "with cache.dir the sparse file is keyed over its whole content, holes included, and staged" keyed
