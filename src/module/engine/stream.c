@@ -211,14 +211,16 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
     struct mpift_xfer *x = s->x;
     const struct mpift_meta *m = &s->m;
     int rc = MPIFT_OK, b, len, flen, tag;
+    double since;
 
     while (s->next < m->nchunks) {
         b = mpift_route_slot(x, s->next);
         len = (int)(s->next + 1 == m->nchunks ? m->last_chunk : m->chunk_size);
         if (!mpift_route_free(x, b, &rc)) {
-            x->codec.waited = 1;   /* the link holds the source back (compress.h) */
+            mpift_codec_waited(&x->codec);   /* the link holds the source back (zipauto.h) */
             return rc;
         }
+        since = mpift_codec_clock(&x->codec);
         /* A hole of the source is not read: it is zeros, and goes as a
          * zero frame (compress.h).  A source that fills it meanwhile
          * changes its mtime, and the end's check sends it again. */
@@ -229,7 +231,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         mpift_inject_pause_chunk(x->rank, s->next);
         /* Compressed once, here: relays pass the frame on as it is. */
         tag = mpift_route_tag(s->rt, s->next);
-        flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len, s->next);
+        flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len);
         if (flen > 0)
             mpift_inject_corrupt_frame(mpift_codec_frame(&x->codec, b), flen);
         rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_codec_frame(&x->codec, b), flen, s->next, tag)
@@ -242,6 +244,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
         else if (s->have_sink)
             mpift_sink_write(&s->sink, x->buf[b], (size_t)len, s->off);
+        mpift_codec_sent(&x->codec, b, len, flen, since);
         mpift_meter_bytes(x->meter, (uint64_t)len);
         s->off += (uint64_t)len;
         s->next++;
