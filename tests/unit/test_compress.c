@@ -330,6 +330,7 @@ START_TEST(auto_learns_the_link)
 {
     struct mpift_zip_auto a;
     double now;
+    int i;
 
     model(&a);   /* a 1 Gbit/s guess: a codec */
     ck_assert_int_eq(a.state, MPIFT_ZIP_LINK_GUESS);
@@ -372,9 +373,11 @@ START_TEST(auto_learns_the_link)
     ck_assert_int_eq(a.pick, MPIFT_ZIP_NONE);
     now = feed_until(&a, MPIFT_ZIP_LINK_SEEN, 150e6, now);
     ck_assert_int_eq(a.pick, MPIFT_ZIP_ZSTD1);
-    feed(&a, 2000, 150e6, now);
+    for (i = 0; i < 2000; i++) {   /* no second look: zstd was expected to outrun the link */
+        now = feed(&a, 1, 150e6, now);
+        ck_assert_int_eq(a.pick, MPIFT_ZIP_ZSTD1);
+    }
     ck_assert_int_eq(a.state, MPIFT_ZIP_LINK_SEEN);
-    ck_assert_int_eq(a.pick, MPIFT_ZIP_ZSTD1);
     mpift_zip_auto_free(&a);
 }
 END_TEST

@@ -135,7 +135,7 @@ int mpift_zip_auto_sample(struct mpift_zip_auto *a)
     for (n = 0; n < 2; n++)
         if (a->r.have & (1u << first[n]) && !a->r.c[first[n]].seen)
             return first[n];
-    if (a->sampled > MPIFT_ZIP_SAMPLE_SHARE * a->spent + a->spare)
+    if (a->sampled > MPIFT_ZIP_SAMPLE_SHARE * a->spent + MPIFT_ZIP_SPARE_SHARE * a->spare)
         return -1;
     pick_cost = mpift_zip_cost(&a->r, a->pick);
     for (n = 1; n < MPIFT_ZIP_NCAND; n++) {

@@ -67,9 +67,13 @@ enum mpift_zip_cand {
  * receive, Linux's defaults). */
 #define MPIFT_ZIP_UNWAITED ((uint64_t)24 << 20)
 
-/* Chunks after a wait before the link's pace is taken from them, and
- * chunks measured per estimate. */
-#define MPIFT_ZIP_LINK_CHUNKS 8
+/* Chunks measured per estimate of the link's pace (after the first
+ * that waited): few, since none is what measures it while it looks. */
+#define MPIFT_ZIP_LINK_CHUNKS 4
+
+/* The share of the time the source waits for a link it saw that samples
+ * may take: the CPU it leaves idle is shared with the other ranks. */
+#define MPIFT_ZIP_SPARE_SHARE 0.25
 
 /* The share of the source's time samples may take (incompressible data
  * pays at most this). */
@@ -132,8 +136,8 @@ void mpift_zip_auto_measured(struct mpift_zip_auto *a, int k, int plain, int wir
 
 /* The candidate to sample now besides the chunk's own, or -1: an unseen
  * lz4 or zstd -1 at once, the others only where they might win, and
- * within the time the source spent idle waiting for a link it saw plus
- * MPIFT_ZIP_SAMPLE_SHARE of all its time. */
+ * within MPIFT_ZIP_SPARE_SHARE of the time the source spent idle waiting
+ * for a link it saw plus MPIFT_ZIP_SAMPLE_SHARE of all its time. */
 int mpift_zip_auto_sample(struct mpift_zip_auto *a);
 
 /* The source found the buffer of its next chunk still being sent. */
