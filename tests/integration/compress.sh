@@ -169,7 +169,9 @@ damaged() {
     rc=0
     rm -rf "${t:?}/$1"
     cfg "$t/$1.cfg" "$t/$1/%r" "compress = \"$2\";"
-    MPIFT_TEST_CORRUPT_COMPRESSED=$3 mpift_mpirun -n 3 "$stage" --module "$faults" --config "$t/$1.cfg" \
+    # (auto over a slow link: it compresses from the first chunk, whatever the load)
+    MPIFT_TEST_ZIP_LINK=1000000 MPIFT_TEST_CORRUPT_COMPRESSED=$3 mpift_mpirun -n 3 "$stage" --module "$faults" \
+        --config "$t/$1.cfg" \
         --set "transfer.retries=$4" >"$t/log" 2>"$t/err" || rc=$?
 }
 

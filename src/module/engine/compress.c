@@ -265,15 +265,14 @@ int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
     return flen;
 }
 
-void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since)
+void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since, int pending)
 {
     double now;
 
-    /* a hole (a one-byte zero frame) costs neither side: not a measure */
-    if (z->mode != MPIFT_COMPRESS_AUTO || flen == 1)
+    if (z->mode != MPIFT_COMPRESS_AUTO)
         return;
     now = mpift_now();
-    mpift_zip_auto_sent(&z->za, b, len, flen > 0 ? flen : len, now - since, z->zip_s, now);
+    mpift_zip_auto_sent(&z->za, b, len, flen > 0 ? flen : len, now - since, z->zip_s, now, pending);
 }
 
 int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,

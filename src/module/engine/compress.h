@@ -113,9 +113,17 @@ static inline void mpift_codec_waited(struct mpift_codec *z)
         mpift_zip_auto_wait(&z->za);
 }
 
+/* The send of buffer b is done (auto: the link took its bytes). */
+static inline void mpift_codec_acked(struct mpift_codec *z, int b)
+{
+    if (z->mode == MPIFT_COMPRESS_AUTO)
+        mpift_zip_auto_acked(&z->za, b);
+}
+
 /* The source sent a chunk of len bytes from buffer b as flen bytes (0:
- * as it is), busy since `since` (mpift_codec_clock) on it: auto learns. */
-void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since);
+ * as it is), busy since `since` (mpift_codec_clock) on it, with
+ * `pending` chunks' sends not yet done: auto learns. */
+void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since, int pending);
 
 /* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
  * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */

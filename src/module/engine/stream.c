@@ -199,10 +199,27 @@ static int send_open(struct mpift_xfer_stream *s)
     if (x->hash)
         XXH3_64bits_reset(x->hash);
     mpift_codec_start(&x->codec, &s->zf);
+    s->acked = 0;
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
     s->phase = MPIFT_SP_DATA;
     return MPIFT_OK;
+}
+
+/* auto: the chunks whose sends are done, oldest first, for the link's
+ * pace (zipauto.h); one whose buffer was taken again was done. */
+static void acked(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    int rc = MPIFT_OK, b;
+
+    while (s->acked < s->next) {
+        b = mpift_route_slot(x, s->acked);
+        if (s->acked + (uint64_t)x->window >= s->next && !mpift_route_free(x, b, &rc))
+            break;   /* an MPI error: the next wait on the buffer reports it */
+        mpift_codec_acked(&x->codec, b);
+        s->acked++;
+    }
 }
 
 /* Read, send, hash and write every chunk a free buffer allows. */
@@ -244,11 +261,14 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
         else if (s->have_sink)
             mpift_sink_write(&s->sink, x->buf[b], (size_t)len, s->off);
-        mpift_codec_sent(&x->codec, b, len, flen, since);
         mpift_meter_bytes(x->meter, (uint64_t)len);
         s->off += (uint64_t)len;
         s->next++;
         *moved = 1;
+        if (x->codec.mode == MPIFT_COMPRESS_AUTO) {
+            acked(s);
+            mpift_codec_sent(&x->codec, b, len, flen, since, (int)(s->next - s->acked));
+        }
     }
     x->base = (x->base + m->nchunks) % (uint64_t)x->window;  /* sends may still be going out */
     s->phase = MPIFT_SP_TAIL;

@@ -95,22 +95,29 @@ void mpift_zip_auto_fix(struct mpift_zip_auto *a, double link)
 void mpift_zip_auto_measured(struct mpift_zip_auto *a, int k, int plain, int wire, double comp, double decomp)
 {
     struct mpift_zip_rate *c = &a->r.c[k];
-    int weaker;
+    int other;
 
     if (k <= MPIFT_ZIP_NONE || k >= MPIFT_ZIP_NCAND || plain <= 0)
         return;
     /* Bytes one codec cannot shrink, a weaker one (lower in the list)
-     * cannot either: random data is learnt once, not once per codec. */
-    for (weaker = MPIFT_ZIP_LZ4; wire >= plain && weaker < k; weaker++)
-        if (a->r.c[weaker].seen)
-            ewma(&a->r.c[weaker].ratio, 1, RATIO_WEIGHT, 0);
-    ewma(&c->comp, comp / plain, SPEED_WEIGHT, !c->seen);
+     * cannot either: random data is learnt once, not once per codec; and
+     * what one shrinks to, a stronger one does at least as well. */
+    for (other = MPIFT_ZIP_LZ4; other < MPIFT_ZIP_NCAND; other++) {
+        struct mpift_zip_rate *o = &a->r.c[other];
+        if (o->seen && other < k && wire >= plain)
+            ewma(&o->ratio, 1, RATIO_WEIGHT, 0);
+        else if (o->seen && other > k && o->ratio > (double)wire / plain)
+            o->ratio = (double)wire / plain;
+    }
+    /* The first time of a codec is a cold one (its tables, the buffers'
+     * first pages): the second replaces it. */
+    ewma(&c->comp, comp / plain, SPEED_WEIGHT, c->seen < 2);
     ewma(&c->ratio, wire < plain ? (double)wire / plain : 1, RATIO_WEIGHT, !c->seen);
     if (decomp >= 0) {   /* a sample: it counts against the share */
-        ewma(&c->decomp, decomp / plain, SPEED_WEIGHT, !c->seen);
+        ewma(&c->decomp, decomp / plain, SPEED_WEIGHT, c->seen < 2);
         a->sampled += comp + decomp;
     }
-    c->seen = 1;
+    c->seen += c->seen < 2;
     repick(a);
 }
 
@@ -132,8 +139,8 @@ int mpift_zip_auto_sample(struct mpift_zip_auto *a)
     double pick_cost;
     int n, k;
 
-    for (n = 0; n < 2; n++)
-        if (a->r.have & (1u << first[n]) && !a->r.c[first[n]].seen)
+    for (n = 0; n < 2; n++)   /* twice: the first is cold */
+        if (a->r.have & (1u << first[n]) && a->r.c[first[n]].seen < 2)
             return first[n];
     if (a->sampled > MPIFT_ZIP_SAMPLE_SHARE * a->spent + MPIFT_ZIP_SPARE_SHARE * a->spare)
         return -1;
@@ -142,10 +149,13 @@ int mpift_zip_auto_sample(struct mpift_zip_auto *a)
         k = 1 + (a->next_sample + n) % (MPIFT_ZIP_NCAND - 1);
         if (k == a->pick || !(a->r.have & (1u << k)))
             continue;
-        /* A higher level is worth a look only while the pick leaves the
-         * CPU waiting for the link; one seen, while it is near the pick. */
-        if (a->r.c[k].seen ? mpift_zip_cost(&a->r, k) <= pick_cost * MIGHT_WIN
-                           : a->pick != MPIFT_ZIP_NONE && link_bound(&a->r, a->pick)) {
+        /* A higher level is worth a look only while a codec is the pick
+         * and leaves the CPU waiting for the link (where none is, the
+         * fast codecs show whether the data shrinks at all); any, only
+         * while it is near the pick. */
+        if (k >= MPIFT_ZIP_ZSTD3 && (a->pick == MPIFT_ZIP_NONE || !link_bound(&a->r, a->pick)))
+            continue;
+        if (!a->r.c[k].seen || mpift_zip_cost(&a->r, k) <= pick_cost * MIGHT_WIN) {
             a->next_sample = k;
             return k;
         }
@@ -153,29 +163,37 @@ int mpift_zip_auto_sample(struct mpift_zip_auto *a)
     return -1;
 }
 
-/* The link's pace from chunks sent right after a wait (zipauto.h). */
-static void saw_link(struct mpift_zip_auto *a, uint32_t freed, double dt)
+/* The link's pace while it holds the source back: the bytes of the
+ * sends done since one heard of at the start, over the time since, at a
+ * chunk that heard of more (zipauto.h). */
+static void saw_link(struct mpift_zip_auto *a, double dt)
 {
     double rate;
 
-    if (++a->sat < 2)
-        return;   /* the first after a wait also waited for the link to fill */
-    a->sat_bytes += freed;
+    if (!a->slot)
+        return;
+    if (!a->sat) {   /* it starts where a send is heard done */
+        a->sat = a->acked_n > 0;
+        a->sat_bytes = a->sat_time = 0;
+        a->sat_n = 0;
+        return;
+    }
+    a->sat_bytes += a->acked_bytes;
     a->sat_time += dt;
-    if (a->sat < MPIFT_ZIP_LINK_CHUNKS + 1 || a->sat_time <= 0)
+    a->sat_n += a->acked_n;
+    if (a->acked_n == 0 || a->sat_n < MPIFT_ZIP_LINK_CHUNKS || a->sat_time <= 0)
         return;
     rate = a->sat_bytes / a->sat_time;
     a->r.link = a->state == MPIFT_ZIP_LINK_SEEN ? (a->r.link + rate) / 2 : rate;
     a->state = MPIFT_ZIP_LINK_SEEN;
-    a->sat = 1;
     a->sat_bytes = a->sat_time = 0;
+    a->sat_n = 0;
 }
 
 /* wire bytes went out without a wait: is the link faster than thought? */
 static void no_wait(struct mpift_zip_auto *a, int wire)
 {
     a->sat = 0;
-    a->sat_bytes = a->sat_time = 0;
     a->unwaited += (uint64_t)wire;
     if (a->pick == MPIFT_ZIP_NONE && a->unwaited >= MPIFT_ZIP_UNWAITED) {
         a->state = MPIFT_ZIP_LINK_FAST;    /* it takes all the source gives */
@@ -188,31 +206,40 @@ static void no_wait(struct mpift_zip_auto *a, int wire)
     }
 }
 
-void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, double busy, double zip, double now)
+void mpift_zip_auto_acked(struct mpift_zip_auto *a, int b)
+{
+    if (a->slot && b >= 0 && b < a->window) {
+        a->acked_bytes += a->slot[b];
+        a->acked_n++;
+    }
+}
+
+void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, double busy, double zip, double now,
+                         int pending)
 {
     double dt = a->last > 0 ? now - a->last : busy;
-    uint32_t freed = (uint32_t)wire;
+    int backlog = a->window < MPIFT_ZIP_BACKLOG ? a->window : MPIFT_ZIP_BACKLOG;
 
     a->last = now;
+    if (a->slot && b >= 0 && b < a->window)
+        a->slot[b] = (uint32_t)wire;
     if (plain <= 0 || dt < 0)
         return;
     a->spent += dt;
     if (a->state == MPIFT_ZIP_LINK_SEEN)   /* the CPU the source leaves idle waiting for a link it saw */
         a->spare += plain * (mpift_zip_cost(&a->r, a->pick) - cpu_cost(&a->r, a->pick));
-    if (busy >= zip)
+    if (busy >= zip && wire > 1)   /* a hole (a one-byte frame) is no measure of the source's work */
         ewma(&a->r.other, (busy - zip) / plain, OTHER_WEIGHT, a->r.other == 0);
-    if (a->slot && b >= 0 && b < a->window) {
-        freed = a->slot[b] ? a->slot[b] : (uint32_t)wire;
-        a->slot[b] = (uint32_t)wire;
-    }
     if (a->fixed) {
         a->waited = 0;
-    } else if (a->waited) {
+    } else if (a->waited || pending >= backlog) {
         a->waited = 0;
         a->unwaited = 0;
-        saw_link(a, freed, dt);
+        saw_link(a, dt);
     } else {
         no_wait(a, wire);
     }
+    a->acked_bytes = 0;
+    a->acked_n = 0;
     repick(a);
 }

@@ -20,15 +20,16 @@
  * is cheaper by MPIFT_ZIP_MARGIN.
  *
  * The link's rate is only seen while it holds the source back: the
- * source then finds the buffer of its next chunk still being sent, and
- * its chunks leave at the link's pace (bytes freed over the time between
- * chunks).  Until then the link is assumed to take MPIFT_ZIP_LINK_PRIOR.
- * A codec that puts MPIFT_ZIP_UNWAITED_ZIP wire bytes out without once
- * waiting, where the model expected the link to hold it back, means the
- * link is faster than thought: the source sends as it is until it learns
- * the link's rate (it waits), or puts MPIFT_ZIP_UNWAITED bytes out
- * without waiting, i.e. the link takes all the source can give as it is,
- * so that none is cheapest for the rest of the run.
+ * sends of MPIFT_ZIP_BACKLOG chunks or more are not done yet (or the
+ * source waits for a buffer), and sends are done at the link's pace:
+ * the bytes of the sends done over the time between chunks.  Until then
+ * the link is assumed to take MPIFT_ZIP_LINK_PRIOR.  A codec that puts
+ * MPIFT_ZIP_UNWAITED_ZIP wire bytes out without a backlog, where the
+ * model expected the link to hold it back, means the link is faster than
+ * thought: the source sends as it is until it sees the link's rate, or
+ * puts MPIFT_ZIP_UNWAITED bytes out without a backlog, i.e. the link
+ * takes all the source can give as it is, so that none is cheapest for
+ * the rest of the run.
  */
 #ifndef MPIFT_ZIPAUTO_H
 #define MPIFT_ZIPAUTO_H
@@ -53,33 +54,36 @@ enum mpift_zip_cand {
  * zstd -1 beats none on text and none beats it on random data. */
 #define MPIFT_ZIP_LINK_PRIOR 125e6
 
-/* Wire bytes a codec may put out without waiting, where the link was
+/* Sends not yet done that show the link holding the source back: more
+ * than a send's own round trip leaves pending at memory speed. */
+#define MPIFT_ZIP_BACKLOG 8
+
+/* Wire bytes a codec may put out without a backlog, where the link was
  * expected to hold it back, before the source tries none to see the
- * link: above a TCP socket's send buffer (4 MiB, Linux's default) and a
- * window of compressed chunks (32 x 256 KiB at 3:1), so that a slow link
- * still filling them is not misjudged (if it is, none fills them fast
- * and the link is seen). */
-#define MPIFT_ZIP_UNWAITED_ZIP ((uint64_t)12 << 20)
+ * link: above what a TCP socket's send buffer (4 MiB, Linux's default)
+ * and a backlog of compressed chunks take, so that a slow link still
+ * filling them is not misjudged (if it is, none fills them fast and the
+ * link is seen). */
+#define MPIFT_ZIP_UNWAITED_ZIP ((uint64_t)8 << 20)
 
-/* Wire bytes none may put out without waiting before the link is taken
- * for faster than the source: well above a window of default chunks
- * (32 x 256 KiB) and a TCP socket's buffers (4 MiB to send, 6 to
- * receive, Linux's defaults). */
-#define MPIFT_ZIP_UNWAITED ((uint64_t)24 << 20)
+/* Wire bytes none may put out without a backlog before the link is
+ * taken for faster than the source: a socket's send buffer and a backlog
+ * of default chunks (8 x 256 KiB), with room to spare. */
+#define MPIFT_ZIP_UNWAITED ((uint64_t)12 << 20)
 
-/* Chunks measured per estimate of the link's pace (after the first
- * that waited): few, since none is what measures it while it looks. */
+/* Sends done per estimate of the link's pace: few, since none is what
+ * measures it while it looks. */
 #define MPIFT_ZIP_LINK_CHUNKS 4
 
 /* The share of the time the source waits for a link it saw that samples
  * may take: the CPU it leaves idle is shared with the other ranks. */
-#define MPIFT_ZIP_SPARE_SHARE 0.25
+#define MPIFT_ZIP_SPARE_SHARE 0.1
 
 /* The share of the source's time samples may take (incompressible data
  * pays at most this). */
 #define MPIFT_ZIP_SAMPLE_SHARE 0.01
 
-/* What a candidate was measured at; seen 0: never. */
+/* What a candidate was measured at; seen 0: never, 1: once (cold), 2: more. */
 struct mpift_zip_rate {
     double comp;     /* seconds to compress a plain byte */
     double decomp;   /* seconds to decompress one (a writer's) */
@@ -110,8 +114,11 @@ struct mpift_zip_auto {
     int pick;                  /* the candidate chunks go with */
     int state;                 /* enum mpift_zip_link */
     int waited;                /* the source waited for a buffer since its last chunk */
-    int sat;                   /* chunks in a row that followed a wait */
-    double sat_bytes, sat_time;
+    int sat;                   /* the link's pace is being measured (a backlog) */
+    int sat_n;                 /* ... over this many sends done, */
+    double sat_bytes, sat_time;   /* ... of these bytes, in this time */
+    int acked_n;               /* sends done since the last chunk */
+    double acked_bytes;        /* ... and their wire bytes */
     uint64_t unwaited;         /* wire bytes since the last wait */
     double last;               /* when the last chunk was sent; 0: none yet */
     double spent, sampled;     /* seconds since the first chunk, and of samples */
@@ -134,8 +141,8 @@ void mpift_zip_auto_fix(struct mpift_zip_auto *a, double link);
  * to compress and (a sample, else < 0) `decomp` to decompress. */
 void mpift_zip_auto_measured(struct mpift_zip_auto *a, int k, int plain, int wire, double comp, double decomp);
 
-/* The candidate to sample now besides the chunk's own, or -1: an unseen
- * lz4 or zstd -1 at once, the others only where they might win, and
+/* The candidate to sample now besides the chunk's own, or -1: lz4 and
+ * zstd -1 twice at once (the first time is cold), the others only where they might win, and
  * within MPIFT_ZIP_SPARE_SHARE of the time the source spent idle waiting
  * for a link it saw plus MPIFT_ZIP_SAMPLE_SHARE of all its time. */
 int mpift_zip_auto_sample(struct mpift_zip_auto *a);
@@ -146,9 +153,14 @@ static inline void mpift_zip_auto_wait(struct mpift_zip_auto *a)
     a->waited = 1;
 }
 
+/* The send of buffer b is done: its bytes crossed the link. */
+void mpift_zip_auto_acked(struct mpift_zip_auto *a, int b);
+
 /* A chunk of `plain` bytes went out from buffer b as `wire` bytes at
  * time `now` (seconds), the source busy `busy` seconds on it of which
- * `zip` compressing or sampling: learn, and choose the next pick. */
-void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, double busy, double zip, double now);
+ * `zip` compressing or sampling, `pending` chunks' sends not yet done:
+ * learn, and choose the next pick. */
+void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, double busy, double zip, double now,
+                         int pending);
 
 #endif
