@@ -4,6 +4,7 @@
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
 #                                               ranks2 wide control fabric profile extract holes
+#                                               autocomp
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -57,6 +58,9 @@
 # fabric  1 GiB onto 3 fake nodes x 2 ranks on tmpfs, at memory speed,
 #         beside the floor tests/bench/mpi_relay (tests/bench/fabric.sh).
 # profile the CPU of the fabric case by stage, per GiB per node (perf).
+# autocomp compress = "auto" beside none, lz4 and zstd at 100 Mbit/s, 1 and
+#         2 Gbit/s and unshaped, on text and on random data
+#         (autocomp_case.sh).
 # extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
 #         arrival, beside the tree itself and tar x on every node
 #         (extract_case.sh).
@@ -79,9 +83,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/extract_case.sh"
 . "$top_srcdir/tests/bench/holes_case.sh"
 . "$top_srcdir/tests/bench/keys_case.sh"
+. "$top_srcdir/tests/bench/autocomp_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -701,7 +706,8 @@ for c in $cases; do
     extract) extract_case ;;
     holes) holes_case ;;
     keys) keys_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys)" ;;
+    autocomp) autocomp_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp)" ;;
     esac
 done
 pass

@@ -12,30 +12,39 @@
 #endif
 
 #include "mpift/mpift.h"
+#include "util/faults.h"
 #include "util/log.h"
 #include "util/zero.h"
 #include "wire/proto.h"
 #include "engine/compress.h"
 
-/* zstd's fastest level: about 15 times a 200 Mbit/s link per core on
- * text here, and a third smaller than lz4 (docs/design.md, Compression). */
+/* zstd's fastest level, transfer.compress = "zstd"'s: about 15 times a
+ * 200 Mbit/s link per core on text here, and a third smaller than lz4
+ * (docs/design.md, Compression).  auto may choose 3 or 6 (cand_level). */
 #define ZSTD_LEVEL 1
 
-/* auto keeps compressing a file whose chunks shrink to at most 9/10. */
-#define AUTO_KEEP_NUM 9
-#define AUTO_KEEP_DEN 10
-
-/* The codec auto starts with, and the one below `codec` when it is too
- * slow for the link (0: none). */
-static int best_codec(void)
+/* The wire codec and zstd level of auto's candidate k (zipauto.h). */
+static int cand_codec(int k)
 {
-#if defined(HAVE_ZSTD)
-    return MPIFT_WIRE_CODEC_ZSTD;
-#elif defined(HAVE_LZ4)
-    return MPIFT_WIRE_CODEC_LZ4;
-#else
-    return 0;
+    return k == MPIFT_ZIP_NONE ? 0 : k == MPIFT_ZIP_LZ4 ? MPIFT_WIRE_CODEC_LZ4 : MPIFT_WIRE_CODEC_ZSTD;
+}
+
+static int cand_level(int k)
+{
+    return k == MPIFT_ZIP_ZSTD6 ? 6 : k == MPIFT_ZIP_ZSTD3 ? 3 : ZSTD_LEVEL;
+}
+
+/* auto's candidates in this build, a bit each. */
+static unsigned candidates(void)
+{
+    unsigned m = 0;
+#ifdef HAVE_LZ4
+    m |= 1u << MPIFT_ZIP_LZ4;
 #endif
+#ifdef HAVE_ZSTD
+    m |= 1u << MPIFT_ZIP_ZSTD1 | 1u << MPIFT_ZIP_ZSTD3 | 1u << MPIFT_ZIP_ZSTD6;
+#endif
+    return m;
 }
 
 unsigned mpift_codec_builtin(void)
@@ -50,24 +59,17 @@ unsigned mpift_codec_builtin(void)
     return m;
 }
 
-static int slower_codec(int codec)
-{
-#ifdef HAVE_LZ4
-    if (codec == MPIFT_WIRE_CODEC_ZSTD)
-        return MPIFT_WIRE_CODEC_LZ4;
-#else
-    (void)codec;
-#endif
-    return 0;
-}
-
 void mpift_codec_init(struct mpift_codec *z, enum mpift_compress mode, int window, uint64_t chunk)
 {
     memset(z, 0, sizeof(*z));
     z->mode = mode;
     z->window = window;
     z->chunk = (size_t)chunk;
-    z->auto_codec = best_codec();
+    if (mode != MPIFT_COMPRESS_AUTO)
+        return;
+    mpift_zip_auto_init(&z->za, candidates(), window);
+    if (mpift_fault_env("MPIFT_TEST_ZIP_LINK"))   /* wire bytes/s the link takes, 0: more than the source gives */
+        mpift_zip_auto_fix(&z->za, strtod(mpift_fault_env("MPIFT_TEST_ZIP_LINK"), NULL));
 }
 
 void mpift_codec_free(struct mpift_codec *z)
@@ -78,6 +80,7 @@ void mpift_codec_free(struct mpift_codec *z)
     ZSTD_freeCCtx(z->cctx);
     ZSTD_freeDCtx(z->dctx);
 #endif
+    mpift_zip_auto_free(&z->za);
     memset(z, 0, sizeof(*z));
 }
 
@@ -85,7 +88,7 @@ void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf)
 {
     memset(zf, 0, sizeof(*zf));
     switch (z->mode) {
-    case MPIFT_COMPRESS_AUTO: zf->codec = z->auto_codec; break;
+    case MPIFT_COMPRESS_AUTO: zf->codec = 0; break;   /* the run's model chooses, per chunk */
     case MPIFT_COMPRESS_LZ4: zf->codec = MPIFT_WIRE_CODEC_LZ4; break;
     case MPIFT_COMPRESS_ZSTD: zf->codec = MPIFT_WIRE_CODEC_ZSTD; break;
     case MPIFT_COMPRESS_NONE: zf->codec = 0; break;
@@ -111,8 +114,8 @@ static int ready_to_pack(struct mpift_codec *z)
 }
 
 /* The codec's block of src into dst (at most cap bytes); 0: it does not fit. */
-static size_t encode(struct mpift_codec *z, int codec, unsigned char *dst, size_t cap, const unsigned char *src,
-                     size_t len)
+static size_t encode(struct mpift_codec *z, int codec, int level, unsigned char *dst, size_t cap,
+                     const unsigned char *src, size_t len)
 {
     size_t n = 0;
 
@@ -122,80 +125,19 @@ static size_t encode(struct mpift_codec *z, int codec, unsigned char *dst, size_
 #endif
 #ifdef HAVE_ZSTD
     if (codec == MPIFT_WIRE_CODEC_ZSTD) {
-        n = ZSTD_compressCCtx(z->cctx, dst, cap, src, len, ZSTD_LEVEL);
+        n = ZSTD_compressCCtx(z->cctx, dst, cap, src, len, level);
         if (ZSTD_isError(n))
             n = 0;
     }
 #endif
     (void)z;
     (void)codec;
+    (void)level;
     (void)dst;
     (void)cap;
     (void)src;
     (void)len;
     return n;
-}
-
-/*
- * auto, after a compressed chunk: has the source waited for the link
- * lately (compress.h)?  MPIFT_ZIP_UNWAITED wire bytes without a wait:
- * the codec is the bottleneck, a faster one (or none) takes over for the
- * rest of the run.
- */
-static void check_pace(struct mpift_codec *z, struct mpift_codec_file *zf, size_t sent)
-{
-    if (z->waited) {
-        z->waited = 0;
-        z->unwaited = 0;
-        return;
-    }
-    z->unwaited += sent;
-    if (z->unwaited < MPIFT_ZIP_UNWAITED)
-        return;
-    z->unwaited = 0;
-    zf->codec = z->auto_codec = slower_codec(zf->codec);
-    zf->stepped = 1;
-    zf->retry_at = UINT64_MAX;   /* the link will not get slower */
-}
-
-int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len,
-                   uint64_t i)
-{
-    int autom = z->mode == MPIFT_COMPRESS_AUTO, codec = zf->codec;
-    size_t cap, n = 0;
-
-    zf->plain += (uint64_t)len;
-    if (len > 1 && mpift_all_zero(src, (size_t)len) && have_frames(z)) {
-        mpift_codec_frame(z, b)[0] = MPIFT_WIRE_CODEC_ZERO;
-        zf->holes += (uint64_t)len;
-        zf->wire += 1;
-        return 1;
-    }
-    if (autom && !codec && !zf->stepped && i >= zf->retry_at && i > 0)
-        codec = z->auto_codec;   /* probe again */
-    /* auto wants a tenth off; a fixed codec takes any saving.  Either way
-     * the frame (codec byte + block) must be shorter than the chunk: its
-     * length is what tells a receiver it is compressed (proto.h). */
-    cap = autom ? (size_t)len * AUTO_KEEP_NUM / AUTO_KEEP_DEN : (size_t)len - 1;
-    if (codec && len > 2 && cap > 1 && ready_to_pack(z))
-        n = encode(z, codec, mpift_codec_frame(z, b) + 1, cap - 1, src, (size_t)len);
-    if (n + 1 >= (size_t)len)
-        n = 0;
-    if (n == 0) {
-        if (autom && codec) {
-            zf->codec = 0;
-            zf->retry_at = i + MPIFT_ZIP_REPROBE;
-        }
-        zf->wire += (uint64_t)len;
-        return 0;
-    }
-    mpift_codec_frame(z, b)[0] = (unsigned char)codec;
-    zf->codec = zf->used = codec;
-    zf->zchunks++;
-    zf->wire += (uint64_t)n + 1;
-    if (autom)
-        check_pace(z, zf, n + 1);
-    return (int)n + 1;
 }
 
 /* The codec's block into dst: the bytes it decoded to, or -1. */
@@ -222,6 +164,115 @@ static long long decode(struct mpift_codec *z, int codec, const unsigned char *s
     (void)dst;
     (void)want;
     return -1;
+}
+
+/* auto: candidate k's frame of the chunk (len bytes at src) in frame,
+ * timed: its length, codec byte included, or 0 when it does not shrink. */
+static int try_cand(struct mpift_codec *z, int k, unsigned char *frame, const unsigned char *src, int len,
+                    double *secs)
+{
+    double t0 = mpift_now();
+    size_t n = encode(z, cand_codec(k), cand_level(k), frame + 1, (size_t)len - 2, src, (size_t)len);
+
+    *secs = mpift_now() - t0;
+    if (n == 0 || n + 1 >= (size_t)len)
+        return 0;
+    frame[0] = (unsigned char)cand_codec(k);
+    return (int)n + 1;
+}
+
+/* auto: sample candidate k on the chunk (zipauto.h): compress it into the
+ * chunk's frame and decode it as a writer would, both timed. */
+static int sample(struct mpift_codec *z, int k, unsigned char *frame, const unsigned char *src, int len)
+{
+    double comp, t0, decomp = 0;
+    int flen = try_cand(z, k, frame, src, len, &comp);
+
+    if (flen > 0) {
+        t0 = mpift_now();
+        decode(z, frame[0], frame + 1, (size_t)flen - 1, z->plain, (size_t)len);
+        decomp = mpift_now() - t0;
+    }
+    z->zip_s += comp + decomp;
+    mpift_zip_auto_measured(&z->za, k, len, flen > 0 ? flen : len, comp, decomp);
+    return flen;
+}
+
+/* auto: the chunk's frame with the run's pick, after a sample if one is
+ * due (the sample's frame is kept when it is the pick's). */
+static int pack_auto(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len)
+{
+    unsigned char *frame;
+    int s, k, flen = 0;
+    double secs;
+
+    if (len <= 2 || !ready_to_pack(z) || (!z->plain && !(z->plain = malloc(z->chunk))))
+        return 0;
+    frame = mpift_codec_frame(z, b);
+    s = mpift_zip_auto_sample(&z->za);
+    if (s > 0)
+        flen = sample(z, s, frame, src, len);
+    k = z->za.pick;   /* the sample may have changed it */
+    if (k == MPIFT_ZIP_NONE)
+        return 0;
+    if (k != s) {
+        flen = try_cand(z, k, frame, src, len, &secs);
+        z->zip_s += secs;
+        mpift_zip_auto_measured(&z->za, k, len, flen > 0 ? flen : len, secs, -1);
+    }
+    if (flen == 0)
+        zf->tried++;
+    else
+        zf->level = cand_level(k);
+    return flen;
+}
+
+int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len)
+{
+    unsigned char *frame;
+    size_t n = 0;
+    int flen;
+
+    zf->plain += (uint64_t)len;
+    z->zip_s = 0;
+    if (len > 1 && mpift_all_zero(src, (size_t)len) && have_frames(z)) {
+        mpift_codec_frame(z, b)[0] = MPIFT_WIRE_CODEC_ZERO;
+        zf->holes += (uint64_t)len;
+        zf->wire += 1;
+        return 1;
+    }
+    frame = z->frames ? mpift_codec_frame(z, b) : NULL;
+    if (z->mode == MPIFT_COMPRESS_AUTO) {
+        flen = pack_auto(z, zf, b, src, len);
+    } else {
+        /* A fixed codec takes any saving, but the frame (codec byte +
+         * block) must be shorter than the chunk: its length is what tells
+         * a receiver it is compressed (proto.h). */
+        if (zf->codec && len > 2 && ready_to_pack(z))
+            n = encode(z, zf->codec, ZSTD_LEVEL, (frame = mpift_codec_frame(z, b)) + 1, (size_t)len - 2, src,
+                       (size_t)len);
+        flen = n > 0 && n + 1 < (size_t)len ? (int)n + 1 : 0;
+        if (flen > 0)
+            frame[0] = (unsigned char)zf->codec;
+    }
+    if (flen == 0) {
+        zf->wire += (uint64_t)len;
+        return 0;
+    }
+    zf->used = mpift_codec_frame(z, b)[0];
+    zf->zchunks++;
+    zf->wire += (uint64_t)flen;
+    return flen;
+}
+
+void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since, int pending)
+{
+    double now;
+
+    if (z->mode != MPIFT_COMPRESS_AUTO)
+        return;
+    now = mpift_now();
+    mpift_zip_auto_sent(&z->za, b, len, flen > 0 ? flen : len, now - since, z->zip_s, now, pending);
 }
 
 int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,
@@ -268,19 +319,19 @@ void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_
 {
     int pct = zf->plain ? (int)(zf->wire * 100 / zf->plain) : 100;
     const char *why = "";
+    char level[16] = "";
 
-    if (zf->zchunks == 0 && z->mode == MPIFT_COMPRESS_AUTO)
-        why = zf->stepped || (!z->auto_codec && best_codec()) ? " (compressing was slower than the link)"
-                                                               : " (it did not shrink by a tenth)";
+    if (zf->zchunks == 0 && z->mode == MPIFT_COMPRESS_AUTO && !zf->tried)
+        why = " (compressing would cost more time than it saves)";
     else if (zf->zchunks == 0 && z->mode != MPIFT_COMPRESS_NONE)
         why = " (it did not shrink)";
+    if (z->mode == MPIFT_COMPRESS_AUTO && zf->used == MPIFT_WIRE_CODEC_ZSTD)
+        snprintf(level, sizeof(level), " level %d", zf->level);
     if (zf->zchunks == 0)
         snprintf(buf, len, "%llu bytes sent as they are%s", (unsigned long long)zf->plain, why);
     else
         snprintf(buf, len, "%llu bytes sent as %llu (%d%%), %llu of its chunks compressed, %s%s",
                  (unsigned long long)zf->plain, (unsigned long long)zf->wire, pct,
-                 (unsigned long long)zf->zchunks, codec_name(zf->used),
-                 !zf->stepped ? "" : zf->codec ? " (a faster codec: the first was slower than the link)"
-                                               : ", then none (compressing was slower than the link)");
+                 (unsigned long long)zf->zchunks, codec_name(zf->used), level);
     say_holes(zf, buf, len);
 }

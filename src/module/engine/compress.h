@@ -2,7 +2,7 @@
  * compress.h - chunks compressed on the wire (engine/ only): the codecs
  * of transfer.compress (lz4, zstd; each there when configure found its
  * library), one frame buffer per in-flight chunk buffer, and what "auto"
- * decides per file.
+ * decides per chunk.
  *
  * A compressed chunk is a frame (wire/proto.h, DATA): the codec's byte,
  * then its block, always shorter than the chunk; a chunk that would not
@@ -11,20 +11,11 @@
  * bounded by the chunk's size.  The checksum is of the chunk's bytes, so
  * a frame that decodes to other bytes fails verification like any damage.
  *
- * auto: each file starts with zstd at level 1 (lz4 when only it is
- * built).  A chunk that does not shrink by at least a tenth goes as it
- * is, and so do the file's next MPIFT_ZIP_REPROBE chunks, then one is
- * tried again.
- *
- * auto also keeps compressing only while the link is what holds the
- * source back, so that a link faster than the codec is not slowed down
- * by it.  MPI makes no progress while the source compresses, but the
- * kernel's socket buffers and the window's receives take what was sent
- * meanwhile: so compressing is free while the source, between chunks,
- * still has to wait for a buffer (its sends not yet taken).  A source
- * that puts MPIFT_ZIP_UNWAITED bytes on the wire (more than those
- * buffers hold) without ever waiting is the bottleneck itself: the run
- * steps down, zstd to lz4 to none, for this file and the next ones.
+ * auto: each chunk goes with what the run's rate model finds cheapest
+ * (engine/zipauto.h): none, lz4, or zstd at level 1, 3 or 6, from what
+ * compressing costs the source, what it saves on the link and what
+ * decoding costs the writers, as measured on the run's own chunks.  A
+ * chunk that would not shrink still goes as it is.
  */
 #ifndef MPIFT_COMPRESS_H
 #define MPIFT_COMPRESS_H
@@ -34,22 +25,11 @@
 
 #include "config/config.h"
 #include "wire/proto.h"
-
-/* auto: the chunks a file sends as they are after one that did not
- * shrink enough, before it tries again (1 probe in 32: its cost on
- * incompressible data is lost in the noise, and a file whose content
- * changes kind is caught within 8 MiB at the default chunk size). */
-#define MPIFT_ZIP_REPROBE 32
+#include "engine/zipauto.h"
+#include "util/cpu.h"
 
 /* Room for mpift_codec_describe's and mpift_codec_unpack's words. */
 #define MPIFT_ZIP_SAY_MAX 160
-
-/* auto: wire bytes a source may send without once waiting for the link
- * before it takes the codec for the bottleneck: well above what a
- * window of default chunks (32 x 256 KiB) and a TCP socket's buffers
- * (4 MiB to send, 6 to receive, Linux's defaults) take without pushing
- * back, so that a slow link is not misjudged while they fill. */
-#define MPIFT_ZIP_UNWAITED ((uint64_t)24 << 20)
 
 /* One rank's codecs and buffers: made once per run. */
 struct mpift_codec {
@@ -60,19 +40,16 @@ struct mpift_codec {
                                  * block (mpift_codec_frame); NULL: none yet */
     unsigned char *plain;       /* a decompressed chunk (chunk bytes); NULL: none yet */
     void *cctx, *dctx;          /* zstd's contexts, kept across chunks */
-    int auto_codec;             /* auto: the codec a file starts with; lower once the
-                                 * codec was found slower than the link (the run keeps it) */
-    int waited;                 /* the source waited for a buffer since the last chunk:
-                                 * set by the stream */
-    uint64_t unwaited;          /* auto: wire bytes sent since it last waited */
+    struct mpift_zip_auto za;   /* auto: the run's rates and pick (zipauto.h) */
+    double zip_s;               /* auto: seconds the last chunk took compressing and sampling */
 };
 
 /* What one file's chunks do, on its source. */
 struct mpift_codec_file {
     int codec;                  /* enum mpift_wire_codec of the next chunk; 0: as it is */
     int used;                   /* the codec of its last compressed chunk */
-    int stepped;                /* auto: stepped down for speed (zstd->lz4->none) */
-    uint64_t retry_at;          /* auto, codec 0: the chunk to try again */
+    int level;                  /* ... and its zstd level */
+    uint64_t tried;             /* chunks compressed in vain (they did not shrink) */
     uint64_t plain, wire;       /* the file's bytes, and what they took on the wire */
     uint64_t zchunks;           /* chunks sent compressed */
     uint64_t holes;             /* bytes sent as zero frames (holes) */
@@ -97,7 +74,7 @@ void mpift_codec_free(struct mpift_codec *z);
 void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf);
 
 /*
- * mpift_codec_pack - on the source, chunk i (len bytes at src) that will
+ * mpift_codec_pack - on the source, a chunk (len bytes at src) that will
  * travel in buffer b: its frame in mpift_codec_frame(z, b) and the frame's length,
  * or 0 when it goes as it is (no codec for the file, it did not shrink,
  * out of memory).  Counts the chunk in zf.  A chunk of zeros (a hole in
@@ -105,8 +82,7 @@ void mpift_codec_start(const struct mpift_codec *z, struct mpift_codec_file *zf)
  * transfer.compress: holes cross the wire as their length, and every
  * writer leaves a hole (mpift_codec_is_zero).
  */
-int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len,
-                   uint64_t i);
+int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len);
 
 /*
  * mpift_codec_unpack - a writer's frame of flen bytes for a chunk of `want`
@@ -123,6 +99,31 @@ static inline int mpift_codec_is_zero(const unsigned char *frame, int flen)
 {
     return flen == 1 && frame[0] == MPIFT_WIRE_CODEC_ZERO;
 }
+
+/* The source's clock for auto (0 under the other modes: no clock read). */
+static inline double mpift_codec_clock(const struct mpift_codec *z)
+{
+    return z->mode == MPIFT_COMPRESS_AUTO ? mpift_now() : 0;
+}
+
+/* The source found chunk buffer it needs next still being sent. */
+static inline void mpift_codec_waited(struct mpift_codec *z)
+{
+    if (z->mode == MPIFT_COMPRESS_AUTO)
+        mpift_zip_auto_wait(&z->za);
+}
+
+/* The send of buffer b is done (auto: the link took its bytes). */
+static inline void mpift_codec_acked(struct mpift_codec *z, int b)
+{
+    if (z->mode == MPIFT_COMPRESS_AUTO)
+        mpift_zip_auto_acked(&z->za, b);
+}
+
+/* The source sent a chunk of len bytes from buffer b as flen bytes (0:
+ * as it is), busy since `since` (mpift_codec_clock) on it, with
+ * `pending` chunks' sends not yet done: auto learns. */
+void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since, int pending);
 
 /* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
  * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */

@@ -213,10 +213,27 @@ static int send_open(struct mpift_xfer_stream *s)
     if (s->f->keyed)
         XXH3_128bits_reset(x->keyhash);
     mpift_codec_start(&x->codec, &s->zf);
+    s->acked = 0;
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
     s->phase = MPIFT_SP_DATA;
     return MPIFT_OK;
+}
+
+/* auto: the chunks whose sends are done, oldest first, for the link's
+ * pace (zipauto.h); one whose buffer was taken again was done. */
+static void acked(struct mpift_xfer_stream *s)
+{
+    struct mpift_xfer *x = s->x;
+    int rc = MPIFT_OK, b;
+
+    while (s->acked < s->next) {
+        b = mpift_route_slot(x, s->acked);
+        if (s->acked + (uint64_t)x->window >= s->next && !mpift_route_free(x, b, &rc))
+            break;   /* an MPI error: the next wait on the buffer reports it */
+        mpift_codec_acked(&x->codec, b);
+        s->acked++;
+    }
 }
 
 /* Read, send, hash and write every chunk a free buffer allows. */
@@ -224,14 +241,16 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
     int rc = MPIFT_OK, b, len, flen, tag;
+    double since;
 
     while (mpift_holes_pass(s), s->next < s->nmsg) {
         b = mpift_route_slot(x, s->next);
         len = mpift_holes_msg_len(s, s->next);
         if (!mpift_route_free(x, b, &rc)) {
-            x->codec.waited = 1;   /* the link holds the source back (compress.h) */
+            mpift_codec_waited(&x->codec);   /* the link holds the source back (zipauto.h) */
             return rc;
         }
+        since = mpift_codec_clock(&x->codec);
         /* A hole of the source is not read: it is zeros, and goes as a
          * zero frame (compress.h).  A source that fills it meanwhile
          * changes its mtime, and the end's check sends it again. */
@@ -243,7 +262,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         mpift_inject_fill_hole(x->rank, s->fd, &s->holes, s->next);
         /* Compressed once, here: relays pass the frame on as it is. */
         tag = mpift_route_tag(s->rt, s->next);
-        flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len, s->next);
+        flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len);
         if (flen > 0)
             mpift_inject_corrupt_frame(mpift_codec_frame(&x->codec, b), flen);
         rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_codec_frame(&x->codec, b), flen, s->next, tag)
@@ -261,6 +280,10 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         s->off += (uint64_t)len;
         s->next++;
         *moved = 1;
+        if (x->codec.mode == MPIFT_COMPRESS_AUTO) {
+            acked(s);
+            mpift_codec_sent(&x->codec, b, len, flen, since, (int)(s->next - s->acked));
+        }
     }
     x->base = (x->base + s->nmsg) % (uint64_t)x->window;  /* sends may still be going out */
     s->phase = MPIFT_SP_TAIL;

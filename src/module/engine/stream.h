@@ -72,6 +72,7 @@ struct mpift_xfer_stream {
     uint64_t off;                 /* bytes of the file before chunk `next` (and the extents before it) */
     uint64_t nextfwd[MPIFT_TREES_MAX]; /* below: per tree, the next chunk to forward */
     struct mpift_codec_file zf;     /* source: how its chunks are compressed */
+    uint64_t acked;               /* source, auto: chunks whose sends are known done */
     int from;                     /* MPIFT_ERR_PROTO: the rank that sent the message */
     char why[MPIFT_WHY_MAX];      /* MPIFT_ERR_PROTO: what was wrong with it */
     struct mpift_undo undo;       /* the watchdog's hold on it (mpift_stream_end if the job stops) */

@@ -65,9 +65,13 @@ static int compresses(enum mpift_compress mode, const unsigned char *buf, uint64
         return 1;
     if (mode == MPIFT_COMPRESS_NONE)
         return 0;
+    /* auto's choice hangs on rates it measures later; what it would
+     * save is what its best codec saves */
+    if (mode == MPIFT_COMPRESS_AUTO)
+        mode = mpift_codec_builtin() & (1u << MPIFT_WIRE_CODEC_ZSTD) ? MPIFT_COMPRESS_ZSTD : MPIFT_COMPRESS_LZ4;
     mpift_codec_init(&z, mode, 1, SAMPLE_LEN);
     mpift_codec_start(&z, &zf);
-    flen = mpift_codec_pack(&z, &zf, 0, buf, (int)len, 0);
+    flen = mpift_codec_pack(&z, &zf, 0, buf, (int)len);
     mpift_codec_free(&z);
     return flen > 0 && (double)flen < COMPRESSED_BETTER * (double)len;
 }
