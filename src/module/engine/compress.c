@@ -158,6 +158,21 @@ static void check_pace(struct mpift_codec *z, struct mpift_codec_file *zf, size_
     zf->retry_at = UINT64_MAX;   /* the link will not get slower */
 }
 
+int mpift_codec_keep(struct mpift_codec *z, struct mpift_codec_file *zf, int b, uint64_t h, int len)
+{
+    unsigned char *frame;
+
+    if (!have_frames(z))
+        return 0;
+    frame = mpift_codec_frame(z, b);
+    frame[0] = MPIFT_WIRE_CODEC_KEEP;
+    for (int k = 1; k <= 8; k++, h >>= 8)
+        frame[k] = (unsigned char)h;
+    zf->plain += (uint64_t)len;
+    zf->wire += MPIFT_KEEP_FRAME;
+    return MPIFT_KEEP_FRAME;
+}
+
 int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, const unsigned char *src, int len,
                    uint64_t i)
 {

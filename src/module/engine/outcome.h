@@ -48,7 +48,7 @@ int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, 
  * then still taken off the wire and passed on, but not written).
  */
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    struct mpift_sink *sink, struct mpift_outcome *res);
+                    const struct mpift_meta *m, struct mpift_sink *sink, struct mpift_outcome *res);
 
 /* Verify the copy against what its sender announced and commit it
  * (sink.h); res gets the verdict, and the bytes written when it holds. */

@@ -11,7 +11,9 @@
  *                 bytes_written, wire_bytes,  stage-in: sources_not_planned,
  *                 folders_not_read },
  *   (wire_bytes: what the files' chunks took on one link, compressed or
- *   not, over every attempt: beside bytes, the saving of transfer.compress)
+ *   not, over every attempt: beside bytes, the saving of transfer.compress;
+ *   stage-in's totals and files add resumed_bytes and delta_saved_bytes,
+ *   summed over the writers: what they took from what they held, engine/base.h)
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
  *                  bytes_written, seconds } ],
  *     "files": [ { path, bytes, wire_bytes, xxh3 (hex or null),
@@ -174,8 +176,11 @@ static void put_file(FILE *f, const struct mpift_report_rank *rr, size_t i)
 
     fputs("{ \"path\": ", f);
     mpift_json_str(f, pf->dest);
-    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64 ", \"xxh3\": ", pf->size,
-            rr->wire ? rr->wire[i] : 0);
+    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64, pf->size, rr->wire ? rr->wire[i] : 0);
+    if (rr->resumed && rr->delta_saved)
+        fprintf(f, ", \"resumed_bytes\": %" PRIu64 ", \"delta_saved_bytes\": %" PRIu64, rr->resumed[i],
+                rr->delta_saved[i]);
+    fputs(", \"xxh3\": ", f);
     if (rr->digest && rr->digest[i])
         fprintf(f, "\"%016" PRIx64 "\"", rr->digest[i]);
     else
@@ -308,6 +313,17 @@ static uint64_t wire_total(const struct mpift_stage_report *rep)
     return sum;
 }
 
+/* A stage-in's bytes taken from bases (totals: rank 0's per-file counts). */
+static uint64_t sum_of(const struct mpift_stage_report *rep, const uint64_t *v)
+{
+    uint64_t sum = 0;
+    size_t i;
+
+    for (i = 0; v && i < rep->plan->n; i++)
+        sum += v[i];
+    return sum;
+}
+
 /* The run as a whole: what, where, how it ended, the totals (kept in
  * res too). */
 static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_result *res)
@@ -350,7 +366,9 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
             tot[MPIFT_TALLY_FAILED], tot[MPIFT_TALLY_BYTES]);
     fprintf(f, ", \"wire_bytes\": %" PRIu64, res->wire_bytes);
     if (!rep->collect)
-        fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
+        fprintf(f, ", \"resumed_bytes\": %" PRIu64 ", \"delta_saved_bytes\": %" PRIu64
+                ", \"sources_not_planned\": %zu", sum_of(rep, rep->ranks[0].resumed),
+                sum_of(rep, rep->ranks[0].delta_saved), rep->plan->nerrors);
     /* failed is a lower bound when folders could not be read */
     fprintf(f, ", \"folders_not_read\": %" PRIu64, rep->tally->unread);
     fputs(" },\n  \"nodes\": [", f);

@@ -38,6 +38,9 @@ struct mpift_report_rank {
     size_t notes_len;             /* ... and their length */
     const uint64_t *wire;         /* [plan->n] bytes each took on one link (compressed or not,
                                    * every attempt); or NULL */
+    const uint64_t *resumed;      /* stage-in: [plan->n] bytes the writers took from a killed run's
+                                   * temporary, and ... */
+    const uint64_t *delta_saved;  /* ... from the older version (engine/base.h); or NULL */
 };
 
 /*
