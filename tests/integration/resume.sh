@@ -8,9 +8,9 @@
 # (that chunk is sent again), its record changed or cut short, the
 # temporary cut short, the source changed between the runs, a link
 # planted where the temporary goes (not followed), a kill during the
-# resume itself; with transfer.compress none and auto.
+# resume itself; with transfer.compress none and auto, striped or not.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=600
-plan 9
+plan 10
 
 MiB=$((1024 * 1024))
 mkdir -p "$t/src"
@@ -20,7 +20,7 @@ n1=$FAKE_NODEDIR/${fake_host[1]}
 cfg() {
     cat >"$t/r.cfg" <<CFG
 version = 1;
-paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/r"; };
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/r"; source_shared = "${2:-auto}"; };
 transfer: { chunk_size = "256K"; window = 8; compress = "${1:-none}"; retries = 1; };
 stage_in = ( { src = "big.bin"; dest = ""; } );
 CFG
@@ -72,6 +72,7 @@ resumed() {
 }
 scenario "killed at 140 of 160 chunks, re-run: 8 of 40 MiB on the wire, 32 MiB resumed" resumed none
 scenario "the same with transfer.compress auto" resumed auto
+scenario "the same striped (source_shared = \"yes\"): a file a writer holds part of goes from rank 0" resumed none yes
 
 tampered_bytes() {
     cfg
