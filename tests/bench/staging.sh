@@ -4,6 +4,7 @@
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
 #                                               ranks2 wide control fabric profile extract holes
+#                                               resume delta
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -60,6 +61,12 @@
 # extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
 #         arrival, beside the tree itself and tar x on every node
 #         (extract_case.sh).
+# resume  1 GiB onto 4 networked nodes (200 Mbit/s), the whole job
+#         SIGKILLed at 60%, run again: the re-run's wire bytes over 1 GiB
+#         (resume_case.sh, docs/resume.md).
+# delta   1 GiB onto 4 networked nodes (200 Mbit/s), 1% of its chunks
+#         rewritten, staged again with transfer.delta "no" and "auto"
+#         (delta_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -75,9 +82,11 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/fabric.sh"
 . "$top_srcdir/tests/bench/extract_case.sh"
 . "$top_srcdir/tests/bench/holes_case.sh"
+. "$top_srcdir/tests/bench/resume_case.sh"
+. "$top_srcdir/tests/bench/delta_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes resume delta}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -696,7 +705,9 @@ for c in $cases; do
     profile) profile ;;
     extract) extract_case ;;
     holes) holes_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes)" ;;
+    resume) resume_case ;;
+    delta) delta_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes resume delta)" ;;
     esac
 done
 pass
