@@ -231,7 +231,13 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
         if (sink_create(s) != 0)
             return sink_failed(s, why, whylen);
     }
-    mpift_record_start(&s->rec, s->dirfd, s->name, s->rec_name, of, base, s->new_mode);
+    /* A copy made over an older version keeps no record: killed, the
+     * next run finds that version again (its syncs would cost more than
+     * the copy). */
+    if (!s->base || s->base->kind != MPIFT_BASE_DELTA)
+        mpift_record_start(&s->rec, s->dirfd, s->name, s->rec_name, of, base, s->new_mode);
+    else
+        unlinkat(s->dirfd, s->rec_name, 0);
     return sink_ready(s, kind, why, whylen);
 }
 
@@ -278,14 +284,15 @@ static void put(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
         s->end = off + len;
 }
 
-/* A resumable copy's record: chunk `off` (len bytes at buf) is written.
- * Only whole chunks count (a test fault's split write does not). */
-static void note(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
+/* A resumable copy's record: chunk `off` (len bytes at buf, whose hash
+ * is h when known, else 0) is written.  Only whole chunks count (a test
+ * fault's split write does not). */
+static void note(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h)
 {
     const struct mpift_base_of *of = &s->rec.of;
 
     if (s->rec.fd >= 0 && !s->err && off % of->chunk == 0 && (len == of->chunk || off + len == of->size))
-        mpift_record_chunk(&s->rec, s->fd, off / of->chunk, XXH3_64bits(buf, len), len);
+        mpift_record_chunk(&s->rec, s->fd, off / of->chunk, h ? h : XXH3_64bits(buf, len), len);
 }
 
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
@@ -294,14 +301,12 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
         XXH3_64bits_update(s->hash, buf, len);
     s->received += len;
     put(s, buf, len, off);
-    note(s, buf, len, off);
+    note(s, buf, len, off, 0);
 }
 
-void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
+/* len zeros at off, unhashed, left as a hole. */
+static void put_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
 {
-    if (s->hash)
-        XXH3_64bits_update(s->hash, zeros, len);
-    s->received += len;
     /* Chunks come in file order, so a new copy ends at off: extending it
      * leaves the hole, and nothing is written (no block allocated).  A
      * resumed one may already hold bytes there: they become a hole. */
@@ -312,7 +317,15 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
     } else if (!s->err && fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0) {
         put(s, zeros, len, off);
     }
-    note(s, zeros, len, off);
+}
+
+void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
+{
+    if (s->hash)
+        XXH3_64bits_update(s->hash, zeros, len);
+    s->received += len;
+    put_hole(s, zeros, len, off);
+    note(s, zeros, len, off, 0);
 }
 
 int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off)
@@ -339,19 +352,19 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
      * changed since, and only the source's bytes are taken. */
     if (XXH3_64bits(s->scratch, len) != h)
         return -1;
-    if (b->kind == MPIFT_BASE_DELTA) {
-        if (len > 1 && mpift_all_zero(s->scratch, len))
-            mpift_sink_hole(s, s->scratch, len, off);
-        else
-            mpift_sink_write(s, s->scratch, len, off);
-        s->delta_saved += len;
-        return 0;
-    }
     if (s->hash)
         XXH3_64bits_update(s->hash, s->scratch, len);
     s->received += len;
-    note(s, s->scratch, len, off);
-    s->resumed += len;
+    if (b->kind == MPIFT_BASE_DELTA) {
+        if (len > 1 && mpift_all_zero(s->scratch, len))
+            put_hole(s, s->scratch, len, off);
+        else
+            put(s, s->scratch, len, off);
+        s->delta_saved += len;
+    } else {
+        s->resumed += len;
+    }
+    note(s, s->scratch, len, off, h);
     return 0;
 }
 
