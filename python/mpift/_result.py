@@ -37,6 +37,9 @@ class Result(object):
     failures          [Failure(path, rank, host, status, error), ...]
     wire_bytes        what the files' chunks took on one link
     hole_bytes        what crossed as hole extents (no data sent)
+    resumed_bytes, delta_saved_bytes
+                      stage-in: bytes the writers took from a killed run's
+                      temporary, and from the older version they held
     folders_not_read  source folders that could not be listed
     ld_library_path   stage-in with libs = true: {program: the LD_LIBRARY_PATH
                       that runs it (its PROGRAM.libs folder)}; {} otherwise
@@ -67,6 +70,8 @@ class Result(object):
         self.bytes_written = totals.get("bytes_written", 0)
         self.wire_bytes = totals.get("wire_bytes", 0)
         self.hole_bytes = totals.get("hole_bytes", 0)
+        self.resumed_bytes = totals.get("resumed_bytes", 0)
+        self.delta_saved_bytes = totals.get("delta_saved_bytes", 0)
         self.folders_not_read = totals.get("folders_not_read", 0)
         self.nodes = [Node(n["node"], n["host"], n["ranks"], n["copies_written"], n["unchanged"], n["failed"],
                            n["bytes_written"], n["seconds"]) for n in report.get("nodes", [])]

@@ -4,7 +4,7 @@
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
 #                                               ranks2 wide control fabric profile extract holes
-#                                               autocomp
+#                                               autocomp resume delta
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -67,6 +67,12 @@
 # keys    what rank 0's content keys cost (cache.dir): 1 GiB onto 2 fake
 #         nodes without cache.dir, with a cold index and with a warm one
 #         (keys_case.sh).
+# resume  1 GiB onto 4 networked nodes (200 Mbit/s), the whole job
+#         SIGKILLed at 60%, run again: the re-run's wire bytes over 1 GiB
+#         (resume_case.sh, docs/resume.md).
+# delta   1 GiB onto 4 networked nodes (200 Mbit/s), 1% of its chunks
+#         rewritten, staged again with transfer.delta "no" and "auto"
+#         (delta_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -84,9 +90,11 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/holes_case.sh"
 . "$top_srcdir/tests/bench/keys_case.sh"
 . "$top_srcdir/tests/bench/autocomp_case.sh"
+. "$top_srcdir/tests/bench/resume_case.sh"
+. "$top_srcdir/tests/bench/delta_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp resume delta}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -707,7 +715,9 @@ for c in $cases; do
     holes) holes_case ;;
     keys) keys_case ;;
     autocomp) autocomp_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp)" ;;
+    resume) resume_case ;;
+    delta) delta_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp resume delta)" ;;
     esac
 done
 pass

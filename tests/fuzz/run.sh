@@ -7,6 +7,7 @@
 #   cands   wire/cands.h (the striping candidates)
 #   beat    wire/beat.h (a heartbeat and its silent ranks)
 #   want    wire/want.h (stage-out's want list)
+#   offers  wire/offers.h (what a writer holds already, to rank 0)
 #   libs    wire/libset.h (the programs' sets of libraries)
 #   elf     elf/elf.h (an ELF object's headers, read from the source tree)
 #   config  the configuration loader (rank 0's text, shared)
@@ -24,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${top_builddir:-$top}
 secs=${1:-60}
-targets=${FUZZ_TARGETS:-proto plan cands beat want libs elf config}
+targets=${FUZZ_TARGETS:-proto plan cands beat want offers libs elf config}
 command -v clang >/dev/null || { echo "run.sh: no clang (apt-get install clang)" >&2; exit 77; }
 out=$(mktemp -d "${TMPDIR:-/tmp}/mpift-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
@@ -41,6 +42,7 @@ build_target() {
     cands) set -- "$1" "$wire/cands.c" ;;
     beat) set -- "$1" "$wire/beat.c" ;;
     want) set -- "$1" "$wire/want.c" ;;
+    offers) set -- "$1" "$wire/offers.c" ;;
     libs) set -- "$1" "$wire/libset.c" ;;
     elf) set -- "$1" "$mod/elf/elf.c" ;;
     config)
@@ -53,7 +55,7 @@ build_target() {
 }
 
 clang -g -O1 "${inc[@]}" "$here/seeds.c" "$wire"/*.c -o "$out/make_seeds" || exit 1
-for t in proto plan cands beat want libs elf; do mkdir -p "$out/seeds/$t"; done
+for t in proto plan cands beat want offers libs elf; do mkdir -p "$out/seeds/$t"; done
 "$out/make_seeds" "$out/seeds" || exit 1
 # The ELF reader's seeds: a library and a program, small enough for
 # -max_len (compact: no page-aligned segments, stripped).

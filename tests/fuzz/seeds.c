@@ -17,6 +17,7 @@
 #include "wire/request.h"
 #include "wire/libset.h"
 #include "wire/want.h"
+#include "wire/offers.h"
 
 static const char *dir;
 
@@ -102,6 +103,21 @@ static void want_seeds(void)
     free(buf);
 }
 
+static void offers_seeds(void)
+{
+    static const unsigned char have[8] = { 0x0b };
+    static const uint64_t hash[] = { 1, 2, 0, 4 };
+    struct mpift_offers_buf ob;
+
+    memset(&ob, 0, sizeof(ob));
+    mpift_offers_add(&ob, 0, 1, 4, have, hash);
+    mpift_offers_add(&ob, 2, 2, 64, have, hash);
+    if (mpift_offers_finish(&ob) != MPIFT_OK)
+        exit(1);
+    seed("offers", "two", ob.p, ob.len);
+    free(ob.p);
+}
+
 static void libs_seeds(void)
 {
     char *files[] = {"app.libs/liba.so.1.2"}, *links[] = {"app.libs/liba.so.1", "liba.so.1.2"};
@@ -158,6 +174,7 @@ int main(int argc, char **argv)
     cands_seeds();
     beat_seeds();
     want_seeds();
+    offers_seeds();
     libs_seeds();
     return 0;
 }

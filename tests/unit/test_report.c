@@ -185,27 +185,31 @@ START_TEST(stage_in)
     struct mpift_stage_report rep = {&ctx, &plan, NULL, NULL, ranks, &t, 1.5, MPIFT_ERR_FILES, NULL};
     uint64_t wire[3] = {0, 4, 20};   /* the folder, a.dat compressed, b as it is */
     uint64_t holes[3] = {0, 0, 8};   /* b: 8 bytes as a hole extent */
+    uint64_t resumed[3] = {0, 3, 0}, delta[3] = {0, 0, 5};   /* taken from what the writers held */
     char want[4096];
     int q;
 
     mpift_notes_add(&n2, 1, "sub/a.dat: checksum mismatch");
     for (q = 0; q < 3; q++)
         ranks[q] = (struct mpift_report_rank){&plan, states[q], digest, q == 2 ? n2.text : NULL, q == 2 ? n2.len : 0,
-                                              wire, holes};
+                                              wire, holes, resumed, delta};
     snprintf(want, sizeof(want),
              "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-in\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"policy\": \"tree\",\n  \"copies\": \"per-node\",\n  \"nodes_count\": 2,\n  \"ranks\": 3,\n"
              "  \"seconds\": 1.500,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n  \"error\": \"%s\",\n"
              "  \"totals\": { \"files\": 2, \"bytes\": 30, \"copies_written\": 2, \"unchanged\": 1, \"failed\": 2, "
-             "\"bytes_written\": 30, \"wire_bytes\": 24, \"hole_bytes\": 8, \"sources_not_planned\": 1, \"folders_not_read\": 0 },\n  \"nodes\": [\n"
+             "\"bytes_written\": 30, \"wire_bytes\": 24, \"hole_bytes\": 8, \"resumed_bytes\": 3, \"delta_saved_bytes\": 5, "
+             "\"sources_not_planned\": 1, \"folders_not_read\": 0 },\n  \"nodes\": [\n"
              "    { \"node\": 0, \"host\": \"hostA\", \"ranks\": [0, 1], \"copies_written\": 2, \"unchanged\": 0, "
              "\"failed\": 0, \"bytes_written\": 30, \"seconds\": 0.500 },\n"
              "    { \"node\": 1, \"host\": \"hostB\", \"ranks\": [2], \"copies_written\": 0, \"unchanged\": 1, "
              "\"failed\": 1, \"bytes_written\": 0, \"seconds\": 0.125 }\n  ],\n  \"files\": [\n"
-             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 4, \"hole_bytes\": 0, \"xxh3\": \"0000000000000abc\", \"copies\": ["
+             "    { \"path\": \"sub/a.dat\", \"bytes\": 10, \"wire_bytes\": 4, \"hole_bytes\": 0, \"resumed_bytes\": 3, \"delta_saved_bytes\": 0, "
+             "\"xxh3\": \"0000000000000abc\", \"copies\": ["
              "{ \"rank\": 0, \"host\": \"hostA\", \"status\": \"written\" }, { \"rank\": 2, \"host\": \"hostB\", "
              "\"status\": \"failed\", \"error\": \"sub/a.dat: checksum mismatch\" }] },\n"
-             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 20, \"hole_bytes\": 8, \"xxh3\": null, \"copies\": ["
+             "    { \"path\": \"b \\\"q\\\".dat\", \"bytes\": 20, \"wire_bytes\": 20, \"hole_bytes\": 8, \"resumed_bytes\": 0, \"delta_saved_bytes\": 5, "
+             "\"xxh3\": null, \"copies\": ["
              "{ \"rank\": 0, \"host\": \"hostA\", \"status\": \"written\" }, { \"rank\": 2, \"host\": \"hostB\", "
              "\"status\": \"unchanged\" }] }\n  ]\n}\n", PACKAGE_VERSION, mpift_strerror(MPIFT_ERR_FILES));
     ck_assert_str_eq(written(&rep), want);
@@ -228,9 +232,9 @@ START_TEST(stage_out)
     char want[4096];
 
     mpift_notes_add(&n2, 0, "sub/a.dat: No such file or directory");
-    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0, w0, h0};
-    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL, NULL};
-    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL, NULL};
+    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0, w0, h0, NULL, NULL, NULL, NULL};
+    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL};
+    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL, NULL, NULL, NULL};
     snprintf(want, sizeof(want),
              "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"collect\": \"/c\",\n  \"seconds\": 2.000,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n"

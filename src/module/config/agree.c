@@ -28,7 +28,7 @@
 
 enum show {
     SHOW_INT_VERSION, SHOW_SOURCE, SHOW_DEST, SHOW_COLLECT, SHOW_SHARED, SHOW_CHUNK, SHOW_WINDOW,
-    SHOW_CHECKSUM, SHOW_RETRIES, SHOW_FSYNC, SHOW_ON_ERROR, SHOW_TIMEOUT, SHOW_COMPRESS, SHOW_POLICY,
+    SHOW_CHECKSUM, SHOW_RETRIES, SHOW_FSYNC, SHOW_ON_ERROR, SHOW_TIMEOUT, SHOW_COMPRESS, SHOW_DELTA, SHOW_POLICY,
     SHOW_FANOUT, SHOW_STREAMS, SHOW_COPIES, SHOW_CACHE_DIR, SHOW_CACHE_MAX, SHOW_STAGE_IN, SHOW_STAGE_OUT
 };
 
@@ -58,6 +58,7 @@ static const struct {
     {"transfer.compress", false, SHOW_COMPRESS},
     {"cache.dir", false, SHOW_CACHE_DIR},
     {"cache.max_size", true, SHOW_CACHE_MAX},
+    {"transfer.delta", true, SHOW_DELTA},
     {"stage_in", false, SHOW_STAGE_IN},
     {"stage_out", false, SHOW_STAGE_OUT},
 };
@@ -121,6 +122,7 @@ void mpift_cfg_agree_value(const struct mpift_config *cfg, size_t i, char *buf, 
     case SHOW_ON_ERROR: snprintf(buf, len, "\"%s\"", mpift_cfg_on_error_names[cfg->abort_on_error ? 1 : 0]); break;
     case SHOW_TIMEOUT: snprintf(buf, len, "%d", cfg->timeout); break;
     case SHOW_COMPRESS: snprintf(buf, len, "\"%s\"", mpift_cfg_compress_names[cfg->compress]); break;
+    case SHOW_DELTA: snprintf(buf, len, "\"%s\"", mpift_cfg_delta_names[cfg->delta ? 1 : 0]); break;
     case SHOW_POLICY: snprintf(buf, len, "\"%s\"", mpift_cfg_policy_names[cfg->policy]); break;
     case SHOW_FANOUT: snprintf(buf, len, "%d", cfg->fanout); break;
     case SHOW_STREAMS: snprintf(buf, len, "%d", cfg->max_streams); break;

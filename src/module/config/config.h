@@ -85,6 +85,7 @@ struct mpift_config {
     int window;
     enum mpift_cksum checksum;
     enum mpift_compress compress;
+    bool delta;            /* transfer.delta = "auto": a writer offers the older version it holds (engine/base.h) */
     int retries;
     bool fsync;
     bool abort_on_error;   /* on_error = "abort": stop at the first failed file */

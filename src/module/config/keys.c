@@ -32,7 +32,8 @@ static const struct mpift_keydef paths_keys[] = {
 static const struct mpift_keydef transfer_keys[] = {
     {"chunk_size", MPIFT_KEY_SIZE}, {"window", MPIFT_KEY_INT}, {"checksum", MPIFT_KEY_STRING},
     {"retries", MPIFT_KEY_INT}, {"fsync", MPIFT_KEY_BOOL}, {"on_error", MPIFT_KEY_STRING},
-    {"timeout", MPIFT_KEY_INT}, {"compress", MPIFT_KEY_STRING}, {NULL, MPIFT_KEY_INT},
+    {"timeout", MPIFT_KEY_INT}, {"compress", MPIFT_KEY_STRING}, {"delta", MPIFT_KEY_STRING},
+    {NULL, MPIFT_KEY_INT},
 };
 static const struct mpift_keydef workers_keys[] = {
     {"policy", MPIFT_KEY_STRING}, {"fanout", MPIFT_KEY_INT}, {"max_streams", MPIFT_KEY_INT},
@@ -55,6 +56,7 @@ const struct mpift_keydef mpift_cfg_group_names[] = {
 const char *const mpift_cfg_cksum_names[] = {"xxh3", "none", NULL};
 const char *const mpift_cfg_compress_names[] = {"auto", "lz4", "zstd", "none", NULL};
 const char *const mpift_cfg_on_error_names[] = {"continue", "abort", NULL};
+const char *const mpift_cfg_delta_names[] = {"no", "auto", NULL};
 const char *const mpift_cfg_policy_names[] = {"direct", "pipeline", "tree", NULL};
 const char *const mpift_cfg_copies_names[] = {"per-node", "per-rank", "once", NULL};
 const char *const mpift_cfg_to_names[] = {"node", "rank", NULL};

@@ -140,6 +140,7 @@ extern const struct mpift_keydef mpift_cfg_group_names[];   /* the groups --set 
 extern const char *const mpift_cfg_cksum_names[];
 extern const char *const mpift_cfg_compress_names[];
 extern const char *const mpift_cfg_on_error_names[];
+extern const char *const mpift_cfg_delta_names[];
 extern const char *const mpift_cfg_policy_names[];
 extern const char *const mpift_cfg_copies_names[];
 extern const char *const mpift_cfg_to_names[];

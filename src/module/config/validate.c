@@ -42,6 +42,9 @@ void mpift_cfg_defaults(struct mpift_config *cfg)
      * chunks do not shrink, and costs a probe per 32 chunks then
      * (engine/compress.c): on by default since it cannot lose much. */
     cfg->compress = MPIFT_COMPRESS_AUTO;
+    /* delta auto: a large file a writer holds an older version of sends
+     * only the chunks that changed (docs/resume.md). */
+    cfg->delta = true;
     cfg->retries = 2;
     cfg->fsync = false;
     /* Chunks come every ~10-40 ms on a 200 Mbit/s link: a minute without
@@ -192,6 +195,8 @@ static void load_transfer(struct mpift_cfg_loader *L, const config_setting_t *ro
     if ((i = mpift_cfg_get_enum(L, grp, "transfer", "checksum", mpift_cfg_cksum_names)) >= 0)
         cfg->checksum = (enum mpift_cksum)i;
     load_compress(L, grp, cfg);
+    if ((i = mpift_cfg_get_enum(L, grp, "transfer", "delta", mpift_cfg_delta_names)) >= 0)
+        cfg->delta = i == 1;
     if ((i = mpift_cfg_get_enum(L, grp, "transfer", "on_error", mpift_cfg_on_error_names)) >= 0)
         cfg->abort_on_error = i == 1;
     mpift_cfg_get_int(L, grp, "transfer", "retries", 0, MPIFT_RETRIES_MAX, &cfg->retries);

@@ -140,6 +140,21 @@ static size_t encode(struct mpift_codec *z, int codec, int level, unsigned char 
     return n;
 }
 
+int mpift_codec_keep(struct mpift_codec *z, struct mpift_codec_file *zf, int b, uint64_t h, int len)
+{
+    unsigned char *frame;
+
+    if (!have_frames(z))
+        return 0;
+    frame = mpift_codec_frame(z, b);
+    frame[0] = MPIFT_WIRE_CODEC_KEEP;
+    for (int k = 1; k <= 8; k++, h >>= 8)
+        frame[k] = (unsigned char)h;
+    zf->plain += (uint64_t)len;
+    zf->wire += MPIFT_KEEP_FRAME;
+    return MPIFT_KEEP_FRAME;
+}
+
 /* The codec's block into dst: the bytes it decoded to, or -1. */
 static long long decode(struct mpift_codec *z, int codec, const unsigned char *src, size_t n, unsigned char *dst,
                         size_t want)

@@ -124,6 +124,24 @@ static inline void mpift_codec_acked(struct mpift_codec *z, int b)
  * as it is), busy since `since` (mpift_codec_clock) on it, with
  * `pending` chunks' sends not yet done: auto learns. */
 void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since, int pending);
+/* Is this frame a KEEP frame (wire/proto.h)?  Its hash, then. */
+static inline int mpift_codec_is_keep(const unsigned char *frame, int flen)
+{
+    return flen == MPIFT_KEEP_FRAME && frame[0] == MPIFT_WIRE_CODEC_KEEP;
+}
+
+static inline uint64_t mpift_codec_keep_hash(const unsigned char *frame)
+{
+    uint64_t h = 0;
+
+    for (int k = 8; k >= 1; k--)
+        h = h << 8 | frame[k];
+    return h;
+}
+
+/* Buffer b's frame made a KEEP frame of hash h for a chunk of len bytes,
+ * counted in zf: its length, or 0 (out of memory: send the chunk). */
+int mpift_codec_keep(struct mpift_codec *z, struct mpift_codec_file *zf, int b, uint64_t h, int len);
 
 /* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
  * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */

@@ -35,10 +35,19 @@ int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, 
 }
 
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    struct mpift_sink *sink, struct mpift_outcome *res)
+                    const struct mpift_meta *m, struct mpift_sink *sink, struct mpift_outcome *res)
 {
-    if (mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, res->why, sizeof(res->why)) ==
-        MPIFT_OK)
+    struct mpift_base_of of;
+    int rc;
+
+    if (x->resumable && m && m->size >= MPIFT_BASE_MIN) {
+        of = (struct mpift_base_of){ m->size, m->mtime_sec, m->mtime_nsec, m->chunk_size };
+        rc = mpift_sink_open_base(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, &of, x->hold, res->why,
+                                  sizeof(res->why));
+    } else {
+        rc = mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, res->why, sizeof(res->why));
+    }
+    if (rc == MPIFT_OK)
         return 1;
     res->status = MPIFT_ERR_IO;
     return 0;

@@ -44,12 +44,15 @@ int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, 
 
 /*
  * mpift_outcome_open - open the copy of `dest` below tgt (temporary name
- * with `rank`), hashed when x's checksum is on.  Returns 1, or 0 with
+ * with `rank`), hashed when x's checksum is on; when x->resumable and
+ * METADATA `m` (NULL: a batch's file) says the file is large enough, the
+ * resumable copy of sink.h (mpift_sink_open_base) with x->hold's base.
+ * Returns 1, or 0 with
  * res->status MPIFT_ERR_IO and the cause in res->why (the file's data is
  * then still taken off the wire and passed on, but not written).
  */
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    struct mpift_sink *sink, struct mpift_outcome *res);
+                    const struct mpift_meta *m, struct mpift_sink *sink, struct mpift_outcome *res);
 
 /* Verify the copy against what its sender announced and commit it
  * (sink.h); res gets the verdict, and the bytes written when it holds. */

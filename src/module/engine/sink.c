@@ -107,15 +107,16 @@ bool mpift_sink_exists(int rootfd, const char *rel)
     return look(rootfd, rel, &st) == 0;
 }
 
-int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
-                    enum mpift_wire_cksum kind, char *why, size_t whylen)
+/* The parts of a sink before its file: display name, final name, folder
+ * (made).  MPIFT_OK or an error with why. */
+static int sink_folder(struct mpift_sink *s, int rootfd, const char *root, const char *rel, char *why, size_t whylen)
 {
     char parent[PATH_MAX], cause[MPIFT_WHY_MAX];
-    struct stat st;
-    int rc, tries;
+    int rc;
 
     memset(s, 0, sizeof(*s));
     s->dirfd = s->fd = -1;
+    s->rec.fd = -1;
     snprintf(s->display, sizeof(s->display), "%s/%s", root, rel);
     rc = mpift_split_parent(rel, parent, sizeof(parent), s->name, sizeof(s->name));
     if (rc != MPIFT_OK) {
@@ -128,6 +129,60 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
         return rc;
     }
     s->dirfd = rc;
+    return MPIFT_OK;
+}
+
+/* The temporary s->tmp created (O_EXCL, never through a link) 0666 less
+ * the umask, locked, then 0600 while it fills; s->new_mode set. */
+static int sink_create(struct mpift_sink *s)
+{
+    struct stat st;
+
+    s->fd = openat(s->dirfd, s->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    /* Held while it is written: a sweep leaves a locked temporary alone. */
+    if (s->fd >= 0)
+        flock(s->fd, LOCK_EX | LOCK_NB);
+    if (s->fd < 0 || fstat(s->fd, &st) != 0 || fchmod(s->fd, 0600) != 0)
+        return -1;
+    s->new_mode = st.st_mode & 0777;
+    return 0;
+}
+
+/* After the temporary: the hash state, or the sink undone. */
+static int sink_ready(struct mpift_sink *s, enum mpift_wire_cksum kind, char *why, size_t whylen)
+{
+    if (kind == MPIFT_WIRE_CKSUM_NONE)
+        return MPIFT_OK;
+    s->hash = XXH3_createState();
+    if (!s->hash || XXH3_64bits_reset(s->hash) != XXH_OK) {
+        snprintf(why, whylen, "%s: out of memory", s->display);
+        mpift_sink_abort(s);
+        return MPIFT_ERR_NOMEM;
+    }
+    return MPIFT_OK;
+}
+
+static int sink_failed(struct mpift_sink *s, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "%s: cannot create temporary file: %s", s->display, strerror(errno));
+    if (s->fd >= 0) {
+        close(s->fd);
+        unlinkat(s->dirfd, s->tmp, 0);
+        s->fd = -1;
+    }
+    mpift_record_close(&s->rec, s->dirfd, s->rec_name, 1);
+    close(s->dirfd);
+    s->dirfd = -1;
+    return MPIFT_ERR_IO;
+}
+
+int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
+                    enum mpift_wire_cksum kind, char *why, size_t whylen)
+{
+    int rc = sink_folder(s, rootfd, root, rel, why, whylen), tries, made = -1;
+
+    if (rc != MPIFT_OK)
+        return rc;
     /* A short temporary name (the final name may already be NAME_MAX
      * long), of this sink alone: never one another run may be writing.
      * Those of runs that died are swept (mpift_sink_sweep).  Created
@@ -139,34 +194,51 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
     for (tries = 0; tries < 4; tries++) {
         snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
                  (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
-        s->fd = openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-        if (s->fd >= 0 || errno != EEXIST)
+        if ((made = sink_create(s)) == 0 || errno != EEXIST || s->fd >= 0)
             break;
     }
-    /* Held while it is written: a sweep leaves a locked temporary alone. */
-    if (s->fd >= 0)
-        flock(s->fd, LOCK_EX | LOCK_NB);
-    if (s->fd < 0 || fstat(s->fd, &st) != 0 || fchmod(s->fd, 0600) != 0) {
-        snprintf(why, whylen, "%s: cannot create temporary file: %s", s->display, strerror(errno));
-        if (s->fd >= 0) {
-            close(s->fd);
-            unlinkat(s->dirfd, s->tmp, 0);
-            s->fd = -1;
-        }
-        close(s->dirfd);
-        s->dirfd = -1;
-        return MPIFT_ERR_IO;
+    if (made != 0)
+        return sink_failed(s, why, whylen);
+    return sink_ready(s, kind, why, whylen);
+}
+
+int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
+                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base, char *why,
+                         size_t whylen)
+{
+    int rc = sink_folder(s, rootfd, root, rel, why, whylen);
+    uint64_t held_end;
+
+    if (rc != MPIFT_OK)
+        return rc;
+    mpift_base_names(s->name, rank, s->tmp, s->rec_name);
+    s->base = base && base->kind != MPIFT_BASE_NONE ? base : NULL;
+    if (s->base && base->kind == MPIFT_BASE_RESUME && base->fd >= 0) {
+        /* The killed run's temporary, locked since it was found: what
+         * lies past its last chunk held is not trusted, and goes. */
+        s->fd = base->fd;
+        base->fd = -1;
+        s->new_mode = base->new_mode ? base->new_mode : 0600;
+        for (held_end = base->nchunks; held_end > 0 && !mpift_base_has(base, held_end - 1, base->hash[held_end - 1]);)
+            held_end--;
+        s->end = held_end * of->chunk < of->size ? held_end * of->chunk : of->size;
+        if (ftruncate(s->fd, (off_t)s->end) != 0)
+            return sink_failed(s, why, whylen);
+    } else {
+        /* A name a re-run finds again: whatever is there (a dead run's
+         * temporary not taken, a link planted) goes, unfollowed. */
+        unlinkat(s->dirfd, s->tmp, 0);
+        if (sink_create(s) != 0)
+            return sink_failed(s, why, whylen);
     }
-    s->new_mode = st.st_mode & 0777;
-    if (kind == MPIFT_WIRE_CKSUM_NONE)
-        return MPIFT_OK;
-    s->hash = XXH3_createState();
-    if (!s->hash || XXH3_64bits_reset(s->hash) != XXH_OK) {
-        snprintf(why, whylen, "%s: out of memory", s->display);
-        mpift_sink_abort(s);
-        return MPIFT_ERR_NOMEM;
-    }
-    return MPIFT_OK;
+    /* A copy made over an older version keeps no record: killed, the
+     * next run finds that version again (its syncs would cost more than
+     * the copy). */
+    if (!s->base || s->base->kind != MPIFT_BASE_DELTA)
+        mpift_record_start(&s->rec, s->dirfd, s->name, s->rec_name, of, base, s->new_mode);
+    else
+        unlinkat(s->dirfd, s->rec_name, 0);
+    return sink_ready(s, kind, why, whylen);
 }
 
 /*
@@ -190,14 +262,12 @@ static int disk_full(int rank, size_t len)
     return 0;
 }
 
-void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
+/* Write len bytes at off, unhashed (after a write error: nothing). */
+static void put(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
 {
     const char *p = buf;
     size_t done = 0;
 
-    if (s->hash)
-        XXH3_64bits_update(s->hash, buf, len);
-    s->received += len;
     if (!s->err && disk_full(mpift_log_rank(), len))
         s->err = ENOSPC;
     while (!s->err && done < len) {
@@ -210,6 +280,43 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
             done += (size_t)n;
         }
     }
+    if (off + len > s->end)
+        s->end = off + len;
+}
+
+/* A resumable copy's record: chunk `off` (len bytes at buf, whose hash
+ * is h when known, else 0) is written.  Only whole chunks count (a test
+ * fault's split write does not). */
+static void note(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h)
+{
+    const struct mpift_base_of *of = &s->rec.of;
+
+    if (s->rec.fd >= 0 && !s->err && off % of->chunk == 0 && (len == of->chunk || off + len == of->size))
+        mpift_record_chunk(&s->rec, s->fd, off / of->chunk, h ? h : XXH3_64bits(buf, len), len);
+}
+
+void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
+{
+    if (s->hash)
+        XXH3_64bits_update(s->hash, buf, len);
+    s->received += len;
+    put(s, buf, len, off);
+    note(s, buf, len, off, 0);
+}
+
+/* len zeros at off, unhashed, left as a hole. */
+static void put_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
+{
+    /* Chunks come in file order, so a new copy ends at off: extending it
+     * leaves the hole, and nothing is written (no block allocated).  A
+     * resumed one may already hold bytes there: they become a hole. */
+    if (!s->err && off + len > s->end) {
+        if (ftruncate(s->fd, (off_t)(off + len)) != 0)
+            s->err = errno;
+        s->end = off + len;
+    } else if (!s->err && fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0) {
+        put(s, zeros, len, off);
+    }
 }
 
 void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
@@ -217,10 +324,48 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
     if (s->hash)
         XXH3_64bits_update(s->hash, zeros, len);
     s->received += len;
-    /* Chunks come in file order, so the copy ends at off: extending it
-     * leaves the hole, and nothing is written (no block allocated). */
-    if (!s->err && ftruncate(s->fd, (off_t)(off + len)) != 0)
-        s->err = errno;
+    put_hole(s, zeros, len, off);
+    note(s, zeros, len, off, 0);
+}
+
+int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off)
+{
+    struct mpift_base *b = s->base;
+    int fd;
+    ssize_t n;
+    size_t done = 0;
+
+    if (!b || !mpift_base_has(b, i, h) || s->err)
+        return -1;
+    if (!s->scratch && !(s->scratch = malloc(s->rec.of.chunk ? s->rec.of.chunk : len)))
+        return -1;
+    fd = b->kind == MPIFT_BASE_RESUME ? s->fd : b->fd;
+    while (done < len) {
+        n = pread(fd, s->scratch + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    /* Read again now: what the base held when it was offered may have
+     * changed since, and only the source's bytes are taken. */
+    if (XXH3_64bits(s->scratch, len) != h)
+        return -1;
+    if (s->hash)
+        XXH3_64bits_update(s->hash, s->scratch, len);
+    s->received += len;
+    if (b->kind == MPIFT_BASE_DELTA) {
+        if (len > 1 && mpift_all_zero(s->scratch, len))
+            put_hole(s, s->scratch, len, off);
+        else
+            put(s, s->scratch, len, off);
+        s->delta_saved += len;
+    } else {
+        s->resumed += len;
+    }
+    note(s, s->scratch, len, off, h);
+    return 0;
 }
 
 void mpift_sink_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
@@ -251,8 +396,11 @@ void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len
     mpift_sink_write(s, buf, len, off);
 }
 
-static void sink_close(struct mpift_sink *s)
+static void sink_close(struct mpift_sink *s, int remove_record)
 {
+    mpift_record_close(&s->rec, s->dirfd, s->rec_name, remove_record);
+    free(s->scratch);
+    s->scratch = NULL;
     if (s->fd >= 0)
         close(s->fd);
     if (s->dirfd >= 0)
@@ -266,7 +414,7 @@ void mpift_sink_abort(struct mpift_sink *s)
 {
     if (s->dirfd >= 0)
         unlinkat(s->dirfd, s->tmp, 0);
-    sink_close(s);
+    sink_close(s, 1);
 }
 
 /* This process's RLIMIT_FSIZE, for a message ("2097152 bytes"). */
@@ -331,7 +479,7 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
         goto errno_fail;
     if (do_fsync)
         fsync(s->dirfd);
-    sink_close(s);
+    sink_close(s, 1);
     return MPIFT_OK;
 
 errno_fail:

@@ -22,6 +22,7 @@
 
 #include "util/tmpname.h"
 #include "wire/proto.h"
+#include "engine/base.h"
 
 /* Every temporary file's name starts and ends so: the pattern of
  * util/tmpname.h, which every walk and every name check refuses. */
@@ -38,6 +39,15 @@ struct mpift_sink {
     int err;                   /* first errno of a failed write, 0 if none */
     mode_t new_mode;           /* what a new file gets here: 0666 less the umask */
     XXH3_state_t *hash;        /* NULL: no checksum */
+    uint64_t end;              /* the temporary's size so far */
+    /* A resumable copy (mpift_sink_open_base): its record, and the base
+     * KEEP frames take chunks from (borrowed; NULL: none). */
+    struct mpift_record rec;
+    char rec_name[MPIFT_BASE_NAME_MAX];
+    struct mpift_base *base;
+    unsigned char *scratch;    /* a chunk read from the base */
+    uint64_t resumed;          /* bytes taken from a resume base */
+    uint64_t delta_saved;      /* bytes taken from the older version */
 };
 
 /* Does `rel` below rootfd already hold this file (regular, same size and
@@ -57,6 +67,27 @@ bool mpift_sink_exists(int rootfd, const char *rel);
  */
 int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                     enum mpift_wire_cksum kind, char *why, size_t whylen);
+
+/*
+ * mpift_sink_open_base - as mpift_sink_open, for a file of version `of`
+ * large enough to resume (engine/base.h): the temporary has the name a
+ * re-run finds again, and a record is kept beside it.  With a resume
+ * `base`, its temporary is taken over; with any base, KEEP frames take
+ * their chunks from it (mpift_sink_keep).  The caller keeps `base` alive
+ * until the sink is closed.
+ */
+int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
+                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base, char *why,
+                         size_t whylen);
+
+/*
+ * mpift_sink_keep - chunk i (len bytes at off) came as a KEEP frame with
+ * the source's hash h: take it from the base, read again and checked
+ * against h, hashed and (from an older version) written.  0, or -1 when
+ * the base does not hold it so (the copy cannot be made this time: the
+ * caller drops it, and it is sent again whole).
+ */
+int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off);
 
 /* Write len bytes at off and hash them (with a checksum).  After a write
  * error further data is still counted but not written. */

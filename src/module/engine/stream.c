@@ -205,7 +205,7 @@ static int send_open(struct mpift_xfer_stream *s)
     posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     if (s->tgt)
-        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
+        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->m, &s->sink, s->res);
     if (x->hash)
         XXH3_64bits_reset(x->hash);
     if (x->whole)
@@ -236,11 +236,31 @@ static void acked(struct mpift_xfer_stream *s)
     }
 }
 
+/* The chunk at s->off (len bytes in buffer b): its KEEP frame when every
+ * writer of the route offered it with this hash (base.h), else 0.  Chunks
+ * are counted in the file (s->off), not in DATA messages, which skip a
+ * file's hole extents (holes.h). */
+static int keep_frame(struct mpift_xfer_stream *s, int b, int len)
+{
+    struct mpift_xfer *x = s->x;
+    struct mpift_keep *k = x->keep;
+    uint64_t h;
+
+    if (!k || s->rt->striped || len <= MPIFT_KEEP_FRAME)
+        return 0;
+    h = XXH3_64bits(x->buf[b], (size_t)len);
+    if (!mpift_keep_chunk(k, (uint32_t)x->keep_m, s->off / s->m.chunk_size, h) || !mpift_codec_keep(&x->codec, &s->zf, b, h, len))
+        return 0;
+    k->taken[MPIFT_BASE_RESUME] += (uint64_t)len * k->nkind[MPIFT_BASE_RESUME];
+    k->taken[MPIFT_BASE_DELTA] += (uint64_t)len * k->nkind[MPIFT_BASE_DELTA];
+    return MPIFT_KEEP_FRAME;
+}
+
 /* Read, send, hash and write every chunk a free buffer allows. */
 static int send_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
-    int rc = MPIFT_OK, b, len, flen, tag;
+    int rc = MPIFT_OK, b, len, flen, tag, hole;
     double since;
 
     while (mpift_holes_pass(s), s->next < s->nmsg) {
@@ -254,15 +274,19 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         /* A hole of the source is not read: it is zeros, and goes as a
          * zero frame (compress.h).  A source that fills it meanwhile
          * changes its mtime, and the end's check sends it again. */
-        if (!s->read_err && !mpift_source_hole(s->fd, s->off, (size_t)len, &s->extent))
+        hole = s->read_err || mpift_source_hole(s->fd, s->off, (size_t)len, &s->extent);
+        if (!hole)
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
             memset(x->buf[b], 0, (size_t)len);
         mpift_inject_pause_chunk(x->rank, s->next);
         mpift_inject_fill_hole(x->rank, s->fd, &s->holes, s->next);
-        /* Compressed once, here: relays pass the frame on as it is. */
+        /* Compressed once, here: relays pass the frame on as it is.  A
+         * chunk every writer of the route holds goes as a KEEP frame. */
         tag = mpift_route_tag(s->rt, s->next);
-        flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len);
+        flen = hole || s->read_err ? 0 : keep_frame(s, b, len);
+        if (!flen)
+            flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len);
         if (flen > 0)
             mpift_inject_corrupt_frame(mpift_codec_frame(&x->codec, b), flen);
         rc = flen > 0 ? mpift_route_isend_from(x, s->rt, b, mpift_codec_frame(&x->codec, b), flen, s->next, tag)
@@ -410,7 +434,7 @@ static int recv_head(struct mpift_xfer_stream *s)
     if (rc != MPIFT_OK)
         return rc;
     if (s->tgt)
-        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
+        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->m, &s->sink, s->res);
     if (s->rt->striped)
         mpift_stripe_open(s);
     recv_start(s);
@@ -487,7 +511,7 @@ static int recv_take(struct mpift_xfer_stream *s, int *got)
     /* Shorter than the chunk: a compressed frame (proto.h, DATA). */
     if (count < 0 || (uint64_t)count > want ||
         ((uint64_t)count < want && (count == 0 || s->rt->striped ||
-                                     (x->codec.mode == MPIFT_COMPRESS_NONE &&
+                                     (x->codec.mode == MPIFT_COMPRESS_NONE && !mpift_codec_is_keep(x->buf[j], count) &&
                                       !mpift_codec_is_zero(x->buf[j], count))))) {
         s->from = mpift_route_parent(s->rt, cn);
         return proto(s, "chunk %llu of %s has %d bytes, expected %llu", (unsigned long long)cn, s->f->dest, count,
@@ -511,6 +535,16 @@ static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
     char why[MPIFT_ZIP_SAY_MAX];
     int rc;
 
+    if (count < want && mpift_codec_is_keep(data, count)) {
+        if (mpift_sink_keep(&s->sink, s->off / s->m.chunk_size, mpift_codec_keep_hash(data), (size_t)want, s->off) == 0)
+            return;
+        mpift_sink_abort(&s->sink);
+        s->have_sink = 0;
+        mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: chunk %llu was to be taken from what this node held "
+                          "of the file, which no longer holds it; the copy was dropped", s->f->dest,
+                          (unsigned long long)s->next);
+        return;
+    }
     if (count < want) {
         rc = mpift_codec_unpack(&x->codec, x->buf[b], count, want, &data, why, sizeof(why));
         if (rc != MPIFT_OK) {

@@ -24,6 +24,7 @@
 #include "util/hash.h"
 
 #include "config/config.h"
+#include "engine/base.h"
 #include "engine/compress.h"
 #include "engine/file.h"
 #include "engine/route.h"
@@ -78,6 +79,14 @@ struct mpift_xfer {
      * ranks are named by number). */
     unsigned char *check;
     const char (*hosts)[MPIFT_HOST_MAX];
+    /* Bases (engine/base.h), set by the caller around one file's
+     * transfer.  The source: what the route's keep_m writers hold (NULL:
+     * send every chunk).  A writer: resumable, the copy keeps a record
+     * (when the file is large enough); hold, what it holds (NULL: none). */
+    struct mpift_keep *keep;
+    int keep_m;
+    int resumable;
+    struct mpift_base *hold;
 };
 
 /* What to do about a source that kept changing while it was read, after

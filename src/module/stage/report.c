@@ -12,7 +12,9 @@
  *                 folders_not_read },
  *   (wire_bytes: what the files' chunks took on one link, compressed or
  *   not, over every attempt: beside bytes, the saving of transfer.compress;
- *   hole_bytes: what crossed as hole extents, no DATA at all)
+ *   hole_bytes: what crossed as hole extents, no DATA at all;
+ *   stage-in's totals and files add resumed_bytes and delta_saved_bytes,
+ *   summed over the writers: what they took from what they held, engine/base.h)
  *     "nodes": [ { node, host, ranks[], copies_written, unchanged, failed,
  *                  bytes_written, seconds } ],
  *     "files": [ { path, bytes, wire_bytes, hole_bytes, xxh3 (hex or null),
@@ -175,8 +177,12 @@ static void put_file(FILE *f, const struct mpift_report_rank *rr, size_t i)
 
     fputs("{ \"path\": ", f);
     mpift_json_str(f, pf->dest);
-    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64 ", \"hole_bytes\": %" PRIu64 ", \"xxh3\": ",
-            pf->size, rr->wire ? rr->wire[i] : 0, rr->holes ? rr->holes[i] : 0);
+    fprintf(f, ", \"bytes\": %" PRIu64 ", \"wire_bytes\": %" PRIu64 ", \"hole_bytes\": %" PRIu64, pf->size,
+            rr->wire ? rr->wire[i] : 0, rr->holes ? rr->holes[i] : 0);
+    if (rr->resumed && rr->delta_saved)
+        fprintf(f, ", \"resumed_bytes\": %" PRIu64 ", \"delta_saved_bytes\": %" PRIu64, rr->resumed[i],
+                rr->delta_saved[i]);
+    fputs(", \"xxh3\": ", f);
     if (rr->digest && rr->digest[i])
         fprintf(f, "\"%016" PRIx64 "\"", rr->digest[i]);
     else
@@ -313,6 +319,17 @@ static uint64_t bytes_total(const struct mpift_stage_report *rep, int holes)
     return sum;
 }
 
+/* A stage-in's bytes taken from bases (totals: rank 0's per-file counts). */
+static uint64_t sum_of(const struct mpift_stage_report *rep, const uint64_t *v)
+{
+    uint64_t sum = 0;
+    size_t i;
+
+    for (i = 0; v && i < rep->plan->n; i++)
+        sum += v[i];
+    return sum;
+}
+
 /* The run as a whole: what, where, how it ended, the totals (kept in
  * res too). */
 static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_result *res)
@@ -355,7 +372,9 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
             tot[MPIFT_TALLY_FAILED], tot[MPIFT_TALLY_BYTES]);
     fprintf(f, ", \"wire_bytes\": %" PRIu64 ", \"hole_bytes\": %" PRIu64, res->wire_bytes, bytes_total(rep, 1));
     if (!rep->collect)
-        fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
+        fprintf(f, ", \"resumed_bytes\": %" PRIu64 ", \"delta_saved_bytes\": %" PRIu64
+                ", \"sources_not_planned\": %zu", sum_of(rep, rep->ranks[0].resumed),
+                sum_of(rep, rep->ranks[0].delta_saved), rep->plan->nerrors);
     /* failed is a lower bound when folders could not be read */
     fprintf(f, ", \"folders_not_read\": %" PRIu64, rep->tally->unread);
     fputs(" },\n  \"nodes\": [", f);

@@ -40,6 +40,9 @@ struct mpift_report_rank {
                                    * every attempt); or NULL */
     const uint64_t *holes;        /* [plan->n] bytes of each that crossed as hole extents
                                    * (every attempt); or NULL */
+    const uint64_t *resumed;      /* stage-in: [plan->n] bytes the writers took from a killed run's
+                                   * temporary, and ... */
+    const uint64_t *delta_saved;  /* ... from the older version (engine/base.h); or NULL */
 };
 
 /*

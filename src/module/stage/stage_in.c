@@ -182,6 +182,8 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
         r->digest = zalloc(&nomem, r->plan.n, sizeof(*r->digest));
         r->wire = zalloc(&nomem, r->plan.n, sizeof(*r->wire));
         r->holes = zalloc(&nomem, r->plan.n, sizeof(*r->holes));
+        r->resumed = zalloc(&nomem, r->plan.n, sizeof(*r->resumed));
+        r->delta_saved = zalloc(&nomem, r->plan.n, sizeof(*r->delta_saved));
         r->nlens = zalloc(&nomem, 2 * (size_t)r->size, sizeof(*r->nlens));
         r->ndispls = r->nlens ? r->nlens + r->size : NULL;
     }
@@ -218,6 +220,7 @@ static void run_free(struct mpift_in_run *r)
     free(r->recv);
     free(r->batch);
     mpift_notes_free(&r->notes);
+    mpift_in_bases_free(r);
     mpift_extract_free(&r->ex);
     mpift_plan_free(&r->plan);
     mpift_libs_free(&r->libs);
@@ -226,6 +229,8 @@ static void run_free(struct mpift_in_run *r)
     free(r->digest);
     free(r->wire);
     free(r->holes);
+    free(r->resumed);
+    free(r->delta_saved);
     free(r->nlens);   /* and ndispls, its second half */
 }
 
@@ -326,6 +331,10 @@ static int run_rounds(struct mpift_in_run *r)
             break;
         }
         if (round == 0) {
+            /* Before the sweep: a base found is locked, and so kept. */
+            rc = need > 0 ? mpift_in_bases(r) : MPIFT_OK;
+            if (rc != MPIFT_OK)
+                return rc;
             rc = preflight(r);
             if (rc == MPIFT_ERR_FILES) {   /* refused: summary and report say so */
                 r->stopped = 1;
@@ -399,7 +408,9 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     if (rc == MPIFT_OK && r->rank == 0) {
         for (q = 0; q < r->size; q++)
             ranks[q] = (struct mpift_report_rank){.plan = &r->plan, .state = states + (size_t)q * r->plan.n,
-                                                  .digest = r->digest, .wire = r->wire, .holes = r->holes, .notes = notes + r->ndispls[q],
+                                                  .digest = r->digest, .wire = r->wire, .holes = r->holes,
+                                                  .resumed = r->resumed, .delta_saved = r->delta_saved,
+                                                  .notes = notes + r->ndispls[q],
                                                   .notes_len = (size_t)r->nlens[q]};
         rep.ranks = ranks;
         rc = mpift_stage_report_write(&rep, r->ctx->keep_result ? &r->ctx->kept : NULL);

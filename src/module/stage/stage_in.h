@@ -3,7 +3,8 @@
  * stage_in.c (the run from plan to status: needs, preflight, rounds, the
  * end), stage_in_round.c (one round of transfers: each file or batch of
  * small files down its route, and the dry run's plan) and stage_in_dest.c
- * (a writer's dest root: its lock, folders and preflight).
+ * (a writer's dest root: its lock, folders and preflight) and
+ * stage_in_base.c (what the writers hold already: resume and delta).
  */
 #ifndef MPIFT_STAGE_IN_H
 #define MPIFT_STAGE_IN_H
@@ -65,11 +66,16 @@ struct mpift_in_run {
     int local_fail;             /* something failed on this rank */
     double t_done;              /* seconds this rank spent until its last file */
     struct mpift_notes notes;   /* with --report: why my copies failed */
+    struct mpift_base **bases;  /* a writer's, [plan.n]: what it holds of a file it needs (NULL: nothing) */
+    struct mpift_keep **keeps;  /* rank 0's, [plan.n]: what the writers hold, merged (NULL: nothing) */
+    uint64_t resumed_total, delta_total; /* rank 0: bytes the writers took from their bases */
     /* Rank 0, to gather the end into: */
     double *rows;               /* [size][MPIFT_TALLY_N] */
     uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
     uint64_t *wire;             /* with --report: [plan.n] bytes sent on one link */
     uint64_t *holes;            /* with --report: [plan.n] bytes sent as hole extents */
+    uint64_t *resumed;          /* with --report: [plan.n] bytes taken from resume temporaries */
+    uint64_t *delta_saved;      /* with --report: [plan.n] bytes taken from older versions */
     int *nlens, *ndispls;       /* with --report: [size] each rank's notes (one block) */
 };
 
@@ -115,6 +121,17 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen);
 /* 3. One round over every file somebody needs (collective).  MPIFT_OK or
  * a status that ends the run. */
 int mpift_in_round(struct mpift_in_run *r, int round, int last_round);
+
+/* Before the first round (collective): every writer finds what it holds
+ * of the files it needs and rank 0 merges their offers (stage_in_base.c).
+ * MPIFT_OK, or a status that ends the run. */
+int mpift_in_bases(struct mpift_in_run *r);
+
+/* Around file i's transfer: the bases of round 0 set on r->x, then
+ * counted (rank 0) and released. */
+void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round);
+void mpift_in_base_end(struct mpift_in_run *r, size_t i);
+void mpift_in_bases_free(struct mpift_in_run *r);
 
 /* --dry-run: rank 0 tells what would move where. */
 void mpift_in_dry_run(struct mpift_in_run *r);

@@ -261,10 +261,14 @@ static int move_file(struct mpift_in_run *r, size_t i, struct mpift_meter *meter
     if (r->rank == 0 && choice == MPIFT_STRIPE_REFUSE) {
         mpift_shared_refusal(r, i, who, why, sizeof(why));
         rc = mpift_xfer_refuse(&r->x, i, &rt, MPIFT_ERR_IO, why, &res);
-    } else if (r->rank == 0)
-        rc = mpift_xfer_source(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
-    else
-        rc = mpift_xfer_receive(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
+    } else {
+        mpift_in_base_begin(r, i, round);
+        if (r->rank == 0)
+            rc = mpift_xfer_source(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
+        else
+            rc = mpift_xfer_receive(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
+        mpift_in_base_end(r, i);
+    }
     if (rc != MPIFT_OK)
         return rc;
     if (r->rank == 0)

@@ -14,6 +14,10 @@
  *             A chunk inside one of the file's hole extents (HOLES
  *             below) has no DATA message: the stream's DATA messages
  *             are its other chunks, in file order.
+ *             A KEEP frame (the codec byte, then the chunk's XXH3-64)
+ *             says every writer of the route holds the chunk already
+ *             (engine/base.h): each takes it from its base, checked
+ *             against that hash.
  *   CONTROL   COMPLETE after the last chunk: sender status + checksum
  *   ERROR     instead of METADATA when the sender cannot serve the file
  *
@@ -105,7 +109,12 @@ enum mpift_wire_codec {
     MPIFT_WIRE_CODEC_ZSTD = 2,   /* one zstd frame */
     MPIFT_WIRE_CODEC_ZERO = 3,   /* the codec byte alone: the chunk is all zeros (a hole), whatever
                                   * transfer.compress says; its writers leave a hole */
+    MPIFT_WIRE_CODEC_KEEP = 4,   /* the codec byte, then a u64 XXH3-64: the chunk is the one every writer of
+                                  * the route holds (engine/base.h); never on a striped route */
 };
+
+/* A KEEP frame's length: only a chunk longer than it is sent so. */
+#define MPIFT_KEEP_FRAME 9
 
 /* The wire's checksum kind for transfer.checksum. */
 enum mpift_wire_cksum mpift_wire_cksum(enum mpift_cksum checksum);

@@ -1,0 +1,331 @@
+/* base.c - a writer's base and a resumable copy's record (see base.h). */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "fs/fsafe.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/tmpname.h"
+#include "engine/base.h"
+
+/*
+ * A record, little-endian: "MPIFTRC1", size, mtime (s), mtime (ns) and the
+ * copy's creation mode (u32 each), chunk size, the final name's XXH3,
+ * the number n of chunks it claims, their n XXH3-64s, then an XXH3-64 of
+ * all that (the seal: a record cut short or altered does not verify).
+ */
+#define REC_MAGIC "MPIFTRC1"
+#define REC_HEAD 56
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int k = 7; k >= 0; k--)
+        v = v << 8 | p[k];
+    return v;
+}
+
+void mpift_base_names(const char *name, int rank, char *tmp, char *rec)
+{
+    unsigned long long h = (unsigned long long)XXH3_64bits(name, strlen(name));
+
+    snprintf(tmp, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx-resume-r%d" MPIFT_TMP_SUFFIX, h, rank);
+    snprintf(rec, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx-record-r%d" MPIFT_TMP_SUFFIX, h, rank);
+}
+
+static int read_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    ssize_t n;
+
+    while (done < len) {
+        n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static uint64_t chunk_len(const struct mpift_base_of *of, uint64_t i)
+{
+    uint64_t off = i * of->chunk;
+
+    return of->size - off < of->chunk ? of->size - off : of->chunk;
+}
+
+/* Open `name` in dirfd as a regular file of ours, never through a link;
+ * locked when `lock` (-1 if another live run holds it). */
+static int open_own(int dirfd, const char *name, int flags, int lock, struct stat *st)
+{
+    int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
+        (lock && flock(fd, LOCK_EX | LOCK_NB) != 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Offer each chunk i < n of fd whose bytes hash to want[i] (want NULL:
+ * every chunk the file holds whole, with its hash). */
+static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t n, const uint64_t *want,
+                 uint64_t fsize)
+{
+    unsigned char *buf = malloc(of->chunk);
+    uint64_t i, len, h;
+
+    b->have = calloc((size_t)(b->nchunks + 7) / 8 + 1, 1);
+    b->hash = calloc((size_t)b->nchunks + 1, sizeof(*b->hash));
+    if (!buf || !b->have || !b->hash) {
+        free(buf);
+        return -1;
+    }
+    b->prefix = 0;
+    for (i = 0; i < n; i++) {
+        len = chunk_len(of, i);
+        if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
+            break;
+        h = XXH3_64bits(buf, (size_t)len);
+        if (want && h != want[i])
+            continue;
+        b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
+        b->hash[i] = h;
+        b->held++;
+        if (b->prefix == i)
+            b->prefix = i + 1;
+    }
+    free(buf);
+    return b->held ? 0 : -1;
+}
+
+/* The record in recfd, checked whole against `of` and the name's hash:
+ * its claimed hashes (malloc'd) and their count, or NULL with why. */
+static uint64_t *read_record(int recfd, const struct stat *st, const struct mpift_base_of *of, uint64_t nh,
+                             uint64_t nchunks, uint64_t *n, unsigned *mode, const char **why)
+{
+    unsigned char *p = NULL;
+    uint64_t *h = NULL, k, sz = (uint64_t)st->st_size;
+
+    *why = "its record is cut short or altered";
+    if (sz < REC_HEAD + 8 || (sz - REC_HEAD - 8) % 8 || (sz - REC_HEAD - 8) / 8 > nchunks)
+        return NULL;
+    if (!(p = malloc((size_t)sz)) || read_full(recfd, p, (size_t)sz, 0) != 0 ||
+        memcmp(p, REC_MAGIC, 8) != 0 || get64(p + sz - 8) != XXH3_64bits(p, (size_t)(sz - 8)) ||
+        get64(p + 48) != (sz - REC_HEAD - 8) / 8)
+        goto out;
+    *why = "it is of another version of the source (size, mtime or chunk size differ)";
+    if (get64(p + 8) != of->size || (int64_t)get64(p + 16) != of->mtime_sec ||
+        (uint32_t)get64(p + 24) != of->mtime_nsec || get64(p + 32) != of->chunk || get64(p + 40) != nh)
+        goto out;
+    *n = get64(p + 48);
+    *mode = (unsigned)(get64(p + 24) >> 32) & 0777;
+    if (!(h = malloc((size_t)*n * 8 + 8)))
+        goto out;
+    for (k = 0; k < *n; k++)
+        h[k] = get64(p + REC_HEAD + 8 * k);
+    *why = NULL;
+out:
+    free(p);
+    return h;
+}
+
+static int find_resume(struct mpift_base *b, int dirfd, const char *name, int rank, const struct mpift_base_of *of,
+                       char *why, size_t whylen)
+{
+    char tmp[MPIFT_BASE_NAME_MAX], rec[MPIFT_BASE_NAME_MAX];
+    const char *cause = "its record is missing or not a file of this user";
+    struct stat st, rst;
+    uint64_t *want = NULL, n = 0;
+    int rc = -1;
+
+    mpift_base_names(name, rank, tmp, rec);
+    b->fd = open_own(dirfd, tmp, O_RDWR, 1, &st);
+    if (b->fd < 0) {
+        if (errno == ELOOP)
+            snprintf(why, whylen, "%s: a link where its resume temporary goes: not followed", name);
+        return -1;
+    }
+    b->recfd = open_own(dirfd, rec, O_RDONLY, 1, &rst);
+    if (b->recfd >= 0)
+        want = read_record(b->recfd, &rst, of, XXH3_64bits(name, strlen(name)), b->nchunks, &n, &b->new_mode,
+                           &cause);
+    if (want) {
+        cause = "no chunk of it hashes as its record says";
+        rc = offer(b, b->fd, of, n, want, (uint64_t)st.st_size);
+    }
+    free(want);
+    if (rc == 0) {
+        b->kind = MPIFT_BASE_RESUME;
+        mpift_log_verbose("%s: resuming: %llu of %llu chunks held", name, (unsigned long long)b->held,
+                          (unsigned long long)b->nchunks);
+    } else {
+        snprintf(why, whylen, "%s: a killed run's temporary was not resumed: %s; it is sent whole", name, cause);
+    }
+    return rc;
+}
+
+static void find_delta(struct mpift_base *b, int dirfd, const char *name, const struct mpift_base_of *of)
+{
+    struct stat st;
+
+    b->fd = open_own(dirfd, name, O_RDONLY, 0, &st);
+    if (b->fd < 0)
+        return;
+    if (offer(b, b->fd, of, b->nchunks, NULL, (uint64_t)st.st_size) == 0)
+        b->kind = MPIFT_BASE_DELTA;
+}
+
+void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
+                     int delta, char *why, size_t whylen)
+{
+    char parent[PATH_MAX], name[NAME_MAX + 1], cause[MPIFT_WHY_MAX];
+    int dirfd;
+
+    memset(b, 0, sizeof(*b));
+    b->fd = b->recfd = -1;
+    why[0] = '\0';
+    if (of->size < MPIFT_BASE_MIN || !of->chunk)
+        return;
+    b->nchunks = (of->size + of->chunk - 1) / of->chunk;
+    if (b->nchunks > MPIFT_BASE_CHUNKS_MAX ||
+        mpift_split_parent(rel, parent, sizeof(parent), name, sizeof(name)) != MPIFT_OK)
+        return;
+    dirfd = mpift_dir_open(rootfd, parent, false, cause, sizeof(cause));
+    if (dirfd < 0)
+        return;
+    if (find_resume(b, dirfd, name, rank, of, why, whylen) != 0) {
+        mpift_base_free(b);
+        b->nchunks = (of->size + of->chunk - 1) / of->chunk;
+        if (delta)
+            find_delta(b, dirfd, name, of);
+        if (b->kind == MPIFT_BASE_NONE)
+            mpift_base_free(b);
+    }
+    close(dirfd);
+}
+
+int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h)
+{
+    return b && b->kind != MPIFT_BASE_NONE && i < b->nchunks && ((b->have[i >> 3] >> (i & 7)) & 1) &&
+           b->hash[i] == h;
+}
+
+void mpift_base_free(struct mpift_base *b)
+{
+    if (b->fd >= 0)
+        close(b->fd);
+    if (b->recfd >= 0)
+        close(b->recfd);
+    free(b->have);
+    free(b->hash);
+    memset(b, 0, sizeof(*b));
+    b->fd = b->recfd = -1;
+}
+
+/* ------------------------------------------------------------ the record */
+
+/* Write the record claiming chunks 0..n-1 (after their data is synced). */
+static void record_write(struct mpift_record *rec, uint64_t n)
+{
+    size_t sz = REC_HEAD + 8 * (size_t)n + 8;
+    unsigned char *p = malloc(sz);
+    uint64_t k;
+
+    if (!p)
+        return;
+    memcpy(p, REC_MAGIC, 8);
+    put64(p + 8, rec->of.size);
+    put64(p + 16, (uint64_t)rec->of.mtime_sec);
+    put64(p + 24, (uint64_t)rec->of.mtime_nsec | (uint64_t)(rec->new_mode & 0777) << 32);
+    put64(p + 32, rec->of.chunk);
+    put64(p + 40, rec->name_hash);
+    put64(p + 48, n);
+    for (k = 0; k < n; k++)
+        put64(p + REC_HEAD + 8 * k, rec->hash[k]);
+    put64(p + sz - 8, XXH3_64bits(p, sz - 8));
+    /* Grows only: a shorter old record cannot be left behind its seal. */
+    if (pwrite(rec->fd, p, sz, 0) == (ssize_t)sz)
+        rec->claimed = n;
+    free(p);
+}
+
+void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, const char *recname,
+                        const struct mpift_base_of *of, const struct mpift_base *base, unsigned new_mode)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->fd = -1;
+    rec->of = *of;
+    rec->new_mode = new_mode;
+    rec->name_hash = XXH3_64bits(name, strlen(name));
+    rec->nchunks = of->chunk ? (of->size + of->chunk - 1) / of->chunk : 0;
+    if (of->size < MPIFT_BASE_MIN || !rec->nchunks || rec->nchunks > MPIFT_BASE_CHUNKS_MAX ||
+        !(rec->hash = calloc((size_t)rec->nchunks, sizeof(*rec->hash))))
+        return;
+    /* Whatever is there (an old record, a link planted) goes, unfollowed. */
+    unlinkat(dirfd, recname, 0);
+    rec->fd = openat(dirfd, recname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (rec->fd < 0) {
+        free(rec->hash);
+        rec->hash = NULL;
+        return;
+    }
+    flock(rec->fd, LOCK_EX | LOCK_NB);
+    /* A resumed copy keeps claiming what it already holds: a kill before
+     * this run passes it loses nothing. */
+    if (base && base->kind == MPIFT_BASE_RESUME && base->prefix) {
+        memcpy(rec->hash, base->hash, (size_t)base->prefix * sizeof(*rec->hash));
+        rec->done = base->prefix;
+        record_write(rec, rec->done);
+    }
+}
+
+void mpift_record_chunk(struct mpift_record *rec, int datafd, uint64_t i, uint64_t h, uint64_t len)
+{
+    if (rec->fd < 0 || i >= rec->nchunks || i > rec->done)
+        return;   /* none kept, or not in order: the record stops growing */
+    rec->hash[i] = h;
+    if (i == rec->done)
+        rec->done++;
+    rec->unsynced += len;
+    if (rec->unsynced < MPIFT_RECORD_EVERY || rec->done == rec->nchunks)
+        return;
+    rec->unsynced = 0;
+    /* The data first: a record never claims bytes not on the disk. */
+    if (fdatasync(datafd) == 0)
+        record_write(rec, rec->done);
+}
+
+void mpift_record_close(struct mpift_record *rec, int dirfd, const char *recname, int remove)
+{
+    if (rec->fd >= 0) {
+        if (remove)
+            unlinkat(dirfd, recname, 0);
+        close(rec->fd);
+    }
+    free(rec->hash);
+    rec->hash = NULL;
+    rec->fd = -1;
+}

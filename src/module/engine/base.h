@@ -1,0 +1,131 @@
+/*
+ * base.h - what a writer already holds of a file before it comes: a base
+ * (docs/resume.md).
+ *
+ * Two kinds.  A *resume* base is the temporary a killed run left for the
+ * same destination and rank, under a name a re-run finds again
+ * (".mpift-<hash of the name>-resume-r<rank>.tmp"), with its *record*
+ * beside it (".mpift-<hash>-record-r<rank>.tmp"): the source version it
+ * belongs to (size, mtime, chunk size, the name's hash) and an XXH3-64 of
+ * each chunk written, a prefix of the file, written only after an
+ * fdatasync of the data it describes, and sealed with its own XXH3.  A
+ * *delta* base is the older version at the final path (transfer.delta).
+ *
+ * Either way the writer reads each chunk it offers and hashes it, so what
+ * it offers is what is on its disk now; the source sends a chunk as a
+ * KEEP frame (wire/proto.h) only when every writer of the route offered
+ * it with the source's own hash, and the writer checks that hash again
+ * as it takes the chunk from its base.  Both names have the shape of
+ * util/tmpname.h, so no walk takes them for files; a run's sweep leaves
+ * alone the ones it holds (locked) and removes the others.
+ */
+#ifndef MPIFT_BASE_H
+#define MPIFT_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Only files of at least this many bytes keep a record and take a base:
+ * below it a re-send costs less than the record's syncs and the reads of
+ * the base (docs/resume.md measures it). */
+#define MPIFT_BASE_MIN ((uint64_t)16 << 20)
+
+/* A record is brought up to date (after an fdatasync of the copy) every
+ * this many bytes written: at most this much is sent again after a kill. */
+#define MPIFT_RECORD_EVERY ((uint64_t)32 << 20)
+
+/* Room for a resume temporary's or a record's name. */
+#define MPIFT_BASE_NAME_MAX 64
+
+enum mpift_base_kind {
+    MPIFT_BASE_NONE = 0,
+    MPIFT_BASE_RESUME = 1,   /* a killed run's temporary */
+    MPIFT_BASE_DELTA = 2,    /* the older version at the final path */
+};
+
+/* The version of the source a copy is made of (METADATA's). */
+struct mpift_base_of {
+    uint64_t size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint64_t chunk;
+};
+
+struct mpift_base {
+    enum mpift_base_kind kind;
+    int fd;                  /* resume: the temporary (locked, read-write); delta: the old file (read) */
+    int recfd;               /* resume: the record (locked) */
+    uint64_t nchunks;
+    uint64_t prefix;         /* resume: chunks 0..prefix-1 all held (what a new record may claim) */
+    uint64_t held;           /* chunks offered */
+    unsigned char *have;     /* a bit per chunk: offered */
+    uint64_t *hash;          /* [nchunks] XXH3-64 of each chunk offered */
+    unsigned new_mode;       /* resume: the mode the copy was created with (0666 less the umask) */
+};
+
+/* Most chunks a base may have: its hashes stay within 32 MiB of memory. */
+#define MPIFT_BASE_CHUNKS_MAX ((uint64_t)1 << 22)
+
+/* The names of the resume temporary and record of final name `name` for `rank`. */
+void mpift_base_names(const char *name, int rank, char *tmp, char *rec);
+
+/*
+ * mpift_base_find - what the folder of `rel` below rootfd holds of it for
+ * this rank and version `of`: a resume base whose record is whole, sealed
+ * and of this version (chunks that no longer hash as recorded are not
+ * offered), else with `delta` a delta base (a regular file at `name`
+ * whose size or mtime differ).  Never follows a link; a temporary another
+ * live run holds (locked) is left alone.  b->kind NONE: nothing to offer.
+ * `why` says, for --verbose, why a resume temporary was not taken ("" if none).
+ */
+void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
+                     int delta, char *why, size_t whylen);
+
+/* Does the base offer chunk i with hash h? */
+int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h);
+
+void mpift_base_free(struct mpift_base *b);
+
+/* Rank 0, per file: what the writers offered, merged (stage/stage_in_base.c). */
+struct mpift_keep {
+    uint64_t nchunks;
+    uint64_t *hash;          /* [nchunks] the hash the writers offered */
+    uint32_t *count;         /* [nchunks] how many offered it (UINT32_MAX: they disagree) */
+    uint32_t nkind[3];       /* writers offering a base of each kind */
+    uint64_t taken[3];       /* bytes sent as KEEP frames, once per writer of each kind */
+};
+
+/* May chunk i (hash h) go as a KEEP frame to a route of m writers? */
+static inline int mpift_keep_chunk(const struct mpift_keep *k, uint32_t m, uint64_t i, uint64_t h)
+{
+    return k && m > 0 && i < k->nchunks && k->count[i] == m && k->hash[i] == h;
+}
+
+/* A record being written beside a resumable copy (sink.c). */
+struct mpift_record {
+    int fd;                  /* -1: none kept */
+    struct mpift_base_of of;
+    uint64_t name_hash;
+    uint64_t nchunks;
+    uint64_t done;           /* chunks 0..done-1 written, in order */
+    uint64_t claimed;        /* chunks the record on disk claims */
+    uint64_t unsynced;       /* bytes written since the last fdatasync */
+    uint64_t *hash;          /* [nchunks] */
+    unsigned new_mode;
+};
+
+/* Start the record of final name `name` in dirfd (any file at `rec` is
+ * replaced, never followed), claiming the base's held prefix.  Failure
+ * only means no record: the copy is made as before. */
+void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, const char *recname,
+                        const struct mpift_base_of *of, const struct mpift_base *base, unsigned new_mode);
+
+/* Chunk i (hash h) is written to datafd: every MPIFT_RECORD_EVERY bytes,
+ * fdatasync datafd, then write the record claiming what was synced. */
+void mpift_record_chunk(struct mpift_record *rec, int datafd, uint64_t i, uint64_t h, uint64_t len);
+
+/* Close it; with `remove`, unlink it from dirfd first (the copy was
+ * committed or dropped). */
+void mpift_record_close(struct mpift_record *rec, int dirfd, const char *recname, int remove);
+
+#endif

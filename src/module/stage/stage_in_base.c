@@ -1,0 +1,252 @@
+/*
+ * stage_in_base.c - what the writers hold already, before the first round
+ * (engine/base.h, docs/resume.md): each writer looks, for each large file
+ * it needs, for a killed run's temporary of the same version (resume) or,
+ * with transfer.delta = "auto", the older version at the final path;
+ * rank 0 gathers every writer's offers (wire/offers.h) and merges them per
+ * file, so that it sends as a KEEP frame each chunk every writer of the
+ * route holds with the source's own hash.  Offers that do not validate
+ * are dropped (their chunks are sent); nothing here can make a copy wrong,
+ * since each writer checks a kept chunk and the whole file as always.
+ */
+#include "mpift_autoconf.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpift/mpift.h"
+#include "comm/wait.h"
+#include "engine/base.h"
+#include "stage/stage_in.h"
+#include "util/log.h"
+#include "wire/offers.h"
+
+/* A file a base may be offered for: large, and sent alone (not batched). */
+static uint64_t base_chunks(const struct mpift_in_run *r, const struct mpift_pfile *f)
+{
+    uint64_t chunk = r->ctx->cfg->chunk_size;
+
+    if (f->type != MPIFT_PT_FILE || f->size < MPIFT_BASE_MIN || f->size <= chunk / 8)
+        return 0;
+    return (f->size + chunk - 1) / chunk;
+}
+
+/* My offers: a base for each file I need that I hold something of. */
+static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
+{
+    const struct mpift_config *cfg = r->ctx->cfg;
+    char why[MPIFT_WHY_MAX];
+    struct mpift_base b;
+    size_t i;
+
+    if (r->rootfd < 0 || r->lock == MPIFT_IN_LOCK_BUSY)
+        return;
+    for (i = 0; i < r->plan.n; i++) {
+        const struct mpift_pfile *f = &r->plan.f[i];
+        struct mpift_base_of of = { f->size, f->mtime_sec, f->mtime_nsec, cfg->chunk_size };
+        if (!mpift_bit(r->mine, i) || !base_chunks(r, f) || i > UINT32_MAX)
+            continue;
+        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, why, sizeof(why));
+        if (why[0])
+            mpift_log_verbose("%s", why);
+        if (b.kind == MPIFT_BASE_NONE)
+            continue;
+        if (!(r->bases[i] = malloc(sizeof(b)))) {
+            mpift_base_free(&b);
+            continue;
+        }
+        *r->bases[i] = b;
+        mpift_offers_add(ob, (uint32_t)i, (uint8_t)b.kind, (uint32_t)b.nchunks, b.have, b.hash);
+    }
+}
+
+/* Rank 0: writer q's offers into the per-file merge. */
+static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_t len, const uint64_t *nchunks)
+{
+    struct mpift_offer *o;
+    struct mpift_keep *k;
+    char why[MPIFT_WHY_MAX];
+    uint32_t n, e, j, c;
+    uint64_t h;
+
+    if (mpift_offers_decode(buf, len, r->plan.n, nchunks, &o, &n, why, sizeof(why)) != MPIFT_OK) {
+        mpift_log_warn("rank %d: what it holds already is not taken (%s): its files are sent whole", q, why);
+        return;
+    }
+    for (e = 0; e < n; e++) {
+        if (!(k = r->keeps[o[e].file])) {
+            k = r->keeps[o[e].file] = calloc(1, sizeof(*k));
+            if (k && (!(k->hash = calloc(o[e].nchunks, sizeof(*k->hash))) ||
+                      !(k->count = calloc(o[e].nchunks, sizeof(*k->count))))) {
+                free(k->hash);
+                free(k);
+                k = r->keeps[o[e].file] = NULL;
+            }
+            if (!k)
+                continue;
+            k->nchunks = o[e].nchunks;
+        }
+        k->nkind[o[e].kind]++;
+        for (j = 0; j < o[e].nheld; j++) {
+            mpift_offer_item(&o[e], j, &c, &h);
+            if (k->count[c] == 0)
+                k->hash[c] = h;
+            /* Writers that hold other bytes: none of them is spared it. */
+            k->count[c] = k->count[c] == UINT32_MAX || k->hash[c] != h ? UINT32_MAX : k->count[c] + 1;
+        }
+    }
+    free(o);
+}
+
+/* Rank 0: every writer's offers (lens[q] bytes at displs[q] of all). */
+static void merge_all(struct mpift_in_run *r, const unsigned char *all, const int *lens, const int *displs)
+{
+    uint64_t *nchunks = calloc(r->plan.n + 1, sizeof(*nchunks));
+    size_t i;
+    int q;
+
+    if (!nchunks || !(r->keeps = calloc(r->plan.n + 1, sizeof(*r->keeps)))) {
+        free(nchunks);
+        return;
+    }
+    for (i = 0; i < r->plan.n; i++)
+        nchunks[i] = base_chunks(r, &r->plan.f[i]);
+    for (q = 1; q < r->size; q++)
+        if (lens[q] > 4)
+            merge(r, q, all + displs[q], (size_t)lens[q], nchunks);
+    free(nchunks);
+}
+
+#define GATHER "waiting for every rank to say what it holds already"
+
+/*
+ * A file some writer holds a base of goes from rank 0 alone, not striped
+ * (source_shared.h): a stripe's reader sends what it reads whatever the
+ * others hold, while from rank 0 only what is missing moves.  Rank 0 says
+ * which (a bit per file, as the need bits); every rank unstripes them.
+ */
+static int unstripe(struct mpift_in_run *r)
+{
+    unsigned char *bits = calloc(r->nbytes, 1);
+    MPI_Request rq;
+    size_t i;
+    int rc;
+
+    if (!bits)
+        return MPIFT_ERR_NOMEM;   /* fatal: the job stops */
+    for (i = 0; r->keeps && i < r->plan.n; i++)
+        if (r->keeps[i])
+            bits[i >> 3] |= (unsigned char)(1u << (i & 7));
+    rc = mpift_wait_coll(&r->ctx->watch, GATHER,
+                         MPI_Ibcast(bits, (int)r->nbytes, MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
+    for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++)
+        if (mpift_bit(bits, i))
+            mpift_shared_unstripe(r, i);
+    free(bits);
+    return rc;
+}
+
+int mpift_in_bases(struct mpift_in_run *r)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    struct mpift_offers_buf ob = { NULL, 0, 0, 0, 0 };
+    unsigned char *all = NULL;
+    int *lens = NULL, *displs = NULL, len = 0, q, rc;
+    size_t total = 0;
+    MPI_Request rq;
+
+    if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))))
+        find_mine(r, &ob);
+    /* Out of memory, or more than a rank's share of one gather (INT_MAX
+     * bytes in all): nothing is offered, the files go whole. */
+    if (mpift_offers_finish(&ob) == MPIFT_OK && ob.len <= (size_t)(INT_MAX / r->size))
+        len = (int)ob.len;
+    /* Rank 0 short of memory here stops the job (a fatal status): the
+     * others' gathers end with it. */
+    rc = MPIFT_ERR_NOMEM;
+    if (r->rank == 0 && !(lens = calloc(2 * (size_t)r->size, sizeof(*lens))))
+        goto out;
+    displs = lens ? lens + r->size : NULL;
+    rc = mpift_wait_coll(&ctx->watch, GATHER,
+                         MPI_Igather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, ctx->comm, &rq), &rq);
+    if (rc != MPIFT_OK)
+        goto out;
+    for (q = 0; lens && q < r->size; q++) {
+        displs[q] = (int)total;
+        total += (size_t)lens[q];
+    }
+    rc = MPIFT_ERR_NOMEM;
+    if (r->rank == 0 && !(all = malloc(total + 1)))
+        goto out;
+    rc = mpift_wait_coll(&ctx->watch, GATHER,
+                         MPI_Igatherv(ob.p ? ob.p : (void *)&len, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0,
+                                      ctx->comm, &rq), &rq);
+    if (rc == MPIFT_OK && r->rank == 0)
+        merge_all(r, all, lens, displs);
+    if (rc == MPIFT_OK && r->shared.on)
+        rc = unstripe(r);
+out:
+    free(ob.p);
+    free(all);
+    free(lens);
+    return rc;
+}
+
+void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
+{
+    int q, m = 0;
+
+    r->x.resumable = 1;
+    r->x.hold = round == 0 && r->bases ? r->bases[i] : NULL;
+    r->x.keep = round == 0 && r->keeps ? r->keeps[i] : NULL;
+    for (q = 1; r->x.keep && q < r->size; q++)
+        m += mpift_in_needs(r, q, i);
+    r->x.keep_m = m;
+}
+
+void mpift_in_base_end(struct mpift_in_run *r, size_t i)
+{
+    struct mpift_keep *k = r->x.keep;
+
+    if (k) {
+        r->resumed_total += k->taken[MPIFT_BASE_RESUME];
+        r->delta_total += k->taken[MPIFT_BASE_DELTA];
+        if (r->resumed)
+            r->resumed[i] += k->taken[MPIFT_BASE_RESUME];
+        if (r->delta_saved)
+            r->delta_saved[i] += k->taken[MPIFT_BASE_DELTA];
+        k->taken[MPIFT_BASE_RESUME] = k->taken[MPIFT_BASE_DELTA] = 0;
+    }
+    if (r->bases && r->bases[i]) {
+        mpift_base_free(r->bases[i]);
+        free(r->bases[i]);
+        r->bases[i] = NULL;
+    }
+    r->x.keep = NULL;
+    r->x.hold = NULL;
+    r->x.keep_m = 0;
+    r->x.resumable = 0;
+}
+
+void mpift_in_bases_free(struct mpift_in_run *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->plan.n; i++) {
+        if (r->bases && r->bases[i]) {
+            mpift_base_free(r->bases[i]);
+            free(r->bases[i]);
+        }
+        if (r->keeps && r->keeps[i]) {
+            free(r->keeps[i]->hash);
+            free(r->keeps[i]->count);
+            free(r->keeps[i]);
+        }
+    }
+    free(r->bases);
+    free(r->keeps);
+    r->bases = NULL;
+    r->keeps = NULL;
+}

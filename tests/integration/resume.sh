@@ -1,0 +1,171 @@
+#!/bin/bash
+# Resume (docs/resume.md).  2 fake nodes x 1 slot, a 40 MiB file in
+# 256 KiB chunks: rank 1 is killed after 140 chunks (MPIFT_TEST_KILL),
+# which leaves its temporary and a record claiming the first 32 MiB
+# (MPIFT_RECORD_EVERY).  The next run of the same plan sends only what is
+# missing (--report: wire_bytes about 8 MiB, resumed_bytes 32 MiB), and
+# every copy equals its source.  Hostile: the temporary's bytes changed
+# (that chunk is sent again), its record changed or cut short, the
+# temporary cut short, the source changed between the runs, a link
+# planted where the temporary goes (not followed), a kill during the
+# resume itself; with transfer.compress none and auto, striped or not.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=600
+plan 10
+
+MiB=$((1024 * 1024))
+mkdir -p "$t/src"
+head -c $((40 * MiB)) /dev/urandom >"$t/src/big.bin"
+n1=$FAKE_NODEDIR/${fake_host[1]}
+
+cfg() {
+    cat >"$t/r.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/r"; source_shared = "${2:-auto}"; };
+transfer: { chunk_size = "256K"; window = 8; compress = "${1:-none}"; retries = 1; };
+stage_in = ( { src = "big.bin"; dest = ""; } );
+CFG
+}
+
+# killed [AT]: a fresh start; rank 1 killed after AT chunks (140)
+killed() {
+    local rc=0
+    fakenodes_clear r
+    MPIFT_TEST_KILL=1:${1:-140} fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/r.cfg" \
+        >"$t/log" 2>&1 || rc=$?
+    [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
+    [ -n "$(find "$n1" -name '.mpift-*-resume-r1.tmp')" ] || fail "no resume temporary left: $(ls -la "$n1/r")"
+    [ -n "$(find "$n1" -name '.mpift-*-record-r1.tmp')" ] || fail "no record left: $(ls -la "$n1/r")"
+}
+
+tmpfile() { find "$n1" -name ".mpift-*-$1-r1.tmp"; }
+
+# rerun: the same plan again, report in $t/rep.json
+rerun() {
+    rm -f "$t/rep.json"
+    fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/r.cfg" --report "$t/rep.json" --verbose \
+        >"$t/log" 2>&1 || fail "the re-run failed: $(cat "$t/log")"
+    cmp "$t/src/big.bin" "$n1/r/big.bin" || fail "the copy on ${fake_host[1]} differs"
+    cmp "$t/src/big.bin" "$FAKE_NODEDIR/${fake_host[0]}/r/big.bin" || fail "the copy on ${fake_host[0]} differs"
+    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporaries left: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+    check_report "$t/rep.json"
+}
+
+# field NAME: the report's total
+field() {
+    /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"][sys.argv[2]])' \
+        "$t/rep.json" "$1"
+}
+
+# expect LO HI NAME: LO <= total NAME <= HI (bytes)
+expect() {
+    local v
+    v=$(field "$3")
+    [ "$v" -ge "$1" ] && [ "$v" -le "$2" ] || fail "$3 = $v, expected $1..$2: $(cat "$t/log")"
+}
+
+resumed() {
+    cfg "$1"
+    killed
+    rerun
+    expect $((32 * MiB)) $((32 * MiB)) resumed_bytes
+    expect $((8 * MiB)) $((9 * MiB)) wire_bytes
+}
+scenario "killed at 140 of 160 chunks, re-run: 8 of 40 MiB on the wire, 32 MiB resumed" resumed none
+scenario "the same with transfer.compress auto" resumed auto
+scenario "the same striped (source_shared = \"yes\"): a file a writer holds part of goes from rank 0" resumed none yes
+
+tampered_bytes() {
+    cfg
+    killed
+    printf 'XXXX' | dd of="$(tmpfile resume)" bs=1 seek=$((5 * 256 * 1024 + 7)) conv=notrunc status=none
+    rerun
+    expect $((32 * MiB - 256 * 1024)) $((32 * MiB - 256 * 1024)) resumed_bytes
+    expect $((8 * MiB + 256 * 1024)) $((9 * MiB + 256 * 1024)) wire_bytes
+}
+scenario "a resume temporary's bytes changed: that chunk is sent again, the copy is right" tampered_bytes
+
+tampered_record() {
+    local how
+    cfg
+    for how in byte cut; do
+        killed
+        if [ "$how" = byte ]; then
+            printf '\x01' | dd of="$(tmpfile record)" bs=1 seek=100 conv=notrunc status=none
+        else
+            truncate -s -5 "$(tmpfile record)"
+        fi
+        rerun
+        expect 0 0 resumed_bytes
+        expect $((40 * MiB)) $((41 * MiB)) wire_bytes
+        grep -q "was not resumed: its record is cut short or altered" "$t/log" || fail "$how: not said: $(cat "$t/log")"
+    done
+}
+scenario "a record altered or cut short: the temporary is discarded, the file sent whole" tampered_record
+
+truncated() {
+    cfg
+    killed
+    truncate -s $((10 * MiB)) "$(tmpfile resume)"
+    rerun
+    expect $((10 * MiB)) $((10 * MiB)) resumed_bytes
+    expect $((30 * MiB)) $((31 * MiB)) wire_bytes
+}
+scenario "a resume temporary cut short: only what it still holds is taken" truncated
+
+source_changed() {
+    cfg
+    killed
+    touch -d '2001-01-01' "$t/src/big.bin"
+    rerun
+    expect 0 0 resumed_bytes
+    expect $((40 * MiB)) $((41 * MiB)) wire_bytes
+    grep -q "was not resumed: it is of another version of the source" "$t/log" || fail "not said: $(cat "$t/log")"
+}
+scenario "the source changed between the runs (mtime): the temporary is discarded" source_changed
+
+planted_link() {
+    local tmp
+    cfg
+    killed
+    tmp=$(tmpfile resume)
+    rm -f "$tmp" "$(tmpfile record)"
+    echo "not yours" >"$t/victim"
+    ln -s "$t/victim" "$tmp"
+    ln -s "$t/victim" "${tmp/-resume-/-record-}"
+    rerun
+    [ "$(cat "$t/victim")" = "not yours" ] || fail "a planted link was followed"
+    expect 0 0 resumed_bytes
+}
+scenario "links planted where the temporary and its record go: not followed" planted_link
+
+killed_again() {
+    cfg
+    killed
+    # The resume itself killed after 150 chunks (what it took counts).
+    rm -f "$t/rep.json"
+    MPIFT_TEST_KILL=1:150 fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/r.cfg" >"$t/log" 2>&1 &&
+        fail "the second kill did not fail the job"
+    rerun
+    expect $((32 * MiB)) $((40 * MiB)) resumed_bytes
+    expect 0 $((9 * MiB)) wire_bytes
+}
+scenario "killed again while it resumes: the next run still resumes" killed_again
+
+delta() {
+    cfg
+    fakenodes_clear r
+    fakenodes_mpirun 2 "$stage" --config "$t/r.cfg" >"$t/log" 2>&1 || fail "first stage: $(cat "$t/log")"
+    # One chunk rewritten in place, a new mtime.
+    head -c 1000 /dev/urandom | dd of="$t/src/big.bin" bs=1 seek=$((77 * 256 * 1024 + 5)) conv=notrunc status=none
+    rerun
+    expect $((40 * MiB - 256 * 1024)) $((40 * MiB - 256 * 1024)) delta_saved_bytes
+    expect $((256 * 1024)) $((256 * 1024 + 4096)) wire_bytes
+    # transfer.delta = "no": whole.
+    head -c 1000 /dev/urandom | dd of="$t/src/big.bin" bs=1 seek=5 conv=notrunc status=none
+    sed -i 's/retries = 1;/retries = 1; delta = "no";/' "$t/r.cfg"
+    rerun
+    expect 0 0 delta_saved_bytes
+    expect $((40 * MiB)) $((41 * MiB)) wire_bytes
+}
+scenario "delta: one chunk changed in place, only it is sent; delta = \"no\" sends it whole" delta
+done_testing
