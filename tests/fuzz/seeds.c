@@ -35,9 +35,9 @@ static void seed(const char *target, const char *name, const void *buf, size_t l
 static void plan_seeds(void)
 {
     static const struct mpift_wplan_rec recs[] = {
-        { 1, 1, -1, 0, 1700000000, 5, 0755, "d", 1, 0 },
-        { 0, 0, -1, 1 << 20, 1700000001, 999999999, 0644, "d/big.bin", 9, 0 },
-        { 0, 1, 3, 7, -1, 0, 0600, "d/\xc3\xa9t\xc3\xa9 %r.txt", 14, 1 },
+        { 1, 1, -1, 0, 1700000000, 5, 0755, "d", 1, 0, 0, {0} },
+        { 0, 0, -1, 1 << 20, 1700000001, 999999999, 0644, "d/big.bin", 9, 0, 1, "0123456789abcdef" },
+        { 0, 1, 3, 7, -1, 0, 0600, "d/\xc3\xa9t\xc3\xa9 %r.txt", 14, 1, 0, {0} },
     };
     struct mpift_wplan_hdr h = { 3, 2, (1 << 20) + 7, 1, 0 };
     unsigned char buf[512];

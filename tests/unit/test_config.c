@@ -396,7 +396,7 @@ START_TEST(unknown_keys_everywhere)
 
     ck_assert_int_eq(load("u.cfg", BASE "trasnfer: { };\nfoo = 1;\n", &cfg), MPIFT_ERR_CONFIG);
     ck_err_has("u.cfg:3: trasnfer: unknown key; did you mean transfer?");
-    ck_err_has("u.cfg:4: foo: unknown key (top-level keys: version, paths, transfer, workers, stage_in, stage_out)");
+    ck_err_has("u.cfg:4: foo: unknown key (top-level keys: version, paths, transfer, workers, cache, stage_in, stage_out)");
     ck_assert_int_eq(err_lines(), 2);
 
     ck_assert_int_eq(load("u.cfg", BASE "stage_in = (\n { src = \"a\"; },\n { sorce = \"b\"; src = \"c\"; }\n);\n",
@@ -675,6 +675,24 @@ START_TEST(small_error_buffer)
 END_TEST
 
 /* transfer.timeout: seconds, 0 (no watchdog) to a day; 60 unless set. */
+/* Files "t.cfg" that must be refused with status rc and a message holding msg. */
+struct refusal {
+    const char *file;
+    int rc;
+    const char *msg;
+};
+
+static void each_refused(const struct refusal *bad, size_t n)
+{
+    struct mpift_config *cfg = NULL;
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        ck_assert_int_eq(load("t.cfg", bad[k].file, &cfg), bad[k].rc);
+        ck_err_has(bad[k].msg);
+    }
+}
+
 START_TEST(timeout_key)
 {
     struct mpift_config *cfg = NULL;
@@ -691,7 +709,7 @@ START_TEST(timeout_key)
     mpift_config_free(&cfg);
     {
         /* What is refused, and the message that says why. */
-        static const struct { const char *file; int rc; const char *msg; } bad[] = {
+        static const struct refusal bad[] = {
             {BASE "transfer: { timeout = -1; };", MPIFT_ERR_RANGE,
              "t.cfg:3: transfer.timeout: -1 is out of range; use 0..86400"},
             {BASE "transfer: { timeout = 86401; };", MPIFT_ERR_RANGE, "86401 is out of range"},
@@ -700,11 +718,53 @@ START_TEST(timeout_key)
             {BASE "transfer: { timeuot = 5; };", MPIFT_ERR_CONFIG,
              "transfer.timeuot: unknown key; did you mean timeout?"},
         };
-        size_t k;
-        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-            ck_assert_int_eq(load("t.cfg", bad[k].file, &cfg), bad[k].rc);
-            ck_err_has(bad[k].msg);
-        }
+        each_refused(bad, sizeof(bad) / sizeof(bad[0]));
+    }
+}
+END_TEST
+
+/* cache.dir and cache.max_size: unset means no cache; a folder kept
+ * across jobs, one per node, so per-job and per-rank templates are refused. */
+START_TEST(cache_keys)
+{
+    struct mpift_config *cfg = NULL;
+    const char *sets[] = {"cache.dir=/var/tmp/c-%u", "cache.max_size=1G"};
+
+    ck_assert_msg(load("t.cfg", BASE LIST, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_ptr_null(cfg->cache_dir);
+    ck_assert_uint_eq(cfg->cache_max_size, MPIFT_CACHE_SIZE_DEFAULT);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "cache: { dir = \"/var/tmp/mpift-cache-%u/%h\"; max_size = \"2G\"; };" LIST,
+                       &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_str_eq(cfg->cache_dir, "/var/tmp/mpift-cache-%u/%h");
+    ck_assert_uint_eq(cfg->cache_max_size, 2ull << 30);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load("t.cfg", BASE "cache: { max_size = 1048576; };" LIST, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_ptr_null(cfg->cache_dir);
+    ck_assert_uint_eq(cfg->cache_max_size, MPIFT_CACHE_SIZE_MIN);
+    mpift_config_free(&cfg);
+    ck_assert_msg(load_sets(BASE LIST, sets, 2, &cfg) == MPIFT_OK, "%s", err);
+    ck_assert_str_eq(cfg->cache_dir, "/var/tmp/c-%u");
+    ck_assert_uint_eq(cfg->cache_max_size, 1ull << 30);
+    mpift_config_free(&cfg);
+    {
+        static const struct refusal bad[] = {
+            {BASE "cache: { dir = \"cache\"; };", MPIFT_ERR_CONFIG, "t.cfg:3: cache.dir: \"cache\" is not absolute"},
+            {BASE "cache: { dir = \"%t/c\"; };", MPIFT_ERR_CONFIG, "is not absolute"},
+            {BASE "cache: { dir = \"/tmp/c/%j\"; };", MPIFT_ERR_CONFIG,
+             "cache.dir: \"/tmp/c/%j\" changes with the job; a cache is kept across jobs"},
+            {BASE "cache: { dir = \"/tmp/c-%r\"; };", MPIFT_ERR_CONFIG, "changes with the rank"},
+            {BASE "cache: { dir = \"/tmp/c-%l\"; };", MPIFT_ERR_CONFIG, "changes with the rank"},
+            {BASE "cache: { dir = \"/tmp/../c\"; };", MPIFT_ERR_CONFIG, "has a \"..\" component"},
+            {BASE "cache: { dir = \"/tmp/%q\"; };", MPIFT_ERR_CONFIG, "cache.dir: unknown template %q"},
+            {BASE "cache: { dir = 5; };", MPIFT_ERR_CONFIG, "cache.dir: expected a string"},
+            {BASE "cache: { max_size = \"512K\"; };", MPIFT_ERR_RANGE,
+             "cache.max_size: \"512K\" is out of range; use 1M or more"},
+            {BASE "cache: { max_size = -1; };", MPIFT_ERR_RANGE, "cache.max_size: -1 is out of range"},
+            {BASE "cache: { max_size = \"lots\"; };", MPIFT_ERR_CONFIG, "\"lots\" is not a size"},
+            {BASE "cache: { dri = \"/tmp/c\"; };", MPIFT_ERR_CONFIG, "cache.dri: unknown key; did you mean dir?"},
+        };
+        each_refused(bad, sizeof(bad) / sizeof(bad[0]));
     }
 }
 END_TEST
@@ -845,6 +905,7 @@ static Suite *config_suite(void)
     tcase_add_test(t, wrong_types);
     tcase_add_test(t, out_of_range);
     tcase_add_test(t, timeout_key);
+    tcase_add_test(t, cache_keys);
     tcase_add_test(t, enums);
     tcase_add_test(t, syntax_error);
     tcase_add_test(t, required_keys);

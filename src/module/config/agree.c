@@ -11,7 +11,10 @@
  * so they match too.  May differ: paths.dest (each writer's own root;
  * its template is expanded per rank anyway, and copies = "per-rank"
  * compares the roots themselves) and transfer.fsync (how hard a writer
- * pushes its own disk; nothing on the wire depends on it).
+ * pushes its own disk; nothing on the wire depends on it).  cache.dir
+ * matches (a cache on some nodes only changes what every rank exchanges
+ * before bytes move; the template is still expanded per node);
+ * cache.max_size may differ (each node trims its own cache).
  */
 #include "mpift_autoconf.h"
 
@@ -26,7 +29,7 @@
 enum show {
     SHOW_INT_VERSION, SHOW_SOURCE, SHOW_DEST, SHOW_COLLECT, SHOW_SHARED, SHOW_CHUNK, SHOW_WINDOW,
     SHOW_CHECKSUM, SHOW_RETRIES, SHOW_FSYNC, SHOW_ON_ERROR, SHOW_TIMEOUT, SHOW_COMPRESS, SHOW_POLICY,
-    SHOW_FANOUT, SHOW_STREAMS, SHOW_COPIES, SHOW_STAGE_IN, SHOW_STAGE_OUT
+    SHOW_FANOUT, SHOW_STREAMS, SHOW_COPIES, SHOW_CACHE_DIR, SHOW_CACHE_MAX, SHOW_STAGE_IN, SHOW_STAGE_OUT
 };
 
 static const struct {
@@ -53,6 +56,8 @@ static const struct {
     {"transfer.on_error", false, SHOW_ON_ERROR},
     {"transfer.timeout", false, SHOW_TIMEOUT},
     {"transfer.compress", false, SHOW_COMPRESS},
+    {"cache.dir", false, SHOW_CACHE_DIR},
+    {"cache.max_size", true, SHOW_CACHE_MAX},
     {"stage_in", false, SHOW_STAGE_IN},
     {"stage_out", false, SHOW_STAGE_OUT},
 };
@@ -120,6 +125,8 @@ void mpift_cfg_agree_value(const struct mpift_config *cfg, size_t i, char *buf, 
     case SHOW_FANOUT: snprintf(buf, len, "%d", cfg->fanout); break;
     case SHOW_STREAMS: snprintf(buf, len, "%d", cfg->max_streams); break;
     case SHOW_COPIES: snprintf(buf, len, "\"%s\"", mpift_cfg_copies_names[cfg->copies]); break;
+    case SHOW_CACHE_DIR: snprintf(buf, len, cfg->cache_dir ? "\"%s\"" : "unset", cfg->cache_dir); break;
+    case SHOW_CACHE_MAX: snprintf(buf, len, "%" PRIu64, cfg->cache_max_size); break;
     case SHOW_STAGE_IN: show_entries(cfg->in, cfg->n_in, buf, len); break;
     case SHOW_STAGE_OUT: show_entries(cfg->out, cfg->n_out, buf, len); break;
     }

@@ -42,6 +42,10 @@ enum mpift_compress { MPIFT_COMPRESS_AUTO, MPIFT_COMPRESS_LZ4, MPIFT_COMPRESS_ZS
 #define MPIFT_FANOUT_MAX 64
 #define MPIFT_STREAMS_MAX 64
 #define MPIFT_TIMEOUT_MAX 86400               /* transfer.timeout: a day without progress */
+/* cache.max_size: at least a chunk's worth of room (a smaller cache
+ * could hold next to nothing), its default when unset (validate.c). */
+#define MPIFT_CACHE_SIZE_MIN ((uint64_t)1 << 20)
+#define MPIFT_CACHE_SIZE_DEFAULT ((uint64_t)20 << 30)
 /* transfer.timeout when the file does not set it (validate.c), and the
  * bound on the waits of mpift_open before the file is read. */
 #define MPIFT_TIMEOUT_DEFAULT 60
@@ -91,6 +95,13 @@ struct mpift_config {
     int fanout;
     int max_streams;
     enum mpift_copies copies;
+
+    /* cache (validate.c): the node-local folder of contents kept across
+     * jobs, a template of %h, %n, %u (NULL: no cache, and nothing of it
+     * runs); and how many bytes it may hold before the least recently
+     * used entries go. */
+    char *cache_dir;
+    uint64_t cache_max_size;
 
     struct mpift_entry *in;
     size_t n_in;

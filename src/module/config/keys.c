@@ -22,8 +22,8 @@
 
 const struct mpift_keydef mpift_cfg_top_keys[] = {
     {"version", MPIFT_KEY_INT}, {"paths", MPIFT_KEY_GROUP}, {"transfer", MPIFT_KEY_GROUP},
-    {"workers", MPIFT_KEY_GROUP}, {"stage_in", MPIFT_KEY_LIST}, {"stage_out", MPIFT_KEY_LIST},
-    {NULL, MPIFT_KEY_INT},
+    {"workers", MPIFT_KEY_GROUP}, {"cache", MPIFT_KEY_GROUP}, {"stage_in", MPIFT_KEY_LIST},
+    {"stage_out", MPIFT_KEY_LIST}, {NULL, MPIFT_KEY_INT},
 };
 static const struct mpift_keydef paths_keys[] = {
     {"source", MPIFT_KEY_STRING}, {"dest", MPIFT_KEY_STRING}, {"collect", MPIFT_KEY_STRING},
@@ -37,6 +37,9 @@ static const struct mpift_keydef transfer_keys[] = {
 static const struct mpift_keydef workers_keys[] = {
     {"policy", MPIFT_KEY_STRING}, {"fanout", MPIFT_KEY_INT}, {"max_streams", MPIFT_KEY_INT},
     {"copies", MPIFT_KEY_STRING}, {NULL, MPIFT_KEY_INT},
+};
+static const struct mpift_keydef cache_keys[] = {
+    {"dir", MPIFT_KEY_STRING}, {"max_size", MPIFT_KEY_SIZE}, {NULL, MPIFT_KEY_INT},
 };
 const struct mpift_keydef mpift_cfg_entry_keys[] = {
     {"src", MPIFT_KEY_STRING}, {"dest", MPIFT_KEY_STRING}, {"recursive", MPIFT_KEY_BOOL},
@@ -74,6 +77,8 @@ const struct mpift_keydef *mpift_cfg_group_keys(const char *group)
         return transfer_keys;
     if (strcmp(group, "workers") == 0)
         return workers_keys;
+    if (strcmp(group, "cache") == 0)
+        return cache_keys;
     return NULL;
 }
 
@@ -209,6 +214,44 @@ void mpift_cfg_get_bool(struct mpift_cfg_loader *L, const config_setting_t *grp,
         return;
     }
     *out = config_setting_get_bool(s) != 0;
+}
+
+void mpift_cfg_get_size(struct mpift_cfg_loader *L, const config_setting_t *grp, const char *prefix,
+                        const char *name, uint64_t min, uint64_t max, const char *range, uint64_t *out)
+{
+    config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
+    char key[MPIFT_CFG_KEY_MAX], what[MPIFT_CFG_WORDS_MAX];
+    uint64_t v;
+    int rc;
+
+    if (!s)
+        return;
+    mpift_cfg_join_key(key, sizeof(key), prefix, name);
+    if (mpift_cfg_is_int(s)) {
+        long long n = config_setting_get_int64(s);
+        if (n < 0 || (uint64_t)n < min || (uint64_t)n > max) {
+            mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, key, "%lld is out of range; %s", n, range);
+            return;
+        }
+        *out = (uint64_t)n;
+    } else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        const char *str = config_setting_get_string(s);
+        rc = mpift_parse_size(str, &v);
+        if (rc == MPIFT_ERR_CONFIG) {
+            mpift_cfg_fail(L, rc, s, key, "\"%.*s\" is not a size; write a number of bytes with an optional "
+                           "K, M, G or T suffix (powers of 1024), e.g. \"4M\"", MPIFT_CFG_QUOTE_MAX, str);
+            return;
+        }
+        if (rc != MPIFT_OK || v < min || v > max) {
+            mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, key, "\"%.*s\" is out of range; %s", MPIFT_CFG_QUOTE_MAX, str,
+                           range);
+            return;
+        }
+        *out = v;
+    } else {
+        mpift_cfg_describe(s, what, sizeof(what));
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, key, "expected a size such as \"4M\" or 4194304, got %s", what);
+    }
 }
 
 const char *mpift_cfg_get_string(struct mpift_cfg_loader *L, const config_setting_t *grp, const char *prefix,

@@ -252,6 +252,7 @@ void mpift_config_free(struct mpift_config **cfg)
     free(c->source);
     free(c->dest);
     free(c->collect);
+    free(c->cache_dir);
     mpift_cfg_free_entries(c->in, c->n_in);
     mpift_cfg_free_entries(c->out, c->n_out);
     free(c);

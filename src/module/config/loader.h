@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libconfig.h>
 
@@ -144,7 +145,7 @@ extern const char *const mpift_cfg_copies_names[];
 extern const char *const mpift_cfg_to_names[];
 extern const char *const mpift_cfg_shared_names[];
 
-/* The keys of group `group` ("paths", "transfer", "workers"), or NULL. */
+/* The keys of group `group` ("paths", "transfer", "workers", "cache"), or NULL. */
 const struct mpift_keydef *mpift_cfg_group_keys(const char *group);
 const struct mpift_keydef *mpift_cfg_find_key(const struct mpift_keydef *keys, const char *name);
 /* "a, b, c" */
@@ -180,6 +181,11 @@ const char *mpift_cfg_get_string(struct mpift_cfg_loader *L, const config_settin
                                  const char *name, bool required, const char *example, config_setting_t **sp);
 int mpift_cfg_get_enum(struct mpift_cfg_loader *L, const config_setting_t *grp, const char *prefix,
                        const char *name, const char *const *names);
+/* A size: an integer or a string mpift_parse_size reads ("4M"), min..max
+ * bytes (`range` says so to the user: "use 4K..1G"); *out kept when absent
+ * or bad. */
+void mpift_cfg_get_size(struct mpift_cfg_loader *L, const config_setting_t *grp, const char *prefix,
+                        const char *name, uint64_t min, uint64_t max, const char *range, uint64_t *out);
 
 /* Member `name` of the root, which must be a group; reports the wrong type
  * and unknown keys.  NULL when absent or not a group. */

@@ -121,10 +121,10 @@ static bool find_set_key(struct mpift_cfg_loader *L, struct set_arg *a)
             guess = mpift_cfg_closest_key(mpift_cfg_group_names, a->gname);
             if (guess)
                 mpift_cfg_fail_set(L, MPIFT_ERR_CONFIG, a->arg, "unknown key %s; did you mean %s.%s? (groups: "
-                                   "paths, transfer, workers)", a->full, guess, a->name);
+                                   "paths, transfer, workers, cache)", a->full, guess, a->name);
             else
                 mpift_cfg_fail_set(L, MPIFT_ERR_CONFIG, a->arg, "unknown key %s (groups: paths, transfer, "
-                                   "workers)", a->full);
+                                   "workers, cache)", a->full);
             return false;
         }
         if (strchr(a->name, '.')) {

@@ -15,6 +15,7 @@
 
 #include "mpift/mpift.h"
 #include "config/loader.h"
+#include "config/template.h"
 
 /* chunk_size: see conf/stage.cfg for why. */
 #define CHUNK_DEFAULT ((uint64_t)256 << 10)
@@ -52,6 +53,8 @@ void mpift_cfg_defaults(struct mpift_config *cfg)
     cfg->max_streams = 4;
     cfg->copies = MPIFT_COPIES_PER_NODE;
     cfg->source_shared = MPIFT_SHARED_AUTO;
+    cfg->cache_dir = NULL;
+    cfg->cache_max_size = MPIFT_CACHE_SIZE_DEFAULT;
 }
 
 /* ------------------------------------------------------------------ paths */
@@ -150,43 +153,6 @@ static void load_paths(struct mpift_cfg_loader *L, const config_setting_t *root,
 
 /* ------------------------------------------------------------------ transfer */
 
-static void load_chunk_size(struct mpift_cfg_loader *L, const config_setting_t *grp, struct mpift_config *cfg)
-{
-    config_setting_t *s = grp ? config_setting_get_member(grp, "chunk_size") : NULL;
-    const char *key = "transfer.chunk_size", *range = "use 4K..1G (4096..1073741824 bytes)";
-    char what[MPIFT_CFG_WORDS_MAX];
-    uint64_t v;
-    int rc;
-
-    if (!s)
-        return;
-    if (mpift_cfg_is_int(s)) {
-        long long n = config_setting_get_int64(s);
-        if (n < (long long)MPIFT_CHUNK_MIN || (uint64_t)n > MPIFT_CHUNK_MAX) {
-            mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, key, "%lld is out of range; %s", n, range);
-            return;
-        }
-        cfg->chunk_size = (uint64_t)n;
-    } else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-        const char *str = config_setting_get_string(s);
-        rc = mpift_parse_size(str, &v);
-        if (rc == MPIFT_ERR_CONFIG) {
-            mpift_cfg_fail(L, rc, s, key, "\"%.*s\" is not a size; write a number of bytes with an optional "
-                           "K, M, G or T suffix (powers of 1024), e.g. \"4M\"", MPIFT_CFG_QUOTE_MAX, str);
-            return;
-        }
-        if (rc != MPIFT_OK || v < MPIFT_CHUNK_MIN || v > MPIFT_CHUNK_MAX) {
-            mpift_cfg_fail(L, MPIFT_ERR_RANGE, s, key, "\"%.*s\" is out of range; %s", MPIFT_CFG_QUOTE_MAX, str,
-                           range);
-            return;
-        }
-        cfg->chunk_size = v;
-    } else {
-        mpift_cfg_describe(s, what, sizeof(what));
-        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, key, "expected a size such as \"4M\" or 4194304, got %s", what);
-    }
-}
-
 /* transfer.compress: a codec this build lacks is refused by name (auto
  * just does without). */
 static void load_compress(struct mpift_cfg_loader *L, const config_setting_t *grp, struct mpift_config *cfg)
@@ -220,7 +186,8 @@ static void load_transfer(struct mpift_cfg_loader *L, const config_setting_t *ro
 
     if (!grp)
         return;
-    load_chunk_size(L, grp, cfg);
+    mpift_cfg_get_size(L, grp, "transfer", "chunk_size", MPIFT_CHUNK_MIN, MPIFT_CHUNK_MAX,
+                       "use 4K..1G (4096..1073741824 bytes)", &cfg->chunk_size);
     mpift_cfg_get_int(L, grp, "transfer", "window", 1, MPIFT_WINDOW_MAX, &cfg->window);
     if ((i = mpift_cfg_get_enum(L, grp, "transfer", "checksum", mpift_cfg_cksum_names)) >= 0)
         cfg->checksum = (enum mpift_cksum)i;
@@ -249,6 +216,44 @@ static void load_workers(struct mpift_cfg_loader *L, const config_setting_t *roo
         cfg->copies = (enum mpift_copies)i;
 }
 
+/* ------------------------------------------------------------------ cache */
+
+/*
+ * cache.dir: one folder per node that outlives the job, so its template
+ * may name the node and the user (%h, %n, %u) but nothing that changes
+ * with the job (%j, %t: a new, empty cache every run) or the rank (%r,
+ * %l: the node's ranks share one cache).
+ */
+static void load_cache(struct mpift_cfg_loader *L, const config_setting_t *root, struct mpift_config *cfg)
+{
+    const unsigned refused = MPIFT_T_JOB | MPIFT_T_TMP | MPIFT_T_RANK | MPIFT_T_LOCAL;
+    config_setting_t *grp = mpift_cfg_get_group(L, root, "cache"), *s;
+    const char *v;
+    unsigned uses = 0;
+
+    if (!grp)
+        return;
+    mpift_cfg_get_size(L, grp, "cache", "max_size", MPIFT_CACHE_SIZE_MIN, UINT64_MAX,
+                       "use 1M or more, e.g. \"20G\"", &cfg->cache_max_size);
+    v = mpift_cfg_get_string(L, grp, "cache", "dir", false, "\"/var/tmp/mpift-cache-%u\"", &s);
+    if (!v)
+        return;
+    if (v[0] != '/')
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "cache.dir", "\"%.*s\" is not absolute; name a node-local folder "
+                       "from / (e.g. \"/var/tmp/mpift-cache-%%u\")", MPIFT_CFG_QUOTE_MAX, v);
+    else if (has_dotdot(v))
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "cache.dir", "\"%.*s\" has a \"..\" component; write the "
+                       "folder it means without it", MPIFT_CFG_QUOTE_MAX, v);
+    else if (!mpift_cfg_check_template(L, s, "cache.dir", v))
+        return;
+    else if (mpift_template_check(v, &uses, NULL, 0) == MPIFT_OK && (uses & refused))
+        mpift_cfg_fail(L, MPIFT_ERR_CONFIG, s, "cache.dir", "\"%.*s\" changes with the %s; a cache is kept "
+                       "across jobs, one per node: use only %%h, %%n and %%u", MPIFT_CFG_QUOTE_MAX, v,
+                       uses & (MPIFT_T_JOB | MPIFT_T_TMP) ? "job" : "rank");
+    else
+        cfg->cache_dir = mpift_cfg_strdup(L, v);
+}
+
 /* ------------------------------------------------------------------ the file */
 
 void mpift_cfg_validate(struct mpift_cfg_loader *L, config_setting_t *root, struct mpift_config *cfg)
@@ -274,6 +279,7 @@ void mpift_cfg_validate(struct mpift_cfg_loader *L, config_setting_t *root, stru
     load_paths(L, root, cfg);
     load_transfer(L, root, cfg);
     load_workers(L, root, cfg);
+    load_cache(L, root, cfg);
     if (cfg->window == 0)
         cfg->window = cfg->policy == MPIFT_POLICY_TREE ? WINDOW_TREE : WINDOW_CHAIN;
     mpift_cfg_load_list(L, root, "stage_in", &cfg->in, &cfg->n_in);

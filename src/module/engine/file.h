@@ -53,6 +53,13 @@ struct mpift_pfile {
                           * recognises an unchanged file) */
     uint8_t extract;     /* an archive, unpacked by its writers (stage/extract.h) */
     int32_t target;      /* -1: every writer of the copies policy; else one rank (scatter) */
+    /* The content key (stage/keys.h): XXH3-128 of the whole content in
+     * its canonical big-endian form (XXH128_canonicalFromHash), made by
+     * rank 0 when cache.dir is set.  keyed 1: key holds, and a writer
+     * that verifies the copy has exactly that content; 0: no key, the
+     * file is never taken from nor put in a cache. */
+    uint8_t keyed;
+    uint8_t key[16];
 };
 
 #endif

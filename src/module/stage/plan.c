@@ -536,7 +536,9 @@ static void plan_put(const struct mpift_plan *plan, int account, struct mpift_wc
     for (i = 0; i < plan->n; i++) {
         const struct mpift_pfile *f = &plan->f[i];
         struct mpift_wplan_rec rec = { f->type, f->preserve, f->target, f->size, f->mtime_sec, f->mtime_nsec,
-                                       f->mode, f->dest, strlen(f->dest), f->extract };
+                                       f->mode, f->dest, strlen(f->dest), f->extract, f->keyed, {0} };
+        if (f->keyed)
+            memcpy(rec.key, f->key, sizeof(rec.key));
         mpift_wplan_put_rec(w, &rec);
     }
 }
@@ -557,6 +559,8 @@ static int plan_pack(const struct mpift_plan *plan, int account, unsigned char *
 }
 
 _Static_assert(MPIFT_PT_DIR + 1 == MPIFT_WPLAN_TYPES, "wire/planrec.h counts engine/file.h's types");
+_Static_assert(MPIFT_PT_FILE == 0, "wire/planrec.c keys type 0 only");
+_Static_assert(sizeof(((struct mpift_pfile *)0)->key) == MPIFT_WPLAN_KEY, "one size of content key");
 
 /* The inverse, every record checked before it is used (targets against
  * the `size` ranks of comm). */
@@ -588,7 +592,8 @@ static int plan_unpack(const unsigned char *buf, uint64_t len, MPI_Comm comm, st
             goto bad;
         *f = (struct mpift_pfile){ .size = rec.size, .mtime_sec = rec.mtime_sec, .mtime_nsec = rec.mtime_nsec,
                                    .mode = rec.mode, .type = rec.type, .preserve = rec.preserve,
-                                   .target = rec.target, .extract = rec.extract };
+                                   .target = rec.target, .extract = rec.extract, .keyed = rec.keyed };
+        memcpy(f->key, rec.key, sizeof(f->key));
         if (!(f->dest = strndup(rec.dest, rec.dest_len)))
             return MPIFT_ERR_NOMEM;
         plan->n++;

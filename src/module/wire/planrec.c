@@ -28,6 +28,9 @@ void mpift_wplan_put_rec(struct mpift_wcur *w, const struct mpift_wplan_rec *rec
     mpift_wput_u32(w, rec->mtime_nsec);
     mpift_wput_u32(w, rec->mode);
     mpift_wput_str(w, rec->dest, rec->dest_len);
+    mpift_wput_u8(w, rec->keyed);
+    if (rec->keyed)
+        mpift_wput_bytes(w, rec->key, sizeof(rec->key));
 }
 
 int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *why, size_t whylen)
@@ -62,6 +65,14 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift
     rec->mtime_nsec = mpift_wget_u32(r);
     rec->mode = mpift_wget_u32(r);
     rec->dest = (const char *)mpift_wget_str(r, SIZE_MAX, &rec->dest_len);
+    rec->keyed = mpift_wget_u8(r);
+    if (rec->keyed == 1) {
+        const unsigned char *key = mpift_wget_bytes(r, sizeof(rec->key));
+        if (key)
+            memcpy(rec->key, key, sizeof(rec->key));
+    } else {
+        memset(rec->key, 0, sizeof(rec->key));
+    }
     if (mpift_rcur_status(r) != MPIFT_OK) {
         snprintf(why, whylen, "entry %llu of the list of files runs past its end", (unsigned long long)k);
         return MPIFT_ERR_PROTO;
@@ -73,12 +84,13 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift
     /* The fields as the META and batch decoders check theirs: a writer's
      * list is another rank's word, and rank 0 indexes and writes by it. */
     if (rec->type >= MPIFT_WPLAN_TYPES || rec->preserve > 1 || rec->extract > 1 || rec->mode > 07777 ||
-        rec->mtime_nsec >= 1000000000u || rec->target < -1 || rec->target >= size) {
+        rec->mtime_nsec >= 1000000000u || rec->target < -1 || rec->target >= size || rec->keyed > 1 ||
+        (rec->keyed && rec->type != 0)) {
         snprintf(why, whylen,
                  "entry %llu of the list of files is out of range (type %u, preserve %u, extract %u, mode %#o, "
-                 "mtime nanoseconds %u, rank %d of %d)",
+                 "mtime nanoseconds %u, rank %d of %d, keyed %u)",
                  (unsigned long long)k, rec->type, rec->preserve, rec->extract, rec->mode, rec->mtime_nsec,
-                 (int)rec->target, size);
+                 (int)rec->target, size, rec->keyed);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;

@@ -7,7 +7,8 @@
  *   header  u64 count, u64 nfiles, u64 bytes, u64 nerrors, u64 nunread
  *   count records of
  *           u8 type, u8 preserve, u8 extract, i32 target, u64 size, i64 mtime_sec,
- *           u32 mtime_nsec, u32 mode, u32 dest_len, dest (no NUL)
+ *           u32 mtime_nsec, u32 mode, u32 dest_len, dest (no NUL),
+ *           u8 keyed, and when keyed is 1 the 16 bytes of the content key
  * and nothing after the last.  The records are neutral of
  * engine/file.h's struct mpift_pfile: stage/plan.c converts.
  */
@@ -20,7 +21,8 @@
 #include "wire/cursor.h"
 
 #define MPIFT_WPLAN_HDR 40
-#define MPIFT_WPLAN_REC_FIXED 35
+#define MPIFT_WPLAN_REC_FIXED 36   /* an unkeyed record with an empty name */
+#define MPIFT_WPLAN_KEY 16
 /* How many record types there are: engine/file.h's enum mpift_ptype
  * (stage/plan.c asserts they agree). */
 #define MPIFT_WPLAN_TYPES 2
@@ -40,6 +42,8 @@ struct mpift_wplan_rec {
     const char *dest;       /* decode: into the message, not NUL-terminated */
     size_t dest_len;
     uint8_t extract;        /* an archive unpacked on arrival (stage/extract.h) */
+    uint8_t keyed;          /* 1: key is the content's (engine/file.h); only a file has one */
+    uint8_t key[MPIFT_WPLAN_KEY];
 };
 
 void mpift_wplan_put_hdr(struct mpift_wcur *w, const struct mpift_wplan_hdr *h);
@@ -52,7 +56,8 @@ int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *w
 /* The next record (k: its index, for why) of a job of `size` ranks;
  * MPIFT_ERR_PROTO when it runs past the end, its name holds a NUL, or a
  * field is out of range: type, preserve (0 or 1), mode (> 07777),
- * mtime_nsec (>= 1e9), target (not -1 .. size-1).  After the last,
+ * mtime_nsec (>= 1e9), target (not -1 .. size-1), keyed (0 or 1, and 0
+ * for a folder).  After the last,
  * mpift_rcur_left() must be 0. */
 int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift_wplan_rec *rec, char *why,
                         size_t whylen);
