@@ -12,7 +12,7 @@ Node = collections.namedtuple("Node", "node host ranks copies_written unchanged 
 # ("failed", "not sent", "clash") and the reason.
 Failure = collections.namedtuple("Failure", "path rank host status error")
 
-_LANDED = ("written", "unchanged")
+_LANDED = ("written", "unchanged", "cached")
 
 
 def _copies(entry):
@@ -37,6 +37,10 @@ class Result(object):
     failures          [Failure(path, rank, host, status, error), ...]
     wire_bytes        what the files' chunks took on one link
     folders_not_read  source folders that could not be listed
+    cache_bytes       stage-in: bytes of the copies placed from the nodes'
+                      caches (cache.dir), not fetched
+    cache_discarded   stage-in: cache entries that no longer verified,
+                      discarded (their files were fetched)
     ld_library_path   stage-in with libs = true: {program: the LD_LIBRARY_PATH
                       that runs it (its PROGRAM.libs folder)}; {} otherwise
     report            the whole report as parsed JSON (a dict)
@@ -66,6 +70,8 @@ class Result(object):
         self.bytes_written = totals.get("bytes_written", 0)
         self.wire_bytes = totals.get("wire_bytes", 0)
         self.folders_not_read = totals.get("folders_not_read", 0)
+        self.cache_bytes = totals.get("cache_bytes", 0)
+        self.cache_discarded = totals.get("cache_discarded", 0)
         self.nodes = [Node(n["node"], n["host"], n["ranks"], n["copies_written"], n["unchanged"], n["failed"],
                            n["bytes_written"], n["seconds"]) for n in report.get("nodes", [])]
         self.failures = [Failure(f["path"], c.get("rank"), c.get("host"), c.get("status"), c.get("error", ""))

@@ -39,6 +39,7 @@
 #include "fs/outfile.h"
 #include "stage/libs.h"
 #include "stage/report.h"
+#include "stage/stage.h"
 #include "util/faults.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -190,7 +191,10 @@ static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct m
 
     fprintf(f, "\"rank\": %d, \"host\": ", q);
     mpift_json_str(f, ctx->topo.hosts[q]);
-    fprintf(f, ", \"status\": \"%s\"", state_name(s));
+    fprintf(f, ", \"status\": \"%s\"",
+            s == MPIFT_FS_DONE && rr->cache && rr->cache[i] == MPIFT_CM_PLACED ? "cached" : state_name(s));
+    if (rr->cache && rr->cache[i] == MPIFT_CM_DISCARDED)
+        fputs(", \"cache_discarded\": true", f);
     if (s == MPIFT_FS_FAILED || s == MPIFT_FS_RETRY)
         put_note(f, ix, i);
     else if (s == MPIFT_FS_CLASH)
@@ -308,6 +312,23 @@ static uint64_t wire_total(const struct mpift_stage_report *rep)
     return sum;
 }
 
+/* Stage-in with cache.dir: the bytes of the copies placed from a node's
+ * cache, and the entries discarded because they no longer verified. */
+static void cache_totals(const struct mpift_stage_report *rep, uint64_t *bytes, uint64_t *discarded)
+{
+    size_t i;
+    int q;
+
+    *bytes = *discarded = 0;
+    for (q = 0; q < rep->ctx->topo.size; q++)
+        for (i = 0; rep->ranks[q].cache && i < rep->plan->n; i++) {
+            if (rep->ranks[q].cache[i] == MPIFT_CM_PLACED && rep->ranks[q].state[i] == MPIFT_FS_DONE)
+                *bytes += rep->plan->f[i].size;
+            else if (rep->ranks[q].cache[i] == MPIFT_CM_DISCARDED)
+                (*discarded)++;
+        }
+}
+
 /* The run as a whole: what, where, how it ended, the totals (kept in
  * res too). */
 static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_result *res)
@@ -315,6 +336,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
     const struct mpift_ctx *ctx = rep->ctx;
     const struct mpift_topo *t = &ctx->topo;
     const uint64_t *tot = rep->tally->total;
+    uint64_t cbytes, cgone;
 
     *res = (struct mpift_result){ .size = sizeof(*res), .status = rep->status, .seconds = rep->seconds,
                                   .mode = rep->collect ? MPIFT_MODE_STAGE_OUT : MPIFT_MODE_STAGE_IN,
@@ -351,6 +373,10 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
     fprintf(f, ", \"wire_bytes\": %" PRIu64, res->wire_bytes);
     if (!rep->collect)
         fprintf(f, ", \"sources_not_planned\": %zu", rep->plan->nerrors);
+    if (!rep->collect && ctx->cfg->cache_dir) {
+        cache_totals(rep, &cbytes, &cgone);
+        fprintf(f, ", \"cache_bytes\": %" PRIu64 ", \"cache_discarded\": %" PRIu64, cbytes, cgone);
+    }
     /* failed is a lower bound when folders could not be read */
     fprintf(f, ", \"folders_not_read\": %" PRIu64, rep->tally->unread);
     fputs(" },\n  \"nodes\": [", f);

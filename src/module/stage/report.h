@@ -38,6 +38,7 @@ struct mpift_report_rank {
     size_t notes_len;             /* ... and their length */
     const uint64_t *wire;         /* [plan->n] bytes each took on one link (compressed or not,
                                    * every attempt); or NULL */
+    const unsigned char *cache;   /* stage-in with cache.dir: [plan->n] enum mpift_cmark; or NULL */
 };
 
 /*

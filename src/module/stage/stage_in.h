@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache/store.h"
 #include "fs/roots.h"
 #include "engine/xfer.h"
 #include "job/context.h"
@@ -65,6 +66,10 @@ struct mpift_in_run {
     int local_fail;             /* something failed on this rank */
     double t_done;              /* seconds this rank spent until its last file */
     struct mpift_notes notes;   /* with --report: why my copies failed */
+    struct mpift_cache cache;   /* cache.dir on this node (stage_in_cache.c); dirfd -1: none */
+    unsigned char *cmark;       /* with a cache: [plan.n] enum mpift_cmark */
+    int *cfd;                   /* with a cache: [plan.n] a hit's entry (held by cache) */
+    int cache_stop;             /* a put failed (full, quota): no more this run */
     /* Rank 0, to gather the end into: */
     double *rows;               /* [size][MPIFT_TALLY_N] */
     uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
@@ -114,6 +119,18 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen);
 /* 3. One round over every file somebody needs (collective).  MPIFT_OK or
  * a status that ends the run. */
 int mpift_in_round(struct mpift_in_run *r, int round, int last_round);
+
+/* The node's cache (stage_in_cache.c).  Open it for my copies (a refused
+ * folder is warned about and not used); look file i up in round 0 (1: a
+ * verified entry is held, the file is not asked for); place every held
+ * entry once preflight passed; put file i once its copy is verified;
+ * trim the cache at the end.  None fails the run: a copy the cache cannot
+ * give is fetched, one it cannot take is left in place. */
+void mpift_in_cache_open(struct mpift_in_run *r);
+int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i);
+void mpift_in_cache_place(struct mpift_in_run *r);
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i);
+void mpift_in_cache_end(struct mpift_in_run *r);
 
 /* --dry-run: rank 0 tells what would move where. */
 void mpift_in_dry_run(struct mpift_in_run *r);
