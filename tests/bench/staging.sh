@@ -3,7 +3,7 @@
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
-#                                               ranks2 wide control fabric profile extract holes
+#                                               ranks2 wide control fabric profile extract holes cache
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -60,6 +60,8 @@
 # extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
 #         arrival, beside the tree itself and tar x on every node
 #         (extract_case.sh).
+# cache   256 MiB again onto 4 networked nodes with cache.dir: a new dest
+#         from the nodes' caches, and from 2 of 4 (cache_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -75,9 +77,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/fabric.sh"
 . "$top_srcdir/tests/bench/extract_case.sh"
 . "$top_srcdir/tests/bench/holes_case.sh"
+. "$top_srcdir/tests/bench/cache_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes cache}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -696,7 +699,8 @@ for c in $cases; do
     profile) profile ;;
     extract) extract_case ;;
     holes) holes_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes)" ;;
+    cache) cache_case ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes cache)" ;;
     esac
 done
 pass

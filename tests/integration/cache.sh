@@ -9,7 +9,7 @@
 # user's (refused with a message naming it and the node; the job goes on
 # without it).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 6
+plan 7
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -199,3 +199,42 @@ refused() {
     done
 }
 scenario "a cache folder that is a symlink, another user's, or world-writable: refused, named, the job goes on" refused
+
+list_prune() {
+    local e held rc
+    fakenodes_clear cache d1
+    job d1 || fail "job 1: $(cat "$t/log")"
+    e=$(entry mpift-node2 big.bin)
+    # a running job's hold on an entry, as stage-in takes it
+    flock -s "$e" sleep 60 &
+    held=$!
+    sleep 0.5
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-list >"$t/list" 2>&1 || fail "--cache-list: $(cat "$t/list")"
+    for h in $FAKE_HOSTS; do
+        grep -q "^$h: cache.dir $C: 3 entries, $(((3 << 20) + 300000 + 6)) bytes (cache.max_size 67108864)" "$t/list" ||
+            fail "--cache-list says nothing right of $h: $(cat "$t/list")"
+    done
+    grep -q "$(basename "$e") *3145728  [0-9-]* [0-9:]*  yes$" "$t/list" || fail "the held entry is not in use: $(cat "$t/list")"
+    [ "$(grep -c ' no$' "$t/list")" = 8 ] || fail "8 entries not in use expected: $(cat "$t/list")"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-prune=1 >"$t/prune" 2>&1 || fail "--cache-prune: $(cat "$t/prune")"
+    grep -q "^mpift-node1: cache.dir $C: $(((3 << 20) + 300000 + 6)) bytes removed, 0 kept" "$t/prune" ||
+        fail "node 1 was not emptied: $(cat "$t/prune")"
+    grep -q "^mpift-node2: cache.dir $C: 300006 bytes removed, 3145728 kept.*in use by a job" "$t/prune" ||
+        fail "node 2 did not keep its held entry alone: $(cat "$t/prune")"
+    [ -f "$e" ] || fail "a held entry was evicted"
+    kill "$held" 2>/dev/null
+    wait "$held" 2>/dev/null
+    # without cache.dir: a configuration error; a refused folder: exit 1
+    write_cfg "$t/n.cfg" "$t/src" "$FAKE_SCRATCH/d1"
+    fakenodes_mpirun 3 "$stage" --config "$t/n.cfg" --cache-list >"$t/none" 2>&1
+    rc=$?
+    [ "$rc" = 2 ] && grep -q "cache.dir is not set: there is no cache to list" "$t/none" ||
+        fail "--cache-list without cache.dir: exit $rc: $(cat "$t/none")"
+    rm -rf "${FAKE_NODEDIR:?}/mpift-node3/cache" && ln -s /tmp "$FAKE_NODEDIR/mpift-node3/cache"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-list >"$t/sym" 2>&1
+    rc=$?
+    rm -f "$FAKE_NODEDIR/mpift-node3/cache"
+    [ "$rc" = 1 ] && grep -q "^mpift-node3: cache.dir $C on mpift-node3: is a symbolic link" "$t/sym" ||
+        fail "--cache-list with node 3's cache a symlink: exit $rc: $(cat "$t/sym")"
+}
+scenario "--cache-list and --cache-prune per node, a held entry kept; no cache.dir or a symlink refused" list_prune
