@@ -3,7 +3,7 @@
 # or fails on time (a wrong copy does fail).  Run by make bench, or:
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
-#                                               ranks2 wide control fabric profile extract holes cache
+#                                               ranks2 wide control fabric profile extract holes keys cache
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -62,6 +62,9 @@
 #         (extract_case.sh).
 # cache   256 MiB again onto 4 networked nodes with cache.dir: a new dest
 #         from the nodes' caches, and from 2 of 4 (cache_case.sh).
+# keys    what rank 0's content keys cost (cache.dir): 1 GiB onto 2 fake
+#         nodes without cache.dir, with a cold index and with a warm one
+#         (keys_case.sh).
 #
 # Fake nodes need root, unshare and (fanout) ip/tc with network namespaces;
 # a case that cannot run says why and the others still run.  Needs about
@@ -78,9 +81,10 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/extract_case.sh"
 . "$top_srcdir/tests/bench/holes_case.sh"
 . "$top_srcdir/tests/bench/cache_case.sh"
+. "$top_srcdir/tests/bench/keys_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes cache}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys cache}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -699,8 +703,9 @@ for c in $cases; do
     profile) profile ;;
     extract) extract_case ;;
     holes) holes_case ;;
+    keys) keys_case ;;
     cache) cache_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes cache)" ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys cache)" ;;
     esac
 done
 pass

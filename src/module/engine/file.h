@@ -21,7 +21,7 @@ enum mpift_ptype { MPIFT_PT_FILE = 0, MPIFT_PT_DIR = 1 };
  * stripes from that open, never from the name again (-1: not held; the
  * owner of the plan closes it).  One allocation (mpift_src_new,
  * engine/source.h; free() it): only the sending rank and stripe readers
- * hold these, 24 bytes per file more than the path alone.
+ * hold these, 64 bytes per file more than the path alone.
  */
 struct mpift_src {
     uint64_t dev, ino;
@@ -36,6 +36,14 @@ struct mpift_src {
      * its own files only. */
     uint32_t entry;
     int named;
+    /* Rank 0, a keyed file (struct mpift_pfile's key): the size, mtime
+     * and ctime its key was made from, which the file opened to send
+     * must still have (mpift_source_open), so no copy is made of other
+     * content than its key's.  stamped 0: not keyed, not held to them. */
+    int stamped;
+    uint64_t key_size;
+    int64_t key_mtime_sec, key_ctime_sec;
+    uint32_t key_mtime_nsec, key_ctime_nsec;
     char path[];
 };
 

@@ -60,6 +60,14 @@ static int open_beyond(const struct mpift_src *src)
     return fd;
 }
 
+/* Does st still have the size, mtime and ctime src's key was made from? */
+static int same_stamp(const struct mpift_src *src, const struct stat *st)
+{
+    return (uint64_t)st->st_size == src->key_size && st->st_mtim.tv_sec == src->key_mtime_sec &&
+           (uint32_t)st->st_mtim.tv_nsec == src->key_mtime_nsec && st->st_ctim.tv_sec == src->key_ctime_sec &&
+           (uint32_t)st->st_ctim.tv_nsec == src->key_ctime_nsec;
+}
+
 int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src, struct stat *st, int *code,
                       char *why, size_t whylen)
 {
@@ -95,6 +103,13 @@ int mpift_source_open(int rootfd, const char *root, const struct mpift_src *src,
                  src->path);
         *code = MPIFT_ERR_IO;
         en = ESTALE;
+    } else if (src->stamped && !same_stamp(src, st)) {
+        /* Its content key was made of other bytes: a copy of these filed
+         * under it would be wrong in every cache that takes it. */
+        snprintf(why, whylen, "%s: changed since planning (its size, mtime or ctime is not the one its content "
+                 "key was made from); run again to stage it", src->path);
+        *code = MPIFT_ERR_IO;
+        en = ESTALE;
     } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
         en = errno;
         *code = open_failed(src, root, en, why, whylen);
@@ -119,6 +134,7 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->beyond = 0;
     s->entry = 0;
     s->named = 0;
+    s->stamped = 0;
     memcpy(s->path, path, n);
     return s;
 }

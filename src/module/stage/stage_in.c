@@ -34,6 +34,7 @@
 #include "engine/xfer.h"
 #include "fs/fsafe.h"
 #include "stage/extract.h"
+#include "stage/keys.h"
 #include "stage/plan.h"
 #include "stage/preflight.h"
 #include "stage/report.h"
@@ -98,6 +99,8 @@ static int make_plan(struct mpift_in_run *r)
                 rc = mpift_libs_plan(ctx->cfg, real, &r->plan, &r->libs);
             if (rc == MPIFT_OK)
                 rc = mpift_extract_scan(r);
+            if (rc == MPIFT_OK)
+                rc = mpift_keys_make(ctx, r->srcfd, r->srcroot, &r->plan);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();

@@ -1,0 +1,191 @@
+/*
+ * keys.c - rank 0's content keys (see keys.h).
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "util/hash.h"
+
+#include "mpift/mpift.h"
+#include "config/template.h"
+#include "fs/keyindex.h"
+#include "engine/source.h"
+#include "stage/keys.h"
+#include "util/cpu.h"
+#include "util/log.h"
+
+/* Reads of a file being keyed: large, so hashing runs at memory speed
+ * (util/hash.h), not at the pace of system calls. */
+#define READ_LEN ((size_t)8 << 20)
+
+/* A file whose mtime or ctime is this close to the moment it was hashed
+ * may still be written within the same tick of the file system's clock
+ * without either moving: its key serves this run (held to at the send)
+ * but is not recorded, so the next run reads it again (git's "racily
+ * clean" rule). */
+#define FRESH_SEC 2
+
+struct tally {
+    size_t keyed, found, read, fresh, left;
+    uint64_t bytes;
+};
+
+/* XXH3-128 of the whole of fd from its start, in canonical form.  0, or
+ * an errno (EIO: it ended before `size` bytes). */
+static int hash_file(struct mpift_watch *w, int fd, uint64_t size, unsigned char *buf, uint8_t key[16])
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH128_canonical_t canon;
+    uint64_t done = 0;
+    int err = 0;
+
+    if (!h)
+        return ENOMEM;
+    XXH3_128bits_reset(h);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    while (!err && done < size) {
+        size_t want = size - done < READ_LEN ? (size_t)(size - done) : READ_LEN;
+        ssize_t n = pread(fd, buf, want, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err = n < 0 ? errno : EIO;
+            break;
+        }
+        XXH3_128bits_update(h, buf, (size_t)n);
+        done += (uint64_t)n;
+        mpift_watch_tick(w);   /* a long file: the other ranks still hear from rank 0 */
+    }
+    XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(h));
+    memcpy(key, canon.digest, sizeof(canon.digest));
+    XXH3_freeState(h);
+    return err;
+}
+
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+           a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Hold f's source to what its key was made of (engine/file.h). */
+static void stamp(struct mpift_pfile *f, const struct stat *st, const uint8_t *key)
+{
+    struct mpift_src *s = f->src;
+
+    memcpy(f->key, key, sizeof(f->key));
+    f->keyed = 1;
+    s->stamped = 1;
+    s->key_size = (uint64_t)st->st_size;
+    s->key_mtime_sec = st->st_mtim.tv_sec;
+    s->key_mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+    s->key_ctime_sec = st->st_ctim.tv_sec;
+    s->key_ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+}
+
+/* One file: its key from the index, or read. */
+static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct mpift_keyidx *ix,
+                   unsigned char *buf, struct mpift_pfile *f, struct tally *t)
+{
+    char why[MPIFT_WHY_MAX];
+    struct stat st, after;
+    struct mpift_keyidx_id id;
+    const uint8_t *known;
+    uint8_t key[16];
+    int fd, code, err, rc = MPIFT_OK;
+
+    fd = mpift_source_open(srcfd, srcroot, f->src, &st, &code, why, sizeof(why));
+    if (fd < 0 || (uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime_sec ||
+        (uint32_t)st.st_mtim.tv_nsec != f->mtime_nsec) {
+        /* Gone or changed since it was planned: sent (or refused) as
+         * without a cache, its stream says what became of it. */
+        t->left++;
+        goto out;
+    }
+    mpift_keyidx_id_of(&st, &id);
+    if ((known = mpift_keyidx_find(ix, &id))) {
+        stamp(f, &st, known);
+        t->found++;
+        goto out;
+    }
+    err = hash_file(w, fd, f->size, buf, key);
+    t->bytes += f->size;
+    if (err == ENOMEM) {
+        rc = MPIFT_ERR_NOMEM;
+    } else if (err || fstat(fd, &after) != 0 || !same_stat(&st, &after)) {
+        t->left++;   /* written to while it was read: this run's stream will see it */
+    } else {
+        stamp(f, &st, key);
+        t->read++;
+        if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < FRESH_SEC)
+            t->fresh++;
+        else
+            rc = mpift_keyidx_put(ix, &id, key);
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Rank 0's cache.dir, expanded: its index into ix (a warning when it
+ * cannot be used: ix then has none). */
+static void open_index(const struct mpift_ctx *ctx, struct mpift_keyidx *ix)
+{
+    char dir[PATH_MAX], why[MPIFT_WHY_MAX];
+    struct mpift_tvars v;
+    int rc;
+
+    mpift_topo_tvars(&ctx->topo, 0, &v);
+    rc = mpift_template_expand(ctx->cfg->cache_dir, &v, dir, sizeof(dir));
+    if (rc != MPIFT_OK) {
+        memset(ix, 0, sizeof(*ix));
+        ix->dirfd = -1;
+        mpift_log_warn("%s: cache.dir \"%s\" does not expand: %s; every source is read to key it", ctx->cfg->file,
+                       ctx->cfg->cache_dir, mpift_strerror(rc));
+        return;
+    }
+    rc = mpift_keyidx_open(ix, dir, why, sizeof(why));
+    if (rc != MPIFT_OK)
+        mpift_log_warn("%s", why);
+}
+
+int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struct mpift_plan *plan)
+{
+    struct mpift_watch *w = &ctx->watch;
+    struct tally t = { 0, 0, 0, 0, 0, 0 };
+    struct mpift_keyidx ix;
+    char why[MPIFT_WHY_MAX];
+    unsigned char *buf;
+    double t0 = mpift_now();
+    size_t i;
+    int rc = MPIFT_OK;
+
+    if (!ctx->cfg->cache_dir)
+        return MPIFT_OK;
+    if (!(buf = malloc(READ_LEN)))
+        return MPIFT_ERR_NOMEM;
+    open_index(ctx, &ix);
+    for (i = 0; rc == MPIFT_OK && i < plan->n; i++) {
+        struct mpift_pfile *f = &plan->f[i];
+        if (f->type == MPIFT_PT_FILE && f->src) {
+            t.keyed++;
+            rc = key_one(w, srcfd, srcroot, &ix, buf, f, &t);
+        }
+    }
+    if (rc == MPIFT_OK && mpift_keyidx_save(&ix, why, sizeof(why)) != MPIFT_OK)
+        mpift_log_warn("%s; the next run reads the sources again to key them", why);
+    mpift_keyidx_close(&ix);
+    free(buf);
+    mpift_log_verbose("content keys of %zu files: %zu from the index, %zu read (%" PRIu64 " bytes, %.3f s; %zu too "
+                      "recent to record), %zu without a key", t.keyed, t.found, t.read, t.bytes, mpift_now() - t0,
+                      t.fresh, t.left);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * keys.h - rank 0's content keys of a stage-in's files (cache.dir set):
+ * what struct mpift_pfile's key and keyed are made of, and the index that
+ * spares a second read of a file that did not change (fs/keyindex.h).
+ * docs/content_keys.md says what it costs and what it guarantees.
+ */
+#ifndef MPIFT_KEYS_H
+#define MPIFT_KEYS_H
+
+#include "job/context.h"
+#include "stage/plan.h"
+
+/*
+ * mpift_keys_make - rank 0: key every regular file of plan read below
+ * srcroot (srcfd), with rank 0's cache.dir's index.  A file's key is the
+ * XXH3-128 of its content, taken from the index when its device, inode,
+ * size, mtime and ctime are the ones recorded, else read whole; it is
+ * given (keyed 1) only when the file still has the size and mtime planned
+ * and did not change while it was read, and its src is then held to the
+ * size, mtime and ctime the key was made from (engine/source.h).  A file
+ * that cannot be opened or changed is left without a key: its stream
+ * says why.  A problem with the index is a warning (keys are then read);
+ * --verbose says how many keys came from where.  MPIFT_OK or
+ * MPIFT_ERR_NOMEM.
+ */
+int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struct mpift_plan *plan);
+
+#endif

@@ -1,0 +1,210 @@
+#!/bin/bash
+# Content keys (cache.dir set: stage/keys.h, fs/keyindex.h) across 2 fake
+# nodes, rank 0's cache.dir in its node's own storage:
+#  - the first run reads every source once to key it (--verbose counts
+#    the files and bytes read) and leaves rank 0's index (mode 0600) whose
+#    key for each file is the XXH3-128 of its bytes (tests/lib/xxh128);
+#  - a second run into a new dest finds every key in the index and reads
+#    no byte of any source to key it;
+#  - a source appended to and one only touched (a new mtime) are read
+#    again and get their new keys; the others still come from the index;
+#  - a source rewritten in place between planning and sending (same size,
+#    its mtime put back with touch -d: only its ctime tells), a small one
+#    (sent in a batch) and a big one (streamed from rank 0, or striped:
+#    paths.source_shared "no" and "yes"): with cache.dir each fails, "changed
+#    since planning ... run again", no node holds it, the others arrive;
+#    without cache.dir the same rewrite is staged as before (its new bytes);
+#  - without cache.dir: no key is made, no index, no line about keys.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=120
+plan 6
+
+xxh128=$top_builddir/tests/lib/xxh128
+node0=$FAKE_NODEDIR/${fake_host[0]}
+index=$node0/cache/index
+mkdir -p "$t/src/data/sub"
+printf 'a small file\n' >"$t/src/data/small.txt"
+head -c $((1024 * 1024 + 17)) /dev/urandom >"$t/src/data/big.bin"
+head -c 300000 /dev/urandom >"$t/src/data/sub/inner.bin"
+printf 'stays\n' >"$t/src/data/ok.dat"
+# Old enough to be recorded (a file written within 2 s of its hashing is
+# keyed but not recorded, stage/keys.c).
+touch -d '-1 hour' "$t/src/data/small.txt" "$t/src/data/big.bin" "$t/src/data/sub/inner.bin" "$t/src/data/ok.dat"
+cat >"$t/k.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/run"; };
+transfer: { chunk_size = "64K"; window = 2; };
+cache: { dir = "$FAKE_SCRATCH/cache"; };
+stage_in = ( { src = "data/"; dest = ""; recursive = true; } );
+CFG
+
+# run NAME [ARGS...]: stage into $FAKE_SCRATCH/NAME with --verbose; exit
+# status in $t/NAME.rc, output in $t/NAME.err.
+run() {
+    local name=$1 rc=0
+    shift
+    fakenodes_mpirun 2 "$stage" --verbose --config "$t/k.cfg" --set "paths.dest=$FAKE_SCRATCH/$name" "$@" \
+        >"$t/$name.out" 2>"$t/$name.err" || rc=$?
+    echo "$rc" >"$t/$name.rc"
+}
+
+# keyline NAME: rank 0's count of keys in run NAME.
+keyline() {
+    cat "$t/$1.out" "$t/$1.err" | grep -o "content keys of .*" | head -n 1
+}
+
+# The index as "INODE KEY" lines.
+index_keys() {
+    /usr/bin/python3 - "$index" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"MPIFTKX1", "not an index"
+n = struct.unpack_from("<Q", b, 8)[0]
+for k in range(n):
+    p = 16 + 64 * k
+    print(struct.unpack_from("<Q", b, p + 8)[0], b[p + 48:p + 64].hex())
+PY
+}
+
+# keys_match FILE...: the index's key of each FILE is its XXH3-128.
+keys_match() {
+    local f ino want got
+    for f; do
+        ino=$(stat -c %i "$f")
+        want=$("$xxh128" "$f" | cut -d' ' -f1)
+        got=$(index_keys | awk -v i="$ino" '$1 == i { print $2 }')
+        [ -n "$want" ] && [ "$got" = "$want" ] || fail "$f: the index holds key '$got', its XXH3-128 is $want"
+    done
+}
+
+all_whole() {
+    local h f
+    for h in $FAKE_HOSTS; do
+        for f in small.txt big.bin sub/inner.bin ok.dat; do
+            cmp -s "$t/src/data/$f" "$FAKE_NODEDIR/$h/$1/$f" || fail "$h: $1/$f is not the source's"
+        done
+    done
+}
+
+first_run() {
+    local mode
+    sleep 2.1   # the sources' ctimes old enough to be recorded
+    run first
+    [ "$(cat "$t/first.rc")" = 0 ] || fail "first run: exit $(cat "$t/first.rc"): $(cat "$t/first.err")"
+    all_whole first
+    keyline first | grep -q "^content keys of 4 files: 0 from the index, 4 read ($((1024 * 1024 + 17 + 13 + 300000 + 6)) bytes" ||
+        fail "first run: $(keyline first)"
+    [ -f "$index" ] || fail "no index in rank 0's cache.dir: $(ls -la "$node0" "$node0/cache" 2>&1)"
+    mode=$(stat -c %a "$index")
+    [ "$mode" = 600 ] || fail "the index has mode $mode"
+    keys_match "$t/src/data/small.txt" "$t/src/data/big.bin" "$t/src/data/sub/inner.bin" "$t/src/data/ok.dat"
+}
+scenario "a first run reads each source once to key it; the index holds each file's XXH3-128" first_run
+
+second_run() {
+    after first_run
+    run second
+    [ "$(cat "$t/second.rc")" = 0 ] || fail "second run: exit $(cat "$t/second.rc"): $(cat "$t/second.err")"
+    all_whole second
+    keyline second | grep -q "^content keys of 4 files: 4 from the index, 0 read (0 bytes" ||
+        fail "the second run read sources to key them: $(keyline second)"
+}
+scenario "a second run takes every key from the index and reads no source byte to key it" second_run
+
+changed_sources() {
+    after second_run
+    printf 'more\n' >>"$t/src/data/small.txt"
+    touch -d '-30 minutes' "$t/src/data/small.txt" "$t/src/data/sub/inner.bin"
+    sleep 2.1   # past the 2 s in which a fresh ctime is not recorded
+    run third
+    [ "$(cat "$t/third.rc")" = 0 ] || fail "third run: exit $(cat "$t/third.rc"): $(cat "$t/third.err")"
+    all_whole third
+    keyline third | grep -q "^content keys of 4 files: 2 from the index, 2 read ($((13 + 5 + 300000)) bytes" ||
+        fail "changed sources: $(keyline third)"
+    keys_match "$t/src/data/small.txt" "$t/src/data/sub/inner.bin" "$t/src/data/big.bin"
+}
+scenario "a source appended to and one touched are read again and get their new keys" changed_sources
+
+# rewritten SHARED CACHE: rank 0 pauses after its plan (striped: after
+# the striping agreement); small.txt and big.bin are rewritten in place,
+# same size, their mtimes put back.
+rewritten() {
+    local shared=$1 cached=$2 name="rw-$1-$2" cfg=$t/k.cfg pid rc=0 f m h
+    rm -f "$t/pause" "$t/swapped"
+    if [ "$cached" = no ]; then
+        grep -v '^cache:' "$t/k.cfg" >"$t/nokey.cfg"
+        cfg=$t/nokey.cfg
+    fi
+    # Striped: rewritten once the leaders have judged the file theirs.
+    (
+        export "MPIFT_TEST_PAUSE_AFTER_$([ "$shared" = yes ] && echo SHARED || echo PLAN)=60"
+        export MPIFT_TEST_PAUSE_FILE=$t/pause
+        fakenodes_mpirun 2 "$stage" --module "$faults" --verbose --config "$cfg" \
+            --set "paths.dest=$FAKE_SCRATCH/$name" --set "paths.source_shared=$shared" \
+            >"$t/$name.out" 2>"$t/$name.err"
+    ) &
+    pid=$!
+    if wait_paused "$pid" "$t/pause"; then
+        for f in small.txt big.bin; do
+            m=$(stat -c %y "$t/src/data/$f")
+            head -c "$(stat -c %s "$t/src/data/$f")" /dev/urandom |
+                dd of="$t/src/data/$f" conv=notrunc status=none
+            touch -d "$m" "$t/src/data/$f"
+        done
+        rm -f "$t/pause"
+        : >"$t/swapped"
+    fi
+    wait "$pid" || rc=$?
+    [ -e "$t/swapped" ] || fail "rank 0 never paused after planning (exit $rc): $(cat "$t/$name.err")"
+    if [ "$cached" = no ]; then
+        [ "$rc" = 0 ] || fail "without cache.dir: exit $rc: $(cat "$t/$name.err")"
+        ! grep -q 'content keys' "$t/$name.err" || fail "keys made without cache.dir: $(cat "$t/$name.err")"
+        all_whole "$name"
+        return
+    fi
+    [ "$rc" = 1 ] || fail "shared=$shared: exit $rc, expected 1: $(cat "$t/$name.err")"
+    [ "$shared" = no ] || grep -q "source shared: striping [0-9]* files* over 2 leaders" "$t/$name.out" "$t/$name.err" ||
+        fail "big.bin was not striped: $(cat "$t/$name.out" "$t/$name.err")"
+    for f in small.txt big.bin; do
+        grep -q "$t/src/data/$f: changed since planning (its size, mtime or ctime is not the one its content key was made from); run again to stage it" "$t/$name.err" ||
+            fail "shared=$shared: $f is not named: $(cat "$t/$name.err")"
+        for h in $FAKE_HOSTS; do
+            [ ! -e "$FAKE_NODEDIR/$h/$name/$f" ] || fail "shared=$shared: $h holds $f"
+        done
+    done
+    for h in $FAKE_HOSTS; do
+        for f in sub/inner.bin ok.dat; do
+            cmp -s "$t/src/data/$f" "$FAKE_NODEDIR/$h/$name/$f" || fail "shared=$shared: $h: $f did not arrive"
+        done
+    done
+    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
+}
+
+rewritten_cached() {
+    after first_run
+    rewritten no yes
+    rewritten yes yes
+}
+scenario "a source rewritten after its key (same size and mtime) fails, streamed, striped or batched; no node holds it" rewritten_cached
+
+no_cache() {
+    after first_run
+    rm -f "$index"
+    rewritten no no
+    [ ! -e "$index" ] || fail "an index was written without cache.dir"
+}
+scenario "without cache.dir no key is made and a rewritten source is staged as before" no_cache
+
+index_refused() {
+    after first_run
+    rm -f "$index"
+    ln -s "$t/elsewhere" "$index"
+    run refused
+    [ "$(cat "$t/refused.rc")" = 0 ] || fail "exit $(cat "$t/refused.rc"): $(cat "$t/refused.err")"
+    grep -q "$FAKE_SCRATCH/cache/index is a symbolic link: refused and left alone; every source is read to key it" "$t/refused.err" ||
+        fail "the link is not named: $(cat "$t/refused.err")"
+    keyline refused | grep -q "^content keys of 4 files: 0 from the index, 4 read" || fail "$(keyline refused)"
+    [ -L "$index" ] && [ ! -e "$t/elsewhere" ] || fail "the link was followed or replaced"
+    all_whole refused
+}
+scenario "an index that is a symbolic link is refused with a warning, left alone, and the sources keyed by reading" index_refused
+done_testing
