@@ -54,7 +54,10 @@ second_job() {
     job d1 || fail "job 1: $(cat "$t/log")"
     same_everywhere d1
     [ "$(total cache_bytes)" = 0 ] || fail "job 1 took $(total cache_bytes) bytes from an empty cache"
+    # a put's temporary that a killed job left: the next eviction's
+    echo partial >"$FAKE_NODEDIR/mpift-node1/cache/.mpift-put-99999.tmp"
     job d2 || fail "job 2: $(cat "$t/log")"
+    [ ! -e "$FAKE_NODEDIR/mpift-node1/cache/.mpift-put-99999.tmp" ] || fail "a dead put's temporary was left in the cache"
     same_everywhere d2
     check_report "$t/r.json"
     [ "$(total wire_bytes)" = 0 ] || fail "job 2 put $(total wire_bytes) bytes on the wire: $(cat "$t/log")"

@@ -14,6 +14,7 @@
 
 #include "mpift/mpift.h"
 #include "cache/store.h"
+#include "util/tmpname.h"
 
 int mpift_cache_entry_name(const char *base, uint64_t *size)
 {
@@ -61,8 +62,23 @@ static int by_use(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Every entry of the folder (not sorted, in_use unset). */
-static int scan(struct mpift_cache *c, struct mpift_cache_item **items, size_t *n)
+/* The temporaries of puts and records that a killed job left: every one
+ * is written under the folder's lock, which the caller holds, so any
+ * there now is dead.  (Other files of the folder, such as rank 0's key
+ * index and its temporaries, are not the store's.) */
+static void sweep(struct mpift_cache *c, const char *base)
+{
+    static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC};
+    size_t k;
+
+    for (k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
+        if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base))
+            unlinkat(c->dirfd, base, 0);
+}
+
+/* Every entry of the folder (not sorted, in_use unset); with `clean`,
+ * dead temporaries removed on the way. */
+static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **items, size_t *n)
 {
     struct mpift_cache_item *v = NULL, *nv;
     struct dirent *de;
@@ -81,6 +97,8 @@ static int scan(struct mpift_cache *c, struct mpift_cache_item **items, size_t *
         return MPIFT_ERR_IO;
     }
     while ((de = readdir(d)) != NULL) {
+        if (clean)
+            sweep(c, de->d_name);
         if (!mpift_cache_entry_name(de->d_name, &size) ||
             fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
@@ -109,7 +127,7 @@ static int scan(struct mpift_cache *c, struct mpift_cache_item **items, size_t *
 int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, size_t *n)
 {
     size_t i;
-    int rc = scan(c, items, n);
+    int rc = scan(c, 0, items, n);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -149,7 +167,7 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
     if (c->dirfd < 0)
         return MPIFT_OK;
     mpift_cache_lock(c);
-    rc = scan(c, &v, &n);
+    rc = scan(c, 1, &v, &n);
     if (rc != MPIFT_OK)
         goto out;
     qsort(v, n, sizeof(*v), by_use);

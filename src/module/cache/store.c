@@ -183,7 +183,7 @@ static void record(struct mpift_cache *c, const char *name, int fd)
         return;
     ident_of(&st, &id);
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
-    snprintf(tmp, sizeof(tmp), MPIFT_TMP_MARK "rec-%d" MPIFT_TMP_SUFFIX, (int)getpid());
+    snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC "%d" MPIFT_TMP_SUFFIX, (int)getpid());
     tfd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (tfd < 0 || !(f = fdopen(tfd, "w"))) {
         if (tfd >= 0)
@@ -346,7 +346,7 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
     int out, err = 0;
 
-    snprintf(tmp, sizeof(tmp), MPIFT_TMP_MARK "put-%d" MPIFT_TMP_SUFFIX, (int)getpid());
+    snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT "%d" MPIFT_TMP_SUFFIX, (int)getpid());
     out = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return errno;

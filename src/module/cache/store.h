@@ -37,6 +37,11 @@
 #define MPIFT_CACHE_KEY 16                          /* bytes of a key */
 #define MPIFT_CACHE_NAME (20 + 1 + 2 * MPIFT_CACHE_KEY + 1) /* "<size>-<hex>" and its NUL */
 
+/* The store's own temporaries in the folder (util/tmpname.h's shape):
+ * an entry being copied in, a record being written. */
+#define MPIFT_CACHE_TMP_PUT ".mpift-put-"
+#define MPIFT_CACHE_TMP_REC ".mpift-rec-"
+
 struct mpift_cache {
     int dirfd;               /* the folder; -1: no cache */
     int lockfd;              /* its ".lock" */
