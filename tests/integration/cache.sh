@@ -9,7 +9,7 @@
 # user's (refused with a message naming it and the node; the job goes on
 # without it).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 7
+plan 8
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -63,6 +63,13 @@ second_job() {
     [ "$(total wire_bytes)" = 0 ] || fail "job 2 put $(total wire_bytes) bytes on the wire: $(cat "$t/log")"
     [ "$(total cache_bytes)" = $((3 * ((3 << 20) + 300000 + 6))) ] || fail "job 2: cache_bytes $(total cache_bytes)"
     [ -z "$(statuses | grep -v ':cached$')" ] || fail "job 2: copies not from the cache: $(statuses)"
+    # Python's Result carries the totals, and a cached copy is no failure
+    PYTHONPATH=$top_srcdir/python /usr/bin/python3 -c 'import json, sys
+from mpift._result import Result
+r = Result(json.load(open(sys.argv[1])))
+sys.exit(0 if (r.cache_bytes, r.cache_discarded, r.failures) == (int(sys.argv[2]), 0, []) else
+         "Result: cache_bytes %s, cache_discarded %s, failures %s" % (r.cache_bytes, r.cache_discarded, r.failures))' \
+        "$t/r.json" "$(total cache_bytes)" || fail "Python's Result of job 2 is wrong"
     # a hard link to the entry: two names or more, no write bit
     n=$(stat -c %h "$FAKE_NODEDIR/mpift-node2/d2/big.bin")
     [ "$n" -ge 3 ] || fail "job 2's copy has $n links: not linked to the cache entry"
@@ -241,3 +248,18 @@ list_prune() {
         fail "--cache-list with node 3's cache a symlink: exit $rc: $(cat "$t/sym")"
 }
 scenario "--cache-list and --cache-prune per node, a held entry kept; no cache.dir or a symlink refused" list_prune
+
+# More hits than the cache may hold open (a quarter of the open-file
+# limit): the rest are let go at lookup and opened again to be placed.
+many() {
+    local i
+    fakenodes_clear cache d1 d2
+    for i in $(seq 1 100); do echo "file $i" >"$t/src/tree/sub/f$i.txt"; done
+    job d1 || fail "job 1: $(cat "$t/log")"
+    (ulimit -n 160 && job d2) || fail "job 2 under ulimit -n 160: $(cat "$t/log")"
+    same_everywhere d2
+    [ "$(total wire_bytes)" = 0 ] || fail "job 2 put $(total wire_bytes) bytes on the wire"
+    [ -z "$(statuses | grep -v ':cached$')" ] || fail "job 2: copies not from the cache: $(statuses | grep -v ':cached$')"
+    rm -f "$t"/src/tree/sub/f*.txt
+}
+scenario "more cached files than descriptors to hold them: every copy still placed from the cache" many

@@ -133,7 +133,8 @@ int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, siz
         return rc;
     for (i = 0; i < *n; i++)
         (*items)[i].in_use = in_use(c->dirfd, (*items)[i].name);
-    qsort(*items, *n, sizeof(**items), by_use);
+    if (*n)   /* an empty folder: no array at all */
+        qsort(*items, *n, sizeof(**items), by_use);
     return MPIFT_OK;
 }
 
@@ -170,7 +171,8 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
     rc = scan(c, 1, &v, &n);
     if (rc != MPIFT_OK)
         goto out;
-    qsort(v, n, sizeof(*v), by_use);
+    if (n)
+        qsort(v, n, sizeof(*v), by_use);
     for (i = 0; i < n; i++)
         total += v[i].size;
     for (i = 0; i < n && total > max; i++)

@@ -139,22 +139,24 @@ void mpift_cache_unlock(struct mpift_cache *c)
     flock(c->lockfd, LOCK_UN);
 }
 
-/* Keep fd (an entry with LOCK_SH) to the end; or close it when too many. */
-static void hold(struct mpift_cache *c, int fd)
+/* Keep fd (an entry with LOCK_SH) to the end: 1; 0 when too many are. */
+static int hold(struct mpift_cache *c, int fd)
 {
     int *v;
 
-    if (c->nheld == c->capheld && c->nheld < c->maxheld) {
+    if (c->nheld >= c->maxheld)
+        return 0;
+    if (c->nheld == c->capheld) {
         v = realloc(c->held, (c->capheld ? 2 * c->capheld : 64) * sizeof(*v));
         if (v) {
             c->held = v;
             c->capheld = c->capheld ? 2 * c->capheld : 64;
         }
     }
-    if (c->nheld < c->capheld)
-        c->held[c->nheld++] = fd;
-    else
-        close(fd);
+    if (c->nheld == c->capheld)
+        return 0;
+    c->held[c->nheld++] = fd;
+    return 1;
 }
 
 /* The identity a record keeps. */
@@ -273,13 +275,14 @@ static void discard(struct mpift_cache *c, const char *name, int fd)
 }
 
 enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
-                                       int *fd, char *why, size_t whylen)
+                                       int *fd, int *held, char *why, size_t whylen)
 {
     char name[MPIFT_CACHE_NAME];
     struct stat st, now;
     int efd, ok;
 
     *fd = -1;
+    *held = 0;
     why[0] = '\0';
     if (c->dirfd < 0)
         return MPIFT_CACHE_MISS;
@@ -323,7 +326,7 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
         mpift_cache_unlock(c);
     }
     stamp(c, name);
-    hold(c, efd);
+    *held = hold(c, efd);
     *fd = efd;
     return MPIFT_CACHE_HIT;
 }

@@ -68,18 +68,21 @@ void mpift_cache_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char na
 
 enum mpift_cache_found {
     MPIFT_CACHE_MISS = 0,    /* no entry */
-    MPIFT_CACHE_HIT,         /* *fd: the entry, verified, held until close */
+    MPIFT_CACHE_HIT,         /* *fd: the entry, verified (held until close when *held) */
     MPIFT_CACHE_BAD,         /* there was one, it is not its key: discarded (why says how) */
 };
 
 /*
  * mpift_cache_get - the entry of (size, key), verified as above; on a
- * hit *fd is the entry opened read-only (owned by c: do not close) and
- * its use is stamped.  A read error while verifying is a miss (why says
+ * hit *fd is the entry opened read-only with a shared flock, and its use
+ * is stamped.  *held 1: c keeps it open until mpift_cache_close (do not
+ * close it); 0: c holds a quarter of the open-file limit already, the
+ * caller owns fd and closes it once done (the entry is protected only
+ * while it is open).  A read error while verifying is a miss (why says
  * it; the entry is left).
  */
 enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
-                                       int *fd, char *why, size_t whylen);
+                                       int *fd, int *held, char *why, size_t whylen);
 
 /* The entry held open as fd changed its inode's ctime by being linked
  * (a copy placed): record its identity again so the next job trusts it. */

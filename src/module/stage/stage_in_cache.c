@@ -64,14 +64,18 @@ int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char why[MPIFT_WHY_MAX];
-    int fd;
+    int fd, held;
 
     if (r->cache.dirfd < 0 || !f->keyed || f->extract || r->ctx->force)
         return 0;
-    switch (mpift_cache_get(&r->cache, f->size, f->key, &fd, why, sizeof(why))) {
+    switch (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, why, sizeof(why))) {
     case MPIFT_CACHE_HIT:
+        /* Past the descriptors the cache may hold, the entry is let go
+         * and opened again to be placed (cfd -1). */
+        if (!held)
+            close(fd);
         r->cmark[i] = MPIFT_CM_HIT;
-        r->cfd[i] = fd;
+        r->cfd[i] = held ? fd : -1;
         return 1;
     case MPIFT_CACHE_BAD:
         r->cmark[i] = MPIFT_CM_DISCARDED;
@@ -111,8 +115,8 @@ static int place_link(struct mpift_in_run *r, int efd, const char *ename, struct
     return 0;
 }
 
-/* Place held entry i as my copy.  MPIFT_OK or an error with why. */
-static int place(struct mpift_in_run *r, size_t i, char *why, size_t whylen)
+/* Place entry efd as my copy of file i.  MPIFT_OK or an error with why. */
+static int place_fd(struct mpift_in_run *r, size_t i, int efd, char *why, size_t whylen)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     struct mpift_expect e = {.size = f->size, .sent = f->size, .mtime_sec = f->mtime_sec,
@@ -120,7 +124,7 @@ static int place(struct mpift_in_run *r, size_t i, char *why, size_t whylen)
     char ename[MPIFT_CACHE_NAME];
     struct mpift_sink s;
     struct stat st;
-    int rc, efd = r->cfd[i];
+    int rc;
 
     rc = mpift_sink_open(&s, r->rootfd, r->ctx->dest_root, f->dest, r->rank, MPIFT_WIRE_CKSUM_NONE, why, whylen);
     if (rc != MPIFT_OK)
@@ -140,6 +144,39 @@ static int place(struct mpift_in_run *r, size_t i, char *why, size_t whylen)
     }
     s.received = f->size;
     return mpift_sink_commit(&s, &e, f->preserve, r->ctx->cfg->fsync, why, whylen);
+}
+
+/* Entry i to place: the one held since the lookup, or opened again
+ * (*own: close it after).  -1 with why when it went meanwhile. */
+static int entry_fd(struct mpift_in_run *r, size_t i, int *own, char *why, size_t whylen)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char cause[MPIFT_WHY_MAX];
+    int fd, held;
+
+    *own = 0;
+    if (r->cfd[i] >= 0)
+        return r->cfd[i];
+    if (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, cause, sizeof(cause)) != MPIFT_CACHE_HIT) {
+        mpift_format(why, whylen, "%s/%s: its cache entry on %s went between the lookup and the placing (%s); run the "
+                 "stage again", r->ctx->dest_root, f->dest, r->ctx->topo.host, cause[0] ? cause : "another job pruned it");
+        return -1;
+    }
+    *own = !held;
+    return fd;
+}
+
+/* Place entry i as my copy.  MPIFT_OK or an error with why. */
+static int place(struct mpift_in_run *r, size_t i, char *why, size_t whylen)
+{
+    int own, rc, efd = entry_fd(r, i, &own, why, whylen);
+
+    if (efd < 0)
+        return MPIFT_ERR_IO;
+    rc = place_fd(r, i, efd, why, whylen);
+    if (own)
+        close(efd);
+    return rc;
 }
 
 void mpift_in_cache_place(struct mpift_in_run *r)
