@@ -14,9 +14,13 @@
 #    paths.source_shared "no" and "yes"): with cache.dir each fails, "changed
 #    since planning ... run again", no node holds it, the others arrive;
 #    without cache.dir the same rewrite is staged as before (its new bytes);
+#  - a key that is not of the bytes sent (MPIFT_TEST_WRONG_KEY: a write
+#    that moved neither size, mtime nor ctime) is caught by the sender's
+#    XXH3-128 of what it sends, streamed, striped or batched: the file
+#    fails after its retries, no node holds it, the others arrive;
 #  - without cache.dir: no key is made, no index, no line about keys.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=120
-plan 6
+plan 7
 
 xxh128=$top_builddir/tests/lib/xxh128
 node0=$FAKE_NODEDIR/${fake_host[0]}
@@ -189,6 +193,31 @@ rewritten_cached() {
     rewritten yes yes
 }
 scenario "a source rewritten after its key (same size and mtime) fails, streamed, striped or batched; no node holds it" rewritten_cached
+
+wrong_key() {
+    local shared name f h rc
+    after first_run
+    for shared in no yes; do
+        name=wrong-$shared
+        for f in small.txt big.bin; do
+            rc=0
+            MPIFT_TEST_WRONG_KEY=$f fakenodes_mpirun 2 "$stage" --module "$faults" --verbose --config "$t/k.cfg" \
+                --set "paths.dest=$FAKE_SCRATCH/$name-$f" --set "paths.source_shared=$shared" \
+                >"$t/$name.out" 2>"$t/$name.err" || rc=$?
+            [ "$rc" = 1 ] || fail "shared=$shared, $f: exit $rc, expected 1: $(cat "$t/$name.err")"
+            [ "$shared/$f" != yes/big.bin ] || grep -q "source shared: striping 2 files over 2 leaders" "$t/$name.out" "$t/$name.err" ||
+                fail "big.bin was not striped: $(cat "$t/$name.out" "$t/$name.err")"
+            grep -q "$t/src/data/$f: changed since planning (the bytes read to send it are not those its content key was made of); run again to stage it" "$t/$name.err" ||
+                fail "shared=$shared, $f: not named: $(cat "$t/$name.err")"
+            for h in $FAKE_HOSTS; do
+                [ ! -e "$FAKE_NODEDIR/$h/$name-$f/$f" ] || fail "shared=$shared: $h holds $f"
+                cmp -s "$t/src/data/ok.dat" "$FAKE_NODEDIR/$h/$name-$f/ok.dat" || fail "shared=$shared: $h: ok.dat"
+            done
+        done
+    done
+    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
+}
+scenario "a key that is not of the bytes sent is caught by the sender's XXH3-128: the file fails, no node holds it" wrong_key
 
 no_cache() {
     after first_run

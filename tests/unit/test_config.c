@@ -747,6 +747,15 @@ START_TEST(cache_keys)
     ck_assert_str_eq(cfg->cache_dir, "/var/tmp/c-%u");
     ck_assert_uint_eq(cfg->cache_max_size, 1ull << 30);
     mpift_config_free(&cfg);
+    /* --set reaches the group, and a misspelt one or a key left without
+     * it is named. */
+    {
+        const char *typo[] = {"cach.dir=/x"}, *bare[] = {"max_size=2G"};
+        ck_assert_int_eq(load_sets(BASE LIST, typo, 1, &cfg), MPIFT_ERR_CONFIG);
+        ck_err_has("unknown key cach.dir; did you mean cache.dir?");
+        ck_assert_int_eq(load_sets(BASE LIST, bare, 1, &cfg), MPIFT_ERR_CONFIG);
+        ck_err_has("unknown key max_size; did you mean cache.max_size?");
+    }
     {
         static const struct refusal bad[] = {
             {BASE "cache: { dir = \"cache\"; };", MPIFT_ERR_CONFIG, "t.cfg:3: cache.dir: \"cache\" is not absolute"},

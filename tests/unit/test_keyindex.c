@@ -20,12 +20,32 @@
 static char why[512], dir[PATH_MAX], idx[PATH_MAX + 16];
 static const uint8_t key_a[16] = "0123456789abcdef", key_b[16] = "fedcba9876543210";
 
+/* The temp folders a test made, removed after it (an index can be
+ * 64 MiB). */
+static char made[4][64];
+static int nmade;
+
+static void remove_made(void)
+{
+    char cmd[320];
+    int k;
+
+    for (k = 0; k < nmade; k++) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", made[k]);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", made[k]);
+    }
+    nmade = 0;
+}
+
 /* A fresh folder for the cache (not made yet: open makes it). */
 static void fresh_dir(void)
 {
     char tmpl[] = "/tmp/mpift-keyidx-XXXXXX";
 
     ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    ck_assert_int_lt(nmade, 4);
+    snprintf(made[nmade++], sizeof(made[0]), "%s", tmpl);
     snprintf(dir, sizeof(dir), "%s/cache", tmpl);
     snprintf(idx, sizeof(idx), "%s/index", dir);
 }
@@ -197,6 +217,45 @@ START_TEST(foreign_refused)
 }
 END_TEST
 
+/* At most MPIFT_KEYIDX_MAX entries: over it, this run's are kept and
+ * older ones go. */
+START_TEST(bounded_this_runs_first)
+{
+    struct mpift_keyidx ix;
+    struct mpift_keyidx_id id = an_id();
+    size_t k;
+
+    fresh_dir();
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    for (k = 0; k < MPIFT_KEYIDX_MAX; k++) {
+        id.ino = 1000 + k;
+        ck_assert_int_eq(mpift_keyidx_put(&ix, &id, key_a), MPIFT_OK);
+    }
+    ck_assert_int_eq(mpift_keyidx_save(&ix, why, sizeof(why)), MPIFT_OK);
+    mpift_keyidx_close(&ix);
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(ix.n, MPIFT_KEYIDX_MAX);
+    /* This run: one old entry found, ten new files. */
+    id.ino = 1000 + MPIFT_KEYIDX_MAX - 1;
+    ck_assert_ptr_nonnull(mpift_keyidx_find(&ix, &id));
+    for (k = 0; k < 10; k++) {
+        id.ino = 10 + k;   /* below every old one: sorted first */
+        ck_assert_int_eq(mpift_keyidx_put(&ix, &id, key_b), MPIFT_OK);
+    }
+    ck_assert_int_eq(mpift_keyidx_save(&ix, why, sizeof(why)), MPIFT_OK);
+    mpift_keyidx_close(&ix);
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(ix.n, MPIFT_KEYIDX_MAX);
+    for (k = 0; k < 10; k++) {
+        id.ino = 10 + k;
+        ck_assert_ptr_nonnull(mpift_keyidx_find(&ix, &id));
+    }
+    id.ino = 1000 + MPIFT_KEYIDX_MAX - 1;
+    ck_assert_ptr_nonnull(mpift_keyidx_find(&ix, &id));
+    mpift_keyidx_close(&ix);
+}
+END_TEST
+
 static Suite *keyindex_suite(void)
 {
     Suite *s = suite_create("keyindex");
@@ -206,6 +265,9 @@ static Suite *keyindex_suite(void)
     tcase_add_test(t, corrupt_is_ignored_and_rewritten);
     tcase_add_test(t, symlinks_refused);
     tcase_add_test(t, foreign_refused);
+    tcase_add_test(t, bounded_this_runs_first);
+    tcase_set_timeout(t, 60);
+    tcase_add_checked_fixture(t, NULL, remove_made);
     suite_add_tcase(s, t);
     return s;
 }

@@ -49,7 +49,7 @@ const struct mpift_keydef mpift_cfg_entry_keys[] = {
 };
 const struct mpift_keydef mpift_cfg_group_names[] = {
     {"paths", MPIFT_KEY_GROUP}, {"transfer", MPIFT_KEY_GROUP}, {"workers", MPIFT_KEY_GROUP},
-    {NULL, MPIFT_KEY_INT},
+    {"cache", MPIFT_KEY_GROUP}, {NULL, MPIFT_KEY_INT},
 };
 
 const char *const mpift_cfg_cksum_names[] = {"xxh3", "none", NULL};

@@ -70,7 +70,8 @@ static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, con
         en = EFBIG;   /* it grew after the plan: no room left in this batch */
     else if ((en = mpift_read_chunk(fd, data, (size_t)st.st_size, 0)) == 0 || en == MPIFT_SOURCE_SHRANK) {
         /* Read whole, then checked as a streamed file is at its end. */
-        if (mpift_source_changed(fd, &st, en, f->src->path, res->why, sizeof(res->why)))
+        if (mpift_source_changed(fd, &st, en, f->src->path, res->why, sizeof(res->why)) ||
+            (en == 0 && mpift_source_not_key(f, XXH3_128bits(data, (size_t)st.st_size), res->why, sizeof(res->why))))
             e.status = MPIFT_SEND_CHANGED;
         else
             e.status = MPIFT_SEND_OK;

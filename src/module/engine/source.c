@@ -218,3 +218,17 @@ int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const
         return 0;
     return 1;
 }
+
+int mpift_source_not_key(const struct mpift_pfile *f, XXH128_hash_t h, char *why, size_t whylen)
+{
+    XXH128_canonical_t c;
+
+    if (!f->keyed)
+        return 0;
+    XXH128_canonicalFromHash(&c, h);
+    if (memcmp(c.digest, f->key, sizeof(f->key)) == 0)
+        return 0;
+    snprintf(why, whylen, "%s: changed since planning (the bytes read to send it are not those its content key "
+             "was made of); run again to stage it", f->src ? f->src->path : f->dest);
+    return 1;
+}

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "engine/file.h"
+#include "util/hash.h"
 #include "wire/proto.h"
 
 /*
@@ -63,5 +64,15 @@ int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e);
  * staged (how)" in why: what was read may mix two versions.
  */
 int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const char *path, char *why, size_t whylen);
+
+/*
+ * mpift_source_not_key - a keyed file (f->keyed) read whole and unchanged
+ * by its stat: is h, the XXH3-128 of the bytes sent, other than its key?
+ * A write in the same tick of the file system's clock as the key's read
+ * leaves size, mtime and ctime as they were; this catches it, so no copy
+ * of other bytes is kept under the key.  0 if they agree (or f has no
+ * key); else 1 with "PATH: changed since planning (...)" in why.
+ */
+int mpift_source_not_key(const struct mpift_pfile *f, XXH128_hash_t h, char *why, size_t whylen);
 
 #endif

@@ -179,6 +179,8 @@ static int send_open(struct mpift_xfer_stream *s)
             mpift_stream_refuse(s, code, s->why);
         else if (s->rt->striped && mpift_stripe_start(s, s->why, sizeof(s->why)) != 0)
             mpift_stream_refuse(s, MPIFT_ERR_IO, s->why);
+        else if (s->f->keyed && !x->keyhash && !(x->keyhash = XXH3_createState()))
+            mpift_stream_refuse(s, MPIFT_ERR_NOMEM, "out of memory to check a file against its content key");
     }
     if (s->refused)
         return send_error(s);
@@ -198,6 +200,8 @@ static int send_open(struct mpift_xfer_stream *s)
         s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->sink, s->res);
     if (x->hash)
         XXH3_64bits_reset(x->hash);
+    if (s->f->keyed)
+        XXH3_128bits_reset(x->keyhash);
     mpift_codec_start(&x->codec, &s->zf);
     if (s->rt->striped)
         recv_start(s);   /* the origin of a striped route takes the others' shares */
@@ -238,6 +242,8 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
             return rc;
         if (x->hash)
             XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
+        if (s->f->keyed)
+            XXH3_128bits_update(x->keyhash, x->buf[b], (size_t)len);
         if (s->have_sink && flen > 0 && mpift_codec_is_zero(mpift_codec_frame(&x->codec, b), flen))
             mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
         else if (s->have_sink)
@@ -267,6 +273,9 @@ static int send_tail(struct mpift_xfer_stream *s)
      * then no copy is kept, and the file may be sent again. */
     changed = (s->read_err == 0 || s->read_err == MPIFT_SOURCE_SHRANK) &&
               mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
+    /* ... or, keyed, it is not what its key says: not kept under it. */
+    if (!changed && !s->read_err && s->f->keyed)
+        changed = mpift_source_not_key(s->f, XXH3_128bits_digest(x->keyhash), s->res->why, sizeof(s->res->why));
     /* A striped file this rank read whole and unchanged: every stripe must
      * be what it read (stripe.h). */
     if (!changed && !s->read_err && s->rt->striped)
@@ -508,6 +517,8 @@ static int recv_data(struct mpift_xfer_stream *s, int *moved)
         data = !s->source ? NULL : mpift_stripe_reads(s, s->next) ? x->buf[b] : mpift_stripe_check(s, b, count);
         if (s->source && x->hash)
             XXH3_64bits_update(x->hash, data, (size_t)count);
+        if (s->source && s->f->keyed)
+            XXH3_128bits_update(x->keyhash, data, (size_t)count);
         if (s->have_sink && s->source)
             mpift_sink_write(&s->sink, data, (size_t)count, s->off);
         else if (s->have_sink)

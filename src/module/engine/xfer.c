@@ -79,6 +79,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     free(x->hdr);
     free(x->arrived);
     XXH3_freeState(x->hash);
+    XXH3_freeState(x->keyhash);
     free(x->check);
     mpift_codec_free(&x->codec);
     memset(x, 0, sizeof(*x));

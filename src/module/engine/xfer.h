@@ -55,6 +55,8 @@ struct mpift_xfer {
     unsigned char *hdr;       /* header scratch (largest encoded message) */
     MPI_Request *hreq;        /* [maxchildren] sends of hdr */
     XXH3_state_t *hash;       /* a source's checksum; NULL: checksum none */
+    XXH3_state_t *keyhash;    /* a keyed source's XXH3-128 (source.h's mpift_source_not_key),
+                               * made at its first keyed file */
     struct mpift_meter *meter; /* a one-file meter: total from the metadata,
                                 * bytes per chunk; NULL: none */
     /* Where this rank reads the files it sends: every f->src->path lies

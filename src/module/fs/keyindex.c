@@ -234,11 +234,16 @@ static int load(struct mpift_keyidx *ix, char *why, size_t whylen)
 int mpift_keyidx_open(struct mpift_keyidx *ix, const char *dir, char *why, size_t whylen)
 {
     int rc = MPIFT_OK;
+    size_t n;
 
     memset(ix, 0, sizeof(*ix));
     snprintf(ix->path, sizeof(ix->path), "%s/%s", dir, MPIFT_KEYIDX_NAME);
     ix->dirfd = open_folder(dir, &rc, why, whylen);
-    return ix->dirfd < 0 ? rc : load(ix, why, whylen);
+    if (ix->dirfd >= 0)
+        return load(ix, why, whylen);
+    n = strlen(why);
+    snprintf(why + n, whylen - n, "; no index: every source is read to key it");
+    return rc;
 }
 
 /* The sorted entry of id's device and inode, or NULL. */
