@@ -32,6 +32,7 @@
  * (struct mpift_options).
  * 1.2: opts->progress may be MPIFT_PROGRESS_JSONL, written to
  * opts->progress_fd.
+ * 1.3: cache (mpift-stage --cache-list, --cache-prune).
  */
 #ifndef MPIFT_HOOK_H
 #define MPIFT_HOOK_H
@@ -44,7 +45,7 @@ extern "C" {
 #endif
 
 #define MPIFT_HOOK_ABI_MAJOR 1
-#define MPIFT_HOOK_ABI_MINOR 2
+#define MPIFT_HOOK_ABI_MINOR 3
 #define MPIFT_HOOK_ENTRY_NAME "mpift_hook_entry"
 #define MPIFT_MODULE_FILENAME "mpift.so"
 
@@ -99,6 +100,14 @@ struct mpift_hook {
     int (*finalize)(mpift_ctx_t **ctx, int status);
     /* mpift_strerror(): the text of a status code; a constant, never NULL. */
     const char *(*strerror)(int status);
+    /* The node caches (cache.dir; hook ABI 1.3): collective; each node's
+     * leader lists its cache (prune 0: key, size, last use, in use) or
+     * trims it to `size` bytes (prune 1; size UINT64_MAX: the node's
+     * cache.max_size), and rank 0 prints every node's answer on stdout.
+     * Returns MPIFT_OK, MPIFT_ERR_CONFIG (no cache.dir), MPIFT_ERR_FILES
+     * (a node's folder refused or unreadable: its line says why) or
+     * MPIFT_ERR_MPI. */
+    int (*cache)(mpift_ctx_t *ctx, int prune, uint64_t size);
 };
 
 typedef const struct mpift_hook *mpift_hook_entry_fn(void);

@@ -12,7 +12,7 @@ Node = collections.namedtuple("Node", "node host ranks copies_written unchanged 
 # ("failed", "not sent", "clash") and the reason.
 Failure = collections.namedtuple("Failure", "path rank host status error")
 
-_LANDED = ("written", "unchanged")
+_LANDED = ("written", "unchanged", "cached")
 
 
 def _copies(entry):
@@ -41,6 +41,10 @@ class Result(object):
                       stage-in: bytes the writers took from a killed run's
                       temporary, and from the older version they held
     folders_not_read  source folders that could not be listed
+    cache_bytes       stage-in: bytes of the copies placed from the nodes'
+                      caches (cache.dir), not fetched
+    cache_discarded   stage-in: cache entries that no longer verified,
+                      discarded (their files were fetched)
     ld_library_path   stage-in with libs = true: {program: the LD_LIBRARY_PATH
                       that runs it (its PROGRAM.libs folder)}; {} otherwise
     report            the whole report as parsed JSON (a dict)
@@ -73,6 +77,8 @@ class Result(object):
         self.resumed_bytes = totals.get("resumed_bytes", 0)
         self.delta_saved_bytes = totals.get("delta_saved_bytes", 0)
         self.folders_not_read = totals.get("folders_not_read", 0)
+        self.cache_bytes = totals.get("cache_bytes", 0)
+        self.cache_discarded = totals.get("cache_discarded", 0)
         self.nodes = [Node(n["node"], n["host"], n["ranks"], n["copies_written"], n["unchanged"], n["failed"],
                            n["bytes_written"], n["seconds"]) for n in report.get("nodes", [])]
         self.failures = [Failure(f["path"], c.get("rank"), c.get("host"), c.get("status"), c.get("error", ""))

@@ -76,7 +76,7 @@ static int check_hook(const struct mpift_hook *hk, const char *path, char *why, 
         return MPIFT_ERR_ABI;
     }
     if (!hk->check || !hk->init || !hk->stage_in || !hk->stage_out || !hk->shell ||
-        !hk->finalize || !hk->strerror) {
+        !hk->finalize || !hk->strerror || !hk->cache) {
         appendf(why, whylen, "  %s: hook table lacks a required function\n", path);
         return MPIFT_ERR_ABI;
     }

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <mpift/hook.h>
@@ -25,7 +26,11 @@
 #define PROG "mpift-stage"
 #define MAX_SETS 256
 
-enum mode { MODE_IN, MODE_OUT, MODE_SHELL, MODE_CHECK };
+enum mode { MODE_IN, MODE_OUT, MODE_SHELL, MODE_CHECK, MODE_CACHE_LIST, MODE_CACHE_PRUNE };
+
+/* --cache-prune=SIZE's bytes (UINT64_MAX, without SIZE: each node's
+ * cache.max_size). */
+static uint64_t prune_size = UINT64_MAX;
 
 static void usage(FILE *f)
 {
@@ -47,6 +52,8 @@ static void usage(FILE *f)
 "      --out              stage out: gather result files onto rank 0\n"
 "      --shell            master console on rank 0 (workers serve until quit)\n"
 "      --check            validate the configuration and exit; no MPI job needed\n"
+"      --cache-list       each node's cache (cache.dir): key, size, last use, in use\n"
+"      --cache-prune[=SIZE] trim each node's cache to SIZE (default cache.max_size)\n"
 "      --print-config     print the configuration file SRC... DEST means\n"
 "\n"
 "Settings (each one key of mpift.conf(5); with --config, they override it):\n"
@@ -109,6 +116,35 @@ struct args {
 
 /* parse_args's answer when the command line is fine and the run goes on. */
 #define ARGS_GO_ON (-1)
+
+/* --cache-prune=SIZE: bytes, with K, M, G or T (powers of 1024).
+ * Returns 0, or -1 (said on stderr). */
+static int parse_prune(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    unsigned long long v;
+    const char *u;
+    char *end;
+    int shift;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (end == s || errno || *s == '-') {
+        fprintf(stderr, PROG ": --cache-prune=%s: not a size (bytes, or with K, M, G, T)\n", s);
+        return -1;
+    }
+    if (*end && (!(u = strchr(units, *end)) || end[1])) {
+        fprintf(stderr, PROG ": --cache-prune=%s: unknown unit '%s' (K, M, G or T)\n", s, end);
+        return -1;
+    }
+    shift = *end ? 10 * (int)(u - units + 1) : 0;
+    if (shift && v > (UINT64_MAX >> shift)) {
+        fprintf(stderr, PROG ": --cache-prune=%s: too large\n", s);
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
+}
 
 /* --progress WHEN.  Returns 0, or -1 (said on stderr) for another word. */
 static int parse_progress(const char *when, enum mpift_progress *out)
@@ -184,6 +220,8 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"out", no_argument, NULL, 'O'},
         {"shell", no_argument, NULL, 'S'},
         {"check", no_argument, NULL, 'C'},
+        {"cache-list", no_argument, NULL, 'L'},
+        {"cache-prune", optional_argument, NULL, 'Z'},
         {"dry-run", no_argument, NULL, 'D'},
         {"progress", required_argument, NULL, 'P'},
         {"progress-fd", required_argument, NULL, 'F'},
@@ -219,6 +257,13 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'O': a->mode = MODE_OUT; nmodes++; break;
         case 'S': a->mode = MODE_SHELL; nmodes++; break;
         case 'C': a->mode = MODE_CHECK; nmodes++; break;
+        case 'L': a->mode = MODE_CACHE_LIST; nmodes++; break;
+        case 'Z':
+            a->mode = MODE_CACHE_PRUNE;
+            nmodes++;
+            if (optarg && parse_prune(optarg, &prune_size) != 0)
+                return 2;
+            break;
         case 'D': o->dry_run = 1; break;
         case 'P':
             if (parse_progress(optarg, &o->progress) != 0)
@@ -242,7 +287,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         }
     }
     if (nmodes > 1) {
-        fprintf(stderr, PROG ": --out, --shell and --check exclude each other\n");
+        fprintf(stderr, PROG ": --out, --shell, --check, --cache-list and --cache-prune exclude each other\n");
         return 2;
     }
     if (o->quiet && o->verbose) {
@@ -257,6 +302,10 @@ static int parse_args(int argc, char **argv, struct args *a)
         return ARGS_GO_ON;
     if (a->mode == MODE_SHELL && optind < argc) {
         mpift_cli_error("--shell takes --config FILE, not '%s'", argv[optind]);
+        return 2;
+    }
+    if ((a->mode == MODE_CACHE_LIST || a->mode == MODE_CACHE_PRUNE) && (optind < argc || !o->config_path)) {
+        mpift_cli_error("--cache-list and --cache-prune take --config FILE (its cache.dir), not files");
         return 2;
     }
     return finish(a, argc, argv);
@@ -319,6 +368,8 @@ static int run(const struct mpift_hook *hk, const struct mpift_options *opts, en
         switch (mode) {
         case MODE_OUT: st = hk->stage_out(ctx); break;
         case MODE_SHELL: st = hk->shell(ctx); break;
+        case MODE_CACHE_LIST: st = hk->cache(ctx, 0, 0); break;
+        case MODE_CACHE_PRUNE: st = hk->cache(ctx, 1, prune_size); break;
         default: st = hk->stage_in(ctx); break;
         }
     }

@@ -4,7 +4,7 @@
 #
 #   tests/bench/staging.sh [CASE...]      CASE: fanout stripe compress local small memory slurm
 #                                               ranks2 wide control fabric profile extract holes
-#                                               autocomp resume delta
+#                                               keys cache autocomp resume delta
 #
 # fanout  64 MiB onto 4 and 8 fake nodes, one rank each, every node in its
 #         own network namespace with a 200 Mbit/s link each way (tbf):
@@ -64,6 +64,8 @@
 # extract a Python environment as one .tar.zst onto 4 nodes, unpacked on
 #         arrival, beside the tree itself and tar x on every node
 #         (extract_case.sh).
+# cache   256 MiB again onto 4 networked nodes with cache.dir: a new dest
+#         from the nodes' caches, and from 2 of 4 (cache_case.sh).
 # keys    what rank 0's content keys cost (cache.dir): 1 GiB onto 2 fake
 #         nodes without cache.dir, with a cold index and with a warm one
 #         (keys_case.sh).
@@ -88,13 +90,14 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/fabric.sh"
 . "$top_srcdir/tests/bench/extract_case.sh"
 . "$top_srcdir/tests/bench/holes_case.sh"
+. "$top_srcdir/tests/bench/cache_case.sh"
 . "$top_srcdir/tests/bench/keys_case.sh"
 . "$top_srcdir/tests/bench/autocomp_case.sh"
 . "$top_srcdir/tests/bench/resume_case.sh"
 . "$top_srcdir/tests/bench/delta_case.sh"
 need_mpirun
 MPIFT_TEST_TIMEOUT=${MPIFT_TEST_TIMEOUT:-900}
-cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp resume delta}
+cases=${*:-fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys cache autocomp resume delta}
 t=$(mktemp_dir)
 link_s=2.684   # 64 MiB at 200 Mbit/s
 
@@ -714,10 +717,11 @@ for c in $cases; do
     extract) extract_case ;;
     holes) holes_case ;;
     keys) keys_case ;;
+    cache) cache_case ;;
     autocomp) autocomp_case ;;
     resume) resume_case ;;
     delta) delta_case ;;
-    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys autocomp resume delta)" ;;
+    *) fail "unknown case $c (fanout stripe compress local small memory slurm ranks2 wide control fabric profile extract holes keys cache autocomp resume delta)" ;;
     esac
 done
 pass

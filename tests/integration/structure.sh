@@ -5,7 +5,7 @@
 # and its "uses" is exactly the set of layers its files include.  Every
 # file's layer is the first folder of its path and its includes point
 # only down the list; no file over 700 lines, no function over 120; MPI
-# tags only in wire/tags.h.  wire/, util/, config/ and fs/ include no MPI
+# tags only in wire/tags.h.  wire/, util/, config/, cache/ and fs/ include no MPI
 # header, directly or through another header: MPI lives in comm/ and
 # above, and the wire's decoders are fuzzed without it.
 # The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
@@ -169,10 +169,10 @@ mpi_seen_by() {
 # MPI is comm/'s and the layers above it: nothing wire/, util/, config/
 # or fs/ compiles sees <mpi.h>.
 no_mpi_below_comm() {
-    mpi_seen_by $(cd "$mod" && find wire util config fs -name '*.[ch]' | sort) ||
-        fail "an MPI header in wire/, util/, config/ or fs/ (MPI belongs in comm/ and above)"
+    mpi_seen_by $(cd "$mod" && find wire util config cache fs -name '*.[ch]' | sort) ||
+        fail "an MPI header in wire/, util/, config/, cache/ or fs/ (MPI belongs in comm/ and above)"
 }
-scenario "wire/, util/, config/ and fs/ include no MPI header, directly or through another header" no_mpi_below_comm
+scenario "wire/, util/, config/, cache/ and fs/ include no MPI header, directly or through another header" no_mpi_below_comm
 
 # The routes are pure arithmetic, unit-tested without MPI: the files that
 # compute them and the struct they fill see no <mpi.h> either.

@@ -192,7 +192,7 @@ START_TEST(stage_in)
     mpift_notes_add(&n2, 1, "sub/a.dat: checksum mismatch");
     for (q = 0; q < 3; q++)
         ranks[q] = (struct mpift_report_rank){&plan, states[q], digest, q == 2 ? n2.text : NULL, q == 2 ? n2.len : 0,
-                                              wire, holes, resumed, delta};
+                                              wire, holes, resumed, delta, NULL};
     snprintf(want, sizeof(want),
              "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-in\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"policy\": \"tree\",\n  \"copies\": \"per-node\",\n  \"nodes_count\": 2,\n  \"ranks\": 3,\n"
@@ -232,9 +232,9 @@ START_TEST(stage_out)
     char want[4096];
 
     mpift_notes_add(&n2, 0, "sub/a.dat: No such file or directory");
-    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0, w0, h0, NULL, NULL, NULL, NULL};
-    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL};
-    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL, NULL, NULL, NULL};
+    ranks[0] = (struct mpift_report_rank){&p0, s0, d0, NULL, 0, w0, h0, NULL, NULL, NULL};
+    ranks[1] = (struct mpift_report_rank){&none, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL};
+    ranks[2] = (struct mpift_report_rank){&p2, s2, d2, n2.text, n2.len, NULL, NULL, NULL, NULL, NULL};
     snprintf(want, sizeof(want),
              "{\n  \"report_version\": 1,\n  \"mpift\": \"%s\",\n  \"mode\": \"stage-out\",\n  \"config\": \"job.cfg\",\n  \"job\": \"job-1\",\n"
              "  \"collect\": \"/c\",\n  \"seconds\": 2.000,\n  \"exit_code\": 1,\n  \"status\": \"failed\",\n"

@@ -19,6 +19,7 @@
 #include "job/context.h"
 #include "util/log.h"
 #include "service/console.h"
+#include "stage/cache_cmd.h"
 #include "util/progress.h"
 #include "comm/status.h"
 #include "comm/wait.h"
@@ -287,6 +288,23 @@ static int hook_shell(mpift_ctx_t *ctx)
     return rc;
 }
 
+/* --cache-list / --cache-prune: one session of the watchdog, like every
+ * collective call (api.c). */
+static int hook_cache(mpift_ctx_t *ctx, int prune, uint64_t size)
+{
+    struct mpift_log *was = mpift_log_use(&ctx->log);
+    int rc, end;
+
+    mpift_watch_begin(&ctx->watch);
+    rc = mpift_cache_cmd(ctx, prune, size);
+    if (!mpift_status_fatal(rc)) {
+        end = mpift_watch_end(&ctx->watch);
+        rc = end != MPIFT_OK ? end : rc;
+    }
+    mpift_log_use(was);
+    return rc;
+}
+
 static int hook_finalize(mpift_ctx_t **ctx, int status)
 {
     int owns = *ctx ? (*ctx)->owns_mpi : mpi_left_up, finalized = 0, initialized = 0;
@@ -321,6 +339,7 @@ static const struct mpift_hook hook = {
     .shell = hook_shell,
     .finalize = hook_finalize,
     .strerror = mpift_strerror,
+    .cache = hook_cache,
 };
 
 const struct mpift_hook *mpift_hook_entry(void)

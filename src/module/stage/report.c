@@ -42,6 +42,7 @@
 #include "fs/outfile.h"
 #include "stage/libs.h"
 #include "stage/report.h"
+#include "stage/stage.h"
 #include "util/faults.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -197,7 +198,10 @@ static void put_copy(FILE *f, const struct mpift_ctx *ctx, int q, const struct m
 
     fprintf(f, "\"rank\": %d, \"host\": ", q);
     mpift_json_str(f, ctx->topo.hosts[q]);
-    fprintf(f, ", \"status\": \"%s\"", state_name(s));
+    fprintf(f, ", \"status\": \"%s\"",
+            s == MPIFT_FS_DONE && rr->cache && rr->cache[i] == MPIFT_CM_PLACED ? "cached" : state_name(s));
+    if (rr->cache && rr->cache[i] == MPIFT_CM_DISCARDED)
+        fputs(", \"cache_discarded\": true", f);
     if (s == MPIFT_FS_FAILED || s == MPIFT_FS_RETRY)
         put_note(f, ix, i);
     else if (s == MPIFT_FS_CLASH)
@@ -330,6 +334,23 @@ static uint64_t sum_of(const struct mpift_stage_report *rep, const uint64_t *v)
     return sum;
 }
 
+/* Stage-in with cache.dir: the bytes of the copies placed from a node's
+ * cache, and the entries discarded because they no longer verified. */
+static void cache_totals(const struct mpift_stage_report *rep, uint64_t *bytes, uint64_t *discarded)
+{
+    size_t i;
+    int q;
+
+    *bytes = *discarded = 0;
+    for (q = 0; q < rep->ctx->topo.size; q++)
+        for (i = 0; rep->ranks[q].cache && i < rep->plan->n; i++) {
+            if (rep->ranks[q].cache[i] == MPIFT_CM_PLACED && rep->ranks[q].state[i] == MPIFT_FS_DONE)
+                *bytes += rep->plan->f[i].size;
+            else if (rep->ranks[q].cache[i] == MPIFT_CM_DISCARDED)
+                (*discarded)++;
+        }
+}
+
 /* The run as a whole: what, where, how it ended, the totals (kept in
  * res too). */
 static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_result *res)
@@ -337,6 +358,7 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
     const struct mpift_ctx *ctx = rep->ctx;
     const struct mpift_topo *t = &ctx->topo;
     const uint64_t *tot = rep->tally->total;
+    uint64_t cbytes, cgone;
 
     *res = (struct mpift_result){ .size = sizeof(*res), .status = rep->status, .seconds = rep->seconds,
                                   .mode = rep->collect ? MPIFT_MODE_STAGE_OUT : MPIFT_MODE_STAGE_IN,
@@ -375,6 +397,10 @@ static void put_run(FILE *f, const struct mpift_stage_report *rep, struct mpift_
         fprintf(f, ", \"resumed_bytes\": %" PRIu64 ", \"delta_saved_bytes\": %" PRIu64
                 ", \"sources_not_planned\": %zu", sum_of(rep, rep->ranks[0].resumed),
                 sum_of(rep, rep->ranks[0].delta_saved), rep->plan->nerrors);
+    if (!rep->collect && ctx->cfg->cache_dir) {
+        cache_totals(rep, &cbytes, &cgone);
+        fprintf(f, ", \"cache_bytes\": %" PRIu64 ", \"cache_discarded\": %" PRIu64, cbytes, cgone);
+    }
     /* failed is a lower bound when folders could not be read */
     fprintf(f, ", \"folders_not_read\": %" PRIu64, rep->tally->unread);
     fputs(" },\n  \"nodes\": [", f);

@@ -43,6 +43,7 @@ struct mpift_report_rank {
     const uint64_t *resumed;      /* stage-in: [plan->n] bytes the writers took from a killed run's
                                    * temporary, and ... */
     const uint64_t *delta_saved;  /* ... from the older version (engine/base.h); or NULL */
+    const unsigned char *cache;   /* stage-in with cache.dir: [plan->n] enum mpift_cmark; or NULL */
 };
 
 /*

@@ -16,6 +16,14 @@ enum mpift_fstate {
     MPIFT_FS_CLASH       /* stage-out: another writer has the same final path */
 };
 
+/* A stage-in copy and its node's cache (stage_in_cache.c), per file. */
+enum mpift_cmark {
+    MPIFT_CM_NONE = 0,
+    MPIFT_CM_HIT,        /* a verified entry is held: placed once preflight passes */
+    MPIFT_CM_PLACED,     /* the copy came from the cache ("cached" in --report) */
+    MPIFT_CM_DISCARDED,  /* the entry did not verify: discarded, the file fetched */
+};
+
 /* Stage-in: does rank q keep a copy of f?  (A scatter file: only its
  * target; else every writer of `copies`.) */
 int mpift_stage_keeps(const struct mpift_ctx *ctx, int q, const struct mpift_pfile *f);

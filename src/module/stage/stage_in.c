@@ -167,6 +167,7 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     r->size = ctx->topo.size;
     r->rootfd = -1;
     r->srcfd = -1;
+    r->cache.dirfd = r->cache.lockfd = -1;
     rc = make_plan(r);
     if (rc != MPIFT_OK)
         return rc;
@@ -174,6 +175,8 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     r->all = zalloc(&nomem, (size_t)r->size, r->nbytes);
     r->mine = r->all ? r->all + (size_t)r->rank * r->nbytes : NULL;
     r->state = zalloc(&nomem, r->plan.n, 1);
+    if (ctx->cfg->cache_dir)   /* every rank's, for the report, used or not */
+        r->cmark = zalloc(&nomem, r->plan.n, 1);
     r->recv = zalloc(&nomem, (size_t)r->size, sizeof(*r->recv));
     r->batch = zalloc(&nomem, 1, sizeof(*r->batch));
     if (r->rank == 0)
@@ -206,6 +209,9 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
 
 static void run_free(struct mpift_in_run *r)
 {
+    mpift_cache_close(&r->cache);   /* and with it the entries this run held */
+    free(r->cmark);
+    free(r->cfd);
     mpift_root_release(&r->hold);
     if (r->rootfd >= 0)
         close(r->rootfd);   /* and with it the run's lock */
@@ -295,6 +301,8 @@ static long long share_needs(struct mpift_in_run *r, int round)
                 r->state[i] = MPIFT_FS_SKIPPED;
                 continue;
             }
+            if (mpift_in_cache_lookup(r, i))
+                continue;   /* placed from the cache after preflight */
         } else if (r->state[i] != MPIFT_FS_RETRY) {
             continue;
         }
@@ -343,6 +351,7 @@ static int run_rounds(struct mpift_in_run *r)
             }
             if (rc != MPIFT_OK)
                 return rc;
+            mpift_in_cache_place(r);
         }
         if (need == 0)
             break;
@@ -357,6 +366,15 @@ static int run_rounds(struct mpift_in_run *r)
 
 #define REPORT "waiting for every rank's part of the report"
 
+/* With cache.dir: every rank's cache marks (enum mpift_cmark) onto rank 0. */
+static int gather_marks(struct mpift_in_run *r, unsigned char *marks)
+{
+    MPI_Request rq;
+
+    return mpift_wait_coll(&r->ctx->watch, REPORT, MPI_Igather(r->cmark, (int)r->plan.n, MPI_BYTE, marks,
+                                                               (int)r->plan.n, MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
+}
+
 /*
  * --report: gather every rank's states and notes on rank 0, which writes
  * the file.  Collective; returns the same code on every rank (MPIFT_ERR_IO
@@ -367,7 +385,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     struct mpift_stage_report rep = {.ctx = r->ctx, .plan = &r->plan, .libs = &r->libs, .tally = tally,
                                      .seconds = secs, .status = status, .extracts = &r->ex};
     struct mpift_report_rank *ranks = NULL;
-    unsigned char *states = NULL;
+    unsigned char *states = NULL, *marks = NULL;
     char *notes = NULL;
     struct mpift_watch *w = &r->ctx->watch;
     MPI_Request rq;
@@ -381,9 +399,10 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
             total += (size_t)r->nlens[q];
         }
         states = calloc((size_t)r->size * (r->plan.n ? r->plan.n : 1), 1);
+        marks = r->ctx->cfg->cache_dir ? calloc((size_t)r->size * (r->plan.n ? r->plan.n : 1), 1) : NULL;
         notes = malloc(total + 1);   /* messages are kept short: ranks x failures */
         ranks = calloc((size_t)r->size, sizeof(*ranks));
-        ok = states && notes && ranks;
+        ok = states && notes && ranks && (marks || !r->ctx->cfg->cache_dir);
     }
     if (rc == MPIFT_OK)
         rc = mpift_wait_coll(w, REPORT, MPI_Ibcast(&ok, 1, MPI_INT, 0, r->ctx->comm, &rq), &rq);
@@ -402,12 +421,17 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
     if (rc == MPIFT_OK)
         rc = mpift_wait_coll(w, REPORT, MPI_Igather(r->state, (int)r->plan.n, MPI_BYTE, states, (int)r->plan.n,
                                                     MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
+    /* cache.dir is every rank's alike: all gather the marks, or none
+     * (a rank without the cache, or without memory for it, sends zeros). */
+    if (rc == MPIFT_OK && r->ctx->cfg->cache_dir)
+        rc = gather_marks(r, marks);
     if (rc == MPIFT_OK)
         rc = mpift_wait_coll(w, REPORT, MPI_Igatherv(r->notes.text ? r->notes.text : "", len, MPI_CHAR, notes,
                                                      r->nlens, r->ndispls, MPI_CHAR, 0, r->ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && r->rank == 0) {
         for (q = 0; q < r->size; q++)
             ranks[q] = (struct mpift_report_rank){.plan = &r->plan, .state = states + (size_t)q * r->plan.n,
+                                                  .cache = marks ? marks + (size_t)q * r->plan.n : NULL,
                                                   .digest = r->digest, .wire = r->wire, .holes = r->holes,
                                                   .resumed = r->resumed, .delta_saved = r->delta_saved,
                                                   .notes = notes + r->ndispls[q],
@@ -420,6 +444,7 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
         rc = MPIFT_ERR_MPI;
 out:
     free(states);
+    free(marks);
     free(notes);
     free(ranks);
     return rc;
@@ -519,7 +544,9 @@ static int in_move(void *run)
 
     if (mpift_in_open_root(r) != MPIFT_OK)
         r->local_fail = 1;
+    mpift_in_cache_open(r);
     rc = run_rounds(r);
+    mpift_in_cache_end(r);
     /* A program stays on a node only with all its libraries (libs.h),
      * however the rounds ended: an MPI or protocol error, or a stop,
      * leaves committed programs too.  Local, no message: safe on any

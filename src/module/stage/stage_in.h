@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache/store.h"
 #include "fs/roots.h"
 #include "engine/xfer.h"
 #include "job/context.h"
@@ -69,6 +70,10 @@ struct mpift_in_run {
     struct mpift_base **bases;  /* a writer's, [plan.n]: what it holds of a file it needs (NULL: nothing) */
     struct mpift_keep **keeps;  /* rank 0's, [plan.n]: what the writers hold, merged (NULL: nothing) */
     uint64_t resumed_total, delta_total; /* rank 0: bytes the writers took from their bases */
+    struct mpift_cache cache;   /* cache.dir on this node (stage_in_cache.c); dirfd -1: none */
+    unsigned char *cmark;       /* with a cache: [plan.n] enum mpift_cmark */
+    int *cfd;                   /* with a cache: [plan.n] a hit's entry (held by cache) */
+    int cache_stop;             /* a put failed (full, quota): no more this run */
     /* Rank 0, to gather the end into: */
     double *rows;               /* [size][MPIFT_TALLY_N] */
     uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
@@ -132,6 +137,17 @@ int mpift_in_bases(struct mpift_in_run *r);
 void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round);
 void mpift_in_base_end(struct mpift_in_run *r, size_t i);
 void mpift_in_bases_free(struct mpift_in_run *r);
+/* The node's cache (stage_in_cache.c).  Open it for my copies (a refused
+ * folder is warned about and not used); look file i up in round 0 (1: a
+ * verified entry is held, the file is not asked for); place every held
+ * entry once preflight passed; put file i once its copy is verified;
+ * trim the cache at the end.  None fails the run: a copy the cache cannot
+ * give is fetched, one it cannot take is left in place. */
+void mpift_in_cache_open(struct mpift_in_run *r);
+int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i);
+void mpift_in_cache_place(struct mpift_in_run *r);
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i);
+void mpift_in_cache_end(struct mpift_in_run *r);
 
 /* --dry-run: rank 0 tells what would move where. */
 void mpift_in_dry_run(struct mpift_in_run *r);

@@ -1,0 +1,188 @@
+/* evict.c - a cache folder's entries listed, and trimmed least recently
+ * used first (store.h). */
+#include "mpift_autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "cache/store.h"
+#include "util/tmpname.h"
+
+int mpift_cache_entry_name(const char *base, uint64_t *size)
+{
+    const char *p = base;
+    uint64_t v = 0;
+    int k;
+
+    if (*p < '0' || *p > '9')
+        return 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10 || p - base >= 20)
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p++ != '-')
+        return 0;
+    for (k = 0; k < 2 * MPIFT_CACHE_KEY; k++, p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    if (*p != '\0')
+        return 0;
+    *size = v;
+    return 1;
+}
+
+/* Is the entry held by a running job?  (Its exclusive lock cannot be
+ * taken; taken, it is let go at once.) */
+static int in_use(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), busy;
+
+    if (fd < 0)
+        return 0;
+    busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);
+    return busy;
+}
+
+static int by_use(const void *a, const void *b)
+{
+    const struct mpift_cache_item *x = a, *y = b;
+
+    if (x->last_use != y->last_use)
+        return x->last_use < y->last_use ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The temporaries of puts and records that a killed job left: every one
+ * is written under the folder's lock, which the caller holds, so any
+ * there now is dead.  (Other files of the folder, such as rank 0's key
+ * index and its temporaries, are not the store's.) */
+static void sweep(struct mpift_cache *c, const char *base)
+{
+    static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC};
+    size_t k;
+
+    for (k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
+        if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base))
+            unlinkat(c->dirfd, base, 0);
+}
+
+/* Every entry of the folder (not sorted, in_use unset); with `clean`,
+ * dead temporaries removed on the way. */
+static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **items, size_t *n)
+{
+    struct mpift_cache_item *v = NULL, *nv;
+    struct dirent *de;
+    struct stat st;
+    char rec[MPIFT_CACHE_NAME + 8];
+    size_t cap = 0;
+    uint64_t size;
+    DIR *d;
+    int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    *items = NULL;
+    *n = 0;
+    if (fd < 0 || !(d = fdopendir(fd))) {
+        if (fd >= 0)
+            close(fd);
+        return MPIFT_ERR_IO;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (clean)
+            sweep(c, de->d_name);
+        if (!mpift_cache_entry_name(de->d_name, &size) ||
+            fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            nv = realloc(v, cap * sizeof(*v));
+            if (!nv) {
+                free(v);
+                closedir(d);
+                return MPIFT_ERR_NOMEM;
+            }
+            v = nv;
+        }
+        memcpy(v[*n].name, de->d_name, strlen(de->d_name) + 1);   /* an entry's name: it fits */
+        v[*n].size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        snprintf(rec, sizeof(rec), "%s.rec", v[*n].name);
+        v[*n].last_use = fstatat(c->dirfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mtim.tv_sec : 0;
+        v[*n].in_use = 0;
+        (*n)++;
+    }
+    closedir(d);
+    *items = v;
+    return MPIFT_OK;
+}
+
+int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, size_t *n)
+{
+    size_t i;
+    int rc = scan(c, 0, items, n);
+
+    if (rc != MPIFT_OK)
+        return rc;
+    for (i = 0; i < *n; i++)
+        (*items)[i].in_use = in_use(c->dirfd, (*items)[i].name);
+    if (*n)   /* an empty folder: no array at all */
+        qsort(*items, *n, sizeof(**items), by_use);
+    return MPIFT_OK;
+}
+
+/* Remove one entry and its record, if no job holds it. */
+static int evict_one(struct mpift_cache *c, const char *name)
+{
+    char rec[MPIFT_CACHE_NAME + 8];
+    int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), gone = 0;
+
+    if (fd < 0)
+        return errno == ENOENT;
+    /* Held until the name is gone: a job that opens it meanwhile finds
+     * the name another's (or none) once it has its shared lock. */
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        snprintf(rec, sizeof(rec), "%s.rec", name);
+        gone = unlinkat(c->dirfd, name, 0) == 0;
+        unlinkat(c->dirfd, rec, 0);
+    }
+    close(fd);
+    return gone;
+}
+
+int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed)
+{
+    struct mpift_cache_item *v;
+    uint64_t total = 0;
+    size_t n, i;
+    int rc;
+
+    *kept = *freed = 0;
+    if (c->dirfd < 0)
+        return MPIFT_OK;
+    mpift_cache_lock(c);
+    rc = scan(c, 1, &v, &n);
+    if (rc != MPIFT_OK)
+        goto out;
+    if (n)
+        qsort(v, n, sizeof(*v), by_use);
+    for (i = 0; i < n; i++)
+        total += v[i].size;
+    for (i = 0; i < n && total > max; i++)
+        if (evict_one(c, v[i].name)) {
+            total -= v[i].size;
+            *freed += v[i].size;
+        }
+    *kept = total;
+    free(v);
+out:
+    mpift_cache_unlock(c);
+    return rc;
+}

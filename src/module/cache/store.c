@@ -1,0 +1,408 @@
+/* store.c - a node's cache folder: opened and checked, entries found,
+ * verified, recorded and put (store.h for the rules). */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "cache/copy.h"
+#include "cache/store.h"
+#include "util/hash.h"
+#include "util/tmpname.h"
+
+#define LOCK_NAME ".lock"
+#define REC_SUFFIX ".rec"
+#define HASH_BUF (1u << 20)   /* bytes read at a time to re-hash an entry */
+
+void mpift_cache_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char name[MPIFT_CACHE_NAME])
+{
+    int n = snprintf(name, MPIFT_CACHE_NAME, "%" PRIu64 "-", size), k;
+
+    for (k = 0; k < MPIFT_CACHE_KEY; k++)
+        n += snprintf(name + n, (size_t)(MPIFT_CACHE_NAME - n), "%02x", key[k]);
+}
+
+/* The folder refused: c closed, why says what to do. */
+static int refuse(struct mpift_cache *c, int fd, const char *host, const char *cause, const char *todo, char *why,
+                  size_t whylen)
+{
+    snprintf(why, whylen, "cache.dir %s on %s: %s; the cache is not used there (%s)", c->path, host, cause, todo);
+    if (fd >= 0)
+        close(fd);
+    c->dirfd = -1;
+    return MPIFT_ERR_CONFIG;
+}
+
+/* mkdir -p, each folder made 0700 (only the last is checked as the
+ * cache: the others are the user's path to it, as with paths.dest). */
+static int make_dirs(char *path)
+{
+    char *p;
+
+    for (p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            *p = '/';
+            return -1;
+        }
+        *p = '/';
+    }
+    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, const char *host, char *why,
+                     size_t whylen)
+{
+    struct stat st;
+    struct rlimit rl;
+    char cause[256];
+    int fd;
+
+    memset(c, 0, sizeof(*c));
+    c->dirfd = c->lockfd = -1;
+    c->max_size = max_size;
+    snprintf(c->path, sizeof(c->path), "%s", dir);
+    if (make_dirs(c->path) != 0) {
+        snprintf(cause, sizeof(cause), "cannot make it: %s", strerror(errno));
+        return refuse(c, -1, host, cause, "make it, or set cache.dir to a folder of yours", why, whylen);
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+        return refuse(c, -1, host, "is a symbolic link, which another user may have planted",
+                      "remove the link, or set cache.dir to a real folder of yours", why, whylen);
+    if (fd < 0) {
+        snprintf(cause, sizeof(cause), "cannot open it: %s", strerror(errno));
+        return refuse(c, -1, host, cause, "set cache.dir to a folder of yours", why, whylen);
+    }
+    if (fstat(fd, &st) != 0) {
+        snprintf(cause, sizeof(cause), "cannot stat it: %s", strerror(errno));
+        return refuse(c, fd, host, cause, "set cache.dir to a folder of yours", why, whylen);
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(cause, sizeof(cause), "is owned by uid %u, not by you (uid %u): its entries cannot be trusted",
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+        return refuse(c, fd, host, cause, "set cache.dir to a folder of your own", why, whylen);
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(cause, sizeof(cause), "is writable by %s (mode %04o): others could plant entries",
+                 st.st_mode & S_IWOTH ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+        return refuse(c, fd, host, cause, "chmod go-w it", why, whylen);
+    }
+    c->dirfd = fd;
+    c->lockfd = openat(fd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (c->lockfd < 0) {
+        snprintf(cause, sizeof(cause), "cannot make its lock file %s: %s", LOCK_NAME, strerror(errno));
+        return refuse(c, fd, host, cause, "check its room and permissions", why, whylen);
+    }
+    /* Held entries cost a descriptor each: at most a quarter of the limit
+     * (past it an entry is used unheld, and may be evicted under us: the
+     * copy placed is unharmed, since it is a link or a copy of its own). */
+    c->maxheld = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 4 : 1024;
+    return MPIFT_OK;
+}
+
+void mpift_cache_close(struct mpift_cache *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nheld; i++)
+        close(c->held[i]);
+    free(c->held);
+    c->held = NULL;
+    c->nheld = c->capheld = 0;
+    if (c->lockfd >= 0)
+        close(c->lockfd);
+    if (c->dirfd >= 0)
+        close(c->dirfd);
+    c->dirfd = c->lockfd = -1;
+}
+
+void mpift_cache_lock(struct mpift_cache *c)
+{
+    while (flock(c->lockfd, LOCK_EX) != 0 && errno == EINTR)
+        ;
+}
+
+void mpift_cache_unlock(struct mpift_cache *c)
+{
+    flock(c->lockfd, LOCK_UN);
+}
+
+/* Keep fd (an entry with LOCK_SH) to the end: 1; 0 when too many are. */
+static int hold(struct mpift_cache *c, int fd)
+{
+    int *v;
+
+    if (c->nheld >= c->maxheld)
+        return 0;
+    if (c->nheld == c->capheld) {
+        v = realloc(c->held, (c->capheld ? 2 * c->capheld : 64) * sizeof(*v));
+        if (v) {
+            c->held = v;
+            c->capheld = c->capheld ? 2 * c->capheld : 64;
+        }
+    }
+    if (c->nheld == c->capheld)
+        return 0;
+    c->held[c->nheld++] = fd;
+    return 1;
+}
+
+/* The identity a record keeps. */
+struct ident {
+    uint64_t dev, ino, size;
+    int64_t msec, mnsec, csec, cnsec;
+};
+
+static void ident_of(const struct stat *st, struct ident *id)
+{
+    *id = (struct ident){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size, st->st_mtim.tv_sec,
+                         st->st_mtim.tv_nsec, st->st_ctim.tv_sec, st->st_ctim.tv_nsec};
+}
+
+/* Write name's record for fd's inode: a temporary renamed over it, so a
+ * reader sees the old record or the new one.  Under the folder's lock. */
+static void record(struct mpift_cache *c, const char *name, int fd)
+{
+    char rec[MPIFT_CACHE_NAME + 8], tmp[MPIFT_CACHE_NAME + 32];
+    struct stat st;
+    struct ident id;
+    FILE *f;
+    int tfd;
+
+    if (fstat(fd, &st) != 0)
+        return;
+    ident_of(&st, &id);
+    snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
+    snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC "%d" MPIFT_TMP_SUFFIX, (int)getpid());
+    tfd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (tfd < 0 || !(f = fdopen(tfd, "w"))) {
+        if (tfd >= 0)
+            close(tfd);
+        return;
+    }
+    fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", id.dev,
+            id.ino, id.size, id.msec, id.mnsec, id.csec, id.cnsec);
+    if (fclose(f) != 0 || renameat(c->dirfd, tmp, c->dirfd, rec) != 0)
+        unlinkat(c->dirfd, tmp, 0);
+}
+
+/* Does name's record hold fd's identity now? */
+static int recorded(struct mpift_cache *c, const char *name, int fd)
+{
+    char rec[MPIFT_CACHE_NAME + 8];
+    struct stat st;
+    struct ident now, was;
+    FILE *f;
+    int rfd, n;
+
+    snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
+    rfd = openat(c->dirfd, rec, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (rfd < 0 || !(f = fdopen(rfd, "r"))) {
+        if (rfd >= 0)
+            close(rfd);
+        return 0;
+    }
+    n = fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &was.dev,
+               &was.ino, &was.size, &was.msec, &was.mnsec, &was.csec, &was.cnsec);
+    fclose(f);
+    if (n != 7 || fstat(fd, &st) != 0)
+        return 0;
+    ident_of(&st, &now);
+    return memcmp(&now, &was, sizeof(now)) == 0;
+}
+
+/* The use stamp: the record's mtime, now. */
+static void stamp(struct mpift_cache *c, const char *name)
+{
+    char rec[MPIFT_CACHE_NAME + 8];
+
+    snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
+    utimensat(c->dirfd, rec, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
+/* Is fd's content (size) the key?  -1 on a read error (errno). */
+static int hashes_to(int fd, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
+{
+    unsigned char *buf = malloc(HASH_BUF);
+    XXH3_state_t *h = XXH3_createState();
+    XXH128_canonical_t can;
+    uint64_t off = 0;
+    ssize_t n;
+    int rc = -1;
+
+    if (!buf || !h || XXH3_128bits_reset(h) != XXH_OK)
+        goto out;
+    while ((n = pread(fd, buf, HASH_BUF, (off_t)off)) > 0) {
+        XXH3_128bits_update(h, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    if (n < 0)
+        goto out;
+    XXH128_canonicalFromHash(&can, XXH3_128bits_digest(h));
+    rc = off == size && memcmp(can.digest, key, MPIFT_CACHE_KEY) == 0;
+out:
+    XXH3_freeState(h);
+    free(buf);
+    return rc;
+}
+
+/* Remove name (and its record) if it is still the inode fd has open. */
+static void discard(struct mpift_cache *c, const char *name, int fd)
+{
+    char rec[MPIFT_CACHE_NAME + 8];
+    struct stat a, b;
+
+    snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
+    mpift_cache_lock(c);
+    if (fstat(fd, &a) == 0 && fstatat(c->dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+        a.st_dev == b.st_dev) {
+        unlinkat(c->dirfd, name, 0);
+        unlinkat(c->dirfd, rec, 0);
+    }
+    mpift_cache_unlock(c);
+}
+
+enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                                       int *fd, int *held, char *why, size_t whylen)
+{
+    char name[MPIFT_CACHE_NAME];
+    struct stat st, now;
+    int efd, ok;
+
+    *fd = -1;
+    *held = 0;
+    why[0] = '\0';
+    if (c->dirfd < 0)
+        return MPIFT_CACHE_MISS;
+    mpift_cache_name(size, key, name);
+    efd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (efd < 0)
+        return MPIFT_CACHE_MISS;
+    /* Shared: eviction (exclusive, without waiting) now passes it over.
+     * It may have been evicted between the open and the lock: then the
+     * name is gone or another inode's. */
+    while (flock(efd, LOCK_SH) != 0 && errno == EINTR)
+        ;
+    if (fstat(efd, &st) != 0 || fstatat(c->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
+        now.st_dev != st.st_dev) {
+        close(efd);
+        return MPIFT_CACHE_MISS;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+        snprintf(why, whylen, "cache entry %s/%s is %s, not %" PRIu64 " bytes: discarded", c->path, name,
+                 S_ISREG(st.st_mode) ? "of another size" : "not a regular file", size);
+        discard(c, name, efd);
+        close(efd);
+        return MPIFT_CACHE_BAD;
+    }
+    if (!recorded(c, name, efd)) {
+        ok = hashes_to(efd, size, key);
+        if (ok < 0) {
+            snprintf(why, whylen, "cache entry %s/%s: cannot read it: %s", c->path, name, strerror(errno));
+            close(efd);
+            return MPIFT_CACHE_MISS;
+        }
+        if (!ok) {
+            snprintf(why, whylen, "cache entry %s/%s changed since it was cached (its bytes are not its key): "
+                     "discarded", c->path, name);
+            discard(c, name, efd);
+            close(efd);
+            return MPIFT_CACHE_BAD;
+        }
+        mpift_cache_lock(c);
+        record(c, name, efd);
+        mpift_cache_unlock(c);
+    }
+    stamp(c, name);
+    *held = hold(c, efd);
+    *fd = efd;
+    return MPIFT_CACHE_HIT;
+}
+
+void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd)
+{
+    char name[MPIFT_CACHE_NAME];
+
+    mpift_cache_name(size, key, name);
+    mpift_cache_lock(c);
+    record(c, name, fd);
+    mpift_cache_unlock(c);
+}
+
+/* A copy of in (size bytes, mode) as the entry name, by way of a
+ * temporary: 0 or an errno. */
+static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st)
+{
+    char tmp[64];
+    struct timespec ts[2] = {st->st_mtim, st->st_mtim};
+    int out, err = 0;
+
+    snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT "%d" MPIFT_TMP_SUFFIX, (int)getpid());
+    out = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0)
+        return errno;
+    if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
+        futimens(out, ts) != 0 || fsync(out) != 0)
+        err = errno ? errno : EIO;
+    if (!err && linkat(c->dirfd, tmp, c->dirfd, name, 0) != 0 && errno != EEXIST)
+        err = errno;
+    if (!err)
+        record(c, name, out);
+    close(out);
+    unlinkat(c->dirfd, tmp, 0);
+    return err;
+}
+
+int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
+                    const char *name, char *why, size_t whylen)
+{
+    char ename[MPIFT_CACHE_NAME];
+    struct stat st, now;
+    int fd, err = 0;
+
+    if (c->dirfd < 0)
+        return MPIFT_OK;
+    mpift_cache_name(size, key, ename);
+    fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+        snprintf(why, whylen, "%s: not cached: the copy is gone or changed", name);
+        if (fd >= 0)
+            close(fd);
+        return MPIFT_ERR_IO;
+    }
+    mpift_cache_lock(c);
+    if (fstatat(c->dirfd, ename, &now, AT_SYMLINK_NOFOLLOW) == 0)
+        goto out;   /* another job (or rank) put it first: entries are never replaced */
+    /* The copy is the entry from now on: it loses its write bits, so a
+     * write through it is refused rather than changing the cache. */
+    if (fchmod(fd, st.st_mode & 0555) == 0 && linkat(dirfd, name, c->dirfd, ename, 0) == 0) {
+        if (fstatat(c->dirfd, ename, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st.st_ino)
+            record(c, ename, fd);
+        else
+            unlinkat(c->dirfd, ename, 0);   /* the copy was replaced while we linked: not ours */
+        goto out;
+    }
+    err = errno == EEXIST ? 0 : errno;
+    fchmod(fd, st.st_mode & 07777);   /* not linked: the copy keeps its own mode */
+    if (err)
+        err = put_copy(c, ename, fd, &st);
+out:
+    mpift_cache_unlock(c);
+    close(fd);
+    if (!err)
+        return MPIFT_OK;
+    snprintf(why, whylen, "not cached in %s: %s", c->path, strerror(err));
+    return MPIFT_ERR_IO;
+}

@@ -1,0 +1,130 @@
+/*
+ * store.h - a node's cache of staged contents across jobs (cache.dir):
+ * one folder per node, one entry per content, named by its size and its
+ * key (XXH3-128 of the bytes, canonical form: "<size>-<32 hex>").
+ *
+ * Rules (docs/cache.md):
+ *  - The folder is the user's alone: made 0700 when missing; refused when
+ *    it is a symbolic link, owned by another user, or writable by group
+ *    or others.  It is opened once (O_NOFOLLOW | O_DIRECTORY) and every
+ *    name in it is reached relative to that descriptor, never through a
+ *    link planted inside.
+ *  - Entries are read-only (their mode less every write bit), made whole
+ *    before their name appears (a hard link of a verified copy, or a
+ *    temporary renamed by link), and never replaced.
+ *  - Beside each entry, "<entry>.rec": the identity the entry had when
+ *    mpift last knew its bytes (device, inode, size, mtime, ctime).  An
+ *    entry whose inode still has that identity is trusted without being
+ *    read; any other (no record, a link added or removed, a chmod, a
+ *    write) is read and hashed whole, and discarded when it is not its
+ *    key.  The record's mtime is the entry's last use (atime is not
+ *    kept by most mounts, and the entry shares its inode with copies).
+ *  - A job holds a shared flock on each entry it uses until it closes
+ *    the cache; eviction takes an exclusive one without waiting and
+ *    passes over what it cannot take.  Puts, discards, records and
+ *    eviction serialise on ".lock" (flock), so jobs of one node share
+ *    one folder safely.
+ * No MPI: each writer rank opens its node's folder itself.
+ */
+#ifndef MPIFT_CACHE_STORE_H
+#define MPIFT_CACHE_STORE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MPIFT_CACHE_KEY 16                          /* bytes of a key */
+#define MPIFT_CACHE_NAME (20 + 1 + 2 * MPIFT_CACHE_KEY + 1) /* "<size>-<hex>" and its NUL */
+
+/* The store's own temporaries in the folder (util/tmpname.h's shape):
+ * an entry being copied in, a record being written. */
+#define MPIFT_CACHE_TMP_PUT ".mpift-put-"
+#define MPIFT_CACHE_TMP_REC ".mpift-rec-"
+
+struct mpift_cache {
+    int dirfd;               /* the folder; -1: no cache */
+    int lockfd;              /* its ".lock" */
+    uint64_t max_size;       /* bytes kept at most (0: no bound) */
+    char path[PATH_MAX];     /* the folder as configured, for messages */
+    int *held;               /* entries held with LOCK_SH until mpift_cache_close */
+    size_t nheld, capheld, maxheld;
+};
+
+/*
+ * mpift_cache_open - open (making it 0700 when missing) the folder `dir`
+ * and check it (above).  `host` names this node in messages.  MPIFT_OK,
+ * or MPIFT_ERR_IO / MPIFT_ERR_CONFIG with why naming the folder, the
+ * node, the cause and what to do; c is then closed (dirfd -1).
+ */
+int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, const char *host, char *why,
+                     size_t whylen);
+
+/* Release every held entry and close the folder.  Safe on a closed one. */
+void mpift_cache_close(struct mpift_cache *c);
+
+/* The entry's name for (size, key). */
+void mpift_cache_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char name[MPIFT_CACHE_NAME]);
+
+enum mpift_cache_found {
+    MPIFT_CACHE_MISS = 0,    /* no entry */
+    MPIFT_CACHE_HIT,         /* *fd: the entry, verified (held until close when *held) */
+    MPIFT_CACHE_BAD,         /* there was one, it is not its key: discarded (why says how) */
+};
+
+/*
+ * mpift_cache_get - the entry of (size, key), verified as above; on a
+ * hit *fd is the entry opened read-only with a shared flock, and its use
+ * is stamped.  *held 1: c keeps it open until mpift_cache_close (do not
+ * close it); 0: c holds a quarter of the open-file limit already, the
+ * caller owns fd and closes it once done (the entry is protected only
+ * while it is open).  A read error while verifying is a miss (why says
+ * it; the entry is left).
+ */
+enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                                       int *fd, int *held, char *why, size_t whylen);
+
+/* The entry held open as fd changed its inode's ctime by being linked
+ * (a copy placed): record its identity again so the next job trusts it. */
+void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd);
+
+/*
+ * mpift_cache_put - keep the verified copy `name` in dirfd (its content
+ * is (size, key)): a hard link when the folders share a file system (the
+ * copy loses its write bits: it is the entry), else a copy.  MPIFT_OK
+ * (also when the entry was already there), or an error with why (a full
+ * file system, a quota, no inodes): the caller warns, the copy stays.
+ */
+int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
+                    const char *name, char *why, size_t whylen);
+
+/* One entry, as listed. */
+struct mpift_cache_item {
+    char name[MPIFT_CACHE_NAME];
+    uint64_t size;
+    int64_t last_use;        /* seconds since the epoch (0: never recorded) */
+    int in_use;              /* a running job holds it */
+};
+
+/*
+ * mpift_cache_list - every entry, oldest use first, into *items (malloc'd,
+ * *n of them; free() it).  MPIFT_OK or MPIFT_ERR_NOMEM / _IO.
+ */
+int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, size_t *n);
+
+/*
+ * mpift_cache_evict - least recently used first, remove entries until
+ * the folder holds at most `max` bytes, passing over those a job holds.
+ * *kept and *freed: bytes left and removed.  MPIFT_OK or an error.
+ */
+int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed);
+
+/* The folder's lock (".lock", exclusive): puts, records, discards and
+ * eviction take it, across the jobs of a node. */
+void mpift_cache_lock(struct mpift_cache *c);
+void mpift_cache_unlock(struct mpift_cache *c);
+
+/* Does `base` name an entry ("<size>-<32 hex>")?  *size gets its size. */
+int mpift_cache_entry_name(const char *base, uint64_t *size);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * stage_in_cache.c - a stage-in's use of its node's cache (cache/store.h,
+ * docs/cache.md).
+ *
+ * Round 0, before the needs are shared: each writer whose copy is not
+ * already unchanged looks the file's key up; a verified entry is held
+ * and the file not asked for, so routes go only to the nodes that lack
+ * it.  Once preflight has passed on every rank, the held entries are
+ * placed: a hard link to the entry where mode and mtime are the entry's
+ * and the folders share a file system, else a reflink or a copy, under a
+ * temporary name renamed like any verified copy.  An entry that does not
+ * verify is discarded and the file fetched, named in the report.  After
+ * a copy is received and verified it is put in the cache; at the end the
+ * cache is trimmed to cache.max_size.
+ */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "cache/copy.h"
+#include "cache/store.h"
+#include "config/template.h"
+#include "engine/sink.h"
+#include "fs/fsafe.h"
+#include "stage/stage.h"
+#include "stage/stage_in.h"
+#include "util/log.h"
+
+void mpift_in_cache_open(struct mpift_in_run *r)
+{
+    struct mpift_ctx *ctx = r->ctx;
+    char dir[PATH_MAX], why[MPIFT_WHY_MAX];
+    struct mpift_tvars v;
+
+    if (!ctx->cfg->cache_dir || ctx->dry_run || r->rootfd < 0 || r->lock == MPIFT_IN_LOCK_BUSY)
+        return;
+    mpift_topo_tvars(&ctx->topo, r->rank, &v);
+    if (mpift_template_expand(ctx->cfg->cache_dir, &v, dir, sizeof(dir)) != MPIFT_OK) {
+        mpift_log_warn("cache.dir %s in %s: cannot be expanded on %s: the cache is not used there",
+                       ctx->cfg->cache_dir, ctx->cfg->file, ctx->topo.host);
+        return;
+    }
+    if (mpift_cache_open(&r->cache, dir, ctx->cfg->cache_max_size, ctx->topo.host, why, sizeof(why)) != MPIFT_OK) {
+        mpift_log_warn("%s", why);
+        return;
+    }
+    r->cfd = calloc(r->plan.n ? r->plan.n : 1, sizeof(*r->cfd));
+    if (!r->cmark || !r->cfd) {
+        mpift_log_warn("cache.dir %s on %s: out of memory for %zu files: the cache is not used", dir,
+                       ctx->topo.host, r->plan.n);
+        mpift_cache_close(&r->cache);
+    }
+}
+
+int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char why[MPIFT_WHY_MAX];
+    int fd, held;
+
+    if (r->cache.dirfd < 0 || !f->keyed || f->extract || r->ctx->force)
+        return 0;
+    switch (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, why, sizeof(why))) {
+    case MPIFT_CACHE_HIT:
+        /* Past the descriptors the cache may hold, the entry is let go
+         * and opened again to be placed (cfd -1). */
+        if (!held)
+            close(fd);
+        r->cmark[i] = MPIFT_CM_HIT;
+        r->cfd[i] = held ? fd : -1;
+        return 1;
+    case MPIFT_CACHE_BAD:
+        r->cmark[i] = MPIFT_CM_DISCARDED;
+        mpift_log_warn("%s/%s: %s; fetching it again", r->ctx->dest_root, f->dest, why);
+        return 0;
+    default:
+        if (why[0])
+            mpift_log_warn("%s/%s: %s; fetching it", r->ctx->dest_root, f->dest, why);
+        return 0;
+    }
+}
+
+/* The mode a verified copy of f gets here (engine/sink.c's rule). */
+static mode_t wanted_mode(const struct mpift_pfile *f, const struct mpift_sink *s)
+{
+    return f->preserve ? f->mode & 07777 : s->new_mode & f->mode;
+}
+
+/* Link the entry (efd, name ename in the cache) as the copy of s: beside
+ * it under a temporary name, renamed into place.  0 or -1 (errno). */
+static int place_link(struct mpift_in_run *r, int efd, const char *ename, struct mpift_sink *s)
+{
+    char tmp[64];
+    struct stat a, b;
+
+    snprintf(tmp, sizeof(tmp), MPIFT_TMP_MARK "cache-%d-r%d" MPIFT_TMP_SUFFIX, (int)getpid(), r->rank);
+    if (linkat(r->cache.dirfd, ename, s->dirfd, tmp, 0) != 0)
+        return -1;
+    /* The name may have been evicted and made again between our open and
+     * the link: the link must be the inode we verified. */
+    if (fstat(efd, &a) != 0 || fstatat(s->dirfd, tmp, &b, AT_SYMLINK_NOFOLLOW) != 0 || a.st_ino != b.st_ino ||
+        a.st_dev != b.st_dev || renameat(s->dirfd, tmp, s->dirfd, s->name) != 0) {
+        unlinkat(s->dirfd, tmp, 0);
+        errno = errno ? errno : ESTALE;
+        return -1;
+    }
+    return 0;
+}
+
+/* Place entry efd as my copy of file i.  MPIFT_OK or an error with why. */
+static int place_fd(struct mpift_in_run *r, size_t i, int efd, char *why, size_t whylen)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    struct mpift_expect e = {.size = f->size, .sent = f->size, .mtime_sec = f->mtime_sec,
+                             .mtime_nsec = f->mtime_nsec, .mode = f->mode, .cksum = MPIFT_WIRE_CKSUM_NONE};
+    char ename[MPIFT_CACHE_NAME];
+    struct mpift_sink s;
+    struct stat st;
+    int rc;
+
+    rc = mpift_sink_open(&s, r->rootfd, r->ctx->dest_root, f->dest, r->rank, MPIFT_WIRE_CKSUM_NONE, why, whylen);
+    if (rc != MPIFT_OK)
+        return rc;
+    mpift_cache_name(f->size, f->key, ename);
+    if (fstat(efd, &st) == 0 && (st.st_mode & 07777) == (wanted_mode(f, &s) & ~(mode_t)0222) &&
+        st.st_mtim.tv_sec == f->mtime_sec && (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec &&
+        place_link(r, efd, ename, &s) == 0) {
+        mpift_sink_abort(&s);   /* its own temporary, unused */
+        mpift_cache_touch(&r->cache, f->size, f->key, efd);   /* a link more: a new ctime */
+        return MPIFT_OK;
+    }
+    if (mpift_cache_copy(efd, s.fd, f->size) != 0) {
+        snprintf(why, whylen, "%s: cannot copy it from the cache: %s", s.display, strerror(errno));
+        mpift_sink_abort(&s);
+        return MPIFT_ERR_IO;
+    }
+    s.received = f->size;
+    return mpift_sink_commit(&s, &e, f->preserve, r->ctx->cfg->fsync, why, whylen);
+}
+
+/* Entry i to place: the one held since the lookup, or opened again
+ * (*own: close it after).  -1 with why when it went meanwhile. */
+static int entry_fd(struct mpift_in_run *r, size_t i, int *own, char *why, size_t whylen)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char cause[MPIFT_WHY_MAX];
+    int fd, held;
+
+    *own = 0;
+    if (r->cfd[i] >= 0)
+        return r->cfd[i];
+    if (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, cause, sizeof(cause)) != MPIFT_CACHE_HIT) {
+        mpift_format(why, whylen, "%s/%s: its cache entry on %s went between the lookup and the placing (%s); run the "
+                 "stage again", r->ctx->dest_root, f->dest, r->ctx->topo.host, cause[0] ? cause : "another job pruned it");
+        return -1;
+    }
+    *own = !held;
+    return fd;
+}
+
+/* Place entry i as my copy.  MPIFT_OK or an error with why. */
+static int place(struct mpift_in_run *r, size_t i, char *why, size_t whylen)
+{
+    int own, rc, efd = entry_fd(r, i, &own, why, whylen);
+
+    if (efd < 0)
+        return MPIFT_ERR_IO;
+    rc = place_fd(r, i, efd, why, whylen);
+    if (own)
+        close(efd);
+    return rc;
+}
+
+void mpift_in_cache_place(struct mpift_in_run *r)
+{
+    char why[MPIFT_WHY_MAX];
+    size_t i;
+
+    for (i = 0; r->cmark && i < r->plan.n; i++) {
+        if (r->cmark[i] != MPIFT_CM_HIT)
+            continue;
+        if (place(r, i, why, sizeof(why)) == MPIFT_OK) {
+            r->cmark[i] = MPIFT_CM_PLACED;
+            r->state[i] = MPIFT_FS_DONE;
+            r->written++;
+            continue;
+        }
+        r->cmark[i] = MPIFT_CM_NONE;
+        r->state[i] = MPIFT_FS_FAILED;
+        r->item_failed = 1;
+        mpift_log_error("%s (from the node's cache)", why);
+        mpift_in_note(r, i, why);
+    }
+}
+
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
+    int dfd;
+
+    if (r->cache.dirfd < 0 || r->cache_stop || !f->keyed || f->extract || r->cmark[i] == MPIFT_CM_PLACED)
+        return;
+    if (mpift_split_parent(f->dest, parent, sizeof(parent), name, sizeof(name)) != MPIFT_OK)
+        return;
+    dfd = mpift_dir_open(r->rootfd, parent, false, why, sizeof(why));
+    if (dfd < 0)
+        return;
+    if (mpift_cache_put(&r->cache, f->size, f->key, dfd, name, why, sizeof(why)) != MPIFT_OK) {
+        /* The copy is in place: the job goes on, the cache does not grow. */
+        mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run",
+                       r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
+        r->cache_stop = 1;
+    }
+    close(dfd);
+}
+
+void mpift_in_cache_end(struct mpift_in_run *r)
+{
+    uint64_t kept, freed;
+
+    if (r->cache.dirfd < 0)
+        return;
+    if (mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed) == MPIFT_OK && freed)
+        mpift_log_verbose("cache.dir %s: %llu bytes evicted, %llu kept (cache.max_size %llu)", r->cache.path,
+                          (unsigned long long)freed, (unsigned long long)kept,
+                          (unsigned long long)r->cache.max_size);
+}

@@ -1,0 +1,265 @@
+#!/bin/bash
+# The node cache (cache.dir, docs/cache.md) on 3 fake nodes: a second job
+# into a new dest puts nothing on the wire and places every copy from the
+# cache (hard links, read-only); a node whose cache was emptied alone
+# receives; and the hostile cases: an entry truncated or rewritten behind
+# mpift's back (discarded, fetched again, named; nothing wrong committed),
+# a cache on a full file system (the job succeeds, warned), two jobs
+# filling one cache at once, a cache folder that is a symlink or another
+# user's (refused with a message naming it and the node; the job goes on
+# without it).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
+plan 8
+
+mkdir -p "$t/src/tree/sub"
+head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
+head -c 300000 /dev/urandom >"$t/src/tree/sub/mid.bin"
+echo small >"$t/src/tree/sub/small.txt"
+C=$FAKE_SCRATCH/cache
+
+# job DEST [CACHEDIR] [ARGS...]: stage the tree into DEST on every node with
+# the cache in CACHEDIR ($C), report in $t/r.json, log in $t/log; its status
+job() {
+    local dest=$1 cache=${2:-$C}
+    shift 2 2>/dev/null || shift
+    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/$dest" "cache: { dir = \"$cache\"; max_size = \"64M\"; };"
+    rm -f "$t/r.json"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --report "$t/r.json" "$@" >"$t/log" 2>&1
+}
+
+# total FIELD: the report's totals' FIELD
+total() {
+    /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"][sys.argv[2]])' "$t/r.json" "$1"
+}
+
+# statuses: "host:path:status" per copy, sorted
+statuses() {
+    /usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+for f in r["files"]:
+    for c in f["copies"]:
+        print("%s:%s:%s%s" % (c["host"], f["path"], c["status"], ":discarded" if c.get("cache_discarded") else ""))' "$t/r.json" | sort
+}
+
+# same_everywhere DEST: every node's copy equals the source
+same_everywhere() {
+    local h
+    for h in $FAKE_HOSTS; do
+        compare_tree "$t/src/tree" "$FAKE_NODEDIR/$h/$1" || fail "the copy in $1 on $h differs from the source"
+    done
+}
+
+second_job() {
+    fakenodes_clear cache d1 d2
+    job d1 || fail "job 1: $(cat "$t/log")"
+    same_everywhere d1
+    [ "$(total cache_bytes)" = 0 ] || fail "job 1 took $(total cache_bytes) bytes from an empty cache"
+    # a put's temporary that a killed job left: the next eviction's
+    echo partial >"$FAKE_NODEDIR/mpift-node1/cache/.mpift-put-99999.tmp"
+    job d2 || fail "job 2: $(cat "$t/log")"
+    [ ! -e "$FAKE_NODEDIR/mpift-node1/cache/.mpift-put-99999.tmp" ] || fail "a dead put's temporary was left in the cache"
+    same_everywhere d2
+    check_report "$t/r.json"
+    [ "$(total wire_bytes)" = 0 ] || fail "job 2 put $(total wire_bytes) bytes on the wire: $(cat "$t/log")"
+    [ "$(total cache_bytes)" = $((3 * ((3 << 20) + 300000 + 6))) ] || fail "job 2: cache_bytes $(total cache_bytes)"
+    [ -z "$(statuses | grep -v ':cached$')" ] || fail "job 2: copies not from the cache: $(statuses)"
+    # Python's Result carries the totals, and a cached copy is no failure
+    PYTHONPATH=$top_srcdir/python /usr/bin/python3 -c 'import json, sys
+from mpift._result import Result
+r = Result(json.load(open(sys.argv[1])))
+sys.exit(0 if (r.cache_bytes, r.cache_discarded, r.failures) == (int(sys.argv[2]), 0, []) else
+         "Result: cache_bytes %s, cache_discarded %s, failures %s" % (r.cache_bytes, r.cache_discarded, r.failures))' \
+        "$t/r.json" "$(total cache_bytes)" || fail "Python's Result of job 2 is wrong"
+    # a hard link to the entry: two names or more, no write bit
+    n=$(stat -c %h "$FAKE_NODEDIR/mpift-node2/d2/big.bin")
+    [ "$n" -ge 3 ] || fail "job 2's copy has $n links: not linked to the cache entry"
+    [ -z "$(find "$FAKE_NODEDIR/mpift-node2/d2" -type f -perm /222)" ] || fail "a linked copy is writable"
+}
+scenario "a second job into a new dest: 0 wire bytes, every copy placed from the cache" second_job
+
+# node_bytes HOST: the bytes written on HOST (from the wire), per --report
+node_bytes() {
+    /usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(next(n["bytes_written"] for n in r["nodes"] if n["host"] == sys.argv[2]))' "$t/r.json" "$1"
+}
+
+one_node_lacks() {
+    fakenodes_clear cache d1 d2
+    job d1 || fail "job 1: $(cat "$t/log")"
+    rm -rf -- "${FAKE_NODEDIR:?}/mpift-node3/cache"
+    job d2 || fail "job 2: $(cat "$t/log")"
+    same_everywhere d2
+    check_report "$t/r.json"
+    [ "$(node_bytes mpift-node1)/$(node_bytes mpift-node2)" = 0/0 ] ||
+        fail "nodes 1 and 2 hold the files in their caches, yet received $(node_bytes mpift-node1)/$(node_bytes mpift-node2) bytes"
+    [ "$(node_bytes mpift-node3)" = $(((3 << 20) + 300000 + 6)) ] || fail "node 3 received $(node_bytes mpift-node3) bytes"
+    [ "$(total wire_bytes)" = $(((3 << 20) + 300000 + 6)) ] || fail "wire_bytes $(total wire_bytes): once to node 3 expected"
+    [ "$(statuses | grep -c '^mpift-node3:.*:written$')" = 3 ] || fail "node 3's copies: $(statuses)"
+    # node 3's cache was filled again: a third job moves nothing
+    job d3 || fail "job 3: $(cat "$t/log")"
+    [ "$(total wire_bytes)" = 0 ] || fail "job 3 put $(total wire_bytes) bytes on the wire"
+}
+scenario "with the cache emptied on one node, only that node receives (and its cache is filled again)" one_node_lacks
+
+# entry HOST FILE: the path of HOST's cache entry of source FILE
+entry() {
+    local size key
+    size=$(stat -c %s "$t/src/tree/$2")
+    key=$(/usr/bin/python3 -c 'import ctypes, sys
+x = ctypes.CDLL("libxxhash.so.0")
+class H(ctypes.Structure): _fields_ = [("low64", ctypes.c_uint64), ("high64", ctypes.c_uint64)]
+x.XXH3_128bits.restype = H
+x.XXH3_128bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+b = open(sys.argv[1], "rb").read()
+h = x.XXH3_128bits(b, len(b))
+print("%016x%016x" % (h.high64, h.low64))' "$t/src/tree/$2")
+    echo "$FAKE_NODEDIR/$1/cache/$size-$key"
+}
+
+tampered() {
+    local e2 e3
+    fakenodes_clear cache d1 d2
+    job d1 || fail "job 1: $(cat "$t/log")"
+    e2=$(entry mpift-node2 big.bin)
+    e3=$(entry mpift-node3 sub/mid.bin)
+    [ -f "$e2" ] && [ -f "$e3" ] || fail "no cache entries $e2 $e3"
+    # behind mpift's back: node 2's truncated, node 3's rewritten in place
+    # with its mtime put back (same size, same mtime: only the bytes differ)
+    truncate -s 1000 "$e2"
+    cp -p "$e3" "$t/mtime.ref"
+    head -c 300000 /dev/urandom | dd of="$e3" conv=notrunc status=none
+    touch -r "$t/mtime.ref" "$e3"
+    job d2 || fail "job 2 failed with tampered entries: $(cat "$t/log")"
+    same_everywhere d2
+    check_report "$t/r.json"
+    grep -q "mpift-node2.*cache entry .*/cache/$(basename "$e2") is of another size.*discarded; fetching it again" "$t/log" ||
+        fail "no warning naming node 2's truncated entry: $(cat "$t/log")"
+    grep -q "mpift-node3.*cache entry .*/cache/$(basename "$e3") changed since it was cached.*discarded; fetching it again" "$t/log" ||
+        fail "no warning naming node 3's rewritten entry: $(cat "$t/log")"
+    [ "$(total cache_discarded)" = 2 ] || fail "cache_discarded $(total cache_discarded), 2 expected"
+    statuses | grep -qx "mpift-node2:big.bin:written:discarded" || fail "node 2's big.bin: $(statuses)"
+    statuses | grep -qx "mpift-node3:sub/mid.bin:written:discarded" || fail "node 3's mid.bin: $(statuses)"
+    # the fetched copies were cached again, whole
+    cmp -s "$e2" "$t/src/tree/big.bin" && cmp -s "$e3" "$t/src/tree/sub/mid.bin" ||
+        fail "the discarded entries were not cached again with the right bytes"
+}
+scenario "an entry truncated or rewritten behind mpift's back: discarded, named, fetched again, nothing wrong committed" tampered
+
+full_cache() {
+    local fs=$t/full-mpift-node2 rc
+    fakenodes_clear d1
+    rm -rf "$t"/full-mpift-node*
+    mkdir -p "$fs"
+    mount -t tmpfs -o size=1m tmpfs "$fs" || skip "cannot mount a tmpfs"
+    job d1 "$t/full-%h/cache"
+    rc=$?
+    umount "$fs"
+    [ "$rc" = 0 ] || fail "a full cache failed the job (exit $rc): $(cat "$t/log")"
+    same_everywhere d1
+    grep -q "mpift-node2.*not cached in $t/full-mpift-node2/cache: No space left on device; the copy is in place" "$t/log" ||
+        fail "no warning of node 2's full cache: $(cat "$t/log")"
+    [ -f "$t/full-mpift-node1/cache/$(basename "$(entry mpift-node1 big.bin)")" ] ||
+        fail "node 1's cache (room enough) was not filled"
+}
+scenario "a cache on a full file system: the job succeeds, the copy lands, a warning names the node" full_cache
+
+two_jobs() {
+    local a b h f
+    fakenodes_clear cache d1 d2 d3
+    job d1 >/dev/null 2>&1 &
+    a=$!
+    write_cfg "$t/c2.cfg" "$t/src" "$FAKE_SCRATCH/d2" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    fakenodes_mpirun 3 "$stage" --config "$t/c2.cfg" >"$t/log2" 2>&1 &
+    b=$!
+    wait $a || fail "job 1 of two at once: $(cat "$t/log")"
+    wait $b || fail "job 2 of two at once: $(cat "$t/log2")"
+    same_everywhere d1
+    same_everywhere d2
+    for h in $FAKE_HOSTS; do
+        for f in big.bin sub/mid.bin sub/small.txt; do
+            cmp -s "$(entry "$h" "$f")" "$t/src/tree/$f" || fail "$h: the cache entry of $f is not its bytes"
+        done
+        [ -z "$(find "$FAKE_NODEDIR/$h/cache" -name '*.tmp')" ] || fail "$h: temporaries left in the cache"
+    done
+    job d3 || fail "job 3: $(cat "$t/log")"
+    same_everywhere d3
+    [ "$(total wire_bytes)" = 0 ] || fail "after two jobs filled the cache, job 3 put $(total wire_bytes) bytes on the wire"
+}
+scenario "two jobs filling one cache at once: both succeed, every entry whole, a third job moves nothing" two_jobs
+
+refused() {
+    local h
+    fakenodes_clear cl d1
+    mkdir -p "$t/elsewhere" "$FAKE_NODEDIR/mpift-node2/cl" "$FAKE_NODEDIR/mpift-node3/cl"
+    ln -s "$t/elsewhere" "$FAKE_NODEDIR/mpift-node1/cl"
+    chown 4242:4242 "$FAKE_NODEDIR/mpift-node2/cl"
+    chmod 0777 "$FAKE_NODEDIR/mpift-node3/cl"
+    job d1 "$FAKE_SCRATCH/cl" || fail "a refused cache failed the job: $(cat "$t/log")"
+    same_everywhere d1
+    grep -q "cache.dir $FAKE_SCRATCH/cl on mpift-node1: is a symbolic link.*remove the link" "$t/log" ||
+        fail "no refusal of node 1's symlink: $(cat "$t/log")"
+    grep -q "cache.dir $FAKE_SCRATCH/cl on mpift-node2: is owned by uid 4242, not by you.*a folder of your own" "$t/log" ||
+        fail "no refusal of node 2's folder of another user: $(cat "$t/log")"
+    grep -q "cache.dir $FAKE_SCRATCH/cl on mpift-node3: is writable by others (mode 0777).*chmod go-w" "$t/log" ||
+        fail "no refusal of node 3's world-writable folder: $(cat "$t/log")"
+    [ -z "$(ls -A "$t/elsewhere")" ] || fail "mpift wrote through the symlink: $(ls -A "$t/elsewhere")"
+    for h in mpift-node2 mpift-node3; do
+        [ -z "$(ls -A "$FAKE_NODEDIR/$h/cl")" ] || fail "mpift wrote into $h's refused folder"
+    done
+}
+scenario "a cache folder that is a symlink, another user's, or world-writable: refused, named, the job goes on" refused
+
+list_prune() {
+    local e held rc
+    fakenodes_clear cache d1
+    job d1 || fail "job 1: $(cat "$t/log")"
+    e=$(entry mpift-node2 big.bin)
+    # a running job's hold on an entry, as stage-in takes it
+    flock -s "$e" sleep 60 &
+    held=$!
+    sleep 0.5
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-list >"$t/list" 2>&1 || fail "--cache-list: $(cat "$t/list")"
+    for h in $FAKE_HOSTS; do
+        grep -q "^$h: cache.dir $C: 3 entries, $(((3 << 20) + 300000 + 6)) bytes (cache.max_size 67108864)" "$t/list" ||
+            fail "--cache-list says nothing right of $h: $(cat "$t/list")"
+    done
+    grep -q "$(basename "$e") *3145728  [0-9-]* [0-9:]*  yes$" "$t/list" || fail "the held entry is not in use: $(cat "$t/list")"
+    [ "$(grep -c ' no$' "$t/list")" = 8 ] || fail "8 entries not in use expected: $(cat "$t/list")"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-prune=1 >"$t/prune" 2>&1 || fail "--cache-prune: $(cat "$t/prune")"
+    grep -q "^mpift-node1: cache.dir $C: $(((3 << 20) + 300000 + 6)) bytes removed, 0 kept" "$t/prune" ||
+        fail "node 1 was not emptied: $(cat "$t/prune")"
+    grep -q "^mpift-node2: cache.dir $C: 300006 bytes removed, 3145728 kept.*in use by a job" "$t/prune" ||
+        fail "node 2 did not keep its held entry alone: $(cat "$t/prune")"
+    [ -f "$e" ] || fail "a held entry was evicted"
+    kill "$held" 2>/dev/null
+    wait "$held" 2>/dev/null
+    # without cache.dir: a configuration error; a refused folder: exit 1
+    write_cfg "$t/n.cfg" "$t/src" "$FAKE_SCRATCH/d1"
+    fakenodes_mpirun 3 "$stage" --config "$t/n.cfg" --cache-list >"$t/none" 2>&1
+    rc=$?
+    [ "$rc" = 2 ] && grep -q "cache.dir is not set: there is no cache to list" "$t/none" ||
+        fail "--cache-list without cache.dir: exit $rc: $(cat "$t/none")"
+    rm -rf "${FAKE_NODEDIR:?}/mpift-node3/cache" && ln -s /tmp "$FAKE_NODEDIR/mpift-node3/cache"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-list >"$t/sym" 2>&1
+    rc=$?
+    rm -f "$FAKE_NODEDIR/mpift-node3/cache"
+    [ "$rc" = 1 ] && grep -q "^mpift-node3: cache.dir $C on mpift-node3: is a symbolic link" "$t/sym" ||
+        fail "--cache-list with node 3's cache a symlink: exit $rc: $(cat "$t/sym")"
+}
+scenario "--cache-list and --cache-prune per node, a held entry kept; no cache.dir or a symlink refused" list_prune
+
+# More hits than the cache may hold open (a quarter of the open-file
+# limit): the rest are let go at lookup and opened again to be placed.
+many() {
+    local i
+    fakenodes_clear cache d1 d2
+    for i in $(seq 1 100); do echo "file $i" >"$t/src/tree/sub/f$i.txt"; done
+    job d1 || fail "job 1: $(cat "$t/log")"
+    (ulimit -n 160 && job d2) || fail "job 2 under ulimit -n 160: $(cat "$t/log")"
+    same_everywhere d2
+    [ "$(total wire_bytes)" = 0 ] || fail "job 2 put $(total wire_bytes) bytes on the wire"
+    [ -z "$(statuses | grep -v ':cached$')" ] || fail "job 2: copies not from the cache: $(statuses | grep -v ':cached$')"
+    rm -f "$t"/src/tree/sub/f*.txt
+}
+scenario "more cached files than descriptors to hold them: every copy still placed from the cache" many
