@@ -125,8 +125,9 @@ static inline void mpift_codec_acked(struct mpift_codec *z, int b)
  * `pending` chunks' sends not yet done: auto learns. */
 void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double since, int pending);
 
-/* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
- * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */
+/* What became of the file, for --verbose: "67108864 bytes sent as
+ * 22369621 (33%), 256 of its chunks compressed, zstd level 1", "67108864
+ * bytes sent as they are (it did not shrink)", ... */
 void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_file *zf, char *buf, size_t len);
 
 #endif
