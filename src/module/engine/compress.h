@@ -143,8 +143,9 @@ static inline uint64_t mpift_codec_keep_hash(const unsigned char *frame)
  * counted in zf: its length, or 0 (out of memory: send the chunk). */
 int mpift_codec_keep(struct mpift_codec *z, struct mpift_codec_file *zf, int b, uint64_t h, int len);
 
-/* What became of the file, for --verbose: "zstd, 67108864 -> 22369621
- * bytes (33%)", "sent as it is (did not shrink by a tenth)", ... */
+/* What became of the file, for --verbose: "67108864 bytes sent as
+ * 22369621 (33%), 256 of its chunks compressed, zstd level 1", "67108864
+ * bytes sent as they are (it did not shrink)", ... */
 void mpift_codec_describe(const struct mpift_codec *z, const struct mpift_codec_file *zf, char *buf, size_t len);
 
 #endif
