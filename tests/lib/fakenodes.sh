@@ -5,6 +5,7 @@
 #   fakenodes_setup N SLOTS     N made-up hosts mpift-node1..N with SLOTS each
 #   fakenodes_mpirun NP ARGS... an mpirun job over those hosts
 #   fakenodes_clear PATH...     remove PATH (relative) from every node's folder
+#   fakenodes_launcher_noise F  F less Open MPI's own warnings about the launch agent
 #
 # mpirun reads a hostfile of made-up names and starts one orted per name
 # through fakenode-agent.sh (plm_rsh_agent) instead of ssh.  The agent runs
@@ -126,6 +127,16 @@ fakenodes_mpirun() {
         --mca plm_rsh_no_tree_spawn 1 \
         --mca ras ^slurm,gridengine \
         -n "$np" "$@"
+}
+
+# fakenodes_launcher_noise FILE: FILE's lines less what Open MPI's rsh
+# launcher itself may print about the fake nodes' agent and nothing of the
+# job's: "plm:rsh: Warning: setpgid(PID,PID) failed in parent with
+# errno=Permission denied(13)" comes when the agent has already exec'd
+# (unshare) before mpirun sets its process group, a race of the launch
+# alone.  For the tests that assert nothing else is on stderr.
+fakenodes_launcher_noise() {
+    grep -v 'plm:rsh: Warning: setpgid([0-9]*,[0-9]*) failed in parent with errno=Permission denied' "$1"
 }
 
 fakenodes_clear() {
