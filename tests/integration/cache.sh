@@ -7,9 +7,11 @@
 # a cache on a full file system (the job succeeds, warned), two jobs
 # filling one cache at once, a cache folder that is a symlink or another
 # user's (refused with a message naming it and the node; the job goes on
-# without it).
+# without it); and what review 2 found: a copy under checksum "none"
+# trusted unread, a .lock held elsewhere, sparse files filled, hits to be
+# copied without room, an entry evicted before it was placed.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 8
+plan 13
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -263,3 +265,125 @@ many() {
     rm -f "$t"/src/tree/sub/f*.txt
 }
 scenario "more cached files than descriptors to hold them: every copy still placed from the cache" many
+
+# checksum "none": a copy corrupted on the way is cached, but never
+# trusted unread: the next job (checksum xxh3) hashes the entry, discards
+# it and fetches the file.
+unchecked() {
+    fakenodes_clear cache d1 d2
+    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/d1" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    sed -i 's/^transfer: {/transfer: { checksum = "none";/' "$t/c.cfg"
+    MPIFT_TEST_CORRUPT=1 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" >"$t/log" 2>&1 ||
+        fail "job 1 (checksum none): $(cat "$t/log")"
+    cmp -s "$t/src/tree/big.bin" "$FAKE_NODEDIR/mpift-node2/d1/big.bin" &&
+        skip "MPIFT_TEST_CORRUPT=1 corrupted nothing on node 2"
+    job d2 || fail "job 2: $(cat "$t/log")"
+    same_everywhere d2
+    grep -q "mpift-node2.*cache entry .*changed since it was cached.*discarded; fetching it again" "$t/log" ||
+        fail "node 2's unverified entry was not hashed and discarded: $(cat "$t/log")"
+}
+scenario "checksum none: an unverified copy is cached unrecorded, hashed before use, a corrupt one discarded" unchecked
+
+# Another process holds the folder's .lock: the job neither hangs nor is
+# aborted as a dead node (its heartbeats go on, transfer.timeout 2 s); it
+# gives the cache up on that node after a bounded wait, says so, and its
+# copies land.
+held_lock() {
+    local lp rc
+    fakenodes_clear cache d1
+    mkdir -p -m 0700 "$FAKE_NODEDIR/mpift-node2/cache"
+    touch "$FAKE_NODEDIR/mpift-node2/cache/.lock"
+    flock -x "$FAKE_NODEDIR/mpift-node2/cache/.lock" sleep 300 &
+    lp=$!
+    while ! [ -e /proc/$lp ] || flock -n "$FAKE_NODEDIR/mpift-node2/cache/.lock" true; do sleep 0.1; done
+    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/d1" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    sed -i 's/^transfer: {/transfer: { timeout = 2;/' "$t/c.cfg"
+    MPIFT_TEST_TIMEOUT=200 fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1
+    rc=$?
+    kill $lp 2>/dev/null
+    wait $lp 2>/dev/null
+    [ "$rc" = 0 ] || fail "a cache lock held by another process: exit $rc: $(cat "$t/log")"
+    same_everywhere d1
+    grep -q "mpift-node2.*cache.dir $C: its lock $C/.lock was held by another process.*goes on without it" "$t/log" ||
+        fail "no warning naming node 2's busy lock: $(cat "$t/log")"
+    [ "$(grep -c "its lock .* was held" "$t/log")" = 1 ] || fail "the busy lock was told more than once: $(cat "$t/log")"
+    [ -z "$(ls "$FAKE_NODEDIR/mpift-node2/cache" | grep -v '^\.lock$')" ] || fail "node 2's cache was filled unlocked"
+}
+scenario "a cache .lock held by another process: a bounded wait, a warning, the job succeeds" held_lock
+
+# A sparse file into a cache on another file system (a tmpfs: copied, not
+# linked) and back out into a new dest: holes stay holes both ways.
+sparse() {
+    local fs=$t/sp-mpift-node2 e b
+    fakenodes_clear d1 d2
+    rm -rf "$t"/sp-mpift-node* "$t/sp"
+    mkdir -p "$fs" "$t/sp/tree"
+    mount -t tmpfs -o size=100m,mode=0700 tmpfs "$fs" || skip "cannot mount a tmpfs"
+    at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$fs"
+    truncate -s 64M "$t/sp/tree/sparse.bin"
+    head -c 4096 /dev/urandom | dd of="$t/sp/tree/sparse.bin" bs=4096 seek=1000 conv=notrunc status=none
+    for d in d1 d2; do
+        write_cfg "$t/c.cfg" "$t/sp" "$FAKE_SCRATCH/$d" "cache: { dir = \"$t/sp-%h/cache\"; max_size = \"100M\"; };"
+        fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1 || fail "job into $d: $(cat "$t/log")"
+        [ $d = d2 ] && break
+        b=$(stat -c %b "$FAKE_NODEDIR/mpift-node2/d1/sparse.bin")
+        [ "$b" -le 4096 ] || skip "the received copy is not sparse ($b blocks): nothing to keep"
+        e=$fs/cache/$(ls "$fs/cache" | grep -E '^67108864-[0-9a-f]{32}$')
+        [ -f "$e" ] || fail "sparse.bin was not cached on node 2: $(ls -la "$fs/cache")"
+        b=$(stat -c %b "$e")
+        [ "$b" -le 4096 ] || fail "the cache entry of a 64 MiB file with 4 KiB of data holds $b blocks"
+    done
+    cmp "$t/sp/tree/sparse.bin" "$FAKE_NODEDIR/mpift-node2/d2/sparse.bin" || fail "node 2's copy from the cache differs"
+    b=$(stat -c %b "$FAKE_NODEDIR/mpift-node2/d2/sparse.bin")
+    [ "$b" -le 4096 ] || fail "the copy placed from the cache holds $b blocks"
+    umount "$fs"
+}
+scenario "a sparse file copied into a cache on another file system and out again stays sparse" sparse
+
+# Cache hits that must be copied (the dest on another file system) need
+# room: preflight counts them, and refuses before anything is written.
+hit_room() {
+    local fs=$t/small-mpift-node2 rc
+    fakenodes_clear cache d1
+    rm -rf "$t"/small-mpift-node*
+    job d1 || fail "job 1: $(cat "$t/log")"
+    mkdir -p "$fs"
+    mount -t tmpfs -o size=1m,mode=0755 tmpfs "$fs" || skip "cannot mount a tmpfs"
+    at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$fs"
+    write_cfg "$t/c.cfg" "$t/src" "$t/small-%h" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1
+    rc=$?
+    cat "$t/log" >&2
+    [ -z "$(find "$fs" -type f)" ] || fail "node 2's small dest got files: $(find "$fs" -type f)"
+    umount "$fs"
+    [ "$rc" = 1 ] || fail "cache hits without room to be copied: exit $rc: $(cat "$t/log")"
+    grep -q "mpift-node2: needs [0-9.]* MB for $fs but its file system has [01]\.[0-9] MB free: nothing was sent" "$t/log" ||
+        fail "preflight did not refuse node 2's copies from the cache: $(cat "$t/log")"
+}
+scenario "cache hits to be copied into a dest without room: refused at preflight, nothing written" hit_room
+
+# Hits past the entries a job may hold open are opened again to be
+# placed; one evicted in between is fetched in a round added for it, not
+# failed.
+gone() {
+    local i pf=$t/pause
+    fakenodes_clear cache d1 d2
+    for i in $(seq 1 60); do echo "file $i" >"$t/src/tree/sub/f$i.txt"; done
+    job d1 || fail "job 1: $(cat "$t/log")"
+    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/d2" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    sed -i 's/^transfer: {/transfer: { retries = 0;/' "$t/c.cfg"
+    rm -f "$pf"
+    (ulimit -n 100 && MPIFT_TEST_PAUSE_BEFORE_PLACE=1:60 MPIFT_TEST_PAUSE_FILE=$pf \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" >"$t/log" 2>&1) &
+    i=$!
+    while [ ! -e "$pf" ] && kill -0 $i 2>/dev/null; do sleep 0.1; done
+    [ -e "$pf" ] || fail "rank 1 did not pause before placing: $(cat "$t/log")"
+    rm -f "$FAKE_NODEDIR"/mpift-node2/cache/*
+    rm -f "$pf"
+    wait $i || fail "job 2, its cache pruned between lookup and placing: exit $?: $(cat "$t/log")"
+    same_everywhere d2
+    grep -q "mpift-node2.*its cache entry on mpift-node2 went between the lookup and the placing.*fetching it" "$t/log" ||
+        fail "no warning of the entries that went: $(cat "$t/log")"
+    rm -f "$t"/src/tree/sub/f*.txt
+}
+scenario "cache entries evicted between lookup and placing: fetched, the job succeeds" gone

@@ -2,8 +2,9 @@
  * copy.h - one file's bytes into another, the cheapest way the file
  * systems allow: a reflink (FICLONE: shared blocks, no bytes read), else
  * copy_file_range (in the kernel, server-side on NFS 4.2), else read and
- * write.  Used to fill a cache entry and to place one where a hard link
- * cannot go.
+ * write; either of those only over in's data (SEEK_DATA/SEEK_HOLE), so a
+ * sparse file stays sparse.  Used to fill a cache entry and to place one
+ * where a hard link cannot go.
  */
 #ifndef MPIFT_CACHE_COPY_H
 #define MPIFT_CACHE_COPY_H

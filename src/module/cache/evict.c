@@ -62,17 +62,18 @@ static int by_use(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* The temporaries of puts and records that a killed job left: every one
+/* The temporaries of puts and records that a killed job left: a record's
  * is written under the folder's lock, which the caller holds, so any
- * there now is dead.  (Other files of the folder, such as rank 0's key
- * index and its temporaries, are not the store's.) */
+ * there now is dead; a put's is filled outside it but flocked by its
+ * writer while it lives.  (Other files of the folder, such as rank 0's
+ * key index and its temporaries, are not the store's.) */
 static void sweep(struct mpift_cache *c, const char *base)
 {
     static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC};
     size_t k;
 
     for (k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
-        if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base))
+        if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base) && !in_use(c->dirfd, base))
             unlinkat(c->dirfd, base, 0);
 }
 
@@ -167,7 +168,8 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
     *kept = *freed = 0;
     if (c->dirfd < 0)
         return MPIFT_OK;
-    mpift_cache_lock(c);
+    if (mpift_cache_lock(c) != 0)
+        return MPIFT_ERR_IO;   /* c->off_why says why */
     rc = scan(c, 1, &v, &n);
     if (rc != MPIFT_OK)
         goto out;

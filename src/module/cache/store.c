@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -22,6 +23,7 @@
 #define LOCK_NAME ".lock"
 #define REC_SUFFIX ".rec"
 #define HASH_BUF (1u << 20)   /* bytes read at a time to re-hash an entry */
+#define LOCK_POLL_NS 10000000L   /* 10 ms between tries of a busy ".lock" */
 
 void mpift_cache_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char name[MPIFT_CACHE_NAME])
 {
@@ -128,10 +130,38 @@ void mpift_cache_close(struct mpift_cache *c)
     c->dirfd = c->lockfd = -1;
 }
 
-void mpift_cache_lock(struct mpift_cache *c)
+static double now_sec(void)
 {
-    while (flock(c->lockfd, LOCK_EX) != 0 && errno == EINTR)
-        ;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int mpift_cache_lock(struct mpift_cache *c)
+{
+    const struct timespec poll = {0, LOCK_POLL_NS};
+    double until;
+
+    if (c->off)
+        return -1;
+    until = now_sec() + (c->lock_wait > 0 ? c->lock_wait : MPIFT_CACHE_LOCK_WAIT);
+    while (flock(c->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            break;   /* a file system without flock: as before, unserialised */
+        if (now_sec() >= until) {
+            c->off = 1;
+            snprintf(c->off_why, sizeof(c->off_why), "cache.dir %s: its lock %s/" LOCK_NAME " was held by another "
+                     "process for %.1f s (a stuck job, or someone's flock on it): this run uses the cache no more and "
+                     "goes on without it; find that process (fuser %s/" LOCK_NAME ")", c->path, c->path,
+                     c->lock_wait > 0 ? c->lock_wait : MPIFT_CACHE_LOCK_WAIT, c->path);
+            return -1;
+        }
+        if (c->tick)
+            c->tick(c->tick_arg);   /* heartbeats go on while we wait */
+        nanosleep(&poll, NULL);
+    }
+    return 0;
 }
 
 void mpift_cache_unlock(struct mpift_cache *c)
@@ -265,7 +295,8 @@ static void discard(struct mpift_cache *c, const char *name, int fd)
     struct stat a, b;
 
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
-    mpift_cache_lock(c);
+    if (mpift_cache_lock(c) != 0)
+        return;   /* left: the next job hashes it again */
     if (fstat(fd, &a) == 0 && fstatat(c->dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
         a.st_dev == b.st_dev) {
         unlinkat(c->dirfd, name, 0);
@@ -284,7 +315,7 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
     *fd = -1;
     *held = 0;
     why[0] = '\0';
-    if (c->dirfd < 0)
+    if (c->dirfd < 0 || c->off)
         return MPIFT_CACHE_MISS;
     mpift_cache_name(size, key, name);
     efd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -321,9 +352,10 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
             close(efd);
             return MPIFT_CACHE_BAD;
         }
-        mpift_cache_lock(c);
-        record(c, name, efd);
-        mpift_cache_unlock(c);
+        if (mpift_cache_lock(c) == 0) {   /* else verified all the same, only not recorded */
+            record(c, name, efd);
+            mpift_cache_unlock(c);
+        }
     }
     stamp(c, name);
     *held = hold(c, efd);
@@ -336,14 +368,16 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
     char name[MPIFT_CACHE_NAME];
 
     mpift_cache_name(size, key, name);
-    mpift_cache_lock(c);
+    if (mpift_cache_lock(c) != 0)
+        return;
     record(c, name, fd);
     mpift_cache_unlock(c);
 }
 
 /* A copy of in (size bytes, mode) as the entry name, by way of a
- * temporary: 0 or an errno. */
-static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st)
+ * temporary made outside the folder's lock (flocked: eviction's sweep
+ * leaves it), linked under it.  0 or an errno. */
+static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st, int verified)
 {
     char tmp[64];
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
@@ -353,26 +387,31 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     out = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return errno;
+    while (flock(out, LOCK_EX) != 0 && errno == EINTR)
+        ;
     if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
         futimens(out, ts) != 0 || fsync(out) != 0)
         err = errno ? errno : EIO;
-    if (!err && linkat(c->dirfd, tmp, c->dirfd, name, 0) != 0 && errno != EEXIST)
-        err = errno;
-    if (!err)
-        record(c, name, out);
-    close(out);
+    if (!err && mpift_cache_lock(c) == 0) {
+        if (linkat(c->dirfd, tmp, c->dirfd, name, 0) != 0 && errno != EEXIST)
+            err = errno;
+        else if (verified)
+            record(c, name, out);
+        mpift_cache_unlock(c);
+    }
     unlinkat(c->dirfd, tmp, 0);
+    close(out);
     return err;
 }
 
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
-                    const char *name, char *why, size_t whylen)
+                    const char *name, int verified, char *why, size_t whylen)
 {
     char ename[MPIFT_CACHE_NAME];
     struct stat st, now;
     int fd, err = 0;
 
-    if (c->dirfd < 0)
+    if (c->dirfd < 0 || c->off)
         return MPIFT_OK;
     mpift_cache_name(size, key, ename);
     fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -382,24 +421,29 @@ int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIF
             close(fd);
         return MPIFT_ERR_IO;
     }
-    mpift_cache_lock(c);
+    if (mpift_cache_lock(c) != 0)
+        goto done;   /* c is off: the caller tells off_why */
     if (fstatat(c->dirfd, ename, &now, AT_SYMLINK_NOFOLLOW) == 0)
         goto out;   /* another job (or rank) put it first: entries are never replaced */
     /* The copy is the entry from now on: it loses its write bits, so a
      * write through it is refused rather than changing the cache. */
     if (fchmod(fd, st.st_mode & 0555) == 0 && linkat(dirfd, name, c->dirfd, ename, 0) == 0) {
-        if (fstatat(c->dirfd, ename, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st.st_ino)
-            record(c, ename, fd);
-        else
+        if (fstatat(c->dirfd, ename, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino)
             unlinkat(c->dirfd, ename, 0);   /* the copy was replaced while we linked: not ours */
+        else if (verified)
+            record(c, ename, fd);
         goto out;
     }
     err = errno == EEXIST ? 0 : errno;
     fchmod(fd, st.st_mode & 07777);   /* not linked: the copy keeps its own mode */
-    if (err)
-        err = put_copy(c, ename, fd, &st);
+    if (err) {
+        mpift_cache_unlock(c);   /* a copy takes long: made outside the lock */
+        err = put_copy(c, ename, fd, &st, verified);
+        goto done;
+    }
 out:
     mpift_cache_unlock(c);
+done:
     close(fd);
     if (!err)
         return MPIFT_OK;

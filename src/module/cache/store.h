@@ -23,7 +23,9 @@
  *    the cache; eviction takes an exclusive one without waiting and
  *    passes over what it cannot take.  Puts, discards, records and
  *    eviction serialise on ".lock" (flock), so jobs of one node share
- *    one folder safely.
+ *    one folder safely; a put copies into its temporary (flocked, so
+ *    eviction's sweep passes it over) before it takes the lock.  A lock
+ *    busy too long turns the cache off for the run, never fails it.
  * No MPI: each writer rank opens its node's folder itself.
  */
 #ifndef MPIFT_CACHE_STORE_H
@@ -49,7 +51,24 @@ struct mpift_cache {
     char path[PATH_MAX];     /* the folder as configured, for messages */
     int *held;               /* entries held with LOCK_SH until mpift_cache_close */
     size_t nheld, capheld, maxheld;
+    /* Called while waiting for ".lock" (the caller's heartbeats: a wait
+     * must not look like a dead node); NULL: none. */
+    void (*tick)(void *arg);
+    void *tick_arg;
+    double lock_wait;        /* seconds to wait for ".lock"; 0: MPIFT_CACHE_LOCK_WAIT */
+    /* ".lock" stayed busy past MPIFT_CACHE_LOCK_WAIT: the folder is not
+     * used again by this run (lookups miss, puts do nothing); off_why says
+     * so for the user, and the caller tells it once (off_told). */
+    int off, off_told;
+    char off_why[3 * PATH_MAX + 256];
 };
+
+/* Seconds a put, record, discard or eviction waits for ".lock" before the
+ * run gives the cache up: the lock is held only around a link and a
+ * record (copies are made outside it), so a longer wait means a stuck
+ * process or a user's flock, and filling the cache never fails a job.
+ * (A stage-in waits less under a shorter transfer.timeout: lock_wait.) */
+#define MPIFT_CACHE_LOCK_WAIT 5
 
 /*
  * mpift_cache_open - open (making it 0700 when missing) the folder `dir`
@@ -92,11 +111,16 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
  * mpift_cache_put - keep the verified copy `name` in dirfd (its content
  * is (size, key)): a hard link when the folders share a file system (the
  * copy loses its write bits: it is the entry), else a copy.  MPIFT_OK
- * (also when the entry was already there), or an error with why (a full
- * file system, a quota, no inodes): the caller warns, the copy stays.
+ * (also when the entry was already there, or the folder is off), or an
+ * error with why (a full file system, a quota, no inodes): the caller
+ * warns, the copy stays.  `verified`: the copy's bytes were checked
+ * against the source (transfer.checksum xxh3); else the entry is put
+ * without a record, so the first lookup hashes it whole and discards it
+ * if it is not its key (a copy received under checksum "none" is never
+ * trusted unread).
  */
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
-                    const char *name, char *why, size_t whylen);
+                    const char *name, int verified, char *why, size_t whylen);
 
 /* One entry, as listed. */
 struct mpift_cache_item {
@@ -120,8 +144,9 @@ int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, siz
 int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed);
 
 /* The folder's lock (".lock", exclusive): puts, records, discards and
- * eviction take it, across the jobs of a node. */
-void mpift_cache_lock(struct mpift_cache *c);
+ * eviction take it, across the jobs of a node.  0, or -1 when it stayed
+ * busy for MPIFT_CACHE_LOCK_WAIT seconds (or did before): c is then off. */
+int mpift_cache_lock(struct mpift_cache *c);
 void mpift_cache_unlock(struct mpift_cache *c);
 
 /* Does `base` name an entry ("<size>-<32 hex>")?  *size gets its size. */

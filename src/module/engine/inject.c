@@ -120,6 +120,14 @@ void mpift_inject_pause_after_shared(void)
         pause_for(atof(env));
 }
 
+void mpift_inject_pause_before_place(int rank)
+{
+    long long secs = mpift_fault_budget("MPIFT_TEST_PAUSE_BEFORE_PLACE", rank);
+
+    if (secs >= 0)
+        pause_for((double)secs);
+}
+
 void mpift_inject_fill_hole(int rank, int fd, const struct mpift_holes *h, uint64_t chunk)
 {
     static long long at = -2;

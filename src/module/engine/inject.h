@@ -51,6 +51,11 @@ void mpift_inject_pause_after_plan(void);
  * before any striped file starts: a test changes what a reader sees. */
 void mpift_inject_pause_after_shared(void);
 
+/* MPIFT_TEST_PAUSE_BEFORE_PLACE=RANK:SECONDS: in a stage-in with
+ * cache.dir, rank RANK stops for SECONDS after its cache lookups, before
+ * it places its hits: a test prunes the cache in between. */
+void mpift_inject_pause_before_place(int rank);
+
 /* The pauses, with MPIFT_TEST_PAUSE_FILE=PATH set, create PATH when they
  * start and end as soon as PATH is removed (SECONDS is then a bound): the
  * test waits for PATH, changes what it wants, removes PATH. */

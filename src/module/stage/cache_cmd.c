@@ -81,7 +81,9 @@ static int node_answer(struct mpift_ctx *ctx, int prune, uint64_t size, char **t
     } else {
         rc = list(&c, f);
     }
-    if (rc != MPIFT_OK)
+    if (rc != MPIFT_OK && c.off)
+        fprintf(f, "%s\n", c.off_why);   /* its lock stayed busy */
+    else if (rc != MPIFT_OK)
         fprintf(f, "cannot read it: %s\n", mpift_strerror(rc));
     bad = rc != MPIFT_OK;
     mpift_cache_close(&c);

@@ -256,10 +256,12 @@ static int preflight(struct mpift_in_run *r)
     int rc, bad, anybad = 0;
 
     bad = mpift_in_check_root(r, why, sizeof(why)) != 0;
-    /* My copies: those I asked for, and those share_needs failed at once
-     * for a dest root that could not be opened (they asked for nothing). */
+    /* My copies: those I asked for, those my cache was to place, and
+     * those share_needs failed at once for a dest root that could not be
+     * opened (they asked for nothing). */
     for (i = 0; bad && i < r->plan.n; i++)
-        if (mpift_bit(r->mine, i) || (r->rootfd < 0 && r->state[i] == MPIFT_FS_FAILED)) {
+        if (mpift_bit(r->mine, i) || (r->cmark && r->cmark[i] == MPIFT_CM_HIT) ||
+            (r->rootfd < 0 && r->state[i] == MPIFT_FS_FAILED)) {
             r->state[i] = MPIFT_FS_FAILED;
             mpift_in_note(r, i, why);
         }
@@ -327,9 +329,11 @@ static int run_rounds(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
     long long need;
-    int round, rc;
+    int round, rc, extra = 0;
 
-    for (round = 0; round <= ctx->cfg->retries; round++) {
+    /* extra: a round added when a cache hit's entry went before it could
+     * be placed (stage_in_cache.c), so the file is fetched, not failed. */
+    for (round = 0; round <= ctx->cfg->retries + extra; round++) {
         need = share_needs(r, round);
         if (need < 0)
             return (int)need;
@@ -352,10 +356,14 @@ static int run_rounds(struct mpift_in_run *r)
             if (rc != MPIFT_OK)
                 return rc;
             mpift_in_cache_place(r);
+            if (ctx->cfg->cache_dir &&
+                (rc = mpift_agree_any(ctx->comm, r->cache_refetch, &extra, &ctx->watch,
+                                      "waiting for every rank to place what its cache holds")) != MPIFT_OK)
+                return rc;
         }
-        if (need == 0)
+        if (need == 0 && !(round == 0 && extra))
             break;
-        rc = mpift_in_round(r, round, round == ctx->cfg->retries);
+        rc = need == 0 ? MPIFT_OK : mpift_in_round(r, round, round == ctx->cfg->retries + extra);
         if (rc != MPIFT_OK)
             return rc;
         if (r->stopped)

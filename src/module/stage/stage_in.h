@@ -74,6 +74,7 @@ struct mpift_in_run {
     unsigned char *cmark;       /* with a cache: [plan.n] enum mpift_cmark */
     int *cfd;                   /* with a cache: [plan.n] a hit's entry (held by cache) */
     int cache_stop;             /* a put failed (full, quota): no more this run */
+    int cache_refetch;          /* a hit's entry went before it was placed: fetched in an added round */
     /* Rank 0, to gather the end into: */
     double *rows;               /* [size][MPIFT_TALLY_N] */
     uint64_t *digest;           /* with --report: [plan.n] xxh3 as sent */
@@ -145,6 +146,8 @@ void mpift_in_bases_free(struct mpift_in_run *r);
  * give is fetched, one it cannot take is left in place. */
 void mpift_in_cache_open(struct mpift_in_run *r);
 int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i);
+/* Will hit i be placed by a copy (it takes room), not a hard link? */
+int mpift_in_cache_copies(const struct mpift_in_run *r, size_t i);
 void mpift_in_cache_place(struct mpift_in_run *r);
 void mpift_in_cache_put(struct mpift_in_run *r, size_t i);
 void mpift_in_cache_end(struct mpift_in_run *r);

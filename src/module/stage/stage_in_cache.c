@@ -27,12 +27,29 @@
 #include "mpift/mpift.h"
 #include "cache/copy.h"
 #include "cache/store.h"
+#include "comm/watch.h"
 #include "config/template.h"
+#include "engine/inject.h"
 #include "engine/sink.h"
 #include "fs/fsafe.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
+
+/* A wait for the cache's lock beats the heart like any other wait. */
+static void tick(void *watch)
+{
+    mpift_watch_tick(watch);
+}
+
+/* The cache gave up its busy lock (store.h): said once, on this node. */
+static void tell_off(struct mpift_in_run *r)
+{
+    if (r->cache.off && !r->cache.off_told) {
+        r->cache.off_told = 1;
+        mpift_log_warn("%s", r->cache.off_why);
+    }
+}
 
 void mpift_in_cache_open(struct mpift_in_run *r)
 {
@@ -52,6 +69,12 @@ void mpift_in_cache_open(struct mpift_in_run *r)
         mpift_log_warn("%s", why);
         return;
     }
+    r->cache.tick = tick;
+    r->cache.tick_arg = &ctx->watch;
+    /* A rank that beats but moves nothing for twice transfer.timeout is
+     * taken for stuck: a wait for the lock stays within one. */
+    if (ctx->watch.timeout > 0 && ctx->watch.timeout < MPIFT_CACHE_LOCK_WAIT)
+        r->cache.lock_wait = ctx->watch.timeout / 2;
     r->cfd = calloc(r->plan.n ? r->plan.n : 1, sizeof(*r->cfd));
     if (!r->cmark || !r->cfd) {
         mpift_log_warn("cache.dir %s on %s: out of memory for %zu files: the cache is not used", dir,
@@ -64,11 +87,14 @@ int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char why[MPIFT_WHY_MAX];
+    enum mpift_cache_found found;
     int fd, held;
 
     if (r->cache.dirfd < 0 || !f->keyed || f->extract || r->ctx->force)
         return 0;
-    switch (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, why, sizeof(why))) {
+    found = mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, why, sizeof(why));
+    tell_off(r);
+    switch (found) {
     case MPIFT_CACHE_HIT:
         /* Past the descriptors the cache may hold, the entry is let go
          * and opened again to be placed (cfd -1). */
@@ -135,6 +161,7 @@ static int place_fd(struct mpift_in_run *r, size_t i, int efd, char *why, size_t
         place_link(r, efd, ename, &s) == 0) {
         mpift_sink_abort(&s);   /* its own temporary, unused */
         mpift_cache_touch(&r->cache, f->size, f->key, efd);   /* a link more: a new ctime */
+        tell_off(r);
         return MPIFT_OK;
     }
     if (mpift_cache_copy(efd, s.fd, f->size) != 0) {
@@ -144,6 +171,21 @@ static int place_fd(struct mpift_in_run *r, size_t i, int efd, char *why, size_t
     }
     s.received = f->size;
     return mpift_sink_commit(&s, &e, f->preserve, r->ctx->cfg->fsync, why, whylen);
+}
+
+int mpift_in_cache_copies(const struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    struct stat e, root;
+
+    if (!r->cmark || r->cmark[i] != MPIFT_CM_HIT)
+        return 0;
+    /* place_fd's test for a link, but for the umask's part of the mode
+     * (not known before the sink is made): where it differs the copy
+     * is made on the same file system, in the room of a link. */
+    return r->cfd[i] < 0 || fstat(r->cfd[i], &e) != 0 || fstat(r->rootfd, &root) != 0 || e.st_dev != root.st_dev ||
+           e.st_mtim.tv_sec != f->mtime_sec || (uint32_t)e.st_mtim.tv_nsec != f->mtime_nsec ||
+           (f->preserve && (e.st_mode & 07777) != (f->mode & 07777 & ~(mode_t)0222));
 }
 
 /* Entry i to place: the one held since the lookup, or opened again
@@ -158,36 +200,45 @@ static int entry_fd(struct mpift_in_run *r, size_t i, int *own, char *why, size_
     if (r->cfd[i] >= 0)
         return r->cfd[i];
     if (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, cause, sizeof(cause)) != MPIFT_CACHE_HIT) {
-        mpift_format(why, whylen, "%s/%s: its cache entry on %s went between the lookup and the placing (%s); run the "
-                 "stage again", r->ctx->dest_root, f->dest, r->ctx->topo.host, cause[0] ? cause : "another job pruned it");
+        tell_off(r);
+        mpift_format(why, whylen, "%s/%s: its cache entry on %s went between the lookup and the placing (%s); "
+                     "fetching it", r->ctx->dest_root, f->dest, r->ctx->topo.host,
+                     cause[0] ? cause : r->cache.off ? "the cache is off" : "another job pruned it");
         return -1;
     }
     *own = !held;
     return fd;
 }
 
-/* Place entry i as my copy.  MPIFT_OK or an error with why. */
-static int place(struct mpift_in_run *r, size_t i, char *why, size_t whylen)
+/* The entry of a hit went before it was placed: not a failure, the file
+ * is fetched in a round added for it (stage_in.c). */
+static void refetch(struct mpift_in_run *r, size_t i, const char *why)
 {
-    int own, rc, efd = entry_fd(r, i, &own, why, whylen);
-
-    if (efd < 0)
-        return MPIFT_ERR_IO;
-    rc = place_fd(r, i, efd, why, whylen);
-    if (own)
-        close(efd);
-    return rc;
+    mpift_log_warn("%s", why);
+    r->cmark[i] = MPIFT_CM_NONE;
+    r->state[i] = MPIFT_FS_RETRY;
+    r->cache_refetch = 1;
 }
 
 void mpift_in_cache_place(struct mpift_in_run *r)
 {
     char why[MPIFT_WHY_MAX];
     size_t i;
+    int own, rc, efd;
 
+    if (r->cmark)
+        mpift_inject_pause_before_place(r->rank);
     for (i = 0; r->cmark && i < r->plan.n; i++) {
         if (r->cmark[i] != MPIFT_CM_HIT)
             continue;
-        if (place(r, i, why, sizeof(why)) == MPIFT_OK) {
+        if ((efd = entry_fd(r, i, &own, why, sizeof(why))) < 0) {
+            refetch(r, i, why);
+            continue;
+        }
+        rc = place_fd(r, i, efd, why, sizeof(why));
+        if (own)
+            close(efd);
+        if (rc == MPIFT_OK) {
             r->cmark[i] = MPIFT_CM_PLACED;
             r->state[i] = MPIFT_FS_DONE;
             r->written++;
@@ -205,7 +256,7 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
-    int dfd;
+    int dfd, rc;
 
     if (r->cache.dirfd < 0 || r->cache_stop || !f->keyed || f->extract || r->cmark[i] == MPIFT_CM_PLACED)
         return;
@@ -214,7 +265,12 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
     dfd = mpift_dir_open(r->rootfd, parent, false, why, sizeof(why));
     if (dfd < 0)
         return;
-    if (mpift_cache_put(&r->cache, f->size, f->key, dfd, name, why, sizeof(why)) != MPIFT_OK) {
+    /* Under checksum "none" the copy was never checked: put unrecorded,
+     * so the next lookup hashes it before trusting it (store.h). */
+    rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3, why,
+                         sizeof(why));
+    tell_off(r);
+    if (rc != MPIFT_OK) {
         /* The copy is in place: the job goes on, the cache does not grow. */
         mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run",
                        r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
@@ -226,10 +282,13 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
 void mpift_in_cache_end(struct mpift_in_run *r)
 {
     uint64_t kept, freed;
+    int rc;
 
     if (r->cache.dirfd < 0)
         return;
-    if (mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed) == MPIFT_OK && freed)
+    rc = mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed);
+    tell_off(r);
+    if (rc == MPIFT_OK && freed)
         mpift_log_verbose("cache.dir %s: %llu bytes evicted, %llu kept (cache.max_size %llu)", r->cache.path,
                           (unsigned long long)freed, (unsigned long long)kept,
                           (unsigned long long)r->cache.max_size);

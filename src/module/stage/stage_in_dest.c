@@ -157,12 +157,15 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
         mpift_format(why, whylen, "%s: %s", host, r->root_why);
     } else {
         mpift_room_start(&room, r->rootfd, root);
-        for (i = 0; i < r->plan.n; i++)
+        for (i = 0; i < r->plan.n; i++) {
             if (mpift_bit(r->mine, i)) {
                 mpift_room_add(&room, r->plan.f[i].size);
                 mpift_extract_room(r, i, &room);
                 mpift_folders_need(&r->folders, r->plan.f[i].dest);
+            } else if (mpift_in_cache_copies(r, i)) {
+                mpift_room_add(&room, r->plan.f[i].size);   /* placed from the cache by a copy */
             }
+        }
         if (mpift_folders_check(&r->folders, r->rootfd, root, r->lock == MPIFT_IN_LOCK_HELD, &room, "sent",
                                 "paths.dest", cause, sizeof(cause)) != 0) {
             mpift_format(why, whylen, "%s: %s", host, cause);
