@@ -10,7 +10,7 @@
 # planted where the temporary goes (not followed), a kill during the
 # resume itself; with transfer.compress none and auto, striped or not.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=600
-plan 10
+plan 12
 
 MiB=$((1024 * 1024))
 mkdir -p "$t/src"
@@ -168,4 +168,20 @@ delta() {
     expect $((40 * MiB)) $((41 * MiB)) wire_bytes
 }
 scenario "delta: one chunk changed in place, only it is sent; delta = \"no\" sends it whole" delta
+
+# A sparse source (2 MiB punched at 2 MiB: chunks 8-15, a hole extent):
+# the extent, passed before the held chunks past it, must not cut the
+# resumed temporary short (every KEEP frame after it then failed, and
+# the file went again whole), and the record covers the extent's chunks.
+sparse_resumed() {
+    cfg none "$1"
+    fallocate -p -o $((2 * MiB)) -l $((2 * MiB)) "$t/src/big.bin"
+    killed
+    rerun
+    ! grep -q "dropped" "$t/log" || fail "a resumed copy was dropped: $(cat "$t/log")"
+    expect $((30 * MiB)) $((32 * MiB)) resumed_bytes
+    expect $((6 * MiB)) $((10 * MiB)) wire_bytes
+}
+scenario "a sparse file killed (not striped), re-run: the hole extent keeps what the temporary holds" sparse_resumed no
+scenario "the same, the first run striped (source_shared = \"yes\")" sparse_resumed yes
 done_testing

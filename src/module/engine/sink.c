@@ -212,6 +212,7 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
     if (rc != MPIFT_OK)
         return rc;
     mpift_base_names(s->name, rank, s->tmp, s->rec_name);
+    s->chunk = of->chunk;
     s->base = base && base->kind != MPIFT_BASE_NONE ? base : NULL;
     if (s->base && base->kind == MPIFT_BASE_RESUME && base->fd >= 0) {
         /* The killed run's temporary, locked since it was found: what
@@ -304,18 +305,35 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
     note(s, buf, len, off, 0);
 }
 
-/* len zeros at off, unhashed, left as a hole. */
-static void put_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
+/* len zeros written at off (where no hole can be punched). */
+static void put_zeros(struct mpift_sink *s, uint64_t len, uint64_t off)
 {
-    /* Chunks come in file order, so a new copy ends at off: extending it
-     * leaves the hole, and nothing is written (no block allocated).  A
-     * resumed one may already hold bytes there: they become a hole. */
+    static const unsigned char zeros[64 << 10];
+    uint64_t n;
+
+    for (; len > 0 && !s->err; len -= n, off += n) {
+        n = len < sizeof(zeros) ? len : sizeof(zeros);
+        put(s, zeros, (size_t)n, off);
+    }
+}
+
+/* len zeros at off, unhashed, left as a hole. */
+static void put_hole(struct mpift_sink *s, uint64_t len, uint64_t off)
+{
+    uint64_t held = s->end > off ? (s->end < off + len ? s->end : off + len) - off : 0;
+
+    if (s->err)
+        return;
+    /* A resumed temporary may already hold bytes there (chunks past this
+     * one, held from the killed run): they become a hole, and the copy
+     * never shrinks.  A new copy ends at off: extending it leaves the
+     * hole, and nothing is written (no block allocated). */
+    if (held && fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)held) != 0)
+        put_zeros(s, held, off);
     if (!s->err && off + len > s->end) {
         if (ftruncate(s->fd, (off_t)(off + len)) != 0)
             s->err = errno;
         s->end = off + len;
-    } else if (!s->err && fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0) {
-        put(s, zeros, len, off);
     }
 }
 
@@ -324,7 +342,7 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
     if (s->hash)
         XXH3_64bits_update(s->hash, zeros, len);
     s->received += len;
-    put_hole(s, zeros, len, off);
+    put_hole(s, len, off);
     note(s, zeros, len, off, 0);
 }
 
@@ -337,7 +355,9 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
 
     if (!b || !mpift_base_has(b, i, h) || s->err)
         return -1;
-    if (!s->scratch && !(s->scratch = malloc(s->rec.of.chunk ? s->rec.of.chunk : len)))
+    /* One chunk's room (a copy over an older version keeps no record, so
+     * rec.of is not set: the chunk size is the base's). */
+    if (!s->scratch && !(s->scratch = malloc(s->chunk > len ? s->chunk : len)))
         return -1;
     fd = b->kind == MPIFT_BASE_RESUME ? s->fd : b->fd;
     while (done < len) {
@@ -357,7 +377,7 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     s->received += len;
     if (b->kind == MPIFT_BASE_DELTA) {
         if (len > 1 && mpift_all_zero(s->scratch, len))
-            put_hole(s, s->scratch, len, off);
+            put_hole(s, len, off);
         else
             put(s, s->scratch, len, off);
         s->delta_saved += len;
@@ -368,14 +388,53 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     return 0;
 }
 
+/* The XXH3-64 of len zeros (a chunk of a hole extent, for the record). */
+static uint64_t zero_hash(uint64_t len)
+{
+    static const unsigned char zeros[64 << 10];
+    XXH3_state_t *st = XXH3_createState();
+    uint64_t n, h = 0;
+
+    if (st && XXH3_64bits_reset(st) == XXH_OK) {
+        for (; len > 0; len -= n) {
+            n = len < sizeof(zeros) ? len : sizeof(zeros);
+            XXH3_64bits_update(st, zeros, (size_t)n);
+        }
+        h = XXH3_64bits_digest(st);
+    }
+    XXH3_freeState(st);
+    return h;
+}
+
+/* A resumable copy's record: the whole chunks of extent [off, off+len)
+ * are written (as a hole: no data to sync, so they add nothing to what
+ * the next sync waits for). */
+static void note_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
+{
+    const struct mpift_base_of *of = &s->rec.of;
+    uint64_t c, clen, h = 0;
+
+    if (s->rec.fd < 0 || s->err || off % of->chunk)
+        return;
+    for (c = off; c < off + len && c < of->size; c += of->chunk) {
+        clen = of->size - c < of->chunk ? of->size - c : of->chunk;
+        if (c + clen > off + len)
+            break;
+        if (!h || clen != of->chunk)
+            h = zero_hash(clen);
+        if (!h)
+            return;
+        mpift_record_chunk(&s->rec, s->fd, c / of->chunk, h, 0);
+    }
+}
+
 void mpift_sink_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
 {
     if (s->hash)
         mpift_hash_hole(s->hash, off, len);
     s->received += len;
-    /* In file order, as chunks: the copy ends at off. */
-    if (!s->err && ftruncate(s->fd, (off_t)(off + len)) != 0)
-        s->err = errno;
+    put_hole(s, len, off);
+    note_extent(s, off, len);
 }
 
 void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first)

@@ -251,8 +251,6 @@ static int keep_frame(struct mpift_xfer_stream *s, int b, int len)
     h = XXH3_64bits(x->buf[b], (size_t)len);
     if (!mpift_keep_chunk(k, (uint32_t)x->keep_m, s->off / s->m.chunk_size, h) || !mpift_codec_keep(&x->codec, &s->zf, b, h, len))
         return 0;
-    k->taken[MPIFT_BASE_RESUME] += (uint64_t)len * k->nkind[MPIFT_BASE_RESUME];
-    k->taken[MPIFT_BASE_DELTA] += (uint64_t)len * k->nkind[MPIFT_BASE_DELTA];
     return MPIFT_KEEP_FRAME;
 }
 
