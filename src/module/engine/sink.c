@@ -176,10 +176,25 @@ static int sink_failed(struct mpift_sink *s, char *why, size_t whylen)
     return MPIFT_ERR_IO;
 }
 
+/* A temporary of this sink alone (s->tmp: a name no other sink of any
+ * run takes), created.  0 or -1 with errno. */
+static int sink_unique(struct mpift_sink *s, int rank)
+{
+    int tries, made = -1;
+
+    for (tries = 0; tries < 4; tries++) {
+        snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
+                 (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
+        if ((made = sink_create(s)) == 0 || errno != EEXIST || s->fd >= 0)
+            break;
+    }
+    return made;
+}
+
 int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                     enum mpift_wire_cksum kind, char *why, size_t whylen)
 {
-    int rc = sink_folder(s, rootfd, root, rel, why, whylen), tries, made = -1;
+    int rc = sink_folder(s, rootfd, root, rel, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -191,15 +206,30 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
      * umask(old) (between which any thread of a host embedding mpift
      * would create its files 0666).  Then 0600 while it fills, so no one
      * reads it half-written; commit gives it the mode it was created with. */
-    for (tries = 0; tries < 4; tries++) {
-        snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
-                 (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
-        if ((made = sink_create(s)) == 0 || errno != EEXIST || s->fd >= 0)
-            break;
-    }
-    if (made != 0)
+    if (sink_unique(s, rank) != 0)
         return sink_failed(s, why, whylen);
     return sink_ready(s, kind, why, whylen);
+}
+
+/*
+ * The resume temporary's name, to be made anew: whatever is there (a dead
+ * run's temporary not taken, a link planted) goes, unfollowed, unless a
+ * live writer holds it (locked: another run whose dest root's lock did
+ * not keep it out, docs/resume.md).  1: the name is free for this sink;
+ * 0: it is another run's, left alone.
+ */
+static int take_resume_name(struct mpift_sink *s)
+{
+    int fd = openat(s->dirfd, s->tmp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), busy = 0;
+
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0)
+        busy = errno == EWOULDBLOCK;
+    /* Unlinked while its lock is ours: no live writer loses its file. */
+    if (!busy)
+        unlinkat(s->dirfd, s->tmp, 0);
+    if (fd >= 0)
+        close(fd);
+    return !busy;
 }
 
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
@@ -225,12 +255,16 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
         s->end = held_end * of->chunk < of->size ? held_end * of->chunk : of->size;
         if (ftruncate(s->fd, (off_t)s->end) != 0)
             return sink_failed(s, why, whylen);
-    } else {
-        /* A name a re-run finds again: whatever is there (a dead run's
-         * temporary not taken, a link planted) goes, unfollowed. */
-        unlinkat(s->dirfd, s->tmp, 0);
-        if (sink_create(s) != 0)
+    } else if (!take_resume_name(s)) {
+        /* Another live run writes this file under the name a re-run
+         * finds: this copy takes a name of its own, and keeps no record
+         * (that run's is beside its temporary). */
+        s->rec_name[0] = '\0';
+        if (sink_unique(s, rank) != 0)
             return sink_failed(s, why, whylen);
+        return sink_ready(s, kind, why, whylen);
+    } else if (sink_create(s) != 0) {
+        return sink_failed(s, why, whylen);
     }
     /* A copy made over an older version keeps no record: killed, the
      * next run finds that version again (its syncs would cost more than
@@ -469,9 +503,20 @@ static void sink_close(struct mpift_sink *s, int remove_record)
     s->hash = NULL;
 }
 
+/* Is s->tmp in its folder still this sink's file (s->fd)?  Another run
+ * may have replaced the name (one whose dest root's lock did not keep
+ * it out): then nothing may be done to it by name. */
+static int own_tmp(const struct mpift_sink *s)
+{
+    struct stat at, mine;
+
+    return s->dirfd >= 0 && s->fd >= 0 && fstatat(s->dirfd, s->tmp, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+           fstat(s->fd, &mine) == 0 && at.st_dev == mine.st_dev && at.st_ino == mine.st_ino;
+}
+
 void mpift_sink_abort(struct mpift_sink *s)
 {
-    if (s->dirfd >= 0)
+    if (own_tmp(s))
         unlinkat(s->dirfd, s->tmp, 0);
     sink_close(s, 1);
 }
@@ -534,6 +579,12 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
         goto errno_fail;
     if (do_fsync && fsync(s->fd) != 0)
         goto errno_fail;
+    /* By name: only while the name is still this copy's file. */
+    if (!own_tmp(s)) {
+        snprintf(why, whylen, "%s: its temporary file %s was removed or replaced by another run writing into this "
+                 "folder; run the stage again once that run has ended", s->display, s->tmp);
+        goto fail;
+    }
     if (renameat(s->dirfd, s->tmp, s->dirfd, s->name) != 0)
         goto errno_fail;
     if (do_fsync)
