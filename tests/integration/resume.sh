@@ -9,8 +9,11 @@
 # temporary cut short, the source changed between the runs, a link
 # planted where the temporary goes (not followed), a kill during the
 # resume itself; with transfer.compress none and auto, striped or not.
+# A sparse file resumed (its hole extent keeps what the temporary holds;
+# resumed_bytes counted by the writers); two runs that write one file
+# under one resume temporary name never rename each other's into place.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=600
-plan 10
+plan 13
 
 MiB=$((1024 * 1024))
 mkdir -p "$t/src"
@@ -168,4 +171,69 @@ delta() {
     expect $((40 * MiB)) $((41 * MiB)) wire_bytes
 }
 scenario "delta: one chunk changed in place, only it is sent; delta = \"no\" sends it whole" delta
+
+# A sparse source (2 MiB punched at 2 MiB: chunks 8-15, a hole extent):
+# the extent, passed before the held chunks past it, must not cut the
+# resumed temporary short (every KEEP frame after it then failed, and
+# the file went again whole), and the record covers the extent's chunks.
+sparse_resumed() {
+    cfg none "$1"
+    fallocate -p -o $((2 * MiB)) -l $((2 * MiB)) "$t/src/big.bin"
+    killed
+    rerun
+    ! grep -q "dropped" "$t/log" || fail "a resumed copy was dropped: $(cat "$t/log")"
+    expect $((30 * MiB)) $((32 * MiB)) resumed_bytes
+    expect $((6 * MiB)) $((10 * MiB)) wire_bytes
+}
+scenario "a sparse file killed (not striped), re-run: the hole extent keeps what the temporary holds" sparse_resumed no
+scenario "the same, the first run striped (source_shared = \"yes\")" sparse_resumed yes
+
+# Two runs into one folder that the registry of roots cannot keep apart
+# (run B's registry unusable: a folder others may write, in a mount
+# namespace of its own; each run then holds only its own root's lock):
+# A into D writes D/sub/big.bin, stops at its chunk 10; B into D/sub
+# writes the same file, stops at its chunk 5; A ends, then B.  The
+# resume temporary's name is the same for both: B must not unlink A's
+# live one, and A must never rename B's half-written file onto the final
+# path.  Both end well and the copy is whole.
+two_runs_one_name() {
+    local pa=$t/pause_a pb=$t/pause_b pid_a pid_b rc_a=0 rc_b=0
+    command -v unshare >/dev/null || skip "no unshare"
+    mkdir -p -m 0700 /run/mpift
+    mkdir -p "$t/D/sub"
+    rm -f "$pa" "$pb" "$t/D/sub/big.bin"
+    printf 'version = 1;\npaths: { source = "%s/src"; dest = "%s/D"; };\n%s\n%s\n' "$t" "$t" \
+        'transfer: { chunk_size = "256K"; window = 2; retries = 0; };' \
+        'stage_in = ( { src = "big.bin"; dest = "sub/"; } );' >"$t/a.cfg"
+    printf 'version = 1;\npaths: { source = "%s/src"; dest = "%s/D/sub"; };\n%s\n%s\n' "$t" "$t" \
+        'transfer: { chunk_size = "256K"; window = 2; retries = 0; };' \
+        'stage_in = ( { src = "big.bin"; dest = ""; } );' >"$t/b.cfg"
+    MPIFT_TEST_PAUSE=0:10:120 MPIFT_TEST_PAUSE_FILE=$pa \
+        mpift_mpirun -n 2 "$stage" --module "$faults" --config "$t/a.cfg" >"$t/a.log" 2>&1 &
+    pid_a=$!
+    wait_paused "$pid_a" "$pa" || fail "run A never paused: $(cat "$t/a.log")"
+    # (_mpift_timed: the environment mpift_mpirun gives its jobs.)
+    MPIFT_TEST_PAUSE=0:5:120 MPIFT_TEST_PAUSE_FILE=$pb _mpift_timed unshare -m sh -c \
+        "mount -t tmpfs -o mode=0777 none /run/mpift && exec $(mpift_mpirun_line -n 2 "$stage" --module "$faults" \
+        --config "$t/b.cfg")" >"$t/b.log" 2>&1 &
+    pid_b=$!
+    if ! wait_paused "$pid_b" "$pb"; then
+        rm -f "$pa"
+        wait "$pid_a"
+        ! grep -q "another mpift run is writing into" "$t/b.log" || skip "run B's registry (not /run/mpift) kept it out"
+        fail "run B never paused: $(cat "$t/b.log")"
+    fi
+    grep -q "going on with this root's own lock only" "$t/b.log" || {
+        rm -f "$pa" "$pb"; wait "$pid_a" "$pid_b"; skip "run B's registry was usable: $(cat "$t/b.log")"; }
+    rm -f "$pa"
+    wait "$pid_a" || rc_a=$?
+    cmp -s "$t/src/big.bin" "$t/D/sub/big.bin" || {
+        rm -f "$pb"; wait "$pid_b"; fail "run A (exit $rc_a) left another run's partial file at the final path"; }
+    rm -f "$pb"
+    wait "$pid_b" || rc_b=$?
+    [ "$rc_a/$rc_b" = 0/0 ] || fail "exits $rc_a/$rc_b, expected 0/0: A: $(cat "$t/a.log") B: $(cat "$t/b.log")"
+    cmp -s "$t/src/big.bin" "$t/D/sub/big.bin" || fail "the copy is not whole after both runs"
+    [ -z "$(find "$t/D" -name '.mpift-*')" ] || fail "temporaries left: $(find "$t/D" -name '.mpift-*')"
+}
+scenario "two runs, one resume temporary name: neither takes the other's" two_runs_one_name
 done_testing

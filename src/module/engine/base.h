@@ -4,8 +4,9 @@
  *
  * Two kinds.  A *resume* base is the temporary a killed run left for the
  * same destination and rank, under a name a re-run finds again
- * (".mpift-<hash of the name>-resume-r<rank>.tmp"), with its *record*
- * beside it (".mpift-<hash>-record-r<rank>.tmp"): the source version it
+ * (".mpift-<hash of the name>-resume-r<rank>.tmp"; a live run's, locked,
+ * is never taken: mpift_sink_open_base then uses a name of its own),
+ * with its *record* beside it (".mpift-<hash>-record-r<rank>.tmp"): the source version it
  * belongs to (size, mtime, chunk size, the name's hash) and an XXH3-64 of
  * each chunk written, a prefix of the file, written only after an
  * fdatasync of the data it describes, and sealed with its own XXH3.  A
@@ -92,7 +93,6 @@ struct mpift_keep {
     uint64_t *hash;          /* [nchunks] the hash the writers offered */
     uint32_t *count;         /* [nchunks] how many offered it (UINT32_MAX: they disagree) */
     uint32_t nkind[3];       /* writers offering a base of each kind */
-    uint64_t taken[3];       /* bytes sent as KEEP frames, once per writer of each kind */
 };
 
 /* May chunk i (hash h) go as a KEEP frame to a route of m writers? */

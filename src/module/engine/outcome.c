@@ -56,7 +56,14 @@ int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, con
 void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const struct mpift_expect *e, bool preserve,
                           struct mpift_outcome *res)
 {
+    uint64_t resumed = sink->resumed, delta_saved = sink->delta_saved;
+
     res->status = mpift_sink_commit(sink, e, preserve, x->fsync, res->why, sizeof(res->why));
-    if (res->status == MPIFT_OK)
+    /* What a base spared is counted where a copy that holds took it: a
+     * KEEP frame rank 0 sent to a copy later dropped spared nothing. */
+    if (res->status == MPIFT_OK) {
         res->bytes = e->size;
+        res->resumed = resumed;
+        res->delta_saved = delta_saved;
+    }
 }

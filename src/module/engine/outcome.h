@@ -22,6 +22,8 @@ static inline void mpift_outcome_clear(struct mpift_outcome *res)
     res->digest = 0;
     res->wire = 0;
     res->holes = 0;
+    res->resumed = 0;
+    res->delta_saved = 0;
     res->stripe_failed = 0;
     res->why[0] = '\0';
 }

@@ -176,10 +176,25 @@ static int sink_failed(struct mpift_sink *s, char *why, size_t whylen)
     return MPIFT_ERR_IO;
 }
 
+/* A temporary of this sink alone (s->tmp: a name no other sink of any
+ * run takes), created.  0 or -1 with errno. */
+static int sink_unique(struct mpift_sink *s, int rank)
+{
+    int tries, made = -1;
+
+    for (tries = 0; tries < 4; tries++) {
+        snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
+                 (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
+        if ((made = sink_create(s)) == 0 || errno != EEXIST || s->fd >= 0)
+            break;
+    }
+    return made;
+}
+
 int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                     enum mpift_wire_cksum kind, char *why, size_t whylen)
 {
-    int rc = sink_folder(s, rootfd, root, rel, why, whylen), tries, made = -1;
+    int rc = sink_folder(s, rootfd, root, rel, why, whylen);
 
     if (rc != MPIFT_OK)
         return rc;
@@ -191,15 +206,30 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
      * umask(old) (between which any thread of a host embedding mpift
      * would create its files 0666).  Then 0600 while it fills, so no one
      * reads it half-written; commit gives it the mode it was created with. */
-    for (tries = 0; tries < 4; tries++) {
-        snprintf(s->tmp, sizeof(s->tmp), MPIFT_SINK_TMP_PREFIX "%016llx-%016llx-r%d" MPIFT_SINK_TMP_SUFFIX,
-                 (unsigned long long)XXH3_64bits(s->name, strlen(s->name)), (unsigned long long)sink_id(), rank);
-        if ((made = sink_create(s)) == 0 || errno != EEXIST || s->fd >= 0)
-            break;
-    }
-    if (made != 0)
+    if (sink_unique(s, rank) != 0)
         return sink_failed(s, why, whylen);
     return sink_ready(s, kind, why, whylen);
+}
+
+/*
+ * The resume temporary's name, to be made anew: whatever is there (a dead
+ * run's temporary not taken, a link planted) goes, unfollowed, unless a
+ * live writer holds it (locked: another run whose dest root's lock did
+ * not keep it out, docs/resume.md).  1: the name is free for this sink;
+ * 0: it is another run's, left alone.
+ */
+static int take_resume_name(struct mpift_sink *s)
+{
+    int fd = openat(s->dirfd, s->tmp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), busy = 0;
+
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0)
+        busy = errno == EWOULDBLOCK;
+    /* Unlinked while its lock is ours: no live writer loses its file. */
+    if (!busy)
+        unlinkat(s->dirfd, s->tmp, 0);
+    if (fd >= 0)
+        close(fd);
+    return !busy;
 }
 
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
@@ -212,6 +242,7 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
     if (rc != MPIFT_OK)
         return rc;
     mpift_base_names(s->name, rank, s->tmp, s->rec_name);
+    s->chunk = of->chunk;
     s->base = base && base->kind != MPIFT_BASE_NONE ? base : NULL;
     if (s->base && base->kind == MPIFT_BASE_RESUME && base->fd >= 0) {
         /* The killed run's temporary, locked since it was found: what
@@ -224,12 +255,16 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
         s->end = held_end * of->chunk < of->size ? held_end * of->chunk : of->size;
         if (ftruncate(s->fd, (off_t)s->end) != 0)
             return sink_failed(s, why, whylen);
-    } else {
-        /* A name a re-run finds again: whatever is there (a dead run's
-         * temporary not taken, a link planted) goes, unfollowed. */
-        unlinkat(s->dirfd, s->tmp, 0);
-        if (sink_create(s) != 0)
+    } else if (!take_resume_name(s)) {
+        /* Another live run writes this file under the name a re-run
+         * finds: this copy takes a name of its own, and keeps no record
+         * (that run's is beside its temporary). */
+        s->rec_name[0] = '\0';
+        if (sink_unique(s, rank) != 0)
             return sink_failed(s, why, whylen);
+        return sink_ready(s, kind, why, whylen);
+    } else if (sink_create(s) != 0) {
+        return sink_failed(s, why, whylen);
     }
     /* A copy made over an older version keeps no record: killed, the
      * next run finds that version again (its syncs would cost more than
@@ -304,18 +339,35 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
     note(s, buf, len, off, 0);
 }
 
-/* len zeros at off, unhashed, left as a hole. */
-static void put_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
+/* len zeros written at off (where no hole can be punched). */
+static void put_zeros(struct mpift_sink *s, uint64_t len, uint64_t off)
 {
-    /* Chunks come in file order, so a new copy ends at off: extending it
-     * leaves the hole, and nothing is written (no block allocated).  A
-     * resumed one may already hold bytes there: they become a hole. */
+    static const unsigned char zeros[64 << 10];
+    uint64_t n;
+
+    for (; len > 0 && !s->err; len -= n, off += n) {
+        n = len < sizeof(zeros) ? len : sizeof(zeros);
+        put(s, zeros, (size_t)n, off);
+    }
+}
+
+/* len zeros at off, unhashed, left as a hole. */
+static void put_hole(struct mpift_sink *s, uint64_t len, uint64_t off)
+{
+    uint64_t held = s->end > off ? (s->end < off + len ? s->end : off + len) - off : 0;
+
+    if (s->err)
+        return;
+    /* A resumed temporary may already hold bytes there (chunks past this
+     * one, held from the killed run): they become a hole, and the copy
+     * never shrinks.  A new copy ends at off: extending it leaves the
+     * hole, and nothing is written (no block allocated). */
+    if (held && fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)held) != 0)
+        put_zeros(s, held, off);
     if (!s->err && off + len > s->end) {
         if (ftruncate(s->fd, (off_t)(off + len)) != 0)
             s->err = errno;
         s->end = off + len;
-    } else if (!s->err && fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0) {
-        put(s, zeros, len, off);
     }
 }
 
@@ -324,7 +376,7 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
     if (s->hash)
         XXH3_64bits_update(s->hash, zeros, len);
     s->received += len;
-    put_hole(s, zeros, len, off);
+    put_hole(s, len, off);
     note(s, zeros, len, off, 0);
 }
 
@@ -337,7 +389,9 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
 
     if (!b || !mpift_base_has(b, i, h) || s->err)
         return -1;
-    if (!s->scratch && !(s->scratch = malloc(s->rec.of.chunk ? s->rec.of.chunk : len)))
+    /* One chunk's room (a copy over an older version keeps no record, so
+     * rec.of is not set: the chunk size is the base's). */
+    if (!s->scratch && !(s->scratch = malloc(s->chunk > len ? s->chunk : len)))
         return -1;
     fd = b->kind == MPIFT_BASE_RESUME ? s->fd : b->fd;
     while (done < len) {
@@ -357,7 +411,7 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     s->received += len;
     if (b->kind == MPIFT_BASE_DELTA) {
         if (len > 1 && mpift_all_zero(s->scratch, len))
-            put_hole(s, s->scratch, len, off);
+            put_hole(s, len, off);
         else
             put(s, s->scratch, len, off);
         s->delta_saved += len;
@@ -368,14 +422,53 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     return 0;
 }
 
+/* The XXH3-64 of len zeros (a chunk of a hole extent, for the record). */
+static uint64_t zero_hash(uint64_t len)
+{
+    static const unsigned char zeros[64 << 10];
+    XXH3_state_t *st = XXH3_createState();
+    uint64_t n, h = 0;
+
+    if (st && XXH3_64bits_reset(st) == XXH_OK) {
+        for (; len > 0; len -= n) {
+            n = len < sizeof(zeros) ? len : sizeof(zeros);
+            XXH3_64bits_update(st, zeros, (size_t)n);
+        }
+        h = XXH3_64bits_digest(st);
+    }
+    XXH3_freeState(st);
+    return h;
+}
+
+/* A resumable copy's record: the whole chunks of extent [off, off+len)
+ * are written (as a hole: no data to sync, so they add nothing to what
+ * the next sync waits for). */
+static void note_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
+{
+    const struct mpift_base_of *of = &s->rec.of;
+    uint64_t c, clen, h = 0;
+
+    if (s->rec.fd < 0 || s->err || off % of->chunk)
+        return;
+    for (c = off; c < off + len && c < of->size; c += of->chunk) {
+        clen = of->size - c < of->chunk ? of->size - c : of->chunk;
+        if (c + clen > off + len)
+            break;
+        if (!h || clen != of->chunk)
+            h = zero_hash(clen);
+        if (!h)
+            return;
+        mpift_record_chunk(&s->rec, s->fd, c / of->chunk, h, 0);
+    }
+}
+
 void mpift_sink_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
 {
     if (s->hash)
         mpift_hash_hole(s->hash, off, len);
     s->received += len;
-    /* In file order, as chunks: the copy ends at off. */
-    if (!s->err && ftruncate(s->fd, (off_t)(off + len)) != 0)
-        s->err = errno;
+    put_hole(s, len, off);
+    note_extent(s, off, len);
 }
 
 void mpift_sink_chunk(struct mpift_sink *s, const unsigned char *buf, size_t len, uint64_t off, int first)
@@ -410,9 +503,20 @@ static void sink_close(struct mpift_sink *s, int remove_record)
     s->hash = NULL;
 }
 
+/* Is s->tmp in its folder still this sink's file (s->fd)?  Another run
+ * may have replaced the name (one whose dest root's lock did not keep
+ * it out): then nothing may be done to it by name. */
+static int own_tmp(const struct mpift_sink *s)
+{
+    struct stat at, mine;
+
+    return s->dirfd >= 0 && s->fd >= 0 && fstatat(s->dirfd, s->tmp, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+           fstat(s->fd, &mine) == 0 && at.st_dev == mine.st_dev && at.st_ino == mine.st_ino;
+}
+
 void mpift_sink_abort(struct mpift_sink *s)
 {
-    if (s->dirfd >= 0)
+    if (own_tmp(s))
         unlinkat(s->dirfd, s->tmp, 0);
     sink_close(s, 1);
 }
@@ -475,6 +579,12 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
         goto errno_fail;
     if (do_fsync && fsync(s->fd) != 0)
         goto errno_fail;
+    /* By name: only while the name is still this copy's file. */
+    if (!own_tmp(s)) {
+        snprintf(why, whylen, "%s: its temporary file %s was removed or replaced by another run writing into this "
+                 "folder; run the stage again once that run has ended", s->display, s->tmp);
+        goto fail;
+    }
     if (renameat(s->dirfd, s->tmp, s->dirfd, s->name) != 0)
         goto errno_fail;
     if (do_fsync)

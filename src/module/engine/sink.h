@@ -45,6 +45,7 @@ struct mpift_sink {
     struct mpift_record rec;
     char rec_name[MPIFT_BASE_NAME_MAX];
     struct mpift_base *base;
+    uint64_t chunk;            /* the file's chunk size (a KEEP frame's at most) */
     unsigned char *scratch;    /* a chunk read from the base */
     uint64_t resumed;          /* bytes taken from a resume base */
     uint64_t delta_saved;      /* bytes taken from the older version */

@@ -228,7 +228,23 @@ void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h)
     m->nholes = h->n;
 }
 
-int mpift_source_holes_filled(int fd, const struct mpift_holes *h)
+int mpift_source_hole_noted(int fd, uint64_t off, size_t len, struct mpift_extent *e, struct mpift_holes *unread)
+{
+    struct mpift_hole *last = unread->n ? &unread->e[unread->n - 1] : NULL;
+
+    if (!mpift_source_hole(fd, off, len, e))
+        return 0;
+    if (last && last->off + last->len == off)
+        last->len += len;
+    else if (unread->n < MPIFT_HOLES_MAX)
+        unread->e[unread->n++] = (struct mpift_hole){ off, len };
+    else
+        return 0;
+    return 1;
+}
+
+/* Does any extent of h hold data now? */
+static int filled(int fd, const struct mpift_holes *h)
 {
     off_t d;
     uint32_t k;
@@ -239,6 +255,11 @@ int mpift_source_holes_filled(int fd, const struct mpift_holes *h)
             return 1;
     }
     return 0;
+}
+
+int mpift_source_holes_filled(int fd, const struct mpift_holes *h, const struct mpift_holes *unread)
+{
+    return filled(fd, h) || filled(fd, unread);
 }
 
 int mpift_read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)

@@ -57,6 +57,16 @@ struct mpift_extent {
 int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e);
 
 /*
+ * mpift_source_hole_noted - as mpift_source_hole, for a chunk that will
+ * not be read when it is a hole: its range is added to `unread` (merged
+ * with the one before), which the end re-checks as it does the METADATA
+ * extents (mpift_source_holes_filled).  Once `unread` is full a hole
+ * says 0: the chunk is read (a hole reads as zeros, from no disk) and
+ * its bytes are checked as any data's are.
+ */
+int mpift_source_hole_noted(int fd, uint64_t off, size_t len, struct mpift_extent *e, struct mpift_holes *unread);
+
+/*
  * mpift_source_holes - the hole extents of fd for m (its size and
  * chunking) into h: each run of whole chunks SEEK_DATA finds no data in
  * (a chunk that holds any data is not one), merged, at most
@@ -65,10 +75,11 @@ int mpift_source_hole(int fd, uint64_t off, size_t len, struct mpift_extent *e);
  */
 void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h);
 
-/* Does any of h's extents of fd hold data now (written after
- * mpift_source_holes looked)?  1 or 0: what was sent as holes is then not
+/* Does any of h's extents, or of `unread`'s (the holes
+ * mpift_source_hole_noted passed unread), of fd hold data now (written
+ * after they were looked at)?  1 or 0: what was sent as holes is then not
  * the file, whatever its mtime says. */
-int mpift_source_holes_filled(int fd, const struct mpift_holes *h);
+int mpift_source_holes_filled(int fd, const struct mpift_holes *h, const struct mpift_holes *unread);
 
 /*
  * mpift_source_changed - after the last byte of fd was read: did the file

@@ -57,7 +57,7 @@ void mpift_stream_init(struct mpift_xfer_stream *s, struct mpift_xfer *x, uint64
     s->read_err = s->have_sink = 0;
     s->next = s->posted = s->off = s->nmsg = 0;
     s->hx = 0;
-    s->holes.n = 0;
+    s->holes.n = s->unread.n = 0;
     s->extent = (struct mpift_extent){ 0, 0, 0 };
     s->from = rt->parent;
     s->why[0] = '\0';
@@ -251,8 +251,6 @@ static int keep_frame(struct mpift_xfer_stream *s, int b, int len)
     h = XXH3_64bits(x->buf[b], (size_t)len);
     if (!mpift_keep_chunk(k, (uint32_t)x->keep_m, s->off / s->m.chunk_size, h) || !mpift_codec_keep(&x->codec, &s->zf, b, h, len))
         return 0;
-    k->taken[MPIFT_BASE_RESUME] += (uint64_t)len * k->nkind[MPIFT_BASE_RESUME];
-    k->taken[MPIFT_BASE_DELTA] += (uint64_t)len * k->nkind[MPIFT_BASE_DELTA];
     return MPIFT_KEEP_FRAME;
 }
 
@@ -274,7 +272,7 @@ static int send_data(struct mpift_xfer_stream *s, int *moved)
         /* A hole of the source is not read: it is zeros, and goes as a
          * zero frame (compress.h).  A source that fills it meanwhile
          * changes its mtime, and the end's check sends it again. */
-        hole = s->read_err || mpift_source_hole(s->fd, s->off, (size_t)len, &s->extent);
+        hole = s->read_err || mpift_source_hole_noted(s->fd, s->off, (size_t)len, &s->extent, &s->unread);
         if (!hole)
             s->read_err = mpift_read_chunk(s->fd, x->buf[b], (size_t)len, s->off);
         else
@@ -331,7 +329,7 @@ static int send_tail(struct mpift_xfer_stream *s)
               mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
     /* Data written into a hole sent as an extent, within the clock tick
      * of the open (mtime and ctime as they were): the same. */
-    if (!changed && !s->read_err && mpift_source_holes_filled(s->fd, &s->holes)) {
+    if (!changed && !s->read_err && mpift_source_holes_filled(s->fd, &s->holes, &s->unread)) {
         changed = 1;
         mpift_format(s->res->why, sizeof(s->res->why),
                      "%s: changed while being staged (a hole was written to while it was read)", s->f->src->path);

@@ -64,6 +64,7 @@ struct mpift_xfer_stream {
     struct mpift_sink sink;
     struct mpift_meta m;          /* the file's METADATA once sent or received */
     struct mpift_holes holes;     /* its hole extents (m.nholes): chunks that send no DATA */
+    struct mpift_holes unread;    /* source: chunks sent as zero frames, unread (re-checked at the end) */
     uint32_t hx;                  /* the next extent to reach, in file order */
     uint64_t nmsg;                /* DATA messages: m.nchunks less the extents' chunks */
     /* Below, "chunk" is a DATA message's number, 0 .. nmsg-1. */

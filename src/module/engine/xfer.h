@@ -113,6 +113,8 @@ struct mpift_outcome {
     uint64_t wire;            /* bytes its chunks took on one link, compressed
                                * or not (the source's sent, a receiver's taken) */
     uint64_t holes;           /* bytes of it that crossed as hole extents, not DATA */
+    uint64_t resumed;         /* bytes of this rank's copy taken from a killed run's temporary */
+    uint64_t delta_saved;     /* bytes of this rank's copy taken from the older version */
     int stripe_failed;        /* a striped route refused a stripe (status _CHECKSUM):
                                * send it again from the source alone */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */

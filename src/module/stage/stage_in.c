@@ -181,12 +181,14 @@ static int run_init(struct mpift_in_run *r, struct mpift_ctx *ctx)
     r->batch = zalloc(&nomem, 1, sizeof(*r->batch));
     if (r->rank == 0)
         r->rows = zalloc(&nomem, (size_t)r->size * MPIFT_TALLY_N, sizeof(*r->rows));
+    if (mpift_report_wanted(ctx)) {   /* each writer's, summed on rank 0 */
+        r->resumed = zalloc(&nomem, r->plan.n, sizeof(*r->resumed));
+        r->delta_saved = zalloc(&nomem, r->plan.n, sizeof(*r->delta_saved));
+    }
     if (r->rank == 0 && mpift_report_wanted(ctx)) {
         r->digest = zalloc(&nomem, r->plan.n, sizeof(*r->digest));
         r->wire = zalloc(&nomem, r->plan.n, sizeof(*r->wire));
         r->holes = zalloc(&nomem, r->plan.n, sizeof(*r->holes));
-        r->resumed = zalloc(&nomem, r->plan.n, sizeof(*r->resumed));
-        r->delta_saved = zalloc(&nomem, r->plan.n, sizeof(*r->delta_saved));
         r->nlens = zalloc(&nomem, 2 * (size_t)r->size, sizeof(*r->nlens));
         r->ndispls = r->nlens ? r->nlens + r->size : NULL;
     }
@@ -383,6 +385,23 @@ static int gather_marks(struct mpift_in_run *r, unsigned char *marks)
                                                                (int)r->plan.n, MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
 }
 
+/* The bytes each writer's copies took from their bases, summed on rank 0
+ * (every rank has both arrays with a report: an allocation that failed
+ * stopped the run). */
+static int sum_bases(struct mpift_in_run *r)
+{
+    MPI_Request rq;
+    int rc, n = (int)r->plan.n;
+
+    rc = mpift_wait_coll(&r->ctx->watch, REPORT, MPI_Ireduce(r->rank ? r->resumed : MPI_IN_PLACE, r->resumed, n,
+                                                             MPI_UINT64_T, MPI_SUM, 0, r->ctx->comm, &rq), &rq);
+    if (rc == MPIFT_OK)
+        rc = mpift_wait_coll(&r->ctx->watch, REPORT,
+                             MPI_Ireduce(r->rank ? r->delta_saved : MPI_IN_PLACE, r->delta_saved, n, MPI_UINT64_T,
+                                         MPI_SUM, 0, r->ctx->comm, &rq), &rq);
+    return rc;
+}
+
 /*
  * --report: gather every rank's states and notes on rank 0, which writes
  * the file.  Collective; returns the same code on every rank (MPIFT_ERR_IO
@@ -433,6 +452,8 @@ static int report(struct mpift_in_run *r, const struct mpift_tally *tally, int s
      * (a rank without the cache, or without memory for it, sends zeros). */
     if (rc == MPIFT_OK && r->ctx->cfg->cache_dir)
         rc = gather_marks(r, marks);
+    if (rc == MPIFT_OK)
+        rc = sum_bases(r);
     if (rc == MPIFT_OK)
         rc = mpift_wait_coll(w, REPORT, MPI_Igatherv(r->notes.text ? r->notes.text : "", len, MPI_CHAR, notes,
                                                      r->nlens, r->ndispls, MPI_CHAR, 0, r->ctx->comm, &rq), &rq);

@@ -208,17 +208,6 @@ void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
 
 void mpift_in_base_end(struct mpift_in_run *r, size_t i)
 {
-    struct mpift_keep *k = r->x.keep;
-
-    if (k) {
-        r->resumed_total += k->taken[MPIFT_BASE_RESUME];
-        r->delta_total += k->taken[MPIFT_BASE_DELTA];
-        if (r->resumed)
-            r->resumed[i] += k->taken[MPIFT_BASE_RESUME];
-        if (r->delta_saved)
-            r->delta_saved[i] += k->taken[MPIFT_BASE_DELTA];
-        k->taken[MPIFT_BASE_RESUME] = k->taken[MPIFT_BASE_DELTA] = 0;
-    }
     if (r->bases && r->bases[i]) {
         mpift_base_free(r->bases[i]);
         free(r->bases[i]);

@@ -95,6 +95,10 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_outcome
     if (!mine)
         return;
     if (res->status == MPIFT_OK) {
+        if (r->resumed && r->delta_saved) {   /* summed on rank 0 for the report */
+            r->resumed[i] += res->resumed;
+            r->delta_saved[i] += res->delta_saved;
+        }
         r->state[i] = MPIFT_FS_DONE;
         r->written++;
         r->bytes += res->bytes;
