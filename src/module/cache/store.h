@@ -49,6 +49,11 @@ struct mpift_cache {
     char path[PATH_MAX];     /* the folder as configured, for messages */
     int *held;               /* entries held with LOCK_SH until mpift_cache_close */
     size_t nheld, capheld, maxheld;
+    /* Called per MiB while an entry is re-hashed (NULL: not): a large
+     * one takes long before the first collective, and the job's other
+     * ranks must still hear from this one (the caller's watchdog). */
+    void (*tick)(void *arg);
+    void *tick_arg;
 };
 
 /*

@@ -27,12 +27,19 @@
 #include "mpift/mpift.h"
 #include "cache/copy.h"
 #include "cache/store.h"
+#include "comm/watch.h"
 #include "config/template.h"
 #include "engine/sink.h"
 #include "fs/fsafe.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/log.h"
+
+/* Heartbeats while an entry without its record is re-hashed: progress. */
+static void tick(void *arg)
+{
+    mpift_watch_work(arg);
+}
 
 void mpift_in_cache_open(struct mpift_in_run *r)
 {
@@ -52,6 +59,8 @@ void mpift_in_cache_open(struct mpift_in_run *r)
         mpift_log_warn("%s", why);
         return;
     }
+    r->cache.tick = tick;
+    r->cache.tick_arg = &ctx->watch;
     r->cfd = calloc(r->plan.n ? r->plan.n : 1, sizeof(*r->cfd));
     if (!r->cmark || !r->cfd) {
         mpift_log_warn("cache.dir %s on %s: out of memory for %zu files: the cache is not used", dir,
