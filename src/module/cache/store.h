@@ -120,9 +120,12 @@ int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, siz
 /*
  * mpift_cache_evict - least recently used first, remove entries until
  * the folder holds at most `max` bytes, passing over those a job holds.
- * *kept and *freed: bytes left and removed.  MPIFT_OK or an error.
+ * *kept: bytes left; of those removed, *freed: given back to the file
+ * system, *linked: still held by copies placed from the cache (an entry
+ * hard-linked into a dest loses only the cache's name).  MPIFT_OK or an
+ * error.
  */
-int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed);
+int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed, uint64_t *linked);
 
 /* The folder's lock (".lock", exclusive): puts, records, discards and
  * eviction take it, across the jobs of a node. */

@@ -234,12 +234,13 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
 
 void mpift_in_cache_end(struct mpift_in_run *r)
 {
-    uint64_t kept, freed;
+    uint64_t kept, freed, linked;
 
     if (r->cache.dirfd < 0)
         return;
-    if (mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed) == MPIFT_OK && freed)
-        mpift_log_verbose("cache.dir %s: %llu bytes evicted, %llu kept (cache.max_size %llu)", r->cache.path,
-                          (unsigned long long)freed, (unsigned long long)kept,
+    if (mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed, &linked) == MPIFT_OK && (freed || linked))
+        mpift_log_verbose("cache.dir %s: %llu bytes evicted and freed, %llu evicted but still held by copies "
+                          "placed from it (hard links in dests), %llu kept (cache.max_size %llu)", r->cache.path,
+                          (unsigned long long)freed, (unsigned long long)linked, (unsigned long long)kept,
                           (unsigned long long)r->cache.max_size);
 }
