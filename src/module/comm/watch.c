@@ -22,8 +22,8 @@
 #include "comm/watch.h"
 #include "wire/beat.h"
 
-/* The two heartbeats without a list (wire/beat.h): "still here" to rank
- * 0, and END either way. */
+/* The heartbeats without a list (wire/beat.h): "still here" to rank 0
+ * (WORK: "and working on my own"), and END either way. */
 static const struct mpift_beat ALIVE_BEAT = { MPIFT_BEAT_ALIVE, 0, {0} }, END_BEAT = { MPIFT_BEAT_END, 0, {0} },
                                WORK_BEAT = { MPIFT_BEAT_WORK, 0, {0} };
 

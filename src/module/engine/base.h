@@ -63,7 +63,7 @@ struct mpift_base {
     unsigned char *have;     /* a bit per chunk: offered */
     uint64_t *hash;          /* [nchunks] XXH3-64 of each chunk offered */
     unsigned new_mode;       /* resume: the mode the copy was created with (0666 less the umask) */
-    struct mpift_watch *watch; /* ticked while the base is read and hashed (NULL: none) */
+    struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */
 };
 
 /* Most chunks a base may have: its hashes stay within 32 MiB of memory. */
@@ -80,8 +80,9 @@ void mpift_base_names(const char *name, int rank, char *tmp, char *rec);
  * whose size or mtime differ).  Never follows a link; a temporary another
  * live run holds (locked) is left alone.  b->kind NONE: nothing to offer.
  * `why` says, for --verbose, why a resume temporary was not taken ("" if none).
- * Reading a large base takes long, before the first collective: w (may be
- * NULL) is ticked per chunk read, so the other ranks still hear from this one.
+ * Reading a large base takes long, before the first collective: per chunk
+ * read, w (may be NULL) is told this rank works (mpift_watch_work), so that
+ * rank 0, waiting in that collective, does not take it for stuck.
  */
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
                      int delta, struct mpift_watch *w, char *why, size_t whylen);
