@@ -194,6 +194,32 @@ START_TEST(symlinks_refused)
 }
 END_TEST
 
+/* cache.dir's missing parents are made, 0700, as the cache makes them:
+ * rank 0 may open the index before its node's cache made the folder. */
+START_TEST(missing_parents_made)
+{
+    struct mpift_keyidx ix;
+    struct mpift_keyidx_id id = an_id();
+    char top[PATH_MAX + 8];
+    struct stat st;
+
+    fresh_dir();
+    snprintf(top, sizeof(top), "%s/a", dir);
+    snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/a/b");
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_keyidx_put(&ix, &id, key_a), MPIFT_OK);
+    ck_assert_int_eq(mpift_keyidx_save(&ix, why, sizeof(why)), MPIFT_OK);
+    mpift_keyidx_close(&ix);
+    ck_assert_int_eq(stat(top, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_ptr_nonnull(mpift_keyidx_find(&ix, &id));
+    mpift_keyidx_close(&ix);
+}
+END_TEST
+
 START_TEST(foreign_refused)
 {
     struct stat st;
@@ -264,6 +290,7 @@ static Suite *keyindex_suite(void)
     tcase_add_test(t, hit_and_misses);
     tcase_add_test(t, corrupt_is_ignored_and_rewritten);
     tcase_add_test(t, symlinks_refused);
+    tcase_add_test(t, missing_parents_made);
     tcase_add_test(t, foreign_refused);
     tcase_add_test(t, bounded_this_runs_first);
     tcase_set_timeout(t, 60);

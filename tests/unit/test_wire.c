@@ -189,7 +189,10 @@ START_TEST(beat_roundtrip_and_refused)
     ck_assert_int_eq(n, MPIFT_BEAT_HDR);
     ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_OK);
     ck_assert_int_eq(d.nsilent, MPIFT_SILENT_MANY);
-    buf[0] = 2;   /* no such kind */
+    buf[0] = MPIFT_BEAT_WORK;
+    ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_OK);
+    ck_assert_int_eq(d.kind, MPIFT_BEAT_WORK);
+    buf[0] = MPIFT_BEAT_WORK + 1;   /* no such kind */
     ck_assert_int_eq(mpift_beat_decode(buf, (size_t)n, 4, &d), MPIFT_ERR_PROTO);
 }
 END_TEST

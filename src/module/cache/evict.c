@@ -139,33 +139,42 @@ int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, siz
     return MPIFT_OK;
 }
 
-/* Remove one entry and its record, if no job holds it. */
-static int evict_one(struct mpift_cache *c, const char *name)
+/* What became of an entry eviction tried. */
+enum evicted { KEPT, FREED, LINKED, GONE };
+
+/* Remove one entry and its record, if no job holds it: FREED when that
+ * was its inode's last name, LINKED when a copy placed from the cache (a
+ * hard link in a dest) still holds its blocks; GONE: another removed it. */
+static enum evicted evict_one(struct mpift_cache *c, const char *name)
 {
     char rec[MPIFT_CACHE_NAME + 8];
-    int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), gone = 0;
+    struct stat st;
+    int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    enum evicted what = KEPT;
 
     if (fd < 0)
-        return errno == ENOENT;
+        return errno == ENOENT ? GONE : KEPT;
     /* Held until the name is gone: a job that opens it meanwhile finds
      * the name another's (or none) once it has its shared lock. */
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
         snprintf(rec, sizeof(rec), "%s.rec", name);
-        gone = unlinkat(c->dirfd, name, 0) == 0;
+        if (unlinkat(c->dirfd, name, 0) == 0)
+            what = fstat(fd, &st) == 0 && st.st_nlink > 0 ? LINKED : FREED;
         unlinkat(c->dirfd, rec, 0);
     }
     close(fd);
-    return gone;
+    return what;
 }
 
-int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed)
+int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed, uint64_t *linked)
 {
     struct mpift_cache_item *v;
     uint64_t total = 0;
+    enum evicted what;
     size_t n, i;
     int rc;
 
-    *kept = *freed = 0;
+    *kept = *freed = *linked = 0;
     if (c->dirfd < 0)
         return MPIFT_OK;
     if (mpift_cache_lock(c) != 0)
@@ -177,11 +186,13 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
         qsort(v, n, sizeof(*v), by_use);
     for (i = 0; i < n; i++)
         total += v[i].size;
-    for (i = 0; i < n && total > max; i++)
-        if (evict_one(c, v[i].name)) {
-            total -= v[i].size;
-            *freed += v[i].size;
-        }
+    for (i = 0; i < n && total > max; i++) {
+        if ((what = evict_one(c, v[i].name)) == KEPT)
+            continue;
+        total -= v[i].size;
+        if (what != GONE)
+            *(what == FREED ? freed : linked) += v[i].size;
+    }
     *kept = total;
     free(v);
 out:

@@ -17,6 +17,7 @@
 #include "mpift/mpift.h"
 #include "cache/copy.h"
 #include "cache/store.h"
+#include "util/faults.h"
 #include "util/hash.h"
 #include "util/tmpname.h"
 
@@ -263,7 +264,7 @@ static void stamp(struct mpift_cache *c, const char *name)
 }
 
 /* Is fd's content (size) the key?  -1 on a read error (errno). */
-static int hashes_to(int fd, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
+static int hashes_to(const struct mpift_cache *c, int fd, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
 {
     unsigned char *buf = malloc(HASH_BUF);
     XXH3_state_t *h = XXH3_createState();
@@ -274,9 +275,16 @@ static int hashes_to(int fd, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
 
     if (!buf || !h || XXH3_128bits_reset(h) != XXH_OK)
         goto out;
-    while ((n = pread(fd, buf, HASH_BUF, (off_t)off)) > 0) {
+    while ((n = pread(fd, buf, HASH_BUF, (off_t)off)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        mpift_fault_slow_read();
         XXH3_128bits_update(h, buf, (size_t)n);
         off += (uint64_t)n;
+        if (c->tick)
+            c->tick(c->tick_arg);
     }
     if (n < 0)
         goto out;
@@ -339,7 +347,7 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
         return MPIFT_CACHE_BAD;
     }
     if (!recorded(c, name, efd)) {
-        ok = hashes_to(efd, size, key);
+        ok = hashes_to(c, efd, size, key);
         if (ok < 0) {
             snprintf(why, whylen, "cache entry %s/%s: cannot read it: %s", c->path, name, strerror(errno));
             close(efd);

@@ -51,8 +51,9 @@ struct mpift_cache {
     char path[PATH_MAX];     /* the folder as configured, for messages */
     int *held;               /* entries held with LOCK_SH until mpift_cache_close */
     size_t nheld, capheld, maxheld;
-    /* Called while waiting for ".lock" (the caller's heartbeats: a wait
-     * must not look like a dead node); NULL: none. */
+    /* Called while waiting for ".lock" and per MiB while an entry is
+     * re-hashed (NULL: not): the job's other ranks must still hear from
+     * this one, which is working (the caller's watchdog). */
     void (*tick)(void *arg);
     void *tick_arg;
     double lock_wait;        /* seconds to wait for ".lock"; 0: MPIFT_CACHE_LOCK_WAIT */
@@ -139,9 +140,12 @@ int mpift_cache_list(struct mpift_cache *c, struct mpift_cache_item **items, siz
 /*
  * mpift_cache_evict - least recently used first, remove entries until
  * the folder holds at most `max` bytes, passing over those a job holds.
- * *kept and *freed: bytes left and removed.  MPIFT_OK or an error.
+ * *kept: bytes left; of those removed, *freed: given back to the file
+ * system, *linked: still held by copies placed from the cache (an entry
+ * hard-linked into a dest loses only the cache's name).  MPIFT_OK or an
+ * error.
  */
-int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed);
+int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint64_t *freed, uint64_t *linked);
 
 /* The folder's lock (".lock", exclusive): puts, records, discards and
  * eviction take it, across the jobs of a node.  0, or -1 when it stayed

@@ -116,10 +116,11 @@ static void check_rank0(struct mpift_wait *wt, double now, const char *what)
 
     if (wt->peer < 0) {
         /* Every rank: one that has gone silent is named; if all still
-         * run, one of them will stop the job for what holds it up. */
+         * run, one of them will stop the job for what holds it up.  One
+         * that says it works on its own (a long hash) holds it up rightly. */
         if ((r = silent_rank(wt, now)) >= 0)
             give_up(wt, t, what, r, DOWN);
-        if (now - wt->since >= 2 * t)
+        if (now - wt->since >= 2 * t && now - mpift_watch_worked(w) >= 2 * t)
             give_up(wt, 2 * t, what, NOBODY, ", though every rank is still running: one may be stuck");
         return;
     }

@@ -22,9 +22,10 @@
 #include "comm/watch.h"
 #include "wire/beat.h"
 
-/* The two heartbeats without a list (wire/beat.h): "still here" to rank
- * 0, and END either way. */
-static const struct mpift_beat ALIVE_BEAT = { MPIFT_BEAT_ALIVE, 0, {0} }, END_BEAT = { MPIFT_BEAT_END, 0, {0} };
+/* The heartbeats without a list (wire/beat.h): "still here" to rank 0
+ * (WORK: "and working on my own"), and END either way. */
+static const struct mpift_beat ALIVE_BEAT = { MPIFT_BEAT_ALIVE, 0, {0} }, END_BEAT = { MPIFT_BEAT_END, 0, {0} },
+                               WORK_BEAT = { MPIFT_BEAT_WORK, 0, {0} };
 
 /* Polls that only yield the core, then sleeps from PAUSE_MIN_NS doubling
  * up to PAUSE_MAX_NS: a rank that only waits costs little, while a chunk
@@ -58,6 +59,7 @@ int mpift_watch_init(struct mpift_watch *w, MPI_Comm comm, int tag, double timeo
     snprintf(w->advice, sizeof(w->advice), "transfer.timeout");
     mpift_beat_encode(&ALIVE_BEAT, w->alive_msg);
     mpift_beat_encode(&END_BEAT, w->end_msg);
+    mpift_beat_encode(&WORK_BEAT, w->work_msg);
     n = w->rank == 0 ? w->size : 1;
     if (!(w->slot = calloc((size_t)n, sizeof(*w->slot))))
         return MPIFT_ERR_NOMEM;
@@ -152,6 +154,8 @@ static void take(struct mpift_watch *w, double now)
         if (b.kind == MPIFT_BEAT_END && !sl->ended) {
             sl->ended = 1;
             w->nended++;
+        } else if (b.kind == MPIFT_BEAT_WORK) {
+            sl->worked = now;
         } else if (w->rank != 0 && b.kind == MPIFT_BEAT_ALIVE) {
             take_list(w, &b);
         }
@@ -194,7 +198,8 @@ static void beat(struct mpift_watch *w, double now)
             continue;
         if (MPI_Test(&sl->req[0], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag)
             continue;
-        msg = w->alive_msg;
+        msg = w->working ? w->work_msg : w->alive_msg;
+        w->working = 0;
         if (w->rank == 0) {
             memcpy(sl->out, w->slot[0].out, (size_t)len);
             msg = sl->out;
@@ -218,6 +223,12 @@ void mpift_watch_tick(struct mpift_watch *w)
         beat(w, now);
         w->beat_due = now + w->timeout / 4;
     }
+}
+
+void mpift_watch_work(struct mpift_watch *w)
+{
+    w->working = w->rank != 0;
+    mpift_watch_tick(w);
 }
 
 /* MPIFT_TEST_SPIN (fault-injection builds only, util/faults.h): no pause
@@ -300,6 +311,17 @@ double mpift_watch_heard(const struct mpift_watch *w, int r)
     return w->session ? slot_of(w, r)->heard : 0;
 }
 
+double mpift_watch_worked(const struct mpift_watch *w)
+{
+    double last = 0;
+    int r;
+
+    for (r = 1; w->session && w->rank == 0 && r < w->size; r++)
+        if (w->slot[r].worked > last)
+            last = w->slot[r].worked;
+    return last;
+}
+
 int mpift_watch_ended(const struct mpift_watch *w, int r)
 {
     return w->session && slot_of(w, r)->ended;
@@ -315,11 +337,12 @@ void mpift_watch_begin(struct mpift_watch *w)
     if (w->timeout <= 0 || w->session || w->size < 2)
         return;
     for (s = 0; s < slots(w); s++) {
-        w->slot[s].heard = now;
+        w->slot[s].heard = w->slot[s].worked = now;
         w->slot[s].told = w->slot[s].ended = 0;
     }
     w->nended = 0;
     w->nsilent = 0;
+    w->working = 0;
     w->session = 1;
     w->beat_due = now + w->timeout / 4;
     w->next_poll = now;

@@ -51,6 +51,7 @@ struct mpift_undo {
 /* What a rank keeps of one rank it exchanges heartbeats with. */
 struct mpift_watch_slot {
     double heard;              /* its last heartbeat (or the session's start) */
+    double worked;             /* rank 0: its last WORK heartbeat (or the session's start) */
     MPI_Request req[2];        /* a heartbeat and the END going out to it */
     unsigned char told;        /* END sent to it */
     unsigned char ended;       /* END received from it */
@@ -75,6 +76,8 @@ struct mpift_watch {
     MPI_Request rreq;          /* the posted receive of the next heartbeat */
     unsigned char in[MPIFT_BEAT_MAX];
     unsigned char alive_msg[MPIFT_BEAT_HDR], end_msg[MPIFT_BEAT_HDR]; /* the beats without a list, encoded */
+    unsigned char work_msg[MPIFT_BEAT_HDR];
+    int working;               /* mpift_watch_work since the last heartbeat went */
     int nsilent;               /* others: the silent ranks of rank 0's last heartbeat ... */
     int silent[MPIFT_SILENT_MAX]; /* ... (nsilent MPIFT_SILENT_MANY: more than these) */
     struct mpift_undo *undo;
@@ -111,6 +114,19 @@ int mpift_watch_release(struct mpift_watch *w, int r);
 /* Take the heartbeats that have come and send those that are due; cheap
  * enough to call on every poll. */
 void mpift_watch_tick(struct mpift_watch *w);
+
+/*
+ * mpift_watch_work - mpift_watch_tick for a rank that makes progress of
+ * its own without a message (a cache entry or a resume base read and
+ * hashed before the first collective, per MiB or chunk): its next
+ * heartbeat tells rank 0 so (WORK), and rank 0, waiting in that
+ * collective, counts it as progress: a long read is no stuck rank.
+ */
+void mpift_watch_work(struct mpift_watch *w);
+
+/* Rank 0: the last WORK heartbeat from any rank (the session's start at
+ * the earliest); 0 outside a session. */
+double mpift_watch_worked(const struct mpift_watch *w);
 
 /* Give the core back while nothing moves: `*polls` polls without progress
  * so far (the caller zeroes it on progress).  A short spin, then sleeps

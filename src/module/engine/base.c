@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "comm/watch.h"
 #include "fs/fsafe.h"
+#include "util/faults.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/tmpname.h"
@@ -108,6 +110,9 @@ static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, u
         len = chunk_len(of, i);
         if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
             break;
+        mpift_fault_slow_read();
+        if (b->watch)
+            mpift_watch_work(b->watch);
         h = XXH3_64bits(buf, (size_t)len);
         if (want && h != want[i])
             continue;
@@ -199,13 +204,14 @@ static void find_delta(struct mpift_base *b, int dirfd, const char *name, const 
 }
 
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
-                     int delta, char *why, size_t whylen)
+                     int delta, struct mpift_watch *w, char *why, size_t whylen)
 {
     char parent[PATH_MAX], name[NAME_MAX + 1], cause[MPIFT_WHY_MAX];
     int dirfd;
 
     memset(b, 0, sizeof(*b));
     b->fd = b->recfd = -1;
+    b->watch = w;
     why[0] = '\0';
     if (of->size < MPIFT_BASE_MIN || !of->chunk)
         return;
@@ -219,6 +225,7 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
     if (find_resume(b, dirfd, name, rank, of, why, whylen) != 0) {
         mpift_base_free(b);
         b->nchunks = (of->size + of->chunk - 1) / of->chunk;
+        b->watch = w;
         if (delta)
             find_delta(b, dirfd, name, of);
         if (b->kind == MPIFT_BASE_NONE)

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mpift_watch;
+
 /* Only files of at least this many bytes keep a record and take a base:
  * below it a re-send costs less than the record's syncs and the reads of
  * the base (docs/resume.md measures it). */
@@ -62,6 +64,7 @@ struct mpift_base {
     unsigned char *have;     /* a bit per chunk: offered */
     uint64_t *hash;          /* [nchunks] XXH3-64 of each chunk offered */
     unsigned new_mode;       /* resume: the mode the copy was created with (0666 less the umask) */
+    struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */
 };
 
 /* Most chunks a base may have: its hashes stay within 32 MiB of memory. */
@@ -78,9 +81,12 @@ void mpift_base_names(const char *name, int rank, char *tmp, char *rec);
  * whose size or mtime differ).  Never follows a link; a temporary another
  * live run holds (locked) is left alone.  b->kind NONE: nothing to offer.
  * `why` says, for --verbose, why a resume temporary was not taken ("" if none).
+ * Reading a large base takes long, before the first collective: per chunk
+ * read, w (may be NULL) is told this rank works (mpift_watch_work), so that
+ * rank 0, waiting in that collective, does not take it for stuck.
  */
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
-                     int delta, char *why, size_t whylen);
+                     int delta, struct mpift_watch *w, char *why, size_t whylen);
 
 /* Does the base offer chunk i with hash h? */
 int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h);

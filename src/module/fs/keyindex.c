@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/hash.h"
+#include "util/mkdirs.h"
 
 #include "mpift/mpift.h"
 #include "fs/keyindex.h"
@@ -130,14 +131,15 @@ static int parse(struct mpift_keyidx *ix, const unsigned char *buf, size_t len, 
     return 0;
 }
 
-/* The folder: made 0700 when missing, opened without following a link,
+/* The folder: made 0700 when missing, with its missing parents as the
+ * cache makes them (util/mkdirs.h), opened without following a link,
  * the user's and writable by no one else.  An fd, or -1 with *rc, why. */
 static int open_folder(const char *dir, int *rc, char *why, size_t whylen)
 {
     struct stat st;
     int fd;
 
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (mpift_make_dirs(dir) != 0) {
         snprintf(why, whylen, "cache.dir %s: cannot make it: %s", dir, strerror(errno));
         *rc = MPIFT_ERR_IO;
         return -1;

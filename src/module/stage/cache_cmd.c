@@ -54,7 +54,7 @@ static int node_answer(struct mpift_ctx *ctx, int prune, uint64_t size, char **t
     struct mpift_cache c;
     struct mpift_tvars v;
     char dir[PATH_MAX], why[MPIFT_WHY_MAX];
-    uint64_t kept, freed;
+    uint64_t kept, freed, linked;
     FILE *f = open_memstream(text, len);
     int bad = 1, rc;
 
@@ -74,10 +74,15 @@ static int node_answer(struct mpift_ctx *ctx, int prune, uint64_t size, char **t
     if (size == UINT64_MAX)
         size = c.max_size;
     if (prune) {
-        rc = mpift_cache_evict(&c, size, &kept, &freed);
+        rc = mpift_cache_evict(&c, size, &kept, &freed, &linked);
         if (rc == MPIFT_OK)
-            fprintf(f, "%" PRIu64 " bytes removed, %" PRIu64 " kept (to at most %" PRIu64 "%s)\n", freed, kept, size,
+            fprintf(f, "%" PRIu64 " bytes freed, %" PRIu64 " kept (to at most %" PRIu64 "%s)", freed, kept, size,
                     kept > size ? "; the rest is in use by a job" : "");
+        if (rc == MPIFT_OK && linked)
+            fprintf(f, "; %" PRIu64 " bytes more left the cache but are still held by copies placed from it "
+                    "(hard links in dests: removing those frees them)", linked);
+        if (rc == MPIFT_OK)
+            fputc('\n', f);
     } else {
         rc = list(&c, f);
     }

@@ -48,7 +48,7 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
         struct mpift_base_of of = { f->size, f->mtime_sec, f->mtime_nsec, cfg->chunk_size };
         if (!mpift_bit(r->mine, i) || !base_chunks(r, f) || i > UINT32_MAX)
             continue;
-        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, why, sizeof(why));
+        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, &r->ctx->watch, why, sizeof(why));
         if (why[0])
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)

@@ -36,10 +36,11 @@
 #include "stage/stage_in.h"
 #include "util/log.h"
 
-/* A wait for the cache's lock beats the heart like any other wait. */
-static void tick(void *watch)
+/* Heartbeats while the cache works (an entry without its record
+ * re-hashed, a bounded wait for its lock): progress, not a stall. */
+static void tick(void *arg)
 {
-    mpift_watch_tick(watch);
+    mpift_watch_work(arg);
 }
 
 /* The cache gave up its busy lock (store.h): said once, on this node. */
@@ -281,15 +282,16 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
 
 void mpift_in_cache_end(struct mpift_in_run *r)
 {
-    uint64_t kept, freed;
+    uint64_t kept, freed, linked;
     int rc;
 
     if (r->cache.dirfd < 0)
         return;
-    rc = mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed);
+    rc = mpift_cache_evict(&r->cache, r->cache.max_size, &kept, &freed, &linked);
     tell_off(r);
-    if (rc == MPIFT_OK && freed)
-        mpift_log_verbose("cache.dir %s: %llu bytes evicted, %llu kept (cache.max_size %llu)", r->cache.path,
-                          (unsigned long long)freed, (unsigned long long)kept,
+    if (rc == MPIFT_OK && (freed || linked))
+        mpift_log_verbose("cache.dir %s: %llu bytes evicted and freed, %llu evicted but still held by copies "
+                          "placed from it (hard links in dests), %llu kept (cache.max_size %llu)", r->cache.path,
+                          (unsigned long long)freed, (unsigned long long)linked, (unsigned long long)kept,
                           (unsigned long long)r->cache.max_size);
 }

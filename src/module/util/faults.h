@@ -4,7 +4,7 @@
  * _CONFIG_FAIL, _PAUSE, _PAUSE_AFTER_PLAN, _PAUSE_AFTER_SHARED,
  * _PAUSE_FILE, _CPU, _SPIN, _NOMEM_RESULT, _BAD_CANDS, _FILL_HOLE,
  * _NO_SEEK_DATA, _WRONG_KEY,
- * _ZIP_LINK; see
+ * _ZIP_LINK, _SLOW_READ; see
  * docs/testing.md).
  *
  * Compiled in only where MPIFT_FAULT_INJECTION is defined: the test
@@ -16,8 +16,10 @@
 #ifndef MPIFT_FAULTS_H
 #define MPIFT_FAULTS_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #ifdef MPIFT_FAULT_INJECTION
 static inline const char *mpift_fault_env(const char *name) { return getenv(name); }
@@ -35,6 +37,24 @@ static inline long long mpift_fault_budget(const char *name, int rank)
     if (!env || sscanf(env, "%d:%lld", &who, &n) != 2 || who != rank || n < 0)
         return -1;
     return n;
+}
+
+/* MPIFT_TEST_SLOW_READ=MS: sleep MS milliseconds, called once per MiB
+ * (or chunk) that a long hash before the first collective reads (a cache
+ * entry without its record, a resume or delta base): a slow disk, so a
+ * test sees that those reads keep the heartbeats going. */
+static inline void mpift_fault_slow_read(void)
+{
+    const char *env = mpift_fault_env("MPIFT_TEST_SLOW_READ");
+    long ms = env ? atol(env) : 0;
+    struct timespec t;
+
+    if (ms <= 0)
+        return;
+    t.tv_sec = ms / 1000;
+    t.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
 }
 
 #endif

@@ -27,7 +27,7 @@ int mpift_beat_decode(const unsigned char *buf, size_t len, int size, struct mpi
     mpift_rcur_init(&r, buf, len);
     b->kind = mpift_wget_u8(&r);
     b->nsilent = n = mpift_wget_u8(&r);
-    if (mpift_wget_u16(&r) != 0 || mpift_rcur_status(&r) != MPIFT_OK || b->kind > MPIFT_BEAT_END)
+    if (mpift_wget_u16(&r) != 0 || mpift_rcur_status(&r) != MPIFT_OK || b->kind > MPIFT_BEAT_WORK)
         return MPIFT_ERR_PROTO;
     if (n == MPIFT_SILENT_MANY)
         n = 0;

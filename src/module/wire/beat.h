@@ -4,8 +4,9 @@
  * Little-endian, 4 bytes then a list:
  *   u8 kind (enum mpift_beat_kind), u8 nsilent, u16 0,
  *   nsilent x i32 rank
- * Every rank sends rank 0 a BEAT without a list ("still here"), and END
- * once its session ends; rank 0's BEAT names the ranks it has not heard
+ * Every rank sends rank 0 a BEAT without a list ("still here"), or WORK
+ * ("still here, and made progress of its own since the last one": it
+ * reads and hashes before a collective), and END once its session ends; rank 0's BEAT names the ranks it has not heard
  * from lately (nsilent MPIFT_SILENT_MANY: more than fit, no list).
  */
 #ifndef MPIFT_BEAT_H
@@ -20,7 +21,7 @@
 #define MPIFT_BEAT_HDR 4
 #define MPIFT_BEAT_MAX (MPIFT_BEAT_HDR + 4 * MPIFT_SILENT_MAX)
 
-enum mpift_beat_kind { MPIFT_BEAT_ALIVE = 0, MPIFT_BEAT_END = 1 };
+enum mpift_beat_kind { MPIFT_BEAT_ALIVE = 0, MPIFT_BEAT_END = 1, MPIFT_BEAT_WORK = 2 };
 
 struct mpift_beat {
     uint8_t kind;                   /* mpift_beat_kind */
