@@ -17,6 +17,7 @@
 #include "mpift/mpift.h"
 #include "cache/copy.h"
 #include "cache/store.h"
+#include "util/mkdirs.h"
 #include "util/faults.h"
 #include "util/hash.h"
 #include "util/tmpname.h"
@@ -45,25 +46,6 @@ static int refuse(struct mpift_cache *c, int fd, const char *host, const char *c
     return MPIFT_ERR_CONFIG;
 }
 
-/* mkdir -p, each folder made 0700 (only the last is checked as the
- * cache: the others are the user's path to it, as with paths.dest). */
-static int make_dirs(char *path)
-{
-    char *p;
-
-    for (p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-            *p = '/';
-            return -1;
-        }
-        *p = '/';
-    }
-    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, const char *host, char *why,
                      size_t whylen)
 {
@@ -76,7 +58,7 @@ int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, 
     c->dirfd = c->lockfd = -1;
     c->max_size = max_size;
     snprintf(c->path, sizeof(c->path), "%s", dir);
-    if (make_dirs(c->path) != 0) {
+    if (mpift_make_dirs(dir) != 0) {
         snprintf(cause, sizeof(cause), "cannot make it: %s", strerror(errno));
         return refuse(c, -1, host, cause, "make it, or set cache.dir to a folder of yours", why, whylen);
     }
