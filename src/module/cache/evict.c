@@ -14,6 +14,7 @@
 
 #include "mpift/mpift.h"
 #include "cache/store.h"
+#include "util/grow.h"
 #include "util/tmpname.h"
 
 int mpift_cache_entry_name(const char *base, uint64_t *size)
@@ -81,7 +82,7 @@ static void sweep(struct mpift_cache *c, const char *base)
  * dead temporaries removed on the way. */
 static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **items, size_t *n)
 {
-    struct mpift_cache_item *v = NULL, *nv;
+    struct mpift_cache_item *v = NULL;
     struct dirent *de;
     struct stat st;
     char rec[MPIFT_CACHE_NAME + 8];
@@ -103,15 +104,10 @@ static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **item
         if (!mpift_cache_entry_name(de->d_name, &size) ||
             fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            nv = realloc(v, cap * sizeof(*v));
-            if (!nv) {
-                free(v);
-                closedir(d);
-                return MPIFT_ERR_NOMEM;
-            }
-            v = nv;
+        if (mpift_grow(&v, &cap, *n + 1, sizeof(*v), 64) != MPIFT_OK) {
+            free(v);
+            closedir(d);
+            return MPIFT_ERR_NOMEM;
         }
         memcpy(v[*n].name, de->d_name, strlen(de->d_name) + 1);   /* an entry's name: it fits */
         v[*n].size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;

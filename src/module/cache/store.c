@@ -19,6 +19,7 @@
 #include "cache/store.h"
 #include "util/mkdirs.h"
 #include "util/faults.h"
+#include "util/grow.h"
 #include "util/hash.h"
 #include "util/tmpname.h"
 
@@ -155,18 +156,9 @@ void mpift_cache_unlock(struct mpift_cache *c)
 /* Keep fd (an entry with LOCK_SH) to the end: 1; 0 when too many are. */
 static int hold(struct mpift_cache *c, int fd)
 {
-    int *v;
-
     if (c->nheld >= c->maxheld)
         return 0;
-    if (c->nheld == c->capheld) {
-        v = realloc(c->held, (c->capheld ? 2 * c->capheld : 64) * sizeof(*v));
-        if (v) {
-            c->held = v;
-            c->capheld = c->capheld ? 2 * c->capheld : 64;
-        }
-    }
-    if (c->nheld == c->capheld)
+    if (mpift_grow(&c->held, &c->capheld, c->nheld + 1, sizeof(*c->held), 64) != MPIFT_OK)
         return 0;
     c->held[c->nheld++] = fd;
     return 1;

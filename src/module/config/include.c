@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 
 #include "mpift/mpift.h"
+#include "util/grow.h"
 #include "util/log.h"   /* MPIFT_WHY_MAX */
 #include "config/loader.h"
 
@@ -127,23 +128,16 @@ struct splicer {
 
 static bool emit(struct splicer *x, const char *s, size_t n)
 {
-    char *nb;
-    size_t cap;
-
     if (x->len + n + 1 > x->cap) {
         if (x->len + n + 1 > MPIFT_CFG_TEXT_MAX) {
             mpift_cfg_fail(x->L, MPIFT_ERR_CONFIG, NULL, NULL, "with its @include files over %zu MiB: too large",
                            MPIFT_CFG_TEXT_MAX >> 20);
             return false;
         }
-        for (cap = x->cap ? x->cap : 4096; cap < x->len + n + 1; cap *= 2)
-            ;
-        if (!(nb = realloc(x->out, cap))) {
+        if (mpift_grow(&x->out, &x->cap, x->len + n + 1, 1, 4096) != MPIFT_OK) {
             mpift_cfg_nomem(x->L);
             return false;
         }
-        x->out = nb;
-        x->cap = cap;
     }
     memcpy(x->out + x->len, s, n);
     x->len += n;

@@ -22,6 +22,7 @@
 #include <libconfig.h>
 
 #include "mpift/mpift.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "config/loader.h"
 
@@ -34,23 +35,21 @@ int mpift_config_read(const char *path, char **text, size_t *lenp)
 {
     FILE *f = fopen(path, "rb");
     size_t cap = 0, len = 0, n;
-    char *buf = NULL, *nb;
+    char *buf = NULL;
     int rc = MPIFT_ERR_IO;
 
     if (!f)
         return MPIFT_ERR_IO;
     for (;;) {
         if (cap - len < READ_MIN + 1) {
-            cap = cap ? cap * 2 : 2 * READ_MIN;
-            if (cap > MPIFT_CFG_TEXT_MAX + 2 * READ_MIN) {
+            if (cap * 2 > MPIFT_CFG_TEXT_MAX + 2 * READ_MIN) {
                 errno = EFBIG;
                 goto out;
             }
-            if (!(nb = realloc(buf, cap))) {
+            if (mpift_grow(&buf, &cap, len + READ_MIN + 1, 1, 2 * READ_MIN) != MPIFT_OK) {
                 rc = MPIFT_ERR_NOMEM;
                 goto out;
             }
-            buf = nb;
         }
         n = fread(buf + len, 1, cap - len - 1, f);
         len += n;

@@ -13,6 +13,7 @@
 
 #include "mpift/mpift.h"
 #include "elf/resolve.h"
+#include "util/grow.h"
 
 /* glibc's own objects, by the start of their names: the node's C library,
  * which must match the node's loader, so never staged by default. */
@@ -267,14 +268,8 @@ static long loaded(const struct mpift_closure *c, const char *name)
 
 static struct mpift_dso *append(struct mpift_closure *c)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        struct mpift_dso *o = realloc(c->o, cap * sizeof(*o));
-        if (!o)
-            return NULL;
-        c->o = o;
-        c->cap = cap;
-    }
+    if (mpift_grow(&c->o, &c->cap, c->n + 1, sizeof(*c->o), 16) != MPIFT_OK)
+        return NULL;
     memset(&c->o[c->n], 0, sizeof(c->o[c->n]));
     return &c->o[c->n++];
 }

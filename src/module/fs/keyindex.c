@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/hash.h"
+#include "util/grow.h"
 #include "util/mkdirs.h"
 
 #include "mpift/mpift.h"
@@ -281,18 +282,13 @@ const uint8_t *mpift_keyidx_find(struct mpift_keyidx *ix, const struct mpift_key
 
 int mpift_keyidx_put(struct mpift_keyidx *ix, const struct mpift_keyidx_id *id, const uint8_t *key)
 {
-    struct mpift_keyidx_ent *e, *q;
+    struct mpift_keyidx_ent *e;
 
     if (ix->dirfd < 0)
         return MPIFT_OK;
     if (!(e = lookup(ix, id))) {
-        if (ix->n == ix->cap) {
-            size_t cap = ix->cap ? 2 * ix->cap : 256;
-            if (!(q = realloc(ix->e, cap * sizeof(*q))))
-                return MPIFT_ERR_NOMEM;
-            ix->e = q;
-            ix->cap = cap;
-        }
+        if (mpift_grow(&ix->e, &ix->cap, ix->n + 1, sizeof(*ix->e), 256) != MPIFT_OK)
+            return MPIFT_ERR_NOMEM;
         e = &ix->e[ix->n++];
     }
     e->id = *id;

@@ -19,6 +19,7 @@
 #include "fs/outfile.h"
 #include "fs/roots.h"
 #include "fs/walk.h"
+#include "util/grow.h"
 
 /* An entry: its first line, then one "DEV INO" line per folder from the
  * root up to "/", then "root " and the root's path to the end. */
@@ -90,12 +91,8 @@ static int chain_of(int rootfd, struct chain *c)
     c->v = NULL;
     c->n = 0;
     while (fd >= 0 && fstat(fd, &st) == 0) {
-        if (c->n == cap) {
-            struct id *v = realloc(c->v, (cap = cap ? cap * 2 : 32) * sizeof(*v));
-            if (!v)
-                break;
-            c->v = v;
-        }
+        if (mpift_grow(&c->v, &cap, c->n + 1, sizeof(*c->v), 32) != MPIFT_OK)
+            break;
         c->v[c->n++] = (struct id){ (uint64_t)st.st_dev, (uint64_t)st.st_ino };
         up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (up < 0 || fstat(up, &upst) != 0 || (upst.st_dev == st.st_dev && upst.st_ino == st.st_ino)) {
@@ -160,12 +157,8 @@ static int read_entry(int fd, struct chain *c, char *root, size_t rlen)
         goto out;
     for (p = buf + sizeof(ENTRY_MAGIC); (nl = strchr(p, '\n')) && sscanf(p, "%llu %llu", &dev, &ino) == 2;
          p = nl + 1) {
-        if (c->n == cap) {
-            struct id *v = realloc(c->v, (cap = cap ? cap * 2 : 32) * sizeof(*v));
-            if (!v)
-                goto out;
-            c->v = v;
-        }
+        if (mpift_grow(&c->v, &cap, c->n + 1, sizeof(*c->v), 32) != MPIFT_OK)
+            goto out;
         c->v[c->n++] = (struct id){ dev, ino };
     }
     if (c->n && strncmp(p, "root ", 5) == 0) {

@@ -21,6 +21,7 @@
 #include "mpift/mpift.h"
 #include "fs/archive.h"
 #include "fs/unpack.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/tmpname.h"
 
@@ -108,14 +109,8 @@ static int note_dir(struct unpack *u, const char *path, uint32_t mode, const str
             break;
         }
     if (!d) {
-        if (u->ndirs == u->cap) {
-            size_t cap = u->cap ? u->cap * 2 : 64;
-            struct dirrec *nd = realloc(u->dirs, cap * sizeof(*nd));
-            if (!nd)
-                return MPIFT_ERR_NOMEM;
-            u->dirs = nd;
-            u->cap = cap;
-        }
+        if (mpift_grow(&u->dirs, &u->cap, u->ndirs + 1, sizeof(*u->dirs), 64) != MPIFT_OK)
+            return MPIFT_ERR_NOMEM;
         d = &u->dirs[u->ndirs];
         if (!(d->path = strdup(path)))
             return MPIFT_ERR_NOMEM;

@@ -14,6 +14,7 @@
 #include "engine/sink.h"
 #include "fs/fsafe.h"
 #include "stage/folders.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "comm/status.h"
 
@@ -37,14 +38,9 @@ static void push(struct mpift_folders *fl, const char *p, size_t n, const struct
         if (!dir)
             return;
     } else {
-        if (fl->n == fl->cap) {
-            size_t cap = fl->cap ? fl->cap * 2 : 64;
-            if (!(v = realloc(fl->v, cap * sizeof(*v)))) {
-                fl->oom = 1;
-                return;
-            }
-            fl->v = v;
-            fl->cap = cap;
+        if (mpift_grow(&fl->v, &fl->cap, fl->n + 1, sizeof(*fl->v), 64) != MPIFT_OK) {
+            fl->oom = 1;
+            return;
         }
         v = &fl->v[fl->n++];
         *v = (struct mpift_folder){ .path = p, .len = (uint32_t)n };

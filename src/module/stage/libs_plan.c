@@ -19,6 +19,7 @@
 #include "engine/source.h"
 #include "fs/fsafe.h"
 #include "stage/libs.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 /* What one set will add to the plan: kept apart until the whole entry is
@@ -65,14 +66,8 @@ static int add_file(struct adding *a, const char *dest, const char *real, uint8_
 
     if (stat(real, &st) != 0)
         return MPIFT_ERR_IO;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 16;
-        struct mpift_pfile *nf = realloc(a->f, cap * sizeof(*nf));
-        if (!nf)
-            return MPIFT_ERR_NOMEM;
-        a->f = nf;
-        a->cap = cap;
-    }
+    if (mpift_grow(&a->f, &a->cap, a->n + 1, sizeof(*a->f), 16) != MPIFT_OK)
+        return MPIFT_ERR_NOMEM;
     f = &a->f[a->n];
     memset(f, 0, sizeof(*f));
     if (!(f->dest = strdup(dest)) || !(f->src = mpift_src_new(real, &st))) {
@@ -181,14 +176,8 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
 
 static struct mpift_libs_set *new_set(struct mpift_libs *libs)
 {
-    if (libs->n == libs->cap) {
-        size_t cap = libs->cap ? 2 * libs->cap : 8;
-        struct mpift_libs_set *ns = realloc(libs->s, cap * sizeof(*ns));
-        if (!ns)
-            return NULL;
-        libs->s = ns;
-        libs->cap = cap;
-    }
+    if (mpift_grow(&libs->s, &libs->cap, libs->n + 1, sizeof(*libs->s), 8) != MPIFT_OK)
+        return NULL;
     memset(&libs->s[libs->n], 0, sizeof(libs->s[0]));
     return &libs->s[libs->n++];
 }
@@ -312,13 +301,8 @@ static int merge(struct walk *w)
         free(p->f[i].src);
     }
     p->n = o;
-    if (p->n + w->a.n > p->cap) {
-        struct mpift_pfile *nf = realloc(p->f, (p->n + w->a.n) * sizeof(*nf));
-        if (!nf)
-            return MPIFT_ERR_NOMEM;
-        p->f = nf;
-        p->cap = p->n + w->a.n;
-    }
+    if (mpift_grow(&p->f, &p->cap, p->n + w->a.n, sizeof(*p->f), 256) != MPIFT_OK)
+        return MPIFT_ERR_NOMEM;
     for (i = 0; i < w->a.n; i++) {
         p->f[p->n++] = w->a.f[i];
         if (w->a.f[i].type == MPIFT_PT_FILE) {

@@ -29,6 +29,7 @@
 #include "engine/source.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/grow.h"
 #include "stage/clash.h"
 #include "stage/plan.h"
 #include "comm/status.h"
@@ -93,15 +94,9 @@ static int add(struct builder *b, uint8_t type, const char *src, const char *des
         plan_error(b, "%s: cannot be staged as %s: " MPIFT_TMP_WHY, src, norm);
         return MPIFT_OK;
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        struct mpift_pfile *nf = realloc(p->f, cap * sizeof(*nf));
-        if (!nf) {
-            b->oom = 1;
-            return MPIFT_ERR_NOMEM;
-        }
-        p->f = nf;
-        p->cap = cap;
+    if (mpift_grow(&p->f, &p->cap, p->n + 1, sizeof(*p->f), 256) != MPIFT_OK) {
+        b->oom = 1;
+        return MPIFT_ERR_NOMEM;
     }
     f = &p->f[p->n];
     memset(f, 0, sizeof(*f));
@@ -232,14 +227,9 @@ static int walk(struct builder *b, const char *dir, const char *dest)
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (n == cap) {
-            char **nn = realloc(names, (cap ? cap * 2 : 64) * sizeof(*nn));
-            if (!nn) {
-                rc = MPIFT_ERR_NOMEM;
-                goto out;
-            }
-            names = nn;
-            cap = cap ? cap * 2 : 64;
+        if (mpift_grow(&names, &cap, n + 1, sizeof(*names), 64) != MPIFT_OK) {
+            rc = MPIFT_ERR_NOMEM;
+            goto out;
         }
         if (!(names[n] = strdup(de->d_name))) {
             rc = MPIFT_ERR_NOMEM;

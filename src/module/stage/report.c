@@ -44,6 +44,7 @@
 #include "stage/report.h"
 #include "stage/stage.h"
 #include "util/faults.h"
+#include "util/grow.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "comm/status.h"
@@ -64,14 +65,8 @@ void mpift_notes_add(struct mpift_notes *n, size_t i, const char *why)
     for (p = strchr(line, '\t') + 1; p < line + len - 1; p++)
         if (*p == '\n')
             *p = ' ';
-    if (n->len + (size_t)len > n->cap) {
-        size_t cap = (n->cap + (size_t)len) * 2;
-        char *grown = realloc(n->text, cap);
-        if (!grown)
-            return;
-        n->text = grown;
-        n->cap = cap;
-    }
+    if (mpift_grow(&n->text, &n->cap, n->len + (size_t)len, 1, 2 * sizeof(line)) != MPIFT_OK)
+        return;
     memcpy(n->text + n->len, line, (size_t)len);
     n->len += (size_t)len;
 }
@@ -120,15 +115,11 @@ static void index_notes(const struct mpift_report_rank *rr, struct note_index *i
         const char *nl = memchr(p, '\n', (size_t)(end - p)), *tab = memchr(p, '\t', (size_t)(end - p));
         const char *eol = nl ? nl : end;
         if (tab && tab < eol) {
-            if (ix->n == cap) {
-                struct note *grown = realloc(ix->v, (cap = cap ? cap * 2 : 16) * sizeof(*grown));
-                if (!grown) {
-                    free(ix->v);
-                    ix->v = NULL;
-                    ix->n = 0;
-                    return;
-                }
-                ix->v = grown;
+            if (mpift_grow(&ix->v, &cap, ix->n + 1, sizeof(*ix->v), 16) != MPIFT_OK) {
+                free(ix->v);
+                ix->v = NULL;
+                ix->n = 0;
+                return;
             }
             ix->v[ix->n] = (struct note){ .i = (size_t)strtoull(p, NULL, 10), .seq = ix->n, .msg = tab + 1,
                                           .len = (size_t)(eol - tab - 1) };

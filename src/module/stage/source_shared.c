@@ -32,6 +32,7 @@
 #include "stage/stage.h"
 #include "stage/stage_in.h"
 #include "util/faults.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "util/zero.h"
 #include "comm/wait.h"
@@ -113,14 +114,8 @@ struct found {
 
 static int add(struct found *l, const struct mpift_wcand *c)
 {
-    struct mpift_wcand *q;
-
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        if (!(q = realloc(l->c, l->cap * sizeof(*q))))
-            return MPIFT_ERR_NOMEM;
-        l->c = q;
-    }
+    if (mpift_grow(&l->c, &l->cap, l->n + 1, sizeof(*l->c), 64) != MPIFT_OK)
+        return MPIFT_ERR_NOMEM;
     l->c[l->n++] = *c;
     return MPIFT_OK;
 }

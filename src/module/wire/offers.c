@@ -6,13 +6,13 @@
 #include <string.h>
 
 #include "mpift/mpift.h"
+#include "util/grow.h"
 #include "wire/cursor.h"
 #include "wire/offers.h"
 
 /* Room for `more` bytes. */
 static unsigned char *grow(struct mpift_offers_buf *b, size_t more)
 {
-    size_t cap;
     unsigned char *p;
 
     if (b->nomem)
@@ -21,14 +21,9 @@ static unsigned char *grow(struct mpift_offers_buf *b, size_t more)
         b->len = 4;   /* the count, written at the end */
         b->cap = 0;
     }
-    if (b->len + more > b->cap) {
-        cap = (b->len + more) * 2;
-        if (!(p = realloc(b->p, cap))) {
-            b->nomem = 1;
-            return NULL;
-        }
-        b->p = p;
-        b->cap = cap;
+    if (mpift_grow(&b->p, &b->cap, b->len + more, 1, 256) != MPIFT_OK) {
+        b->nomem = 1;
+        return NULL;
     }
     p = b->p + b->len;
     b->len += more;
