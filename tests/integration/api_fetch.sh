@@ -46,7 +46,7 @@ check_copies() {
     done
     cmp -s "$t/src/part-1.dat" "$t/dest/2/part-1.dat" || fail "worker 1 -> 2: copy differs"
     cmp -s "$t/src/part-3.dat" "$t/dest/4/part-3.dat" || fail "worker 3 -> 4: copy differs"
-    [ -z "$(find "$t/dest" "$t/collect" -name '.mpift-*')" ] || fail "temporary files left behind"
+    no_temporaries "temporary files left behind" "$t/dest" "$t/collect"
 }
 
 clean_run() {

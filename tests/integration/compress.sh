@@ -50,12 +50,6 @@ CFG
 }
 
 
-no_temporaries() {
-    local left
-    left=$(find "$1" -name '.mpift-*' 2>/dev/null)
-    [ -z "$left" ] || fail "$2: temporary files left behind: $left"
-}
-
 # check_wire REPORT SETTING: each file's wire_bytes against its bytes.
 check_wire() {
     check_report "$1"
@@ -190,7 +184,7 @@ corrupt_once() {
         compare_tree "$t/src/data" "$t/c1/$r" || fail "rank $r's copy differs after the re-send"
     done
     expect_summary "$t/log" $((nfiles * 3)) 0 0
-    no_temporaries "$t/c1" "damaged once"
+    no_temporaries "damaged once: temporary files left behind" "$t/c1"
 }
 scenario "a damaged compressed chunk is refused by every writer and the file re-sent" corrupt_once
 
@@ -213,7 +207,7 @@ corrupt_always() {
         done
     done
     expect_summary "$t/log" $((nfiles * 3 - 6)) 0 6
-    no_temporaries "$t/ca" "damaged always"
+    no_temporaries "damaged always: temporary files left behind" "$t/ca"
 }
 scenario "compressed chunks damaged on every attempt: those files fail, nothing partial is written" corrupt_always
 

@@ -80,7 +80,7 @@ stage_in_whole() {
     [ ! -s "$t/bad" ] || fail "a reader saw partial files at the final path: $(sort -u "$t/bad")"
     cmp -s "$t/src/big1.bin" "$t/dest/big1.bin" && cmp -s "$t/src/big2.bin" "$t/dest/big2.bin" ||
         fail "the first run's files are not whole"
-    [ -z "$(find "$t/dest" -name '.mpift-*')" ] || fail "temporary files left: $(find "$t/dest" -name '.mpift-*')"
+    no_temporaries "temporary files left" "$t/dest"
 }
 scenario "the final paths only ever held nothing or the whole file; no temporary file is left" stage_in_whole
 
@@ -101,7 +101,7 @@ stage_out_twice() {
     [ ! -s "$t/bad" ] || fail "a reader saw partial files in collect: $(sort -u "$t/bad")"
     cmp -s "$t/src/big1.bin" "$t/collect/big1.bin" && cmp -s "$t/src/big2.bin" "$t/collect/big2.bin" ||
         fail "the first stage-out's files are not whole"
-    [ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "temporary files left in collect"
+    no_temporaries "temporary files left in collect" "$t/collect"
 }
 scenario "a second stage-out into a collect folder being written refuses (exit 1); the first completes, whole" stage_out_twice
 

@@ -184,7 +184,7 @@ rewritten() {
             cmp -s "$t/src/data/$f" "$FAKE_NODEDIR/$h/$name/$f" || fail "shared=$shared: $h: $f did not arrive"
         done
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
+    no_temporaries "temporary files left" "$FAKE_NODEDIR"
 }
 
 rewritten_cached() {
@@ -215,7 +215,7 @@ wrong_key() {
             done
         done
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
+    no_temporaries "temporary files left" "$FAKE_NODEDIR"
 }
 scenario "a key that is not of the bytes sent is caught by the sender's XXH3-128: the file fails, no node holds it" wrong_key
 

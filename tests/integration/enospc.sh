@@ -25,7 +25,7 @@ scenario "a disk filling up fails that node's files (exit 1), each named with th
 whole_or_absent() {
     local f
     after disk_full
-    [ -z "$(find "$FAKE_NODEDIR/$n2" -name '.mpift-*')" ] || fail "temporary files left on the full node"
+    no_temporaries "temporary files left on the full node" "$FAKE_NODEDIR/$n2"
     while IFS= read -r -d '' f; do
         cmp -s "$t/src/tree/$f" "$FAKE_NODEDIR/$n2/stage/$f" || fail "$n2: $f at its final path is not whole"
     done < <(cd "$FAKE_NODEDIR/$n2/stage" && find . -type f -print0)

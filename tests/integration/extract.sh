@@ -102,7 +102,7 @@ round_trip() {
                 fail "$h: $(arc "$f"): modes, mtimes or links differ from tar x's"
             [ ! -e "$d/$(arc "$f")" ] || fail "$h: the archive $(arc "$f") was left beside its folder"
         done
-        [ -z "$(find "$d" -name '*.mpift-*.tmp')" ] || fail "$h: temporaries left: $(find "$d" -name '*.mpift-*.tmp')"
+        no_temporaries "$h: temporaries left" "$d"
     done
     check_report "$t/x.json"
     /usr/bin/python3 - "$t/x.json" "$(find "$tree" -type f | wc -l)" <<'PY' || fail "report: $(cat "$t/x.json")"
@@ -151,8 +151,7 @@ changed_replaced() {
     for h in $FAKE_HOSTS; do
         compare_tree "$t/ref2" "$FAKE_NODEDIR/$h/stage/zst" || fail "$h: the changed archive's tree is not in place"
         compare_tree "$t/ref/plain" "$FAKE_NODEDIR/$h/stage/plain" || fail "$h: another archive's tree changed"
-        [ -z "$(find "$FAKE_NODEDIR/$h/stage" -name '*.mpift-*.tmp')" ] ||
-            fail "$h: the old tree, a temporary or a dead run's was left: $(find "$FAKE_NODEDIR/$h/stage" -name '*.mpift-*.tmp')"
+        no_temporaries "$h: the old tree, a temporary or a dead run's was left" "$FAKE_NODEDIR/$h/stage"
     done
 }
 scenario "a changed archive replaces its tree whole (and only its own), the old one and a dead run's temporary removed" changed_replaced

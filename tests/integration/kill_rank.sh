@@ -51,7 +51,7 @@ repair() {
     for h in $FAKE_HOSTS; do
         compare_tree "$t/src/big" "$FAKE_NODEDIR/$h/k" || fail "$h: not repaired"
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files survive the repair: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+    no_temporaries "temporary files survive the repair" "$FAKE_NODEDIR"
 }
 scenario "the next run writes only what is missing and leaves no temporary file" repair
 done_testing

@@ -68,7 +68,7 @@ over_fsize_rest() {
             cmp -s "$t/src/tree/$f" "$t/fdest/$r/$f" || fail "rank $r: $f is not complete"
         done < <(cd "$t/src/tree" && find . -type f -print0)
     done
-    [ -z "$(find "$t/fdest" -name '.mpift-*')" ] || fail "temporary files left: $(find "$t/fdest" -name '.mpift-*')"
+    no_temporaries "temporary files left" "$t/fdest"
 }
 scenario "the other files are complete on every rank and no temporary file is left" over_fsize_rest
 

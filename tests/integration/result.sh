@@ -85,7 +85,8 @@ no_file() {
     extra=$(find "$t" -newer "$t/r.cfg" -type f ! -path "$t/json/*" ! -path "$t/d/*" ! -path "$t/collect/*" \
         ! -name out ! -name err)
     [ -z "$extra" ] || fail "files written besides the copies: $extra"
-    [ -z "$(find "$t/d" "$t/collect" -name '*.json' -o -name '.mpift-*')" ] || fail "a report or temporary left in the roots"
+    [ -z "$(find "$t/d" "$t/collect" -name '*.json')" ] || fail "a report left in the roots"
+    no_temporaries "a temporary left in the roots" "$t/d" "$t/collect"
 }
 scenario "no report file is written: the result stays in memory" no_file
 

@@ -49,7 +49,7 @@ rerun() {
         >"$t/log" 2>&1 || fail "the re-run failed: $(cat "$t/log")"
     cmp "$t/src/big.bin" "$n1/r/big.bin" || fail "the copy on ${fake_host[1]} differs"
     cmp "$t/src/big.bin" "$FAKE_NODEDIR/${fake_host[0]}/r/big.bin" || fail "the copy on ${fake_host[0]} differs"
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporaries left: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+    no_temporaries "temporaries left" "$FAKE_NODEDIR"
     check_report "$t/rep.json"
 }
 
@@ -233,7 +233,7 @@ two_runs_one_name() {
     wait "$pid_b" || rc_b=$?
     [ "$rc_a/$rc_b" = 0/0 ] || fail "exits $rc_a/$rc_b, expected 0/0: A: $(cat "$t/a.log") B: $(cat "$t/b.log")"
     cmp -s "$t/src/big.bin" "$t/D/sub/big.bin" || fail "the copy is not whole after both runs"
-    [ -z "$(find "$t/D" -name '.mpift-*')" ] || fail "temporaries left: $(find "$t/D" -name '.mpift-*')"
+    no_temporaries "temporaries left" "$t/D"
 }
 scenario "two runs, one resume temporary name: neither takes the other's" two_runs_one_name
 done_testing

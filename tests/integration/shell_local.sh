@@ -74,7 +74,7 @@ scenario "ls lists a worker's files under its own root" session_ls
 session_quit() {
     after session
     [ ! -e "$t/dest/2/big.bin" ] || fail "a command after quit was run"
-    [ -z "$(find "$t/dest" "$t/collect" -name '.mpift-*')" ] || fail "temporary files left behind"
+    no_temporaries "temporary files left behind" "$t/dest" "$t/collect"
 }
 scenario "nothing after quit runs, and no temporary file is left" session_quit
 
@@ -133,7 +133,7 @@ errors_create_nothing() {
     after errors
     [ ! -e "$t/dest/1/nosuch.dat" ] && [ ! -e "$t/collect/nosuch.dat" ] && [ ! -e "$t/dest/2/données-é.txt.tmp" ] ||
         fail "a failed command created a file"
-    [ -z "$(find "$t/dest" "$t/collect" -name '.mpift-*')" ] || fail "temporary files left behind"
+    no_temporaries "temporary files left behind" "$t/dest" "$t/collect"
 }
 scenario "a failed command creates nothing and leaves no temporary file" errors_create_nothing
 

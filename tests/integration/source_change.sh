@@ -59,7 +59,7 @@ every_node() {
         fi
         cmp -s "$t/src/small.txt" "$FAKE_NODEDIR/$h/stage/small.txt" || fail "$h: small.txt missing or wrong"
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+    no_temporaries "temporary files left" "$FAKE_NODEDIR"
 }
 
 rewritten_resent() {
@@ -117,7 +117,7 @@ console_resent() {
     grep -q "big.dat: changed while being staged" "$t/err" "$t/log" || fail "the change is not named: $(cat "$t/log" "$t/err")"
     [ ! -e "$FAKE_NODEDIR/${fake_host[2]}/stage/big.dat" ] ||
         cmp -s "$t/new.dat" "$FAKE_NODEDIR/${fake_host[2]}/stage/big.dat" || fail "the console's copy mixes two versions"
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
+    no_temporaries "temporary files left" "$FAKE_NODEDIR"
 }
 scenario "the console's send of a file rewritten mid-read leaves no mix on the worker" console_resent
 
@@ -142,7 +142,7 @@ stage_out_resent() {
         fail "the writer does not name the change: $(cat "$t/err")"
     cmp -s "$t/new.dat" "$t/collect/${fake_host[1]}/big.dat" || fail "collect does not hold the new version whole"
     cmp -s "$t/old.dat" "$t/collect/${fake_host[0]}/big.dat" || fail "the other node's file differs"
-    [ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "temporary files left in collect"
+    no_temporaries "temporary files left in collect" "$t/collect"
 }
 scenario "stage-out of a file rewritten mid-read asks for it again and collects it whole (exit 0)" stage_out_resent
 done_testing

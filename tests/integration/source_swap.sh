@@ -72,7 +72,7 @@ nothing_outside() {
         done
         cmp -s "$t/src/data/ok.dat" "$FAKE_NODEDIR/$h/stage/ok.dat" || fail "$h: the untouched file did not arrive"
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left"
+    no_temporaries "temporary files left" "$FAKE_NODEDIR"
 }
 scenario "nothing outside paths.source reaches a node; the other files arrive" nothing_outside
 

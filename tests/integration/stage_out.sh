@@ -42,7 +42,7 @@ per_node() {
         cmp -s "$FAKE_NODEDIR/$h/job/res/sub/data.bin" "$t/collect/$h/res/sub/data.bin" || fail "per-node: $h's data.bin differs"
     done
     grep -q "stage-out into $t/collect: 6 copies written, 0 unchanged, 0 failed" "$t/log" || fail "per-node summary: $(cat "$t/log")"
-    [ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "temporary files left in collect"
+    no_temporaries "temporary files left in collect" "$t/collect"
 }
 scenario "per-node stage-out gathers each node's results byte-exact under collect/HOST" per_node
 
@@ -77,7 +77,7 @@ abort() {
     grep -q 'stopped at the first failure (transfer.on_error = "abort"' "$t/err" || fail "stage-out abort not explained: $(cat "$t/err")"
     grep -q "2 copies written, 0 unchanged, 4 failed" "$t/log" || fail "stage-out abort summary: $(cat "$t/log")"
     [ -z "$(find "$t/collect/${hosts[4]}" -type f 2>/dev/null)" ] || fail "stage-out abort still collected from the third node"
-    [ -z "$(find "$t/collect" -name '.mpift-*')" ] || fail "stage-out abort left temporary files"
+    no_temporaries "stage-out abort left temporary files" "$t/collect"
 }
 scenario "on_error = abort: a damaged copy from one node stops the stage-out; the rest counts as failed" abort
 

@@ -10,12 +10,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" mpirun tree
 plan 11
 
-no_temporaries() {
-    local left
-    left=$(find "$1" -name '.mpift-*' 2>/dev/null)
-    [ -z "$left" ] || fail "$2: temporary files left behind: $left"
-}
-
 # Rank 1 receives every file (per-rank copies); it corrupts the first one it
 # writes.  Two retries: caught, re-sent, all good.
 write_cfg "$t/r.cfg" "$t/src" "$t/retry/%r" 'workers: { copies = "per-rank"; };'
@@ -27,7 +21,7 @@ retry() {
     grep -q "re-sending (attempt 2 of 3)" "$t/err" || fail "no re-send announced: $(cat "$t/err")"
     compare_tree "$t/src/tree" "$t/retry/1" || fail "re-sent copy differs"
     expect_summary "$t/log" $((nfiles * 2)) 0 0
-    no_temporaries "$t/retry" "retry"
+    no_temporaries "retry: temporary files left behind" "$t/retry"
 }
 scenario "a corrupted copy is caught by its checksum and re-sent (exit 0, no temporaries)" retry
 
@@ -52,7 +46,7 @@ no_retry() {
     expect_summary "$t/log" $((nfiles * 2 - 1)) 0 1
     [ "$(count_files "$t/noretry/1")" = $((nfiles - 1)) ] || fail "a corrupted file reached its final path"
     compare_tree "$t/src/tree" "$t/noretry/0" || fail "rank 0's copy differs"
-    no_temporaries "$t/noretry" "no retry"
+    no_temporaries "no retry: temporary files left behind" "$t/noretry"
 }
 scenario "with no retries a corrupted copy fails (exit 1) and nothing reaches its path" no_retry
 
@@ -69,7 +63,7 @@ abort() {
     failed=$(summary_field "$t/log" "failed")
     [ "$failed" -gt 1 ] && [ $((written + failed)) = $((nfiles * 2)) ] ||
         fail "on_error abort: $written written + $failed failed should be $((nfiles * 2)) with more than one failed: $(cat "$t/log")"
-    no_temporaries "$t/noretry" "on_error abort"
+    no_temporaries "on_error abort: temporary files left behind" "$t/noretry"
 }
 scenario "on_error = abort stops every rank at the first failure; the rest counts as failed" abort
 
@@ -150,7 +144,7 @@ planted_symlink() {
     grep -q "symbolic link" "$t/err" || fail "planted symlink not explained: $(cat "$t/err")"
     [ -z "$(ls -A "$t/victim")" ] || fail "wrote through a planted symlink: $(ls -R "$t/victim")"
     cmp -s "$t/src/tree/big.bin" "$t/planted/big.bin" || fail "files outside the planted link were not staged"
-    no_temporaries "$t/planted" "planted"
+    no_temporaries "planted: temporary files left behind" "$t/planted"
 }
 scenario "a symlink planted in the destination is not followed (exit 1); nothing written through it" planted_symlink
 

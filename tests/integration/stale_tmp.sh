@@ -40,8 +40,7 @@ swept() {
     for h in $FAKE_HOSTS; do
         compare_tree "$t/src" "$FAKE_NODEDIR/$h/k" || fail "$h: not complete"
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] ||
-        fail "temporary files of the killed run survive: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+    no_temporaries "temporary files of the killed run survive" "$FAKE_NODEDIR"
 }
 scenario "the next run, with another leader on that node, completes and leaves no temporary file" swept
 done_testing

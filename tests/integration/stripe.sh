@@ -95,7 +95,7 @@ absent() {
     for h in $FAKE_HOSTS; do
         [ ! -e "$FAKE_NODEDIR/$h/stage/$1" ] || fail "$h holds $1 although it failed"
     done
-    [ -z "$(find "$FAKE_NODEDIR" -name '.mpift-*')" ] || fail "temporary files left: $(find "$FAKE_NODEDIR" -name '.mpift-*')"
+    no_temporaries "temporary files left" "$FAKE_NODEDIR"
 }
 
 # all_staged CFG [VAR=VALUE...]: run exits 0, every file whole on every node

@@ -31,13 +31,6 @@ ${3:+stage_out = ( $3 );}
 CFG
 }
 
-# no_tmps DIR...: no temporary name of mpift below any DIR
-no_tmps() {
-    local left
-    left=$(find "$@" -name '*.mpift-*.tmp' 2>/dev/null)
-    [ -z "$left" ] || fail "mpift's temporary files were taken for files: $left"
-}
-
 walk_and_glob() {
     local r f
     cfg "$t/in.cfg" '{ src = "data/"; dest = "walk/"; recursive = true; },
@@ -47,7 +40,7 @@ walk_and_glob() {
         cmp -s "$t/src/data/a.dat" "$t/dest/$r/walk/a.dat" && cmp -s "$t/src/data/sub/b.txt" "$t/dest/$r/glob/b.txt" ||
             fail "rank $r: the real files are not staged: $(cat "$t/log")"
     done
-    no_tmps "$t/dest"
+    no_temporaries "mpift's temporary files were taken for files" "$t/dest"
     for f in $tmps; do
         grep -q "$t/src/data/$f: skipped: a temporary file of mpift" "$t/log" || fail "--verbose does not name $f: $(cat "$t/log")"
     done
@@ -63,7 +56,7 @@ walk_and_glob() {
     grep -q "data/sub/b.txt: cannot be staged as n/b.mpift-1.tmp: a temporary file of mpift" "$t/log" ||
         fail "a copy named like a temporary file is not refused: $(cat "$t/log")"
     [ -f "$t/dest/2/n/a.dat" ] || fail "the other entry was not staged: $(cat "$t/log")"
-    no_tmps "$t/dest"
+    no_temporaries "mpift's temporary files were taken for files" "$t/dest"
 }
 scenario "stage-in skips mpift's temporaries in a walk and a glob (--verbose names each); an entry naming one fails" walk_and_glob
 
@@ -86,7 +79,7 @@ stage_out_skips() {
         grep -q "out/deep/.mpift-1111222233334444-0000000000000002-r$r.tmp: skipped: a temporary file of mpift" "$t/log" ||
             fail "rank $r: --verbose does not name its skipped temporary file: $(cat "$t/log")"
     done
-    no_tmps "$t/collect"
+    no_temporaries "mpift's temporary files were taken for files" "$t/collect"
     grep -q "stage-out into $t/collect: 3 copies written, 0 unchanged, 0 failed" "$t/log" || fail "summary: $(cat "$t/log")"
 }
 scenario "stage-out of a folder where a killed stage-in left temporaries gathers only the results" stage_out_skips
@@ -121,7 +114,7 @@ console() {
     grep -q "kept.txt" "$t/out" || fail "ls 1 does not list kept.txt: $(cat "$t/out")"
     ! grep -Eq "^ *[0-9]+  .*mpift-.*\\.tmp$" "$t/out" || fail "ls lists a temporary file: $(cat "$t/out")"
     cmp -s "$t/src/data/a.dat" "$t/dest/2/a.dat" || fail "the good send did not land"
-    no_tmps "$t/dest/2" "$t/collect"
+    no_temporaries "mpift's temporary files were taken for files" "$t/dest/2" "$t/collect"
     [ -z "$(find "$t/collect" -type f)" ] || fail "get took a temporary file: $(find "$t/collect" -type f)"
 }
 scenario "the console refuses mpift's temporary names and a line with a NUL byte; ls does not list temporaries" console

@@ -84,3 +84,15 @@ check_report() {
     out=$(/usr/bin/python3 "$top_srcdir/tests/lib/check_report.py" "$top_srcdir/docs/report.schema.json" "$@" 2>&1) ||
         fail "a report does not keep to docs/report.schema.json: $out"
 }
+
+# no_temporaries WHAT DIR...: fail with "WHAT: NAMES" if any name below a
+# DIR is one of mpift's temporaries: "*.mpift-*.tmp" (util/tmpname.h: a
+# copy, a report, the key index in progress) or anything starting with
+# ".mpift-", the broader test some scripts always made.  One find either way.
+# Not for a run that was killed on purpose: its temporaries stay (resume).
+no_temporaries() {
+    local what=$1 left
+    shift
+    left=$(find "$@" \( -name '.mpift-*' -o -name '*.mpift-*.tmp' \) 2>/dev/null)
+    [ -z "$left" ] || fail "$what: ${left//$'\n'/ }"
+}
