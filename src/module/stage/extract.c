@@ -75,12 +75,7 @@ int mpift_extract_scan(struct mpift_in_run *r)
     for (i = 0; i < p->n; i++) {
         struct mpift_pfile *f = &p->f[i];
         if (f->extract && scan_one(r, f, &c) != 0) {
-            /* Never sent: out of the plan, counted as a source not planned. */
-            p->nfiles--;
-            p->bytes -= f->size;
-            p->nerrors++;
-            free(f->dest);
-            free(f->src);
+            mpift_plan_drop(p, f);   /* never sent */
             continue;
         }
         if (f->extract)

@@ -294,11 +294,7 @@ static int merge(struct walk *w)
             p->f[o++] = p->f[i];
             continue;
         }
-        p->nerrors++;
-        p->nfiles--;
-        p->bytes -= p->f[i].size;
-        free(p->f[i].dest);
-        free(p->f[i].src);
+        mpift_plan_drop(p, &p->f[i]);
     }
     p->n = o;
     if (mpift_grow(&p->f, &p->cap, p->n + w->a.n, sizeof(*p->f), 256) != MPIFT_OK)

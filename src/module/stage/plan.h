@@ -8,6 +8,7 @@
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "config/config.h"
 #include "engine/file.h"
@@ -59,5 +60,19 @@ int mpift_plan_recv(struct mpift_plan *plan, int from, MPI_Comm comm, struct mpi
 void mpift_plan_sort(struct mpift_plan *plan);
 
 void mpift_plan_free(struct mpift_plan *plan);
+
+/* Rank 0, before the plan is shared: planned regular file f taken out
+ * again (a program whose libraries failed, an archive that cannot be
+ * unpacked), counted as a source not planned and its names freed; the
+ * caller then leaves f out of plan->f.  One place, so that the counts
+ * every summary and report shows stay those of the files kept. */
+static inline void mpift_plan_drop(struct mpift_plan *plan, struct mpift_pfile *f)
+{
+    plan->nerrors++;
+    plan->nfiles--;
+    plan->bytes -= f->size;
+    free(f->dest);
+    free(f->src);
+}
 
 #endif

@@ -488,9 +488,7 @@ void mpift_shared_free(struct mpift_in_run *r)
      * (rank 0 holds none). */
     for (i = 0; r->rank != 0 && i < r->plan.n; i++)
         unhold(r->plan.f[i].src);
-    free(sh->src);   /* its entries and srcfd were taken over by then */
-    free(sh->cand);
-    free(sh->codes);
-    memset(sh, 0, sizeof(*sh));
+    sh->n = 0;   /* its entries and srcfd were taken over by then */
     sh->srcfd = -1;
+    clear(sh);
 }
