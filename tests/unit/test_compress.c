@@ -469,6 +469,32 @@ START_TEST(auto_finds_the_writers_floor)
 }
 END_TEST
 
+/* Receivers that start 5 ms late behind a link (10 GB/s) faster than
+ * the source:
+ * the first backlog, no send done, looks like a slow link and a codec is
+ * tried; the burst of sends done that clears it sends none again, and
+ * none is kept. */
+START_TEST(auto_recovers_from_a_late_start)
+{
+    struct mpift_zip_auto a;
+    double now = 1;
+    int i, zipped = 0;
+
+    model(&a);
+    sim.free_at = now + 5e-3;
+    now = feed_until(&a, MPIFT_ZIP_LINK_EARLY, 10e9, now);
+    ck_assert_int_ne(a.pick, MPIFT_ZIP_NONE);
+    for (i = 0; i < 1000; i++) {
+        now = feed(&a, 1, 10e9, now);
+        zipped += a.pick != MPIFT_ZIP_NONE;
+    }
+    ck_assert_int_le(zipped, SIM_WINDOW);   /* no longer than the late start lasted */
+    ck_assert_int_eq(a.pick, MPIFT_ZIP_NONE);
+    ck_assert_int_eq(a.state, MPIFT_ZIP_LINK_FAST);
+    mpift_zip_auto_free(&a);
+}
+END_TEST
+
 /* Random data at memory speed: nothing is sampled before a link holds
  * the source back; after that, samples take at most their share of the
  * source's time. */
@@ -559,6 +585,7 @@ static Suite *compress_suite(void)
     tcase_add_test(t, auto_learns_the_link);
     tcase_add_test(t, auto_compresses_from_the_first_backlog);
     tcase_add_test(t, auto_finds_the_writers_floor);
+    tcase_add_test(t, auto_recovers_from_a_late_start);
     tcase_add_test(t, auto_samples_within_its_share);
     tcase_add_test(t, bad_frames_are_refused);
     suite_add_tcase(s, t);
