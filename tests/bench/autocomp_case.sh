@@ -9,7 +9,10 @@
 # shown, net of the same job with every copy in place (once a round, the
 # fastest).
 # Targets: auto never slower than none by more than 2%, and within 5% of
-# the best fixed codec; --verbose's account of what auto chose is noted.
+# the best fixed codec; --verbose's account of what auto chose is noted,
+# and the CPU seconds of the stage-in on every rank (MPIFT_TEST_CPU: the
+# runs use the fault-injection module, whose hooks cost nothing unset),
+# which a loaded machine disturbs less than the wall.
 
 # autocomp_shape RATE: every node's link at RATE both ways ("" unshaped);
 # above 1 Gbit/s tbf needs a burst of a tick's worth (4 ms at 250 Hz).
@@ -28,31 +31,40 @@ autocomp_shape() {
     done
 }
 
+# autocomp_cpu: the CPU seconds of the last run's stage-in, every rank's
+# summed (MPIFT_TEST_CPU's lines in $t/err), in $cpu.
+autocomp_cpu() {
+    cpu=$(awk '$1 == "mpift-test-cpu" { s += $6 } END { printf "%.2f", s }' "$t/err")
+}
+
 # autocomp_runs KIND RATE LABEL: the 4 settings x 3 rounds, the rows and
 # the verdict for one kind of data at one link speed.
 autocomp_runs() {
-    local kind=$1 label=$3 how k again net none_net best_net best wires chose verdict
-    local -A full wire
+    local kind=$1 label=$3 how k again net none_net best_net best wires chose verdict cpus
+    local -A full wire cpu_s
     stage_cfg "$t/ac.cfg" "$t/ac/$kind" "$FAKE_SCRATCH/ac"
     again=99
     for k in 1 2 3; do
         for how in none lz4 zstd auto; do
             clear_nodes ac
-            timed netnodes_mpirun 3 "$stage" --config "$t/ac.cfg" --set "transfer.compress=$how" \
-                --set paths.source_shared=no --verbose --report "$t/ac.json" ||
+            MPIFT_TEST_CPU=1 timed netnodes_mpirun 3 "$stage" --module "$faults" --config "$t/ac.cfg" \
+                --set "transfer.compress=$how" --set paths.source_shared=no --verbose --report "$t/ac.json" ||
                 fail "autocomp $how, $kind, $label: $(cat "$t/out" "$t/err")"
+            autocomp_cpu
             check_nodes "$t/ac/$kind/tree" ac
             full[$how]="${full[$how]:-} $secs"
+            cpu_s[$how]="${cpu_s[$how]:-} $cpu"
             wire[$how]=$(wire_mib "$t/ac.json")
             [ "$how" = auto ] && chose=$(grep -ho "bytes sent as .*" "$t/out" "$t/err" | head -1 | cut -c1-100)
         done
         # the same job with every copy in place, once a round: the fastest
-        timed netnodes_mpirun 3 "$stage" --config "$t/ac.cfg" --set paths.source_shared=no ||
+        timed netnodes_mpirun 3 "$stage" --module "$faults" --config "$t/ac.cfg" --set paths.source_shared=no ||
             fail "autocomp re-run: $(cat "$t/out" "$t/err")"
         again=$(calc "%.2f" "$secs < $again ? $secs : $again")
     done
-    wires= best_net=99 best=
+    wires= cpus= best_net=99 best=
     for how in none lz4 zstd auto; do
+        cpus="$cpus $how $(median ${cpu_s[$how]})"
         secs=$(median ${full[$how]})
         net=$(calc "%.3f" "$secs - $again")
         [ "$how" = none ] && none_net=$net
@@ -66,6 +78,7 @@ autocomp_runs() {
     verdict=met
     [ "$(calc "%d" "$net <= $none_net * 1.02 && $net <= $best_net * 1.05")" = 1 ] || verdict="not met"
     note "$kind, $label: MiB on the wire:$wires; nothing to move $again s (subtracted)"
+    note "  CPU s of the stage-in, all ranks (median):$cpus"
     note "  auto against none $(calc "%+.1f%%" "($net / $none_net - 1) * 100"), against the best fixed ($best)" \
         "$(calc "%+.1f%%" "($net / $best_net - 1) * 100") (targets: at most +2%, +5%): $verdict"
     note "  auto chose (--verbose, last round): $chose"

@@ -34,9 +34,11 @@ double mpift_zip_cost(const struct mpift_zip_rates *r, int k)
 {
     const struct mpift_zip_rate *c = &r->c[k];
 
+    /* the writers take a plain byte no faster than their floor, whatever
+     * it took on the wire, and decode it on top */
     if (k == MPIFT_ZIP_NONE || !c->seen)
-        return max2(r->other, per_wire_byte(r));
-    return max2(r->other + c->comp, c->ratio * per_wire_byte(r) + c->decomp);
+        return max2(r->other, max2(per_wire_byte(r), r->floor));
+    return max2(r->other + c->comp, max2(c->ratio * per_wire_byte(r), r->floor) + c->decomp);
 }
 
 int mpift_zip_choose(const struct mpift_zip_rates *r)
@@ -53,7 +55,8 @@ int mpift_zip_choose(const struct mpift_zip_rates *r)
             best = cost;
         }
     }
-    return pick != MPIFT_ZIP_NONE && best < none * (1 - MPIFT_ZIP_MARGIN) ? pick : MPIFT_ZIP_NONE;
+    return pick != MPIFT_ZIP_NONE && best < none * (1 - (r->rough ? MPIFT_ZIP_ROUGH_MARGIN : MPIFT_ZIP_MARGIN))
+               ? pick : MPIFT_ZIP_NONE;
 }
 
 void mpift_zip_auto_init(struct mpift_zip_auto *a, unsigned have, int window)
@@ -64,7 +67,7 @@ void mpift_zip_auto_init(struct mpift_zip_auto *a, unsigned have, int window)
     a->state = MPIFT_ZIP_LINK_GUESS;
     a->window = window;
     if (window > 0)
-        a->slot = calloc((size_t)window, sizeof(*a->slot));   /* NULL: each chunk counts its own bytes */
+        a->slot = calloc((size_t)window, sizeof(*a->slot));   /* NULL: the link is never measured */
 }
 
 void mpift_zip_auto_free(struct mpift_zip_auto *a)
@@ -78,10 +81,13 @@ static void ewma(double *v, double x, double weight, int first)
     *v = first ? x : *v + weight * (x - *v);
 }
 
-/* The next pick: none while the link is being looked at. */
+/* The next pick: none until the link held the source back, and while
+ * it is being looked at. */
 static void repick(struct mpift_zip_auto *a)
 {
-    a->pick = a->state == MPIFT_ZIP_LINK_PROBE ? MPIFT_ZIP_NONE : mpift_zip_choose(&a->r);
+    a->r.rough = a->state == MPIFT_ZIP_LINK_EARLY;
+    a->pick = a->state == MPIFT_ZIP_LINK_PROBE || a->state == MPIFT_ZIP_LINK_GUESS ? MPIFT_ZIP_NONE
+                                                                                 : mpift_zip_choose(&a->r);
 }
 
 void mpift_zip_auto_fix(struct mpift_zip_auto *a, double link)
@@ -135,13 +141,20 @@ static int link_bound(const struct mpift_zip_rates *r, int k)
 
 int mpift_zip_auto_sample(struct mpift_zip_auto *a)
 {
-    static const int first[] = { MPIFT_ZIP_ZSTD1, MPIFT_ZIP_LZ4 };
+    static const int first[] = { MPIFT_ZIP_LZ4, MPIFT_ZIP_ZSTD1 };
     double pick_cost;
     int n, k;
 
-    for (n = 0; n < 2; n++)   /* twice: the first is cold */
-        if (a->r.have & (1u << first[n]) && a->r.c[first[n]].seen < 2)
-            return first[n];
+    if (a->state == MPIFT_ZIP_LINK_GUESS)   /* none is sent: a sample could change nothing */
+        return -1;
+    /* once a link holds the source back, what the data shrinks to */
+    for (n = 0; n < 2 && (a->state == MPIFT_ZIP_LINK_EARLY || a->state == MPIFT_ZIP_LINK_SEEN); n++) {
+        k = first[n];
+        if (a->r.c[k].seen && a->r.c[k].ratio >= 1)
+            break;      /* what the fastest cannot shrink, zstd hardly does */
+        if (a->r.have & (1u << k) && a->r.c[k].seen < 2)
+            return k;   /* twice: the first is cold */
+    }
     if (a->sampled > MPIFT_ZIP_SAMPLE_SHARE * a->spent + MPIFT_ZIP_SPARE_SHARE * a->spare)
         return -1;
     pick_cost = mpift_zip_cost(&a->r, a->pick);
@@ -163,39 +176,73 @@ int mpift_zip_auto_sample(struct mpift_zip_auto *a)
     return -1;
 }
 
+/* A pace measured over sat_n sends of sat_cand's chunks (zipauto.h):
+ * the link's rate, or the floor the writers set.  A codec's chunks that
+ * crossed slower than the link takes their wire bytes went at the
+ * writers' pace (or at the source's, when it was no faster: then they
+ * show neither); none's chunks, or a codec's at the wire's pace, show
+ * the link, and the writers kept up with them. */
+static void paced(struct mpift_zip_auto *a)
+{
+    const struct mpift_zip_rate *c = &a->r.c[a->sat_cand];
+    double rate = a->sat_bytes / a->sat_time, plain_s = a->sat_time / a->sat_plain;
+    double writers = plain_s - (a->sat_cand != MPIFT_ZIP_NONE && c->seen ? c->decomp : 0);
+    int known = a->state == MPIFT_ZIP_LINK_SEEN || a->state == MPIFT_ZIP_LINK_EARLY;
+
+    if (writers < 0)
+        writers = 0;
+    if (a->sat_cand != MPIFT_ZIP_NONE && known && a->r.link > 0 && rate * MPIFT_ZIP_FLOOR_SLACK < a->r.link) {
+        if (cpu_cost(&a->r, a->sat_cand) * MPIFT_ZIP_FLOOR_SLACK < plain_s) {
+            a->r.floor = writers;
+            if (a->state == MPIFT_ZIP_LINK_EARLY)   /* its rough rate counts these chunks too: none measures it */
+                a->state = MPIFT_ZIP_LINK_PROBE;
+        }
+        return;
+    }
+    if (a->r.floor > writers)
+        a->r.floor = writers;
+    a->r.link = a->state == MPIFT_ZIP_LINK_SEEN ? (a->r.link + rate) / 2 : rate;
+    a->state = MPIFT_ZIP_LINK_SEEN;
+}
+
 /* The link's pace while it holds the source back: the bytes of the
  * sends done since one heard of at the start, over the time since, at a
- * chunk that heard of more (zipauto.h). */
+ * chunk that heard of more, all of one candidate (zipauto.h). */
 static void saw_link(struct mpift_zip_auto *a, double dt)
 {
-    double rate;
-
     if (!a->slot)
         return;
-    if (!a->sat) {   /* it starts where a send is heard done */
-        a->sat = a->acked_n > 0;
-        a->sat_bytes = a->sat_time = 0;
+    if (!a->sat || a->acked_other) {   /* it starts where a send is heard done, again at another candidate's */
+        a->sat = a->acked_n > 0 && a->acked_cand >= 0;
+        a->sat_cand = a->acked_cand;
+        a->sat_bytes = a->sat_plain = a->sat_time = 0;
         a->sat_n = 0;
         return;
     }
     a->sat_bytes += a->acked_bytes;
+    a->sat_plain += a->acked_plain;
     a->sat_time += dt;
     a->sat_n += a->acked_n;
-    if (a->acked_n == 0 || a->sat_n < MPIFT_ZIP_LINK_CHUNKS || a->sat_time <= 0)
+    if (a->acked_n == 0 || a->sat_n < MPIFT_ZIP_LINK_CHUNKS || a->sat_time <= 0 || a->sat_plain <= 0)
         return;
-    rate = a->sat_bytes / a->sat_time;
-    a->r.link = a->state == MPIFT_ZIP_LINK_SEEN ? (a->r.link + rate) / 2 : rate;
-    a->state = MPIFT_ZIP_LINK_SEEN;
-    a->sat_bytes = a->sat_time = 0;
+    paced(a);
+    a->sat_bytes = a->sat_plain = a->sat_time = 0;
     a->sat_n = 0;
 }
 
-/* wire bytes went out without a wait: is the link faster than thought? */
-static void no_wait(struct mpift_zip_auto *a, int wire)
+/* wire bytes went out without a wait, `pending` sends not done: is the
+ * link faster than thought? */
+static void no_wait(struct mpift_zip_auto *a, int wire, int pending, int backlog)
 {
     a->sat = 0;
     a->unwaited += (uint64_t)wire;
-    if (a->pick == MPIFT_ZIP_NONE && a->unwaited >= MPIFT_ZIP_UNWAITED) {
+    if (a->state == MPIFT_ZIP_LINK_EARLY && a->pick != MPIFT_ZIP_NONE && pending <= backlog / 2) {
+        /* the first backlog cleared under a codec: the receivers were
+         * slow to start, or the codec holds the source back; none shows
+         * which */
+        a->state = MPIFT_ZIP_LINK_PROBE;
+        a->unwaited = 0;
+    } else if (a->pick == MPIFT_ZIP_NONE && a->unwaited >= MPIFT_ZIP_UNWAITED) {
         a->state = MPIFT_ZIP_LINK_FAST;    /* it takes all the source gives */
         a->r.link = 0;
         a->unwaited = 0;
@@ -208,9 +255,46 @@ static void no_wait(struct mpift_zip_auto *a, int wire)
 
 void mpift_zip_auto_acked(struct mpift_zip_auto *a, int b)
 {
-    if (a->slot && b >= 0 && b < a->window) {
-        a->acked_bytes += a->slot[b];
-        a->acked_n++;
+    const struct mpift_zip_slot *s;
+
+    if (!a->slot || b < 0 || b >= a->window)
+        return;
+    s = &a->slot[b];
+    a->acked_bytes += s->wire;
+    a->acked_plain += s->plain;
+    a->acked_total += s->wire;
+    a->acked_other += s->cand != a->sat_cand;
+    a->acked_cand = s->cand;
+    a->acked_n++;
+}
+
+/* The candidate a chunk of `plain` bytes that took `wire` went with: a
+ * frame of a few bytes is a hole or a KEEP frame (compress.h), no
+ * measure of any codec's pace. */
+static int chunk_cand(const struct mpift_zip_auto *a, int plain, int wire)
+{
+    if (wire >= plain)
+        return MPIFT_ZIP_NONE;
+    return wire <= 16 || a->pick == MPIFT_ZIP_NONE ? -1 : a->pick;
+}
+
+/* The link's rate, roughly, from the first backlog until it is measured
+ * (zipauto.h): with no send done yet, less than the first chunk's bytes
+ * over the time since it started (the source outran the link from its
+ * first chunk on: a slow link, or receivers slow to start); once sends
+ * are done, the bytes of those after the first over the time since it,
+ * not since the first chunk, so that the receivers' start is not taken
+ * for a slow link. */
+static void rough_link(struct mpift_zip_auto *a, double now)
+{
+    if (a->fixed || (a->state != MPIFT_ZIP_LINK_EARLY && a->state != MPIFT_ZIP_LINK_GUESS))
+        return;
+    if (a->first_done == 0 && now > a->first) {
+        a->r.link = a->first_wire / (now - a->first);
+        a->state = MPIFT_ZIP_LINK_EARLY;
+    } else if (a->first_done > 0 && a->acked_total > a->first_bytes && now > a->first_done) {
+        a->r.link = (a->acked_total - a->first_bytes) / (now - a->first_done);
+        a->state = MPIFT_ZIP_LINK_EARLY;
     }
 }
 
@@ -220,11 +304,25 @@ void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, d
     double dt = a->last > 0 ? now - a->last : busy;
     int backlog = a->window < MPIFT_ZIP_BACKLOG ? a->window : MPIFT_ZIP_BACKLOG;
 
+    if (a->first == 0) {
+        a->first = now - busy;
+        a->first_wire = wire;
+    }
+    if (a->first_done == 0 && a->acked_n > 0) {
+        a->first_done = now;
+        a->first_bytes = a->acked_total;
+    }
     a->last = now;
-    if (a->slot && b >= 0 && b < a->window)
-        a->slot[b] = (uint32_t)wire;
-    if (plain <= 0 || dt < 0)
+    if (a->slot && b >= 0 && b < a->window) {
+        a->slot[b].wire = (uint32_t)wire;
+        a->slot[b].plain = (uint32_t)(plain > 0 ? plain : 0);
+        a->slot[b].cand = plain > 0 ? chunk_cand(a, plain, wire) : -1;
+    }
+    if (plain <= 0 || dt < 0) {
+        a->acked_bytes = a->acked_plain = 0;
+        a->acked_n = a->acked_other = 0;
         return;
+    }
     a->spent += dt;
     if (a->state == MPIFT_ZIP_LINK_SEEN)   /* the CPU the source leaves idle waiting for a link it saw */
         a->spare += plain * (mpift_zip_cost(&a->r, a->pick) - cpu_cost(&a->r, a->pick));
@@ -235,11 +333,12 @@ void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, d
     } else if (a->waited || pending >= backlog) {
         a->waited = 0;
         a->unwaited = 0;
+        rough_link(a, now);
         saw_link(a, dt);
     } else {
-        no_wait(a, wire);
+        no_wait(a, wire, pending, backlog);
     }
-    a->acked_bytes = 0;
-    a->acked_n = 0;
+    a->acked_bytes = a->acked_plain = 0;
+    a->acked_n = a->acked_other = 0;
     repick(a);
 }

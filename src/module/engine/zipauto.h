@@ -23,13 +23,27 @@
  * sends of MPIFT_ZIP_BACKLOG chunks or more are not done yet (or the
  * source waits for a buffer), and sends are done at the link's pace:
  * the bytes of the sends done over the time between chunks.  Until then
- * the link is assumed to take MPIFT_ZIP_LINK_PRIOR.  A codec that puts
+ * the source sends as it is and samples nothing: none fills the link
+ * fastest, so that a link slower than the source shows within a few
+ * chunks, and a fast one costs nothing.  At the first backlog the link
+ * gets a rough rate (LINK_EARLY): with no send done yet, less than the
+ * first chunk over the time since it started; then the bytes of the
+ * sends done after the first over the time since it.  A codec must win
+ * by MPIFT_ZIP_ROUGH_MARGIN until the link is measured.  A codec that puts
  * MPIFT_ZIP_UNWAITED_ZIP wire bytes out without a backlog, where the
  * model expected the link to hold it back, means the link is faster than
  * thought: the source sends as it is until it sees the link's rate, or
  * puts MPIFT_ZIP_UNWAITED bytes out without a backlog, i.e. the link
  * takes all the source can give as it is, so that none is cheapest for
  * the rest of the run.
+ *
+ * What holds the source back may be the writers, not the wire: ranks
+ * that receive, hash, write and decompress each plain byte at a pace no
+ * codec shortens (a busy CPU, a slow disk).  So the pace is measured in
+ * plain bytes too, per candidate: a codec whose chunks cross slower than
+ * its ratio over the link's rate predicts (by MPIFT_ZIP_FLOOR_SLACK)
+ * shows that floor, and the model then costs every candidate at least
+ * the floor plus its decoding (mpift_zip_cost).
  */
 #ifndef MPIFT_ZIPAUTO_H
 #define MPIFT_ZIPAUTO_H
@@ -50,8 +64,20 @@ enum mpift_zip_cand {
  * doubt, none"): 2%, the noise of a rate measured over a few chunks. */
 #define MPIFT_ZIP_MARGIN 0.02
 
-/* The link's rate before it was ever seen, wire bytes/s: 1 Gbit/s, where
- * zstd -1 beats none on text and none beats it on random data. */
+/* A codec must be this much cheaper than none while the link's rate is
+ * only the rough bound of the first backlog (LINK_EARLY): that bound was
+ * within a factor of 2 of the rate measured later on the bench's links,
+ * whose first sends wait for the receivers to start. */
+#define MPIFT_ZIP_ROUGH_MARGIN 0.25
+
+/* A codec's chunks crossing this much slower than their wire bytes over
+ * the link's rate predict show a floor: the writers, not the wire, set
+ * the pace (above the noise of a pace measured over a few sends). */
+#define MPIFT_ZIP_FLOOR_SLACK 1.5
+
+/* The link's rate before it was ever seen, wire bytes/s: 1 Gbit/s; it
+ * only decides which candidates are worth a sample before the first
+ * backlog (none is sent until then). */
 #define MPIFT_ZIP_LINK_PRIOR 125e6
 
 /* Sends not yet done that show the link holding the source back: more
@@ -96,17 +122,33 @@ struct mpift_zip_rates {
     unsigned have;   /* the candidates this build has, a bit (1 << MPIFT_ZIP_*) each */
     double other;    /* the source's seconds per plain byte besides compressing */
     double link;     /* wire bytes/s the link takes; 0: more than the source gives it */
+    double floor;    /* the writers' seconds per plain byte whatever the codec (0: not seen) */
+    int rough;       /* link is a rough bound: a codec must win by MPIFT_ZIP_ROUGH_MARGIN */
     struct mpift_zip_rate c[MPIFT_ZIP_NCAND];
 };
 
-/* Seconds per plain byte with candidate k (never seen: as none). */
+/* Seconds per plain byte with candidate k (never seen: as none):
+ * max(other + compress_k, max(ratio_k / link, floor) + decompress_k). */
 double mpift_zip_cost(const struct mpift_zip_rates *r, int k);
 
-/* The cheapest candidate: none unless a codec wins by MPIFT_ZIP_MARGIN. */
+/* The cheapest candidate: none unless a codec wins by MPIFT_ZIP_MARGIN
+ * (MPIFT_ZIP_ROUGH_MARGIN while the link's rate is rough). */
 int mpift_zip_choose(const struct mpift_zip_rates *r);
 
 /* How the link is known. */
-enum mpift_zip_link { MPIFT_ZIP_LINK_GUESS, MPIFT_ZIP_LINK_SEEN, MPIFT_ZIP_LINK_FAST, MPIFT_ZIP_LINK_PROBE };
+enum mpift_zip_link {
+    MPIFT_ZIP_LINK_GUESS,   /* never held the source back yet: none, no samples */
+    MPIFT_ZIP_LINK_SEEN,    /* measured while it held the source back */
+    MPIFT_ZIP_LINK_FAST,    /* takes all the source gives as it is */
+    MPIFT_ZIP_LINK_PROBE,   /* a codec did not fill it as expected: none, to see it */
+    MPIFT_ZIP_LINK_EARLY    /* a rough bound from the first backlog */
+};
+
+/* What one buffer's chunk took on the wire, for the pace of its send. */
+struct mpift_zip_slot {
+    uint32_t wire, plain;
+    int cand;                  /* its candidate; -1: a hole or KEEP frame, no measure */
+};
 
 /* One source rank's account over the run (every file). */
 struct mpift_zip_auto {
@@ -115,16 +157,24 @@ struct mpift_zip_auto {
     int state;                 /* enum mpift_zip_link */
     int waited;                /* the source waited for a buffer since its last chunk */
     int sat;                   /* the link's pace is being measured (a backlog) */
+    int sat_cand;              /* ... on chunks of this candidate, */
     int sat_n;                 /* ... over this many sends done, */
-    double sat_bytes, sat_time;   /* ... of these bytes, in this time */
+    double sat_bytes, sat_plain, sat_time;   /* ... of these wire and plain bytes, in this time */
     int acked_n;               /* sends done since the last chunk */
-    double acked_bytes;        /* ... and their wire bytes */
+    int acked_other;           /* ... of them with another candidate than sat_cand */
+    int acked_cand;            /* ... the candidate of the last */
+    double acked_bytes, acked_plain;   /* ... and their wire and plain bytes */
+    double acked_total;        /* wire bytes of every send done (the first backlog's bound) */
+    double first;              /* when the first chunk was started; 0: none yet */
+    double first_wire;         /* ... and its wire bytes */
+    double first_done;         /* when the first send done was heard of; 0: not yet */
+    double first_bytes;        /* ... and acked_total then */
     uint64_t unwaited;         /* wire bytes since the last wait */
     double last;               /* when the last chunk was sent; 0: none yet */
     double spent, sampled;     /* seconds since the first chunk, and of samples */
     double spare;              /* seconds the source was idle, waiting for a link it saw */
     int next_sample;           /* round robin over the codecs */
-    uint32_t *slot;            /* wire bytes in each buffer (a window's), NULL: unknown */
+    struct mpift_zip_slot *slot;   /* each buffer's chunk (a window's), NULL: unknown */
     int window;
     int fixed;                 /* the link's rate is given (mpift_zip_auto_fix), never measured */
 };
@@ -141,8 +191,10 @@ void mpift_zip_auto_fix(struct mpift_zip_auto *a, double link);
  * to compress and (a sample, else < 0) `decomp` to decompress. */
 void mpift_zip_auto_measured(struct mpift_zip_auto *a, int k, int plain, int wire, double comp, double decomp);
 
-/* The candidate to sample now besides the chunk's own, or -1: lz4 and
- * zstd -1 twice at once (the first time is cold), the others only where they might win, and
+/* The candidate to sample now besides the chunk's own, or -1: once the
+ * link held the source back (never before: none is sent until then),
+ * lz4 and zstd -1 twice at once (the first time is cold), the others
+ * only where they might win, and
  * within MPIFT_ZIP_SPARE_SHARE of the time the source spent idle waiting
  * for a link it saw plus MPIFT_ZIP_SAMPLE_SHARE of all its time. */
 int mpift_zip_auto_sample(struct mpift_zip_auto *a);
