@@ -10,9 +10,11 @@
 # above, and the wire's decoders are fuzzed without it.
 # The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
 # and nothing else (CONTRIBUTING.md, "Names").  Every source file under
-# src/ is in a list of Makefile.am, so the release tarball holds it.
+# src/ is in a list of Makefile.am, so the release tarball holds it, and
+# every script of tests/integration is in INTEGRATION_TESTS, so make check
+# runs it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 10
+plan 11
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -248,5 +250,15 @@ distributed() {
         fail "the check did not name${h} dropped from a copy of Makefile.am: '$out'"
 }
 scenario "every source file under src/ is in a Makefile.am list (the release tarball holds it)" distributed
+
+# make check runs INTEGRATION_TESTS alone, in its order (longest first):
+# a script left out of it never runs, and nothing says so.
+integration_listed() {
+    local out
+    out=$(cd "$top_srcdir" && ls tests/integration/*.sh | LC_ALL=C sort |
+        LC_ALL=C comm -23 - <(am_list "$top_srcdir/Makefile.am" INTEGRATION_TESTS))
+    [ -z "$out" ] || fail "in tests/integration but not in Makefile.am's INTEGRATION_TESTS (make check never runs them): $out"
+}
+scenario "every script of tests/integration is in Makefile.am's INTEGRATION_TESTS" integration_listed
 
 done_testing
