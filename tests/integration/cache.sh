@@ -51,7 +51,24 @@ same_everywhere() {
     done
 }
 
+# primed: every node's cache holds the tree, as a job into d1 with empty
+# caches leaves them.  A scenario that starts there takes the caches as
+# the scenario before it left them, if that one ended well with them so
+# ($t/primed: every entry whole, nothing but the tree's), and stages d1
+# itself otherwise.  Each such scenario writes into dests of its own
+# (never clearing another's: a copy placed from the cache is a hard link
+# to its entry).
+primed() {
+    if [ -e "$t/primed" ]; then
+        rm -f "$t/primed"
+        return 0
+    fi
+    fakenodes_clear cache d1
+    job d1 || fail "job 1: $(cat "$t/log")"
+}
+
 second_job() {
+    rm -f "$t/primed"
     fakenodes_clear cache d1 d2
     job d1 || fail "job 1: $(cat "$t/log")"
     same_everywhere d1
@@ -76,6 +93,7 @@ sys.exit(0 if (r.cache_bytes, r.cache_discarded, r.failures) == (int(sys.argv[2]
     n=$(stat -c %h "$FAKE_NODEDIR/mpift-node2/d2/big.bin")
     [ "$n" -ge 3 ] || fail "job 2's copy has $n links: not linked to the cache entry"
     [ -z "$(find "$FAKE_NODEDIR/mpift-node2/d2" -type f -perm /222)" ] || fail "a linked copy is writable"
+    : >"$t/primed"
 }
 scenario "a second job into a new dest: 0 wire bytes, every copy placed from the cache" second_job
 
@@ -87,11 +105,11 @@ print(next(n["bytes_written"] for n in r["nodes"] if n["host"] == sys.argv[2]))'
 }
 
 one_node_lacks() {
-    fakenodes_clear cache d1 d2
-    job d1 || fail "job 1: $(cat "$t/log")"
+    primed
+    fakenodes_clear lack2 lack3
     rm -rf -- "${FAKE_NODEDIR:?}/mpift-node3/cache"
-    job d2 || fail "job 2: $(cat "$t/log")"
-    same_everywhere d2
+    job lack2 || fail "job 2: $(cat "$t/log")"
+    same_everywhere lack2
     check_report "$t/r.json"
     [ "$(node_bytes mpift-node1)/$(node_bytes mpift-node2)" = 0/0 ] ||
         fail "nodes 1 and 2 hold the files in their caches, yet received $(node_bytes mpift-node1)/$(node_bytes mpift-node2) bytes"
@@ -99,8 +117,9 @@ one_node_lacks() {
     [ "$(total wire_bytes)" = $(((3 << 20) + 300000 + 6)) ] || fail "wire_bytes $(total wire_bytes): once to node 3 expected"
     [ "$(statuses | grep -c '^mpift-node3:.*:written$')" = 3 ] || fail "node 3's copies: $(statuses)"
     # node 3's cache was filled again: a third job moves nothing
-    job d3 || fail "job 3: $(cat "$t/log")"
+    job lack3 || fail "job 3: $(cat "$t/log")"
     [ "$(total wire_bytes)" = 0 ] || fail "job 3 put $(total wire_bytes) bytes on the wire"
+    : >"$t/primed"
 }
 scenario "with the cache emptied on one node, only that node receives (and its cache is filled again)" one_node_lacks
 
@@ -121,8 +140,8 @@ print("%016x%016x" % (h.high64, h.low64))' "$t/src/tree/$2")
 
 tampered() {
     local e2 e3
-    fakenodes_clear cache d1 d2
-    job d1 || fail "job 1: $(cat "$t/log")"
+    primed
+    fakenodes_clear tamp2
     e2=$(entry mpift-node2 big.bin)
     e3=$(entry mpift-node3 sub/mid.bin)
     [ -f "$e2" ] && [ -f "$e3" ] || fail "no cache entries $e2 $e3"
@@ -132,8 +151,8 @@ tampered() {
     cp -p "$e3" "$t/mtime.ref"
     head -c 300000 /dev/urandom | dd of="$e3" conv=notrunc status=none
     touch -r "$t/mtime.ref" "$e3"
-    job d2 || fail "job 2 failed with tampered entries: $(cat "$t/log")"
-    same_everywhere d2
+    job tamp2 || fail "job 2 failed with tampered entries: $(cat "$t/log")"
+    same_everywhere tamp2
     check_report "$t/r.json"
     grep -q "mpift-node2.*cache entry .*/cache/$(basename "$e2") is of another size.*discarded; fetching it again" "$t/log" ||
         fail "no warning naming node 2's truncated entry: $(cat "$t/log")"
@@ -145,8 +164,30 @@ tampered() {
     # the fetched copies were cached again, whole
     cmp -s "$e2" "$t/src/tree/big.bin" && cmp -s "$e3" "$t/src/tree/sub/mid.bin" ||
         fail "the discarded entries were not cached again with the right bytes"
+    : >"$t/primed"
 }
 scenario "an entry truncated or rewritten behind mpift's back: discarded, named, fetched again, nothing wrong committed" tampered
+
+# Cache hits that must be copied (the dest on another file system) need
+# room: preflight counts them, and refuses before anything is written.
+hit_room() {
+    local fs=$t/small-mpift-node2 rc
+    primed
+    rm -rf "$t"/small-mpift-node*
+    mkdir -p "$fs"
+    mount -t tmpfs -o size=1m,mode=0755 tmpfs "$fs" || skip "cannot mount a tmpfs"
+    at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$fs"
+    write_cfg "$t/c.cfg" "$t/src" "$t/small-%h" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1
+    rc=$?
+    cat "$t/log" >&2
+    [ -z "$(find "$fs" -type f)" ] || fail "node 2's small dest got files: $(find "$fs" -type f)"
+    umount "$fs"
+    [ "$rc" = 1 ] || fail "cache hits without room to be copied: exit $rc: $(cat "$t/log")"
+    grep -q "mpift-node2: needs [0-9.]* MB for $fs but its file system has [01]\.[0-9] MB free: nothing was sent" "$t/log" ||
+        fail "preflight did not refuse node 2's copies from the cache: $(cat "$t/log")"
+}
+scenario "cache hits to be copied into a dest without room: refused at preflight, nothing written" hit_room
 
 full_cache() {
     local fs=$t/full-mpift-node2 rc
@@ -213,14 +254,15 @@ refused() {
 scenario "a cache folder that is a symlink, another user's, or world-writable: refused, named, the job goes on" refused
 
 list_prune() {
-    local e held rc
+    local e held rc i
     fakenodes_clear cache d1
     job d1 || fail "job 1: $(cat "$t/log")"
     e=$(entry mpift-node2 big.bin)
     # a running job's hold on an entry, as stage-in takes it
     flock -s "$e" sleep 60 &
     held=$!
-    sleep 0.5
+    # until it holds it (an exclusive lock cannot be had), at most 10 s
+    for i in $(seq 100); do flock -n -x "$e" true || break; sleep 0.1; done
     fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" --cache-list >"$t/list" 2>&1 || fail "--cache-list: $(cat "$t/list")"
     for h in $FAKE_HOSTS; do
         grep -q "^$h: cache.dir $C: 3 entries, $(((3 << 20) + 300000 + 6)) bytes (cache.max_size 67108864)" "$t/list" ||
@@ -342,28 +384,6 @@ sparse() {
     umount "$fs"
 }
 scenario "a sparse file copied into a cache on another file system and out again stays sparse" sparse
-
-# Cache hits that must be copied (the dest on another file system) need
-# room: preflight counts them, and refuses before anything is written.
-hit_room() {
-    local fs=$t/small-mpift-node2 rc
-    fakenodes_clear cache d1
-    rm -rf "$t"/small-mpift-node*
-    job d1 || fail "job 1: $(cat "$t/log")"
-    mkdir -p "$fs"
-    mount -t tmpfs -o size=1m,mode=0755 tmpfs "$fs" || skip "cannot mount a tmpfs"
-    at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$fs"
-    write_cfg "$t/c.cfg" "$t/src" "$t/small-%h" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
-    fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1
-    rc=$?
-    cat "$t/log" >&2
-    [ -z "$(find "$fs" -type f)" ] || fail "node 2's small dest got files: $(find "$fs" -type f)"
-    umount "$fs"
-    [ "$rc" = 1 ] || fail "cache hits without room to be copied: exit $rc: $(cat "$t/log")"
-    grep -q "mpift-node2: needs [0-9.]* MB for $fs but its file system has [01]\.[0-9] MB free: nothing was sent" "$t/log" ||
-        fail "preflight did not refuse node 2's copies from the cache: $(cat "$t/log")"
-}
-scenario "cache hits to be copied into a dest without room: refused at preflight, nothing written" hit_room
 
 # Hits past the entries a job may hold open are opened again to be
 # placed; one evicted in between is fetched in a round added for it, not

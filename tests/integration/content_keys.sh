@@ -80,6 +80,18 @@ keys_match() {
     done
 }
 
+# aged FILE...: wait until stage/keys.c records a key of each FILE: its
+# newer time (mtime or ctime) 2 s or more before time(NULL) (FRESH_SEC,
+# whole seconds); at most 5 s.
+aged() {
+    local newest i
+    newest=$(stat -c '%Y %Z' "$@" | tr ' ' '\n' | sort -n | tail -n 1)
+    for ((i = 0; i < 50; i++)); do
+        [ "$(date +%s)" -lt $((newest + 2)) ] || return 0
+        sleep 0.1
+    done
+}
+
 all_whole() {
     local h f
     for h in $FAKE_HOSTS; do
@@ -91,7 +103,7 @@ all_whole() {
 
 first_run() {
     local mode
-    sleep 2.1   # the sources' ctimes old enough to be recorded
+    aged "$t"/src/data/*.* "$t/src/data/sub/inner.bin"   # the sources' ctimes old enough to be recorded
     run first
     [ "$(cat "$t/first.rc")" = 0 ] || fail "first run: exit $(cat "$t/first.rc"): $(cat "$t/first.err")"
     all_whole first
@@ -118,7 +130,7 @@ changed_sources() {
     after second_run
     printf 'more\n' >>"$t/src/data/small.txt"
     touch -d '-30 minutes' "$t/src/data/small.txt" "$t/src/data/sub/inner.bin"
-    sleep 2.1   # past the 2 s in which a fresh ctime is not recorded
+    aged "$t/src/data/small.txt" "$t/src/data/sub/inner.bin"   # past the 2 s in which a fresh ctime is not recorded
     run third
     [ "$(cat "$t/third.rc")" = 0 ] || fail "third run: exit $(cat "$t/third.rc"): $(cat "$t/third.err")"
     all_whole third

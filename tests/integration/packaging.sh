@@ -1,10 +1,11 @@
 #!/bin/bash
 # The packaging files, checked offline (neither Spack nor EasyBuild can be
 # installed here): the Spack recipe and the easyconfig parse, name only
-# declared variants and configure switches that ./configure --help knows
-# (tests/packaging/check_recipes.py); the checker refuses a recipe that
-# does not; and every file that carries the release's version carries
-# AC_INIT's.
+# declared variants and configure switches that ./configure --help knows,
+# and name every part configure builds in when it finds it, so the build
+# does not depend on the host (tests/packaging/check_recipes.py); the
+# checker refuses a recipe that does not; and every file that carries the
+# release's version carries AC_INIT's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
 plan 5
 
@@ -42,8 +43,18 @@ checker_fails() {
     ! "$py" "$top_srcdir/tests/packaging/check_recipes.py" easybuild "$t/bad.eb" "$t/help" "$version" >"$t/out" 2>&1 ||
         fail "a broken easyconfig passed"
     grep -q "passes --with-lz5" "$t/out" || fail "unknown switch not named: $(cat "$t/out")"
+    # a part configure builds in when it finds it, left unnamed: the build
+    # would depend on the host (as libarchive was, in both recipes)
+    grep -v 'with_or_without("libarchive")' "$spack" >"$t/bad.py"
+    ! "$py" "$top_srcdir/tests/packaging/check_recipes.py" spack "$t/bad.py" "$t/help" "$version" >"$t/out" 2>&1 ||
+        fail "a recipe that leaves libarchive to the host passed"
+    grep -q "configure_args does not name --with-libarchive" "$t/out" || fail "the unnamed part is not said: $(cat "$t/out")"
+    grep -v "'--with-libarchive'," "$eb" >"$t/bad.eb"
+    ! "$py" "$top_srcdir/tests/packaging/check_recipes.py" easybuild "$t/bad.eb" "$t/help" "$version" >"$t/out" 2>&1 ||
+        fail "an easyconfig that leaves libarchive to the host passed"
+    grep -q "configopts does not name --with-libarchive" "$t/out" || fail "the unnamed part is not said: $(cat "$t/out")"
 }
-scenario "the checker refuses an undeclared variant and an unknown configure switch" checker_fails
+scenario "the checker refuses an undeclared variant, an unknown configure switch and a part left to the host" checker_fails
 
 versions() {
     grep -q "^version = \"$version\"$" "$top_srcdir/python/pyproject.toml" || fail "python/pyproject.toml is not $version"

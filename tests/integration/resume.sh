@@ -29,15 +29,34 @@ stage_in = ( { src = "big.bin"; dest = ""; } );
 CFG
 }
 
-# killed [AT]: a fresh start; rank 1 killed after AT chunks (140)
+# killed [AT]: a fresh start; rank 1 killed after AT chunks (140).  What
+# a kill leaves (each node's r/: the temporary and its record) is kept in
+# $t/killed.KEY, KEY of the config, AT and the source's size, mtime and
+# ctime; a later scenario of the same KEY has it copied back (cp -a) in
+# place of another killed job: the record names the source's version and
+# each chunk's hash, not the temporary's inode, so the copy resumes as the
+# kill's own would.
 killed() {
-    local rc=0
+    local rc=0 h snap
+    snap=$t/killed.$( { cat "$t/r.cfg"; echo "${1:-140}"; stat -c '%s %y %z' "$t/src/big.bin"; } | md5sum | cut -c1-12)
     fakenodes_clear r
-    MPIFT_TEST_KILL=1:${1:-140} fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/r.cfg" \
-        >"$t/log" 2>&1 || rc=$?
-    [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
+    if [ -d "$snap" ]; then
+        for h in $FAKE_HOSTS; do
+            [ ! -d "$snap/$h/r" ] || cp -a "$snap/$h/r" "$FAKE_NODEDIR/$h/" || fail "cannot restore $snap/$h/r"
+        done
+    else
+        MPIFT_TEST_KILL=1:${1:-140} fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/r.cfg" \
+            >"$t/log" 2>&1 || rc=$?
+        [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
+    fi
     [ -n "$(find "$n1" -name '.mpift-*-resume-r1.tmp')" ] || fail "no resume temporary left: $(ls -la "$n1/r")"
     [ -n "$(find "$n1" -name '.mpift-*-record-r1.tmp')" ] || fail "no record left: $(ls -la "$n1/r")"
+    [ -d "$snap" ] && return 0
+    for h in $FAKE_HOSTS; do
+        mkdir -p "$snap.part/$h" && { [ ! -d "$FAKE_NODEDIR/$h/r" ] || cp -a "$FAKE_NODEDIR/$h/r" "$snap.part/$h/"; } ||
+            { rm -rf "$snap.part"; return 0; }
+    done
+    mv "$snap.part" "$snap"
 }
 
 tmpfile() { find "$n1" -name ".mpift-*-$1-r1.tmp"; }
@@ -115,17 +134,6 @@ truncated() {
 }
 scenario "a resume temporary cut short: only what it still holds is taken" truncated
 
-source_changed() {
-    cfg
-    killed
-    touch -d '2001-01-01' "$t/src/big.bin"
-    rerun
-    expect 0 0 resumed_bytes
-    expect $((40 * MiB)) $((41 * MiB)) wire_bytes
-    grep -q "was not resumed: it is of another version of the source" "$t/log" || fail "not said: $(cat "$t/log")"
-}
-scenario "the source changed between the runs (mtime): the temporary is discarded" source_changed
-
 planted_link() {
     local tmp
     cfg
@@ -153,6 +161,17 @@ killed_again() {
     expect 0 $((9 * MiB)) wire_bytes
 }
 scenario "killed again while it resumes: the next run still resumes" killed_again
+
+source_changed() {
+    cfg
+    killed
+    touch -d '2001-01-01' "$t/src/big.bin"
+    rerun
+    expect 0 0 resumed_bytes
+    expect $((40 * MiB)) $((41 * MiB)) wire_bytes
+    grep -q "was not resumed: it is of another version of the source" "$t/log" || fail "not said: $(cat "$t/log")"
+}
+scenario "the source changed between the runs (mtime): the temporary is discarded" source_changed
 
 delta() {
     cfg

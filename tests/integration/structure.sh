@@ -9,9 +9,12 @@
 # header, directly or through another header: MPI lives in comm/ and
 # above, and the wire's decoders are fuzzed without it.
 # The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
-# and nothing else (CONTRIBUTING.md, "Names").
+# and nothing else (CONTRIBUTING.md, "Names").  Every source file under
+# src/ is in a list of Makefile.am, so the release tarball holds it, and
+# every script of tests/integration is in INTEGRATION_TESTS, so make check
+# runs it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 9
+plan 11
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -204,5 +207,58 @@ exports() {
     [ "$bad" = 0 ] || fail "the exported symbols are not the MPIFT_EXPORT declarations of include/mpift/"
 }
 scenario "libmpift.so and mpift.so export exactly the MPIFT_EXPORT functions of include/mpift/" exports
+
+# A release tarball holds what Makefile.am lists: a source file it does
+# not name builds from git, and breaks `make distcheck` and every build
+# from the tarball.  am_list AM VAR-REGEX: the words of AM's assignments
+# (= and +=, continuation lines joined) to the variables VAR-REGEX
+# matches, but nodist_ ones (not shipped), one a line, sorted.
+am_list() {
+    sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' "$1" | grep -v '^nodist_' |
+        sed -n -E "/^($2)[[:space:]]*[+]?=/{s/^[^=]*=//;p}" | tr -s ' \t' '\n\n' | grep -v '^$' | LC_ALL=C sort -u
+}
+
+# unlisted SRCDIR AM: each source file under SRCDIR/src (C, headers,
+# Fortran, included fragments, .in templates, scripts) that AM names in no
+# _SOURCES, _HEADERS, _DATA, _PYTHON, _MANS or EXTRA_DIST list and AM
+# does not make (BUILT_SOURCES, CLEANFILES: an
+# in-tree build leaves them beside the sources); then each src/ file AM
+# lists that is not there.
+unlisted() {
+    local shipped made f
+    shipped=$(am_list "$2" '([A-Za-z0-9_]*_(SOURCES|HEADERS|DATA|PYTHON|MANS)|EXTRA_DIST)')
+    made=$(am_list "$2" 'BUILT_SOURCES|CLEANFILES')
+    (cd "$1" && find src -type f \( -name '*.[ch]' -o -name '*.f90' -o -name '*.F90' -o -name '*.inc' -o -name '*.in' \
+        -o -name '*.py' -o -name '*.sh' \) | LC_ALL=C sort) |
+        LC_ALL=C comm -23 - <(printf '%s\n' "$shipped" "$made" | LC_ALL=C sort -u) |
+        sed 's/$/ is under src\/ but in no list of Makefile.am (_SOURCES, _HEADERS, EXTRA_DIST, ...)/'
+    for f in $(grep '^src/' <<<"$shipped"); do
+        [ -f "$1/$f" ] || grep -qxF "$f" <<<"$made" || echo "Makefile.am lists $f, which is not there"
+    done
+}
+
+# And the check can fail: with a header dropped from a copy of
+# Makefile.am, it names that header.
+distributed() {
+    local out h
+    out=$(unlisted "$top_srcdir" "$top_srcdir/Makefile.am")
+    [ -z "$out" ] || fail "a release tarball would lack sources: $out"
+    h=$(grep -o ' src/module/[a-z_]*/[a-z_]*\.h' "$top_srcdir/Makefile.am" | head -n 1)
+    sed "s| ${h# }||" "$top_srcdir/Makefile.am" >"$t/Makefile.am"
+    out=$(unlisted "$top_srcdir" "$t/Makefile.am")
+    [ "$out" = "${h# } is under src/ but in no list of Makefile.am (_SOURCES, _HEADERS, EXTRA_DIST, ...)" ] ||
+        fail "the check did not name${h} dropped from a copy of Makefile.am: '$out'"
+}
+scenario "every source file under src/ is in a Makefile.am list (the release tarball holds it)" distributed
+
+# make check runs INTEGRATION_TESTS alone, in its order (longest first):
+# a script left out of it never runs, and nothing says so.
+integration_listed() {
+    local out
+    out=$(cd "$top_srcdir" && ls tests/integration/*.sh | LC_ALL=C sort |
+        LC_ALL=C comm -23 - <(am_list "$top_srcdir/Makefile.am" INTEGRATION_TESTS))
+    [ -z "$out" ] || fail "in tests/integration but not in Makefile.am's INTEGRATION_TESTS (make check never runs them): $out"
+}
+scenario "every script of tests/integration is in Makefile.am's INTEGRATION_TESTS" integration_listed
 
 done_testing

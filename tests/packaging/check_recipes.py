@@ -8,8 +8,11 @@ Each prints one line per problem and exits 1 if there is any: the file
 parses (Python's ast: both formats are Python), the release version is
 declared (its sha256 a checksum, or @SHA256@, which make recipes
 fills from the release tarball), every configure switch and variable it passes exists in
-./configure --help, and for Spack every variant a when= (or a
-spec.satisfies) names is declared with variant().
+./configure --help, every part configure builds in when it finds it
+(a switch whose help says "default: if", "built when" or "used if") is
+named, with or without, so the build does not change with the host, and
+for Spack every variant a when= (or a spec.satisfies) names is declared
+with variant().
 """
 import ast
 import re
@@ -29,6 +32,26 @@ def help_knows(text, word):
         names = ("--%s-%s" % (m.group(1), m.group(2)), "--%s-%s" % (pair, m.group(2)))
         return any(re.search(re.escape(n) + r"(?![A-Za-z0-9_-])", text) for n in names)
     return re.search(r"^\s+" + re.escape(word) + r"\s", text, re.M) is not None
+
+
+def detected_parts(text):
+    """The switches of the parts configure builds in when it finds them
+    (--with-lz4, --without-fortran, ...): each entry of --help's list with
+    its wrapped description, kept when that says the default depends on
+    what is found."""
+    parts = []
+    for m in re.finditer(r"^  (--(?:with|without)-[A-Za-z0-9_-]+)[^\n]*((?:\n {10,}[^\n]*)*)", text, re.M):
+        desc = " ".join((m.group(0)).split())
+        if re.search(r"default: (?:if|built when|used if)", desc):
+            parts.append(m.group(1))
+    return parts
+
+
+def unnamed_parts(help_text, words):
+    """The detected parts that none of words (the switches a recipe
+    passes) names, as --with-X or --without-X."""
+    named = {re.sub(r"^--(?:with|without)-", "", w) for w in words}
+    return [p for p in detected_parts(help_text) if re.sub(r"^--(?:with|without)-", "", p) not in named]
 
 
 def leading_text(node):
@@ -95,6 +118,8 @@ def check_spack(tree, help_text, version):
     for word in switches_in(strings):
         if not help_knows(help_text, word):
             problems.append("configure_args passes %s, which ./configure --help does not know" % word)
+    for part in unnamed_parts(help_text, switches_in(strings)):
+        problems.append("configure_args does not name %s (nor its opposite): the build would depend on the host" % part)
     if version not in versions:
         problems.append("no version(%r) (AC_INIT's)" % version)
     for v in ("mpi",):
@@ -125,6 +150,8 @@ def check_easybuild(tree, help_text, version):
     for word in switches_in(strings):
         if not help_knows(help_text, word):
             problems.append("configopts passes %s, which ./configure --help does not know" % word)
+    for part in unnamed_parts(help_text, switches_in(strings)):
+        problems.append("configopts does not name %s (nor its opposite): the build would depend on the host" % part)
     commands = values.get("sanity_check_commands")
     if commands is not None and not any("mpift-stage" in c for c in ast.literal_eval(commands)):
         problems.append("no sanity check runs the installed mpift-stage")

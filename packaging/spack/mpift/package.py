@@ -36,6 +36,7 @@ class Mpift(AutotoolsPackage):
     variant("pmix", default=True, description="Take the job's topology from PMIx (else from MPI)")
     variant("lz4", default=True, description="lz4 compression on the wire (transfer.compress)")
     variant("zstd", default=True, description="zstd compression on the wire (transfer.compress)")
+    variant("libarchive", default=True, description="Unpack archives on arrival (extract = true, --extract)")
     variant("slurm", default=False, description="Build the Slurm SPANK plugin (srun --mpift-stage)")
     variant("python", default=False, description="Install the Python module (mpi4py)")
     variant("fortran", default=True, description="Build the Fortran module (use mpift)")
@@ -55,6 +56,7 @@ class Mpift(AutotoolsPackage):
     depends_on("pmix@3:", when="+pmix")
     depends_on("lz4@1.8:", when="+lz4")
     depends_on("zstd@1.4:", when="+zstd")
+    depends_on("libarchive@3.3:", when="+libarchive")
     depends_on("slurm", when="+slurm")
 
     extends("python", when="+python")
@@ -75,6 +77,7 @@ class Mpift(AutotoolsPackage):
             args.append("--without-pmix")
         args.extend(self.with_or_without("lz4"))
         args.extend(self.with_or_without("zstd"))
+        args.extend(self.with_or_without("libarchive"))
         if spec.satisfies("+slurm"):
             args.append(f"--with-slurm={spec['slurm'].prefix}")
             # plugstack.conf names the plugin by its full path there.
@@ -97,7 +100,7 @@ class Mpift(AutotoolsPackage):
         """mpift-stage --version names the release and the parts built in"""
         out = which(self.prefix.bin.join("mpift-stage"))("--version", output=str, error=str)
         assert f"mpift-stage {self.spec.version}" in out
-        names = {"pmix": "PMIx", "lz4": "lz4", "zstd": "zstd", "python": "Python", "fortran": "Fortran"}
+        names = {"pmix": "PMIx", "lz4": "lz4", "zstd": "zstd", "libarchive": "libarchive", "python": "Python", "fortran": "Fortran"}
         for variant, name in names.items():
             built = "yes" if self.spec.satisfies(f"+{variant}") else "no"
             assert f"{name}:{built}" in out, f"{name}:{built} not in {out}"
