@@ -77,7 +77,8 @@ int mpift_stream_recv_head(struct mpift_xfer_stream *s)
     if (rc != MPIFT_OK)
         return rc;
     if (s->tgt)
-        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->m, &s->sink, s->res);
+        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->m, x->cksum, &s->sink,
+                                          s->res);
     if (s->rt->striped)
         mpift_stripe_open(s);
     mpift_stream_recv_start(s);

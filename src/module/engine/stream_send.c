@@ -74,7 +74,8 @@ int mpift_stream_send_open(struct mpift_xfer_stream *s)
     posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     if (s->tgt)
-        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->m, &s->sink, s->res);
+        s->have_sink = mpift_outcome_open(x, s->tgt, s->f->dest, s->sink_rank, &s->m, MPIFT_WIRE_CKSUM_NONE,
+                                          &s->sink, s->res);
     if (x->hash)
         XXH3_64bits_reset(x->hash);
     if (x->whole)
@@ -238,6 +239,9 @@ int mpift_stream_send_tail(struct mpift_xfer_stream *s)
         mpift_outcome_set(s->res, MPIFT_ERR_IO, "%s: read failed: %s", s->f->src->path, strerror(s->read_err));
         s->res->source_failed = 1;
     } else if (s->have_sink) {
+        /* Its own copy was not hashed again (send_open): its bytes are
+         * those c's digest was taken of, from the same buffers. */
+        c.cksum_kind = MPIFT_WIRE_CKSUM_NONE;
         mpift_stream_commit(s, &c);
     }
     return rc;
