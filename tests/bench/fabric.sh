@@ -5,7 +5,9 @@
 # every node's folder on tmpfs (/dev/shm), so what a node spends per byte
 # (receive, hash, write, forward, wait) is all there is.  Beside mpift the
 # floor: tests/bench/mpi_relay, which only relays the same chunks (256 KiB)
-# along the same chain of nodes and writes them, hashing nothing.  Each
+# along the same chain of nodes and writes them, hashing nothing.  mpift
+# runs as launched, with the source read by rank 0 alone, unverified, and
+# with Open MPI's own TCP eager limit (eager-64k, _fab_envs).  Each
 # program runs a warm-up and then 3 times (the median shown), and as many
 # times with nothing to move (mpift: every copy in place; the floor: an
 # empty file), which is subtracted: "net".  Wall is the job's.  CPU is
@@ -100,6 +102,26 @@ declare -A _fab_variants=(
     [mpift]=""
     [rank0-src]="--set paths.source_shared=no"
     [no-hash]="--set transfer.checksum=none"
+    [eager-64k]=""
+)
+# ... and the environment of those that need one.  eager-64k: Open MPI's
+# own TCP eager limit instead of mpift-stage's 1 MiB (api/hook.c), so a
+# 256 KiB chunk goes by rendezvous and lands in place, where under the
+# eager limit every receiver copies it once out of Open MPI's buffer
+# (docs/benchmarks.md: what each way costs, here and on shaped links).
+declare -A _fab_envs=(
+    [eager-64k]="OMPI_MCA_btl_tcp_eager_limit=65536 OMPI_MCA_btl_tcp_max_send_size=131072"
+)
+_fab_names="mpift rank0-src no-hash eager-64k"
+
+# _fab_env NAME CMD...: CMD with NAME's environment, in a subshell
+_fab_env() (
+    local e
+    for e in ${_fab_envs[$1]:-}; do
+        export "${e?}"
+    done
+    shift
+    "$@"
 )
 
 fabric() {
@@ -123,13 +145,13 @@ fabric() {
     for i in 0 1 2 3; do
         # i = 0 is the warm-up (page cache, first launch): not counted
         [ "$i" = 0 ] && run=warm || run=""
-        for what in mpift rank0-src no-hash; do
+        for what in $_fab_names; do
             # shellcheck disable=SC2086
             set -- ${_fab_variants[$what]}
             fakenodes_clear m
-            _fab_run "${run:-$what}" fakenodes_mpirun 6 "$stage" --config "$t/fab/stage.cfg" "$@"
+            _fab_run "${run:-$what}" _fab_env "$what" fakenodes_mpirun 6 "$stage" --config "$t/fab/stage.cfg" "$@"
             _fab_check m/f.bin
-            _fab_run "${run:-$what-empty}" fakenodes_mpirun 6 "$stage" --config "$t/fab/stage.cfg" "$@"
+            _fab_run "${run:-$what-empty}" _fab_env "$what" fakenodes_mpirun 6 "$stage" --config "$t/fab/stage.cfg" "$@"
         done
         fakenodes_clear floor.bin
         _fab_run "${run:-floor}" fakenodes_mpirun 6 "$relay" "$t/fab/src/tree/f.bin" "$FAKE_SCRATCH/floor.bin"
@@ -144,13 +166,13 @@ fabric() {
     fw=$(calc "%.3f" "$(_fab_median floor 2) - $(_fab_median floor-empty 2)")
     fc=$(calc "%.3f" "$(_fab_median floor 3) - $(_fab_median floor-empty 3)")
     row "$label" "floor" "$(_fab_median floor 2)" "$(calc "%.0f" "$mib * 1.048576 * 3 / $fw")" "1.00" "" "-"
-    for what in mpift rank0-src no-hash; do
+    for what in $_fab_names; do
         local w c
         w=$(calc "%.3f" "$(_fab_median "$what" 2) - $(_fab_median "$what-empty" 2)")
         c=$(calc "%.3f" "$(_fab_median "$what" 3) - $(_fab_median "$what-empty" 3)")
         row "$label" "$what" "$(_fab_median "$what" 2)" \
             "$(calc "%.0f" "$mib * 1.048576 * 3 / $w")" "$(calc "%.2f" "$w / $fw")" "1.15" "-"
-        note "$what (${_fab_variants[$what]:-as launched: xxh3, source_shared auto}): net wall $w s, net CPU $c s; over the floor: wall $(calc "%.2f" "$w / $fw"), CPU $(calc "%.2f" "$c / $fc")"
+        note "$what (${_fab_variants[$what]:-${_fab_envs[$what]:-as launched: xxh3, source_shared auto}}): net wall $w s, net CPU $c s; over the floor: wall $(calc "%.2f" "$w / $fw"), CPU $(calc "%.2f" "$c / $fc")"
     done
     note "floor (tests/bench/mpi_relay: relay and write, no hash): net wall $fw s, net CPU $fc s; nothing to move:" \
         "mpift $(_fab_median mpift-empty 2) s, floor $(_fab_median floor-empty 2) s (medians of 3, after a warm-up)"
@@ -180,7 +202,7 @@ profile() {
     gib=$(calc "%.4f" "$mib / 1024 * 3")
     note "profile: $mib MiB onto 3 fake nodes x 2 ranks on tmpfs, perf record -F $hz -g of the whole job;"
     note "  CPU ms per GiB delivered per node (3 nodes), by stage (tests/bench/perf_stages.py)"
-    for what in mpift rank0-src no-hash floor; do
+    for what in $_fab_names floor; do
         fakenodes_clear m floor.bin
         if [ $what = floor ]; then
             set -- "$relay" "$FAKE_NODEDIR/../src/tree/f.bin" "$FAKE_SCRATCH/floor.bin"
@@ -188,9 +210,10 @@ profile() {
             # shellcheck disable=SC2086
             set -- "$stage" --config "$t/prof/stage.cfg" ${_fab_variants[$what]}
         fi
-        fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" || fail "profile, $what (warm-up): $(cat "$t/out" "$t/err")"
+        _fab_env "$what" fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" || fail "profile, $what (warm-up): $(cat "$t/out" "$t/err")"
         fakenodes_clear m floor.bin
-        FAKE_LAUNCH_PREFIX="perf record -q -F $hz -g -o $t/prof/perf.data --" fakenodes_mpirun 6 "$@" >"$t/out" 2>"$t/err" ||
+        FAKE_LAUNCH_PREFIX="perf record -q -F $hz -g -o $t/prof/perf.data --" _fab_env "$what" fakenodes_mpirun 6 "$@" \
+            >"$t/out" 2>"$t/err" ||
             fail "profile, $what: $(cat "$t/out" "$t/err")"
         [ $what = floor ] && _fab_check floor.bin || _fab_check m/f.bin
         note "$what:"

@@ -9,9 +9,10 @@
  *
  *   mpirun -n N mpi_relay SRC DEST [CHUNK]     (CHUNK: bytes, default 256 KiB)
  *
- * Each node leader keeps NBUF chunks in flight (receives posted ahead, the
- * forward of one overlapping the write of the next), as mpift does, and
- * waits as mpift does (wait_one, a 1 us timer slack).  Exit status 1 on any error, named.
+ * Each node leader keeps NBUF chunks in flight (receives posted ahead into
+ * every buffer whose forward is done, forwards going out while the next
+ * chunks are taken and written), as mpift does, and waits as mpift does
+ * (wait_one, a 1 us timer slack).  Exit status 1 on any error, named.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,35 +109,45 @@ static void relay_first(int src, int dst, const char *dpath, uint64_t size, size
         wait_one(&req[i]);
 }
 
-/* Any later node: receive (NBUF posted ahead), write, send on. */
+/* Post the receives of chunks *posted.. (up to NBUF ahead of chunk
+ * `next`) into the buffers whose forwards are done, as mpift's relays do;
+ * wait for a forward only when the next chunk to take has no receive
+ * posted (a relay that waited for each forward before taking the next
+ * chunk would hold at most 2 chunks in flight towards its child: a
+ * handshake with the child per chunk, and a slower floor than mpift's). */
+static void post_ahead(char **buf, MPI_Request *rreq, MPI_Request *sreq, uint64_t *posted, uint64_t next,
+                       uint64_t n, uint64_t size, size_t chunk, MPI_Comm lead, int prev)
+{
+    while (*posted < n && *posted < next + NBUF) {
+        int b = (int)(*posted % NBUF), done = 0;
+
+        MPI_Test(&sreq[b], &done, MPI_STATUS_IGNORE);
+        if (!done && *posted > next)
+            return;
+        if (!done)
+            wait_one(&sreq[b]);
+        MPI_Irecv(buf[b], (int)chunk_len(size, *posted, chunk), MPI_BYTE, prev, 0, lead, &rreq[b]);
+        (*posted)++;
+    }
+}
+
+/* Any later node: receive (NBUF posted ahead), send on, write. */
 static void relay_next(int dst, const char *dpath, uint64_t size, size_t chunk, char **buf, MPI_Comm lead, int prev,
                        int next)
 {
     MPI_Request rreq[NBUF], sreq[NBUF];
-    uint64_t n = (size + chunk - 1) / chunk, i;
+    uint64_t n = (size + chunk - 1) / chunk, i, posted = 0;
 
-    for (i = 0; i < NBUF; i++) {
-        sreq[i] = MPI_REQUEST_NULL;
-        rreq[i] = MPI_REQUEST_NULL;
-        if (i < n)
-            MPI_Irecv(buf[i], (int)chunk_len(size, i, chunk), MPI_BYTE, prev, 0, lead, &rreq[i]);
-    }
+    for (i = 0; i < NBUF; i++)
+        sreq[i] = rreq[i] = MPI_REQUEST_NULL;
     for (i = 0; i < n; i++) {
-        int b = (int)(i % NBUF), p = (int)((i + NBUF - 1) % NBUF);
+        int b = (int)(i % NBUF);
         size_t len = chunk_len(size, i, chunk);
+        post_ahead(buf, rreq, sreq, &posted, i, n, size, chunk, lead, prev);
         wait_one(&rreq[b]);
         if (next >= 0)
             MPI_Isend(buf[b], (int)len, MPI_BYTE, next, 0, lead, &sreq[b]);
         write_all(dst, buf[b], len, dpath);
-        /* The previous chunk's buffer, once its forward is out, takes the
-         * receive NBUF - 1 chunks ahead: the forward of this chunk goes
-         * on meanwhile (waiting for it here would make each hop a
-         * stop-and-wait). */
-        if (i > 0) {
-            wait_one(&sreq[p]);
-            if (i - 1 + NBUF < n)
-                MPI_Irecv(buf[p], (int)chunk_len(size, i - 1 + NBUF, chunk), MPI_BYTE, prev, 0, lead, &rreq[p]);
-        }
     }
     for (i = 0; i < NBUF; i++)
         wait_one(&sreq[i]);

@@ -8,8 +8,9 @@ process of it: mpirun's children) and prints one line per stage: CPU
 milliseconds per GiB delivered per node, and the share of the job's CPU.
 A sample's stage comes from its kernel frames first (what system call it
 is in), then from its innermost user-space symbol; the rules are in
-STAGES, first match wins.  Start-up (the dynamic loader, hwloc's probe of
-PCI, MPI_Init) is printed apart: it does not scale with the bytes.
+STAGES (for each frame, then DSO_STAGES: by the frame's object), first
+match wins.  Start-up (the dynamic loader, hwloc's probe of PCI,
+MPI_Init) is printed apart: it does not scale with the bytes.
 """
 import collections
 import re
@@ -33,14 +34,25 @@ STAGES = [
     ("mpift", r"^(mpift_\w+)$"),
 ]
 RULES = [(name, re.compile(rx)) for name, rx in STAGES]
+# (stage, regular expression over a frame's object), for libraries whose
+# symbols perf cannot name (Debian's libxxhash is stripped: its frames
+# showed as bare addresses and their samples fell to the caller, "mpift").
+DSO_STAGES = [
+    ("hash", r"/libxxhash\.so"),
+    ("compress", r"/lib(zstd|lz4)\.so"),
+]
+DSO_RULES = [(name, re.compile(rx)) for name, rx in DSO_STAGES]
 FRAME = re.compile(r"^\s*[0-9a-f]+\s+(\S+?)(?:\+0x[0-9a-f]+)?\s+\((.*)\)\s*$")
 
 
 def stage_of(frames):
     """frames: (symbol, dso) innermost first."""
-    for sym, _dso in frames:
+    for sym, dso in frames:
         for name, rx in RULES:
             if rx.match(sym):
+                return name
+        for name, rx in DSO_RULES:
+            if rx.search(dso):
                 return name
     for sym, dso in frames:
         if "kallsyms" not in dso and sym != "[unknown]":

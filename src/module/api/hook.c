@@ -39,6 +39,13 @@
  * nothing (mpirun --mca passes OMPI_MCA_* variables, which win).
  * Open MPI's TCP transport only: MPICH and its family (ch4 over UCX or
  * libfabric) have other protocols and knobs, and get nothing here.
+ * The price is a copy: an eager chunk lands in Open MPI's buffer and every
+ * receiver copies it into mpift's (a rendezvous one is written in place).
+ * Measured both ways (docs/benchmarks.md, fabric): at memory speed the
+ * copy is the largest cost mpift has beyond the floor's, but with
+ * Open MPI's 64 KiB limit the shaped-link fan-out slowed by up to 1.8x,
+ * so the raise stays, and a fast TCP fabric sets the limit back
+ * (mpift-stage(1)).
  */
 static void tcp_defaults(void)
 {

@@ -36,7 +36,7 @@ static void batch_write(struct mpift_xfer *x, const struct mpift_pfile *f, const
                                  .mtime_nsec = e->mtime_nsec, .mode = e->mode, .cksum = x->cksum,
                                  .digest = e->digest };
 
-    if (!mpift_outcome_open(x, tgt, f->dest, x->rank, NULL, &sink, res))
+    if (!mpift_outcome_open(x, tgt, f->dest, x->rank, NULL, x->cksum, &sink, res))
         return;
     if (received)
         mpift_sink_chunk(&sink, e->data, (size_t)e->size, 0, 1);

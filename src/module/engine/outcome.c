@@ -35,17 +35,18 @@ int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, 
 }
 
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    const struct mpift_meta *m, struct mpift_sink *sink, struct mpift_outcome *res)
+                       const struct mpift_meta *m, enum mpift_wire_cksum kind, struct mpift_sink *sink,
+                       struct mpift_outcome *res)
 {
     struct mpift_base_of of;
     int rc;
 
     if (x->resumable && m && m->size >= MPIFT_BASE_MIN) {
         of = (struct mpift_base_of){ m->size, m->mtime_sec, m->mtime_nsec, m->chunk_size };
-        rc = mpift_sink_open_base(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, &of, x->hold, res->why,
+        rc = mpift_sink_open_base(sink, tgt->rootfd, tgt->root, dest, rank, kind, &of, x->hold, res->why,
                                   sizeof(res->why));
     } else {
-        rc = mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, x->cksum, res->why, sizeof(res->why));
+        rc = mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, kind, res->why, sizeof(res->why));
     }
     if (rc == MPIFT_OK)
         return 1;

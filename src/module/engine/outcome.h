@@ -46,7 +46,9 @@ int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, 
 
 /*
  * mpift_outcome_open - open the copy of `dest` below tgt (temporary name
- * with `rank`), hashed when x's checksum is on; when x->resumable and
+ * with `rank`), hashed with `kind` (x->cksum, or MPIFT_WIRE_CKSUM_NONE
+ * for the source's own copy, whose bytes it hashes for COMPLETE from the
+ * same buffer: a second hash of them would check nothing); when x->resumable and
  * METADATA `m` (NULL: a batch's file) says the file is large enough, the
  * resumable copy of sink.h (mpift_sink_open_base) with x->hold's base.
  * Returns 1, or 0 with
@@ -54,7 +56,8 @@ int mpift_outcome_sent(struct mpift_outcome *res, uint32_t status, int striped, 
  * then still taken off the wire and passed on, but not written).
  */
 int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, const char *dest, int rank,
-                    const struct mpift_meta *m, struct mpift_sink *sink, struct mpift_outcome *res);
+                       const struct mpift_meta *m, enum mpift_wire_cksum kind, struct mpift_sink *sink,
+                       struct mpift_outcome *res);
 
 /* Verify the copy against what its sender announced and commit it
  * (sink.h); res gets the verdict, and the bytes written when it holds. */
