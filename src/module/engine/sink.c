@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -386,10 +388,34 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
     note(s, zeros, len, off, 0);
 }
 
+/*
+ * A kept chunk of a delta shared with the older version where the file
+ * system can (XFS, btrfs: FICLONERANGE), so no byte is written: 1, and
+ * the caller then reads the chunk back from the copy itself, so what it
+ * checks and hashes is what the copy holds.  0: write it (ext4 and tmpfs
+ * share no blocks; a chunk size or a last chunk the file system cannot
+ * clone).
+ */
+static int clone_chunk(struct mpift_sink *s, int from, size_t len, uint64_t off)
+{
+    struct file_clone_range r = {.src_fd = from, .src_offset = off, .src_length = len, .dest_offset = off};
+
+    if (s->no_clone || s->err)
+        return 0;
+    if (ioctl(s->fd, FICLONERANGE, &r) == 0) {
+        if (off + len > s->end)
+            s->end = off + len;
+        return 1;
+    }
+    if (errno != EINVAL)
+        s->no_clone = 1;   /* not on this file system: not tried again */
+    return 0;
+}
+
 int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off)
 {
     struct mpift_base *b = s->base;
-    int fd;
+    int fd, cloned = 0;
     ssize_t n;
     size_t done = 0;
 
@@ -400,6 +426,8 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     if (!s->scratch && !(s->scratch = malloc(s->chunk > len ? s->chunk : len)))
         return -1;
     fd = b->kind == MPIFT_BASE_RESUME ? s->fd : b->fd;
+    if (b->kind == MPIFT_BASE_DELTA && (cloned = clone_chunk(s, b->fd, len, off)))
+        fd = s->fd;
     while (done < len) {
         n = pread(fd, s->scratch + done, len - done, (off_t)(off + done));
         if (n < 0 && errno == EINTR)
@@ -416,7 +444,9 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
         XXH3_64bits_update(s->hash, s->scratch, len);
     s->received += len;
     if (b->kind == MPIFT_BASE_DELTA) {
-        if (len > 1 && mpift_all_zero(s->scratch, len))
+        if (cloned)
+            ;   /* in the copy already, checked there */
+        else if (len > 1 && mpift_all_zero(s->scratch, len))
             put_hole(s, len, off);
         else
             put(s, s->scratch, len, off);

@@ -49,6 +49,7 @@ struct mpift_sink {
     unsigned char *scratch;    /* a chunk read from the base */
     uint64_t resumed;          /* bytes taken from a resume base */
     uint64_t delta_saved;      /* bytes taken from the older version */
+    int no_clone;              /* the file system shares no blocks (FICLONERANGE): kept chunks are written */
 };
 
 /* Does `rel` below rootfd already hold this file (regular, same size and
