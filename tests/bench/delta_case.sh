@@ -37,6 +37,7 @@ delta_field() {
 # $FAKE_SCRATCH/DEST, with cache.dir when CACHE is "cache"; every copy compared
 delta_run() {
     local h cache=
+    cpu=-
     [ "$3" != cache ] || cache="cache: { dir = \"$FAKE_SCRATCH/delta_cache\"; max_size = \"4G\"; };"
     cat >"$t/delta.cfg" <<CFG
 version = 1;
@@ -47,8 +48,11 @@ stage_in = ( { src = "big.bin"; dest = ""; } );
 CFG
     [ "$1" = first ] || delta_touch 41
     rm -f "$t/delta.json"
-    timed netnodes_mpirun 4 "$stage" --config "$t/delta.cfg" --report "$t/delta.json" ||
-        fail "delta, $1 into $2: $(cat "$t/out" "$t/err")"
+    : >"$t/delta.cpu"
+    timed netnodes_mpirun 4 /usr/bin/time -a -o "$t/delta.cpu" -f "cpu %U %S" "$stage" --config "$t/delta.cfg" \
+        --report "$t/delta.json" || fail "delta, $1 into $2: $(cat "$t/out" "$t/err")"
+    # CPU seconds of the 4 ranks, summed: what the load disturbs least
+    cpu=$(awk '$1 == "cpu" { s += $2 + $3 } END { printf "%.2f", s }' "$t/delta.cpu")
     for h in $FAKE_HOSTS; do
         cmp "$t/delta/tree/big.bin" "$FAKE_NODEDIR/$h/$2/big.bin" || fail "delta, $1: node $h's copy differs"
     done
@@ -56,18 +60,21 @@ CFG
 
 # delta_rows LINK: full and delta re-stages on LINK (200mbit, or "" unshaped)
 delta_rows() {
-    local gib=$((1024 * 1024 * 1024)) full secs_d wire saved what=${1:-unshaped}
+    local gib=$((1024 * 1024 * 1024)) full fcpu secs_d wire saved what=${1:-unshaped}
     netnodes_setup 4 $1
     clear_nodes delta
     delta_run first delta "${1:+cache}"
     delta_run no delta
     full=$secs
+    fcpu=$cpu
     row "$what: 1 GiB, 1% changed, full" pipeline "$secs" "-" "1.00" "" "-"
+    note "CPU: $cpu s (user + sys, the 4 ranks summed); load average $(cut -d' ' -f1 /proc/loadavg)"
     delta_run auto delta
     secs_d=$secs
     wire=$(delta_field wire_bytes)
     saved=$(delta_field delta_saved_bytes)
     row "$what: delta = auto, same dest" pipeline "$secs" "-" "$(calc "%.2f" "$secs_d / $full")" "${1:+0.15}" "-"
+    note "CPU: $cpu s, $(calc "%.2f" "$cpu / $fcpu") of the full re-stage's; load average $(cut -d' ' -f1 /proc/loadavg)"
     note "delta ($what): $(calc "%.1f" "$wire / 1048576") MiB on the wire, $(calc "%.2f" "100 * $wire / $gib")% of" \
         "the file (target at most 3%); the 3 writers took $(calc "%.1f" "$saved / 1048576") MiB from their older" \
         "copies (delta_saved_bytes, summed)"
@@ -75,6 +82,7 @@ delta_rows() {
         delta_run auto delta_new cache
         wire=$(delta_field wire_bytes)
         row "$what: delta = auto, new dest, cache" pipeline "$secs" "-" "$(calc "%.2f" "$secs / $full")" "0.15" "-"
+        note "CPU: $cpu s, $(calc "%.2f" "$cpu / $fcpu") of the full re-stage's; load average $(cut -d' ' -f1 /proc/loadavg)"
         note "delta from the cache (a new dest; the base: the version the first stage cached):" \
             "$(calc "%.1f" "$wire / 1048576") MiB on the wire, $(calc "%.2f" "100 * $wire / $gib")%;" \
             "rank 0 reads the source once more to key it (cache.dir)"
