@@ -142,7 +142,8 @@ static uint64_t *read_record(int recfd, const struct stat *st, const struct mpif
         goto out;
     *why = "it is of another version of the source (size, mtime or chunk size differ)";
     if (mpift_le64_get(p + 8) != of->size || (int64_t)mpift_le64_get(p + 16) != of->mtime_sec ||
-        (uint32_t)mpift_le64_get(p + 24) != of->mtime_nsec || mpift_le64_get(p + 32) != of->chunk || mpift_le64_get(p + 40) != nh)
+        (uint32_t)mpift_le64_get(p + 24) != of->mtime_nsec || mpift_le64_get(p + 32) != of->chunk ||
+        mpift_le64_get(p + 40) != nh)
         goto out;
     *n = mpift_le64_get(p + 48);
     *mode = (unsigned)(mpift_le64_get(p + 24) >> 32) & 0777;

@@ -72,6 +72,13 @@ struct mpift_base {
     struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */
 };
 
+/* What a copy of a large file keeps (engine/xfer.h's resumable). */
+enum {
+    MPIFT_COPY_PLAIN = 0,      /* nothing */
+    MPIFT_COPY_RESUMABLE = 1,  /* a record beside its temporary, and its chunk hashes at the commit */
+    MPIFT_COPY_HASHED = 2,     /* its chunk hashes at the commit only (a copy no run resumes) */
+};
+
 /* Most chunks a base may have: its hashes stay within 32 MiB of memory. */
 #define MPIFT_BASE_CHUNKS_MAX ((uint64_t)1 << 22)
 

@@ -239,8 +239,8 @@ static int take_resume_name(struct mpift_sink *s)
 }
 
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
-                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base, char *why,
-                         size_t whylen)
+                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,
+                         int record, char *why, size_t whylen)
 {
     int rc = sink_folder(s, rootfd, root, rel, why, whylen);
     uint64_t held_end;
@@ -276,7 +276,7 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
      * next run finds that version again (its syncs would cost more than
      * the copy). */
     if (!s->base || s->base->kind != MPIFT_BASE_DELTA) {
-        mpift_record_start(&s->rec, s->dirfd, s->name, s->rec_name, of, base, s->new_mode);
+        mpift_record_start(&s->rec, s->dirfd, s->name, record ? s->rec_name : NULL, of, base, s->new_mode);
     } else {
         unlinkat(s->dirfd, s->rec_name, 0);
         mpift_record_start(&s->rec, s->dirfd, s->name, NULL, of, base, s->new_mode);   /* hashes to keep */

@@ -14,8 +14,8 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "cache/older.h"
@@ -244,7 +244,10 @@ void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
 {
     int q, m = 0;
 
-    r->x.resumable = 1;
+    /* Rank 0's own copy is never resumed (rank 0 takes no base: it reads
+     * the source anyway), so it keeps no record and pays no fdatasync per
+     * MPIFT_RECORD_EVERY; its chunk hashes are kept all the same. */
+    r->x.resumable = r->rank == 0 ? MPIFT_COPY_HASHED : MPIFT_COPY_RESUMABLE;
     r->x.hold = round == 0 && r->bases ? r->bases[i] : NULL;
     r->x.keep = round == 0 && r->keeps ? r->keeps[i] : NULL;
     for (q = 1; r->x.keep && q < r->size; q++)
@@ -262,7 +265,7 @@ void mpift_in_base_end(struct mpift_in_run *r, size_t i)
     r->x.keep = NULL;
     r->x.hold = NULL;
     r->x.keep_m = 0;
-    r->x.resumable = 0;
+    r->x.resumable = MPIFT_COPY_PLAIN;
 }
 
 void mpift_in_bases_free(struct mpift_in_run *r)
