@@ -119,7 +119,8 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
  * MPIFT_DELTA_SHARE of its chunks can go as KEEP frames to every writer
  * that needs it (the rule of docs/resume.md): else it goes whole, as
  * without a base, and striped where paths.source_shared would stripe it
- * (striping gains more than a few chunks spared).
+ * (striping gains more than a few chunks spared).  A killed run's
+ * temporary is always taken: what it holds is never sent again.
  */
 static int pays(const struct mpift_in_run *r, size_t i)
 {
@@ -130,6 +131,8 @@ static int pays(const struct mpift_in_run *r, size_t i)
 
     for (q = 1; q < r->size; q++)
         m += (uint32_t)mpift_in_needs(r, q, i);
+    if (k->nkind[MPIFT_BASE_RESUME])
+        return 1;
     for (c = 0; c < k->nchunks; c++)
         kept += k->count[c] == m;
     if (kept * MPIFT_DELTA_SHARE >= k->nchunks)
