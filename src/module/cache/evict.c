@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "cache/older.h"
 #include "cache/store.h"
 #include "util/grow.h"
 #include "util/tmpname.h"
@@ -156,6 +157,8 @@ static enum evicted evict_one(struct mpift_cache *c, const char *name)
         snprintf(rec, sizeof(rec), "%s.rec", name);
         if (unlinkat(c->dirfd, name, 0) == 0)
             what = fstat(fd, &st) == 0 && st.st_nlink > 0 ? LINKED : FREED;
+        unlinkat(c->dirfd, rec, 0);
+        snprintf(rec, sizeof(rec), "%s" MPIFT_CACHE_KEPT_SUFFIX, name);
         unlinkat(c->dirfd, rec, 0);
     }
     close(fd);

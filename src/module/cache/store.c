@@ -16,6 +16,7 @@
 
 #include "mpift/mpift.h"
 #include "cache/copy.h"
+#include "cache/older.h"
 #include "cache/store.h"
 #include "util/mkdirs.h"
 #include "util/faults.h"
@@ -283,6 +284,8 @@ static void discard(struct mpift_cache *c, const char *name, int fd)
         a.st_dev == b.st_dev) {
         unlinkat(c->dirfd, name, 0);
         unlinkat(c->dirfd, rec, 0);
+        snprintf(rec, sizeof(rec), "%s" MPIFT_CACHE_KEPT_SUFFIX, name);
+        unlinkat(c->dirfd, rec, 0);   /* its chunk hashes (older.h) */
     }
     mpift_cache_unlock(c);
 }

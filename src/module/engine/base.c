@@ -16,6 +16,8 @@
 #include "fs/fsafe.h"
 #include "util/faults.h"
 #include "util/hash.h"
+#include "util/kept.h"
+#include "util/le64.h"
 #include "util/log.h"
 #include "util/tmpname.h"
 #include "engine/base.h"
@@ -29,27 +31,18 @@
 #define REC_MAGIC "MPIFTRC1"
 #define REC_HEAD 56
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int k = 0; k < 8; k++)
-        p[k] = (unsigned char)(v >> (8 * k));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int k = 7; k >= 0; k--)
-        v = v << 8 | p[k];
-    return v;
-}
-
 void mpift_base_names(const char *name, int rank, char *tmp, char *rec)
 {
     unsigned long long h = (unsigned long long)XXH3_64bits(name, strlen(name));
 
     snprintf(tmp, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx-resume-r%d" MPIFT_TMP_SUFFIX, h, rank);
     snprintf(rec, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx-record-r%d" MPIFT_TMP_SUFFIX, h, rank);
+}
+
+void mpift_kept_name(const char *name, char *kept)
+{
+    snprintf(kept, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx" MPIFT_KEPT_SUFFIX,
+             (unsigned long long)XXH3_64bits(name, strlen(name)));
 }
 
 static int read_full(int fd, void *buf, size_t len, uint64_t off)
@@ -91,6 +84,14 @@ static int open_own(int dirfd, const char *name, int flags, int lock, struct sta
     return fd;
 }
 
+/* The have and hash arrays of b (nchunks), or -1. */
+static int base_arrays(struct mpift_base *b)
+{
+    b->have = calloc((size_t)(b->nchunks + 7) / 8 + 1, 1);
+    b->hash = calloc((size_t)b->nchunks + 1, sizeof(*b->hash));
+    return b->have && b->hash ? 0 : -1;
+}
+
 /* Offer each chunk i < n of fd whose bytes hash to want[i] (want NULL:
  * every chunk the file holds whole, with its hash). */
 static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t n, const uint64_t *want,
@@ -99,9 +100,7 @@ static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, u
     unsigned char *buf = malloc(of->chunk);
     uint64_t i, len, h;
 
-    b->have = calloc((size_t)(b->nchunks + 7) / 8 + 1, 1);
-    b->hash = calloc((size_t)b->nchunks + 1, sizeof(*b->hash));
-    if (!buf || !b->have || !b->hash) {
+    if (!buf || base_arrays(b) != 0) {
         free(buf);
         return -1;
     }
@@ -138,19 +137,20 @@ static uint64_t *read_record(int recfd, const struct stat *st, const struct mpif
     if (sz < REC_HEAD + 8 || (sz - REC_HEAD - 8) % 8 || (sz - REC_HEAD - 8) / 8 > nchunks)
         return NULL;
     if (!(p = malloc((size_t)sz)) || read_full(recfd, p, (size_t)sz, 0) != 0 ||
-        memcmp(p, REC_MAGIC, 8) != 0 || get64(p + sz - 8) != XXH3_64bits(p, (size_t)(sz - 8)) ||
-        get64(p + 48) != (sz - REC_HEAD - 8) / 8)
+        memcmp(p, REC_MAGIC, 8) != 0 || mpift_le64_get(p + sz - 8) != XXH3_64bits(p, (size_t)(sz - 8)) ||
+        mpift_le64_get(p + 48) != (sz - REC_HEAD - 8) / 8)
         goto out;
     *why = "it is of another version of the source (size, mtime or chunk size differ)";
-    if (get64(p + 8) != of->size || (int64_t)get64(p + 16) != of->mtime_sec ||
-        (uint32_t)get64(p + 24) != of->mtime_nsec || get64(p + 32) != of->chunk || get64(p + 40) != nh)
+    if (mpift_le64_get(p + 8) != of->size || (int64_t)mpift_le64_get(p + 16) != of->mtime_sec ||
+        (uint32_t)mpift_le64_get(p + 24) != of->mtime_nsec || mpift_le64_get(p + 32) != of->chunk ||
+        mpift_le64_get(p + 40) != nh)
         goto out;
-    *n = get64(p + 48);
-    *mode = (unsigned)(get64(p + 24) >> 32) & 0777;
+    *n = mpift_le64_get(p + 48);
+    *mode = (unsigned)(mpift_le64_get(p + 24) >> 32) & 0777;
     if (!(h = malloc((size_t)*n * 8 + 8)))
         goto out;
     for (k = 0; k < *n; k++)
-        h[k] = get64(p + REC_HEAD + 8 * k);
+        h[k] = mpift_le64_get(p + REC_HEAD + 8 * k);
     *why = NULL;
 out:
     free(p);
@@ -192,19 +192,93 @@ static int find_resume(struct mpift_base *b, int dirfd, const char *name, int ra
     return rc;
 }
 
-static void find_delta(struct mpift_base *b, int dirfd, const char *name, const struct mpift_base_of *of)
+/* Offer, unread, the kept hashes of an older version of `osize` bytes:
+ * each chunk whole at the same offset with the same length in both. */
+static int offer_kept(struct mpift_base *b, const struct mpift_base_of *of, const uint64_t *kept, uint64_t kn,
+                      uint64_t osize)
 {
-    struct stat st;
+    uint64_t i, len;
 
-    b->fd = open_own(dirfd, name, O_RDONLY, 0, &st);
-    if (b->fd < 0)
+    if (base_arrays(b) != 0)
+        return -1;
+    for (i = 0; i < kn && i < b->nchunks; i++) {
+        len = chunk_len(of, i);
+        if (i * of->chunk + len > osize || (len < of->chunk && i * of->chunk + len != osize))
+            break;
+        b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
+        b->hash[i] = kept[i];
+        b->held++;
+    }
+    b->prefix = b->held;
+    return b->held ? 0 : -1;
+}
+
+/* A delta base of fd (an older version of st's size): from the kept
+ * hashes when given, else read and hashed. */
+static int offer_delta(struct mpift_base *b, int fd, const struct mpift_base_of *of, const uint64_t *kept,
+                       uint64_t kn, uint64_t osize)
+{
+    if ((kept ? offer_kept(b, of, kept, kn, osize) : offer(b, fd, of, b->nchunks, NULL, osize)) != 0) {
+        free(b->have);
+        free(b->hash);
+        b->have = NULL;
+        b->hash = NULL;
+        b->held = b->prefix = 0;
+        return -1;   /* fd stays the caller's */
+    }
+    b->fd = fd;
+    b->kind = MPIFT_BASE_DELTA;
+    return 0;
+}
+
+/*
+ * The older version: the file at the final path offered from its kept
+ * hashes when they are bound to it as it is now (not read); else a cache
+ * entry of an older version (alt); else the file read and hashed.  Which
+ * it took, and why kept hashes were not used, goes to why (--verbose).
+ */
+static void find_delta(struct mpift_base *b, int dirfd, const char *name, const struct mpift_base_of *of,
+                       const struct mpift_base_alt *alt, char *why, size_t whylen)
+{
+    char kname[MPIFT_BASE_NAME_MAX];
+    const char *cause = "there is none";
+    struct mpift_kept_id id;
+    struct stat st;
+    uint64_t *kept = NULL, kn = 0;
+    int fd = open_own(dirfd, name, O_RDONLY, 0, &st), afd;
+
+    if (fd >= 0) {
+        mpift_kept_name(name, kname);
+        mpift_kept_id_file(&st, &id);
+        kept = mpift_kept_load(dirfd, kname, &id, of->chunk, (uint64_t)st.st_size, &kn, &cause);
+        if (kept && offer_delta(b, fd, of, kept, kn, (uint64_t)st.st_size) == 0) {
+            snprintf(why, whylen, "%s: delta base: the older version here, from its kept hashes (not read)", name);
+            free(kept);
+            return;
+        }
+        free(kept);
+    }
+    if (alt && alt->fd >= 0 && (afd = dup(alt->fd)) >= 0) {
+        if (fd >= 0)
+            close(fd);
+        if (offer_delta(b, afd, of, alt->hash, alt->n, alt->size) == 0)
+            snprintf(why, whylen, "%s: delta base: an older version in the node's cache, %s", name,
+                     alt->hash ? "from its kept hashes (not read)" : "read and hashed (no hashes kept)");
+        else
+            close(afd);
         return;
-    if (offer(b, b->fd, of, b->nchunks, NULL, (uint64_t)st.st_size) == 0)
-        b->kind = MPIFT_BASE_DELTA;
+    }
+    if (fd < 0)
+        return;
+    if (offer_delta(b, fd, of, NULL, 0, (uint64_t)st.st_size) == 0)
+        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (kept hashes not used: %s)",
+                 name, cause);
+    else
+        close(fd);
 }
 
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
-                     int delta, struct mpift_watch *w, char *why, size_t whylen)
+                     int delta, const struct mpift_base_alt *alt, struct mpift_watch *w, char *why, size_t whylen)
 {
     char parent[PATH_MAX], name[NAME_MAX + 1], cause[MPIFT_WHY_MAX];
     int dirfd;
@@ -226,8 +300,12 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
         mpift_base_free(b);
         b->nchunks = (of->size + of->chunk - 1) / of->chunk;
         b->watch = w;
-        if (delta)
-            find_delta(b, dirfd, name, of);
+        if (delta) {
+            if (why[0])
+                mpift_log_verbose("%s", why);   /* the resume temporary not taken */
+            why[0] = '\0';
+            find_delta(b, dirfd, name, of, alt, why, whylen);
+        }
         if (b->kind == MPIFT_BASE_NONE)
             mpift_base_free(b);
     }
@@ -264,15 +342,15 @@ static void record_write(struct mpift_record *rec, uint64_t n)
     if (!p)
         return;
     memcpy(p, REC_MAGIC, 8);
-    put64(p + 8, rec->of.size);
-    put64(p + 16, (uint64_t)rec->of.mtime_sec);
-    put64(p + 24, (uint64_t)rec->of.mtime_nsec | (uint64_t)(rec->new_mode & 0777) << 32);
-    put64(p + 32, rec->of.chunk);
-    put64(p + 40, rec->name_hash);
-    put64(p + 48, n);
+    mpift_le64_put(p + 8, rec->of.size);
+    mpift_le64_put(p + 16, (uint64_t)rec->of.mtime_sec);
+    mpift_le64_put(p + 24, (uint64_t)rec->of.mtime_nsec | (uint64_t)(rec->new_mode & 0777) << 32);
+    mpift_le64_put(p + 32, rec->of.chunk);
+    mpift_le64_put(p + 40, rec->name_hash);
+    mpift_le64_put(p + 48, n);
     for (k = 0; k < n; k++)
-        put64(p + REC_HEAD + 8 * k, rec->hash[k]);
-    put64(p + sz - 8, XXH3_64bits(p, sz - 8));
+        mpift_le64_put(p + REC_HEAD + 8 * k, rec->hash[k]);
+    mpift_le64_put(p + sz - 8, XXH3_64bits(p, sz - 8));
     /* Grows only: a shorter old record cannot be left behind its seal. */
     if (pwrite(rec->fd, p, sz, 0) == (ssize_t)sz)
         rec->claimed = n;
@@ -291,14 +369,13 @@ void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, c
     if (of->size < MPIFT_BASE_MIN || !rec->nchunks || rec->nchunks > MPIFT_BASE_CHUNKS_MAX ||
         !(rec->hash = calloc((size_t)rec->nchunks, sizeof(*rec->hash))))
         return;
+    if (!recname)
+        return;   /* the hashes only, kept at the commit */
     /* Whatever is there (an old record, a link planted) goes, unfollowed. */
     unlinkat(dirfd, recname, 0);
     rec->fd = openat(dirfd, recname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (rec->fd < 0) {
-        free(rec->hash);
-        rec->hash = NULL;
+    if (rec->fd < 0)
         return;
-    }
     flock(rec->fd, LOCK_EX | LOCK_NB);
     /* A resumed copy keeps claiming what it already holds: a kill before
      * this run passes it loses nothing. */
@@ -311,11 +388,13 @@ void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, c
 
 void mpift_record_chunk(struct mpift_record *rec, int datafd, uint64_t i, uint64_t h, uint64_t len)
 {
-    if (rec->fd < 0 || i >= rec->nchunks || i > rec->done)
+    if (!rec->hash || i >= rec->nchunks || i > rec->done)
         return;   /* none kept, or not in order: the record stops growing */
     rec->hash[i] = h;
     if (i == rec->done)
         rec->done++;
+    if (rec->fd < 0)
+        return;   /* hashes only: no record file to sync */
     rec->unsynced += len;
     if (rec->unsynced < MPIFT_RECORD_EVERY || rec->done == rec->nchunks)
         return;

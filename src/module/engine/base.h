@@ -33,6 +33,11 @@ struct mpift_watch;
  * the base (docs/resume.md measures it). */
 #define MPIFT_BASE_MIN ((uint64_t)16 << 20)
 
+/* A delta is taken for a file only when at least 1 in this many of its
+ * chunks can be kept by every writer that needs it (stage_in_base.c):
+ * below it the file goes whole, striped where it would be. */
+#define MPIFT_DELTA_SHARE 4
+
 /* A record is brought up to date (after an fdatasync of the copy) every
  * this many bytes written: at most this much is sent again after a kill. */
 #define MPIFT_RECORD_EVERY ((uint64_t)32 << 20)
@@ -67,26 +72,55 @@ struct mpift_base {
     struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */
 };
 
+/* What a copy of a large file keeps (engine/xfer.h's resumable). */
+enum {
+    MPIFT_COPY_PLAIN = 0,      /* nothing */
+    MPIFT_COPY_RESUMABLE = 1,  /* a record beside its temporary, and its chunk hashes at the commit */
+    MPIFT_COPY_HASHED = 2,     /* its chunk hashes at the commit only (a copy no run resumes) */
+};
+
 /* Most chunks a base may have: its hashes stay within 32 MiB of memory. */
 #define MPIFT_BASE_CHUNKS_MAX ((uint64_t)1 << 22)
 
 /* The names of the resume temporary and record of final name `name` for `rank`. */
 void mpift_base_names(const char *name, int rank, char *tmp, char *rec);
 
+/* The kept hashes of a committed copy (util/kept.h) are beside it as
+ * ".mpift-<hash of the name>-kept.tmp": the shape of util/tmpname.h, so
+ * no walk takes it for a file, but written whole (renamed into place),
+ * so the sweep of dead temporaries leaves it (mpift_sink_sweep). */
+#define MPIFT_KEPT_SUFFIX "-kept.tmp"
+void mpift_kept_name(const char *name, char *kept);
+
+/* A cache entry of an older version of the file (stage_in_base.c): a
+ * delta base when the final path has no older version with kept hashes.
+ * fd is read, never written; hash (NULL: none kept, the entry is read
+ * and hashed) holds n chunk hashes of it. */
+struct mpift_base_alt {
+    int fd;
+    uint64_t size;
+    const uint64_t *hash;
+    uint64_t n;
+};
+
 /*
  * mpift_base_find - what the folder of `rel` below rootfd holds of it for
  * this rank and version `of`: a resume base whose record is whole, sealed
  * and of this version (chunks that no longer hash as recorded are not
  * offered), else with `delta` a delta base (a regular file at `name`
- * whose size or mtime differ).  Never follows a link; a temporary another
+ * whose size or mtime differ: offered from its kept hashes, util/kept.h,
+ * when they are bound to it as it is now, else read and hashed; with no
+ * such hashes, `alt` (may be NULL), a cache entry of an older version,
+ * is preferred to reading the file).  Never follows a link; a temporary another
  * live run holds (locked) is left alone.  b->kind NONE: nothing to offer.
- * `why` says, for --verbose, why a resume temporary was not taken ("" if none).
+ * `why` says, for --verbose, why a resume temporary was not taken, or
+ * what the delta base was made of ("" if none).
  * Reading a large base takes long, before the first collective: per chunk
  * read, w (may be NULL) is told this rank works (mpift_watch_work), so that
  * rank 0, waiting in that collective, does not take it for stuck.
  */
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
-                     int delta, struct mpift_watch *w, char *why, size_t whylen);
+                     int delta, const struct mpift_base_alt *alt, struct mpift_watch *w, char *why, size_t whylen);
 
 /* Does the base offer chunk i with hash h? */
 int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h);
@@ -106,9 +140,10 @@ static inline int mpift_keep_chunk(const struct mpift_keep *k, uint32_t m, uint6
     return k && m > 0 && i < k->nchunks && k->count[i] == m && k->hash[i] == h;
 }
 
-/* A record being written beside a resumable copy (sink.c). */
+/* A record being written beside a resumable copy (sink.c), and the
+ * chunk hashes of any large copy, kept at its commit (util/kept.h). */
 struct mpift_record {
-    int fd;                  /* -1: none kept */
+    int fd;                  /* -1: no record file (hash may still be collected) */
     struct mpift_base_of of;
     uint64_t name_hash;
     uint64_t nchunks;
@@ -120,7 +155,8 @@ struct mpift_record {
 };
 
 /* Start the record of final name `name` in dirfd (any file at `rec` is
- * replaced, never followed), claiming the base's held prefix.  Failure
+ * replaced, never followed), claiming the base's held prefix; recname
+ * NULL: the hashes are only collected, no record file kept.  Failure
  * only means no record: the copy is made as before. */
 void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, const char *recname,
                         const struct mpift_base_of *of, const struct mpift_base *base, unsigned new_mode);

@@ -43,8 +43,8 @@ int mpift_outcome_open(struct mpift_xfer *x, const struct mpift_target *tgt, con
 
     if (x->resumable && m && m->size >= MPIFT_BASE_MIN) {
         of = (struct mpift_base_of){ m->size, m->mtime_sec, m->mtime_nsec, m->chunk_size };
-        rc = mpift_sink_open_base(sink, tgt->rootfd, tgt->root, dest, rank, kind, &of, x->hold, res->why,
-                                  sizeof(res->why));
+        rc = mpift_sink_open_base(sink, tgt->rootfd, tgt->root, dest, rank, kind, &of, x->hold,
+                                  x->resumable == MPIFT_COPY_RESUMABLE, res->why, sizeof(res->why));
     } else {
         rc = mpift_sink_open(sink, tgt->rootfd, tgt->root, dest, rank, kind, res->why, sizeof(res->why));
     }

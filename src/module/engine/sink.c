@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 
 #include "mpift/mpift.h"
 #include "util/faults.h"
+#include "util/kept.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "util/zero.h"
@@ -46,7 +49,7 @@ static uint64_t sink_id(void)
 
 int mpift_sink_sweep(int dirfd)
 {
-    size_t pl = strlen(MPIFT_SINK_TMP_PREFIX), sl = strlen(MPIFT_SINK_TMP_SUFFIX), n;
+    size_t pl = strlen(MPIFT_SINK_TMP_PREFIX), sl = strlen(MPIFT_SINK_TMP_SUFFIX), kl = strlen(MPIFT_KEPT_SUFFIX), n;
     struct dirent *de;
     struct stat st;
     DIR *d;
@@ -61,6 +64,9 @@ int mpift_sink_sweep(int dirfd)
         n = strlen(de->d_name);
         if (n <= pl + sl || strncmp(de->d_name, MPIFT_SINK_TMP_PREFIX, pl) != 0 ||
             strcmp(de->d_name + n - sl, MPIFT_SINK_TMP_SUFFIX) != 0)
+            continue;
+        /* Kept hashes are written whole, not in progress (base.h). */
+        if (n > kl && strcmp(de->d_name + n - kl, MPIFT_KEPT_SUFFIX) == 0)
             continue;
         /* Its writer holds a lock on it while it lives: taking that lock
          * proves it dead. */
@@ -233,8 +239,8 @@ static int take_resume_name(struct mpift_sink *s)
 }
 
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
-                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base, char *why,
-                         size_t whylen)
+                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,
+                         int record, char *why, size_t whylen)
 {
     int rc = sink_folder(s, rootfd, root, rel, why, whylen);
     uint64_t held_end;
@@ -269,10 +275,12 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
     /* A copy made over an older version keeps no record: killed, the
      * next run finds that version again (its syncs would cost more than
      * the copy). */
-    if (!s->base || s->base->kind != MPIFT_BASE_DELTA)
-        mpift_record_start(&s->rec, s->dirfd, s->name, s->rec_name, of, base, s->new_mode);
-    else
+    if (!s->base || s->base->kind != MPIFT_BASE_DELTA) {
+        mpift_record_start(&s->rec, s->dirfd, s->name, record ? s->rec_name : NULL, of, base, s->new_mode);
+    } else {
         unlinkat(s->dirfd, s->rec_name, 0);
+        mpift_record_start(&s->rec, s->dirfd, s->name, NULL, of, base, s->new_mode);   /* hashes to keep */
+    }
     return sink_ready(s, kind, why, whylen);
 }
 
@@ -326,7 +334,7 @@ static void note(struct mpift_sink *s, const void *buf, size_t len, uint64_t off
 {
     const struct mpift_base_of *of = &s->rec.of;
 
-    if (s->rec.fd >= 0 && !s->err && off % of->chunk == 0 && (len == of->chunk || off + len == of->size))
+    if (s->rec.hash && !s->err && off % of->chunk == 0 && (len == of->chunk || off + len == of->size))
         mpift_record_chunk(&s->rec, s->fd, off / of->chunk, h ? h : XXH3_64bits(buf, len), len);
 }
 
@@ -380,10 +388,34 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
     note(s, zeros, len, off, 0);
 }
 
+/*
+ * A kept chunk of a delta shared with the older version where the file
+ * system can (XFS, btrfs: FICLONERANGE), so no byte is written: 1, and
+ * the caller then reads the chunk back from the copy itself, so what it
+ * checks and hashes is what the copy holds.  0: write it (ext4 and tmpfs
+ * share no blocks; a chunk size or a last chunk the file system cannot
+ * clone).
+ */
+static int clone_chunk(struct mpift_sink *s, int from, size_t len, uint64_t off)
+{
+    struct file_clone_range r = {.src_fd = from, .src_offset = off, .src_length = len, .dest_offset = off};
+
+    if (s->no_clone || s->err)
+        return 0;
+    if (ioctl(s->fd, FICLONERANGE, &r) == 0) {
+        if (off + len > s->end)
+            s->end = off + len;
+        return 1;
+    }
+    if (errno != EINVAL)
+        s->no_clone = 1;   /* not on this file system: not tried again */
+    return 0;
+}
+
 int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off)
 {
     struct mpift_base *b = s->base;
-    int fd;
+    int fd, cloned = 0;
     ssize_t n;
     size_t done = 0;
 
@@ -394,6 +426,8 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     if (!s->scratch && !(s->scratch = malloc(s->chunk > len ? s->chunk : len)))
         return -1;
     fd = b->kind == MPIFT_BASE_RESUME ? s->fd : b->fd;
+    if (b->kind == MPIFT_BASE_DELTA && (cloned = clone_chunk(s, b->fd, len, off)))
+        fd = s->fd;
     while (done < len) {
         n = pread(fd, s->scratch + done, len - done, (off_t)(off + done));
         if (n < 0 && errno == EINTR)
@@ -410,7 +444,9 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
         XXH3_64bits_update(s->hash, s->scratch, len);
     s->received += len;
     if (b->kind == MPIFT_BASE_DELTA) {
-        if (len > 1 && mpift_all_zero(s->scratch, len))
+        if (cloned)
+            ;   /* in the copy already, checked there */
+        else if (len > 1 && mpift_all_zero(s->scratch, len))
             put_hole(s, len, off);
         else
             put(s, s->scratch, len, off);
@@ -448,7 +484,7 @@ static void note_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
     const struct mpift_base_of *of = &s->rec.of;
     uint64_t c, clen, h = 0;
 
-    if (s->rec.fd < 0 || s->err || off % of->chunk)
+    if (!s->rec.hash || s->err || off % of->chunk)
         return;
     for (c = off; c < off + len && c < of->size; c += of->chunk) {
         clen = of->size - c < of->chunk ? of->size - c : of->chunk;
@@ -533,6 +569,28 @@ static const char *fsize_limit(char *buf, size_t len)
     return buf;
 }
 
+/*
+ * The copy just renamed into place hashed each of its chunks (a large
+ * copy, in order): keep them beside it, bound to its inode as it is
+ * now, after the rename (which moves its ctime), so the next delta of
+ * this path need not read it (util/kept.h).  Through s->tmp, the name
+ * it no longer has.  Failing only means the next delta reads the file.
+ */
+static void keep_hashes(struct mpift_sink *s)
+{
+    char kname[MPIFT_BASE_NAME_MAX];
+    struct mpift_kept_id id;
+    struct stat st;
+
+    if (!s->rec.hash || s->rec.done != s->rec.nchunks || fstat(s->fd, &st) != 0)
+        return;
+    mpift_kept_name(s->name, kname);
+    mpift_kept_id_file(&st, &id);
+    if (mpift_kept_save(s->dirfd, kname, s->tmp, &id, s->rec.of.chunk, s->rec.of.size, s->rec.hash,
+                        s->rec.nchunks) != 0)
+        unlinkat(s->dirfd, kname, 0);   /* an older version's would not match anyway */
+}
+
 int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool preserve, bool do_fsync, char *why,
                       size_t whylen)
 {
@@ -587,6 +645,7 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
     }
     if (renameat(s->dirfd, s->tmp, s->dirfd, s->name) != 0)
         goto errno_fail;
+    keep_hashes(s);
     if (do_fsync)
         fsync(s->dirfd);
     sink_close(s, 1);

@@ -49,6 +49,7 @@ struct mpift_sink {
     unsigned char *scratch;    /* a chunk read from the base */
     uint64_t resumed;          /* bytes taken from a resume base */
     uint64_t delta_saved;      /* bytes taken from the older version */
+    int no_clone;              /* the file system shares no blocks (FICLONERANGE): kept chunks are written */
 };
 
 /* Does `rel` below rootfd already hold this file (regular, same size and
@@ -72,14 +73,15 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
 /*
  * mpift_sink_open_base - as mpift_sink_open, for a file of version `of`
  * large enough to resume (engine/base.h): the temporary has the name a
- * re-run finds again, and a record is kept beside it.  With a resume
+ * re-run finds again, and with `record` a record is kept beside it (else
+ * only its chunk hashes, kept at the commit).  With a resume
  * `base`, its temporary is taken over; with any base, KEEP frames take
  * their chunks from it (mpift_sink_keep).  The caller keeps `base` alive
  * until the sink is closed.
  */
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
-                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base, char *why,
-                         size_t whylen);
+                         enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,
+                         int record, char *why, size_t whylen);
 
 /*
  * mpift_sink_keep - chunk i (len bytes at off) came as a KEEP frame with

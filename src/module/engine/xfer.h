@@ -81,8 +81,9 @@ struct mpift_xfer {
     const char (*hosts)[MPIFT_HOST_MAX];
     /* Bases (engine/base.h), set by the caller around one file's
      * transfer.  The source: what the route's keep_m writers hold (NULL:
-     * send every chunk).  A writer: resumable, the copy keeps a record
-     * (when the file is large enough); hold, what it holds (NULL: none). */
+     * send every chunk).  A writer: resumable (MPIFT_COPY_*, base.h),
+     * what a large copy keeps (a record, or its chunk hashes only);
+     * hold, what it holds (NULL: none). */
     struct mpift_keep *keep;
     int keep_m;
     int resumable;

@@ -15,8 +15,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "cache/older.h"
 #include "comm/wait.h"
 #include "engine/base.h"
 #include "stage/stage_in.h"
@@ -46,9 +48,21 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         struct mpift_base_of of = { f->size, f->mtime_sec, f->mtime_nsec, cfg->chunk_size };
+        struct mpift_base_alt alt = { -1, 0, NULL, 0 };
+        uint64_t *ah = NULL;
+        int own = 0, has_alt;
         if (!mpift_bit(r->mine, i) || !base_chunks(r, f) || i > UINT32_MAX)
             continue;
-        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, &r->ctx->watch, why, sizeof(why));
+        /* An older version in the node's cache: the base of a new dest. */
+        has_alt = cfg->delta && f->keyed && r->cache.dirfd >= 0 &&
+                  mpift_cache_older(&r->cache, f->dest, f->size, f->key, cfg->chunk_size, &alt.fd, &own, &alt.size,
+                                    &ah, &alt.n);
+        alt.hash = ah;
+        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, has_alt ? &alt : NULL, &r->ctx->watch,
+                        why, sizeof(why));
+        free(ah);
+        if (has_alt && own)
+            close(alt.fd);
         if (why[0])
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)
@@ -99,6 +113,34 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
     free(o);
 }
 
+/*
+ * Rank 0: does a delta of file i pay?  Only when at least 1 in
+ * MPIFT_DELTA_SHARE of its chunks can go as KEEP frames to every writer
+ * that needs it (the rule of docs/resume.md): else it goes whole, as
+ * without a base, and striped where paths.source_shared would stripe it
+ * (striping gains more than a few chunks spared).  A killed run's
+ * temporary is always taken: what it holds is never sent again.
+ */
+static int pays(const struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_keep *k = r->keeps[i];
+    uint64_t c, kept = 0;
+    uint32_t m = 0;
+    int q;
+
+    for (q = 1; q < r->size; q++)
+        m += (uint32_t)mpift_in_needs(r, q, i);
+    if (k->nkind[MPIFT_BASE_RESUME])
+        return 1;
+    for (c = 0; c < k->nchunks; c++)
+        kept += k->count[c] == m;
+    if (kept * MPIFT_DELTA_SHARE >= k->nchunks)
+        return 1;
+    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks: sent whole (a delta pays from 1 in %d)",
+                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)k->nchunks, MPIFT_DELTA_SHARE);
+    return 0;
+}
+
 /* Rank 0: every writer's offers (lens[q] bytes at displs[q] of all). */
 static void merge_all(struct mpift_in_run *r, const unsigned char *all, const int *lens, const int *displs)
 {
@@ -116,6 +158,13 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
         if (lens[q] > 4)
             merge(r, q, all + displs[q], (size_t)lens[q], nchunks);
     free(nchunks);
+    for (i = 0; i < r->plan.n; i++)
+        if (r->keeps[i] && !pays(r, i)) {
+            free(r->keeps[i]->hash);
+            free(r->keeps[i]->count);
+            free(r->keeps[i]);
+            r->keeps[i] = NULL;
+        }
 }
 
 #define GATHER "waiting for every rank to say what it holds already"
@@ -197,7 +246,10 @@ void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
 {
     int q, m = 0;
 
-    r->x.resumable = 1;
+    /* Rank 0's own copy is never resumed (rank 0 takes no base: it reads
+     * the source anyway), so it keeps no record and pays no fdatasync per
+     * MPIFT_RECORD_EVERY; its chunk hashes are kept all the same. */
+    r->x.resumable = r->rank == 0 ? MPIFT_COPY_HASHED : MPIFT_COPY_RESUMABLE;
     r->x.hold = round == 0 && r->bases ? r->bases[i] : NULL;
     r->x.keep = round == 0 && r->keeps ? r->keeps[i] : NULL;
     for (q = 1; r->x.keep && q < r->size; q++)
@@ -215,7 +267,7 @@ void mpift_in_base_end(struct mpift_in_run *r, size_t i)
     r->x.keep = NULL;
     r->x.hold = NULL;
     r->x.keep_m = 0;
-    r->x.resumable = 0;
+    r->x.resumable = MPIFT_COPY_PLAIN;
 }
 
 void mpift_in_bases_free(struct mpift_in_run *r)

@@ -1,0 +1,139 @@
+/* older.c - the older versions a node's cache holds of a dest name, and
+ * its entries' kept chunk hashes (see older.h). */
+#include "mpift_autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpift/mpift.h"
+#include "cache/older.h"
+#include "util/hash.h"
+#include "util/kept.h"
+#include "util/tmpname.h"
+
+#define LAST_MAGIC "MPIFTLS1"
+#define LAST_LEN (8 + 8 + 8 + MPIFT_CACHE_KEY + 8)   /* magic, name hash, size, key, seal */
+#define LAST_NAME 32
+
+static void last_name(const char *rel, char *name, uint64_t *h)
+{
+    *h = XXH3_64bits(rel, strlen(rel));
+    snprintf(name, LAST_NAME, "last-%016llx", (unsigned long long)*h);
+}
+
+/* The store's record temporary (swept by eviction when a job died). */
+static void rec_tmp(char *tmp, size_t len)
+{
+    snprintf(tmp, len, MPIFT_CACHE_TMP_REC "%d" MPIFT_TMP_SUFFIX, (int)getpid());
+}
+
+void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
+{
+    unsigned char p[LAST_LEN];
+    char name[LAST_NAME], tmp[64];
+    uint64_t h, v;
+    int fd, ok;
+
+    if (c->dirfd < 0 || c->off)
+        return;
+    last_name(rel, name, &h);
+    memcpy(p, LAST_MAGIC, 8);
+    memcpy(p + 8, &h, 8);
+    memcpy(p + 16, &size, 8);
+    memcpy(p + 24, key, MPIFT_CACHE_KEY);
+    v = XXH3_64bits(p, LAST_LEN - 8);
+    memcpy(p + LAST_LEN - 8, &v, 8);
+    rec_tmp(tmp, sizeof(tmp));
+    if (mpift_cache_lock(c) != 0)
+        return;
+    fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ok = write(fd, p, LAST_LEN) == LAST_LEN;
+        if (close(fd) != 0 || !ok || renameat(c->dirfd, tmp, c->dirfd, name) != 0)
+            unlinkat(c->dirfd, tmp, 0);
+    }
+    mpift_cache_unlock(c);
+}
+
+/* The (size, key) rel was last staged as: 0, or -1 when none is known. */
+static int last_get(struct mpift_cache *c, const char *rel, uint64_t *size, uint8_t key[MPIFT_CACHE_KEY])
+{
+    unsigned char p[LAST_LEN + 1];
+    char name[LAST_NAME];
+    struct stat st;
+    uint64_t h, g, v;
+    ssize_t n;
+    int fd, rc = -1;
+
+    last_name(rel, name, &h);
+    fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_size == LAST_LEN &&
+        (n = pread(fd, p, sizeof(p), 0)) == LAST_LEN && memcmp(p, LAST_MAGIC, 8) == 0) {
+        memcpy(&g, p + 8, 8);
+        memcpy(&v, p + LAST_LEN - 8, 8);
+        if (g == h && v == XXH3_64bits(p, LAST_LEN - 8)) {
+            memcpy(size, p + 16, 8);
+            memcpy(key, p + 24, MPIFT_CACHE_KEY);
+            rc = 0;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static void kept_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char *name, size_t len)
+{
+    char ename[MPIFT_CACHE_NAME];
+
+    mpift_cache_name(size, key, ename);
+    snprintf(name, len, "%s" MPIFT_CACHE_KEPT_SUFFIX, ename);
+}
+
+int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                      uint64_t chunk, int *fd, int *own, uint64_t *osize, uint64_t **hash, uint64_t *n)
+{
+    char kname[MPIFT_CACHE_NAME + 8], why[512];
+    uint8_t okey[MPIFT_CACHE_KEY];
+    struct mpift_kept_id id;
+    const char *cause;
+    int held;
+
+    *fd = -1;
+    *hash = NULL;
+    *n = 0;
+    if (c->dirfd < 0 || c->off || last_get(c, rel, osize, okey) != 0 ||
+        (*osize == size && memcmp(okey, key, MPIFT_CACHE_KEY) == 0))
+        return 0;
+    if (mpift_cache_get(c, *osize, okey, fd, &held, why, sizeof(why)) != MPIFT_CACHE_HIT)
+        return 0;   /* gone, or discarded: the file is sent as it would be */
+    *own = !held;
+    kept_name(*osize, okey, kname, sizeof(kname));
+    mpift_kept_id_key(*osize, okey, &id);
+    *hash = mpift_kept_load(c->dirfd, kname, &id, chunk, *osize, n, &cause);
+    return 1;
+}
+
+void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], uint64_t chunk,
+                            const uint64_t *hash, uint64_t n)
+{
+    char kname[MPIFT_CACHE_NAME + 8], tmp[64];
+    struct mpift_kept_id id;
+
+    if (c->dirfd < 0 || c->off)
+        return;
+    kept_name(size, key, kname, sizeof(kname));
+    mpift_kept_id_key(size, key, &id);
+    rec_tmp(tmp, sizeof(tmp));
+    if (mpift_cache_lock(c) != 0)
+        return;
+    unlinkat(c->dirfd, tmp, 0);   /* a dead job's (mpift_kept_save creates it O_EXCL) */
+    mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n);
+    mpift_cache_unlock(c);
+}
