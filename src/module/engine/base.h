@@ -132,6 +132,7 @@ struct mpift_keep {
     uint64_t nchunks;
     uint64_t *hash;          /* [nchunks] the hash the writers offered */
     uint32_t *count;         /* [nchunks] how many offered it (UINT32_MAX: they disagree) */
+    uint32_t nkind[3];       /* writers offering a base of each kind: a resume is always taken */
 };
 
 /* May chunk i (hash h) go as a KEEP frame to a route of m writers? */

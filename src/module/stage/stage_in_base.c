@@ -102,6 +102,7 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
                 continue;
             k->nchunks = o[e].nchunks;
         }
+        k->nkind[o[e].kind]++;
         for (j = 0; j < o[e].nheld; j++) {
             mpift_offer_item(&o[e], j, &c, &h);
             if (k->count[c] == 0)
