@@ -12,9 +12,10 @@
 # and nothing else (CONTRIBUTING.md, "Names").  Every source file under
 # src/ is in a list of Makefile.am, so the release tarball holds it, and
 # every script of tests/integration is in INTEGRATION_TESTS, so make check
-# runs it.
+# runs it.  The engine's files built once for both the real and the
+# fault-injection builds see no util/faults.h.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 11
+plan 12
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -260,5 +261,50 @@ integration_listed() {
     [ -z "$out" ] || fail "in tests/integration but not in Makefile.am's INTEGRATION_TESTS (make check never runs them): $out"
 }
 scenario "every script of tests/integration is in Makefile.am's INTEGRATION_TESTS" integration_listed
+
+# make check builds the engine a second time with MPIFT_FAULT_INJECTION,
+# but compiles only MPIFT_FAULT_SOURCES again: the files of
+# src_libmpift_shared_la_SOURCES are built once, without it, for both
+# (Makefile.am).  A file there that tests the flag, directly or through a
+# header (util/faults.h does), would run the fault tests with its faults
+# compiled out; a file of MPIFT_FAULT_SOURCES that does not is compiled
+# twice for nothing.  sees_faults: the .c files given (paths from the top
+# of the tree) whose include closure tests the flag, one a line.
+sees_faults() {
+    local f
+    for f in "$@"; do
+        include_closure "$top_srcdir/$f" | grep '^/' | xargs grep -qsE \
+            '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)[[:space:]].*MPIFT_FAULT_INJECTION' && echo "$f"
+    done
+}
+
+# fault_split AM SEEN: each file that AM puts in the wrong one of the two
+# lists, given SEEN (the files that see the flag).
+fault_split() {
+    local shared fault
+    shared=$(am_list "$1" src_libmpift_shared_la_SOURCES | grep '\.c$')
+    fault=$(am_list "$1" MPIFT_FAULT_SOURCES)
+    [ -n "$shared" ] && [ -n "$fault" ] || { echo "$1 has no src_libmpift_shared_la_SOURCES or MPIFT_FAULT_SOURCES"; return; }
+    LC_ALL=C comm -12 <(echo "$shared") <(echo "$2") |
+        sed 's/$/ sees util\/faults.h but is in src_libmpift_shared_la_SOURCES, built once without MPIFT_FAULT_INJECTION: move it to MPIFT_FAULT_SOURCES/'
+    LC_ALL=C comm -23 <(echo "$fault") <(echo "$2") |
+        sed 's/$/ is in MPIFT_FAULT_SOURCES but does not see util\/faults.h: move it to src_libmpift_shared_la_SOURCES/'
+}
+
+# And the check can fail: with a file of MPIFT_FAULT_SOURCES moved to the
+# shared list in a copy of Makefile.am, it names that file.
+fault_sources() {
+    local seen out f
+    seen=$(cd "$top_srcdir" && sees_faults $(find src/module -name '*.c') | LC_ALL=C sort)
+    out=$(fault_split "$top_srcdir/Makefile.am" "$seen")
+    [ -z "$out" ] || fail "Makefile.am: $out"
+    f=$(am_list "$top_srcdir/Makefile.am" MPIFT_FAULT_SOURCES | head -n 1)
+    sed -E -e "s#([[:space:]])$f([[:space:]]|\$)#\\1\\2#" -e "s#^src_libmpift_shared_la_SOURCES = #&$f #" \
+        "$top_srcdir/Makefile.am" >"$t/Makefile.am"
+    out=$(fault_split "$t/Makefile.am" "$seen")
+    [ "$out" = "$f sees util/faults.h but is in src_libmpift_shared_la_SOURCES, built once without MPIFT_FAULT_INJECTION: move it to MPIFT_FAULT_SOURCES" ] ||
+        fail "the check did not name $f moved to the shared list in a copy of Makefile.am: '$out'"
+}
+scenario "the engine's files built once for both builds do not see util/faults.h; the ones built twice do" fault_sources
 
 done_testing
