@@ -13,9 +13,10 @@
 # src/ is in a list of Makefile.am, so the release tarball holds it, and
 # every script of tests/integration is in INTEGRATION_TESTS, so make check
 # runs it.  The engine's files built once for both the real and the
-# fault-injection builds see no util/faults.h.
+# fault-injection builds see no util/faults.h, and no tracked file is a
+# compiled binary.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 12
+plan 13
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -306,5 +307,27 @@ fault_sources() {
         fail "the check did not name $f moved to the shared list in a copy of Makefile.am: '$out'"
 }
 scenario "the engine's files built once for both builds do not see util/faults.h; the ones built twice do" fault_sources
+
+# Build products are never committed (a test program was, once): each
+# file given that file(1) calls a program, shared library, object or
+# archive, one a line.
+compiled() {
+    [ "$#" = 0 ] && return
+    file -N -b --mime-type "$@" | paste -d' ' - <(printf '%s\n' "$@") |
+        grep -E '^application/x-(executable|pie-executable|sharedlib|object|archive|mach-binary|dosexec|elf)' | cut -d' ' -f2-
+}
+
+# And the check can fail: it names the launcher make built.
+no_tracked_binaries() {
+    local top out
+    top=$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null) || top=
+    [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$top_srcdir" && pwd -P)" ] ||
+        skip "$top_srcdir is not a git checkout (a release tarball: make distcheck), so no file is tracked"
+    out=$(cd "$top_srcdir" && mapfile -t files < <(git ls-files) && compiled "${files[@]}")
+    [ -z "$out" ] || fail "git tracks compiled files (git rm --cached them, and ignore them): $(echo $out)"
+    [ "$(compiled "$top_builddir/src/mpift-stage")" = "$top_builddir/src/mpift-stage" ] ||
+        fail "the check does not call $top_builddir/src/mpift-stage compiled: $(file -b "$top_builddir/src/mpift-stage")"
+}
+scenario "no file git tracks is a compiled program, library or object" no_tracked_binaries
 
 done_testing
