@@ -5,7 +5,7 @@
 # and its "uses" is exactly the set of layers its files include.  Every
 # file's layer is the first folder of its path and its includes point
 # only down the list; no file over 700 lines, no function over 120; MPI
-# tags only in wire/tags.h.  wire/, util/, config/, cache/ and fs/ include no MPI
+# tags only in wire/tags.h, realloc only in util/grow.h.  wire/, util/, config/, cache/ and fs/ include no MPI
 # header, directly or through another header: MPI lives in comm/ and
 # above, and the wire's decoders are fuzzed without it.
 # The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
@@ -14,7 +14,7 @@
 # every script of tests/integration is in INTEGRATION_TESTS, so make check
 # runs it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 11
+plan 12
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -87,6 +87,16 @@ tags() {
     [ -z "$defs$lits" ] || fail "a tag outside wire/tags.h: $defs $lits"
 }
 scenario "every MPI tag comes from wire/tags.h" tags
+
+# An array of the module gets room through util/grow.h alone (its
+# overflow checks, and a failure that leaves the array as it was): no
+# realloc anywhere else.
+grows() {
+    local calls
+    calls=$(grep -rnE '\<realloc[[:space:]]*\(' --include='*.[ch]' "$mod" | grep -v "^$mod/util/grow.h:")
+    [ -z "$calls" ] || fail "realloc outside util/grow.h (use mpift_grow): $calls"
+}
+scenario "no module file but util/grow.h calls realloc" grows
 
 # Column N (2 holds, 3 uses) of layer L's row in the table.
 cell() {
