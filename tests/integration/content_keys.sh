@@ -20,7 +20,7 @@
 #    fails after its retries, no node holds it, the others arrive;
 #  - without cache.dir: no key is made, no index, no line about keys.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=120
-plan 7
+plan 8
 
 xxh128=$top_builddir/tests/lib/xxh128
 node0=$FAKE_NODEDIR/${fake_host[0]}
@@ -82,14 +82,19 @@ keys_match() {
 
 # aged FILE...: wait until stage/keys.c records a key of each FILE: its
 # newer time (mtime or ctime) 2 s or more before time(NULL) (FRESH_SEC,
-# whole seconds); at most 5 s.
+# whole seconds); at most 5 s, then the scenario fails naming the files
+# still too new (a time in the future: the run would key none of them).
 aged() {
-    local newest i
+    local newest i now young
     newest=$(stat -c '%Y %Z' "$@" | tr ' ' '\n' | sort -n | tail -n 1)
     for ((i = 0; i < 50; i++)); do
         [ "$(date +%s)" -lt $((newest + 2)) ] || return 0
         sleep 0.1
     done
+    now=$(date +%s)
+    young=$(stat -c '%n (mtime %Y, ctime %Z)' "$@" |
+        awk -v now="$now" '{ m = $(NF - 2) + 0; c = $NF + 0 } m > now - 2 || c > now - 2')
+    fail "after 5 s, not 2 s old at $now (stage/keys.c would record no key of them): $(echo $young)"
 }
 
 all_whole() {
@@ -100,6 +105,16 @@ all_whole() {
         done
     done
 }
+
+# The wait above cannot pass a time that never ages: it fails, naming
+# the file, instead of letting the runs after it key nothing.
+aged_fails() {
+    local out
+    touch -d '+1 hour' "$t/future"
+    out=$( (aged "$t/future") 2>&1) && fail "aged returned with $t/future's mtime an hour ahead"
+    grep -q "not 2 s old .*$t/future (mtime" <<<"$out" || fail "aged did not name $t/future: $out"
+}
+scenario "waiting for sources to age fails, naming the file, when its time is in the future" aged_fails
 
 first_run() {
     local mode

@@ -5,7 +5,7 @@
 # and its "uses" is exactly the set of layers its files include.  Every
 # file's layer is the first folder of its path and its includes point
 # only down the list; no file over 700 lines, no function over 120; MPI
-# tags only in wire/tags.h.  wire/, util/, config/, cache/ and fs/ include no MPI
+# tags only in wire/tags.h, realloc only in util/grow.h.  wire/, util/, config/, cache/ and fs/ include no MPI
 # header, directly or through another header: MPI lives in comm/ and
 # above, and the wire's decoders are fuzzed without it.
 # The exported symbols are the MPIFT_EXPORT declarations of include/mpift/,
@@ -16,7 +16,7 @@
 # fault-injection builds see no util/faults.h, and no tracked file is a
 # compiled binary.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" local
-plan 13
+plan 14
 
 mod=$top_srcdir/src/module
 doc=$top_srcdir/docs/internals.md
@@ -89,6 +89,16 @@ tags() {
     [ -z "$defs$lits" ] || fail "a tag outside wire/tags.h: $defs $lits"
 }
 scenario "every MPI tag comes from wire/tags.h" tags
+
+# An array of the module gets room through util/grow.h alone (its
+# overflow checks, and a failure that leaves the array as it was): no
+# realloc anywhere else.
+grows() {
+    local calls
+    calls=$(grep -rnE '\<realloc[[:space:]]*\(' --include='*.[ch]' "$mod" | grep -v "^$mod/util/grow.h:")
+    [ -z "$calls" ] || fail "realloc outside util/grow.h (use mpift_grow): $calls"
+}
+scenario "no module file but util/grow.h calls realloc" grows
 
 # Column N (2 holds, 3 uses) of layer L's row in the table.
 cell() {
@@ -216,19 +226,23 @@ scenario "libmpift.so and mpift.so export exactly the MPIFT_EXPORT functions of 
 # (= and +=, continuation lines joined) to the variables VAR-REGEX
 # matches, but nodist_ ones (not shipped), one a line, sorted.
 am_list() {
-    sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' "$1" | grep -v '^nodist_' |
+    sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' "$1" | grep -Ev '^(nobase_)?nodist_' |
         sed -n -E "/^($2)[[:space:]]*[+]?=/{s/^[^=]*=//;p}" | tr -s ' \t' '\n\n' | grep -v '^$' | LC_ALL=C sort -u
 }
 
+# The lists automake puts in the tarball: _SOURCES, _HEADERS and _PYTHON
+# unless nodist_; _DATA, _MANS and _SCRIPTS only when dist_ (a plain
+# pkgdata_DATA is installed from the build, never shipped); EXTRA_DIST.
+AM_SHIPPED='([A-Za-z0-9_]*_(SOURCES|HEADERS|PYTHON)|(nobase_)?dist_[A-Za-z0-9_]*_(DATA|MANS|SCRIPTS)|EXTRA_DIST)'
+
 # unlisted SRCDIR AM: each source file under SRCDIR/src (C, headers,
 # Fortran, included fragments, .in templates, scripts) that AM names in no
-# _SOURCES, _HEADERS, _DATA, _PYTHON, _MANS or EXTRA_DIST list and AM
-# does not make (BUILT_SOURCES, CLEANFILES: an
-# in-tree build leaves them beside the sources); then each src/ file AM
+# list it ships (AM_SHIPPED) and does not make (BUILT_SOURCES, CLEANFILES:
+# an in-tree build leaves them beside the sources); then each src/ file AM
 # lists that is not there.
 unlisted() {
     local shipped made f
-    shipped=$(am_list "$2" '([A-Za-z0-9_]*_(SOURCES|HEADERS|DATA|PYTHON|MANS)|EXTRA_DIST)')
+    shipped=$(am_list "$2" "$AM_SHIPPED")
     made=$(am_list "$2" 'BUILT_SOURCES|CLEANFILES')
     (cd "$1" && find src -type f \( -name '*.[ch]' -o -name '*.f90' -o -name '*.F90' -o -name '*.inc' -o -name '*.in' \
         -o -name '*.py' -o -name '*.sh' \) | LC_ALL=C sort) |
@@ -240,16 +254,26 @@ unlisted() {
 }
 
 # And the check can fail: with a header dropped from a copy of
-# Makefile.am, it names that header.
+# Makefile.am, or moved to a list automake does not ship, it names that
+# header; moved to a dist_ list, it is shipped.
 distributed() {
-    local out h
+    local out h list
     out=$(unlisted "$top_srcdir" "$top_srcdir/Makefile.am")
     [ -z "$out" ] || fail "a release tarball would lack sources: $out"
     h=$(grep -o ' src/module/[a-z_]*/[a-z_]*\.h' "$top_srcdir/Makefile.am" | head -n 1)
-    sed "s| ${h# }||" "$top_srcdir/Makefile.am" >"$t/Makefile.am"
-    out=$(unlisted "$top_srcdir" "$t/Makefile.am")
-    [ "$out" = "${h# } is under src/ but in no list of Makefile.am (_SOURCES, _HEADERS, EXTRA_DIST, ...)" ] ||
-        fail "the check did not name${h} dropped from a copy of Makefile.am: '$out'"
+    for list in '' pkgdata_DATA man_MANS bin_SCRIPTS nodist_noinst_HEADERS nobase_nodist_include_HEADERS; do
+        sed "s| ${h# }||" "$top_srcdir/Makefile.am" >"$t/Makefile.am"
+        [ -z "$list" ] || echo "$list =$h" >>"$t/Makefile.am"
+        out=$(unlisted "$top_srcdir" "$t/Makefile.am")
+        [ "$out" = "${h# } is under src/ but in no list of Makefile.am (_SOURCES, _HEADERS, EXTRA_DIST, ...)" ] ||
+            fail "the check did not name${h} ${list:-dropped} from a copy of Makefile.am: '$out'"
+    done
+    for list in dist_pkgdata_DATA nobase_dist_pkgdata_DATA dist_man_MANS noinst_HEADERS pkgpython_PYTHON EXTRA_DIST; do
+        sed "s| ${h# }||" "$top_srcdir/Makefile.am" >"$t/Makefile.am"
+        echo "$list =$h" >>"$t/Makefile.am"
+        out=$(unlisted "$top_srcdir" "$t/Makefile.am")
+        [ -z "$out" ] || fail "the check took${h} in $list of a copy of Makefile.am for not shipped: '$out'"
+    done
 }
 scenario "every source file under src/ is in a Makefile.am list (the release tarball holds it)" distributed
 

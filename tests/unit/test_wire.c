@@ -225,7 +225,9 @@ END_TEST
 START_TEST(libs_roundtrip_and_refused)
 {
     char *files[] = {"app.libs/liba.so.1.2", "app.libs/libb.so.2"}, *links[] = {"app.libs/liba.so.1", "liba.so.1.2"};
-    struct mpift_libs_set sets[] = {{"app", "app.libs", files, 2, links, 2}, {"x/y", "x/y.libs", NULL, 0, NULL, 0}};
+    struct mpift_libs_set sets[] = {
+        { .program = "app", .folder = "app.libs", .files = files, .nfiles = 2, .links = links, .nlinks = 2 },
+        { .program = "x/y", .folder = "x/y.libs" }};
     struct mpift_libs in = {sets, 2, 2}, out;
     unsigned char *buf, bad[64];
     struct mpift_wcur w;

@@ -269,12 +269,11 @@ bool mpift_cfg_marks(struct mpift_cfg_loader *L, const char *text)
             if (errno == 0 && v >= 0 && v < INT_MAX && *end == ' ') {
                 name = end + 1;
                 n = (int)strcspn(name, "\n");
-                if (!(m = realloc(L->marks, (L->nmarks + 1) * sizeof(*m)))) {
+                if (mpift_grow(&L->marks, &L->capmarks, L->nmarks + 1, sizeof(*L->marks), 16) != MPIFT_OK) {
                     mpift_cfg_nomem(L);
                     return false;
                 }
-                L->marks = m;
-                m += L->nmarks;
+                m = L->marks + L->nmarks;
                 m->at = line + 1;
                 m->line = (int)v;
                 m->name = n > 0 ? strndup(name, (size_t)n) : NULL;
@@ -312,7 +311,7 @@ void mpift_cfg_free_marks(struct mpift_cfg_loader *L)
         free(L->marks[i].name);
     free(L->marks);
     L->marks = NULL;
-    L->nmarks = 0;
+    L->nmarks = L->capmarks = 0;
 }
 
 int mpift_config_gather(const char *path, char **text, size_t *len, char *why, size_t whylen)

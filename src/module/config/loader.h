@@ -64,7 +64,7 @@ struct mpift_cfg_loader {
     struct mpift_cfg_origin *orig;
     size_t norig;
     struct mpift_cfg_mark *marks;   /* include.c: where the text's lines come from */
-    size_t nmarks;
+    size_t nmarks, capmarks;        /* ... how many, and room for (util/grow.h) */
 };
 
 /* The configuration file's folder, absolute (load.c); NULL after saying why not. */

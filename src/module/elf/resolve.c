@@ -234,18 +234,14 @@ static int system_dir(const struct finder *f, const char *real)
 
 static int add_name(struct mpift_dso *o, const char *name)
 {
-    char **nn;
     size_t k;
 
     for (k = 0; k < o->nnames; k++)
         if (strcmp(o->names[k], name) == 0)
             return MPIFT_OK;
-    if (!(nn = realloc(o->names, (o->nnames + 1) * sizeof(*nn))) || !(nn[o->nnames] = strdup(name))) {
-        if (nn)
-            o->names = nn;
+    if (mpift_grow(&o->names, &o->capnames, o->nnames + 1, sizeof(*o->names), 4) != MPIFT_OK ||
+        !(o->names[o->nnames] = strdup(name)))
         return MPIFT_ERR_NOMEM;
-    }
-    o->names = nn;
     o->nnames++;
     return MPIFT_OK;
 }

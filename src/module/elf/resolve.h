@@ -47,7 +47,7 @@ struct mpift_dso {
     char *path;          /* where it was found, as the loader opens it */
     char *real;          /* that path with links resolved: the file itself */
     char **names;        /* the names it is needed by (DT_NEEDED, extra), distinct */
-    size_t nnames;
+    size_t nnames, capnames;   /* ... how many, and room for (util/grow.h) */
     int loader;          /* the object that first needed it; -1: the program itself */
     int system;          /* the node's own: a system folder's, or the C library's */
     struct mpift_elf elf;

@@ -148,6 +148,7 @@ int mpift_codec_keep(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
         return 0;
     frame = mpift_codec_frame(z, b);
     frame[0] = MPIFT_WIRE_CODEC_KEEP;
+    z->packed = -1;
     for (int k = 1; k <= 8; k++, h >>= 8)
         frame[k] = (unsigned char)h;
     zf->plain += (uint64_t)len;
@@ -235,10 +236,12 @@ static int pack_auto(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
         z->zip_s += secs;
         mpift_zip_auto_measured(&z->za, k, len, flen > 0 ? flen : len, secs, -1);
     }
-    if (flen == 0)
+    if (flen == 0) {
         zf->tried++;
-    else
+    } else {
         zf->level = cand_level(k);
+        z->packed = k;
+    }
     return flen;
 }
 
@@ -250,8 +253,10 @@ int mpift_codec_pack(struct mpift_codec *z, struct mpift_codec_file *zf, int b, 
 
     zf->plain += (uint64_t)len;
     z->zip_s = 0;
+    z->packed = MPIFT_ZIP_NONE;
     if (len > 1 && mpift_all_zero(src, (size_t)len) && have_frames(z)) {
         mpift_codec_frame(z, b)[0] = MPIFT_WIRE_CODEC_ZERO;
+        z->packed = -1;
         zf->holes += (uint64_t)len;
         zf->wire += 1;
         return 1;
@@ -287,7 +292,8 @@ void mpift_codec_sent(struct mpift_codec *z, int b, int len, int flen, double si
     if (z->mode != MPIFT_COMPRESS_AUTO)
         return;
     now = mpift_now();
-    mpift_zip_auto_sent(&z->za, b, len, flen > 0 ? flen : len, now - since, z->zip_s, now, pending);
+    mpift_zip_auto_sent(&z->za, b, len, flen > 0 ? flen : len, flen > 0 ? z->packed : MPIFT_ZIP_NONE, now - since,
+                        z->zip_s, now, pending);
 }
 
 int mpift_codec_unpack(struct mpift_codec *z, const unsigned char *frame, int flen, int want,

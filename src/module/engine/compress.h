@@ -42,6 +42,9 @@ struct mpift_codec {
     void *cctx, *dctx;          /* zstd's contexts, kept across chunks */
     struct mpift_zip_auto za;   /* auto: the run's rates and pick (zipauto.h) */
     double zip_s;               /* auto: seconds the last chunk took compressing and sampling */
+    int packed;                 /* auto: the candidate the last chunk went with (zipauto.h), which
+                                 * its own measure may have changed the pick from; -1: a hole
+                                 * or KEEP frame */
 };
 
 /* What one file's chunks do, on its source. */

@@ -268,16 +268,6 @@ void mpift_zip_auto_acked(struct mpift_zip_auto *a, int b)
     a->acked_n++;
 }
 
-/* The candidate a chunk of `plain` bytes that took `wire` went with: a
- * frame of a few bytes is a hole or a KEEP frame (compress.h), no
- * measure of any codec's pace. */
-static int chunk_cand(const struct mpift_zip_auto *a, int plain, int wire)
-{
-    if (wire >= plain)
-        return MPIFT_ZIP_NONE;
-    return wire <= 16 || a->pick == MPIFT_ZIP_NONE ? -1 : a->pick;
-}
-
 /* The link's rate, roughly, from the first backlog until it is measured
  * (zipauto.h): with no send done yet, less than the first chunk's bytes
  * over the time since it started (the source outran the link from its
@@ -298,8 +288,8 @@ static void rough_link(struct mpift_zip_auto *a, double now)
     }
 }
 
-void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, double busy, double zip, double now,
-                         int pending)
+void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, int cand, double busy, double zip,
+                         double now, int pending)
 {
     double dt = a->last > 0 ? now - a->last : busy;
     int backlog = a->window < MPIFT_ZIP_BACKLOG ? a->window : MPIFT_ZIP_BACKLOG;
@@ -316,7 +306,7 @@ void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, d
     if (a->slot && b >= 0 && b < a->window) {
         a->slot[b].wire = (uint32_t)wire;
         a->slot[b].plain = (uint32_t)(plain > 0 ? plain : 0);
-        a->slot[b].cand = plain > 0 ? chunk_cand(a, plain, wire) : -1;
+        a->slot[b].cand = plain > 0 ? cand : -1;
     }
     if (plain <= 0 || dt < 0) {
         a->acked_bytes = a->acked_plain = 0;

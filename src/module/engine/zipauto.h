@@ -208,11 +208,13 @@ static inline void mpift_zip_auto_wait(struct mpift_zip_auto *a)
 /* The send of buffer b is done: its bytes crossed the link. */
 void mpift_zip_auto_acked(struct mpift_zip_auto *a, int b);
 
-/* A chunk of `plain` bytes went out from buffer b as `wire` bytes at
+/* A chunk of `plain` bytes went out from buffer b as `wire` bytes with
+ * candidate `cand` (the one it was packed with, which the pick may no
+ * longer be; -1: a hole or KEEP frame, no measure of any codec's pace) at
  * time `now` (seconds), the source busy `busy` seconds on it of which
  * `zip` compressing or sampling, `pending` chunks' sends not yet done:
  * learn, and choose the next pick. */
-void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, double busy, double zip, double now,
-                         int pending);
+void mpift_zip_auto_sent(struct mpift_zip_auto *a, int b, int plain, int wire, int cand, double busy, double zip,
+                         double now, int pending);
 
 #endif

@@ -45,14 +45,9 @@ int mpift_libs_wanted(const struct mpift_config *cfg)
     return 0;
 }
 
-static int push_str(char ***v, size_t *n, const char *s)
+static int push_str(char ***v, size_t *n, size_t *cap, const char *s)
 {
-    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
-
-    if (!nv)
-        return MPIFT_ERR_NOMEM;
-    *v = nv;
-    if (!(nv[*n] = strdup(s)))
+    if (mpift_grow(v, cap, *n + 1, sizeof(**v), 8) != MPIFT_OK || !((*v)[*n] = strdup(s)))
         return MPIFT_ERR_NOMEM;
     (*n)++;
     return MPIFT_OK;
@@ -144,7 +139,7 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
         }
         if ((rc = add_file(a, dest, o->real, MPIFT_PT_FILE, root)) == MPIFT_ERR_IO)
             snprintf(why, whylen, "%s: %s", o->real, strerror(errno));
-        if (rc != MPIFT_OK || (rc = push_str(&s->files, &s->nfiles, dest)) != MPIFT_OK)
+        if (rc != MPIFT_OK || (rc = push_str(&s->files, &s->nfiles, &s->capfiles, dest)) != MPIFT_OK)
             return rc;
         for (k = 0; k < o->nnames; k++) {
             /* A name with a '/' is a path the loader opens as given (and
@@ -153,8 +148,8 @@ static int make_set(const struct mpift_plan *plan, const struct mpift_pfile *p, 
                 strcmp(o->names[k], ".") == 0)
                 continue;
             mpift_format(dest, sizeof(dest), "%s/%s", dir, o->names[k]);
-            if ((rc = push_str(&s->links, &s->nlinks, dest)) != MPIFT_OK ||
-                (rc = push_str(&s->links, &s->nlinks, real)) != MPIFT_OK)
+            if ((rc = push_str(&s->links, &s->nlinks, &s->caplinks, dest)) != MPIFT_OK ||
+                (rc = push_str(&s->links, &s->nlinks, &s->caplinks, real)) != MPIFT_OK)
                 return rc;
         }
     }

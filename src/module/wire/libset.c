@@ -83,9 +83,9 @@ static int take(struct mpift_rcur *r, const char *what, char **s, char *why, siz
     return (*s = strndup((const char *)p, n)) ? MPIFT_OK : MPIFT_ERR_NOMEM;
 }
 
-/* n strings into a new array *v, *have counting those taken. */
-static int take_all(struct mpift_rcur *r, const char *what, uint32_t n, char ***v, size_t *have, char *why,
-                    size_t whylen)
+/* n strings into a new array *v of *cap, *have counting those taken. */
+static int take_all(struct mpift_rcur *r, const char *what, uint32_t n, char ***v, size_t *have, size_t *cap,
+                    char *why, size_t whylen)
 {
     int rc = MPIFT_OK;
 
@@ -95,6 +95,7 @@ static int take_all(struct mpift_rcur *r, const char *what, uint32_t n, char ***
     }
     if (!(*v = calloc(n ? n : 1, sizeof(**v))))
         return MPIFT_ERR_NOMEM;
+    *cap = n ? n : 1;
     while (*have < n && (rc = take(r, what, &(*v)[*have], why, whylen)) == MPIFT_OK)
         (*have)++;
     return rc;
@@ -111,9 +112,9 @@ static int get_set(struct mpift_rcur *r, struct mpift_libs_set *s, char *why, si
     }
     if ((rc = take(r, "program", &s->program, why, whylen)) != MPIFT_OK ||
         (rc = take(r, "folder", &s->folder, why, whylen)) != MPIFT_OK ||
-        (rc = take_all(r, "libraries", nfiles, &s->files, &s->nfiles, why, whylen)) != MPIFT_OK)
+        (rc = take_all(r, "libraries", nfiles, &s->files, &s->nfiles, &s->capfiles, why, whylen)) != MPIFT_OK)
         return rc;
-    return take_all(r, "links", nlinks, &s->links, &s->nlinks, why, whylen);
+    return take_all(r, "links", nlinks, &s->links, &s->nlinks, &s->caplinks, why, whylen);
 }
 
 int mpift_wlibs_decode(const unsigned char *buf, size_t len, struct mpift_libs *libs, char *why, size_t whylen)

@@ -19,9 +19,9 @@ struct mpift_libs_set {
     char *program;
     char *folder;          /* program + ".libs" */
     char **files;          /* the libraries, in folder */
-    size_t nfiles;
+    size_t nfiles, capfiles;   /* ... how many, and room for (util/grow.h) */
     char **links;          /* pairs: a link's path, then its target (a name in folder) */
-    size_t nlinks;
+    size_t nlinks, caplinks;
 };
 
 struct mpift_libs {
