@@ -7,10 +7,11 @@
 # (a new mtime) of 1% of its 256 KiB chunks (41, spread over the file,
 # the same 41 each time).  At 200 Mbit/s: the first stage (with cache.dir:
 # the nodes cache that version), a full re-stage (delta = "no"), a delta
-# re-stage into the same dest (from the copies' kept chunk hashes), and a
-# delta into a new dest with cache.dir (the base: the cached older
-# version and its kept hashes).  Then on unshaped links (loopback): a
-# full re-stage beside a delta one.  Targets: at most 3% of the file's
+# re-stage into the same dest without cache.dir (the older copy read and
+# hashed), the same with cache.dir (the base: the cached older version,
+# from the hashes the cache kept with it, nothing read), and a delta into
+# a new dest with cache.dir.  Then on unshaped links (loopback): the same
+# but the new dest.  Targets: at most 3% of the file's
 # bytes on the wire (--report's wire_bytes) and at most 0.15x the full
 # re-stage's time at 200 Mbit/s; unshaped, delta no slower than full.
 # Every copy equal to its source.
@@ -58,34 +59,39 @@ CFG
     done
 }
 
+# delta_row LINK WHAT FULL FCPU: the row and notes of the delta re-stage
+# just run ($secs, $cpu, $t/delta.json), against the full re-stage's
+delta_row() {
+    local gib=$((1024 * 1024 * 1024)) wire saved
+    wire=$(delta_field wire_bytes)
+    saved=$(delta_field delta_saved_bytes)
+    row "${1:-unshaped}: delta = auto, $2" pipeline "$secs" "-" "$(calc "%.2f" "$secs / $3")" "${1:+0.15}" "-"
+    note "CPU: $cpu s, $(calc "%.2f" "$cpu / $4") of the full re-stage's; load average $(cut -d' ' -f1 /proc/loadavg)"
+    note "delta (${1:-unshaped}, $2): $(calc "%.1f" "$wire / 1048576") MiB on the wire," \
+        "$(calc "%.2f" "100 * $wire / $gib")% of the file (target at most 3%); the 3 writers took" \
+        "$(calc "%.1f" "$saved / 1048576") MiB from their base (delta_saved_bytes, summed)"
+}
+
 # delta_rows LINK: full and delta re-stages on LINK (200mbit, or "" unshaped)
 delta_rows() {
-    local gib=$((1024 * 1024 * 1024)) full fcpu secs_d wire saved what=${1:-unshaped}
+    local full fcpu what=${1:-unshaped}
     netnodes_setup 4 $1
     clear_nodes delta
-    delta_run first delta "${1:+cache}"
+    clear_nodes delta_cache
+    delta_run first delta cache
     delta_run no delta
     full=$secs
     fcpu=$cpu
     row "$what: 1 GiB, 1% changed, full" pipeline "$secs" "-" "1.00" "" "-"
     note "CPU: $cpu s (user + sys, the 4 ranks summed); load average $(cut -d' ' -f1 /proc/loadavg)"
     delta_run auto delta
-    secs_d=$secs
-    wire=$(delta_field wire_bytes)
-    saved=$(delta_field delta_saved_bytes)
-    row "$what: delta = auto, same dest" pipeline "$secs" "-" "$(calc "%.2f" "$secs_d / $full")" "${1:+0.15}" "-"
-    note "CPU: $cpu s, $(calc "%.2f" "$cpu / $fcpu") of the full re-stage's; load average $(cut -d' ' -f1 /proc/loadavg)"
-    note "delta ($what): $(calc "%.1f" "$wire / 1048576") MiB on the wire, $(calc "%.2f" "100 * $wire / $gib")% of" \
-        "the file (target at most 3%); the 3 writers took $(calc "%.1f" "$saved / 1048576") MiB from their older" \
-        "copies (delta_saved_bytes, summed)"
+    delta_row "$1" "same dest, no cache (read)" "$full" "$fcpu"
+    delta_run auto delta cache
+    delta_row "$1" "same dest, cache (kept hashes)" "$full" "$fcpu"
     if [ -n "$1" ]; then
         delta_run auto delta_new cache
-        wire=$(delta_field wire_bytes)
-        row "$what: delta = auto, new dest, cache" pipeline "$secs" "-" "$(calc "%.2f" "$secs / $full")" "0.15" "-"
-        note "CPU: $cpu s, $(calc "%.2f" "$cpu / $fcpu") of the full re-stage's; load average $(cut -d' ' -f1 /proc/loadavg)"
-        note "delta from the cache (a new dest; the base: the version the first stage cached):" \
-            "$(calc "%.1f" "$wire / 1048576") MiB on the wire, $(calc "%.2f" "100 * $wire / $gib")%;" \
-            "rank 0 reads the source once more to key it (cache.dir)"
+        delta_row "$1" "new dest, cache (kept hashes)" "$full" "$fcpu"
+        note "delta from the cache into a new dest: rank 0 reads the source once more to key it (cache.dir)"
     fi
     clear_nodes delta
     clear_nodes delta_new

@@ -1,24 +1,28 @@
 #!/bin/bash
-# Kept chunk hashes and the cache as a delta base (docs/resume.md).  5 fake
-# nodes x 1 slot, a 16 MiB file in 256 KiB chunks (64).  A copy's chunk
-# hashes are kept beside it (".mpift-<hash>-kept.tmp") when it is
-# committed; the next delta of that path offers them without reading the
-# older copy (--verbose says so).  Hostile: on each of the 4 writers a
-# different lie (the copy's bytes changed with its mtime put back, the
-# record edited, another file's record, a link where the record goes): each
-# is ignored, the older copy is read, every copy is right.  A record that
-# lies as no user can make one (MPIFT_TEST_KEPT_LIE: bytes changed under
-# an identity taken as unchanged) yields no wrong copy either: the kept
-# chunk fails the writer's check and the file is sent again whole.  With
-# cache.dir, a new dest takes an older version from the node's cache,
-# from the hashes kept with its entry.
+# Kept chunk hashes in the node's cache as a delta base (docs/resume.md).
+# 5 fake nodes x 1 slot, a 16 MiB file in 256 KiB chunks (64), rank 0 the
+# source, ranks 1-4 the writers.  With cache.dir each entry keeps the
+# chunk hashes its copy was written with ("<entry>.kept"), and the cache
+# remembers which entry each dest name was last staged as: a re-stage,
+# into the same dest or a new one, offers those hashes without reading
+# anything (--verbose says so).  Hostile: on each writer a different lie
+# in the cache (the .kept edited, another entry's, a link, another
+# owner's): each is ignored, the entry is read, every copy is right.  A
+# record that lies as no user can make one (MPIFT_TEST_KEPT_LIE: another
+# entry's hashes taken as this one's) yields no wrong copy either: the
+# kept chunk fails the writer's check and the file is sent again whole.
+# Without cache.dir the older copy at the same path is read.  After every
+# run each dest holds exactly the source's files: nothing of mpift's (no
+# ".mpift-*" name) is left beside them; a "-kept.tmp" an older mpift left
+# there is swept, never trusted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=5x1 python3 timeout=600
-plan 4
+plan 5
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
 mkdir -p "$t/src"
 head -c $((16 * MiB)) /dev/urandom >"$t/src/big.bin"
+cp "$t/src/big.bin" "$t/v0.bin"
 node() { echo "$FAKE_NODEDIR/${fake_host[$1]}"; }
 
 # cfg DEST [CACHE]: into $FAKE_SCRATCH/DEST, with cache.dir when CACHE
@@ -34,33 +38,28 @@ stage_in = ( { src = "big.bin"; dest = ""; } );
 CFG
 }
 
-# run DEST: stage, every copy compared, report in $t/rep.json
+# run DEST: stage; every dest holds exactly the source's files, byte for
+# byte, and no name of mpift's; report in $t/rep.json
 run() {
-    local i
+    local i d
     rm -f "$t/rep.json"
     fakenodes_mpirun 5 "$stage" --module "$faults" --config "$t/k.cfg" --report "$t/rep.json" --verbose \
         >"$t/log" 2>&1 || fail "the run failed: $(cat "$t/log")"
     for i in 0 1 2 3 4; do
-        cmp "$t/src/big.bin" "$(node $i)/$1/big.bin" || fail "the copy on ${fake_host[$i]} differs: $(cat "$t/log")"
+        d=$(node $i)/$1
+        diff -r "$t/src" "$d" >"$t/diff" 2>&1 || fail "${fake_host[$i]}'s dest is not the source's files: $(cat "$t/diff")"
+        no_temporaries "left in ${fake_host[$i]}'s dest after a successful run" "$d"
     done
     check_report "$t/rep.json"
 }
 
-# change FILE K: rewrite 4 KiB inside chunk K of FILE; with "keep-mtime"
-# as $3, its mtime is put back (its ctime moves all the same)
+# change FILE K: rewrite 4 KiB inside chunk K of FILE
 change() {
-    /usr/bin/python3 - "$1" "$2" "${3:-}" <<'PY'
+    /usr/bin/python3 - "$1" "$2" <<'PY'
 import os, sys
-path, k, keep = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-st = os.stat(path)
-if keep:
-    os.chmod(path, 0o600)
-with open(path, "r+b") as f:
-    f.seek(k * 256 * 1024 + 100)
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]) * 256 * 1024 + 100)
     f.write(os.urandom(4096))
-if keep:
-    os.chmod(path, st.st_mode & 0o7777)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 PY
 }
 
@@ -75,60 +74,77 @@ lines() {
     [ "$n" = "$1" ] || fail "$n lines (expected $1) with: $2: $(cat "$t/log")"
 }
 
-kept_of() { find "$(node "$1")/$2" -name '.mpift-*-kept.tmp'; }
+# kept_of I [AGE]: node I's cache's .kept files, the newest first; the
+# AGE-th (1: the newest, that of the version last staged)
+kept_of() { find "$(node "$1")/cache" -maxdepth 1 -name '*.kept' -printf '%T@ %p\n' | sort -rn | sed -n "${2:-1}p" | cut -d' ' -f2; }
 
-kept_used() {
-    cfg d
+CACHED="big.bin: delta base: an older version in the node's cache, from its kept hashes (not read)"
+
+same_dest() {
+    cfg d cache
     run d
-    [ -n "$(kept_of 1 d)" ] || fail "no kept hashes beside the copy: $(ls -la "$(node 1)/d")"
+    [ -n "$(kept_of 1)" ] || fail "no kept hashes with the cache's entry: $(ls -la "$(node 1)/cache")"
     change "$t/src/big.bin" 10
     run d
-    lines 4 "big.bin: delta base: the older version here, from its kept hashes (not read)"
+    lines 4 "$CACHED"
     [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
 }
-scenario "kept hashes: the next delta offers them, the older copy is not read" kept_used
+scenario "the same dest again, with cache.dir: the cache's kept hashes, nothing read, no record in the dest" same_dest
 
-lies() {
-    local rec
-    cfg d
-    change "$t/src/big.bin" 20
-    change "$(node 1)/d/big.bin" 30 keep-mtime            # bytes changed, mtime put back
-    rec=$(kept_of 2 d)                                    # the record edited
-    printf '\x55' | dd of="$rec" bs=1 seek=200 conv=notrunc status=none
-    cp "$(kept_of 4 d)" "$(kept_of 3 d)"                  # another file's record
-    rec=$(kept_of 4 d)                                    # a link where the record goes
-    mv "$rec" "$t/genuine"
-    cp "$t/genuine" "$t/genuine.was"
-    ln -s "$t/genuine" "$rec"
-    run d
-    lines 2 "read and hashed (kept hashes not used: the file changed since"
-    lines 1 "read and hashed (kept hashes not used: it is cut short, altered"
-    lines 1 "read and hashed (kept hashes not used: none is kept (or it is a link"
-    cmp "$t/genuine" "$t/genuine.was" || fail "the record a link pointed at was written through it"
-    [ ! -L "$rec" ] || fail "the link is still where the record goes"
-    [ "$(total delta_saved_bytes)" -gt 0 ] || fail "the older copies were not used: $(cat "$t/log")"
-}
-scenario "lying records (bytes changed, mtime put back; edited; another file's; a link): ignored, copies right" lies
-
-lie_trusted() {
-    local i
-    cfg d
-    change "$t/src/big.bin" 40
-    for i in 1 2 3 4; do change "$(node $i)/d/big.bin" 50 keep-mtime; done
-    MPIFT_TEST_KEPT_LIE=1 run d
-    lines 4 "from its kept hashes (not read)"
-    # Every copy over its older version was dropped, and sent again whole.
-    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
-}
-scenario "a record that lies and is trusted (test fault): the kept chunk fails its check, no wrong copy" lie_trusted
-
-from_cache() {
-    cfg c1 cache
-    run c1
+new_dest() {
     change "$t/src/big.bin" 60
     cfg c2 cache
     run c2
-    lines 4 "big.bin: delta base: an older version in the node's cache, from its kept hashes (not read)"
+    lines 4 "$CACHED"
     [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
 }
-scenario "a new dest takes the older version from the node's cache, from the hashes kept with its entry" from_cache
+scenario "a new dest takes the older version from the node's cache, from the hashes kept with its entry" new_dest
+
+lies() {
+    local rec
+    change "$t/src/big.bin" 20
+    rec=$(kept_of 1)                                      # the .kept edited
+    printf '\x55' | dd of="$rec" bs=1 seek=200 conv=notrunc status=none
+    cp "$(kept_of 2 2)" "$(kept_of 2)"                    # another entry's .kept
+    rec=$(kept_of 3)                                      # a link where the .kept goes
+    mv "$rec" "$t/genuine"
+    ln -s "$t/genuine" "$rec"
+    chown 65534:65534 "$(kept_of 4)"                      # another user's
+    cfg c3 cache
+    run c3
+    lines 4 "big.bin: delta base: an older version in the node's cache, read and hashed (no hashes kept)"
+    [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "the entries were not read: $(cat "$t/log")"
+}
+scenario "lying cache records (edited; another entry's; a link; another owner's): ignored, the entry read" lies
+
+lie_trusted() {
+    local i
+    # Chunk 10 back to the first version's bytes, chunk 30 new: the first
+    # version's hashes, taken as the last entry's, offer chunk 10 with the
+    # source's hash while the entry holds other bytes there.
+    dd if="$t/v0.bin" of="$t/src/big.bin" bs=$CH skip=10 seek=10 count=1 conv=notrunc status=none
+    change "$t/src/big.bin" 30
+    for i in 1 2 3 4; do cp "$(kept_of $i 4)" "$(kept_of $i)"; done
+    cfg c4 cache
+    MPIFT_TEST_KEPT_LIE=1 run c4
+    lines 4 "$CACHED"
+    lines 4 "big.bin: chunk 10 was to be taken from what this node held of the file, which no longer holds it"
+    # Every copy over its older version was dropped, and sent again whole.
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+}
+scenario "a .kept that lies and is trusted (test fault): the kept chunk fails its check, no wrong copy" lie_trusted
+
+no_cache() {
+    local i h
+    cfg n
+    run n
+    change "$t/src/big.bin" 40
+    # What a build of the dest-side record left: swept as a dead
+    # temporary, never read.
+    h=$(/usr/bin/python3 -c 'print("%016x" % 0)')
+    for i in 1 2 3 4; do head -c 600 /dev/urandom >"$(node $i)/n/.mpift-$h-kept.tmp"; done
+    run n
+    lines 4 "big.bin: delta base: the older version here, read and hashed (no older version in the node's cache"
+    [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+}
+scenario "without cache.dir the older copy at the same path is read; a dest record left by an older build is swept" no_cache

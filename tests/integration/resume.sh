@@ -61,8 +61,6 @@ killed() {
 
 tmpfile() { find "$n1" -name ".mpift-*-$1-r1.tmp"; }
 
-leftovers() { find "$FAKE_NODEDIR" -name '.mpift-*' ! -name '.mpift-*-kept.tmp'; }
-
 # rerun: the same plan again, report in $t/rep.json
 rerun() {
     rm -f "$t/rep.json"

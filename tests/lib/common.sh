@@ -345,10 +345,8 @@ compare_tree() {
     local a=$1 b=$2 la lb p bad=0
     [ -d "$a" ] || { echo "compare_tree: $a is not a folder" >&2; return 1; }
     [ -d "$b" ] || { echo "compare_tree: $b is not a folder" >&2; return 1; }
-    # The chunk hashes mpift keeps beside a large copy are not the tree's
-    # (docs/resume.md; every walk skips them).
-    la=$(cd "$a" && LC_ALL=C find . -mindepth 1 ! -name '.mpift-*-kept.tmp' -printf '%P\n' | LC_ALL=C sort) || return 1
-    lb=$(cd "$b" && LC_ALL=C find . -mindepth 1 ! -name '.mpift-*-kept.tmp' -printf '%P\n' | LC_ALL=C sort) || return 1
+    la=$(cd "$a" && LC_ALL=C find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) || return 1
+    lb=$(cd "$b" && LC_ALL=C find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) || return 1
     if [ "$la" != "$lb" ]; then
         echo "compare_tree: $a and $b hold different paths (< only in $a, > only in $b):" >&2
         diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") | grep '^[<>]' >&2

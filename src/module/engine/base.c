@@ -16,7 +16,6 @@
 #include "fs/fsafe.h"
 #include "util/faults.h"
 #include "util/hash.h"
-#include "util/kept.h"
 #include "util/le64.h"
 #include "util/log.h"
 #include "util/tmpname.h"
@@ -37,12 +36,6 @@ void mpift_base_names(const char *name, int rank, char *tmp, char *rec)
 
     snprintf(tmp, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx-resume-r%d" MPIFT_TMP_SUFFIX, h, rank);
     snprintf(rec, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx-record-r%d" MPIFT_TMP_SUFFIX, h, rank);
-}
-
-void mpift_kept_name(const char *name, char *kept)
-{
-    snprintf(kept, MPIFT_BASE_NAME_MAX, MPIFT_TMP_MARK "%016llx" MPIFT_KEPT_SUFFIX,
-             (unsigned long long)XXH3_64bits(name, strlen(name)));
 }
 
 static int read_full(int fd, void *buf, size_t len, uint64_t off)
@@ -232,47 +225,31 @@ static int offer_delta(struct mpift_base *b, int fd, const struct mpift_base_of 
 }
 
 /*
- * The older version: the file at the final path offered from its kept
- * hashes when they are bound to it as it is now (not read); else a cache
- * entry of an older version (alt); else the file read and hashed.  Which
- * it took, and why kept hashes were not used, goes to why (--verbose).
+ * The older version: a cache entry of the version this name was last
+ * staged as (alt), offered from the hashes the cache keeps with it (not
+ * read) when it has them; else the file at the final path, read and
+ * hashed.  A dest holds nothing of mpift's but the copies it staged, so
+ * no hashes are kept there.  Which it took goes to why (--verbose).
  */
 static void find_delta(struct mpift_base *b, int dirfd, const char *name, const struct mpift_base_of *of,
                        const struct mpift_base_alt *alt, char *why, size_t whylen)
 {
-    char kname[MPIFT_BASE_NAME_MAX];
-    const char *cause = "there is none";
-    struct mpift_kept_id id;
     struct stat st;
-    uint64_t *kept = NULL, kn = 0;
-    int fd = open_own(dirfd, name, O_RDONLY, 0, &st), afd;
+    int fd, afd;
 
-    if (fd >= 0) {
-        mpift_kept_name(name, kname);
-        mpift_kept_id_file(&st, &id);
-        kept = mpift_kept_load(dirfd, kname, &id, of->chunk, (uint64_t)st.st_size, &kn, &cause);
-        if (kept && offer_delta(b, fd, of, kept, kn, (uint64_t)st.st_size) == 0) {
-            snprintf(why, whylen, "%s: delta base: the older version here, from its kept hashes (not read)", name);
-            free(kept);
-            return;
-        }
-        free(kept);
-    }
     if (alt && alt->fd >= 0 && (afd = dup(alt->fd)) >= 0) {
-        if (fd >= 0)
-            close(fd);
-        if (offer_delta(b, afd, of, alt->hash, alt->n, alt->size) == 0)
+        if (offer_delta(b, afd, of, alt->hash, alt->n, alt->size) == 0) {
             snprintf(why, whylen, "%s: delta base: an older version in the node's cache, %s", name,
                      alt->hash ? "from its kept hashes (not read)" : "read and hashed (no hashes kept)");
-        else
-            close(afd);
-        return;
+            return;
+        }
+        close(afd);
     }
-    if (fd < 0)
+    if ((fd = open_own(dirfd, name, O_RDONLY, 0, &st)) < 0)
         return;
     if (offer_delta(b, fd, of, NULL, 0, (uint64_t)st.st_size) == 0)
-        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (kept hashes not used: %s)",
-                 name, cause);
+        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (%s)", name,
+                 alt ? "the node's cache could not offer it" : "no older version in the node's cache (cache.dir)");
     else
         close(fd);
 }
@@ -370,7 +347,7 @@ void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, c
         !(rec->hash = calloc((size_t)rec->nchunks, sizeof(*rec->hash))))
         return;
     if (!recname)
-        return;   /* the hashes only, kept at the commit */
+        return;   /* the hashes only, handed over at the commit */
     /* Whatever is there (an old record, a link planted) goes, unfollowed. */
     unlinkat(dirfd, recname, 0);
     rec->fd = openat(dirfd, recname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -85,17 +85,10 @@ enum {
 /* The names of the resume temporary and record of final name `name` for `rank`. */
 void mpift_base_names(const char *name, int rank, char *tmp, char *rec);
 
-/* The kept hashes of a committed copy (util/kept.h) are beside it as
- * ".mpift-<hash of the name>-kept.tmp": the shape of util/tmpname.h, so
- * no walk takes it for a file, but written whole (renamed into place),
- * so the sweep of dead temporaries leaves it (mpift_sink_sweep). */
-#define MPIFT_KEPT_SUFFIX "-kept.tmp"
-void mpift_kept_name(const char *name, char *kept);
-
-/* A cache entry of an older version of the file (stage_in_base.c): a
- * delta base when the final path has no older version with kept hashes.
- * fd is read, never written; hash (NULL: none kept, the entry is read
- * and hashed) holds n chunk hashes of it. */
+/* A cache entry of an older version of the file (stage_in_base.c): the
+ * delta base preferred to the file at the final path, which would be
+ * read.  fd is read, never written; hash (NULL: none kept, the entry is
+ * read and hashed) holds n chunk hashes of it (cache/older.h). */
 struct mpift_base_alt {
     int fd;
     uint64_t size;
@@ -108,10 +101,9 @@ struct mpift_base_alt {
  * this rank and version `of`: a resume base whose record is whole, sealed
  * and of this version (chunks that no longer hash as recorded are not
  * offered), else with `delta` a delta base (a regular file at `name`
- * whose size or mtime differ: offered from its kept hashes, util/kept.h,
- * when they are bound to it as it is now, else read and hashed; with no
- * such hashes, `alt` (may be NULL), a cache entry of an older version,
- * is preferred to reading the file).  Never follows a link; a temporary another
+ * whose size or mtime differ, read and hashed; `alt` (may be NULL), a
+ * cache entry of an older version, is preferred to it: offered from the
+ * cache's kept hashes unread, or read).  Never follows a link; a temporary another
  * live run holds (locked) is left alone.  b->kind NONE: nothing to offer.
  * `why` says, for --verbose, why a resume temporary was not taken, or
  * what the delta base was made of ("" if none).
@@ -142,7 +134,8 @@ static inline int mpift_keep_chunk(const struct mpift_keep *k, uint32_t m, uint6
 }
 
 /* A record being written beside a resumable copy (sink.c), and the
- * chunk hashes of any large copy, kept at its commit (util/kept.h). */
+ * chunk hashes of any large copy, handed over at its commit (sink.h's
+ * kept: the node's cache keeps them with its entry, cache/older.h). */
 struct mpift_record {
     int fd;                  /* -1: no record file (hash may still be collected) */
     struct mpift_base_of of;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mpift/mpift.h"
 #include "engine/outcome.h"
@@ -60,6 +61,10 @@ void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const s
     uint64_t resumed = sink->resumed, delta_saved = sink->delta_saved;
 
     res->status = mpift_sink_commit(sink, e, preserve, x->fsync, res->why, sizeof(res->why));
+    free(x->kept);
+    x->kept = sink->kept;   /* NULL unless a large copy was committed */
+    x->kept_n = sink->kept_n;
+    sink->kept = NULL;
     /* What a base spared is counted where a copy that holds took it: a
      * KEEP frame rank 0 sent to a copy later dropped spared nothing. */
     if (res->status == MPIFT_OK) {

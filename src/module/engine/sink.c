@@ -18,7 +18,6 @@
 
 #include "mpift/mpift.h"
 #include "util/faults.h"
-#include "util/kept.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
 #include "util/zero.h"
@@ -49,7 +48,7 @@ static uint64_t sink_id(void)
 
 int mpift_sink_sweep(int dirfd)
 {
-    size_t pl = strlen(MPIFT_SINK_TMP_PREFIX), sl = strlen(MPIFT_SINK_TMP_SUFFIX), kl = strlen(MPIFT_KEPT_SUFFIX), n;
+    size_t pl = strlen(MPIFT_SINK_TMP_PREFIX), sl = strlen(MPIFT_SINK_TMP_SUFFIX), n;
     struct dirent *de;
     struct stat st;
     DIR *d;
@@ -64,9 +63,6 @@ int mpift_sink_sweep(int dirfd)
         n = strlen(de->d_name);
         if (n <= pl + sl || strncmp(de->d_name, MPIFT_SINK_TMP_PREFIX, pl) != 0 ||
             strcmp(de->d_name + n - sl, MPIFT_SINK_TMP_SUFFIX) != 0)
-            continue;
-        /* Kept hashes are written whole, not in progress (base.h). */
-        if (n > kl && strcmp(de->d_name + n - kl, MPIFT_KEPT_SUFFIX) == 0)
             continue;
         /* Its writer holds a lock on it while it lives: taking that lock
          * proves it dead. */
@@ -569,28 +565,6 @@ static const char *fsize_limit(char *buf, size_t len)
     return buf;
 }
 
-/*
- * The copy just renamed into place hashed each of its chunks (a large
- * copy, in order): keep them beside it, bound to its inode as it is
- * now, after the rename (which moves its ctime), so the next delta of
- * this path need not read it (util/kept.h).  Through s->tmp, the name
- * it no longer has.  Failing only means the next delta reads the file.
- */
-static void keep_hashes(struct mpift_sink *s)
-{
-    char kname[MPIFT_BASE_NAME_MAX];
-    struct mpift_kept_id id;
-    struct stat st;
-
-    if (!s->rec.hash || s->rec.done != s->rec.nchunks || fstat(s->fd, &st) != 0)
-        return;
-    mpift_kept_name(s->name, kname);
-    mpift_kept_id_file(&st, &id);
-    if (mpift_kept_save(s->dirfd, kname, s->tmp, &id, s->rec.of.chunk, s->rec.of.size, s->rec.hash,
-                        s->rec.nchunks) != 0)
-        unlinkat(s->dirfd, kname, 0);   /* an older version's would not match anyway */
-}
-
 int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool preserve, bool do_fsync, char *why,
                       size_t whylen)
 {
@@ -645,7 +619,14 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
     }
     if (renameat(s->dirfd, s->tmp, s->dirfd, s->name) != 0)
         goto errno_fail;
-    keep_hashes(s);
+    /* Its chunk hashes (a large copy, hashed whole and in order) go to
+     * the caller, for the node's cache: never beside the copy, where a
+     * dest must hold exactly what was staged. */
+    if (s->rec.hash && s->rec.done == s->rec.nchunks) {
+        s->kept = s->rec.hash;
+        s->kept_n = s->rec.nchunks;
+        s->rec.hash = NULL;
+    }
     if (do_fsync)
         fsync(s->dirfd);
     sink_close(s, 1);

@@ -50,6 +50,10 @@ struct mpift_sink {
     uint64_t resumed;          /* bytes taken from a resume base */
     uint64_t delta_saved;      /* bytes taken from the older version */
     int no_clone;              /* the file system shares no blocks (FICLONERANGE): kept chunks are written */
+    /* After a commit: the copy's chunk hashes (rec's, malloc'd, kept_n of
+     * them; NULL: none), the caller's to free. */
+    uint64_t *kept;
+    uint64_t kept_n;
 };
 
 /* Does `rel` below rootfd already hold this file (regular, same size and
@@ -158,7 +162,8 @@ struct mpift_expect {
  * sender's; otherwise 0666 less the umask, as a new file gets)
  * and mtime, fsync when asked, and rename into place.
  * Returns MPIFT_OK, MPIFT_ERR_CHECKSUM, MPIFT_ERR_IO (why says which and
- * names the file).  The sink is closed in every case.
+ * names the file).  The sink is closed in every case; a committed
+ * large copy leaves its chunk hashes in s->kept (the caller frees them).
  */
 int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool preserve, bool do_fsync, char *why,
                       size_t whylen);

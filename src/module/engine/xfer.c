@@ -82,6 +82,7 @@ void mpift_xfer_free(struct mpift_xfer *x)
     XXH3_freeState(x->whole);
     XXH3_freeState(x->keyhash);
     free(x->check);
+    free(x->kept);
     mpift_codec_free(&x->codec);
     memset(x, 0, sizeof(*x));
     x->srcfd = -1;

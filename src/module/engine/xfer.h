@@ -88,6 +88,11 @@ struct mpift_xfer {
     int keep_m;
     int resumable;
     struct mpift_base *hold;
+    /* A writer's last committed large copy's chunk hashes (sink.h's kept,
+     * malloc'd, kept_n of them; NULL: none), for the caller to keep in
+     * the node's cache and free (mpift_xfer_free frees what is left). */
+    uint64_t *kept;
+    uint64_t kept_n;
 };
 
 /* What to do about a source that kept changing while it was read, after

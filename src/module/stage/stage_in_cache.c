@@ -36,7 +36,6 @@
 #include "fs/fsafe.h"
 #include "stage/stage.h"
 #include "stage/stage_in.h"
-#include "util/kept.h"
 #include "util/log.h"
 
 /* Heartbeats while the cache works (an entry without its record
@@ -257,27 +256,10 @@ void mpift_in_cache_place(struct mpift_in_run *r)
     }
 }
 
-/* The kept hashes (util/kept.h) of the copy `name` in dfd as it is now,
- * or NULL. */
-static uint64_t *kept_of(int dfd, const char *name, uint64_t chunk, uint64_t size, uint64_t *n)
-{
-    char kname[MPIFT_BASE_NAME_MAX];
-    struct mpift_kept_id id;
-    const char *why;
-    struct stat st;
-
-    if (size < MPIFT_BASE_MIN || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-        return NULL;
-    mpift_kept_name(name, kname);
-    mpift_kept_id_file(&st, &id);
-    return mpift_kept_load(dfd, kname, &id, chunk, size, n, &why);
-}
-
 void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
-    uint64_t *kept, nk = 0;
     int dfd, rc;
 
     if (r->cache.dirfd < 0 || r->cache_stop || !f->keyed || f->extract || r->cmark[i] == MPIFT_CM_PLACED)
@@ -287,20 +269,19 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
     dfd = mpift_dir_open(r->rootfd, parent, false, why, sizeof(why));
     if (dfd < 0)
         return;
-    /* The copy's kept chunk hashes, bound to it as committed: read before
-     * the put moves its ctime (a link, a chmod), kept with its entry. */
-    kept = kept_of(dfd, name, r->ctx->cfg->chunk_size, f->size, &nk);
     /* Under checksum "none" the copy was never checked: put unrecorded,
      * so the next lookup hashes it before trusting it (store.h). */
     rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3, why,
                          sizeof(why));
     tell_off(r);
     if (rc == MPIFT_OK) {
-        if (kept && r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3)
-            mpift_cache_older_keep(&r->cache, f->size, f->key, r->ctx->cfg->chunk_size, kept, nk);
+        /* The chunk hashes the copy's writer computed as it wrote it
+         * (engine/xfer.h's kept: this file's, taken at its commit), kept
+         * with its entry only when the copy was verified whole. */
+        if (r->x.kept && r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3)
+            mpift_cache_older_keep(&r->cache, f->size, f->key, r->ctx->cfg->chunk_size, r->x.kept, r->x.kept_n);
         mpift_cache_older_note(&r->cache, f->dest, f->size, f->key);
     }
-    free(kept);
     if (rc != MPIFT_OK) {
         /* The copy is in place: the job goes on, the cache does not grow. */
         mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run",

@@ -274,12 +274,15 @@ static int move_file(struct mpift_in_run *r, size_t i, struct mpift_meter *meter
             rc = mpift_xfer_receive(&r->x, i, f, &rt, mine ? &tgt : NULL, &res);
         mpift_in_base_end(r, i);
     }
-    if (rc != MPIFT_OK)
-        return rc;
-    if (r->rank == 0)
+    if (rc == MPIFT_OK && r->rank == 0)
         mpift_meter_add(meter, 0);
-    account(r, i, &res, mine, round, last_round);
-    return MPIFT_OK;
+    if (rc == MPIFT_OK)
+        account(r, i, &res, mine, round, last_round);
+    /* This file's chunk hashes served the cache's put (account): none
+     * is left for the next file to take for its own. */
+    free(r->x.kept);
+    r->x.kept = NULL;
+    return rc;
 }
 
 int mpift_in_round(struct mpift_in_run *r, int round, int last_round)

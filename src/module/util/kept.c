@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/faults.h"
@@ -18,17 +19,11 @@
 /* At most this many chunks (32 MiB of hashes): engine/base.h's bound. */
 #define KEPT_MAX ((uint64_t)1 << 22)
 
-void mpift_kept_id_file(const struct stat *st, struct mpift_kept_id *id)
-{
-    *id = (struct mpift_kept_id){{(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
-                                  (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
-                                  (uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec}};
-}
-
 void mpift_kept_id_key(uint64_t size, const uint8_t key[16], struct mpift_kept_id *id)
 {
     memset(id, 0, sizeof(*id));
-    /* A tag no identity has in its last fields (a ctime of -1 s). */
+    /* The last fields all ones: the mark of a key (the record format
+     * once bound files too, by their ctime, which is never -1 s). */
     id->v[0] = size;
     id->v[1] = mpift_le64_get(key);
     id->v[2] = mpift_le64_get(key + 8);
