@@ -101,8 +101,12 @@ new_dest() {
 scenario "a new dest takes the older version from the node's cache, from the hashes kept with its entry" new_dest
 
 lies() {
-    local rec
+    local rec orphan
     change "$t/src/big.bin" 20
+    # An entry removed by hand on node 1 leaves its .kept: the run's
+    # eviction pass removes it (cache/older.h).
+    orphan=$(kept_of 1 2)
+    rm -f "${orphan%.kept}" "${orphan%.kept}.rec"
     rec=$(kept_of 1)                                      # the .kept edited
     printf '\x55' | dd of="$rec" bs=1 seek=200 conv=notrunc status=none
     cp "$(kept_of 2 2)" "$(kept_of 2)"                    # another entry's .kept
@@ -114,8 +118,9 @@ lies() {
     run c3
     lines 4 "big.bin: delta base: an older version in the node's cache, read and hashed (no hashes kept)"
     [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "the entries were not read: $(cat "$t/log")"
+    [ ! -e "$orphan" ] || fail "$orphan outlived its entry: $(ls -la "$(node 1)/cache")"
 }
-scenario "lying cache records (edited; another entry's; a link; another owner's): ignored, the entry read" lies
+scenario "lying cache records (edited; another entry's; a link; another owner's): ignored, the entry read; an orphan .kept removed" lies
 
 lie_trusted() {
     local i
@@ -124,7 +129,7 @@ lie_trusted() {
     # source's hash while the entry holds other bytes there.
     dd if="$t/v0.bin" of="$t/src/big.bin" bs=$CH skip=10 seek=10 count=1 conv=notrunc status=none
     change "$t/src/big.bin" 30
-    for i in 1 2 3 4; do cp "$(kept_of $i 4)" "$(kept_of $i)"; done
+    for i in 1 2 3 4; do cp "$(kept_of $i '$')" "$(kept_of $i)"; done   # the oldest: the first version's
     cfg c4 cache
     MPIFT_TEST_KEPT_LIE=1 run c4
     lines 4 "$CACHED"

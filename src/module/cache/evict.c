@@ -67,7 +67,8 @@ static int by_use(const void *a, const void *b)
 /* The temporaries of puts and records that a killed job left: a record's
  * is written under the folder's lock, which the caller holds, so any
  * there now is dead; a put's is filled outside it but flocked by its
- * writer while it lives.  (Other files of the folder, such as rank 0's
+ * writer while it lives.  A delta's records whose entry is gone go too
+ * (cache/older.h).  (Other files of the folder, such as rank 0's
  * key index and its temporaries, are not the store's.) */
 static void sweep(struct mpift_cache *c, const char *base)
 {
@@ -77,6 +78,8 @@ static void sweep(struct mpift_cache *c, const char *base)
     for (k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
         if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base) && !in_use(c->dirfd, base))
             unlinkat(c->dirfd, base, 0);
+    if (mpift_cache_older_orphan(c, base))
+        unlinkat(c->dirfd, base, 0);
 }
 
 /* Every entry of the folder (not sorted, in_use unset); with `clean`,

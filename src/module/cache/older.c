@@ -60,25 +60,25 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
     mpift_cache_unlock(c);
 }
 
-/* The (size, key) rel was last staged as: 0, or -1 when none is known. */
-static int last_get(struct mpift_cache *c, const char *rel, uint64_t *size, uint8_t key[MPIFT_CACHE_KEY])
+/* The (size, key) record `name` holds, with the hash of the dest name it
+ * was written for in *h: 0, or -1 when it is not a whole, sealed record
+ * of this user's. */
+static int last_read(struct mpift_cache *c, const char *name, uint64_t *h, uint64_t *size,
+                     uint8_t key[MPIFT_CACHE_KEY])
 {
     unsigned char p[LAST_LEN + 1];
-    char name[LAST_NAME];
     struct stat st;
-    uint64_t h, g, v;
-    ssize_t n;
+    uint64_t v;
     int fd, rc = -1;
 
-    last_name(rel, name, &h);
     fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return -1;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_size == LAST_LEN &&
-        (n = pread(fd, p, sizeof(p), 0)) == LAST_LEN && memcmp(p, LAST_MAGIC, 8) == 0) {
-        memcpy(&g, p + 8, 8);
+        pread(fd, p, sizeof(p), 0) == LAST_LEN && memcmp(p, LAST_MAGIC, 8) == 0) {
         memcpy(&v, p + LAST_LEN - 8, 8);
-        if (g == h && v == XXH3_64bits(p, LAST_LEN - 8)) {
+        if (v == XXH3_64bits(p, LAST_LEN - 8)) {
+            memcpy(h, p + 8, 8);
             memcpy(size, p + 16, 8);
             memcpy(key, p + 24, MPIFT_CACHE_KEY);
             rc = 0;
@@ -86,6 +86,42 @@ static int last_get(struct mpift_cache *c, const char *rel, uint64_t *size, uint
     }
     close(fd);
     return rc;
+}
+
+/* The (size, key) rel was last staged as: 0, or -1 when none is known. */
+static int last_get(struct mpift_cache *c, const char *rel, uint64_t *size, uint8_t key[MPIFT_CACHE_KEY])
+{
+    char name[LAST_NAME];
+    uint64_t h, g;
+
+    last_name(rel, name, &h);
+    return last_read(c, name, &g, size, key) == 0 && g == h ? 0 : -1;
+}
+
+int mpift_cache_older_orphan(struct mpift_cache *c, const char *name)
+{
+    char ename[MPIFT_CACHE_NAME + 8], want[LAST_NAME];
+    size_t n = strlen(name), k = strlen(MPIFT_CACHE_KEPT_SUFFIX);
+    uint8_t key[MPIFT_CACHE_KEY];
+    uint64_t size, h;
+    struct stat st;
+
+    if (n > k && n - k < sizeof(ename) && strcmp(name + n - k, MPIFT_CACHE_KEPT_SUFFIX) == 0) {
+        memcpy(ename, name, n - k);
+        ename[n - k] = '\0';
+        if (!mpift_cache_entry_name(ename, &size))
+            return 0;
+    } else if (strncmp(name, "last-", 5) == 0 && n == sizeof("last-") - 1 + 16) {
+        if (last_read(c, name, &h, &size, key) != 0)
+            return 0;   /* not a record of ours: not ours to remove */
+        snprintf(want, sizeof(want), "last-%016llx", (unsigned long long)h);
+        if (strcmp(want, name) != 0)
+            return 0;
+        mpift_cache_name(size, key, ename);
+    } else {
+        return 0;
+    }
+    return fstatat(c->dirfd, ename, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
 }
 
 static void kept_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char *name, size_t len)

@@ -7,14 +7,19 @@
  *    or placed) under a dest name, relative to its dest root: jobs of a
  *    campaign stage the same names into dests of their own (%j), so the
  *    name finds the older version in the cache.  Sealed (the name's hash
- *    in it); one per name, never evicted (48 bytes).  It only points: the
+ *    in it); one per name, written only for files a delta can take
+ *    (transfer.delta on, at least 16 MiB), removed by eviction once the
+ *    entry it names is gone.  It only points: the
  *    entry it names is looked up and verified as any (store.h).
  *  - "<entry>.kept": the entry's per-chunk XXH3-64s (util/kept.h), bound
  *    to its key: the cache verifies an entry is its key before it is
- *    used, so hashes of that content describe it.  Removed with it.
+ *    used, so hashes of that content describe it.  Removed with it, or by
+ *    eviction when it outlives it.
  * Both live in the checked folder, reached without following links, and
  * are ignored when they are not whole, sealed and this user's.  A lie
- * costs only bytes: a writer checks each chunk it takes from a base.
+ * never makes a wrong copy: a writer checks each chunk it takes from a
+ * base against the source's hash, and a copy that fails is re-sent (or,
+ * with transfer.retries = 0, fails).
  */
 #ifndef MPIFT_CACHE_OLDER_H
 #define MPIFT_CACHE_OLDER_H
@@ -37,6 +42,11 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
  */
 int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
                       uint64_t chunk, int *fd, int *own, uint64_t *osize, uint64_t **hash, uint64_t *n);
+
+/* Is `name`, a file of the cache folder, a "last-*" record or a ".kept"
+ * whose entry is gone?  (Eviction removes them: an entry removed by
+ * another job between its put and its record, or by hand.) */
+int mpift_cache_older_orphan(struct mpift_cache *c, const char *name);
 
 /* Keep the n chunk hashes (chunks of `chunk`) of entry (size, key). */
 void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], uint64_t chunk,

@@ -223,6 +223,16 @@ static void refetch(struct mpift_in_run *r, size_t i, const char *why)
     r->cache_refetch = 1;
 }
 
+/* Note which content a dest name now holds, for a later delta's base:
+ * only where a delta can use it (transfer.delta on, a file at least
+ * MPIFT_BASE_MIN), so a job of many small files leaves no record per
+ * file in the cache folder. */
+static void note_older(struct mpift_in_run *r, const struct mpift_pfile *f)
+{
+    if (r->ctx->cfg->delta && f->size >= MPIFT_BASE_MIN)
+        note_older(r, f);
+}
+
 void mpift_in_cache_place(struct mpift_in_run *r)
 {
     char why[MPIFT_WHY_MAX];
@@ -242,7 +252,7 @@ void mpift_in_cache_place(struct mpift_in_run *r)
         if (own)
             close(efd);
         if (rc == MPIFT_OK) {
-            mpift_cache_older_note(&r->cache, r->plan.f[i].dest, r->plan.f[i].size, r->plan.f[i].key);
+            note_older(r, &r->plan.f[i]);
             r->cmark[i] = MPIFT_CM_PLACED;
             r->state[i] = MPIFT_FS_DONE;
             r->written++;
