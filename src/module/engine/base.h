@@ -12,8 +12,9 @@
  * fdatasync of the data it describes, and sealed with its own XXH3.  A
  * *delta* base is the older version at the final path (transfer.delta).
  *
- * Either way the writer reads each chunk it offers and hashes it, so what
- * it offers is what is on its disk now; the source sends a chunk as a
+ * The writer offers per-chunk hashes of its base: read and hashed from
+ * the base itself, or, for a node cache entry, the hashes kept with it
+ * (cache/older.h), which describe that verified content.  The source sends a chunk as a
  * KEEP frame (wire/proto.h) only when every writer of the route offered
  * it with the source's own hash, and the writer checks that hash again
  * as it takes the chunk from its base.  Both names have the shape of

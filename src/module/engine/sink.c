@@ -417,8 +417,7 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
 
     if (!b || !mpift_base_has(b, i, h) || s->err)
         return -1;
-    /* One chunk's room (a copy over an older version keeps no record, so
-     * rec.of is not set: the chunk size is the base's). */
+    /* One chunk's room: the chunk size is the base's. */
     if (!s->scratch && !(s->scratch = malloc(s->chunk > len ? s->chunk : len)))
         return -1;
     fd = b->kind == MPIFT_BASE_RESUME ? s->fd : b->fd;
