@@ -230,7 +230,7 @@ static void refetch(struct mpift_in_run *r, size_t i, const char *why)
 static void note_older(struct mpift_in_run *r, const struct mpift_pfile *f)
 {
     if (r->ctx->cfg->delta && f->size >= MPIFT_BASE_MIN)
-        note_older(r, f);
+        mpift_cache_older_note(&r->cache, f->dest, f->size, f->key);
 }
 
 void mpift_in_cache_place(struct mpift_in_run *r)
@@ -290,7 +290,7 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
          * with its entry only when the copy was verified whole. */
         if (r->x.kept && r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3)
             mpift_cache_older_keep(&r->cache, f->size, f->key, r->ctx->cfg->chunk_size, r->x.kept, r->x.kept_n);
-        mpift_cache_older_note(&r->cache, f->dest, f->size, f->key);
+        note_older(r, f);
     }
     if (rc != MPIFT_OK) {
         /* The copy is in place: the job goes on, the cache does not grow. */
