@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "util/hash.h"
 #include "util/grow.h"
+#include "util/le64.h"
 #include "util/mkdirs.h"
 
 #include "mpift/mpift.h"
@@ -41,30 +42,12 @@ void mpift_keyidx_id_of(const struct stat *st, struct mpift_keyidx_id *id)
     id->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 }
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void put32(unsigned char *p, uint32_t v)
 {
     int i;
 
     for (i = 0; i < 4; i++)
         p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
 }
 
 static uint32_t get32(const unsigned char *p)
@@ -100,12 +83,12 @@ static int parse(struct mpift_keyidx *ix, const unsigned char *buf, size_t len, 
         snprintf(why, whylen, "not an index of mpift's (%zu bytes, no \"%s\" at its start)", len, MAGIC);
         return -1;
     }
-    count = get64(buf + 8);
+    count = mpift_le64_get(buf + 8);
     if (count > MPIFT_KEYIDX_MAX || len != HDR + count * REC + TRAILER) {
         snprintf(why, whylen, "%zu bytes for %llu entries", len, (unsigned long long)count);
         return -1;
     }
-    if (get64(buf + len - TRAILER) != (uint64_t)XXH3_64bits(buf, len - TRAILER)) {
+    if (mpift_le64_get(buf + len - TRAILER) != (uint64_t)XXH3_64bits(buf, len - TRAILER)) {
         snprintf(why, whylen, "its digest does not match its bytes");
         return -1;
     }
@@ -117,8 +100,13 @@ static int parse(struct mpift_keyidx *ix, const unsigned char *buf, size_t len, 
     for (k = 0; k < count; k++) {
         const unsigned char *p = buf + HDR + k * REC;
         struct mpift_keyidx_ent *e = &ix->e[k];
-        e->id = (struct mpift_keyidx_id){ get64(p), get64(p + 8), get64(p + 16), (int64_t)get64(p + 24),
-                                          (int64_t)get64(p + 32), get32(p + 40), get32(p + 44) };
+        e->id = (struct mpift_keyidx_id){ mpift_le64_get(p),
+                                          mpift_le64_get(p + 8),
+                                          mpift_le64_get(p + 16),
+                                          (int64_t)mpift_le64_get(p + 24),
+                                          (int64_t)mpift_le64_get(p + 32),
+                                          get32(p + 40),
+                                          get32(p + 44) };
         memcpy(e->key, p + 48, MPIFT_KEYIDX_KEY);
         if (e->id.mtime_nsec >= NSEC || e->id.ctime_nsec >= NSEC || (k && cmp_id(&ix->e[k - 1].id, &e->id) >= 0)) {
             snprintf(why, whylen, "entry %zu is out of range or out of order", k);
@@ -349,20 +337,20 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
         return MPIFT_ERR_NOMEM;
     }
     memcpy(buf, MAGIC, 8);
-    put64(buf + 8, ix->n);
+    mpift_le64_put(buf + 8, ix->n);
     for (k = 0; k < ix->n; k++) {
         unsigned char *p = buf + HDR + k * REC;
         const struct mpift_keyidx_id *id = &ix->e[k].id;
-        put64(p, id->dev);
-        put64(p + 8, id->ino);
-        put64(p + 16, id->size);
-        put64(p + 24, (uint64_t)id->mtime_sec);
-        put64(p + 32, (uint64_t)id->ctime_sec);
+        mpift_le64_put(p, id->dev);
+        mpift_le64_put(p + 8, id->ino);
+        mpift_le64_put(p + 16, id->size);
+        mpift_le64_put(p + 24, (uint64_t)id->mtime_sec);
+        mpift_le64_put(p + 32, (uint64_t)id->ctime_sec);
         put32(p + 40, id->mtime_nsec);
         put32(p + 44, id->ctime_nsec);
         memcpy(p + 48, ix->e[k].key, MPIFT_KEYIDX_KEY);
     }
-    put64(buf + len - TRAILER, (uint64_t)XXH3_64bits(buf, len - TRAILER));
+    mpift_le64_put(buf + len - TRAILER, (uint64_t)XXH3_64bits(buf, len - TRAILER));
     snprintf(tmp, sizeof(tmp), MPIFT_KEYIDX_NAME MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
     fd = openat(ix->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST && unlinkat(ix->dirfd, tmp, 0) == 0)   /* a killed run's, of this pid */
