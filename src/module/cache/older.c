@@ -14,6 +14,7 @@
 #include "cache/older.h"
 #include "util/hash.h"
 #include "util/kept.h"
+#include "util/le64.h"
 #include "util/tmpname.h"
 
 #define LAST_MAGIC "MPIFTLS1"
@@ -43,11 +44,11 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
         return;
     last_name(rel, name, &h);
     memcpy(p, LAST_MAGIC, 8);
-    memcpy(p + 8, &h, 8);
-    memcpy(p + 16, &size, 8);
+    mpift_le64_put(p + 8, h);
+    mpift_le64_put(p + 16, size);
     memcpy(p + 24, key, MPIFT_CACHE_KEY);
     v = XXH3_64bits(p, LAST_LEN - 8);
-    memcpy(p + LAST_LEN - 8, &v, 8);
+    mpift_le64_put(p + LAST_LEN - 8, v);
     rec_tmp(tmp, sizeof(tmp));
     if (mpift_cache_lock(c) != 0)
         return;
@@ -76,10 +77,10 @@ static int last_read(struct mpift_cache *c, const char *name, uint64_t *h, uint6
         return -1;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_size == LAST_LEN &&
         pread(fd, p, sizeof(p), 0) == LAST_LEN && memcmp(p, LAST_MAGIC, 8) == 0) {
-        memcpy(&v, p + LAST_LEN - 8, 8);
+        v = mpift_le64_get(p + LAST_LEN - 8);
         if (v == XXH3_64bits(p, LAST_LEN - 8)) {
-            memcpy(h, p + 8, 8);
-            memcpy(size, p + 16, 8);
+            *h = mpift_le64_get(p + 8);
+            *size = mpift_le64_get(p + 16);
             memcpy(key, p + 24, MPIFT_CACHE_KEY);
             rc = 0;
         }
