@@ -38,6 +38,7 @@ _tap_planned=          # N once plan N is printed
 _tap_count=0           # results printed
 _tap_in_scenario=      # set inside a scenario's subshell
 _tap_dir=              # a temp dir for the scenarios' output
+_tap_t0=$EPOCHREALTIME # when the script began (its log's timings)
 declare -gA _tap_status # "FUNC ARG..." -> ok / not ok / skipped
 declare -gA _tap_title  # "FUNC ARG..." -> its title
 
@@ -50,6 +51,12 @@ _tap_comment() {
     n=$(printf '%s\n' "$out" | wc -l)
     [ "$n" -le 60 ] || printf '# [... %d lines cut ...]\n' $((n - 60))
     printf '%s\n' "$out" | tail -n 60 | cut -c1-1000 | sed 's/^/# /'
+}
+
+# _tap_secs START: the seconds since START (an $EPOCHREALTIME), as N.N
+_tap_secs() {
+    local now=${EPOCHREALTIME/[.,]/} then=${1/[.,]/}
+    printf '%d.%d' $(((now - then) / 1000000)) $(((now - then) / 100000 % 10))
 }
 
 plan() {
@@ -67,13 +74,16 @@ _tap_result() {
 }
 
 scenario() {
-    local title=$1 func out rc why
+    local title=$1 func out rc why t0
     shift
     func="$*"
     [ -n "$_tap_planned" ] || fail "scenario $func: no plan yet"
     out=$_tap_dir/$((_tap_count + 1)).out
+    t0=$EPOCHREALTIME
     _mpift_background _tap_run "$@" </dev/null >"$out" 2>&1
     rc=$?
+    # where the suite's time goes, in the log only (never asserted)
+    echo "took $(_tap_secs "$t0") s (since the script began: $(_tap_secs "$_tap_t0") s)" >>"$out"
     _tap_title[$func]=$title
     if [ "$rc" = 0 ]; then
         _tap_result ok "$title"
