@@ -36,6 +36,10 @@
 #  * MpiDefault=pmix (the one plugin Debian's Open MPI starts under), and
 #    KillOnBadExit=1: a rank that dies ends its step instead of leaving the
 #    others waiting for it.
+#  * MinJobAge=4: sbatch --wait polls the job after 2 s, then after 8 and
+#    32 unless MinJobAge is that short (src/sbatch/sbatch.c, _job_wait),
+#    so a job of 3 s was seen to end after 10.  The tests read no job
+#    record once its sbatch has returned.
 #
 # slurmcluster_setup exports SLURM_ROOT, SLURM_LOCAL, SLURM_NODEDIR,
 # SLURM_HOSTS (space-separated node names), SLURM_NET (the /24) and sets
@@ -171,6 +175,7 @@ MailProg=/bin/true
 SlurmctldDebug=info
 SlurmdDebug=info
 MessageTimeout=30
+MinJobAge=4
 NodeName=DEFAULT CPUs=2 RealMemory=1000 State=UNKNOWN
 CONF
         for ((i = 1; i <= n; i++)); do
