@@ -224,22 +224,26 @@ scenario "a source rewritten after its key (same size and mtime) fails, streamed
 wrong_key() {
     local shared name f h rc
     after first_run
+    # both files in one job: the batched small.txt and the streamed (or,
+    # shared, striped) big.bin each fail on their own
     for shared in no yes; do
         name=wrong-$shared
+        rc=0
+        MPIFT_TEST_WRONG_KEY=small.txt,big.bin fakenodes_mpirun 2 "$stage" --module "$faults" --verbose \
+            --config "$t/k.cfg" --set "paths.dest=$FAKE_SCRATCH/$name" --set "paths.source_shared=$shared" \
+            >"$t/$name.out" 2>"$t/$name.err" || rc=$?
+        [ "$rc" = 1 ] || fail "shared=$shared: exit $rc, expected 1: $(cat "$t/$name.err")"
+        [ "$shared" != yes ] || grep -q "source shared: striping 2 files over 2 leaders" "$t/$name.out" "$t/$name.err" ||
+            fail "big.bin was not striped: $(cat "$t/$name.out" "$t/$name.err")"
         for f in small.txt big.bin; do
-            rc=0
-            MPIFT_TEST_WRONG_KEY=$f fakenodes_mpirun 2 "$stage" --module "$faults" --verbose --config "$t/k.cfg" \
-                --set "paths.dest=$FAKE_SCRATCH/$name-$f" --set "paths.source_shared=$shared" \
-                >"$t/$name.out" 2>"$t/$name.err" || rc=$?
-            [ "$rc" = 1 ] || fail "shared=$shared, $f: exit $rc, expected 1: $(cat "$t/$name.err")"
-            [ "$shared/$f" != yes/big.bin ] || grep -q "source shared: striping 2 files over 2 leaders" "$t/$name.out" "$t/$name.err" ||
-                fail "big.bin was not striped: $(cat "$t/$name.out" "$t/$name.err")"
             grep -q "$t/src/data/$f: changed since planning (the bytes read to send it are not those its content key was made of); run again to stage it" "$t/$name.err" ||
                 fail "shared=$shared, $f: not named: $(cat "$t/$name.err")"
             for h in $FAKE_HOSTS; do
-                [ ! -e "$FAKE_NODEDIR/$h/$name-$f/$f" ] || fail "shared=$shared: $h holds $f"
-                cmp -s "$t/src/data/ok.dat" "$FAKE_NODEDIR/$h/$name-$f/ok.dat" || fail "shared=$shared: $h: ok.dat"
+                [ ! -e "$FAKE_NODEDIR/$h/$name/$f" ] || fail "shared=$shared: $h holds $f"
             done
+        done
+        for h in $FAKE_HOSTS; do
+            cmp -s "$t/src/data/ok.dat" "$FAKE_NODEDIR/$h/$name/ok.dat" || fail "shared=$shared: $h: ok.dat"
         done
     done
     no_temporaries "temporary files left" "$FAKE_NODEDIR"
