@@ -170,13 +170,29 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
 
 #define GATHER "waiting for every rank to say what it holds already"
 
+/* A writer: the delta base of file i, which rank 0 declined, closed; the
+ * copy is then made as without one (resumable, with its record).  A
+ * resume base is kept: it is the copy's temporary, whatever comes. */
+static void declined(struct mpift_in_run *r, size_t i)
+{
+    if (!r->bases || !r->bases[i] || r->bases[i]->kind != MPIFT_BASE_DELTA)
+        return;
+    mpift_log_verbose("%s: rank 0 takes no delta for it: the older version is closed, the file comes whole",
+                      r->plan.f[i].dest);
+    mpift_base_free(r->bases[i]);
+    free(r->bases[i]);
+    r->bases[i] = NULL;
+}
+
 /*
- * A file some writer holds a base of goes from rank 0 alone, not striped
- * (source_shared.h): a stripe's reader sends what it reads whatever the
- * others hold, while from rank 0 only what is missing moves.  Rank 0 says
- * which (a bit per file, as the need bits); every rank unstripes them.
+ * Rank 0 says which files it takes a base for (a bit per file, as the
+ * need bits), to every rank: a writer closes a delta base rank 0
+ * declined, and a file some writer holds a base of goes from rank 0
+ * alone, not striped (source_shared.h): a stripe's reader sends what it
+ * reads whatever the others hold, while from rank 0 only what is
+ * missing moves.
  */
-static int unstripe(struct mpift_in_run *r)
+static int share_taken(struct mpift_in_run *r)
 {
     unsigned char *bits = calloc(r->nbytes, 1);
     MPI_Request rq;
@@ -191,7 +207,9 @@ static int unstripe(struct mpift_in_run *r)
     rc = mpift_wait_coll(&r->ctx->watch, GATHER,
                          MPI_Ibcast(bits, (int)r->nbytes, MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++)
-        if (mpift_bit(bits, i))
+        if (!mpift_bit(bits, i))
+            declined(r, i);
+        else if (r->shared.on)
             mpift_shared_unstripe(r, i);
     free(bits);
     return rc;
@@ -234,8 +252,8 @@ int mpift_in_bases(struct mpift_in_run *r)
                                       ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && r->rank == 0)
         merge_all(r, all, lens, displs);
-    if (rc == MPIFT_OK && r->shared.on)
-        rc = unstripe(r);
+    if (rc == MPIFT_OK)
+        rc = share_taken(r);
 out:
     free(ob.p);
     free(all);
