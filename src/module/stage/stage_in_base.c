@@ -117,14 +117,19 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
 /*
  * Rank 0: does a delta of file i pay?  Only when at least 1 in
  * MPIFT_DELTA_SHARE of its chunks can go as KEEP frames to every writer
- * that needs it (the rule of docs/resume.md): else it goes whole, as
- * without a base, and striped where paths.source_shared would stripe it
- * (striping gains more than a few chunks spared).  A killed run's
- * temporary is always taken: what it holds is never sent again.
+ * that needs it (the rule of docs/resume.md): offered by each with the
+ * same hash, and that hash the source's own (its chunk hashes from the
+ * keying read or kept with its key, stage/keys.h).  Without them (no
+ * cache.dir) the writers' agreement is all rank 0 knows before it sends.
+ * Else the file goes whole, as without a base, and striped where
+ * paths.source_shared would stripe it (striping gains more than a few
+ * chunks spared).  A killed run's temporary is always taken: what it
+ * holds is never sent again.
  */
 static int pays(const struct mpift_in_run *r, size_t i)
 {
     const struct mpift_keep *k = r->keeps[i];
+    const uint64_t *src = r->srchash ? r->srchash[i] : NULL;
     uint64_t c, kept = 0;
     uint32_t m = 0;
     int q;
@@ -134,11 +139,12 @@ static int pays(const struct mpift_in_run *r, size_t i)
     if (k->nkind[MPIFT_BASE_RESUME])
         return 1;
     for (c = 0; c < k->nchunks; c++)
-        kept += k->count[c] == m;
+        kept += k->count[c] == m && (!src || k->hash[c] == src[c]);
     if (kept * MPIFT_DELTA_SHARE >= k->nchunks)
         return 1;
-    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks: sent whole (a delta pays from 1 in %d)",
-                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)k->nchunks, MPIFT_DELTA_SHARE);
+    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks%s: sent whole (a delta pays from 1 in %d)",
+                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)k->nchunks,
+                      src ? " as the source has them" : "", MPIFT_DELTA_SHARE);
     return 0;
 }
 
