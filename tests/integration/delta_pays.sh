@@ -11,6 +11,8 @@
 #  - With about 1% of the chunks changed, the delta is taken.
 #  - A writer whose offer was declined makes a resumable copy: killed
 #    mid-file, the next run resumes it (moves less than the whole file).
+#  - A writer that takes a resume base never looks up the older version
+#    in its cache (which may re-hash an entry).
 #  - An entry's .kept counts in cache.max_size: a cache whose entries
 #    alone fit, but not with their .kept files, evicts one.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
@@ -118,7 +120,7 @@ PY
 scenario "1% of the chunks changed: the delta is taken" changed
 
 killed() {
-    local rc=0 n1
+    local rc=0 n1 old
     n1=$(node 1)
     restore_writers   # node 1 holds v0 in its cache
     fresh
@@ -129,11 +131,18 @@ killed() {
     [ -n "$(find "$n1/d4" -name '.mpift-*-resume-r1.tmp')" ] || fail "no resume temporary left: $(ls -la "$n1/d4")"
     [ -n "$(find "$n1/d4" -name '.mpift-*-record-r1.tmp')" ] || fail "no record left: $(ls -la "$n1/d4")"
     lines 1 "$DECLINED"
+    # The older version in node 1's cache, rewritten behind the cache's
+    # back: the re-run takes its resume temporary and never looks that
+    # entry up (a lookup would re-hash it, and discard it).
+    old=$(find "$n1/cache" -maxdepth 1 -name '41943040-*' ! -name '*.*')
+    [ "$(wc -w <<<"$old")" = 1 ] || fail "not one entry in node 1's cache: $(ls -la "$n1/cache")"
+    chmod u+w "$old" && printf 'X' | dd of="$old" bs=1 seek=1000 conv=notrunc status=none
     run d4 2
     [ "$(total resumed_bytes)" = $((32 * MiB)) ] || fail "resumed_bytes $(total resumed_bytes): $(cat "$t/log")"
     [ "$(total wire_bytes)" -le $((9 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+    [ -f "$old" ] || fail "the older version in the cache was looked up (and discarded) though a resume was taken"
 }
-scenario "a declined writer's copy is resumable: killed mid-file, the re-run resumes it" killed
+scenario "a declined writer's copy is resumable: killed mid-file, the re-run resumes it, no older version looked up" killed
 
 # A .kept of a 40 MiB entry: its header, 160 hashes, its seal.
 KEPT=$((88 + 160 * 8 + 8))

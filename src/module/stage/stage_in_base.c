@@ -35,6 +35,28 @@ static uint64_t base_chunks(const struct mpift_in_run *r, const struct mpift_pfi
     return (f->size + chunk - 1) / chunk;
 }
 
+/* The older version of a file in the node's cache (engine/base.h's
+ * mpift_base_older): what was looked up, to be let go after. */
+struct older {
+    struct mpift_in_run *r;
+    const struct mpift_pfile *f;
+    struct mpift_base_alt alt;
+    uint64_t *hash;
+    int own, found;
+};
+
+static const struct mpift_base_alt *look_older(void *arg)
+{
+    struct older *o = arg;
+    const struct mpift_config *cfg = o->r->ctx->cfg;
+
+    o->found = cfg->delta && o->f->keyed && o->r->cache.dirfd >= 0 &&
+               mpift_cache_older(&o->r->cache, o->f->dest, o->f->size, o->f->key, cfg->chunk_size, &o->alt.fd,
+                                 &o->own, &o->alt.size, &o->hash, &o->alt.n);
+    o->alt.hash = o->hash;
+    return o->found ? &o->alt : NULL;
+}
+
 /* My offers: a base for each file I need that I hold something of. */
 static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
 {
@@ -48,21 +70,16 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         struct mpift_base_of of = { f->size, f->mtime_sec, f->mtime_nsec, cfg->chunk_size };
-        struct mpift_base_alt alt = { -1, 0, NULL, 0 };
-        uint64_t *ah = NULL;
-        int own = 0, has_alt;
+        struct older o = { r, f, { -1, 0, NULL, 0 }, NULL, 0, 0 };
+        struct mpift_base_older look = { look_older, &o };
         if (!mpift_bit(r->mine, i) || !base_chunks(r, f) || i > UINT32_MAX)
             continue;
-        /* An older version in the node's cache: the base of a new dest. */
-        has_alt = cfg->delta && f->keyed && r->cache.dirfd >= 0 &&
-                  mpift_cache_older(&r->cache, f->dest, f->size, f->key, cfg->chunk_size, &alt.fd, &own, &alt.size,
-                                    &ah, &alt.n);
-        alt.hash = ah;
-        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, has_alt ? &alt : NULL, &r->ctx->watch,
-                        why, sizeof(why));
-        free(ah);
-        if (has_alt && own)
-            close(alt.fd);
+        /* An older version in the node's cache, the base of a new dest:
+         * looked up only when no resume base is taken. */
+        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, &look, &r->ctx->watch, why, sizeof(why));
+        free(o.hash);
+        if (o.found && o.own)
+            close(o.alt.fd);
         if (why[0])
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)
