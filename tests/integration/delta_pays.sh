@@ -88,8 +88,19 @@ unrelated() {
     lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
     lines 1 "$SHARES_NOTHING"
     lines 2 "$DECLINED"
-    # The same again with the source unchanged: its key and chunk hashes
-    # from rank 0's index, nothing read.
+    # Rank 0 keeps the source's chunk hashes beside its index, those of
+    # the version the index no longer holds swept.
+    [ "$(find "$(node 0)/cache" -maxdepth 1 -name 'index-*' | wc -l)" = 1 ] ||
+        fail "not one record of chunk hashes beside rank 0's index: $(ls -la "$(node 0)/cache")"
+    # The same again with the source unchanged and its chunk hashes gone
+    # (as an older mpift's index): read once more, and kept.
+    find "$(node 0)/cache" -maxdepth 1 -name 'index-*' -delete
+    fakenodes_clear d2
+    restore_writers
+    run d2
+    lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    lines 1 "$SHARES_NOTHING"
+    # And again: its key and chunk hashes from rank 0's index, nothing read.
     fakenodes_clear d2
     restore_writers
     run d2

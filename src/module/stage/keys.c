@@ -127,8 +127,8 @@ static void stamp(struct mpift_pfile *f, const struct stat *st, const uint8_t *k
 }
 
 /*
- * The chunk hashes of a file a delta may be taken for (engine/base.h's
- * MPIFT_BASE_MIN and bound), so rank 0 judges what the writers offer
+ * The chunk hashes of a file a delta may be taken for (transfer.delta on,
+ * chunk not 0; engine/base.h's MPIFT_BASE_MIN and bound), so rank 0 judges what the writers offer
  * against the source's own chunks (stage_in_base.c): ch->n is 0 when none
  * are wanted, or when there is no room for them.
  */
@@ -259,7 +259,8 @@ int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struc
         struct mpift_pfile *f = &plan->f[i];
         if (f->type == MPIFT_PT_FILE && f->src) {
             t.keyed++;
-            rc = key_one(w, srcfd, srcroot, &ix, buf, f, ctx->cfg->chunk_size, &(*hashes)[i], &t);
+            rc = key_one(w, srcfd, srcroot, &ix, buf, f, ctx->cfg->delta ? ctx->cfg->chunk_size : 0, &(*hashes)[i],
+                        &t);
             /* A test's stand-in for a write that moved neither size, mtime
              * nor ctime: the key is not of the bytes that will be sent. */
             if (f->keyed && wrong && strcmp(f->dest, wrong) == 0)
