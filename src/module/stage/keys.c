@@ -127,10 +127,11 @@ static void stamp(struct mpift_pfile *f, const struct stat *st, const uint8_t *k
 }
 
 /*
- * The chunk hashes of a file a delta may be taken for (transfer.delta on,
- * chunk not 0; engine/base.h's MPIFT_BASE_MIN and bound), so rank 0 judges what the writers offer
- * against the source's own chunks (stage_in_base.c): ch->n is 0 when none
- * are wanted, or when there is no room for them.
+ * The chunk hashes of a file a delta may be taken for (transfer.delta on:
+ * chunk not 0; engine/base.h's MPIFT_BASE_MIN and bound), so rank 0
+ * judges what the writers offer against the source's own chunks
+ * (stage_in_base.c): ch->n is 0 when none are wanted, or when there is
+ * no room for them.
  */
 static void chunks_want(struct chunks *ch, const struct mpift_pfile *f, uint64_t chunk)
 {
