@@ -115,6 +115,11 @@ static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **item
         }
         memcpy(v[*n].name, de->d_name, strlen(de->d_name) + 1);   /* an entry's name: it fits */
         v[*n].size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        /* Its kept chunk hashes go with it (evict_one): counted with it. */
+        snprintf(rec, sizeof(rec), "%s" MPIFT_CACHE_KEPT_SUFFIX, v[*n].name);
+        v[*n].kept = fstatat(c->dirfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
+                         ? (uint64_t)st.st_size : 0;
+        v[*n].size += v[*n].kept;
         snprintf(rec, sizeof(rec), "%s.rec", v[*n].name);
         v[*n].last_use = fstatat(c->dirfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mtim.tv_sec : 0;
         v[*n].in_use = 0;
@@ -192,8 +197,14 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
         if ((what = evict_one(c, v[i].name)) == KEPT)
             continue;
         total -= v[i].size;
-        if (what != GONE)
-            *(what == FREED ? freed : linked) += v[i].size;
+        /* A .kept is freed with its entry, even when a dest copy still
+         * links the entry's blocks. */
+        if (what == FREED)
+            *freed += v[i].size;
+        if (what == LINKED) {
+            *freed += v[i].kept;
+            *linked += v[i].size - v[i].kept;
+        }
     }
     *kept = total;
     free(v);

@@ -255,7 +255,8 @@ static void find_delta(struct mpift_base *b, int dirfd, const char *name, const 
 }
 
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
-                     int delta, const struct mpift_base_alt *alt, struct mpift_watch *w, char *why, size_t whylen)
+                     int delta, const struct mpift_base_older *older, struct mpift_watch *w, char *why,
+                     size_t whylen)
 {
     char parent[PATH_MAX], name[NAME_MAX + 1], cause[MPIFT_WHY_MAX];
     int dirfd;
@@ -281,7 +282,7 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
             if (why[0])
                 mpift_log_verbose("%s", why);   /* the resume temporary not taken */
             why[0] = '\0';
-            find_delta(b, dirfd, name, of, alt, why, whylen);
+            find_delta(b, dirfd, name, of, older ? older->look(older->arg) : NULL, why, whylen);
         }
         if (b->kind == MPIFT_BASE_NONE)
             mpift_base_free(b);

@@ -35,8 +35,9 @@ struct mpift_watch;
 #define MPIFT_BASE_MIN ((uint64_t)16 << 20)
 
 /* A delta is taken for a file only when at least 1 in this many of its
- * chunks can be kept by every writer that needs it (stage_in_base.c):
- * below it the file goes whole, striped where it would be. */
+ * chunks can be kept by every writer that needs it, with the source's
+ * hash when rank 0 has it (stage_in_base.c): below it the file goes
+ * whole, striped where it would be. */
 #define MPIFT_DELTA_SHARE 4
 
 /* A record is brought up to date (after an fdatasync of the copy) every
@@ -97,14 +98,23 @@ struct mpift_base_alt {
     uint64_t n;
 };
 
+/* How to look that entry up, called only when a delta base is wanted (no
+ * resume base taken): looking it up may read and hash a whole entry
+ * whose identity moved.  look returns it (held by the caller, who frees
+ * it after mpift_base_find) or NULL. */
+struct mpift_base_older {
+    const struct mpift_base_alt *(*look)(void *arg);
+    void *arg;
+};
+
 /*
  * mpift_base_find - what the folder of `rel` below rootfd holds of it for
  * this rank and version `of`: a resume base whose record is whole, sealed
  * and of this version (chunks that no longer hash as recorded are not
  * offered), else with `delta` a delta base (a regular file at `name`
- * whose size or mtime differ, read and hashed; `alt` (may be NULL), a
- * cache entry of an older version, is preferred to it: offered from the
- * cache's kept hashes unread, or read).  Never follows a link; a temporary another
+ * whose size or mtime differ, read and hashed; the cache entry of an
+ * older version `older` looks up (may be NULL) is preferred to it:
+ * offered from the cache's kept hashes unread, or read).  Never follows a link; a temporary another
  * live run holds (locked) is left alone.  b->kind NONE: nothing to offer.
  * `why` says, for --verbose, why a resume temporary was not taken, or
  * what the delta base was made of ("" if none).
@@ -113,7 +123,8 @@ struct mpift_base_alt {
  * rank 0, waiting in that collective, does not take it for stuck.
  */
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
-                     int delta, const struct mpift_base_alt *alt, struct mpift_watch *w, char *why, size_t whylen);
+                     int delta, const struct mpift_base_older *older, struct mpift_watch *w, char *why,
+                     size_t whylen);
 
 /* Does the base offer chunk i with hash h? */
 int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h);

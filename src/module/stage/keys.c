@@ -14,7 +14,9 @@
 
 #include "mpift/mpift.h"
 #include "config/template.h"
+#include "fs/keyhashes.h"
 #include "fs/keyindex.h"
+#include "engine/base.h"
 #include "engine/source.h"
 #include "stage/keys.h"
 #include "util/cpu.h"
@@ -37,18 +39,48 @@ struct tally {
     uint64_t bytes;
 };
 
-/* XXH3-128 of the whole of fd from its start, in canonical form.  0, or
- * an errno (EIO: it ended before `size` bytes). */
-static int hash_file(struct mpift_watch *w, int fd, uint64_t size, unsigned char *buf, uint8_t key[16])
+/* Where a file's per-chunk XXH3-64s go as it is read (none: n = 0). */
+struct chunks {
+    uint64_t chunk, n, size;
+    uint64_t *hash;
+};
+
+/* Feed `len` bytes at file offset `off` to the chunk hashes: each chunk's
+ * hash is the XXH3-64 of its bytes, as the stream hashes it to send. */
+static void chunks_feed(struct chunks *ch, XXH3_state_t *c, uint64_t off, const unsigned char *p, size_t len)
 {
-    XXH3_state_t *h = XXH3_createState();
+    while (len) {
+        uint64_t in = off % ch->chunk, take = ch->chunk - in < len ? ch->chunk - in : len;
+        XXH3_64bits_update(c, p, (size_t)take);
+        off += take;
+        p += take;
+        len -= (size_t)take;
+        if (off % ch->chunk == 0 || off == ch->size) {
+            ch->hash[(off - 1) / ch->chunk] = XXH3_64bits_digest(c);
+            XXH3_64bits_reset(c);
+        }
+    }
+}
+
+/* XXH3-128 of the whole of fd from its start, in canonical form, and
+ * with ch->n, the XXH3-64 of each chunk in ch->hash.  0, or an errno
+ * (EIO: it ended before `size` bytes). */
+static int hash_file(struct mpift_watch *w, int fd, uint64_t size, unsigned char *buf, uint8_t key[16],
+                     struct chunks *ch)
+{
+    XXH3_state_t *h = XXH3_createState(), *c = ch->n ? XXH3_createState() : NULL;
     XXH128_canonical_t canon;
     uint64_t done = 0;
     int err = 0;
 
-    if (!h)
+    if (!h || (ch->n && !c)) {
+        XXH3_freeState(h);
+        XXH3_freeState(c);
         return ENOMEM;
+    }
     XXH3_128bits_reset(h);
+    if (c)
+        XXH3_64bits_reset(c);
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     while (!err && done < size) {
         size_t want = size - done < READ_LEN ? (size_t)(size - done) : READ_LEN;
@@ -60,12 +92,15 @@ static int hash_file(struct mpift_watch *w, int fd, uint64_t size, unsigned char
             break;
         }
         XXH3_128bits_update(h, buf, (size_t)n);
+        if (c)
+            chunks_feed(ch, c, done, buf, (size_t)n);
         done += (uint64_t)n;
         mpift_watch_tick(w);   /* a long file: the other ranks still hear from rank 0 */
     }
     XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(h));
     memcpy(key, canon.digest, sizeof(canon.digest));
     XXH3_freeState(h);
+    XXH3_freeState(c);
     return err;
 }
 
@@ -91,17 +126,39 @@ static void stamp(struct mpift_pfile *f, const struct stat *st, const uint8_t *k
     s->key_ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 }
 
-/* One file: its key from the index, or read. */
+/*
+ * The chunk hashes of a file a delta may be taken for (transfer.delta on:
+ * chunk not 0; engine/base.h's MPIFT_BASE_MIN and bound), so rank 0
+ * judges what the writers offer against the source's own chunks
+ * (stage_in_base.c): ch->n is 0 when none are wanted, or when there is
+ * no room for them.
+ */
+static void chunks_want(struct chunks *ch, const struct mpift_pfile *f, uint64_t chunk)
+{
+    memset(ch, 0, sizeof(*ch));
+    if (f->size < MPIFT_BASE_MIN || !chunk || (f->size + chunk - 1) / chunk > MPIFT_BASE_CHUNKS_MAX)
+        return;
+    ch->chunk = chunk;
+    ch->size = f->size;
+    ch->n = (f->size + chunk - 1) / chunk;
+    if (!(ch->hash = malloc((size_t)ch->n * sizeof(*ch->hash))))
+        ch->n = 0;   /* the rule of docs/resume.md then counts what the writers agree on */
+}
+
+/* One file: its key (and chunk hashes) from the index, or read. */
 static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct mpift_keyidx *ix,
-                   unsigned char *buf, struct mpift_pfile *f, struct tally *t)
+                   unsigned char *buf, struct mpift_pfile *f, uint64_t chunk, uint64_t **hashes, struct tally *t)
 {
     char why[MPIFT_WHY_MAX];
     struct stat st, after;
     struct mpift_keyidx_id id;
     const uint8_t *known;
+    struct chunks ch;
+    uint64_t n;
     uint8_t key[16];
     int fd, code, err, rc = MPIFT_OK;
 
+    chunks_want(&ch, f, chunk);
     fd = mpift_source_open(srcfd, srcroot, f->src, &st, &code, why, sizeof(why));
     if (fd < 0 || (uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime_sec ||
         (uint32_t)st.st_mtim.tv_nsec != f->mtime_nsec) {
@@ -111,12 +168,19 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
         goto out;
     }
     mpift_keyidx_id_of(&st, &id);
+    /* Known, with its chunk hashes when they are wanted: nothing read.
+     * An index entry without them (kept by an older mpift) is read once. */
     if ((known = mpift_keyidx_find(ix, &id))) {
-        stamp(f, &st, known);
-        t->found++;
-        goto out;
+        free(ch.hash);
+        ch.hash = ch.n ? mpift_keyhashes_load(ix, f->size, known, chunk, &n) : NULL;
+        if (!ch.n || ch.hash) {
+            stamp(f, &st, known);
+            t->found++;
+            goto out;
+        }
+        chunks_want(&ch, f, chunk);
     }
-    err = hash_file(w, fd, f->size, buf, key);
+    err = hash_file(w, fd, f->size, buf, key, &ch);
     t->bytes += f->size;
     if (err == ENOMEM) {
         rc = MPIFT_ERR_NOMEM;
@@ -127,12 +191,16 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
         t->read++;
         if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < FRESH_SEC)
             t->fresh++;
-        else
-            rc = mpift_keyidx_put(ix, &id, key);
+        else if ((rc = mpift_keyidx_put(ix, &id, key)) == MPIFT_OK && ch.n)
+            mpift_keyhashes_save(ix, f->size, key, chunk, ch.hash, ch.n);
     }
 out:
     if (fd >= 0)
         close(fd);
+    if (f->keyed && ch.hash)
+        *hashes = ch.hash;
+    else
+        free(ch.hash);
     return rc;
 }
 
@@ -170,7 +238,17 @@ static int listed(const char *list, const char *name)
     return 0;
 }
 
-int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struct mpift_plan *plan)
+void mpift_keys_free(uint64_t **hashes, size_t n)
+{
+    size_t i;
+
+    for (i = 0; hashes && i < n; i++)
+        free(hashes[i]);
+    free(hashes);
+}
+
+int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struct mpift_plan *plan,
+                    uint64_t ***hashes)
 {
     struct mpift_watch *w = &ctx->watch;
     struct tally t = { 0, 0, 0, 0, 0, 0 };
@@ -182,16 +260,20 @@ int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struc
     size_t i;
     int rc = MPIFT_OK;
 
+    *hashes = NULL;
     if (!ctx->cfg->cache_dir)
         return MPIFT_OK;
-    if (!(buf = malloc(READ_LEN)))
+    if (!(buf = malloc(READ_LEN)) || !(*hashes = calloc(plan->n + 1, sizeof(**hashes)))) {
+        free(buf);
         return MPIFT_ERR_NOMEM;
+    }
     open_index(ctx, &ix);
     for (i = 0; rc == MPIFT_OK && i < plan->n; i++) {
         struct mpift_pfile *f = &plan->f[i];
         if (f->type == MPIFT_PT_FILE && f->src) {
             t.keyed++;
-            rc = key_one(w, srcfd, srcroot, &ix, buf, f, &t);
+            rc = key_one(w, srcfd, srcroot, &ix, buf, f, ctx->cfg->delta ? ctx->cfg->chunk_size : 0, &(*hashes)[i],
+                        &t);
             /* A test's stand-in for a write that moved neither size, mtime
              * nor ctime: the key is not of the bytes that will be sent. */
             if (f->keyed && wrong && listed(wrong, f->dest))
@@ -200,6 +282,8 @@ int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struc
     }
     if (rc == MPIFT_OK && mpift_keyidx_save(&ix, why, sizeof(why)) != MPIFT_OK)
         mpift_log_warn("%s; the next run reads the sources again to key them", why);
+    else if (rc == MPIFT_OK)
+        mpift_keyhashes_sweep(&ix);
     mpift_keyidx_close(&ix);
     free(buf);
     mpift_log_verbose("content keys of %zu files: %zu from the index, %zu read (%" PRIu64 " bytes, %.3f s; %zu too "

@@ -22,7 +22,15 @@
  * says why.  A problem with the index is a warning (keys are then read);
  * --verbose says how many keys came from where.  MPIFT_OK or
  * MPIFT_ERR_NOMEM.
+ * *hashes ([plan->n], NULL without cache.dir): for each keyed file a
+ * delta may be taken for (at least MPIFT_BASE_MIN), the XXH3-64 of each
+ * of its chunks of cfg->chunk_size, made in the same read as its key or
+ * kept beside the index with it (fs/keyhashes.h); NULL where there are
+ * none.  Freed with mpift_keys_free.
  */
-int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struct mpift_plan *plan);
+int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struct mpift_plan *plan,
+                    uint64_t ***hashes);
+
+void mpift_keys_free(uint64_t **hashes, size_t n);
 
 #endif

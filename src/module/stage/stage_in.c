@@ -100,7 +100,7 @@ static int make_plan(struct mpift_in_run *r)
             if (rc == MPIFT_OK)
                 rc = mpift_extract_scan(r);
             if (rc == MPIFT_OK)
-                rc = mpift_keys_make(ctx, r->srcfd, r->srcroot, &r->plan);
+                rc = mpift_keys_make(ctx, r->srcfd, r->srcroot, &r->plan, &r->srchash);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();
@@ -229,6 +229,7 @@ static void run_free(struct mpift_in_run *r)
     free(r->batch);
     mpift_notes_free(&r->notes);
     mpift_in_bases_free(r);
+    mpift_keys_free(r->srchash, r->plan.n);
     mpift_extract_free(&r->ex);
     mpift_plan_free(&r->plan);
     mpift_libs_free(&r->libs);

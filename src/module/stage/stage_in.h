@@ -69,6 +69,7 @@ struct mpift_in_run {
     struct mpift_notes notes;   /* with --report: why my copies failed */
     struct mpift_base **bases;  /* a writer's, [plan.n]: what it holds of a file it needs (NULL: nothing) */
     struct mpift_keep **keeps;  /* rank 0's, [plan.n]: what the writers hold, merged (NULL: nothing) */
+    uint64_t **srchash;         /* rank 0's, [plan.n]: the source's chunk hashes (stage/keys.h; NULL: unknown) */
     struct mpift_cache cache;   /* cache.dir on this node (stage_in_cache.c); dirfd -1: none */
     unsigned char *cmark;       /* with a cache: [plan.n] enum mpift_cmark */
     int *cfd;                   /* with a cache: [plan.n] a hit's entry (held by cache) */

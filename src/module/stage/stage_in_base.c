@@ -35,6 +35,28 @@ static uint64_t base_chunks(const struct mpift_in_run *r, const struct mpift_pfi
     return (f->size + chunk - 1) / chunk;
 }
 
+/* The older version of a file in the node's cache (engine/base.h's
+ * mpift_base_older): what was looked up, to be let go after. */
+struct older {
+    struct mpift_in_run *r;
+    const struct mpift_pfile *f;
+    struct mpift_base_alt alt;
+    uint64_t *hash;
+    int own, found;
+};
+
+static const struct mpift_base_alt *look_older(void *arg)
+{
+    struct older *o = arg;
+    const struct mpift_config *cfg = o->r->ctx->cfg;
+
+    o->found = cfg->delta && o->f->keyed && o->r->cache.dirfd >= 0 &&
+               mpift_cache_older(&o->r->cache, o->f->dest, o->f->size, o->f->key, cfg->chunk_size, &o->alt.fd,
+                                 &o->own, &o->alt.size, &o->hash, &o->alt.n);
+    o->alt.hash = o->hash;
+    return o->found ? &o->alt : NULL;
+}
+
 /* My offers: a base for each file I need that I hold something of. */
 static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
 {
@@ -48,21 +70,16 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         struct mpift_base_of of = { f->size, f->mtime_sec, f->mtime_nsec, cfg->chunk_size };
-        struct mpift_base_alt alt = { -1, 0, NULL, 0 };
-        uint64_t *ah = NULL;
-        int own = 0, has_alt;
+        struct older o = { r, f, { -1, 0, NULL, 0 }, NULL, 0, 0 };
+        struct mpift_base_older look = { look_older, &o };
         if (!mpift_bit(r->mine, i) || !base_chunks(r, f) || i > UINT32_MAX)
             continue;
-        /* An older version in the node's cache: the base of a new dest. */
-        has_alt = cfg->delta && f->keyed && r->cache.dirfd >= 0 &&
-                  mpift_cache_older(&r->cache, f->dest, f->size, f->key, cfg->chunk_size, &alt.fd, &own, &alt.size,
-                                    &ah, &alt.n);
-        alt.hash = ah;
-        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, has_alt ? &alt : NULL, &r->ctx->watch,
-                        why, sizeof(why));
-        free(ah);
-        if (has_alt && own)
-            close(alt.fd);
+        /* An older version in the node's cache, the base of a new dest:
+         * looked up only when no resume base is taken. */
+        mpift_base_find(&b, r->rootfd, f->dest, r->rank, &of, cfg->delta, &look, &r->ctx->watch, why, sizeof(why));
+        free(o.hash);
+        if (o.found && o.own)
+            close(o.alt.fd);
         if (why[0])
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)
@@ -117,14 +134,19 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
 /*
  * Rank 0: does a delta of file i pay?  Only when at least 1 in
  * MPIFT_DELTA_SHARE of its chunks can go as KEEP frames to every writer
- * that needs it (the rule of docs/resume.md): else it goes whole, as
- * without a base, and striped where paths.source_shared would stripe it
- * (striping gains more than a few chunks spared).  A killed run's
- * temporary is always taken: what it holds is never sent again.
+ * that needs it (the rule of docs/resume.md): offered by each with the
+ * same hash, and that hash the source's own (its chunk hashes from the
+ * keying read or kept with its key, stage/keys.h).  Without them (no
+ * cache.dir) the writers' agreement is all rank 0 knows before it sends.
+ * Else the file goes whole, as without a base, and striped where
+ * paths.source_shared would stripe it (striping gains more than a few
+ * chunks spared).  A killed run's temporary is always taken: what it
+ * holds is never sent again.
  */
 static int pays(const struct mpift_in_run *r, size_t i)
 {
     const struct mpift_keep *k = r->keeps[i];
+    const uint64_t *src = r->srchash ? r->srchash[i] : NULL;
     uint64_t c, kept = 0;
     uint32_t m = 0;
     int q;
@@ -134,11 +156,12 @@ static int pays(const struct mpift_in_run *r, size_t i)
     if (k->nkind[MPIFT_BASE_RESUME])
         return 1;
     for (c = 0; c < k->nchunks; c++)
-        kept += k->count[c] == m;
+        kept += k->count[c] == m && (!src || k->hash[c] == src[c]);
     if (kept * MPIFT_DELTA_SHARE >= k->nchunks)
         return 1;
-    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks: sent whole (a delta pays from 1 in %d)",
-                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)k->nchunks, MPIFT_DELTA_SHARE);
+    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks%s: sent whole (a delta pays from 1 in %d)",
+                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)k->nchunks,
+                      src ? " as the source has them" : "", MPIFT_DELTA_SHARE);
     return 0;
 }
 
@@ -170,13 +193,29 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
 
 #define GATHER "waiting for every rank to say what it holds already"
 
+/* A writer: the delta base of file i, which rank 0 declined, closed; the
+ * copy is then made as without one (resumable, with its record).  A
+ * resume base is kept: it is the copy's temporary, whatever comes. */
+static void declined(struct mpift_in_run *r, size_t i)
+{
+    if (!r->bases || !r->bases[i] || r->bases[i]->kind != MPIFT_BASE_DELTA)
+        return;
+    mpift_log_verbose("%s: rank 0 takes no delta for it: the older version is closed, the file comes whole",
+                      r->plan.f[i].dest);
+    mpift_base_free(r->bases[i]);
+    free(r->bases[i]);
+    r->bases[i] = NULL;
+}
+
 /*
- * A file some writer holds a base of goes from rank 0 alone, not striped
- * (source_shared.h): a stripe's reader sends what it reads whatever the
- * others hold, while from rank 0 only what is missing moves.  Rank 0 says
- * which (a bit per file, as the need bits); every rank unstripes them.
+ * Rank 0 says which files it takes a base for (a bit per file, as the
+ * need bits), to every rank: a writer closes a delta base rank 0
+ * declined, and a file some writer holds a base of goes from rank 0
+ * alone, not striped (source_shared.h): a stripe's reader sends what it
+ * reads whatever the others hold, while from rank 0 only what is
+ * missing moves.
  */
-static int unstripe(struct mpift_in_run *r)
+static int share_taken(struct mpift_in_run *r)
 {
     unsigned char *bits = calloc(r->nbytes, 1);
     MPI_Request rq;
@@ -191,7 +230,9 @@ static int unstripe(struct mpift_in_run *r)
     rc = mpift_wait_coll(&r->ctx->watch, GATHER,
                          MPI_Ibcast(bits, (int)r->nbytes, MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++)
-        if (mpift_bit(bits, i))
+        if (!mpift_bit(bits, i))
+            declined(r, i);
+        else if (r->shared.on)
             mpift_shared_unstripe(r, i);
     free(bits);
     return rc;
@@ -234,8 +275,8 @@ int mpift_in_bases(struct mpift_in_run *r)
                                       ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && r->rank == 0)
         merge_all(r, all, lens, displs);
-    if (rc == MPIFT_OK && r->shared.on)
-        rc = unstripe(r);
+    if (rc == MPIFT_OK)
+        rc = share_taken(r);
 out:
     free(ob.p);
     free(all);

@@ -1,0 +1,202 @@
+#!/bin/bash
+# When a delta pays, and what a writer does when it does not
+# (docs/resume.md, "When it pays"; docs/cache.md).  3 fake nodes x 1
+# slot, a 40 MiB file in 256 KiB chunks (160), rank 0 the source, ranks 1
+# and 2 the writers, cache.dir set.
+#  - Every writer holds the same older version, which shares nothing with
+#    the new one: rank 0 compares the offers with the source's own chunk
+#    hashes (made as it keys the source, or kept beside its key index when
+#    the source did not change) and sends the file whole, no delta taken;
+#    each writer is told, and closes its older version.
+#  - With about 1% of the chunks changed, the delta is taken.
+#  - A writer whose offer was declined makes a resumable copy: killed
+#    mid-file, the next run resumes it (moves less than the whole file).
+#  - A writer that takes a resume base never looks up the older version
+#    in its cache (which may re-hash an entry).
+#  - An entry's .kept counts in cache.max_size: a cache whose entries
+#    alone fit, but not with their .kept files, evicts one.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
+plan 5
+
+MiB=$((1024 * 1024))
+CH=$((256 * 1024))
+mkdir -p "$t/src"
+node() { echo "$FAKE_NODEDIR/${fake_host[$1]}"; }
+
+# fresh: a new source version sharing nothing with the last, old enough
+# (2 s) for rank 0's key index to record it (stage/keys.c's FRESH_SEC)
+fresh() {
+    head -c $((40 * MiB)) /dev/urandom >"$t/src/big.bin"
+    sleep 2
+}
+
+# cfg DEST [EXTRA]: into $FAKE_SCRATCH/DEST, the cache on each node
+cfg() {
+    cat >"$t/p.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/$1"; source_shared = "yes"; };
+transfer: { chunk_size = "256K"; retries = 1; };
+cache: { dir = "$FAKE_SCRATCH/cache"; ${2:-} };
+stage_in = ( { src = "big.bin"; dest = ""; } );
+CFG
+}
+
+# run DEST [NP]: stage on NP ranks (3); each copy equals the source; report in $t/rep.json
+run() {
+    local i np=${2:-3}
+    rm -f "$t/rep.json"
+    fakenodes_mpirun "$np" "$stage" --module "$faults" --config "$t/p.cfg" --report "$t/rep.json" --verbose \
+        >"$t/log" 2>&1 || fail "the run failed: $(cat "$t/log")"
+    for ((i = 0; i < np; i++)); do
+        cmp "$t/src/big.bin" "$(node $i)/$1/big.bin" || fail "the copy on ${fake_host[$i]} differs"
+    done
+    no_temporaries "temporaries left" "$FAKE_NODEDIR"
+    check_report "$t/rep.json"
+}
+
+total() {
+    /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"][sys.argv[2]])' "$t/rep.json" "$1"
+}
+
+# lines N TEXT: the log has exactly N lines with TEXT
+lines() {
+    local n
+    n=$(grep -cF -- "$2" "$t/log")
+    [ "$n" = "$1" ] || fail "$n lines (expected $1) with: $2: $(cat "$t/log")"
+}
+
+# the writers' caches as they were after the first job (they hold v0)
+snap_writers() { for i in 1 2; do rm -rf "$t/snap$i" && cp -a "$(node $i)/cache" "$t/snap$i"; done; }
+restore_writers() { for i in 1 2; do rm -rf "$(node $i)/cache" && cp -a "$t/snap$i" "$(node $i)/cache"; done; }
+
+SHARES_NOTHING="big.bin: its writers hold 0 of its 160 chunks as the source has them: sent whole"
+DECLINED="big.bin: rank 0 takes no delta for it: the older version is closed, the file comes whole"
+
+unrelated() {
+    fresh
+    cfg d1
+    run d1
+    snap_writers
+    fresh
+    cfg d2
+    run d2
+    lines 2 "big.bin: delta base: an older version in the node's cache, from its kept hashes (not read)"
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+    # Striped as without a base (source_shared = "yes"), not sent whole
+    # from rank 0 (which says how it sent the whole file's bytes).
+    lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
+    lines 1 "$SHARES_NOTHING"
+    lines 2 "$DECLINED"
+    # Rank 0 keeps the source's chunk hashes beside its index, those of
+    # the version the index no longer holds swept.
+    [ "$(find "$(node 0)/cache" -maxdepth 1 -name 'index-*' | wc -l)" = 1 ] ||
+        fail "not one record of chunk hashes beside rank 0's index: $(ls -la "$(node 0)/cache")"
+    # The same again with the source unchanged and its chunk hashes gone
+    # (as an older mpift's index): read once more, and kept.
+    find "$(node 0)/cache" -maxdepth 1 -name 'index-*' -delete
+    fakenodes_clear d2
+    restore_writers
+    run d2
+    lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    lines 1 "$SHARES_NOTHING"
+    # And again: its key and chunk hashes from rank 0's index, nothing read.
+    fakenodes_clear d2
+    restore_writers
+    run d2
+    lines 1 "content keys of 1 files: 1 from the index, 0 read"
+    lines 1 "$SHARES_NOTHING"
+    lines 2 "$DECLINED"
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+}
+scenario "every writer holds the same older version, sharing nothing with the source: no delta" unrelated
+
+changed() {
+    # After the last scenario the writers hold the source as it is.
+    /usr/bin/python3 - "$t/src/big.bin" <<'PY'
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    for k in (17, 101):
+        f.seek(k * 256 * 1024 + 100)
+        f.write(os.urandom(4096))
+PY
+    cfg d3
+    run d3
+    lines 0 "sent whole"
+    lines 0 "$DECLINED"
+    [ "$(total delta_saved_bytes)" = $((2 * 158 * CH)) ] ||
+        fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(total wire_bytes)" -le $((3 * CH)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+}
+scenario "1% of the chunks changed: the delta is taken" changed
+
+killed() {
+    local rc=0 n1 old
+    n1=$(node 1)
+    restore_writers   # node 1 holds v0 in its cache
+    fresh
+    cfg d4
+    MPIFT_TEST_KILL=1:140 fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/p.cfg" --verbose \
+        >"$t/log" 2>&1 || rc=$?
+    [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
+    [ -n "$(find "$n1/d4" -name '.mpift-*-resume-r1.tmp')" ] || fail "no resume temporary left: $(ls -la "$n1/d4")"
+    [ -n "$(find "$n1/d4" -name '.mpift-*-record-r1.tmp')" ] || fail "no record left: $(ls -la "$n1/d4")"
+    lines 1 "$DECLINED"
+    # The older version in node 1's cache, rewritten behind the cache's
+    # back: the re-run takes its resume temporary and never looks that
+    # entry up (a lookup would re-hash it, and discard it).
+    old=$(find "$n1/cache" -maxdepth 1 -name '41943040-*' ! -name '*.*')
+    [ "$(wc -w <<<"$old")" = 1 ] || fail "not one entry in node 1's cache: $(ls -la "$n1/cache")"
+    chmod u+w "$old" && printf 'X' | dd of="$old" bs=1 seek=1000 conv=notrunc status=none
+    run d4 2
+    [ "$(total resumed_bytes)" = $((32 * MiB)) ] || fail "resumed_bytes $(total resumed_bytes): $(cat "$t/log")"
+    [ "$(total wire_bytes)" -le $((9 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+    [ -f "$old" ] || fail "the older version in the cache was looked up (and discarded) though a resume was taken"
+}
+scenario "a declined writer's copy is resumable: killed mid-file, the re-run resumes it, no older version looked up" killed
+
+# A .kept of a 40 MiB entry: its header, 160 hashes, its seal.
+KEPT=$((88 + 160 * 8 + 8))
+
+evicts_by_sum() {
+    local i list
+    fakenodes_clear cache d4
+    # Two versions of the file staged one after the other: two entries of
+    # 40 MiB, each with its .kept.  Their bytes alone fit in max_size,
+    # not with their .kept files.
+    fresh
+    cfg d5 "max_size = \"$((80 * MiB + KEPT))\";"
+    run d5
+    fresh
+    cfg d6 "max_size = \"$((80 * MiB + KEPT))\";"
+    run d6
+    # Trimmed by a job of its own: no entry is held (the run that put the
+    # second held the first, its delta base).
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune >"$t/prune" 2>&1 || fail "--cache-prune: $(cat "$t/prune")"
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-list >"$t/list" 2>&1 || fail "--cache-list: $(cat "$t/list")"
+    for i in 1 2; do
+        list=$(ls "$(node $i)/cache")
+        [ "$(grep -c '\.kept$' <<<"$list")" = 1 ] || fail "${fake_host[$i]}: not one .kept: $list"
+        grep -q "^${fake_host[$i]}: cache.dir .*: 1 entry, $((40 * MiB + KEPT)) bytes" "$t/list" ||
+            fail "--cache-list of ${fake_host[$i]} does not count the .kept: $(cat "$t/list") ($list)"
+    done
+}
+scenario "a cache at its limit evicts by the entries' bytes and their .kept files'" evicts_by_sum
+
+declined_no_cache() {
+    # Without cache.dir rank 0 has no chunk hashes of the source: the
+    # writers' agreement decides.  Two writers that hold different older
+    # versions at the final path agree on nothing: declined, and told.
+    local i
+    fresh
+    cfg d7
+    sed -i '/^cache:/d' "$t/p.cfg"
+    for i in 1 2; do
+        mkdir -p "$(node $i)/d7" && head -c $((40 * MiB)) /dev/urandom >"$(node $i)/d7/big.bin"
+    done
+    run d7
+    lines 1 "big.bin: its writers hold 0 of its 160 chunks: sent whole"
+    lines 2 "$DECLINED"
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+}
+scenario "without cache.dir: the writers' agreement decides; a declined writer is told" declined_no_cache
