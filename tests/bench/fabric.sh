@@ -6,8 +6,10 @@
 # (receive, hash, write, forward, wait) is all there is.  Beside mpift the
 # floor: tests/bench/mpi_relay, which only relays the same chunks (256 KiB)
 # along the same chain of nodes and writes them, hashing nothing.  mpift
-# runs as launched, with the source read by rank 0 alone, unverified, and
-# with Open MPI's own TCP eager limit (eager-64k, _fab_envs).  Each
+# runs as launched, with the source read by rank 0 alone, unverified,
+# with Open MPI's own TCP eager limit and send size (eager-64k), and with
+# the 1 MiB eager limit mpift-stage sets where a link may be slow
+# (eager-1m: what it set everywhere before, _fab_envs).  Each
 # program runs a warm-up and then 3 times (the median shown), and as many
 # times with nothing to move (mpift: every copy in place; the floor: an
 # empty file), which is subtracted: "net".  Wall is the job's.  CPU is
@@ -103,16 +105,21 @@ declare -A _fab_variants=(
     [rank0-src]="--set paths.source_shared=no"
     [no-hash]="--set transfer.checksum=none"
     [eager-64k]=""
+    [eager-1m]=""
 )
-# ... and the environment of those that need one.  eager-64k: Open MPI's
-# own TCP eager limit instead of mpift-stage's 1 MiB (api/hook.c), so a
-# 256 KiB chunk goes by rendezvous and lands in place, where under the
-# eager limit every receiver copies it once out of Open MPI's buffer
-# (docs/benchmarks.md: what each way costs, here and on shaped links).
+# ... and the environment of those that need one.  On lo mpift-stage
+# keeps Open MPI's own TCP eager limit (api/hook.c: every interface it
+# would use is loopback), so a 256 KiB chunk goes by rendezvous and lands
+# in place, and raises only btl_tcp_max_send_size; eager-64k sets both
+# back to Open MPI's.  eager-1m: the 1 MiB limit it sets where a link
+# may be slow, under which every receiver copies each chunk once out of
+# Open MPI's buffer (docs/fabric.md: what each way costs, here and on
+# shaped links).
 declare -A _fab_envs=(
     [eager-64k]="OMPI_MCA_btl_tcp_eager_limit=65536 OMPI_MCA_btl_tcp_max_send_size=131072"
+    [eager-1m]="OMPI_MCA_btl_tcp_eager_limit=1049600 OMPI_MCA_btl_tcp_max_send_size=1049600"
 )
-_fab_names="mpift rank0-src no-hash eager-64k"
+_fab_names="mpift rank0-src no-hash eager-64k eager-1m"
 
 # _fab_env NAME CMD...: CMD with NAME's environment, in a subshell
 _fab_env() (

@@ -5,7 +5,9 @@
 # from PMIx under Open MPI, from MPI's shared-memory split under MPICH); a tree of
 # per-rank copies relays node to node (0 -> 1, 2; 1 -> 3, 4; 2 -> 5); a
 # re-run skips, --force re-sends; a missing source exits 1 naming it;
-# 600 small files go in batches, for pipeline and tree.
+# 600 small files go in batches, for pipeline and tree.  Under Open MPI,
+# --verbose says once per node that the TCP eager limit stays Open MPI's
+# own (the nodes talk over lo: memory speed), or that it is the user's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 tree
 plan 9
 
@@ -34,6 +36,9 @@ stage_policy() {
     fakenodes_mpirun 6 "$stage" --config "$t/$policy.cfg" --set paths.source_shared=no --verbose >"$t/log" 2>&1 ||
         fail "$policy: stage-in failed: $(cat "$t/log")"
     grep -q "topology from $topo: 6 ranks on 3 nodes" "$t/log" || fail "$policy: topology not from $topo / wrong: $(grep topology "$t/log")"
+    [ "$(mpift_launcher)" != openmpi ] ||
+        [ "$(grep -c "TCP eager limit left at its own (chunks land in place): lo loopback$" "$t/log")" = 3 ] ||
+        fail "$policy: not one line per node keeping Open MPI's TCP eager limit on lo: $(grep -i eager "$t/log")"
     check_nodes "$policy"
     expect_summary "$t/log" $((nfiles * 3)) 0 0
 }
@@ -92,11 +97,15 @@ scenario "a re-run finds every node's copy unchanged" rerun
 
 force() {
     after "stage_policy tree"
-    fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" --force >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
+    OMPI_MCA_btl_tcp_eager_limit=32768 fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" --force --verbose \
+        >"$t/log" 2>&1 || fail "--force failed: $(cat "$t/log")"
+    [ "$(mpift_launcher)" != openmpi ] ||
+        [ "$(grep -c "TCP eager limit: 32768, as set (OMPI_MCA_btl_tcp_eager_limit)$" "$t/log")" = 3 ] ||
+        fail "--force: the eager limit set is not said to be kept: $(grep -i eager "$t/log")"
     expect_summary "$t/log" $((nfiles * 3)) 0 0
     check_nodes "--force"
 }
-scenario "--force sends every node's copy again, byte-exact" force
+scenario "--force sends every node's copy again, byte-exact (the TCP eager limit set kept)" force
 
 missing_source() {
     local rc=0

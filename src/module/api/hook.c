@@ -6,6 +6,7 @@
 #include <mpi.h>
 #include <errno.h>
 #include <grp.h>
+#include <ifaddrs.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "mpift/hook.h"
 #include "job/context.h"
+#include "util/ifspeed.h"
 #include "util/log.h"
 #include "service/console.h"
 #include "stage/cache_cmd.h"
@@ -34,24 +36,57 @@
  * it waits behind up to a queue's worth of bytes and the pipeline stalls:
  * 64 MiB through 3 relays on 200 Mbit/s links took 3.53 s with 1 MiB
  * chunks, 2.94 s once chunks up to 1 MiB go eagerly (memory stayed at
- * 23 MB per rank: eager sends still complete only when written).  Only
- * mpift-stage's own MPI_Init gets this, and only where the user set
- * nothing (mpirun --mca passes OMPI_MCA_* variables, which win).
- * Open MPI's TCP transport only: MPICH and its family (ch4 over UCX or
- * libfabric) have other protocols and knobs, and get nothing here.
- * The price is a copy: an eager chunk lands in Open MPI's buffer and every
- * receiver copies it into mpift's (a rendezvous one is written in place).
- * Measured both ways (docs/benchmarks.md, fabric): at memory speed the
- * copy is the largest cost mpift has beyond the floor's, but with
- * Open MPI's 64 KiB limit the shaped-link fan-out slowed by up to 1.8x,
- * so the raise stays, and a fast TCP fabric sets the limit back
- * (mpift-stage(1)).
+ * 23 MB per rank: eager sends still complete only when written), and the
+ * fan-out rows lost up to 1.8x without it.  The price is a copy: an eager
+ * chunk lands in Open MPI's buffer and every receiver copies it into
+ * mpift's (a rendezvous one is PUT in place), the largest cost mpift had
+ * beyond the floor's at memory speed (docs/fabric.md).  So the limit is
+ * raised only where a link may set the pace: unless every interface
+ * Open MPI's TCP transport would use is loopback or at least 25 Gbit/s
+ * (util/ifspeed.h; an interface of unknown speed counts as slow, which
+ * keeps the raise).
+ * btl_tcp_max_send_size, the most a receiver takes in one fragment, is
+ * raised in both cases: Open MPI reads a fragment into a buffer of its
+ * own max_send_size unchecked, and nodes whose interfaces differ may
+ * decide differently, a raised one sending 1 MiB eagerly to one that did
+ * not raise.  Only mpift-stage's own MPI_Init gets this, and only where
+ * the user set nothing (mpirun --mca passes OMPI_MCA_* variables, which
+ * win).  Open MPI's TCP transport only: MPICH and its family (ch4 over
+ * UCX or libfabric) have other protocols and knobs, and get nothing
+ * here.  what (len bytes) says what was chosen and why, for --verbose.
  */
-static void tcp_defaults(void)
+/* Just over 1 MiB: a 1 MiB chunk and Open MPI's headers. */
+#define TCP_EAGER_RAISED "1049600"
+
+static void tcp_defaults(char *what, size_t len)
 {
 #ifdef OPEN_MPI
-    setenv("OMPI_MCA_btl_tcp_eager_limit", "1049600", 0);
-    setenv("OMPI_MCA_btl_tcp_max_send_size", "1049600", 0);
+    struct ifaddrs *ifs = NULL;
+    const char *set = getenv("OMPI_MCA_btl_tcp_eager_limit");
+    char why[MPIFT_WHY_MAX];
+    int fast;
+
+    setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
+    if (set) {
+        snprintf(what, len, "Open MPI's TCP eager limit: %s, as set (OMPI_MCA_btl_tcp_eager_limit)", set);
+        return;
+    }
+    if (getifaddrs(&ifs) != 0)
+        ifs = NULL;
+    fast = mpift_if_fast("/sys", getenv("OMPI_MCA_btl_tcp_if_include"), getenv("OMPI_MCA_btl_tcp_if_exclude"), ifs,
+                         why, sizeof(why));
+    if (ifs)
+        freeifaddrs(ifs);
+    if (!fast)
+        setenv("OMPI_MCA_btl_tcp_eager_limit", TCP_EAGER_RAISED, 0);
+    if (fast)
+        snprintf(what, len, "Open MPI's TCP eager limit left at its own (chunks land in place): %s", why);
+    else
+        snprintf(what, len, "Open MPI's TCP eager limit raised to 1 MiB (no handshake before a chunk, copied once "
+                 "on arrival): not every interface is loopback or %d Gbit/s: %s", MPIFT_IF_FAST_MBIT / 1000, why);
+#else
+    (void)len;
+    what[0] = '\0';
 #endif
 }
 
@@ -248,6 +283,8 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
 {
     int initialized = 0, rc, rank = -1;
     MPI_Comm world = MPI_COMM_WORLD;
+    char tcp[MPIFT_WHY_MAX + 256] = "";
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
 
     *ctx = NULL;
     /* A file over this rank's RLIMIT_FSIZE (batch systems pass on the
@@ -257,7 +294,7 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     signal(SIGXFSZ, SIG_IGN);
     MPI_Initialized(&initialized);
     if (!initialized) {
-        tcp_defaults();
+        tcp_defaults(tcp, sizeof(tcp));
         as_user_shm_defaults(opts);
     }
     if (!initialized && MPI_Init(argc, argv) != MPI_SUCCESS) {
@@ -270,6 +307,9 @@ static int hook_init(const struct mpift_options *opts, int *argc, char ***argv, 
     if (rank == 0 && mpift_same_terminal())
         launcher_log.err = stdout;
     mpift_log_use(&launcher_log);
+    /* Once per node (its first rank): nodes may differ. */
+    if (tcp[0] && (!local || strcmp(local, "0") == 0))
+        mpift_log_verbose("%s", tcp);
     if ((rc = become_user(opts, rank)) == MPIFT_OK)
         rc = mpift_open(&world, opts, ctx);
     if (rc == MPIFT_OK)

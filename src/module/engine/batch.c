@@ -82,7 +82,10 @@ static struct mpift_batch_entry batch_put(struct mpift_xfer *x, uint64_t id, con
         e.mtime_sec = st.st_mtim.tv_sec;
         e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
         e.mode = st.st_mode & 07777;
-        e.digest = x->hash ? XXH3_64bits(data, (size_t)e.size) : 0;
+        /* The content's XXH3-64 is the report's; the checksum is made of
+         * it (sink.h), so the bytes are hashed once. */
+        res->digest = x->hash ? XXH3_64bits(data, (size_t)e.size) : 0;
+        e.digest = x->hash ? mpift_digest_one(res->digest, e.size) : 0;
         e.data = data;
     }
     if (fd >= 0)
@@ -121,7 +124,6 @@ int mpift_xfer_batch_source(struct mpift_xfer *x, uint64_t seq, const uint64_t *
         if (e.status != MPIFT_SEND_OK)
             continue;
         mpift_meter_bytes(x->meter, e.size);
-        res[k].digest = e.digest;
         res[k].wire = e.size;   /* batches travel uncompressed */
         if (tgt)
             batch_write(x, f[k], &e, tgt, 0, &res[k]);

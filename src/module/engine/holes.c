@@ -30,13 +30,15 @@ void mpift_holes_whole(struct mpift_xfer_stream *s, const unsigned char *data, u
 {
     static const unsigned char zeros[64 << 10];
     struct mpift_xfer *x = s->x;
-    int whole = s->holes.n > 0 && x->whole_wanted && x->whole, key = s->f && s->f->keyed && x->keyhash;
+    int whole = x->whole_wanted && x->whole, key = s->f && s->f->keyed && x->keyhash;
     size_t n;
 
     if (!s->source || (!whole && !key))
         return;
     /* 16 GiB of zeros: about a second, on the source alone (the key's
-     * digest is of the whole content too, holes included). */
+     * digest is of the whole content too, holes included).  The report's
+     * is of the content, not of the chunks' hashes (sink.h): with a
+     * report, the source hashes each chunk twice. */
     for (; len > 0; len -= n, data = data ? data + n : NULL) {
         n = data ? (size_t)len : len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
         if (whole)

@@ -323,24 +323,40 @@ static void put(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
         s->end = off + len;
 }
 
-/* A resumable copy's record: chunk `off` (len bytes at buf, whose hash
- * is h when known, else 0) is written.  Only whole chunks count (a test
- * fault's split write does not). */
-static void note(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h)
+/* Does a resumable copy's record take len bytes at off?  Only whole
+ * chunks count (a test fault's split write does not). */
+static bool recorded(const struct mpift_sink *s, size_t len, uint64_t off)
 {
     const struct mpift_base_of *of = &s->rec.of;
 
-    if (s->rec.hash && !s->err && off % of->chunk == 0 && (len == of->chunk || off + len == of->size))
-        mpift_record_chunk(&s->rec, s->fd, off / of->chunk, h ? h : XXH3_64bits(buf, len), len);
+    return s->rec.hash && !s->err && off % of->chunk == 0 && (len == of->chunk || off + len == of->size);
 }
 
-void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
+/* The record: chunk `off` (len bytes, whose XXH3-64 is h) is written. */
+static void note(struct mpift_sink *s, size_t len, uint64_t off, uint64_t h)
 {
-    if (s->hash)
-        XXH3_64bits_update(s->hash, buf, len);
+    if (recorded(s, len, off))
+        mpift_record_chunk(&s->rec, s->fd, off / s->rec.of.chunk, h, len);
+}
+
+bool mpift_sink_wants_hash(const struct mpift_sink *s, size_t len, uint64_t off)
+{
+    return (s->hash && len > 0) || recorded(s, len, off);
+}
+
+void mpift_sink_write_hashed(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h)
+{
+    if (s->hash && len > 0)
+        mpift_hash_chunk(s->hash, h);
     s->received += len;
     put(s, buf, len, off);
-    note(s, buf, len, off, 0);
+    note(s, len, off, h);
+}
+
+/* The chunk is hashed once, here: for the checksum and the record both. */
+void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off)
+{
+    mpift_sink_write_hashed(s, buf, len, off, mpift_sink_wants_hash(s, len, off) ? XXH3_64bits(buf, len) : 0);
 }
 
 /* len zeros written at off (where no hole can be punched). */
@@ -377,11 +393,13 @@ static void put_hole(struct mpift_sink *s, uint64_t len, uint64_t off)
 
 void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off)
 {
-    if (s->hash)
-        XXH3_64bits_update(s->hash, zeros, len);
+    uint64_t h = mpift_sink_wants_hash(s, len, off) ? XXH3_64bits(zeros, len) : 0;
+
+    if (s->hash && len > 0)
+        mpift_hash_chunk(s->hash, h);
     s->received += len;
     put_hole(s, len, off);
-    note(s, zeros, len, off, 0);
+    note(s, len, off, h);
 }
 
 /*
@@ -435,8 +453,8 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
      * changed since, and only the source's bytes are taken. */
     if (XXH3_64bits(s->scratch, len) != h)
         return -1;
-    if (s->hash)
-        XXH3_64bits_update(s->hash, s->scratch, len);
+    if (s->hash && len > 0)
+        mpift_hash_chunk(s->hash, h);
     s->received += len;
     if (b->kind == MPIFT_BASE_DELTA) {
         if (cloned)
@@ -449,7 +467,7 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     } else {
         s->resumed += len;
     }
-    note(s, s->scratch, len, off, h);
+    note(s, len, off, h);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 #include "util/hash.h"
 
+#include "util/le64.h"
 #include "util/tmpname.h"
 #include "wire/proto.h"
 #include "engine/base.h"
@@ -100,6 +101,14 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
  * error further data is still counted but not written. */
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off);
 
+/* Does the sink want the XXH3-64 of these len bytes at off (for its
+ * checksum or its record)? */
+bool mpift_sink_wants_hash(const struct mpift_sink *s, size_t len, uint64_t off);
+
+/* mpift_sink_write of bytes whose XXH3-64 the caller computed already:
+ * h (any value when mpift_sink_wants_hash said no). */
+void mpift_sink_write_hashed(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h);
+
 /*
  * mpift_sink_hole - a chunk of zeros that came as a zero frame
  * (compress.h): hashed like any chunk (zeros: len bytes of them), then
@@ -108,15 +117,38 @@ void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_
 void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t len, uint64_t off);
 
 /*
- * The checksum of a file that crossed with hole extents (wire/proto.h,
- * HOLES): XXH3-64 over its data bytes in file order with, where each
- * extent lies, 16 bytes in their place: its offset and length (u64
- * little-endian each).  The sender and every writer hash the same, and a
- * hole in another place, a missing extent or another length gives
- * another digest, for the cost of 16 bytes instead of the extent's zeros
- * (16 GiB of them: about a second per rank at 18 GB/s).  A file without
- * extents hashes its bytes alone: plain XXH3-64 of its content.
+ * The checksum a copy is checked against (transfer.checksum = "xxh3"):
+ * XXH3-64 over, in file order, each DATA chunk's own XXH3-64 (u64
+ * little-endian: mpift_hash_chunk) and, where a hole extent lies
+ * (wire/proto.h, HOLES), 16 bytes in its place: its offset and length
+ * (u64 little-endian each, mpift_hash_hole).  A writer hashes each chunk
+ * once: the same hash is its resume record's and its cache entry's
+ * (docs/resume.md), and KEEP frames' chunks go in by the hash they were
+ * checked against.  A hole in another place, a missing extent or another
+ * length gives another digest, for the cost of 16 bytes instead of the
+ * extent's zeros (16 GiB of them: about a second per rank at 18 GB/s).
+ * Both ends cut the file at the same places (a stream's DATA messages,
+ * a batch's one piece), so both fold the same hashes.  The report's xxh3
+ * is the content's own, hashed apart by the source alone (xfer.h).
  */
+static inline void mpift_hash_chunk(XXH3_state_t *st, uint64_t h)
+{
+    unsigned char b[8];
+
+    mpift_le64_put(b, h);
+    XXH3_64bits_update(st, b, sizeof(b));
+}
+
+/* The checksum of a file that crosses in one piece of len bytes, whose
+ * XXH3-64 is h (a batch's small file). */
+static inline uint64_t mpift_digest_one(uint64_t h, uint64_t len)
+{
+    unsigned char b[8];
+
+    mpift_le64_put(b, h);
+    return XXH3_64bits(b, len ? sizeof(b) : 0);
+}
+
 static inline void mpift_hash_hole(XXH3_state_t *h, uint64_t off, uint64_t len)
 {
     unsigned char rec[16];

@@ -208,6 +208,23 @@ static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
         mpift_sink_chunk(&s->sink, data, (size_t)want, s->off, s->next == 0);
 }
 
+/* A striped route's origin: chunk s->next (count bytes at data) into the
+ * checksum, the report's and the key's digests, and its own copy,
+ * hashed once for the checksum and the copy's record. */
+static void origin_hash(struct mpift_xfer_stream *s, const unsigned char *data, int count)
+{
+    struct mpift_xfer *x = s->x;
+    uint64_t h = 0;
+
+    if (x->hash || (s->have_sink && mpift_sink_wants_hash(&s->sink, (size_t)count, s->off)))
+        h = XXH3_64bits(data, (size_t)count);
+    if (x->hash)
+        mpift_hash_chunk(x->hash, h);
+    mpift_holes_whole(s, data, (uint64_t)count);
+    if (s->have_sink)
+        mpift_sink_write_hashed(&s->sink, data, (size_t)count, s->off, h);
+}
+
 /* Receive, forward and write chunks in file order as far as they have come. */
 int mpift_stream_recv_data(struct mpift_xfer_stream *s, int *moved)
 {
@@ -235,12 +252,8 @@ int mpift_stream_recv_data(struct mpift_xfer_stream *s, int *moved)
          * hashes and writes its own bytes, in file order, as send_data
          * does (test faults hit receivers): the digest is the source's. */
         data = !s->source ? NULL : mpift_stripe_reads(s, s->next) ? x->buf[b] : mpift_stripe_check(s, b, count);
-        if (s->source && x->hash)
-            XXH3_64bits_update(x->hash, data, (size_t)count);
-        if (s->source && s->f->keyed)
-            XXH3_128bits_update(x->keyhash, data, (size_t)count);
-        if (s->have_sink && s->source)
-            mpift_sink_write(&s->sink, data, (size_t)count, s->off);
+        if (s->source)
+            origin_hash(s, data, count);
         else if (s->have_sink)
             write_chunk(s, b, count, want);
         mpift_inject_kill(x->rank);

@@ -106,22 +106,32 @@ static void acked(struct mpift_xfer_stream *s)
     }
 }
 
-/* The chunk at s->off (len bytes in buffer b): its KEEP frame when every
- * writer of the route offered it with this hash (base.h), else 0.  Chunks
+/* The chunk at s->off (len bytes in buffer b, whose XXH3-64 is h): its
+ * KEEP frame when every writer of the route offered it with this hash
+ * (base.h), else 0.  Chunks
  * are counted in the file (s->off), not in DATA messages, which skip a
  * file's hole extents (holes.h). */
-static int keep_frame(struct mpift_xfer_stream *s, int b, int len)
+static int keep_frame(struct mpift_xfer_stream *s, int b, int len, uint64_t h)
 {
     struct mpift_xfer *x = s->x;
     struct mpift_keep *k = x->keep;
-    uint64_t h;
 
     if (!k || s->rt->striped || len <= MPIFT_KEEP_FRAME)
         return 0;
-    h = XXH3_64bits(x->buf[b], (size_t)len);
     if (!mpift_keep_chunk(k, (uint32_t)x->keep_m, s->off / s->m.chunk_size, h) || !mpift_codec_keep(&x->codec, &s->zf, b, h, len))
         return 0;
     return MPIFT_KEEP_FRAME;
+}
+
+/* Does anything want the XXH3-64 of the chunk at s->off (len bytes): the
+ * checksum, a KEEP frame, this rank's own copy (its record)?  Hashed
+ * once, it serves them all. */
+static int hash_wanted(const struct mpift_xfer_stream *s, int len)
+{
+    const struct mpift_xfer *x = s->x;
+
+    return x->hash || (x->keep && !s->rt->striped && len > MPIFT_KEEP_FRAME) ||
+           (s->have_sink && mpift_sink_wants_hash(&s->sink, (size_t)len, s->off));
 }
 
 /* Read, send, hash and write every chunk a free buffer allows. */
@@ -129,6 +139,7 @@ int mpift_stream_send_data(struct mpift_xfer_stream *s, int *moved)
 {
     struct mpift_xfer *x = s->x;
     int rc = MPIFT_OK, b, len, flen, tag, hole;
+    uint64_t h;
     double since;
 
     while (mpift_holes_pass(s), s->next < s->nmsg) {
@@ -152,7 +163,8 @@ int mpift_stream_send_data(struct mpift_xfer_stream *s, int *moved)
         /* Compressed once, here: relays pass the frame on as it is.  A
          * chunk every writer of the route holds goes as a KEEP frame. */
         tag = mpift_route_tag(s->rt, s->next);
-        flen = hole || s->read_err ? 0 : keep_frame(s, b, len);
+        h = hash_wanted(s, len) ? XXH3_64bits(x->buf[b], (size_t)len) : 0;
+        flen = hole || s->read_err ? 0 : keep_frame(s, b, len, h);
         if (!flen)
             flen = mpift_codec_pack(&x->codec, &s->zf, b, x->buf[b], len);
         if (flen > 0)
@@ -162,12 +174,12 @@ int mpift_stream_send_data(struct mpift_xfer_stream *s, int *moved)
         if (rc != MPIFT_OK)
             return rc;
         if (x->hash)
-            XXH3_64bits_update(x->hash, x->buf[b], (size_t)len);
+            mpift_hash_chunk(x->hash, h);
         mpift_holes_whole(s, x->buf[b], (uint64_t)len);   /* the report's and the key's digests */
         if (s->have_sink && flen > 0 && mpift_codec_is_zero(mpift_codec_frame(&x->codec, b), flen))
             mpift_sink_hole(&s->sink, x->buf[b], (size_t)len, s->off);
         else if (s->have_sink)
-            mpift_sink_write(&s->sink, x->buf[b], (size_t)len, s->off);
+            mpift_sink_write_hashed(&s->sink, x->buf[b], (size_t)len, s->off, h);
         mpift_meter_bytes(x->meter, (uint64_t)len);
         s->off += (uint64_t)len;
         s->next++;
@@ -219,7 +231,7 @@ int mpift_stream_send_tail(struct mpift_xfer_stream *s)
     c.err = s->read_err > 0 ? s->read_err : 0;
     c.cksum_kind = x->cksum;
     c.digest = x->hash ? XXH3_64bits_digest(x->hash) : 0;
-    c.whole = s->holes.n > 0 && x->whole_wanted && x->whole ? XXH3_64bits_digest(x->whole) : c.digest;
+    c.whole = x->whole_wanted && x->whole ? XXH3_64bits_digest(x->whole) : c.digest;
     s->res->digest = c.whole;
     if (!s->rt->striped)   /* a striped origin counted its chunks as they came, whole (recv_data) */
         s->res->wire = s->zf.wire;
