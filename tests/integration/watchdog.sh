@@ -31,7 +31,7 @@ mkdir -p "$t/src"
 for i in 1 2 3; do
     head -c $((100000 + i)) /dev/urandom >"$t/src/a-small-$i.dat"
 done
-head -c $((144 * 1024 * 1024)) /dev/urandom >"$t/src/b-big.bin"
+head -c $((160 * 1024 * 1024)) /dev/urandom >"$t/src/b-big.bin"
 head -c $((3 * 1024 * 1024 + 5)) /dev/urandom >"$t/src/c-after.bin"
 cat >"$t/w.cfg" <<CFG
 version = 1;

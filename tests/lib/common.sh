@@ -345,8 +345,10 @@ make_test_tree() {
 }
 
 # compare_tree A B: 0 iff A and B hold the same relative paths (files,
-# folders, links, ...) and every regular file is byte-identical; otherwise
-# says what differs on stderr and returns 1.
+# folders, links, ...), every regular file is byte-identical and every
+# link has the same target; otherwise says what differs on stderr and
+# returns 1.  A special file (fifo, socket, device) counts as different
+# even from its like: mpift never makes one.
 compare_tree() {
     local a=$1 b=$2 la lb out
     [ -d "$a" ] || { echo "compare_tree: $a is not a folder" >&2; return 1; }

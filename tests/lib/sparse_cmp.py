@@ -50,6 +50,9 @@ def main(a, b):
         while off < end:
             n = min(BLOCK, end - off)
             x, y = os.pread(fa, n, off), os.pread(fb, n, off)
+            if len(x) != n or len(y) != n:
+                print(f"sparse_cmp.py: {a if len(x) != n else b} shrank while read", file=sys.stderr)
+                return 2
             if x != y:
                 i = next(k for k in range(min(len(x), len(y))) if x[k] != y[k]) \
                     if len(x) == len(y) else min(len(x), len(y))
