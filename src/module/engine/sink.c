@@ -20,6 +20,7 @@
 #include "util/faults.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
+#include "util/replace.h"
 #include "util/zero.h"
 #include "comm/status.h"
 #include "engine/sink.h"
@@ -564,33 +565,6 @@ static const char *fsize_limit(char *buf, size_t len)
     return buf;
 }
 
-/*
- * The verified temporary onto its final name.  Over a regular file, by
- * exchanging the two names (RENAME_EXCHANGE), then removing the older
- * file from the temporary's name: renamed over another file, a large
- * copy is written back to the disk there and then by ext4 (auto_da_alloc,
- * for programs that replace a file without fsync), some 0.7 s per GiB
- * per writer at every re-stage, all writers at once (docs/resume.md);
- * exchanged, it is written back later, as any copy.  Durability stays
- * transfer.fsync's.  The final name holds the old file, then the new
- * one, never nothing.  0, or -1 with errno as renameat's.
- */
-static int replace_final(struct mpift_sink *s)
-{
-    struct stat st;
-
-    if (fstatat(s->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-        renameat2(s->dirfd, s->tmp, s->dirfd, s->name, RENAME_EXCHANGE) != 0)
-        return renameat(s->dirfd, s->tmp, s->dirfd, s->name);   /* nothing there, or no exchange here */
-    if (unlinkat(s->dirfd, s->tmp, 0) == 0 || errno != EISDIR)
-        return 0;   /* the old file's name left over (unlikely) goes with the next sweep */
-    /* A folder put at the final name meanwhile: back where it was, and
-     * the copy fails as a rename over it would. */
-    renameat2(s->dirfd, s->tmp, s->dirfd, s->name, RENAME_EXCHANGE);
-    errno = EISDIR;
-    return -1;
-}
-
 int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool preserve, bool do_fsync, char *why,
                       size_t whylen)
 {
@@ -648,7 +622,9 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
      * must never take for a killed copy to resume and write into. */
     if (s->rec.fd >= 0)
         unlinkat(s->dirfd, s->rec_name, 0);
-    if (replace_final(s) != 0)
+    /* Over an older file, by exchange (util/replace.h): no writeback of
+     * the whole copy inside the rename. */
+    if (mpift_replace_name(s->dirfd, s->tmp, s->name) != 0)
         goto errno_fail;
     /* Its chunk hashes (a large copy, hashed whole and in order) go to
      * the caller, for the node's cache: never beside the copy, where a
