@@ -15,7 +15,6 @@
 #include "util/hash.h"
 #include "util/kept.h"
 #include "util/le64.h"
-#include "util/replace.h"
 #include "util/tmpname.h"
 
 #define LAST_MAGIC "MPIFTLS1"
@@ -56,8 +55,7 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
     fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
         ok = write(fd, p, LAST_LEN) == LAST_LEN;
-        /* by exchange over the older record (util/replace.h) */
-        if (close(fd) != 0 || !ok || mpift_replace_name(c->dirfd, tmp, name) != 0)
+        if (close(fd) != 0 || !ok || renameat(c->dirfd, tmp, c->dirfd, name) != 0)
             unlinkat(c->dirfd, tmp, 0);
     }
     mpift_cache_unlock(c);

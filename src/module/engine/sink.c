@@ -20,7 +20,6 @@
 #include "util/faults.h"
 #include "fs/fsafe.h"
 #include "util/log.h"
-#include "util/replace.h"
 #include "util/zero.h"
 #include "comm/status.h"
 #include "engine/sink.h"
@@ -635,14 +634,7 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
                  "folder; run the stage again once that run has ended", s->display, s->tmp);
         goto fail;
     }
-    /* The record first: exchanged, the temporary's name holds the older
-     * file for a moment (maybe a cache entry's link), which a re-run
-     * must never take for a killed copy to resume and write into. */
-    if (s->rec.fd >= 0)
-        unlinkat(s->dirfd, s->rec_name, 0);
-    /* Over an older file, by exchange (util/replace.h): no writeback of
-     * the whole copy inside the rename. */
-    if (mpift_replace_name(s->dirfd, s->tmp, s->name) != 0)
+    if (renameat(s->dirfd, s->tmp, s->dirfd, s->name) != 0)
         goto errno_fail;
     /* Its chunk hashes (a large copy, hashed whole and in order) go to
      * the caller, for the node's cache: never beside the copy, where a
