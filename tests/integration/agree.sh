@@ -57,8 +57,13 @@ scenario "workers.policy, copies, fanout, max_streams, paths.source, paths.colle
 
 dry_run() {
     mismatch --dry-run '\-\-dry-run (mpift_options.dry_run) differs between ranks.*"\?no"\? on ranks 0-1; "\?yes"\? on rank 2'
+    # a report only rank 2 asks for: its gathering would wait for the
+    # others (a hang until the watchdog), and a stage-out's writers hash
+    # each file's content only when they know a report wants it
+    mismatch "--report=$t/rank2.json" '\-\-report (mpift_options.report_path) differs between ranks.*"\?no"\? on ranks 0-1; "\?yes"\? on rank 2'
+    [ ! -e "$t/rank2.json" ] || fail "a report was written"
 }
-scenario "--dry-run on one rank only: exit 2, named" dry_run
+scenario "--dry-run or --report on one rank only: exit 2, named" dry_run
 
 # Per-rank by nature: each rank its own dest root and fsync, and its own
 # message settings.

@@ -16,7 +16,7 @@ refused() {
     MPIFT_TEST_BAD_HEADER=1 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/b.cfg" >"$t/log" 2>&1 || rc=$?
     [ "$rc" != 0 ] || fail "a bad header was accepted: $(cat "$t/log")"
     [ "$rc" != 124 ] || fail "the job hung on a bad header: $(cat "$t/log")"
-    grep -q "$n3 (rank 2): protocol error from rank 1: protocol version 7 (expected 1): mixed mpift versions in one job?" "$t/log" ||
+    grep -q "$n3 (rank 2): protocol error from rank 1: protocol version 7 (expected 2): mixed mpift versions in one job?" "$t/log" ||
         fail "the bad header was not explained: $(cat "$t/log")"
     grep -q "aborting the job" "$t/log" || fail "the job did not say it aborts: $(cat "$t/log")"
 }

@@ -126,6 +126,18 @@ START_TEST(unknown_speed_is_not_fast)
     ck_assert_int_eq(fast("ib0", NULL, why), 0);
     ck_assert_str_eq(why, "ib0 of unknown speed");
     ck_assert_int_eq(fast("192.168.7.0/24", NULL, why), 0);
+    /* "unknown" as some drivers print it: an unsigned -1 */
+    {
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/class/net/ib0/speed", root);
+        ck_assert_ptr_nonnull(f = fopen(path, "w"));
+        fputs("4294967295\n", f);
+        fclose(f);
+    }
+    ck_assert_int_eq(fast("ib0", NULL, why), 0);
+    ck_assert_str_eq(why, "ib0 of unknown speed");
     /* no speed file at all */
     ck_assert_int_eq(mpift_if_fast("/nonexistent", "eth0", NULL, ifs(), why, sizeof(why)), 0);
     ck_assert_str_eq(why, "eth0 of unknown speed");

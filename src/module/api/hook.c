@@ -46,12 +46,15 @@
  * (util/ifspeed.h; an interface of unknown speed counts as slow, which
  * keeps the raise).
  * btl_tcp_max_send_size, the most a receiver takes in one fragment, is
- * raised in both cases: Open MPI reads a fragment into a buffer of its
- * own max_send_size unchecked, and nodes whose interfaces differ may
- * decide differently, a raised one sending 1 MiB eagerly to one that did
- * not raise.  Only mpift-stage's own MPI_Init gets this, and only where
- * the user set nothing (mpirun --mca passes OMPI_MCA_* variables, which
- * win).  Open MPI's TCP transport only: MPICH and its family (ch4 over
+ * raised in both cases: Open MPI reads a fragment into a buffer of the
+ * larger of its own max_send_size and eager limit, unchecked, and nodes
+ * whose interfaces differ may decide differently, a raised one sending
+ * 1 MiB eagerly to one that did not raise.  So a send size the user set
+ * (which may be smaller) makes every node raise alike, as mpift-stage
+ * did before it chose per node.  Only mpift-stage's own MPI_Init gets
+ * this, and only where the user set nothing (mpirun --mca passes
+ * OMPI_MCA_* variables, which win; values in Open MPI's MCA parameter
+ * files are not seen here, docs/fabric.md).  Open MPI's TCP transport only: MPICH and its family (ch4 over
  * UCX or libfabric) have other protocols and knobs, and get nothing
  * here.  what (len bytes) says what was chosen and why, for --verbose.
  */
@@ -63,14 +66,25 @@ static void tcp_defaults(char *what, size_t len)
 #ifdef OPEN_MPI
     struct ifaddrs *ifs = NULL;
     const char *set = getenv("OMPI_MCA_btl_tcp_eager_limit");
+    const char *send = getenv("OMPI_MCA_btl_tcp_max_send_size");
     char why[MPIFT_WHY_MAX];
     int fast;
 
-    setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
     if (set) {
+        setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
         snprintf(what, len, "Open MPI's TCP eager limit: %s, as set (OMPI_MCA_btl_tcp_eager_limit)", set);
         return;
     }
+    /* A send size the user chose is every receiver's buffer, perhaps
+     * under 1 MiB: nodes that decided differently would then overflow it
+     * (see above), so every node raises alike, as before the choice. */
+    if (send) {
+        setenv("OMPI_MCA_btl_tcp_eager_limit", TCP_EAGER_RAISED, 0);
+        snprintf(what, len, "Open MPI's TCP eager limit raised to 1 MiB on every node: "
+                 "OMPI_MCA_btl_tcp_max_send_size is set (%s), so no node may keep a smaller one", send);
+        return;
+    }
+    setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
     if (getifaddrs(&ifs) != 0)
         ifs = NULL;
     fast = mpift_if_fast("/sys", getenv("OMPI_MCA_btl_tcp_if_include"), getenv("OMPI_MCA_btl_tcp_if_exclude"), ifs,

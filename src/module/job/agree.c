@@ -36,6 +36,7 @@
 #define EXTRA_CODECS "the compression libraries built in"
 #define EXTRA_DRY_RUN "--dry-run (mpift_options.dry_run)"
 #define EXTRA_KEEP_RESULT "mpift_options.keep_result"
+#define EXTRA_REPORT "--report (mpift_options.report_path)"
 
 /* Distinct values and rank ranges named in the message at most. */
 #define SHOW_VALUES 4
@@ -60,7 +61,7 @@ static void collect(const struct mpift_ctx *ctx, struct keyset *ks)
     const char *key;
 
     ks->n = 0;
-    for (i = 0; i < mpift_cfg_agree_count() && ks->n < KEYS_MAX - 3; i++) {
+    for (i = 0; i < mpift_cfg_agree_count() && ks->n < KEYS_MAX - 4; i++) {
         key = mpift_cfg_agree_key(i, &per_rank);
         if (per_rank)
             continue;
@@ -82,6 +83,11 @@ static void collect(const struct mpift_ctx *ctx, struct keyset *ks)
     /* A rank that keeps the result waits for the others to share it. */
     snprintf(ks->value[ks->n], sizeof(ks->value[0]), "%s", ctx->keep_result ? "yes" : "no");
     add_key(ks, EXTRA_KEEP_RESULT);
+    /* A report is gathered by collectives every rank must enter, and a
+     * stage-out's writers hash each file's content for it (its xxh3).
+     * Its path may differ: only rank 0's is written. */
+    snprintf(ks->value[ks->n], sizeof(ks->value[0]), "%s", ctx->report_path ? "yes" : "no");
+    add_key(ks, EXTRA_REPORT);
 }
 
 /* ", 3-5" or ", 7" appended to buf at *pos. */

@@ -87,7 +87,9 @@ static long link_speed(const char *sysroot, const char *name)
     if (fgets(line, sizeof(line), f)) {
         errno = 0;
         v = strtol(line, &end, 10);
-        if (errno || end == line || (*end && *end != '\n') || v <= 0)
+        /* "unknown" printed as an unsigned -1 (4294967295) by some
+         * drivers: no link is faster than MPIFT_IF_MAX_MBIT */
+        if (errno || end == line || (*end && *end != '\n') || v <= 0 || v > MPIFT_IF_MAX_MBIT)
             v = -1;
     }
     fclose(f);

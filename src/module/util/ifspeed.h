@@ -28,6 +28,8 @@ struct ifaddrs;
  * the link.  Above 10000: a veth says 10000 however tc shapes it, and so
  * do many virtual NICs, so 10000 tells nothing of the link. */
 #define MPIFT_IF_FAST_MBIT 25000
+/* Above this (1.6 Tbit/s) a sysfs speed is a driver's "unknown". */
+#define MPIFT_IF_MAX_MBIT 1600000
 
 /*
  * mpift_if_fast - 1 when Open MPI would use at least one interface and

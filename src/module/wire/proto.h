@@ -41,7 +41,10 @@
 #include "wire/tags.h"
 
 #define MPIFT_PROTO_MAGIC 0x4d504654u   /* "MPFT" */
-#define MPIFT_PROTO_VERSION 1
+/* 2: the xxh3 digest in COMPLETE is over the chunks' own XXH3-64s, not
+ * the bytes (engine/sink.h), so a peer of version 1 is told, not failed
+ * file by file as damaged. */
+#define MPIFT_PROTO_VERSION 2
 #define MPIFT_HDR_LEN 12                /* magic u32, version u16, type u16, payload len u32 */
 #define MPIFT_HDR_VERSION_AT 4          /* where the version field starts */
 #define MPIFT_NAME_MAX 4096             /* a relative path, NUL included */
@@ -99,7 +102,7 @@ enum mpift_complete_status { MPIFT_SEND_OK = 0, MPIFT_SEND_FAILED = 1, MPIFT_SEN
  */
 enum mpift_wire_cksum {
     MPIFT_WIRE_CKSUM_NONE = 0,   /* no digest: size is checked only */
-    MPIFT_WIRE_CKSUM_XXH3 = 1,   /* xxh3-64 of the file's bytes */
+    MPIFT_WIRE_CKSUM_XXH3 = 1,   /* xxh3-64 over its chunks' xxh3-64s (engine/sink.h) */
 };
 #define MPIFT_WIRE_CKSUM_MAX MPIFT_WIRE_CKSUM_XXH3
 
