@@ -15,8 +15,11 @@
 #    in its cache (which may re-hash an entry).
 #  - An entry's .kept counts in cache.max_size: a cache whose entries
 #    alone fit, but not with their .kept files, evicts one.
+#  - Rank 0's records of its sources' chunk hashes live as long as the
+#    cache entry of the same content: counted with it by --cache-list,
+#    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 5
+plan 6
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -200,3 +203,41 @@ declined_no_cache() {
     [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
 }
 scenario "without cache.dir: the writers' agreement decides; a declined writer is told" declined_no_cache
+
+records_bounded() {
+    # a.bin alone, then b1..b3 (20 MiB each): four records of chunk hashes
+    # beside rank 0's index, one per content.
+    local f n0 want
+    n0=$(node 0)
+    fakenodes_clear cache
+    rm -f "$t/src/"*
+    for f in a b1 b2 b3; do head -c $((20 * MiB)) /dev/urandom >"$t/src/$f.bin"; done
+    sleep 2   # old enough for the index (stage/keys.c's FRESH_SEC)
+    cat >"$t/p.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/r1"; source_shared = "yes"; };
+transfer: { chunk_size = "256K"; retries = 1; };
+cache: { dir = "$FAKE_SCRATCH/cache"; };
+stage_in = ( { src = "a.bin"; dest = ""; } );
+CFG
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "a.bin: $(cat "$t/log")"
+    sed -i 's|r1|r2|; s|{ src = "a.bin"; dest = ""; }|{ src = "b*.bin"; dest = ""; }|' "$t/p.cfg"
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "b*.bin: $(cat "$t/log")"
+    [ "$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*' | wc -l)" = 4 ] ||
+        fail "not 4 records of chunk hashes on rank 0's node: $(ls -la "$n0/cache")"
+    # --cache-list counts each with its entry: all the entries' bytes,
+    # their .kept files' and the records'.
+    want=$(find "$n0/cache" -maxdepth 1 -type f \( -name '[0-9]*-*' -o -name 'index-[0-9]*' \) ! -name '*.rec' -printf '%s\n' |
+        awk '{ s += $1 } END { print s }')
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-list >"$t/list" 2>&1 || fail "--cache-list: $(cat "$t/list")"
+    grep -q "^${fake_host[0]}: cache.dir .*: 4 entries, $want bytes" "$t/list" ||
+        fail "--cache-list of ${fake_host[0]} does not count the records ($want bytes): $(cat "$t/list")"
+    # The sources deleted (their index entries stay): pruned to nothing,
+    # no record is left.
+    rm -f "$t/src/"*
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune=0 >"$t/prune" 2>&1 ||
+        fail "--cache-prune=0: $(cat "$t/prune")"
+    [ -z "$(find "$n0/cache" -maxdepth 1 -name 'index-*')" ] ||
+        fail "records of chunk hashes left after --cache-prune=0: $(ls -la "$n0/cache")"
+}
+scenario "rank 0's records of chunk hashes live and die with their cache entries" records_bounded

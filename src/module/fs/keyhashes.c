@@ -14,7 +14,7 @@
 #include "util/kept.h"
 #include "util/tmpname.h"
 
-#define PREFIX MPIFT_KEYIDX_NAME "-"
+#define PREFIX MPIFT_KEPT_SOURCE_PREFIX
 /* "index-", up to 20 digits, '-', 32 hex digits, NUL */
 #define NAME_MAX_LEN (sizeof(PREFIX) + 20 + 1 + 2 * MPIFT_KEYIDX_KEY + 1)
 

@@ -13,7 +13,9 @@
  * writer takes from its base is checked against the source's hash as it
  * is sent).  A record whose key the index no longer holds is removed
  * when the index is saved (mpift_keyhashes_sweep), so there are never
- * more of them than index entries of large files.
+ * more of them than index entries of large files; and the cache's
+ * eviction (cache/evict.c) counts and removes each with the cache entry
+ * of the same content, so they are bounded by cache.max_size too.
  */
 #ifndef MPIFT_KEYHASHES_H
 #define MPIFT_KEYHASHES_H

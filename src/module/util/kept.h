@@ -20,6 +20,12 @@
 
 #include <stdint.h>
 
+/* A record rank 0 keeps of a source's chunks (fs/keyhashes.h), in its
+ * cache folder: this prefix and the name of the cache entry of the same
+ * content ("<size>-<32 hex>"), whose life it shares (cache/evict.c: counted
+ * and removed with that entry, swept when it is gone). */
+#define MPIFT_KEPT_SOURCE_PREFIX "index-"
+
 /* What a record's hashes are bound to. */
 struct mpift_kept_id {
     uint64_t v[7];
