@@ -15,11 +15,13 @@
 #    in its cache (which may re-hash an entry).
 #  - An entry's .kept counts in cache.max_size: a cache whose entries
 #    alone fit, but not with their .kept files, evicts one.
+#  - Holes are not data a delta spares: an older version of the same
+#    shape (32 MiB hole, 8 MiB of other data) is declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 6
+plan 7
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -241,3 +243,27 @@ CFG
         fail "records of chunk hashes left after --cache-prune=0: $(ls -la "$n0/cache")"
 }
 scenario "rank 0's records of chunk hashes live and die with their cache entries" records_bounded
+
+# sparse: a new source version, a 32 MiB hole then 8 MiB of new data
+sparse() {
+    rm -f "$t/src/big.bin"
+    truncate -s $((32 * MiB)) "$t/src/big.bin"
+    head -c $((8 * MiB)) /dev/urandom >>"$t/src/big.bin"
+    sleep 2
+}
+
+holes_spare_nothing() {
+    fakenodes_clear cache
+    sparse
+    cfg d8
+    run d8
+    sparse
+    cfg d9
+    run d9
+    # 128 of its 160 chunks are zeros on both sides: no KEEP frame spares
+    # them (they cross as extents), so only the 32 of data count.
+    lines 1 "big.bin: its writers hold 0 of its 32 chunks of data as the source has them: sent whole"
+    lines 2 "$DECLINED"
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+}
+scenario "an older version of the same holes and other data: no delta" holes_spare_nothing
