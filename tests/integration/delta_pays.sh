@@ -15,13 +15,15 @@
 #    in its cache (which may re-hash an entry).
 #  - An entry's .kept counts in cache.max_size: a cache whose entries
 #    alone fit, but not with their .kept files, evicts one.
+#  - A record of chunk hashes that cannot be saved is told (--verbose),
+#    naming the folder and the cause.
 #  - Holes are not data a delta spares: an older version of the same
 #    shape (32 MiB hole, 8 MiB of other data) is declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 7
+plan 8
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -267,3 +269,23 @@ holes_spare_nothing() {
     [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
 }
 scenario "an older version of the same holes and other data: no delta" holes_spare_nothing
+
+unsaved() {
+    # The record's name taken by a folder: it cannot be saved, and each
+    # run says so (the folder, the record, the cause) as it reads the
+    # source again for its chunks.
+    local n0 rec
+    n0=$(node 0)
+    fresh
+    cfg d10
+    run d10
+    rec=$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*')
+    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$n0/cache")"
+    rm -f "$rec" && mkdir "$rec"
+    fakenodes_clear d10
+    run d10
+    lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    lines 1 "$FAKE_SCRATCH/cache: the source's chunk hashes not kept ($(basename "$rec"): Is a directory); big.bin is read again by the next run to know them"
+    rmdir "$rec"
+}
+scenario "a record of chunk hashes that cannot be saved is told" unsaved

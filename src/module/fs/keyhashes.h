@@ -20,6 +20,7 @@
 #ifndef MPIFT_KEYHASHES_H
 #define MPIFT_KEYHASHES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fs/keyindex.h"
@@ -29,9 +30,12 @@
 uint64_t *mpift_keyhashes_load(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
                                uint64_t *n);
 
-/* Keep them (nothing when ix has no folder; a failure keeps nothing). */
-void mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
-                          const uint64_t *hash, uint64_t n);
+/* Keep them (nothing when ix has no folder).  MPIFT_OK, or MPIFT_ERR_IO /
+ * _NOMEM with why naming the folder, the record and the cause (ENOSPC,
+ * EDQUOT...): nothing is then kept, and the next run reads the source
+ * again for them. */
+int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
+                         const uint64_t *hash, uint64_t n, char *why, size_t whylen);
 
 /* Remove every record of ix's folder whose content no entry of ix has. */
 void mpift_keyhashes_sweep(const struct mpift_keyidx *ix);

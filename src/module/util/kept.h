@@ -38,7 +38,9 @@ void mpift_kept_id_key(uint64_t size, const uint8_t key[16], struct mpift_kept_i
  * mpift_kept_save - write the record `name` in dirfd: n hashes of a file
  * of `size` bytes in chunks of `chunk`, bound to id; through the
  * temporary `tmp` (created O_EXCL, never through a link) renamed over
- * it, so a reader sees one whole record or none.  0, or -1 (nothing left).
+ * it, so a reader sees one whole record or none.  0, or the errno of
+ * what failed (ENOSPC, EDQUOT, EEXIST, EISDIR...; EINVAL: n does not fit
+ * size and chunk; ENOMEM): nothing is then left.
  */
 int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct mpift_kept_id *id, uint64_t chunk,
                     uint64_t size, const uint64_t *hash, uint64_t n);
