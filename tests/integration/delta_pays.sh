@@ -17,13 +17,15 @@
 #    alone fit, but not with their .kept files, evicts one.
 #  - A record of chunk hashes that cannot be saved is told (--verbose),
 #    naming the folder and the cause.
+#  - The temporaries of rank 0's key index and records a killed run
+#    left go with the cache's sweep; one a live run holds (flock) stays.
 #  - Holes are not data a delta spares: an older version of the same
 #    shape (32 MiB hole, 8 MiB of other data) is declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 8
+plan 9
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -276,6 +278,7 @@ unsaved() {
     # source again for its chunks.
     local n0 rec
     n0=$(node 0)
+    fakenodes_clear cache
     fresh
     cfg d10
     run d10
@@ -289,3 +292,24 @@ unsaved() {
     rmdir "$rec"
 }
 scenario "a record of chunk hashes that cannot be saved is told" unsaved
+
+dead_temporaries() {
+    # Left by killed runs (pids no run has), and one held as a live run
+    # holds it while it writes.
+    local n0 f
+    n0=$(node 0)
+    for f in index.mpift-999991.tmp index-hashes.mpift-999992.tmp index-hashes.mpift-999993.tmp; do
+        head -c 4096 /dev/zero >"$n0/cache/$f"
+    done
+    cfg d10
+    (
+        exec 9<"$n0/cache/index-hashes.mpift-999993.tmp" && flock 9 &&
+            fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune
+    ) >"$t/prune" 2>&1 || fail "--cache-prune: $(cat "$t/prune")"
+    for f in index.mpift-999991.tmp index-hashes.mpift-999992.tmp; do
+        [ ! -e "$n0/cache/$f" ] || fail "$f left by a killed run not swept: $(ls -la "$n0/cache")"
+    done
+    [ -e "$n0/cache/index-hashes.mpift-999993.tmp" ] || fail "a held temporary was swept"
+    rm -f "$n0/cache/index-hashes.mpift-999993.tmp"
+}
+scenario "the temporaries of rank 0's index and records that a killed run left are swept" dead_temporaries

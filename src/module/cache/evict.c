@@ -70,9 +70,9 @@ static int by_use(const void *a, const void *b)
  * there now is dead; a put's is filled outside it but flocked by its
  * writer while it lives.  A delta's records whose entry is gone go too
  * (cache/older.h), and so do rank 0's records of a source's chunks whose
- * content has no entry (util/kept.h: they live as long as it does).
- * (Other files of the folder, such as rank 0's key index and its
- * temporaries, are not the store's.) */
+ * content has no entry (util/kept.h: they live as long as it does) and
+ * the temporaries of its key index and records no one holds (flocked
+ * while written).  (Rank 0's key index itself is not the store's.) */
 static void sweep(struct mpift_cache *c, const char *base)
 {
     static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC};
@@ -85,6 +85,10 @@ static void sweep(struct mpift_cache *c, const char *base)
         if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base) && !in_use(c->dirfd, base))
             unlinkat(c->dirfd, base, 0);
     if (mpift_cache_older_orphan(c, base))
+        unlinkat(c->dirfd, base, 0);
+    /* Rank 0's key index and records written by a killed run (util/kept.h). */
+    if (strncmp(base, MPIFT_KEPT_INDEX_NAME, strlen(MPIFT_KEPT_INDEX_NAME)) == 0 && mpift_tmp_name(base) &&
+        !in_use(c->dirfd, base))
         unlinkat(c->dirfd, base, 0);
     if (strncmp(base, MPIFT_KEPT_SOURCE_PREFIX, strlen(MPIFT_KEPT_SOURCE_PREFIX)) == 0 &&
         mpift_cache_entry_name(ename, &size) && fstatat(c->dirfd, ename, &st, AT_SYMLINK_NOFOLLOW) != 0 &&

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
     size_t sz = KEPT_HEAD + 8 * (size_t)n + 8, done = 0;
     unsigned char *p;
     ssize_t w = 0;
-    int fd, k, rc;
+    int fd, hold, k, rc;
 
     if (!n || n > KEPT_MAX || n != chunks_of(size, chunk))
         return EINVAL;
@@ -61,6 +62,10 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
         rc = errno;
         goto out;
     }
+    /* Held (by `hold`, past the close that reports a delayed write's
+     * error) until renamed: a sweep (cache/evict.c) passes it over. */
+    flock(fd, LOCK_EX);
+    hold = dup(fd);
     rc = 0;
     while (done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))
         done += w > 0 ? (size_t)w : 0;
@@ -72,6 +77,8 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
         rc = errno;
     if (rc)
         unlinkat(dirfd, tmp, 0);
+    if (hold >= 0)
+        close(hold);
 out:
     free(p);
     return rc;
