@@ -19,13 +19,15 @@
 #    naming the folder and the cause.
 #  - The temporaries of rank 0's key index and records a killed run
 #    left go with the cache's sweep; one a live run holds (flock) stays.
+#  - A stage of small files only (none could take a base) skips the
+#    exchange of offers.
 #  - Holes are not data a delta spares: an older version of the same
 #    shape (32 MiB hole, 8 MiB of other data) is declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 9
+plan 10
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -97,6 +99,7 @@ unrelated() {
     lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
     lines 1 "$SHARES_NOTHING"
     lines 2 "$DECLINED"
+    lines 1 "what the writers hold already: "
     # Rank 0 keeps the source's chunk hashes beside its index, those of
     # the version the index no longer holds swept.
     [ "$(find "$(node 0)/cache" -maxdepth 1 -name 'index-*' | wc -l)" = 1 ] ||
@@ -313,3 +316,13 @@ dead_temporaries() {
     rm -f "$n0/cache/index-hashes.mpift-999993.tmp"
 }
 scenario "the temporaries of rank 0's index and records that a killed run left are swept" dead_temporaries
+
+small_only() {
+    head -c $((1 * MiB)) /dev/urandom >"$t/src/small.bin"
+    cfg d11
+    sed -i 's|"big.bin"|"small.bin"|' "$t/p.cfg"
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --verbose >"$t/log" 2>&1 || fail "the run failed: $(cat "$t/log")"
+    cmp "$t/src/small.bin" "$(node 2)/d11/small.bin" || fail "the copy differs"
+    lines 0 "what the writers hold already: "
+}
+scenario "a stage of small files only: no exchange of what the writers hold" small_only

@@ -21,6 +21,7 @@
 #include "cache/older.h"
 #include "comm/wait.h"
 #include "engine/base.h"
+#include "stage/keys.h"
 #include "stage/stage_in.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -268,6 +269,22 @@ static int share_taken(struct mpift_in_run *r)
     return rc;
 }
 
+/* Does some writer need a file a base may be offered for?  Every rank
+ * tells the same from the plan and the need bits (all of them, as every
+ * rank has them): when none does, no rank would offer anything, and the
+ * exchange's three collectives are spared (a stage of small files). */
+static int any_base(const struct mpift_in_run *r)
+{
+    size_t i;
+    int q;
+
+    for (i = 0; i < r->plan.n; i++)
+        for (q = 1; base_chunks(r, &r->plan.f[i]) && q < r->size; q++)
+            if (mpift_in_needs(r, q, i))
+                return 1;
+    return 0;
+}
+
 int mpift_in_bases(struct mpift_in_run *r)
 {
     struct mpift_ctx *ctx = r->ctx;
@@ -277,6 +294,9 @@ int mpift_in_bases(struct mpift_in_run *r)
     size_t total = 0;
     MPI_Request rq;
 
+    rc = MPIFT_OK;
+    if (!any_base(r))
+        goto out;
     if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))))
         find_mine(r, &ob);
     /* Out of memory, or more than a rank's share of one gather (INT_MAX
@@ -303,11 +323,17 @@ int mpift_in_bases(struct mpift_in_run *r)
     rc = mpift_wait_coll(&ctx->watch, GATHER,
                          MPI_Igatherv(ob.p ? ob.p : (void *)&len, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0,
                                       ctx->comm, &rq), &rq);
-    if (rc == MPIFT_OK && r->rank == 0)
+    if (rc == MPIFT_OK && r->rank == 0) {
+        mpift_log_verbose("what the writers hold already: %zu bytes of offers from %d ranks", total, r->size - 1);
         merge_all(r, all, lens, displs);
+    }
     if (rc == MPIFT_OK)
         rc = share_taken(r);
 out:
+    /* The source's chunk hashes served pays() alone: rank 0 lets them go
+     * (8 bytes a chunk of every source) rather than hold them all run. */
+    mpift_keys_free(r->srchash, r->plan.n);
+    r->srchash = NULL;
     free(ob.p);
     free(all);
     free(lens);
