@@ -81,6 +81,7 @@ snap_writers() { for i in 1 2; do rm -rf "$t/snap$i" && cp -a "$(node $i)/cache"
 restore_writers() { for i in 1 2; do rm -rf "$(node $i)/cache" && cp -a "$t/snap$i" "$(node $i)/cache"; done; }
 
 SHARES_NOTHING="big.bin: its writers hold 0 of its 160 chunks as the source has them: sent whole"
+UNSTRIPED="big.bin: a base is taken: sent from rank 0 (what the writers lack), not striped"
 DECLINED="big.bin: rank 0 takes no delta for it: the older version is closed, the file comes whole"
 
 unrelated() {
@@ -96,6 +97,8 @@ unrelated() {
     [ "$(total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
     # Striped as without a base (source_shared = "yes"), not sent whole
     # from rank 0 (which says how it sent the whole file's bytes).
+    lines 1 "source shared: striping 1 file over 3 leaders"
+    lines 0 "$UNSTRIPED"
     lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
     lines 1 "$SHARES_NOTHING"
     lines 2 "$DECLINED"
@@ -136,6 +139,7 @@ PY
     run d3
     lines 0 "sent whole"
     lines 0 "$DECLINED"
+    lines 1 "$UNSTRIPED"
     [ "$(total delta_saved_bytes)" = $((2 * 158 * CH)) ] ||
         fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
     [ "$(total wire_bytes)" -le $((3 * CH)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"

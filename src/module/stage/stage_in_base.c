@@ -263,8 +263,9 @@ static int share_taken(struct mpift_in_run *r)
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++)
         if (!mpift_bit(bits, i))
             declined(r, i);
-        else if (r->shared.on)
-            mpift_shared_unstripe(r, i);
+        else if (mpift_shared_unstripe(r, i) && r->rank == 0)
+            mpift_log_verbose("%s: a base is taken: sent from rank 0 (what the writers lack), not striped",
+                              r->plan.f[i].dest);
     free(bits);
     return rc;
 }
