@@ -21,13 +21,16 @@
 #    left go with the cache's sweep; one a live run holds (flock) stays.
 #  - A stage of small files only (none could take a base) skips the
 #    exchange of offers.
+#  - A record of chunk hashes cut short, another user's, or a symbolic
+#    link is never used nor followed: the source is read again, each copy
+#    is right, a link's target is left as it was.
 #  - Holes are not data a delta spares: an older version of the same
 #    shape (32 MiB hole, 8 MiB of other data) is declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 10
+plan 11
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -330,3 +333,31 @@ small_only() {
     lines 0 "what the writers hold already: "
 }
 scenario "a stage of small files only: no exchange of what the writers hold" small_only
+
+bad_records() {
+    local n0 rec kind
+    n0=$(node 0)
+    fakenodes_clear cache
+    fresh
+    cfg d12
+    run d12
+    rec=$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*')
+    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$n0/cache")"
+    cp "$rec" "$t/good-record"
+    cp "$rec" "$t/linked-record"
+    for kind in short foreign link; do
+        rm -f "$rec"
+        case $kind in
+            short) head -c 100 "$t/good-record" >"$rec" ;;
+            foreign) cp "$t/good-record" "$rec" && chown nobody "$rec" ;;
+            link) ln -s "$t/linked-record" "$rec" ;;
+        esac
+        fakenodes_clear d12
+        run d12
+        lines 1 "content keys of 1 files: 0 from the index, 1 read"
+        [ -f "$rec" ] && [ ! -L "$rec" ] && cmp -s "$rec" "$t/good-record" ||
+            fail "$kind: the record was not written anew: $(ls -la "$n0/cache")"
+    done
+    cmp "$t/linked-record" "$t/good-record" || fail "a linked record's target was written through the link"
+}
+scenario "a record cut short, another user's or a link is never used nor followed" bad_records
