@@ -15,8 +15,22 @@
 #    in its cache (which may re-hash an entry).
 #  - An entry's .kept counts in cache.max_size: a cache whose entries
 #    alone fit, but not with their .kept files, evicts one.
+#  - A record of chunk hashes that cannot be saved is told (--verbose),
+#    naming the folder and the cause.
+#  - The temporaries of rank 0's key index and records a killed run
+#    left go with the cache's sweep; one a live run holds (flock) stays.
+#  - A stage of small files only (none could take a base) skips the
+#    exchange of offers.
+#  - A record of chunk hashes cut short, another user's, or a symbolic
+#    link is never used nor followed: the source is read again, each copy
+#    is right, a link's target is left as it was.
+#  - Holes are not data a delta spares: an older version of the same
+#    shape (32 MiB hole, 8 MiB of other data) is declined.
+#  - Rank 0's records of its sources' chunk hashes live as long as the
+#    cache entry of the same content: counted with it by --cache-list,
+#    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 5
+plan 11
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -70,6 +84,7 @@ snap_writers() { for i in 1 2; do rm -rf "$t/snap$i" && cp -a "$(node $i)/cache"
 restore_writers() { for i in 1 2; do rm -rf "$(node $i)/cache" && cp -a "$t/snap$i" "$(node $i)/cache"; done; }
 
 SHARES_NOTHING="big.bin: its writers hold 0 of its 160 chunks as the source has them: sent whole"
+UNSTRIPED="big.bin: a base is taken: sent from rank 0 (what the writers lack), not striped"
 DECLINED="big.bin: rank 0 takes no delta for it: the older version is closed, the file comes whole"
 
 unrelated() {
@@ -85,9 +100,12 @@ unrelated() {
     [ "$(total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
     # Striped as without a base (source_shared = "yes"), not sent whole
     # from rank 0 (which says how it sent the whole file's bytes).
+    lines 1 "source shared: striping 1 file over 3 leaders"
+    lines 0 "$UNSTRIPED"
     lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
     lines 1 "$SHARES_NOTHING"
     lines 2 "$DECLINED"
+    lines 1 "what the writers hold already: "
     # Rank 0 keeps the source's chunk hashes beside its index, those of
     # the version the index no longer holds swept.
     [ "$(find "$(node 0)/cache" -maxdepth 1 -name 'index-*' | wc -l)" = 1 ] ||
@@ -124,6 +142,7 @@ PY
     run d3
     lines 0 "sent whole"
     lines 0 "$DECLINED"
+    lines 1 "$UNSTRIPED"
     [ "$(total delta_saved_bytes)" = $((2 * 158 * CH)) ] ||
         fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
     [ "$(total wire_bytes)" -le $((3 * CH)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
@@ -200,3 +219,145 @@ declined_no_cache() {
     [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
 }
 scenario "without cache.dir: the writers' agreement decides; a declined writer is told" declined_no_cache
+
+records_bounded() {
+    # a.bin alone, then b1..b3 (20 MiB each): four records of chunk hashes
+    # beside rank 0's index, one per content.
+    local f n0 want
+    n0=$(node 0)
+    fakenodes_clear cache
+    rm -f "$t/src/"*
+    for f in a b1 b2 b3; do head -c $((20 * MiB)) /dev/urandom >"$t/src/$f.bin"; done
+    sleep 2   # old enough for the index (stage/keys.c's FRESH_SEC)
+    cat >"$t/p.cfg" <<CFG
+version = 1;
+paths: { source = "$t/src"; dest = "$FAKE_SCRATCH/r1"; source_shared = "yes"; };
+transfer: { chunk_size = "256K"; retries = 1; };
+cache: { dir = "$FAKE_SCRATCH/cache"; };
+stage_in = ( { src = "a.bin"; dest = ""; } );
+CFG
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "a.bin: $(cat "$t/log")"
+    sed -i 's|r1|r2|; s|{ src = "a.bin"; dest = ""; }|{ src = "b*.bin"; dest = ""; }|' "$t/p.cfg"
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "b*.bin: $(cat "$t/log")"
+    [ "$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*' | wc -l)" = 4 ] ||
+        fail "not 4 records of chunk hashes on rank 0's node: $(ls -la "$n0/cache")"
+    # --cache-list counts each with its entry: all the entries' bytes,
+    # their .kept files' and the records'.
+    want=$(find "$n0/cache" -maxdepth 1 -type f \( -name '[0-9]*-*' -o -name 'index-[0-9]*' \) ! -name '*.rec' -printf '%s\n' |
+        awk '{ s += $1 } END { print s }')
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-list >"$t/list" 2>&1 || fail "--cache-list: $(cat "$t/list")"
+    grep -q "^${fake_host[0]}: cache.dir .*: 4 entries, $want bytes" "$t/list" ||
+        fail "--cache-list of ${fake_host[0]} does not count the records ($want bytes): $(cat "$t/list")"
+    # The sources deleted (their index entries stay): pruned to nothing,
+    # no record is left.
+    rm -f "$t/src/"*
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune=0 >"$t/prune" 2>&1 ||
+        fail "--cache-prune=0: $(cat "$t/prune")"
+    [ -z "$(find "$n0/cache" -maxdepth 1 -name 'index-*')" ] ||
+        fail "records of chunk hashes left after --cache-prune=0: $(ls -la "$n0/cache")"
+}
+scenario "rank 0's records of chunk hashes live and die with their cache entries" records_bounded
+
+# sparse: a new source version, a 32 MiB hole then 8 MiB of new data
+sparse() {
+    rm -f "$t/src/big.bin"
+    truncate -s $((32 * MiB)) "$t/src/big.bin"
+    head -c $((8 * MiB)) /dev/urandom >>"$t/src/big.bin"
+    sleep 2
+}
+
+holes_spare_nothing() {
+    fakenodes_clear cache
+    sparse
+    cfg d8
+    run d8
+    sparse
+    cfg d9
+    run d9
+    # 128 of its 160 chunks are zeros on both sides: no KEEP frame spares
+    # them (they cross as extents), so only the 32 of data count.
+    lines 1 "big.bin: its writers hold 0 of its 32 chunks of data as the source has them: sent whole"
+    lines 2 "$DECLINED"
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+}
+scenario "an older version of the same holes and other data: no delta" holes_spare_nothing
+
+unsaved() {
+    # The record's name taken by a folder: it cannot be saved, and each
+    # run says so (the folder, the record, the cause) as it reads the
+    # source again for its chunks.
+    local n0 rec
+    n0=$(node 0)
+    fakenodes_clear cache
+    fresh
+    cfg d10
+    run d10
+    rec=$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*')
+    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$n0/cache")"
+    rm -f "$rec" && mkdir "$rec"
+    fakenodes_clear d10
+    run d10
+    lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    lines 1 "$FAKE_SCRATCH/cache: the source's chunk hashes not kept ($(basename "$rec"): Is a directory); big.bin is read again by the next run to know them"
+    rmdir "$rec"
+}
+scenario "a record of chunk hashes that cannot be saved is told" unsaved
+
+dead_temporaries() {
+    # Left by killed runs (pids no run has), and one held as a live run
+    # holds it while it writes.
+    local n0 f
+    n0=$(node 0)
+    for f in index.mpift-999991.tmp index-hashes.mpift-999992.tmp index-hashes.mpift-999993.tmp; do
+        head -c 4096 /dev/zero >"$n0/cache/$f"
+    done
+    cfg d10
+    (
+        exec 9<"$n0/cache/index-hashes.mpift-999993.tmp" && flock 9 &&
+            fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune
+    ) >"$t/prune" 2>&1 || fail "--cache-prune: $(cat "$t/prune")"
+    for f in index.mpift-999991.tmp index-hashes.mpift-999992.tmp; do
+        [ ! -e "$n0/cache/$f" ] || fail "$f left by a killed run not swept: $(ls -la "$n0/cache")"
+    done
+    [ -e "$n0/cache/index-hashes.mpift-999993.tmp" ] || fail "a held temporary was swept"
+    rm -f "$n0/cache/index-hashes.mpift-999993.tmp"
+}
+scenario "the temporaries of rank 0's index and records that a killed run left are swept" dead_temporaries
+
+small_only() {
+    head -c $((1 * MiB)) /dev/urandom >"$t/src/small.bin"
+    cfg d11
+    sed -i 's|"big.bin"|"small.bin"|' "$t/p.cfg"
+    fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --verbose >"$t/log" 2>&1 || fail "the run failed: $(cat "$t/log")"
+    cmp "$t/src/small.bin" "$(node 2)/d11/small.bin" || fail "the copy differs"
+    lines 0 "what the writers hold already: "
+}
+scenario "a stage of small files only: no exchange of what the writers hold" small_only
+
+bad_records() {
+    local n0 rec kind
+    n0=$(node 0)
+    fakenodes_clear cache
+    fresh
+    cfg d12
+    run d12
+    rec=$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*')
+    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$n0/cache")"
+    cp "$rec" "$t/good-record"
+    cp "$rec" "$t/linked-record"
+    for kind in short foreign link; do
+        rm -f "$rec"
+        case $kind in
+            short) head -c 100 "$t/good-record" >"$rec" ;;
+            foreign) cp "$t/good-record" "$rec" && chown nobody "$rec" ;;
+            link) ln -s "$t/linked-record" "$rec" ;;
+        esac
+        fakenodes_clear d12
+        run d12
+        lines 1 "content keys of 1 files: 0 from the index, 1 read"
+        [ -f "$rec" ] && [ ! -L "$rec" ] && cmp -s "$rec" "$t/good-record" ||
+            fail "$kind: the record was not written anew: $(ls -la "$n0/cache")"
+    done
+    cmp "$t/linked-record" "$t/good-record" || fail "a linked record's target was written through the link"
+}
+scenario "a record cut short, another user's or a link is never used nor followed" bad_records

@@ -16,6 +16,7 @@
 #include "cache/older.h"
 #include "cache/store.h"
 #include "util/grow.h"
+#include "util/kept.h"
 #include "util/tmpname.h"
 
 int mpift_cache_entry_name(const char *base, uint64_t *size)
@@ -68,11 +69,16 @@ static int by_use(const void *a, const void *b)
  * is written under the folder's lock, which the caller holds, so any
  * there now is dead; a put's is filled outside it but flocked by its
  * writer while it lives.  A delta's records whose entry is gone go too
- * (cache/older.h).  (Other files of the folder, such as rank 0's
- * key index and its temporaries, are not the store's.) */
+ * (cache/older.h), and so do rank 0's records of a source's chunks whose
+ * content has no entry (util/kept.h: they live as long as it does) and
+ * the temporaries of its key index and records no one holds (flocked
+ * while written).  (Rank 0's key index itself is not the store's.) */
 static void sweep(struct mpift_cache *c, const char *base)
 {
     static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC};
+    const char *ename = base + strlen(MPIFT_KEPT_SOURCE_PREFIX);
+    struct stat st;
+    uint64_t size;
     size_t k;
 
     for (k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
@@ -80,6 +86,22 @@ static void sweep(struct mpift_cache *c, const char *base)
             unlinkat(c->dirfd, base, 0);
     if (mpift_cache_older_orphan(c, base))
         unlinkat(c->dirfd, base, 0);
+    /* Rank 0's key index and records written by a killed run (util/kept.h). */
+    if (strncmp(base, MPIFT_KEPT_INDEX_NAME, strlen(MPIFT_KEPT_INDEX_NAME)) == 0 && mpift_tmp_name(base) &&
+        !in_use(c->dirfd, base))
+        unlinkat(c->dirfd, base, 0);
+    if (strncmp(base, MPIFT_KEPT_SOURCE_PREFIX, strlen(MPIFT_KEPT_SOURCE_PREFIX)) == 0 &&
+        mpift_cache_entry_name(ename, &size) && fstatat(c->dirfd, ename, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno == ENOENT)
+        unlinkat(c->dirfd, base, 0);
+}
+
+/* The bytes of the regular file `name` of the folder (0: none). */
+static uint64_t side_bytes(struct mpift_cache *c, const char *name)
+{
+    struct stat st;
+
+    return fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
 /* Every entry of the folder (not sorted, in_use unset); with `clean`,
@@ -89,7 +111,7 @@ static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **item
     struct mpift_cache_item *v = NULL;
     struct dirent *de;
     struct stat st;
-    char rec[MPIFT_CACHE_NAME + 8];
+    char rec[MPIFT_CACHE_NAME + 16];
     size_t cap = 0;
     uint64_t size;
     DIR *d;
@@ -115,10 +137,12 @@ static int scan(struct mpift_cache *c, int clean, struct mpift_cache_item **item
         }
         memcpy(v[*n].name, de->d_name, strlen(de->d_name) + 1);   /* an entry's name: it fits */
         v[*n].size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-        /* Its kept chunk hashes go with it (evict_one): counted with it. */
+        /* Its kept chunk hashes and rank 0's record of the source's go
+         * with it (evict_one): counted with it. */
         snprintf(rec, sizeof(rec), "%s" MPIFT_CACHE_KEPT_SUFFIX, v[*n].name);
-        v[*n].kept = fstatat(c->dirfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
-                         ? (uint64_t)st.st_size : 0;
+        v[*n].kept = side_bytes(c, rec);
+        snprintf(rec, sizeof(rec), MPIFT_KEPT_SOURCE_PREFIX "%s", v[*n].name);
+        v[*n].kept += side_bytes(c, rec);
         v[*n].size += v[*n].kept;
         snprintf(rec, sizeof(rec), "%s.rec", v[*n].name);
         v[*n].last_use = fstatat(c->dirfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mtim.tv_sec : 0;
@@ -152,7 +176,7 @@ enum evicted { KEPT, FREED, LINKED, GONE };
  * hard link in a dest) still holds its blocks; GONE: another removed it. */
 static enum evicted evict_one(struct mpift_cache *c, const char *name)
 {
-    char rec[MPIFT_CACHE_NAME + 8];
+    char rec[MPIFT_CACHE_NAME + 16];
     struct stat st;
     int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     enum evicted what = KEPT;
@@ -167,6 +191,8 @@ static enum evicted evict_one(struct mpift_cache *c, const char *name)
             what = fstat(fd, &st) == 0 && st.st_nlink > 0 ? LINKED : FREED;
         unlinkat(c->dirfd, rec, 0);
         snprintf(rec, sizeof(rec), "%s" MPIFT_CACHE_KEPT_SUFFIX, name);
+        unlinkat(c->dirfd, rec, 0);
+        snprintf(rec, sizeof(rec), MPIFT_KEPT_SOURCE_PREFIX "%s", name);
         unlinkat(c->dirfd, rec, 0);
     }
     close(fd);
@@ -197,8 +223,8 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
         if ((what = evict_one(c, v[i].name)) == KEPT)
             continue;
         total -= v[i].size;
-        /* A .kept is freed with its entry, even when a dest copy still
-         * links the entry's blocks. */
+        /* A .kept (and a source's record) is freed with its entry, even
+         * when a dest copy still links the entry's blocks. */
         if (what == FREED)
             *freed += v[i].size;
         if (what == LINKED) {

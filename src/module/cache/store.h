@@ -126,8 +126,9 @@ int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIF
 /* One entry, as listed. */
 struct mpift_cache_item {
     char name[MPIFT_CACHE_NAME];
-    uint64_t size;           /* the entry's bytes and its .kept's (cache/older.h): what cache.max_size bounds */
-    uint64_t kept;           /* of size, the .kept's */
+    uint64_t size;           /* the entry's bytes, its .kept's (cache/older.h) and its source record's
+                              * (util/kept.h): what cache.max_size bounds */
+    uint64_t kept;           /* of size, the .kept's and the source record's */
     int64_t last_use;        /* seconds since the epoch (0: never recorded) */
     int in_use;              /* a running job holds it */
 };

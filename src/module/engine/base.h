@@ -35,9 +35,9 @@ struct mpift_watch;
 #define MPIFT_BASE_MIN ((uint64_t)16 << 20)
 
 /* A delta is taken for a file only when at least 1 in this many of its
- * chunks can be kept by every writer that needs it, with the source's
- * hash when rank 0 has it (stage_in_base.c): below it the file goes
- * whole, striped where it would be. */
+ * chunks of data (not zeros) can be kept by every writer that needs it,
+ * with the source's hash when rank 0 has it (stage_in_base.c): below it
+ * the file goes whole, striped where it would be. */
 #define MPIFT_DELTA_SHARE 4
 
 /* A record is brought up to date (after an fdatasync of the copy) every

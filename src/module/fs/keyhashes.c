@@ -2,6 +2,7 @@
 #include "mpift_autoconf.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "util/kept.h"
 #include "util/tmpname.h"
 
-#define PREFIX MPIFT_KEYIDX_NAME "-"
+#define PREFIX MPIFT_KEPT_SOURCE_PREFIX
 /* "index-", up to 20 digits, '-', 32 hex digits, NUL */
 #define NAME_MAX_LEN (sizeof(PREFIX) + 20 + 1 + 2 * MPIFT_KEYIDX_KEY + 1)
 
@@ -83,19 +84,27 @@ uint64_t *mpift_keyhashes_load(const struct mpift_keyidx *ix, uint64_t size, con
     return mpift_kept_load(ix->dirfd, name, &id, chunk, size, n, &why);
 }
 
-void mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
-                          const uint64_t *hash, uint64_t n)
+int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
+                         const uint64_t *hash, uint64_t n, char *why, size_t whylen)
 {
     char name[NAME_MAX_LEN], tmp[64];
     struct mpift_kept_id id;
+    int err;
 
+    why[0] = '\0';
     if (ix->dirfd < 0)
-        return;
+        return MPIFT_OK;
     rec_name(size, key, name);
     mpift_kept_id_key(size, key, &id);
     snprintf(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
     unlinkat(ix->dirfd, tmp, 0);   /* a killed run's, of this pid (mpift_kept_save creates it O_EXCL) */
-    mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n);
+    err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n);
+    if (!err)
+        return MPIFT_OK;
+    /* ix->path is the index's: the folder is its dirname. */
+    snprintf(why, whylen, "%.*s: the source's chunk hashes not kept (%s: %s)",
+             (int)(strlen(ix->path) - sizeof(MPIFT_KEYIDX_NAME)), ix->path, name, strerror(err));
+    return err == ENOMEM ? MPIFT_ERR_NOMEM : MPIFT_ERR_IO;
 }
 
 static int cmp_rec(const void *a, const void *b)

@@ -13,11 +13,14 @@
  * writer takes from its base is checked against the source's hash as it
  * is sent).  A record whose key the index no longer holds is removed
  * when the index is saved (mpift_keyhashes_sweep), so there are never
- * more of them than index entries of large files.
+ * more of them than index entries of large files; and the cache's
+ * eviction (cache/evict.c) counts and removes each with the cache entry
+ * of the same content, so they are bounded by cache.max_size too.
  */
 #ifndef MPIFT_KEYHASHES_H
 #define MPIFT_KEYHASHES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fs/keyindex.h"
@@ -27,9 +30,12 @@
 uint64_t *mpift_keyhashes_load(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
                                uint64_t *n);
 
-/* Keep them (nothing when ix has no folder; a failure keeps nothing). */
-void mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
-                          const uint64_t *hash, uint64_t n);
+/* Keep them (nothing when ix has no folder).  MPIFT_OK, or MPIFT_ERR_IO /
+ * _NOMEM with why naming the folder, the record and the cause (ENOSPC,
+ * EDQUOT...): nothing is then kept, and the next run reads the source
+ * again for them. */
+int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
+                         const uint64_t *hash, uint64_t n, char *why, size_t whylen);
 
 /* Remove every record of ix's folder whose content no entry of ix has. */
 void mpift_keyhashes_sweep(const struct mpift_keyidx *ix);

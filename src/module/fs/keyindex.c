@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include "util/hash.h"
 #include "util/grow.h"
@@ -326,7 +327,7 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
     char tmp[64];
     unsigned char *buf;
     size_t len, k;
-    int fd, bad, rc = MPIFT_ERR_IO;
+    int fd, bad, hold = -1, rc = MPIFT_ERR_IO;
 
     if (ix->dirfd < 0 || !ix->dirty)
         return MPIFT_OK;
@@ -359,6 +360,11 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
         snprintf(why, whylen, "%s: cannot write it: %s", ix->path, strerror(errno));
         goto out;
     }
+    /* Held (by `hold`, past the close that reports a delayed write's
+     * error) until renamed: the cache's sweep removes only a killed
+     * run's (util/kept.h). */
+    flock(fd, LOCK_EX);
+    hold = dup(fd);
     bad = write_all(fd, buf, len);
     if (close(fd) != 0)
         bad = -1;
@@ -375,6 +381,8 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
     ix->dirty = 0;
     rc = MPIFT_OK;
 out:
+    if (hold >= 0)
+        close(hold);
     free(buf);
     return rc;
 }

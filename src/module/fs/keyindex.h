@@ -27,11 +27,13 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "util/kept.h"
+
 #define MPIFT_KEYIDX_KEY 16
 /* The most entries kept: 64 bytes each, a 64 MiB file at most, read in
  * well under a second; a million source files between two runs. */
 #define MPIFT_KEYIDX_MAX ((size_t)1 << 20)
-#define MPIFT_KEYIDX_NAME "index"
+#define MPIFT_KEYIDX_NAME MPIFT_KEPT_INDEX_NAME   /* util/kept.h: the cache sweeps its temporaries */
 
 /* A file's identity, as fstat gave it. */
 struct mpift_keyidx_id {

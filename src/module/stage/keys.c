@@ -191,8 +191,11 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
         t->read++;
         if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < FRESH_SEC)
             t->fresh++;
-        else if ((rc = mpift_keyidx_put(ix, &id, key)) == MPIFT_OK && ch.n)
-            mpift_keyhashes_save(ix, f->size, key, chunk, ch.hash, ch.n);
+        else if ((rc = mpift_keyidx_put(ix, &id, key)) == MPIFT_OK && ch.n &&
+                 mpift_keyhashes_save(ix, f->size, key, chunk, ch.hash, ch.n, why, sizeof(why)) != MPIFT_OK)
+            /* Not fatal: the next run reads it once more (ENOSPC told
+             * here, not silently each time). */
+            mpift_log_verbose("%s; %s is read again by the next run to know them", why, f->dest);
     }
 out:
     if (fd >= 0)

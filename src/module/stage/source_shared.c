@@ -473,10 +473,15 @@ out:
     return rc;
 }
 
-void mpift_shared_unstripe(struct mpift_in_run *r, size_t i)
+int mpift_shared_unstripe(struct mpift_in_run *r, size_t i)
 {
-    if (r->shared.on && i < r->plan.n)
-        r->shared.cand[i] = -1;
+    int was;
+
+    if (!r->shared.on || i >= r->plan.n)
+        return 0;
+    was = r->shared.cand[i] >= 0;
+    r->shared.cand[i] = -1;
+    return was;
 }
 
 void mpift_shared_free(struct mpift_in_run *r)

@@ -78,10 +78,12 @@ enum mpift_stripe_choice mpift_shared_choice(const struct mpift_in_run *r, size_
 /* Rank 0: why file i fails (REFUSE by rank `who`), for users. */
 void mpift_shared_refusal(const struct mpift_in_run *r, size_t i, int who, char *why, size_t whylen);
 
-/* File i had a stripe refused on its route: not striped again in this
- * run.  Every rank of that route (the only ranks that may route it in a
- * later round) learns it from the file's COMPLETE, so they stay alike. */
-void mpift_shared_unstripe(struct mpift_in_run *r, size_t i);
+/* File i had a stripe refused on its route (or takes a delta base): not
+ * striped again in this run.  Every rank of that route (the only ranks
+ * that may route it in a later round) learns it from the file's COMPLETE
+ * (or rank 0's bits of taken bases), so they stay alike.  1 when it was
+ * to be striped. */
+int mpift_shared_unstripe(struct mpift_in_run *r, size_t i);
 
 /* The table, and the files readers hold open (in the plan, once taken
  * over: see mpift_shared_agree). */

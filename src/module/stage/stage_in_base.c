@@ -21,7 +21,9 @@
 #include "cache/older.h"
 #include "comm/wait.h"
 #include "engine/base.h"
+#include "stage/keys.h"
 #include "stage/stage_in.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "wire/offers.h"
 
@@ -131,9 +133,29 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
     free(o);
 }
 
+/* The XXH3-64 of `len` zeros: the hash a chunk of a hole (or of written
+ * zeros) has. */
+static uint64_t zero_hash(uint64_t len)
+{
+    static const unsigned char zeros[64 << 10];
+    XXH3_state_t *h = XXH3_createState();
+    uint64_t v;
+
+    if (!h)
+        return 0;   /* no chunk is then taken for a hole: the rule counts it as before */
+    XXH3_64bits_reset(h);
+    for (; len; len -= len < sizeof(zeros) ? len : sizeof(zeros))
+        XXH3_64bits_update(h, zeros, len < sizeof(zeros) ? (size_t)len : sizeof(zeros));
+    v = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return v;
+}
+
 /*
  * Rank 0: does a delta of file i pay?  Only when at least 1 in
- * MPIFT_DELTA_SHARE of its chunks can go as KEEP frames to every writer
+ * MPIFT_DELTA_SHARE of its chunks of data (not zeros: a hole travels as
+ * an extent, written zeros as a one-byte frame, and a KEEP frame spares
+ * nothing there) can go as KEEP frames to every writer
  * that needs it (the rule of docs/resume.md): offered by each with the
  * same hash, and that hash the source's own (its chunk hashes from the
  * keying read or kept with its key, stage/keys.h).  Without them (no
@@ -147,7 +169,7 @@ static int pays(const struct mpift_in_run *r, size_t i)
 {
     const struct mpift_keep *k = r->keeps[i];
     const uint64_t *src = r->srchash ? r->srchash[i] : NULL;
-    uint64_t c, kept = 0;
+    uint64_t chunk = r->ctx->cfg->chunk_size, c, kept = 0, data = 0, zero, zlast;
     uint32_t m = 0;
     int q;
 
@@ -155,13 +177,22 @@ static int pays(const struct mpift_in_run *r, size_t i)
         m += (uint32_t)mpift_in_needs(r, q, i);
     if (k->nkind[MPIFT_BASE_RESUME])
         return 1;
-    for (c = 0; c < k->nchunks; c++)
+    /* A chunk of zeros, by the source's hash, or by the writers' when
+     * rank 0 has none (kept, the source's would be zeros too). */
+    zero = zero_hash(chunk);
+    zlast = zero_hash(r->plan.f[i].size - (k->nchunks - 1) * chunk);
+    for (c = 0; c < k->nchunks; c++) {
+        uint64_t h = src ? src[c] : k->hash[c];
+        if (h == (c + 1 == k->nchunks ? zlast : zero))
+            continue;
+        data++;
         kept += k->count[c] == m && (!src || k->hash[c] == src[c]);
-    if (kept * MPIFT_DELTA_SHARE >= k->nchunks)
+    }
+    if (kept && kept * MPIFT_DELTA_SHARE >= data)
         return 1;
-    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks%s: sent whole (a delta pays from 1 in %d)",
-                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)k->nchunks,
-                      src ? " as the source has them" : "", MPIFT_DELTA_SHARE);
+    mpift_log_verbose("%s: its writers hold %llu of its %llu chunks%s%s: sent whole (a delta pays from 1 in %d)",
+                      r->plan.f[i].dest, (unsigned long long)kept, (unsigned long long)data,
+                      data < k->nchunks ? " of data" : "", src ? " as the source has them" : "", MPIFT_DELTA_SHARE);
     return 0;
 }
 
@@ -232,10 +263,27 @@ static int share_taken(struct mpift_in_run *r)
     for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++)
         if (!mpift_bit(bits, i))
             declined(r, i);
-        else if (r->shared.on)
-            mpift_shared_unstripe(r, i);
+        else if (mpift_shared_unstripe(r, i) && r->rank == 0)
+            mpift_log_verbose("%s: a base is taken: sent from rank 0 (what the writers lack), not striped",
+                              r->plan.f[i].dest);
     free(bits);
     return rc;
+}
+
+/* Does some writer need a file a base may be offered for?  Every rank
+ * tells the same from the plan and the need bits (all of them, as every
+ * rank has them): when none does, no rank would offer anything, and the
+ * exchange's three collectives are spared (a stage of small files). */
+static int any_base(const struct mpift_in_run *r)
+{
+    size_t i;
+    int q;
+
+    for (i = 0; i < r->plan.n; i++)
+        for (q = 1; base_chunks(r, &r->plan.f[i]) && q < r->size; q++)
+            if (mpift_in_needs(r, q, i))
+                return 1;
+    return 0;
 }
 
 int mpift_in_bases(struct mpift_in_run *r)
@@ -247,6 +295,9 @@ int mpift_in_bases(struct mpift_in_run *r)
     size_t total = 0;
     MPI_Request rq;
 
+    rc = MPIFT_OK;
+    if (!any_base(r))
+        goto out;
     if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))))
         find_mine(r, &ob);
     /* Out of memory, or more than a rank's share of one gather (INT_MAX
@@ -273,11 +324,17 @@ int mpift_in_bases(struct mpift_in_run *r)
     rc = mpift_wait_coll(&ctx->watch, GATHER,
                          MPI_Igatherv(ob.p ? ob.p : (void *)&len, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0,
                                       ctx->comm, &rq), &rq);
-    if (rc == MPIFT_OK && r->rank == 0)
+    if (rc == MPIFT_OK && r->rank == 0) {
+        mpift_log_verbose("what the writers hold already: %zu bytes of offers from %d ranks", total, r->size - 1);
         merge_all(r, all, lens, displs);
+    }
     if (rc == MPIFT_OK)
         rc = share_taken(r);
 out:
+    /* The source's chunk hashes served pays() alone: rank 0 lets them go
+     * (8 bytes a chunk of every source) rather than hold them all run. */
+    mpift_keys_free(r->srchash, r->plan.n);
+    r->srchash = NULL;
     free(ob.p);
     free(all);
     free(lens);

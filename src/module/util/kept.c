@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,11 +41,13 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
 {
     size_t sz = KEPT_HEAD + 8 * (size_t)n + 8, done = 0;
     unsigned char *p;
-    ssize_t w;
-    int fd, k, rc = -1;
+    ssize_t w = 0;
+    int fd, hold, k, rc;
 
-    if (!n || n > KEPT_MAX || n != chunks_of(size, chunk) || !(p = malloc(sz)))
-        return -1;
+    if (!n || n > KEPT_MAX || n != chunks_of(size, chunk))
+        return EINVAL;
+    if (!(p = malloc(sz)))
+        return ENOMEM;
     memcpy(p, KEPT_MAGIC, 8);
     for (k = 0; k < 7; k++)
         mpift_le64_put(p + 8 + 8 * k, id->v[k]);
@@ -55,14 +58,27 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
         mpift_le64_put(p + KEPT_HEAD + 8 * i, hash[i]);
     mpift_le64_put(p + sz - 8, XXH3_64bits(p, sz - 8));
     fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        rc = errno;
         goto out;
+    }
+    /* Held (by `hold`, past the close that reports a delayed write's
+     * error) until renamed: a sweep (cache/evict.c) passes it over. */
+    flock(fd, LOCK_EX);
+    hold = dup(fd);
+    rc = 0;
     while (done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))
         done += w > 0 ? (size_t)w : 0;
-    if (close(fd) == 0 && done == sz && renameat(dirfd, tmp, dirfd, name) == 0)
-        rc = 0;
-    else
+    if (done < sz)
+        rc = w < 0 ? errno : ENOSPC;   /* a write of 0 bytes: no room */
+    if (close(fd) != 0 && !rc)
+        rc = errno;   /* NFS, a quota: a delayed write's error */
+    if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)
+        rc = errno;
+    if (rc)
         unlinkat(dirfd, tmp, 0);
+    if (hold >= 0)
+        close(hold);
 out:
     free(p);
     return rc;

@@ -20,6 +20,16 @@
 
 #include <stdint.h>
 
+/* Rank 0's key index in its cache folder (fs/keyindex.h), and beside it
+ * a record of each source's chunks (fs/keyhashes.h): the index's name,
+ * '-' and the name of the cache entry of the same content
+ * ("<size>-<32 hex>"), whose life the record shares (cache/evict.c:
+ * counted and removed with that entry, swept when it is gone).  Their
+ * temporaries, "index*.mpift-<pid>.tmp" (util/tmpname.h), are flocked
+ * while written: eviction's sweep removes those no one holds. */
+#define MPIFT_KEPT_INDEX_NAME "index"
+#define MPIFT_KEPT_SOURCE_PREFIX MPIFT_KEPT_INDEX_NAME "-"
+
 /* What a record's hashes are bound to. */
 struct mpift_kept_id {
     uint64_t v[7];
@@ -31,8 +41,10 @@ void mpift_kept_id_key(uint64_t size, const uint8_t key[16], struct mpift_kept_i
 /*
  * mpift_kept_save - write the record `name` in dirfd: n hashes of a file
  * of `size` bytes in chunks of `chunk`, bound to id; through the
- * temporary `tmp` (created O_EXCL, never through a link) renamed over
- * it, so a reader sees one whole record or none.  0, or -1 (nothing left).
+ * temporary `tmp` (created O_EXCL, never through a link, flocked until
+ * renamed) renamed over it, so a reader sees one whole record or none.  0, or the errno of
+ * what failed (ENOSPC, EDQUOT, EEXIST, EISDIR...; EINVAL: n does not fit
+ * size and chunk; ENOMEM): nothing is then left.
  */
 int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct mpift_kept_id *id, uint64_t chunk,
                     uint64_t size, const uint64_t *hash, uint64_t n);
