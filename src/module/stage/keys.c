@@ -34,6 +34,15 @@
  * clean" rule). */
 #define FRESH_SEC 2
 
+/* FRESH_SEC, or a test's MPIFT_TEST_FRESH_SEC (a test that rewrites a
+ * source between runs seconds apart need not wait for it to age). */
+static long fresh_sec(void)
+{
+    const char *v = mpift_fault_env("MPIFT_TEST_FRESH_SEC");
+
+    return v ? atol(v) : FRESH_SEC;
+}
+
 struct tally {
     size_t keyed, found, read, fresh, left;
     uint64_t bytes;
@@ -189,7 +198,7 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
     } else {
         stamp(f, &st, key);
         t->read++;
-        if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < FRESH_SEC)
+        if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < fresh_sec())
             t->fresh++;
         else if ((rc = mpift_keyidx_put(ix, &id, key)) == MPIFT_OK && ch.n &&
                  mpift_keyhashes_save(ix, f->size, key, chunk, ch.hash, ch.n, why, sizeof(why)) != MPIFT_OK)
