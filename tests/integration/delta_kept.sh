@@ -63,16 +63,6 @@ with open(sys.argv[1], "r+b") as f:
 PY
 }
 
-total() {
-    /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"][sys.argv[2]])' "$t/rep.json" "$1"
-}
-
-# lines N TEXT: the log has exactly N lines with TEXT
-lines() {
-    local n
-    n=$(grep -cF -- "$2" "$t/log")
-    [ "$n" = "$1" ] || fail "$n lines (expected $1) with: $2: $(cat "$t/log")"
-}
 
 # kept_of I [AGE]: node I's cache's .kept files, the newest first; the
 # AGE-th (1: the newest, that of the version last staged)
@@ -86,8 +76,8 @@ same_dest() {
     [ -n "$(kept_of 1)" ] || fail "no kept hashes with the cache's entry: $(ls -la "$(node 1)/cache")"
     change "$t/src/big.bin" 10
     run d
-    lines 4 "$CACHED"
-    [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+    log_lines 4 "$CACHED"
+    [ "$(report_total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(report_total delta_saved_bytes)"
 }
 scenario "the same dest again, with cache.dir: the cache's kept hashes, nothing read, no record in the dest" same_dest
 
@@ -95,8 +85,8 @@ new_dest() {
     change "$t/src/big.bin" 60
     cfg c2 cache
     run c2
-    lines 4 "$CACHED"
-    [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+    log_lines 4 "$CACHED"
+    [ "$(report_total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(report_total delta_saved_bytes)"
 }
 scenario "a new dest takes the older version from the node's cache, from the hashes kept with its entry" new_dest
 
@@ -116,8 +106,8 @@ lies() {
     chown 65534:65534 "$(kept_of 4)"                      # another user's
     cfg c3 cache
     run c3
-    lines 4 "big.bin: delta base: an older version in the node's cache, read and hashed (no hashes kept)"
-    [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "the entries were not read: $(cat "$t/log")"
+    log_lines 4 "big.bin: delta base: an older version in the node's cache, read and hashed (no hashes kept)"
+    [ "$(report_total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "the entries were not read: $(cat "$t/log")"
     [ ! -e "$orphan" ] || fail "$orphan outlived its entry: $(ls -la "$(node 1)/cache")"
 }
 scenario "lying cache records (edited; another entry's; a link; another owner's): ignored, the entry read; an orphan .kept removed" lies
@@ -132,10 +122,10 @@ lie_trusted() {
     for i in 1 2 3 4; do cp "$(kept_of $i '$')" "$(kept_of $i)"; done   # the oldest: the first version's
     cfg c4 cache
     MPIFT_TEST_KEPT_LIE=1 run c4
-    lines 4 "$CACHED"
-    lines 4 "big.bin: chunk 10 was to be taken from what this node held of the file, which no longer holds it"
+    log_lines 4 "$CACHED"
+    log_lines 4 "big.bin: chunk 10 was to be taken from what this node held of the file, which no longer holds it"
     # Every copy over its older version was dropped, and sent again whole.
-    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
 }
 scenario "a .kept that lies and is trusted (test fault): the kept chunk fails its check, no wrong copy" lie_trusted
 
@@ -149,7 +139,7 @@ no_cache() {
     h=$(/usr/bin/python3 -c 'print("%016x" % 0)')
     for i in 1 2 3 4; do head -c 600 /dev/urandom >"$(node $i)/n/.mpift-$h-kept.tmp"; done
     run n
-    lines 4 "big.bin: delta base: the older version here, read and hashed (no older version in the node's cache"
-    [ "$(total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+    log_lines 4 "big.bin: delta base: the older version here, read and hashed (no older version in the node's cache"
+    [ "$(report_total delta_saved_bytes)" = $((4 * 63 * CH)) ] || fail "delta_saved_bytes $(report_total delta_saved_bytes)"
 }
 scenario "without cache.dir the older copy at the same path is read; a dest record left by an older build is swept" no_cache

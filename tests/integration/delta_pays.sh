@@ -70,16 +70,6 @@ run() {
     check_report "$t/rep.json"
 }
 
-total() {
-    /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"][sys.argv[2]])' "$t/rep.json" "$1"
-}
-
-# lines N TEXT: the log has exactly N lines with TEXT
-lines() {
-    local n
-    n=$(grep -cF -- "$2" "$t/log")
-    [ "$n" = "$1" ] || fail "$n lines (expected $1) with: $2: $(cat "$t/log")"
-}
 
 # the writers' caches as they were after the first job (they hold v0)
 snap_writers() { for i in 1 2; do rm -rf "$t/snap$i" && cp -a "$(node $i)/cache" "$t/snap$i"; done; }
@@ -97,17 +87,17 @@ unrelated() {
     fresh
     cfg d2
     run d2
-    lines 2 "big.bin: delta base: an older version in the node's cache, from its kept hashes (not read)"
-    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
-    [ "$(total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+    log_lines 2 "big.bin: delta base: an older version in the node's cache, from its kept hashes (not read)"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(report_total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(report_total wire_bytes): $(cat "$t/log")"
     # Striped as without a base (source_shared = "yes"), not sent whole
     # from rank 0 (which says how it sent the whole file's bytes).
-    lines 1 "source shared: striping 1 file over 3 leaders"
-    lines 0 "$UNSTRIPED"
-    lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
-    lines 1 "$SHARES_NOTHING"
-    lines 2 "$DECLINED"
-    lines 1 "what the writers hold already: "
+    log_lines 1 "source shared: striping 1 file over 3 leaders"
+    log_lines 0 "$UNSTRIPED"
+    log_lines 0 "big.bin: $((40 * MiB)) bytes sent as they are"
+    log_lines 1 "$SHARES_NOTHING"
+    log_lines 2 "$DECLINED"
+    log_lines 1 "what the writers hold already: "
     # Rank 0 keeps the source's chunk hashes beside its index, those of
     # the version the index no longer holds swept.
     [ "$(find "$(node 0)/cache" -maxdepth 1 -name 'index-*' | wc -l)" = 1 ] ||
@@ -118,16 +108,16 @@ unrelated() {
     fakenodes_clear d2
     restore_writers
     run d2
-    lines 1 "content keys of 1 files: 0 from the index, 1 read"
-    lines 1 "$SHARES_NOTHING"
+    log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    log_lines 1 "$SHARES_NOTHING"
     # And again: its key and chunk hashes from rank 0's index, nothing read.
     fakenodes_clear d2
     restore_writers
     run d2
-    lines 1 "content keys of 1 files: 1 from the index, 0 read"
-    lines 1 "$SHARES_NOTHING"
-    lines 2 "$DECLINED"
-    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+    log_lines 1 "content keys of 1 files: 1 from the index, 0 read"
+    log_lines 1 "$SHARES_NOTHING"
+    log_lines 2 "$DECLINED"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
 }
 scenario "every writer holds the same older version, sharing nothing with the source: no delta" unrelated
 
@@ -142,12 +132,12 @@ with open(sys.argv[1], "r+b") as f:
 PY
     cfg d3
     run d3
-    lines 0 "sent whole"
-    lines 0 "$DECLINED"
-    lines 1 "$UNSTRIPED"
-    [ "$(total delta_saved_bytes)" = $((2 * 158 * CH)) ] ||
-        fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
-    [ "$(total wire_bytes)" -le $((3 * CH)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+    log_lines 0 "sent whole"
+    log_lines 0 "$DECLINED"
+    log_lines 1 "$UNSTRIPED"
+    [ "$(report_total delta_saved_bytes)" = $((2 * 158 * CH)) ] ||
+        fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(report_total wire_bytes)" -le $((3 * CH)) ] || fail "wire_bytes $(report_total wire_bytes): $(cat "$t/log")"
 }
 scenario "1% of the chunks changed: the delta is taken" changed
 
@@ -162,7 +152,7 @@ killed() {
     [ "$rc" != 0 ] || fail "a killed rank did not fail the job: $(cat "$t/log")"
     [ -n "$(find "$n1/d4" -name '.mpift-*-resume-r1.tmp')" ] || fail "no resume temporary left: $(ls -la "$n1/d4")"
     [ -n "$(find "$n1/d4" -name '.mpift-*-record-r1.tmp')" ] || fail "no record left: $(ls -la "$n1/d4")"
-    lines 1 "$DECLINED"
+    log_lines 1 "$DECLINED"
     # The older version in node 1's cache, rewritten behind the cache's
     # back: the re-run takes its resume temporary and never looks that
     # entry up (a lookup would re-hash it, and discard it).
@@ -170,8 +160,8 @@ killed() {
     [ "$(wc -w <<<"$old")" = 1 ] || fail "not one entry in node 1's cache: $(ls -la "$n1/cache")"
     chmod u+w "$old" && printf 'X' | dd of="$old" bs=1 seek=1000 conv=notrunc status=none
     run d4 2
-    [ "$(total resumed_bytes)" = $((32 * MiB)) ] || fail "resumed_bytes $(total resumed_bytes): $(cat "$t/log")"
-    [ "$(total wire_bytes)" -le $((9 * MiB)) ] || fail "wire_bytes $(total wire_bytes): $(cat "$t/log")"
+    [ "$(report_total resumed_bytes)" = $((32 * MiB)) ] || fail "resumed_bytes $(report_total resumed_bytes): $(cat "$t/log")"
+    [ "$(report_total wire_bytes)" -le $((9 * MiB)) ] || fail "wire_bytes $(report_total wire_bytes): $(cat "$t/log")"
     [ -f "$old" ] || fail "the older version in the cache was looked up (and discarded) though a resume was taken"
 }
 scenario "a declined writer's copy is resumable: killed mid-file, the re-run resumes it, no older version looked up" killed
@@ -216,9 +206,9 @@ declined_no_cache() {
         mkdir -p "$(node $i)/d7" && head -c $((40 * MiB)) /dev/urandom >"$(node $i)/d7/big.bin"
     done
     run d7
-    lines 1 "big.bin: its writers hold 0 of its 160 chunks: sent whole"
-    lines 2 "$DECLINED"
-    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+    log_lines 1 "big.bin: its writers hold 0 of its 160 chunks: sent whole"
+    log_lines 2 "$DECLINED"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes)"
 }
 scenario "without cache.dir: the writers' agreement decides; a declined writer is told" declined_no_cache
 
@@ -278,9 +268,9 @@ holes_spare_nothing() {
     run d9
     # 128 of its 160 chunks are zeros on both sides: no KEEP frame spares
     # them (they cross as extents), so only the 32 of data count.
-    lines 1 "big.bin: its writers hold 0 of its 32 chunks of data as the source has them: sent whole"
-    lines 2 "$DECLINED"
-    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes): $(cat "$t/log")"
+    log_lines 1 "big.bin: its writers hold 0 of its 32 chunks of data as the source has them: sent whole"
+    log_lines 2 "$DECLINED"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
 }
 scenario "an older version of the same holes and other data: no delta" holes_spare_nothing
 
@@ -299,8 +289,8 @@ unsaved() {
     rm -f "$rec" && mkdir "$rec"
     fakenodes_clear d10
     run d10
-    lines 1 "content keys of 1 files: 0 from the index, 1 read"
-    lines 1 "$FAKE_SCRATCH/cache: the source's chunk hashes not kept ($(basename "$rec"): Is a directory); big.bin is read again by the next run to know them"
+    log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    log_lines 1 "$FAKE_SCRATCH/cache: the source's chunk hashes not kept ($(basename "$rec"): Is a directory); big.bin is read again by the next run to know them"
     rmdir "$rec"
 }
 scenario "a record of chunk hashes that cannot be saved is told" unsaved
@@ -332,7 +322,7 @@ small_only() {
     sed -i 's|"big.bin"|"small.bin"|' "$t/p.cfg"
     fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --verbose >"$t/log" 2>&1 || fail "the run failed: $(cat "$t/log")"
     cmp "$t/src/small.bin" "$(node 2)/d11/small.bin" || fail "the copy differs"
-    lines 0 "what the writers hold already: "
+    log_lines 0 "what the writers hold already: "
 }
 scenario "a stage of small files only: no exchange of what the writers hold" small_only
 
@@ -356,7 +346,7 @@ bad_records() {
         esac
         fakenodes_clear d12
         run d12
-        lines 1 "content keys of 1 files: 0 from the index, 1 read"
+        log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
         [ -f "$rec" ] && [ ! -L "$rec" ] && cmp -s "$rec" "$t/good-record" ||
             fail "$kind: the record was not written anew: $(ls -la "$n0/cache")"
     done

@@ -88,6 +88,18 @@ check_report() {
     esac
 }
 
+# report_total FIELD: totals.FIELD of the report $t/rep.json
+report_total() {
+    /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"][sys.argv[2]])' "$t/rep.json" "$1"
+}
+
+# log_lines N TEXT: $t/log has exactly N lines holding TEXT
+log_lines() {
+    local n
+    n=$(grep -cF -- "$2" "$t/log")
+    [ "$n" = "$1" ] || fail "$n lines (expected $1) with: $2: $(cat "$t/log")"
+}
+
 # no_temporaries WHAT DIR...: fail with "WHAT: NAMES" if any name below a
 # DIR is one of mpift's temporaries: "*.mpift-*.tmp" (util/tmpname.h: a
 # copy, a report, the key index in progress) or anything starting with
