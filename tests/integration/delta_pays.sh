@@ -30,7 +30,7 @@
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 11
+plan 12
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -229,7 +229,7 @@ cache: { dir = "$FAKE_SCRATCH/cache"; };
 stage_in = ( { src = "a.bin"; dest = ""; } );
 CFG
     fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "a.bin: $(cat "$t/log")"
-    sed -i 's|r1|r2|; s|{ src = "a.bin"; dest = ""; }|{ src = "b*.bin"; dest = ""; }|' "$t/p.cfg"
+    sed -i 's|/r1";|/r2";|; s|{ src = "a.bin"; dest = ""; }|{ src = "b*.bin"; dest = ""; }|' "$t/p.cfg"
     fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" >"$t/log" 2>&1 || fail "b*.bin: $(cat "$t/log")"
     [ "$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*' | wc -l)" = 4 ] ||
         fail "not 4 records of chunk hashes on rank 0's node: $(ls -la "$n0/cache")"
@@ -255,7 +255,6 @@ sparse() {
     rm -f "$t/src/big.bin"
     truncate -s $((32 * MiB)) "$t/src/big.bin"
     head -c $((8 * MiB)) /dev/urandom >>"$t/src/big.bin"
-    sleep 2
 }
 
 holes_spare_nothing() {
@@ -353,3 +352,30 @@ bad_records() {
     cmp "$t/linked-record" "$t/good-record" || fail "a linked record's target was written through the link"
 }
 scenario "a record cut short, another user's or a link is never used nor followed" bad_records
+
+# A record whose entry rank 0's node does not hold (a file sent to other
+# ranks only, an archive unpacked, an entry evicted) stays while it is
+# used: another stage's sweep leaves it, and the next run takes the key
+# and the chunk hashes from the index, reading nothing.  Swept at once,
+# rank 0 read such a source whole on every run.
+idle_records() {
+    local n0 e
+    n0=$(node 0)
+    fakenodes_clear cache
+    fresh
+    cfg d13
+    run d13
+    log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    for e in $(find "$n0/cache" -maxdepth 1 -name '[0-9]*-*' ! -name '*.*'); do
+        rm -f "$e" "$e.kept"
+    done
+    echo small >"$t/src/other.bin"
+    sed 's|{ src = "big.bin"; dest = ""; }|{ src = "other.bin"; dest = ""; }|' "$t/p.cfg" >"$t/o.cfg"
+    fakenodes_mpirun 3 "$stage" --config "$t/o.cfg" >"$t/log" 2>&1 || fail "other.bin: $(cat "$t/log")"
+    [ "$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*' | wc -l)" = 1 ] ||
+        fail "the record rank 0 uses was swept with its entry gone: $(ls -la "$n0/cache")"
+    fakenodes_clear d13
+    run d13
+    log_lines 1 "content keys of 1 files: 1 from the index, 0 read"
+}
+scenario "a record whose entry rank 0's node lacks stays while used: the source is not read again" idle_records

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,7 +71,7 @@ static int by_use(const void *a, const void *b)
  * there now is dead; a put's is filled outside it but flocked by its
  * writer while it lives.  A delta's records whose entry is gone go too
  * (cache/older.h), and so do rank 0's records of a source's chunks whose
- * content has no entry (util/kept.h: they live as long as it does) and
+ * content has no entry, once idle or on --cache-prune (util/kept.h), and
  * the temporaries of its key index and records no one holds (flocked
  * while written).  (Rank 0's key index itself is not the store's.) */
 static void sweep(struct mpift_cache *c, const char *base)
@@ -92,7 +93,8 @@ static void sweep(struct mpift_cache *c, const char *base)
         unlinkat(c->dirfd, base, 0);
     if (strncmp(base, MPIFT_KEPT_SOURCE_PREFIX, strlen(MPIFT_KEPT_SOURCE_PREFIX)) == 0 &&
         mpift_cache_entry_name(ename, &size) && fstatat(c->dirfd, ename, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
-        errno == ENOENT)
+        errno == ENOENT && (c->prune || (fstatat(c->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                         time(NULL) - st.st_mtime > MPIFT_KEPT_SOURCE_IDLE)))
         unlinkat(c->dirfd, base, 0);
 }
 

@@ -62,6 +62,9 @@ struct mpift_cache {
      * so for the user, and the caller tells it once (off_told). */
     int off, off_told;
     char off_why[3 * PATH_MAX + 256];
+    /* --cache-prune: rank 0's records of chunk hashes whose entry is
+     * gone go at once, not only once idle (util/kept.h). */
+    int prune;
 };
 
 /* Seconds a put, record, discard or eviction waits for ".lock" before the

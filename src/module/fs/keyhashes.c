@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -75,13 +76,18 @@ uint64_t *mpift_keyhashes_load(const struct mpift_keyidx *ix, uint64_t size, con
     char name[NAME_MAX_LEN];
     struct mpift_kept_id id;
     const char *why;
+    uint64_t *hash;
 
     *n = 0;
     if (ix->dirfd < 0)
         return NULL;
     rec_name(size, key, name);
     mpift_kept_id_key(size, key, &id);
-    return mpift_kept_load(ix->dirfd, name, &id, chunk, size, n, &why);
+    hash = mpift_kept_load(ix->dirfd, name, &id, chunk, size, n, &why);
+    /* In use: the cache's sweep keeps it while it has no entry (util/kept.h). */
+    if (hash)
+        utimensat(ix->dirfd, name, NULL, AT_SYMLINK_NOFOLLOW);
+    return hash;
 }
 
 int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,

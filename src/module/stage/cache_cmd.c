@@ -74,6 +74,7 @@ static int node_answer(struct mpift_ctx *ctx, int prune, uint64_t size, char **t
     if (size == UINT64_MAX)
         size = c.max_size;
     if (prune) {
+        c.prune = 1;
         rc = mpift_cache_evict(&c, size, &kept, &freed, &linked);
         if (rc == MPIFT_OK)
             fprintf(f, "%" PRIu64 " bytes freed, %" PRIu64 " kept (to at most %" PRIu64 "%s)", freed, kept, size,

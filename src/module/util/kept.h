@@ -24,11 +24,17 @@
  * a record of each source's chunks (fs/keyhashes.h): the index's name,
  * '-' and the name of the cache entry of the same content
  * ("<size>-<32 hex>"), whose life the record shares (cache/evict.c:
- * counted and removed with that entry, swept when it is gone).  Their
+ * counted and removed with that entry).  One whose entry is gone (a
+ * content rank 0's node does not cache: a file sent to other ranks
+ * only, an archive unpacked, an entry evicted) stays while rank 0 uses
+ * it, each load renewing its mtime, and goes once unused for
+ * MPIFT_KEPT_SOURCE_IDLE, or with --cache-prune: sweeping it at once
+ * made rank 0 read such a source whole on every run.  Their
  * temporaries, "index*.mpift-<pid>.tmp" (util/tmpname.h), are flocked
  * while written: eviction's sweep removes those no one holds. */
 #define MPIFT_KEPT_INDEX_NAME "index"
 #define MPIFT_KEPT_SOURCE_PREFIX MPIFT_KEPT_INDEX_NAME "-"
+#define MPIFT_KEPT_SOURCE_IDLE (7 * 24 * 3600)   /* seconds */
 
 /* What a record's hashes are bound to. */
 struct mpift_kept_id {
