@@ -176,7 +176,8 @@ struct mpift_options {
     int verbose;                    /* say more (topology source, plan) */
     int quiet;                      /* errors only */
     enum mpift_progress progress;
-    const char *report_path;        /* JSON report (NULL: none) */
+    const char *report_path;        /* JSON report (NULL: none); set on every
+                                       rank or none: rank 0's path is written */
     const char *module_path;        /* informational: where the module was found */
     /* The configuration itself, instead of reading config_path (hook ABI
      * 1.1; mpift-stage's SRC... DEST form builds it): used as rank 0's
