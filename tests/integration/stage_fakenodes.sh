@@ -7,9 +7,10 @@
 # re-run skips, --force re-sends; a missing source exits 1 naming it;
 # 600 small files go in batches, for pipeline and tree.  Under Open MPI,
 # --verbose says once per node that the TCP eager limit stays Open MPI's
-# own (the nodes talk over lo: memory speed), or that it is the user's.
+# own (the nodes talk over lo: memory speed), or that it is the user's,
+# or raised on every node alike when the user set the TCP send size.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x2 tree
-plan 9
+plan 10
 
 check_nodes() {
     local h
@@ -106,6 +107,22 @@ force() {
     check_nodes "--force"
 }
 scenario "--force sends every node's copy again, byte-exact (the TCP eager limit set kept)" force
+
+# A TCP send size the user set may be below 1 MiB: a node that kept Open
+# MPI's 64 KiB eager limit would take fragments no larger than it from a
+# node that raised (a heap overflow in Open MPI), so every node raises
+# alike, whatever its interfaces (api/hook.c).
+send_size_set() {
+    after "stage_policy tree"
+    OMPI_MCA_btl_tcp_max_send_size=131072 fakenodes_mpirun 6 "$stage" --config "$t/pipeline.cfg" --force --verbose \
+        >"$t/log" 2>&1 || fail "with a send size set: $(cat "$t/log")"
+    [ "$(mpift_launcher)" != openmpi ] ||
+        [ "$(grep -c "TCP eager limit raised to 1 MiB on every node: OMPI_MCA_btl_tcp_max_send_size is set (131072), so no node may keep a smaller one$" "$t/log")" = 3 ] ||
+        fail "not one line per node raising the eager limit alike: $(grep -i eager "$t/log")"
+    expect_summary "$t/log" $((nfiles * 3)) 0 0
+    check_nodes "send size set"
+}
+scenario "a TCP send size the user set: every node raises the eager limit alike, byte-exact" send_size_set
 
 missing_source() {
     local rc=0

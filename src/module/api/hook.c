@@ -54,9 +54,9 @@
  * did before it chose per node.  Only mpift-stage's own MPI_Init gets
  * this, and only where the user set nothing (mpirun --mca passes
  * OMPI_MCA_* variables, which win; values in Open MPI's MCA parameter
- * files are not seen here, docs/fabric.md).  Open MPI's TCP transport only: MPICH and its family (ch4 over
- * UCX or libfabric) have other protocols and knobs, and get nothing
- * here.  what (len bytes) says what was chosen and why, for --verbose.
+ * files are not seen here, docs/fabric.md).  Open MPI's TCP transport
+ * only: MPICH and its family (ch4 over UCX or libfabric) have other
+ * protocols and knobs, and get nothing here.  what (len bytes) says what was chosen and why, for --verbose.
  */
 /* Just over 1 MiB: a 1 MiB chunk and Open MPI's headers. */
 #define TCP_EAGER_RAISED "1049600"
