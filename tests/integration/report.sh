@@ -77,6 +77,15 @@ assert d["totals"]["copies_written"] == 3, d["totals"]
 got = sorted((f["path"], f["rank"], f["host"], f["status"]) for f in d["files"])
 assert got == sorted((h + "/n.log", 2 * i, h, "written") for i, h in enumerate(hosts)), got
 assert all(re.fullmatch(r"[0-9a-f]{16}", f["xxh3"]) for f in d["files"]), d["files"]
+# Its xxh3 is the content's own (a writer hashes it for the report), not
+# the checksum over the chunks' hashes the copies are checked against.
+import ctypes
+x = ctypes.CDLL("libxxhash.so.0")
+x.XXH3_64bits.restype = ctypes.c_uint64
+x.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+for f in d["files"]:
+    b = (f["host"] + "\n").encode()
+    assert f["xxh3"] == "%016x" % x.XXH3_64bits(b, len(b)), (f, "%016x" % x.XXH3_64bits(b, len(b)))
 # Each n.log holds its host's name and a newline: per node, that many bytes.
 assert [(n["host"], n["ranks"], n["copies_written"], n["bytes_written"]) for n in d["nodes"]] == \
     [(h, [2 * i], 1, len(h) + 1) for i, h in enumerate(hosts)], d["nodes"]
