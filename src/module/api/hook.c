@@ -70,8 +70,9 @@ static void tcp_defaults(char *what, size_t len)
     char why[MPIFT_WHY_MAX];
     int fast;
 
+    /* After reading the user's (send): this sets only what is unset. */
+    setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
     if (set) {
-        setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
         snprintf(what, len, "Open MPI's TCP eager limit: %s, as set (OMPI_MCA_btl_tcp_eager_limit)", set);
         return;
     }
@@ -84,7 +85,6 @@ static void tcp_defaults(char *what, size_t len)
                  "OMPI_MCA_btl_tcp_max_send_size is set (%s), so no node may keep a smaller one", send);
         return;
     }
-    setenv("OMPI_MCA_btl_tcp_max_send_size", TCP_EAGER_RAISED, 0);
     if (getifaddrs(&ifs) != 0)
         ifs = NULL;
     fast = mpift_if_fast("/sys", getenv("OMPI_MCA_btl_tcp_if_include"), getenv("OMPI_MCA_btl_tcp_if_exclude"), ifs,
