@@ -70,6 +70,18 @@ run() {
     check_report "$t/rep.json"
 }
 
+# keyed_once DEST: an empty cache, a new source staged into DEST, read
+# once by rank 0 to key it; rec is then its one record of chunk hashes.
+keyed_once() {
+    fakenodes_clear cache
+    fresh
+    cfg "$1"
+    run "$1"
+    log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    rec=$(find "$(node 0)/cache" -maxdepth 1 -name 'index-[0-9]*')
+    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$(node 0)/cache")"
+}
+
 
 # the writers' caches as they were after the first job (they hold v0)
 snap_writers() { for i in 1 2; do rm -rf "$t/snap$i" && cp -a "$(node $i)/cache" "$t/snap$i"; done; }
@@ -277,14 +289,8 @@ unsaved() {
     # The record's name taken by a folder: it cannot be saved, and each
     # run says so (the folder, the record, the cause) as it reads the
     # source again for its chunks.
-    local n0 rec
-    n0=$(node 0)
-    fakenodes_clear cache
-    fresh
-    cfg d10
-    run d10
-    rec=$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*')
-    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$n0/cache")"
+    local rec
+    keyed_once d10
     rm -f "$rec" && mkdir "$rec"
     fakenodes_clear d10
     run d10
@@ -326,14 +332,8 @@ small_only() {
 scenario "a stage of small files only: no exchange of what the writers hold" small_only
 
 bad_records() {
-    local n0 rec kind
-    n0=$(node 0)
-    fakenodes_clear cache
-    fresh
-    cfg d12
-    run d12
-    rec=$(find "$n0/cache" -maxdepth 1 -name 'index-[0-9]*')
-    [ "$(wc -w <<<"$rec")" = 1 ] || fail "not one record on rank 0's node: $(ls -la "$n0/cache")"
+    local rec kind
+    keyed_once d12
     cp "$rec" "$t/good-record"
     cp "$rec" "$t/linked-record"
     for kind in short foreign link; do
@@ -347,7 +347,7 @@ bad_records() {
         run d12
         log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
         [ -f "$rec" ] && [ ! -L "$rec" ] && cmp -s "$rec" "$t/good-record" ||
-            fail "$kind: the record was not written anew: $(ls -la "$n0/cache")"
+            fail "$kind: the record was not written anew: $(ls -la "$(node 0)/cache")"
     done
     cmp "$t/linked-record" "$t/good-record" || fail "a linked record's target was written through the link"
 }
@@ -359,13 +359,9 @@ scenario "a record cut short, another user's or a link is never used nor followe
 # and the chunk hashes from the index, reading nothing.  Swept at once,
 # rank 0 read such a source whole on every run.
 idle_records() {
-    local n0 e
+    local n0 e rec
     n0=$(node 0)
-    fakenodes_clear cache
-    fresh
-    cfg d13
-    run d13
-    log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
+    keyed_once d13
     for e in $(find "$n0/cache" -maxdepth 1 -name '[0-9]*-*' ! -name '*.*'); do
         rm -f "$e" "$e.kept"
     done
