@@ -19,6 +19,8 @@
 #    naming the folder and the cause.
 #  - The temporaries of rank 0's key index and records a killed run
 #    left go with the cache's sweep; one a live run holds (flock) stays.
+#  - Another job's sweep that meets the temporary of the key index or of
+#    a record between its creation and its lock never loses that save.
 #  - A stage of small files only (none could take a base) skips the
 #    exchange of offers.
 #  - A record of chunk hashes cut short, another user's, or a symbolic
@@ -30,7 +32,7 @@
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 12
+plan 13
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -320,6 +322,41 @@ dead_temporaries() {
     rm -f "$n0/cache/index-hashes.mpift-999993.tmp"
 }
 scenario "the temporaries of rank 0's index and records that a killed run left are swept" dead_temporaries
+
+swept_mid_save() {
+    # Another job's sweep meets a temporary of rank 0's key index, then
+    # of its record of chunk hashes, between its creation and its flock
+    # (MPIFT_TEST_TMP_GAP holds it there): each save lands all the same
+    # (util/tmplock.h), and the next run takes the key and the chunk
+    # hashes from beside the index, reading nothing.  The sweep once
+    # removed such a temporary, and the save was lost.
+    local n0 a i pre
+    n0=$(node 0)
+    for pre in index.mpift- index-hashes.mpift-; do
+        # The entry cached, the index and the record gone: rank 0 reads
+        # the source and saves both (none an orphan the prune removes).
+        keyed_once d14
+        find "$n0/cache" -maxdepth 1 -name 'index*' -delete
+        fakenodes_clear d14
+        rm -f "$t/gap"
+        MPIFT_TEST_TMP_GAP=$pre MPIFT_TEST_PAUSE_FILE="$t/gap" fakenodes_mpirun 3 "$stage" --module "$faults" \
+            --config "$t/p.cfg" --verbose >"$t/log" 2>&1 &
+        a=$!
+        for ((i = 0; i < 1200; i++)); do [ ! -e "$t/gap" ] || break; sleep 0.1; done
+        [ -e "$t/gap" ] || fail "$pre: rank 0 never began that save: $(cat "$t/log")"
+        [ -n "$(find "$n0/cache" -maxdepth 1 -name "$pre*.tmp")" ] || fail "$pre: no temporary: $(ls -la "$n0/cache")"
+        fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune >"$t/prune" 2>&1 ||
+            fail "--cache-prune: $(cat "$t/prune")"
+        rm -f "$t/gap"
+        wait "$a" || fail "$pre: the run failed: $(cat "$t/log")"
+        log_lines 0 "cannot replace it"
+        log_lines 0 "the source's chunk hashes not kept"
+        fakenodes_clear d14
+        run d14
+        log_lines 1 "content keys of 1 files: 1 from the index, 0 read"
+    done
+}
+scenario "a key index or record swept between its temporary's creation and its lock is saved all the same" swept_mid_save
 
 small_only() {
     head -c $((1 * MiB)) /dev/urandom >"$t/src/small.bin"
