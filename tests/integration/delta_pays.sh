@@ -27,12 +27,15 @@
 #    link is never used nor followed: the source is read again, each copy
 #    is right, a link's target is left as it was.
 #  - Holes are not data a delta spares: an older version of the same
-#    shape (32 MiB hole, 8 MiB of other data) is declined.
+#    shape (32 MiB hole, 8 MiB of other data) is declined.  Without
+#    cache.dir, what the writers hold as zeros is never counted as kept:
+#    an older version of 32 MiB of zeros and the source's last 8 MiB is
+#    declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 13
+plan 14
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -225,6 +228,28 @@ declined_no_cache() {
     [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes)"
 }
 scenario "without cache.dir: the writers' agreement decides; a declined writer is told" declined_no_cache
+
+zeros_unknown() {
+    # Without cache.dir what the writers hold as zeros says nothing of the
+    # source: a 40 MiB source of random data, every writer's older copy
+    # 32 MiB of zeros and the source's own last 8 MiB.  Its 32 chunks of
+    # data agree with the source, but the 128 of zeros count as chunks
+    # not kept: 32 of 160 is under 1 in 4, no delta.
+    local i
+    fresh
+    cfg d15
+    sed -i '/^cache:/d' "$t/p.cfg"
+    for i in 1 2; do
+        mkdir -p "$(node $i)/d15"
+        { head -c $((32 * MiB)) /dev/zero && tail -c $((8 * MiB)) "$t/src/big.bin"; } >"$(node $i)/d15/big.bin"
+    done
+    run d15
+    log_lines 1 "big.bin: its writers hold 32 of its 160 chunks: sent whole"
+    log_lines 2 "$DECLINED"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(report_total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(report_total wire_bytes): $(cat "$t/log")"
+}
+scenario "without cache.dir: an older version mostly zeros is not judged by its other chunks alone" zeros_unknown
 
 records_bounded() {
     # a.bin alone, then b1..b3 (20 MiB each): four records of chunk hashes
