@@ -25,7 +25,11 @@
 #    exchange of offers.
 #  - A record of chunk hashes cut short, another user's, or a symbolic
 #    link is never used nor followed: the source is read again, each copy
-#    is right, a link's target is left as it was.
+#    is right, a link's target is left as it was, another user's file is
+#    not written (the new record, renamed over its name, is this user's).
+#  - A record whose content rank 0's node does not cache goes with an
+#    ordinary run's sweep once unused for MPIFT_KEPT_SOURCE_IDLE (7 days),
+#    not before.
 #  - Holes are not data a delta spares: an older version of the same
 #    shape (32 MiB hole, 8 MiB of other data) is declined.  Without
 #    cache.dir, what the writers hold as zeros is never counted as kept:
@@ -35,7 +39,7 @@
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 14
+plan 15
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -402,7 +406,8 @@ bad_records() {
         rm -f "$rec"
         case $kind in
             short) head -c 100 "$t/good-record" >"$rec" ;;
-            foreign) cp "$t/good-record" "$rec" && chown nobody "$rec" ;;
+            # a second name for it, to see what becomes of that file
+            foreign) cp "$t/good-record" "$rec" && chown nobody "$rec" && ln "$rec" "$(node 0)/foreign" ;;
             link) ln -s "$t/linked-record" "$rec" ;;
         esac
         fakenodes_clear d12
@@ -410,6 +415,17 @@ bad_records() {
         log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
         [ -f "$rec" ] && [ ! -L "$rec" ] && cmp -s "$rec" "$t/good-record" ||
             fail "$kind: the record was not written anew: $(ls -la "$(node 0)/cache")"
+        # Written anew as it always is: a temporary of this user renamed
+        # over the name, so the record is now this user's, 0600, and the
+        # other user's file was never written (nor chmod'ed, nor
+        # chown'ed): it only lost that name.
+        [ "$(stat -c '%u %a' "$rec")" = "$(id -u) 600" ] ||
+            fail "$kind: the record is not this user's, 0600: $(ls -la "$rec")"
+        [ "$kind" != foreign ] || {
+            [ "$(stat -c '%U %h' "$(node 0)/foreign")" = "nobody 1" ] && cmp -s "$(node 0)/foreign" "$t/good-record" ||
+                fail "another user's record was written, or kept its name: $(ls -la "$(node 0)/foreign" "$rec")"
+            rm -f "$(node 0)/foreign"
+        }
     done
     cmp "$t/linked-record" "$t/good-record" || fail "a linked record's target was written through the link"
 }
@@ -437,3 +453,37 @@ idle_records() {
     log_lines 1 "content keys of 1 files: 1 from the index, 0 read"
 }
 scenario "a record whose entry rank 0's node lacks stays while used: the source is not read again" idle_records
+
+idle_orphans() {
+    # Two sources keyed (20 and 21 MiB: their records tell apart by
+    # size), their entries then gone from rank 0's node, as for a content
+    # that node never caches.  The records' mtimes are their last use
+    # (each load renews it): one 8 days ago, one 6.  An ordinary run's
+    # sweep (not --cache-prune) removes the first, keeps the second.
+    local n0 e
+    n0=$(node 0)
+    fakenodes_clear cache
+    rm -f "$t/src/"*
+    head -c $((20 * MiB)) /dev/urandom >"$t/src/old.bin"
+    head -c $((21 * MiB)) /dev/urandom >"$t/src/recent.bin"
+    cfg d16
+    sed 's|"big.bin"|"*.bin"|' "$t/p.cfg" >"$t/two.cfg"
+    sed 's|"big.bin"|"other.bin"|' "$t/p.cfg" >"$t/o.cfg"
+    # (the fault build: MPIFT_TEST_FRESH_SEC=0 records sources this new)
+    fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/two.cfg" >"$t/log" 2>&1 ||
+        fail "old.bin, recent.bin: $(cat "$t/log")"
+    echo small >"$t/src/other.bin"
+    [ -f "$(echo "$n0"/cache/index-$((20 * MiB))-*)" ] && [ -f "$(echo "$n0"/cache/index-$((21 * MiB))-*)" ] ||
+        fail "not a record of each source: $(ls -la "$n0/cache")"
+    for e in $(find "$n0/cache" -maxdepth 1 -name '[0-9]*-*' ! -name '*.*'); do
+        rm -f "$e" "$e.kept"
+    done
+    touch -d '8 days ago' "$n0"/cache/index-$((20 * MiB))-*
+    touch -d '6 days ago' "$n0"/cache/index-$((21 * MiB))-*
+    fakenodes_mpirun 3 "$stage" --config "$t/o.cfg" >"$t/log" 2>&1 || fail "other.bin: $(cat "$t/log")"
+    [ -z "$(find "$n0/cache" -maxdepth 1 -name "index-$((20 * MiB))-*")" ] ||
+        fail "a record unused for 8 days not swept: $(ls -la --time-style=full-iso "$n0/cache")"
+    [ -n "$(find "$n0/cache" -maxdepth 1 -name "index-$((21 * MiB))-*")" ] ||
+        fail "a record used 6 days ago swept: $(ls -la --time-style=full-iso "$n0/cache")"
+}
+scenario "an ordinary run sweeps a record whose entry is gone once idle for 7 days, not before" idle_orphans
