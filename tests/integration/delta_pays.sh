@@ -19,18 +19,27 @@
 #    naming the folder and the cause.
 #  - The temporaries of rank 0's key index and records a killed run
 #    left go with the cache's sweep; one a live run holds (flock) stays.
+#  - Another job's sweep that meets the temporary of the key index or of
+#    a record between its creation and its lock never loses that save.
 #  - A stage of small files only (none could take a base) skips the
 #    exchange of offers.
 #  - A record of chunk hashes cut short, another user's, or a symbolic
 #    link is never used nor followed: the source is read again, each copy
-#    is right, a link's target is left as it was.
+#    is right, a link's target is left as it was, another user's file is
+#    not written (the new record, renamed over its name, is this user's).
+#  - A record whose content rank 0's node does not cache goes with an
+#    ordinary run's sweep once unused for MPIFT_KEPT_SOURCE_IDLE (7 days),
+#    not before.
 #  - Holes are not data a delta spares: an older version of the same
-#    shape (32 MiB hole, 8 MiB of other data) is declined.
+#    shape (32 MiB hole, 8 MiB of other data) is declined.  Without
+#    cache.dir, what the writers hold as zeros is never counted as kept:
+#    an older version of 32 MiB of zeros and the source's last 8 MiB is
+#    declined.
 #  - Rank 0's records of its sources' chunk hashes live as long as the
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 12
+plan 15
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -224,6 +233,28 @@ declined_no_cache() {
 }
 scenario "without cache.dir: the writers' agreement decides; a declined writer is told" declined_no_cache
 
+zeros_unknown() {
+    # Without cache.dir what the writers hold as zeros says nothing of the
+    # source: a 40 MiB source of random data, every writer's older copy
+    # 32 MiB of zeros and the source's own last 8 MiB.  Its 32 chunks of
+    # data agree with the source, but the 128 of zeros count as chunks
+    # not kept: 32 of 160 is under 1 in 4, no delta.
+    local i
+    fresh
+    cfg d15
+    sed -i '/^cache:/d' "$t/p.cfg"
+    for i in 1 2; do
+        mkdir -p "$(node $i)/d15"
+        { head -c $((32 * MiB)) /dev/zero && tail -c $((8 * MiB)) "$t/src/big.bin"; } >"$(node $i)/d15/big.bin"
+    done
+    run d15
+    log_lines 1 "big.bin: its writers hold 32 of its 160 chunks: sent whole"
+    log_lines 2 "$DECLINED"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
+    [ "$(report_total wire_bytes)" -ge $((40 * MiB)) ] || fail "wire_bytes $(report_total wire_bytes): $(cat "$t/log")"
+}
+scenario "without cache.dir: an older version mostly zeros is not judged by its other chunks alone" zeros_unknown
+
 records_bounded() {
     # a.bin alone, then b1..b3 (20 MiB each): four records of chunk hashes
     # beside rank 0's index, one per content.
@@ -321,6 +352,41 @@ dead_temporaries() {
 }
 scenario "the temporaries of rank 0's index and records that a killed run left are swept" dead_temporaries
 
+swept_mid_save() {
+    # Another job's sweep meets a temporary of rank 0's key index, then
+    # of its record of chunk hashes, between its creation and its flock
+    # (MPIFT_TEST_TMP_GAP holds it there): each save lands all the same
+    # (util/tmplock.h), and the next run takes the key and the chunk
+    # hashes from beside the index, reading nothing.  The sweep once
+    # removed such a temporary, and the save was lost.
+    local n0 a i pre
+    n0=$(node 0)
+    for pre in index.mpift- index-hashes.mpift-; do
+        # The entry cached, the index and the record gone: rank 0 reads
+        # the source and saves both (none an orphan the prune removes).
+        keyed_once d14
+        find "$n0/cache" -maxdepth 1 -name 'index*' -delete
+        fakenodes_clear d14
+        rm -f "$t/gap"
+        MPIFT_TEST_TMP_GAP=$pre MPIFT_TEST_PAUSE_FILE="$t/gap" fakenodes_mpirun 3 "$stage" --module "$faults" \
+            --config "$t/p.cfg" --verbose >"$t/log" 2>&1 &
+        a=$!
+        for ((i = 0; i < 1200; i++)); do [ ! -e "$t/gap" ] || break; sleep 0.1; done
+        [ -e "$t/gap" ] || fail "$pre: rank 0 never began that save: $(cat "$t/log")"
+        [ -n "$(find "$n0/cache" -maxdepth 1 -name "$pre*.tmp")" ] || fail "$pre: no temporary: $(ls -la "$n0/cache")"
+        fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune >"$t/prune" 2>&1 ||
+            fail "--cache-prune: $(cat "$t/prune")"
+        rm -f "$t/gap"
+        wait "$a" || fail "$pre: the run failed: $(cat "$t/log")"
+        log_lines 0 "cannot replace it"
+        log_lines 0 "the source's chunk hashes not kept"
+        fakenodes_clear d14
+        run d14
+        log_lines 1 "content keys of 1 files: 1 from the index, 0 read"
+    done
+}
+scenario "a key index or record swept between its temporary's creation and its lock is saved all the same" swept_mid_save
+
 small_only() {
     head -c $((1 * MiB)) /dev/urandom >"$t/src/small.bin"
     cfg d11
@@ -340,7 +406,8 @@ bad_records() {
         rm -f "$rec"
         case $kind in
             short) head -c 100 "$t/good-record" >"$rec" ;;
-            foreign) cp "$t/good-record" "$rec" && chown nobody "$rec" ;;
+            # a second name for it, to see what becomes of that file
+            foreign) cp "$t/good-record" "$rec" && chown nobody "$rec" && ln "$rec" "$(node 0)/foreign" ;;
             link) ln -s "$t/linked-record" "$rec" ;;
         esac
         fakenodes_clear d12
@@ -348,6 +415,17 @@ bad_records() {
         log_lines 1 "content keys of 1 files: 0 from the index, 1 read"
         [ -f "$rec" ] && [ ! -L "$rec" ] && cmp -s "$rec" "$t/good-record" ||
             fail "$kind: the record was not written anew: $(ls -la "$(node 0)/cache")"
+        # Written anew as it always is: a temporary of this user renamed
+        # over the name, so the record is now this user's, 0600, and the
+        # other user's file was never written (nor chmod'ed, nor
+        # chown'ed): it only lost that name.
+        [ "$(stat -c '%u %a' "$rec")" = "$(id -u) 600" ] ||
+            fail "$kind: the record is not this user's, 0600: $(ls -la "$rec")"
+        [ "$kind" != foreign ] || {
+            [ "$(stat -c '%U %h' "$(node 0)/foreign")" = "nobody 1" ] && cmp -s "$(node 0)/foreign" "$t/good-record" ||
+                fail "another user's record was written, or kept its name: $(ls -la "$(node 0)/foreign" "$rec")"
+            rm -f "$(node 0)/foreign"
+        }
     done
     cmp "$t/linked-record" "$t/good-record" || fail "a linked record's target was written through the link"
 }
@@ -375,3 +453,37 @@ idle_records() {
     log_lines 1 "content keys of 1 files: 1 from the index, 0 read"
 }
 scenario "a record whose entry rank 0's node lacks stays while used: the source is not read again" idle_records
+
+idle_orphans() {
+    # Two sources keyed (20 and 21 MiB: their records tell apart by
+    # size), their entries then gone from rank 0's node, as for a content
+    # that node never caches.  The records' mtimes are their last use
+    # (each load renews it): one 8 days ago, one 6.  An ordinary run's
+    # sweep (not --cache-prune) removes the first, keeps the second.
+    local n0 e
+    n0=$(node 0)
+    fakenodes_clear cache
+    rm -f "$t/src/"*
+    head -c $((20 * MiB)) /dev/urandom >"$t/src/old.bin"
+    head -c $((21 * MiB)) /dev/urandom >"$t/src/recent.bin"
+    cfg d16
+    sed 's|"big.bin"|"*.bin"|' "$t/p.cfg" >"$t/two.cfg"
+    sed 's|"big.bin"|"other.bin"|' "$t/p.cfg" >"$t/o.cfg"
+    # (the fault build: MPIFT_TEST_FRESH_SEC=0 records sources this new)
+    fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/two.cfg" >"$t/log" 2>&1 ||
+        fail "old.bin, recent.bin: $(cat "$t/log")"
+    echo small >"$t/src/other.bin"
+    [ -f "$(echo "$n0"/cache/index-$((20 * MiB))-*)" ] && [ -f "$(echo "$n0"/cache/index-$((21 * MiB))-*)" ] ||
+        fail "not a record of each source: $(ls -la "$n0/cache")"
+    for e in $(find "$n0/cache" -maxdepth 1 -name '[0-9]*-*' ! -name '*.*'); do
+        rm -f "$e" "$e.kept"
+    done
+    touch -d '8 days ago' "$n0"/cache/index-$((20 * MiB))-*
+    touch -d '6 days ago' "$n0"/cache/index-$((21 * MiB))-*
+    fakenodes_mpirun 3 "$stage" --config "$t/o.cfg" >"$t/log" 2>&1 || fail "other.bin: $(cat "$t/log")"
+    [ -z "$(find "$n0/cache" -maxdepth 1 -name "index-$((20 * MiB))-*")" ] ||
+        fail "a record unused for 8 days not swept: $(ls -la --time-style=full-iso "$n0/cache")"
+    [ -n "$(find "$n0/cache" -maxdepth 1 -name "index-$((21 * MiB))-*")" ] ||
+        fail "a record used 6 days ago swept: $(ls -la --time-style=full-iso "$n0/cache")"
+}
+scenario "an ordinary run sweeps a record whose entry is gone once idle for 7 days, not before" idle_orphans

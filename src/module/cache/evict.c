@@ -18,6 +18,7 @@
 #include "cache/store.h"
 #include "util/grow.h"
 #include "util/kept.h"
+#include "util/tmplock.h"
 #include "util/tmpname.h"
 
 int mpift_cache_entry_name(const char *base, uint64_t *size)
@@ -68,28 +69,26 @@ static int by_use(const void *a, const void *b)
 
 /* The temporaries of puts and records that a killed job left: a record's
  * is written under the folder's lock, which the caller holds, so any
- * there now is dead; a put's is filled outside it but flocked by its
- * writer while it lives.  A delta's records whose entry is gone go too
- * (cache/older.h), and so do rank 0's records of a source's chunks whose
- * content has no entry, once idle or on --cache-prune (util/kept.h), and
- * the temporaries of its key index and records no one holds (flocked
- * while written).  (Rank 0's key index itself is not the store's.) */
+ * there now is dead; a put's is filled outside it, and so are those of
+ * rank 0's key index and records, all flocked by their writer from their
+ * creation, which the sweep and the writer make sure of
+ * (util/tmplock.h: a live one is never taken for dead).  A delta's
+ * records whose entry is gone go too (cache/older.h), and so do rank 0's
+ * records of a source's chunks whose content has no entry, once idle or
+ * on --cache-prune (util/kept.h).  (Rank 0's key index itself is not the
+ * store's.) */
 static void sweep(struct mpift_cache *c, const char *base)
 {
-    static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC};
+    static const char *const mine[] = {MPIFT_CACHE_TMP_PUT, MPIFT_CACHE_TMP_REC, MPIFT_KEPT_INDEX_NAME};
     const char *ename = base + strlen(MPIFT_KEPT_SOURCE_PREFIX);
     struct stat st;
     uint64_t size;
     size_t k;
 
     for (k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
-        if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base) && !in_use(c->dirfd, base))
-            unlinkat(c->dirfd, base, 0);
+        if (strncmp(base, mine[k], strlen(mine[k])) == 0 && mpift_tmp_name(base))
+            mpift_tmp_sweep(c->dirfd, base);
     if (mpift_cache_older_orphan(c, base))
-        unlinkat(c->dirfd, base, 0);
-    /* Rank 0's key index and records written by a killed run (util/kept.h). */
-    if (strncmp(base, MPIFT_KEPT_INDEX_NAME, strlen(MPIFT_KEPT_INDEX_NAME)) == 0 && mpift_tmp_name(base) &&
-        !in_use(c->dirfd, base))
         unlinkat(c->dirfd, base, 0);
     if (strncmp(base, MPIFT_KEPT_SOURCE_PREFIX, strlen(MPIFT_KEPT_SOURCE_PREFIX)) == 0 &&
         mpift_cache_entry_name(ename, &size) && fstatat(c->dirfd, ename, &st, AT_SYMLINK_NOFOLLOW) != 0 &&

@@ -170,7 +170,6 @@ void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t 
     rec_tmp(tmp, sizeof(tmp));
     if (mpift_cache_lock(c) != 0)
         return;
-    unlinkat(c->dirfd, tmp, 0);   /* a dead job's (mpift_kept_save creates it O_EXCL) */
     mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n);
     mpift_cache_unlock(c);
 }

@@ -22,6 +22,7 @@
 #include "util/faults.h"
 #include "util/grow.h"
 #include "util/hash.h"
+#include "util/tmplock.h"
 #include "util/tmpname.h"
 
 #define LOCK_NAME ".lock"
@@ -369,11 +370,9 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     int out, err = 0;
 
     snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT "%d" MPIFT_TMP_SUFFIX, (int)getpid());
-    out = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    out = mpift_tmp_create(c->dirfd, tmp, 0600);   /* flocked: util/tmplock.h */
     if (out < 0)
         return errno;
-    while (flock(out, LOCK_EX) != 0 && errno == EINTR)
-        ;
     if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
         futimens(out, ts) != 0 || fsync(out) != 0)
         err = errno ? errno : EIO;

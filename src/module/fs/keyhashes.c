@@ -103,7 +103,6 @@ int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uin
     rec_name(size, key, name);
     mpift_kept_id_key(size, key, &id);
     snprintf(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
-    unlinkat(ix->dirfd, tmp, 0);   /* a killed run's, of this pid (mpift_kept_save creates it O_EXCL) */
     err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n);
     if (!err)
         return MPIFT_OK;

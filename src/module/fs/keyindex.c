@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include "util/hash.h"
 #include "util/grow.h"
@@ -23,6 +22,7 @@
 
 #include "mpift/mpift.h"
 #include "fs/keyindex.h"
+#include "util/tmplock.h"
 #include "util/tmpname.h"
 
 #define MAGIC "MPIFTKX1"
@@ -353,17 +353,14 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
     }
     mpift_le64_put(buf + len - TRAILER, (uint64_t)XXH3_64bits(buf, len - TRAILER));
     snprintf(tmp, sizeof(tmp), MPIFT_KEYIDX_NAME MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
-    fd = openat(ix->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST && unlinkat(ix->dirfd, tmp, 0) == 0)   /* a killed run's, of this pid */
-        fd = openat(ix->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = mpift_tmp_create(ix->dirfd, tmp, 0600);   /* a killed run's, of this pid, replaced */
     if (fd < 0) {
         snprintf(why, whylen, "%s: cannot write it: %s", ix->path, strerror(errno));
         goto out;
     }
     /* Held (by `hold`, past the close that reports a delayed write's
      * error) until renamed: the cache's sweep removes only a killed
-     * run's (util/kept.h). */
-    flock(fd, LOCK_EX);
+     * run's (util/tmplock.h). */
     hold = dup(fd);
     bad = write_all(fd, buf, len);
     if (close(fd) != 0)

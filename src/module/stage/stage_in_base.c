@@ -159,7 +159,10 @@ static uint64_t zero_hash(uint64_t len)
  * that needs it (the rule of docs/resume.md): offered by each with the
  * same hash, and that hash the source's own (its chunk hashes from the
  * keying read or kept with its key, stage/keys.h).  Without them (no
- * cache.dir) the writers' agreement is all rank 0 knows before it sends.
+ * cache.dir) the writers' agreement is all rank 0 knows before it sends,
+ * and what is zeros is unknown: a chunk the writers hold as zeros is
+ * counted as data and never as kept (an older version mostly zeros
+ * would otherwise judge its few other chunks alone).
  * Else the file goes whole, as without a base, and striped where
  * paths.source_shared would stripe it (striping gains more than a few
  * chunks spared).  A killed run's temporary is always taken: what it
@@ -177,16 +180,14 @@ static int pays(const struct mpift_in_run *r, size_t i)
         m += (uint32_t)mpift_in_needs(r, q, i);
     if (k->nkind[MPIFT_BASE_RESUME])
         return 1;
-    /* A chunk of zeros, by the source's hash, or by the writers' when
-     * rank 0 has none (kept, the source's would be zeros too). */
     zero = zero_hash(chunk);
     zlast = zero_hash(r->plan.f[i].size - (k->nchunks - 1) * chunk);
     for (c = 0; c < k->nchunks; c++) {
-        uint64_t h = src ? src[c] : k->hash[c];
-        if (h == (c + 1 == k->nchunks ? zlast : zero))
-            continue;
+        uint64_t z = c + 1 == k->nchunks ? zlast : zero;
+        if (src && src[c] == z)
+            continue;   /* zeros in the source: neither way */
         data++;
-        kept += k->count[c] == m && (!src || k->hash[c] == src[c]);
+        kept += k->count[c] == m && (src ? k->hash[c] == src[c] : k->hash[c] != z);
     }
     if (kept && kept * MPIFT_DELTA_SHARE >= data)
         return 1;

@@ -4,7 +4,7 @@
  * _CONFIG_FAIL, _PAUSE, _PAUSE_AFTER_PLAN, _PAUSE_AFTER_SHARED,
  * _PAUSE_FILE, _CPU, _SPIN, _NOMEM_RESULT, _BAD_CANDS, _FILL_HOLE,
  * _NO_SEEK_DATA, _WRONG_KEY,
- * _ZIP_LINK, _SLOW_READ, _KEPT_LIE; see
+ * _ZIP_LINK, _SLOW_READ, _KEPT_LIE, _TMP_GAP; see
  * docs/testing.md).
  *
  * Compiled in only where MPIFT_FAULT_INJECTION is defined: the test

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "util/hash.h"
 #include "util/kept.h"
 #include "util/le64.h"
+#include "util/tmplock.h"
 
 #define KEPT_MAGIC "MPIFTKH1"
 #define KEPT_HEAD (8 + 7 * 8 + 3 * 8)   /* magic, id, chunk, size, n */
@@ -57,14 +57,13 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
     for (uint64_t i = 0; i < n; i++)
         mpift_le64_put(p + KEPT_HEAD + 8 * i, hash[i]);
     mpift_le64_put(p + sz - 8, XXH3_64bits(p, sz - 8));
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = mpift_tmp_create(dirfd, tmp, 0600);
     if (fd < 0) {
         rc = errno;
         goto out;
     }
     /* Held (by `hold`, past the close that reports a delayed write's
      * error) until renamed: a sweep (cache/evict.c) passes it over. */
-    flock(fd, LOCK_EX);
     hold = dup(fd);
     rc = 0;
     while (done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))

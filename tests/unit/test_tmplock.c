@@ -1,0 +1,152 @@
+/* test_tmplock.c - util/tmplock.h: a sweep removes a temporary no one
+ * holds and never one held; a writer's temporary is held from the moment
+ * mpift_tmp_create returns, replaces a dead one of its name, and is never
+ * made through a link. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/tmplock.h"
+#include "unit_main.h"
+
+#define TMP "index.mpift-4242.tmp"
+
+static char dir[] = "/tmp/mpift-tmplock-XXXXXX";
+static int dfd = -1;
+
+static void setup(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ck_assert_int_ge(dfd, 0);
+}
+
+static void teardown(void)
+{
+    unlinkat(dfd, TMP, 0);
+    unlinkat(dfd, "target", 0);
+    close(dfd);
+    rmdir(dir);
+    strcpy(dir, "/tmp/mpift-tmplock-XXXXXX");
+}
+
+static int exists(const char *name)
+{
+    struct stat st;
+
+    return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* A file of that name, as a killed run leaves it: no one holds it. */
+static void plant(const char *name)
+{
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "dead", 4), 4);
+    close(fd);
+}
+
+/* Does another open of `name` find it locked? */
+static int held(const char *name)
+{
+    int fd = openat(dfd, name, O_RDONLY), busy;
+
+    ck_assert_int_ge(fd, 0);
+    busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);
+    return busy;
+}
+
+START_TEST(unheld_is_swept)
+{
+    plant(TMP);
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, TMP), 1);
+    ck_assert(!exists(TMP));
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, TMP), 0);   /* nothing there: nothing done */
+}
+END_TEST
+
+START_TEST(held_is_kept)
+{
+    int fd = mpift_tmp_create(dfd, TMP, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert(held(TMP));   /* locked as it is returned: no window for a sweep */
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, TMP), 0);
+    ck_assert(exists(TMP));
+    close(fd);
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, TMP), 1);   /* its writer gone: dead */
+}
+END_TEST
+
+START_TEST(dead_namesake_replaced)
+{
+    struct stat st;
+    int fd;
+
+    plant(TMP);
+    fd = mpift_tmp_create(dfd, TMP, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(st.st_size, 0);   /* a new file, not the dead one's bytes */
+    ck_assert(held(TMP));
+    close(fd);
+}
+END_TEST
+
+START_TEST(held_namesake_left)
+{
+    int fd = mpift_tmp_create(dfd, TMP, 0600), again;
+
+    ck_assert_int_ge(fd, 0);
+    again = mpift_tmp_create(dfd, TMP, 0600);
+    ck_assert_int_eq(again, -1);
+    ck_assert_int_eq(errno, EEXIST);
+    ck_assert(held(TMP));
+    close(fd);
+}
+END_TEST
+
+START_TEST(link_never_followed)
+{
+    struct stat st;
+    int fd;
+
+    plant("target");
+    ck_assert_int_eq(symlinkat("target", dfd, TMP), 0);
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, TMP), 1);   /* the link, not its target */
+    ck_assert(exists("target"));
+    ck_assert_int_eq(symlinkat("target", dfd, TMP), 0);
+    fd = mpift_tmp_create(dfd, TMP, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstatat(dfd, TMP, &st, AT_SYMLINK_NOFOLLOW), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(fstatat(dfd, "target", &st, 0), 0);
+    ck_assert_int_eq(st.st_size, 4);   /* the target untouched */
+    close(fd);
+}
+END_TEST
+
+static Suite *tmplock_suite(void)
+{
+    Suite *s = suite_create("tmplock");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, unheld_is_swept);
+    tcase_add_test(tc, held_is_kept);
+    tcase_add_test(tc, dead_namesake_replaced);
+    tcase_add_test(tc, held_namesake_left);
+    tcase_add_test(tc, link_never_followed);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MPIFT_UNIT_MAIN(tmplock_suite)
