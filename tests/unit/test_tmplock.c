@@ -1,7 +1,11 @@
 /* test_tmplock.c - util/tmplock.h: a sweep removes a temporary no one
  * holds and never one held; a writer's temporary is held from the moment
  * mpift_tmp_create returns, replaces a dead one of its name, and is never
- * made through a link. */
+ * made through a link.  Where flock does not work (NFS's exclusive lock
+ * on a file open read-only, Lustre without flock) or is taken for an
+ * instant by another job's sweep, the flock below stands in for the
+ * kernel's: the core library is linked in statically, so the calls of
+ * util/tmplock.c reach this one. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/tmplock.h"
@@ -18,18 +23,46 @@
 #define TMP "index.mpift-4242.tmp"
 
 static char dir[] = "/tmp/mpift-tmplock-XXXXXX";
+static char mine[64];   /* a temporary of this pid's name */
 static int dfd = -1;
+
+/* How flock behaves: as the kernel's; as NFS's (an exclusive lock needs
+ * a file open for writing: EBADF); not at all (ENOLCK). */
+static enum { LOCKS_LOCAL, LOCKS_NFS, LOCKS_NONE } locks;
+static int held_for;   /* the next `held_for` non-blocking tries find it held */
+
+int flock(int fd, int op)
+{
+    if (locks == LOCKS_NFS && (op & LOCK_EX) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY) {
+        errno = EBADF;
+        return -1;
+    }
+    if (locks == LOCKS_NONE && !(op & LOCK_UN)) {
+        errno = ENOLCK;
+        return -1;
+    }
+    if (held_for > 0 && (op & LOCK_NB)) {
+        held_for--;
+        errno = EWOULDBLOCK;
+        return -1;
+    }
+    return (int)syscall(SYS_flock, fd, op);
+}
 
 static void setup(void)
 {
     ck_assert_ptr_nonnull(mkdtemp(dir));
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ck_assert_int_ge(dfd, 0);
+    snprintf(mine, sizeof(mine), "index.mpift-%ld.tmp", (long)getpid());
+    locks = LOCKS_LOCAL;
+    held_for = 0;
 }
 
 static void teardown(void)
 {
     unlinkat(dfd, TMP, 0);
+    unlinkat(dfd, mine, 0);
     unlinkat(dfd, "target", 0);
     close(dfd);
     rmdir(dir);
@@ -64,6 +97,18 @@ static int held(const char *name)
     return busy;
 }
 
+/* mpift_tmp_create's temporary `name`: a new file, not a dead one's bytes. */
+static int made_new(const char *name)
+{
+    struct stat st;
+    int fd = mpift_tmp_create(dfd, name, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    return fd;
+}
+
 START_TEST(unheld_is_swept)
 {
     plant(TMP);
@@ -88,14 +133,10 @@ END_TEST
 
 START_TEST(dead_namesake_replaced)
 {
-    struct stat st;
     int fd;
 
     plant(TMP);
-    fd = mpift_tmp_create(dfd, TMP, 0600);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(fstat(fd, &st), 0);
-    ck_assert_int_eq(st.st_size, 0);   /* a new file, not the dead one's bytes */
+    fd = made_new(TMP);
     ck_assert(held(TMP));
     close(fd);
 }
@@ -134,6 +175,56 @@ START_TEST(link_never_followed)
 }
 END_TEST
 
+/* NFS: the sweep locks what it opens for writing; a killed run's
+ * temporary no one holds goes as on a local disk. */
+START_TEST(nfs_dead_is_swept)
+{
+    locks = LOCKS_NFS;
+    plant(TMP);
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, TMP), 1);
+    ck_assert(!exists(TMP));
+}
+END_TEST
+
+/* No locks at all: a sweep cannot tell the dead from the live and
+ * removes nothing, but a killed run of this pid (pid namespaces give
+ * rank 0 the same one every job) does not block this one's saves. */
+START_TEST(lockless_own_namesake_replaced)
+{
+    locks = LOCKS_NONE;
+    plant(mine);
+    ck_assert_int_eq(mpift_tmp_sweep(dfd, mine), 0);
+    ck_assert(exists(mine));
+    close(made_new(mine));
+}
+END_TEST
+
+/* No locks, and the name is another pid's: not this writer's to remove. */
+START_TEST(lockless_foreign_left)
+{
+    locks = LOCKS_NONE;
+    plant(TMP);
+    ck_assert_int_eq(mpift_tmp_create(dfd, TMP, 0600), -1);
+    ck_assert_int_eq(errno, ENOLCK);
+    ck_assert(exists(TMP));
+}
+END_TEST
+
+/* Another job's sweep holds a dead namesake for an instant: the writer
+ * tries again rather than failing its save. */
+START_TEST(briefly_held_namesake_replaced)
+{
+    int fd;
+
+    plant(mine);
+    held_for = 2;
+    fd = mpift_tmp_create(dfd, mine, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(held(mine));
+    close(fd);
+}
+END_TEST
+
 static Suite *tmplock_suite(void)
 {
     Suite *s = suite_create("tmplock");
@@ -145,6 +236,10 @@ static Suite *tmplock_suite(void)
     tcase_add_test(tc, dead_namesake_replaced);
     tcase_add_test(tc, held_namesake_left);
     tcase_add_test(tc, link_never_followed);
+    tcase_add_test(tc, nfs_dead_is_swept);
+    tcase_add_test(tc, lockless_own_namesake_replaced);
+    tcase_add_test(tc, lockless_foreign_left);
+    tcase_add_test(tc, briefly_held_namesake_replaced);
     suite_add_tcase(s, tc);
     return s;
 }
