@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/kept.h"
 #include "util/tmplock.h"
 #include "unit_main.h"
 
@@ -225,6 +226,36 @@ START_TEST(briefly_held_namesake_replaced)
 }
 END_TEST
 
+/* A save whose temporary is in the way says which, on which node, why,
+ * and what to do; not "File exists". */
+START_TEST(blocked_save_told)
+{
+    char why[MPIFT_TMP_WHY_MAX], host[MPIFT_HOST_MAX] = "", want[MPIFT_HOST_MAX + 64];
+    uint64_t hash = 1;
+    struct mpift_kept_id id;
+    uint8_t key[16] = { 0 };
+    int fd = mpift_tmp_create(dfd, mine, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+    mpift_kept_id_key(4096, key, &id);
+    ck_assert_int_eq(mpift_kept_save(dfd, "rec", mine, &id, 4096, 4096, &hash, 1, why, sizeof(why)), EEXIST);
+    ck_assert_ptr_nonnull(strstr(why, mine));
+    ck_assert_ptr_nonnull(strstr(why, "held by another live process on "));
+    snprintf(want, sizeof(want), "remove it if no mpift job runs on %s", host);
+    ck_assert_ptr_nonnull(strstr(why, want));
+    ck_assert(!exists("rec"));
+    close(fd);
+    locks = LOCKS_NONE;
+    plant(TMP);
+    ck_assert_int_eq(mpift_tmp_create(dfd, TMP, 0600), -1);
+    mpift_tmp_why(why, sizeof(why), TMP, errno);
+    ck_assert_ptr_nonnull(strstr(why, TMP));
+    ck_assert_ptr_nonnull(strstr(why, "does not support flock"));
+    ck_assert_ptr_nonnull(strstr(why, want));
+}
+END_TEST
+
 static Suite *tmplock_suite(void)
 {
     Suite *s = suite_create("tmplock");
@@ -240,6 +271,7 @@ static Suite *tmplock_suite(void)
     tcase_add_test(tc, lockless_own_namesake_replaced);
     tcase_add_test(tc, lockless_foreign_left);
     tcase_add_test(tc, briefly_held_namesake_replaced);
+    tcase_add_test(tc, blocked_save_told);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/faults.h"
+#include "util/log.h"
 #include "util/tmplock.h"
 #include "util/tmpname.h"
 
@@ -146,3 +147,26 @@ int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode)
 }
 
 int mpift_tmp_sweep(int dirfd, const char *name) { return sweep(dirfd, name) == 0; }
+
+void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err)
+{
+    char host[MPIFT_HOST_MAX];
+
+    /* The node the log names (the topology's), else the kernel's. */
+    snprintf(host, sizeof(host), "%s", mpift_log_current()->host);
+    if (!host[0] && gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "this node");
+    host[sizeof(host) - 1] = '\0';
+    if (err == EEXIST)
+        snprintf(buf, len, "its temporary %s in that folder is held by another live process on %s (a job saving "
+                 "there now); remove it if no mpift job runs on %s", tmp, host, host);
+    else if (err == ENOLCK)
+        snprintf(buf, len, "its temporary %s in that folder is in the way, and that file system does not support "
+                 "flock, which tells a live job's temporary from a killed one's; remove it if no mpift job runs "
+                 "on %s", tmp, host);
+    else if (err == EAGAIN)
+        snprintf(buf, len, "its temporary %s in that folder was removed by another job's cache sweep on each of "
+                 "%d tries", tmp, TRIES);
+    else
+        snprintf(buf, len, "its temporary %s in that folder: %s", tmp, strerror(err));
+}

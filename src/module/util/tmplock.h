@@ -27,7 +27,10 @@
 #ifndef MPIFT_TMPLOCK_H
 #define MPIFT_TMPLOCK_H
 
+#include <stddef.h>
 #include <sys/types.h>
+
+#include "util/log.h"
 
 /*
  * mpift_tmp_create - the temporary `tmp` of dirfd created (O_EXCL, never
@@ -41,6 +44,16 @@
  * EAGAIN (swept before its lock on every try), or another open's error.
  */
 int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode);
+
+/*
+ * mpift_tmp_why - into buf (len bytes), for a user, why mpift_tmp_create
+ * of `tmp` failed with err: the temporary in the way (its name: the
+ * caller names its folder), the node, the cause (a live holder, or a file
+ * system without flock) and what to do.
+ */
+void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err);
+/* Room for it: two host names, a temporary's name and the text. */
+#define MPIFT_TMP_WHY_MAX (2 * MPIFT_HOST_MAX + 320)
 
 /*
  * mpift_tmp_sweep - remove the temporary `name` of dirfd unless someone
