@@ -69,8 +69,9 @@ static int own(const char *tmp)
 
 /* Remove `name` of dirfd if no one holds it: 0 when removed, else why
  * not: EWOULDBLOCK (its lock is held), ENOLCK (locks do not work there),
- * ENOENT (gone, or made again, meanwhile), or the errno of its open
- * (a symbolic link of that name is removed: no writer makes one). */
+ * ENOENT (gone, or made again, meanwhile), ELOOP (a symbolic link,
+ * left: by the time it were removed, a writer could have made its live
+ * temporary at that name), or the errno of its open. */
 static int sweep(int dirfd, const char *name)
 {
     /* Read-write first: NFS makes flock an fcntl lock, whose exclusive
@@ -81,7 +82,7 @@ static int sweep(int dirfd, const char *name)
     if (fd < 0 && errno != ENOENT && errno != ELOOP)
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return errno == ELOOP && unlinkat(dirfd, name, 0) == 0 ? 0 : errno;
+        return errno;
     /* Removed while held, and only if the name is still this file: a
      * writer that opened it before blocks on its lock until then, and
      * then finds its name gone.  Any failure but a held lock (EBADF,
@@ -109,9 +110,10 @@ static int clear(int dirfd, const char *tmp, int *busy)
         nanosleep(&pause, NULL);
         return 0;
     }
-    /* Without locks, a file of this pid's name: removed by the writer,
-     * which owns that name; the shared sweep leaves it. */
-    if (why == ENOLCK && own(tmp))
+    /* A link at the writer's own name (no writer makes one) or, without
+     * locks, a file of this pid's name: removed by the writer, which owns
+     * that name; the shared sweep leaves both. */
+    if (why == ELOOP || (why == ENOLCK && own(tmp)))
         why = unlinkat(dirfd, tmp, 0) == 0 || errno == ENOENT ? 0 : errno;
     if (why == ENOENT)
         why = 0;

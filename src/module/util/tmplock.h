@@ -36,9 +36,9 @@
  * mpift_tmp_create - the temporary `tmp` of dirfd created (O_EXCL, never
  * through a link, `mode`, write-only) and exclusively flocked, its name
  * checked to be this file under the lock.  A file of that name no one
- * holds (a killed run's, of this pid) is replaced, after a few short
- * waits when its lock is taken (another job's sweep holds a dead one's
- * for an instant).  The descriptor, its lock held until it is closed;
+ * holds (a killed run's, of this pid), or a symbolic link, is replaced,
+ * after a few short waits when its lock is taken (another job's sweep
+ * holds a dead one's for an instant).  The descriptor, its lock held until it is closed;
  * -1 with errno set: EEXIST (a live process holds a file of that name),
  * ENOLCK (locks do not work there and the name is not of this pid),
  * EAGAIN (swept before its lock on every try), or another open's error.
@@ -58,7 +58,9 @@ void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err);
 /*
  * mpift_tmp_sweep - remove the temporary `name` of dirfd unless someone
  * holds its lock (a live writer): 1 when it was removed.  A symbolic link
- * of that name is removed too (no writer makes one).
+ * of that name is left (a writer's create could replace it with its live
+ * temporary before the sweep's removal): mpift_tmp_create removes one at
+ * its own name.
  */
 int mpift_tmp_sweep(int dirfd, const char *name);
 
