@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ static void teardown(void)
     unlinkat(dfd, TMP, 0);
     unlinkat(dfd, mine, 0);
     unlinkat(dfd, "target", 0);
+    unlinkat(dfd, "rec", 0);
     close(dfd);
     rmdir(dir);
     strcpy(dir, "/tmp/mpift-tmplock-XXXXXX");
@@ -258,6 +260,32 @@ START_TEST(blocked_save_told)
 }
 END_TEST
 
+/* No descriptor left to hold the lock past the close (EMFILE): the save
+ * fails rather than renaming a temporary no one holds. */
+START_TEST(no_hold_no_save)
+{
+    struct rlimit was, lim;
+    char why[MPIFT_TMP_WHY_MAX];
+    uint64_t hash = 1;
+    struct mpift_kept_id id;
+    uint8_t key[16] = { 0 };
+    int lowest = dup(0), rc;
+
+    ck_assert_int_ge(lowest, 0);
+    close(lowest);
+    mpift_kept_id_key(4096, key, &id);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &was), 0);
+    lim = was;
+    lim.rlim_cur = (rlim_t)lowest + 1;   /* the temporary opens, its dup does not */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    rc = mpift_kept_save(dfd, "rec", mine, &id, 4096, 4096, &hash, 1, why, sizeof(why));
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &was), 0);
+    ck_assert_int_eq(rc, EMFILE);
+    ck_assert(!exists("rec"));
+    ck_assert(!exists(mine));
+}
+END_TEST
+
 static Suite *tmplock_suite(void)
 {
     Suite *s = suite_create("tmplock");
@@ -274,6 +302,7 @@ static Suite *tmplock_suite(void)
     tcase_add_test(tc, lockless_foreign_left);
     tcase_add_test(tc, briefly_held_namesake_replaced);
     tcase_add_test(tc, blocked_save_told);
+    tcase_add_test(tc, no_hold_no_save);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -361,9 +361,10 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
     }
     /* Held (by `hold`, past the close that reports a delayed write's
      * error) until renamed: the cache's sweep removes only a killed
-     * run's (util/tmplock.h). */
+     * run's (util/tmplock.h).  No descriptor for it (EMFILE): no save,
+     * not one renamed unheld. */
     hold = dup(fd);
-    bad = write_all(fd, buf, len);
+    bad = hold < 0 ? -1 : write_all(fd, buf, len);
     if (close(fd) != 0)
         bad = -1;
     if (bad) {

@@ -65,12 +65,13 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
         goto out;
     }
     /* Held (by `hold`, past the close that reports a delayed write's
-     * error) until renamed: a sweep (cache/evict.c) passes it over. */
+     * error) until renamed: a sweep (cache/evict.c) passes it over.  No
+     * descriptor for it (EMFILE): no save, not one renamed unheld. */
     hold = dup(fd);
-    rc = 0;
-    while (done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))
+    rc = hold < 0 ? errno : 0;
+    while (!rc && done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))
         done += w > 0 ? (size_t)w : 0;
-    if (done < sz)
+    if (!rc && done < sz)
         rc = w < 0 ? errno : ENOSPC;   /* a write of 0 bytes: no room */
     if (close(fd) != 0 && !rc)
         rc = errno;   /* NFS, a quota: a delayed write's error */
