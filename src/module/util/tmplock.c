@@ -70,7 +70,7 @@ static int own(const char *tmp)
 /* Remove `name` of dirfd if no one holds it: 0 when removed, else why
  * not: EWOULDBLOCK (its lock is held), ENOLCK (locks do not work there),
  * ENOENT (gone, or made again, meanwhile), ELOOP (a symbolic link,
- * left: by the time it were removed, a writer could have made its live
+ * left: by the time it would be removed, a writer may have made its live
  * temporary at that name), or the errno of its open. */
 static int sweep(int dirfd, const char *name)
 {
