@@ -376,6 +376,10 @@ swept_mid_save() {
         [ -n "$(find "$n0/cache" -maxdepth 1 -name "$pre*.tmp")" ] || fail "$pre: no temporary: $(ls -la "$n0/cache")"
         fakenodes_mpirun 3 "$stage" --config "$t/p.cfg" --cache-prune >"$t/prune" 2>&1 ||
             fail "--cache-prune: $(cat "$t/prune")"
+        # The race met: the prune removed the paused temporary, which its
+        # writer then finds gone once it holds its lock.
+        [ -z "$(find "$n0/cache" -maxdepth 1 -name "$pre*.tmp")" ] ||
+            fail "$pre: the prune left the paused temporary: $(ls -la "$n0/cache")"
         rm -f "$t/gap"
         wait "$a" || fail "$pre: the run failed: $(cat "$t/log")"
         log_lines 0 "cannot replace it"

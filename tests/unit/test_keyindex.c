@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +195,34 @@ START_TEST(symlinks_refused)
 }
 END_TEST
 
+/* No descriptor left to hold the temporary's lock past its close
+ * (EMFILE): the save fails, told, rather than renaming it unheld. */
+START_TEST(no_hold_no_save)
+{
+    struct mpift_keyidx ix;
+    struct mpift_keyidx_id id = an_id();
+    struct rlimit was, lim;
+    struct stat st;
+    int lowest, rc;
+
+    fresh_dir();
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_keyidx_put(&ix, &id, key_a), MPIFT_OK);
+    ck_assert_int_ge(lowest = dup(0), 0);
+    close(lowest);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &was), 0);
+    lim = was;
+    lim.rlim_cur = (rlim_t)lowest + 1;   /* the temporary opens, its dup does not */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    rc = mpift_keyidx_save(&ix, why, sizeof(why));
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &was), 0);
+    mpift_keyidx_close(&ix);
+    ck_assert_int_eq(rc, MPIFT_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(why, "Too many open files"));
+    ck_assert_int_ne(stat(idx, &st), 0);
+}
+END_TEST
+
 /* cache.dir's missing parents are made, 0700, as the cache makes them:
  * rank 0 may open the index before its node's cache made the folder. */
 START_TEST(missing_parents_made)
@@ -293,6 +322,7 @@ static Suite *keyindex_suite(void)
     tcase_add_test(t, missing_parents_made);
     tcase_add_test(t, foreign_refused);
     tcase_add_test(t, bounded_this_runs_first);
+    tcase_add_test(t, no_hold_no_save);
     tcase_set_timeout(t, 60);
     tcase_add_checked_fixture(t, NULL, remove_made);
     suite_add_tcase(s, t);

@@ -170,6 +170,6 @@ void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t 
     rec_tmp(tmp, sizeof(tmp));
     if (mpift_cache_lock(c) != 0)
         return;
-    mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n);
+    mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n, NULL, 0);   /* a cache: nothing told */
     mpift_cache_unlock(c);
 }

@@ -362,8 +362,9 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
 
 /* A copy of in (size bytes, mode) as the entry name, by way of a
  * temporary made outside the folder's lock (flocked: eviction's sweep
- * leaves it), linked under it.  0 or an errno. */
-static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st, int verified)
+ * leaves it), linked under it.  0 or an errno; when that temporary could
+ * not be made, cause (MPIFT_TMP_WHY_MAX bytes) says why. */
+static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st, int verified, char *cause)
 {
     char tmp[64];
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
@@ -371,8 +372,11 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
 
     snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT "%d" MPIFT_TMP_SUFFIX, (int)getpid());
     out = mpift_tmp_create(c->dirfd, tmp, 0600);   /* flocked: util/tmplock.h */
-    if (out < 0)
-        return errno;
+    if (out < 0) {
+        err = errno;
+        mpift_tmp_why(cause, MPIFT_TMP_WHY_MAX, tmp, err);
+        return err;
+    }
     if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
         futimens(out, ts) != 0 || fsync(out) != 0)
         err = errno ? errno : EIO;
@@ -391,7 +395,7 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
                     const char *name, int verified, char *why, size_t whylen)
 {
-    char ename[MPIFT_CACHE_NAME];
+    char ename[MPIFT_CACHE_NAME], cause[MPIFT_TMP_WHY_MAX] = "";
     struct stat st, now;
     int fd, err = 0;
 
@@ -422,7 +426,7 @@ int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIF
     fchmod(fd, st.st_mode & 07777);   /* not linked: the copy keeps its own mode */
     if (err) {
         mpift_cache_unlock(c);   /* a copy takes long: made outside the lock */
-        err = put_copy(c, ename, fd, &st, verified);
+        err = put_copy(c, ename, fd, &st, verified, cause);
         goto done;
     }
 out:
@@ -431,6 +435,6 @@ done:
     close(fd);
     if (!err)
         return MPIFT_OK;
-    snprintf(why, whylen, "not cached in %s: %s", c->path, strerror(err));
+    snprintf(why, whylen, "not cached in %s: %s", c->path, cause[0] ? cause : strerror(err));
     return MPIFT_ERR_IO;
 }

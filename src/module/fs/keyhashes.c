@@ -14,6 +14,7 @@
 #include "fs/keyhashes.h"
 #include "util/grow.h"
 #include "util/kept.h"
+#include "util/tmplock.h"
 #include "util/tmpname.h"
 
 #define PREFIX MPIFT_KEPT_SOURCE_PREFIX
@@ -93,7 +94,7 @@ uint64_t *mpift_keyhashes_load(const struct mpift_keyidx *ix, uint64_t size, con
 int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
                          const uint64_t *hash, uint64_t n, char *why, size_t whylen)
 {
-    char name[NAME_MAX_LEN], tmp[64];
+    char name[NAME_MAX_LEN], tmp[64], cause[MPIFT_TMP_WHY_MAX];
     struct mpift_kept_id id;
     int err;
 
@@ -103,12 +104,12 @@ int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uin
     rec_name(size, key, name);
     mpift_kept_id_key(size, key, &id);
     snprintf(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
-    err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n);
+    err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n, cause, sizeof(cause));
     if (!err)
         return MPIFT_OK;
     /* ix->path is the index's: the folder is its dirname. */
     snprintf(why, whylen, "%.*s: the source's chunk hashes not kept (%s: %s)",
-             (int)(strlen(ix->path) - sizeof(MPIFT_KEYIDX_NAME)), ix->path, name, strerror(err));
+             (int)(strlen(ix->path) - sizeof(MPIFT_KEYIDX_NAME)), ix->path, name, cause);
     return err == ENOMEM ? MPIFT_ERR_NOMEM : MPIFT_ERR_IO;
 }
 

@@ -324,7 +324,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 
 int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
 {
-    char tmp[64];
+    char tmp[64], cause[MPIFT_TMP_WHY_MAX];
     unsigned char *buf;
     size_t len, k;
     int fd, bad, hold = -1, rc = MPIFT_ERR_IO;
@@ -355,14 +355,16 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
     snprintf(tmp, sizeof(tmp), MPIFT_KEYIDX_NAME MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
     fd = mpift_tmp_create(ix->dirfd, tmp, 0600);   /* a killed run's, of this pid, replaced */
     if (fd < 0) {
-        snprintf(why, whylen, "%s: cannot write it: %s", ix->path, strerror(errno));
+        mpift_tmp_why(cause, sizeof(cause), tmp, errno);
+        snprintf(why, whylen, "%s: cannot write it: %s", ix->path, cause);
         goto out;
     }
     /* Held (by `hold`, past the close that reports a delayed write's
      * error) until renamed: the cache's sweep removes only a killed
-     * run's (util/tmplock.h). */
+     * run's (util/tmplock.h).  No descriptor for it (EMFILE): no save,
+     * not one renamed unheld. */
     hold = dup(fd);
-    bad = write_all(fd, buf, len);
+    bad = hold < 0 ? -1 : write_all(fd, buf, len);
     if (close(fd) != 0)
         bad = -1;
     if (bad) {

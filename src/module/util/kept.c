@@ -37,7 +37,7 @@ static uint64_t chunks_of(uint64_t size, uint64_t chunk)
 }
 
 int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct mpift_kept_id *id, uint64_t chunk,
-                    uint64_t size, const uint64_t *hash, uint64_t n)
+                    uint64_t size, const uint64_t *hash, uint64_t n, char *why, size_t whylen)
 {
     size_t sz = KEPT_HEAD + 8 * (size_t)n + 8, done = 0;
     unsigned char *p;
@@ -60,22 +60,28 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
     fd = mpift_tmp_create(dirfd, tmp, 0600);
     if (fd < 0) {
         rc = errno;
+        if (why)
+            mpift_tmp_why(why, whylen, tmp, rc);
         goto out;
     }
     /* Held (by `hold`, past the close that reports a delayed write's
-     * error) until renamed: a sweep (cache/evict.c) passes it over. */
+     * error) until renamed: a sweep (cache/evict.c) passes it over.  No
+     * descriptor for it (EMFILE): no save, not one renamed unheld. */
     hold = dup(fd);
-    rc = 0;
-    while (done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))
+    rc = hold < 0 ? errno : 0;
+    while (!rc && done < sz && ((w = write(fd, p + done, sz - done)) > 0 || (w < 0 && errno == EINTR)))
         done += w > 0 ? (size_t)w : 0;
-    if (done < sz)
+    if (!rc && done < sz)
         rc = w < 0 ? errno : ENOSPC;   /* a write of 0 bytes: no room */
     if (close(fd) != 0 && !rc)
         rc = errno;   /* NFS, a quota: a delayed write's error */
     if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)
         rc = errno;
-    if (rc)
+    if (rc) {
         unlinkat(dirfd, tmp, 0);
+        if (why)
+            snprintf(why, whylen, "%s", strerror(rc));
+    }
     if (hold >= 0)
         close(hold);
 out:

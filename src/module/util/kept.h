@@ -51,10 +51,11 @@ void mpift_kept_id_key(uint64_t size, const uint8_t key[16], struct mpift_kept_i
  * temporary `tmp` (created O_EXCL, never through a link, flocked until
  * renamed) renamed over it, so a reader sees one whole record or none.  0, or the errno of
  * what failed (ENOSPC, EDQUOT, EEXIST, EISDIR...; EINVAL: n does not fit
- * size and chunk; ENOMEM): nothing is then left.
+ * size and chunk; ENOMEM): nothing is then left, and why (unless NULL)
+ * says it for a user (mpift_tmp_why when the temporary is in the way).
  */
 int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct mpift_kept_id *id, uint64_t chunk,
-                    uint64_t size, const uint64_t *hash, uint64_t n);
+                    uint64_t size, const uint64_t *hash, uint64_t n, char *why, size_t whylen);
 
 /*
  * mpift_kept_load - the hashes (malloc'd, *n of them: one per chunk of

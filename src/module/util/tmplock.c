@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
@@ -10,12 +11,19 @@
 #include <unistd.h>
 
 #include "util/faults.h"
+#include "util/log.h"
 #include "util/tmplock.h"
+#include "util/tmpname.h"
 
 /* Tries before a writer gives up: each lost try is a sweep that came
  * between the creation and the lock, which a second try all but never
  * meets again. */
 #define TRIES 8
+/* Of those, the tries that may find a namesake's lock taken, 20 ms
+ * apart: another job's sweep holds a dead one's for an instant before
+ * it removes it, a live writer holds its own until its rename. */
+#define BUSY_TRIES 5
+#define BUSY_PAUSE_NS (20 * 1000 * 1000)
 
 /* MPIFT_TEST_TMP_GAP=PREFIX (fault-injection builds, docs/testing.md): a
  * process's first temporary whose name starts with PREFIX waits between
@@ -47,18 +55,83 @@ static int still(int dirfd, const char *name, int fd)
            a.st_ino == b.st_ino;
 }
 
+/* Does `tmp` carry this process's pid ("...-<pid>.tmp", as every caller
+ * names its temporaries)?  Then a file of that name is a killed run's of
+ * the same pid (pid namespaces give rank 0 the same one every job), or
+ * this process's own. */
+static int own(const char *tmp)
+{
+    char end[32];
+    size_t n = strlen(tmp), e = (size_t)snprintf(end, sizeof(end), "-%ld" MPIFT_TMP_SUFFIX, (long)getpid());
+
+    return n > e && strcmp(tmp + n - e, end) == 0;
+}
+
+/* Remove `name` of dirfd if no one holds it: 0 when removed, else why
+ * not: EWOULDBLOCK (its lock is held), ENOLCK (locks do not work there),
+ * ENOENT (gone, or made again, meanwhile), ELOOP (a symbolic link,
+ * left: by the time it would be removed, a writer may have made its live
+ * temporary at that name), or the errno of its open. */
+static int sweep(int dirfd, const char *name)
+{
+    /* Read-write first: NFS makes flock an fcntl lock, whose exclusive
+     * kind needs a file open for writing; a put's temporary, 0444 once
+     * its bytes are in, opens read-only only. */
+    int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), err;
+
+    if (fd < 0 && errno != ENOENT && errno != ELOOP)
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    /* Removed while held, and only if the name is still this file: a
+     * writer that opened it before blocks on its lock until then, and
+     * then finds its name gone.  Any failure but a held lock (EBADF,
+     * ENOSYS, EOPNOTSUPP, ENOLCK, EINVAL) is a file system without
+     * flock. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+        err = errno == EWOULDBLOCK ? EWOULDBLOCK : ENOLCK;
+    else if (!still(dirfd, name, fd))
+        err = ENOENT;
+    else
+        err = unlinkat(dirfd, name, 0) == 0 ? 0 : errno;
+    close(fd);
+    return err;
+}
+
+/* The namesake `tmp` that O_EXCL met: 0 when it is gone (try again),
+ * else the errno mpift_tmp_create fails with.  *busy counts the tries
+ * that found it held. */
+static int clear(int dirfd, const char *tmp, int *busy)
+{
+    struct timespec pause = { 0, BUSY_PAUSE_NS };
+    int why = sweep(dirfd, tmp);
+
+    if (why == EWOULDBLOCK && ++*busy < BUSY_TRIES) {
+        nanosleep(&pause, NULL);
+        return 0;
+    }
+    /* A link at the writer's own name (no writer makes one) or, without
+     * locks, a file of this pid's name: removed by the writer, which owns
+     * that name; the shared sweep leaves both. */
+    if (why == ELOOP || (why == ENOLCK && own(tmp)))
+        why = unlinkat(dirfd, tmp, 0) == 0 || errno == ENOENT ? 0 : errno;
+    if (why == ENOENT)
+        why = 0;
+    return why == EWOULDBLOCK ? EEXIST : why;
+}
+
 int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode)
 {
-    int fd = -1, k;
+    int fd = -1, k, busy = 0, why;
 
     for (k = 0; k < TRIES; k++) {
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && errno == EEXIST) {
-            if (!mpift_tmp_sweep(dirfd, tmp)) {   /* held, or not ours to remove */
-                errno = EEXIST;
+            if ((why = clear(dirfd, tmp, &busy)) != 0) {
+                errno = why;
                 return -1;
             }
-            continue;   /* a killed run's, of this pid: removed */
+            continue;
         }
         if (fd < 0)
             return -1;
@@ -75,17 +148,27 @@ int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode)
     return -1;
 }
 
-int mpift_tmp_sweep(int dirfd, const char *name)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), gone = 0;
+int mpift_tmp_sweep(int dirfd, const char *name) { return sweep(dirfd, name) == 0; }
 
-    if (fd < 0)
-        return errno == ELOOP && unlinkat(dirfd, name, 0) == 0;
-    /* Removed while held, and only if the name is still this file: a
-     * writer that opened it before blocks on its lock until then, and
-     * then finds its name gone. */
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && still(dirfd, name, fd))
-        gone = unlinkat(dirfd, name, 0) == 0;
-    close(fd);
-    return gone;
+void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err)
+{
+    char host[MPIFT_HOST_MAX];
+
+    /* The node the log names (the topology's), else the kernel's. */
+    snprintf(host, sizeof(host), "%s", mpift_log_current()->host);
+    if (!host[0] && gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "this node");
+    host[sizeof(host) - 1] = '\0';
+    if (err == EEXIST)
+        snprintf(buf, len, "its temporary %s in that folder is held by another live process on %s (a job saving "
+                 "there now); remove it if no mpift job runs on %s", tmp, host, host);
+    else if (err == ENOLCK)
+        snprintf(buf, len, "its temporary %s in that folder is in the way, and that file system does not support "
+                 "flock, which tells a live job's temporary from a killed one's; remove it if no mpift job runs "
+                 "on %s", tmp, host);
+    else if (err == EAGAIN)
+        snprintf(buf, len, "its temporary %s in that folder was removed by another job's cache sweep on each of "
+                 "%d tries", tmp, TRIES);
+    else
+        snprintf(buf, len, "its temporary %s in that folder: %s", tmp, strerror(err));
 }

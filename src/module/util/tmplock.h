@@ -15,25 +15,52 @@
  *    its file, and makes it again when a sweep removed it first.
  * Whoever locks first wins, and neither loses: a sweep passes over a
  * locked file, a writer whose file was swept makes another.
+ *
+ * Where flock does not work (NFS turns it into an fcntl lock, whose
+ * exclusive kind needs a file open for writing: the sweep opens
+ * read-write when it may; Lustre mounted without flock) a sweep cannot
+ * tell a dead temporary from a live one and removes none; a writer then
+ * replaces one of its own pid's name, which only a killed run of that
+ * pid (pid namespaces give rank 0 the same one every job) or itself
+ * made.
  */
 #ifndef MPIFT_TMPLOCK_H
 #define MPIFT_TMPLOCK_H
 
+#include <stddef.h>
 #include <sys/types.h>
+
+#include "util/log.h"
 
 /*
  * mpift_tmp_create - the temporary `tmp` of dirfd created (O_EXCL, never
  * through a link, `mode`, write-only) and exclusively flocked, its name
  * checked to be this file under the lock.  A file of that name no one
- * holds (a killed run's, of this pid) is replaced.  The descriptor, its
- * lock held until it is closed; -1 with errno set.
+ * holds (a killed run's, of this pid), or a symbolic link, is replaced,
+ * after a few short waits when its lock is taken (another job's sweep
+ * holds a dead one's for an instant).  The descriptor, its lock held until it is closed;
+ * -1 with errno set: EEXIST (a live process holds a file of that name),
+ * ENOLCK (locks do not work there and the name is not of this pid),
+ * EAGAIN (swept before its lock on every try), or another open's error.
  */
 int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode);
 
 /*
+ * mpift_tmp_why - into buf (len bytes), for a user, why mpift_tmp_create
+ * of `tmp` failed with err: the temporary in the way (its name: the
+ * caller names its folder), the node, the cause (a live holder, or a file
+ * system without flock) and what to do.
+ */
+void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err);
+/* Room for it: two host names, a temporary's name and the text. */
+#define MPIFT_TMP_WHY_MAX (2 * MPIFT_HOST_MAX + 320)
+
+/*
  * mpift_tmp_sweep - remove the temporary `name` of dirfd unless someone
  * holds its lock (a live writer): 1 when it was removed.  A symbolic link
- * of that name is removed too (no writer makes one).
+ * of that name is left (a writer's create could replace it with its live
+ * temporary before the sweep's removal): mpift_tmp_create removes one at
+ * its own name.
  */
 int mpift_tmp_sweep(int dirfd, const char *name);
 
