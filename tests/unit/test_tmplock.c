@@ -20,6 +20,7 @@
 
 #include "util/kept.h"
 #include "util/tmplock.h"
+#include "util/tmpname.h"
 #include "unit_main.h"
 
 #define TMP "index.mpift-4242.tmp"
@@ -192,15 +193,39 @@ START_TEST(nfs_dead_is_swept)
 END_TEST
 
 /* No locks at all: a sweep cannot tell the dead from the live and
- * removes nothing, but a killed run of this pid (pid namespaces give
- * rank 0 the same one every job) does not block this one's saves. */
-START_TEST(lockless_own_namesake_replaced)
+ * removes nothing, and a writer does not remove a file of its own pid's
+ * name either: jobs in pid namespaces share a pid, and one may be live
+ * (a review found the rule that did remove it). */
+START_TEST(lockless_own_namesake_left)
 {
     locks = LOCKS_NONE;
     plant(mine);
     ck_assert_int_eq(mpift_tmp_sweep(dfd, mine), 0);
     ck_assert(exists(mine));
-    close(made_new(mine));
+    ck_assert_int_eq(mpift_tmp_create(dfd, mine, 0600), -1);
+    ck_assert_int_eq(errno, ENOLCK);
+    ck_assert(exists(mine));
+}
+END_TEST
+
+/* Unique names: what keeps a dead temporary from blocking a save where
+ * locks do not work.  Two names differ, carry the prefix and are
+ * temporaries' names (the sweep's and every walk's test). */
+START_TEST(unique_names)
+{
+    char a[MPIFT_TMP_UNIQUE_MAX], b[MPIFT_TMP_UNIQUE_MAX];
+    int fd;
+
+    mpift_tmp_unique(a, sizeof(a), ".mpift-put-");
+    mpift_tmp_unique(b, sizeof(b), ".mpift-put-");
+    ck_assert_str_ne(a, b);
+    ck_assert_int_eq(strncmp(a, ".mpift-put-", 11), 0);
+    ck_assert(mpift_tmp_name(a));
+    locks = LOCKS_NONE;
+    plant(mine);   /* a killed run's, of this pid: not in the way */
+    fd = mpift_tmp_create(dfd, a, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
 }
 END_TEST
 
@@ -298,7 +323,8 @@ static Suite *tmplock_suite(void)
     tcase_add_test(tc, held_namesake_left);
     tcase_add_test(tc, link_never_followed);
     tcase_add_test(tc, nfs_dead_is_swept);
-    tcase_add_test(tc, lockless_own_namesake_replaced);
+    tcase_add_test(tc, lockless_own_namesake_left);
+    tcase_add_test(tc, unique_names);
     tcase_add_test(tc, lockless_foreign_left);
     tcase_add_test(tc, briefly_held_namesake_replaced);
     tcase_add_test(tc, blocked_save_told);

@@ -14,6 +14,7 @@
 #include "cache/older.h"
 #include "util/hash.h"
 #include "util/kept.h"
+#include "util/tmplock.h"
 #include "util/le64.h"
 #include "util/tmpname.h"
 
@@ -160,14 +161,14 @@ int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, con
 void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], uint64_t chunk,
                             const uint64_t *hash, uint64_t n)
 {
-    char kname[MPIFT_CACHE_NAME + 8], tmp[64];
+    char kname[MPIFT_CACHE_NAME + 8], tmp[MPIFT_TMP_UNIQUE_MAX];
     struct mpift_kept_id id;
 
     if (c->dirfd < 0 || c->off)
         return;
     kept_name(size, key, kname, sizeof(kname));
     mpift_kept_id_key(size, key, &id);
-    rec_tmp(tmp, sizeof(tmp));
+    mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC);
     if (mpift_cache_lock(c) != 0)
         return;
     mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n, NULL, 0);   /* a cache: nothing told */

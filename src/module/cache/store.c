@@ -366,11 +366,11 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
  * not be made, cause (MPIFT_TMP_WHY_MAX bytes) says why. */
 static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st, int verified, char *cause)
 {
-    char tmp[64];
+    char tmp[MPIFT_TMP_UNIQUE_MAX];
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
     int out, err = 0;
 
-    snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT "%d" MPIFT_TMP_SUFFIX, (int)getpid());
+    mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT);
     out = mpift_tmp_create(c->dirfd, tmp, 0600);   /* flocked: util/tmplock.h */
     if (out < 0) {
         err = errno;

@@ -94,7 +94,7 @@ uint64_t *mpift_keyhashes_load(const struct mpift_keyidx *ix, uint64_t size, con
 int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uint8_t *key, uint64_t chunk,
                          const uint64_t *hash, uint64_t n, char *why, size_t whylen)
 {
-    char name[NAME_MAX_LEN], tmp[64], cause[MPIFT_TMP_WHY_MAX];
+    char name[NAME_MAX_LEN], tmp[MPIFT_TMP_UNIQUE_MAX], cause[MPIFT_TMP_WHY_MAX];
     struct mpift_kept_id id;
     int err;
 
@@ -103,7 +103,7 @@ int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uin
         return MPIFT_OK;
     rec_name(size, key, name);
     mpift_kept_id_key(size, key, &id);
-    snprintf(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
+    mpift_tmp_unique(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK);
     err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n, cause, sizeof(cause));
     if (!err)
         return MPIFT_OK;

@@ -324,7 +324,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 
 int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
 {
-    char tmp[64], cause[MPIFT_TMP_WHY_MAX];
+    char tmp[MPIFT_TMP_UNIQUE_MAX], cause[MPIFT_TMP_WHY_MAX];
     unsigned char *buf;
     size_t len, k;
     int fd, bad, hold = -1, rc = MPIFT_ERR_IO;
@@ -352,8 +352,8 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
         memcpy(p + 48, ix->e[k].key, MPIFT_KEYIDX_KEY);
     }
     mpift_le64_put(buf + len - TRAILER, (uint64_t)XXH3_64bits(buf, len - TRAILER));
-    snprintf(tmp, sizeof(tmp), MPIFT_KEYIDX_NAME MPIFT_TMP_MARK "%ld" MPIFT_TMP_SUFFIX, (long)getpid());
-    fd = mpift_tmp_create(ix->dirfd, tmp, 0600);   /* a killed run's, of this pid, replaced */
+    mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_KEYIDX_NAME MPIFT_TMP_MARK);
+    fd = mpift_tmp_create(ix->dirfd, tmp, 0600);
     if (fd < 0) {
         mpift_tmp_why(cause, sizeof(cause), tmp, errno);
         snprintf(why, whylen, "%s: cannot write it: %s", ix->path, cause);

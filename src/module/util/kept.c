@@ -44,10 +44,14 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
     ssize_t w = 0;
     int fd, hold, k, rc;
 
-    if (!n || n > KEPT_MAX || n != chunks_of(size, chunk))
-        return EINVAL;
-    if (!(p = malloc(sz)))
-        return ENOMEM;
+    if (why && whylen)
+        why[0] = '\0';
+    rc = !n || n > KEPT_MAX || n != chunks_of(size, chunk) ? EINVAL : !(p = malloc(sz)) ? ENOMEM : 0;
+    if (rc) {
+        if (why)
+            snprintf(why, whylen, "%s", strerror(rc));
+        return rc;
+    }
     memcpy(p, KEPT_MAGIC, 8);
     for (k = 0; k < 7; k++)
         mpift_le64_put(p + 8 + 8 * k, id->v[k]);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -55,18 +57,6 @@ static int still(int dirfd, const char *name, int fd)
            a.st_ino == b.st_ino;
 }
 
-/* Does `tmp` carry this process's pid ("...-<pid>.tmp", as every caller
- * names its temporaries)?  Then a file of that name is a killed run's of
- * the same pid (pid namespaces give rank 0 the same one every job), or
- * this process's own. */
-static int own(const char *tmp)
-{
-    char end[32];
-    size_t n = strlen(tmp), e = (size_t)snprintf(end, sizeof(end), "-%ld" MPIFT_TMP_SUFFIX, (long)getpid());
-
-    return n > e && strcmp(tmp + n - e, end) == 0;
-}
-
 /* Remove `name` of dirfd if no one holds it: 0 when removed, else why
  * not: EWOULDBLOCK (its lock is held), ENOLCK (locks do not work there),
  * ENOENT (gone, or made again, meanwhile), ELOOP (a symbolic link,
@@ -110,10 +100,11 @@ static int clear(int dirfd, const char *tmp, int *busy)
         nanosleep(&pause, NULL);
         return 0;
     }
-    /* A link at the writer's own name (no writer makes one) or, without
-     * locks, a file of this pid's name: removed by the writer, which owns
-     * that name; the shared sweep leaves both. */
-    if (why == ELOOP || (why == ENOLCK && own(tmp)))
+    /* A link at the writer's own name (no writer makes one): removed by
+     * the writer, whose name it is; the shared sweep leaves it.  Without
+     * locks a file of that name may be live (its name is unique, so a
+     * writer meets none of its own): left, and the save fails. */
+    if (why == ELOOP)
         why = unlinkat(dirfd, tmp, 0) == 0 || errno == ENOENT ? 0 : errno;
     if (why == ENOENT)
         why = 0;
@@ -149,6 +140,19 @@ int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode)
 }
 
 int mpift_tmp_sweep(int dirfd, const char *name) { return sweep(dirfd, name) == 0; }
+
+void mpift_tmp_unique(char *buf, size_t len, const char *prefix)
+{
+    static uint64_t count;
+    uint64_t r;
+    struct timespec now;
+
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        r = ((uint64_t)now.tv_sec << 32) ^ (uint64_t)now.tv_nsec ^ (++count << 48);
+    }
+    snprintf(buf, len, "%s%ld-%016llx" MPIFT_TMP_SUFFIX, prefix, (long)getpid(), (unsigned long long)r);
+}
 
 void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err)
 {

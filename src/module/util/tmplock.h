@@ -19,10 +19,11 @@
  * Where flock does not work (NFS turns it into an fcntl lock, whose
  * exclusive kind needs a file open for writing: the sweep opens
  * read-write when it may; Lustre mounted without flock) a sweep cannot
- * tell a dead temporary from a live one and removes none; a writer then
- * replaces one of its own pid's name, which only a killed run of that
- * pid (pid namespaces give rank 0 the same one every job) or itself
- * made.
+ * tell a dead temporary from a live one and removes none.  So that a
+ * killed run's temporary never blocks a later save there, every name
+ * is unique (mpift_tmp_unique: the pid and 64 random bits): a pid alone
+ * is no owner, as jobs in pid namespaces share one, and two such jobs
+ * may run at once.
  */
 #ifndef MPIFT_TMPLOCK_H
 #define MPIFT_TMPLOCK_H
@@ -36,14 +37,23 @@
  * mpift_tmp_create - the temporary `tmp` of dirfd created (O_EXCL, never
  * through a link, `mode`, write-only) and exclusively flocked, its name
  * checked to be this file under the lock.  A file of that name no one
- * holds (a killed run's, of this pid), or a symbolic link, is replaced,
- * after a few short waits when its lock is taken (another job's sweep
- * holds a dead one's for an instant).  The descriptor, its lock held until it is closed;
- * -1 with errno set: EEXIST (a live process holds a file of that name),
- * ENOLCK (locks do not work there and the name is not of this pid),
- * EAGAIN (swept before its lock on every try), or another open's error.
+ * holds, or a symbolic link, is replaced, after a few short waits when
+ * its lock is taken (another job's sweep holds a dead one's for an
+ * instant).  The descriptor, its lock held until it is closed; -1 with
+ * errno set: EEXIST (a live process holds a file of that name), ENOLCK
+ * (a file of that name is there and locks do not work there), EAGAIN
+ * (swept before its lock on every try), or another open's error.
  */
 int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode);
+
+/*
+ * mpift_tmp_unique - into buf (len bytes) a temporary's name no other
+ * process makes: prefix, this pid, "-", 16 hex digits of getrandom (the
+ * time and a count where it fails), MPIFT_TMP_SUFFIX.
+ */
+void mpift_tmp_unique(char *buf, size_t len, const char *prefix);
+/* Room for one: a prefix of at most 40 bytes. */
+#define MPIFT_TMP_UNIQUE_MAX 80
 
 /*
  * mpift_tmp_why - into buf (len bytes), for a user, why mpift_tmp_create
