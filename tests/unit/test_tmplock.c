@@ -216,8 +216,8 @@ START_TEST(unique_names)
     char a[MPIFT_TMP_UNIQUE_MAX], b[MPIFT_TMP_UNIQUE_MAX];
     int fd;
 
-    mpift_tmp_unique(a, sizeof(a), ".mpift-put-");
-    mpift_tmp_unique(b, sizeof(b), ".mpift-put-");
+    ck_assert_int_eq(mpift_tmp_unique(a, sizeof(a), ".mpift-put-"), 0);
+    ck_assert_int_eq(mpift_tmp_unique(b, sizeof(b), ".mpift-put-"), 0);
     ck_assert_str_ne(a, b);
     ck_assert_int_eq(strncmp(a, ".mpift-put-", 11), 0);
     ck_assert(mpift_tmp_name(a));
@@ -226,6 +226,8 @@ START_TEST(unique_names)
     fd = mpift_tmp_create(dfd, a, 0600);
     ck_assert_int_ge(fd, 0);
     close(fd);
+    unlinkat(dfd, a, 0);
+    ck_assert_int_eq(mpift_tmp_unique(a, 24, ".mpift-put-"), ENAMETOOLONG);   /* never cut short */
 }
 END_TEST
 

@@ -28,18 +28,12 @@ static void last_name(const char *rel, char *name, uint64_t *h)
     snprintf(name, LAST_NAME, "last-%016llx", (unsigned long long)*h);
 }
 
-/* The store's record temporary (swept by eviction when a job died). */
-static void rec_tmp(char *tmp, size_t len)
-{
-    snprintf(tmp, len, MPIFT_CACHE_TMP_REC "%d" MPIFT_TMP_SUFFIX, (int)getpid());
-}
-
 void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
 {
     unsigned char p[LAST_LEN];
-    char name[LAST_NAME], tmp[64];
+    char name[LAST_NAME], tmp[MPIFT_TMP_UNIQUE_MAX];
     uint64_t h, v;
-    int fd, ok;
+    int fd, hold, ok;
 
     if (c->dirfd < 0 || c->off)
         return;
@@ -50,14 +44,18 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
     memcpy(p + 24, key, MPIFT_CACHE_KEY);
     v = XXH3_64bits(p, LAST_LEN - 8);
     mpift_le64_put(p + LAST_LEN - 8, v);
-    rec_tmp(tmp, sizeof(tmp));
-    if (mpift_cache_lock(c) != 0)
+    /* A store's record temporary (eviction sweeps a dead one): unique
+     * and flocked, held until renamed (util/tmplock.h). */
+    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 || mpift_cache_lock(c) != 0)
         return;
-    fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = mpift_tmp_create(c->dirfd, tmp, 0600);
     if (fd >= 0) {
-        ok = write(fd, p, LAST_LEN) == LAST_LEN;
+        hold = dup(fd);
+        ok = hold >= 0 && write(fd, p, LAST_LEN) == LAST_LEN;
         if (close(fd) != 0 || !ok || renameat(c->dirfd, tmp, c->dirfd, name) != 0)
             unlinkat(c->dirfd, tmp, 0);
+        if (hold >= 0)
+            close(hold);
     }
     mpift_cache_unlock(c);
 }
@@ -168,8 +166,7 @@ void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t 
         return;
     kept_name(size, key, kname, sizeof(kname));
     mpift_kept_id_key(size, key, &id);
-    mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC);
-    if (mpift_cache_lock(c) != 0)
+    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 || mpift_cache_lock(c) != 0)
         return;
     mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n, NULL, 0);   /* a cache: nothing told */
     mpift_cache_unlock(c);

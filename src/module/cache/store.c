@@ -182,27 +182,34 @@ static void ident_of(const struct stat *st, struct ident *id)
  * reader sees the old record or the new one.  Under the folder's lock. */
 static void record(struct mpift_cache *c, const char *name, int fd)
 {
-    char rec[MPIFT_CACHE_NAME + 8], tmp[MPIFT_CACHE_NAME + 32];
+    char rec[MPIFT_CACHE_NAME + 8], tmp[MPIFT_TMP_UNIQUE_MAX];
     struct stat st;
     struct ident id;
-    FILE *f;
-    int tfd;
+    FILE *f = NULL;
+    int tfd, hold = -1;
 
     if (fstat(fd, &st) != 0)
         return;
     ident_of(&st, &id);
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
-    snprintf(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC "%d" MPIFT_TMP_SUFFIX, (int)getpid());
-    tfd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (tfd < 0 || !(f = fdopen(tfd, "w"))) {
-        if (tfd >= 0)
-            close(tfd);
+    /* A unique name, flocked (util/tmplock.h): where flock does not work
+     * the folder's lock serialises nothing, and a pid names no owner. */
+    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 ||
+        (tfd = mpift_tmp_create(c->dirfd, tmp, 0600)) < 0)
         return;
+    /* Held (by `hold`) until renamed, as every such temporary. */
+    if ((hold = dup(tfd)) < 0 || !(f = fdopen(tfd, "w"))) {
+        close(tfd);
+        unlinkat(c->dirfd, tmp, 0);
+        goto out;
     }
     fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", id.dev,
             id.ino, id.size, id.msec, id.mnsec, id.csec, id.cnsec);
     if (fclose(f) != 0 || renameat(c->dirfd, tmp, c->dirfd, rec) != 0)
         unlinkat(c->dirfd, tmp, 0);
+out:
+    if (hold >= 0)
+        close(hold);
 }
 
 /* Does name's record hold fd's identity now? */
@@ -370,7 +377,8 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
     int out, err = 0;
 
-    mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT);
+    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT) != 0)
+        return ENAMETOOLONG;
     out = mpift_tmp_create(c->dirfd, tmp, 0600);   /* flocked: util/tmplock.h */
     if (out < 0) {
         err = errno;

@@ -103,8 +103,11 @@ int mpift_keyhashes_save(const struct mpift_keyidx *ix, uint64_t size, const uin
         return MPIFT_OK;
     rec_name(size, key, name);
     mpift_kept_id_key(size, key, &id);
-    mpift_tmp_unique(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK);
-    err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n, cause, sizeof(cause));
+    err = mpift_tmp_unique(tmp, sizeof(tmp), PREFIX "hashes" MPIFT_TMP_MARK);
+    if (err)
+        snprintf(cause, sizeof(cause), "%s", strerror(err));
+    else
+        err = mpift_kept_save(ix->dirfd, name, tmp, &id, chunk, size, hash, n, cause, sizeof(cause));
     if (!err)
         return MPIFT_OK;
     /* ix->path is the index's: the folder is its dirname. */

@@ -40,7 +40,7 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
                     uint64_t size, const uint64_t *hash, uint64_t n, char *why, size_t whylen)
 {
     size_t sz = KEPT_HEAD + 8 * (size_t)n + 8, done = 0;
-    unsigned char *p;
+    unsigned char *p = NULL;
     ssize_t w = 0;
     int fd, hold, k, rc;
 

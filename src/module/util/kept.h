@@ -30,7 +30,7 @@
  * it, each load renewing its mtime, and goes once unused for
  * MPIFT_KEPT_SOURCE_IDLE, or with --cache-prune: sweeping it at once
  * made rank 0 read such a source whole on every run.  Their
- * temporaries, "index*.mpift-<pid>.tmp" (util/tmpname.h), are flocked
+ * temporaries, "index*.mpift-<pid>-<random>.tmp" (util/tmpname.h), are flocked
  * while written: eviction's sweep removes those no one holds, never one
  * caught between its creation and its lock (util/tmplock.h). */
 #define MPIFT_KEPT_INDEX_NAME "index"

@@ -141,17 +141,19 @@ int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode)
 
 int mpift_tmp_sweep(int dirfd, const char *name) { return sweep(dirfd, name) == 0; }
 
-void mpift_tmp_unique(char *buf, size_t len, const char *prefix)
+int mpift_tmp_unique(char *buf, size_t len, const char *prefix)
 {
     static uint64_t count;
     uint64_t r;
     struct timespec now;
+    int n;
 
     if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
         clock_gettime(CLOCK_REALTIME, &now);
         r = ((uint64_t)now.tv_sec << 32) ^ (uint64_t)now.tv_nsec ^ (++count << 48);
     }
-    snprintf(buf, len, "%s%ld-%016llx" MPIFT_TMP_SUFFIX, prefix, (long)getpid(), (unsigned long long)r);
+    n = snprintf(buf, len, "%s%ld-%016llx" MPIFT_TMP_SUFFIX, prefix, (long)getpid(), (unsigned long long)r);
+    return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
 }
 
 void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err)

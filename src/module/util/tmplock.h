@@ -49,9 +49,11 @@ int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode);
 /*
  * mpift_tmp_unique - into buf (len bytes) a temporary's name no other
  * process makes: prefix, this pid, "-", 16 hex digits of getrandom (the
- * time and a count where it fails), MPIFT_TMP_SUFFIX.
+ * time and a count where it fails), MPIFT_TMP_SUFFIX.  0, or
+ * ENAMETOOLONG when it would not fit (cut short, it would lose the
+ * suffix by which the sweep knows it).
  */
-void mpift_tmp_unique(char *buf, size_t len, const char *prefix);
+int mpift_tmp_unique(char *buf, size_t len, const char *prefix);
 /* Room for one: a prefix of at most 40 bytes. */
 #define MPIFT_TMP_UNIQUE_MAX 80
 
