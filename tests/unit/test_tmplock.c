@@ -296,7 +296,7 @@ START_TEST(no_hold_no_save)
     uint64_t hash = 1;
     struct mpift_kept_id id;
     uint8_t key[16] = { 0 };
-    int lowest = dup(0), rc;
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC), rc;   /* the lowest free descriptor */
 
     ck_assert_int_ge(lowest, 0);
     close(lowest);
