@@ -46,9 +46,9 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
     mpift_le64_put(p + LAST_LEN - 8, v);
     /* A store's record temporary (eviction sweeps a dead one): unique
      * and flocked, held until renamed (util/tmplock.h). */
-    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 || mpift_cache_lock(c) != 0)
+    if (mpift_cache_lock(c) != 0)
         return;
-    fd = mpift_tmp_create(c->dirfd, tmp, 0600);
+    fd = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_REC, tmp, sizeof(tmp), 0600);
     if (fd >= 0) {
         hold = dup(fd);
         ok = hold >= 0 && write(fd, p, LAST_LEN) == LAST_LEN;

@@ -194,8 +194,7 @@ static void record(struct mpift_cache *c, const char *name, int fd)
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
     /* A unique name, flocked (util/tmplock.h): where flock does not work
      * the folder's lock serialises nothing, and a pid names no owner. */
-    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 ||
-        (tfd = mpift_tmp_create(c->dirfd, tmp, 0600)) < 0)
+    if ((tfd = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_REC, tmp, sizeof(tmp), 0600)) < 0)
         return;
     /* Held (by `hold`) until renamed, as every such temporary. */
     if ((hold = dup(tfd)) < 0 || !(f = fdopen(tfd, "w"))) {
@@ -377,9 +376,7 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
     int out, err = 0;
 
-    if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_PUT) != 0)
-        return ENAMETOOLONG;
-    out = mpift_tmp_create(c->dirfd, tmp, 0600);   /* flocked: util/tmplock.h */
+    out = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_PUT, tmp, sizeof(tmp), 0600);   /* flocked: util/tmplock.h */
     if (out < 0) {
         err = errno;
         mpift_tmp_why(cause, MPIFT_TMP_WHY_MAX, tmp, err);

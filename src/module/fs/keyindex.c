@@ -352,8 +352,7 @@ int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen)
         memcpy(p + 48, ix->e[k].key, MPIFT_KEYIDX_KEY);
     }
     mpift_le64_put(buf + len - TRAILER, (uint64_t)XXH3_64bits(buf, len - TRAILER));
-    errno = mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_KEYIDX_NAME MPIFT_TMP_MARK);
-    fd = errno ? -1 : mpift_tmp_create(ix->dirfd, tmp, 0600);
+    fd = mpift_tmp_make(ix->dirfd, MPIFT_KEYIDX_NAME MPIFT_TMP_MARK, tmp, sizeof(tmp), 0600);
     if (fd < 0) {
         mpift_tmp_why(cause, sizeof(cause), tmp, errno);
         snprintf(why, whylen, "%s: cannot write it: %s", ix->path, cause);

@@ -46,11 +46,13 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
 
     if (why && whylen)
         why[0] = '\0';
-    rc = !n || n > KEPT_MAX || n != chunks_of(size, chunk) ? EINVAL : !(p = malloc(sz)) ? ENOMEM : 0;
-    if (rc) {
-        if (why)
-            snprintf(why, whylen, "%s", strerror(rc));
-        return rc;
+    if (!n || n > KEPT_MAX || n != chunks_of(size, chunk)) {
+        rc = EINVAL;
+        goto out;
+    }
+    if (!(p = malloc(sz))) {
+        rc = ENOMEM;
+        goto out;
     }
     memcpy(p, KEPT_MAGIC, 8);
     for (k = 0; k < 7; k++)
@@ -81,14 +83,14 @@ int mpift_kept_save(int dirfd, const char *name, const char *tmp, const struct m
         rc = errno;   /* NFS, a quota: a delayed write's error */
     if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)
         rc = errno;
-    if (rc) {
+    if (rc)
         unlinkat(dirfd, tmp, 0);
-        if (why)
-            snprintf(why, whylen, "%s", strerror(rc));
-    }
     if (hold >= 0)
         close(hold);
 out:
+    /* Unless mpift_tmp_why said it already. */
+    if (rc && why && whylen && !why[0])
+        snprintf(why, whylen, "%s", strerror(rc));
     free(p);
     return rc;
 }

@@ -156,6 +156,17 @@ int mpift_tmp_unique(char *buf, size_t len, const char *prefix)
     return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
 }
 
+int mpift_tmp_make(int dirfd, const char *prefix, char *tmp, size_t len, mode_t mode)
+{
+    int err = mpift_tmp_unique(tmp, len, prefix);
+
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return mpift_tmp_create(dirfd, tmp, mode);
+}
+
 void mpift_tmp_why(char *buf, size_t len, const char *tmp, int err)
 {
     char host[MPIFT_HOST_MAX];

@@ -54,6 +54,14 @@ int mpift_tmp_create(int dirfd, const char *tmp, mode_t mode);
  * suffix by which the sweep knows it).
  */
 int mpift_tmp_unique(char *buf, size_t len, const char *prefix);
+
+/*
+ * mpift_tmp_make - a temporary of dirfd named by mpift_tmp_unique(tmp,
+ * len, prefix) and made by mpift_tmp_create: the one way a writer makes
+ * one the cache's sweep may remove.  Its descriptor, or -1 with errno
+ * (ENAMETOOLONG, or mpift_tmp_create's); tmp holds the name either way.
+ */
+int mpift_tmp_make(int dirfd, const char *prefix, char *tmp, size_t len, mode_t mode);
 /* Room for one: a prefix of at most 40 bytes. */
 #define MPIFT_TMP_UNIQUE_MAX 80
 
