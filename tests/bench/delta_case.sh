@@ -16,7 +16,11 @@
 # (auto_da_alloc, what keeps a replace whole across a crash without
 # fsync), and this machine's disk takes about 110 MB/s, so on disk that
 # write-back, not mpift, sets the "same dest" rows (docs/resume.md); the
-# tmpfs rows show the rest.  Then on unshaped links (loopback): the same
+# tmpfs rows show the rest.  Then the same with the nodes on XFS with
+# reflink (a loop device over a sparse file on the same disk; RHEL's
+# node-local file system): a delta clones its kept chunks there, so it
+# writes only what changed.  The 4 fake nodes share this machine's one
+# disk, where each real node has its own.  Then on unshaped links (loopback): the same
 # as the first but the new dest.  Targets: at most 3% of the file's
 # bytes on the wire (--report's wire_bytes) and at most 0.15x the full
 # re-stage's time at 200 Mbit/s; unshaped, delta no slower than full.
@@ -102,16 +106,43 @@ delta_row() {
         "$(calc "%.1f" "$saved / 1048576") MiB from their base (delta_saved_bytes, summed)"
 }
 
-# delta_rows LINK [tmpfs]: full and delta re-stages on LINK (200mbit, or ""
-# unshaped), the nodes' folders on disk (TMPDIR) or on tmpfs
+# delta_xfs_on: a 16 GiB XFS with reflink on a loop device over a sparse
+# file in TMPDIR, mounted at $delta_xfs (XFS with reflink is the node-
+# local file system of RHEL 8 and later: a delta clones its kept chunks
+# there rather than writing them); 1 when it cannot be made (no
+# mkfs.xfs, loop device or mount), with $delta_xfs_why
+delta_xfs_on() {
+    delta_xfs=$(mktemp_dir)
+    delta_xfs_img=$(mktemp_dir)/xfs.img
+    if ! command -v mkfs.xfs >/dev/null; then
+        delta_xfs_why="no mkfs.xfs (Debian package xfsprogs)"
+    elif ! truncate -s 16G "$delta_xfs_img" || ! mkfs.xfs -q -m reflink=1 "$delta_xfs_img" >"$t/err" 2>&1; then
+        delta_xfs_why="mkfs.xfs failed: $(cat "$t/err")"
+    elif ! mount -o loop "$delta_xfs_img" "$delta_xfs" 2>"$t/err"; then
+        delta_xfs_why="cannot mount a loop device: $(cat "$t/err")"
+    else
+        # unmounted on any exit, before the folders go
+        at_exit sh -c 'if mountpoint -q "$1"; then umount "$1"; fi' - "$delta_xfs"
+        return 0
+    fi
+    return 1
+}
+
+delta_xfs_off() {
+    umount "$delta_xfs" && rm -f "$delta_xfs_img"
+}
+
+# delta_rows LINK [tmpfs|xfs]: full and delta re-stages on LINK (200mbit,
+# or "" unshaped), the nodes' folders on disk (TMPDIR), on tmpfs or on
+# XFS ($delta_xfs)
 delta_rows() {
     local full fcpu what=${1:-unshaped} delta_on=${2:-}
     [ -z "$delta_on" ] || what="$what, $delta_on"
-    if [ "$delta_on" = tmpfs ]; then
-        FAKENODES_BASE=/dev/shm netnodes_setup 4 $1
-    else
-        netnodes_setup 4 $1
-    fi
+    case $delta_on in
+    tmpfs) FAKENODES_BASE=/dev/shm netnodes_setup 4 $1 ;;
+    xfs) FAKENODES_BASE=$delta_xfs netnodes_setup 4 $1 ;;
+    *) netnodes_setup 4 $1 ;;
+    esac
     clear_nodes delta
     clear_nodes delta_cache
     delta_run first delta cache
@@ -146,6 +177,13 @@ delta_case() {
     else
         row "200mbit, tmpfs: delta" - - - skipped "" "-"
         note "no writable /dev/shm (tmpfs) for the nodes' folders"
+    fi
+    if delta_xfs_on; then
+        delta_rows 200mbit xfs
+        delta_xfs_off
+    else
+        row "200mbit, xfs: delta" - - - skipped "" "-"
+        note "no XFS for the nodes' folders: $delta_xfs_why"
     fi
     delta_rows ""
     note "delta: ratio = each re-stage's time over the full re-stage's on the same links (target at most 0.15 at" \
