@@ -213,7 +213,7 @@ static void run_free(struct mpift_in_run *r)
 {
     mpift_cache_close(&r->cache);   /* and with it the entries this run held */
     free(r->cmark);
-    free(r->cfd);
+    free(r->cslot);
     mpift_root_release(&r->hold);
     if (r->rootfd >= 0)
         close(r->rootfd);   /* and with it the run's lock */
