@@ -514,6 +514,9 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
          * race (EEXIST) is another's, whose record stays, and `out` is
          * about to be a dead temporary. */
         if (linkat(c->dirfd, tmp, c->dirfd, name, 0) == 0) {
+            /* The temporary's name goes first: its unlink moves the
+             * inode's ctime, which the record must already show. */
+            unlinkat(c->dirfd, tmp, 0);
             if (verified)
                 record_fd(c, name, out);
         } else if (errno != EEXIST) {
