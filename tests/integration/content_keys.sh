@@ -380,7 +380,7 @@ scenario "a key the sender finds wrong is taken out of the index: run again read
 # turn through one loop device: the same device, inode, size, mtime and
 # ctime.  The second job must stage the second image's bytes.
 squashfs() {
-    local img=$t/img dev rc=0 id1 id2 v
+    local img=$t/img dev rc=0 id1 id2 v i
     command -v mksquashfs >/dev/null || skip "no mksquashfs (apt-get install squashfs-tools)"
     grep -qw squashfs /proc/filesystems || modprobe squashfs 2>/dev/null || skip "no squashfs in this kernel"
     rm -rf "$t/sq" "$index"
@@ -405,7 +405,13 @@ squashfs() {
         fail "image 1: $(cat "$t/sq1.out")"
     umount "$img" || fail "cannot unmount image 1"
     losetup -d "$dev" || fail "cannot detach $dev"
-    losetup -r "$dev" "$t/sq/v2.sqfs" 2>/dev/null || skip "$dev was taken by another process meanwhile"
+    # The detach completes once the last job's mount namespace is gone:
+    # up to 10 s; then another process took the device meanwhile.
+    for i in $(seq 100); do
+        losetup -r "$dev" "$t/sq/v2.sqfs" 2>/dev/null && break
+        sleep 0.1
+    done
+    [ "$(losetup -n -O BACK-FILE "$dev" 2>/dev/null)" = "$t/sq/v2.sqfs" ] || skip "$dev was taken by another process meanwhile"
     mount -t squashfs -o ro "$dev" "$img" || fail "cannot mount image 2"
     id2=$(stat -c '%d %i %s %Y %Z' "$img/w.bin")
     [ "$id1" = "$id2" ] || skip "the two images' w.bin differ in identity ($id1 / $id2): no lie to test"
