@@ -18,9 +18,17 @@
 #    that moved neither size, mtime nor ctime) is caught by the sender's
 #    XXH3-128 of what it sends, streamed, striped or batched: the file
 #    fails after its retries, no node holds it, the others arrive;
-#  - without cache.dir: no key is made, no index, no line about keys.
+#  - without cache.dir: no key is made, no index, no line about keys;
+#  - review s6 #1, an index entry whose identity (device, inode, size,
+#    mtime, ctime) names another version of the bytes, as on a squashfs
+#    image rebuilt with the same layout and times, or FUSE: on a file
+#    system the index does not trust (MPIFT_TEST_UNTRUSTED_FS, and a real
+#    squashfs image remounted on the same loop device) the source is
+#    read, and every node gets its bytes; where it is trusted and lies,
+#    the sender's check fails the file and rank 0 forgets the entry, so
+#    "run again" stages it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=120
-plan 8
+plan 11
 
 xxh128=$top_builddir/tests/lib/xxh128
 node0=$FAKE_NODEDIR/${fake_host[0]}
@@ -271,4 +279,152 @@ index_refused() {
     all_whole refused
 }
 scenario "an index that is a symbolic link is refused with a warning, left alone, and the sources keyed by reading" index_refused
+
+# The lie of review s6 #1 without an image: lie/w.bin is staged (every
+# node caches its content K1, the index maps its identity to K1), then
+# rewritten in place with other bytes of its size, and the index entry
+# given the file's new mtime and ctime: one identity, two versions, as a
+# squashfs image rebuilt with the same times and inode numbers shows.
+lie_cfg() {
+    sed -e "s|source = \"$t/src\"|source = \"$t/lie\"|" -e 's|src = "data/"; dest = ""; recursive = true;|src = "w.bin"; dest = "";|' \
+        "$t/k.cfg" >"$t/lie.cfg"
+}
+lie_setup() {
+    rm -rf "$t/lie" "$index"
+    find "$FAKE_NODEDIR" -path '*/cache/[0-9]*-*' -delete
+    mkdir -p "$t/lie"
+    head -c 300000 /dev/urandom >"$t/lie/w.bin"
+    touch -d '-1 hour' "$t/lie/w.bin"
+    cp "$t/lie/w.bin" "$t/w1.bin"
+    lie_cfg
+    aged "$t/lie/w.bin"
+    fakenodes_mpirun 2 "$stage" --verbose --config "$t/lie.cfg" --set "paths.dest=$FAKE_SCRATCH/lie1" \
+        >"$t/lie1.out" 2>&1 || fail "staging w.bin: $(cat "$t/lie1.out")"
+    head -c 300000 /dev/urandom | dd of="$t/lie/w.bin" conv=notrunc status=none
+    touch -d '-30 minutes' "$t/lie/w.bin"
+    aged "$t/lie/w.bin"
+    /usr/bin/python3 - "$index" "$t/lie/w.bin" <<'PY' || fail "cannot write the lying index entry"
+import ctypes, os, struct, sys
+x = ctypes.CDLL("libxxhash.so.0")
+x.XXH3_64bits.restype = ctypes.c_uint64
+x.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+b = bytearray(open(sys.argv[1], "rb").read())
+st = os.stat(sys.argv[2])
+n = struct.unpack_from("<Q", b, 8)[0]
+hit = 0
+for k in range(n):
+    p = 16 + 64 * k
+    if struct.unpack_from("<QQ", b, p) == (st.st_dev, st.st_ino):
+        struct.pack_into("<qqII", b, p + 24, st.st_mtime_ns // 10**9, st.st_ctime_ns // 10**9,
+                         st.st_mtime_ns % 10**9, st.st_ctime_ns % 10**9)
+        hit = 1
+struct.pack_into("<Q", b, len(b) - 8, x.XXH3_64bits(bytes(b[:-8]), len(b) - 8))
+open(sys.argv[1], "wb").write(b)
+sys.exit(0 if hit else "no entry of %s in the index" % sys.argv[2])
+PY
+    cmp -s "$t/w1.bin" "$t/lie/w.bin" && fail "w.bin was not rewritten"
+}
+
+# lie_whole DEST: every node's DEST/w.bin holds w.bin's bytes now.
+lie_whole() {
+    local h
+    for h in $FAKE_HOSTS; do
+        cmp -s "$t/lie/w.bin" "$FAKE_NODEDIR/$h/$1/w.bin" ||
+            fail "$h: $1/w.bin is not the source's$(cmp -s "$t/w1.bin" "$FAKE_NODEDIR/$h/$1/w.bin" && echo ": it is the version the index named")"
+    done
+}
+
+untrusted_fs() {
+    local rc=0
+    after first_run
+    lie_setup
+    MPIFT_TEST_UNTRUSTED_FS=1 fakenodes_mpirun 2 "$stage" --module "$faults" --verbose --config "$t/lie.cfg" \
+        --set "paths.dest=$FAKE_SCRATCH/lie2" >"$t/lie2.out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "exit $rc: $(cat "$t/lie2.out")"
+    lie_whole lie2
+    grep -q "$t/lie/w.bin: on a file system (MPIFT_TEST_UNTRUSTED_FS) whose inode numbers and ctime may not name one version of a file: its key is read" "$t/lie2.out" ||
+        fail "--verbose does not say why w.bin was read: $(cat "$t/lie2.out")"
+    grep -q "content keys of 1 files: 0 from the index, 1 read (300000 bytes, [0-9.]* s; 0 too recent to record; 1 on file systems the index does not trust)" "$t/lie2.out" ||
+        fail "$(grep 'content keys' "$t/lie2.out")"
+}
+scenario "on a file system the index does not trust, a source is read: an entry naming another version is not taken" untrusted_fs
+
+forget() {
+    local rc=0
+    after first_run
+    lie_setup
+    # node 2 lacks K1, so w.bin is sent to it: the sender's XXH3-128 finds
+    # the key wrong (node 1 places K1 from its cache: the index is trusted
+    # on this file system, and lied)
+    find "$FAKE_NODEDIR/${fake_host[1]}" -path '*/cache/[0-9]*-*' -delete
+    fakenodes_mpirun 2 "$stage" --verbose --config "$t/lie.cfg" --set "paths.dest=$FAKE_SCRATCH/lie3" \
+        >"$t/lie3.out" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "with a lying index entry: exit $rc, expected 1: $(cat "$t/lie3.out")"
+    grep -q "$t/lie/w.bin: changed since planning (the bytes read to send it are not those its content key was made of); run again to stage it" "$t/lie3.out" ||
+        fail "w.bin's failure is not named: $(cat "$t/lie3.out")"
+    grep -q "$t/lie/w.bin: the key index $FAKE_SCRATCH/cache/index held a key that is not of its bytes .*: forgotten, so the next run reads it to key it" "$t/lie3.out" ||
+        fail "rank 0 did not say it forgot the entry: $(cat "$t/lie3.out")"
+    # "run again" holds: the next run reads w.bin, and every node gets it
+    rc=0
+    fakenodes_mpirun 2 "$stage" --verbose --config "$t/lie.cfg" --set "paths.dest=$FAKE_SCRATCH/lie4" \
+        >"$t/lie4.out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "run again after the failure: exit $rc: $(cat "$t/lie4.out")"
+    lie_whole lie4
+    grep -q "content keys of 1 files: 0 from the index, 1 read (300000 bytes" "$t/lie4.out" ||
+        fail "run again: $(grep 'content keys' "$t/lie4.out")"
+}
+scenario "a key the sender finds wrong is taken out of the index: run again reads the source and stages it" forget
+
+# The real case: two squashfs images of the same layout and times (a
+# reproducible build), w.bin the same size with other bytes, mounted in
+# turn through one loop device: the same device, inode, size, mtime and
+# ctime.  The second job must stage the second image's bytes.
+squashfs() {
+    local img=$t/img dev rc=0 id1 id2 v i
+    command -v mksquashfs >/dev/null || skip "no mksquashfs (apt-get install squashfs-tools)"
+    grep -qw squashfs /proc/filesystems || modprobe squashfs 2>/dev/null || skip "no squashfs in this kernel"
+    rm -rf "$t/sq" "$index"
+    find "$FAKE_NODEDIR" -path '*/cache/[0-9]*-*' -delete
+    for v in 1 2; do
+        mkdir -p "$t/sq/v$v"
+        head -c 300000 /dev/urandom >"$t/sq/v$v/w.bin"
+        mksquashfs "$t/sq/v$v" "$t/sq/v$v.sqfs" -all-time 1000000000 -noappend -quiet -no-progress >/dev/null ||
+            fail "mksquashfs v$v failed"
+    done
+    mkdir -p "$img"
+    dev=$(losetup -f --show -r "$t/sq/v1.sqfs" 2>/dev/null) || skip "no loop device to attach an image to"
+    # Only a loop device backed by one of these images is detached: $dev
+    # may be another's by the time the script ends.
+    at_exit sh -c 'umount "$1" 2>/dev/null; for f in "$2" "$3"; do losetup -n -O NAME -j "$f" | xargs -r -n 1 losetup -d; done; :' \
+        sh "$img" "$t/sq/v1.sqfs" "$t/sq/v2.sqfs"
+    mount -t squashfs -o ro "$dev" "$img" || skip "cannot mount a squashfs image"
+    sed -e "s|source = \"$t/src\"|source = \"$img\"|" -e 's|src = "data/"; dest = ""; recursive = true;|src = "w.bin"; dest = "";|' \
+        "$t/k.cfg" >"$t/sq.cfg"
+    id1=$(stat -c '%d %i %s %Y %Z' "$img/w.bin")
+    fakenodes_mpirun 2 "$stage" --verbose --config "$t/sq.cfg" --set "paths.dest=$FAKE_SCRATCH/sq1" >"$t/sq1.out" 2>&1 ||
+        fail "image 1: $(cat "$t/sq1.out")"
+    umount "$img" || fail "cannot unmount image 1"
+    losetup -d "$dev" || fail "cannot detach $dev"
+    # The detach completes once the last job's mount namespace is gone:
+    # up to 10 s; then another process took the device meanwhile.
+    for i in $(seq 100); do
+        losetup -r "$dev" "$t/sq/v2.sqfs" 2>/dev/null && break
+        sleep 0.1
+    done
+    [ "$(losetup -n -O BACK-FILE "$dev" 2>/dev/null)" = "$t/sq/v2.sqfs" ] || skip "$dev was taken by another process meanwhile"
+    mount -t squashfs -o ro "$dev" "$img" || fail "cannot mount image 2"
+    id2=$(stat -c '%d %i %s %Y %Z' "$img/w.bin")
+    [ "$id1" = "$id2" ] || skip "the two images' w.bin differ in identity ($id1 / $id2): no lie to test"
+    fakenodes_mpirun 2 "$stage" --verbose --config "$t/sq.cfg" --set "paths.dest=$FAKE_SCRATCH/sq2" >"$t/sq2.out" 2>&1 ||
+        rc=$?
+    [ "$rc" = 0 ] || fail "image 2: exit $rc: $(cat "$t/sq2.out")"
+    for h in $FAKE_HOSTS; do
+        cmp -s "$t/sq/v2/w.bin" "$FAKE_NODEDIR/$h/sq2/w.bin" ||
+            fail "$h: sq2/w.bin is not image 2's$(cmp -s "$t/sq/v1/w.bin" "$FAKE_NODEDIR/$h/sq2/w.bin" && echo ": it is image 1's")"
+    done
+    grep -q "$img/w.bin: on a file system (squashfs) whose inode numbers and ctime may not name one version" "$t/sq2.out" ||
+        fail "--verbose does not name the squashfs: $(cat "$t/sq2.out")"
+    umount "$img" && losetup -d "$dev"
+}
+scenario "a squashfs image rebuilt with the same times, remounted on the same loop device: its new bytes are staged" squashfs
 done_testing

@@ -116,6 +116,38 @@ START_TEST(hit_and_misses)
 }
 END_TEST
 
+/* A key found wrong is dropped only for its own device, inode and key:
+ * the entry goes at the next save, the others stay (review s6 #1). */
+START_TEST(drop_wrong_key)
+{
+    struct mpift_keyidx ix;
+    struct mpift_keyidx_id id = an_id(), other = an_id(), fresh = an_id();
+
+    saved_one();
+    other.ino = 78;
+    fresh.ino = 79;
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_keyidx_put(&ix, &other, key_a), MPIFT_OK);
+    ck_assert_int_eq(mpift_keyidx_save(&ix, why, sizeof(why)), MPIFT_OK);
+    mpift_keyidx_close(&ix);
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_keyidx_put(&ix, &fresh, key_b), MPIFT_OK);   /* past the sorted part */
+    ck_assert_int_eq(mpift_keyidx_drop(&ix, &id, key_b), 0);            /* not the key it holds */
+    ck_assert_int_eq(mpift_keyidx_drop(&ix, &id, key_a), 1);
+    ck_assert_int_eq(mpift_keyidx_drop(&ix, &fresh, key_b), 1);
+    ck_assert_ptr_null(mpift_keyidx_find(&ix, &id));
+    ck_assert_ptr_null(mpift_keyidx_find(&ix, &fresh));
+    ck_assert_mem_eq(mpift_keyidx_find(&ix, &other), key_a, 16);
+    ck_assert_int_eq(mpift_keyidx_save(&ix, why, sizeof(why)), MPIFT_OK);
+    mpift_keyidx_close(&ix);
+    ck_assert_int_eq(mpift_keyidx_open(&ix, dir, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(ix.n, 1);
+    ck_assert_ptr_null(mpift_keyidx_find(&ix, &id));
+    ck_assert_mem_eq(mpift_keyidx_find(&ix, &other), key_a, 16);
+    mpift_keyidx_close(&ix);
+}
+END_TEST
+
 /* Write `len` bytes of what the index holds, changed by `how`, back. */
 static void damage(int how)
 {
@@ -318,6 +350,7 @@ static Suite *keyindex_suite(void)
     TCase *t = tcase_create("Core");
 
     tcase_add_test(t, hit_and_misses);
+    tcase_add_test(t, drop_wrong_key);
     tcase_add_test(t, corrupt_is_ignored_and_rewritten);
     tcase_add_test(t, symlinks_refused);
     tcase_add_test(t, missing_parents_made);

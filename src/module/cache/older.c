@@ -33,9 +33,10 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
     unsigned char p[LAST_LEN];
     char name[LAST_NAME], tmp[MPIFT_TMP_UNIQUE_MAX];
     uint64_t h, v;
-    int fd, hold, ok;
+    ssize_t w;
+    int fd, hold, err;
 
-    if (c->dirfd < 0 || c->off)
+    if (c->dirfd < 0 || c->off || c->nowrite)
         return;
     last_name(rel, name, &h);
     memcpy(p, LAST_MAGIC, 8);
@@ -49,14 +50,23 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
     if (mpift_cache_lock(c) != 0)
         return;
     fd = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_REC, tmp, sizeof(tmp), 0600);
+    err = fd < 0 ? errno : 0;
     if (fd >= 0) {
-        hold = dup(fd);
-        ok = hold >= 0 && write(fd, p, LAST_LEN) == LAST_LEN;
-        if (close(fd) != 0 || !ok || renameat(c->dirfd, tmp, c->dirfd, name) != 0)
+        if ((hold = dup(fd)) < 0)
+            err = errno;
+        else if ((w = write(fd, p, LAST_LEN)) != LAST_LEN)
+            err = w < 0 ? errno : ENOSPC;   /* a short write: no room */
+        if (close(fd) != 0 && !err)
+            err = errno;
+        if (!err && renameat(c->dirfd, tmp, c->dirfd, name) != 0)
+            err = errno;
+        if (err)
             unlinkat(c->dirfd, tmp, 0);
         if (hold >= 0)
             close(hold);
     }
+    if (err)
+        mpift_cache_nowrite(c, name, err);   /* a full file system, a quota: told once by the caller */
     mpift_cache_unlock(c);
 }
 
@@ -139,7 +149,7 @@ int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, con
     uint8_t okey[MPIFT_CACHE_KEY];
     struct mpift_kept_id id;
     const char *cause;
-    int held;
+    int slot;
 
     *fd = -1;
     *hash = NULL;
@@ -147,9 +157,9 @@ int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, con
     if (c->dirfd < 0 || c->off || last_get(c, rel, osize, okey) != 0 ||
         (*osize == size && memcmp(okey, key, MPIFT_CACHE_KEY) == 0))
         return 0;
-    if (mpift_cache_get(c, *osize, okey, fd, &held, why, sizeof(why)) != MPIFT_CACHE_HIT)
+    if (mpift_cache_get(c, *osize, okey, fd, &slot, NULL, why, sizeof(why)) != MPIFT_CACHE_HIT)
         return 0;   /* gone, or discarded: the file is sent as it would be */
-    *own = !held;
+    *own = slot < 0;
     kept_name(*osize, okey, kname, sizeof(kname));
     mpift_kept_id_key(*osize, okey, &id);
     *hash = mpift_kept_load(c->dirfd, kname, &id, chunk, *osize, n, &cause);
@@ -161,13 +171,18 @@ void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t 
 {
     char kname[MPIFT_CACHE_NAME + 8], tmp[MPIFT_TMP_UNIQUE_MAX];
     struct mpift_kept_id id;
+    int err;
 
-    if (c->dirfd < 0 || c->off)
+    if (c->dirfd < 0 || c->off || c->nowrite)
         return;
     kept_name(size, key, kname, sizeof(kname));
     mpift_kept_id_key(size, key, &id);
     if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 || mpift_cache_lock(c) != 0)
         return;
-    mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n, NULL, 0);   /* a cache: nothing told */
+    err = mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n, NULL, 0);
+    /* No room (ENOSPC, EDQUOT, no inodes): told once by the caller.
+     * ENOMEM and EINVAL are this process's, not the folder's. */
+    if (err && err != ENOMEM && err != EINVAL)
+        mpift_cache_nowrite(c, kname, err);
     mpift_cache_unlock(c);
 }

@@ -105,7 +105,7 @@ void mpift_cache_close(struct mpift_cache *c)
     size_t i;
 
     for (i = 0; i < c->nheld; i++)
-        close(c->held[i]);
+        close(c->held[i].fd);
     free(c->held);
     c->held = NULL;
     c->nheld = c->capheld = 0;
@@ -124,28 +124,43 @@ static double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int mpift_cache_lock(struct mpift_cache *c)
+static double wait_of(const struct mpift_cache *c)
+{
+    return c->lock_wait > 0 ? c->lock_wait : MPIFT_CACHE_LOCK_WAIT;
+}
+
+/* flock `op` (LOCK_EX, LOCK_SH) on fd, tried every LOCK_POLL_NS for at
+ * most `wait` seconds (at least once), the heartbeats going on.  0, also
+ * where flock does not work (unserialised, as before); -1 when it stayed
+ * busy. */
+static int poll_lock(struct mpift_cache *c, int fd, int op, double wait)
 {
     const struct timespec poll = {0, LOCK_POLL_NS};
-    double until;
+    double until = now_sec() + wait;
 
-    if (c->off)
-        return -1;
-    until = now_sec() + (c->lock_wait > 0 ? c->lock_wait : MPIFT_CACHE_LOCK_WAIT);
-    while (flock(c->lockfd, LOCK_EX | LOCK_NB) != 0) {
+    while (flock(fd, op | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR)
-            break;   /* a file system without flock: as before, unserialised */
-        if (now_sec() >= until) {
-            c->off = 1;
-            snprintf(c->off_why, sizeof(c->off_why), "cache.dir %s: its lock %s/" LOCK_NAME " was held by another "
-                     "process for %.1f s (a stuck job, or someone's flock on it): this run uses the cache no more and "
-                     "goes on without it; find that process (fuser %s/" LOCK_NAME ")", c->path, c->path,
-                     c->lock_wait > 0 ? c->lock_wait : MPIFT_CACHE_LOCK_WAIT, c->path);
+            return 0;
+        if (now_sec() >= until)
             return -1;
-        }
         if (c->tick)
             c->tick(c->tick_arg);   /* heartbeats go on while we wait */
         nanosleep(&poll, NULL);
+    }
+    return 0;
+}
+
+int mpift_cache_lock(struct mpift_cache *c)
+{
+    if (c->off)
+        return -1;
+    if (poll_lock(c, c->lockfd, LOCK_EX, wait_of(c)) != 0) {
+        c->off = 1;
+        snprintf(c->off_why, sizeof(c->off_why), "cache.dir %s: its lock %s/" LOCK_NAME " was held by another "
+                 "process for %.1f s (a stuck job, or someone's flock on it): this run uses the cache no more and "
+                 "goes on without it; find that process (fuser %s/" LOCK_NAME ")", c->path, c->path, wait_of(c),
+                 c->path);
+        return -1;
     }
     return 0;
 }
@@ -155,68 +170,102 @@ void mpift_cache_unlock(struct mpift_cache *c)
     flock(c->lockfd, LOCK_UN);
 }
 
-/* Keep fd (an entry with LOCK_SH) to the end: 1; 0 when too many are. */
-static int hold(struct mpift_cache *c, int fd)
+static void ident_of(const struct stat *st, struct mpift_cache_id *id)
 {
-    if (c->nheld >= c->maxheld)
-        return 0;
+    *id = (struct mpift_cache_id){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+                                  st->st_mtim.tv_sec, st->st_mtim.tv_nsec, st->st_ctim.tv_sec, st->st_ctim.tv_nsec};
+}
+
+static int same_id(const struct mpift_cache_id *a, const struct mpift_cache_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->msec == b->msec &&
+           a->mnsec == b->mnsec && a->csec == b->csec && a->cnsec == b->cnsec;
+}
+
+/* Keep fd (an entry with LOCK_SH, verified as id) to the end: its slot;
+ * -1 when too many are. */
+static int hold(struct mpift_cache *c, int fd, const struct mpift_cache_id *id)
+{
+    if (c->nheld >= c->maxheld || c->nheld >= INT_MAX)
+        return -1;
     if (mpift_grow(&c->held, &c->capheld, c->nheld + 1, sizeof(*c->held), 64) != MPIFT_OK)
-        return 0;
-    c->held[c->nheld++] = fd;
-    return 1;
+        return -1;
+    c->held[c->nheld] = (struct mpift_cache_held){fd, *id};
+    return (int)c->nheld++;
 }
 
-/* The identity a record keeps. */
-struct ident {
-    uint64_t dev, ino, size;
-    int64_t msec, mnsec, csec, cnsec;
-};
-
-static void ident_of(const struct stat *st, struct ident *id)
+int mpift_cache_held(const struct mpift_cache *c, int slot, struct mpift_cache_id *id)
 {
-    *id = (struct ident){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size, st->st_mtim.tv_sec,
-                         st->st_mtim.tv_nsec, st->st_ctim.tv_sec, st->st_ctim.tv_nsec};
+    if (id)
+        *id = c->held[slot].id;
+    return c->held[slot].fd;
 }
 
-/* Write name's record for fd's inode: a temporary renamed over it, so a
- * reader sees the old record or the new one.  Under the folder's lock. */
-static void record(struct mpift_cache *c, const char *name, int fd)
+void mpift_cache_nowrite(struct mpift_cache *c, const char *what, int err)
 {
-    char rec[MPIFT_CACHE_NAME + 8], tmp[MPIFT_TMP_UNIQUE_MAX];
-    struct stat st;
-    struct ident id;
-    FILE *f = NULL;
-    int tfd, hold = -1;
-
-    if (fstat(fd, &st) != 0)
+    if (c->nowrite)
         return;
-    ident_of(&st, &id);
+    c->nowrite = 1;
+    snprintf(c->nowrite_why, sizeof(c->nowrite_why), "not cached in %s: %s (%s)", c->path,
+             strerror(err ? err : EIO), what);
+}
+
+/* Write name's record of identity id: a temporary renamed over it, so a
+ * reader sees the old record or the new one.  Under the folder's lock.
+ * 0, or an errno (told once: mpift_cache_nowrite). */
+static int record(struct mpift_cache *c, const char *name, const struct mpift_cache_id *id)
+{
+    char rec[MPIFT_CACHE_NAME + 8], tmp[MPIFT_TMP_UNIQUE_MAX], what[MPIFT_CACHE_NAME + 32];
+    FILE *f = NULL;
+    int tfd, hold = -1, err = 0;
+
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
     /* A unique name, flocked (util/tmplock.h): where flock does not work
      * the folder's lock serialises nothing, and a pid names no owner. */
-    if ((tfd = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_REC, tmp, sizeof(tmp), 0600)) < 0)
-        return;
+    if ((tfd = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_REC, tmp, sizeof(tmp), 0600)) < 0) {
+        err = errno;
+        goto out;
+    }
     /* Held (by `hold`) until renamed, as every such temporary. */
     if ((hold = dup(tfd)) < 0 || !(f = fdopen(tfd, "w"))) {
+        err = errno;
         close(tfd);
         unlinkat(c->dirfd, tmp, 0);
         goto out;
     }
-    fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", id.dev,
-            id.ino, id.size, id.msec, id.mnsec, id.csec, id.cnsec);
-    if (fclose(f) != 0 || renameat(c->dirfd, tmp, c->dirfd, rec) != 0)
+    fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", id->dev,
+            id->ino, id->size, id->msec, id->mnsec, id->csec, id->cnsec);
+    if (fclose(f) != 0 || renameat(c->dirfd, tmp, c->dirfd, rec) != 0) {
+        err = errno;
         unlinkat(c->dirfd, tmp, 0);
+    }
 out:
     if (hold >= 0)
         close(hold);
+    if (err) {
+        snprintf(what, sizeof(what), "the record %s", rec);
+        mpift_cache_nowrite(c, what, err);
+    }
+    return err;
 }
 
-/* Does name's record hold fd's identity now? */
-static int recorded(struct mpift_cache *c, const char *name, int fd)
+/* Record the identity fd has now (a copy just linked as the entry). */
+static void record_fd(struct mpift_cache *c, const char *name, int fd)
+{
+    struct mpift_cache_id id;
+    struct stat st;
+
+    if (fstat(fd, &st) == 0) {
+        ident_of(&st, &id);
+        record(c, name, &id);
+    }
+}
+
+/* Does name's record hold identity `now`? */
+static int recorded(struct mpift_cache *c, const char *name, const struct mpift_cache_id *now)
 {
     char rec[MPIFT_CACHE_NAME + 8];
-    struct stat st;
-    struct ident now, was;
+    struct mpift_cache_id was;
     FILE *f;
     int rfd, n;
 
@@ -230,10 +279,7 @@ static int recorded(struct mpift_cache *c, const char *name, int fd)
     n = fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &was.dev,
                &was.ino, &was.size, &was.msec, &was.mnsec, &was.csec, &was.cnsec);
     fclose(f);
-    if (n != 7 || fstat(fd, &st) != 0)
-        return 0;
-    ident_of(&st, &now);
-    return memcmp(&now, &was, sizeof(now)) == 0;
+    return n == 7 && same_id(now, &was);
 }
 
 /* The use stamp: the record's mtime, now. */
@@ -297,15 +343,65 @@ static void discard(struct mpift_cache *c, const char *name, int fd)
     mpift_cache_unlock(c);
 }
 
+/* The shared lock on entry efd (eviction, exclusive, then passes it
+ * over), waited for at most as long as the folder's lock and that long
+ * once per run: later entries are tried once each.  0, or -1 with why. */
+static int lock_entry(struct mpift_cache *c, int efd, const char *name, char *why, size_t whylen)
+{
+    if (poll_lock(c, efd, LOCK_SH, c->entry_waited ? 0 : wait_of(c)) == 0)
+        return 0;
+    c->entry_waited = 1;
+    snprintf(why, whylen, "cache entry %s/%s is locked by another process (someone's flock on it, or a --cache-prune "
+             "stopped while it held it; fuser %s/%s): not used", c->path, name, c->path, name);
+    return -1;
+}
+
+/* Is entry efd (name, of identity *pre, no record of it) its key?  A hit
+ * only when the bytes hashed were those of *pre: a write while they were
+ * read (even one that put the mtime back moves the ctime) leaves nothing
+ * verified, neither to place nor to record.  Recorded then, when c may
+ * still write. */
+static enum mpift_cache_found verify(struct mpift_cache *c, int efd, const char *name, uint64_t size,
+                                     const uint8_t key[MPIFT_CACHE_KEY], const struct mpift_cache_id *pre,
+                                     char *why, size_t whylen)
+{
+    struct mpift_cache_id post;
+    struct stat st;
+    int ok = hashes_to(c, efd, size, key);
+
+    if (ok < 0) {
+        snprintf(why, whylen, "cache entry %s/%s: cannot read it: %s", c->path, name, strerror(errno));
+        return MPIFT_CACHE_MISS;
+    }
+    if (!ok) {
+        snprintf(why, whylen, "cache entry %s/%s changed since it was cached (its bytes are not its key): "
+                 "discarded", c->path, name);
+        discard(c, name, efd);
+        return MPIFT_CACHE_BAD;
+    }
+    if (fstat(efd, &st) != 0 || (ident_of(&st, &post), !same_id(pre, &post))) {
+        snprintf(why, whylen, "cache entry %s/%s changed while it was read to verify it (written to, or another "
+                 "process linked it): not used", c->path, name);
+        return MPIFT_CACHE_MISS;
+    }
+    if (!c->nowrite && mpift_cache_lock(c) == 0) {   /* else verified all the same, only not recorded */
+        record(c, name, pre);
+        mpift_cache_unlock(c);
+    }
+    return MPIFT_CACHE_HIT;
+}
+
 enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
-                                       int *fd, int *held, char *why, size_t whylen)
+                                       int *fd, int *slot, struct mpift_cache_id *id, char *why, size_t whylen)
 {
     char name[MPIFT_CACHE_NAME];
     struct stat st, now;
-    int efd, ok;
+    struct mpift_cache_id pre;
+    enum mpift_cache_found found;
+    int efd;
 
     *fd = -1;
-    *held = 0;
+    *slot = -1;
     why[0] = '\0';
     if (c->dirfd < 0 || c->off)
         return MPIFT_CACHE_MISS;
@@ -316,9 +412,8 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
     /* Shared: eviction (exclusive, without waiting) now passes it over.
      * It may have been evicted between the open and the lock: then the
      * name is gone or another inode's. */
-    while (flock(efd, LOCK_SH) != 0 && errno == EINTR)
-        ;
-    if (fstat(efd, &st) != 0 || fstatat(c->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
+    if (lock_entry(c, efd, name, why, whylen) != 0 || fstat(efd, &st) != 0 ||
+        fstatat(c->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
         now.st_dev != st.st_dev) {
         close(efd);
         return MPIFT_CACHE_MISS;
@@ -330,40 +425,67 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
         close(efd);
         return MPIFT_CACHE_BAD;
     }
-    if (!recorded(c, name, efd)) {
-        ok = hashes_to(c, efd, size, key);
-        if (ok < 0) {
-            snprintf(why, whylen, "cache entry %s/%s: cannot read it: %s", c->path, name, strerror(errno));
-            close(efd);
-            return MPIFT_CACHE_MISS;
-        }
-        if (!ok) {
-            snprintf(why, whylen, "cache entry %s/%s changed since it was cached (its bytes are not its key): "
-                     "discarded", c->path, name);
-            discard(c, name, efd);
-            close(efd);
-            return MPIFT_CACHE_BAD;
-        }
-        if (mpift_cache_lock(c) == 0) {   /* else verified all the same, only not recorded */
-            record(c, name, efd);
-            mpift_cache_unlock(c);
-        }
+    ident_of(&st, &pre);
+    if (!recorded(c, name, &pre) && (found = verify(c, efd, name, size, key, &pre, why, whylen)) != MPIFT_CACHE_HIT) {
+        close(efd);
+        return found;
     }
     stamp(c, name);
-    *held = hold(c, efd);
+    if (id)
+        *id = pre;
+    *slot = hold(c, efd, &pre);
     *fd = efd;
     return MPIFT_CACHE_HIT;
 }
 
-void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd)
+int mpift_cache_still(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
+                      const struct mpift_cache_id *id, struct mpift_cache_id *now)
 {
     char name[MPIFT_CACHE_NAME];
+    struct stat st;
 
+    if (fstat(fd, &st) != 0)
+        return 0;
+    ident_of(&st, now);
+    if (same_id(now, id))
+        return 1;
     mpift_cache_name(size, key, name);
-    if (mpift_cache_lock(c) != 0)
+    return recorded(c, name, now);
+}
+
+void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
+                       const struct mpift_cache_id *before)
+{
+    char name[MPIFT_CACHE_NAME];
+    struct mpift_cache_id now;
+    struct stat st;
+
+    if (c->nowrite)
         return;
-    record(c, name, fd);
-    mpift_cache_unlock(c);
+    mpift_cache_name(size, key, name);
+    /* The link moved the ctime; anything that moved the inode, size or
+     * mtime too is not ours, and not recorded as known. */
+    if (fstat(fd, &st) == 0) {
+        ident_of(&st, &now);
+        if (now.dev == before->dev && now.ino == before->ino && now.size == before->size &&
+            now.msec == before->msec && now.mnsec == before->mnsec)
+            record(c, name, &now);
+    }
+}
+
+/* MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=SECONDS: the first put by copy of
+ * each process stops once its temporary is whole, before it takes the
+ * lock to link it (util/faults.h's pause): a test runs another job's put
+ * of the same entry meanwhile. */
+static void pause_before_link(void)
+{
+    static int done;
+    const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK");
+
+    if (env && !done) {
+        done = 1;
+        mpift_fault_pause(atof(env));
+    }
 }
 
 /* A copy of in (size bytes, mode) as the entry name, by way of a
@@ -385,11 +507,21 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
         futimens(out, ts) != 0 || fsync(out) != 0)
         err = errno ? errno : EIO;
+    if (!err)
+        pause_before_link();   /* a test's: another put links this name meanwhile */
     if (!err && mpift_cache_lock(c) == 0) {
-        if (linkat(c->dirfd, tmp, c->dirfd, name, 0) != 0 && errno != EEXIST)
+        /* Recorded only when this link made the entry: one that lost the
+         * race (EEXIST) is another's, whose record stays, and `out` is
+         * about to be a dead temporary. */
+        if (linkat(c->dirfd, tmp, c->dirfd, name, 0) == 0) {
+            /* The temporary's name goes first: its unlink moves the
+             * inode's ctime, which the record must already show. */
+            unlinkat(c->dirfd, tmp, 0);
+            if (verified)
+                record_fd(c, name, out);
+        } else if (errno != EEXIST) {
             err = errno;
-        else if (verified)
-            record(c, name, out);
+        }
         mpift_cache_unlock(c);
     }
     unlinkat(c->dirfd, tmp, 0);
@@ -424,7 +556,7 @@ int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIF
         if (fstatat(c->dirfd, ename, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino)
             unlinkat(c->dirfd, ename, 0);   /* the copy was replaced while we linked: not ours */
         else if (verified)
-            record(c, ename, fd);
+            record_fd(c, ename, fd);
         goto out;
     }
     err = errno == EEXIST ? 0 : errno;

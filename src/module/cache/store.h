@@ -17,15 +17,23 @@
  *    entry whose inode still has that identity is trusted without being
  *    read; any other (no record, a link added or removed, a chmod, a
  *    write) is read and hashed whole, and discarded when it is not its
- *    key.  The record's mtime is the entry's last use (atime is not
- *    kept by most mounts, and the entry shares its inode with copies).
+ *    key.  A record holds only an identity that was verified: the one
+ *    an entry had before it was hashed, when it still had it after; one
+ *    a job held and placed, as its own link left it.  An entry whose
+ *    identity moves between its check and its placing is not placed
+ *    (mpift_cache_still).  The record's mtime is the entry's last use
+ *    (atime is not kept by most mounts, and the entry shares its inode
+ *    with copies).
  *  - A job holds a shared flock on each entry it uses until it closes
  *    the cache; eviction takes an exclusive one without waiting and
  *    passes over what it cannot take.  Puts, discards, records and
  *    eviction serialise on ".lock" (flock), so jobs of one node share
  *    one folder safely; a put copies into its temporary (flocked, so
  *    eviction's sweep passes it over) before it takes the lock.  A lock
- *    busy too long turns the cache off for the run, never fails it.
+ *    busy too long turns the cache off for the run, never fails it; an
+ *    entry's own lock busy as long makes that lookup a miss.
+ *  - A write into the folder that fails (a full file system, a quota,
+ *    no inodes) is told once and ends the run's writes there (nowrite).
  * No MPI: each writer rank opens its node's folder itself.
  */
 #ifndef MPIFT_CACHE_STORE_H
@@ -44,12 +52,24 @@
 #define MPIFT_CACHE_TMP_PUT ".mpift-put-"
 #define MPIFT_CACHE_TMP_REC ".mpift-rec-"
 
+/* An entry's identity as its record keeps it: what a check verified. */
+struct mpift_cache_id {
+    uint64_t dev, ino, size;
+    int64_t msec, mnsec, csec, cnsec;
+};
+
+/* An entry a job holds, and the identity it was verified as. */
+struct mpift_cache_held {
+    int fd;
+    struct mpift_cache_id id;
+};
+
 struct mpift_cache {
     int dirfd;               /* the folder; -1: no cache */
     int lockfd;              /* its ".lock" */
     uint64_t max_size;       /* bytes kept at most (0: no bound) */
     char path[PATH_MAX];     /* the folder as configured, for messages */
-    int *held;               /* entries held with LOCK_SH until mpift_cache_close */
+    struct mpift_cache_held *held;   /* entries held with LOCK_SH until mpift_cache_close */
     size_t nheld, capheld, maxheld;
     /* Called while waiting for ".lock" and per MiB while an entry is
      * re-hashed (NULL: not): the job's other ranks must still hear from
@@ -65,12 +85,24 @@ struct mpift_cache {
     /* --cache-prune: rank 0's records of chunk hashes whose entry is
      * gone go at once, not only once idle (util/kept.h). */
     int prune;
+    /* An entry's shared lock stayed busy past the wait once: later ones
+     * are tried once each, so a run waits that long at most once. */
+    int entry_waited;
+    /* A write into the folder failed (a record, a note, a put: ENOSPC,
+     * EDQUOT, no inodes...): nothing more is written there by this run,
+     * what is there is still used; nowrite_why says the first failure,
+     * and the caller tells it once (nowrite_told). */
+    int nowrite, nowrite_told;
+    char nowrite_why[PATH_MAX + 2 * MPIFT_CACHE_NAME + 256];
 };
+
 
 /* Seconds a put, record, discard or eviction waits for ".lock" before the
  * run gives the cache up: the lock is held only around a link and a
  * record (copies are made outside it), so a longer wait means a stuck
  * process or a user's flock, and filling the cache never fails a job.
+ * A lookup waits as long for an entry's own lock (held exclusively only
+ * for an instant by eviction) before it takes the entry for a miss.
  * (A stage-in waits less under a shorter transfer.timeout: lock_wait.) */
 #define MPIFT_CACHE_LOCK_WAIT 5
 
@@ -98,18 +130,39 @@ enum mpift_cache_found {
 /*
  * mpift_cache_get - the entry of (size, key), verified as above; on a
  * hit *fd is the entry opened read-only with a shared flock, and its use
- * is stamped.  *held 1: c keeps it open until mpift_cache_close (do not
- * close it); 0: c holds a quarter of the open-file limit already, the
- * caller owns fd and closes it once done (the entry is protected only
- * while it is open).  A read error while verifying is a miss (why says
- * it; the entry is left).
+ * is stamped; *id (unless NULL) the identity verified.  *slot >= 0: c
+ * holds it until mpift_cache_close (do not close it; mpift_cache_held
+ * gives it and its identity again); -1: c holds a quarter of the
+ * open-file limit already, the caller owns fd and closes it once done
+ * (the entry is protected only while it is open).  A miss with why set
+ * (the entry is left): a read error while verifying, an entry that
+ * changed while it was hashed, its lock held past the wait.
  */
 enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
-                                       int *fd, int *held, char *why, size_t whylen);
+                                       int *fd, int *slot, struct mpift_cache_id *id, char *why, size_t whylen);
 
-/* The entry held open as fd changed its inode's ctime by being linked
- * (a copy placed): record its identity again so the next job trusts it. */
-void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd);
+/* The entry c holds in `slot` (mpift_cache_get): its descriptor, and in
+ * *id (unless NULL) the identity it was verified as. */
+int mpift_cache_held(const struct mpift_cache *c, int slot, struct mpift_cache_id *id);
+
+/*
+ * mpift_cache_still - may entry fd (of size, key), verified as `id`, be
+ * placed now?  1 when its identity is still `id`, or is the one its
+ * record holds (another rank or job placed it meanwhile, and recorded
+ * it), with that identity in *now; 0 when it changed in any other way (a
+ * write, a chmod, a touch behind mpift's back): not to be placed.  Asked
+ * under the folder's lock when it can be had: another's link and its
+ * record (mpift_cache_touch) are then one step, never seen apart.
+ */
+int mpift_cache_still(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
+                      const struct mpift_cache_id *id, struct mpift_cache_id *now);
+
+/* The entry fd, whose identity was `before` (mpift_cache_still) just
+ * before it was linked as a copy, changed its ctime by that link: record
+ * it again so the next job trusts it, if its inode, size and mtime are
+ * still those.  The caller holds the folder's lock since that check. */
+void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
+                       const struct mpift_cache_id *before);
 
 /*
  * mpift_cache_put - keep the verified copy `name` in dirfd (its content
@@ -157,6 +210,11 @@ int mpift_cache_evict(struct mpift_cache *c, uint64_t max, uint64_t *kept, uint6
  * busy for MPIFT_CACHE_LOCK_WAIT seconds (or did before): c is then off. */
 int mpift_cache_lock(struct mpift_cache *c);
 void mpift_cache_unlock(struct mpift_cache *c);
+
+/* A write into the folder failed with err (what: the file, for the
+ * user): the first such failure goes into nowrite_why, and nothing more
+ * is written there by this run (store.h's nowrite). */
+void mpift_cache_nowrite(struct mpift_cache *c, const char *what, int err);
 
 /* Does `base` name an entry ("<size>-<32 hex>")?  *size gets its size. */
 int mpift_cache_entry_name(const char *base, uint64_t *size);

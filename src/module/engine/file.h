@@ -41,6 +41,9 @@ struct mpift_src {
      * must still have (mpift_source_open), so no copy is made of other
      * content than its key's.  stamped 0: not keyed, not held to them. */
     int stamped;
+    /* Rank 0: the bytes sent were not of the key (mpift_source_not_key):
+     * stage/keys.h's mpift_keys_forget takes it out of the key index. */
+    int key_wrong;
     uint64_t key_size;
     int64_t key_mtime_sec, key_ctime_sec;
     uint32_t key_mtime_nsec, key_ctime_nsec;

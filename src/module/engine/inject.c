@@ -69,23 +69,6 @@ void mpift_inject_bad_header(struct mpift_xfer *x)
         x->hdr[MPIFT_HDR_VERSION_AT] = 7;   /* a u16, little-endian: version 7 */
 }
 
-/* Stop for up to `seconds`: until MPIFT_TEST_PAUSE_FILE, created now, is
- * removed (see inject.h). */
-static void pause_for(double seconds)
-{
-    const char *path = mpift_fault_env("MPIFT_TEST_PAUSE_FILE");
-    struct timespec tick = { 0, 20 * 1000 * 1000 };
-    int fd = path ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
-
-    if (fd >= 0)
-        close(fd);
-    for (; seconds > 0; seconds -= 0.02) {
-        if (fd >= 0 && access(path, F_OK) != 0)
-            break;
-        nanosleep(&tick, NULL);
-    }
-}
-
 void mpift_inject_pause_chunk(int rank, uint64_t chunk)
 {
     static int armed = -1;
@@ -100,7 +83,7 @@ void mpift_inject_pause_chunk(int rank, uint64_t chunk)
     }
     if (armed && (long long)chunk == at) {
         armed = 0;
-        pause_for(secs);
+        mpift_fault_pause(secs);
     }
 }
 
@@ -109,7 +92,7 @@ void mpift_inject_pause_after_plan(void)
     const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_AFTER_PLAN");
 
     if (env)
-        pause_for(atof(env));
+        mpift_fault_pause(atof(env));
 }
 
 void mpift_inject_pause_after_shared(void)
@@ -117,7 +100,7 @@ void mpift_inject_pause_after_shared(void)
     const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_AFTER_SHARED");
 
     if (env)
-        pause_for(atof(env));
+        mpift_fault_pause(atof(env));
 }
 
 void mpift_inject_pause_before_place(int rank)
@@ -125,7 +108,7 @@ void mpift_inject_pause_before_place(int rank)
     long long secs = mpift_fault_budget("MPIFT_TEST_PAUSE_BEFORE_PLACE", rank);
 
     if (secs >= 0)
-        pause_for((double)secs);
+        mpift_fault_pause((double)secs);
 }
 
 void mpift_inject_fill_hole(int rank, int fd, const struct mpift_holes *h, uint64_t chunk)

@@ -136,6 +136,7 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->entry = 0;
     s->named = 0;
     s->stamped = 0;
+    s->key_wrong = 0;
     memcpy(s->path, path, n);
     return s;
 }
@@ -315,6 +316,8 @@ int mpift_source_not_key(const struct mpift_pfile *f, XXH128_hash_t h, char *why
     XXH128_canonicalFromHash(&c, h);
     if (memcmp(c.digest, f->key, sizeof(f->key)) == 0)
         return 0;
+    if (f->src)
+        f->src->key_wrong = 1;   /* its index entry goes at the end (stage/keys.h) */
     snprintf(why, whylen, "%s: changed since planning (the bytes read to send it are not those its content key "
              "was made of); run again to stage it", f->src ? f->src->path : f->dest);
     return 1;

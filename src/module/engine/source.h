@@ -96,7 +96,9 @@ int mpift_source_changed(int fd, const struct stat *at_open, int read_err, const
  * A write in the same tick of the file system's clock as the key's read
  * leaves size, mtime and ctime as they were; this catches it, so no copy
  * of other bytes is kept under the key.  0 if they agree (or f has no
- * key); else 1 with "PATH: changed since planning (...)" in why.
+ * key); else 1 with "PATH: changed since planning (...)" in why, and
+ * f->src->key_wrong set (the plan's source record, though f is const)
+ * so rank 0 takes the key out of its index (stage/keys.h).
  */
 int mpift_source_not_key(const struct mpift_pfile *f, XXH128_hash_t h, char *why, size_t whylen);
 

@@ -287,6 +287,24 @@ int mpift_keyidx_put(struct mpift_keyidx *ix, const struct mpift_keyidx_id *id, 
     return MPIFT_OK;
 }
 
+int mpift_keyidx_drop(struct mpift_keyidx *ix, const struct mpift_keyidx_id *id, const uint8_t *key)
+{
+    size_t i, n = 0;
+
+    /* Every entry of that device and inode (a put of this run may have
+     * added one past the sorted part), not only the one lookup finds. */
+    for (i = 0; i < ix->n; i++)
+        if (cmp_id(&ix->e[i].id, id) != 0 || memcmp(ix->e[i].key, key, MPIFT_KEYIDX_KEY) != 0)
+            ix->e[n++] = ix->e[i];
+        else if (i < ix->nsorted)
+            ix->nsorted--;   /* the sorted part stays sorted: entries only leave it */
+    if (n == ix->n)
+        return 0;
+    ix->n = n;
+    ix->dirty = 1;
+    return 1;
+}
+
 /* Sorted, one entry per device and inode (the later put), at most
  * MPIFT_KEYIDX_MAX with this run's first: the entries ready to write. */
 static void settle(struct mpift_keyidx *ix)

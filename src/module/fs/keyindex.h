@@ -79,6 +79,12 @@ const uint8_t *mpift_keyidx_find(struct mpift_keyidx *ix, const struct mpift_key
  * index, nothing. */
 int mpift_keyidx_put(struct mpift_keyidx *ix, const struct mpift_keyidx_id *id, const uint8_t *key);
 
+/* Forget what the index holds for id's device and inode if it is `key`:
+ * a key found not to be of the file's bytes (stage/keys.h), so the next
+ * run reads the file instead of taking the same wrong key.  1 when an
+ * entry went (saved by mpift_keyidx_save), else 0. */
+int mpift_keyidx_drop(struct mpift_keyidx *ix, const struct mpift_keyidx_id *id, const uint8_t *key);
+
 /* Write the index when it changed (see above).  MPIFT_OK, or MPIFT_ERR_IO
  * with why (the old index is left as it was). */
 int mpift_keyidx_save(struct mpift_keyidx *ix, char *why, size_t whylen);

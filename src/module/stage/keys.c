@@ -14,6 +14,7 @@
 
 #include "mpift/mpift.h"
 #include "config/template.h"
+#include "fs/fsident.h"
 #include "fs/keyhashes.h"
 #include "fs/keyindex.h"
 #include "engine/base.h"
@@ -44,8 +45,13 @@ static long fresh_sec(void)
 }
 
 struct tally {
-    size_t keyed, found, read, fresh, left;
+    size_t keyed, found, read, fresh, left, untrusted;
     uint64_t bytes;
+    /* The file system of the last file keyed: whether it keeps a file's
+     * identity (fs/fsident.h), asked once per device, not per file. */
+    uint64_t fsdev;
+    int fsknown, fskeeps;
+    char fskind[MPIFT_FSIDENT_NAME];
 };
 
 /* Where a file's per-chunk XXH3-64s go as it is read (none: n = 0). */
@@ -154,6 +160,35 @@ static void chunks_want(struct chunks *ch, const struct mpift_pfile *f, uint64_t
         ch->n = 0;   /* the rule of docs/resume.md then counts what the writers agree on */
 }
 
+/*
+ * May f's key be taken from, and kept in, the index?  Only where its file
+ * system keeps a file's identity (fs/fsident.h): elsewhere (a squashfs
+ * or erofs image, FUSE, overlay) one identity may name two versions of
+ * the bytes, and an index hit would place another version from every
+ * node's cache with nothing on the wire.  A test's MPIFT_TEST_UNTRUSTED_FS
+ * says no for every file, as such a file system would.  --verbose says so
+ * once per run.
+ */
+static int trusted(int fd, const struct stat *st, const struct mpift_pfile *f, struct tally *t)
+{
+    const char *test = mpift_fault_env("MPIFT_TEST_UNTRUSTED_FS");
+
+    if (!t->fsknown || t->fsdev != (uint64_t)st->st_dev) {
+        t->fskeeps = mpift_fs_keeps_ident(fd, t->fskind, sizeof(t->fskind)) && !test;
+        if (test)
+            snprintf(t->fskind, sizeof(t->fskind), "MPIFT_TEST_UNTRUSTED_FS");
+        t->fsdev = (uint64_t)st->st_dev;
+        t->fsknown = 1;
+    }
+    if (t->fskeeps)
+        return 1;
+    if (!t->untrusted++)
+        mpift_log_verbose("%s: on a file system (%s) whose inode numbers and ctime may not name one version of a "
+                          "file: its key is read, never taken from nor kept in the key index; so is every such "
+                          "file's in this run", f->src->path, t->fskind);
+    return 0;
+}
+
 /* One file: its key (and chunk hashes) from the index, or read. */
 static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct mpift_keyidx *ix,
                    unsigned char *buf, struct mpift_pfile *f, uint64_t chunk, uint64_t **hashes, struct tally *t)
@@ -165,7 +200,7 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
     struct chunks ch;
     uint64_t n;
     uint8_t key[16];
-    int fd, code, err, rc = MPIFT_OK;
+    int fd, code, err, keep, rc = MPIFT_OK;
 
     chunks_want(&ch, f, chunk);
     fd = mpift_source_open(srcfd, srcroot, f->src, &st, &code, why, sizeof(why));
@@ -177,9 +212,10 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
         goto out;
     }
     mpift_keyidx_id_of(&st, &id);
+    keep = trusted(fd, &st, f, t);
     /* Known, with its chunk hashes when they are wanted: nothing read.
      * An index entry without them (kept by an older mpift) is read once. */
-    if ((known = mpift_keyidx_find(ix, &id))) {
+    if (keep && (known = mpift_keyidx_find(ix, &id))) {
         free(ch.hash);
         ch.hash = ch.n ? mpift_keyhashes_load(ix, f->size, known, chunk, &n) : NULL;
         if (!ch.n || ch.hash) {
@@ -198,7 +234,9 @@ static int key_one(struct mpift_watch *w, int srcfd, const char *srcroot, struct
     } else {
         stamp(f, &st, key);
         t->read++;
-        if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < fresh_sec())
+        if (!keep)
+            ;   /* read again by every run (trusted() above) */
+        else if (time(NULL) - (st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec : st.st_ctim.tv_sec) < fresh_sec())
             t->fresh++;
         else if ((rc = mpift_keyidx_put(ix, &id, key)) == MPIFT_OK && ch.n &&
                  mpift_keyhashes_save(ix, f->size, key, chunk, ch.hash, ch.n, why, sizeof(why)) != MPIFT_OK)
@@ -263,7 +301,7 @@ int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struc
                     uint64_t ***hashes)
 {
     struct mpift_watch *w = &ctx->watch;
-    struct tally t = { 0, 0, 0, 0, 0, 0 };
+    struct tally t;
     struct mpift_keyidx ix;
     char why[MPIFT_WHY_MAX];
     unsigned char *buf;
@@ -273,6 +311,7 @@ int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struc
     int rc = MPIFT_OK;
 
     *hashes = NULL;
+    memset(&t, 0, sizeof(t));
     if (!ctx->cfg->cache_dir)
         return MPIFT_OK;
     if (!(buf = malloc(READ_LEN)) || !(*hashes = calloc(plan->n + 1, sizeof(**hashes)))) {
@@ -299,7 +338,38 @@ int mpift_keys_make(struct mpift_ctx *ctx, int srcfd, const char *srcroot, struc
     mpift_keyidx_close(&ix);
     free(buf);
     mpift_log_verbose("content keys of %zu files: %zu from the index, %zu read (%" PRIu64 " bytes, %.3f s; %zu too "
-                      "recent to record), %zu without a key", t.keyed, t.found, t.read, t.bytes, mpift_now() - t0,
-                      t.fresh, t.left);
+                      "recent to record; %zu on file systems the index does not trust), %zu without a key", t.keyed,
+                      t.found, t.read, t.bytes, mpift_now() - t0, t.fresh, t.untrusted, t.left);
     return rc;
+}
+
+void mpift_keys_forget(struct mpift_ctx *ctx, const struct mpift_plan *plan)
+{
+    struct mpift_keyidx ix;
+    struct mpift_keyidx_id id;
+    char why[MPIFT_WHY_MAX];
+    size_t i, n = 0;
+
+    for (i = 0; i < plan->n; i++)
+        n += plan->f[i].src && plan->f[i].src->key_wrong;
+    if (!n || !ctx->cfg->cache_dir)
+        return;
+    open_index(ctx, &ix);
+    for (i = 0; i < plan->n; i++) {
+        const struct mpift_pfile *f = &plan->f[i];
+        if (!f->src || !f->src->key_wrong || !f->src->ino)
+            continue;
+        memset(&id, 0, sizeof(id));
+        id.dev = f->src->dev;
+        id.ino = f->src->ino;
+        if (mpift_keyidx_drop(&ix, &id, f->key))
+            mpift_log_warn("%s: the key index %s held a key that is not of its bytes (a change its file system "
+                           "showed in neither size, mtime nor ctime): forgotten, so the next run reads it to key it",
+                           f->src->path, ix.path);
+    }
+    if (mpift_keyidx_save(&ix, why, sizeof(why)) != MPIFT_OK)
+        mpift_log_warn("%s; the wrong keys stay in it: touch those files so the next run reads them", why);
+    else
+        mpift_keyhashes_sweep(&ix);
+    mpift_keyidx_close(&ix);
 }

@@ -213,7 +213,7 @@ static void run_free(struct mpift_in_run *r)
 {
     mpift_cache_close(&r->cache);   /* and with it the entries this run held */
     free(r->cmark);
-    free(r->cfd);
+    free(r->cslot);
     mpift_root_release(&r->hold);
     if (r->rootfd >= 0)
         close(r->rootfd);   /* and with it the run's lock */
@@ -577,6 +577,8 @@ static int in_move(void *run)
     mpift_in_cache_open(r);
     rc = run_rounds(r);
     mpift_in_cache_end(r);
+    if (r->rank == 0)
+        mpift_keys_forget(r->ctx, &r->plan);   /* "run again" must then read a key found wrong */
     /* A program stays on a node only with all its libraries (libs.h),
      * however the rounds ended: an MPI or protocol error, or a stop,
      * leaves committed programs too.  Local, no message: safe on any

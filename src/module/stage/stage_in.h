@@ -72,8 +72,8 @@ struct mpift_in_run {
     uint64_t **srchash;         /* rank 0's, [plan.n]: the source's chunk hashes (stage/keys.h; NULL: unknown) */
     struct mpift_cache cache;   /* cache.dir on this node (stage_in_cache.c); dirfd -1: none */
     unsigned char *cmark;       /* with a cache: [plan.n] enum mpift_cmark */
-    int *cfd;                   /* with a cache: [plan.n] a hit's entry (held by cache) */
-    int cache_stop;             /* a put failed (full, quota): no more this run */
+    int *cslot;                 /* with a cache: [plan.n] a hit's entry held by cache (mpift_cache_held), or -1 */
+    int cache_stop;             /* a write there failed (full, quota): no more this run */
     int cache_refetch;          /* a hit's entry went before it was placed: fetched in an added round */
     /* Rank 0, to gather the end into: */
     double *rows;               /* [size][MPIFT_TALLY_N] */

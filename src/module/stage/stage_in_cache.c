@@ -45,12 +45,21 @@ static void tick(void *arg)
     mpift_watch_work(arg);
 }
 
-/* The cache gave up its busy lock (store.h): said once, on this node. */
+/* What the cache gave up (store.h), said once on this node: its busy
+ * lock (off); a write there that failed (nowrite: a full file system, a
+ * quota, no inodes), after which this run caches nothing more there. */
 static void tell_off(struct mpift_in_run *r)
 {
     if (r->cache.off && !r->cache.off_told) {
         r->cache.off_told = 1;
         mpift_log_warn("%s", r->cache.off_why);
+    }
+    if (r->cache.nowrite && !r->cache.nowrite_told) {
+        r->cache.nowrite_told = 1;
+        r->cache_stop = 1;
+        mpift_log_warn("%s; this run writes nothing more there and its copies are in place; what the cache holds is "
+                       "still used, and an entry it could not record is read whole by the next job that uses it: "
+                       "make room there", r->cache.nowrite_why);
     }
 }
 
@@ -78,8 +87,8 @@ void mpift_in_cache_open(struct mpift_in_run *r)
      * taken for stuck: a wait for the lock stays within one. */
     if (ctx->watch.timeout > 0 && ctx->watch.timeout < MPIFT_CACHE_LOCK_WAIT)
         r->cache.lock_wait = ctx->watch.timeout / 2;
-    r->cfd = calloc(r->plan.n ? r->plan.n : 1, sizeof(*r->cfd));
-    if (!r->cmark || !r->cfd) {
+    r->cslot = calloc(r->plan.n ? r->plan.n : 1, sizeof(*r->cslot));
+    if (!r->cmark || !r->cslot) {
         mpift_log_warn("cache.dir %s on %s: out of memory for %zu files: the cache is not used", dir,
                        ctx->topo.host, r->plan.n);
         mpift_cache_close(&r->cache);
@@ -91,20 +100,20 @@ int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i)
     const struct mpift_pfile *f = &r->plan.f[i];
     char why[MPIFT_WHY_MAX];
     enum mpift_cache_found found;
-    int fd, held;
+    int fd, slot;
 
     if (r->cache.dirfd < 0 || !f->keyed || f->extract || r->ctx->force)
         return 0;
-    found = mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, why, sizeof(why));
+    found = mpift_cache_get(&r->cache, f->size, f->key, &fd, &slot, NULL, why, sizeof(why));
     tell_off(r);
     switch (found) {
     case MPIFT_CACHE_HIT:
         /* Past the descriptors the cache may hold, the entry is let go
-         * and opened again to be placed (cfd -1). */
-        if (!held)
+         * and looked up again to be placed (cslot -1). */
+        if (slot < 0)
             close(fd);
         r->cmark[i] = MPIFT_CM_HIT;
-        r->cfd[i] = held ? fd : -1;
+        r->cslot[i] = slot;
         return 1;
     case MPIFT_CACHE_BAD:
         r->cmark[i] = MPIFT_CM_DISCARDED;
@@ -144,34 +153,77 @@ static int place_link(struct mpift_in_run *r, int efd, const char *ename, struct
     return 0;
 }
 
-/* Place entry efd as my copy of file i.  MPIFT_OK or an error with why. */
-static int place_fd(struct mpift_in_run *r, size_t i, int efd, char *why, size_t whylen)
+/* Entry ename of file i moved since it was verified: not placed. */
+static int moved(struct mpift_in_run *r, size_t i, const char *ename, struct mpift_sink *s, char *why, size_t whylen)
+{
+    mpift_format(why, whylen, "%s/%s: its cache entry %s/%s on %s changed after it was verified (written to, or its "
+                 "mode or times set, behind mpift's back): not used; fetching it", r->ctx->dest_root,
+                 r->plan.f[i].dest, r->cache.path, ename, r->ctx->topo.host);
+    mpift_sink_abort(s);
+    return MPIFT_ERR_CHECKSUM;
+}
+
+/*
+ * Place entry efd, verified as *vid, as my copy of file i.  Its identity
+ * is checked just before it is linked or copied, and after a copy: an
+ * entry that moved in between (written behind mpift's back, even with
+ * its mtime put back: the ctime tells) is neither placed nor recorded,
+ * MPIFT_ERR_CHECKSUM (the file is fetched).  Else MPIFT_OK or an error,
+ * with why.
+ */
+static int place_fd(struct mpift_in_run *r, size_t i, int efd, const struct mpift_cache_id *vid, char *why,
+                    size_t whylen)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     struct mpift_expect e = {.size = f->size, .sent = f->size, .mtime_sec = f->mtime_sec,
                              .mtime_nsec = f->mtime_nsec, .mode = f->mode, .cksum = MPIFT_WIRE_CKSUM_NONE};
     char ename[MPIFT_CACHE_NAME];
+    struct mpift_cache_id now, after;
     struct mpift_sink s;
     struct stat st;
-    int rc;
+    int rc, locked, still;
 
     rc = mpift_sink_open(&s, r->rootfd, r->ctx->dest_root, f->dest, r->rank, MPIFT_WIRE_CKSUM_NONE, why, whylen);
     if (rc != MPIFT_OK)
         return rc;
     mpift_cache_name(f->size, f->key, ename);
+    /* The check, the link and its record in one step under the folder's
+     * lock: another rank's link of this entry is then never seen without
+     * its record (store.h).  Without the lock (the cache gave it up) the
+     * same, unserialised: at worst a file is fetched. */
+    locked = mpift_cache_lock(&r->cache) == 0;
+    if (!mpift_cache_still(&r->cache, f->size, f->key, efd, vid, &now)) {
+        if (locked)
+            mpift_cache_unlock(&r->cache);
+        return moved(r, i, ename, &s, why, whylen);
+    }
     if (fstat(efd, &st) == 0 && (st.st_mode & 07777) == (wanted_mode(f, &s) & ~(mode_t)0222) &&
         st.st_mtim.tv_sec == f->mtime_sec && (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec &&
         place_link(r, efd, ename, &s) == 0) {
         mpift_sink_abort(&s);   /* its own temporary, unused */
-        mpift_cache_touch(&r->cache, f->size, f->key, efd);   /* a link more: a new ctime */
+        if (locked) {
+            mpift_cache_touch(&r->cache, f->size, f->key, efd, &now);   /* a link more: a new ctime */
+            mpift_cache_unlock(&r->cache);
+        }
         tell_off(r);
         return MPIFT_OK;
     }
+    if (locked)
+        mpift_cache_unlock(&r->cache);   /* a copy takes long: made outside it */
     if (mpift_cache_copy(efd, s.fd, f->size) != 0) {
         snprintf(why, whylen, "%s: cannot copy it from the cache: %s", s.display, strerror(errno));
         mpift_sink_abort(&s);
         return MPIFT_ERR_IO;
     }
+    /* Unverified bytes (the commit checks none): the entry must not have
+     * moved while they were copied. */
+    locked = mpift_cache_lock(&r->cache) == 0;
+    still = mpift_cache_still(&r->cache, f->size, f->key, efd, &now, &after);
+    if (locked)
+        mpift_cache_unlock(&r->cache);
+    tell_off(r);
+    if (!still)
+        return moved(r, i, ename, &s, why, whylen);
     s.received = f->size;
     return mpift_sink_commit(&s, &e, f->preserve, r->ctx->cfg->fsync, why, whylen);
 }
@@ -186,30 +238,33 @@ int mpift_in_cache_copies(const struct mpift_in_run *r, size_t i)
     /* place_fd's test for a link, but for the umask's part of the mode
      * (not known before the sink is made): where it differs the copy
      * is made on the same file system, in the room of a link. */
-    return r->cfd[i] < 0 || fstat(r->cfd[i], &e) != 0 || fstat(r->rootfd, &root) != 0 || e.st_dev != root.st_dev ||
+    return r->cslot[i] < 0 || fstat(mpift_cache_held(&r->cache, r->cslot[i], NULL), &e) != 0 ||
+           fstat(r->rootfd, &root) != 0 || e.st_dev != root.st_dev ||
            e.st_mtim.tv_sec != f->mtime_sec || (uint32_t)e.st_mtim.tv_nsec != f->mtime_nsec ||
            (f->preserve && (e.st_mode & 07777) != (f->mode & 07777 & ~(mode_t)0222));
 }
 
-/* Entry i to place: the one held since the lookup, or opened again
- * (*own: close it after).  -1 with why when it went meanwhile. */
-static int entry_fd(struct mpift_in_run *r, size_t i, int *own, char *why, size_t whylen)
+/* Entry i to place: the one held since the lookup, or looked up again
+ * (*own: close it after), with the identity it was verified as in *id.
+ * -1 with why when it went meanwhile. */
+static int entry_fd(struct mpift_in_run *r, size_t i, int *own, struct mpift_cache_id *id, char *why,
+                    size_t whylen)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char cause[MPIFT_WHY_MAX];
-    int fd, held;
+    int fd, slot;
 
     *own = 0;
-    if (r->cfd[i] >= 0)
-        return r->cfd[i];
-    if (mpift_cache_get(&r->cache, f->size, f->key, &fd, &held, cause, sizeof(cause)) != MPIFT_CACHE_HIT) {
+    if (r->cslot[i] >= 0)
+        return mpift_cache_held(&r->cache, r->cslot[i], id);
+    if (mpift_cache_get(&r->cache, f->size, f->key, &fd, &slot, id, cause, sizeof(cause)) != MPIFT_CACHE_HIT) {
         tell_off(r);
         mpift_format(why, whylen, "%s/%s: its cache entry on %s went between the lookup and the placing (%s); "
                      "fetching it", r->ctx->dest_root, f->dest, r->ctx->topo.host,
                      cause[0] ? cause : r->cache.off ? "the cache is off" : "another job pruned it");
         return -1;
     }
-    *own = !held;
+    *own = slot < 0;
     return fd;
 }
 
@@ -229,13 +284,16 @@ static void refetch(struct mpift_in_run *r, size_t i, const char *why)
  * file in the cache folder. */
 static void note_older(struct mpift_in_run *r, const struct mpift_pfile *f)
 {
-    if (r->ctx->cfg->delta && f->size >= MPIFT_BASE_MIN)
+    if (r->ctx->cfg->delta && f->size >= MPIFT_BASE_MIN) {
         mpift_cache_older_note(&r->cache, f->dest, f->size, f->key);
+        tell_off(r);   /* no room for it: said once */
+    }
 }
 
 void mpift_in_cache_place(struct mpift_in_run *r)
 {
     char why[MPIFT_WHY_MAX];
+    struct mpift_cache_id id;
     size_t i;
     int own, rc, efd;
 
@@ -244,13 +302,17 @@ void mpift_in_cache_place(struct mpift_in_run *r)
     for (i = 0; r->cmark && i < r->plan.n; i++) {
         if (r->cmark[i] != MPIFT_CM_HIT)
             continue;
-        if ((efd = entry_fd(r, i, &own, why, sizeof(why))) < 0) {
+        if ((efd = entry_fd(r, i, &own, &id, why, sizeof(why))) < 0) {
             refetch(r, i, why);
             continue;
         }
-        rc = place_fd(r, i, efd, why, sizeof(why));
+        rc = place_fd(r, i, efd, &id, why, sizeof(why));
         if (own)
             close(efd);
+        if (rc == MPIFT_ERR_CHECKSUM) {   /* the entry moved since it was verified: fetched, not failed */
+            refetch(r, i, why);
+            continue;
+        }
         if (rc == MPIFT_OK) {
             note_older(r, &r->plan.f[i]);
             r->cmark[i] = MPIFT_CM_PLACED;
@@ -288,15 +350,19 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
         /* The chunk hashes the copy's writer computed as it wrote it
          * (engine/xfer.h's kept: this file's, taken at its commit), kept
          * with its entry only when the copy was verified whole. */
-        if (r->x.kept && r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3)
+        if (r->x.kept && r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3) {
             mpift_cache_older_keep(&r->cache, f->size, f->key, r->ctx->cfg->chunk_size, r->x.kept, r->x.kept_n);
+            tell_off(r);
+        }
         note_older(r, f);
     }
     if (rc != MPIFT_OK) {
-        /* The copy is in place: the job goes on, the cache does not grow. */
+        /* The copy is in place: the job goes on, the cache does not grow
+         * (nor is anything more written there: told here, once). */
         mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run",
                        r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
         r->cache_stop = 1;
+        r->cache.nowrite = r->cache.nowrite_told = 1;
     }
     close(dfd);
 }

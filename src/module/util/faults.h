@@ -3,7 +3,7 @@
  * _KILL, _ENOSPC, _BAD_HEADER, _SILENT, _SERVE_GATHER, _PROGRESS_EVERY,
  * _CONFIG_FAIL, _PAUSE, _PAUSE_AFTER_PLAN, _PAUSE_AFTER_SHARED,
  * _PAUSE_FILE, _CPU, _SPIN, _NOMEM_RESULT, _BAD_CANDS, _FILL_HOLE,
- * _NO_SEEK_DATA, _WRONG_KEY,
+ * _NO_SEEK_DATA, _WRONG_KEY, _UNTRUSTED_FS, _PAUSE_BEFORE_PUT_LINK,
  * _ZIP_LINK, _SLOW_READ, _KEPT_LIE, _TMP_GAP; see
  * docs/testing.md).
  *
@@ -17,9 +17,11 @@
 #define MPIFT_FAULTS_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef MPIFT_FAULT_INJECTION
 static inline const char *mpift_fault_env(const char *name) { return getenv(name); }
@@ -55,6 +57,25 @@ static inline void mpift_fault_slow_read(void)
     t.tv_nsec = (ms % 1000) * 1000000L;
     while (nanosleep(&t, &t) != 0 && errno == EINTR)
         ;
+}
+
+/* Stop for up to `seconds`; with MPIFT_TEST_PAUSE_FILE=PATH set, create
+ * PATH now and end as soon as it is removed (SECONDS is then a bound):
+ * the test waits for PATH, changes what it wants, removes PATH.  Every
+ * MPIFT_TEST_PAUSE_* hook stops here. */
+static inline void mpift_fault_pause(double seconds)
+{
+    const char *path = mpift_fault_env("MPIFT_TEST_PAUSE_FILE");
+    struct timespec tick = { 0, 20 * 1000 * 1000 };
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    for (; seconds > 0; seconds -= 0.02) {
+        if (fd >= 0 && access(path, F_OK) != 0)
+            break;
+        nanosleep(&tick, NULL);
+    }
 }
 
 #endif
