@@ -234,6 +234,28 @@ static int take_resume_name(struct mpift_sink *s)
     return !busy;
 }
 
+/*
+ * The resume temporary s->tmp made anew: 0; -1 with errno (the sink
+ * fails); 1: the name is another live run's, or held by a file that stays
+ * (another user's, in a sticky shared folder such as /tmp: not ours to
+ * remove, and a name anyone can tell from the file's), so this copy must
+ * take a name of its own, and keep no record (not resumable; that run's
+ * record is beside its temporary).
+ */
+static int resume_tmp(struct mpift_sink *s)
+{
+    int busy = !take_resume_name(s), squat;
+
+    if (!busy && sink_create(s) == 0)
+        return 0;
+    squat = !busy && s->fd < 0 && errno == EEXIST;
+    if (!busy && !squat)
+        return -1;
+    mpift_log_verbose("%s: its resume temporary's name %s is %s: written under a name of its own, not resumable",
+                      s->display, s->tmp, squat ? "held by a file this run cannot remove" : "another live run's");
+    return 1;
+}
+
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                          enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,
                          int record, char *why, size_t whylen)
@@ -243,6 +265,15 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
 
     if (rc != MPIFT_OK)
         return rc;
+    /* A base found for another version than METADATA's (the source was
+     * rewritten since the plan): its chunk count, prefix and hashes are
+     * not this version's, and nothing of it is used.  Let go here, its
+     * lock with it, so the resume name is made anew below. */
+    if (base && base->kind != MPIFT_BASE_NONE && !mpift_base_for(base, of)) {
+        mpift_log_verbose("%s: the source changed since what this node holds of it was found (now %llu bytes): "
+                          "not used, the file comes whole", s->display, (unsigned long long)of->size);
+        mpift_base_free(base);
+    }
     mpift_base_names(s->name, rank, s->tmp, s->rec_name);
     s->chunk = of->chunk;
     s->base = base && base->kind != MPIFT_BASE_NONE ? base : NULL;
@@ -257,16 +288,13 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
         s->end = held_end * of->chunk < of->size ? held_end * of->chunk : of->size;
         if (ftruncate(s->fd, (off_t)s->end) != 0)
             return sink_failed(s, why, whylen);
-    } else if (!take_resume_name(s)) {
-        /* Another live run writes this file under the name a re-run
-         * finds: this copy takes a name of its own, and keeps no record
-         * (that run's is beside its temporary). */
+    } else if ((rc = resume_tmp(s)) != 0) {
+        if (rc < 0)
+            return sink_failed(s, why, whylen);
         s->rec_name[0] = '\0';
         if (sink_unique(s, rank) != 0)
             return sink_failed(s, why, whylen);
         return sink_ready(s, kind, why, whylen);
-    } else if (sink_create(s) != 0) {
-        return sink_failed(s, why, whylen);
     }
     /* A copy made over an older version keeps no record: killed, the
      * next run finds that version again (its syncs would cost more than

@@ -82,7 +82,8 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
  * only its chunk hashes, kept at the commit).  With a resume
  * `base`, its temporary is taken over; with any base, KEEP frames take
  * their chunks from it (mpift_sink_keep).  The caller keeps `base` alive
- * until the sink is closed.
+ * until the sink is closed.  A base found for another version than `of`
+ * (mpift_base_for) is let go (mpift_base_free) and not used.
  */
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                          enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
@@ -59,12 +60,26 @@ static const struct mpift_base_alt *look_older(void *arg)
     return o->found ? &o->alt : NULL;
 }
 
+/* The descriptors resume bases may hold, each its temporary and its
+ * record, locked from their offer to their file's turn (so preflight's
+ * sweep passes them, and no other run takes them): an eighth of the
+ * open-file limit, beside the cache's quarter (cache/store.c).  A delta
+ * base holds none (engine/base.h).  A kill leaves a temporary per file
+ * then in progress, a few per rank: past the cap one is not resumed. */
+static uint64_t resume_fds_max(void)
+{
+    struct rlimit rl;
+
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (uint64_t)rl.rlim_cur / 8 : 1024;
+}
+
 /* My offers: a base for each file I need that I hold something of. */
 static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
 {
     const struct mpift_config *cfg = r->ctx->cfg;
     char why[MPIFT_WHY_MAX];
     struct mpift_base b;
+    uint64_t fds = 0, fds_max = resume_fds_max();
     size_t i;
 
     if (r->rootfd < 0 || r->lock == MPIFT_IN_LOCK_BUSY)
@@ -86,6 +101,13 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)
             continue;
+        if (b.kind == MPIFT_BASE_RESUME && (fds += 2) > fds_max) {
+            mpift_log_verbose("%s: a killed run's temporary was not resumed: %llu descriptors are held for others "
+                              "(an eighth of the open-file limit, ulimit -n); it is sent whole", f->dest,
+                              (unsigned long long)(fds - 2));
+            mpift_base_free(&b);
+            continue;
+        }
         if (!(r->bases[i] = malloc(sizeof(b)))) {
             mpift_base_free(&b);
             continue;
@@ -342,6 +364,24 @@ out:
     return rc;
 }
 
+/* A delta base's file opened again at its file's turn (engine/base.h:
+ * none is held from the offer on): the cache entry looked up again, or
+ * the older version at the final path. */
+static void reopen(struct mpift_in_run *r, size_t i)
+{
+    struct mpift_base *b = r->bases[i];
+    struct older o = { r, &r->plan.f[i], { -1, 0, NULL, 0 }, NULL, 0, 0 };
+
+    if (b->kind != MPIFT_BASE_DELTA || b->fd >= 0)
+        return;
+    if (b->from == MPIFT_BASE_FROM_CACHE)
+        look_older(&o);
+    mpift_base_reopen(b, r->rootfd, r->plan.f[i].dest, o.found ? o.alt.fd : -1);
+    free(o.hash);
+    if (o.found && o.own)
+        close(o.alt.fd);
+}
+
 void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
 {
     int q, m = 0;
@@ -351,6 +391,8 @@ void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
      * MPIFT_RECORD_EVERY; its chunk hashes are kept all the same. */
     r->x.resumable = r->rank == 0 ? MPIFT_COPY_HASHED : MPIFT_COPY_RESUMABLE;
     r->x.hold = round == 0 && r->bases ? r->bases[i] : NULL;
+    if (r->x.hold)
+        reopen(r, i);
     r->x.keep = round == 0 && r->keeps ? r->keeps[i] : NULL;
     for (q = 1; r->x.keep && q < r->size; q++)
         m += mpift_in_needs(r, q, i);
