@@ -118,6 +118,32 @@ static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, u
     return b->held ? 0 : -1;
 }
 
+/* Offer the sample chunks (base.h) of fd that it holds whole: a SAMPLE. */
+static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t fsize)
+{
+    unsigned char *buf = malloc(of->chunk);
+    uint64_t i, len;
+    unsigned k;
+
+    if (!buf || base_arrays(b) != 0) {
+        free(buf);
+        return -1;
+    }
+    for (k = 0; k < MPIFT_BASE_SAMPLE_CHUNKS; k++) {
+        i = mpift_base_sample(b->nchunks, k);
+        len = chunk_len(of, i);
+        if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
+            break;
+        if (b->watch)
+            mpift_watch_work(b->watch);
+        b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
+        b->hash[i] = XXH3_64bits(buf, (size_t)len);
+        b->held++;
+    }
+    free(buf);
+    return b->held ? 0 : -1;
+}
+
 /* The record in recfd, checked whole against `of` and the name's hash:
  * its claimed hashes (malloc'd) and their count, or NULL with why. */
 static uint64_t *read_record(int recfd, const struct stat *st, const struct mpift_base_of *of, uint64_t nh,
@@ -208,15 +234,18 @@ static int offer_kept(struct mpift_base *b, const struct mpift_base_of *of, cons
 }
 
 /* A delta base of fd (an older version of st's size): from the kept
- * hashes when given, else read and hashed.  fd stays the caller's: the
- * base keeps what finds the same file again at its turn, not fd. */
+ * hashes when given, else read and hashed (a sample first, when the file
+ * has chunks enough: a SAMPLE).  fd stays the caller's: the base keeps
+ * what finds the same file again at its turn, not fd. */
 static int offer_delta(struct mpift_base *b, int fd, const struct mpift_base_of *of, const uint64_t *kept,
                        uint64_t kn, uint64_t osize, enum mpift_base_from from)
 {
     struct stat st;
+    int sample = !kept && b->nchunks >= (uint64_t)MPIFT_BASE_SAMPLE_CHUNKS * MPIFT_BASE_SAMPLE_MIN;
 
     if (fstat(fd, &st) != 0 ||
-        (kept ? offer_kept(b, of, kept, kn, osize) : offer(b, fd, of, b->nchunks, NULL, osize)) != 0) {
+        (kept ? offer_kept(b, of, kept, kn, osize)
+         : sample ? offer_sample(b, fd, of, osize) : offer(b, fd, of, b->nchunks, NULL, osize)) != 0) {
         free(b->have);
         free(b->hash);
         b->have = NULL;
@@ -224,7 +253,7 @@ static int offer_delta(struct mpift_base *b, int fd, const struct mpift_base_of 
         b->held = b->prefix = 0;
         return -1;
     }
-    b->kind = MPIFT_BASE_DELTA;
+    b->kind = sample ? MPIFT_BASE_SAMPLE : MPIFT_BASE_DELTA;
     b->from = from;
     b->dev = (uint64_t)st.st_dev;
     b->ino = (uint64_t)st.st_ino;
@@ -248,15 +277,17 @@ static void find_delta(struct mpift_base *b, int dirfd, const char *name, const 
     int fd;
 
     if (alt && alt->fd >= 0 && offer_delta(b, alt->fd, of, alt->hash, alt->n, alt->size, MPIFT_BASE_FROM_CACHE) == 0) {
-        snprintf(why, whylen, "%s: delta base: an older version in the node's cache, %s", name,
-                 alt->hash ? "from its kept hashes (not read)" : "read and hashed (no hashes kept)");
+        snprintf(why, whylen, "%s: delta base: an older version in the node's cache, %s%s", name,
+                 alt->hash ? "from its kept hashes (not read)" : "read and hashed (no hashes kept)",
+                 b->kind == MPIFT_BASE_SAMPLE ? ": a sample of its chunks first" : "");
         return;
     }
     if ((fd = open_own(dirfd, name, O_RDONLY, 0, &st)) < 0)
         return;
     if (offer_delta(b, fd, of, NULL, 0, (uint64_t)st.st_size, MPIFT_BASE_FROM_DEST) == 0)
-        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (%s)", name,
-                 alt ? "the node's cache could not offer it" : "no older version in the node's cache (cache.dir)");
+        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (%s)%s", name,
+                 alt ? "the node's cache could not offer it" : "no older version in the node's cache (cache.dir)",
+                 b->kind == MPIFT_BASE_SAMPLE ? ": a sample of its chunks first" : "");
     close(fd);
 }
 
@@ -270,14 +301,14 @@ static int same_file(const struct mpift_base *b, int fd)
            (uint32_t)st.st_mtim.tv_nsec == b->mtime_nsec;
 }
 
-int mpift_base_reopen(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
+/* A delta base's file opened again (mpift_base_reopen): the fd, or -1
+ * with the base let go. */
+static int open_again(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
 {
     char parent[PATH_MAX], name[NAME_MAX + 1], cause[MPIFT_WHY_MAX];
     struct stat st;
     int dirfd, fd = -1;
 
-    if (b->kind != MPIFT_BASE_DELTA || b->fd >= 0)
-        return 0;
     if (b->from == MPIFT_BASE_FROM_CACHE) {
         fd = cachefd >= 0 ? dup(cachefd) : -1;
     } else if (mpift_split_parent(rel, parent, sizeof(parent), name, sizeof(name)) == MPIFT_OK &&
@@ -285,16 +316,45 @@ int mpift_base_reopen(struct mpift_base *b, int rootfd, const char *rel, int cac
         fd = open_own(dirfd, name, O_RDONLY, 0, &st);
         close(dirfd);
     }
-    if (fd >= 0 && same_file(b, fd)) {
-        b->fd = fd;
-        return 0;
-    }
+    if (fd >= 0 && same_file(b, fd))
+        return fd;
     if (fd >= 0)
         close(fd);
     mpift_log_verbose("%s: its older version (%s) was removed or changed since it was offered: what it kept is "
                       "sent again", rel, b->from == MPIFT_BASE_FROM_CACHE ? "in the node's cache" : "here");
     mpift_base_free(b);
     return -1;
+}
+
+int mpift_base_reopen(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
+{
+    if (b->kind != MPIFT_BASE_DELTA || b->fd >= 0)
+        return 0;
+    b->fd = open_again(b, rootfd, rel, cachefd);
+    return b->fd >= 0 ? 0 : -1;
+}
+
+int mpift_base_read_whole(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
+{
+    int fd;
+
+    if (b->kind != MPIFT_BASE_SAMPLE)
+        return 0;
+    if ((fd = open_again(b, rootfd, rel, cachefd)) < 0)
+        return -1;
+    free(b->have);
+    free(b->hash);
+    b->have = NULL;
+    b->hash = NULL;
+    b->held = 0;
+    if (offer(b, fd, &b->of, b->nchunks, NULL, b->fsize) != 0) {
+        close(fd);
+        mpift_base_free(b);
+        return -1;
+    }
+    close(fd);
+    b->kind = MPIFT_BASE_DELTA;
+    return 0;
 }
 
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,

@@ -51,7 +51,29 @@ enum mpift_base_kind {
     MPIFT_BASE_NONE = 0,
     MPIFT_BASE_RESUME = 1,   /* a killed run's temporary */
     MPIFT_BASE_DELTA = 2,    /* the older version at the final path */
+    /* A delta base of which only a sample of chunks was read and hashed
+     * (MPIFT_BASE_SAMPLE_CHUNKS): rank 0 judges the sample against the
+     * source's same chunks, and the older version is read whole
+     * (mpift_base_read_whole, a DELTA then) only where it may pay. */
+    MPIFT_BASE_SAMPLE = 3,
 };
+#define MPIFT_BASE_KINDS 4
+
+/* A delta base that must be read to be offered (no hashes kept) is first
+ * hashed at this many chunks spread over the file, when it has at least
+ * MPIFT_BASE_SAMPLE_MIN times as many (below, read whole at once): a file
+ * whose older version shares nothing with the source is then declined for
+ * a read of this many chunks, not of the whole older version. */
+#define MPIFT_BASE_SAMPLE_CHUNKS 16
+#define MPIFT_BASE_SAMPLE_MIN 4
+
+/* Sample k (< MPIFT_BASE_SAMPLE_CHUNKS) of a file of n chunks: the middle
+ * of its k-th of as many equal parts (the writers and rank 0 take the
+ * same). */
+static inline uint64_t mpift_base_sample(uint64_t n, unsigned k)
+{
+    return (2 * (uint64_t)k + 1) * n / (2 * MPIFT_BASE_SAMPLE_CHUNKS);
+}
 
 /* The version of the source a copy is made of (METADATA's). */
 struct mpift_base_of {
@@ -154,6 +176,14 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
  */
 int mpift_base_reopen(struct mpift_base *b, int rootfd, const char *rel, int cachefd);
 
+/*
+ * mpift_base_read_whole - a SAMPLE base, which rank 0 found may pay: its
+ * file opened again (as mpift_base_reopen, the same file only) and every
+ * chunk whole at the same offset read and hashed, a DELTA base then (its
+ * file closed again until its turn).  0, or -1 with the base let go.
+ */
+int mpift_base_read_whole(struct mpift_base *b, int rootfd, const char *rel, int cachefd);
+
 /* Does the base offer chunk i with hash h? */
 int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h);
 
@@ -169,7 +199,7 @@ struct mpift_keep {
     uint64_t nchunks;
     uint64_t *hash;          /* [nchunks] the hash the writers offered */
     uint32_t *count;         /* [nchunks] how many offered it (UINT32_MAX: they disagree) */
-    uint32_t nkind[3];       /* writers offering a base of each kind: a resume is always taken */
+    uint32_t nkind[MPIFT_BASE_KINDS]; /* writers offering a base of each kind: a resume is always taken */
 };
 
 /* May chunk i (hash h) go as a KEEP frame to a route of m writers? */
