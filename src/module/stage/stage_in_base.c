@@ -103,13 +103,14 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)
             continue;
-        if (b.kind == MPIFT_BASE_RESUME && (fds += 2) > fds_max) {
+        if (b.kind == MPIFT_BASE_RESUME && fds + 2 > fds_max) {
             mpift_log_verbose("%s: a killed run's temporary was not resumed: %llu descriptors are held for others "
                               "(an eighth of the open-file limit, ulimit -n); it is sent whole", f->dest,
-                              (unsigned long long)(fds - 2));
+                              (unsigned long long)fds);
             mpift_base_free(&b);
             continue;
         }
+        fds += b.kind == MPIFT_BASE_RESUME ? 2 : 0;
         if (!(r->bases[i] = malloc(sizeof(b)))) {
             mpift_base_free(&b);
             continue;
