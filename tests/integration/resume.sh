@@ -261,9 +261,10 @@ scenario "two runs, one resume temporary name: neither takes the other's" two_ru
 # version, and METADATA says 80.  The base is of another version: not
 # used (its 128 hashes once went into a record sized for 80), the file
 # comes whole and every copy is the 20 MiB source.  Last: it cuts the
-# source the scenarios above share.
+# source the scenarios above share (a new dense one first).
 shrunk_before_send() {
     local pid rc=0
+    head -c $((40 * MiB)) /dev/urandom >"$t/src/big.bin"
     cfg
     killed
     rm -f "$t/pause" "$t/rep.json"
@@ -324,9 +325,11 @@ scenario "a resume temporary's name squatted in a sticky dest: the copy takes a 
 
 # Node 1's dest a 48 MiB tmpfs: the killed run's temporary holds about
 # 35 MiB of it, 13 MiB are free.  The re-run needs 40 MiB less what the
-# temporary holds: not refused ("needs 41.9 MB"), it resumes.
+# temporary holds: not refused ("needs 41.9 MB"), it resumes.  A new
+# dense source (sparse_resumed punched a hole in the last).
 room_resumed() {
     local rc=0
+    head -c $((40 * MiB)) /dev/urandom >"$t/src/big.bin"
     cfg
     mount -t tmpfs -o size=48m mpift-test "$n1" 2>/dev/null || skip "cannot mount a tmpfs here"
     ( killed && rerun && expect $((32 * MiB)) $((32 * MiB)) resumed_bytes ) || rc=$?
