@@ -156,7 +156,10 @@ void mpift_in_plan_alloc(struct mpift_in_run *r)
 
     for (i = 0; i < r->plan.n; i++) {
         struct mpift_pfile *f = &r->plan.f[i];
-        if (f->type != MPIFT_PT_FILE || !f->src || f->src->blocks * 512 >= f->size)
+        /* A copy's holes are whole chunks: a source whose blocks miss
+         * less than a chunk has none worth a walk (nor an open: a plan of
+         * many small files opens none of them here). */
+        if (f->type != MPIFT_PT_FILE || !f->src || f->src->blocks * 512 + r->ctx->cfg->chunk_size > f->size)
             continue;
         /* Gone or changed since planned: counted whole; its stream says
          * what became of it. */
