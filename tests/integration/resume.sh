@@ -13,7 +13,7 @@
 # resumed_bytes counted by the writers); two runs that write one file
 # under one resume temporary name never rename each other's into place.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=600
-plan 17
+plan 18
 
 MiB=$((1024 * 1024))
 mkdir -p "$t/src"
@@ -343,8 +343,12 @@ scenario "a node with room for what its temporary lacks, not for the whole file:
 # its older version), then re-staged with `ulimit -n LIMIT`: LIMIT is
 # fewer than the files, so a delta base that held a descriptor from its
 # offer to its turn ran out (EMFILE: bases not found, sinks not created).
+# With "cache": cache.dir set, a chunk of each source rewritten instead
+# (a new key), and each delta base the cache's older entry, offered from
+# its kept hashes and looked up again at its file's turn.
 many_deltas() {
-    local n=64 limit=64 i
+    local n=64 limit=64 i cache=
+    [ "${1:-}" != cache ] || cache="cache: { dir = \"$FAKE_SCRATCH/mcache\"; };"
     mkdir -p "$t/many"
     for ((i = 0; i < n; i++)); do
         [ -e "$t/many/f$i.bin" ] && continue
@@ -353,17 +357,26 @@ many_deltas() {
     done
     cat >"$t/m.cfg" <<CFG
 version = 1;
+$cache
 paths: { source = "$t/many"; dest = "$FAKE_SCRATCH/m"; };
 transfer: { chunk_size = "256K"; window = 8; retries = 1; };
 stage_in = ( { src = "*.bin"; dest = ""; } );
 CFG
     fakenodes_clear m
+    fakenodes_clear mcache
     fakenodes_mpirun 2 "$stage" --config "$t/m.cfg" >"$t/log" 2>&1 || fail "first stage: $(cat "$t/log")"
-    touch "$t/many/"*.bin
+    if [ -n "$cache" ]; then
+        for ((i = 0; i < n; i++)); do
+            head -c 1000 /dev/urandom | dd of="$t/many/f$i.bin" bs=1 seek=$((MiB + 5)) conv=notrunc status=none
+        done
+    else
+        touch "$t/many/"*.bin
+    fi
     rm -f "$t/rep.json"
     (ulimit -n $limit && fakenodes_mpirun 2 "$stage" --config "$t/m.cfg" --report "$t/rep.json" --verbose) \
         >"$t/log" 2>&1 || fail "ulimit -n $limit, $n changed files: $(grep -vE "sent as they are|delta base:" "$t/log" | head -40)"
     ! grep -q "Too many open files" "$t/log" || fail "EMFILE: $(grep "Too many open files" "$t/log" | head -5)"
+    [ -z "$cache" ] || log_lines $n "delta base: an older version in the node's cache, from its kept hashes (not read)"
     for ((i = 0; i < n; i++)); do
         cmp "$t/many/f$i.bin" "$n1/m/f$i.bin" || fail "f$i.bin differs on ${fake_host[1]}"
     done
@@ -376,6 +389,7 @@ assert len(files) == int(sys.argv[2]) and not none, f"{len(files)} files, none s
 PY
 }
 scenario "64 large files changed, re-staged with ulimit -n 64: every one takes its delta, no EMFILE" many_deltas
+scenario "the same with cache.dir, each file's base the cache's older entry" many_deltas cache
 
 scenario "the source cut short between plan and send: the base of the planned version is not used" shrunk_before_send
 done_testing
