@@ -165,6 +165,15 @@ void mpift_inject_same_tick(int rank, int fd, struct stat *at_open)
     }
 }
 
+int mpift_inject_collide(void)
+{
+    static int on = -1;
+
+    if (on < 0)
+        on = mpift_fault_env("MPIFT_TEST_COLLIDE") != NULL;
+    return on;
+}
+
 int mpift_inject_no_seek_data(void)
 {
     static int on = -1;

@@ -28,6 +28,7 @@
 #include "stage/stage_in.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/zero.h"
 #include "wire/offers.h"
 
 /* A file a base may be offered for: large, and sent alone (not batched). */
@@ -115,6 +116,8 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
             mpift_base_free(&b);
             continue;
         }
+        b.keyed = f->keyed;
+        memcpy(b.key, f->key, sizeof(b.key));
         *r->bases[i] = b;
         mpift_offers_add(ob, (uint32_t)i, (uint8_t)b.kind, (uint32_t)b.nchunks, b.have, b.hash);
     }
@@ -158,24 +161,6 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
     free(o);
 }
 
-/* The XXH3-64 of `len` zeros: the hash a chunk of a hole (or of written
- * zeros) has. */
-static uint64_t zero_hash(uint64_t len)
-{
-    static const unsigned char zeros[64 << 10];
-    XXH3_state_t *h = XXH3_createState();
-    uint64_t v;
-
-    if (!h)
-        return 0;   /* no chunk is then taken for a hole: the rule counts it as before */
-    XXH3_64bits_reset(h);
-    for (; len; len -= len < sizeof(zeros) ? len : sizeof(zeros))
-        XXH3_64bits_update(h, zeros, len < sizeof(zeros) ? (size_t)len : sizeof(zeros));
-    v = XXH3_64bits_digest(h);
-    XXH3_freeState(h);
-    return v;
-}
-
 /*
  * Rank 0: does a delta of file i pay?  Only when at least 1 in
  * MPIFT_DELTA_SHARE of its chunks of data (not zeros: a hole travels as
@@ -205,8 +190,8 @@ static int pays(const struct mpift_in_run *r, size_t i)
         m += (uint32_t)mpift_in_needs(r, q, i);
     if (k->nkind[MPIFT_BASE_RESUME])
         return 1;
-    zero = zero_hash(chunk);
-    zlast = zero_hash(r->plan.f[i].size - (k->nchunks - 1) * chunk);
+    zero = mpift_zero_hash(chunk);
+    zlast = mpift_zero_hash(r->plan.f[i].size - (k->nchunks - 1) * chunk);
     for (c = 0; c < k->nchunks; c++) {
         uint64_t z = c + 1 == k->nchunks ? zlast : zero;
         if (src && src[c] == z)
@@ -303,10 +288,10 @@ static int sample_pays(struct mpift_in_run *r, size_t i)
         return 1;
     if (sample_source(r, i, k->nchunks, src) != 0)
         return 0;
-    zero = zero_hash(chunk);
+    zero = mpift_zero_hash(chunk);
     for (s = 0; s < MPIFT_BASE_SAMPLE_CHUNKS; s++) {
         c = mpift_base_sample(k->nchunks, s);
-        if (src[s] == (c + 1 == k->nchunks ? zero_hash(r->plan.f[i].size - c * chunk) : zero))
+        if (src[s] == (c + 1 == k->nchunks ? mpift_zero_hash(r->plan.f[i].size - c * chunk) : zero))
             continue;
         data++;
         kept += k->count[c] == m && k->hash[c] == src[s];
