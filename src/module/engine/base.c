@@ -134,6 +134,7 @@ static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of
         len = chunk_len(of, i);
         if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
             break;
+        mpift_fault_slow_read();
         if (b->watch)
             mpift_watch_work(b->watch);
         b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
