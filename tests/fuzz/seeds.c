@@ -36,18 +36,19 @@ static void seed(const char *target, const char *name, const void *buf, size_t l
 static void plan_seeds(void)
 {
     static const struct mpift_wplan_rec recs[] = {
-        { 1, 1, -1, 0, 1700000000, 5, 0755, "d", 1, 0, 0, {0} },
-        { 0, 0, -1, 1 << 20, 1700000001, 999999999, 0644, "d/big.bin", 9, 0, 1, "0123456789abcdef" },
-        { 0, 1, 3, 7, -1, 0, 0600, "d/\xc3\xa9t\xc3\xa9 %r.txt", 14, 1, 0, {0} },
+        { 1, 1, -1, 0, 1700000000, 5, 0755, "d", 1, 0, 0, {0}, 0, 0 },
+        { 0, 0, -1, 1 << 20, 1700000001, 999999999, 0644, "d/big.bin", 9, 0, 1, "0123456789abcdef", 0, 0 },
+        { 0, 1, 3, 7, -1, 0, 0600, "d/\xc3\xa9t\xc3\xa9 %r.txt", 14, 1, 0, {0}, 0, 0 },
+        { 0, 0, -1, 1 << 30, 1700000002, 0, 0644, "sparse.img", 10, 0, 1, "fedcba9876543210", 1, 4 << 20 },
     };
-    struct mpift_wplan_hdr h = { 3, 2, (1 << 20) + 7, 1, 0 };
+    struct mpift_wplan_hdr h = { 4, 3, (1 << 20) + (1 << 30) + 7, 1, 0 };
     unsigned char buf[512];
     struct mpift_wcur w;
     size_t k;
 
     mpift_wcur_init(&w, buf, sizeof(buf));
     mpift_wplan_put_hdr(&w, &h);
-    for (k = 0; k < 3; k++)
+    for (k = 0; k < sizeof(recs) / sizeof(recs[0]); k++)
         mpift_wplan_put_rec(&w, &recs[k]);
     seed("plan", "three", buf, w.at);
     h = (struct mpift_wplan_hdr){ 0, 0, 0, 0, 0 };

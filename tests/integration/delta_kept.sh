@@ -10,13 +10,15 @@
 # owner's): each is ignored, the entry is read, every copy is right.  A
 # record that lies as no user can make one (MPIFT_TEST_KEPT_LIE: another
 # entry's hashes taken as this one's) yields no wrong copy either: the
-# kept chunk fails the writer's check and the file is sent again whole.
+# kept chunk fails the writer's check and the file is sent again whole;
+# one whose bytes collide with the source's in XXH3-64 (MPIFT_TEST_COLLIDE)
+# is caught by the keyed copy's XXH3-128.
 # Without cache.dir the older copy at the same path is read.  After every
 # run each dest holds exactly the source's files: nothing of mpift's (no
 # ".mpift-*" name) is left beside them; a "-kept.tmp" an older mpift left
 # there is swept, never trusted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=5x1 python3 timeout=600
-plan 5
+plan 6
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -137,6 +139,27 @@ lie_trusted() {
     [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
 }
 scenario "a .kept that lies and is trusted (test fault): the kept chunk fails its check, no wrong copy" lie_trusted
+
+# The same lie, and the kept chunk's bytes taken although they do not
+# hash as the KEEP frame says (MPIFT_TEST_COLLIDE: bytes crafted to
+# collide in XXH3-64, which the writer's check and the copy's checksum,
+# made of chunk hashes, both pass).  The file is keyed (cache.dir): the
+# copy's XXH3-128 is not its key, so it is dropped and sent again whole.
+collide() {
+    local i
+    change "$t/src/big.bin" 10                            # the entry of c5 holds other bytes at chunk 10
+    cfg c5 cache
+    run c5
+    dd if="$t/v0.bin" of="$t/src/big.bin" bs=$CH skip=10 seek=10 count=1 conv=notrunc status=none
+    change "$t/src/big.bin" 31
+    for i in 1 2 3 4; do cp "$(kept_of $i '$')" "$(kept_of $i)"; done   # the first version's hashes
+    cfg c6 cache
+    MPIFT_TEST_KEPT_LIE=1 MPIFT_TEST_COLLIDE=1 run c6
+    log_lines 4 "$CACHED"
+    log_lines 4 "big.bin: its content is not its key (XXH3-128), though every chunk's XXH3-64 agreed"
+    [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
+}
+scenario "a kept chunk whose bytes collide in XXH3-64 (test fault): the keyed copy's XXH3-128 drops it" collide
 
 no_cache() {
     local i h

@@ -7,11 +7,14 @@
 # 64 MiB), with transfer.compress none as with auto, and every copy is
 # sparse where its source had zeros (du: about the data); the report's
 # xxh3 is the source's whole content, zeros included.  Hostile: a hole
-# written while the file is read (MPIFT_TEST_FILL_HOLE) is never a silent
-# wrong copy; a source without SEEK_DATA (MPIFT_TEST_NO_SEEK_DATA) goes
+# written while the file is read (MPIFT_TEST_FILL_HOLE), its mtime and
+# ctime pinned as a write within the clock's tick leaves them
+# (MPIFT_TEST_SAME_TICK), is caught by the holes' re-check, never a silent
+# wrong copy; a sparse 1 GiB file of 4 MiB of data is not refused by a
+# node with 64 MiB free (preflight counts what a copy allocates); a source without SEEK_DATA (MPIFT_TEST_NO_SEEK_DATA) goes
 # dense and equal; a stage-out of a sparse file takes the same path.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=300
-plan 7
+plan 8
 
 mkdir -p "$t/src/tree"
 python3 - "$t/src/tree" <<'PY' || fail "cannot make the files"
@@ -130,10 +133,13 @@ CFG
 }
 
 # A hole written while the file is read: rank 0 writes into the first
-# extent (sent as a hole) before DATA message 2.  Without retries the file
-# fails "changed while being staged" and no node holds it; with them it is
-# sent again and every copy is the written version.  On a copy of the
-# sparse file in $t/fill.
+# extent (sent as a hole) before DATA message 2, and its end takes the
+# mtime and ctime the source has then for those of the open
+# (MPIFT_TEST_SAME_TICK: a write within the clock's tick), so only the
+# SEEK_DATA re-check of the holes can catch it.  Without retries the file
+# fails "a hole was written to while it was read" and no node holds it;
+# with them it is sent again and every copy is the written version.  On
+# a copy of the sparse file in $t/fill.
 filled() {
     local rc=0 h
     mkdir -p "$t/fill"
@@ -141,10 +147,11 @@ filled() {
     cp --sparse=always "$t/sparse.orig" "$t/fill/sparse.img"
     one_cfg 0 "$t/fill"
     fakenodes_clear stage
-    MPIFT_TEST_FILL_HOLE=0:2 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/one.cfg" >"$t/log" 2>&1 ||
-        rc=$?
+    MPIFT_TEST_FILL_HOLE=0:2 MPIFT_TEST_SAME_TICK=0 fakenodes_mpirun 3 "$stage" --module "$faults" \
+        --config "$t/one.cfg" >"$t/log" 2>&1 || rc=$?
     [ "$rc" = 1 ] || fail "a hole filled mid-read, no retries: exit $rc, expected 1: $(cat "$t/log")"
-    grep -q "$t/fill/sparse.img: changed while being staged (.*): not staged" "$t/log" ||
+    grep -q "$t/fill/sparse.img: changed while being staged (a hole was written to while it was read): not staged" \
+        "$t/log" ||
         fail "the change is not named: $(cat "$t/log")"
     cmp -s "$t/fill/sparse.img" "$t/sparse.orig" && fail "the test hook wrote nothing into the hole"
     for h in $FAKE_HOSTS; do
@@ -154,16 +161,41 @@ filled() {
     one_cfg 2 "$t/fill"
     fakenodes_clear stage
     rm -f "$t/r.json"
-    MPIFT_TEST_FILL_HOLE=0:2 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/one.cfg" --report "$t/r.json" \
-        >"$t/log" 2>&1 || fail "a hole filled mid-read, with retries: $(cat "$t/log")"
-    grep -q "sparse.img: changed while being staged (.*); re-sending (attempt 2 of 3)" "$t/log" ||
+    MPIFT_TEST_FILL_HOLE=0:2 MPIFT_TEST_SAME_TICK=0 fakenodes_mpirun 3 "$stage" --module "$faults" \
+        --config "$t/one.cfg" --report "$t/r.json" >"$t/log" 2>&1 || fail "a hole filled mid-read, with retries: $(cat "$t/log")"
+    grep -q "sparse.img: changed while being staged (a hole was written to while it was read); re-sending (attempt 2 of 3)" \
+        "$t/log" ||
         fail "the change is not named: $(cat "$t/log")"
     for h in $FAKE_HOSTS; do
         cmp "$t/fill/sparse.img" "$FAKE_NODEDIR/$h/stage/sparse.img" || fail "$h: not the written version"
     done
     check_report "$t/r.json"
 }
-scenario "a hole written while the file is read: exit 1 'changed while being staged', or sent again whole" filled
+scenario "a hole written while the file is read, its times pinned: exit 1 'a hole was written to', or sent again whole" filled
+
+# A 1 GiB file holding 4 MiB of data onto a node whose dest is a 64 MiB
+# tmpfs: preflight counts what a copy allocates (the chunks with data,
+# from the source's extents), not its size, so it is not refused
+# ("needs 1073.7 MB"); every copy equal and sparse.
+small_room() {
+    local h k small=$FAKE_NODEDIR/${fake_host[1]}
+    mkdir -p "$t/big"
+    rm -f "$t/big/sparse.img"
+    truncate -s $((1 << 30)) "$t/big/sparse.img"
+    head -c $((2 << 20)) /dev/urandom | dd of="$t/big/sparse.img" bs=1M seek=100 conv=notrunc status=none
+    head -c $((2 << 20)) /dev/urandom | dd of="$t/big/sparse.img" bs=1M seek=1000 conv=notrunc status=none
+    one_cfg 0 "$t/big"
+    fakenodes_clear stage
+    mount -t tmpfs -o size=64m mpift-test "$small" 2>/dev/null || skip "cannot mount a tmpfs here"
+    fakenodes_mpirun 3 "$stage" --config "$t/one.cfg" >"$t/log" 2>&1 || { umount "$small"; fail "$(cat "$t/log")"; }
+    for h in $FAKE_HOSTS; do
+        cmp "$t/big/sparse.img" "$FAKE_NODEDIR/$h/stage/sparse.img" || { umount "$small"; fail "$h's copy differs"; }
+        k=$(du -k "$FAKE_NODEDIR/$h/stage/sparse.img" | cut -f1)
+        [ "$k" -lt 8192 ] || { umount "$small"; fail "$h's copy holds $k KiB (its data: 4 MiB)"; }
+    done
+    umount "$small"
+}
+scenario "a sparse 1 GiB file (4 MiB of data) onto a node with 64 MiB free: not refused, copies sparse" small_room
 
 # A source file system without SEEK_DATA: the sparse file is read whole,
 # its zero chunks still cross as zero frames, nothing as extents.

@@ -13,7 +13,7 @@
 # resumed_bytes counted by the writers); two runs that write one file
 # under one resume temporary name never rename each other's into place.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=600
-plan 13
+plan 18
 
 MiB=$((1024 * 1024))
 mkdir -p "$t/src"
@@ -255,4 +255,141 @@ two_runs_one_name() {
     no_temporaries "temporaries left" "$t/D"
 }
 scenario "two runs, one resume temporary name: neither takes the other's" two_runs_one_name
+# The source cut to 20 MiB in place (same inode) after rank 0 planned it
+# at 40 MiB and before it is sent (MPIFT_TEST_PAUSE_AFTER_PLAN): rank 1
+# found its resume base (128 chunks held) for the plan's 160-chunk
+# version, and METADATA says 80.  The base is of another version: not
+# used (its 128 hashes once went into a record sized for 80), the file
+# comes whole and every copy is the 20 MiB source.  Last: it cuts the
+# source the scenarios above share (a new dense one first).
+shrunk_before_send() {
+    local pid rc=0
+    head -c $((40 * MiB)) /dev/urandom >"$t/src/big.bin"
+    cfg
+    killed
+    rm -f "$t/pause" "$t/rep.json"
+    MPIFT_TEST_PAUSE_AFTER_PLAN=60 MPIFT_TEST_PAUSE_FILE=$t/pause fakenodes_mpirun 2 "$stage" --module "$faults" \
+        --config "$t/r.cfg" --report "$t/rep.json" --verbose >"$t/log" 2>&1 &
+    pid=$!
+    wait_paused "$pid" "$t/pause" || { wait "$pid"; fail "rank 0 never paused after its plan: $(cat "$t/log")"; }
+    truncate -s $((20 * MiB)) "$t/src/big.bin"
+    rm -f "$t/pause"
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "exit $rc, expected 0: $(cat "$t/log")"
+    ! grep -qiE "AddressSanitizer|heap-buffer-overflow|malloc\(\)|free\(\)|corrupted" "$t/log" ||
+        fail "memory corrupted: $(cat "$t/log")"
+    cmp "$t/src/big.bin" "$n1/r/big.bin" || fail "the copy on ${fake_host[1]} differs"
+    cmp "$t/src/big.bin" "$FAKE_NODEDIR/${fake_host[0]}/r/big.bin" || fail "the copy on ${fake_host[0]} differs"
+    no_temporaries "temporaries left" "$FAKE_NODEDIR"
+    check_report "$t/rep.json"
+    expect 0 0 resumed_bytes
+    expect $((20 * MiB)) $((21 * MiB)) wire_bytes
+    grep -q "big.bin: the source changed since what this node holds of it was found (now $((20 * MiB)) bytes)" \
+        "$t/log" || fail "not said: $(cat "$t/log")"
+}
+# xxh3 NAME: the XXH3-64 of NAME, as the resume names hold it (engine/base.c)
+xxh3() {
+    /usr/bin/python3 -c 'import ctypes, sys
+x = ctypes.CDLL("libxxhash.so.0")
+x.XXH3_64bits.restype = ctypes.c_uint64
+x.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+b = sys.argv[1].encode()
+print("%016x" % x.XXH3_64bits(b, len(b)))' "$1"
+}
+
+# The file goes into a folder of the dest every user may write, sticky
+# (mode 1777, a shared folder as /tmp is; a dest root so is refused), and
+# rank 1's resume temporary name for it, which anyone can tell from the
+# file's name, is held by another user's (nobody's) entry.  Root, which
+# runs these tests, may unlink another user's file there: a folder (which
+# no unlink removes) stands for it.  The copy goes under a name of its
+# own (said with --verbose), exit 0, the copy equal, that entry left.
+squatted() {
+    local sq rc=0
+    cfg
+    sed -i 's|dest = ""; }|dest = "shared/"; }|' "$t/r.cfg"
+    fakenodes_clear r
+    mkdir -p "$n1/r/shared" && chmod 1777 "$n1/r/shared"
+    sq=$n1/r/shared/.mpift-$(xxh3 big.bin)-resume-r1.tmp
+    mkdir "$sq" && echo "not yours" >"$sq/theirs" && chown -R nobody "$sq" || fail "cannot plant $sq"
+    fakenodes_mpirun 2 "$stage" --config "$t/r.cfg" --verbose >"$t/log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || fail "a squatted resume name: exit $rc, expected 0: $(cat "$t/log")"
+    cmp "$t/src/big.bin" "$n1/r/shared/big.bin" || fail "the copy on ${fake_host[1]} differs"
+    [ "$(cat "$sq/theirs")" = "not yours" ] || fail "the squatter's entry was touched"
+    grep -q "big.bin: its resume temporary's name .* is held by a file this run cannot remove: written under a name of its own" \
+        "$t/log" || fail "not said: $(cat "$t/log")"
+    rm -rf "$sq"
+    no_temporaries "temporaries left" "$FAKE_NODEDIR"
+}
+scenario "a resume temporary's name squatted in a sticky dest: the copy takes a name of its own" squatted
+
+# Node 1's dest a 48 MiB tmpfs: the killed run's temporary holds about
+# 35 MiB of it, 13 MiB are free.  The re-run needs 40 MiB less what the
+# temporary holds: not refused ("needs 41.9 MB"), it resumes.  A new
+# dense source (sparse_resumed punched a hole in the last).
+room_resumed() {
+    local rc=0
+    head -c $((40 * MiB)) /dev/urandom >"$t/src/big.bin"
+    cfg
+    mount -t tmpfs -o size=48m mpift-test "$n1" 2>/dev/null || skip "cannot mount a tmpfs here"
+    ( killed && rerun && expect $((32 * MiB)) $((32 * MiB)) resumed_bytes ) || rc=$?
+    umount "$n1"
+    [ "$rc" = 0 ] || fail "resumed on a node short of room for the whole file: see above"
+}
+scenario "a node with room for what its temporary lacks, not for the whole file: resumed" room_resumed
+
+# MANY files of 16 MiB (6 MiB of data, a 10 MiB hole), staged, every
+# source touched (a new mtime: "unchanged" fails, each is re-staged over
+# its older version), then re-staged with `ulimit -n LIMIT`: LIMIT is
+# fewer than the files, so a delta base that held a descriptor from its
+# offer to its turn ran out (EMFILE: bases not found, sinks not created).
+# With "cache": cache.dir set, a chunk of each source rewritten instead
+# (a new key), and each delta base the cache's older entry, offered from
+# its kept hashes and looked up again at its file's turn.
+many_deltas() {
+    local n=64 limit=64 i cache=
+    [ "${1:-}" != cache ] || cache="cache: { dir = \"$FAKE_SCRATCH/mcache\"; };"
+    mkdir -p "$t/many"
+    for ((i = 0; i < n; i++)); do
+        [ -e "$t/many/f$i.bin" ] && continue
+        head -c $((6 * MiB)) /dev/urandom >"$t/many/f$i.bin"
+        truncate -s $((16 * MiB)) "$t/many/f$i.bin"
+    done
+    cat >"$t/m.cfg" <<CFG
+version = 1;
+$cache
+paths: { source = "$t/many"; dest = "$FAKE_SCRATCH/m"; };
+transfer: { chunk_size = "256K"; window = 8; retries = 1; };
+stage_in = ( { src = "*.bin"; dest = ""; } );
+CFG
+    fakenodes_clear m
+    fakenodes_clear mcache
+    fakenodes_mpirun 2 "$stage" --config "$t/m.cfg" >"$t/log" 2>&1 || fail "first stage: $(cat "$t/log")"
+    if [ -n "$cache" ]; then
+        for ((i = 0; i < n; i++)); do
+            head -c 1000 /dev/urandom | dd of="$t/many/f$i.bin" bs=1 seek=$((MiB + 5)) conv=notrunc status=none
+        done
+    else
+        touch "$t/many/"*.bin
+    fi
+    rm -f "$t/rep.json"
+    (ulimit -n $limit && fakenodes_mpirun 2 "$stage" --config "$t/m.cfg" --report "$t/rep.json" --verbose) \
+        >"$t/log" 2>&1 || fail "ulimit -n $limit, $n changed files: $(grep -vE "sent as they are|delta base:" "$t/log" | head -40)"
+    ! grep -q "Too many open files" "$t/log" || fail "EMFILE: $(grep "Too many open files" "$t/log" | head -5)"
+    [ -z "$cache" ] || log_lines $n "delta base: an older version in the node's cache, from its kept hashes (not read)"
+    for ((i = 0; i < n; i++)); do
+        cmp "$t/many/f$i.bin" "$n1/m/f$i.bin" || fail "f$i.bin differs on ${fake_host[1]}"
+    done
+    check_report "$t/rep.json"
+    /usr/bin/python3 - "$t/rep.json" "$n" <<'PY' || fail "not every file took its delta: $(tail -30 "$t/log")"
+import json, sys
+files = json.load(open(sys.argv[1]))["files"]
+none = [f["path"] for f in files if f["delta_saved_bytes"] <= 0]
+assert len(files) == int(sys.argv[2]) and not none, f"{len(files)} files, none saved: {none}"
+PY
+}
+scenario "64 large files changed, re-staged with ulimit -n 64: every one takes its delta, no EMFILE" many_deltas
+scenario "the same with cache.dir, each file's base the cache's older entry" many_deltas cache
+
+scenario "the source cut short between plan and send: the base of the planned version is not used" shrunk_before_send
 done_testing

@@ -152,9 +152,9 @@ static const char *written(const struct mpift_stage_report *rep)
 }
 
 static struct mpift_pfile files[3] = {
-    {"sub", NULL, 0, 0, 0, 0755, MPIFT_PT_DIR, 0, 0, -1, 0, {0}},
-    {"sub/a.dat", NULL, 10, 0, 0, 0644, MPIFT_PT_FILE, 0, 0, -1, 0, {0}},
-    {"b \"q\".dat", NULL, 20, 0, 0, 0644, MPIFT_PT_FILE, 0, 0, -1, 0, {0}},
+    {"sub", NULL, 0, 0, 0, 0755, MPIFT_PT_DIR, 0, 0, -1, 0, {0}, 0, 0},
+    {"sub/a.dat", NULL, 10, 0, 0, 0644, MPIFT_PT_FILE, 0, 0, -1, 0, {0}, 0, 0},
+    {"b \"q\".dat", NULL, 20, 0, 0, 0644, MPIFT_PT_FILE, 0, 0, -1, 0, {0}, 0, 0},
 };
 
 START_TEST(notes)

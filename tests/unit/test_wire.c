@@ -18,7 +18,7 @@ static char why[256];
 
 START_TEST(plan_roundtrip_and_refused)
 {
-    struct mpift_wplan_rec in = { 0, 1, -1, 1ull << 40, -3, 999999999, 0640, "a/b c", 5, 1, 0, {0} }, out;
+    struct mpift_wplan_rec in = { 0, 1, -1, 1ull << 40, -3, 999999999, 0640, "a/b c", 5, 1, 0, {0}, 0, 0 }, out;
     struct mpift_wplan_hdr h = { 1, 1, 1ull << 40, 2, 1 }, g;
     unsigned char buf[128];
     struct mpift_wcur w;
@@ -52,7 +52,26 @@ START_TEST(plan_roundtrip_and_refused)
     ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, 4, &out, why, sizeof(why)), MPIFT_OK);
     ck_assert_uint_eq(out.keyed, 1);
     ck_assert_mem_eq(out.key, "0123456789abcdef", 16);
+    ck_assert_uint_eq(out.sparse, 0);
+    ck_assert_uint_eq(out.alloc, 1ull << 40);   /* not sparse: its size */
     ck_assert_uint_eq(mpift_rcur_left(&r), 0);
+    /* A sparse file's allocation travels with it alone: 8 bytes more,
+     * after its key. */
+    in.sparse = 1;
+    in.alloc = 12345;
+    mpift_wcur_init(&w, buf, sizeof(buf));
+    mpift_wplan_put_hdr(&w, &h);
+    mpift_wplan_put_rec(&w, &in);
+    ck_assert_uint_eq(w.at, MPIFT_WPLAN_HDR + MPIFT_WPLAN_REC_FIXED + 5 + MPIFT_WPLAN_KEY + 8);
+    mpift_rcur_init(&r, buf, w.at);
+    ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
+    ck_assert_int_eq(mpift_wplan_get_rec(&r, 0, 4, &out, why, sizeof(why)), MPIFT_OK);
+    ck_assert_uint_eq(out.keyed, 1);
+    ck_assert_uint_eq(out.sparse, 1);
+    ck_assert_uint_eq(out.alloc, 12345);
+    ck_assert_mem_eq(out.key, "0123456789abcdef", 16);
+    ck_assert_uint_eq(mpift_rcur_left(&r), 0);
+    in.sparse = 0;
     /* Its key cut short. */
     mpift_rcur_init(&r, buf, w.at - 1);
     ck_assert_int_eq(mpift_wplan_get_hdr(&r, &g, why, sizeof(why)), MPIFT_OK);
@@ -88,7 +107,7 @@ END_TEST
 /* One record with one field changed: OK at the edge, PROTO past it. */
 static int plan_rec_with(int field, long long v, int size)
 {
-    struct mpift_wplan_rec in = { 1, 0, 3, 10, 5, 0, 0755, "d", 1, 0, 0, {0} }, out;
+    struct mpift_wplan_rec in = { 1, 0, 3, 10, 5, 0, 0755, "d", 1, 0, 0, {0}, 0, 0 }, out;
     struct mpift_wplan_hdr h = { 1, 0, 10, 0, 0 }, g;
     unsigned char buf[128];
     struct mpift_wcur w;
@@ -102,6 +121,8 @@ static int plan_rec_with(int field, long long v, int size)
     case 5: in.extract = (uint8_t)v; break;
     case 6: in.keyed = (uint8_t)v; in.type = 0; break;
     case 7: in.keyed = (uint8_t)v; break;   /* on a folder */
+    case 8: in.sparse = 1; in.alloc = (uint64_t)v; in.type = 0; break;
+    case 9: in.sparse = (uint8_t)v; break;  /* on a folder */
     default: in.target = (int32_t)v; break;
     }
     mpift_wcur_init(&w, buf, sizeof(buf));
@@ -125,9 +146,13 @@ START_TEST(plan_fields_refused)
     ck_assert_int_eq(plan_rec_with(5, 1, 4), MPIFT_OK);
     ck_assert_int_eq(plan_rec_with(5, 2, 4), MPIFT_ERR_PROTO);
     ck_assert_int_eq(plan_rec_with(6, 1, 4), MPIFT_OK);
-    ck_assert_int_eq(plan_rec_with(6, 2, 4), MPIFT_ERR_PROTO);
+    ck_assert_int_eq(plan_rec_with(6, 4, 4), MPIFT_ERR_PROTO);     /* a flag no build knows (2 is sparse) */
     ck_assert_int_eq(plan_rec_with(7, 0, 4), MPIFT_OK);
     ck_assert_int_eq(plan_rec_with(7, 1, 4), MPIFT_ERR_PROTO);      /* a folder has no content key */
+    ck_assert_int_eq(plan_rec_with(8, 10, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(8, 11, 4), MPIFT_ERR_PROTO);     /* more allocated than its size */
+    ck_assert_int_eq(plan_rec_with(9, 0, 4), MPIFT_OK);
+    ck_assert_int_eq(plan_rec_with(9, 1, 4), MPIFT_ERR_PROTO);      /* a folder is not sparse */
     ck_assert_int_eq(plan_rec_with(4, -1, 4), MPIFT_OK);
     ck_assert_int_eq(plan_rec_with(4, 3, 4), MPIFT_OK);
     ck_assert_int_eq(plan_rec_with(4, 4, 4), MPIFT_ERR_PROTO);      /* no rank 4 in a job of 4 */

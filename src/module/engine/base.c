@@ -118,6 +118,33 @@ static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, u
     return b->held ? 0 : -1;
 }
 
+/* Offer the sample chunks (base.h) of fd that it holds whole: a SAMPLE. */
+static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t fsize)
+{
+    unsigned char *buf = malloc(of->chunk);
+    uint64_t i, len;
+    unsigned k;
+
+    if (!buf || base_arrays(b) != 0) {
+        free(buf);
+        return -1;
+    }
+    for (k = 0; k < MPIFT_BASE_SAMPLE_CHUNKS; k++) {
+        i = mpift_base_sample(b->nchunks, k);
+        len = chunk_len(of, i);
+        if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
+            break;
+        mpift_fault_slow_read();
+        if (b->watch)
+            mpift_watch_work(b->watch);
+        b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
+        b->hash[i] = XXH3_64bits(buf, (size_t)len);
+        b->held++;
+    }
+    free(buf);
+    return b->held ? 0 : -1;
+}
+
 /* The record in recfd, checked whole against `of` and the name's hash:
  * its claimed hashes (malloc'd) and their count, or NULL with why. */
 static uint64_t *read_record(int recfd, const struct stat *st, const struct mpift_base_of *of, uint64_t nh,
@@ -177,6 +204,7 @@ static int find_resume(struct mpift_base *b, int dirfd, const char *name, int ra
     free(want);
     if (rc == 0) {
         b->kind = MPIFT_BASE_RESUME;
+        b->allocated = (uint64_t)st.st_blocks * 512;
         mpift_log_verbose("%s: resuming: %llu of %llu chunks held", name, (unsigned long long)b->held,
                           (unsigned long long)b->nchunks);
     } else {
@@ -207,20 +235,32 @@ static int offer_kept(struct mpift_base *b, const struct mpift_base_of *of, cons
 }
 
 /* A delta base of fd (an older version of st's size): from the kept
- * hashes when given, else read and hashed. */
+ * hashes when given, else read and hashed (a sample first, when the file
+ * has chunks enough: a SAMPLE).  fd stays the caller's: the base keeps
+ * what finds the same file again at its turn, not fd. */
 static int offer_delta(struct mpift_base *b, int fd, const struct mpift_base_of *of, const uint64_t *kept,
-                       uint64_t kn, uint64_t osize)
+                       uint64_t kn, uint64_t osize, enum mpift_base_from from)
 {
-    if ((kept ? offer_kept(b, of, kept, kn, osize) : offer(b, fd, of, b->nchunks, NULL, osize)) != 0) {
+    struct stat st;
+    int sample = !kept && b->nchunks >= (uint64_t)MPIFT_BASE_SAMPLE_CHUNKS * MPIFT_BASE_SAMPLE_MIN;
+
+    if (fstat(fd, &st) != 0 ||
+        (kept ? offer_kept(b, of, kept, kn, osize)
+         : sample ? offer_sample(b, fd, of, osize) : offer(b, fd, of, b->nchunks, NULL, osize)) != 0) {
         free(b->have);
         free(b->hash);
         b->have = NULL;
         b->hash = NULL;
         b->held = b->prefix = 0;
-        return -1;   /* fd stays the caller's */
+        return -1;
     }
-    b->fd = fd;
-    b->kind = MPIFT_BASE_DELTA;
+    b->kind = sample ? MPIFT_BASE_SAMPLE : MPIFT_BASE_DELTA;
+    b->from = from;
+    b->dev = (uint64_t)st.st_dev;
+    b->ino = (uint64_t)st.st_ino;
+    b->fsize = (uint64_t)st.st_size;
+    b->mtime_sec = st.st_mtim.tv_sec;
+    b->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
     return 0;
 }
 
@@ -235,23 +275,87 @@ static void find_delta(struct mpift_base *b, int dirfd, const char *name, const 
                        const struct mpift_base_alt *alt, char *why, size_t whylen)
 {
     struct stat st;
-    int fd, afd;
+    int fd;
 
-    if (alt && alt->fd >= 0 && (afd = dup(alt->fd)) >= 0) {
-        if (offer_delta(b, afd, of, alt->hash, alt->n, alt->size) == 0) {
-            snprintf(why, whylen, "%s: delta base: an older version in the node's cache, %s", name,
-                     alt->hash ? "from its kept hashes (not read)" : "read and hashed (no hashes kept)");
-            return;
-        }
-        close(afd);
+    if (alt && alt->fd >= 0 && offer_delta(b, alt->fd, of, alt->hash, alt->n, alt->size, MPIFT_BASE_FROM_CACHE) == 0) {
+        snprintf(why, whylen, "%s: delta base: an older version in the node's cache, %s%s", name,
+                 alt->hash ? "from its kept hashes (not read)" : "read and hashed (no hashes kept)",
+                 b->kind == MPIFT_BASE_SAMPLE ? ": a sample of its chunks first" : "");
+        return;
     }
     if ((fd = open_own(dirfd, name, O_RDONLY, 0, &st)) < 0)
         return;
-    if (offer_delta(b, fd, of, NULL, 0, (uint64_t)st.st_size) == 0)
-        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (%s)", name,
-                 alt ? "the node's cache could not offer it" : "no older version in the node's cache (cache.dir)");
-    else
+    if (offer_delta(b, fd, of, NULL, 0, (uint64_t)st.st_size, MPIFT_BASE_FROM_DEST) == 0)
+        snprintf(why, whylen, "%s: delta base: the older version here, read and hashed (%s)%s", name,
+                 alt ? "the node's cache could not offer it" : "no older version in the node's cache (cache.dir)",
+                 b->kind == MPIFT_BASE_SAMPLE ? ": a sample of its chunks first" : "");
+    close(fd);
+}
+
+/* Is fd the file b offered (device, inode, size, mtime)? */
+static int same_file(const struct mpift_base *b, int fd)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == b->dev && (uint64_t)st.st_ino == b->ino &&
+           (uint64_t)st.st_size == b->fsize && st.st_mtim.tv_sec == b->mtime_sec &&
+           (uint32_t)st.st_mtim.tv_nsec == b->mtime_nsec;
+}
+
+/* A delta base's file opened again (mpift_base_reopen): the fd, or -1
+ * with the base let go. */
+static int open_again(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
+{
+    char parent[PATH_MAX], name[NAME_MAX + 1], cause[MPIFT_WHY_MAX];
+    struct stat st;
+    int dirfd, fd = -1;
+
+    if (b->from == MPIFT_BASE_FROM_CACHE) {
+        fd = cachefd >= 0 ? dup(cachefd) : -1;
+    } else if (mpift_split_parent(rel, parent, sizeof(parent), name, sizeof(name)) == MPIFT_OK &&
+               (dirfd = mpift_dir_open(rootfd, parent, false, cause, sizeof(cause))) >= 0) {
+        fd = open_own(dirfd, name, O_RDONLY, 0, &st);
+        close(dirfd);
+    }
+    if (fd >= 0 && same_file(b, fd))
+        return fd;
+    if (fd >= 0)
         close(fd);
+    mpift_log_verbose("%s: its older version (%s) was removed or changed since it was offered: what it kept is "
+                      "sent again", rel, b->from == MPIFT_BASE_FROM_CACHE ? "in the node's cache" : "here");
+    mpift_base_free(b);
+    return -1;
+}
+
+int mpift_base_reopen(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
+{
+    if (b->kind != MPIFT_BASE_DELTA || b->fd >= 0)
+        return 0;
+    b->fd = open_again(b, rootfd, rel, cachefd);
+    return b->fd >= 0 ? 0 : -1;
+}
+
+int mpift_base_read_whole(struct mpift_base *b, int rootfd, const char *rel, int cachefd)
+{
+    int fd;
+
+    if (b->kind != MPIFT_BASE_SAMPLE)
+        return 0;
+    if ((fd = open_again(b, rootfd, rel, cachefd)) < 0)
+        return -1;
+    free(b->have);
+    free(b->hash);
+    b->have = NULL;
+    b->hash = NULL;
+    b->held = 0;
+    if (offer(b, fd, &b->of, b->nchunks, NULL, b->fsize) != 0) {
+        close(fd);
+        mpift_base_free(b);
+        return -1;
+    }
+    close(fd);
+    b->kind = MPIFT_BASE_DELTA;
+    return 0;
 }
 
 void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank, const struct mpift_base_of *of,
@@ -267,6 +371,7 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
     why[0] = '\0';
     if (of->size < MPIFT_BASE_MIN || !of->chunk)
         return;
+    b->of = *of;
     b->nchunks = (of->size + of->chunk - 1) / of->chunk;
     if (b->nchunks > MPIFT_BASE_CHUNKS_MAX ||
         mpift_split_parent(rel, parent, sizeof(parent), name, sizeof(name)) != MPIFT_OK)
@@ -278,6 +383,7 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
         mpift_base_free(b);
         b->nchunks = (of->size + of->chunk - 1) / of->chunk;
         b->watch = w;
+        b->of = *of;
         if (delta) {
             if (why[0])
                 mpift_log_verbose("%s", why);   /* the resume temporary not taken */
@@ -294,6 +400,12 @@ int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h)
 {
     return b && b->kind != MPIFT_BASE_NONE && i < b->nchunks && ((b->have[i >> 3] >> (i & 7)) & 1) &&
            b->hash[i] == h;
+}
+
+int mpift_base_for(const struct mpift_base *b, const struct mpift_base_of *of)
+{
+    return b && b->kind != MPIFT_BASE_NONE && b->of.size == of->size && b->of.mtime_sec == of->mtime_sec &&
+           b->of.mtime_nsec == of->mtime_nsec && b->of.chunk == of->chunk;
 }
 
 void mpift_base_free(struct mpift_base *b)
@@ -357,9 +469,10 @@ void mpift_record_start(struct mpift_record *rec, int dirfd, const char *name, c
     flock(rec->fd, LOCK_EX | LOCK_NB);
     /* A resumed copy keeps claiming what it already holds: a kill before
      * this run passes it loses nothing. */
-    if (base && base->kind == MPIFT_BASE_RESUME && base->prefix) {
-        memcpy(rec->hash, base->hash, (size_t)base->prefix * sizeof(*rec->hash));
-        rec->done = base->prefix;
+    if (mpift_base_for(base, of) && base->kind == MPIFT_BASE_RESUME && base->prefix) {
+        /* Never more than this version's chunks (the base is of it). */
+        rec->done = base->prefix < rec->nchunks ? base->prefix : rec->nchunks;
+        memcpy(rec->hash, base->hash, (size_t)rec->done * sizeof(*rec->hash));
         record_write(rec, rec->done);
     }
 }

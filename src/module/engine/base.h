@@ -51,7 +51,29 @@ enum mpift_base_kind {
     MPIFT_BASE_NONE = 0,
     MPIFT_BASE_RESUME = 1,   /* a killed run's temporary */
     MPIFT_BASE_DELTA = 2,    /* the older version at the final path */
+    /* A delta base of which only a sample of chunks was read and hashed
+     * (MPIFT_BASE_SAMPLE_CHUNKS): rank 0 judges the sample against the
+     * source's same chunks, and the older version is read whole
+     * (mpift_base_read_whole, a DELTA then) only where it may pay. */
+    MPIFT_BASE_SAMPLE = 3,
 };
+#define MPIFT_BASE_KINDS 4
+
+/* A delta base that must be read to be offered (no hashes kept) is first
+ * hashed at this many chunks spread over the file, when it has at least
+ * MPIFT_BASE_SAMPLE_MIN times as many (below, read whole at once): a file
+ * whose older version shares nothing with the source is then declined for
+ * a read of this many chunks, not of the whole older version. */
+#define MPIFT_BASE_SAMPLE_CHUNKS 16
+#define MPIFT_BASE_SAMPLE_MIN 4
+
+/* Sample k (< MPIFT_BASE_SAMPLE_CHUNKS) of a file of n chunks: the middle
+ * of its k-th of as many equal parts (the writers and rank 0 take the
+ * same). */
+static inline uint64_t mpift_base_sample(uint64_t n, unsigned k)
+{
+    return (2 * (uint64_t)k + 1) * n / (2 * MPIFT_BASE_SAMPLE_CHUNKS);
+}
 
 /* The version of the source a copy is made of (METADATA's). */
 struct mpift_base_of {
@@ -61,9 +83,20 @@ struct mpift_base_of {
     uint64_t chunk;
 };
 
+/* Where a delta base was found, so its file's turn opens it again. */
+enum mpift_base_from {
+    MPIFT_BASE_FROM_DEST = 0,   /* the older version at the final path */
+    MPIFT_BASE_FROM_CACHE = 1,  /* the node's cache entry of the version last staged under the name */
+};
+
 struct mpift_base {
     enum mpift_base_kind kind;
-    int fd;                  /* resume: the temporary (locked, read-write); delta: the old file (read) */
+    struct mpift_base_of of; /* the version it was found for: used for that version alone */
+    /* resume: the temporary (locked, read-write), held from its offer on;
+     * delta: the old file (read), -1 from its offer to its file's turn
+     * (mpift_base_reopen): a re-stage of thousands of large files would
+     * otherwise hold a descriptor each, and run out (EMFILE). */
+    int fd;
     int recfd;               /* resume: the record (locked) */
     uint64_t nchunks;
     uint64_t prefix;         /* resume: chunks 0..prefix-1 all held (what a new record may claim) */
@@ -71,6 +104,14 @@ struct mpift_base {
     unsigned char *have;     /* a bit per chunk: offered */
     uint64_t *hash;          /* [nchunks] XXH3-64 of each chunk offered */
     unsigned new_mode;       /* resume: the mode the copy was created with (0666 less the umask) */
+    enum mpift_base_from from; /* delta: where it was found */
+    uint64_t dev, ino;       /* delta: the file offered, which its reopening must find again */
+    uint64_t fsize;          /* delta: its size then */
+    int64_t mtime_sec;       /* delta: its mtime then */
+    uint32_t mtime_nsec;
+    uint64_t allocated;      /* resume: the bytes the temporary holds on disk (st_blocks), for preflight */
+    int keyed;               /* the file has a content key (engine/file.h): a copy over this base is held to it */
+    uint8_t key[16];
     struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */
 };
 
@@ -126,8 +167,32 @@ void mpift_base_find(struct mpift_base *b, int rootfd, const char *rel, int rank
                      int delta, const struct mpift_base_older *older, struct mpift_watch *w, char *why,
                      size_t whylen);
 
+/*
+ * mpift_base_reopen - a delta base's file opened again at its file's turn
+ * (it holds no descriptor from its offer on): from the cache, `cachefd`
+ * (the entry looked up again; the caller keeps its own), else the file at
+ * `rel` below rootfd, never through a link.  Only the same file (device,
+ * inode, size, mtime) is taken: else the base is let go (kind NONE), said
+ * with --verbose, and a KEEP frame for it then drops the copy, which is
+ * sent again whole (as for a base changed in place).  0 or -1.
+ */
+int mpift_base_reopen(struct mpift_base *b, int rootfd, const char *rel, int cachefd);
+
+/*
+ * mpift_base_read_whole - a SAMPLE base, which rank 0 found may pay: its
+ * file opened again (as mpift_base_reopen, the same file only) and every
+ * chunk whole at the same offset read and hashed, a DELTA base then (its
+ * file closed again until its turn).  0, or -1 with the base let go.
+ */
+int mpift_base_read_whole(struct mpift_base *b, int rootfd, const char *rel, int cachefd);
+
 /* Does the base offer chunk i with hash h? */
 int mpift_base_has(const struct mpift_base *b, uint64_t i, uint64_t h);
+
+/* Was b found for version `of` (size, mtime, chunk size)?  A base is used
+ * for that version alone: its chunk count, prefix and hashes were made for
+ * it, and a source that changed since (METADATA's) has another. */
+int mpift_base_for(const struct mpift_base *b, const struct mpift_base_of *of);
 
 void mpift_base_free(struct mpift_base *b);
 
@@ -136,7 +201,7 @@ struct mpift_keep {
     uint64_t nchunks;
     uint64_t *hash;          /* [nchunks] the hash the writers offered */
     uint32_t *count;         /* [nchunks] how many offered it (UINT32_MAX: they disagree) */
-    uint32_t nkind[3];       /* writers offering a base of each kind: a resume is always taken */
+    uint32_t nkind[MPIFT_BASE_KINDS]; /* writers offering a base of each kind: a resume is always taken */
 };
 
 /* May chunk i (hash h) go as a KEEP frame to a route of m writers? */

@@ -44,6 +44,10 @@ struct mpift_src {
     /* Rank 0: the bytes sent were not of the key (mpift_source_not_key):
      * stage/keys.h's mpift_keys_forget takes it out of the key index. */
     int key_wrong;
+    /* st_blocks when planned: a source whose blocks hold less than its
+     * size (sparse) is walked for what its copies allocate (pfile's
+     * alloc); 0 with no stat. */
+    uint64_t blocks;
     uint64_t key_size;
     int64_t key_mtime_sec, key_ctime_sec;
     uint32_t key_mtime_nsec, key_ctime_nsec;
@@ -71,6 +75,12 @@ struct mpift_pfile {
      * file is never taken from nor put in a cache. */
     uint8_t keyed;
     uint8_t key[16];
+    /* sparse 1: a copy allocates at most `alloc` bytes (the source's
+     * chunks that hold data: holes cross as holes, docs/holes.md), which
+     * each writer's preflight counts instead of size; made by rank 0
+     * (stage_in_dest.c's mpift_in_plan_alloc).  0: dense, size. */
+    uint8_t sparse;
+    uint64_t alloc;
 };
 
 #endif

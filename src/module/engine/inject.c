@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,6 +130,31 @@ void mpift_inject_fill_hole(int rank, int fd, const struct mpift_holes *h, uint6
     if (pwrite(wfd, "written by a test", 16, (off_t)(h->e[0].off + h->e[0].len / 2)) != 16)
         perror("MPIFT_TEST_FILL_HOLE");
     close(wfd);
+}
+
+void mpift_inject_same_tick(int rank, int fd, struct stat *at_open)
+{
+    static int on = -1;
+    const char *env;
+    struct stat now;
+
+    if (on < 0) {
+        env = mpift_fault_env("MPIFT_TEST_SAME_TICK");
+        on = env && atoi(env) == rank;
+    }
+    if (on && fstat(fd, &now) == 0) {
+        at_open->st_mtim = now.st_mtim;
+        at_open->st_ctim = now.st_ctim;
+    }
+}
+
+int mpift_inject_collide(void)
+{
+    static int on = -1;
+
+    if (on < 0)
+        on = mpift_fault_env("MPIFT_TEST_COLLIDE") != NULL;
+    return on;
 }
 
 int mpift_inject_no_seek_data(void)

@@ -68,6 +68,18 @@ void mpift_inject_pause_before_place(int rank);
  */
 void mpift_inject_fill_hole(int rank, int fd, const struct mpift_holes *h, uint64_t chunk);
 
+/* MPIFT_TEST_SAME_TICK=RANK: rank RANK, at the end of a file it sent,
+ * takes the mtime and ctime its source has now for those it had at the
+ * open (a write within the file system's clock tick moves neither): only
+ * the size and the holes' re-check can then tell that the file changed. */
+struct stat;
+void mpift_inject_same_tick(int rank, int fd, struct stat *at_open);
+
+/* MPIFT_TEST_COLLIDE=1: a chunk taken from a base whose bytes do not
+ * hash to the KEEP frame's hash is taken all the same, as bytes crafted
+ * to collide in XXH3-64 would be.  True when set. */
+int mpift_inject_collide(void);
+
 /* MPIFT_TEST_NO_SEEK_DATA=1: lseek's SEEK_DATA and SEEK_HOLE fail with
  * EINVAL, as on a file system without them: a sparse source is read as
  * dense.  True when set. */

@@ -234,6 +234,28 @@ static int take_resume_name(struct mpift_sink *s)
     return !busy;
 }
 
+/*
+ * The resume temporary s->tmp made anew: 0; -1 with errno (the sink
+ * fails); 1: the name is another live run's, or held by a file that stays
+ * (another user's, in a sticky shared folder such as /tmp: not ours to
+ * remove, and a name anyone can tell from the file's), so this copy must
+ * take a name of its own, and keep no record (not resumable; that run's
+ * record is beside its temporary).
+ */
+static int resume_tmp(struct mpift_sink *s)
+{
+    int busy = !take_resume_name(s), squat;
+
+    if (!busy && sink_create(s) == 0)
+        return 0;
+    squat = !busy && s->fd < 0 && errno == EEXIST;
+    if (!busy && !squat)
+        return -1;
+    mpift_log_verbose("%s: its resume temporary's name %s is %s: written under a name of its own, not resumable",
+                      s->display, s->tmp, squat ? "held by a file this run cannot remove" : "another live run's");
+    return 1;
+}
+
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                          enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,
                          int record, char *why, size_t whylen)
@@ -243,9 +265,22 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
 
     if (rc != MPIFT_OK)
         return rc;
+    /* A base found for another version than METADATA's (the source was
+     * rewritten since the plan): its chunk count, prefix and hashes are
+     * not this version's, and nothing of it is used.  Let go here, its
+     * lock with it, so the resume name is made anew below. */
+    if (base && base->kind != MPIFT_BASE_NONE && !mpift_base_for(base, of)) {
+        mpift_log_verbose("%s: the source changed since what this node holds of it was found (now %llu bytes): "
+                          "not used, the file comes whole", s->display, (unsigned long long)of->size);
+        mpift_base_free(base);
+    }
     mpift_base_names(s->name, rank, s->tmp, s->rec_name);
     s->chunk = of->chunk;
     s->base = base && base->kind != MPIFT_BASE_NONE ? base : NULL;
+    if (s->base && base->keyed && (!(s->whole = XXH3_createState()) || XXH3_128bits_reset(s->whole) != XXH_OK))
+        s->base = NULL;   /* no memory to hold it to its key: nothing taken from the base (its KEEP frames drop it) */
+    if (s->whole)
+        memcpy(s->key, base->key, sizeof(s->key));
     if (s->base && base->kind == MPIFT_BASE_RESUME && base->fd >= 0) {
         /* The killed run's temporary, locked since it was found: what
          * lies past its last chunk held is not trusted, and goes. */
@@ -257,16 +292,13 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
         s->end = held_end * of->chunk < of->size ? held_end * of->chunk : of->size;
         if (ftruncate(s->fd, (off_t)s->end) != 0)
             return sink_failed(s, why, whylen);
-    } else if (!take_resume_name(s)) {
-        /* Another live run writes this file under the name a re-run
-         * finds: this copy takes a name of its own, and keeps no record
-         * (that run's is beside its temporary). */
+    } else if ((rc = resume_tmp(s)) != 0) {
+        if (rc < 0)
+            return sink_failed(s, why, whylen);
         s->rec_name[0] = '\0';
         if (sink_unique(s, rank) != 0)
             return sink_failed(s, why, whylen);
         return sink_ready(s, kind, why, whylen);
-    } else if (sink_create(s) != 0) {
-        return sink_failed(s, why, whylen);
     }
     /* A copy made over an older version keeps no record: killed, the
      * next run finds that version again (its syncs would cost more than
@@ -344,8 +376,20 @@ bool mpift_sink_wants_hash(const struct mpift_sink *s, size_t len, uint64_t off)
     return (s->hash && len > 0) || recorded(s, len, off);
 }
 
+int mpift_sink_is_key(struct mpift_sink *s)
+{
+    XXH128_canonical_t c;
+
+    if (!s->whole)
+        return 1;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->whole));
+    return memcmp(c.digest, s->key, sizeof(s->key)) == 0;
+}
+
 void mpift_sink_write_hashed(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h)
 {
+    if (s->whole)
+        XXH3_128bits_update(s->whole, buf, len);
     if (s->hash && len > 0)
         mpift_hash_chunk(s->hash, h);
     s->received += len;
@@ -397,6 +441,8 @@ void mpift_sink_hole(struct mpift_sink *s, const unsigned char *zeros, size_t le
 
     if (s->hash && len > 0)
         mpift_hash_chunk(s->hash, h);
+    if (s->whole)
+        mpift_zeros_update(s->whole, len, 1);
     s->received += len;
     put_hole(s, len, off);
     note(s, len, off, h);
@@ -451,8 +497,10 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     }
     /* Read again now: what the base held when it was offered may have
      * changed since, and only the source's bytes are taken. */
-    if (XXH3_64bits(s->scratch, len) != h)
+    if (XXH3_64bits(s->scratch, len) != h && !mpift_inject_collide())
         return -1;
+    if (s->whole)
+        XXH3_128bits_update(s->whole, s->scratch, len);
     if (s->hash && len > 0)
         mpift_hash_chunk(s->hash, h);
     s->received += len;
@@ -471,24 +519,6 @@ int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, ui
     return 0;
 }
 
-/* The XXH3-64 of len zeros (a chunk of a hole extent, for the record). */
-static uint64_t zero_hash(uint64_t len)
-{
-    static const unsigned char zeros[64 << 10];
-    XXH3_state_t *st = XXH3_createState();
-    uint64_t n, h = 0;
-
-    if (st && XXH3_64bits_reset(st) == XXH_OK) {
-        for (; len > 0; len -= n) {
-            n = len < sizeof(zeros) ? len : sizeof(zeros);
-            XXH3_64bits_update(st, zeros, (size_t)n);
-        }
-        h = XXH3_64bits_digest(st);
-    }
-    XXH3_freeState(st);
-    return h;
-}
-
 /* A resumable copy's record: the whole chunks of extent [off, off+len)
  * are written (as a hole: no data to sync, so they add nothing to what
  * the next sync waits for). */
@@ -504,7 +534,7 @@ static void note_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
         if (c + clen > off + len)
             break;
         if (!h || clen != of->chunk)
-            h = zero_hash(clen);
+            h = mpift_zero_hash(clen);
         if (!h)
             return;
         mpift_record_chunk(&s->rec, s->fd, c / of->chunk, h, 0);
@@ -515,6 +545,8 @@ void mpift_sink_extent(struct mpift_sink *s, uint64_t off, uint64_t len)
 {
     if (s->hash)
         mpift_hash_hole(s->hash, off, len);
+    if (s->whole)
+        mpift_zeros_update(s->whole, len, 1);
     s->received += len;
     put_hole(s, len, off);
     note_extent(s, off, len);
@@ -548,8 +580,10 @@ static void sink_close(struct mpift_sink *s, int remove_record)
     if (s->dirfd >= 0)
         close(s->dirfd);
     XXH3_freeState(s->hash);
+    XXH3_freeState(s->whole);
     s->fd = s->dirfd = -1;
     s->hash = NULL;
+    s->whole = NULL;
 }
 
 /* Is s->tmp in its folder still this sink's file (s->fd)?  Another run

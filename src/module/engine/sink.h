@@ -51,6 +51,12 @@ struct mpift_sink {
     uint64_t resumed;          /* bytes taken from a resume base */
     uint64_t delta_saved;      /* bytes taken from the older version */
     int no_clone;              /* the file system shares no blocks (FICLONERANGE): kept chunks are written */
+    /* A copy over a base, of a file with a content key: the XXH3-128 of
+     * its content as written, held to the key before its commit
+     * (outcome.c), since a chunk taken from the base is known by its
+     * XXH3-64 alone, which a crafted collision passes.  NULL: none. */
+    XXH3_state_t *whole;
+    uint8_t key[16];
     /* After a commit: the copy's chunk hashes (rec's, malloc'd, kept_n of
      * them; NULL: none), the caller's to free. */
     uint64_t *kept;
@@ -82,7 +88,8 @@ int mpift_sink_open(struct mpift_sink *s, int rootfd, const char *root, const ch
  * only its chunk hashes, kept at the commit).  With a resume
  * `base`, its temporary is taken over; with any base, KEEP frames take
  * their chunks from it (mpift_sink_keep).  The caller keeps `base` alive
- * until the sink is closed.
+ * until the sink is closed.  A base found for another version than `of`
+ * (mpift_base_for) is let go (mpift_base_free) and not used.
  */
 int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, const char *rel, int rank,
                          enum mpift_wire_cksum kind, const struct mpift_base_of *of, struct mpift_base *base,
@@ -96,6 +103,9 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
  * caller drops it, and it is sent again whole).
  */
 int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off);
+
+/* Does a keyed copy over a base hold its key's content (s->whole: 1 when none)? */
+int mpift_sink_is_key(struct mpift_sink *s);
 
 /* Write len bytes at off and hash them (with a checksum).  After a write
  * error further data is still counted but not written. */

@@ -137,6 +137,7 @@ struct mpift_src *mpift_src_new(const char *path, const struct stat *st)
     s->named = 0;
     s->stamped = 0;
     s->key_wrong = 0;
+    s->blocks = st ? (uint64_t)st->st_blocks : 0;
     memcpy(s->path, path, n);
     return s;
 }
@@ -227,6 +228,38 @@ void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h)
         off = (uint64_t)e;
     }
     m->nholes = h->n;
+}
+
+uint64_t mpift_source_alloc(int fd, uint64_t size, uint64_t chunk, uint64_t margin)
+{
+    uint64_t off = 0, from, to, done = 0, need = 0;
+    off_t d, e;
+    int steps;
+
+    for (steps = 0; off < size && chunk; steps++) {
+        d = seek(fd, (off_t)off, SEEK_DATA);
+        if (d < 0 && errno == ENXIO)
+            break;   /* no data past off */
+        e = d < 0 || steps >= HOLES_WALK_MAX ? -1 : seek(fd, d, SEEK_HOLE);
+        if (e <= d) {
+            /* No SEEK_DATA, or too many extents to walk: the rest is data. */
+            from = (d < 0 ? off : (uint64_t)d) / chunk * chunk;
+            need += size - (from > done ? from : done);
+            break;
+        }
+        /* The chunks the extent touches, less those an earlier one did. */
+        from = (uint64_t)d / chunk * chunk;
+        to = (uint64_t)e >= size ? size : ((uint64_t)e + chunk - 1) / chunk * chunk;
+        if (to > size)
+            to = size;
+        if (from < done)
+            from = done;
+        if (to > from)
+            need += to - from + margin;
+        done = to > done ? to : done;
+        off = (uint64_t)e;
+    }
+    return need < size ? need : size;
 }
 
 int mpift_source_hole_noted(int fd, uint64_t off, size_t len, struct mpift_extent *e, struct mpift_holes *unread)

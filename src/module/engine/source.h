@@ -75,6 +75,16 @@ int mpift_source_hole_noted(int fd, uint64_t off, size_t len, struct mpift_exten
  */
 void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h);
 
+/*
+ * mpift_source_alloc - the bytes a copy of fd (`size` bytes, chunks of
+ * `chunk`) allocates at most: every chunk that holds data is written
+ * whole, the others cross as holes (engine/holes.h) and stay holes; plus
+ * `margin` per data extent (the file system's own blocks for it).  Walks
+ * the extents (SEEK_DATA, SEEK_HOLE); past as many as mpift_source_holes
+ * walks, or without SEEK_DATA, the rest counts as data.  At most size.
+ */
+uint64_t mpift_source_alloc(int fd, uint64_t size, uint64_t chunk, uint64_t margin);
+
 /* Does any of h's extents, or of `unread`'s (the holes
  * mpift_source_hole_noted passed unread), of fd hold data now (written
  * after they were looked at)?  1 or 0: what was sent as holes is then not

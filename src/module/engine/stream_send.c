@@ -118,6 +118,11 @@ static int keep_frame(struct mpift_xfer_stream *s, int b, int len, uint64_t h)
 
     if (!k || s->rt->striped || len <= MPIFT_KEEP_FRAME)
         return 0;
+    /* The writers' offers are of the plan's version: a source rewritten
+     * since (METADATA's size or mtime) has other chunks, and its writers
+     * drop those offers (sink.h), so none goes as a KEEP frame. */
+    if (s->m.size != s->f->size || s->m.mtime_sec != s->f->mtime_sec || s->m.mtime_nsec != s->f->mtime_nsec)
+        return 0;
     if (!mpift_keep_chunk(k, (uint32_t)x->keep_m, s->off / s->m.chunk_size, h) || !mpift_codec_keep(&x->codec, &s->zf, b, h, len))
         return 0;
     return MPIFT_KEEP_FRAME;
@@ -207,6 +212,7 @@ int mpift_stream_send_tail(struct mpift_xfer_stream *s)
         return rc;
     /* What was read may mix two versions if the file changed meanwhile:
      * then no copy is kept, and the file may be sent again. */
+    mpift_inject_same_tick(x->rank, s->fd, &s->st);
     changed = (s->read_err == 0 || s->read_err == MPIFT_SOURCE_SHRANK) &&
               mpift_source_changed(s->fd, &s->st, s->read_err, s->f->src->path, s->res->why, sizeof(s->res->why));
     /* Data written into a hole sent as an extent, within the clock tick

@@ -526,7 +526,8 @@ static void plan_put(const struct mpift_plan *plan, int account, struct mpift_wc
     for (i = 0; i < plan->n; i++) {
         const struct mpift_pfile *f = &plan->f[i];
         struct mpift_wplan_rec rec = { f->type, f->preserve, f->target, f->size, f->mtime_sec, f->mtime_nsec,
-                                       f->mode, f->dest, strlen(f->dest), f->extract, f->keyed, {0} };
+                                       f->mode, f->dest, strlen(f->dest), f->extract, f->keyed, {0},
+                                       f->sparse, f->alloc };
         if (f->keyed)
             memcpy(rec.key, f->key, sizeof(rec.key));
         mpift_wplan_put_rec(w, &rec);
@@ -582,7 +583,8 @@ static int plan_unpack(const unsigned char *buf, uint64_t len, MPI_Comm comm, st
             goto bad;
         *f = (struct mpift_pfile){ .size = rec.size, .mtime_sec = rec.mtime_sec, .mtime_nsec = rec.mtime_nsec,
                                    .mode = rec.mode, .type = rec.type, .preserve = rec.preserve,
-                                   .target = rec.target, .extract = rec.extract, .keyed = rec.keyed };
+                                   .target = rec.target, .extract = rec.extract, .keyed = rec.keyed,
+                                   .sparse = rec.sparse, .alloc = rec.alloc };
         memcpy(f->key, rec.key, sizeof(f->key));
         if (!(f->dest = strndup(rec.dest, rec.dest_len)))
             return MPIFT_ERR_NOMEM;

@@ -101,6 +101,8 @@ static int make_plan(struct mpift_in_run *r)
                 rc = mpift_extract_scan(r);
             if (rc == MPIFT_OK)
                 rc = mpift_keys_make(ctx, r->srcfd, r->srcroot, &r->plan, &r->srchash);
+            if (rc == MPIFT_OK)
+                mpift_in_plan_alloc(r);
             if (rc == MPIFT_OK && r->plan.nerrors)
                 r->local_fail = 1;
             mpift_inject_pause_after_plan();

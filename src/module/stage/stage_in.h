@@ -119,6 +119,11 @@ static inline void mpift_in_note(struct mpift_in_run *r, size_t i, const char *w
  * MPIFT_ERR_IO (root_why says why) or MPIFT_OK. */
 int mpift_in_open_root(struct mpift_in_run *r);
 
+/* Rank 0, once the plan is made: each sparse source's (struct
+ * mpift_src's blocks less than its size) bytes its copies allocate at
+ * most (struct mpift_pfile's alloc), walked from its extents. */
+void mpift_in_plan_alloc(struct mpift_in_run *r);
+
 /* Preflight under my root: the lock, dead runs' temporaries swept, room,
  * inodes, folders that can be made.  0, or -1 with the refusal (naming my
  * node) logged and in why. */

@@ -15,16 +15,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "cache/older.h"
 #include "comm/wait.h"
 #include "engine/base.h"
+#include "engine/source.h"
 #include "stage/keys.h"
 #include "stage/stage_in.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/zero.h"
 #include "wire/offers.h"
 
 /* A file a base may be offered for: large, and sent alone (not batched). */
@@ -59,12 +63,26 @@ static const struct mpift_base_alt *look_older(void *arg)
     return o->found ? &o->alt : NULL;
 }
 
+/* The descriptors resume bases may hold, each its temporary and its
+ * record, locked from their offer to their file's turn (so preflight's
+ * sweep passes them, and no other run takes them): an eighth of the
+ * open-file limit, beside the cache's quarter (cache/store.c).  A delta
+ * base holds none (engine/base.h).  A kill leaves a temporary per file
+ * then in progress, a few per rank: past the cap one is not resumed. */
+static uint64_t resume_fds_max(void)
+{
+    struct rlimit rl;
+
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (uint64_t)rl.rlim_cur / 8 : 1024;
+}
+
 /* My offers: a base for each file I need that I hold something of. */
 static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
 {
     const struct mpift_config *cfg = r->ctx->cfg;
     char why[MPIFT_WHY_MAX];
     struct mpift_base b;
+    uint64_t fds = 0, fds_max = resume_fds_max();
     size_t i;
 
     if (r->rootfd < 0 || r->lock == MPIFT_IN_LOCK_BUSY)
@@ -86,10 +104,20 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
             mpift_log_verbose("%s", why);
         if (b.kind == MPIFT_BASE_NONE)
             continue;
+        if (b.kind == MPIFT_BASE_RESUME && fds + 2 > fds_max) {
+            mpift_log_verbose("%s: a killed run's temporary was not resumed: %llu descriptors are held for others "
+                              "(an eighth of the open-file limit, ulimit -n); it is sent whole", f->dest,
+                              (unsigned long long)fds);
+            mpift_base_free(&b);
+            continue;
+        }
+        fds += b.kind == MPIFT_BASE_RESUME ? 2 : 0;
         if (!(r->bases[i] = malloc(sizeof(b)))) {
             mpift_base_free(&b);
             continue;
         }
+        b.keyed = f->keyed;
+        memcpy(b.key, f->key, sizeof(b.key));
         *r->bases[i] = b;
         mpift_offers_add(ob, (uint32_t)i, (uint8_t)b.kind, (uint32_t)b.nchunks, b.have, b.hash);
     }
@@ -133,24 +161,6 @@ static void merge(struct mpift_in_run *r, int q, const unsigned char *buf, size_
     free(o);
 }
 
-/* The XXH3-64 of `len` zeros: the hash a chunk of a hole (or of written
- * zeros) has. */
-static uint64_t zero_hash(uint64_t len)
-{
-    static const unsigned char zeros[64 << 10];
-    XXH3_state_t *h = XXH3_createState();
-    uint64_t v;
-
-    if (!h)
-        return 0;   /* no chunk is then taken for a hole: the rule counts it as before */
-    XXH3_64bits_reset(h);
-    for (; len; len -= len < sizeof(zeros) ? len : sizeof(zeros))
-        XXH3_64bits_update(h, zeros, len < sizeof(zeros) ? (size_t)len : sizeof(zeros));
-    v = XXH3_64bits_digest(h);
-    XXH3_freeState(h);
-    return v;
-}
-
 /*
  * Rank 0: does a delta of file i pay?  Only when at least 1 in
  * MPIFT_DELTA_SHARE of its chunks of data (not zeros: a hole travels as
@@ -180,8 +190,8 @@ static int pays(const struct mpift_in_run *r, size_t i)
         m += (uint32_t)mpift_in_needs(r, q, i);
     if (k->nkind[MPIFT_BASE_RESUME])
         return 1;
-    zero = zero_hash(chunk);
-    zlast = zero_hash(r->plan.f[i].size - (k->nchunks - 1) * chunk);
+    zero = mpift_zero_hash(chunk);
+    zlast = mpift_zero_hash(r->plan.f[i].size - (k->nchunks - 1) * chunk);
     for (c = 0; c < k->nchunks; c++) {
         uint64_t z = c + 1 == k->nchunks ? zlast : zero;
         if (src && src[c] == z)
@@ -197,6 +207,16 @@ static int pays(const struct mpift_in_run *r, size_t i)
     return 0;
 }
 
+static void keep_free(struct mpift_in_run *r, size_t i)
+{
+    if (r->keeps && r->keeps[i]) {
+        free(r->keeps[i]->hash);
+        free(r->keeps[i]->count);
+        free(r->keeps[i]);
+        r->keeps[i] = NULL;
+    }
+}
+
 /* Rank 0: every writer's offers (lens[q] bytes at displs[q] of all). */
 static void merge_all(struct mpift_in_run *r, const unsigned char *all, const int *lens, const int *displs)
 {
@@ -204,7 +224,7 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
     size_t i;
     int q;
 
-    if (!nchunks || !(r->keeps = calloc(r->plan.n + 1, sizeof(*r->keeps)))) {
+    if (!nchunks || (!r->keeps && !(r->keeps = calloc(r->plan.n + 1, sizeof(*r->keeps))))) {
         free(nchunks);
         return;
     }
@@ -214,13 +234,74 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
         if (lens[q] > 4)
             merge(r, q, all + displs[q], (size_t)lens[q], nchunks);
     free(nchunks);
-    for (i = 0; i < r->plan.n; i++)
-        if (r->keeps[i] && !pays(r, i)) {
-            free(r->keeps[i]->hash);
-            free(r->keeps[i]->count);
-            free(r->keeps[i]);
-            r->keeps[i] = NULL;
+}
+
+/* Rank 0: file i's source chunks at the samples (engine/base.h), hashed
+ * into h, the file as planned: 0, or -1 (changed or unreadable: it is
+ * not judged, and goes whole). */
+static int sample_source(struct mpift_in_run *r, size_t i, uint64_t n, uint64_t *h)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    uint64_t chunk = r->ctx->cfg->chunk_size, c, len;
+    char why[MPIFT_WHY_MAX];
+    unsigned char *buf = malloc(chunk);
+    struct stat st;
+    int fd, code, rc = -1;
+    unsigned k;
+
+    fd = buf && f->src ? mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why)) : -1;
+    if (fd >= 0 && (uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
+        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec) {
+        for (k = 0, rc = 0; k < MPIFT_BASE_SAMPLE_CHUNKS && rc == 0; k++) {
+            c = mpift_base_sample(n, k);
+            len = f->size - c * chunk < chunk ? f->size - c * chunk : chunk;
+            rc = mpift_read_chunk(fd, buf, (size_t)len, c * chunk) ? -1 : 0;
+            h[k] = XXH3_64bits(buf, (size_t)len);
         }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return rc;
+}
+
+/*
+ * Rank 0: a file some writer offered a sample of its older version for
+ * (engine/base.h's SAMPLE): is that version worth reading whole?  The
+ * rule of pays() on the samples, against the source's own chunks there
+ * (rank 0 reads those few): at least 1 in MPIFT_DELTA_SHARE of the
+ * sampled chunks of data held by every writer with the source's hash.
+ * A resume is always taken; a sample of zeros alone says nothing, and is
+ * read whole as before.
+ */
+static int sample_pays(struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_keep *k = r->keeps[i];
+    uint64_t src[MPIFT_BASE_SAMPLE_CHUNKS], chunk = r->ctx->cfg->chunk_size, zero, c, kept = 0, data = 0;
+    uint32_t m = 0;
+    unsigned s;
+    int q;
+
+    for (q = 1; q < r->size; q++)
+        m += (uint32_t)mpift_in_needs(r, q, i);
+    if (k->nkind[MPIFT_BASE_RESUME])
+        return 1;
+    if (sample_source(r, i, k->nchunks, src) != 0)
+        return 0;
+    zero = mpift_zero_hash(chunk);
+    for (s = 0; s < MPIFT_BASE_SAMPLE_CHUNKS; s++) {
+        c = mpift_base_sample(k->nchunks, s);
+        if (src[s] == (c + 1 == k->nchunks ? mpift_zero_hash(r->plan.f[i].size - c * chunk) : zero))
+            continue;
+        data++;
+        kept += k->count[c] == m && k->hash[c] == src[s];
+    }
+    if (!data || kept * MPIFT_DELTA_SHARE >= data)
+        return 1;
+    mpift_log_verbose("%s: its writers hold %llu of %llu sampled chunks of data as the source has them: their older "
+                      "versions are not read whole, it is sent whole (a delta pays from 1 in %d)", r->plan.f[i].dest,
+                      (unsigned long long)kept, (unsigned long long)data, MPIFT_DELTA_SHARE);
+    return 0;
 }
 
 #define GATHER "waiting for every rank to say what it holds already"
@@ -230,7 +311,8 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
  * resume base is kept: it is the copy's temporary, whatever comes. */
 static void declined(struct mpift_in_run *r, size_t i)
 {
-    if (!r->bases || !r->bases[i] || r->bases[i]->kind != MPIFT_BASE_DELTA)
+    if (!r->bases || !r->bases[i] ||
+        (r->bases[i]->kind != MPIFT_BASE_DELTA && r->bases[i]->kind != MPIFT_BASE_SAMPLE))
         return;
     mpift_log_verbose("%s: rank 0 takes no delta for it: the older version is closed, the file comes whole",
                       r->plan.f[i].dest);
@@ -287,24 +369,20 @@ static int any_base(const struct mpift_in_run *r)
     return 0;
 }
 
-int mpift_in_bases(struct mpift_in_run *r)
+/* Every writer's offers in ob (finished here) to rank 0, merged into
+ * r->keeps there. */
+static int gather(struct mpift_in_run *r, struct mpift_offers_buf *ob)
 {
     struct mpift_ctx *ctx = r->ctx;
-    struct mpift_offers_buf ob = { NULL, 0, 0, 0, 0 };
     unsigned char *all = NULL;
     int *lens = NULL, *displs = NULL, len = 0, q, rc;
     size_t total = 0;
     MPI_Request rq;
 
-    rc = MPIFT_OK;
-    if (!any_base(r))
-        goto out;
-    if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))))
-        find_mine(r, &ob);
     /* Out of memory, or more than a rank's share of one gather (INT_MAX
      * bytes in all): nothing is offered, the files go whole. */
-    if (mpift_offers_finish(&ob) == MPIFT_OK && ob.len <= (size_t)(INT_MAX / r->size))
-        len = (int)ob.len;
+    if (mpift_offers_finish(ob) == MPIFT_OK && ob->len <= (size_t)(INT_MAX / r->size))
+        len = (int)ob->len;
     /* Rank 0 short of memory here stops the job (a fatal status): the
      * others' gathers end with it. */
     rc = MPIFT_ERR_NOMEM;
@@ -323,12 +401,101 @@ int mpift_in_bases(struct mpift_in_run *r)
     if (r->rank == 0 && !(all = malloc(total + 1)))
         goto out;
     rc = mpift_wait_coll(&ctx->watch, GATHER,
-                         MPI_Igatherv(ob.p ? ob.p : (void *)&len, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0,
+                         MPI_Igatherv(ob->p ? ob->p : (void *)&len, len, MPI_BYTE, all, lens, displs, MPI_BYTE, 0,
                                       ctx->comm, &rq), &rq);
     if (rc == MPIFT_OK && r->rank == 0) {
         mpift_log_verbose("what the writers hold already: %zu bytes of offers from %d ranks", total, r->size - 1);
         merge_all(r, all, lens, displs);
     }
+out:
+    free(all);
+    free(lens);
+    return rc;
+}
+
+/* A delta base's file opened again (engine/base.h: none is held from the
+ * offer on), at its file's turn, or (whole) to read a sampled one whole:
+ * the cache entry looked up again, or the older version at the final
+ * path. */
+static void reopen(struct mpift_in_run *r, size_t i, int whole)
+{
+    struct mpift_base *b = r->bases[i];
+    struct older o = { r, &r->plan.f[i], { -1, 0, NULL, 0 }, NULL, 0, 0 };
+
+    if (b->kind != (whole ? MPIFT_BASE_SAMPLE : MPIFT_BASE_DELTA) || b->fd >= 0)
+        return;
+    if (b->from == MPIFT_BASE_FROM_CACHE)
+        look_older(&o);
+    if (whole)
+        mpift_base_read_whole(b, r->rootfd, r->plan.f[i].dest, o.found ? o.alt.fd : -1);
+    else
+        mpift_base_reopen(b, r->rootfd, r->plan.f[i].dest, o.found ? o.alt.fd : -1);
+    free(o.hash);
+    if (o.found && o.own)
+        close(o.alt.fd);
+}
+
+/*
+ * The older versions worth reading whole: rank 0 judges each file some
+ * writer offered a sample for (sample_pays) and says which (a bit per
+ * file, to every rank); the writers read those whole and offer them
+ * again, with their other bases of those files, in a second gather.  A
+ * sampled file not taken is declined as any (share_taken).  Without a
+ * sample anywhere, the bits say so and nothing more is gathered.
+ */
+static int read_whole(struct mpift_in_run *r)
+{
+    struct mpift_offers_buf ob = { NULL, 0, 0, 0, 0 };
+    unsigned char *bits = calloc(r->nbytes, 1);
+    struct mpift_base *b;
+    MPI_Request rq;
+    size_t i;
+    int rc, any = 0;
+
+    if (!bits)
+        return MPIFT_ERR_NOMEM;   /* fatal: the job stops */
+    for (i = 0; r->rank == 0 && r->keeps && i < r->plan.n; i++)
+        if (r->keeps[i] && r->keeps[i]->nkind[MPIFT_BASE_SAMPLE]) {
+            if (sample_pays(r, i))
+                bits[i >> 3] |= (unsigned char)(1u << (i & 7));
+            keep_free(r, i);   /* judged again on the whole offers */
+        }
+    rc = mpift_wait_coll(&r->ctx->watch, GATHER,
+                         MPI_Ibcast(bits, (int)r->nbytes, MPI_BYTE, 0, r->ctx->comm, &rq), &rq);
+    for (i = 0; rc == MPIFT_OK && i < r->plan.n; i++)
+        any |= mpift_bit(bits, i);
+    if (rc == MPIFT_OK && any) {
+        for (i = 0; r->bases && i < r->plan.n; i++) {
+            if (!mpift_bit(bits, i) || !(b = r->bases[i]))
+                continue;
+            reopen(r, i, 1);
+            if (b->kind != MPIFT_BASE_NONE)
+                mpift_offers_add(&ob, (uint32_t)i, (uint8_t)b->kind, (uint32_t)b->nchunks, b->have, b->hash);
+        }
+        rc = gather(r, &ob);
+    }
+    free(ob.p);
+    free(bits);
+    return rc;
+}
+
+int mpift_in_bases(struct mpift_in_run *r)
+{
+    struct mpift_offers_buf ob = { NULL, 0, 0, 0, 0 };
+    size_t i;
+    int rc = MPIFT_OK;
+
+    if (!any_base(r))
+        goto out;
+    if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))))
+        find_mine(r, &ob);
+    rc = gather(r, &ob);
+    if (rc == MPIFT_OK)
+        rc = read_whole(r);
+    /* Rank 0: each file's offers, taken where they pay. */
+    for (i = 0; rc == MPIFT_OK && r->keeps && i < r->plan.n; i++)
+        if (r->keeps[i] && (r->keeps[i]->nkind[MPIFT_BASE_SAMPLE] || !pays(r, i)))
+            keep_free(r, i);
     if (rc == MPIFT_OK)
         rc = share_taken(r);
 out:
@@ -337,8 +504,6 @@ out:
     mpift_keys_free(r->srchash, r->plan.n);
     r->srchash = NULL;
     free(ob.p);
-    free(all);
-    free(lens);
     return rc;
 }
 
@@ -351,6 +516,8 @@ void mpift_in_base_begin(struct mpift_in_run *r, size_t i, int round)
      * MPIFT_RECORD_EVERY; its chunk hashes are kept all the same. */
     r->x.resumable = r->rank == 0 ? MPIFT_COPY_HASHED : MPIFT_COPY_RESUMABLE;
     r->x.hold = round == 0 && r->bases ? r->bases[i] : NULL;
+    if (r->x.hold)
+        reopen(r, i, 0);
     r->x.keep = round == 0 && r->keeps ? r->keeps[i] : NULL;
     for (q = 1; r->x.keep && q < r->size; q++)
         m += mpift_in_needs(r, q, i);

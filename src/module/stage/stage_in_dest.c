@@ -23,11 +23,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpift/mpift.h"
 #include "config/template.h"
 #include "engine/sink.h"
+#include "engine/source.h"
 #include "fs/fsafe.h"
 #include "fs/roots.h"
 #include "fs/walk.h"
@@ -141,6 +143,52 @@ int mpift_in_open_root(struct mpift_in_run *r)
     return MPIFT_OK;
 }
 
+/* Room counted per data extent of a sparse source beyond its chunks: the
+ * file system's blocks that map the extent in the copy. */
+#define ALLOC_MARGIN 4096
+
+void mpift_in_plan_alloc(struct mpift_in_run *r)
+{
+    char why[MPIFT_WHY_MAX];
+    struct stat st;
+    size_t i;
+    int fd, code;
+
+    for (i = 0; i < r->plan.n; i++) {
+        struct mpift_pfile *f = &r->plan.f[i];
+        /* A copy's holes are whole chunks: a source whose blocks miss
+         * less than a chunk has none worth a walk (nor an open: a plan of
+         * many small files opens none of them here). */
+        if (f->type != MPIFT_PT_FILE || !f->src || f->src->blocks * 512 + r->ctx->cfg->chunk_size > f->size)
+            continue;
+        /* Gone or changed since planned: counted whole; its stream says
+         * what became of it. */
+        fd = mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why));
+        if (fd < 0)
+            continue;
+        if ((uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
+            (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec) {
+            f->alloc = mpift_source_alloc(fd, f->size, r->ctx->cfg->chunk_size, ALLOC_MARGIN);
+            f->sparse = f->alloc < f->size;
+        }
+        close(fd);
+    }
+}
+
+/* What file i takes of my dest's room: what its copy allocates (a sparse
+ * source's data chunks alone), less what the killed run's temporary I
+ * resume holds already (it becomes the copy). */
+static uint64_t room_of(const struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    const struct mpift_base *b = r->bases ? r->bases[i] : NULL;
+    uint64_t need = f->sparse ? f->alloc : f->size;
+
+    if (b && b->kind == MPIFT_BASE_RESUME)
+        need -= need < b->allocated ? need : b->allocated;
+    return need;
+}
+
 int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
 {
     struct mpift_ctx *ctx = r->ctx;
@@ -159,7 +207,7 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
         mpift_room_start(&room, r->rootfd, root);
         for (i = 0; i < r->plan.n; i++) {
             if (mpift_bit(r->mine, i)) {
-                mpift_room_add(&room, r->plan.f[i].size);
+                mpift_room_add(&room, room_of(r, i));
                 mpift_extract_room(r, i, &room);
                 mpift_folders_need(&r->folders, r->plan.f[i].dest);
             } else if (mpift_in_cache_copies(r, i)) {

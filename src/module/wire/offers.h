@@ -6,7 +6,7 @@
  *
  * Little-endian: u32 count, then count entries, in increasing file order:
  * u32 file (its index in the plan), u8 kind (engine/base.h: 1 resume,
- * 2 delta), u32 nchunks (the file's, as the plan says), u32 nheld (1 to
+ * 2 delta, 3 a delta's sample, judged before it is read whole), u32 nchunks (the file's, as the plan says), u32 nheld (1 to
  * nchunks), then nheld x (u32 chunk, u64 XXH3-64), chunks increasing.
  */
 #ifndef MPIFT_OFFERS_H
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPIFT_OFFER_KIND_MAX 2
+#define MPIFT_OFFER_KIND_MAX 3
 #define MPIFT_OFFER_ITEM 12
 
 struct mpift_offer {

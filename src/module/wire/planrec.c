@@ -8,6 +8,10 @@
 #include "wire/cursor.h"
 #include "wire/planrec.h"
 
+/* The flags byte after the name: bit 0 keyed (the byte was 0 or 1 alone
+ * before), bit 1 sparse. */
+#define FLAG_SPARSE 2
+
 void mpift_wplan_put_hdr(struct mpift_wcur *w, const struct mpift_wplan_hdr *h)
 {
     mpift_wput_u64(w, h->count);
@@ -28,9 +32,11 @@ void mpift_wplan_put_rec(struct mpift_wcur *w, const struct mpift_wplan_rec *rec
     mpift_wput_u32(w, rec->mtime_nsec);
     mpift_wput_u32(w, rec->mode);
     mpift_wput_str(w, rec->dest, rec->dest_len);
-    mpift_wput_u8(w, rec->keyed);
+    mpift_wput_u8(w, (uint8_t)(rec->keyed | (rec->sparse ? FLAG_SPARSE : 0)));
     if (rec->keyed)
         mpift_wput_bytes(w, rec->key, sizeof(rec->key));
+    if (rec->sparse)
+        mpift_wput_u64(w, rec->alloc);
 }
 
 int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *why, size_t whylen)
@@ -66,6 +72,9 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift
     rec->mode = mpift_wget_u32(r);
     rec->dest = (const char *)mpift_wget_str(r, SIZE_MAX, &rec->dest_len);
     rec->keyed = mpift_wget_u8(r);
+    rec->sparse = (rec->keyed & FLAG_SPARSE) != 0 && rec->keyed <= (1 | FLAG_SPARSE);
+    if (rec->sparse)
+        rec->keyed &= 1;
     if (rec->keyed == 1) {
         const unsigned char *key = mpift_wget_bytes(r, sizeof(rec->key));
         if (key)
@@ -73,6 +82,7 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift
     } else {
         memset(rec->key, 0, sizeof(rec->key));
     }
+    rec->alloc = rec->sparse ? mpift_wget_u64(r) : rec->size;
     if (mpift_rcur_status(r) != MPIFT_OK) {
         snprintf(why, whylen, "entry %llu of the list of files runs past its end", (unsigned long long)k);
         return MPIFT_ERR_PROTO;
@@ -85,12 +95,13 @@ int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift
      * list is another rank's word, and rank 0 indexes and writes by it. */
     if (rec->type >= MPIFT_WPLAN_TYPES || rec->preserve > 1 || rec->extract > 1 || rec->mode > 07777 ||
         rec->mtime_nsec >= 1000000000u || rec->target < -1 || rec->target >= size || rec->keyed > 1 ||
-        (rec->keyed && rec->type != 0)) {
+        ((rec->keyed || rec->sparse) && rec->type != 0) || rec->alloc > rec->size) {
         snprintf(why, whylen,
                  "entry %llu of the list of files is out of range (type %u, preserve %u, extract %u, mode %#o, "
-                 "mtime nanoseconds %u, rank %d of %d, keyed %u)",
+                 "mtime nanoseconds %u, rank %d of %d, keyed %u, sparse %u, %llu of %llu bytes allocated)",
                  (unsigned long long)k, rec->type, rec->preserve, rec->extract, rec->mode, rec->mtime_nsec,
-                 (int)rec->target, size, rec->keyed);
+                 (int)rec->target, size, rec->keyed, rec->sparse, (unsigned long long)rec->alloc,
+                 (unsigned long long)rec->size);
         return MPIFT_ERR_PROTO;
     }
     return MPIFT_OK;

@@ -8,8 +8,12 @@
  *   count records of
  *           u8 type, u8 preserve, u8 extract, i32 target, u64 size, i64 mtime_sec,
  *           u32 mtime_nsec, u32 mode, u32 dest_len, dest (no NUL),
- *           u8 keyed, and when keyed is 1 the 16 bytes of the content key
- * and nothing after the last.  The records are neutral of
+ *           u8 flags (bit 0: keyed, bit 1: sparse), when keyed the 16
+ *           bytes of the content key, when sparse u64 alloc
+ * and nothing after the last.  Flags were a keyed byte of 0 or 1 before
+ * sparse: a plan of a file with holes is refused by a build without it
+ * ("out of range ... keyed 2"), never misread; a plan without one is
+ * the same bytes as before.  The records are neutral of
  * engine/file.h's struct mpift_pfile: stage/plan.c converts.
  */
 #ifndef MPIFT_PLANREC_H
@@ -44,6 +48,8 @@ struct mpift_wplan_rec {
     uint8_t extract;        /* an archive unpacked on arrival (stage/extract.h) */
     uint8_t keyed;          /* 1: key is the content's (engine/file.h); only a file has one */
     uint8_t key[MPIFT_WPLAN_KEY];
+    uint8_t sparse;         /* 1: a copy allocates at most alloc (<= size) bytes; only a file */
+    uint64_t alloc;
 };
 
 void mpift_wplan_put_hdr(struct mpift_wcur *w, const struct mpift_wplan_hdr *h);
@@ -56,8 +62,8 @@ int mpift_wplan_get_hdr(struct mpift_rcur *r, struct mpift_wplan_hdr *h, char *w
 /* The next record (k: its index, for why) of a job of `size` ranks;
  * MPIFT_ERR_PROTO when it runs past the end, its name holds a NUL, or a
  * field is out of range: type, preserve (0 or 1), mode (> 07777),
- * mtime_nsec (>= 1e9), target (not -1 .. size-1), keyed (0 or 1, and 0
- * for a folder).  After the last,
+ * mtime_nsec (>= 1e9), target (not -1 .. size-1), flags (keyed and
+ * sparse only, both 0 for a folder), alloc (> size).  After the last,
  * mpift_rcur_left() must be 0. */
 int mpift_wplan_get_rec(struct mpift_rcur *r, uint64_t k, int size, struct mpift_wplan_rec *rec, char *why,
                         size_t whylen);
