@@ -12,9 +12,11 @@
 # copied without room, an entry evicted before it was placed; and what
 # review s6 found: an entry rewritten between its check and its placing,
 # or while it was hashed; records that cannot be written (no inodes); an
-# entry locked by another process; two puts of one entry at once.
+# entry locked by another process; two puts of one entry at once; and
+# what its review found: a dest copy written while it is put; a cache.dir
+# on a file system that does not keep identity.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 17
+plan 19
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -615,3 +617,92 @@ entry_locked() {
     statuses | grep -qx "mpift-node2:big.bin:written" || fail "node 2's big.bin was not fetched: $(statuses)"
 }
 scenario "a cache entry locked by another process: a bounded wait, a warning, the file fetched" entry_locked
+
+# Review s6/cachefix F3: a put ties its entry to the copy the writer
+# verified.  The cache on a tmpfs of each node's own (a put is a copy);
+# node 2's dest copy is rewritten (its mtime put back) while its put is
+# about to copy it: the entry is not put, the job says so, and the next
+# job sends node 2 the source's bytes rather than placing the rewrite.
+put_moved() {
+    local h pid rc=0 w=$FAKE_NODEDIR/mpift-node2/pm1/w.bin
+    fakenodes_clear pm1 pm2
+    rm -rf "$t/src2" "$t"/pm-mpift-node*
+    mkdir -p "$t/src2/tree"
+    head -c $((1 << 20)) /dev/urandom >"$t/src2/tree/w.bin"
+    for h in $FAKE_HOSTS; do
+        mkdir -p "$t/pm-$h"
+        mount -t tmpfs -o size=16m,mode=0700 tmpfs "$t/pm-$h" || skip "cannot mount a tmpfs"
+        at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/pm-$h"
+        rm -f "$FAKE_NODEDIR/$h/pause-put"
+    done
+    write_cfg "$t/pm.cfg" "$t/src2" "$FAKE_SCRATCH/pm1" "cache: { dir = \"$t/pm-%h/cache\"; max_size = \"64M\"; };"
+    (MPIFT_TEST_PAUSE_BEFORE_PUT_COPY=60 MPIFT_TEST_PAUSE_FILE=$FAKE_SCRATCH/pause-put \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/pm.cfg" >"$t/log" 2>&1) &
+    pid=$!
+    # every rank pauses at its put (the hook is every rank's): the others
+    # go on at once (rank 0 still has to send), node 2 once its copy is
+    # rewritten
+    (
+        while kill -0 "$pid" 2>/dev/null; do
+            rm -f "$FAKE_NODEDIR/mpift-node1/pause-put" "$FAKE_NODEDIR/mpift-node3/pause-put"
+            sleep 0.05
+        done
+    ) &
+    wait_paused "$pid" "$FAKE_NODEDIR/mpift-node2/pause-put" || fail "node 2 never paused before its put's copy: $(cat "$t/log")"
+    cp -p "$w" "$t/mtime.ref"
+    head -c 65536 /dev/urandom | dd of="$w" conv=notrunc status=none
+    touch -r "$t/mtime.ref" "$w"
+    cp "$w" "$t/rewritten"
+    rm -f "$FAKE_NODEDIR"/*/pause-put
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "job 1: exit $rc: $(cat "$t/log")"
+    mv "$t/log" "$t/log1"
+    write_cfg "$t/pm.cfg" "$t/src2" "$FAKE_SCRATCH/pm2" "cache: { dir = \"$t/pm-%h/cache\"; max_size = \"64M\"; };"
+    fakenodes_mpirun 3 "$stage" --config "$t/pm.cfg" >"$t/log" 2>&1 || fail "job 2: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do
+        cmp -s "$t/src2/tree/w.bin" "$FAKE_NODEDIR/$h/pm2/w.bin" ||
+            fail "$h: pm2/w.bin is not the source's$(cmp -s "$t/rewritten" "$FAKE_NODEDIR/$h/pm2/w.bin" && echo ": it is node 2's rewritten copy, put in its cache")"
+    done
+    grep -q "mpift-node2.*pm1/w.bin: not put in the node's cache on mpift-node2: written to while it was copied into $t/pm-mpift-node2/cache" "$t/log1" ||
+        fail "no warning that node 2's copy was not put: $(cat "$t/log1")"
+    for h in $FAKE_HOSTS; do umount "$t/pm-$h"; done
+}
+scenario "a dest copy written while its put copies it into the cache: not put, named; the next job gets the source's bytes" put_moved
+
+# Review s6/cachefix F6: a cache.dir on a file system that does not keep
+# a file's identity (overlay here; sshfs reports ctime = mtime) trusts no
+# record.  Node 2's entry is rewritten, its mtime put back and its record
+# given the entry's new identity (what a ctime that does not move leaves):
+# the next job hashes the entry, discards it and fetches the file.
+untrusted_cache() {
+    local h e rc=0
+    grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "no overlay in this kernel"
+    fakenodes_clear ov1 ov2
+    for h in $FAKE_HOSTS; do
+        rm -rf "$t/ov-$h"
+        mkdir -p "$t/ov-$h/lower" "$t/ov-$h/upper" "$t/ov-$h/work" "$t/ov-$h/m"
+        mount -t overlay overlay -o "lowerdir=$t/ov-$h/lower,upperdir=$t/ov-$h/upper,workdir=$t/ov-$h/work" \
+            "$t/ov-$h/m" || skip "cannot mount an overlay"
+        at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/ov-$h/m"
+        chmod 0700 "$t/ov-$h/m"
+    done
+    job ov1 "$t/ov-%h/m/cache" || fail "job 1: $(cat "$t/log")"
+    e=$t/ov-mpift-node2/m/cache/$(basename "$(entry mpift-node2 big.bin)")
+    [ -f "$e" ] || fail "no entry $e"
+    rewrite "$e"
+    /usr/bin/python3 -c 'import os, sys
+st = os.stat(sys.argv[1])
+open(sys.argv[1] + ".rec", "w").write("%d %d %d %d %d %d %d\n" % (st.st_dev, st.st_ino, st.st_size,
+    st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9, st.st_ctime_ns // 10**9, st.st_ctime_ns % 10**9))' "$e"
+    job ov2 "$t/ov-%h/m/cache" --verbose || rc=$?
+    [ "$rc" = 0 ] || fail "job 2: exit $rc: $(cat "$t/log")"
+    cmp -s "$t/src/tree/big.bin" "$FAKE_NODEDIR/mpift-node2/ov2/big.bin" ||
+        fail "node 2's ov2/big.bin is not the source's$(cmp -s "$t/rewritten" "$FAKE_NODEDIR/mpift-node2/ov2/big.bin" && echo ": it is the rewritten entry, trusted by its record")"
+    same_everywhere ov2
+    grep -q "mpift-node2.*cache entry .*/cache/$(basename "$e") changed since it was cached.*discarded; fetching it again" "$t/log" ||
+        fail "node 2's rewritten entry is not named: $(cat "$t/log")"
+    grep -q "cache.dir $t/ov-mpift-node2/m/cache on mpift-node2: on a file system (overlay) whose inode numbers and ctime may not name one version of a file: no entry is trusted by its record" "$t/log" ||
+        fail "--verbose does not say why entries are hashed: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do umount "$t/ov-$h/m"; done
+}
+scenario "a cache.dir on a file system that does not keep identity (overlay): no record trusted, a rewritten entry hashed and discarded" untrusted_cache

@@ -97,6 +97,7 @@ int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, 
      * (past it an entry is used unheld, and may be evicted under us: the
      * copy placed is unharmed, since it is a link or a copy of its own). */
     c->maxheld = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 4 : 1024;
+    c->untrusted = !mpift_fs_keeps_ident(fd, c->fskind, sizeof(c->fskind)) || mpift_fault_env("MPIFT_TEST_UNTRUSTED_FS");
     return MPIFT_OK;
 }
 
@@ -269,6 +270,9 @@ static int recorded(struct mpift_cache *c, const char *name, const struct mpift_
     FILE *f;
     int rfd, n;
 
+    if (c->untrusted)
+        return 0;   /* an identity there may name two versions (fsident.h):
+                     * its record is only the use stamp */
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
     rfd = openat(c->dirfd, rec, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (rfd < 0 || !(f = fdopen(rfd, "r"))) {
@@ -476,26 +480,44 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
 /* MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=SECONDS: the first put by copy of
  * each process stops once its temporary is whole, before it takes the
  * lock to link it (util/faults.h's pause): a test runs another job's put
- * of the same entry meanwhile. */
-static void pause_before_link(void)
+ * of the same entry meanwhile.  MPIFT_TEST_PAUSE_BEFORE_PUT_COPY: it
+ * stops before it copies: a test writes the dest copy meanwhile. */
+static void pause_put(const char *which)
 {
-    static int done;
-    const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK");
+    static int done[2];
+    const char *env = mpift_fault_env(which);
+    int k = strcmp(which, "MPIFT_TEST_PAUSE_BEFORE_PUT_COPY") == 0;
 
-    if (env && !done) {
-        done = 1;
+    if (env && !done[k]) {
+        done[k] = 1;
         mpift_fault_pause(atof(env));
     }
 }
 
+/* Is st the identity `was` (device, inode, size, mtime, ctime)? */
+static int same_stat(const struct stat *st, const struct stat *was)
+{
+    struct mpift_cache_id a, b;
+
+    ident_of(st, &a);
+    ident_of(was, &b);
+    return same_id(&a, &b);
+}
+
+/* put_copy's answer when its source changed while it was copied. */
+#define PUT_MOVED (-1)
+
 /* A copy of in (size bytes, mode) as the entry name, by way of a
  * temporary made outside the folder's lock (flocked: eviction's sweep
  * leaves it), linked under it.  0 or an errno; when that temporary could
- * not be made, cause (MPIFT_TMP_WHY_MAX bytes) says why. */
+ * not be made, cause (MPIFT_TMP_WHY_MAX bytes) says why; PUT_MOVED when
+ * in was written (its identity moved) while it was copied: the temporary
+ * holds what no one verified, and goes. */
 static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st, int verified, char *cause)
 {
     char tmp[MPIFT_TMP_UNIQUE_MAX];
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
+    struct stat pre, post;
     int out, err = 0;
 
     out = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_PUT, tmp, sizeof(tmp), 0600);   /* flocked: util/tmplock.h */
@@ -504,11 +526,20 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
         mpift_tmp_why(cause, MPIFT_TMP_WHY_MAX, tmp, err);
         return err;
     }
-    if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
-        futimens(out, ts) != 0 || fsync(out) != 0)
-        err = errno ? errno : EIO;
+    /* The identity before the copy (the caller's fchmods moved its ctime
+     * since `st`), held from there to the end of the copy. */
+    if (fstat(in, &pre) != 0 || pre.st_ino != st->st_ino || pre.st_size != st->st_size ||
+        pre.st_mtim.tv_sec != st->st_mtim.tv_sec || pre.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
+        err = PUT_MOVED;
     if (!err)
-        pause_before_link();   /* a test's: another put links this name meanwhile */
+        pause_put("MPIFT_TEST_PAUSE_BEFORE_PUT_COPY");   /* a test's: the dest copy is written meanwhile */
+    if (!err && (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
+                 futimens(out, ts) != 0 || fsync(out) != 0))
+        err = errno ? errno : EIO;
+    if (!err && (fstat(in, &post) != 0 || !same_stat(&post, &pre)))
+        err = PUT_MOVED;
+    if (!err)
+        pause_put("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK");   /* a test's: another put links this name meanwhile */
     if (!err && mpift_cache_lock(c) == 0) {
         /* Recorded only when this link made the entry: one that lost the
          * race (EEXIST) is another's, whose record stays, and `out` is
@@ -530,7 +561,7 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
 }
 
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
-                    const char *name, int verified, char *why, size_t whylen)
+                    const char *name, const struct stat *committed, int verified, char *why, size_t whylen)
 {
     char ename[MPIFT_CACHE_NAME], cause[MPIFT_TMP_WHY_MAX] = "";
     struct stat st, now;
@@ -545,6 +576,13 @@ int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIF
         if (fd >= 0)
             close(fd);
         return MPIFT_ERR_IO;
+    }
+    /* Only the inode the writer verified, as it was then: a copy written
+     * (or replaced) since its commit is not what its key says. */
+    if (!committed || !committed->st_ino || !same_stat(&st, committed)) {
+        snprintf(why, whylen, "written to or replaced since it was staged and verified");
+        close(fd);
+        return MPIFT_ERR_CHECKSUM;
     }
     if (mpift_cache_lock(c) != 0)
         goto done;   /* c is off: the caller tells off_why */
@@ -572,6 +610,10 @@ done:
     close(fd);
     if (!err)
         return MPIFT_OK;
+    if (err == PUT_MOVED) {
+        snprintf(why, whylen, "written to while it was copied into %s", c->path);
+        return MPIFT_ERR_CHECKSUM;
+    }
     snprintf(why, whylen, "not cached in %s: %s", c->path, cause[0] ? cause : strerror(err));
     return MPIFT_ERR_IO;
 }

@@ -42,7 +42,10 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include "fs/fsident.h"
 
 #define MPIFT_CACHE_KEY 16                          /* bytes of a key */
 #define MPIFT_CACHE_NAME (20 + 1 + 2 * MPIFT_CACHE_KEY + 1) /* "<size>-<hex>" and its NUL */
@@ -94,6 +97,13 @@ struct mpift_cache {
      * and the caller tells it once (nowrite_told). */
     int nowrite, nowrite_told;
     char nowrite_why[PATH_MAX + 2 * MPIFT_CACHE_NAME + 256];
+    /* The folder's file system does not keep a file's identity
+     * (fs/fsident.h: FUSE, overlay, an image...): a rewrite may leave an
+     * entry's identity as recorded, so no record is trusted (each is
+     * only the use stamp) and every entry is hashed before it is used;
+     * fskind names the file system for the caller's --verbose line. */
+    int untrusted;
+    char fskind[MPIFT_FSIDENT_NAME];
 };
 
 
@@ -174,10 +184,13 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
  * against the source (transfer.checksum xxh3); else the entry is put
  * without a record, so the first lookup hashes it whole and discards it
  * if it is not its key (a copy received under checksum "none" is never
- * trusted unread).
+ * trusted unread).  `committed` is the copy's identity at its commit
+ * (engine/sink.h): a copy whose identity is not that one now, or moves
+ * while it is copied in, is not put: MPIFT_ERR_CHECKSUM with why (the
+ * caller says so; the cache stays in use).
  */
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
-                    const char *name, int verified, char *why, size_t whylen);
+                    const char *name, const struct stat *committed, int verified, char *why, size_t whylen);
 
 /* One entry, as listed. */
 struct mpift_cache_item {

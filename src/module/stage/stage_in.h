@@ -149,7 +149,7 @@ int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i);
 /* Will hit i be placed by a copy (it takes room), not a hard link? */
 int mpift_in_cache_copies(const struct mpift_in_run *r, size_t i);
 void mpift_in_cache_place(struct mpift_in_run *r);
-void mpift_in_cache_put(struct mpift_in_run *r, size_t i);
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *committed);
 void mpift_in_cache_end(struct mpift_in_run *r);
 
 /* --dry-run: rank 0 tells what would move where. */

@@ -81,6 +81,10 @@ void mpift_in_cache_open(struct mpift_in_run *r)
         mpift_log_warn("%s", why);
         return;
     }
+    if (r->cache.untrusted)
+        mpift_log_verbose("cache.dir %s on %s: on a file system (%s) whose inode numbers and ctime may not name one "
+                          "version of a file: no entry is trusted by its record; each is hashed whole before it "
+                          "is used", dir, ctx->topo.host, r->cache.fskind);
     r->cache.tick = tick;
     r->cache.tick_arg = &ctx->watch;
     /* A rank that beats but moves nothing for twice transfer.timeout is
@@ -328,7 +332,7 @@ void mpift_in_cache_place(struct mpift_in_run *r)
     }
 }
 
-void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *committed)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
@@ -343,9 +347,17 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
         return;
     /* Under checksum "none" the copy was never checked: put unrecorded,
      * so the next lookup hashes it before trusting it (store.h). */
-    rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3, why,
-                         sizeof(why));
+    rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, committed, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3,
+                         why, sizeof(why));
     tell_off(r);
+    if (rc == MPIFT_ERR_CHECKSUM) {
+        /* Someone wrote the copy since its commit: it stays as they left
+         * it, and is not what its key says; the cache is still used. */
+        mpift_log_warn("%s/%s: not put in the node's cache on %s: %s; the copy stays as it is now",
+                       r->ctx->dest_root, f->dest, r->ctx->topo.host, why);
+        close(dfd);
+        return;
+    }
     if (rc == MPIFT_OK) {
         /* The chunk hashes the copy's writer computed as it wrote it
          * (engine/xfer.h's kept: this file's, taken at its commit), kept
