@@ -16,7 +16,7 @@
 # what its review found: a dest copy written while it is put; a cache.dir
 # on a file system that does not keep identity.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 19
+plan 20
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -534,35 +534,15 @@ moved_while_hashed() {
     e=$(entry mpift-node2 big.bin)
     rm -f "$e.rec"
     write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/mh2" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
-    MPIFT_TEST_SLOW_READ=1500 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" >"$t/log" 2>&1 &
+    # node 2's rank alone hashes an entry (its record gone): it stops
+    # once it has read the first MiB of it, which is then rewritten
+    rm -f "$FAKE_NODEDIR/mpift-node2/pause-hash"
+    MPIFT_TEST_PAUSE_IN_HASH=60 MPIFT_TEST_PAUSE_FILE=$FAKE_SCRATCH/pause-hash \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" >"$t/log" 2>&1 &
     pid=$!
-    # node 2's rank opens the entry to hash it (its inode in a process's
-    # fds: the path there is the rank's own), reads 1 MiB, sleeps 1.5 s
-    /usr/bin/python3 - "$e" "$pid" <<'PY' || fail "node 2's rank never opened its entry: $(cat "$t/log")"
-import os, sys, time
-st, job = os.stat(sys.argv[1]), int(sys.argv[2])
-for _ in range(3000):
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fds = os.listdir("/proc/%s/fd" % p)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                s = os.stat("/proc/%s/fd/%s" % (p, fd))
-            except OSError:
-                continue
-            if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino):
-                sys.exit(0)
-    try:
-        os.kill(job, 0)
-    except OSError:
-        sys.exit(1)
-    time.sleep(0.02)
-sys.exit(1)
-PY
-    sleep 0.3
+    wait_paused "$pid" "$FAKE_NODEDIR/mpift-node2/pause-hash" || fail "node 2's rank never paused in its hash: $(cat "$t/log")"
     rewrite "$e"
+    rm -f "$FAKE_NODEDIR/mpift-node2/pause-hash"
     wait "$pid" || rc=$?
     [ "$rc" = 0 ] || fail "an entry rewritten while it was hashed: exit $rc: $(cat "$t/log")"
     fetched_instead mh2 mh3 "$e" \
@@ -706,3 +686,27 @@ open(sys.argv[1] + ".rec", "w").write("%d %d %d %d %d %d %d\n" % (st.st_dev, st.
     for h in $FAKE_HOSTS; do umount "$t/ov-$h/m"; done
 }
 scenario "a cache.dir on a file system that does not keep identity (overlay): no record trusted, a rewritten entry hashed and discarded" untrusted_cache
+
+# Review s6/cachefix F5: only a want of room turns the run's cache writes
+# off.  Node 2's record of big.bin cannot be written for another cause (a
+# folder in its place: EISDIR): told once with advice that fits it, and
+# the run still caches there (a new file is put in node 2's cache).
+record_error() {
+    local e rc=0
+    primed
+    fakenodes_clear re2
+    e=$(entry mpift-node2 big.bin)
+    rm -f "$e.rec"
+    mkdir "$e.rec"
+    echo new >"$t/src/tree/new.txt"
+    job re2 || rc=$?
+    [ "$rc" = 0 ] || fail "job 2: exit $rc: $(cat "$t/log")"
+    same_everywhere re2
+    grep -q "mpift-node2.*cache.dir $C: could not write the record $(basename "$e").rec: Is a directory; check cache.dir and what is in it (told once; the cache is still used and written)" "$t/log" ||
+        fail "the record that could not be written is not told with its cause: $(cat "$t/log")"
+    ! grep -q "make room there" "$t/log" || fail "a write that failed for another cause than room was told as one: $(cat "$t/log")"
+    [ -f "$(entry mpift-node2 new.txt)" ] || fail "node 2 cached nothing more after its record failed: $(ls "$FAKE_NODEDIR/mpift-node2/cache")"
+    rmdir "$e.rec"
+    rm -f "$t/src/tree/new.txt"
+}
+scenario "a record that cannot be written for another cause than room: told once with its cause, the cache still written" record_error

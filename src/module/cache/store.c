@@ -202,13 +202,49 @@ int mpift_cache_held(const struct mpift_cache *c, int slot, struct mpift_cache_i
     return c->held[slot].fd;
 }
 
+int mpift_cache_no_room(int err)
+{
+    /* no inodes is ENOSPC too */
+    return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
+
+/* What to do about a write into the folder that failed with err, when it
+ * is not a want of room. */
+static const char *write_advice(int err)
+{
+    switch (err) {
+    case EMFILE:
+    case ENFILE:
+        return "this process has too many files open: raise the open-file limit (ulimit -n) where the job starts";
+    case ENOMEM:
+        return "this node is out of memory";
+    case EROFS:
+        return "cache.dir is on a read-only file system: set cache.dir to a folder you can write";
+    case EACCES:
+    case EPERM:
+        return "check the permissions of cache.dir and of what is in it";
+    case ESTALE:
+        return "cache.dir's file system lost the file (a stale NFS handle): check its mount";
+    default:
+        return "check cache.dir and what is in it";
+    }
+}
+
 void mpift_cache_nowrite(struct mpift_cache *c, const char *what, int err)
 {
+    err = err ? err : EIO;
+    if (!mpift_cache_no_room(err)) {
+        if (!c->write_failed) {
+            c->write_failed = 1;
+            snprintf(c->write_why, sizeof(c->write_why), "cache.dir %s: could not write %s: %s; %s", c->path, what,
+                     strerror(err), write_advice(err));
+        }
+        return;
+    }
     if (c->nowrite)
         return;
     c->nowrite = 1;
-    snprintf(c->nowrite_why, sizeof(c->nowrite_why), "not cached in %s: %s (%s)", c->path,
-             strerror(err ? err : EIO), what);
+    snprintf(c->nowrite_why, sizeof(c->nowrite_why), "not cached in %s: %s (%s)", c->path, strerror(err), what);
 }
 
 /* Write name's record of identity id: a temporary renamed over it, so a
@@ -295,12 +331,32 @@ static void stamp(struct mpift_cache *c, const char *name)
     utimensat(c->dirfd, rec, NULL, AT_SYMLINK_NOFOLLOW);
 }
 
+/*
+ * A test's pause (util/faults.h), the first time a process passes the
+ * hook `which` (*done): MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=SECONDS, a put
+ * by copy once its temporary is whole, before it takes the lock to link
+ * it (another job's put of the same entry runs meanwhile);
+ * _BEFORE_PUT_COPY, before it copies (the dest copy is written
+ * meanwhile); _IN_HASH, an entry's re-hash once its first MiB is read
+ * (the entry is written meanwhile).
+ */
+static void pause_once(const char *which, int *done)
+{
+    const char *env = mpift_fault_env(which);
+
+    if (env && !*done) {
+        *done = 1;
+        mpift_fault_pause(atof(env));
+    }
+}
+
 /* Is fd's content (size) the key?  -1 on a read error (errno). */
 static int hashes_to(const struct mpift_cache *c, int fd, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
 {
     unsigned char *buf = malloc(HASH_BUF);
     XXH3_state_t *h = XXH3_createState();
     XXH128_canonical_t can;
+    static int paused;
     uint64_t off = 0;
     ssize_t n;
     int rc = -1;
@@ -315,6 +371,7 @@ static int hashes_to(const struct mpift_cache *c, int fd, uint64_t size, const u
         mpift_fault_slow_read();
         XXH3_128bits_update(h, buf, (size_t)n);
         off += (uint64_t)n;
+        pause_once("MPIFT_TEST_PAUSE_IN_HASH", &paused);
         if (c->tick)
             c->tick(c->tick_arg);
     }
@@ -477,23 +534,6 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
     }
 }
 
-/* MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=SECONDS: the first put by copy of
- * each process stops once its temporary is whole, before it takes the
- * lock to link it (util/faults.h's pause): a test runs another job's put
- * of the same entry meanwhile.  MPIFT_TEST_PAUSE_BEFORE_PUT_COPY: it
- * stops before it copies: a test writes the dest copy meanwhile. */
-static void pause_put(const char *which)
-{
-    static int done[2];
-    const char *env = mpift_fault_env(which);
-    int k = strcmp(which, "MPIFT_TEST_PAUSE_BEFORE_PUT_COPY") == 0;
-
-    if (env && !done[k]) {
-        done[k] = 1;
-        mpift_fault_pause(atof(env));
-    }
-}
-
 /* Is st the identity `was` (device, inode, size, mtime, ctime)? */
 static int same_stat(const struct stat *st, const struct stat *was)
 {
@@ -517,6 +557,7 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
 {
     char tmp[MPIFT_TMP_UNIQUE_MAX];
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
+    static int paused_copy, paused_link;
     struct stat pre, post;
     int out, err = 0;
 
@@ -532,14 +573,14 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
         pre.st_mtim.tv_sec != st->st_mtim.tv_sec || pre.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
         err = PUT_MOVED;
     if (!err)
-        pause_put("MPIFT_TEST_PAUSE_BEFORE_PUT_COPY");   /* a test's: the dest copy is written meanwhile */
+        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_COPY", &paused_copy);   /* a test's: the dest copy is written meanwhile */
     if (!err && (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
                  futimens(out, ts) != 0 || fsync(out) != 0))
         err = errno ? errno : EIO;
     if (!err && (fstat(in, &post) != 0 || !same_stat(&post, &pre)))
         err = PUT_MOVED;
     if (!err)
-        pause_put("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK");   /* a test's: another put links this name meanwhile */
+        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK", &paused_link);   /* a test's: another put links this name meanwhile */
     if (!err && mpift_cache_lock(c) == 0) {
         /* Recorded only when this link made the entry: one that lost the
          * race (EEXIST) is another's, whose record stays, and `out` is
@@ -614,6 +655,8 @@ done:
         snprintf(why, whylen, "written to while it was copied into %s", c->path);
         return MPIFT_ERR_CHECKSUM;
     }
+    if (mpift_cache_no_room(err))
+        mpift_cache_nowrite(c, "a put", err);   /* nothing more is put: the caller says so with why */
     snprintf(why, whylen, "not cached in %s: %s", c->path, cause[0] ? cause : strerror(err));
     return MPIFT_ERR_IO;
 }

@@ -97,6 +97,10 @@ struct mpift_cache {
      * and the caller tells it once (nowrite_told). */
     int nowrite, nowrite_told;
     char nowrite_why[PATH_MAX + 2 * MPIFT_CACHE_NAME + 256];
+    /* A write there failed for another cause (mpift_cache_nowrite): the
+     * first, with advice, told once by the caller (write_told). */
+    int write_failed, write_told;
+    char write_why[PATH_MAX + 2 * MPIFT_CACHE_NAME + 384];
     /* The folder's file system does not keep a file's identity
      * (fs/fsident.h: FUSE, overlay, an image...): a rewrite may leave an
      * entry's identity as recorded, so no record is trusted (each is
@@ -225,9 +229,15 @@ int mpift_cache_lock(struct mpift_cache *c);
 void mpift_cache_unlock(struct mpift_cache *c);
 
 /* A write into the folder failed with err (what: the file, for the
- * user): the first such failure goes into nowrite_why, and nothing more
- * is written there by this run (store.h's nowrite). */
+ * user).  A want of room (mpift_cache_no_room): the first goes into
+ * nowrite_why, and nothing more is written there by this run (nowrite).
+ * Any other cause (too many open files, a read-only or stale file
+ * system, permissions) is this write's alone: the first goes into
+ * write_why with advice that fits it, and the cache is still written. */
 void mpift_cache_nowrite(struct mpift_cache *c, const char *what, int err);
+
+/* Is err a want of room: ENOSPC (blocks or inodes), EDQUOT, EFBIG? */
+int mpift_cache_no_room(int err);
 
 /* Does `base` name an entry ("<size>-<32 hex>")?  *size gets its size. */
 int mpift_cache_entry_name(const char *base, uint64_t *size);

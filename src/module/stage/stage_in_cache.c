@@ -46,8 +46,10 @@ static void tick(void *arg)
 }
 
 /* What the cache gave up (store.h), said once on this node: its busy
- * lock (off); a write there that failed (nowrite: a full file system, a
- * quota, no inodes), after which this run caches nothing more there. */
+ * lock (off); a write there that failed for want of room (nowrite: a
+ * full file system, a quota, no inodes), after which this run caches
+ * nothing more there; one that failed for another cause (write_failed),
+ * after which it still does. */
 static void tell_off(struct mpift_in_run *r)
 {
     if (r->cache.off && !r->cache.off_told) {
@@ -60,6 +62,10 @@ static void tell_off(struct mpift_in_run *r)
         mpift_log_warn("%s; this run writes nothing more there and its copies are in place; what the cache holds is "
                        "still used, and an entry it could not record is read whole by the next job that uses it: "
                        "make room there", r->cache.nowrite_why);
+    }
+    if (r->cache.write_failed && !r->cache.write_told) {
+        r->cache.write_told = 1;
+        mpift_log_warn("%s (told once; the cache is still used and written)", r->cache.write_why);
     }
 }
 
@@ -349,15 +355,25 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *com
      * so the next lookup hashes it before trusting it (store.h). */
     rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, committed, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3,
                          why, sizeof(why));
-    tell_off(r);
     if (rc == MPIFT_ERR_CHECKSUM) {
         /* Someone wrote the copy since its commit: it stays as they left
          * it, and is not what its key says; the cache is still used. */
         mpift_log_warn("%s/%s: not put in the node's cache on %s: %s; the copy stays as it is now",
                        r->ctx->dest_root, f->dest, r->ctx->topo.host, why);
-        close(dfd);
-        return;
+    } else if (rc != MPIFT_OK && r->cache.nowrite && !r->cache.nowrite_told) {
+        /* No room: the copy is in place, the job goes on, the cache does
+         * not grow (nor is anything more written there: told here, once). */
+        mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run: make room "
+                       "there", r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
+        r->cache_stop = 1;
+        r->cache.nowrite_told = 1;
+    } else if (rc != MPIFT_OK && !r->cache.write_told) {
+        /* Another cause: this file's alone (store.h's write_why). */
+        r->cache.write_told = 1;
+        mpift_log_warn("%s/%s: %s; the copy is in place (told once; the cache is still used and written)",
+                       r->ctx->dest_root, f->dest, why);
     }
+    tell_off(r);
     if (rc == MPIFT_OK) {
         /* The chunk hashes the copy's writer computed as it wrote it
          * (engine/xfer.h's kept: this file's, taken at its commit), kept
@@ -367,14 +383,6 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *com
             tell_off(r);
         }
         note_older(r, f);
-    }
-    if (rc != MPIFT_OK) {
-        /* The copy is in place: the job goes on, the cache does not grow
-         * (nor is anything more written there: told here, once). */
-        mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run",
-                       r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
-        r->cache_stop = 1;
-        r->cache.nowrite = r->cache.nowrite_told = 1;
     }
     close(dfd);
 }
