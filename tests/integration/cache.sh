@@ -253,7 +253,7 @@ cache_of() {
 # meanwhile, then job 1 links: the entry is job 2's, and its record must
 # stay job 2's, not name job 1's temporary (review s6 #4).
 two_jobs() {
-    local a h f pf=$t/pause rc=0
+    local a h f raced rc=0
     fakenodes_clear cache d1 d2 d3
     rm -rf "$t"/tw-mpift-node*
     for h in $FAKE_HOSTS; do
@@ -261,15 +261,33 @@ two_jobs() {
         mount -t tmpfs -o size=64m,mode=0700 tmpfs "$t/tw-$h" || skip "cannot mount a tmpfs"
         at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/tw-$h"
     done
-    rm -f "$pf"
-    (MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=60 MPIFT_TEST_PAUSE_FILE=$pf job d1 "$t/tw-%h/cache" --module "$faults") &
-    a=$!
-    wait_paused "$a" "$pf" || fail "job 1 never paused before its put's link: $(cat "$t/log")"
+    # Every rank of job 1 stops at its first put by copy, its temporary
+    # whole (a pause file per node: $FAKE_SCRATCH is the node's own).  A
+    # rank stopped may hold up the ranks it sends to, so the nodes stop in
+    # turn: as each does, job 2 runs on that node alone (a hostfile of
+    # it), puts the same entries there first, and that node goes on: its
+    # link then meets job 2's entry.
     write_cfg "$t/c2.cfg" "$t/src" "$FAKE_SCRATCH/d2" "cache: { dir = \"$t/tw-%h/cache\"; max_size = \"64M\"; };"
-    fakenodes_mpirun 3 "$stage" --config "$t/c2.cfg" >"$t/log2" 2>&1 || rc=$?
-    rm -f "$pf"
+    for h in $FAKE_HOSTS; do rm -f "$FAKE_NODEDIR/$h/pause-tw"; done
+    (MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=60 MPIFT_TEST_PAUSE_FILE=$FAKE_SCRATCH/pause-tw job d1 "$t/tw-%h/cache" --module "$faults") &
+    a=$!
+    raced=
+    while kill -0 "$a" 2>/dev/null && [ "$(wc -w <<<"$raced")" -lt 3 ]; do
+        for h in $FAKE_HOSTS; do
+            case " $raced " in *" $h "*) continue ;; esac
+            [ -e "$FAKE_NODEDIR/$h/pause-tw" ] || continue
+            echo "$h slots=1" >"$t/hosts-$h"
+            echo "$h:1" >"$t/hosts-$h.hydra"
+            FAKE_HOSTFILE=$t/hosts-$h fakenodes_mpirun 1 "$stage" --config "$t/c2.cfg" >"$t/log2" 2>&1 ||
+                rc=$?
+            [ "$rc" = 0 ] || fail "job 2 on $h, while job 1 held its put there: exit $rc: $(cat "$t/log2")"
+            rm -f "$FAKE_NODEDIR/$h/pause-tw"
+            raced="$raced $h"
+        done
+        sleep 0.05
+    done
     wait $a || fail "job 1 of two at once: $(cat "$t/log")"
-    [ "$rc" = 0 ] || fail "job 2 of two at once: exit $rc: $(cat "$t/log2")"
+    [ "$(wc -w <<<"$raced")" = 3 ] || fail "job 1 stopped before its put's link on$raced only, not on every node: $(cat "$t/log")"
     same_everywhere d1
     same_everywhere d2
     for h in $FAKE_HOSTS; do
