@@ -16,7 +16,7 @@
 # what its review found: a dest copy written while it is put; a cache.dir
 # on a file system that does not keep identity.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 20
+plan 21
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -537,10 +537,48 @@ moved_before_place() {
     rm -f "$pf"
     wait "$pid" || rc=$?
     [ "$rc" = 0 ] || fail "an entry rewritten before its placing: exit $rc: $(cat "$t/log")"
-    fetched_instead mv2 mv3 "$e" \
-        "mpift-node2.*mv2/big.bin: its cache entry $C/$(basename "$e") on mpift-node2 changed after it was verified.*fetching it"
+    # it moved since its check: hashed again before its placing (review
+    # s6/cachefix F4), found not its key, discarded there and then
+    cmp -s "$t/src/tree/big.bin" "$FAKE_NODEDIR/mpift-node2/mv2/big.bin" ||
+        fail "node 2's mv2/big.bin is not the source's$(cmp -s "$t/rewritten" "$FAKE_NODEDIR/mpift-node2/mv2/big.bin" && echo ": it is the rewritten entry")"
+    same_everywhere mv2
+    grep -q "mpift-node2.*mv2/big.bin: cache entry $C/$(basename "$e") changed since it was cached (its bytes are not its key): discarded; fetching it" "$t/log" ||
+        fail "no warning naming node 2's rewritten entry: $(cat "$t/log")"
+    # the copy fetched in its place is cached: the next job places it
+    job mv3 || fail "job 3: $(cat "$t/log")"
+    same_everywhere mv3
+    [ "$(total wire_bytes)" = 0 ] || fail "job 3 put $(total wire_bytes) bytes on the wire"
 }
-scenario "an entry rewritten between its check and its placing: not placed, fetched, named; discarded by the next job" moved_before_place
+scenario "an entry rewritten between its check and its placing: hashed again, discarded, fetched, named" moved_before_place
+
+# Review s6/cachefix F4: an entry whose ctime moved between its check and
+# its placing for an ordinary cause (a hard link of it added and removed:
+# another job's copies deleted) is hashed again here, found its key, and
+# placed: nothing on the wire, no warning of a change behind mpift's back.
+relinked_before_place() {
+    local e pf=$t/pause pid rc=0
+    primed
+    fakenodes_clear rl2
+    e=$(entry mpift-node2 big.bin)
+    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/rl2" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    rm -f "$pf"
+    MPIFT_TEST_PAUSE_BEFORE_PLACE=1:60 MPIFT_TEST_PAUSE_FILE=$pf \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" --report "$t/r.json" >"$t/log" 2>&1 &
+    pid=$!
+    wait_paused "$pid" "$pf" || fail "rank 1 did not pause before placing: $(cat "$t/log")"
+    ln "$e" "$t/other-job-copy"
+    rm -f "$t/other-job-copy"
+    rm -f "$pf"
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "exit $rc: $(cat "$t/log")"
+    same_everywhere rl2
+    [ "$(total wire_bytes)" = 0 ] || fail "an entry only relinked was fetched again: $(total wire_bytes) bytes on the wire: $(cat "$t/log")"
+    ! grep -q "changed after it was verified\|changed while it was placed\|changed since it was cached" "$t/log" ||
+        fail "a warning of a change: $(cat "$t/log")"
+    statuses | grep -qx "mpift-node2:big.bin:cached" || fail "node 2's big.bin: $(statuses)"
+    mark_primed
+}
+scenario "an entry only relinked between its check and its placing (another job's copies deleted): hashed again, placed" relinked_before_place
 
 # ... and one rewritten while a job hashes it (no record: a re-hash, made
 # slow): the bytes hashed are not the inode's any more, so it is neither

@@ -499,6 +499,26 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
     return MPIFT_CACHE_HIT;
 }
 
+enum mpift_cache_found mpift_cache_reverify(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                                            int fd, struct mpift_cache_id *id, char *why, size_t whylen)
+{
+    char name[MPIFT_CACHE_NAME];
+    struct mpift_cache_id pre;
+    enum mpift_cache_found found;
+    struct stat st;
+
+    mpift_cache_name(size, key, name);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+        snprintf(why, whylen, "cache entry %s/%s changed size after it was verified: not used", c->path, name);
+        return MPIFT_CACHE_MISS;
+    }
+    ident_of(&st, &pre);
+    found = verify(c, fd, name, size, key, &pre, why, whylen);
+    if (found == MPIFT_CACHE_HIT)
+        *id = pre;
+    return found;
+}
+
 int mpift_cache_still(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
                       const struct mpift_cache_id *id, struct mpift_cache_id *now)
 {

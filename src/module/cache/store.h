@@ -171,6 +171,19 @@ int mpift_cache_held(const struct mpift_cache *c, int slot, struct mpift_cache_i
 int mpift_cache_still(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
                       const struct mpift_cache_id *id, struct mpift_cache_id *now);
 
+/*
+ * mpift_cache_reverify - entry fd (of size, key) moved since it was
+ * verified (mpift_cache_still said no): hash it again, here, as a lookup
+ * does.  Most such moves are ordinary (another job's copies of it deleted,
+ * a link of ours that could not be recorded: only its ctime moved), and
+ * a local read beats a fetch.  MPIFT_CACHE_HIT with *id the identity
+ * verified (and recorded); MPIFT_CACHE_BAD (not its key: discarded) or
+ * MPIFT_CACHE_MISS with why.  Not under the folder's lock (a hash takes
+ * long).
+ */
+enum mpift_cache_found mpift_cache_reverify(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                                            int fd, struct mpift_cache_id *id, char *why, size_t whylen);
+
 /* The entry fd, whose identity was `before` (mpift_cache_still) just
  * before it was linked as a copy, changed its ctime by that link: record
  * it again so the next job trusts it, if its inode, size and mtime are

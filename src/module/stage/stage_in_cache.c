@@ -163,14 +163,42 @@ static int place_link(struct mpift_in_run *r, int efd, const char *ename, struct
     return 0;
 }
 
-/* Entry ename of file i moved since it was verified: not placed. */
+/* Entry ename of file i moved while it was placed (re-verified first:
+ * reverified() below): not placed. */
 static int moved(struct mpift_in_run *r, size_t i, const char *ename, struct mpift_sink *s, char *why, size_t whylen)
 {
-    mpift_format(why, whylen, "%s/%s: its cache entry %s/%s on %s changed after it was verified (written to, or its "
-                 "mode or times set, behind mpift's back): not used; fetching it", r->ctx->dest_root,
+    mpift_format(why, whylen, "%s/%s: its cache entry %s/%s on %s changed while it was placed (written to, or its "
+                 "mode, times or links changed by another process): not used; fetching it", r->ctx->dest_root,
                  r->plan.f[i].dest, r->cache.path, ename, r->ctx->topo.host);
     mpift_sink_abort(s);
     return MPIFT_ERR_CHECKSUM;
+}
+
+/*
+ * Entry efd of file i moved since it was verified as *vid: hashed again
+ * here (store.h's mpift_cache_reverify), outside the folder's lock.  A
+ * ctime moved by a link added or removed (another job's copies deleted,
+ * our own link left unrecorded) is no reason to fetch: 1 with *vid the
+ * identity now verified, and the lock taken again when `locked`.  0 when
+ * it is not its key, or could not be read (s aborted, why says which,
+ * MPIFT_ERR_CHECKSUM for the caller: the file is fetched).
+ */
+static int reverified(struct mpift_in_run *r, size_t i, int efd, struct mpift_cache_id *vid, int *locked,
+                      struct mpift_sink *s, char *why, size_t whylen)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char what[MPIFT_WHY_MAX];
+
+    if (*locked)
+        mpift_cache_unlock(&r->cache);
+    if (mpift_cache_reverify(&r->cache, f->size, f->key, efd, vid, what, sizeof(what)) != MPIFT_CACHE_HIT) {
+        mpift_format(why, whylen, "%s/%s: %s; fetching it", r->ctx->dest_root, f->dest, what);
+        mpift_sink_abort(s);
+        *locked = 0;
+        return 0;
+    }
+    *locked = mpift_cache_lock(&r->cache) == 0;
+    return 1;
 }
 
 /*
@@ -188,7 +216,7 @@ static int place_fd(struct mpift_in_run *r, size_t i, int efd, const struct mpif
     struct mpift_expect e = {.size = f->size, .sent = f->size, .mtime_sec = f->mtime_sec,
                              .mtime_nsec = f->mtime_nsec, .mode = f->mode, .cksum = MPIFT_WIRE_CKSUM_NONE};
     char ename[MPIFT_CACHE_NAME];
-    struct mpift_cache_id now, after;
+    struct mpift_cache_id now, after, was = *vid;
     struct mpift_sink s;
     struct stat st;
     int rc, locked, still;
@@ -202,10 +230,13 @@ static int place_fd(struct mpift_in_run *r, size_t i, int efd, const struct mpif
      * its record (store.h).  Without the lock (the cache gave it up) the
      * same, unserialised: at worst a file is fetched. */
     locked = mpift_cache_lock(&r->cache) == 0;
-    if (!mpift_cache_still(&r->cache, f->size, f->key, efd, vid, &now)) {
+    if (!mpift_cache_still(&r->cache, f->size, f->key, efd, &was, &now) &&
+        (!reverified(r, i, efd, &was, &locked, &s, why, whylen) ||
+         !mpift_cache_still(&r->cache, f->size, f->key, efd, &was, &now))) {
         if (locked)
             mpift_cache_unlock(&r->cache);
-        return moved(r, i, ename, &s, why, whylen);
+        /* s is still open when the re-hash passed and it moved again */
+        return s.fd >= 0 ? moved(r, i, ename, &s, why, whylen) : MPIFT_ERR_CHECKSUM;
     }
     if (fstat(efd, &st) == 0 && (st.st_mode & 07777) == (wanted_mode(f, &s) & ~(mode_t)0222) &&
         st.st_mtim.tv_sec == f->mtime_sec && (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec &&
