@@ -371,6 +371,13 @@ forget() {
         fail "w.bin's failure is not named: $(cat "$t/lie3.out")"
     grep -q "$t/lie/w.bin: the key index $FAKE_SCRATCH/cache/index held a key that is not of its bytes .*: forgotten, so the next run reads it to key it" "$t/lie3.out" ||
         fail "rank 0 did not say it forgot the entry: $(cat "$t/lie3.out")"
+    # node 1 placed K1 from its cache in round 0: another version, which
+    # goes, named (review s6/cachefix F2), as node 2 holds none
+    [ ! -e "$FAKE_NODEDIR/${fake_host[0]}/lie3/w.bin" ] ||
+        fail "${fake_host[0]} keeps the copy it placed from its cache under the wrong key$(cmp -s "$t/w1.bin" "$FAKE_NODEDIR/${fake_host[0]}/lie3/w.bin" && echo " (the version the index named)")"
+    [ ! -e "$FAKE_NODEDIR/${fake_host[1]}/lie3/w.bin" ] || fail "${fake_host[1]} holds lie3/w.bin"
+    grep -q "$FAKE_SCRATCH/lie3/w.bin: the copy placed from the cache on ${fake_host[0]} was of a content key rank 0 found wrong for it (the source's bytes are another version): removed; run again to stage it" "$t/lie3.out" ||
+        fail "node 1's copy of the wrong key is not named: $(cat "$t/lie3.out")"
     # "run again" holds: the next run reads w.bin, and every node gets it
     rc=0
     fakenodes_mpirun 2 "$stage" --verbose --config "$t/lie.cfg" --set "paths.dest=$FAKE_SCRATCH/lie4" \

@@ -28,6 +28,7 @@
 #include "cache/copy.h"
 #include "cache/older.h"
 #include "cache/store.h"
+#include "comm/agree.h"
 #include "comm/watch.h"
 #include "config/template.h"
 #include "engine/base.h"
@@ -416,6 +417,61 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *com
         note_older(r, f);
     }
     close(dfd);
+}
+
+/* File i, placed from this node's cache under a key rank 0 found wrong:
+ * its copy goes if it is still the one placed (regular, its size and
+ * mtime), and the file fails, named. */
+static void unplace(struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
+    struct stat st;
+    int dfd = -1, gone = 0;
+
+    if (mpift_split_parent(f->dest, parent, sizeof(parent), name, sizeof(name)) == MPIFT_OK &&
+        (dfd = mpift_dir_open(r->rootfd, parent, false, why, sizeof(why))) >= 0 &&
+        fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
+        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec)
+        gone = unlinkat(dfd, name, 0) == 0;
+    if (dfd >= 0)
+        close(dfd);
+    mpift_format(why, sizeof(why), "%s/%s: the copy placed from the cache on %s was of a content key rank 0 found "
+                 "wrong for it (the source's bytes are another version): %s; run again to stage it",
+                 r->ctx->dest_root, f->dest, r->ctx->topo.host, gone ? "removed" : "not removed (it changed since)");
+    mpift_log_error("%s", why);
+    mpift_in_note(r, i, why);
+    r->cmark[i] = MPIFT_CM_NONE;
+    r->state[i] = MPIFT_FS_FAILED;
+    r->item_failed = 1;
+    if (r->written)
+        r->written--;
+}
+
+int mpift_in_cache_wrong(struct mpift_in_run *r)
+{
+    uint32_t *wrong = NULL;
+    int n = 0, k, rc;
+    size_t i;
+
+    for (i = 0; r->rank == 0 && i < r->plan.n; i++)
+        n += r->plan.f[i].src && r->plan.f[i].src->key_wrong;
+    rc = mpift_agree_bcast(r->ctx->comm, &n, 1, MPI_INT, 0, &r->ctx->watch, "telling every rank the keys found wrong");
+    if (rc != MPIFT_OK || n == 0)
+        return rc;
+    if (!(wrong = calloc((size_t)n, sizeof(*wrong))))
+        return MPIFT_ERR_NOMEM;
+    for (i = 0, k = 0; r->rank == 0 && i < r->plan.n && k < n; i++)
+        if (r->plan.f[i].src && r->plan.f[i].src->key_wrong)
+            wrong[k++] = (uint32_t)i;
+    rc = mpift_agree_bcast(r->ctx->comm, wrong, n, MPI_UINT32_T, 0, &r->ctx->watch,
+                           "telling every rank the keys found wrong");
+    for (k = 0; rc == MPIFT_OK && k < n; k++)
+        if (wrong[k] < r->plan.n && r->cmark && r->cmark[wrong[k]] == MPIFT_CM_PLACED)
+            unplace(r, wrong[k]);
+    free(wrong);
+    return rc;
 }
 
 void mpift_in_cache_end(struct mpift_in_run *r)
