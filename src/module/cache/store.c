@@ -97,7 +97,8 @@ int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, 
      * (past it an entry is used unheld, and may be evicted under us: the
      * copy placed is unharmed, since it is a link or a copy of its own). */
     c->maxheld = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 4 : 1024;
-    c->untrusted = !mpift_fs_keeps_ident(fd, c->fskind, sizeof(c->fskind)) || mpift_fault_env("MPIFT_TEST_UNTRUSTED_FS");
+    c->untrusted = !mpift_fs_keeps_ident(fd, c->fskind, sizeof(c->fskind)) ||
+                   mpift_fault_env("MPIFT_TEST_UNTRUSTED_FS");
     return MPIFT_OK;
 }
 
@@ -592,15 +593,15 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
     if (fstat(in, &pre) != 0 || pre.st_ino != st->st_ino || pre.st_size != st->st_size ||
         pre.st_mtim.tv_sec != st->st_mtim.tv_sec || pre.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
         err = PUT_MOVED;
-    if (!err)
-        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_COPY", &paused_copy);   /* a test's: the dest copy is written meanwhile */
+    if (!err)   /* a test's: the dest copy is written meanwhile */
+        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_COPY", &paused_copy);
     if (!err && (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
                  futimens(out, ts) != 0 || fsync(out) != 0))
         err = errno ? errno : EIO;
     if (!err && (fstat(in, &post) != 0 || !same_stat(&post, &pre)))
         err = PUT_MOVED;
-    if (!err)
-        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK", &paused_link);   /* a test's: another put links this name meanwhile */
+    if (!err)   /* a test's: another put links this name meanwhile */
+        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK", &paused_link);
     if (!err && mpift_cache_lock(c) == 0) {
         /* Recorded only when this link made the entry: one that lost the
          * race (EEXIST) is another's, whose record stays, and `out` is
