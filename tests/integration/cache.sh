@@ -12,9 +12,11 @@
 # copied without room, an entry evicted before it was placed; and what
 # review s6 found: an entry rewritten between its check and its placing,
 # or while it was hashed; records that cannot be written (no inodes); an
-# entry locked by another process; two puts of one entry at once.
+# entry locked by another process; two puts of one entry at once; and
+# what its review found: a dest copy written while it is put; a cache.dir
+# on a file system that does not keep identity.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 17
+plan 21
 
 mkdir -p "$t/src/tree/sub"
 head -c $((3 << 20)) /dev/urandom >"$t/src/tree/big.bin"
@@ -251,7 +253,7 @@ cache_of() {
 # meanwhile, then job 1 links: the entry is job 2's, and its record must
 # stay job 2's, not name job 1's temporary (review s6 #4).
 two_jobs() {
-    local a h f pf=$t/pause rc=0
+    local a h f raced rc=0
     fakenodes_clear cache d1 d2 d3
     rm -rf "$t"/tw-mpift-node*
     for h in $FAKE_HOSTS; do
@@ -259,15 +261,33 @@ two_jobs() {
         mount -t tmpfs -o size=64m,mode=0700 tmpfs "$t/tw-$h" || skip "cannot mount a tmpfs"
         at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/tw-$h"
     done
-    rm -f "$pf"
-    (MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=60 MPIFT_TEST_PAUSE_FILE=$pf job d1 "$t/tw-%h/cache" --module "$faults") &
-    a=$!
-    wait_paused "$a" "$pf" || fail "job 1 never paused before its put's link: $(cat "$t/log")"
+    # Every rank of job 1 stops at its first put by copy, its temporary
+    # whole (a pause file per node: $FAKE_SCRATCH is the node's own).  A
+    # rank stopped may hold up the ranks it sends to, so the nodes stop in
+    # turn: as each does, job 2 runs on that node alone (a hostfile of
+    # it), puts the same entries there first, and that node goes on: its
+    # link then meets job 2's entry.
     write_cfg "$t/c2.cfg" "$t/src" "$FAKE_SCRATCH/d2" "cache: { dir = \"$t/tw-%h/cache\"; max_size = \"64M\"; };"
-    fakenodes_mpirun 3 "$stage" --config "$t/c2.cfg" >"$t/log2" 2>&1 || rc=$?
-    rm -f "$pf"
+    for h in $FAKE_HOSTS; do rm -f "$FAKE_NODEDIR/$h/pause-tw"; done
+    (MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=60 MPIFT_TEST_PAUSE_FILE=$FAKE_SCRATCH/pause-tw job d1 "$t/tw-%h/cache" --module "$faults") &
+    a=$!
+    raced=
+    while kill -0 "$a" 2>/dev/null && [ "$(wc -w <<<"$raced")" -lt 3 ]; do
+        for h in $FAKE_HOSTS; do
+            case " $raced " in *" $h "*) continue ;; esac
+            [ -e "$FAKE_NODEDIR/$h/pause-tw" ] || continue
+            echo "$h slots=1" >"$t/hosts-$h"
+            echo "$h:1" >"$t/hosts-$h.hydra"
+            FAKE_HOSTFILE=$t/hosts-$h fakenodes_mpirun 1 "$stage" --config "$t/c2.cfg" >"$t/log2" 2>&1 ||
+                rc=$?
+            [ "$rc" = 0 ] || fail "job 2 on $h, while job 1 held its put there: exit $rc: $(cat "$t/log2")"
+            rm -f "$FAKE_NODEDIR/$h/pause-tw"
+            raced="$raced $h"
+        done
+        sleep 0.05
+    done
     wait $a || fail "job 1 of two at once: $(cat "$t/log")"
-    [ "$rc" = 0 ] || fail "job 2 of two at once: exit $rc: $(cat "$t/log2")"
+    [ "$(wc -w <<<"$raced")" = 3 ] || fail "job 1 stopped before its put's link on$raced only, not on every node: $(cat "$t/log")"
     same_everywhere d1
     same_everywhere d2
     for h in $FAKE_HOSTS; do
@@ -517,10 +537,48 @@ moved_before_place() {
     rm -f "$pf"
     wait "$pid" || rc=$?
     [ "$rc" = 0 ] || fail "an entry rewritten before its placing: exit $rc: $(cat "$t/log")"
-    fetched_instead mv2 mv3 "$e" \
-        "mpift-node2.*mv2/big.bin: its cache entry $C/$(basename "$e") on mpift-node2 changed after it was verified.*fetching it"
+    # it moved since its check: hashed again before its placing (review
+    # s6/cachefix F4), found not its key, discarded there and then
+    cmp -s "$t/src/tree/big.bin" "$FAKE_NODEDIR/mpift-node2/mv2/big.bin" ||
+        fail "node 2's mv2/big.bin is not the source's$(cmp -s "$t/rewritten" "$FAKE_NODEDIR/mpift-node2/mv2/big.bin" && echo ": it is the rewritten entry")"
+    same_everywhere mv2
+    grep -q "mpift-node2.*mv2/big.bin: cache entry $C/$(basename "$e") changed since it was cached (its bytes are not its key): discarded; fetching it" "$t/log" ||
+        fail "no warning naming node 2's rewritten entry: $(cat "$t/log")"
+    # the copy fetched in its place is cached: the next job places it
+    job mv3 || fail "job 3: $(cat "$t/log")"
+    same_everywhere mv3
+    [ "$(total wire_bytes)" = 0 ] || fail "job 3 put $(total wire_bytes) bytes on the wire"
 }
-scenario "an entry rewritten between its check and its placing: not placed, fetched, named; discarded by the next job" moved_before_place
+scenario "an entry rewritten between its check and its placing: hashed again, discarded, fetched, named" moved_before_place
+
+# Review s6/cachefix F4: an entry whose ctime moved between its check and
+# its placing for an ordinary cause (a hard link of it added and removed:
+# another job's copies deleted) is hashed again here, found its key, and
+# placed: nothing on the wire, no warning of a change behind mpift's back.
+relinked_before_place() {
+    local e pf=$t/pause pid rc=0
+    primed
+    fakenodes_clear rl2
+    e=$(entry mpift-node2 big.bin)
+    write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/rl2" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
+    rm -f "$pf"
+    MPIFT_TEST_PAUSE_BEFORE_PLACE=1:60 MPIFT_TEST_PAUSE_FILE=$pf \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" --report "$t/r.json" >"$t/log" 2>&1 &
+    pid=$!
+    wait_paused "$pid" "$pf" || fail "rank 1 did not pause before placing: $(cat "$t/log")"
+    ln "$e" "$t/other-job-copy"
+    rm -f "$t/other-job-copy"
+    rm -f "$pf"
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "exit $rc: $(cat "$t/log")"
+    same_everywhere rl2
+    [ "$(total wire_bytes)" = 0 ] || fail "an entry only relinked was fetched again: $(total wire_bytes) bytes on the wire: $(cat "$t/log")"
+    ! grep -q "changed after it was verified\|changed while it was placed\|changed since it was cached" "$t/log" ||
+        fail "a warning of a change: $(cat "$t/log")"
+    statuses | grep -qx "mpift-node2:big.bin:cached" || fail "node 2's big.bin: $(statuses)"
+    mark_primed
+}
+scenario "an entry only relinked between its check and its placing (another job's copies deleted): hashed again, placed" relinked_before_place
 
 # ... and one rewritten while a job hashes it (no record: a re-hash, made
 # slow): the bytes hashed are not the inode's any more, so it is neither
@@ -532,35 +590,15 @@ moved_while_hashed() {
     e=$(entry mpift-node2 big.bin)
     rm -f "$e.rec"
     write_cfg "$t/c.cfg" "$t/src" "$FAKE_SCRATCH/mh2" "cache: { dir = \"$C\"; max_size = \"64M\"; };"
-    MPIFT_TEST_SLOW_READ=1500 fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" >"$t/log" 2>&1 &
+    # node 2's rank alone hashes an entry (its record gone): it stops
+    # once it has read the first MiB of it, which is then rewritten
+    rm -f "$FAKE_NODEDIR/mpift-node2/pause-hash"
+    MPIFT_TEST_PAUSE_IN_HASH=60 MPIFT_TEST_PAUSE_FILE=$FAKE_SCRATCH/pause-hash \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/c.cfg" >"$t/log" 2>&1 &
     pid=$!
-    # node 2's rank opens the entry to hash it (its inode in a process's
-    # fds: the path there is the rank's own), reads 1 MiB, sleeps 1.5 s
-    /usr/bin/python3 - "$e" "$pid" <<'PY' || fail "node 2's rank never opened its entry: $(cat "$t/log")"
-import os, sys, time
-st, job = os.stat(sys.argv[1]), int(sys.argv[2])
-for _ in range(3000):
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fds = os.listdir("/proc/%s/fd" % p)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                s = os.stat("/proc/%s/fd/%s" % (p, fd))
-            except OSError:
-                continue
-            if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino):
-                sys.exit(0)
-    try:
-        os.kill(job, 0)
-    except OSError:
-        sys.exit(1)
-    time.sleep(0.02)
-sys.exit(1)
-PY
-    sleep 0.3
+    wait_paused "$pid" "$FAKE_NODEDIR/mpift-node2/pause-hash" || fail "node 2's rank never paused in its hash: $(cat "$t/log")"
     rewrite "$e"
+    rm -f "$FAKE_NODEDIR/mpift-node2/pause-hash"
     wait "$pid" || rc=$?
     [ "$rc" = 0 ] || fail "an entry rewritten while it was hashed: exit $rc: $(cat "$t/log")"
     fetched_instead mh2 mh3 "$e" \
@@ -615,3 +653,116 @@ entry_locked() {
     statuses | grep -qx "mpift-node2:big.bin:written" || fail "node 2's big.bin was not fetched: $(statuses)"
 }
 scenario "a cache entry locked by another process: a bounded wait, a warning, the file fetched" entry_locked
+
+# Review s6/cachefix F3: a put ties its entry to the copy the writer
+# verified.  The cache on a tmpfs of each node's own (a put is a copy);
+# node 2's dest copy is rewritten (its mtime put back) while its put is
+# about to copy it: the entry is not put, the job says so, and the next
+# job sends node 2 the source's bytes rather than placing the rewrite.
+put_moved() {
+    local h pid rc=0 w=$FAKE_NODEDIR/mpift-node2/pm1/w.bin
+    fakenodes_clear pm1 pm2
+    rm -rf "$t/src2" "$t"/pm-mpift-node*
+    mkdir -p "$t/src2/tree"
+    head -c $((1 << 20)) /dev/urandom >"$t/src2/tree/w.bin"
+    for h in $FAKE_HOSTS; do
+        mkdir -p "$t/pm-$h"
+        mount -t tmpfs -o size=16m,mode=0700 tmpfs "$t/pm-$h" || skip "cannot mount a tmpfs"
+        at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/pm-$h"
+        rm -f "$FAKE_NODEDIR/$h/pause-put"
+    done
+    write_cfg "$t/pm.cfg" "$t/src2" "$FAKE_SCRATCH/pm1" "cache: { dir = \"$t/pm-%h/cache\"; max_size = \"64M\"; };"
+    (MPIFT_TEST_PAUSE_BEFORE_PUT_COPY=60 MPIFT_TEST_PAUSE_FILE=$FAKE_SCRATCH/pause-put \
+        fakenodes_mpirun 3 "$stage" --module "$faults" --config "$t/pm.cfg" >"$t/log" 2>&1) &
+    pid=$!
+    # every rank pauses at its put (the hook is every rank's): the others
+    # go on at once (rank 0 still has to send), node 2 once its copy is
+    # rewritten
+    (
+        while kill -0 "$pid" 2>/dev/null; do
+            rm -f "$FAKE_NODEDIR/mpift-node1/pause-put" "$FAKE_NODEDIR/mpift-node3/pause-put"
+            sleep 0.05
+        done
+    ) &
+    wait_paused "$pid" "$FAKE_NODEDIR/mpift-node2/pause-put" || fail "node 2 never paused before its put's copy: $(cat "$t/log")"
+    cp -p "$w" "$t/mtime.ref"
+    head -c 65536 /dev/urandom | dd of="$w" conv=notrunc status=none
+    touch -r "$t/mtime.ref" "$w"
+    cp "$w" "$t/rewritten"
+    rm -f "$FAKE_NODEDIR"/*/pause-put
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "job 1: exit $rc: $(cat "$t/log")"
+    mv "$t/log" "$t/log1"
+    write_cfg "$t/pm.cfg" "$t/src2" "$FAKE_SCRATCH/pm2" "cache: { dir = \"$t/pm-%h/cache\"; max_size = \"64M\"; };"
+    fakenodes_mpirun 3 "$stage" --config "$t/pm.cfg" >"$t/log" 2>&1 || fail "job 2: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do
+        cmp -s "$t/src2/tree/w.bin" "$FAKE_NODEDIR/$h/pm2/w.bin" ||
+            fail "$h: pm2/w.bin is not the source's$(cmp -s "$t/rewritten" "$FAKE_NODEDIR/$h/pm2/w.bin" && echo ": it is node 2's rewritten copy, put in its cache")"
+    done
+    grep -q "mpift-node2.*pm1/w.bin: not put in the node's cache on mpift-node2: written to while it was copied into $t/pm-mpift-node2/cache" "$t/log1" ||
+        fail "no warning that node 2's copy was not put: $(cat "$t/log1")"
+    for h in $FAKE_HOSTS; do umount "$t/pm-$h"; done
+}
+scenario "a dest copy written while its put copies it into the cache: not put, named; the next job gets the source's bytes" put_moved
+
+# Review s6/cachefix F6: a cache.dir on a file system that does not keep
+# a file's identity (overlay here; sshfs reports ctime = mtime) trusts no
+# record.  Node 2's entry is rewritten, its mtime put back and its record
+# given the entry's new identity (what a ctime that does not move leaves):
+# the next job hashes the entry, discards it and fetches the file.
+untrusted_cache() {
+    local h e rc=0
+    grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "no overlay in this kernel"
+    fakenodes_clear ov1 ov2
+    for h in $FAKE_HOSTS; do
+        rm -rf "$t/ov-$h"
+        mkdir -p "$t/ov-$h/lower" "$t/ov-$h/upper" "$t/ov-$h/work" "$t/ov-$h/m"
+        mount -t overlay overlay -o "lowerdir=$t/ov-$h/lower,upperdir=$t/ov-$h/upper,workdir=$t/ov-$h/work" \
+            "$t/ov-$h/m" || skip "cannot mount an overlay"
+        at_exit sh -c 'umount "$1" 2>/dev/null; :' sh "$t/ov-$h/m"
+        chmod 0700 "$t/ov-$h/m"
+    done
+    job ov1 "$t/ov-%h/m/cache" || fail "job 1: $(cat "$t/log")"
+    e=$t/ov-mpift-node2/m/cache/$(basename "$(entry mpift-node2 big.bin)")
+    [ -f "$e" ] || fail "no entry $e"
+    rewrite "$e"
+    /usr/bin/python3 -c 'import os, sys
+st = os.stat(sys.argv[1])
+open(sys.argv[1] + ".rec", "w").write("%d %d %d %d %d %d %d\n" % (st.st_dev, st.st_ino, st.st_size,
+    st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9, st.st_ctime_ns // 10**9, st.st_ctime_ns % 10**9))' "$e"
+    job ov2 "$t/ov-%h/m/cache" --verbose || rc=$?
+    [ "$rc" = 0 ] || fail "job 2: exit $rc: $(cat "$t/log")"
+    cmp -s "$t/src/tree/big.bin" "$FAKE_NODEDIR/mpift-node2/ov2/big.bin" ||
+        fail "node 2's ov2/big.bin is not the source's$(cmp -s "$t/rewritten" "$FAKE_NODEDIR/mpift-node2/ov2/big.bin" && echo ": it is the rewritten entry, trusted by its record")"
+    same_everywhere ov2
+    grep -q "mpift-node2.*cache entry .*/cache/$(basename "$e") changed since it was cached.*discarded; fetching it again" "$t/log" ||
+        fail "node 2's rewritten entry is not named: $(cat "$t/log")"
+    grep -q "cache.dir $t/ov-mpift-node2/m/cache on mpift-node2: on a file system (overlay) whose inode numbers and ctime may not name one version of a file: no entry is trusted by its record" "$t/log" ||
+        fail "--verbose does not say why entries are hashed: $(cat "$t/log")"
+    for h in $FAKE_HOSTS; do umount "$t/ov-$h/m"; done
+}
+scenario "a cache.dir on a file system that does not keep identity (overlay): no record trusted, a rewritten entry hashed and discarded" untrusted_cache
+
+# Review s6/cachefix F5: only a want of room turns the run's cache writes
+# off.  Node 2's record of big.bin cannot be written for another cause (a
+# folder in its place: EISDIR): told once with advice that fits it, and
+# the run still caches there (a new file is put in node 2's cache).
+record_error() {
+    local e rc=0
+    primed
+    fakenodes_clear re2
+    e=$(entry mpift-node2 big.bin)
+    rm -f "$e.rec"
+    mkdir "$e.rec"
+    echo new >"$t/src/tree/new.txt"
+    job re2 || rc=$?
+    [ "$rc" = 0 ] || fail "job 2: exit $rc: $(cat "$t/log")"
+    same_everywhere re2
+    grep -q "mpift-node2.*cache.dir $C: could not write the record $(basename "$e").rec: Is a directory; check cache.dir and what is in it (told once; the cache is still used and written)" "$t/log" ||
+        fail "the record that could not be written is not told with its cause: $(cat "$t/log")"
+    ! grep -q "make room there" "$t/log" || fail "a write that failed for another cause than room was told as one: $(cat "$t/log")"
+    [ -f "$(entry mpift-node2 new.txt)" ] || fail "node 2 cached nothing more after its record failed: $(ls "$FAKE_NODEDIR/mpift-node2/cache")"
+    rmdir "$e.rec"
+    rm -f "$t/src/tree/new.txt"
+}
+scenario "a record that cannot be written for another cause than room: told once with its cause, the cache still written" record_error

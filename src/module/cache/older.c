@@ -66,7 +66,7 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
             close(hold);
     }
     if (err)
-        mpift_cache_nowrite(c, name, err);   /* a full file system, a quota: told once by the caller */
+        mpift_cache_nowrite(c, name, err);   /* told once by the caller; only no room stops writes */
     mpift_cache_unlock(c);
 }
 
@@ -180,8 +180,8 @@ void mpift_cache_older_keep(struct mpift_cache *c, uint64_t size, const uint8_t 
     if (mpift_tmp_unique(tmp, sizeof(tmp), MPIFT_CACHE_TMP_REC) != 0 || mpift_cache_lock(c) != 0)
         return;
     err = mpift_kept_save(c->dirfd, kname, tmp, &id, chunk, size, hash, n, NULL, 0);
-    /* No room (ENOSPC, EDQUOT, no inodes): told once by the caller.
-     * ENOMEM and EINVAL are this process's, not the folder's. */
+    /* Told once by the caller (no room stops writes there).  ENOMEM and
+     * EINVAL are this process's, not the folder's. */
     if (err && err != ENOMEM && err != EINVAL)
         mpift_cache_nowrite(c, kname, err);
     mpift_cache_unlock(c);

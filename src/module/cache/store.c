@@ -97,6 +97,8 @@ int mpift_cache_open(struct mpift_cache *c, const char *dir, uint64_t max_size, 
      * (past it an entry is used unheld, and may be evicted under us: the
      * copy placed is unharmed, since it is a link or a copy of its own). */
     c->maxheld = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 4 : 1024;
+    c->untrusted = !mpift_fs_keeps_ident(fd, c->fskind, sizeof(c->fskind)) ||
+                   mpift_fault_env("MPIFT_TEST_UNTRUSTED_FS");
     return MPIFT_OK;
 }
 
@@ -201,13 +203,49 @@ int mpift_cache_held(const struct mpift_cache *c, int slot, struct mpift_cache_i
     return c->held[slot].fd;
 }
 
+int mpift_cache_no_room(int err)
+{
+    /* no inodes is ENOSPC too */
+    return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
+
+/* What to do about a write into the folder that failed with err, when it
+ * is not a want of room. */
+static const char *write_advice(int err)
+{
+    switch (err) {
+    case EMFILE:
+    case ENFILE:
+        return "this process has too many files open: raise the open-file limit (ulimit -n) where the job starts";
+    case ENOMEM:
+        return "this node is out of memory";
+    case EROFS:
+        return "cache.dir is on a read-only file system: set cache.dir to a folder you can write";
+    case EACCES:
+    case EPERM:
+        return "check the permissions of cache.dir and of what is in it";
+    case ESTALE:
+        return "cache.dir's file system lost the file (a stale NFS handle): check its mount";
+    default:
+        return "check cache.dir and what is in it";
+    }
+}
+
 void mpift_cache_nowrite(struct mpift_cache *c, const char *what, int err)
 {
+    err = err ? err : EIO;
+    if (!mpift_cache_no_room(err)) {
+        if (!c->write_failed) {
+            c->write_failed = 1;
+            snprintf(c->write_why, sizeof(c->write_why), "cache.dir %s: could not write %s: %s; %s", c->path, what,
+                     strerror(err), write_advice(err));
+        }
+        return;
+    }
     if (c->nowrite)
         return;
     c->nowrite = 1;
-    snprintf(c->nowrite_why, sizeof(c->nowrite_why), "not cached in %s: %s (%s)", c->path,
-             strerror(err ? err : EIO), what);
+    snprintf(c->nowrite_why, sizeof(c->nowrite_why), "not cached in %s: %s (%s)", c->path, strerror(err), what);
 }
 
 /* Write name's record of identity id: a temporary renamed over it, so a
@@ -269,6 +307,9 @@ static int recorded(struct mpift_cache *c, const char *name, const struct mpift_
     FILE *f;
     int rfd, n;
 
+    if (c->untrusted)
+        return 0;   /* an identity there may name two versions (fsident.h):
+                     * its record is only the use stamp */
     snprintf(rec, sizeof(rec), "%s" REC_SUFFIX, name);
     rfd = openat(c->dirfd, rec, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (rfd < 0 || !(f = fdopen(rfd, "r"))) {
@@ -291,12 +332,32 @@ static void stamp(struct mpift_cache *c, const char *name)
     utimensat(c->dirfd, rec, NULL, AT_SYMLINK_NOFOLLOW);
 }
 
+/*
+ * A test's pause (util/faults.h), the first time a process passes the
+ * hook `which` (*done): MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=SECONDS, a put
+ * by copy once its temporary is whole, before it takes the lock to link
+ * it (another job's put of the same entry runs meanwhile);
+ * _BEFORE_PUT_COPY, before it copies (the dest copy is written
+ * meanwhile); _IN_HASH, an entry's re-hash once its first MiB is read
+ * (the entry is written meanwhile).
+ */
+static void pause_once(const char *which, int *done)
+{
+    const char *env = mpift_fault_env(which);
+
+    if (env && !*done) {
+        *done = 1;
+        mpift_fault_pause(atof(env));
+    }
+}
+
 /* Is fd's content (size) the key?  -1 on a read error (errno). */
 static int hashes_to(const struct mpift_cache *c, int fd, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY])
 {
     unsigned char *buf = malloc(HASH_BUF);
     XXH3_state_t *h = XXH3_createState();
     XXH128_canonical_t can;
+    static int paused;
     uint64_t off = 0;
     ssize_t n;
     int rc = -1;
@@ -311,6 +372,7 @@ static int hashes_to(const struct mpift_cache *c, int fd, uint64_t size, const u
         mpift_fault_slow_read();
         XXH3_128bits_update(h, buf, (size_t)n);
         off += (uint64_t)n;
+        pause_once("MPIFT_TEST_PAUSE_IN_HASH", &paused);
         if (c->tick)
             c->tick(c->tick_arg);
     }
@@ -438,6 +500,26 @@ enum mpift_cache_found mpift_cache_get(struct mpift_cache *c, uint64_t size, con
     return MPIFT_CACHE_HIT;
 }
 
+enum mpift_cache_found mpift_cache_reverify(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                                            int fd, struct mpift_cache_id *id, char *why, size_t whylen)
+{
+    char name[MPIFT_CACHE_NAME];
+    struct mpift_cache_id pre;
+    enum mpift_cache_found found;
+    struct stat st;
+
+    mpift_cache_name(size, key, name);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+        snprintf(why, whylen, "cache entry %s/%s changed size after it was verified: not used", c->path, name);
+        return MPIFT_CACHE_MISS;
+    }
+    ident_of(&st, &pre);
+    found = verify(c, fd, name, size, key, &pre, why, whylen);
+    if (found == MPIFT_CACHE_HIT)
+        *id = pre;
+    return found;
+}
+
 int mpift_cache_still(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
                       const struct mpift_cache_id *id, struct mpift_cache_id *now)
 {
@@ -473,29 +555,31 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
     }
 }
 
-/* MPIFT_TEST_PAUSE_BEFORE_PUT_LINK=SECONDS: the first put by copy of
- * each process stops once its temporary is whole, before it takes the
- * lock to link it (util/faults.h's pause): a test runs another job's put
- * of the same entry meanwhile. */
-static void pause_before_link(void)
+/* Is st the identity `was` (device, inode, size, mtime, ctime)? */
+static int same_stat(const struct stat *st, const struct stat *was)
 {
-    static int done;
-    const char *env = mpift_fault_env("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK");
+    struct mpift_cache_id a, b;
 
-    if (env && !done) {
-        done = 1;
-        mpift_fault_pause(atof(env));
-    }
+    ident_of(st, &a);
+    ident_of(was, &b);
+    return same_id(&a, &b);
 }
+
+/* put_copy's answer when its source changed while it was copied. */
+#define PUT_MOVED (-1)
 
 /* A copy of in (size bytes, mode) as the entry name, by way of a
  * temporary made outside the folder's lock (flocked: eviction's sweep
  * leaves it), linked under it.  0 or an errno; when that temporary could
- * not be made, cause (MPIFT_TMP_WHY_MAX bytes) says why. */
+ * not be made, cause (MPIFT_TMP_WHY_MAX bytes) says why; PUT_MOVED when
+ * in was written (its identity moved) while it was copied: the temporary
+ * holds what no one verified, and goes. */
 static int put_copy(struct mpift_cache *c, const char *name, int in, const struct stat *st, int verified, char *cause)
 {
     char tmp[MPIFT_TMP_UNIQUE_MAX];
     struct timespec ts[2] = {st->st_mtim, st->st_mtim};
+    static int paused_copy, paused_link;
+    struct stat pre, post;
     int out, err = 0;
 
     out = mpift_tmp_make(c->dirfd, MPIFT_CACHE_TMP_PUT, tmp, sizeof(tmp), 0600);   /* flocked: util/tmplock.h */
@@ -504,11 +588,20 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
         mpift_tmp_why(cause, MPIFT_TMP_WHY_MAX, tmp, err);
         return err;
     }
-    if (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
-        futimens(out, ts) != 0 || fsync(out) != 0)
+    /* The identity before the copy (the caller's fchmods moved its ctime
+     * since `st`), held from there to the end of the copy. */
+    if (fstat(in, &pre) != 0 || pre.st_ino != st->st_ino || pre.st_size != st->st_size ||
+        pre.st_mtim.tv_sec != st->st_mtim.tv_sec || pre.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
+        err = PUT_MOVED;
+    if (!err)   /* a test's: the dest copy is written meanwhile */
+        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_COPY", &paused_copy);
+    if (!err && (mpift_cache_copy(in, out, (uint64_t)st->st_size) != 0 || fchmod(out, st->st_mode & 0555) != 0 ||
+                 futimens(out, ts) != 0 || fsync(out) != 0))
         err = errno ? errno : EIO;
-    if (!err)
-        pause_before_link();   /* a test's: another put links this name meanwhile */
+    if (!err && (fstat(in, &post) != 0 || !same_stat(&post, &pre)))
+        err = PUT_MOVED;
+    if (!err)   /* a test's: another put links this name meanwhile */
+        pause_once("MPIFT_TEST_PAUSE_BEFORE_PUT_LINK", &paused_link);
     if (!err && mpift_cache_lock(c) == 0) {
         /* Recorded only when this link made the entry: one that lost the
          * race (EEXIST) is another's, whose record stays, and `out` is
@@ -530,7 +623,7 @@ static int put_copy(struct mpift_cache *c, const char *name, int in, const struc
 }
 
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
-                    const char *name, int verified, char *why, size_t whylen)
+                    const char *name, const struct stat *committed, int verified, char *why, size_t whylen)
 {
     char ename[MPIFT_CACHE_NAME], cause[MPIFT_TMP_WHY_MAX] = "";
     struct stat st, now;
@@ -545,6 +638,13 @@ int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIF
         if (fd >= 0)
             close(fd);
         return MPIFT_ERR_IO;
+    }
+    /* Only the inode the writer verified, as it was then: a copy written
+     * (or replaced) since its commit is not what its key says. */
+    if (!committed || !committed->st_ino || !same_stat(&st, committed)) {
+        snprintf(why, whylen, "written to or replaced since it was staged and verified");
+        close(fd);
+        return MPIFT_ERR_CHECKSUM;
     }
     if (mpift_cache_lock(c) != 0)
         goto done;   /* c is off: the caller tells off_why */
@@ -572,6 +672,12 @@ done:
     close(fd);
     if (!err)
         return MPIFT_OK;
+    if (err == PUT_MOVED) {
+        snprintf(why, whylen, "written to while it was copied into %s", c->path);
+        return MPIFT_ERR_CHECKSUM;
+    }
+    if (mpift_cache_no_room(err))
+        mpift_cache_nowrite(c, "a put", err);   /* nothing more is put: the caller says so with why */
     snprintf(why, whylen, "not cached in %s: %s", c->path, cause[0] ? cause : strerror(err));
     return MPIFT_ERR_IO;
 }

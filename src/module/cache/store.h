@@ -42,7 +42,10 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include "fs/fsident.h"
 
 #define MPIFT_CACHE_KEY 16                          /* bytes of a key */
 #define MPIFT_CACHE_NAME (20 + 1 + 2 * MPIFT_CACHE_KEY + 1) /* "<size>-<hex>" and its NUL */
@@ -94,6 +97,17 @@ struct mpift_cache {
      * and the caller tells it once (nowrite_told). */
     int nowrite, nowrite_told;
     char nowrite_why[PATH_MAX + 2 * MPIFT_CACHE_NAME + 256];
+    /* A write there failed for another cause (mpift_cache_nowrite): the
+     * first, with advice, told once by the caller (write_told). */
+    int write_failed, write_told;
+    char write_why[PATH_MAX + 2 * MPIFT_CACHE_NAME + 384];
+    /* The folder's file system does not keep a file's identity
+     * (fs/fsident.h: FUSE, overlay, an image...): a rewrite may leave an
+     * entry's identity as recorded, so no record is trusted (each is
+     * only the use stamp) and every entry is hashed before it is used;
+     * fskind names the file system for the caller's --verbose line. */
+    int untrusted;
+    char fskind[MPIFT_FSIDENT_NAME];
 };
 
 
@@ -157,6 +171,19 @@ int mpift_cache_held(const struct mpift_cache *c, int slot, struct mpift_cache_i
 int mpift_cache_still(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int fd,
                       const struct mpift_cache_id *id, struct mpift_cache_id *now);
 
+/*
+ * mpift_cache_reverify - entry fd (of size, key) moved since it was
+ * verified (mpift_cache_still said no): hash it again, here, as a lookup
+ * does.  Most such moves are ordinary (another job's copies of it deleted,
+ * a link of ours that could not be recorded: only its ctime moved), and
+ * a local read beats a fetch.  MPIFT_CACHE_HIT with *id the identity
+ * verified (and recorded); MPIFT_CACHE_BAD (not its key: discarded) or
+ * MPIFT_CACHE_MISS with why.  Not under the folder's lock (a hash takes
+ * long).
+ */
+enum mpift_cache_found mpift_cache_reverify(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
+                                            int fd, struct mpift_cache_id *id, char *why, size_t whylen);
+
 /* The entry fd, whose identity was `before` (mpift_cache_still) just
  * before it was linked as a copy, changed its ctime by that link: record
  * it again so the next job trusts it, if its inode, size and mtime are
@@ -174,10 +201,13 @@ void mpift_cache_touch(struct mpift_cache *c, uint64_t size, const uint8_t key[M
  * against the source (transfer.checksum xxh3); else the entry is put
  * without a record, so the first lookup hashes it whole and discards it
  * if it is not its key (a copy received under checksum "none" is never
- * trusted unread).
+ * trusted unread).  `committed` is the copy's identity at its commit
+ * (engine/sink.h): a copy whose identity is not that one now, or moves
+ * while it is copied in, is not put: MPIFT_ERR_CHECKSUM with why (the
+ * caller says so; the cache stays in use).
  */
 int mpift_cache_put(struct mpift_cache *c, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], int dirfd,
-                    const char *name, int verified, char *why, size_t whylen);
+                    const char *name, const struct stat *committed, int verified, char *why, size_t whylen);
 
 /* One entry, as listed. */
 struct mpift_cache_item {
@@ -212,9 +242,15 @@ int mpift_cache_lock(struct mpift_cache *c);
 void mpift_cache_unlock(struct mpift_cache *c);
 
 /* A write into the folder failed with err (what: the file, for the
- * user): the first such failure goes into nowrite_why, and nothing more
- * is written there by this run (store.h's nowrite). */
+ * user).  A want of room (mpift_cache_no_room): the first goes into
+ * nowrite_why, and nothing more is written there by this run (nowrite).
+ * Any other cause (too many open files, a read-only or stale file
+ * system, permissions) is this write's alone: the first goes into
+ * write_why with advice that fits it, and the cache is still written. */
 void mpift_cache_nowrite(struct mpift_cache *c, const char *what, int err);
+
+/* Is err a want of room: ENOSPC (blocks or inodes), EDQUOT, EFBIG? */
+int mpift_cache_no_room(int err);
 
 /* Does `base` name an entry ("<size>-<32 hex>")?  *size gets its size. */
 int mpift_cache_entry_name(const char *base, uint64_t *size);

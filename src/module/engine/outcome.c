@@ -80,5 +80,6 @@ void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const s
         res->bytes = e->size;
         res->resumed = resumed;
         res->delta_saved = delta_saved;
+        res->committed = sink->committed;
     }
 }

@@ -25,6 +25,7 @@ static inline void mpift_outcome_clear(struct mpift_outcome *res)
     res->resumed = 0;
     res->delta_saved = 0;
     res->stripe_failed = 0;
+    res->committed.st_ino = 0;
     res->why[0] = '\0';
 }
 

@@ -670,6 +670,9 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
     }
     if (renameat(s->dirfd, s->tmp, s->dirfd, s->name) != 0)
         goto errno_fail;
+    /* After the rename, which may move its ctime: the identity verified. */
+    if (fstat(s->fd, &s->committed) != 0)
+        s->committed.st_ino = 0;
     /* Its chunk hashes (a large copy, hashed whole and in order) go to
      * the caller, for the node's cache: never beside the copy, where a
      * dest must hold exactly what was staged. */

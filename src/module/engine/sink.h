@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "util/hash.h"
 
@@ -61,6 +62,9 @@ struct mpift_sink {
      * them; NULL: none), the caller's to free. */
     uint64_t *kept;
     uint64_t kept_n;
+    /* After a commit: the copy's identity once in place (st_ino 0: none),
+     * so what is put in the node's cache is tied to what was verified. */
+    struct stat committed;
 };
 
 /* Does `rel` below rootfd already hold this file (regular, same size and

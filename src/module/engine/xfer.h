@@ -123,6 +123,7 @@ struct mpift_outcome {
     uint64_t delta_saved;     /* bytes of this rank's copy taken from the older version */
     int stripe_failed;        /* a striped route refused a stripe (status _CHECKSUM):
                                * send it again from the source alone */
+    struct stat committed;    /* the copy's identity at its commit (sink.h; st_ino 0: none) */
     char why[MPIFT_WHY_MAX];  /* message for users when status != OK */
     /* (a field added here is cleared in mpift_outcome_clear, outcome.h) */
 };

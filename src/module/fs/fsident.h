@@ -15,7 +15,11 @@
  * FUSE (inode numbers are per-mount counters, ctime often mtime at 1 s),
  * on overlay (a lower file's identity is its image's) or on anything
  * not known.  So the list is an allowlist, by fstatfs's f_type: the one
- * home of its magic numbers.
+ * home of its magic numbers.  A trusted format is not enough: an image of
+ * ext4, xfs, btrfs or f2fs (mke2fs -d, a deterministic build) carries its
+ * ctimes as data just as squashfs does, so a file system on a loop or nbd
+ * device (itself, a partition of it, or device-mapper over it), or
+ * mounted read-only, is not trusted either.
  */
 #ifndef MPIFT_FSIDENT_H
 #define MPIFT_FSIDENT_H
@@ -23,13 +27,14 @@
 #include <stddef.h>
 
 /* The room a file system's name takes in mpift_fs_keeps_ident's `name`. */
-#define MPIFT_FSIDENT_NAME 32
+#define MPIFT_FSIDENT_NAME 64
 
 /*
  * mpift_fs_keeps_ident - 1 when fd's file system keeps a file's identity
  * (above); 0 when it does not, or fstatfs fails.  name (MPIFT_FSIDENT_NAME
- * bytes, or NULL) gets the file system's kind for messages: "ext4",
- * "squashfs", "fuse", ... or "type 0x..." when it is not named here.
+ * bytes, or NULL) gets the file system's kind for messages: "ext2/3/4",
+ * "squashfs", "fuse", "xfs on loop/nbd device 7:0", "ext2/3/4 mounted
+ * read-only", ... or "type 0x..." when it is not named here.
  */
 int mpift_fs_keeps_ident(int fd, char *name, size_t len);
 

@@ -374,7 +374,8 @@ static int run_rounds(struct mpift_in_run *r)
         if (r->stopped)
             break;
     }
-    return MPIFT_OK;
+    /* Every rank is here, or none: rounds end together. */
+    return ctx->cfg->cache_dir && !ctx->dry_run ? mpift_in_cache_wrong(r) : MPIFT_OK;
 }
 
 #define REPORT "waiting for every rank's part of the report"

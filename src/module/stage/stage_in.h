@@ -154,7 +154,13 @@ int mpift_in_cache_lookup(struct mpift_in_run *r, size_t i);
 /* Will hit i be placed by a copy (it takes room), not a hard link? */
 int mpift_in_cache_copies(const struct mpift_in_run *r, size_t i);
 void mpift_in_cache_place(struct mpift_in_run *r);
-void mpift_in_cache_put(struct mpift_in_run *r, size_t i);
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *committed);
+/* Collective, once the rounds are over (cache.dir set): rank 0 tells
+ * every rank which files its sender found not of their key
+ * (engine/source.h's key_wrong); a copy a rank placed from its cache
+ * under such a key is another version of the file: removed, the file
+ * failed and named.  MPIFT_OK or the collective's error. */
+int mpift_in_cache_wrong(struct mpift_in_run *r);
 void mpift_in_cache_end(struct mpift_in_run *r);
 
 /* --dry-run: rank 0 tells what would move where. */

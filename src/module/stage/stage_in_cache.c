@@ -28,6 +28,7 @@
 #include "cache/copy.h"
 #include "cache/older.h"
 #include "cache/store.h"
+#include "comm/agree.h"
 #include "comm/watch.h"
 #include "config/template.h"
 #include "engine/base.h"
@@ -46,8 +47,10 @@ static void tick(void *arg)
 }
 
 /* What the cache gave up (store.h), said once on this node: its busy
- * lock (off); a write there that failed (nowrite: a full file system, a
- * quota, no inodes), after which this run caches nothing more there. */
+ * lock (off); a write there that failed for want of room (nowrite: a
+ * full file system, a quota, no inodes), after which this run caches
+ * nothing more there; one that failed for another cause (write_failed),
+ * after which it still does. */
 static void tell_off(struct mpift_in_run *r)
 {
     if (r->cache.off && !r->cache.off_told) {
@@ -60,6 +63,10 @@ static void tell_off(struct mpift_in_run *r)
         mpift_log_warn("%s; this run writes nothing more there and its copies are in place; what the cache holds is "
                        "still used, and an entry it could not record is read whole by the next job that uses it: "
                        "make room there", r->cache.nowrite_why);
+    }
+    if (r->cache.write_failed && !r->cache.write_told) {
+        r->cache.write_told = 1;
+        mpift_log_warn("%s (told once; the cache is still used and written)", r->cache.write_why);
     }
 }
 
@@ -81,6 +88,10 @@ void mpift_in_cache_open(struct mpift_in_run *r)
         mpift_log_warn("%s", why);
         return;
     }
+    if (r->cache.untrusted)
+        mpift_log_verbose("cache.dir %s on %s: on a file system (%s) whose inode numbers and ctime may not name one "
+                          "version of a file: no entry is trusted by its record; each is hashed whole before it "
+                          "is used", dir, ctx->topo.host, r->cache.fskind);
     r->cache.tick = tick;
     r->cache.tick_arg = &ctx->watch;
     /* A rank that beats but moves nothing for twice transfer.timeout is
@@ -153,14 +164,42 @@ static int place_link(struct mpift_in_run *r, int efd, const char *ename, struct
     return 0;
 }
 
-/* Entry ename of file i moved since it was verified: not placed. */
+/* Entry ename of file i moved while it was placed (re-verified first:
+ * reverified() below): not placed. */
 static int moved(struct mpift_in_run *r, size_t i, const char *ename, struct mpift_sink *s, char *why, size_t whylen)
 {
-    mpift_format(why, whylen, "%s/%s: its cache entry %s/%s on %s changed after it was verified (written to, or its "
-                 "mode or times set, behind mpift's back): not used; fetching it", r->ctx->dest_root,
+    mpift_format(why, whylen, "%s/%s: its cache entry %s/%s on %s changed while it was placed (written to, or its "
+                 "mode, times or links changed by another process): not used; fetching it", r->ctx->dest_root,
                  r->plan.f[i].dest, r->cache.path, ename, r->ctx->topo.host);
     mpift_sink_abort(s);
     return MPIFT_ERR_CHECKSUM;
+}
+
+/*
+ * Entry efd of file i moved since it was verified as *vid: hashed again
+ * here (store.h's mpift_cache_reverify), outside the folder's lock.  A
+ * ctime moved by a link added or removed (another job's copies deleted,
+ * our own link left unrecorded) is no reason to fetch: 1 with *vid the
+ * identity now verified, and the lock taken again when `locked`.  0 when
+ * it is not its key, or could not be read (s aborted, why says which,
+ * MPIFT_ERR_CHECKSUM for the caller: the file is fetched).
+ */
+static int reverified(struct mpift_in_run *r, size_t i, int efd, struct mpift_cache_id *vid, int *locked,
+                      struct mpift_sink *s, char *why, size_t whylen)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char what[MPIFT_WHY_MAX];
+
+    if (*locked)
+        mpift_cache_unlock(&r->cache);
+    if (mpift_cache_reverify(&r->cache, f->size, f->key, efd, vid, what, sizeof(what)) != MPIFT_CACHE_HIT) {
+        mpift_format(why, whylen, "%s/%s: %s; fetching it", r->ctx->dest_root, f->dest, what);
+        mpift_sink_abort(s);
+        *locked = 0;
+        return 0;
+    }
+    *locked = mpift_cache_lock(&r->cache) == 0;
+    return 1;
 }
 
 /*
@@ -178,7 +217,7 @@ static int place_fd(struct mpift_in_run *r, size_t i, int efd, const struct mpif
     struct mpift_expect e = {.size = f->size, .sent = f->size, .mtime_sec = f->mtime_sec,
                              .mtime_nsec = f->mtime_nsec, .mode = f->mode, .cksum = MPIFT_WIRE_CKSUM_NONE};
     char ename[MPIFT_CACHE_NAME];
-    struct mpift_cache_id now, after;
+    struct mpift_cache_id now, after, was = *vid;
     struct mpift_sink s;
     struct stat st;
     int rc, locked, still;
@@ -192,10 +231,13 @@ static int place_fd(struct mpift_in_run *r, size_t i, int efd, const struct mpif
      * its record (store.h).  Without the lock (the cache gave it up) the
      * same, unserialised: at worst a file is fetched. */
     locked = mpift_cache_lock(&r->cache) == 0;
-    if (!mpift_cache_still(&r->cache, f->size, f->key, efd, vid, &now)) {
+    if (!mpift_cache_still(&r->cache, f->size, f->key, efd, &was, &now) &&
+        (!reverified(r, i, efd, &was, &locked, &s, why, whylen) ||
+         !mpift_cache_still(&r->cache, f->size, f->key, efd, &was, &now))) {
         if (locked)
             mpift_cache_unlock(&r->cache);
-        return moved(r, i, ename, &s, why, whylen);
+        /* s is still open when the re-hash passed and it moved again */
+        return s.fd >= 0 ? moved(r, i, ename, &s, why, whylen) : MPIFT_ERR_CHECKSUM;
     }
     if (fstat(efd, &st) == 0 && (st.st_mode & 07777) == (wanted_mode(f, &s) & ~(mode_t)0222) &&
         st.st_mtim.tv_sec == f->mtime_sec && (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec &&
@@ -328,7 +370,7 @@ void mpift_in_cache_place(struct mpift_in_run *r)
     }
 }
 
-void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
+void mpift_in_cache_put(struct mpift_in_run *r, size_t i, const struct stat *committed)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
     char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
@@ -343,8 +385,26 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
         return;
     /* Under checksum "none" the copy was never checked: put unrecorded,
      * so the next lookup hashes it before trusting it (store.h). */
-    rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3, why,
-                         sizeof(why));
+    rc = mpift_cache_put(&r->cache, f->size, f->key, dfd, name, committed, r->ctx->cfg->checksum == MPIFT_CKSUM_XXH3,
+                         why, sizeof(why));
+    if (rc == MPIFT_ERR_CHECKSUM) {
+        /* Someone wrote the copy since its commit: it stays as they left
+         * it, and is not what its key says; the cache is still used. */
+        mpift_log_warn("%s/%s: not put in the node's cache on %s: %s; the copy stays as it is now",
+                       r->ctx->dest_root, f->dest, r->ctx->topo.host, why);
+    } else if (rc != MPIFT_OK && r->cache.nowrite && !r->cache.nowrite_told) {
+        /* No room: the copy is in place, the job goes on, the cache does
+         * not grow (nor is anything more written there: told here, once). */
+        mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run: make room "
+                       "there", r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
+        r->cache_stop = 1;
+        r->cache.nowrite_told = 1;
+    } else if (rc != MPIFT_OK && !r->cache.write_told) {
+        /* Another cause: this file's alone (store.h's write_why). */
+        r->cache.write_told = 1;
+        mpift_log_warn("%s/%s: %s; the copy is in place (told once; the cache is still used and written)",
+                       r->ctx->dest_root, f->dest, why);
+    }
     tell_off(r);
     if (rc == MPIFT_OK) {
         /* The chunk hashes the copy's writer computed as it wrote it
@@ -356,15 +416,62 @@ void mpift_in_cache_put(struct mpift_in_run *r, size_t i)
         }
         note_older(r, f);
     }
-    if (rc != MPIFT_OK) {
-        /* The copy is in place: the job goes on, the cache does not grow
-         * (nor is anything more written there: told here, once). */
-        mpift_log_warn("%s/%s: %s; the copy is in place, and no more files are cached on %s by this run",
-                       r->ctx->dest_root, f->dest, why, r->ctx->topo.host);
-        r->cache_stop = 1;
-        r->cache.nowrite = r->cache.nowrite_told = 1;
-    }
     close(dfd);
+}
+
+/* File i, placed from this node's cache under a key rank 0 found wrong:
+ * its copy goes if it is still the one placed (regular, its size and
+ * mtime), and the file fails, named. */
+static void unplace(struct mpift_in_run *r, size_t i)
+{
+    const struct mpift_pfile *f = &r->plan.f[i];
+    char parent[PATH_MAX], name[NAME_MAX + 1], why[MPIFT_WHY_MAX];
+    struct stat st;
+    int dfd = -1, gone = 0;
+
+    if (mpift_split_parent(f->dest, parent, sizeof(parent), name, sizeof(name)) == MPIFT_OK &&
+        (dfd = mpift_dir_open(r->rootfd, parent, false, why, sizeof(why))) >= 0 &&
+        fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
+        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec)
+        gone = unlinkat(dfd, name, 0) == 0;
+    if (dfd >= 0)
+        close(dfd);
+    mpift_format(why, sizeof(why), "%s/%s: the copy placed from the cache on %s was of a content key rank 0 found "
+                 "wrong for it (the source's bytes are another version): %s; run again to stage it",
+                 r->ctx->dest_root, f->dest, r->ctx->topo.host, gone ? "removed" : "not removed (it changed since)");
+    mpift_log_error("%s", why);
+    mpift_in_note(r, i, why);
+    r->cmark[i] = MPIFT_CM_NONE;
+    r->state[i] = MPIFT_FS_FAILED;
+    r->item_failed = 1;
+    if (r->written)
+        r->written--;
+}
+
+int mpift_in_cache_wrong(struct mpift_in_run *r)
+{
+    uint32_t *wrong = NULL;
+    int n = 0, k, rc;
+    size_t i;
+
+    for (i = 0; r->rank == 0 && i < r->plan.n; i++)
+        n += r->plan.f[i].src && r->plan.f[i].src->key_wrong;
+    rc = mpift_agree_bcast(r->ctx->comm, &n, 1, MPI_INT, 0, &r->ctx->watch, "telling every rank the keys found wrong");
+    if (rc != MPIFT_OK || n == 0)
+        return rc;
+    if (!(wrong = calloc((size_t)n, sizeof(*wrong))))
+        return MPIFT_ERR_NOMEM;
+    for (i = 0, k = 0; r->rank == 0 && i < r->plan.n && k < n; i++)
+        if (r->plan.f[i].src && r->plan.f[i].src->key_wrong)
+            wrong[k++] = (uint32_t)i;
+    rc = mpift_agree_bcast(r->ctx->comm, wrong, n, MPI_UINT32_T, 0, &r->ctx->watch,
+                           "telling every rank the keys found wrong");
+    for (k = 0; rc == MPIFT_OK && k < n; k++)
+        if (wrong[k] < r->plan.n && r->cmark && r->cmark[wrong[k]] == MPIFT_CM_PLACED)
+            unplace(r, wrong[k]);
+    free(wrong);
+    return rc;
 }
 
 void mpift_in_cache_end(struct mpift_in_run *r)

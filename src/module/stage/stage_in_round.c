@@ -102,7 +102,7 @@ static void account(struct mpift_in_run *r, size_t i, const struct mpift_outcome
         r->state[i] = MPIFT_FS_DONE;
         r->written++;
         r->bytes += res->bytes;
-        mpift_in_cache_put(r, i);
+        mpift_in_cache_put(r, i, &res->committed);
     } else if (again) {
         r->state[i] = MPIFT_FS_RETRY;
         if (!res->source_failed)

@@ -1,0 +1,131 @@
+/* test_fsident.c - which file systems keep a file's identity
+ * (fs/fsident.h): a tmpfs does; the same tmpfs bound read-only, an ext4
+ * image on a loop device, /proc and a pipe do not.  The mounts need root
+ * (each test runs in its own process, in a mount namespace of its own);
+ * without root, or without mke2fs or a loop device, those tests say so
+ * on stderr and pass without asserting. */
+#define _GNU_SOURCE
+#include "mpift_autoconf.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/fsident.h"
+#include "unit_main.h"
+
+static char name[MPIFT_FSIDENT_NAME], top[] = "/tmp/mpift-fsident-XXXXXX";
+
+/* A private mount namespace with a fresh tmpfs at top; 0 when it cannot
+ * be had (not root). */
+static int own_tmpfs(const char *test)
+{
+    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        fprintf(stderr, "%s: skipped, needs root to mount (unshare: %m)\n", test);
+        return 0;
+    }
+    ck_assert_ptr_nonnull(mkdtemp(top));
+    ck_assert_int_eq(mount("tmpfs", top, "tmpfs", 0, "size=16m"), 0);
+    return 1;
+}
+
+/* The verdict on path, its kind in name. */
+static int verdict(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY), keeps;
+
+    ck_assert_int_ge(fd, 0);
+    keeps = mpift_fs_keeps_ident(fd, name, sizeof(name));
+    close(fd);
+    return keeps;
+}
+
+START_TEST(tmpfs_kept)
+{
+    if (!own_tmpfs("tmpfs_kept"))
+        return;
+    ck_assert_int_eq(verdict(top), 1);
+    ck_assert_str_eq(name, "tmpfs");
+    umount(top);
+    rmdir(top);
+}
+END_TEST
+
+START_TEST(read_only_bind_not_kept)
+{
+    char ro[sizeof(top) + 8];
+
+    if (!own_tmpfs("read_only_bind_not_kept"))
+        return;
+    snprintf(ro, sizeof(ro), "%s/ro", top);
+    ck_assert_int_eq(mkdir(ro, 0700), 0);
+    ck_assert_int_eq(mount(top, ro, NULL, MS_BIND, NULL), 0);
+    ck_assert_int_eq(mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
+    ck_assert_int_eq(verdict(top), 1);
+    ck_assert_int_eq(verdict(ro), 0);
+    ck_assert_str_eq(name, "tmpfs mounted read-only");
+    umount(ro);
+    umount(top);
+    rmdir(top);
+}
+END_TEST
+
+/* An ext4 image mounted read-write (so only the loop device tells) on a
+ * loop device; detached with the namespace (mount's autoclear). */
+START_TEST(loop_image_not_kept)
+{
+    char cmd[256];
+
+    if (!own_tmpfs("loop_image_not_kept"))
+        return;
+    snprintf(cmd, sizeof(cmd), "mke2fs -q -F -t ext4 %s/img 4M >/dev/null 2>&1 && mkdir %s/m", top, top);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "loop_image_not_kept: skipped, no mke2fs\n");
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "mount -o loop,noatime %s/img %s/m 2>/dev/null", top, top);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "loop_image_not_kept: skipped, no loop device to mount an image on\n");
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "%s/m", top);
+    ck_assert_int_eq(verdict(cmd), 0);
+    ck_assert_msg(strncmp(name, "ext2/3/4 on loop/nbd device 7:", 30) == 0, "named \"%s\"", name);
+    umount(cmd);
+}
+END_TEST
+
+START_TEST(proc_and_pipe_not_kept)
+{
+    int p[2];
+
+    ck_assert_int_eq(verdict("/proc"), 0);
+    ck_assert_str_eq(name, "type 0x00009fa0");
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(mpift_fs_keeps_ident(p[0], name, sizeof(name)), 0);
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
+static Suite *fsident_suite(void)
+{
+    Suite *s = suite_create("fsident");
+    TCase *t = tcase_create("Core");
+
+    tcase_add_test(t, tmpfs_kept);
+    tcase_add_test(t, read_only_bind_not_kept);
+    tcase_add_test(t, loop_image_not_kept);
+    tcase_add_test(t, proc_and_pipe_not_kept);
+    tcase_set_timeout(t, 60);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+MPIFT_UNIT_MAIN(fsident_suite)
