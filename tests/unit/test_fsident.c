@@ -101,6 +101,33 @@ START_TEST(loop_image_not_kept)
 }
 END_TEST
 
+/* A btrfs image on a loop device: btrfs gives each subvolume an
+ * anonymous st_dev, never the superblock's that mountinfo shows, so the
+ * device is found by the file's mount id (review s6/cachefix2 #1). */
+START_TEST(loop_btrfs_not_kept)
+{
+    char cmd[512];
+
+    if (!own_tmpfs("loop_btrfs_not_kept"))
+        return;
+    snprintf(cmd, sizeof(cmd), "truncate -s 128M %s/img && mkfs.btrfs -q -f %s/img >/dev/null 2>&1 && mkdir %s/m",
+             top, top, top);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "loop_btrfs_not_kept: skipped, no mkfs.btrfs (btrfs-progs)\n");
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "mount -t btrfs -o loop %s/img %s/m 2>/dev/null", top, top);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "loop_btrfs_not_kept: skipped, no btrfs or loop device\n");
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "%s/m", top);
+    ck_assert_int_eq(verdict(cmd), 0);
+    ck_assert_msg(strncmp(name, "btrfs on loop/nbd device 7:", 27) == 0, "named \"%s\"", name);
+    umount(cmd);
+}
+END_TEST
+
 START_TEST(proc_and_pipe_not_kept)
 {
     int p[2];
@@ -122,6 +149,7 @@ static Suite *fsident_suite(void)
     tcase_add_test(t, tmpfs_kept);
     tcase_add_test(t, read_only_bind_not_kept);
     tcase_add_test(t, loop_image_not_kept);
+    tcase_add_test(t, loop_btrfs_not_kept);
     tcase_add_test(t, proc_and_pipe_not_kept);
     tcase_set_timeout(t, 60);
     suite_add_tcase(s, t);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -94,49 +95,98 @@ static int attached_sys(const char *sys, int depth)
     return yes;
 }
 
-/*
- * The block device under a mount whose st_dev is anonymous (btrfs gives
- * each subvolume its own): the source of its /proc/self/mountinfo line,
- * when that is a device node.  0 when not found.
- */
-static dev_t mounted_from(dev_t dev)
-{
-    char line[4096], src[PATH_MAX];
-    unsigned maj, min;
-    struct stat st;
-    const char *sep;
-    dev_t found = 0;
-    FILE *f = fopen("/proc/self/mountinfo", "re");
+/* Block device majors of loop and nbd (Documentation/admin-guide/devices.txt):
+ * known without sysfs, which a container may not show. */
+#define LOOP_MAJOR 7u
+#define NBD_MAJOR 43u
 
-    if (!f)
+/* fd's mount id, from /proc/self/fdinfo (Linux 3.15), or -1. */
+static long mount_id(int fd)
+{
+    char path[64], line[256];
+    long id = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+    if (!(f = fopen(path, "re")))
+        return -1;
+    while (id < 0 && fgets(line, sizeof(line), f))
+        if (sscanf(line, "mnt_id: %ld", &id) != 1)
+            id = -1;
+    fclose(f);
+    return id;
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape(char *s)
+{
+    char *o = s;
+
+    for (; *s; s++, o++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+            *o = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+            s += 3;
+        } else {
+            *o = *s;
+        }
+    }
+    *o = '\0';
+}
+
+/*
+ * The block device under the mount that holds fd, whose st_dev is
+ * anonymous (btrfs gives each subvolume its own, never the superblock's
+ * that mountinfo shows): the source of the mount's /proc/self/mountinfo
+ * line, found by the fd's mount id, when that is a device node.  0 when
+ * it cannot be told.
+ */
+static dev_t mounted_from(int fd)
+{
+    char *line = NULL, *sep, *src, *end;
+    size_t cap = 0;
+    long id = mount_id(fd), lid;
+    struct stat st;
+    dev_t found = 0;
+    FILE *f;
+
+    if (id < 0 || !(f = fopen("/proc/self/mountinfo", "re")))
         return 0;
-    while (!found && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2 || makedev(maj, min) != dev)
+    while (getline(&line, &cap, f) > 0) {
+        if (sscanf(line, "%ld", &lid) != 1 || lid != id)
             continue;
         /* "... - FSTYPE SOURCE SUPEROPTS" */
-        if ((sep = strstr(line, " - ")) && sscanf(sep + 3, "%*s %4095s", src) == 1 && stat(src, &st) == 0 &&
-            S_ISBLK(st.st_mode))
-            found = st.st_rdev;
+        if ((sep = strstr(line, " - ")) && (src = strchr(sep + 3, ' '))) {
+            src++;
+            if ((end = strchr(src, ' ')))
+                *end = '\0';
+            unescape(src);
+            if (stat(src, &st) == 0 && S_ISBLK(st.st_mode))
+                found = st.st_rdev;
+        }
+        break;
     }
+    free(line);
     fclose(f);
     return found;
 }
 
-/* Is fd's file system on a block device attached to a file (above)? */
+/* Is fd's file system on a block device attached to a file (above)?  1
+ * also when its device cannot be told (what cannot be checked is not
+ * trusted); `dev` says which, for a message. */
 static int on_attached(int fd, char *dev, size_t len)
 {
     char sys[64];
     struct stat st;
     dev_t d;
 
-    if (fstat(fd, &st) != 0)
-        return 0;
-    d = major(st.st_dev) ? st.st_dev : mounted_from(st.st_dev);
-    if (!d)
-        return 0;
+    d = fstat(fd, &st) != 0 ? 0 : major(st.st_dev) ? st.st_dev : mounted_from(fd);
+    if (!d) {
+        snprintf(dev, len, "a device that cannot be checked");
+        return 1;
+    }
     snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(d), minor(d));
-    snprintf(dev, len, "%u:%u", major(d), minor(d));
-    return attached_sys(sys, 0);
+    snprintf(dev, len, "loop/nbd device %u:%u", major(d), minor(d));
+    return major(d) == LOOP_MAJOR || major(d) == NBD_MAJOR || attached_sys(sys, 0);
 }
 
 int mpift_fs_keeps_ident(int fd, char *name, size_t len)
@@ -144,7 +194,7 @@ int mpift_fs_keeps_ident(int fd, char *name, size_t len)
     const struct kind *k = NULL;
     struct statfs sf;
     struct statvfs sv;
-    char dev[24];
+    char dev[48];
     uint32_t magic;
     size_t i;
 
@@ -173,7 +223,7 @@ int mpift_fs_keeps_ident(int fd, char *name, size_t len)
      * a read-only mount is nearly always such an image or a snapshot. */
     if (k->block && on_attached(fd, dev, sizeof(dev))) {
         if (name)
-            snprintf(name, len, "%s on loop/nbd device %s", k->name, dev);
+            snprintf(name, len, "%s on %s", k->name, dev);
         return 0;
     }
     if (fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {

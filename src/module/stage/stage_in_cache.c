@@ -449,28 +449,30 @@ static void unplace(struct mpift_in_run *r, size_t i)
         r->written--;
 }
 
+/* Indexes of files whose keys were wrong, broadcast this many at a time:
+ * no rank allocates between the broadcasts, so none can leave them. */
+#define WRONG_BLOCK 256
+
 int mpift_in_cache_wrong(struct mpift_in_run *r)
 {
-    uint32_t *wrong = NULL;
-    int n = 0, k, rc;
-    size_t i;
+    uint32_t block[WRONG_BLOCK];
+    int n = 0, done, m, k, rc;
+    size_t i, scan = 0;
 
     for (i = 0; r->rank == 0 && i < r->plan.n; i++)
         n += r->plan.f[i].src && r->plan.f[i].src->key_wrong;
     rc = mpift_agree_bcast(r->ctx->comm, &n, 1, MPI_INT, 0, &r->ctx->watch, "telling every rank the keys found wrong");
-    if (rc != MPIFT_OK || n == 0)
-        return rc;
-    if (!(wrong = calloc((size_t)n, sizeof(*wrong))))
-        return MPIFT_ERR_NOMEM;
-    for (i = 0, k = 0; r->rank == 0 && i < r->plan.n && k < n; i++)
-        if (r->plan.f[i].src && r->plan.f[i].src->key_wrong)
-            wrong[k++] = (uint32_t)i;
-    rc = mpift_agree_bcast(r->ctx->comm, wrong, n, MPI_UINT32_T, 0, &r->ctx->watch,
-                           "telling every rank the keys found wrong");
-    for (k = 0; rc == MPIFT_OK && k < n; k++)
-        if (wrong[k] < r->plan.n && r->cmark && r->cmark[wrong[k]] == MPIFT_CM_PLACED)
-            unplace(r, wrong[k]);
-    free(wrong);
+    for (done = 0; rc == MPIFT_OK && done < n; done += m) {
+        m = n - done < WRONG_BLOCK ? n - done : WRONG_BLOCK;
+        for (k = 0; r->rank == 0 && k < m && scan < r->plan.n; scan++)
+            if (r->plan.f[scan].src && r->plan.f[scan].src->key_wrong)
+                block[k++] = (uint32_t)scan;
+        rc = mpift_agree_bcast(r->ctx->comm, block, m, MPI_UINT32_T, 0, &r->ctx->watch,
+                               "telling every rank the keys found wrong");
+        for (k = 0; rc == MPIFT_OK && k < m; k++)
+            if (block[k] < r->plan.n && r->cmark && r->cmark[block[k]] == MPIFT_CM_PLACED)
+                unplace(r, block[k]);
+    }
     return rc;
 }
 
