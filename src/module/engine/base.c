@@ -145,6 +145,25 @@ static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of
     return b->held ? 0 : -1;
 }
 
+int mpift_base_sample_source(int fd, uint64_t size, uint64_t chunk, uint64_t n, uint64_t *h, struct mpift_watch *w)
+{
+    unsigned char *buf = malloc(chunk);
+    uint64_t c, len;
+    unsigned k;
+    int rc = buf ? 0 : -1;
+
+    for (k = 0; k < MPIFT_BASE_SAMPLE_CHUNKS && rc == 0; k++) {
+        c = mpift_base_sample(n, k);
+        len = size - c * chunk < chunk ? size - c * chunk : chunk;
+        rc = read_full(fd, buf, (size_t)len, c * chunk);
+        mpift_fault_slow_read();
+        mpift_watch_tick(w);   /* the other ranks wait in a collective: they still hear from rank 0 */
+        h[k] = rc == 0 ? XXH3_64bits(buf, (size_t)len) : 0;
+    }
+    free(buf);
+    return rc;
+}
+
 /* The record in recfd, checked whole against `of` and the name's hash:
  * its claimed hashes (malloc'd) and their count, or NULL with why. */
 static uint64_t *read_record(int recfd, const struct stat *st, const struct mpift_base_of *of, uint64_t nh,

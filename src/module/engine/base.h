@@ -75,6 +75,15 @@ static inline uint64_t mpift_base_sample(uint64_t n, unsigned k)
     return (2 * (uint64_t)k + 1) * n / (2 * MPIFT_BASE_SAMPLE_CHUNKS);
 }
 
+/*
+ * mpift_base_sample_source - rank 0: the source's own chunks at the
+ * samples of a file of n chunks (fd, `size` bytes, chunks of `chunk`),
+ * hashed into h[MPIFT_BASE_SAMPLE_CHUNKS].  It ticks w after each read:
+ * every other rank waits in a collective meanwhile, and hears rank 0's
+ * heartbeats only while it ticks.  0, or -1 (unreadable).
+ */
+int mpift_base_sample_source(int fd, uint64_t size, uint64_t chunk, uint64_t n, uint64_t *h, struct mpift_watch *w);
+
 /* The version of the source a copy is made of (METADATA's). */
 struct mpift_base_of {
     uint64_t size;

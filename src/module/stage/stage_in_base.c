@@ -242,26 +242,16 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
 static int sample_source(struct mpift_in_run *r, size_t i, uint64_t n, uint64_t *h)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
-    uint64_t chunk = r->ctx->cfg->chunk_size, c, len;
     char why[MPIFT_WHY_MAX];
-    unsigned char *buf = malloc(chunk);
     struct stat st;
     int fd, code, rc = -1;
-    unsigned k;
 
-    fd = buf && f->src ? mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why)) : -1;
+    fd = f->src ? mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why)) : -1;
     if (fd >= 0 && (uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
-        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec) {
-        for (k = 0, rc = 0; k < MPIFT_BASE_SAMPLE_CHUNKS && rc == 0; k++) {
-            c = mpift_base_sample(n, k);
-            len = f->size - c * chunk < chunk ? f->size - c * chunk : chunk;
-            rc = mpift_read_chunk(fd, buf, (size_t)len, c * chunk) ? -1 : 0;
-            h[k] = XXH3_64bits(buf, (size_t)len);
-        }
-    }
+        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec)
+        rc = mpift_base_sample_source(fd, f->size, r->ctx->cfg->chunk_size, n, h, &r->ctx->watch);
     if (fd >= 0)
         close(fd);
-    free(buf);
     return rc;
 }
 

@@ -38,6 +38,7 @@
 #include "stage/stage_in.h"
 #include "util/log.h"
 #include "comm/status.h"
+#include "comm/watch.h"
 
 /* Does this rank hold the lock for its node's writers into its root, that
  * is: does no lower rank of its node write into the same root? */
@@ -172,6 +173,7 @@ void mpift_in_plan_alloc(struct mpift_in_run *r)
             f->sparse = f->alloc < f->size;
         }
         close(fd);
+        mpift_watch_tick(&r->ctx->watch);   /* the other ranks wait for the plan: they still hear from rank 0 */
     }
 }
 
