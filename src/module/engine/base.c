@@ -340,8 +340,9 @@ static int open_again(struct mpift_base *b, int rootfd, const char *rel, int cac
         return fd;
     if (fd >= 0)
         close(fd);
-    mpift_log_verbose("%s: its older version (%s) was removed or changed since it was offered: what it kept is "
-                      "sent again", rel, b->from == MPIFT_BASE_FROM_CACHE ? "in the node's cache" : "here");
+    mpift_log_verbose("%s: its older version (%s) was removed or changed since it was offered: the chunks it was "
+                      "to give are not there, so this copy is dropped and the file sent again whole next round "
+                      "(transfer.retries)", rel, b->from == MPIFT_BASE_FROM_CACHE ? "in the node's cache" : "here");
     mpift_base_free(b);
     return -1;
 }
