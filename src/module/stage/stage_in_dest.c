@@ -213,7 +213,8 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
                 mpift_extract_room(r, i, &room);
                 mpift_folders_need(&r->folders, r->plan.f[i].dest);
             } else if (mpift_in_cache_copies(r, i)) {
-                mpift_room_add(&room, r->plan.f[i].size);   /* placed from the cache by a copy */
+                /* placed from the cache by a copy, as sparse as the entry (cache/copy.c) */
+                mpift_room_add(&room, r->plan.f[i].sparse ? r->plan.f[i].alloc : r->plan.f[i].size);
             }
         }
         if (mpift_folders_check(&r->folders, r->rootfd, root, r->lock == MPIFT_IN_LOCK_HELD, &room, "sent",
