@@ -223,7 +223,11 @@ static int find_resume(struct mpift_base *b, int dirfd, const char *name, int ra
     free(want);
     if (rc == 0) {
         b->kind = MPIFT_BASE_RESUME;
+        /* What it holds past its held chunks (the unrecorded tail a
+         * kill left) is truncated away at the open, and received again. */
         b->allocated = (uint64_t)st.st_blocks * 512;
+        if (b->allocated > b->held * of->chunk)
+            b->allocated = b->held * of->chunk;
         mpift_log_verbose("%s: resuming: %llu of %llu chunks held", name, (unsigned long long)b->held,
                           (unsigned long long)b->nchunks);
     } else {

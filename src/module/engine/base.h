@@ -118,7 +118,7 @@ struct mpift_base {
     uint64_t fsize;          /* delta: its size then */
     int64_t mtime_sec;       /* delta: its mtime then */
     uint32_t mtime_nsec;
-    uint64_t allocated;      /* resume: the bytes the temporary holds on disk (st_blocks), for preflight */
+    uint64_t allocated;      /* resume: what its held chunks take on disk (st_blocks at most), for preflight */
     int keyed;               /* the file has a content key (engine/file.h): a copy over this base is held to it */
     uint8_t key[16];
     struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */
