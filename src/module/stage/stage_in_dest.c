@@ -169,7 +169,7 @@ void mpift_in_plan_alloc(struct mpift_in_run *r)
             continue;
         if ((uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
             (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec) {
-            f->alloc = mpift_source_alloc(fd, f->size, r->ctx->cfg->chunk_size, ALLOC_MARGIN);
+            f->alloc = mpift_source_alloc(fd, f->size, r->ctx->cfg->chunk_size, ALLOC_MARGIN, &r->ctx->watch);
             f->sparse = f->alloc < f->size;
         }
         close(fd);
