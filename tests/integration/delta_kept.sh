@@ -18,7 +18,7 @@
 # ".mpift-*" name) is left beside them; a "-kept.tmp" an older mpift left
 # there is swept, never trusted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=5x1 python3 timeout=600
-plan 6
+plan 7
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -160,6 +160,22 @@ collide() {
     [ "$(report_total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
 }
 scenario "a kept chunk whose bytes collide in XXH3-64 (test fault): the keyed copy's XXH3-128 drops it" collide
+
+# A keyed copy over a base damaged on its way (MPIFT_TEST_CORRUPT: each
+# writer flips a byte of its first chunk received) is told as what it
+# is, a checksum mismatch, and sent again: the key is checked last, so
+# ordinary damage is never reported as a collision.
+damaged() {
+    cfg c7 cache
+    run c7
+    change "$t/src/big.bin" 0   # the first chunk (the one damaged) is sent
+    cfg c8 cache
+    MPIFT_TEST_CORRUPT=1 run c8
+    log_lines 4 "$CACHED"
+    log_lines 4 "big.bin: checksum mismatch (xxh3 "
+    log_lines 0 "its content is not its key"
+}
+scenario "a keyed copy over a base damaged on its way: a checksum mismatch, not a collision" damaged
 
 no_cache() {
     local i h

@@ -39,7 +39,7 @@
 #    cache entry of the same content: counted with it by --cache-list,
 #    gone with it (--cache-prune=0), even when its source is deleted.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=600
-plan 15
+plan 16
 
 MiB=$((1024 * 1024))
 CH=$((256 * 1024))
@@ -142,8 +142,8 @@ unrelated() {
 }
 scenario "every writer holds the same older version, sharing nothing with the source: no delta" unrelated
 
-changed() {
-    # After the last scenario the writers hold the source as it is.
+# two_changed: 4 KiB of chunks 17 and 101 of the source rewritten
+two_changed() {
     /usr/bin/python3 - "$t/src/big.bin" <<'PY'
 import os, sys
 with open(sys.argv[1], "r+b") as f:
@@ -151,6 +151,11 @@ with open(sys.argv[1], "r+b") as f:
         f.seek(k * 256 * 1024 + 100)
         f.write(os.urandom(4096))
 PY
+}
+
+changed() {
+    # After the last scenario the writers hold the source as it is.
+    two_changed
     cfg d3
     run d3
     log_lines 0 "sent whole"
@@ -161,6 +166,44 @@ PY
     [ "$(report_total wire_bytes)" -le $((3 * CH)) ] || fail "wire_bytes $(report_total wire_bytes): $(cat "$t/log")"
 }
 scenario "1% of the chunks changed: the delta is taken" changed
+
+last_moved() {
+    # Every writer's delta base is its cache's older entry, found through
+    # the name's "last-" record.  Between the offers and the file's turn
+    # (rank 1 paused before it places its cache hits, the others wait for
+    # it) the records go, as when another job or rank commits the name or
+    # the cache goes off: the base is still the entry offered, reopened
+    # as it is, not looked up again by name.  Once, it was let go after
+    # rank 0 chose to send KEEP frames, and the copy went again whole.
+    local a i
+    fakenodes_clear cache
+    fresh
+    cfg d17
+    run d17
+    two_changed
+    cfg d18
+    rm -f "$t/rep.json" "$t/pz"
+    MPIFT_TEST_PAUSE_BEFORE_PLACE=1:60 MPIFT_TEST_PAUSE_FILE="$t/pz" fakenodes_mpirun 3 "$stage" --module "$faults" \
+        --config "$t/p.cfg" --report "$t/rep.json" --verbose >"$t/log" 2>&1 &
+    a=$!
+    for ((i = 0; i < 1200; i++)); do [ ! -e "$t/pz" ] || break; sleep 0.1; done
+    [ -e "$t/pz" ] || fail "rank 1 never paused: $(cat "$t/log")"
+    for i in 1 2; do
+        [ -n "$(find "$(node $i)/cache" -maxdepth 1 -name 'last-*')" ] || fail "no last- record on ${fake_host[$i]}"
+        find "$(node $i)/cache" -maxdepth 1 -name 'last-*' -delete
+    done
+    rm -f "$t/pz"
+    wait "$a" || fail "the run failed: $(cat "$t/log")"
+    log_lines 2 "big.bin: delta base: an older version in the node's cache, from its kept hashes (not read)"
+    for i in 0 1 2; do
+        cmp "$t/src/big.bin" "$(node $i)/d18/big.bin" || fail "the copy on ${fake_host[$i]} differs"
+    done
+    log_lines 0 "no longer holds it"
+    log_lines 0 "removed or changed since it was offered"
+    [ "$(report_total delta_saved_bytes)" = $((2 * 158 * CH)) ] ||
+        fail "delta_saved_bytes $(report_total delta_saved_bytes): $(cat "$t/log")"
+}
+scenario "a cache base's last- record gone before its turn: the entry offered is used all the same" last_moved
 
 killed() {
     local rc=0 n1 old

@@ -11,10 +11,11 @@
 # ctime pinned as a write within the clock's tick leaves them
 # (MPIFT_TEST_SAME_TICK), is caught by the holes' re-check, never a silent
 # wrong copy; a sparse 1 GiB file of 4 MiB of data is not refused by a
-# node with 64 MiB free (preflight counts what a copy allocates); a source without SEEK_DATA (MPIFT_TEST_NO_SEEK_DATA) goes
+# node with 64 MiB free (preflight counts what a copy allocates), nor when
+# placed there from the cache by a copy; a source without SEEK_DATA (MPIFT_TEST_NO_SEEK_DATA) goes
 # dense and equal; a stage-out of a sparse file takes the same path.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=3x1 python3 timeout=300
-plan 8
+plan 9
 
 mkdir -p "$t/src/tree"
 python3 - "$t/src/tree" <<'PY' || fail "cannot make the files"
@@ -196,6 +197,32 @@ small_room() {
     umount "$small"
 }
 scenario "a sparse 1 GiB file (4 MiB of data) onto a node with 64 MiB free: not refused, copies sparse" small_room
+
+# The same with cache.dir outside that tmpfs (a folder per node, %h),
+# staged twice: the second job's copy on the small node is placed from
+# its cache by a copy (another file system), which keeps the entry's
+# holes, so preflight counts its data there too.  It once counted that
+# file's size there: "needs 1073.7 MB", refused.
+small_room_cache() {
+    local h j k small=$FAKE_NODEDIR/${fake_host[1]}
+    one_cfg 0 "$t/big"
+    fakenodes_clear stage
+    rm -rf "$t/nc" && mkdir -p "$t/nc"
+    mount -t tmpfs -o size=64m mpift-test "$small" 2>/dev/null || skip "cannot mount a tmpfs here"
+    for j in j1 j2; do
+        sed "s|/stage\";|/stage/$j\";|" "$t/one.cfg" >"$t/c.cfg"
+        echo "cache: { dir = \"$t/nc/%h\"; };" >>"$t/c.cfg"
+        fakenodes_mpirun 3 "$stage" --config "$t/c.cfg" >"$t/log" 2>&1 || { umount "$small"; fail "$j: $(cat "$t/log")"; }
+        for h in $FAKE_HOSTS; do
+            cmp "$t/big/sparse.img" "$FAKE_NODEDIR/$h/stage/$j/sparse.img" || { umount "$small"; fail "$j: $h's copy differs"; }
+        done
+    done
+    k=$(du -k "$small/stage/j2/sparse.img" | cut -f1)
+    umount "$small"
+    [ -n "$(find "$t/nc/${fake_host[1]}" -maxdepth 1 -name "$((1 << 30))-*")" ] || fail "no entry in the small node's cache"
+    [ "$k" -lt 8192 ] || fail "the copy placed from the cache holds $k KiB (its data: 4 MiB)"
+}
+scenario "the same with cache.dir on another file system, staged twice: placed from the cache, not refused" small_room_cache
 
 # A source file system without SEEK_DATA: the sparse file is read whole,
 # its zero chunks still cross as zero frames, nothing as extents.

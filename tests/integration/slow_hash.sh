@@ -5,10 +5,12 @@
 # on node 1, with nothing of its own to read, waits for it in a collective.
 # (1) node 2's cache entry has lost its record and is re-hashed whole;
 # (2) node 2 holds an older copy that transfer.delta = "auto" reads as a
-# delta base (node 1 has the new one).  Either way the job succeeds, the copies are whole, and what
+# delta base (node 1 has the new one).  (3) node 2's older copy is
+# sampled (engine/base.h's SAMPLE), and rank 0 reads the source's 16
+# sample chunks slowly (4.8 s) while node 2 waits in a collective.  Either way the job succeeds, the copies are whole, and what
 # node 2 held is taken (not sent again): no watchdog abort.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/prelude.sh" fakenodes=2x1 python3 timeout=300
-plan 2
+plan 3
 
 MiB=$((1024 * 1024))
 mkdir -p "$t/src"
@@ -27,11 +29,11 @@ stage_in = ( { src = "big.bin"; dest = ""; } );
 CFG
 }
 
-# slow_job: node 2 reads at 300 ms per MiB; report in $t/r.json
+# slow_job DEST [OPTION]: node 2 reads at 300 ms per MiB; report in $t/r.json
 slow_job() {
     rm -f "$t/r.json"
     MPIFT_TEST_SLOW_READ=300 fakenodes_mpirun 2 "$stage" --module "$faults" --config "$t/s.cfg" \
-        --report "$t/r.json" >"$t/log" 2>&1 || fail "a slow read of node 2 failed the job: $(cat "$t/log")"
+        --report "$t/r.json" ${2:-} >"$t/log" 2>&1 || fail "a slow read of node 2 failed the job: $(cat "$t/log")"
     cmp -s "$t/src/big.bin" "$n0/$1/big.bin" || fail "the copy on ${fake_host[0]} differs"
     cmp -s "$t/src/big.bin" "$n1/$1/big.bin" || fail "the copy on ${fake_host[1]} differs"
     check_report "$t/r.json"
@@ -67,4 +69,21 @@ delta_base() {
         fail "node 2's delta base was not taken: delta_saved_bytes $(total delta_saved_bytes)"
 }
 scenario "a delta base read slowly on one node: heartbeats go on, the job succeeds, the base is used" delta_base
+
+rank0_sample() {
+    # 16 MiB in 256 KiB chunks (64: sampled), node 2's older version
+    # sharing nothing with it: both sides read 16 chunks at 300 ms each.
+    # Rank 0 once read its 16 without a heartbeat, and node 2, waiting in
+    # the collective after the offers, stopped the job after 2 s.
+    fakenodes_clear d3
+    head -c $((16 * MiB)) /dev/urandom >"$t/src/big.bin"
+    mkdir -p "$n1/d3" && head -c $((16 * MiB)) /dev/urandom >"$n1/d3/big.bin"
+    cfg "delta = \"auto\"; chunk_size = \"256K\";" d3
+    sed -i '/^cache:/d; s/chunk_size = "1M"; //' "$t/s.cfg"
+    slow_job d3 --verbose
+    grep -q "big.bin: its writers hold 0 of 16 sampled chunks of data as the source has them" "$t/log" ||
+        fail "node 2's older version was not sampled: $(cat "$t/log")"
+    [ "$(total delta_saved_bytes)" = 0 ] || fail "delta_saved_bytes $(total delta_saved_bytes)"
+}
+scenario "rank 0 reads the source's sample slowly: heartbeats go on, the job succeeds" rank0_sample
 done_testing

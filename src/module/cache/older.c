@@ -143,7 +143,8 @@ static void kept_name(uint64_t size, const uint8_t key[MPIFT_CACHE_KEY], char *n
 }
 
 int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
-                      uint64_t chunk, int *fd, int *own, uint64_t *osize, uint64_t **hash, uint64_t *n)
+                      uint64_t chunk, int *fd, int *own, uint64_t *osize, uint64_t **hash, uint64_t *n,
+                      char ename[MPIFT_CACHE_NAME])
 {
     char kname[MPIFT_CACHE_NAME + 8], why[512];
     uint8_t okey[MPIFT_CACHE_KEY];
@@ -160,6 +161,7 @@ int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, con
     if (mpift_cache_get(c, *osize, okey, fd, &slot, NULL, why, sizeof(why)) != MPIFT_CACHE_HIT)
         return 0;   /* gone, or discarded: the file is sent as it would be */
     *own = slot < 0;
+    mpift_cache_name(*osize, okey, ename);
     kept_name(*osize, okey, kname, sizeof(kname));
     mpift_kept_id_key(*osize, okey, &id);
     *hash = mpift_kept_load(c->dirfd, kname, &id, chunk, *osize, n, &cause);

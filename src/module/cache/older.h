@@ -36,12 +36,15 @@ void mpift_cache_older_note(struct mpift_cache *c, const char *rel, uint64_t siz
 /*
  * mpift_cache_older - the entry of the version `rel` was last staged as,
  * when it is not (size, key) and still verifies (mpift_cache_get): 1
- * with *fd (owned by the caller when *own, else held by c), its size and
- * its kept hashes (malloc'd, *n of them in chunks of `chunk`; NULL when
- * none are kept); 0 when there is none.
+ * with *fd (owned by the caller when *own, else held by c), its size, its
+ * kept hashes (malloc'd, *n of them in chunks of `chunk`; NULL when none
+ * are kept) and its name in the cache folder (ename: what a delta base
+ * reopens at its file's turn, whatever "last-" says by then); 0 when
+ * there is none.
  */
 int mpift_cache_older(struct mpift_cache *c, const char *rel, uint64_t size, const uint8_t key[MPIFT_CACHE_KEY],
-                      uint64_t chunk, int *fd, int *own, uint64_t *osize, uint64_t **hash, uint64_t *n);
+                      uint64_t chunk, int *fd, int *own, uint64_t *osize, uint64_t **hash, uint64_t *n,
+                      char ename[MPIFT_CACHE_NAME]);
 
 /* Is `name`, a file of the cache folder, a "last-*" record or a ".kept"
  * whose entry is gone?  (Eviction removes them: an entry removed by

@@ -145,6 +145,25 @@ static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of
     return b->held ? 0 : -1;
 }
 
+int mpift_base_sample_source(int fd, uint64_t size, uint64_t chunk, uint64_t n, uint64_t *h, struct mpift_watch *w)
+{
+    unsigned char *buf = malloc(chunk);
+    uint64_t c, len;
+    unsigned k;
+    int rc = buf ? 0 : -1;
+
+    for (k = 0; k < MPIFT_BASE_SAMPLE_CHUNKS && rc == 0; k++) {
+        c = mpift_base_sample(n, k);
+        len = size - c * chunk < chunk ? size - c * chunk : chunk;
+        rc = read_full(fd, buf, (size_t)len, c * chunk);
+        mpift_fault_slow_read();
+        mpift_watch_tick(w);   /* the other ranks wait in a collective: they still hear from rank 0 */
+        h[k] = rc == 0 ? XXH3_64bits(buf, (size_t)len) : 0;
+    }
+    free(buf);
+    return rc;
+}
+
 /* The record in recfd, checked whole against `of` and the name's hash:
  * its claimed hashes (malloc'd) and their count, or NULL with why. */
 static uint64_t *read_record(int recfd, const struct stat *st, const struct mpift_base_of *of, uint64_t nh,
@@ -204,7 +223,11 @@ static int find_resume(struct mpift_base *b, int dirfd, const char *name, int ra
     free(want);
     if (rc == 0) {
         b->kind = MPIFT_BASE_RESUME;
+        /* What it holds past its held chunks (the unrecorded tail a
+         * kill left) is truncated away at the open, and received again. */
         b->allocated = (uint64_t)st.st_blocks * 512;
+        if (b->allocated > b->held * of->chunk)
+            b->allocated = b->held * of->chunk;
         mpift_log_verbose("%s: resuming: %llu of %llu chunks held", name, (unsigned long long)b->held,
                           (unsigned long long)b->nchunks);
     } else {
@@ -321,8 +344,9 @@ static int open_again(struct mpift_base *b, int rootfd, const char *rel, int cac
         return fd;
     if (fd >= 0)
         close(fd);
-    mpift_log_verbose("%s: its older version (%s) was removed or changed since it was offered: what it kept is "
-                      "sent again", rel, b->from == MPIFT_BASE_FROM_CACHE ? "in the node's cache" : "here");
+    mpift_log_verbose("%s: its older version (%s) was removed or changed since it was offered: the chunks it was "
+                      "to give are not there, so this copy is dropped and the file sent again whole next round "
+                      "(transfer.retries)", rel, b->from == MPIFT_BASE_FROM_CACHE ? "in the node's cache" : "here");
     mpift_base_free(b);
     return -1;
 }

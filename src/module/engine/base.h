@@ -75,6 +75,15 @@ static inline uint64_t mpift_base_sample(uint64_t n, unsigned k)
     return (2 * (uint64_t)k + 1) * n / (2 * MPIFT_BASE_SAMPLE_CHUNKS);
 }
 
+/*
+ * mpift_base_sample_source - rank 0: the source's own chunks at the
+ * samples of a file of n chunks (fd, `size` bytes, chunks of `chunk`),
+ * hashed into h[MPIFT_BASE_SAMPLE_CHUNKS].  It ticks w after each read:
+ * every other rank waits in a collective meanwhile, and hears rank 0's
+ * heartbeats only while it ticks.  0, or -1 (unreadable).
+ */
+int mpift_base_sample_source(int fd, uint64_t size, uint64_t chunk, uint64_t n, uint64_t *h, struct mpift_watch *w);
+
 /* The version of the source a copy is made of (METADATA's). */
 struct mpift_base_of {
     uint64_t size;
@@ -109,7 +118,7 @@ struct mpift_base {
     uint64_t fsize;          /* delta: its size then */
     int64_t mtime_sec;       /* delta: its mtime then */
     uint32_t mtime_nsec;
-    uint64_t allocated;      /* resume: the bytes the temporary holds on disk (st_blocks), for preflight */
+    uint64_t allocated;      /* resume: what its held chunks take on disk (st_blocks at most), for preflight */
     int keyed;               /* the file has a content key (engine/file.h): a copy over this base is held to it */
     uint8_t key[16];
     struct mpift_watch *watch; /* told of the work while the base is read (NULL: none) */

@@ -60,16 +60,8 @@ void mpift_outcome_commit(struct mpift_xfer *x, struct mpift_sink *sink, const s
 {
     uint64_t resumed = sink->resumed, delta_saved = sink->delta_saved;
 
-    /* A keyed copy that took chunks from a base, known by their XXH3-64
-     * alone: its content must be its key too. */
-    if (!mpift_sink_is_key(sink)) {
-        mpift_outcome_set(res, MPIFT_ERR_CHECKSUM, "%s: its content is not its key (XXH3-128), though every "
-                          "chunk's XXH3-64 agreed: a chunk taken from what this node held collides with the "
-                          "source's; the copy was dropped", sink->display);
-        mpift_sink_abort(sink);
-    } else {
-        res->status = mpift_sink_commit(sink, e, preserve, x->fsync, res->why, sizeof(res->why));
-    }
+    /* A keyed copy over a base is held to its key too (the commit's last check). */
+    res->status = mpift_sink_commit(sink, e, preserve, x->fsync, res->why, sizeof(res->why));
     free(x->kept);
     x->kept = sink->kept;   /* NULL unless a large copy was committed */
     x->kept_n = sink->kept_n;

@@ -175,6 +175,8 @@ static int sink_failed(struct mpift_sink *s, char *why, size_t whylen)
     mpift_record_close(&s->rec, s->dirfd, s->rec_name, 1);
     close(s->dirfd);
     s->dirfd = -1;
+    XXH3_freeState(s->whole);   /* a keyed base copy's, made before its temporary */
+    s->whole = NULL;
     return MPIFT_ERR_IO;
 }
 
@@ -376,14 +378,14 @@ bool mpift_sink_wants_hash(const struct mpift_sink *s, size_t len, uint64_t off)
     return (s->hash && len > 0) || recorded(s, len, off);
 }
 
-int mpift_sink_is_key(struct mpift_sink *s)
+/* Is a keyed copy over a base (s->whole) its key's content?  1 when none. */
+static int is_key(struct mpift_sink *s)
 {
     XXH128_canonical_t c;
 
-    if (!s->whole)
-        return 1;
-    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->whole));
-    return memcmp(c.digest, s->key, sizeof(s->key)) == 0;
+    if (s->whole)
+        XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->whole));
+    return !s->whole || memcmp(c.digest, s->key, sizeof(s->key)) == 0;
 }
 
 void mpift_sink_write_hashed(struct mpift_sink *s, const void *buf, size_t len, uint64_t off, uint64_t h)
@@ -647,6 +649,13 @@ int mpift_sink_commit(struct mpift_sink *s, const struct mpift_expect *e, bool p
     if (e->cksum == MPIFT_WIRE_CKSUM_XXH3 && (!s->hash || digest != e->digest)) {
         snprintf(why, whylen, "%s: checksum mismatch (xxh3 %016llx, expected %016llx)", s->display,
                  (unsigned long long)digest, (unsigned long long)e->digest);
+        rc = MPIFT_ERR_CHECKSUM;
+        goto fail;
+    }
+    if (!is_key(s)) {   /* last: only a copy that passed every other check may collide */
+        snprintf(why, whylen, "%s: its content is not its key (XXH3-128)%s; the copy was dropped", s->display,
+                 e->cksum == MPIFT_WIRE_CKSUM_XXH3 ? ", though every chunk's XXH3-64 agreed: a chunk taken from "
+                 "what this node held collides with the source's" : " (transfer.checksum none: nothing else checked it)");
         rc = MPIFT_ERR_CHECKSUM;
         goto fail;
     }

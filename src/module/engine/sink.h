@@ -108,9 +108,6 @@ int mpift_sink_open_base(struct mpift_sink *s, int rootfd, const char *root, con
  */
 int mpift_sink_keep(struct mpift_sink *s, uint64_t i, uint64_t h, size_t len, uint64_t off);
 
-/* Does a keyed copy over a base hold its key's content (s->whole: 1 when none)? */
-int mpift_sink_is_key(struct mpift_sink *s);
-
 /* Write len bytes at off and hash them (with a checksum).  After a write
  * error further data is still counted but not written. */
 void mpift_sink_write(struct mpift_sink *s, const void *buf, size_t len, uint64_t off);
@@ -204,7 +201,8 @@ struct mpift_expect {
 
 /*
  * mpift_sink_commit - check size and (when e->cksum is xxh3) checksum
- * against what the sender announced, then set mode (when preserve: the
+ * against what the sender announced, and last a keyed copy over a base
+ * against its key (XXH3-128), then set mode (when preserve: the
  * sender's; otherwise 0666 less the umask, as a new file gets)
  * and mtime, fsync when asked, and rename into place.
  * Returns MPIFT_OK, MPIFT_ERR_CHECKSUM, MPIFT_ERR_IO (why says which and

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mpift/mpift.h"
+#include "comm/watch.h"
 #include "fs/beneath.h"
 #include "fs/fsafe.h"
 #include "engine/inject.h"
@@ -230,13 +231,19 @@ void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h)
     m->nholes = h->n;
 }
 
-uint64_t mpift_source_alloc(int fd, uint64_t size, uint64_t chunk, uint64_t margin)
+/* Extents walked between two ticks of the watch: a SEEK on NFS 4.2 is a
+ * round trip, and 16k of them may outlast transfer.timeout. */
+#define ALLOC_TICK_EVERY 256
+
+uint64_t mpift_source_alloc(int fd, uint64_t size, uint64_t chunk, uint64_t margin, struct mpift_watch *w)
 {
     uint64_t off = 0, from, to, done = 0, need = 0;
     off_t d, e;
     int steps;
 
     for (steps = 0; off < size && chunk; steps++) {
+        if (w && steps % ALLOC_TICK_EVERY == ALLOC_TICK_EVERY - 1)
+            mpift_watch_tick(w);
         d = seek(fd, (off_t)off, SEEK_DATA);
         if (d < 0 && errno == ENXIO)
             break;   /* no data past off */

@@ -75,6 +75,8 @@ int mpift_source_hole_noted(int fd, uint64_t off, size_t len, struct mpift_exten
  */
 void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h);
 
+struct mpift_watch;
+
 /*
  * mpift_source_alloc - the bytes a copy of fd (`size` bytes, chunks of
  * `chunk`) allocates at most: every chunk that holds data is written
@@ -82,8 +84,9 @@ void mpift_source_holes(int fd, struct mpift_meta *m, struct mpift_holes *h);
  * `margin` per data extent (the file system's own blocks for it).  Walks
  * the extents (SEEK_DATA, SEEK_HOLE); past as many as mpift_source_holes
  * walks, or without SEEK_DATA, the rest counts as data.  At most size.
+ * Ticks w (when not NULL) as it walks: rank 0 walks while the others wait.
  */
-uint64_t mpift_source_alloc(int fd, uint64_t size, uint64_t chunk, uint64_t margin);
+uint64_t mpift_source_alloc(int fd, uint64_t size, uint64_t chunk, uint64_t margin, struct mpift_watch *w);
 
 /* Does any of h's extents, or of `unread`'s (the holes
  * mpift_source_hole_noted passed unread), of fd hold data now (written

@@ -185,7 +185,8 @@ static void write_chunk(struct mpift_xfer_stream *s, int b, int count, int want)
         mpift_sink_abort(&s->sink);
         s->have_sink = 0;
         mpift_outcome_set(s->res, MPIFT_ERR_CHECKSUM, "%s: chunk %llu was to be taken from what this node held "
-                          "of the file, which no longer holds it; the copy was dropped", s->f->dest,
+                          "of the file, which no longer holds it (changed or removed since it was offered); the "
+                          "copy was dropped, and is sent again whole while transfer.retries allows", s->f->dest,
                           (unsigned long long)s->next);
         return;
     }

@@ -34,6 +34,15 @@ struct batch {
 };
 
 /* One stage-in on this rank; run_init (stage_in.c) sets every field. */
+/* The very cache entry a writer's delta base was offered from, reopened
+ * at its file's turn (stage_in_base.c): not looked up again by name, so
+ * a "last-" another rank or job rewrote, a cache gone off mid-run or an
+ * eviction does not drop a base rank 0 already sends KEEP frames for. */
+struct mpift_in_entry {
+    int heldfd;                     /* the cache's own descriptor of it (held until the job ends), or -1 */
+    char name[MPIFT_CACHE_NAME];    /* its name in cache.dir ("": none) */
+};
+
 struct mpift_in_run {
     struct mpift_ctx *ctx;
     struct mpift_plan plan;
@@ -68,6 +77,7 @@ struct mpift_in_run {
     double t_done;              /* seconds this rank spent until its last file */
     struct mpift_notes notes;   /* with --report: why my copies failed */
     struct mpift_base **bases;  /* a writer's, [plan.n]: what it holds of a file it needs (NULL: nothing) */
+    struct mpift_in_entry *entries; /* a writer's, [plan.n]: the cache entry a base was offered from */
     struct mpift_keep **keeps;  /* rank 0's, [plan.n]: what the writers hold, merged (NULL: nothing) */
     uint64_t **srchash;         /* rank 0's, [plan.n]: the source's chunk hashes (stage/keys.h; NULL: unknown) */
     struct mpift_cache cache;   /* cache.dir on this node (stage_in_cache.c); dirfd -1: none */

@@ -11,6 +11,7 @@
  */
 #include "mpift_autoconf.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ struct older {
     struct mpift_base_alt alt;
     uint64_t *hash;
     int own, found;
+    char ename[MPIFT_CACHE_NAME];   /* the entry's name in cache.dir */
 };
 
 static const struct mpift_base_alt *look_older(void *arg)
@@ -58,7 +60,7 @@ static const struct mpift_base_alt *look_older(void *arg)
 
     o->found = cfg->delta && o->f->keyed && o->r->cache.dirfd >= 0 &&
                mpift_cache_older(&o->r->cache, o->f->dest, o->f->size, o->f->key, cfg->chunk_size, &o->alt.fd,
-                                 &o->own, &o->alt.size, &o->hash, &o->alt.n);
+                                 &o->own, &o->alt.size, &o->hash, &o->alt.n, o->ename);
     o->alt.hash = o->hash;
     return o->found ? &o->alt : NULL;
 }
@@ -90,7 +92,7 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
     for (i = 0; i < r->plan.n; i++) {
         const struct mpift_pfile *f = &r->plan.f[i];
         struct mpift_base_of of = { f->size, f->mtime_sec, f->mtime_nsec, cfg->chunk_size };
-        struct older o = { r, f, { -1, 0, NULL, 0 }, NULL, 0, 0 };
+        struct older o = { r, f, { -1, 0, NULL, 0 }, NULL, 0, 0, "" };
         struct mpift_base_older look = { look_older, &o };
         if (!mpift_bit(r->mine, i) || !base_chunks(r, f) || i > UINT32_MAX)
             continue;
@@ -119,6 +121,10 @@ static void find_mine(struct mpift_in_run *r, struct mpift_offers_buf *ob)
         b.keyed = f->keyed;
         memcpy(b.key, f->key, sizeof(b.key));
         *r->bases[i] = b;
+        if (b.from == MPIFT_BASE_FROM_CACHE && o.found && r->entries) {
+            r->entries[i].heldfd = o.own ? -1 : o.alt.fd;
+            memcpy(r->entries[i].name, o.ename, sizeof(o.ename));
+        }
         mpift_offers_add(ob, (uint32_t)i, (uint8_t)b.kind, (uint32_t)b.nchunks, b.have, b.hash);
     }
 }
@@ -242,26 +248,16 @@ static void merge_all(struct mpift_in_run *r, const unsigned char *all, const in
 static int sample_source(struct mpift_in_run *r, size_t i, uint64_t n, uint64_t *h)
 {
     const struct mpift_pfile *f = &r->plan.f[i];
-    uint64_t chunk = r->ctx->cfg->chunk_size, c, len;
     char why[MPIFT_WHY_MAX];
-    unsigned char *buf = malloc(chunk);
     struct stat st;
     int fd, code, rc = -1;
-    unsigned k;
 
-    fd = buf && f->src ? mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why)) : -1;
+    fd = f->src ? mpift_source_open(r->srcfd, r->srcroot, f->src, &st, &code, why, sizeof(why)) : -1;
     if (fd >= 0 && (uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
-        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec) {
-        for (k = 0, rc = 0; k < MPIFT_BASE_SAMPLE_CHUNKS && rc == 0; k++) {
-            c = mpift_base_sample(n, k);
-            len = f->size - c * chunk < chunk ? f->size - c * chunk : chunk;
-            rc = mpift_read_chunk(fd, buf, (size_t)len, c * chunk) ? -1 : 0;
-            h[k] = XXH3_64bits(buf, (size_t)len);
-        }
-    }
+        (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec)
+        rc = mpift_base_sample_source(fd, f->size, r->ctx->cfg->chunk_size, n, h, &r->ctx->watch);
     if (fd >= 0)
         close(fd);
-    free(buf);
     return rc;
 }
 
@@ -415,24 +411,29 @@ out:
 
 /* A delta base's file opened again (engine/base.h: none is held from the
  * offer on), at its file's turn, or (whole) to read a sampled one whole:
- * the cache entry looked up again, or the older version at the final
- * path. */
+ * the very cache entry offered (the cache's own descriptor of it when it
+ * holds one, else its name, a regular file opened without following a
+ * link: the base checks it is the file offered), or the older version at
+ * the final path.  Not looked up again: neither "last-" nor the cache's
+ * state is asked, no new descriptor is held, the .kept is not reloaded. */
 static void reopen(struct mpift_in_run *r, size_t i, int whole)
 {
     struct mpift_base *b = r->bases[i];
-    struct older o = { r, &r->plan.f[i], { -1, 0, NULL, 0 }, NULL, 0, 0 };
+    const struct mpift_in_entry *e = r->entries ? &r->entries[i] : NULL;
+    int fd = -1, own = 0;
 
     if (b->kind != (whole ? MPIFT_BASE_SAMPLE : MPIFT_BASE_DELTA) || b->fd >= 0)
         return;
-    if (b->from == MPIFT_BASE_FROM_CACHE)
-        look_older(&o);
+    if (b->from == MPIFT_BASE_FROM_CACHE && e && e->heldfd >= 0)
+        fd = e->heldfd;
+    else if (b->from == MPIFT_BASE_FROM_CACHE && e && e->name[0] && r->cache.dirfd >= 0)
+        own = (fd = openat(r->cache.dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0;
     if (whole)
-        mpift_base_read_whole(b, r->rootfd, r->plan.f[i].dest, o.found ? o.alt.fd : -1);
+        mpift_base_read_whole(b, r->rootfd, r->plan.f[i].dest, fd);
     else
-        mpift_base_reopen(b, r->rootfd, r->plan.f[i].dest, o.found ? o.alt.fd : -1);
-    free(o.hash);
-    if (o.found && o.own)
-        close(o.alt.fd);
+        mpift_base_reopen(b, r->rootfd, r->plan.f[i].dest, fd);
+    if (own)
+        close(fd);
 }
 
 /*
@@ -487,8 +488,12 @@ int mpift_in_bases(struct mpift_in_run *r)
 
     if (!any_base(r))
         goto out;
-    if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))))
+    if (r->rank != 0 && (r->bases = calloc(r->plan.n + 1, sizeof(*r->bases))) &&
+        (r->entries = calloc(r->plan.n + 1, sizeof(*r->entries)))) {
+        for (i = 0; i < r->plan.n; i++)
+            r->entries[i].heldfd = -1;
         find_mine(r, &ob);
+    }
     rc = gather(r, &ob);
     if (rc == MPIFT_OK)
         rc = read_whole(r);
@@ -553,7 +558,9 @@ void mpift_in_bases_free(struct mpift_in_run *r)
         }
     }
     free(r->bases);
+    free(r->entries);
     free(r->keeps);
     r->bases = NULL;
+    r->entries = NULL;
     r->keeps = NULL;
 }

@@ -38,6 +38,7 @@
 #include "stage/stage_in.h"
 #include "util/log.h"
 #include "comm/status.h"
+#include "comm/watch.h"
 
 /* Does this rank hold the lock for its node's writers into its root, that
  * is: does no lower rank of its node write into the same root? */
@@ -168,10 +169,11 @@ void mpift_in_plan_alloc(struct mpift_in_run *r)
             continue;
         if ((uint64_t)st.st_size == f->size && st.st_mtim.tv_sec == f->mtime_sec &&
             (uint32_t)st.st_mtim.tv_nsec == f->mtime_nsec) {
-            f->alloc = mpift_source_alloc(fd, f->size, r->ctx->cfg->chunk_size, ALLOC_MARGIN);
+            f->alloc = mpift_source_alloc(fd, f->size, r->ctx->cfg->chunk_size, ALLOC_MARGIN, &r->ctx->watch);
             f->sparse = f->alloc < f->size;
         }
         close(fd);
+        mpift_watch_tick(&r->ctx->watch);   /* the other ranks wait for the plan: they still hear from rank 0 */
     }
 }
 
@@ -211,7 +213,8 @@ int mpift_in_check_root(struct mpift_in_run *r, char *why, size_t whylen)
                 mpift_extract_room(r, i, &room);
                 mpift_folders_need(&r->folders, r->plan.f[i].dest);
             } else if (mpift_in_cache_copies(r, i)) {
-                mpift_room_add(&room, r->plan.f[i].size);   /* placed from the cache by a copy */
+                /* placed from the cache by a copy, as sparse as the entry (cache/copy.c) */
+                mpift_room_add(&room, r->plan.f[i].sparse ? r->plan.f[i].alloc : r->plan.f[i].size);
             }
         }
         if (mpift_folders_check(&r->folders, r->rootfd, root, r->lock == MPIFT_IN_LOCK_HELD, &room, "sent",
