@@ -107,12 +107,15 @@ tampered_bytes() {
 scenario "a resume temporary's bytes changed: that chunk is sent again, the copy is right" tampered_bytes
 
 tampered_record() {
-    local how
+    local how rec b
     cfg
     for how in byte cut; do
         killed
         if [ "$how" = byte ]; then
-            printf '\x01' | dd of="$(tmpfile record)" bs=1 seek=100 conv=notrunc status=none
+            # flipped, not set: a set byte equal to the old left it unaltered 1 time in 256
+            rec=$(tmpfile record)
+            b=$(od -An -tu1 -j100 -N1 "$rec")
+            printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$rec" bs=1 seek=100 conv=notrunc status=none
         else
             truncate -s -5 "$(tmpfile record)"
         fi
