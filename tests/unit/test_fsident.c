@@ -20,16 +20,20 @@
 #include "fs/fsident.h"
 #include "unit_main.h"
 
-static char name[MPIFT_FSIDENT_NAME], top[] = "/tmp/mpift-fsident-XXXXXX";
+/* top: a fresh name from TOP_TEMPLATE in each test (under valgrind every
+ * test runs in one process, CK_FORK=no, and mkdtemp overwrites its XXXXXX). */
+#define TOP_TEMPLATE "/tmp/mpift-fsident-XXXXXX"
+static char name[MPIFT_FSIDENT_NAME], top[] = TOP_TEMPLATE;
 
 /* A private mount namespace with a fresh tmpfs at top; 0 when it cannot
  * be had (not root). */
 static int own_tmpfs(const char *test)
 {
-    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0) {
         fprintf(stderr, "%s: skipped, needs root to mount (unshare: %m)\n", test);
         return 0;
     }
+    memcpy(top, TOP_TEMPLATE, sizeof(top));
     ck_assert_ptr_nonnull(mkdtemp(top));
     ck_assert_int_eq(mount("tmpfs", top, "tmpfs", 0, "size=16m"), 0);
     return 1;
@@ -65,8 +69,8 @@ START_TEST(read_only_bind_not_kept)
         return;
     snprintf(ro, sizeof(ro), "%s/ro", top);
     ck_assert_int_eq(mkdir(ro, 0700), 0);
-    ck_assert_int_eq(mount(top, ro, NULL, MS_BIND, NULL), 0);
-    ck_assert_int_eq(mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
+    ck_assert_int_eq(mount(top, ro, "none", MS_BIND, NULL), 0);
+    ck_assert_int_eq(mount("none", ro, "none", MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
     ck_assert_int_eq(verdict(top), 1);
     ck_assert_int_eq(verdict(ro), 0);
     ck_assert_str_eq(name, "tmpfs mounted read-only");
