@@ -85,32 +85,48 @@ static int base_arrays(struct mpift_base *b)
     return b->have && b->hash ? 0 : -1;
 }
 
+/* Read chunk i of fd (fsize bytes long) into buf, its XXH3-64 in *h: 0,
+ * or -1 when the file does not hold it whole.  The writer's watch hears
+ * of the work (a long read of a base is not a stall). */
+static int read_chunk(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t fsize, uint64_t i,
+                      unsigned char *buf, uint64_t *h)
+{
+    uint64_t len = chunk_len(of, i);
+
+    if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
+        return -1;
+    mpift_fault_slow_read();
+    if (b->watch)
+        mpift_watch_work(b->watch);
+    *h = XXH3_64bits(buf, (size_t)len);
+    return 0;
+}
+
+/* Chunk i, whose hash is h, is held and offered. */
+static void take(struct mpift_base *b, uint64_t i, uint64_t h)
+{
+    b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
+    b->hash[i] = h;
+    b->held++;
+}
+
 /* Offer each chunk i < n of fd whose bytes hash to want[i] (want NULL:
  * every chunk the file holds whole, with its hash). */
 static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t n, const uint64_t *want,
                  uint64_t fsize)
 {
     unsigned char *buf = malloc(of->chunk);
-    uint64_t i, len, h;
+    uint64_t i, h;
 
     if (!buf || base_arrays(b) != 0) {
         free(buf);
         return -1;
     }
     b->prefix = 0;
-    for (i = 0; i < n; i++) {
-        len = chunk_len(of, i);
-        if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
-            break;
-        mpift_fault_slow_read();
-        if (b->watch)
-            mpift_watch_work(b->watch);
-        h = XXH3_64bits(buf, (size_t)len);
+    for (i = 0; i < n && read_chunk(b, fd, of, fsize, i, buf, &h) == 0; i++) {
         if (want && h != want[i])
             continue;
-        b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
-        b->hash[i] = h;
-        b->held++;
+        take(b, i, h);
         if (b->prefix == i)
             b->prefix = i + 1;
     }
@@ -122,7 +138,7 @@ static int offer(struct mpift_base *b, int fd, const struct mpift_base_of *of, u
 static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of *of, uint64_t fsize)
 {
     unsigned char *buf = malloc(of->chunk);
-    uint64_t i, len;
+    uint64_t i, h;
     unsigned k;
 
     if (!buf || base_arrays(b) != 0) {
@@ -131,15 +147,9 @@ static int offer_sample(struct mpift_base *b, int fd, const struct mpift_base_of
     }
     for (k = 0; k < MPIFT_BASE_SAMPLE_CHUNKS; k++) {
         i = mpift_base_sample(b->nchunks, k);
-        len = chunk_len(of, i);
-        if (i * of->chunk + len > fsize || read_full(fd, buf, (size_t)len, i * of->chunk) != 0)
+        if (read_chunk(b, fd, of, fsize, i, buf, &h) != 0)
             break;
-        mpift_fault_slow_read();
-        if (b->watch)
-            mpift_watch_work(b->watch);
-        b->have[i >> 3] |= (unsigned char)(1u << (i & 7));
-        b->hash[i] = XXH3_64bits(buf, (size_t)len);
-        b->held++;
+        take(b, i, h);
     }
     free(buf);
     return b->held ? 0 : -1;
