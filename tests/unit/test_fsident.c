@@ -80,28 +80,37 @@ START_TEST(read_only_bind_not_kept)
 }
 END_TEST
 
-/* An ext4 image mounted read-write (so only the loop device tells) on a
- * loop device; detached with the namespace (mount's autoclear). */
-START_TEST(loop_image_not_kept)
+/* An image made by `mkfs` (a shell command on "$1", the image file), by
+ * `tool`, mounted with `opts` on a loop device (detached with the
+ * namespace: mount's autoclear): not kept, named `named` then the
+ * device.  Skipped, said, without the tool or a loop device. */
+static void loop_not_kept(const char *test, const char *mkfs, const char *tool, const char *opts, const char *named)
 {
-    char cmd[256];
+    char cmd[512];
 
-    if (!own_tmpfs("loop_image_not_kept"))
+    if (!own_tmpfs(test))
         return;
-    snprintf(cmd, sizeof(cmd), "mke2fs -q -F -t ext4 %s/img 4M >/dev/null 2>&1 && mkdir %s/m", top, top);
+    snprintf(cmd, sizeof(cmd), "sh -c '%s' - %s/img >/dev/null 2>&1 && mkdir %s/m", mkfs, top, top);
     if (system(cmd) != 0) {
-        fprintf(stderr, "loop_image_not_kept: skipped, no mke2fs\n");
+        fprintf(stderr, "%s: skipped, no %s\n", test, tool);
         return;
     }
-    snprintf(cmd, sizeof(cmd), "mount -o loop,noatime %s/img %s/m 2>/dev/null", top, top);
+    snprintf(cmd, sizeof(cmd), "mount %s %s/img %s/m 2>/dev/null", opts, top, top);
     if (system(cmd) != 0) {
-        fprintf(stderr, "loop_image_not_kept: skipped, no loop device to mount an image on\n");
+        fprintf(stderr, "%s: skipped, no loop device to mount the image on\n", test);
         return;
     }
     snprintf(cmd, sizeof(cmd), "%s/m", top);
     ck_assert_int_eq(verdict(cmd), 0);
-    ck_assert_msg(strncmp(name, "ext2/3/4 on loop/nbd device 7:", 30) == 0, "named \"%s\"", name);
+    ck_assert_msg(strncmp(name, named, strlen(named)) == 0, "named \"%s\"", name);
     umount(cmd);
+}
+
+/* An ext4 image mounted read-write: only the loop device tells. */
+START_TEST(loop_image_not_kept)
+{
+    loop_not_kept("loop_image_not_kept", "mke2fs -q -F -t ext4 \"$1\" 4M", "mke2fs", "-o loop,noatime",
+                  "ext2/3/4 on loop/nbd device 7:");
 }
 END_TEST
 
@@ -110,25 +119,8 @@ END_TEST
  * device is found by the file's mount id (review s6/cachefix2 #1). */
 START_TEST(loop_btrfs_not_kept)
 {
-    char cmd[512];
-
-    if (!own_tmpfs("loop_btrfs_not_kept"))
-        return;
-    snprintf(cmd, sizeof(cmd), "truncate -s 128M %s/img && mkfs.btrfs -q -f %s/img >/dev/null 2>&1 && mkdir %s/m",
-             top, top, top);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "loop_btrfs_not_kept: skipped, no mkfs.btrfs (btrfs-progs)\n");
-        return;
-    }
-    snprintf(cmd, sizeof(cmd), "mount -t btrfs -o loop %s/img %s/m 2>/dev/null", top, top);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "loop_btrfs_not_kept: skipped, no btrfs or loop device\n");
-        return;
-    }
-    snprintf(cmd, sizeof(cmd), "%s/m", top);
-    ck_assert_int_eq(verdict(cmd), 0);
-    ck_assert_msg(strncmp(name, "btrfs on loop/nbd device 7:", 27) == 0, "named \"%s\"", name);
-    umount(cmd);
+    loop_not_kept("loop_btrfs_not_kept", "truncate -s 128M \"$1\" && mkfs.btrfs -q -f \"$1\"",
+                  "mkfs.btrfs (btrfs-progs)", "-t btrfs -o loop", "btrfs on loop/nbd device 7:");
 }
 END_TEST
 
